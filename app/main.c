@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * sipwake <EAL args> -- <sipwake args>
+ *
+ * Thin wiring: read and validate the config (before EAL, so --check-config
+ * and config errors need no hugepages or ports), initialise EAL, start the
+ * dataplane on the worker lcores, run the control plane on the main lcore
+ * until SIGINT/SIGTERM, then take everything down in reverse order.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include <urcu/urcu-qsbr.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_version.h>
+
+#include "app/params.h"
+#include "common/sw_log.h"
+#include "controlplane/cp.h"
+#include "controlplane/cp_config.h"
+#include "dataplane/dp.h"
+#include "pushd/pd.h"
+
+#define DEFAULT_CONFIG "/etc/sipwake/sipwake.conf"
+
+static bool stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	/* Lock-free atomic store: async-signal-safe. */
+	__atomic_store_n(&stop_requested, true, __ATOMIC_RELEASE);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: sipwake <EAL options> -- [options]\n"
+		"       sipwake --version | --help\n"
+		"\n"
+		"A kernel-bypass SIP edge that wakes sleeping mobile softphones.\n"
+		"\n"
+		"Options (after --):\n"
+		"  -c, --config FILE    configuration file (default " DEFAULT_CONFIG ")\n"
+		"      --check-config   validate the configuration, print OK and exit;\n"
+		"                       needs no EAL options (device names are checked at start)\n"
+		"  -V, --version        print versions and exit\n"
+		"  -h, --help           print this help and exit\n"
+		"\n"
+		"EAL options are DPDK's (see dpdk.org EAL parameters); without hugepages or NICs:\n"
+		"  sipwake -l 0,1 --no-huge -m 256 --no-pci --file-prefix=sw \\\n"
+		"          --vdev=net_af_packet0,iface=eth1 -- -c sipwake.conf\n"
+		"lcore 0 (the main lcore) runs the control plane; every other lcore is a worker.\n"
+		"\n"
+		"Exit status: 0 after SIGINT/SIGTERM or a successful --check-config;\n"
+		"64 usage error; 78 configuration error (the message names the key);\n"
+		"69 DPDK could not start (EAL, ports, memory).\n");
+}
+
+static void version(void)
+{
+	printf("sipwake %s\n", SW_VERSION);
+	printf("  %s, liburcu %s, libconfig %s, nghttp2 %s, %s\n", rte_version(), SW_URCU_VERSION,
+	       SW_LIBCONFIG_VERSION, pd_nghttp2_version(), pd_openssl_version());
+}
+
+struct app_opts {
+	const char *config;
+	bool check_only;
+};
+
+/* Parse the arguments after "--" (or all of them when there is no "--",
+ * so that `sipwake --version` works as people type it). */
+static int parse_opts(int argc, char **argv, struct app_opts *o)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"check-config", no_argument, NULL, 'k'},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	optind = 1;
+	opterr = 1;
+	while ((c = getopt_long(argc, argv, "c:Vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			o->config = optarg;
+			break;
+		case 'k':
+			o->check_only = true;
+			break;
+		case 'V':
+			version();
+			exit(EXIT_SUCCESS);
+		case 'h':
+			usage(stdout);
+			exit(EXIT_SUCCESS);
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "sipwake: unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* EAL leaves /var/run/dpdk/<prefix> behind; an operator's next start with
+ * the same prefix is fine, but a test machine fills up. Remove what this
+ * primary process created, after EAL has let go of it. */
+static void remove_runtime_dir(const char *dir)
+{
+	DIR *d;
+	struct dirent *e;
+	char path[PATH_MAX];
+
+	if (dir[0] == '\0' || (d = opendir(dir)) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) < sizeof(path))
+			unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+static int run(struct cp_config *cfg)
+{
+	struct dp_ctx *dp;
+	struct cp_ctx *cp = NULL;
+	char err[512];
+	unsigned lcore, n = 0;
+	int rc = EX_UNAVAILABLE;
+
+	sw_log_set_level((int)cfg->log_level);
+	dp = rte_zmalloc("sw_dp", sizeof(*dp), RTE_CACHE_LINE_SIZE);
+	if (dp == NULL) {
+		SW_LOG(ERR, "out of memory (raise -m)");
+		return EX_UNAVAILABLE;
+	}
+	RTE_LCORE_FOREACH_WORKER(lcore)
+	{
+		dp->workers[n].lcore_id = lcore;
+		n++;
+	}
+	dp->n_workers = n;
+	if (n == 0) {
+		SW_LOG(ERR, "no worker lcore: give at least two with -l (e.g. -l 0,1): the main "
+			    "lcore runs the control plane, the others poll the ports");
+		rc = EX_USAGE;
+		goto fail_dp;
+	}
+	if (sw_params_from_config(cfg, &dp->p, err, sizeof(err)) != 0) {
+		fprintf(stderr, "sipwake: config error: %s\n", err);
+		rc = EX_CONFIG;
+		goto fail_dp;
+	}
+
+	urcu_qsbr_register_thread();
+	dp->neigh = sw_neigh_create(cfg->neigh_max);
+	if (dp->neigh == NULL)
+		goto fail_rcu;
+	if (dp_init(dp, cfg->mbufs, cfg->rx_desc, cfg->tx_desc, cfg->ring_size) != 0)
+		goto fail_ports;
+	cp = cp_create(dp, cfg);
+	if (cp == NULL)
+		goto fail_ports;
+	if (cp_telemetry_register(cp) != 0)
+		SW_LOG(WARNING, "telemetry commands not registered (is telemetry disabled?)");
+
+	for (unsigned i = 0; i < dp->n_workers; i++)
+		rte_eal_remote_launch(dp_worker_main, &dp->workers[i], dp->workers[i].lcore_id);
+	SW_LOG(NOTICE, "sipwake %s running: %u worker(s), SIP on UDP port %u", SW_VERSION,
+	       dp->n_workers, cfg->sip_port);
+
+	cp_run(cp, &stop_requested);
+
+	SW_LOG(NOTICE, "stopping");
+	dp_stop(dp);
+	rte_eal_mp_wait_lcore();
+	rc = EXIT_SUCCESS;
+
+	cp_free(cp);
+fail_ports:
+	dp_fini(dp);
+	sw_neigh_free(dp->neigh);
+fail_rcu:
+	urcu_qsbr_unregister_thread();
+fail_dp:
+	rte_free(dp);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct app_opts o = {.config = DEFAULT_CONFIG};
+	struct cp_config cfg;
+	struct sigaction sa = {.sa_handler = on_signal};
+	char err[1024], runtime_dir[PATH_MAX] = "";
+	int sep = -1, eal_argc, rc;
+
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--") == 0) {
+			sep = i;
+			break;
+		}
+	if (sep >= 0) {
+		argv[sep] = argv[0];
+		rc = parse_opts(argc - sep, argv + sep, &o);
+		argv[sep] = "--";
+		eal_argc = sep;
+	} else {
+		/* No "--": only sipwake's own options, e.g. --version. */
+		rc = parse_opts(argc, argv, &o);
+		eal_argc = 1;
+	}
+	if (rc != 0)
+		return EX_USAGE;
+
+	rc = cp_config_load(o.config, &cfg, err, sizeof(err));
+	if (rc != 0) {
+		fprintf(stderr, "sipwake: config error: %s\n", err);
+		return EX_CONFIG;
+	}
+	if (o.check_only) {
+		printf("%s: OK (%u interface(s), SIP port %u)\n", o.config, cfg.n_ifaces,
+		       cfg.sip_port);
+		return EXIT_SUCCESS;
+	}
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (rte_eal_init(eal_argc, argv) < 0) {
+		fprintf(stderr, "sipwake: DPDK EAL initialisation failed: %s\n",
+			rte_strerror(rte_errno));
+		return EX_UNAVAILABLE;
+	}
+	if (rte_eal_process_type() == RTE_PROC_PRIMARY)
+		snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
+
+	rc = run(&cfg);
+
+	rte_eal_cleanup();
+	remove_runtime_dir(runtime_dir);
+	return rc;
+}

@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <urcu/urcu-qsbr.h>
+#include <urcu/rculfhash.h>
+
+#include <rte_common.h>
+#include <rte_jhash.h>
+
+#include "common/sw_neigh.h"
+
+struct neigh_key {
+	struct sw_ip ip;
+	uint16_t port;
+};
+
+struct neigh_entry {
+	struct cds_lfht_node node;
+	struct neigh_key key;
+	struct rte_ether_addr mac;
+	/* Written by the control plane only; readers never look at it. */
+	uint64_t confirmed_tsc;
+	struct rcu_head rcu;
+};
+
+struct sw_neigh_table {
+	struct cds_lfht *ht;
+	unsigned max;
+	unsigned count; /* writer-owned */
+};
+
+const char *sw_ip_str(const struct sw_ip *ip, char *buf, unsigned len)
+{
+	if (sw_ip_is_v4(ip))
+		inet_ntop(AF_INET, &ip->a[12], buf, len);
+	else
+		inet_ntop(AF_INET6, ip->a, buf, len);
+	return buf;
+}
+
+static unsigned long neigh_hash(const struct neigh_key *k)
+{
+	return rte_jhash(k->ip.a, sizeof(k->ip.a), k->port);
+}
+
+static int neigh_match(struct cds_lfht_node *node, const void *key)
+{
+	const struct neigh_entry *e = caa_container_of(node, struct neigh_entry, node);
+	const struct neigh_key *k = key;
+
+	return e->key.port == k->port && memcmp(e->key.ip.a, k->ip.a, sizeof(k->ip.a)) == 0;
+}
+
+static struct neigh_entry *neigh_find(const struct sw_neigh_table *t, const struct neigh_key *k)
+{
+	struct cds_lfht_iter it;
+	struct cds_lfht_node *node;
+
+	cds_lfht_lookup(t->ht, neigh_hash(k), neigh_match, k, &it);
+	node = cds_lfht_iter_get_node(&it);
+	return node ? caa_container_of(node, struct neigh_entry, node) : NULL;
+}
+
+static void neigh_free_rcu(struct rcu_head *head)
+{
+	free(caa_container_of(head, struct neigh_entry, rcu));
+}
+
+struct sw_neigh_table *sw_neigh_create(unsigned max)
+{
+	struct sw_neigh_table *t;
+	unsigned long buckets = rte_align32pow2(max < 16 ? 16 : max);
+
+	t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		return NULL;
+	/* Fixed bucket count sized for max entries: no resize threads, memory
+	 * bounded and known at start-up. */
+	t->ht = cds_lfht_new_flavor(buckets, buckets, buckets, 0, &urcu_qsbr_flavor, NULL);
+	if (t->ht == NULL) {
+		free(t);
+		return NULL;
+	}
+	t->max = max;
+	return t;
+}
+
+void sw_neigh_free(struct sw_neigh_table *t)
+{
+	struct cds_lfht_iter it;
+	struct neigh_entry *e;
+
+	if (t == NULL)
+		return;
+	cds_lfht_for_each_entry(t->ht, &it, e, node)
+	{
+		cds_lfht_del(t->ht, &e->node);
+		urcu_qsbr_call_rcu(&e->rcu, neigh_free_rcu);
+	}
+	/* Run the frees queued above before the table goes. */
+	urcu_qsbr_barrier();
+	cds_lfht_destroy(t->ht, NULL);
+	free(t);
+}
+
+int sw_neigh_lookup(const struct sw_neigh_table *t, uint16_t port, const struct sw_ip *ip,
+		    struct rte_ether_addr *mac)
+{
+	struct neigh_key k = {.ip = *ip, .port = port};
+	const struct neigh_entry *e;
+
+	urcu_qsbr_read_lock();
+	e = neigh_find(t, &k);
+	if (e != NULL)
+		*mac = e->mac;
+	urcu_qsbr_read_unlock();
+	return e != NULL ? 0 : -ENOENT;
+}
+
+int sw_neigh_update(struct sw_neigh_table *t, uint16_t port, const struct sw_ip *ip,
+		    const struct rte_ether_addr *mac, uint64_t now_tsc)
+{
+	struct neigh_key k = {.ip = *ip, .port = port};
+	struct neigh_entry *old, *e;
+
+	old = neigh_find(t, &k);
+	if (old != NULL && rte_is_same_ether_addr(&old->mac, mac)) {
+		old->confirmed_tsc = now_tsc;
+		return 0;
+	}
+	if (old == NULL && t->count >= t->max)
+		return -ENOSPC;
+
+	e = calloc(1, sizeof(*e));
+	if (e == NULL)
+		return -ENOMEM;
+	e->key = k;
+	e->mac = *mac;
+	e->confirmed_tsc = now_tsc;
+	cds_lfht_node_init(&e->node);
+	if (old != NULL) {
+		/* Replace, never edit: a reader must not see half of a MAC. */
+		cds_lfht_replace(t->ht, &(struct cds_lfht_iter){.node = &old->node}, neigh_hash(&k),
+				 neigh_match, &k, &e->node);
+		urcu_qsbr_call_rcu(&old->rcu, neigh_free_rcu);
+	} else {
+		cds_lfht_add(t->ht, neigh_hash(&k), &e->node);
+		t->count++;
+	}
+	return 0;
+}
+
+bool sw_neigh_get(const struct sw_neigh_table *t, uint16_t port, const struct sw_ip *ip,
+		  struct sw_neigh_info *info)
+{
+	struct neigh_key k = {.ip = *ip, .port = port};
+	const struct neigh_entry *e = neigh_find(t, &k);
+
+	if (e != NULL && info != NULL)
+		*info = (struct sw_neigh_info){
+			.port = port, .ip = *ip, .mac = e->mac, .confirmed_tsc = e->confirmed_tsc};
+	return e != NULL;
+}
+
+int sw_neigh_remove(struct sw_neigh_table *t, uint16_t port, const struct sw_ip *ip)
+{
+	struct neigh_key k = {.ip = *ip, .port = port};
+	struct neigh_entry *e = neigh_find(t, &k);
+
+	if (e == NULL || cds_lfht_del(t->ht, &e->node) != 0)
+		return -ENOENT;
+	t->count--;
+	urcu_qsbr_call_rcu(&e->rcu, neigh_free_rcu);
+	return 0;
+}
+
+void sw_neigh_foreach(const struct sw_neigh_table *t,
+		      int (*fn)(const struct sw_neigh_info *e, void *arg), void *arg)
+{
+	struct cds_lfht_iter it;
+	struct neigh_entry *e;
+
+	urcu_qsbr_read_lock();
+	cds_lfht_for_each_entry(t->ht, &it, e, node)
+	{
+		struct sw_neigh_info info = {.port = e->key.port,
+					     .ip = e->key.ip,
+					     .mac = e->mac,
+					     .confirmed_tsc = e->confirmed_tsc};
+		if (fn(&info, arg) != 0)
+			break;
+	}
+	urcu_qsbr_read_unlock();
+}
+
+unsigned sw_neigh_count(const struct sw_neigh_table *t)
+{
+	return t->count;
+}

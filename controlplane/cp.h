@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * The control plane: one thread (the DPDK main lcore), sole writer of the
+ * shared tables. Today it owns neighbour resolution (answers ARP and IPv6
+ * ND for our addresses, learns peers, holds packets until their next hop
+ * resolves) and telemetry; REGISTER handling and held INVITEs come next.
+ */
+#ifndef CP_H
+#define CP_H
+
+#include <stdbool.h>
+
+#include "controlplane/cp_config.h"
+#include "dataplane/dp.h"
+
+/** What the control plane did: X(ENUM, name, description). */
+#define CP_FOREACH_COUNTER(X)                                                                  \
+	X(ARP_ANSWERED, arp_answered, "ARP requests for our addresses answered")               \
+	X(ND_ANSWERED, nd_answered, "IPv6 neighbour solicitations for our addresses answered") \
+	X(NEIGH_LEARNED, neigh_learned, "neighbours learned or changed MAC")                   \
+	X(NEIGH_PROBES, neigh_probes, "ARP requests and neighbour solicitations sent")         \
+	X(NEIGH_HELD_SENT, neigh_held_sent, "held packets sent once their next hop resolved")
+
+/** Why the control plane dropped something: X(ENUM, name, description). */
+#define CP_FOREACH_DROP(X)                                                                     \
+	X(NEIGH_UNRESOLVED, neigh_unresolved, "held packets dropped: next hop never answered") \
+	X(NEIGH_HOLD_FULL, neigh_hold_full,                                                    \
+	  "packets dropped: too many held for one next hop, or too many next hops pending")    \
+	X(NEIGH_TABLE_FULL, neigh_table_full, "neighbours not learned: table full")            \
+	X(NEIGH_INVALID, neigh_invalid,                                                        \
+	  "ARP / ND ignored: malformed options, foreign subnet, or unsolicited")               \
+	X(DOWN_RING_FULL, down_ring_full, "frames dropped: ring to a worker full")             \
+	X(CP_NO_MBUF, cp_no_mbuf, "packet pool empty when building a probe")
+
+enum cp_counter {
+#define CP_X_ENUM(e, name, desc) CP_C_##e,
+	CP_FOREACH_COUNTER(CP_X_ENUM)
+#undef CP_X_ENUM
+		CP_C_MAX
+};
+
+enum cp_drop {
+#define CP_X_ENUM(e, name, desc) CP_D_##e,
+	CP_FOREACH_DROP(CP_X_ENUM)
+#undef CP_X_ENUM
+		CP_D_MAX
+};
+
+extern const char *const cp_counter_names[CP_C_MAX];
+extern const char *const cp_counter_descs[CP_C_MAX];
+extern const char *const cp_drop_names[CP_D_MAX];
+extern const char *const cp_drop_descs[CP_D_MAX];
+
+struct cp_ctx;
+
+/**
+ * Create the control plane for a started dataplane.
+ * @param dp   borrowed; must outlive the result.
+ * @param cfg  copied.
+ * @return the context, or NULL (out of memory; logged).
+ */
+struct cp_ctx *cp_create(struct dp_ctx *dp, const struct cp_config *cfg);
+
+/** Free the context and every packet it still holds. NULL is a no-op. */
+void cp_free(struct cp_ctx *cp);
+
+/**
+ * Run the control-plane loop on the calling thread until *stop is true
+ * (read atomically; a signal handler may set it). The caller is a
+ * registered liburcu QSBR thread.
+ */
+void cp_run(struct cp_ctx *cp, const bool *stop);
+
+/** Register the /sipwake/... telemetry commands for @p cp. @return 0 or -errno. */
+int cp_telemetry_register(struct cp_ctx *cp);
+
+/** Current value of a control-plane counter / drop (relaxed read; telemetry). */
+uint64_t cp_counter(const struct cp_ctx *cp, enum cp_counter c);
+uint64_t cp_drop_count(const struct cp_ctx *cp, enum cp_drop d);
+
+#endif /* CP_H */

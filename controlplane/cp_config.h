@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * sipwake configuration: one libconfig file (https://hyperrealm.github.io/libconfig/),
+ * validated completely before anything starts. Every error names the key,
+ * the file and line, what was expected and what was found; unknown keys are
+ * errors too (a typo must not silently fall back to a default).
+ *
+ * Needs libconfig and libc only, so `sipwake --check-config` runs without
+ * initialising DPDK. config/sipwake.conf is the commented example.
+ */
+#ifndef CP_CONFIG_H
+#define CP_CONFIG_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CP_MAX_IFACES 8
+#define CP_MAX_NAMES  8
+#define CP_NAME_LEN   128
+#define CP_DEVICE_LEN 64
+
+/** Log levels, as DPDK numbers them (RTE_LOG_ERR .. RTE_LOG_DEBUG). */
+enum cp_log_level {
+	CP_LOG_ERR = 4,
+	CP_LOG_WARNING = 5,
+	CP_LOG_NOTICE = 6,
+	CP_LOG_INFO = 7,
+	CP_LOG_DEBUG = 8,
+};
+
+/** One DPDK port and the addresses sipwake owns on it. */
+struct cp_iface_cfg {
+	char device[CP_DEVICE_LEN]; /**< DPDK device name: "net_af_packet0", "0000:01:00.0" */
+	uint8_t has_ipv4, has_gw4, has_ipv6, has_gw6;
+	struct in_addr ipv4;	 /**< network byte order */
+	uint8_t prefix4;	 /**< 0..32 */
+	struct in_addr gateway4; /**< must lie inside ipv4/prefix4 */
+	struct in6_addr ipv6;
+	uint8_t prefix6;	  /**< 0..128 */
+	struct in6_addr gateway6; /**< inside ipv6/prefix6, or link-local fe80::/10 */
+};
+
+struct cp_config {
+	/* sip { } */
+	uint16_t sip_port; /**< UDP port, default 5060 */
+	unsigned n_names;  /**< sip.names: hostnames that mean "sipwake itself" */
+	char names[CP_MAX_NAMES][CP_NAME_LEN];
+
+	/* interfaces ( { } ... ): at least one, at least one address each */
+	unsigned n_ifaces;
+	struct cp_iface_cfg ifaces[CP_MAX_IFACES];
+
+	/* dataplane { } */
+	uint32_t mbufs;	  /**< mbufs in the packet pool, default 16383 */
+	uint16_t rx_desc; /**< RX descriptors per queue, default 1024 */
+	uint16_t tx_desc; /**< TX descriptors per queue, default 1024 */
+	uint32_t
+		ring_size; /**< per-worker rings to/from the control plane, power of 2, default 1024 */
+	uint32_t
+		idle_sleep_us; /**< worker sleep when a poll found nothing; 0 = busy poll (default) */
+
+	/* neighbours { } (ARP / IPv6 ND) */
+	uint32_t neigh_max;	   /**< entries in the neighbour table, default 4096 */
+	uint32_t neigh_queue;	   /**< packets held per unresolved neighbour, default 4 */
+	uint32_t neigh_retry_ms;   /**< between ARP/NS probes, default 1000 */
+	uint32_t neigh_probes;	   /**< probes before giving up, default 3 */
+	uint32_t neigh_lifetime_s; /**< learned entry lifetime before re-probing, default 300 */
+
+	/* log { } */
+	enum cp_log_level
+		log_level; /**< "error" | "warning" | "notice" | "info" (default) | "debug" */
+};
+
+/** Fill @p cfg with the defaults above (no interfaces). */
+void cp_config_defaults(struct cp_config *cfg);
+
+/**
+ * Load and validate a config file.
+ *
+ * @param path  file to read (borrowed).
+ * @param cfg   filled on success; on failure its content is unspecified (caller-owned).
+ * @param err   on failure, one line such as
+ *              "sipwake.conf:12: interfaces.[0].ipv4: expected an IPv4 address with
+ *              prefix like \"192.0.2.10/24\", got \"10.0.0.300/24\"" (caller-owned).
+ * @return 0; -ENOENT / -EACCES if the file cannot be read; -EINVAL for a
+ *         syntax error or an invalid, missing or unknown key.
+ */
+int cp_config_load(const char *path, struct cp_config *cfg, char *err, size_t errlen);
+
+/** As cp_config_load(), from a string (tests). Errors name the line as "<string>:N". */
+int cp_config_load_string(const char *text, struct cp_config *cfg, char *err, size_t errlen);
+
+/** Name of a log level ("info", ...). */
+const char *cp_log_level_name(enum cp_log_level l);
+
+#endif /* CP_CONFIG_H */

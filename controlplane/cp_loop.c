@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <stdlib.h>
+
+#include <urcu/urcu-qsbr.h>
+
+#include <rte_cycles.h>
+#include <rte_ring.h>
+
+#include "common/sw_log.h"
+#include "controlplane/cp_internal.h"
+
+/* When a round found nothing to do. Bounds the latency of ARP / ND answers
+ * and keeps the main lcore from spinning (it is not a dedicated core). */
+#define CP_IDLE_US 50
+
+#define CP_X_NAME(e, name, desc) #name,
+#define CP_X_DESC(e, name, desc) desc,
+const char *const cp_counter_names[CP_C_MAX] = {CP_FOREACH_COUNTER(CP_X_NAME)};
+const char *const cp_counter_descs[CP_C_MAX] = {CP_FOREACH_COUNTER(CP_X_DESC)};
+const char *const cp_drop_names[CP_D_MAX] = {CP_FOREACH_DROP(CP_X_NAME)};
+const char *const cp_drop_descs[CP_D_MAX] = {CP_FOREACH_DROP(CP_X_DESC)};
+
+struct cp_ctx *cp_create(struct dp_ctx *dp, const struct cp_config *cfg)
+{
+	struct cp_ctx *cp = calloc(1, sizeof(*cp));
+
+	if (cp == NULL)
+		goto fail;
+	cp->dp = dp;
+	cp->cfg = *cfg;
+	cp->hz = rte_get_tsc_hz();
+	cp->retry_tsc = cp->hz * cfg->neigh_retry_ms / 1000;
+	cp->lifetime_tsc = cp->hz * cfg->neigh_lifetime_s;
+	if (cp_neigh_init(cp) != 0)
+		goto fail_cp;
+	return cp;
+
+fail_cp:
+	free(cp);
+fail:
+	CP_LOG(ERR, "out of memory creating the control plane");
+	return NULL;
+}
+
+void cp_free(struct cp_ctx *cp)
+{
+	if (cp == NULL)
+		return;
+	cp_neigh_fini(cp);
+	free(cp);
+}
+
+uint64_t cp_counter(const struct cp_ctx *cp, enum cp_counter c)
+{
+	return __atomic_load_n(&cp->c[c], __ATOMIC_RELAXED);
+}
+
+uint64_t cp_drop_count(const struct cp_ctx *cp, enum cp_drop d)
+{
+	return __atomic_load_n(&cp->drop[d], __ATOMIC_RELAXED);
+}
+
+void cp_send(struct cp_ctx *cp, unsigned worker, unsigned ifx, struct rte_mbuf *m)
+{
+	DP_META(m)->iface = (uint8_t)ifx;
+	/* SP: this thread is the only producer of every down ring. */
+	if (rte_ring_sp_enqueue(cp->dp->workers[worker].down, m) != 0) {
+		cp_count_drop(cp, CP_D_DOWN_RING_FULL, 1);
+		rte_pktmbuf_free(m);
+	}
+}
+
+static unsigned poll_worker(struct cp_ctx *cp, struct dp_worker *w)
+{
+	struct rte_mbuf *pkts[DP_BURST];
+	unsigned n = rte_ring_sc_dequeue_burst(w->up, (void **)pkts, DP_BURST, NULL);
+
+	for (unsigned i = 0; i < n; i++) {
+		switch (DP_META(pkts[i])->kind) {
+		case DP_UP_ARP:
+			cp_neigh_arp_in(cp, pkts[i]);
+			break;
+		case DP_UP_ND:
+			cp_neigh_nd_in(cp, pkts[i]);
+			break;
+		case DP_UP_UNRESOLVED:
+			cp_neigh_hold(cp, pkts[i]);
+			break;
+		default:
+			/* A kind we do not know is a bug in the worker. */
+			CP_LOG(ERR, "unknown hand-up kind %u from worker %u",
+			       DP_META(pkts[i])->kind, w->id);
+			rte_pktmbuf_free(pkts[i]);
+		}
+	}
+	return n;
+}
+
+void cp_run(struct cp_ctx *cp, const bool *stop)
+{
+	uint64_t tick = cp->hz / 10, next_tick = rte_rdtsc() + tick;
+	uint64_t next_age = rte_rdtsc() + cp->hz;
+
+	CP_LOG(INFO, "control plane running, %u worker(s)", cp->dp->n_workers);
+	while (!__atomic_load_n(stop, __ATOMIC_ACQUIRE)) {
+		unsigned work = 0;
+		uint64_t now;
+
+		for (unsigned i = 0; i < cp->dp->n_workers; i++)
+			work += poll_worker(cp, &cp->dp->workers[i]);
+		now = rte_rdtsc();
+		if (now >= next_tick) {
+			cp_neigh_tick(cp, now);
+			next_tick = now + tick;
+		}
+		if (now >= next_age) {
+			cp_neigh_age(cp, now);
+			next_age = now + cp->hz;
+		}
+		urcu_qsbr_quiescent_state();
+		if (work == 0) {
+			urcu_qsbr_thread_offline();
+			rte_delay_us_sleep(CP_IDLE_US);
+			urcu_qsbr_thread_online();
+		}
+	}
+	CP_LOG(INFO, "control plane stopping");
+}

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * /sipwake/... commands on DPDK's telemetry socket
+ * (/var/run/dpdk/<prefix>/dpdk_telemetry.v2; dpdk-telemetry.py -f <prefix>).
+ * Callbacks run on DPDK's telemetry thread: they only read counters with
+ * relaxed loads, never touch what the workers write beyond that.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <rte_ethdev.h>
+#include <rte_telemetry.h>
+#include <rte_version.h>
+
+#include "controlplane/cp_internal.h"
+
+/* The telemetry API passes no user data; one control plane per process. */
+static struct cp_ctx *tel_cp;
+
+static void add_counters(struct rte_tel_data *d, const struct dp_counters *sum, bool with_cp)
+{
+	uint64_t dropped = 0;
+	char key[RTE_TEL_MAX_STRING_LEN];
+
+	for (unsigned i = 0; i < DP_C_MAX; i++)
+		rte_tel_data_add_dict_u64(d, dp_counter_names[i], sum->c[i]);
+	if (with_cp)
+		for (unsigned i = 0; i < CP_C_MAX; i++)
+			rte_tel_data_add_dict_u64(d, cp_counter_names[i],
+						  cp_counter(tel_cp, (enum cp_counter)i));
+	for (unsigned i = 0; i < DP_D_MAX; i++) {
+		snprintf(key, sizeof(key), "drop_%s", dp_drop_names[i]);
+		rte_tel_data_add_dict_u64(d, key, sum->drop[i]);
+		dropped += sum->drop[i];
+	}
+	if (with_cp)
+		for (unsigned i = 0; i < CP_D_MAX; i++) {
+			uint64_t v = cp_drop_count(tel_cp, (enum cp_drop)i);
+
+			snprintf(key, sizeof(key), "drop_%s", cp_drop_names[i]);
+			rte_tel_data_add_dict_u64(d, key, v);
+			dropped += v;
+		}
+	rte_tel_data_add_dict_u64(d, "dropped", dropped);
+}
+
+/* /sipwake/stats: everything summed over workers, plus the control plane.
+ * /sipwake/stats,<worker>: one worker's own counters. */
+static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct dp_ctx *dp = tel_cp->dp;
+	struct dp_counters sum = {0};
+	char *end;
+
+	RTE_SET_USED(cmd);
+	if (params != NULL && *params != '\0') {
+		unsigned long w = strtoul(params, &end, 10);
+
+		if (*end != '\0' || w >= dp->n_workers)
+			return -EINVAL;
+		rte_tel_data_start_dict(d);
+		dp_counters_add(&sum, &dp->workers[w].ctr);
+		rte_tel_data_add_dict_int(d, "worker", (int)w);
+		rte_tel_data_add_dict_int(d, "lcore", (int)dp->workers[w].lcore_id);
+		add_counters(d, &sum, false);
+		return 0;
+	}
+	for (unsigned i = 0; i < dp->n_workers; i++)
+		dp_counters_add(&sum, &dp->workers[i].ctr);
+	rte_tel_data_start_dict(d);
+	add_counters(d, &sum, true);
+	return 0;
+}
+
+static int tel_info(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct dp_ctx *dp = tel_cp->dp;
+	char buf[INET6_ADDRSTRLEN + 8], key[32];
+
+	RTE_SET_USED(cmd);
+	RTE_SET_USED(params);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "version", SW_VERSION);
+	rte_tel_data_add_dict_string(d, "dpdk", rte_version());
+	rte_tel_data_add_dict_int(d, "workers", (int)dp->n_workers);
+	rte_tel_data_add_dict_int(d, "sip_port", dp->p.sip_port);
+	rte_tel_data_add_dict_u64(d, "neighbours", sw_neigh_count(dp->neigh));
+	for (unsigned i = 0; i < dp->p.n_ifaces; i++) {
+		const struct dp_iface *ifc = &dp->p.ifaces[i];
+		struct rte_tel_data *c = rte_tel_data_alloc();
+		char dev[RTE_ETH_NAME_MAX_LEN] = "?";
+
+		if (c == NULL)
+			return -ENOMEM;
+		rte_eth_dev_get_name_by_port(ifc->port_id, dev);
+		rte_tel_data_start_dict(c);
+		rte_tel_data_add_dict_string(c, "device", dev);
+		rte_tel_data_add_dict_int(c, "port", ifc->port_id);
+		snprintf(buf, sizeof(buf), RTE_ETHER_ADDR_PRT_FMT, RTE_ETHER_ADDR_BYTES(&ifc->mac));
+		rte_tel_data_add_dict_string(c, "mac", buf);
+		if (ifc->has_v4) {
+			inet_ntop(AF_INET, &ifc->ip4, buf, sizeof(buf));
+			rte_tel_data_add_dict_string(c, "ipv4", buf);
+		}
+		if (ifc->has_v6) {
+			rte_tel_data_add_dict_string(c, "ipv6",
+						     sw_ip_str(&ifc->ip6, buf, sizeof(buf)));
+			rte_tel_data_add_dict_string(c, "ipv6_ll",
+						     sw_ip_str(&ifc->ll6, buf, sizeof(buf)));
+		}
+		snprintf(key, sizeof(key), "iface%u", i);
+		rte_tel_data_add_dict_container(d, key, c, 0);
+	}
+	return 0;
+}
+
+int cp_telemetry_register(struct cp_ctx *cp)
+{
+	int rc;
+
+	tel_cp = cp;
+	rc = rte_telemetry_register_cmd("/sipwake/stats", tel_stats,
+					"Counters and drops by reason, summed over workers. "
+					"Parameters: int worker id (optional)");
+	if (rc == 0)
+		rc = rte_telemetry_register_cmd(
+			"/sipwake/info", tel_info,
+			"Version, workers, SIP port, interfaces. No parameters");
+	return rc;
+}

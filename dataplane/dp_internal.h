@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Dataplane internals shared by its .c files; not part of the contract. */
+#ifndef DP_INTERNAL_H
+#define DP_INTERNAL_H
+
+#include <rte_mbuf.h>
+
+#include "dataplane/dp.h"
+#include "dataplane/sip/sip_scan.h"
+
+/** A worker's TX buffer for one port, flushed when full and once per loop. */
+struct dp_txbuf {
+	uint16_t n;
+	struct rte_mbuf *m[DP_BURST];
+};
+
+/** A worker's private state while it runs (its own stack, never shared). */
+struct dp_wstate {
+	struct dp_worker *w;
+	struct dp_ctx *ctx;
+	struct dp_counters *ctr;
+	struct dp_txbuf tx[DP_MAX_IFACES];
+	struct dp_sip_msg sip; /* scratch for the scanner: ~1 KiB, reused per packet */
+};
+
+/** Where a datagram came from, for the answer. */
+struct dp_l4info {
+	struct sw_ip src, dst; /* dst: our address it was sent to */
+	uint16_t sport;	       /* host byte order */
+	bool v6;
+};
+
+/* dp_net.c */
+void dp_rx_one(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m);
+void dp_tx_ip(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, const struct sw_ip *dst);
+void dp_tx_flush(struct dp_wstate *s, unsigned ifx);
+void dp_hand_up(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, enum dp_up_kind kind);
+/** Build an IP + UDP header in front of a payload already at offset
+ *  dp_udp_hdr_len(v6) of @p m (data_len = headers + payload). */
+void dp_udp_finish(struct dp_wstate *s, const struct dp_iface *ifc, struct rte_mbuf *m,
+		   const struct dp_l4info *to, uint16_t dport, uint16_t payload_len);
+
+static inline uint16_t dp_udp_hdr_len(bool v6)
+{
+	return (uint16_t)(RTE_ETHER_HDR_LEN + (v6 ? 40 : 20) + 8);
+}
+
+static inline void dp_drop(struct dp_wstate *s, struct rte_mbuf *m, enum dp_drop why)
+{
+	dp_count_drop(s->ctr, why);
+	rte_pktmbuf_free(m);
+}
+
+/* dp_sip_reply.c */
+void dp_sip_input(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
+		  const struct dp_l4info *from, const uint8_t *payload, uint16_t len);
+
+#endif /* DP_INTERNAL_H */

@@ -1,0 +1,454 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * L2-L4 of the worker: Ethernet, ARP, IPv4, IPv6, ICMP echo, UDP. Every read
+ * is checked against the frame's length first; every packet ends in exactly
+ * one of: sent, handed up, or dropped with a counted reason.
+ */
+#include <string.h>
+
+#include <rte_arp.h>
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_icmp.h>
+#include <rte_ip.h>
+#include <rte_ring.h>
+#include <rte_udp.h>
+
+#include "dataplane/dp_internal.h"
+
+#define ICMP6_ECHO_REQUEST 128
+#define ICMP6_ECHO_REPLY   129
+#define ICMP6_ND_NS	   135
+#define ICMP6_ND_NA	   136
+#define IPPROTO_ICMPV6_	   58
+#define TTL_OUT		   64
+
+static const struct sw_ip ip6_any; /* :: */
+
+static inline bool ip6_eq(const struct sw_ip *a, const void *b)
+{
+	return memcmp(a->a, b, 16) == 0;
+}
+
+static inline bool ip6_prefix_eq(const struct sw_ip *a, const struct sw_ip *b, unsigned bits)
+{
+	unsigned bytes = bits / 8, rem = bits % 8;
+
+	if (memcmp(a->a, b->a, bytes) != 0)
+		return false;
+	return rem == 0 || ((a->a[bytes] ^ b->a[bytes]) & (uint8_t)(0xff << (8 - rem))) == 0;
+}
+
+void dp_hand_up(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, enum dp_up_kind kind)
+{
+	struct dp_meta *meta = DP_META(m);
+
+	meta->kind = (uint8_t)kind;
+	meta->worker = (uint8_t)s->w->id;
+	meta->iface = (uint8_t)ifx;
+	/* SP enqueue: this worker is the ring's only producer. A full ring
+	 * is a counted drop, never a wait (DESIGN.md §2). */
+	if (rte_ring_sp_enqueue(s->w->up, m) != 0) {
+		dp_drop(s, m, DP_D_UP_RING_FULL);
+		return;
+	}
+	dp_count(s->ctr, DP_C_HANDED_UP, 1);
+}
+
+void dp_tx_ip(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, const struct sw_ip *dst)
+{
+	const struct dp_iface *ifc = &s->ctx->p.ifaces[ifx];
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct sw_ip nh = *dst;
+
+	/* Next hop: on-link peers directly, everything else via the gateway. */
+	if (sw_ip_is_v4(dst)) {
+		if (((sw_ip_v4(dst) ^ ifc->ip4) & ifc->mask4) != 0) {
+			if (!ifc->has_gw4) {
+				dp_drop(s, m, DP_D_NO_ROUTE);
+				return;
+			}
+			nh = sw_ip_from_v4(ifc->gw4);
+		}
+		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	} else {
+		bool link_local = dst->a[0] == 0xfe && (dst->a[1] & 0xc0) == 0x80;
+
+		if (!link_local && !ip6_prefix_eq(dst, &ifc->ip6, ifc->prefix6)) {
+			if (!ifc->has_gw6) {
+				dp_drop(s, m, DP_D_NO_ROUTE);
+				return;
+			}
+			nh = ifc->gw6;
+		}
+		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
+	}
+	rte_ether_addr_copy(&ifc->mac, &eth->src_addr);
+	if (sw_neigh_lookup(s->ctx->neigh, ifc->port_id, &nh, &eth->dst_addr) != 0) {
+		/* Not resolved yet: the control plane holds it, resolves, sends. */
+		DP_META(m)->nexthop = nh;
+		dp_hand_up(s, ifx, m, DP_UP_UNRESOLVED);
+		return;
+	}
+	struct dp_txbuf *tb = &s->tx[ifx];
+	tb->m[tb->n++] = m;
+	if (tb->n == DP_BURST)
+		dp_tx_flush(s, ifx);
+}
+
+void dp_udp_finish(struct dp_wstate *s, const struct dp_iface *ifc, struct rte_mbuf *m,
+		   const struct dp_l4info *to, uint16_t dport, uint16_t payload_len)
+{
+	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, RTE_ETHER_HDR_LEN);
+	uint16_t udp_len = (uint16_t)(sizeof(struct rte_udp_hdr) + payload_len);
+	struct rte_udp_hdr *udp;
+
+	if (!to->v6) {
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)l3;
+
+		*ip = (struct rte_ipv4_hdr){
+			.version_ihl = RTE_IPV4_VHL_DEF,
+			.total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + udp_len)),
+			.packet_id = rte_cpu_to_be_16(s->w->ip_id++),
+			.time_to_live = TTL_OUT,
+			.next_proto_id = IPPROTO_UDP,
+			.src_addr = sw_ip_v4(&to->dst),
+			.dst_addr = sw_ip_v4(&to->src),
+		};
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		udp = (struct rte_udp_hdr *)(ip + 1);
+		*udp = (struct rte_udp_hdr){.src_port = rte_cpu_to_be_16(s->ctx->p.sip_port),
+					    .dst_port = rte_cpu_to_be_16(dport),
+					    .dgram_len = rte_cpu_to_be_16(udp_len)};
+		udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+	} else {
+		struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)l3;
+
+		*ip = (struct rte_ipv6_hdr){
+			.vtc_flow = rte_cpu_to_be_32(6u << 28),
+			.payload_len = rte_cpu_to_be_16(udp_len),
+			.proto = IPPROTO_UDP,
+			.hop_limits = TTL_OUT,
+		};
+		memcpy(ip->src_addr, to->dst.a, 16);
+		memcpy(ip->dst_addr, to->src.a, 16);
+		udp = (struct rte_udp_hdr *)(ip + 1);
+		*udp = (struct rte_udp_hdr){.src_port = rte_cpu_to_be_16(s->ctx->p.sip_port),
+					    .dst_port = rte_cpu_to_be_16(dport),
+					    .dgram_len = rte_cpu_to_be_16(udp_len)};
+		udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip, udp);
+	}
+	RTE_SET_USED(ifc);
+	m->data_len = (uint16_t)(dp_udp_hdr_len(to->v6) + payload_len);
+	m->pkt_len = m->data_len;
+}
+
+static inline bool cksum_bad(const struct rte_mbuf *m, uint64_t mask, uint64_t bad)
+{
+	return (m->ol_flags & mask) == bad;
+}
+
+static inline bool cksum_good(const struct rte_mbuf *m, uint64_t mask, uint64_t good)
+{
+	return (m->ol_flags & mask) == good;
+}
+
+/* UDP over either family: @p udp has @p avail bytes (IP payload length). */
+static void udp_in(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, const void *iph,
+		   struct rte_udp_hdr *udp, uint32_t avail, struct dp_l4info *from)
+{
+	uint16_t dlen;
+
+	if (avail < sizeof(*udp)) {
+		dp_drop(s, m, DP_D_UDP_MALFORMED);
+		return;
+	}
+	dlen = rte_be_to_cpu_16(udp->dgram_len);
+	if (dlen < sizeof(*udp) || dlen > avail) {
+		dp_drop(s, m, DP_D_UDP_MALFORMED);
+		return;
+	}
+	if (rte_be_to_cpu_16(udp->dst_port) != s->ctx->p.sip_port) {
+		dp_drop(s, m, DP_D_UDP_PORT);
+		return;
+	}
+	if (cksum_bad(m, RTE_MBUF_F_RX_L4_CKSUM_MASK, RTE_MBUF_F_RX_L4_CKSUM_BAD)) {
+		dp_drop(s, m, DP_D_UDP_CHECKSUM);
+		return;
+	}
+	if (!cksum_good(m, RTE_MBUF_F_RX_L4_CKSUM_MASK, RTE_MBUF_F_RX_L4_CKSUM_GOOD)) {
+		/* Software check: IPv4 checksum 0 means "none" (RFC 768);
+		 * IPv6 requires one (RFC 8200 §8.1). */
+		int bad;
+
+		if (!from->v6)
+			bad = udp->dgram_cksum != 0 && rte_ipv4_udptcp_cksum_verify(iph, udp) != 0;
+		else
+			bad = udp->dgram_cksum == 0 || rte_ipv6_udptcp_cksum_verify(iph, udp) != 0;
+		if (bad) {
+			dp_drop(s, m, DP_D_UDP_CHECKSUM);
+			return;
+		}
+	}
+	from->sport = rte_be_to_cpu_16(udp->src_port);
+	dp_count(s->ctr, DP_C_SIP_RX, 1);
+	dp_sip_input(s, ifx, m, from, (const uint8_t *)(udp + 1), (uint16_t)(dlen - sizeof(*udp)));
+}
+
+static bool v4_martian(rte_be32_t be, const struct dp_iface *ifc)
+{
+	uint32_t a = rte_be_to_cpu_32(be);
+
+	return a == 0 || a == UINT32_MAX || (a >> 28) == 0xe /* multicast */ || (a >> 24) == 127 ||
+	       be == ifc->ip4 || (be | ifc->mask4) == UINT32_MAX;
+}
+
+static void icmp4_in(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, struct rte_ipv4_hdr *ip,
+		     uint32_t ihl, uint32_t tot)
+{
+	struct rte_icmp_hdr *icmp = (struct rte_icmp_hdr *)((uint8_t *)ip + ihl);
+	uint32_t len = tot - ihl;
+	struct sw_ip peer;
+
+	if (len < sizeof(*icmp) || rte_raw_cksum(icmp, len) != 0xffff) {
+		dp_drop(s, m, DP_D_ICMP_MALFORMED);
+		return;
+	}
+	if (icmp->icmp_type != RTE_IP_ICMP_ECHO_REQUEST || icmp->icmp_code != 0) {
+		dp_drop(s, m, DP_D_ICMP_OTHER);
+		return;
+	}
+	/* Answer in place (RFC 792): type 8 -> 0, checksum adjusted
+	 * incrementally (RFC 1624), addresses swapped. */
+	icmp->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
+	uint32_t sum = (uint16_t)~rte_be_to_cpu_16(icmp->icmp_cksum) + (uint16_t)~0x0800u;
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	icmp->icmp_cksum = rte_cpu_to_be_16((uint16_t)~sum);
+	peer = sw_ip_from_v4(ip->src_addr);
+	ip->dst_addr = ip->src_addr;
+	ip->src_addr = s->ctx->p.ifaces[ifx].ip4;
+	ip->time_to_live = TTL_OUT;
+	ip->fragment_offset = 0;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - RTE_ETHER_HDR_LEN - tot));
+	dp_count(s->ctr, DP_C_ICMP_ECHO_ANSWERED, 1);
+	dp_tx_ip(s, ifx, m, &peer);
+}
+
+static void ipv4_in(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, uint32_t len)
+{
+	const struct dp_iface *ifc = &s->ctx->p.ifaces[ifx];
+	struct rte_ipv4_hdr *ip =
+		rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, RTE_ETHER_HDR_LEN);
+	uint32_t avail = len - RTE_ETHER_HDR_LEN, ihl, tot;
+
+	if (!ifc->has_v4 || avail < sizeof(*ip)) {
+		dp_drop(s, m, ifc->has_v4 ? DP_D_IP_MALFORMED : DP_D_IP_NOT_FOR_US);
+		return;
+	}
+	ihl = (uint32_t)(ip->version_ihl & 0x0f) * 4;
+	tot = rte_be_to_cpu_16(ip->total_length);
+	if ((ip->version_ihl >> 4) != 4 || ihl < sizeof(*ip) || ihl > avail || tot < ihl ||
+	    tot > avail) {
+		dp_drop(s, m, DP_D_IP_MALFORMED);
+		return;
+	}
+	if (cksum_bad(m, RTE_MBUF_F_RX_IP_CKSUM_MASK, RTE_MBUF_F_RX_IP_CKSUM_BAD) ||
+	    (!cksum_good(m, RTE_MBUF_F_RX_IP_CKSUM_MASK, RTE_MBUF_F_RX_IP_CKSUM_GOOD) &&
+	     rte_raw_cksum(ip, ihl) != 0xffff)) {
+		dp_drop(s, m, DP_D_IP_MALFORMED);
+		return;
+	}
+	if (v4_martian(ip->src_addr, ifc)) {
+		dp_drop(s, m, DP_D_IP_MARTIAN);
+		return;
+	}
+	if (ip->dst_addr != ifc->ip4) {
+		dp_drop(s, m, DP_D_IP_NOT_FOR_US);
+		return;
+	}
+	if ((rte_be_to_cpu_16(ip->fragment_offset) &
+	     (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) != 0) {
+		dp_drop(s, m, DP_D_IP_FRAGMENT);
+		return;
+	}
+	switch (ip->next_proto_id) {
+	case IPPROTO_UDP: {
+		struct dp_l4info from = {.src = sw_ip_from_v4(ip->src_addr),
+					 .dst = sw_ip_from_v4(ip->dst_addr)};
+
+		udp_in(s, ifx, m, ip, (struct rte_udp_hdr *)((uint8_t *)ip + ihl), tot - ihl,
+		       &from);
+		return;
+	}
+	case IPPROTO_ICMP:
+		icmp4_in(s, ifx, m, ip, ihl, tot);
+		return;
+	default:
+		dp_drop(s, m, DP_D_IP_PROTO);
+	}
+}
+
+static void icmp6_in(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, struct rte_ipv6_hdr *ip,
+		     uint32_t plen, bool dst_unicast)
+{
+	struct rte_icmp_hdr *icmp = (struct rte_icmp_hdr *)(ip + 1);
+	struct sw_ip peer;
+
+	if (plen < sizeof(*icmp) || rte_ipv6_udptcp_cksum_verify(ip, icmp) != 0) {
+		dp_drop(s, m, DP_D_ICMP_MALFORMED);
+		return;
+	}
+	switch (icmp->icmp_type) {
+	case ICMP6_ND_NS:
+	case ICMP6_ND_NA:
+		/* RFC 4861 §7.1: ND from anywhere but the link is forged. */
+		if (ip->hop_limits != 255 || icmp->icmp_code != 0) {
+			dp_drop(s, m, DP_D_ICMP_MALFORMED);
+			return;
+		}
+		DP_META(m)->l3_off = RTE_ETHER_HDR_LEN;
+		dp_hand_up(s, ifx, m, DP_UP_ND);
+		return;
+	case ICMP6_ECHO_REQUEST:
+		if (!dst_unicast || icmp->icmp_code != 0)
+			break;
+		icmp->icmp_type = ICMP6_ECHO_REPLY;
+		memcpy(peer.a, ip->src_addr, 16);
+		memcpy(ip->src_addr, ip->dst_addr, 16);
+		memcpy(ip->dst_addr, peer.a, 16);
+		ip->hop_limits = TTL_OUT;
+		icmp->icmp_cksum = 0;
+		icmp->icmp_cksum = rte_ipv6_udptcp_cksum(ip, icmp);
+		rte_pktmbuf_trim(m,
+				 (uint16_t)(m->pkt_len - RTE_ETHER_HDR_LEN - sizeof(*ip) - plen));
+		dp_count(s->ctr, DP_C_ICMP_ECHO_ANSWERED, 1);
+		dp_tx_ip(s, ifx, m, &peer);
+		return;
+	default:
+		break;
+	}
+	dp_drop(s, m, DP_D_ICMP_OTHER);
+}
+
+static void ipv6_in(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, uint32_t len)
+{
+	const struct dp_iface *ifc = &s->ctx->p.ifaces[ifx];
+	struct rte_ipv6_hdr *ip =
+		rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *, RTE_ETHER_HDR_LEN);
+	uint32_t avail = len - RTE_ETHER_HDR_LEN, plen;
+	bool unicast, any_src;
+
+	if (!ifc->has_v6 || avail < sizeof(*ip)) {
+		dp_drop(s, m, ifc->has_v6 ? DP_D_IP_MALFORMED : DP_D_IP_NOT_FOR_US);
+		return;
+	}
+	plen = rte_be_to_cpu_16(ip->payload_len);
+	if ((rte_be_to_cpu_32(ip->vtc_flow) >> 28) != 6 || plen > avail - sizeof(*ip)) {
+		dp_drop(s, m, DP_D_IP_MALFORMED);
+		return;
+	}
+	any_src = ip6_eq(&ip6_any, ip->src_addr);
+	if (ip->src_addr[0] == 0xff || ip6_eq(&ifc->ip6, ip->src_addr) ||
+	    ip6_eq(&ifc->ll6, ip->src_addr) ||
+	    (any_src && ip->proto != IPPROTO_ICMPV6_) /* :: only for DAD */) {
+		dp_drop(s, m, DP_D_IP_MARTIAN);
+		return;
+	}
+	unicast = ip6_eq(&ifc->ip6, ip->dst_addr) || ip6_eq(&ifc->ll6, ip->dst_addr);
+	if (!unicast && !ip6_eq(&ifc->snm6[0], ip->dst_addr) &&
+	    !ip6_eq(&ifc->snm6[1], ip->dst_addr)) {
+		dp_drop(s, m, DP_D_IP_NOT_FOR_US);
+		return;
+	}
+	switch (ip->proto) {
+	case IPPROTO_UDP: {
+		struct dp_l4info from = {.v6 = true};
+
+		if (!unicast || any_src) {
+			dp_drop(s, m, DP_D_IP_NOT_FOR_US);
+			return;
+		}
+		memcpy(from.src.a, ip->src_addr, 16);
+		memcpy(from.dst.a, ip->dst_addr, 16);
+		udp_in(s, ifx, m, ip, (struct rte_udp_hdr *)(ip + 1), plen, &from);
+		return;
+	}
+	case IPPROTO_ICMPV6_:
+		icmp6_in(s, ifx, m, ip, plen, unicast);
+		return;
+	case IPPROTO_FRAGMENT:
+		dp_drop(s, m, DP_D_IP_FRAGMENT);
+		return;
+	case IPPROTO_HOPOPTS:
+	case IPPROTO_ROUTING:
+	case IPPROTO_DSTOPTS:
+		dp_drop(s, m, DP_D_IP_OPTIONS);
+		return;
+	default:
+		dp_drop(s, m, DP_D_IP_PROTO);
+	}
+}
+
+static void arp_in(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, uint32_t len)
+{
+	const struct dp_iface *ifc = &s->ctx->p.ifaces[ifx];
+	const struct rte_arp_hdr *arp =
+		rte_pktmbuf_mtod_offset(m, const struct rte_arp_hdr *, RTE_ETHER_HDR_LEN);
+
+	if (len < RTE_ETHER_HDR_LEN + sizeof(*arp) ||
+	    arp->arp_hardware != rte_cpu_to_be_16(RTE_ARP_HRD_ETHER) ||
+	    arp->arp_protocol != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) || arp->arp_hlen != 6 ||
+	    arp->arp_plen != 4) {
+		dp_drop(s, m, DP_D_ARP_MALFORMED);
+		return;
+	}
+	if (!ifc->has_v4 || arp->arp_data.arp_tip != ifc->ip4) {
+		dp_drop(s, m, DP_D_ARP_NOT_FOR_US);
+		return;
+	}
+	DP_META(m)->l3_off = RTE_ETHER_HDR_LEN;
+	dp_hand_up(s, ifx, m, DP_UP_ARP);
+}
+
+void dp_rx_one(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m)
+{
+	const struct dp_iface *ifc = &s->ctx->p.ifaces[ifx];
+	const struct rte_ether_hdr *eth;
+	uint32_t len = rte_pktmbuf_data_len(m);
+
+	if (m->nb_segs != 1) {
+		dp_drop(s, m, DP_D_L2_MULTISEG);
+		return;
+	}
+	if (len < RTE_ETHER_HDR_LEN) {
+		dp_drop(s, m, DP_D_L2_TRUNCATED);
+		return;
+	}
+	eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	/* Broadcast is multicast too; the L3 checks sort out which groups. */
+	if (!rte_is_multicast_ether_addr(&eth->dst_addr) &&
+	    !rte_is_same_ether_addr(&eth->dst_addr, &ifc->mac)) {
+		dp_drop(s, m, DP_D_L2_OTHER_HOST);
+		return;
+	}
+	switch (rte_be_to_cpu_16(eth->ether_type)) {
+	case RTE_ETHER_TYPE_IPV4:
+		ipv4_in(s, ifx, m, len);
+		return;
+	case RTE_ETHER_TYPE_IPV6:
+		ipv6_in(s, ifx, m, len);
+		return;
+	case RTE_ETHER_TYPE_ARP:
+		arp_in(s, ifx, m, len);
+		return;
+	case RTE_ETHER_TYPE_VLAN:
+	case RTE_ETHER_TYPE_QINQ:
+		dp_drop(s, m, DP_D_L2_VLAN);
+		return;
+	default:
+		dp_drop(s, m, DP_D_L2_ETHERTYPE);
+	}
+}

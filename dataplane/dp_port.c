@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "common/sw_log.h"
+#include "dataplane/dp.h"
+
+/* Per-core mbuf cache; 256 keeps pool-lock contention away (DPDK guide §mempool). */
+#define DP_POOL_CACHE 256
+
+static void eui64_ll(const struct rte_ether_addr *mac, struct sw_ip *ll)
+{
+	const uint8_t *b = mac->addr_bytes;
+
+	/* RFC 4291 §2.5.1 / Appendix A: modified EUI-64, U/L bit inverted. */
+	memset(ll, 0, sizeof(*ll));
+	ll->a[0] = 0xfe;
+	ll->a[1] = 0x80;
+	ll->a[8] = b[0] ^ 0x02;
+	ll->a[9] = b[1];
+	ll->a[10] = b[2];
+	ll->a[11] = 0xff;
+	ll->a[12] = 0xfe;
+	ll->a[13] = b[3];
+	ll->a[14] = b[4];
+	ll->a[15] = b[5];
+}
+
+static void solicited_node(const struct sw_ip *ip, struct sw_ip *snm)
+{
+	/* RFC 4291 §2.7.1: ff02::1:ffXX:XXXX, the low 24 bits of the address. */
+	static const uint8_t pfx[13] = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff};
+
+	memcpy(snm->a, pfx, sizeof(pfx));
+	memcpy(&snm->a[13], &ip->a[13], 3);
+}
+
+static void mcast_mac(const struct sw_ip *ip, struct rte_ether_addr *mac)
+{
+	/* RFC 2464 §7: 33:33 followed by the low 32 bits of the group. */
+	mac->addr_bytes[0] = 0x33;
+	mac->addr_bytes[1] = 0x33;
+	memcpy(&mac->addr_bytes[2], &ip->a[12], 4);
+}
+
+static void join_multicast(struct dp_iface *ifc, const char *dev)
+{
+	struct rte_ether_addr mc[3];
+	uint32_t n = 0;
+	int rc;
+
+	if (!ifc->has_v6)
+		return;
+	mcast_mac(&ifc->snm6[0], &mc[n++]);
+	if (memcmp(&ifc->snm6[0], &ifc->snm6[1], sizeof(ifc->snm6[0])) != 0)
+		mcast_mac(&ifc->snm6[1], &mc[n++]);
+	rc = rte_eth_dev_set_mc_addr_list(ifc->port_id, mc, n);
+	if (rc == 0)
+		return;
+	/* Devices without a multicast filter table (most virtual ones)
+	 * receive all multicast instead; ND still works. */
+	rc = rte_eth_allmulticast_enable(ifc->port_id);
+	if (rc != 0 && rc != -ENOTSUP)
+		DP_LOG(WARNING, "%s: cannot receive IPv6 ND multicast: %s", dev, rte_strerror(-rc));
+}
+
+static int port_init(struct dp_ctx *ctx, struct dp_iface *ifc, uint16_t rx_desc, uint16_t tx_desc)
+{
+	struct rte_eth_conf conf = {0};
+	struct rte_eth_dev_info info;
+	char dev[RTE_ETH_NAME_MAX_LEN] = "?";
+	uint16_t port = ifc->port_id, nq = (uint16_t)ctx->n_workers;
+	int socket = rte_eth_dev_socket_id(port);
+	int rc;
+
+	rte_eth_dev_get_name_by_port(port, dev);
+	rc = rte_eth_dev_info_get(port, &info);
+	if (rc != 0) {
+		DP_LOG(ERR, "%s: cannot read device info: %s", dev, rte_strerror(-rc));
+		return rc;
+	}
+	if (info.max_rx_queues < nq || info.max_tx_queues < nq) {
+		DP_LOG(ERR,
+		       "%s: %u workers need %u RX and TX queues, the device has %u RX / %u TX "
+		       "(give fewer worker lcores with -l, or more queues: e.g. qpairs= for "
+		       "net_af_packet)",
+		       dev, nq, nq, info.max_rx_queues, info.max_tx_queues);
+		return -EINVAL;
+	}
+	if (nq > 1) {
+		/* RSS on the IP pair only: fragments of one datagram carry no
+		 * ports, so hashing on L4 would split them over workers
+		 * (DESIGN.md §7). */
+		uint64_t hf = RTE_ETH_RSS_IP & info.flow_type_rss_offloads;
+
+		if (hf != 0) {
+			conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+			conf.rx_adv_conf.rss_conf.rss_hf = hf;
+		} else {
+			DP_LOG(NOTICE, "%s: no RSS; the device spreads packets over queues itself",
+			       dev);
+		}
+	}
+	rc = rte_eth_dev_configure(port, nq, nq, &conf);
+	if (rc != 0) {
+		DP_LOG(ERR, "%s: configure with %u queues failed: %s", dev, nq, rte_strerror(-rc));
+		return rc;
+	}
+	rc = rte_eth_dev_adjust_nb_rx_tx_desc(port, &rx_desc, &tx_desc);
+	if (rc != 0)
+		return rc;
+	if (socket < 0)
+		socket = (int)rte_socket_id();
+	for (uint16_t q = 0; q < nq; q++) {
+		rc = rte_eth_rx_queue_setup(port, q, rx_desc, (unsigned)socket, NULL, ctx->pool);
+		if (rc == 0)
+			rc = rte_eth_tx_queue_setup(port, q, tx_desc, (unsigned)socket, NULL);
+		if (rc != 0) {
+			DP_LOG(ERR, "%s: queue %u setup failed: %s", dev, q, rte_strerror(-rc));
+			return rc;
+		}
+	}
+	rc = rte_eth_dev_start(port);
+	if (rc != 0) {
+		DP_LOG(ERR, "%s: start failed: %s", dev, rte_strerror(-rc));
+		return rc;
+	}
+	rte_eth_macaddr_get(port, &ifc->mac);
+	if (rte_eth_dev_get_mtu(port, &ifc->mtu) != 0 || ifc->mtu < 1280)
+		ifc->mtu = RTE_ETHER_MTU;
+	eui64_ll(&ifc->mac, &ifc->ll6);
+	solicited_node(&ifc->ip6, &ifc->snm6[0]);
+	solicited_node(&ifc->ll6, &ifc->snm6[1]);
+	join_multicast(ifc, dev);
+	ifc->started = true;
+	DP_LOG(INFO, "%s: port %u up, MAC " RTE_ETHER_ADDR_PRT_FMT ", %u queue(s), MTU %u", dev,
+	       port, RTE_ETHER_ADDR_BYTES(&ifc->mac), nq, ifc->mtu);
+	return 0;
+}
+
+int dp_init(struct dp_ctx *ctx, uint32_t n_mbufs, uint16_t rx_desc, uint16_t tx_desc,
+	    uint32_t ring_size)
+{
+	char name[RTE_RING_NAMESIZE];
+	int rc;
+
+	ctx->pool = rte_pktmbuf_pool_create(
+		"sw_pkt", n_mbufs, DP_POOL_CACHE,
+		(uint16_t)RTE_ALIGN(sizeof(struct dp_meta), RTE_MBUF_PRIV_ALIGN),
+		RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	if (ctx->pool == NULL) {
+		DP_LOG(ERR,
+		       "cannot create a pool of %u mbufs: %s (raise -m or lower dataplane.mbufs)",
+		       n_mbufs, rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < ctx->n_workers; i++) {
+		struct dp_worker *w = &ctx->workers[i];
+
+		w->ctx = ctx;
+		w->id = i;
+		w->tsc_hz = rte_get_tsc_hz();
+		snprintf(name, sizeof(name), "sw_up_%u", i);
+		w->up = rte_ring_create(name, ring_size, (int)rte_socket_id(),
+					RING_F_SP_ENQ | RING_F_SC_DEQ);
+		snprintf(name, sizeof(name), "sw_down_%u", i);
+		w->down = rte_ring_create(name, ring_size, (int)rte_socket_id(),
+					  RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (w->up == NULL || w->down == NULL) {
+			DP_LOG(ERR, "cannot create rings of %u for worker %u: %s", ring_size, i,
+			       rte_strerror(rte_errno));
+			return -ENOMEM;
+		}
+	}
+	for (unsigned i = 0; i < ctx->p.n_ifaces; i++) {
+		rc = port_init(ctx, &ctx->p.ifaces[i], rx_desc, tx_desc);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static void ring_drain_free(struct rte_ring *r)
+{
+	void *m;
+
+	if (r == NULL)
+		return;
+	while (rte_ring_dequeue(r, &m) == 0)
+		rte_pktmbuf_free(m);
+	rte_ring_free(r);
+}
+
+void dp_fini(struct dp_ctx *ctx)
+{
+	for (unsigned i = 0; i < ctx->p.n_ifaces; i++) {
+		struct dp_iface *ifc = &ctx->p.ifaces[i];
+
+		if (!ifc->started)
+			continue;
+		rte_eth_dev_stop(ifc->port_id);
+		rte_eth_dev_close(ifc->port_id);
+		ifc->started = false;
+	}
+	for (unsigned i = 0; i < ctx->n_workers; i++) {
+		ring_drain_free(ctx->workers[i].up);
+		ring_drain_free(ctx->workers[i].down);
+		ctx->workers[i].up = ctx->workers[i].down = NULL;
+	}
+	rte_mempool_free(ctx->pool);
+	ctx->pool = NULL;
+}
+
+int dp_iface_of_addr(const struct dp_params *p, const struct sw_ip *ip)
+{
+	for (unsigned i = 0; i < p->n_ifaces; i++) {
+		const struct dp_iface *ifc = &p->ifaces[i];
+
+		if (sw_ip_is_v4(ip)) {
+			if (ifc->has_v4 && sw_ip_v4(ip) == ifc->ip4)
+				return (int)i;
+		} else if (ifc->has_v6 && (memcmp(ip, &ifc->ip6, sizeof(*ip)) == 0 ||
+					   memcmp(ip, &ifc->ll6, sizeof(*ip)) == 0)) {
+			return (int)i;
+		}
+	}
+	return -1;
+}

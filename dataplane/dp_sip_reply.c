@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * SIP on the worker: scan, and for now answer the one request sipwake
+ * serves itself, OPTIONS to its own address (the health check PBXes and
+ * load balancers send). Everything else is dropped with its reason.
+ */
+#include <arpa/inet.h>
+#include <strings.h>
+
+#include <rte_jhash.h>
+#include <rte_mbuf.h>
+
+#include "dataplane/dp_internal.h"
+
+/* Methods sipwake answers itself (RFC 3261 §11.2: Allow in 200 to OPTIONS). */
+#define SW_ALLOW "OPTIONS"
+
+/** Bounded writer into the reply: an overflow is sticky and checked once. */
+struct sbuf {
+	char *p;
+	uint32_t len, cap;
+	bool overflow;
+};
+
+static void sb_put(struct sbuf *b, const void *src, uint32_t n)
+{
+	if (b->overflow || n > b->cap - b->len) {
+		b->overflow = true;
+		return;
+	}
+	memcpy(b->p + b->len, src, n);
+	b->len += n;
+}
+
+#define SB_LIT(b, lit) sb_put((b), (lit), sizeof(lit) - 1)
+
+static void sb_str(struct sbuf *b, const char *s)
+{
+	sb_put(b, s, (uint32_t)strlen(s));
+}
+
+static void sb_slice(struct sbuf *b, const uint8_t *msg, struct dp_sip_slice sl)
+{
+	sb_put(b, msg + sl.off, sl.len);
+}
+
+static void sb_u32(struct sbuf *b, uint32_t v)
+{
+	char tmp[10];
+	int n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	while (n > 0)
+		sb_put(b, &tmp[--n], 1);
+}
+
+static void sb_hex32(struct sbuf *b, uint32_t v)
+{
+	static const char hex[] = "0123456789abcdef";
+	char tmp[8];
+
+	for (int i = 7; i >= 0; i--, v >>= 4)
+		tmp[i] = hex[v & 0xf];
+	sb_put(b, tmp, sizeof(tmp));
+}
+
+static bool slice_ieq(const uint8_t *msg, struct dp_sip_slice sl, const char *s, size_t n)
+{
+	return sl.len == n && strncasecmp((const char *)msg + sl.off, s, n) == 0;
+}
+
+/* Is the Request-URI sipwake itself: no user part, and the host one of our
+ * addresses or configured names. Only OPTIONS gets here, so the parse of
+ * an address literal is off the hot path. */
+static bool ruri_is_us(const struct dp_params *p, const uint8_t *msg, const struct dp_sip_msg *sm)
+{
+	const struct dp_sip_uri *u = &sm->ruri;
+	char host[INET6_ADDRSTRLEN];
+	struct sw_ip ip;
+	uint32_t v4;
+
+	if (u->user.len != 0 || (u->scheme != DP_SIP_SCHEME_SIP && u->scheme != DP_SIP_SCHEME_SIPS))
+		return false;
+	if (u->port != 0 && u->port != p->sip_port)
+		return false;
+	if (u->host.len < sizeof(host)) {
+		memcpy(host, msg + u->host.off, u->host.len);
+		host[u->host.len] = '\0';
+		if (u->host_is_ipv6 && inet_pton(AF_INET6, host, ip.a) == 1)
+			return dp_iface_of_addr(p, &ip) >= 0;
+		if (inet_pton(AF_INET, host, &v4) == 1) {
+			ip = sw_ip_from_v4(v4);
+			return dp_iface_of_addr(p, &ip) >= 0;
+		}
+	}
+	for (unsigned i = 0; i < p->n_names; i++)
+		if (slice_ieq(msg, u->host, p->names[i], strlen(p->names[i])))
+			return true;
+	return false;
+}
+
+/* The top via-parm with RFC 3581 §4 applied: a bare rport gets the source
+ * port, and received= is added when rport was asked for or the sent-by host
+ * is not the source address (RFC 3261 §18.2.1). */
+static void put_top_via(struct sbuf *b, const uint8_t *msg, const struct dp_sip_via *via,
+			const char *src_ip, uint16_t sport)
+{
+	const char *v = (const char *)msg + via->value.off;
+	uint32_t n = via->value.len, i = 0, start = 0;
+	bool in_quotes = false, first = true;
+
+	/* Copy param by param; params are ';'-separated after the sent-by. */
+	for (i = 0; i <= n; i++) {
+		if (i < n && v[i] == '"')
+			in_quotes = !in_quotes;
+		if (i < n && (v[i] != ';' || in_quotes))
+			continue;
+		if (!first && i - start == 5 && strncasecmp(v + start, "rport", 5) == 0) {
+			SB_LIT(b, "rport=");
+			sb_u32(b, sport);
+		} else {
+			sb_put(b, v + start, i - start);
+		}
+		if (i < n)
+			SB_LIT(b, ";");
+		first = false;
+		start = i + 1;
+	}
+	if (via->received.len == 0 &&
+	    (via->rport >= 0 || via->host.len != strlen(src_ip) ||
+	     strncasecmp((const char *)msg + via->host.off, src_ip, via->host.len) != 0)) {
+		SB_LIT(b, ";received=");
+		sb_str(b, src_ip);
+	}
+}
+
+/* RFC 3261 §8.2.6.2: the response copies Via (all, in order), From, To
+ * (adding a tag), Call-ID and CSeq. The tag is a hash of the dialog
+ * identifiers, so a retransmitted OPTIONS gets the same answer. */
+static void put_options_200(struct sbuf *b, const uint8_t *msg, const struct dp_sip_msg *sm,
+			    const char *src_ip, uint16_t sport)
+{
+	bool top_done = false;
+
+	SB_LIT(b, "SIP/2.0 200 OK\r\n");
+	for (unsigned i = 0; i < sm->nhdrs; i++) {
+		const struct dp_sip_hdr *h = &sm->hdrs[i];
+		uint32_t h_end = (uint32_t)h->value.off + h->value.len;
+		uint32_t v_end = (uint32_t)sm->via.value.off + sm->via.value.len;
+
+		if (h->id != DP_SIP_H_VIA)
+			continue;
+		SB_LIT(b, "Via: ");
+		if (!top_done && sm->via.value.off >= h->value.off && v_end <= h_end) {
+			/* This field holds the top via-parm; the ones after
+			 * its comma are copied as they are. */
+			put_top_via(b, msg, &sm->via, src_ip, sport);
+			sb_put(b, msg + v_end, h_end - v_end);
+			top_done = true;
+		} else {
+			sb_slice(b, msg, h->value);
+		}
+		SB_LIT(b, "\r\n");
+	}
+	SB_LIT(b, "From: ");
+	sb_slice(b, msg, sm->from.value);
+	SB_LIT(b, "\r\nTo: ");
+	sb_slice(b, msg, sm->to.value);
+	if (sm->to.tag.len == 0) {
+		uint32_t h = rte_jhash(msg + sm->call_id.off, sm->call_id.len,
+				       rte_jhash(msg + sm->from.tag.off, sm->from.tag.len, 0));
+		SB_LIT(b, ";tag=sw");
+		sb_hex32(b, h);
+	}
+	SB_LIT(b, "\r\nCall-ID: ");
+	sb_slice(b, msg, sm->call_id);
+	SB_LIT(b, "\r\nCSeq: ");
+	sb_u32(b, sm->cseq);
+	SB_LIT(b, " ");
+	sb_slice(b, msg, sm->cseq_method_name);
+	SB_LIT(b, "\r\nAllow: " SW_ALLOW "\r\nServer: sipwake/" SW_VERSION
+		  "\r\nContent-Length: 0\r\n\r\n");
+}
+
+static void answer_options(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *req,
+			   const struct dp_l4info *from, const uint8_t *msg)
+{
+	const struct dp_iface *ifc = &s->ctx->p.ifaces[ifx];
+	const struct dp_sip_msg *sm = &s->sip;
+	uint16_t hdr_len = dp_udp_hdr_len(from->v6);
+	uint16_t ip_hdrs = (uint16_t)(hdr_len - RTE_ETHER_HDR_LEN);
+	char src_ip[INET6_ADDRSTRLEN];
+	struct rte_mbuf *m;
+	struct sbuf b;
+	uint16_t dport;
+
+	m = rte_pktmbuf_alloc(s->ctx->pool);
+	if (m == NULL) {
+		dp_drop(s, req, DP_D_NO_MBUF);
+		return;
+	}
+	sw_ip_str(&from->src, src_ip, sizeof(src_ip));
+	b = (struct sbuf){
+		.p = rte_pktmbuf_mtod_offset(m, char *, hdr_len),
+		/* One frame, no fragmentation yet: the answer must fit the MTU. */
+		.cap = RTE_MIN((uint32_t)rte_pktmbuf_tailroom(m) - hdr_len,
+			       (uint32_t)ifc->mtu - ip_hdrs),
+	};
+	put_options_200(&b, msg, sm, src_ip, from->sport);
+	if (b.overflow) {
+		rte_pktmbuf_free(m);
+		dp_drop(s, req, DP_D_SIP_REPLY_TOO_LARGE);
+		return;
+	}
+	/* RFC 3261 §18.2.2 with RFC 3581 §4: to the source port when rport
+	 * was asked for, else to the sent-by port (default 5060), always at
+	 * the source address. */
+	dport = sm->via.rport >= 0 ? from->sport : (sm->via.port != 0 ? sm->via.port : 5060);
+	dp_udp_finish(s, ifc, m, from, dport, (uint16_t)b.len);
+	rte_pktmbuf_free(req);
+	dp_count(s->ctr, DP_C_SIP_OPTIONS_ANSWERED, 1);
+	dp_tx_ip(s, ifx, m, &from->src);
+}
+
+static bool only_crlf(const uint8_t *p, uint16_t len)
+{
+	for (uint16_t i = 0; i < len; i++)
+		if (p[i] != '\r' && p[i] != '\n')
+			return false;
+	return true;
+}
+
+void dp_sip_input(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
+		  const struct dp_l4info *from, const uint8_t *payload, uint16_t len)
+{
+	enum dp_sip_verdict v;
+
+	/* RFC 5626 §4.4.1 CRLF keepalives; proof of life once bindings exist. */
+	if (len > 0 && len <= 4 && only_crlf(payload, len)) {
+		dp_drop(s, m, DP_D_SIP_KEEPALIVE);
+		return;
+	}
+	v = dp_sip_scan(payload, len, &s->sip);
+	if (v != DP_SIP_OK) {
+		dp_drop(s, m, dp_drop_of_sip(v));
+		return;
+	}
+	if (!s->sip.is_request) {
+		dp_drop(s, m, DP_D_SIP_RESPONSE);
+		return;
+	}
+	if (s->sip.method == DP_SIP_M_OPTIONS && ruri_is_us(&s->ctx->p, payload, &s->sip)) {
+		answer_options(s, ifx, m, from, payload);
+		return;
+	}
+	dp_drop(s, m, DP_D_SIP_NOT_HANDLED);
+}

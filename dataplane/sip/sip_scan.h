@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * Zero-copy SIP scanner (RFC 3261 §7, §20, §25) for the dataplane.
+ *
+ * The scanner reads one SIP message from a contiguous buffer (a linearised
+ * UDP payload) and fills a struct dp_sip_msg with slices: offsets and lengths
+ * into that buffer, never pointers, so a result can travel over a ring with
+ * the mbuf and still be valid (DESIGN.md §7). It allocates nothing, takes no
+ * lock, logs nothing and never reads outside [buf, buf + len): every read is
+ * bounds-checked, so malformed input yields a verdict, never a crash.
+ *
+ * Depends on libc only, so unit tests and fuzz targets can link it alone.
+ */
+#ifndef DP_SIP_SCAN_H
+#define DP_SIP_SCAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/** Largest message the scanner accepts (a UDP payload cannot be larger). */
+#define DP_SIP_MAX_LEN 65535u
+/** Most header fields indexed per message; more is DP_SIP_ERR_TOO_MANY_HEADERS. */
+#define DP_SIP_MAX_HDRS 64u
+/** Longest header field (name, colon, value, folds included). */
+#define DP_SIP_MAX_HDR_LEN 4096u
+
+/**
+ * Why a message was rejected: one entry per reason, in the order of the
+ * verdict enum. X(ENUM, counter_name, description). The dataplane's drop
+ * counters include this list, so telemetry shows each reason by this name.
+ */
+#define DP_SIP_FOREACH_ERROR(X)                                                                   \
+	X(TRUNCATED, sip_truncated, "SIP message ends before the empty line closing its headers") \
+	X(BAD_START_LINE, sip_bad_start_line, "request or status line is not valid SIP/2.0")      \
+	X(BAD_HEADER, sip_bad_header, "header line without a colon or with an invalid name")      \
+	X(HEADER_TOO_LONG, sip_header_too_long, "a header field is longer than 4096 bytes")       \
+	X(TOO_MANY_HEADERS, sip_too_many_headers, "more than 64 header fields")                   \
+	X(BAD_CHAR, sip_bad_char, "NUL or control byte in the start line or the headers")         \
+	X(MISSING_HEADER, sip_missing_header, "Via, From, To, Call-ID or CSeq is missing")        \
+	X(DUP_HEADER, sip_dup_header,                                                             \
+	  "a single-valued header (From, To, Call-ID, CSeq, "                                     \
+	  "Content-Length, Max-Forwards) appears twice")                                          \
+	X(BAD_VIA, sip_bad_via, "top Via is not SIP/2.0/<transport> <sent-by>")                   \
+	X(BAD_CSEQ, sip_bad_cseq,                                                                 \
+	  "CSeq is not <number> <method>, or its method differs from "                            \
+	  "the request's")                                                                        \
+	X(BAD_NAMEADDR, sip_bad_nameaddr, "From or To is not a valid name-addr / addr-spec")      \
+	X(BAD_URI, sip_bad_uri, "Request-URI is not a valid URI")                                 \
+	X(BAD_CONTENT_LENGTH, sip_bad_content_length,                                             \
+	  "Content-Length is not a number or exceeds the datagram")                               \
+	X(BAD_MAX_FORWARDS, sip_bad_max_forwards, "Max-Forwards is not a number in 0..255")
+
+/** Scanner verdict: DP_SIP_OK or DP_SIP_ERR_<reason> from DP_SIP_FOREACH_ERROR. */
+enum dp_sip_verdict {
+	DP_SIP_OK = 0,
+#define DP_SIP_X_ENUM(e, name, desc) DP_SIP_ERR_##e,
+	DP_SIP_FOREACH_ERROR(DP_SIP_X_ENUM)
+#undef DP_SIP_X_ENUM
+		DP_SIP_VERDICT_MAX
+};
+
+/** Methods the scanner recognises; anything else is DP_SIP_M_OTHER. */
+enum dp_sip_method {
+	DP_SIP_M_OTHER = 0,
+	DP_SIP_M_INVITE,
+	DP_SIP_M_ACK,
+	DP_SIP_M_BYE,
+	DP_SIP_M_CANCEL,
+	DP_SIP_M_OPTIONS,
+	DP_SIP_M_REGISTER,
+	DP_SIP_M_PRACK,
+	DP_SIP_M_SUBSCRIBE,
+	DP_SIP_M_NOTIFY,
+	DP_SIP_M_PUBLISH,
+	DP_SIP_M_INFO,
+	DP_SIP_M_REFER,
+	DP_SIP_M_MESSAGE,
+	DP_SIP_M_UPDATE,
+};
+
+/** Header fields the scanner identifies (long and compact forms, any case). */
+enum dp_sip_hdr_id {
+	DP_SIP_H_OTHER = 0,
+	DP_SIP_H_VIA,	  /* v */
+	DP_SIP_H_FROM,	  /* f */
+	DP_SIP_H_TO,	  /* t */
+	DP_SIP_H_CALL_ID, /* i */
+	DP_SIP_H_CSEQ,
+	DP_SIP_H_CONTACT, /* m */
+	DP_SIP_H_MAX_FORWARDS,
+	DP_SIP_H_CONTENT_LENGTH, /* l */
+	DP_SIP_H_CONTENT_TYPE,	 /* c */
+	DP_SIP_H_EXPIRES,
+	DP_SIP_H_ROUTE,
+	DP_SIP_H_RECORD_ROUTE,
+	DP_SIP_H_USER_AGENT,
+	DP_SIP_H_SUPPORTED, /* k */
+	DP_SIP_H_X_PUSH,
+};
+
+/** A run of bytes of the message: buf + off, len bytes. len 0 means absent. */
+struct dp_sip_slice {
+	uint16_t off;
+	uint16_t len;
+};
+
+/** URI schemes. */
+enum dp_sip_scheme {
+	DP_SIP_SCHEME_OTHER = 0,
+	DP_SIP_SCHEME_SIP,
+	DP_SIP_SCHEME_SIPS,
+	DP_SIP_SCHEME_TEL
+};
+
+/** A SIP URI cut into parts (RFC 3261 §19.1.1). */
+struct dp_sip_uri {
+	struct dp_sip_slice whole; /**< the URI, without enclosing < > */
+	struct dp_sip_slice user;  /**< userinfo before '@' (no password split); len 0 if none */
+	struct dp_sip_slice host;  /**< host; an IPv6 reference without its [ ] */
+	struct dp_sip_slice
+		params; /**< ";..." after hostport up to '?' or the end, without the leading ';' */
+	uint16_t port;	/**< 0 when absent */
+	uint8_t scheme; /**< enum dp_sip_scheme */
+	uint8_t host_is_ipv6; /**< host was an IPv6 reference */
+};
+
+/** The top Via's first via-parm (RFC 3261 §20.42, RFC 3581). */
+struct dp_sip_via {
+	struct dp_sip_slice value;     /**< the whole via-parm, "SIP/2.0/UDP host:port;params" */
+	struct dp_sip_slice transport; /**< "UDP", "TCP", ... */
+	struct dp_sip_slice host;      /**< sent-by host; IPv6 without [ ] */
+	struct dp_sip_slice branch;    /**< value of branch=, len 0 if absent */
+	struct dp_sip_slice received;  /**< value of received=, len 0 if absent */
+	uint16_t port;		       /**< sent-by port, 0 when absent */
+	int32_t rport;		       /**< -1 absent, 0 present without value, else its value */
+	uint8_t host_is_ipv6;
+};
+
+/** From / To: name-addr or addr-spec with its tag (RFC 3261 §20.20, §20.39). */
+struct dp_sip_nameaddr {
+	struct dp_sip_slice value; /**< the whole field value */
+	struct dp_sip_uri uri;
+	struct dp_sip_slice tag; /**< value of tag=, len 0 if absent */
+};
+
+/** One header field as it appears in the message. */
+struct dp_sip_hdr {
+	struct dp_sip_slice name;  /**< as written (may be compact, any case) */
+	struct dp_sip_slice value; /**< trimmed; may span folded lines (CRLF + WSP inside) */
+	uint8_t id;		   /**< enum dp_sip_hdr_id */
+};
+
+/** What the scanner found. Valid only when dp_sip_scan() returned DP_SIP_OK. */
+struct dp_sip_msg {
+	uint8_t is_request;
+	uint8_t method; /**< request: its method; response: the CSeq method */
+	struct dp_sip_slice method_name;
+	struct dp_sip_uri ruri; /**< requests only */
+	uint16_t status;	/**< responses only: 100..699 */
+	struct dp_sip_slice reason;
+
+	struct dp_sip_via via; /**< top Via, first via-parm */
+	struct dp_sip_nameaddr from;
+	struct dp_sip_nameaddr to;
+	struct dp_sip_slice call_id;
+	uint32_t cseq;
+	uint8_t cseq_method; /**< enum dp_sip_method */
+	struct dp_sip_slice cseq_method_name;
+	int16_t max_forwards;	/**< -1 when absent */
+	int32_t content_length; /**< -1 when absent (UDP: body runs to the datagram's end) */
+
+	uint16_t hdrs_end; /**< offset of the first byte after the empty line */
+	struct dp_sip_slice body;
+	uint16_t msg_len; /**< headers + body; bytes after it (RFC 3261 §18.3) are surplus */
+
+	uint8_t nhdrs;
+	struct dp_sip_hdr hdrs[DP_SIP_MAX_HDRS]; /**< every header field, in order */
+};
+
+/**
+ * Scan one SIP message.
+ *
+ * @param buf  first byte of the SIP message (borrowed; only read).
+ * @param len  bytes available at @p buf; nothing past buf + len is read.
+ * @param msg  filled on DP_SIP_OK; unspecified otherwise (caller-owned).
+ * @return DP_SIP_OK, or the DP_SIP_ERR_* reason the message is malformed.
+ *
+ * Accepts compact header names, any case, folded lines (RFC 3261 §7.3.1) and
+ * several comma-separated values in one Via. Requires Via, From, To, Call-ID
+ * and CSeq; with Content-Length, a body longer than the datagram is an error
+ * and bytes after the body are surplus (RFC 3261 §18.3).
+ */
+enum dp_sip_verdict dp_sip_scan(const uint8_t *buf, uint32_t len, struct dp_sip_msg *msg);
+
+/** Counter name of a verdict ("ok" for DP_SIP_OK, "sip_truncated", ...). Never NULL. */
+const char *dp_sip_verdict_name(enum dp_sip_verdict v);
+
+/** Method from its name (case-sensitive, RFC 3261 §7.1). */
+enum dp_sip_method dp_sip_method_from(const uint8_t *name, size_t len);
+
+/** Pointer to the first byte of @p s in @p buf. */
+static inline const char *dp_sip_ptr(const uint8_t *buf, struct dp_sip_slice s)
+{
+	return (const char *)buf + s.off;
+}
+
+#endif /* DP_SIP_SCAN_H */
