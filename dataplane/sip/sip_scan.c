@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Driver of the SIP scanner: start line, header loop, the checks that need
+ * the whole header section (mandatory and single-valued fields), then the
+ * body by Content-Length. One forward pass; each header value that matters
+ * is parsed as soon as its field is complete, so an error is reported at
+ * the first field that shows it.
+ *
+ * Decisions where RFC 3261 leaves room or the input is impossible:
+ * - Line endings are CRLF only (§7, §25.1). A bare LF is rejected:
+ *   BAD_START_LINE in the start line, BAD_HEADER in the header section. An
+ *   edge that forwards messages must not frame them differently from the
+ *   next hop: a PBX that (rightly) ignores a bare LF would see one field
+ *   where a lenient scan saw two, e.g. a Via hidden inside an X- header.
+ *   A bare CR is a control byte: BAD_CHAR.
+ * - A buffer longer than DP_SIP_MAX_LEN is TRUNCATED: slices are 16-bit, so
+ *   the scanner can only ever see the first 65535 bytes of it (and no UDP
+ *   payload is that long).
+ * - An empty Call-ID is BAD_HEADER: the field is there, but callid is
+ *   1*word (§25.1), so its value is malformed rather than missing.
+ * - A buffer of nothing but CRLFs is TRUNCATED (no start line yet);
+ *   keepalives (RFC 5626 §4.4.1) are the dataplane's business, not ours.
+ * - Responses: msg->method and msg->method_name are the CSeq method's.
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include "dataplane/sip/sip_internal.h"
+
+/*
+ * Class table built at compile time from the RFC 3261 §25.1 rules, so the
+ * rules read as grammar here and cost one lookup at run time.
+ */
+#define CC_ALPHA(c)	   (((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z'))
+#define CC_DIGIT(c)	   ((c) >= '0' && (c) <= '9')
+#define CC_ALNUM(c)	   (CC_ALPHA(c) || CC_DIGIT(c))
+#define CC_HEX(c)	   (CC_DIGIT(c) || ((c) >= 'a' && (c) <= 'f') || ((c) >= 'A' && (c) <= 'F'))
+#define CC_IS2(c, a, b)	   ((c) == (a) || (c) == (b))
+#define CC_IS3(c, a, b, d) (CC_IS2(c, a, b) || (c) == (d))
+/* mark = "-" / "_" / "." / "!" / "~" / "*" / "'" / "(" / ")" */
+#define CC_UNRESERVED(c)                                                        \
+	(CC_ALNUM(c) || CC_IS3(c, '-', '_', '.') || CC_IS3(c, '!', '~', '*') || \
+	 CC_IS3(c, '\'', '(', ')'))
+#define CC_TOKEN(c)                                                             \
+	(CC_ALNUM(c) || CC_IS3(c, '-', '.', '!') || CC_IS3(c, '%', '*', '_') || \
+	 CC_IS3(c, '+', '`', '\'') || (c) == '~')
+/*
+ * hostname is alphanum / "-" / "."; "_" is not in the grammar but shows up
+ * in the names of real hosts (Windows machine names, SRV-style labels), and
+ * accepting it cannot confuse any delimiter.
+ */
+#define CC_HOST(c) (CC_ALNUM(c) || CC_IS3(c, '-', '.', '_'))
+/* user-unreserved = "&" / "=" / "+" / "$" / "," / ";" / "?" / "/"; ":" starts password */
+#define CC_USER(c)                                                                   \
+	(CC_UNRESERVED(c) || CC_IS3(c, '%', '&', '=') || CC_IS3(c, '+', '$', ',') || \
+	 CC_IS3(c, ';', '?', '/') || (c) == ':')
+/* param-unreserved = "[" / "]" / "/" / ":" / "&" / "+" / "$" */
+#define CC_PARAM(c)                                                                  \
+	(CC_UNRESERVED(c) || CC_IS3(c, '%', '[', ']') || CC_IS3(c, '/', ':', '&') || \
+	 CC_IS2(c, '+', '$') || CC_IS2(c, ';', '='))
+/* hnv-unreserved = "[" / "]" / "/" / "?" / ":" / "+" / "$" */
+#define CC_HNV(c)                                                                    \
+	(CC_UNRESERVED(c) || CC_IS3(c, '%', '[', ']') || CC_IS3(c, '/', '?', ':') || \
+	 CC_IS2(c, '+', '$') || CC_IS2(c, '=', '&'))
+/* RFC 2396 uric = reserved / unreserved / escaped; RFC 2732 adds "[" "]" */
+#define CC_URIC(c)                                                                   \
+	(CC_UNRESERVED(c) || CC_IS3(c, '%', ';', '/') || CC_IS3(c, '?', ':', '@') || \
+	 CC_IS3(c, '&', '=', '+') || CC_IS3(c, '$', ',', '[') || (c) == ']')
+#define CC_CTL(c)    (((c) < 0x20 && (c) != '\t') || (c) == 0x7f)
+#define CC_WSP(c)    CC_IS2(c, ' ', '\t')
+#define CC_GENVAL(c) (CC_TOKEN(c) || CC_IS3(c, ':', '[', ']'))
+#define CC_SCHEME(c) (CC_ALNUM(c) || CC_IS3(c, '+', '-', '.'))
+/* RFC 3966 §3: phonedigit-hex, visual-separator, "+" of global numbers */
+#define CC_TEL(c) (CC_HEX(c) || CC_IS3(c, '*', '#', '+') || CC_IS3(c, '-', '.', '(') || (c) == ')')
+#define CC_V6(c)  (CC_HEX(c) || CC_IS2(c, ':', '.'))
+
+#define CC_BIT(c, test, bit) ((test(c)) ? (bit) : 0u)
+#define CC(c)                                                                            \
+	(uint16_t)(CC_BIT(c, CC_TOKEN, SIP_C_TOKEN) | CC_BIT(c, CC_DIGIT, SIP_C_DIGIT) | \
+		   CC_BIT(c, CC_HEX, SIP_C_HEX) | CC_BIT(c, CC_ALPHA, SIP_C_ALPHA) |     \
+		   CC_BIT(c, CC_HOST, SIP_C_HOST) | CC_BIT(c, CC_USER, SIP_C_USER) |     \
+		   CC_BIT(c, CC_PARAM, SIP_C_PARAM) | CC_BIT(c, CC_HNV, SIP_C_HNV) |     \
+		   CC_BIT(c, CC_URIC, SIP_C_URIC) | CC_BIT(c, CC_CTL, SIP_C_CTL) |       \
+		   CC_BIT(c, CC_WSP, SIP_C_WSP) | CC_BIT(c, CC_GENVAL, SIP_C_GENVAL) |   \
+		   CC_BIT(c, CC_SCHEME, SIP_C_SCHEME) | CC_BIT(c, CC_TEL, SIP_C_TEL) |   \
+		   CC_BIT(c, CC_V6, SIP_C_V6) | ((c) >= 0x80 ? SIP_C_UTF8 : 0u))
+#define CC4(c)	CC(c), CC((c) + 1), CC((c) + 2), CC((c) + 3)
+#define CC16(c) CC4(c), CC4((c) + 4), CC4((c) + 8), CC4((c) + 12)
+#define CC64(c) CC16(c), CC16((c) + 16), CC16((c) + 32), CC16((c) + 48)
+
+const uint16_t sip_cc[256] = {CC64(0), CC64(64), CC64(128), CC64(192)};
+
+#define HBIT(id) (1u << (id))
+/* RFC 3261 §8.1.1: the header fields every request carries; §8.2.6.2: and every response. */
+#define HDRS_MANDATORY                                                                           \
+	(HBIT(DP_SIP_H_VIA) | HBIT(DP_SIP_H_FROM) | HBIT(DP_SIP_H_TO) | HBIT(DP_SIP_H_CALL_ID) | \
+	 HBIT(DP_SIP_H_CSEQ))
+/*
+ * §7.3.1 allows a field twice only when its grammar is a comma list. Two
+ * copies of one of these are malformed, and dangerous: hops that pick
+ * different copies disagree on the dialog or the framing.
+ */
+#define HDRS_SINGLE                                                                               \
+	(HBIT(DP_SIP_H_FROM) | HBIT(DP_SIP_H_TO) | HBIT(DP_SIP_H_CALL_ID) | HBIT(DP_SIP_H_CSEQ) | \
+	 HBIT(DP_SIP_H_MAX_FORWARDS) | HBIT(DP_SIP_H_CONTENT_LENGTH))
+
+static enum dp_sip_verdict scan_field(const uint8_t *buf, const struct dp_sip_hdr *h, uint32_t seen,
+				      struct dp_sip_msg *msg)
+{
+	enum dp_sip_verdict v;
+	uint32_t n;
+
+	switch (h->id) {
+	case DP_SIP_H_VIA:
+		/* Only the top via-parm routes the response (§18.2.2); later ones are opaque. */
+		if (seen & HBIT(DP_SIP_H_VIA))
+			return DP_SIP_OK;
+		return sip_via_parse(buf, h->value, &msg->via);
+	case DP_SIP_H_FROM:
+		return sip_nameaddr_parse(buf, h->value, &msg->from);
+	case DP_SIP_H_TO:
+		return sip_nameaddr_parse(buf, h->value, &msg->to);
+	case DP_SIP_H_CALL_ID:
+		if (h->value.len == 0)
+			return DP_SIP_ERR_BAD_HEADER;
+		msg->call_id = h->value;
+		return DP_SIP_OK;
+	case DP_SIP_H_CSEQ:
+		v = sip_cseq_parse(buf, h->value, msg);
+		if (v != DP_SIP_OK)
+			return v;
+		/* §8.1.1.5: the CSeq method MUST match the request's (ACK and CANCEL included). */
+		if (msg->is_request &&
+		    (msg->cseq_method_name.len != msg->method_name.len ||
+		     memcmp(buf + msg->cseq_method_name.off, buf + msg->method_name.off,
+			    msg->method_name.len) != 0))
+			return DP_SIP_ERR_BAD_CSEQ;
+		return DP_SIP_OK;
+	case DP_SIP_H_MAX_FORWARDS:
+		/* §20.22: 0..255 */
+		if (!sip_parse_uint(buf, h->value.off, h->value.len, 255, &n))
+			return DP_SIP_ERR_BAD_MAX_FORWARDS;
+		msg->max_forwards = (int16_t)n;
+		return DP_SIP_OK;
+	case DP_SIP_H_CONTENT_LENGTH:
+		/* Anything above DP_SIP_MAX_LEN cannot fit the datagram: same verdict. */
+		if (!sip_parse_uint(buf, h->value.off, h->value.len, DP_SIP_MAX_LEN, &n))
+			return DP_SIP_ERR_BAD_CONTENT_LENGTH;
+		msg->content_length = (int32_t)n;
+		return DP_SIP_OK;
+	default:
+		return DP_SIP_OK;
+	}
+}
+
+/*
+ * Cost: ~6.1k instructions (callgrind), ~420-440 ns, ~1.0-1.1k TSC cycles
+ * per scan of sipp's 346-byte OPTIONS, gcc -O2 on the shared 2-vCPU EPYC
+ * dev VM (1e6-scan loop); ~40% in the header loop, ~25% in class spans.
+ */
+enum dp_sip_verdict dp_sip_scan(const uint8_t *buf, uint32_t len, struct dp_sip_msg *msg)
+{
+	enum dp_sip_verdict v;
+	uint32_t pos = 0;
+	uint32_t seen = 0;
+
+	if (len == 0 || len > DP_SIP_MAX_LEN)
+		return DP_SIP_ERR_TRUNCATED;
+
+	/* hdrs[] is filled as fields are found: clearing it would cost more than the scan. */
+	memset(msg, 0, offsetof(struct dp_sip_msg, hdrs));
+	msg->via.rport = -1;
+	msg->max_forwards = -1;
+	msg->content_length = -1;
+
+	v = sip_start_line(buf, len, &pos, msg);
+	if (v != DP_SIP_OK)
+		return v;
+
+	for (;;) {
+		struct dp_sip_hdr h;
+		uint32_t bit;
+
+		v = sip_hdr_next(buf, len, &pos, &h);
+		if (v != DP_SIP_OK)
+			return v;
+		if (h.name.len == 0)
+			break;
+		if (msg->nhdrs == DP_SIP_MAX_HDRS)
+			return DP_SIP_ERR_TOO_MANY_HEADERS;
+		msg->hdrs[msg->nhdrs++] = h;
+
+		bit = HBIT(h.id);
+		if (seen & bit & HDRS_SINGLE)
+			return DP_SIP_ERR_DUP_HEADER;
+		v = scan_field(buf, &h, seen, msg);
+		if (v != DP_SIP_OK)
+			return v;
+		seen |= bit;
+	}
+
+	if ((seen & HDRS_MANDATORY) != HDRS_MANDATORY)
+		return DP_SIP_ERR_MISSING_HEADER;
+	if (!msg->is_request) {
+		msg->method = msg->cseq_method;
+		msg->method_name = msg->cseq_method_name;
+	}
+
+	/*
+	 * §18.3: with Content-Length the message ends after that many body bytes
+	 * and the rest of the datagram is surplus; a body shorter than announced
+	 * is an error. Without it (legal over UDP) the body is the rest.
+	 */
+	msg->hdrs_end = (uint16_t)pos;
+	if (msg->content_length < 0) {
+		msg->body = sip_slice(pos, len);
+	} else {
+		if ((uint32_t)msg->content_length > len - pos)
+			return DP_SIP_ERR_BAD_CONTENT_LENGTH;
+		msg->body = sip_slice(pos, pos + (uint32_t)msg->content_length);
+	}
+	msg->msg_len = (uint16_t)(msg->body.off + msg->body.len);
+	return DP_SIP_OK;
+}
+
+const char *dp_sip_verdict_name(enum dp_sip_verdict v)
+{
+	static const char *const names[DP_SIP_VERDICT_MAX] = {[DP_SIP_OK] = "ok",
+#define DP_SIP_X_NAME(e, name, desc) [DP_SIP_ERR_##e] = #name,
+							      DP_SIP_FOREACH_ERROR(DP_SIP_X_NAME)
+#undef DP_SIP_X_NAME
+	};
+
+	if ((unsigned)v >= DP_SIP_VERDICT_MAX)
+		return "unknown";
+	return names[v];
+}
+
+enum dp_sip_method dp_sip_method_from(const uint8_t *name, size_t len)
+{
+#define IS(lit, m)                                           \
+	do {                                                 \
+		if (memcmp(name, lit, sizeof(lit) - 1) == 0) \
+			return m;                            \
+	} while (0)
+
+	/* Length first: at most four short memcmp() calls for any name. */
+	switch (len) {
+	case 3:
+		IS("ACK", DP_SIP_M_ACK);
+		IS("BYE", DP_SIP_M_BYE);
+		break;
+	case 4:
+		IS("INFO", DP_SIP_M_INFO);
+		break;
+	case 5:
+		IS("PRACK", DP_SIP_M_PRACK);
+		IS("REFER", DP_SIP_M_REFER);
+		break;
+	case 6:
+		IS("INVITE", DP_SIP_M_INVITE);
+		IS("CANCEL", DP_SIP_M_CANCEL);
+		IS("NOTIFY", DP_SIP_M_NOTIFY);
+		IS("UPDATE", DP_SIP_M_UPDATE);
+		break;
+	case 7:
+		IS("OPTIONS", DP_SIP_M_OPTIONS);
+		IS("PUBLISH", DP_SIP_M_PUBLISH);
+		IS("MESSAGE", DP_SIP_M_MESSAGE);
+		break;
+	case 8:
+		IS("REGISTER", DP_SIP_M_REGISTER);
+		break;
+	case 9:
+		IS("SUBSCRIBE", DP_SIP_M_SUBSCRIBE);
+		break;
+	default:
+		break;
+	}
+	return DP_SIP_M_OTHER;
+#undef IS
+}
