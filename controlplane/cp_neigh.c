@@ -237,9 +237,8 @@ void cp_neigh_arp_in(struct cp_ctx *cp, struct rte_mbuf *m)
 	struct rte_ether_addr sha = arp->arp_data.arp_sha;
 	struct sw_ip peer = sw_ip_from_v4(sip);
 
-	/* The worker checked lengths and that the target is ours. A sender
-	 * off our subnet or with a multicast MAC is not a neighbour. */
-	if ((sip != 0 && !v4_on_link(ifc, sip)) || rte_is_multicast_ether_addr(&sha) ||
+	/* The worker checked lengths and that the target is ours. */
+	if (rte_is_multicast_ether_addr(&sha) ||
 	    (op != RTE_ARP_OP_REQUEST && op != RTE_ARP_OP_REPLY)) {
 		cp_count_drop(cp, CP_D_NEIGH_INVALID, 1);
 		rte_pktmbuf_free(m);
@@ -247,9 +246,13 @@ void cp_neigh_arp_in(struct cp_ctx *cp, struct rte_mbuf *m)
 	}
 	/* RFC 826: a request for us teaches us its sender. A reply is only
 	 * believed when we asked, or to refresh what we know (no unsolicited
-	 * poisoning of the table). sip 0 is an RFC 5227 probe: answer, don't learn. */
-	if (sip != 0 && (op == RTE_ARP_OP_REQUEST || pending_find(cp, ifx, &peer) != NULL ||
-			 sw_neigh_get(cp->dp->neigh, ifc->port_id, &peer, NULL)))
+	 * poisoning of the table). Only on-link senders are neighbours; a
+	 * request from a host's secondary, off-subnet address is still
+	 * answered (at L2, as Linux does) but not learned. sip 0 is an
+	 * RFC 5227 probe: answered, not learned. */
+	if (sip != 0 && v4_on_link(ifc, sip) &&
+	    (op == RTE_ARP_OP_REQUEST || pending_find(cp, ifx, &peer) != NULL ||
+	     sw_neigh_get(cp->dp->neigh, ifc->port_id, &peer, NULL)))
 		learned(cp, ifx, &peer, &sha);
 	else if (op == RTE_ARP_OP_REPLY)
 		cp_count_drop(cp, CP_D_NEIGH_INVALID, 1);

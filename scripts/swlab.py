@@ -1,0 +1,254 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""A throwaway network for sipwake: two namespaces joined by a veth pair.
+
+sipwake runs in namespace <name>-sw on one end through DPDK's net_af_packet
+(the kernel there has no address on it), a peer namespace <name>-peer holds
+the other end with ordinary kernel addresses, where sipp, ping and Python
+sockets play the PBX and the apps. Everything is created here and removed
+again, whatever happens; nothing outside these namespaces is ever a target.
+
+Used by the demo (scripts/demo.py) and the integration tests.
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# RFC 2544 benchmarking range and the IPv6 documentation prefix: addresses
+# that exist only inside the lab's namespaces.
+SW_IP4, PEER_IP4, GW_IP4 = "198.18.0.1", "198.18.0.2", "198.18.0.254"
+SW_IP6, PEER_IP6 = "2001:db8:5e::1", "2001:db8:5e::2"
+OFFLINK_IP4 = "198.19.7.7"  # a peer address behind the "gateway"
+
+
+def sipwake_bin():
+    return os.environ.get("SIPWAKE_BIN", os.path.join(REPO, "build", "app", "sipwake"))
+
+
+def run(cmd, check=True, timeout=30, **kw):
+    return subprocess.run(cmd, check=check, timeout=timeout, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+
+
+class Lab:
+    def __init__(self, name=None, workers=1, config_extra="", neigh=None, gateway=True):
+        if os.geteuid() != 0:
+            raise RuntimeError("the lab needs root (network namespaces, af_packet)")
+        self.name = name or "swl%d" % os.getpid()
+        self.ns_sw, self.ns_peer = self.name + "-sw", self.name + "-peer"
+        self.if_sw, self.if_peer = self.name[:11] + "s", self.name[:11] + "p"
+        self.prefix = self.name
+        self.workers = workers
+        self.gateway = gateway
+        self.neigh = neigh or {}
+        self.config_extra = config_extra
+        self.tmp = tempfile.mkdtemp(prefix=self.name + "-")
+        self.proc = None
+        self.log_path = os.path.join(self.tmp, "sipwake.log")
+        self.conf_path = os.path.join(self.tmp, "sipwake.conf")
+
+    # -- set-up ---------------------------------------------------------
+    def __enter__(self):
+        try:
+            self.up()
+        except BaseException:
+            self.down()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.down()
+
+    def up(self):
+        self._cleanup_net()
+        ip = ["ip"]
+        run(ip + ["netns", "add", self.ns_sw])
+        run(ip + ["netns", "add", self.ns_peer])
+        run(ip + ["link", "add", self.if_sw, "type", "veth", "peer", "name", self.if_peer])
+        run(ip + ["link", "set", self.if_sw, "netns", self.ns_sw])
+        run(ip + ["link", "set", self.if_peer, "netns", self.ns_peer])
+        # sipwake's side: no kernel address and no IPv6 autoconfiguration,
+        # so only sipwake answers for its addresses.
+        self.sw(["sysctl", "-qw", "net.ipv6.conf.%s.disable_ipv6=1" % self.if_sw])
+        self.sw(["ip", "link", "set", self.if_sw, "up"])
+        self.peer(["ip", "link", "set", "lo", "up"])
+        self.peer(["sysctl", "-qw", "net.ipv6.conf.%s.router_solicitations=0" % self.if_peer])
+        self.peer(["ip", "link", "set", self.if_peer, "up"])
+        self.peer(["ip", "addr", "add", PEER_IP4 + "/24", "dev", self.if_peer])
+        self.peer(["ip", "-6", "addr", "add", PEER_IP6 + "/64", "dev", self.if_peer, "nodad"])
+        if self.gateway:
+            # The peer also plays sipwake's gateway: it owns GW_IP4 and a
+            # host behind it (OFFLINK_IP4) that sipwake can reach only via it.
+            self.peer(["ip", "addr", "add", GW_IP4 + "/24", "dev", self.if_peer])
+            self.peer(["ip", "addr", "add", OFFLINK_IP4 + "/32", "dev", "lo"])
+        # veth hands UDP over with partial checksums; af_packet would see
+        # them as wrong (DESIGN.md §7, test traps).
+        self.peer(["ethtool", "-K", self.if_peer, "tx", "off"])
+        self.write_config()
+        self.start()
+
+    def write_config(self, path=None, text=None):
+        text = text or """# written by scripts/swlab.py
+sip: { port = 5060; names = [ "edge.sipwake.test" ]; };
+interfaces = ( {
+    device = "net_af_packet0";
+    ipv4 = "%s/24";
+    gateway4 = "%s";
+    ipv6 = "%s/64";
+} );
+dataplane: { mbufs = 4095; idle_sleep_us = 50; };
+neighbours: { retry_ms = %d; probes = 3; };
+log: { level = "info"; };
+%s
+""" % (SW_IP4, GW_IP4, SW_IP6, self.neigh.get("retry_ms", 200), self.config_extra)
+        with open(path or self.conf_path, "w") as f:
+            f.write(text)
+        return path or self.conf_path
+
+    def eal_args(self):
+        lcores = ",".join("%d@%d" % (i, min(i, os.cpu_count() - 1))
+                          for i in range(self.workers + 1))
+        return ["--lcores=" + lcores, "--no-huge", "-m", "256", "--no-pci",
+                "--file-prefix=" + self.prefix,
+                "--vdev=net_af_packet0,iface=%s,qpairs=%d" % (self.if_sw, self.workers)]
+
+    def start(self, timeout=30):
+        cmd = ["ip", "netns", "exec", self.ns_sw, sipwake_bin()] + self.eal_args() + \
+              ["--", "-c", self.conf_path]
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("sipwake exited with %d during start-up:\n%s"
+                                   % (self.proc.returncode, self.read_log()))
+            try:
+                # The socket exists from EAL init on; /sipwake/... answers
+                # null until sipwake has registered it, once ports are up.
+                info = self.telemetry("/sipwake/info")
+                if info and info.get("workers") == self.workers:
+                    return
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.2)
+        raise RuntimeError("sipwake did not answer telemetry within %ds:\n%s"
+                           % (timeout, self.read_log()))
+
+    # -- use --------------------------------------------------------------
+    def sw(self, cmd, **kw):
+        return run(["ip", "netns", "exec", self.ns_sw] + cmd, **kw)
+
+    def peer(self, cmd, **kw):
+        return run(["ip", "netns", "exec", self.ns_peer] + cmd, **kw)
+
+    def runtime_dir(self):
+        return "/var/run/dpdk/" + self.prefix
+
+    def telemetry(self, cmd):
+        """One command on DPDK's telemetry socket; returns its value."""
+        path = os.path.join(self.runtime_dir(), "dpdk_telemetry.v2")
+        with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as s:
+            s.settimeout(5)
+            s.connect(path)
+            s.recv(16384)  # greeting: version, pid, max_output_len
+            s.send(cmd.encode())
+            reply = json.loads(s.recv(65536).decode())
+        return reply[cmd.split(",")[0]] if cmd.split(",")[0] in reply else reply
+
+    def stats(self, worker=None):
+        return self.telemetry("/sipwake/stats" + ("" if worker is None else ",%d" % worker))
+
+    def sipwake_mac(self):
+        return self.telemetry("/sipwake/info")["iface0"]["mac"]
+
+    def udp_send(self, payloads, dst=SW_IP4, port=5060, src=None, sport=0, v6=False):
+        """Send datagrams from the peer with a plain kernel socket."""
+        script = (
+            "import socket,sys,json\n"
+            "fam=socket.AF_INET6 if %r else socket.AF_INET\n"
+            "s=socket.socket(fam,socket.SOCK_DGRAM)\n"
+            "s.bind((%r,%d))\n"
+            "for p in json.loads(sys.stdin.read()): s.sendto(bytes.fromhex(p),(%r,%d))\n"
+            % (v6, src or "", sport, dst, port))
+        self.peer(["/usr/bin/python3", "-c", script],
+                  input=json.dumps([p.hex() for p in payloads]))
+
+    def udp_exchange(self, payload, dst=SW_IP4, port=5060, src=None, sport=0, v6=False,
+                     timeout=3.0):
+        """Send one datagram from the peer and return the first answer (or None)."""
+        script = (
+            "import socket,sys\n"
+            "fam=socket.AF_INET6 if %r else socket.AF_INET\n"
+            "s=socket.socket(fam,socket.SOCK_DGRAM)\n"
+            "s.bind((%r,%d)); s.settimeout(%f)\n"
+            "s.sendto(bytes.fromhex(sys.stdin.read()),(%r,%d))\n"
+            "try:\n  d,a=s.recvfrom(65535); sys.stdout.write(d.hex())\n"
+            "except socket.timeout: pass\n"
+            % (v6, src or "", sport, timeout, dst, port))
+        out = self.peer(["/usr/bin/python3", "-c", script], input=payload.hex(),
+                        timeout=timeout + 10).stdout
+        return bytes.fromhex(out) if out else None
+
+    def sipp(self, scenario, calls=1, dst=SW_IP4, local=PEER_IP4, port=5070, timeout=30,
+             extra=()):
+        """Run sipp in the peer namespace (wrapped in timeout(1): sipp's own
+        -timeout does not end stuck calls). Returns (returncode, trace text)."""
+        trace = os.path.join(self.tmp, "sipp_%d" % port)
+        os.makedirs(trace, exist_ok=True)
+        target = "[%s]:5060" % dst if ":" in dst else "%s:5060" % dst
+        cmd = ["timeout", str(timeout), "sipp", target, "-sf", scenario, "-m", str(calls),
+               "-r", "50", "-i", local, "-p", str(port), "-timeout", str(timeout - 5),
+               "-trace_msg", "-message_file", os.path.join(trace, "messages.log"),
+               "-nostdin", "-bind_local"] + list(extra)
+        p = self.peer(cmd, check=False, timeout=timeout + 5, cwd=trace)
+        msgs = os.path.join(trace, "messages.log")
+        text = open(msgs).read() if os.path.exists(msgs) else ""
+        return p.returncode, text + p.stdout[-2000:] + p.stderr[-2000:]
+
+    def read_log(self):
+        try:
+            with open(self.log_path) as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    # -- tear-down --------------------------------------------------------
+    def stop(self, sig=signal.SIGTERM, timeout=15):
+        """Signal sipwake and wait for it; returns its exit code."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+                raise RuntimeError("sipwake did not stop within %ds" % timeout)
+        rc = self.proc.returncode
+        self.proc = None
+        self.log.close()
+        return rc
+
+    def _cleanup_net(self):
+        for ns in (self.ns_sw, self.ns_peer):
+            run(["ip", "netns", "del", ns], check=False)
+        run(["ip", "link", "del", self.if_sw], check=False)
+
+    def down(self):
+        try:
+            if self.proc is not None and self.proc.poll() is None:
+                self.stop()
+        except Exception:
+            pass
+        self._cleanup_net()
+        shutil.rmtree(self.runtime_dir(), ignore_errors=True)
+        if not os.environ.get("SWLAB_KEEP"):
+            shutil.rmtree(self.tmp, ignore_errors=True)

@@ -1,0 +1,182 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""The walking skeleton, end to end: sipwake on net_af_packet in a network
+namespace, real peers (ping, sipp, kernel sockets) in another."""
+import os
+import re
+import subprocess
+import time
+
+import pytest
+
+import swlab
+from conftest import SIPP_DIR
+
+OPTIONS = os.path.join(SIPP_DIR, "options.xml")
+
+
+def sip_options(ruri, call_id="cid-1@peer", via_host=swlab.PEER_IP4, sport=5071, rport=True,
+                extra=b""):
+    return (b"OPTIONS %s SIP/2.0\r\n"
+            b"Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK-%s%s\r\n"
+            b"From: <sip:probe@%s>;tag=f1\r\n"
+            b"To: <%s>\r\n"
+            b"Call-ID: %s\r\n"
+            b"CSeq: 7 OPTIONS\r\n"
+            b"Max-Forwards: 70\r\n%s"
+            b"Content-Length: 0\r\n\r\n") % (
+        ruri.encode(), via_host.encode(), sport, re.sub(r"[^\w.-]", "-", call_id).encode(),
+        b";rport" if rport else b"", via_host.encode(), ruri.encode(), call_id.encode(), extra)
+
+
+def wait_for(pred, timeout=5.0, step=0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(step)
+    return pred()
+
+
+def test_ping_ipv4_and_ipv6(lab, delta):
+    d = delta(lab)
+    out4 = lab.peer(["ping", "-c", "5", "-i", "0.2", "-W", "2", swlab.SW_IP4]).stdout
+    out6 = lab.peer(["ping", "-6", "-c", "5", "-i", "0.2", "-W", "2", swlab.SW_IP6]).stdout
+    assert " 0% packet loss" in out4, out4
+    assert " 0% packet loss" in out6, out6
+    assert d()["icmp_echo_answered"] == 10
+
+
+def test_arp_and_nd_answered_and_learned(lab):
+    # The peer resolved sipwake's addresses through sipwake's own ARP / ND
+    # answers: its kernel neighbour table holds sipwake's port MAC for both.
+    mac = lab.sipwake_mac().lower()
+    neigh = lab.peer(["ip", "neigh", "show"]).stdout.lower()
+    assert re.search(r"%s .*lladdr %s" % (re.escape(swlab.SW_IP4), mac), neigh), neigh
+    assert re.search(r"%s .*lladdr %s" % (re.escape(swlab.SW_IP6), mac), neigh), neigh
+    st = lab.stats()
+    assert st["arp_answered"] >= 1 and st["nd_answered"] >= 1
+    assert lab.telemetry("/sipwake/info")["neighbours"] >= 2
+
+
+@pytest.mark.parametrize("family", ["ipv4", "ipv6"])
+def test_sipp_options_get_200(lab, delta, family):
+    dst, local = ((swlab.SW_IP4, swlab.PEER_IP4) if family == "ipv4"
+                  else (swlab.SW_IP6, swlab.PEER_IP6))
+    d = delta(lab)
+    rc, trace = lab.sipp(OPTIONS, calls=10, dst=dst, local=local,
+                         port=5070 if family == "ipv4" else 5072)
+    assert rc == 0, trace
+    assert "SIP/2.0 200 OK" in trace, trace
+    # RFC 3581: the bare rport came back filled in, with received=.
+    assert re.search(r";rport=507\d;received=%s" % re.escape(local), trace), trace
+    c = d()
+    assert c["sip_options_answered"] == 10
+    assert c["sip_rx"] == 10
+    assert all(c[k] == 0 for k in c if k.startswith("drop_sip"))
+
+
+def test_options_answer_is_well_formed(lab):
+    req = sip_options("sip:%s" % swlab.SW_IP4, call_id="wf-1@peer", rport=False,
+                      extra=b"Via: SIP/2.0/UDP 192.0.2.9:5060;branch=z9hG4bK-second\r\n")
+    ans = lab.udp_exchange(req, sport=5071)
+    assert ans is not None, lab.read_log()
+    text = ans.decode()
+    assert text.startswith("SIP/2.0 200 OK\r\n"), text
+    vias = re.findall(r"^Via: (.*)\r$", text, re.M)
+    # Every Via, in order (RFC 3261 §8.2.6.2); sent-by equals the source,
+    # so no received= is added and no rport was asked for.
+    assert vias == ["SIP/2.0/UDP %s:5071;branch=z9hG4bK-wf-1-peer" % swlab.PEER_IP4,
+                    "SIP/2.0/UDP 192.0.2.9:5060;branch=z9hG4bK-second"], text
+    assert re.search(r"^To: <sip:%s>;tag=sw[0-9a-f]{8}\r$" % re.escape(swlab.SW_IP4),
+                     text, re.M), text
+    assert "\r\nCall-ID: wf-1@peer\r\n" in text and "\r\nCSeq: 7 OPTIONS\r\n" in text
+    assert text.endswith("Content-Length: 0\r\n\r\n")
+    # A retransmission gets the same To tag (stateless, derived).
+    again = lab.udp_exchange(req, sport=5071).decode()
+    tag = re.compile(r"^To: .*$", re.M)
+    assert tag.search(again).group(0) == tag.search(text).group(0)
+
+
+def test_options_to_configured_name_answered(lab, delta):
+    d = delta(lab)
+    ans = lab.udp_exchange(sip_options("sip:EDGE.sipwake.test", call_id="name-1"), sport=5073)
+    assert ans is not None and ans.startswith(b"SIP/2.0 200 OK\r\n"), lab.read_log()
+    assert d()["sip_options_answered"] == 1
+
+
+def test_junk_is_dropped_and_counted_by_reason(lab, delta):
+    valid = sip_options("sip:%s" % swlab.SW_IP4, call_id="junk-base")
+    no_call_id = re.sub(rb"Call-ID: [^\r]*\r\n", b"", valid)
+    junk = {
+        "drop_sip_bad_start_line": [b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+                                    valid.replace(b"SIP/2.0\r\n", b"SIP/3.0\r\n", 1)],
+        "drop_sip_truncated": [valid[:60]],
+        "drop_sip_bad_char": [valid.replace(b"tag=f1", b"tag=f\x001")],
+        "drop_sip_missing_header": [no_call_id],
+        "drop_sip_bad_content_length": [valid.replace(b"Content-Length: 0",
+                                                      b"Content-Length: 900")],
+        "drop_sip_not_handled": [sip_options("sip:alice@%s" % swlab.SW_IP4),
+                                 valid.replace(b"OPTIONS", b"MESSAGE")],
+        "drop_sip_response": [b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 198.18.0.2;branch=z9hG4bKr\r\n"
+                              b"From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\n"
+                              b"Call-ID: r1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"],
+        "drop_sip_keepalive": [b"\r\n\r\n"],
+    }
+    d = delta(lab)
+    sent = [p for ps in junk.values() for p in ps]
+    lab.udp_send(sent, sport=5074)
+    lab.udp_send([valid], port=5061, sport=5074)  # not the SIP port
+
+    def settled(n, c=None):
+        return lambda: (lambda c: c if c["sip_rx"] >= n else None)(d())
+
+    c = wait_for(settled(len(sent)))
+    assert c is not None, d()
+    for reason, payloads in junk.items():
+        assert c[reason] == len(payloads), (reason, c)
+    assert c["drop_udp_port"] == 1
+    assert c["sip_rx"] == len(sent)
+    assert c["sip_options_answered"] == 0
+
+    # Binary noise: each datagram is judged and counted under some reason.
+    d = delta(lab)
+    lab.udp_send([os.urandom(200) for _ in range(5)], sport=5074)
+    c = wait_for(settled(5))
+    assert c is not None, d()
+    assert c["sip_rx"] == 5 and c["sip_options_answered"] == 0
+    assert sum(v for k, v in c.items() if k.startswith("drop_sip_")) == 5
+
+
+def test_stats_per_worker_and_dpdk_telemetry_py(lab):
+    total, w0 = lab.stats(), lab.stats(0)
+    assert w0["worker"] == 0 and w0["sip_rx"] == total["sip_rx"]
+    assert lab.telemetry("/sipwake/stats,7") is None  # no such worker: an error, not data
+    out = subprocess.run(["dpdk-telemetry.py", "-f", lab.prefix], input="/sipwake/stats\n",
+                         capture_output=True, text=True, timeout=20).stdout
+    assert re.search(r'"sip_options_answered": \d+', out), out
+
+
+def test_reply_waits_for_arp_resolution(lab, delta):
+    # The peer sends from a second address that sipwake has never seen, and
+    # knows sipwake's MAC statically so it never ARPs first: sipwake must
+    # resolve 198.18.0.3 itself (ARP request), hold the 200, then send it.
+    lab.peer(["ip", "addr", "add", "198.18.0.3/24", "dev", lab.if_peer])
+    lab.peer(["ip", "neigh", "replace", swlab.SW_IP4, "lladdr", lab.sipwake_mac(),
+              "dev", lab.if_peer, "nud", "permanent"])
+    d = delta(lab)
+    ans = lab.udp_exchange(sip_options("sip:%s" % swlab.SW_IP4, call_id="arp-1",
+                                       via_host="198.18.0.3"), src="198.18.0.3", sport=5075)
+    assert ans is not None and ans.startswith(b"SIP/2.0 200 OK"), lab.read_log()
+    c = d()
+    assert c["neigh_probes"] >= 1 and c["neigh_held_sent"] == 1 and c["handed_up"] >= 2
+
+
+def test_offlink_peer_reached_through_gateway(lab, delta):
+    # 198.19.7.7 is not on sipwake's subnet: the answer goes to gateway4.
+    d = delta(lab)
+    ans = lab.udp_exchange(sip_options("sip:%s" % swlab.SW_IP4, call_id="gw-1",
+                                       via_host=swlab.OFFLINK_IP4),
+                           src=swlab.OFFLINK_IP4, sport=5076)
+    assert ans is not None and ans.startswith(b"SIP/2.0 200 OK"), lab.read_log()
+    assert d()["sip_options_answered"] == 1

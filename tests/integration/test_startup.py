@@ -1,0 +1,121 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Start-up, configuration errors and shutdown of the sipwake process."""
+import os
+import signal
+import subprocess
+
+import pytest
+
+import swlab
+
+REPO = swlab.REPO
+EXAMPLE = os.path.join(REPO, "config", "sipwake.conf")
+EAL = ["-l", "0,1", "--no-huge", "-m", "256", "--no-pci"]
+
+
+def sipwake(args, timeout=60):
+    return subprocess.run([swlab.sipwake_bin()] + args, capture_output=True, text=True,
+                          timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def test_version_and_help():
+    v = sipwake(["--version"])
+    assert v.returncode == 0 and v.stdout.startswith("sipwake 0.1.0\n"), v
+    assert "DPDK 22.11" in v.stdout and "nghttp2" in v.stdout and "OpenSSL" in v.stdout
+    h = sipwake(["--", "--help"])
+    assert h.returncode == 0 and "Usage: sipwake <EAL options> -- [options]" in h.stdout
+    bad = sipwake(["--", "--bogus"])
+    assert bad.returncode == 64 and "Usage" in bad.stderr
+
+
+def test_example_config_checks_ok():
+    r = sipwake(["--", "--check-config", "-c", EXAMPLE])
+    assert r.returncode == 0 and "OK" in r.stdout, r
+
+
+@pytest.mark.parametrize("text,key,line", [
+    ('interfaces = ( { device = "net_af_packet0";\n ipv4 = "10.0.0.300/24"; } );\n',
+     "interfaces.[0].ipv4", 2),
+    ('sip: { port = 70000; };\ninterfaces = ( { device = "x"; ipv4 = "198.18.0.1/24"; } );\n',
+     "sip.port", 1),
+    ('interfaces = ( { device = "x"; ipv4 = "198.18.0.1/24"; } );\n\ndataplane: { mbuf = 5; };\n',
+     "dataplane.mbuf", 3),
+    ('interfaces = ( );\n', "interfaces", 1),
+    ('interfaces = ( { device = "x"; ipv4 = "198.18.0.1/24" } ;\n', None, 1),
+])
+def test_bad_config_stops_startup_naming_the_key(tmp_path, text, key, line):
+    conf = tmp_path / "bad.conf"
+    conf.write_text(text)
+    # The full start-up path (EAL arguments given), not only --check-config.
+    r = sipwake(EAL + ["--file-prefix=swbad%d" % os.getpid(), "--", "-c", str(conf)])
+    assert r.returncode == 78, r
+    msg = r.stderr.strip().splitlines()[-1]
+    assert msg.startswith("sipwake: config error: %s:%d: " % (conf, line)), msg
+    if key:
+        assert (": %s: " % key) in msg, msg
+    assert "expected" in msg or "unknown key" in msg or "syntax" in msg.lower(), msg
+    assert not os.path.exists("/var/run/dpdk/swbad%d" % os.getpid())
+
+
+def test_missing_config_file():
+    r = sipwake(["--", "-c", "/nonexistent/sipwake.conf"])
+    assert r.returncode == 78 and "/nonexistent/sipwake.conf" in r.stderr, r
+
+
+def test_unknown_device_names_the_key_and_the_ports(tmp_path):
+    conf = tmp_path / "dev.conf"
+    conf.write_text('interfaces = ( { device = "net_af_packet9"; ipv4 = "198.18.0.1/24"; } );\n')
+    prefix = "swdev%d" % os.getpid()
+    r = sipwake(EAL + ["--file-prefix=" + prefix, "--vdev=net_null0", "--", "-c", str(conf)])
+    assert r.returncode == 78, r
+    assert 'interfaces.[0].device' in r.stderr and '"net_null0"' in r.stderr, r.stderr
+    assert not os.path.exists("/var/run/dpdk/" + prefix)
+
+
+def test_needs_a_worker_lcore(tmp_path):
+    conf = tmp_path / "one.conf"
+    conf.write_text('interfaces = ( { device = "net_null0"; ipv4 = "198.18.0.1/24"; } );\n')
+    prefix = "swone%d" % os.getpid()
+    r = sipwake(["-l", "0", "--no-huge", "-m", "256", "--no-pci", "--file-prefix=" + prefix,
+                 "--vdev=net_null0", "--", "-c", str(conf)])
+    assert r.returncode == 64 and "no worker lcore" in r.stderr, r
+    assert not os.path.exists("/var/run/dpdk/" + prefix)
+
+
+def test_sigint_stops_cleanly():
+    with swlab.Lab(name="swi%d" % (os.getpid() % 10000)) as lab:
+        assert lab.stop(signal.SIGINT) == 0, lab.read_log()
+        log = lab.read_log()
+        assert "stopping" in log and "worker 0 stopped" in log, log
+        assert not os.path.exists(lab.runtime_dir())
+
+
+def test_unresolvable_next_hop_is_dropped_and_counted():
+    # No gateway on the link: the answer to an off-link source waits for an
+    # ARP answer that never comes, then is dropped and counted.
+    with swlab.Lab(name="swu%d" % (os.getpid() % 10000), gateway=False) as lab:
+        lab.peer(["ip", "addr", "add", swlab.OFFLINK_IP4 + "/32", "dev", "lo"])
+        from test_skeleton import sip_options, wait_for
+        ans = lab.udp_exchange(sip_options("sip:%s" % swlab.SW_IP4, call_id="unres-1",
+                                           via_host=swlab.OFFLINK_IP4),
+                               src=swlab.OFFLINK_IP4, sport=5077, timeout=2)
+        assert ans is None
+        st = wait_for(lambda: (lambda s: s if s["drop_neigh_unresolved"] == 1 else None)(
+            lab.stats()), timeout=5)
+        assert st is not None, lab.stats()
+        assert st["neigh_probes"] == 3 and st["sip_options_answered"] == 1
+        assert lab.stop() == 0
+
+
+def test_two_workers_share_the_port():
+    with swlab.Lab(name="sww%d" % (os.getpid() % 10000), workers=2) as lab:
+        out = lab.peer(["ping", "-c", "4", "-i", "0.2", "-W", "2", swlab.SW_IP4]).stdout
+        assert " 0% packet loss" in out, out
+        rc, trace = lab.sipp(os.path.join(os.path.dirname(__file__), "sipp", "options.xml"),
+                             calls=20)
+        assert rc == 0, trace
+        total, w0, w1 = lab.stats(), lab.stats(0), lab.stats(1)
+        for k in ("rx_packets", "sip_options_answered", "icmp_echo_answered"):
+            assert w0[k] + w1[k] == total[k], k
+        assert total["sip_options_answered"] == 20
+        assert lab.stop() == 0
