@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Install everything sipwake needs on Debian 12 (apt-get, by package name) and
+# build it. Idempotent and quiet: packages already present are not touched.
+#   scripts/setup.sh            build ./build
+#   scripts/setup.sh --asan     also build ./build-asan (ASan + UBSan)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Why each package is here: README.md, "Dependencies".
+PKGS=(
+  meson ninja-build pkg-config gcc clang-format
+  dpdk dpdk-dev libdpdk-dev libosip2-dev liburcu-dev libnghttp2-dev libssl-dev
+  libconfig-dev libcmocka-dev
+  sip-tester python3 python3-pytest iproute2 iputils-ping ethtool procps
+)
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup.sh: run as root (it installs packages; the tests create network namespaces)" >&2
+  exit 1
+fi
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup.sh: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+build() { # dir, meson options...
+  local dir=$1; shift
+  [ -f "$dir/build.ninja" ] || meson setup "$dir" "$@" >/dev/null
+  ninja -C "$dir" >/dev/null
+}
+build build
+if [ "${1:-}" = "--asan" ]; then
+  # b_lundef=false: sanitizer runtimes and DPDK's constructors link lazily.
+  build build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+fi
+echo "setup.sh: built $(./build/app/sipwake --version | head -1)"
