@@ -5,6 +5,8 @@
 #   2. integration tests (pytest: sipwake on net_af_packet in network
 #      namespaces it creates and removes, sipp, ping, kernel sockets),
 #   3. the unit tests again under ASan + UBSan,
+#   4. the integration tests against the ASan + UBSan sipwake (a sanitizer
+#      report or a leak makes sipwake exit non-zero: every test asserts 0),
 # and prints "N passed, N failed" last. Needs root.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -29,9 +31,9 @@ PY
 echo "== unit tests"
 meson test -C build --suite unit --print-errorlogs; count_meson build
 
-echo "== integration tests"
-pytest-3 -q -p no:cacheprovider --junitxml=build/integration.xml tests/integration
-r=$(/usr/bin/python3 - build/integration.xml <<'PY'
+count_pytest() { # junit xml
+  local r
+  r=$(/usr/bin/python3 - "$1" <<'PY'
 import sys, xml.etree.ElementTree as ET
 s = ET.parse(sys.argv[1]).getroot()
 s = s if s.tag == "testsuite" else s.find("testsuite")
@@ -39,11 +41,21 @@ t, f, e, k = (int(s.get(a, 0)) for a in ("tests", "failures", "errors", "skipped
 print(t - f - e - k, f + e if t else 1)
 PY
 ) || r="0 1"
-passed=$((passed + ${r% *})); failed=$((failed + ${r#* }))
+  passed=$((passed + ${r% *})); failed=$((failed + ${r#* }))
+}
+
+echo "== integration tests"
+pytest-3 -q -p no:cacheprovider --junitxml=build/integration.xml tests/integration
+count_pytest build/integration.xml
 
 echo "== unit tests under ASan + UBSan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   meson test -C build-asan --suite unit --print-errorlogs; count_meson build-asan
+
+echo "== integration tests against the ASan + UBSan sipwake"
+SIPWAKE_BIN=$PWD/build-asan/app/sipwake ASAN_OPTIONS=detect_leaks=1 \
+  pytest-3 -q -p no:cacheprovider --junitxml=build-asan/integration.xml tests/integration
+count_pytest build-asan/integration.xml
 
 echo "${passed} passed, ${failed} failed"
 [ "$failed" -eq 0 ]
