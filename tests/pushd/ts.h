@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * pd_testsrv internals: an HTTP/2 TLS server that behaves like APNs, FCM
+ * HTTP v1 and Google's OAuth2 token endpoint. See tests/pushd/README.md
+ * for the command line and the control protocol.
+ */
+#ifndef TS_H
+#define TS_H
+
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <stddef.h>
+
+struct ts_cfg {
+	EVP_PKEY *apns_key; /* P-256 public key matching the .p8 */
+	EVP_PKEY *fcm_key;  /* RSA public key of the service account */
+	const char *apns_kid, *apns_team, *apns_bundle;
+	const char *fcm_project, *fcm_email;
+};
+
+/* One request as received (headers are truncated to their buffers). */
+struct ts_req {
+	char method[16];
+	char path[512];
+	char h_auth[2048];
+	char h_push_type[32];
+	char h_topic[256];
+	char h_prio[16];
+	char h_exp[32];
+	char h_apns_id[64];
+	char h_collapse[128];
+	char h_ctype[128];
+	char token[512]; /* device token (APNs path, FCM body) */
+	long iat;
+	int client_cert; /* TLS client certificate presented */
+	char *body;
+	size_t body_len, body_cap;
+};
+
+EVP_PKEY *ts_load_pubkey(const char *path);
+
+/* Verifies a compact JWS. Returns NULL when valid (sets *iat, and *claims to
+ * a new reference when claims != NULL), else an APNs-style reason. */
+const char *ts_jwt_check(const struct ts_cfg *cfg, const char *jwt, int es256, long *iat,
+			 json_t **claims);
+void ts_jwt_cache_free(void);
+
+/* Status to answer before per-token behaviour; *reason set for errors. */
+int ts_check_apns(const struct ts_cfg *cfg, struct ts_req *r, const char **reason);
+int ts_check_fcm(const struct ts_cfg *cfg, struct ts_req *r, const char **reason);
+
+/* Access tokens issued by /token (defined in ts_main.c). */
+int ts_access_token_valid(const char *tok);
+
+#endif /* TS_H */
