@@ -1,17 +1,184 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
- * pushd: VoIP pushes to APNs and FCM over HTTP/2 + TLS (nghttp2, OpenSSL).
- * The push thread itself arrives with its own issue; today this library
- * reports the versions of the HTTP/2 and TLS libraries it is built on.
+ * pushd: VoIP pushes to APNs and FCM over HTTP/2 + TLS (nghttp2, OpenSSL,
+ * libevent), on a thread of its own.
+ *
+ * The control plane hands requests to pushd over an rte_ring (pd_submit())
+ * and reads answers from another (pd_poll_results()); neither call blocks.
+ * pushd keeps one long-lived HTTP/2 connection per credential, signs APNs
+ * provider tokens (ES256) and fetches FCM access tokens (RS256 JWT bearer
+ * grant), and classifies every answer into one pd_status.
  */
 #ifndef PD_H
 #define PD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pushd/pd_config.h"
 
 /** Runtime nghttp2 version ("1.52.0"). Static string, never NULL. */
 const char *pd_nghttp2_version(void);
 
 /** Runtime OpenSSL version ("OpenSSL 3.0.x ..."). Static string, never NULL. */
 const char *pd_openssl_version(void);
+
+enum pd_provider { PD_APNS = 0, PD_FCM = 1, PD_N_PROVIDERS };
+
+/** What the push is for; selects the APNs push type and topic (DESIGN.md §7). */
+enum pd_kind {
+	PD_KIND_CALL = 0,   /**< APNs voip, topic <bundle>.voip, priority 10 */
+	PD_KIND_ALERT,	    /**< APNs alert (missed call), topic <bundle>, priority 10 */
+	PD_KIND_BACKGROUND, /**< APNs background, topic <bundle>, priority 5 */
+};
+
+#define PD_KEY_LEN   128
+#define PD_TOKEN_LEN 256
+#define PD_PARAM_LEN 160
+
+/** One push to send. Fixed size: copied, never pointing elsewhere. */
+struct pd_request {
+	uint64_t id;		     /**< caller's id, echoed in the result */
+	char device_key[PD_KEY_LEN]; /**< echoed in the result */
+	enum pd_provider provider;   /**< pn-provider */
+	char token[PD_TOKEN_LEN];    /**< pn-prid: APNs device token / FCM registration token */
+	char param
+		[PD_PARAM_LEN]; /**< pn-param: APNs "<team id>.<bundle id>[.voip]", FCM project id */
+	enum pd_kind kind;
+	char call_id[128];
+	char caller_number[64];
+	char caller_name[128];
+	char aor[256];
+	uint64_t deadline_ms; /**< CLOCK_MONOTONIC ms (pd_now_ms()); 0: now + wake_window_s */
+};
+
+/** Outcome of one request (X-macro: name, description). */
+#define PD_FOREACH_STATUS(_)                                                             \
+	_(DELIVERED, "delivered")                                                        \
+	_(DEAD_TOKEN, "dead token (APNs 410 / FCM UNREGISTERED): drop the push address") \
+	_(REJECTED, "rejected by the provider (bad token, token not for topic, ...)")    \
+	_(CONFIG_ERROR, "credential or configuration error (alarmed)")                   \
+	_(NO_CREDENTIAL, "no configured credential matches the push address")            \
+	_(TIMED_OUT, "no final answer before the deadline")
+
+enum pd_status {
+#define PD_S_ENUM(n, d) PD_##n,
+	PD_FOREACH_STATUS(PD_S_ENUM)
+#undef PD_S_ENUM
+		PD_N_STATUS
+};
+
+/** Short lower-case name of a status ("delivered"), never NULL. */
+const char *pd_status_name(enum pd_status s);
+
+/** The answer to one pd_request. */
+struct pd_result {
+	uint64_t id;
+	char device_key[PD_KEY_LEN];
+	enum pd_status status;
+	int64_t provider_ts_ms; /**< DEAD_TOKEN: provider's time (ms since epoch) the token died */
+	char reason[64];	/**< provider reason ("BadDeviceToken", "UNREGISTERED") or "" */
+	int http_status;	/**< last HTTP status, 0 if none */
+	char apns_id[40];	/**< apns-id sent (APNs) */
+	char body[512];		/**< last response body, truncated (for the operator CLI) */
+	unsigned attempts;	/**< HTTP requests made for this push */
+	uint64_t latency_us;	/**< from pd_submit() to the result */
+};
+
+struct pd;
+
+/** Monotonic clock in ms, the time base of pd_request.deadline_ms. */
+uint64_t pd_now_ms(void);
+
+/**
+ * Create pushd from a validated config: loads every credential (keys,
+ * certificates, service-account files) and creates the rings. Nothing is
+ * connected yet.
+ *
+ * @param cfg  borrowed; copied.
+ * @param err  filled with a one-line message naming the credential and file
+ *             on failure (may be NULL).
+ * @return the instance, or NULL (credential did not load, out of memory).
+ */
+struct pd *pd_new(const struct pd_config *cfg, char *err, size_t errlen);
+
+/**
+ * Start the pushd thread: it opens one connection per credential at once.
+ * @return 0, -EALREADY, or a negative errno from pthread_create.
+ */
+int pd_start(struct pd *pd);
+
+/** Stop the thread (pending pushes are dropped without results) and free
+ * everything. NULL is a no-op. */
+void pd_free(struct pd *pd);
+
+/**
+ * Queue a push. Never blocks.
+ * @param req  borrowed; copied into the ring's storage.
+ * @return 0, -ENOBUFS (ring full, counted), -ENOMEM.
+ */
+int pd_submit(struct pd *pd, const struct pd_request *req);
+
+/**
+ * Take up to @p n results. Never blocks.
+ * @param out  filled with results the caller now owns; free each with free().
+ * @return the number of results taken (0..n).
+ */
+unsigned pd_poll_results(struct pd *pd, struct pd_result **out, unsigned n);
+
+/** An eventfd that becomes readable when results are queued (read it to
+ * clear it). Owned by pushd. */
+int pd_result_fd(const struct pd *pd);
+
+/** Per-provider counters (X-macro: name). */
+#define PD_FOREACH_COUNTER(_) \
+	_(submitted)          \
+	_(sent)               \
+	_(delivered)          \
+	_(dead_token)         \
+	_(rejected)           \
+	_(config_error)       \
+	_(no_credential)      \
+	_(timed_out)          \
+	_(retries)            \
+	_(retry_after_429)    \
+	_(retry_after_5xx)    \
+	_(retry_after_reset)  \
+	_(retry_after_goaway) \
+	_(token_renewals)     \
+	_(connects)           \
+	_(disconnects)        \
+	_(ring_full)
+
+struct pd_stats {
+#define PD_C_FIELD(n) uint64_t n;
+	PD_FOREACH_COUNTER(PD_C_FIELD)
+#undef PD_C_FIELD
+	uint64_t in_flight;					 /**< submitted, not answered yet */
+	uint32_t connections_up;				 /**< HTTP/2 connections ready */
+	uint32_t connections_cfg;				 /**< credentials configured */
+	uint64_t latency_p50_us, latency_p90_us, latency_p99_us; /**< since start */
+};
+
+/**
+ * Snapshot of one provider's counters; safe from any thread.
+ * @return 0 or -EINVAL (bad provider).
+ */
+int pd_stats_get(const struct pd *pd, enum pd_provider p, struct pd_stats *out);
+
+/**
+ * Counters of both providers as a JSON object text
+ * {"apns": {...}, "fcm": {...}}.
+ * @return a string the caller frees with free(), or NULL (out of memory).
+ */
+char *pd_stats_json(const struct pd *pd);
+
+/**
+ * Register "/sipwake/push" with DPDK telemetry, answering pd_stats_json()'s
+ * counters. Only one instance can be registered.
+ * @return 0 or a negative errno from rte_telemetry_register_cmd().
+ */
+int pd_telemetry_register(struct pd *pd);
 
 #endif /* PD_H */

@@ -1,0 +1,786 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The pushd thread: rings in and out, one libevent loop, jobs with their
+ * deadline and retry timers, credential selection and the answer table
+ * (issue 5 §5).
+ */
+#define _GNU_SOURCE /* pthread_setname_np */
+#include <errno.h>
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <jansson.h>
+#include <openssl/rand.h>
+#include <pthread.h>
+#include <rte_ring.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/sw_log.h"
+#include "pushd/pd_internal.h"
+
+#define BURST 32
+
+static const char *const status_names[] = {
+#define PD_S_NAME(n, d) #n,
+	PD_FOREACH_STATUS(PD_S_NAME)
+#undef PD_S_NAME
+};
+
+const char *pd_status_name(enum pd_status s)
+{
+	static char lower[PD_N_STATUS][24];
+
+	if ((unsigned)s >= PD_N_STATUS)
+		return "unknown";
+	if (!lower[s][0]) {
+		size_t i;
+
+		for (i = 0; status_names[s][i] && i < sizeof(lower[s]) - 1; i++)
+			lower[s][i] = (char)(status_names[s][i] | 0x20);
+		lower[s][i] = '\0';
+	}
+	return lower[s];
+}
+
+uint64_t pd_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+uint64_t pd_now_ms(void)
+{
+	return pd_now_us() / 1000;
+}
+
+static void ms_to_tv(uint64_t ms, struct timeval *tv)
+{
+	tv->tv_sec = (time_t)(ms / 1000);
+	tv->tv_usec = (suseconds_t)((ms % 1000) * 1000);
+}
+
+static void uuid4(char out[40])
+{
+	unsigned char b[16];
+
+	RAND_bytes(b, sizeof(b));
+	b[6] = (b[6] & 0x0f) | 0x40;
+	b[8] = (b[8] & 0x3f) | 0x80;
+	snprintf(out, 40, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+		 b[13], b[14], b[15]);
+}
+
+/* 4 buckets per power of two of microseconds. */
+static unsigned lat_bucket(uint64_t us)
+{
+	unsigned lg, b;
+
+	if (us < 2)
+		return 0;
+	lg = 63u - (unsigned)__builtin_clzll(us);
+	b = lg * 4 + (unsigned)((us >> (lg >= 2 ? lg - 2 : 0)) & 3);
+	return b < PD_LAT_BUCKETS ? b : PD_LAT_BUCKETS - 1;
+}
+
+static uint64_t bucket_upper(unsigned b)
+{
+	unsigned lg = b / 4, q = b % 4;
+
+	return lg < 2 ? (uint64_t)b + 1 : ((uint64_t)(4 + q + 1) << (lg - 2));
+}
+
+static void free_job(struct pd_job *j)
+{
+	if (j->timer)
+		event_free(j->timer);
+	if (j->retry)
+		event_free(j->retry);
+	free(j->body);
+	free(j);
+}
+
+/* Detach @j from wherever it is: a stream (reset) or a waiting queue. */
+static void unlink_job(struct pd_job *j)
+{
+	if (j->conn)
+		pd_conn_cancel(j);
+	else if (j->on_list && j->op == PD_OP_PUSH) {
+		TAILQ_REMOVE(&j->cred->waiting, j, link);
+		j->on_list = false;
+	}
+}
+
+static void finish(struct pd_job *j, enum pd_status st, const char *reason, int64_t ts_ms)
+{
+	struct pd *pd = j->pd;
+	enum pd_provider p = j->req.provider;
+	struct pd_result *r = calloc(1, sizeof(*r));
+	uint64_t lat = pd_now_us() - j->start_us;
+	uint64_t one = 1;
+
+	unlink_job(j);
+	switch (st) {
+	case PD_DELIVERED:
+		PD_STAT_ADD(pd, p, delivered, 1);
+		break;
+	case PD_DEAD_TOKEN:
+		PD_STAT_ADD(pd, p, dead_token, 1);
+		break;
+	case PD_REJECTED:
+		PD_STAT_ADD(pd, p, rejected, 1);
+		break;
+	case PD_CONFIG_ERROR:
+		PD_STAT_ADD(pd, p, config_error, 1);
+		PD_LOG(ERR, "%s: configuration error: %s (HTTP %d)",
+		       j->cred ? j->cred->name : "push", reason, j->status);
+		break;
+	case PD_NO_CREDENTIAL:
+		PD_STAT_ADD(pd, p, no_credential, 1);
+		break;
+	case PD_TIMED_OUT:
+		PD_STAT_ADD(pd, p, timed_out, 1);
+		break;
+	default:
+		break;
+	}
+	__atomic_fetch_sub(&pd->st[p].in_flight, 1, __ATOMIC_RELAXED);
+	PD_STAT_ADD(pd, p, lat[lat_bucket(lat)], 1);
+	if (r) {
+		r->id = j->req.id;
+		memcpy(r->device_key, j->req.device_key, sizeof(r->device_key));
+		r->status = st;
+		r->provider_ts_ms = ts_ms;
+		snprintf(r->reason, sizeof(r->reason), "%s", reason ? reason : "");
+		r->http_status = j->status;
+		memcpy(r->apns_id, j->apns_id, sizeof(r->apns_id));
+		snprintf(r->body, sizeof(r->body), "%.*s", (int)sizeof(r->body) - 1, j->resp);
+		r->attempts = j->attempts;
+		r->latency_us = lat;
+		if (rte_ring_sp_enqueue(pd->res_ring, r) != 0) {
+			PD_STAT_ADD(pd, p, ring_full, 1);
+			free(r);
+		} else if (write(pd->res_fd, &one, sizeof(one)) < 0) {
+			/* eventfd counter cannot overflow in practice; the ring holds the result */
+		}
+	}
+	free_job(j);
+}
+
+static void dispatch(struct pd_job *j);
+
+static void fetch_token(struct pd_cred *c);
+
+static bool access_token_ok(struct pd_cred *c)
+{
+	return c->access_token && pd_now_ms() < c->access_refresh_ms;
+}
+
+void pd_cred_kick(struct pd_cred *c)
+{
+	struct pd_job *j;
+
+	if (c->provider == PD_FCM) {
+		if (c->token_job && !c->token_job->conn && pd_conn_can_send(c->tconn)) {
+			if (pd_conn_submit(c->tconn, c->token_job) != 0)
+				return;
+		}
+		if (!access_token_ok(c)) {
+			fetch_token(c);
+			return;
+		}
+	}
+	while ((j = TAILQ_FIRST(&c->waiting)) != NULL && pd_conn_can_send(c->conn)) {
+		TAILQ_REMOVE(&c->waiting, j, link);
+		j->on_list = false;
+		dispatch(j);
+	}
+}
+
+static void dispatch(struct pd_job *j)
+{
+	struct pd_cred *c = j->cred;
+
+	if ((c->provider == PD_FCM && !access_token_ok(c)) || !pd_conn_can_send(c->conn) ||
+	    !TAILQ_EMPTY(&c->waiting)) {
+		TAILQ_INSERT_TAIL(&c->waiting, j, link);
+		j->on_list = true;
+		if (c->provider == PD_FCM && !access_token_ok(c))
+			fetch_token(c);
+		return;
+	}
+	j->attempts++;
+	PD_STAT_ADD(j->pd, j->req.provider, sent, 1);
+	if (pd_conn_submit(c->conn, j) != 0) {
+		j->attempts--;
+		TAILQ_INSERT_TAIL(&c->waiting, j, link);
+		j->on_list = true;
+	}
+}
+
+static void retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	dispatch(arg);
+}
+
+static void deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct pd_job *j = arg;
+
+	(void)fd;
+	(void)what;
+	finish(j, PD_TIMED_OUT, j->status ? "deadline after retries" : "deadline", 0);
+}
+
+/* Retry with backoff (honouring Retry-After) if the deadline leaves room. */
+static void retry_later(struct pd_job *j, const char *reason, bool now)
+{
+	struct pd *pd = j->pd;
+	uint64_t delay = 0;
+	struct timeval tv;
+
+	PD_STAT_ADD(pd, j->req.provider, retries, 1);
+	if (!now) {
+		unsigned shift = j->attempts > 1 ? j->attempts - 1 : 0;
+
+		delay = j->retry_after_s
+				? (uint64_t)j->retry_after_s * 1000
+				: (uint64_t)pd->cfg.retry_base_ms << (shift > 16 ? 16 : shift);
+		if (!j->retry_after_s && delay > pd->cfg.retry_max_ms)
+			delay = pd->cfg.retry_max_ms;
+	}
+	if (pd_now_ms() + delay >= j->deadline_ms) {
+		finish(j, PD_TIMED_OUT, reason, 0);
+		return;
+	}
+	if (!delay) {
+		dispatch(j);
+		return;
+	}
+	ms_to_tv(delay, &tv);
+	evtimer_add(j->retry, &tv);
+}
+
+static void token_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	fetch_token(arg);
+}
+
+static void fetch_token(struct pd_cred *c)
+{
+	struct pd_job *j;
+
+	if (c->token_job || evtimer_pending(c->token_retry, NULL))
+		return;
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return;
+	j->op = PD_OP_FCM_TOKEN;
+	j->pd = c->pd;
+	j->cred = c;
+	j->req.provider = PD_FCM;
+	j->body = pd_fcm_token_request(c, &j->body_len);
+	if (!j->body) {
+		free(j);
+		return;
+	}
+	c->token_job = j;
+	if (pd_conn_can_send(c->tconn) && pd_conn_submit(c->tconn, j) != 0)
+		return;
+}
+
+/* Fails the FCM pushes waiting for an access token that will not come. */
+static void fail_waiting(struct pd_cred *c, enum pd_status st, const char *reason)
+{
+	struct pd_job *j;
+
+	while ((j = TAILQ_FIRST(&c->waiting)) != NULL)
+		finish(j, st, reason, 0);
+}
+
+static void token_done(struct pd_job *j, bool ok)
+{
+	struct pd_cred *c = j->cred;
+	struct timeval tv;
+	json_t *root;
+	const char *tok;
+	json_int_t exp;
+
+	c->token_job = NULL;
+	if (!ok) {
+		ms_to_tv(c->pd->cfg.retry_base_ms, &tv);
+		evtimer_add(c->token_retry, &tv);
+		free_job(j);
+		return;
+	}
+	root = json_loads(j->resp, 0, NULL);
+	tok = json_string_value(json_object_get(root, "access_token"));
+	exp = json_integer_value(json_object_get(root, "expires_in"));
+	if (j->status == 200 && tok && exp > 0) {
+		free(c->access_token);
+		c->access_token = strdup(tok);
+		/* Refresh well before expiry: 5 min early, or halfway for short lives. */
+		c->access_refresh_ms = pd_now_ms() + (uint64_t)(exp > 600 ? exp - 300
+								: exp / 2 ? exp / 2
+									  : 1) *
+							     1000;
+		PD_STAT_ADD(c->pd, PD_FCM, token_renewals, 1);
+		json_decref(root);
+		free_job(j);
+		pd_cred_kick(c);
+		return;
+	}
+	json_decref(root);
+	if (j->status >= 500 || j->status == 429) {
+		free_job(j);
+		ms_to_tv(c->pd->cfg.retry_base_ms, &tv);
+		evtimer_add(c->token_retry, &tv);
+		return;
+	}
+	PD_LOG(ERR, "%s: token endpoint answered %d %s", c->name, j->status, j->resp);
+	free_job(j);
+	fail_waiting(c, PD_CONFIG_ERROR, "token endpoint refused the service account");
+	ms_to_tv(c->pd->cfg.retry_max_ms, &tv);
+	evtimer_add(c->token_retry, &tv);
+}
+
+static const char *fcm_error_code(json_t *root)
+{
+	json_t *err = json_object_get(root, "error"), *d;
+	size_t i;
+
+	json_array_foreach(json_object_get(err, "details"), i, d)
+	{
+		const char *c = json_string_value(json_object_get(d, "errorCode"));
+
+		if (c)
+			return c;
+	}
+	return json_string_value(json_object_get(err, "status"));
+}
+
+void pd_job_answered(struct pd_job *j)
+{
+	struct pd_cred *c = j->cred;
+	bool apns = j->req.provider == PD_APNS;
+	json_t *root;
+	const char *reason = NULL;
+	char rbuf[64];
+	int s = j->status;
+
+	if (j->op == PD_OP_FCM_TOKEN) {
+		token_done(j, true);
+		return;
+	}
+	if (s == 200) {
+		finish(j, PD_DELIVERED, NULL, 0);
+		return;
+	}
+	root = json_loads(j->resp, 0, NULL);
+	reason = apns ? json_string_value(json_object_get(root, "reason")) : fcm_error_code(root);
+	snprintf(rbuf, sizeof(rbuf), "%s", reason ? reason : "");
+	if (!reason)
+		snprintf(rbuf, sizeof(rbuf), "HTTP %d", s);
+	if (apns && s == 410) {
+		json_int_t ts = json_integer_value(json_object_get(root, "timestamp"));
+
+		finish(j, PD_DEAD_TOKEN, rbuf, ts ? ts : (int64_t)time(NULL) * 1000);
+	} else if (!apns && (s == 404 || !strcmp(rbuf, "UNREGISTERED"))) {
+		/* FCM gives no time: the moment of the answer stands in for it. */
+		finish(j, PD_DEAD_TOKEN, rbuf, (int64_t)time(NULL) * 1000);
+	} else if (((apns && s == 403 && !strcmp(rbuf, "ExpiredProviderToken")) ||
+		    (!apns && s == 401)) &&
+		   !j->renewed) {
+		j->renewed = true;
+		if (apns)
+			pd_apns_jwt(c, true);
+		else
+			c->access_refresh_ms = 0; /* dispatch() fetches a new one */
+		retry_later(j, rbuf, true);
+	} else if (s == 429 || s == 500 || s == 503) {
+		PD_STAT_ADD(j->pd, j->req.provider, retry_after_429, s == 429);
+		PD_STAT_ADD(j->pd, j->req.provider, retry_after_5xx, s != 429);
+		retry_later(j, rbuf, false);
+	} else if (s == 403 || s == 401 || s == 404 || s == 405) {
+		finish(j, PD_CONFIG_ERROR, rbuf, 0);
+	} else {
+		finish(j, PD_REJECTED, rbuf, 0);
+	}
+	json_decref(root);
+}
+
+void pd_job_failed(struct pd_job *j, const char *why, bool goaway)
+{
+	if (j->pd->stop) {
+		if (j->op == PD_OP_FCM_TOKEN)
+			j->cred->token_job = NULL;
+		free_job(j);
+		return;
+	}
+	if (j->op == PD_OP_FCM_TOKEN) {
+		token_done(j, false);
+		return;
+	}
+	PD_STAT_ADD(j->pd, j->req.provider, retry_after_goaway, goaway);
+	PD_STAT_ADD(j->pd, j->req.provider, retry_after_reset, !goaway);
+	j->status = 0;
+	/* A stream the server never processed goes to the new connection at once. */
+	retry_later(j, why, goaway);
+}
+
+static bool param_matches(const struct pd_cred *c, const char *param)
+{
+	size_t n = strlen(c->param);
+
+	if (strncmp(param, c->param, n) != 0)
+		return false;
+	/* RFC 8599 pn-param for APNs may end in ".voip" */
+	return param[n] == '\0' || (c->provider == PD_APNS && !strcmp(param + n, ".voip"));
+}
+
+static void start_job(struct pd *pd, struct pd_job *j)
+{
+	struct timeval tv;
+	uint64_t now = pd_now_ms();
+	int rc;
+
+	j->pd = pd;
+	j->deadline_ms = j->req.deadline_ms ? j->req.deadline_ms
+					    : now + (uint64_t)pd->cfg.wake_window_s * 1000;
+	uuid4(j->apns_id);
+	for (unsigned i = 0; i < pd->n_creds && !j->cred; i++)
+		if (pd->creds[i].provider == j->req.provider &&
+		    param_matches(&pd->creds[i], j->req.param))
+			j->cred = &pd->creds[i];
+	if (!j->cred) {
+		finish(j, PD_NO_CREDENTIAL, "no credential for this push address", 0);
+		return;
+	}
+	rc = pd_build_body(j);
+	if (rc) {
+		finish(j, PD_REJECTED, rc == -EMSGSIZE ? "PayloadTooLarge" : "bad payload", 0);
+		return;
+	}
+	j->timer = evtimer_new(pd->base, deadline_cb, j);
+	j->retry = evtimer_new(pd->base, retry_cb, j);
+	if (!j->timer || !j->retry) {
+		finish(j, PD_TIMED_OUT, "out of memory", 0);
+		return;
+	}
+	ms_to_tv(j->deadline_ms > now ? j->deadline_ms - now : 0, &tv);
+	evtimer_add(j->timer, &tv);
+	dispatch(j);
+}
+
+static void req_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct pd *pd = arg;
+	void *burst[BURST];
+	uint64_t v;
+	unsigned n;
+
+	(void)what;
+	if (read(fd, &v, sizeof(v)) < 0) {
+		/* EAGAIN: a spurious wake-up */
+	}
+	if (pd->stop) {
+		event_base_loopbreak(pd->base);
+		return;
+	}
+	while ((n = rte_ring_sc_dequeue_burst(pd->req_ring, burst, BURST, NULL)) > 0)
+		for (unsigned i = 0; i < n; i++)
+			start_job(pd, burst[i]);
+}
+
+int pd_submit(struct pd *pd, const struct pd_request *req)
+{
+	struct pd_job *j = malloc(sizeof(*j));
+	uint64_t one = 1;
+
+	if (!j)
+		return -ENOMEM;
+	memset(j, 0, offsetof(struct pd_job, resp));
+	j->resp[0] = '\0';
+	j->req = *req;
+	j->req.provider = req->provider == PD_FCM ? PD_FCM : PD_APNS;
+	if ((unsigned)j->req.kind > PD_KIND_BACKGROUND)
+		j->req.kind = PD_KIND_CALL;
+	j->start_us = pd_now_us();
+	if (rte_ring_sp_enqueue(pd->req_ring, j) != 0) {
+		PD_STAT_ADD(pd, j->req.provider, ring_full, 1);
+		free(j);
+		return -ENOBUFS;
+	}
+	PD_STAT_ADD(pd, j->req.provider, submitted, 1);
+	PD_STAT_ADD(pd, j->req.provider, in_flight, 1);
+	if (write(pd->req_fd, &one, sizeof(one)) < 0) {
+		/* counter saturated: the loop is awake anyway */
+	}
+	return 0;
+}
+
+unsigned pd_poll_results(struct pd *pd, struct pd_result **out, unsigned n)
+{
+	return rte_ring_sc_dequeue_burst(pd->res_ring, (void **)out, n, NULL);
+}
+
+int pd_result_fd(const struct pd *pd)
+{
+	return pd->res_fd;
+}
+
+static void *loop(void *arg)
+{
+	struct pd *pd = arg;
+	struct pd_job *j;
+
+	for (unsigned i = 0; i < pd->n_creds; i++) {
+		struct pd_cred *c = &pd->creds[i];
+
+		c->token_retry = evtimer_new(pd->base, token_retry_cb, c);
+		c->conn = pd_conn_new(c, false);
+		if (c->provider == PD_FCM) {
+			c->tconn = pd_conn_new(c, true);
+			fetch_token(c);
+		}
+	}
+	event_base_dispatch(pd->base);
+	/* Shutdown: drop everything without results. */
+	for (unsigned i = 0; i < pd->n_creds; i++) {
+		struct pd_cred *c = &pd->creds[i];
+
+		while ((j = TAILQ_FIRST(&c->waiting)) != NULL) {
+			TAILQ_REMOVE(&c->waiting, j, link);
+			free_job(j);
+		}
+		while (!LIST_EMPTY(&c->draining))
+			pd_conn_free(LIST_FIRST(&c->draining));
+		pd_conn_free(c->conn);
+		pd_conn_free(c->tconn);
+		if (c->token_job) {
+			free_job(c->token_job);
+			c->token_job = NULL;
+		}
+		if (c->token_retry)
+			event_free(c->token_retry);
+	}
+	return NULL;
+}
+
+static struct rte_ring *ring_new(unsigned size, const char *name, void **mem)
+{
+	ssize_t sz = rte_ring_get_memsize(size);
+	struct rte_ring *r;
+
+	if (sz < 0)
+		return NULL;
+	/* rte_ring_init() on plain memory: no EAL or hugepages needed. */
+	*mem = aligned_alloc(RTE_CACHE_LINE_SIZE, RTE_ALIGN_CEIL((size_t)sz, RTE_CACHE_LINE_SIZE));
+	if (!*mem)
+		return NULL;
+	r = *mem;
+	if (rte_ring_init(r, name, size, RING_F_SP_ENQ | RING_F_SC_DEQ) != 0) {
+		free(*mem);
+		*mem = NULL;
+		return NULL;
+	}
+	return r;
+}
+
+struct pd *pd_new(const struct pd_config *cfg, char *err, size_t errlen)
+{
+	struct pd *pd = calloc(1, sizeof(*pd));
+	char dummy[8];
+	unsigned i, k = 0;
+
+	if (!err) {
+		err = dummy;
+		errlen = sizeof(dummy);
+	}
+	if (!pd) {
+		snprintf(err, errlen, "pushd: out of memory");
+		return NULL;
+	}
+	pd->cfg = *cfg;
+	pd->req_fd = pd->res_fd = -1;
+	pd->n_creds = cfg->n_apns + cfg->n_fcm;
+	pd->creds = calloc(pd->n_creds ? pd->n_creds : 1, sizeof(*pd->creds));
+	if (!pd->creds)
+		goto fail_oom;
+	for (i = 0; i < pd->n_creds; i++) {
+		struct pd_cred *c = &pd->creds[i];
+
+		c->pd = pd;
+		TAILQ_INIT(&c->waiting);
+		LIST_INIT(&c->draining);
+		if (i < cfg->n_apns) {
+			c->provider = PD_APNS;
+			c->apns = &pd->cfg.apns[i];
+			c->index = i;
+			snprintf(c->param, sizeof(c->param), "%s.%s", c->apns->team_id,
+				 c->apns->bundle_id);
+			snprintf(c->name, sizeof(c->name), "apns.[%u]", i);
+		} else {
+			c->provider = PD_FCM;
+			c->fcm = &pd->cfg.fcm[i - cfg->n_apns];
+			c->index = i - cfg->n_apns;
+			snprintf(c->param, sizeof(c->param), "%s", c->fcm->project);
+			snprintf(c->name, sizeof(c->name), "fcm.[%u]", c->index);
+		}
+		pd->st[c->provider].connections_cfg++;
+		k = i + 1;
+		if (pd_cred_load(c, err, errlen) != 0)
+			goto fail;
+	}
+	pd->req_ring = ring_new(cfg->ring_size, "pd_req", &pd->req_mem);
+	pd->res_ring = ring_new(cfg->ring_size, "pd_res", &pd->res_mem);
+	pd->req_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	pd->res_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (!pd->req_ring || !pd->res_ring || pd->req_fd < 0 || pd->res_fd < 0)
+		goto fail_oom;
+	pd->base = event_base_new();
+	if (!pd->base)
+		goto fail_oom;
+	/* evdns: non-blocking resolution from resolv.conf and /etc/hosts; with no
+	 * usable resolv.conf, literal addresses still work. */
+	pd->dns = evdns_base_new(pd->base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
+	if (!pd->dns)
+		pd->dns = evdns_base_new(pd->base, 0);
+	pd->req_ev = event_new(pd->base, pd->req_fd, EV_READ | EV_PERSIST, req_cb, pd);
+	if (!pd->dns || !pd->req_ev || event_add(pd->req_ev, NULL) != 0)
+		goto fail_oom;
+	return pd;
+fail_oom:
+	snprintf(err, errlen, "pushd: out of memory");
+fail:
+	pd->n_creds = k;
+	pd_free(pd);
+	return NULL;
+}
+
+int pd_start(struct pd *pd)
+{
+	int rc;
+
+	if (pd->started)
+		return -EALREADY;
+	rc = pthread_create(&pd->thread, NULL, loop, pd);
+	if (rc)
+		return -rc;
+	pthread_setname_np(pd->thread, "pushd");
+	pd->started = true;
+	return 0;
+}
+
+void pd_free(struct pd *pd)
+{
+	uint64_t one = 1;
+	struct pd_result *r;
+
+	if (!pd)
+		return;
+	if (pd->started) {
+		pd->stop = true;
+		if (write(pd->req_fd, &one, sizeof(one)) < 0) {
+			/* the loop wakes on the saturated counter anyway */
+		}
+		pthread_join(pd->thread, NULL);
+	}
+	if (pd->req_ring) {
+		void *j;
+
+		while (rte_ring_sc_dequeue(pd->req_ring, &j) == 0)
+			free(j);
+	}
+	if (pd->res_ring)
+		while (rte_ring_sc_dequeue(pd->res_ring, (void **)&r) == 0)
+			free(r);
+	for (unsigned i = 0; i < pd->n_creds; i++) {
+		SSL_CTX_free(pd->creds[i].ssl);
+		EVP_PKEY_free(pd->creds[i].key);
+		free(pd->creds[i].jwt);
+		free(pd->creds[i].access_token);
+	}
+	if (pd->req_ev)
+		event_free(pd->req_ev);
+	if (pd->dns)
+		evdns_base_free(pd->dns, 0);
+	if (pd->base)
+		event_base_free(pd->base);
+	if (pd->req_fd >= 0)
+		close(pd->req_fd);
+	if (pd->res_fd >= 0)
+		close(pd->res_fd);
+	free(pd->req_mem);
+	free(pd->res_mem);
+	free(pd->creds);
+	free(pd);
+}
+
+int pd_stats_get(const struct pd *pd, enum pd_provider p, struct pd_stats *out)
+{
+	const struct pd_pstats *s;
+	uint64_t total = 0, acc = 0, lat[PD_LAT_BUCKETS];
+	uint64_t *pct[3] = {&out->latency_p50_us, &out->latency_p90_us, &out->latency_p99_us};
+	const unsigned per_mille[3] = {500, 900, 990};
+	unsigned k = 0;
+
+	if ((unsigned)p >= PD_N_PROVIDERS)
+		return -EINVAL;
+	s = &pd->st[p];
+	memset(out, 0, sizeof(*out));
+#define PD_C_LOAD(n) out->n = __atomic_load_n(&s->n, __ATOMIC_RELAXED);
+	PD_FOREACH_COUNTER(PD_C_LOAD)
+#undef PD_C_LOAD
+	out->in_flight = __atomic_load_n(&s->in_flight, __ATOMIC_RELAXED);
+	out->connections_up = __atomic_load_n(&s->connections_up, __ATOMIC_RELAXED);
+	out->connections_cfg = s->connections_cfg;
+	for (unsigned b = 0; b < PD_LAT_BUCKETS; b++)
+		total += lat[b] = __atomic_load_n(&s->lat[b], __ATOMIC_RELAXED);
+	for (unsigned b = 0; b < PD_LAT_BUCKETS && total && k < 3; b++) {
+		acc += lat[b];
+		while (k < 3 && acc * 1000 >= total * per_mille[k])
+			*pct[k++] = bucket_upper(b);
+	}
+	return 0;
+}
+
+char *pd_stats_json(const struct pd *pd)
+{
+	static const char *const names[PD_N_PROVIDERS] = {"apns", "fcm"};
+	json_t *root = json_object();
+	char *out;
+
+	for (unsigned p = 0; root && p < PD_N_PROVIDERS; p++) {
+		struct pd_stats s;
+		json_t *o = json_object();
+
+		pd_stats_get(pd, p, &s);
+#define PD_C_JSON(n) json_object_set_new(o, #n, json_integer((json_int_t)s.n));
+		PD_FOREACH_COUNTER(PD_C_JSON)
+#undef PD_C_JSON
+		json_object_set_new(o, "in_flight", json_integer((json_int_t)s.in_flight));
+		json_object_set_new(o, "connections_up", json_integer(s.connections_up));
+		json_object_set_new(o, "connections_configured", json_integer(s.connections_cfg));
+		json_object_set_new(o, "latency_p50_us",
+				    json_integer((json_int_t)s.latency_p50_us));
+		json_object_set_new(o, "latency_p90_us",
+				    json_integer((json_int_t)s.latency_p90_us));
+		json_object_set_new(o, "latency_p99_us",
+				    json_integer((json_int_t)s.latency_p99_us));
+		json_object_set_new(root, names[p], o);
+	}
+	out = root ? json_dumps(root, JSON_COMPACT) : NULL;
+	json_decref(root);
+	return out;
+}

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * pushd internals shared by pd_core.c (thread, rings, jobs, answers),
+ * pd_conn.c (HTTP/2 connections) and pd_crypto.c (keys, JWTs).
+ * Everything here runs on the pushd thread unless said otherwise.
+ */
+#ifndef PD_INTERNAL_H
+#define PD_INTERNAL_H
+
+#include <nghttp2/nghttp2.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "pushd/pd.h"
+
+struct event;
+struct event_base;
+struct evdns_base;
+struct bufferevent;
+struct pd_cred;
+struct pd_conn;
+
+enum pd_op {
+	PD_OP_PUSH,	 /* a pd_request */
+	PD_OP_FCM_TOKEN, /* OAuth2 token request of an FCM credential */
+};
+
+/* One HTTP request in flight or waiting, with its retry state. */
+struct pd_job {
+	TAILQ_ENTRY(pd_job) link; /* cred->waiting or conn->streams */
+	enum pd_op op;
+	struct pd_request req;
+	struct pd *pd;
+	struct pd_cred *cred;
+	struct pd_conn *conn; /* when in flight */
+	int32_t stream_id;
+	struct event *timer; /* deadline */
+	struct event *retry; /* backoff */
+	uint64_t start_us, deadline_ms;
+	unsigned attempts;
+	bool renewed; /* provider token renewed once for this job */
+	bool on_list;
+	char apns_id[40];
+	char *body; /* request body (JSON or form), built once */
+	size_t body_len, body_off;
+	/* answer */
+	int status;
+	unsigned retry_after_s;
+	bool end_stream;
+	char resp[1024];
+	size_t resp_len;
+};
+
+TAILQ_HEAD(pd_jobq, pd_job);
+
+enum pd_conn_state {
+	PD_CONN_DOWN,
+	PD_CONN_CONNECTING,
+	PD_CONN_UP,
+	PD_CONN_DRAINING, /* GOAWAY received: no new streams */
+};
+
+struct pd_conn {
+	LIST_ENTRY(pd_conn) link; /* cred->draining */
+	struct pd_cred *cred;
+	bool token_endpoint; /* FCM OAuth2 connection */
+	const char *host, *path_prefix;
+	uint16_t port;
+	enum pd_conn_state state;
+	struct bufferevent *bev;
+	nghttp2_session *ng;
+	struct pd_jobq streams;
+	uint32_t n_streams, max_streams;
+	struct event *ping_timer, *reconnect_timer, *flush_ev;
+	bool ping_outstanding, closing, listed;
+	uint64_t last_rx_ms;
+	unsigned backoff_ms;
+};
+
+struct pd_cred {
+	struct pd *pd;
+	enum pd_provider provider;
+	unsigned index;
+	char name[64]; /* "apns.[0]" for logs */
+	const struct pd_apns_cfg *apns;
+	const struct pd_fcm_cfg *fcm;
+	SSL_CTX *ssl;
+	EVP_PKEY *key;		  /* APNs .p8 or FCM service-account key */
+	char param[PD_PARAM_LEN]; /* match key: "<team>.<bundle>" or project */
+	/* APNs provider token */
+	char *jwt;
+	uint64_t jwt_iat; /* wall-clock seconds */
+	/* FCM */
+	char client_email[256];
+	char token_host[PD_HOST_LEN], token_path[PD_PATH_LEN];
+	uint16_t token_port;
+	char *access_token;
+	uint64_t access_refresh_ms; /* monotonic: refresh after this */
+	struct pd_job *token_job;   /* OAuth2 request being fetched */
+	struct event *token_retry;
+	struct pd_conn *conn;	/* the long-lived push connection */
+	struct pd_conn *tconn;	/* FCM: token endpoint */
+	struct pd_jobq waiting; /* no connection or stream available */
+	LIST_HEAD(, pd_conn) draining;
+};
+
+#define PD_LAT_BUCKETS 64
+
+/* Written by the pushd thread, read with relaxed atomics by pd_stats_get(). */
+struct pd_pstats {
+#define PD_C_FIELD(n) uint64_t n;
+	PD_FOREACH_COUNTER(PD_C_FIELD)
+#undef PD_C_FIELD
+	uint64_t in_flight;
+	uint32_t connections_up, connections_cfg;
+	uint64_t lat[PD_LAT_BUCKETS]; /* log2(us) buckets, 4 per octave */
+};
+
+struct pd {
+	struct pd_config cfg;
+	unsigned n_creds;
+	struct pd_cred *creds;
+	struct rte_ring *req_ring, *res_ring;
+	void *req_mem, *res_mem;
+	int req_fd, res_fd; /* eventfds */
+	struct event_base *base;
+	struct evdns_base *dns;
+	struct event *req_ev;
+	pthread_t thread;
+	bool started;
+	volatile bool stop;
+	struct pd_pstats st[PD_N_PROVIDERS];
+};
+
+#define PD_STAT_ADD(pd, prov, field, n) \
+	__atomic_fetch_add(&(pd)->st[prov].field, (n), __ATOMIC_RELAXED)
+
+uint64_t pd_now_us(void);
+
+/* pd_crypto.c */
+int pd_b64url(const unsigned char *in, size_t len, char *out, size_t cap);
+EVP_PKEY *pd_load_private_key(const char *path, char *err, size_t errlen, const char *what);
+/* Compact JWS "<b64 header>.<b64 claims>.<b64 sig>" (ES256 or RS256), malloc'ed. */
+char *pd_jwt_sign(EVP_PKEY *key, bool es256, const char *header_json, const char *claims_json);
+int pd_cred_load(struct pd_cred *c, char *err, size_t errlen);
+/* The APNs provider token, renewed when due (or forced, for
+ * ExpiredProviderToken). NULL on signing failure. */
+const char *pd_apns_jwt(struct pd_cred *c, bool force);
+/* Form body of the OAuth2 JWT-bearer grant, malloc'ed. */
+char *pd_fcm_token_request(struct pd_cred *c, size_t *len);
+
+/* pd_conn.c */
+/* A connection to the credential's endpoint (or its token endpoint), connecting. */
+struct pd_conn *pd_conn_new(struct pd_cred *c, bool token_endpoint);
+void pd_conn_free(struct pd_conn *cn); /* final: in-flight jobs are failed */
+bool pd_conn_can_send(const struct pd_conn *cn);
+int pd_conn_submit(struct pd_conn *cn, struct pd_job *j);
+void pd_conn_cancel(struct pd_job *j); /* RST the job's stream, detach it */
+
+/* pd_core.c: called by pd_conn.c */
+void pd_job_answered(struct pd_job *j);				    /* END_STREAM with a status */
+void pd_job_failed(struct pd_job *j, const char *why, bool goaway); /* reset, refused, lost */
+void pd_cred_kick(struct pd_cred *c); /* connection ready or stream freed */
+
+/* pd_push.c */
+int pd_build_request(struct pd_job *j, nghttp2_nv *nva, size_t *nnv, char *bufs, size_t bufcap);
+int pd_build_body(struct pd_job *j);
+
+#endif /* PD_INTERNAL_H */

@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Request building: HTTP/2 headers and JSON bodies for APNs
+ * ("Sending notification requests to APNs") and FCM HTTP v1
+ * (projects.messages.send), and the OAuth2 token request.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "pushd/pd_internal.h"
+
+#define APNS_MAX_VOIP  5120 /* bytes, VoIP pushes */
+#define APNS_MAX_OTHER 4096
+#define FCM_MAX	       4096 /* data payload */
+
+static const char *const kind_name[] = {"call", "alert", "background"};
+
+/* apns-collapse-id is at most 64 bytes: a longer call id is replaced by its
+ * SHA-256 in hex (64 characters), stable across retries. */
+static void collapse_id(const char *call_id, char *out, size_t cap)
+{
+	unsigned char md[32];
+	unsigned mdlen = 0;
+
+	if (strlen(call_id) <= 64) {
+		snprintf(out, cap, "%s", call_id);
+		return;
+	}
+	EVP_Digest(call_id, strlen(call_id), md, &mdlen, EVP_sha256(), NULL);
+	for (unsigned i = 0; i < mdlen && 2 * i + 2 < cap; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+int pd_build_body(struct pd_job *j)
+{
+	const struct pd_request *r = &j->req;
+	json_t *root, *data;
+	size_t max;
+
+	if (j->op == PD_OP_FCM_TOKEN)
+		return 0;
+	data = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "kind", kind_name[r->kind], "call_id",
+			 r->call_id, "caller_number", r->caller_number, "caller_name",
+			 r->caller_name, "aor", r->aor, "push_id", j->apns_id);
+	if (!data)
+		return -EINVAL; /* not UTF-8 */
+	if (r->provider == PD_APNS) {
+		json_t *aps;
+
+		if (r->kind == PD_KIND_ALERT)
+			aps = json_pack("{s:{s:s, s:s}, s:s}", "alert", "title", "Missed call",
+					"body",
+					r->caller_name[0] ? r->caller_name : r->caller_number,
+					"sound", "default");
+		else if (r->kind == PD_KIND_BACKGROUND)
+			aps = json_pack("{s:i}", "content-available", 1);
+		else
+			aps = json_object();
+		json_object_set_new(data, "aps", aps);
+		root = data;
+		max = r->kind == PD_KIND_CALL ? APNS_MAX_VOIP : APNS_MAX_OTHER;
+	} else {
+		char ttl[16];
+
+		snprintf(ttl, sizeof(ttl), "%us", j->pd->cfg.wake_window_s);
+		/* Data-only: ConnectionService apps show the call themselves. */
+		root = json_pack("{s:{s:s, s:o, s:{s:s, s:s}}}", "message", "token", r->token,
+				 "data", data, "android", "priority", "high", "ttl", ttl);
+		max = FCM_MAX + 512;
+	}
+	if (!root)
+		return -EINVAL;
+	j->body = json_dumps(root, JSON_COMPACT);
+	json_decref(root);
+	if (!j->body)
+		return -ENOMEM;
+	j->body_len = strlen(j->body);
+	return j->body_len > max ? -EMSGSIZE : 0;
+}
+
+#define NV(n, v)                                                                               \
+	do {                                                                                   \
+		nva[*nnv] = (nghttp2_nv){(uint8_t *)(n), (uint8_t *)(v), strlen(n), strlen(v), \
+					 NGHTTP2_NV_FLAG_NONE};                                \
+		(*nnv)++;                                                                      \
+	} while (0)
+
+/* nghttp2 copies names and values (no NO_COPY flags): @bufs may be on the stack. */
+int pd_build_request(struct pd_job *j, nghttp2_nv *nva, size_t *nnv, char *bufs, size_t cap)
+{
+	struct pd_cred *c = j->cred;
+	const struct pd_request *r = &j->req;
+	const char *auth_tok = NULL;
+	char *path = bufs, *auth, *exp, *topic, *coll;
+	size_t used;
+
+	*nnv = 0;
+	NV(":method", "POST");
+	NV(":scheme", "https");
+	if (j->op == PD_OP_FCM_TOKEN) {
+		NV(":authority", c->token_host);
+		NV(":path", c->token_path);
+		NV("content-type", "application/x-www-form-urlencoded");
+		return 0;
+	}
+	NV(":authority", c->conn->host);
+	if (r->provider == PD_FCM) {
+		snprintf(path, cap, "/v1/projects/%s/messages:send", c->fcm->project);
+		auth_tok = c->access_token;
+	} else {
+		snprintf(path, cap, "/3/device/%s", r->token);
+		if (c->apns->key_file[0])
+			auth_tok = pd_apns_jwt(c, false);
+	}
+	NV(":path", path);
+	used = strlen(path) + 1;
+	NV("content-type", "application/json");
+	if (auth_tok) {
+		/* The bearer token can be long: it is the one header not in bufs. */
+		static __thread char hdr[2200];
+
+		snprintf(hdr, sizeof(hdr), "bearer %s", auth_tok);
+		auth = hdr;
+		NV("authorization", auth);
+	}
+	if (r->provider == PD_FCM)
+		return 0;
+	exp = bufs + used;
+	used += (size_t)snprintf(exp, cap - used, "%llu",
+				 (unsigned long long)time(NULL) + j->pd->cfg.wake_window_s) +
+		1;
+	topic = bufs + used;
+	used += (size_t)snprintf(topic, cap - used, "%s%s", c->apns->bundle_id,
+				 r->kind == PD_KIND_CALL ? ".voip" : "") +
+		1;
+	if (used >= cap)
+		return -ENOSPC;
+	NV("apns-push-type", r->kind == PD_KIND_CALL	? "voip"
+			     : r->kind == PD_KIND_ALERT ? "alert"
+							: "background");
+	NV("apns-topic", topic);
+	/* Background pushes must use priority 5 (APNs rejects 10). */
+	NV("apns-priority", r->kind == PD_KIND_BACKGROUND ? "5" : "10");
+	NV("apns-expiration", exp);
+	NV("apns-id", j->apns_id);
+	if (r->call_id[0] && cap - used > 65) {
+		coll = bufs + used;
+		collapse_id(r->call_id, coll, 65);
+		NV("apns-collapse-id", coll);
+	}
+	return 0;
+}

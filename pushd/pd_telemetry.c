@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * /sipwake/push in DPDK telemetry: {"apns": {...}, "fcm": {...}} with the
+ * counters of PD_FOREACH_COUNTER, so names cannot drift from the code.
+ */
+#include <errno.h>
+#include <rte_telemetry.h>
+
+#include "pushd/pd.h"
+
+static struct pd *tel_pd;
+
+static int push_cb(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	static const char *const names[PD_N_PROVIDERS] = {"apns", "fcm"};
+
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	for (unsigned p = 0; p < PD_N_PROVIDERS && tel_pd; p++) {
+		struct rte_tel_data *o = rte_tel_data_alloc();
+		struct pd_stats s;
+
+		if (!o)
+			return -ENOMEM;
+		pd_stats_get(tel_pd, p, &s);
+		rte_tel_data_start_dict(o);
+#define PD_C_TEL(n) rte_tel_data_add_dict_u64(o, #n, s.n);
+		PD_FOREACH_COUNTER(PD_C_TEL)
+#undef PD_C_TEL
+		rte_tel_data_add_dict_u64(o, "in_flight", s.in_flight);
+		rte_tel_data_add_dict_u64(o, "connections_up", s.connections_up);
+		rte_tel_data_add_dict_u64(o, "connections_configured", s.connections_cfg);
+		rte_tel_data_add_dict_u64(o, "latency_p50_us", s.latency_p50_us);
+		rte_tel_data_add_dict_u64(o, "latency_p90_us", s.latency_p90_us);
+		rte_tel_data_add_dict_u64(o, "latency_p99_us", s.latency_p99_us);
+		rte_tel_data_add_dict_container(d, names[p], o, 0);
+	}
+	return 0;
+}
+
+int pd_telemetry_register(struct pd *pd)
+{
+	tel_pd = pd;
+	return rte_telemetry_register_cmd("/sipwake/push", push_cb,
+					  "pushd counters per provider (apns, fcm)");
+}

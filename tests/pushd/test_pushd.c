@@ -1,0 +1,429 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * pushd against pd_testsrv over real TLS + HTTP/2 on 127.0.0.1: every row
+ * of the answer table (issue 5 §5), JWT reuse and renewal, FCM token
+ * refresh, GOAWAY, reconnect after a server restart, certificate auth.
+ * argv[1]: path of pd_testsrv.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "tests/pushd/ts_harness.h"
+
+static const char *srv_bin;
+static struct ts_keys keys;
+static struct ts_srv srv;
+static struct pd *pd;
+static uint64_t next_id = 1;
+
+static int group_setup(void **state)
+{
+	struct pd_config cfg;
+	char err[256];
+
+	(void)state;
+	if (ts_keys_make(&keys) || ts_srv_start(&srv, srv_bin, &keys, 0, NULL))
+		return -1;
+	ts_pd_config(&cfg, &keys, srv.port);
+	pd = pd_new(&cfg, err, sizeof(err));
+	if (!pd) {
+		fprintf(stderr, "pd_new: %s\n", err);
+		return -1;
+	}
+	return pd_start(pd);
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	pd_free(pd);
+	ts_srv_stop(&srv);
+	ts_keys_remove(&keys);
+	return 0;
+}
+
+/* Sends one push and waits for its result (bounded). */
+static struct pd_result *push(enum pd_provider p, const char *token, enum pd_kind kind,
+			      uint64_t deadline_in_ms)
+{
+	struct pd_request r;
+	uint64_t id = next_id++;
+
+	ts_request(&r, p, token, id);
+	r.kind = kind;
+	r.deadline_ms = pd_now_ms() + deadline_in_ms;
+	assert_int_equal(pd_submit(pd, &r), 0);
+	return ts_wait_result(pd, id, (int)deadline_in_ms + 3000);
+}
+
+static void expect(struct pd_result *r, enum pd_status st, const char *reason)
+{
+	assert_non_null(r);
+	if (r->status != st)
+		fprintf(stderr, "got %s (%s, HTTP %d, %s)\n", pd_status_name(r->status), r->reason,
+			r->http_status, r->body);
+	assert_int_equal(r->status, st);
+	if (reason)
+		assert_string_equal(r->reason, reason);
+}
+
+static void test_apns_call_delivered(void **state)
+{
+	struct pd_result *r;
+	const char *l;
+
+	(void)state;
+	r = push(PD_APNS, "aa01", PD_KIND_CALL, 3000);
+	expect(r, PD_DELIVERED, NULL);
+	assert_int_equal(r->http_status, 200);
+	assert_int_equal(r->attempts, 1);
+	l = ts_srv_wait(&srv, "REQ apns aa01", 2000);
+	assert_non_null(l);
+	assert_non_null(strstr(l, "status=200"));
+	assert_non_null(strstr(l, "type=voip topic=" TS_BUNDLE ".voip prio=10"));
+	assert_non_null(strstr(l, "collapse=call-"));
+	assert_non_null(strstr(l, r->apns_id));
+	free(r);
+}
+
+static void test_apns_alert_and_background(void **state)
+{
+	struct pd_result *r;
+	const char *l;
+
+	(void)state;
+	r = push(PD_APNS, "aa02", PD_KIND_ALERT, 3000);
+	expect(r, PD_DELIVERED, NULL);
+	free(r);
+	l = ts_srv_wait(&srv, "REQ apns aa02", 2000);
+	assert_non_null(l);
+	assert_non_null(strstr(l, "type=alert topic=" TS_BUNDLE " prio=10"));
+	r = push(PD_APNS, "aa03", PD_KIND_BACKGROUND, 3000);
+	expect(r, PD_DELIVERED, NULL);
+	free(r);
+	l = ts_srv_wait(&srv, "REQ apns aa03", 2000);
+	assert_non_null(l);
+	assert_non_null(strstr(l, "type=background topic=" TS_BUNDLE " prio=5"));
+}
+
+static void test_apns_dead_token(void **state)
+{
+	struct pd_result *r;
+
+	(void)state;
+	assert_int_equal(ts_srv_cmd(&srv, "set aa10 410"), 0);
+	r = push(PD_APNS, "aa10", PD_KIND_CALL, 3000);
+	expect(r, PD_DEAD_TOKEN, "Unregistered");
+	assert_true(r->provider_ts_ms > 1600000000000LL);
+	free(r);
+}
+
+static void test_apns_rejected(void **state)
+{
+	struct pd_result *r;
+
+	(void)state;
+	assert_int_equal(ts_srv_cmd(&srv, "set aa11 400 BadDeviceToken"), 0);
+	r = push(PD_APNS, "aa11", PD_KIND_CALL, 3000);
+	expect(r, PD_REJECTED, "BadDeviceToken");
+	free(r);
+	assert_int_equal(ts_srv_cmd(&srv, "set aa12 400 DeviceTokenNotForTopic"), 0);
+	r = push(PD_APNS, "aa12", PD_KIND_CALL, 3000);
+	expect(r, PD_REJECTED, "DeviceTokenNotForTopic");
+	free(r);
+	/* The server's own check: a token that is not hex. */
+	r = push(PD_APNS, "not-hex", PD_KIND_CALL, 3000);
+	expect(r, PD_REJECTED, "BadDeviceToken");
+	free(r);
+}
+
+static void test_apns_config_error(void **state)
+{
+	struct pd_result *r;
+	struct pd_stats st;
+	uint64_t before;
+
+	(void)state;
+	pd_stats_get(pd, PD_APNS, &st);
+	before = st.config_error;
+	assert_int_equal(ts_srv_cmd(&srv, "set aa13 403 InvalidProviderToken"), 0);
+	r = push(PD_APNS, "aa13", PD_KIND_CALL, 3000);
+	expect(r, PD_CONFIG_ERROR, "InvalidProviderToken");
+	free(r);
+	assert_int_equal(ts_srv_cmd(&srv, "set aa14 403 BadCertificate"), 0);
+	r = push(PD_APNS, "aa14", PD_KIND_CALL, 3000);
+	expect(r, PD_CONFIG_ERROR, "BadCertificate");
+	free(r);
+	pd_stats_get(pd, PD_APNS, &st);
+	assert_int_equal(st.config_error, before + 2);
+}
+
+static void test_apns_expired_provider_token_retried_once(void **state)
+{
+	struct pd_result *r;
+
+	(void)state;
+	assert_int_equal(ts_srv_cmd(&srv, "once aa15 403 ExpiredProviderToken"), 0);
+	r = push(PD_APNS, "aa15", PD_KIND_CALL, 3000);
+	expect(r, PD_DELIVERED, NULL);
+	assert_int_equal(r->attempts, 2);
+	free(r);
+	/* Twice in a row: retried once only, then reported. */
+	assert_int_equal(ts_srv_cmd(&srv, "set aa16 403 ExpiredProviderToken"), 0);
+	r = push(PD_APNS, "aa16", PD_KIND_CALL, 3000);
+	expect(r, PD_CONFIG_ERROR, "ExpiredProviderToken");
+	assert_int_equal(r->attempts, 2);
+	free(r);
+}
+
+static void test_retry_429_honours_retry_after(void **state)
+{
+	struct pd_result *r;
+
+	(void)state;
+	assert_int_equal(ts_srv_cmd(&srv, "once aa20 429 1"), 0);
+	r = push(PD_APNS, "aa20", PD_KIND_CALL, 4000);
+	expect(r, PD_DELIVERED, NULL);
+	assert_int_equal(r->attempts, 2);
+	assert_true(r->latency_us >= 1000000);
+	free(r);
+	/* Retry-After beyond the deadline: timed out at once, not at the deadline. */
+	assert_int_equal(ts_srv_cmd(&srv, "set aa21 429 10"), 0);
+	r = push(PD_APNS, "aa21", PD_KIND_CALL, 2000);
+	expect(r, PD_TIMED_OUT, NULL);
+	assert_true(r->latency_us < 1500000);
+	free(r);
+}
+
+static void test_retry_5xx_and_reset(void **state)
+{
+	struct pd_result *r;
+
+	(void)state;
+	assert_int_equal(ts_srv_cmd(&srv, "once aa22 500"), 0);
+	assert_int_equal(ts_srv_cmd(&srv, "once aa22 503"), 0);
+	r = push(PD_APNS, "aa22", PD_KIND_CALL, 3000);
+	expect(r, PD_DELIVERED, NULL);
+	assert_int_equal(r->attempts, 3);
+	free(r);
+	assert_int_equal(ts_srv_cmd(&srv, "once aa23 reset"), 0);
+	r = push(PD_APNS, "aa23", PD_KIND_CALL, 3000);
+	expect(r, PD_DELIVERED, NULL);
+	assert_int_equal(r->attempts, 2);
+	free(r);
+	/* Always 503: retried until the deadline allows no more. */
+	assert_int_equal(ts_srv_cmd(&srv, "set aa24 503"), 0);
+	r = push(PD_APNS, "aa24", PD_KIND_CALL, 800);
+	expect(r, PD_TIMED_OUT, NULL);
+	assert_true(r->attempts >= 3);
+	free(r);
+}
+
+static void test_stall_times_out(void **state)
+{
+	struct pd_result *r;
+
+	(void)state;
+	assert_int_equal(ts_srv_cmd(&srv, "set aa25 stall"), 0);
+	r = push(PD_APNS, "aa25", PD_KIND_CALL, 500);
+	expect(r, PD_TIMED_OUT, "deadline");
+	assert_true(r->latency_us >= 490000 && r->latency_us < 1500000);
+	free(r);
+	/* The connection survives a cancelled stream. */
+	r = push(PD_APNS, "aa26", PD_KIND_CALL, 3000);
+	expect(r, PD_DELIVERED, NULL);
+	free(r);
+}
+
+static void test_goaway_retried_on_new_connection(void **state)
+{
+	struct pd_result *r;
+	unsigned conns = ts_srv_count(&srv, "CONN ");
+
+	(void)state;
+	assert_int_equal(ts_srv_cmd(&srv, "once aa27 goaway"), 0);
+	r = push(PD_APNS, "aa27", PD_KIND_CALL, 3000);
+	expect(r, PD_DELIVERED, NULL);
+	assert_int_equal(r->attempts, 2);
+	free(r);
+	assert_int_equal(ts_srv_count(&srv, "CONN "), conns + 1);
+}
+
+static void test_cert_auth(void **state)
+{
+	struct pd_request q;
+	struct pd_result *r;
+	const char *l;
+
+	(void)state;
+	ts_request(&q, PD_APNS, "aa30", next_id++);
+	snprintf(q.param, sizeof(q.param), "CERTTEAM01." TS_BUNDLE);
+	assert_int_equal(pd_submit(pd, &q), 0);
+	r = ts_wait_result(pd, q.id, 5000);
+	expect(r, PD_DELIVERED, NULL);
+	free(r);
+	l = ts_srv_wait(&srv, "REQ apns aa30", 2000);
+	assert_non_null(l);
+	assert_non_null(strstr(l, "cert=1"));
+	assert_non_null(strstr(l, "iat=0"));
+}
+
+static void test_no_credential(void **state)
+{
+	struct pd_request q;
+	struct pd_result *r;
+	struct pd_stats st;
+
+	(void)state;
+	ts_request(&q, PD_APNS, "aa31", next_id++);
+	snprintf(q.param, sizeof(q.param), "OTHERTEAM1.com.other.app");
+	assert_int_equal(pd_submit(pd, &q), 0);
+	r = ts_wait_result(pd, q.id, 2000);
+	expect(r, PD_NO_CREDENTIAL, NULL);
+	free(r);
+	pd_stats_get(pd, PD_APNS, &st);
+	assert_true(st.no_credential >= 1);
+}
+
+static void test_fcm(void **state)
+{
+	struct pd_result *r;
+	const char *l;
+
+	(void)state;
+	r = push(PD_FCM, "fcm-tok-1", PD_KIND_CALL, 3000);
+	expect(r, PD_DELIVERED, NULL);
+	free(r);
+	l = ts_srv_wait(&srv, "REQ fcm fcm-tok-1", 2000);
+	assert_non_null(l);
+	assert_non_null(strstr(l, "type=call"));
+	assert_non_null(strstr(l, "prio=high"));
+	assert_int_equal(ts_srv_cmd(&srv, "set fcm-dead 404"), 0);
+	r = push(PD_FCM, "fcm-dead", PD_KIND_CALL, 3000);
+	expect(r, PD_DEAD_TOKEN, "UNREGISTERED");
+	assert_true(r->provider_ts_ms > 0);
+	free(r);
+	assert_int_equal(ts_srv_cmd(&srv, "set fcm-mismatch 403 SENDER_ID_MISMATCH"), 0);
+	r = push(PD_FCM, "fcm-mismatch", PD_KIND_CALL, 3000);
+	expect(r, PD_CONFIG_ERROR, "SENDER_ID_MISMATCH");
+	free(r);
+	assert_int_equal(ts_srv_cmd(&srv, "once fcm-busy 503"), 0);
+	r = push(PD_FCM, "fcm-busy", PD_KIND_CALL, 3000);
+	expect(r, PD_DELIVERED, NULL);
+	assert_int_equal(r->attempts, 2);
+	free(r);
+}
+
+static void test_fcm_401_refetches_token(void **state)
+{
+	struct pd_result *r;
+	unsigned tokens;
+
+	(void)state;
+	r = push(PD_FCM, "fcm-a", PD_KIND_CALL, 3000);
+	expect(r, PD_DELIVERED, NULL);
+	free(r);
+	tokens = ts_srv_count(&srv, "REQ token status=200");
+	assert_int_equal(ts_srv_cmd(&srv, "revoke"), 0);
+	r = push(PD_FCM, "fcm-b", PD_KIND_CALL, 3000);
+	expect(r, PD_DELIVERED, NULL);
+	assert_int_equal(r->attempts, 2);
+	free(r);
+	assert_int_equal(ts_srv_count(&srv, "REQ token status=200"), tokens + 1);
+}
+
+static void test_fcm_token_refresh_before_expiry(void **state)
+{
+	struct pd_result *r;
+	unsigned tokens;
+
+	(void)state;
+	/* Tokens that live 2 s are refreshed after 1 s. */
+	assert_int_equal(ts_srv_cmd(&srv, "fcm-ttl 2"), 0);
+	assert_int_equal(ts_srv_cmd(&srv, "revoke"), 0);
+	r = push(PD_FCM, "fcm-c", PD_KIND_CALL, 3000);
+	expect(r, PD_DELIVERED, NULL);
+	free(r);
+	tokens = ts_srv_count(&srv, "REQ token status=200");
+	usleep(1300 * 1000);
+	r = push(PD_FCM, "fcm-d", PD_KIND_CALL, 3000);
+	expect(r, PD_DELIVERED, NULL);
+	assert_int_equal(r->attempts, 1);
+	free(r);
+	assert_int_equal(ts_srv_count(&srv, "REQ token status=200"), tokens + 1);
+	assert_int_equal(ts_srv_cmd(&srv, "fcm-ttl 3600"), 0);
+}
+
+static void test_many_streams_one_connection(void **state)
+{
+	enum { N = 300 };
+	unsigned conns = ts_srv_count(&srv, "CONN ");
+	uint64_t first = next_id;
+	unsigned got = 0;
+	struct pd_request q;
+
+	(void)state;
+	for (unsigned i = 0; i < N; i++) {
+		ts_request(&q, PD_APNS, "ab01", next_id++);
+		assert_int_equal(pd_submit(pd, &q), 0);
+	}
+	for (unsigned i = 0; i < N; i++) {
+		struct pd_result *r = ts_wait_result(pd, first + i, 5000);
+
+		assert_non_null(r);
+		got += r->status == PD_DELIVERED;
+		free(r);
+	}
+	assert_int_equal(got, N);
+	assert_int_equal(ts_srv_count(&srv, "CONN "), conns);
+}
+
+static void test_stats_json(void **state)
+{
+	char *j = pd_stats_json(pd);
+
+	(void)state;
+	assert_non_null(j);
+	assert_non_null(strstr(j, "\"apns\""));
+	assert_non_null(strstr(j, "\"delivered\""));
+	assert_non_null(strstr(j, "\"latency_p99_us\""));
+	free(j);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_apns_call_delivered),
+		cmocka_unit_test(test_apns_alert_and_background),
+		cmocka_unit_test(test_apns_dead_token),
+		cmocka_unit_test(test_apns_rejected),
+		cmocka_unit_test(test_apns_config_error),
+		cmocka_unit_test(test_apns_expired_provider_token_retried_once),
+		cmocka_unit_test(test_retry_429_honours_retry_after),
+		cmocka_unit_test(test_retry_5xx_and_reset),
+		cmocka_unit_test(test_stall_times_out),
+		cmocka_unit_test(test_goaway_retried_on_new_connection),
+		cmocka_unit_test(test_cert_auth),
+		cmocka_unit_test(test_no_credential),
+		cmocka_unit_test(test_fcm),
+		cmocka_unit_test(test_fcm_401_refetches_token),
+		cmocka_unit_test(test_fcm_token_refresh_before_expiry),
+		cmocka_unit_test(test_many_streams_one_connection),
+		cmocka_unit_test(test_stats_json),
+	};
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s PD_TESTSRV\n", argv[0]);
+		return 2;
+	}
+	srv_bin = argv[1];
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
