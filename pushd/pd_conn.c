@@ -260,13 +260,16 @@ static void eventcb(struct bufferevent *bev, short what, void *arg)
 
 	if (!(what & BEV_EVENT_CONNECTED)) {
 		unsigned long e = bufferevent_get_openssl_error(bev);
+		int serr = EVUTIL_SOCKET_ERROR();
+		char ebuf[120] = "";
 
+		if (e)
+			ERR_error_string_n(e, ebuf, sizeof(ebuf));
+		else if ((what & BEV_EVENT_ERROR) && serr)
+			snprintf(ebuf, sizeof(ebuf), "%s", evutil_socket_error_to_string(serr));
 		snprintf(why, sizeof(why), "%s%s%s",
 			 what & BEV_EVENT_EOF ? "closed by peer" : "connection error",
-			 e ? ": " : "", e ? ERR_reason_error_string(e) : "");
-		if ((what & BEV_EVENT_ERROR) && !e && EVUTIL_SOCKET_ERROR())
-			snprintf(why, sizeof(why), "%s",
-				 evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+			 ebuf[0] ? ": " : "", ebuf);
 		conn_lost(cn, why);
 		return;
 	}
@@ -370,9 +373,11 @@ static void conn_lost(struct pd_conn *cn, const char *why)
 	struct timeval tv;
 	bool was_up = cn->state == PD_CONN_UP;
 
-	if (cn->state != PD_CONN_DOWN && !cn->closing)
+	if (was_up && !cn->closing)
 		PD_LOG(WARNING, "%s: connection to %s:%u lost: %s", c->name, cn->host, cn->port,
 		       why);
+	else if (cn->state == PD_CONN_CONNECTING)
+		PD_LOG(INFO, "%s: cannot connect to %s:%u: %s", c->name, cn->host, cn->port, why);
 	if (was_up) {
 		PD_STAT_ADD(pd, c->provider, disconnects, 1);
 		__atomic_fetch_sub(&pd->st[c->provider].connections_up, 1, __ATOMIC_RELAXED);

@@ -43,11 +43,16 @@ static int group_setup(void **state)
 
 static int group_teardown(void **state)
 {
+	int rc;
+
 	(void)state;
+
 	pd_free(pd);
-	ts_srv_stop(&srv);
+	rc = ts_srv_stop(&srv);
 	ts_keys_remove(&keys);
-	return 0;
+	if (rc)
+		fprintf(stderr, "pd_testsrv exited with %d\n", rc);
+	return rc ? -1 : 0;
 }
 
 /* Sends one push and waits for its result (bounded). */

@@ -212,12 +212,20 @@ int ts_srv_start(struct ts_srv *s, const char *bin, const struct ts_keys *k, uns
 	return 0;
 }
 
-void ts_srv_stop(struct ts_srv *s)
+int ts_srv_stop(struct ts_srv *s)
 {
+	int status = 0, rc = 0;
+
 	if (s->pid > 0) {
+		/* EOF on its stdin ends the server cleanly (so ASan can check it). */
 		close(s->in);
-		kill(s->pid, SIGTERM);
-		waitpid(s->pid, NULL, 0);
+		for (int i = 0; i < 500 && waitpid(s->pid, &status, WNOHANG) == 0; i++)
+			usleep(10 * 1000);
+		if (waitpid(s->pid, &status, WNOHANG) == 0) {
+			kill(s->pid, SIGKILL);
+			waitpid(s->pid, &status, 0);
+		}
+		rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 		close(s->out);
 		s->pid = 0;
 	}
@@ -226,6 +234,7 @@ void ts_srv_stop(struct ts_srv *s)
 	free(s->lines);
 	s->lines = NULL;
 	s->n_lines = s->cap_lines = s->cursor = 0;
+	return rc;
 }
 
 void ts_pd_config(struct pd_config *cfg, const struct ts_keys *k, unsigned port)

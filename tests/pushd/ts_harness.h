@@ -39,7 +39,8 @@ void ts_keys_remove(struct ts_keys *k);
 /* Starts @bin; port 0 = any. extra: more arguments, space separated (or NULL). */
 int ts_srv_start(struct ts_srv *s, const char *bin, const struct ts_keys *k, unsigned port,
 		 const char *extra);
-void ts_srv_stop(struct ts_srv *s);
+/* Ends the server (EOF on its stdin); returns its exit status (0 = clean). */
+int ts_srv_stop(struct ts_srv *s);
 /* Sends one control line and waits for its "OK". */
 int ts_srv_cmd(struct ts_srv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Next line (after the cursor) containing @needle, within @timeout_ms; NULL if none. */

@@ -850,6 +850,8 @@ int main(int argc, char **argv)
 		sess_free(sessions.next);
 	bufferevent_free(ctl);
 	evconnlistener_free(lis);
+	/* bufferevent_free() finalizes in the loop: let it run before freeing the base. */
+	event_base_loop(base, EVLOOP_NONBLOCK);
 	event_base_free(base);
 	SSL_CTX_free(ssl_ctx);
 	EVP_PKEY_free(cfg.apns_key);

@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * pushd lifecycle: the push config group and its errors, credentials that
+ * do not load, APNs provider-token reuse and renewal, reconnect after the
+ * server restarts. argv[1]: path of pd_testsrv.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "tests/pushd/ts_harness.h"
+
+static const char *srv_bin;
+static struct ts_keys keys;
+
+static int group_setup(void **state)
+{
+	(void)state;
+	return ts_keys_make(&keys);
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	ts_keys_remove(&keys);
+	return 0;
+}
+
+static int load_text(const char *text, struct pd_config *cfg, char *err, size_t errlen)
+{
+	char path[160];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/t.conf", keys.dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	pd_config_defaults(cfg);
+	err[0] = '\0';
+	return pd_config_load_file(path, cfg, err, errlen);
+}
+
+static void test_config_valid(void **state)
+{
+	struct pd_config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(
+		load_text("push: {\n"
+			  "  wake_window_s = 20;\n"
+			  "  apns = ( { team_id = \"TEAM123456\"; key_id = \"KEY1234567\";\n"
+			  "    key_file = \"/k.p8\"; bundle_id = \"com.example.app\";\n"
+			  "    sandbox = true; } );\n"
+			  "  fcm = ( { project = \"p-1\"; service_account_file = \"/sa.json\";\n"
+			  "    endpoint = \"127.0.0.1:8443\"; } );\n"
+			  "};\n",
+			  &cfg, err, sizeof(err)),
+		0);
+	assert_int_equal(cfg.wake_window_s, 20);
+	assert_int_equal(cfg.n_apns, 1);
+	assert_string_equal(cfg.apns[0].host, "api.sandbox.push.apple.com");
+	assert_int_equal(cfg.apns[0].port, 443);
+	assert_int_equal(cfg.n_fcm, 1);
+	assert_string_equal(cfg.fcm[0].host, "127.0.0.1");
+	assert_int_equal(cfg.fcm[0].port, 8443);
+	assert_int_equal(cfg.jwt_renew_s, 3000);
+}
+
+static void test_config_errors(void **state)
+{
+	struct pd_config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(load_text("push: {\n apns = ( { team_id = \"T\";\n colour = 1; } );\n};\n",
+				   &cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "t.conf:3: push.apns.[0].colour: unknown key"));
+	assert_int_equal(load_text("push: {\n jwt_renew_s = 60;\n};\n", &cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(
+		strstr(err, ":2: push.jwt_renew_s: expected an integer 1200..3300, got 60"));
+	assert_int_equal(load_text("push: {\n apns = ( {\n team_id = \"TEAM123456\";\n"
+				   " bundle_id = \"a.b\"; } );\n};\n",
+				   &cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "push.apns.[0]: expected either key_id + key_file"));
+	assert_int_equal(
+		load_text("push: {\n fcm = ( { project = \"p\";\n"
+			  " service_account_file = \"/x\";\n endpoint = \"h:99999\"; } );\n};\n",
+			  &cfg, err, sizeof(err)),
+		-EINVAL);
+	assert_non_null(strstr(err, ":4: push.fcm.[0].endpoint: expected \"host:port\""));
+	assert_int_equal(load_text("push: {\n apns = ( { team_id = \"TE AM\"; } );\n};\n", &cfg,
+				   err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "push.apns.[0].team_id: expected characters from"));
+}
+
+static void test_credential_does_not_load(void **state)
+{
+	struct pd_config cfg;
+	char err[256];
+	FILE *f;
+
+	(void)state;
+	ts_pd_config(&cfg, &keys, 1);
+	snprintf(cfg.apns[0].key_file, sizeof(cfg.apns[0].key_file), "%s/missing.p8", keys.dir);
+	assert_null(pd_new(&cfg, err, sizeof(err)));
+	assert_non_null(strstr(err, "push.apns.[0].key_file: cannot open"));
+	assert_non_null(strstr(err, "missing.p8"));
+
+	/* An RSA key where a P-256 .p8 is expected. */
+	ts_pd_config(&cfg, &keys, 1);
+	snprintf(cfg.apns[0].key_file, sizeof(cfg.apns[0].key_file), "%s", keys.path[K_RSA]);
+	assert_null(pd_new(&cfg, err, sizeof(err)));
+	assert_non_null(strstr(err, "is not a P-256 (.p8) key"));
+
+	/* A client key that does not match the certificate. */
+	ts_pd_config(&cfg, &keys, 1);
+	snprintf(cfg.apns[1].cert_key_file, sizeof(cfg.apns[1].cert_key_file), "%s",
+		 keys.path[K_TLS_KEY]);
+	assert_null(pd_new(&cfg, err, sizeof(err)));
+	assert_non_null(strstr(err, "push.apns.[1].cert_key_file"));
+
+	/* A service account that is not JSON. */
+	ts_pd_config(&cfg, &keys, 1);
+	snprintf(cfg.fcm[0].service_account_file, sizeof(cfg.fcm[0].service_account_file),
+		 "%s/bad.json", keys.dir);
+	f = fopen(cfg.fcm[0].service_account_file, "w");
+	assert_non_null(f);
+	fputs("{ not json", f);
+	fclose(f);
+	assert_null(pd_new(&cfg, err, sizeof(err)));
+	assert_non_null(strstr(err, "push.fcm.[0].service_account_file"));
+}
+
+static struct pd_result *push_one(struct pd *pd, const char *token, uint64_t id, unsigned ms)
+{
+	struct pd_request r;
+
+	ts_request(&r, PD_APNS, token, id);
+	r.deadline_ms = pd_now_ms() + ms;
+	assert_int_equal(pd_submit(pd, &r), 0);
+	return ts_wait_result(pd, id, (int)ms + 3000);
+}
+
+static long iat_of(const char *line)
+{
+	const char *p = line ? strstr(line, "iat=") : NULL;
+
+	assert_non_null(p);
+	return atol(p + 4);
+}
+
+static void test_jwt_reused_then_renewed(void **state)
+{
+	struct ts_srv srv;
+	struct pd_config cfg;
+	struct pd *pd;
+	struct pd_result *r;
+	struct pd_stats st;
+	char err[256];
+	long iat1, iat2, iat3;
+
+	(void)state;
+	assert_int_equal(ts_srv_start(&srv, srv_bin, &keys, 0, NULL), 0);
+	ts_pd_config(&cfg, &keys, srv.port);
+	cfg.n_fcm = 0;
+	cfg.test_jwt_renew_s = 2;
+	pd = pd_new(&cfg, err, sizeof(err));
+	assert_non_null(pd);
+	assert_int_equal(pd_start(pd), 0);
+	r = push_one(pd, "bb01", 1, 3000);
+	assert_non_null(r);
+	assert_int_equal(r->status, PD_DELIVERED);
+	free(r);
+	iat1 = iat_of(ts_srv_wait(&srv, "REQ apns bb01", 2000));
+	r = push_one(pd, "bb02", 2, 3000);
+	assert_non_null(r);
+	assert_int_equal(r->status, PD_DELIVERED);
+	free(r);
+	iat2 = iat_of(ts_srv_wait(&srv, "REQ apns bb02", 2000));
+	assert_int_equal(iat1, iat2); /* reused */
+	sleep(3);
+	r = push_one(pd, "bb03", 3, 3000);
+	assert_non_null(r);
+	assert_int_equal(r->status, PD_DELIVERED);
+	free(r);
+	iat3 = iat_of(ts_srv_wait(&srv, "REQ apns bb03", 2000));
+	assert_true(iat3 >= iat1 + 2); /* renewed */
+	pd_stats_get(pd, PD_APNS, &st);
+	assert_int_equal(st.token_renewals, 1);
+	pd_free(pd);
+	assert_int_equal(ts_srv_stop(&srv), 0);
+}
+
+static void test_reconnect_after_server_restart(void **state)
+{
+	struct ts_srv srv;
+	struct pd_config cfg;
+	struct pd *pd;
+	struct pd_result *r;
+	struct pd_request q;
+	struct pd_stats st;
+	unsigned port;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(ts_srv_start(&srv, srv_bin, &keys, 0, NULL), 0);
+	port = srv.port;
+	ts_pd_config(&cfg, &keys, port);
+	cfg.n_fcm = 0;
+	cfg.n_apns = 1;
+	pd = pd_new(&cfg, err, sizeof(err));
+	assert_non_null(pd);
+	assert_int_equal(pd_start(pd), 0);
+	r = push_one(pd, "cc01", 1, 3000);
+	assert_non_null(r);
+	assert_int_equal(r->status, PD_DELIVERED);
+	free(r);
+	assert_int_equal(ts_srv_stop(&srv), 0);
+	/* Submitted while the server is down: waits for the reconnect. */
+	ts_request(&q, PD_APNS, "cc02", 2);
+	q.deadline_ms = pd_now_ms() + 6000;
+	assert_int_equal(pd_submit(pd, &q), 0);
+	usleep(600 * 1000);
+	assert_int_equal(ts_srv_start(&srv, srv_bin, &keys, port, NULL), 0);
+	r = ts_wait_result(pd, 2, 8000);
+	assert_non_null(r);
+	assert_int_equal(r->status, PD_DELIVERED);
+	free(r);
+	pd_stats_get(pd, PD_APNS, &st);
+	assert_true(st.connects >= 2);
+	assert_true(st.disconnects >= 1);
+	assert_int_equal(st.connections_up, 1);
+	pd_free(pd);
+	assert_int_equal(ts_srv_stop(&srv), 0);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_config_valid),
+		cmocka_unit_test(test_config_errors),
+		cmocka_unit_test(test_credential_does_not_load),
+		cmocka_unit_test(test_jwt_reused_then_renewed),
+		cmocka_unit_test(test_reconnect_after_server_restart),
+	};
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s PD_TESTSRV\n", argv[0]);
+		return 2;
+	}
+	srv_bin = argv[1];
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
