@@ -81,6 +81,7 @@ struct pd_result {
 	char reason[64];	/**< provider reason ("BadDeviceToken", "UNREGISTERED") or "" */
 	int http_status;	/**< last HTTP status, 0 if none */
 	char apns_id[40];	/**< apns-id sent (APNs) */
+	char headers[512];	/**< last response headers, "name: value" lines, truncated */
 	char body[512];		/**< last response body, truncated (for the operator CLI) */
 	unsigned attempts;	/**< HTTP requests made for this push */
 	uint64_t latency_us;	/**< from pd_submit() to the result */

@@ -88,6 +88,15 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t 
 	(void)ud;
 	if (!j || f->hd.type != NGHTTP2_HEADERS)
 		return 0;
+	if (j->hdrs_len + nl + vl + 3 < sizeof(j->hdrs)) {
+		memcpy(j->hdrs + j->hdrs_len, name, nl);
+		j->hdrs_len += nl;
+		memcpy(j->hdrs + j->hdrs_len, ": ", 2);
+		memcpy(j->hdrs + j->hdrs_len + 2, v, vl);
+		j->hdrs_len += 2 + vl;
+		j->hdrs[j->hdrs_len++] = '\n';
+		j->hdrs[j->hdrs_len] = '\0';
+	}
 	if (nl == 7 && !memcmp(name, ":status", 7)) {
 		j->status = 0;
 		for (size_t i = 0; i < vl && i < 3; i++)
@@ -490,6 +499,8 @@ int pd_conn_submit(struct pd_conn *cn, struct pd_job *j)
 	j->retry_after_s = 0;
 	j->resp_len = 0;
 	j->resp[0] = '\0';
+	j->hdrs_len = 0;
+	j->hdrs[0] = '\0';
 	j->end_stream = false;
 	id = nghttp2_submit_request(cn->ng, NULL, nva, n, &prd, j);
 	if (id < 0)

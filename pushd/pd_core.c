@@ -161,6 +161,7 @@ static void finish(struct pd_job *j, enum pd_status st, const char *reason, int6
 		r->http_status = j->status;
 		memcpy(r->apns_id, j->apns_id, sizeof(r->apns_id));
 		snprintf(r->body, sizeof(r->body), "%.*s", (int)sizeof(r->body) - 1, j->resp);
+		memcpy(r->headers, j->hdrs, j->hdrs_len + 1);
 		r->attempts = j->attempts;
 		r->latency_us = lat;
 		if (rte_ring_sp_enqueue(pd->res_ring, r) != 0) {
@@ -509,8 +510,11 @@ int pd_submit(struct pd *pd, const struct pd_request *req)
 
 	if (!j)
 		return -ENOMEM;
-	memset(j, 0, offsetof(struct pd_job, resp));
+	memset(j, 0, offsetof(struct pd_job, hdrs));
+	j->hdrs[0] = '\0';
+	j->hdrs_len = 0;
 	j->resp[0] = '\0';
+	j->resp_len = 0;
 	j->req = *req;
 	j->req.provider = req->provider == PD_FCM ? PD_FCM : PD_APNS;
 	if ((unsigned)j->req.kind > PD_KIND_BACKGROUND)

@@ -50,6 +50,8 @@ struct pd_job {
 	int status;
 	unsigned retry_after_s;
 	bool end_stream;
+	char hdrs[512]; /* response headers, "name: value\n" (truncated) */
+	size_t hdrs_len;
 	char resp[1024];
 	size_t resp_len;
 };

@@ -12,13 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "tests/pushd/ts_harness.h"
 
-static const char *srv_bin;
+static const char *srv_bin, *cli_bin;
 static struct ts_keys keys;
 
 static int group_setup(void **state)
@@ -248,6 +249,56 @@ static void test_reconnect_after_server_restart(void **state)
 	assert_int_equal(ts_srv_stop(&srv), 0);
 }
 
+/* Runs sipwake-push with a config pointing at the test server; returns
+ * its exit status and its output in @out. */
+static int run_cli(const struct ts_srv *srv, const char *args, char *out, size_t cap)
+{
+	char path[160], cmd[1024];
+	size_t n;
+	FILE *f, *p;
+	int st;
+
+	snprintf(path, sizeof(path), "%s/cli.conf", keys.dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f,
+		"push: {\n apns = ( { team_id = \"%s\"; key_id = \"%s\"; key_file = \"%s\";\n"
+		" bundle_id = \"%s\"; endpoint = \"127.0.0.1:%u\"; ca_file = \"%s\"; } );\n};\n",
+		TS_TEAM, TS_KID, keys.path[K_P8], TS_BUNDLE, srv->port, keys.path[K_TLS_CRT]);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "%s --config %s --provider apns --timeout 3 %s 2>&1", cli_bin,
+		 path, args);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	n = fread(out, 1, cap - 1, p);
+	out[n] = '\0';
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_cli(void **state)
+{
+	struct ts_srv srv;
+	char out[4096];
+
+	(void)state;
+	if (!cli_bin)
+		skip();
+	assert_int_equal(ts_srv_start(&srv, srv_bin, &keys, 0, NULL), 0);
+	assert_int_equal(run_cli(&srv, "--token dd01", out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "result: delivered"));
+	assert_non_null(strstr(out, "HTTP/2 200"));
+	assert_non_null(strstr(out, "apns-id: "));
+	assert_int_equal(ts_srv_cmd(&srv, "set dd02 400 BadDeviceToken"), 0);
+	assert_int_equal(run_cli(&srv, "--token dd02 --kind alert", out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "result: rejected BadDeviceToken"));
+	assert_non_null(strstr(out, "HTTP/2 400"));
+	assert_non_null(strstr(out, "{\"reason\":\"BadDeviceToken\"}"));
+	assert_non_null(ts_srv_wait(&srv, "REQ apns dd02 status=400", 1000));
+	assert_int_equal(run_cli(&srv, "", out, sizeof(out)), 2); /* usage */
+	assert_int_equal(ts_srv_stop(&srv), 0);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -256,6 +307,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_credential_does_not_load),
 		cmocka_unit_test(test_jwt_reused_then_renewed),
 		cmocka_unit_test(test_reconnect_after_server_restart),
+		cmocka_unit_test(test_cli),
 	};
 
 	if (argc < 2) {
@@ -263,5 +315,6 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	srv_bin = argv[1];
+	cli_bin = argc > 2 ? argv[2] : NULL;
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
