@@ -209,6 +209,8 @@ static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t err, void *
 			      err == NGHTTP2_REFUSED_STREAM);
 	if (cn->state == PD_CONN_DRAINING)
 		schedule_flush(cn); /* reaps it once empty */
+	else
+		pd_cred_kick(cn->cred); /* a stream is free */
 	return 0;
 }
 
@@ -272,7 +274,7 @@ static void eventcb(struct bufferevent *bev, short what, void *arg)
 		int serr = EVUTIL_SOCKET_ERROR();
 		char ebuf[120] = "";
 
-		if (e)
+		if (e && ERR_GET_LIB(e) != ERR_LIB_SYS && ERR_GET_LIB(e) != 0)
 			ERR_error_string_n(e, ebuf, sizeof(ebuf));
 		else if ((what & BEV_EVENT_ERROR) && serr)
 			snprintf(ebuf, sizeof(ebuf), "%s", evutil_socket_error_to_string(serr));

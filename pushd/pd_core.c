@@ -5,6 +5,7 @@
  * (issue 5 §5).
  */
 #define _GNU_SOURCE /* pthread_setname_np */
+#include <ctype.h>
 #include <errno.h>
 #include <event2/dns.h>
 #include <event2/event.h>
@@ -40,7 +41,7 @@ const char *pd_status_name(enum pd_status s)
 		size_t i;
 
 		for (i = 0; status_names[s][i] && i < sizeof(lower[s]) - 1; i++)
-			lower[s][i] = (char)(status_names[s][i] | 0x20);
+			lower[s][i] = (char)tolower((unsigned char)status_names[s][i]);
 		lower[s][i] = '\0';
 	}
 	return lower[s];
@@ -174,7 +175,7 @@ static void finish(struct pd_job *j, enum pd_status st, const char *reason, int6
 	free_job(j);
 }
 
-static void dispatch(struct pd_job *j);
+static bool dispatch(struct pd_job *j, bool queued);
 
 static void fetch_token(struct pd_cred *c);
 
@@ -200,36 +201,42 @@ void pd_cred_kick(struct pd_cred *c)
 	while ((j = TAILQ_FIRST(&c->waiting)) != NULL && pd_conn_can_send(c->conn)) {
 		TAILQ_REMOVE(&c->waiting, j, link);
 		j->on_list = false;
-		dispatch(j);
+		if (!dispatch(j, true))
+			break;
 	}
 }
 
-static void dispatch(struct pd_job *j)
+/* Sends @j now if a stream is free, else queues it (at the head when it
+ * came from the queue, so order is kept). @queued: taken from c->waiting.
+ * Returns true when sent. */
+static bool dispatch(struct pd_job *j, bool queued)
 {
 	struct pd_cred *c = j->cred;
 
 	if ((c->provider == PD_FCM && !access_token_ok(c)) || !pd_conn_can_send(c->conn) ||
-	    !TAILQ_EMPTY(&c->waiting)) {
-		TAILQ_INSERT_TAIL(&c->waiting, j, link);
-		j->on_list = true;
-		if (c->provider == PD_FCM && !access_token_ok(c))
-			fetch_token(c);
-		return;
-	}
+	    (!queued && !TAILQ_EMPTY(&c->waiting)))
+		goto wait;
 	j->attempts++;
 	PD_STAT_ADD(j->pd, j->req.provider, sent, 1);
-	if (pd_conn_submit(c->conn, j) != 0) {
-		j->attempts--;
+	if (pd_conn_submit(c->conn, j) == 0)
+		return true;
+	j->attempts--;
+wait:
+	if (queued)
+		TAILQ_INSERT_HEAD(&c->waiting, j, link);
+	else
 		TAILQ_INSERT_TAIL(&c->waiting, j, link);
-		j->on_list = true;
-	}
+	j->on_list = true;
+	if (c->provider == PD_FCM && !access_token_ok(c))
+		fetch_token(c);
+	return false;
 }
 
 static void retry_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	dispatch(arg);
+	dispatch(arg, false);
 }
 
 static void deadline_cb(evutil_socket_t fd, short what, void *arg)
@@ -263,7 +270,7 @@ static void retry_later(struct pd_job *j, const char *reason, bool now)
 		return;
 	}
 	if (!delay) {
-		dispatch(j);
+		dispatch(j, false);
 		return;
 	}
 	ms_to_tv(delay, &tv);
@@ -480,7 +487,7 @@ static void start_job(struct pd *pd, struct pd_job *j)
 	}
 	ms_to_tv(j->deadline_ms > now ? j->deadline_ms - now : 0, &tv);
 	evtimer_add(j->timer, &tv);
-	dispatch(j);
+	dispatch(j, false);
 }
 
 static void req_cb(evutil_socket_t fd, short what, void *arg)

@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * pushd benchmark: N VoIP pushes through pushd's rings over ONE HTTP/2
+ * connection to pd_testsrv, at each injected server delay (emulated RTT),
+ * and the same load from node-apn against the same server. Prints every
+ * run, then medians and ratios against the issue's targets.
+ *
+ *   pd_bench --server build/tests/pushd/pd_testsrv [--n 100000] [--runs 3]
+ *            [--delays 0,20] [--node-dir build/node-apn] [--node-n 20000]
+ *
+ * Without --node-dir node-apn is skipped. scripts/bench-push.sh runs it.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tests/pushd/ts_harness.h"
+
+#define MAX_RUNS 16
+
+struct run {
+	double pps, p50_ms, p99_ms, cpu_pps;
+	unsigned ok;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double cpu_s(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void drain(struct pd *pd, uint64_t *lat, unsigned *got, unsigned *ok)
+{
+	struct pd_result *r[64];
+	unsigned n;
+
+	while ((n = pd_poll_results(pd, r, 64)) > 0)
+		for (unsigned i = 0; i < n; i++) {
+			lat[(*got)++] = r[i]->latency_us;
+			*ok += r[i]->status == PD_DELIVERED;
+			free(r[i]);
+		}
+}
+
+/* N pushes as fast as the rings take them; returns 0 or -ETIMEDOUT. */
+static int pushd_run(struct pd *pd, unsigned n, struct run *out)
+{
+	uint64_t *lat = calloc(n, sizeof(*lat));
+	struct pd_request q;
+	unsigned sent = 0, got = 0, ok = 0;
+	double t0, c0, t1, deadline;
+
+	if (!lat)
+		return -ENOMEM;
+	ts_request(&q, PD_APNS, "ab01", 0);
+	q.deadline_ms = 0; /* now + wake window */
+	t0 = now_s();
+	c0 = cpu_s();
+	deadline = t0 + 120;
+	while (got < n && now_s() < deadline) {
+		while (sent < n) {
+			q.id = sent;
+			snprintf(q.call_id, sizeof(q.call_id), "call-%u@pbx", sent);
+			if (pd_submit(pd, &q) != 0)
+				break;
+			sent++;
+		}
+		drain(pd, lat, &got, &ok);
+		if (got < sent) {
+			struct pollfd p = {.fd = pd_result_fd(pd), .events = POLLIN};
+			uint64_t v;
+
+			if (poll(&p, 1, 10) > 0 && read(p.fd, &v, sizeof(v)) < 0) {
+				/* EAGAIN */
+			}
+		}
+	}
+	t1 = now_s();
+	qsort(lat, got, sizeof(*lat), cmp_u64);
+	out->ok = ok;
+	out->pps = ok / (t1 - t0);
+	out->cpu_pps = ok / (cpu_s() - c0);
+	out->p50_ms = got ? (double)lat[got / 2] / 1000 : 0;
+	out->p99_ms = got ? (double)lat[(size_t)(got * 0.99)] / 1000 : 0;
+	free(lat);
+	return got == n ? 0 : -ETIMEDOUT;
+}
+
+static int node_run(const char *node_dir, const struct ts_keys *k, unsigned port, unsigned n,
+		    struct run *out)
+{
+	char cmd[2048], line[256];
+	unsigned ok = 0, failed = 0;
+	double secs = 0;
+	FILE *p;
+	int found = 0;
+
+	snprintf(cmd, sizeof(cmd),
+		 "NODE_PATH=%s/node_modules timeout 300 node %s/node_apn_bench.js %u %s %s %s %s "
+		 "%s %u",
+		 node_dir, BENCH_DIR, port, k->path[K_P8], TS_KID, TS_TEAM, TS_BUNDLE,
+		 k->path[K_TLS_CRT], n);
+	p = popen(cmd, "r");
+	if (!p)
+		return -errno;
+	while (fgets(line, sizeof(line), p))
+		if (sscanf(line, "RESULT %u %lf %lf %lf %u", &ok, &secs, &out->p50_ms, &out->p99_ms,
+			   &failed) == 5)
+			found = 1;
+	pclose(p);
+	if (!found || secs <= 0)
+		return -EIO;
+	out->ok = ok;
+	out->pps = ok / secs;
+	out->cpu_pps = 0;
+	return 0;
+}
+
+static double median(double *v, unsigned n)
+{
+	qsort(v, n, sizeof(*v), cmp_d);
+	return n ? v[n / 2] : 0;
+}
+
+static void summary(const char *who, unsigned delay, struct run *r, unsigned runs, double *med_pps)
+{
+	double pps[MAX_RUNS], p50[MAX_RUNS], p99[MAX_RUNS], cpu[MAX_RUNS];
+
+	for (unsigned i = 0; i < runs; i++) {
+		pps[i] = r[i].pps;
+		p50[i] = r[i].p50_ms;
+		p99[i] = r[i].p99_ms;
+		cpu[i] = r[i].cpu_pps;
+	}
+	*med_pps = median(pps, runs);
+	printf("MEDIAN %-8s rtt=%2ums: %9.0f pushes/s  p50 %7.2f ms  p99 %7.2f ms", who, delay,
+	       *med_pps, median(p50, runs), median(p99, runs));
+	if (cpu[0] > 0)
+		printf("  (%.0f pushes per CPU-second of the pushd process)", median(cpu, runs));
+	printf("\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"server", 1, NULL, 's'}, {"n", 1, NULL, 'n'},	      {"runs", 1, NULL, 'r'},
+		{"delays", 1, NULL, 'd'}, {"node-dir", 1, NULL, 'N'}, {"node-n", 1, NULL, 'm'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *server = NULL, *node_dir = NULL;
+	char delays[64] = "0,20", args[64];
+	unsigned n = 100000, runs = 3, node_n = 20000, streams = 1000;
+	struct ts_keys keys;
+	struct ts_srv srv;
+	int c, rc = 0;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			server = optarg;
+			break;
+		case 'n':
+			n = (unsigned)atoi(optarg);
+			break;
+		case 'r':
+			runs = (unsigned)atoi(optarg);
+			break;
+		case 'd':
+			snprintf(delays, sizeof(delays), "%s", optarg);
+			break;
+		case 'N':
+			node_dir = optarg;
+			break;
+		case 'm':
+			node_n = (unsigned)atoi(optarg);
+			break;
+		default:
+			fprintf(stderr, "see the comment at the top of bench/pd_bench.c\n");
+			return 2;
+		}
+	}
+	if (!server || !n || !runs || runs > MAX_RUNS) {
+		fprintf(stderr, "usage: pd_bench --server PD_TESTSRV [--n N] [--runs R] "
+				"[--delays 0,20] [--node-dir DIR] [--node-n N]\n");
+		return 2;
+	}
+	if (ts_keys_make(&keys) != 0) {
+		fprintf(stderr, "pd_bench: cannot make test keys\n");
+		return 1;
+	}
+	snprintf(args, sizeof(args), "--max-streams %u", streams);
+	if (ts_srv_start(&srv, server, &keys, 0, args) != 0 || ts_srv_cmd(&srv, "events off")) {
+		fprintf(stderr, "pd_bench: cannot start %s\n", server);
+		ts_keys_remove(&keys);
+		return 1;
+	}
+	printf("pd_bench: %u pushes per run, %u runs, server cap %u streams, one connection\n", n,
+	       runs, streams);
+	for (char *save = NULL, *d = strtok_r(delays, ",", &save); d && !rc;
+	     d = strtok_r(NULL, ",", &save)) {
+		unsigned delay = (unsigned)atoi(d);
+		struct run pr[MAX_RUNS], nr[MAX_RUNS];
+		struct pd_config cfg;
+		struct pd *pd;
+		struct run warm;
+		double pmed = 0, nmed = 0;
+		char err[256];
+
+		ts_srv_cmd(&srv, "delay %u", delay);
+		ts_pd_config(&cfg, &keys, srv.port);
+		cfg.n_apns = 1; /* one credential: one connection */
+		cfg.n_fcm = 0;
+		cfg.ring_size = 65536;
+		cfg.wake_window_s = 120;
+		pd = pd_new(&cfg, err, sizeof(err));
+		if (!pd || pd_start(pd) != 0) {
+			fprintf(stderr, "pd_bench: %s\n", err);
+			rc = 1;
+			break;
+		}
+		pushd_run(pd, 100, &warm); /* connect and handshake outside the timing */
+		for (unsigned i = 0; i < runs && !rc; i++) {
+			rc = pushd_run(pd, n, &pr[i]) ? 1 : 0;
+			printf("run %u pushd    rtt=%2ums: %u ok, %9.0f pushes/s, p50 %.2f ms, p99 "
+			       "%.2f ms\n",
+			       i, delay, pr[i].ok, pr[i].pps, pr[i].p50_ms, pr[i].p99_ms);
+			fflush(stdout);
+		}
+		pd_free(pd);
+		if (rc)
+			break;
+		summary("pushd", delay, pr, runs, &pmed);
+		if (delay)
+			printf("TARGET   pushd    rtt=%2ums: >= 0.8 x streams/RTT = %.0f pushes/s: "
+			       "%s\n",
+			       delay, 0.8 * streams * 1000.0 / delay,
+			       pmed >= 0.8 * streams * 1000.0 / delay ? "met" : "NOT met");
+		else
+			printf("TARGET   pushd    rtt= 0ms: >= 50000 pushes/s: %s\n",
+			       pmed >= 50000 ? "met" : "NOT met");
+		if (!node_dir)
+			continue;
+		for (unsigned i = 0; i < runs; i++) {
+			if (node_run(node_dir, &keys, srv.port, node_n, &nr[i]) != 0) {
+				fprintf(stderr, "pd_bench: node-apn run failed\n");
+				rc = 1;
+				break;
+			}
+			printf("run %u node-apn rtt=%2ums: %u ok, %9.0f pushes/s, p50 %.2f ms, p99 "
+			       "%.2f ms\n",
+			       i, delay, nr[i].ok, nr[i].pps, nr[i].p50_ms, nr[i].p99_ms);
+			fflush(stdout);
+		}
+		if (rc)
+			break;
+		summary("node-apn", delay, nr, runs, &nmed);
+		printf("RATIO    pushd/node-apn rtt=%2ums: %.1fx (target >= 5x: %s)\n", delay,
+		       nmed > 0 ? pmed / nmed : 0,
+		       nmed > 0 && pmed >= 5 * nmed ? "met" : "NOT met");
+	}
+	if (ts_srv_stop(&srv) != 0)
+		rc = 1;
+	ts_keys_remove(&keys);
+	return rc;
+}
