@@ -249,6 +249,35 @@ static void test_reconnect_after_server_restart(void **state)
 	assert_int_equal(ts_srv_stop(&srv), 0);
 }
 
+/* Pushes submitted before the connection is up, and more than the server's
+ * SETTINGS_MAX_CONCURRENT_STREAMS, all wait their turn on one connection. */
+static void test_queue_before_connect_and_past_stream_cap(void **state)
+{
+	enum { N = 60 };
+	struct ts_srv srv;
+	struct pd_config cfg;
+	struct pd *pd;
+	struct pd_request q;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(ts_srv_start(&srv, srv_bin, &keys, 0, "--max-streams 4 --delay-ms 20"), 0);
+	ts_pd_config(&cfg, &keys, srv.port);
+	cfg.n_fcm = 0;
+	cfg.n_apns = 1;
+	pd = pd_new(&cfg, err, sizeof(err));
+	assert_non_null(pd);
+	for (unsigned i = 0; i < N; i++) {
+		ts_request(&q, PD_APNS, "ee01", i);
+		assert_int_equal(pd_submit(pd, &q), 0);
+	}
+	assert_int_equal(pd_start(pd), 0);
+	assert_int_equal(ts_wait_n(pd, N, 5000), N);
+	assert_int_equal(ts_srv_count(&srv, "CONN "), 1);
+	pd_free(pd);
+	assert_int_equal(ts_srv_stop(&srv), 0);
+}
+
 /* Runs sipwake-push with a config pointing at the test server; returns
  * its exit status and its output in @out. */
 static int run_cli(const struct ts_srv *srv, const char *args, char *out, size_t cap)
@@ -307,6 +336,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_credential_does_not_load),
 		cmocka_unit_test(test_jwt_reused_then_renewed),
 		cmocka_unit_test(test_reconnect_after_server_restart),
+		cmocka_unit_test(test_queue_before_connect_and_past_stream_cap),
 		cmocka_unit_test(test_cli),
 	};
 

@@ -309,3 +309,30 @@ struct pd_result *ts_wait_result(struct pd *pd, uint64_t id, int timeout_ms)
 		}
 	}
 }
+
+int ts_wait_n(struct pd *pd, unsigned n, int timeout_ms)
+{
+	int64_t end = now_ms() + timeout_ms;
+	unsigned got = 0;
+	int ok = 0;
+	struct pd_result *r;
+
+	while (got < n) {
+		struct pollfd p = {.fd = pd_result_fd(pd), .events = POLLIN};
+		uint64_t v;
+
+		while (got < n && pd_poll_results(pd, &r, 1) == 1) {
+			got++;
+			ok += r->status == PD_DELIVERED;
+			free(r);
+		}
+		if (got == n)
+			break;
+		if (now_ms() >= end)
+			return -1;
+		if (poll(&p, 1, (int)(end - now_ms())) > 0 && read(p.fd, &v, sizeof(v)) < 0) {
+			/* EAGAIN */
+		}
+	}
+	return ok;
+}

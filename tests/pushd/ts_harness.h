@@ -55,5 +55,7 @@ void ts_pd_config(struct pd_config *cfg, const struct ts_keys *k, unsigned port)
 void ts_request(struct pd_request *r, enum pd_provider p, const char *token, uint64_t id);
 /* Waits for the result of request @id (others are dropped); NULL on timeout. */
 struct pd_result *ts_wait_result(struct pd *pd, uint64_t id, int timeout_ms);
+/* Waits for @n results of any ids; returns how many were delivered, -1 on timeout. */
+int ts_wait_n(struct pd *pd, unsigned n, int timeout_ms);
 
 #endif /* TS_HARNESS_H */
