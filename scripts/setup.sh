@@ -4,6 +4,7 @@
 # build it. Idempotent and quiet: packages already present are not touched.
 #   scripts/setup.sh            build ./build
 #   scripts/setup.sh --asan     also build ./build-asan (ASan + UBSan)
+#   scripts/setup.sh --bench    also install node + npm (node-apn side of scripts/bench-push.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,7 +12,7 @@ cd "$(dirname "$0")/.."
 PKGS=(
   meson ninja-build pkg-config gcc clang-format
   dpdk dpdk-dev libdpdk-dev libosip2-dev liburcu-dev libnghttp2-dev libssl-dev
-  libconfig-dev libcmocka-dev
+  libconfig-dev libcmocka-dev libevent-dev libjansson-dev openssl
   sip-tester python3 python3-pytest iproute2 iputils-ping ethtool procps
 )
 
@@ -24,6 +25,10 @@ missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# npm only for the benchmark; a node from another repository may bring its own npm.
+if [ "${1:-}" = "--bench" ] && ! command -v npm >/dev/null; then
+  missing+=(nodejs npm)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup.sh: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
