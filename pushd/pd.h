@@ -132,6 +132,12 @@ unsigned pd_poll_results(struct pd *pd, struct pd_result **out, unsigned n);
  * clear it). Owned by pushd. */
 int pd_result_fd(const struct pd *pd);
 
+/**
+ * CPU time the pushd thread has used (its own clock, pthread_getcpuclockid()).
+ * @return 0, -ESRCH (not started), or a negative errno from the clock.
+ */
+int pd_thread_cpu_us(const struct pd *pd, uint64_t *us);
+
 /** Per-provider counters (X-macro: name). */
 #define PD_FOREACH_COUNTER(_) \
 	_(submitted)          \

@@ -73,9 +73,16 @@ static void uuid4(char out[40])
 	RAND_bytes(b, sizeof(b));
 	b[6] = (b[6] & 0x0f) | 0x40;
 	b[8] = (b[8] & 0x3f) | 0x80;
-	snprintf(out, 40, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
-		 b[13], b[14], b[15]);
+	static const char hex[] = "0123456789abcdef";
+	char *o = out;
+
+	for (unsigned i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			*o++ = '-';
+		*o++ = hex[b[i] >> 4];
+		*o++ = hex[b[i] & 15];
+	}
+	*o = '\0';
 }
 
 /* 4 buckets per power of two of microseconds. */
@@ -124,7 +131,6 @@ static void finish(struct pd_job *j, enum pd_status st, const char *reason, int6
 	enum pd_provider p = j->req.provider;
 	struct pd_result *r = calloc(1, sizeof(*r));
 	uint64_t lat = pd_now_us() - j->start_us;
-	uint64_t one = 1;
 
 	unlink_job(j);
 	switch (st) {
@@ -158,18 +164,29 @@ static void finish(struct pd_job *j, enum pd_status st, const char *reason, int6
 		memcpy(r->device_key, j->req.device_key, sizeof(r->device_key));
 		r->status = st;
 		r->provider_ts_ms = ts_ms;
-		snprintf(r->reason, sizeof(r->reason), "%s", reason ? reason : "");
+		if (reason) {
+			size_t rl = strnlen(reason, sizeof(r->reason) - 1);
+
+			memcpy(r->reason, reason, rl);
+			r->reason[rl] = '\0';
+		}
 		r->http_status = j->status;
 		memcpy(r->apns_id, j->apns_id, sizeof(r->apns_id));
-		snprintf(r->body, sizeof(r->body), "%.*s", (int)sizeof(r->body) - 1, j->resp);
+		if (j->resp_len) {
+			size_t bl =
+				j->resp_len < sizeof(r->body) ? j->resp_len : sizeof(r->body) - 1;
+
+			memcpy(r->body, j->resp, bl);
+			r->body[bl] = '\0';
+		}
 		memcpy(r->headers, j->hdrs, j->hdrs_len + 1);
 		r->attempts = j->attempts;
 		r->latency_us = lat;
 		if (rte_ring_sp_enqueue(pd->res_ring, r) != 0) {
 			PD_STAT_ADD(pd, p, ring_full, 1);
 			free(r);
-		} else if (write(pd->res_fd, &one, sizeof(one)) < 0) {
-			/* eventfd counter cannot overflow in practice; the ring holds the result */
+		} else {
+			event_active(pd->res_ev, EV_WRITE, 0);
 		}
 	}
 	free_job(j);
@@ -337,6 +354,7 @@ static void token_done(struct pd_job *j, bool ok)
 	if (j->status == 200 && tok && exp > 0) {
 		free(c->access_token);
 		c->access_token = strdup(tok);
+		snprintf(c->auth, sizeof(c->auth), "Bearer %s", tok);
 		/* Refresh well before expiry: 5 min early, or halfway for short lives. */
 		c->access_refresh_ms = pd_now_ms() + (uint64_t)(exp > 600 ? exp - 300
 								: exp / 2 ? exp / 2
@@ -490,6 +508,20 @@ static void start_job(struct pd *pd, struct pd_job *j)
 	dispatch(j, false);
 }
 
+/* One eventfd write per loop iteration however many results it produced:
+ * the syscall, not the ring, is what costs. */
+static void res_signal_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct pd *pd = arg;
+	uint64_t one = 1;
+
+	(void)fd;
+	(void)what;
+	if (write(pd->res_fd, &one, sizeof(one)) < 0) {
+		/* counter saturated: the reader is signalled already */
+	}
+}
+
 static void req_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct pd *pd = arg;
@@ -534,7 +566,9 @@ int pd_submit(struct pd *pd, const struct pd_request *req)
 	}
 	PD_STAT_ADD(pd, j->req.provider, submitted, 1);
 	PD_STAT_ADD(pd, j->req.provider, in_flight, 1);
-	if (write(pd->req_fd, &one, sizeof(one)) < 0) {
+	/* Wake the loop only when the ring was empty: it drains the ring until
+	 * empty after each wake-up, so later requests are picked up anyway. */
+	if (rte_ring_count(pd->req_ring) == 1 && write(pd->req_fd, &one, sizeof(one)) < 0) {
 		/* counter saturated: the loop is awake anyway */
 	}
 	return 0;
@@ -668,7 +702,8 @@ struct pd *pd_new(const struct pd_config *cfg, char *err, size_t errlen)
 	if (!pd->dns)
 		pd->dns = evdns_base_new(pd->base, 0);
 	pd->req_ev = event_new(pd->base, pd->req_fd, EV_READ | EV_PERSIST, req_cb, pd);
-	if (!pd->dns || !pd->req_ev || event_add(pd->req_ev, NULL) != 0)
+	pd->res_ev = event_new(pd->base, -1, 0, res_signal_cb, pd);
+	if (!pd->dns || !pd->req_ev || !pd->res_ev || event_add(pd->req_ev, NULL) != 0)
 		goto fail_oom;
 	return pd;
 fail_oom:
@@ -690,6 +725,23 @@ int pd_start(struct pd *pd)
 		return -rc;
 	pthread_setname_np(pd->thread, "pushd");
 	pd->started = true;
+	return 0;
+}
+
+int pd_thread_cpu_us(const struct pd *pd, uint64_t *us)
+{
+	clockid_t cid;
+	struct timespec ts;
+	int rc;
+
+	if (!pd->started)
+		return -ESRCH;
+	rc = pthread_getcpuclockid(pd->thread, &cid);
+	if (rc)
+		return -rc;
+	if (clock_gettime(cid, &ts) != 0)
+		return -errno;
+	*us = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 	return 0;
 }
 
@@ -724,6 +776,8 @@ void pd_free(struct pd *pd)
 	}
 	if (pd->req_ev)
 		event_free(pd->req_ev);
+	if (pd->res_ev)
+		event_free(pd->res_ev);
 	if (pd->dns)
 		evdns_base_free(pd->dns, 0);
 	if (pd->base)

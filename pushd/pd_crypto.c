@@ -147,6 +147,7 @@ const char *pd_apns_jwt(struct pd_cred *c, bool force)
 	free(c->jwt);
 	c->jwt = jwt;
 	c->jwt_iat = now;
+	snprintf(c->auth, sizeof(c->auth), "bearer %s", jwt);
 	return jwt;
 }
 
@@ -275,6 +276,8 @@ int pd_cred_load(struct pd_cred *c, char *err, size_t errlen)
 	if (c->fcm)
 		return load_service_account(c, err, errlen);
 	if (c->apns->key_file[0]) {
+		snprintf(c->topic[0], sizeof(c->topic[0]), "%s", c->apns->bundle_id);
+		snprintf(c->topic[1], sizeof(c->topic[1]), "%s.voip", c->apns->bundle_id);
 		snprintf(what, sizeof(what), "push.%s.key_file", c->name);
 		c->key = pd_load_private_key(c->apns->key_file, err, errlen, what);
 		if (!c->key)
@@ -287,6 +290,8 @@ int pd_cred_load(struct pd_cred *c, char *err, size_t errlen)
 		}
 		return pd_apns_jwt(c, false) ? 0 : -EINVAL;
 	}
+	snprintf(c->topic[0], sizeof(c->topic[0]), "%s", c->apns->bundle_id);
+	snprintf(c->topic[1], sizeof(c->topic[1]), "%s.voip", c->apns->bundle_id);
 	if (SSL_CTX_use_certificate_chain_file(c->ssl, c->apns->cert_file) != 1) {
 		snprintf(err, errlen, "push.%s.cert_file: cannot load certificate %s (%s)", c->name,
 			 c->apns->cert_file, ERR_reason_error_string(ERR_get_error()));

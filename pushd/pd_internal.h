@@ -92,6 +92,8 @@ struct pd_cred {
 	SSL_CTX *ssl;
 	EVP_PKEY *key;		  /* APNs .p8 or FCM service-account key */
 	char param[PD_PARAM_LEN]; /* match key: "<team>.<bundle>" or project */
+	char auth[2200];	  /* "bearer <provider token or access token>" */
+	char topic[2][144];	  /* APNs: "<bundle>", "<bundle>.voip" */
 	/* APNs provider token */
 	char *jwt;
 	uint64_t jwt_iat; /* wall-clock seconds */
@@ -131,6 +133,7 @@ struct pd {
 	struct event_base *base;
 	struct evdns_base *dns;
 	struct event *req_ev;
+	struct event *res_ev; /* signals res_fd once per loop iteration */
 	pthread_t thread;
 	bool started;
 	volatile bool stop;

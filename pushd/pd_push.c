@@ -94,9 +94,11 @@ int pd_build_request(struct pd_job *j, nghttp2_nv *nva, size_t *nnv, char *bufs,
 {
 	struct pd_cred *c = j->cred;
 	const struct pd_request *r = &j->req;
-	const char *auth_tok = NULL;
-	char *path = bufs, *auth, *exp, *topic, *coll;
-	size_t used;
+	bool auth = false;
+	char *path = bufs;
+	static __thread char exp[24];
+	static __thread time_t exp_at;
+	time_t now;
 
 	*nnv = 0;
 	NV(":method", "POST");
@@ -110,45 +112,42 @@ int pd_build_request(struct pd_job *j, nghttp2_nv *nva, size_t *nnv, char *bufs,
 	NV(":authority", c->conn->host);
 	if (r->provider == PD_FCM) {
 		snprintf(path, cap, "/v1/projects/%s/messages:send", c->fcm->project);
-		auth_tok = c->access_token;
+		auth = c->access_token != NULL;
 	} else {
-		snprintf(path, cap, "/3/device/%s", r->token);
+		size_t tl = strlen(r->token);
+
+		if (tl + 11 > cap)
+			return -ENOSPC;
+		memcpy(path, "/3/device/", 10);
+		memcpy(path + 10, r->token, tl + 1);
 		if (c->apns->key_file[0])
-			auth_tok = pd_apns_jwt(c, false);
+			auth = pd_apns_jwt(c, false) != NULL; /* renews c->auth when due */
 	}
 	NV(":path", path);
-	used = strlen(path) + 1;
 	NV("content-type", "application/json");
-	if (auth_tok) {
-		/* The bearer token can be long: it is the one header not in bufs. */
-		static __thread char hdr[2200];
-
-		snprintf(hdr, sizeof(hdr), "bearer %s", auth_tok);
-		auth = hdr;
-		NV("authorization", auth);
-	}
+	if (auth)
+		NV("authorization", c->auth);
 	if (r->provider == PD_FCM)
 		return 0;
-	exp = bufs + used;
-	used += (size_t)snprintf(exp, cap - used, "%llu",
-				 (unsigned long long)time(NULL) + j->pd->cfg.wake_window_s) +
-		1;
-	topic = bufs + used;
-	used += (size_t)snprintf(topic, cap - used, "%s%s", c->apns->bundle_id,
-				 r->kind == PD_KIND_CALL ? ".voip" : "") +
-		1;
-	if (used >= cap)
-		return -ENOSPC;
+	now = time(NULL);
+	if (now != exp_at) {
+		snprintf(exp, sizeof(exp), "%llu",
+			 (unsigned long long)now + j->pd->cfg.wake_window_s);
+		exp_at = now;
+	}
 	NV("apns-push-type", r->kind == PD_KIND_CALL	? "voip"
 			     : r->kind == PD_KIND_ALERT ? "alert"
 							: "background");
-	NV("apns-topic", topic);
+	NV("apns-topic", c->topic[r->kind == PD_KIND_CALL]);
 	/* Background pushes must use priority 5 (APNs rejects 10). */
 	NV("apns-priority", r->kind == PD_KIND_BACKGROUND ? "5" : "10");
 	NV("apns-expiration", exp);
 	NV("apns-id", j->apns_id);
-	if (r->call_id[0] && cap - used > 65) {
-		coll = bufs + used;
+	if (r->call_id[0]) {
+		char *coll = bufs + strlen(path) + 1;
+
+		if (cap - strlen(path) - 1 < 65)
+			return -ENOSPC;
 		collapse_id(r->call_id, coll, 65);
 		NV("apns-collapse-id", coll);
 	}
