@@ -7,6 +7,10 @@
  *
  *   pd_bench --server build/tests/pushd/pd_testsrv [--n 100000] [--runs 3]
  *            [--delays 0,20] [--node-dir build/node-apn] [--node-n 20000]
+ *            [--window 1000]
+ *
+ * Both clients keep at most --window pushes in flight (closed loop), so
+ * the latency percentiles are per push, not time queued behind the run.
  *
  * Without --node-dir node-apn is skipped. scripts/bench-push.sh runs it.
  */
@@ -73,8 +77,10 @@ static void drain(struct pd *pd, uint64_t *lat, unsigned *got, unsigned *ok)
 		}
 }
 
-/* N pushes as fast as the rings take them; returns 0 or -ETIMEDOUT. */
-static int pushd_run(struct pd *pd, unsigned n, struct run *out)
+/* N pushes, at most @window in flight (closed loop, so latency is the
+ * push's own and not time spent queued behind the other N); returns 0 or
+ * -ETIMEDOUT. */
+static int pushd_run(struct pd *pd, unsigned n, unsigned window, struct run *out)
 {
 	uint64_t *lat = calloc(n, sizeof(*lat));
 	struct pd_request q;
@@ -91,7 +97,7 @@ static int pushd_run(struct pd *pd, unsigned n, struct run *out)
 	pd_thread_cpu_us(pd, &th0);
 	deadline = t0 + 120;
 	while (got < n && now_s() < deadline) {
-		while (sent < n) {
+		while (sent < n && sent - got < window) {
 			q.id = sent;
 			snprintf(q.call_id, sizeof(q.call_id), "call-%u@pbx", sent);
 			if (pd_submit(pd, &q) != 0)
@@ -122,7 +128,7 @@ static int pushd_run(struct pd *pd, unsigned n, struct run *out)
 }
 
 static int node_run(const char *node_dir, const struct ts_keys *k, unsigned port, unsigned n,
-		    struct run *out)
+		    unsigned window, struct run *out)
 {
 	char cmd[2048], line[256];
 	unsigned ok = 0, failed = 0;
@@ -132,9 +138,9 @@ static int node_run(const char *node_dir, const struct ts_keys *k, unsigned port
 
 	snprintf(cmd, sizeof(cmd),
 		 "NODE_PATH=%s/node_modules timeout 300 node %s/node_apn_bench.js %u %s %s %s %s "
-		 "%s %u",
+		 "%s %u %u",
 		 node_dir, BENCH_DIR, port, k->path[K_P8], TS_KID, TS_TEAM, TS_BUNDLE,
-		 k->path[K_TLS_CRT], n);
+		 k->path[K_TLS_CRT], n, window);
 	p = popen(cmd, "r");
 	if (!p)
 		return -errno;
@@ -185,11 +191,11 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{"server", 1, NULL, 's'}, {"n", 1, NULL, 'n'},	      {"runs", 1, NULL, 'r'},
 		{"delays", 1, NULL, 'd'}, {"node-dir", 1, NULL, 'N'}, {"node-n", 1, NULL, 'm'},
-		{NULL, 0, NULL, 0},
+		{"window", 1, NULL, 'w'}, {NULL, 0, NULL, 0},
 	};
 	const char *server = NULL, *node_dir = NULL;
 	char delays[64] = "0,20", args[64];
-	unsigned n = 100000, runs = 3, node_n = 20000, streams = 1000;
+	unsigned n = 100000, runs = 3, node_n = 20000, streams = 1000, window = 1000;
 	struct ts_keys keys;
 	struct ts_srv srv;
 	int c, rc = 0;
@@ -214,6 +220,9 @@ int main(int argc, char **argv)
 		case 'm':
 			node_n = (unsigned)atoi(optarg);
 			break;
+		case 'w':
+			window = (unsigned)atoi(optarg);
+			break;
 		default:
 			fprintf(stderr, "see the comment at the top of bench/pd_bench.c\n");
 			return 2;
@@ -234,8 +243,9 @@ int main(int argc, char **argv)
 		ts_keys_remove(&keys);
 		return 1;
 	}
-	printf("pd_bench: %u pushes per run, %u runs, server cap %u streams, one connection\n", n,
-	       runs, streams);
+	printf("pd_bench: %u pushes per run (node-apn: %u), %u runs, at most %u in flight, server "
+	       "cap %u streams, one connection\n",
+	       n, node_n, runs, window, streams);
 	for (char *save = NULL, *d = strtok_r(delays, ",", &save); d && !rc;
 	     d = strtok_r(NULL, ",", &save)) {
 		unsigned delay = (unsigned)atoi(d);
@@ -258,9 +268,9 @@ int main(int argc, char **argv)
 			rc = 1;
 			break;
 		}
-		pushd_run(pd, 100, &warm); /* connect and handshake outside the timing */
+		pushd_run(pd, 100, window, &warm); /* connect and handshake outside the timing */
 		for (unsigned i = 0; i < runs && !rc; i++) {
-			rc = pushd_run(pd, n, &pr[i]) ? 1 : 0;
+			rc = pushd_run(pd, n, window, &pr[i]) ? 1 : 0;
 			printf("run %u pushd    rtt=%2ums: %u ok, %9.0f pushes/s, p50 %.2f ms, p99 "
 			       "%.2f ms, %.0f pushes per pushd-thread CPU-second\n",
 			       i, delay, pr[i].ok, pr[i].pps, pr[i].p50_ms, pr[i].p99_ms,
@@ -282,7 +292,7 @@ int main(int argc, char **argv)
 		if (!node_dir)
 			continue;
 		for (unsigned i = 0; i < runs; i++) {
-			if (node_run(node_dir, &keys, srv.port, node_n, &nr[i]) != 0) {
+			if (node_run(node_dir, &keys, srv.port, node_n, window, &nr[i]) != 0) {
 				fprintf(stderr, "pd_bench: node-apn run failed\n");
 				rc = 1;
 				break;
