@@ -258,7 +258,8 @@ int main(int argc, char **argv)
 
 		ts_srv_cmd(&srv, "delay %u", delay);
 		ts_pd_config(&cfg, &keys, srv.port);
-		cfg.n_apns = 1; /* one credential: one connection */
+		cfg.n_apns = 1; /* one credential, one connection */
+		cfg.max_connections = 1;
 		cfg.n_fcm = 0;
 		cfg.ring_size = 65536;
 		cfg.wake_window_s = 120;

@@ -101,6 +101,7 @@ static const struct key keys[] = {
 	INT("ping_interval_s", 1, 3600, false, ping_interval_s),
 	INT("retry_base_ms", 10, 10000, false, retry_base_ms),
 	INT("retry_max_ms", 100, 60000, false, retry_max_ms),
+	INT("max_connections", 1, 16, false, max_connections),
 	STR("apns", struct pd_apns_cfg, "team_id", team_id, ALNUM),
 	STR("apns", struct pd_apns_cfg, "bundle_id", bundle_id, ALNUM ".-_"),
 	STR("apns", struct pd_apns_cfg, "key_id", key_id, ALNUM),
@@ -340,6 +341,7 @@ void pd_config_defaults(struct pd_config *cfg)
 	cfg->ping_interval_s = 30;
 	cfg->retry_base_ms = 100;
 	cfg->retry_max_ms = 5000;
+	cfg->max_connections = 4;
 }
 
 int pd_config_parse(const void *setting, const char *file, struct pd_config *cfg, char *err,

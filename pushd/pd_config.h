@@ -50,6 +50,8 @@ struct pd_config {
 	uint32_t ping_interval_s; /**< PING an idle connection this often (30) */
 	uint32_t retry_base_ms;	  /**< first retry backoff, doubling (100) */
 	uint32_t retry_max_ms;	  /**< backoff cap (5000) */
+	uint32_t max_connections; /**< per credential, 1..16 (4): extra ones only past the
+				       server's SETTINGS_MAX_CONCURRENT_STREAMS */
 	/**
 	 * TEST ONLY, not settable from a config file: when non-zero, replaces
 	 * jwt_renew_s and the 20-minute renewal floor (APNs answers 429

@@ -142,10 +142,13 @@ static void go_draining(struct pd_conn *cn)
 	LIST_INSERT_HEAD(&c->draining, cn, link);
 	cn->listed = true;
 	/* New streams go to a fresh connection from now on. */
-	if (cn->token_endpoint)
+	if (cn->token_endpoint) {
 		c->tconn = pd_conn_new(c, true);
-	else
-		c->conn = pd_conn_new(c, false);
+		return;
+	}
+	for (unsigned i = 0; i < c->n_conns; i++)
+		if (c->conns[i] == cn)
+			c->conns[i] = pd_conn_new(c, false);
 }
 
 static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *ud)

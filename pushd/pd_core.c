@@ -201,6 +201,29 @@ static bool access_token_ok(struct pd_cred *c)
 	return c->access_token && pd_now_ms() < c->access_refresh_ms;
 }
 
+struct pd_conn *pd_cred_pick_conn(struct pd_cred *c)
+{
+	bool all_full = true;
+	struct pd_conn *cn;
+
+	for (unsigned i = 0; i < c->n_conns; i++) {
+		if (pd_conn_can_send(c->conns[i]))
+			return c->conns[i];
+		if (!c->conns[i] || c->conns[i]->state != PD_CONN_UP)
+			all_full = false; /* one is (re)connecting: wait for it */
+	}
+	/* Every connection is at the server's stream cap: open one more. */
+	if (all_full && c->n_conns < c->pd->cfg.max_connections && c->n_conns < PD_MAX_CONNS) {
+		cn = pd_conn_new(c, false);
+		if (cn) {
+			c->conns[c->n_conns++] = cn;
+			PD_LOG(INFO, "%s: all %u connection(s) at the stream cap, opening another",
+			       c->name, c->n_conns - 1);
+		}
+	}
+	return NULL;
+}
+
 void pd_cred_kick(struct pd_cred *c)
 {
 	struct pd_job *j;
@@ -215,7 +238,7 @@ void pd_cred_kick(struct pd_cred *c)
 			return;
 		}
 	}
-	while ((j = TAILQ_FIRST(&c->waiting)) != NULL && pd_conn_can_send(c->conn)) {
+	while ((j = TAILQ_FIRST(&c->waiting)) != NULL && pd_cred_pick_conn(c)) {
 		TAILQ_REMOVE(&c->waiting, j, link);
 		j->on_list = false;
 		if (!dispatch(j, true))
@@ -229,13 +252,14 @@ void pd_cred_kick(struct pd_cred *c)
 static bool dispatch(struct pd_job *j, bool queued)
 {
 	struct pd_cred *c = j->cred;
+	struct pd_conn *cn;
 
-	if ((c->provider == PD_FCM && !access_token_ok(c)) || !pd_conn_can_send(c->conn) ||
-	    (!queued && !TAILQ_EMPTY(&c->waiting)))
+	if ((c->provider == PD_FCM && !access_token_ok(c)) ||
+	    (!queued && !TAILQ_EMPTY(&c->waiting)) || !(cn = pd_cred_pick_conn(c)))
 		goto wait;
 	j->attempts++;
 	PD_STAT_ADD(j->pd, j->req.provider, sent, 1);
-	if (pd_conn_submit(c->conn, j) == 0)
+	if (pd_conn_submit(cn, j) == 0)
 		return true;
 	j->attempts--;
 wait:
@@ -593,7 +617,8 @@ static void *loop(void *arg)
 		struct pd_cred *c = &pd->creds[i];
 
 		c->token_retry = evtimer_new(pd->base, token_retry_cb, c);
-		c->conn = pd_conn_new(c, false);
+		c->conns[0] = pd_conn_new(c, false);
+		c->n_conns = 1;
 		if (c->provider == PD_FCM) {
 			c->tconn = pd_conn_new(c, true);
 			fetch_token(c);
@@ -610,7 +635,8 @@ static void *loop(void *arg)
 		}
 		while (!LIST_EMPTY(&c->draining))
 			pd_conn_free(LIST_FIRST(&c->draining));
-		pd_conn_free(c->conn);
+		for (unsigned k = 0; k < c->n_conns; k++)
+			pd_conn_free(c->conns[k]);
 		pd_conn_free(c->tconn);
 		if (c->token_job) {
 			free_job(c->token_job);

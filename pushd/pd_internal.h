@@ -23,6 +23,8 @@ struct bufferevent;
 struct pd_cred;
 struct pd_conn;
 
+#define PD_MAX_CONNS 16 /* per credential; pd_config.max_connections caps it */
+
 enum pd_op {
 	PD_OP_PUSH,	 /* a pd_request */
 	PD_OP_FCM_TOKEN, /* OAuth2 token request of an FCM credential */
@@ -105,7 +107,9 @@ struct pd_cred {
 	uint64_t access_refresh_ms; /* monotonic: refresh after this */
 	struct pd_job *token_job;   /* OAuth2 request being fetched */
 	struct event *token_retry;
-	struct pd_conn *conn;	/* the long-lived push connection */
+	struct pd_conn *conns[PD_MAX_CONNS]; /* [0] opened at start; more only past the server's
+					      * SETTINGS_MAX_CONCURRENT_STREAMS */
+	unsigned n_conns;
 	struct pd_conn *tconn;	/* FCM: token endpoint */
 	struct pd_jobq waiting; /* no connection or stream available */
 	LIST_HEAD(, pd_conn) draining;
@@ -169,6 +173,9 @@ void pd_conn_cancel(struct pd_job *j); /* RST the job's stream, detach it */
 void pd_job_answered(struct pd_job *j);				    /* END_STREAM with a status */
 void pd_job_failed(struct pd_job *j, const char *why, bool goaway); /* reset, refused, lost */
 void pd_cred_kick(struct pd_cred *c); /* connection ready or stream freed */
+/* A connection of @c that can take a stream now, or NULL (and, when every
+ * connection is full, a new one is opened up to max_connections). */
+struct pd_conn *pd_cred_pick_conn(struct pd_cred *c);
 
 /* pd_push.c */
 int pd_build_request(struct pd_job *j, nghttp2_nv *nva, size_t *nnv, char *bufs, size_t bufcap);

@@ -109,7 +109,7 @@ int pd_build_request(struct pd_job *j, nghttp2_nv *nva, size_t *nnv, char *bufs,
 		NV("content-type", "application/x-www-form-urlencoded");
 		return 0;
 	}
-	NV(":authority", c->conn->host);
+	NV(":authority", c->apns ? c->apns->host : c->fcm->host);
 	if (r->provider == PD_FCM) {
 		snprintf(path, cap, "/v1/projects/%s/messages:send", c->fcm->project);
 		auth = c->access_token != NULL;
