@@ -130,7 +130,7 @@ struct key {
 };
 
 static key_parser parse_group, parse_interfaces, parse_int, parse_names, parse_log_level,
-	parse_device, parse_address, defer_gateway;
+	parse_device, parse_address, defer_gateway, parse_push;
 
 /* clang-format off */
 #define ROW(g, n, fn, ...) {.group = g, .name = n, .parse = fn, __VA_ARGS__}
@@ -143,6 +143,7 @@ static const struct key keys[] = {
 	ROW("", "dataplane", parse_group),
 	ROW("", "neighbours", parse_group),
 	ROW("", "log", parse_group),
+	ROW("", "push", parse_push),
 	INT_KEY("sip", "port", 1, 65535, false, sip_port),
 	ROW("sip", "names", parse_names),
 	ROW("interface", "device", parse_device),
@@ -343,6 +344,15 @@ static int parse_log_level(struct loader *ld, const config_setting_t *s, const c
 		ld, s, path,
 		"expected one of \"error\", \"warning\", \"notice\", \"info\", \"debug\", got %s",
 		found(ld, s, NULL));
+}
+
+/* push { } belongs to pushd, which validates it with the same message style. */
+static int parse_push(struct loader *ld, const config_setting_t *s, const char *path,
+		      const struct key *k)
+{
+	(void)path;
+	(void)k;
+	return pd_config_parse(s, ld->file, &ld->cfg->push, ld->err, ld->errlen);
 }
 
 /* ---- interfaces -------------------------------------------------------- */
@@ -615,6 +625,7 @@ void cp_config_defaults(struct cp_config *cfg)
 	cfg->neigh_probes = 3;
 	cfg->neigh_lifetime_s = 300;
 	cfg->log_level = CP_LOG_INFO;
+	pd_config_defaults(&cfg->push);
 }
 
 const char *cp_log_level_name(enum cp_log_level l)

@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pushd/pd_config.h"
+
 #define CP_MAX_IFACES 8
 #define CP_MAX_NAMES  8
 #define CP_NAME_LEN   128
@@ -71,6 +73,9 @@ struct cp_config {
 	/* log { } */
 	enum cp_log_level
 		log_level; /**< "error" | "warning" | "notice" | "info" (default) | "debug" */
+
+	/* push { } : validated by pushd/pd_config.c */
+	struct pd_config push;
 };
 
 /** Fill @p cfg with the defaults above (no interfaces). */

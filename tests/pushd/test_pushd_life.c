@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "controlplane/cp_config.h"
 #include "tests/pushd/ts_harness.h"
 
 static const char *srv_bin, *cli_bin;
@@ -106,6 +107,29 @@ static void test_config_errors(void **state)
 				   err, sizeof(err)),
 			 -EINVAL);
 	assert_non_null(strstr(err, "push.apns.[0].team_id: expected characters from"));
+}
+
+/* The push group inside the main sipwake config (controlplane's loader). */
+static void test_config_in_sipwake_conf(void **state)
+{
+	static struct cp_config cfg;
+	char err[256];
+	static const char base[] = "interfaces = ( { device = \"net_af_packet0\"; ipv4 = "
+				   "\"198.18.0.1/24\"; } );\n";
+	char text[1024];
+
+	(void)state;
+	snprintf(text, sizeof(text),
+		 "%spush: {\n fcm = ( { project = \"p-1\";\n service_account_file = \"/sa.json\"; "
+		 "} );\n};\n",
+		 base);
+	assert_int_equal(cp_config_load_string(text, &cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.push.n_fcm, 1);
+	assert_string_equal(cfg.push.fcm[0].host, "fcm.googleapis.com");
+	assert_int_equal(cfg.push.wake_window_s, 30);
+	snprintf(text, sizeof(text), "%spush: {\n apns = ( {\n colour = 1; } );\n};\n", base);
+	assert_int_equal(cp_config_load_string(text, &cfg, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "<string>:4: push.apns.[0].colour: unknown key"));
 }
 
 static void test_credential_does_not_load(void **state)
@@ -335,6 +359,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config_valid),
 		cmocka_unit_test(test_config_errors),
+		cmocka_unit_test(test_config_in_sipwake_conf),
 		cmocka_unit_test(test_credential_does_not_load),
 		cmocka_unit_test(test_jwt_reused_then_renewed),
 		cmocka_unit_test(test_reconnect_after_server_restart),
