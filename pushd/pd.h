@@ -155,6 +155,8 @@ int pd_thread_cpu_us(const struct pd *pd, uint64_t *us);
 	_(retry_after_goaway) \
 	_(token_renewals)     \
 	_(connects)           \
+	_(pings)              \
+	_(ping_timeouts)      \
 	_(disconnects)        \
 	_(ring_full)
 

@@ -367,11 +367,13 @@ static void ping_cb(evutil_socket_t fd, short what, void *arg)
 	if (cn->state != PD_CONN_UP)
 		return;
 	if (cn->ping_outstanding) {
+		PD_STAT_ADD(cn->cred->pd, cn->cred->provider, ping_timeouts, 1);
 		conn_lost(cn, "PING not answered");
 		return;
 	}
 	if (pd_now_ms() - cn->last_rx_ms + 50 >= idle_ms) {
 		nghttp2_submit_ping(cn->ng, NGHTTP2_FLAG_NONE, NULL);
+		PD_STAT_ADD(cn->cred->pd, cn->cred->provider, pings, 1);
 		cn->ping_outstanding = true;
 		flush(cn);
 	}

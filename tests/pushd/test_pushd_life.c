@@ -273,6 +273,44 @@ static void test_reconnect_after_server_restart(void **state)
 	assert_int_equal(ts_srv_stop(&srv), 0);
 }
 
+/* An idle connection is PINGed; one whose PING goes unanswered is dropped
+ * and replaced. */
+static void test_ping_idle_and_dead_connection(void **state)
+{
+	struct ts_srv srv;
+	struct pd_config cfg;
+	struct pd *pd;
+	struct pd_result *r;
+	struct pd_stats st;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(ts_srv_start(&srv, srv_bin, &keys, 0, NULL), 0);
+	ts_pd_config(&cfg, &keys, srv.port);
+	cfg.n_fcm = 0;
+	cfg.n_apns = 1;
+	cfg.ping_interval_s = 1;
+	pd = pd_new(&cfg, err, sizeof(err));
+	assert_non_null(pd);
+	assert_int_equal(pd_start(pd), 0);
+	assert_non_null(ts_srv_wait(&srv, "CONN 1", 3000));
+	usleep(2500 * 1000);
+	pd_stats_get(pd, PD_APNS, &st);
+	assert_true(st.pings >= 1);
+	assert_int_equal(st.ping_timeouts, 0);
+	assert_int_equal(st.connections_up, 1);
+	assert_int_equal(ts_srv_cmd(&srv, "freeze on"), 0);
+	assert_non_null(ts_srv_wait(&srv, "CONN 2", 5000));
+	pd_stats_get(pd, PD_APNS, &st);
+	assert_true(st.ping_timeouts >= 1);
+	r = push_one(pd, "ff01", 1, 3000);
+	assert_non_null(r);
+	assert_int_equal(r->status, PD_DELIVERED);
+	free(r);
+	pd_free(pd);
+	assert_int_equal(ts_srv_stop(&srv), 0);
+}
+
 /* Pushes submitted before the connection is up, and more than the server's
  * SETTINGS_MAX_CONCURRENT_STREAMS: a second connection opens past the cap
  * (never more than max_connections), the rest wait their turn. */
@@ -363,6 +401,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_credential_does_not_load),
 		cmocka_unit_test(test_jwt_reused_then_renewed),
 		cmocka_unit_test(test_reconnect_after_server_restart),
+		cmocka_unit_test(test_ping_idle_and_dead_connection),
 		cmocka_unit_test(test_queue_before_connect_and_past_stream_cap),
 		cmocka_unit_test(test_cli),
 	};

@@ -706,6 +706,13 @@ static void control_line(char *line)
 			if (sess_send(s) != 0)
 				sess_free(s);
 		}
+	} else if (!strcmp(cmd, "freeze")) {
+		/* Stop (or resume) reading on the open connections: PINGs go unanswered. */
+		for (struct sess *s = sessions.next; s != &sessions; s = s->next)
+			if (!strcmp(a1, "on"))
+				bufferevent_disable(s->bev, EV_READ);
+			else
+				bufferevent_enable(s->bev, EV_READ);
 	} else if (!strcmp(cmd, "stats")) {
 		emit("STATS requests=%lu conns=%lu", n_requests, n_conns);
 		return;
