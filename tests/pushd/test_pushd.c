@@ -96,6 +96,13 @@ static void test_apns_call_delivered(void **state)
 	assert_non_null(strstr(l, "type=voip topic=" TS_BUNDLE ".voip prio=10"));
 	assert_non_null(strstr(l, "collapse=call-"));
 	assert_non_null(strstr(l, r->apns_id));
+	/* What CallKit needs to show the call at once. */
+	assert_non_null(strstr(l, "\"call_id\":\"call-"));
+	assert_non_null(strstr(l, "\"caller_number\":\"+15551230000\""));
+	assert_non_null(strstr(l, "\"caller_name\":\"Alice\""));
+	assert_non_null(strstr(l, "\"aor\":\"sip:bob@example.com\""));
+	assert_non_null(strstr(l, "\"kind\":\"call\""));
+	assert_non_null(strstr(l, "\"push_id\":\""));
 	free(r);
 }
 
@@ -311,6 +318,9 @@ static void test_fcm(void **state)
 	assert_non_null(l);
 	assert_non_null(strstr(l, "type=call"));
 	assert_non_null(strstr(l, "prio=high"));
+	assert_non_null(strstr(l, "\"ttl\":\"30s\""));
+	assert_non_null(strstr(l, "\"caller_name\":\"Alice\""));
+	assert_null(strstr(l, "notification"));
 	assert_int_equal(ts_srv_cmd(&srv, "set fcm-dead 404"), 0);
 	r = push(PD_FCM, "fcm-dead", PD_KIND_CALL, 3000);
 	expect(r, PD_DEAD_TOKEN, "UNREGISTERED");
@@ -325,6 +335,28 @@ static void test_fcm(void **state)
 	expect(r, PD_DELIVERED, NULL);
 	assert_int_equal(r->attempts, 2);
 	free(r);
+}
+
+/* A long call id becomes a 64-character collapse id (SHA-256 in hex). */
+static void test_apns_long_call_id(void **state)
+{
+	struct pd_request q;
+	struct pd_result *r;
+	const char *l, *c;
+
+	(void)state;
+	ts_request(&q, PD_APNS, "aa40", next_id++);
+	memset(q.call_id, 'x', 100);
+	q.call_id[100] = '\0';
+	assert_int_equal(pd_submit(pd, &q), 0);
+	r = ts_wait_result(pd, q.id, 5000);
+	expect(r, PD_DELIVERED, NULL);
+	free(r);
+	l = ts_srv_wait(&srv, "REQ apns aa40", 2000);
+	assert_non_null(l);
+	c = strstr(l, "collapse=");
+	assert_non_null(c);
+	assert_int_equal(strcspn(c + 9, " "), 64);
 }
 
 static void test_fcm_401_refetches_token(void **state)
@@ -410,6 +442,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_cert_auth),
 		cmocka_unit_test(test_no_credential),
 		cmocka_unit_test(test_fcm),
+		cmocka_unit_test(test_apns_long_call_id),
 		cmocka_unit_test(test_fcm_401_refetches_token),
 		cmocka_unit_test(test_fcm_token_refresh_before_expiry),
 		cmocka_unit_test(test_many_streams_one_connection),

@@ -273,6 +273,38 @@ static void test_reconnect_after_server_restart(void **state)
 	assert_int_equal(ts_srv_stop(&srv), 0);
 }
 
+/* A service account the token endpoint refuses: FCM pushes are configuration
+ * errors, reported at once rather than at their deadline. */
+static void test_fcm_token_refused(void **state)
+{
+	struct ts_srv srv;
+	struct pd_config cfg;
+	struct pd *pd;
+	struct pd_result *r;
+	struct pd_request q;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(ts_srv_start(&srv, srv_bin, &keys, 0, "--fcm-email someone@else.example"),
+			 0);
+	ts_pd_config(&cfg, &keys, srv.port);
+	cfg.n_apns = 0;
+	pd = pd_new(&cfg, err, sizeof(err));
+	assert_non_null(pd);
+	assert_int_equal(pd_start(pd), 0);
+	assert_non_null(ts_srv_wait(&srv, "REQ token status=400", 3000));
+	ts_request(&q, PD_FCM, "fcm-x", 1);
+	q.deadline_ms = pd_now_ms() + 5000;
+	assert_int_equal(pd_submit(pd, &q), 0);
+	r = ts_wait_result(pd, 1, 3000);
+	assert_non_null(r);
+	assert_int_equal(r->status, PD_CONFIG_ERROR);
+	assert_true(r->latency_us < 2000000);
+	free(r);
+	pd_free(pd);
+	assert_int_equal(ts_srv_stop(&srv), 0);
+}
+
 /* An idle connection is PINGed; one whose PING goes unanswered is dropped
  * and replaced. */
 static void test_ping_idle_and_dead_connection(void **state)
@@ -401,6 +433,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_credential_does_not_load),
 		cmocka_unit_test(test_jwt_reused_then_renewed),
 		cmocka_unit_test(test_reconnect_after_server_restart),
+		cmocka_unit_test(test_fcm_token_refused),
 		cmocka_unit_test(test_ping_idle_and_dead_connection),
 		cmocka_unit_test(test_queue_before_connect_and_past_stream_cap),
 		cmocka_unit_test(test_cli),

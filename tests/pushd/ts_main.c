@@ -85,16 +85,20 @@ static unsigned delay_ms, max_streams = 1000, fcm_ttl = 3600;
 static int events_on = 1;
 static unsigned long n_requests, n_conns;
 
+/* Event lines are queued on a non-blocking stdout, so a test that reads
+ * them late never stalls the server. */
+static struct bufferevent *out_bev;
+
 static void emit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void emit(const char *fmt, ...)
 {
+	struct evbuffer *o = bufferevent_get_output(out_bev);
 	va_list ap;
 
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	evbuffer_add_vprintf(o, fmt, ap);
 	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
+	evbuffer_add(o, "\n", 1);
 }
 
 static struct tok *tok_find(const char *t, int create)
@@ -360,16 +364,24 @@ static void process(struct stream *st)
 		} else if (t->has_set)
 			b = t->set;
 	}
-	if (events_on)
+	if (events_on) {
+		/* The body goes last on the line, control characters masked. */
+		char body[2048];
+		size_t bl = r->body_len < sizeof(body) - 1 ? r->body_len : sizeof(body) - 1;
+
+		for (size_t i = 0; i < bl; i++)
+			body[i] = (unsigned char)r->body[i] < 0x20 ? '?' : r->body[i];
+		body[bl] = '\0';
 		emit("REQ %s %s status=%d beh=%d/%d reason=%s type=%s topic=%s prio=%s exp=%s "
-		     "collapse=%s id=%s iat=%ld cert=%d bytes=%zu",
+		     "collapse=%s id=%s iat=%ld cert=%d bytes=%zu body=%s",
 		     apns ? "apns" : "fcm", r->token[0] ? r->token : "-",
 		     b.kind == B_ANSWER && st->status == 200 ? b.code : st->status, b.kind, b.code,
 		     reason ? reason : (b.reason[0] ? b.reason : "-"),
 		     r->h_push_type[0] ? r->h_push_type : "-", r->h_topic[0] ? r->h_topic : "-",
 		     r->h_prio[0] ? r->h_prio : "-", r->h_exp[0] ? r->h_exp : "-",
 		     r->h_collapse[0] ? r->h_collapse : "-", r->h_apns_id[0] ? r->h_apns_id : "-",
-		     r->iat, r->client_cert, r->body_len);
+		     r->iat, r->client_cert, r->body_len, body);
+	}
 	if (st->status == 200) {
 		if (b.kind == B_STALL)
 			return;
@@ -848,6 +860,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	getsockname(evconnlistener_get_fd(lis), (struct sockaddr *)&sin, &sl);
+	evutil_make_socket_nonblocking(1);
+	out_bev = bufferevent_socket_new(base, 1, 0);
+	bufferevent_enable(out_bev, EV_WRITE);
 	emit("PORT %u", ntohs(sin.sin_port));
 	ctl = bufferevent_socket_new(base, 0, 0);
 	bufferevent_setcb(ctl, control_cb, NULL, control_event, NULL);
@@ -857,6 +872,10 @@ int main(int argc, char **argv)
 		sess_free(sessions.next);
 	bufferevent_free(ctl);
 	evconnlistener_free(lis);
+	while (evbuffer_get_length(bufferevent_get_output(out_bev)) &&
+	       evbuffer_write(bufferevent_get_output(out_bev), 1) >= 0)
+		;
+	bufferevent_free(out_bev);
 	/* bufferevent_free() finalizes in the loop: let it run before freeing the base. */
 	event_base_loop(base, EVLOOP_NONBLOCK);
 	event_base_free(base);
