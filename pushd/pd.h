@@ -138,30 +138,30 @@ int pd_result_fd(const struct pd *pd);
  */
 int pd_thread_cpu_us(const struct pd *pd, uint64_t *us);
 
-/** Per-provider counters (X-macro: name). */
-#define PD_FOREACH_COUNTER(_) \
-	_(submitted)          \
-	_(sent)               \
-	_(delivered)          \
-	_(dead_token)         \
-	_(rejected)           \
-	_(config_error)       \
-	_(no_credential)      \
-	_(timed_out)          \
-	_(retries)            \
-	_(retry_after_429)    \
-	_(retry_after_5xx)    \
-	_(retry_after_reset)  \
-	_(retry_after_goaway) \
-	_(token_renewals)     \
-	_(connects)           \
-	_(pings)              \
-	_(ping_timeouts)      \
-	_(disconnects)        \
-	_(ring_full)
+/** Per-provider counters (X-macro: name, description). */
+#define PD_FOREACH_COUNTER(_)                                                                \
+	_(submitted, "pushes handed to pd_submit()")                                         \
+	_(sent, "HTTP requests sent (retries included)")                                     \
+	_(delivered, "answered 200")                                                         \
+	_(dead_token, "APNs 410 / FCM UNREGISTERED: the push address is dead")               \
+	_(rejected, "refused by the provider (BadDeviceToken, DeviceTokenNotForTopic, ...)") \
+	_(config_error, "credential or configuration errors (403, token endpoint refusals)") \
+	_(no_credential, "no configured credential matches the push address")                \
+	_(timed_out, "no final answer before the deadline")                                  \
+	_(retries, "requests sent again")                                                    \
+	_(retry_after_429, "retries after 429")                                              \
+	_(retry_after_5xx, "retries after 500 / 503")                                        \
+	_(retry_after_reset, "retries after a reset stream or a lost connection")            \
+	_(retry_after_goaway, "retries of streams refused or dropped by GOAWAY")             \
+	_(token_renewals, "APNs provider tokens renewed / FCM access tokens fetched")        \
+	_(connects, "HTTP/2 connections established")                                        \
+	_(pings, "PINGs sent on idle connections")                                           \
+	_(ping_timeouts, "connections dropped because a PING went unanswered")               \
+	_(disconnects, "established connections lost")                                       \
+	_(ring_full, "requests or results dropped on a full ring")
 
 struct pd_stats {
-#define PD_C_FIELD(n) uint64_t n;
+#define PD_C_FIELD(n, d) uint64_t n;
 	PD_FOREACH_COUNTER(PD_C_FIELD)
 #undef PD_C_FIELD
 	uint64_t in_flight;					 /**< submitted, not answered yet */

@@ -119,7 +119,7 @@ struct pd_cred {
 
 /* Written by the pushd thread, read with relaxed atomics by pd_stats_get(). */
 struct pd_pstats {
-#define PD_C_FIELD(n) uint64_t n;
+#define PD_C_FIELD(n, d) uint64_t n;
 	PD_FOREACH_COUNTER(PD_C_FIELD)
 #undef PD_C_FIELD
 	uint64_t in_flight;
@@ -148,6 +148,10 @@ struct pd {
 	__atomic_fetch_add(&(pd)->st[prov].field, (n), __ATOMIC_RELAXED)
 
 uint64_t pd_now_us(void);
+/* pd_telemetry.c: stop answering for @pd (it is being freed) */
+void pd_telemetry_forget(const struct pd *pd);
+/* pd_stats.c: latency histogram bucket of @us */
+unsigned pd_lat_bucket(uint64_t us);
 
 /* pd_crypto.c */
 int pd_b64url(const unsigned char *in, size_t len, char *out, size_t cap);

@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <rte_telemetry.h>
 
-#include "pushd/pd.h"
+#include "pushd/pd_internal.h"
 
 static struct pd *tel_pd;
 
@@ -25,7 +25,7 @@ static int push_cb(const char *cmd, const char *params, struct rte_tel_data *d)
 			return -ENOMEM;
 		pd_stats_get(tel_pd, p, &s);
 		rte_tel_data_start_dict(o);
-#define PD_C_TEL(n) rte_tel_data_add_dict_u64(o, #n, s.n);
+#define PD_C_TEL(n, d) rte_tel_data_add_dict_u64(o, #n, s.n);
 		PD_FOREACH_COUNTER(PD_C_TEL)
 #undef PD_C_TEL
 		rte_tel_data_add_dict_u64(o, "in_flight", s.in_flight);
@@ -44,4 +44,10 @@ int pd_telemetry_register(struct pd *pd)
 	tel_pd = pd;
 	return rte_telemetry_register_cmd("/sipwake/push", push_cb,
 					  "pushd counters per provider (apns, fcm)");
+}
+
+void pd_telemetry_forget(const struct pd *pd)
+{
+	if (tel_pd == pd)
+		tel_pd = NULL;
 }

@@ -424,6 +424,8 @@ static void test_stats_json(void **state)
 	assert_non_null(strstr(j, "\"delivered\""));
 	assert_non_null(strstr(j, "\"latency_p99_us\""));
 	free(j);
+	/* Registration only (answering needs EAL's telemetry socket). */
+	assert_int_equal(pd_telemetry_register(pd), 0);
 }
 
 int main(int argc, char **argv)

@@ -73,7 +73,8 @@ struct stream {
 struct sess {
 	struct bufferevent *bev;
 	nghttp2_session *ng;
-	struct stream streams; /* list head */
+	struct event *flush_ev; /* delayed answers: one write per loop iteration */
+	struct stream streams;	/* list head */
 	struct sess *next, *prev;
 };
 
@@ -164,6 +165,8 @@ static void sess_free(struct sess *s)
 	}
 	s->next->prev = s->prev;
 	s->prev->next = s->next;
+	if (s->flush_ev)
+		event_free(s->flush_ev);
 	nghttp2_session_del(s->ng);
 	bufferevent_free(s->bev);
 	free(s);
@@ -230,16 +233,26 @@ static void respond_now(struct stream *st)
 	nghttp2_submit_response(st->s->ng, st->id, nva, n, st->resp_len ? &prd : NULL);
 }
 
+static void flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sess *s = arg;
+
+	(void)fd;
+	(void)what;
+	if (sess_send(s) != 0)
+		sess_free(s);
+}
+
+/* Answers whose delay ends together leave in one write, as from a real
+ * server, not one TLS record each. */
 static void delay_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct stream *st = arg;
-	struct sess *s = st->s;
 
 	(void)fd;
 	(void)what;
 	respond_now(st);
-	if (sess_send(s) != 0)
-		sess_free(s);
+	event_active(st->s->flush_ev, EV_WRITE, 0);
 }
 
 static void set_body(struct stream *st, json_t *j)
@@ -633,6 +646,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	(void)arg;
 	setsockopt(fd, IPPROTO_TCP, 1 /* TCP_NODELAY */, &one, sizeof(one));
 	s->streams.next = s->streams.prev = &s->streams;
+	s->flush_ev = event_new(base, -1, 0, flush_cb, s);
 	s->bev = bufferevent_openssl_socket_new(base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
 						BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	nghttp2_session_callbacks_new(&cb);

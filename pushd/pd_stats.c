@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Counters and latency percentiles. The pushd thread writes them with
+ * relaxed atomic adds; readers (telemetry, tests) take relaxed loads, so a
+ * snapshot may mix counts from a few microseconds apart, never torn values.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <string.h>
+#include <time.h>
+
+#include "pushd/pd_internal.h"
+
+/* 4 buckets per power of two of microseconds. */
+unsigned pd_lat_bucket(uint64_t us)
+{
+	unsigned lg, b;
+
+	if (us < 2)
+		return 0;
+	lg = 63u - (unsigned)__builtin_clzll(us);
+	b = lg * 4 + (unsigned)((us >> (lg >= 2 ? lg - 2 : 0)) & 3);
+	return b < PD_LAT_BUCKETS ? b : PD_LAT_BUCKETS - 1;
+}
+
+static uint64_t bucket_upper(unsigned b)
+{
+	unsigned lg = b / 4, q = b % 4;
+
+	return lg < 2 ? (uint64_t)b + 1 : ((uint64_t)(4 + q + 1) << (lg - 2));
+}
+
+int pd_thread_cpu_us(const struct pd *pd, uint64_t *us)
+{
+	clockid_t cid;
+	struct timespec ts;
+	int rc;
+
+	if (!pd->started)
+		return -ESRCH;
+	rc = pthread_getcpuclockid(pd->thread, &cid);
+	if (rc)
+		return -rc;
+	if (clock_gettime(cid, &ts) != 0)
+		return -errno;
+	*us = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+	return 0;
+}
+
+int pd_stats_get(const struct pd *pd, enum pd_provider p, struct pd_stats *out)
+{
+	const struct pd_pstats *s;
+	uint64_t total = 0, acc = 0, lat[PD_LAT_BUCKETS];
+	uint64_t *pct[3] = {&out->latency_p50_us, &out->latency_p90_us, &out->latency_p99_us};
+	const unsigned per_mille[3] = {500, 900, 990};
+	unsigned k = 0;
+
+	if ((unsigned)p >= PD_N_PROVIDERS)
+		return -EINVAL;
+	s = &pd->st[p];
+	memset(out, 0, sizeof(*out));
+#define PD_C_LOAD(n, d) out->n = __atomic_load_n(&s->n, __ATOMIC_RELAXED);
+	PD_FOREACH_COUNTER(PD_C_LOAD)
+#undef PD_C_LOAD
+	out->in_flight = __atomic_load_n(&s->in_flight, __ATOMIC_RELAXED);
+	out->connections_up = __atomic_load_n(&s->connections_up, __ATOMIC_RELAXED);
+	out->connections_cfg = s->connections_cfg;
+	for (unsigned b = 0; b < PD_LAT_BUCKETS; b++)
+		total += lat[b] = __atomic_load_n(&s->lat[b], __ATOMIC_RELAXED);
+	for (unsigned b = 0; b < PD_LAT_BUCKETS && total && k < 3; b++) {
+		acc += lat[b];
+		while (k < 3 && acc * 1000 >= total * per_mille[k])
+			*pct[k++] = bucket_upper(b);
+	}
+	return 0;
+}
+
+char *pd_stats_json(const struct pd *pd)
+{
+	static const char *const names[PD_N_PROVIDERS] = {"apns", "fcm"};
+	json_t *root = json_object();
+	char *out;
+
+	for (unsigned p = 0; root && p < PD_N_PROVIDERS; p++) {
+		struct pd_stats s;
+		json_t *o = json_object();
+
+		pd_stats_get(pd, p, &s);
+#define PD_C_JSON(n, d) json_object_set_new(o, #n, json_integer((json_int_t)s.n));
+		PD_FOREACH_COUNTER(PD_C_JSON)
+#undef PD_C_JSON
+		json_object_set_new(o, "in_flight", json_integer((json_int_t)s.in_flight));
+		json_object_set_new(o, "connections_up", json_integer(s.connections_up));
+		json_object_set_new(o, "connections_configured", json_integer(s.connections_cfg));
+		json_object_set_new(o, "latency_p50_us",
+				    json_integer((json_int_t)s.latency_p50_us));
+		json_object_set_new(o, "latency_p90_us",
+				    json_integer((json_int_t)s.latency_p90_us));
+		json_object_set_new(o, "latency_p99_us",
+				    json_integer((json_int_t)s.latency_p99_us));
+		json_object_set_new(root, names[p], o);
+	}
+	out = root ? json_dumps(root, JSON_COMPACT) : NULL;
+	json_decref(root);
+	return out;
+}
