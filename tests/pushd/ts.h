@@ -37,6 +37,22 @@ struct ts_req {
 	size_t body_len, body_cap;
 };
 
+enum beh_kind { B_ANSWER, B_STALL, B_RESET, B_GOAWAY };
+
+struct beh {
+	enum beh_kind kind;
+	int code;
+	char reason[64];
+	int retry_after;
+};
+
+/* ts_beh.c: per-token behaviour. SPEC: "200", "400 Reason", "429 SECONDS",
+ * "stall", "reset", "goaway"... @once: queued for the next request only. */
+int ts_beh_set(const char *token, const char *spec, int once);
+void ts_beh_clear(void);
+/* The behaviour for the next request to @token (unchanged if none set). */
+void ts_beh_next(const char *token, struct beh *b);
+
 EVP_PKEY *ts_load_pubkey(const char *path);
 
 /* Verifies a compact JWS. Returns NULL when valid (sets *iat, and *claims to
@@ -49,7 +65,12 @@ void ts_jwt_cache_free(void);
 int ts_check_apns(const struct ts_cfg *cfg, struct ts_req *r, const char **reason);
 int ts_check_fcm(const struct ts_cfg *cfg, struct ts_req *r, const char **reason);
 
-/* Access tokens issued by /token (defined in ts_main.c). */
+/* ts_oauth.c: POST /token. Returns the status; *body a new JSON reference. */
+int ts_token_endpoint(const struct ts_cfg *cfg, const struct ts_req *r, unsigned ttl, json_t **body,
+		      long *iat);
+/* Whether @tok was issued by ts_token_endpoint() and has not expired. */
 int ts_access_token_valid(const char *tok);
+/* Forget every issued access token. */
+void ts_tokens_revoke(void);
 
 #endif /* TS_H */

@@ -29,33 +29,6 @@
 
 #define MAX_BODY (64 * 1024)
 
-enum beh_kind { B_ANSWER, B_STALL, B_RESET, B_GOAWAY };
-
-struct beh {
-	enum beh_kind kind;
-	int code;
-	char reason[64];
-	int retry_after;
-};
-
-#define MAX_TOKS 256
-#define MAX_ONCE 8
-static struct tok {
-	char token[256];
-	int has_set;
-	struct beh set;
-	int n_once;
-	struct beh once[MAX_ONCE];
-} toks[MAX_TOKS];
-static unsigned n_toks;
-
-#define MAX_ACCESS 64
-static struct {
-	char tok[64];
-	time_t expires;
-} issued[MAX_ACCESS];
-static unsigned access_next, access_serial;
-
 struct sess;
 struct stream {
 	int32_t id;
@@ -100,52 +73,6 @@ static void emit(const char *fmt, ...)
 	evbuffer_add_vprintf(o, fmt, ap);
 	va_end(ap);
 	evbuffer_add(o, "\n", 1);
-}
-
-static struct tok *tok_find(const char *t, int create)
-{
-	for (unsigned i = 0; i < n_toks; i++)
-		if (strcmp(toks[i].token, t) == 0)
-			return &toks[i];
-	if (!create || n_toks == MAX_TOKS)
-		return NULL;
-	snprintf(toks[n_toks].token, sizeof(toks[n_toks].token), "%s", t);
-	return &toks[n_toks++];
-}
-
-static int beh_parse(const char *spec, struct beh *b)
-{
-	char word[32] = "";
-	char arg[64] = "";
-
-	memset(b, 0, sizeof(*b));
-	if (sscanf(spec, "%31s %63s", word, arg) < 1)
-		return -1;
-	if (!strcmp(word, "stall"))
-		b->kind = B_STALL;
-	else if (!strcmp(word, "reset"))
-		b->kind = B_RESET;
-	else if (!strcmp(word, "goaway"))
-		b->kind = B_GOAWAY;
-	else {
-		b->kind = B_ANSWER;
-		b->code = atoi(word);
-		if (b->code < 200 || b->code > 599)
-			return -1;
-		if (b->code == 429)
-			b->retry_after = atoi(arg);
-		else
-			snprintf(b->reason, sizeof(b->reason), "%s", arg);
-	}
-	return 0;
-}
-
-int ts_access_token_valid(const char *t)
-{
-	for (unsigned i = 0; i < MAX_ACCESS; i++)
-		if (issued[i].tok[0] && strcmp(issued[i].tok, t) == 0)
-			return issued[i].expires > time(NULL);
-	return 0;
 }
 
 /* ---- HTTP/2 plumbing ---- */
@@ -300,52 +227,13 @@ static const char *apns_reason(int code)
 
 static void answer_token_endpoint(struct stream *st)
 {
-	struct ts_req *r = &st->req;
-	char *form = strndup(r->body ? r->body : "", r->body_len);
-	char *grant = NULL, *assertion = NULL, *save = NULL;
-	json_t *claims = NULL;
+	json_t *body = NULL;
 	long iat = 0;
-	const char *iss, *scope;
 
-	for (char *kv = strtok_r(form, "&", &save); kv; kv = strtok_r(NULL, "&", &save)) {
-		if (!strncmp(kv, "grant_type=", 11))
-			grant = kv + 11;
-		else if (!strncmp(kv, "assertion=", 10))
-			assertion = kv + 10;
-	}
-	st->status = 400;
-	if (!grant || (strcmp(grant, "urn:ietf:params:oauth:grant-type:jwt-bearer") &&
-		       strcmp(grant, "urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer"))) {
-		set_body(st, json_pack("{s:s}", "error", "unsupported_grant_type"));
-		goto out;
-	}
-	if (!assertion || ts_jwt_check(&cfg, assertion, 0, &iat, &claims)) {
-		set_body(st, json_pack("{s:s, s:s}", "error", "invalid_grant", "error_description",
-				       "Invalid JWT Signature."));
-		goto out;
-	}
-	iss = json_string_value(json_object_get(claims, "iss"));
-	scope = json_string_value(json_object_get(claims, "scope"));
-	if (!iss || strcmp(iss, cfg.fcm_email) || !scope ||
-	    !strstr(scope, "https://www.googleapis.com/auth/firebase.messaging") ||
-	    !json_is_string(json_object_get(claims, "aud")) ||
-	    json_integer_value(json_object_get(claims, "exp")) <= time(NULL) ||
-	    labs(time(NULL) - iat) > 3600) {
-		set_body(st, json_pack("{s:s}", "error", "invalid_grant"));
-		goto out;
-	}
-	snprintf(issued[access_next].tok, sizeof(issued[0].tok), "ya29.test-%u-%ld",
-		 ++access_serial, (long)random());
-	issued[access_next].expires = time(NULL) + fcm_ttl;
-	st->status = 200;
-	set_body(st, json_pack("{s:s, s:i, s:s}", "access_token", issued[access_next].tok,
-			       "expires_in", (int)fcm_ttl, "token_type", "Bearer"));
-	access_next = (access_next + 1) % MAX_ACCESS;
-out:
+	st->status = ts_token_endpoint(&cfg, &st->req, fcm_ttl, &body, &iat);
+	set_body(st, body);
 	if (events_on)
 		emit("REQ token status=%d iat=%ld", st->status, iat);
-	json_decref(claims);
-	free(form);
 }
 
 static void process(struct stream *st)
@@ -355,7 +243,6 @@ static void process(struct stream *st)
 	int fcm = !strncmp(r->path, "/v1/projects/", 13);
 	const char *reason = NULL;
 	struct beh b = {.kind = B_ANSWER, .code = 200};
-	struct tok *t;
 
 	n_requests++;
 	if (!strcmp(r->path, "/token")) {
@@ -370,13 +257,8 @@ static void process(struct stream *st)
 		st->status = 404;
 		reason = "BadPath";
 	}
-	if (st->status == 200 && (t = tok_find(r->token, 0)) != NULL) {
-		if (t->n_once) {
-			b = t->once[0];
-			memmove(t->once, t->once + 1, sizeof(t->once[0]) * (size_t)--t->n_once);
-		} else if (t->has_set)
-			b = t->set;
-	}
+	if (st->status == 200)
+		ts_beh_next(r->token, &b);
 	if (events_on) {
 		/* The body goes last on the line, control characters masked. */
 		char body[2048];
@@ -700,27 +582,18 @@ static void control_line(char *line)
 		return;
 	}
 	if (!strcmp(cmd, "set") || !strcmp(cmd, "once")) {
-		struct beh b;
-		struct tok *t = tok_find(a1, 1);
-
-		if (!off || !t || beh_parse(line + off, &b) != 0) {
-			emit("ERR bad behaviour");
+		if (!off || ts_beh_set(a1, line + off, cmd[0] == 'o') != 0) {
+			emit("ERR bad behaviour or too many tokens");
 			return;
 		}
-		if (cmd[0] == 's') {
-			t->set = b;
-			t->has_set = 1;
-		} else if (t->n_once < MAX_ONCE)
-			t->once[t->n_once++] = b;
 	} else if (!strcmp(cmd, "clear")) {
-		n_toks = 0;
-		memset(toks, 0, sizeof(toks));
+		ts_beh_clear();
 	} else if (!strcmp(cmd, "delay")) {
 		delay_ms = (unsigned)atoi(a1);
 	} else if (!strcmp(cmd, "fcm-ttl")) {
 		fcm_ttl = (unsigned)atoi(a1);
 	} else if (!strcmp(cmd, "revoke")) {
-		memset(issued, 0, sizeof(issued));
+		ts_tokens_revoke();
 	} else if (!strcmp(cmd, "events")) {
 		events_on = !strcmp(a1, "on");
 	} else if (!strcmp(cmd, "goaway")) {
