@@ -115,14 +115,16 @@ int pd_start(struct pd *pd);
 void pd_free(struct pd *pd);
 
 /**
- * Queue a push. Never blocks.
- * @param req  borrowed; copied into the ring's storage.
+ * Queue a push. Never blocks. One producer thread at a time (the ring is
+ * single-producer); pd_submit() before pd_start() is fine, the pushes wait.
+ * @param req  borrowed; copied (into a heap job whose pointer goes on the ring).
  * @return 0, -ENOBUFS (ring full, counted), -ENOMEM.
  */
 int pd_submit(struct pd *pd, const struct pd_request *req);
 
 /**
- * Take up to @p n results. Never blocks.
+ * Take up to @p n results. Never blocks. One consumer thread at a time. Keep
+ * up: a result that finds the ring full is dropped and counted (ring_full).
  * @param out  filled with results the caller now owns; free each with free().
  * @return the number of results taken (0..n).
  */

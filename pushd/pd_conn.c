@@ -510,6 +510,12 @@ int pd_conn_submit(struct pd_conn *cn, struct pd_job *j)
 	j->hdrs[0] = '\0';
 	j->end_stream = false;
 	id = nghttp2_submit_request(cn->ng, NULL, nva, n, &prd, j);
+	if (id == NGHTTP2_ERR_STREAM_ID_NOT_AVAILABLE) {
+		/* 2^30 client streams used up (about 6 h at 50k pushes/s): this
+		 * connection drains and a fresh one takes over (RFC 9113 §5.1.1). */
+		go_draining(cn);
+		return -EAGAIN;
+	}
 	if (id < 0)
 		return -EIO;
 	j->conn = cn;

@@ -433,6 +433,9 @@ void pd_job_answered(struct pd_job *j)
 		    (!apns && s == 401)) &&
 		   !j->renewed) {
 		j->renewed = true;
+		/* Renewal still honours the 20-minute floor: a token younger than
+		 * that is resent as is, and a second refusal is a config error
+		 * (clock skew, revoked key) rather than a renewal storm. */
 		if (apns)
 			pd_apns_jwt(c, true);
 		else
