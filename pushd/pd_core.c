@@ -295,6 +295,13 @@ static void retry_later(struct pd_job *j, const char *reason, bool now)
 		dispatch(j, false);
 		return;
 	}
+	/* Made on first use: most pushes never retry. */
+	if (!j->retry)
+		j->retry = evtimer_new(pd->base, retry_cb, j);
+	if (!j->retry) {
+		finish(j, PD_TIMED_OUT, "out of memory", 0);
+		return;
+	}
 	ms_to_tv(delay, &tv);
 	evtimer_add(j->retry, &tv);
 }
@@ -506,8 +513,7 @@ static void start_job(struct pd *pd, struct pd_job *j)
 		return;
 	}
 	j->timer = evtimer_new(pd->base, deadline_cb, j);
-	j->retry = evtimer_new(pd->base, retry_cb, j);
-	if (!j->timer || !j->retry) {
+	if (!j->timer) {
 		finish(j, PD_TIMED_OUT, "out of memory", 0);
 		return;
 	}
