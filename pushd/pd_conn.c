@@ -28,6 +28,7 @@
 #include "pushd/pd_internal.h"
 
 static void conn_lost(struct pd_conn *cn, const char *why);
+static void connect_addr(struct pd_conn *cn);
 
 static void schedule_flush(struct pd_conn *cn)
 {
@@ -277,6 +278,16 @@ static void eventcb(struct bufferevent *bev, short what, void *arg)
 		int serr = EVUTIL_SOCKET_ERROR();
 		char ebuf[120] = "";
 
+		if (cn->state == PD_CONN_CONNECTING && cn->addr_idx + 1 < cn->n_addrs) {
+			/* This address failed before TLS was up: try the next one now. */
+			bufferevent_free(cn->bev);
+			cn->bev = NULL;
+			cn->addr_idx++;
+			connect_addr(cn);
+			return;
+		}
+		cn->n_addrs = 0; /* resolve again on the next attempt */
+
 		if (e && ERR_GET_LIB(e) != ERR_LIB_SYS && ERR_GET_LIB(e) != 0)
 			ERR_error_string_n(e, ebuf, sizeof(ebuf));
 		else if ((what & BEV_EVENT_ERROR) && serr)
@@ -316,7 +327,8 @@ static void eventcb(struct bufferevent *bev, short what, void *arg)
 	pd_cred_kick(c);
 }
 
-static void start_connect(struct pd_conn *cn)
+/* TLS + TCP to cn->addrs[cn->addr_idx]. */
+static void connect_addr(struct pd_conn *cn)
 {
 	struct pd_cred *c = cn->cred;
 	SSL *ssl = SSL_new(c->ssl);
@@ -345,9 +357,54 @@ static void start_connect(struct pd_conn *cn)
 	bufferevent_setcb(cn->bev, readcb, writecb, eventcb, cn);
 	bufferevent_enable(cn->bev, EV_READ | EV_WRITE);
 	cn->state = PD_CONN_CONNECTING;
-	if (bufferevent_socket_connect_hostname(cn->bev, c->pd->dns, AF_UNSPEC, cn->host,
-						cn->port) != 0)
+	if (bufferevent_socket_connect(cn->bev, (struct sockaddr *)&cn->addrs[cn->addr_idx],
+				       (int)cn->addrlens[cn->addr_idx]) != 0)
 		conn_lost(cn, "cannot start connecting");
+}
+
+static void dns_cb(int result, struct evutil_addrinfo *res, void *arg)
+{
+	struct pd_conn *cn = arg;
+	char why[160];
+
+	if (result == EVUTIL_EAI_CANCEL)
+		return; /* the connection is being freed */
+	cn->dns_req = NULL;
+	cn->resolving = false;
+	cn->n_addrs = 0;
+	for (struct evutil_addrinfo *ai = res; ai && cn->n_addrs < 8; ai = ai->ai_next) {
+		if (ai->ai_addrlen > sizeof(cn->addrs[0]))
+			continue;
+		memcpy(&cn->addrs[cn->n_addrs], ai->ai_addr, ai->ai_addrlen);
+		cn->addrlens[cn->n_addrs++] = (socklen_t)ai->ai_addrlen;
+	}
+	if (res)
+		evutil_freeaddrinfo(res);
+	if (!cn->n_addrs) {
+		snprintf(why, sizeof(why), "cannot resolve %s: %s", cn->host,
+			 result ? evutil_gai_strerror(result) : "no address");
+		conn_lost(cn, why);
+		return;
+	}
+	cn->addr_idx = 0;
+	connect_addr(cn);
+}
+
+/* Resolve (evdns: resolv.conf and /etc/hosts, never blocking the loop),
+ * then connect to each address in turn. */
+static void start_connect(struct pd_conn *cn)
+{
+	struct evutil_addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+	struct evdns_getaddrinfo_request *req;
+	char port[8];
+
+	snprintf(port, sizeof(port), "%u", cn->port);
+	cn->state = PD_CONN_CONNECTING;
+	cn->resolving = true;
+	/* The callback may run before this returns (literal or /etc/hosts). */
+	req = evdns_getaddrinfo(cn->cred->pd->dns, cn->host, port, &hints, dns_cb, cn);
+	if (cn->resolving)
+		cn->dns_req = req;
 }
 
 static void reconnect_cb(evutil_socket_t fd, short what, void *arg)
@@ -470,6 +527,9 @@ void pd_conn_free(struct pd_conn *cn)
 	if (!cn)
 		return;
 	cn->closing = true;
+	if (cn->dns_req)
+		evdns_getaddrinfo_cancel(cn->dns_req);
+	cn->dns_req = NULL;
 	if (cn->listed)
 		LIST_REMOVE(cn, link);
 	cn->listed = false;

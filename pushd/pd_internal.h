@@ -13,12 +13,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 
 #include "pushd/pd.h"
 
 struct event;
 struct event_base;
 struct evdns_base;
+struct evdns_getaddrinfo_request;
 struct bufferevent;
 struct pd_cred;
 struct pd_conn;
@@ -82,6 +84,13 @@ struct pd_conn {
 	bool ping_outstanding, closing, listed;
 	uint64_t last_rx_ms;
 	unsigned backoff_ms;
+	/* Resolved addresses, tried in turn before backing off (a host with
+	 * AAAA records but no IPv6 route must still work over IPv4). */
+	struct sockaddr_storage addrs[8];
+	socklen_t addrlens[8];
+	unsigned n_addrs, addr_idx;
+	struct evdns_getaddrinfo_request *dns_req;
+	bool resolving;
 };
 
 struct pd_cred {

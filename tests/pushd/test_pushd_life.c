@@ -273,6 +273,49 @@ static void test_reconnect_after_server_restart(void **state)
 	assert_int_equal(ts_srv_stop(&srv), 0);
 }
 
+/* Names are resolved (evdns, /etc/hosts) and checked against the server's
+ * certificate: "localhost" is in its subjectAltName, "vm" (also 127.0.0.1
+ * here, when /etc/hosts has it) is not, so that connection never comes up. */
+static void test_hostname_and_certificate_check(void **state)
+{
+	struct ts_srv srv;
+	struct pd_config cfg;
+	struct pd *pd;
+	struct pd_result *r;
+	struct pd_stats st;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(ts_srv_start(&srv, srv_bin, &keys, 0, NULL), 0);
+	ts_pd_config(&cfg, &keys, srv.port);
+	cfg.n_fcm = 0;
+	cfg.n_apns = 1;
+	snprintf(cfg.apns[0].host, sizeof(cfg.apns[0].host), "localhost");
+	pd = pd_new(&cfg, err, sizeof(err));
+	assert_non_null(pd);
+	assert_int_equal(pd_start(pd), 0);
+	r = push_one(pd, "ab02", 1, 3000);
+	assert_non_null(r);
+	assert_int_equal(r->status, PD_DELIVERED);
+	free(r);
+	pd_free(pd);
+
+	if (system("getent hosts vm | grep -q '^127\\.0\\.0\\.1'") == 0) {
+		snprintf(cfg.apns[0].host, sizeof(cfg.apns[0].host), "vm");
+		pd = pd_new(&cfg, err, sizeof(err));
+		assert_non_null(pd);
+		assert_int_equal(pd_start(pd), 0);
+		r = push_one(pd, "ab03", 2, 800);
+		assert_non_null(r);
+		assert_int_equal(r->status, PD_TIMED_OUT);
+		free(r);
+		pd_stats_get(pd, PD_APNS, &st);
+		assert_int_equal(st.connects, 0);
+		pd_free(pd);
+	}
+	assert_int_equal(ts_srv_stop(&srv), 0);
+}
+
 /* A service account the token endpoint refuses: FCM pushes are configuration
  * errors, reported at once rather than at their deadline. */
 static void test_fcm_token_refused(void **state)
@@ -433,6 +476,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_credential_does_not_load),
 		cmocka_unit_test(test_jwt_reused_then_renewed),
 		cmocka_unit_test(test_reconnect_after_server_restart),
+		cmocka_unit_test(test_hostname_and_certificate_check),
 		cmocka_unit_test(test_fcm_token_refused),
 		cmocka_unit_test(test_ping_idle_and_dead_connection),
 		cmocka_unit_test(test_queue_before_connect_and_past_stream_cap),
