@@ -84,7 +84,7 @@ struct key {
 	const char *charset; /* strings: allowed characters (NULL = printable) */
 };
 
-static key_fn parse_int, parse_list, parse_str, parse_endpoint, parse_sandbox;
+static key_fn parse_int, parse_bool, parse_list, parse_str, parse_endpoint, parse_sandbox;
 
 /* clang-format off */
 #define INT(n, lo, hi, p2, f) {"", n, parse_int, lo, hi, p2, offsetof(struct pd_config, f), \
@@ -102,6 +102,8 @@ static const struct key keys[] = {
 	INT("retry_base_ms", 10, 10000, false, retry_base_ms),
 	INT("retry_max_ms", 100, 60000, false, retry_max_ms),
 	INT("max_connections", 1, 16, false, max_connections),
+	{"", "apns_expire_now", parse_bool, 0, 1, false, offsetof(struct pd_config, apns_expire_now),
+	 sizeof(uint32_t), NULL},
 	STR("apns", struct pd_apns_cfg, "team_id", team_id, ALNUM),
 	STR("apns", struct pd_apns_cfg, "bundle_id", bundle_id, ALNUM ".-_"),
 	STR("apns", struct pd_apns_cfg, "key_id", key_id, ALNUM),
@@ -166,6 +168,15 @@ static int parse_int(struct ld *ld, const config_setting_t *s, const char *path,
 		return fail(ld, s, path, "expected %s %lld..%lld, got %lld", what, k->min, k->max,
 			    v);
 	*(uint32_t *)((char *)ld->cfg + k->off) = (uint32_t)v;
+	return 0;
+}
+
+static int parse_bool(struct ld *ld, const config_setting_t *s, const char *path,
+		      const struct key *k)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+		return fail(ld, s, path, "expected true or false, got %s", type_name(s));
+	*(uint32_t *)((char *)ld->cfg + k->off) = (uint32_t)config_setting_get_bool(s);
 	return 0;
 }
 

@@ -50,6 +50,8 @@ struct pd_config {
 	uint32_t ping_interval_s; /**< PING an idle connection this often (30) */
 	uint32_t retry_base_ms;	  /**< first retry backoff, doubling (100) */
 	uint32_t retry_max_ms;	  /**< backoff cap (5000) */
+	uint32_t apns_expire_now; /**< true: apns-expiration 0 (deliver now or never)
+				       instead of now + wake_window_s (false) */
 	uint32_t max_connections; /**< per credential, 1..16 (4): extra ones only past the
 				       server's SETTINGS_MAX_CONCURRENT_STREAMS */
 	/**

@@ -130,7 +130,10 @@ int pd_build_request(struct pd_job *j, nghttp2_nv *nva, size_t *nnv, char *bufs,
 	if (r->provider == PD_FCM)
 		return 0;
 	now = time(NULL);
-	if (now != exp_at) {
+	if (j->pd->cfg.apns_expire_now) {
+		exp_at = 0;
+		snprintf(exp, sizeof(exp), "0");
+	} else if (now != exp_at) {
 		snprintf(exp, sizeof(exp), "%llu",
 			 (unsigned long long)now + j->pd->cfg.wake_window_s);
 		exp_at = now;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -95,6 +96,8 @@ static void test_apns_call_delivered(void **state)
 	assert_non_null(strstr(l, "status=200"));
 	assert_non_null(strstr(l, "type=voip topic=" TS_BUNDLE ".voip prio=10"));
 	assert_non_null(strstr(l, "collapse=call-"));
+	/* apns-expiration: now + wake window (30 s) */
+	assert_true(labs(atol(strstr(l, " exp=") + 5) - (long)time(NULL) - 30) <= 2);
 	assert_non_null(strstr(l, r->apns_id));
 	/* What CallKit needs to show the call at once. */
 	assert_non_null(strstr(l, "\"call_id\":\"call-"));

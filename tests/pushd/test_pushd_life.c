@@ -59,7 +59,7 @@ static void test_config_valid(void **state)
 	(void)state;
 	assert_int_equal(
 		load_text("push: {\n"
-			  "  wake_window_s = 20;\n"
+			  "  wake_window_s = 20; apns_expire_now = true;\n"
 			  "  apns = ( { team_id = \"TEAM123456\"; key_id = \"KEY1234567\";\n"
 			  "    key_file = \"/k.p8\"; bundle_id = \"com.example.app\";\n"
 			  "    sandbox = true; } );\n"
@@ -69,6 +69,8 @@ static void test_config_valid(void **state)
 			  &cfg, err, sizeof(err)),
 		0);
 	assert_int_equal(cfg.wake_window_s, 20);
+	assert_int_equal(cfg.apns_expire_now, 1);
+	assert_int_equal(cfg.apns_expire_now, 1);
 	assert_int_equal(cfg.n_apns, 1);
 	assert_string_equal(cfg.apns[0].host, "api.sandbox.push.apple.com");
 	assert_int_equal(cfg.apns[0].port, 443);
@@ -291,6 +293,7 @@ static void test_hostname_and_certificate_check(void **state)
 	cfg.n_fcm = 0;
 	cfg.n_apns = 1;
 	snprintf(cfg.apns[0].host, sizeof(cfg.apns[0].host), "localhost");
+	cfg.apns_expire_now = 1;
 	pd = pd_new(&cfg, err, sizeof(err));
 	assert_non_null(pd);
 	assert_int_equal(pd_start(pd), 0);
@@ -298,6 +301,7 @@ static void test_hostname_and_certificate_check(void **state)
 	assert_non_null(r);
 	assert_int_equal(r->status, PD_DELIVERED);
 	free(r);
+	assert_non_null(strstr(ts_srv_wait(&srv, "REQ apns ab02", 2000), " exp=0 "));
 	pd_free(pd);
 
 	if (system("getent hosts vm | grep -q '^127\\.0\\.0\\.1'") == 0) {
