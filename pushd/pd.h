@@ -170,6 +170,8 @@ struct pd_stats {
 	uint32_t connections_up;				 /**< HTTP/2 connections ready */
 	uint32_t connections_cfg;				 /**< credentials configured */
 	uint64_t latency_p50_us, latency_p90_us, latency_p99_us; /**< since start */
+	char alarm[96];	  /**< last configuration error ("apns.[0]: InvalidProviderToken"), "" */
+	int64_t alarm_ms; /**< when (ms since epoch), 0 if never */
 };
 
 /**

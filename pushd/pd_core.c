@@ -128,6 +128,11 @@ static void finish(struct pd_job *j, enum pd_status st, const char *reason, int6
 		PD_STAT_ADD(pd, p, config_error, 1);
 		PD_LOG(ERR, "%s: configuration error: %s (HTTP %d)",
 		       j->cred ? j->cred->name : "push", reason, j->status);
+		pthread_mutex_lock(&pd->alarm_lock);
+		snprintf(pd->st[p].alarm, sizeof(pd->st[p].alarm), "%s: %s (HTTP %d)",
+			 j->cred ? j->cred->name : "push", reason ? reason : "", j->status);
+		pd->st[p].alarm_ms = (int64_t)time(NULL) * 1000;
+		pthread_mutex_unlock(&pd->alarm_lock);
 		break;
 	case PD_NO_CREDENTIAL:
 		PD_STAT_ADD(pd, p, no_credential, 1);
@@ -674,6 +679,7 @@ struct pd *pd_new(const struct pd_config *cfg, char *err, size_t errlen)
 	}
 	pd->cfg = *cfg;
 	pd->req_fd = pd->res_fd = -1;
+	pthread_mutex_init(&pd->alarm_lock, NULL);
 	pd->n_creds = cfg->n_apns + cfg->n_fcm;
 	pd->creds = calloc(pd->n_creds ? pd->n_creds : 1, sizeof(*pd->creds));
 	if (!pd->creds)
@@ -789,5 +795,6 @@ void pd_free(struct pd *pd)
 	free(pd->req_mem);
 	free(pd->res_mem);
 	free(pd->creds);
+	pthread_mutex_destroy(&pd->alarm_lock);
 	free(pd);
 }

@@ -8,6 +8,7 @@
 #define PD_INTERNAL_H
 
 #include <nghttp2/nghttp2.h>
+#include <pthread.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <stdbool.h>
@@ -134,6 +135,8 @@ struct pd_pstats {
 	uint64_t in_flight;
 	uint32_t connections_up, connections_cfg;
 	uint64_t lat[PD_LAT_BUCKETS]; /* log2(us) buckets, 4 per octave */
+	char alarm[96];		      /* last configuration error, under pd->alarm_lock */
+	int64_t alarm_ms;	      /* its wall-clock time, 0 = none */
 };
 
 struct pd {
@@ -148,6 +151,7 @@ struct pd {
 	struct event *req_ev;
 	struct event *res_ev; /* signals res_fd once per loop iteration */
 	pthread_t thread;
+	pthread_mutex_t alarm_lock; /* rare writes (config errors), telemetry reads */
 	bool started;
 	volatile bool stop;
 	struct pd_pstats st[PD_N_PROVIDERS];

@@ -66,6 +66,11 @@ int pd_stats_get(const struct pd *pd, enum pd_provider p, struct pd_stats *out)
 	out->in_flight = __atomic_load_n(&s->in_flight, __ATOMIC_RELAXED);
 	out->connections_up = __atomic_load_n(&s->connections_up, __ATOMIC_RELAXED);
 	out->connections_cfg = s->connections_cfg;
+	/* pd is never const storage: the lock may be taken through a const view */
+	pthread_mutex_lock((pthread_mutex_t *)&pd->alarm_lock);
+	memcpy(out->alarm, s->alarm, sizeof(out->alarm));
+	out->alarm_ms = s->alarm_ms;
+	pthread_mutex_unlock((pthread_mutex_t *)&pd->alarm_lock);
 	for (unsigned b = 0; b < PD_LAT_BUCKETS; b++)
 		total += lat[b] = __atomic_load_n(&s->lat[b], __ATOMIC_RELAXED);
 	for (unsigned b = 0; b < PD_LAT_BUCKETS && total && k < 3; b++) {

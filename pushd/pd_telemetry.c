@@ -34,6 +34,8 @@ static int push_cb(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(o, "latency_p50_us", s.latency_p50_us);
 		rte_tel_data_add_dict_u64(o, "latency_p90_us", s.latency_p90_us);
 		rte_tel_data_add_dict_u64(o, "latency_p99_us", s.latency_p99_us);
+		rte_tel_data_add_dict_string(o, "config_alarm", s.alarm);
+		rte_tel_data_add_dict_u64(o, "config_alarm_ms", (uint64_t)s.alarm_ms);
 		rte_tel_data_add_dict_container(d, names[p], o, 0);
 	}
 	return 0;

@@ -179,6 +179,9 @@ static void test_apns_config_error(void **state)
 	free(r);
 	pd_stats_get(pd, PD_APNS, &st);
 	assert_int_equal(st.config_error, before + 2);
+	/* Alarmed: the last one is in the counters' snapshot (and telemetry). */
+	assert_non_null(strstr(st.alarm, "apns.[0]: BadCertificate (HTTP 403)"));
+	assert_true(st.alarm_ms > 0);
 }
 
 static void test_apns_expired_provider_token_retried_once(void **state)
