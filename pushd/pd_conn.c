@@ -236,18 +236,31 @@ static ssize_t body_read_cb(nghttp2_session *ng, int32_t id, uint8_t *buf, size_
 	return (ssize_t)n;
 }
 
+/* Feeds nghttp2 chunk by chunk: evbuffer_pullup() would copy everything
+ * buffered into one block on every read. */
 static void readcb(struct bufferevent *bev, void *arg)
 {
 	struct pd_conn *cn = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
-	size_t len = evbuffer_get_length(in);
-	ssize_t n = nghttp2_session_mem_recv(cn->ng, evbuffer_pullup(in, -1), len);
+	struct evbuffer_iovec v[16];
+	int nv;
 
-	if (n < 0) {
-		conn_lost(cn, nghttp2_strerror((int)n));
-		return;
+	while ((nv = evbuffer_peek(in, -1, NULL, v, 16)) > 0) {
+		size_t used = 0;
+
+		for (int i = 0; i < nv && i < 16; i++) {
+			ssize_t n = nghttp2_session_mem_recv(cn->ng, v[i].iov_base, v[i].iov_len);
+
+			if (n < 0) {
+				conn_lost(cn, nghttp2_strerror((int)n));
+				return;
+			}
+			used += (size_t)n;
+		}
+		evbuffer_drain(in, used);
+		if (nv <= 16)
+			break;
 	}
-	evbuffer_drain(in, (size_t)n);
 	if (!reap_draining(cn))
 		flush(cn);
 }

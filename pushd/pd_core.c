@@ -66,16 +66,34 @@ static void ms_to_tv(uint64_t ms, struct timeval *tv)
 	tv->tv_usec = (suseconds_t)((ms % 1000) * 1000);
 }
 
+/* Random bytes for apns-id come from OpenSSL's DRBG 4 KiB at a time:
+ * RAND_bytes() per push showed up in profiles (fork checks, locking). */
 static void uuid4(char out[40])
 {
-	unsigned char b[16];
-
-	RAND_bytes(b, sizeof(b));
-	b[6] = (b[6] & 0x0f) | 0x40;
-	b[8] = (b[8] & 0x3f) | 0x80;
+	static __thread unsigned char pool[4096];
+	static __thread size_t left;
 	static const char hex[] = "0123456789abcdef";
+	unsigned char *b;
 	char *o = out;
 
+	if (left < 16) {
+		if (RAND_bytes(pool, sizeof(pool)) != 1) {
+			/* DRBG failure: unique, if predictable, ids (time + counter) */
+			static __thread uint64_t ctr;
+
+			for (size_t i = 0; i + 16 <= sizeof(pool); i += 16) {
+				uint64_t t = pd_now_us(), c = ++ctr;
+
+				memcpy(pool + i, &t, 8);
+				memcpy(pool + i + 8, &c, 8);
+			}
+		}
+		left = sizeof(pool);
+	}
+	b = pool + sizeof(pool) - left;
+	left -= 16;
+	b[6] = (b[6] & 0x0f) | 0x40;
+	b[8] = (b[8] & 0x3f) | 0x80;
 	for (unsigned i = 0; i < 16; i++) {
 		if (i == 4 || i == 6 || i == 8 || i == 10)
 			*o++ = '-';

@@ -467,14 +467,26 @@ static void readcb(struct bufferevent *bev, void *arg)
 {
 	struct sess *s = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
-	size_t len = evbuffer_get_length(in);
-	ssize_t n = nghttp2_session_mem_recv(s->ng, evbuffer_pullup(in, -1), len);
+	struct evbuffer_iovec v[16];
+	int nv;
 
-	if (n < 0) {
-		sess_free(s);
-		return;
+	/* Chunk by chunk: evbuffer_pullup() would copy everything buffered. */
+	while ((nv = evbuffer_peek(in, -1, NULL, v, 16)) > 0) {
+		size_t used = 0;
+
+		for (int i = 0; i < nv && i < 16; i++) {
+			ssize_t n = nghttp2_session_mem_recv(s->ng, v[i].iov_base, v[i].iov_len);
+
+			if (n < 0) {
+				sess_free(s);
+				return;
+			}
+			used += (size_t)n;
+		}
+		evbuffer_drain(in, used);
+		if (nv <= 16)
+			break;
 	}
-	evbuffer_drain(in, (size_t)n);
 	if (sess_send(s) != 0)
 		sess_free(s);
 }
