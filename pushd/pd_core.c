@@ -530,6 +530,10 @@ static void start_job(struct pd *pd, struct pd_job *j)
 		finish(j, PD_NO_CREDENTIAL, "no credential for this push address", 0);
 		return;
 	}
+	if (j->req.provider == PD_APNS && !pd_apns_token_ok(j->req.token)) {
+		finish(j, PD_REJECTED, "BadDeviceToken", 0); /* never sent: it goes in :path */
+		return;
+	}
 	rc = pd_build_body(j);
 	if (rc) {
 		finish(j, PD_REJECTED, rc == -EMSGSIZE ? "PayloadTooLarge" : "bad payload", 0);
@@ -592,6 +596,14 @@ int pd_submit(struct pd *pd, const struct pd_request *req)
 	j->resp[0] = '\0';
 	j->resp_len = 0;
 	j->req = *req;
+	/* The caller's strings may fill their arrays: terminate them here. */
+	j->req.device_key[PD_KEY_LEN - 1] = '\0';
+	j->req.token[PD_TOKEN_LEN - 1] = '\0';
+	j->req.param[PD_PARAM_LEN - 1] = '\0';
+	j->req.call_id[sizeof(j->req.call_id) - 1] = '\0';
+	j->req.caller_number[sizeof(j->req.caller_number) - 1] = '\0';
+	j->req.caller_name[sizeof(j->req.caller_name) - 1] = '\0';
+	j->req.aor[sizeof(j->req.aor) - 1] = '\0';
 	j->req.provider = req->provider == PD_FCM ? PD_FCM : PD_APNS;
 	if ((unsigned)j->req.kind > PD_KIND_BACKGROUND)
 		j->req.kind = PD_KIND_CALL;

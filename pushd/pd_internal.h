@@ -197,5 +197,7 @@ struct pd_conn *pd_cred_pick_conn(struct pd_cred *c);
 /* pd_push.c */
 int pd_build_request(struct pd_job *j, nghttp2_nv *nva, size_t *nnv, char *bufs, size_t bufcap);
 int pd_build_body(struct pd_job *j);
+/* An APNs device token we are willing to put in a :path (hex, 1..200). */
+bool pd_apns_token_ok(const char *t);
 
 #endif /* PD_INTERNAL_H */

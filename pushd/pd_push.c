@@ -19,35 +19,74 @@
 
 static const char *const kind_name[] = {"call", "alert", "background"};
 
-/* apns-collapse-id is at most 64 bytes: a longer call id is replaced by its
- * SHA-256 in hex (64 characters), stable across retries. */
-static void collapse_id(const char *call_id, char *out, size_t cap)
+/* apns-collapse-id is at most 64 bytes: a longer call id, or one with bytes
+ * that are not visible ASCII, is replaced by its SHA-256 in hex (64
+ * characters), stable across retries. */
+static void collapse_id(const char *call_id, char out[65])
 {
+	static const char hex[] = "0123456789abcdef";
 	unsigned char md[32];
 	unsigned mdlen = 0;
+	size_t len = strlen(call_id), n;
 
-	if (strlen(call_id) <= 64) {
-		snprintf(out, cap, "%s", call_id);
+	for (n = 0; n < len && call_id[n] > 0x20 && call_id[n] < 0x7f; n++)
+		;
+	if (len <= 64 && n == len) {
+		memcpy(out, call_id, len + 1);
 		return;
 	}
-	EVP_Digest(call_id, strlen(call_id), md, &mdlen, EVP_sha256(), NULL);
-	for (unsigned i = 0; i < mdlen && 2 * i + 2 < cap; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	EVP_Digest(call_id, len, md, &mdlen, EVP_sha256(), NULL);
+	for (unsigned k = 0; k < mdlen && k < 32; k++) {
+		out[2 * k] = hex[md[k] >> 4];
+		out[2 * k + 1] = hex[md[k] & 15];
+	}
+	out[64] = '\0';
+}
+
+/* JSON strings must be UTF-8; a PBX may still send Latin-1 display names.
+ * Rather than lose the call, bytes above ASCII become '?'. */
+static void ascii_only(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			*s = '?';
+}
+
+static json_t *call_data(struct pd_job *j)
+{
+	struct pd_request *r = &j->req;
+
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "kind", kind_name[r->kind], "call_id",
+			 r->call_id, "caller_number", r->caller_number, "caller_name",
+			 r->caller_name, "aor", r->aor, "push_id", j->apns_id);
+}
+
+bool pd_apns_token_ok(const char *t)
+{
+	size_t n = strlen(t);
+
+	/* Device tokens are hex (64 characters today; Apple allows for longer). */
+	return n > 0 && n <= 200 && strspn(t, "0123456789abcdefABCDEF") == n;
 }
 
 int pd_build_body(struct pd_job *j)
 {
-	const struct pd_request *r = &j->req;
+	struct pd_request *r = &j->req;
 	json_t *root, *data;
 	size_t max;
 
 	if (j->op == PD_OP_FCM_TOKEN)
 		return 0;
-	data = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "kind", kind_name[r->kind], "call_id",
-			 r->call_id, "caller_number", r->caller_number, "caller_name",
-			 r->caller_name, "aor", r->aor, "push_id", j->apns_id);
+	data = call_data(j);
+	if (!data) {
+		ascii_only(r->call_id);
+		ascii_only(r->caller_number);
+		ascii_only(r->caller_name);
+		ascii_only(r->aor);
+		data = call_data(j);
+	}
 	if (!data)
-		return -EINVAL; /* not UTF-8 */
+		return -EINVAL;
 	if (r->provider == PD_APNS) {
 		json_t *aps;
 
@@ -151,7 +190,7 @@ int pd_build_request(struct pd_job *j, nghttp2_nv *nva, size_t *nnv, char *bufs,
 
 		if (cap - strlen(path) - 1 < 65)
 			return -ENOSPC;
-		collapse_id(r->call_id, coll, 65);
+		collapse_id(r->call_id, coll);
 		NV("apns-collapse-id", coll);
 	}
 	return 0;

@@ -154,9 +154,10 @@ static void test_apns_rejected(void **state)
 	r = push(PD_APNS, "aa12", PD_KIND_CALL, 3000);
 	expect(r, PD_REJECTED, "DeviceTokenNotForTopic");
 	free(r);
-	/* The server's own check: a token that is not hex. */
-	r = push(PD_APNS, "not-hex", PD_KIND_CALL, 3000);
+	/* A token that is not hex never leaves pushd (it would go in :path). */
+	r = push(PD_APNS, "aa/../../x", PD_KIND_CALL, 3000);
 	expect(r, PD_REJECTED, "BadDeviceToken");
+	assert_int_equal(r->attempts, 0);
 	free(r);
 }
 
@@ -365,6 +366,32 @@ static void test_apns_long_call_id(void **state)
 	assert_int_equal(strcspn(c + 9, " "), 64);
 }
 
+/* Hostile or sloppy input from SIP: a Latin-1 display name still wakes the
+ * phone; a call id with spaces is hashed into the collapse id; strings that
+ * fill their arrays are cut, not read past. */
+static void test_request_strings_sanitised(void **state)
+{
+	struct pd_request q;
+	struct pd_result *r;
+	const char *l, *c;
+
+	(void)state;
+	ts_request(&q, PD_APNS, "aa41", next_id++);
+	snprintf(q.caller_name, sizeof(q.caller_name), "Ren\xe9"); /* Latin-1 e-acute */
+	snprintf(q.call_id, sizeof(q.call_id), "a b\tc@pbx");
+	memset(q.aor, 'a', sizeof(q.aor)); /* no terminator */
+	assert_int_equal(pd_submit(pd, &q), 0);
+	r = ts_wait_result(pd, q.id, 5000);
+	expect(r, PD_DELIVERED, NULL);
+	free(r);
+	l = ts_srv_wait(&srv, "REQ apns aa41", 2000);
+	assert_non_null(l);
+	assert_non_null(strstr(l, "\"caller_name\":\"Ren?\""));
+	c = strstr(l, "collapse=");
+	assert_non_null(c);
+	assert_int_equal(strcspn(c + 9, " "), 64);
+}
+
 static void test_fcm_401_refetches_token(void **state)
 {
 	struct pd_result *r;
@@ -451,6 +478,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_no_credential),
 		cmocka_unit_test(test_fcm),
 		cmocka_unit_test(test_apns_long_call_id),
+		cmocka_unit_test(test_request_strings_sanitised),
 		cmocka_unit_test(test_fcm_401_refetches_token),
 		cmocka_unit_test(test_fcm_token_refresh_before_expiry),
 		cmocka_unit_test(test_many_streams_one_connection),
