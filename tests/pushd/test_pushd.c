@@ -276,6 +276,27 @@ static void test_goaway_retried_on_new_connection(void **state)
 	assert_int_equal(ts_srv_count(&srv, "CONN "), conns + 1);
 }
 
+/* A server-wide GOAWAY (graceful: every stream already processed): pushd
+ * moves to a new connection and keeps delivering. */
+static void test_server_goaway(void **state)
+{
+	struct pd_result *r;
+	unsigned conns = ts_srv_count(&srv, "CONN ");
+
+	(void)state;
+	r = push(PD_APNS, "aa28", PD_KIND_CALL, 3000);
+	expect(r, PD_DELIVERED, NULL);
+	free(r);
+	assert_int_equal(ts_srv_cmd(&srv, "goaway"), 0);
+	/* apns.[0], apns.[1], fcm.[0] and its token endpoint all reconnect. */
+	for (int i = 0; i < 300 && ts_srv_count(&srv, "CONN ") < conns + 4; i++)
+		usleep(10 * 1000);
+	assert_int_equal(ts_srv_count(&srv, "CONN "), conns + 4);
+	r = push(PD_APNS, "aa29", PD_KIND_CALL, 3000);
+	expect(r, PD_DELIVERED, NULL);
+	free(r);
+}
+
 static void test_cert_auth(void **state)
 {
 	struct pd_request q;
@@ -474,6 +495,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_retry_5xx_and_reset),
 		cmocka_unit_test(test_stall_times_out),
 		cmocka_unit_test(test_goaway_retried_on_new_connection),
+		cmocka_unit_test(test_server_goaway),
 		cmocka_unit_test(test_cert_auth),
 		cmocka_unit_test(test_no_credential),
 		cmocka_unit_test(test_fcm),

@@ -421,6 +421,33 @@ static void test_queue_before_connect_and_past_stream_cap(void **state)
 	assert_int_equal(ts_srv_stop(&srv), 0);
 }
 
+/* A full request ring is a counted refusal, never a wait. */
+static void test_ring_full(void **state)
+{
+	struct pd_config cfg;
+	struct pd *pd;
+	struct pd_request q;
+	struct pd_stats st;
+	char err[256];
+	unsigned ok = 0;
+	int rc = 0;
+
+	(void)state;
+	ts_pd_config(&cfg, &keys, 1);
+	cfg.ring_size = 64;
+	pd = pd_new(&cfg, err, sizeof(err));
+	assert_non_null(pd);
+	ts_request(&q, PD_APNS, "aa", 1);
+	while (ok < 100 && (rc = pd_submit(pd, &q)) == 0)
+		ok++;
+	assert_int_equal(rc, -ENOBUFS);
+	assert_int_equal(ok, 63); /* rte_ring keeps one slot free */
+	pd_stats_get(pd, PD_APNS, &st);
+	assert_int_equal(st.ring_full, 1);
+	assert_int_equal(st.submitted, 63);
+	pd_free(pd); /* never started: queued requests are freed */
+}
+
 /* Runs sipwake-push with a config pointing at the test server; returns
  * its exit status and its output in @out. */
 static int run_cli(const struct ts_srv *srv, const char *args, char *out, size_t cap)
@@ -484,6 +511,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_fcm_token_refused),
 		cmocka_unit_test(test_ping_idle_and_dead_connection),
 		cmocka_unit_test(test_queue_before_connect_and_past_stream_cap),
+		cmocka_unit_test(test_ring_full),
 		cmocka_unit_test(test_cli),
 	};
 
