@@ -324,6 +324,48 @@ enum dp_sip_verdict sip_cseq_parse(const uint8_t *buf, struct dp_sip_slice val,
 enum dp_sip_verdict sip_nameaddr_parse(const uint8_t *buf, struct dp_sip_slice val,
 				       struct dp_sip_nameaddr *na) SIP_HIDDEN;
 
+/*
+ * sip_nameaddr.c: name-addr (or, unless @p need_laquot, addr-spec) at *pos,
+ * leading LWS allowed. On success *pos is the first byte after the URI's
+ * ">" (or after the addr-spec) and @p uri is filled.
+ */
+bool sip_addr_parse(const uint8_t *buf, uint32_t *pos, uint32_t end, bool need_laquot,
+		    struct dp_sip_uri *uri) SIP_HIDDEN;
+
+/* sip_contact.c: one Contact field value (a list, or "*"), folded into msg->contact*. */
+enum dp_sip_verdict sip_contact_parse(const uint8_t *buf, struct dp_sip_slice val,
+				      struct dp_sip_msg *msg) SIP_HIDDEN;
+
+/* sip_contact.c: one Route / Record-Route value list; the first URI into *first if unset. */
+enum dp_sip_verdict sip_route_parse(const uint8_t *buf, struct dp_sip_slice val,
+				    struct dp_sip_uri *first) SIP_HIDDEN;
+
+/* sip_push.c: push address from a URI's parameters (RFC 8599 or legacy form). */
+void sip_push_from_uri(const uint8_t *buf, const struct dp_sip_uri *uri,
+		       struct dp_sip_push *pn) SIP_HIDDEN;
+
+/* sip_push.c: push address from an X-Push header value; false if it has none. */
+bool sip_push_from_xpush(const uint8_t *buf, struct dp_sip_slice val,
+			 struct dp_sip_push *pn) SIP_HIDDEN;
+
+/* delta-seconds (RFC 3261 §25.1), saturated at INT32_MAX; false if not 1*DIGIT. */
+static inline bool sip_parse_delta(const uint8_t *buf, uint32_t off, uint32_t len, int32_t *out)
+{
+	uint64_t v = 0;
+
+	if (len == 0)
+		return false;
+	for (uint32_t i = off; i < off + len; i++) {
+		if (!sip_is(buf[i], SIP_C_DIGIT))
+			return false;
+		if (v < INT32_MAX)
+			v = v * 10 + (uint64_t)(buf[i] - '0');
+	}
+	/* §20.19: a value past 2**32-1 means 2**32-1; nothing we keep lasts that long. */
+	*out = v > INT32_MAX ? INT32_MAX : (int32_t)v;
+	return true;
+}
+
 /* sip_uri.c: the URI that is exactly [off, off + len); 0 or -1. */
 int sip_uri_parse(const uint8_t *buf, uint32_t off, uint32_t len,
 		  struct dp_sip_uri *uri) SIP_HIDDEN;

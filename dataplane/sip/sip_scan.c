@@ -102,7 +102,8 @@ const uint16_t sip_cc[256] = {CC64(0), CC64(64), CC64(128), CC64(192)};
  */
 #define HDRS_SINGLE                                                                               \
 	(HBIT(DP_SIP_H_FROM) | HBIT(DP_SIP_H_TO) | HBIT(DP_SIP_H_CALL_ID) | HBIT(DP_SIP_H_CSEQ) | \
-	 HBIT(DP_SIP_H_MAX_FORWARDS) | HBIT(DP_SIP_H_CONTENT_LENGTH))
+	 HBIT(DP_SIP_H_MAX_FORWARDS) | HBIT(DP_SIP_H_CONTENT_LENGTH) | HBIT(DP_SIP_H_EXPIRES) |      \
+	 HBIT(DP_SIP_H_X_PUSH))
 
 static enum dp_sip_verdict scan_field(const uint8_t *buf, const struct dp_sip_hdr *h, uint32_t seen,
 				      struct dp_sip_msg *msg)
@@ -148,6 +149,24 @@ static enum dp_sip_verdict scan_field(const uint8_t *buf, const struct dp_sip_hd
 			return DP_SIP_ERR_BAD_CONTENT_LENGTH;
 		msg->content_length = (int32_t)n;
 		return DP_SIP_OK;
+	case DP_SIP_H_EXPIRES:
+		if (!sip_parse_delta(buf, h->value.off, h->value.len, &msg->expires))
+			return DP_SIP_ERR_BAD_EXPIRES;
+		return DP_SIP_OK;
+	case DP_SIP_H_CONTACT:
+		return sip_contact_parse(buf, h->value, msg);
+	case DP_SIP_H_ROUTE:
+		return sip_route_parse(buf, h->value, &msg->route);
+	case DP_SIP_H_RECORD_ROUTE:
+		return sip_route_parse(buf, h->value, &msg->record_route);
+	case DP_SIP_H_USER_AGENT:
+		if (msg->user_agent.len == 0)
+			msg->user_agent = h->value;
+		return DP_SIP_OK;
+	case DP_SIP_H_X_PUSH:
+		/* An X-Push without a usable address is not an error: it is ignored. */
+		sip_push_from_xpush(buf, h->value, &msg->xpush);
+		return DP_SIP_OK;
 	default:
 		return DP_SIP_OK;
 	}
@@ -172,6 +191,7 @@ enum dp_sip_verdict dp_sip_scan(const uint8_t *buf, uint32_t len, struct dp_sip_
 	msg->via.rport = -1;
 	msg->max_forwards = -1;
 	msg->content_length = -1;
+	msg->expires = -1;
 
 	v = sip_start_line(buf, len, &pos, msg);
 	if (v != DP_SIP_OK)
