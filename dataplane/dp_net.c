@@ -96,8 +96,8 @@ void dp_tx_ip(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, const struc
 		dp_tx_flush(s, ifx);
 }
 
-void dp_udp_finish(struct dp_wstate *s, const struct dp_iface *ifc, struct rte_mbuf *m,
-		   const struct dp_l4info *to, uint16_t dport, uint16_t payload_len)
+void dp_udp_finish(struct dp_wstate *s, struct rte_mbuf *m, const struct dp_l4info *to,
+		   uint16_t dport, uint16_t payload_len)
 {
 	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, RTE_ETHER_HDR_LEN);
 	uint16_t udp_len = (uint16_t)(sizeof(struct rte_udp_hdr) + payload_len);
@@ -138,7 +138,6 @@ void dp_udp_finish(struct dp_wstate *s, const struct dp_iface *ifc, struct rte_m
 					    .dgram_len = rte_cpu_to_be_16(udp_len)};
 		udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip, udp);
 	}
-	RTE_SET_USED(ifc);
 	m->data_len = (uint16_t)(dp_udp_hdr_len(to->v6) + payload_len);
 	m->pkt_len = m->data_len;
 }

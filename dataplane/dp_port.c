@@ -8,7 +8,7 @@
 #include <rte_ring.h>
 
 #include "common/sw_log.h"
-#include "dataplane/dp.h"
+#include "dataplane/dp_internal.h"
 
 /* Per-core mbuf cache; 256 keeps pool-lock contention away (DPDK guide §mempool). */
 #define DP_POOL_CACHE 256
@@ -171,7 +171,9 @@ int dp_init(struct dp_ctx *ctx, uint32_t n_mbufs, uint16_t rx_desc, uint16_t tx_
 		snprintf(name, sizeof(name), "sw_down_%u", i);
 		w->down = rte_ring_create(name, ring_size, (int)rte_socket_id(),
 					  RING_F_SP_ENQ | RING_F_SC_DEQ);
-		if (w->up == NULL || w->down == NULL) {
+		w->rl = dp_ratelimit_create(RTE_MAX(ctx->rate_sources / ctx->n_workers, 64u),
+					    ctx->n_workers, (int)rte_socket_id());
+		if (w->up == NULL || w->down == NULL || w->rl == NULL) {
 			DP_LOG(ERR, "cannot create rings of %u for worker %u: %s", ring_size, i,
 			       rte_strerror(rte_errno));
 			return -ENOMEM;
@@ -211,6 +213,8 @@ void dp_fini(struct dp_ctx *ctx)
 		ring_drain_free(ctx->workers[i].up);
 		ring_drain_free(ctx->workers[i].down);
 		ctx->workers[i].up = ctx->workers[i].down = NULL;
+		dp_ratelimit_free(ctx->workers[i].rl);
+		ctx->workers[i].rl = NULL;
 	}
 	rte_mempool_free(ctx->pool);
 	ctx->pool = NULL;

@@ -91,6 +91,9 @@ int dp_worker_main(void *arg)
 		uint64_t now = rte_rdtsc();
 		unsigned work = 0;
 
+		/* One policy for the whole round; a replaced one is freed only
+		 * after this thread's next quiescent state (below). */
+		s.pol = rcu_dereference(ctx->policy);
 		for (unsigned i = 0; i < n_ifaces; i++)
 			work += poll_port(&s, i, now);
 		work += drain_down(&s);
