@@ -183,6 +183,9 @@ static int run(struct cp_config *cfg)
 	}
 	sw_policy_from_config(cfg, dp->policy);
 	dp->rate_sources = cfg->rate_sources;
+	dp->frag_flows = cfg->frag_flows;
+	dp->frag_timeout_ms = cfg->frag_timeout_ms;
+	dp->frag_buffers = cfg->frag_buffers;
 
 	urcu_qsbr_register_thread();
 	dp->neigh = sw_neigh_create(cfg->neigh_max);

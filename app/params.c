@@ -66,6 +66,7 @@ int sw_params_from_config(const struct cp_config *cfg, struct dp_params *p, char
 		memcpy(ifc->ip6.a, &c->ipv6, 16);
 		ifc->prefix6 = c->prefix6;
 		ifc->has_gw6 = c->has_gw6;
+		ifc->vlan = c->vlan;
 		memcpy(ifc->gw6.a, &c->gateway6, 16);
 	}
 	RTE_ETH_FOREACH_DEV(port)

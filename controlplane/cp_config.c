@@ -128,6 +128,7 @@ static const struct key keys[] = {
 	ROW("interface", "gateway4", defer_gateway, .af = AF_INET),
 	ROW("interface", "ipv6", parse_address, .af = AF_INET6),
 	ROW("interface", "gateway6", defer_gateway, .af = AF_INET6),
+	ROW("interface", "vlan", cp_cfg_parse_vlan, .min = 1, .max = 4094),
 	/* 2^n - 1 mbufs is the mempool's sweet spot, hence the odd maximum. */
 	INT_KEY("dataplane", "mbufs", 1024, 1048575, false, mbufs),
 	/* NICs and rte_ring index with a mask: powers of 2 only. */
@@ -135,6 +136,9 @@ static const struct key keys[] = {
 	INT_KEY("dataplane", "tx_desc", 64, 16384, true, tx_desc),
 	INT_KEY("dataplane", "ring_size", 64, 65536, true, ring_size),
 	INT_KEY("dataplane", "idle_sleep_us", 0, 100000, false, idle_sleep_us),
+	INT_KEY("dataplane", "reassembly_flows", 64, 1048576, false, frag_flows),
+	INT_KEY("dataplane", "reassembly_timeout_ms", 100, 60000, false, frag_timeout_ms),
+	INT_KEY("dataplane", "reassembly_buffers", 63, 65535, false, frag_buffers),
 	INT_KEY("neighbours", "max", 16, 1048576, false, neigh_max),
 	INT_KEY("neighbours", "queue", 1, 64, false, neigh_queue),
 	INT_KEY("neighbours", "retry_ms", 10, 60000, false, neigh_retry_ms),
@@ -607,6 +611,9 @@ void cp_config_defaults(struct cp_config *cfg)
 	cfg->tx_desc = 1024;
 	cfg->ring_size = 1024;
 	cfg->idle_sleep_us = 0;
+	cfg->frag_flows = 4096;
+	cfg->frag_timeout_ms = 2000;
+	cfg->frag_buffers = 511;
 	cfg->neigh_max = 4096;
 	cfg->neigh_queue = 4;
 	cfg->neigh_retry_ms = 1000;

@@ -43,6 +43,7 @@ struct cp_iface_cfg {
 	struct in6_addr ipv6;
 	uint8_t prefix6;	  /**< 0..128 */
 	struct in6_addr gateway6; /**< inside ipv6/prefix6, or link-local fe80::/10 */
+	uint16_t vlan;		  /**< 802.1Q VID 1..4094 of every frame; 0: untagged */
 };
 
 /** An address prefix of either family; IPv4 is kept IPv4-mapped (plen 96..128). */
@@ -69,6 +70,10 @@ struct cp_config {
 		ring_size; /**< per-worker rings to/from the control plane, power of 2, default 1024 */
 	uint32_t
 		idle_sleep_us; /**< worker sleep when a poll found nothing; 0 = busy poll (default) */
+
+	uint32_t frag_flows;	  /**< reassembly_flows: datagrams reassembled at once, 4096 */
+	uint32_t frag_timeout_ms; /**< reassembly_timeout_ms: then dropped, default 2000 */
+	uint32_t frag_buffers;	  /**< reassembly_buffers: 16 KiB buffers, default 511 */
 
 	/* neighbours { } (ARP / IPv6 ND) */
 	uint32_t neigh_max;	   /**< entries in the neighbour table, default 4096 */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Config keys of the packet filter: pbx.sources (who may start calls toward
- * apps), filter.scanner_user_agents, booleans. Same error contract as
+ * apps), filter.scanner_user_agents, booleans, interfaces.[N].vlan. Same error contract as
  * cp_config.c: file:line, key path, what was expected, what was found.
  */
 #include <arpa/inet.h>
@@ -146,5 +146,25 @@ int cp_cfg_parse_patterns(struct loader *ld, const config_setting_t *s, const ch
 			ld->cfg->scanner_uas[i][j] = (char)tolower((unsigned char)text[j]);
 	}
 	ld->cfg->n_scanner_uas = (unsigned)n;
+	return 0;
+}
+
+int cp_cfg_parse_vlan(struct loader *ld, const config_setting_t *s, const char *path,
+		      const struct key *k)
+{
+	long long v;
+
+	if (config_setting_type(s) != CONFIG_TYPE_INT &&
+	    config_setting_type(s) != CONFIG_TYPE_INT64)
+		return cp_cfg_fail(ld, s, path, "expected an 802.1Q VLAN id %lld..%lld, got %s",
+				   k->min, k->max, cp_cfg_type_name(s));
+	v = config_setting_get_int64(s);
+	/* 0 and 4095 are reserved (IEEE 802.1Q §9.6): "untagged" is no vlan key. */
+	if (v < k->min || v > k->max)
+		return cp_cfg_fail(ld, s, path,
+				   "expected an 802.1Q VLAN id %lld..%lld, got %lld (leave the key "
+				   "out for untagged frames)",
+				   k->min, k->max, v);
+	ld->cfg->ifaces[ld->idx].vlan = (uint16_t)v;
 	return 0;
 }

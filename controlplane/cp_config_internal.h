@@ -49,7 +49,7 @@ const char *cp_cfg_type_name(const config_setting_t *s);
 const char *cp_cfg_found(struct loader *ld, const config_setting_t *s, const char *why);
 
 /* cp_config_filter.c */
-key_parser cp_cfg_parse_prefixes, cp_cfg_parse_patterns, cp_cfg_parse_bool;
+key_parser cp_cfg_parse_prefixes, cp_cfg_parse_patterns, cp_cfg_parse_bool, cp_cfg_parse_vlan;
 void cp_config_filter_defaults(struct cp_config *cfg);
 
 #endif /* CP_CONFIG_INTERNAL_H */

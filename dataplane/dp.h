@@ -50,6 +50,7 @@ struct dp_iface {
 	struct sw_ip gw6;
 	struct sw_ip snm6[2]; /**< solicited-node multicast of ip6 and ll6 (RFC 4291 §2.7.1) */
 	uint16_t mtu;	      /**< largest IP packet the port sends */
+	uint16_t vlan;	      /**< 802.1Q VID of every frame in and out; 0: untagged */
 	bool started;
 };
 
@@ -140,16 +141,20 @@ struct dp_meta {
 
 struct dp_ctx;
 struct dp_ratelimit;
+struct rte_ip_frag_tbl;
+struct rte_ip_frag_death_row;
 
 /** One worker lcore. */
 struct dp_worker {
 	struct dp_ctx *ctx;
 	unsigned id;
 	unsigned lcore_id;
-	struct rte_ring *up;	 /**< to the control plane, SP/SC */
-	struct rte_ring *down;	 /**< frames from the control plane to send, SP/SC */
-	struct dp_ratelimit *rl; /**< this worker's token buckets for unknown sources */
-	uint16_t ip_id;		 /**< IPv4 identification of the frames it builds */
+	struct rte_ring *up;		  /**< to the control plane, SP/SC */
+	struct rte_ring *down;		  /**< frames from the control plane to send, SP/SC */
+	struct dp_ratelimit *rl;	  /**< this worker's token buckets for unknown sources */
+	struct rte_ip_frag_tbl *frag;	  /**< this worker's reassembly table */
+	struct rte_ip_frag_death_row *dr; /**< fragments to free after each burst */
+	uint16_t ip_id;			  /**< IPv4 identification of the frames it builds */
 	uint64_t tsc_hz;
 	struct dp_counters ctr;
 } __rte_cache_aligned;
@@ -159,9 +164,13 @@ struct dp_ctx {
 	struct dp_params p;
 	struct rte_mempool *pool;
 	struct sw_neigh_table *neigh;
-	struct sw_src_table *src; /**< bound device sources (read-only here) */
-	struct dp_policy *policy; /**< RCU pointer: rcu_dereference() to read */
-	uint32_t rate_sources;	  /**< per-source buckets over all workers */
+	struct sw_src_table *src;  /**< bound device sources (read-only here) */
+	struct dp_policy *policy;  /**< RCU pointer: rcu_dereference() to read */
+	uint32_t rate_sources;	   /**< per-source buckets over all workers */
+	struct rte_mempool *jumbo; /**< buffers for reassembled datagrams (16 KiB) */
+	uint32_t frag_flows;	   /**< datagrams in reassembly at once, over all workers */
+	uint32_t frag_timeout_ms;  /**< an incomplete datagram is dropped after this */
+	uint32_t frag_buffers;	   /**< jumbo buffers */
 	unsigned n_workers;
 	bool stop; /**< read with __atomic_load_n by workers */
 	struct dp_worker workers[RTE_MAX_LCORE];
@@ -173,7 +182,8 @@ struct dp_ctx {
  * when there are several and the device supports it) and fill each iface's MAC
  * and IPv6 link-local / solicited-node addresses.
  *
- * Workers' lcore ids, ctx->policy and ctx->rate_sources must already be set;
+ * Workers' lcore ids, ctx->policy, ctx->rate_sources and ctx->frag_* must
+ * already be set;
  * each worker gets its share of rate_sources token buckets. Errors are
  * logged with the device name.
  * @return 0, or a negative errno (port configuration or memory).

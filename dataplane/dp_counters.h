@@ -26,6 +26,8 @@
 	X(TX_BYTES, tx_bytes, "bytes the ports accepted for transmission")                        \
 	X(TX_FAILED, tx_failed, "frames the port refused (TX queue full); freed")                 \
 	X(ICMP_ECHO_ANSWERED, icmp_echo_answered, "ICMP / ICMPv6 echo requests answered")         \
+	X(IP_FRAGMENTS, ip_fragments, "IPv4 / IPv6 fragments received for reassembly")            \
+	X(IP_REASSEMBLED, ip_reassembled, "datagrams reassembled from fragments")                 \
 	X(SIP_RX, sip_rx, "UDP datagrams received on the SIP port")                               \
 	X(SIP_OPTIONS_ANSWERED, sip_options_answered, "OPTIONS to sipwake itself answered 200")   \
 	X(SIP_FROM_PBX, sip_from_pbx, "SIP datagrams from a pbx.sources address")                 \
@@ -49,7 +51,8 @@
 	X(L2_TRUNCATED, l2_truncated, "frame shorter than its Ethernet header")                  \
 	X(L2_OTHER_HOST, l2_other_host,                                                          \
 	  "destination MAC is neither ours, broadcast nor multicast")                            \
-	X(L2_VLAN, l2_vlan, "VLAN-tagged frame (VLAN support is not configured)")                \
+	X(L2_VLAN, l2_vlan,                                                                      \
+	  "VLAN tag missing, of another VLAN, stacked (QinQ), or on an untagged interface")      \
 	X(L2_ETHERTYPE, l2_ethertype, "ethertype other than ARP, IPv4, IPv6")                    \
 	X(L2_MULTISEG, l2_multiseg, "frame spread over several mbufs")                           \
 	X(ARP_MALFORMED, arp_malformed, "ARP that is not Ethernet/IPv4 or is truncated")         \
@@ -57,7 +60,11 @@
 	X(IP_MALFORMED, ip_malformed, "IP header truncated, bad version, length or checksum")    \
 	X(IP_MARTIAN, ip_martian, "source address that cannot be a peer (multicast, ours, ...)") \
 	X(IP_NOT_FOR_US, ip_not_for_us, "destination address is not one of ours")                \
-	X(IP_FRAGMENT, ip_fragment, "IP fragment (reassembly is not enabled yet)")               \
+	X(IP_FRAG_TIMEOUT, ip_frag_timeout,                                                      \
+	  "fragments of datagrams not complete within dataplane.reassembly_timeout_ms")          \
+	X(IP_FRAG_REJECTED, ip_frag_rejected,                                                    \
+	  "fragments refused by reassembly: overlapping, more than 8, or table full")            \
+	X(IP_FRAG_TOO_BIG, ip_frag_too_big, "reassembled datagram larger than 16 KiB")           \
 	X(IP_OPTIONS, ip_options, "IPv6 extension header")                                       \
 	X(IP_PROTO, ip_proto, "IP protocol other than UDP, ICMP echo, ICMPv6 echo / ND")         \
 	X(ICMP_MALFORMED, icmp_malformed, "ICMP / ICMPv6 truncated or with a bad checksum")      \
@@ -118,10 +125,15 @@ static inline void dp_count(struct dp_counters *ctr, enum dp_counter c, uint64_t
 			 __ATOMIC_RELAXED);
 }
 
+static inline void dp_count_drops(struct dp_counters *ctr, enum dp_drop d, uint64_t n)
+{
+	__atomic_store_n(&ctr->drop[d], __atomic_load_n(&ctr->drop[d], __ATOMIC_RELAXED) + n,
+			 __ATOMIC_RELAXED);
+}
+
 static inline void dp_count_drop(struct dp_counters *ctr, enum dp_drop d)
 {
-	__atomic_store_n(&ctr->drop[d], __atomic_load_n(&ctr->drop[d], __ATOMIC_RELAXED) + 1,
-			 __ATOMIC_RELAXED);
+	dp_count_drops(ctr, d, 1);
 }
 
 /** Counter names and descriptions, indexed by enum. */

@@ -78,6 +78,15 @@ enum dp_src_class dp_src_classify(const struct dp_wstate *s, const struct dp_l4i
 				  struct sw_src **bound);
 bool dp_ua_is_scanner(const struct dp_policy *pol, const uint8_t *msg, struct dp_sip_slice ua);
 
+/* dp_frag.c */
+int dp_frag_init(struct dp_ctx *ctx);
+void dp_frag_fini(struct dp_ctx *ctx);
+/** A fragment in; the whole datagram, linearised, when it completes, else NULL (held or dropped). */
+struct rte_mbuf *dp_frag_ipv4(struct dp_wstate *s, struct rte_mbuf *m, uint32_t ihl);
+struct rte_mbuf *dp_frag_ipv6(struct dp_wstate *s, struct rte_mbuf *m, uint32_t plen);
+/** Expire old fragments and free the death row: once per burst. */
+void dp_frag_tick(struct dp_wstate *s, uint64_t now);
+
 /* dp_stun.c */
 bool dp_is_stun(const uint8_t *p, uint16_t len);
 /** Answer a STUN Binding request. @return 0, -EINVAL (not a valid request) or -ENOMEM. */

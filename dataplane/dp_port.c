@@ -179,6 +179,9 @@ int dp_init(struct dp_ctx *ctx, uint32_t n_mbufs, uint16_t rx_desc, uint16_t tx_
 			return -ENOMEM;
 		}
 	}
+	rc = dp_frag_init(ctx);
+	if (rc != 0)
+		return rc;
 	for (unsigned i = 0; i < ctx->p.n_ifaces; i++) {
 		rc = port_init(ctx, &ctx->p.ifaces[i], rx_desc, tx_desc);
 		if (rc != 0)
@@ -216,6 +219,7 @@ void dp_fini(struct dp_ctx *ctx)
 		dp_ratelimit_free(ctx->workers[i].rl);
 		ctx->workers[i].rl = NULL;
 	}
+	dp_frag_fini(ctx);
 	rte_mempool_free(ctx->pool);
 	ctx->pool = NULL;
 }

@@ -128,6 +128,10 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.rate_sources, 65536);
 	assert_false(cfg.reply_403 || cfg.reply_503);
 	assert_int_equal(cfg.max_sources, 65536);
+	assert_int_equal(cfg.frag_flows, 4096);
+	assert_int_equal(cfg.frag_timeout_ms, 2000);
+	assert_int_equal(cfg.frag_buffers, 511);
+	assert_int_equal(cfg.ifaces[0].vlan, 0);
 	assert_int_equal(cfg.n_ifaces, 1);
 	assert_string_equal(cfg.ifaces[0].device, "net_af_packet0");
 	assert_true(cfg.ifaces[0].has_ipv4);
@@ -171,6 +175,7 @@ static void test_every_key(void **state)
 	assert_int_equal(cfg.rate_sources, 1024);
 	assert_true(cfg.reply_403 && cfg.reply_503);
 	assert_int_equal(cfg.max_sources, 100);
+	assert_int_equal(cfg.ifaces[0].vlan, 0);
 	assert_int_equal(cfg.sip_port, 5061);
 	assert_int_equal(cfg.n_names, 2);
 	assert_string_equal(cfg.names[1], "B-2.example.org");
@@ -298,13 +303,14 @@ static const struct bad bad_configs[] = {
 	 "unknown key (known: sip, interfaces, dataplane, neighbours, pbx, filter, bindings, log)",
 	 IFACE "sipp: { port = 5060; };\n"},
 	{"unknown_in_dataplane", 4, "dataplane.mbuf",
-	 "unknown key (known: mbufs, rx_desc, tx_desc, ring_size, idle_sleep_us)",
+	 "unknown key (known: mbufs, rx_desc, tx_desc, ring_size, idle_sleep_us, reassembly_flows, "
+	 "reassembly_timeout_ms, reassembly_buffers)",
 	 IFACE "dataplane: {\n  rx_desc = 512;\n  mbuf = 2048;\n};\n"},
 	{"unknown_in_neighbours", 2, "neighbours.retries",
 	 "unknown key (known: max, queue, retry_ms, probes, lifetime_s)",
 	 IFACE "neighbours: { retries = 3; };\n"},
 	{"typo_in_interface", 5, "interfaces.[0].gateway",
-	 "unknown key (known: device, ipv4, gateway4, ipv6, gateway6)",
+	 "unknown key (known: device, ipv4, gateway4, ipv6, gateway6, vlan)",
 	 "interfaces = (\n  {\n    device = \"net_af_packet0\";\n    ipv4 = \"198.18.0.1/24\";\n   "
 	 " gateway = \"198.18.0.254\";\n  }\n);\n"},
 	{"group_not_group", 2, "dataplane",
@@ -460,6 +466,14 @@ static const struct bad bad_configs[] = {
 	 "filter: { unknown_rate = 0; };\n" IFACE},
 	{"rate_sources_small", 1, "filter.rate_sources",
 	 "expected an integer 256..16777216, got 10", "filter: { rate_sources = 10; };\n" IFACE},
+	{"vlan_0", 1, "interfaces.[0].vlan", "got 0 (leave the key out for untagged frames)",
+	 "interfaces = ( { device = \"d\"; ipv4 = \"198.18.0.1/24\"; vlan = 0; } );\n"},
+	{"vlan_string", 1, "interfaces.[0].vlan",
+	 "expected an 802.1Q VLAN id 1..4094, got a string",
+	 "interfaces = ( { device = \"d\"; ipv4 = \"198.18.0.1/24\"; vlan = \"7\"; } );\n"},
+	{"reassembly_timeout_big", 1, "dataplane.reassembly_timeout_ms",
+	 "expected an integer 100..60000, got 600000",
+	 "dataplane: { reassembly_timeout_ms = 600000; };\n" IFACE},
 	{"max_sources_small", 1, "bindings.max_sources", "expected an integer 16..16777216, got 1",
 	 "bindings: { max_sources = 1; };\n" IFACE},
 };

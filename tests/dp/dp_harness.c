@@ -109,6 +109,9 @@ int dph_init(struct dph *h, const char *prefix)
 	ctx->n_workers = 1;
 	ctx->workers[0].lcore_id = rte_lcore_id();
 	ctx->rate_sources = 4096;
+	ctx->frag_flows = 256;
+	ctx->frag_timeout_ms = 500;
+	ctx->frag_buffers = 255;
 	ctx->policy = rte_zmalloc("dph_pol", sizeof(*ctx->policy), 0);
 	ctx->neigh = sw_neigh_create(4096);
 	ctx->src = sw_src_create(65536);
@@ -335,6 +338,7 @@ void dph_rx(struct dph *h, struct rte_mbuf **m, unsigned n, uint64_t tsc)
 		DP_META(m[i])->rx_tsc = tsc;
 		dp_rx_one(&h->s, 0, m[i]);
 	}
+	dp_frag_tick(&h->s, tsc);
 	dp_tx_flush(&h->s, 0);
 }
 

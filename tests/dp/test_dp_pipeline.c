@@ -224,6 +224,156 @@ static void test_rows(void **state)
 		run_row(&rows[i]);
 }
 
+static void check_invite_up(const char *name, uint32_t len)
+{
+	struct rte_mbuf *got = dph_up(&h);
+	const struct dp_meta *meta;
+	const uint8_t *base;
+
+	if (got == NULL) {
+		print_error("%s: nothing handed up\n", name);
+		fail();
+	}
+	meta = DP_META(got);
+	assert_int_equal(meta->sip_len, len);
+	assert_int_equal(got->nb_segs, 1); /* linearised */
+	base = rte_pktmbuf_mtod(got, const uint8_t *) + meta->sip_off;
+	assert_memory_equal(base, MSG_INVITE, len);
+	check_slice(base, meta->sip.call_id, "3f9a1c7e-8b2d-4e6f-a1c3-5e7f9b1d3a5c", name,
+		    "Call-ID");
+	check_slice(base, meta->sip.body, strstr(MSG_INVITE, "v=0\r\n"), name, "body");
+	rte_pktmbuf_free(got);
+}
+
+/* SIP INVITEs with SDP exceed the MTU: fragments in order, reversed, over IPv6. */
+static void test_fragments_reassembled(void **state)
+{
+	static const char *const srcs[] = {DPH_PBX_IP4, DPH_PBX_IP6};
+	uint64_t done = dph_count(&h, DP_C_IP_REASSEMBLED);
+	struct rte_mbuf *m[16], *t;
+
+	(void)state;
+	for (unsigned v = 0; v < 2; v++) {
+		struct dph_pkt p = P(srcs[v], 5060, MSG_INVITE);
+		int n;
+
+		p.frag = 256;
+		n = dph_build(&h, &p, m, 16);
+		assert_int_equal(n, 5); /* 1028 bytes of UDP in 256-byte pieces */
+		dph_rx(&h, m, (unsigned)n, rte_rdtsc());
+		check_invite_up("in order", sizeof(MSG_INVITE) - 1);
+		n = dph_build(&h, &p, m, 16);
+		for (int i = 0; i < n / 2; i++) {
+			t = m[i];
+			m[i] = m[n - 1 - i];
+			m[n - 1 - i] = t;
+		}
+		dph_rx(&h, m, (unsigned)n, rte_rdtsc());
+		check_invite_up("reversed", sizeof(MSG_INVITE) - 1);
+	}
+	assert_int_equal(dph_count(&h, DP_C_IP_REASSEMBLED), done + 4);
+	assert_null(dph_up(&h));
+}
+
+static void test_fragments_overlapping_and_too_many(void **state)
+{
+	struct dph_pkt p = P(DPH_PBX_IP4, 5060, MSG_INVITE);
+	uint64_t rejected = dph_drop(&h, DP_D_IP_FRAG_REJECTED);
+	struct rte_mbuf *m[32];
+	int n;
+
+	(void)state;
+	/* The second fragment twice: an overlap, the whole datagram goes. */
+	p.frag = 256;
+	n = dph_build(&h, &p, m, 16);
+	m[n] = rte_pktmbuf_copy(m[1], h.ctx->pool, 0, UINT32_MAX);
+	assert_non_null(m[n]);
+	{
+		struct rte_mbuf *t = m[n];
+
+		m[n] = m[2];
+		m[2] = t;
+	}
+	dph_rx(&h, m, (unsigned)n + 1, rte_rdtsc());
+	assert_null(dph_up(&h));
+	assert_true(dph_drop(&h, DP_D_IP_FRAG_REJECTED) > rejected);
+
+	/* More than RTE_LIBRTE_IP_FRAG_MAX_FRAG (8) pieces: refused. */
+	rejected = dph_drop(&h, DP_D_IP_FRAG_REJECTED);
+	p.frag = 64;
+	n = dph_build(&h, &p, m, 32);
+	assert_int_equal(n, 17);
+	dph_rx(&h, m, (unsigned)n, rte_rdtsc());
+	assert_null(dph_up(&h));
+	assert_true(dph_drop(&h, DP_D_IP_FRAG_REJECTED) > rejected);
+}
+
+static void test_fragments_time_out(void **state)
+{
+	struct dph_pkt p = P(DPH_PBX_IP4, 5060, MSG_INVITE);
+	uint64_t hz = rte_get_tsc_hz(), t0 = rte_rdtsc() + 10 * hz, before;
+	struct rte_mbuf *m[16];
+	int n;
+
+	(void)state;
+	/* Ten seconds on: what earlier tests left half-assembled expires first. */
+	dph_rx(&h, NULL, 0, t0);
+	before = dph_drop(&h, DP_D_IP_FRAG_TIMEOUT);
+	p.frag = 512;
+	n = dph_build(&h, &p, m, 16);
+	assert_int_equal(n, 3);
+	dph_rx(&h, m, 2, t0); /* the last one never comes in time */
+	dph_rx(&h, NULL, 0, t0 + hz / 10);
+	assert_int_equal(dph_drop(&h, DP_D_IP_FRAG_TIMEOUT), before);
+	dph_rx(&h, NULL, 0, t0 + hz); /* timeout is 500 ms in the harness */
+	assert_int_equal(dph_drop(&h, DP_D_IP_FRAG_TIMEOUT), before + 2);
+	dph_rx(&h, &m[2], 1, t0 + hz); /* a late last fragment starts over, alone */
+	assert_null(dph_up(&h));
+	dph_rx(&h, NULL, 0, t0 + 3 * hz);
+	assert_int_equal(dph_drop(&h, DP_D_IP_FRAG_TIMEOUT), before + 3);
+}
+
+/* One 802.1Q tag on a VLAN interface: in stripped, out tagged; others dropped. */
+static void test_vlan(void **state)
+{
+	struct dph_pkt p = P(DPH_PBX_IP4, 5060, OPTIONS_US);
+	uint64_t vdrop = dph_drop(&h, DP_D_L2_VLAN);
+	const struct rte_vlan_hdr *vh;
+	struct rte_mbuf *m[1], *got;
+
+	(void)state;
+	/* Untagged interface: a tagged frame is dropped. */
+	p.vlan = 42;
+	assert_int_equal(dph_build(&h, &p, m, 1), 1);
+	dph_rx(&h, m, 1, rte_rdtsc());
+	assert_int_equal(dph_drop(&h, DP_D_L2_VLAN), vdrop + 1);
+
+	h.ctx->p.ifaces[0].vlan = 42;
+	assert_int_equal(dph_build(&h, &p, m, 1), 1);
+	dph_rx(&h, m, 1, rte_rdtsc());
+	got = dph_sent(&h);
+	assert_non_null(got);
+	assert_int_equal(rte_pktmbuf_mtod(got, struct rte_ether_hdr *)->ether_type,
+			 rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN));
+	vh = rte_pktmbuf_mtod_offset(got, const struct rte_vlan_hdr *, RTE_ETHER_HDR_LEN);
+	assert_int_equal(rte_be_to_cpu_16(vh->vlan_tci) & 0xfff, 42);
+	assert_memory_equal(
+		rte_pktmbuf_mtod_offset(got, const char *, RTE_ETHER_HDR_LEN + 4 + 20 + 8),
+		"SIP/2.0 200 OK\r\n", 16);
+	rte_pktmbuf_free(got);
+
+	/* Another VID, and no tag at all, on a VLAN interface: dropped. */
+	p.vlan = 43;
+	assert_int_equal(dph_build(&h, &p, m, 1), 1);
+	dph_rx(&h, m, 1, rte_rdtsc());
+	p.vlan = 0;
+	assert_int_equal(dph_build(&h, &p, m, 1), 1);
+	dph_rx(&h, m, 1, rte_rdtsc());
+	assert_int_equal(dph_drop(&h, DP_D_L2_VLAN), vdrop + 3);
+	assert_null(dph_sent(&h));
+	h.ctx->p.ifaces[0].vlan = 0;
+}
+
 /* A bound device's datagrams move its last-alive time (the worker's one write). */
 static void test_bound_source_marked_alive(void **state)
 {
@@ -284,6 +434,10 @@ int main(void)
 		cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_bound_source_marked_alive),
 		cmocka_unit_test(test_up_ring_full_is_a_drop),
+		cmocka_unit_test(test_fragments_reassembled),
+		cmocka_unit_test(test_fragments_overlapping_and_too_many),
+		cmocka_unit_test(test_fragments_time_out),
+		cmocka_unit_test(test_vlan),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
