@@ -21,7 +21,7 @@ struct dp_wstate {
 	struct dp_counters *ctr;
 	struct dp_txbuf tx[DP_MAX_IFACES];
 	const struct dp_policy *pol; /* rcu_dereference()d once per loop */
-	struct dp_sip_msg sip;	     /* scratch for the scanner: ~1 KiB, reused per packet */
+	struct dp_sip_msg *sip;	     /* current packet's scan result, in its mbuf's private area */
 };
 
 /** Where a datagram came from, for the answer. */

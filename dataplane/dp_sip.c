@@ -67,8 +67,10 @@ static void refuse(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
 	const struct dp_policy *pol = s->pol;
 	bool answer = status == 403 ? pol->reply_403 : pol->reply_503;
 
-	if (answer && (scanned || dp_sip_scan(msg, len, &s->sip) == DP_SIP_OK) &&
-	    s->sip.is_request && s->sip.method != DP_SIP_M_ACK &&
+	if (!scanned)
+		s->sip = &DP_META(m)->sip;
+	if (answer && (scanned || dp_sip_scan(msg, len, s->sip) == DP_SIP_OK) &&
+	    s->sip->is_request && s->sip->method != DP_SIP_M_ACK &&
 	    dp_sip_respond(s, ifx, from, msg, status) == 0)
 		dp_count(s->ctr, status == 403 ? DP_C_SIP_403_SENT : DP_C_SIP_503_SENT, 1);
 	dp_drop(s, m, why);
@@ -89,9 +91,7 @@ static void hand_up_sip(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
 	meta->src = from->src;
 	meta->dst = from->dst;
 	meta->device_id = bound != NULL ? bound->device_id : 0;
-	/* Only what the scan wrote: the fixed part and the headers it indexed. */
-	memcpy(&meta->sip, &s->sip, offsetof(struct dp_sip_msg, hdrs));
-	memcpy(meta->sip.hdrs, s->sip.hdrs, s->sip.nhdrs * sizeof(s->sip.hdrs[0]));
+	/* meta->sip already holds the scan: dp_sip_input scanned into it. */
 	dp_count(s->ctr, DP_C_SIP_HANDED_UP, 1);
 	dp_hand_up(s, ifx, m, DP_UP_SIP);
 }
@@ -142,6 +142,12 @@ void dp_sip_input(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
 		return;
 	}
 
+	/* Junk of any source is judged on its first bytes (~10 cycles), before
+	 * the source table is looked at: the scanner's own reason. */
+	if (!dp_sip_plausible(msg, len)) {
+		dp_drop(s, m, DP_D_BAD_START_LINE);
+		return;
+	}
 	cls = dp_src_classify(s, from, &bound);
 	switch (cls) {
 	case DP_SRC_PBX:
@@ -173,18 +179,20 @@ void dp_sip_input(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
 		break;
 	}
 
-	v = dp_sip_scan(msg, len, &s->sip);
+	/* Scan straight into the mbuf's private area, where a hand-up needs it. */
+	s->sip = &DP_META(m)->sip;
+	v = dp_sip_scan(msg, len, s->sip);
 	if (v != DP_SIP_OK) {
 		dp_drop(s, m, dp_drop_of_sip(v));
 		return;
 	}
 	/* Scanners are never answered: an answer confirms there is a SIP server here. */
-	if (cls != DP_SRC_PBX && dp_ua_is_scanner(pol, msg, s->sip.user_agent)) {
+	if (cls != DP_SRC_PBX && dp_ua_is_scanner(pol, msg, s->sip->user_agent)) {
 		dp_drop(s, m, DP_D_FILTER_SCANNER);
 		return;
 	}
-	if (s->sip.is_request && s->sip.method == DP_SIP_M_OPTIONS &&
-	    dp_ruri_is_us(&s->ctx->p, msg, &s->sip)) {
+	if (s->sip->is_request && s->sip->method == DP_SIP_M_OPTIONS &&
+	    dp_ruri_is_us(&s->ctx->p, msg, s->sip)) {
 		int rc = dp_sip_respond(s, ifx, from, msg, 200);
 
 		if (rc != 0) {
@@ -195,7 +203,7 @@ void dp_sip_input(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
 		rte_pktmbuf_free(m);
 		return;
 	}
-	if (cls == DP_SRC_UNKNOWN && s->sip.method != DP_SIP_M_REGISTER) {
+	if (cls == DP_SRC_UNKNOWN && s->sip->method != DP_SIP_M_REGISTER) {
 		/* OPTIONS for someone else (the peek let OPTIONS through for us). */
 		refuse(s, ifx, m, from, msg, len, true, DP_D_FILTER_UNKNOWN_REQUEST, 403);
 		return;

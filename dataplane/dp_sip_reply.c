@@ -213,7 +213,7 @@ int dp_sip_respond(struct dp_wstate *s, unsigned ifx, const struct dp_l4info *fr
 		   const uint8_t *msg, uint16_t status)
 {
 	const struct dp_iface *ifc = &s->ctx->p.ifaces[ifx];
-	const struct dp_sip_msg *sm = &s->sip;
+	const struct dp_sip_msg *sm = s->sip;
 	uint16_t hdr_len = dp_udp_hdr_len(from->v6);
 	uint16_t ip_hdrs = (uint16_t)(hdr_len - RTE_ETHER_HDR_LEN);
 	char src_ip[INET6_ADDRSTRLEN];

@@ -11,28 +11,33 @@
  * mapping provider names and checking tokens is the control plane's job.
  * Parameter names are case-insensitive (RFC 3261 §19.1.4), values are not.
  */
+#include <string.h>
+
 #include "dataplane/sip/sip_internal.h"
 
-#define NAME_IS(buf, n, lit) ((n).len == sizeof(lit) - 1 && sip_ieq((buf) + (n).off, lit, sizeof(lit) - 1))
+#define NAME_IS(buf, n, lit) \
+	((n).len == sizeof(lit) - 1 && sip_ieq((buf) + (n).off, lit, sizeof(lit) - 1))
 
 /* Next "name[=value]" of a ";"-separated list in [*pos, end); false at the end. */
 static bool next_param(const uint8_t *buf, uint32_t *pos, uint32_t end, struct dp_sip_slice *name,
 		       struct dp_sip_slice *value)
 {
 	uint32_t p = *pos, s, e, eq;
+	const uint8_t *semi, *eqp;
 
 	while (p < end && (buf[p] == ';' || sip_is(buf[p], SIP_C_WSP)))
 		p++;
 	if (p == end)
 		return false;
 	s = p;
-	while (p < end && buf[p] != ';')
-		p++;
-	e = p;
+	/* memchr for the delimiters: URI parameters run to 100+ bytes (tokens). */
+	semi = memchr(buf + s, ';', end - s);
+	e = semi != NULL ? (uint32_t)(semi - buf) : end;
+	*pos = e;
 	while (e > s && sip_is(buf[e - 1], SIP_C_WSP))
 		e--;
-	for (eq = s; eq < e && buf[eq] != '='; eq++)
-		;
+	eqp = memchr(buf + s, '=', e - s);
+	eq = eqp != NULL ? (uint32_t)(eqp - buf) : e;
 	*name = sip_slice(s, eq);
 	while (name->len > 0 && sip_is(buf[name->off + name->len - 1u], SIP_C_WSP))
 		name->len--;
@@ -42,7 +47,6 @@ static bool next_param(const uint8_t *buf, uint32_t *pos, uint32_t end, struct d
 			eq++;
 	}
 	*value = sip_slice(eq, e);
-	*pos = p;
 	return true;
 }
 
@@ -55,18 +59,31 @@ void sip_push_from_uri(const uint8_t *buf, const struct dp_sip_uri *uri, struct 
 	while (next_param(buf, &pos, end, &name, &value)) {
 		if (value.len == 0)
 			continue;
-		if (NAME_IS(buf, name, "pn-provider"))
-			std.provider = value;
-		else if (NAME_IS(buf, name, "pn-prid"))
-			std.prid = value;
-		else if (NAME_IS(buf, name, "pn-param"))
-			std.param = value;
-		else if (NAME_IS(buf, name, "pn-type"))
-			old.provider = value;
-		else if (NAME_IS(buf, name, "pn-tok"))
-			old.prid = value;
-		else if (NAME_IS(buf, name, "app-id"))
-			old.param = value;
+		/* By length first: one compare per parameter at most. */
+		switch (name.len) {
+		case 11:
+			if (NAME_IS(buf, name, "pn-provider"))
+				std.provider = value;
+			break;
+		case 8:
+			if (NAME_IS(buf, name, "pn-param"))
+				std.param = value;
+			break;
+		case 7:
+			if (NAME_IS(buf, name, "pn-prid"))
+				std.prid = value;
+			else if (NAME_IS(buf, name, "pn-type"))
+				old.provider = value;
+			break;
+		case 6:
+			if (NAME_IS(buf, name, "pn-tok"))
+				old.prid = value;
+			else if (NAME_IS(buf, name, "app-id"))
+				old.param = value;
+			break;
+		default:
+			break;
+		}
 	}
 	/* RFC 8599 §4.1.1: pn-provider is what makes it a push address; pn-prid
 	 * may be absent for some services. The standard form wins over the old. */

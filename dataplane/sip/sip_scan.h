@@ -15,6 +15,7 @@
 #ifndef DP_SIP_SCAN_H
 #define DP_SIP_SCAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,7 +50,7 @@
 	X(BAD_URI, sip_bad_uri, "Request-URI is not a valid URI")                                 \
 	X(BAD_CONTENT_LENGTH, sip_bad_content_length,                                             \
 	  "Content-Length is not a number or exceeds the datagram")                               \
-	X(BAD_MAX_FORWARDS, sip_bad_max_forwards, "Max-Forwards is not a number in 0..255")      \
+	X(BAD_MAX_FORWARDS, sip_bad_max_forwards, "Max-Forwards is not a number in 0..255")       \
 	X(BAD_CONTACT, sip_bad_contact,                                                           \
 	  "Contact is not *, or not a list of name-addr / addr-spec with parameters")             \
 	X(BAD_EXPIRES, sip_bad_expires, "Expires header or expires= parameter is not a number")   \
@@ -170,10 +171,10 @@ struct dp_sip_push {
 struct dp_sip_contact {
 	struct dp_sip_slice value; /**< this contact-param: name-addr / addr-spec and its params */
 	struct dp_sip_uri uri;
-	int32_t expires;	     /**< expires= parameter; -1 absent */
+	int32_t expires;	      /**< expires= parameter; -1 absent */
 	struct dp_sip_slice instance; /**< +sip.instance value, quotes removed; len 0 absent */
-	int32_t reg_id;		     /**< reg-id= parameter; -1 absent */
-	struct dp_sip_push pn;	     /**< from the URI's pn-* / legacy parameters */
+	int32_t reg_id;		      /**< reg-id= parameter; -1 absent */
+	struct dp_sip_push pn;	      /**< from the URI's pn-* / legacy parameters */
 };
 
 /** From / To: name-addr or addr-spec with its tag (RFC 3261 §20.20, §20.39). */
@@ -211,10 +212,10 @@ struct dp_sip_msg {
 	int32_t expires;	/**< Expires header (delta-seconds, saturated); -1 absent */
 
 	struct dp_sip_contact contact; /**< first Contact value; valid when n_contacts > 0 */
-	uint8_t n_contacts;	       /**< Contact values over all Contact fields (saturates at 255) */
-	uint8_t contact_star;	       /**< "Contact: *" (REGISTER removing every binding) */
-	struct dp_sip_push xpush;      /**< from an X-Push header; form DP_SIP_PN_NONE if absent */
-	struct dp_sip_uri route;       /**< first Route URI; route.whole.len 0 if none */
+	uint8_t n_contacts;	  /**< Contact values over all Contact fields (saturates at 255) */
+	uint8_t contact_star;	  /**< "Contact: *" (REGISTER removing every binding) */
+	struct dp_sip_push xpush; /**< from an X-Push header; form DP_SIP_PN_NONE if absent */
+	struct dp_sip_uri route;  /**< first Route URI; route.whole.len 0 if none */
 	struct dp_sip_uri record_route; /**< first Record-Route URI; whole.len 0 if none */
 	struct dp_sip_slice user_agent; /**< first User-Agent value; len 0 if none */
 
@@ -240,6 +241,14 @@ struct dp_sip_msg {
  * and bytes after the body are surplus (RFC 3261 §18.3).
  */
 enum dp_sip_verdict dp_sip_scan(const uint8_t *buf, uint32_t len, struct dp_sip_msg *msg);
+
+/**
+ * A cheap look (at most ~32 bytes read) at whether @p buf can be a SIP
+ * message at all: its start line begins with "SIP/" or with a token and a
+ * space. False means dp_sip_scan() would say DP_SIP_ERR_BAD_START_LINE (or
+ * TRUNCATED), so junk can be dropped without scanning it.
+ */
+bool dp_sip_plausible(const uint8_t *buf, uint32_t len);
 
 /** Counter name of a verdict ("ok" for DP_SIP_OK, "sip_truncated", ...). Never NULL. */
 const char *dp_sip_verdict_name(enum dp_sip_verdict v);

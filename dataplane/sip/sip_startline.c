@@ -86,3 +86,18 @@ enum dp_sip_verdict sip_start_line(const uint8_t *buf, uint32_t len, uint32_t *p
 		return status_line(buf, pos, cr, msg);
 	return request_line(buf, pos, cr, msg);
 }
+
+bool dp_sip_plausible(const uint8_t *buf, uint32_t len)
+{
+	uint32_t pos = 0, t;
+
+	/* §7.5: CRLFs may precede the start line. */
+	while (pos < len && pos < 8 && (buf[pos] == '\r' || buf[pos] == '\n'))
+		pos++;
+	/* Status-Line: "SIP/" (the scanner checks the rest); Request-Line: token SP,
+	 * and no method (extension ones included) is anywhere near 24 bytes. */
+	if (len - pos >= 4 && sip_ieq(buf + pos, "sip/", 4))
+		return true;
+	t = sip_span(buf, pos, len - pos > 24 ? pos + 24 : len, SIP_C_TOKEN);
+	return t > pos && t < len && buf[t] == ' ';
+}

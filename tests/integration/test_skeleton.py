@@ -156,8 +156,9 @@ def test_unknown_source_judged_before_scan(lab, delta):
         "drop_filter_unknown_request": [b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
                                         valid.replace(b"OPTIONS", b"MESSAGE"),
                                         valid.replace(b"OPTIONS", b"INVITE"),
-                                        sip_options("sip:alice@%s" % swlab.SW_IP4),
-                                        os.urandom(64)],
+                                        sip_options("sip:alice@%s" % swlab.SW_IP4)],
+        # Not even shaped like SIP: dropped before the source is looked at.
+        "drop_sip_bad_start_line": [b"\x7f" + os.urandom(63)],
         "drop_filter_unknown_response": [
             b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 198.18.0.2;branch=z9hG4bKr\r\n"
             b"From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\n"
@@ -177,7 +178,8 @@ def test_unknown_source_judged_before_scan(lab, delta):
         assert c[reason] == len(payloads), (reason, c)
     # Only the OPTIONS for someone else and the scanners were scanned at all.
     assert c["sip_options_answered"] == 0 and c["sip_403_sent"] == 0
-    assert c["sip_from_unknown"] == len(sent) - 2  # keepalives are judged before that
+    # Keepalives and the noise are judged before the source class is.
+    assert c["sip_from_unknown"] == len(sent) - 3
 
 
 def test_register_from_unknown_goes_up(lab, delta):
