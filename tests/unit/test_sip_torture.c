@@ -24,11 +24,6 @@
  *   baddate  (§3.1.2.12) the only error is "EST" in Date; the scanner does
  *            not read Date, and the RFC itself says an element should not
  *            reject for it unless Date matters to its processing.
- *   regbadct (§3.1.2.13) the only error is a Contact addr-spec holding an
- *            escaped header (needs <>); the scanner does not parse Contact
- *            yet, and a REGISTER always goes up to the control plane
- *            (DESIGN.md §7), whose full parse decides. Revisit when Contact
- *            parsing lands in the scanner (issue 3).
  *
  * Valid at the syntax level, refused by RFC 4475 only at the transaction or
  * application layer, so accepted by the scanner (the classifier and the
@@ -38,6 +33,8 @@
  * (broadcast address in a second Via), zeromf (Max-Forwards 0), cparam01,
  * cparam02, regescrt (Contact forms) and sdp01 (Accept), inv2543 (RFC 2543
  * syntax: no branch, no tags, no Content-Length, no Max-Forwards).
+ * regbadct (§3.1.2.13, a Contact addr-spec holding an escaped header, which
+ * needs <>) is rejected as sip_bad_contact: the scanner parses Contact.
  * The §3.3 messages that break framing or identity are rejected: insuf
  * (missing To/From/Call-ID), multi01 and mcl01 (repeated single fields).
  *
@@ -1070,8 +1067,7 @@ static const struct torture cases[] = {
 	/* Accepted by design: see the list at the top. */
 	REQ("baddate", "3.1.2.12", m_baddate, "INVITE", "example.com",
 	    "baddate.239423mnsadf3j23lj42--sedfnm234", 1392934, "z9hG4bKkdjuw", "2234923", ""),
-	REQ("regbadct", "3.1.2.13", m_regbadct, "REGISTER", "example.com",
-	    "regbadct.k345asrl3fdbv@10.0.0.1", 1, "z9hG4bKkdjuw", "998332", ""),
+	REJECT("regbadct", "3.1.2.13", m_regbadct, DP_SIP_ERR_BAD_CONTACT),
 	REJECT("badaspec", "3.1.2.14", m_badaspec, DP_SIP_ERR_BAD_NAMEADDR),
 	REJECT("baddn", "3.1.2.15", m_baddn, DP_SIP_ERR_BAD_NAMEADDR),
 	REJECT("badvers", "3.1.2.16", m_badvers, DP_SIP_ERR_BAD_START_LINE),
