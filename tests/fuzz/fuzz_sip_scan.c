@@ -116,6 +116,21 @@ static void check_accepted(const uint8_t *buf, uint32_t len, const struct dp_sip
 
 	/* Framing: headers, then the body, then surplus (§18.3) up to len. */
 	touch(buf, len, m->body);
+	/* Registrar / router fields (Contact, push addresses, Route, User-Agent). */
+	if (m->n_contacts > 0) {
+		touch(buf, len, m->contact.value);
+		touch_uri(buf, len, &m->contact.uri);
+		touch(buf, len, m->contact.instance);
+		touch(buf, len, m->contact.pn.provider);
+		touch(buf, len, m->contact.pn.prid);
+		touch(buf, len, m->contact.pn.param);
+	}
+	touch(buf, len, m->xpush.provider);
+	touch(buf, len, m->xpush.prid);
+	touch(buf, len, m->xpush.param);
+	touch_uri(buf, len, &m->route);
+	touch_uri(buf, len, &m->record_route);
+	touch(buf, len, m->user_agent);
 	CHECK(m->hdrs_end >= 4 && m->hdrs_end <= m->msg_len && m->msg_len <= len);
 	CHECK(m->body.off == m->hdrs_end);
 	CHECK((uint32_t)m->body.off + m->body.len == m->msg_len);
