@@ -21,7 +21,7 @@ struct sw_neigh_table;
 /** An IP address of either family, IPv4 mapped into IPv6 (RFC 4291 §2.5.5.2). */
 struct sw_ip {
 	uint8_t a[16];
-};
+} __attribute__((aligned(4))); /* rte_jhash reads it as 32-bit words */
 
 /** IPv4 (network byte order) -> struct sw_ip. */
 static inline struct sw_ip sw_ip_from_v4(uint32_t be_addr)

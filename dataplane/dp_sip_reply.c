@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <strings.h>
 
-#include <rte_jhash.h>
 #include <rte_mbuf.h>
 
 #include "dataplane/dp_internal.h"
@@ -138,6 +137,14 @@ static void put_top_via(struct sbuf *b, const uint8_t *msg, const struct dp_sip_
 	}
 }
 
+/* FNV-1a: byte-wise, so any alignment is fine (rte_jhash reads 32-bit words). */
+static uint32_t fnv1a(const uint8_t *p, uint32_t n, uint32_t h)
+{
+	for (uint32_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
 static const char *reason_of(uint16_t status)
 {
 	switch (status) {
@@ -189,8 +196,8 @@ static void put_response(struct sbuf *b, const uint8_t *msg, const struct dp_sip
 	SB_LIT(b, "\r\nTo: ");
 	sb_slice(b, msg, sm->to.value);
 	if (sm->to.tag.len == 0) {
-		uint32_t h = rte_jhash(msg + sm->call_id.off, sm->call_id.len,
-				       rte_jhash(msg + sm->from.tag.off, sm->from.tag.len, 0));
+		uint32_t h = fnv1a(msg + sm->call_id.off, sm->call_id.len,
+				   fnv1a(msg + sm->from.tag.off, sm->from.tag.len, 2166136261u));
 		SB_LIT(b, ";tag=sw");
 		sb_hex32(b, h);
 	}
