@@ -490,6 +490,28 @@ static void cmp_nameaddr(struct diff *d, const char *what, const struct dp_sip_n
 	cmp_str(d, field, ours->tag, tag == NULL ? NULL : tag->gvalue);
 }
 
+/* First Contact's URI and expires=, the number of Contact values, and Expires. */
+static void cmp_contact(struct diff *d, const struct dp_sip_msg *m, osip_message_t *msg)
+{
+	osip_contact_t *c = NULL;
+	osip_generic_param_t *exp = NULL;
+	osip_header_t *eh = NULL;
+
+	if (osip_message_get_expires(msg, 0, &eh) >= 0 && eh != NULL)
+		cmp_num(d, "Expires", m->expires, eh->hvalue == NULL ? -1 : atol(eh->hvalue));
+	else
+		cmp_num(d, "Expires", m->expires, -1);
+	if (m->contact_star)
+		return; /* libosip2 keeps "*" as a display name: nothing comparable */
+	cmp_num(d, "Contact count", m->n_contacts, osip_list_size(&msg->contacts));
+	if (m->n_contacts == 0 || osip_message_get_contact(msg, 0, &c) < 0 || c == NULL)
+		return;
+	cmp_uri(d, "Contact", &m->contact.uri, c->url);
+	osip_uri_param_get_byname(&c->gen_params, "expires", &exp);
+	cmp_num(d, "Contact expires", m->contact.expires,
+		exp == NULL || exp->gvalue == NULL ? -1 : atol(exp->gvalue));
+}
+
 static void cmp_via(struct diff *d, const struct dp_sip_via *ours, osip_message_t *msg)
 {
 	osip_via_t *via = NULL;
@@ -622,6 +644,7 @@ static int diff_texts(const char *name, const char *ours_text, const char *their
 	cmp_nameaddr(&d, "From", &m->from, msg->from);
 	cmp_nameaddr(&d, "To", &m->to, msg->to);
 	cmp_via(&d, &m->via, msg);
+	cmp_contact(&d, m, msg);
 	cmp_body(&d, m, msg);
 
 out:
@@ -671,6 +694,9 @@ static void test_diff_detects_changes(void **state)
 		{"received=192.0.2.1", "received=192.0.2.2"},
 		{"received=192.0.2.1", "received=192.0.2.1;rport=5060"},
 		{"a=rtpmap:0 PCMU", "a=rtpmap:0 PCMA"},
+		{"Contact: <sip:alice@192.0.2.20>", "Contact: <sip:alice@192.0.2.21>"},
+		{"Contact: <sip:alice@192.0.2.20>", "Contact: <sip:alice@192.0.2.20>;expires=60"},
+		{"Contact: <sip:alice@192.0.2.20>", "Contact: <sip:alice@192.0.2.20>, <sip:a@h>"},
 		{"Content-Length: 131\r\n\r\n" SDP_BODY, "Content-Length: 3\r\n\r\n" SDP_BODY},
 	};
 	char *theirs = malloc(sizeof(base) + 64);
