@@ -126,9 +126,11 @@ struct dp_sip_uri {
 	struct dp_sip_slice host;  /**< host; an IPv6 reference without its [ ] */
 	struct dp_sip_slice
 		params; /**< ";..." after hostport up to '?' or the end, without the leading ';' */
-	uint16_t port;	/**< 0 when absent */
-	uint8_t scheme; /**< enum dp_sip_scheme */
-	uint8_t host_is_ipv6; /**< host was an IPv6 reference */
+	struct dp_sip_slice headers; /**< "?..." header part, without the '?'; len 0 if none */
+	uint16_t port;		     /**< 0 when absent */
+	uint8_t scheme;		     /**< enum dp_sip_scheme */
+	uint8_t host_is_ipv6;	     /**< host was an IPv6 reference */
+	uint8_t has_headers;	     /**< a '?' header part is present (maybe empty) */
 };
 
 /** The top Via's first via-parm (RFC 3261 §20.42, RFC 3581). */
@@ -249,6 +251,9 @@ enum dp_sip_verdict dp_sip_scan(const uint8_t *buf, uint32_t len, struct dp_sip_
  * TRUNCATED), so junk can be dropped without scanning it.
  */
 bool dp_sip_plausible(const uint8_t *buf, uint32_t len);
+
+/** Byte classes the scanner spans 16 bytes at a time (0 on a build without SSSE3). */
+unsigned dp_sip_vector_classes(void);
 
 /** Counter name of a verdict ("ok" for DP_SIP_OK, "sip_truncated", ...). Never NULL. */
 const char *dp_sip_verdict_name(enum dp_sip_verdict v);

@@ -50,7 +50,9 @@ static enum dp_sip_verdict request_line(const uint8_t *buf, uint32_t pos, uint32
 	if (sp == uri || cr - (sp + 1) != SIP_VERSION_LEN ||
 	    !sip_ieq(buf + sp + 1, SIP_VERSION, SIP_VERSION_LEN))
 		return DP_SIP_ERR_BAD_START_LINE;
-	if (sip_uri_parse(buf, uri, sp - uri, &msg->ruri) != 0)
+	/* §19.1.1, Table 1: headers are not allowed in a Request-URI; a proxy
+	 * forwarding one would hand its "?Route=..." on (RFC 4475 escruri). */
+	if (sip_uri_parse(buf, uri, sp - uri, &msg->ruri) != 0 || msg->ruri.has_headers)
 		return DP_SIP_ERR_BAD_URI;
 	msg->is_request = 1;
 	msg->method_name = sip_slice(pos, m_end);

@@ -116,8 +116,13 @@ static int params_headers(const uint8_t *buf, uint32_t pos, uint32_t end, struct
 		uri->params = sip_slice(pos + 1, p);
 		pos = p;
 	}
-	if (pos < end && buf[pos] == '?')
-		pos = sip_span_esc(buf, pos + 1, end, SIP_C_HNV);
+	if (pos < end && buf[pos] == '?') {
+		uint32_t h = sip_span_esc(buf, pos + 1, end, SIP_C_HNV);
+
+		uri->headers = sip_slice(pos + 1, h);
+		uri->has_headers = 1; /* even "sip:a@h?", an empty header part */
+		pos = h;
+	}
 	return pos == end ? 0 : -1;
 }
 

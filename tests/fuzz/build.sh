@@ -10,7 +10,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:-build-fuzz}
 mkdir -p "$out"
-"${CC_FUZZ:-clang}" -g -O1 -std=gnu11 -Wall -Wextra -Werror \
+# The vector spans, as meson builds them (dataplane/meson.build).
+simd=()
+[ "$(uname -m)" = x86_64 ] && simd=(-mssse3)
+"${CC_FUZZ:-clang}" -g -O1 -std=gnu11 -Wall -Wextra -Werror "${simd[@]}" \
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   -I. dataplane/sip/*.c tests/fuzz/fuzz_sip_scan.c -o "$out/fuzz_sip_scan"
 echo "$out/fuzz_sip_scan"

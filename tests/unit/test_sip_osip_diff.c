@@ -213,7 +213,7 @@ static const struct diff_case cases[] = {
 	{"leading_crlf", "\r\n\r\n" SIPP_OPTIONS},
 	{"surplus_after_body", INVITE "SURPLUS"},
 	{"ruri_params_headers",
-	 "INVITE sips:+12125551212;npdi@gw.example:5061;user=phone;transport=tls?Subject=hi "
+	 "INVITE sips:+12125551212;npdi@gw.example:5061;user=phone;transport=tls "
 	 "SIP/2.0\r\n"
 	 "Via: SIP/2.0/TLS 192.0.2.9:5061;branch=z9hG4bK-tls-1\r\n"
 	 "From: \"A \\\"q\\\" <x>;\" <sips:a@h.example;transport=tls>;tag=88;x=\"y\"\r\n"
@@ -295,16 +295,16 @@ static const struct diff_case cases[] = {
 	 "Call-ID: abc@[::1]\r\n"
 	 "CSeq: 4294 FOO\r\n"
 	 "\r\n"},
-	/* R-URI with headers, a tel: From, the largest CSeq (2^31 - 1). */
-	{"ruri_headers_tel_from",
-	 "INVITE sip:bob@biloxi.com;user=phone?Subject=Hi&Priority=urgent SIP/2.0\r\n"
-	 "Via: SIP/2.0/UDP 192.0.2.1\r\n"
-	 "From: <tel:+1-201-555-0123>;tag=t1\r\n"
-	 "To: <sip:bob@biloxi.com>\r\n"
-	 "Call-ID: q\r\n"
-	 "CSeq: 2147483647 INVITE\r\n"
-	 "Content-Length: 0\r\n"
-	 "\r\n"},
+	/* URI headers (To: a Request-URI may not carry them, §19.1.1), a tel:
+	 * From, the largest CSeq (2^31 - 1). */
+	{"uri_headers_tel_from", "INVITE sip:bob@biloxi.com;user=phone SIP/2.0\r\n"
+				 "Via: SIP/2.0/UDP 192.0.2.1\r\n"
+				 "From: <tel:+1-201-555-0123>;tag=t1\r\n"
+				 "To: <sip:bob@biloxi.com?Subject=Hi&Priority=urgent>\r\n"
+				 "Call-ID: q\r\n"
+				 "CSeq: 2147483647 INVITE\r\n"
+				 "Content-Length: 0\r\n"
+				 "\r\n"},
 	/* IPv6 everywhere, IPv4-mapped Via sent-by, no Content-Length. */
 	{"ipv6_register_v4mapped_via", "REGISTER sip:[2001:db8::10] SIP/2.0\r\n"
 				       "Via: SIP/2.0/UDP [::ffff:192.0.2.1];branch=z9hG4bK9\r\n"
