@@ -10,7 +10,7 @@
  * the per-burst reassembly tick and TX flush. What the pipeline hands up is
  * taken off the ring untimed (that is the control plane's work).
  *
- * Usage: bench_dp [--smoke] [--packets N] [--runs R]
+ * Usage: bench_dp [--smoke] [--packets N] [--runs R] [--mix NAME]
  * Prints cycles/packet (TSC), Mpps on one core, medians over the runs.
  */
 #include <getopt.h>
@@ -160,8 +160,10 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {{"smoke", no_argument, NULL, 's'},
 					     {"packets", required_argument, NULL, 'n'},
 					     {"runs", required_argument, NULL, 'r'},
+					     {"mix", required_argument, NULL, 'm'},
 					     {NULL, 0, NULL, 0}};
 	unsigned packets = 320000, runs = 7;
+	const char *only = NULL;
 	static struct mix mixes[5];
 	char prefix[64], ip[64], junk[22];
 	int c;
@@ -172,10 +174,14 @@ int main(int argc, char **argv)
 			runs = 1;
 		} else if (c == 'n') {
 			packets = (unsigned)strtoul(optarg, NULL, 10);
+		} else if (c == 'm') {
+			only = optarg;
 		} else if (c == 'r') {
 			runs = (unsigned)strtoul(optarg, NULL, 10);
 		} else {
-			fprintf(stderr, "usage: %s [--smoke] [--packets N] [--runs R]\n", argv[0]);
+			fprintf(stderr,
+				"usage: %s [--smoke] [--packets N] [--runs R] [--mix NAME]\n",
+				argv[0]);
 			return 64;
 		}
 	}
@@ -264,6 +270,8 @@ int main(int argc, char **argv)
 		double sw[15], hw[15];
 		uint64_t swc[15], hwc[15];
 
+		if (only != NULL && strcmp(only, mixes[i].name) != 0)
+			continue;
 		for (unsigned r = 0; r < runs; r++) {
 			sw[r] = run_mix(&mixes[i], packets, false);
 			hw[r] = run_mix(&mixes[i], packets, true);

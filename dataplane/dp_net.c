@@ -72,9 +72,7 @@ void dp_tx_ip(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, const struc
 		}
 		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
 	} else {
-		bool link_local = dst->a[0] == 0xfe && (dst->a[1] & 0xc0) == 0x80;
-
-		if (!link_local && !ip6_prefix_eq(dst, &ifc->ip6, ifc->prefix6)) {
+		if (!sw_ip_is_link_local(dst) && !ip6_prefix_eq(dst, &ifc->ip6, ifc->prefix6)) {
 			if (!ifc->has_gw6) {
 				dp_drop(s, m, DP_D_NO_ROUTE);
 				return;

@@ -186,8 +186,10 @@ void dp_sip_input(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
 		dp_drop(s, m, dp_drop_of_sip(v));
 		return;
 	}
-	/* Scanners are never answered: an answer confirms there is a SIP server here. */
-	if (cls != DP_SRC_PBX && dp_ua_is_scanner(pol, msg, s->sip->user_agent)) {
+	/* Scanners are never answered: an answer confirms there is a SIP server
+	 * here. Only unknown sources are checked: the PBX and bound devices
+	 * (registered with the PBX's credentials) have shown who they are. */
+	if (cls == DP_SRC_UNKNOWN && dp_ua_is_scanner(pol, msg, s->sip->user_agent)) {
 		dp_drop(s, m, DP_D_FILTER_SCANNER);
 		return;
 	}
