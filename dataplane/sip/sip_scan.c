@@ -232,9 +232,11 @@ static enum dp_sip_verdict scan_field(const uint8_t *buf, const struct dp_sip_hd
 }
 
 /*
- * Cost: ~6.1k instructions (callgrind), ~420-440 ns, ~1.0-1.1k TSC cycles
- * per scan of sipp's 346-byte OPTIONS, gcc -O2 on the shared 2-vCPU EPYC
- * dev VM (1e6-scan loop); ~40% in the header loop, ~25% in class spans.
+ * Cost (bench_dp, shared 2-vCPU EPYC VM, TSC 2.6 GHz): ~1.0k cycles for a
+ * 403-byte scanner OPTIONS, ~1.3-1.4k for a 722-byte REGISTER with a push
+ * Contact (~9.5k instructions, callgrind), 10-15x less than libosip2 on the
+ * same messages. A third goes to framing header fields (sip_hdr_next), the
+ * rest to the field grammars; see README "Benchmark" for what is left.
  */
 enum dp_sip_verdict dp_sip_scan(const uint8_t *buf, uint32_t len, struct dp_sip_msg *msg)
 {
