@@ -14,7 +14,8 @@
 
 #include "dataplane/sip/sip_internal.h"
 
-#define PARAM_IS(buf, sl, lit) ((sl).len == sizeof(lit) - 1 && sip_ieq((buf) + (sl).off, lit, sizeof(lit) - 1))
+#define PARAM_IS(buf, sl, lit) \
+	((sl).len == sizeof(lit) - 1 && sip_ieq((buf) + (sl).off, lit, sizeof(lit) - 1))
 
 /*
  * The contact-params after the URI, up to the "," that starts the next value
@@ -59,8 +60,8 @@ static bool contact_params(const uint8_t *buf, uint32_t *ppos, uint32_t end,
 			uint32_t n;
 
 			/* RFC 5626 §4.1: reg-id = 1*DIGIT, 1..2**31-1 */
-			if (have_regid || !sip_parse_uint(buf, value.off, value.len, INT32_MAX, &n) ||
-			    n == 0)
+			if (have_regid ||
+			    !sip_parse_uint(buf, value.off, value.len, INT32_MAX, &n) || n == 0)
 				return false;
 			have_regid = true;
 			if (c != NULL)

@@ -93,12 +93,10 @@ bool sip_addr_parse(const uint8_t *buf, uint32_t *ppos, uint32_t end, bool need_
 	}
 
 	if (laquot != 0) {
-		const uint8_t *gt = memchr(buf + laquot + 1, '>', end - (laquot + 1));
-		uint32_t raquot;
+		uint32_t raquot = sip_find_byte(buf, laquot + 1, end, '>');
 
-		if (gt == NULL)
+		if (raquot == end)
 			return false;
-		raquot = (uint32_t)(gt - buf);
 		if (sip_uri_parse(buf, laquot + 1, raquot - (laquot + 1), uri) != 0)
 			return false;
 		*ppos = raquot + 1;

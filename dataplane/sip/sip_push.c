@@ -23,21 +23,18 @@ static bool next_param(const uint8_t *buf, uint32_t *pos, uint32_t end, struct d
 		       struct dp_sip_slice *value)
 {
 	uint32_t p = *pos, s, e, eq;
-	const uint8_t *semi, *eqp;
 
 	while (p < end && (buf[p] == ';' || sip_is(buf[p], SIP_C_WSP)))
 		p++;
 	if (p == end)
 		return false;
 	s = p;
-	/* memchr for the delimiters: URI parameters run to 100+ bytes (tokens). */
-	semi = memchr(buf + s, ';', end - s);
-	e = semi != NULL ? (uint32_t)(semi - buf) : end;
+	/* Vector search for the delimiters: parameters run to 100+ bytes (tokens). */
+	e = sip_find_byte(buf, s, end, ';');
 	*pos = e;
 	while (e > s && sip_is(buf[e - 1], SIP_C_WSP))
 		e--;
-	eqp = memchr(buf + s, '=', e - s);
-	eq = eqp != NULL ? (uint32_t)(eqp - buf) : e;
+	eq = sip_find_byte(buf, s, e, '=');
 	*name = sip_slice(s, eq);
 	while (name->len > 0 && sip_is(buf[name->off + name->len - 1u], SIP_C_WSP))
 		name->len--;

@@ -128,12 +128,10 @@ static int params_headers(const uint8_t *buf, uint32_t pos, uint32_t end, struct
 
 static int sip_rest(const uint8_t *buf, uint32_t pos, uint32_t end, struct dp_sip_uri *uri)
 {
-	const uint8_t *at = memchr(buf + pos, '@', end - pos);
+	uint32_t a = sip_find_byte(buf, pos, end, '@');
 	uint32_t p, port;
 
-	if (at != NULL) {
-		uint32_t a = (uint32_t)(at - buf);
-
+	if (a != end) {
 		/* user is 1*( ... ): neither "sip:@h" nor "sip::pw@h" names a user. */
 		if (a == pos || buf[pos] == ':' || sip_span_esc(buf, pos, a, SIP_C_USER) != a)
 			return -1;
