@@ -38,7 +38,7 @@
 	X(SIP_503_SENT, sip_503_sent, "requests refused with a stateless 503 (filter.reply_503)") \
 	X(KEEPALIVE_CRLF, keepalive_crlf, "CRLF keepalives from bound devices (proof of life)")   \
 	X(KEEPALIVE_STUN, keepalive_stun,                                                         \
-	  "STUN binding requests from bound devices, answered (RFC 5626 §4.4.2)")                 \
+	  "STUN binding requests from bound devices, answered (RFC 5626 s4.4.2)")                 \
 	X(HANDED_UP, handed_up,                                                                   \
 	  "packets handed to the control plane (ARP, ND, unresolved next hop, SIP)")
 
