@@ -176,10 +176,24 @@ static int run(struct cp_config *cfg)
 		goto fail_dp;
 	}
 
+	dp->policy = calloc(1, sizeof(*dp->policy));
+	if (dp->policy == NULL) {
+		SW_LOG(ERR, "out of memory");
+		goto fail_dp;
+	}
+	sw_policy_from_config(cfg, dp->policy);
+	dp->rate_sources = cfg->rate_sources;
+	dp->frag_flows = cfg->frag_flows;
+	dp->frag_timeout_ms = cfg->frag_timeout_ms;
+	dp->frag_buffers = cfg->frag_buffers;
+
 	urcu_qsbr_register_thread();
 	dp->neigh = sw_neigh_create(cfg->neigh_max);
-	if (dp->neigh == NULL)
-		goto fail_rcu;
+	dp->src = sw_src_create(cfg->max_sources);
+	if (dp->neigh == NULL || dp->src == NULL) {
+		SW_LOG(ERR, "out of memory creating the tables");
+		goto fail_ports;
+	}
 	if (dp_init(dp, cfg->mbufs, cfg->rx_desc, cfg->tx_desc, cfg->ring_size) != 0)
 		goto fail_ports;
 	cp = cp_create(dp, cfg);
@@ -203,10 +217,11 @@ static int run(struct cp_config *cfg)
 	cp_free(cp);
 fail_ports:
 	dp_fini(dp);
+	sw_src_free(dp->src);
 	sw_neigh_free(dp->neigh);
-fail_rcu:
 	urcu_qsbr_unregister_thread();
 fail_dp:
+	free(dp->policy);
 	rte_free(dp);
 	return rc;
 }

@@ -21,7 +21,7 @@ struct sw_neigh_table;
 /** An IP address of either family, IPv4 mapped into IPv6 (RFC 4291 §2.5.5.2). */
 struct sw_ip {
 	uint8_t a[16];
-};
+} __attribute__((aligned(4))); /* rte_jhash reads it as 32-bit words */
 
 /** IPv4 (network byte order) -> struct sw_ip. */
 static inline struct sw_ip sw_ip_from_v4(uint32_t be_addr)
@@ -43,6 +43,30 @@ static inline uint32_t sw_ip_v4(const struct sw_ip *ip)
 	uint32_t v;
 	__builtin_memcpy(&v, &ip->a[12], 4);
 	return v;
+}
+
+/** Is @p ip IPv6 link-local, fe80::/10 (RFC 4291 §2.5.6)? */
+static inline bool sw_ip_is_link_local(const struct sw_ip *ip)
+{
+	return ip->a[0] == 0xfe && (ip->a[1] & 0xc0) == 0x80;
+}
+
+/** Solicited-node multicast group of @p ip: ff02::1:ffXX:XXXX (RFC 4291 §2.7.1). */
+static inline struct sw_ip sw_ip_solicited_node(const struct sw_ip *ip)
+{
+	struct sw_ip snm = {{0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff, ip->a[13],
+			     ip->a[14], ip->a[15]}};
+
+	return snm;
+}
+
+/** Ethernet address of IPv6 multicast group @p group: 33:33 + its low 32 bits (RFC 2464 §7). */
+static inline struct rte_ether_addr sw_ip_mcast_mac(const struct sw_ip *group)
+{
+	struct rte_ether_addr mac = {
+		{0x33, 0x33, group->a[12], group->a[13], group->a[14], group->a[15]}};
+
+	return mac;
 }
 
 /** Text form of @p ip into @p buf (at least 46 bytes). Returns buf. */

@@ -20,7 +20,9 @@
 	X(ND_ANSWERED, nd_answered, "IPv6 neighbour solicitations for our addresses answered") \
 	X(NEIGH_LEARNED, neigh_learned, "neighbours learned or changed MAC")                   \
 	X(NEIGH_PROBES, neigh_probes, "ARP requests and neighbour solicitations sent")         \
-	X(NEIGH_HELD_SENT, neigh_held_sent, "held packets sent once their next hop resolved")
+	X(NEIGH_HELD_SENT, neigh_held_sent, "held packets sent once their next hop resolved")  \
+	X(SIP_UP_REQUESTS, sip_up_requests, "SIP requests handed up by the workers")           \
+	X(SIP_UP_RESPONSES, sip_up_responses, "SIP responses handed up by the workers")
 
 /** Why the control plane dropped something: X(ENUM, name, description). */
 #define CP_FOREACH_DROP(X)                                                                     \
@@ -31,7 +33,11 @@
 	X(NEIGH_INVALID, neigh_invalid,                                                        \
 	  "ARP / ND ignored: malformed options, foreign subnet, or unsolicited")               \
 	X(DOWN_RING_FULL, down_ring_full, "frames dropped: ring to a worker full")             \
-	X(CP_NO_MBUF, cp_no_mbuf, "packet pool empty when building a probe")
+	X(CP_NO_MBUF, cp_no_mbuf, "packet pool empty when building a probe")                   \
+	X(SIP_UNROUTED, sip_unrouted,                                                          \
+	  "SIP handed up that nothing routes yet (REGISTER relay and routing: proxy issue)")   \
+	X(SIP_BAD_HANDOFF, sip_bad_handoff,                                                    \
+	  "SIP ring entry whose offsets do not fit its mbuf (a worker bug; never expected)")
 
 enum cp_counter {
 #define CP_X_ENUM(e, name, desc) CP_C_##e,

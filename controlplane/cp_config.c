@@ -6,6 +6,7 @@
  * table does not know is an error rather than something quietly ignored.
  */
 #include "controlplane/cp_config.h"
+#include "controlplane/cp_config_internal.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -23,24 +24,11 @@
  * /dev/zero) from being read into memory. */
 #define MAX_FILE_SIZE (1u << 20)
 
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-
 #define EXPECT_DEVICE \
 	"expected a DPDK device name string (e.g. \"net_af_packet0\" or \"0000:01:00.0\")"
 #define EXPECT_IFACES                                                                             \
 	"expected a list of 1..%d interface groups like ( { device = \"net_af_packet0\"; ipv4 = " \
 	"\"198.18.0.1/24\"; } ), got "
-
-struct loader {
-	const char *file; /* main file name for messages: the path or "<string>" */
-	const char *text; /* main file's text, to re-read integer literals */
-	struct cp_config *cfg;
-	char *err;
-	size_t errlen;
-	unsigned idx;		       /* interfaces.[idx] being parsed */
-	const config_setting_t *gw[2]; /* its gateway4, gateway6: checked last */
-	char found[160];	       /* scratch for found() */
-};
 
 /* Values come from the user and may hold "\n" escapes; the contract is one
  * line per error. */
@@ -65,8 +53,9 @@ __attribute__((format(printf, 3, 4))) static void put_err(char *err, size_t errl
 }
 
 /* "<file>:<line>: <path>: " + message. Always returns -EINVAL. */
-__attribute__((format(printf, 4, 5))) static int
-fail(const struct loader *ld, const config_setting_t *s, const char *path, const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) int cp_cfg_fail(const struct loader *ld,
+						      const config_setting_t *s, const char *path,
+						      const char *fmt, ...)
 {
 	const char *file = config_setting_source_file(s) ? config_setting_source_file(s) : ld->file;
 	/* The root group has line 0; a key missing at top level is "line 1". */
@@ -86,7 +75,7 @@ fail(const struct loader *ld, const config_setting_t *s, const char *path, const
 	return -EINVAL;
 }
 
-static const char *type_name(const config_setting_t *s)
+const char *cp_cfg_type_name(const config_setting_t *s)
 {
 	static const char *const names[] = {
 		[CONFIG_TYPE_INT] = "an integer",     [CONFIG_TYPE_INT64] = "an integer",
@@ -100,12 +89,12 @@ static const char *type_name(const config_setting_t *s)
 }
 
 /* What a message says was found: the quoted string plus @why, or the type. */
-static const char *found(struct loader *ld, const config_setting_t *s, const char *why)
+const char *cp_cfg_found(struct loader *ld, const config_setting_t *s, const char *why)
 {
 	const char *text = config_setting_get_string(s);
 
 	if (!text)
-		return type_name(s);
+		return cp_cfg_type_name(s);
 	if (!*text)
 		return "an empty string";
 	snprintf(ld->found, sizeof(ld->found), "\"%.120s\"%s", text, why ? why : "");
@@ -114,21 +103,6 @@ static const char *found(struct loader *ld, const config_setting_t *s, const cha
 
 /* ---- schema ---------------------------------------------------------- */
 
-struct key;
-typedef int key_parser(struct loader *ld, const config_setting_t *s, const char *path,
-		       const struct key *k);
-
-/* One row per key: group "" is the top level, "interface" an entry of
- * interfaces ( ). Integer rows carry their range and their field. */
-struct key {
-	const char *group, *name;
-	key_parser *parse;
-	long long min, max;
-	bool pow2;
-	size_t off, size;
-	int af; /* address rows */
-};
-
 static key_parser parse_group, parse_interfaces, parse_int, parse_names, parse_log_level,
 	parse_device, parse_address, defer_gateway, parse_push;
 
@@ -136,12 +110,16 @@ static key_parser parse_group, parse_interfaces, parse_int, parse_names, parse_l
 #define ROW(g, n, fn, ...) {.group = g, .name = n, .parse = fn, __VA_ARGS__}
 #define INT_KEY(g, n, lo, hi, p2, field) ROW(g, n, parse_int, .min = lo, .max = hi, .pow2 = p2, \
 	.off = offsetof(struct cp_config, field), .size = sizeof(((struct cp_config *)0)->field))
+#define BOOL_KEY(g, n, field) ROW(g, n, cp_cfg_parse_bool, .off = offsetof(struct cp_config, field))
 
 static const struct key keys[] = {
 	ROW("", "sip", parse_group),
 	ROW("", "interfaces", parse_interfaces),
 	ROW("", "dataplane", parse_group),
 	ROW("", "neighbours", parse_group),
+	ROW("", "pbx", parse_group),
+	ROW("", "filter", parse_group),
+	ROW("", "bindings", parse_group),
 	ROW("", "log", parse_group),
 	ROW("", "push", parse_push),
 	INT_KEY("sip", "port", 1, 65535, false, sip_port),
@@ -151,6 +129,7 @@ static const struct key keys[] = {
 	ROW("interface", "gateway4", defer_gateway, .af = AF_INET),
 	ROW("interface", "ipv6", parse_address, .af = AF_INET6),
 	ROW("interface", "gateway6", defer_gateway, .af = AF_INET6),
+	ROW("interface", "vlan", cp_cfg_parse_vlan, .min = 1, .max = 4094),
 	/* 2^n - 1 mbufs is the mempool's sweet spot, hence the odd maximum. */
 	INT_KEY("dataplane", "mbufs", 1024, 1048575, false, mbufs),
 	/* NICs and rte_ring index with a mask: powers of 2 only. */
@@ -158,11 +137,24 @@ static const struct key keys[] = {
 	INT_KEY("dataplane", "tx_desc", 64, 16384, true, tx_desc),
 	INT_KEY("dataplane", "ring_size", 64, 65536, true, ring_size),
 	INT_KEY("dataplane", "idle_sleep_us", 0, 100000, false, idle_sleep_us),
+	INT_KEY("dataplane", "reassembly_flows", 64, 1048576, false, frag_flows),
+	INT_KEY("dataplane", "reassembly_timeout_ms", 100, 60000, false, frag_timeout_ms),
+	INT_KEY("dataplane", "reassembly_buffers", 63, 65535, false, frag_buffers),
 	INT_KEY("neighbours", "max", 16, 1048576, false, neigh_max),
 	INT_KEY("neighbours", "queue", 1, 64, false, neigh_queue),
 	INT_KEY("neighbours", "retry_ms", 10, 60000, false, neigh_retry_ms),
 	INT_KEY("neighbours", "probes", 1, 10, false, neigh_probes),
 	INT_KEY("neighbours", "lifetime_s", 10, 86400, false, neigh_lifetime_s),
+	ROW("pbx", "sources", cp_cfg_parse_prefixes),
+	ROW("filter", "scanner_user_agents", cp_cfg_parse_patterns),
+	INT_KEY("filter", "unknown_rate", 1, 1000000, false, unknown_rate),
+	INT_KEY("filter", "unknown_burst", 1, 1000000, false, unknown_burst),
+	INT_KEY("filter", "unknown_global_rate", 1, 100000000, false, unknown_global_rate),
+	INT_KEY("filter", "unknown_global_burst", 1, 100000000, false, unknown_global_burst),
+	INT_KEY("filter", "rate_sources", 256, 16777216, false, rate_sources),
+	BOOL_KEY("filter", "reply_403", reply_403),
+	BOOL_KEY("filter", "reply_503", reply_503),
+	INT_KEY("bindings", "max_sources", 16, 16777216, false, max_sources),
 	ROW("log", "level", parse_log_level),
 };
 /* clang-format on */
@@ -192,7 +184,7 @@ static int parse_members(struct loader *ld, const config_setting_t *g, const cha
 					used += (size_t)snprintf(known + used, sizeof(known) - used,
 								 "%s%s", used ? ", " : "",
 								 keys[j].name);
-			return fail(ld, s, path, "unknown key (known: %s)", known);
+			return cp_cfg_fail(ld, s, path, "unknown key (known: %s)", known);
 		}
 		rc = k->parse(ld, s, path, k);
 		if (rc)
@@ -205,8 +197,8 @@ static int parse_group(struct loader *ld, const config_setting_t *s, const char 
 		       const struct key *k)
 {
 	if (!config_setting_is_group(s))
-		return fail(ld, s, path, "expected a group like %s: { ... }, got %s", k->name,
-			    type_name(s));
+		return cp_cfg_fail(ld, s, path, "expected a group like %s: { ... }, got %s",
+				   k->name, cp_cfg_type_name(s));
 	return parse_members(ld, s, k->name, path);
 }
 
@@ -261,16 +253,16 @@ static int parse_int(struct loader *ld, const config_setting_t *s, const char *p
 
 	if (config_setting_type(s) != CONFIG_TYPE_INT &&
 	    config_setting_type(s) != CONFIG_TYPE_INT64)
-		return fail(ld, s, path, "expected %s %lld..%lld, got %s", what, k->min, k->max,
-			    type_name(s));
+		return cp_cfg_fail(ld, s, path, "expected %s %lld..%lld, got %s", what, k->min,
+				   k->max, cp_cfg_type_name(s));
 	v = config_setting_get_int64(s);
 	n = wrapped_literal(ld, s, v, &lit);
 	if (n)
-		return fail(ld, s, path, "expected %s %lld..%lld, got %.*s", what, k->min, k->max,
-			    n, lit);
+		return cp_cfg_fail(ld, s, path, "expected %s %lld..%lld, got %.*s", what, k->min,
+				   k->max, n, lit);
 	if (v < k->min || v > k->max || (k->pow2 && (v & (v - 1))))
-		return fail(ld, s, path, "expected %s %lld..%lld, got %lld", what, k->min, k->max,
-			    v);
+		return cp_cfg_fail(ld, s, path, "expected %s %lld..%lld, got %lld", what, k->min,
+				   k->max, v);
 	/* The row's offset and size come from the field itself, so these casts are exact. */
 	if (k->size == sizeof(uint16_t))
 		*(uint16_t *)((char *)ld->cfg + k->off) = (uint16_t)v;
@@ -306,22 +298,24 @@ static int parse_names(struct loader *ld, const config_setting_t *s, const char 
 
 	(void)k;
 	if (!config_setting_is_array(s) && !config_setting_is_list(s))
-		return fail(ld, s, path,
-			    "expected a list of host names like [ \"edge.example.net\" ], got %s",
-			    type_name(s));
+		return cp_cfg_fail(
+			ld, s, path,
+			"expected a list of host names like [ \"edge.example.net\" ], got %s",
+			cp_cfg_type_name(s));
 	if (n > CP_MAX_NAMES)
-		return fail(ld, s, path, "expected at most %d names, got %d", CP_MAX_NAMES, n);
+		return cp_cfg_fail(ld, s, path, "expected at most %d names, got %d", CP_MAX_NAMES,
+				   n);
 	for (i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
 		const char *h = config_setting_get_string(e);
 
 		snprintf(epath, sizeof(epath), "%s.[%d]", path, i);
 		if (!valid_hostname(h))
-			return fail(
+			return cp_cfg_fail(
 				ld, e, epath,
 				"expected a host name string like \"edge.example.net\" (letters, "
 				"digits, '-', '.'; labels of 1..63; under %d characters), got %s",
-				CP_NAME_LEN, found(ld, e, NULL));
+				CP_NAME_LEN, cp_cfg_found(ld, e, NULL));
 		memcpy(ld->cfg->names[i], h, strlen(h) + 1);
 	}
 	ld->cfg->n_names = (unsigned)n;
@@ -340,10 +334,10 @@ static int parse_log_level(struct loader *ld, const config_setting_t *s, const c
 			ld->cfg->log_level = (enum cp_log_level)(CP_LOG_ERR + (int)i);
 			return 0;
 		}
-	return fail(
+	return cp_cfg_fail(
 		ld, s, path,
 		"expected one of \"error\", \"warning\", \"notice\", \"info\", \"debug\", got %s",
-		found(ld, s, NULL));
+		cp_cfg_found(ld, s, NULL));
 }
 
 /* push { } belongs to pushd, which validates it with the same message style. */
@@ -369,15 +363,16 @@ static int parse_device(struct loader *ld, const config_setting_t *s, const char
 	for (i = 0; i < len && (unsigned char)dev[i] > ' ' && dev[i] != 0x7f; i++)
 		;
 	if (!len || len >= CP_DEVICE_LEN || i < len)
-		return fail(ld, s, path,
-			    EXPECT_DEVICE " of 1..%d characters without spaces, got %s",
-			    CP_DEVICE_LEN - 1, found(ld, s, NULL));
+		return cp_cfg_fail(ld, s, path,
+				   EXPECT_DEVICE " of 1..%d characters without spaces, got %s",
+				   CP_DEVICE_LEN - 1, cp_cfg_found(ld, s, NULL));
 	for (j = 0; j < ld->idx; j++)
 		if (!strcmp(ld->cfg->ifaces[j].device, dev))
-			return fail(ld, s, path,
-				    "expected a device no other interface uses, got \"%s\" again "
-				    "(also interfaces.[%u].device)",
-				    dev, j);
+			return cp_cfg_fail(
+				ld, s, path,
+				"expected a device no other interface uses, got \"%s\" again "
+				"(also interfaces.[%u].device)",
+				dev, j);
 	memcpy(ld->cfg->ifaces[ld->idx].device, dev, len + 1);
 	return 0;
 }
@@ -481,9 +476,10 @@ static int parse_address(struct loader *ld, const config_setting_t *s, const cha
 	}
 	if (!why)
 		return 0;
-	return fail(ld, s, path, "expected an %s address with prefix length like \"%s\", got %s",
-		    v4 ? "IPv4" : "IPv6", v4 ? "192.0.2.10/24" : "2001:db8::10/64",
-		    found(ld, s, why));
+	return cp_cfg_fail(ld, s, path,
+			   "expected an %s address with prefix length like \"%s\", got %s",
+			   v4 ? "IPv4" : "IPv6", v4 ? "192.0.2.10/24" : "2001:db8::10/64",
+			   cp_cfg_found(ld, s, why));
 }
 
 static int defer_gateway(struct loader *ld, const config_setting_t *s, const char *path,
@@ -503,9 +499,10 @@ static int check_gateway4(struct loader *ld, const config_setting_t *s, const ch
 	char net[INET_ADDRSTRLEN];
 
 	if (!ifc->has_ipv4)
-		return fail(ld, s, path,
-			    "expected ipv4 = \"a.b.c.d/len\" as well (the gateway must lie in its "
-			    "subnet), got gateway4 alone");
+		return cp_cfg_fail(
+			ld, s, path,
+			"expected ipv4 = \"a.b.c.d/len\" as well (the gateway must lie in its "
+			"subnet), got gateway4 alone");
 	if (text && inet_pton(AF_INET, text, &ifc->gateway4) == 1) {
 		gw = ntohl(ifc->gateway4.s_addr);
 		why = ipv4_host_problem(gw, ifc->prefix4);
@@ -518,9 +515,9 @@ static int check_gateway4(struct loader *ld, const config_setting_t *s, const ch
 	if (!why)
 		return 0;
 	inet_ntop(AF_INET, &n, net, sizeof(net));
-	return fail(ld, s, path,
-		    "expected a router's IPv4 address inside ipv4's subnet %s/%u, got %s", net,
-		    ifc->prefix4, found(ld, s, why));
+	return cp_cfg_fail(ld, s, path,
+			   "expected a router's IPv4 address inside ipv4's subnet %s/%u, got %s",
+			   net, ifc->prefix4, cp_cfg_found(ld, s, why));
 }
 
 static int check_gateway6(struct loader *ld, const config_setting_t *s, const char *path)
@@ -532,9 +529,10 @@ static int check_gateway6(struct loader *ld, const config_setting_t *s, const ch
 	char net[INET6_ADDRSTRLEN];
 
 	if (!ifc->has_ipv6)
-		return fail(ld, s, path,
-			    "expected ipv6 = \"addr/len\" as well (the gateway must lie in its "
-			    "prefix or fe80::/10), got gateway6 alone");
+		return cp_cfg_fail(
+			ld, s, path,
+			"expected ipv6 = \"addr/len\" as well (the gateway must lie in its "
+			"prefix or fe80::/10), got gateway6 alone");
 	if (text && inet_pton(AF_INET6, text, &ifc->gateway6) == 1) {
 		why = ipv6_host_problem(&ifc->gateway6);
 		/* Routers usually advertise themselves from their link-local address. */
@@ -548,10 +546,11 @@ static int check_gateway6(struct loader *ld, const config_setting_t *s, const ch
 	if (!why)
 		return 0;
 	inet_ntop(AF_INET6, &n, net, sizeof(net));
-	return fail(ld, s, path,
-		    "expected a router's IPv6 address inside ipv6's prefix %s/%u or fe80::/10, "
-		    "got %s",
-		    net, ifc->prefix6, found(ld, s, why));
+	return cp_cfg_fail(
+		ld, s, path,
+		"expected a router's IPv6 address inside ipv6's prefix %s/%u or fe80::/10, "
+		"got %s",
+		net, ifc->prefix6, cp_cfg_found(ld, s, why));
 }
 
 static int parse_iface(struct loader *ld, const config_setting_t *g, unsigned idx)
@@ -562,10 +561,11 @@ static int parse_iface(struct loader *ld, const config_setting_t *g, unsigned id
 
 	snprintf(path, sizeof(path), "interfaces.[%u]", idx);
 	if (!config_setting_is_group(g))
-		return fail(ld, g, path,
-			    "expected an interface group { device = \"...\"; ipv4 = \"...\"; }, "
-			    "got %s",
-			    type_name(g));
+		return cp_cfg_fail(
+			ld, g, path,
+			"expected an interface group { device = \"...\"; ipv4 = \"...\"; }, "
+			"got %s",
+			cp_cfg_type_name(g));
 	memset(ifc, 0, sizeof(*ifc));
 	ld->idx = idx;
 	ld->gw[0] = ld->gw[1] = NULL;
@@ -574,11 +574,12 @@ static int parse_iface(struct loader *ld, const config_setting_t *g, unsigned id
 		return rc;
 	snprintf(kpath, sizeof(kpath), "%s.device", path);
 	if (!ifc->device[0])
-		return fail(ld, g, kpath, EXPECT_DEVICE ", got nothing (key missing)");
+		return cp_cfg_fail(ld, g, kpath, EXPECT_DEVICE ", got nothing (key missing)");
 	if (!ifc->has_ipv4 && !ifc->has_ipv6)
-		return fail(ld, g, path,
-			    "expected ipv4 = \"a.b.c.d/len\" or ipv6 = \"addr/len\" (or both), got "
-			    "neither");
+		return cp_cfg_fail(
+			ld, g, path,
+			"expected ipv4 = \"a.b.c.d/len\" or ipv6 = \"addr/len\" (or both), got "
+			"neither");
 	/* Gateways last: each is checked against its address wherever either is written. */
 	snprintf(kpath, sizeof(kpath), "%s.gateway4", path);
 	if (ld->gw[0] && (rc = check_gateway4(ld, ld->gw[0], kpath)))
@@ -596,9 +597,10 @@ static int parse_interfaces(struct loader *ld, const config_setting_t *s, const 
 
 	(void)k;
 	if (!config_setting_is_list(s))
-		return fail(ld, s, path, EXPECT_IFACES "%s", CP_MAX_IFACES, type_name(s));
+		return cp_cfg_fail(ld, s, path, EXPECT_IFACES "%s", CP_MAX_IFACES,
+				   cp_cfg_type_name(s));
 	if (n < 1 || n > CP_MAX_IFACES)
-		return fail(ld, s, path, EXPECT_IFACES "%d", CP_MAX_IFACES, n);
+		return cp_cfg_fail(ld, s, path, EXPECT_IFACES "%d", CP_MAX_IFACES, n);
 	for (i = 0; i < n; i++) {
 		rc = parse_iface(ld, config_setting_get_elem(s, (unsigned)i), (unsigned)i);
 		if (rc)
@@ -619,12 +621,17 @@ void cp_config_defaults(struct cp_config *cfg)
 	cfg->tx_desc = 1024;
 	cfg->ring_size = 1024;
 	cfg->idle_sleep_us = 0;
+	cfg->frag_flows = 4096;
+	cfg->frag_timeout_ms = 2000;
+	cfg->frag_buffers = 511;
 	cfg->neigh_max = 4096;
 	cfg->neigh_queue = 4;
 	cfg->neigh_retry_ms = 1000;
 	cfg->neigh_probes = 3;
 	cfg->neigh_lifetime_s = 300;
 	cfg->log_level = CP_LOG_INFO;
+	cp_config_filter_defaults(cfg);
+	cfg->max_sources = 65536;
 	pd_config_defaults(&cfg->push);
 }
 
@@ -658,8 +665,8 @@ static int load_text(struct loader *ld, const char *include_dir)
 	cp_config_defaults(ld->cfg);
 	rc = parse_members(ld, config_root_setting(&c), "", "");
 	if (!rc && !ld->cfg->n_ifaces)
-		rc = fail(ld, config_root_setting(&c), "interfaces",
-			  EXPECT_IFACES "nothing (key missing)", CP_MAX_IFACES);
+		rc = cp_cfg_fail(ld, config_root_setting(&c), "interfaces",
+				 EXPECT_IFACES "nothing (key missing)", CP_MAX_IFACES);
 out:
 	config_destroy(&c);
 	return rc;

@@ -18,10 +18,13 @@
 
 #include "pushd/pd_config.h"
 
-#define CP_MAX_IFACES 8
-#define CP_MAX_NAMES  8
-#define CP_NAME_LEN   128
-#define CP_DEVICE_LEN 64
+#define CP_MAX_IFACES	8
+#define CP_MAX_NAMES	8
+#define CP_NAME_LEN	128
+#define CP_DEVICE_LEN	64
+#define CP_MAX_PREFIXES 32
+#define CP_MAX_PATTERNS 16
+#define CP_PATTERN_LEN	64
 
 /** Log levels, as DPDK numbers them (RTE_LOG_ERR .. RTE_LOG_DEBUG). */
 enum cp_log_level {
@@ -42,6 +45,13 @@ struct cp_iface_cfg {
 	struct in6_addr ipv6;
 	uint8_t prefix6;	  /**< 0..128 */
 	struct in6_addr gateway6; /**< inside ipv6/prefix6, or link-local fe80::/10 */
+	uint16_t vlan;		  /**< 802.1Q VID 1..4094 of every frame; 0: untagged */
+};
+
+/** An address prefix of either family; IPv4 is kept IPv4-mapped (plen 96..128). */
+struct cp_prefix {
+	uint8_t addr[16]; /**< network address (host bits cleared) */
+	uint8_t plen;	  /**< over the 128-bit mapped form */
 };
 
 struct cp_config {
@@ -63,12 +73,34 @@ struct cp_config {
 	uint32_t
 		idle_sleep_us; /**< worker sleep when a poll found nothing; 0 = busy poll (default) */
 
+	uint32_t frag_flows;	  /**< reassembly_flows: datagrams reassembled at once, 4096 */
+	uint32_t frag_timeout_ms; /**< reassembly_timeout_ms: then dropped, default 2000 */
+	uint32_t frag_buffers;	  /**< reassembly_buffers: 16 KiB buffers, default 511 */
+
 	/* neighbours { } (ARP / IPv6 ND) */
 	uint32_t neigh_max;	   /**< entries in the neighbour table, default 4096 */
 	uint32_t neigh_queue;	   /**< packets held per unresolved neighbour, default 4 */
 	uint32_t neigh_retry_ms;   /**< between ARP/NS probes, default 1000 */
 	uint32_t neigh_probes;	   /**< probes before giving up, default 3 */
 	uint32_t neigh_lifetime_s; /**< learned entry lifetime before re-probing, default 300 */
+
+	/* pbx { } */
+	unsigned n_pbx_sources; /**< pbx.sources: addresses / prefixes the PBX sends from */
+	struct cp_prefix pbx_sources[CP_MAX_PREFIXES];
+
+	/* filter { } */
+	unsigned n_scanner_uas; /**< filter.scanner_user_agents: case-insensitive substrings */
+	char scanner_uas[CP_MAX_PATTERNS][CP_PATTERN_LEN];
+	uint32_t unknown_rate;	/**< requests/s per source IP from unknown sources, default 10 */
+	uint32_t unknown_burst; /**< bucket depth per source IP, default 20 */
+	uint32_t unknown_global_rate;  /**< requests/s from all unknown sources, default 2000 */
+	uint32_t unknown_global_burst; /**< default 4000 */
+	uint32_t rate_sources; /**< per-source buckets kept (oldest evicted), default 65536 */
+	uint8_t reply_403;     /**< answer refused requests with 403 (default: silent drop) */
+	uint8_t reply_503;     /**< answer rate-limited requests with 503 (default: silent) */
+
+	/* bindings { } */
+	uint32_t max_sources; /**< bound device source addresses, default 65536 */
 
 	/* log { } */
 	enum cp_log_level

@@ -53,6 +53,9 @@ void cp_neigh_fini(struct cp_ctx *cp);
 void cp_neigh_arp_in(struct cp_ctx *cp, struct rte_mbuf *m);
 void cp_neigh_nd_in(struct cp_ctx *cp, struct rte_mbuf *m);
 void cp_neigh_hold(struct cp_ctx *cp, struct rte_mbuf *m);
+
+/* cp_sip.c: a DP_UP_SIP entry from a worker; takes @p m. */
+void cp_sip_in(struct cp_ctx *cp, struct rte_mbuf *m);
 void cp_neigh_tick(struct cp_ctx *cp, uint64_t now);
 void cp_neigh_age(struct cp_ctx *cp, uint64_t now);
 

@@ -86,6 +86,9 @@ static unsigned poll_worker(struct cp_ctx *cp, struct dp_worker *w)
 		case DP_UP_UNRESOLVED:
 			cp_neigh_hold(cp, pkts[i]);
 			break;
+		case DP_UP_SIP:
+			cp_sip_in(cp, pkts[i]);
+			break;
 		default:
 			/* A kind we do not know is a bug in the worker. */
 			CP_LOG(ERR, "unknown hand-up kind %u from worker %u",

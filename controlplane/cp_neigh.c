@@ -172,19 +172,15 @@ static void probe(struct cp_ctx *cp, struct cp_pending *p)
 	} else {
 		/* RFC 4861 §7.2.2: to the solicited-node group, or unicast
 		 * when re-checking a known neighbour. */
-		bool ll = p->ip.a[0] == 0xfe && (p->ip.a[1] & 0xc0) == 0x80;
 		struct sw_ip dst = p->ip;
 		struct rte_ether_addr mac = p->known_mac;
 
 		if (!p->refresh) {
-			static const uint8_t snm[13] = {0xff, 2, 0, 0, 0, 0,   0,
-							0,    0, 0, 0, 1, 0xff};
-
-			memcpy(dst.a, snm, sizeof(snm));
-			mac = (struct rte_ether_addr){
-				{0x33, 0x33, 0xff, p->ip.a[13], p->ip.a[14], p->ip.a[15]}};
+			dst = sw_ip_solicited_node(&p->ip);
+			mac = sw_ip_mcast_mac(&dst);
 		}
-		nd_build(m, ifc, ND_NS, 0, ll ? &ifc->ll6 : &ifc->ip6, &dst, &mac, &p->ip);
+		nd_build(m, ifc, ND_NS, 0, sw_ip_is_link_local(&p->ip) ? &ifc->ll6 : &ifc->ip6,
+			 &dst, &mac, &p->ip);
 	}
 	p->probes++;
 	p->next_probe_tsc = rte_rdtsc() + cp->retry_tsc;

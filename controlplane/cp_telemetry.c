@@ -74,6 +74,35 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	return 0;
 }
 
+/* /sipwake/describe: what each counter of /sipwake/stats means, from the
+ * same X-macro lists, so exporters and docs never drift from the code.
+ * DPDK 22.11's telemetry does not escape strings into JSON: descriptions
+ * stay printable ASCII without quotes or backslashes (test_exporter.py
+ * parses every one). */
+static int tel_describe(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	char key[RTE_TEL_MAX_STRING_LEN];
+
+	RTE_SET_USED(cmd);
+	RTE_SET_USED(params);
+	rte_tel_data_start_dict(d);
+	/* Descriptions longer than a telemetry string (128) arrive cut short. */
+	for (unsigned i = 0; i < DP_C_MAX; i++)
+		rte_tel_data_add_dict_string(d, dp_counter_names[i], dp_counter_descs[i]);
+	for (unsigned i = 0; i < CP_C_MAX; i++)
+		rte_tel_data_add_dict_string(d, cp_counter_names[i], cp_counter_descs[i]);
+	for (unsigned i = 0; i < DP_D_MAX; i++) {
+		snprintf(key, sizeof(key), "drop_%s", dp_drop_names[i]);
+		rte_tel_data_add_dict_string(d, key, dp_drop_descs[i]);
+	}
+	for (unsigned i = 0; i < CP_D_MAX; i++) {
+		snprintf(key, sizeof(key), "drop_%s", cp_drop_names[i]);
+		rte_tel_data_add_dict_string(d, key, cp_drop_descs[i]);
+	}
+	rte_tel_data_add_dict_string(d, "dropped", "every drop above, summed");
+	return 0;
+}
+
 static int tel_info(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	const struct dp_ctx *dp = tel_cp->dp;
@@ -128,5 +157,8 @@ int cp_telemetry_register(struct cp_ctx *cp)
 		rc = rte_telemetry_register_cmd(
 			"/sipwake/info", tel_info,
 			"Version, workers, SIP port, interfaces. No parameters");
+	if (rc == 0)
+		rc = rte_telemetry_register_cmd("/sipwake/describe", tel_describe,
+						"What each /sipwake/stats key means. No parameters");
 	return rc;
 }

@@ -20,12 +20,17 @@
 #include <rte_lcore.h>
 
 #include "common/sw_neigh.h"
+#include "common/sw_src.h"
 #include "dataplane/dp_counters.h"
+#include "dataplane/sip/sip_scan.h"
 
-#define DP_BURST      32
-#define DP_MAX_IFACES 8
-#define DP_MAX_NAMES  8
-#define DP_NAME_LEN   128
+#define DP_BURST	32
+#define DP_MAX_IFACES	8
+#define DP_MAX_NAMES	8
+#define DP_NAME_LEN	128
+#define DP_MAX_PREFIXES 32
+#define DP_MAX_PATTERNS 16
+#define DP_PATTERN_LEN	64
 
 struct rte_mbuf;
 struct rte_mempool;
@@ -45,6 +50,7 @@ struct dp_iface {
 	struct sw_ip gw6;
 	struct sw_ip snm6[2]; /**< solicited-node multicast of ip6 and ll6 (RFC 4291 §2.7.1) */
 	uint16_t mtu;	      /**< largest IP packet the port sends */
+	uint16_t vlan;	      /**< 802.1Q VID of every frame in and out; 0: untagged */
 	bool started;
 };
 
@@ -59,11 +65,49 @@ struct dp_params {
 	int8_t iface_of_port[RTE_MAX_ETHPORTS]; /**< -1: not a sipwake port */
 };
 
+/** An address prefix over the IPv4-mapped 128-bit form (IPv4: plen 96..128). */
+struct dp_prefix {
+	uint64_t net[2];  /**< the address's two halves as loaded from memory, host bits clear */
+	uint64_t mask[2]; /**< the prefix mask in the same layout */
+};
+
+/** A User-Agent substring that marks a scanner (lowercase). */
+struct dp_pattern {
+	uint8_t len;
+	char s[DP_PATTERN_LEN];
+};
+
+/**
+ * The filter's rules. Workers read it through dp_ctx.policy under RCU
+ * (rcu_dereference once per burst); a new policy replaces the old one whole
+ * (issue: config reload), it is never edited while workers run.
+ */
+struct dp_policy {
+	unsigned n_pbx; /**< who may start calls toward apps */
+	struct dp_prefix pbx[DP_MAX_PREFIXES];
+	unsigned n_ua;
+	struct dp_pattern ua[DP_MAX_PATTERNS];
+	uint32_t unknown_rate, unknown_burst; /**< per source IP, requests/s and depth */
+	uint32_t global_rate, global_burst;   /**< all unknown sources of the box */
+	bool reply_403, reply_503;
+};
+
+/** Fill @p p for @p addr (16 bytes, IPv4-mapped for IPv4) / @p plen (0..128). */
+void dp_prefix_set(struct dp_prefix *p, const uint8_t addr[16], uint8_t plen);
+
+/** Source class of a datagram (DESIGN.md §1: who may say what). */
+enum dp_src_class {
+	DP_SRC_UNKNOWN = 0, /**< neither the PBX nor a bound device */
+	DP_SRC_PBX,	    /**< inside one of the policy's pbx prefixes */
+	DP_SRC_BOUND,	    /**< ip:port of a device with a live binding */
+};
+
 /** Why a packet went up to the control plane. */
 enum dp_up_kind {
 	DP_UP_ARP = 1,	  /**< ARP for one of our IPv4 addresses */
 	DP_UP_ND,	  /**< IPv6 neighbour solicitation / advertisement for us */
 	DP_UP_UNRESOLVED, /**< a frame ready to send whose next hop has no MAC yet */
+	DP_UP_SIP,	  /**< a valid SIP message the control plane finishes (dp_meta.sip) */
 };
 
 /**
@@ -77,21 +121,40 @@ struct dp_meta {
 	uint8_t iface;	/**< index in dp_params.ifaces */
 	uint16_t l3_off;
 	struct sw_ip nexthop; /**< DP_UP_UNRESOLVED: the address to resolve */
+
+	/* DP_UP_SIP only. The SIP message is sip_len bytes at sip_off from the
+	 * mbuf's data start, contiguous in the first segment; every slice of
+	 * @sip is an offset from that first byte (DESIGN.md §7). */
+	uint16_t sip_off;
+	uint16_t sip_len;  /**< the UDP payload (may hold surplus bytes past sip.msg_len) */
+	uint8_t src_class; /**< enum dp_src_class */
+	uint8_t v6;
+	uint16_t sport;	       /**< source port, host byte order */
+	struct sw_ip src;      /**< source address */
+	struct sw_ip dst;      /**< our address it was sent to */
+	uint64_t device_id;    /**< DP_SRC_BOUND: the device, from the source table */
+	struct dp_sip_msg sip; /**< the scan result; hdrs[] valid up to sip.nhdrs */
 };
 
 /** Metadata of @p m. */
 #define DP_META(m) ((struct dp_meta *)rte_mbuf_to_priv(m))
 
 struct dp_ctx;
+struct dp_ratelimit;
+struct rte_ip_frag_tbl;
+struct rte_ip_frag_death_row;
 
 /** One worker lcore. */
 struct dp_worker {
 	struct dp_ctx *ctx;
 	unsigned id;
 	unsigned lcore_id;
-	struct rte_ring *up;   /**< to the control plane, SP/SC */
-	struct rte_ring *down; /**< frames from the control plane to send, SP/SC */
-	uint16_t ip_id;	       /**< IPv4 identification of the frames it builds */
+	struct rte_ring *up;		  /**< to the control plane, SP/SC */
+	struct rte_ring *down;		  /**< frames from the control plane to send, SP/SC */
+	struct dp_ratelimit *rl;	  /**< this worker's token buckets for unknown sources */
+	struct rte_ip_frag_tbl *frag;	  /**< this worker's reassembly table */
+	struct rte_ip_frag_death_row *dr; /**< fragments to free after each burst */
+	uint16_t ip_id;			  /**< IPv4 identification of the frames it builds */
 	uint64_t tsc_hz;
 	struct dp_counters ctr;
 } __rte_cache_aligned;
@@ -101,6 +164,13 @@ struct dp_ctx {
 	struct dp_params p;
 	struct rte_mempool *pool;
 	struct sw_neigh_table *neigh;
+	struct sw_src_table *src;  /**< bound device sources (read-only here) */
+	struct dp_policy *policy;  /**< RCU pointer: rcu_dereference() to read */
+	uint32_t rate_sources;	   /**< per-source buckets over all workers */
+	struct rte_mempool *jumbo; /**< buffers for reassembled datagrams (16 KiB) */
+	uint32_t frag_flows;	   /**< datagrams in reassembly at once, over all workers */
+	uint32_t frag_timeout_ms;  /**< an incomplete datagram is dropped after this */
+	uint32_t frag_buffers;	   /**< jumbo buffers */
 	unsigned n_workers;
 	bool stop; /**< read with __atomic_load_n by workers */
 	struct dp_worker workers[RTE_MAX_LCORE];
@@ -112,8 +182,10 @@ struct dp_ctx {
  * when there are several and the device supports it) and fill each iface's MAC
  * and IPv6 link-local / solicited-node addresses.
  *
- * Workers' lcore ids must already be set. Errors are logged with the device
- * name.
+ * Workers' lcore ids, ctx->policy, ctx->rate_sources and ctx->frag_* must
+ * already be set;
+ * each worker gets its share of rate_sources token buckets. Errors are
+ * logged with the device name.
  * @return 0, or a negative errno (port configuration or memory).
  */
 int dp_init(struct dp_ctx *ctx, uint32_t n_mbufs, uint16_t rx_desc, uint16_t tx_desc,

@@ -19,17 +19,28 @@
 #include "dataplane/sip/sip_scan.h"
 
 /** What workers did: X(ENUM, name, description). */
-#define DP_FOREACH_COUNTER(X)                                                                   \
-	X(RX_PACKETS, rx_packets, "frames received from the ports")                             \
-	X(RX_BYTES, rx_bytes, "bytes received from the ports")                                  \
-	X(TX_PACKETS, tx_packets, "frames the ports accepted for transmission")                 \
-	X(TX_BYTES, tx_bytes, "bytes the ports accepted for transmission")                      \
-	X(TX_FAILED, tx_failed, "frames the port refused (TX queue full); freed")               \
-	X(ICMP_ECHO_ANSWERED, icmp_echo_answered, "ICMP / ICMPv6 echo requests answered")       \
-	X(SIP_RX, sip_rx, "UDP datagrams received on the SIP port")                             \
-	X(SIP_OPTIONS_ANSWERED, sip_options_answered, "OPTIONS to sipwake itself answered 200") \
-	X(HANDED_UP, handed_up,                                                                 \
-	  "packets handed to the control plane (ARP, ND, unresolved next hop)")
+#define DP_FOREACH_COUNTER(X)                                                                     \
+	X(RX_PACKETS, rx_packets, "frames received from the ports")                               \
+	X(RX_BYTES, rx_bytes, "bytes received from the ports")                                    \
+	X(TX_PACKETS, tx_packets, "frames the ports accepted for transmission")                   \
+	X(TX_BYTES, tx_bytes, "bytes the ports accepted for transmission")                        \
+	X(TX_FAILED, tx_failed, "frames the port refused (TX queue full); freed")                 \
+	X(ICMP_ECHO_ANSWERED, icmp_echo_answered, "ICMP / ICMPv6 echo requests answered")         \
+	X(IP_FRAGMENTS, ip_fragments, "IPv4 / IPv6 fragments received for reassembly")            \
+	X(IP_REASSEMBLED, ip_reassembled, "datagrams reassembled from fragments")                 \
+	X(SIP_RX, sip_rx, "UDP datagrams received on the SIP port")                               \
+	X(SIP_OPTIONS_ANSWERED, sip_options_answered, "OPTIONS to sipwake itself answered 200")   \
+	X(SIP_FROM_PBX, sip_from_pbx, "SIP datagrams from a pbx.sources address")                 \
+	X(SIP_FROM_BOUND, sip_from_bound, "SIP datagrams from the source of a bound device")      \
+	X(SIP_FROM_UNKNOWN, sip_from_unknown, "SIP datagrams from any other source")              \
+	X(SIP_HANDED_UP, sip_handed_up, "valid SIP messages handed to the control plane")         \
+	X(SIP_403_SENT, sip_403_sent, "requests refused with a stateless 403 (filter.reply_403)") \
+	X(SIP_503_SENT, sip_503_sent, "requests refused with a stateless 503 (filter.reply_503)") \
+	X(KEEPALIVE_CRLF, keepalive_crlf, "CRLF keepalives from bound devices (proof of life)")   \
+	X(KEEPALIVE_STUN, keepalive_stun,                                                         \
+	  "STUN binding requests from bound devices, answered (RFC 5626 s4.4.2)")                 \
+	X(HANDED_UP, handed_up,                                                                   \
+	  "packets handed to the control plane (ARP, ND, unresolved next hop, SIP)")
 
 /**
  * Why workers dropped a packet: X(ENUM, name, description). The SIP
@@ -40,7 +51,8 @@
 	X(L2_TRUNCATED, l2_truncated, "frame shorter than its Ethernet header")                  \
 	X(L2_OTHER_HOST, l2_other_host,                                                          \
 	  "destination MAC is neither ours, broadcast nor multicast")                            \
-	X(L2_VLAN, l2_vlan, "VLAN-tagged frame (VLAN support is not configured)")                \
+	X(L2_VLAN, l2_vlan,                                                                      \
+	  "VLAN tag missing, of another VLAN, stacked (QinQ), or on an untagged interface")      \
 	X(L2_ETHERTYPE, l2_ethertype, "ethertype other than ARP, IPv4, IPv6")                    \
 	X(L2_MULTISEG, l2_multiseg, "frame spread over several mbufs")                           \
 	X(ARP_MALFORMED, arp_malformed, "ARP that is not Ethernet/IPv4 or is truncated")         \
@@ -48,7 +60,11 @@
 	X(IP_MALFORMED, ip_malformed, "IP header truncated, bad version, length or checksum")    \
 	X(IP_MARTIAN, ip_martian, "source address that cannot be a peer (multicast, ours, ...)") \
 	X(IP_NOT_FOR_US, ip_not_for_us, "destination address is not one of ours")                \
-	X(IP_FRAGMENT, ip_fragment, "IP fragment (reassembly is not enabled yet)")               \
+	X(IP_FRAG_TIMEOUT, ip_frag_timeout,                                                      \
+	  "fragments of datagrams not complete within dataplane.reassembly_timeout_ms")          \
+	X(IP_FRAG_REJECTED, ip_frag_rejected,                                                    \
+	  "fragments refused by reassembly: overlapping, more than 8, or table full")            \
+	X(IP_FRAG_TOO_BIG, ip_frag_too_big, "reassembled datagram larger than 16 KiB")           \
 	X(IP_OPTIONS, ip_options, "IPv6 extension header")                                       \
 	X(IP_PROTO, ip_proto, "IP protocol other than UDP, ICMP echo, ICMPv6 echo / ND")         \
 	X(ICMP_MALFORMED, icmp_malformed, "ICMP / ICMPv6 truncated or with a bad checksum")      \
@@ -56,11 +72,20 @@
 	X(UDP_MALFORMED, udp_malformed, "UDP header truncated or length inconsistent with IP")   \
 	X(UDP_CHECKSUM, udp_checksum, "UDP checksum wrong (or zero over IPv6)")                  \
 	X(UDP_PORT, udp_port, "UDP to a port other than the SIP port")                           \
-	X(SIP_KEEPALIVE, sip_keepalive, "CRLF keepalive (no binding to keep alive yet)")         \
+	X(KEEPALIVE_UNBOUND, keepalive_unbound,                                                  \
+	  "CRLF keepalive or STUN request from a source with no binding")                        \
+	X(STUN_MALFORMED, stun_malformed, "STUN message that is not a valid binding request")    \
+	X(FILTER_UNKNOWN_REQUEST, filter_unknown_request,                                        \
+	  "request from an unknown source other than REGISTER or OPTIONS to sipwake")            \
+	X(FILTER_UNKNOWN_RESPONSE, filter_unknown_response,                                      \
+	  "SIP response from a source that is neither the PBX nor a bound device")               \
+	X(FILTER_RATE_SOURCE, filter_rate_source,                                                \
+	  "request from an unknown source over filter.unknown_rate for its IP")                  \
+	X(FILTER_RATE_GLOBAL, filter_rate_global,                                                \
+	  "request from an unknown source over filter.unknown_global_rate")                      \
+	X(FILTER_SCANNER, filter_scanner,                                                        \
+	  "User-Agent matches filter.scanner_user_agents (never answered)")                      \
 	DP_SIP_FOREACH_ERROR(X)                                                                  \
-	X(SIP_RESPONSE, sip_response, "SIP response (no transaction to match it yet)")           \
-	X(SIP_NOT_HANDLED, sip_not_handled,                                                      \
-	  "valid SIP request other than OPTIONS to sipwake itself (not routed yet)")             \
 	X(SIP_REPLY_TOO_LARGE, sip_reply_too_large, "our answer would not fit in one frame")     \
 	X(NO_ROUTE, no_route, "reply destination off-link and no gateway configured")            \
 	X(NO_MBUF, no_mbuf, "packet pool empty when building an answer")                         \
@@ -100,10 +125,15 @@ static inline void dp_count(struct dp_counters *ctr, enum dp_counter c, uint64_t
 			 __ATOMIC_RELAXED);
 }
 
+static inline void dp_count_drops(struct dp_counters *ctr, enum dp_drop d, uint64_t n)
+{
+	__atomic_store_n(&ctr->drop[d], __atomic_load_n(&ctr->drop[d], __ATOMIC_RELAXED) + n,
+			 __ATOMIC_RELAXED);
+}
+
 static inline void dp_count_drop(struct dp_counters *ctr, enum dp_drop d)
 {
-	__atomic_store_n(&ctr->drop[d], __atomic_load_n(&ctr->drop[d], __ATOMIC_RELAXED) + 1,
-			 __ATOMIC_RELAXED);
+	dp_count_drops(ctr, d, 1);
 }
 
 /** Counter names and descriptions, indexed by enum. */

@@ -20,7 +20,8 @@ struct dp_wstate {
 	struct dp_ctx *ctx;
 	struct dp_counters *ctr;
 	struct dp_txbuf tx[DP_MAX_IFACES];
-	struct dp_sip_msg sip; /* scratch for the scanner: ~1 KiB, reused per packet */
+	const struct dp_policy *pol; /* rcu_dereference()d once per loop */
+	struct dp_sip_msg *sip;	     /* current packet's scan result, in its mbuf's private area */
 };
 
 /** Where a datagram came from, for the answer. */
@@ -37,8 +38,8 @@ void dp_tx_flush(struct dp_wstate *s, unsigned ifx);
 void dp_hand_up(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, enum dp_up_kind kind);
 /** Build an IP + UDP header in front of a payload already at offset
  *  dp_udp_hdr_len(v6) of @p m (data_len = headers + payload). */
-void dp_udp_finish(struct dp_wstate *s, const struct dp_iface *ifc, struct rte_mbuf *m,
-		   const struct dp_l4info *to, uint16_t dport, uint16_t payload_len);
+void dp_udp_finish(struct dp_wstate *s, struct rte_mbuf *m, const struct dp_l4info *to,
+		   uint16_t dport, uint16_t payload_len);
 
 static inline uint16_t dp_udp_hdr_len(bool v6)
 {
@@ -51,8 +52,45 @@ static inline void dp_drop(struct dp_wstate *s, struct rte_mbuf *m, enum dp_drop
 	rte_pktmbuf_free(m);
 }
 
-/* dp_sip_reply.c */
+/* dp_sip.c: a UDP datagram to the SIP port; takes @p m. */
 void dp_sip_input(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
 		  const struct dp_l4info *from, const uint8_t *payload, uint16_t len);
+
+/* dp_sip_reply.c */
+/** Is the Request-URI of the scanned request sipwake itself? */
+bool dp_ruri_is_us(const struct dp_params *p, const uint8_t *msg, const struct dp_sip_msg *sm);
+/**
+ * Send a stateless response with @p status to the request scanned in s->sip
+ * (RFC 3261 §8.2.6): Vias copied with rport/received, To-tag added. The
+ * request mbuf is borrowed, not freed. @return 0, -ENOMEM (no mbuf) or
+ * -EMSGSIZE (the answer would not fit one frame).
+ */
+int dp_sip_respond(struct dp_wstate *s, unsigned ifx, const struct dp_l4info *from,
+		   const uint8_t *msg, uint16_t status);
+
+/* dp_filter.c */
+struct dp_ratelimit *dp_ratelimit_create(uint32_t entries, unsigned n_workers, int socket);
+void dp_ratelimit_free(struct dp_ratelimit *rl);
+/** Charge one request of an unknown source. DP_D_MAX: allowed; else the drop reason. */
+enum dp_drop dp_ratelimit_take(struct dp_ratelimit *rl, const struct dp_policy *pol,
+			       const struct sw_ip *ip, uint64_t now);
+enum dp_src_class dp_src_classify(const struct dp_wstate *s, const struct dp_l4info *from,
+				  struct sw_src **bound);
+bool dp_ua_is_scanner(const struct dp_policy *pol, const uint8_t *msg, struct dp_sip_slice ua);
+
+/* dp_frag.c */
+int dp_frag_init(struct dp_ctx *ctx);
+void dp_frag_fini(struct dp_ctx *ctx);
+/** A fragment in; the whole datagram, linearised, when it completes, else NULL (held or dropped). */
+struct rte_mbuf *dp_frag_ipv4(struct dp_wstate *s, struct rte_mbuf *m, uint32_t ihl);
+struct rte_mbuf *dp_frag_ipv6(struct dp_wstate *s, struct rte_mbuf *m, uint32_t plen);
+/** Expire old fragments and free the death row: once per burst. */
+void dp_frag_tick(struct dp_wstate *s, uint64_t now);
+
+/* dp_stun.c */
+bool dp_is_stun(const uint8_t *p, uint16_t len);
+/** Answer a STUN Binding request. @return 0, -EINVAL (not a valid request) or -ENOMEM. */
+int dp_stun_answer(struct dp_wstate *s, unsigned ifx, const struct dp_l4info *from,
+		   const uint8_t *req, uint16_t len);
 
 #endif /* DP_INTERNAL_H */

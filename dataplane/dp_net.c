@@ -72,9 +72,7 @@ void dp_tx_ip(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, const struc
 		}
 		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
 	} else {
-		bool link_local = dst->a[0] == 0xfe && (dst->a[1] & 0xc0) == 0x80;
-
-		if (!link_local && !ip6_prefix_eq(dst, &ifc->ip6, ifc->prefix6)) {
+		if (!sw_ip_is_link_local(dst) && !ip6_prefix_eq(dst, &ifc->ip6, ifc->prefix6)) {
 			if (!ifc->has_gw6) {
 				dp_drop(s, m, DP_D_NO_ROUTE);
 				return;
@@ -96,8 +94,8 @@ void dp_tx_ip(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, const struc
 		dp_tx_flush(s, ifx);
 }
 
-void dp_udp_finish(struct dp_wstate *s, const struct dp_iface *ifc, struct rte_mbuf *m,
-		   const struct dp_l4info *to, uint16_t dport, uint16_t payload_len)
+void dp_udp_finish(struct dp_wstate *s, struct rte_mbuf *m, const struct dp_l4info *to,
+		   uint16_t dport, uint16_t payload_len)
 {
 	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, RTE_ETHER_HDR_LEN);
 	uint16_t udp_len = (uint16_t)(sizeof(struct rte_udp_hdr) + payload_len);
@@ -138,7 +136,6 @@ void dp_udp_finish(struct dp_wstate *s, const struct dp_iface *ifc, struct rte_m
 					    .dgram_len = rte_cpu_to_be_16(udp_len)};
 		udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip, udp);
 	}
-	RTE_SET_USED(ifc);
 	m->data_len = (uint16_t)(dp_udp_hdr_len(to->v6) + payload_len);
 	m->pkt_len = m->data_len;
 }
@@ -271,8 +268,17 @@ static void ipv4_in(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, uint3
 	}
 	if ((rte_be_to_cpu_16(ip->fragment_offset) &
 	     (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) != 0) {
-		dp_drop(s, m, DP_D_IP_FRAGMENT);
-		return;
+		/* Trim link padding first: the reassembler trusts the frame's length. */
+		rte_pktmbuf_trim(m, (uint16_t)(len - RTE_ETHER_HDR_LEN - tot));
+		m = dp_frag_ipv4(s, m, ihl);
+		if (m == NULL)
+			return;
+		ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, RTE_ETHER_HDR_LEN);
+		tot = rte_be_to_cpu_16(ip->total_length);
+		if (tot + RTE_ETHER_HDR_LEN > rte_pktmbuf_data_len(m)) {
+			dp_drop(s, m, DP_D_IP_MALFORMED);
+			return;
+		}
 	}
 	switch (ip->next_proto_id) {
 	case IPPROTO_UDP: {
@@ -339,7 +345,7 @@ static void ipv6_in(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, uint3
 	struct rte_ipv6_hdr *ip =
 		rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *, RTE_ETHER_HDR_LEN);
 	uint32_t avail = len - RTE_ETHER_HDR_LEN, plen;
-	bool unicast, any_src;
+	bool unicast, any_src, reassembled = false;
 
 	if (!ifc->has_v6 || avail < sizeof(*ip)) {
 		dp_drop(s, m, ifc->has_v6 ? DP_D_IP_MALFORMED : DP_D_IP_NOT_FOR_US);
@@ -363,6 +369,7 @@ static void ipv6_in(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, uint3
 		dp_drop(s, m, DP_D_IP_NOT_FOR_US);
 		return;
 	}
+dispatch:
 	switch (ip->proto) {
 	case IPPROTO_UDP: {
 		struct dp_l4info from = {.v6 = true};
@@ -380,8 +387,24 @@ static void ipv6_in(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, uint3
 		icmp6_in(s, ifx, m, ip, plen, unicast);
 		return;
 	case IPPROTO_FRAGMENT:
-		dp_drop(s, m, DP_D_IP_FRAGMENT);
-		return;
+		if (reassembled || !unicast || any_src) {
+			/* A fragment inside a reassembled datagram is an attack, not SIP. */
+			dp_drop(s, m, reassembled ? DP_D_IP_MALFORMED : DP_D_IP_NOT_FOR_US);
+			return;
+		}
+		rte_pktmbuf_trim(m, (uint16_t)(len - RTE_ETHER_HDR_LEN - sizeof(*ip) - plen));
+		m = dp_frag_ipv6(s, m, plen);
+		if (m == NULL)
+			return;
+		ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *, RTE_ETHER_HDR_LEN);
+		plen = rte_be_to_cpu_16(ip->payload_len);
+		len = rte_pktmbuf_data_len(m);
+		if (plen + RTE_ETHER_HDR_LEN + sizeof(*ip) > len) {
+			dp_drop(s, m, DP_D_IP_MALFORMED);
+			return;
+		}
+		reassembled = true;
+		goto dispatch;
 	case IPPROTO_HOPOPTS:
 	case IPPROTO_ROUTING:
 	case IPPROTO_DSTOPTS:
@@ -428,6 +451,25 @@ void dp_rx_one(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m)
 		return;
 	}
 	eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN)) {
+		/* One 802.1Q tag, ours: strip it (12-byte move) and go on untagged;
+		 * dp_tx_flush() tags what goes out again. */
+		const struct rte_vlan_hdr *vh = (const struct rte_vlan_hdr *)(eth + 1);
+
+		if (ifc->vlan == 0 || len < RTE_ETHER_HDR_LEN + sizeof(*vh) ||
+		    (rte_be_to_cpu_16(vh->vlan_tci) & 0xfff) != ifc->vlan ||
+		    vh->eth_proto == rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN) ||
+		    vh->eth_proto == rte_cpu_to_be_16(RTE_ETHER_TYPE_QINQ) ||
+		    rte_vlan_strip(m) != 0) {
+			dp_drop(s, m, DP_D_L2_VLAN);
+			return;
+		}
+		eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+		len = rte_pktmbuf_data_len(m);
+	} else if (ifc->vlan != 0) {
+		dp_drop(s, m, DP_D_L2_VLAN);
+		return;
+	}
 	/* Broadcast is multicast too; the L3 checks sort out which groups. */
 	if (!rte_is_multicast_ether_addr(&eth->dst_addr) &&
 	    !rte_is_same_ether_addr(&eth->dst_addr, &ifc->mac)) {

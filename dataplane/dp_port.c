@@ -8,7 +8,7 @@
 #include <rte_ring.h>
 
 #include "common/sw_log.h"
-#include "dataplane/dp.h"
+#include "dataplane/dp_internal.h"
 
 /* Per-core mbuf cache; 256 keeps pool-lock contention away (DPDK guide §mempool). */
 #define DP_POOL_CACHE 256
@@ -31,23 +31,6 @@ static void eui64_ll(const struct rte_ether_addr *mac, struct sw_ip *ll)
 	ll->a[15] = b[5];
 }
 
-static void solicited_node(const struct sw_ip *ip, struct sw_ip *snm)
-{
-	/* RFC 4291 §2.7.1: ff02::1:ffXX:XXXX, the low 24 bits of the address. */
-	static const uint8_t pfx[13] = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff};
-
-	memcpy(snm->a, pfx, sizeof(pfx));
-	memcpy(&snm->a[13], &ip->a[13], 3);
-}
-
-static void mcast_mac(const struct sw_ip *ip, struct rte_ether_addr *mac)
-{
-	/* RFC 2464 §7: 33:33 followed by the low 32 bits of the group. */
-	mac->addr_bytes[0] = 0x33;
-	mac->addr_bytes[1] = 0x33;
-	memcpy(&mac->addr_bytes[2], &ip->a[12], 4);
-}
-
 static void join_multicast(struct dp_iface *ifc, const char *dev)
 {
 	struct rte_ether_addr mc[3];
@@ -56,9 +39,9 @@ static void join_multicast(struct dp_iface *ifc, const char *dev)
 
 	if (!ifc->has_v6)
 		return;
-	mcast_mac(&ifc->snm6[0], &mc[n++]);
+	mc[n++] = sw_ip_mcast_mac(&ifc->snm6[0]);
 	if (memcmp(&ifc->snm6[0], &ifc->snm6[1], sizeof(ifc->snm6[0])) != 0)
-		mcast_mac(&ifc->snm6[1], &mc[n++]);
+		mc[n++] = sw_ip_mcast_mac(&ifc->snm6[1]);
 	rc = rte_eth_dev_set_mc_addr_list(ifc->port_id, mc, n);
 	if (rc == 0)
 		return;
@@ -134,8 +117,8 @@ static int port_init(struct dp_ctx *ctx, struct dp_iface *ifc, uint16_t rx_desc,
 	if (rte_eth_dev_get_mtu(port, &ifc->mtu) != 0 || ifc->mtu < 1280)
 		ifc->mtu = RTE_ETHER_MTU;
 	eui64_ll(&ifc->mac, &ifc->ll6);
-	solicited_node(&ifc->ip6, &ifc->snm6[0]);
-	solicited_node(&ifc->ll6, &ifc->snm6[1]);
+	ifc->snm6[0] = sw_ip_solicited_node(&ifc->ip6);
+	ifc->snm6[1] = sw_ip_solicited_node(&ifc->ll6);
 	join_multicast(ifc, dev);
 	ifc->started = true;
 	DP_LOG(INFO, "%s: port %u up, MAC " RTE_ETHER_ADDR_PRT_FMT ", %u queue(s), MTU %u", dev,
@@ -171,12 +154,17 @@ int dp_init(struct dp_ctx *ctx, uint32_t n_mbufs, uint16_t rx_desc, uint16_t tx_
 		snprintf(name, sizeof(name), "sw_down_%u", i);
 		w->down = rte_ring_create(name, ring_size, (int)rte_socket_id(),
 					  RING_F_SP_ENQ | RING_F_SC_DEQ);
-		if (w->up == NULL || w->down == NULL) {
+		w->rl = dp_ratelimit_create(RTE_MAX(ctx->rate_sources / ctx->n_workers, 64u),
+					    ctx->n_workers, (int)rte_socket_id());
+		if (w->up == NULL || w->down == NULL || w->rl == NULL) {
 			DP_LOG(ERR, "cannot create rings of %u for worker %u: %s", ring_size, i,
 			       rte_strerror(rte_errno));
 			return -ENOMEM;
 		}
 	}
+	rc = dp_frag_init(ctx);
+	if (rc != 0)
+		return rc;
 	for (unsigned i = 0; i < ctx->p.n_ifaces; i++) {
 		rc = port_init(ctx, &ctx->p.ifaces[i], rx_desc, tx_desc);
 		if (rc != 0)
@@ -211,7 +199,10 @@ void dp_fini(struct dp_ctx *ctx)
 		ring_drain_free(ctx->workers[i].up);
 		ring_drain_free(ctx->workers[i].down);
 		ctx->workers[i].up = ctx->workers[i].down = NULL;
+		dp_ratelimit_free(ctx->workers[i].rl);
+		ctx->workers[i].rl = NULL;
 	}
+	dp_frag_fini(ctx);
 	rte_mempool_free(ctx->pool);
 	ctx->pool = NULL;
 }

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * SIP on the worker: scan, and for now answer the one request sipwake
- * serves itself, OPTIONS to its own address (the health check PBXes and
- * load balancers send). Everything else is dropped with its reason.
+ * Stateless SIP responses built on the worker (RFC 3261 §8.2.6): 200 to
+ * OPTIONS for sipwake itself (the health check PBXes and load balancers
+ * send), and the filter's optional 403 / 503.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <strings.h>
 
-#include <rte_jhash.h>
 #include <rte_mbuf.h>
 
 #include "dataplane/dp_internal.h"
@@ -75,7 +75,7 @@ static bool slice_ieq(const uint8_t *msg, struct dp_sip_slice sl, const char *s,
 /* Is the Request-URI sipwake itself: no user part, and the host one of our
  * addresses or configured names. Only OPTIONS gets here, so the parse of
  * an address literal is off the hot path. */
-static bool ruri_is_us(const struct dp_params *p, const uint8_t *msg, const struct dp_sip_msg *sm)
+bool dp_ruri_is_us(const struct dp_params *p, const uint8_t *msg, const struct dp_sip_msg *sm)
 {
 	const struct dp_sip_uri *u = &sm->ruri;
 	char host[INET6_ADDRSTRLEN];
@@ -137,15 +137,41 @@ static void put_top_via(struct sbuf *b, const uint8_t *msg, const struct dp_sip_
 	}
 }
 
+/* FNV-1a: byte-wise, so any alignment is fine (rte_jhash reads 32-bit words). */
+static uint32_t fnv1a(const uint8_t *p, uint32_t n, uint32_t h)
+{
+	for (uint32_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
+static const char *reason_of(uint16_t status)
+{
+	switch (status) {
+	case 200:
+		return "OK";
+	case 403:
+		return "Forbidden";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "Unknown";
+	}
+}
+
 /* RFC 3261 §8.2.6.2: the response copies Via (all, in order), From, To
  * (adding a tag), Call-ID and CSeq. The tag is a hash of the dialog
- * identifiers, so a retransmitted OPTIONS gets the same answer. */
-static void put_options_200(struct sbuf *b, const uint8_t *msg, const struct dp_sip_msg *sm,
-			    const char *src_ip, uint16_t sport)
+ * identifiers, so a retransmitted request gets the same answer. */
+static void put_response(struct sbuf *b, const uint8_t *msg, const struct dp_sip_msg *sm,
+			 uint16_t status, const char *src_ip, uint16_t sport)
 {
 	bool top_done = false;
 
-	SB_LIT(b, "SIP/2.0 200 OK\r\n");
+	SB_LIT(b, "SIP/2.0 ");
+	sb_u32(b, status);
+	SB_LIT(b, " ");
+	sb_str(b, reason_of(status));
+	SB_LIT(b, "\r\n");
 	for (unsigned i = 0; i < sm->nhdrs; i++) {
 		const struct dp_sip_hdr *h = &sm->hdrs[i];
 		uint32_t h_end = (uint32_t)h->value.off + h->value.len;
@@ -170,8 +196,8 @@ static void put_options_200(struct sbuf *b, const uint8_t *msg, const struct dp_
 	SB_LIT(b, "\r\nTo: ");
 	sb_slice(b, msg, sm->to.value);
 	if (sm->to.tag.len == 0) {
-		uint32_t h = rte_jhash(msg + sm->call_id.off, sm->call_id.len,
-				       rte_jhash(msg + sm->from.tag.off, sm->from.tag.len, 0));
+		uint32_t h = fnv1a(msg + sm->call_id.off, sm->call_id.len,
+				   fnv1a(msg + sm->from.tag.off, sm->from.tag.len, 2166136261u));
 		SB_LIT(b, ";tag=sw");
 		sb_hex32(b, h);
 	}
@@ -181,15 +207,20 @@ static void put_options_200(struct sbuf *b, const uint8_t *msg, const struct dp_
 	sb_u32(b, sm->cseq);
 	SB_LIT(b, " ");
 	sb_slice(b, msg, sm->cseq_method_name);
-	SB_LIT(b, "\r\nAllow: " SW_ALLOW "\r\nServer: sipwake/" SW_VERSION
-		  "\r\nContent-Length: 0\r\n\r\n");
+	SB_LIT(b, "\r\n");
+	if (status == 200)
+		SB_LIT(b, "Allow: " SW_ALLOW "\r\n");
+	else if (status == 503)
+		/* RFC 3261 §21.5.4: when to come back; the bucket refills by then. */
+		SB_LIT(b, "Retry-After: 10\r\n");
+	SB_LIT(b, "Server: sipwake/" SW_VERSION "\r\nContent-Length: 0\r\n\r\n");
 }
 
-static void answer_options(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *req,
-			   const struct dp_l4info *from, const uint8_t *msg)
+int dp_sip_respond(struct dp_wstate *s, unsigned ifx, const struct dp_l4info *from,
+		   const uint8_t *msg, uint16_t status)
 {
 	const struct dp_iface *ifc = &s->ctx->p.ifaces[ifx];
-	const struct dp_sip_msg *sm = &s->sip;
+	const struct dp_sip_msg *sm = s->sip;
 	uint16_t hdr_len = dp_udp_hdr_len(from->v6);
 	uint16_t ip_hdrs = (uint16_t)(hdr_len - RTE_ETHER_HDR_LEN);
 	char src_ip[INET6_ADDRSTRLEN];
@@ -198,10 +229,8 @@ static void answer_options(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *r
 	uint16_t dport;
 
 	m = rte_pktmbuf_alloc(s->ctx->pool);
-	if (m == NULL) {
-		dp_drop(s, req, DP_D_NO_MBUF);
-		return;
-	}
+	if (m == NULL)
+		return -ENOMEM;
 	sw_ip_str(&from->src, src_ip, sizeof(src_ip));
 	b = (struct sbuf){
 		.p = rte_pktmbuf_mtod_offset(m, char *, hdr_len),
@@ -209,52 +238,16 @@ static void answer_options(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *r
 		.cap = RTE_MIN((uint32_t)rte_pktmbuf_tailroom(m) - hdr_len,
 			       (uint32_t)ifc->mtu - ip_hdrs),
 	};
-	put_options_200(&b, msg, sm, src_ip, from->sport);
+	put_response(&b, msg, sm, status, src_ip, from->sport);
 	if (b.overflow) {
 		rte_pktmbuf_free(m);
-		dp_drop(s, req, DP_D_SIP_REPLY_TOO_LARGE);
-		return;
+		return -EMSGSIZE;
 	}
 	/* RFC 3261 §18.2.2 with RFC 3581 §4: to the source port when rport
 	 * was asked for, else to the sent-by port (default 5060), always at
 	 * the source address. */
 	dport = sm->via.rport >= 0 ? from->sport : (sm->via.port != 0 ? sm->via.port : 5060);
-	dp_udp_finish(s, ifc, m, from, dport, (uint16_t)b.len);
-	rte_pktmbuf_free(req);
-	dp_count(s->ctr, DP_C_SIP_OPTIONS_ANSWERED, 1);
+	dp_udp_finish(s, m, from, dport, (uint16_t)b.len);
 	dp_tx_ip(s, ifx, m, &from->src);
-}
-
-static bool only_crlf(const uint8_t *p, uint16_t len)
-{
-	for (uint16_t i = 0; i < len; i++)
-		if (p[i] != '\r' && p[i] != '\n')
-			return false;
-	return true;
-}
-
-void dp_sip_input(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
-		  const struct dp_l4info *from, const uint8_t *payload, uint16_t len)
-{
-	enum dp_sip_verdict v;
-
-	/* RFC 5626 §4.4.1 CRLF keepalives; proof of life once bindings exist. */
-	if (len > 0 && len <= 4 && only_crlf(payload, len)) {
-		dp_drop(s, m, DP_D_SIP_KEEPALIVE);
-		return;
-	}
-	v = dp_sip_scan(payload, len, &s->sip);
-	if (v != DP_SIP_OK) {
-		dp_drop(s, m, dp_drop_of_sip(v));
-		return;
-	}
-	if (!s->sip.is_request) {
-		dp_drop(s, m, DP_D_SIP_RESPONSE);
-		return;
-	}
-	if (s->sip.method == DP_SIP_M_OPTIONS && ruri_is_us(&s->ctx->p, payload, &s->sip)) {
-		answer_options(s, ifx, m, from, payload);
-		return;
-	}
-	dp_drop(s, m, DP_D_SIP_NOT_HANDLED);
+	return 0;
 }

@@ -17,6 +17,20 @@ void dp_tx_flush(struct dp_wstate *s, unsigned ifx)
 
 	if (tb->n == 0)
 		return;
+	if (s->ctx->p.ifaces[ifx].vlan != 0) {
+		/* Every frame leaves tagged, whoever built it (worker or control
+		 * plane). In software: the 4 bytes go into the headroom. */
+		for (uint16_t i = 0; i < tb->n; i++) {
+			tb->m[i]->vlan_tci = s->ctx->p.ifaces[ifx].vlan;
+			if (rte_vlan_insert(&tb->m[i]) != 0) {
+				/* Shared or headroom-less: cannot be tagged, cannot go out. */
+				rte_pktmbuf_free(tb->m[i]);
+				tb->m[i] = tb->m[--tb->n];
+				i--;
+				dp_count(s->ctr, DP_C_TX_FAILED, 1);
+			}
+		}
+	}
 	for (uint16_t i = 0; i < tb->n; i++)
 		bytes += tb->m[i]->pkt_len;
 	sent = rte_eth_tx_burst(s->ctx->p.ifaces[ifx].port_id, (uint16_t)s->w->id, tb->m, tb->n);
@@ -70,6 +84,7 @@ static unsigned poll_port(struct dp_wstate *s, unsigned ifx, uint64_t now)
 		DP_META(pkts[i])->rx_tsc = now;
 		dp_rx_one(s, ifx, pkts[i]);
 	}
+	dp_frag_tick(s, now);
 	return n;
 }
 
@@ -91,6 +106,9 @@ int dp_worker_main(void *arg)
 		uint64_t now = rte_rdtsc();
 		unsigned work = 0;
 
+		/* One policy for the whole round; a replaced one is freed only
+		 * after this thread's next quiescent state (below). */
+		s.pol = rcu_dereference(ctx->policy);
 		for (unsigned i = 0; i < n_ifaces; i++)
 			work += poll_port(&s, i, now);
 		work += drain_down(&s);

@@ -25,6 +25,9 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SW_IP4, PEER_IP4, GW_IP4 = "198.18.0.1", "198.18.0.2", "198.18.0.254"
 SW_IP6, PEER_IP6 = "2001:db8:5e::1", "2001:db8:5e::2"
 OFFLINK_IP4 = "198.19.7.7"  # a peer address behind the "gateway"
+# The peer namespace plays the PBX from these (config pbx.sources) and an
+# unknown source (an app before it registers, a scanner) from PEER_IP*.
+PBX_IP4, PBX_IP6 = "198.18.0.5", "2001:db8:5e::5"
 
 
 def sipwake_bin():
@@ -82,6 +85,8 @@ class Lab:
         self.peer(["ip", "link", "set", self.if_peer, "up"])
         self.peer(["ip", "addr", "add", PEER_IP4 + "/24", "dev", self.if_peer])
         self.peer(["ip", "-6", "addr", "add", PEER_IP6 + "/64", "dev", self.if_peer, "nodad"])
+        self.peer(["ip", "addr", "add", PBX_IP4 + "/24", "dev", self.if_peer])
+        self.peer(["ip", "-6", "addr", "add", PBX_IP6 + "/64", "dev", self.if_peer, "nodad"])
         if self.gateway:
             # The peer also plays sipwake's gateway: it owns GW_IP4 and a
             # host behind it (OFFLINK_IP4) that sipwake can reach only via it.
@@ -104,9 +109,11 @@ interfaces = ( {
 } );
 dataplane: { mbufs = 4095; idle_sleep_us = 50; };
 neighbours: { retry_ms = %d; probes = 3; };
+pbx: { sources = [ "%s", "%s" ]; };
 log: { level = "info"; };
 %s
-""" % (SW_IP4, GW_IP4, SW_IP6, self.neigh.get("retry_ms", 200), self.config_extra)
+""" % (SW_IP4, GW_IP4, SW_IP6, self.neigh.get("retry_ms", 200), PBX_IP4, PBX_IP6,
+       self.config_extra)
         with open(path or self.conf_path, "w") as f:
             f.write(text)
         return path or self.conf_path

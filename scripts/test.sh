@@ -5,7 +5,8 @@
 #   2. integration tests (pytest: sipwake on net_af_packet in network
 #      namespaces it creates and removes, sipp, ping, kernel sockets),
 #   3. the unit tests again under ASan + UBSan,
-#   4. the integration tests against the ASan + UBSan sipwake (a sanitizer
+#   4. 20 s of libFuzzer on the SIP scanner (tests/fuzz/run.sh), one test,
+#   5. the integration tests against the ASan + UBSan sipwake (a sanitizer
 #      report or a leak makes sipwake exit non-zero: every test asserts 0),
 # and prints "N passed, N failed" last. Needs root.
 set -uo pipefail
@@ -51,6 +52,14 @@ count_pytest build/integration.xml
 echo "== unit tests under ASan + UBSan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   meson test -C build-asan --suite unit --print-errorlogs; count_meson build-asan
+
+echo "== fuzz: SIP scanner, 20 s (tests/fuzz/run.sh)"
+# Only the tail: libFuzzer's progress lines would drown the log.
+if tests/fuzz/run.sh 20 >build/fuzz.log 2>&1; then
+  passed=$((passed + 1)); tail -n 1 build/fuzz.log
+else
+  failed=$((failed + 1)); tail -n 60 build/fuzz.log
+fi
 
 echo "== integration tests against the ASan + UBSan sipwake"
 SIPWAKE_BIN=$PWD/build-asan/app/sipwake ASAN_OPTIONS=detect_leaks=1 \

@@ -69,49 +69,57 @@ static bool header_params(const uint8_t *buf, uint32_t pos, uint32_t end,
 	}
 }
 
-enum dp_sip_verdict sip_nameaddr_parse(const uint8_t *buf, struct dp_sip_slice val,
-				       struct dp_sip_nameaddr *na)
+bool sip_addr_parse(const uint8_t *buf, uint32_t *ppos, uint32_t end, bool need_laquot,
+		    struct dp_sip_uri *uri)
 {
-	uint32_t pos = val.off;
-	uint32_t end = (uint32_t)val.off + val.len;
+	uint32_t pos = sip_skip_lws(buf, *ppos, end);
 	uint32_t laquot = 0;
 
-	*na = (struct dp_sip_nameaddr){.value = val};
 	if (pos == end)
-		return DP_SIP_ERR_BAD_NAMEADDR;
-
+		return false;
 	if (buf[pos] == '"') {
 		uint32_t q = sip_skip_quoted(buf, pos, end);
 
 		if (q == 0)
-			return DP_SIP_ERR_BAD_NAMEADDR;
+			return false;
 		q = sip_skip_lws(buf, q, end);
 		if (q == end || buf[q] != '<')
-			return DP_SIP_ERR_BAD_NAMEADDR;
+			return false;
 		laquot = q;
+	} else if (buf[pos] == '<') {
+		laquot = pos;
 	} else {
 		laquot = display_then_laquot(buf, pos, end);
 	}
 
 	if (laquot != 0) {
-		const uint8_t *gt = memchr(buf + laquot + 1, '>', end - (laquot + 1));
-		uint32_t raquot;
+		uint32_t raquot = sip_find_byte(buf, laquot + 1, end, '>');
 
-		if (gt == NULL)
-			return DP_SIP_ERR_BAD_NAMEADDR;
-		raquot = (uint32_t)(gt - buf);
-		if (sip_uri_parse(buf, laquot + 1, raquot - (laquot + 1), &na->uri) != 0)
-			return DP_SIP_ERR_BAD_NAMEADDR;
-		pos = raquot + 1;
-	} else {
-		uint32_t u = addr_spec_end(buf, pos, end);
-
-		if (sip_uri_parse(buf, pos, u - pos, &na->uri) != 0)
-			return DP_SIP_ERR_BAD_NAMEADDR;
-		pos = u;
+		if (raquot == end)
+			return false;
+		if (sip_uri_parse(buf, laquot + 1, raquot - (laquot + 1), uri) != 0)
+			return false;
+		*ppos = raquot + 1;
+		return true;
 	}
+	if (need_laquot)
+		return false;
+	uint32_t u = addr_spec_end(buf, pos, end);
 
-	if (!header_params(buf, pos, end, na))
+	if (sip_uri_parse(buf, pos, u - pos, uri) != 0)
+		return false;
+	*ppos = u;
+	return true;
+}
+
+enum dp_sip_verdict sip_nameaddr_parse(const uint8_t *buf, struct dp_sip_slice val,
+				       struct dp_sip_nameaddr *na)
+{
+	uint32_t pos = val.off;
+	uint32_t end = (uint32_t)val.off + val.len;
+
+	*na = (struct dp_sip_nameaddr){.value = val};
+	if (!sip_addr_parse(buf, &pos, end, false, &na->uri) || !header_params(buf, pos, end, na))
 		return DP_SIP_ERR_BAD_NAMEADDR;
 	return DP_SIP_OK;
 }

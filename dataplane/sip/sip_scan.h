@@ -15,6 +15,7 @@
 #ifndef DP_SIP_SCAN_H
 #define DP_SIP_SCAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,7 +50,11 @@
 	X(BAD_URI, sip_bad_uri, "Request-URI is not a valid URI")                                 \
 	X(BAD_CONTENT_LENGTH, sip_bad_content_length,                                             \
 	  "Content-Length is not a number or exceeds the datagram")                               \
-	X(BAD_MAX_FORWARDS, sip_bad_max_forwards, "Max-Forwards is not a number in 0..255")
+	X(BAD_MAX_FORWARDS, sip_bad_max_forwards, "Max-Forwards is not a number in 0..255")       \
+	X(BAD_CONTACT, sip_bad_contact,                                                           \
+	  "Contact is not *, or not a list of name-addr / addr-spec with parameters")             \
+	X(BAD_EXPIRES, sip_bad_expires, "Expires header or expires= parameter is not a number")   \
+	X(BAD_ROUTE, sip_bad_route, "Route or Record-Route is not a list of <URI> with parameters")
 
 /** Scanner verdict: DP_SIP_OK or DP_SIP_ERR_<reason> from DP_SIP_FOREACH_ERROR. */
 enum dp_sip_verdict {
@@ -97,6 +102,7 @@ enum dp_sip_hdr_id {
 	DP_SIP_H_USER_AGENT,
 	DP_SIP_H_SUPPORTED, /* k */
 	DP_SIP_H_X_PUSH,
+	DP_SIP_H_MAX_ /**< number of ids (not a header) */
 };
 
 /** A run of bytes of the message: buf + off, len bytes. len 0 means absent. */
@@ -120,9 +126,11 @@ struct dp_sip_uri {
 	struct dp_sip_slice host;  /**< host; an IPv6 reference without its [ ] */
 	struct dp_sip_slice
 		params; /**< ";..." after hostport up to '?' or the end, without the leading ';' */
-	uint16_t port;	/**< 0 when absent */
-	uint8_t scheme; /**< enum dp_sip_scheme */
-	uint8_t host_is_ipv6; /**< host was an IPv6 reference */
+	struct dp_sip_slice headers; /**< "?..." header part, without the '?'; len 0 if none */
+	uint16_t port;		     /**< 0 when absent */
+	uint8_t scheme;		     /**< enum dp_sip_scheme */
+	uint8_t host_is_ipv6;	     /**< host was an IPv6 reference */
+	uint8_t has_headers;	     /**< a '?' header part is present (maybe empty) */
 };
 
 /** The top Via's first via-parm (RFC 3261 §20.42, RFC 3581). */
@@ -135,6 +143,40 @@ struct dp_sip_via {
 	uint16_t port;		       /**< sent-by port, 0 when absent */
 	int32_t rport;		       /**< -1 absent, 0 present without value, else its value */
 	uint8_t host_is_ipv6;
+};
+
+/** How a device gave its push address. */
+enum dp_sip_pn_form {
+	DP_SIP_PN_NONE = 0,
+	DP_SIP_PN_RFC8599, /**< Contact URI pn-provider / pn-prid / pn-param (RFC 8599 §4.1) */
+	DP_SIP_PN_LEGACY,  /**< Contact URI pn-type / app-id / pn-tok (Linphone, pre-RFC 8599) */
+	DP_SIP_PN_XPUSH,   /**< X-Push header: device-os / device-uid / app-id (PortSIP style) */
+};
+
+/**
+ * A push address as written (slices may hold %-escapes; the control plane
+ * unescapes and normalises them). Which field is which per form:
+ * | form     | provider      | prid        | param   |
+ * |----------|---------------|-------------|---------|
+ * | RFC8599  | pn-provider   | pn-prid     | pn-param|
+ * | LEGACY   | pn-type       | pn-tok      | app-id  |
+ * | XPUSH    | device-os     | device-uid  | app-id  |
+ */
+struct dp_sip_push {
+	uint8_t form; /**< enum dp_sip_pn_form; DP_SIP_PN_NONE: no push address */
+	struct dp_sip_slice provider;
+	struct dp_sip_slice prid;
+	struct dp_sip_slice param;
+};
+
+/** The first Contact value (RFC 3261 §20.10, RFC 5626 §4.1, RFC 8599 §4.1). */
+struct dp_sip_contact {
+	struct dp_sip_slice value; /**< this contact-param: name-addr / addr-spec and its params */
+	struct dp_sip_uri uri;
+	int32_t expires;	      /**< expires= parameter; -1 absent */
+	struct dp_sip_slice instance; /**< +sip.instance value, quotes removed; len 0 absent */
+	int32_t reg_id;		      /**< reg-id= parameter; -1 absent */
+	struct dp_sip_push pn;	      /**< from the URI's pn-* / legacy parameters */
 };
 
 /** From / To: name-addr or addr-spec with its tag (RFC 3261 §20.20, §20.39). */
@@ -169,6 +211,15 @@ struct dp_sip_msg {
 	struct dp_sip_slice cseq_method_name;
 	int16_t max_forwards;	/**< -1 when absent */
 	int32_t content_length; /**< -1 when absent (UDP: body runs to the datagram's end) */
+	int32_t expires;	/**< Expires header (delta-seconds, saturated); -1 absent */
+
+	struct dp_sip_contact contact; /**< first Contact value; valid when n_contacts > 0 */
+	uint8_t n_contacts;	  /**< Contact values over all Contact fields (saturates at 255) */
+	uint8_t contact_star;	  /**< "Contact: *" (REGISTER removing every binding) */
+	struct dp_sip_push xpush; /**< from an X-Push header; form DP_SIP_PN_NONE if absent */
+	struct dp_sip_uri route;  /**< first Route URI; route.whole.len 0 if none */
+	struct dp_sip_uri record_route; /**< first Record-Route URI; whole.len 0 if none */
+	struct dp_sip_slice user_agent; /**< first User-Agent value; len 0 if none */
 
 	uint16_t hdrs_end; /**< offset of the first byte after the empty line */
 	struct dp_sip_slice body;
@@ -192,6 +243,17 @@ struct dp_sip_msg {
  * and bytes after the body are surplus (RFC 3261 §18.3).
  */
 enum dp_sip_verdict dp_sip_scan(const uint8_t *buf, uint32_t len, struct dp_sip_msg *msg);
+
+/**
+ * A cheap look (at most ~32 bytes read) at whether @p buf can be a SIP
+ * message at all: its start line begins with "SIP/" or with a token and a
+ * space. False means dp_sip_scan() would say DP_SIP_ERR_BAD_START_LINE (or
+ * TRUNCATED), so junk can be dropped without scanning it.
+ */
+bool dp_sip_plausible(const uint8_t *buf, uint32_t len);
+
+/** Byte classes the scanner spans 16 bytes at a time (0 on a build without SSSE3). */
+unsigned dp_sip_vector_classes(void);
 
 /** Counter name of a verdict ("ok" for DP_SIP_OK, "sip_truncated", ...). Never NULL. */
 const char *dp_sip_verdict_name(enum dp_sip_verdict v);

@@ -50,7 +50,9 @@ static enum dp_sip_verdict request_line(const uint8_t *buf, uint32_t pos, uint32
 	if (sp == uri || cr - (sp + 1) != SIP_VERSION_LEN ||
 	    !sip_ieq(buf + sp + 1, SIP_VERSION, SIP_VERSION_LEN))
 		return DP_SIP_ERR_BAD_START_LINE;
-	if (sip_uri_parse(buf, uri, sp - uri, &msg->ruri) != 0)
+	/* §19.1.1, Table 1: headers are not allowed in a Request-URI; a proxy
+	 * forwarding one would hand its "?Route=..." on (RFC 4475 escruri). */
+	if (sip_uri_parse(buf, uri, sp - uri, &msg->ruri) != 0 || msg->ruri.has_headers)
 		return DP_SIP_ERR_BAD_URI;
 	msg->is_request = 1;
 	msg->method_name = sip_slice(pos, m_end);
@@ -85,4 +87,19 @@ enum dp_sip_verdict sip_start_line(const uint8_t *buf, uint32_t len, uint32_t *p
 	if (cr - pos >= 4 && sip_ieq(buf + pos, "sip/", 4))
 		return status_line(buf, pos, cr, msg);
 	return request_line(buf, pos, cr, msg);
+}
+
+bool dp_sip_plausible(const uint8_t *buf, uint32_t len)
+{
+	uint32_t pos = 0, t;
+
+	/* §7.5: CRLFs may precede the start line. */
+	while (pos < len && pos < 8 && (buf[pos] == '\r' || buf[pos] == '\n'))
+		pos++;
+	/* Status-Line: "SIP/" (the scanner checks the rest); Request-Line: token SP,
+	 * and no method (extension ones included) is anywhere near 24 bytes. */
+	if (len - pos >= 4 && sip_ieq(buf + pos, "sip/", 4))
+		return true;
+	t = sip_span(buf, pos, len - pos > 24 ? pos + 24 : len, SIP_C_TOKEN);
+	return t > pos && t < len && buf[t] == ' ';
 }

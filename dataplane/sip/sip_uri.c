@@ -116,19 +116,22 @@ static int params_headers(const uint8_t *buf, uint32_t pos, uint32_t end, struct
 		uri->params = sip_slice(pos + 1, p);
 		pos = p;
 	}
-	if (pos < end && buf[pos] == '?')
-		pos = sip_span_esc(buf, pos + 1, end, SIP_C_HNV);
+	if (pos < end && buf[pos] == '?') {
+		uint32_t h = sip_span_esc(buf, pos + 1, end, SIP_C_HNV);
+
+		uri->headers = sip_slice(pos + 1, h);
+		uri->has_headers = 1; /* even "sip:a@h?", an empty header part */
+		pos = h;
+	}
 	return pos == end ? 0 : -1;
 }
 
 static int sip_rest(const uint8_t *buf, uint32_t pos, uint32_t end, struct dp_sip_uri *uri)
 {
-	const uint8_t *at = memchr(buf + pos, '@', end - pos);
+	uint32_t a = sip_find_byte(buf, pos, end, '@');
 	uint32_t p, port;
 
-	if (at != NULL) {
-		uint32_t a = (uint32_t)(at - buf);
-
+	if (a != end) {
 		/* user is 1*( ... ): neither "sip:@h" nor "sip::pw@h" names a user. */
 		if (a == pos || buf[pos] == ':' || sip_span_esc(buf, pos, a, SIP_C_USER) != a)
 			return -1;

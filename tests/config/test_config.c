@@ -120,6 +120,18 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.neigh_probes, 3);
 	assert_int_equal(cfg.neigh_lifetime_s, 300);
 	assert_int_equal(cfg.log_level, CP_LOG_INFO);
+	assert_int_equal(cfg.n_pbx_sources, 0);
+	assert_true(cfg.n_scanner_uas >= 3);
+	assert_string_equal(cfg.scanner_uas[0], "friendly-scanner");
+	assert_int_equal(cfg.unknown_rate, 10);
+	assert_int_equal(cfg.unknown_burst, 20);
+	assert_int_equal(cfg.rate_sources, 65536);
+	assert_false(cfg.reply_403 || cfg.reply_503);
+	assert_int_equal(cfg.max_sources, 65536);
+	assert_int_equal(cfg.frag_flows, 4096);
+	assert_int_equal(cfg.frag_timeout_ms, 2000);
+	assert_int_equal(cfg.frag_buffers, 511);
+	assert_int_equal(cfg.ifaces[0].vlan, 0);
 	assert_int_equal(cfg.n_ifaces, 1);
 	assert_string_equal(cfg.ifaces[0].device, "net_af_packet0");
 	assert_true(cfg.ifaces[0].has_ipv4);
@@ -135,11 +147,35 @@ static void test_every_key(void **state)
 		"             idle_sleep_us = 100000; };\n"
 		"neighbours: { max = 16; queue = 64; retry_ms = 10; probes = 10; lifetime_s = "
 		"86400L; };\n"
-		"log: { level = \"debug\"; };\n";
+		"log: { level = \"debug\"; };\n"
+		"pbx: { sources = [ \"192.0.2.10\", \"10.0.0.0/8\", \"2001:db8:5e::/64\" ]; };\n"
+		"filter: { scanner_user_agents = [ \"SIPVicious\", \"x\" ]; unknown_rate = 5;\n"
+		"  unknown_burst = 6; unknown_global_rate = 7; unknown_global_burst = 8;\n"
+		"  rate_sources = 1024; reply_403 = true; reply_503 = true; };\n"
+		"bindings: { max_sources = 100; };\n";
+	static const uint8_t v4mapped[12] = {[10] = 0xff, [11] = 0xff};
 	struct cp_config cfg;
 
 	(void)state;
 	assert_int_equal(load(text, &cfg), 0);
+	assert_int_equal(cfg.n_pbx_sources, 3);
+	assert_memory_equal(cfg.pbx_sources[0].addr, v4mapped, 12);
+	assert_memory_equal(&cfg.pbx_sources[0].addr[12], "\xc0\x00\x02\x0a", 4);
+	assert_int_equal(cfg.pbx_sources[0].plen, 128);
+	assert_int_equal(cfg.pbx_sources[1].addr[12], 10);
+	assert_int_equal(cfg.pbx_sources[1].plen, 104);
+	assert_int_equal(cfg.pbx_sources[2].addr[0], 0x20);
+	assert_int_equal(cfg.pbx_sources[2].plen, 64);
+	assert_int_equal(cfg.n_scanner_uas, 2);
+	assert_string_equal(cfg.scanner_uas[0], "sipvicious");
+	assert_int_equal(cfg.unknown_rate, 5);
+	assert_int_equal(cfg.unknown_burst, 6);
+	assert_int_equal(cfg.unknown_global_rate, 7);
+	assert_int_equal(cfg.unknown_global_burst, 8);
+	assert_int_equal(cfg.rate_sources, 1024);
+	assert_true(cfg.reply_403 && cfg.reply_503);
+	assert_int_equal(cfg.max_sources, 100);
+	assert_int_equal(cfg.ifaces[0].vlan, 0);
 	assert_int_equal(cfg.sip_port, 5061);
 	assert_int_equal(cfg.n_names, 2);
 	assert_string_equal(cfg.names[1], "B-2.example.org");
@@ -264,16 +300,17 @@ static const struct bad bad_configs[] = {
 	{"int_wraps_hex", 2, "sip.port", "got 0x1000013c4",
 	 IFACE "sip: { port = 0x1000013c4; };\n"},
 	{"unknown_top_level", 2, "sipp",
-	 "unknown key (known: sip, interfaces, dataplane, neighbours, log, push)",
+	 "unknown key (known: sip, interfaces, dataplane, neighbours, pbx, filter, bindings, log, push)",
 	 IFACE "sipp: { port = 5060; };\n"},
 	{"unknown_in_dataplane", 4, "dataplane.mbuf",
-	 "unknown key (known: mbufs, rx_desc, tx_desc, ring_size, idle_sleep_us)",
+	 "unknown key (known: mbufs, rx_desc, tx_desc, ring_size, idle_sleep_us, reassembly_flows, "
+	 "reassembly_timeout_ms, reassembly_buffers)",
 	 IFACE "dataplane: {\n  rx_desc = 512;\n  mbuf = 2048;\n};\n"},
 	{"unknown_in_neighbours", 2, "neighbours.retries",
 	 "unknown key (known: max, queue, retry_ms, probes, lifetime_s)",
 	 IFACE "neighbours: { retries = 3; };\n"},
 	{"typo_in_interface", 5, "interfaces.[0].gateway",
-	 "unknown key (known: device, ipv4, gateway4, ipv6, gateway6)",
+	 "unknown key (known: device, ipv4, gateway4, ipv6, gateway6, vlan)",
 	 "interfaces = (\n  {\n    device = \"net_af_packet0\";\n    ipv4 = \"198.18.0.1/24\";\n   "
 	 " gateway = \"198.18.0.254\";\n  }\n);\n"},
 	{"group_not_group", 2, "dataplane",
@@ -405,6 +442,40 @@ static const struct bad bad_configs[] = {
 	{"names_too_many", 1, "sip.names", "expected at most 8 names, got 9",
 	 "sip: { names = [ \"a\", \"b\", \"c\", \"d\", \"e\", \"f\", \"g\", \"h\", \"i\" ]; "
 	 "};\n" IFACE},
+	{"pbx_sources_string", 1, "pbx.sources", "expected a list of addresses or prefixes",
+	 "pbx: { sources = \"192.0.2.1\"; };\n" IFACE},
+	{"pbx_sources_host_bits", 2, "pbx.sources.[1]", "got \"10.1.2.3/16\" (host bits set",
+	 "pbx: { sources = [ \"192.0.2.1\",\n \"10.1.2.3/16\" ]; };\n" IFACE},
+	{"pbx_sources_v4_len", 1, "pbx.sources.[0]", "(prefix length not in 0..32)",
+	 "pbx: { sources = [ \"10.0.0.0/33\" ]; };\n" IFACE},
+	{"pbx_sources_v6_len", 1, "pbx.sources.[0]", "(prefix length not in 0..128)",
+	 "pbx: { sources = [ \"2001:db8::/129\" ]; };\n" IFACE},
+	{"pbx_sources_name", 1, "pbx.sources.[0]", "got \"pbx.example.net\"",
+	 "pbx: { sources = [ \"pbx.example.net\" ]; };\n" IFACE},
+	{"pbx_sources_int", 1, "pbx.sources.[0]", "got an integer",
+	 "pbx: { sources = [ 1 ]; };\n" IFACE},
+	{"pbx_unknown", 1, "pbx.source", "unknown key (known: sources)",
+	 "pbx: { source = [ \"192.0.2.1\" ]; };\n" IFACE},
+	{"scanner_ua_empty", 1, "filter.scanner_user_agents.[0]", "got an empty string",
+	 "filter: { scanner_user_agents = [ \"\" ]; };\n" IFACE},
+	{"scanner_ua_not_list", 1, "filter.scanner_user_agents", "expected a list of strings",
+	 "filter: { scanner_user_agents = \"sipvicious\"; };\n" IFACE},
+	{"reply_403_int", 1, "filter.reply_403", "expected true or false, got an integer",
+	 "filter: { reply_403 = 1; };\n" IFACE},
+	{"unknown_rate_0", 1, "filter.unknown_rate", "expected an integer 1..1000000, got 0",
+	 "filter: { unknown_rate = 0; };\n" IFACE},
+	{"rate_sources_small", 1, "filter.rate_sources",
+	 "expected an integer 256..16777216, got 10", "filter: { rate_sources = 10; };\n" IFACE},
+	{"vlan_0", 1, "interfaces.[0].vlan", "got 0 (leave the key out for untagged frames)",
+	 "interfaces = ( { device = \"d\"; ipv4 = \"198.18.0.1/24\"; vlan = 0; } );\n"},
+	{"vlan_string", 1, "interfaces.[0].vlan",
+	 "expected an 802.1Q VLAN id 1..4094, got a string",
+	 "interfaces = ( { device = \"d\"; ipv4 = \"198.18.0.1/24\"; vlan = \"7\"; } );\n"},
+	{"reassembly_timeout_big", 1, "dataplane.reassembly_timeout_ms",
+	 "expected an integer 100..60000, got 600000",
+	 "dataplane: { reassembly_timeout_ms = 600000; };\n" IFACE},
+	{"max_sources_small", 1, "bindings.max_sources", "expected an integer 16..16777216, got 1",
+	 "bindings: { max_sources = 1; };\n" IFACE},
 };
 
 static void test_bad_config(void **state)

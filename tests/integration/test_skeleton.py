@@ -105,8 +105,14 @@ def test_options_to_configured_name_answered(lab, delta):
     assert d()["sip_options_answered"] == 1
 
 
-def test_junk_is_dropped_and_counted_by_reason(lab, delta):
-    valid = sip_options("sip:%s" % swlab.SW_IP4, call_id="junk-base")
+def settled(d, n):
+    """A predicate: the counter delta once sip_rx has reached n."""
+    return lambda: (lambda c: c if c["sip_rx"] >= n else None)(d())
+
+
+def test_malformed_from_pbx_dropped_by_scanner_reason(lab, delta):
+    # From the PBX every datagram is scanned: the scanner's reason is counted.
+    valid = sip_options("sip:%s" % swlab.SW_IP4, call_id="junk-base", via_host=swlab.PBX_IP4)
     no_call_id = re.sub(rb"Call-ID: [^\r]*\r\n", b"", valid)
     junk = {
         "drop_sip_bad_start_line": [b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
@@ -116,36 +122,80 @@ def test_junk_is_dropped_and_counted_by_reason(lab, delta):
         "drop_sip_missing_header": [no_call_id],
         "drop_sip_bad_content_length": [valid.replace(b"Content-Length: 0",
                                                       b"Content-Length: 900")],
-        "drop_sip_not_handled": [sip_options("sip:alice@%s" % swlab.SW_IP4),
-                                 valid.replace(b"OPTIONS", b"MESSAGE")],
-        "drop_sip_response": [b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 198.18.0.2;branch=z9hG4bKr\r\n"
-                              b"From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\n"
-                              b"Call-ID: r1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"],
-        "drop_sip_keepalive": [b"\r\n\r\n"],
+        "drop_sip_bad_contact": [valid.replace(b"Max-Forwards", b"Contact: <sip:x@h\r\nMax-Forwards")],
     }
     d = delta(lab)
     sent = [p for ps in junk.values() for p in ps]
-    lab.udp_send(sent, sport=5074)
-    lab.udp_send([valid], port=5061, sport=5074)  # not the SIP port
-
-    def settled(n, c=None):
-        return lambda: (lambda c: c if c["sip_rx"] >= n else None)(d())
-
-    c = wait_for(settled(len(sent)))
+    lab.udp_send(sent, src=swlab.PBX_IP4, sport=5074)
+    lab.udp_send([valid], port=5061, src=swlab.PBX_IP4, sport=5074)  # not the SIP port
+    c = wait_for(settled(d, len(sent)))
     assert c is not None, d()
     for reason, payloads in junk.items():
         assert c[reason] == len(payloads), (reason, c)
     assert c["drop_udp_port"] == 1
-    assert c["sip_rx"] == len(sent)
+    assert c["sip_rx"] == c["sip_from_pbx"] == len(sent)
     assert c["sip_options_answered"] == 0
 
     # Binary noise: each datagram is judged and counted under some reason.
     d = delta(lab)
-    lab.udp_send([os.urandom(200) for _ in range(5)], sport=5074)
-    c = wait_for(settled(5))
+    lab.udp_send([b"X" + os.urandom(199) for _ in range(5)], src=swlab.PBX_IP4, sport=5074)
+    c = wait_for(settled(d, 5))
     assert c is not None, d()
     assert c["sip_rx"] == 5 and c["sip_options_answered"] == 0
     assert sum(v for k, v in c.items() if k.startswith("drop_sip_")) == 5
+
+
+STUN_BINDING = bytes.fromhex("0001 0000 2112a442 0102030405060708090a0b0c".replace(" ", ""))
+
+
+def test_unknown_source_judged_before_scan(lab, delta):
+    # An unknown source may REGISTER, or OPTIONS sipwake itself; everything
+    # else is refused on its first bytes, and keepalives prove nothing.
+    valid = sip_options("sip:%s" % swlab.SW_IP4, call_id="unk-1")
+    junk = {
+        "drop_filter_unknown_request": [b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+                                        valid.replace(b"OPTIONS", b"MESSAGE"),
+                                        valid.replace(b"OPTIONS", b"INVITE"),
+                                        sip_options("sip:alice@%s" % swlab.SW_IP4)],
+        # Not even shaped like SIP: dropped before the source is looked at.
+        "drop_sip_bad_start_line": [b"\x7f" + os.urandom(63)],
+        "drop_filter_unknown_response": [
+            b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 198.18.0.2;branch=z9hG4bKr\r\n"
+            b"From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\n"
+            b"Call-ID: r1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"],
+        "drop_keepalive_unbound": [b"\r\n\r\n", STUN_BINDING],
+        "drop_filter_scanner": [valid.replace(b"Max-Forwards", b"User-Agent: friendly-scanner\r\n"
+                                                               b"Max-Forwards"),
+                                valid.replace(b"Max-Forwards", b"User-Agent: SIPVicious 0.3\r\n"
+                                                               b"Max-Forwards")],
+    }
+    d = delta(lab)
+    sent = [p for ps in junk.values() for p in ps]
+    lab.udp_send(sent, sport=5077)
+    c = wait_for(lambda: (lambda c: c if sum(c[k] for k in junk) >= len(sent) else None)(d()))
+    assert c is not None, d()
+    for reason, payloads in junk.items():
+        assert c[reason] == len(payloads), (reason, c)
+    # Only the OPTIONS for someone else and the scanners were scanned at all.
+    assert c["sip_options_answered"] == 0 and c["sip_403_sent"] == 0
+    # Keepalives and the noise are judged before the source class is.
+    assert c["sip_from_unknown"] == len(sent) - 3
+
+
+def test_register_from_unknown_goes_up(lab, delta):
+    reg = (b"REGISTER sip:example.com SIP/2.0\r\n"
+           b"Via: SIP/2.0/UDP 198.18.0.2:5078;branch=z9hG4bK-reg1;rport\r\n"
+           b"From: <sip:alice@example.com>;tag=r1\r\nTo: <sip:alice@example.com>\r\n"
+           b"Call-ID: reg-1@peer\r\nCSeq: 1 REGISTER\r\nMax-Forwards: 70\r\n"
+           b"Contact: <sip:alice@198.18.0.2:5078;pn-provider=apns;pn-prid=abc;"
+           b"pn-param=T.com.example.voip>;expires=600\r\nContent-Length: 0\r\n\r\n")
+    d = delta(lab)
+    lab.udp_send([reg], sport=5078)
+    c = wait_for(lambda: (lambda c: c if c["sip_up_requests"] >= 1 else None)(d()))
+    assert c is not None, d()
+    assert c["sip_handed_up"] == 1 and c["sip_from_unknown"] == 1
+    # The stub consumer checked the hand-off and counts it as not routed yet.
+    assert c["drop_sip_unrouted"] == 1 and c["drop_sip_bad_handoff"] == 0
 
 
 def test_stats_per_worker_and_dpdk_telemetry_py(lab):
@@ -180,3 +230,23 @@ def test_offlink_peer_reached_through_gateway(lab, delta):
                            src=swlab.OFFLINK_IP4, sport=5076)
     assert ans is not None and ans.startswith(b"SIP/2.0 200 OK"), lab.read_log()
     assert d()["sip_options_answered"] == 1
+
+
+def test_fragmented_datagram_reassembled(lab, delta):
+    # 3 KB of SIP: the peer's kernel fragments it at the 1500-byte MTU,
+    # sipwake reassembles the fragments and answers the OPTIONS. IPv6 only
+    # here: DPDK's af_packet PMD joins a PACKET_FANOUT group with
+    # FLAG_DEFRAG, so the lab's kernel reassembles IPv4 before sipwake sees
+    # it (and truncates it to the PMD's frame size). IPv4 fragments reach
+    # sipwake unjoined through the pcap replay test and the C pipeline test.
+    v6, family = True, "ipv6"
+    src, dst = (swlab.PBX_IP6, swlab.SW_IP6) if v6 else (swlab.PBX_IP4, swlab.SW_IP4)
+    req = sip_options("sip:%s" % ("[%s]" % dst if v6 else dst), call_id="frag-" + family,
+                      via_host="[%s]" % src if v6 else src,
+                      extra=b"X-Pad: " + b"p" * 3000 + b"\r\n")
+    d = delta(lab)
+    ans = lab.udp_exchange(req, dst=dst, src=src, sport=5097, v6=v6)
+    assert ans is not None and ans.startswith(b"SIP/2.0 200 OK\r\n"), lab.read_log()
+    c = d()
+    assert c["ip_fragments"] == 3 and c["ip_reassembled"] == 1, c
+    assert c["sip_options_answered"] == 1

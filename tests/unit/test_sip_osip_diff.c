@@ -213,7 +213,7 @@ static const struct diff_case cases[] = {
 	{"leading_crlf", "\r\n\r\n" SIPP_OPTIONS},
 	{"surplus_after_body", INVITE "SURPLUS"},
 	{"ruri_params_headers",
-	 "INVITE sips:+12125551212;npdi@gw.example:5061;user=phone;transport=tls?Subject=hi "
+	 "INVITE sips:+12125551212;npdi@gw.example:5061;user=phone;transport=tls "
 	 "SIP/2.0\r\n"
 	 "Via: SIP/2.0/TLS 192.0.2.9:5061;branch=z9hG4bK-tls-1\r\n"
 	 "From: \"A \\\"q\\\" <x>;\" <sips:a@h.example;transport=tls>;tag=88;x=\"y\"\r\n"
@@ -295,16 +295,16 @@ static const struct diff_case cases[] = {
 	 "Call-ID: abc@[::1]\r\n"
 	 "CSeq: 4294 FOO\r\n"
 	 "\r\n"},
-	/* R-URI with headers, a tel: From, the largest CSeq (2^31 - 1). */
-	{"ruri_headers_tel_from",
-	 "INVITE sip:bob@biloxi.com;user=phone?Subject=Hi&Priority=urgent SIP/2.0\r\n"
-	 "Via: SIP/2.0/UDP 192.0.2.1\r\n"
-	 "From: <tel:+1-201-555-0123>;tag=t1\r\n"
-	 "To: <sip:bob@biloxi.com>\r\n"
-	 "Call-ID: q\r\n"
-	 "CSeq: 2147483647 INVITE\r\n"
-	 "Content-Length: 0\r\n"
-	 "\r\n"},
+	/* URI headers (To: a Request-URI may not carry them, §19.1.1), a tel:
+	 * From, the largest CSeq (2^31 - 1). */
+	{"uri_headers_tel_from", "INVITE sip:bob@biloxi.com;user=phone SIP/2.0\r\n"
+				 "Via: SIP/2.0/UDP 192.0.2.1\r\n"
+				 "From: <tel:+1-201-555-0123>;tag=t1\r\n"
+				 "To: <sip:bob@biloxi.com?Subject=Hi&Priority=urgent>\r\n"
+				 "Call-ID: q\r\n"
+				 "CSeq: 2147483647 INVITE\r\n"
+				 "Content-Length: 0\r\n"
+				 "\r\n"},
 	/* IPv6 everywhere, IPv4-mapped Via sent-by, no Content-Length. */
 	{"ipv6_register_v4mapped_via", "REGISTER sip:[2001:db8::10] SIP/2.0\r\n"
 				       "Via: SIP/2.0/UDP [::ffff:192.0.2.1];branch=z9hG4bK9\r\n"
@@ -490,6 +490,28 @@ static void cmp_nameaddr(struct diff *d, const char *what, const struct dp_sip_n
 	cmp_str(d, field, ours->tag, tag == NULL ? NULL : tag->gvalue);
 }
 
+/* First Contact's URI and expires=, the number of Contact values, and Expires. */
+static void cmp_contact(struct diff *d, const struct dp_sip_msg *m, osip_message_t *msg)
+{
+	osip_contact_t *c = NULL;
+	osip_generic_param_t *exp = NULL;
+	osip_header_t *eh = NULL;
+
+	if (osip_message_get_expires(msg, 0, &eh) >= 0 && eh != NULL)
+		cmp_num(d, "Expires", m->expires, eh->hvalue == NULL ? -1 : atol(eh->hvalue));
+	else
+		cmp_num(d, "Expires", m->expires, -1);
+	if (m->contact_star)
+		return; /* libosip2 keeps "*" as a display name: nothing comparable */
+	cmp_num(d, "Contact count", m->n_contacts, osip_list_size(&msg->contacts));
+	if (m->n_contacts == 0 || osip_message_get_contact(msg, 0, &c) < 0 || c == NULL)
+		return;
+	cmp_uri(d, "Contact", &m->contact.uri, c->url);
+	osip_uri_param_get_byname(&c->gen_params, "expires", &exp);
+	cmp_num(d, "Contact expires", m->contact.expires,
+		exp == NULL || exp->gvalue == NULL ? -1 : atol(exp->gvalue));
+}
+
 static void cmp_via(struct diff *d, const struct dp_sip_via *ours, osip_message_t *msg)
 {
 	osip_via_t *via = NULL;
@@ -622,6 +644,7 @@ static int diff_texts(const char *name, const char *ours_text, const char *their
 	cmp_nameaddr(&d, "From", &m->from, msg->from);
 	cmp_nameaddr(&d, "To", &m->to, msg->to);
 	cmp_via(&d, &m->via, msg);
+	cmp_contact(&d, m, msg);
 	cmp_body(&d, m, msg);
 
 out:
@@ -671,6 +694,9 @@ static void test_diff_detects_changes(void **state)
 		{"received=192.0.2.1", "received=192.0.2.2"},
 		{"received=192.0.2.1", "received=192.0.2.1;rport=5060"},
 		{"a=rtpmap:0 PCMU", "a=rtpmap:0 PCMA"},
+		{"Contact: <sip:alice@192.0.2.20>", "Contact: <sip:alice@192.0.2.21>"},
+		{"Contact: <sip:alice@192.0.2.20>", "Contact: <sip:alice@192.0.2.20>;expires=60"},
+		{"Contact: <sip:alice@192.0.2.20>", "Contact: <sip:alice@192.0.2.20>, <sip:a@h>"},
 		{"Content-Length: 131\r\n\r\n" SDP_BODY, "Content-Length: 3\r\n\r\n" SDP_BODY},
 	};
 	char *theirs = malloc(sizeof(base) + 64);

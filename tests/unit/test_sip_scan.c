@@ -454,12 +454,14 @@ static void test_uri_forms(void **state)
 
 	/* user-unreserved ";" "?" "=" in the user part: the "@" still splits (§19.1.1). */
 	assert_edit(s, MINI, "sip:x@h",
-		    "sip:+12125551212;npdi;rn=+1212?x@gw.example:5061;user=phone?Subject=hi",
-		    DP_SIP_OK);
+		    "sip:+12125551212;npdi;rn=+1212?x@gw.example:5061;user=phone", DP_SIP_OK);
 	assert_slice(s, u->user, "+12125551212;npdi;rn=+1212?x");
 	assert_slice(s, u->host, "gw.example");
 	assert_int_equal(u->port, 5061);
 	assert_slice(s, u->params, "user=phone");
+	/* §19.1.1 Table 1: no headers in a Request-URI, not even an empty "?". */
+	assert_edit(s, MINI, "sip:x@h", "sip:x@h;user=phone?Subject=hi", DP_SIP_ERR_BAD_URI);
+	assert_edit(s, MINI, "sip:x@h", "sip:x@h?", DP_SIP_ERR_BAD_URI);
 
 	assert_edit(s, MINI, "sip:x@h", "SIPS:alice:secr%65t@atlanta.com;transport=tls;lr",
 		    DP_SIP_OK);

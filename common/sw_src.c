@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <urcu/urcu-qsbr.h>
+#include <urcu/rculfhash.h>
+
+#include <rte_common.h>
+#include <rte_jhash.h>
+
+#include "common/sw_src.h"
+
+struct src_entry {
+	struct cds_lfht_node node;
+	struct sw_src pub;
+	struct rcu_head rcu;
+};
+
+struct sw_src_table {
+	struct cds_lfht *ht;
+	unsigned max;
+	unsigned count; /* writer-owned */
+};
+
+struct src_key {
+	const struct sw_ip *ip;
+	uint16_t port;
+};
+
+static unsigned long src_hash(const struct sw_ip *ip, uint16_t port)
+{
+	/* ~20 cycles: 16 bytes of address, the port as the seed. */
+	return rte_jhash(ip->a, sizeof(ip->a), port);
+}
+
+static int src_match(struct cds_lfht_node *node, const void *key)
+{
+	const struct src_entry *e = caa_container_of(node, struct src_entry, node);
+	const struct src_key *k = key;
+
+	return e->pub.port == k->port && memcmp(e->pub.ip.a, k->ip->a, sizeof(k->ip->a)) == 0;
+}
+
+static struct src_entry *src_find(const struct sw_src_table *t, const struct sw_ip *ip,
+				  uint16_t port)
+{
+	struct src_key k = {.ip = ip, .port = port};
+	struct cds_lfht_iter it;
+	struct cds_lfht_node *node;
+
+	cds_lfht_lookup(t->ht, src_hash(ip, port), src_match, &k, &it);
+	node = cds_lfht_iter_get_node(&it);
+	return node ? caa_container_of(node, struct src_entry, node) : NULL;
+}
+
+static void src_free_rcu(struct rcu_head *head)
+{
+	free(caa_container_of(head, struct src_entry, rcu));
+}
+
+struct sw_src_table *sw_src_create(unsigned max)
+{
+	unsigned long buckets = rte_align32pow2(max < 16 ? 16 : max);
+	struct sw_src_table *t = calloc(1, sizeof(*t));
+
+	if (t == NULL)
+		return NULL;
+	/* Fixed bucket count: no resize threads, bounded memory. */
+	t->ht = cds_lfht_new_flavor(buckets, buckets, buckets, 0, &urcu_qsbr_flavor, NULL);
+	if (t->ht == NULL) {
+		free(t);
+		return NULL;
+	}
+	t->max = max;
+	return t;
+}
+
+void sw_src_free(struct sw_src_table *t)
+{
+	struct cds_lfht_iter it;
+	struct src_entry *e;
+
+	if (t == NULL)
+		return;
+	cds_lfht_for_each_entry(t->ht, &it, e, node)
+	{
+		cds_lfht_del(t->ht, &e->node);
+		urcu_qsbr_call_rcu(&e->rcu, src_free_rcu);
+	}
+	urcu_qsbr_barrier();
+	cds_lfht_destroy(t->ht, NULL);
+	free(t);
+}
+
+struct sw_src *sw_src_lookup(const struct sw_src_table *t, const struct sw_ip *ip, uint16_t port)
+{
+	/* QSBR read-side lock/unlock compile to nothing; the caller's next
+	 * quiescent state ends the entry's lifetime, as documented. */
+	struct src_entry *e = src_find(t, ip, port);
+
+	return e != NULL ? &e->pub : NULL;
+}
+
+int sw_src_bind(struct sw_src_table *t, const struct sw_ip *ip, uint16_t port, uint64_t device_id,
+		uint64_t now_tsc)
+{
+	struct src_entry *old = src_find(t, ip, port), *e;
+	struct src_key k = {.ip = ip, .port = port};
+
+	if (old != NULL && old->pub.device_id == device_id) {
+		sw_src_touch(&old->pub, now_tsc);
+		return 0;
+	}
+	if (old == NULL && t->count >= t->max)
+		return -ENOSPC;
+	e = calloc(1, sizeof(*e));
+	if (e == NULL)
+		return -ENOMEM;
+	e->pub = (struct sw_src){
+		.ip = *ip, .port = port, .device_id = device_id, .last_alive_tsc = now_tsc};
+	cds_lfht_node_init(&e->node);
+	if (old != NULL) {
+		/* Replace, never edit in place: readers see one device or the other. */
+		cds_lfht_replace(t->ht, &(struct cds_lfht_iter){.node = &old->node},
+				 src_hash(ip, port), src_match, &k, &e->node);
+		urcu_qsbr_call_rcu(&old->rcu, src_free_rcu);
+	} else {
+		cds_lfht_add(t->ht, src_hash(ip, port), &e->node);
+		t->count++;
+	}
+	return 0;
+}
+
+int sw_src_unbind(struct sw_src_table *t, const struct sw_ip *ip, uint16_t port)
+{
+	struct src_entry *e = src_find(t, ip, port);
+
+	if (e == NULL || cds_lfht_del(t->ht, &e->node) != 0)
+		return -ENOENT;
+	t->count--;
+	urcu_qsbr_call_rcu(&e->rcu, src_free_rcu);
+	return 0;
+}
+
+void sw_src_foreach(const struct sw_src_table *t, int (*fn)(const struct sw_src *e, void *arg),
+		    void *arg)
+{
+	struct cds_lfht_iter it;
+	struct src_entry *e;
+
+	urcu_qsbr_read_lock();
+	cds_lfht_for_each_entry(t->ht, &it, e, node)
+	{
+		if (fn(&e->pub, arg) != 0)
+			break;
+	}
+	urcu_qsbr_read_unlock();
+}
+
+unsigned sw_src_count(const struct sw_src_table *t)
+{
+	return t->count;
+}
+
+unsigned sw_src_max(const struct sw_src_table *t)
+{
+	return t->max;
+}

@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * IPv4 / IPv6 reassembly (SIP INVITEs with SDP often exceed the MTU), with
+ * DPDK's rte_ip_frag: one table per worker, bounded in flows, fragments per
+ * datagram (RTE_LIBRTE_IP_FRAG_MAX_FRAG) and time. Fragments of a datagram
+ * carry no UDP ports, so they meet in one table only because RSS hashes the
+ * IP pair alone (dp_port.c; DESIGN.md §7).
+ *
+ * A complete datagram comes back from rte_ip_frag as a chain of the fragment
+ * mbufs; it is linearised into one buffer of the jumbo pool before anything
+ * reads it, so the scanner and the control plane see one contiguous message.
+ */
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_ip.h>
+#include <rte_ip_frag.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include "common/sw_log.h"
+#include "dataplane/dp_internal.h"
+
+#define FRAG_BUCKET_ENTRIES 16
+/* Largest reassembled frame: MAX_FRAG fragments of a jumbo-less MTU fit. */
+#define JUMBO_DATA_ROOM (16384 + RTE_PKTMBUF_HEADROOM)
+
+int dp_frag_init(struct dp_ctx *ctx)
+{
+	uint32_t flows = RTE_MAX(ctx->frag_flows / ctx->n_workers, (uint32_t)FRAG_BUCKET_ENTRIES);
+	uint64_t ttl = rte_get_tsc_hz() / 1000 * ctx->frag_timeout_ms;
+
+	ctx->jumbo = rte_pktmbuf_pool_create(
+		"sw_jumbo", ctx->frag_buffers, 0,
+		(uint16_t)RTE_ALIGN(sizeof(struct dp_meta), RTE_MBUF_PRIV_ALIGN), JUMBO_DATA_ROOM,
+		(int)rte_socket_id());
+	if (ctx->jumbo == NULL) {
+		DP_LOG(ERR, "cannot create %u reassembly buffers of %u bytes: %s (raise -m)",
+		       ctx->frag_buffers, JUMBO_DATA_ROOM, rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < ctx->n_workers; i++) {
+		struct dp_worker *w = &ctx->workers[i];
+
+		w->frag = rte_ip_frag_table_create(
+			rte_align32pow2((flows + FRAG_BUCKET_ENTRIES - 1) / FRAG_BUCKET_ENTRIES),
+			FRAG_BUCKET_ENTRIES, flows, ttl, (int)rte_socket_id());
+		w->dr = rte_zmalloc("sw_frag_dr", sizeof(*w->dr), RTE_CACHE_LINE_SIZE);
+		if (w->frag == NULL || w->dr == NULL) {
+			DP_LOG(ERR, "cannot create a reassembly table of %u flows for worker %u",
+			       flows, i);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+void dp_frag_fini(struct dp_ctx *ctx)
+{
+	for (unsigned i = 0; i < ctx->n_workers; i++) {
+		struct dp_worker *w = &ctx->workers[i];
+
+		if (w->dr != NULL)
+			rte_ip_frag_free_death_row(w->dr, 0);
+		rte_ip_frag_table_destroy(w->frag);
+		rte_free(w->dr);
+		w->frag = NULL;
+		w->dr = NULL;
+	}
+	rte_mempool_free(ctx->jumbo);
+	ctx->jumbo = NULL;
+}
+
+/* The chain @p r as one contiguous frame of the jumbo pool; NULL if dropped. */
+static struct rte_mbuf *linearise(struct dp_wstate *s, struct rte_mbuf *r)
+{
+	struct rte_mbuf *j;
+	const void *p;
+	void *dst;
+
+	if (r->nb_segs == 1)
+		return r;
+	if (r->pkt_len > JUMBO_DATA_ROOM - RTE_PKTMBUF_HEADROOM) {
+		dp_drop(s, r, DP_D_IP_FRAG_TOO_BIG);
+		return NULL;
+	}
+	j = rte_pktmbuf_alloc(s->ctx->jumbo);
+	if (j == NULL) {
+		dp_drop(s, r, DP_D_NO_MBUF);
+		return NULL;
+	}
+	dst = rte_pktmbuf_mtod(j, void *);
+	p = rte_pktmbuf_read(r, 0, r->pkt_len, dst);
+	if (p != dst)
+		memcpy(dst, p, r->pkt_len);
+	j->data_len = (uint16_t)r->pkt_len;
+	j->pkt_len = r->pkt_len;
+	j->port = r->port;
+	DP_META(j)->rx_tsc = DP_META(r)->rx_tsc;
+	rte_pktmbuf_free(r);
+	return j;
+}
+
+/* Fragments the reassembler put on the death row while handling one packet. */
+static struct rte_mbuf *reassembled(struct dp_wstate *s, struct rte_mbuf *r, uint32_t dr_before)
+{
+	uint32_t rejected = s->w->dr->cnt - dr_before;
+
+	if (rejected != 0)
+		dp_count_drops(s->ctr, DP_D_IP_FRAG_REJECTED, rejected);
+	if (r == NULL)
+		return NULL;
+	dp_count(s->ctr, DP_C_IP_REASSEMBLED, 1);
+	return linearise(s, r);
+}
+
+struct rte_mbuf *dp_frag_ipv4(struct dp_wstate *s, struct rte_mbuf *m, uint32_t ihl)
+{
+	struct rte_ipv4_hdr *ip =
+		rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, RTE_ETHER_HDR_LEN);
+	uint32_t before = s->w->dr->cnt;
+	struct rte_mbuf *r;
+
+	dp_count(s->ctr, DP_C_IP_FRAGMENTS, 1);
+	m->l2_len = RTE_ETHER_HDR_LEN;
+	m->l3_len = ihl;
+	r = reassembled(
+		s, rte_ipv4_frag_reassemble_packet(s->w->frag, s->w->dr, m, DP_META(m)->rx_tsc, ip),
+		before);
+	if (r != NULL) {
+		/* rte_ip_frag rewrote length and offset; the checksum is ours to redo. */
+		ip = rte_pktmbuf_mtod_offset(r, struct rte_ipv4_hdr *, RTE_ETHER_HDR_LEN);
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+	}
+	return r;
+}
+
+struct rte_mbuf *dp_frag_ipv6(struct dp_wstate *s, struct rte_mbuf *m, uint32_t plen)
+{
+	struct rte_ipv6_hdr *ip =
+		rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *, RTE_ETHER_HDR_LEN);
+	struct rte_ipv6_fragment_ext *fh = (struct rte_ipv6_fragment_ext *)(ip + 1);
+	uint32_t before = s->w->dr->cnt;
+
+	if (plen < sizeof(*fh)) {
+		dp_drop(s, m, DP_D_IP_MALFORMED);
+		return NULL;
+	}
+	dp_count(s->ctr, DP_C_IP_FRAGMENTS, 1);
+	m->l2_len = RTE_ETHER_HDR_LEN;
+	m->l3_len = sizeof(*ip) + sizeof(*fh);
+	return reassembled(s,
+			   rte_ipv6_frag_reassemble_packet(s->w->frag, s->w->dr, m,
+							   DP_META(m)->rx_tsc, ip, fh),
+			   before);
+}
+
+void dp_frag_tick(struct dp_wstate *s, uint64_t now)
+{
+	struct rte_ip_frag_death_row *dr = s->w->dr;
+	uint32_t before = dr->cnt;
+
+	/* Incomplete datagrams older than reassembly_timeout_ms: their fragments go. */
+	rte_ip_frag_table_del_expired_entries(s->w->frag, dr, now);
+	if (dr->cnt != before)
+		dp_count_drops(s->ctr, DP_D_IP_FRAG_TIMEOUT, dr->cnt - before);
+	if (dr->cnt != 0)
+		rte_ip_frag_free_death_row(dr, 3);
+}

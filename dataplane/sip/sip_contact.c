@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Contact, Route and Record-Route (RFC 3261 §20.10, §20.30, §20.34, §25.1):
+ *   Contact      = ( STAR / ( contact-param *( COMMA contact-param ) ) )
+ *   contact-param = ( name-addr / addr-spec ) *( SEMI contact-params )
+ *   Route        = route-param *( COMMA route-param )
+ *   route-param  = name-addr *( SEMI rr-param )
+ * plus the parameters a registrar of push devices needs: expires (§20.10),
+ * +sip.instance and reg-id (RFC 5626 §4.1), and the push address (RFC 8599
+ * §4.1 URI parameters, or the legacy form; see sip_push.c).
+ * Every value of the list is validated; the first one is kept.
+ */
+#include <string.h>
+
+#include "dataplane/sip/sip_internal.h"
+
+#define PARAM_IS(buf, sl, lit) \
+	((sl).len == sizeof(lit) - 1 && sip_ieq((buf) + (sl).off, lit, sizeof(lit) - 1))
+
+/*
+ * The contact-params after the URI, up to the "," that starts the next value
+ * or the end. @p c is NULL for values after the first: validated, not kept.
+ */
+static bool contact_params(const uint8_t *buf, uint32_t *ppos, uint32_t end,
+			   struct dp_sip_contact *c)
+{
+	uint32_t pos = *ppos;
+	bool have_exp = false, have_inst = false, have_regid = false;
+
+	for (;;) {
+		struct dp_sip_slice name, value;
+		uint32_t p = sip_skip_lws(buf, pos, end);
+
+		if (p == end || buf[p] == ',') {
+			*ppos = p;
+			return true;
+		}
+		if (buf[p] != ';')
+			return false;
+		pos = p + 1;
+		if (!sip_gen_param(buf, &pos, end, &name, &value))
+			return false;
+		/* A repeated parameter would let two hops read two different bindings. */
+		if (PARAM_IS(buf, name, "expires")) {
+			int32_t e;
+
+			if (have_exp || !sip_parse_delta(buf, value.off, value.len, &e))
+				return false;
+			have_exp = true;
+			if (c != NULL)
+				c->expires = e;
+		} else if (PARAM_IS(buf, name, "+sip.instance")) {
+			/* RFC 5626 §4.1: a quoted "<urn:...>"; keep what is inside the quotes. */
+			if (have_inst || value.len < 3 || buf[value.off] != '"')
+				return false;
+			have_inst = true;
+			if (c != NULL)
+				c->instance = sip_slice(value.off + 1u, value.off + value.len - 1u);
+		} else if (PARAM_IS(buf, name, "reg-id")) {
+			uint32_t n;
+
+			/* RFC 5626 §4.1: reg-id = 1*DIGIT, 1..2**31-1 */
+			if (have_regid ||
+			    !sip_parse_uint(buf, value.off, value.len, INT32_MAX, &n) || n == 0)
+				return false;
+			have_regid = true;
+			if (c != NULL)
+				c->reg_id = (int32_t)n;
+		}
+	}
+}
+
+enum dp_sip_verdict sip_contact_parse(const uint8_t *buf, struct dp_sip_slice val,
+				      struct dp_sip_msg *msg)
+{
+	uint32_t pos = val.off;
+	uint32_t end = (uint32_t)val.off + val.len;
+
+	if (val.len == 1 && buf[pos] == '*') {
+		/* §10.2.2: "*" stands alone, in the only Contact value of the message. */
+		if (msg->contact_star || msg->n_contacts != 0)
+			return DP_SIP_ERR_BAD_CONTACT;
+		msg->contact_star = 1;
+		return DP_SIP_OK;
+	}
+	if (msg->contact_star)
+		return DP_SIP_ERR_BAD_CONTACT;
+	for (;;) {
+		struct dp_sip_contact first = {.expires = -1, .reg_id = -1};
+		struct dp_sip_contact *c = msg->n_contacts == 0 ? &first : NULL;
+		struct dp_sip_uri uri, *u = c != NULL ? &c->uri : &uri;
+		uint32_t start = sip_skip_lws(buf, pos, end);
+		uint32_t params;
+
+		pos = start;
+		if (!sip_addr_parse(buf, &pos, end, false, u))
+			return DP_SIP_ERR_BAD_CONTACT;
+		params = pos;
+		if (!contact_params(buf, &pos, end, c))
+			return DP_SIP_ERR_BAD_CONTACT;
+		if (c != NULL) {
+			c->value = sip_slice(start, pos);
+			sip_push_from_uri(buf, &c->uri, &c->pn);
+			if (c->pn.form == DP_SIP_PN_NONE && pos > params) {
+				/*
+				 * An unbracketed Contact puts every ";" parameter in
+				 * the header (§20.10), so "sip:a@h;pn-prid=..." carries
+				 * its push address there. Read it from there too.
+				 */
+				struct dp_sip_uri hp = {.params = sip_slice(params, pos)};
+
+				sip_push_from_uri(buf, &hp, &c->pn);
+			}
+			msg->contact = first;
+		}
+		if (msg->n_contacts < UINT8_MAX)
+			msg->n_contacts++;
+		if (pos == end)
+			return DP_SIP_OK;
+		pos++; /* the "," */
+	}
+}
+
+enum dp_sip_verdict sip_route_parse(const uint8_t *buf, struct dp_sip_slice val,
+				    struct dp_sip_uri *first)
+{
+	uint32_t pos = val.off;
+	uint32_t end = (uint32_t)val.off + val.len;
+
+	for (;;) {
+		struct dp_sip_uri uri;
+
+		if (!sip_addr_parse(buf, &pos, end, true, &uri))
+			return DP_SIP_ERR_BAD_ROUTE;
+		if (first->whole.len == 0)
+			*first = uri;
+		/* rr-param = generic-param: validated, none of them is ours to read. */
+		if (!contact_params(buf, &pos, end, NULL))
+			return DP_SIP_ERR_BAD_ROUTE;
+		if (pos == end)
+			return DP_SIP_OK;
+		pos++;
+	}
+}

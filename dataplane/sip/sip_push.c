@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Push addresses, in the three forms apps send:
+ * - RFC 8599 §4.1 SIP URI parameters of the Contact:
+ *   pn-provider=apns;pn-prid=<token>;pn-param=<team>.<bundle>.voip
+ * - the legacy (pre-RFC 8599, Linphone) parameters:
+ *   pn-type=apple;app-id=<bundle>;pn-tok=<token>
+ * - a PortSIP-style X-Push header:
+ *   X-Push: device-os=ios;device-uid=<token>;allow-call-push=true;app-id=<bundle>
+ * The scanner only finds them: values stay raw slices (possibly %-escaped);
+ * mapping provider names and checking tokens is the control plane's job.
+ * Parameter names are case-insensitive (RFC 3261 §19.1.4), values are not.
+ */
+#include <string.h>
+
+#include "dataplane/sip/sip_internal.h"
+
+#define NAME_IS(buf, n, lit) \
+	((n).len == sizeof(lit) - 1 && sip_ieq((buf) + (n).off, lit, sizeof(lit) - 1))
+
+/* Next "name[=value]" of a ";"-separated list in [*pos, end); false at the end. */
+static bool next_param(const uint8_t *buf, uint32_t *pos, uint32_t end, struct dp_sip_slice *name,
+		       struct dp_sip_slice *value)
+{
+	uint32_t p = *pos, s, e, eq;
+
+	while (p < end && (buf[p] == ';' || sip_is(buf[p], SIP_C_WSP)))
+		p++;
+	if (p == end)
+		return false;
+	s = p;
+	/* Vector search for the delimiters: parameters run to 100+ bytes (tokens). */
+	e = sip_find_byte(buf, s, end, ';');
+	*pos = e;
+	while (e > s && sip_is(buf[e - 1], SIP_C_WSP))
+		e--;
+	eq = sip_find_byte(buf, s, e, '=');
+	*name = sip_slice(s, eq);
+	while (name->len > 0 && sip_is(buf[name->off + name->len - 1u], SIP_C_WSP))
+		name->len--;
+	if (eq < e) {
+		eq++;
+		while (eq < e && sip_is(buf[eq], SIP_C_WSP))
+			eq++;
+	}
+	*value = sip_slice(eq, e);
+	return true;
+}
+
+void sip_push_from_uri(const uint8_t *buf, const struct dp_sip_uri *uri, struct dp_sip_push *pn)
+{
+	struct dp_sip_push std = {0}, old = {0};
+	struct dp_sip_slice name, value;
+	uint32_t pos = uri->params.off, end = (uint32_t)uri->params.off + uri->params.len;
+
+	while (next_param(buf, &pos, end, &name, &value)) {
+		if (value.len == 0)
+			continue;
+		/* By length first: one compare per parameter at most. */
+		switch (name.len) {
+		case 11:
+			if (NAME_IS(buf, name, "pn-provider"))
+				std.provider = value;
+			break;
+		case 8:
+			if (NAME_IS(buf, name, "pn-param"))
+				std.param = value;
+			break;
+		case 7:
+			if (NAME_IS(buf, name, "pn-prid"))
+				std.prid = value;
+			else if (NAME_IS(buf, name, "pn-type"))
+				old.provider = value;
+			break;
+		case 6:
+			if (NAME_IS(buf, name, "pn-tok"))
+				old.prid = value;
+			else if (NAME_IS(buf, name, "app-id"))
+				old.param = value;
+			break;
+		default:
+			break;
+		}
+	}
+	/* RFC 8599 §4.1.1: pn-provider is what makes it a push address; pn-prid
+	 * may be absent for some services. The standard form wins over the old. */
+	if (std.provider.len != 0) {
+		std.form = DP_SIP_PN_RFC8599;
+		*pn = std;
+	} else if (old.provider.len != 0 && old.prid.len != 0) {
+		old.form = DP_SIP_PN_LEGACY;
+		*pn = old;
+	}
+}
+
+bool sip_push_from_xpush(const uint8_t *buf, struct dp_sip_slice val, struct dp_sip_push *pn)
+{
+	struct dp_sip_push x = {.form = DP_SIP_PN_XPUSH};
+	struct dp_sip_slice name, value;
+	uint32_t pos = val.off, end = (uint32_t)val.off + val.len;
+
+	while (next_param(buf, &pos, end, &name, &value)) {
+		if (NAME_IS(buf, name, "device-os"))
+			x.provider = value;
+		else if (NAME_IS(buf, name, "device-uid"))
+			x.prid = value;
+		else if (NAME_IS(buf, name, "app-id"))
+			x.param = value;
+		else if (NAME_IS(buf, name, "allow-call-push") && value.len == 5 &&
+			 sip_ieq(buf + value.off, "false", 5))
+			return false; /* the app asked not to be woken for calls */
+	}
+	if (x.provider.len == 0 || x.prid.len == 0)
+		return false;
+	*pn = x;
+	return true;
+}

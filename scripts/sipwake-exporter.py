@@ -1,0 +1,172 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Prometheus exporter for sipwake, Python standard library only.
+
+Reads sipwake's counters from DPDK's telemetry socket
+(/var/run/dpdk/<prefix>/dpdk_telemetry.v2) at every scrape and serves them
+in the Prometheus text format (version 0.0.4) on /metrics:
+
+  sipwake_up                               1 when the socket answered
+  sipwake_info{version,dpdk}               1
+  sipwake_workers                          worker lcores
+  sipwake_<counter>_total{lcore="N"}       each worker lcore's counters
+  sipwake_drops_total{reason,lcore="N"}    each worker lcore's drops by reason
+  sipwake_<counter>_total{lcore="main"}    control-plane counters (main lcore)
+  sipwake_drops_total{reason,lcore="main"} control-plane drops by reason
+
+HELP lines come from /sipwake/describe, which sipwake builds from the same
+lists as the counters. Usage:
+
+  sipwake-exporter.py [--prefix rte] [--listen 127.0.0.1:9555]
+"""
+import argparse
+import json
+import os
+import re
+import socket
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+RUNTIME_DIR = "/var/run/dpdk"
+NAME_OK = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+
+
+class Telemetry:
+    """One connection to DPDK's telemetry socket (SOCK_SEQPACKET, JSON)."""
+
+    def __init__(self, path, timeout=2.0):
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.s.settimeout(timeout)
+        self.s.connect(path)
+        hello = json.loads(self.s.recv(16384).decode())
+        self.max_len = int(hello.get("max_output_len", 16384))
+
+    def get(self, cmd):
+        self.s.send(cmd.encode())
+        reply = json.loads(self.s.recv(self.max_len + 1024).decode())
+        return reply.get(cmd.split(",")[0])
+
+    def close(self):
+        self.s.close()
+
+
+def esc(value):
+    return str(value).replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def labels(d):
+    return "{" + ",".join('%s="%s"' % (k, esc(v)) for k, v in d.items()) + "}" if d else ""
+
+
+class Families:
+    """Metric families in first-seen order, each with HELP, TYPE and samples."""
+
+    def __init__(self):
+        self.fams = {}
+
+    def add(self, name, kind, help_text, value, lbls=None):
+        fam = self.fams.setdefault(name, {"type": kind, "help": help_text, "samples": []})
+        fam["samples"].append((lbls or {}, value))
+
+    def text(self):
+        out = []
+        for name, fam in self.fams.items():
+            out.append("# HELP %s %s" % (name, fam["help"].replace("\\", "\\\\")
+                                         .replace("\n", "\\n")))
+            out.append("# TYPE %s %s" % (name, fam["type"]))
+            for lbls, value in fam["samples"]:
+                out.append("%s%s %d" % (name, labels(lbls), value))
+        return "\n".join(out) + "\n"
+
+
+def add_stats(fams, stats, desc, lcore, skip=()):
+    """Counters of one /sipwake/stats answer; drops become one family."""
+    for key, value in stats.items():
+        if key in skip or not isinstance(value, int) or key in ("worker", "lcore", "dropped"):
+            continue
+        if key.startswith("drop_"):
+            reason = key[len("drop_"):]
+            fams.add("sipwake_drops_total", "counter",
+                     "packets sipwake dropped, by reason (see /sipwake/describe)", value,
+                     {"reason": reason, "lcore": lcore})
+        elif NAME_OK.match(key):
+            fams.add("sipwake_%s_total" % key, "counter", desc.get(key, key), value,
+                     {"lcore": lcore})
+
+
+def collect(path):
+    fams = Families()
+    try:
+        tel = Telemetry(path)
+    except OSError:
+        fams.add("sipwake_up", "gauge", "1 when sipwake's telemetry socket answered", 0)
+        return fams.text()
+    try:
+        info = tel.get("/sipwake/info")
+        if not isinstance(info, dict):
+            raise ValueError("sipwake has not registered its telemetry yet")
+        desc = tel.get("/sipwake/describe") or {}
+        fams.add("sipwake_up", "gauge", "1 when sipwake's telemetry socket answered", 1)
+        fams.add("sipwake_info", "gauge", "sipwake and DPDK versions", 1,
+                 {"version": info.get("version", "?"), "dpdk": info.get("dpdk", "?")})
+        fams.add("sipwake_workers", "gauge", "worker lcores", int(info.get("workers", 0)))
+        fams.add("sipwake_neighbours", "gauge", "entries in the neighbour table",
+                 int(info.get("neighbours", 0)))
+        worker_keys = set()
+        for w in range(int(info.get("workers", 0))):
+            st = tel.get("/sipwake/stats,%d" % w) or {}
+            worker_keys.update(st.keys())
+            add_stats(fams, st, desc, str(st.get("lcore", w)))
+        # What only the control plane counts: the total minus the workers' keys.
+        total = tel.get("/sipwake/stats") or {}
+        add_stats(fams, total, desc, "main", skip=worker_keys)
+    except (OSError, ValueError) as e:
+        fams = Families()
+        fams.add("sipwake_up", "gauge", "1 when sipwake's telemetry socket answered (%s)"
+                 % str(e)[:80], 0)
+    finally:
+        tel.close()
+    return fams.text()
+
+
+def make_handler(path):
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            if self.path.split("?")[0] != "/metrics":
+                self.send_error(404, "only /metrics here")
+                return
+            body = collect(path).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, fmt, *args):
+            pass
+
+    return Handler
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="Prometheus exporter for sipwake")
+    ap.add_argument("--prefix", default="rte", help="DPDK --file-prefix sipwake runs with")
+    ap.add_argument("--runtime-dir", default=RUNTIME_DIR)
+    ap.add_argument("--listen", default="127.0.0.1:9555", help="address:port to serve on")
+    ap.add_argument("--once", action="store_true", help="print one scrape and exit")
+    a = ap.parse_args(argv)
+    path = os.path.join(a.runtime_dir, a.prefix, "dpdk_telemetry.v2")
+    if a.once:
+        sys.stdout.write(collect(path))
+        return 0
+    host, _, port = a.listen.rpartition(":")
+    server = ThreadingHTTPServer((host or "127.0.0.1", int(port)), make_handler(path))
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Build the SIP scanner fuzz target (tests/fuzz/build.sh) and run it for a
+# while on a copy of the seed corpus in a temporary directory, so the repo's
+# corpus/ stays as committed.
+#   tests/fuzz/run.sh [seconds]       default 30
+# Exits non-zero on a crash, leak, timeout or broken invariant; the
+# reproducer is then copied to build-fuzz/ and printed as hex, ready to be
+# added to tests/fuzz/corpus/ once the scanner is fixed.
+# FUZZ_JOBS=N runs N fuzzing processes in parallel (default 1).
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+secs=${1:-30}
+bin=$(tests/fuzz/build.sh build-fuzz) || exit 1
+work=$(mktemp -d /tmp/sipwake-fuzz.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/corpus" "$work/artifacts"
+cp tests/fuzz/corpus/* "$work/corpus/"
+
+args=(-max_total_time="$secs" -timeout=5 -rss_limit_mb=1024 -max_len=4096
+      -dict=tests/fuzz/sip.dict -print_final_stats=1
+      -artifact_prefix="$work/artifacts/")
+if [ "${FUZZ_JOBS:-1}" -gt 1 ]; then
+  args+=(-fork="$FUZZ_JOBS")
+fi
+ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} "$bin" "${args[@]}" "$work/corpus" 2>&1 |
+  tee "$work/log"
+rc=${PIPESTATUS[0]}
+
+found=0
+for f in "$work"/artifacts/*; do
+  [ -e "$f" ] || continue
+  found=1
+  cp "$f" build-fuzz/
+  echo "run.sh: reproducer build-fuzz/$(basename "$f") ($(stat -c %s "$f") bytes):"
+  od -A d -t x1z -v "$f" | head -40
+done
+if [ "$rc" -ne 0 ] || [ "$found" -ne 0 ]; then
+  echo "run.sh: fuzzing failed (exit $rc)"
+  exit 1
+fi
+runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log")
+rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$work/log")
+echo "run.sh: no crash: ${runs:-?} runs in ${secs} s (${rate:-?} exec/s)," \
+  "corpus $(ls tests/fuzz/corpus | wc -l) -> $(ls "$work/corpus" | wc -l) inputs"

@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Fixture table for the fields a registrar and a router read: Contact (URI,
+ * expires, +sip.instance, reg-id, several values, "*"), push addresses in
+ * each syntax (RFC 8599, legacy pn-type / pn-tok, X-Push), Expires, first
+ * Route / Record-Route, User-Agent. Each row is {name, headers, verdict,
+ * expected fields}; the headers go into a REGISTER (or INVITE) skeleton.
+ */
+#include "sip_test_util.h"
+
+/* Rows list only the fields they check; the rest are zero on purpose. */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+#define REG_HEAD                                                          \
+	"REGISTER sip:example.com SIP/2.0\r\n"                            \
+	"Via: SIP/2.0/UDP 192.0.2.7:5062;branch=z9hG4bK-r1;rport\r\n"     \
+	"From: <sip:alice@example.com>;tag=f1\r\n"                        \
+	"To: <sip:alice@example.com>\r\n"                                 \
+	"Call-ID: reg-1@192.0.2.7\r\n"                                    \
+	"CSeq: 7 REGISTER\r\n"                                            \
+	"Max-Forwards: 70\r\n"
+#define TAIL "Content-Length: 0\r\n\r\n"
+
+struct want_pn {
+	uint8_t form;
+	const char *provider, *prid, *param;
+};
+
+struct row {
+	const char *name;
+	const char *hdrs; /* inserted between REG_HEAD and TAIL */
+	enum dp_sip_verdict verdict;
+	/* expectations, checked when verdict is DP_SIP_OK */
+	unsigned n_contacts;
+	const char *contact_uri; /* NULL: not checked */
+	int32_t c_expires, reg_id;
+	const char *instance;
+	struct want_pn pn, xpush;
+	int32_t expires;
+	const char *route, *rr, *ua;
+	uint8_t star;
+};
+
+static const struct row rows[] = {
+	{"rfc8599", "Contact: <sip:alice@192.0.2.7:5062;transport=udp;pn-provider=apns;"
+		    "pn-prid=00fc13adff78512;pn-param=ABCD1234.com.example.voip>;expires=600\r\n",
+	 DP_SIP_OK, 1,
+	 "sip:alice@192.0.2.7:5062;transport=udp;pn-provider=apns;pn-prid=00fc13adff78512;"
+	 "pn-param=ABCD1234.com.example.voip",
+	 600, -1, NULL, {DP_SIP_PN_RFC8599, "apns", "00fc13adff78512", "ABCD1234.com.example.voip"}},
+	{"rfc8599 fcm, names in upper case", "m: <sip:bob@198.51.100.9;PN-Provider=fcm;PN-PRID=tok:1;PN-Param=proj-7>\r\n",
+	 DP_SIP_OK, 1, NULL, -1, -1, NULL, {DP_SIP_PN_RFC8599, "fcm", "tok:1", "proj-7"}},
+	{"legacy linphone", "Contact: <sip:carol@203.0.113.5:41000;app-id=org.linphone.phone;"
+			    "pn-type=apple;pn-tok=abcdef0123;pn-timeout=0>\r\n",
+	 DP_SIP_OK, 1, NULL, -1, -1, NULL,
+	 {DP_SIP_PN_LEGACY, "apple", "abcdef0123", "org.linphone.phone"}},
+	{"standard wins over legacy", "Contact: <sip:d@h;pn-type=apple;pn-tok=old;pn-provider=apns;pn-prid=new>\r\n",
+	 DP_SIP_OK, 1, NULL, -1, -1, NULL, {DP_SIP_PN_RFC8599, "apns", "new", NULL}},
+	{"addr-spec: pn params are header params", "Contact: sip:e@192.0.2.1;pn-provider=apns;pn-prid=t1;expires=30\r\n",
+	 DP_SIP_OK, 1, "sip:e@192.0.2.1", 30, -1, NULL, {DP_SIP_PN_RFC8599, "apns", "t1", NULL}},
+	{"x-push", "Contact: <sip:f@192.0.2.8:5060>\r\n"
+		   "X-Push: device-os=ios;device-uid=deadbeef;allow-call-push=true;app-id=com.portsip.app\r\n",
+	 DP_SIP_OK, 1, "sip:f@192.0.2.8:5060", -1, -1, NULL, {0, NULL, NULL, NULL},
+	 {DP_SIP_PN_XPUSH, "ios", "deadbeef", "com.portsip.app"}},
+	{"x-push refusing call pushes", "Contact: <sip:f@192.0.2.8>\r\n"
+					"x-push: device-os=android;device-uid=t;allow-call-push=false\r\n",
+	 DP_SIP_OK, 1, NULL, -1, -1, NULL, {0, NULL, NULL, NULL}, {DP_SIP_PN_NONE, NULL, NULL, NULL}},
+	{"outbound instance and reg-id",
+	 "Contact: \"Alice\" <sip:alice@192.0.2.7:5062;ob>;reg-id=1;"
+	 "+sip.instance=\"<urn:uuid:00000000-0000-1000-8000-AABBCCDDEEFF>\";expires=3600\r\n",
+	 DP_SIP_OK, 1, "sip:alice@192.0.2.7:5062;ob", 3600, 1,
+	 "<urn:uuid:00000000-0000-1000-8000-AABBCCDDEEFF>"},
+	{"two values, two fields", "Contact: <sip:a@h1>;expires=10, <sip:a@h2>\r\nContact: sip:a@h3\r\n",
+	 DP_SIP_OK, 3, "sip:a@h1", 10, -1},
+	{"folded contact list", "Contact: <sip:a@h1>;\r\n expires=5,\r\n\t<sip:a@h2>\r\n", DP_SIP_OK, 2,
+	 "sip:a@h1", 5, -1},
+	{"star with Expires 0", "Contact: *\r\nExpires: 0\r\n", DP_SIP_OK, 0, NULL, -1, -1, NULL, {0},
+	 {0}, 0, NULL, NULL, NULL, 1},
+	{"Expires header", "Contact: <sip:a@h>\r\nExpires: 3600\r\n", DP_SIP_OK, 1, NULL, -1, -1, NULL,
+	 {0}, {0}, 3600},
+	{"Expires saturates", "Expires: 99999999999\r\n", DP_SIP_OK, 0, NULL, -1, -1, NULL, {0}, {0},
+	 INT32_MAX},
+	{"route, record-route, user-agent",
+	 "Route: <sip:edge.example.com;lr>, <sip:pbx.example.com;lr>\r\n"
+	 "Record-Route: <sip:rr1.example.com;lr;ftag=x>\r\nRecord-Route: <sip:rr2;lr>\r\n"
+	 "User-Agent: Acme Phone/1.2 (iOS 17)\r\n",
+	 DP_SIP_OK, 0, NULL, -1, -1, NULL, {0}, {0}, -1, "sip:edge.example.com;lr",
+	 "sip:rr1.example.com;lr;ftag=x", "Acme Phone/1.2 (iOS 17)"},
+	/* malformed */
+	{"star and a contact", "Contact: *, <sip:a@h>\r\n", DP_SIP_ERR_BAD_CONTACT},
+	{"star after a contact", "Contact: <sip:a@h>\r\nContact: *\r\n", DP_SIP_ERR_BAD_CONTACT},
+	{"contact without URI", "Contact: \"x\"\r\n", DP_SIP_ERR_BAD_CONTACT},
+	{"contact unclosed <", "Contact: <sip:a@h;expires=1\r\n", DP_SIP_ERR_BAD_CONTACT},
+	{"contact expires not a number", "Contact: <sip:a@h>;expires=soon\r\n", DP_SIP_ERR_BAD_CONTACT},
+	{"contact expires twice", "Contact: <sip:a@h>;expires=1;expires=2\r\n", DP_SIP_ERR_BAD_CONTACT},
+	{"reg-id zero", "Contact: <sip:a@h>;reg-id=0\r\n", DP_SIP_ERR_BAD_CONTACT},
+	{"instance unquoted", "Contact: <sip:a@h>;+sip.instance=urn\r\n", DP_SIP_ERR_BAD_CONTACT},
+	{"empty list element", "Contact: <sip:a@h>,,<sip:b@h>\r\n", DP_SIP_ERR_BAD_CONTACT},
+	{"trailing comma", "Contact: <sip:a@h>,\r\n", DP_SIP_ERR_BAD_CONTACT},
+	{"bad URI host", "Contact: <sip:a@bad host>\r\n", DP_SIP_ERR_BAD_CONTACT},
+	{"Expires not a number", "Expires: 10s\r\n", DP_SIP_ERR_BAD_EXPIRES},
+	{"Expires twice", "Expires: 10\r\nExpires: 20\r\n", DP_SIP_ERR_DUP_HEADER},
+	{"X-Push twice", "X-Push: device-os=ios;device-uid=a\r\nX-Push: device-os=ios;device-uid=b\r\n",
+	 DP_SIP_ERR_DUP_HEADER},
+	{"route without brackets", "Route: sip:p1;lr\r\n", DP_SIP_ERR_BAD_ROUTE},
+	{"record-route garbage after", "Record-Route: <sip:p1;lr> junk\r\n", DP_SIP_ERR_BAD_ROUTE},
+};
+
+static void check_pn(struct sc *s, const struct dp_sip_push *got, const struct want_pn *w,
+		     const char *name)
+{
+	if (got->form != w->form) {
+		print_error("%s: push form %u, expected %u\n", name, got->form, w->form);
+		fail();
+	}
+	if (w->provider != NULL)
+		assert_slice(s, got->provider, w->provider);
+	if (w->prid != NULL)
+		assert_slice(s, got->prid, w->prid);
+	if (w->param != NULL)
+		assert_slice(s, got->param, w->param);
+}
+
+static void test_rows(void **state)
+{
+	struct sc *s = *state;
+
+	for (size_t i = 0; i < N(rows); i++) {
+		const struct row *r = &rows[i];
+		const struct dp_sip_msg *m = &s->msg;
+		char text[2048];
+		int n = snprintf(text, sizeof(text), "%s%s%s", REG_HEAD, r->hdrs, TAIL);
+		enum dp_sip_verdict v;
+
+		assert_true(n > 0 && (size_t)n < sizeof(text));
+		v = scan(s, text);
+		if (v != r->verdict) {
+			print_error("row \"%s\": verdict %s, expected %s\n", r->name,
+				    dp_sip_verdict_name(v), dp_sip_verdict_name(r->verdict));
+			fail();
+		}
+		if (v != DP_SIP_OK)
+			continue;
+		assert_int_equal(m->n_contacts, r->n_contacts);
+		assert_int_equal(m->contact_star, r->star);
+		if (r->contact_uri != NULL)
+			assert_slice(s, m->contact.uri.whole, r->contact_uri);
+		if (r->n_contacts > 0) {
+			assert_int_equal(m->contact.expires, r->c_expires);
+			assert_int_equal(m->contact.reg_id, r->reg_id);
+			assert_slice(s, m->contact.instance, r->instance ? r->instance : "");
+			check_pn(s, &m->contact.pn, &r->pn, r->name);
+		}
+		check_pn(s, &m->xpush, &r->xpush, r->name);
+		assert_int_equal(m->expires, r->expires == 0 && !r->star ? -1 : r->expires);
+		assert_slice(s, m->route.whole, r->route ? r->route : "");
+		assert_slice(s, m->record_route.whole, r->rr ? r->rr : "");
+		assert_slice(s, m->user_agent, r->ua ? r->ua : "");
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_rows, sc_setup, sc_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
