@@ -30,6 +30,16 @@
 static void conn_lost(struct pd_conn *cn, const char *why);
 static void connect_addr(struct pd_conn *cn);
 
+/* Connections up, per provider and per credential (read by telemetry). */
+static void conn_count(struct pd_conn *cn, int d)
+{
+	struct pd_cred *c = cn->cred;
+
+	__atomic_fetch_add(&c->pd->st[c->provider].connections_up, (uint32_t)d, __ATOMIC_RELAXED);
+	__atomic_fetch_add(cn->token_endpoint ? &c->token_up : &c->push_up, (uint32_t)d,
+			   __ATOMIC_RELAXED);
+}
+
 static void schedule_flush(struct pd_conn *cn)
 {
 	event_active(cn->flush_ev, EV_WRITE, 0);
@@ -139,7 +149,7 @@ static void go_draining(struct pd_conn *cn)
 	if (cn->state == PD_CONN_DRAINING)
 		return;
 	cn->state = PD_CONN_DRAINING;
-	__atomic_fetch_sub(&c->pd->st[c->provider].connections_up, 1, __ATOMIC_RELAXED);
+	conn_count(cn, -1);
 	LIST_INSERT_HEAD(&c->draining, cn, link);
 	cn->listed = true;
 	/* New streams go to a fresh connection from now on. */
@@ -333,7 +343,7 @@ static void eventcb(struct bufferevent *bev, short what, void *arg)
 	 * recommendation rather than unlimited. */
 	cn->max_streams = 100;
 	PD_STAT_ADD(c->pd, c->provider, connects, 1);
-	__atomic_fetch_add(&c->pd->st[c->provider].connections_up, 1, __ATOMIC_RELAXED);
+	conn_count(cn, 1);
 	PD_LOG(INFO, "%s: connected to %s:%u%s", c->name, cn->host, cn->port,
 	       cn->token_endpoint ? " (token endpoint)" : "");
 	flush(cn);
@@ -466,7 +476,7 @@ static void conn_lost(struct pd_conn *cn, const char *why)
 		PD_LOG(INFO, "%s: cannot connect to %s:%u: %s", c->name, cn->host, cn->port, why);
 	if (was_up) {
 		PD_STAT_ADD(pd, c->provider, disconnects, 1);
-		__atomic_fetch_sub(&pd->st[c->provider].connections_up, 1, __ATOMIC_RELAXED);
+		conn_count(cn, -1);
 	}
 	if (cn->ng) {
 		nghttp2_session_del(cn->ng);

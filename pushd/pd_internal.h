@@ -120,8 +120,9 @@ struct pd_cred {
 	struct pd_conn *conns[PD_MAX_CONNS]; /* [0] opened at start; more only past the server's
 					      * SETTINGS_MAX_CONCURRENT_STREAMS */
 	unsigned n_conns;
-	struct pd_conn *tconn;	/* FCM: token endpoint */
-	struct pd_jobq waiting; /* no connection or stream available */
+	struct pd_conn *tconn;	    /* FCM: token endpoint */
+	uint32_t push_up, token_up; /* connections up (atomics: telemetry reads them) */
+	struct pd_jobq waiting;	    /* no connection or stream available */
 	LIST_HEAD(, pd_conn) draining;
 };
 

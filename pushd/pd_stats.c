@@ -106,6 +106,25 @@ char *pd_stats_json(const struct pd *pd)
 				    json_integer((json_int_t)s.latency_p99_us));
 		json_object_set_new(root, names[p], o);
 	}
+	/* Which credential is connected: the first thing an operator asks. */
+	json_t *creds = json_array();
+
+	for (unsigned i = 0; root && creds && i < pd->n_creds; i++) {
+		const struct pd_cred *c = &pd->creds[i];
+		json_t *o = json_pack("{s:s, s:s, s:i}", "name", c->name, "match", c->param,
+				      "connections_up",
+				      (int)__atomic_load_n(&c->push_up, __ATOMIC_RELAXED));
+
+		if (o && c->provider == PD_FCM)
+			json_object_set_new(
+				o, "token_endpoint_up",
+				json_integer(__atomic_load_n(&c->token_up, __ATOMIC_RELAXED)));
+		json_array_append_new(creds, o);
+	}
+	if (root)
+		json_object_set_new(root, "credentials", creds);
+	else
+		json_decref(creds);
 	out = root ? json_dumps(root, JSON_COMPACT) : NULL;
 	json_decref(root);
 	return out;

@@ -38,6 +38,19 @@ static int push_cb(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(o, "config_alarm_ms", (uint64_t)s.alarm_ms);
 		rte_tel_data_add_dict_container(d, names[p], o, 0);
 	}
+	if (tel_pd) {
+		/* credential name -> push connections up */
+		struct rte_tel_data *c = rte_tel_data_alloc();
+
+		if (!c)
+			return -ENOMEM;
+		rte_tel_data_start_dict(c);
+		for (unsigned i = 0; i < tel_pd->n_creds; i++)
+			rte_tel_data_add_dict_u64(
+				c, tel_pd->creds[i].name,
+				__atomic_load_n(&tel_pd->creds[i].push_up, __ATOMIC_RELAXED));
+		rte_tel_data_add_dict_container(d, "credentials", c, 0);
+	}
 	return 0;
 }
 

@@ -477,6 +477,9 @@ static void test_stats_json(void **state)
 	assert_non_null(strstr(j, "\"apns\""));
 	assert_non_null(strstr(j, "\"delivered\""));
 	assert_non_null(strstr(j, "\"latency_p99_us\""));
+	assert_non_null(strstr(j, "{\"name\":\"apns.[0]\",\"match\":\"" TS_TEAM "." TS_BUNDLE
+				  "\",\"connections_up\":1}"));
+	assert_non_null(strstr(j, "\"token_endpoint_up\":1"));
 	free(j);
 	/* Registration only (answering needs EAL's telemetry socket). */
 	assert_int_equal(pd_telemetry_register(pd), 0);
