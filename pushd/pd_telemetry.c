@@ -39,16 +39,21 @@ static int push_cb(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_container(d, names[p], o, 0);
 	}
 	if (tel_pd) {
-		/* credential name -> push connections up */
+		/* "apns_0" (push.apns.[0]) -> push connections up; telemetry
+		 * names allow only letters, digits and '_'. */
 		struct rte_tel_data *c = rte_tel_data_alloc();
+		char key[32];
 
 		if (!c)
 			return -ENOMEM;
 		rte_tel_data_start_dict(c);
-		for (unsigned i = 0; i < tel_pd->n_creds; i++)
-			rte_tel_data_add_dict_u64(
-				c, tel_pd->creds[i].name,
-				__atomic_load_n(&tel_pd->creds[i].push_up, __ATOMIC_RELAXED));
+		for (unsigned i = 0; i < tel_pd->n_creds; i++) {
+			const struct pd_cred *cr = &tel_pd->creds[i];
+
+			snprintf(key, sizeof(key), "%s_%u", names[cr->provider], cr->index);
+			rte_tel_data_add_dict_u64(c, key,
+						  __atomic_load_n(&cr->push_up, __ATOMIC_RELAXED));
+		}
 		rte_tel_data_add_dict_container(d, "credentials", c, 0);
 	}
 	return 0;
