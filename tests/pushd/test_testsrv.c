@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The test double itself: pd_testsrv must refuse what APNs, FCM and Google's
+ * token endpoint refuse, or pushd's tests prove nothing. Requests are made
+ * with curl (HTTP/2 over TLS) and hand-built JWTs (pushd's signer, with the
+ * claims a test wants). argv[1]: pd_testsrv.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "pushd/pd_internal.h"
+#include "tests/pushd/ts_harness.h"
+
+static const char *srv_bin;
+static struct ts_keys keys;
+static struct ts_srv srv;
+static EVP_PKEY *p8, *rsa;
+
+static int group_setup(void **state)
+{
+	char err[256];
+
+	(void)state;
+	if (ts_keys_make(&keys) || ts_srv_start(&srv, srv_bin, &keys, 0, NULL))
+		return -1;
+	p8 = pd_load_private_key(keys.path[K_P8], err, sizeof(err), "p8");
+	rsa = pd_load_private_key(keys.path[K_RSA], err, sizeof(err), "sa");
+	return p8 && rsa ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+	int rc;
+
+	(void)state;
+	EVP_PKEY_free(p8);
+	EVP_PKEY_free(rsa);
+	rc = ts_srv_stop(&srv);
+	ts_keys_remove(&keys);
+	return rc ? -1 : 0;
+}
+
+static char *apns_jwt(const char *kid, const char *team, long age_s)
+{
+	char hdr[128], claims[128];
+
+	snprintf(hdr, sizeof(hdr), "{\"alg\":\"ES256\",\"kid\":\"%s\"}", kid);
+	snprintf(claims, sizeof(claims), "{\"iss\":\"%s\",\"iat\":%ld}", team,
+		 (long)time(NULL) - age_s);
+	return pd_jwt_sign(p8, true, hdr, claims);
+}
+
+/* POSTs @body (a file is written for it) with extra curl arguments; returns
+ * the HTTP status, the answer body in @out. */
+static int post(const char *path, const char *curl_args, const char *body, char *out, size_t cap)
+{
+	char cmd[8192], bodyf[160], outf[160];
+	FILE *f;
+	int code = -1;
+	size_t n;
+
+	snprintf(bodyf, sizeof(bodyf), "%s/body", keys.dir);
+	snprintf(outf, sizeof(outf), "%s/out", keys.dir);
+	f = fopen(bodyf, "w");
+	assert_non_null(f);
+	fputs(body, f);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd),
+		 "curl -s --http2 --max-time 5 --cacert %s -o %s -w '%%{http_code}' "
+		 "--data-binary @%s %s https://127.0.0.1:%u%s",
+		 keys.path[K_TLS_CRT], outf, bodyf, curl_args, srv.port, path);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	if (fscanf(f, "%d", &code) != 1)
+		code = -1;
+	pclose(f);
+	f = fopen(outf, "r");
+	n = f ? fread(out, 1, cap - 1, f) : 0;
+	out[n] = '\0';
+	if (f)
+		fclose(f);
+	return code;
+}
+
+/* An APNs request with a valid token unless @jwt is given; @hdrs extra. */
+static int apns(const char *token, const char *jwt, const char *hdrs, const char *body, char *out,
+		size_t cap)
+{
+	char args[4096], path[300];
+	char *own = jwt ? NULL : apns_jwt(TS_KID, TS_TEAM, 0);
+
+	snprintf(args, sizeof(args), "-H 'authorization: bearer %s' %s", jwt ? jwt : own, hdrs);
+	snprintf(path, sizeof(path), "/3/device/%s", token);
+	free(own);
+	return post(path, args, body, out, cap);
+}
+
+#define VOIP "-H 'apns-push-type: voip' -H 'apns-topic: " TS_BUNDLE ".voip' "
+
+static void test_apns_accepts_a_good_request(void **state)
+{
+	char out[512];
+
+	(void)state;
+	assert_int_equal(apns("abcd", NULL, VOIP "-H 'apns-priority: 10'", "{}", out, sizeof(out)),
+			 200);
+}
+
+static void test_apns_provider_token_checks(void **state)
+{
+	char out[512];
+	char *jwt;
+
+	(void)state;
+	assert_int_equal(post("/3/device/abcd", VOIP, "{}", out, sizeof(out)), 403);
+	assert_non_null(strstr(out, "MissingProviderToken"));
+	jwt = apns_jwt(TS_KID, TS_TEAM, 3700); /* older than 1 h */
+	assert_int_equal(apns("abcd", jwt, VOIP, "{}", out, sizeof(out)), 403);
+	assert_non_null(strstr(out, "ExpiredProviderToken"));
+	free(jwt);
+	jwt = apns_jwt("OTHERKEY00", TS_TEAM, 0);
+	assert_int_equal(apns("abcd", jwt, VOIP, "{}", out, sizeof(out)), 403);
+	assert_non_null(strstr(out, "InvalidProviderToken"));
+	free(jwt);
+	jwt = apns_jwt(TS_KID, "OTHERTEAM0", 0);
+	assert_int_equal(apns("abcd", jwt, VOIP, "{}", out, sizeof(out)), 403);
+	free(jwt);
+	/* Signed with another key: the FCM service account's RSA key. */
+	jwt = pd_jwt_sign(rsa, false, "{\"alg\":\"ES256\",\"kid\":\"" TS_KID "\"}",
+			  "{\"iss\":\"" TS_TEAM "\",\"iat\":1}");
+	assert_int_equal(apns("abcd", jwt, VOIP, "{}", out, sizeof(out)), 403);
+	assert_non_null(strstr(out, "InvalidProviderToken"));
+	free(jwt);
+}
+
+static void test_apns_header_and_body_checks(void **state)
+{
+	static char big[6000];
+	char out[512];
+
+	(void)state;
+	assert_int_equal(
+		apns("abcd", NULL, "-H 'apns-topic: " TS_BUNDLE ".voip'", "{}", out, sizeof(out)),
+		400);
+	assert_non_null(strstr(out, "InvalidPushType"));
+	assert_int_equal(apns("abcd", NULL, "-H 'apns-push-type: voip'", "{}", out, sizeof(out)),
+			 400);
+	assert_non_null(strstr(out, "MissingTopic"));
+	assert_int_equal(apns("abcd", NULL,
+			      "-H 'apns-push-type: voip' -H 'apns-topic: " TS_BUNDLE "'", "{}", out,
+			      sizeof(out)),
+			 400);
+	assert_non_null(strstr(out, "DeviceTokenNotForTopic"));
+	assert_int_equal(apns("abcd", NULL,
+			      "-H 'apns-push-type: background' -H 'apns-topic: " TS_BUNDLE
+			      "' -H 'apns-priority: 10'",
+			      "{}", out, sizeof(out)),
+			 400);
+	assert_non_null(strstr(out, "BadPriority"));
+	assert_int_equal(
+		apns("abcd", NULL,
+		     VOIP "-H 'apns-collapse-id: "
+			  "0123456789012345678901234567890123456789012345678901234567890123456789'",
+		     "{}", out, sizeof(out)),
+		400);
+	assert_non_null(strstr(out, "BadCollapseId"));
+	assert_int_equal(
+		apns("abcd", NULL, VOIP "-H 'apns-id: not-a-uuid'", "{}", out, sizeof(out)), 400);
+	assert_non_null(strstr(out, "BadMessageId"));
+	assert_int_equal(apns("abcd", NULL, VOIP, "[1, 2", out, sizeof(out)), 400);
+	assert_non_null(strstr(out, "BadPayload"));
+	memset(big, ' ', sizeof(big) - 3);
+	big[0] = '{';
+	big[sizeof(big) - 2] = '}';
+	assert_int_equal(apns("abcd", NULL, VOIP, big, out, sizeof(out)), 413);
+	assert_non_null(strstr(out, "PayloadTooLarge"));
+	assert_int_equal(apns("xyz", NULL, VOIP, "{}", out, sizeof(out)), 400);
+	assert_non_null(strstr(out, "BadDeviceToken"));
+}
+
+static void test_apns_scripted_answers(void **state)
+{
+	char out[512];
+
+	(void)state;
+	assert_int_equal(ts_srv_cmd(&srv, "set abce 410"), 0);
+	assert_int_equal(apns("abce", NULL, VOIP, "{}", out, sizeof(out)), 410);
+	assert_non_null(strstr(out, "\"reason\":\"Unregistered\""));
+	assert_non_null(strstr(out, "\"timestamp\":"));
+	assert_int_equal(ts_srv_cmd(&srv, "once abcf 429 7"), 0);
+	assert_int_equal(apns("abcf", NULL, VOIP, "{}", out, sizeof(out)), 429);
+	assert_int_equal(apns("abcf", NULL, VOIP, "{}", out, sizeof(out)), 200);
+}
+
+static void test_token_endpoint_and_fcm(void **state)
+{
+	char out[1024], body[4096], auth[256], claims[512];
+	char *jwt;
+	const char *tok;
+	long now = (long)time(NULL);
+
+	(void)state;
+	/* A bad signature (the APNs key, not the service account's). */
+	snprintf(claims, sizeof(claims),
+		 "{\"iss\":\"%s\",\"scope\":\"https://www.googleapis.com/auth/firebase.messaging\","
+		 "\"aud\":\"https://oauth2.googleapis.com/token\",\"iat\":%ld,\"exp\":%ld}",
+		 TS_EMAIL, now, now + 3600);
+	jwt = pd_jwt_sign(p8, true, "{\"alg\":\"RS256\",\"typ\":\"JWT\"}", claims);
+	snprintf(body, sizeof(body),
+		 "grant_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Agrant-type%%3Ajwt-bearer&"
+		 "assertion=%s",
+		 jwt);
+	free(jwt);
+	assert_int_equal(post("/token", "", body, out, sizeof(out)), 400);
+	assert_non_null(strstr(out, "invalid_grant"));
+	/* The right key. */
+	jwt = pd_jwt_sign(rsa, false, "{\"alg\":\"RS256\",\"typ\":\"JWT\"}", claims);
+	snprintf(body, sizeof(body),
+		 "grant_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Agrant-type%%3Ajwt-bearer&"
+		 "assertion=%s",
+		 jwt);
+	free(jwt);
+	assert_int_equal(post("/token", "", body, out, sizeof(out)), 200);
+	tok = strstr(out, "\"access_token\":\"");
+	assert_non_null(tok);
+	snprintf(auth, sizeof(auth), "-H 'authorization: Bearer %.*s'",
+		 (int)strcspn(tok + 16, "\""), tok + 16);
+	/* FCM: data-only, string values, a ttl, the issued token, the project. */
+	assert_int_equal(post("/v1/projects/" TS_PROJECT "/messages:send", auth,
+			      "{\"message\":{\"token\":\"t1\",\"data\":{\"kind\":\"call\"},"
+			      "\"android\":{\"priority\":\"high\",\"ttl\":\"30s\"}}}",
+			      out, sizeof(out)),
+			 200);
+	assert_non_null(strstr(out, "\"name\":\"projects/" TS_PROJECT "/messages/"));
+	assert_int_equal(post("/v1/projects/" TS_PROJECT "/messages:send", auth,
+			      "{\"message\":{\"token\":\"t1\",\"data\":{\"n\":1},"
+			      "\"android\":{\"ttl\":\"30s\"}}}",
+			      out, sizeof(out)),
+			 400);
+	assert_int_equal(post("/v1/projects/" TS_PROJECT "/messages:send", auth,
+			      "{\"message\":{\"token\":\"t1\",\"notification\":{},\"data\":{},"
+			      "\"android\":{\"ttl\":\"30s\"}}}",
+			      out, sizeof(out)),
+			 400);
+	assert_int_equal(post("/v1/projects/other/messages:send", auth,
+			      "{\"message\":{\"token\":\"t1\",\"data\":{},"
+			      "\"android\":{\"ttl\":\"30s\"}}}",
+			      out, sizeof(out)),
+			 403);
+	assert_int_equal(post("/v1/projects/" TS_PROJECT "/messages:send",
+			      "-H 'authorization: Bearer ya29.forged'",
+			      "{\"message\":{\"token\":\"t1\",\"data\":{},"
+			      "\"android\":{\"ttl\":\"30s\"}}}",
+			      out, sizeof(out)),
+			 401);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_apns_accepts_a_good_request),
+		cmocka_unit_test(test_apns_provider_token_checks),
+		cmocka_unit_test(test_apns_header_and_body_checks),
+		cmocka_unit_test(test_apns_scripted_answers),
+		cmocka_unit_test(test_token_endpoint_and_fcm),
+	};
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s PD_TESTSRV\n", argv[0]);
+		return 2;
+	}
+	srv_bin = argv[1];
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
