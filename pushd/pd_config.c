@@ -102,6 +102,7 @@ static const struct key keys[] = {
 	INT("retry_base_ms", 10, 10000, false, retry_base_ms),
 	INT("retry_max_ms", 100, 60000, false, retry_max_ms),
 	INT("max_connections", 1, 16, false, max_connections),
+	INT("max_pending", 64, 1048576, false, max_pending),
 	{"", "apns_expire_now", parse_bool, 0, 1, false, offsetof(struct pd_config, apns_expire_now),
 	 sizeof(uint32_t), NULL},
 	STR("apns", struct pd_apns_cfg, "team_id", team_id, ALNUM),
@@ -353,6 +354,7 @@ void pd_config_defaults(struct pd_config *cfg)
 	cfg->retry_base_ms = 100;
 	cfg->retry_max_ms = 5000;
 	cfg->max_connections = 4;
+	cfg->max_pending = 65536;
 }
 
 int pd_config_parse(const void *setting, const char *file, struct pd_config *cfg, char *err,

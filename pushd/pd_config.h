@@ -52,6 +52,9 @@ struct pd_config {
 	uint32_t retry_max_ms;	  /**< backoff cap (5000) */
 	uint32_t apns_expire_now; /**< true: apns-expiration 0 (deliver now or never)
 				       instead of now + wake_window_s (false) */
+	uint32_t max_pending;	  /**< pushes pushd holds at once, 64..1048576 (65536); past
+				       that it leaves them in the ring, which then refuses
+				       (-ENOBUFS): memory stays bounded */
 	uint32_t max_connections; /**< per credential, 1..16 (4): extra ones only past the
 				       server's SETTINGS_MAX_CONCURRENT_STREAMS */
 	/**

@@ -162,6 +162,11 @@ static void finish(struct pd_job *j, enum pd_status st, const char *reason, int6
 		break;
 	}
 	__atomic_fetch_sub(&pd->st[p].in_flight, 1, __ATOMIC_RELAXED);
+	pd->n_jobs--;
+	if (pd->paused && pd->n_jobs <= pd->cfg.max_pending / 2) {
+		pd->paused = false;
+		event_active(pd->req_ev, EV_READ, 0); /* drain the ring again */
+	}
 	PD_STAT_ADD(pd, p, lat[pd_lat_bucket(lat)], 1);
 	if (r) {
 		r->id = j->req.id;
@@ -578,9 +583,20 @@ static void req_cb(evutil_socket_t fd, short what, void *arg)
 		event_base_loopbreak(pd->base);
 		return;
 	}
-	while ((n = rte_ring_sc_dequeue_burst(pd->req_ring, burst, BURST, NULL)) > 0)
+	/* Bounded memory: past max_pending the requests stay in the ring, the
+	 * ring fills and pd_submit() refuses; finish() resumes the draining. */
+	while (pd->n_jobs < pd->cfg.max_pending) {
+		unsigned room = pd->cfg.max_pending - pd->n_jobs;
+
+		n = rte_ring_sc_dequeue_burst(pd->req_ring, burst, room < BURST ? room : BURST,
+					      NULL);
+		if (!n)
+			return;
+		pd->n_jobs += n;
 		for (unsigned i = 0; i < n; i++)
 			start_job(pd, burst[i]);
+	}
+	pd->paused = !rte_ring_empty(pd->req_ring);
 }
 
 int pd_submit(struct pd *pd, const struct pd_request *req)

@@ -155,6 +155,8 @@ struct pd {
 	pthread_mutex_t alarm_lock; /* rare writes (config errors), telemetry reads */
 	bool started;
 	volatile bool stop;
+	unsigned n_jobs; /* taken off the ring, not finished (pushd thread) */
+	bool paused;	 /* ring left undrained: n_jobs reached cfg.max_pending */
 	struct pd_pstats st[PD_N_PROVIDERS];
 };
 

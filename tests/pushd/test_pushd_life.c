@@ -421,6 +421,47 @@ static void test_queue_before_connect_and_past_stream_cap(void **state)
 	assert_int_equal(ts_srv_stop(&srv), 0);
 }
 
+/* pushd holds at most max_pending pushes; the rest wait in the ring and
+ * are taken as earlier ones finish. */
+static void test_max_pending(void **state)
+{
+	enum { N = 200 };
+	struct pd_result *r;
+	struct ts_srv srv;
+	struct pd_config cfg;
+	struct pd *pd;
+	struct pd_request q;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(ts_srv_start(&srv, srv_bin, &keys, 0, NULL), 0);
+	assert_int_equal(ts_srv_cmd(&srv, "set ac01 stall"), 0);
+	ts_pd_config(&cfg, &keys, srv.port);
+	cfg.n_fcm = 0;
+	cfg.n_apns = 1;
+	cfg.max_pending = 64;
+	pd = pd_new(&cfg, err, sizeof(err));
+	assert_non_null(pd);
+	assert_int_equal(pd_start(pd), 0);
+	assert_non_null(ts_srv_wait(&srv, "CONN 1", 3000));
+	for (unsigned i = 0; i < N; i++) {
+		ts_request(&q, PD_APNS, "ac01", i);
+		q.deadline_ms = pd_now_ms() + 1000;
+		assert_int_equal(pd_submit(pd, &q), 0);
+	}
+	usleep(500 * 1000);
+	assert_int_equal(ts_srv_count(&srv, "REQ apns ac01"), 64);
+	/* The first wave times out; the rest, taken after their deadline, time
+	 * out at once: all answered, none delivered. Then pushd is free again. */
+	assert_int_equal(ts_wait_n(pd, N, 10000), 0);
+	r = push_one(pd, "ac02", N, 3000);
+	assert_non_null(r);
+	assert_int_equal(r->status, PD_DELIVERED);
+	free(r);
+	pd_free(pd);
+	assert_int_equal(ts_srv_stop(&srv), 0);
+}
+
 /* A full request ring is a counted refusal, never a wait. */
 static void test_ring_full(void **state)
 {
@@ -511,6 +552,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_fcm_token_refused),
 		cmocka_unit_test(test_ping_idle_and_dead_connection),
 		cmocka_unit_test(test_queue_before_connect_and_past_stream_cap),
+		cmocka_unit_test(test_max_pending),
 		cmocka_unit_test(test_ring_full),
 		cmocka_unit_test(test_cli),
 	};
