@@ -38,6 +38,13 @@
 
 static bool stop_requested;
 
+/* SIGHUP: re-read the config (cp_request_reload() is async-signal-safe). */
+static void on_hup(int sig)
+{
+	(void)sig;
+	cp_request_reload();
+}
+
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -144,7 +151,7 @@ static void remove_runtime_dir(const char *dir)
 	rmdir(dir);
 }
 
-static int run(struct cp_config *cfg)
+static int run(struct cp_config *cfg, const char *cfg_path)
 {
 	struct dp_ctx *dp;
 	struct cp_ctx *cp = NULL;
@@ -181,7 +188,7 @@ static int run(struct cp_config *cfg)
 		SW_LOG(ERR, "out of memory");
 		goto fail_dp;
 	}
-	sw_policy_from_config(cfg, dp->policy);
+	cp_policy_from_config(cfg, dp->policy);
 	dp->rate_sources = cfg->rate_sources;
 	dp->frag_flows = cfg->frag_flows;
 	dp->frag_timeout_ms = cfg->frag_timeout_ms;
@@ -199,6 +206,7 @@ static int run(struct cp_config *cfg)
 	cp = cp_create(dp, cfg);
 	if (cp == NULL)
 		goto fail_ports;
+	cp_set_config_file(cp, cfg_path);
 	if (cp_telemetry_register(cp) != 0)
 		SW_LOG(WARNING, "telemetry commands not registered (is telemetry disabled?)");
 
@@ -265,6 +273,8 @@ int main(int argc, char **argv)
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
 	if (rte_eal_init(eal_argc, argv) < 0) {
 		fprintf(stderr, "sipwake: DPDK EAL initialisation failed: %s\n",
 			rte_strerror(rte_errno));
@@ -273,7 +283,7 @@ int main(int argc, char **argv)
 	if (rte_eal_process_type() == RTE_PROC_PRIMARY)
 		snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
 
-	rc = run(&cfg);
+	rc = run(&cfg, o.config);
 
 	rte_eal_cleanup();
 	remove_runtime_dir(runtime_dir);

@@ -80,24 +80,3 @@ int sw_params_from_config(const struct cp_config *cfg, struct dp_params *p, char
 	}
 	return 0;
 }
-
-void sw_policy_from_config(const struct cp_config *cfg, struct dp_policy *pol)
-{
-	memset(pol, 0, sizeof(*pol));
-	pol->n_pbx = RTE_MIN(cfg->n_pbx_sources, (unsigned)DP_MAX_PREFIXES);
-	for (unsigned i = 0; i < pol->n_pbx; i++)
-		dp_prefix_set(&pol->pbx[i], cfg->pbx_sources[i].addr, cfg->pbx_sources[i].plen);
-	pol->n_ua = RTE_MIN(cfg->n_scanner_uas, (unsigned)DP_MAX_PATTERNS);
-	for (unsigned i = 0; i < pol->n_ua; i++) {
-		size_t n = strnlen(cfg->scanner_uas[i], DP_PATTERN_LEN - 1);
-
-		memcpy(pol->ua[i].s, cfg->scanner_uas[i], n);
-		pol->ua[i].len = (uint8_t)n;
-	}
-	pol->unknown_rate = cfg->unknown_rate;
-	pol->unknown_burst = cfg->unknown_burst;
-	pol->global_rate = cfg->unknown_global_rate;
-	pol->global_burst = cfg->unknown_global_burst;
-	pol->reply_403 = cfg->reply_403;
-	pol->reply_503 = cfg->reply_503;
-}

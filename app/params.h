@@ -15,7 +15,4 @@
 int sw_params_from_config(const struct cp_config *cfg, struct dp_params *p, char *err,
 			  size_t errlen);
 
-/** Fill the filter policy from a validated config. */
-void sw_policy_from_config(const struct cp_config *cfg, struct dp_policy *pol);
-
 #endif /* SW_PARAMS_H */

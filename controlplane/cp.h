@@ -15,13 +15,16 @@
 #include "dataplane/dp.h"
 
 /** What the control plane did: X(ENUM, name, description). */
-#define CP_FOREACH_COUNTER(X)                                                                  \
-	X(ARP_ANSWERED, arp_answered, "ARP requests for our addresses answered")               \
-	X(ND_ANSWERED, nd_answered, "IPv6 neighbour solicitations for our addresses answered") \
-	X(NEIGH_LEARNED, neigh_learned, "neighbours learned or changed MAC")                   \
-	X(NEIGH_PROBES, neigh_probes, "ARP requests and neighbour solicitations sent")         \
-	X(NEIGH_HELD_SENT, neigh_held_sent, "held packets sent once their next hop resolved")  \
-	X(SIP_UP_REQUESTS, sip_up_requests, "SIP requests handed up by the workers")           \
+#define CP_FOREACH_COUNTER(X)                                                                   \
+	X(ARP_ANSWERED, arp_answered, "ARP requests for our addresses answered")                \
+	X(ND_ANSWERED, nd_answered, "IPv6 neighbour solicitations for our addresses answered")  \
+	X(NEIGH_LEARNED, neigh_learned, "neighbours learned or changed MAC")                    \
+	X(NEIGH_PROBES, neigh_probes, "ARP requests and neighbour solicitations sent")          \
+	X(NEIGH_HELD_SENT, neigh_held_sent, "held packets sent once their next hop resolved")   \
+	X(SIP_UP_REQUESTS, sip_up_requests, "SIP requests handed up by the workers")            \
+	X(CONFIG_RELOADS, config_reloads, "config reloads applied (SIGHUP or /sipwake/reload)") \
+	X(CONFIG_RELOAD_REFUSED, config_reload_refused,                                         \
+	  "config reloads refused: the new file did not load, the running config stays")        \
 	X(SIP_UP_RESPONSES, sip_up_responses, "SIP responses handed up by the workers")
 
 /** Why the control plane dropped something: X(ENUM, name, description). */
@@ -77,6 +80,25 @@ void cp_free(struct cp_ctx *cp);
  * registered liburcu QSBR thread.
  */
 void cp_run(struct cp_ctx *cp, const bool *stop);
+
+/** Fill the workers' filter policy from a validated config (all of @p pol is written). */
+void cp_policy_from_config(const struct cp_config *cfg, struct dp_policy *pol);
+
+/**
+ * Where the config came from, for reloads (copied). Without it a reload
+ * request is refused.
+ */
+void cp_set_config_file(struct cp_ctx *cp, const char *path);
+
+/**
+ * Ask the control plane to re-read its config file: async-signal-safe (a
+ * SIGHUP handler calls it), the reload itself runs on the control-plane
+ * thread at its next round. What can change live: pbx.sources, filter.*
+ * (but rate_sources), neighbours timers, log.level; the rest needs a
+ * restart and is reported as such. A file that does not load is refused
+ * with its error and the running config stays in force.
+ */
+void cp_request_reload(void);
 
 /** Register the /sipwake/... telemetry commands for @p cp. @return 0 or -errno. */
 int cp_telemetry_register(struct cp_ctx *cp);

@@ -30,7 +30,9 @@ struct cp_ctx {
 	uint64_t retry_tsc, lifetime_tsc;
 	unsigned n_pending_max;
 	struct cp_pending *pending;
-	uint64_t c[CP_C_MAX]; /* single writer: this thread */
+	char cfg_path[4096];	 /* config file, for reloads */
+	uint64_t cfg_generation; /* reloads applied; telemetry reads it relaxed */
+	uint64_t c[CP_C_MAX];	 /* single writer: this thread */
 	uint64_t drop[CP_D_MAX];
 };
 
@@ -53,6 +55,9 @@ void cp_neigh_fini(struct cp_ctx *cp);
 void cp_neigh_arp_in(struct cp_ctx *cp, struct rte_mbuf *m);
 void cp_neigh_nd_in(struct cp_ctx *cp, struct rte_mbuf *m);
 void cp_neigh_hold(struct cp_ctx *cp, struct rte_mbuf *m);
+
+/* cp_reload.c: run a requested reload, if any (control-plane thread). */
+void cp_reload_poll(struct cp_ctx *cp);
 
 /* cp_sip.c: a DP_UP_SIP entry from a worker; takes @p m. */
 void cp_sip_in(struct cp_ctx *cp, struct rte_mbuf *m);

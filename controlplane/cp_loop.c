@@ -116,6 +116,7 @@ void cp_run(struct cp_ctx *cp, const bool *stop)
 			cp_neigh_tick(cp, now);
 			next_tick = now + tick;
 		}
+		cp_reload_poll(cp);
 		if (now >= next_age) {
 			cp_neigh_age(cp, now);
 			next_age = now + cp->hz;

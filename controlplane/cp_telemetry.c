@@ -103,6 +103,18 @@ static int tel_describe(const char *cmd, const char *params, struct rte_tel_data
 	return 0;
 }
 
+/* /sipwake/reload: the same as SIGHUP; the outcome shows in config_reloads /
+ * config_reload_refused and in the log. */
+static int tel_reload(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	RTE_SET_USED(cmd);
+	RTE_SET_USED(params);
+	cp_request_reload();
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "reload", "requested");
+	return 0;
+}
+
 static int tel_info(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	const struct dp_ctx *dp = tel_cp->dp;
@@ -116,6 +128,9 @@ static int tel_info(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_int(d, "workers", (int)dp->n_workers);
 	rte_tel_data_add_dict_int(d, "sip_port", dp->p.sip_port);
 	rte_tel_data_add_dict_u64(d, "neighbours", sw_neigh_count(dp->neigh));
+	rte_tel_data_add_dict_u64(d, "config_generation",
+				  __atomic_load_n(&tel_cp->cfg_generation, __ATOMIC_RELAXED));
+	rte_tel_data_add_dict_u64(d, "bound_sources", sw_src_count(dp->src));
 	for (unsigned i = 0; i < dp->p.n_ifaces; i++) {
 		const struct dp_iface *ifc = &dp->p.ifaces[i];
 		struct rte_tel_data *c = rte_tel_data_alloc();
@@ -158,7 +173,12 @@ int cp_telemetry_register(struct cp_ctx *cp)
 			"/sipwake/info", tel_info,
 			"Version, workers, SIP port, interfaces. No parameters");
 	if (rc == 0)
-		rc = rte_telemetry_register_cmd("/sipwake/describe", tel_describe,
-						"What each /sipwake/stats key means. No parameters");
+		rc = rte_telemetry_register_cmd(
+			"/sipwake/reload", tel_reload,
+			"Re-read the config file, as SIGHUP. No parameters");
+	if (rc == 0)
+		rc = rte_telemetry_register_cmd(
+			"/sipwake/describe", tel_describe,
+			"What each /sipwake/stats key means. No parameters");
 	return rc;
 }

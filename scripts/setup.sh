@@ -14,6 +14,7 @@ PKGS=(
   dpdk dpdk-dev libdpdk-dev libosip2-dev liburcu-dev libnghttp2-dev libssl-dev
   libconfig-dev libcmocka-dev clang libclang-rt-14-dev libevent-dev libjansson-dev openssl curl
   sip-tester python3 python3-pytest python3-prometheus-client iproute2 iputils-ping ethtool procps
+  systemd
 )
 
 if [ "$(id -u)" -ne 0 ]; then

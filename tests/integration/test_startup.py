@@ -118,4 +118,17 @@ def test_two_workers_share_the_port():
         for k in ("rx_packets", "sip_options_answered", "icmp_echo_answered"):
             assert w0[k] + w1[k] == total[k], k
         assert total["sip_options_answered"] == 20
+        # Fragments of one datagram reach one worker (RSS / fanout on the
+        # IP pair), so each of several fragmented requests is reassembled.
+        for i in range(4):
+            req = (b"OPTIONS sip:[%s] SIP/2.0\r\nVia: SIP/2.0/UDP [%s]:%d;branch=z9hG4bK-f%d\r\n"
+                   b"From: <sip:p@x>;tag=f\r\nTo: <sip:[%s]>\r\nCall-ID: frag2w-%d\r\n"
+                   b"CSeq: 1 OPTIONS\r\nX-Pad: %s\r\nContent-Length: 0\r\n\r\n") % (
+                swlab.SW_IP6.encode(), swlab.PBX_IP6.encode(), 5300 + i, i,
+                swlab.SW_IP6.encode(), i, b"p" * 2500)
+            ans = lab.udp_exchange(req, dst=swlab.SW_IP6, src=swlab.PBX_IP6, sport=5300 + i,
+                                   v6=True)
+            assert ans is not None and ans.startswith(b"SIP/2.0 200 OK"), lab.read_log()
+        total = lab.stats()
+        assert total["ip_reassembled"] == 4 and total["drop_ip_frag_timeout"] == 0
         assert lab.stop() == 0

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Config reload (SIGHUP or /sipwake/reload). The whole file is loaded and
+ * validated first; only a file that loads replaces anything. What workers
+ * read (the filter policy) is a new object swapped in with
+ * rcu_assign_pointer() and the old one freed after a grace period, never
+ * edited in place. Sizes fixed at start (ports, pools, rings, tables) need a
+ * restart: a change to them is reported and the rest is applied.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <urcu/urcu-qsbr.h>
+
+#include <rte_cycles.h>
+
+#include "common/sw_log.h"
+#include "controlplane/cp_internal.h"
+
+/* Set from a signal handler or the telemetry thread, taken by the control plane. */
+static bool reload_requested;
+
+void cp_request_reload(void)
+{
+	__atomic_store_n(&reload_requested, true, __ATOMIC_RELEASE);
+}
+
+void cp_set_config_file(struct cp_ctx *cp, const char *path)
+{
+	snprintf(cp->cfg_path, sizeof(cp->cfg_path), "%s", path != NULL ? path : "");
+}
+
+void cp_policy_from_config(const struct cp_config *cfg, struct dp_policy *pol)
+{
+	memset(pol, 0, sizeof(*pol));
+	pol->n_pbx = RTE_MIN(cfg->n_pbx_sources, (unsigned)DP_MAX_PREFIXES);
+	for (unsigned i = 0; i < pol->n_pbx; i++)
+		dp_prefix_set(&pol->pbx[i], cfg->pbx_sources[i].addr, cfg->pbx_sources[i].plen);
+	pol->n_ua = RTE_MIN(cfg->n_scanner_uas, (unsigned)DP_MAX_PATTERNS);
+	for (unsigned i = 0; i < pol->n_ua; i++) {
+		size_t n = strnlen(cfg->scanner_uas[i], DP_PATTERN_LEN - 1);
+
+		memcpy(pol->ua[i].s, cfg->scanner_uas[i], n);
+		pol->ua[i].len = (uint8_t)n;
+	}
+	pol->unknown_rate = cfg->unknown_rate;
+	pol->unknown_burst = cfg->unknown_burst;
+	pol->global_rate = cfg->unknown_global_rate;
+	pol->global_burst = cfg->unknown_global_burst;
+	pol->reply_403 = cfg->reply_403;
+	pol->reply_503 = cfg->reply_503;
+}
+
+#define SAME(field) (memcmp(&a->field, &b->field, sizeof(a->field)) == 0)
+
+/* The keys that size or wire something at start: names of those that differ. */
+static void restart_keys(const struct cp_config *a, const struct cp_config *b, char *out,
+			 size_t len)
+{
+	static const char sep[] = ", ";
+	size_t used = 0;
+
+	out[0] = '\0';
+#define NOTE(cond, name)                                                                          \
+	do {                                                                                      \
+		if (!(cond) && used < len)                                                        \
+			used += (size_t)snprintf(out + used, len - used, "%s%s", used ? sep : "", \
+						 name);                                           \
+	} while (0)
+	NOTE(SAME(sip_port) && SAME(n_names) && SAME(names), "sip");
+	NOTE(SAME(n_ifaces) && SAME(ifaces), "interfaces");
+	NOTE(SAME(mbufs) && SAME(rx_desc) && SAME(tx_desc) && SAME(ring_size) &&
+		     SAME(idle_sleep_us) && SAME(frag_flows) && SAME(frag_timeout_ms) &&
+		     SAME(frag_buffers),
+	     "dataplane");
+	NOTE(SAME(neigh_max), "neighbours.max");
+	NOTE(SAME(rate_sources), "filter.rate_sources");
+	NOTE(SAME(max_sources), "bindings.max_sources");
+#undef NOTE
+}
+
+static void reload(struct cp_ctx *cp)
+{
+	struct cp_config *next = malloc(sizeof(*next));
+	struct dp_policy *pol = malloc(sizeof(*pol)), *old;
+	char err[1024], fixed[256];
+
+	if (next == NULL || pol == NULL) {
+		CP_LOG(ERR, "config reload refused: out of memory; the running config stays");
+		goto refused;
+	}
+	if (cp->cfg_path[0] == '\0') {
+		CP_LOG(ERR, "config reload refused: sipwake was not started from a config file");
+		goto refused;
+	}
+	if (cp_config_load(cp->cfg_path, next, err, sizeof(err)) != 0) {
+		CP_LOG(ERR, "config reload refused: %s; the running config stays in force", err);
+		goto refused;
+	}
+	restart_keys(&cp->cfg, next, fixed, sizeof(fixed));
+
+	cp_policy_from_config(next, pol);
+	old = cp->dp->policy;
+	rcu_assign_pointer(cp->dp->policy, pol);
+	/* Workers pass a quiescent state every poll round (microseconds). */
+	urcu_qsbr_synchronize_rcu();
+	free(old);
+
+	/* Control-plane-only settings: no reader but this thread. */
+	cp->cfg.neigh_queue = next->neigh_queue;
+	cp->cfg.neigh_retry_ms = next->neigh_retry_ms;
+	cp->cfg.neigh_probes = next->neigh_probes;
+	cp->cfg.neigh_lifetime_s = next->neigh_lifetime_s;
+	cp->retry_tsc = cp->hz * next->neigh_retry_ms / 1000;
+	cp->lifetime_tsc = cp->hz * next->neigh_lifetime_s;
+	cp->cfg.log_level = next->log_level;
+	sw_log_set_level((int)next->log_level);
+	cp->cfg.n_pbx_sources = next->n_pbx_sources;
+	memcpy(cp->cfg.pbx_sources, next->pbx_sources, sizeof(next->pbx_sources));
+	cp->cfg.n_scanner_uas = next->n_scanner_uas;
+	memcpy(cp->cfg.scanner_uas, next->scanner_uas, sizeof(next->scanner_uas));
+	cp->cfg.unknown_rate = next->unknown_rate;
+	cp->cfg.unknown_burst = next->unknown_burst;
+	cp->cfg.unknown_global_rate = next->unknown_global_rate;
+	cp->cfg.unknown_global_burst = next->unknown_global_burst;
+	cp->cfg.reply_403 = next->reply_403;
+	cp->cfg.reply_503 = next->reply_503;
+
+	__atomic_store_n(&cp->cfg_generation, cp->cfg_generation + 1, __ATOMIC_RELAXED);
+	cp_count(cp, CP_C_CONFIG_RELOADS, 1);
+	if (fixed[0] != '\0')
+		CP_LOG(WARNING,
+		       "config reloaded from %s (generation %lu), except %s: those need a "
+		       "restart and keep their running values",
+		       cp->cfg_path, (unsigned long)cp->cfg_generation, fixed);
+	else
+		CP_LOG(NOTICE, "config reloaded from %s (generation %lu)", cp->cfg_path,
+		       (unsigned long)cp->cfg_generation);
+	free(next);
+	return;
+
+refused:
+	cp_count(cp, CP_C_CONFIG_RELOAD_REFUSED, 1);
+	free(next);
+	free(pol);
+}
+
+void cp_reload_poll(struct cp_ctx *cp)
+{
+	if (__atomic_load_n(&reload_requested, __ATOMIC_ACQUIRE) &&
+	    __atomic_exchange_n(&reload_requested, false, __ATOMIC_ACQ_REL))
+		reload(cp);
+}
