@@ -507,14 +507,23 @@ void pd_job_failed(struct pd_job *j, const char *why, bool goaway)
 	retry_later(j, why, goaway);
 }
 
+/* @key followed by nothing or, for APNs, ".voip" (RFC 8599 pn-param). */
+static bool key_matches(const struct pd_cred *c, const char *key, const char *param)
+{
+	size_t n = strlen(key);
+
+	if (strncmp(param, key, n) != 0)
+		return false;
+	return param[n] == '\0' || (c->provider == PD_APNS && !strcmp(param + n, ".voip"));
+}
+
+/* APNs: "<team id>.<bundle id>" as RFC 8599 has it, or the bundle id alone
+ * (apps that leave the team out, X-Push headers): the first credential for
+ * that bundle then. FCM: the project id. */
 static bool param_matches(const struct pd_cred *c, const char *param)
 {
-	size_t n = strlen(c->param);
-
-	if (strncmp(param, c->param, n) != 0)
-		return false;
-	/* RFC 8599 pn-param for APNs may end in ".voip" */
-	return param[n] == '\0' || (c->provider == PD_APNS && !strcmp(param + n, ".voip"));
+	return key_matches(c, c->param, param) ||
+	       (c->provider == PD_APNS && key_matches(c, c->apns->bundle_id, param));
 }
 
 static void start_job(struct pd *pd, struct pd_job *j)
@@ -527,6 +536,11 @@ static void start_job(struct pd *pd, struct pd_job *j)
 	j->deadline_ms = j->req.deadline_ms ? j->req.deadline_ms
 					    : now + (uint64_t)pd->cfg.wake_window_s * 1000;
 	uuid4(j->apns_id);
+	/* Exact "<team>.<bundle>" first, so a bundle-only match never shadows it. */
+	for (unsigned i = 0; i < pd->n_creds && !j->cred; i++)
+		if (pd->creds[i].provider == j->req.provider &&
+		    key_matches(&pd->creds[i], pd->creds[i].param, j->req.param))
+			j->cred = &pd->creds[i];
 	for (unsigned i = 0; i < pd->n_creds && !j->cred; i++)
 		if (pd->creds[i].provider == j->req.provider &&
 		    param_matches(&pd->creds[i], j->req.param))

@@ -316,6 +316,22 @@ static void test_cert_auth(void **state)
 	assert_non_null(strstr(l, "iat=0"));
 }
 
+/* A pn-param with the bundle id alone still finds the credential. */
+static void test_bundle_only_param(void **state)
+{
+	struct pd_request q;
+	struct pd_result *r;
+
+	(void)state;
+	ts_request(&q, PD_APNS, "aa32", next_id++);
+	snprintf(q.param, sizeof(q.param), TS_BUNDLE ".voip");
+	assert_int_equal(pd_submit(pd, &q), 0);
+	r = ts_wait_result(pd, q.id, 5000);
+	expect(r, PD_DELIVERED, NULL);
+	free(r);
+	assert_non_null(strstr(ts_srv_wait(&srv, "REQ apns aa32", 2000), "cert=0"));
+}
+
 static void test_no_credential(void **state)
 {
 	struct pd_request q;
@@ -500,6 +516,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_goaway_retried_on_new_connection),
 		cmocka_unit_test(test_server_goaway),
 		cmocka_unit_test(test_cert_auth),
+		cmocka_unit_test(test_bundle_only_param),
 		cmocka_unit_test(test_no_credential),
 		cmocka_unit_test(test_fcm),
 		cmocka_unit_test(test_apns_long_call_id),
