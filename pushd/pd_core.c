@@ -563,7 +563,12 @@ static void start_job(struct pd *pd, struct pd_job *j)
 		finish(j, PD_TIMED_OUT, "out of memory", 0);
 		return;
 	}
-	ms_to_tv(j->deadline_ms > now ? j->deadline_ms - now : 0, &tv);
+	if (j->deadline_ms <= now) {
+		/* Waited in the ring past its deadline: not worth a request. */
+		finish(j, PD_TIMED_OUT, "deadline", 0);
+		return;
+	}
+	ms_to_tv(j->deadline_ms - now, &tv);
 	evtimer_add(j->timer, &tv);
 	dispatch(j, false);
 }
