@@ -445,14 +445,15 @@ static void test_max_pending(void **state)
 	assert_non_null(pd);
 	assert_int_equal(pd_start(pd), 0);
 	assert_non_null(ts_srv_wait(&srv, "CONN 1", 3000));
-	deadline = pd_now_ms() + 2000; /* one deadline for all: no ms boundary between */
+	deadline = pd_now_ms();
 	for (unsigned i = 0; i < N; i++) {
 		ts_request(&q, PD_APNS, "ac01", i);
-		q.deadline_ms = deadline;
+		/* The first 64 (taken first: the ring is FIFO) outlive the others. */
+		q.deadline_ms = deadline + (i < 64 ? 1500 : 1000);
 		assert_int_equal(pd_submit(pd, &q), 0);
 	}
 	/* The first 64 are sent and stall; the rest wait in the ring until
-	 * those time out, by which time their own deadline has passed too: they
+	 * those time out, by which time their own deadline has long passed: they
 	 * time out without being sent. All answered, exactly 64 requests made. */
 	assert_int_equal(ts_wait_n(pd, N, 10000), 0);
 	assert_int_equal(ts_srv_count(&srv, "REQ apns ac01"), 64);
