@@ -677,6 +677,14 @@ static void *loop(void *arg)
 		struct pd_cred *c = &pd->creds[i];
 
 		c->token_retry = evtimer_new(pd->base, token_retry_cb, c);
+		if (c->apns)
+			PD_LOG(INFO, "%s: %s auth for pn-param %s, %s:%u", c->name,
+			       c->apns->key_file[0] ? "token" : "certificate", c->param,
+			       c->apns->host, c->apns->port);
+		else
+			PD_LOG(INFO, "%s: project %s as %s, %s:%u, tokens from %s:%u%s", c->name,
+			       c->fcm->project, c->client_email, c->fcm->host, c->fcm->port,
+			       c->token_host, c->token_port, c->token_path);
 		c->conns[0] = pd_conn_new(c, false);
 		c->n_conns = 1;
 		if (c->provider == PD_FCM) {
