@@ -395,6 +395,7 @@ static void token_done(struct pd_job *j, bool ok)
 		free(c->access_token);
 		c->access_token = strdup(tok);
 		snprintf(c->auth, sizeof(c->auth), "Bearer %s", tok);
+		c->token_gen++;
 		/* Refresh well before expiry: 5 min early, or halfway for short lives. */
 		c->access_refresh_ms = pd_now_ms() + (uint64_t)(exp > 600 ? exp - 300
 								: exp / 2 ? exp / 2
@@ -473,8 +474,9 @@ void pd_job_answered(struct pd_job *j)
 		 * (clock skew, revoked key) rather than a renewal storm. */
 		if (apns)
 			pd_apns_jwt(c, true);
-		else
+		else if (j->token_gen == c->token_gen)
 			c->access_refresh_ms = 0; /* dispatch() fetches a new one */
+		/* else: sent with an older token, already replaced */
 		retry_later(j, rbuf, true);
 	} else if (s == 429 || s == 500 || s == 503) {
 		PD_STAT_ADD(j->pd, j->req.provider, retry_after_429, s == 429);

@@ -46,7 +46,8 @@ struct pd_job {
 	struct event *retry; /* backoff */
 	uint64_t start_us, deadline_ms;
 	unsigned attempts;
-	bool renewed; /* provider token renewed once for this job */
+	bool renewed;	    /* provider token renewed once for this job */
+	unsigned token_gen; /* FCM: the access token it was sent with */
 	bool on_list;
 	char apns_id[40];
 	char *body; /* request body (JSON or form), built once */
@@ -114,6 +115,7 @@ struct pd_cred {
 	char token_host[PD_HOST_LEN], token_path[PD_PATH_LEN];
 	uint16_t token_port;
 	char *access_token;
+	unsigned token_gen;	    /* bumped with each new access token */
 	uint64_t access_refresh_ms; /* monotonic: refresh after this */
 	struct pd_job *token_job;   /* OAuth2 request being fetched */
 	struct event *token_retry;

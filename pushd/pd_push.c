@@ -152,6 +152,7 @@ int pd_build_request(struct pd_job *j, nghttp2_nv *nva, size_t *nnv, char *bufs,
 	if (r->provider == PD_FCM) {
 		snprintf(path, cap, "/v1/projects/%s/messages:send", c->fcm->project);
 		auth = c->access_token != NULL;
+		j->token_gen = c->token_gen;
 	} else {
 		size_t tl = strlen(r->token);
 

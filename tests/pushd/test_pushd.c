@@ -445,6 +445,16 @@ static void test_fcm_401_refetches_token(void **state)
 	assert_int_equal(r->attempts, 2);
 	free(r);
 	assert_int_equal(ts_srv_count(&srv, "REQ token status=200"), tokens + 1);
+	/* Many 401s at once (all sent with the revoked token): one new token. */
+	assert_int_equal(ts_srv_cmd(&srv, "revoke"), 0);
+	for (unsigned i = 0; i < 8; i++) {
+		struct pd_request q;
+
+		ts_request(&q, PD_FCM, "fcm-many", next_id++);
+		assert_int_equal(pd_submit(pd, &q), 0);
+	}
+	assert_int_equal(ts_wait_n(pd, 8, 5000), 8);
+	assert_int_equal(ts_srv_count(&srv, "REQ token status=200"), tokens + 2);
 }
 
 static void test_fcm_token_refresh_before_expiry(void **state)
