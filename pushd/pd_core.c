@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <openssl/rand.h>
 #include <pthread.h>
+#include <signal.h>
 #include <rte_ring.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -674,6 +675,14 @@ static void *loop(void *arg)
 {
 	struct pd *pd = arg;
 	struct pd_job *j;
+	sigset_t block;
+
+	/* OpenSSL writes to sockets with write(): a peer that closed first would
+	 * raise SIGPIPE and kill the whole process. Blocked in this thread only,
+	 * the write fails with EPIPE instead and the connection is dropped. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &block, NULL);
 
 	for (unsigned i = 0; i < pd->n_creds; i++) {
 		struct pd_cred *c = &pd->creds[i];

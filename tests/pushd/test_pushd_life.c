@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -465,6 +466,43 @@ static void test_max_pending(void **state)
 	assert_int_equal(ts_srv_stop(&srv), 0);
 }
 
+/* The server dies while pushd is writing to it: EPIPE, not a SIGPIPE that
+ * kills the process; the pushes time out and pushd carries on. */
+static void test_server_killed_mid_write(void **state)
+{
+	enum { N = 3000 };
+	struct ts_srv srv;
+	struct pd_config cfg;
+	struct pd *pd;
+	struct pd_request q;
+	struct pd_stats st;
+	char err[256];
+
+	(void)state;
+	signal(SIGPIPE, SIG_DFL); /* as in a process that did not ignore it */
+	assert_int_equal(ts_srv_start(&srv, srv_bin, &keys, 0, "--delay-ms 200"), 0);
+	ts_pd_config(&cfg, &keys, srv.port);
+	cfg.n_fcm = 0;
+	cfg.n_apns = 1;
+	cfg.ring_size = 4096;
+	pd = pd_new(&cfg, err, sizeof(err));
+	assert_non_null(pd);
+	assert_int_equal(pd_start(pd), 0);
+	assert_non_null(ts_srv_wait(&srv, "CONN 1", 3000));
+	for (unsigned i = 0; i < N; i++) {
+		ts_request(&q, PD_APNS, "ad01", i);
+		q.deadline_ms = pd_now_ms() + 1500;
+		assert_int_equal(pd_submit(pd, &q), 0);
+		if (i == N / 3)
+			kill(srv.pid, SIGKILL);
+	}
+	assert_int_equal(ts_wait_n(pd, N, 10000) >= 0, 1);
+	pd_stats_get(pd, PD_APNS, &st);
+	assert_int_equal(st.submitted, N);
+	pd_free(pd);
+	ts_srv_stop(&srv);
+}
+
 /* A full request ring is a counted refusal, never a wait. */
 static void test_ring_full(void **state)
 {
@@ -566,6 +604,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_ping_idle_and_dead_connection),
 		cmocka_unit_test(test_queue_before_connect_and_past_stream_cap),
 		cmocka_unit_test(test_max_pending),
+		cmocka_unit_test(test_server_killed_mid_write),
 		cmocka_unit_test(test_ring_full),
 		cmocka_unit_test(test_cli),
 	};
