@@ -724,6 +724,9 @@ static void *loop(void *arg)
 		if (c->token_retry)
 			event_free(c->token_retry);
 	}
+	/* bufferevent_free() finalizes deferred bufferevents in the loop: let
+	 * that run, or their SSL objects leak. */
+	event_base_loop(pd->base, EVLOOP_NONBLOCK);
 	return NULL;
 }
 

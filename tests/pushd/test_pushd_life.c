@@ -534,7 +534,7 @@ static void test_ring_full(void **state)
  * its exit status and its output in @out. */
 static int run_cli(const struct ts_srv *srv, const char *args, char *out, size_t cap)
 {
-	char path[160], cmd[1024];
+	char path[160], cmd[1024], drain[4096];
 	size_t n;
 	FILE *f, *p;
 	int st;
@@ -557,7 +557,12 @@ static int run_cli(const struct ts_srv *srv, const char *args, char *out, size_t
 	assert_non_null(p);
 	n = fread(out, 1, cap - 1, p);
 	out[n] = '\0';
+	/* Drain the rest: closing the pipe early would SIGPIPE the CLI. */
+	while (fread(drain, 1, sizeof(drain), p) > 0)
+		;
 	st = pclose(p);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) > 2)
+		fprintf(stderr, "sipwake-push: status %d, output:\n%s\n", st, out);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
