@@ -151,7 +151,7 @@ static void remove_runtime_dir(const char *dir)
 	rmdir(dir);
 }
 
-static int run(struct cp_config *cfg, const char *cfg_path)
+static int run(struct cp_config *cfg, const char *cfg_path, struct pd *pd)
 {
 	struct dp_ctx *dp;
 	struct cp_ctx *cp = NULL;
@@ -207,8 +207,14 @@ static int run(struct cp_config *cfg, const char *cfg_path)
 	if (cp == NULL)
 		goto fail_ports;
 	cp_set_config_file(cp, cfg_path);
-	if (cp_telemetry_register(cp) != 0)
+	if (cp_telemetry_register(cp) != 0 || pd_telemetry_register(pd) != 0)
 		SW_LOG(WARNING, "telemetry commands not registered (is telemetry disabled?)");
+	/* After EAL: the push thread inherits the main lcore's affinity, never a
+	 * worker's core. It connects to every configured push service now. */
+	if (pd_start(pd) != 0) {
+		SW_LOG(ERR, "cannot start the push thread");
+		goto fail_cp;
+	}
 
 	for (unsigned i = 0; i < dp->n_workers; i++)
 		rte_eal_remote_launch(dp_worker_main, &dp->workers[i], dp->workers[i].lcore_id);
@@ -222,6 +228,7 @@ static int run(struct cp_config *cfg, const char *cfg_path)
 	rte_eal_mp_wait_lcore();
 	rc = EXIT_SUCCESS;
 
+fail_cp:
 	cp_free(cp);
 fail_ports:
 	dp_fini(dp);
@@ -238,6 +245,7 @@ int main(int argc, char **argv)
 {
 	struct app_opts o = {.config = DEFAULT_CONFIG};
 	struct cp_config cfg;
+	struct pd *pd;
 	struct sigaction sa = {.sa_handler = on_signal};
 	char err[1024], runtime_dir[PATH_MAX] = "";
 	int sep = -1, eal_argc, rc;
@@ -265,9 +273,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sipwake: config error: %s\n", err);
 		return EX_CONFIG;
 	}
+	/* Push credentials load now, before anything starts: a key that does
+	 * not load is a config error, not a failure at the first call. */
+	pd = pd_new(&cfg.push, err, sizeof(err));
+	if (pd == NULL) {
+		fprintf(stderr, "sipwake: config error: %s\n", err);
+		return EX_CONFIG;
+	}
 	if (o.check_only) {
-		printf("%s: OK (%u interface(s), SIP port %u)\n", o.config, cfg.n_ifaces,
-		       cfg.sip_port);
+		printf("%s: OK (%u interface(s), SIP port %u, push credentials loaded)\n",
+		       o.config, cfg.n_ifaces, cfg.sip_port);
+		pd_free(pd);
 		return EXIT_SUCCESS;
 	}
 
@@ -278,12 +294,14 @@ int main(int argc, char **argv)
 	if (rte_eal_init(eal_argc, argv) < 0) {
 		fprintf(stderr, "sipwake: DPDK EAL initialisation failed: %s\n",
 			rte_strerror(rte_errno));
+		pd_free(pd);
 		return EX_UNAVAILABLE;
 	}
 	if (rte_eal_process_type() == RTE_PROC_PRIMARY)
 		snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
 
-	rc = run(&cfg, o.config);
+	rc = run(&cfg, o.config, pd);
+	pd_free(pd);
 
 	rte_eal_cleanup();
 	remove_runtime_dir(runtime_dir);

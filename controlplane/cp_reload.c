@@ -76,6 +76,8 @@ static void restart_keys(const struct cp_config *a, const struct cp_config *b, c
 	NOTE(SAME(neigh_max), "neighbours.max");
 	NOTE(SAME(rate_sources), "filter.rate_sources");
 	NOTE(SAME(max_sources), "bindings.max_sources");
+	/* Push credentials live in the push thread's connections: not swapped yet. */
+	NOTE(SAME(push), "push");
 #undef NOTE
 }
 

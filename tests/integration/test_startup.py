@@ -132,3 +132,30 @@ def test_two_workers_share_the_port():
         total = lab.stats()
         assert total["ip_reassembled"] == 4 and total["drop_ip_frag_timeout"] == 0
         assert lab.stop() == 0
+
+
+def test_push_credential_that_does_not_load_stops_startup(tmp_path):
+    # The key file is missing: start-up (and --check-config) stop with exit 78,
+    # naming the key, before any port is touched.
+    conf = tmp_path / "sipwake.conf"
+    conf.write_text("""interfaces = ( { device = "net_null0"; ipv4 = "198.18.0.1/24"; } );
+push: { apns = ( { team_id = "ABCDE12345"; bundle_id = "com.example.phone";
+                   key_id = "KEY1234567"; key_file = "%s/missing.p8"; } ); };
+""" % tmp_path)
+    p = subprocess.run([swlab.sipwake_bin(), "--check-config", "-c", str(conf)],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 78 and "push.apns.[0].key_file" in p.stderr, p
+    prefix = "swpk%d" % (os.getpid() % 10000)
+    p = subprocess.run([swlab.sipwake_bin(), "-l", "0,1", "--no-huge", "-m", "128", "--no-pci",
+                        "--file-prefix=" + prefix, "--vdev=net_null0", "--", "-c", str(conf)],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 78 and "push.apns.[0].key_file" in p.stderr, p
+    assert not os.path.exists("/var/run/dpdk/" + prefix)
+
+
+def test_push_telemetry_answers(tmp_path):
+    with swlab.Lab(name="swpt%d" % (os.getpid() % 10000)) as lab:
+        push = lab.telemetry("/sipwake/push")
+        assert set(push) >= {"apns", "fcm"}, push
+        assert push["apns"]["submitted"] == 0
+        assert lab.stop() == 0
