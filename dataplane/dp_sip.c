@@ -11,8 +11,8 @@
  * Junk from unknown sources is judged on its first bytes and its source
  * alone; whatever is answered or handed up has been fully scanned first.
  * Measured (bench_dp, NIC checksums, TSC cycles per frame, L2-L4 included):
- * 64-byte junk ~70, a scanner flood ~140, a 722-byte REGISTER from a bound
- * device ~1.5k (the scan is ~1.3k of it), a 1 KB INVITE from the PBX ~1.3k.
+ * 64-byte junk ~65, a scanner flood ~130, a 722-byte REGISTER from a bound
+ * device ~1.7k (the scan is ~1.4k of it), a 1 KB INVITE from the PBX ~1.3k.
  * Until the proxy moves stateless forwarding onto the workers, every valid
  * message that is neither answered nor refused goes up to the control plane.
  */

@@ -234,7 +234,7 @@ static enum dp_sip_verdict scan_field(const uint8_t *buf, const struct dp_sip_hd
 /*
  * Cost (bench_dp, shared 2-vCPU EPYC VM, TSC 2.6 GHz): ~1.0k cycles for a
  * 403-byte scanner OPTIONS, ~1.3-1.4k for a 722-byte REGISTER with a push
- * Contact (~9.5k instructions, callgrind), 10-15x less than libosip2 on the
+ * Contact (~9.5k instructions, callgrind), 8-12x less than libosip2 on the
  * same messages. A third goes to framing header fields (sip_hdr_next), the
  * rest to the field grammars; see README "Benchmark" for what is left.
  */
