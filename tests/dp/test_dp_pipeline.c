@@ -50,6 +50,12 @@ struct fx {
 
 static const char stun_req[] = "\x00\x01\x00\x00\x21\x12\xa4\x42"
 			       "\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c";
+/* Message length 8, but no attribute follows the header. */
+static const char stun_badlen[] = "\x00\x01\x00\x08\x21\x12\xa4\x42"
+				  "\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c";
+/* A Binding success response (not a request) sent to us. */
+static const char stun_resp[] = "\x01\x01\x00\x00\x21\x12\xa4\x42"
+				"\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c";
 
 #define OPTIONS_US                                                                            \
 	"OPTIONS sip:198.18.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 198.18.0.5;branch=z9hG4bK-o1\r\n" \
@@ -94,6 +100,10 @@ static const struct fx rows[] = {
 	 .out = SENT, .status = "\x01\x01"},
 	{"STUN binding request from a bound IPv6 device", P(PEER6, 5086, stun_req), .bind = true,
 	 .out = SENT, .status = "\x01\x01"},
+	{"STUN with a length past the datagram", P(PEER, 5087, stun_badlen), .bind = true,
+	 .out = DROP, .reason = DP_D_STUN_MALFORMED},
+	{"STUN response instead of a request", P(PEER, 5088, stun_resp), .bind = true, .out = DROP,
+	 .reason = DP_D_STUN_MALFORMED},
 	{"bad UDP checksum",
 	 {.src = DPH_PBX_IP4,
 	  .sport = 5060,
