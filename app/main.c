@@ -197,7 +197,8 @@ static int run(struct cp_config *cfg, const char *cfg_path, struct pd *pd)
 	urcu_qsbr_register_thread();
 	dp->neigh = sw_neigh_create(cfg->neigh_max);
 	dp->src = sw_src_create(cfg->max_sources);
-	if (dp->neigh == NULL || dp->src == NULL) {
+	dp->bind = dp->src != NULL ? sw_bind_create(cfg->max_devices, dp->src) : NULL;
+	if (dp->neigh == NULL || dp->src == NULL || dp->bind == NULL) {
 		SW_LOG(ERR, "out of memory creating the tables");
 		goto fail_ports;
 	}
@@ -232,6 +233,7 @@ fail_cp:
 	cp_free(cp);
 fail_ports:
 	dp_fini(dp);
+	sw_bind_free(dp->bind);
 	sw_src_free(dp->src);
 	sw_neigh_free(dp->neigh);
 	urcu_qsbr_unregister_thread();
@@ -281,8 +283,8 @@ int main(int argc, char **argv)
 		return EX_CONFIG;
 	}
 	if (o.check_only) {
-		printf("%s: OK (%u interface(s), SIP port %u, push credentials loaded)\n",
-		       o.config, cfg.n_ifaces, cfg.sip_port);
+		printf("%s: OK (%u interface(s), SIP port %u, push credentials loaded)\n", o.config,
+		       cfg.n_ifaces, cfg.sip_port);
 		pd_free(pd);
 		return EXIT_SUCCESS;
 	}

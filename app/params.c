@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <rte_byteorder.h>
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 
 #include "app/params.h"
@@ -69,6 +70,12 @@ int sw_params_from_config(const struct cp_config *cfg, struct dp_params *p, char
 		ifc->vlan = c->vlan;
 		memcpy(ifc->gw6.a, &c->gateway6, 16);
 	}
+	p->n_servers = RTE_MIN(cfg->n_pbx_servers, (unsigned)DP_MAX_SERVERS);
+	for (unsigned i = 0; i < p->n_servers; i++) {
+		memcpy(p->servers[i].ip.a, cfg->pbx_servers[i].addr, 16);
+		p->servers[i].port = cfg->pbx_servers[i].port;
+	}
+	p->alive_window_tsc = rte_get_tsc_hz() * (uint64_t)cfg->alive_window_s;
 	RTE_ETH_FOREACH_DEV(port)
 	{
 		char name[RTE_ETH_NAME_MAX_LEN] = "?";

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_ether.h>
 
@@ -29,6 +30,11 @@ static inline struct sw_ip sw_ip_from_v4(uint32_t be_addr)
 	struct sw_ip ip = {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff}};
 	__builtin_memcpy(&ip.a[12], &be_addr, 4);
 	return ip;
+}
+
+static inline bool sw_ip_eq(const struct sw_ip *a, const struct sw_ip *b)
+{
+	return memcmp(a->a, b->a, sizeof(a->a)) == 0;
 }
 
 static inline bool sw_ip_is_v4(const struct sw_ip *ip)

@@ -14,6 +14,7 @@
 struct src_entry {
 	struct cds_lfht_node node;
 	struct sw_src pub;
+	unsigned refs; /* writer-only: devices using this source (sw_src_ref) */
 	struct rcu_head rcu;
 };
 
@@ -119,6 +120,7 @@ int sw_src_bind(struct sw_src_table *t, const struct sw_ip *ip, uint16_t port, u
 		return -ENOMEM;
 	e->pub = (struct sw_src){
 		.ip = *ip, .port = port, .device_id = device_id, .last_alive_tsc = now_tsc};
+	e->refs = old != NULL ? old->refs : 1;
 	cds_lfht_node_init(&e->node);
 	if (old != NULL) {
 		/* Replace, never edit in place: readers see one device or the other. */
@@ -141,6 +143,34 @@ int sw_src_unbind(struct sw_src_table *t, const struct sw_ip *ip, uint16_t port)
 	t->count--;
 	urcu_qsbr_call_rcu(&e->rcu, src_free_rcu);
 	return 0;
+}
+
+int sw_src_ref(struct sw_src_table *t, const struct sw_ip *ip, uint16_t port, uint64_t device_id,
+	       uint64_t now_tsc)
+{
+	struct src_entry *old = src_find(t, ip, port);
+
+	if (old != NULL) {
+		/* Another device on the same socket (two accounts in one app):
+		 * one entry, counted; it stays the first device's. */
+		old->refs++;
+		sw_src_touch(&old->pub, now_tsc);
+		return 0;
+	}
+	return sw_src_bind(t, ip, port, device_id, now_tsc);
+}
+
+int sw_src_unref(struct sw_src_table *t, const struct sw_ip *ip, uint16_t port)
+{
+	struct src_entry *e = src_find(t, ip, port);
+
+	if (e == NULL)
+		return -ENOENT;
+	if (e->refs > 1) {
+		e->refs--;
+		return 0;
+	}
+	return sw_src_unbind(t, ip, port);
 }
 
 void sw_src_foreach(const struct sw_src_table *t, int (*fn)(const struct sw_src *e, void *arg),

@@ -77,6 +77,18 @@ int sw_src_bind(struct sw_src_table *t, const struct sw_ip *ip, uint16_t port, u
 /** Writer: remove (@p ip, @p port). @return 0 or -ENOENT. */
 int sw_src_unbind(struct sw_src_table *t, const struct sw_ip *ip, uint16_t port);
 
+/**
+ * Writer: take a reference on (@p ip, @p port) for a device (binding it to
+ * @p device_id if it is not bound yet). Several devices may share one
+ * socket; the source stays bound until each has released it.
+ * @return 0, -ENOSPC or -ENOMEM as sw_src_bind().
+ */
+int sw_src_ref(struct sw_src_table *t, const struct sw_ip *ip, uint16_t port, uint64_t device_id,
+	       uint64_t now_tsc);
+
+/** Writer: release one reference; the last one unbinds. @return 0 or -ENOENT. */
+int sw_src_unref(struct sw_src_table *t, const struct sw_ip *ip, uint16_t port);
+
 /** Visit every entry (read side). Stops early when @p fn returns non-zero. */
 void sw_src_foreach(const struct sw_src_table *t, int (*fn)(const struct sw_src *e, void *arg),
 		    void *arg);

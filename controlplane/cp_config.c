@@ -146,6 +146,12 @@ static const struct key keys[] = {
 	INT_KEY("neighbours", "probes", 1, 10, false, neigh_probes),
 	INT_KEY("neighbours", "lifetime_s", 10, 86400, false, neigh_lifetime_s),
 	ROW("pbx", "sources", cp_cfg_parse_prefixes),
+	ROW("pbx", "servers", cp_cfg_parse_servers),
+	INT_KEY("pbx", "timeout_ms", 100, 60000, false, pbx_timeout_ms),
+	INT_KEY("pbx", "check_interval_s", 1, 3600, false, pbx_check_s),
+	INT_KEY("pbx", "auth_ban_failures", 1, 1000, false, auth_ban_failures),
+	INT_KEY("pbx", "auth_ban_window_s", 1, 86400, false, auth_ban_window_s),
+	INT_KEY("pbx", "auth_ban_s", 1, 604800, false, auth_ban_s),
 	ROW("filter", "scanner_user_agents", cp_cfg_parse_patterns),
 	INT_KEY("filter", "unknown_rate", 1, 1000000, false, unknown_rate),
 	INT_KEY("filter", "unknown_burst", 1, 1000000, false, unknown_burst),
@@ -155,6 +161,12 @@ static const struct key keys[] = {
 	BOOL_KEY("filter", "reply_403", reply_403),
 	BOOL_KEY("filter", "reply_503", reply_503),
 	INT_KEY("bindings", "max_sources", 16, 16777216, false, max_sources),
+	INT_KEY("bindings", "max_devices", 16, 16777216, false, max_devices),
+	ROW("bindings", "store", cp_cfg_parse_path, .off = offsetof(struct cp_config, store)),
+	ROW("bindings", "store_sync", cp_cfg_parse_sync),
+	INT_KEY("bindings", "ping_interval_s", 0, 86400, false, ping_interval_s),
+	INT_KEY("bindings", "alive_window_s", 1, 86400, false, alive_window_s),
+	INT_KEY("bindings", "max_pending", 16, 1048576, false, max_pending),
 	ROW("log", "level", parse_log_level),
 };
 /* clang-format on */
@@ -165,7 +177,7 @@ static const char *const level_names[] = {"error", "warning", "notice", "info", 
 static int parse_members(struct loader *ld, const config_setting_t *g, const char *group,
 			 const char *prefix)
 {
-	char path[96], known[128];
+	char path[96], known[256];
 	int i, rc;
 	size_t j, used;
 
@@ -632,6 +644,7 @@ void cp_config_defaults(struct cp_config *cfg)
 	cfg->log_level = CP_LOG_INFO;
 	cp_config_filter_defaults(cfg);
 	cfg->max_sources = 65536;
+	cp_config_proxy_defaults(cfg);
 	pd_config_defaults(&cfg->push);
 }
 

@@ -25,6 +25,8 @@
 #define CP_MAX_PREFIXES 32
 #define CP_MAX_PATTERNS 16
 #define CP_PATTERN_LEN	64
+#define CP_MAX_SERVERS	8
+#define CP_PATH_LEN	256
 
 /** Log levels, as DPDK numbers them (RTE_LOG_ERR .. RTE_LOG_DEBUG). */
 enum cp_log_level {
@@ -46,6 +48,12 @@ struct cp_iface_cfg {
 	uint8_t prefix6;	  /**< 0..128 */
 	struct in6_addr gateway6; /**< inside ipv6/prefix6, or link-local fe80::/10 */
 	uint16_t vlan;		  /**< 802.1Q VID 1..4094 of every frame; 0: untagged */
+};
+
+/** A SIP server address: IPv4-mapped or IPv6, and a UDP port. */
+struct cp_server {
+	uint8_t addr[16];
+	uint16_t port; /**< host byte order */
 };
 
 /** An address prefix of either family; IPv4 is kept IPv4-mapped (plen 96..128). */
@@ -87,6 +95,13 @@ struct cp_config {
 	/* pbx { } */
 	unsigned n_pbx_sources; /**< pbx.sources: addresses / prefixes the PBX sends from */
 	struct cp_prefix pbx_sources[CP_MAX_PREFIXES];
+	unsigned n_pbx_servers; /**< pbx.servers: registrar / proxy addresses, failover order */
+	struct cp_server pbx_servers[CP_MAX_SERVERS];
+	uint32_t pbx_timeout_ms;    /**< no answer to a relayed request: fail over, default 2000 */
+	uint32_t pbx_check_s;	    /**< OPTIONS health check interval per server, default 10 */
+	uint32_t auth_ban_failures; /**< failed authentications that ban a source, default 10 */
+	uint32_t auth_ban_window_s; /**< ... counted within this window, default 60 */
+	uint32_t auth_ban_s;	    /**< ban length, default 600 */
 
 	/* filter { } */
 	unsigned n_scanner_uas; /**< filter.scanner_user_agents: case-insensitive substrings */
@@ -101,6 +116,13 @@ struct cp_config {
 
 	/* bindings { } */
 	uint32_t max_sources; /**< bound device source addresses, default 65536 */
+	uint32_t max_devices; /**< bindings kept (devices over all AORs), default 65536 */
+	char store
+		[CP_PATH_LEN]; /**< bindings.store: SQLite file, default /var/lib/sipwake/bindings.db */
+	uint8_t store_sync_full;  /**< store_sync = "full": fsync per commit (default "normal") */
+	uint32_t ping_interval_s; /**< OPTIONS to each bound device, default 30; 0: no pings */
+	uint32_t alive_window_s;  /**< heard from within this: alive, else asleep; default 75 */
+	uint32_t max_pending;	  /**< REGISTER transactions in flight, default 4096 */
 
 	/* log { } */
 	enum cp_log_level

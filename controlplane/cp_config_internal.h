@@ -52,4 +52,8 @@ const char *cp_cfg_found(struct loader *ld, const config_setting_t *s, const cha
 key_parser cp_cfg_parse_prefixes, cp_cfg_parse_patterns, cp_cfg_parse_bool, cp_cfg_parse_vlan;
 void cp_config_filter_defaults(struct cp_config *cfg);
 
+/* cp_config_proxy.c */
+key_parser cp_cfg_parse_servers, cp_cfg_parse_path, cp_cfg_parse_sync;
+void cp_config_proxy_defaults(struct cp_config *cfg);
+
 #endif /* CP_CONFIG_INTERNAL_H */

@@ -19,6 +19,7 @@
 #include <rte_ether.h>
 #include <rte_lcore.h>
 
+#include "common/sw_bind.h"
 #include "common/sw_neigh.h"
 #include "common/sw_src.h"
 #include "dataplane/dp_counters.h"
@@ -31,6 +32,28 @@
 #define DP_MAX_PREFIXES 32
 #define DP_MAX_PATTERNS 16
 #define DP_PATTERN_LEN	64
+#define DP_MAX_SERVERS	8
+
+/*
+ * sipwake's own Via branches (RFC 3261 §8.1.1.7 magic cookie first). The
+ * character after DP_BRANCH_MAGIC says who owns the transaction, so a worker
+ * reading a response's top Via knows from the branch alone what to do
+ * (DESIGN.md §7 "Who forwards what"):
+ *   DP_BRANCH_STATELESS  a worker forwarded the request (§16.11): the worker
+ *                        removes the Via and forwards the response;
+ *   DP_BRANCH_CP         the control plane sent it (REGISTER relay, pings,
+ *                        the wake path): the response is handed up.
+ */
+#define DP_BRANCH_MAGIC	    "z9hG4bK-sw"
+#define DP_BRANCH_MAGIC_LEN 10
+#define DP_BRANCH_STATELESS 'S'
+#define DP_BRANCH_CP	    'C'
+
+/** A PBX server (registrar / proxy) sipwake sends to. */
+struct dp_server {
+	struct sw_ip ip;
+	uint16_t port; /**< host byte order */
+};
 
 struct rte_mbuf;
 struct rte_mempool;
@@ -63,6 +86,9 @@ struct dp_params {
 	unsigned n_ifaces;
 	struct dp_iface ifaces[DP_MAX_IFACES];
 	int8_t iface_of_port[RTE_MAX_ETHPORTS]; /**< -1: not a sipwake port */
+	unsigned n_servers;			/**< pbx.servers, failover order */
+	struct dp_server servers[DP_MAX_SERVERS];
+	uint64_t alive_window_tsc; /**< a device heard from within this is alive */
 };
 
 /** An address prefix over the IPv4-mapped 128-bit form (IPv4: plen 96..128). */
@@ -164,7 +190,10 @@ struct dp_ctx {
 	struct dp_params p;
 	struct rte_mempool *pool;
 	struct sw_neigh_table *neigh;
-	struct sw_src_table *src;  /**< bound device sources (read-only here) */
+	struct sw_src_table *src;   /**< bound device sources (read-only here) */
+	struct sw_bind_table *bind; /**< bindings (read-only here) */
+	uint32_t
+		pbx_active; /**< index in p.servers now in use; the control plane writes it (relaxed) */
 	struct dp_policy *policy;  /**< RCU pointer: rcu_dereference() to read */
 	uint32_t rate_sources;	   /**< per-source buckets over all workers */
 	struct rte_mempool *jumbo; /**< buffers for reassembled datagrams (16 KiB) */

@@ -96,6 +96,31 @@ static void test_example_file(void **state)
 	assert_int_equal(cfg.log_level, CP_LOG_INFO);
 }
 
+static void test_pbx_servers(void **state)
+{
+	static const uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 5};
+	struct cp_config cfg;
+
+	(void)state;
+	assert_int_equal(
+		load("pbx: { servers = [ \"192.0.2.5\", \"[2001:db8::5]:5080\", "
+		     "\"2001:db8::5\" ]; };\n"
+		     "bindings: { store = \"/tmp/x.db\"; store_sync = \"full\"; };\n" IFACE,
+		     &cfg),
+		0);
+	assert_int_equal(cfg.n_pbx_servers, 3);
+	assert_int_equal(cfg.pbx_servers[0].addr[10], 0xff);
+	assert_int_equal(cfg.pbx_servers[0].addr[12], 192);
+	assert_int_equal(cfg.pbx_servers[0].addr[15], 5);
+	assert_int_equal(cfg.pbx_servers[0].port, 5060);
+	assert_memory_equal(cfg.pbx_servers[1].addr, v6, 16);
+	assert_int_equal(cfg.pbx_servers[1].port, 5080);
+	assert_memory_equal(cfg.pbx_servers[2].addr, v6, 16);
+	assert_int_equal(cfg.pbx_servers[2].port, 5060);
+	assert_string_equal(cfg.store, "/tmp/x.db");
+	assert_int_equal(cfg.store_sync_full, 1);
+}
+
 static void test_defaults(void **state)
 {
 	struct cp_config cfg, want;
@@ -128,6 +153,12 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.rate_sources, 65536);
 	assert_false(cfg.reply_403 || cfg.reply_503);
 	assert_int_equal(cfg.max_sources, 65536);
+	assert_int_equal(cfg.max_devices, 65536);
+	assert_int_equal(cfg.n_pbx_servers, 0);
+	assert_string_equal(cfg.store, "/var/lib/sipwake/bindings.db");
+	assert_int_equal(cfg.store_sync_full, 0);
+	assert_int_equal(cfg.ping_interval_s, 30);
+	assert_int_equal(cfg.alive_window_s, 75);
 	assert_int_equal(cfg.frag_flows, 4096);
 	assert_int_equal(cfg.frag_timeout_ms, 2000);
 	assert_int_equal(cfg.frag_buffers, 511);
@@ -455,8 +486,22 @@ static const struct bad bad_configs[] = {
 	 "pbx: { sources = [ \"pbx.example.net\" ]; };\n" IFACE},
 	{"pbx_sources_int", 1, "pbx.sources.[0]", "got an integer",
 	 "pbx: { sources = [ 1 ]; };\n" IFACE},
-	{"pbx_unknown", 1, "pbx.source", "unknown key (known: sources)",
+	{"pbx_unknown", 1, "pbx.source", "unknown key (known: sources, servers, timeout_ms",
 	 "pbx: { source = [ \"192.0.2.1\" ]; };\n" IFACE},
+	{"pbx_servers_name", 1, "pbx.servers.[0]",
+	 "got \"pbx.example.net\" (not an IP address: names are not resolved)",
+	 "pbx: { servers = [ \"pbx.example.net\" ]; };\n" IFACE},
+	{"pbx_servers_port", 2, "pbx.servers.[1]", "(port not in 1..65535)",
+	 "pbx: { servers = [ \"192.0.2.5\",\n \"[2001:db8::5]:70000\" ]; };\n" IFACE},
+	{"pbx_servers_bracket", 1, "pbx.servers.[0]", "(missing ])",
+	 "pbx: { servers = [ \"[2001:db8::5:5060\" ]; };\n" IFACE},
+	{"store_relative", 1, "bindings.store", "expected an absolute file path",
+	 "bindings: { store = \"bindings.db\"; };\n" IFACE},
+	{"store_sync_bad", 1, "bindings.store_sync",
+	 "expected \"normal\" or \"full\", got \"always\"",
+	 "bindings: { store_sync = \"always\"; };\n" IFACE},
+	{"max_devices_small", 1, "bindings.max_devices", "expected an integer 16..16777216, got 1",
+	 "bindings: { max_devices = 1; };\n" IFACE},
 	{"scanner_ua_empty", 1, "filter.scanner_user_agents.[0]", "got an empty string",
 	 "filter: { scanner_user_agents = [ \"\" ]; };\n" IFACE},
 	{"scanner_ua_not_list", 1, "filter.scanner_user_agents", "expected a list of strings",
@@ -605,6 +650,7 @@ int main(int argc, char **argv)
 	static const struct CMUnitTest fixed[] = {
 		cmocka_unit_test(test_example_file),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_pbx_servers),
 		cmocka_unit_test(test_every_key),
 		cmocka_unit_test(test_address_forms),
 		cmocka_unit_test(test_max_interfaces),

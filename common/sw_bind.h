@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * Binding tables: AOR -> devices, with each device's contact, source and
+ * push address (DESIGN.md §1 step 1, §7 "Where state lives").
+ *
+ * One device is one registered instance of an app. It lives in one
+ * allocation holding all its strings and is reached through four RCU hash
+ * indexes (liburcu QSBR cds_lfht), all embedded in it:
+ *   id       device id -> device (what the source table maps to)
+ *   aor      AOR -> its devices (duplicate keys: one node per device)
+ *   pn       canonical push address (sw_pn_key()) -> device
+ *   contact  contact URI as registered -> device
+ * Devices are immutable once published: a refresh publishes a new copy and
+ * replaces the old one in every index (readers see one or the other, never a
+ * mix); the old copy is freed after a grace period. The control plane is the
+ * only writer; workers and telemetry read without locks.
+ *
+ * The table also keeps the source table (common/sw_src.h) in step: a device
+ * holds a reference on the ip:port it registers from, so a source is bound
+ * exactly while some device uses it.
+ *
+ * Capacity (devices) is fixed at creation: at the bound sw_bind_put() refuses
+ * new devices with -ENOSPC and keeps every existing one.
+ */
+#ifndef SW_BIND_H
+#define SW_BIND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/sw_neigh.h" /* struct sw_ip */
+#include "common/sw_src.h"
+
+/** Longest strings a binding keeps; longer input is refused (-E2BIG). */
+#define SW_AOR_MAX	256 /**< canonical AOR "user@host" */
+#define SW_CONTACT_MAX	1024
+#define SW_INSTANCE_MAX 128
+#define SW_PN_KEY_MAX	512 /**< sw_pn_key() output, NUL included */
+#define SW_PN_FIELD_MAX 256 /**< one push address field, unescaped */
+
+/** How a device gave its push address (same values as enum dp_sip_pn_form). */
+enum sw_pn_form {
+	SW_PN_NONE = 0,
+	SW_PN_RFC8599, /**< pn-provider / pn-prid / pn-param */
+	SW_PN_LEGACY,  /**< pn-type / pn-tok / app-id */
+	SW_PN_XPUSH,   /**< X-Push header */
+};
+
+/**
+ * A binding as the writer describes it and as the store persists it. Every
+ * string is borrowed (pointer + length, not NUL-terminated) and copied by
+ * sw_bind_put(). pn_* are canonical (unescaped; provider lower case).
+ */
+struct sw_bind_rec {
+	const char *aor;
+	uint16_t aor_len;
+	const char *contact; /**< the Contact URI as registered, without < > */
+	uint16_t contact_len;
+	const char *instance; /**< +sip.instance, quotes removed; may be empty */
+	uint16_t instance_len;
+	uint8_t pn_form; /**< enum sw_pn_form; SW_PN_NONE: no push address */
+	const char *pn_provider, *pn_prid, *pn_param;
+	uint16_t pn_provider_len, pn_prid_len, pn_param_len;
+	struct sw_ip src;      /**< source address the REGISTER came from */
+	uint16_t sport;	       /**< source port, host byte order */
+	uint8_t iface;	       /**< sipwake interface it arrived on */
+	int64_t registered_at; /**< wall clock, seconds since the epoch */
+	int64_t expires_at;    /**< wall clock: the expiry the PBX granted */
+};
+
+/**
+ * A device as readers see it. Immutable once published; the strings are
+ * NUL-terminated and live in the same allocation.
+ */
+struct sw_device {
+	uint64_t id;
+	int64_t registered_at, expires_at; /**< wall clock, seconds */
+	struct sw_ip src;
+	uint16_t sport;
+	uint8_t iface;
+	uint8_t pn_form;
+	uint16_t aor_len, contact_len, instance_len;
+	uint16_t pn_provider_len, pn_prid_len, pn_param_len;
+	const char *aor, *contact, *instance;
+	const char *pn_provider, *pn_prid, *pn_param;
+};
+
+struct sw_bind_table;
+
+/**
+ * Create a table for at most @p max_devices devices.
+ * @param src  the source table kept in step (borrowed; must outlive the table).
+ * @return the table, or NULL (out of memory).
+ */
+struct sw_bind_table *sw_bind_create(unsigned max_devices, struct sw_src_table *src);
+
+/** Free the table and every device (sources are unbound). No reader may run. NULL: no-op. */
+void sw_bind_free(struct sw_bind_table *t);
+
+/**
+ * Canonical push-address key: "<provider>\x1f<prid>\x1f<param>", each part
+ * %-unescaped (RFC 3261 §19.1.2) and the provider lower-cased, so that a
+ * Request-URI re-escaped by the PBX still finds its device (RFC 8599 §5.3:
+ * provider, prid and param all equal). Inputs are raw, borrowed bytes.
+ * @return the key length (NUL written after it), or -E2BIG (does not fit
+ *         @p cap) or -EINVAL (a bad %-escape, or a control byte).
+ */
+int sw_pn_key(char *out, size_t cap, const char *provider, size_t provider_len, const char *prid,
+	      size_t prid_len, const char *param, size_t param_len);
+
+/** %-unescape @p in into @p out (NUL-terminated). @return length, -E2BIG or -EINVAL. */
+int sw_unescape(char *out, size_t cap, const char *in, size_t len);
+
+/* ---- read side: the caller is an online QSBR thread; results are borrowed
+ * and valid until its next quiescent state. ---- */
+
+/** The device with id @p id, or NULL. */
+const struct sw_device *sw_bind_by_id(const struct sw_bind_table *t, uint64_t id);
+
+/** The device whose canonical push key (sw_pn_key()) is @p key, or NULL. */
+const struct sw_device *sw_bind_by_pn(const struct sw_bind_table *t, const char *key, size_t len);
+
+/** A device registered with exactly this contact URI, or NULL. */
+const struct sw_device *sw_bind_by_contact(const struct sw_bind_table *t, const char *uri,
+					   size_t len);
+
+/**
+ * The devices of @p aor: calls @p fn for each until it returns non-zero.
+ * @return the number of devices visited.
+ */
+unsigned sw_bind_foreach_aor(const struct sw_bind_table *t, const char *aor, size_t len,
+			     int (*fn)(const struct sw_device *d, void *arg), void *arg);
+
+/** Every device, until @p fn returns non-zero. */
+void sw_bind_foreach(const struct sw_bind_table *t, int (*fn)(const struct sw_device *d, void *arg),
+		     void *arg);
+
+/**
+ * The device of rec->aor that @p rec identifies: same +sip.instance if
+ * @p rec has one, else the same push address, else the same contact URI.
+ * Read side (the writer uses it to decide). NULL when none.
+ */
+const struct sw_device *sw_bind_match(const struct sw_bind_table *t, const struct sw_bind_rec *rec);
+
+/* ---- writer side: one thread only. ---- */
+
+/**
+ * Create the device @p rec describes, or replace the one it identifies
+ * (sw_bind_match()), keeping its id. The source table follows: the new
+ * source is bound (alive at @p now_tsc), the old one released.
+ * @param id  set to the device's id (may be NULL).
+ * @return 0; -ENOSPC (table or source table full; nothing changed);
+ *         -E2BIG (a string over its limit); -EINVAL (empty AOR or contact);
+ *         -ENOMEM.
+ */
+int sw_bind_put(struct sw_bind_table *t, const struct sw_bind_rec *rec, uint64_t now_tsc,
+		uint64_t *id);
+
+/** Remove device @p id (and release its source). @return 0 or -ENOENT. */
+int sw_bind_del(struct sw_bind_table *t, uint64_t id);
+
+/** Remove every device of @p aor ("Contact: *"). @return how many. */
+unsigned sw_bind_del_aor(struct sw_bind_table *t, const char *aor, size_t len);
+
+/**
+ * Remove every device whose expires_at <= @p now_s, calling @p fn (may be
+ * NULL) on each just before it goes. @return how many.
+ */
+unsigned sw_bind_expire(struct sw_bind_table *t, int64_t now_s,
+			void (*fn)(const struct sw_device *d, void *arg), void *arg);
+
+/** Number of devices (writer's count). */
+unsigned sw_bind_count(const struct sw_bind_table *t);
+
+/** Capacity given at creation. */
+unsigned sw_bind_max(const struct sw_bind_table *t);
+
+/** Bytes allocated for devices now (strings and nodes included; telemetry, bench). */
+size_t sw_bind_bytes(const struct sw_bind_table *t);
+
+/** Fill @p rec with borrowed views of @p d (e.g. to persist it). */
+void sw_bind_rec_of(const struct sw_device *d, struct sw_bind_rec *rec);
+
+#endif /* SW_BIND_H */

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Config keys of the proxy and registrar: pbx.servers (where REGISTERs and
+ * the apps' own requests go, in failover order), bindings.store and
+ * bindings.store_sync (the persistent binding store).
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "controlplane/cp_config_internal.h"
+
+void cp_config_proxy_defaults(struct cp_config *cfg)
+{
+	cfg->pbx_timeout_ms = 2000;
+	cfg->pbx_check_s = 10;
+	cfg->auth_ban_failures = 10;
+	cfg->auth_ban_window_s = 60;
+	cfg->auth_ban_s = 600;
+	cfg->max_devices = 65536;
+	snprintf(cfg->store, sizeof(cfg->store), "%s", "/var/lib/sipwake/bindings.db");
+	cfg->store_sync_full = 0;
+	cfg->ping_interval_s = 30;
+	cfg->alive_window_s = 75;
+	cfg->max_pending = 4096;
+}
+
+/* "192.0.2.5", "192.0.2.5:5080", "[2001:db8::5]:5080" or "2001:db8::5";
+ * NULL when valid, else why not. */
+static const char *server_of(const char *text, struct cp_server *sv)
+{
+	char buf[INET6_ADDRSTRLEN + 1];
+	const char *port = NULL, *end;
+	size_t alen;
+	struct in_addr a4;
+
+	if (text[0] == '[') {
+		end = strchr(text, ']');
+		if (!end)
+			return " (missing ])";
+		alen = (size_t)(end - text - 1);
+		text++;
+		if (end[1] == ':')
+			port = end + 2;
+		else if (end[1])
+			return " (expected :port after ])";
+	} else {
+		const char *colon = strchr(text, ':');
+
+		if (colon && strchr(colon + 1, ':'))
+			colon = NULL; /* bare IPv6 address */
+		alen = colon ? (size_t)(colon - text) : strlen(text);
+		port = colon ? colon + 1 : NULL;
+	}
+	if (alen == 0 || alen >= sizeof(buf))
+		return "";
+	memcpy(buf, text, alen);
+	buf[alen] = '\0';
+	memset(sv, 0, sizeof(*sv));
+	if (inet_pton(AF_INET, buf, &a4) == 1) {
+		sv->addr[10] = sv->addr[11] = 0xff;
+		memcpy(&sv->addr[12], &a4, 4);
+	} else if (inet_pton(AF_INET6, buf, sv->addr) != 1) {
+		return " (not an IP address: names are not resolved)";
+	}
+	sv->port = 5060;
+	if (port) {
+		char *e;
+		long v = strtol(port, &e, 10);
+
+		if (e == port || *e || v < 1 || v > 65535)
+			return " (port not in 1..65535)";
+		sv->port = (uint16_t)v;
+	}
+	return NULL;
+}
+
+int cp_cfg_parse_servers(struct loader *ld, const config_setting_t *s, const char *path,
+			 const struct key *k)
+{
+	int n = config_setting_length(s);
+	char epath[112];
+
+	(void)k;
+	if (!config_setting_is_array(s) && !config_setting_is_list(s))
+		return cp_cfg_fail(ld, s, path,
+				   "expected a list of addresses like [ \"192.0.2.5:5060\", "
+				   "\"[2001:db8::5]:5060\" ], got %s",
+				   cp_cfg_type_name(s));
+	if (n > CP_MAX_SERVERS)
+		return cp_cfg_fail(ld, s, path, "expected at most %d servers, got %d",
+				   CP_MAX_SERVERS, n);
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *text = config_setting_get_string(e), *why;
+
+		snprintf(epath, sizeof(epath), "%s.[%d]", path, i);
+		why = text ? server_of(text, &ld->cfg->pbx_servers[i]) : "";
+		if (why)
+			return cp_cfg_fail(ld, e, epath,
+					   "expected an IP address with optional port, like "
+					   "\"192.0.2.5:5060\" or \"[2001:db8::5]:5060\", got %s",
+					   cp_cfg_found(ld, e, why));
+	}
+	ld->cfg->n_pbx_servers = (unsigned)n;
+	return 0;
+}
+
+int cp_cfg_parse_path(struct loader *ld, const config_setting_t *s, const char *path,
+		      const struct key *k)
+{
+	const char *text = config_setting_get_string(s);
+	char *dst = (char *)ld->cfg + k->off;
+
+	if (!text || text[0] != '/' || strlen(text) >= CP_PATH_LEN)
+		return cp_cfg_fail(ld, s, path,
+				   "expected an absolute file path shorter than %d bytes, like "
+				   "\"/var/lib/sipwake/bindings.db\", got %s",
+				   CP_PATH_LEN, cp_cfg_found(ld, s, NULL));
+	snprintf(dst, CP_PATH_LEN, "%s", text);
+	return 0;
+}
+
+int cp_cfg_parse_sync(struct loader *ld, const config_setting_t *s, const char *path,
+		      const struct key *k)
+{
+	const char *text = config_setting_get_string(s);
+
+	(void)k;
+	if (text && strcmp(text, "normal") == 0)
+		ld->cfg->store_sync_full = 0;
+	else if (text && strcmp(text, "full") == 0)
+		ld->cfg->store_sync_full = 1;
+	else
+		return cp_cfg_fail(ld, s, path, "expected \"normal\" or \"full\", got %s",
+				   cp_cfg_found(ld, s, NULL));
+	return 0;
+}
