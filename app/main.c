@@ -30,6 +30,7 @@
 #include "app/params.h"
 #include "common/sw_log.h"
 #include "controlplane/cp.h"
+#include "controlplane/cp_store.h"
 #include "controlplane/cp_config.h"
 #include "dataplane/dp.h"
 #include "pushd/pd.h"
@@ -151,7 +152,8 @@ static void remove_runtime_dir(const char *dir)
 	rmdir(dir);
 }
 
-static int run(struct cp_config *cfg, const char *cfg_path, struct pd *pd)
+static int run(struct cp_config *cfg, const char *cfg_path, struct pd *pd,
+	       struct cp_store *store)
 {
 	struct dp_ctx *dp;
 	struct cp_ctx *cp = NULL;
@@ -207,6 +209,11 @@ static int run(struct cp_config *cfg, const char *cfg_path, struct pd *pd)
 	cp = cp_create(dp, cfg);
 	if (cp == NULL)
 		goto fail_ports;
+	/* Bindings are back before the first packet is read (kill -9 included). */
+	if (cp_set_store(cp, store) < 0)
+		SW_LOG(ERR, "bindings.store %s: could not be read; starting without its bindings",
+		       cfg->store);
+	store = NULL; /* the control plane owns it now */
 	cp_set_config_file(cp, cfg_path);
 	if (cp_telemetry_register(cp) != 0 || pd_telemetry_register(pd) != 0)
 		SW_LOG(WARNING, "telemetry commands not registered (is telemetry disabled?)");
@@ -240,6 +247,7 @@ fail_ports:
 fail_dp:
 	free(dp->policy);
 	rte_free(dp);
+	cp_store_close(store);
 	return rc;
 }
 
@@ -248,6 +256,7 @@ int main(int argc, char **argv)
 	struct app_opts o = {.config = DEFAULT_CONFIG};
 	struct cp_config cfg;
 	struct pd *pd;
+	struct cp_store *store;
 	struct sigaction sa = {.sa_handler = on_signal};
 	char err[1024], runtime_dir[PATH_MAX] = "";
 	int sep = -1, eal_argc, rc;
@@ -288,6 +297,14 @@ int main(int argc, char **argv)
 		pd_free(pd);
 		return EXIT_SUCCESS;
 	}
+	/* The binding store opens before DPDK too: an unusable path is a
+	 * config error naming the key, not a surprise after start. */
+	store = cp_store_open(cfg.store, cfg.store_sync_full, err, sizeof(err));
+	if (store == NULL) {
+		fprintf(stderr, "sipwake: config error: bindings.store: %s\n", err);
+		pd_free(pd);
+		return EX_CONFIG;
+	}
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -297,12 +314,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sipwake: DPDK EAL initialisation failed: %s\n",
 			rte_strerror(rte_errno));
 		pd_free(pd);
+		cp_store_close(store);
 		return EX_UNAVAILABLE;
 	}
 	if (rte_eal_process_type() == RTE_PROC_PRIMARY)
 		snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
 
-	rc = run(&cfg, o.config, pd);
+	rc = run(&cfg, o.config, pd, store);
 	pd_free(pd);
 
 	rte_eal_cleanup();

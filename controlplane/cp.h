@@ -25,7 +25,24 @@
 	X(CONFIG_RELOADS, config_reloads, "config reloads applied (SIGHUP or /sipwake/reload)") \
 	X(CONFIG_RELOAD_REFUSED, config_reload_refused,                                         \
 	  "config reloads refused: the new file did not load, the running config stays")        \
-	X(SIP_UP_RESPONSES, sip_up_responses, "SIP responses handed up by the workers")
+	X(SIP_UP_RESPONSES, sip_up_responses, "SIP responses handed up by the workers")         \
+	X(TX_FRAGMENTED, tx_fragmented_cp, "datagrams the control plane sent as IP fragments")  \
+	X(REG_RELAYED, reg_relayed, "REGISTER requests relayed to the PBX")                     \
+	X(REG_RETRANSMITTED, reg_retransmitted,                                                 \
+	  "REGISTER retransmissions from apps resent on their pending transaction")             \
+	X(REG_2XX, reg_2xx, "2xx answers to relayed REGISTERs (bindings committed)")            \
+	X(REG_CHALLENGED, reg_challenged, "401 / 407 challenges relayed to apps")               \
+	X(REG_REJECTED, reg_rejected, "other final non-2xx answers relayed to apps")            \
+	X(REG_TIMEOUTS, reg_timeouts, "relayed REGISTERs the PBX never answered (408 to app)")  \
+	X(PBX_FAILOVERS, pbx_failovers, "moves to the next pbx.servers entry")                  \
+	X(BINDINGS_CREATED, bindings_created, "devices bound (PBX accepted a new registration)") \
+	X(BINDINGS_REFRESHED, bindings_refreshed, "bindings refreshed or moved to a new source") \
+	X(BINDINGS_REMOVED, bindings_removed, "bindings removed by de-registration")            \
+	X(BINDINGS_EXPIRED, bindings_expired, "bindings removed because they expired")          \
+	X(BINDINGS_LOADED, bindings_loaded, "bindings loaded from the store at start")          \
+	X(PINGS_SENT, pings_sent, "OPTIONS pings sent to bound devices")                        \
+	X(PONGS, pongs, "answers to our OPTIONS pings")                                          \
+	X(AUTH_BANS, auth_bans, "sources banned for failing authentication")
 
 /** Why the control plane dropped something: X(ENUM, name, description). */
 #define CP_FOREACH_DROP(X)                                                                     \
@@ -40,7 +57,21 @@
 	X(SIP_UNROUTED, sip_unrouted,                                                          \
 	  "SIP handed up that nothing routes yet (REGISTER relay and routing: proxy issue)")   \
 	X(SIP_BAD_HANDOFF, sip_bad_handoff,                                                    \
-	  "SIP ring entry whose offsets do not fit its mbuf (a worker bug; never expected)")
+	  "SIP ring entry whose offsets do not fit its mbuf (a worker bug; never expected)")   \
+	X(CP_NO_ROUTE, cp_no_route, "control-plane datagrams with no interface toward the destination") \
+	X(REG_NO_PBX, reg_no_pbx, "REGISTERs refused (503): no pbx.servers configured")        \
+	X(REG_PENDING_FULL, reg_pending_full,                                                  \
+	  "REGISTERs refused (503): bindings.max_pending transactions already in flight")      \
+	X(REG_TABLE_FULL, reg_table_full,                                                      \
+	  "REGISTERs of new devices refused (503): bindings.max_devices reached")              \
+	X(REG_BAD, reg_bad,                                                                    \
+	  "REGISTERs refused (400): no AOR, a push address or contact sipwake cannot keep")    \
+	X(REG_TOO_LARGE, reg_too_large, "REGISTERs refused (513): too large to relay")         \
+	X(REG_LOOP, reg_loop, "REGISTERs refused (483): Max-Forwards reached 0")               \
+	X(REG_STRAY_RESPONSE, reg_stray_response,                                              \
+	  "answers to REGISTERs no longer pending (late, duplicate or forged)")                \
+	X(REG_BANNED, reg_banned, "REGISTERs from banned sources dropped")                     \
+	X(STORE_ERRORS, store_errors, "binding store writes that failed (500 sent to the app)")
 
 enum cp_counter {
 #define CP_X_ENUM(e, name, desc) CP_C_##e,
@@ -80,6 +111,14 @@ void cp_free(struct cp_ctx *cp);
  * registered liburcu QSBR thread.
  */
 void cp_run(struct cp_ctx *cp, const bool *stop);
+
+struct cp_store;
+
+/**
+ * Persist bindings in @p store (taken: closed by cp_free()) and load what it
+ * holds into the tables now. @return bindings loaded, or -errno.
+ */
+int cp_set_store(struct cp_ctx *cp, struct cp_store *store);
 
 /** Fill the workers' filter policy from a validated config (all of @p pol is written). */
 void cp_policy_from_config(const struct cp_config *cfg, struct dp_policy *pol);

@@ -8,6 +8,10 @@
 #include "controlplane/cp.h"
 
 #define CP_HOLD_MAX 64 /* upper bound of neighbours.queue */
+#define CP_MSG_MAX  8192 /* largest SIP message the control plane builds or relays */
+
+struct cp_reg;
+struct cp_store;
 
 /** A next hop being resolved, with the frames waiting for it. */
 struct cp_pending {
@@ -32,6 +36,9 @@ struct cp_ctx {
 	struct cp_pending *pending;
 	char cfg_path[4096];	 /* config file, for reloads */
 	uint64_t cfg_generation; /* reloads applied; telemetry reads it relaxed */
+	uint32_t ip_id;		 /* IPv4 id / IPv6 fragment id of what we send */
+	struct cp_reg *reg;	 /* REGISTER relay (cp_reg.c) */
+	struct cp_store *store;	 /* binding store; NULL: not persisted (tests) */
 	uint64_t c[CP_C_MAX];	 /* single writer: this thread */
 	uint64_t drop[CP_D_MAX];
 };
@@ -48,6 +55,29 @@ static inline void cp_count_drop(struct cp_ctx *cp, enum cp_drop d, uint64_t n)
 
 /* cp_loop.c */
 void cp_send(struct cp_ctx *cp, unsigned worker, unsigned ifx, struct rte_mbuf *m);
+
+/* cp_tx.c */
+/** Interface, our source address and next hop toward @p dst. @return 0 or -ENETUNREACH. */
+int cp_route(const struct cp_ctx *cp, const struct sw_ip *dst, unsigned *ifx, struct sw_ip *src,
+	     struct sw_ip *nexthop);
+/** Send @p len bytes as one UDP datagram from our SIP port (fragmented past
+ *  the MTU). @p payload is copied. @return 0, -EMSGSIZE, -ENETUNREACH, -ENOMEM. */
+int cp_udp_send(struct cp_ctx *cp, const struct sw_ip *dst, uint16_t dport, const void *payload,
+		uint16_t len);
+
+/* cp_reg.c: the REGISTER relay */
+int cp_reg_init(struct cp_ctx *cp);
+void cp_reg_fini(struct cp_ctx *cp);
+/** A REGISTER handed up; @p msg is its first byte (in @p m, which the caller frees). */
+void cp_reg_request(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg);
+/** A response whose top Via is a DP_BRANCH_CP 'r' branch of ours. */
+void cp_reg_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg);
+/** Timers (transaction timeouts, failover), binding expiry, pings; every tick. */
+void cp_reg_tick(struct cp_ctx *cp, uint64_t now);
+/** End of a loop round: commit the store, then send the 2xx it made durable. */
+void cp_reg_flush(struct cp_ctx *cp);
+/** Load the store into the tables at start. @return bindings loaded or -errno. */
+int cp_reg_load(struct cp_ctx *cp);
 
 /* cp_neigh.c */
 int cp_neigh_init(struct cp_ctx *cp);

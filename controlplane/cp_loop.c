@@ -7,7 +7,9 @@
 #include <rte_ring.h>
 
 #include "common/sw_log.h"
+#include "controlplane/cp_bind.h"
 #include "controlplane/cp_internal.h"
+#include "controlplane/cp_store.h"
 
 /* When a round found nothing to do. Bounds the latency of ARP / ND answers
  * and keeps the main lcore from spinning (it is not a dedicated core). */
@@ -33,8 +35,12 @@ struct cp_ctx *cp_create(struct dp_ctx *dp, const struct cp_config *cfg)
 	cp->lifetime_tsc = cp->hz * cfg->neigh_lifetime_s;
 	if (cp_neigh_init(cp) != 0)
 		goto fail_cp;
+	if (cp_reg_init(cp) != 0)
+		goto fail_neigh;
 	return cp;
 
+fail_neigh:
+	cp_neigh_fini(cp);
 fail_cp:
 	free(cp);
 fail:
@@ -46,8 +52,22 @@ void cp_free(struct cp_ctx *cp)
 {
 	if (cp == NULL)
 		return;
+	cp_reg_flush(cp);
+	cp_reg_fini(cp);
+	cp_store_close(cp->store);
 	cp_neigh_fini(cp);
 	free(cp);
+}
+
+int cp_set_store(struct cp_ctx *cp, struct cp_store *store)
+{
+	int n;
+
+	cp->store = store;
+	n = cp_reg_load(cp);
+	if (n >= 0)
+		CP_LOG(INFO, "%d binding(s) loaded from %s", n, cp->cfg.store);
+	return n;
 }
 
 uint64_t cp_counter(const struct cp_ctx *cp, enum cp_counter c)
@@ -114,11 +134,15 @@ void cp_run(struct cp_ctx *cp, const bool *stop)
 		now = rte_rdtsc();
 		if (now >= next_tick) {
 			cp_neigh_tick(cp, now);
+			cp_reg_tick(cp, now);
 			next_tick = now + tick;
 		}
 		cp_reload_poll(cp);
+		/* Durable, then relayed: the round's 2xx go out after one commit. */
+		cp_reg_flush(cp);
 		if (now >= next_age) {
 			cp_neigh_age(cp, now);
+			cp_bind_tick(cp, now);
 			next_age = now + cp->hz;
 		}
 		urcu_qsbr_quiescent_state();

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * SIP handed up by the workers (DP_UP_SIP). The proxy / registrar issue
- * gives these their meaning (REGISTER relay, held INVITEs); today the
- * control plane checks the hand-off itself, counts, and frees the mbuf at
- * once, as it always will (DESIGN.md §7: what it keeps, it copies).
+ * SIP handed up by the workers (DP_UP_SIP): REGISTERs and the answers to
+ * the ones we relayed (cp_reg.c), answers to our pings. The mbuf is freed
+ * here at once (DESIGN.md §7: what the control plane keeps, it copies).
  */
+#include <string.h>
+
 #include <rte_mbuf.h>
 
 #include "common/sw_log.h"
@@ -24,6 +25,18 @@ static bool handoff_ok(const struct rte_mbuf *m, const struct dp_meta *meta)
 	return (uint32_t)sm->call_id.off + sm->call_id.len <= sm->msg_len;
 }
 
+/* The kind letter of one of our DP_BRANCH_CP branches, or 0. */
+static char branch_kind(const uint8_t *msg, const struct dp_sip_msg *sm)
+{
+	const char *b = dp_sip_ptr(msg, sm->via.branch);
+
+	if (sm->via.branch.len < DP_BRANCH_MAGIC_LEN + 2 ||
+	    memcmp(b, DP_BRANCH_MAGIC, DP_BRANCH_MAGIC_LEN) != 0 ||
+	    b[DP_BRANCH_MAGIC_LEN] != DP_BRANCH_CP)
+		return 0;
+	return b[DP_BRANCH_MAGIC_LEN + 1];
+}
+
 void cp_sip_in(struct cp_ctx *cp, struct rte_mbuf *m)
 {
 	const struct dp_meta *meta = DP_META(m);
@@ -34,7 +47,20 @@ void cp_sip_in(struct cp_ctx *cp, struct rte_mbuf *m)
 		rte_pktmbuf_free(m);
 		return;
 	}
-	cp_count(cp, meta->sip.is_request ? CP_C_SIP_UP_REQUESTS : CP_C_SIP_UP_RESPONSES, 1);
-	cp_count_drop(cp, CP_D_SIP_UNROUTED, 1);
+	const uint8_t *msg = rte_pktmbuf_mtod_offset(m, const uint8_t *, meta->sip_off);
+	const struct dp_sip_msg *sm = &meta->sip;
+
+	cp_count(cp, sm->is_request ? CP_C_SIP_UP_REQUESTS : CP_C_SIP_UP_RESPONSES, 1);
+	if (sm->is_request && sm->method == DP_SIP_M_REGISTER) {
+		cp_reg_request(cp, meta, msg);
+	} else if (!sm->is_request && branch_kind(msg, sm) == 'r') {
+		cp_reg_response(cp, meta, msg);
+	} else if (!sm->is_request && branch_kind(msg, sm) == 'p') {
+		/* A device answered our ping: the worker already marked it
+		 * alive when the datagram arrived from its bound source. */
+		cp_count(cp, CP_C_PONGS, 1);
+	} else {
+		cp_count_drop(cp, CP_D_SIP_UNROUTED, 1);
+	}
 	rte_pktmbuf_free(m);
 }

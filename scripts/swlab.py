@@ -40,7 +40,8 @@ def run(cmd, check=True, timeout=30, **kw):
 
 
 class Lab:
-    def __init__(self, name=None, workers=1, config_extra="", neigh=None, gateway=True):
+    def __init__(self, name=None, workers=1, config_extra="", neigh=None, gateway=True,
+                 pbx_extra="", bindings_extra="", store_path=None):
         if os.geteuid() != 0:
             raise RuntimeError("the lab needs root (network namespaces, af_packet)")
         self.name = name or "swl%d" % os.getpid()
@@ -51,10 +52,13 @@ class Lab:
         self.gateway = gateway
         self.neigh = neigh or {}
         self.config_extra = config_extra
+        # Keys added inside the pbx { } and bindings { } groups.
+        self.pbx_extra, self.bindings_extra = pbx_extra, bindings_extra
         self.tmp = tempfile.mkdtemp(prefix=self.name + "-")
         self.proc = None
         self.log_path = os.path.join(self.tmp, "sipwake.log")
         self.conf_path = os.path.join(self.tmp, "sipwake.conf")
+        self.store_path = store_path or os.path.join(self.tmp, "bindings.db")
 
     # -- set-up ---------------------------------------------------------
     def __enter__(self):
@@ -109,11 +113,12 @@ interfaces = ( {
 } );
 dataplane: { mbufs = 4095; idle_sleep_us = 50; };
 neighbours: { retry_ms = %d; probes = 3; };
-pbx: { sources = [ "%s", "%s" ]; };
+pbx: { sources = [ "%s", "%s" ]; servers = [ "%s:5060" ]; %s };
+bindings: { store = "%s"; %s };
 log: { level = "info"; };
 %s
 """ % (SW_IP4, GW_IP4, SW_IP6, self.neigh.get("retry_ms", 200), PBX_IP4, PBX_IP6,
-       self.config_extra)
+       PBX_IP4, self.pbx_extra, self.store_path, self.bindings_extra, self.config_extra)
         with open(path or self.conf_path, "w") as f:
             f.write(text)
         return path or self.conf_path

@@ -142,3 +142,30 @@ enum dp_sip_verdict sip_route_parse(const uint8_t *buf, struct dp_sip_slice val,
 		pos++;
 	}
 }
+
+int dp_sip_contacts(const uint8_t *buf, struct dp_sip_slice val, struct dp_sip_contact *out,
+		    unsigned max)
+{
+	uint32_t pos = val.off, end = (uint32_t)val.off + val.len;
+	unsigned n = 0;
+
+	if (val.len == 1 && buf[pos] == '*')
+		return 0;
+	while (n < max) {
+		struct dp_sip_contact *c = &out[n];
+		uint32_t start = sip_skip_lws(buf, pos, end);
+
+		*c = (struct dp_sip_contact){.expires = -1, .reg_id = -1};
+		pos = start;
+		if (!sip_addr_parse(buf, &pos, end, false, &c->uri) ||
+		    !contact_params(buf, &pos, end, c))
+			return -1;
+		c->value = sip_slice(start, pos);
+		sip_push_from_uri(buf, &c->uri, &c->pn);
+		n++;
+		if (pos == end)
+			break;
+		pos++; /* the "," */
+	}
+	return (int)n;
+}

@@ -261,6 +261,15 @@ const char *dp_sip_verdict_name(enum dp_sip_verdict v);
 /** Method from its name (case-sensitive, RFC 3261 §7.1). */
 enum dp_sip_method dp_sip_method_from(const uint8_t *name, size_t len);
 
+/**
+ * The values of one Contact header field (@p val is its value slice from a
+ * scan of @p buf): fills at most @p max entries of @p out in order.
+ * @return how many were filled (0 for "*"), or -1 if the value is malformed.
+ * A registrar's 2xx lists every binding of the AOR; this finds ours.
+ */
+int dp_sip_contacts(const uint8_t *buf, struct dp_sip_slice val, struct dp_sip_contact *out,
+		    unsigned max);
+
 /** Pointer to the first byte of @p s in @p buf. */
 static inline const char *dp_sip_ptr(const uint8_t *buf, struct dp_sip_slice s)
 {

@@ -51,8 +51,9 @@ interfaces = ( { device = "net_pcap0"; ipv4 = "%s/24"; ipv6 = "%s/64"; } );
 dataplane: { mbufs = 4095; idle_sleep_us = 50; };
 pbx: { sources = [ "%s", "%s" ]; };
 filter: { reply_403 = true; };
+bindings: { store = "%s/bindings.db"; };
 %s
-""" % (SW4, SW6, PBX4, PBX6, conf_extra))
+""" % (SW4, SW6, PBX4, PBX6, tmp, conf_extra))
     prefix = "swpcap%d" % os.getpid()
     cmd = [swlab.sipwake_bin(), "-l", "0,1", "--no-huge", "-m", "256", "--no-pci",
            "--file-prefix=" + prefix,

@@ -1,0 +1,355 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Bindings on the control plane (DESIGN.md §1 steps 1-2, §7): the tables
+ * change only here, and only when the PBX has answered 2xx; every change is
+ * queued to the store and committed before the 2xx reaches the app.
+ */
+#include <strings.h>
+#include <time.h>
+
+#include <rte_cycles.h>
+#include <rte_jhash.h>
+
+#include "common/sw_log.h"
+#include "controlplane/cp_bind.h"
+#include "controlplane/cp_msg.h"
+#include "controlplane/cp_store.h"
+
+#define BAN_SLOTS 4096 /* sources tracked for failed authentication */
+
+struct ban_slot {
+	struct sw_ip ip;
+	uint32_t failures;
+	int64_t window_start, banned_until;
+};
+
+static struct ban_slot bans[BAN_SLOTS];
+static bool dirty;
+
+int64_t cp_now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec;
+}
+
+/* Copy @len bytes into the request's string area. */
+static const char *keep(char **at, const char *end, const void *p, size_t len)
+{
+	char *s = *at;
+
+	if ((size_t)(end - s) < len + 1)
+		return NULL;
+	memcpy(s, p, len);
+	s[len] = '\0';
+	*at = s + len + 1;
+	return s;
+}
+
+/* Provider names as RFC 8599 spells them, whatever form the app used. */
+static const char *canonical_provider(uint8_t form, const char *p)
+{
+	if (form == DP_SIP_PN_LEGACY) {
+		if (strcasecmp(p, "apple") == 0 || strcasecmp(p, "ios") == 0)
+			return "apns";
+		if (strcasecmp(p, "google") == 0 || strcasecmp(p, "firebase") == 0 ||
+		    strcasecmp(p, "android") == 0)
+			return "fcm";
+	} else if (form == DP_SIP_PN_XPUSH) {
+		if (strcasecmp(p, "ios") == 0)
+			return "apns";
+		if (strcasecmp(p, "android") == 0)
+			return "fcm";
+	}
+	return NULL;
+}
+
+static int push_of(const uint8_t *msg, const struct dp_sip_push *pn, struct sw_bind_rec *rec,
+		   char **at, const char *end)
+{
+	char buf[SW_PN_FIELD_MAX];
+	const char *canon;
+	int n;
+
+	rec->pn_form = pn->form;
+	n = sw_unescape(buf, sizeof(buf), dp_sip_ptr(msg, pn->provider), pn->provider.len);
+	if (n <= 0)
+		return n < 0 ? n : -EINVAL;
+	for (int i = 0; i < n; i++)
+		buf[i] = (char)(buf[i] >= 'A' && buf[i] <= 'Z' ? buf[i] | 0x20 : buf[i]);
+	canon = canonical_provider(pn->form, buf);
+	if (canon != NULL)
+		n = snprintf(buf, sizeof(buf), "%s", canon);
+	rec->pn_provider = keep(at, end, buf, (size_t)n);
+	rec->pn_provider_len = (uint16_t)n;
+	n = sw_unescape(buf, sizeof(buf), dp_sip_ptr(msg, pn->prid), pn->prid.len);
+	if (n <= 0)
+		return n < 0 ? n : -EINVAL;
+	rec->pn_prid = keep(at, end, buf, (size_t)n);
+	rec->pn_prid_len = (uint16_t)n;
+	n = sw_unescape(buf, sizeof(buf), dp_sip_ptr(msg, pn->param), pn->param.len);
+	if (n < 0)
+		return n;
+	rec->pn_param = keep(at, end, buf, (size_t)n);
+	rec->pn_param_len = (uint16_t)n;
+	return rec->pn_provider && rec->pn_prid && rec->pn_param ? 0 : -E2BIG;
+}
+
+static bool has_pnsreg(const uint8_t *msg, struct dp_sip_slice v)
+{
+	static const char tag[] = "+sip.pnsreg";
+
+	for (unsigned i = v.off; i + sizeof(tag) - 1 <= (unsigned)v.off + v.len; i++)
+		if (strncasecmp((const char *)msg + i, tag, sizeof(tag) - 1) == 0)
+			return true;
+	return false;
+}
+
+int cp_bind_req_from(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg,
+		     struct cp_bind_req *req)
+{
+	const struct dp_sip_msg *sm = &meta->sip;
+	const struct dp_sip_uri *to = &sm->to.uri;
+	char *at = req->s, *end = req->s + sizeof(req->s);
+	char aor[SW_AOR_MAX];
+	int n, rc;
+
+	memset(&req->rec, 0, sizeof(req->rec));
+	req->star = sm->contact_star;
+	req->pnsreg = false;
+	req->has_contact = !sm->contact_star && sm->n_contacts > 0;
+	req->asked_expires = -1;
+
+	/* AOR: "user@host" of To (RFC 3261 §10.2), host case-folded. */
+	if (to->host.len == 0 || (size_t)to->user.len + to->host.len + 2 > sizeof(aor))
+		return to->host.len == 0 ? -EINVAL : -E2BIG;
+	n = snprintf(aor, sizeof(aor), "%.*s%s%.*s", to->user.len, dp_sip_ptr(msg, to->user),
+		     to->user.len ? "@" : "", to->host.len, dp_sip_ptr(msg, to->host));
+	for (int i = n - to->host.len; i < n; i++)
+		aor[i] = (char)(aor[i] >= 'A' && aor[i] <= 'Z' ? aor[i] | 0x20 : aor[i]);
+	req->rec.aor = keep(&at, end, aor, (size_t)n);
+	req->rec.aor_len = (uint16_t)n;
+	req->rec.src = meta->src;
+	req->rec.sport = meta->sport;
+	req->rec.iface = meta->iface;
+	if (!req->has_contact)
+		return 0;
+
+	const struct dp_sip_contact *c = &sm->contact;
+
+	if (c->uri.whole.len >= SW_CONTACT_MAX || c->instance.len >= SW_INSTANCE_MAX)
+		return -E2BIG;
+	req->rec.contact = keep(&at, end, dp_sip_ptr(msg, c->uri.whole), c->uri.whole.len);
+	req->rec.contact_len = c->uri.whole.len;
+	req->contact = req->rec.contact;
+	req->contact_len = req->rec.contact_len;
+	req->rec.instance = keep(&at, end, dp_sip_ptr(msg, c->instance), c->instance.len);
+	req->rec.instance_len = c->instance.len;
+	req->asked_expires = c->expires >= 0 ? c->expires : sm->expires;
+	req->pnsreg = has_pnsreg(msg, c->value);
+	if (c->pn.form != DP_SIP_PN_NONE)
+		rc = push_of(msg, &c->pn, &req->rec, &at, end);
+	else if (sm->xpush.form != DP_SIP_PN_NONE)
+		rc = push_of(msg, &sm->xpush, &req->rec, &at, end);
+	else
+		rc = 0;
+	if (rc != 0)
+		return rc;
+	/* At the bound, a new device is refused before it reaches the PBX;
+	 * devices already bound can always refresh (sw_bind.h). */
+	if (req->asked_expires != 0 && sw_bind_count(cp->dp->bind) >= sw_bind_max(cp->dp->bind) &&
+	    sw_bind_match(cp->dp->bind, &req->rec) == NULL)
+		return -ENOSPC;
+	return 0;
+}
+
+int cp_bind_commit(struct cp_ctx *cp, const struct cp_bind_req *req, int32_t expires)
+{
+	struct sw_bind_table *t = cp->dp->bind;
+	const struct sw_device *d;
+	struct sw_bind_rec rec = req->rec;
+	int rc;
+
+	if (req->star) {
+		unsigned n = sw_bind_del_aor(t, rec.aor, rec.aor_len);
+
+		cp_count(cp, CP_C_BINDINGS_REMOVED, n);
+		if (cp->store != NULL)
+			cp_store_del_aor(cp->store, rec.aor, rec.aor_len);
+		dirty = true;
+		return 0;
+	}
+	if (!req->has_contact)
+		return 0;
+	d = sw_bind_match(t, &rec);
+	if (expires <= 0) {
+		if (d != NULL) {
+			sw_bind_del(t, d->id);
+			cp_count(cp, CP_C_BINDINGS_REMOVED, 1);
+		}
+		if (cp->store != NULL)
+			cp_store_del(cp->store, &rec);
+		dirty = true;
+		return 0;
+	}
+	rec.registered_at = cp_now_s();
+	rec.expires_at = rec.registered_at + expires;
+	rc = sw_bind_put(t, &rec, rte_rdtsc(), NULL);
+	if (rc != 0) {
+		CP_LOG(WARNING, "binding %.*s not kept: %s", rec.aor_len, rec.aor, strerror(-rc));
+		return rc;
+	}
+	cp_count(cp, d != NULL ? CP_C_BINDINGS_REFRESHED : CP_C_BINDINGS_CREATED, 1);
+	if (cp->store != NULL && cp_store_put(cp->store, &rec) != 0)
+		return -EIO;
+	dirty = true;
+	return 0;
+}
+
+bool cp_bind_dirty(const struct cp_ctx *cp)
+{
+	(void)cp;
+	return dirty;
+}
+
+int cp_bind_sync(struct cp_ctx *cp)
+{
+	int rc = 0;
+
+	if (dirty && cp->store != NULL) {
+		rc = cp_store_commit(cp->store);
+		if (rc != 0)
+			CP_LOG(ERR, "binding store commit failed: %s", cp_store_error(cp->store));
+	}
+	dirty = false;
+	return rc;
+}
+
+static void expired_one(const struct sw_device *d, void *arg)
+{
+	struct cp_ctx *cp = arg;
+	struct sw_bind_rec rec;
+
+	sw_bind_rec_of(d, &rec);
+	if (cp->store != NULL)
+		cp_store_del(cp->store, &rec);
+	dirty = true;
+}
+
+struct ping_arg {
+	struct cp_ctx *cp;
+	int64_t now;
+};
+
+/* OPTIONS to the device's source (never its contact: no pn-* leaves). */
+static int ping_one(const struct sw_device *d, void *arg)
+{
+	struct ping_arg *a = arg;
+	struct cp_ctx *cp = a->cp;
+	uint32_t iv = cp->cfg.ping_interval_s;
+	struct sw_ip our, nh;
+	unsigned ifx;
+	struct cp_msg o = {0};
+
+	if ((uint64_t)(a->now + (int64_t)d->id) % iv != 0)
+		return 0;
+	if (cp_route(cp, &d->src, &ifx, &our, &nh) != 0)
+		return 0;
+	cp_msg_str(&o, "OPTIONS sip:");
+	cp_msg_host(&o, &d->src);
+	cp_msg_fmt(&o, ":%u SIP/2.0\r\nVia: SIP/2.0/UDP ", d->sport);
+	cp_msg_host(&o, &our);
+	cp_msg_fmt(&o,
+		   ":%u;branch=" DP_BRANCH_MAGIC "%cp%016" PRIx64 "%08" PRIx64 ";rport\r\n"
+		   "Max-Forwards: 70\r\nFrom: <sip:sipwake@",
+		   cp->dp->p.sip_port, DP_BRANCH_CP, d->id, (uint64_t)a->now & 0xffffffff);
+	cp_msg_host(&o, &our);
+	cp_msg_fmt(&o,
+		   ">;tag=p%" PRIx64 "\r\nTo: <sip:%s>\r\nCall-ID: ping-%" PRIx64 "-%" PRIx64
+		   "@sipwake\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
+		   d->id, d->aor, d->id, (uint64_t)a->now);
+	if (!o.overflow && cp_udp_send(cp, &d->src, d->sport, o.b, o.len) == 0)
+		cp_count(cp, CP_C_PINGS_SENT, 1);
+	return 0;
+}
+
+void cp_bind_tick(struct cp_ctx *cp, uint64_t now_tsc)
+{
+	int64_t now = cp_now_s();
+	unsigned n;
+
+	(void)now_tsc;
+	n = sw_bind_expire(cp->dp->bind, now, expired_one, cp);
+	if (n > 0)
+		cp_count(cp, CP_C_BINDINGS_EXPIRED, n);
+	if (cp->cfg.ping_interval_s > 0) {
+		struct ping_arg a = {cp, now};
+
+		/* Each device once per interval, spread over it by id. */
+		sw_bind_foreach(cp->dp->bind, ping_one, &a);
+	}
+}
+
+static int load_one(const struct sw_bind_rec *r, void *arg)
+{
+	struct cp_ctx *cp = arg;
+	int rc = sw_bind_put(cp->dp->bind, r, rte_rdtsc(), NULL);
+
+	if (rc != 0) {
+		CP_LOG(WARNING, "stored binding %.*s not loaded: %s", r->aor_len, r->aor,
+		       strerror(-rc));
+		return 0;
+	}
+	cp_count(cp, CP_C_BINDINGS_LOADED, 1);
+	return 0;
+}
+
+int cp_reg_load(struct cp_ctx *cp)
+{
+	if (cp->store == NULL)
+		return 0;
+	return cp_store_load(cp->store, cp_now_s(), load_one, cp);
+}
+
+static struct ban_slot *ban_slot_of(const struct sw_ip *ip)
+{
+	return &bans[rte_jhash(ip->a, 16, 0xba7) % BAN_SLOTS];
+}
+
+bool cp_ban_check(struct cp_ctx *cp, const struct sw_ip *ip)
+{
+	const struct ban_slot *b = ban_slot_of(ip);
+
+	(void)cp;
+	return sw_ip_eq(&b->ip, ip) && b->banned_until > cp_now_s();
+}
+
+void cp_ban_note_failure(struct cp_ctx *cp, const struct sw_ip *ip)
+{
+	struct ban_slot *b = ban_slot_of(ip);
+	int64_t now = cp_now_s();
+	char s[INET6_ADDRSTRLEN];
+
+	/* One slot per hash: a colliding source takes it over, so tracking is
+	 * bounded; a guesser that keeps going fills it again at once. */
+	if (!sw_ip_eq(&b->ip, ip) || now - b->window_start > (int64_t)cp->cfg.auth_ban_window_s) {
+		if (!sw_ip_eq(&b->ip, ip))
+			b->banned_until = 0;
+		b->ip = *ip;
+		b->failures = 0;
+		b->window_start = now;
+	}
+	if (++b->failures < cp->cfg.auth_ban_failures)
+		return;
+	b->banned_until = now + cp->cfg.auth_ban_s;
+	b->failures = 0;
+	b->window_start = now;
+	cp_count(cp, CP_C_AUTH_BANS, 1);
+	if (sw_ip_is_v4(ip))
+		inet_ntop(AF_INET, &ip->a[12], s, sizeof(s));
+	else
+		inet_ntop(AF_INET6, ip->a, s, sizeof(s));
+	CP_LOG(WARNING, "%s banned for %u s: %u failed authentications within %u s", s,
+	       cp->cfg.auth_ban_s, cp->cfg.auth_ban_failures, cp->cfg.auth_ban_window_s);
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Bindings on the control plane: what a REGISTER asks for, committing it
+ * when the PBX accepts (tables + store), expiry, loading at start, pings,
+ * and the authentication-failure ban. Internal to controlplane/.
+ */
+#ifndef CP_BIND_H
+#define CP_BIND_H
+
+#include "common/sw_bind.h"
+#include "controlplane/cp_internal.h"
+
+/** The binding one REGISTER asks for, copied out of its mbuf. */
+struct cp_bind_req {
+	bool star;		/**< "Contact: *": remove every device of the AOR */
+	bool pnsreg;		/**< the contact carried +sip.pnsreg (RFC 8599 §5.6.1.1) */
+	bool has_contact;	/**< a contact to bind (not star, not a fetch) */
+	int32_t asked_expires;	/**< the app's expiry for it; -1 none given */
+	struct sw_bind_rec rec; /**< strings point into @s */
+	const char *contact;	/**< == rec.contact, to find it in the 2xx */
+	uint16_t contact_len;
+	char s[SW_AOR_MAX + SW_CONTACT_MAX + SW_INSTANCE_MAX + 3 * SW_PN_FIELD_MAX];
+};
+
+/**
+ * Fill @p req from a scanned REGISTER. @return 0; -EINVAL (no usable AOR,
+ * contact or push address), -E2BIG (a string over its limit), -ENOSPC (a
+ * new device while bindings.max_devices are bound).
+ */
+int cp_bind_req_from(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg,
+		     struct cp_bind_req *req);
+
+/**
+ * The PBX accepted @p req granting @p expires seconds (0: remove): update
+ * the tables and queue the store write. @return 0 or -errno (not bound).
+ */
+int cp_bind_commit(struct cp_ctx *cp, const struct cp_bind_req *req, int32_t expires);
+
+/** Store writes queued since the last cp_bind_sync()? */
+bool cp_bind_dirty(const struct cp_ctx *cp);
+
+/** Commit the queued store writes. @return 0 or -EIO. */
+int cp_bind_sync(struct cp_ctx *cp);
+
+/** Once a second: expire bindings, ping devices due. */
+void cp_bind_tick(struct cp_ctx *cp, uint64_t now_tsc);
+
+/** Is @p ip banned for failing authentication? */
+bool cp_ban_check(struct cp_ctx *cp, const struct sw_ip *ip);
+
+/** One failed authentication from @p ip (403, or 401/407 to credentials). */
+void cp_ban_note_failure(struct cp_ctx *cp, const struct sw_ip *ip);
+
+/** Wall clock, seconds. */
+int64_t cp_now_s(void);
+
+#endif /* CP_BIND_H */

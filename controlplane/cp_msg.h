@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A bounded byte builder for the SIP messages the control plane writes
+ * (relayed REGISTERs and the answers to them): appends never overflow, an
+ * append that does not fit marks the message failed and the caller refuses
+ * it (513) instead of sending a truncated one.
+ */
+#ifndef CP_MSG_H
+#define CP_MSG_H
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "controlplane/cp_internal.h"
+
+struct cp_msg {
+	uint16_t len;
+	bool overflow;
+	char b[CP_MSG_MAX];
+};
+
+static inline void cp_msg_put(struct cp_msg *o, const void *p, size_t n)
+{
+	if (o->overflow || n > sizeof(o->b) - o->len) {
+		o->overflow = true;
+		return;
+	}
+	memcpy(o->b + o->len, p, n);
+	o->len = (uint16_t)(o->len + n);
+}
+
+static inline void cp_msg_str(struct cp_msg *o, const char *s)
+{
+	cp_msg_put(o, s, strlen(s));
+}
+
+__attribute__((format(printf, 2, 3))) static inline void cp_msg_fmt(struct cp_msg *o,
+								   const char *fmt, ...)
+{
+	size_t room = sizeof(o->b) - o->len;
+	va_list ap;
+	int n;
+
+	if (o->overflow)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(o->b + o->len, room, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= room) {
+		o->overflow = true;
+		return;
+	}
+	o->len = (uint16_t)(o->len + n);
+}
+
+/** Append @p ip as a SIP host: dotted quad, or an IPv6 reference in [ ]. */
+void cp_msg_host(struct cp_msg *o, const struct sw_ip *ip);
+
+#endif /* CP_MSG_H */
