@@ -152,8 +152,7 @@ static void remove_runtime_dir(const char *dir)
 	rmdir(dir);
 }
 
-static int run(struct cp_config *cfg, const char *cfg_path, struct pd *pd,
-	       struct cp_store *store)
+static int run(struct cp_config *cfg, const char *cfg_path, struct pd *pd, struct cp_store *store)
 {
 	struct dp_ctx *dp;
 	struct cp_ctx *cp = NULL;

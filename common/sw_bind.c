@@ -227,7 +227,7 @@ void sw_bind_free(struct sw_bind_table *t)
 			dev_unlink(t, d);
 			dev_release(t, d);
 		}
-		urcu_qsbr_barrier();
+		sw_rcu_barrier();
 	}
 	if (t->id != NULL)
 		cds_lfht_destroy(t->id, NULL);

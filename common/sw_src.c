@@ -55,6 +55,17 @@ static struct src_entry *src_find(const struct sw_src_table *t, const struct sw_
 	return node ? caa_container_of(node, struct src_entry, node) : NULL;
 }
 
+void sw_rcu_barrier(void)
+{
+	bool online = urcu_qsbr_read_ongoing();
+
+	if (online)
+		urcu_qsbr_thread_offline();
+	urcu_qsbr_barrier();
+	if (online)
+		urcu_qsbr_thread_online();
+}
+
 static void src_free_rcu(struct rcu_head *head)
 {
 	free(caa_container_of(head, struct src_entry, rcu));
@@ -89,7 +100,7 @@ void sw_src_free(struct sw_src_table *t)
 		cds_lfht_del(t->ht, &e->node);
 		urcu_qsbr_call_rcu(&e->rcu, src_free_rcu);
 	}
-	urcu_qsbr_barrier();
+	sw_rcu_barrier();
 	cds_lfht_destroy(t->ht, NULL);
 	free(t);
 }

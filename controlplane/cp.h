@@ -15,32 +15,32 @@
 #include "dataplane/dp.h"
 
 /** What the control plane did: X(ENUM, name, description). */
-#define CP_FOREACH_COUNTER(X)                                                                   \
-	X(ARP_ANSWERED, arp_answered, "ARP requests for our addresses answered")                \
-	X(ND_ANSWERED, nd_answered, "IPv6 neighbour solicitations for our addresses answered")  \
-	X(NEIGH_LEARNED, neigh_learned, "neighbours learned or changed MAC")                    \
-	X(NEIGH_PROBES, neigh_probes, "ARP requests and neighbour solicitations sent")          \
-	X(NEIGH_HELD_SENT, neigh_held_sent, "held packets sent once their next hop resolved")   \
-	X(SIP_UP_REQUESTS, sip_up_requests, "SIP requests handed up by the workers")            \
-	X(CONFIG_RELOADS, config_reloads, "config reloads applied (SIGHUP or /sipwake/reload)") \
-	X(CONFIG_RELOAD_REFUSED, config_reload_refused,                                         \
-	  "config reloads refused: the new file did not load, the running config stays")        \
-	X(SIP_UP_RESPONSES, sip_up_responses, "SIP responses handed up by the workers")         \
-	X(TX_FRAGMENTED, tx_fragmented_cp, "datagrams the control plane sent as IP fragments")  \
-	X(REG_RELAYED, reg_relayed, "REGISTER requests relayed to the PBX")                     \
-	X(REG_RETRANSMITTED, reg_retransmitted,                                                 \
-	  "REGISTER retransmissions from apps resent on their pending transaction")             \
-	X(REG_2XX, reg_2xx, "2xx answers to relayed REGISTERs (bindings committed)")            \
-	X(REG_CHALLENGED, reg_challenged, "401 / 407 challenges relayed to apps")               \
-	X(REG_REJECTED, reg_rejected, "other final non-2xx answers relayed to apps")            \
-	X(REG_TIMEOUTS, reg_timeouts, "relayed REGISTERs the PBX never answered (408 to app)")  \
-	X(PBX_FAILOVERS, pbx_failovers, "moves to the next pbx.servers entry")                  \
+#define CP_FOREACH_COUNTER(X)                                                                    \
+	X(ARP_ANSWERED, arp_answered, "ARP requests for our addresses answered")                 \
+	X(ND_ANSWERED, nd_answered, "IPv6 neighbour solicitations for our addresses answered")   \
+	X(NEIGH_LEARNED, neigh_learned, "neighbours learned or changed MAC")                     \
+	X(NEIGH_PROBES, neigh_probes, "ARP requests and neighbour solicitations sent")           \
+	X(NEIGH_HELD_SENT, neigh_held_sent, "held packets sent once their next hop resolved")    \
+	X(SIP_UP_REQUESTS, sip_up_requests, "SIP requests handed up by the workers")             \
+	X(CONFIG_RELOADS, config_reloads, "config reloads applied (SIGHUP or /sipwake/reload)")  \
+	X(CONFIG_RELOAD_REFUSED, config_reload_refused,                                          \
+	  "config reloads refused: the new file did not load, the running config stays")         \
+	X(SIP_UP_RESPONSES, sip_up_responses, "SIP responses handed up by the workers")          \
+	X(TX_FRAGMENTED, tx_fragmented_cp, "datagrams the control plane sent as IP fragments")   \
+	X(REG_RELAYED, reg_relayed, "REGISTER requests relayed to the PBX")                      \
+	X(REG_RETRANSMITTED, reg_retransmitted,                                                  \
+	  "REGISTER retransmissions from apps resent on their pending transaction")              \
+	X(REG_2XX, reg_2xx, "2xx answers to relayed REGISTERs (bindings committed)")             \
+	X(REG_CHALLENGED, reg_challenged, "401 / 407 challenges relayed to apps")                \
+	X(REG_REJECTED, reg_rejected, "other final non-2xx answers relayed to apps")             \
+	X(REG_TIMEOUTS, reg_timeouts, "relayed REGISTERs the PBX never answered (408 to app)")   \
+	X(PBX_FAILOVERS, pbx_failovers, "moves to the next pbx.servers entry")                   \
 	X(BINDINGS_CREATED, bindings_created, "devices bound (PBX accepted a new registration)") \
 	X(BINDINGS_REFRESHED, bindings_refreshed, "bindings refreshed or moved to a new source") \
-	X(BINDINGS_REMOVED, bindings_removed, "bindings removed by de-registration")            \
-	X(BINDINGS_EXPIRED, bindings_expired, "bindings removed because they expired")          \
-	X(BINDINGS_LOADED, bindings_loaded, "bindings loaded from the store at start")          \
-	X(PINGS_SENT, pings_sent, "OPTIONS pings sent to bound devices")                        \
+	X(BINDINGS_REMOVED, bindings_removed, "bindings removed by de-registration")             \
+	X(BINDINGS_EXPIRED, bindings_expired, "bindings removed because they expired")           \
+	X(BINDINGS_LOADED, bindings_loaded, "bindings loaded from the store at start")           \
+	X(PINGS_SENT, pings_sent, "OPTIONS pings sent to bound devices")                         \
 	X(PONGS, pongs, "answers to our OPTIONS pings")                                          \
 	X(AUTH_BANS, auth_bans, "sources banned for failing authentication")
 
@@ -58,7 +58,8 @@
 	  "SIP handed up that nothing routes yet (REGISTER relay and routing: proxy issue)")   \
 	X(SIP_BAD_HANDOFF, sip_bad_handoff,                                                    \
 	  "SIP ring entry whose offsets do not fit its mbuf (a worker bug; never expected)")   \
-	X(CP_NO_ROUTE, cp_no_route, "control-plane datagrams with no interface toward the destination") \
+	X(CP_NO_ROUTE, cp_no_route,                                                            \
+	  "control-plane datagrams with no interface toward the destination")                  \
 	X(REG_NO_PBX, reg_no_pbx, "REGISTERs refused (503): no pbx.servers configured")        \
 	X(REG_PENDING_FULL, reg_pending_full,                                                  \
 	  "REGISTERs refused (503): bindings.max_pending transactions already in flight")      \

@@ -7,7 +7,7 @@
 
 #include "controlplane/cp.h"
 
-#define CP_HOLD_MAX 64 /* upper bound of neighbours.queue */
+#define CP_HOLD_MAX 64	 /* upper bound of neighbours.queue */
 #define CP_MSG_MAX  8192 /* largest SIP message the control plane builds or relays */
 
 struct cp_reg;

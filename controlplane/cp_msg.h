@@ -40,7 +40,7 @@ static inline void cp_msg_str(struct cp_msg *o, const char *s)
 }
 
 __attribute__((format(printf, 2, 3))) static inline void cp_msg_fmt(struct cp_msg *o,
-								   const char *fmt, ...)
+								    const char *fmt, ...)
 {
 	size_t room = sizeof(o->b) - o->len;
 	va_list ap;

@@ -33,7 +33,7 @@
 
 /* One relayed REGISTER waiting for the PBX's final answer. */
 struct reg_tx {
-	uint64_t id; /* 0: free slot; else slot | generation << 32 */
+	uint64_t id;   /* 0: free slot; else slot | generation << 32 */
 	uint32_t next; /* hash chain by (app source, app branch); UINT32_MAX ends */
 	uint32_t hash;
 	uint64_t deadline_tsc;
@@ -65,7 +65,7 @@ struct cp_reg {
 	struct reg_out *out;
 	struct cp_msg scratch;
 	struct dp_sip_msg sm; /* scratch scan of a relayed request */
-	char fcaps[96]; /* "*;+sip.pns=\"apns\"" per the push services configured */
+	char fcaps[96];	      /* "*;+sip.pns=\"apns\"" per the push services configured */
 };
 
 static const char *reason_of(unsigned status)
@@ -236,7 +236,8 @@ static void tx_free(struct cp_reg *r, struct reg_tx *t)
 static struct dp_sip_slice hdr_line(const struct dp_sip_hdr *h)
 {
 	/* The whole field: name through the end of its (possibly folded) value. */
-	return (struct dp_sip_slice){h->name.off, (uint16_t)(h->value.off + h->value.len - h->name.off)};
+	return (struct dp_sip_slice){h->name.off,
+				     (uint16_t)(h->value.off + h->value.len - h->name.off)};
 }
 
 /*
@@ -281,8 +282,9 @@ static void reply(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *
 		case DP_SIP_H_TO:
 			cp_msg_put(o, msg + l.off, l.len);
 			if (sm->to.tag.len == 0)
-				cp_msg_fmt(o, ";tag=sw%08x", rte_jhash(msg + sm->call_id.off,
-								       sm->call_id.len, status));
+				cp_msg_fmt(
+					o, ";tag=sw%08x",
+					rte_jhash(msg + sm->call_id.off, sm->call_id.len, status));
 			cp_msg_str(o, "\r\n");
 			break;
 		default:
@@ -577,8 +579,7 @@ static int32_t granted_expiry(const uint8_t *msg, const struct dp_sip_msg *sm,
 				return cs[k].expires;
 			if (sm->expires >= 0)
 				return sm->expires;
-			return t->bind.asked_expires >= 0 ? t->bind.asked_expires
-							  : DEFAULT_EXPIRES;
+			return t->bind.asked_expires >= 0 ? t->bind.asked_expires : DEFAULT_EXPIRES;
 		}
 	}
 	return 0;
@@ -611,8 +612,8 @@ static void fail_over(struct cp_ctx *cp, struct reg_tx *t)
 	 * it back when the first one answers again. */
 	if (__atomic_load_n(&cp->dp->pbx_active, __ATOMIC_RELAXED) == t->server) {
 		__atomic_store_n(&cp->dp->pbx_active, next, __ATOMIC_RELAXED);
-		CP_LOG(WARNING, "pbx.servers.[%u] did not answer: failing over to [%u]",
-		       t->server, next);
+		CP_LOG(WARNING, "pbx.servers.[%u] did not answer: failing over to [%u]", t->server,
+		       next);
 	}
 	cp_count(cp, CP_C_PBX_FAILOVERS, 1);
 	t->server = (uint8_t)next;
@@ -631,7 +632,9 @@ void cp_reg_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 	int32_t granted;
 
 	for (unsigned i = DP_BRANCH_MAGIC_LEN + 2; i < sm->via.branch.len; i++) {
-		int c = b[i], v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+		int c = b[i], v = c >= '0' && c <= '9'	 ? c - '0'
+				  : c >= 'a' && c <= 'f' ? c - 'a' + 10
+							 : -1;
 
 		if (v < 0 || i >= DP_BRANCH_MAGIC_LEN + 2 + 16) {
 			id = 0;
@@ -656,11 +659,12 @@ void cp_reg_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 		return;
 	}
 	if (sm->status >= 300) {
-		bool auth_fail = sm->status == 403 || (t->had_auth && (sm->status == 401 ||
-								       sm->status == 407));
+		bool auth_fail = sm->status == 403 ||
+				 (t->had_auth && (sm->status == 401 || sm->status == 407));
 
-		cp_count(cp, sm->status == 401 || sm->status == 407 ? CP_C_REG_CHALLENGED
-								     : CP_C_REG_REJECTED,
+		cp_count(cp,
+			 sm->status == 401 || sm->status == 407 ? CP_C_REG_CHALLENGED
+								: CP_C_REG_REJECTED,
 			 1);
 		if (auth_fail)
 			cp_ban_note_failure(cp, &t->app_ip);

@@ -13,6 +13,7 @@ int cp_store_del(struct cp_store *s, const struct sw_bind_rec *r);
 int cp_store_del_aor(struct cp_store *s, const char *aor, size_t len);
 int cp_store_commit(struct cp_store *s);
 const char *cp_store_error(const struct cp_store *s);
-int cp_store_load(struct cp_store *s, int64_t now_s, int (*fn)(const struct sw_bind_rec *r, void *arg), void *arg);
+int cp_store_load(struct cp_store *s, int64_t now_s,
+		  int (*fn)(const struct sw_bind_rec *r, void *arg), void *arg);
 void cp_store_close(struct cp_store *s);
 #endif

@@ -14,6 +14,11 @@
 #include <rte_telemetry.h>
 #include <rte_version.h>
 
+#include <urcu/urcu-qsbr.h>
+
+#include <rte_cycles.h>
+
+#include "controlplane/cp_bind.h"
 #include "controlplane/cp_internal.h"
 
 /* The telemetry API passes no user data; one control plane per process. */
@@ -160,6 +165,128 @@ static int tel_info(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+/* Telemetry runs each client connection on a thread of its own that ends
+ * when the client goes: a reader registers with QSBR for one command and
+ * unregisters before returning, never leaving a dead thread registered. */
+static void rcu_reader_enter(void)
+{
+	urcu_qsbr_register_thread();
+}
+
+static void rcu_reader_leave(void)
+{
+	urcu_qsbr_unregister_thread();
+}
+
+struct tel_bind_arg {
+	struct rte_tel_data *d;
+	const struct dp_ctx *dp;
+	uint64_t now_tsc;
+	int64_t now_s;
+	unsigned n, alive;
+};
+
+static bool device_alive(const struct dp_ctx *dp, const struct sw_device *dv, uint64_t now,
+			 uint64_t *heard)
+{
+	const struct sw_src *src = sw_src_lookup(dp->src, &dv->src, dv->sport);
+	uint64_t last = src != NULL ? sw_src_last_alive(src) : 0;
+
+	*heard = last != 0 && now > last ? (now - last) / rte_get_tsc_hz() : 0;
+	return src != NULL && now - last <= dp->p.alive_window_tsc;
+}
+
+static int count_alive(const struct sw_device *dv, void *arg)
+{
+	struct tel_bind_arg *a = arg;
+	uint64_t heard;
+
+	a->alive += device_alive(a->dp, dv, a->now_tsc, &heard);
+	return 0;
+}
+
+/* "abcdef12...89abcd": tokens are credentials, shown only by their ends. */
+static void truncated(char *out, size_t cap, const char *s, size_t len)
+{
+	if (len <= 16)
+		snprintf(out, cap, "%.*s", (int)len, s);
+	else
+		snprintf(out, cap, "%.8s...%.6s", s, s + len - 6);
+}
+
+static int add_device(const struct sw_device *dv, void *arg)
+{
+	struct tel_bind_arg *a = arg;
+	struct rte_tel_data *c = rte_tel_data_alloc();
+	char buf[RTE_TEL_MAX_STRING_LEN], ip[INET6_ADDRSTRLEN], key[16];
+	uint64_t heard;
+	size_t ulen = strcspn(dv->contact, ";?");
+
+	if (c == NULL || a->n >= 32) {
+		rte_tel_data_free(c);
+		return 1;
+	}
+	rte_tel_data_start_dict(c);
+	rte_tel_data_add_dict_u64(c, "id", dv->id);
+	/* The contact without its parameters: they hold the push token. */
+	snprintf(buf, sizeof(buf), "%.*s", (int)RTE_MIN(ulen, sizeof(buf) - 1), dv->contact);
+	rte_tel_data_add_dict_string(c, "contact", buf);
+	if (dv->instance_len > 0) {
+		snprintf(buf, sizeof(buf), "%.100s", dv->instance);
+		rte_tel_data_add_dict_string(c, "instance", buf);
+	}
+	snprintf(buf, sizeof(buf), sw_ip_is_v4(&dv->src) ? "%s:%u" : "[%s]:%u",
+		 sw_ip_str(&dv->src, ip, sizeof(ip)), dv->sport);
+	rte_tel_data_add_dict_string(c, "source", buf);
+	rte_tel_data_add_dict_string(
+		c, "state", device_alive(a->dp, dv, a->now_tsc, &heard) ? "alive" : "asleep");
+	rte_tel_data_add_dict_u64(c, "last_heard_s_ago", heard);
+	rte_tel_data_add_dict_int(c, "expires_in_s", (int)(dv->expires_at - a->now_s));
+	if (dv->pn_form != SW_PN_NONE) {
+		static const char *const forms[] = {"none", "rfc8599", "legacy", "x-push"};
+
+		rte_tel_data_add_dict_string(c, "push_form", forms[dv->pn_form & 3]);
+		snprintf(buf, sizeof(buf), "%.60s", dv->pn_provider);
+		rte_tel_data_add_dict_string(c, "push_provider", buf);
+		truncated(buf, sizeof(buf), dv->pn_prid, dv->pn_prid_len);
+		rte_tel_data_add_dict_string(c, "push_prid", buf);
+		snprintf(buf, sizeof(buf), "%.100s", dv->pn_param);
+		rte_tel_data_add_dict_string(c, "push_param", buf);
+	}
+	snprintf(key, sizeof(key), "device%u", a->n++);
+	rte_tel_data_add_dict_container(a->d, key, c, 0);
+	return 0;
+}
+
+/* /sipwake/bindings: how many devices, how many alive.
+ * /sipwake/bindings,<aor>: that AOR's devices ("user@host"). */
+static int tel_bindings(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct dp_ctx *dp = tel_cp->dp;
+	struct tel_bind_arg a = {.d = d, .dp = dp, .now_tsc = rte_rdtsc(), .now_s = cp_now_s()};
+
+	RTE_SET_USED(cmd);
+	rte_tel_data_start_dict(d);
+	rcu_reader_enter();
+	if (params != NULL && *params != '\0') {
+		size_t len = strlen(params);
+
+		rte_tel_data_add_dict_string(d, "aor", params);
+		sw_bind_foreach_aor(dp->bind, params, len, add_device, &a);
+		rte_tel_data_add_dict_u64(d, "devices", a.n);
+	} else {
+		rte_tel_data_add_dict_u64(d, "count", sw_bind_count(dp->bind));
+		rte_tel_data_add_dict_u64(d, "max", sw_bind_max(dp->bind));
+		rte_tel_data_add_dict_u64(d, "bytes", sw_bind_bytes(dp->bind));
+		rte_tel_data_add_dict_u64(d, "bound_sources", sw_src_count(dp->src));
+		sw_bind_foreach(dp->bind, count_alive, &a);
+		rte_tel_data_add_dict_u64(d, "alive", a.alive);
+		rte_tel_data_add_dict_u64(d, "asleep", sw_bind_count(dp->bind) - a.alive);
+	}
+	rcu_reader_leave();
+	return 0;
+}
+
 int cp_telemetry_register(struct cp_ctx *cp)
 {
 	int rc;
@@ -180,5 +307,10 @@ int cp_telemetry_register(struct cp_ctx *cp)
 		rc = rte_telemetry_register_cmd(
 			"/sipwake/describe", tel_describe,
 			"What each /sipwake/stats key means. No parameters");
+	if (rc == 0)
+		rc = rte_telemetry_register_cmd("/sipwake/bindings", tel_bindings,
+						"Bindings: count, alive, asleep. Parameters: "
+						"string AOR user@host (optional: "
+						"that AOR's devices)");
 	return rc;
 }

@@ -203,8 +203,8 @@ int cp_udp_send(struct cp_ctx *cp, const struct sw_ip *dst, uint16_t dport, cons
 	mtu = cp->dp->p.ifaces[ifx].mtu != 0 ? cp->dp->p.ifaces[ifx].mtu : 1500;
 	l3 = v6 ? sizeof(struct rte_ipv6_hdr) : sizeof(struct rte_ipv4_hdr);
 	if ((uint32_t)l3 + dlen <= mtu) {
-		struct rte_mbuf *m = ip_packet(cp, &src, dst, dgram, dlen, 0, dlen, false,
-					       cp->ip_id++);
+		struct rte_mbuf *m =
+			ip_packet(cp, &src, dst, dgram, dlen, 0, dlen, false, cp->ip_id++);
 
 		if (m == NULL)
 			goto no_mbuf;
