@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -438,6 +439,15 @@ static void link_contact(struct sw_bind_table *t, struct dev *d)
 	cds_lfht_add(t->contact, hash_str(d->pub.contact, d->pub.contact_len), &d->n_contact);
 }
 
+/* An iterator standing on @node, as a lookup would leave it: replace()
+ * reads both the node and its successor (a stale successor makes it retry,
+ * a garbage one can make it fail). */
+static void iter_at(struct cds_lfht_iter *it, struct cds_lfht_node *node)
+{
+	it->node = node;
+	it->next = CMM_LOAD_SHARED(node->next);
+}
+
 /* Swap @old for @nw in every index. Where the key is unchanged the node is
  * replaced in one step; where it changed the new node goes in before the old
  * one leaves, so a reader finds the device (old or new copy) throughout. */
@@ -447,14 +457,17 @@ static void dev_replace(struct sw_bind_table *t, struct dev *old, struct dev *nw
 	struct cds_lfht_iter it;
 	uint64_t id = nw->pub.id;
 	bool pn_same, contact_same;
+	int rc;
 	char buf[SW_PN_KEY_MAX], obuf[SW_PN_KEY_MAX];
 	struct str_key pk = {0}, opk = {0};
 	unsigned long ph = 0;
 
-	it.node = &old->n_id;
-	cds_lfht_replace(t->id, &it, hash_id(id), match_id, &id, &nw->n_id);
-	it.node = &old->n_aor;
-	cds_lfht_replace(t->aor, &it, hash_str(k.s, k.len), match_aor, &k, &nw->n_aor);
+	iter_at(&it, &old->n_id);
+	rc = cds_lfht_replace(t->id, &it, hash_id(id), match_id, &id, &nw->n_id);
+	assert(rc == 0); /* single writer: @old is in the table */
+	iter_at(&it, &old->n_aor);
+	rc = cds_lfht_replace(t->aor, &it, hash_str(k.s, k.len), match_aor, &k, &nw->n_aor);
+	assert(rc == 0);
 
 	if (has_pn(&nw->pub))
 		ph = pn_hash(&nw->pub, &pk, buf);
@@ -463,8 +476,9 @@ static void dev_replace(struct sw_bind_table *t, struct dev *old, struct dev *nw
 	pn_same = has_pn(&nw->pub) && has_pn(&old->pub) && pk.len == opk.len &&
 		  memcmp(pk.s, opk.s, pk.len) == 0;
 	if (pn_same) {
-		it.node = &old->n_pn;
-		cds_lfht_replace(t->pn, &it, ph, match_pn, &pk, &nw->n_pn);
+		iter_at(&it, &old->n_pn);
+		rc = cds_lfht_replace(t->pn, &it, ph, match_pn, &pk, &nw->n_pn);
+		assert(rc == 0);
 	} else {
 		link_pn(t, nw);
 		if (has_pn(&old->pub))
@@ -476,13 +490,15 @@ static void dev_replace(struct sw_bind_table *t, struct dev *old, struct dev *nw
 	if (contact_same) {
 		struct str_key ck = {nw->pub.contact, nw->pub.contact_len};
 
-		it.node = &old->n_contact;
-		cds_lfht_replace(t->contact, &it, hash_str(ck.s, ck.len), match_contact, &ck,
-				 &nw->n_contact);
+		iter_at(&it, &old->n_contact);
+		rc = cds_lfht_replace(t->contact, &it, hash_str(ck.s, ck.len), match_contact, &ck,
+				      &nw->n_contact);
+		assert(rc == 0);
 	} else {
 		link_contact(t, nw);
 		cds_lfht_del(t->contact, &old->n_contact);
 	}
+	(void)rc;
 }
 
 int sw_bind_put(struct sw_bind_table *t, const struct sw_bind_rec *rec, uint64_t now_tsc,

@@ -135,7 +135,10 @@ int sw_src_bind(struct sw_src_table *t, const struct sw_ip *ip, uint16_t port, u
 	cds_lfht_node_init(&e->node);
 	if (old != NULL) {
 		/* Replace, never edit in place: readers see one device or the other. */
-		cds_lfht_replace(t->ht, &(struct cds_lfht_iter){.node = &old->node},
+		/* The iterator as a lookup leaves it: the node and its successor. */
+		cds_lfht_replace(t->ht,
+				 &(struct cds_lfht_iter){.node = &old->node,
+							 .next = CMM_LOAD_SHARED(old->node.next)},
 				 src_hash(ip, port), src_match, &k, &e->node);
 		urcu_qsbr_call_rcu(&old->rcu, src_free_rcu);
 	} else {

@@ -1,0 +1,162 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""The REGISTER relay and the bindings (issue 4): commit only on the PBX's
+2xx with the expiry it granted, Path / Via / Feature-Caps on the way, the
+device identity rules, persistence across restarts, failover, the ban.
+
+The app and the PBX are byte-level UDP peers in the lab's peer namespace
+(tests/integration/sippeer.py), so each step checks exact headers; sipp
+flows live in test_sipp_flows.py.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"))
+import swlab  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+UUID1 = "00000000-0000-1000-8000-000000000001"
+UUID2 = "00000000-0000-1000-8000-000000000002"
+
+
+def peer_py(lab, code, timeout=30):
+    """Run @code in the peer namespace with sippeer imported as P; return
+    the JSON it printed last."""
+    src = "import sys; sys.path.insert(0, %r)\nimport sippeer as P\n%s" % (HERE, code)
+    p = lab.peer(["/usr/bin/python3", "-c", src], check=False, timeout=timeout)
+    assert p.returncode == 0, p.stderr[-3000:] + lab.read_log()[-3000:]
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def devices(lab, aor):
+    b = lab.telemetry("/sipwake/bindings," + aor)
+    return [b[k] for k in sorted(b) if k.startswith("device") and k[6:].isdigit()]
+
+
+# One REGISTER transaction: the app sends, the PBX answers @code (200 grants
+# @granted s to the app's contact), the app receives. Returns what each saw.
+REG_ONCE = """
+app = P.Peer(P.APP4, {port}); pbx = P.Peer(P.PBX4, 5060)
+app.send(P.register(app, user={user!r}, cseq={cseq}, branch={branch!r}, instance={inst!r},
+                    expires={expires}, auth={auth}, contact={contact!r}, xpush={xpush!r},
+                    star={star}))
+req, src = pbx.recv()
+if {code} == 200:
+    # The registrar lists the contact with the expiry it grants (RFC 3261 §10.3).
+    cs = [c.split(";expires=")[0] + ";expires={granted}" for c in P.headers(req, "Contact")]
+    cs = [] if {star} or {expires} == 0 else cs
+    resp = P.answer(req, 200, "OK", contacts=cs)
+elif {code} == 401:
+    resp = P.answer(req, 401, "Unauthorized", extra=['WWW-Authenticate: Digest realm="example.com", nonce="n1"'])
+else:
+    resp = P.answer(req, {code}, "Refused")
+pbx.send(resp, src[0], src[1])
+got, _ = app.recv()
+P.emit({{"pbx_req": req, "pbx_src": src, "app_got": got}})
+"""
+
+
+def reg_once(lab, user="alice", port=5070, cseq=1, code=200, granted=300, inst=UUID1,
+             expires=600, auth=False, contact=None, xpush=None, star=False, branch=None):
+    return peer_py(lab, REG_ONCE.format(
+        user=user, port=port, cseq=cseq, code=code, granted=granted, inst=inst,
+        expires=expires, auth=auth, contact=contact, xpush=xpush, star=star,
+        branch=branch or "z9hG4bK-%s-%d-%d" % (user, port, cseq)))
+
+
+@pytest.fixture(scope="module")
+def lab():
+    with swlab.Lab(name="swg%d" % (os.getpid() % 10000),
+                   bindings_extra="ping_interval_s = 0;") as lab:
+        yield lab
+        assert lab.stop() == 0, lab.read_log()
+
+
+def test_challenge_then_200_binds_exactly_once(lab):
+    r = reg_once(lab, user="alice", code=401)
+    req = r["pbx_req"]
+    via = [v for v in req.split("\r\n") if v.startswith("Via:")]
+    # Our Via on top (a control-plane branch), the app's stamped below it.
+    assert via[0].startswith("Via: SIP/2.0/UDP 198.18.0.1:5060;branch=z9hG4bK-swCr"), via
+    assert "received=198.18.0.2" in via[1] and "rport=5070" in via[1], via
+    assert "Path: <sip:198.18.0.1:5060;lr>" in req
+    assert "Max-Forwards: 69" in req
+    assert "pn-provider=apns" in req and "pn-prid=" in req  # relayed to the registrar
+    assert r["pbx_src"] == ["198.18.0.1", 5060]
+    # The challenge reaches the app untouched, minus our Via; nothing is bound.
+    assert r["app_got"].startswith("SIP/2.0 401 ")
+    assert "z9hG4bK-swC" not in r["app_got"]
+    assert 'WWW-Authenticate: Digest realm="example.com"' in r["app_got"]
+    assert devices(lab, "alice@example.com") == []
+
+    r = reg_once(lab, user="alice", cseq=2, auth=True, code=200, granted=300)
+    assert r["app_got"].startswith("SIP/2.0 200 ")
+    assert "z9hG4bK-swC" not in r["app_got"]
+    devs = devices(lab, "alice@example.com")
+    assert len(devs) == 1, devs
+    d = devs[0]
+    assert d["source"] == "198.18.0.2:5070" and d["state"] == "alive"
+    assert 290 <= d["expires_in_s"] <= 300, d  # the PBX's 300, not the app's 600
+    assert d["push_provider"] == "apns" and d["push_param"] == "ABCD123456.com.example.voip"
+    assert d["push_prid"] == "00fc13ad...1de8f0"  # tokens shown truncated
+    assert d["instance"] == "<urn:uuid:%s>" % UUID1
+    st = lab.stats()
+    assert st["reg_relayed"] >= 2 and st["reg_challenged"] >= 1 and st["reg_2xx"] >= 1
+
+
+def test_refused_register_changes_nothing(lab):
+    r = reg_once(lab, user="carol", code=403)
+    assert r["app_got"].startswith("SIP/2.0 403 ")
+    assert devices(lab, "carol@example.com") == []
+    # bob binds, then someone else (another port, same instance) tries to
+    # move bob's device and the PBX refuses: bob's binding stays as it was.
+    reg_once(lab, user="bob", port=5071, code=200)
+    before = devices(lab, "bob@example.com")
+    assert len(before) == 1 and before[0]["source"] == "198.18.0.2:5071"
+    r = reg_once(lab, user="bob", port=5072, cseq=2, code=403)
+    assert r["app_got"].startswith("SIP/2.0 403 ")
+    after = devices(lab, "bob@example.com")
+    assert len(after) == 1 and after[0]["source"] == "198.18.0.2:5071", after
+    assert after[0]["id"] == before[0]["id"]
+
+
+def test_new_source_updates_the_same_device_and_two_devices_are_two(lab):
+    reg_once(lab, user="dave", port=5073, code=200)
+    first = devices(lab, "dave@example.com")
+    reg_once(lab, user="dave", port=5074, cseq=2, code=200)  # same instance, new port
+    devs = devices(lab, "dave@example.com")
+    assert len(devs) == 1 and devs[0]["id"] == first[0]["id"], devs
+    assert devs[0]["source"] == "198.18.0.2:5074"
+    reg_once(lab, user="dave", port=5075, cseq=3, inst=UUID2, code=200)  # a second phone
+    assert len(devices(lab, "dave@example.com")) == 2
+
+
+def test_deregister_removes(lab):
+    reg_once(lab, user="erin", port=5076, code=200)
+    assert len(devices(lab, "erin@example.com")) == 1
+    r = reg_once(lab, user="erin", port=5076, cseq=2, expires=0, code=200)
+    assert r["app_got"].startswith("SIP/2.0 200 ")
+    assert devices(lab, "erin@example.com") == []
+    reg_once(lab, user="erin", port=5076, cseq=3, code=200)
+    reg_once(lab, user="erin", port=5076, cseq=4, star=True, code=200)
+    assert devices(lab, "erin@example.com") == []
+
+
+def test_push_forms_make_the_same_binding(lab):
+    from sippeer import TOKEN, TOPIC  # noqa: F401 (same values the peer uses)
+    reg_once(lab, user="f1", port=5077, code=200, inst=None)
+    reg_once(lab, user="f2", port=5078, code=200, inst=None,
+             contact="sip:f2@198.18.0.2:5078;pn-type=apple;pn-tok=%s;app-id=%s" % (TOKEN, TOPIC))
+    reg_once(lab, user="f3", port=5079, code=200, inst=None, contact="sip:f3@198.18.0.2:5079",
+             xpush="device-os=ios;device-uid=%s;allow-call-push=true;app-id=%s" % (TOKEN, TOPIC))
+    push = []
+    for u in ("f1", "f2", "f3"):
+        d = devices(lab, u + "@example.com")
+        assert len(d) == 1, (u, d)
+        push.append((d[0]["push_provider"], d[0]["push_prid"], d[0]["push_param"]))
+    assert push[0] == push[1] == push[2] == ("apns", "00fc13ad...1de8f0", TOPIC), push
