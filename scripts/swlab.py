@@ -41,7 +41,7 @@ def run(cmd, check=True, timeout=30, **kw):
 
 class Lab:
     def __init__(self, name=None, workers=1, config_extra="", neigh=None, gateway=True,
-                 pbx_extra="", bindings_extra="", store_path=None):
+                 pbx_extra="", bindings_extra="", store_path=None, pbx_servers=None):
         if os.geteuid() != 0:
             raise RuntimeError("the lab needs root (network namespaces, af_packet)")
         self.name = name or "swl%d" % os.getpid()
@@ -54,6 +54,7 @@ class Lab:
         self.config_extra = config_extra
         # Keys added inside the pbx { } and bindings { } groups.
         self.pbx_extra, self.bindings_extra = pbx_extra, bindings_extra
+        self.pbx_servers = pbx_servers or [PBX_IP4 + ":5060"]
         self.tmp = tempfile.mkdtemp(prefix=self.name + "-")
         self.proc = None
         self.log_path = os.path.join(self.tmp, "sipwake.log")
@@ -113,12 +114,13 @@ interfaces = ( {
 } );
 dataplane: { mbufs = 4095; idle_sleep_us = 50; };
 neighbours: { retry_ms = %d; probes = 3; };
-pbx: { sources = [ "%s", "%s" ]; servers = [ "%s:5060" ]; %s };
+pbx: { sources = [ "%s", "%s" ]; servers = [ %s ]; %s };
 bindings: { store = "%s"; %s };
 log: { level = "info"; };
 %s
 """ % (SW_IP4, GW_IP4, SW_IP6, self.neigh.get("retry_ms", 200), PBX_IP4, PBX_IP6,
-       PBX_IP4, self.pbx_extra, self.store_path, self.bindings_extra, self.config_extra)
+       ", ".join('"%s"' % sv for sv in self.pbx_servers), self.pbx_extra, self.store_path,
+       self.bindings_extra, self.config_extra)
         with open(path or self.conf_path, "w") as f:
             f.write(text)
         return path or self.conf_path

@@ -160,3 +160,89 @@ def test_push_forms_make_the_same_binding(lab):
         assert len(d) == 1, (u, d)
         push.append((d[0]["push_provider"], d[0]["push_prid"], d[0]["push_param"]))
     assert push[0] == push[1] == push[2] == ("apns", "00fc13ad...1de8f0", TOPIC), push
+
+
+def p8_key(tmp):
+    """A throwaway APNs-style key (PKCS#8 P-256): push configured, so
+    Feature-Caps is advertised; the endpoint is a closed local port."""
+    path = os.path.join(tmp, "AuthKey_KEY1234567.p8")
+    subprocess.run("openssl ecparam -name prime256v1 -genkey -noout | "
+                   "openssl pkcs8 -topk8 -nocrypt -out %s" % path,
+                   shell=True, check=True, timeout=30)
+    return path
+
+
+@pytest.fixture(scope="module")
+def lab2(tmp_path_factory):
+    key = p8_key(str(tmp_path_factory.mktemp("key")))
+    push = ('push: { apns = ( { team_id = "ABCD123456"; bundle_id = "com.example.voip"; '
+            'key_id = "KEY1234567"; key_file = "%s"; endpoint = "127.0.0.1:9"; } ); };'
+            % key)
+    with swlab.Lab(name="swh%d" % (os.getpid() % 10000), config_extra=push,
+                   pbx_servers=[swlab.PBX_IP4 + ":5060", swlab.PBX_IP4 + ":5062"],
+                   pbx_extra="timeout_ms = 300; auth_ban_failures = 3; auth_ban_s = 600;",
+                   bindings_extra="ping_interval_s = 0;") as lab:
+        yield lab
+        assert lab.stop() == 0, lab.read_log()
+
+
+def test_feature_caps_to_the_pbx_and_in_the_2xx(lab2):
+    r = reg_once(lab2, user="gina", port=5080, code=200)
+    assert 'Feature-Caps: *;+sip.pns="apns"' in r["pbx_req"], r["pbx_req"]
+    # RFC 8599 §5.6.1.1: the app reads the push services in the 2xx.
+    assert 'Feature-Caps: *;+sip.pns="apns"' in r["app_got"], r["app_got"]
+    assert len(devices(lab2, "gina@example.com")) == 1
+
+
+FAILOVER = """
+app = P.Peer(P.APP4, 5081); pbx1 = P.Peer(P.PBX4, 5060); pbx2 = P.Peer(P.PBX4, 5062)
+app.send(P.register(app, user="hank", branch="z9hG4bK-hank-1"))
+first, _ = pbx1.recv()            # the first server stays silent
+req, src = pbx2.recv(timeout=3)   # after pbx.timeout_ms the same REGISTER goes to the second
+cs = [c.split(";expires=")[0] + ";expires=120" for c in P.headers(req, "Contact")]
+pbx2.send(P.answer(req, 200, "OK", contacts=cs), src[0], src[1])
+got, _ = app.recv()
+# The next REGISTER goes straight to the second server.
+app.send(P.register(app, user="hank", cseq=2, branch="z9hG4bK-hank-2"))
+req2, src2 = pbx2.recv(timeout=2)
+P.emit({"first": first, "req": req, "got": got, "req2": req2,
+        "pbx1_again": pbx1.recv_none(0.2)})
+"""
+
+
+def test_failover_to_the_second_pbx(lab2):
+    before = lab2.stats()["pbx_failovers"]
+    r = peer_py(lab2, FAILOVER)
+    # The same transaction (same branch of ours) moved to the next server.
+    b1 = [v for v in r["first"].split("\r\n") if v.startswith("Via:")][0]
+    b2 = [v for v in r["req"].split("\r\n") if v.startswith("Via:")][0]
+    assert b1 == b2 and "z9hG4bK-swCr" in b1
+    assert r["got"].startswith("SIP/2.0 200 ")
+    assert r["req2"].startswith("REGISTER ") and r["pbx1_again"] is None
+    assert lab2.stats()["pbx_failovers"] == before + 1
+    d = devices(lab2, "hank@example.com")
+    assert len(d) == 1 and 110 <= d[0]["expires_in_s"] <= 120, d
+
+
+BAN = """
+app = P.Peer(%r, 5082); pbx = P.Peer(P.PBX4, 5062)
+codes = []
+for i in range(3):
+    app.send(P.register(app, user="ivan", cseq=i + 1, branch="z9hG4bK-ivan-%%d" %% i, auth=True))
+    req, src = pbx.recv(timeout=3)
+    pbx.send(P.answer(req, 403, "Forbidden"), src[0], src[1])
+    codes.append(P.status(app.recv()[0]))
+app.send(P.register(app, user="ivan", cseq=9, branch="z9hG4bK-ivan-9", auth=True))
+P.emit({"codes": codes, "relayed_after_ban": pbx.recv_none(1.0) is not None})
+"""
+
+
+def test_failing_authentication_bans_the_source(lab2):
+    # From the peer's third address: the ban must not touch the other tests' source.
+    r = peer_py(lab2, BAN % swlab.GW_IP4)
+    assert r["codes"] == [403, 403, 403]
+    assert r["relayed_after_ban"] is False
+    st = lab2.stats()
+    assert st["auth_bans"] == 1 and st["drop_reg_banned"] >= 1
+    # Other sources still register.
+    assert reg_once(lab2, user="judy", port=5083, code=200)["app_got"].startswith("SIP/2.0 200")
