@@ -35,6 +35,7 @@
 	X(REG_REJECTED, reg_rejected, "other final non-2xx answers relayed to apps")             \
 	X(REG_TIMEOUTS, reg_timeouts, "relayed REGISTERs the PBX never answered (408 to app)")   \
 	X(PBX_FAILOVERS, pbx_failovers, "moves to the next pbx.servers entry")                   \
+	X(PBX_CHECKS_ANSWERED, pbx_checks_answered, "PBX health-check OPTIONS answered")         \
 	X(BINDINGS_CREATED, bindings_created, "devices bound (PBX accepted a new registration)") \
 	X(BINDINGS_REFRESHED, bindings_refreshed, "bindings refreshed or moved to a new source") \
 	X(BINDINGS_REMOVED, bindings_removed, "bindings removed by de-registration")             \

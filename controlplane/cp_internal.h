@@ -72,6 +72,8 @@ void cp_reg_fini(struct cp_ctx *cp);
 void cp_reg_request(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg);
 /** A response whose top Via is a DP_BRANCH_CP 'r' branch of ours. */
 void cp_reg_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg);
+/** An answer to a PBX health check (a DP_BRANCH_CP 'h' branch). */
+void cp_reg_health_answer(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg);
 /** Timers (transaction timeouts, failover), binding expiry, pings; every tick. */
 void cp_reg_tick(struct cp_ctx *cp, uint64_t now);
 /** End of a loop round: commit the store, then send the 2xx it made durable. */

@@ -65,7 +65,10 @@ struct cp_reg {
 	struct reg_out *out;
 	struct cp_msg scratch;
 	struct dp_sip_msg sm; /* scratch scan of a relayed request */
-	char fcaps[96];	      /* "*;+sip.pns=\"apns\"" per the push services configured */
+	uint64_t next_check_tsc;
+	uint32_t check_seq;
+	uint8_t up[DP_MAX_SERVERS]; /* answered the last health check */
+	char fcaps[96];		    /* "*;+sip.pns=\"apns\"" per the push services configured */
 };
 
 static const char *reason_of(unsigned status)
@@ -728,9 +731,67 @@ void cp_reg_flush(struct cp_ctx *cp)
 	r->n_out = 0;
 }
 
+/* OPTIONS to every PBX server (RFC 3261 §11): any answer means it is up. */
+static void health_checks(struct cp_ctx *cp)
+{
+	struct cp_reg *r = cp->reg;
+	const struct dp_params *p = &cp->dp->p;
+
+	r->check_seq++;
+	for (unsigned i = 0; i < p->n_servers; i++) {
+		struct cp_msg *o = &r->scratch;
+		struct sw_ip our, nh;
+		unsigned ifx;
+
+		if (cp_route(cp, &p->servers[i].ip, &ifx, &our, &nh) != 0)
+			continue;
+		o->len = 0;
+		o->overflow = false;
+		cp_msg_str(o, "OPTIONS sip:");
+		cp_msg_host(o, &p->servers[i].ip);
+		cp_msg_fmt(o, ":%u SIP/2.0\r\nVia: SIP/2.0/UDP ", p->servers[i].port);
+		cp_msg_host(o, &our);
+		cp_msg_fmt(o, ":%u;branch=" DP_BRANCH_MAGIC "%ch%02x%08x;rport\r\n", p->sip_port,
+			   DP_BRANCH_CP, i, r->check_seq);
+		cp_msg_str(o, "Max-Forwards: 70\r\nFrom: <sip:sipwake@");
+		cp_msg_host(o, &our);
+		cp_msg_fmt(o,
+			   ">;tag=hc%x\r\nTo: <sip:%u@pbx>\r\nCall-ID: hc-%u-%x@sipwake\r\n"
+			   "CSeq: %u OPTIONS\r\nContent-Length: 0\r\n\r\n",
+			   r->check_seq, i, i, r->check_seq, r->check_seq);
+		if (!o->overflow)
+			cp_udp_send(cp, &p->servers[i].ip, p->servers[i].port, o->b, o->len);
+	}
+}
+
+void cp_reg_health_answer(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg)
+{
+	const struct dp_sip_msg *sm = &meta->sip;
+	const char *b = dp_sip_ptr(msg, sm->via.branch);
+	const struct dp_params *p = &cp->dp->p;
+	unsigned i, active = __atomic_load_n(&cp->dp->pbx_active, __ATOMIC_RELAXED);
+
+	if (sm->via.branch.len < DP_BRANCH_MAGIC_LEN + 4 ||
+	    sscanf(b + DP_BRANCH_MAGIC_LEN + 2, "%2x", &i) != 1 || i >= p->n_servers ||
+	    !sw_ip_eq(&meta->src, &p->servers[i].ip))
+		return;
+	cp->reg->up[i] = 1;
+	cp_count(cp, CP_C_PBX_CHECKS_ANSWERED, 1);
+	/* The preferred (earlier) server is back: move REGISTERs back to it. */
+	if (i < active && sm->status < 500) {
+		__atomic_store_n(&cp->dp->pbx_active, i, __ATOMIC_RELAXED);
+		CP_LOG(NOTICE, "pbx.servers.[%u] answers again: REGISTERs go back to it", i);
+	}
+}
+
 void cp_reg_tick(struct cp_ctx *cp, uint64_t now)
 {
 	struct cp_reg *r = cp->reg;
+
+	if (now >= r->next_check_tsc && cp->dp->p.n_servers > 0) {
+		health_checks(cp);
+		r->next_check_tsc = now + cp->hz * cp->cfg.pbx_check_s;
+	}
 
 	for (uint32_t i = 0; i < r->max && r->n_used > 0; i++) {
 		struct reg_tx *t = &r->tx[i];

@@ -55,6 +55,8 @@ void cp_sip_in(struct cp_ctx *cp, struct rte_mbuf *m)
 		cp_reg_request(cp, meta, msg);
 	} else if (!sm->is_request && branch_kind(msg, sm) == 'r') {
 		cp_reg_response(cp, meta, msg);
+	} else if (!sm->is_request && branch_kind(msg, sm) == 'h') {
+		cp_reg_health_answer(cp, meta, msg);
 	} else if (!sm->is_request && branch_kind(msg, sm) == 'p') {
 		/* A device answered our ping: the worker already marked it
 		 * alive when the datagram arrived from its bound source. */

@@ -29,16 +29,21 @@ class Peer:
     def send(self, text, dst=SW4, port=5060):
         self.s.sendto(text.encode(), (dst, port))
 
-    def recv(self, timeout=None):
-        """(text, (ip, port)); raises socket.timeout."""
+    def recv(self, timeout=None, options=False):
+        """(text, (ip, port)); raises socket.timeout. sipwake's own OPTIONS
+        (PBX health checks, pings) are skipped unless @options: then only
+        they are returned."""
         if timeout is not None:
             self.s.settimeout(timeout)
-        data, src = self.s.recvfrom(65535)
-        return data.decode(), src[:2]
+        while True:
+            data, src = self.s.recvfrom(65535)
+            text = data.decode()
+            if text.startswith("OPTIONS ") == options:
+                return text, src[:2]
 
-    def recv_none(self, timeout=1.0):
+    def recv_none(self, timeout=1.0, options=False):
         try:
-            return self.recv(timeout)[0]
+            return self.recv(timeout, options)[0]
         except socket.timeout:
             return None
 

@@ -180,10 +180,41 @@ def lab2(tmp_path_factory):
             % key)
     with swlab.Lab(name="swh%d" % (os.getpid() % 10000), config_extra=push,
                    pbx_servers=[swlab.PBX_IP4 + ":5060", swlab.PBX_IP4 + ":5062"],
-                   pbx_extra="timeout_ms = 300; auth_ban_failures = 3; auth_ban_s = 600;",
-                   bindings_extra="ping_interval_s = 0;") as lab:
+                   pbx_extra="timeout_ms = 300; check_interval_s = 1; auth_ban_failures = 3; "
+                             "auth_ban_s = 600;",
+                   bindings_extra="ping_interval_s = 1; alive_window_s = 2;") as lab:
         yield lab
         assert lab.stop() == 0, lab.read_log()
+
+
+PONG = """
+import time
+app = P.Peer(P.APP4, 5084)
+pings, end = 0, time.time() + %d
+while time.time() < end:
+    try:
+        req, src = app.recv(timeout=0.5, options=True)
+    except Exception:
+        continue
+    pings += 1
+    app.send(P.answer(req, 200, "OK"), src[0], src[1])
+P.emit({"pings": pings})
+"""
+
+
+def test_device_that_stops_answering_pings_turns_asleep(lab2):
+    reg_once(lab2, user="kim", port=5084, code=200)
+    r = peer_py(lab2, PONG % 3)
+    assert r["pings"] >= 2, r  # ping_interval_s = 1
+    d = devices(lab2, "kim@example.com")[0]
+    assert d["state"] == "alive", d
+    time.sleep(3.5)  # no answers for longer than alive_window_s = 2
+    d = devices(lab2, "kim@example.com")[0]
+    assert d["state"] == "asleep" and d["last_heard_s_ago"] >= 2, d
+    b = lab2.telemetry("/sipwake/bindings")
+    assert b["asleep"] >= 1 and b["count"] == b["alive"] + b["asleep"]
+    st = lab2.stats()
+    assert st["pings_sent"] >= 2 and st["pongs"] >= 2
 
 
 def test_feature_caps_to_the_pbx_and_in_the_2xx(lab2):
@@ -205,8 +236,19 @@ got, _ = app.recv()
 # The next REGISTER goes straight to the second server.
 app.send(P.register(app, user="hank", cseq=2, branch="z9hG4bK-hank-2"))
 req2, src2 = pbx2.recv(timeout=2)
-P.emit({"first": first, "req": req, "got": got, "req2": req2,
-        "pbx1_again": pbx1.recv_none(0.2)})
+again = pbx1.recv_none(0.2)
+pbx2.send(P.answer(req2, 200, "OK", contacts=cs), src2[0], src2[1])
+app.recv()
+# The first server answers its next health check: REGISTERs go back to it.
+hc, hsrc = pbx1.recv(timeout=3, options=True)
+pbx1.send(P.answer(hc, 200, "OK"), hsrc[0], hsrc[1])
+import time; time.sleep(0.3)
+app.send(P.register(app, user="hank", cseq=3, branch="z9hG4bK-hank-3"))
+req3, src3 = pbx1.recv(timeout=2)
+pbx1.send(P.answer(req3, 200, "OK", contacts=cs), src3[0], src3[1])
+app.recv()
+P.emit({"first": first, "req": req, "got": got, "req2": req2, "pbx1_again": again,
+        "hc": hc, "req3": req3})
 """
 
 
@@ -219,7 +261,9 @@ def test_failover_to_the_second_pbx(lab2):
     assert b1 == b2 and "z9hG4bK-swCr" in b1
     assert r["got"].startswith("SIP/2.0 200 ")
     assert r["req2"].startswith("REGISTER ") and r["pbx1_again"] is None
-    assert lab2.stats()["pbx_failovers"] == before + 1
+    assert "z9hG4bK-swCh" in r["hc"] and r["req3"].startswith("REGISTER ")
+    st = lab2.stats()
+    assert st["pbx_failovers"] == before + 1 and st["pbx_checks_answered"] >= 1
     d = devices(lab2, "hank@example.com")
     assert len(d) == 1 and 110 <= d[0]["expires_in_s"] <= 120, d
 
