@@ -162,6 +162,36 @@ def test_push_forms_make_the_same_binding(lab):
     assert push[0] == push[1] == push[2] == ("apns", "00fc13ad...1de8f0", TOPIC), push
 
 
+def restart(lab, sig):
+    """Stop sipwake with @sig (SIGKILL: no clean shutdown at all) and start
+    it again on the same config and store."""
+    if sig == signal.SIGKILL:
+        lab.proc.send_signal(sig)
+        lab.proc.wait(15)
+    else:
+        assert lab.stop(sig) == 0, lab.read_log()
+    lab.start()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_bindings_survive_a_restart(lab, sig):
+    user = "lena%d" % sig
+    r = reg_once(lab, user=user, port=5090 + sig % 5, code=200)
+    # kill -9 right after the app received its 200: the binding was durable
+    # before the 200 left (DESIGN.md §7).
+    assert r["app_got"].startswith("SIP/2.0 200 ")
+    before = devices(lab, user + "@example.com")
+    restart(lab, sig)
+    after = devices(lab, user + "@example.com")
+    assert len(after) == 1, (before, after, lab.read_log()[-2000:])
+    for k in ("contact", "instance", "source", "push_provider", "push_prid", "push_param"):
+        assert after[0][k] == before[0][k], k
+    assert abs(after[0]["expires_in_s"] - before[0]["expires_in_s"]) <= 5
+    assert lab.stats()["bindings_loaded"] >= 1
+    # Bindings of the earlier tests came back too.
+    assert len(devices(lab, "dave@example.com")) == 2
+
+
 def p8_key(tmp):
     """A throwaway APNs-style key (PKCS#8 P-256): push configured, so
     Feature-Caps is advertised; the endpoint is a closed local port."""
