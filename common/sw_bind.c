@@ -494,7 +494,7 @@ static bool pn_field_ok(const char *s, size_t len)
 	return true;
 }
 
-static int rec_check(const struct sw_bind_rec *r)
+int sw_bind_rec_check(const struct sw_bind_rec *r)
 {
 	if (r->aor_len == 0 || r->contact_len == 0)
 		return -EINVAL;
@@ -600,7 +600,7 @@ int sw_bind_put(struct sw_bind_table *t, const struct sw_bind_rec *rec, uint64_t
 	const struct sw_device *found;
 	struct dev *old = NULL, *d;
 	bool same_src;
-	int rc = rec_check(rec);
+	int rc = sw_bind_rec_check(rec);
 
 	if (rc != 0)
 		return rc;

@@ -149,6 +149,13 @@ const struct sw_device *sw_bind_match(const struct sw_bind_table *t, const struc
 /* ---- writer side: one thread only. ---- */
 
 /**
+ * Would sw_bind_put() take @p rec? The same checks, nothing else (the store
+ * refuses exactly what the table refuses).
+ * @return 0, -EINVAL or -E2BIG as sw_bind_put().
+ */
+int sw_bind_rec_check(const struct sw_bind_rec *rec);
+
+/**
  * Create the device @p rec describes, or replace the one it identifies
  * (sw_bind_match()), keeping its id. The source table follows: the new
  * source is bound (alive at @p now_tsc), the old one released.
