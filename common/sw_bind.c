@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +7,7 @@
 #include <urcu/rculfhash.h>
 
 #include <rte_common.h>
+#include <rte_hash_crc.h>
 #include <rte_jhash.h>
 
 #include "common/sw_bind.h"
@@ -15,11 +15,14 @@
 #define PN_SEP '\x1f'
 
 /*
- * One device: its four index nodes, the public view and its strings, in one
- * allocation (~200 bytes plus the strings; bench_bind measures the total).
+ * One device: its five index nodes, the public view and its strings, in one
+ * allocation (~210 bytes plus the strings: 515 bytes a device in bench_bind).
  */
 struct dev {
 	struct cds_lfht_node n_id, n_aor, n_pn, n_contact;
+	/* Writer-side index by source: when the device a shared source names
+	 * goes, the source is handed to another device on it (src_handoff()). */
+	struct cds_lfht_node n_src;
 	struct rcu_head rcu;
 	uint32_t bytes;
 	struct sw_device pub;
@@ -27,7 +30,7 @@ struct dev {
 };
 
 struct sw_bind_table {
-	struct cds_lfht *id, *aor, *pn, *contact;
+	struct cds_lfht *id, *aor, *pn, *contact, *bysrc;
 	struct sw_src_table *src;
 	unsigned max, count; /* writer-owned */
 	uint64_t next_id;
@@ -39,14 +42,47 @@ struct str_key {
 	size_t len;
 };
 
+struct src_key {
+	const struct sw_ip *ip;
+	uint16_t port;
+};
+
+/* CRC32-C over exactly @len bytes. rte_jhash() reads whole 32-bit words and
+ * masks the tail, past the end of the string, and rte_hash_crc() loads
+ * unaligned words through casts (ASan / UBSan flag both; the keys come from
+ * packet and stack buffers of any length and alignment). memcpy() compiles
+ * to one unaligned load. */
 static unsigned long hash_str(const char *s, size_t len)
 {
-	return rte_jhash(s, (uint32_t)len, 0x5173ace);
+	uint32_t h = 0x5173ace;
+	uint64_t w;
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, s + i, sizeof(w));
+		h = rte_hash_crc_8byte(w, h);
+	}
+	for (; i < len; i++)
+		h = rte_hash_crc_1byte((uint8_t)s[i], h);
+	return h;
 }
 
 static unsigned long hash_id(uint64_t id)
 {
 	return rte_jhash_2words((uint32_t)id, (uint32_t)(id >> 32), 0x1d);
+}
+
+static unsigned long hash_src(const struct sw_ip *ip, uint16_t port)
+{
+	return rte_jhash(ip->a, sizeof(ip->a), port);
+}
+
+static int match_src(struct cds_lfht_node *node, const void *key)
+{
+	const struct dev *d = caa_container_of(node, struct dev, n_src);
+	const struct src_key *k = key;
+
+	return d->pub.sport == k->port && sw_ip_eq(&d->pub.src, k->ip);
 }
 
 static int match_id(struct cds_lfht_node *node, const void *key)
@@ -163,7 +199,9 @@ struct sw_bind_table *sw_bind_create(unsigned max_devices, struct sw_src_table *
 	t->aor = lfht_new(max_devices);
 	t->pn = lfht_new(max_devices);
 	t->contact = lfht_new(max_devices);
-	if (t->id == NULL || t->aor == NULL || t->pn == NULL || t->contact == NULL) {
+	t->bysrc = lfht_new(max_devices);
+	if (t->id == NULL || t->aor == NULL || t->pn == NULL || t->contact == NULL ||
+	    t->bysrc == NULL) {
 		sw_bind_free(t);
 		return NULL;
 	}
@@ -205,11 +243,41 @@ static void dev_unlink(struct sw_bind_table *t, struct dev *d)
 	if (has_pn(&d->pub))
 		cds_lfht_del(t->pn, &d->n_pn);
 	cds_lfht_del(t->contact, &d->n_contact);
+	cds_lfht_del(t->bysrc, &d->n_src);
 }
 
-static void dev_release(struct sw_bind_table *t, struct dev *d)
+/*
+ * Device @gone_id no longer uses (@ip, @port). A shared source names the
+ * first device that bound it (sw_src_ref()); if that was @gone_id and other
+ * devices still hold the source, rebind it to one of them, so that a worker
+ * never reports a datagram from a bound source with the id of a removed
+ * device. Call after the device's reference is released and its n_src node
+ * unlinked.
+ */
+static void src_handoff(struct sw_bind_table *t, const struct sw_ip *ip, uint16_t port,
+			uint64_t gone_id)
+{
+	struct src_key k = {ip, port};
+	struct sw_src *e = sw_src_lookup(t->src, ip, port);
+	struct cds_lfht_iter it;
+	struct cds_lfht_node *n;
+
+	if (e == NULL || e->device_id != gone_id)
+		return;
+	cds_lfht_lookup(t->bysrc, hash_src(ip, port), match_src, &k, &it);
+	n = cds_lfht_iter_get_node(&it);
+	/* -ENOMEM leaves the old id: the entry is still right about the
+	 * source being bound, and the next handoff retries. */
+	if (n != NULL)
+		sw_src_bind(t->src, ip, port, caa_container_of(n, struct dev, n_src)->pub.id,
+			    sw_src_last_alive(e));
+}
+
+static void dev_release(struct sw_bind_table *t, struct dev *d, bool handoff)
 {
 	sw_src_unref(t->src, &d->pub.src, d->pub.sport);
+	if (handoff)
+		src_handoff(t, &d->pub.src, d->pub.sport, d->pub.id);
 	t->bytes -= d->bytes;
 	t->count--;
 	urcu_qsbr_call_rcu(&d->rcu, dev_free_rcu);
@@ -223,10 +291,11 @@ void sw_bind_free(struct sw_bind_table *t)
 		struct cds_lfht_iter it;
 		struct dev *d;
 
+		/* No handoff: every device goes, the sources with them. */
 		cds_lfht_for_each_entry(t->id, &it, d, n_id)
 		{
 			dev_unlink(t, d);
-			dev_release(t, d);
+			dev_release(t, d, false);
 		}
 		sw_rcu_barrier();
 	}
@@ -238,6 +307,8 @@ void sw_bind_free(struct sw_bind_table *t)
 		cds_lfht_destroy(t->pn, NULL);
 	if (t->contact != NULL)
 		cds_lfht_destroy(t->contact, NULL);
+	if (t->bysrc != NULL)
+		cds_lfht_destroy(t->bysrc, NULL);
 	free(t);
 }
 
@@ -408,10 +479,22 @@ static struct dev *dev_new(const struct sw_bind_rec *r, uint64_t id)
 	cds_lfht_node_init(&d->n_aor);
 	cds_lfht_node_init(&d->n_pn);
 	cds_lfht_node_init(&d->n_contact);
+	cds_lfht_node_init(&d->n_src);
 	return d;
 }
 
-static int rec_check(const struct sw_bind_rec *r)
+/* Canonical push fields carry no control byte (sw_unescape() refuses
+ * them): the key's separator inside a field would make two push addresses
+ * one key. */
+static bool pn_field_ok(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return false;
+	return true;
+}
+
+int sw_bind_rec_check(const struct sw_bind_rec *r)
 {
 	if (r->aor_len == 0 || r->contact_len == 0)
 		return -EINVAL;
@@ -422,6 +505,10 @@ static int rec_check(const struct sw_bind_rec *r)
 	    (r->pn_provider_len == 0 || r->pn_prid_len == 0 ||
 	     (size_t)r->pn_provider_len + r->pn_prid_len + r->pn_param_len + 3 > SW_PN_KEY_MAX))
 		return r->pn_provider_len == 0 || r->pn_prid_len == 0 ? -EINVAL : -E2BIG;
+	if (r->pn_form != SW_PN_NONE && (!pn_field_ok(r->pn_provider, r->pn_provider_len) ||
+					 !pn_field_ok(r->pn_prid, r->pn_prid_len) ||
+					 !pn_field_ok(r->pn_param, r->pn_param_len)))
+		return -EINVAL;
 	return 0;
 }
 
@@ -439,13 +526,26 @@ static void link_contact(struct sw_bind_table *t, struct dev *d)
 	cds_lfht_add(t->contact, hash_str(d->pub.contact, d->pub.contact_len), &d->n_contact);
 }
 
-/* An iterator standing on @node, as a lookup would leave it: replace()
- * reads both the node and its successor (a stale successor makes it retry,
- * a garbage one can make it fail). */
-static void iter_at(struct cds_lfht_iter *it, struct cds_lfht_node *node)
+/*
+ * Put @nw where @old is in @ht (same key, so same hash). cds_lfht_replace()
+ * wants the iterator a lookup returns for @old itself (its next pointer is
+ * the expected value of the swap): walk the key's duplicates to it.
+ */
+static void swap_node(struct cds_lfht *ht, unsigned long hash, cds_lfht_match_fct match,
+		      const void *key, struct cds_lfht_node *old, struct cds_lfht_node *nw)
 {
-	it->node = node;
-	it->next = CMM_LOAD_SHARED(node->next);
+	struct cds_lfht_iter it;
+	struct cds_lfht_node *n;
+
+	cds_lfht_lookup(ht, hash, match, key, &it);
+	while ((n = cds_lfht_iter_get_node(&it)) != NULL && n != old)
+		cds_lfht_next_duplicate(ht, match, key, &it);
+	if (n == NULL || cds_lfht_replace(ht, &it, hash, match, key, nw) != 0) {
+		/* Not reached with one writer and @old linked; still, leave no
+		 * stale node behind (a reader may then see both for a moment). */
+		cds_lfht_add(ht, hash, nw);
+		cds_lfht_del(ht, old);
+	}
 }
 
 /* Swap @old for @nw in every index. Where the key is unchanged the node is
@@ -454,51 +554,44 @@ static void iter_at(struct cds_lfht_iter *it, struct cds_lfht_node *node)
 static void dev_replace(struct sw_bind_table *t, struct dev *old, struct dev *nw)
 {
 	struct str_key k = {nw->pub.aor, nw->pub.aor_len};
-	struct cds_lfht_iter it;
+	struct src_key sk = {&nw->pub.src, nw->pub.sport};
 	uint64_t id = nw->pub.id;
-	bool pn_same, contact_same;
-	int rc;
 	char buf[SW_PN_KEY_MAX], obuf[SW_PN_KEY_MAX];
 	struct str_key pk = {0}, opk = {0};
 	unsigned long ph = 0;
 
-	iter_at(&it, &old->n_id);
-	rc = cds_lfht_replace(t->id, &it, hash_id(id), match_id, &id, &nw->n_id);
-	assert(rc == 0); /* single writer: @old is in the table */
-	iter_at(&it, &old->n_aor);
-	rc = cds_lfht_replace(t->aor, &it, hash_str(k.s, k.len), match_aor, &k, &nw->n_aor);
-	assert(rc == 0);
+	swap_node(t->id, hash_id(id), match_id, &id, &old->n_id, &nw->n_id);
+	swap_node(t->aor, hash_str(k.s, k.len), match_aor, &k, &old->n_aor, &nw->n_aor);
 
 	if (has_pn(&nw->pub))
 		ph = pn_hash(&nw->pub, &pk, buf);
 	if (has_pn(&old->pub))
 		pn_hash(&old->pub, &opk, obuf);
-	pn_same = has_pn(&nw->pub) && has_pn(&old->pub) && pk.len == opk.len &&
-		  memcmp(pk.s, opk.s, pk.len) == 0;
-	if (pn_same) {
-		iter_at(&it, &old->n_pn);
-		rc = cds_lfht_replace(t->pn, &it, ph, match_pn, &pk, &nw->n_pn);
-		assert(rc == 0);
+	if (has_pn(&nw->pub) && has_pn(&old->pub) && eq(pk.s, pk.len, opk.s, opk.len)) {
+		swap_node(t->pn, ph, match_pn, &pk, &old->n_pn, &nw->n_pn);
 	} else {
 		link_pn(t, nw);
 		if (has_pn(&old->pub))
 			cds_lfht_del(t->pn, &old->n_pn);
 	}
 
-	contact_same =
-		eq(nw->pub.contact, nw->pub.contact_len, old->pub.contact, old->pub.contact_len);
-	if (contact_same) {
+	if (eq(nw->pub.contact, nw->pub.contact_len, old->pub.contact, old->pub.contact_len)) {
 		struct str_key ck = {nw->pub.contact, nw->pub.contact_len};
 
-		iter_at(&it, &old->n_contact);
-		rc = cds_lfht_replace(t->contact, &it, hash_str(ck.s, ck.len), match_contact, &ck,
-				      &nw->n_contact);
-		assert(rc == 0);
+		swap_node(t->contact, hash_str(ck.s, ck.len), match_contact, &ck, &old->n_contact,
+			  &nw->n_contact);
 	} else {
 		link_contact(t, nw);
 		cds_lfht_del(t->contact, &old->n_contact);
 	}
-	(void)rc;
+
+	if (sw_ip_eq(&old->pub.src, sk.ip) && old->pub.sport == sk.port) {
+		swap_node(t->bysrc, hash_src(sk.ip, sk.port), match_src, &sk, &old->n_src,
+			  &nw->n_src);
+	} else {
+		cds_lfht_add(t->bysrc, hash_src(sk.ip, sk.port), &nw->n_src);
+		cds_lfht_del(t->bysrc, &old->n_src);
+	}
 }
 
 int sw_bind_put(struct sw_bind_table *t, const struct sw_bind_rec *rec, uint64_t now_tsc,
@@ -507,7 +600,7 @@ int sw_bind_put(struct sw_bind_table *t, const struct sw_bind_rec *rec, uint64_t
 	const struct sw_device *found;
 	struct dev *old = NULL, *d;
 	bool same_src;
-	int rc = rec_check(rec);
+	int rc = sw_bind_rec_check(rec);
 
 	if (rc != 0)
 		return rc;
@@ -535,8 +628,10 @@ int sw_bind_put(struct sw_bind_table *t, const struct sw_bind_rec *rec, uint64_t
 	}
 	if (old != NULL) {
 		dev_replace(t, old, d);
-		if (!same_src)
+		if (!same_src) {
 			sw_src_unref(t->src, &old->pub.src, old->pub.sport);
+			src_handoff(t, &old->pub.src, old->pub.sport, old->pub.id);
+		}
 		t->bytes -= old->bytes;
 		urcu_qsbr_call_rcu(&old->rcu, dev_free_rcu);
 	} else {
@@ -545,6 +640,7 @@ int sw_bind_put(struct sw_bind_table *t, const struct sw_bind_rec *rec, uint64_t
 		t->next_id++;
 		link_pn(t, d);
 		link_contact(t, d);
+		cds_lfht_add(t->bysrc, hash_src(&d->pub.src, d->pub.sport), &d->n_src);
 		cds_lfht_add(t->aor, hash_str(k.s, k.len), &d->n_aor);
 		/* The id index last: a source bound above already names this id,
 		 * and a reader that finds the id finds a complete device. */
@@ -566,7 +662,7 @@ int sw_bind_del(struct sw_bind_table *t, uint64_t id)
 		return -ENOENT;
 	d = dev_of_pub(p);
 	dev_unlink(t, d);
-	dev_release(t, d);
+	dev_release(t, d, true);
 	return 0;
 }
 
@@ -612,7 +708,7 @@ unsigned sw_bind_expire(struct sw_bind_table *t, int64_t now_s,
 		if (fn != NULL)
 			fn(&d->pub, arg);
 		dev_unlink(t, d);
-		dev_release(t, d);
+		dev_release(t, d, true);
 		n++;
 	}
 	return n;

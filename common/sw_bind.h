@@ -11,6 +11,7 @@
  *   aor      AOR -> its devices (duplicate keys: one node per device)
  *   pn       canonical push address (sw_pn_key()) -> device
  *   contact  contact URI as registered -> device
+ * and a fifth, source ip:port -> devices, that only the writer uses.
  * Devices are immutable once published: a refresh publishes a new copy and
  * replaces the old one in every index (readers see one or the other, never a
  * mix); the old copy is freed after a grace period. The control plane is the
@@ -18,7 +19,8 @@
  *
  * The table also keeps the source table (common/sw_src.h) in step: a device
  * holds a reference on the ip:port it registers from, so a source is bound
- * exactly while some device uses it.
+ * exactly while some device uses it, and names one of those devices (when
+ * the one it names goes, it is rebound to another still on it).
  *
  * Capacity (devices) is fixed at creation: at the bound sw_bind_put() refuses
  * new devices with -ENOSPC and keeps every existing one.
@@ -147,12 +149,20 @@ const struct sw_device *sw_bind_match(const struct sw_bind_table *t, const struc
 /* ---- writer side: one thread only. ---- */
 
 /**
+ * Would sw_bind_put() take @p rec? The same checks, nothing else (the store
+ * refuses exactly what the table refuses).
+ * @return 0, -EINVAL or -E2BIG as sw_bind_put().
+ */
+int sw_bind_rec_check(const struct sw_bind_rec *rec);
+
+/**
  * Create the device @p rec describes, or replace the one it identifies
  * (sw_bind_match()), keeping its id. The source table follows: the new
  * source is bound (alive at @p now_tsc), the old one released.
  * @param id  set to the device's id (may be NULL).
  * @return 0; -ENOSPC (table or source table full; nothing changed);
- *         -E2BIG (a string over its limit); -EINVAL (empty AOR or contact);
+ *         -E2BIG (a string over its limit); -EINVAL (empty AOR or contact,
+ *         a push address without provider or prid, or with a control byte);
  *         -ENOMEM.
  */
 int sw_bind_put(struct sw_bind_table *t, const struct sw_bind_rec *rec, uint64_t now_tsc,

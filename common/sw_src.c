@@ -166,7 +166,8 @@ int sw_src_ref(struct sw_src_table *t, const struct sw_ip *ip, uint16_t port, ui
 
 	if (old != NULL) {
 		/* Another device on the same socket (two accounts in one app):
-		 * one entry, counted; it stays the first device's. */
+		 * one entry, counted; it stays the first device's
+		 * (sw_bind hands it on when that device goes). */
 		old->refs++;
 		sw_src_touch(&old->pub, now_tsc);
 		return 0;

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Store internals: the backend table cp_store.c dispatches over, and the
+ * state every backend shares. A backend embeds struct cp_store first in its
+ * own struct. cp_store.c validates records, computes device keys and keeps
+ * the counters; a backend only moves rows.
+ */
+#ifndef CP_STORE_INTERNAL_H
+#define CP_STORE_INTERNAL_H
+
+#include <stdarg.h>
+
+#include "controlplane/cp_store.h"
+
+struct cp_store_backend {
+	const char *name;
+	/* Each write joins the open batch, beginning it if there is none.
+	 * 0 or -EIO (with the error set); @key is the device key. */
+	int (*put)(struct cp_store *s, const struct sw_bind_rec *r, const char *key, size_t klen);
+	int (*del)(struct cp_store *s, const char *aor, size_t alen, const char *key, size_t klen);
+	/* Rows deleted, or -EIO. */
+	int (*del_aor)(struct cp_store *s, const char *aor, size_t alen);
+	/* Commit the open batch (or roll it back when @rollback, or when the
+	 * commit fails). 0 or -EIO. Called only with a batch open. */
+	int (*end_batch)(struct cp_store *s, bool rollback);
+	/* Delete rows expired at @now_s (count into *@expired), then hand out
+	 * the rest; rows that do not read back are counted into *@skipped. */
+	int (*load)(struct cp_store *s, int64_t now_s,
+		    int (*fn)(const struct sw_bind_rec *r, void *arg), void *arg, uint64_t *expired,
+		    uint64_t *skipped);
+	void (*close)(struct cp_store *s);
+};
+
+struct cp_store {
+	const struct cp_store_backend *be;
+	struct cp_store_stats stats;
+	bool in_batch;	   /* a write since the last commit */
+	bool batch_failed; /* a write of this batch failed: commit rolls back */
+	char path[256];	   /* for messages, truncated if longer */
+	char err[512];
+};
+
+/** Set @s's error to "bindings.store <path>: <fmt...>". */
+void cp_store_set_error(struct cp_store *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/** Fill the shared part of a backend's store. */
+void cp_store_init(struct cp_store *s, const struct cp_store_backend *be, const char *path);
+
+/** The SQLite backend (cp_store_sqlite.c); arguments as cp_store_open(). */
+struct cp_store *cp_store_sqlite_open(const char *path, bool sync_full, char *err, size_t errlen);
+
+struct sqlite3;
+/** Tests only: the SQLite connection of a store opened by cp_store_sqlite_open(). */
+struct sqlite3 *cp_store_sqlite_db(struct cp_store *s);
+
+#endif /* CP_STORE_INTERNAL_H */
