@@ -54,7 +54,9 @@ class Lab:
         self.config_extra = config_extra
         # Keys added inside the pbx { } and bindings { } groups.
         self.pbx_extra, self.bindings_extra = pbx_extra, bindings_extra
-        self.pbx_servers = pbx_servers or [PBX_IP4 + ":5060"]
+        # [] : no PBX server, so sipwake sends nothing on its own (health
+        # checks) and tests can count every frame it sends.
+        self.pbx_servers = [PBX_IP4 + ":5060"] if pbx_servers is None else pbx_servers
         self.tmp = tempfile.mkdtemp(prefix=self.name + "-")
         self.proc = None
         self.log_path = os.path.join(self.tmp, "sipwake.log")

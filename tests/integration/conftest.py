@@ -13,7 +13,9 @@ SIPP_DIR = os.path.join(os.path.dirname(__file__), "sipp")
 @pytest.fixture(scope="module")
 def lab():
     """One sipwake on a veth pair for a module's tests; must exit 0 at the end."""
-    with swlab.Lab(name="swt%d" % (os.getpid() % 10000)) as lab:
+    # No pbx.servers: sipwake sends nothing of its own (health checks), so the
+    # dataplane tests can count every frame and probe.
+    with swlab.Lab(name="swt%d" % (os.getpid() % 10000), pbx_servers=[]) as lab:
         yield lab
         rc = lab.stop()
         assert rc == 0, lab.read_log()

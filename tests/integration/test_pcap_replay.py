@@ -128,7 +128,7 @@ def test_replay_verdicts_and_answers():
         expect = {
             "arp_answered": 2, "nd_answered": 1, "sip_options_answered": 3,
             "ip_fragments": 7, "ip_reassembled": 1, "sip_403_sent": 1,
-            "sip_handed_up": 1, "sip_up_requests": 1, "drop_sip_unrouted": 1,
+            "sip_handed_up": 1, "sip_up_requests": 1, "drop_reg_no_pbx": 1,
             "drop_filter_scanner": 1, "drop_sip_bad_start_line": 1, "drop_udp_checksum": 1,
             "drop_l2_vlan": 1, "drop_filter_unknown_request": 1,
         }
@@ -144,9 +144,12 @@ def test_replay_verdicts_and_answers():
                        for t in texts), texts
         assert any(t.startswith("SIP/2.0 403 Forbidden\r\n") and "Call-ID: inv-403\r\n" in t
                    for t in texts), texts
+        # No pbx.servers configured: the REGISTER is refused, not lost.
+        assert any(t.startswith("SIP/2.0 503 Service Unavailable\r\n") and
+                   "Call-ID: reg-1\r\n" in t and "Retry-After:" in t for t in texts), texts
         # Two ARP replies, one neighbour advertisement; nothing else left sipwake.
         arps = [f for f in sent if struct.unpack("!H", f[12:14])[0] == F.ETH_ARP]
-        assert len(arps) == 2 and len(texts) == 4, sent
+        assert len(arps) == 2 and len(texts) == 5, sent
         # Every answer went to the MAC its asker announced.
         for f in sent:
             assert f[0:6] in (F.mac(PBX_MAC), F.mac(APP_MAC)), f[:14].hex()

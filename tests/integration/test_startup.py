@@ -93,7 +93,7 @@ def test_sigint_stops_cleanly():
 def test_unresolvable_next_hop_is_dropped_and_counted():
     # No gateway on the link: the answer to an off-link source waits for an
     # ARP answer that never comes, then is dropped and counted.
-    with swlab.Lab(name="swu%d" % (os.getpid() % 10000), gateway=False) as lab:
+    with swlab.Lab(name="swu%d" % (os.getpid() % 10000), gateway=False, pbx_servers=[]) as lab:
         lab.peer(["ip", "addr", "add", swlab.OFFLINK_IP4 + "/32", "dev", "lo"])
         from test_skeleton import sip_options, wait_for
         ans = lab.udp_exchange(sip_options("sip:%s" % swlab.SW_IP4, call_id="unres-1",
