@@ -43,36 +43,38 @@
 	X(BINDINGS_LOADED, bindings_loaded, "bindings loaded from the store at start")           \
 	X(PINGS_SENT, pings_sent, "OPTIONS pings sent to bound devices")                         \
 	X(PONGS, pongs, "answers to our OPTIONS pings")                                          \
+	X(CALLS_480, calls_480,                                                                  \
+	  "requests from the PBX for asleep devices or forks, answered 480 (no wake path yet)")  \
 	X(AUTH_BANS, auth_bans, "sources banned for failing authentication")
 
 /** Why the control plane dropped something: X(ENUM, name, description). */
-#define CP_FOREACH_DROP(X)                                                                     \
-	X(NEIGH_UNRESOLVED, neigh_unresolved, "held packets dropped: next hop never answered") \
-	X(NEIGH_HOLD_FULL, neigh_hold_full,                                                    \
-	  "packets dropped: too many held for one next hop, or too many next hops pending")    \
-	X(NEIGH_TABLE_FULL, neigh_table_full, "neighbours not learned: table full")            \
-	X(NEIGH_INVALID, neigh_invalid,                                                        \
-	  "ARP / ND ignored: malformed options, foreign subnet, or unsolicited")               \
-	X(DOWN_RING_FULL, down_ring_full, "frames dropped: ring to a worker full")             \
-	X(CP_NO_MBUF, cp_no_mbuf, "packet pool empty when building a probe")                   \
-	X(SIP_UNROUTED, sip_unrouted,                                                          \
-	  "SIP handed up that nothing routes yet (REGISTER relay and routing: proxy issue)")   \
-	X(SIP_BAD_HANDOFF, sip_bad_handoff,                                                    \
-	  "SIP ring entry whose offsets do not fit its mbuf (a worker bug; never expected)")   \
-	X(CP_NO_ROUTE, cp_no_route,                                                            \
-	  "control-plane datagrams with no interface toward the destination")                  \
-	X(REG_NO_PBX, reg_no_pbx, "REGISTERs refused (503): no pbx.servers configured")        \
-	X(REG_PENDING_FULL, reg_pending_full,                                                  \
-	  "REGISTERs refused (503): bindings.max_pending transactions already in flight")      \
-	X(REG_TABLE_FULL, reg_table_full,                                                      \
-	  "REGISTERs of new devices refused (503): bindings.max_devices reached")              \
-	X(REG_BAD, reg_bad,                                                                    \
-	  "REGISTERs refused (400): no AOR, a push address or contact sipwake cannot keep")    \
-	X(REG_TOO_LARGE, reg_too_large, "REGISTERs refused (513): too large to relay")         \
-	X(REG_LOOP, reg_loop, "REGISTERs refused (483): Max-Forwards reached 0")               \
-	X(REG_STRAY_RESPONSE, reg_stray_response,                                              \
-	  "answers to REGISTERs no longer pending (late, duplicate or forged)")                \
-	X(REG_BANNED, reg_banned, "REGISTERs from banned sources dropped")                     \
+#define CP_FOREACH_DROP(X)                                                                      \
+	X(NEIGH_UNRESOLVED, neigh_unresolved, "held packets dropped: next hop never answered")  \
+	X(NEIGH_HOLD_FULL, neigh_hold_full,                                                     \
+	  "packets dropped: too many held for one next hop, or too many next hops pending")     \
+	X(NEIGH_TABLE_FULL, neigh_table_full, "neighbours not learned: table full")             \
+	X(NEIGH_INVALID, neigh_invalid,                                                         \
+	  "ARP / ND ignored: malformed options, foreign subnet, or unsolicited")                \
+	X(DOWN_RING_FULL, down_ring_full, "frames dropped: ring to a worker full")              \
+	X(CP_NO_MBUF, cp_no_mbuf, "packet pool empty when building a probe")                    \
+	X(SIP_UNROUTED, sip_unrouted,                                                           \
+	  "SIP handed up that no control-plane path takes (e.g. responses to nothing of ours)") \
+	X(SIP_BAD_HANDOFF, sip_bad_handoff,                                                     \
+	  "SIP ring entry whose offsets do not fit its mbuf (a worker bug; never expected)")    \
+	X(CP_NO_ROUTE, cp_no_route,                                                             \
+	  "control-plane datagrams with no interface toward the destination")                   \
+	X(REG_NO_PBX, reg_no_pbx, "REGISTERs refused (503): no pbx.servers configured")         \
+	X(REG_PENDING_FULL, reg_pending_full,                                                   \
+	  "REGISTERs refused (503): bindings.max_pending transactions already in flight")       \
+	X(REG_TABLE_FULL, reg_table_full,                                                       \
+	  "REGISTERs of new devices refused (503): bindings.max_devices reached")               \
+	X(REG_BAD, reg_bad,                                                                     \
+	  "REGISTERs refused (400): no AOR, a push address or contact sipwake cannot keep")     \
+	X(REG_TOO_LARGE, reg_too_large, "REGISTERs refused (513): too large to relay")          \
+	X(REG_LOOP, reg_loop, "REGISTERs refused (483): Max-Forwards reached 0")                \
+	X(REG_STRAY_RESPONSE, reg_stray_response,                                               \
+	  "answers to REGISTERs no longer pending (late, duplicate or forged)")                 \
+	X(REG_BANNED, reg_banned, "REGISTERs from banned sources dropped")                      \
 	X(STORE_ERRORS, store_errors, "binding store writes that failed (500 sent to the app)")
 
 enum cp_counter {

@@ -66,6 +66,9 @@ int cp_udp_send(struct cp_ctx *cp, const struct sw_ip *dst, uint16_t dport, cons
 		uint16_t len);
 
 /* cp_reg.c: the REGISTER relay */
+/** A stateless answer of ours to a handed-up request (RFC 3261 §8.2.6). */
+void cp_sip_reply(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg,
+		  unsigned status);
 int cp_reg_init(struct cp_ctx *cp);
 void cp_reg_fini(struct cp_ctx *cp);
 /** A REGISTER handed up; @p msg is its first byte (in @p m, which the caller frees). */

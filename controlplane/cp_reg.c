@@ -78,6 +78,8 @@ static const char *reason_of(unsigned status)
 		return "Bad Request";
 	case 408:
 		return "Request Timeout";
+	case 480:
+		return "Temporarily Unavailable";
 	case 483:
 		return "Too Many Hops";
 	case 500:
@@ -247,7 +249,7 @@ static struct dp_sip_slice hdr_line(const struct dp_sip_hdr *h)
  * A stateless answer from the control plane to a request it refuses
  * (RFC 3261 §8.2.6): Vias, From, To (with a tag), Call-ID, CSeq copied.
  */
-static void reply(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg,
+void cp_sip_reply(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg,
 		  unsigned status)
 {
 	const struct dp_sip_msg *sm = &meta->sip;
@@ -461,46 +463,46 @@ void cp_reg_request(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t
 	}
 	if (cp->dp->p.n_servers == 0) {
 		cp_count_drop(cp, CP_D_REG_NO_PBX, 1);
-		reply(cp, meta, msg, 503);
+		cp_sip_reply(cp, meta, msg, 503);
 		return;
 	}
 	if (sm->max_forwards == 0) {
 		cp_count_drop(cp, CP_D_REG_LOOP, 1);
-		reply(cp, meta, msg, 483);
+		cp_sip_reply(cp, meta, msg, 483);
 		return;
 	}
 	t = tx_new(r, &meta->src, meta->sport, branch, sm->via.branch.len);
 	if (t == NULL) {
 		cp_count_drop(cp, CP_D_REG_PENDING_FULL, 1);
-		reply(cp, meta, msg, 503);
+		cp_sip_reply(cp, meta, msg, 503);
 		return;
 	}
 	rc = cp_bind_req_from(cp, meta, msg, &t->bind);
 	if (rc == -ENOSPC) {
 		cp_count_drop(cp, CP_D_REG_TABLE_FULL, 1);
-		reply(cp, meta, msg, 503);
+		cp_sip_reply(cp, meta, msg, 503);
 		goto fail;
 	}
 	if (rc != 0) {
 		cp_count_drop(cp, CP_D_REG_BAD, 1);
-		reply(cp, meta, msg, 400);
+		cp_sip_reply(cp, meta, msg, 400);
 		goto fail;
 	}
 	t->had_auth = has_auth(msg, sm);
 	t->server = (uint8_t)__atomic_load_n(&cp->dp->pbx_active, __ATOMIC_RELAXED);
 	if (cp_route(cp, &cp->dp->p.servers[t->server].ip, &ifx, &our, &nh) != 0) {
 		cp_count_drop(cp, CP_D_CP_NO_ROUTE, 1);
-		reply(cp, meta, msg, 503);
+		cp_sip_reply(cp, meta, msg, 503);
 		goto fail;
 	}
 	if (build_relay(cp, meta, msg, t, &our, &r->scratch) != 0) {
 		cp_count_drop(cp, CP_D_REG_TOO_LARGE, 1);
-		reply(cp, meta, msg, 513);
+		cp_sip_reply(cp, meta, msg, 513);
 		goto fail;
 	}
 	t->req = malloc(r->scratch.len);
 	if (t->req == NULL) {
-		reply(cp, meta, msg, 500);
+		cp_sip_reply(cp, meta, msg, 500);
 		goto fail;
 	}
 	memcpy(t->req, r->scratch.b, r->scratch.len);

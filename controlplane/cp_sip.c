@@ -61,6 +61,12 @@ void cp_sip_in(struct cp_ctx *cp, struct rte_mbuf *m)
 		/* A device answered our ping: the worker already marked it
 		 * alive when the datagram arrived from its bound source. */
 		cp_count(cp, CP_C_PONGS, 1);
+	} else if (sm->is_request && meta->src_class == DP_SRC_PBX && sm->method != DP_SIP_M_ACK) {
+		/* A call for an asleep device, or for an AOR with several devices
+		 * (a fork): both need the stateful wake path (issue 6). Until it
+		 * lands the PBX hears 480 at once rather than retrying. */
+		cp_count(cp, CP_C_CALLS_480, 1);
+		cp_sip_reply(cp, meta, msg, 480);
 	} else {
 		cp_count_drop(cp, CP_D_SIP_UNROUTED, 1);
 	}
