@@ -172,6 +172,12 @@ def lab_sipp(lab, scenario, local, port, remote=None, **kw):
     return Sipp(scenario, local, port, remote=remote, netns=lab.ns_peer, workdir=lab.tmp, **kw)
 
 
+def lab_run_sipp(lab, scenario, local, port, remote=None, **kw):
+    """run_sipp in a swlab.Lab's peer namespace (remote: sipwake, usually)."""
+    return run_sipp(scenario, local, port, remote=remote, netns=lab.ns_peer, workdir=lab.tmp,
+                    **kw)
+
+
 class Kamailio:
     """Kamailio from Debian run from a temp dir, without its service: in the
     foreground (-DD), logging to stderr (-E) into <dir>/kamailio.log, runtime
