@@ -15,6 +15,10 @@ PKGS=(
   libconfig-dev libsqlite3-dev libcmocka-dev clang libclang-rt-14-dev libevent-dev libjansson-dev openssl curl
   sip-tester python3 python3-pytest python3-prometheus-client iproute2 iputils-ping ethtool procps
   systemd
+  # Tests and benchmarks only: the real registrar the integration tests
+  # compare sipwake against (tests/integration/kamailio/registrar.cfg) and
+  # the stateless benchmark peer (stateless.cfg), both run from a temp dir.
+  kamailio
 )
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -35,6 +39,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# The tests start their own kamailio; the package's service (enabled on
+# install, a SIP server on the host's 5060) must not run.
+if [ -e /lib/systemd/system/kamailio.service ] && systemctl is-enabled kamailio >/dev/null 2>&1; then
+  systemctl disable --now kamailio >/dev/null 2>&1 || true
 fi
 
 build() { # dir, meson options...

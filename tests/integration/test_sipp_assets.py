@@ -1,0 +1,321 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""The test peers checked against each other, without sipwake: every sipp
+scenario of tests/integration/sipp with its counterpart, and the Kamailio
+configs of tests/integration/kamailio, on loopback in a private network
+namespace (nothing else on the machine is reachable or in the way).
+
+Where a scenario checks something only sipwake adds (Path, Feature-Caps,
+Record-Route, a second Via, pn-* parameters stripped), each check is shown
+to FAIL without it and to pass when the other side injects a stand-in
+(-set hdr1/hdr2) or the check is switched off (-set no_*)."""
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+import sippkit
+from sippkit import Kamailio, Netns, Sipp, run_sipp
+
+pytestmark = pytest.mark.skipif(
+    os.geteuid() != 0 or not shutil.which("sipp") or not shutil.which("kamailio"),
+    reason="needs root (a network namespace), sipp and kamailio (scripts/setup.sh)")
+
+LO = "127.0.0.1"
+PBX, APP, EDGE, PBX_UAC = 5060, 5070, 5080, 5090
+TOKEN = "4bfcb19a7aa50e1fbbb53cc267730f53aa7c4d76554f774f4401859abaae3036"
+PN = ";pn-provider=apns;pn-prid=%s;pn-param=ABCD123456.com.example.voip" % TOKEN
+PATH = "Path: <sip:%s:%d;lr>" % (LO, EDGE)
+FC = 'Feature-Caps: *;+sip.pns="apns"'
+RR = "Record-Route: <sip:%s:%d;lr>" % (LO, EDGE)
+CREDS = ["-au", "alice", "-ap", "secret"]
+
+
+@pytest.fixture(scope="module")
+def ns():
+    with Netns("swsa%d" % (os.getpid() % 100000)) as name:
+        yield name
+
+
+@pytest.fixture
+def work(tmp_path):
+    return str(tmp_path)
+
+
+def pair(ns, work, uas, uac, uas_sets=None, uac_sets=None, uas_port=PBX, uac_port=APP,
+         uas_extra=(), uac_extra=(), service="alice", calls=1, timeout=15):
+    """uas in the background on uas_port, uac against it: (uas, uac) results."""
+    with Sipp(uas, LO, uas_port, netns=ns, workdir=work, sets=uas_sets, calls=calls,
+              timeout=timeout, extra=uas_extra) as s:
+        c = run_sipp(uac, LO, uac_port, remote=LO, remote_port=uas_port, netns=ns, workdir=work,
+                     sets=uac_sets, service=service, calls=calls, timeout=timeout,
+                     extra=["-recv_timeout", "3000"] + list(uac_extra))
+        if not c.ok:
+            s.stop()
+    return s.result, c
+
+
+def failed_check(res, text):
+    """The run failed, and on the check whose probe contains text."""
+    return res.rc == 1 and "Failed regexp match" in res.errors and text in res.errors
+
+
+# -- registration ----------------------------------------------------------
+
+def test_register_through_a_stand_in_edge(ns, work):
+    # The app adds what sipwake would add towards the PBX (Path,
+    # Feature-Caps), the PBX adds the Feature-Caps sipwake would add back.
+    pbx, app = pair(ns, work, "pbx_registrar.xml", "app_register.xml",
+                    uas_sets={"hdr1": FC},
+                    uac_sets={"hdr1": PATH, "hdr2": FC, "expect_expires": 300},
+                    uac_extra=CREDS)
+    assert pbx.ok, pbx
+    assert app.ok, app
+    m = pbx.messages
+    assert "SIP/2.0 401 Unauthorized" in m and 'WWW-Authenticate: Digest realm="sipwake.test"' in m
+    assert re.search(r'Authorization: Digest username="alice"', m), m
+    # The 200 echoes our Contact, pn parameters and all, with the granted 300.
+    ok = m[m.index("SIP/2.0 200 OK"):]
+    assert re.search(r"Contact: <sip:alice@127\.0\.0\.1:5070%s>;\+sip\.instance=\"<urn:uuid:"
+                     r"[-0-9a-f]+>\";expires=300\r\n" % re.escape(PN), ok), ok
+    assert "\r\n%s\r\n" % PATH in ok
+
+
+def test_register_checks_fail_without_the_edge(ns, work):
+    pbx, app = pair(ns, work, "pbx_registrar.xml", "app_register.xml", uac_extra=CREDS)
+    assert failed_check(pbx, "path:on got="), pbx
+    assert failed_check(app, "fc:on pns=apns got="), app
+    # Path present, Feature-Caps missing towards the PBX; Path without ;lr.
+    pbx, _ = pair(ns, work, "pbx_registrar.xml", "app_register.xml",
+                  uac_sets={"hdr1": PATH}, uac_extra=CREDS)
+    assert failed_check(pbx, "fc:on got="), pbx
+    pbx, _ = pair(ns, work, "pbx_registrar.xml", "app_register.xml",
+                  uac_sets={"hdr1": "Path: <sip:127.0.0.1:5080>", "hdr2": FC}, uac_extra=CREDS)
+    assert failed_check(pbx, "path:on got= <sip:127.0.0.1:5080>"), pbx
+    # The switches for direct use.
+    pbx, app = pair(ns, work, "pbx_registrar.xml", "app_register.xml",
+                    uas_sets={"no_path": 1, "no_fc": 1}, uac_sets={"no_fc": 1}, uac_extra=CREDS)
+    assert pbx.ok and app.ok, (pbx, app)
+
+
+def test_register_granted_expiry_and_pnsreg_checked(ns, work):
+    _, app = pair(ns, work, "pbx_registrar.xml", "app_register.xml", uas_sets={"hdr1": FC},
+                  uac_sets={"hdr1": PATH, "hdr2": FC, "expect_expires": 600}, uac_extra=CREDS)
+    assert failed_check(app, "want=600 granted=300"), app
+    # +sip.pnsreg asked for: the 200's Feature-Caps must carry a value.
+    _, app = pair(ns, work, "pbx_registrar.xml", "app_register.xml", uas_sets={"hdr1": FC},
+                  uac_sets={"hdr1": PATH, "hdr2": FC, "pnsreg": 1}, uac_extra=CREDS)
+    assert failed_check(app, "pnsreg:on got="), app
+    pbx, app = pair(ns, work, "pbx_registrar.xml", "app_register.xml",
+                    uas_sets={"hdr1": FC + ';+sip.pnsreg="121"'},
+                    uac_sets={"hdr1": PATH, "hdr2": FC, "pnsreg": 1}, uac_extra=CREDS)
+    assert pbx.ok and app.ok, (pbx, app)
+    assert ";+sip.pnsreg;expires=600" in pbx.messages
+
+
+@pytest.mark.parametrize("form,params", [
+    ("legacy", r";pn-type=apple;pn-tok=%s;app-id=com\.example\.voip>" % TOKEN),
+    ("xpush", r">.*\r\nX-Push: device-os=ios;device-uid=%s;allow-call-push=true;"
+              r"app-id=com\.example\.voip\r\n" % TOKEN),
+])
+def test_register_push_forms(ns, work, form, params):
+    pbx, app = pair(ns, work, "pbx_registrar.xml", "app_register.xml",
+                    uas_sets={"hdr1": FC, "form": form},
+                    uac_sets={"hdr1": PATH, "hdr2": FC, "form": form}, uac_extra=CREDS)
+    assert pbx.ok and app.ok, (pbx, app)
+    assert re.search(r"REGISTER sip:127\.0\.0\.1:5060 SIP/2\.0\r\n.*Contact: <sip:alice@"
+                     r"127\.0\.0\.1:5070" + params, pbx.messages, re.S), pbx.messages
+    # The PBX insists on the form it was told to expect.
+    pbx, _ = pair(ns, work, "pbx_registrar.xml", "app_register.xml",
+                  uas_sets={"hdr1": FC}, uac_sets={"hdr1": PATH, "hdr2": FC, "form": form},
+                  uac_extra=CREDS)
+    assert failed_check(pbx, "form=rfc8599 contact="), pbx
+
+
+def test_deregister(ns, work):
+    pbx, app = pair(ns, work, "pbx_registrar.xml", "app_register.xml", uas_sets={"hdr1": FC},
+                    uac_sets={"hdr1": PATH, "hdr2": FC, "expires": 0}, uac_extra=CREDS)
+    assert pbx.ok and app.ok, (pbx, app)
+    assert "Expires: 0\r\n" in pbx.messages and ";expires=0\r\n" in pbx.messages
+    ok = pbx.messages[pbx.messages.index("SIP/2.0 200 OK"):]
+    assert "Contact:" not in ok, ok
+
+
+def test_refusal_and_no_challenge(ns, work):
+    pbx, app = pair(ns, work, "pbx_register_403.xml", "app_register.xml",
+                    uac_sets={"final": 403}, uac_extra=CREDS)
+    assert pbx.ok and app.ok, (pbx, app)
+    pbx, app = pair(ns, work, "pbx_registrar.xml", "app_register.xml",
+                    uas_sets={"final": 403}, uac_sets={"hdr1": PATH, "hdr2": FC, "final": 403},
+                    uac_extra=CREDS)
+    assert pbx.ok and app.ok, (pbx, app)
+    _, app = pair(ns, work, "pbx_register_403.xml", "app_register.xml", uac_extra=CREDS)
+    assert failed_check(app, "final=200 got=403"), app
+    # A registrar that answers at once: fine only when the app was told.
+    pbx, app = pair(ns, work, "pbx_registrar.xml", "app_register.xml",
+                    uas_sets={"hdr1": FC, "challenge": 0},
+                    uac_sets={"hdr1": PATH, "hdr2": FC, "challenge": 0})
+    assert pbx.ok and app.ok, (pbx, app)
+    assert "401 Unauthorized" not in pbx.messages
+    _, app = pair(ns, work, "pbx_registrar.xml", "app_register.xml",
+                  uas_sets={"hdr1": FC, "challenge": 0}, uac_sets={"hdr1": PATH, "hdr2": FC})
+    assert failed_check(app, "challenge=yes final=200 got=200"), app
+
+
+def test_register_ipv6(ns, work):
+    with Sipp("pbx_registrar.xml", "::1", PBX, netns=ns, workdir=work,
+              sets={"hdr1": FC}) as pbx:
+        app = run_sipp("app_register.xml", "::1", APP, remote="::1", remote_port=PBX, netns=ns,
+                       workdir=work, service="alice", extra=CREDS,
+                       sets={"hdr1": "Path: <sip:[::1]:5080;lr>", "hdr2": FC})
+    assert pbx.result.ok and app.ok, (pbx.result, app)
+    assert "Contact: <sip:alice@[::1]:5070;pn-provider=apns" in pbx.result.messages
+
+
+# -- calls -------------------------------------------------------------------
+
+def test_pbx_calls_app(ns, work):
+    app, pbx = pair(ns, work, "app_call_uas.xml", "pbx_call_uac.xml", uas_port=APP,
+                    uac_port=PBX, uac_sets={"hdr1": RR})
+    assert app.ok and pbx.ok, (app, pbx)
+    # ACK and BYE went to the 200's Contact with the route set.
+    assert re.search(r"ACK sip:127\.0\.0\.1:5070;transport=UDP SIP/2\.0\r\n.*"
+                     r"Route: <sip:127\.0\.0\.1:5080;lr>", pbx.messages, re.S), pbx.messages
+    assert re.search(r"BYE sip:127\.0\.0\.1:5070;transport=UDP SIP/2\.0\r\n.*"
+                     r"Route: <sip:127\.0\.0\.1:5080;lr>", pbx.messages, re.S), pbx.messages
+    # The app echoed the Record-Route in 180 and 200.
+    assert app.messages.count("\r\n%s\r\n" % RR) == 3, app.messages
+
+
+def test_app_call_checks_fail_without_the_edge(ns, work):
+    app, pbx = pair(ns, work, "app_call_uas.xml", "pbx_call_uac.xml", uas_port=APP, uac_port=PBX)
+    assert failed_check(app, "rr:on got="), app
+    assert pbx.ok, pbx  # the flow itself completed
+    ruri = "sip:alice@127.0.0.1:5070" + PN
+    app, _ = pair(ns, work, "app_call_uas.xml", "pbx_call_uac.xml", uas_port=APP, uac_port=PBX,
+                  uac_sets={"hdr1": RR, "ruri": ruri})
+    assert failed_check(app, "strip:on pn=;pn-provider"), app
+    app, _ = pair(ns, work, "app_call_uas.xml", "pbx_call_uac.xml", uas_port=APP, uac_port=PBX,
+                  uas_sets={"keep_pn": 1, "no_rr": 1}, uac_sets={"ruri": ruri})
+    assert app.ok, app
+    assert "INVITE %s SIP/2.0" % ruri in app.messages
+
+
+def test_app_calls_pbx(ns, work):
+    via = "Via: SIP/2.0/UDP 127.0.0.1:5080;branch=z9hG4bK-edge"
+    pbx, app = pair(ns, work, "pbx_call_uas.xml", "app_call_uac.xml", service="100",
+                    uac_sets={"hdr1": via, "hdr2": RR})
+    assert pbx.ok and app.ok, (pbx, app)
+    assert "INVITE sip:100@127.0.0.1 SIP/2.0" in pbx.messages
+    pbx, app = pair(ns, work, "pbx_call_uas.xml", "app_call_uac.xml", service="100",
+                    uac_sets={"hdr2": RR})
+    assert failed_check(pbx, "via2:on second Via="), pbx
+    pbx, _ = pair(ns, work, "pbx_call_uas.xml", "app_call_uac.xml", service="100",
+                  uac_sets={"hdr1": via})
+    assert failed_check(pbx, "rr:on got="), pbx
+    pbx, _ = pair(ns, work, "pbx_call_uas.xml", "app_call_uac.xml", service="100",
+                  uas_sets={"no_rr": 1, "no_via2": 1})
+    assert pbx.ok, pbx
+
+
+def test_app_answers_bounded_pings(ns, work):
+    with Sipp("app_ping_uas.xml", LO, APP, netns=ns, workdir=work, calls=2) as app:
+        for _ in range(2):
+            r = run_sipp("options.xml", LO, 5071, remote=LO, remote_port=APP, netns=ns,
+                         workdir=work, timeout=10)
+            assert r.ok, r
+    assert app.result.ok, app.result
+    # -m 2 is up: a third ping goes unanswered.
+    r = run_sipp("options.xml", LO, 5071, remote=LO, remote_port=APP, netns=ns, workdir=work,
+                 timeout=8, extra=["-recv_timeout", "1500"])
+    assert r.rc == 1, r
+
+
+# -- Kamailio ------------------------------------------------------------------
+
+def test_kamailio_registrar_and_lookup_with_path(ns, work):
+    with Kamailio("registrar.cfg", listen="udp:%s:%d" % (LO, PBX), netns=ns, workdir=work) as k:
+        # The app registers (no challenge: this registrar has no auth;
+        # Feature-Caps is sipwake's, not a registrar's) with a Path to the
+        # "edge" address.
+        app = run_sipp("app_register.xml", LO, APP, remote=LO, remote_port=PBX, netns=ns,
+                       workdir=work, service="alice",
+                       sets={"challenge": 0, "no_fc": 1, "hdr1": PATH, "expires": 120})
+        assert app.ok, (app, k.log())
+        ok = app.messages[app.messages.index("SIP/2.0 200 OK"):]
+        assert re.search(r"Contact: <sip:alice@127\.0\.0\.1:5070%s>;expires=12\d" % re.escape(PN),
+                         ok), ok
+        assert "\r\n%s\r\n" % PATH in ok  # path_mode=1 and "Supported: path"
+        (c,) = k.contacts("alice")
+        assert c["Address"] == "sip:alice@127.0.0.1:5070" + PN, c
+        assert c["Path"] == "<sip:127.0.0.1:5080;lr>", c
+        # A call to the AOR: lookup() gives the contact as Request-URI and
+        # the Path as next hop; the "edge" (a UAS on the Path address) gets it.
+        with Sipp("app_call_uas.xml", LO, EDGE, netns=ns, workdir=work,
+                  sets={"keep_pn": 1}) as edge:
+            pbx = run_sipp("pbx_call_uac.xml", LO, PBX_UAC, remote=LO, remote_port=PBX,
+                           netns=ns, workdir=work, service="alice",
+                           sets={"ruri": "sip:alice@127.0.0.1"})
+            if not pbx.ok:
+                edge.stop()
+        assert edge.result.ok and pbx.ok, (edge.result, pbx, k.log())
+        inv = edge.result.messages
+        assert "INVITE sip:alice@127.0.0.1:5070%s SIP/2.0" % PN in inv, inv
+        assert "Route: <sip:127.0.0.1:5080;lr>" in inv, inv
+        assert re.search(r"Record-Route: <sip:127\.0\.0\.1(:5060)?;lr[;>]", inv), inv
+        # De-register: the binding goes.
+        app = run_sipp("app_register.xml", LO, APP, remote=LO, remote_port=PBX, netns=ns,
+                       workdir=work, service="alice",
+                       sets={"challenge": 0, "no_fc": 1, "hdr1": PATH, "expires": 0})
+        assert app.ok, app
+        assert k.contacts("alice") == []
+
+
+def test_kamailio_lookup_without_path_and_with_auth_over_ipv6(ns, work):
+    with Kamailio("registrar.cfg", listen=["udp:%s:%d" % (LO, PBX), "udp:[::1]:%d" % PBX],
+                  netns=ns, workdir=work, defines=["WITH_AUTH", 'AUTH_PASSWORD="secret"']) as k:
+        # With -A WITH_AUTH it challenges, and sipp's digest passes. The app
+        # registers over IPv6 (LISTEN2), the PBX calls over IPv4.
+        app = run_sipp("app_register.xml", "::1", APP, remote="::1", remote_port=PBX, netns=ns,
+                       workdir=work, service="alice", sets={"no_fc": 1}, extra=CREDS)
+        assert app.ok, (app, k.log())
+        assert "SIP/2.0 401 Unauthorized" in app.messages
+        (c,) = k.contacts("alice")
+        assert c["Address"] == "sip:alice@[::1]:5070" + PN and c["Path"] == "[not set]", c
+        with Sipp("app_call_uas.xml", "::1", APP, netns=ns, workdir=work,
+                  sets={"keep_pn": 1}) as appc:
+            pbx = run_sipp("pbx_call_uac.xml", LO, PBX_UAC, remote=LO, remote_port=PBX,
+                           netns=ns, workdir=work, service="alice",
+                           sets={"ruri": "sip:alice@127.0.0.1"})
+            if not pbx.ok:
+                appc.stop()
+        assert appc.result.ok and pbx.ok, (appc.result, pbx, k.log())
+        head = appc.result.messages.split("\r\n\r\n")[0]
+        assert "INVITE sip:alice@[::1]:5070%s SIP/2.0" % PN in head, head
+        assert "\r\nRoute:" not in head, head
+
+
+def test_kamailio_stateless_forwarder(ns, work):
+    with Kamailio("stateless.cfg", listen="udp:%s:%d" % (LO, PBX), netns=ns, workdir=work,
+                  defines=['DST="sip:%s:%d"' % (LO, APP)],
+                  extra=["-x", "tlsf", "-X", "tlsf", "-b", "8388608"]) as k:
+        with Sipp("app_ping_uas.xml", LO, APP, netns=ns, workdir=work, calls=1) as app:
+            r = run_sipp("options.xml", LO, 5071, remote=LO, remote_port=PBX, netns=ns,
+                         workdir=work, timeout=10)
+        assert r.ok and app.result.ok, (r, app.result, k.log())
+        # Forwarded with Kamailio's Via on top of sipp's.
+        assert re.search(r"OPTIONS .*\r\nVia: SIP/2\.0/UDP 127\.0\.0\.1(:5060)?;branch=[^\r]*\r\n"
+                         r"Via: SIP/2\.0/UDP 127\.0\.0\.1:5071", app.result.messages), \
+            app.result.messages
+        # A scanner's User-Agent is dropped without an answer.
+        scan = subprocess.run(sippkit._ns(ns) + [
+            "/usr/bin/python3", "-c",
+            "import socket;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);"
+            "s.settimeout(1);s.sendto(b'OPTIONS sip:x@127.0.0.1 SIP/2.0\\r\\nVia: SIP/2.0/UDP "
+            "127.0.0.1:5072;branch=z9hG4bK-s\\r\\nFrom: <sip:a@b>;tag=1\\r\\nTo: <sip:x@y>\\r\\n"
+            "Call-ID: scan\\r\\nCSeq: 1 OPTIONS\\r\\nMax-Forwards: 70\\r\\nUser-Agent: "
+            "friendly-scanner\\r\\nContent-Length: 0\\r\\n\\r\\n',('127.0.0.1',%d))\n"
+            "try:\n print(s.recv(999))\nexcept socket.timeout:\n print('silence')" % PBX],
+            text=True, stdout=subprocess.PIPE, timeout=10).stdout
+        assert scan.strip() == "silence", scan
