@@ -30,6 +30,13 @@
 #define REG_BRANCH_KIND 'r'
 #define DEFAULT_EXPIRES 3600
 #define MAX_CONTACTS	32
+/*
+ * RFC 8599 §5.6.1.1 / §11: the +sip.pnsreg value, seconds before a binding
+ * expires at which the edge asks the app, by push, to refresh it. The
+ * refresh push itself is sent by the wake path (a background push, DESIGN.md
+ * §7 "Push kinds").
+ */
+#define CP_PNSREG_BEFORE_S "120"
 
 /* One relayed REGISTER waiting for the PBX's final answer. */
 struct reg_tx {
@@ -693,7 +700,7 @@ void cp_reg_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 	}
 	if (r->fcaps[0] != '\0')
 		snprintf(extra, sizeof(extra), "Feature-Caps: %s%s\r\n", r->fcaps,
-			 t->bind.pnsreg ? ";+sip.pnsreg" : "");
+			 t->bind.pnsreg ? ";+sip.pnsreg=\"" CP_PNSREG_BEFORE_S "\"" : "");
 	if (build_answer(msg, sm, extra, &r->scratch) == 0)
 		queue_out(cp, t, &r->scratch);
 	tx_free(r, t);
@@ -790,6 +797,8 @@ void cp_reg_tick(struct cp_ctx *cp, uint64_t now)
 {
 	struct cp_reg *r = cp->reg;
 
+	if (r->next_check_tsc == 0) /* the first check one interval after start */
+		r->next_check_tsc = now + cp->hz * cp->cfg.pbx_check_s;
 	if (now >= r->next_check_tsc && cp->dp->p.n_servers > 0) {
 		health_checks(cp);
 		r->next_check_tsc = now + cp->hz * cp->cfg.pbx_check_s;

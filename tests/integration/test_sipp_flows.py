@@ -1,0 +1,113 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Real SIP peers through sipwake (issue 4): sipp as the app and as the PBX,
+and Kamailio from Debian as the registrar, a registrar nobody here wrote,
+which checks Path and keeps the pn-* contact.
+
+The scenarios' own checks (tests/integration/sipp/README.md) fail a run when
+sipwake's headers are missing: Path and Feature-Caps toward the PBX,
+Feature-Caps (and +sip.pnsreg) in the 2xx, the granted expiry.
+"""
+import os
+import subprocess
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"))
+import sippkit  # noqa: E402
+import swlab  # noqa: E402
+
+TOKEN = "4bfcb19a7aa50e1fbbb53cc267730f53aa7c4d76554f774f4401859abaae3036"
+
+pytestmark = pytest.mark.skipif(
+    subprocess.run(["which", "kamailio"], capture_output=True).returncode != 0,
+    reason="kamailio not installed (scripts/setup.sh installs it)")
+
+
+def p8_key(tmp):
+    path = os.path.join(tmp, "AuthKey_KEY1234567.p8")
+    subprocess.run("openssl ecparam -name prime256v1 -genkey -noout | "
+                   "openssl pkcs8 -topk8 -nocrypt -out %s" % path,
+                   shell=True, check=True, timeout=30)
+    return path
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    key = p8_key(str(tmp_path_factory.mktemp("key")))
+    push = ('push: { apns = ( { team_id = "ABCD123456"; bundle_id = "com.example.voip"; '
+            'key_id = "KEY1234567"; key_file = "%s"; endpoint = "127.0.0.1:9"; } ); };' % key)
+    with swlab.Lab(name="sws%d" % (os.getpid() % 10000), config_extra=push,
+                   # sipp's PBX scenarios expect REGISTERs only: no health checks.
+                   pbx_extra="check_interval_s = 3600;",
+                   bindings_extra="ping_interval_s = 0;") as lab:
+        yield lab
+        assert lab.stop() == 0, lab.read_log()
+
+
+def devices(lab, aor):
+    b = lab.telemetry("/sipwake/bindings," + aor)
+    return [b[k] for k in sorted(b) if k.startswith("device") and k[6:].isdigit()]
+
+
+def register(lab, user, port, pbx_sets=None, app_sets=None, pbx="pbx_registrar.xml"):
+    """One app REGISTER through sipwake against a sipp PBX; both results."""
+    with sippkit.lab_sipp(lab, pbx, swlab.PBX_IP4, 5060, sets=pbx_sets or {},
+                          timeout=20) as uas:
+        uac = sippkit.lab_run_sipp(lab, "app_register.xml", swlab.PEER_IP4, port,
+                                   remote=swlab.SW_IP4, service=user, timeout=20,
+                                   sets=app_sets or {},
+                                   extra=["-au", user, "-ap", "secret",
+                                          "-recv_timeout", "5000"])
+        res = uas.wait()
+    return uac, res
+
+
+@pytest.mark.parametrize("form,port", [("rfc8599", 5110), ("legacy", 5111), ("xpush", 5112)])
+def test_sipp_app_registers_through_sipwake(lab, form, port):
+    user = "s" + form
+    uac, uas = register(lab, user, port, pbx_sets={"form": form},
+                        app_sets={"form": form, "expect_expires": 300})
+    assert uac.ok, uac
+    assert uas.ok, uas  # the PBX saw Path, Feature-Caps and the push address
+    devs = devices(lab, "%s@%s" % (user, swlab.SW_IP4))
+    assert len(devs) == 1, devs
+    d = devs[0]
+    assert d["source"] == "%s:%d" % (swlab.PEER_IP4, port)
+    assert 290 <= d["expires_in_s"] <= 300, d  # granted 300, asked 600
+    assert d["push_provider"] == "apns" and d["push_prid"] == TOKEN[:8] + "..." + TOKEN[-6:]
+
+
+def test_sipp_pnsreg_is_answered(lab):
+    uac, uas = register(lab, "spnsreg", 5113, app_sets={"pnsreg": 1})
+    assert uac.ok and uas.ok, (uac, uas)
+
+
+def test_sipp_refused_register_binds_nothing(lab):
+    uac, uas = register(lab, "s403", 5114, pbx="pbx_register_403.xml",
+                        app_sets={"final": 403})
+    assert uac.ok and uas.ok, (uac, uas)
+    assert devices(lab, "s403@%s" % swlab.SW_IP4) == []
+
+
+def test_kamailio_registrar_keeps_path_and_the_push_contact(lab):
+    kam = sippkit.Kamailio(listen="udp:%s:5060" % swlab.PBX_IP4, netns=lab.ns_peer,
+                           workdir=lab.tmp)
+    with kam:
+        kam.start()
+        # Kamailio does not challenge here (registrar.cfg without WITH_AUTH)
+        # nor send Feature-Caps: only sipwake's are checked.
+        uac = sippkit.lab_run_sipp(lab, "app_register.xml", swlab.PEER_IP4, 5115,
+                                   remote=swlab.SW_IP4, service="kam1", timeout=20,
+                                   sets={"challenge": 0},
+                                   extra=["-recv_timeout", "5000"])
+        assert uac.ok, (uac, kam.log())
+        aor = "kam1@%s" % swlab.SW_IP4
+        cs = kam.contacts("kam1")  # usrloc keys by user (use_domain off)
+        assert len(cs) == 1, (cs, kam.log())
+        assert "<sip:%s:5060;lr>" % swlab.SW_IP4 in cs[0].get("Path", ""), cs
+        assert "pn-prid=" + TOKEN in cs[0].get("Address", ""), cs
+        devs = devices(lab, aor)
+        assert len(devs) == 1 and devs[0]["push_provider"] == "apns", devs
+        exp = int(cs[0].get("Expires", "0"))
+        assert abs(devs[0]["expires_in_s"] - exp) <= 5, (devs, cs)
