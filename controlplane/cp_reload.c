@@ -76,6 +76,11 @@ static void restart_keys(const struct cp_config *a, const struct cp_config *b, c
 	NOTE(SAME(neigh_max), "neighbours.max");
 	NOTE(SAME(rate_sources), "filter.rate_sources");
 	NOTE(SAME(max_sources), "bindings.max_sources");
+	/* Workers read the server list and the alive window from dp_params. */
+	NOTE(SAME(n_pbx_servers) && SAME(pbx_servers), "pbx.servers");
+	NOTE(SAME(max_devices) && SAME(store) && SAME(store_sync_full) && SAME(max_pending) &&
+		     SAME(alive_window_s),
+	     "bindings (but ping_interval_s)");
 	/* Push credentials live in the push thread's connections: not swapped yet. */
 	NOTE(SAME(push), "push");
 #undef NOTE
@@ -127,6 +132,12 @@ static void reload(struct cp_ctx *cp)
 	cp->cfg.unknown_global_burst = next->unknown_global_burst;
 	cp->cfg.reply_403 = next->reply_403;
 	cp->cfg.reply_503 = next->reply_503;
+	cp->cfg.pbx_timeout_ms = next->pbx_timeout_ms;
+	cp->cfg.pbx_check_s = next->pbx_check_s;
+	cp->cfg.auth_ban_failures = next->auth_ban_failures;
+	cp->cfg.auth_ban_window_s = next->auth_ban_window_s;
+	cp->cfg.auth_ban_s = next->auth_ban_s;
+	cp->cfg.ping_interval_s = next->ping_interval_s;
 
 	__atomic_store_n(&cp->cfg_generation, cp->cfg_generation + 1, __ATOMIC_RELAXED);
 	cp_count(cp, CP_C_CONFIG_RELOADS, 1);

@@ -111,3 +111,63 @@ def test_kamailio_registrar_keeps_path_and_the_push_contact(lab):
         assert len(devs) == 1 and devs[0]["push_provider"] == "apns", devs
         exp = int(cs[0].get("Expires", "0"))
         assert abs(devs[0]["expires_in_s"] - exp) <= 5, (devs, cs)
+
+
+def contact_of(user, port):
+    return ("sip:%s@%s:%d;pn-provider=apns;pn-prid=%s;pn-param=ABCD123456.com.example.voip"
+            % (user, swlab.PEER_IP4, port, TOKEN))
+
+
+def test_call_to_an_alive_app_and_from_it(lab):
+    user, port = "scall", 5120
+    uac, uas = register(lab, user, port, app_sets={"expect_expires": 300})
+    assert uac.ok and uas.ok, (uac, uas)
+    before = lab.stats()
+    # The PBX calls the registered contact (pn-* included, RFC 8599 §5.3): the
+    # app rings, answers; ACK and BYE follow sipwake's Record-Route. The app's
+    # scenario fails the call unless the INVITE has our Record-Route and no
+    # pn-* parameter left in its Request-URI.
+    with sippkit.lab_sipp(lab, "app_call_uas.xml", swlab.PEER_IP4, port, timeout=20) as app:
+        pbx = sippkit.lab_run_sipp(lab, "pbx_call_uac.xml", swlab.PBX_IP4, 5060,
+                                   remote=swlab.SW_IP4, service=user, timeout=20,
+                                   sets={"ruri": contact_of(user, port)},
+                                   extra=["-d", "200", "-recv_timeout", "5000"])
+        res = app.wait()
+    assert pbx.ok and res.ok, (pbx, res, lab.read_log()[-2000:])
+    st = lab.stats()
+    # INVITE, ACK, BYE to the device; 180, 200, 200 back: all on the worker.
+    assert st["fwd_requests_to_device"] - before["fwd_requests_to_device"] >= 3, st
+    assert st["fwd_responses"] - before["fwd_responses"] >= 3, st
+    assert st["calls_480"] == before["calls_480"]
+    # The app places a call: it reaches the PBX (pbx.servers), Record-Routed.
+    with sippkit.lab_sipp(lab, "pbx_call_uas.xml", swlab.PBX_IP4, 5060, timeout=20) as pbx:
+        app = sippkit.lab_run_sipp(lab, "app_call_uac.xml", swlab.PEER_IP4, port,
+                                   remote=swlab.SW_IP4, service="100", timeout=20,
+                                   extra=["-d", "200", "-recv_timeout", "5000"])
+        res = pbx.wait()
+    assert app.ok and res.ok, (app, res)
+    assert lab.stats()["fwd_requests_to_pbx"] - st["fwd_requests_to_pbx"] >= 3
+
+
+def test_kamailio_sends_calls_back_through_sipwake(lab):
+    user, port = "kam2", 5121
+    kam = sippkit.Kamailio(listen="udp:%s:5060" % swlab.PBX_IP4, netns=lab.ns_peer,
+                           workdir=lab.tmp)
+    with kam:
+        kam.start()
+        uac = sippkit.lab_run_sipp(lab, "app_register.xml", swlab.PEER_IP4, port,
+                                   remote=swlab.SW_IP4, service=user, timeout=20,
+                                   sets={"challenge": 0}, extra=["-recv_timeout", "5000"])
+        assert uac.ok, (uac, kam.log())
+        # A caller asks Kamailio for the AOR: lookup() finds the contact and
+        # its Path, so the INVITE goes to sipwake, which finds the device by
+        # the pn-* parameters Kamailio kept in the Request-URI.
+        with sippkit.lab_sipp(lab, "app_call_uas.xml", swlab.PEER_IP4, port,
+                              timeout=20) as app:
+            caller = sippkit.lab_run_sipp(
+                lab, "pbx_call_uac.xml", swlab.PBX_IP4, 5070, remote=swlab.PBX_IP4,
+                service=user, timeout=20,
+                sets={"ruri": "sip:%s@%s" % (user, swlab.SW_IP4)},
+                extra=["-d", "200", "-recv_timeout", "5000"])
+            res = app.wait()
+        assert caller.ok and res.ok, (caller, res, kam.log()[-3000:])
