@@ -6,6 +6,9 @@
 #   bench_bind  1M bindings in the binding tables (memory, put and lookup
 #               rates) and the SQLite store (put + commit per batch size);
 #               BENCH_BIND_ARGS passes its options (e.g. "--count 200000").
+#   bench_reg   REGISTER relay + commit through the control plane on one core
+#               (a simulated PBX answers 200; SQLite store in the loop);
+#               BENCH_REG_ARGS passes its options (--count, --batch, --sync-full).
 # Needs root (DPDK EAL, --no-huge). Extra arguments go to bench_dp
 # (--packets N, --runs R). The machine is shared: read medians and ratios.
 set -euo pipefail
@@ -15,3 +18,6 @@ build/bench/bench_dp "$@"
 echo
 # shellcheck disable=SC2086 # word splitting of the options is wanted
 build/bench/bench_bind ${BENCH_BIND_ARGS:-}
+echo
+# shellcheck disable=SC2086
+build/bench/bench_reg ${BENCH_REG_ARGS:-}
