@@ -144,6 +144,34 @@ int sw_pn_key(char *out, size_t cap, const char *provider, size_t provider_len, 
 	return a + b + c + 2;
 }
 
+int sw_aor_canon(char *out, size_t cap, const char *user, size_t user_len, const char *host,
+		 size_t host_len, bool host_v6)
+{
+	size_t o;
+	int u;
+
+	if (user_len == 0 || host_len == 0)
+		return -EINVAL;
+	u = sw_unescape(out, cap, user, user_len);
+	if (u < 0)
+		return u;
+	o = (size_t)u;
+	if (o + 1 + host_len + (host_v6 ? 2 : 0) >= cap)
+		return -E2BIG;
+	out[o++] = '@';
+	if (host_v6)
+		out[o++] = '[';
+	for (size_t i = 0; i < host_len; i++) {
+		char c = host[i];
+
+		out[o++] = (char)(c >= 'A' && c <= 'Z' ? c | 0x20 : c);
+	}
+	if (host_v6)
+		out[o++] = ']';
+	out[o] = '\0';
+	return (int)o;
+}
+
 static struct cds_lfht *lfht_new(unsigned max)
 {
 	unsigned long buckets = rte_align32pow2(max < 16 ? 16 : max);

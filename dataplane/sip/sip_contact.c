@@ -142,3 +142,18 @@ enum dp_sip_verdict sip_route_parse(const uint8_t *buf, struct dp_sip_slice val,
 		pos++;
 	}
 }
+
+enum dp_sip_verdict dp_sip_route_first(const uint8_t *buf, struct dp_sip_slice val,
+				       struct dp_sip_uri *uri, uint16_t *next)
+{
+	uint32_t pos = val.off;
+	uint32_t end = (uint32_t)val.off + val.len;
+
+	if (!sip_addr_parse(buf, &pos, end, true, uri) || !contact_params(buf, &pos, end, NULL))
+		return DP_SIP_ERR_BAD_ROUTE;
+	/* contact_params() stops on the "," of the next value or at the end. */
+	if (pos < end)
+		pos = sip_skip_lws(buf, pos + 1, end);
+	*next = (uint16_t)pos;
+	return DP_SIP_OK;
+}

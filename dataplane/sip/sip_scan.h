@@ -252,6 +252,41 @@ enum dp_sip_verdict dp_sip_scan(const uint8_t *buf, uint32_t len, struct dp_sip_
  */
 bool dp_sip_plausible(const uint8_t *buf, uint32_t len);
 
+/**
+ * Push address from a URI's parameters (RFC 8599 §4.1 or the legacy form),
+ * for a URI the scan does not read one from (the Request-URI).
+ *
+ * @param buf     the message (borrowed; only read).
+ * @param params  the parameters, as dp_sip_uri.params (";..." without the
+ *                first ";"); nothing outside it is read.
+ * @param pn      filled; form DP_SIP_PN_NONE when there is no push address.
+ */
+void dp_sip_push_from_params(const uint8_t *buf, struct dp_sip_slice params,
+			     struct dp_sip_push *pn);
+
+/**
+ * The first via-parm of a Via field value (RFC 3261 §20.42): what the scan
+ * does for the top Via only, for the values below it (a proxy sends a
+ * response to the second Via, §18.2.2).
+ *
+ * @param buf   the message (borrowed; only read inside @p val).
+ * @param val   a Via field value, or the rest of one from a via-parm on.
+ * @param via   filled on DP_SIP_OK.
+ * @param next  set to the offset of the next via-parm of @p val (past its
+ *              comma and LWS), or to the end of @p val when there is none.
+ * @return DP_SIP_OK or DP_SIP_ERR_BAD_VIA.
+ */
+enum dp_sip_verdict dp_sip_via_first(const uint8_t *buf, struct dp_sip_slice val,
+				     struct dp_sip_via *via, uint16_t *next);
+
+/**
+ * The first route-param of a Route / Record-Route field value (RFC 3261
+ * §20.34): its URI, and where the next one starts (as dp_sip_via_first()).
+ * @return DP_SIP_OK or DP_SIP_ERR_BAD_ROUTE.
+ */
+enum dp_sip_verdict dp_sip_route_first(const uint8_t *buf, struct dp_sip_slice val,
+				       struct dp_sip_uri *uri, uint16_t *next);
+
 /** Byte classes the scanner spans 16 bytes at a time (0 on a build without SSSE3). */
 unsigned dp_sip_vector_classes(void);
 
