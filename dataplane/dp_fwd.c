@@ -355,8 +355,9 @@ static uint64_t fmix64(uint64_t h)
  * and non-2xx ACK must carry the INVITE's. They share the incoming top Via
  * branch and the Request-URI, which is all that is hashed when the branch
  * is an RFC 3261 one; from an RFC 2543 peer, the transaction is what
- * identifies it there (§17.2.3): the Via, Call-ID, From tag and CSeq number
- * (not the To tag: the ACK has one the INVITE had not).
+ * identifies it there (§17.2.3): the Via, Call-ID, From tag, CSeq number and
+ * method (but ACK and CANCEL go with their INVITE; and not the To tag: the
+ * ACK has one the INVITE had not).
  */
 static uint64_t branch_of(const uint8_t *msg, const struct dp_sip_msg *sm)
 {
@@ -368,6 +369,10 @@ static uint64_t branch_of(const uint8_t *msg, const struct dp_sip_msg *sm)
 	h = hash_bytes(msg + v->value.off, v->value.len, h);
 	h = hash_bytes(msg + sm->call_id.off, sm->call_id.len, h);
 	h = hash_bytes(msg + sm->from.tag.off, sm->from.tag.len, h);
+	if (sm->method == DP_SIP_M_ACK || sm->method == DP_SIP_M_CANCEL)
+		h = hash_bytes((const uint8_t *)"INVITE", 6, h);
+	else
+		h = hash_bytes(msg + sm->method_name.off, sm->method_name.len, h);
 	return fmix64(h ^ sm->cseq);
 }
 
