@@ -92,9 +92,21 @@ static int hexval(int c)
 
 int sw_unescape(char *out, size_t cap, const char *in, size_t len)
 {
-	size_t o = 0;
+	size_t o = 0, i = 0;
 
-	for (size_t i = 0; i < len; i++) {
+	/* Unescaping only shrinks: when the input fits, no byte needs the
+	 * capacity check (the workers build a key per call from the PBX). */
+	if (len < cap) {
+		/* Bytes the loop below must look at: "%", control bytes. */
+		static const uint8_t stop[256] = {[0 ... 0x1f] = 1, ['%'] = 1, [0x7f] = 1};
+
+		while (i < len && !stop[(unsigned char)in[i]]) {
+			out[i] = in[i];
+			i++;
+		}
+		o = i;
+	}
+	for (; i < len; i++) {
 		int c = (unsigned char)in[i];
 
 		if (c == '%') {

@@ -26,6 +26,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <strings.h>
 
 #include <rte_byteorder.h>
@@ -106,23 +107,24 @@ static uint32_t ip_text(const struct sw_ip *ip, char *out)
 	return (uint32_t)strlen(out);
 }
 
-/* Our address on @p ifx as Via and Record-Route carry it; the ifaces do not
- * change while workers run, so each worker formats it once. */
-static const char *our_host(struct dp_wstate *s, unsigned ifx, bool v6, uint32_t *len)
+/* Our address and port on @p ifx as Via and Record-Route carry them; the
+ * ifaces do not change while workers run, so each worker formats them once. */
+static const char *our_hostport(struct dp_wstate *s, unsigned ifx, bool v6, uint32_t *len)
 {
 	const struct dp_iface *ifc = &s->ctx->p.ifaces[ifx];
 	char *h = s->host[ifx][v6];
 
 	if (s->host_len[ifx][v6] == 0) {
 		struct sw_ip ip = v6 ? ifc->ip6 : sw_ip_from_v4(ifc->ip4);
-		uint32_t n;
+		uint32_t n = v6;
 
+		h[0] = '[';
+		n += ip_text(&ip, h + n);
 		if (v6)
-			h[0] = '[';
-		n = ip_text(&ip, h + v6);
-		if (v6)
-			h[1 + n] = ']';
-		s->host_len[ifx][v6] = (uint8_t)(n + 2 * v6);
+			h[n++] = ']';
+		n += (uint32_t)snprintf(h + n, sizeof(s->host[0][0]) - n, ":%u",
+					(unsigned)s->ctx->p.sip_port);
+		s->host_len[ifx][v6] = (uint8_t)n;
 	}
 	*len = s->host_len[ifx][v6];
 	return h;
@@ -317,27 +319,32 @@ enum next_hop {
 	HOP_UP,	   /* the control plane's */
 };
 
-/* 64-bit multiply-xorshift over 8-byte words (any alignment); fmix64 last. */
+/* 64-bit multiply-xorshift, two words a step in two independent lanes (a
+ * single chain is bound by the multiply's latency); any alignment. */
 static uint64_t hash_bytes(const uint8_t *p, uint32_t n, uint64_t h)
 {
-	const uint64_t k = 0x9e3779b97f4a7c15ull;
+	const uint64_t k = 0x9e3779b97f4a7c15ull, k2 = 0xc2b2ae3d27d4eb4full;
+	uint64_t g = h ^ ((uint64_t)n * k2), w, x;
 
 	h ^= (uint64_t)n * k;
-	for (; n >= 8; p += 8, n -= 8) {
-		uint64_t w;
-
+	for (; n >= 16; p += 16, n -= 16) {
 		memcpy(&w, p, 8);
+		memcpy(&x, p + 8, 8);
 		h = (h ^ w) * k;
+		g = (g ^ x) * k2;
 		h ^= h >> 29;
+		g ^= g >> 31;
 	}
 	if (n > 0) {
-		uint64_t w = 0;
+		uint64_t t[2] = {0, 0};
 
-		memcpy(&w, p, n);
-		h = (h ^ w) * k;
+		memcpy(t, p, n);
+		h = (h ^ t[0]) * k;
+		g = (g ^ t[1]) * k2;
 		h ^= h >> 29;
+		g ^= g >> 31;
 	}
-	return h;
+	return h ^ (g * k);
 }
 
 static uint64_t fmix64(uint64_t h)
@@ -409,9 +416,9 @@ static void our_lines(struct dp_wstate *s, unsigned out, bool v6, struct dp_fwd_
 {
 	static const char hex[] = "0123456789abcdef";
 	const struct dp_sip_via *v = &sm->via;
-	uint32_t hl, vend = (uint32_t)v->value.off + v->value.len, ps, pe;
-	const char *host = our_host(s, out, v6, &hl);
-	char *o, *b = dp_fwd_scratch(fm, 2 * hl + 128);
+	uint32_t hl, vend = (uint32_t)v->value.off + v->value.len;
+	const char *host = our_hostport(s, out, v6, &hl);
+	char *o, *b = dp_fwd_scratch(fm, 2 * hl + 112);
 	uint64_t br = branch_of(msg, sm);
 	struct sw_ip ip;
 
@@ -419,8 +426,6 @@ static void our_lines(struct dp_wstate *s, unsigned out, bool v6, struct dp_fwd_
 		return;
 	o = PUT_LIT(b, "Via: SIP/2.0/UDP ");
 	o = put_str(o, host, hl);
-	*o++ = ':';
-	o = put_u32(o, s->ctx->p.sip_port);
 	o = PUT_LIT(o, ";branch=" DP_BRANCH_MAGIC);
 	*o++ = DP_BRANCH_STATELESS;
 	for (int i = 60; i >= 0; i -= 4)
@@ -433,8 +438,6 @@ static void our_lines(struct dp_wstate *s, unsigned out, bool v6, struct dp_fwd_
 	     sm->method == DP_SIP_M_REFER || sm->method == DP_SIP_M_NOTIFY)) {
 		o = PUT_LIT(o, "Record-Route: <sip:");
 		o = put_str(o, host, hl);
-		*o++ = ':';
-		o = put_u32(o, s->ctx->p.sip_port);
 		o = PUT_LIT(o, ";lr>\r\n");
 	}
 	if (sm->max_forwards < 0)
@@ -449,11 +452,13 @@ static void our_lines(struct dp_wstate *s, unsigned out, bool v6, struct dp_fwd_
 			dp_fwd_edit(fm, h->value.off, (uint32_t)h->value.off + h->value.len, b,
 				    (uint32_t)(put_u32(b, (uint32_t)sm->max_forwards - 1) - b));
 	}
-	if (v->rport == 0 && dp_fwd_find_flag(msg, v->host.off, vend, "rport", 5, &ps, &pe)) {
+	if (v->rport == 0) {
 		b = dp_fwd_scratch(fm, 11);
 		if (b != NULL) {
 			o = PUT_LIT(b, "rport=");
-			dp_fwd_edit(fm, ps, pe, b, (uint32_t)(put_u32(o, from->sport) - b));
+			dp_fwd_edit(fm, v->rport_param.off,
+				    (uint32_t)v->rport_param.off + v->rport_param.len, b,
+				    (uint32_t)(put_u32(o, from->sport) - b));
 		}
 	}
 	if (v->received.len == 0 &&
@@ -642,11 +647,7 @@ enum dp_fwd_verdict dp_fwd_request(struct dp_wstate *s, unsigned ifx, struct rte
 
 		route = &sm->route;
 		if (uri_is_us(p, msg, route)) {
-			struct dp_sip_uri first;
-
-			/* The scan validated every Route value: these parse. */
-			if (dp_sip_route_first(msg, h->value, &first, &nx) != DP_SIP_OK)
-				goto bad_route;
+			nx = sm->route_next;
 			dp_fwd_cut_first(&fm, sm, (unsigned)ir, nx);
 			route = NULL;
 			if (nx < vend) {

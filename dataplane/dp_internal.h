@@ -22,10 +22,11 @@ struct dp_wstate {
 	struct dp_txbuf tx[DP_MAX_IFACES];
 	const struct dp_policy *pol; /* rcu_dereference()d once per loop */
 	struct dp_sip_msg *sip;	     /* current packet's scan result, in its mbuf's private area */
-	/* Our address per iface and family as Via / Record-Route write it
-	 * ("192.0.2.1", "[2001:db8::1]"), made on first use (dp_fwd.c). */
+	/* Our address and SIP port per iface and family as Via / Record-Route
+	 * write them ("192.0.2.1:5060", "[2001:db8::1]:5060"), made on first
+	 * use (dp_fwd.c). */
 	uint8_t host_len[DP_MAX_IFACES][2];
-	char host[DP_MAX_IFACES][2][48];
+	char host[DP_MAX_IFACES][2][56];
 };
 
 /** Where a datagram came from, for the answer. */
@@ -108,10 +109,33 @@ struct dp_fwd_msg {
 };
 
 void dp_fwd_msg_init(struct dp_fwd_msg *fm, const uint8_t *msg, const struct dp_sip_msg *sm);
-void dp_fwd_edit(struct dp_fwd_msg *fm, uint32_t off, uint32_t end, const char *rep,
-		 uint32_t rep_len);
+
+static inline void dp_fwd_edit(struct dp_fwd_msg *fm, uint32_t off, uint32_t end, const char *rep,
+			       uint32_t rep_len)
+{
+	if (fm->n == DP_FWD_MAX_EDITS) {
+		fm->overflow = true;
+		return;
+	}
+	fm->e[fm->n++] = (struct dp_fwd_edit){.off = (uint16_t)off,
+					      .end = (uint16_t)end,
+					      .rep_len = (uint16_t)rep_len,
+					      .rep = rep};
+}
+
 /** @p n bytes of scratch for an edit's new bytes; NULL (and overflow set) when out. */
-char *dp_fwd_scratch(struct dp_fwd_msg *fm, uint32_t n);
+static inline char *dp_fwd_scratch(struct dp_fwd_msg *fm, uint32_t n)
+{
+	char *p;
+
+	if (n > (uint32_t)DP_FWD_SCRATCH - fm->used) {
+		fm->overflow = true;
+		return NULL;
+	}
+	p = fm->scratch + fm->used;
+	fm->used = (uint16_t)(fm->used + n);
+	return p;
+}
 /** Offset after the LWS at @p pos (SP, HT, folds), at most @p end. */
 uint32_t dp_fwd_skip_lws(const uint8_t *msg, uint32_t pos, uint32_t end);
 /**
@@ -124,10 +148,6 @@ void dp_fwd_cut_first(struct dp_fwd_msg *fm, const struct dp_sip_msg *sm, unsign
 /** Remove the push parameters (pn-*, legacy app-id) of the ";" list [off, end),
  *  which starts right after a ";". */
 void dp_fwd_strip_pn(struct dp_fwd_msg *fm, uint32_t off, uint32_t end);
-/** The parameter @p name (any case, no value) in the ";" list [off, end): its
- *  [*ps, *pe), or false. */
-bool dp_fwd_find_flag(const uint8_t *msg, uint32_t off, uint32_t end, const char *name,
-		      uint32_t len, uint32_t *ps, uint32_t *pe);
 /**
  * Build the datagram of @p fm from our SIP port to @p dst : @p dport, as one
  * frame or as IP fragments when it exceeds the interface MTU, and send it

@@ -135,13 +135,14 @@ struct dp_sip_uri {
 
 /** The top Via's first via-parm (RFC 3261 §20.42, RFC 3581). */
 struct dp_sip_via {
-	struct dp_sip_slice value;     /**< the whole via-parm, "SIP/2.0/UDP host:port;params" */
-	struct dp_sip_slice transport; /**< "UDP", "TCP", ... */
-	struct dp_sip_slice host;      /**< sent-by host; IPv6 without [ ] */
-	struct dp_sip_slice branch;    /**< value of branch=, len 0 if absent */
-	struct dp_sip_slice received;  /**< value of received=, len 0 if absent */
-	uint16_t port;		       /**< sent-by port, 0 when absent */
-	int32_t rport;		       /**< -1 absent, 0 present without value, else its value */
+	struct dp_sip_slice value;	 /**< the whole via-parm, "SIP/2.0/UDP host:port;params" */
+	struct dp_sip_slice transport;	 /**< "UDP", "TCP", ... */
+	struct dp_sip_slice host;	 /**< sent-by host; IPv6 without [ ] */
+	struct dp_sip_slice branch;	 /**< value of branch=, len 0 if absent */
+	struct dp_sip_slice received;	 /**< value of received=, len 0 if absent */
+	uint16_t port;			 /**< sent-by port, 0 when absent */
+	struct dp_sip_slice rport_param; /**< the rport parameter as written, "rport[=n]" */
+	int32_t rport;			 /**< -1 absent, 0 present without value, else its value */
 	uint8_t host_is_ipv6;
 };
 
@@ -218,6 +219,9 @@ struct dp_sip_msg {
 	uint8_t contact_star;	  /**< "Contact: *" (REGISTER removing every binding) */
 	struct dp_sip_push xpush; /**< from an X-Push header; form DP_SIP_PN_NONE if absent */
 	struct dp_sip_uri route;  /**< first Route URI; route.whole.len 0 if none */
+	uint16_t route_next;	  /**< where the Route value after it starts in its field (past
+				  the comma), or that field's end: what a proxy popping
+				  the first Route keeps (RFC 3261 §16.4) */
 	struct dp_sip_uri record_route; /**< first Record-Route URI; whole.len 0 if none */
 	struct dp_sip_slice user_agent; /**< first User-Agent value; len 0 if none */
 

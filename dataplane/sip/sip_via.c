@@ -76,6 +76,10 @@ static bool via_params(const uint8_t *buf, uint32_t *ppos, uint32_t end, struct 
 		} else if (name.len == 5 && sip_ieq(buf + name.off, "rport", 5)) {
 			if (via->rport >= 0 || !via_rport(buf, value, &via->rport))
 				return false;
+			/* Where a proxy fills in the value (RFC 3581 §4). */
+			via->rport_param =
+				sip_slice(name.off, value.len != 0 ? (uint32_t)value.off + value.len
+								   : (uint32_t)name.off + name.len);
 		}
 	}
 	*ppos = pos;
