@@ -38,9 +38,31 @@ struct str_key {
 	size_t len;
 };
 
+/*
+ * Reads only inside [s, s + len): rte_jhash() loads whole 32-bit words and
+ * so up to 3 bytes past the end of a key (ASan: a caller's string literal).
+ * Multiply-xorshift over 8-byte words, murmur3's finaliser last.
+ */
 static unsigned long hash_str(const char *s, size_t len)
 {
-	return rte_jhash(s, (uint32_t)len, 0x5173ace);
+	const uint64_t k = 0x9e3779b97f4a7c15ull;
+	uint64_t h = 0x5173ace ^ (len * k), w;
+
+	for (; len >= 8; s += 8, len -= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * k;
+		h ^= h >> 29;
+	}
+	if (len > 0) {
+		w = 0;
+		memcpy(&w, s, len);
+		h = (h ^ w) * k;
+		h ^= h >> 29;
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return (unsigned long)h;
 }
 
 static unsigned long hash_id(uint64_t id)
