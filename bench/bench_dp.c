@@ -10,6 +10,13 @@
  * the per-burst reassembly tick and TX flush. What the pipeline hands up is
  * taken off the ring untimed (that is the control plane's work).
  *
+ * The fwd mixes are the worker's stateless forward path (dataplane/dp_fwd.c)
+ * on one call to an alive app whose binding is in a real binding table: the
+ * PBX's INVITE (lookup by push address + rewrite + TX), the app's 200 back to
+ * the PBX (Via popped), the PBX's in-dialog BYE (Route popped), each alone and
+ * the three together. "--mix fwd" runs those four. The other mixes run
+ * without binding tables, as before there were any: their INVITE goes up.
+ *
  * Usage: bench_dp [--smoke] [--packets N] [--runs R] [--mix NAME]
  * Prints cycles/packet (TSC), Mpps on one core, medians over the runs.
  */
@@ -20,6 +27,7 @@
 #include <unistd.h>
 
 #include <osipparser2/osip_parser.h>
+#include <urcu/urcu-qsbr.h>
 
 #include <rte_cycles.h>
 #include <rte_mbuf.h>
@@ -30,6 +38,8 @@
 #define BURST	  32
 #define MAX_TMPL  64
 #define BOUND_DEV 1000
+#define N_MIXES	  9
+#define APP_IP	  "198.18.0.2" /* the app of the fwd mixes (MSG_INVITE's Request-URI) */
 
 struct tmpl {
 	uint8_t *bytes;
@@ -44,6 +54,7 @@ struct mix {
 };
 
 static struct dph h;
+static struct sw_bind_table *fwd_bind; /* ctx->bind while the fwd mixes run */
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -84,6 +95,7 @@ static void drain(void)
 		rte_pktmbuf_free(m);
 	while ((m = dph_sent(&h)) != NULL)
 		rte_pktmbuf_free(m);
+	urcu_qsbr_quiescent_state(); /* the worker's, once per loop */
 }
 
 /* Cycles per packet of one run of @p packets over the mix's templates. */
@@ -118,6 +130,101 @@ static double run_mix(const struct mix *mx, unsigned packets, bool hw_cksum)
 		drain();
 	}
 	return (double)cycles / (double)done;
+}
+
+/* "--mix fwd" runs every fwd-* mix and invite-sdp (the same INVITE handed up,
+ * what the forward stage replaces); any other name runs that mix alone. */
+static bool selected(const char *only, const char *name)
+{
+	if (only == NULL || strcmp(only, name) == 0)
+		return true;
+	return strcmp(only, "fwd") == 0 &&
+	       (strncmp(name, "fwd-", 4) == 0 || strcmp(name, "invite-sdp") == 0);
+}
+
+/* Drops of the forward path: none is expected in the fwd mixes. */
+static uint64_t fwd_drops(void)
+{
+	static const enum dp_drop d[] = {
+		DP_D_FWD_RESPONSE_NOT_OURS, DP_D_FWD_NO_DEVICE, DP_D_FWD_MAX_FORWARDS,
+		DP_D_FWD_NOT_PBX_ROUTE,	    DP_D_FWD_NO_PBX,	DP_D_FWD_TOO_LARGE,
+		DP_D_FWD_BAD_VIA,	    DP_D_NO_MBUF,	DP_D_NO_ROUTE,
+	};
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < RTE_DIM(d); i++)
+		n += dph_drop(&h, d[i]);
+	return n;
+}
+
+/*
+ * The app of the fwd mixes: bound (binding table and source table, as the
+ * control plane leaves them after a 2xx to its REGISTER), alive, its MAC
+ * resolved; the PBX is pbx.servers[0].
+ */
+static void fwd_mixes(struct mix *mx)
+{
+	static const char contact[] =
+		"sip:alice@198.18.0.2:5078;transport=udp;pn-provider=apns;"
+		"pn-prid=6b1f0a4e2d;pn-param=ABCDE12345.com.example.phone.voip";
+	static const struct rte_ether_addr mac = {{0x02, 0, 0, 0, 0, 0x07}};
+	struct sw_ip app = dph_ip(APP_IP);
+	struct sw_bind_rec r = {
+		.aor = "alice@example.com",
+		.aor_len = 17,
+		.contact = contact,
+		.contact_len = sizeof(contact) - 1,
+		.pn_form = SW_PN_RFC8599,
+		.pn_provider = "apns",
+		.pn_provider_len = 4,
+		.pn_prid = "6b1f0a4e2d",
+		.pn_prid_len = 10,
+		.pn_param = "ABCDE12345.com.example.phone.voip",
+		.pn_param_len = 33,
+		.src = app,
+		.sport = 5078,
+		.expires_at = INT64_MAX,
+	};
+	struct dp_ctx *ctx = h.ctx;
+
+	ctx->p.alive_window_tsc = rte_get_tsc_hz() * 3600;
+	ctx->p.n_servers = 1;
+	ctx->p.servers[0] = (struct dp_server){.ip = dph_ip(DPH_PBX_IP4), .port = 5060};
+	fwd_bind = sw_bind_create(1024, ctx->src);
+	ctx->bind = fwd_bind; /* the templates are built with it (nothing reads it then) */
+	if (fwd_bind == NULL || sw_bind_put(fwd_bind, &r, rte_rdtsc(), NULL) != 0 ||
+	    sw_neigh_update(ctx->neigh, h.port, &app, &mac, rte_rdtsc()) != 0) {
+		fprintf(stderr, "cannot bind the app of the fwd mixes\n");
+		exit(1);
+	}
+	mx[0].name = "fwd-invite";
+	mx[0].what = "INVITE with SDP from the PBX to an alive app: lookup, rewrite, TX";
+	add(&mx[0],
+	    &(struct dph_pkt){.src = DPH_PBX_IP4,
+			      .sport = 5060,
+			      .payload = MSG_INVITE,
+			      .len = sizeof(MSG_INVITE) - 1},
+	    1);
+	mx[1].name = "fwd-200";
+	mx[1].what = "the app's 200 with SDP back to the PBX: Via popped, TX";
+	add(&mx[1],
+	    &(struct dph_pkt){.src = APP_IP,
+			      .sport = 5078,
+			      .payload = MSG_200_SDP,
+			      .len = sizeof(MSG_200_SDP) - 1},
+	    1);
+	mx[2].name = "fwd-bye";
+	mx[2].what = "the PBX's in-dialog BYE to the app: Route popped, lookup, TX";
+	add(&mx[2],
+	    &(struct dph_pkt){.src = DPH_PBX_IP4,
+			      .sport = 5060,
+			      .payload = MSG_BYE_PBX,
+			      .len = sizeof(MSG_BYE_PBX) - 1},
+	    1);
+	mx[3].name = "fwd-call";
+	mx[3].what = "the three together, one after the other";
+	for (unsigned i = 0; i < 3; i++)
+		mx[3].t[mx[3].n++] = mx[i].t[0];
 }
 
 /* Cycles per message for the scanner alone and for libosip2's parser. */
@@ -164,7 +271,8 @@ int main(int argc, char **argv)
 					     {NULL, 0, NULL, 0}};
 	unsigned packets = 320000, runs = 7;
 	const char *only = NULL;
-	static struct mix mixes[5];
+	static struct mix mixes[N_MIXES];
+	double med_hw[N_MIXES] = {0};
 	char prefix[64], ip[64], junk[22];
 	int c;
 
@@ -261,17 +369,22 @@ int main(int argc, char **argv)
 		mx->t[mx->n++] = mixes[1].t[i];
 	}
 
+	fwd_mixes(&mixes[5]);
+
 	printf("sipwake dataplane benchmark: TSC %.3f GHz, %u packets x %u runs per mix, "
 	       "bursts of %d, one core\n",
 	       (double)rte_get_tsc_hz() / 1e9, packets, runs, BURST);
 	printf("  (software checksums: as on af_packet; hw-cksum: as a NIC with RX checksum "
 	       "offload reports)\n");
-	for (unsigned i = 0; i < 5; i++) {
+	for (unsigned i = 0; i < N_MIXES; i++) {
 		double sw[15], hw[15];
 		uint64_t swc[15], hwc[15];
 
-		if (only != NULL && strcmp(only, mixes[i].name) != 0)
+		if (!selected(only, mixes[i].name))
 			continue;
+		/* The older mixes run as they always have, without binding
+		 * tables (their INVITE goes up); the fwd ones with. */
+		h.ctx->bind = strncmp(mixes[i].name, "fwd-", 4) == 0 ? fwd_bind : NULL;
 		for (unsigned r = 0; r < runs; r++) {
 			sw[r] = run_mix(&mixes[i], packets, false);
 			hw[r] = run_mix(&mixes[i], packets, true);
@@ -284,7 +397,13 @@ int main(int argc, char **argv)
 		       "(%s)\n",
 		       mixes[i].name, ms, (double)rte_get_tsc_hz() / ms / 1e6, mh,
 		       (double)rte_get_tsc_hz() / mh / 1e6, mixes[i].what);
+		med_hw[i] = mh;
 	}
+	if (med_hw[3] > 0 && med_hw[5] > 0)
+		/* Same frames, same scan: what differs is forwarding vs the hand-up. */
+		printf("forward stage alone (fwd-invite - invite-sdp, hw-cksum): %.1f cycles/pkt "
+		       "(lookup, rewrite, build, checksum, TX; scan and L2-L4 excluded)\n",
+		       med_hw[5] - med_hw[3]);
 	if (only == NULL) {
 		printf("SIP parse cost, cycles/message (median of %u runs):\n", runs);
 		parse_costs("scanner OPTIONS", MSG_SCANNER, packets / 8, runs);
@@ -299,6 +418,12 @@ int main(int argc, char **argv)
 	       (unsigned long)dph_drop(&h, DP_D_FILTER_SCANNER),
 	       (unsigned long)dph_count(&h, DP_C_SIP_HANDED_UP),
 	       (unsigned long)dph_count(&h, DP_C_KEEPALIVE_CRLF));
+	printf("counters: fwd_requests_to_device %lu, fwd_responses %lu, tx_packets %lu, "
+	       "fwd drops %lu\n",
+	       (unsigned long)dph_count(&h, DP_C_FWD_REQUESTS_TO_DEVICE),
+	       (unsigned long)dph_count(&h, DP_C_FWD_RESPONSES),
+	       (unsigned long)dph_count(&h, DP_C_TX_PACKETS), (unsigned long)fwd_drops());
+	h.ctx->bind = fwd_bind; /* dph_fini() frees it */
 	dph_fini(&h);
 	return 0;
 }

@@ -129,9 +129,21 @@ static int hexval(int c)
 
 int sw_unescape(char *out, size_t cap, const char *in, size_t len)
 {
-	size_t o = 0;
+	size_t o = 0, i = 0;
 
-	for (size_t i = 0; i < len; i++) {
+	/* Unescaping only shrinks: when the input fits, no byte needs the
+	 * capacity check (the workers build a key per call from the PBX). */
+	if (len < cap) {
+		/* Bytes the loop below must look at: "%", control bytes. */
+		static const uint8_t stop[256] = {[0 ... 0x1f] = 1, ['%'] = 1, [0x7f] = 1};
+
+		while (i < len && !stop[(unsigned char)in[i]]) {
+			out[i] = in[i];
+			i++;
+		}
+		o = i;
+	}
+	for (; i < len; i++) {
 		int c = (unsigned char)in[i];
 
 		if (c == '%') {
@@ -179,6 +191,34 @@ int sw_pn_key(char *out, size_t cap, const char *provider, size_t provider_len, 
 	if (c < 0)
 		return c;
 	return a + b + c + 2;
+}
+
+int sw_aor_canon(char *out, size_t cap, const char *user, size_t user_len, const char *host,
+		 size_t host_len, bool host_v6)
+{
+	size_t o;
+	int u;
+
+	if (user_len == 0 || host_len == 0)
+		return -EINVAL;
+	u = sw_unescape(out, cap, user, user_len);
+	if (u < 0)
+		return u;
+	o = (size_t)u;
+	if (o + 1 + host_len + (host_v6 ? 2 : 0) >= cap)
+		return -E2BIG;
+	out[o++] = '@';
+	if (host_v6)
+		out[o++] = '[';
+	for (size_t i = 0; i < host_len; i++) {
+		char c = host[i];
+
+		out[o++] = (char)(c >= 'A' && c <= 'Z' ? c | 0x20 : c);
+	}
+	if (host_v6)
+		out[o++] = ']';
+	out[o] = '\0';
+	return (int)o;
 }
 
 static struct cds_lfht *lfht_new(unsigned max)

@@ -112,6 +112,18 @@ void sw_bind_free(struct sw_bind_table *t);
 int sw_pn_key(char *out, size_t cap, const char *provider, size_t provider_len, const char *prid,
 	      size_t prid_len, const char *param, size_t param_len);
 
+/**
+ * Canonical AOR "user@host" of a SIP URI's user and host parts: the user
+ * %-unescaped (RFC 3261 §19.1.4: escapes compare equal to what they stand
+ * for; case kept), the host lower-cased, an IPv6 host in [ ]; no scheme,
+ * port or parameters. The registrar keys bindings by it, the workers look
+ * calls up by it. Inputs are raw, borrowed bytes.
+ * @return the length (NUL written after it), -EINVAL (empty part, bad
+ *         %-escape or control byte) or -E2BIG (does not fit @p cap).
+ */
+int sw_aor_canon(char *out, size_t cap, const char *user, size_t user_len, const char *host,
+		 size_t host_len, bool host_v6);
+
 /** %-unescape @p in into @p out (NUL-terminated). @return length, -E2BIG or -EINVAL. */
 int sw_unescape(char *out, size_t cap, const char *in, size_t len);
 

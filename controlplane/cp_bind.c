@@ -121,13 +121,12 @@ int cp_bind_req_from(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 	req->has_contact = !sm->contact_star && sm->n_contacts > 0;
 	req->asked_expires = -1;
 
-	/* AOR: "user@host" of To (RFC 3261 §10.2), host case-folded. */
-	if (to->host.len == 0 || (size_t)to->user.len + to->host.len + 2 > sizeof(aor))
-		return to->host.len == 0 ? -EINVAL : -E2BIG;
-	n = snprintf(aor, sizeof(aor), "%.*s%s%.*s", to->user.len, dp_sip_ptr(msg, to->user),
-		     to->user.len ? "@" : "", to->host.len, dp_sip_ptr(msg, to->host));
-	for (int i = n - to->host.len; i < n; i++)
-		aor[i] = (char)(aor[i] >= 'A' && aor[i] <= 'Z' ? aor[i] | 0x20 : aor[i]);
+	/* AOR: "user@host" of To (RFC 3261 §10.2), the same key the workers
+	 * build from a Request-URI (sw_aor_canon()). */
+	n = sw_aor_canon(aor, sizeof(aor), dp_sip_ptr(msg, to->user), to->user.len,
+			 dp_sip_ptr(msg, to->host), to->host.len, to->host_is_ipv6);
+	if (n < 0)
+		return n;
 	req->rec.aor = keep(&at, end, aor, (size_t)n);
 	req->rec.aor_len = (uint16_t)n;
 	req->rec.src = meta->src;

@@ -36,6 +36,22 @@
 	X(SIP_HANDED_UP, sip_handed_up, "valid SIP messages handed to the control plane")         \
 	X(SIP_403_SENT, sip_403_sent, "requests refused with a stateless 403 (filter.reply_403)") \
 	X(SIP_503_SENT, sip_503_sent, "requests refused with a stateless 503 (filter.reply_503)") \
+	X(SIP_404_SENT, sip_404_sent, "initial requests from the PBX for no bound device, 404")   \
+	X(SIP_481_SENT, sip_481_sent, "in-dialog requests or CANCEL for no bound device, 481")    \
+	X(SIP_483_SENT, sip_483_sent, "requests to forward with Max-Forwards 0, 483")             \
+	X(FWD_REQUESTS_TO_DEVICE, fwd_requests_to_device,                                         \
+	  "requests from the PBX forwarded statelessly to an alive device")                       \
+	X(FWD_REQUESTS_TO_PBX, fwd_requests_to_pbx,                                               \
+	  "requests from bound devices forwarded statelessly to the PBX")                         \
+	X(FWD_RESPONSES, fwd_responses,                                                           \
+	  "responses to statelessly forwarded requests, forwarded to their next Via")             \
+	X(FWD_ASLEEP_HANDED_UP, fwd_asleep_handed_up,                                             \
+	  "requests for a device that is asleep, handed up (the wake path)")                      \
+	X(FWD_FORK_HANDED_UP, fwd_fork_handed_up,                                                 \
+	  "requests for an AOR with several devices, handed up (the control plane forks)")        \
+	X(TX_FRAGMENTED, tx_fragmented,                                                           \
+	  "forwarded datagrams larger than the MTU, sent fragmented")                             \
+	X(TX_FRAGMENTS, tx_fragments, "IP fragments sent for them")                               \
 	X(KEEPALIVE_CRLF, keepalive_crlf, "CRLF keepalives from bound devices (proof of life)")   \
 	X(KEEPALIVE_STUN, keepalive_stun,                                                         \
 	  "STUN binding requests from bound devices, answered (RFC 5626 s4.4.2)")                 \
@@ -86,9 +102,19 @@
 	X(FILTER_SCANNER, filter_scanner,                                                        \
 	  "User-Agent matches filter.scanner_user_agents (never answered)")                      \
 	DP_SIP_FOREACH_ERROR(X)                                                                  \
+	X(FWD_RESPONSE_NOT_OURS, fwd_response_not_ours,                                          \
+	  "response whose top Via is not a branch of ours sipwake knows")                        \
+	X(FWD_NO_DEVICE, fwd_no_device, "ACK from the PBX for no bound device (never answered)") \
+	X(FWD_MAX_FORWARDS, fwd_max_forwards, "ACK with Max-Forwards 0 (never answered)")        \
+	X(FWD_NOT_PBX_ROUTE, fwd_not_pbx_route,                                                  \
+	  "a device's request or response routed to a host that is not the PBX (no relay)")      \
+	X(FWD_NO_PBX, fwd_no_pbx, "a device's request with no PBX to go to (pbx.servers empty)") \
+	X(FWD_TOO_LARGE, fwd_too_large, "message too large or too edited to forward")            \
+	X(FWD_BAD_VIA, fwd_bad_via,                                                              \
+	  "response whose next Via is missing, malformed, or names a host, not an address")      \
 	X(SIP_REPLY_TOO_LARGE, sip_reply_too_large, "our answer would not fit in one frame")     \
 	X(NO_ROUTE, no_route, "reply destination off-link and no gateway configured")            \
-	X(NO_MBUF, no_mbuf, "packet pool empty when building an answer")                         \
+	X(NO_MBUF, no_mbuf, "packet pool empty when building an answer or a forwarded message")  \
 	X(UP_RING_FULL, up_ring_full, "ring to the control plane full")
 
 enum dp_counter {

@@ -127,20 +127,38 @@ enum dp_drop dp_ratelimit_take(struct dp_ratelimit *rl, const struct dp_policy *
 	return DP_D_MAX;
 }
 
-enum dp_src_class dp_src_classify(const struct dp_wstate *s, const struct dp_l4info *from,
-				  struct sw_src **bound)
+static inline bool in_pbx_prefix(const struct dp_policy *pol, const struct sw_ip *ip)
 {
-	const struct dp_policy *pol = s->pol;
 	uint64_t w[2];
 
-	memcpy(w, from->src.a, 16);
+	memcpy(w, ip->a, 16);
 	/* ~2 cycles per prefix: two masked 64-bit compares. */
 	for (unsigned i = 0; i < pol->n_pbx; i++) {
 		const struct dp_prefix *p = &pol->pbx[i];
 
 		if ((w[0] & p->mask[0]) == p->net[0] && (w[1] & p->mask[1]) == p->net[1])
-			return DP_SRC_PBX;
+			return true;
 	}
+	return false;
+}
+
+bool dp_is_pbx_addr(const struct dp_wstate *s, const struct sw_ip *ip)
+{
+	const struct dp_params *p = &s->ctx->p;
+
+	if (in_pbx_prefix(s->pol, ip))
+		return true;
+	for (unsigned i = 0; i < p->n_servers; i++)
+		if (sw_ip_eq(&p->servers[i].ip, ip))
+			return true;
+	return false;
+}
+
+enum dp_src_class dp_src_classify(const struct dp_wstate *s, const struct dp_l4info *from,
+				  struct sw_src **bound)
+{
+	if (in_pbx_prefix(s->pol, &from->src))
+		return DP_SRC_PBX;
 	*bound = sw_src_lookup(s->ctx->src, &from->src, from->sport);
 	return *bound != NULL ? DP_SRC_BOUND : DP_SRC_UNKNOWN;
 }

@@ -22,6 +22,11 @@ struct dp_wstate {
 	struct dp_txbuf tx[DP_MAX_IFACES];
 	const struct dp_policy *pol; /* rcu_dereference()d once per loop */
 	struct dp_sip_msg *sip;	     /* current packet's scan result, in its mbuf's private area */
+	/* Our address and SIP port per iface and family as Via / Record-Route
+	 * write them ("192.0.2.1:5060", "[2001:db8::1]:5060"), made on first
+	 * use (dp_fwd.c). */
+	uint8_t host_len[DP_MAX_IFACES][2];
+	char host[DP_MAX_IFACES][2][56];
 };
 
 /** Where a datagram came from, for the answer. */
@@ -68,7 +73,95 @@ bool dp_ruri_is_us(const struct dp_params *p, const uint8_t *msg, const struct d
 int dp_sip_respond(struct dp_wstate *s, unsigned ifx, const struct dp_l4info *from,
 		   const uint8_t *msg, uint16_t status);
 
+/* dp_fwd.c: stateless forwarding (RFC 3261 §16.11) of the scanned message in s->sip. */
+enum dp_fwd_verdict {
+	DP_FWD_DONE,	/* sent, answered or dropped: @p m is gone */
+	DP_FWD_HAND_UP, /* the control plane's: the caller hands @p m up */
+};
+/** A response from the PBX or a bound device: by its top Via's branch. */
+enum dp_fwd_verdict dp_fwd_response(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
+				    const struct dp_l4info *from, const uint8_t *msg,
+				    enum dp_src_class cls);
+/** A request (not REGISTER, not OPTIONS for us) from the PBX or a bound device. */
+enum dp_fwd_verdict dp_fwd_request(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
+				   const struct dp_l4info *from, const uint8_t *msg,
+				   enum dp_src_class cls);
+
+/* dp_fwd_msg.c: the forwarded message as edits on the received one. */
+#define DP_FWD_MAX_EDITS 24
+#define DP_FWD_SCRATCH	 512
+
+/** Input bytes [off, end) replaced by @rep (rep_len 0: removed; off == end: inserted). */
+struct dp_fwd_edit {
+	uint16_t off, end, rep_len;
+	const char *rep;
+};
+
+/** What goes out: msg[start, end) with the edits applied, their new bytes in scratch. */
+struct dp_fwd_msg {
+	const uint8_t *msg;
+	uint16_t start, end;
+	uint8_t n;
+	bool overflow; /* edits or scratch ran out: the message is not sent */
+	uint16_t used;
+	struct dp_fwd_edit e[DP_FWD_MAX_EDITS];
+	char scratch[DP_FWD_SCRATCH];
+};
+
+void dp_fwd_msg_init(struct dp_fwd_msg *fm, const uint8_t *msg, const struct dp_sip_msg *sm);
+
+static inline void dp_fwd_edit(struct dp_fwd_msg *fm, uint32_t off, uint32_t end, const char *rep,
+			       uint32_t rep_len)
+{
+	if (fm->n == DP_FWD_MAX_EDITS) {
+		fm->overflow = true;
+		return;
+	}
+	fm->e[fm->n++] = (struct dp_fwd_edit){.off = (uint16_t)off,
+					      .end = (uint16_t)end,
+					      .rep_len = (uint16_t)rep_len,
+					      .rep = rep};
+}
+
+/** @p n bytes of scratch for an edit's new bytes; NULL (and overflow set) when out. */
+static inline char *dp_fwd_scratch(struct dp_fwd_msg *fm, uint32_t n)
+{
+	char *p;
+
+	if (n > (uint32_t)DP_FWD_SCRATCH - fm->used) {
+		fm->overflow = true;
+		return NULL;
+	}
+	p = fm->scratch + fm->used;
+	fm->used = (uint16_t)(fm->used + n);
+	return p;
+}
+/** Offset after the LWS at @p pos (SP, HT, folds), at most @p end. */
+uint32_t dp_fwd_skip_lws(const uint8_t *msg, uint32_t pos, uint32_t end);
+/**
+ * Remove the first value of header field @p i, the next one starting at
+ * @p next (dp_sip_via_first() / dp_sip_route_first()): that value alone when
+ * others follow, else the whole field line.
+ */
+void dp_fwd_cut_first(struct dp_fwd_msg *fm, const struct dp_sip_msg *sm, unsigned i,
+		      uint32_t next);
+/** Remove the push parameters (pn-*, legacy app-id) of the ";" list [off, end),
+ *  which starts right after a ";". */
+void dp_fwd_strip_pn(struct dp_fwd_msg *fm, uint32_t off, uint32_t end);
+/**
+ * Build the datagram of @p fm from our SIP port to @p dst : @p dport, as one
+ * frame or as IP fragments when it exceeds the interface MTU, and send it
+ * out of @p ifx (dp_tx_ip()).
+ * @return 0, -ENOMEM (pool empty), -EMSGSIZE (over 64 KiB), -E2BIG (fm
+ *         overflowed), -EINVAL (overlapping edits) or -ENETUNREACH (no
+ *         address of that family on @p ifx).
+ */
+int dp_fwd_tx(struct dp_wstate *s, unsigned ifx, struct dp_fwd_msg *fm, const struct sw_ip *dst,
+	      uint16_t dport);
+
 /* dp_filter.c */
+/** Is @p ip the PBX: inside a pbx.sources prefix of the policy, or one of pbx.servers? */
+bool dp_is_pbx_addr(const struct dp_wstate *s, const struct sw_ip *ip);
 struct dp_ratelimit *dp_ratelimit_create(uint32_t entries, unsigned n_workers, int socket);
 void dp_ratelimit_free(struct dp_ratelimit *rl);
 /** Charge one request of an unknown source. DP_D_MAX: allowed; else the drop reason. */

@@ -7,14 +7,15 @@
  *   judge      unknown sources: method peek and token buckets, before any scan
  *   scan       full validation (dataplane/sip), the scanner's reason on failure
  *   filter     scanner signatures in User-Agent
- *   act        answer OPTIONS for us | refuse (silent, or 403/503) | hand up
+ *   act        answer OPTIONS for us | refuse (silent, or 403/503) |
+ *              forward statelessly (dp_fwd.c) | hand up
  * Junk from unknown sources is judged on its first bytes and its source
  * alone; whatever is answered or handed up has been fully scanned first.
  * Measured (bench_dp, NIC checksums, TSC cycles per frame, L2-L4 included):
  * 64-byte junk ~65, a scanner flood ~130, a 722-byte REGISTER from a bound
  * device ~1.7k (the scan is ~1.4k of it), a 1 KB INVITE from the PBX ~1.3k.
- * Until the proxy moves stateless forwarding onto the workers, every valid
- * message that is neither answered nor refused goes up to the control plane.
+ * What the workers cannot forward statelessly (REGISTER, the wake path,
+ * forks, the control plane's own transactions) goes up to the control plane.
  */
 #include <string.h>
 
@@ -212,6 +213,16 @@ void dp_sip_input(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
 		/* OPTIONS for someone else (the peek let OPTIONS through for us). */
 		refuse(s, ifx, m, from, msg, len, true, DP_D_FILTER_UNKNOWN_REQUEST, 403);
 		return;
+	}
+	/* Forward statelessly what the workers can (dp_fwd.c): responses by
+	 * their top Via, requests of the PBX and of bound devices. REGISTER is
+	 * a transaction of the control plane's (DESIGN.md §7). */
+	if (!s->sip->is_request) {
+		if (dp_fwd_response(s, ifx, m, from, msg, cls) == DP_FWD_DONE)
+			return;
+	} else if (s->sip->method != DP_SIP_M_REGISTER) {
+		if (dp_fwd_request(s, ifx, m, from, msg, cls) == DP_FWD_DONE)
+			return;
 	}
 	hand_up_sip(s, ifx, m, from, msg, len, cls, bound);
 }

@@ -2,7 +2,8 @@
 /*
  * Stateless SIP responses built on the worker (RFC 3261 §8.2.6): 200 to
  * OPTIONS for sipwake itself (the health check PBXes and load balancers
- * send), and the filter's optional 403 / 503.
+ * send), the filter's optional 403 / 503, and the forwarding stage's 404 /
+ * 481 / 483 (dp_fwd.c).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -152,6 +153,12 @@ static const char *reason_of(uint16_t status)
 		return "OK";
 	case 403:
 		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 481:
+		return "Call/Transaction Does Not Exist";
+	case 483:
+		return "Too Many Hops";
 	case 503:
 		return "Service Unavailable";
 	default:

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 # Benchmarks, full runs (the test suite runs only a smoke pass of each):
-#   bench_dp    the worker pipeline on prebuilt frames, per traffic mix, and
-#               libosip2 parsing the same SIP messages, in one run.
+#   bench_dp  the worker pipeline on prebuilt frames, per traffic mix (the
+#             stateless forward path too: fwd-invite, fwd-200, fwd-bye,
+#             fwd-call; --mix fwd runs those alone), and libosip2 parsing
+#             the same SIP messages, in one run.
 #   bench_bind  1M bindings in the binding tables (memory, put and lookup
 #               rates) and the SQLite store (put + commit per batch size);
 #               BENCH_BIND_ARGS passes its options (e.g. "--count 200000").

@@ -122,21 +122,25 @@ enum dp_sip_verdict sip_contact_parse(const uint8_t *buf, struct dp_sip_slice va
 }
 
 enum dp_sip_verdict sip_route_parse(const uint8_t *buf, struct dp_sip_slice val,
-				    struct dp_sip_uri *first)
+				    struct dp_sip_uri *first, uint16_t *first_next)
 {
 	uint32_t pos = val.off;
 	uint32_t end = (uint32_t)val.off + val.len;
 
 	for (;;) {
 		struct dp_sip_uri uri;
+		bool is_first = first->whole.len == 0;
 
 		if (!sip_addr_parse(buf, &pos, end, true, &uri))
 			return DP_SIP_ERR_BAD_ROUTE;
-		if (first->whole.len == 0)
+		if (is_first)
 			*first = uri;
 		/* rr-param = generic-param: validated, none of them is ours to read. */
 		if (!contact_params(buf, &pos, end, NULL))
 			return DP_SIP_ERR_BAD_ROUTE;
+		if (is_first && first_next != NULL)
+			*first_next =
+				(uint16_t)(pos == end ? end : sip_skip_lws(buf, pos + 1, end));
 		if (pos == end)
 			return DP_SIP_OK;
 		pos++;
@@ -168,4 +172,19 @@ int dp_sip_contacts(const uint8_t *buf, struct dp_sip_slice val, struct dp_sip_c
 		pos++; /* the "," */
 	}
 	return (int)n;
+}
+
+enum dp_sip_verdict dp_sip_route_first(const uint8_t *buf, struct dp_sip_slice val,
+				       struct dp_sip_uri *uri, uint16_t *next)
+{
+	uint32_t pos = val.off;
+	uint32_t end = (uint32_t)val.off + val.len;
+
+	if (!sip_addr_parse(buf, &pos, end, true, uri) || !contact_params(buf, &pos, end, NULL))
+		return DP_SIP_ERR_BAD_ROUTE;
+	/* contact_params() stops on the "," of the next value or at the end. */
+	if (pos < end)
+		pos = sip_skip_lws(buf, pos + 1, end);
+	*next = (uint16_t)pos;
+	return DP_SIP_OK;
 }

@@ -463,9 +463,13 @@ bool sip_addr_parse(const uint8_t *buf, uint32_t *pos, uint32_t end, bool need_l
 enum dp_sip_verdict sip_contact_parse(const uint8_t *buf, struct dp_sip_slice val,
 				      struct dp_sip_msg *msg) SIP_HIDDEN;
 
-/* sip_contact.c: one Route / Record-Route value list; the first URI into *first if unset. */
+/*
+ * sip_contact.c: one Route / Record-Route value list; the first URI into
+ * *first if unset, and then where the value after it starts into
+ * *first_next (may be NULL).
+ */
 enum dp_sip_verdict sip_route_parse(const uint8_t *buf, struct dp_sip_slice val,
-				    struct dp_sip_uri *first) SIP_HIDDEN;
+				    struct dp_sip_uri *first, uint16_t *first_next) SIP_HIDDEN;
 
 /* sip_push.c: push address from a URI's parameters (RFC 8599 or legacy form). */
 void sip_push_from_uri(const uint8_t *buf, const struct dp_sip_uri *uri,

@@ -93,6 +93,14 @@ void sip_push_from_uri(const uint8_t *buf, const struct dp_sip_uri *uri, struct 
 	}
 }
 
+void dp_sip_push_from_params(const uint8_t *buf, struct dp_sip_slice params, struct dp_sip_push *pn)
+{
+	struct dp_sip_uri uri = {.params = params};
+
+	*pn = (struct dp_sip_push){.form = DP_SIP_PN_NONE};
+	sip_push_from_uri(buf, &uri, pn);
+}
+
 bool sip_push_from_xpush(const uint8_t *buf, struct dp_sip_slice val, struct dp_sip_push *pn)
 {
 	struct dp_sip_push x = {.form = DP_SIP_PN_XPUSH};

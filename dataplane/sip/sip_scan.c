@@ -215,9 +215,9 @@ static enum dp_sip_verdict scan_field(const uint8_t *buf, const struct dp_sip_hd
 	case DP_SIP_H_CONTACT:
 		return sip_contact_parse(buf, h->value, msg);
 	case DP_SIP_H_ROUTE:
-		return sip_route_parse(buf, h->value, &msg->route);
+		return sip_route_parse(buf, h->value, &msg->route, &msg->route_next);
 	case DP_SIP_H_RECORD_ROUTE:
-		return sip_route_parse(buf, h->value, &msg->record_route);
+		return sip_route_parse(buf, h->value, &msg->record_route, NULL);
 	case DP_SIP_H_USER_AGENT:
 		if (msg->user_agent.len == 0)
 			msg->user_agent = h->value;

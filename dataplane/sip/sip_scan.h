@@ -135,13 +135,14 @@ struct dp_sip_uri {
 
 /** The top Via's first via-parm (RFC 3261 §20.42, RFC 3581). */
 struct dp_sip_via {
-	struct dp_sip_slice value;     /**< the whole via-parm, "SIP/2.0/UDP host:port;params" */
-	struct dp_sip_slice transport; /**< "UDP", "TCP", ... */
-	struct dp_sip_slice host;      /**< sent-by host; IPv6 without [ ] */
-	struct dp_sip_slice branch;    /**< value of branch=, len 0 if absent */
-	struct dp_sip_slice received;  /**< value of received=, len 0 if absent */
-	uint16_t port;		       /**< sent-by port, 0 when absent */
-	int32_t rport;		       /**< -1 absent, 0 present without value, else its value */
+	struct dp_sip_slice value;	 /**< the whole via-parm, "SIP/2.0/UDP host:port;params" */
+	struct dp_sip_slice transport;	 /**< "UDP", "TCP", ... */
+	struct dp_sip_slice host;	 /**< sent-by host; IPv6 without [ ] */
+	struct dp_sip_slice branch;	 /**< value of branch=, len 0 if absent */
+	struct dp_sip_slice received;	 /**< value of received=, len 0 if absent */
+	uint16_t port;			 /**< sent-by port, 0 when absent */
+	struct dp_sip_slice rport_param; /**< the rport parameter as written, "rport[=n]" */
+	int32_t rport;			 /**< -1 absent, 0 present without value, else its value */
 	uint8_t host_is_ipv6;
 };
 
@@ -218,6 +219,9 @@ struct dp_sip_msg {
 	uint8_t contact_star;	  /**< "Contact: *" (REGISTER removing every binding) */
 	struct dp_sip_push xpush; /**< from an X-Push header; form DP_SIP_PN_NONE if absent */
 	struct dp_sip_uri route;  /**< first Route URI; route.whole.len 0 if none */
+	uint16_t route_next;	  /**< where the Route value after it starts in its field (past
+				  the comma), or that field's end: what a proxy popping
+				  the first Route keeps (RFC 3261 §16.4) */
 	struct dp_sip_uri record_route; /**< first Record-Route URI; whole.len 0 if none */
 	struct dp_sip_slice user_agent; /**< first User-Agent value; len 0 if none */
 
@@ -251,6 +255,41 @@ enum dp_sip_verdict dp_sip_scan(const uint8_t *buf, uint32_t len, struct dp_sip_
  * TRUNCATED), so junk can be dropped without scanning it.
  */
 bool dp_sip_plausible(const uint8_t *buf, uint32_t len);
+
+/**
+ * Push address from a URI's parameters (RFC 8599 §4.1 or the legacy form),
+ * for a URI the scan does not read one from (the Request-URI).
+ *
+ * @param buf     the message (borrowed; only read).
+ * @param params  the parameters, as dp_sip_uri.params (";..." without the
+ *                first ";"); nothing outside it is read.
+ * @param pn      filled; form DP_SIP_PN_NONE when there is no push address.
+ */
+void dp_sip_push_from_params(const uint8_t *buf, struct dp_sip_slice params,
+			     struct dp_sip_push *pn);
+
+/**
+ * The first via-parm of a Via field value (RFC 3261 §20.42): what the scan
+ * does for the top Via only, for the values below it (a proxy sends a
+ * response to the second Via, §18.2.2).
+ *
+ * @param buf   the message (borrowed; only read inside @p val).
+ * @param val   a Via field value, or the rest of one from a via-parm on.
+ * @param via   filled on DP_SIP_OK.
+ * @param next  set to the offset of the next via-parm of @p val (past its
+ *              comma and LWS), or to the end of @p val when there is none.
+ * @return DP_SIP_OK or DP_SIP_ERR_BAD_VIA.
+ */
+enum dp_sip_verdict dp_sip_via_first(const uint8_t *buf, struct dp_sip_slice val,
+				     struct dp_sip_via *via, uint16_t *next);
+
+/**
+ * The first route-param of a Route / Record-Route field value (RFC 3261
+ * §20.34): its URI, and where the next one starts (as dp_sip_via_first()).
+ * @return DP_SIP_OK or DP_SIP_ERR_BAD_ROUTE.
+ */
+enum dp_sip_verdict dp_sip_route_first(const uint8_t *buf, struct dp_sip_slice val,
+				       struct dp_sip_uri *uri, uint16_t *next);
 
 /** Byte classes the scanner spans 16 bytes at a time (0 on a build without SSSE3). */
 unsigned dp_sip_vector_classes(void);

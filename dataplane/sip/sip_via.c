@@ -76,6 +76,10 @@ static bool via_params(const uint8_t *buf, uint32_t *ppos, uint32_t end, struct 
 		} else if (name.len == 5 && sip_ieq(buf + name.off, "rport", 5)) {
 			if (via->rport >= 0 || !via_rport(buf, value, &via->rport))
 				return false;
+			/* Where a proxy fills in the value (RFC 3581 §4). */
+			via->rport_param =
+				sip_slice(name.off, value.len != 0 ? (uint32_t)value.off + value.len
+								   : (uint32_t)name.off + name.len);
 		}
 	}
 	*ppos = pos;
@@ -128,5 +132,27 @@ enum dp_sip_verdict sip_via_parse(const uint8_t *buf, struct dp_sip_slice val,
 	if (!via_params(buf, &pos, end, via))
 		return DP_SIP_ERR_BAD_VIA;
 	via->value = sip_slice(val.off, pos);
+	return DP_SIP_OK;
+}
+
+/* After a list value ending at @p pos: the next one's start, or @p end. */
+static uint16_t list_next(const uint8_t *buf, uint32_t pos, uint32_t end)
+{
+	pos = sip_skip_lws(buf, pos, end);
+	if (pos < end && buf[pos] == ',')
+		pos = sip_skip_lws(buf, pos + 1, end);
+	return (uint16_t)pos;
+}
+
+enum dp_sip_verdict dp_sip_via_first(const uint8_t *buf, struct dp_sip_slice val,
+				     struct dp_sip_via *via, uint16_t *next)
+{
+	uint32_t end = (uint32_t)val.off + val.len;
+	uint32_t start = sip_skip_lws(buf, val.off, end);
+	enum dp_sip_verdict v = sip_via_parse(buf, sip_slice(start, end), via);
+
+	if (v != DP_SIP_OK)
+		return v;
+	*next = list_next(buf, (uint32_t)via->value.off + via->value.len, end);
 	return DP_SIP_OK;
 }

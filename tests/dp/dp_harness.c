@@ -158,6 +158,7 @@ void dph_fini(struct dph *h)
 	while ((m = dph_sent(h)) != NULL)
 		rte_pktmbuf_free(m);
 	dp_fini(h->ctx);
+	sw_bind_free(h->ctx->bind); /* a test or benchmark may have made one */
 	sw_src_free(h->ctx->src);
 	sw_neigh_free(h->ctx->neigh);
 	rte_free(h->ctx->policy);

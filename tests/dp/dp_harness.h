@@ -4,7 +4,8 @@
  * one net_ring port whose TX ring the caller reads, and the worker's own
  * pipeline (dp_rx_one) run on the calling thread on frames built here.
  * What the pipeline hands up is on ctx->workers[0].up, what it sends on
- * dph.tx; counters are ctx->workers[0].ctr.
+ * dph.tx; counters are ctx->workers[0].ctr. ctx->bind is NULL unless the
+ * caller creates binding tables (dph_fini() frees them).
  */
 #ifndef DP_HARNESS_H
 #define DP_HARNESS_H

@@ -73,4 +73,55 @@
 	"Call-ID: 1190152918712089164930524\r\n"                                                  \
 	"Max-Forwards: 70\r\n\r\n"
 
+/*
+ * The app's 200 answering MSG_INVITE as sipwake forwarded it (our Via on top,
+ * the PBX's below with rport / received, our Record-Route), with its SDP
+ * answer (~850 bytes).
+ */
+#define MSG_200_SDP                                                                              \
+	"SIP/2.0 200 OK\r\n"                                                                     \
+	"Via: SIP/2.0/UDP 198.18.0.1:5060;branch=z9hG4bK-swS3c1d0e6f5a4b2c19\r\n"                \
+	"Via: SIP/2.0/UDP 198.18.0.5:5060;rport=5060;branch=z9hG4bKPj4d1b2c3e-5f6a-7b8c;"        \
+	"received=198.18.0.5\r\n"                                                                \
+	"Record-Route: <sip:198.18.0.1:5060;lr>\r\n"                                             \
+	"From: \"Bob Smith\" <sip:1002@pbx.example.com>;tag=a7c3e9f1-42b8\r\n"                   \
+	"To: <sip:alice@example.com>;tag=8f3e2a1c\r\n"                                           \
+	"Call-ID: 3f9a1c7e-8b2d-4e6f-a1c3-5e7f9b1d3a5c\r\n"                                      \
+	"CSeq: 31415 INVITE\r\n"                                                                 \
+	"Contact: <sip:alice@198.18.0.2:5078;transport=udp;pn-provider=apns;pn-prid=6b1f0a4e2d;" \
+	"pn-param=ABCDE12345.com.example.phone.voip>\r\n"                                        \
+	"Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, REFER, NOTIFY, MESSAGE\r\n"           \
+	"Supported: replaces, outbound\r\n"                                                      \
+	"User-Agent: ExamplePhone/5.2.1 (iPhone15,2; iOS 17.4) belle-sip/5.2\r\n"                \
+	"Content-Type: application/sdp\r\n"                                                      \
+	"Content-Length: 212\r\n"                                                                \
+	"\r\n"                                                                                   \
+	"v=0\r\n"                                                                                \
+	"o=alice 3456 3456 IN IP4 10.0.0.7\r\n"                                                  \
+	"s=Talk\r\n"                                                                             \
+	"c=IN IP4 10.0.0.7\r\n"                                                                  \
+	"t=0 0\r\n"                                                                              \
+	"m=audio 7078 RTP/AVP 0 101\r\n"                                                         \
+	"a=rtpmap:0 PCMU/8000\r\n"                                                               \
+	"a=rtpmap:101 telephone-event/8000\r\n"                                                  \
+	"a=fmtp:101 0-16\r\n"                                                                    \
+	"a=ptime:20\r\n"                                                                         \
+	"a=sendrecv\r\n"                                                                         \
+	"a=rtcp-mux\r\n"
+
+/* The PBX hanging up that call: in dialog, through our Record-Route (~500 bytes). */
+#define MSG_BYE_PBX                                                                        \
+	"BYE sip:alice@198.18.0.2:5078;transport=udp;pn-provider=apns;pn-prid=6b1f0a4e2d;" \
+	"pn-param=ABCDE12345.com.example.phone.voip SIP/2.0\r\n"                           \
+	"Via: SIP/2.0/UDP 198.18.0.5:5060;rport;branch=z9hG4bKPj77a1c0d2-6e3f\r\n"         \
+	"Max-Forwards: 70\r\n"                                                             \
+	"Route: <sip:198.18.0.1:5060;lr>\r\n"                                              \
+	"From: \"Bob Smith\" <sip:1002@pbx.example.com>;tag=a7c3e9f1-42b8\r\n"             \
+	"To: <sip:alice@example.com>;tag=8f3e2a1c\r\n"                                     \
+	"Call-ID: 3f9a1c7e-8b2d-4e6f-a1c3-5e7f9b1d3a5c\r\n"                                \
+	"CSeq: 31416 BYE\r\n"                                                              \
+	"Reason: Q.850;cause=16;text=\"Normal Clearing\"\r\n"                              \
+	"User-Agent: Asterisk PBX 20.5.0\r\n"                                              \
+	"Content-Length: 0\r\n\r\n"
+
 #endif /* DP_SIP_MSGS_H */

@@ -61,9 +61,15 @@ static const char stun_resp[] = "\x01\x01\x00\x00\x21\x12\xa4\x42"
 	"OPTIONS sip:198.18.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 198.18.0.5;branch=z9hG4bK-o1\r\n" \
 	"From: <sip:pbx@198.18.0.5>;tag=o1\r\nTo: <sip:198.18.0.1>\r\nCall-ID: o1\r\n"        \
 	"CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+/* To a request the control plane sent (its branch): handed up. */
 #define RESPONSE_180                                                                            \
-	"SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP 198.18.0.1;branch=z9hG4bK-sw1\r\n"             \
+	"SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP 198.18.0.1;branch=z9hG4bK-swC1\r\n"            \
 	"From: <sip:1002@pbx>;tag=a\r\nTo: <sip:alice@example.com>;tag=b\r\nCall-ID: c-180\r\n" \
+	"CSeq: 9 INVITE\r\nContent-Length: 0\r\n\r\n"
+/* To a request sipwake never sent: not ours to forward. */
+#define RESPONSE_FOREIGN                                                                        \
+	"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 198.18.0.9;branch=z9hG4bK-sw-x\r\n"                 \
+	"From: <sip:1002@pbx>;tag=a\r\nTo: <sip:alice@example.com>;tag=b\r\nCall-ID: c-200\r\n" \
 	"CSeq: 9 INVITE\r\nContent-Length: 0\r\n\r\n"
 
 static const struct fx rows[] = {
@@ -81,9 +87,11 @@ static const struct fx rows[] = {
 	{"REGISTER refresh from a bound source", P(PEER, 5079, MSG_REGISTER), .bind = true,
 	 .out = UP, .cls = DP_SRC_BOUND, .method = "REGISTER", .call_id = "8c6XbDq5fK"},
 	{"response from the PBX", P(DPH_PBX_IP4, 5060, RESPONSE_180), .out = UP, .cls = DP_SRC_PBX,
-	 .method = "INVITE", .call_id = "c-180", .branch = "z9hG4bK-sw1"},
+	 .method = "INVITE", .call_id = "c-180", .branch = "z9hG4bK-swC1"},
 	{"response from a bound device", P(PEER, 5080, RESPONSE_180), .bind = true, .out = UP,
 	 .cls = DP_SRC_BOUND, .call_id = "c-180"},
+	{"response from the PBX to a request sipwake never sent",
+	 P(DPH_PBX_IP4, 5060, RESPONSE_FOREIGN), .out = DROP, .reason = DP_D_FWD_RESPONSE_NOT_OURS},
 	{"response from an unknown source", P(PEER, 5081, RESPONSE_180), .out = DROP,
 	 .reason = DP_D_FILTER_UNKNOWN_RESPONSE},
 	{"INVITE from an unknown source", P(PEER, 5082, MSG_INVITE), .out = DROP,

@@ -11,15 +11,19 @@
 /* Rows list only the fields they check; the rest are zero on purpose. */
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
-#define REG_HEAD                                                          \
-	"REGISTER sip:example.com SIP/2.0\r\n"                            \
-	"Via: SIP/2.0/UDP 192.0.2.7:5062;branch=z9hG4bK-r1;rport\r\n"     \
-	"From: <sip:alice@example.com>;tag=f1\r\n"                        \
-	"To: <sip:alice@example.com>\r\n"                                 \
-	"Call-ID: reg-1@192.0.2.7\r\n"                                    \
-	"CSeq: 7 REGISTER\r\n"                                            \
+#define REG_HEAD                                                      \
+	"REGISTER sip:example.com SIP/2.0\r\n"                        \
+	"Via: SIP/2.0/UDP 192.0.2.7:5062;branch=z9hG4bK-r1;rport\r\n" \
+	"From: <sip:alice@example.com>;tag=f1\r\n"                    \
+	"To: <sip:alice@example.com>\r\n"                             \
+	"Call-ID: reg-1@192.0.2.7\r\n"                                \
+	"CSeq: 7 REGISTER\r\n"                                        \
 	"Max-Forwards: 70\r\n"
 #define TAIL "Content-Length: 0\r\n\r\n"
+/* From on, for requests whose start line and Via the test writes itself. */
+#define REG_HEAD_TAIL                                                                     \
+	"From: <sip:b@example.com>;tag=f1\r\nTo: <sip:a@example.com>\r\nCall-ID: p-1\r\n" \
+	"CSeq: 7 INVITE\r\nContent-Length: 0\r\n\r\n"
 
 struct want_pn {
 	uint8_t form;
@@ -42,57 +46,149 @@ struct row {
 };
 
 static const struct row rows[] = {
-	{"rfc8599", "Contact: <sip:alice@192.0.2.7:5062;transport=udp;pn-provider=apns;"
-		    "pn-prid=00fc13adff78512;pn-param=ABCD1234.com.example.voip>;expires=600\r\n",
-	 DP_SIP_OK, 1,
+	{"rfc8599",
+	 "Contact: <sip:alice@192.0.2.7:5062;transport=udp;pn-provider=apns;"
+	 "pn-prid=00fc13adff78512;pn-param=ABCD1234.com.example.voip>;expires=600\r\n",
+	 DP_SIP_OK,
+	 1,
 	 "sip:alice@192.0.2.7:5062;transport=udp;pn-provider=apns;pn-prid=00fc13adff78512;"
 	 "pn-param=ABCD1234.com.example.voip",
-	 600, -1, NULL, {DP_SIP_PN_RFC8599, "apns", "00fc13adff78512", "ABCD1234.com.example.voip"}},
-	{"rfc8599 fcm, names in upper case", "m: <sip:bob@198.51.100.9;PN-Provider=fcm;PN-PRID=tok:1;PN-Param=proj-7>\r\n",
-	 DP_SIP_OK, 1, NULL, -1, -1, NULL, {DP_SIP_PN_RFC8599, "fcm", "tok:1", "proj-7"}},
-	{"legacy linphone", "Contact: <sip:carol@203.0.113.5:41000;app-id=org.linphone.phone;"
-			    "pn-type=apple;pn-tok=abcdef0123;pn-timeout=0>\r\n",
-	 DP_SIP_OK, 1, NULL, -1, -1, NULL,
+	 600,
+	 -1,
+	 NULL,
+	 {DP_SIP_PN_RFC8599, "apns", "00fc13adff78512", "ABCD1234.com.example.voip"}},
+	{"rfc8599 fcm, names in upper case",
+	 "m: <sip:bob@198.51.100.9;PN-Provider=fcm;PN-PRID=tok:1;PN-Param=proj-7>\r\n",
+	 DP_SIP_OK,
+	 1,
+	 NULL,
+	 -1,
+	 -1,
+	 NULL,
+	 {DP_SIP_PN_RFC8599, "fcm", "tok:1", "proj-7"}},
+	{"legacy linphone",
+	 "Contact: <sip:carol@203.0.113.5:41000;app-id=org.linphone.phone;"
+	 "pn-type=apple;pn-tok=abcdef0123;pn-timeout=0>\r\n",
+	 DP_SIP_OK,
+	 1,
+	 NULL,
+	 -1,
+	 -1,
+	 NULL,
 	 {DP_SIP_PN_LEGACY, "apple", "abcdef0123", "org.linphone.phone"}},
-	{"standard wins over legacy", "Contact: <sip:d@h;pn-type=apple;pn-tok=old;pn-provider=apns;pn-prid=new>\r\n",
-	 DP_SIP_OK, 1, NULL, -1, -1, NULL, {DP_SIP_PN_RFC8599, "apns", "new", NULL}},
-	{"addr-spec: pn params are header params", "Contact: sip:e@192.0.2.1;pn-provider=apns;pn-prid=t1;expires=30\r\n",
-	 DP_SIP_OK, 1, "sip:e@192.0.2.1", 30, -1, NULL, {DP_SIP_PN_RFC8599, "apns", "t1", NULL}},
-	{"x-push", "Contact: <sip:f@192.0.2.8:5060>\r\n"
-		   "X-Push: device-os=ios;device-uid=deadbeef;allow-call-push=true;app-id=com.portsip.app\r\n",
-	 DP_SIP_OK, 1, "sip:f@192.0.2.8:5060", -1, -1, NULL, {0, NULL, NULL, NULL},
+	{"standard wins over legacy",
+	 "Contact: <sip:d@h;pn-type=apple;pn-tok=old;pn-provider=apns;pn-prid=new>\r\n",
+	 DP_SIP_OK,
+	 1,
+	 NULL,
+	 -1,
+	 -1,
+	 NULL,
+	 {DP_SIP_PN_RFC8599, "apns", "new", NULL}},
+	{"addr-spec: pn params are header params",
+	 "Contact: sip:e@192.0.2.1;pn-provider=apns;pn-prid=t1;expires=30\r\n",
+	 DP_SIP_OK,
+	 1,
+	 "sip:e@192.0.2.1",
+	 30,
+	 -1,
+	 NULL,
+	 {DP_SIP_PN_RFC8599, "apns", "t1", NULL}},
+	{"x-push",
+	 "Contact: <sip:f@192.0.2.8:5060>\r\n"
+	 "X-Push: "
+	 "device-os=ios;device-uid=deadbeef;allow-call-push=true;app-id=com.portsip.app\r\n",
+	 DP_SIP_OK,
+	 1,
+	 "sip:f@192.0.2.8:5060",
+	 -1,
+	 -1,
+	 NULL,
+	 {0, NULL, NULL, NULL},
 	 {DP_SIP_PN_XPUSH, "ios", "deadbeef", "com.portsip.app"}},
-	{"x-push refusing call pushes", "Contact: <sip:f@192.0.2.8>\r\n"
-					"x-push: device-os=android;device-uid=t;allow-call-push=false\r\n",
-	 DP_SIP_OK, 1, NULL, -1, -1, NULL, {0, NULL, NULL, NULL}, {DP_SIP_PN_NONE, NULL, NULL, NULL}},
+	{"x-push refusing call pushes",
+	 "Contact: <sip:f@192.0.2.8>\r\n"
+	 "x-push: device-os=android;device-uid=t;allow-call-push=false\r\n",
+	 DP_SIP_OK,
+	 1,
+	 NULL,
+	 -1,
+	 -1,
+	 NULL,
+	 {0, NULL, NULL, NULL},
+	 {DP_SIP_PN_NONE, NULL, NULL, NULL}},
 	{"outbound instance and reg-id",
 	 "Contact: \"Alice\" <sip:alice@192.0.2.7:5062;ob>;reg-id=1;"
 	 "+sip.instance=\"<urn:uuid:00000000-0000-1000-8000-AABBCCDDEEFF>\";expires=3600\r\n",
 	 DP_SIP_OK, 1, "sip:alice@192.0.2.7:5062;ob", 3600, 1,
 	 "<urn:uuid:00000000-0000-1000-8000-AABBCCDDEEFF>"},
-	{"two values, two fields", "Contact: <sip:a@h1>;expires=10, <sip:a@h2>\r\nContact: sip:a@h3\r\n",
-	 DP_SIP_OK, 3, "sip:a@h1", 10, -1},
-	{"folded contact list", "Contact: <sip:a@h1>;\r\n expires=5,\r\n\t<sip:a@h2>\r\n", DP_SIP_OK, 2,
-	 "sip:a@h1", 5, -1},
-	{"star with Expires 0", "Contact: *\r\nExpires: 0\r\n", DP_SIP_OK, 0, NULL, -1, -1, NULL, {0},
-	 {0}, 0, NULL, NULL, NULL, 1},
-	{"Expires header", "Contact: <sip:a@h>\r\nExpires: 3600\r\n", DP_SIP_OK, 1, NULL, -1, -1, NULL,
-	 {0}, {0}, 3600},
-	{"Expires saturates", "Expires: 99999999999\r\n", DP_SIP_OK, 0, NULL, -1, -1, NULL, {0}, {0},
+	{"two values, two fields",
+	 "Contact: <sip:a@h1>;expires=10, <sip:a@h2>\r\nContact: sip:a@h3\r\n", DP_SIP_OK, 3,
+	 "sip:a@h1", 10, -1},
+	{"folded contact list", "Contact: <sip:a@h1>;\r\n expires=5,\r\n\t<sip:a@h2>\r\n",
+	 DP_SIP_OK, 2, "sip:a@h1", 5, -1},
+	{"star with Expires 0",
+	 "Contact: *\r\nExpires: 0\r\n",
+	 DP_SIP_OK,
+	 0,
+	 NULL,
+	 -1,
+	 -1,
+	 NULL,
+	 {0},
+	 {0},
+	 0,
+	 NULL,
+	 NULL,
+	 NULL,
+	 1},
+	{"Expires header",
+	 "Contact: <sip:a@h>\r\nExpires: 3600\r\n",
+	 DP_SIP_OK,
+	 1,
+	 NULL,
+	 -1,
+	 -1,
+	 NULL,
+	 {0},
+	 {0},
+	 3600},
+	{"Expires saturates",
+	 "Expires: 99999999999\r\n",
+	 DP_SIP_OK,
+	 0,
+	 NULL,
+	 -1,
+	 -1,
+	 NULL,
+	 {0},
+	 {0},
 	 INT32_MAX},
 	{"route, record-route, user-agent",
 	 "Route: <sip:edge.example.com;lr>, <sip:pbx.example.com;lr>\r\n"
 	 "Record-Route: <sip:rr1.example.com;lr;ftag=x>\r\nRecord-Route: <sip:rr2;lr>\r\n"
 	 "User-Agent: Acme Phone/1.2 (iOS 17)\r\n",
-	 DP_SIP_OK, 0, NULL, -1, -1, NULL, {0}, {0}, -1, "sip:edge.example.com;lr",
-	 "sip:rr1.example.com;lr;ftag=x", "Acme Phone/1.2 (iOS 17)"},
+	 DP_SIP_OK,
+	 0,
+	 NULL,
+	 -1,
+	 -1,
+	 NULL,
+	 {0},
+	 {0},
+	 -1,
+	 "sip:edge.example.com;lr",
+	 "sip:rr1.example.com;lr;ftag=x",
+	 "Acme Phone/1.2 (iOS 17)"},
 	/* malformed */
 	{"star and a contact", "Contact: *, <sip:a@h>\r\n", DP_SIP_ERR_BAD_CONTACT},
 	{"star after a contact", "Contact: <sip:a@h>\r\nContact: *\r\n", DP_SIP_ERR_BAD_CONTACT},
 	{"contact without URI", "Contact: \"x\"\r\n", DP_SIP_ERR_BAD_CONTACT},
 	{"contact unclosed <", "Contact: <sip:a@h;expires=1\r\n", DP_SIP_ERR_BAD_CONTACT},
-	{"contact expires not a number", "Contact: <sip:a@h>;expires=soon\r\n", DP_SIP_ERR_BAD_CONTACT},
-	{"contact expires twice", "Contact: <sip:a@h>;expires=1;expires=2\r\n", DP_SIP_ERR_BAD_CONTACT},
+	{"contact expires not a number", "Contact: <sip:a@h>;expires=soon\r\n",
+	 DP_SIP_ERR_BAD_CONTACT},
+	{"contact expires twice", "Contact: <sip:a@h>;expires=1;expires=2\r\n",
+	 DP_SIP_ERR_BAD_CONTACT},
 	{"reg-id zero", "Contact: <sip:a@h>;reg-id=0\r\n", DP_SIP_ERR_BAD_CONTACT},
 	{"instance unquoted", "Contact: <sip:a@h>;+sip.instance=urn\r\n", DP_SIP_ERR_BAD_CONTACT},
 	{"empty list element", "Contact: <sip:a@h>,,<sip:b@h>\r\n", DP_SIP_ERR_BAD_CONTACT},
@@ -100,7 +196,8 @@ static const struct row rows[] = {
 	{"bad URI host", "Contact: <sip:a@bad host>\r\n", DP_SIP_ERR_BAD_CONTACT},
 	{"Expires not a number", "Expires: 10s\r\n", DP_SIP_ERR_BAD_EXPIRES},
 	{"Expires twice", "Expires: 10\r\nExpires: 20\r\n", DP_SIP_ERR_DUP_HEADER},
-	{"X-Push twice", "X-Push: device-os=ios;device-uid=a\r\nX-Push: device-os=ios;device-uid=b\r\n",
+	{"X-Push twice",
+	 "X-Push: device-os=ios;device-uid=a\r\nX-Push: device-os=ios;device-uid=b\r\n",
 	 DP_SIP_ERR_DUP_HEADER},
 	{"route without brackets", "Route: sip:p1;lr\r\n", DP_SIP_ERR_BAD_ROUTE},
 	{"record-route garbage after", "Record-Route: <sip:p1;lr> junk\r\n", DP_SIP_ERR_BAD_ROUTE},
@@ -159,10 +256,83 @@ static void test_rows(void **state)
 	}
 }
 
+/* What a stateless proxy reads beyond the scan: the Via and Route values
+ * below the first, where the rport and the second Route value are, and the
+ * push address of a Request-URI (dataplane/dp_fwd.c). */
+static void test_proxy_helpers(void **state)
+{
+	struct sc *s = *state;
+	const struct dp_sip_msg *m = &s->msg;
+	struct dp_sip_via via;
+	struct dp_sip_uri uri;
+	struct dp_sip_push pn;
+	uint16_t next;
+
+	assert_verdict(scan(s, "INVITE sip:a@192.0.2.1;transport=udp;pn-provider=fcm;"
+			       "pn-prid=t%3A1;pn-param=proj SIP/2.0\r\n"
+			       "Via: SIP/2.0/UDP 192.0.2.9;rport;branch=z9hG4bK-1 , "
+			       "SIP/2.0/UDP [2001:db8::5]:5070;rport=5071;received=2001:db8::6;"
+			       "branch=z9hG4bK-2\r\n"
+			       "Via: SIP/2.0/TCP h.example.com;branch=z9hG4bK-3\r\n"
+			       "Route: <sip:192.0.2.1;lr>;x=\"a,b\",\r\n <sip:192.0.2.5;lr>\r\n"
+			       "Route: <sip:192.0.2.6;lr>\r\n" REG_HEAD_TAIL),
+		       DP_SIP_OK);
+	assert_slice(s, m->via.rport_param, "rport");
+	assert_int_equal(m->via.rport, 0);
+	/* The second via-parm of the top field. */
+	assert_int_equal(dp_sip_via_first(s->buf, m->hdrs[0].value, &via, &next), DP_SIP_OK);
+	assert_slice(s, via.branch, "z9hG4bK-1");
+	assert_int_equal(dp_sip_via_first(s->buf,
+					  (struct dp_sip_slice){
+						  next, (uint16_t)(m->hdrs[0].value.off +
+								   m->hdrs[0].value.len - next)},
+					  &via, &next),
+			 DP_SIP_OK);
+	assert_slice(s, via.host, "2001:db8::5");
+	assert_slice(s, via.received, "2001:db8::6");
+	assert_slice(s, via.rport_param, "rport=5071");
+	assert_int_equal(via.rport, 5071);
+	assert_int_equal(via.port, 5070);
+	assert_int_equal(next, m->hdrs[0].value.off + m->hdrs[0].value.len);
+	assert_int_equal(dp_sip_via_first(s->buf, m->hdrs[1].value, &via, &next), DP_SIP_OK);
+	assert_slice(s, via.host, "h.example.com");
+	/* Route: the value after the first (a quoted "," in a parameter is not a comma). */
+	assert_slice(s, m->route.host, "192.0.2.1");
+	assert_int_equal(dp_sip_route_first(s->buf,
+					    (struct dp_sip_slice){m->route_next,
+								  (uint16_t)(m->hdrs[2].value.off +
+									     m->hdrs[2].value.len -
+									     m->route_next)},
+					    &uri, &next),
+			 DP_SIP_OK);
+	assert_slice(s, uri.whole, "sip:192.0.2.5;lr");
+	assert_int_equal(next, m->hdrs[2].value.off + m->hdrs[2].value.len);
+	assert_int_equal(dp_sip_route_first(s->buf, m->hdrs[3].value, &uri, &next), DP_SIP_OK);
+	assert_slice(s, uri.host, "192.0.2.6");
+	assert_int_equal(next, m->hdrs[3].value.off + m->hdrs[3].value.len);
+	/* The Request-URI's push address, escapes left as written. */
+	dp_sip_push_from_params(s->buf, m->ruri.params, &pn);
+	assert_int_equal(pn.form, DP_SIP_PN_RFC8599);
+	assert_slice(s, pn.provider, "fcm");
+	assert_slice(s, pn.prid, "t%3A1");
+	assert_slice(s, pn.param, "proj");
+	dp_sip_push_from_params(s->buf, (struct dp_sip_slice){m->ruri.params.off, 13}, &pn);
+	assert_int_equal(pn.form, DP_SIP_PN_NONE); /* "transport=udp" alone */
+	/* A single Route value: route_next is the field's end. */
+	assert_verdict(scan(s, "INVITE sip:a@192.0.2.1 SIP/2.0\r\n"
+			       "Via: SIP/2.0/UDP 192.0.2.9;branch=z9hG4bK-1\r\n"
+			       "Route: <sip:192.0.2.1;lr>\r\n" REG_HEAD_TAIL),
+		       DP_SIP_OK);
+	assert_int_equal(m->route_next, m->hdrs[1].value.off + m->hdrs[1].value.len);
+	assert_int_equal(m->via.rport, -1);
+	assert_int_equal(m->via.rport_param.len, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_rows, sc_setup, sc_teardown),
+		cmocka_unit_test_setup_teardown(test_proxy_helpers, sc_setup, sc_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

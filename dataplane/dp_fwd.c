@@ -1,0 +1,716 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Stateless forwarding on the worker (RFC 3261 §16.11; DESIGN.md §7 "Who
+ * forwards what"): calls reach apps that are awake without a round trip
+ * through the control plane, and their responses and in-dialog requests
+ * follow. Whatever needs state or time goes up instead: the wake path, forks,
+ * transactions the control plane started.
+ *
+ *   response      top Via ours with branch z9hG4bK-swS: pop it, send to the
+ *                 next Via (received / rport, §18.2.2, RFC 3581); -swC: the
+ *                 control plane's; anything else is not ours: dropped
+ *   from the PBX  Route pop (§16.4), device by push address, contact or AOR;
+ *                 alive: to its source; asleep, several devices: up;
+ *                 none: 404 / 481 (ACK dropped)
+ *   from a device Route pop; to the next Route, the Request-URI or the active
+ *                 pbx.server, and only ever to the PBX (no open relay)
+ * Both directions: Max-Forwards checked and decremented (§16.6 step 3), our
+ * Via on top with a branch that is the same for a request, its
+ * retransmissions, its CANCEL and its non-2xx ACK (§16.11), Record-Route on
+ * dialog-creating requests, push parameters (pn-*) taken out of whatever goes
+ * anywhere but the PBX's registrar (RFC 8599 §4.1.2) and out of the apps'
+ * Contacts.
+ *
+ * Measured (bench_dp --mix fwd, shared 2-vCPU EPYC VM at 2.6 GHz, NIC
+ * checksums, medians of 7 x 320k frames, whole pipeline per frame):
+ * ~2.85k cycles/pkt for a 1 KB INVITE from the PBX to an alive app, ~2.25k for
+ * the app's 850-byte 200 back, ~2.8k for the PBX's in-dialog BYE, ~2.7k for
+ * the three together. Of the INVITE's, ~1.5k is this stage (fwd-invite minus
+ * the same INVITE handed up); the scan is ~1.2k. In instructions (callgrind)
+ * the stage is ~6.5k: ~1.7k building the frame (dp_fwd_tx), ~2.2k on the
+ * Request-URI's push parameters (read them, key them, strip them), ~0.9k in
+ * the two table lookups, the rest Via / Route / Max-Forwards edits.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <strings.h>
+
+#include <rte_byteorder.h>
+#include <rte_mbuf.h>
+
+#include "dataplane/dp_internal.h"
+
+#define MAX_FORWARDS_DEFAULT 70 /* §16.6 step 3 */
+
+/* ---- addresses ---- */
+
+/* Dotted-decimal IPv4 filling [p, p + n) exactly. */
+static bool parse_v4(const uint8_t *p, uint32_t n, uint32_t *be)
+{
+	uint32_t v = 0, octet = 0, digits = 0, dots = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		if (p[i] >= '0' && p[i] <= '9') {
+			octet = octet * 10 + (uint32_t)(p[i] - '0');
+			if (++digits > 3 || octet > 255)
+				return false;
+		} else if (p[i] == '.' && digits != 0 && dots < 3) {
+			v = v << 8 | octet;
+			octet = digits = 0;
+			dots++;
+		} else {
+			return false;
+		}
+	}
+	if (dots != 3 || digits == 0)
+		return false;
+	*be = rte_cpu_to_be_32(v << 8 | octet);
+	return true;
+}
+
+/* The IP literal a host (or received=) slice holds; false for a name. */
+static bool host_ip(const uint8_t *msg, struct dp_sip_slice h, struct sw_ip *ip)
+{
+	const uint8_t *p = msg + h.off;
+	uint32_t n = h.len, v4;
+	char buf[48];
+
+	if (n >= 2 && p[0] == '[' && p[n - 1] == ']') {
+		p++;
+		n -= 2;
+	}
+	if (parse_v4(p, n, &v4)) {
+		*ip = sw_ip_from_v4(v4);
+		return true;
+	}
+	if (n == 0 || n >= sizeof(buf) || memchr(p, ':', n) == NULL)
+		return false;
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	return inet_pton(AF_INET6, buf, ip->a) == 1;
+}
+
+/* Text of @p ip as received= writes it (RFC 3261 §20.42: no brackets). */
+static uint32_t ip_text(const struct sw_ip *ip, char *out)
+{
+	if (sw_ip_is_v4(ip)) {
+		uint32_t n = 0;
+
+		for (int i = 12; i < 16; i++) {
+			uint8_t b = ip->a[i];
+
+			if (b >= 100)
+				out[n++] = (char)('0' + b / 100);
+			if (b >= 10)
+				out[n++] = (char)('0' + b / 10 % 10);
+			out[n++] = (char)('0' + b % 10);
+			if (i < 15)
+				out[n++] = '.';
+		}
+		return n;
+	}
+	sw_ip_str(ip, out, INET6_ADDRSTRLEN);
+	return (uint32_t)strlen(out);
+}
+
+/* Our address and port on @p ifx as Via and Record-Route carry them; the
+ * ifaces do not change while workers run, so each worker formats them once. */
+static const char *our_hostport(struct dp_wstate *s, unsigned ifx, bool v6, uint32_t *len)
+{
+	const struct dp_iface *ifc = &s->ctx->p.ifaces[ifx];
+	char *h = s->host[ifx][v6];
+
+	if (s->host_len[ifx][v6] == 0) {
+		struct sw_ip ip = v6 ? ifc->ip6 : sw_ip_from_v4(ifc->ip4);
+		uint32_t n = v6;
+
+		h[0] = '[';
+		n += ip_text(&ip, h + n);
+		if (v6)
+			h[n++] = ']';
+		n += (uint32_t)snprintf(h + n, sizeof(s->host[0][0]) - n, ":%u",
+					(unsigned)s->ctx->p.sip_port);
+		s->host_len[ifx][v6] = (uint8_t)n;
+	}
+	*len = s->host_len[ifx][v6];
+	return h;
+}
+
+static inline bool v6_prefix_eq(const struct sw_ip *a, const struct sw_ip *b, unsigned bits)
+{
+	unsigned bytes = bits / 8, rem = bits % 8;
+
+	if (memcmp(a->a, b->a, bytes) != 0)
+		return false;
+	return rem == 0 || ((a->a[bytes] ^ b->a[bytes]) & (uint8_t)(0xff << (8 - rem))) == 0;
+}
+
+/* The iface to reach @p dst by: one it is on-link to, else @p hint or the
+ * first with a gateway of that family; -1 when none can. */
+static int iface_for(const struct dp_params *p, const struct sw_ip *dst, unsigned hint)
+{
+	bool v4 = sw_ip_is_v4(dst);
+	int gw = -1;
+
+	for (unsigned i = 0; i < p->n_ifaces; i++) {
+		const struct dp_iface *ifc = &p->ifaces[i];
+
+		if (v4 && ifc->has_v4) {
+			if (((sw_ip_v4(dst) ^ ifc->ip4) & ifc->mask4) == 0)
+				return (int)i;
+			if (ifc->has_gw4 && (gw < 0 || i == hint))
+				gw = (int)i;
+		} else if (!v4 && ifc->has_v6) {
+			if (sw_ip_is_link_local(dst) || v6_prefix_eq(dst, &ifc->ip6, ifc->prefix6))
+				return (int)i;
+			if (ifc->has_gw6 && (gw < 0 || i == hint))
+				gw = (int)i;
+		}
+	}
+	return gw;
+}
+
+/* Is @p u sipwake itself: one of our addresses or names, our port or none. */
+static bool uri_is_us(const struct dp_params *p, const uint8_t *msg, const struct dp_sip_uri *u)
+{
+	struct sw_ip ip;
+
+	if (u->scheme != DP_SIP_SCHEME_SIP && u->scheme != DP_SIP_SCHEME_SIPS)
+		return false;
+	if (u->port != 0 && u->port != p->sip_port)
+		return false;
+	if (host_ip(msg, u->host, &ip))
+		return dp_iface_of_addr(p, &ip) >= 0;
+	for (unsigned i = 0; i < p->n_names; i++)
+		if (strlen(p->names[i]) == u->host.len &&
+		    strncasecmp(dp_sip_ptr(msg, u->host), p->names[i], u->host.len) == 0)
+			return true;
+	return false;
+}
+
+static int first_hdr(const struct dp_sip_msg *sm, enum dp_sip_hdr_id id, unsigned from)
+{
+	for (unsigned i = from; i < sm->nhdrs; i++)
+		if (sm->hdrs[i].id == id)
+			return (int)i;
+	return -1;
+}
+
+/* ---- outcomes ---- */
+
+static void answer(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
+		   const struct dp_l4info *from, const uint8_t *msg, uint16_t status)
+{
+	int rc = dp_sip_respond(s, ifx, from, msg, status);
+
+	if (rc != 0) {
+		dp_drop(s, m, rc == -ENOMEM ? DP_D_NO_MBUF : DP_D_SIP_REPLY_TOO_LARGE);
+		return;
+	}
+	dp_count(s->ctr,
+		 status == 483	 ? DP_C_SIP_483_SENT
+		 : status == 481 ? DP_C_SIP_481_SENT
+				 : DP_C_SIP_404_SENT,
+		 1);
+	rte_pktmbuf_free(m);
+}
+
+static enum dp_fwd_verdict fwd_send(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
+				    struct dp_fwd_msg *fm, const struct sw_ip *dst, uint16_t dport,
+				    enum dp_counter done)
+{
+	int rc = dp_fwd_tx(s, ifx, fm, dst, dport);
+
+	switch (rc) {
+	case 0:
+		dp_count(s->ctr, done, 1);
+		rte_pktmbuf_free(m);
+		break;
+	case -ENOMEM:
+		dp_drop(s, m, DP_D_NO_MBUF);
+		break;
+	case -ENETUNREACH:
+		dp_drop(s, m, DP_D_NO_ROUTE);
+		break;
+	default:
+		dp_drop(s, m, DP_D_FWD_TOO_LARGE);
+		break;
+	}
+	return DP_FWD_DONE;
+}
+
+/* ---- responses ---- */
+
+enum dp_fwd_verdict dp_fwd_response(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
+				    const struct dp_l4info *from, const uint8_t *msg,
+				    enum dp_src_class cls)
+{
+	const struct dp_sip_msg *sm = s->sip;
+	const struct dp_sip_via *top = &sm->via;
+	const struct dp_params *p = &s->ctx->p;
+	struct dp_sip_via next;
+	struct dp_fwd_msg fm;
+	struct sw_ip ip;
+	uint16_t nx;
+	uint32_t vend;
+	int iv, out;
+
+	(void)from;
+	if (top->branch.len <= DP_BRANCH_MAGIC_LEN ||
+	    memcmp(dp_sip_ptr(msg, top->branch), DP_BRANCH_MAGIC, DP_BRANCH_MAGIC_LEN) != 0 ||
+	    (top->port != 0 && top->port != p->sip_port) || !host_ip(msg, top->host, &ip) ||
+	    dp_iface_of_addr(p, &ip) < 0) {
+		dp_drop(s, m, DP_D_FWD_RESPONSE_NOT_OURS);
+		return DP_FWD_DONE;
+	}
+	switch (msg[top->branch.off + DP_BRANCH_MAGIC_LEN]) {
+	case DP_BRANCH_CP:
+		return DP_FWD_HAND_UP;
+	case DP_BRANCH_STATELESS:
+		break;
+	default:
+		dp_drop(s, m, DP_D_FWD_RESPONSE_NOT_OURS);
+		return DP_FWD_DONE;
+	}
+
+	/* §16.7 step 3: our via-parm goes; the one after it says where to. */
+	dp_fwd_msg_init(&fm, msg, sm);
+	iv = first_hdr(sm, DP_SIP_H_VIA, 0);
+	vend = (uint32_t)sm->hdrs[iv].value.off + sm->hdrs[iv].value.len;
+	nx = (uint16_t)dp_fwd_skip_lws(msg, (uint32_t)top->value.off + top->value.len, vend);
+	if (nx < vend && msg[nx] == ',')
+		nx = (uint16_t)dp_fwd_skip_lws(msg, nx + 1u, vend);
+	dp_fwd_cut_first(&fm, sm, (unsigned)iv, nx);
+	if (nx < vend) {
+		struct dp_sip_slice rest = {.off = nx, .len = (uint16_t)(vend - nx)};
+
+		if (dp_sip_via_first(msg, rest, &next, &nx) != DP_SIP_OK)
+			goto bad_via;
+	} else {
+		iv = first_hdr(sm, DP_SIP_H_VIA, (unsigned)iv + 1);
+		if (iv < 0 || dp_sip_via_first(msg, sm->hdrs[iv].value, &next, &nx) != DP_SIP_OK)
+			goto bad_via;
+	}
+	/* §18.2.2 with RFC 3581 §4: received= if there, else the sent-by (an
+	 * address: the worker resolves no names); rport= if set, else the
+	 * sent-by port, else 5060. */
+	if (!host_ip(msg, next.received.len != 0 ? next.received : next.host, &ip))
+		goto bad_via;
+	/* A device answers the PBX's requests: its responses go nowhere else. */
+	if (cls == DP_SRC_BOUND && !dp_is_pbx_addr(s, &ip)) {
+		dp_drop(s, m, DP_D_FWD_NOT_PBX_ROUTE);
+		return DP_FWD_DONE;
+	}
+	out = iface_for(p, &ip, ifx);
+	if (out < 0) {
+		dp_drop(s, m, DP_D_NO_ROUTE);
+		return DP_FWD_DONE;
+	}
+	return fwd_send(s, (unsigned)out, m, &fm, &ip,
+			next.rport > 0 ? (uint16_t)next.rport
+			: next.port    ? next.port
+				       : 5060,
+			DP_C_FWD_RESPONSES);
+bad_via:
+	dp_drop(s, m, DP_D_FWD_BAD_VIA);
+	return DP_FWD_DONE;
+}
+
+/* ---- requests ---- */
+
+/* Where a request goes, as the routing stages see it. */
+enum next_hop {
+	HOP_FOUND, /* dst / dport set: build and send */
+	HOP_DONE,  /* answered or dropped */
+	HOP_UP,	   /* the control plane's */
+};
+
+/* 64-bit multiply-xorshift, two words a step in two independent lanes (a
+ * single chain is bound by the multiply's latency); any alignment. */
+static uint64_t hash_bytes(const uint8_t *p, uint32_t n, uint64_t h)
+{
+	const uint64_t k = 0x9e3779b97f4a7c15ull, k2 = 0xc2b2ae3d27d4eb4full;
+	uint64_t g = h ^ ((uint64_t)n * k2), w, x;
+
+	h ^= (uint64_t)n * k;
+	for (; n >= 16; p += 16, n -= 16) {
+		memcpy(&w, p, 8);
+		memcpy(&x, p + 8, 8);
+		h = (h ^ w) * k;
+		g = (g ^ x) * k2;
+		h ^= h >> 29;
+		g ^= g >> 31;
+	}
+	if (n > 0) {
+		uint64_t t[2] = {0, 0};
+
+		memcpy(t, p, n);
+		h = (h ^ t[0]) * k;
+		g = (g ^ t[1]) * k2;
+		h ^= h >> 29;
+		g ^= g >> 31;
+	}
+	return h ^ (g * k);
+}
+
+static uint64_t fmix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	return h ^ (h >> 33);
+}
+
+/*
+ * §16.11: a stateless proxy's branch must be the same every time it forwards
+ * one request (retransmissions have no state to find it in), and its CANCEL
+ * and non-2xx ACK must carry the INVITE's. They share the incoming top Via
+ * branch and the Request-URI, which is all that is hashed when the branch
+ * is an RFC 3261 one; from an RFC 2543 peer, the transaction is what
+ * identifies it there (§17.2.3): the Via, Call-ID, From tag, CSeq number and
+ * method (but ACK and CANCEL go with their INVITE; and not the To tag: the
+ * ACK has one the INVITE had not).
+ */
+static uint64_t branch_of(const uint8_t *msg, const struct dp_sip_msg *sm)
+{
+	const struct dp_sip_via *v = &sm->via;
+	uint64_t h = hash_bytes(msg + sm->ruri.whole.off, sm->ruri.whole.len, 0x5357u);
+
+	if (v->branch.len > 7 && memcmp(dp_sip_ptr(msg, v->branch), "z9hG4bK", 7) == 0)
+		return fmix64(hash_bytes(msg + v->branch.off, v->branch.len, h));
+	h = hash_bytes(msg + v->value.off, v->value.len, h);
+	h = hash_bytes(msg + sm->call_id.off, sm->call_id.len, h);
+	h = hash_bytes(msg + sm->from.tag.off, sm->from.tag.len, h);
+	if (sm->method == DP_SIP_M_ACK || sm->method == DP_SIP_M_CANCEL)
+		h = hash_bytes((const uint8_t *)"INVITE", 6, h);
+	else
+		h = hash_bytes(msg + sm->method_name.off, sm->method_name.len, h);
+	return fmix64(h ^ sm->cseq);
+}
+
+static char *put_str(char *o, const char *src, uint32_t n)
+{
+	memcpy(o, src, n);
+	return o + n;
+}
+
+#define PUT_LIT(o, lit) put_str((o), (lit), sizeof(lit) - 1)
+
+static char *put_u32(char *o, uint32_t v)
+{
+	char tmp[10];
+	int n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	while (n > 0)
+		*o++ = tmp[--n];
+	return o;
+}
+
+/*
+ * Our lines on top (§16.6 steps 3, 4, 8): Via with the deterministic branch,
+ * Record-Route when the request makes a dialog we must stay in, and
+ * Max-Forwards when the request had none. The decremented Max-Forwards and the
+ * sender's Via (received / rport, §18.2.1, RFC 3581 §4) are edits in place.
+ */
+static void our_lines(struct dp_wstate *s, unsigned out, bool v6, struct dp_fwd_msg *fm,
+		      const uint8_t *msg, const struct dp_sip_msg *sm, const struct dp_l4info *from)
+{
+	static const char hex[] = "0123456789abcdef";
+	const struct dp_sip_via *v = &sm->via;
+	uint32_t hl, vend = (uint32_t)v->value.off + v->value.len;
+	const char *host = our_hostport(s, out, v6, &hl);
+	char *o, *b = dp_fwd_scratch(fm, 2 * hl + 112);
+	uint64_t br = branch_of(msg, sm);
+	struct sw_ip ip;
+
+	if (b == NULL)
+		return;
+	o = PUT_LIT(b, "Via: SIP/2.0/UDP ");
+	o = put_str(o, host, hl);
+	o = PUT_LIT(o, ";branch=" DP_BRANCH_MAGIC);
+	*o++ = DP_BRANCH_STATELESS;
+	for (int i = 60; i >= 0; i -= 4)
+		*o++ = hex[(br >> i) & 0xf];
+	o = PUT_LIT(o, "\r\n");
+	/* §16.6 step 4, §12.1.1: dialog-creating requests (RFC 6665 NOTIFY and
+	 * RFC 3515 REFER included), so in-dialog ones come back through us. */
+	if (sm->to.tag.len == 0 &&
+	    (sm->method == DP_SIP_M_INVITE || sm->method == DP_SIP_M_SUBSCRIBE ||
+	     sm->method == DP_SIP_M_REFER || sm->method == DP_SIP_M_NOTIFY)) {
+		o = PUT_LIT(o, "Record-Route: <sip:");
+		o = put_str(o, host, hl);
+		o = PUT_LIT(o, ";lr>\r\n");
+	}
+	if (sm->max_forwards < 0)
+		o = PUT_LIT(o, "Max-Forwards: 70\r\n");
+	dp_fwd_edit(fm, sm->hdrs[0].name.off, sm->hdrs[0].name.off, b, (uint32_t)(o - b));
+
+	if (sm->max_forwards > 0) {
+		const struct dp_sip_hdr *h = &sm->hdrs[first_hdr(sm, DP_SIP_H_MAX_FORWARDS, 0)];
+
+		b = dp_fwd_scratch(fm, 3);
+		if (b != NULL)
+			dp_fwd_edit(fm, h->value.off, (uint32_t)h->value.off + h->value.len, b,
+				    (uint32_t)(put_u32(b, (uint32_t)sm->max_forwards - 1) - b));
+	}
+	if (v->rport == 0) {
+		b = dp_fwd_scratch(fm, 11);
+		if (b != NULL) {
+			o = PUT_LIT(b, "rport=");
+			dp_fwd_edit(fm, v->rport_param.off,
+				    (uint32_t)v->rport_param.off + v->rport_param.len, b,
+				    (uint32_t)(put_u32(o, from->sport) - b));
+		}
+	}
+	if (v->received.len == 0 &&
+	    (v->rport >= 0 || !host_ip(msg, v->host, &ip) || !sw_ip_eq(&ip, &from->src))) {
+		b = dp_fwd_scratch(fm, 10 + INET6_ADDRSTRLEN);
+		if (b != NULL) {
+			o = PUT_LIT(b, ";received=");
+			o += ip_text(&from->src, o);
+			dp_fwd_edit(fm, vend, vend, b, (uint32_t)(o - b));
+		}
+	}
+}
+
+struct aor_pick {
+	const struct sw_device *d;
+	unsigned n;
+};
+
+static int aor_one(const struct sw_device *d, void *arg)
+{
+	struct aor_pick *pk = arg;
+
+	if (pk->n++ == 0)
+		pk->d = d;
+	return pk->n > 1; /* two is enough to know it forks */
+}
+
+/*
+ * ~1.5k instructions on MSG_INVITE (callgrind): reading the push address
+ * ~0.75k, sw_pn_key ~0.75k (unescaping), sw_bind_by_pn ~0.45k.
+ * The device the PBX's Request-URI names (DESIGN.md §7 "Device key"): by its
+ * push address when the URI carries one (RFC 8599 §5.3), else by the contact
+ * it registered, else by the AOR. *n: devices found (2 = several).
+ */
+static const struct sw_device *find_device(const struct dp_ctx *ctx, const uint8_t *msg,
+					   const struct dp_sip_msg *sm, unsigned *n)
+{
+	const struct dp_sip_uri *u = &sm->ruri;
+	const struct sw_device *d = NULL;
+	struct dp_sip_push pn;
+	struct aor_pick pk = {0};
+	char key[SW_PN_KEY_MAX];
+	int kl;
+
+	*n = 0;
+	dp_sip_push_from_params(msg, u->params, &pn);
+	if (pn.form != DP_SIP_PN_NONE) {
+		kl = sw_pn_key(key, sizeof(key), dp_sip_ptr(msg, pn.provider), pn.provider.len,
+			       dp_sip_ptr(msg, pn.prid), pn.prid.len, dp_sip_ptr(msg, pn.param),
+			       pn.param.len);
+		if (kl > 0)
+			d = sw_bind_by_pn(ctx->bind, key, (size_t)kl);
+	}
+	if (d == NULL)
+		d = sw_bind_by_contact(ctx->bind, dp_sip_ptr(msg, u->whole), u->whole.len);
+	if (d != NULL) {
+		*n = 1;
+		return d;
+	}
+	if (u->scheme != DP_SIP_SCHEME_SIP && u->scheme != DP_SIP_SCHEME_SIPS)
+		return NULL;
+	kl = sw_aor_canon(key, SW_AOR_MAX, dp_sip_ptr(msg, u->user), u->user.len,
+			  dp_sip_ptr(msg, u->host), u->host.len, u->host_is_ipv6);
+	if (kl <= 0)
+		return NULL;
+	sw_bind_foreach_aor(ctx->bind, key, (size_t)kl, aor_one, &pk);
+	*n = pk.n;
+	return pk.n == 1 ? pk.d : NULL;
+}
+
+/* Alive: its source was heard from within the alive window (DESIGN.md §1.2). */
+static bool device_alive(const struct dp_ctx *ctx, const struct sw_device *d, uint64_t now)
+{
+	const struct sw_src *e = sw_src_lookup(ctx->src, &d->src, d->sport);
+	uint64_t last;
+
+	if (e == NULL)
+		return false;
+	last = sw_src_last_alive(e);
+	/* Another worker may have touched it after this burst's clock was read. */
+	return last >= now || now - last <= ctx->p.alive_window_tsc;
+}
+
+/* Where a request from the PBX goes: an alive device, or not sent at all. */
+static enum next_hop to_device(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
+			       const struct dp_l4info *from, const uint8_t *msg, struct sw_ip *dst,
+			       uint16_t *dport, int *out)
+{
+	const struct dp_sip_msg *sm = s->sip;
+	const struct dp_ctx *ctx = s->ctx;
+	const struct sw_device *d;
+	unsigned n;
+
+	if (ctx->bind == NULL)
+		return HOP_UP; /* no binding tables: the control plane decides */
+	d = find_device(ctx, msg, sm, &n);
+	if (n > 1) {
+		dp_count(s->ctr, DP_C_FWD_FORK_HANDED_UP, 1);
+		return HOP_UP;
+	}
+	if (d == NULL) {
+		if (sm->method == DP_SIP_M_ACK)
+			dp_drop(s, m, DP_D_FWD_NO_DEVICE); /* §17.1.1.3: never answered */
+		else
+			/* §12.2.2, §9.2: a dialog or a transaction we cannot have */
+			answer(s, ifx, m, from, msg,
+			       sm->to.tag.len != 0 || sm->method == DP_SIP_M_CANCEL ? 481 : 404);
+		return HOP_DONE;
+	}
+	if (!device_alive(ctx, d, DP_META(m)->rx_tsc)) {
+		dp_count(s->ctr, DP_C_FWD_ASLEEP_HANDED_UP, 1);
+		return HOP_UP;
+	}
+	*dst = d->src;
+	*dport = d->sport;
+	*out = d->iface < ctx->p.n_ifaces ? d->iface : iface_for(&ctx->p, dst, ifx);
+	return HOP_FOUND;
+}
+
+/*
+ * Where a device's request goes: the PBX only (DESIGN.md §1.8). A Route (what
+ * is left after ours) or an address Request-URI is followed when it is the
+ * PBX, and is never followed anywhere else: an app does not get an open
+ * relay. A Request-URI naming a host (the app's SIP domain, one of ours, tel:)
+ * is the PBX's to route: the worker resolves no names.
+ */
+static enum next_hop to_pbx(struct dp_wstate *s, struct rte_mbuf *m, const uint8_t *msg,
+			    const struct dp_sip_uri *route, struct sw_ip *dst, uint16_t *dport)
+{
+	const struct dp_sip_msg *sm = s->sip;
+	const struct dp_params *p = &s->ctx->p;
+	const struct dp_sip_uri *u = route != NULL ? route : &sm->ruri;
+	bool sip = u->scheme == DP_SIP_SCHEME_SIP || u->scheme == DP_SIP_SCHEME_SIPS;
+
+	if (sip && host_ip(msg, u->host, dst) && (route != NULL || dp_iface_of_addr(p, dst) < 0)) {
+		if (!dp_is_pbx_addr(s, dst)) {
+			dp_drop(s, m, DP_D_FWD_NOT_PBX_ROUTE);
+			return HOP_DONE;
+		}
+		*dport = u->port != 0 ? u->port : 5060;
+		return HOP_FOUND;
+	}
+	if (route != NULL) {
+		dp_drop(s, m, DP_D_FWD_NOT_PBX_ROUTE);
+		return HOP_DONE;
+	}
+	if (p->n_servers == 0) {
+		dp_drop(s, m, DP_D_FWD_NO_PBX);
+		return HOP_DONE;
+	}
+	uint32_t a = __atomic_load_n(&s->ctx->pbx_active, __ATOMIC_RELAXED);
+	const struct dp_server *srv = &p->servers[a < p->n_servers ? a : 0];
+
+	*dst = srv->ip;
+	*dport = srv->port != 0 ? srv->port : 5060;
+	return HOP_FOUND;
+}
+
+enum dp_fwd_verdict dp_fwd_request(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
+				   const struct dp_l4info *from, const uint8_t *msg,
+				   enum dp_src_class cls)
+{
+	const struct dp_sip_msg *sm = s->sip;
+	const struct dp_params *p = &s->ctx->p;
+	const struct dp_sip_uri *route = NULL;
+	struct dp_sip_uri next_route;
+	enum next_hop hop;
+	struct dp_fwd_msg fm;
+	struct sw_ip dst;
+	uint16_t dport, nx;
+	int out;
+
+	/* §16.3 step 3 */
+	if (sm->max_forwards == 0) {
+		if (sm->method == DP_SIP_M_ACK)
+			dp_drop(s, m, DP_D_FWD_MAX_FORWARDS);
+		else
+			answer(s, ifx, m, from, msg, 483);
+		return DP_FWD_DONE;
+	}
+	dp_fwd_msg_init(&fm, msg, sm);
+	/* §16.4: the Route that names us is ours to take off; the next one (the
+	 * same field after a comma, or the next Route field) is where it goes. */
+	if (sm->route.whole.len != 0) {
+		int ir = first_hdr(sm, DP_SIP_H_ROUTE, 0);
+		const struct dp_sip_hdr *h = &sm->hdrs[ir];
+		uint32_t vend = (uint32_t)h->value.off + h->value.len;
+
+		route = &sm->route;
+		if (uri_is_us(p, msg, route)) {
+			nx = sm->route_next;
+			dp_fwd_cut_first(&fm, sm, (unsigned)ir, nx);
+			route = NULL;
+			if (nx < vend) {
+				struct dp_sip_slice rest = {.off = nx,
+							    .len = (uint16_t)(vend - nx)};
+
+				if (dp_sip_route_first(msg, rest, &next_route, &nx) != DP_SIP_OK)
+					goto bad_route;
+				route = &next_route;
+			} else if ((ir = first_hdr(sm, DP_SIP_H_ROUTE, (unsigned)ir + 1)) >= 0) {
+				if (dp_sip_route_first(msg, sm->hdrs[ir].value, &next_route, &nx) !=
+				    DP_SIP_OK)
+					goto bad_route;
+				route = &next_route;
+			}
+		}
+	}
+
+	if (cls == DP_SRC_PBX) {
+		/* Devices are reached by their binding only: a Route left after
+		 * ours stays in the message, it does not pick the device. */
+		hop = to_device(s, ifx, m, from, msg, &dst, &dport, &out);
+		if (hop != HOP_FOUND)
+			return hop == HOP_UP ? DP_FWD_HAND_UP : DP_FWD_DONE;
+		/* RFC 8599 §4.1.2: the push address is for the registrar's eyes. */
+		if (sm->ruri.params.len != 0)
+			dp_fwd_strip_pn(&fm, sm->ruri.params.off,
+					(uint32_t)sm->ruri.params.off + sm->ruri.params.len);
+	} else {
+		hop = to_pbx(s, m, msg, route, &dst, &dport);
+		if (hop != HOP_FOUND)
+			return DP_FWD_DONE;
+		out = iface_for(p, &dst, ifx);
+		if (sm->n_contacts != 0) {
+			const struct dp_sip_contact *c = &sm->contact;
+			uint32_t ue = (uint32_t)c->uri.whole.off + c->uri.whole.len;
+			uint32_t ce = (uint32_t)c->value.off + c->value.len;
+
+			/* <uri;params>: the URI's; a bare URI: the field's (§20.10). */
+			if (c->uri.whole.off > 0 && msg[c->uri.whole.off - 1] == '<')
+				dp_fwd_strip_pn(&fm, c->uri.params.off,
+						(uint32_t)c->uri.params.off + c->uri.params.len);
+			else if (ue < ce && msg[ue] == ';')
+				dp_fwd_strip_pn(&fm, ue + 1, ce);
+		}
+	}
+	if (out < 0) {
+		dp_drop(s, m, DP_D_NO_ROUTE);
+		return DP_FWD_DONE;
+	}
+	our_lines(s, (unsigned)out, !sw_ip_is_v4(&dst), &fm, msg, sm, from);
+	return fwd_send(s, (unsigned)out, m, &fm, &dst, dport,
+			cls == DP_SRC_PBX ? DP_C_FWD_REQUESTS_TO_DEVICE : DP_C_FWD_REQUESTS_TO_PBX);
+bad_route:
+	dp_drop(s, m, DP_D_BAD_ROUTE);
+	return DP_FWD_DONE;
+}

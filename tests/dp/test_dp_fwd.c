@@ -1,0 +1,975 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Stateless forwarding on the worker (dataplane/dp_fwd.c) through the whole
+ * pipeline (tests/dp/dp_harness.h): devices in a real binding table, frames
+ * built by the harness, and what goes out parsed back from the frames the
+ * port was given: IP / UDP headers and checksums, fragments reassembled by
+ * hand, and every forwarded message compared byte for byte with what it must
+ * be (only the branch hash is read from the output, then checked for being
+ * the same where §16.11 says it must).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <urcu/urcu-qsbr.h>
+
+#include <rte_cycles.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_udp.h>
+
+#include "tests/dp/dp_harness.h"
+#include "tests/dp/sip_msgs.h"
+
+#define SW	"198.18.0.1"
+#define PBX	DPH_PBX_IP4
+#define PBX2	"198.18.0.8" /* a pbx.server outside the pbx.sources prefixes */
+#define ALICE	"198.18.0.2"
+#define BOB	"198.18.0.3"
+#define CAROL	"198.18.0.4"
+#define DAVE	"198.18.0.6"
+#define EVE1	"198.18.0.10"
+#define EVE2	"198.18.0.11"
+#define GINA6	"2001:db8:5e::7"
+#define OUR_VIA "Via: SIP/2.0/UDP " SW ":5060;branch=z9hG4bK-swS"
+#define OUR_RR	"Record-Route: <sip:" SW ":5060;lr>\r\n"
+#define BR_LEN	16 /* hex digits after z9hG4bK-swS */
+
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers" /* rows name what they set */
+
+static struct dph h;
+static uint64_t T0; /* "now" of every frame fed */
+
+struct dev_row {
+	const char *aor, *contact, *ip;
+	uint16_t port;
+	const char *pn_provider, *pn_prid, *pn_param;
+	bool asleep;
+};
+
+static const struct dev_row devs[] = {
+	/* Registered with its push parameters in another order than the PBX's
+	 * Request-URI has them: only the push key finds it. */
+	{"alice@example.com",
+	 "sip:alice@198.18.0.2:5078;pn-provider=apns;pn-param=ABCDE12345.com.example.phone.voip;"
+	 "pn-prid=6b1f0a4e2d",
+	 ALICE, 5078, "apns", "6b1f0a4e2d", "ABCDE12345.com.example.phone.voip"},
+	{"bob@example.com", "sip:bob@198.18.0.3:5080;transport=udp", BOB, 5080},
+	{"carol@example.com", "sip:carol@10.0.0.7:5090", CAROL, 40000},
+	{"dave@example.com", "sip:dave@198.18.0.6:5070", DAVE, 5070, .asleep = true},
+	{"eve@example.com", "sip:eve@198.18.0.10:5060", EVE1, 5060},
+	{"eve@example.com", "sip:eve@198.18.0.11:5060", EVE2, 5060},
+	{"gina@example.com", "sip:gina@[2001:db8:5e::7]:5078", GINA6, 5078},
+};
+
+/* ---- frames in ---- */
+
+static void feed(const char *src, uint16_t sport, const char *msg, size_t len, uint16_t frag)
+{
+	struct dph_pkt p = {
+		.src = src, .sport = sport, .payload = msg, .len = (uint32_t)len, .frag = frag};
+	struct rte_mbuf *m[16];
+	int n = dph_build(&h, &p, m, 16);
+
+	assert_true(n > 0);
+	dph_rx(&h, m, (unsigned)n, T0);
+	urcu_qsbr_quiescent_state(); /* the worker's once-per-loop quiescent state */
+}
+
+static void feed_str(const char *src, uint16_t sport, const char *msg)
+{
+	feed(src, sport, msg, strlen(msg), 0);
+}
+
+/* ---- frames out ---- */
+
+struct out {
+	bool v6;
+	struct sw_ip src, dst;
+	uint16_t sport, dport;
+	unsigned frames;
+	char *msg; /* the UDP payload, NUL-terminated (caller frees) */
+	uint32_t len;
+};
+
+static bool is_v6(const struct rte_mbuf *m)
+{
+	return rte_pktmbuf_mtod(m, const struct rte_ether_hdr *)->ether_type ==
+	       rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
+}
+
+/* The UDP header + payload @p udp of @p ulen bytes: checksum and payload out. */
+static void udp_out(struct out *o, const struct rte_udp_hdr *udp, uint32_t ulen)
+{
+	assert_int_equal(rte_be_to_cpu_16(udp->dgram_len), ulen);
+	assert_int_not_equal(udp->dgram_cksum, 0);
+	o->sport = rte_be_to_cpu_16(udp->src_port);
+	o->dport = rte_be_to_cpu_16(udp->dst_port);
+	o->len = ulen - 8;
+	o->msg = malloc(o->len + 1);
+	memcpy(o->msg, udp + 1, o->len);
+	o->msg[o->len] = '\0';
+}
+
+/* Every frame the pipeline sent for one datagram: one, or its IP fragments,
+ * checked piece by piece (offsets in order, MF / M on all but the last, 8-byte
+ * multiples, one identification, no frame above the MTU) and reassembled. */
+static void take(struct out *o)
+{
+	uint8_t *dg = calloc(1, 70000); /* [IP header][UDP datagram] reassembled */
+	struct rte_mbuf *m;
+	uint32_t next_off = 0, id = 0, mtu = h.ctx->p.ifaces[0].mtu;
+	bool more = true;
+
+	memset(o, 0, sizeof(*o));
+	while (more && (m = dph_sent(&h)) != NULL) {
+		const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, RTE_ETHER_HDR_LEN);
+		uint32_t l3_len = rte_pktmbuf_data_len(m) - RTE_ETHER_HDR_LEN, off, n;
+
+		assert_int_equal(m->nb_segs, 1);
+		assert_true(l3_len <= mtu);
+		o->v6 = is_v6(m);
+		if (!o->v6) {
+			const struct rte_ipv4_hdr *ip = (const void *)l3;
+			uint16_t fo = rte_be_to_cpu_16(ip->fragment_offset);
+
+			assert_int_equal(ip->version_ihl, RTE_IPV4_VHL_DEF);
+			assert_int_equal(rte_raw_cksum(ip, 20), 0xffff);
+			assert_int_equal(rte_be_to_cpu_16(ip->total_length), l3_len);
+			assert_int_equal(ip->next_proto_id, IPPROTO_UDP);
+			off = (uint32_t)(fo & RTE_IPV4_HDR_OFFSET_MASK) * 8;
+			more = (fo & RTE_IPV4_HDR_MF_FLAG) != 0;
+			if (o->frames == 0) {
+				id = ip->packet_id;
+				memcpy(dg, ip, 20);
+			}
+			assert_int_equal(ip->packet_id, id);
+			o->src = sw_ip_from_v4(ip->src_addr);
+			o->dst = sw_ip_from_v4(ip->dst_addr);
+			n = l3_len - 20;
+			memcpy(dg + 20 + off, l3 + 20, n);
+		} else {
+			const struct rte_ipv6_hdr *ip = (const void *)l3;
+			uint32_t hl = 40;
+
+			assert_int_equal(rte_be_to_cpu_16(ip->payload_len), l3_len - 40);
+			if (o->frames == 0)
+				memcpy(dg, ip, 40);
+			if (ip->proto == IPPROTO_FRAGMENT) {
+				const struct rte_ipv6_fragment_ext *fx = (const void *)(ip + 1);
+				uint16_t fd = rte_be_to_cpu_16(fx->frag_data);
+
+				assert_int_equal(fx->next_header, IPPROTO_UDP);
+				off = fd & 0xfff8u;
+				more = (fd & 1) != 0;
+				if (o->frames == 0)
+					id = fx->id;
+				assert_int_equal(fx->id, id);
+				hl += 8;
+			} else {
+				assert_int_equal(ip->proto, IPPROTO_UDP);
+				off = 0;
+				more = false;
+			}
+			memcpy(o->src.a, ip->src_addr, 16);
+			memcpy(o->dst.a, ip->dst_addr, 16);
+			n = l3_len - hl;
+			memcpy(dg + 40 + off, l3 + hl, n);
+		}
+		assert_int_equal(off, next_off);
+		if (more)
+			assert_int_equal(n % 8, 0);
+		next_off = off + n;
+		o->frames++;
+		rte_pktmbuf_free(m);
+	}
+	assert_true(o->frames > 0);
+	assert_false(more);
+	/* The reassembled datagram's UDP checksum, as the receiver checks it. */
+	if (!o->v6) {
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)dg;
+
+		ip->total_length = rte_cpu_to_be_16((uint16_t)(20 + next_off));
+		ip->fragment_offset = 0;
+		assert_int_equal(rte_ipv4_udptcp_cksum_verify(ip, dg + 20), 0);
+		udp_out(o, (const struct rte_udp_hdr *)(dg + 20), next_off);
+	} else {
+		struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)dg;
+
+		ip->proto = IPPROTO_UDP;
+		ip->payload_len = rte_cpu_to_be_16((uint16_t)next_off);
+		assert_int_equal(rte_ipv6_udptcp_cksum_verify(ip, dg + 40), 0);
+		udp_out(o, (const struct rte_udp_hdr *)(dg + 40), next_off);
+	}
+	free(dg);
+}
+
+static void expect_to(const struct out *o, const char *ip, uint16_t port)
+{
+	struct sw_ip want = dph_ip(ip), from = dph_ip(sw_ip_is_v4(&want) ? SW : DPH_SW_IP6);
+
+	assert_memory_equal(o->dst.a, want.a, 16);
+	assert_memory_equal(o->src.a, from.a, 16);
+	assert_int_equal(o->dport, port);
+	assert_int_equal(o->sport, 5060);
+}
+
+/* The branch we put in the message's top Via (16 hex digits). */
+static void branch_of(const struct out *o, char br[BR_LEN + 1])
+{
+	const char *p = strstr(o->msg, "branch=z9hG4bK-swS");
+
+	assert_non_null(p);
+	p += strlen("branch=z9hG4bK-swS");
+	for (int i = 0; i < BR_LEN; i++) {
+		assert_non_null(strchr("0123456789abcdef", p[i]));
+		br[i] = p[i];
+	}
+	br[BR_LEN] = '\0';
+	assert_true(p[BR_LEN] == '\r');
+}
+
+/* The message must be exactly @p fmt with our branch in place of its one "%s". */
+static void expect_msg(const struct out *o, const char *fmt, char br[BR_LEN + 1])
+{
+	const char *at = strstr(fmt, "%s");
+	size_t pre;
+	char *want;
+
+	assert_non_null(at);
+	pre = (size_t)(at - fmt);
+	want = malloc(strlen(fmt) + BR_LEN + 1);
+	branch_of(o, br);
+	memcpy(want, fmt, pre);
+	memcpy(want + pre, br, BR_LEN);
+	strcpy(want + pre + BR_LEN, at + 2);
+	if (strcmp(o->msg, want) != 0) {
+		size_t i = 0;
+
+		while (o->msg[i] == want[i])
+			i++;
+		print_error("forwarded (%u bytes) and expected (%zu) differ at byte %zu: "
+			    "\"%.40s\" / \"%.40s\"\n%.1500s\n",
+			    o->len, strlen(want), i, o->msg + i, want + i, o->msg);
+		fail();
+	}
+	free(want);
+}
+
+static void nothing_else(void)
+{
+	assert_null(dph_sent(&h));
+	assert_null(dph_up(&h));
+}
+
+/* ---- requests from the PBX ---- */
+
+/* MSG_INVITE from the PBX, forwarded to alice, found by its push address. */
+#define ALICE_INVITE_OUT                                                                     \
+	"INVITE sip:alice@198.18.0.2:5078;transport=udp SIP/2.0\r\n" OUR_VIA "%s\r\n" OUR_RR \
+	"Via: SIP/2.0/UDP 198.18.0.5:5060;rport=5060;branch=z9hG4bKPj4d1b2c3e-5f6a-7b8c;"    \
+	"received=198.18.0.5\r\n"                                                            \
+	"Max-Forwards: 69\r\n"
+
+static char *alice_invite_out(void)
+{
+	const char *rest = strstr(MSG_INVITE, "From: ");
+	char *fmt = malloc(strlen(ALICE_INVITE_OUT) + strlen(rest) + 1);
+
+	strcpy(fmt, ALICE_INVITE_OUT);
+	strcat(fmt, rest);
+	return fmt;
+}
+
+static void test_invite_by_push_address(void **state)
+{
+	uint64_t fwd = dph_count(&h, DP_C_FWD_REQUESTS_TO_DEVICE);
+	char br[BR_LEN + 1], *fmt = alice_invite_out();
+	struct out o;
+
+	(void)state;
+	feed_str(PBX, 5060, MSG_INVITE);
+	take(&o);
+	assert_int_equal(o.frames, 1);
+	expect_to(&o, ALICE, 5078);
+	/* pn-* gone from the Request-URI; our Via and Record-Route on top; the
+	 * PBX's Via with rport / received (RFC 3581); Max-Forwards 70 -> 69;
+	 * the rest, SDP included, as it came. */
+	expect_msg(&o, fmt, br);
+	assert_int_equal(dph_count(&h, DP_C_FWD_REQUESTS_TO_DEVICE), fwd + 1);
+	nothing_else();
+	free(o.msg);
+	free(fmt);
+}
+
+static const char bob_invite[] = "INVITE sip:bob@198.18.0.3:5080;transport=udp SIP/2.0\r\n"
+				 "Via: SIP/2.0/UDP 198.18.0.5;branch=z9hG4bK-b1\r\n"
+				 "Route: <sip:edge.sipwake.test;lr>, <sip:198.18.0.5;lr;x=1>\r\n"
+				 "Record-Route: <sip:198.18.0.5;lr>\r\n"
+				 "From: <sip:1002@example.com>;tag=fb\r\n"
+				 "To: <sip:bob@example.com>\r\n"
+				 "Call-ID: cb-1\r\n"
+				 "CSeq: 1 INVITE\r\n"
+				 "Contact: <sip:1002@198.18.0.5>\r\n"
+				 "Content-Length: 0\r\n\r\n";
+
+static void test_invite_by_contact(void **state)
+{
+	char br[BR_LEN + 1];
+	struct out o;
+
+	(void)state;
+	feed_str(PBX, 5060, bob_invite);
+	take(&o);
+	expect_to(&o, BOB, 5080);
+	/* Our Route value (one of sip.names) popped, the one after it kept;
+	 * Max-Forwards added (§16.6 step 3); ours above the PBX's Record-Route;
+	 * sent-by = source address and no rport: no received. */
+	expect_msg(&o,
+		   "INVITE sip:bob@198.18.0.3:5080;transport=udp SIP/2.0\r\n" OUR_VIA
+		   "%s\r\n" OUR_RR "Max-Forwards: 70\r\n"
+		   "Via: SIP/2.0/UDP 198.18.0.5;branch=z9hG4bK-b1\r\n"
+		   "Route: <sip:198.18.0.5;lr;x=1>\r\n"
+		   "Record-Route: <sip:198.18.0.5;lr>\r\n"
+		   "From: <sip:1002@example.com>;tag=fb\r\n"
+		   "To: <sip:bob@example.com>\r\n"
+		   "Call-ID: cb-1\r\n"
+		   "CSeq: 1 INVITE\r\n"
+		   "Contact: <sip:1002@198.18.0.5>\r\n"
+		   "Content-Length: 0\r\n\r\n",
+		   br);
+	nothing_else();
+	free(o.msg);
+}
+
+static void test_invite_by_aor(void **state)
+{
+	static const char inv[] = "INVITE sip:carol@Example.COM SIP/2.0\r\n"
+				  "Route: <sip:198.18.0.1:5060;lr>\r\n"
+				  "Via: SIP/2.0/UDP 198.18.0.5:5060;branch=z9hG4bK-c1\r\n"
+				  "Max-Forwards: 10\r\n"
+				  "From: <sip:1002@example.com>;tag=fc\r\n"
+				  "To: <sip:carol@example.com>\r\n"
+				  "Call-ID: cc-1\r\n"
+				  "CSeq: 7 INVITE\r\n"
+				  "Content-Length: 0\r\n\r\n";
+	char br[BR_LEN + 1];
+	struct out o;
+
+	(void)state;
+	feed_str(PBX, 5060, inv);
+	take(&o);
+	/* Registered from behind a NAT: sent to where it registered from. */
+	expect_to(&o, CAROL, 40000);
+	/* The only Route, ours, goes as a whole line. */
+	expect_msg(&o,
+		   "INVITE sip:carol@Example.COM SIP/2.0\r\n" OUR_VIA "%s\r\n" OUR_RR
+		   "Via: SIP/2.0/UDP 198.18.0.5:5060;branch=z9hG4bK-c1\r\n"
+		   "Max-Forwards: 9\r\n"
+		   "From: <sip:1002@example.com>;tag=fc\r\n"
+		   "To: <sip:carol@example.com>\r\n"
+		   "Call-ID: cc-1\r\n"
+		   "CSeq: 7 INVITE\r\n"
+		   "Content-Length: 0\r\n\r\n",
+		   br);
+	nothing_else();
+	free(o.msg);
+}
+
+#define PBX_REQ(method, ruri, to_tag, extra)                                     \
+	method " " ruri " SIP/2.0\r\n"                                           \
+	       "Via: SIP/2.0/UDP 198.18.0.5:5060;branch=z9hG4bK-p" method "\r\n" \
+	       "From: <sip:1002@example.com>;tag=fp\r\n"                         \
+	       "To: <" ruri ">" to_tag "\r\n"                                    \
+	       "Call-ID: cp-" method "\r\n"                                      \
+	       "CSeq: 5 " method "\r\n" extra "Content-Length: 0\r\n\r\n"
+
+static void expect_up(const char *what, enum dp_counter c, uint64_t before)
+{
+	struct rte_mbuf *m = dph_up(&h);
+
+	if (m == NULL) {
+		print_error("%s: not handed up\n", what);
+		fail();
+	}
+	assert_int_equal(DP_META(m)->kind, DP_UP_SIP);
+	assert_int_equal(DP_META(m)->src_class, DP_SRC_PBX);
+	rte_pktmbuf_free(m);
+	assert_int_equal(dph_count(&h, c), before + 1);
+	nothing_else();
+}
+
+static void test_asleep_and_forks_handed_up(void **state)
+{
+	uint64_t asleep = dph_count(&h, DP_C_FWD_ASLEEP_HANDED_UP);
+	uint64_t fork = dph_count(&h, DP_C_FWD_FORK_HANDED_UP);
+	struct out o;
+
+	(void)state;
+	feed_str(PBX, 5060, PBX_REQ("INVITE", "sip:dave@example.com", "", ""));
+	expect_up("asleep device", DP_C_FWD_ASLEEP_HANDED_UP, asleep);
+	feed_str(PBX, 5060, PBX_REQ("INVITE", "sip:eve@example.com", "", ""));
+	expect_up("AOR of two devices", DP_C_FWD_FORK_HANDED_UP, fork);
+
+	/* Once the asleep device is heard from (a keepalive), it is alive. */
+	feed_str(DAVE, 5070, "\r\n\r\n");
+	feed_str(PBX, 5060, PBX_REQ("INVITE", "sip:dave@example.com", "", ""));
+	take(&o);
+	expect_to(&o, DAVE, 5070);
+	free(o.msg);
+	nothing_else();
+}
+
+/* A stateless answer from sipwake to the PBX, starting with @p status_line. */
+static void expect_answer(const char *status_line, enum dp_counter c, uint64_t before)
+{
+	struct out o;
+
+	take(&o);
+	expect_to(&o, PBX, 5060);
+	if (strncmp(o.msg, status_line, strlen(status_line)) != 0) {
+		print_error("answered \"%.40s\", expected \"%s\"\n", o.msg, status_line);
+		fail();
+	}
+	assert_int_equal(dph_count(&h, c), before + 1);
+	free(o.msg);
+	nothing_else();
+}
+
+static void test_no_device(void **state)
+{
+	uint64_t n404 = dph_count(&h, DP_C_SIP_404_SENT), n481 = dph_count(&h, DP_C_SIP_481_SENT);
+	uint64_t ack = dph_drop(&h, DP_D_FWD_NO_DEVICE);
+
+	(void)state;
+	feed_str(PBX, 5060, PBX_REQ("INVITE", "sip:nobody@example.com", "", ""));
+	expect_answer("SIP/2.0 404 Not Found\r\n", DP_C_SIP_404_SENT, n404);
+	feed_str(PBX, 5060, PBX_REQ("BYE", "sip:nobody@example.com", ";tag=t1", ""));
+	expect_answer("SIP/2.0 481 Call/Transaction Does Not Exist\r\n", DP_C_SIP_481_SENT, n481);
+	/* ACK is never answered (§17.1.1.3). */
+	feed_str(PBX, 5060, PBX_REQ("ACK", "sip:nobody@example.com", ";tag=t1", ""));
+	assert_int_equal(dph_drop(&h, DP_D_FWD_NO_DEVICE), ack + 1);
+	nothing_else();
+}
+
+static void test_max_forwards_zero(void **state)
+{
+	uint64_t n483 = dph_count(&h, DP_C_SIP_483_SENT), ack = dph_drop(&h, DP_D_FWD_MAX_FORWARDS);
+
+	(void)state;
+	feed_str(PBX, 5060,
+		 PBX_REQ("INVITE", "sip:bob@198.18.0.3:5080;transport=udp", "",
+			 "Max-Forwards: 0\r\n"));
+	expect_answer("SIP/2.0 483 Too Many Hops\r\n", DP_C_SIP_483_SENT, n483);
+	feed_str(PBX, 5060,
+		 PBX_REQ("ACK", "sip:bob@198.18.0.3:5080;transport=udp", ";tag=x",
+			 "Max-Forwards: 0\r\n"));
+	assert_int_equal(dph_drop(&h, DP_D_FWD_MAX_FORWARDS), ack + 1);
+	nothing_else();
+}
+
+/* ---- responses ---- */
+
+/* The line of @p msg that starts with @p prefix, CRLF included (static buffer). */
+static const char *line_of(const char *msg, const char *prefix)
+{
+	static char buf[512];
+	const char *p = strstr(msg, prefix), *e;
+
+	assert_non_null(p);
+	e = strstr(p, "\r\n");
+	assert_true(e - p + 2 < (long)sizeof(buf));
+	memcpy(buf, p, (size_t)(e - p + 2));
+	buf[e - p + 2] = '\0';
+	return buf;
+}
+
+#define RESP_REST                                                                      \
+	"Record-Route: <sip:198.18.0.1:5060;lr>\r\n"                                   \
+	"From: <sip:1002@example.com>;tag=fp\r\n"                                      \
+	"To: <sip:alice@example.com>;tag=dev1\r\n"                                     \
+	"Call-ID: r-1\r\n"                                                             \
+	"CSeq: 1 INVITE\r\n"                                                           \
+	"Contact: <sip:alice@198.18.0.2:5078;pn-provider=apns;pn-prid=6b1f0a4e2d>\r\n" \
+	"Content-Length: 0\r\n\r\n"
+
+static void test_response_to_pbx(void **state)
+{
+	uint64_t fwd = dph_count(&h, DP_C_FWD_RESPONSES);
+	char ours[512], pbx[512], resp[2048], want[2048];
+	struct out o;
+
+	(void)state;
+	/* The INVITE as it went to alice: its two Via lines, ours on top. */
+	feed_str(PBX, 5060, MSG_INVITE);
+	take(&o);
+	snprintf(ours, sizeof(ours), "%s", line_of(o.msg, OUR_VIA));
+	snprintf(pbx, sizeof(pbx), "%s", line_of(o.msg, "Via: SIP/2.0/UDP 198.18.0.5"));
+	free(o.msg);
+
+	/* Each Via on its own line: our line goes whole; to received:rport. */
+	snprintf(resp, sizeof(resp), "SIP/2.0 200 OK\r\n%s%s" RESP_REST, ours, pbx);
+	snprintf(want, sizeof(want), "SIP/2.0 200 OK\r\n%s" RESP_REST, pbx);
+	feed_str(ALICE, 5078, resp);
+	take(&o);
+	expect_to(&o, PBX, 5060);
+	assert_string_equal(o.msg, want);
+	free(o.msg);
+
+	/* One Via line with both values: only ours goes; rport= says where. */
+	snprintf(resp, sizeof(resp),
+		 "SIP/2.0 180 Ringing\r\n%.*s , SIP/2.0/UDP 198.18.0.5:5062;rport=5062;"
+		 "branch=z9hG4bK-r2;received=198.18.0.5\r\n" RESP_REST,
+		 (int)strlen(ours) - 2, ours);
+	feed_str(ALICE, 5078, resp);
+	take(&o);
+	expect_to(&o, PBX, 5062);
+	assert_string_equal(o.msg,
+			    "SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP 198.18.0.5:5062;"
+			    "rport=5062;branch=z9hG4bK-r2;received=198.18.0.5\r\n" RESP_REST);
+	free(o.msg);
+	assert_int_equal(dph_count(&h, DP_C_FWD_RESPONSES), fwd + 2);
+
+	/* No received, no rport: the sent-by, port absent = 5060. */
+	snprintf(resp, sizeof(resp),
+		 "SIP/2.0 200 OK\r\n%sVia: SIP/2.0/UDP 198.18.0.5;branch=x\r\n" RESP_REST, ours);
+	feed_str(ALICE, 5078, resp);
+	take(&o);
+	expect_to(&o, PBX, 5060);
+	free(o.msg);
+	nothing_else();
+}
+
+static void test_responses_not_forwarded(void **state)
+{
+	uint64_t not_ours = dph_drop(&h, DP_D_FWD_RESPONSE_NOT_OURS);
+	uint64_t bad_via = dph_drop(&h, DP_D_FWD_BAD_VIA);
+	uint64_t relay = dph_drop(&h, DP_D_FWD_NOT_PBX_ROUTE);
+	struct rte_mbuf *m;
+
+	(void)state;
+	/* A control-plane branch: handed up. */
+	feed_str(ALICE, 5078,
+		 "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 198.18.0.1:5060;branch=z9hG4bK-swC0123\r\n"
+		 "Via: SIP/2.0/UDP 198.18.0.5;branch=z9hG4bK-x\r\n" RESP_REST);
+	m = dph_up(&h);
+	assert_non_null(m);
+	assert_int_equal(DP_META(m)->src_class, DP_SRC_BOUND);
+	assert_false(DP_META(m)->sip.is_request);
+	rte_pktmbuf_free(m);
+
+	/* Not ours: a foreign sent-by, our address on another port, an unknown
+	 * kind of our branch, no cookie at all. */
+	feed_str(ALICE, 5078,
+		 "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP "
+		 "198.18.0.7;branch=z9hG4bK-swS0123\r\n" RESP_REST);
+	feed_str(ALICE, 5078,
+		 "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 198.18.0.1:5070;branch=z9hG4bK-swS0123\r\n"
+		 "Via: SIP/2.0/UDP 198.18.0.5;branch=z9hG4bK-x\r\n" RESP_REST);
+	feed_str(PBX, 5060,
+		 "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 198.18.0.1;branch=z9hG4bK-swX0123\r\n"
+		 "Via: SIP/2.0/UDP 198.18.0.5;branch=z9hG4bK-x\r\n" RESP_REST);
+	feed_str(PBX, 5060,
+		 "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 198.18.0.1;branch=1234\r\n" RESP_REST);
+	assert_int_equal(dph_drop(&h, DP_D_FWD_RESPONSE_NOT_OURS), not_ours + 4);
+
+	/* Ours, but nowhere to go: no next Via, a name (never resolved here). */
+	feed_str(
+		PBX, 5060,
+		"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 198.18.0.1;branch=z9hG4bK-swS01\r\n" RESP_REST);
+	feed_str(PBX, 5060,
+		 "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 198.18.0.1;branch=z9hG4bK-swS01,"
+		 "SIP/2.0/UDP phone.example.com;branch=z9hG4bK-y\r\n" RESP_REST);
+	assert_int_equal(dph_drop(&h, DP_D_FWD_BAD_VIA), bad_via + 2);
+
+	/* A device's response goes to the PBX or nowhere: no reflection. */
+	feed_str(ALICE, 5078,
+		 "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 198.18.0.1;branch=z9hG4bK-swS01\r\n"
+		 "Via: SIP/2.0/UDP 203.0.113.9;branch=z9hG4bK-y\r\n" RESP_REST);
+	assert_int_equal(dph_drop(&h, DP_D_FWD_NOT_PBX_ROUTE), relay + 1);
+	nothing_else();
+}
+
+/* ---- requests from devices ---- */
+
+static void test_bye_from_device_to_pbx(void **state)
+{
+	static const char bye[] = "BYE sip:pbx@198.18.0.5:5060 SIP/2.0\r\n"
+				  "Via: SIP/2.0/UDP 10.0.0.7:5078;rport;branch=z9hG4bK.dev-bye1\r\n"
+				  "Max-Forwards: 70\r\n"
+				  "Route: <sip:198.18.0.1:5060;lr>\r\n"
+				  "From: <sip:alice@example.com>;tag=dev1\r\n"
+				  "To: \"Bob\" <sip:1002@example.com>;tag=fp\r\n"
+				  "Call-ID: cid-bye\r\n"
+				  "CSeq: 2 BYE\r\n"
+				  "Content-Length: 0\r\n\r\n";
+	uint64_t fwd = dph_count(&h, DP_C_FWD_REQUESTS_TO_PBX);
+	char br[BR_LEN + 1];
+	struct out o;
+
+	(void)state;
+	feed_str(ALICE, 5078, bye);
+	take(&o);
+	/* Our Route popped, none left: the Request-URI is the PBX's address. */
+	expect_to(&o, PBX, 5060);
+	expect_msg(&o,
+		   "BYE sip:pbx@198.18.0.5:5060 SIP/2.0\r\n" OUR_VIA "%s\r\n"
+		   "Via: SIP/2.0/UDP 10.0.0.7:5078;rport=5078;branch=z9hG4bK.dev-bye1;"
+		   "received=198.18.0.2\r\n"
+		   "Max-Forwards: 69\r\n"
+		   "From: <sip:alice@example.com>;tag=dev1\r\n"
+		   "To: \"Bob\" <sip:1002@example.com>;tag=fp\r\n"
+		   "Call-ID: cid-bye\r\n"
+		   "CSeq: 2 BYE\r\n"
+		   "Content-Length: 0\r\n\r\n",
+		   br);
+	assert_int_equal(dph_count(&h, DP_C_FWD_REQUESTS_TO_PBX), fwd + 1);
+	free(o.msg);
+	nothing_else();
+}
+
+static void test_invite_from_device_to_active_pbx(void **state)
+{
+	static const char inv[] =
+		"INVITE sip:1002@example.com SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 10.0.0.7:5078;branch=z9hG4bK.dev-inv1;rport\r\n"
+		"Max-Forwards: 70\r\n"
+		"From: <sip:alice@example.com>;tag=dev2\r\n"
+		"To: <sip:1002@example.com>\r\n"
+		"Call-ID: cid-out\r\n"
+		"CSeq: 1 INVITE\r\n"
+		"Contact: <sip:alice@10.0.0.7:5078;transport=udp;pn-type=apple;"
+		"app-id=com.example.phone;pn-tok=abc123;ob>;+sip.instance=\"<urn:uuid:1>\"\r\n"
+		"Content-Length: 0\r\n\r\n";
+	static const char inv8599[] =
+		"MESSAGE sip:1002@example.com SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 198.18.0.2:5078;branch=z9hG4bK.dev-msg1\r\n"
+		"From: <sip:alice@example.com>;tag=dev3\r\n"
+		"To: <sip:1002@example.com>\r\n"
+		"Call-ID: cid-msg\r\n"
+		"CSeq: 1 MESSAGE\r\n"
+		"Contact: "
+		"sip:alice@198.18.0.2:5078;pn-provider=fcm;pn-prid=tok;pn-param=proj;expires=60\r\n"
+		"Content-Length: 0\r\n\r\n";
+	char br[BR_LEN + 1];
+	struct out o;
+
+	(void)state;
+	__atomic_store_n(&h.ctx->pbx_active, 1, __ATOMIC_RELAXED);
+	feed_str(ALICE, 5078, inv);
+	take(&o);
+	/* A domain Request-URI: the active pbx.server's to route. */
+	expect_to(&o, PBX2, 5070);
+	/* Record-Route (initial INVITE); the legacy push parameters out of the
+	 * Contact, the rest of it kept. */
+	expect_msg(&o,
+		   "INVITE sip:1002@example.com SIP/2.0\r\n" OUR_VIA "%s\r\n" OUR_RR
+		   "Via: SIP/2.0/UDP 10.0.0.7:5078;branch=z9hG4bK.dev-inv1;rport=5078;"
+		   "received=198.18.0.2\r\n"
+		   "Max-Forwards: 69\r\n"
+		   "From: <sip:alice@example.com>;tag=dev2\r\n"
+		   "To: <sip:1002@example.com>\r\n"
+		   "Call-ID: cid-out\r\n"
+		   "CSeq: 1 INVITE\r\n"
+		   "Contact: <sip:alice@10.0.0.7:5078;transport=udp;ob>;"
+		   "+sip.instance=\"<urn:uuid:1>\"\r\n"
+		   "Content-Length: 0\r\n\r\n",
+		   br);
+	free(o.msg);
+
+	/* RFC 8599 parameters of a bare Contact URI (field parameters, §20.10). */
+	__atomic_store_n(&h.ctx->pbx_active, 0, __ATOMIC_RELAXED);
+	feed_str(ALICE, 5078, inv8599);
+	take(&o);
+	expect_to(&o, PBX, 5060);
+	expect_msg(&o,
+		   "MESSAGE sip:1002@example.com SIP/2.0\r\n" OUR_VIA "%s\r\n"
+		   "Max-Forwards: 70\r\n"
+		   "Via: SIP/2.0/UDP 198.18.0.2:5078;branch=z9hG4bK.dev-msg1\r\n"
+		   "From: <sip:alice@example.com>;tag=dev3\r\n"
+		   "To: <sip:1002@example.com>\r\n"
+		   "Call-ID: cid-msg\r\n"
+		   "CSeq: 1 MESSAGE\r\n"
+		   "Contact: sip:alice@198.18.0.2:5078;expires=60\r\n"
+		   "Content-Length: 0\r\n\r\n",
+		   br);
+	free(o.msg);
+	nothing_else();
+}
+
+static void test_device_never_relayed(void **state)
+{
+	uint64_t relay = dph_drop(&h, DP_D_FWD_NOT_PBX_ROUTE), none = dph_drop(&h, DP_D_FWD_NO_PBX);
+	unsigned n_servers = h.ctx->p.n_servers;
+
+	(void)state;
+	/* After our Route, one to somewhere else. */
+	feed_str(ALICE, 5078,
+		 "BYE sip:pbx@198.18.0.5 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.7;branch=z9hG4bK-n1\r\n"
+		 "Route: <sip:198.18.0.1;lr>, <sip:203.0.113.9;lr>\r\nFrom: <sip:a@b>;tag=1\r\n"
+		 "To: <sip:c@d>;tag=2\r\nCall-ID: n1\r\nCSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n");
+	/* A first Route that is not us, and a name. */
+	feed_str(ALICE, 5078,
+		 "BYE sip:pbx@198.18.0.5 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.7;branch=z9hG4bK-n2\r\n"
+		 "Route: <sip:evil.example.net;lr>\r\nFrom: <sip:a@b>;tag=1\r\n"
+		 "To: <sip:c@d>;tag=2\r\nCall-ID: n2\r\nCSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n");
+	/* A Request-URI naming another address. */
+	feed_str(ALICE, 5078,
+		 "MESSAGE sip:x@203.0.113.9 SIP/2.0\r\nVia: SIP/2.0/UDP "
+		 "10.0.0.7;branch=z9hG4bK-n3\r\n"
+		 "From: <sip:a@b>;tag=1\r\nTo: <sip:x@203.0.113.9>\r\nCall-ID: n3\r\n"
+		 "CSeq: 1 MESSAGE\r\nContent-Length: 0\r\n\r\n");
+	assert_int_equal(dph_drop(&h, DP_D_FWD_NOT_PBX_ROUTE), relay + 3);
+
+	/* No pbx.servers and nothing else to go by. */
+	h.ctx->p.n_servers = 0;
+	feed_str(ALICE, 5078,
+		 "MESSAGE sip:x@example.com SIP/2.0\r\nVia: SIP/2.0/UDP "
+		 "10.0.0.7;branch=z9hG4bK-n4\r\n"
+		 "From: <sip:a@b>;tag=1\r\nTo: <sip:x@example.com>\r\nCall-ID: n4\r\n"
+		 "CSeq: 1 MESSAGE\r\nContent-Length: 0\r\n\r\n");
+	h.ctx->p.n_servers = n_servers;
+	assert_int_equal(dph_drop(&h, DP_D_FWD_NO_PBX), none + 1);
+	nothing_else();
+}
+
+/* ---- branches (§16.11) ---- */
+
+static void forwarded_branch(const char *src, uint16_t sport, const char *msg, char br[BR_LEN + 1])
+{
+	struct out o;
+
+	feed_str(src, sport, msg);
+	take(&o);
+	branch_of(&o, br);
+	free(o.msg);
+	nothing_else();
+}
+
+static void test_branch_deterministic(void **state)
+{
+	/* MSG_INVITE's CANCEL (§9.1: same Request-URI, top Via, Call-ID, CSeq number). */
+	static const char cancel[] =
+		"CANCEL "
+		"sip:alice@198.18.0.2:5078;transport=udp;pn-provider=apns;pn-prid=6b1f0a4e2d;"
+		"pn-param=ABCDE12345.com.example.phone.voip SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 198.18.0.5:5060;rport;branch=z9hG4bKPj4d1b2c3e-5f6a-7b8c\r\n"
+		"Max-Forwards: 70\r\n"
+		"From: \"Bob Smith\" <sip:1002@pbx.example.com>;tag=a7c3e9f1-42b8\r\n"
+		"To: <sip:alice@example.com>\r\n"
+		"Call-ID: 3f9a1c7e-8b2d-4e6f-a1c3-5e7f9b1d3a5c\r\n"
+		"CSeq: 31415 CANCEL\r\n"
+		"Content-Length: 0\r\n\r\n";
+	char a[BR_LEN + 1], b[BR_LEN + 1], c[BR_LEN + 1], d[BR_LEN + 1];
+	char *other = strdup(MSG_INVITE);
+
+	(void)state;
+	forwarded_branch(PBX, 5060, MSG_INVITE, a);
+	forwarded_branch(PBX, 5060, MSG_INVITE, b);
+	assert_string_equal(a, b); /* a retransmission */
+	forwarded_branch(PBX, 5060, cancel, c);
+	assert_string_equal(a, c);
+
+	/* Another transaction (another incoming branch): another branch. */
+	strstr(other, "z9hG4bKPj4d1b2c3e")[8] = 'X';
+	forwarded_branch(PBX, 5060, other, d);
+	assert_string_not_equal(a, d);
+	free(other);
+
+	/* An RFC 2543 peer (no magic cookie): the INVITE and its ACK match
+	 * (§17.2.3), a BYE with the same CSeq number does not. */
+#define OLD(method, to_tag)                                                \
+	method " sip:bob@198.18.0.3:5080;transport=udp SIP/2.0\r\n"        \
+	       "Via: SIP/2.0/UDP 198.18.0.5:5060;branch=old1\r\n"          \
+	       "From: <sip:1002@example.com>;tag=f-old\r\n"                \
+	       "To: <sip:bob@example.com>" to_tag "\r\nCall-ID: c-old\r\n" \
+	       "CSeq: 3 " method "\r\nContent-Length: 0\r\n\r\n"
+	forwarded_branch(PBX, 5060, OLD("INVITE", ""), a);
+	forwarded_branch(PBX, 5060, OLD("ACK", ";tag=uas"), b);
+	assert_string_equal(a, b);
+	forwarded_branch(PBX, 5060, OLD("BYE", ";tag=uas"), c);
+	assert_string_not_equal(a, c);
+#undef OLD
+}
+
+/* ---- fragments on TX ---- */
+
+/* An INVITE from @p src to @p ruri's device with an SDP of @p body_len bytes. */
+static char *big_invite(const char *ruri, const char *via, size_t body_len, size_t *len)
+{
+	char *m = malloc(body_len + 1024), *b;
+	int n = snprintf(m, 1024,
+			 "INVITE %s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK-big\r\n"
+			 "Max-Forwards: 70\r\nFrom: <sip:1002@example.com>;tag=fbig\r\n"
+			 "To: <sip:x@example.com>\r\nCall-ID: big-1\r\nCSeq: 1 INVITE\r\n"
+			 "Content-Type: application/sdp\r\nContent-Length: %zu\r\n\r\n",
+			 ruri, via, body_len);
+
+	b = m + n;
+	for (size_t i = 0; i < body_len; i++)
+		b[i] = i % 64 == 62 ? '\r' : i % 64 == 63 ? '\n' : (char)('a' + i % 26);
+	b[body_len] = '\0';
+	*len = (size_t)n + body_len;
+	return m;
+}
+
+/* @p in forwarded from the PBX with our Via (@p host) and Record-Route on top,
+ * Max-Forwards 70 -> 69, the rest (a body of kilobytes) as it came. */
+static void check_big(const struct out *o, const char *in, const char *host)
+{
+	const char *via = strstr(in, "Via: "), *mf = strstr(in, "Max-Forwards: 70\r\n");
+	const char *rest = mf + strlen("Max-Forwards: 70\r\n");
+	size_t cap = strlen(in) + 512;
+	char *fmt = malloc(cap), br[BR_LEN + 1];
+
+	snprintf(fmt, cap,
+		 "%.*sVia: SIP/2.0/UDP %s:5060;branch=z9hG4bK-swS%%s\r\n"
+		 "Record-Route: <sip:%s:5060;lr>\r\n%.*sMax-Forwards: 69\r\n%s",
+		 (int)(via - in), in, host, host, (int)(mf - via), via, rest);
+	expect_msg(o, fmt, br);
+	free(fmt);
+}
+
+static void test_fragmented_ipv4(void **state)
+{
+	uint64_t frag = dph_count(&h, DP_C_TX_FRAGMENTED);
+	size_t len;
+	/* ~4 KB from the PBX, itself in fragments: reassembled (16 KiB jumbo
+	 * buffer), forwarded, fragmented again on the way out. */
+	char *in =
+		big_invite("sip:bob@198.18.0.3:5080;transport=udp", "198.18.0.5:5060", 4000, &len);
+	struct out o;
+
+	(void)state;
+	feed(PBX, 5060, in, len, 1480);
+	take(&o);
+	expect_to(&o, BOB, 5080);
+	assert_int_equal(o.frames, (8 + o.len + 1479) / 1480);
+	assert_true(o.frames >= 3);
+	check_big(&o, in, SW);
+	assert_int_equal(dph_count(&h, DP_C_TX_FRAGMENTED), frag + 1);
+	free(o.msg);
+	free(in);
+	nothing_else();
+}
+
+static void test_fragmented_ipv6(void **state)
+{
+	uint64_t frags = dph_count(&h, DP_C_TX_FRAGMENTS);
+	size_t len;
+	/* Fits one 1500-byte packet as it comes; our Via and Record-Route make
+	 * it grow past the MTU. */
+	char *in = big_invite("sip:gina@example.com", "[2001:db8:5e::5]:5060", 1150, &len);
+	struct out o;
+
+	(void)state;
+	assert_true(40 + 8 + len <= 1500);
+	feed(DPH_PBX_IP6, 5060, in, len, 0);
+	take(&o);
+	assert_true(o.v6);
+	expect_to(&o, GINA6, 5078);
+	assert_int_equal(o.frames, 2);
+	assert_true(40 + 8 + o.len > 1500);
+	check_big(&o, in, "[2001:db8:5e::1]");
+	assert_int_equal(dph_count(&h, DP_C_TX_FRAGMENTS), frags + 2);
+	free(o.msg);
+	free(in);
+	nothing_else();
+}
+
+/* ---- set-up ---- */
+
+static int setup(void **state)
+{
+	static const struct rte_ether_addr mac = {{0x02, 0, 0, 0, 0, 0x07}};
+	const char *neigh[] = {PBX, PBX2, ALICE, BOB, CAROL, DAVE, EVE1, EVE2, GINA6};
+	struct dp_ctx *ctx;
+	char prefix[64];
+	uint64_t hz;
+
+	(void)state;
+	snprintf(prefix, sizeof(prefix), "dpfwd%d", (int)getpid());
+	if (dph_init(&h, prefix) != 0)
+		return -1;
+	ctx = h.ctx;
+	hz = rte_get_tsc_hz();
+	T0 = rte_rdtsc() + 1000 * hz;
+	ctx->p.ifaces[0].mtu = 1500;
+	ctx->p.alive_window_tsc = 75 * hz;
+	ctx->p.n_servers = 2;
+	ctx->p.servers[0] = (struct dp_server){.ip = dph_ip(PBX), .port = 5060};
+	ctx->p.servers[1] = (struct dp_server){.ip = dph_ip(PBX2), .port = 5070};
+	ctx->bind = sw_bind_create(64, ctx->src);
+	if (ctx->bind == NULL)
+		return -1;
+	for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]); i++) {
+		const struct dev_row *d = &devs[i];
+		struct sw_bind_rec r = {
+			.aor = d->aor,
+			.aor_len = (uint16_t)strlen(d->aor),
+			.contact = d->contact,
+			.contact_len = (uint16_t)strlen(d->contact),
+			.src = dph_ip(d->ip),
+			.sport = d->port,
+			.expires_at = INT64_MAX,
+		};
+
+		if (d->pn_provider != NULL) {
+			r.pn_form = SW_PN_RFC8599;
+			r.pn_provider = d->pn_provider;
+			r.pn_provider_len = (uint16_t)strlen(d->pn_provider);
+			r.pn_prid = d->pn_prid;
+			r.pn_prid_len = (uint16_t)strlen(d->pn_prid);
+			r.pn_param = d->pn_param;
+			r.pn_param_len = (uint16_t)strlen(d->pn_param);
+		}
+		/* Alive: heard from just now; asleep: 100 s ago (window 75 s). */
+		if (sw_bind_put(ctx->bind, &r, d->asleep ? T0 - 100 * hz : T0, NULL) != 0)
+			return -1;
+	}
+	/* Their MACs are known (the control plane resolves them otherwise). */
+	for (size_t i = 0; i < sizeof(neigh) / sizeof(neigh[0]); i++) {
+		struct sw_ip ip = dph_ip(neigh[i]);
+
+		if (sw_neigh_update(ctx->neigh, h.port, &ip, &mac, T0) != 0)
+			return -1;
+	}
+	urcu_qsbr_quiescent_state();
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	dph_fini(&h);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_invite_by_push_address),
+		cmocka_unit_test(test_invite_by_contact),
+		cmocka_unit_test(test_invite_by_aor),
+		cmocka_unit_test(test_asleep_and_forks_handed_up),
+		cmocka_unit_test(test_no_device),
+		cmocka_unit_test(test_max_forwards_zero),
+		cmocka_unit_test(test_response_to_pbx),
+		cmocka_unit_test(test_responses_not_forwarded),
+		cmocka_unit_test(test_bye_from_device_to_pbx),
+		cmocka_unit_test(test_invite_from_device_to_active_pbx),
+		cmocka_unit_test(test_device_never_relayed),
+		cmocka_unit_test(test_branch_deterministic),
+		cmocka_unit_test(test_fragmented_ipv4),
+		cmocka_unit_test(test_fragmented_ipv6),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
