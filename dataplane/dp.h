@@ -48,6 +48,8 @@
 #define DP_BRANCH_MAGIC_LEN 10
 #define DP_BRANCH_STATELESS 'S'
 #define DP_BRANCH_CP	    'C'
+/** Parameter of our Record-Route URI naming the dialog's device (hex id). */
+#define DP_ROUTE_DEVICE_PARAM "swd"
 
 /** A PBX server (registrar / proxy) sipwake sends to. */
 struct dp_server {

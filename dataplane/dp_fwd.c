@@ -419,13 +419,14 @@ static char *put_u32(char *o, uint32_t v)
  * sender's Via (received / rport, §18.2.1, RFC 3581 §4) are edits in place.
  */
 static void our_lines(struct dp_wstate *s, unsigned out, bool v6, struct dp_fwd_msg *fm,
-		      const uint8_t *msg, const struct dp_sip_msg *sm, const struct dp_l4info *from)
+		      const uint8_t *msg, const struct dp_sip_msg *sm, const struct dp_l4info *from,
+		      uint64_t dev)
 {
 	static const char hex[] = "0123456789abcdef";
 	const struct dp_sip_via *v = &sm->via;
 	uint32_t hl, vend = (uint32_t)v->value.off + v->value.len;
 	const char *host = our_hostport(s, out, v6, &hl);
-	char *o, *b = dp_fwd_scratch(fm, 2 * hl + 112);
+	char *o, *b = dp_fwd_scratch(fm, 2 * hl + 136);
 	uint64_t br = branch_of(msg, sm);
 	struct sw_ip ip;
 
@@ -445,6 +446,14 @@ static void our_lines(struct dp_wstate *s, unsigned out, bool v6, struct dp_fwd_
 	     sm->method == DP_SIP_M_REFER || sm->method == DP_SIP_M_NOTIFY)) {
 		o = PUT_LIT(o, "Record-Route: <sip:");
 		o = put_str(o, host, hl);
+		/* The dialog's device rides in our route (a flow token, as RFC
+		 * 5626 §5.3 does it): the PBX's in-dialog requests name the app by
+		 * its dialog Contact, which may be any URI, even a private one. */
+		if (dev != 0) {
+			o = PUT_LIT(o, ";" DP_ROUTE_DEVICE_PARAM "=");
+			for (int i = 60; i >= 0; i -= 4)
+				*o++ = hex[(dev >> i) & 0xf];
+		}
 		o = PUT_LIT(o, ";lr>\r\n");
 	}
 	if (sm->max_forwards < 0)
@@ -511,16 +520,21 @@ static const struct sw_device *find_device(const struct dp_ctx *ctx, const uint8
 	int kl;
 
 	*n = 0;
-	dp_sip_push_from_params(msg, u->params, &pn);
-	if (pn.form != DP_SIP_PN_NONE) {
-		kl = sw_pn_key(key, sizeof(key), dp_sip_ptr(msg, pn.provider), pn.provider.len,
-			       dp_sip_ptr(msg, pn.prid), pn.prid.len, dp_sip_ptr(msg, pn.param),
-			       pn.param.len);
-		if (kl > 0)
-			d = sw_bind_by_pn(ctx->bind, key, (size_t)kl);
+	/* The contact exactly as registered first: one token may serve several
+	 * accounts of one app (two AORs, one push address), and the contact is
+	 * what tells them apart. Then the push address, for a PBX that
+	 * re-escapes or reorders the URI (RFC 8599 §5.3). */
+	d = sw_bind_by_contact(ctx->bind, dp_sip_ptr(msg, u->whole), u->whole.len);
+	if (d == NULL) {
+		dp_sip_push_from_params(msg, u->params, &pn);
+		if (pn.form != DP_SIP_PN_NONE) {
+			kl = sw_pn_key(key, sizeof(key), dp_sip_ptr(msg, pn.provider),
+				       pn.provider.len, dp_sip_ptr(msg, pn.prid), pn.prid.len,
+				       dp_sip_ptr(msg, pn.param), pn.param.len);
+			if (kl > 0)
+				d = sw_bind_by_pn(ctx->bind, key, (size_t)kl);
+		}
 	}
-	if (d == NULL)
-		d = sw_bind_by_contact(ctx->bind, dp_sip_ptr(msg, u->whole), u->whole.len);
 	if (d != NULL) {
 		*n = 1;
 		return d;
@@ -552,7 +566,7 @@ static bool device_alive(const struct dp_ctx *ctx, const struct sw_device *d, ui
 /* Where a request from the PBX goes: an alive device, or not sent at all. */
 static enum next_hop to_device(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
 			       const struct dp_l4info *from, const uint8_t *msg, struct sw_ip *dst,
-			       uint16_t *dport, int *out)
+			       uint16_t *dport, int *out, uint64_t *dev)
 {
 	const struct dp_sip_msg *sm = s->sip;
 	const struct dp_ctx *ctx = s->ctx;
@@ -561,6 +575,14 @@ static enum next_hop to_device(struct dp_wstate *s, unsigned ifx, struct rte_mbu
 
 	if (ctx->bind == NULL)
 		return HOP_UP; /* no binding tables: the control plane decides */
+	if (*dev != 0 && (d = sw_bind_by_id(ctx->bind, *dev)) != NULL) {
+		/* In a dialog our Record-Route named: to the device's source now,
+		 * asleep or not (it spoke in this dialog moments ago). */
+		*dst = d->src;
+		*dport = d->sport;
+		*out = d->iface < ctx->p.n_ifaces ? d->iface : iface_for(&ctx->p, dst, ifx);
+		return HOP_FOUND;
+	}
 	d = find_device(ctx, msg, sm, &n);
 	if (n > 1) {
 		dp_count(s->ctr, DP_C_FWD_FORK_HANDED_UP, 1);
@@ -582,7 +604,33 @@ static enum next_hop to_device(struct dp_wstate *s, unsigned ifx, struct rte_mbu
 	*dst = d->src;
 	*dport = d->sport;
 	*out = d->iface < ctx->p.n_ifaces ? d->iface : iface_for(&ctx->p, dst, ifx);
+	*dev = d->id;
 	return HOP_FOUND;
+}
+
+/* The device id our Record-Route carried (";swd=<hex>"), or 0. */
+static uint64_t route_device(const uint8_t *msg, const struct dp_sip_uri *r)
+{
+	static const char tag[] = DP_ROUTE_DEVICE_PARAM "=";
+	const char *p = dp_sip_ptr(msg, r->params), *end = p + r->params.len;
+	uint64_t id = 0;
+
+	for (; p + sizeof(tag) - 1 <= end; p++) {
+		if ((p != dp_sip_ptr(msg, r->params) && p[-1] != ';') ||
+		    memcmp(p, tag, sizeof(tag) - 1) != 0)
+			continue;
+		for (p += sizeof(tag) - 1; p < end && *p != ';'; p++) {
+			int c = *p, v = c >= '0' && c <= '9'   ? c - '0'
+					: c >= 'a' && c <= 'f' ? c - 'a' + 10
+							       : -1;
+
+			if (v < 0 || id >> 60 != 0)
+				return 0;
+			id = id << 4 | (uint64_t)v;
+		}
+		return id;
+	}
+	return 0;
 }
 
 /*
@@ -637,6 +685,7 @@ enum dp_fwd_verdict dp_fwd_request(struct dp_wstate *s, unsigned ifx, struct rte
 	struct sw_ip dst;
 	uint16_t dport, nx;
 	int out;
+	uint64_t dev = 0;
 
 	/* §16.3 step 3 */
 	if (sm->max_forwards == 0) {
@@ -656,6 +705,7 @@ enum dp_fwd_verdict dp_fwd_request(struct dp_wstate *s, unsigned ifx, struct rte
 
 		route = &sm->route;
 		if (uri_is_us(p, msg, route)) {
+			dev = route_device(msg, route);
 			nx = sm->route_next;
 			dp_fwd_cut_first(&fm, sm, (unsigned)ir, nx);
 			route = NULL;
@@ -678,7 +728,7 @@ enum dp_fwd_verdict dp_fwd_request(struct dp_wstate *s, unsigned ifx, struct rte
 	if (cls == DP_SRC_PBX) {
 		/* Devices are reached by their binding only: a Route left after
 		 * ours stays in the message, it does not pick the device. */
-		hop = to_device(s, ifx, m, from, msg, &dst, &dport, &out);
+		hop = to_device(s, ifx, m, from, msg, &dst, &dport, &out, &dev);
 		if (hop != HOP_FOUND)
 			return hop == HOP_UP ? DP_FWD_HAND_UP : DP_FWD_DONE;
 		/* RFC 8599 §4.1.2: the push address is for the registrar's eyes. */
@@ -689,6 +739,7 @@ enum dp_fwd_verdict dp_fwd_request(struct dp_wstate *s, unsigned ifx, struct rte
 		hop = to_pbx(s, m, msg, route, &dst, &dport);
 		if (hop != HOP_FOUND)
 			return DP_FWD_DONE;
+		dev = DP_META(m)->device_id; /* the bound source's device */
 		out = iface_for(p, &dst, ifx);
 		if (sm->n_contacts != 0) {
 			const struct dp_sip_contact *c = &sm->contact;
@@ -707,7 +758,7 @@ enum dp_fwd_verdict dp_fwd_request(struct dp_wstate *s, unsigned ifx, struct rte
 		dp_drop(s, m, DP_D_NO_ROUTE);
 		return DP_FWD_DONE;
 	}
-	our_lines(s, (unsigned)out, !sw_ip_is_v4(&dst), &fm, msg, sm, from);
+	our_lines(s, (unsigned)out, !sw_ip_is_v4(&dst), &fm, msg, sm, from, dev);
 	return fwd_send(s, (unsigned)out, m, &fm, &dst, dport,
 			cls == DP_SRC_PBX ? DP_C_FWD_REQUESTS_TO_DEVICE : DP_C_FWD_REQUESTS_TO_PBX);
 bad_route:

@@ -221,6 +221,8 @@ void dp_sip_input(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
 		if (dp_fwd_response(s, ifx, m, from, msg, cls) == DP_FWD_DONE)
 			return;
 	} else if (s->sip->method != DP_SIP_M_REGISTER) {
+		/* The forward stage names the device in its Record-Route. */
+		DP_META(m)->device_id = bound != NULL ? bound->device_id : 0;
 		if (dp_fwd_request(s, ifx, m, from, msg, cls) == DP_FWD_DONE)
 			return;
 	}

@@ -243,7 +243,19 @@ static void expect_msg(const struct out *o, const char *fmt, char br[BR_LEN + 1]
 	size_t pre;
 	char *want;
 
+	char *swd = strstr(o->msg, ";" DP_ROUTE_DEVICE_PARAM "=");
+
 	assert_non_null(at);
+	if (swd != NULL) {
+		/* Our Record-Route names a device that exists (the callee, or the
+		 * caller for a device's own call); checked here, then taken out so
+		 * the rest compares byte for byte. */
+		uint64_t id = strtoull(swd + 5, NULL, 16);
+
+		assert_int_equal(strspn(swd + 5, "0123456789abcdef"), 16);
+		assert_non_null(sw_bind_by_id(h.ctx->bind, id));
+		memmove(swd, swd + 21, strlen(swd + 21) + 1);
+	}
 	pre = (size_t)(at - fmt);
 	want = malloc(strlen(fmt) + BR_LEN + 1);
 	branch_of(o, br);
@@ -456,6 +468,50 @@ static void test_no_device(void **state)
 	/* ACK is never answered (§17.1.1.3). */
 	feed_str(PBX, 5060, PBX_REQ("ACK", "sip:nobody@example.com", ";tag=t1", ""));
 	assert_int_equal(dph_drop(&h, DP_D_FWD_NO_DEVICE), ack + 1);
+	nothing_else();
+}
+
+/* The PBX's in-dialog request names the app by its dialog Contact, which
+ * may be any URI: the device id in our Record-Route (now its Route) picks
+ * the device, and the request goes to that device's source. */
+static void bye_routed_by(uint64_t id)
+{
+	char bye[1024];
+
+	snprintf(bye, sizeof(bye),
+		 "BYE sip:app@10.9.8.7:5999 SIP/2.0\r\n"
+		 "Via: SIP/2.0/UDP 198.18.0.5:5060;branch=z9hG4bK-pbye%016" PRIx64 "\r\n"
+		 "Route: <sip:" SW ":5060;swd=%016" PRIx64 ";lr>\r\n"
+		 "From: <sip:1002@example.com>;tag=fp\r\n"
+		 "To: <sip:app@10.9.8.7:5999>;tag=t9\r\n"
+		 "Call-ID: cp-bye-route\r\nCSeq: 6 BYE\r\nContent-Length: 0\r\n\r\n",
+		 id, id);
+	feed_str(PBX, 5060, bye);
+}
+
+static void test_in_dialog_by_route_device(void **state)
+{
+	uint64_t fwd = dph_count(&h, DP_C_FWD_REQUESTS_TO_DEVICE), id;
+	uint64_t n481 = dph_count(&h, DP_C_SIP_481_SENT);
+	struct out o;
+
+	(void)state;
+	/* alice's id, read from the Record-Route of an INVITE to her. */
+	feed_str(PBX, 5060, MSG_INVITE);
+	take(&o);
+	assert_non_null(strstr(o.msg, ";swd="));
+	id = strtoull(strstr(o.msg, ";swd=") + 5, NULL, 16);
+	assert_true(sw_ip_eq(&sw_bind_by_id(h.ctx->bind, id)->src, &o.dst));
+	free(o.msg);
+	bye_routed_by(id);
+	take(&o);
+	expect_to(&o, ALICE, 5078);
+	assert_null(strstr(o.msg, "Route:")); /* ours, popped */
+	assert_int_equal(dph_count(&h, DP_C_FWD_REQUESTS_TO_DEVICE), fwd + 2);
+	free(o.msg);
+	/* An id that names no device: the Request-URI decides (here: 481). */
+	bye_routed_by(id + 1000);
+	expect_answer("SIP/2.0 481 Call/Transaction Does Not Exist\r\n", DP_C_SIP_481_SENT, n481);
 	nothing_else();
 }
 
@@ -960,6 +1016,7 @@ int main(void)
 		cmocka_unit_test(test_invite_by_aor),
 		cmocka_unit_test(test_asleep_and_forks_handed_up),
 		cmocka_unit_test(test_no_device),
+		cmocka_unit_test(test_in_dialog_by_route_device),
 		cmocka_unit_test(test_max_forwards_zero),
 		cmocka_unit_test(test_response_to_pbx),
 		cmocka_unit_test(test_responses_not_forwarded),
