@@ -199,7 +199,8 @@ static int run(struct cp_config *cfg, const char *cfg_path, struct pd *pd, struc
 	dp->neigh = sw_neigh_create(cfg->neigh_max);
 	dp->src = sw_src_create(cfg->max_sources);
 	dp->bind = dp->src != NULL ? sw_bind_create(cfg->max_devices, dp->src) : NULL;
-	if (dp->neigh == NULL || dp->src == NULL || dp->bind == NULL) {
+	dp->banned = sw_src_create(CP_MAX_BANS);
+	if (dp->neigh == NULL || dp->src == NULL || dp->bind == NULL || dp->banned == NULL) {
 		SW_LOG(ERR, "out of memory creating the tables");
 		goto fail_ports;
 	}
@@ -240,6 +241,7 @@ fail_cp:
 fail_ports:
 	dp_fini(dp);
 	sw_bind_free(dp->bind);
+	sw_src_free(dp->banned);
 	sw_src_free(dp->src);
 	sw_neigh_free(dp->neigh);
 	urcu_qsbr_unregister_thread();

@@ -118,6 +118,9 @@ void cp_run(struct cp_ctx *cp, const bool *stop);
 
 struct cp_store;
 
+/** Sources banned at once (dp_ctx.banned is created this large). */
+#define CP_MAX_BANS 4096
+
 /**
  * Persist bindings in @p store (taken: closed by cp_free()) and load what it
  * holds into the tables now. @return bindings loaded, or -errno.

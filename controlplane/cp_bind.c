@@ -273,12 +273,33 @@ static int ping_one(const struct sw_device *d, void *arg)
 	return 0;
 }
 
+struct ban_sweep {
+	uint64_t now;
+	unsigned n;
+	struct sw_ip ip[64];
+};
+
+static int ban_over(const struct sw_src *e, void *arg)
+{
+	struct ban_sweep *w = arg;
+
+	if (sw_src_last_alive(e) <= w->now)
+		w->ip[w->n++] = e->ip;
+	return w->n == RTE_DIM(w->ip);
+}
+
 void cp_bind_tick(struct cp_ctx *cp, uint64_t now_tsc)
 {
 	int64_t now = cp_now_s();
 	unsigned n;
+	struct ban_sweep w = {.now = now_tsc};
 
-	(void)now_tsc;
+	/* Bans that ran out leave the filter (64 a second is plenty). */
+	if (cp->dp->banned != NULL) {
+		sw_src_foreach(cp->dp->banned, ban_over, &w);
+		for (unsigned i = 0; i < w.n; i++)
+			sw_src_unbind(cp->dp->banned, &w.ip[i], 0);
+	}
 	n = sw_bind_expire(cp->dp->bind, now, expired_one, cp);
 	if (n > 0)
 		cp_count(cp, CP_C_BINDINGS_EXPIRED, n);
@@ -345,6 +366,11 @@ void cp_ban_note_failure(struct cp_ctx *cp, const struct sw_ip *ip)
 	b->failures = 0;
 	b->window_start = now;
 	cp_count(cp, CP_C_AUTH_BANS, 1);
+	/* In the filter: the workers drop the source before any scan. Full
+	 * table: the control plane's own check still holds the ban. */
+	if (cp->dp->banned != NULL)
+		sw_src_bind(cp->dp->banned, ip, 0, 0,
+			    rte_rdtsc() + rte_get_tsc_hz() * (uint64_t)cp->cfg.auth_ban_s);
 	if (sw_ip_is_v4(ip))
 		inet_ntop(AF_INET, &ip->a[12], s, sizeof(s));
 	else

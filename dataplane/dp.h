@@ -194,6 +194,9 @@ struct dp_ctx {
 	struct sw_neigh_table *neigh;
 	struct sw_src_table *src;   /**< bound device sources (read-only here) */
 	struct sw_bind_table *bind; /**< bindings (read-only here) */
+	/** Banned source IPs (port 0); the entry's last-alive is the ban's end
+	 *  (TSC). The control plane writes it (pbx.auth_ban_*). NULL: none. */
+	struct sw_src_table *banned;
 	uint32_t
 		pbx_active; /**< index in p.servers now in use; the control plane writes it (relaxed) */
 	struct dp_policy *policy;  /**< RCU pointer: rcu_dereference() to read */

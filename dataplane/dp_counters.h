@@ -101,6 +101,8 @@
 	  "request from an unknown source over filter.unknown_global_rate")                      \
 	X(FILTER_SCANNER, filter_scanner,                                                        \
 	  "User-Agent matches filter.scanner_user_agents (never answered)")                      \
+	X(FILTER_BANNED, filter_banned,                                                          \
+	  "unknown source banned for failing authentication (pbx.auth_ban_*)")                   \
 	DP_SIP_FOREACH_ERROR(X)                                                                  \
 	X(FWD_RESPONSE_NOT_OURS, fwd_response_not_ours,                                          \
 	  "response whose top Via is not a branch of ours sipwake knows")                        \

@@ -164,6 +164,16 @@ void dp_sip_input(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
 		break;
 	default:
 		dp_count(s->ctr, DP_C_SIP_FROM_UNKNOWN, 1);
+		/* A source the PBX kept refusing is dropped here, before it costs
+		 * a scan or a round trip (the control plane bans, workers read). */
+		if (s->ctx->banned != NULL) {
+			const struct sw_src *b = sw_src_lookup(s->ctx->banned, &from->src, 0);
+
+			if (b != NULL && sw_src_last_alive(b) > DP_META(m)->rx_tsc) {
+				dp_drop(s, m, DP_D_FILTER_BANNED);
+				return;
+			}
+		}
 		/* Unknown sources may only REGISTER, or OPTIONS sipwake itself:
 		 * judged on the first bytes, then metered, before any scan. */
 		pk = peek_start(msg, len);
