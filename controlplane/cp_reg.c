@@ -20,7 +20,6 @@
 #include <time.h>
 
 #include <rte_cycles.h>
-#include <rte_jhash.h>
 #include <rte_random.h>
 
 #include "common/sw_log.h"
@@ -167,9 +166,20 @@ void cp_reg_fini(struct cp_ctx *cp)
 
 /* ---- pending transactions ------------------------------------------- */
 
+/* FNV-1a, byte by byte: wire bytes have no alignment (rte_jhash loads
+ * 32-bit words, which UBSan rightly flags on packet data). */
+static uint32_t fnv1a(const void *p, size_t len, uint32_t h)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ b[i]) * 16777619u;
+	return h;
+}
+
 static uint32_t app_hash(const struct sw_ip *ip, uint16_t port, const char *branch, size_t len)
 {
-	return rte_jhash(branch, (uint32_t)len, rte_jhash(ip->a, 16, port));
+	return fnv1a(branch, len, fnv1a(ip->a, 16, 2166136261u ^ port));
 }
 
 static struct reg_tx *tx_find_app(struct cp_reg *r, const struct sw_ip *ip, uint16_t port,
@@ -294,9 +304,8 @@ void cp_sip_reply(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *
 		case DP_SIP_H_TO:
 			cp_msg_put(o, msg + l.off, l.len);
 			if (sm->to.tag.len == 0)
-				cp_msg_fmt(
-					o, ";tag=sw%08x",
-					rte_jhash(msg + sm->call_id.off, sm->call_id.len, status));
+				cp_msg_fmt(o, ";tag=sw%08x",
+					   fnv1a(msg + sm->call_id.off, sm->call_id.len, status));
 			cp_msg_str(o, "\r\n");
 			break;
 		default:

@@ -136,6 +136,15 @@ def test_new_source_updates_the_same_device_and_two_devices_are_two(lab):
     assert len(devices(lab, "dave@example.com")) == 2
 
 
+def test_expired_bindings_go(lab):
+    before = lab.stats()["bindings_expired"]
+    reg_once(lab, user="olga", port=5095, code=200, granted=1)
+    assert len(devices(lab, "olga@example.com")) == 1
+    time.sleep(2.5)  # the control plane sweeps once a second
+    assert devices(lab, "olga@example.com") == []
+    assert lab.stats()["bindings_expired"] == before + 1
+
+
 def test_deregister_removes(lab):
     reg_once(lab, user="erin", port=5076, code=200)
     assert len(devices(lab, "erin@example.com")) == 1
@@ -212,7 +221,8 @@ def lab2(tmp_path_factory):
                    pbx_servers=[swlab.PBX_IP4 + ":5060", swlab.PBX_IP4 + ":5062"],
                    pbx_extra="timeout_ms = 300; check_interval_s = 1; auth_ban_failures = 3; "
                              "auth_ban_s = 600;",
-                   bindings_extra="ping_interval_s = 1; alive_window_s = 2;") as lab:
+                   bindings_extra="ping_interval_s = 1; alive_window_s = 2; "
+                                  "max_devices = 16;") as lab:
         yield lab
         assert lab.stop() == 0, lab.read_log()
 
@@ -321,3 +331,26 @@ def test_failing_authentication_bans_the_source(lab2):
     assert st["auth_bans"] == 1 and st["drop_filter_banned"] >= 1, st
     # Other sources still register.
     assert reg_once(lab2, user="judy", port=5083, code=200)["app_got"].startswith("SIP/2.0 200")
+
+
+def test_full_table_refuses_new_devices_keeps_the_rest(lab2):
+    """Last in this module: it fills lab2's table (bindings.max_devices = 16)."""
+    b = lab2.telemetry("/sipwake/bindings")
+    assert b["max"] == 16
+    for i in range(16 - b["count"]):
+        r = reg_once(lab2, user="z%d" % i, port=5100 + i, code=200, inst="0000-%d" % i)
+        assert r["app_got"].startswith("SIP/2.0 200 "), r
+    assert lab2.telemetry("/sipwake/bindings")["count"] == 16
+    before = lab2.stats()["drop_reg_table_full"]
+    r = peer_py(lab2, """
+app = P.Peer(P.APP4, 5099); pbx = P.Peer(P.PBX4, 5060)
+app.send(P.register(app, user="late", branch="z9hG4bK-late", instance="late-1"))
+P.emit({"got": app.recv()[0], "pbx_saw": pbx.recv_none(0.5)})
+""")
+    # Refused at the edge with 503, never relayed; the bound devices stay.
+    assert r["got"].startswith("SIP/2.0 503 ") and r["pbx_saw"] is None, r
+    assert lab2.stats()["drop_reg_table_full"] == before + 1
+    assert lab2.telemetry("/sipwake/bindings")["count"] == 16
+    # A bound device can still refresh.
+    r = reg_once(lab2, user="z0", port=5100, cseq=2, code=200, inst="0000-0")
+    assert r["app_got"].startswith("SIP/2.0 200 ")
