@@ -12,7 +12,7 @@
  * Prints REGISTER/s of the timed part, median of --runs, and what one
  * REGISTER costs in TSC cycles.
  *
- *   bench_reg [--smoke] [--count N] [--batch B] [--runs R] [--sync-full]
+ *   bench_reg [--smoke] [--count N] [--batch B] [--runs R] [--sync-full] [--no-store]
  */
 #define _GNU_SOURCE /* memmem */
 #include <getopt.h>
@@ -172,16 +172,19 @@ static uint64_t one_round(unsigned base, unsigned batch, unsigned *done)
 int main(int argc, char **argv)
 {
 	unsigned count = 100000, batch = 32, runs = 3, done;
-	bool sync_full = false;
+	bool sync_full = false, no_store = false;
 	double rates[16];
 	char path[] = "/var/tmp/bench_reg.XXXXXX", db[64], err[256];
 	struct cp_config cfg;
 	struct cp_store *store;
 	int opt;
-	static const struct option lo[] = {
-		{"smoke", no_argument, NULL, 's'},	 {"count", required_argument, NULL, 'c'},
-		{"batch", required_argument, NULL, 'b'}, {"runs", required_argument, NULL, 'r'},
-		{"sync-full", no_argument, NULL, 'f'},	 {NULL, 0, NULL, 0}};
+	static const struct option lo[] = {{"smoke", no_argument, NULL, 's'},
+					   {"count", required_argument, NULL, 'c'},
+					   {"batch", required_argument, NULL, 'b'},
+					   {"runs", required_argument, NULL, 'r'},
+					   {"sync-full", no_argument, NULL, 'f'},
+					   {"no-store", no_argument, NULL, 'n'},
+					   {NULL, 0, NULL, 0}};
 
 	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (opt) {
@@ -200,6 +203,9 @@ int main(int argc, char **argv)
 			break;
 		case 'f':
 			sync_full = true;
+			break;
+		case 'n':
+			no_store = true;
 			break;
 		default:
 			return 2;
@@ -225,7 +231,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_reg: set-up failed: %s\n", store ? "" : err);
 		return 1;
 	}
-	cp_set_store(cp, store);
+	/* --no-store: the relay alone, to see what the store costs. */
+	if (no_store)
+		cp_store_close(store);
+	else
+		cp_set_store(cp, store);
 	/* Every app is new (unknown source): no metering in this benchmark. */
 	h.ctx->policy->unknown_rate = h.ctx->policy->unknown_burst = 1000000000;
 	h.ctx->policy->global_rate = h.ctx->policy->global_burst = 1000000000;
@@ -266,9 +276,12 @@ int main(int argc, char **argv)
 		urcu_qsbr_quiescent_state();
 	}
 	qsort(rates, runs, sizeof(rates[0]), cmp_double);
-	printf("register_relay_commit_per_s %.0f REGISTER/s (median of %u, batch %u, store "
-	       "synchronous=%s, one core)\n",
-	       rates[runs / 2], runs, batch, sync_full ? "FULL" : "NORMAL");
+	printf("register_relay_commit_per_s %.0f REGISTER/s (median of %u, batch %u, store %s, "
+	       "one core)\n",
+	       rates[runs / 2], runs, batch,
+	       no_store	   ? "none"
+	       : sync_full ? "synchronous=FULL"
+			   : "synchronous=NORMAL");
 	printf("register_cycles %.0f cycles/REGISTER (request + 200, commit included)\n",
 	       (double)rte_get_tsc_hz() / rates[runs / 2]);
 	printf("register_target 50000 REGISTER/s: %s\n",
