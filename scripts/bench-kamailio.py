@@ -115,7 +115,7 @@ def drive(ns, mode, calls, wrap=()):
     cfg = "stateless.cfg" if mode == "stateless" else "registrar.cfg"
     defines = ['DST="sip:127.0.0.1:5070"'] if mode == "stateless" else []
     kam = sippkit.Kamailio(cfg=cfg, listen="udp:127.0.0.1:5060", netns=ns,
-                           defines=defines, children=1, shm_mb=64,
+                           defines=defines, children=1, shm_mb=1024,
                            extra=["-x", "tlsf", "-X", "tlsf", "-b", "8388608"])
     if wrap:
         kam.cmd = kam.cmd[:kam.cmd.index("kamailio")] + list(wrap) + \
