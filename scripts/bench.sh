@@ -10,7 +10,10 @@
 #               BENCH_BIND_ARGS passes its options (e.g. "--count 200000").
 #   bench_reg   REGISTER relay + commit through the control plane on one core
 #               (a simulated PBX answers 200; SQLite store in the loop);
-#               BENCH_REG_ARGS passes its options (--count, --batch, --sync-full).
+#               BENCH_REG_ARGS passes its options (--count, --batch, --sync-full,
+#               --no-store).
+#   bench-kamailio.py  the fwd messages through Kamailio (stateless, registrar)
+#               and the ratio to bench_dp (BENCH_KAMAILIO_ARGS).
 # Needs root (DPDK EAL, --no-huge). Extra arguments go to bench_dp
 # (--packets N, --runs R). The machine is shared: read medians and ratios.
 set -euo pipefail
@@ -23,3 +26,8 @@ build/bench/bench_bind ${BENCH_BIND_ARGS:-}
 echo
 # shellcheck disable=SC2086
 build/bench/bench_reg ${BENCH_REG_ARGS:-}
+echo
+# Kamailio from Debian on the same messages (benchmark (b) of issue 4);
+# BENCH_KAMAILIO_ARGS passes its options (--calls N, --callgrind).
+# shellcheck disable=SC2086
+/usr/bin/python3 scripts/bench-kamailio.py ${BENCH_KAMAILIO_ARGS:-}

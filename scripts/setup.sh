@@ -5,6 +5,7 @@
 #   scripts/setup.sh            build ./build
 #   scripts/setup.sh --asan     also build ./build-asan (ASan + UBSan)
 #   scripts/setup.sh --bench    also install node + npm (node-apn side of scripts/bench-push.sh)
+#                               and valgrind (scripts/bench-kamailio.py --callgrind)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,6 +34,10 @@ done
 # npm only for the benchmark; a node from another repository may bring its own npm.
 if [ "${1:-}" = "--bench" ] && ! command -v npm >/dev/null; then
   missing+=(nodejs npm)
+fi
+# valgrind only for scripts/bench-kamailio.py --callgrind (instructions per message).
+if [ "${1:-}" = "--bench" ] && ! command -v valgrind >/dev/null; then
+  missing+=(valgrind)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup.sh: installing ${missing[*]}"
