@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Small pieces of the SIP messages the control plane writes: reason
+ * phrases, hosts, header lines, a hash for wire bytes, and the stateless
+ * answer to a request it refuses (RFC 3261 §8.2.6).
+ */
+#include "controlplane/cp_msg.h"
+
+const char *cp_reason_of(unsigned status)
+{
+	switch (status) {
+	case 400:
+		return "Bad Request";
+	case 408:
+		return "Request Timeout";
+	case 480:
+		return "Temporarily Unavailable";
+	case 483:
+		return "Too Many Hops";
+	case 500:
+		return "Server Internal Error";
+	case 503:
+		return "Service Unavailable";
+	case 513:
+		return "Message Too Large";
+	default:
+		return "Error";
+	}
+}
+
+void cp_msg_host(struct cp_msg *o, const struct sw_ip *ip)
+{
+	char s[INET6_ADDRSTRLEN];
+
+	if (sw_ip_is_v4(ip)) {
+		inet_ntop(AF_INET, &ip->a[12], s, sizeof(s));
+		cp_msg_str(o, s);
+	} else {
+		inet_ntop(AF_INET6, ip->a, s, sizeof(s));
+		cp_msg_fmt(o, "[%s]", s);
+	}
+}
+
+/* FNV-1a, byte by byte: wire bytes have no alignment (rte_jhash loads
+ * 32-bit words, which UBSan rightly flags on packet data). */
+uint32_t cp_fnv1a(const void *p, size_t len, uint32_t h)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ b[i]) * 16777619u;
+	return h;
+}
+
+struct dp_sip_slice cp_hdr_line(const struct dp_sip_hdr *h)
+{
+	/* The whole field: name through the end of its (possibly folded) value. */
+	return (struct dp_sip_slice){h->name.off,
+				     (uint16_t)(h->value.off + h->value.len - h->name.off)};
+}
+
+/*
+ * A stateless answer from the control plane to a request it refuses
+ * (RFC 3261 §8.2.6): Vias, From, To (with a tag), Call-ID, CSeq copied.
+ */
+void cp_sip_reply(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg,
+		  unsigned status)
+{
+	const struct dp_sip_msg *sm = &meta->sip;
+	static struct cp_msg scratch; /* the control plane is one thread */
+	struct cp_msg *o = &scratch;
+	bool top = true;
+
+	o->len = 0;
+	o->overflow = false;
+	cp_msg_fmt(o, "SIP/2.0 %u %s\r\n", status, cp_reason_of(status));
+	for (unsigned i = 0; i < sm->nhdrs; i++) {
+		const struct dp_sip_hdr *h = &sm->hdrs[i];
+		struct dp_sip_slice l = cp_hdr_line(h);
+
+		switch (h->id) {
+		case DP_SIP_H_VIA:
+			if (top) {
+				/* §18.2.1 / RFC 3581: where the request really came from. */
+				cp_msg_str(o, "Via: ");
+				cp_msg_put(o, msg + h->value.off, h->value.len);
+				cp_msg_str(o, ";received=");
+				cp_msg_host(o, &meta->src);
+				if (sm->via.rport >= 0)
+					cp_msg_fmt(o, ";rport=%u", meta->sport);
+				cp_msg_str(o, "\r\n");
+				top = false;
+				break;
+			}
+			/* fall through */
+		case DP_SIP_H_FROM:
+		case DP_SIP_H_CALL_ID:
+		case DP_SIP_H_CSEQ:
+			cp_msg_put(o, msg + l.off, l.len);
+			cp_msg_str(o, "\r\n");
+			break;
+		case DP_SIP_H_TO:
+			cp_msg_put(o, msg + l.off, l.len);
+			if (sm->to.tag.len == 0)
+				cp_msg_fmt(
+					o, ";tag=sw%08x",
+					cp_fnv1a(msg + sm->call_id.off, sm->call_id.len, status));
+			cp_msg_str(o, "\r\n");
+			break;
+		default:
+			break;
+		}
+	}
+	if (status == 503)
+		cp_msg_str(o, "Retry-After: 30\r\n");
+	cp_msg_str(o, "Server: sipwake\r\nContent-Length: 0\r\n\r\n");
+	if (!o->overflow)
+		cp_udp_send(cp, &meta->src, meta->sport, o->b, o->len);
+}
