@@ -4,7 +4,10 @@
 Two network namespaces joined by a veth pair; sipwake owns 198.18.0.1 and
 2001:db8:5e::1 on one end through DPDK's net_af_packet, a peer on the other
 end pings it, sends OPTIONS health checks with sipp (the SIP test tool PBX
-vendors use) and a few junk datagrams. Prints what happened and sipwake's
+vendors use) and a few junk datagrams. Then sipp plays an app and a PBX: the
+app registers through sipwake with an RFC 8599 push address (the PBX
+challenges it first), sipwake keeps the binding once the PBX says 200, and
+the PBX calls the app through sipwake. Prints what happened and sipwake's
 telemetry, then removes everything it made. Re-running it works.
 """
 import os
@@ -13,6 +16,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
+                                "integration"))
+import sippkit  # noqa: E402
 import swlab  # noqa: E402
 
 SCENARIO = os.path.join(swlab.REPO, "tests", "integration", "sipp", "options.xml")
@@ -63,6 +69,36 @@ def main():
         time.sleep(0.5)
         say("peer sent 3 junk datagrams to UDP/5060 and one to UDP/5061: dropped, counted")
 
+        # An app registers through sipwake; the PBX challenges, then accepts.
+        with sippkit.lab_sipp(lab, "pbx_registrar.xml", swlab.PBX_IP4, 5060,
+                              sets={"no_fc": 1}, timeout=20) as pbx:
+            app = sippkit.lab_run_sipp(lab, "app_register.xml", swlab.PEER_IP4, 5070,
+                                       remote=swlab.SW_IP4, service="alice", timeout=20,
+                                       sets={"no_fc": 1, "expect_expires": 300},
+                                       extra=["-au", "alice", "-ap", "secret"])
+            reg = pbx.wait()
+        say("app alice REGISTERed through sipwake (401, then credentials, then 200): "
+            "app exit %d, PBX exit %d (the PBX checked Path and the push address)"
+            % (app.rc, reg.rc))
+        b = lab.telemetry("/sipwake/bindings,alice@%s" % swlab.SW_IP4)
+        dev = b.get("device0", {})
+        say("telemetry /sipwake/bindings,alice@%s: %d device: %s, %s, expires in %s s, "
+            "push %s %s" % (swlab.SW_IP4, b.get("devices", 0), dev.get("source"),
+                            dev.get("state"), dev.get("expires_in_s"),
+                            dev.get("push_provider"), dev.get("push_prid")))
+        # The PBX calls the registered contact: forwarded by the worker.
+        contact = ("sip:alice@%s:5070;pn-provider=apns;pn-prid=4bfcb19a7aa50e1fbbb53cc2677"
+                   "30f53aa7c4d76554f774f4401859abaae3036;pn-param=ABCD123456.com.example.voip"
+                   % swlab.PEER_IP4)
+        with sippkit.lab_sipp(lab, "app_call_uas.xml", swlab.PEER_IP4, 5070,
+                              timeout=20) as callee:
+            caller = sippkit.lab_run_sipp(lab, "pbx_call_uac.xml", swlab.PBX_IP4, 5060,
+                                          remote=swlab.SW_IP4, service="alice", timeout=20,
+                                          sets={"ruri": contact}, extra=["-d", "300"])
+            call = callee.wait()
+        say("the PBX called alice through sipwake (INVITE, 180, 200, ACK, BYE, Record-"
+            "Routed, pn-* stripped): PBX exit %d, app exit %d" % (caller.rc, call.rc))
+
         stats = lab.stats()
         say("telemetry /sipwake/stats (dpdk-telemetry.py -f %s), non-zero counters:"
             % lab.prefix)
@@ -73,7 +109,8 @@ def main():
         say("SIGTERM: sipwake exited %d; /var/run/dpdk/%s removed: %s"
             % (rc_stop, lab.prefix, not os.path.exists(lab.runtime_dir())))
     say("namespaces removed; done")
-    ok = rc == 0 and rc6 == 0 and rc_stop == 0 and stats["sip_options_answered"] == 8
+    ok = (rc == 0 and rc6 == 0 and rc_stop == 0 and stats["sip_options_answered"] == 8 and
+          app.ok and reg.ok and caller.ok and call.ok and b.get("devices") == 1)
     return 0 if ok else 1
 
 
