@@ -39,6 +39,17 @@ def run(cmd, check=True, timeout=30, **kw):
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
 
 
+def apns_push_config(tmp):
+    """A push { } group with one APNs credential whose key (PKCS#8 P-256) is
+    made now in @tmp: push configured, so sipwake advertises Feature-Caps;
+    the endpoint is a closed local port, nothing is ever sent."""
+    key = os.path.join(tmp, "AuthKey_KEY1234567.p8")
+    run(["sh", "-c", "openssl ecparam -name prime256v1 -genkey -noout | "
+         "openssl pkcs8 -topk8 -nocrypt -out %s" % key])
+    return ('push: { apns = ( { team_id = "ABCD123456"; bundle_id = "com.example.voip"; '
+            'key_id = "KEY1234567"; key_file = "%s"; endpoint = "127.0.0.1:9"; } ); };' % key)
+
+
 class Lab:
     def __init__(self, name=None, workers=1, config_extra="", neigh=None, gateway=True,
                  pbx_extra="", bindings_extra="", store_path=None, pbx_servers=None):
@@ -180,6 +191,11 @@ log: { level = "info"; };
 
     def stats(self, worker=None):
         return self.telemetry("/sipwake/stats" + ("" if worker is None else ",%d" % worker))
+
+    def devices(self, aor):
+        """The devices /sipwake/bindings,<aor> lists, in order."""
+        b = self.telemetry("/sipwake/bindings," + aor)
+        return [b[k] for k in sorted(b) if k.startswith("device") and k[6:].isdigit()]
 
     def sipwake_mac(self):
         return self.telemetry("/sipwake/info")["iface0"]["mac"]

@@ -10,7 +10,6 @@ flows live in test_sipp_flows.py.
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 
@@ -31,11 +30,6 @@ def peer_py(lab, code, timeout=30):
     p = lab.peer(["/usr/bin/python3", "-c", src], check=False, timeout=timeout)
     assert p.returncode == 0, p.stderr[-3000:] + lab.read_log()[-3000:]
     return json.loads(p.stdout.strip().splitlines()[-1])
-
-
-def devices(lab, aor):
-    b = lab.telemetry("/sipwake/bindings," + aor)
-    return [b[k] for k in sorted(b) if k.startswith("device") and k[6:].isdigit()]
 
 
 # One REGISTER transaction: the app sends, the PBX answers @code (200 grants
@@ -92,12 +86,12 @@ def test_challenge_then_200_binds_exactly_once(lab):
     assert r["app_got"].startswith("SIP/2.0 401 ")
     assert "z9hG4bK-swC" not in r["app_got"]
     assert 'WWW-Authenticate: Digest realm="example.com"' in r["app_got"]
-    assert devices(lab, "alice@example.com") == []
+    assert lab.devices("alice@example.com") == []
 
     r = reg_once(lab, user="alice", cseq=2, auth=True, code=200, granted=300)
     assert r["app_got"].startswith("SIP/2.0 200 ")
     assert "z9hG4bK-swC" not in r["app_got"]
-    devs = devices(lab, "alice@example.com")
+    devs = lab.devices("alice@example.com")
     assert len(devs) == 1, devs
     d = devs[0]
     assert d["source"] == "198.18.0.2:5070" and d["state"] == "alive"
@@ -112,48 +106,48 @@ def test_challenge_then_200_binds_exactly_once(lab):
 def test_refused_register_changes_nothing(lab):
     r = reg_once(lab, user="carol", code=403)
     assert r["app_got"].startswith("SIP/2.0 403 ")
-    assert devices(lab, "carol@example.com") == []
+    assert lab.devices("carol@example.com") == []
     # bob binds, then someone else (another port, same instance) tries to
     # move bob's device and the PBX refuses: bob's binding stays as it was.
     reg_once(lab, user="bob", port=5071, code=200)
-    before = devices(lab, "bob@example.com")
+    before = lab.devices("bob@example.com")
     assert len(before) == 1 and before[0]["source"] == "198.18.0.2:5071"
     r = reg_once(lab, user="bob", port=5072, cseq=2, code=403)
     assert r["app_got"].startswith("SIP/2.0 403 ")
-    after = devices(lab, "bob@example.com")
+    after = lab.devices("bob@example.com")
     assert len(after) == 1 and after[0]["source"] == "198.18.0.2:5071", after
     assert after[0]["id"] == before[0]["id"]
 
 
 def test_new_source_updates_the_same_device_and_two_devices_are_two(lab):
     reg_once(lab, user="dave", port=5073, code=200)
-    first = devices(lab, "dave@example.com")
+    first = lab.devices("dave@example.com")
     reg_once(lab, user="dave", port=5074, cseq=2, code=200)  # same instance, new port
-    devs = devices(lab, "dave@example.com")
+    devs = lab.devices("dave@example.com")
     assert len(devs) == 1 and devs[0]["id"] == first[0]["id"], devs
     assert devs[0]["source"] == "198.18.0.2:5074"
     reg_once(lab, user="dave", port=5075, cseq=3, inst=UUID2, code=200)  # a second phone
-    assert len(devices(lab, "dave@example.com")) == 2
+    assert len(lab.devices("dave@example.com")) == 2
 
 
 def test_expired_bindings_go(lab):
     before = lab.stats()["bindings_expired"]
     reg_once(lab, user="olga", port=5095, code=200, granted=1)
-    assert len(devices(lab, "olga@example.com")) == 1
+    assert len(lab.devices("olga@example.com")) == 1
     time.sleep(2.5)  # the control plane sweeps once a second
-    assert devices(lab, "olga@example.com") == []
+    assert lab.devices("olga@example.com") == []
     assert lab.stats()["bindings_expired"] == before + 1
 
 
 def test_deregister_removes(lab):
     reg_once(lab, user="erin", port=5076, code=200)
-    assert len(devices(lab, "erin@example.com")) == 1
+    assert len(lab.devices("erin@example.com")) == 1
     r = reg_once(lab, user="erin", port=5076, cseq=2, expires=0, code=200)
     assert r["app_got"].startswith("SIP/2.0 200 ")
-    assert devices(lab, "erin@example.com") == []
+    assert lab.devices("erin@example.com") == []
     reg_once(lab, user="erin", port=5076, cseq=3, code=200)
     reg_once(lab, user="erin", port=5076, cseq=4, star=True, code=200)
-    assert devices(lab, "erin@example.com") == []
+    assert lab.devices("erin@example.com") == []
 
 
 def test_push_forms_make_the_same_binding(lab):
@@ -165,7 +159,7 @@ def test_push_forms_make_the_same_binding(lab):
              xpush="device-os=ios;device-uid=%s;allow-call-push=true;app-id=%s" % (TOKEN, TOPIC))
     push = []
     for u in ("f1", "f2", "f3"):
-        d = devices(lab, u + "@example.com")
+        d = lab.devices(u + "@example.com")
         assert len(d) == 1, (u, d)
         push.append((d[0]["push_provider"], d[0]["push_prid"], d[0]["push_param"]))
     assert push[0] == push[1] == push[2] == ("apns", "00fc13ad...1de8f0", TOPIC), push
@@ -189,34 +183,21 @@ def test_bindings_survive_a_restart(lab, sig):
     # kill -9 right after the app received its 200: the binding was durable
     # before the 200 left (DESIGN.md §7).
     assert r["app_got"].startswith("SIP/2.0 200 ")
-    before = devices(lab, user + "@example.com")
+    before = lab.devices(user + "@example.com")
     restart(lab, sig)
-    after = devices(lab, user + "@example.com")
+    after = lab.devices(user + "@example.com")
     assert len(after) == 1, (before, after, lab.read_log()[-2000:])
     for k in ("contact", "instance", "source", "push_provider", "push_prid", "push_param"):
         assert after[0][k] == before[0][k], k
     assert abs(after[0]["expires_in_s"] - before[0]["expires_in_s"]) <= 5
     assert lab.stats()["bindings_loaded"] >= 1
     # Bindings of the earlier tests came back too.
-    assert len(devices(lab, "dave@example.com")) == 2
-
-
-def p8_key(tmp):
-    """A throwaway APNs-style key (PKCS#8 P-256): push configured, so
-    Feature-Caps is advertised; the endpoint is a closed local port."""
-    path = os.path.join(tmp, "AuthKey_KEY1234567.p8")
-    subprocess.run("openssl ecparam -name prime256v1 -genkey -noout | "
-                   "openssl pkcs8 -topk8 -nocrypt -out %s" % path,
-                   shell=True, check=True, timeout=30)
-    return path
+    assert len(lab.devices("dave@example.com")) == 2
 
 
 @pytest.fixture(scope="module")
 def lab2(tmp_path_factory):
-    key = p8_key(str(tmp_path_factory.mktemp("key")))
-    push = ('push: { apns = ( { team_id = "ABCD123456"; bundle_id = "com.example.voip"; '
-            'key_id = "KEY1234567"; key_file = "%s"; endpoint = "127.0.0.1:9"; } ); };'
-            % key)
+    push = swlab.apns_push_config(str(tmp_path_factory.mktemp("key")))
     with swlab.Lab(name="swh%d" % (os.getpid() % 10000), config_extra=push,
                    pbx_servers=[swlab.PBX_IP4 + ":5060", swlab.PBX_IP4 + ":5062"],
                    pbx_extra="timeout_ms = 300; check_interval_s = 1; auth_ban_failures = 3; "
@@ -246,10 +227,10 @@ def test_device_that_stops_answering_pings_turns_asleep(lab2):
     reg_once(lab2, user="kim", port=5084, code=200)
     r = peer_py(lab2, PONG % 3)
     assert r["pings"] >= 2, r  # ping_interval_s = 1
-    d = devices(lab2, "kim@example.com")[0]
+    d = lab2.devices("kim@example.com")[0]
     assert d["state"] == "alive", d
     time.sleep(3.5)  # no answers for longer than alive_window_s = 2
-    d = devices(lab2, "kim@example.com")[0]
+    d = lab2.devices("kim@example.com")[0]
     assert d["state"] == "asleep" and d["last_heard_s_ago"] >= 2, d
     b = lab2.telemetry("/sipwake/bindings")
     assert b["asleep"] >= 1 and b["count"] == b["alive"] + b["asleep"]
@@ -262,7 +243,7 @@ def test_feature_caps_to_the_pbx_and_in_the_2xx(lab2):
     assert 'Feature-Caps: *;+sip.pns="apns"' in r["pbx_req"], r["pbx_req"]
     # RFC 8599 §5.6.1.1: the app reads the push services in the 2xx.
     assert 'Feature-Caps: *;+sip.pns="apns"' in r["app_got"], r["app_got"]
-    assert len(devices(lab2, "gina@example.com")) == 1
+    assert len(lab2.devices("gina@example.com")) == 1
 
 
 FAILOVER = """
@@ -304,7 +285,7 @@ def test_failover_to_the_second_pbx(lab2):
     assert "z9hG4bK-swCh" in r["hc"] and r["req3"].startswith("REGISTER ")
     st = lab2.stats()
     assert st["pbx_failovers"] == before + 1 and st["pbx_checks_answered"] >= 1
-    d = devices(lab2, "hank@example.com")
+    d = lab2.devices("hank@example.com")
     assert len(d) == 1 and 110 <= d[0]["expires_in_s"] <= 120, d
 
 

@@ -24,30 +24,15 @@ pytestmark = pytest.mark.skipif(
     reason="kamailio not installed (scripts/setup.sh installs it)")
 
 
-def p8_key(tmp):
-    path = os.path.join(tmp, "AuthKey_KEY1234567.p8")
-    subprocess.run("openssl ecparam -name prime256v1 -genkey -noout | "
-                   "openssl pkcs8 -topk8 -nocrypt -out %s" % path,
-                   shell=True, check=True, timeout=30)
-    return path
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    key = p8_key(str(tmp_path_factory.mktemp("key")))
-    push = ('push: { apns = ( { team_id = "ABCD123456"; bundle_id = "com.example.voip"; '
-            'key_id = "KEY1234567"; key_file = "%s"; endpoint = "127.0.0.1:9"; } ); };' % key)
+    push = swlab.apns_push_config(str(tmp_path_factory.mktemp("key")))
     with swlab.Lab(name="sws%d" % (os.getpid() % 10000), config_extra=push,
                    # sipp's PBX scenarios expect REGISTERs only: no health checks.
                    pbx_extra="check_interval_s = 3600;",
                    bindings_extra="ping_interval_s = 0;") as lab:
         yield lab
         assert lab.stop() == 0, lab.read_log()
-
-
-def devices(lab, aor):
-    b = lab.telemetry("/sipwake/bindings," + aor)
-    return [b[k] for k in sorted(b) if k.startswith("device") and k[6:].isdigit()]
 
 
 def register(lab, user, port, pbx_sets=None, app_sets=None, pbx="pbx_registrar.xml"):
@@ -70,7 +55,7 @@ def test_sipp_app_registers_through_sipwake(lab, form, port):
                         app_sets={"form": form, "expect_expires": 300})
     assert uac.ok, uac
     assert uas.ok, uas  # the PBX saw Path, Feature-Caps and the push address
-    devs = devices(lab, "%s@%s" % (user, swlab.SW_IP4))
+    devs = lab.devices("%s@%s" % (user, swlab.SW_IP4))
     assert len(devs) == 1, devs
     d = devs[0]
     assert d["source"] == "%s:%d" % (swlab.PEER_IP4, port)
@@ -87,7 +72,7 @@ def test_sipp_refused_register_binds_nothing(lab):
     uac, uas = register(lab, "s403", 5114, pbx="pbx_register_403.xml",
                         app_sets={"final": 403})
     assert uac.ok and uas.ok, (uac, uas)
-    assert devices(lab, "s403@%s" % swlab.SW_IP4) == []
+    assert lab.devices("s403@%s" % swlab.SW_IP4) == []
 
 
 def test_kamailio_registrar_keeps_path_and_the_push_contact(lab):
@@ -106,7 +91,7 @@ def test_kamailio_registrar_keeps_path_and_the_push_contact(lab):
         assert len(cs) == 1, (cs, kam.log())
         assert "<sip:%s:5060;lr>" % swlab.SW_IP4 in cs[0].get("Path", ""), cs
         assert "pn-prid=" + TOKEN in cs[0].get("Address", ""), cs
-        devs = devices(lab, aor)
+        devs = lab.devices(aor)
         assert len(devs) == 1 and devs[0]["push_provider"] == "apns", devs
         exp = int(cs[0].get("Expires", "0"))
         assert abs(devs[0]["expires_in_s"] - exp) <= 5, (devs, cs)
