@@ -1,32 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Small pieces of the SIP messages the control plane writes: reason
- * phrases, hosts, header lines, a hash for wire bytes, and the stateless
+ * Small pieces of the SIP messages the control plane writes: hosts,
+ * header lines, and the stateless
  * answer to a request it refuses (RFC 3261 §8.2.6).
  */
+#include "common/sw_hash.h"
 #include "controlplane/cp_msg.h"
-
-const char *cp_reason_of(unsigned status)
-{
-	switch (status) {
-	case 400:
-		return "Bad Request";
-	case 408:
-		return "Request Timeout";
-	case 480:
-		return "Temporarily Unavailable";
-	case 483:
-		return "Too Many Hops";
-	case 500:
-		return "Server Internal Error";
-	case 503:
-		return "Service Unavailable";
-	case 513:
-		return "Message Too Large";
-	default:
-		return "Error";
-	}
-}
 
 void cp_msg_host(struct cp_msg *o, const struct sw_ip *ip)
 {
@@ -39,17 +18,6 @@ void cp_msg_host(struct cp_msg *o, const struct sw_ip *ip)
 		inet_ntop(AF_INET6, ip->a, s, sizeof(s));
 		cp_msg_fmt(o, "[%s]", s);
 	}
-}
-
-/* FNV-1a, byte by byte: wire bytes have no alignment (rte_jhash loads
- * 32-bit words, which UBSan rightly flags on packet data). */
-uint32_t cp_fnv1a(const void *p, size_t len, uint32_t h)
-{
-	const uint8_t *b = p;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ b[i]) * 16777619u;
-	return h;
 }
 
 struct dp_sip_slice cp_hdr_line(const struct dp_sip_hdr *h)
@@ -73,7 +41,7 @@ void cp_sip_reply(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *
 
 	o->len = 0;
 	o->overflow = false;
-	cp_msg_fmt(o, "SIP/2.0 %u %s\r\n", status, cp_reason_of(status));
+	cp_msg_fmt(o, "SIP/2.0 %u %s\r\n", status, dp_sip_reason(status));
 	for (unsigned i = 0; i < sm->nhdrs; i++) {
 		const struct dp_sip_hdr *h = &sm->hdrs[i];
 		struct dp_sip_slice l = cp_hdr_line(h);
@@ -104,7 +72,7 @@ void cp_sip_reply(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *
 			if (sm->to.tag.len == 0)
 				cp_msg_fmt(
 					o, ";tag=sw%08x",
-					cp_fnv1a(msg + sm->call_id.off, sm->call_id.len, status));
+					sw_fnv1a(msg + sm->call_id.off, sm->call_id.len, status));
 			cp_msg_str(o, "\r\n");
 			break;
 		default:

@@ -61,12 +61,6 @@ __attribute__((format(printf, 2, 3))) static inline void cp_msg_fmt(struct cp_ms
 /** Append @p ip as a SIP host: dotted quad, or an IPv6 reference in [ ]. */
 void cp_msg_host(struct cp_msg *o, const struct sw_ip *ip);
 
-/** Reason phrase of the statuses the control plane sends ("Error" else). */
-const char *cp_reason_of(unsigned status);
-
-/** FNV-1a over @p len bytes of any alignment, from @p h. */
-uint32_t cp_fnv1a(const void *p, size_t len, uint32_t h);
-
 /** A header field whole: its name through the end of its (folded) value. */
 struct dp_sip_slice cp_hdr_line(const struct dp_sip_hdr *h);
 

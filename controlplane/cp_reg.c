@@ -23,6 +23,7 @@
 #include <rte_random.h>
 
 #include "common/sw_log.h"
+#include "common/sw_hash.h"
 #include "controlplane/cp_bind.h"
 #include "controlplane/cp_msg.h"
 
@@ -133,7 +134,7 @@ void cp_reg_fini(struct cp_ctx *cp)
 
 static uint32_t app_hash(const struct sw_ip *ip, uint16_t port, const char *branch, size_t len)
 {
-	return cp_fnv1a(branch, len, cp_fnv1a(ip->a, 16, 2166136261u ^ port));
+	return sw_fnv1a(branch, len, sw_fnv1a(ip->a, 16, SW_FNV1A_SEED ^ port));
 }
 
 static struct reg_tx *tx_find_app(struct cp_reg *r, const struct sw_ip *ip, uint16_t port,
@@ -225,7 +226,7 @@ static void answer_from_relayed(struct cp_ctx *cp, const struct reg_tx *t, unsig
 		return;
 	o->len = 0;
 	o->overflow = false;
-	cp_msg_fmt(o, "SIP/2.0 %u %s\r\n", status, cp_reason_of(status));
+	cp_msg_fmt(o, "SIP/2.0 %u %s\r\n", status, dp_sip_reason(status));
 	for (unsigned i = 0; i < sm->nhdrs; i++) {
 		const struct dp_sip_hdr *h = &sm->hdrs[i];
 		struct dp_sip_slice l = cp_hdr_line(h);

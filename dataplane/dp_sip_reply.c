@@ -11,6 +11,7 @@
 
 #include <rte_mbuf.h>
 
+#include "common/sw_hash.h"
 #include "dataplane/dp_internal.h"
 
 /* Methods sipwake answers itself (RFC 3261 §11.2: Allow in 200 to OPTIONS). */
@@ -138,34 +139,6 @@ static void put_top_via(struct sbuf *b, const uint8_t *msg, const struct dp_sip_
 	}
 }
 
-/* FNV-1a: byte-wise, so any alignment is fine (rte_jhash reads 32-bit words). */
-static uint32_t fnv1a(const uint8_t *p, uint32_t n, uint32_t h)
-{
-	for (uint32_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h;
-}
-
-static const char *reason_of(uint16_t status)
-{
-	switch (status) {
-	case 200:
-		return "OK";
-	case 403:
-		return "Forbidden";
-	case 404:
-		return "Not Found";
-	case 481:
-		return "Call/Transaction Does Not Exist";
-	case 483:
-		return "Too Many Hops";
-	case 503:
-		return "Service Unavailable";
-	default:
-		return "Unknown";
-	}
-}
-
 /* RFC 3261 §8.2.6.2: the response copies Via (all, in order), From, To
  * (adding a tag), Call-ID and CSeq. The tag is a hash of the dialog
  * identifiers, so a retransmitted request gets the same answer. */
@@ -177,7 +150,7 @@ static void put_response(struct sbuf *b, const uint8_t *msg, const struct dp_sip
 	SB_LIT(b, "SIP/2.0 ");
 	sb_u32(b, status);
 	SB_LIT(b, " ");
-	sb_str(b, reason_of(status));
+	sb_str(b, dp_sip_reason(status));
 	SB_LIT(b, "\r\n");
 	for (unsigned i = 0; i < sm->nhdrs; i++) {
 		const struct dp_sip_hdr *h = &sm->hdrs[i];
@@ -203,8 +176,9 @@ static void put_response(struct sbuf *b, const uint8_t *msg, const struct dp_sip
 	SB_LIT(b, "\r\nTo: ");
 	sb_slice(b, msg, sm->to.value);
 	if (sm->to.tag.len == 0) {
-		uint32_t h = fnv1a(msg + sm->call_id.off, sm->call_id.len,
-				   fnv1a(msg + sm->from.tag.off, sm->from.tag.len, 2166136261u));
+		uint32_t h =
+			sw_fnv1a(msg + sm->call_id.off, sm->call_id.len,
+				 sw_fnv1a(msg + sm->from.tag.off, sm->from.tag.len, SW_FNV1A_SEED));
 		SB_LIT(b, ";tag=sw");
 		sb_hex32(b, h);
 	}

@@ -361,3 +361,33 @@ enum dp_sip_method dp_sip_method_from(const uint8_t *name, size_t len)
 	return DP_SIP_M_OTHER;
 #undef IS
 }
+
+const char *dp_sip_reason(unsigned status)
+{
+	switch (status) {
+	case 200:
+		return "OK";
+	case 400:
+		return "Bad Request";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 408:
+		return "Request Timeout";
+	case 480:
+		return "Temporarily Unavailable";
+	case 481:
+		return "Call/Transaction Does Not Exist";
+	case 483:
+		return "Too Many Hops";
+	case 500:
+		return "Server Internal Error";
+	case 503:
+		return "Service Unavailable";
+	case 513:
+		return "Message Too Large";
+	default:
+		return "Unknown";
+	}
+}

@@ -297,6 +297,13 @@ unsigned dp_sip_vector_classes(void);
 /** Counter name of a verdict ("ok" for DP_SIP_OK, "sip_truncated", ...). Never NULL. */
 const char *dp_sip_verdict_name(enum dp_sip_verdict v);
 
+/**
+ * Reason phrase (RFC 3261 §21) of the statuses sipwake itself answers with:
+ * 200, 400, 403, 404, 408, 480, 481, 483, 500, 503, 513; "Unknown" else.
+ * Static string, never NULL.
+ */
+const char *dp_sip_reason(unsigned status);
+
 /** Method from its name (case-sensitive, RFC 3261 §7.1). */
 enum dp_sip_method dp_sip_method_from(const uint8_t *name, size_t len);
 
