@@ -27,14 +27,9 @@ struct dp_sip_slice cp_hdr_line(const struct dp_sip_hdr *h)
 				     (uint16_t)(h->value.off + h->value.len - h->name.off)};
 }
 
-/*
- * A stateless answer from the control plane to a request it refuses
- * (RFC 3261 §8.2.6): Vias, From, To (with a tag), Call-ID, CSeq copied.
- */
-void cp_sip_reply(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg,
-		  unsigned status)
+void cp_answer(struct cp_ctx *cp, const uint8_t *msg, const struct dp_sip_msg *sm, unsigned status,
+	       const struct cp_answer_how *how)
 {
-	const struct dp_sip_msg *sm = &meta->sip;
 	static struct cp_msg scratch; /* the control plane is one thread */
 	struct cp_msg *o = &scratch;
 	bool top = true;
@@ -49,15 +44,17 @@ void cp_sip_reply(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *
 		switch (h->id) {
 		case DP_SIP_H_VIA:
 			if (top) {
+				top = false;
+				if (how->stamp == NULL)
+					break; /* our own Via: the answer stops here */
 				/* §18.2.1 / RFC 3581: where the request really came from. */
 				cp_msg_str(o, "Via: ");
 				cp_msg_put(o, msg + h->value.off, h->value.len);
 				cp_msg_str(o, ";received=");
-				cp_msg_host(o, &meta->src);
+				cp_msg_host(o, how->stamp);
 				if (sm->via.rport >= 0)
-					cp_msg_fmt(o, ";rport=%u", meta->sport);
+					cp_msg_fmt(o, ";rport=%u", how->stamp_port);
 				cp_msg_str(o, "\r\n");
-				top = false;
 				break;
 			}
 			/* fall through */
@@ -70,9 +67,7 @@ void cp_sip_reply(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *
 		case DP_SIP_H_TO:
 			cp_msg_put(o, msg + l.off, l.len);
 			if (sm->to.tag.len == 0)
-				cp_msg_fmt(
-					o, ";tag=sw%08x",
-					sw_fnv1a(msg + sm->call_id.off, sm->call_id.len, status));
+				cp_msg_fmt(o, ";tag=sw%08x", how->tag);
 			cp_msg_str(o, "\r\n");
 			break;
 		default:
@@ -83,5 +78,19 @@ void cp_sip_reply(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *
 		cp_msg_str(o, "Retry-After: 30\r\n");
 	cp_msg_str(o, "Server: sipwake\r\nContent-Length: 0\r\n\r\n");
 	if (!o->overflow)
-		cp_udp_send(cp, &meta->src, meta->sport, o->b, o->len);
+		cp_udp_send(cp, how->dst, how->dport, o->b, o->len);
+}
+
+void cp_sip_reply(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg,
+		  unsigned status)
+{
+	const struct cp_answer_how how = {
+		.stamp = &meta->src,
+		.stamp_port = meta->sport,
+		.tag = sw_fnv1a(msg + meta->sip.call_id.off, meta->sip.call_id.len, status),
+		.dst = &meta->src,
+		.dport = meta->sport,
+	};
+
+	cp_answer(cp, msg, &meta->sip, status, &how);
 }

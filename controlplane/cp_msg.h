@@ -61,6 +61,23 @@ __attribute__((format(printf, 2, 3))) static inline void cp_msg_fmt(struct cp_ms
 /** Append @p ip as a SIP host: dotted quad, or an IPv6 reference in [ ]. */
 void cp_msg_host(struct cp_msg *o, const struct sw_ip *ip);
 
+/** How cp_answer() writes and sends an answer. */
+struct cp_answer_how {
+	const struct sw_ip *stamp; /**< stamp the top Via with received= this (and rport=);
+				    *   NULL: the top Via is ours, left out */
+	uint16_t stamp_port;
+	uint32_t tag;		 /**< To-tag (sw<hex>) when the request's To has none */
+	const struct sw_ip *dst; /**< where the answer goes */
+	uint16_t dport;
+};
+
+/**
+ * A stateless answer (RFC 3261 §8.2.6) of ours to the scanned request at
+ * @p msg: Vias, From, To (tagged), Call-ID, CSeq copied; Retry-After on 503.
+ */
+void cp_answer(struct cp_ctx *cp, const uint8_t *msg, const struct dp_sip_msg *sm, unsigned status,
+	       const struct cp_answer_how *how);
+
 /** A header field whole: its name through the end of its (folded) value. */
 struct dp_sip_slice cp_hdr_line(const struct dp_sip_hdr *h);
 

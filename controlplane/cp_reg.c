@@ -217,32 +217,11 @@ static void tx_free(struct cp_reg *r, struct reg_tx *t)
  */
 static void answer_from_relayed(struct cp_ctx *cp, const struct reg_tx *t, unsigned status)
 {
-	struct dp_sip_msg *sm = &cp->reg->sm;
-	const uint8_t *msg = (const uint8_t *)t->req;
-	struct cp_msg *o = &cp->reg->scratch;
-	unsigned vias = 0;
+	const struct cp_answer_how how = {
+		.tag = (uint32_t)(t->id >> 32), .dst = &t->app_ip, .dport = t->app_port};
 
-	if (dp_sip_scan(msg, t->req_len, sm) != DP_SIP_OK)
-		return;
-	o->len = 0;
-	o->overflow = false;
-	cp_msg_fmt(o, "SIP/2.0 %u %s\r\n", status, dp_sip_reason(status));
-	for (unsigned i = 0; i < sm->nhdrs; i++) {
-		const struct dp_sip_hdr *h = &sm->hdrs[i];
-		struct dp_sip_slice l = cp_hdr_line(h);
-
-		if ((h->id == DP_SIP_H_VIA && vias++ == 0) ||
-		    (h->id != DP_SIP_H_VIA && h->id != DP_SIP_H_FROM && h->id != DP_SIP_H_TO &&
-		     h->id != DP_SIP_H_CALL_ID && h->id != DP_SIP_H_CSEQ))
-			continue; /* our own Via (the first), and what an answer does not copy */
-		cp_msg_put(o, msg + l.off, l.len);
-		if (h->id == DP_SIP_H_TO && sm->to.tag.len == 0)
-			cp_msg_fmt(o, ";tag=sw%08x", (unsigned)(t->id >> 32));
-		cp_msg_str(o, "\r\n");
-	}
-	cp_msg_str(o, "Server: sipwake\r\nContent-Length: 0\r\n\r\n");
-	if (!o->overflow)
-		cp_udp_send(cp, &t->app_ip, t->app_port, o->b, o->len);
+	if (dp_sip_scan((const uint8_t *)t->req, t->req_len, &cp->reg->sm) == DP_SIP_OK)
+		cp_answer(cp, (const uint8_t *)t->req, &cp->reg->sm, status, &how);
 }
 
 /* ";rport" without a value inside @via (a via-parm), or -1. */
