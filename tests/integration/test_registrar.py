@@ -130,6 +130,26 @@ def test_new_source_updates_the_same_device_and_two_devices_are_two(lab):
     assert len(lab.devices("dave@example.com")) == 2
 
 
+def test_silent_pbx_gives_the_app_408(lab):
+    before = lab.stats()["reg_timeouts"]
+    r = peer_py(lab, """
+app = P.Peer(P.APP4, 5096); pbx = P.Peer(P.PBX4, 5060)
+app.send(P.register(app, user="pia", branch="z9hG4bK-pia-1"))
+req, _ = pbx.recv()          # reached the only server, which never answers
+got, src = app.recv(timeout=5)
+P.emit({"got": got, "src": src})
+""")
+    # pbx.timeout_ms (2 s) on the last server: 408 from sipwake itself,
+    # built from the relayed request without sipwake's own Via.
+    got = r["got"]
+    assert got.startswith("SIP/2.0 408 Request Timeout\r\n"), got
+    assert "z9hG4bK-swC" not in got and "branch=z9hG4bK-pia-1" in got
+    assert "Call-ID: reg-1@app" in got and ";tag=sw" in got
+    assert r["src"] == ["198.18.0.1", 5060]
+    assert lab.stats()["reg_timeouts"] == before + 1
+    assert lab.devices("pia@example.com") == []
+
+
 def test_expired_bindings_go(lab):
     before = lab.stats()["bindings_expired"]
     reg_once(lab, user="olga", port=5095, code=200, granted=1)
