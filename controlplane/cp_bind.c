@@ -246,29 +246,22 @@ static int ping_one(const struct sw_device *d, void *arg)
 {
 	struct ping_arg *a = arg;
 	struct cp_ctx *cp = a->cp;
-	uint32_t iv = cp->cfg.ping_interval_s;
-	struct sw_ip our, nh;
-	unsigned ifx;
-	struct cp_msg o = {0};
+	char tail[32], tag[24], to[SW_AOR_MAX + 8], cid[48];
 
-	if ((uint64_t)(a->now + (int64_t)d->id) % iv != 0)
+	if ((uint64_t)(a->now + (int64_t)d->id) % cp->cfg.ping_interval_s != 0)
 		return 0;
-	if (cp_route(cp, &d->src, &ifx, &our, &nh) != 0)
-		return 0;
-	cp_msg_str(&o, "OPTIONS sip:");
-	cp_msg_host(&o, &d->src);
-	cp_msg_fmt(&o, ":%u SIP/2.0\r\nVia: SIP/2.0/UDP ", d->sport);
-	cp_msg_host(&o, &our);
-	cp_msg_fmt(&o,
-		   ":%u;branch=" DP_BRANCH_MAGIC "%cp%016" PRIx64 "%08" PRIx64 ";rport\r\n"
-		   "Max-Forwards: 70\r\nFrom: <sip:sipwake@",
-		   cp->dp->p.sip_port, DP_BRANCH_CP, d->id, (uint64_t)a->now & 0xffffffff);
-	cp_msg_host(&o, &our);
-	cp_msg_fmt(&o,
-		   ">;tag=p%" PRIx64 "\r\nTo: <sip:%s>\r\nCall-ID: ping-%" PRIx64 "-%" PRIx64
-		   "@sipwake\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
-		   d->id, d->aor, d->id, (uint64_t)a->now);
-	if (!o.overflow && cp_udp_send(cp, &d->src, d->sport, o.b, o.len) == 0)
+	snprintf(tail, sizeof(tail), "%016" PRIx64 "%08" PRIx64, d->id,
+		 (uint64_t)a->now & 0xffffffff);
+	snprintf(tag, sizeof(tag), "p%" PRIx64, d->id);
+	snprintf(to, sizeof(to), "%s", d->aor);
+	snprintf(cid, sizeof(cid), "ping-%" PRIx64 "-%" PRIx64, d->id, (uint64_t)a->now);
+	if (cp_send_options(cp, &d->src, d->sport,
+			    &(struct cp_options){.kind = 'p',
+						 .branch_tail = tail,
+						 .tag = tag,
+						 .to = to,
+						 .call_id = cid,
+						 .cseq = 1}) == 0)
 		cp_count(cp, CP_C_PINGS_SENT, 1);
 	return 0;
 }

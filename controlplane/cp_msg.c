@@ -94,3 +94,30 @@ void cp_sip_reply(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *
 
 	cp_answer(cp, msg, &meta->sip, status, &how);
 }
+
+int cp_send_options(struct cp_ctx *cp, const struct sw_ip *dst, uint16_t dport,
+		    const struct cp_options *opt)
+{
+	struct cp_msg o = {0};
+	struct sw_ip our, nh;
+	unsigned ifx;
+	int rc = cp_route(cp, dst, &ifx, &our, &nh);
+
+	if (rc != 0)
+		return rc;
+	cp_msg_str(&o, "OPTIONS sip:");
+	cp_msg_host(&o, dst);
+	cp_msg_fmt(&o, ":%u SIP/2.0\r\nVia: SIP/2.0/UDP ", dport);
+	cp_msg_host(&o, &our);
+	cp_msg_fmt(&o, ":%u;branch=" DP_BRANCH_MAGIC "%c%c%s;rport\r\n", cp->dp->p.sip_port,
+		   DP_BRANCH_CP, opt->kind, opt->branch_tail);
+	cp_msg_str(&o, "Max-Forwards: 70\r\nFrom: <sip:sipwake@");
+	cp_msg_host(&o, &our);
+	cp_msg_fmt(&o,
+		   ">;tag=%s\r\nTo: <sip:%s>\r\nCall-ID: %s@sipwake\r\nCSeq: %u OPTIONS\r\n"
+		   "Content-Length: 0\r\n\r\n",
+		   opt->tag, opt->to, opt->call_id, opt->cseq);
+	if (o.overflow)
+		return -EMSGSIZE;
+	return cp_udp_send(cp, dst, dport, o.b, o.len);
+}

@@ -78,6 +78,24 @@ struct cp_answer_how {
 void cp_answer(struct cp_ctx *cp, const uint8_t *msg, const struct dp_sip_msg *sm, unsigned status,
 	       const struct cp_answer_how *how);
 
+/** What distinguishes one of our OPTIONS (a ping, a health check). */
+struct cp_options {
+	char kind;		 /**< letter after DP_BRANCH_CP: 'p' ping, 'h' health check */
+	const char *branch_tail; /**< rest of the branch (hex: what the answer names) */
+	const char *tag;	 /**< From tag */
+	const char *to;		 /**< To URI without "sip:" */
+	const char *call_id;	 /**< Call-ID before "@sipwake" (new per request, §8.1.1.4) */
+	uint32_t cseq;
+};
+
+/**
+ * OPTIONS from sipwake (RFC 3261 §11) to @p dst:@p dport, whose answer a
+ * worker hands up by its DP_BRANCH_CP branch.
+ * @return 0, or -ENETUNREACH / -EMSGSIZE / -ENOMEM as cp_udp_send().
+ */
+int cp_send_options(struct cp_ctx *cp, const struct sw_ip *dst, uint16_t dport,
+		    const struct cp_options *opt);
+
 /** A header field whole: its name through the end of its (folded) value. */
 struct dp_sip_slice cp_hdr_line(const struct dp_sip_hdr *h);
 

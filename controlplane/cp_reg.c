@@ -627,28 +627,19 @@ static void health_checks(struct cp_ctx *cp)
 
 	r->check_seq++;
 	for (unsigned i = 0; i < p->n_servers; i++) {
-		struct cp_msg *o = &r->scratch;
-		struct sw_ip our, nh;
-		unsigned ifx;
+		char tail[16], tag[16], to[24], cid[32];
 
-		if (cp_route(cp, &p->servers[i].ip, &ifx, &our, &nh) != 0)
-			continue;
-		o->len = 0;
-		o->overflow = false;
-		cp_msg_str(o, "OPTIONS sip:");
-		cp_msg_host(o, &p->servers[i].ip);
-		cp_msg_fmt(o, ":%u SIP/2.0\r\nVia: SIP/2.0/UDP ", p->servers[i].port);
-		cp_msg_host(o, &our);
-		cp_msg_fmt(o, ":%u;branch=" DP_BRANCH_MAGIC "%ch%02x%08x;rport\r\n", p->sip_port,
-			   DP_BRANCH_CP, i, r->check_seq);
-		cp_msg_str(o, "Max-Forwards: 70\r\nFrom: <sip:sipwake@");
-		cp_msg_host(o, &our);
-		cp_msg_fmt(o,
-			   ">;tag=hc%x\r\nTo: <sip:%u@pbx>\r\nCall-ID: hc-%u-%x@sipwake\r\n"
-			   "CSeq: %u OPTIONS\r\nContent-Length: 0\r\n\r\n",
-			   r->check_seq, i, i, r->check_seq, r->check_seq);
-		if (!o->overflow)
-			cp_udp_send(cp, &p->servers[i].ip, p->servers[i].port, o->b, o->len);
+		snprintf(tail, sizeof(tail), "%02x%08x", i, r->check_seq);
+		snprintf(tag, sizeof(tag), "hc%x", r->check_seq);
+		snprintf(to, sizeof(to), "%u@pbx", i);
+		snprintf(cid, sizeof(cid), "hc-%u-%x", i, r->check_seq);
+		cp_send_options(cp, &p->servers[i].ip, p->servers[i].port,
+				&(struct cp_options){.kind = 'h',
+						     .branch_tail = tail,
+						     .tag = tag,
+						     .to = to,
+						     .call_id = cid,
+						     .cseq = r->check_seq});
 	}
 }
 
