@@ -11,6 +11,7 @@
 #include <rte_jhash.h>
 
 #include "common/sw_bind.h"
+#include "common/sw_rcu.h"
 
 #define PN_SEP '\x1f'
 
@@ -221,25 +222,17 @@ int sw_aor_canon(char *out, size_t cap, const char *user, size_t user_len, const
 	return (int)o;
 }
 
-static struct cds_lfht *lfht_new(unsigned max)
-{
-	unsigned long buckets = rte_align32pow2(max < 16 ? 16 : max);
-
-	/* Fixed bucket count: no resize threads, memory known at start-up. */
-	return cds_lfht_new_flavor(buckets, buckets, buckets, 0, &urcu_qsbr_flavor, NULL);
-}
-
 struct sw_bind_table *sw_bind_create(unsigned max_devices, struct sw_src_table *src)
 {
 	struct sw_bind_table *t = calloc(1, sizeof(*t));
 
 	if (t == NULL)
 		return NULL;
-	t->id = lfht_new(max_devices);
-	t->aor = lfht_new(max_devices);
-	t->pn = lfht_new(max_devices);
-	t->contact = lfht_new(max_devices);
-	t->bysrc = lfht_new(max_devices);
+	t->id = sw_lfht_new(max_devices);
+	t->aor = sw_lfht_new(max_devices);
+	t->pn = sw_lfht_new(max_devices);
+	t->contact = sw_lfht_new(max_devices);
+	t->bysrc = sw_lfht_new(max_devices);
 	if (t->id == NULL || t->aor == NULL || t->pn == NULL || t->contact == NULL ||
 	    t->bysrc == NULL) {
 		sw_bind_free(t);

@@ -11,6 +11,7 @@
 #include <rte_jhash.h>
 
 #include "common/sw_neigh.h"
+#include "common/sw_rcu.h"
 
 struct neigh_key {
 	struct sw_ip ip;
@@ -72,14 +73,11 @@ static void neigh_free_rcu(struct rcu_head *head)
 struct sw_neigh_table *sw_neigh_create(unsigned max)
 {
 	struct sw_neigh_table *t;
-	unsigned long buckets = rte_align32pow2(max < 16 ? 16 : max);
 
 	t = calloc(1, sizeof(*t));
 	if (t == NULL)
 		return NULL;
-	/* Fixed bucket count sized for max entries: no resize threads, memory
-	 * bounded and known at start-up. */
-	t->ht = cds_lfht_new_flavor(buckets, buckets, buckets, 0, &urcu_qsbr_flavor, NULL);
+	t->ht = sw_lfht_new(max);
 	if (t->ht == NULL) {
 		free(t);
 		return NULL;
@@ -101,7 +99,7 @@ void sw_neigh_free(struct sw_neigh_table *t)
 		urcu_qsbr_call_rcu(&e->rcu, neigh_free_rcu);
 	}
 	/* Run the frees queued above before the table goes. */
-	urcu_qsbr_barrier();
+	sw_rcu_barrier();
 	cds_lfht_destroy(t->ht, NULL);
 	free(t);
 }

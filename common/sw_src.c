@@ -9,6 +9,7 @@
 #include <rte_common.h>
 #include <rte_jhash.h>
 
+#include "common/sw_rcu.h"
 #include "common/sw_src.h"
 
 struct src_entry {
@@ -55,17 +56,6 @@ static struct src_entry *src_find(const struct sw_src_table *t, const struct sw_
 	return node ? caa_container_of(node, struct src_entry, node) : NULL;
 }
 
-void sw_rcu_barrier(void)
-{
-	bool online = urcu_qsbr_read_ongoing();
-
-	if (online)
-		urcu_qsbr_thread_offline();
-	urcu_qsbr_barrier();
-	if (online)
-		urcu_qsbr_thread_online();
-}
-
 static void src_free_rcu(struct rcu_head *head)
 {
 	free(caa_container_of(head, struct src_entry, rcu));
@@ -73,13 +63,11 @@ static void src_free_rcu(struct rcu_head *head)
 
 struct sw_src_table *sw_src_create(unsigned max)
 {
-	unsigned long buckets = rte_align32pow2(max < 16 ? 16 : max);
 	struct sw_src_table *t = calloc(1, sizeof(*t));
 
 	if (t == NULL)
 		return NULL;
-	/* Fixed bucket count: no resize threads, bounded memory. */
-	t->ht = cds_lfht_new_flavor(buckets, buckets, buckets, 0, &urcu_qsbr_flavor, NULL);
+	t->ht = sw_lfht_new(max);
 	if (t->ht == NULL) {
 		free(t);
 		return NULL;

@@ -22,13 +22,6 @@
 struct sw_src_table;
 
 /**
- * Wait for every pending RCU free (urcu_qsbr_barrier()). Callable from an
- * online QSBR thread: it goes offline meanwhile, since an online reader
- * would hold up the very grace period the barrier waits for.
- */
-void sw_rcu_barrier(void);
-
-/**
  * One bound source as readers see it. Every field but last_alive_tsc is
  * immutable once published: a change replaces the whole entry.
  */
