@@ -150,6 +150,62 @@ P.emit({"got": got, "src": src})
     assert lab.devices("pia@example.com") == []
 
 
+BAD_REG = """
+app = P.Peer(P.APP4, 5097); pbx = P.Peer(P.PBX4, 5060)
+out = []
+bad = [
+    # a push token with a broken %-escape
+    P.register(app, user="quinn", branch="z9hG4bK-q1",
+               contact="sip:quinn@198.18.0.2:5097;pn-provider=apns;pn-prid=ab%%zz;pn-param=x"),
+    # an AOR without a user part
+    P.register(app, user="quinn", branch="z9hG4bK-q2").replace(
+        "To: <sip:quinn@example.com>", "To: <sip:example.com>"),
+    # a contact longer than a binding keeps (1024)
+    P.register(app, user="quinn", branch="z9hG4bK-q3",
+               contact="sip:quinn@198.18.0.2:5097;x=" + "a" * 1100),
+    # malformed: a broken %%-escape in the contact (the scanner's, no answer)
+    P.register(app, user="quinn", branch="z9hG4bK-q4",
+               contact="sip:quinn@198.18.0.2:5097;pn-provider=apns;pn-prid=ab%%zz;pn-param=x"),
+]
+for b in bad:
+    app.send(b)
+    got = app.recv_none(1.0)
+    out.append(P.status(got) if got else None)
+P.emit({"codes": out, "relayed": pbx.recv_none(0.5)})
+"""
+
+
+def test_registers_sipwake_cannot_keep_are_refused(lab):
+    before = lab.stats()
+    r = peer_py(lab, BAD_REG)
+    # Well-formed but unkeepable: 400 from sipwake itself, counted, never
+    # relayed. Malformed: dropped by the worker's scanner, counted, silent.
+    assert r["codes"] == [None, 400, 400, None] and r["relayed"] is None, r
+    after = lab.stats()
+    assert after["drop_reg_bad"] == before["drop_reg_bad"] + 2
+    assert after["drop_sip_bad_contact"] == before["drop_sip_bad_contact"] + 2
+    assert lab.devices("quinn@example.com") == []
+
+
+def test_stray_answers_from_the_pbx_are_dropped(lab):
+    before = lab.stats()["drop_reg_stray_response"]
+    r = peer_py(lab, """
+app = P.Peer(P.APP4, 5098); pbx = P.Peer(P.PBX4, 5060)
+# A 200 naming a transaction of ours that does not exist (late or forged),
+# then one whose branch is not even hex.
+for br in ("z9hG4bK-swCr00000fff00000001", "z9hG4bK-swCrzz"):
+    pbx.send("SIP/2.0 200 OK\\r\\nVia: SIP/2.0/UDP 198.18.0.1:5060;branch=%s\\r\\n"
+             "Via: SIP/2.0/UDP 198.18.0.2:5098;branch=z9hG4bK-x\\r\\n"
+             "From: <sip:x@example.com>;tag=a\\r\\nTo: <sip:x@example.com>;tag=b\\r\\n"
+             "Call-ID: stray@x\\r\\nCSeq: 1 REGISTER\\r\\n"
+             "Contact: <sip:x@198.18.0.2:5098>;expires=300\\r\\nContent-Length: 0\\r\\n\\r\\n" % br)
+P.emit({"app_got": app.recv_none(1.0)})
+""")
+    assert r["app_got"] is None
+    assert lab.stats()["drop_reg_stray_response"] == before + 2
+    assert lab.devices("x@example.com") == []
+
+
 def test_expired_bindings_go(lab):
     before = lab.stats()["bindings_expired"]
     reg_once(lab, user="olga", port=5095, code=200, granted=1)
