@@ -627,7 +627,7 @@ static void health_checks(struct cp_ctx *cp)
 
 	r->check_seq++;
 	for (unsigned i = 0; i < p->n_servers; i++) {
-		char tail[16], tag[16], to[24], cid[32];
+		char tail[24], tag[16], to[24], cid[32];
 
 		snprintf(tail, sizeof(tail), "%02x%08x", i, r->check_seq);
 		snprintf(tag, sizeof(tag), "hc%x", r->check_seq);
