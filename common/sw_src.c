@@ -22,7 +22,7 @@ struct src_entry {
 struct sw_src_table {
 	struct cds_lfht *ht;
 	unsigned max;
-	unsigned count; /* writer-owned */
+	unsigned count; /* written by the writer only, read by anyone (relaxed) */
 };
 
 struct src_key {
@@ -131,7 +131,8 @@ int sw_src_bind(struct sw_src_table *t, const struct sw_ip *ip, uint16_t port, u
 		urcu_qsbr_call_rcu(&old->rcu, src_free_rcu);
 	} else {
 		cds_lfht_add(t->ht, src_hash(ip, port), &e->node);
-		t->count++;
+		/* Relaxed store: readers may ask whether the table is empty. */
+		__atomic_store_n(&t->count, t->count + 1, __ATOMIC_RELAXED);
 	}
 	return 0;
 }
@@ -142,7 +143,7 @@ int sw_src_unbind(struct sw_src_table *t, const struct sw_ip *ip, uint16_t port)
 
 	if (e == NULL || cds_lfht_del(t->ht, &e->node) != 0)
 		return -ENOENT;
-	t->count--;
+	__atomic_store_n(&t->count, t->count - 1, __ATOMIC_RELAXED);
 	urcu_qsbr_call_rcu(&e->rcu, src_free_rcu);
 	return 0;
 }
@@ -193,7 +194,7 @@ void sw_src_foreach(const struct sw_src_table *t, int (*fn)(const struct sw_src 
 
 unsigned sw_src_count(const struct sw_src_table *t)
 {
-	return t->count;
+	return __atomic_load_n(&t->count, __ATOMIC_RELAXED);
 }
 
 unsigned sw_src_max(const struct sw_src_table *t)

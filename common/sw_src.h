@@ -93,7 +93,7 @@ int sw_src_unref(struct sw_src_table *t, const struct sw_ip *ip, uint16_t port);
 void sw_src_foreach(const struct sw_src_table *t, int (*fn)(const struct sw_src *e, void *arg),
 		    void *arg);
 
-/** Number of entries (writer's count). */
+/** Number of entries (either side: a relaxed load of the writer's count). */
 unsigned sw_src_count(const struct sw_src_table *t);
 
 /** Capacity given at creation. */

@@ -115,7 +115,9 @@ int dph_init(struct dph *h, const char *prefix)
 	ctx->policy = rte_zmalloc("dph_pol", sizeof(*ctx->policy), 0);
 	ctx->neigh = sw_neigh_create(4096);
 	ctx->src = sw_src_create(65536);
-	if (ctx->policy == NULL || ctx->neigh == NULL || ctx->src == NULL)
+	/* As sipwake runs: unknown sources pay the ban lookup (empty here). */
+	ctx->banned = sw_src_create(4096);
+	if (ctx->policy == NULL || ctx->neigh == NULL || ctx->src == NULL || ctx->banned == NULL)
 		return -ENOMEM;
 	default_policy(ctx->policy);
 	rc = dp_init(ctx, 8191, 512, 512, 4096);
@@ -159,6 +161,7 @@ void dph_fini(struct dph *h)
 		rte_pktmbuf_free(m);
 	dp_fini(h->ctx);
 	sw_bind_free(h->ctx->bind); /* a test or benchmark may have made one */
+	sw_src_free(h->ctx->banned);
 	sw_src_free(h->ctx->src);
 	sw_neigh_free(h->ctx->neigh);
 	rte_free(h->ctx->policy);
