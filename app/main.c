@@ -200,7 +200,9 @@ static int run(struct cp_config *cfg, const char *cfg_path, struct pd *pd, struc
 	dp->src = sw_src_create(cfg->max_sources);
 	dp->bind = dp->src != NULL ? sw_bind_create(cfg->max_devices, dp->src) : NULL;
 	dp->banned = sw_src_create(CP_MAX_BANS);
-	if (dp->neigh == NULL || dp->src == NULL || dp->bind == NULL || dp->banned == NULL) {
+	dp->held = sw_callset_create(cfg->max_held);
+	if (dp->neigh == NULL || dp->src == NULL || dp->bind == NULL || dp->banned == NULL ||
+	    dp->held == NULL) {
 		SW_LOG(ERR, "out of memory creating the tables");
 		goto fail_ports;
 	}
@@ -215,6 +217,7 @@ static int run(struct cp_config *cfg, const char *cfg_path, struct pd *pd, struc
 		       cfg->store);
 	store = NULL; /* the control plane owns it now */
 	cp_set_config_file(cp, cfg_path);
+	cp_set_pushd(cp, pd);
 	if (cp_telemetry_register(cp) != 0 || pd_telemetry_register(pd) != 0)
 		SW_LOG(WARNING, "telemetry commands not registered (is telemetry disabled?)");
 	/* After EAL: the push thread inherits the main lcore's affinity, never a
@@ -242,6 +245,7 @@ fail_ports:
 	dp_fini(dp);
 	sw_bind_free(dp->bind);
 	sw_src_free(dp->banned);
+	sw_callset_free(dp->held);
 	sw_src_free(dp->src);
 	sw_neigh_free(dp->neigh);
 	urcu_qsbr_unregister_thread();

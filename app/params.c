@@ -76,6 +76,7 @@ int sw_params_from_config(const struct cp_config *cfg, struct dp_params *p, char
 		p->servers[i].port = cfg->pbx_servers[i].port;
 	}
 	p->alive_window_tsc = rte_get_tsc_hz() * (uint64_t)cfg->alive_window_s;
+	p->wake_policy = cfg->wake_policy;
 	RTE_ETH_FOREACH_DEV(port)
 	{
 		char name[RTE_ETH_NAME_MAX_LEN] = "?";

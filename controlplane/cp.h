@@ -14,6 +14,35 @@
 #include "controlplane/cp_config.h"
 #include "dataplane/dp.h"
 
+/** What the wake path did (cp_call.c, cp_bind.c): X(ENUM, name, description). */
+#define CP_FOREACH_WAKE_COUNTER(X)                                                                \
+	X(WAKE_CALLS, wake_calls, "INVITEs from the PBX taken on the wake path (held or forked)") \
+	X(WAKE_PUSHES, wake_pushes, "VoIP pushes sent for held calls (once per device and call)") \
+	X(WAKE_BRANCHES, wake_branches, "INVITEs sent to devices on the wake path")               \
+	X(WAKE_WOKEN, wake_woken, "devices woken: an accepted REGISTER released a held INVITE")   \
+	X(WAKE_ANSWERED, wake_answered, "wake-path calls a device answered (2xx forwarded)")      \
+	X(WAKE_TIMED_OUT, wake_timed_out,                                                         \
+	  "wake-path calls answered 480: no device registered within wake.timeout_s")             \
+	X(WAKE_REJECTED, wake_rejected,                                                           \
+	  "wake-path calls answered 480 at once: every push was refused or its token dead")       \
+	X(WAKE_CANCELLED, wake_cancelled, "wake-path calls the PBX cancelled (487)")              \
+	X(WAKE_FAILED, wake_failed, "wake-path calls every device refused (best answer relayed)") \
+	X(WAKE_NO_DEVICE, wake_no_device,                                                         \
+	  "wake-path calls answered 480 at once: no device to push or to call")                   \
+	X(WAKE_RING_FULL, wake_ring_full,                                                         \
+	  "wake-path calls answered 503: the ring to pushd was full")                             \
+	X(WAKE_SHUTDOWN, wake_shutdown, "held calls answered 503 because sipwake stopped")        \
+	X(WAKE_RETRANSMISSIONS, wake_retransmissions,                                             \
+	  "PBX INVITE retransmissions absorbed (answered again, never pushed again)")             \
+	X(WAKE_DEAD_TOKENS, wake_dead_tokens,                                                     \
+	  "push addresses removed: the push service said the token is dead")                      \
+	X(WAKE_LATE_CANCELS, wake_late_cancels,                                                   \
+	  "devices woken after their call was cancelled: given the INVITE, then CANCEL")          \
+	X(WAKE_ALERTS, wake_alerts, "missed-call alert pushes for calls cancelled before wake")   \
+	X(REFRESH_PUSHES, refresh_pushes, "background pushes sent before a binding expires")      \
+	X(CALLS_480, calls_480,                                                                   \
+	  "other requests from the PBX for asleep devices or forks, answered 480")
+
 /** What the control plane did: X(ENUM, name, description). */
 #define CP_FOREACH_COUNTER(X)                                                                    \
 	X(ARP_ANSWERED, arp_answered, "ARP requests for our addresses answered")                 \
@@ -43,8 +72,7 @@
 	X(BINDINGS_LOADED, bindings_loaded, "bindings loaded from the store at start")           \
 	X(PINGS_SENT, pings_sent, "OPTIONS pings sent to bound devices")                         \
 	X(PONGS, pongs, "answers to our OPTIONS pings")                                          \
-	X(CALLS_480, calls_480,                                                                  \
-	  "requests from the PBX for asleep devices or forks, answered 480 (no wake path yet)")  \
+	CP_FOREACH_WAKE_COUNTER(X)                                                               \
 	X(AUTH_BANS, auth_bans, "sources banned for failing authentication")
 
 /** Why the control plane dropped something: X(ENUM, name, description). */
@@ -75,7 +103,11 @@
 	X(REG_STRAY_RESPONSE, reg_stray_response,                                               \
 	  "answers to REGISTERs no longer pending (late, duplicate or forged)")                 \
 	X(REG_BANNED, reg_banned, "REGISTERs from banned sources dropped")                      \
-	X(STORE_ERRORS, store_errors, "binding store writes that failed (500 sent to the app)")
+	X(STORE_ERRORS, store_errors, "binding store writes that failed (500 sent to the app)") \
+	X(WAKE_HELD_FULL, wake_held_full,                                                       \
+	  "INVITEs refused (503): wake.max_held calls already held")                            \
+	X(WAKE_STRAY, wake_stray,                                                               \
+	  "answers, CANCELs or ACKs for no call held (late, duplicate or forged)")
 
 enum cp_counter {
 #define CP_X_ENUM(e, name, desc) CP_C_##e,
@@ -126,6 +158,15 @@ struct cp_store;
  * holds into the tables now. @return bindings loaded, or -errno.
  */
 int cp_set_store(struct cp_ctx *cp, struct cp_store *store);
+
+struct pd;
+
+/**
+ * Push through @p pd (borrowed; it must outlive the control plane): the wake
+ * path's VoIP pushes, missed-call alerts and pre-expiry refreshes. Without it
+ * a call for an asleep device is answered 480 at once.
+ */
+void cp_set_pushd(struct cp_ctx *cp, struct pd *pd);
 
 /** Fill the workers' filter policy from a validated config (all of @p pol is written). */
 void cp_policy_from_config(const struct cp_config *cfg, struct dp_policy *pol);

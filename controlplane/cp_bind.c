@@ -14,6 +14,7 @@
 #include "controlplane/cp_bind.h"
 #include "controlplane/cp_msg.h"
 #include "controlplane/cp_store.h"
+#include "pushd/pd.h"
 
 #define BAN_SLOTS 4096 /* sources tracked for failed authentication */
 
@@ -163,13 +164,14 @@ int cp_bind_req_from(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 	return 0;
 }
 
-int cp_bind_commit(struct cp_ctx *cp, const struct cp_bind_req *req, int32_t expires)
+int cp_bind_commit(struct cp_ctx *cp, const struct cp_bind_req *req, int32_t expires, uint64_t *id)
 {
 	struct sw_bind_table *t = cp->dp->bind;
 	const struct sw_device *d;
 	struct sw_bind_rec rec = req->rec;
 	int rc;
 
+	*id = 0;
 	if (req->star) {
 		unsigned n = sw_bind_del_aor(t, rec.aor, rec.aor_len);
 
@@ -194,7 +196,7 @@ int cp_bind_commit(struct cp_ctx *cp, const struct cp_bind_req *req, int32_t exp
 	}
 	rec.registered_at = cp_now_s();
 	rec.expires_at = rec.registered_at + expires;
-	rc = sw_bind_put(t, &rec, rte_rdtsc(), NULL);
+	rc = sw_bind_put(t, &rec, rte_rdtsc(), id);
 	if (rc != 0) {
 		CP_LOG(WARNING, "binding %.*s not kept: %s", rec.aor_len, rec.aor, strerror(-rc));
 		return rc;
@@ -370,4 +372,24 @@ void cp_ban_note_failure(struct cp_ctx *cp, const struct sw_ip *ip)
 		inet_ntop(AF_INET6, ip->a, s, sizeof(s));
 	CP_LOG(WARNING, "%s banned for %u s: %u failed authentications within %u s", s,
 	       cp->cfg.auth_ban_s, cp->cfg.auth_ban_failures, cp->cfg.auth_ban_window_s);
+}
+
+int cp_push_request_of(const struct sw_device *d, int kind, struct pd_request *rq)
+{
+	if (d->pn_form == SW_PN_NONE || d->pn_prid_len == 0)
+		return -ENOENT;
+	/* Canonical at commit (canonical_provider()): "apns" or "fcm". */
+	if (strcmp(d->pn_provider, "apns") == 0)
+		rq->provider = PD_APNS;
+	else if (strcmp(d->pn_provider, "fcm") == 0)
+		rq->provider = PD_FCM;
+	else
+		return -ENOTSUP;
+	if (d->pn_prid_len >= sizeof(rq->token) || d->pn_param_len >= sizeof(rq->param))
+		return -E2BIG;
+	rq->kind = (enum pd_kind)kind;
+	memcpy(rq->token, d->pn_prid, d->pn_prid_len + 1u);
+	memcpy(rq->param, d->pn_param, d->pn_param_len + 1u);
+	snprintf(rq->device_key, sizeof(rq->device_key), "%016" PRIx64, d->id);
+	return 0;
 }

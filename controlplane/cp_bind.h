@@ -32,9 +32,11 @@ int cp_bind_req_from(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 
 /**
  * The PBX accepted @p req granting @p expires seconds (0: remove): update
- * the tables and queue the store write. @return 0 or -errno (not bound).
+ * the tables and queue the store write.
+ * @param id  set to the device bound or refreshed, 0 when none was (removals).
+ * @return 0 or -errno (not bound).
  */
-int cp_bind_commit(struct cp_ctx *cp, const struct cp_bind_req *req, int32_t expires);
+int cp_bind_commit(struct cp_ctx *cp, const struct cp_bind_req *req, int32_t expires, uint64_t *id);
 
 /** Store writes queued since the last cp_bind_sync()? */
 bool cp_bind_dirty(const struct cp_ctx *cp);

@@ -124,6 +124,15 @@ struct cp_config {
 	uint32_t alive_window_s;  /**< heard from within this: alive, else asleep; default 75 */
 	uint32_t max_pending;	  /**< REGISTER transactions in flight, default 4096 */
 
+	/* wake { } : the wake path (held INVITEs, pushes, re-REGISTER) */
+	uint8_t wake_policy; /**< enum dp_wake_policy: "ping" (default), "always-push", "parallel" */
+	uint32_t wake_timeout_s;   /**< no accepted REGISTER within this: 480, default 15 */
+	uint16_t wake_provisional; /**< also sent while holding: 0 none (default), 180, 110 */
+	uint8_t wake_cancel_alert; /**< cancelled_call = "alert" (default "invite-cancel") */
+	uint32_t max_held;	   /**< held INVITEs (wake-path calls) at once, default 4096 */
+	uint32_t refresh_before_s; /**< background push this long before a binding expires,
+				    *   default 120; 0: none */
+
 	/* log { } */
 	enum cp_log_level
 		log_level; /**< "error" | "warning" | "notice" | "info" (default) | "debug" */

@@ -53,7 +53,7 @@ key_parser cp_cfg_parse_prefixes, cp_cfg_parse_patterns, cp_cfg_parse_bool, cp_c
 void cp_config_filter_defaults(struct cp_config *cfg);
 
 /* cp_config_proxy.c */
-key_parser cp_cfg_parse_servers, cp_cfg_parse_path, cp_cfg_parse_sync;
+key_parser cp_cfg_parse_servers, cp_cfg_parse_path, cp_cfg_parse_choice;
 void cp_config_proxy_defaults(struct cp_config *cfg);
 
 #endif /* CP_CONFIG_INTERNAL_H */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Config keys of the proxy and registrar: pbx.servers (where REGISTERs and
- * the apps' own requests go, in failover order), bindings.store and
- * bindings.store_sync (the persistent binding store).
+ * Config keys of the proxy, the registrar and the wake path: pbx.servers
+ * (where REGISTERs and the apps' own requests go, in failover order),
+ * bindings.store and bindings.store_sync (the persistent binding store), and
+ * the string choices of bindings and wake { }.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -24,6 +25,12 @@ void cp_config_proxy_defaults(struct cp_config *cfg)
 	cfg->ping_interval_s = 30;
 	cfg->alive_window_s = 75;
 	cfg->max_pending = 4096;
+	cfg->wake_policy = 0; /* DP_WAKE_PING */
+	cfg->wake_timeout_s = 15;
+	cfg->wake_provisional = 0;
+	cfg->wake_cancel_alert = 0;
+	cfg->max_held = 4096;
+	cfg->refresh_before_s = 120;
 }
 
 /* "192.0.2.5", "192.0.2.5:5080", "[2001:db8::5]:5080" or "2001:db8::5";
@@ -122,18 +129,52 @@ int cp_cfg_parse_path(struct loader *ld, const config_setting_t *s, const char *
 	return 0;
 }
 
-int cp_cfg_parse_sync(struct loader *ld, const config_setting_t *s, const char *path,
-		      const struct key *k)
+/* One row per string key: its words, in the order of the values they set. */
+static const struct choice {
+	const char *group, *name;
+	const char *words[4];
+	const unsigned values[4];
+} choices[] = {
+	{"bindings", "store_sync", {"normal", "full"}, {0, 1}},
+	/* enum dp_wake_policy */
+	{"wake", "policy", {"ping", "always-push", "parallel"}, {0, 1, 2}},
+	{"wake", "provisional", {"none", "180", "110"}, {0, 180, 110}},
+	{"wake", "cancelled_call", {"invite-cancel", "alert"}, {0, 1}},
+};
+
+static void choice_set(struct cp_config *cfg, const struct choice *c, unsigned v)
+{
+	if (!strcmp(c->name, "store_sync"))
+		cfg->store_sync_full = (uint8_t)v;
+	else if (!strcmp(c->name, "policy"))
+		cfg->wake_policy = (uint8_t)v;
+	else if (!strcmp(c->name, "provisional"))
+		cfg->wake_provisional = (uint16_t)v;
+	else
+		cfg->wake_cancel_alert = (uint8_t)v;
+}
+
+int cp_cfg_parse_choice(struct loader *ld, const config_setting_t *s, const char *path,
+			const struct key *k)
 {
 	const char *text = config_setting_get_string(s);
+	char expected[128] = "";
+	size_t used = 0;
 
-	(void)k;
-	if (text && strcmp(text, "normal") == 0)
-		ld->cfg->store_sync_full = 0;
-	else if (text && strcmp(text, "full") == 0)
-		ld->cfg->store_sync_full = 1;
-	else
-		return cp_cfg_fail(ld, s, path, "expected \"normal\" or \"full\", got %s",
-				   cp_cfg_found(ld, s, NULL));
-	return 0;
+	for (size_t i = 0; i < sizeof(choices) / sizeof(choices[0]); i++) {
+		const struct choice *c = &choices[i];
+
+		if (strcmp(c->group, k->group) || strcmp(c->name, k->name))
+			continue;
+		for (unsigned w = 0; w < 4 && c->words[w]; w++) {
+			if (text && !strcmp(text, c->words[w])) {
+				choice_set(ld->cfg, c, c->values[w]);
+				return 0;
+			}
+			used += (size_t)snprintf(expected + used, sizeof(expected) - used,
+						 "%s\"%s\"", w ? " or " : "", c->words[w]);
+		}
+		break;
+	}
+	return cp_cfg_fail(ld, s, path, "expected %s, got %s", expected, cp_cfg_found(ld, s, NULL));
 }

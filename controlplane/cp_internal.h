@@ -11,7 +11,12 @@
 #define CP_MSG_MAX  8192 /* largest SIP message the control plane builds or relays */
 
 struct cp_reg;
+struct cp_call;
 struct cp_store;
+struct pd;
+struct pd_request;
+struct pd_result;
+struct sw_device;
 
 /** A next hop being resolved, with the frames waiting for it. */
 struct cp_pending {
@@ -39,6 +44,8 @@ struct cp_ctx {
 	uint32_t ip_id;		 /* IPv4 id / IPv6 fragment id of what we send */
 	struct cp_reg *reg;	 /* REGISTER relay (cp_reg.c) */
 	struct cp_store *store;	 /* binding store; NULL: not persisted (tests) */
+	struct pd *pd;		 /* pushd; NULL: no pushes (asleep devices get no call) */
+	struct cp_call *call;	 /* the wake path (cp_call.c) */
 	uint64_t c[CP_C_MAX];	 /* single writer: this thread */
 	uint64_t drop[CP_D_MAX];
 };
@@ -83,6 +90,45 @@ void cp_reg_tick(struct cp_ctx *cp, uint64_t now);
 void cp_reg_flush(struct cp_ctx *cp);
 /** Load the store into the tables at start. @return bindings loaded or -errno. */
 int cp_reg_load(struct cp_ctx *cp);
+
+/* cp_call.c: the wake path, a transaction-stateful proxy (RFC 3261 §16) */
+int cp_call_init(struct cp_ctx *cp);
+void cp_call_fini(struct cp_ctx *cp);
+/** An INVITE, CANCEL or ACK from the PBX handed up (asleep device, fork,
+ *  push policy, or a call already held). */
+void cp_call_request(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg);
+/** A device's answer on one of our branches (a DP_BRANCH_CP 'i' branch). */
+void cp_call_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg);
+/** The PBX accepted a REGISTER of device @p id and it is durable: calls
+ *  waiting for it go to its (new) contact now. */
+void cp_call_registered(struct cp_ctx *cp, uint64_t id);
+/** Push results from pushd (refresh results go to cp_bind_push_result()). */
+void cp_call_poll_push(struct cp_ctx *cp);
+/** Timers: retransmissions, wake timeouts, lingering transactions. */
+void cp_call_tick(struct cp_ctx *cp, uint64_t now);
+/** Shutting down: every held INVITE is answered 503, forwarded branches get CANCEL. */
+void cp_call_shutdown(struct cp_ctx *cp);
+
+/** pd_request.id of a pre-expiry refresh push has this bit (else it is a call's). */
+#define CP_PUSH_REFRESH (UINT64_C(1) << 63)
+
+/* cp_bind.c: push addresses */
+/**
+ * Fill @p rq's provider, token, param and device_key from @p d's push
+ * address, @p kind, and nothing else (ids, call fields: the caller's).
+ * @return 0, -ENOENT (no push address), -ENOTSUP (a provider pushd lacks).
+ */
+int cp_push_request_of(const struct sw_device *d, int kind, struct pd_request *rq);
+/**
+ * The push service said @p id's token is dead since @p dead_since_ms (ms since
+ * the epoch; 0: unknown): remove its push address, keeping the binding,
+ * unless it registered after that time (RFC 8599 §1; DESIGN.md §1 step 7).
+ * @return 0 removed, -ENOENT (no such device or no push address),
+ *         -EALREADY (registered after the token died: kept).
+ */
+int cp_bind_drop_push(struct cp_ctx *cp, uint64_t id, int64_t dead_since_ms);
+/** A refresh push's result (CP_PUSH_REFRESH ids). */
+void cp_bind_push_result(struct cp_ctx *cp, const struct pd_result *r);
 
 /* cp_neigh.c */
 int cp_neigh_init(struct cp_ctx *cp);

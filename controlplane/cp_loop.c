@@ -37,8 +37,12 @@ struct cp_ctx *cp_create(struct dp_ctx *dp, const struct cp_config *cfg)
 		goto fail_cp;
 	if (cp_reg_init(cp) != 0)
 		goto fail_neigh;
+	if (cp_call_init(cp) != 0)
+		goto fail_reg;
 	return cp;
 
+fail_reg:
+	cp_reg_fini(cp);
 fail_neigh:
 	cp_neigh_fini(cp);
 fail_cp:
@@ -53,10 +57,16 @@ void cp_free(struct cp_ctx *cp)
 	if (cp == NULL)
 		return;
 	cp_reg_flush(cp);
+	cp_call_fini(cp);
 	cp_reg_fini(cp);
 	cp_store_close(cp->store);
 	cp_neigh_fini(cp);
 	free(cp);
+}
+
+void cp_set_pushd(struct cp_ctx *cp, struct pd *pd)
+{
+	cp->pd = pd;
 }
 
 int cp_set_store(struct cp_ctx *cp, struct cp_store *store)
@@ -135,8 +145,10 @@ void cp_run(struct cp_ctx *cp, const bool *stop)
 		if (now >= next_tick) {
 			cp_neigh_tick(cp, now);
 			cp_reg_tick(cp, now);
+			cp_call_tick(cp, now);
 			next_tick = now + tick;
 		}
+		cp_call_poll_push(cp);
 		cp_reload_poll(cp);
 		/* Durable, then relayed: the round's 2xx go out after one commit. */
 		cp_reg_flush(cp);
@@ -153,4 +165,6 @@ void cp_run(struct cp_ctx *cp, const bool *stop)
 		}
 	}
 	CP_LOG(INFO, "control plane stopping");
+	/* Held calls hear 503 while the workers still send (DESIGN.md §1). */
+	cp_call_shutdown(cp);
 }

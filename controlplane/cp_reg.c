@@ -61,6 +61,7 @@ struct reg_out {
 	uint16_t port;
 	uint16_t len;
 	char *b;
+	uint64_t device; /* bound or refreshed by it (calls waiting for it go on) */
 };
 
 struct cp_reg {
@@ -476,7 +477,8 @@ static int32_t granted_expiry(const uint8_t *msg, const struct dp_sip_msg *sm,
 	return 0;
 }
 
-static void queue_out(struct cp_ctx *cp, const struct reg_tx *t, const struct cp_msg *o)
+static void queue_out(struct cp_ctx *cp, const struct reg_tx *t, const struct cp_msg *o,
+		      uint64_t device)
 {
 	struct cp_reg *r = cp->reg;
 	struct reg_out *q;
@@ -491,6 +493,7 @@ static void queue_out(struct cp_ctx *cp, const struct reg_tx *t, const struct cp
 	q->len = o->len;
 	q->ip = t->app_ip;
 	q->port = t->app_port;
+	q->device = device;
 	r->n_out++;
 }
 
@@ -521,6 +524,7 @@ void cp_reg_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 	uint64_t id = 0;
 	char extra[160] = "";
 	int32_t granted;
+	uint64_t device;
 
 	for (unsigned i = DP_BRANCH_MAGIC_LEN + 2; i < sm->via.branch.len; i++) {
 		int c = b[i], v = c >= '0' && c <= '9'	 ? c - '0'
@@ -569,7 +573,7 @@ void cp_reg_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 	/* 2xx: the registrar accepted; the binding follows its answer. */
 	cp_count(cp, CP_C_REG_2XX, 1);
 	granted = t->bind.star ? 0 : granted_expiry(msg, sm, t);
-	if (cp_bind_commit(cp, &t->bind, granted) != 0) {
+	if (cp_bind_commit(cp, &t->bind, granted, &device) != 0) {
 		/* Not bound or not durable: the app must not believe it is
 		 * reachable through us. */
 		cp_count_drop(cp, CP_D_STORE_ERRORS, 1);
@@ -581,7 +585,7 @@ void cp_reg_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 		snprintf(extra, sizeof(extra), "Feature-Caps: %s%s\r\n", r->fcaps,
 			 t->bind.pnsreg ? ";+sip.pnsreg=\"" CP_PNSREG_BEFORE_S "\"" : "");
 	if (build_answer(msg, sm, extra, &r->scratch) == 0)
-		queue_out(cp, t, &r->scratch);
+		queue_out(cp, t, &r->scratch, device);
 	tx_free(r, t);
 }
 
@@ -613,6 +617,10 @@ void cp_reg_flush(struct cp_ctx *cp)
 				cp_udp_send(cp, &q->ip, q->port, o->b, o->len);
 		} else {
 			cp_udp_send(cp, &q->ip, q->port, q->b, q->len);
+			/* Accepted by the PBX and durable: a call waiting for
+			 * this device goes to it now, after its 2xx. */
+			if (q->device != 0)
+				cp_call_registered(cp, q->device);
 		}
 		free(q->b);
 	}

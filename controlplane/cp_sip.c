@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * SIP handed up by the workers (DP_UP_SIP): REGISTERs and the answers to
- * the ones we relayed (cp_reg.c), answers to our pings. The mbuf is freed
+ * the ones we relayed (cp_reg.c), calls on the wake path and the devices'
+ * answers on their branches (cp_call.c), answers to our pings. The mbuf is freed
  * here at once (DESIGN.md §7: what the control plane keeps, it copies).
  */
 #include <string.h>
@@ -57,16 +58,17 @@ void cp_sip_in(struct cp_ctx *cp, struct rte_mbuf *m)
 		cp_reg_response(cp, meta, msg);
 	} else if (!sm->is_request && branch_kind(msg, sm) == 'h') {
 		cp_reg_health_answer(cp, meta, msg);
+	} else if (!sm->is_request && branch_kind(msg, sm) == 'i') {
+		cp_call_response(cp, meta, msg);
 	} else if (!sm->is_request && branch_kind(msg, sm) == 'p') {
 		/* A device answered our ping: the worker already marked it
 		 * alive when the datagram arrived from its bound source. */
 		cp_count(cp, CP_C_PONGS, 1);
-	} else if (sm->is_request && meta->src_class == DP_SRC_PBX && sm->method != DP_SIP_M_ACK) {
-		/* A call for an asleep device, or for an AOR with several devices
-		 * (a fork): both need the stateful wake path (issue 6). Until it
-		 * lands the PBX hears 480 at once rather than retrying. */
-		cp_count(cp, CP_C_CALLS_480, 1);
-		cp_sip_reply(cp, meta, msg, 480);
+	} else if (sm->is_request && meta->src_class == DP_SRC_PBX) {
+		/* A call for an asleep device, for an AOR with several devices
+		 * (a fork), under a push policy, or a request of a call already
+		 * held: the stateful wake path. */
+		cp_call_request(cp, meta, msg);
 	} else {
 		cp_count_drop(cp, CP_D_SIP_UNROUTED, 1);
 	}

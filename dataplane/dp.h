@@ -20,6 +20,7 @@
 #include <rte_lcore.h>
 
 #include "common/sw_bind.h"
+#include "common/sw_callset.h"
 #include "common/sw_neigh.h"
 #include "common/sw_src.h"
 #include "dataplane/dp_counters.h"
@@ -50,6 +51,13 @@
 #define DP_BRANCH_CP	    'C'
 /** Parameter of our Record-Route URI naming the dialog's device (hex id). */
 #define DP_ROUTE_DEVICE_PARAM "swd"
+
+/** Which calls from the PBX take the wake path (wake.policy). */
+enum dp_wake_policy {
+	DP_WAKE_PING = 0,    /**< only devices found asleep (alive ones: forwarded at once) */
+	DP_WAKE_ALWAYS_PUSH, /**< every initial INVITE to a device with a push address */
+	DP_WAKE_PARALLEL,    /**< as always-push, and the last contact gets it at once */
+};
 
 /** A PBX server (registrar / proxy) sipwake sends to. */
 struct dp_server {
@@ -91,6 +99,7 @@ struct dp_params {
 	unsigned n_servers;			/**< pbx.servers, failover order */
 	struct dp_server servers[DP_MAX_SERVERS];
 	uint64_t alive_window_tsc; /**< a device heard from within this is alive */
+	uint8_t wake_policy;	   /**< enum dp_wake_policy */
 };
 
 /** An address prefix over the IPv4-mapped 128-bit form (IPv4: plen 96..128). */
@@ -197,6 +206,9 @@ struct dp_ctx {
 	/** Banned source IPs (port 0); the entry's last-alive is the ban's end
 	 *  (TSC). The control plane writes it (pbx.auth_ban_*). NULL: none. */
 	struct sw_src_table *banned;
+	/** Call-IDs of the calls the control plane proxies statefully (the
+	 *  wake path): their PBX INVITEs, CANCELs and ACKs go up. NULL: none. */
+	struct sw_callset *held;
 	uint32_t
 		pbx_active; /**< index in p.servers now in use; the control plane writes it (relaxed) */
 	struct dp_policy *policy;  /**< RCU pointer: rcu_dereference() to read */
