@@ -393,3 +393,14 @@ int cp_push_request_of(const struct sw_device *d, int kind, struct pd_request *r
 	snprintf(rq->device_key, sizeof(rq->device_key), "%016" PRIx64, d->id);
 	return 0;
 }
+
+int cp_bind_drop_push(struct cp_ctx *cp, uint64_t id, int64_t dead_since_ms)
+{
+	(void)cp, (void)id, (void)dead_since_ms;
+	return -ENOENT; /* placeholder */
+}
+
+void cp_bind_push_result(struct cp_ctx *cp, const struct pd_result *r)
+{
+	(void)cp, (void)r; /* placeholder */
+}

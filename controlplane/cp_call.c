@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The wake path (placeholder while it is written): 480 at once. */
+#include <stdlib.h>
+
 #include "controlplane/cp_internal.h"
+#include "pushd/pd.h"
 
 int cp_call_init(struct cp_ctx *cp)
 {
@@ -28,7 +31,17 @@ void cp_call_registered(struct cp_ctx *cp, uint64_t id)
 }
 void cp_call_poll_push(struct cp_ctx *cp)
 {
-	(void)cp;
+	struct pd_result *res[32];
+	unsigned n;
+
+	if (cp->pd == NULL)
+		return;
+	n = pd_poll_results(cp->pd, res, 32);
+	for (unsigned i = 0; i < n; i++) {
+		if (res[i]->id & CP_PUSH_REFRESH)
+			cp_bind_push_result(cp, res[i]);
+		free(res[i]);
+	}
 }
 void cp_call_tick(struct cp_ctx *cp, uint64_t now)
 {
