@@ -38,36 +38,12 @@
 #include "controlplane/cp_call.h"
 #include "pushd/pd.h"
 
-#define T1_MS		 500	/* §17.1.1.1 */
-#define T2_MS		 4000	/* §17.1.2.2 */
-#define TIMER_B_MS	 32000	/* 64 * T1: an INVITE nobody answers */
-#define TIMER_C_MS	 180000 /* §16.6 step 11: a branch that rings forever */
-#define LINGER_MS	 32000	/* Timer H / J: absorb ACKs and retransmissions */
-#define NO_SLOT		 UINT32_MAX
-#define SLOT_BITS	 24
-#define REASON_CANCEL	 "SIP;cause=487;text=\"Call cancelled before the app woke\""
-#define REASON_ELSEWHERE "SIP;cause=200;text=\"Call completed elsewhere\""
-
-struct cp_call {
-	uint32_t max, mask, n_used, free_top;
-	uint32_t *buckets;     /* by PBX transaction */
-	uint32_t *dev_buckets; /* waiting branches by device id */
-	uint32_t *free_slots;
-	struct call *c;
-	uint32_t gen;
-	uint64_t oldest_tsc; /* INVITE time of the oldest held call (telemetry) */
-	uint32_t n_held;     /* calls without a final answer yet (telemetry) */
-	struct cp_msg scratch;
-	struct dp_sip_msg sm, sm2; /* scans of stored bytes */
-	struct sw_hist push_to_reg, invite_to_branch;
-};
-
-static uint64_t ms_tsc(const struct cp_ctx *cp, uint64_t ms)
+uint64_t call_ms_tsc(const struct cp_ctx *cp, uint64_t ms)
 {
 	return cp->hz * ms / 1000;
 }
 
-static uint64_t tsc_us(const struct cp_ctx *cp, uint64_t tsc)
+uint64_t call_tsc_us(const struct cp_ctx *cp, uint64_t tsc)
 {
 	return tsc * 1000000 / cp->hz;
 }
@@ -132,7 +108,7 @@ void cp_call_fini(struct cp_ctx *cp)
 
 /* ---- indexes ---------------------------------------------------------- */
 
-static uint32_t tx_hash(const struct sw_ip *ip, uint16_t port, const char *branch, size_t len)
+static uint32_t call_tx_hash(const struct sw_ip *ip, uint16_t port, const char *branch, size_t len)
 {
 	uint32_t h = sw_fnv1a(ip->a, sizeof(ip->a), SW_FNV1A_SEED);
 
@@ -140,12 +116,12 @@ static uint32_t tx_hash(const struct sw_ip *ip, uint16_t port, const char *branc
 	return sw_fnv1a(branch, len, h);
 }
 
-static struct call *by_tx(struct cp_call *k, const struct sw_ip *ip, uint16_t port,
-			  const char *branch, size_t len)
+struct call *call_by_tx(struct cp_call *k, const struct sw_ip *ip, uint16_t port,
+			const char *branch, size_t len)
 {
-	uint32_t h = tx_hash(ip, port, branch, len);
+	uint32_t h = call_tx_hash(ip, port, branch, len);
 
-	for (uint32_t i = k->buckets[h & k->mask]; i != NO_SLOT; i = k->c[i].next) {
+	for (uint32_t i = k->buckets[h & k->mask]; i != CALL_NO_SLOT; i = k->c[i].next) {
 		struct call *c = &k->c[i];
 
 		if (c->hash == h && c->pbx_port == port && c->pbx_branch_len == len &&
@@ -155,55 +131,55 @@ static struct call *by_tx(struct cp_call *k, const struct sw_ip *ip, uint16_t po
 	return NULL;
 }
 
-static struct call *by_id(struct cp_call *k, uint64_t id)
+struct call *call_by_id(struct cp_call *k, uint64_t id)
 {
-	uint32_t slot = (uint32_t)(id & ((1u << SLOT_BITS) - 1));
+	uint32_t slot = (uint32_t)(id & ((1u << CALL_SLOT_BITS) - 1));
 
 	if (id == 0 || slot >= k->max || k->c[slot].id != id)
 		return NULL;
 	return &k->c[slot];
 }
 
-static uint32_t slot_of(const struct cp_call *k, const struct call *c)
+static uint32_t call_slot_of(const struct cp_call *k, const struct call *c)
 {
 	return (uint32_t)(c - k->c);
 }
 
-static uint32_t *dev_head(struct cp_call *k, uint64_t dev)
+uint32_t *call_dev_head(struct cp_call *k, uint64_t dev)
 {
 	return &k->dev_buckets[sw_fnv1a(&dev, sizeof(dev), SW_FNV1A_SEED) & k->mask];
 }
 
-static void chain_branch(struct cp_call *k, struct call *c, unsigned b)
+void call_chain(struct cp_call *k, struct call *c, unsigned b)
 {
-	uint32_t *head = dev_head(k, c->br[b].device);
+	uint32_t *head = call_dev_head(k, c->br[b].device);
 
 	c->br[b].dev_next = *head;
-	*head = slot_of(k, c) << 3 | b;
+	*head = call_slot_of(k, c) << 3 | b;
 	c->br[b].chained = true;
 }
 
-static void unchain_branch(struct cp_call *k, struct call *c, unsigned b)
+void call_unchain(struct cp_call *k, struct call *c, unsigned b)
 {
-	uint32_t *p = dev_head(k, c->br[b].device), me = slot_of(k, c) << 3 | b;
+	uint32_t *p = call_dev_head(k, c->br[b].device), me = call_slot_of(k, c) << 3 | b;
 
 	if (!c->br[b].chained)
 		return;
-	while (*p != NO_SLOT && *p != me)
+	while (*p != CALL_NO_SLOT && *p != me)
 		p = &k->c[*p >> 3].br[*p & 7].dev_next;
 	if (*p == me)
 		*p = c->br[b].dev_next;
 	c->br[b].chained = false;
 }
 
-static void call_release(struct cp_ctx *cp, struct call *c)
+void call_release(struct cp_ctx *cp, struct call *c)
 {
 	struct cp_call *k = cp->call;
-	uint32_t *p = &k->buckets[c->hash & k->mask], me = slot_of(k, c);
+	uint32_t *p = &k->buckets[c->hash & k->mask], me = call_slot_of(k, c);
 
 	for (unsigned b = 0; b < c->n_br; b++)
-		unchain_branch(k, c, b);
-	while (*p != NO_SLOT && *p != me)
+		call_unchain(k, c, b);
+	while (*p != CALL_NO_SLOT && *p != me)
 		p = &k->c[*p].next;
 	if (*p == me)
 		*p = c->next;
@@ -217,7 +193,7 @@ static void call_release(struct cp_ctx *cp, struct call *c)
 
 /* ---- sending -------------------------------------------------------------- */
 
-static void keep(char **dst, uint16_t *len, const void *src, uint16_t n)
+void call_keep(char **dst, uint16_t *len, const void *src, uint16_t n)
 {
 	char *b = malloc(n);
 
@@ -229,30 +205,30 @@ static void keep(char **dst, uint16_t *len, const void *src, uint16_t n)
 	*len = n;
 }
 
-static int scan_inv(struct cp_call *k, const struct call *c)
+int call_scan_inv(struct cp_call *k, const struct call *c)
 {
 	return dp_sip_scan((const uint8_t *)c->inv, c->inv_len, &k->sm) == DP_SIP_OK ? 0 : -EINVAL;
 }
 
 /* An answer upstream: sent, kept for retransmissions; a final one starts
  * Timer G (non-2xx) and the linger. */
-static void upstream(struct cp_ctx *cp, struct call *c, const char *b, uint16_t len,
-		     unsigned status, uint64_t now)
+void call_upstream(struct cp_ctx *cp, struct call *c, const char *b, uint16_t len, unsigned status,
+		   uint64_t now)
 {
 	cp_udp_send(cp, &c->pbx_ip, c->pbx_port, b, len);
-	keep(&c->last, &c->last_len, b, len);
+	call_keep(&c->last, &c->last_len, b, len);
 	if (status < 200 || c->final != 0)
 		return;
 	c->final = (uint16_t)status;
-	c->linger = now + ms_tsc(cp, LINGER_MS);
+	c->linger = now + call_ms_tsc(cp, CALL_LINGER_MS);
 	if (status >= 300) {
-		c->g_interval = ms_tsc(cp, T1_MS);
+		c->g_interval = call_ms_tsc(cp, CALL_T1_MS);
 		c->g_tsc = now + c->g_interval;
 	}
 }
 
 /* An answer of our own to the held INVITE. */
-static void answer(struct cp_ctx *cp, struct call *c, unsigned status, uint64_t now)
+void call_answer(struct cp_ctx *cp, struct call *c, unsigned status, uint64_t now)
 {
 	struct cp_call *k = cp->call;
 	const struct cp_answer_how how = {.stamp = &c->pbx_ip,
@@ -260,13 +236,13 @@ static void answer(struct cp_ctx *cp, struct call *c, unsigned status, uint64_t 
 					  .tag = c->tag,
 					  .no_tag = status == 100};
 
-	if (scan_inv(k, c) != 0 ||
+	if (call_scan_inv(k, c) != 0 ||
 	    cp_answer_into((const uint8_t *)c->inv, &k->sm, status, &how, &k->scratch) != 0)
 		return;
-	upstream(cp, c, k->scratch.b, k->scratch.len, status, now);
+	call_upstream(cp, c, k->scratch.b, k->scratch.len, status, now);
 }
 
-static void count_outcome(struct cp_ctx *cp, struct call *c, enum call_outcome o)
+void call_outcome(struct cp_ctx *cp, struct call *c, enum call_outcome o)
 {
 	static const enum cp_counter ctr[] = {
 		[OUT_ANSWERED] = CP_C_WAKE_ANSWERED, [OUT_TIMED_OUT] = CP_C_WAKE_TIMED_OUT,
@@ -281,12 +257,12 @@ static void count_outcome(struct cp_ctx *cp, struct call *c, enum call_outcome o
 	cp_count(cp, ctr[o], 1);
 }
 
-static int send_bytes(struct cp_ctx *cp, struct call_branch *br, const struct cp_msg *o)
+int call_send(struct cp_ctx *cp, struct call_branch *br, const struct cp_msg *o)
 {
 	return cp_udp_send(cp, &br->dst, br->dport, o->b, o->len);
 }
 
-static void send_cancel(struct cp_ctx *cp, struct call_branch *br, const char *reason)
+void call_cancel_branch(struct cp_ctx *cp, struct call_branch *br, const char *reason)
 {
 	struct cp_call *k = cp->call;
 
@@ -299,12 +275,12 @@ static void send_cancel(struct cp_ctx *cp, struct call_branch *br, const char *r
 	}
 	if (dp_sip_scan((const uint8_t *)br->inv, br->inv_len, &k->sm2) == DP_SIP_OK &&
 	    call_build_cancel((const uint8_t *)br->inv, &k->sm2, reason, &k->scratch) == 0)
-		send_bytes(cp, br, &k->scratch);
+		call_send(cp, br, &k->scratch);
 	br->cancel_sent = true;
 }
 
 /* The INVITE to device @p b of @p c at its current contact and source. */
-static int send_branch(struct cp_ctx *cp, struct call *c, unsigned b, uint64_t now)
+int call_send_branch(struct cp_ctx *cp, struct call *c, unsigned b, uint64_t now)
 {
 	struct cp_call *k = cp->call;
 	struct call_branch *br = &c->br[b];
@@ -315,7 +291,7 @@ static int send_branch(struct cp_ctx *cp, struct call *c, unsigned b, uint64_t n
 
 	if (d == NULL ||
 	    call_uri_without_pn(d->contact, d->contact_len, target, sizeof(target)) < 0 ||
-	    cp_route(cp, &d->src, &ifx, &our, &nh) != 0 || scan_inv(k, c) != 0)
+	    cp_route(cp, &d->src, &ifx, &our, &nh) != 0 || call_scan_inv(k, c) != 0)
 		return -EINVAL;
 	call_branch_id(branch, sizeof(branch), c->id, b);
 	if (call_build_invite(cp, (const uint8_t *)c->inv, &k->sm, target, &our, branch, d->id,
@@ -323,59 +299,59 @@ static int send_branch(struct cp_ctx *cp, struct call *c, unsigned b, uint64_t n
 		return -EMSGSIZE;
 	br->dst = d->src;
 	br->dport = d->sport;
-	keep(&br->inv, &br->inv_len, k->scratch.b, k->scratch.len);
-	send_bytes(cp, br, &k->scratch);
+	call_keep(&br->inv, &br->inv_len, k->scratch.b, k->scratch.len);
+	call_send(cp, br, &k->scratch);
 	br->state = BR_CALLING;
 	br->heard = false;
-	br->interval = ms_tsc(cp, T1_MS);
+	br->interval = call_ms_tsc(cp, CALL_T1_MS);
 	br->timer_tsc = now + br->interval;
-	br->deadline = now + ms_tsc(cp, TIMER_B_MS);
+	br->deadline = now + call_ms_tsc(cp, CALL_TIMER_B_MS);
 	cp_count(cp, CP_C_WAKE_BRANCHES, 1);
 	return 0;
 }
 
 /* ---- the call's end ------------------------------------------------------- */
 
-static bool branch_open(const struct call_branch *br)
+bool call_branch_open(const struct call_branch *br)
 {
 	return br->late == LATE_NONE &&
 	       (br->state == BR_WAITING || br->state == BR_CALLING || br->state == BR_PROCEEDING);
 }
 
 /* §16.7 step 6: 6xx first, then the lowest class; 503 becomes 500. */
-static int rank(unsigned s)
+int call_rank(unsigned s)
 {
 	return s >= 600 ? 0 : (int)(s / 100);
 }
 
 /* No branch left to wait for: the best answer (or ours) goes up. */
-static void maybe_complete(struct cp_ctx *cp, struct call *c, uint64_t now)
+void call_maybe_complete(struct cp_ctx *cp, struct call *c, uint64_t now)
 {
 	unsigned pushed_failed = 0, pushed = 0;
 
 	if (c->final != 0)
 		return;
 	for (unsigned b = 0; b < c->n_br; b++) {
-		if (branch_open(&c->br[b]))
+		if (call_branch_open(&c->br[b]))
 			return;
 		pushed += c->br[b].pushed;
 		pushed_failed += c->br[b].push_failed;
 	}
 	if (c->best != 0 && c->best_resp != NULL) {
-		count_outcome(cp, c, OUT_FAILED);
-		upstream(cp, c, c->best_resp, c->best_len, c->best, now);
+		call_outcome(cp, c, OUT_FAILED);
+		call_upstream(cp, c, c->best_resp, c->best_len, c->best, now);
 		return;
 	}
-	count_outcome(cp, c, pushed > 0 && pushed_failed == pushed ? OUT_REJECTED : OUT_TIMED_OUT);
-	answer(cp, c, 480, now);
+	call_outcome(cp, c, pushed > 0 && pushed_failed == pushed ? OUT_REJECTED : OUT_TIMED_OUT);
+	call_answer(cp, c, 480, now);
 }
 
 /* The call ended upstream (answered, cancelled): every other branch stops.
  * Ringing ones get CANCEL; devices still asleep are no longer waited for,
  * but one woken later is told the call is over (cancelled_call). */
-static void end_branches(struct cp_ctx *cp, struct call *c, int keep_b, enum late_cause why)
+void call_end_branches(struct cp_ctx *cp, struct call *c, int keep_b, enum late_cause why)
 {
-	const char *reason = why == LATE_CANCELLED ? REASON_CANCEL : REASON_ELSEWHERE;
+	const char *reason = why == LATE_CANCELLED ? CALL_REASON_CANCEL : CALL_REASON_ELSEWHERE;
 
 	for (unsigned b = 0; b < c->n_br; b++) {
 		struct call_branch *br = &c->br[b];
@@ -384,7 +360,7 @@ static void end_branches(struct cp_ctx *cp, struct call *c, int keep_b, enum lat
 			continue;
 		if (br->state == BR_CALLING || br->state == BR_PROCEEDING) {
 			br->why = (uint8_t)why;
-			send_cancel(cp, br, reason);
+			call_cancel_branch(cp, br, reason);
 		} else if (br->state == BR_WAITING && br->late == LATE_NONE) {
 			br->late = (uint8_t)why;
 			if (cp->cfg.wake_cancel_alert && cp->pd != NULL) {
@@ -395,91 +371,14 @@ static void end_branches(struct cp_ctx *cp, struct call *c, int keep_b, enum lat
 				if (d != NULL && cp_push_request_of(d, PD_KIND_ALERT, &rq) == 0 &&
 				    pd_submit(cp->pd, &rq) == 0)
 					cp_count(cp, CP_C_WAKE_ALERTS, 1);
-				unchain_branch(cp->call, c, b);
+				call_unchain(cp->call, c, b);
 				br->state = BR_DONE;
 			}
 		}
 	}
 }
 
-/* ---- PBX requests ------------------------------------------------------- */
-
-struct pick {
-	uint64_t id[CALL_MAX_BRANCHES];
-	unsigned n;
-};
-
-static int pick_one(const struct sw_device *d, void *arg)
-{
-	struct pick *p = arg;
-
-	if (p->n < CALL_MAX_BRANCHES)
-		p->id[p->n++] = d->id;
-	return p->n == CALL_MAX_BRANCHES;
-}
-
-/* The devices the Request-URI names (as the workers find them, dp_fwd.c
- * find_device()): by contact, by push address, else every one of the AOR. */
-static void devices_of(struct cp_ctx *cp, const uint8_t *msg, const struct dp_sip_msg *sm,
-		       struct pick *p)
-{
-	const struct dp_sip_uri *u = &sm->ruri;
-	const struct sw_device *d;
-	struct dp_sip_push pn;
-	char key[SW_PN_KEY_MAX];
-	int kl;
-
-	p->n = 0;
-	d = sw_bind_by_contact(cp->dp->bind, dp_sip_ptr(msg, u->whole), u->whole.len);
-	if (d == NULL) {
-		dp_sip_push_from_params(msg, u->params, &pn);
-		if (pn.form != DP_SIP_PN_NONE) {
-			kl = sw_pn_key(key, sizeof(key), dp_sip_ptr(msg, pn.provider),
-				       pn.provider.len, dp_sip_ptr(msg, pn.prid), pn.prid.len,
-				       dp_sip_ptr(msg, pn.param), pn.param.len);
-			if (kl > 0)
-				d = sw_bind_by_pn(cp->dp->bind, key, (size_t)kl);
-		}
-	}
-	if (d != NULL) {
-		p->id[p->n++] = d->id;
-		return;
-	}
-	if (u->scheme != DP_SIP_SCHEME_SIP && u->scheme != DP_SIP_SCHEME_SIPS)
-		return;
-	kl = sw_aor_canon(key, SW_AOR_MAX, dp_sip_ptr(msg, u->user), u->user.len,
-			  dp_sip_ptr(msg, u->host), u->host.len, u->host_is_ipv6);
-	if (kl > 0)
-		sw_bind_foreach_aor(cp->dp->bind, key, (size_t)kl, pick_one, p);
-}
-
-static bool device_alive(const struct cp_ctx *cp, const struct sw_device *d, uint64_t now)
-{
-	const struct sw_src *e = sw_src_lookup(cp->dp->src, &d->src, d->sport);
-	uint64_t last = e != NULL ? sw_src_last_alive(e) : 0;
-
-	return e != NULL && (last >= now || now - last <= cp->dp->p.alive_window_tsc);
-}
-
-/* Caller details for the push (the app shows them in CallKit / its UI). */
-static void caller_of(const uint8_t *msg, const struct dp_sip_msg *sm, struct pd_request *rq)
-{
-	const struct dp_sip_nameaddr *f = &sm->from;
-	const char *v = dp_sip_ptr(msg, f->value), *lt = memchr(v, '<', f->value.len);
-	size_t n = lt != NULL ? (size_t)(lt - v) : 0;
-
-	snprintf(rq->call_id, sizeof(rq->call_id), "%.*s", sm->call_id.len,
-		 dp_sip_ptr(msg, sm->call_id));
-	snprintf(rq->caller_number, sizeof(rq->caller_number), "%.*s", f->uri.user.len,
-		 dp_sip_ptr(msg, f->uri.user));
-	while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '"'))
-		n--;
-	while (n > 0 && (*v == ' ' || *v == '"'))
-		v++, n--;
-	snprintf(rq->caller_name, sizeof(rq->caller_name), "%.*s", (int)n, v);
-}
-
-static struct call *call_new(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg)
+struct call *call_new(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg)
 {
 	struct cp_call *k = cp->call;
 	const struct dp_sip_msg *sm = &meta->sip;
@@ -497,407 +396,24 @@ static struct call *call_new(struct cp_ctx *cp, const struct dp_meta *meta, cons
 	memset(c, 0, sizeof(*c));
 	if (++k->gen == 0) /* ids: 32-bit generation << 24 | slot, < 2^56 */
 		k->gen = 1;
-	c->id = (uint64_t)k->gen << SLOT_BITS | slot;
+	c->id = (uint64_t)k->gen << CALL_SLOT_BITS | slot;
 	c->key = sw_callset_key(dp_sip_ptr(msg, sm->call_id), sm->call_id.len);
 	c->pbx_ip = meta->src;
 	c->pbx_port = meta->sport;
 	c->pbx_branch_len = (uint8_t)sm->via.branch.len;
 	memcpy(c->pbx_branch, dp_sip_ptr(msg, sm->via.branch), sm->via.branch.len);
-	c->hash = tx_hash(&c->pbx_ip, c->pbx_port, c->pbx_branch, c->pbx_branch_len);
+	c->hash = call_tx_hash(&c->pbx_ip, c->pbx_port, c->pbx_branch, c->pbx_branch_len);
 	c->next = k->buckets[c->hash & k->mask];
 	k->buckets[c->hash & k->mask] = slot;
 	c->tag = (uint32_t)rte_rand();
 	c->in_tsc = meta->rx_tsc;
 	c->wake_deadline = meta->rx_tsc + cp->hz * cp->cfg.wake_timeout_s;
-	keep(&c->inv, &c->inv_len, msg, sm->msg_len);
+	call_keep(&c->inv, &c->inv_len, msg, sm->msg_len);
 	__atomic_store_n(&k->n_used, k->n_used + 1, __ATOMIC_RELAXED);
 	return c;
 }
 
-static void invite_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg)
-{
-	const struct dp_sip_msg *sm = &meta->sip;
-	uint64_t now = rte_rdtsc();
-	struct pick p;
-	struct call *c;
-	unsigned pushes = 0, ring_full = 0, policy = cp->cfg.wake_policy;
-
-	devices_of(cp, msg, sm, &p);
-	if (p.n == 0) {
-		cp_count(cp, CP_C_WAKE_NO_DEVICE, 1);
-		cp_sip_reply(cp, meta, msg, 480);
-		return;
-	}
-	c = call_new(cp, meta, msg);
-	if (c == NULL || c->inv == NULL) {
-		if (c != NULL)
-			call_release(cp, c);
-		cp_count_drop(cp, CP_D_WAKE_HELD_FULL, 1);
-		cp_sip_reply(cp, meta, msg, 503);
-		return;
-	}
-	cp_count(cp, CP_C_WAKE_CALLS, 1);
-	answer(cp, c, 100, now);
-	for (unsigned i = 0; i < p.n; i++) {
-		const struct sw_device *d = sw_bind_by_id(cp->dp->bind, p.id[i]);
-		struct pd_request rq = {.id = c->id << 4 | c->n_br};
-		struct call_branch *br = &c->br[c->n_br];
-		bool alive, can_push;
-
-		if (d == NULL)
-			continue;
-		alive = device_alive(cp, d, now);
-		can_push = cp->pd != NULL && cp_push_request_of(d, PD_KIND_CALL, &rq) == 0;
-		br->device = d->id;
-		c->n_br++;
-		/* ping: the alive get the call, the asleep a push. always-push:
-		 * a push whenever there is an address. parallel: both. */
-		if (can_push && (!alive || policy != DP_WAKE_PING)) {
-			caller_of(msg, sm, &rq);
-			snprintf(rq.aor, sizeof(rq.aor), "%s", d->aor);
-			rq.deadline_ms = pd_now_ms() + cp->cfg.wake_timeout_s * 1000ull;
-			int rc = pd_submit(cp->pd, &rq);
-
-			if (rc == 0) {
-				br->pushed = true;
-				br->push_tsc = now;
-				br->state = BR_WAITING;
-				chain_branch(cp->call, c, c->n_br - 1);
-				cp_count(cp, CP_C_WAKE_PUSHES, 1);
-				pushes++;
-			} else {
-				ring_full += rc == -ENOBUFS;
-				br->state = BR_DONE;
-				br->status = 503;
-			}
-			if (policy == DP_WAKE_PARALLEL && send_branch(cp, c, c->n_br - 1, now) == 0)
-				br->state = BR_CALLING; /* still chained: a new contact resends */
-		} else if (alive || policy == DP_WAKE_PARALLEL) {
-			if (send_branch(cp, c, c->n_br - 1, now) != 0)
-				br->state = BR_DONE;
-		} else {
-			br->state = BR_DONE; /* asleep and no way to wake it */
-			br->status = 480;
-		}
-	}
-	if (pushes > 0 && cp->cfg.wake_provisional != 0)
-		answer(cp, c, cp->cfg.wake_provisional, now);
-	if (ring_full > 0 && pushes == 0 && c->final == 0) {
-		bool open = false;
-
-		for (unsigned b = 0; b < c->n_br; b++)
-			open |= branch_open(&c->br[b]);
-		if (!open) {
-			count_outcome(cp, c, OUT_RING_FULL);
-			answer(cp, c, 503, now);
-			return;
-		}
-	}
-	bool open = false;
-
-	for (unsigned b = 0; b < c->n_br; b++)
-		open |= branch_open(&c->br[b]);
-	if (!open && c->final == 0) {
-		/* Nobody to call and nobody to wake. */
-		cp_count(cp, CP_C_WAKE_NO_DEVICE, 1);
-		c->outcome = OUT_TIMED_OUT;
-		answer(cp, c, 480, now);
-	}
-}
-
-static void cancel_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg,
-		      struct call *c)
-{
-	uint64_t now = rte_rdtsc();
-
-	/* §9.2: the CANCEL is answered 200 whatever the INVITE's state. */
-	cp_sip_reply(cp, meta, msg, 200);
-	if (c->final != 0)
-		return;
-	count_outcome(cp, c, OUT_CANCELLED);
-	end_branches(cp, c, -1, LATE_CANCELLED);
-	answer(cp, c, 487, now);
-}
-
-void cp_call_request(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg)
-{
-	const struct dp_sip_msg *sm = &meta->sip;
-	struct call *c = by_tx(cp->call, &meta->src, meta->sport, dp_sip_ptr(msg, sm->via.branch),
-			       sm->via.branch.len);
-
-	switch (sm->method) {
-	case DP_SIP_M_INVITE:
-		if (c != NULL) {
-			/* §17.2.1: a retransmission gets the last answer again. */
-			cp_count(cp, CP_C_WAKE_RETRANSMISSIONS, 1);
-			if (c->last != NULL)
-				cp_udp_send(cp, &c->pbx_ip, c->pbx_port, c->last, c->last_len);
-			return;
-		}
-		if (sm->to.tag.len == 0) {
-			invite_in(cp, meta, msg);
-			return;
-		}
-		break; /* a re-INVITE outside our Record-Route: nothing to resume */
-	case DP_SIP_M_CANCEL:
-		if (c != NULL)
-			cancel_in(cp, meta, msg, c);
-		else
-			cp_sip_reply(cp, meta, msg, 481);
-		return;
-	case DP_SIP_M_ACK:
-		if (c != NULL && c->final >= 300)
-			c->acked = true; /* Timer G stops */
-		else
-			cp_count_drop(cp, CP_D_WAKE_STRAY, 1);
-		return;
-	default:
-		break;
-	}
-	/* Other requests for an asleep device cannot wait for it. */
-	cp_count(cp, CP_C_CALLS_480, 1);
-	cp_sip_reply(cp, meta, msg, 480);
-}
-
-/* ---- device answers -------------------------------------------------------- */
-
-static void late_answer(struct cp_ctx *cp, struct call *c, struct call_branch *br,
-			const struct dp_meta *meta, const uint8_t *msg)
-{
-	struct cp_call *k = cp->call;
-	const struct dp_sip_msg *rsm = &meta->sip;
-	char branch[48];
-	struct sw_ip our, nh;
-	unsigned ifx;
-
-	if (rsm->status < 200) {
-		send_cancel(cp, br, br->late == LATE_CANCELLED ? REASON_CANCEL : REASON_ELSEWHERE);
-		return;
-	}
-	if (dp_sip_scan((const uint8_t *)br->inv, br->inv_len, &k->sm2) != DP_SIP_OK)
-		return;
-	if (rsm->status >= 300) {
-		if (call_build_ack((const uint8_t *)br->inv, &k->sm2, msg, rsm, &k->scratch) == 0)
-			send_bytes(cp, br, &k->scratch);
-		br->state = BR_DONE;
-		return;
-	}
-	/* A 2xx for a call already over: acknowledged and hung up here. */
-	if (cp_route(cp, &br->dst, &ifx, &our, &nh) != 0)
-		return;
-	for (int bye = 0; bye < 2; bye++) {
-		call_branch_id(branch, sizeof(branch), c->id, bye ? CALL_TAG_BYE : CALL_TAG_ACK);
-		if (call_build_in_dialog((const uint8_t *)br->inv, &k->sm2, msg, rsm, bye, &our,
-					 cp->dp->p.sip_port, branch, &k->scratch) == 0)
-			send_bytes(cp, br, &k->scratch);
-	}
-	br->state = BR_DONE;
-}
-
-void cp_call_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg)
-{
-	struct cp_call *k = cp->call;
-	const struct dp_sip_msg *sm = &meta->sip;
-	const char *b = dp_sip_ptr(msg, sm->via.branch) + DP_BRANCH_MAGIC_LEN + 2;
-	uint64_t id = 0, now = rte_rdtsc();
-	unsigned bi = 0;
-	struct call *c;
-	struct call_branch *br;
-
-	if (sm->via.branch.len != DP_BRANCH_MAGIC_LEN + 2 + 17) {
-		cp_count_drop(cp, CP_D_WAKE_STRAY, 1);
-		return;
-	}
-	for (unsigned i = 0; i < 17; i++) {
-		int v = b[i] >= '0' && b[i] <= '9'   ? b[i] - '0'
-			: b[i] >= 'a' && b[i] <= 'f' ? b[i] - 'a' + 10
-						     : -1;
-
-		if (v < 0) {
-			cp_count_drop(cp, CP_D_WAKE_STRAY, 1);
-			return;
-		}
-		if (i < 16)
-			id = id << 4 | (uint64_t)v;
-		else
-			bi = (unsigned)v;
-	}
-	c = by_id(k, id);
-	if (c == NULL || (bi >= c->n_br && bi != CALL_TAG_BYE)) {
-		cp_count_drop(cp, CP_D_WAKE_STRAY, 1);
-		return;
-	}
-	if (bi == CALL_TAG_BYE || sm->cseq_method == DP_SIP_M_CANCEL)
-		return; /* answers to our CANCEL / BYE: nothing to do */
-	br = &c->br[bi];
-	if (!sw_ip_eq(&meta->src, &br->dst) || br->inv == NULL) {
-		cp_count_drop(cp, CP_D_WAKE_STRAY, 1);
-		return;
-	}
-	br->heard = true;
-	if (br->state == BR_CALLING && sm->status < 200) {
-		br->state = BR_PROCEEDING;
-		br->deadline = now + ms_tsc(cp, TIMER_C_MS);
-		unchain_branch(k, c, bi); /* it has the call: a new contact changes nothing */
-	}
-	if (br->late != LATE_NONE) {
-		late_answer(cp, c, br, meta, msg);
-		return;
-	}
-	if (br->cancel_wanted && !br->cancel_sent && sm->status < 200)
-		send_cancel(cp, br, br->why == LATE_CANCELLED ? REASON_CANCEL : REASON_ELSEWHERE);
-	if (sm->status >= 200 && sm->status < 300 &&
-	    (c->outcome == OUT_CANCELLED || c->outcome == OUT_SHUTDOWN)) {
-		/* Answered after the PBX heard 487 / 503: never a call. */
-		br->late = LATE_CANCELLED;
-		late_answer(cp, c, br, meta, msg);
-		return;
-	}
-	if (sm->status == 100)
-		return; /* §16.7 step 5: never relayed */
-	if (sm->status < 200) {
-		if (c->final == 0 && cp_msg_unvia(msg, sm, NULL, &k->scratch) == 0)
-			upstream(cp, c, k->scratch.b, k->scratch.len, sm->status, now);
-		return;
-	}
-	if (sm->status < 300) {
-		/* §16.7 step 5: every 2xx goes up, retransmissions too. */
-		unchain_branch(k, c, bi);
-		br->state = BR_DONE;
-		br->status = sm->status;
-		if (cp_msg_unvia(msg, sm, NULL, &k->scratch) == 0) {
-			if (c->final == 0) {
-				count_outcome(cp, c, OUT_ANSWERED);
-				end_branches(cp, c, (int)bi, LATE_ELSEWHERE);
-			}
-			upstream(cp, c, k->scratch.b, k->scratch.len, sm->status, now);
-		}
-		return;
-	}
-	/* A non-2xx final: ACK it (§17.1.1.3), keep the best (§16.7 step 6). */
-	if (dp_sip_scan((const uint8_t *)br->inv, br->inv_len, &k->sm2) == DP_SIP_OK &&
-	    call_build_ack((const uint8_t *)br->inv, &k->sm2, msg, sm, &k->scratch) == 0)
-		send_bytes(cp, br, &k->scratch);
-	if (br->state == BR_DONE)
-		return; /* a retransmitted final */
-	unchain_branch(k, c, bi);
-	br->state = BR_DONE;
-	br->status = sm->status;
-	if (c->final == 0 && (c->best == 0 || rank(sm->status) < rank(c->best))) {
-		unsigned up = sm->status == 503 ? 500 : sm->status;
-
-		if (cp_msg_unvia(msg, sm, NULL, &k->scratch) == 0) {
-			if (up != sm->status) {
-				/* §16.7 step 6: a 503 from a device is 500 upstream. */
-				char *sp = memchr(k->scratch.b, ' ', k->scratch.len);
-
-				if (sp != NULL && sp + 4 <= k->scratch.b + k->scratch.len)
-					memcpy(sp + 1, "500", 3);
-			}
-			keep(&c->best_resp, &c->best_len, k->scratch.b, k->scratch.len);
-			c->best = (uint16_t)up;
-		}
-	}
-	if (sm->status >= 600 && c->final == 0) {
-		end_branches(cp, c, (int)bi, LATE_ELSEWHERE);
-		for (unsigned j = 0; j < c->n_br; j++)
-			if (c->br[j].state == BR_WAITING) {
-				unchain_branch(k, c, j);
-				c->br[j].state = BR_DONE;
-			}
-	}
-	maybe_complete(cp, c, now);
-}
-
-/* ---- wake, push results, timers ------------------------------------------------ */
-
-void cp_call_registered(struct cp_ctx *cp, uint64_t id)
-{
-	struct cp_call *k = cp->call;
-	uint32_t *p = dev_head(k, id);
-	uint64_t now = rte_rdtsc();
-
-	while (*p != NO_SLOT) {
-		uint32_t e = *p;
-		struct call *c = &k->c[e >> 3];
-		struct call_branch *br = &c->br[e & 7];
-
-		if (br->device != id) {
-			p = &br->dev_next;
-			continue;
-		}
-		*p = br->dev_next; /* unchained: this device is woken once per call */
-		br->chained = false;
-		if (br->state == BR_CALLING) {
-			/* parallel: the last contact got it; a new source gets it
-			 * instead, an unchanged one keeps its transaction. */
-			const struct sw_device *d = sw_bind_by_id(cp->dp->bind, id);
-
-			if (d == NULL || br->heard ||
-			    (sw_ip_eq(&d->src, &br->dst) && d->sport == br->dport))
-				continue;
-		} else if (br->state != BR_WAITING) {
-			continue;
-		}
-		if (send_branch(cp, c, e & 7, now) != 0) {
-			br->state = BR_DONE;
-			br->status = 480;
-			maybe_complete(cp, c, now);
-			continue;
-		}
-		if (br->late != LATE_NONE) {
-			br->cancel_wanted = true;
-			cp_count(cp, CP_C_WAKE_LATE_CANCELS, 1);
-			continue;
-		}
-		cp_count(cp, CP_C_WAKE_WOKEN, 1);
-		if (br->pushed)
-			sw_hist_add(&k->push_to_reg, tsc_us(cp, now - br->push_tsc));
-		sw_hist_add(&k->invite_to_branch, tsc_us(cp, now - c->in_tsc));
-	}
-}
-
-static void push_result(struct cp_ctx *cp, const struct pd_result *r)
-{
-	struct cp_call *k = cp->call;
-	struct call *c = by_id(k, r->id >> 4);
-	unsigned b = (unsigned)(r->id & 0xf);
-	uint64_t dev = strtoull(r->device_key, NULL, 16);
-
-	if (r->status == PD_DEAD_TOKEN)
-		cp_bind_drop_push(cp, dev, r->provider_ts_ms);
-	if (r->status == PD_DELIVERED || c == NULL || b >= c->n_br)
-		return;
-	struct call_branch *br = &c->br[b];
-
-	br->push_done = true;
-	if (br->state != BR_WAITING)
-		return;
-	CP_LOG(INFO, "push for a held call to device %016" PRIx64 " failed: %s %s", dev,
-	       pd_status_name(r->status), r->reason);
-	unchain_branch(k, c, b);
-	br->state = BR_DONE;
-	br->status = 480;
-	br->push_failed = true;
-	maybe_complete(cp, c, rte_rdtsc());
-}
-
-void cp_call_poll_push(struct cp_ctx *cp)
-{
-	struct pd_result *res[32];
-	unsigned n;
-
-	if (cp->pd == NULL)
-		return;
-	n = pd_poll_results(cp->pd, res, RTE_DIM(res));
-	for (unsigned i = 0; i < n; i++) {
-		if (res[i]->id & CP_PUSH_REFRESH)
-			cp_bind_push_result(cp, res[i]);
-		else
-			push_result(cp, res[i]);
-		free(res[i]);
-	}
-}
+/* ---- timers -------------------------------------------------------------- */
 
 static void branch_timers(struct cp_ctx *cp, struct call *c, unsigned b, uint64_t now)
 {
@@ -907,7 +423,7 @@ static void branch_timers(struct cp_ctx *cp, struct call *c, unsigned b, uint64_
 	    (br->state == BR_WAITING || (br->state == BR_CALLING && !br->heard))) {
 		/* Not woken, or not heard from, within wake.timeout_s: no longer
 		 * waited for (DESIGN.md §1 step 5: the PBX hears 480, not silence). */
-		unchain_branch(cp->call, c, b);
+		call_unchain(cp->call, c, b);
 		br->state = BR_DONE;
 		br->status = 480;
 		return;
@@ -915,7 +431,7 @@ static void branch_timers(struct cp_ctx *cp, struct call *c, unsigned b, uint64_
 	if (br->state == BR_CALLING && now >= br->timer_tsc) {
 		if (now >= br->deadline) {
 			/* Timer B: nobody there. */
-			unchain_branch(cp->call, c, b);
+			call_unchain(cp->call, c, b);
 			br->state = BR_DONE;
 			br->status = 408;
 			return;
@@ -925,7 +441,7 @@ static void branch_timers(struct cp_ctx *cp, struct call *c, unsigned b, uint64_
 		br->timer_tsc = now + br->interval;
 	} else if (br->state == BR_PROCEEDING && now >= br->deadline) {
 		/* Timer C: ringing too long. */
-		send_cancel(cp, br, NULL);
+		call_cancel_branch(cp, br, NULL);
 		br->state = BR_DONE;
 		br->status = 408;
 	}
@@ -950,7 +466,7 @@ void cp_call_tick(struct cp_ctx *cp, uint64_t now)
 				c->br[b].state == BR_PROCEEDING;
 		}
 		if (c->final == 0) {
-			maybe_complete(cp, c, now);
+			call_maybe_complete(cp, c, now);
 			if (c->final == 0) {
 				held++;
 				if (oldest == 0 || c->in_tsc < oldest)
@@ -961,7 +477,7 @@ void cp_call_tick(struct cp_ctx *cp, uint64_t now)
 		if (c->final >= 300 && !c->acked && now >= c->g_tsc && now < c->linger) {
 			/* Timer G: our final again until the PBX ACKs it. */
 			cp_udp_send(cp, &c->pbx_ip, c->pbx_port, c->last, c->last_len);
-			c->g_interval = RTE_MIN(c->g_interval * 2, ms_tsc(cp, T2_MS));
+			c->g_interval = RTE_MIN(c->g_interval * 2, call_ms_tsc(cp, CALL_T2_MS));
 			c->g_tsc = now + c->g_interval;
 		}
 		if (now >= c->linger && !open)
@@ -984,9 +500,9 @@ void cp_call_shutdown(struct cp_ctx *cp)
 			continue;
 		for (unsigned b = 0; b < c->n_br; b++)
 			if (c->br[b].state == BR_PROCEEDING)
-				send_cancel(cp, &c->br[b], NULL);
-		count_outcome(cp, c, OUT_SHUTDOWN);
-		answer(cp, c, 503, now);
+				call_cancel_branch(cp, &c->br[b], NULL);
+		call_outcome(cp, c, OUT_SHUTDOWN);
+		call_answer(cp, c, 503, now);
 		n++;
 	}
 	if (n > 0) {

@@ -89,6 +89,72 @@ struct call {
 	struct call_branch br[CALL_MAX_BRANCHES];
 };
 
+/* The wake path's tables (cp_call.c); one per control plane. */
+struct cp_call {
+	uint32_t max, mask, n_used, free_top;
+	uint32_t *buckets;     /* by PBX transaction */
+	uint32_t *dev_buckets; /* waiting branches by device id */
+	uint32_t *free_slots;
+	struct call *c;
+	uint32_t gen;
+	uint64_t oldest_tsc; /* INVITE time of the oldest held call (telemetry) */
+	uint32_t n_held;     /* calls without a final answer yet (telemetry) */
+	struct cp_msg scratch;
+	struct dp_sip_msg sm, sm2; /* scans of stored bytes */
+	struct sw_hist push_to_reg, invite_to_branch;
+};
+
+#define CALL_NO_SLOT	      UINT32_MAX
+#define CALL_SLOT_BITS	      24
+#define CALL_T1_MS	      500    /* §17.1.1.1 */
+#define CALL_T2_MS	      4000   /* §17.1.2.2 */
+#define CALL_TIMER_B_MS	      32000  /* 64 * T1: an INVITE nobody answers */
+#define CALL_TIMER_C_MS	      180000 /* §16.6 step 11: a branch that rings forever */
+#define CALL_LINGER_MS	      32000  /* Timer H / J: absorb ACKs and retransmissions */
+#define CALL_REASON_CANCEL    "SIP;cause=487;text=\"Call cancelled before the app woke\""
+#define CALL_REASON_ELSEWHERE "SIP;cause=200;text=\"Call completed elsewhere\""
+
+/* ---- cp_call.c: tables, sending, the end of a call, timers ---- */
+uint64_t call_ms_tsc(const struct cp_ctx *cp, uint64_t ms);
+uint64_t call_tsc_us(const struct cp_ctx *cp, uint64_t tsc);
+/** The call whose PBX transaction is (@p ip, @p port, @p branch), or NULL. */
+struct call *call_by_tx(struct cp_call *k, const struct sw_ip *ip, uint16_t port,
+			const char *branch, size_t len);
+/** The call with id @p id (our branches and push ids carry it), or NULL. */
+struct call *call_by_id(struct cp_call *k, uint64_t id);
+/** Head of the by-device chain of waiting branches @p dev hashes to. */
+uint32_t *call_dev_head(struct cp_call *k, uint64_t dev);
+void call_chain(struct cp_call *k, struct call *c, unsigned b);
+void call_unchain(struct cp_call *k, struct call *c, unsigned b);
+/** A new call for the handed-up INVITE (its bytes copied, its Call-ID held),
+ *  or NULL (wake.max_held reached). */
+struct call *call_new(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg);
+void call_release(struct cp_ctx *cp, struct call *c);
+/** Copy @p n bytes into *@p dst (replacing it). */
+void call_keep(char **dst, uint16_t *len, const void *src, uint16_t n);
+/** Scan the call's INVITE into k->sm. @return 0 or -EINVAL. */
+int call_scan_inv(struct cp_call *k, const struct call *c);
+/** An answer upstream: sent and kept; a final one starts Timer G / the linger. */
+void call_upstream(struct cp_ctx *cp, struct call *c, const char *b, uint16_t len, unsigned status,
+		   uint64_t now);
+/** An answer of our own (100, 180, 480, 487, 503) to the held INVITE. */
+void call_answer(struct cp_ctx *cp, struct call *c, unsigned status, uint64_t now);
+/** Record (and count) how the call ended; the first one sticks. */
+void call_outcome(struct cp_ctx *cp, struct call *c, enum call_outcome o);
+int call_send(struct cp_ctx *cp, struct call_branch *br, const struct cp_msg *o);
+/** CANCEL a branch (§9.1: once it answered provisionally; until then owed). */
+void call_cancel_branch(struct cp_ctx *cp, struct call_branch *br, const char *reason);
+/** The INVITE to branch @p b's device at its current contact. @return 0 or -errno. */
+int call_send_branch(struct cp_ctx *cp, struct call *c, unsigned b, uint64_t now);
+/** Still to be waited for (not late, not done)? */
+bool call_branch_open(const struct call_branch *br);
+/** §16.7 step 6: lower is better. */
+int call_rank(unsigned status);
+/** No branch left to wait for: the best answer, or ours, goes up. */
+void call_maybe_complete(struct cp_ctx *cp, struct call *c, uint64_t now);
+/** The call ended upstream: the other branches stop (CANCEL / late). */
+void call_end_branches(struct cp_ctx *cp, struct call *c, int keep_b, enum late_cause why);
+
 /* ---- cp_call_msg.c: the messages, built from scanned bytes ---- */
 
 /** Our Via branch for @p call_id / @p br into @p out (NUL-terminated). */
