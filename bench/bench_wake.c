@@ -3,7 +3,8 @@
  * The wake path's overhead inside sipwake (issue 6, benchmark): the control
  * plane on this thread with the worker pipeline harness (tests/dp), the
  * SQLite store, a PBX simulated here, and pushd on its thread sending to
- * pd_testsrv, which answers at once (no injected delay).
+ * pd_testsrv, which answers at once (no injected delay). As in sipwake, the
+ * push thread shares the main lcore's CPU with the control plane.
  *
  * (a) INVITE in -> push request written. From the control plane taking the
  *     handed-up INVITE (cp_sip_in() called) until pushd has handed the last
@@ -730,6 +731,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_wake: cannot start %s\n", server);
 		goto fail_keys;
 	}
+	if (dph_init(&h, "bench_wake") != 0 || mkdtemp(db_dir) == NULL)
+		goto fail_eal;
+	/* After EAL, as sipwake starts it (app/main.c): the push thread inherits
+	 * the main lcore's affinity and shares its core with the control plane. */
 	ts_pd_config(&pcfg, &keys, srv.port);
 	pcfg.n_apns = 1; /* one token credential, one connection */
 	pcfg.n_fcm = 0;
@@ -738,10 +743,8 @@ int main(int argc, char **argv)
 	pd = pd_new(&pcfg, err, sizeof(err));
 	if (pd == NULL || pd_start(pd) != 0) {
 		fprintf(stderr, "bench_wake: pushd: %s\n", pd ? "cannot start" : err);
-		goto fail_srv;
-	}
-	if (dph_init(&h, "bench_wake") != 0 || mkdtemp(db_dir) == NULL)
 		goto fail_pd;
+	}
 	h.ctx->p.n_servers = 1;
 	h.ctx->p.servers[0] = (struct dp_server){.ip = dph_ip(DPH_PBX_IP4), .port = 5060};
 	/* Every app is new (unknown source): no metering in this benchmark. */
@@ -772,11 +775,11 @@ int main(int argc, char **argv)
 			unlink(db);
 		}
 	}
-	rmdir(db_dir);
-	dph_fini(&h);
 fail_pd:
 	pd_free(pd);
-fail_srv:
+	rmdir(db_dir);
+fail_eal:
+	dph_fini(&h);
 	if (ts_srv_stop(&srv) != 0)
 		rc = 1;
 fail_keys:
