@@ -12,6 +12,7 @@
 
 struct cp_reg;
 struct cp_call;
+struct cp_refresh;
 struct cp_store;
 struct pd;
 struct pd_request;
@@ -48,6 +49,8 @@ struct cp_ctx {
 	struct cp_call *call;	 /* the wake path (cp_call.c) */
 	uint64_t c[CP_C_MAX];	 /* single writer: this thread */
 	uint64_t drop[CP_D_MAX];
+
+	struct cp_refresh *refresh; /* refresh pushes sent (cp_bind.c); NULL: none */
 };
 
 static inline void cp_count(struct cp_ctx *cp, enum cp_counter c, uint64_t n)
