@@ -126,8 +126,12 @@ int cp_push_request_of(const struct sw_device *d, int kind, struct pd_request *r
  * The push service said @p id's token is dead since @p dead_since_ms (ms since
  * the epoch; 0: unknown): remove its push address, keeping the binding,
  * unless it registered after that time (RFC 8599 §1; DESIGN.md §1 step 7).
+ * A device that would then be indistinguishable from another of its AOR
+ * (same contact, neither an instance nor a push address) is removed instead.
+ * Tables and store; counts wake_dead_tokens.
  * @return 0 removed, -ENOENT (no such device or no push address),
- *         -EALREADY (registered after the token died: kept).
+ *         -EALREADY (registered after the token died, or in the same
+ *         second: kept), -ENOMEM.
  */
 int cp_bind_drop_push(struct cp_ctx *cp, uint64_t id, int64_t dead_since_ms);
 /** A refresh push's result (CP_PUSH_REFRESH ids). */
