@@ -22,8 +22,11 @@ the server is up::
 The credential matches sippeer's push address: team ABCD123456, bundle
 com.example, so pn-param "ABCD123456.com.example.voip" (sippeer.TOPIC) picks
 it; VoIP pushes carry topic "com.example.voip", alert and background pushes
-"com.example". Every wait is bounded; a server that outlives its test is
-impossible (it stops when its stdin closes).
+"com.example". sipwake also sends a background push before each binding
+expires (wake.refresh_before_s, default 120, never before half the granted
+lifetime): tests of other pushes filter with wait_req(type="voip") or set
+refresh_before_s = 0. Every wait is bounded; a server that outlives its
+test is impossible (it stops when its stdin closes).
 """
 import os
 import shutil
