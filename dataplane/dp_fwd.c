@@ -39,6 +39,7 @@
 #include <rte_byteorder.h>
 #include <rte_mbuf.h>
 
+#include "common/sw_hash.h"
 #include "dataplane/dp_internal.h"
 
 #define MAX_FORWARDS_DEFAULT 70 /* §16.6 step 3 */
@@ -326,43 +327,6 @@ enum next_hop {
 	HOP_UP,	   /* the control plane's */
 };
 
-/* 64-bit multiply-xorshift, two words a step in two independent lanes (a
- * single chain is bound by the multiply's latency); any alignment. */
-static uint64_t hash_bytes(const uint8_t *p, uint32_t n, uint64_t h)
-{
-	const uint64_t k = 0x9e3779b97f4a7c15ull, k2 = 0xc2b2ae3d27d4eb4full;
-	uint64_t g = h ^ ((uint64_t)n * k2), w, x;
-
-	h ^= (uint64_t)n * k;
-	for (; n >= 16; p += 16, n -= 16) {
-		memcpy(&w, p, 8);
-		memcpy(&x, p + 8, 8);
-		h = (h ^ w) * k;
-		g = (g ^ x) * k2;
-		h ^= h >> 29;
-		g ^= g >> 31;
-	}
-	if (n > 0) {
-		uint64_t t[2] = {0, 0};
-
-		memcpy(t, p, n);
-		h = (h ^ t[0]) * k;
-		g = (g ^ t[1]) * k2;
-		h ^= h >> 29;
-		g ^= g >> 31;
-	}
-	return h ^ (g * k);
-}
-
-static uint64_t fmix64(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	return h ^ (h >> 33);
-}
-
 /*
  * §16.11: a stateless proxy's branch must be the same every time it forwards
  * one request (retransmissions have no state to find it in), and its CANCEL
@@ -376,18 +340,18 @@ static uint64_t fmix64(uint64_t h)
 static uint64_t branch_of(const uint8_t *msg, const struct dp_sip_msg *sm)
 {
 	const struct dp_sip_via *v = &sm->via;
-	uint64_t h = hash_bytes(msg + sm->ruri.whole.off, sm->ruri.whole.len, 0x5357u);
+	uint64_t h = sw_hash64_bytes(msg + sm->ruri.whole.off, sm->ruri.whole.len, 0x5357u);
 
 	if (v->branch.len > 7 && memcmp(dp_sip_ptr(msg, v->branch), "z9hG4bK", 7) == 0)
-		return fmix64(hash_bytes(msg + v->branch.off, v->branch.len, h));
-	h = hash_bytes(msg + v->value.off, v->value.len, h);
-	h = hash_bytes(msg + sm->call_id.off, sm->call_id.len, h);
-	h = hash_bytes(msg + sm->from.tag.off, sm->from.tag.len, h);
+		return sw_fmix64(sw_hash64_bytes(msg + v->branch.off, v->branch.len, h));
+	h = sw_hash64_bytes(msg + v->value.off, v->value.len, h);
+	h = sw_hash64_bytes(msg + sm->call_id.off, sm->call_id.len, h);
+	h = sw_hash64_bytes(msg + sm->from.tag.off, sm->from.tag.len, h);
 	if (sm->method == DP_SIP_M_ACK || sm->method == DP_SIP_M_CANCEL)
-		h = hash_bytes((const uint8_t *)"INVITE", 6, h);
+		h = sw_hash64_bytes("INVITE", 6, h);
 	else
-		h = hash_bytes(msg + sm->method_name.off, sm->method_name.len, h);
-	return fmix64(h ^ sm->cseq);
+		h = sw_hash64_bytes(msg + sm->method_name.off, sm->method_name.len, h);
+	return sw_fmix64(h ^ sm->cseq);
 }
 
 static char *put_str(char *o, const char *src, uint32_t n)
