@@ -331,8 +331,8 @@ static const struct bad bad_configs[] = {
 	{"int_wraps_hex", 2, "sip.port", "got 0x1000013c4",
 	 IFACE "sip: { port = 0x1000013c4; };\n"},
 	{"unknown_top_level", 2, "sipp",
-	 "unknown key (known: sip, interfaces, dataplane, neighbours, pbx, filter, bindings, log, "
-	 "push)",
+	 "unknown key (known: sip, interfaces, dataplane, neighbours, pbx, filter, bindings, wake, "
+	 "log, push)",
 	 IFACE "sipp: { port = 5060; };\n"},
 	{"unknown_in_dataplane", 4, "dataplane.mbuf",
 	 "unknown key (known: mbufs, rx_desc, tx_desc, ring_size, idle_sleep_us, reassembly_flows, "
