@@ -2,7 +2,8 @@
 /**
  * @file
  * A latency histogram in microseconds: 4 buckets per power of two (about
- * 19 % wide), 64 buckets (up to ~2^16 s). One thread adds with relaxed
+ * 19 % wide), 128 buckets: up to 2^32 us (71 min), so a wake that takes
+ * seconds reads as seconds. One thread adds with relaxed
  * stores; any thread reads percentiles with relaxed loads, so a reader may
  * mix counts a few microseconds apart but never sees a torn one. pushd's
  * push latency and the wake path's latencies use it.
@@ -12,7 +13,7 @@
 
 #include <stdint.h>
 
-#define SW_HIST_BUCKETS 64
+#define SW_HIST_BUCKETS 128
 
 struct sw_hist {
 	uint64_t b[SW_HIST_BUCKETS];

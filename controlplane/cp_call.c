@@ -55,7 +55,10 @@ int cp_call_init(struct cp_ctx *cp)
 
 	if (k == NULL)
 		return -ENOMEM;
-	k->max = cp->cfg.max_held;
+	/* Ended calls linger (Timer H / J) beside the held ones: twice the
+	 * slots, so wake.max_held counts only calls still waiting. */
+	k->max_held = cp->cfg.max_held;
+	k->max = cp->cfg.max_held * 2;
 	nb = rte_align32pow2(k->max * 2);
 	k->mask = nb - 1;
 	k->buckets = malloc(sizeof(*k->buckets) * nb);
@@ -185,6 +188,11 @@ void call_release(struct cp_ctx *cp, struct call *c)
 		*p = c->next;
 	if (cp->dp->held != NULL)
 		sw_callset_del(cp->dp->held, c->key);
+	for (unsigned b = 0; b < c->n_br; b++)
+		if (c->br[b].src_ref)
+			sw_src_unref(cp->dp->src, &c->br[b].dst, c->br[b].dport);
+	if (c->final == 0)
+		k->n_open--;
 	call_free_bufs(c);
 	memset(c, 0, sizeof(*c));
 	k->free_slots[k->free_top++] = me;
@@ -220,6 +228,7 @@ void call_upstream(struct cp_ctx *cp, struct call *c, const char *b, uint16_t le
 	if (status < 200 || c->final != 0)
 		return;
 	c->final = (uint16_t)status;
+	cp->call->n_open--;
 	c->linger = now + call_ms_tsc(cp, CALL_LINGER_MS);
 	if (status >= 300) {
 		c->g_interval = call_ms_tsc(cp, CALL_T1_MS);
@@ -297,6 +306,15 @@ int call_send_branch(struct cp_ctx *cp, struct call *c, unsigned b, uint64_t now
 	if (call_build_invite(cp, (const uint8_t *)c->inv, &k->sm, target, &our, branch, d->id,
 			      &k->scratch) != 0)
 		return -EMSGSIZE;
+	if (br->src_ref && !(sw_ip_eq(&br->dst, &d->src) && br->dport == d->sport)) {
+		sw_src_unref(cp->dp->src, &br->dst, br->dport);
+		br->src_ref = false;
+	}
+	/* The branch's answers must pass the workers' filter even if the
+	 * device moves on (a woken app registers from elsewhere): its
+	 * socket stays bound while the branch may answer from it. */
+	if (!br->src_ref && sw_src_ref(cp->dp->src, &d->src, d->sport, d->id, now) == 0)
+		br->src_ref = true;
 	br->dst = d->src;
 	br->dport = d->sport;
 	call_keep(&br->inv, &br->inv_len, k->scratch.b, k->scratch.len);
@@ -385,7 +403,8 @@ struct call *call_new(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 	struct call *c;
 	uint32_t slot;
 
-	if (k->free_top == 0 || sm->via.branch.len > sizeof(c->pbx_branch))
+	if (k->free_top == 0 || k->n_open >= k->max_held ||
+	    sm->via.branch.len > sizeof(c->pbx_branch))
 		return NULL;
 	if (cp->dp->held != NULL &&
 	    sw_callset_add(cp->dp->held,
@@ -410,6 +429,7 @@ struct call *call_new(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 	c->wake_deadline = meta->rx_tsc + cp->hz * cp->cfg.wake_timeout_s;
 	call_keep(&c->inv, &c->inv_len, msg, sm->msg_len);
 	__atomic_store_n(&k->n_used, k->n_used + 1, __ATOMIC_RELAXED);
+	k->n_open++;
 	return c;
 }
 
@@ -522,7 +542,7 @@ void cp_call_held(const struct cp_ctx *cp, struct cp_call_held *h)
 
 	h->held = __atomic_load_n(&k->n_held, __ATOMIC_RELAXED);
 	h->transactions = __atomic_load_n(&k->n_used, __ATOMIC_RELAXED);
-	h->max = k->max;
+	h->max = k->max_held;
 	h->oldest_age_ms = oldest != 0 && now > oldest ? (now - oldest) * 1000 / cp->hz : 0;
 	h->n_push_to_reg = sw_hist_pct(&k->push_to_reg, pm, 3, h->push_to_reg_us);
 	h->n_invite_to_branch = sw_hist_pct(&k->invite_to_branch, pm, 3, h->invite_to_branch_us);

@@ -36,6 +36,7 @@ struct call_branch {
 	bool cancel_wanted; /* CANCEL as soon as a provisional answer comes */
 	bool cancel_sent;
 	bool heard;	    /* the device answered something on this branch */
+	bool src_ref;	    /* holds a reference on dst:dport in the source table */
 	bool push_failed;   /* its push was refused, dead or timed out */
 	uint8_t why;	    /* enum late_cause of a CANCEL it is owed */
 	uint16_t status;    /* its final answer (or ours for it: 408, 480) */
@@ -91,7 +92,10 @@ struct call {
 
 /* The wake path's tables (cp_call.c); one per control plane. */
 struct cp_call {
-	uint32_t max, mask, n_used, free_top;
+	uint32_t max;	   /* slots: calls held plus calls ended and lingering */
+	uint32_t max_held; /* wake.max_held: calls without a final answer at once */
+	uint32_t n_open;   /* calls without a final answer now (exact) */
+	uint32_t mask, n_used, free_top;
 	uint32_t *buckets;     /* by PBX transaction */
 	uint32_t *dev_buckets; /* waiting branches by device id */
 	uint32_t *free_slots;
@@ -111,6 +115,7 @@ struct cp_call {
 #define CALL_TIMER_B_MS	      32000  /* 64 * T1: an INVITE nobody answers */
 #define CALL_TIMER_C_MS	      180000 /* §16.6 step 11: a branch that rings forever */
 #define CALL_LINGER_MS	      32000  /* Timer H / J: absorb ACKs and retransmissions */
+#define CALL_T4_MS	      5000   /* Timer I: ACK retransmissions after the first */
 #define CALL_REASON_CANCEL    "SIP;cause=487;text=\"Call cancelled before the app woke\""
 #define CALL_REASON_ELSEWHERE "SIP;cause=200;text=\"Call completed elsewhere\""
 

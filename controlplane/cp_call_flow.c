@@ -228,9 +228,14 @@ void cp_call_request(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 			cp_sip_reply(cp, meta, msg, 481);
 		return;
 	case DP_SIP_M_ACK:
-		if (c != NULL && c->final >= 300)
-			c->acked = true; /* Timer G stops */
-		else
+		if (c != NULL && c->final >= 300) {
+			uint64_t end = rte_rdtsc() + call_ms_tsc(cp, CALL_T4_MS);
+
+			/* Timer G stops; Timer I absorbs the ACK's retransmissions. */
+			c->acked = true;
+			if (end < c->linger)
+				c->linger = end;
+		} else
 			cp_count_drop(cp, CP_D_WAKE_STRAY, 1);
 		return;
 	default:
@@ -352,11 +357,14 @@ void cp_call_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 		br->state = BR_DONE;
 		br->status = sm->status;
 		if (cp_msg_unvia(msg, sm, NULL, &k->scratch) == 0) {
-			if (c->final == 0) {
+			bool first = c->final == 0;
+
+			if (first)
 				call_outcome(cp, c, OUT_ANSWERED);
-				call_end_branches(cp, c, (int)bi, LATE_ELSEWHERE);
-			}
+			/* Up first: ending the other branches reuses the scratch. */
 			call_upstream(cp, c, k->scratch.b, k->scratch.len, sm->status, now);
+			if (first)
+				call_end_branches(cp, c, (int)bi, LATE_ELSEWHERE);
 		}
 		return;
 	}

@@ -7,8 +7,13 @@ end pings it, sends OPTIONS health checks with sipp (the SIP test tool PBX
 vendors use) and a few junk datagrams. Then sipp plays an app and a PBX: the
 app registers through sipwake with an RFC 8599 push address (the PBX
 challenges it first), sipwake keeps the binding once the PBX says 200, and
-the PBX calls the app through sipwake. Prints what happened and sipwake's
-telemetry, then removes everything it made. Re-running it works.
+the PBX calls the app through sipwake while it is awake. Then the wake path:
+the app falls asleep, the PBX calls again, sipwake holds the call and sends a
+VoIP push to the APNs test server (pd_testsrv, in sipwake's namespace); the
+app "receives" it, registers from a new port, and the held INVITE rings
+there. A second app, bob, never wakes: his call gets 480 after
+wake.timeout_s. Prints what happened and sipwake's telemetry, then removes
+everything it made. Re-running it works.
 """
 import os
 import re
@@ -18,11 +23,42 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
                                 "integration"))
+import pushsrv  # noqa: E402
 import sippkit  # noqa: E402
 import swlab  # noqa: E402
 
 SCENARIO = os.path.join(swlab.REPO, "tests", "integration", "sipp", "options.xml")
 T0 = time.monotonic()
+ALIVE_S, WAKE_S = 4, 4  # bindings.alive_window_s, wake.timeout_s: short for a demo
+# app_register.xml's push address (its defaults; app_wake_uas.xml's too).
+TOKEN = "4bfcb19a7aa50e1fbbb53cc267730f53aa7c4d76554f774f4401859abaae3036"
+BOB_TOKEN = "b0b0" * 16
+CONTACT = ("sip:%s@" + swlab.PEER_IP4 + ":%d;pn-provider=apns;pn-prid=%s"
+           ";pn-param=ABCD123456.com.example.voip")
+
+# bob's call, byte by byte from the PBX: 100 at once, 480 after wake.timeout_s.
+BOB_CALL = r"""
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("%s", 5064)); s.settimeout(%d)
+s.sendto(("INVITE %s SIP/2.0\r\nVia: SIP/2.0/UDP %s:5064;branch=z9hG4bK-bob1;rport\r\n"
+          "Max-Forwards: 70\r\nFrom: <sip:carol@example.com>;tag=c1\r\n"
+          "To: <sip:bob@example.com>\r\nCall-ID: demo-bob@pbx\r\nCSeq: 1 INVITE\r\n"
+          "Contact: <sip:carol@%s:5064>\r\nContent-Length: 0\r\n\r\n").encode(), ("%s", 5060))
+t0 = time.monotonic()
+for _ in range(2):
+    d, _ = s.recvfrom(65535)
+    print("%%.1f %%s" %% (time.monotonic() - t0, d.decode().split("\r\n")[0]))
+"""
+
+
+def wait_state(lab, aor, state, timeout):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        devs = lab.devices(aor)
+        if devs and devs[0].get("state") == state:
+            return True
+        time.sleep(0.25)
+    return False
 
 
 def say(what):
@@ -44,7 +80,13 @@ def indent(text):
 
 
 def main():
-    with swlab.Lab(name="swdemo") as lab:
+    lab = swlab.Lab(name="swdemo", pbx_extra="check_interval_s = 3600;",
+                    bindings_extra="ping_interval_s = 0; alive_window_s = %d;" % ALIVE_S,
+                    config_extra="wake: { timeout_s = %d; refresh_before_s = 0; };" % WAKE_S)
+    push = pushsrv.PushServer(lab)
+    lab.config_extra += push.config()
+    with lab, push:
+        push.wait_conn()
         say("sipwake started in namespace %s on net_af_packet0 (%s): %s, %s"
             % (lab.ns_sw, lab.sipwake_mac(), swlab.SW_IP4, swlab.SW_IP6))
         say("EAL: " + " ".join(lab.eal_args()))
@@ -98,6 +140,61 @@ def main():
             call = callee.wait()
         say("the PBX called alice through sipwake (INVITE, 180, 200, ACK, BYE, Record-"
             "Routed, pn-* stripped): PBX exit %d, app exit %d" % (caller.rc, call.rc))
+        pushes_alive = len(push.reqs())
+
+        # The wake path. bob registers too (and will never wake up).
+        aor = "alice@%s" % swlab.SW_IP4
+        registrar = sippkit.lab_sipp(lab, "pbx_registrar.xml", swlab.PBX_IP4, 5060, calls=2,
+                                     sets={"no_fc": 1}, timeout=60).start()
+        bob = sippkit.lab_run_sipp(lab, "app_register.xml", swlab.PEER_IP4, 5090,
+                                   remote=swlab.SW_IP4, service="bob", timeout=20,
+                                   sets={"no_fc": 1, "token": BOB_TOKEN,
+                                         "instance": "urn:uuid:b0b0b0b0-0000-4000-8000-00000000b0b0"},
+                                   extra=["-au", "bob", "-ap", "secret"])
+        say("app bob REGISTERed too (sipp exit %d)" % bob.rc)
+        asleep = wait_state(lab, aor, "asleep", ALIVE_S + 10)
+        say("alice's phone locks its screen: nothing heard from her app for %d s, "
+            "so /sipwake/bindings says she is %s" % (ALIVE_S, lab.devices(aor)[0]["state"]))
+        woken = sippkit.lab_sipp(lab, "app_wake_uas.xml", swlab.PEER_IP4, 5080, calls=2,
+                               service="alice", timeout=40, sets={"edge_host": swlab.SW_IP4},
+                               extra=["-au", "alice", "-ap", "secret"]).start()
+        caller2 = sippkit.lab_sipp(lab, "pbx_call_uac.xml", swlab.PBX_IP4, 5062,
+                                  remote=swlab.SW_IP4, service="alice", timeout=40,
+                                  sets={"ruri": CONTACT % ("alice", 5070, TOKEN)},
+                                  extra=["-d", "300"]).start()
+        t_call = time.monotonic()
+        ev = push.wait_req(token=TOKEN, timeout=5, type="voip")
+        say("the PBX calls alice again: sipwake answered 100 Trying, held the INVITE and "
+            "sent a VoIP push after %.0f ms: APNs test server got %s"
+            % ((time.monotonic() - t_call) * 1000,
+               "nothing" if ev is None else "type=%s topic=%s token=%s..., answered %s"
+               % (ev.get("type"), ev.get("topic"), TOKEN[:8], ev.get("status"))))
+        # The OS wakes the app with its push: here a MESSAGE to the app's new
+        # port stands in for it (tests/integration/sipp/app_wake_uas.xml).
+        lab.udp_send([("MESSAGE sip:alice@%s:5080 SIP/2.0\r\nVia: SIP/2.0/UDP %s:5098;"
+                       "branch=z9hG4bK-push1\r\nMax-Forwards: 70\r\nFrom: <sip:apns@push.test>"
+                       ";tag=p\r\nTo: <sip:alice@example.com>\r\nCall-ID: push-1@demo\r\n"
+                       "CSeq: 1 MESSAGE\r\nContent-Length: 0\r\n\r\n"
+                       % (swlab.PEER_IP4, swlab.PEER_IP4)).encode()],
+                     dst=swlab.PEER_IP4, port=5080, src=swlab.PEER_IP4, sport=5098)
+        res_caller, res_app = caller2.wait(40), woken.wait(40)
+        say("alice's app woke up, REGISTERed from port 5080 (401, then 200), and the held "
+            "INVITE rang there: 180, 200, ACK, BYE through sipwake. PBX exit %d, app exit %d"
+            % (res_caller.rc, res_app.rc))
+        held = lab.telemetry("/sipwake/held")
+        say("telemetry /sipwake/held: woken %d, answered %d; push -> accepted REGISTER p50 "
+            "%d us, INVITE in -> INVITE to the woken app p50 %d us"
+            % (held["woken"], held["answered"], held["push_to_register"]["p50_us"],
+               held["invite_to_device"]["p50_us"]))
+
+        out = lab.peer(["/usr/bin/python3", "-c", BOB_CALL % (
+            swlab.PBX_IP4, WAKE_S + 4, CONTACT % ("bob", 5090, BOB_TOKEN), swlab.PBX_IP4,
+            swlab.PBX_IP4, swlab.SW_IP4)], check=False, timeout=30)
+        bob_lines = out.stdout.strip().splitlines()
+        say("the PBX calls bob, who sleeps on: a push goes out (%d for his token), his app "
+            "never registers, and the PBX hears: %s"
+            % (len(push.reqs(token=BOB_TOKEN)), "; ".join(bob_lines) or out.stderr[-300:]))
+        res_reg = registrar.wait(20)
 
         stats = lab.stats()
         say("telemetry /sipwake/stats (dpdk-telemetry.py -f %s), non-zero counters:"
@@ -110,7 +207,15 @@ def main():
             % (rc_stop, lab.prefix, not os.path.exists(lab.runtime_dir())))
     say("namespaces removed; done")
     ok = (rc == 0 and rc6 == 0 and rc_stop == 0 and stats["sip_options_answered"] == 8 and
-          app.ok and reg.ok and caller.ok and call.ok and b.get("devices") == 1)
+          app.ok and reg.ok and caller.ok and call.ok and b.get("devices") == 1 and
+          pushes_alive == 0 and
+          bob.ok and asleep and ev is not None and res_caller.ok and res_app.ok and
+          res_reg.ok and held["woken"] == 1 and held["answered"] == 1 and
+          len(bob_lines) == 2 and "480" in bob_lines[1] and
+          WAKE_S - 0.5 <= float(bob_lines[1].split()[0]) <= WAKE_S + 1.5)
+    if not ok:
+        say("the demo did NOT go as it should (see above)")
+        print(res_caller, res_app, res_reg, sep="\n")
     return 0 if ok else 1
 
 
