@@ -1,53 +1,529 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The wake path (placeholder while it is written): 480 at once. */
+/*
+ * The wake path (DESIGN.md §1 steps 4-6, §7): the control plane as a
+ * transaction-stateful proxy (RFC 3261 §16) for the calls the workers hand
+ * up — to asleep devices, to AORs with several devices, under a push policy.
+ *
+ *   INVITE in     100 Trying at once; the call's Call-ID joins the held set
+ *                 (the workers hand up its retransmissions, CANCEL and ACK);
+ *                 each device of the call: alive → INVITE now, asleep with a
+ *                 push address → one VoIP push, then wait for its REGISTER
+ *   REGISTER 2xx  (cp_reg.c, after the store commit) → the waiting INVITE
+ *                 goes to the device's new contact, once per device
+ *   answers       1xx / every 2xx relayed (§16.7 step 5); the first 2xx
+ *                 CANCELs the other branches and ends the waiting; non-2xx
+ *                 ACKed, the best one relayed when no branch is left
+ *   no wake       480 after wake.timeout_s; at once when every push failed
+ *                 (a dead token also loses its push address); 503 when the
+ *                 ring to pushd is full
+ *   CANCEL        200, 487 upstream, CANCEL to the branches that ring; a
+ *                 device woken later gets the INVITE and then CANCEL with a
+ *                 Reason (iOS must end its CallKit call), or (cancelled_call
+ *                 = "alert") a missed-call push instead
+ *   retransmitted INVITE: the last answer again, never a second push
+ *
+ * Memory is bounded: wake.max_held calls, each with its INVITE copied (the
+ * mbuf goes back at once) and at most CALL_MAX_BRANCHES devices.
+ */
 #include <stdlib.h>
+#include <string.h>
 
-#include "controlplane/cp_internal.h"
+#include <rte_common.h>
+#include <rte_cycles.h>
+#include <rte_random.h>
+
+#include "common/sw_hash.h"
+#include "common/sw_log.h"
+#include "controlplane/cp_bind.h"
+#include "controlplane/cp_call.h"
 #include "pushd/pd.h"
+
+uint64_t call_ms_tsc(const struct cp_ctx *cp, uint64_t ms)
+{
+	return cp->hz * ms / 1000;
+}
+
+uint64_t call_tsc_us(const struct cp_ctx *cp, uint64_t tsc)
+{
+	return tsc * 1000000 / cp->hz;
+}
 
 int cp_call_init(struct cp_ctx *cp)
 {
-	(void)cp;
+	struct cp_call *k = calloc(1, sizeof(*k));
+	uint32_t nb;
+
+	if (k == NULL)
+		return -ENOMEM;
+	k->max = cp->cfg.max_held;
+	nb = rte_align32pow2(k->max * 2);
+	k->mask = nb - 1;
+	k->buckets = malloc(sizeof(*k->buckets) * nb);
+	k->dev_buckets = malloc(sizeof(*k->dev_buckets) * nb);
+	k->free_slots = malloc(sizeof(*k->free_slots) * k->max);
+	k->c = calloc(k->max, sizeof(*k->c));
+	if (k->buckets == NULL || k->dev_buckets == NULL || k->free_slots == NULL || k->c == NULL) {
+		free(k->buckets);
+		free(k->dev_buckets);
+		free(k->free_slots);
+		free(k->c);
+		free(k);
+		return -ENOMEM;
+	}
+	memset(k->buckets, 0xff, sizeof(*k->buckets) * nb);
+	memset(k->dev_buckets, 0xff, sizeof(*k->dev_buckets) * nb);
+	for (uint32_t i = 0; i < k->max; i++)
+		k->free_slots[i] = k->max - 1 - i;
+	k->free_top = k->max;
+	k->gen = 1;
+	cp->call = k;
 	return 0;
 }
+
+static void call_free_bufs(struct call *c)
+{
+	for (unsigned b = 0; b < c->n_br; b++)
+		free(c->br[b].inv);
+	free(c->inv);
+	free(c->last);
+	free(c->best_resp);
+}
+
 void cp_call_fini(struct cp_ctx *cp)
 {
-	(void)cp;
-}
-void cp_call_request(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg)
-{
-	if (meta->sip.method == DP_SIP_M_ACK)
-		return;
-	cp_count(cp, CP_C_CALLS_480, 1);
-	cp_sip_reply(cp, meta, msg, 480);
-}
-void cp_call_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg)
-{
-	(void)cp, (void)meta, (void)msg;
-}
-void cp_call_registered(struct cp_ctx *cp, uint64_t id)
-{
-	(void)cp, (void)id;
-}
-void cp_call_poll_push(struct cp_ctx *cp)
-{
-	struct pd_result *res[32];
-	unsigned n;
+	struct cp_call *k = cp->call;
 
-	if (cp->pd == NULL)
+	if (k == NULL)
 		return;
-	n = pd_poll_results(cp->pd, res, 32);
-	for (unsigned i = 0; i < n; i++) {
-		if (res[i]->id & CP_PUSH_REFRESH)
-			cp_bind_push_result(cp, res[i]);
-		free(res[i]);
+	for (uint32_t i = 0; i < k->max; i++)
+		if (k->c[i].id != 0)
+			call_free_bufs(&k->c[i]);
+	free(k->buckets);
+	free(k->dev_buckets);
+	free(k->free_slots);
+	free(k->c);
+	free(k);
+	cp->call = NULL;
+}
+
+/* ---- indexes ---------------------------------------------------------- */
+
+static uint32_t call_tx_hash(const struct sw_ip *ip, uint16_t port, const char *branch, size_t len)
+{
+	uint32_t h = sw_fnv1a(ip->a, sizeof(ip->a), SW_FNV1A_SEED);
+
+	h = sw_fnv1a(&port, sizeof(port), h);
+	return sw_fnv1a(branch, len, h);
+}
+
+struct call *call_by_tx(struct cp_call *k, const struct sw_ip *ip, uint16_t port,
+			const char *branch, size_t len)
+{
+	uint32_t h = call_tx_hash(ip, port, branch, len);
+
+	for (uint32_t i = k->buckets[h & k->mask]; i != CALL_NO_SLOT; i = k->c[i].next) {
+		struct call *c = &k->c[i];
+
+		if (c->hash == h && c->pbx_port == port && c->pbx_branch_len == len &&
+		    sw_ip_eq(&c->pbx_ip, ip) && memcmp(c->pbx_branch, branch, len) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+struct call *call_by_id(struct cp_call *k, uint64_t id)
+{
+	uint32_t slot = (uint32_t)(id & ((1u << CALL_SLOT_BITS) - 1));
+
+	if (id == 0 || slot >= k->max || k->c[slot].id != id)
+		return NULL;
+	return &k->c[slot];
+}
+
+static uint32_t call_slot_of(const struct cp_call *k, const struct call *c)
+{
+	return (uint32_t)(c - k->c);
+}
+
+uint32_t *call_dev_head(struct cp_call *k, uint64_t dev)
+{
+	return &k->dev_buckets[sw_fnv1a(&dev, sizeof(dev), SW_FNV1A_SEED) & k->mask];
+}
+
+void call_chain(struct cp_call *k, struct call *c, unsigned b)
+{
+	uint32_t *head = call_dev_head(k, c->br[b].device);
+
+	c->br[b].dev_next = *head;
+	*head = call_slot_of(k, c) << 3 | b;
+	c->br[b].chained = true;
+}
+
+void call_unchain(struct cp_call *k, struct call *c, unsigned b)
+{
+	uint32_t *p = call_dev_head(k, c->br[b].device), me = call_slot_of(k, c) << 3 | b;
+
+	if (!c->br[b].chained)
+		return;
+	while (*p != CALL_NO_SLOT && *p != me)
+		p = &k->c[*p >> 3].br[*p & 7].dev_next;
+	if (*p == me)
+		*p = c->br[b].dev_next;
+	c->br[b].chained = false;
+}
+
+void call_release(struct cp_ctx *cp, struct call *c)
+{
+	struct cp_call *k = cp->call;
+	uint32_t *p = &k->buckets[c->hash & k->mask], me = call_slot_of(k, c);
+
+	for (unsigned b = 0; b < c->n_br; b++)
+		call_unchain(k, c, b);
+	while (*p != CALL_NO_SLOT && *p != me)
+		p = &k->c[*p].next;
+	if (*p == me)
+		*p = c->next;
+	if (cp->dp->held != NULL)
+		sw_callset_del(cp->dp->held, c->key);
+	call_free_bufs(c);
+	memset(c, 0, sizeof(*c));
+	k->free_slots[k->free_top++] = me;
+	__atomic_store_n(&k->n_used, k->n_used - 1, __ATOMIC_RELAXED);
+}
+
+/* ---- sending -------------------------------------------------------------- */
+
+void call_keep(char **dst, uint16_t *len, const void *src, uint16_t n)
+{
+	char *b = malloc(n);
+
+	if (b == NULL)
+		return; /* the answer went out; only a retransmission is lost */
+	memcpy(b, src, n);
+	free(*dst);
+	*dst = b;
+	*len = n;
+}
+
+int call_scan_inv(struct cp_call *k, const struct call *c)
+{
+	return dp_sip_scan((const uint8_t *)c->inv, c->inv_len, &k->sm) == DP_SIP_OK ? 0 : -EINVAL;
+}
+
+/* An answer upstream: sent, kept for retransmissions; a final one starts
+ * Timer G (non-2xx) and the linger. */
+void call_upstream(struct cp_ctx *cp, struct call *c, const char *b, uint16_t len, unsigned status,
+		   uint64_t now)
+{
+	cp_udp_send(cp, &c->pbx_ip, c->pbx_port, b, len);
+	call_keep(&c->last, &c->last_len, b, len);
+	if (status < 200 || c->final != 0)
+		return;
+	c->final = (uint16_t)status;
+	c->linger = now + call_ms_tsc(cp, CALL_LINGER_MS);
+	if (status >= 300) {
+		c->g_interval = call_ms_tsc(cp, CALL_T1_MS);
+		c->g_tsc = now + c->g_interval;
 	}
 }
+
+/* An answer of our own to the held INVITE. */
+void call_answer(struct cp_ctx *cp, struct call *c, unsigned status, uint64_t now)
+{
+	struct cp_call *k = cp->call;
+	const struct cp_answer_how how = {.stamp = &c->pbx_ip,
+					  .stamp_port = c->pbx_port,
+					  .tag = c->tag,
+					  .no_tag = status == 100};
+
+	if (call_scan_inv(k, c) != 0 ||
+	    cp_answer_into((const uint8_t *)c->inv, &k->sm, status, &how, &k->scratch) != 0)
+		return;
+	call_upstream(cp, c, k->scratch.b, k->scratch.len, status, now);
+}
+
+void call_outcome(struct cp_ctx *cp, struct call *c, enum call_outcome o)
+{
+	static const enum cp_counter ctr[] = {
+		[OUT_ANSWERED] = CP_C_WAKE_ANSWERED, [OUT_TIMED_OUT] = CP_C_WAKE_TIMED_OUT,
+		[OUT_REJECTED] = CP_C_WAKE_REJECTED, [OUT_CANCELLED] = CP_C_WAKE_CANCELLED,
+		[OUT_FAILED] = CP_C_WAKE_FAILED,     [OUT_RING_FULL] = CP_C_WAKE_RING_FULL,
+		[OUT_SHUTDOWN] = CP_C_WAKE_SHUTDOWN,
+	};
+
+	if (c->outcome != OUT_NONE)
+		return;
+	c->outcome = (uint8_t)o;
+	cp_count(cp, ctr[o], 1);
+}
+
+int call_send(struct cp_ctx *cp, struct call_branch *br, const struct cp_msg *o)
+{
+	return cp_udp_send(cp, &br->dst, br->dport, o->b, o->len);
+}
+
+void call_cancel_branch(struct cp_ctx *cp, struct call_branch *br, const char *reason)
+{
+	struct cp_call *k = cp->call;
+
+	if (br->cancel_sent || br->inv == NULL)
+		return;
+	if (br->state == BR_CALLING) {
+		/* §9.1: not before a provisional answer. */
+		br->cancel_wanted = true;
+		return;
+	}
+	if (dp_sip_scan((const uint8_t *)br->inv, br->inv_len, &k->sm2) == DP_SIP_OK &&
+	    call_build_cancel((const uint8_t *)br->inv, &k->sm2, reason, &k->scratch) == 0)
+		call_send(cp, br, &k->scratch);
+	br->cancel_sent = true;
+}
+
+/* The INVITE to device @p b of @p c at its current contact and source. */
+int call_send_branch(struct cp_ctx *cp, struct call *c, unsigned b, uint64_t now)
+{
+	struct cp_call *k = cp->call;
+	struct call_branch *br = &c->br[b];
+	const struct sw_device *d = sw_bind_by_id(cp->dp->bind, br->device);
+	char target[SW_CONTACT_MAX + 1], branch[48];
+	struct sw_ip our, nh;
+	unsigned ifx;
+
+	if (d == NULL ||
+	    call_uri_without_pn(d->contact, d->contact_len, target, sizeof(target)) < 0 ||
+	    cp_route(cp, &d->src, &ifx, &our, &nh) != 0 || call_scan_inv(k, c) != 0)
+		return -EINVAL;
+	call_branch_id(branch, sizeof(branch), c->id, b);
+	if (call_build_invite(cp, (const uint8_t *)c->inv, &k->sm, target, &our, branch, d->id,
+			      &k->scratch) != 0)
+		return -EMSGSIZE;
+	br->dst = d->src;
+	br->dport = d->sport;
+	call_keep(&br->inv, &br->inv_len, k->scratch.b, k->scratch.len);
+	call_send(cp, br, &k->scratch);
+	br->state = BR_CALLING;
+	br->heard = false;
+	br->interval = call_ms_tsc(cp, CALL_T1_MS);
+	br->timer_tsc = now + br->interval;
+	br->deadline = now + call_ms_tsc(cp, CALL_TIMER_B_MS);
+	cp_count(cp, CP_C_WAKE_BRANCHES, 1);
+	return 0;
+}
+
+/* ---- the call's end ------------------------------------------------------- */
+
+bool call_branch_open(const struct call_branch *br)
+{
+	return br->late == LATE_NONE &&
+	       (br->state == BR_WAITING || br->state == BR_CALLING || br->state == BR_PROCEEDING);
+}
+
+/* §16.7 step 6: 6xx first, then the lowest class; 503 becomes 500. */
+int call_rank(unsigned s)
+{
+	return s >= 600 ? 0 : (int)(s / 100);
+}
+
+/* No branch left to wait for: the best answer (or ours) goes up. */
+void call_maybe_complete(struct cp_ctx *cp, struct call *c, uint64_t now)
+{
+	unsigned pushed_failed = 0, pushed = 0;
+
+	if (c->final != 0)
+		return;
+	for (unsigned b = 0; b < c->n_br; b++) {
+		if (call_branch_open(&c->br[b]))
+			return;
+		pushed += c->br[b].pushed;
+		pushed_failed += c->br[b].push_failed;
+	}
+	if (c->best != 0 && c->best_resp != NULL) {
+		call_outcome(cp, c, OUT_FAILED);
+		call_upstream(cp, c, c->best_resp, c->best_len, c->best, now);
+		return;
+	}
+	call_outcome(cp, c, pushed > 0 && pushed_failed == pushed ? OUT_REJECTED : OUT_TIMED_OUT);
+	call_answer(cp, c, 480, now);
+}
+
+/* The call ended upstream (answered, cancelled): every other branch stops.
+ * Ringing ones get CANCEL; devices still asleep are no longer waited for,
+ * but one woken later is told the call is over (cancelled_call). */
+void call_end_branches(struct cp_ctx *cp, struct call *c, int keep_b, enum late_cause why)
+{
+	const char *reason = why == LATE_CANCELLED ? CALL_REASON_CANCEL : CALL_REASON_ELSEWHERE;
+
+	for (unsigned b = 0; b < c->n_br; b++) {
+		struct call_branch *br = &c->br[b];
+
+		if ((int)b == keep_b)
+			continue;
+		if (br->state == BR_CALLING || br->state == BR_PROCEEDING) {
+			br->why = (uint8_t)why;
+			call_cancel_branch(cp, br, reason);
+		} else if (br->state == BR_WAITING && br->late == LATE_NONE) {
+			br->late = (uint8_t)why;
+			if (cp->cfg.wake_cancel_alert && cp->pd != NULL) {
+				/* A missed-call notice instead of a call to end. */
+				struct pd_request rq = {.id = c->id << 4 | b};
+				const struct sw_device *d = sw_bind_by_id(cp->dp->bind, br->device);
+
+				if (d != NULL && cp_push_request_of(d, PD_KIND_ALERT, &rq) == 0 &&
+				    pd_submit(cp->pd, &rq) == 0)
+					cp_count(cp, CP_C_WAKE_ALERTS, 1);
+				call_unchain(cp->call, c, b);
+				br->state = BR_DONE;
+			}
+		}
+	}
+}
+
+struct call *call_new(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg)
+{
+	struct cp_call *k = cp->call;
+	const struct dp_sip_msg *sm = &meta->sip;
+	struct call *c;
+	uint32_t slot;
+
+	if (k->free_top == 0 || sm->via.branch.len > sizeof(c->pbx_branch))
+		return NULL;
+	if (cp->dp->held != NULL &&
+	    sw_callset_add(cp->dp->held,
+			   sw_callset_key(dp_sip_ptr(msg, sm->call_id), sm->call_id.len)) != 0)
+		return NULL;
+	slot = k->free_slots[--k->free_top];
+	c = &k->c[slot];
+	memset(c, 0, sizeof(*c));
+	if (++k->gen == 0) /* ids: 32-bit generation << 24 | slot, < 2^56 */
+		k->gen = 1;
+	c->id = (uint64_t)k->gen << CALL_SLOT_BITS | slot;
+	c->key = sw_callset_key(dp_sip_ptr(msg, sm->call_id), sm->call_id.len);
+	c->pbx_ip = meta->src;
+	c->pbx_port = meta->sport;
+	c->pbx_branch_len = (uint8_t)sm->via.branch.len;
+	memcpy(c->pbx_branch, dp_sip_ptr(msg, sm->via.branch), sm->via.branch.len);
+	c->hash = call_tx_hash(&c->pbx_ip, c->pbx_port, c->pbx_branch, c->pbx_branch_len);
+	c->next = k->buckets[c->hash & k->mask];
+	k->buckets[c->hash & k->mask] = slot;
+	c->tag = (uint32_t)rte_rand();
+	c->in_tsc = meta->rx_tsc;
+	c->wake_deadline = meta->rx_tsc + cp->hz * cp->cfg.wake_timeout_s;
+	call_keep(&c->inv, &c->inv_len, msg, sm->msg_len);
+	__atomic_store_n(&k->n_used, k->n_used + 1, __ATOMIC_RELAXED);
+	return c;
+}
+
+/* ---- timers -------------------------------------------------------------- */
+
+static void branch_timers(struct cp_ctx *cp, struct call *c, unsigned b, uint64_t now)
+{
+	struct call_branch *br = &c->br[b];
+
+	if (now >= c->wake_deadline &&
+	    (br->state == BR_WAITING || (br->state == BR_CALLING && !br->heard))) {
+		/* Not woken, or not heard from, within wake.timeout_s: no longer
+		 * waited for (DESIGN.md §1 step 5: the PBX hears 480, not silence). */
+		call_unchain(cp->call, c, b);
+		br->state = BR_DONE;
+		br->status = 480;
+		return;
+	}
+	if (br->state == BR_CALLING && now >= br->timer_tsc) {
+		if (now >= br->deadline) {
+			/* Timer B: nobody there. */
+			call_unchain(cp->call, c, b);
+			br->state = BR_DONE;
+			br->status = 408;
+			return;
+		}
+		cp_udp_send(cp, &br->dst, br->dport, br->inv, br->inv_len);
+		br->interval *= 2;
+		br->timer_tsc = now + br->interval;
+	} else if (br->state == BR_PROCEEDING && now >= br->deadline) {
+		/* Timer C: ringing too long. */
+		call_cancel_branch(cp, br, NULL);
+		br->state = BR_DONE;
+		br->status = 408;
+	}
+}
+
 void cp_call_tick(struct cp_ctx *cp, uint64_t now)
 {
-	(void)cp, (void)now;
+	struct cp_call *k = cp->call;
+	uint64_t oldest = 0;
+	uint32_t held = 0;
+
+	for (uint32_t i = 0, seen = 0; i < k->max && seen < k->n_used; i++) {
+		struct call *c = &k->c[i];
+		bool open = false;
+
+		if (c->id == 0)
+			continue;
+		seen++;
+		for (unsigned b = 0; b < c->n_br; b++) {
+			branch_timers(cp, c, b, now);
+			open |= c->br[b].state == BR_WAITING || c->br[b].state == BR_CALLING ||
+				c->br[b].state == BR_PROCEEDING;
+		}
+		if (c->final == 0) {
+			call_maybe_complete(cp, c, now);
+			if (c->final == 0) {
+				held++;
+				if (oldest == 0 || c->in_tsc < oldest)
+					oldest = c->in_tsc;
+			}
+			continue;
+		}
+		if (c->final >= 300 && !c->acked && now >= c->g_tsc && now < c->linger) {
+			/* Timer G: our final again until the PBX ACKs it. */
+			cp_udp_send(cp, &c->pbx_ip, c->pbx_port, c->last, c->last_len);
+			c->g_interval = RTE_MIN(c->g_interval * 2, call_ms_tsc(cp, CALL_T2_MS));
+			c->g_tsc = now + c->g_interval;
+		}
+		if (now >= c->linger && !open)
+			call_release(cp, c);
+	}
+	__atomic_store_n(&k->oldest_tsc, oldest, __ATOMIC_RELAXED);
+	__atomic_store_n(&k->n_held, held, __ATOMIC_RELAXED);
 }
+
 void cp_call_shutdown(struct cp_ctx *cp)
 {
-	(void)cp;
+	struct cp_call *k = cp->call;
+	uint64_t now = rte_rdtsc();
+	unsigned n = 0;
+
+	for (uint32_t i = 0; k != NULL && i < k->max; i++) {
+		struct call *c = &k->c[i];
+
+		if (c->id == 0 || c->final != 0)
+			continue;
+		for (unsigned b = 0; b < c->n_br; b++)
+			if (c->br[b].state == BR_PROCEEDING)
+				call_cancel_branch(cp, &c->br[b], NULL);
+		call_outcome(cp, c, OUT_SHUTDOWN);
+		call_answer(cp, c, 503, now);
+		n++;
+	}
+	if (n > 0) {
+		CP_LOG(NOTICE, "%u held call(s) answered 503: stopping", n);
+		/* The workers send what is on their down rings before they stop. */
+		rte_delay_us_sleep(50 * 1000);
+	}
+}
+
+/* ---- telemetry ------------------------------------------------------------- */
+
+void cp_call_held(const struct cp_ctx *cp, struct cp_call_held *h)
+{
+	const struct cp_call *k = cp->call;
+	static const unsigned pm[3] = {500, 900, 990};
+	uint64_t oldest = __atomic_load_n(&k->oldest_tsc, __ATOMIC_RELAXED), now = rte_rdtsc();
+
+	h->held = __atomic_load_n(&k->n_held, __ATOMIC_RELAXED);
+	h->transactions = __atomic_load_n(&k->n_used, __ATOMIC_RELAXED);
+	h->max = k->max;
+	h->oldest_age_ms = oldest != 0 && now > oldest ? (now - oldest) * 1000 / cp->hz : 0;
+	h->n_push_to_reg = sw_hist_pct(&k->push_to_reg, pm, 3, h->push_to_reg_us);
+	h->n_invite_to_branch = sw_hist_pct(&k->invite_to_branch, pm, 3, h->invite_to_branch_us);
 }

@@ -109,6 +109,20 @@ void cp_call_tick(struct cp_ctx *cp, uint64_t now);
 /** Shutting down: every held INVITE is answered 503, forwarded branches get CANCEL. */
 void cp_call_shutdown(struct cp_ctx *cp);
 
+/** /sipwake/held: calls held now and the wake path's latencies. */
+struct cp_call_held {
+	uint32_t held;		     /**< INVITEs without a final answer (as of the last tick) */
+	uint32_t transactions;	     /**< calls kept, lingering ones included (<= max) */
+	uint32_t max;		     /**< wake.max_held */
+	uint64_t oldest_age_ms;	     /**< the oldest call not answered yet */
+	uint64_t n_push_to_reg;	     /**< samples: push sent -> accepted REGISTER */
+	uint64_t push_to_reg_us[3];  /**< p50, p90, p99 */
+	uint64_t n_invite_to_branch; /**< samples: INVITE in -> INVITE out to a woken device */
+	uint64_t invite_to_branch_us[3];
+};
+/** Any thread (relaxed reads). */
+void cp_call_held(const struct cp_ctx *cp, struct cp_call_held *h);
+
 /** pd_request.id of a pre-expiry refresh push has this bit (else it is a call's). */
 #define CP_PUSH_REFRESH (UINT64_C(1) << 63)
 

@@ -31,7 +31,14 @@ void cp_answer(struct cp_ctx *cp, const uint8_t *msg, const struct dp_sip_msg *s
 	       const struct cp_answer_how *how)
 {
 	static struct cp_msg scratch; /* the control plane is one thread */
-	struct cp_msg *o = &scratch;
+
+	if (cp_answer_into(msg, sm, status, how, &scratch) == 0)
+		cp_udp_send(cp, how->dst, how->dport, scratch.b, scratch.len);
+}
+
+int cp_answer_into(const uint8_t *msg, const struct dp_sip_msg *sm, unsigned status,
+		   const struct cp_answer_how *how, struct cp_msg *o)
+{
 	bool top = true;
 
 	o->len = 0;
@@ -66,7 +73,7 @@ void cp_answer(struct cp_ctx *cp, const uint8_t *msg, const struct dp_sip_msg *s
 			break;
 		case DP_SIP_H_TO:
 			cp_msg_put(o, msg + l.off, l.len);
-			if (sm->to.tag.len == 0)
+			if (sm->to.tag.len == 0 && !how->no_tag)
 				cp_msg_fmt(o, ";tag=sw%08x", how->tag);
 			cp_msg_str(o, "\r\n");
 			break;
@@ -77,8 +84,47 @@ void cp_answer(struct cp_ctx *cp, const uint8_t *msg, const struct dp_sip_msg *s
 	if (status == 503)
 		cp_msg_str(o, "Retry-After: 30\r\n");
 	cp_msg_str(o, "Server: sipwake\r\nContent-Length: 0\r\n\r\n");
-	if (!o->overflow)
-		cp_udp_send(cp, how->dst, how->dport, o->b, o->len);
+	return o->overflow ? -EMSGSIZE : 0;
+}
+
+int cp_msg_unvia(const uint8_t *msg, const struct dp_sip_msg *sm, const char *extra,
+		 struct cp_msg *o)
+{
+	bool top = true;
+	uint16_t start_end = sm->nhdrs > 0 ? sm->hdrs[0].name.off : sm->hdrs_end;
+
+	o->len = 0;
+	o->overflow = false;
+	cp_msg_put(o, msg, start_end);
+	for (unsigned i = 0; i < sm->nhdrs; i++) {
+		const struct dp_sip_hdr *h = &sm->hdrs[i];
+		struct dp_sip_slice l = cp_hdr_line(h);
+
+		if (h->id == DP_SIP_H_VIA && top) {
+			uint32_t vend = (uint32_t)sm->via.value.off + sm->via.value.len;
+			uint32_t lend = (uint32_t)l.off + l.len;
+
+			top = false;
+			/* "Via: ours, theirs": keep the field with the rest. */
+			while (vend < lend && (msg[vend] == ' ' || msg[vend] == '\t' ||
+					       msg[vend] == '\r' || msg[vend] == '\n'))
+				vend++;
+			if (vend < lend && msg[vend] == ',') {
+				cp_msg_put(o, msg + h->name.off, h->name.len);
+				cp_msg_str(o, ": ");
+				cp_msg_put(o, msg + vend + 1, lend - vend - 1);
+				cp_msg_str(o, "\r\n");
+			}
+			continue;
+		}
+		cp_msg_put(o, msg + l.off, l.len);
+		cp_msg_str(o, "\r\n");
+	}
+	if (extra != NULL)
+		cp_msg_str(o, extra);
+	cp_msg_str(o, "\r\n");
+	cp_msg_put(o, msg + sm->hdrs_end, (size_t)(sm->msg_len - sm->hdrs_end));
+	return o->overflow ? -EMSGSIZE : 0;
 }
 
 void cp_sip_reply(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg,

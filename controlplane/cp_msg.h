@@ -69,6 +69,7 @@ struct cp_answer_how {
 	uint32_t tag;		 /**< To-tag (sw<hex>) when the request's To has none */
 	const struct sw_ip *dst; /**< where the answer goes */
 	uint16_t dport;
+	bool no_tag; /**< no To-tag (100 Trying, §8.2.6.1) */
 };
 
 /**
@@ -77,6 +78,18 @@ struct cp_answer_how {
  */
 void cp_answer(struct cp_ctx *cp, const uint8_t *msg, const struct dp_sip_msg *sm, unsigned status,
 	       const struct cp_answer_how *how);
+
+/** cp_answer() written into @p o, not sent (how->dst unused). @return 0 or -EMSGSIZE. */
+int cp_answer_into(const uint8_t *msg, const struct dp_sip_msg *sm, unsigned status,
+		   const struct cp_answer_how *how, struct cp_msg *o);
+
+/**
+ * A response relayed one hop back (§16.7 step 3): the scanned response at
+ * @p msg without its top via-parm (ours), @p extra (header lines, or NULL)
+ * added before the empty line. @return 0 or -EMSGSIZE.
+ */
+int cp_msg_unvia(const uint8_t *msg, const struct dp_sip_msg *sm, const char *extra,
+		 struct cp_msg *o);
 
 /** What distinguishes one of our OPTIONS (a ping, a health check). */
 struct cp_options {

@@ -405,48 +405,6 @@ fail:
 
 /* ---- responses ------------------------------------------------------ */
 
-/* The answer for the app: our Via (the top via-parm) removed, @extra added
- * before the empty line. */
-static int build_answer(const uint8_t *msg, const struct dp_sip_msg *sm, const char *extra,
-			struct cp_msg *o)
-{
-	bool top = true;
-	uint16_t start_end = sm->nhdrs > 0 ? sm->hdrs[0].name.off : sm->hdrs_end;
-
-	o->len = 0;
-	o->overflow = false;
-	cp_msg_put(o, msg, start_end);
-	for (unsigned i = 0; i < sm->nhdrs; i++) {
-		const struct dp_sip_hdr *h = &sm->hdrs[i];
-		struct dp_sip_slice l = cp_hdr_line(h);
-
-		if (h->id == DP_SIP_H_VIA && top) {
-			uint32_t vend = (uint32_t)sm->via.value.off + sm->via.value.len;
-			uint32_t lend = (uint32_t)l.off + l.len;
-
-			top = false;
-			/* "Via: ours, theirs": keep the field with the rest. */
-			while (vend < lend && (msg[vend] == ' ' || msg[vend] == '\t' ||
-					       msg[vend] == '\r' || msg[vend] == '\n'))
-				vend++;
-			if (vend < lend && msg[vend] == ',') {
-				cp_msg_put(o, msg + h->name.off, h->name.len);
-				cp_msg_str(o, ": ");
-				cp_msg_put(o, msg + vend + 1, lend - vend - 1);
-				cp_msg_str(o, "\r\n");
-			}
-			continue;
-		}
-		cp_msg_put(o, msg + l.off, l.len);
-		cp_msg_str(o, "\r\n");
-	}
-	if (extra != NULL)
-		cp_msg_str(o, extra);
-	cp_msg_str(o, "\r\n");
-	cp_msg_put(o, msg + sm->hdrs_end, (size_t)(sm->msg_len - sm->hdrs_end));
-	return o->overflow ? -EMSGSIZE : 0;
-}
-
 /* The expiry the registrar granted to our contact: its expires= in the
  * 2xx's Contact list, else the 2xx's Expires, else what was asked; 0 when
  * the 2xx does not list our contact (RFC 3261 §10.3 step 8). */
@@ -545,7 +503,7 @@ void cp_reg_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 	}
 	if (sm->status < 200) {
 		/* 100 stops here (§16.7 step 5); others are rare for REGISTER. */
-		if (sm->status > 100 && build_answer(msg, sm, NULL, &r->scratch) == 0)
+		if (sm->status > 100 && cp_msg_unvia(msg, sm, NULL, &r->scratch) == 0)
 			cp_udp_send(cp, &t->app_ip, t->app_port, r->scratch.b, r->scratch.len);
 		return;
 	}
@@ -564,7 +522,7 @@ void cp_reg_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 		if (auth_fail)
 			cp_ban_note_failure(cp, &t->app_ip);
 		/* Challenges and refusals go back untouched (but for our Via). */
-		if (build_answer(msg, sm, NULL, &r->scratch) == 0)
+		if (cp_msg_unvia(msg, sm, NULL, &r->scratch) == 0)
 			cp_udp_send(cp, &t->app_ip, t->app_port, r->scratch.b, r->scratch.len);
 		tx_free(r, t);
 		return;
@@ -584,7 +542,7 @@ void cp_reg_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 	if (r->fcaps[0] != '\0')
 		snprintf(extra, sizeof(extra), "Feature-Caps: %s%s\r\n", r->fcaps,
 			 t->bind.pnsreg ? ";+sip.pnsreg=\"" CP_PNSREG_BEFORE_S "\"" : "");
-	if (build_answer(msg, sm, extra, &r->scratch) == 0)
+	if (cp_msg_unvia(msg, sm, extra, &r->scratch) == 0)
 		queue_out(cp, t, &r->scratch, device);
 	tx_free(r, t);
 }

@@ -287,6 +287,48 @@ static int tel_bindings(const char *cmd, const char *params, struct rte_tel_data
 	return 0;
 }
 
+/* One latency as {"samples", "p50_us", "p90_us", "p99_us"}. */
+static void add_latency(struct rte_tel_data *d, const char *name, uint64_t n, const uint64_t *us)
+{
+	struct rte_tel_data *l = rte_tel_data_alloc();
+
+	if (l == NULL)
+		return;
+	rte_tel_data_start_dict(l);
+	rte_tel_data_add_dict_u64(l, "samples", n);
+	rte_tel_data_add_dict_u64(l, "p50_us", us[0]);
+	rte_tel_data_add_dict_u64(l, "p90_us", us[1]);
+	rte_tel_data_add_dict_u64(l, "p99_us", us[2]);
+	if (rte_tel_data_add_dict_container(d, name, l, 0) != 0)
+		rte_tel_data_free(l);
+}
+
+/* /sipwake/held: calls on the wake path now, their outcomes, latencies. */
+static int tel_held(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	static const enum cp_counter outcomes[] = {
+		CP_C_WAKE_CALLS,     CP_C_WAKE_PUSHES,	  CP_C_WAKE_WOKEN,     CP_C_WAKE_ANSWERED,
+		CP_C_WAKE_TIMED_OUT, CP_C_WAKE_REJECTED,  CP_C_WAKE_CANCELLED, CP_C_WAKE_FAILED,
+		CP_C_WAKE_NO_DEVICE, CP_C_WAKE_RING_FULL, CP_C_WAKE_SHUTDOWN,
+	};
+	struct cp_call_held h;
+
+	(void)cmd;
+	(void)params;
+	cp_call_held(tel_cp, &h);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "held", h.held);
+	rte_tel_data_add_dict_u64(d, "transactions", h.transactions);
+	rte_tel_data_add_dict_u64(d, "max", h.max);
+	rte_tel_data_add_dict_u64(d, "oldest_age_ms", h.oldest_age_ms);
+	for (unsigned i = 0; i < RTE_DIM(outcomes); i++)
+		rte_tel_data_add_dict_u64(d, cp_counter_names[outcomes[i]] + 5 /* "wake_" */,
+					  cp_counter(tel_cp, outcomes[i]));
+	add_latency(d, "push_to_register", h.n_push_to_reg, h.push_to_reg_us);
+	add_latency(d, "invite_to_device", h.n_invite_to_branch, h.invite_to_branch_us);
+	return 0;
+}
+
 int cp_telemetry_register(struct cp_ctx *cp)
 {
 	int rc;
@@ -312,5 +354,9 @@ int cp_telemetry_register(struct cp_ctx *cp)
 						"Bindings: count, alive, asleep. Parameters: "
 						"string AOR user@host (optional: "
 						"that AOR's devices)");
+	if (rc == 0)
+		rc = rte_telemetry_register_cmd(
+			"/sipwake/held", tel_held,
+			"Wake path: held calls, outcomes, latencies. No parameters");
 	return rc;
 }

@@ -132,35 +132,6 @@ static inline bool next_param(const uint8_t *msg, uint32_t *pos, uint32_t end, s
 	return true;
 }
 
-/* @p n bytes of @p p against a lowercase literal of letters, digits and "-":
- * all have bit 5 set, so OR 0x20 folds the case of the input only. */
-static inline bool ieq(const uint8_t *p, const char *lit, uint32_t n)
-{
-	for (uint32_t i = 0; i < n; i++)
-		if ((p[i] | 0x20) != (uint8_t)lit[i])
-			return false;
-	return true;
-}
-
-enum pn_kind { PN_NOT, PN_ALWAYS, PN_TYPE, PN_APP_ID };
-
-/* RFC 8599 §4.1 names, and the legacy ones (app-id only next to pn-type). */
-static inline enum pn_kind pn_kind(const uint8_t *p, uint32_t n)
-{
-	switch (n) {
-	case 11:
-		return ieq(p, "pn-provider", 11) ? PN_ALWAYS : PN_NOT;
-	case 8:
-		return ieq(p, "pn-param", 8) ? PN_ALWAYS : PN_NOT;
-	case 7:
-		return ieq(p, "pn-prid", 7) ? PN_ALWAYS : ieq(p, "pn-type", 7) ? PN_TYPE : PN_NOT;
-	case 6:
-		return ieq(p, "pn-tok", 6) ? PN_ALWAYS : ieq(p, "app-id", 6) ? PN_APP_ID : PN_NOT;
-	default:
-		return PN_NOT;
-	}
-}
-
 void dp_fwd_strip_pn(struct dp_fwd_msg *fm, uint32_t off, uint32_t end)
 {
 	const uint8_t *msg = fm->msg;
@@ -169,15 +140,15 @@ void dp_fwd_strip_pn(struct dp_fwd_msg *fm, uint32_t off, uint32_t end)
 	struct param p;
 
 	while (next_param(msg, &pos, end, &p)) {
-		switch (pn_kind(msg + p.s, p.name_end - p.s)) {
-		case PN_TYPE:
+		switch (dp_sip_pn_name(msg + p.s, p.name_end - p.s)) {
+		case DP_SIP_PN_NAME_TYPE:
 			legacy = true;
 			/* fall through */
-		case PN_ALWAYS:
+		case DP_SIP_PN_NAME_ALWAYS:
 			/* With the ";" before it: every parameter of the list has one. */
 			dp_fwd_edit(fm, p.s - 1, p.e, NULL, 0);
 			break;
-		case PN_APP_ID:
+		case DP_SIP_PN_NAME_APP_ID:
 			app_s = p.s - 1;
 			app_e = p.e;
 			break;

@@ -168,7 +168,7 @@ static void finish(struct pd_job *j, enum pd_status st, const char *reason, int6
 		pd->paused = false;
 		event_active(pd->req_ev, EV_READ, 0); /* drain the ring again */
 	}
-	PD_STAT_ADD(pd, p, lat[pd_lat_bucket(lat)], 1);
+	PD_STAT_ADD(pd, p, lat.b[sw_hist_bucket(lat)], 1);
 	if (r) {
 		r->id = j->req.id;
 		memcpy(r->device_key, j->req.device_key, sizeof(r->device_key));

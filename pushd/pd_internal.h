@@ -16,6 +16,7 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 
+#include "common/sw_hist.h"
 #include "pushd/pd.h"
 
 struct event;
@@ -128,8 +129,6 @@ struct pd_cred {
 	LIST_HEAD(, pd_conn) draining;
 };
 
-#define PD_LAT_BUCKETS 64
-
 /* Written by the pushd thread, read with relaxed atomics by pd_stats_get(). */
 struct pd_pstats {
 #define PD_C_FIELD(n, d) uint64_t n;
@@ -137,9 +136,9 @@ struct pd_pstats {
 #undef PD_C_FIELD
 	uint64_t in_flight;
 	uint32_t connections_up, connections_cfg;
-	uint64_t lat[PD_LAT_BUCKETS]; /* log2(us) buckets, 4 per octave */
-	char alarm[96];		      /* last configuration error, under pd->alarm_lock */
-	int64_t alarm_ms;	      /* its wall-clock time, 0 = none */
+	struct sw_hist lat; /* push latency (common/sw_hist.h) */
+	char alarm[96];	    /* last configuration error, under pd->alarm_lock */
+	int64_t alarm_ms;   /* its wall-clock time, 0 = none */
 };
 
 struct pd {
@@ -168,8 +167,6 @@ struct pd {
 uint64_t pd_now_us(void);
 /* pd_telemetry.c: stop answering for @pd (it is being freed) */
 void pd_telemetry_forget(const struct pd *pd);
-/* pd_stats.c: latency histogram bucket of @us */
-unsigned pd_lat_bucket(uint64_t us);
 
 /* pd_crypto.c */
 int pd_b64url(const unsigned char *in, size_t len, char *out, size_t cap);

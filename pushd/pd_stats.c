@@ -12,25 +12,6 @@
 
 #include "pushd/pd_internal.h"
 
-/* 4 buckets per power of two of microseconds. */
-unsigned pd_lat_bucket(uint64_t us)
-{
-	unsigned lg, b;
-
-	if (us < 2)
-		return 0;
-	lg = 63u - (unsigned)__builtin_clzll(us);
-	b = lg * 4 + (unsigned)((us >> (lg >= 2 ? lg - 2 : 0)) & 3);
-	return b < PD_LAT_BUCKETS ? b : PD_LAT_BUCKETS - 1;
-}
-
-static uint64_t bucket_upper(unsigned b)
-{
-	unsigned lg = b / 4, q = b % 4;
-
-	return lg < 2 ? (uint64_t)b + 1 : ((uint64_t)(4 + q + 1) << (lg - 2));
-}
-
 int pd_thread_cpu_us(const struct pd *pd, uint64_t *us)
 {
 	clockid_t cid;
@@ -51,10 +32,8 @@ int pd_thread_cpu_us(const struct pd *pd, uint64_t *us)
 int pd_stats_get(const struct pd *pd, enum pd_provider p, struct pd_stats *out)
 {
 	const struct pd_pstats *s;
-	uint64_t total = 0, acc = 0, lat[PD_LAT_BUCKETS];
-	uint64_t *pct[3] = {&out->latency_p50_us, &out->latency_p90_us, &out->latency_p99_us};
 	const unsigned per_mille[3] = {500, 900, 990};
-	unsigned k = 0;
+	uint64_t pct[3];
 
 	if ((unsigned)p >= PD_N_PROVIDERS)
 		return -EINVAL;
@@ -71,13 +50,10 @@ int pd_stats_get(const struct pd *pd, enum pd_provider p, struct pd_stats *out)
 	memcpy(out->alarm, s->alarm, sizeof(out->alarm));
 	out->alarm_ms = s->alarm_ms;
 	pthread_mutex_unlock((pthread_mutex_t *)&pd->alarm_lock);
-	for (unsigned b = 0; b < PD_LAT_BUCKETS; b++)
-		total += lat[b] = __atomic_load_n(&s->lat[b], __ATOMIC_RELAXED);
-	for (unsigned b = 0; b < PD_LAT_BUCKETS && total && k < 3; b++) {
-		acc += lat[b];
-		while (k < 3 && acc * 1000 >= total * per_mille[k])
-			*pct[k++] = bucket_upper(b);
-	}
+	sw_hist_pct(&s->lat, per_mille, 3, pct);
+	out->latency_p50_us = pct[0];
+	out->latency_p90_us = pct[1];
+	out->latency_p99_us = pct[2];
 	return 0;
 }
 

@@ -365,6 +365,12 @@ enum dp_sip_method dp_sip_method_from(const uint8_t *name, size_t len)
 const char *dp_sip_reason(unsigned status)
 {
 	switch (status) {
+	case 100:
+		return "Trying";
+	case 110:
+		return "Push Sent"; /* sipwake's: the app is being woken */
+	case 180:
+		return "Ringing";
 	case 200:
 		return "OK";
 	case 400:
@@ -377,6 +383,8 @@ const char *dp_sip_reason(unsigned status)
 		return "Request Timeout";
 	case 480:
 		return "Temporarily Unavailable";
+	case 487:
+		return "Request Terminated";
 	case 481:
 		return "Call/Transaction Does Not Exist";
 	case 483:

@@ -316,6 +316,46 @@ enum dp_sip_method dp_sip_method_from(const uint8_t *name, size_t len);
 int dp_sip_contacts(const uint8_t *buf, struct dp_sip_slice val, struct dp_sip_contact *out,
 		    unsigned max);
 
+/** What a URI parameter name means for push addresses (dp_sip_pn_name()). */
+enum dp_sip_pn_name {
+	DP_SIP_PN_NAME_NOT = 0, /**< not a push parameter */
+	DP_SIP_PN_NAME_ALWAYS,	/**< pn-provider, pn-prid, pn-param, pn-tok: always one */
+	DP_SIP_PN_NAME_TYPE,	/**< pn-type: the legacy form (app-id is then one too) */
+	DP_SIP_PN_NAME_APP_ID,	/**< app-id: a push parameter only next to pn-type */
+};
+
+/** RFC 8599 §4.1 names and the legacy ones, any case. Inline: the workers
+ *  strip them from every forwarded Request-URI and Contact. */
+static inline enum dp_sip_pn_name dp_sip_pn_name(const uint8_t *p, uint32_t n)
+{
+	/* Letters, digits and "-" all have bit 5 set: OR 0x20 folds the case
+	 * of the input only. */
+#define DP_SIP_PN_IEQ(lit)                                                   \
+	({                                                                   \
+		bool eq_ = true;                                             \
+		for (uint32_t i_ = 0; i_ < n && eq_; i_++)                   \
+			eq_ = (uint8_t)(p[i_] | 0x20) == (uint8_t)(lit)[i_]; \
+		eq_;                                                         \
+	})
+	switch (n) {
+	case 11:
+		return DP_SIP_PN_IEQ("pn-provider") ? DP_SIP_PN_NAME_ALWAYS : DP_SIP_PN_NAME_NOT;
+	case 8:
+		return DP_SIP_PN_IEQ("pn-param") ? DP_SIP_PN_NAME_ALWAYS : DP_SIP_PN_NAME_NOT;
+	case 7:
+		return DP_SIP_PN_IEQ("pn-prid")	  ? DP_SIP_PN_NAME_ALWAYS
+		       : DP_SIP_PN_IEQ("pn-type") ? DP_SIP_PN_NAME_TYPE
+						  : DP_SIP_PN_NAME_NOT;
+	case 6:
+		return DP_SIP_PN_IEQ("pn-tok")	 ? DP_SIP_PN_NAME_ALWAYS
+		       : DP_SIP_PN_IEQ("app-id") ? DP_SIP_PN_NAME_APP_ID
+						 : DP_SIP_PN_NAME_NOT;
+	default:
+		return DP_SIP_PN_NAME_NOT;
+	}
+#undef DP_SIP_PN_IEQ
+}
+
 /** Pointer to the first byte of @p s in @p buf. */
 static inline const char *dp_sip_ptr(const uint8_t *buf, struct dp_sip_slice s)
 {

@@ -331,9 +331,17 @@ static const struct bad bad_configs[] = {
 	{"int_wraps_hex", 2, "sip.port", "got 0x1000013c4",
 	 IFACE "sip: { port = 0x1000013c4; };\n"},
 	{"unknown_top_level", 2, "sipp",
-	 "unknown key (known: sip, interfaces, dataplane, neighbours, pbx, filter, bindings, log, "
-	 "push)",
+	 "unknown key (known: sip, interfaces, dataplane, neighbours, pbx, filter, bindings, wake, "
+	 "log, push)",
 	 IFACE "sipp: { port = 5060; };\n"},
+	{"wake_policy_unknown", 2, "wake.policy",
+	 "expected \"ping\" or \"always-push\" or \"parallel\", got \"sometimes\"",
+	 IFACE "wake: { policy = \"sometimes\"; };\n"},
+	{"wake_provisional_int", 2, "wake.provisional",
+	 "expected \"none\" or \"180\" or \"110\", got",
+	 IFACE "wake: { provisional = 180; };\n"},
+	{"wake_timeout_zero", 2, "wake.timeout_s", "expected an integer 1..600, got 0",
+	 IFACE "wake: { timeout_s = 0; };\n"},
 	{"unknown_in_dataplane", 4, "dataplane.mbuf",
 	 "unknown key (known: mbufs, rx_desc, tx_desc, ring_size, idle_sleep_us, reassembly_flows, "
 	 "reassembly_timeout_ms, reassembly_buffers)",

@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The wake path's state (cp_call.c) and the messages it writes
+ * (cp_call_msg.c). Internal to controlplane/.
+ */
+#ifndef CP_CALL_H
+#define CP_CALL_H
+
+#include "common/sw_hist.h"
+#include "controlplane/cp_msg.h"
+
+#define CALL_MAX_BRANCHES 8 /* devices one call reaches (an AOR's) */
+#define CALL_BRANCH_KIND  'i'
+#define CALL_TAG_ACK	  0xe /* branch index of a late 2xx's ACK */
+#define CALL_TAG_BYE	  0xf /* ... and of its BYE */
+
+/* One device of a call: a client transaction (§17.1.1) once it is sent. */
+enum br_state {
+	BR_IDLE = 0,
+	BR_WAITING,    /* pushed; waiting for its REGISTER to be accepted */
+	BR_CALLING,    /* INVITE sent, nothing heard (Timer A / B) */
+	BR_PROCEEDING, /* a provisional answer came (Timer C) */
+	BR_DONE,       /* final answer, given up, or push failed */
+};
+
+/* Why a late branch (woken after its call ended) gets INVITE then CANCEL. */
+enum late_cause { LATE_NONE = 0, LATE_CANCELLED, LATE_ELSEWHERE };
+
+struct call_branch {
+	uint64_t device;
+	uint8_t state;	    /* enum br_state */
+	uint8_t late;	    /* enum late_cause: the call ended before it answered */
+	bool pushed;	    /* a VoIP push went out for it */
+	bool push_done;	    /* ... and its result came back */
+	bool chained;	    /* in the by-device index (waiting for a REGISTER) */
+	bool cancel_wanted; /* CANCEL as soon as a provisional answer comes */
+	bool cancel_sent;
+	bool heard;	    /* the device answered something on this branch */
+	bool push_failed;   /* its push was refused, dead or timed out */
+	uint8_t why;	    /* enum late_cause of a CANCEL it is owed */
+	uint16_t status;    /* its final answer (or ours for it: 408, 480) */
+	uint32_t dev_next;  /* by-device chain: call slot << 3 | branch; UINT32_MAX ends */
+	uint64_t push_tsc;  /* push submitted */
+	uint64_t timer_tsc; /* next retransmission (CALLING) */
+	uint64_t interval;  /* Timer A's current interval */
+	uint64_t deadline;  /* Timer B (CALLING) / Timer C (PROCEEDING) */
+	struct sw_ip dst;   /* where its INVITE went */
+	uint16_t dport;
+	uint16_t inv_len;
+	char *inv; /* the INVITE as sent: retransmissions, CANCEL, ACK */
+};
+
+enum call_outcome {
+	OUT_NONE = 0,
+	OUT_ANSWERED,
+	OUT_TIMED_OUT,
+	OUT_REJECTED,
+	OUT_CANCELLED,
+	OUT_FAILED,
+	OUT_RING_FULL,
+	OUT_SHUTDOWN,
+};
+
+/* One held INVITE: the server transaction toward the PBX (§17.2.1) and the
+ * fork behind it (§16). */
+struct call {
+	uint64_t id;   /* 0: free; else generation << 24 | slot */
+	uint32_t next; /* by-transaction chain (PBX source, branch) */
+	uint32_t hash;
+	uint64_t key; /* sw_callset_key() of the Call-ID */
+	struct sw_ip pbx_ip;
+	uint16_t pbx_port;
+	uint8_t pbx_branch_len;
+	uint8_t n_br;
+	uint8_t outcome;	    /* enum call_outcome; set with the final answer */
+	bool acked;		    /* the PBX's ACK for our non-2xx final came */
+	uint16_t final;		    /* final status sent upstream; 0: none yet */
+	uint16_t best;		    /* best final answer from a branch (§16.7 step 6) */
+	uint32_t tag;		    /* our To-tag */
+	uint64_t in_tsc;	    /* INVITE received */
+	uint64_t wake_deadline;	    /* wake.timeout_s after it */
+	uint64_t g_tsc, g_interval; /* Timer G: our non-2xx final again */
+	uint64_t linger;	    /* after the final: absorb, then free (Timer H / J) */
+	char pbx_branch[64];
+	uint16_t inv_len, last_len, best_len;
+	char *inv;  /* the PBX's INVITE */
+	char *last; /* the last answer sent upstream (retransmissions absorbed with it) */
+	char *best_resp;
+	struct call_branch br[CALL_MAX_BRANCHES];
+};
+
+/* The wake path's tables (cp_call.c); one per control plane. */
+struct cp_call {
+	uint32_t max, mask, n_used, free_top;
+	uint32_t *buckets;     /* by PBX transaction */
+	uint32_t *dev_buckets; /* waiting branches by device id */
+	uint32_t *free_slots;
+	struct call *c;
+	uint32_t gen;
+	uint64_t oldest_tsc; /* INVITE time of the oldest held call (telemetry) */
+	uint32_t n_held;     /* calls without a final answer yet (telemetry) */
+	struct cp_msg scratch;
+	struct dp_sip_msg sm, sm2; /* scans of stored bytes */
+	struct sw_hist push_to_reg, invite_to_branch;
+};
+
+#define CALL_NO_SLOT	      UINT32_MAX
+#define CALL_SLOT_BITS	      24
+#define CALL_T1_MS	      500    /* §17.1.1.1 */
+#define CALL_T2_MS	      4000   /* §17.1.2.2 */
+#define CALL_TIMER_B_MS	      32000  /* 64 * T1: an INVITE nobody answers */
+#define CALL_TIMER_C_MS	      180000 /* §16.6 step 11: a branch that rings forever */
+#define CALL_LINGER_MS	      32000  /* Timer H / J: absorb ACKs and retransmissions */
+#define CALL_REASON_CANCEL    "SIP;cause=487;text=\"Call cancelled before the app woke\""
+#define CALL_REASON_ELSEWHERE "SIP;cause=200;text=\"Call completed elsewhere\""
+
+/* ---- cp_call.c: tables, sending, the end of a call, timers ---- */
+uint64_t call_ms_tsc(const struct cp_ctx *cp, uint64_t ms);
+uint64_t call_tsc_us(const struct cp_ctx *cp, uint64_t tsc);
+/** The call whose PBX transaction is (@p ip, @p port, @p branch), or NULL. */
+struct call *call_by_tx(struct cp_call *k, const struct sw_ip *ip, uint16_t port,
+			const char *branch, size_t len);
+/** The call with id @p id (our branches and push ids carry it), or NULL. */
+struct call *call_by_id(struct cp_call *k, uint64_t id);
+/** Head of the by-device chain of waiting branches @p dev hashes to. */
+uint32_t *call_dev_head(struct cp_call *k, uint64_t dev);
+void call_chain(struct cp_call *k, struct call *c, unsigned b);
+void call_unchain(struct cp_call *k, struct call *c, unsigned b);
+/** A new call for the handed-up INVITE (its bytes copied, its Call-ID held),
+ *  or NULL (wake.max_held reached). */
+struct call *call_new(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg);
+void call_release(struct cp_ctx *cp, struct call *c);
+/** Copy @p n bytes into *@p dst (replacing it). */
+void call_keep(char **dst, uint16_t *len, const void *src, uint16_t n);
+/** Scan the call's INVITE into k->sm. @return 0 or -EINVAL. */
+int call_scan_inv(struct cp_call *k, const struct call *c);
+/** An answer upstream: sent and kept; a final one starts Timer G / the linger. */
+void call_upstream(struct cp_ctx *cp, struct call *c, const char *b, uint16_t len, unsigned status,
+		   uint64_t now);
+/** An answer of our own (100, 180, 480, 487, 503) to the held INVITE. */
+void call_answer(struct cp_ctx *cp, struct call *c, unsigned status, uint64_t now);
+/** Record (and count) how the call ended; the first one sticks. */
+void call_outcome(struct cp_ctx *cp, struct call *c, enum call_outcome o);
+int call_send(struct cp_ctx *cp, struct call_branch *br, const struct cp_msg *o);
+/** CANCEL a branch (§9.1: once it answered provisionally; until then owed). */
+void call_cancel_branch(struct cp_ctx *cp, struct call_branch *br, const char *reason);
+/** The INVITE to branch @p b's device at its current contact. @return 0 or -errno. */
+int call_send_branch(struct cp_ctx *cp, struct call *c, unsigned b, uint64_t now);
+/** Still to be waited for (not late, not done)? */
+bool call_branch_open(const struct call_branch *br);
+/** §16.7 step 6: lower is better. */
+int call_rank(unsigned status);
+/** No branch left to wait for: the best answer, or ours, goes up. */
+void call_maybe_complete(struct cp_ctx *cp, struct call *c, uint64_t now);
+/** The call ended upstream: the other branches stop (CANCEL / late). */
+void call_end_branches(struct cp_ctx *cp, struct call *c, int keep_b, enum late_cause why);
+
+/* ---- cp_call_msg.c: the messages, built from scanned bytes ---- */
+
+/** Our Via branch for @p call_id / @p br into @p out (NUL-terminated). */
+void call_branch_id(char *out, size_t cap, uint64_t call_id, unsigned br);
+
+/**
+ * The INVITE for one branch (§16.6): Request-URI @p target, our Via with
+ * @p branch on top, Record-Route naming device @p dev, Max-Forwards - 1, our
+ * Route popped; everything else as the PBX sent it. @p our: our address
+ * toward the device.
+ */
+int call_build_invite(const struct cp_ctx *cp, const uint8_t *inv, const struct dp_sip_msg *sm,
+		      const char *target, const struct sw_ip *our, const char *branch, uint64_t dev,
+		      struct cp_msg *o);
+
+/** CANCEL of our INVITE @p inv (§9.1), with a Reason line (or NULL). */
+int call_build_cancel(const uint8_t *inv, const struct dp_sip_msg *sm, const char *reason,
+		      struct cp_msg *o);
+
+/** ACK for a non-2xx final answer @p resp to our INVITE @p inv (§17.1.1.3). */
+int call_build_ack(const uint8_t *inv, const struct dp_sip_msg *sm, const uint8_t *resp,
+		   const struct dp_sip_msg *rsm, struct cp_msg *o);
+
+/**
+ * A request inside the dialog a 2xx @p resp to our INVITE @p inv made: ACK
+ * (CSeq as the INVITE) or BYE (CSeq + 1), to the 2xx's Contact, with our Via
+ * @p our / @p branch. A call that ended before the device answered is never
+ * answered: sipwake acknowledges and hangs up itself.
+ */
+int call_build_in_dialog(const uint8_t *inv, const struct dp_sip_msg *sm, const uint8_t *resp,
+			 const struct dp_sip_msg *rsm, bool bye, const struct sw_ip *our,
+			 uint16_t port, const char *branch, struct cp_msg *o);
+
+/** @p uri without its push parameters (RFC 8599 §4.1.2: never past the edge). */
+int call_uri_without_pn(const char *uri, size_t len, char *out, size_t cap);
+
+#endif /* CP_CALL_H */

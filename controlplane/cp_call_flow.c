@@ -1,0 +1,483 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The wake path's flows (see cp_call.c for the whole picture): INVITE,
+ * CANCEL and ACK from the PBX, the devices' answers on our branches, the
+ * wake itself (an accepted REGISTER) and push results.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_common.h>
+#include <rte_cycles.h>
+
+#include "common/sw_log.h"
+#include "controlplane/cp_bind.h"
+#include "controlplane/cp_call.h"
+#include "pushd/pd.h"
+
+/* ---- PBX requests ------------------------------------------------------- */
+
+struct pick {
+	uint64_t id[CALL_MAX_BRANCHES];
+	unsigned n;
+};
+
+static int pick_one(const struct sw_device *d, void *arg)
+{
+	struct pick *p = arg;
+
+	if (p->n < CALL_MAX_BRANCHES)
+		p->id[p->n++] = d->id;
+	return p->n == CALL_MAX_BRANCHES;
+}
+
+/* The devices the Request-URI names (as the workers find them, dp_fwd.c
+ * find_device()): by contact, by push address, else every one of the AOR. */
+static void devices_of(struct cp_ctx *cp, const uint8_t *msg, const struct dp_sip_msg *sm,
+		       struct pick *p)
+{
+	const struct dp_sip_uri *u = &sm->ruri;
+	const struct sw_device *d;
+	struct dp_sip_push pn;
+	char key[SW_PN_KEY_MAX];
+	int kl;
+
+	p->n = 0;
+	d = sw_bind_by_contact(cp->dp->bind, dp_sip_ptr(msg, u->whole), u->whole.len);
+	if (d == NULL) {
+		dp_sip_push_from_params(msg, u->params, &pn);
+		if (pn.form != DP_SIP_PN_NONE) {
+			kl = sw_pn_key(key, sizeof(key), dp_sip_ptr(msg, pn.provider),
+				       pn.provider.len, dp_sip_ptr(msg, pn.prid), pn.prid.len,
+				       dp_sip_ptr(msg, pn.param), pn.param.len);
+			if (kl > 0)
+				d = sw_bind_by_pn(cp->dp->bind, key, (size_t)kl);
+		}
+	}
+	if (d != NULL) {
+		p->id[p->n++] = d->id;
+		return;
+	}
+	if (u->scheme != DP_SIP_SCHEME_SIP && u->scheme != DP_SIP_SCHEME_SIPS)
+		return;
+	kl = sw_aor_canon(key, SW_AOR_MAX, dp_sip_ptr(msg, u->user), u->user.len,
+			  dp_sip_ptr(msg, u->host), u->host.len, u->host_is_ipv6);
+	if (kl > 0)
+		sw_bind_foreach_aor(cp->dp->bind, key, (size_t)kl, pick_one, p);
+}
+
+static bool device_alive(const struct cp_ctx *cp, const struct sw_device *d, uint64_t now)
+{
+	const struct sw_src *e = sw_src_lookup(cp->dp->src, &d->src, d->sport);
+	uint64_t last = e != NULL ? sw_src_last_alive(e) : 0;
+
+	return e != NULL && (last >= now || now - last <= cp->dp->p.alive_window_tsc);
+}
+
+/* Caller details for the push (the app shows them in CallKit / its UI). */
+static void caller_of(const uint8_t *msg, const struct dp_sip_msg *sm, struct pd_request *rq)
+{
+	const struct dp_sip_nameaddr *f = &sm->from;
+	const char *v = dp_sip_ptr(msg, f->value), *lt = memchr(v, '<', f->value.len);
+	size_t n = lt != NULL ? (size_t)(lt - v) : 0;
+
+	snprintf(rq->call_id, sizeof(rq->call_id), "%.*s", sm->call_id.len,
+		 dp_sip_ptr(msg, sm->call_id));
+	snprintf(rq->caller_number, sizeof(rq->caller_number), "%.*s", f->uri.user.len,
+		 dp_sip_ptr(msg, f->uri.user));
+	while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '"'))
+		n--;
+	while (n > 0 && (*v == ' ' || *v == '"'))
+		v++, n--;
+	snprintf(rq->caller_name, sizeof(rq->caller_name), "%.*s", (int)n, v);
+}
+
+static void invite_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg)
+{
+	const struct dp_sip_msg *sm = &meta->sip;
+	uint64_t now = rte_rdtsc();
+	struct pick p;
+	struct call *c;
+	unsigned pushes = 0, ring_full = 0, policy = cp->cfg.wake_policy;
+
+	devices_of(cp, msg, sm, &p);
+	if (p.n == 0) {
+		cp_count(cp, CP_C_WAKE_NO_DEVICE, 1);
+		cp_sip_reply(cp, meta, msg, 480);
+		return;
+	}
+	c = call_new(cp, meta, msg);
+	if (c == NULL || c->inv == NULL) {
+		if (c != NULL)
+			call_release(cp, c);
+		cp_count_drop(cp, CP_D_WAKE_HELD_FULL, 1);
+		cp_sip_reply(cp, meta, msg, 503);
+		return;
+	}
+	cp_count(cp, CP_C_WAKE_CALLS, 1);
+	call_answer(cp, c, 100, now);
+	for (unsigned i = 0; i < p.n; i++) {
+		const struct sw_device *d = sw_bind_by_id(cp->dp->bind, p.id[i]);
+		struct pd_request rq = {.id = c->id << 4 | c->n_br};
+		struct call_branch *br = &c->br[c->n_br];
+		bool alive, can_push;
+
+		if (d == NULL)
+			continue;
+		alive = device_alive(cp, d, now);
+		can_push = cp->pd != NULL && cp_push_request_of(d, PD_KIND_CALL, &rq) == 0;
+		br->device = d->id;
+		c->n_br++;
+		/* ping: the alive get the call, the asleep a push. always-push:
+		 * a push whenever there is an address. parallel: both. */
+		if (can_push && (!alive || policy != DP_WAKE_PING)) {
+			caller_of(msg, sm, &rq);
+			snprintf(rq.aor, sizeof(rq.aor), "%s", d->aor);
+			rq.deadline_ms = pd_now_ms() + cp->cfg.wake_timeout_s * 1000ull;
+			int rc = pd_submit(cp->pd, &rq);
+
+			if (rc == 0) {
+				br->pushed = true;
+				br->push_tsc = now;
+				br->state = BR_WAITING;
+				call_chain(cp->call, c, c->n_br - 1);
+				cp_count(cp, CP_C_WAKE_PUSHES, 1);
+				pushes++;
+			} else {
+				ring_full += rc == -ENOBUFS;
+				br->state = BR_DONE;
+				br->status = 503;
+			}
+			if (policy == DP_WAKE_PARALLEL &&
+			    call_send_branch(cp, c, c->n_br - 1, now) == 0)
+				br->state = BR_CALLING; /* still chained: a new contact resends */
+		} else if (alive || policy == DP_WAKE_PARALLEL) {
+			if (call_send_branch(cp, c, c->n_br - 1, now) != 0)
+				br->state = BR_DONE;
+		} else {
+			br->state = BR_DONE; /* asleep and no way to wake it */
+			br->status = 480;
+		}
+	}
+	if (pushes > 0 && cp->cfg.wake_provisional != 0)
+		call_answer(cp, c, cp->cfg.wake_provisional, now);
+	if (ring_full > 0 && pushes == 0 && c->final == 0) {
+		bool open = false;
+
+		for (unsigned b = 0; b < c->n_br; b++)
+			open |= call_branch_open(&c->br[b]);
+		if (!open) {
+			call_outcome(cp, c, OUT_RING_FULL);
+			call_answer(cp, c, 503, now);
+			return;
+		}
+	}
+	bool open = false;
+
+	for (unsigned b = 0; b < c->n_br; b++)
+		open |= call_branch_open(&c->br[b]);
+	if (!open && c->final == 0) {
+		/* Nobody to call and nobody to wake. */
+		cp_count(cp, CP_C_WAKE_NO_DEVICE, 1);
+		c->outcome = OUT_TIMED_OUT;
+		call_answer(cp, c, 480, now);
+	}
+}
+
+static void cancel_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg,
+		      struct call *c)
+{
+	uint64_t now = rte_rdtsc();
+
+	/* §9.2: the CANCEL is answered 200 whatever the INVITE's state. */
+	cp_sip_reply(cp, meta, msg, 200);
+	if (c->final != 0)
+		return;
+	call_outcome(cp, c, OUT_CANCELLED);
+	call_end_branches(cp, c, -1, LATE_CANCELLED);
+	call_answer(cp, c, 487, now);
+}
+
+void cp_call_request(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg)
+{
+	const struct dp_sip_msg *sm = &meta->sip;
+	struct call *c = call_by_tx(cp->call, &meta->src, meta->sport,
+				    dp_sip_ptr(msg, sm->via.branch), sm->via.branch.len);
+
+	switch (sm->method) {
+	case DP_SIP_M_INVITE:
+		if (c != NULL) {
+			/* §17.2.1: a retransmission gets the last answer again. */
+			cp_count(cp, CP_C_WAKE_RETRANSMISSIONS, 1);
+			if (c->last != NULL)
+				cp_udp_send(cp, &c->pbx_ip, c->pbx_port, c->last, c->last_len);
+			return;
+		}
+		if (sm->to.tag.len == 0) {
+			invite_in(cp, meta, msg);
+			return;
+		}
+		break; /* a re-INVITE outside our Record-Route: nothing to resume */
+	case DP_SIP_M_CANCEL:
+		if (c != NULL)
+			cancel_in(cp, meta, msg, c);
+		else
+			cp_sip_reply(cp, meta, msg, 481);
+		return;
+	case DP_SIP_M_ACK:
+		if (c != NULL && c->final >= 300)
+			c->acked = true; /* Timer G stops */
+		else
+			cp_count_drop(cp, CP_D_WAKE_STRAY, 1);
+		return;
+	default:
+		break;
+	}
+	/* Other requests for an asleep device cannot wait for it. */
+	cp_count(cp, CP_C_CALLS_480, 1);
+	cp_sip_reply(cp, meta, msg, 480);
+}
+
+/* ---- device answers -------------------------------------------------------- */
+
+static void late_answer(struct cp_ctx *cp, struct call *c, struct call_branch *br,
+			const struct dp_meta *meta, const uint8_t *msg)
+{
+	struct cp_call *k = cp->call;
+	const struct dp_sip_msg *rsm = &meta->sip;
+	char branch[48];
+	struct sw_ip our, nh;
+	unsigned ifx;
+
+	if (rsm->status < 200) {
+		call_cancel_branch(cp, br,
+				   br->late == LATE_CANCELLED ? CALL_REASON_CANCEL
+							      : CALL_REASON_ELSEWHERE);
+		return;
+	}
+	if (dp_sip_scan((const uint8_t *)br->inv, br->inv_len, &k->sm2) != DP_SIP_OK)
+		return;
+	if (rsm->status >= 300) {
+		if (call_build_ack((const uint8_t *)br->inv, &k->sm2, msg, rsm, &k->scratch) == 0)
+			call_send(cp, br, &k->scratch);
+		br->state = BR_DONE;
+		return;
+	}
+	/* A 2xx for a call already over: acknowledged and hung up here. */
+	if (cp_route(cp, &br->dst, &ifx, &our, &nh) != 0)
+		return;
+	for (int bye = 0; bye < 2; bye++) {
+		call_branch_id(branch, sizeof(branch), c->id, bye ? CALL_TAG_BYE : CALL_TAG_ACK);
+		if (call_build_in_dialog((const uint8_t *)br->inv, &k->sm2, msg, rsm, bye, &our,
+					 cp->dp->p.sip_port, branch, &k->scratch) == 0)
+			call_send(cp, br, &k->scratch);
+	}
+	br->state = BR_DONE;
+}
+
+void cp_call_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg)
+{
+	struct cp_call *k = cp->call;
+	const struct dp_sip_msg *sm = &meta->sip;
+	const char *b = dp_sip_ptr(msg, sm->via.branch) + DP_BRANCH_MAGIC_LEN + 2;
+	uint64_t id = 0, now = rte_rdtsc();
+	unsigned bi = 0;
+	struct call *c;
+	struct call_branch *br;
+
+	if (sm->via.branch.len != DP_BRANCH_MAGIC_LEN + 2 + 17) {
+		cp_count_drop(cp, CP_D_WAKE_STRAY, 1);
+		return;
+	}
+	for (unsigned i = 0; i < 17; i++) {
+		int v = b[i] >= '0' && b[i] <= '9'   ? b[i] - '0'
+			: b[i] >= 'a' && b[i] <= 'f' ? b[i] - 'a' + 10
+						     : -1;
+
+		if (v < 0) {
+			cp_count_drop(cp, CP_D_WAKE_STRAY, 1);
+			return;
+		}
+		if (i < 16)
+			id = id << 4 | (uint64_t)v;
+		else
+			bi = (unsigned)v;
+	}
+	c = call_by_id(k, id);
+	if (c == NULL || (bi >= c->n_br && bi != CALL_TAG_BYE)) {
+		cp_count_drop(cp, CP_D_WAKE_STRAY, 1);
+		return;
+	}
+	if (bi == CALL_TAG_BYE || sm->cseq_method == DP_SIP_M_CANCEL)
+		return; /* answers to our CANCEL / BYE: nothing to do */
+	br = &c->br[bi];
+	if (!sw_ip_eq(&meta->src, &br->dst) || br->inv == NULL) {
+		cp_count_drop(cp, CP_D_WAKE_STRAY, 1);
+		return;
+	}
+	br->heard = true;
+	if (br->state == BR_CALLING && sm->status < 200) {
+		br->state = BR_PROCEEDING;
+		br->deadline = now + call_ms_tsc(cp, CALL_TIMER_C_MS);
+		call_unchain(k, c, bi); /* it has the call: a new contact changes nothing */
+	}
+	if (br->late != LATE_NONE) {
+		late_answer(cp, c, br, meta, msg);
+		return;
+	}
+	if (br->cancel_wanted && !br->cancel_sent && sm->status < 200)
+		call_cancel_branch(cp, br,
+				   br->why == LATE_CANCELLED ? CALL_REASON_CANCEL
+							     : CALL_REASON_ELSEWHERE);
+	if (sm->status >= 200 && sm->status < 300 &&
+	    (c->outcome == OUT_CANCELLED || c->outcome == OUT_SHUTDOWN)) {
+		/* Answered after the PBX heard 487 / 503: never a call. */
+		br->late = LATE_CANCELLED;
+		late_answer(cp, c, br, meta, msg);
+		return;
+	}
+	if (sm->status == 100)
+		return; /* §16.7 step 5: never relayed */
+	if (sm->status < 200) {
+		if (c->final == 0 && cp_msg_unvia(msg, sm, NULL, &k->scratch) == 0)
+			call_upstream(cp, c, k->scratch.b, k->scratch.len, sm->status, now);
+		return;
+	}
+	if (sm->status < 300) {
+		/* §16.7 step 5: every 2xx goes up, retransmissions too. */
+		call_unchain(k, c, bi);
+		br->state = BR_DONE;
+		br->status = sm->status;
+		if (cp_msg_unvia(msg, sm, NULL, &k->scratch) == 0) {
+			if (c->final == 0) {
+				call_outcome(cp, c, OUT_ANSWERED);
+				call_end_branches(cp, c, (int)bi, LATE_ELSEWHERE);
+			}
+			call_upstream(cp, c, k->scratch.b, k->scratch.len, sm->status, now);
+		}
+		return;
+	}
+	/* A non-2xx final: ACK it (§17.1.1.3), keep the best (§16.7 step 6). */
+	if (dp_sip_scan((const uint8_t *)br->inv, br->inv_len, &k->sm2) == DP_SIP_OK &&
+	    call_build_ack((const uint8_t *)br->inv, &k->sm2, msg, sm, &k->scratch) == 0)
+		call_send(cp, br, &k->scratch);
+	if (br->state == BR_DONE)
+		return; /* a retransmitted final */
+	call_unchain(k, c, bi);
+	br->state = BR_DONE;
+	br->status = sm->status;
+	if (c->final == 0 && (c->best == 0 || call_rank(sm->status) < call_rank(c->best))) {
+		unsigned up = sm->status == 503 ? 500 : sm->status;
+
+		if (cp_msg_unvia(msg, sm, NULL, &k->scratch) == 0) {
+			if (up != sm->status) {
+				/* §16.7 step 6: a 503 from a device is 500 upstream. */
+				char *sp = memchr(k->scratch.b, ' ', k->scratch.len);
+
+				if (sp != NULL && sp + 4 <= k->scratch.b + k->scratch.len)
+					memcpy(sp + 1, "500", 3);
+			}
+			call_keep(&c->best_resp, &c->best_len, k->scratch.b, k->scratch.len);
+			c->best = (uint16_t)up;
+		}
+	}
+	if (sm->status >= 600 && c->final == 0) {
+		call_end_branches(cp, c, (int)bi, LATE_ELSEWHERE);
+		for (unsigned j = 0; j < c->n_br; j++)
+			if (c->br[j].state == BR_WAITING) {
+				call_unchain(k, c, j);
+				c->br[j].state = BR_DONE;
+			}
+	}
+	call_maybe_complete(cp, c, now);
+}
+
+/* ---- wake, push results, timers ------------------------------------------------ */
+
+void cp_call_registered(struct cp_ctx *cp, uint64_t id)
+{
+	struct cp_call *k = cp->call;
+	uint32_t *p = call_dev_head(k, id);
+	uint64_t now = rte_rdtsc();
+
+	while (*p != CALL_NO_SLOT) {
+		uint32_t e = *p;
+		struct call *c = &k->c[e >> 3];
+		struct call_branch *br = &c->br[e & 7];
+
+		if (br->device != id) {
+			p = &br->dev_next;
+			continue;
+		}
+		*p = br->dev_next; /* unchained: this device is woken once per call */
+		br->chained = false;
+		if (br->state == BR_CALLING) {
+			/* parallel: the last contact got it; a new source gets it
+			 * instead, an unchanged one keeps its transaction. */
+			const struct sw_device *d = sw_bind_by_id(cp->dp->bind, id);
+
+			if (d == NULL || br->heard ||
+			    (sw_ip_eq(&d->src, &br->dst) && d->sport == br->dport))
+				continue;
+		} else if (br->state != BR_WAITING) {
+			continue;
+		}
+		if (call_send_branch(cp, c, e & 7, now) != 0) {
+			br->state = BR_DONE;
+			br->status = 480;
+			call_maybe_complete(cp, c, now);
+			continue;
+		}
+		if (br->late != LATE_NONE) {
+			br->cancel_wanted = true;
+			cp_count(cp, CP_C_WAKE_LATE_CANCELS, 1);
+			continue;
+		}
+		cp_count(cp, CP_C_WAKE_WOKEN, 1);
+		if (br->pushed)
+			sw_hist_add(&k->push_to_reg, call_tsc_us(cp, now - br->push_tsc));
+		sw_hist_add(&k->invite_to_branch, call_tsc_us(cp, now - c->in_tsc));
+	}
+}
+
+static void push_result(struct cp_ctx *cp, const struct pd_result *r)
+{
+	struct cp_call *k = cp->call;
+	struct call *c = call_by_id(k, r->id >> 4);
+	unsigned b = (unsigned)(r->id & 0xf);
+	uint64_t dev = strtoull(r->device_key, NULL, 16);
+
+	if (r->status == PD_DEAD_TOKEN)
+		cp_bind_drop_push(cp, dev, r->provider_ts_ms);
+	if (r->status == PD_DELIVERED || c == NULL || b >= c->n_br)
+		return;
+	struct call_branch *br = &c->br[b];
+
+	br->push_done = true;
+	if (br->state != BR_WAITING)
+		return;
+	CP_LOG(INFO, "push for a held call to device %016" PRIx64 " failed: %s %s", dev,
+	       pd_status_name(r->status), r->reason);
+	call_unchain(k, c, b);
+	br->state = BR_DONE;
+	br->status = 480;
+	br->push_failed = true;
+	call_maybe_complete(cp, c, rte_rdtsc());
+}
+
+void cp_call_poll_push(struct cp_ctx *cp)
+{
+	struct pd_result *res[32];
+	unsigned n;
+
+	if (cp->pd == NULL)
+		return;
+	n = pd_poll_results(cp->pd, res, RTE_DIM(res));
+	for (unsigned i = 0; i < n; i++) {
+		if (res[i]->id & CP_PUSH_REFRESH)
+			cp_bind_push_result(cp, res[i]);
+		else
+			push_result(cp, res[i]);
+		free(res[i]);
+	}
+}

@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The requests the wake path sends to devices (RFC 3261 §16.6, §9.1,
+ * §17.1.1.3), spliced from the scanned bytes of what they answer or follow:
+ * nothing is re-parsed, every header sipwake does not own is copied as is.
+ */
+#include <arpa/inet.h>
+#include <strings.h>
+
+#include "controlplane/cp_call.h"
+
+#define MAX_FORWARDS_DEFAULT 70
+
+void call_branch_id(char *out, size_t cap, uint64_t call_id, unsigned br)
+{
+	snprintf(out, cap, DP_BRANCH_MAGIC "%c%c%016" PRIx64 "%x", DP_BRANCH_CP, CALL_BRANCH_KIND,
+		 call_id, br & 0xf);
+}
+
+/* Does the Route URI @p r name sipwake (one of our addresses or names)? */
+static bool route_is_ours(const struct cp_ctx *cp, const uint8_t *msg, const struct dp_sip_uri *r)
+{
+	const struct dp_params *p = &cp->dp->p;
+	char host[DP_NAME_LEN];
+	struct sw_ip ip;
+
+	if (r->whole.len == 0 || r->host.len == 0 || r->host.len >= sizeof(host))
+		return false;
+	memcpy(host, dp_sip_ptr(msg, r->host), r->host.len);
+	host[r->host.len] = '\0';
+	if (inet_pton(AF_INET6, host, ip.a) == 1) {
+		/* an IPv6 reference */
+	} else if (inet_pton(AF_INET, host, &ip.a[12]) == 1) {
+		memset(ip.a, 0, 10);
+		ip.a[10] = ip.a[11] = 0xff;
+	} else {
+		for (unsigned i = 0; i < p->n_names; i++)
+			if (strcasecmp(host, p->names[i]) == 0)
+				return true;
+		return false;
+	}
+	return dp_iface_of_addr(p, &ip) >= 0;
+}
+
+static void put_line(struct cp_msg *o, const uint8_t *msg, const struct dp_sip_hdr *h)
+{
+	struct dp_sip_slice l = cp_hdr_line(h);
+
+	cp_msg_put(o, msg + l.off, l.len);
+	cp_msg_str(o, "\r\n");
+}
+
+int call_build_invite(const struct cp_ctx *cp, const uint8_t *inv, const struct dp_sip_msg *sm,
+		      const char *target, const struct sw_ip *our, const char *branch, uint64_t dev,
+		      struct cp_msg *o)
+{
+	bool pop = route_is_ours(cp, inv, &sm->route), first_route = true;
+	unsigned port = cp->dp->p.sip_port;
+
+	o->len = 0;
+	o->overflow = false;
+	cp_msg_fmt(o, "INVITE %s SIP/2.0\r\nVia: SIP/2.0/UDP ", target);
+	cp_msg_host(o, our);
+	cp_msg_fmt(o, ":%u;branch=%s;rport\r\n", port, branch);
+	/* §16.6 step 4: stay in the dialog; the device rides in our route (a
+	 * flow token, as the workers write it: dp_fwd.c our_lines()). */
+	cp_msg_str(o, "Record-Route: <sip:");
+	cp_msg_host(o, our);
+	cp_msg_fmt(o, ":%u;" DP_ROUTE_DEVICE_PARAM "=%016" PRIx64 ";lr>\r\n", port, dev);
+	if (sm->max_forwards < 0)
+		cp_msg_fmt(o, "Max-Forwards: %d\r\n", MAX_FORWARDS_DEFAULT - 1);
+	for (unsigned i = 0; i < sm->nhdrs; i++) {
+		const struct dp_sip_hdr *h = &sm->hdrs[i];
+
+		switch (h->id) {
+		case DP_SIP_H_MAX_FORWARDS:
+			cp_msg_fmt(o, "Max-Forwards: %d\r\n",
+				   sm->max_forwards > 0 ? sm->max_forwards - 1 : 0);
+			break;
+		case DP_SIP_H_ROUTE:
+			if (pop && first_route) {
+				/* §16.4: ours is the first value; keep the rest of
+				 * its field, if any. */
+				uint32_t lend = (uint32_t)h->value.off + h->value.len;
+
+				first_route = false;
+				if (sm->route_next < lend) {
+					cp_msg_put(o, inv + h->name.off, h->name.len);
+					cp_msg_str(o, ": ");
+					cp_msg_put(o, inv + sm->route_next, lend - sm->route_next);
+					cp_msg_str(o, "\r\n");
+				}
+				break;
+			}
+			put_line(o, inv, h);
+			break;
+		default:
+			put_line(o, inv, h);
+		}
+	}
+	cp_msg_str(o, "\r\n");
+	cp_msg_put(o, inv + sm->hdrs_end, (size_t)(sm->msg_len - sm->hdrs_end));
+	return o->overflow ? -EMSGSIZE : 0;
+}
+
+/* Start line, our Via (the INVITE's first, a line of its own), its Route,
+ * From, Call-ID and Max-Forwards: what CANCEL and ACK share (§9.1, §17.1.1.3). */
+static void hop_request(const char *method, const uint8_t *inv, const struct dp_sip_msg *sm,
+			struct cp_msg *o)
+{
+	bool via = false;
+
+	o->len = 0;
+	o->overflow = false;
+	cp_msg_fmt(o, "%s ", method);
+	cp_msg_put(o, inv + sm->ruri.whole.off, sm->ruri.whole.len);
+	cp_msg_str(o, " SIP/2.0\r\n");
+	for (unsigned i = 0; i < sm->nhdrs; i++) {
+		const struct dp_sip_hdr *h = &sm->hdrs[i];
+
+		if ((h->id == DP_SIP_H_VIA && !via) || h->id == DP_SIP_H_ROUTE ||
+		    h->id == DP_SIP_H_FROM || h->id == DP_SIP_H_CALL_ID)
+			put_line(o, inv, h);
+		via |= h->id == DP_SIP_H_VIA;
+	}
+	cp_msg_fmt(o, "Max-Forwards: %d\r\n", MAX_FORWARDS_DEFAULT);
+}
+
+static const struct dp_sip_hdr *hdr_of(const struct dp_sip_msg *sm, enum dp_sip_hdr_id id)
+{
+	for (unsigned i = 0; i < sm->nhdrs; i++)
+		if (sm->hdrs[i].id == id)
+			return &sm->hdrs[i];
+	return NULL;
+}
+
+int call_build_cancel(const uint8_t *inv, const struct dp_sip_msg *sm, const char *reason,
+		      struct cp_msg *o)
+{
+	const struct dp_sip_hdr *to = hdr_of(sm, DP_SIP_H_TO);
+
+	hop_request("CANCEL", inv, sm, o);
+	if (to != NULL)
+		put_line(o, inv, to);
+	cp_msg_fmt(o, "CSeq: %u CANCEL\r\n", sm->cseq);
+	if (reason != NULL)
+		cp_msg_fmt(o, "Reason: %s\r\n", reason);
+	cp_msg_str(o, "Content-Length: 0\r\n\r\n");
+	return o->overflow ? -EMSGSIZE : 0;
+}
+
+int call_build_ack(const uint8_t *inv, const struct dp_sip_msg *sm, const uint8_t *resp,
+		   const struct dp_sip_msg *rsm, struct cp_msg *o)
+{
+	const struct dp_sip_hdr *to = hdr_of(rsm, DP_SIP_H_TO);
+
+	hop_request("ACK", inv, sm, o);
+	if (to != NULL)
+		put_line(o, resp, to); /* with the answer's tag */
+	cp_msg_fmt(o, "CSeq: %u ACK\r\nContent-Length: 0\r\n\r\n", sm->cseq);
+	return o->overflow ? -EMSGSIZE : 0;
+}
+
+int call_build_in_dialog(const uint8_t *inv, const struct dp_sip_msg *sm, const uint8_t *resp,
+			 const struct dp_sip_msg *rsm, bool bye, const struct sw_ip *our,
+			 uint16_t port, const char *branch, struct cp_msg *o)
+{
+	const struct dp_sip_hdr *from = hdr_of(sm, DP_SIP_H_FROM), *to = hdr_of(rsm, DP_SIP_H_TO);
+	const struct dp_sip_hdr *cid = hdr_of(sm, DP_SIP_H_CALL_ID);
+
+	if (rsm->n_contacts == 0 || from == NULL || to == NULL || cid == NULL)
+		return -EINVAL;
+	o->len = 0;
+	o->overflow = false;
+	cp_msg_str(o, bye ? "BYE " : "ACK ");
+	cp_msg_put(o, resp + rsm->contact.uri.whole.off, rsm->contact.uri.whole.len);
+	cp_msg_str(o, " SIP/2.0\r\nVia: SIP/2.0/UDP ");
+	cp_msg_host(o, our);
+	cp_msg_fmt(o, ":%u;branch=%s;rport\r\nMax-Forwards: %d\r\n", port, branch,
+		   MAX_FORWARDS_DEFAULT);
+	put_line(o, inv, from);
+	put_line(o, resp, to);
+	put_line(o, inv, cid);
+	cp_msg_fmt(o, "CSeq: %u %s\r\n", sm->cseq + (bye ? 1 : 0), bye ? "BYE" : "ACK");
+	if (bye)
+		cp_msg_str(o,
+			   "Reason: SIP;cause=487;text=\"Call ended before it was answered\"\r\n");
+	cp_msg_str(o, "Content-Length: 0\r\n\r\n");
+	return o->overflow ? -EMSGSIZE : 0;
+}
+
+int call_uri_without_pn(const char *uri, size_t len, char *out, size_t cap)
+{
+	const char *end = uri + len, *q = memchr(uri, '?', len);
+	const char *p = memchr(uri, ';', len), *app_s = NULL, *app_e = NULL;
+	size_t n;
+	bool legacy = false;
+
+	if (q != NULL && p != NULL && p > q)
+		p = NULL;
+	if (q == NULL)
+		q = end;
+	if (p == NULL)
+		p = q;
+	n = (size_t)(p - uri);
+	if (n >= cap)
+		return -E2BIG;
+	memcpy(out, uri, n);
+	/* Two passes' worth in one: app-id goes only next to pn-type. */
+	for (const char *s = p; s < q;) {
+		const char *e = memchr(s + 1, ';', (size_t)(q - s - 1));
+		const char *name = s + 1, *ne;
+
+		e = e != NULL ? e : q;
+		ne = memchr(name, '=', (size_t)(e - name));
+		ne = ne != NULL ? ne : e;
+		switch (dp_sip_pn_name((const uint8_t *)name, (uint32_t)(ne - name))) {
+		case DP_SIP_PN_NAME_TYPE:
+			legacy = true;
+			break;
+		case DP_SIP_PN_NAME_ALWAYS:
+			break;
+		case DP_SIP_PN_NAME_APP_ID:
+			app_s = s;
+			app_e = e;
+			break;
+		default:
+			if (n + (size_t)(e - s) >= cap)
+				return -E2BIG;
+			memcpy(out + n, s, (size_t)(e - s));
+			n += (size_t)(e - s);
+		}
+		s = e;
+	}
+	if (app_s != NULL && !legacy) {
+		/* app-id without pn-type is the app's own parameter: keep it. */
+		if (n + (size_t)(app_e - app_s) >= cap)
+			return -E2BIG;
+		memcpy(out + n, app_s, (size_t)(app_e - app_s));
+		n += (size_t)(app_e - app_s);
+	}
+	if (n + (size_t)(end - q) >= cap)
+		return -E2BIG;
+	memcpy(out + n, q, (size_t)(end - q));
+	n += (size_t)(end - q);
+	out[n] = '\0';
+	return (int)n;
+}
