@@ -23,7 +23,6 @@ import hashlib
 import os
 import re
 import select
-import signal
 import socket
 import subprocess
 import sys
@@ -499,6 +498,15 @@ class Ctx:
             a.close()
         self.pbx.close()
 
+    @contextlib.contextmanager
+    def pbx_port_free(self):
+        """198.18.0.5:5060 free for a sipp PBX while the block runs."""
+        self.pbx.close()
+        try:
+            yield
+        finally:
+            self.pbx = Endpoint(self.lab.ns_peer, PBX4, 5060, "pbx")
+
     # -- registration ------------------------------------------------------
     def send_register(self, app, dev, cseq=1, cid=None, auth=False, contact=None):
         contact = contact or dev.contact(app.ip, app.port)
@@ -593,7 +601,7 @@ class Delta:
 
 
 def lab_fixture(tag, wake):
-    @pytest.fixture(scope="module")
+    @pytest.fixture(scope="class")
     def fx():
         with WakeLab("wk%s%d" % (tag, os.getpid() % 10000), wake) as lab:
             ctx = Ctx(lab)
@@ -608,6 +616,9 @@ def lab_fixture(tag, wake):
 
 ping_lab = lab_fixture("a", 'policy = "ping"; provisional = "none"; '
                             'cancelled_call = "invite-cancel";')
+alert_lab = lab_fixture("b", 'policy = "ping"; provisional = "180"; cancelled_call = "alert";')
+always_lab = lab_fixture("c", 'policy = "always-push"; provisional = "110";')
+parallel_lab = lab_fixture("d", 'policy = "parallel";')
 
 
 # -- steps shared by the tests -----------------------------------------------
@@ -689,291 +700,8 @@ def ring_and_answer(ctx, app, inv, call, tag="app1"):
     return ok
 
 
-# -- policy "ping": the wake path itself -------------------------------------
-
-def test_asleep_app_gets_one_push_and_the_call_on_its_new_port(ping_lab):
-    ctx = ping_lab
-    dev, old = Device("alice"), ctx.app()
-    ctx.asleep((old, dev))
-    d, mark = Delta(ctx.lab), ctx.push.mark()
-    # The PBX calls the contact as registered (pn-* kept, RFC 8599 §5.3) via
-    # sipwake's Path.
-    call = Call(dev.contact(old.ip, old.port), dev.user)
-    call_in(ctx, call)
-    line = ctx.push.wait_req(dev.token, start=mark)
-    assert field(line, "status") == "200" and field(line, "topic") == BUNDLE + ".voip", line
-    assert field(line, "prio") == "10", line
-    held = d.wait_held(1, 1.0)
-    assert held["oldest_age_ms"] > 0, held
-    old.nothing(timeout=0.3)  # asleep: nothing goes to the old contact
-    # The app wakes and registers from a new port: the INVITE waits for the
-    # PBX's 200, then goes there.
-    new = ctx.app()
-    ctx.send_register(new, dev, cid="reg-after-push@app")
-    reg = ctx.pbx.expect(is_req("REGISTER"), 2.0, "the REGISTER relayed")
-    new.nothing(is_req("INVITE"), 0.3, "INVITE before the PBX accepted the REGISTER")
-    ctx.pbx.inbox.insert(0, reg)
-    ctx.pbx_answer_register(dev, new, 200)
-    new.expect(is_resp(200, meth="REGISTER"), 2.0, "200 to the REGISTER")
-    inv = new.expect(is_req("INVITE", call.cid), 2.0, "the held INVITE")
-    check_forwarded(inv, call, new, dev)
-    ring_and_answer(ctx, new, inv, call)
-    old.nothing(timeout=0.1)
-    d.no_held()
-    assert len(ctx.push.reqs(dev.token, None, mark)) == 1
-    w = d.wake()
-    for k in ("wake_calls", "wake_pushes", "wake_branches", "wake_woken", "wake_answered"):
-        assert w.get(k) == 1, (k, w)
-    assert not w.get("wake_timed_out") and not w.get("wake_retransmissions"), w
-
-
 def final_of(cid):
     return lambda m: m.call_id == cid and m.status >= 200 and m.cseq[1] == "INVITE"
-
-
-def test_invite_retransmissions_are_answered_and_never_pushed_again(ping_lab):
-    ctx = ping_lab
-    dev, old = Device("bert"), ctx.app()
-    ctx.asleep((old, dev))
-    d, mark = Delta(ctx.lab), ctx.push.mark()
-    call = Call(dev.contact(old.ip, old.port), dev.user)
-    call_in(ctx, call)
-    # The PBX did not see the 100 in time (as far as the test says): the
-    # same bytes again, three times. Each is answered, none is pushed.
-    for _ in range(3):
-        time.sleep(0.15)
-        ctx.pbx.send(call.invite)
-        ctx.pbx.expect(is_resp(100, call.cid), 1.0, "100 again for a retransmission")
-    ctx.push.wait_req(dev.token, start=mark)
-    time.sleep(0.5)
-    assert len(ctx.push.reqs(dev.token, None, mark)) == 1, ctx.push.reqs(dev.token, None, mark)
-    new = ctx.app()
-    ctx.register(new, dev)
-    inv = new.expect(is_req("INVITE", call.cid), 2.0, "the held INVITE")
-    check_forwarded(inv, call, new, dev)
-    ring(ctx, new, inv, call)
-    # Still retransmitting after the wake: answered with what the PBX has
-    # had so far, never a second INVITE to the device, never a push.
-    for _ in range(2):
-        ctx.pbx.send(call.invite)
-        time.sleep(0.1)
-    new.nothing(is_req("INVITE"), 1.0, "second INVITE")
-    answers = ctx.pbx.collect(lambda m: m.call_id == call.cid and m.cseq[1] == "INVITE", 0)
-    assert [r.status for r in answers] in ([100, 100], [180, 180]), answers
-    old.nothing(timeout=0)
-    ok = answer(ctx, new, inv, call)
-    hang_up(ctx, new, call, ok)
-    d.no_held()
-    assert len(ctx.push.reqs(dev.token, None, mark)) == 1
-    w = d.wake()
-    assert w.get("wake_retransmissions") == 5, w
-    assert w.get("wake_pushes") == 1 and w.get("wake_branches") == 1, w
-    assert w.get("wake_calls") == 1, w
-
-
-def test_challenged_register_and_its_retry_are_one_wake(ping_lab):
-    ctx = ping_lab
-    dev, old = Device("carl"), ctx.app()
-    ctx.asleep((old, dev))
-    d, mark = Delta(ctx.lab), ctx.push.mark()
-    call = Call(dev.contact(old.ip, old.port), dev.user)
-    call_in(ctx, call)
-    ctx.push.wait_req(dev.token, start=mark)
-    new, cid = ctx.app(), "reg-carl-woken@app"
-    ctx.send_register(new, dev, cseq=1, cid=cid)
-    ctx.pbx_answer_register(dev, new, 401)
-    new.expect(is_resp(401, meth="REGISTER"), 2.0, "the challenge")
-    new.nothing(is_req("INVITE"), 0.5, "INVITE on a challenged REGISTER")
-    retry = ctx.send_register(new, dev, cseq=2, cid=cid, auth=True)
-    ctx.pbx_answer_register(dev, new, 200)
-    new.expect(is_resp(200, meth="REGISTER"), 2.0, "200 to the retry")
-    inv = new.expect(is_req("INVITE", call.cid), 2.0, "the held INVITE")
-    check_forwarded(inv, call, new, dev)
-    ring(ctx, new, inv, call)
-    # The retry again, byte for byte (its 200 was lost), then a refresh
-    # from the same socket: neither brings the INVITE a second time.
-    new.send(retry)
-    for req in ctx.pbx.collect(is_req("REGISTER"), 0.5):  # relayed again: the PBX says 200
-        ctx.pbx.send(reply(req, 200, "OK", tag="pbxreg", extra=[
-            re.sub(r";expires=\d+", "", "Contact: " + req.get("Contact")) + ";expires=3600"]),
-            *req.src)
-    ctx.send_register(new, dev, cseq=3, cid=cid)
-    ctx.pbx_answer_register(dev, new, 200)
-    new.expect(lambda m: m.status == 200 and m.cseq == (3, "REGISTER"), 2.0, "200 to the refresh")
-    new.nothing(is_req("INVITE"), 1.0, "second INVITE")
-    ok = answer(ctx, new, inv, call)
-    hang_up(ctx, new, call, ok)
-    d.no_held()
-    w = d.wake()
-    assert w.get("wake_woken") == 1 and w.get("wake_branches") == 1, w
-    assert w.get("wake_answered") == 1, w
-
-
-def test_register_the_pbx_refuses_or_never_answers_releases_nothing(ping_lab):
-    ctx = ping_lab
-    dev, old = Device("dora"), ctx.app()
-    ctx.asleep((old, dev))
-    d, mark = Delta(ctx.lab), ctx.push.mark()
-    call = Call(dev.contact(old.ip, old.port), dev.user)
-    call_in(ctx, call)
-    ctx.push.wait_req(dev.token, start=mark)
-    # Someone who knows the push address (the same instance and token)
-    # registers from elsewhere; the PBX refuses: the call stays held.
-    spoof = ctx.app(ip=swlab.GW_IP4)
-    ctx.send_register(spoof, dev)
-    ctx.pbx_answer_register(dev, spoof, 403)
-    spoof.expect(is_resp(403, meth="REGISTER"), 2.0, "the refusal")
-    spoof.nothing(is_req("INVITE"), 0.3, "INVITE after a refused REGISTER")
-    # A REGISTER the PBX never answers (pbx.timeout_ms = 1 s: 408 from sipwake).
-    silent = ctx.app()
-    ctx.send_register(silent, dev)
-    ctx.pbx.expect(is_req("REGISTER"), 2.0, "the REGISTER nobody answers")
-    silent.expect(is_resp(408, meth="REGISTER"), 3.0, "408 from sipwake")
-    silent.nothing(is_req("INVITE"), 0.2, "INVITE after an unanswered REGISTER")
-    ctx.pbx.collect(is_req("REGISTER"), 0)  # its retransmissions, if any
-    old.nothing(timeout=0)
-    d.wait_held(1, 0.5)
-    devs = ctx.lab.devices(dev.aor)
-    assert [x["source"] for x in devs] == ["%s:%d" % (old.ip, old.port)], devs
-    # The real app then: the INVITE was still held. It is busy.
-    new = ctx.app()
-    ctx.register(new, dev)
-    inv = new.expect(is_req("INVITE", call.cid), 2.0, "the held INVITE")
-    check_forwarded(inv, call, new, dev)
-    spoof.nothing(timeout=0)
-    silent.nothing(is_req("INVITE"), 0)
-    new.send(reply(inv, 486, "Busy Here", tag="busy"))
-    busy = ctx.pbx.expect(final_of(call.cid), 2.0, "the app's answer")
-    assert busy.status == 486 and vias(busy) == [call.via], busy
-    # sipwake's client transaction ACKs the 486 itself (§17.1.1.3) ...
-    ack = new.expect(is_req("ACK", call.cid), 2.0, "ACK for the 486")
-    assert ack.branch() == inv.branch(), ack
-    # ... and absorbs the PBX's ACK for the 486 it relayed.
-    ctx.pbx.send(call.ack_final(busy))
-    new.nothing(is_req("ACK"), 0.5, "the PBX's ACK forwarded")
-    d.no_held()
-    w = d.wake()
-    assert w.get("wake_woken") == 1 and w.get("wake_branches") == 1, w
-    assert w.get("wake_failed") == 1 and not w.get("wake_answered"), w
-
-
-def test_no_wake_is_answered_480_within_the_timeout_and_nothing_is_left(ping_lab):
-    ctx = ping_lab
-    dev, old = Device("emil"), ctx.app()
-    ctx.asleep((old, dev))
-    d, mark = Delta(ctx.lab), ctx.push.mark()
-    # To the AOR this time, without a Route (a PBX that routes by outbound proxy).
-    call = Call("sip:%s" % dev.aor, dev.user, route=False)
-    t0 = time.monotonic()
-    call_in(ctx, call)
-    ctx.push.wait_req(dev.token, start=mark)
-    r = ctx.pbx.expect(final_of(call.cid), TIMEOUT_S + 2.0, "the final answer")
-    assert r.status == 480 and r.to_tag(), r
-    assert TIMEOUT_S - 0.05 <= r.t - t0 <= TIMEOUT_S + 1.0, r.t - t0
-    # A retransmission now gets the 480 again (§17.2.1); the ACK is absorbed.
-    ctx.pbx.send(call.invite)
-    again = ctx.pbx.expect(lambda m: m.call_id == call.cid and m.cseq[1] == "INVITE", 1.0,
-                           "an answer to the late retransmission")
-    assert again.status == 480 and again.to_tag() == r.to_tag(), again
-    ctx.pbx.send(call.ack_final(r))
-    ctx.pbx.nothing(of_call(call.cid), 0.5, "answer to the ACK")
-    old.nothing(timeout=0)
-    d.no_held()
-    # Waking up late finds no call.
-    new = ctx.app()
-    ctx.register(new, dev)
-    new.nothing(is_req("INVITE"), 1.0, "INVITE after the 480")
-    w = d.wake()
-    assert w.get("wake_timed_out") == 1 and w.get("wake_pushes") == 1, w
-    assert not w.get("wake_branches") and not w.get("wake_woken"), w
-
-
-def test_dead_token_is_answered_480_at_once_and_its_push_address_removed(ping_lab):
-    ctx = ping_lab
-    dev, old = Device("fay"), ctx.app()
-    ctx.asleep((old, dev))
-    assert ctx.lab.devices(dev.aor)[0]["push_prid"] == short(dev.token)
-    ctx.push.cmd("set %s 410" % dev.token)
-    try:
-        d, mark = Delta(ctx.lab), ctx.push.mark()
-        call = Call(dev.contact(old.ip, old.port), dev.user)
-        t0 = time.monotonic()
-        call_in(ctx, call)
-        assert field(ctx.push.wait_req(dev.token, start=mark), "status") == "410"
-        r = ctx.pbx.expect(final_of(call.cid), 2.0, "480 at once")
-        assert r.status == 480 and r.t - t0 < 2.0, (r, r.t - t0)
-        ctx.pbx.send(call.ack_final(r))
-        ctx.pbx.nothing(of_call(call.cid), 0.3)
-        devs = ctx.lab.devices(dev.aor)
-        assert not [x for x in devs if x.get("push_prid") == short(dev.token)], devs
-        d.no_held()
-        w = d.wake()
-        assert w.get("wake_dead_tokens") == 1 and w.get("wake_rejected") == 1, w
-        assert not w.get("wake_timed_out"), w
-        # The next call has nobody to push: 480 at once, the dead token is
-        # never pushed again.
-        mark = ctx.push.mark()
-        call2 = Call("sip:%s" % dev.aor, dev.user)
-        ctx.pbx.send(call2.invite)
-        r = ctx.pbx.expect(final_of(call2.cid), 1.5, "480 for a device without push")
-        assert r.status == 480, r
-        ctx.pbx.send(call2.ack_final(r))
-        time.sleep(0.3)
-        assert ctx.push.reqs(dev.token, None, mark) == []
-    finally:
-        ctx.push.cmd("clear")
-
-
-def test_bad_device_token_is_answered_480_at_once(ping_lab):
-    ctx = ping_lab
-    dev, old = Device("gwen"), ctx.app()
-    ctx.asleep((old, dev))
-    ctx.push.cmd("set %s 400 BadDeviceToken" % dev.token)
-    try:
-        d, mark = Delta(ctx.lab), ctx.push.mark()
-        call = Call(dev.contact(old.ip, old.port), dev.user)
-        t0 = time.monotonic()
-        call_in(ctx, call)
-        line = ctx.push.wait_req(dev.token, start=mark)
-        assert field(line, "status") == "400", line
-        r = ctx.pbx.expect(final_of(call.cid), 2.0, "480 at once")
-        assert r.status == 480 and r.t - t0 < 2.0, (r, r.t - t0)
-        ctx.pbx.send(call.ack_final(r))
-        ctx.pbx.nothing(of_call(call.cid), 0.3)
-        d.no_held()
-        time.sleep(0.3)
-        assert len(ctx.push.reqs(dev.token, None, mark)) == 1  # a 400 is not retried
-        w = d.wake()
-        assert w.get("wake_rejected") == 1 and not w.get("wake_timed_out"), w
-    finally:
-        ctx.push.cmd("clear")
-
-
-def test_push_throttled_429_then_200_still_wakes(ping_lab):
-    ctx = ping_lab
-    dev, old = Device("hugo"), ctx.app()
-    ctx.asleep((old, dev))
-    ctx.push.cmd("once %s 429 1" % dev.token)
-    d, mark = Delta(ctx.lab), ctx.push.mark()
-    call = Call(dev.contact(old.ip, old.port), dev.user)
-    call_in(ctx, call)
-    first = ctx.push.wait_req(dev.token, start=mark)
-    assert field(first, "status") == "429", first
-    second = ctx.push.wait(lambda x: x.startswith("REQ apns %s " % dev.token)
-                           and "status=200" in x, 3.0, mark)
-    assert second, ctx.push.lines[mark:]
-    ctx.pbx.nothing(final_of(call.cid), 0)
-    new = ctx.app()
-    ctx.register(new, dev)
-    inv = new.expect(is_req("INVITE", call.cid), 2.0, "the held INVITE")
-    check_forwarded(inv, call, new, dev)
-    ring_and_answer(ctx, new, inv, call)
-    d.no_held()
-    assert len(ctx.push.reqs(dev.token, None, mark)) == 2  # one push, two attempts
-    w = d.wake()
-    assert w.get("wake_pushes") == 1 and w.get("wake_woken") == 1, w
-    assert w.get("wake_answered") == 1 and not w.get("wake_rejected"), w
-
 
 def cancel_before_wake(ctx, name):
     """An asleep device, a held call the PBX cancels (200 to the CANCEL,
@@ -995,161 +723,8 @@ def cancel_before_wake(ctx, name):
     old.nothing(timeout=0)
     return dev, call, d, mark
 
-
-def test_cancel_before_wake_then_the_woken_app_gets_invite_and_cancel(ping_lab):
-    ctx = ping_lab
-    dev, call, d, mark = cancel_before_wake(ctx, "ines")
-    new = ctx.app()
-    ctx.register(new, dev)
-    # iOS must see the call it was pushed for, then see it end (CallKit).
-    inv = new.expect(is_req("INVITE", call.cid), 2.0, "the cancelled call's INVITE")
-    check_forwarded(inv, call, new, dev)
-    new.nothing(is_req("CANCEL"), 0.3, "CANCEL before a provisional (§9.1)")
-    new.send(reply(inv, 180, "Ringing", tag="late"))
-    can = new.expect(is_req("CANCEL", call.cid), 2.0, "the CANCEL")
-    assert can.get("Reason"), can
-    assert can.branch() == inv.branch() and can.ruri == inv.ruri, can
-    assert can.cseq == (1, "CANCEL"), can
-    new.send(reply(can, 200, "OK"))
-    new.send(reply(inv, 487, "Request Terminated", tag="late"))
-    ack = new.expect(is_req("ACK", call.cid), 2.0, "ACK for the 487")
-    assert ack.branch() == inv.branch(), ack
-    ctx.pbx.nothing(of_call(call.cid), 1.0, "anything of the cancelled call")
-    d.no_held()
-    w = d.wake()
-    assert w.get("wake_cancelled") == 1 and w.get("wake_late_cancels") == 1, w
-    assert not w.get("wake_answered") and not w.get("wake_alerts"), w
-
-
-def test_cancelled_call_answered_anyway_is_hung_up_by_sipwake(ping_lab):
-    ctx = ping_lab
-    dev, call, d, mark = cancel_before_wake(ctx, "jack")
-    new = ctx.app()
-    ctx.register(new, dev)
-    inv = new.expect(is_req("INVITE", call.cid), 2.0, "the cancelled call's INVITE")
-    new.send(reply(inv, 180, "Ringing", tag="late"))
-    can = new.expect(is_req("CANCEL", call.cid), 2.0, "the CANCEL")
-    # The user picked up as the CANCEL crossed: the 200 never becomes a call.
-    new.send(reply(inv, 200, "OK", tag="late", contact=app_contact(new, inv), body=SDP_APP))
-    new.send(reply(can, 200, "OK"))
-    ack = new.expect(is_req("ACK", call.cid), 2.0, "ACK for the 200")
-    bye = new.expect(is_req("BYE", call.cid), 2.0, "BYE from sipwake")
-    assert ack.ruri == app_contact(new, inv) and bye.ruri == app_contact(new, inv), (ack, bye)
-    new.send(reply(bye, 200, "OK"))
-    ctx.pbx.nothing(of_call(call.cid), 1.0, "anything of the cancelled call")
-    d.no_held()
-    w = d.wake()
-    assert w.get("wake_cancelled") == 1 and not w.get("wake_answered"), w
-
-
-def test_two_devices_one_wakes_the_call_goes_on_without_the_other(ping_lab):
-    ctx = ping_lab
-    d1, d2, o1, o2 = Device("kim", 1), Device("kim", 2), ctx.app(), ctx.app()
-    ctx.asleep((o1, d1), (o2, d2))
-    assert len(ctx.lab.devices(d1.aor)) == 2
-    d, mark = Delta(ctx.lab), ctx.push.mark()
-    call = Call("sip:%s" % d1.aor, d1.user, route=False)
-    t0 = time.monotonic()
-    call_in(ctx, call)
-    ctx.push.wait_req(d1.token, start=mark)
-    ctx.push.wait_req(d2.token, start=mark)
-    n1 = ctx.app()
-    ctx.register(n1, d1)
-    inv = n1.expect(is_req("INVITE", call.cid), 2.0, "the INVITE to the woken phone")
-    check_forwarded(inv, call, n1, d1)
-    ring_and_answer(ctx, n1, inv, call)
-    # The other phone never wakes: no 480 (or anything) after the 200, not
-    # even once the wake timeout has passed.
-    ctx.pbx.nothing(of_call(call.cid), max(0.5, t0 + TIMEOUT_S + 1.2 - time.monotonic()),
-                    "answer after the call was taken")
-    o1.nothing(timeout=0)
-    o2.nothing(timeout=0)
-    d.no_held()
-    assert len(ctx.push.reqs(d1.token, None, mark)) == 1
-    assert len(ctx.push.reqs(d2.token, None, mark)) == 1
-    w = d.wake()
-    assert w.get("wake_pushes") == 2 and w.get("wake_woken") == 1, w
-    assert w.get("wake_branches") == 1 and w.get("wake_answered") == 1, w
-    assert not w.get("wake_timed_out"), w
-
-
-def test_two_devices_both_wake_the_one_not_answering_gets_cancel(ping_lab):
-    ctx = ping_lab
-    d1, d2, o1, o2 = Device("lou", 1), Device("lou", 2), ctx.app(), ctx.app()
-    ctx.asleep((o1, d1), (o2, d2))
-    d, mark = Delta(ctx.lab), ctx.push.mark()
-    call = Call("sip:%s" % d1.aor, d1.user)
-    call_in(ctx, call)
-    ctx.push.wait_req(d1.token, start=mark)
-    ctx.push.wait_req(d2.token, start=mark)
-    n1, n2 = ctx.app(), ctx.app()
-    ctx.register(n1, d1)
-    inv1 = n1.expect(is_req("INVITE", call.cid), 2.0, "INVITE to the first phone")
-    ring(ctx, n1, inv1, call, tag="one")
-    ctx.register(n2, d2)
-    inv2 = n2.expect(is_req("INVITE", call.cid), 2.0, "INVITE to the second phone")
-    check_forwarded(inv2, call, n2, d2)
-    assert inv1.branch() != inv2.branch()
-    ring(ctx, n2, inv2, call, tag="two")
-    ok = answer(ctx, n1, inv1, call, tag="one")
-    can = n2.expect(is_req("CANCEL", call.cid), 2.0, "CANCEL to the other phone")
-    assert can.get("Reason") == 'SIP;cause=200;text="Call completed elsewhere"', can
-    assert can.branch() == inv2.branch(), can
-    n2.send(reply(can, 200, "OK"))
-    n2.send(reply(inv2, 487, "Request Terminated", tag="two"))
-    n2.expect(is_req("ACK", call.cid), 2.0, "ACK for the 487")
-    hang_up(ctx, n1, call, ok)
-    ctx.pbx.nothing(of_call(call.cid), 0.5, "the 487 or a second answer")
-    n1.nothing(is_req("CANCEL"), 0)
-    d.no_held()
-    w = d.wake()
-    assert w.get("wake_woken") == 2 and w.get("wake_branches") == 2, w
-    assert w.get("wake_answered") == 1 and w.get("wake_pushes") == 2, w
-
-
-def test_alive_and_asleep_devices_of_one_aor(ping_lab):
-    ctx = ping_lab
-    d1, d2, o1, o2 = Device("max", 1), Device("max", 2), ctx.app(), ctx.app()
-    ctx.asleep((o1, d1))
-    ctx.register(o2, d2)  # just now: alive
-    assert ctx.wait_state(d2, "alive", 0.5)
-    d, mark = Delta(ctx.lab), ctx.push.mark()
-    call = Call("sip:%s" % d1.aor, d1.user)
-    call_in(ctx, call)
-    # The alive phone gets the call at once, the asleep one a push.
-    inv = o2.expect(is_req("INVITE", call.cid), 0.5, "INVITE to the alive phone at once")
-    check_forwarded(inv, call, o2, d2)
-    ctx.push.wait_req(d1.token, start=mark)
-    ring_and_answer(ctx, o2, inv, call)
-    o1.nothing(timeout=0)
-    d.no_held()
-    assert ctx.push.reqs(d2.token, None, mark) == []
-    assert len(ctx.push.reqs(d1.token, None, mark)) == 1
-    w = d.wake()
-    assert w.get("wake_pushes") == 1 and w.get("wake_branches") == 1, w
-    assert w.get("wake_answered") == 1, w
-
-
-def test_alive_app_gets_the_call_from_the_worker_and_no_push(ping_lab):
-    ctx = ping_lab
-    dev, app = Device("nina"), ctx.app()
-    ctx.register(app, dev)
-    d, mark = Delta(ctx.lab), ctx.push.mark()
-    call = Call(dev.contact(app.ip, app.port), dev.user)
-    ctx.pbx.send(call.invite)
-    inv = app.expect(is_req("INVITE", call.cid), 0.5, "the INVITE at once")
-    # The worker's own stateless branch, not the control plane's.
-    assert re.match(r"SIP/2\.0/UDP 198\.18\.0\.1:5060;branch=z9hG4bK-swS", inv.get("Via")), inv
-    assert inv.ruri == dev.contact(app.ip, app.port, pn=False), inv
-    ring_and_answer(ctx, app, inv, call)
-    time.sleep(0.3)
-    assert ctx.push.reqs(dev.token, None, mark) == []
-    assert d.wake() == {}, d.wake()
-    st = d()
-    assert st["fwd_requests_to_device"] >= 3, st
-
-
 @contextlib.contextmanager
+
 def far_namespace(lab):
     """A third namespace, 198.19.8.2, one routed hop behind the peer (which
     is sipwake's gateway4): an app that woke up on another network."""
@@ -1175,22 +750,661 @@ def far_namespace(lab):
         swlab.run(["ip", "netns", "del", ns], check=False)
 
 
-def test_woken_app_on_a_new_ip_in_another_namespace(ping_lab):
-    ctx = ping_lab
-    with far_namespace(ctx.lab) as (ns, ip):
-        dev, old = Device("olga"), ctx.app()
+# -- policy "ping": the wake path itself ---------------------------------------
+
+class TestPing:
+    """wake.policy "ping", no extra provisional, cancelled_call "invite-cancel"."""
+
+    def test_asleep_app_gets_one_push_and_the_call_on_its_new_port(self, ping_lab):
+        ctx = ping_lab
+        dev, old = Device("alice"), ctx.app()
+        ctx.asleep((old, dev))
+        d, mark = Delta(ctx.lab), ctx.push.mark()
+        # The PBX calls the contact as registered (pn-* kept, RFC 8599 §5.3) via
+        # sipwake's Path.
+        call = Call(dev.contact(old.ip, old.port), dev.user)
+        call_in(ctx, call)
+        line = ctx.push.wait_req(dev.token, start=mark)
+        assert field(line, "status") == "200" and field(line, "topic") == BUNDLE + ".voip", line
+        assert field(line, "prio") == "10", line
+        held = d.wait_held(1, 1.0)
+        assert held["oldest_age_ms"] > 0, held
+        old.nothing(timeout=0.3)  # asleep: nothing goes to the old contact
+        # The app wakes and registers from a new port: the INVITE waits for the
+        # PBX's 200, then goes there.
+        new = ctx.app()
+        ctx.send_register(new, dev, cid="reg-after-push@app")
+        reg = ctx.pbx.expect(is_req("REGISTER"), 2.0, "the REGISTER relayed")
+        new.nothing(is_req("INVITE"), 0.3, "INVITE before the PBX accepted the REGISTER")
+        ctx.pbx.inbox.insert(0, reg)
+        ctx.pbx_answer_register(dev, new, 200)
+        new.expect(is_resp(200, meth="REGISTER"), 2.0, "200 to the REGISTER")
+        inv = new.expect(is_req("INVITE", call.cid), 2.0, "the held INVITE")
+        check_forwarded(inv, call, new, dev)
+        ring_and_answer(ctx, new, inv, call)
+        old.nothing(timeout=0.1)
+        d.no_held()
+        assert len(ctx.push.reqs(dev.token, None, mark)) == 1
+        w = d.wake()
+        for k in ("wake_calls", "wake_pushes", "wake_branches", "wake_woken", "wake_answered"):
+            assert w.get(k) == 1, (k, w)
+        assert not w.get("wake_timed_out") and not w.get("wake_retransmissions"), w
+
+    def test_invite_retransmissions_are_answered_and_never_pushed_again(self, ping_lab):
+        ctx = ping_lab
+        dev, old = Device("bert"), ctx.app()
+        ctx.asleep((old, dev))
+        d, mark = Delta(ctx.lab), ctx.push.mark()
+        call = Call(dev.contact(old.ip, old.port), dev.user)
+        call_in(ctx, call)
+        # The PBX did not see the 100 in time (as far as the test says): the
+        # same bytes again, three times. Each is answered, none is pushed.
+        for _ in range(3):
+            time.sleep(0.15)
+            ctx.pbx.send(call.invite)
+            ctx.pbx.expect(is_resp(100, call.cid), 1.0, "100 again for a retransmission")
+        ctx.push.wait_req(dev.token, start=mark)
+        time.sleep(0.5)
+        assert len(ctx.push.reqs(dev.token, None, mark)) == 1, ctx.push.reqs(dev.token, None, mark)
+        new = ctx.app()
+        ctx.register(new, dev)
+        inv = new.expect(is_req("INVITE", call.cid), 2.0, "the held INVITE")
+        check_forwarded(inv, call, new, dev)
+        ring(ctx, new, inv, call)
+        # Still retransmitting after the wake: answered with what the PBX has
+        # had so far, never a second INVITE to the device, never a push.
+        for _ in range(2):
+            ctx.pbx.send(call.invite)
+            time.sleep(0.1)
+        new.nothing(is_req("INVITE"), 1.0, "second INVITE")
+        answers = ctx.pbx.collect(lambda m: m.call_id == call.cid and m.cseq[1] == "INVITE", 0)
+        assert [r.status for r in answers] in ([100, 100], [180, 180]), answers
+        old.nothing(timeout=0)
+        ok = answer(ctx, new, inv, call)
+        hang_up(ctx, new, call, ok)
+        d.no_held()
+        assert len(ctx.push.reqs(dev.token, None, mark)) == 1
+        w = d.wake()
+        assert w.get("wake_retransmissions") == 5, w
+        assert w.get("wake_pushes") == 1 and w.get("wake_branches") == 1, w
+        assert w.get("wake_calls") == 1, w
+
+    def test_challenged_register_and_its_retry_are_one_wake(self, ping_lab):
+        ctx = ping_lab
+        dev, old = Device("carl"), ctx.app()
         ctx.asleep((old, dev))
         d, mark = Delta(ctx.lab), ctx.push.mark()
         call = Call(dev.contact(old.ip, old.port), dev.user)
         call_in(ctx, call)
         ctx.push.wait_req(dev.token, start=mark)
-        new = ctx.app(ip=ip, ns=ns)
-        ctx.register(new, dev)
-        inv = new.expect(is_req("INVITE", call.cid), 2.0, "the INVITE on the new network")
+        new, cid = ctx.app(), "reg-carl-woken@app"
+        ctx.send_register(new, dev, cseq=1, cid=cid)
+        ctx.pbx_answer_register(dev, new, 401)
+        new.expect(is_resp(401, meth="REGISTER"), 2.0, "the challenge")
+        new.nothing(is_req("INVITE"), 0.5, "INVITE on a challenged REGISTER")
+        retry = ctx.send_register(new, dev, cseq=2, cid=cid, auth=True)
+        ctx.pbx_answer_register(dev, new, 200)
+        new.expect(is_resp(200, meth="REGISTER"), 2.0, "200 to the retry")
+        inv = new.expect(is_req("INVITE", call.cid), 2.0, "the held INVITE")
         check_forwarded(inv, call, new, dev)
-        ring_and_answer(ctx, new, inv, call)
+        ring(ctx, new, inv, call)
+        # The retry again, byte for byte (its 200 was lost), then a refresh
+        # from the same socket: neither brings the INVITE a second time.
+        new.send(retry)
+        for req in ctx.pbx.collect(is_req("REGISTER"), 0.5):  # relayed again: the PBX says 200
+            ctx.pbx.send(reply(req, 200, "OK", tag="pbxreg", extra=[
+                re.sub(r";expires=\d+", "", "Contact: " + req.get("Contact")) + ";expires=3600"]),
+                *req.src)
+        ctx.send_register(new, dev, cseq=3, cid=cid)
+        ctx.pbx_answer_register(dev, new, 200)
+        new.expect(lambda m: m.status == 200 and m.cseq == (3, "REGISTER"), 2.0, "200 to the refresh")
+        new.nothing(is_req("INVITE"), 1.0, "second INVITE")
+        ok = answer(ctx, new, inv, call)
+        hang_up(ctx, new, call, ok)
+        d.no_held()
+        w = d.wake()
+        assert w.get("wake_woken") == 1 and w.get("wake_branches") == 1, w
+        assert w.get("wake_answered") == 1, w
+
+    def test_register_the_pbx_refuses_or_never_answers_releases_nothing(self, ping_lab):
+        ctx = ping_lab
+        dev, old = Device("dora"), ctx.app()
+        ctx.asleep((old, dev))
+        d, mark = Delta(ctx.lab), ctx.push.mark()
+        call = Call(dev.contact(old.ip, old.port), dev.user)
+        call_in(ctx, call)
+        ctx.push.wait_req(dev.token, start=mark)
+        # Someone who knows the push address (the same instance and token)
+        # registers from elsewhere; the PBX refuses: the call stays held.
+        spoof = ctx.app(ip=swlab.GW_IP4)
+        ctx.send_register(spoof, dev)
+        ctx.pbx_answer_register(dev, spoof, 403)
+        spoof.expect(is_resp(403, meth="REGISTER"), 2.0, "the refusal")
+        spoof.nothing(is_req("INVITE"), 0.3, "INVITE after a refused REGISTER")
+        # A REGISTER the PBX never answers (pbx.timeout_ms = 1 s: 408 from sipwake).
+        silent = ctx.app()
+        ctx.send_register(silent, dev)
+        ctx.pbx.expect(is_req("REGISTER"), 2.0, "the REGISTER nobody answers")
+        silent.expect(is_resp(408, meth="REGISTER"), 3.0, "408 from sipwake")
+        silent.nothing(is_req("INVITE"), 0.2, "INVITE after an unanswered REGISTER")
+        ctx.pbx.collect(is_req("REGISTER"), 0)  # its retransmissions, if any
+        old.nothing(timeout=0)
+        d.wait_held(1, 0.5)
+        devs = ctx.lab.devices(dev.aor)
+        assert [x["source"] for x in devs] == ["%s:%d" % (old.ip, old.port)], devs
+        # The real app then: the INVITE was still held. It is busy.
+        new = ctx.app()
+        ctx.register(new, dev)
+        inv = new.expect(is_req("INVITE", call.cid), 2.0, "the held INVITE")
+        check_forwarded(inv, call, new, dev)
+        spoof.nothing(timeout=0)
+        silent.nothing(is_req("INVITE"), 0)
+        new.send(reply(inv, 486, "Busy Here", tag="busy"))
+        busy = ctx.pbx.expect(final_of(call.cid), 2.0, "the app's answer")
+        assert busy.status == 486 and vias(busy) == [call.via], busy
+        # sipwake's client transaction ACKs the 486 itself (§17.1.1.3) ...
+        ack = new.expect(is_req("ACK", call.cid), 2.0, "ACK for the 486")
+        assert ack.branch() == inv.branch(), ack
+        # ... and absorbs the PBX's ACK for the 486 it relayed.
+        ctx.pbx.send(call.ack_final(busy))
+        new.nothing(is_req("ACK"), 0.5, "the PBX's ACK forwarded")
+        d.no_held()
+        w = d.wake()
+        assert w.get("wake_woken") == 1 and w.get("wake_branches") == 1, w
+        assert w.get("wake_failed") == 1 and not w.get("wake_answered"), w
+
+    def test_no_wake_is_answered_480_within_the_timeout_and_nothing_is_left(self, ping_lab):
+        ctx = ping_lab
+        dev, old = Device("emil"), ctx.app()
+        ctx.asleep((old, dev))
+        d, mark = Delta(ctx.lab), ctx.push.mark()
+        # To the AOR this time, without a Route (a PBX that routes by outbound proxy).
+        call = Call("sip:%s" % dev.aor, dev.user, route=False)
+        t0 = time.monotonic()
+        call_in(ctx, call)
+        ctx.push.wait_req(dev.token, start=mark)
+        r = ctx.pbx.expect(final_of(call.cid), TIMEOUT_S + 2.0, "the final answer")
+        assert r.status == 480 and r.to_tag(), r
+        assert TIMEOUT_S - 0.05 <= r.t - t0 <= TIMEOUT_S + 1.0, r.t - t0
+        # A retransmission now gets the 480 again (§17.2.1); the ACK is absorbed.
+        ctx.pbx.send(call.invite)
+        again = ctx.pbx.expect(lambda m: m.call_id == call.cid and m.cseq[1] == "INVITE", 1.0,
+                               "an answer to the late retransmission")
+        assert again.status == 480 and again.to_tag() == r.to_tag(), again
+        ctx.pbx.send(call.ack_final(r))
+        ctx.pbx.nothing(of_call(call.cid), 0.5, "answer to the ACK")
         old.nothing(timeout=0)
         d.no_held()
-        assert ctx.lab.devices(dev.aor)[0]["source"] == "%s:%d" % (ip, new.port)
+        # Waking up late finds no call.
+        new = ctx.app()
+        ctx.register(new, dev)
+        new.nothing(is_req("INVITE"), 1.0, "INVITE after the 480")
+        w = d.wake()
+        assert w.get("wake_timed_out") == 1 and w.get("wake_pushes") == 1, w
+        assert not w.get("wake_branches") and not w.get("wake_woken"), w
+
+    def test_dead_token_is_answered_480_at_once_and_its_push_address_removed(self, ping_lab):
+        ctx = ping_lab
+        dev, old = Device("fay"), ctx.app()
+        ctx.asleep((old, dev))
+        assert ctx.lab.devices(dev.aor)[0]["push_prid"] == short(dev.token)
+        ctx.push.cmd("set %s 410" % dev.token)
+        try:
+            d, mark = Delta(ctx.lab), ctx.push.mark()
+            call = Call(dev.contact(old.ip, old.port), dev.user)
+            t0 = time.monotonic()
+            call_in(ctx, call)
+            assert field(ctx.push.wait_req(dev.token, start=mark), "status") == "410"
+            r = ctx.pbx.expect(final_of(call.cid), 2.0, "480 at once")
+            assert r.status == 480 and r.t - t0 < 2.0, (r, r.t - t0)
+            ctx.pbx.send(call.ack_final(r))
+            ctx.pbx.nothing(of_call(call.cid), 0.3)
+            devs = ctx.lab.devices(dev.aor)
+            assert not [x for x in devs if x.get("push_prid") == short(dev.token)], devs
+            d.no_held()
+            w = d.wake()
+            assert w.get("wake_dead_tokens") == 1 and w.get("wake_rejected") == 1, w
+            assert not w.get("wake_timed_out"), w
+            # The next call has nobody to push: 480 at once, the dead token is
+            # never pushed again.
+            mark = ctx.push.mark()
+            call2 = Call("sip:%s" % dev.aor, dev.user)
+            ctx.pbx.send(call2.invite)
+            r = ctx.pbx.expect(final_of(call2.cid), 1.5, "480 for a device without push")
+            assert r.status == 480, r
+            ctx.pbx.send(call2.ack_final(r))
+            time.sleep(0.3)
+            assert ctx.push.reqs(dev.token, None, mark) == []
+        finally:
+            ctx.push.cmd("clear")
+
+    def test_bad_device_token_is_answered_480_at_once(self, ping_lab):
+        ctx = ping_lab
+        dev, old = Device("gwen"), ctx.app()
+        ctx.asleep((old, dev))
+        ctx.push.cmd("set %s 400 BadDeviceToken" % dev.token)
+        try:
+            d, mark = Delta(ctx.lab), ctx.push.mark()
+            call = Call(dev.contact(old.ip, old.port), dev.user)
+            t0 = time.monotonic()
+            call_in(ctx, call)
+            line = ctx.push.wait_req(dev.token, start=mark)
+            assert field(line, "status") == "400", line
+            r = ctx.pbx.expect(final_of(call.cid), 2.0, "480 at once")
+            assert r.status == 480 and r.t - t0 < 2.0, (r, r.t - t0)
+            ctx.pbx.send(call.ack_final(r))
+            ctx.pbx.nothing(of_call(call.cid), 0.3)
+            d.no_held()
+            time.sleep(0.3)
+            assert len(ctx.push.reqs(dev.token, None, mark)) == 1  # a 400 is not retried
+            w = d.wake()
+            assert w.get("wake_rejected") == 1 and not w.get("wake_timed_out"), w
+        finally:
+            ctx.push.cmd("clear")
+
+    def test_push_throttled_429_then_200_still_wakes(self, ping_lab):
+        ctx = ping_lab
+        dev, old = Device("hugo"), ctx.app()
+        ctx.asleep((old, dev))
+        ctx.push.cmd("once %s 429 1" % dev.token)
+        d, mark = Delta(ctx.lab), ctx.push.mark()
+        call = Call(dev.contact(old.ip, old.port), dev.user)
+        call_in(ctx, call)
+        first = ctx.push.wait_req(dev.token, start=mark)
+        assert field(first, "status") == "429", first
+        second = ctx.push.wait(lambda x: x.startswith("REQ apns %s " % dev.token)
+                               and "status=200" in x, 3.0, mark)
+        assert second, ctx.push.lines[mark:]
+        ctx.pbx.nothing(final_of(call.cid), 0)
+        new = ctx.app()
+        ctx.register(new, dev)
+        inv = new.expect(is_req("INVITE", call.cid), 2.0, "the held INVITE")
+        check_forwarded(inv, call, new, dev)
+        ring_and_answer(ctx, new, inv, call)
+        d.no_held()
+        assert len(ctx.push.reqs(dev.token, None, mark)) == 2  # one push, two attempts
+        w = d.wake()
+        assert w.get("wake_pushes") == 1 and w.get("wake_woken") == 1, w
+        assert w.get("wake_answered") == 1 and not w.get("wake_rejected"), w
+
+    def test_cancel_before_wake_then_the_woken_app_gets_invite_and_cancel(self, ping_lab):
+        ctx = ping_lab
+        dev, call, d, mark = cancel_before_wake(ctx, "ines")
+        new = ctx.app()
+        ctx.register(new, dev)
+        # iOS must see the call it was pushed for, then see it end (CallKit).
+        inv = new.expect(is_req("INVITE", call.cid), 2.0, "the cancelled call's INVITE")
+        check_forwarded(inv, call, new, dev)
+        new.nothing(is_req("CANCEL"), 0.3, "CANCEL before a provisional (§9.1)")
+        new.send(reply(inv, 180, "Ringing", tag="late"))
+        can = new.expect(is_req("CANCEL", call.cid), 2.0, "the CANCEL")
+        assert can.get("Reason"), can
+        assert can.branch() == inv.branch() and can.ruri == inv.ruri, can
+        assert can.cseq == (1, "CANCEL"), can
+        new.send(reply(can, 200, "OK"))
+        new.send(reply(inv, 487, "Request Terminated", tag="late"))
+        ack = new.expect(is_req("ACK", call.cid), 2.0, "ACK for the 487")
+        assert ack.branch() == inv.branch(), ack
+        ctx.pbx.nothing(of_call(call.cid), 1.0, "anything of the cancelled call")
+        d.no_held()
+        w = d.wake()
+        assert w.get("wake_cancelled") == 1 and w.get("wake_late_cancels") == 1, w
+        assert not w.get("wake_answered") and not w.get("wake_alerts"), w
+
+    def test_cancelled_call_answered_anyway_is_hung_up_by_sipwake(self, ping_lab):
+        ctx = ping_lab
+        dev, call, d, mark = cancel_before_wake(ctx, "jack")
+        new = ctx.app()
+        ctx.register(new, dev)
+        inv = new.expect(is_req("INVITE", call.cid), 2.0, "the cancelled call's INVITE")
+        new.send(reply(inv, 180, "Ringing", tag="late"))
+        can = new.expect(is_req("CANCEL", call.cid), 2.0, "the CANCEL")
+        # The user picked up as the CANCEL crossed: the 200 never becomes a call.
+        new.send(reply(inv, 200, "OK", tag="late", contact=app_contact(new, inv), body=SDP_APP))
+        new.send(reply(can, 200, "OK"))
+        ack = new.expect(is_req("ACK", call.cid), 2.0, "ACK for the 200")
+        bye = new.expect(is_req("BYE", call.cid), 2.0, "BYE from sipwake")
+        assert ack.ruri == app_contact(new, inv) and bye.ruri == app_contact(new, inv), (ack, bye)
+        new.send(reply(bye, 200, "OK"))
+        ctx.pbx.nothing(of_call(call.cid), 1.0, "anything of the cancelled call")
+        d.no_held()
+        w = d.wake()
+        assert w.get("wake_cancelled") == 1 and not w.get("wake_answered"), w
+
+    def test_two_devices_one_wakes_the_call_goes_on_without_the_other(self, ping_lab):
+        ctx = ping_lab
+        d1, d2, o1, o2 = Device("kim", 1), Device("kim", 2), ctx.app(), ctx.app()
+        ctx.asleep((o1, d1), (o2, d2))
+        assert len(ctx.lab.devices(d1.aor)) == 2
+        d, mark = Delta(ctx.lab), ctx.push.mark()
+        call = Call("sip:%s" % d1.aor, d1.user, route=False)
+        t0 = time.monotonic()
+        call_in(ctx, call)
+        ctx.push.wait_req(d1.token, start=mark)
+        ctx.push.wait_req(d2.token, start=mark)
+        n1 = ctx.app()
+        ctx.register(n1, d1)
+        inv = n1.expect(is_req("INVITE", call.cid), 2.0, "the INVITE to the woken phone")
+        check_forwarded(inv, call, n1, d1)
+        ring_and_answer(ctx, n1, inv, call)
+        # The other phone never wakes: no 480 (or anything) after the 200, not
+        # even once the wake timeout has passed.
+        ctx.pbx.nothing(of_call(call.cid), max(0.5, t0 + TIMEOUT_S + 1.2 - time.monotonic()),
+                        "answer after the call was taken")
+        o1.nothing(timeout=0)
+        o2.nothing(timeout=0)
+        d.no_held()
+        assert len(ctx.push.reqs(d1.token, None, mark)) == 1
+        assert len(ctx.push.reqs(d2.token, None, mark)) == 1
+        w = d.wake()
+        assert w.get("wake_pushes") == 2 and w.get("wake_woken") == 1, w
+        assert w.get("wake_branches") == 1 and w.get("wake_answered") == 1, w
+        assert not w.get("wake_timed_out"), w
+
+    def test_two_devices_both_wake_the_one_not_answering_gets_cancel(self, ping_lab):
+        ctx = ping_lab
+        d1, d2, o1, o2 = Device("lou", 1), Device("lou", 2), ctx.app(), ctx.app()
+        ctx.asleep((o1, d1), (o2, d2))
+        d, mark = Delta(ctx.lab), ctx.push.mark()
+        call = Call("sip:%s" % d1.aor, d1.user)
+        call_in(ctx, call)
+        ctx.push.wait_req(d1.token, start=mark)
+        ctx.push.wait_req(d2.token, start=mark)
+        n1, n2 = ctx.app(), ctx.app()
+        ctx.register(n1, d1)
+        inv1 = n1.expect(is_req("INVITE", call.cid), 2.0, "INVITE to the first phone")
+        ring(ctx, n1, inv1, call, tag="one")
+        ctx.register(n2, d2)
+        inv2 = n2.expect(is_req("INVITE", call.cid), 2.0, "INVITE to the second phone")
+        check_forwarded(inv2, call, n2, d2)
+        assert inv1.branch() != inv2.branch()
+        ring(ctx, n2, inv2, call, tag="two")
+        ok = answer(ctx, n1, inv1, call, tag="one")
+        can = n2.expect(is_req("CANCEL", call.cid), 2.0, "CANCEL to the other phone")
+        assert can.get("Reason") == 'SIP;cause=200;text="Call completed elsewhere"', can
+        assert can.branch() == inv2.branch(), can
+        n2.send(reply(can, 200, "OK"))
+        n2.send(reply(inv2, 487, "Request Terminated", tag="two"))
+        n2.expect(is_req("ACK", call.cid), 2.0, "ACK for the 487")
+        hang_up(ctx, n1, call, ok)
+        ctx.pbx.nothing(of_call(call.cid), 0.5, "the 487 or a second answer")
+        n1.nothing(is_req("CANCEL"), 0)
+        d.no_held()
+        w = d.wake()
+        assert w.get("wake_woken") == 2 and w.get("wake_branches") == 2, w
+        assert w.get("wake_answered") == 1 and w.get("wake_pushes") == 2, w
+
+    def test_alive_and_asleep_devices_of_one_aor(self, ping_lab):
+        ctx = ping_lab
+        d1, d2, o1, o2 = Device("max", 1), Device("max", 2), ctx.app(), ctx.app()
+        ctx.asleep((o1, d1))
+        ctx.register(o2, d2)  # just now: alive
+        assert ctx.wait_state(d2, "alive", 0.5)
+        d, mark = Delta(ctx.lab), ctx.push.mark()
+        call = Call("sip:%s" % d1.aor, d1.user)
+        call_in(ctx, call)
+        # The alive phone gets the call at once, the asleep one a push.
+        inv = o2.expect(is_req("INVITE", call.cid), 0.5, "INVITE to the alive phone at once")
+        check_forwarded(inv, call, o2, d2)
+        ctx.push.wait_req(d1.token, start=mark)
+        ring_and_answer(ctx, o2, inv, call)
+        o1.nothing(timeout=0)
+        d.no_held()
+        assert ctx.push.reqs(d2.token, None, mark) == []
+        assert len(ctx.push.reqs(d1.token, None, mark)) == 1
+        w = d.wake()
+        assert w.get("wake_pushes") == 1 and w.get("wake_branches") == 1, w
+        assert w.get("wake_answered") == 1, w
+
+    def test_alive_app_gets_the_call_from_the_worker_and_no_push(self, ping_lab):
+        ctx = ping_lab
+        dev, app = Device("nina"), ctx.app()
+        ctx.register(app, dev)
+        d, mark = Delta(ctx.lab), ctx.push.mark()
+        call = Call(dev.contact(app.ip, app.port), dev.user)
+        ctx.pbx.send(call.invite)
+        inv = app.expect(is_req("INVITE", call.cid), 0.5, "the INVITE at once")
+        # The worker's own stateless branch, not the control plane's.
+        assert re.match(r"SIP/2\.0/UDP 198\.18\.0\.1:5060;branch=z9hG4bK-swS", inv.get("Via")), inv
+        assert inv.ruri == dev.contact(app.ip, app.port, pn=False), inv
+        ring_and_answer(ctx, app, inv, call)
+        time.sleep(0.3)
+        assert ctx.push.reqs(dev.token, None, mark) == []
+        assert d.wake() == {}, d.wake()
+        st = d()
+        assert st["fwd_requests_to_device"] >= 3, st
+
+    def test_woken_app_on_a_new_ip_in_another_namespace(self, ping_lab):
+        ctx = ping_lab
+        with far_namespace(ctx.lab) as (ns, ip):
+            dev, old = Device("olga"), ctx.app()
+            ctx.asleep((old, dev))
+            d, mark = Delta(ctx.lab), ctx.push.mark()
+            call = Call(dev.contact(old.ip, old.port), dev.user)
+            call_in(ctx, call)
+            ctx.push.wait_req(dev.token, start=mark)
+            new = ctx.app(ip=ip, ns=ns)
+            ctx.register(new, dev)
+            inv = new.expect(is_req("INVITE", call.cid), 2.0, "the INVITE on the new network")
+            check_forwarded(inv, call, new, dev)
+            ring_and_answer(ctx, new, inv, call)
+            old.nothing(timeout=0)
+            d.no_held()
+            assert ctx.lab.devices(dev.aor)[0]["source"] == "%s:%d" % (ip, new.port)
+            w = d.wake()
+            assert w.get("wake_woken") == 1 and w.get("wake_answered") == 1, w
+
+    def test_sipp_pbx_calls_a_sleeping_sipp_app_that_wakes_on_a_new_port(self, ping_lab):
+        """The whole call with sipp on both ends and as the registrar: the
+        app registers (challenged) and sleeps; sipp's PBX calls it; when the
+        push is recorded the test hands the app its "push" (a MESSAGE to
+        sipp on the new port), which registers from there (challenged
+        again) and takes the call (tests/integration/sipp/README.md)."""
+        ctx = ping_lab
+        dev, lab = Device("sippy"), ctx.lab
+        sets = {"token": dev.token, "pn_param": PN_PARAM, "domain": DOMAIN,
+                "instance": "urn:uuid:" + dev.instance}
+        creds = ["-au", dev.user, "-ap", "secret"]
+        old_port, new_port = ctx.next_port + 1, ctx.next_port + 2
+        ctx.next_port += 2
+        with ctx.pbx_port_free():
+            registrar = sippkit.lab_sipp(lab, "pbx_registrar.xml", PBX4, 5060, calls=2,
+                                         timeout=40).start()
+            try:
+                first = sippkit.lab_run_sipp(lab, "app_register.xml", APP4, old_port,
+                                             remote=SW4, service=dev.user, timeout=15,
+                                             sets=sets, extra=creds + ["-recv_timeout", "5000"])
+                assert first.ok, first
+                ctx.wait_state(dev, "asleep")
+                d, mark = Delta(lab), ctx.push.mark()
+                app = sippkit.lab_sipp(lab, "app_wake_uas.xml", APP4, new_port, calls=2,
+                                       service=dev.user, timeout=30, sets=dict(sets, edge_host=SW4),
+                                       extra=creds).start()
+                caller = sippkit.lab_sipp(lab, "pbx_call_uac.xml", PBX4, 5062, remote=SW4,
+                                          service=dev.user, timeout=30,
+                                          sets={"ruri": dev.contact(APP4, old_port),
+                                                "domain": DOMAIN},
+                                          extra=["-d", "300"]).start()
+                try:
+                    ctx.push.wait_req(dev.token, start=mark, timeout=5)
+                    pusher = ctx.app()
+                    pusher.send(build("MESSAGE sip:%s@%s:%d SIP/2.0" % (dev.user, APP4, new_port), [
+                        "Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK-push-%d" % (APP4, pusher.port,
+                                                                            pusher.port),
+                        "Max-Forwards: 70", "From: <sip:apns@push.test>;tag=push",
+                        "To: <sip:%s>" % dev.aor, "Call-ID: push-%d@test" % pusher.port,
+                        "CSeq: 1 MESSAGE"]), APP4, new_port)
+                    pusher.expect(is_resp(200), 3.0, "the app took its push")
+                    res_caller, res_app = caller.wait(30), app.wait(30)
+                finally:
+                    caller.stop()
+                    app.stop()
+                assert res_caller.ok and res_app.ok, (res_caller, res_app, lab.read_log()[-3000:])
+            finally:
+                res_reg = registrar.stop() if registrar.result is None else registrar.result
+        assert res_reg.ok, res_reg
+        d.no_held()
+        assert len(ctx.push.reqs(dev.token, None, mark)) == 1
         w = d.wake()
         assert w.get("wake_woken") == 1 and w.get("wake_answered") == 1, w
+        assert w.get("wake_branches") == 1 and w.get("wake_pushes") == 1, w
+
+    def test_shutdown_answers_held_calls_503_first(self, ping_lab):
+        """Last in this class: it stops the lab's sipwake."""
+        ctx = ping_lab
+        dev, old = Device("zoe"), ctx.app()
+        ctx.asleep((old, dev))
+        d, mark = Delta(ctx.lab), ctx.push.mark()
+        call = Call(dev.contact(old.ip, old.port), dev.user)
+        call_in(ctx, call)
+        ctx.push.wait_req(dev.token, start=mark)
+        d.wait_held(1, 1.0)
+        rc = ctx.lab.stop()
+        r = ctx.pbx.expect(final_of(call.cid), 1.0, "503 on shutdown")
+        assert r.status == 503 and r.to_tag() and vias(r) == [call.via], r
+        assert rc == 0, ctx.lab.read_log()[-3000:]
+        assert "held call(s) answered 503" in ctx.lab.read_log()
+
+
+# -- provisional "180", cancelled_call "alert" -----------------------------------
+
+class TestRingingAndAlert:
+    """wake.provisional "180" and cancelled_call "alert" (policy "ping")."""
+
+    def test_ringing_from_sipwake_once_the_push_is_sent(self, alert_lab):
+        ctx = alert_lab
+        dev, old = Device("rita"), ctx.app()
+        ctx.asleep((old, dev))
+        d, mark = Delta(ctx.lab), ctx.push.mark()
+        call = Call(dev.contact(old.ip, old.port), dev.user)
+        trying = call_in(ctx, call)
+        ringing = ctx.pbx.expect(is_resp(180, call.cid), 2.0, "180 from sipwake")
+        assert ringing.to_tag() and vias(ringing) == [call.via], ringing
+        assert trying.t <= ringing.t
+        ctx.push.wait_req(dev.token, start=mark, timeout=1.0)
+        # A retransmission now gets the latest answer, the 180.
+        ctx.pbx.send(call.invite)
+        again = ctx.pbx.expect(lambda m: m.call_id == call.cid and m.cseq[1] == "INVITE", 1.0,
+                               "an answer to the retransmission")
+        assert again.status == 180 and again.to_tag() == ringing.to_tag(), again
+        new = ctx.app()
+        ctx.register(new, dev)
+        inv = new.expect(is_req("INVITE", call.cid), 2.0, "the held INVITE")
+        check_forwarded(inv, call, new, dev)
+        ring_and_answer(ctx, new, inv, call)
+        d.no_held()
+        assert len(ctx.push.reqs(dev.token, None, mark)) == 1
+        w = d.wake()
+        assert w.get("wake_woken") == 1 and w.get("wake_answered") == 1, w
+
+    def test_cancel_before_wake_sends_a_missed_call_alert_and_no_invite(self, alert_lab):
+        ctx = alert_lab
+        dev, old = Device("sven"), ctx.app()
+        ctx.asleep((old, dev))
+        d, mark = Delta(ctx.lab), ctx.push.mark()
+        call = Call(dev.contact(old.ip, old.port), dev.user)
+        call_in(ctx, call)
+        ctx.pbx.expect(is_resp(180, call.cid), 2.0, "180 from sipwake")
+        ctx.push.wait_req(dev.token, start=mark)
+        ctx.pbx.send(call.cancel())
+        ctx.pbx.expect(is_resp(200, call.cid, "CANCEL"), 1.0, "200 to the CANCEL")
+        r487 = ctx.pbx.expect(final_of(call.cid), 1.0, "487 to the INVITE")
+        assert r487.status == 487, r487
+        ctx.pbx.send(call.ack_final(r487))
+        # A missed-call notice (an alert push: iOS shows it, no CallKit call).
+        alert = ctx.push.wait_req(dev.token, kind="alert", start=mark, timeout=3.0)
+        assert field(alert, "topic") == BUNDLE and field(alert, "status") == "200", alert
+        new = ctx.app()
+        ctx.register(new, dev)
+        new.nothing(is_req("INVITE"), 1.5, "INVITE of a cancelled call")
+        ctx.pbx.nothing(of_call(call.cid), 0)
+        d.no_held()
+        assert len(ctx.push.reqs(dev.token, "voip", mark)) == 1
+        assert len(ctx.push.reqs(dev.token, "alert", mark)) == 1
+        w = d.wake()
+        assert w.get("wake_alerts") == 1 and w.get("wake_cancelled") == 1, w
+        assert not w.get("wake_late_cancels") and not w.get("wake_branches"), w
+
+
+# -- policy "always-push", provisional "110" --------------------------------------
+
+class TestAlwaysPush:
+    """wake.policy "always-push": even an alive device is pushed and gets the
+    call only after its REGISTER is accepted; provisional "110"."""
+
+    def test_alive_device_is_pushed_and_called_after_its_register(self, always_lab):
+        ctx = always_lab
+        dev, app = Device("tara"), ctx.app()
+        ctx.register(app, dev)
+        d, mark = Delta(ctx.lab), ctx.push.mark()
+        call = Call(dev.contact(app.ip, app.port), dev.user)
+        call_in(ctx, call)
+        ctx.push.wait_req(dev.token, start=mark)
+        sent = ctx.pbx.expect(is_resp(110, call.cid), 2.0, "110 Push sent")
+        assert vias(sent) == [call.via], sent
+        app.nothing(is_req("INVITE"), 1.0, "INVITE before the REGISTER")
+        # The app (alive, same socket) registers as the push tells it to.
+        ctx.register(app, dev, cseq=2)
+        inv = app.expect(is_req("INVITE", call.cid), 2.0, "the held INVITE")
+        check_forwarded(inv, call, app, dev)
+        ring_and_answer(ctx, app, inv, call)
+        d.no_held()
+        assert len(ctx.push.reqs(dev.token, None, mark)) == 1
+        w = d.wake()
+        assert w.get("wake_pushes") == 1 and w.get("wake_woken") == 1, w
+        assert w.get("wake_answered") == 1, w
+
+
+# -- policy "parallel" -----------------------------------------------------------
+
+class TestParallel:
+    """wake.policy "parallel": the last contact gets the INVITE at once and
+    the device a push, at the same time."""
+
+    def test_last_contact_called_and_pushed_at_once(self, parallel_lab):
+        ctx = parallel_lab
+        dev, old = Device("uma"), ctx.app()
+        ctx.asleep((old, dev))  # asleep: under "ping" it would only be pushed
+        d, mark = Delta(ctx.lab), ctx.push.mark()
+        call = Call(dev.contact(old.ip, old.port), dev.user)
+        call_in(ctx, call)
+        inv = old.expect(is_req("INVITE", call.cid), 0.5, "the INVITE at once")
+        check_forwarded(inv, call, old, dev)
+        ctx.push.wait_req(dev.token, start=mark, timeout=1.0)
+        ring_and_answer(ctx, old, inv, call)
+        d.no_held()
+        assert len(ctx.push.reqs(dev.token, None, mark)) == 1
+        w = d.wake()
+        assert w.get("wake_pushes") == 1 and w.get("wake_branches") == 1, w
+        assert w.get("wake_answered") == 1, w
+
+    def test_device_ringing_on_its_last_contact_gets_no_second_invite(self, parallel_lab):
+        ctx = parallel_lab
+        dev, old = Device("vera"), ctx.app()
+        ctx.asleep((old, dev))
+        d, mark = Delta(ctx.lab), ctx.push.mark()
+        call = Call(dev.contact(old.ip, old.port), dev.user)
+        call_in(ctx, call)
+        inv = old.expect(is_req("INVITE", call.cid), 0.5, "the INVITE at once")
+        ctx.push.wait_req(dev.token, start=mark, timeout=1.0)
+        ring(ctx, old, inv, call)
+        # The push woke the app too, which registers from a new socket: it
+        # already rings, so it gets no second INVITE.
+        new = ctx.app()
+        ctx.register(new, dev)
+        new.nothing(is_req("INVITE"), 1.0, "second INVITE")
+        # The caller gives up: the CANCEL goes where the INVITE went (§9.1).
+        ctx.pbx.send(call.cancel())
+        ctx.pbx.expect(is_resp(200, call.cid, "CANCEL"), 1.0, "200 to the CANCEL")
+        can = old.expect(is_req("CANCEL", call.cid), 2.0, "the CANCEL")
+        assert can.branch() == inv.branch(), can
+        old.send(reply(can, 200, "OK"))
+        old.send(reply(inv, 487, "Request Terminated", tag="app1"))
+        old.expect(is_req("ACK", call.cid), 2.0, "ACK for the 487")
+        r487 = ctx.pbx.expect(final_of(call.cid), 2.0, "487 to the INVITE")
+        assert r487.status == 487, r487
+        ctx.pbx.send(call.ack_final(r487))
+        new.nothing(timeout=0.3)
+        d.no_held()
+        w = d.wake()
+        assert w.get("wake_branches") == 1 and w.get("wake_cancelled") == 1, w
