@@ -24,19 +24,17 @@ import os
 import re
 import select
 import socket
-import subprocess
 import sys
-import threading
 import time
 
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pushsrv  # noqa: E402
 import sippkit  # noqa: E402
 import swlab  # noqa: E402
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
 SW4, APP4, PBX4 = swlab.SW_IP4, swlab.PEER_IP4, swlab.PBX_IP4
 DOMAIN = "example.com"
 TEAM, BUNDLE, KID = "ABCD123456", "com.example", "KEY1234567"
@@ -346,102 +344,37 @@ def of_call(cid):
 
 # -- the APNs test double ----------------------------------------------------
 
-class PushSrv:
-    """build/tests/pushd/pd_testsrv in a namespace, driven over its stdin and
-    read from its stdout (tests/pushd/README.md). Keys in @tmp: a TLS
-    certificate for 127.0.0.1 (sipwake's ca_file) and an APNs .p8 key whose
-    public half the server checks the JWTs against."""
+class Pushes:
+    """The pushes pushsrv.PushServer (pd_testsrv in the lab's sw namespace)
+    has seen, read the way these tests ask: every push for a token since a
+    mark taken before the call, as parsed REQ events (dicts with status,
+    type, topic, prio, ...)."""
 
-    def __init__(self, ns, tmp, port=PUSH_PORT):
-        self.ns, self.port = ns, port
-        self.crt, self.key = os.path.join(tmp, "tls.crt"), os.path.join(tmp, "tls.key")
-        self.p8, self.pub = os.path.join(tmp, "AuthKey.p8"), os.path.join(tmp, "apns.pub")
-        swlab.run(["sh", "-c",
-                   "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
-                   "-keyout %s -out %s -days 2 -subj /CN=localhost "
-                   "-addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null && "
-                   "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out %s && "
-                   "openssl pkey -in %s -pubout -out %s" % (self.key, self.crt, self.p8,
-                                                             self.p8, self.pub)])
-        self.lines, self.cond, self.proc = [], threading.Condition(), None
-
-    def config(self):
-        """The push { } group that points sipwake's pushd at this server."""
-        return ('push: { retry_base_ms = 50; retry_max_ms = 400; apns = ( { team_id = "%s"; '
-                'bundle_id = "%s"; key_id = "%s"; key_file = "%s"; endpoint = "127.0.0.1:%d"; '
-                'ca_file = "%s"; } ); };' % (TEAM, BUNDLE, KID, self.p8, self.port, self.crt))
-
-    def start(self):
-        binary = os.path.join(REPO, "build", "tests", "pushd", "pd_testsrv")
-        self.proc = subprocess.Popen(
-            ["ip", "netns", "exec", self.ns, binary, "--cert", self.crt, "--key", self.key,
-             "--port", str(self.port), "--apns-key", self.pub, "--apns-kid", KID,
-             "--apns-team", TEAM, "--apns-bundle", BUNDLE],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            text=True, bufsize=1)
-        threading.Thread(target=self._read, daemon=True).start()
-        assert self.wait("PORT ", 10, start=0), "pd_testsrv did not start: %s" % self.lines
-
-    def _read(self):
-        for line in self.proc.stdout:
-            with self.cond:
-                self.lines.append(line.rstrip("\n"))
-                self.cond.notify_all()
-
-    def mark(self):
-        with self.cond:
-            return len(self.lines)
-
-    def wait(self, needle, timeout, start=0):
-        """The first line from @start on that contains @needle (a string or
-        a predicate), or None after @timeout s."""
-        pred = needle if callable(needle) else (lambda line: needle in line)
-        end = time.monotonic() + timeout
-        with self.cond:
-            while True:
-                for line in self.lines[start:]:
-                    if pred(line):
-                        return line
-                left = end - time.monotonic()
-                if left <= 0:
-                    return None
-                self.cond.wait(left)
+    def __init__(self, server):
+        self.server = server
 
     def cmd(self, line):
-        mark = self.mark()
-        self.proc.stdin.write(line + "\n")
-        self.proc.stdin.flush()
-        assert self.wait("OK " + line.split()[0], 5, start=mark), (line, self.lines[mark:])
+        return self.server.cmd(line)
+
+    def mark(self):
+        return len(self.server.reqs())
 
     def reqs(self, token, kind="voip", start=0):
-        """The REQ events for @token (of push type @kind, None: any) since @start."""
-        with self.cond:
-            return [line for line in self.lines[start:]
-                    if line.startswith("REQ apns %s " % token)
-                    and (kind is None or " type=%s " % kind in line)]
+        """Pushes for @token (of push type @kind; None: any) since @start."""
+        return [e for e in self.server.reqs()[start:] if e["token"] == token
+                and (kind is None or e.get("type") == kind)]
 
-    def wait_req(self, token, kind="voip", start=0, timeout=3.0):
-        line = self.wait(lambda x: x.startswith("REQ apns %s " % token)
-                         and " type=%s " % kind in x, timeout, start)
-        assert line, "no %s push for %s within %.1f s; events: %s" % (
-            kind, short(token), timeout, self.lines[start:])
-        return line
-
-    def stop(self):
-        if self.proc is None:
-            return
-        try:
-            self.proc.stdin.close()  # EOF: the server ends
-            self.proc.wait(5)
-        except (subprocess.TimeoutExpired, BrokenPipeError):
-            self.proc.kill()
-            self.proc.wait(5)
-        self.proc = None
-
-
-def field(line, name):
-    m = re.search(r"\b%s=(\S*)" % name, line)
-    return m.group(1) if m else None
+    def wait_req(self, token, kind="voip", start=0, timeout=3.0, n=1):
+        """The @n-th push of type @kind for @token since @start, waiting up
+        to @timeout s; fails the test if it does not come."""
+        end = time.monotonic() + timeout
+        while True:
+            evs = self.reqs(token, kind, start)
+            if len(evs) >= n:
+                return evs[n - 1]
+            assert time.monotonic() < end, "no %s push #%d for %s within %.1f s; pushes: %s" % (
+                kind, n, short(token), timeout, [e["line"] for e in self.server.reqs()[start:]])
+            time.sleep(0.02)
 
 
 # -- the lab -----------------------------------------------------------------
@@ -451,26 +384,27 @@ class WakeLab(swlab.Lab):
     sw namespace, with a wake { } group of its own."""
 
     def __init__(self, name, wake):
-        self.push = None
+        self.server = None
         super().__init__(name=name,
                          pbx_extra="check_interval_s = 3600; timeout_ms = 1000;",
                          bindings_extra="ping_interval_s = 0; alive_window_s = %d;"
                          % ALIVE_WINDOW_S)
-        self.push = PushSrv(self.ns_sw, self.tmp)
-        self.config_extra = self.push.config() + "\nwake: { timeout_s = %d; %s };" % (
+        self.server = pushsrv.PushServer(self, port=PUSH_PORT, team=TEAM, key_id=KID,
+                                         bundle=BUNDLE)
+        self.push = Pushes(self.server)
+        self.config_extra = self.server.config() + "\nwake: { timeout_s = %d; %s };" % (
             TIMEOUT_S, wake)
 
     def start(self, timeout=30):
-        if self.push.proc is None:
-            self.sw(["ip", "link", "set", "lo", "up"])
-            self.push.start()
+        if self.server.proc is None:
+            self.server.start()
         super().start(timeout)
         # pushd connects at start: the first push must not wait for TLS.
-        assert self.push.wait("CONN ", 10), "pushd never connected:\n" + self.read_log()
+        self.server.wait_conn()
 
     def down(self):
-        if self.push is not None:
-            self.push.stop()
+        if self.server is not None:
+            self.server.stop()
         super().down()
 
     def held(self):
@@ -764,9 +698,9 @@ class TestPing:
         # sipwake's Path.
         call = Call(dev.contact(old.ip, old.port), dev.user)
         call_in(ctx, call)
-        line = ctx.push.wait_req(dev.token, start=mark)
-        assert field(line, "status") == "200" and field(line, "topic") == BUNDLE + ".voip", line
-        assert field(line, "prio") == "10", line
+        ev = ctx.push.wait_req(dev.token, start=mark)
+        assert ev["status"] == 200 and ev["topic"] == BUNDLE + ".voip", ev
+        assert ev["prio"] == "10" and '"call_id":"%s"' % call.cid in ev["body"], ev
         held = d.wait_held(1, 1.0)
         assert held["oldest_age_ms"] > 0, held
         old.nothing(timeout=0.3)  # asleep: nothing goes to the old contact
@@ -954,7 +888,7 @@ class TestPing:
             call = Call(dev.contact(old.ip, old.port), dev.user)
             t0 = time.monotonic()
             call_in(ctx, call)
-            assert field(ctx.push.wait_req(dev.token, start=mark), "status") == "410"
+            assert ctx.push.wait_req(dev.token, start=mark)["status"] == 410
             r = ctx.pbx.expect(final_of(call.cid), 2.0, "480 at once")
             assert r.status == 480 and r.t - t0 < 2.0, (r, r.t - t0)
             ctx.pbx.send(call.ack_final(r))
@@ -988,8 +922,8 @@ class TestPing:
             call = Call(dev.contact(old.ip, old.port), dev.user)
             t0 = time.monotonic()
             call_in(ctx, call)
-            line = ctx.push.wait_req(dev.token, start=mark)
-            assert field(line, "status") == "400", line
+            ev = ctx.push.wait_req(dev.token, start=mark)
+            assert ev["status"] == 400, ev
             r = ctx.pbx.expect(final_of(call.cid), 2.0, "480 at once")
             assert r.status == 480 and r.t - t0 < 2.0, (r, r.t - t0)
             ctx.pbx.send(call.ack_final(r))
@@ -1011,10 +945,9 @@ class TestPing:
         call = Call(dev.contact(old.ip, old.port), dev.user)
         call_in(ctx, call)
         first = ctx.push.wait_req(dev.token, start=mark)
-        assert field(first, "status") == "429", first
-        second = ctx.push.wait(lambda x: x.startswith("REQ apns %s " % dev.token)
-                               and "status=200" in x, 3.0, mark)
-        assert second, ctx.push.lines[mark:]
+        assert first["status"] == 429, first
+        second = ctx.push.wait_req(dev.token, start=mark, timeout=3.0, n=2)
+        assert second["status"] == 200, second
         ctx.pbx.nothing(final_of(call.cid), 0)
         new = ctx.app()
         ctx.register(new, dev)
@@ -1313,7 +1246,7 @@ class TestRingingAndAlert:
         ctx.pbx.send(call.ack_final(r487))
         # A missed-call notice (an alert push: iOS shows it, no CallKit call).
         alert = ctx.push.wait_req(dev.token, kind="alert", start=mark, timeout=3.0)
-        assert field(alert, "topic") == BUNDLE and field(alert, "status") == "200", alert
+        assert alert["topic"] == BUNDLE and alert["status"] == 200, alert
         new = ctx.app()
         ctx.register(new, dev)
         new.nothing(is_req("INVITE"), 1.5, "INVITE of a cancelled call")
