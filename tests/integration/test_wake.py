@@ -724,6 +724,41 @@ class TestPing:
             assert w.get(k) == 1, (k, w)
         assert not w.get("wake_timed_out") and not w.get("wake_retransmissions"), w
 
+    def test_held_telemetry_counts_ages_and_latencies(self, ping_lab):
+        """/sipwake/held: the held count, the oldest one's age, and the wake
+        latencies (push sent -> REGISTER accepted, INVITE in -> INVITE out)
+        as percentiles that cover what the test measured itself."""
+        ctx = ping_lab
+        dev, old = Device("theo"), ctx.app()
+        ctx.asleep((old, dev))
+        d, mark = Delta(ctx.lab), ctx.push.mark()
+        before = ctx.lab.held()
+        call = Call(dev.contact(old.ip, old.port), dev.user)
+        t_in = time.monotonic()
+        call_in(ctx, call)
+        ctx.push.wait_req(dev.token, start=mark)
+        t_push = time.monotonic()  # the push reached the server: it was sent before
+        d.wait_held(1, 1.0)
+        time.sleep(1.2)  # the app takes its time to wake
+        h = ctx.lab.held()
+        assert 1000 <= h["oldest_age_ms"] <= (time.monotonic() - t_in) * 1000 + 200, h
+        new = ctx.app()
+        ctx.register(new, dev)
+        inv = new.expect(is_req("INVITE", call.cid), 2.0, "the held INVITE")
+        t_out = inv.t
+        ring_and_answer(ctx, new, inv, call)
+        d.no_held()
+        after = ctx.lab.held()
+        p2r, i2d = after["push_to_register"], after["invite_to_device"]
+        assert p2r["samples"] == before["push_to_register"]["samples"] + 1, after
+        assert i2d["samples"] == before["invite_to_device"]["samples"] + 1, after
+        # Fewer than 100 samples in this lab: p99 is the largest one's bucket
+        # (upper bounds, buckets ~19 % wide), so it covers this call's.
+        assert p2r["samples"] < 100
+        assert p2r["p99_us"] >= (t_out - t_push) * 1e6 * 0.95, (after, t_out - t_push)
+        assert i2d["p99_us"] >= (t_out - t_in) * 1e6 * 0.95, (after, t_out - t_in)
+        assert i2d["p50_us"] <= i2d["p90_us"] <= i2d["p99_us"], after
+
     def test_invite_retransmissions_are_answered_and_never_pushed_again(self, ping_lab):
         ctx = ping_lab
         dev, old = Device("bert"), ctx.app()
