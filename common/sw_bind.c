@@ -627,20 +627,19 @@ static void dev_replace(struct sw_bind_table *t, struct dev *old, struct dev *nw
 	}
 }
 
-int sw_bind_put(struct sw_bind_table *t, const struct sw_bind_rec *rec, uint64_t now_tsc,
-		uint64_t *id)
+/*
+ * Publish the device @rec describes in place of @old (NULL: a new device).
+ * @touch: the same source counts as heard from now (a REGISTER is proof of
+ * life; an edit of ours is not).
+ */
+static int put_dev(struct sw_bind_table *t, struct dev *old, const struct sw_bind_rec *rec,
+		   uint64_t now_tsc, bool touch, uint64_t *id)
 {
-	const struct sw_device *found;
-	struct dev *old = NULL, *d;
+	struct dev *d;
 	bool same_src;
-	int rc = sw_bind_rec_check(rec);
+	int rc;
 
-	if (rc != 0)
-		return rc;
-	found = sw_bind_match(t, rec);
-	if (found != NULL)
-		old = dev_of_pub(found);
-	else if (t->count >= t->max)
+	if (old == NULL && t->count >= t->max)
 		return -ENOSPC;
 	d = dev_new(rec, old != NULL ? old->pub.id : t->next_id);
 	if (d == NULL)
@@ -650,7 +649,7 @@ int sw_bind_put(struct sw_bind_table *t, const struct sw_bind_rec *rec, uint64_t
 	if (same_src) {
 		struct sw_src *s = sw_src_lookup(t->src, &rec->src, rec->sport);
 
-		if (s != NULL)
+		if (s != NULL && touch)
 			sw_src_touch(s, now_tsc);
 	} else {
 		rc = sw_src_ref(t->src, &rec->src, rec->sport, d->pub.id, now_tsc);
@@ -684,6 +683,38 @@ int sw_bind_put(struct sw_bind_table *t, const struct sw_bind_rec *rec, uint64_t
 	if (id != NULL)
 		*id = d->pub.id;
 	return 0;
+}
+
+int sw_bind_put(struct sw_bind_table *t, const struct sw_bind_rec *rec, uint64_t now_tsc,
+		uint64_t *id)
+{
+	const struct sw_device *found;
+	int rc = sw_bind_rec_check(rec);
+
+	if (rc != 0)
+		return rc;
+	found = sw_bind_match(t, rec);
+	return put_dev(t, found != NULL ? dev_of_pub(found) : NULL, rec, now_tsc, true, id);
+}
+
+int sw_bind_replace(struct sw_bind_table *t, uint64_t id, const struct sw_bind_rec *rec,
+		    uint64_t now_tsc)
+{
+	const struct sw_device *p = sw_bind_by_id(t, id), *other;
+	int rc = sw_bind_rec_check(rec);
+
+	if (rc != 0)
+		return rc;
+	if (p == NULL)
+		return -ENOENT;
+	if (!eq(p->aor, p->aor_len, rec->aor, rec->aor_len))
+		return -EINVAL;
+	/* Two devices that sw_bind_match() cannot tell apart would make the
+	 * next REGISTER of either refresh an arbitrary one. */
+	other = sw_bind_match(t, rec);
+	if (other != NULL && other->id != id)
+		return -EEXIST;
+	return put_dev(t, dev_of_pub(p), rec, now_tsc, false, NULL);
 }
 
 int sw_bind_del(struct sw_bind_table *t, uint64_t id)

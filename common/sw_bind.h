@@ -180,6 +180,20 @@ int sw_bind_rec_check(const struct sw_bind_rec *rec);
 int sw_bind_put(struct sw_bind_table *t, const struct sw_bind_rec *rec, uint64_t now_tsc,
 		uint64_t *id);
 
+/**
+ * Replace device @p id by the device @p rec describes, keeping the id, even
+ * where sw_bind_match() would not identify them (e.g. @p rec drops the push
+ * address of a device without +sip.instance). Unlike sw_bind_put() it is
+ * not proof of life: the source's last-alive time stays unless the source
+ * changes (then the new one is bound alive at @p now_tsc).
+ * @return 0; -ENOENT (no device @p id); -EINVAL (@p rec is for another AOR,
+ *         or invalid as for sw_bind_put()); -EEXIST (@p rec identifies
+ *         another device of the AOR: nothing changed); -E2BIG, -ENOSPC
+ *         (a new source, source table full) or -ENOMEM as sw_bind_put().
+ */
+int sw_bind_replace(struct sw_bind_table *t, uint64_t id, const struct sw_bind_rec *rec,
+		    uint64_t now_tsc);
+
 /** Remove device @p id (and release its source). @return 0 or -ENOENT. */
 int sw_bind_del(struct sw_bind_table *t, uint64_t id);
 

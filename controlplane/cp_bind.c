@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Bindings on the control plane (DESIGN.md §1 steps 1-2, §7): the tables
- * change only here, and only when the PBX has answered 2xx; every change is
- * queued to the store and committed before the 2xx reaches the app.
+ * Bindings on the control plane (DESIGN.md §1 steps 1-2, 7, §7): the
+ * tables change only here, and only when the PBX has answered 2xx (or a
+ * push service said a token is dead); every change is queued to the store
+ * and committed before the 2xx reaches the app.
  */
 #include <strings.h>
 #include <time.h>
@@ -13,6 +14,7 @@
 #include "common/sw_log.h"
 #include "controlplane/cp_bind.h"
 #include "controlplane/cp_msg.h"
+#include "controlplane/cp_refresh.h"
 #include "controlplane/cp_store.h"
 #include "pushd/pd.h"
 
@@ -238,20 +240,22 @@ static void expired_one(const struct sw_device *d, void *arg)
 	dirty = true;
 }
 
-struct ping_arg {
+struct tick_arg {
 	struct cp_ctx *cp;
 	int64_t now;
+	bool ping, refresh;
+	bool refresh_stop;	 /* ring full, table full or budget spent: next second */
+	unsigned refresh_budget; /* pushes this second */
 };
 
 /* OPTIONS to the device's source (never its contact: no pn-* leaves). */
-static int ping_one(const struct sw_device *d, void *arg)
+static void ping_one(struct tick_arg *a, const struct sw_device *d)
 {
-	struct ping_arg *a = arg;
 	struct cp_ctx *cp = a->cp;
 	char tail[32], tag[24], to[SW_AOR_MAX + 8], cid[48];
 
 	if ((uint64_t)(a->now + (int64_t)d->id) % cp->cfg.ping_interval_s != 0)
-		return 0;
+		return;
 	snprintf(tail, sizeof(tail), "%016" PRIx64 "%08" PRIx64, d->id,
 		 (uint64_t)a->now & 0xffffffff);
 	snprintf(tag, sizeof(tag), "p%" PRIx64, d->id);
@@ -265,6 +269,113 @@ static int ping_one(const struct sw_device *d, void *arg)
 						 .call_id = cid,
 						 .cseq = 1}) == 0)
 		cp_count(cp, CP_C_PINGS_SENT, 1);
+}
+
+/*
+ * Pre-expiry refresh pushes (RFC 8599 §5.6.1.1; DESIGN.md §7 "Push kinds").
+ *
+ * Who: every device with a push address. Those whose contact carried
+ * +sip.pnsreg were promised one by our 2xx (Feature-Caps
+ * +sip.pnsreg="<refresh_before_s>", cp_reg.c) and leave refreshing to us;
+ * the others get one because the issue asks for it: an app the OS has
+ * suspended would otherwise let its binding expire silently and miss every
+ * call until it is opened again.
+ * What: a background push (APNs push type background, priority 5, topic the
+ * bundle without .voip; FCM data kind "background"), never a VoIP push: iOS
+ * ends apps that get a VoIP push without reporting a call.
+ * When: once per registration, wake.refresh_before_s before it expires but
+ * not before half its granted lifetime. Without that floor a PBX granting
+ * less than refresh_before_s (Asterisk's minexpiry is 60 s, our default
+ * 120) would have each push answered by a REGISTER whose new binding is due
+ * again at once: a push and a REGISTER per device every second.
+ * Once: cp_refresh.h marks the registration (registered_at, expires_at)
+ * pushed; a refresh or re-registration is a new registration and gets its
+ * own push. After a restart, registrations loaded already inside their
+ * window count as pushed (load_one()): the previous process sent those, and
+ * sending them all again in the first second would be a push storm and a
+ * REGISTER storm at the PBX. The price: a registration whose window opened
+ * while sipwake was down gets no refresh push (its app's own timer, if it
+ * keeps one, still runs).
+ * Rate: at most a quarter of pushd's ring a second, so refreshes never
+ * crowd out call pushes (a full ring is a 503 to a held call); a full ring
+ * ends the round; whatever was not sent goes the next second.
+ */
+static bool refresh_due(const struct cp_ctx *cp, uint8_t pn_form, int64_t registered_at,
+			int64_t expires_at, int64_t now)
+{
+	int64_t lead = RTE_MIN((int64_t)cp->cfg.refresh_before_s, (expires_at - registered_at) / 2);
+
+	return pn_form != SW_PN_NONE && expires_at > now && expires_at - now <= lead;
+}
+
+static bool provider_configured(const struct cp_ctx *cp, enum pd_provider p)
+{
+	return p == PD_APNS ? cp->cfg.push.n_apns > 0 : cp->cfg.push.n_fcm > 0;
+}
+
+static void refresh_one(struct tick_arg *a, const struct sw_device *d)
+{
+	static int64_t full_logged;
+	struct cp_ctx *cp = a->cp;
+	const struct cp_refresh_entry *e;
+	struct cp_refresh_entry mark = {d->id, d->registered_at, d->expires_at, a->now};
+	struct pd_request rq;
+	int rc;
+
+	if (!refresh_due(cp, d->pn_form, d->registered_at, d->expires_at, a->now))
+		return;
+	e = cp_refresh_find(cp->refresh, d->id);
+	if (e != NULL && e->registered_at == d->registered_at && e->expires_at == d->expires_at)
+		return;
+	/* The top bit of a push id says "refresh" (CP_PUSH_REFRESH): ids
+	 * count registrations from 1 and never get there; never mistake one. */
+	if (a->refresh_stop || (d->id & CP_PUSH_REFRESH) != 0)
+		return;
+	/* Marked before it is sent: a push that cannot be marked would go
+	 * again every second. */
+	rc = cp_refresh_note(cp->refresh, &mark, a->now);
+	if (rc != 0) {
+		if (a->now - full_logged >= 60) {
+			CP_LOG(WARNING, "refresh pushes held back: %s", strerror(-rc));
+			full_logged = a->now;
+		}
+		a->refresh_stop = true;
+		return;
+	}
+	memset(&rq, 0, sizeof(rq));
+	rc = cp_push_request_of(d, PD_KIND_BACKGROUND, &rq);
+	if (rc == 0 && !provider_configured(cp, rq.provider))
+		rc = -ENOTSUP;
+	if (rc != 0) {
+		/* Stays marked: asking again each second would not change it. */
+		CP_LOG(DEBUG, "no refresh push for %s (device %" PRIu64 "): %s", d->aor, d->id,
+		       strerror(-rc));
+		return;
+	}
+	rq.id = CP_PUSH_REFRESH | d->id;
+	if ((size_t)snprintf(rq.aor, sizeof(rq.aor), "sip:%s", d->aor) >= sizeof(rq.aor))
+		snprintf(rq.aor, sizeof(rq.aor), "%s", d->aor); /* aor_len < SW_AOR_MAX fits */
+	rq.deadline_ms = 0; /* pushd's own: now + push.wake_window_s */
+	rc = pd_submit(cp->pd, &rq);
+	if (rc != 0) {
+		/* -ENOBUFS (ring full) or -ENOMEM: the next second tries again. */
+		cp_refresh_forget(cp->refresh, d->id);
+		a->refresh_stop = true;
+		return;
+	}
+	cp_count(cp, CP_C_REFRESH_PUSHES, 1);
+	if (--a->refresh_budget == 0)
+		a->refresh_stop = true;
+}
+
+static int tick_one(const struct sw_device *d, void *arg)
+{
+	struct tick_arg *a = arg;
+
+	if (a->ping)
+		ping_one(a, d);
+	if (a->refresh)
+		refresh_one(a, d);
 	return 0;
 }
 
@@ -288,6 +399,7 @@ void cp_bind_tick(struct cp_ctx *cp, uint64_t now_tsc)
 	int64_t now = cp_now_s();
 	unsigned n;
 	struct ban_sweep w = {.now = now_tsc};
+	struct tick_arg a = {.cp = cp, .now = now};
 
 	/* Bans that ran out leave the filter (64 a second is plenty). */
 	if (cp->dp->banned != NULL) {
@@ -298,18 +410,35 @@ void cp_bind_tick(struct cp_ctx *cp, uint64_t now_tsc)
 	n = sw_bind_expire(cp->dp->bind, now, expired_one, cp);
 	if (n > 0)
 		cp_count(cp, CP_C_BINDINGS_EXPIRED, n);
-	if (cp->cfg.ping_interval_s > 0) {
-		struct ping_arg a = {cp, now};
+	/* Pings: each device once per interval, spread over it by id. */
+	a.ping = cp->cfg.ping_interval_s > 0;
+	a.refresh = cp->refresh != NULL && cp->pd != NULL &&
+		    cp->cfg.push.n_apns + cp->cfg.push.n_fcm > 0;
+	a.refresh_budget = RTE_MAX(cp->cfg.push.ring_size / 4, 1u);
+	if (a.ping || a.refresh)
+		sw_bind_foreach(cp->dp->bind, tick_one, &a);
+}
 
-		/* Each device once per interval, spread over it by id. */
-		sw_bind_foreach(cp->dp->bind, ping_one, &a);
-	}
+int cp_bind_init(struct cp_ctx *cp)
+{
+	if (cp->cfg.refresh_before_s == 0)
+		return 0;
+	cp->refresh = cp_refresh_create(cp->cfg.max_devices);
+	return cp->refresh != NULL ? 0 : -ENOMEM;
+}
+
+void cp_bind_fini(struct cp_ctx *cp)
+{
+	cp_refresh_free(cp->refresh);
+	cp->refresh = NULL;
 }
 
 static int load_one(const struct sw_bind_rec *r, void *arg)
 {
 	struct cp_ctx *cp = arg;
-	int rc = sw_bind_put(cp->dp->bind, r, rte_rdtsc(), NULL);
+	int64_t now = cp_now_s();
+	uint64_t id;
+	int rc = sw_bind_put(cp->dp->bind, r, rte_rdtsc(), &id);
 
 	if (rc != 0) {
 		CP_LOG(WARNING, "stored binding %.*s not loaded: %s", r->aor_len, r->aor,
@@ -317,6 +446,13 @@ static int load_one(const struct sw_bind_rec *r, void *arg)
 		return 0;
 	}
 	cp_count(cp, CP_C_BINDINGS_LOADED, 1);
+	/* Inside its refresh window already: pushed before the restart, not
+	 * again (no storm; see refresh_due()). */
+	if (cp->refresh != NULL &&
+	    refresh_due(cp, r->pn_form, r->registered_at, r->expires_at, now))
+		cp_refresh_note(
+			cp->refresh,
+			&(struct cp_refresh_entry){id, r->registered_at, r->expires_at, now}, now);
 	return 0;
 }
 
@@ -396,11 +532,81 @@ int cp_push_request_of(const struct sw_device *d, int kind, struct pd_request *r
 
 int cp_bind_drop_push(struct cp_ctx *cp, uint64_t id, int64_t dead_since_ms)
 {
-	(void)cp, (void)id, (void)dead_since_ms;
-	return -ENOENT; /* placeholder */
+	struct sw_bind_table *t = cp->dp->bind;
+	const struct sw_device *d = sw_bind_by_id(t, id);
+	struct sw_bind_rec old, rec;
+	int rc;
+
+	if (d == NULL || d->pn_form == SW_PN_NONE)
+		return -ENOENT;
+	/* RFC 8599 §1 / Apple's 410 timestamp: a registration after the token
+	 * died re-validated it. registered_at has whole seconds: the second the
+	 * token died counts as after (keeping a dead token costs a 480 at once;
+	 * dropping a live one costs every call until the app registers again). */
+	if (dead_since_ms > 0 && d->registered_at >= dead_since_ms / 1000)
+		return -EALREADY;
+	/* @d stays readable until this thread's next quiescent state, so @old
+	 * may borrow its strings across the replacement. */
+	sw_bind_rec_of(d, &old);
+	rec = old;
+	rec.pn_form = SW_PN_NONE;
+	rec.pn_provider = rec.pn_prid = rec.pn_param = "";
+	rec.pn_provider_len = rec.pn_prid_len = rec.pn_param_len = 0;
+	rc = sw_bind_replace(t, id, &rec, rte_rdtsc());
+	if (rc == -EEXIST) {
+		/* Without its token the device is another of the AOR (same
+		 * contact, no instance, no push address): that one keeps the
+		 * contact bound, this one goes. */
+		sw_bind_del(t, id);
+		CP_LOG(NOTICE,
+		       "push token of %s (device %" PRIu64 ") is dead: device removed, its contact "
+		       "stays bound by another device",
+		       old.aor, id);
+	} else if (rc != 0) {
+		CP_LOG(WARNING, "push token of %s (device %" PRIu64 ") is dead, not removed: %s",
+		       old.aor, id, strerror(-rc));
+		return rc;
+	} else {
+		CP_LOG(NOTICE,
+		       "push token of %s (device %" PRIu64 ") is dead: push address removed, "
+		       "binding kept",
+		       old.aor, id);
+	}
+	cp_count(cp, CP_C_WAKE_DEAD_TOKENS, 1);
+	/* The device key may change with the push address gone (cp_store.h):
+	 * the old row goes, the new one is written, in one batch. */
+	if (cp->store != NULL &&
+	    (cp_store_del(cp->store, &old) != 0 || (rc == 0 && cp_store_put(cp->store, &rec) != 0)))
+		CP_LOG(ERR, "binding store: %s", cp_store_error(cp->store));
+	dirty = true;
+	return 0;
 }
 
 void cp_bind_push_result(struct cp_ctx *cp, const struct pd_result *r)
 {
-	(void)cp, (void)r; /* placeholder */
+	uint64_t id = r->id & ~CP_PUSH_REFRESH;
+	const struct cp_refresh_entry *e;
+	int64_t since = r->provider_ts_ms;
+	int rc;
+
+	if (r->status == PD_DELIVERED)
+		return;
+	if (r->status != PD_DEAD_TOKEN) {
+		/* The registration simply expires if the app does not come:
+		 * nothing to undo, and no retry (pushd retried what it could). */
+		CP_LOG(INFO, "refresh push to device %" PRIu64 ": %s (HTTP %d %s)", id,
+		       pd_status_name(r->status), r->http_status, r->reason);
+		return;
+	}
+	/* FCM says no time: the token was dead when the push went, so a
+	 * registration after that (maybe with a new token) keeps its address. */
+	e = cp->refresh != NULL ? cp_refresh_find(cp->refresh, id) : NULL;
+	if (since == 0 && e != NULL && e->sent_at > 0)
+		since = e->sent_at * 1000;
+	rc = cp_bind_drop_push(cp, id, since);
+	if (rc == -EALREADY)
+		CP_LOG(INFO,
+		       "refresh push to device %" PRIu64 ": token dead since %" PRId64
+		       " ms, but the device registered after that: kept",
+		       id, since);
 }

@@ -2,7 +2,8 @@
 /*
  * Bindings on the control plane: what a REGISTER asks for, committing it
  * when the PBX accepts (tables + store), expiry, loading at start, pings,
- * and the authentication-failure ban. Internal to controlplane/.
+ * pre-expiry refresh pushes, dead push tokens, and the
+ * authentication-failure ban. Internal to controlplane/.
  */
 #ifndef CP_BIND_H
 #define CP_BIND_H
@@ -44,7 +45,16 @@ bool cp_bind_dirty(const struct cp_ctx *cp);
 /** Commit the queued store writes. @return 0 or -EIO. */
 int cp_bind_sync(struct cp_ctx *cp);
 
-/** Once a second: expire bindings, ping devices due. */
+/** Make the state cp_bind_tick() keeps (refresh pushes sent). @return 0 or -ENOMEM. */
+int cp_bind_init(struct cp_ctx *cp);
+
+/** Free what cp_bind_init() made. */
+void cp_bind_fini(struct cp_ctx *cp);
+
+/**
+ * Once a second: expire bindings, ping devices due, send the pre-expiry
+ * refresh pushes due (wake.refresh_before_s).
+ */
 void cp_bind_tick(struct cp_ctx *cp, uint64_t now_tsc);
 
 /** Is @p ip banned for failing authentication? */

@@ -132,7 +132,10 @@ static void invite_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 		 * a push whenever there is an address. parallel: both. */
 		if (can_push && (!alive || policy != DP_WAKE_PING)) {
 			caller_of(msg, sm, &rq);
-			snprintf(rq.aor, sizeof(rq.aor), "%s", d->aor);
+			/* "sip:user@host", as the refresh pushes carry it */
+			if ((size_t)snprintf(rq.aor, sizeof(rq.aor), "sip:%s", d->aor) >=
+			    sizeof(rq.aor))
+				snprintf(rq.aor, sizeof(rq.aor), "%s", d->aor);
 			rq.deadline_ms = pd_now_ms() + cp->cfg.wake_timeout_s * 1000ull;
 			int rc = pd_submit(cp->pd, &rq);
 

@@ -12,6 +12,7 @@
 
 struct cp_reg;
 struct cp_call;
+struct cp_refresh;
 struct cp_store;
 struct pd;
 struct pd_request;
@@ -48,6 +49,8 @@ struct cp_ctx {
 	struct cp_call *call;	 /* the wake path (cp_call.c) */
 	uint64_t c[CP_C_MAX];	 /* single writer: this thread */
 	uint64_t drop[CP_D_MAX];
+
+	struct cp_refresh *refresh; /* refresh pushes sent (cp_bind.c); NULL: none */
 };
 
 static inline void cp_count(struct cp_ctx *cp, enum cp_counter c, uint64_t n)
@@ -137,8 +140,12 @@ int cp_push_request_of(const struct sw_device *d, int kind, struct pd_request *r
  * The push service said @p id's token is dead since @p dead_since_ms (ms since
  * the epoch; 0: unknown): remove its push address, keeping the binding,
  * unless it registered after that time (RFC 8599 §1; DESIGN.md §1 step 7).
+ * A device that would then be indistinguishable from another of its AOR
+ * (same contact, neither an instance nor a push address) is removed instead.
+ * Tables and store; counts wake_dead_tokens.
  * @return 0 removed, -ENOENT (no such device or no push address),
- *         -EALREADY (registered after the token died: kept).
+ *         -EALREADY (registered after the token died, or in the same
+ *         second: kept), -ENOMEM.
  */
 int cp_bind_drop_push(struct cp_ctx *cp, uint64_t id, int64_t dead_since_ms);
 /** A refresh push's result (CP_PUSH_REFRESH ids). */

@@ -39,8 +39,12 @@ struct cp_ctx *cp_create(struct dp_ctx *dp, const struct cp_config *cfg)
 		goto fail_neigh;
 	if (cp_call_init(cp) != 0)
 		goto fail_reg;
+	if (cp_bind_init(cp) != 0)
+		goto fail_call;
 	return cp;
 
+fail_call:
+	cp_call_fini(cp);
 fail_reg:
 	cp_reg_fini(cp);
 fail_neigh:
@@ -57,6 +61,7 @@ void cp_free(struct cp_ctx *cp)
 	if (cp == NULL)
 		return;
 	cp_reg_flush(cp);
+	cp_bind_fini(cp);
 	cp_call_fini(cp);
 	cp_reg_fini(cp);
 	cp_store_close(cp->store);

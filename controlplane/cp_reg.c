@@ -30,13 +30,6 @@
 #define REG_BRANCH_KIND 'r'
 #define DEFAULT_EXPIRES 3600
 #define MAX_CONTACTS	32
-/*
- * RFC 8599 §5.6.1.1 / §11: the +sip.pnsreg value, seconds before a binding
- * expires at which the edge asks the app, by push, to refresh it. The
- * refresh push itself is sent by the wake path (a background push, DESIGN.md
- * §7 "Push kinds").
- */
-#define CP_PNSREG_BEFORE_S "120"
 
 /* One relayed REGISTER waiting for the PBX's final answer. */
 struct reg_tx {
@@ -539,9 +532,17 @@ void cp_reg_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 		tx_free(r, t);
 		return;
 	}
-	if (r->fcaps[0] != '\0')
-		snprintf(extra, sizeof(extra), "Feature-Caps: %s%s\r\n", r->fcaps,
-			 t->bind.pnsreg ? ";+sip.pnsreg=\"" CP_PNSREG_BEFORE_S "\"" : "");
+	if (r->fcaps[0] != '\0') {
+		/* RFC 8599 §5.6.1.1 / §11: +sip.pnsreg's value is how long before
+		 * expiry we push the app to refresh (cp_bind.c, refresh_due()):
+		 * wake.refresh_before_s, and no promise when that is off. */
+		char pnsreg[40] = "";
+
+		if (t->bind.pnsreg && cp->cfg.refresh_before_s > 0)
+			snprintf(pnsreg, sizeof(pnsreg), ";+sip.pnsreg=\"%u\"",
+				 cp->cfg.refresh_before_s);
+		snprintf(extra, sizeof(extra), "Feature-Caps: %s%s\r\n", r->fcaps, pnsreg);
+	}
 	if (cp_msg_unvia(msg, sm, extra, &r->scratch) == 0)
 		queue_out(cp, t, &r->scratch, device);
 	tx_free(r, t);

@@ -81,6 +81,9 @@ static void restart_keys(const struct cp_config *a, const struct cp_config *b, c
 	NOTE(SAME(max_devices) && SAME(store) && SAME(store_sync_full) && SAME(max_pending) &&
 		     SAME(alive_window_s),
 	     "bindings (but ping_interval_s)");
+	/* Workers read the wake policy from dp_params; the held table is sized once. */
+	NOTE(SAME(wake_policy), "wake.policy");
+	NOTE(SAME(max_held), "wake.max_held");
 	/* Push credentials live in the push thread's connections: not swapped yet. */
 	NOTE(SAME(push), "push");
 #undef NOTE
@@ -138,6 +141,11 @@ static void reload(struct cp_ctx *cp)
 	cp->cfg.auth_ban_window_s = next->auth_ban_window_s;
 	cp->cfg.auth_ban_s = next->auth_ban_s;
 	cp->cfg.ping_interval_s = next->ping_interval_s;
+	/* The wake path reads these per call: the next call sees them. */
+	cp->cfg.wake_timeout_s = next->wake_timeout_s;
+	cp->cfg.wake_provisional = next->wake_provisional;
+	cp->cfg.wake_cancel_alert = next->wake_cancel_alert;
+	cp->cfg.refresh_before_s = next->refresh_before_s;
 
 	__atomic_store_n(&cp->cfg_generation, cp->cfg_generation + 1, __ATOMIC_RELAXED);
 	cp_count(cp, CP_C_CONFIG_RELOADS, 1);

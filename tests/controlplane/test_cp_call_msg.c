@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The wake path's message pieces (controlplane/cp_call_msg.c): a device's
+ * contact loses its push parameters before it becomes a Request-URI (RFC
+ * 8599 §4.1.2), and the CANCEL / ACK sipwake sends for one of its INVITEs
+ * carry exactly what RFC 3261 §9.1 / §17.1.1.3 ask.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "controlplane/cp_call.h"
+
+static void uri(const char *in, const char *want)
+{
+	char out[512];
+	int n = call_uri_without_pn(in, strlen(in), out, sizeof(out));
+
+	assert_int_equal(n, (int)strlen(want));
+	assert_string_equal(out, want);
+}
+
+static void strips_rfc8599(void **state)
+{
+	(void)state;
+	uri("sip:alice@198.18.0.2:5070;pn-provider=apns;pn-prid=00fc;pn-param=T.b.voip",
+	    "sip:alice@198.18.0.2:5070");
+	uri("sip:alice@h;transport=udp;PN-PRID=x;ob", "sip:alice@h;transport=udp;ob");
+	uri("sip:alice@h", "sip:alice@h");
+}
+
+static void strips_legacy_keeps_app_id_alone(void **state)
+{
+	(void)state;
+	uri("sip:a@h;pn-type=apple;app-id=com.x;pn-tok=ab;x=1", "sip:a@h;x=1");
+	/* app-id without pn-type is the app's own parameter */
+	uri("sip:a@h;app-id=com.x;x=1", "sip:a@h;x=1;app-id=com.x");
+}
+
+static void headers_part_kept(void **state)
+{
+	(void)state;
+	uri("sip:a@h;pn-prid=1?subject=x;pn-prid=2", "sip:a@h?subject=x;pn-prid=2");
+}
+
+static void too_small(void **state)
+{
+	char out[8];
+
+	(void)state;
+	assert_int_equal(call_uri_without_pn("sip:alice@host", 14, out, sizeof(out)), -E2BIG);
+}
+
+static const char INVITE[] =
+	"INVITE sip:alice@198.18.0.2:5080 SIP/2.0\r\n"
+	"Via: SIP/2.0/UDP 198.18.0.1:5060;branch=z9hG4bK-swCi00000000020000000;rport\r\n"
+	"Record-Route: <sip:198.18.0.1:5060;swd=0000000000000001;lr>\r\n"
+	"Via: SIP/2.0/UDP 198.18.0.5:5060;branch=z9hG4bK-inv1;rport\r\n"
+	"Route: <sip:pbx2.example.com;lr>\r\n"
+	"Max-Forwards: 69\r\nFrom: \"Bob\" <sip:bob@example.com>;tag=b1\r\n"
+	"To: <sip:alice@example.com>\r\nCall-ID: call-1\r\nCSeq: 7 INVITE\r\n"
+	"Contact: <sip:bob@198.18.0.5>\r\nContent-Type: application/sdp\r\n"
+	"Content-Length: 4\r\n\r\nv=0\n";
+
+static const char *line(const char *msg, const char *prefix)
+{
+	static char l[256];
+	const char *p = strstr(msg, prefix), *e;
+
+	if (p == NULL)
+		return NULL;
+	e = strstr(p, "\r\n");
+	snprintf(l, sizeof(l), "%.*s", (int)(e - p), p);
+	return l;
+}
+
+static void cancel_is_section_9_1(void **state)
+{
+	struct dp_sip_msg sm;
+	struct cp_msg *o = calloc(1, sizeof(*o));
+	char *s;
+
+	(void)state;
+	assert_int_equal(dp_sip_scan((const uint8_t *)INVITE, sizeof(INVITE) - 1, &sm), DP_SIP_OK);
+	assert_int_equal(call_build_cancel((const uint8_t *)INVITE, &sm, CALL_REASON_CANCEL, o), 0);
+	s = strndup(o->b, o->len);
+	assert_int_equal(dp_sip_scan((const uint8_t *)s, (uint32_t)strlen(s), &sm), DP_SIP_OK);
+	assert_non_null(strstr(s, "CANCEL sip:alice@198.18.0.2:5080 SIP/2.0\r\n"));
+	/* only our Via, the same branch as the INVITE */
+	assert_string_equal(line(s, "Via:"), "Via: SIP/2.0/UDP 198.18.0.1:5060;branch=z9hG4bK-"
+					     "swCi00000000020000000;rport");
+	assert_null(strstr(s, "198.18.0.5:5060;branch"));
+	assert_string_equal(line(s, "CSeq:"), "CSeq: 7 CANCEL");
+	assert_string_equal(line(s, "To:"), "To: <sip:alice@example.com>");
+	assert_string_equal(line(s, "Route:"), "Route: <sip:pbx2.example.com;lr>");
+	assert_string_equal(line(s, "Reason:"), "Reason: " CALL_REASON_CANCEL);
+	assert_null(strstr(s, "Record-Route"));
+	assert_null(strstr(s, "v=0"));
+	free(s);
+	free(o);
+}
+
+static void ack_takes_the_answers_to_tag(void **state)
+{
+	static const char RESP[] =
+		"SIP/2.0 486 Busy Here\r\n"
+		"Via: SIP/2.0/UDP 198.18.0.1:5060;branch=z9hG4bK-swCi00000000020000000;rport\r\n"
+		"Via: SIP/2.0/UDP 198.18.0.5:5060;branch=z9hG4bK-inv1;rport\r\n"
+		"From: \"Bob\" <sip:bob@example.com>;tag=b1\r\n"
+		"To: <sip:alice@example.com>;tag=app9\r\nCall-ID: call-1\r\nCSeq: 7 INVITE\r\n"
+		"Content-Length: 0\r\n\r\n";
+	struct dp_sip_msg sm, rsm;
+	struct cp_msg *o = calloc(1, sizeof(*o));
+	char *s;
+
+	(void)state;
+	assert_int_equal(dp_sip_scan((const uint8_t *)INVITE, sizeof(INVITE) - 1, &sm), DP_SIP_OK);
+	assert_int_equal(dp_sip_scan((const uint8_t *)RESP, sizeof(RESP) - 1, &rsm), DP_SIP_OK);
+	assert_int_equal(
+		call_build_ack((const uint8_t *)INVITE, &sm, (const uint8_t *)RESP, &rsm, o), 0);
+	s = strndup(o->b, o->len);
+	assert_int_equal(dp_sip_scan((const uint8_t *)s, (uint32_t)strlen(s), &sm), DP_SIP_OK);
+	assert_non_null(strstr(s, "ACK sip:alice@198.18.0.2:5080 SIP/2.0\r\n"));
+	assert_string_equal(line(s, "To:"), "To: <sip:alice@example.com>;tag=app9");
+	assert_string_equal(line(s, "CSeq:"), "CSeq: 7 ACK");
+	assert_null(strstr(s, "198.18.0.5:5060;branch"));
+	free(s);
+	free(o);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(strips_rfc8599),
+		cmocka_unit_test(strips_legacy_keeps_app_id_alone),
+		cmocka_unit_test(headers_part_kept),
+		cmocka_unit_test(too_small),
+		cmocka_unit_test(cancel_is_section_9_1),
+		cmocka_unit_test(ack_takes_the_answers_to_tag),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
