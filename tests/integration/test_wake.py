@@ -551,6 +551,7 @@ def lab_fixture(tag, wake):
 ping_lab = lab_fixture("a", 'policy = "ping"; provisional = "none"; '
                             'cancelled_call = "invite-cancel";')
 alert_lab = lab_fixture("b", 'policy = "ping"; provisional = "180"; cancelled_call = "alert";')
+held_lab = lab_fixture("e", 'policy = "ping"; provisional = "180"; max_held = 16;')
 always_lab = lab_fixture("c", 'policy = "always-push"; provisional = "110";')
 parallel_lab = lab_fixture("d", 'policy = "parallel";')
 
@@ -1292,6 +1293,44 @@ class TestRingingAndAlert:
         w = d.wake()
         assert w.get("wake_alerts") == 1 and w.get("wake_cancelled") == 1, w
         assert not w.get("wake_late_cancels") and not w.get("wake_branches"), w
+
+
+# -- wake.max_held ----------------------------------------------------------------
+
+class TestMaxHeld:
+    """wake.max_held = 16 (the smallest the config takes)."""
+
+    def test_calls_past_max_held_get_503_and_the_held_ones_all_end(self, held_lab):
+        """wake.max_held = 16 here: the 17th held call is refused at once;
+        every one of the 16 is answered 480 at the timeout, none stays.
+        A lab of its own: calls that ended linger in the same table for
+        32 s (Timer H / J, absorbing ACKs and retransmissions) and count
+        against max_held, so the table must start empty and is full of
+        them afterwards."""
+        ctx = held_lab
+        dev, old = Device("walt"), ctx.app()
+        ctx.asleep((old, dev))
+        d, mark = Delta(ctx.lab), ctx.push.mark()
+        assert ctx.lab.held()["transactions"] == 0, ctx.lab.held()
+        calls = [Call(dev.contact(old.ip, old.port), dev.user) for _ in range(17)]
+        t0 = time.monotonic()
+        for c in calls[:16]:
+            call_in(ctx, c)
+        d.wait_held(16, 1.0)
+        ctx.pbx.send(calls[16].invite)
+        r = ctx.pbx.expect(final_of(calls[16].cid), 1.0, "503 past max_held")
+        assert r.status == 503, r
+        ctx.pbx.send(calls[16].ack_final(r))
+        for c in calls[:16]:
+            r = ctx.pbx.expect(final_of(c.cid), max(0.5, t0 + TIMEOUT_S + 1.0 - time.monotonic()),
+                               "480 for every held call")
+            assert r.status == 480, r
+            ctx.pbx.send(c.ack_final(r))
+        d.no_held()
+        assert len(ctx.push.reqs(dev.token, "voip", mark)) == 16
+        w = d.wake()
+        assert w.get("wake_calls") == 16 and w.get("wake_timed_out") == 16, w
+        assert d().get("drop_wake_held_full") == 1, d()
 
 
 # -- policy "always-push", provisional "110" --------------------------------------
