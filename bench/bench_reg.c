@@ -14,7 +14,6 @@
  *
  *   bench_reg [--smoke] [--count N] [--batch B] [--runs R] [--sync-full] [--no-store]
  */
-#define _GNU_SOURCE /* memmem */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +25,7 @@
 #include <rte_cycles.h>
 #include <rte_ring.h>
 
+#include "bench/bench_sip.h"
 #include "controlplane/cp_internal.h"
 #include "controlplane/cp_store.h"
 #include "tests/dp/dp_harness.h"
@@ -40,47 +40,6 @@ static int cmp_double(const void *a, const void *b)
 	double x = *(const double *)a, y = *(const double *)b;
 
 	return x < y ? -1 : x > y;
-}
-
-/* The UDP payload of a frame the control plane sent (unfragmented). */
-static const char *payload_of(struct rte_mbuf *m, uint16_t *len)
-{
-	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
-	unsigned l3 = (p[12] == 0x86 && p[13] == 0xdd) ? 40 : 20;
-
-	*len = (uint16_t)(rte_pktmbuf_data_len(m) - RTE_ETHER_HDR_LEN - l3 - 8);
-	return (const char *)p + RTE_ETHER_HDR_LEN + l3 + 8;
-}
-
-/* The PBX's 200 to a relayed REGISTER: Vias, From, To+tag, Call-ID, CSeq,
- * and the contact with the expiry granted. */
-static int pbx_answer(const char *req, uint16_t len, char *out, size_t cap)
-{
-	const char *p = req, *end = req + len;
-	int n = snprintf(out, cap, "SIP/2.0 200 OK\r\n");
-
-	while (p < end) {
-		const char *eol = memmem(p, (size_t)(end - p), "\r\n", 2);
-		size_t l;
-
-		if (eol == NULL || eol == p)
-			break;
-		l = (size_t)(eol - p);
-		if (strncmp(p, "Via:", 4) == 0 || strncmp(p, "From:", 5) == 0 ||
-		    strncmp(p, "Call-ID:", 8) == 0 || strncmp(p, "CSeq:", 5) == 0)
-			n += snprintf(out + n, cap - (size_t)n, "%.*s\r\n", (int)l, p);
-		else if (strncmp(p, "To:", 3) == 0)
-			n += snprintf(out + n, cap - (size_t)n, "%.*s;tag=pbx\r\n", (int)l, p);
-		else if (strncmp(p, "Contact:", 8) == 0) {
-			const char *gt = memchr(p, '>', l);
-
-			n += snprintf(out + n, cap - (size_t)n, "%.*s;expires=300\r\n",
-				      (int)(gt ? gt + 1 - p : (long)l), p);
-		}
-		p = eol + 2;
-	}
-	n += snprintf(out + n, cap - (size_t)n, "Content-Length: 0\r\n\r\n");
-	return n;
 }
 
 static void feed(const struct dph_pkt *pk)
@@ -139,10 +98,10 @@ static uint64_t one_round(unsigned base, unsigned batch, unsigned *done)
 	/* The PBX answers what reached it. */
 	while (rte_ring_sc_dequeue(h.ctx->workers[0].down, (void **)&m) == 0) {
 		uint16_t len;
-		const char *req = payload_of(m, &len);
+		const char *req = bench_payload_of(m, &len, NULL);
 
 		if (len > 9 && memcmp(req, "REGISTER ", 9) == 0) {
-			int alen = pbx_answer(req, len, ans, sizeof(ans));
+			int alen = bench_pbx_answer(req, len, ans, sizeof(ans));
 			struct dph_pkt pk = {.src = DPH_PBX_IP4,
 					     .sport = 5060,
 					     .payload = ans,
@@ -162,7 +121,7 @@ static uint64_t one_round(unsigned base, unsigned batch, unsigned *done)
 	while (rte_ring_sc_dequeue(h.ctx->workers[0].down, (void **)&m) == 0) {
 		uint16_t len;
 
-		if (memcmp(payload_of(m, &len), "SIP/2.0 200", 11) == 0)
+		if (memcmp(bench_payload_of(m, &len, NULL), "SIP/2.0 200", 11) == 0)
 			(*done)++;
 		rte_pktmbuf_free(m);
 	}

@@ -85,6 +85,8 @@ struct pd_result {
 	char body[512];		/**< last response body, truncated (for the operator CLI) */
 	unsigned attempts;	/**< HTTP requests made for this push */
 	uint64_t latency_us;	/**< from pd_submit() to the result */
+	uint64_t written_us;	/**< from pd_submit() to its first HTTP/2 request written
+				 *   (last frame handed to TLS); 0: never written */
 };
 
 struct pd;

@@ -199,6 +199,22 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *ud)
 	return 0;
 }
 
+/* A request is written when its last frame (END_STREAM) has gone to TLS:
+ * the first time is what pd_result.written_us reports (bench/bench_wake.c). */
+static int on_frame_send(nghttp2_session *ng, const nghttp2_frame *f, void *ud)
+{
+	struct pd_job *j;
+
+	(void)ud;
+	if ((f->hd.type != NGHTTP2_HEADERS && f->hd.type != NGHTTP2_DATA) ||
+	    !(f->hd.flags & NGHTTP2_FLAG_END_STREAM))
+		return 0;
+	j = nghttp2_session_get_stream_user_data(ng, f->hd.stream_id);
+	if (j && j->written_us == 0)
+		j->written_us = pd_now_us();
+	return 0;
+}
+
 static void detach(struct pd_conn *cn, struct pd_job *j)
 {
 	TAILQ_REMOVE(&cn->streams, j, link);
@@ -330,6 +346,7 @@ static void eventcb(struct bufferevent *bev, short what, void *arg)
 	nghttp2_session_callbacks_new(&cb);
 	nghttp2_session_callbacks_set_send_callback(cb, send_cb);
 	nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
+	nghttp2_session_callbacks_set_on_frame_send_callback(cb, on_frame_send);
 	nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
 	nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
 	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);

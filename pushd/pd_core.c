@@ -192,6 +192,10 @@ static void finish(struct pd_job *j, enum pd_status st, const char *reason, int6
 		memcpy(r->headers, j->hdrs, j->hdrs_len + 1);
 		r->attempts = j->attempts;
 		r->latency_us = lat;
+		/* A request written within pd_submit()'s microsecond still reads 1. */
+		if (j->written_us != 0)
+			r->written_us =
+				j->written_us > j->start_us ? j->written_us - j->start_us : 1;
 		if (rte_ring_sp_enqueue(pd->res_ring, r) != 0) {
 			PD_STAT_ADD(pd, p, ring_full, 1);
 			free(r);
@@ -623,6 +627,8 @@ static void req_cb(evutil_socket_t fd, short what, void *arg)
 
 int pd_submit(struct pd *pd, const struct pd_request *req)
 {
+	/* Taken first: latency_us and written_us count from the call. */
+	uint64_t start_us = pd_now_us();
 	struct pd_job *j = malloc(sizeof(*j));
 	uint64_t one = 1;
 
@@ -645,7 +651,7 @@ int pd_submit(struct pd *pd, const struct pd_request *req)
 	j->req.provider = req->provider == PD_FCM ? PD_FCM : PD_APNS;
 	if ((unsigned)j->req.kind > PD_KIND_BACKGROUND)
 		j->req.kind = PD_KIND_CALL;
-	j->start_us = pd_now_us();
+	j->start_us = start_us;
 	if (rte_ring_sp_enqueue(pd->req_ring, j) != 0) {
 		PD_STAT_ADD(pd, j->req.provider, ring_full, 1);
 		free(j);

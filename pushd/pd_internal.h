@@ -46,6 +46,7 @@ struct pd_job {
 	struct event *timer; /* deadline */
 	struct event *retry; /* backoff */
 	uint64_t start_us, deadline_ms;
+	uint64_t written_us; /* first request written (pd_now_us()), 0: not yet */
 	unsigned attempts;
 	bool renewed;	    /* provider token renewed once for this job */
 	unsigned token_gen; /* FCM: the access token it was sent with */

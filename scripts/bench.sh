@@ -12,6 +12,12 @@
 #               (a simulated PBX answers 200; SQLite store in the loop);
 #               BENCH_REG_ARGS passes its options (--count, --batch, --sync-full,
 #               --no-store).
+#   bench_wake  the wake path (issue 6): INVITE in -> push request written,
+#               the PBX's 200 to a re-REGISTER -> INVITE out (store commit in
+#               the loop), memory per held INVITE with 100k held; pushd sends
+#               to build/tests/pushd/pd_testsrv answering at once;
+#               BENCH_WAKE_ARGS passes its options (--count, --runs, --held,
+#               --burst, --no-store).
 #   bench-kamailio.py  the fwd messages through Kamailio (stateless, registrar)
 #               and the ratio to bench_dp (BENCH_KAMAILIO_ARGS).
 # Needs root (DPDK EAL, --no-huge). Extra arguments go to bench_dp
@@ -26,6 +32,9 @@ build/bench/bench_bind ${BENCH_BIND_ARGS:-}
 echo
 # shellcheck disable=SC2086
 build/bench/bench_reg ${BENCH_REG_ARGS:-}
+echo
+# shellcheck disable=SC2086
+build/bench/bench_wake --server build/tests/pushd/pd_testsrv ${BENCH_WAKE_ARGS:-}
 echo
 # Kamailio from Debian on the same messages (benchmark (b) of issue 4);
 # BENCH_KAMAILIO_ARGS passes its options (--calls N, --callgrind).

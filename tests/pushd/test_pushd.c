@@ -213,6 +213,8 @@ static void test_retry_429_honours_retry_after(void **state)
 	expect(r, PD_DELIVERED, NULL);
 	assert_int_equal(r->attempts, 2);
 	assert_true(r->latency_us >= 1000000);
+	/* written_us is the first attempt's, before the Retry-After wait. */
+	assert_true(r->written_us > 0 && r->written_us < 1000000);
 	free(r);
 	/* Retry-After beyond the deadline: timed out at once, not at the deadline. */
 	assert_int_equal(ts_srv_cmd(&srv, "set aa21 429 10"), 0);
