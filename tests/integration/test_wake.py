@@ -15,7 +15,26 @@ bytes sent again by the test. Every wait is bounded.
 
 An app is "asleep" once it has not been heard from for bindings.alive_window_s
 (2 s here; sipwake's own pings are off): a test binds its devices, waits that
-out (lab.devices() says "asleep"), then calls.
+out (lab.devices() says "asleep"), then calls. One lab per class (wake { }
+differs); wake.timeout_s is 4 s everywhere.
+
+The issue's "must not" list, and where each is tested (TestPing unless said):
+  two INVITEs to one device for one call
+      - challenge + retry, REGISTER retransmission, refresh:
+        test_challenged_register_and_its_retry_are_one_wake
+      - PBX INVITE retransmission while waiting and after the wake:
+        test_invite_retransmissions_are_answered_and_never_pushed_again
+      - woken while already ringing: TestParallel.test_device_ringing_on_its_...
+  a push for every INVITE retransmission: test_invite_retransmissions_...
+  a held INVITE released by a REGISTER the PBX did not accept:
+        test_register_the_pbx_refuses_or_never_answers_releases_nothing
+  a call unanswered past wake_timeout + 1 s:
+        test_no_wake_is_answered_480_within_the_timeout_and_nothing_is_left,
+        TestMaxHeld (16 at once), test_two_devices_one_wakes_... (no 480
+        after a 200)
+  a held INVITE lost or leaked after CANCEL, timeout or shutdown: the
+        cancel tests, the timeout test, test_shutdown_answers_held_calls_503_first
+        (every test also waits for /sipwake/held to come back)
 """
 import contextlib
 import ctypes
@@ -443,6 +462,8 @@ class Ctx:
 
     # -- registration ------------------------------------------------------
     def send_register(self, app, dev, cseq=1, cid=None, auth=False, contact=None):
+        """@dev's REGISTER from @app (its push address in the Contact);
+        returns the bytes sent, for a test that sends them again."""
         contact = contact or dev.contact(app.ip, app.port)
         text = build("REGISTER sip:%s SIP/2.0" % DOMAIN, [
             "Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK-reg-%d-%d;rport" % (app.ip, app.port,
@@ -485,6 +506,7 @@ class Ctx:
                           "200 to the REGISTER")
 
     def wait_state(self, dev, state, timeout=ALIVE_WINDOW_S + 3.0):
+        """/sipwake/bindings shows @dev "alive" or "asleep" within @timeout s."""
         end = time.monotonic() + timeout
         while True:
             ds = [d for d in self.lab.devices(dev.aor)
@@ -500,7 +522,6 @@ class Ctx:
             self.register(app, dev)
         for _, dev in pairs:
             self.wait_state(dev, "asleep")
-
 
 
 class Delta:
@@ -535,6 +556,8 @@ class Delta:
 
 
 def lab_fixture(tag, wake):
+    """A class-scoped fixture: a WakeLab with wake { @wake } and its Ctx;
+    sipwake must exit 0 at the end (unless a test stopped it itself)."""
     @pytest.fixture(scope="class")
     def fx():
         with WakeLab("wk%s%d" % (tag, os.getpid() % 10000), wake) as lab:
@@ -827,7 +850,8 @@ class TestPing:
                 *req.src)
         ctx.send_register(new, dev, cseq=3, cid=cid)
         ctx.pbx_answer_register(dev, new, 200)
-        new.expect(lambda m: m.status == 200 and m.cseq == (3, "REGISTER"), 2.0, "200 to the refresh")
+        new.expect(lambda m: m.status == 200 and m.cseq == (3, "REGISTER"), 2.0,
+                   "200 to the refresh")
         new.nothing(is_req("INVITE"), 1.0, "second INVITE")
         ok = answer(ctx, new, inv, call)
         hang_up(ctx, new, call, ok)
