@@ -25,7 +25,11 @@
 
 struct sw_callset;
 
-/** The key of a Call-ID (its bytes as on the wire). Never 0. */
+/**
+ * The key of a Call-ID (its bytes as on the wire, any alignment). Never 0.
+ * It reads every byte (~36 cycles for a 36-byte Call-ID, sw_hash64()): on
+ * a hot path, see sw_callset_count() != 0 before computing it.
+ */
 uint64_t sw_callset_key(const void *call_id, size_t len);
 
 /** A set for at most @p max distinct keys. @return it, or NULL (out of memory). */

@@ -49,6 +49,11 @@
 	  "requests for a device that is asleep, handed up (the wake path)")                      \
 	X(FWD_FORK_HANDED_UP, fwd_fork_handed_up,                                                 \
 	  "requests for an AOR with several devices, handed up (the control plane forks)")        \
+	X(FWD_HELD_HANDED_UP, fwd_held_handed_up,                                                 \
+	  "PBX INVITE retransmissions, CANCELs and ACKs of calls the control plane holds, "       \
+	  "handed up")                                                                            \
+	X(FWD_POLICY_HANDED_UP, fwd_policy_handed_up,                                             \
+	  "initial INVITEs handed up by wake.policy always-push / parallel")                      \
 	X(TX_FRAGMENTED, tx_fragmented,                                                           \
 	  "forwarded datagrams larger than the MTU, sent fragmented")                             \
 	X(TX_FRAGMENTS, tx_fragments, "IP fragments sent for them")                               \

@@ -9,9 +9,13 @@
  *   response      top Via ours with branch z9hG4bK-swS: pop it, send to the
  *                 next Via (received / rport, §18.2.2, RFC 3581); -swC: the
  *                 control plane's; anything else is not ours: dropped
- *   from the PBX  Route pop (§16.4), device by push address, contact or AOR;
- *                 alive: to its source; asleep, several devices: up;
- *                 none: 404 / 481 (ACK dropped)
+ *   from the PBX  Route pop (§16.4); our Route's device id (swd=): to it;
+ *                 else INVITE retransmission, CANCEL or ACK of a call in
+ *                 the held set (ctx->held, the wake path's): up; else
+ *                 device by push address, contact or AOR; alive: to its
+ *                 source, but a new INVITE to one with a push address goes
+ *                 up under wake.policy always-push / parallel; asleep,
+ *                 several devices: up; none: 404 / 481 (ACK dropped)
  *   from a device Route pop; to the next Route, the Request-URI or the active
  *                 pbx.server, and only ever to the PBX (no open relay)
  * Both directions: Max-Forwards checked and decremented (§16.6 step 3), our
@@ -39,6 +43,7 @@
 #include <rte_byteorder.h>
 #include <rte_mbuf.h>
 
+#include "common/sw_hash.h"
 #include "dataplane/dp_internal.h"
 
 #define MAX_FORWARDS_DEFAULT 70 /* §16.6 step 3 */
@@ -326,43 +331,6 @@ enum next_hop {
 	HOP_UP,	   /* the control plane's */
 };
 
-/* 64-bit multiply-xorshift, two words a step in two independent lanes (a
- * single chain is bound by the multiply's latency); any alignment. */
-static uint64_t hash_bytes(const uint8_t *p, uint32_t n, uint64_t h)
-{
-	const uint64_t k = 0x9e3779b97f4a7c15ull, k2 = 0xc2b2ae3d27d4eb4full;
-	uint64_t g = h ^ ((uint64_t)n * k2), w, x;
-
-	h ^= (uint64_t)n * k;
-	for (; n >= 16; p += 16, n -= 16) {
-		memcpy(&w, p, 8);
-		memcpy(&x, p + 8, 8);
-		h = (h ^ w) * k;
-		g = (g ^ x) * k2;
-		h ^= h >> 29;
-		g ^= g >> 31;
-	}
-	if (n > 0) {
-		uint64_t t[2] = {0, 0};
-
-		memcpy(t, p, n);
-		h = (h ^ t[0]) * k;
-		g = (g ^ t[1]) * k2;
-		h ^= h >> 29;
-		g ^= g >> 31;
-	}
-	return h ^ (g * k);
-}
-
-static uint64_t fmix64(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	return h ^ (h >> 33);
-}
-
 /*
  * §16.11: a stateless proxy's branch must be the same every time it forwards
  * one request (retransmissions have no state to find it in), and its CANCEL
@@ -376,18 +344,18 @@ static uint64_t fmix64(uint64_t h)
 static uint64_t branch_of(const uint8_t *msg, const struct dp_sip_msg *sm)
 {
 	const struct dp_sip_via *v = &sm->via;
-	uint64_t h = hash_bytes(msg + sm->ruri.whole.off, sm->ruri.whole.len, 0x5357u);
+	uint64_t h = sw_hash64_bytes(msg + sm->ruri.whole.off, sm->ruri.whole.len, 0x5357u);
 
 	if (v->branch.len > 7 && memcmp(dp_sip_ptr(msg, v->branch), "z9hG4bK", 7) == 0)
-		return fmix64(hash_bytes(msg + v->branch.off, v->branch.len, h));
-	h = hash_bytes(msg + v->value.off, v->value.len, h);
-	h = hash_bytes(msg + sm->call_id.off, sm->call_id.len, h);
-	h = hash_bytes(msg + sm->from.tag.off, sm->from.tag.len, h);
+		return sw_fmix64(sw_hash64_bytes(msg + v->branch.off, v->branch.len, h));
+	h = sw_hash64_bytes(msg + v->value.off, v->value.len, h);
+	h = sw_hash64_bytes(msg + sm->call_id.off, sm->call_id.len, h);
+	h = sw_hash64_bytes(msg + sm->from.tag.off, sm->from.tag.len, h);
 	if (sm->method == DP_SIP_M_ACK || sm->method == DP_SIP_M_CANCEL)
-		h = hash_bytes((const uint8_t *)"INVITE", 6, h);
+		h = sw_hash64_bytes("INVITE", 6, h);
 	else
-		h = hash_bytes(msg + sm->method_name.off, sm->method_name.len, h);
-	return fmix64(h ^ sm->cseq);
+		h = sw_hash64_bytes(msg + sm->method_name.off, sm->method_name.len, h);
+	return sw_fmix64(h ^ sm->cseq);
 }
 
 static char *put_str(char *o, const char *src, uint32_t n)
@@ -563,6 +531,35 @@ static bool device_alive(const struct dp_ctx *ctx, const struct sw_device *d, ui
 	return last >= now || now - last <= ctx->p.alive_window_tsc;
 }
 
+/*
+ * Is this the PBX's INVITE retransmission, CANCEL or ACK of a call the control
+ * plane holds (the wake path, common/sw_callset.h)? That call is a
+ * transaction the control plane owns (§16: it forks, CANCELs, ACKs its
+ * non-2xx): forwarded here as well, a device could get the call twice
+ * through two paths. Only requests without our Record-Route's device id get
+ * here (the ACK for a 2xx, BYE and re-INVITE follow the dialog's route).
+ * ~1 cycle while nothing is held (one relaxed load, the usual case); else
+ * ~36 to key the Call-ID plus a hash lookup.
+ */
+static inline bool held_call(const struct dp_ctx *ctx, const uint8_t *msg,
+			     const struct dp_sip_msg *sm)
+{
+	switch (sm->method) {
+	case DP_SIP_M_INVITE:
+		if (sm->to.tag.len != 0)
+			return false; /* a re-INVITE: in a dialog, not the held transaction */
+		break;
+	case DP_SIP_M_CANCEL:
+	case DP_SIP_M_ACK:
+		break;
+	default:
+		return false;
+	}
+	if (ctx->held == NULL || sw_callset_count(ctx->held) == 0)
+		return false;
+	return sw_callset_has(ctx->held, sw_callset_key(msg + sm->call_id.off, sm->call_id.len));
+}
+
 /* Where a request from the PBX goes: an alive device, or not sent at all. */
 static enum next_hop to_device(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
 			       const struct dp_l4info *from, const uint8_t *msg, struct sw_ip *dst,
@@ -573,6 +570,11 @@ static enum next_hop to_device(struct dp_wstate *s, unsigned ifx, struct rte_mbu
 	const struct sw_device *d;
 	unsigned n;
 
+	/* Before any lookup: the control plane's call, whatever the tables say. */
+	if (*dev == 0 && held_call(ctx, msg, sm)) {
+		dp_count(s->ctr, DP_C_FWD_HELD_HANDED_UP, 1);
+		return HOP_UP;
+	}
 	if (ctx->bind == NULL)
 		return HOP_UP; /* no binding tables: the control plane decides */
 	if (*dev != 0 && (d = sw_bind_by_id(ctx->bind, *dev)) != NULL) {
@@ -599,6 +601,16 @@ static enum next_hop to_device(struct dp_wstate *s, unsigned ifx, struct rte_mbu
 	}
 	if (!device_alive(ctx, d, DP_META(m)->rx_tsc)) {
 		dp_count(s->ctr, DP_C_FWD_ASLEEP_HANDED_UP, 1);
+		return HOP_UP;
+	}
+	/* wake.policy always-push / parallel: a new call to a device that can be
+	 * pushed takes the wake path even while it is alive (the control plane
+	 * pushes, and with parallel sends the INVITE to the last contact too).
+	 * Asleep, it went up above and counts as asleep; a device without a
+	 * push address, or an INVITE in a dialog, is forwarded as with ping. */
+	if (ctx->p.wake_policy != DP_WAKE_PING && d->pn_form != SW_PN_NONE &&
+	    sm->method == DP_SIP_M_INVITE && sm->to.tag.len == 0) {
+		dp_count(s->ctr, DP_C_FWD_POLICY_HANDED_UP, 1);
 		return HOP_UP;
 	}
 	*dst = d->src;

@@ -117,7 +117,10 @@ int dph_init(struct dph *h, const char *prefix)
 	ctx->src = sw_src_create(65536);
 	/* As sipwake runs: unknown sources pay the ban lookup (empty here). */
 	ctx->banned = sw_src_create(4096);
-	if (ctx->policy == NULL || ctx->neigh == NULL || ctx->src == NULL || ctx->banned == NULL)
+	/* And the held-call set, empty: PBX INVITEs pay its check (one load). */
+	ctx->held = sw_callset_create(4096);
+	if (ctx->policy == NULL || ctx->neigh == NULL || ctx->src == NULL || ctx->banned == NULL ||
+	    ctx->held == NULL)
 		return -ENOMEM;
 	default_policy(ctx->policy);
 	rc = dp_init(ctx, 8191, 512, 512, 4096);
@@ -162,6 +165,7 @@ void dph_fini(struct dph *h)
 	dp_fini(h->ctx);
 	sw_bind_free(h->ctx->bind); /* a test or benchmark may have made one */
 	sw_src_free(h->ctx->banned);
+	sw_callset_free(h->ctx->held);
 	sw_src_free(h->ctx->src);
 	sw_neigh_free(h->ctx->neigh);
 	rte_free(h->ctx->policy);
