@@ -219,6 +219,62 @@ def test_app_calls_pbx(ns, work):
     assert pbx.ok, pbx
 
 
+PUSH_MESSAGE = r"""
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0)); s.settimeout(5)
+port = s.getsockname()[1]
+s.sendto(("MESSAGE sip:app@127.0.0.1:%d SIP/2.0\r\n"
+          "Via: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK-push1\r\n"
+          "Max-Forwards: 70\r\nFrom: <sip:push@test>;tag=p1\r\nTo: <sip:app@test>\r\n"
+          "Call-ID: push-1@test\r\nCSeq: 1 MESSAGE\r\nContent-Length: 0\r\n\r\n"
+          % (int(sys.argv[1]), port)).encode(), ("127.0.0.1", int(sys.argv[1])))
+print(s.recv(65535).decode().split("\r\n")[0])
+"""
+
+
+def woken_app(ns, work, call_sets):
+    """app_wake_uas.xml on APP: the "push" (a MESSAGE) makes it REGISTER with
+    the registrar on PBX (standing in for the edge), then the PBX calls its
+    port directly. (registrar, app, caller) results."""
+    with Sipp("pbx_registrar.xml", LO, PBX, netns=ns, workdir=work, timeout=20,
+              sets={"no_path": 1, "no_fc": 1}) as reg:
+        with Sipp("app_wake_uas.xml", LO, APP, netns=ns, workdir=work, calls=2, timeout=20,
+                  service="alice", sets={"edge_host": LO, "edge_port": PBX},
+                  extra=CREDS) as app:
+            push = subprocess.run(["ip", "netns", "exec", ns, "/usr/bin/python3", "-c",
+                                   PUSH_MESSAGE, str(APP)], capture_output=True, text=True,
+                                  timeout=15)
+            assert push.stdout.strip() == "SIP/2.0 200 OK", push
+            assert reg.wait(15).ok, reg.result  # registered before the call comes
+            caller = run_sipp("pbx_call_uac.xml", LO, PBX_UAC, remote=LO, remote_port=APP,
+                              netns=ns, workdir=work, sets=call_sets, service="alice",
+                              timeout=15, extra=["-recv_timeout", "3000"])
+            if not caller.ok:
+                app.stop()
+    return reg.result, app.result, caller
+
+
+def test_woken_app_registers_then_takes_the_call(ns, work):
+    reg, app, caller = woken_app(ns, work, {"hdr1": RR, "ruri": "sip:alice@127.0.0.1:%d" % APP})
+    assert reg.ok and app.ok and caller.ok, (reg, app, caller)
+    # The REGISTER carried the push address, was challenged and retried.
+    assert re.search(r"Contact: <sip:alice@127\.0\.0\.1:5070%s>;\+sip\.instance=" % re.escape(PN),
+                     reg.messages), reg.messages
+    assert re.search(r"Authorization: Digest username=\"alice\"", reg.messages), reg.messages
+    assert app.messages.count("\r\n%s\r\n" % RR) == 3, app.messages
+
+
+def test_woken_app_checks_fail_without_the_edge(ns, work):
+    _, app, _ = woken_app(ns, work, {"ruri": "sip:alice@127.0.0.1:%d" % APP})
+    assert failed_check(app, "rr:on got="), app
+    _, app, _ = woken_app(ns, work, {"hdr1": RR, "ruri": "sip:alice@127.0.0.1:%d%s" % (APP, PN)})
+    assert failed_check(app, "strip:on pn=;pn-provider"), app
+    # The INVITE must come to the port the app woke up on.
+    _, app, _ = woken_app(ns, work, {"hdr1": RR, "ruri": "sip:alice@127.0.0.1:5999"})
+    assert failed_check(app, "port=5070 ruri=sip:alice@127.0.0.1:5999"), app
+
+
 def test_app_answers_bounded_pings(ns, work):
     with Sipp("app_ping_uas.xml", LO, APP, netns=ns, workdir=work, calls=2) as app:
         for _ in range(2):
