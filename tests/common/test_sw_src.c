@@ -19,7 +19,8 @@
 
 static struct sw_ip v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
 {
-	return sw_ip_from_v4((uint32_t)a | (uint32_t)b << 8 | (uint32_t)c << 16 | (uint32_t)d << 24);
+	return sw_ip_from_v4((uint32_t)a | (uint32_t)b << 8 | (uint32_t)c << 16 |
+			     (uint32_t)d << 24);
 }
 
 static void test_bind_lookup(void **state)
@@ -81,8 +82,8 @@ static void *reader(void *arg)
 			/* Devices bound are 1000..1999, each with last-alive == id. */
 			if (e != NULL) {
 				__atomic_store_n(&r->seen, r->seen + 1, __ATOMIC_RELAXED);
-				if (e->device_id < 1000 || e->device_id > 1999 ||
-				    e->port != 5060 || e->last_alive_tsc != e->device_id)
+				if (e->device_id < 1000 || e->device_id > 1999 || e->port != 5060 ||
+				    e->last_alive_tsc != e->device_id)
 					r->bad++;
 			}
 		}

@@ -1,0 +1,672 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""What the wake-path tests (test_wake.py, test_wake_policies.py) share: the
+lab (sipwake with the APNs test double in its namespace), byte-level SIP
+peers opened inside the lab's peer namespace, the push server's view, and
+the steps of a call (ring, answer, hang up, cancel before wake)."""
+import contextlib
+import ctypes
+import hashlib
+import os
+import re
+import select
+import socket
+import sys
+import time
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pushsrv  # noqa: E402
+import sippkit  # noqa: E402
+import swlab  # noqa: E402
+
+SW4, APP4, PBX4 = swlab.SW_IP4, swlab.PEER_IP4, swlab.PBX_IP4
+DOMAIN = "example.com"
+TEAM, BUNDLE, KID = "ABCD123456", "com.example", "KEY1234567"
+PN_PARAM = "%s.%s.voip" % (TEAM, BUNDLE)  # RFC 8599 APNs: TeamID.BundleID.voip
+PUSH_PORT = 8443  # pd_testsrv on 127.0.0.1 in the lab's sw namespace
+TIMEOUT_S = 4  # wake.timeout_s of every lab here
+ALIVE_WINDOW_S = 2
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (network namespaces)")
+
+
+# -- network namespaces for the test's own sockets ---------------------------
+
+_libc = ctypes.CDLL(None, use_errno=True)
+CLONE_NEWNET = 0x40000000
+
+
+@contextlib.contextmanager
+def in_netns(name):
+    """Run the block on this thread inside network namespace @name (sockets
+    made there stay there after the thread has come back)."""
+    own = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+    target = os.open("/run/netns/" + name, os.O_RDONLY)
+    try:
+        if _libc.setns(target, CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), "setns " + name)
+        yield
+    finally:
+        if _libc.setns(own, CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), "setns back")
+        os.close(own)
+        os.close(target)
+
+
+# -- SIP messages ------------------------------------------------------------
+
+COMPACT = {"v": "via", "f": "from", "t": "to", "i": "call-id", "m": "contact",
+           "l": "content-length", "c": "content-type", "k": "supported"}
+
+
+class Msg(str):
+    """One received datagram, parsed just enough to check it. As a string it
+    is the datagram with where and when it came from (what a failed assert
+    shows in full)."""
+
+    def __new__(cls, data, src, when):
+        return str.__new__(cls, "--- from %s:%d at %.3f\n%s" % (
+            src[0], src[1], when, data.decode(errors="replace")))
+
+    def __init__(self, data, src, when):
+        self.text = data.decode(errors="replace")
+        self.src, self.t = src, when
+        head, _, self.body = self.text.partition("\r\n\r\n")
+        lines = head.split("\r\n")
+        self.start = lines[0]
+        self.hdrs = []
+        for line in lines[1:]:
+            if line[:1] in (" ", "\t") and self.hdrs:  # folded line
+                self.hdrs[-1] = (self.hdrs[-1][0], self.hdrs[-1][1] + " " + line.strip())
+                continue
+            k, _, v = line.partition(":")
+            k = k.strip().lower()
+            self.hdrs.append((COMPACT.get(k, k), v.strip()))
+        m = re.match(r"SIP/2\.0 (\d{3})", self.start)
+        self.status = int(m.group(1)) if m else 0
+        self.method = None if m else self.start.split(" ", 1)[0]
+        self.ruri = None if m else self.start.split(" ")[1]
+
+    def all(self, name):
+        """Every value of header @name; comma-separated Via / Record-Route /
+        Route values split (no quoted commas in what these tests send)."""
+        vals = [v for k, v in self.hdrs if k == name.lower()]
+        if name.lower() in ("via", "record-route", "route"):
+            vals = [p.strip() for v in vals for p in v.split(",")]
+        return vals
+
+    def get(self, name, default=None):
+        v = self.all(name)
+        return v[0] if v else default
+
+    @property
+    def call_id(self):
+        return self.get("Call-ID")
+
+    @property
+    def cseq(self):
+        n, _, meth = (self.get("CSeq") or "0 X").partition(" ")
+        return int(n), meth.strip()
+
+    def to_tag(self):
+        m = re.search(r";\s*tag=([^;>\s]+)", self.get("To", ""))
+        return m.group(1) if m else None
+
+    def branch(self):
+        m = re.search(r";\s*branch=([^;,\s]+)", self.get("Via", ""))
+        return m.group(1) if m else None
+
+
+def plain_via(v):
+    """A Via value without the received / rport a server may stamp on it
+    (RFC 3261 §18.2.1, RFC 3581)."""
+    return re.sub(r";\s*(received=[^;,\s]*|rport(=\d*)?)", "", v)
+
+
+def vias(m):
+    return [plain_via(v) for v in m.all("Via")]
+
+
+def build(start, headers, body=""):
+    return "\r\n".join([start] + headers + ["Content-Length: %d" % len(body), "", body])
+
+
+SDP_PBX = ("v=0\r\no=pbx 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n"
+           "m=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n" % (PBX4, PBX4))
+SDP_APP = ("v=0\r\no=app 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n"
+           "m=audio 42000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n" % (APP4, APP4))
+
+
+class Call:
+    """The PBX's side of one call: the INVITE it sends through sipwake and
+    the requests that belong to it (CANCEL, ACK, BYE), byte for byte as a
+    PBX builds them (RFC 3261 §9.1, §17.1.1.3, §13.2.2.4)."""
+
+    _n = 0
+
+    def __init__(self, ruri, to_user, route=True, pbx_port=5060):
+        Call._n += 1
+        self.ruri, self.route = ruri, route
+        self.cid = "wake-%d-%d@pbx.example.net" % (os.getpid(), Call._n)
+        self.branch = "z9hG4bK-pbx%d-%d" % (os.getpid(), Call._n)
+        self.via = "SIP/2.0/UDP %s:%d;branch=%s" % (PBX4, pbx_port, self.branch)
+        self.frm = '"Caller" <sip:+15550001111@pbx.example.net>;tag=pbx%d' % Call._n
+        self.to = "<sip:%s@%s>" % (to_user, DOMAIN)
+        self.contact = "<sip:+15550001111@%s:%d>" % (PBX4, pbx_port)
+        self.invite = build("INVITE %s SIP/2.0" % ruri, [
+            "Via: " + self.via, "Max-Forwards: 70"] +
+            (["Route: <sip:%s;lr>" % SW4] if route else []) + [
+            "From: " + self.frm, "To: " + self.to, "Call-ID: " + self.cid,
+            "CSeq: 1 INVITE", "Contact: " + self.contact, "Content-Type: application/sdp"],
+            SDP_PBX)
+
+    def cancel(self):
+        """§9.1: same Request-URI, Call-ID, From, To (no tag), branch, Route."""
+        return build("CANCEL %s SIP/2.0" % self.ruri, [
+            "Via: " + self.via, "Max-Forwards: 70"] +
+            (["Route: <sip:%s;lr>" % SW4] if self.route else []) + [
+            "From: " + self.frm, "To: " + self.to, "Call-ID: " + self.cid,
+            "CSeq: 1 CANCEL"])
+
+    def ack_final(self, resp):
+        """§17.1.1.3: the ACK for a non-2xx final answer, same branch."""
+        return build("ACK %s SIP/2.0" % self.ruri, [
+            "Via: " + self.via, "Max-Forwards: 70"] +
+            (["Route: <sip:%s;lr>" % SW4] if self.route else []) + [
+            "From: " + self.frm, "To: " + resp.get("To"), "Call-ID: " + self.cid,
+            "CSeq: 1 ACK"])
+
+    def in_dialog(self, method, ok, cseq):
+        """ACK (for a 2xx) or BYE: to the 200's Contact along its
+        Record-Route set (§12.1.2: the UAC uses it reversed)."""
+        target = re.search(r"<([^>]+)>", ok.get("Contact")).group(1)
+        routes = list(reversed(ok.all("Record-Route")))
+        return build("%s %s SIP/2.0" % (method, target), [
+            "Via: SIP/2.0/UDP %s:5060;branch=z9hG4bK-pbx%s-%d" % (PBX4, method.lower(),
+                                                                 Call._n * 100 + cseq),
+            "Max-Forwards: 70"] + ["Route: " + r for r in routes] + [
+            "From: " + self.frm, "To: " + ok.get("To"), "Call-ID: " + self.cid,
+            "CSeq: %d %s" % (cseq, method)])
+
+
+def reply(req, code, reason, tag=None, extra=(), body="", contact=None):
+    """A UAS's response to @req (§8.2.6): Vias, From, To (+tag), Call-ID,
+    CSeq; a dialog-creating one copies the Record-Route set (§12.1.1)."""
+    to = req.get("To")
+    if tag and ";tag=" not in to:
+        to += ";tag=" + tag
+    h = ["Via: " + v for v in req.all("Via")]
+    if req.method == "INVITE" and code > 100 and code < 300:
+        h += ["Record-Route: " + r for r in req.all("Record-Route")]
+    h += ["From: " + req.get("From"), "To: " + to, "Call-ID: " + req.call_id,
+          "CSeq: " + req.get("CSeq")]
+    if contact:
+        h.append("Contact: <%s>" % contact)
+    if body:
+        h.append("Content-Type: application/sdp")
+    return build("SIP/2.0 %d %s" % (code, reason), h + list(extra), body)
+
+
+# -- devices -----------------------------------------------------------------
+
+def token_of(name):
+    return hashlib.sha256(name.encode()).hexdigest()  # 64 hex digits, like APNs
+
+
+def uuid_of(name):
+    h = hashlib.md5(name.encode()).hexdigest()
+    return "%s-%s-4%s-8%s-%s" % (h[:8], h[8:12], h[13:16], h[17:20], h[20:32])
+
+
+def short(token):
+    return token[:8] + "..." + token[-6:]  # how /sipwake/bindings shows a token
+
+
+class Device:
+    """One phone of @user: its +sip.instance and its APNs token."""
+
+    def __init__(self, user, n=1):
+        self.user, self.aor = user, "%s@%s" % (user, DOMAIN)
+        self.instance = uuid_of("%s/%d" % (user, n))
+        self.token = token_of("%s/%d" % (user, n))
+
+    def contact(self, ip, port, pn=True):
+        c = "sip:%s@%s:%d" % (self.user, ip, port)
+        if pn:
+            c += ";pn-provider=apns;pn-prid=%s;pn-param=%s" % (self.token, PN_PARAM)
+        return c
+
+
+# -- the test's UDP endpoints ------------------------------------------------
+
+class Endpoint:
+    """A UDP socket in a lab namespace. What arrives is kept until a test
+    takes it (expect) or checks that nothing of a kind came (nothing);
+    OPTIONS from sipwake (health checks, pings) are answered 200 and kept
+    apart."""
+
+    def __init__(self, ns, ip, port, name=None):
+        with in_netns(ns):
+            self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self.s.bind((ip, port))
+        self.ip, self.port, self.name = ip, port, name or "%s:%d" % (ip, port)
+        self.inbox, self.taken, self.options = [], [], 0
+
+    def close(self):
+        self.s.close()
+
+    def send(self, text, dst=SW4, port=5060):
+        self.s.sendto(text.encode() if isinstance(text, str) else text, (dst, port))
+        return text
+
+    def _pump(self, until):
+        while True:
+            left = until - time.monotonic()
+            r, _, _ = select.select([self.s], [], [], max(left, 0))
+            if not r:
+                return
+            data, src = self.s.recvfrom(65535)
+            m = Msg(data, src[:2], time.monotonic())
+            if m.method == "OPTIONS":
+                self.options += 1
+                self.s.sendto(reply(m, 200, "OK").encode(), src)
+                continue
+            self.inbox.append(m)
+
+    def expect(self, pred, timeout=3.0, what="a message"):
+        """The first message (in arrival order) matching @pred, waiting up
+        to @timeout s; fails the test with what did arrive otherwise."""
+        end = time.monotonic() + timeout
+        while True:
+            for m in self.inbox:
+                if pred(m):
+                    self.inbox.remove(m)
+                    self.taken.append(m)
+                    return m
+            if time.monotonic() >= end:
+                raise AssertionError("%s: no %s within %.1f s; unclaimed:\n%s" % (
+                    self.name, what, timeout, "\n".join(self.inbox)))
+            self._pump(min(end, time.monotonic() + 0.05))
+
+    def nothing(self, pred=lambda m: True, timeout=1.0, what="message"):
+        """Fail if a message matching @pred arrives within @timeout s (or is
+        already waiting)."""
+        end = time.monotonic() + timeout
+        while True:
+            hits = [m for m in self.inbox if pred(m)]
+            assert not hits, "%s: unexpected %s:\n%s" % (self.name, what, "\n".join(hits))
+            if time.monotonic() >= end:
+                return
+            self._pump(min(end, time.monotonic() + 0.05))
+
+    def collect(self, pred, timeout):
+        """Every message matching @pred within @timeout s (taken)."""
+        self._pump(time.monotonic() + timeout)
+        hits = [m for m in self.inbox if pred(m)]
+        for m in hits:
+            self.inbox.remove(m)
+        self.taken += hits
+        return hits
+
+    def drain(self):
+        self._pump(time.monotonic())
+        self.inbox.clear()
+
+
+def is_req(method, cid=None):
+    return lambda m: m.method == method and (cid is None or m.call_id == cid)
+
+
+def is_resp(code, cid=None, meth=None):
+    return lambda m: (m.status == code and (cid is None or m.call_id == cid)
+                      and (meth is None or m.cseq[1] == meth))
+
+
+def of_call(cid):
+    return lambda m: m.call_id == cid
+
+
+# -- the APNs test double ----------------------------------------------------
+
+class Pushes:
+    """The pushes pushsrv.PushServer (pd_testsrv in the lab's sw namespace)
+    has seen, read the way these tests ask: every push for a token since a
+    mark taken before the call, as parsed REQ events (dicts with status,
+    type, topic, prio, ...)."""
+
+    def __init__(self, server):
+        self.server = server
+
+    def cmd(self, line):
+        return self.server.cmd(line)
+
+    def mark(self):
+        return len(self.server.reqs())
+
+    def reqs(self, token, kind="voip", start=0):
+        """Pushes for @token (of push type @kind; None: any) since @start."""
+        return [e for e in self.server.reqs()[start:] if e["token"] == token
+                and (kind is None or e.get("type") == kind)]
+
+    def wait_req(self, token, kind="voip", start=0, timeout=3.0, n=1):
+        """The @n-th push of type @kind for @token since @start, waiting up
+        to @timeout s; fails the test if it does not come."""
+        end = time.monotonic() + timeout
+        while True:
+            evs = self.reqs(token, kind, start)
+            if len(evs) >= n:
+                return evs[n - 1]
+            assert time.monotonic() < end, "no %s push #%d for %s within %.1f s; pushes: %s" % (
+                kind, n, short(token), timeout, [e["line"] for e in self.server.reqs()[start:]])
+            time.sleep(0.02)
+
+
+# -- the lab -----------------------------------------------------------------
+
+class WakeLab(swlab.Lab):
+    """A swlab.Lab whose sipwake pushes to a pd_testsrv running in the lab's
+    sw namespace, with a wake { } group of its own."""
+
+    def __init__(self, name, wake):
+        self.server = None
+        super().__init__(name=name,
+                         pbx_extra="check_interval_s = 3600; timeout_ms = 1000;",
+                         bindings_extra="ping_interval_s = 0; alive_window_s = %d;"
+                         % ALIVE_WINDOW_S)
+        self.server = pushsrv.PushServer(self, port=PUSH_PORT, team=TEAM, key_id=KID,
+                                         bundle=BUNDLE)
+        self.push = Pushes(self.server)
+        self.config_extra = self.server.config() + "\nwake: { timeout_s = %d; %s };" % (
+            TIMEOUT_S, wake)
+
+    def start(self, timeout=30):
+        if self.server.proc is None:
+            self.server.start()
+        super().start(timeout)
+        # pushd connects at start: the first push must not wait for TLS.
+        self.server.wait_conn()
+
+    def down(self):
+        if self.server is not None:
+            self.server.stop()
+        super().down()
+
+    def held(self):
+        return self.telemetry("/sipwake/held")
+
+
+class Ctx:
+    """What a test of one lab works with: the lab, its push server, the PBX
+    (a byte-level peer on 198.18.0.5:5060, pbx.servers), fresh app ports."""
+
+    def __init__(self, lab):
+        self.lab, self.push = lab, lab.push
+        self.pbx = Endpoint(lab.ns_peer, PBX4, 5060, "pbx")
+        self.next_port = 6000
+        self.apps = []
+
+    def app(self, ip=APP4, ns=None):
+        self.next_port += 1
+        ep = Endpoint(ns or self.lab.ns_peer, ip, self.next_port, "app:%d" % self.next_port)
+        self.apps.append(ep)
+        return ep
+
+    def close(self):
+        for a in self.apps:
+            a.close()
+        self.pbx.close()
+
+    @contextlib.contextmanager
+    def pbx_port_free(self):
+        """198.18.0.5:5060 free for a sipp PBX while the block runs."""
+        self.pbx.close()
+        try:
+            yield
+        finally:
+            self.pbx = Endpoint(self.lab.ns_peer, PBX4, 5060, "pbx")
+
+    # -- registration ------------------------------------------------------
+    def send_register(self, app, dev, cseq=1, cid=None, auth=False, contact=None):
+        """@dev's REGISTER from @app (its push address in the Contact);
+        returns the bytes sent, for a test that sends them again."""
+        contact = contact or dev.contact(app.ip, app.port)
+        text = build("REGISTER sip:%s SIP/2.0" % DOMAIN, [
+            "Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK-reg-%d-%d;rport" % (app.ip, app.port,
+                                                                       app.port, cseq),
+            "Max-Forwards: 70",
+            "From: <sip:%s>;tag=reg%d" % (dev.aor, app.port),
+            "To: <sip:%s>" % dev.aor,
+            "Call-ID: %s" % (cid or "reg-%s-%d@app" % (dev.instance[:8], app.port)),
+            "CSeq: %d REGISTER" % cseq,
+            'Contact: <%s>;+sip.instance="<urn:uuid:%s>";expires=3600'
+            % (contact, dev.instance)] +
+            (['Authorization: Digest username="%s", realm="%s", nonce="n1", uri="sip:%s", '
+              'response="00000000000000000000000000000000"' % (dev.user, DOMAIN, DOMAIN)]
+             if auth else []))
+        app.send(text)
+        return text
+
+    def pbx_answer_register(self, dev, app, code=200, timeout=3.0):
+        """The PBX takes the next REGISTER of @dev from @app and answers
+        @code; 200 grants 3600 s to the contact it lists (RFC 3261 §10.3)."""
+        where = "@%s:%d" % (app.ip, app.port)
+        req = self.pbx.expect(lambda m: m.method == "REGISTER" and dev.instance
+                              in (m.get("Contact") or "") and where in m.get("Contact"),
+                              timeout, "REGISTER of %s from %s" % (dev.aor, app.name))
+        extra = []
+        if code == 200:
+            extra = ["Contact: " + re.sub(r";expires=\d+", "", c) + ";expires=3600"
+                     for c in req.all("Contact")]
+        elif code == 401:
+            extra = ['WWW-Authenticate: Digest realm="%s", nonce="n1"' % DOMAIN]
+        self.pbx.send(reply(req, code, {200: "OK", 401: "Unauthorized", 403: "Forbidden"}
+                            .get(code, "Refused"), tag="pbxreg", extra=extra), *req.src)
+        return req
+
+    def register(self, app, dev, cseq=1, cid=None):
+        """A whole accepted REGISTER of @dev from @app; returns the app's 200."""
+        self.send_register(app, dev, cseq=cseq, cid=cid)
+        self.pbx_answer_register(dev, app, 200)
+        return app.expect(lambda m: m.status == 200 and m.cseq[1] == "REGISTER", 3.0,
+                          "200 to the REGISTER")
+
+    def wait_state(self, dev, state, timeout=ALIVE_WINDOW_S + 3.0):
+        """/sipwake/bindings shows @dev "alive" or "asleep" within @timeout s."""
+        end = time.monotonic() + timeout
+        while True:
+            ds = [d for d in self.lab.devices(dev.aor)
+                  if d.get("instance") == "<urn:uuid:%s>" % dev.instance]
+            if ds and ds[0].get("state") == state:
+                return ds[0]
+            assert time.monotonic() < end, "%s never %s: %s" % (dev.aor, state, ds)
+            time.sleep(0.1)
+
+    def asleep(self, *pairs):
+        """Bind each (app, device) pair, then wait until every one is asleep."""
+        for app, dev in pairs:
+            self.register(app, dev)
+        for _, dev in pairs:
+            self.wait_state(dev, "asleep")
+
+
+class Delta:
+    """Counters and held calls before/after a test's call: only what the
+    call itself caused (a failed test before may have left a call held)."""
+
+    def __init__(self, lab):
+        self.lab, self.before = lab, lab.stats()
+        self.held0 = lab.held()["held"]
+
+    def wait_held(self, n, timeout=3.0):
+        """/sipwake/held (refreshed by the control plane's 100 ms tick)
+        comes to @n more held calls than before within @timeout s."""
+        end = time.monotonic() + timeout
+        while True:
+            h = self.lab.held()
+            if h["held"] == self.held0 + n:
+                return h
+            assert time.monotonic() < end, "held calls: %s, expected %d + %d" % (
+                h, self.held0, n)
+            time.sleep(0.05)
+
+    def no_held(self, timeout=3.0):
+        return self.wait_held(0, timeout)
+
+    def __call__(self):
+        after = self.lab.stats()
+        return {k: after[k] - self.before.get(k, 0) for k in after if isinstance(after[k], int)}
+
+    def wake(self):
+        return {k: v for k, v in self().items() if k.startswith("wake_") and v}
+
+
+def lab_fixture(tag, wake):
+    """A class-scoped fixture: a WakeLab with wake { @wake } and its Ctx;
+    sipwake must exit 0 at the end (unless a test stopped it itself)."""
+    @pytest.fixture(scope="class")
+    def fx():
+        with WakeLab("wk%s%d" % (tag, os.getpid() % 10000), wake) as lab:
+            ctx = Ctx(lab)
+            try:
+                yield ctx
+            finally:
+                ctx.close()
+            if lab.proc is not None:  # the shutdown test stops it itself
+                assert lab.stop() == 0, lab.read_log()[-4000:]
+    return fx
+
+
+
+
+# -- steps shared by the tests -----------------------------------------------
+
+def rr_ours(r):
+    """sipwake's Record-Route: its address, lr, and the device id in swd=
+    (parameters in any order)."""
+    m = re.match(r"^<sip:198\.18\.0\.1:5060((;[^;>]+)+)>$", r)
+    params = m.group(1).split(";")[1:] if m else []
+    return "lr" in params and any(re.match(r"swd=[0-9a-f]+$", p) for p in params)
+
+
+def call_in(ctx, call, timeout=0.5):
+    """The PBX sends @call's INVITE; sipwake answers 100 Trying at once,
+    without a To-tag (RFC 3261 §16.2: no dialog yet). Returns the 100."""
+    t0 = time.monotonic()
+    ctx.pbx.send(call.invite)
+    trying = ctx.pbx.expect(is_resp(100, call.cid), timeout, "100 Trying at once")
+    assert trying.to_tag() is None, trying
+    assert vias(trying) == [call.via], trying
+    assert trying.t - t0 < timeout
+    return trying
+
+
+def check_forwarded(inv, call, app, dev):
+    """@inv is @call's held INVITE as sipwake hands it to @dev at @app."""
+    assert inv.src == (SW4, 5060), inv
+    # The new contact, push parameters taken out (RFC 8599 §4.1.2).
+    assert inv.ruri == dev.contact(app.ip, app.port, pn=False), inv
+    vs = vias(inv)
+    assert len(vs) == 2 and vs[1] == call.via, inv
+    assert re.match(r"SIP/2\.0/UDP 198\.18\.0\.1:5060;branch=z9hG4bK-swCi", vs[0]), inv
+    rr = inv.all("Record-Route")
+    assert len(rr) == 1 and rr_ours(rr[0]), inv
+    assert inv.get("Max-Forwards") == "69", inv
+    assert not [r for r in inv.all("Route") if SW4 in r], inv  # ours is taken off
+    assert inv.cseq == (1, "INVITE") and inv.get("From") == call.frm, inv
+    assert inv.body == SDP_PBX, inv
+
+
+def app_contact(app, inv):
+    return "sip:%s@%s:%d" % (inv.ruri.split(":")[1].split("@")[0], app.ip, app.port)
+
+
+def ring(ctx, app, inv, call, tag="app1"):
+    """The app rings: its 180 reaches the PBX with sipwake's Via gone."""
+    app.send(reply(inv, 180, "Ringing", tag=tag, contact=app_contact(app, inv)))
+    ringing = ctx.pbx.expect(is_resp(180, call.cid), 2.0, "the app's 180")
+    assert vias(ringing) == [call.via] and ringing.to_tag() == tag, ringing
+    return ringing
+
+
+def answer(ctx, app, inv, call, tag="app1"):
+    """The app answers: its 200 reaches the PBX, Record-Routed, our Via gone."""
+    app.send(reply(inv, 200, "OK", tag=tag, contact=app_contact(app, inv), body=SDP_APP))
+    ok = ctx.pbx.expect(is_resp(200, call.cid, "INVITE"), 2.0, "the app's 200")
+    assert vias(ok) == [call.via] and ok.to_tag() == tag, ok
+    assert ok.body == SDP_APP, ok
+    assert [r for r in ok.all("Record-Route") if rr_ours(r)], ok
+    return ok
+
+
+def hang_up(ctx, app, call, ok):
+    """The PBX ACKs the 200 and hangs up along the Record-Route: both reach
+    the app (through sipwake, by the device id in ;swd=), the BYE's 200
+    comes back."""
+    ctx.pbx.send(call.in_dialog("ACK", ok, 1))
+    app.expect(is_req("ACK", call.cid), 2.0, "the PBX's ACK")
+    ctx.pbx.send(call.in_dialog("BYE", ok, 2))
+    bye = app.expect(is_req("BYE", call.cid), 2.0, "the PBX's BYE")
+    app.send(reply(bye, 200, "OK"))
+    ctx.pbx.expect(is_resp(200, call.cid, "BYE"), 2.0, "200 to the BYE")
+
+
+def ring_and_answer(ctx, app, inv, call, tag="app1"):
+    ring(ctx, app, inv, call, tag)
+    ok = answer(ctx, app, inv, call, tag)
+    hang_up(ctx, app, call, ok)
+    return ok
+
+
+def final_of(cid):
+    return lambda m: m.call_id == cid and m.status >= 200 and m.cseq[1] == "INVITE"
+
+def cancel_before_wake(ctx, name):
+    """An asleep device, a held call the PBX cancels (200 to the CANCEL,
+    487 to the INVITE, the 487's ACK absorbed), then the device wakes from a
+    new port. Returns (device, call, new endpoint, Delta, push mark)."""
+    dev, old = Device(name), ctx.app()
+    ctx.asleep((old, dev))
+    d, mark = Delta(ctx.lab), ctx.push.mark()
+    call = Call(dev.contact(old.ip, old.port), dev.user)
+    call_in(ctx, call)
+    ctx.push.wait_req(dev.token, start=mark)
+    ctx.pbx.send(call.cancel())
+    ok = ctx.pbx.expect(is_resp(200, call.cid, "CANCEL"), 1.0, "200 to the CANCEL")
+    assert vias(ok) == [call.via], ok
+    r487 = ctx.pbx.expect(final_of(call.cid), 1.0, "487 to the INVITE")
+    assert r487.status == 487 and r487.to_tag(), r487
+    ctx.pbx.send(call.ack_final(r487))
+    ctx.pbx.nothing(of_call(call.cid), 0.3, "answer to the ACK")
+    old.nothing(timeout=0)
+    return dev, call, d, mark
+
+@contextlib.contextmanager
+
+def far_namespace(lab):
+    """A third namespace, 198.19.8.2, one routed hop behind the peer (which
+    is sipwake's gateway4): an app that woke up on another network."""
+    ns, a, b = lab.name + "-far", lab.name[:11] + "f", lab.name[:11] + "g"
+    swlab.run(["ip", "netns", "del", ns], check=False)
+    try:
+        swlab.run(["ip", "netns", "add", ns])
+        swlab.run(["ip", "link", "add", a, "type", "veth", "peer", "name", b])
+        swlab.run(["ip", "link", "set", a, "netns", lab.ns_peer])
+        swlab.run(["ip", "link", "set", b, "netns", ns])
+        lab.peer(["ip", "addr", "add", "198.19.8.1/24", "dev", a])
+        lab.peer(["ip", "link", "set", a, "up"])
+        lab.peer(["sysctl", "-qw", "net.ipv4.ip_forward=1"])
+        lab.peer(["ethtool", "-K", a, "tx", "off"])
+        far = ["ip", "netns", "exec", ns]
+        swlab.run(far + ["ip", "link", "set", "lo", "up"])
+        swlab.run(far + ["ip", "addr", "add", "198.19.8.2/24", "dev", b])
+        swlab.run(far + ["ip", "link", "set", b, "up"])
+        swlab.run(far + ["ip", "route", "add", "default", "via", "198.19.8.1"])
+        swlab.run(far + ["ethtool", "-K", b, "tx", "off"])
+        yield ns, "198.19.8.2"
+    finally:
+        swlab.run(["ip", "netns", "del", ns], check=False)
+
+
+# -- policy "ping": the wake path itself ---------------------------------------
