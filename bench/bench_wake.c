@@ -380,6 +380,7 @@ static int inst_new(unsigned devices, unsigned held)
 	sw_src_free(h.ctx->src);
 	h.ctx->src = sw_src_create(devices + 1024);
 	h.ctx->bind = h.ctx->src ? sw_bind_create(cfg.max_devices, h.ctx->src) : NULL;
+	sw_callset_free(h.ctx->held); /* the harness's, sized for tests */
 	h.ctx->held = sw_callset_create(cfg.max_held);
 	if (h.ctx->bind == NULL || h.ctx->held == NULL)
 		return -ENOMEM;
