@@ -378,7 +378,9 @@ static int inst_new(unsigned devices, unsigned held)
 	cfg.wake_timeout_s = 3600; /* no timer runs here anyway */
 	/* The source table sized as sipwake sizes it for so many devices. */
 	sw_src_free(h.ctx->src);
-	h.ctx->src = sw_src_create(devices + 1024);
+	/* A woken device's old socket stays bound while its branch is open
+	 * (cp_call.c): room for one per call (no branch ends here). */
+	h.ctx->src = sw_src_create(devices + held + 1024);
 	h.ctx->bind = h.ctx->src ? sw_bind_create(cfg.max_devices, h.ctx->src) : NULL;
 	sw_callset_free(h.ctx->held); /* the harness's, sized for tests */
 	h.ctx->held = sw_callset_create(cfg.max_held);

@@ -481,7 +481,14 @@ void cp_call_tick(struct cp_ctx *cp, uint64_t now)
 			continue;
 		seen++;
 		for (unsigned b = 0; b < c->n_br; b++) {
+			struct call_branch *br = &c->br[b];
+
 			branch_timers(cp, c, b, now);
+			if (br->src_ref && br->state == BR_DONE) {
+				/* Nothing more will come from that socket. */
+				sw_src_unref(cp->dp->src, &br->dst, br->dport);
+				br->src_ref = false;
+			}
 			open |= c->br[b].state == BR_WAITING || c->br[b].state == BR_CALLING ||
 				c->br[b].state == BR_PROCEEDING;
 		}
