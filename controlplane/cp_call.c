@@ -229,6 +229,20 @@ void call_upstream(struct cp_ctx *cp, struct call *c, const char *b, uint16_t le
 		return;
 	c->final = (uint16_t)status;
 	cp->call->n_open--;
+	{
+		static const char *const why[] = {
+			[OUT_NONE] = "",
+			[OUT_ANSWERED] = ": answered",
+			[OUT_TIMED_OUT] = ": no device woke in time",
+			[OUT_REJECTED] = ": every push failed",
+			[OUT_CANCELLED] = ": cancelled by the PBX",
+			[OUT_FAILED] = ": the devices refused",
+			[OUT_RING_FULL] = ": pushd's ring full",
+			[OUT_SHUTDOWN] = ": sipwake stopping",
+		};
+
+		cp_trace(cp, c->key, "final %u to the PBX%s", status, why[c->outcome]);
+	}
 	c->linger = now + call_ms_tsc(cp, CALL_LINGER_MS);
 	if (status >= 300) {
 		c->g_interval = call_ms_tsc(cp, CALL_T1_MS);
@@ -319,6 +333,12 @@ int call_send_branch(struct cp_ctx *cp, struct call *c, unsigned b, uint64_t now
 	br->dport = d->sport;
 	call_keep(&br->inv, &br->inv_len, k->scratch.b, k->scratch.len);
 	call_send(cp, br, &k->scratch);
+	{
+		char ip[48];
+
+		cp_trace(cp, c->key, "INVITE to device %" PRIx64 " at %s:%u", d->id,
+			 sw_ip_str(&d->src, ip, sizeof(ip)), d->sport);
+	}
 	br->state = BR_CALLING;
 	br->heard = false;
 	br->interval = call_ms_tsc(cp, CALL_T1_MS);
@@ -443,6 +463,10 @@ static void branch_timers(struct cp_ctx *cp, struct call *c, unsigned b, uint64_
 	    (br->state == BR_WAITING || (br->state == BR_CALLING && !br->heard))) {
 		/* Not woken, or not heard from, within wake.timeout_s: no longer
 		 * waited for (DESIGN.md §1 step 5: the PBX hears 480, not silence). */
+		cp_trace(cp, c->key, "device %" PRIx64 " %s within wake.timeout_s (%u s)",
+			 br->device,
+			 br->state == BR_WAITING ? "did not register" : "never answered",
+			 cp->cfg.wake_timeout_s);
 		call_unchain(cp->call, c, b);
 		br->state = BR_DONE;
 		br->status = 480;

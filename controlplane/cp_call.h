@@ -8,6 +8,7 @@
 
 #include "common/sw_hist.h"
 #include "controlplane/cp_msg.h"
+#include "controlplane/cp_trace.h"
 
 #define CALL_MAX_BRANCHES 8 /* devices one call reaches (an AOR's) */
 #define CALL_BRANCH_KIND  'i'

@@ -102,6 +102,10 @@ static void invite_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 
 	devices_of(cp, msg, sm, &p);
 	if (p.n == 0) {
+		cp_trace(cp, sw_callset_key(dp_sip_ptr(msg, sm->call_id), sm->call_id.len),
+			 "INVITE for %.*s@%.*s: no device bound: 480", sm->ruri.user.len,
+			 dp_sip_ptr(msg, sm->ruri.user), sm->ruri.host.len,
+			 dp_sip_ptr(msg, sm->ruri.host));
 		cp_count(cp, CP_C_WAKE_NO_DEVICE, 1);
 		cp_sip_reply(cp, meta, msg, 480);
 		return;
@@ -115,6 +119,14 @@ static void invite_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 		return;
 	}
 	cp_count(cp, CP_C_WAKE_CALLS, 1);
+	{
+		char ip[48];
+
+		cp_trace(cp, c->key, "INVITE from %s:%u for %.*s@%.*s: %u device(s), 100 Trying",
+			 sw_ip_str(&meta->src, ip, sizeof(ip)), meta->sport, sm->ruri.user.len,
+			 dp_sip_ptr(msg, sm->ruri.user), sm->ruri.host.len,
+			 dp_sip_ptr(msg, sm->ruri.host), p.n);
+	}
 	call_answer(cp, c, 100, now);
 	for (unsigned i = 0; i < p.n; i++) {
 		const struct sw_device *d = sw_bind_by_id(cp->dp->bind, p.id[i]);
@@ -139,6 +151,9 @@ static void invite_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 			rq.deadline_ms = pd_now_ms() + cp->cfg.wake_timeout_s * 1000ull;
 			int rc = pd_submit(cp->pd, &rq);
 
+			cp_trace(cp, c->key, "device %" PRIx64 " %s: VoIP push via %s %s", d->id,
+				 alive ? "alive" : "asleep", d->pn_provider,
+				 rc == 0 ? "sent" : "NOT sent (pushd's ring full)");
 			if (rc == 0) {
 				br->pushed = true;
 				br->push_tsc = now;
@@ -155,9 +170,13 @@ static void invite_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 			    call_send_branch(cp, c, c->n_br - 1, now) == 0)
 				br->state = BR_CALLING; /* still chained: a new contact resends */
 		} else if (alive || policy == DP_WAKE_PARALLEL) {
+			cp_trace(cp, c->key, "device %" PRIx64 " %s: called at once", d->id,
+				 alive ? "alive" : "asleep");
 			if (call_send_branch(cp, c, c->n_br - 1, now) != 0)
 				br->state = BR_DONE;
 		} else {
+			cp_trace(cp, c->key,
+				 "device %" PRIx64 " asleep, no push address: not called", d->id);
 			br->state = BR_DONE; /* asleep and no way to wake it */
 			br->status = 480;
 		}
@@ -192,6 +211,7 @@ static void cancel_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 {
 	uint64_t now = rte_rdtsc();
 
+	cp_trace(cp, c->key, "CANCEL from the PBX: 200");
 	/* §9.2: the CANCEL is answered 200 whatever the INVITE's state. */
 	cp_sip_reply(cp, meta, msg, 200);
 	if (c->final != 0)
@@ -324,6 +344,7 @@ void cp_call_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 		return;
 	}
 	br->heard = true;
+	cp_trace(cp, c->key, "device %" PRIx64 " answered %u", br->device, sm->status);
 	if (br->state == BR_CALLING && sm->status < 200) {
 		br->state = BR_PROCEEDING;
 		br->deadline = now + call_ms_tsc(cp, CALL_TIMER_C_MS);
@@ -433,6 +454,18 @@ void cp_call_registered(struct cp_ctx *cp, uint64_t id)
 		} else if (br->state != BR_WAITING) {
 			continue;
 		}
+		{
+			const struct sw_device *d = sw_bind_by_id(cp->dp->bind, id);
+			char ip[48];
+
+			cp_trace(cp, c->key,
+				 "device %" PRIx64 " woken: REGISTER accepted from %s:%u, %llu ms "
+				 "after its push%s",
+				 id, d != NULL ? sw_ip_str(&d->src, ip, sizeof(ip)) : "?",
+				 d != NULL ? d->sport : 0,
+				 (unsigned long long)(call_tsc_us(cp, now - br->push_tsc) / 1000),
+				 br->late != LATE_NONE ? " (call over: INVITE, CANCEL)" : "");
+		}
 		if (call_send_branch(cp, c, e & 7, now) != 0) {
 			br->state = BR_DONE;
 			br->status = 480;
@@ -458,6 +491,11 @@ static void push_result(struct cp_ctx *cp, const struct pd_result *r)
 	unsigned b = (unsigned)(r->id & 0xf);
 	uint64_t dev = strtoull(r->device_key, NULL, 16);
 
+	if (c != NULL)
+		cp_trace(cp, c->key,
+			 "push to device %" PRIx64 ": %s (HTTP %d%s%s, %u attempt(s), %llu ms)",
+			 dev, pd_status_name(r->status), r->http_status, r->reason[0] ? " " : "",
+			 r->reason, r->attempts, (unsigned long long)(r->latency_us / 1000));
 	if (r->status == PD_DEAD_TOKEN)
 		cp_bind_drop_push(cp, dev, r->provider_ts_ms);
 	if (r->status == PD_DELIVERED || c == NULL || b >= c->n_br)

@@ -47,6 +47,7 @@ struct cp_ctx {
 	struct cp_store *store;	 /* binding store; NULL: not persisted (tests) */
 	struct pd *pd;		 /* pushd; NULL: no pushes (asleep devices get no call) */
 	struct cp_call *call;	 /* the wake path (cp_call.c) */
+	struct cp_trace *trace;	 /* per-call trace ring (cp_trace.c) */
 	uint64_t c[CP_C_MAX];	 /* single writer: this thread */
 	uint64_t drop[CP_D_MAX];
 

@@ -10,6 +10,7 @@
 #include "controlplane/cp_bind.h"
 #include "controlplane/cp_internal.h"
 #include "controlplane/cp_store.h"
+#include "controlplane/cp_trace.h"
 
 /* When a round found nothing to do. Bounds the latency of ARP / ND answers
  * and keeps the main lcore from spinning (it is not a dedicated core). */
@@ -41,6 +42,7 @@ struct cp_ctx *cp_create(struct dp_ctx *dp, const struct cp_config *cfg)
 		goto fail_reg;
 	if (cp_bind_init(cp) != 0)
 		goto fail_call;
+	cp->trace = cp_trace_new(); /* NULL: calls are not traced */
 	return cp;
 
 fail_call:
@@ -63,6 +65,7 @@ void cp_free(struct cp_ctx *cp)
 	cp_reg_flush(cp);
 	cp_bind_fini(cp);
 	cp_call_fini(cp);
+	cp_trace_free(cp->trace);
 	cp_reg_fini(cp);
 	cp_store_close(cp->store);
 	cp_neigh_fini(cp);

@@ -7,7 +7,9 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 
 #include <rte_ethdev.h>
@@ -20,6 +22,7 @@
 
 #include "controlplane/cp_bind.h"
 #include "controlplane/cp_internal.h"
+#include "controlplane/cp_trace.h"
 
 /* The telemetry API passes no user data; one control plane per process. */
 static struct cp_ctx *tel_cp;
@@ -329,6 +332,42 @@ static int tel_held(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+/* /sipwake/trace,<call-id>: what the control plane did with that call. */
+static int tel_trace(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	static char lines[CP_TRACE_MAX_PER_CALL][CP_TRACE_TEXT + 16];
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER; /* lines[] is shared */
+	struct rte_tel_data *ev;
+	int64_t t0;
+	unsigned n;
+
+	(void)cmd;
+	if (params == NULL || *params == '\0')
+		return -EINVAL;
+	ev = rte_tel_data_alloc();
+	if (ev == NULL)
+		return -ENOMEM;
+	rte_tel_data_start_dict(d);
+	rte_tel_data_start_array(ev, RTE_TEL_STRING_VAL);
+	pthread_mutex_lock(&mu);
+	n = cp_trace_get(tel_cp, sw_callset_key(params, strlen(params)), lines,
+			 CP_TRACE_MAX_PER_CALL, &t0);
+	for (unsigned i = 0; i < n; i++)
+		rte_tel_data_add_array_string(ev, lines[i]);
+	pthread_mutex_unlock(&mu);
+	rte_tel_data_add_dict_u64(d, "events", n);
+	/* Wall clock of the first event, ms since the epoch (0: none kept). */
+	rte_tel_data_add_dict_u64(d, "start_ms", (uint64_t)t0);
+	if (n == 0)
+		rte_tel_data_add_dict_string(
+			d, "note",
+			"nothing kept: a worker forwarded it (device alive) or dropped it "
+			"(/sipwake/stats), or newer calls pushed it out");
+	if (rte_tel_data_add_dict_container(d, "trace", ev, 0) != 0)
+		rte_tel_data_free(ev);
+	return 0;
+}
+
 int cp_telemetry_register(struct cp_ctx *cp)
 {
 	int rc;
@@ -358,5 +397,9 @@ int cp_telemetry_register(struct cp_ctx *cp)
 		rc = rte_telemetry_register_cmd(
 			"/sipwake/held", tel_held,
 			"Wake path: held calls, outcomes, latencies. No parameters");
+	if (rc == 0)
+		rc = rte_telemetry_register_cmd(
+			"/sipwake/trace", tel_trace,
+			"What happened to one call on the wake path. Parameters: string Call-ID");
 	return rc;
 }

@@ -87,6 +87,21 @@ class TestPing:
         for k in ("wake_calls", "wake_pushes", "wake_branches", "wake_woken", "wake_answered"):
             assert w.get(k) == 1, (k, w)
         assert not w.get("wake_timed_out") and not w.get("wake_retransmissions"), w
+        # /sipwake/trace,<call-id>: the whole story, in order (issue 7).
+        tr = ctx.lab.telemetry("/sipwake/trace," + call.cid)
+        steps = ["INVITE from %s:" % PBX4, "100 Trying", "asleep: VoIP push via apns sent",
+                 "push to device", "delivered (HTTP 200", "woken: REGISTER accepted from %s:%d"
+                 % (new.ip, new.port), "INVITE to device", "at %s:%d" % (new.ip, new.port),
+                 "answered 180", "answered 200", "final 200 to the PBX: answered"]
+        text = "\n".join(tr["trace"])
+        at = 0
+        for step in steps:
+            i = text.find(step, at)
+            assert i >= 0, (step, tr)
+            at = i
+        assert tr["events"] == len(tr["trace"]) and tr["trace"][0].startswith("+0 ms "), tr
+        none = ctx.lab.telemetry("/sipwake/trace,never-seen@nowhere")
+        assert none["events"] == 0 and none["trace"] == [] and "note" in none, none
 
     def test_held_telemetry_counts_ages_and_latencies(self, ping_lab):
         """/sipwake/held: the held count, the oldest one's age, and the wake
