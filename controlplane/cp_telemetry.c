@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include <rte_ethdev.h>
+#include <rte_ring.h>
 #include <rte_telemetry.h>
 #include <rte_version.h>
 
@@ -123,6 +124,58 @@ static int tel_reload(const char *cmd, const char *params, struct rte_tel_data *
 	return 0;
 }
 
+/* Each worker's rings to and from the control plane: entries now and size
+ * (rte_ring_count() is safe from any thread). A full up ring drops
+ * (drop_up_ring_full); a full down ring drops the control plane's frames. */
+static void add_rings(struct rte_tel_data *d, const struct dp_ctx *dp)
+{
+	struct rte_tel_data *r = rte_tel_data_alloc();
+	char key[32];
+
+	if (r == NULL)
+		return;
+	rte_tel_data_start_dict(r);
+	for (unsigned i = 0; i < dp->n_workers; i++) {
+		const struct dp_worker *w = &dp->workers[i];
+
+		snprintf(key, sizeof(key), "w%u_up", i);
+		rte_tel_data_add_dict_u64(r, key, rte_ring_count(w->up));
+		snprintf(key, sizeof(key), "w%u_down", i);
+		rte_tel_data_add_dict_u64(r, key, rte_ring_count(w->down));
+	}
+	if (dp->n_workers > 0)
+		rte_tel_data_add_dict_u64(r, "size", rte_ring_get_capacity(dp->workers[0].up));
+	if (rte_tel_data_add_dict_container(d, "rings", r, 0) != 0)
+		rte_tel_data_free(r);
+}
+
+/* What the running config decides that an operator asks about first. */
+static void add_config(struct rte_tel_data *d, const struct cp_ctx *cp)
+{
+	static const char *const policy[] = {"ping", "always-push", "parallel"};
+	const struct cp_config *c = &cp->cfg;
+	struct rte_tel_data *o = rte_tel_data_alloc();
+
+	if (o == NULL)
+		return;
+	rte_tel_data_start_dict(o);
+	rte_tel_data_add_dict_u64(o, "pbx_servers", c->n_pbx_servers);
+	rte_tel_data_add_dict_u64(o, "pbx_active",
+				  __atomic_load_n(&cp->dp->pbx_active, __ATOMIC_RELAXED));
+	rte_tel_data_add_dict_u64(o, "pbx_sources", c->n_pbx_sources);
+	rte_tel_data_add_dict_u64(o, "max_devices", c->max_devices);
+	rte_tel_data_add_dict_u64(o, "alive_window_s", c->alive_window_s);
+	rte_tel_data_add_dict_u64(o, "ping_interval_s", c->ping_interval_s);
+	rte_tel_data_add_dict_string(
+		o, "wake_policy", c->wake_policy < RTE_DIM(policy) ? policy[c->wake_policy] : "?");
+	rte_tel_data_add_dict_u64(o, "wake_timeout_s", c->wake_timeout_s);
+	rte_tel_data_add_dict_u64(o, "max_held", c->max_held);
+	rte_tel_data_add_dict_u64(o, "push_apns", c->push.n_apns);
+	rte_tel_data_add_dict_u64(o, "push_fcm", c->push.n_fcm);
+	if (rte_tel_data_add_dict_container(d, "config", o, 0) != 0)
+		rte_tel_data_free(o);
+}
+
 static int tel_info(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	const struct dp_ctx *dp = tel_cp->dp;
@@ -165,6 +218,8 @@ static int tel_info(const char *cmd, const char *params, struct rte_tel_data *d)
 		snprintf(key, sizeof(key), "iface%u", i);
 		rte_tel_data_add_dict_container(d, key, c, 0);
 	}
+	add_rings(d, dp);
+	add_config(d, tel_cp);
 	return 0;
 }
 

@@ -120,6 +120,19 @@ def collect(path):
         # What only the control plane counts: the total minus the workers' keys.
         total = tel.get("/sipwake/stats") or {}
         add_stats(fams, total, desc, "main", skip=worker_keys)
+        # Gauges: each worker's rings to / from the control plane, held calls.
+        for key, value in sorted((info.get("rings") or {}).items()):
+            if key.startswith("w") and "_" in key and isinstance(value, int):
+                worker, direction = key[1:].split("_", 1)
+                fams.add("sipwake_ring_entries", "gauge",
+                         "entries on a worker's ring to (up) or from (down) the control plane",
+                         value, {"worker": worker, "direction": direction})
+        held = tel.get("/sipwake/held")
+        if isinstance(held, dict) and isinstance(held.get("held"), int):
+            fams.add("sipwake_held_calls", "gauge",
+                     "INVITEs held on the wake path, waiting for a final answer", held["held"])
+            fams.add("sipwake_held_oldest_age_ms", "gauge",
+                     "age of the oldest held INVITE, ms", int(held.get("oldest_age_ms", 0)))
     except (OSError, ValueError) as e:
         fams = Families()
         fams.add("sipwake_up", "gauge", "1 when sipwake's telemetry socket answered (%s)"

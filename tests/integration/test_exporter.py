@@ -50,6 +50,10 @@ def test_exporter_matches_socket(elab):
 
     assert got[("sipwake_up", ())] == 1
     assert got[("sipwake_workers", ())] == 1
+    # Gauges: nothing held, rings idle (the socket says the same).
+    assert got[("sipwake_held_calls", ())] == elab.telemetry("/sipwake/held")["held"] == 0
+    assert got[("sipwake_ring_entries", (("direction", "up"), ("worker", "0")))] == 0
+    assert ("sipwake_ring_entries", (("direction", "down"), ("worker", "0"))) in got
     checked = 0
     for key, lo in before_w.items():
         if key in ("worker", "lcore", "dropped") or not isinstance(lo, int):

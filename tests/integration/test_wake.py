@@ -102,6 +102,12 @@ class TestPing:
         assert tr["events"] == len(tr["trace"]) and tr["trace"][0].startswith("+0 ms "), tr
         none = ctx.lab.telemetry("/sipwake/trace,never-seen@nowhere")
         assert none["events"] == 0 and none["trace"] == [] and "note" in none, none
+        # /sipwake/info: the running config's summary and the rings' fill levels.
+        info = ctx.lab.telemetry("/sipwake/info")
+        assert info["config"]["wake_policy"] == "ping", info
+        assert info["config"]["wake_timeout_s"] == TIMEOUT_S, info
+        assert info["config"]["push_apns"] == 1 and info["config"]["pbx_servers"] == 1, info
+        assert info["rings"]["size"] >= 64 and info["rings"]["w0_up"] >= 0, info
 
     def test_held_telemetry_counts_ages_and_latencies(self, ping_lab):
         """/sipwake/held: the held count, the oldest one's age, and the wake
