@@ -136,6 +136,23 @@ const struct sw_device *sw_bind_by_id(const struct sw_bind_table *t, uint64_t id
 /** The device whose canonical push key (sw_pn_key()) is @p key, or NULL. */
 const struct sw_device *sw_bind_by_pn(const struct sw_bind_table *t, const char *key, size_t len);
 
+/**
+ * Alive (DESIGN.md §1 step 2): @p d's source was heard from within @p window
+ * TSC cycles before @p now. A source touched after the caller read its clock
+ * (another thread) counts as alive. Read side; @p last (may be NULL) gets the
+ * last time heard, 0 when the source is not bound.
+ */
+static inline bool sw_device_alive(const struct sw_src_table *src, const struct sw_device *d,
+				   uint64_t now, uint64_t window, uint64_t *last)
+{
+	const struct sw_src *e = sw_src_lookup(src, &d->src, d->sport);
+	uint64_t t = e != NULL ? sw_src_last_alive(e) : 0;
+
+	if (last != NULL)
+		*last = t;
+	return e != NULL && (t >= now || now - t <= window);
+}
+
 /** A device registered with exactly this contact URI, or NULL. */
 const struct sw_device *sw_bind_by_contact(const struct sw_bind_table *t, const char *uri,
 					   size_t len);

@@ -66,14 +66,6 @@ static void devices_of(struct cp_ctx *cp, const uint8_t *msg, const struct dp_si
 		sw_bind_foreach_aor(cp->dp->bind, key, (size_t)kl, pick_one, p);
 }
 
-static bool device_alive(const struct cp_ctx *cp, const struct sw_device *d, uint64_t now)
-{
-	const struct sw_src *e = sw_src_lookup(cp->dp->src, &d->src, d->sport);
-	uint64_t last = e != NULL ? sw_src_last_alive(e) : 0;
-
-	return e != NULL && (last >= now || now - last <= cp->dp->p.alive_window_tsc);
-}
-
 /* Caller details for the push (the app shows them in CallKit / its UI). */
 static void caller_of(const uint8_t *msg, const struct dp_sip_msg *sm, struct pd_request *rq)
 {
@@ -136,7 +128,7 @@ static void invite_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 
 		if (d == NULL)
 			continue;
-		alive = device_alive(cp, d, now);
+		alive = sw_device_alive(cp->dp->src, d, now, cp->dp->p.alive_window_tsc, NULL);
 		can_push = cp->pd != NULL && cp_push_request_of(d, PD_KIND_CALL, &rq) == 0;
 		br->device = d->id;
 		c->n_br++;

@@ -247,11 +247,11 @@ struct tel_bind_arg {
 static bool device_alive(const struct dp_ctx *dp, const struct sw_device *dv, uint64_t now,
 			 uint64_t *heard)
 {
-	const struct sw_src *src = sw_src_lookup(dp->src, &dv->src, dv->sport);
-	uint64_t last = src != NULL ? sw_src_last_alive(src) : 0;
+	uint64_t last;
+	bool alive = sw_device_alive(dp->src, dv, now, dp->p.alive_window_tsc, &last);
 
 	*heard = last != 0 && now > last ? (now - last) / rte_get_tsc_hz() : 0;
-	return src != NULL && now - last <= dp->p.alive_window_tsc;
+	return alive;
 }
 
 static int count_alive(const struct sw_device *dv, void *arg)

@@ -518,19 +518,6 @@ static const struct sw_device *find_device(const struct dp_ctx *ctx, const uint8
 	return pk.n == 1 ? pk.d : NULL;
 }
 
-/* Alive: its source was heard from within the alive window (DESIGN.md §1.2). */
-static bool device_alive(const struct dp_ctx *ctx, const struct sw_device *d, uint64_t now)
-{
-	const struct sw_src *e = sw_src_lookup(ctx->src, &d->src, d->sport);
-	uint64_t last;
-
-	if (e == NULL)
-		return false;
-	last = sw_src_last_alive(e);
-	/* Another worker may have touched it after this burst's clock was read. */
-	return last >= now || now - last <= ctx->p.alive_window_tsc;
-}
-
 /*
  * Is this the PBX's INVITE retransmission, CANCEL or ACK of a call the control
  * plane holds (the wake path, common/sw_callset.h)? That call is a
@@ -600,7 +587,7 @@ static enum next_hop to_device(struct dp_wstate *s, unsigned ifx, struct rte_mbu
 			       sm->to.tag.len != 0 || sm->method == DP_SIP_M_CANCEL ? 481 : 404);
 		return HOP_DONE;
 	}
-	if (!device_alive(ctx, d, DP_META(m)->rx_tsc)) {
+	if (!sw_device_alive(ctx->src, d, DP_META(m)->rx_tsc, ctx->p.alive_window_tsc, NULL)) {
 		dp_count(s->ctr, DP_C_FWD_ASLEEP_HANDED_UP, 1);
 		return HOP_UP;
 	}
