@@ -31,41 +31,6 @@ static int pick_one(const struct sw_device *d, void *arg)
 	return p->n == CALL_MAX_BRANCHES;
 }
 
-/* The devices the Request-URI names (as the workers find them, dp_fwd.c
- * find_device()): by contact, by push address, else every one of the AOR. */
-static void devices_of(struct cp_ctx *cp, const uint8_t *msg, const struct dp_sip_msg *sm,
-		       struct pick *p)
-{
-	const struct dp_sip_uri *u = &sm->ruri;
-	const struct sw_device *d;
-	struct dp_sip_push pn;
-	char key[SW_PN_KEY_MAX];
-	int kl;
-
-	p->n = 0;
-	d = sw_bind_by_contact(cp->dp->bind, dp_sip_ptr(msg, u->whole), u->whole.len);
-	if (d == NULL) {
-		dp_sip_push_from_params(msg, u->params, &pn);
-		if (pn.form != DP_SIP_PN_NONE) {
-			kl = sw_pn_key(key, sizeof(key), dp_sip_ptr(msg, pn.provider),
-				       pn.provider.len, dp_sip_ptr(msg, pn.prid), pn.prid.len,
-				       dp_sip_ptr(msg, pn.param), pn.param.len);
-			if (kl > 0)
-				d = sw_bind_by_pn(cp->dp->bind, key, (size_t)kl);
-		}
-	}
-	if (d != NULL) {
-		p->id[p->n++] = d->id;
-		return;
-	}
-	if (u->scheme != DP_SIP_SCHEME_SIP && u->scheme != DP_SIP_SCHEME_SIPS)
-		return;
-	kl = sw_aor_canon(key, SW_AOR_MAX, dp_sip_ptr(msg, u->user), u->user.len,
-			  dp_sip_ptr(msg, u->host), u->host.len, u->host_is_ipv6);
-	if (kl > 0)
-		sw_bind_foreach_aor(cp->dp->bind, key, (size_t)kl, pick_one, p);
-}
-
 /* Caller details for the push (the app shows them in CallKit / its UI). */
 static void caller_of(const uint8_t *msg, const struct dp_sip_msg *sm, struct pd_request *rq)
 {
@@ -92,7 +57,8 @@ static void invite_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 	struct call *c;
 	unsigned pushes = 0, ring_full = 0, policy = cp->cfg.wake_policy;
 
-	devices_of(cp, msg, sm, &p);
+	p.n = 0;
+	dp_devices_of(cp->dp->bind, msg, sm, pick_one, &p);
 	if (p.n == 0) {
 		cp_trace(cp, sw_callset_key(dp_sip_ptr(msg, sm->call_id), sm->call_id.len),
 			 "INVITE for %.*s@%.*s: no device bound: 480", sm->ruri.user.len,

@@ -249,6 +249,17 @@ static inline void dp_stop(struct dp_ctx *ctx)
 	__atomic_store_n(&ctx->stop, true, __ATOMIC_RELEASE);
 }
 
+/**
+ * The devices a request's Request-URI names, as the workers find them
+ * (DESIGN.md §7 "Device key"): the one registered with that contact, else
+ * the one with that push address, else every device of the AOR. Calls @p fn
+ * for each until it returns non-zero. Read side (an online QSBR thread).
+ * @return the number of devices visited.
+ */
+unsigned dp_devices_of(const struct sw_bind_table *t, const uint8_t *msg,
+		       const struct dp_sip_msg *sm, int (*fn)(const struct sw_device *d, void *arg),
+		       void *arg);
+
 /** Index of the iface that owns @p ip (ours), or -1. */
 int dp_iface_of_addr(const struct dp_params *p, const struct sw_ip *ip);
 

@@ -473,26 +473,26 @@ static int aor_one(const struct sw_device *d, void *arg)
 /*
  * ~1.5k instructions on MSG_INVITE (callgrind): reading the push address
  * ~0.75k, sw_pn_key ~0.75k (unescaping), sw_bind_by_pn ~0.45k.
- * The device the PBX's Request-URI names (DESIGN.md §7 "Device key"): by its
- * push address when the URI carries one (RFC 8599 §5.3), else by the contact
- * it registered, else by the AOR. *n: devices found (2 = several).
+ * The devices the PBX's Request-URI names (DESIGN.md §7 "Device key"): the
+ * one registered with that contact, else the one with that push address,
+ * else every device of the AOR. Inline here so the worker's callback is a
+ * direct call; dp_devices_of() is the same for the control plane.
  */
-static const struct sw_device *find_device(const struct dp_ctx *ctx, const uint8_t *msg,
-					   const struct dp_sip_msg *sm, unsigned *n)
+static inline __attribute__((always_inline)) unsigned
+devices_of(const struct sw_bind_table *t, const uint8_t *msg, const struct dp_sip_msg *sm,
+	   int (*fn)(const struct sw_device *d, void *arg), void *arg)
 {
 	const struct dp_sip_uri *u = &sm->ruri;
 	const struct sw_device *d = NULL;
 	struct dp_sip_push pn;
-	struct aor_pick pk = {0};
 	char key[SW_PN_KEY_MAX];
 	int kl;
 
-	*n = 0;
 	/* The contact exactly as registered first: one token may serve several
 	 * accounts of one app (two AORs, one push address), and the contact is
 	 * what tells them apart. Then the push address, for a PBX that
 	 * re-escapes or reorders the URI (RFC 8599 §5.3). */
-	d = sw_bind_by_contact(ctx->bind, dp_sip_ptr(msg, u->whole), u->whole.len);
+	d = sw_bind_by_contact(t, dp_sip_ptr(msg, u->whole), u->whole.len);
 	if (d == NULL) {
 		dp_sip_push_from_params(msg, u->params, &pn);
 		if (pn.form != DP_SIP_PN_NONE) {
@@ -500,20 +500,37 @@ static const struct sw_device *find_device(const struct dp_ctx *ctx, const uint8
 				       pn.provider.len, dp_sip_ptr(msg, pn.prid), pn.prid.len,
 				       dp_sip_ptr(msg, pn.param), pn.param.len);
 			if (kl > 0)
-				d = sw_bind_by_pn(ctx->bind, key, (size_t)kl);
+				d = sw_bind_by_pn(t, key, (size_t)kl);
 		}
 	}
 	if (d != NULL) {
-		*n = 1;
-		return d;
+		fn(d, arg);
+		return 1;
 	}
 	if (u->scheme != DP_SIP_SCHEME_SIP && u->scheme != DP_SIP_SCHEME_SIPS)
-		return NULL;
+		return 0;
 	kl = sw_aor_canon(key, SW_AOR_MAX, dp_sip_ptr(msg, u->user), u->user.len,
 			  dp_sip_ptr(msg, u->host), u->host.len, u->host_is_ipv6);
 	if (kl <= 0)
-		return NULL;
-	sw_bind_foreach_aor(ctx->bind, key, (size_t)kl, aor_one, &pk);
+		return 0;
+	return sw_bind_foreach_aor(t, key, (size_t)kl, fn, arg);
+}
+
+unsigned dp_devices_of(const struct sw_bind_table *t, const uint8_t *msg,
+		       const struct dp_sip_msg *sm, int (*fn)(const struct sw_device *d, void *arg),
+		       void *arg)
+{
+	return devices_of(t, msg, sm, fn, arg);
+}
+
+/* The one device the Request-URI names, or NULL; *n: devices found (2 =
+ * several: a fork). */
+static const struct sw_device *find_device(const struct dp_ctx *ctx, const uint8_t *msg,
+					   const struct dp_sip_msg *sm, unsigned *n)
+{
+	struct aor_pick pk = {0};
+
+	devices_of(ctx->bind, msg, sm, aor_one, &pk);
 	*n = pk.n;
 	return pk.n == 1 ? pk.d : NULL;
 }
