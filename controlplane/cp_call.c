@@ -111,18 +111,10 @@ void cp_call_fini(struct cp_ctx *cp)
 
 /* ---- indexes ---------------------------------------------------------- */
 
-static uint32_t call_tx_hash(const struct sw_ip *ip, uint16_t port, const char *branch, size_t len)
-{
-	uint32_t h = sw_fnv1a(ip->a, sizeof(ip->a), SW_FNV1A_SEED);
-
-	h = sw_fnv1a(&port, sizeof(port), h);
-	return sw_fnv1a(branch, len, h);
-}
-
 struct call *call_by_tx(struct cp_call *k, const struct sw_ip *ip, uint16_t port,
 			const char *branch, size_t len)
 {
-	uint32_t h = call_tx_hash(ip, port, branch, len);
+	uint32_t h = cp_tx_hash(ip, port, branch, len);
 
 	for (uint32_t i = k->buckets[h & k->mask]; i != CALL_NO_SLOT; i = k->c[i].next) {
 		struct call *c = &k->c[i];
@@ -441,7 +433,7 @@ struct call *call_new(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 	c->pbx_port = meta->sport;
 	c->pbx_branch_len = (uint8_t)sm->via.branch.len;
 	memcpy(c->pbx_branch, dp_sip_ptr(msg, sm->via.branch), sm->via.branch.len);
-	c->hash = call_tx_hash(&c->pbx_ip, c->pbx_port, c->pbx_branch, c->pbx_branch_len);
+	c->hash = cp_tx_hash(&c->pbx_ip, c->pbx_port, c->pbx_branch, c->pbx_branch_len);
 	c->next = k->buckets[c->hash & k->mask];
 	k->buckets[c->hash & k->mask] = slot;
 	c->tag = (uint32_t)rte_rand();

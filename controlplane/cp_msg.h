@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/sw_hash.h"
 #include "controlplane/cp_internal.h"
 
 struct cp_msg {
@@ -56,6 +57,15 @@ __attribute__((format(printf, 2, 3))) static inline void cp_msg_fmt(struct cp_ms
 		return;
 	}
 	o->len = (uint16_t)(o->len + n);
+}
+
+/** Hash of a server transaction's key as RFC 3261 §17.2.3 matches it: the
+ *  sender's address and port and its top Via branch (REGISTERs relayed,
+ *  INVITEs held). */
+static inline uint32_t cp_tx_hash(const struct sw_ip *ip, uint16_t port, const char *branch,
+				  size_t len)
+{
+	return sw_fnv1a(branch, len, sw_fnv1a(ip->a, sizeof(ip->a), SW_FNV1A_SEED ^ port));
 }
 
 /** Append @p ip as a SIP host: dotted quad, or an IPv6 reference in [ ]. */

@@ -126,15 +126,10 @@ void cp_reg_fini(struct cp_ctx *cp)
 
 /* ---- pending transactions ------------------------------------------- */
 
-static uint32_t app_hash(const struct sw_ip *ip, uint16_t port, const char *branch, size_t len)
-{
-	return sw_fnv1a(branch, len, sw_fnv1a(ip->a, 16, SW_FNV1A_SEED ^ port));
-}
-
 static struct reg_tx *tx_find_app(struct cp_reg *r, const struct sw_ip *ip, uint16_t port,
 				  const char *branch, size_t len)
 {
-	uint32_t h = app_hash(ip, port, branch, len);
+	uint32_t h = cp_tx_hash(ip, port, branch, len);
 
 	for (uint32_t i = r->buckets[h & r->mask]; i != UINT32_MAX; i = r->tx[i].next) {
 		struct reg_tx *t = &r->tx[i];
@@ -182,7 +177,7 @@ static struct reg_tx *tx_new(struct cp_reg *r, const struct sw_ip *ip, uint16_t 
 	t->app_port = port;
 	t->app_branch_len = (uint8_t)len;
 	memcpy(t->app_branch, branch, len);
-	t->hash = app_hash(ip, port, branch, len);
+	t->hash = cp_tx_hash(ip, port, branch, len);
 	t->next = r->buckets[t->hash & r->mask];
 	r->buckets[t->hash & r->mask] = slot;
 	r->n_used++;
