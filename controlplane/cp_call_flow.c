@@ -141,27 +141,23 @@ static void invite_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 	}
 	if (pushes > 0 && cp->cfg.wake_provisional != 0)
 		call_answer(cp, c, cp->cfg.wake_provisional, now);
-	if (ring_full > 0 && pushes == 0 && c->final == 0) {
-		bool open = false;
-
-		for (unsigned b = 0; b < c->n_br; b++)
-			open |= call_branch_open(&c->br[b]);
-		if (!open) {
-			call_outcome(cp, c, OUT_RING_FULL);
-			call_answer(cp, c, 503, now);
-			return;
-		}
-	}
 	bool open = false;
 
 	for (unsigned b = 0; b < c->n_br; b++)
 		open |= call_branch_open(&c->br[b]);
-	if (!open && c->final == 0) {
-		/* Nobody to call and nobody to wake. */
-		cp_count(cp, CP_C_WAKE_NO_DEVICE, 1);
-		c->outcome = OUT_TIMED_OUT;
-		call_answer(cp, c, 480, now);
+	if (open || c->final != 0)
+		return;
+	if (ring_full > 0) {
+		/* Devices to wake, and no room to push (a push sent keeps a
+		 * branch open). */
+		call_outcome(cp, c, OUT_RING_FULL);
+		call_answer(cp, c, 503, now);
+		return;
 	}
+	/* Nobody to call and nobody to wake. */
+	cp_count(cp, CP_C_WAKE_NO_DEVICE, 1);
+	c->outcome = OUT_TIMED_OUT;
+	call_answer(cp, c, 480, now);
 }
 
 static void cancel_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg,
