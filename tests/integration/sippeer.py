@@ -8,9 +8,11 @@ granted, a REGISTER replayed from another source, a PBX that stays silent.
 Every receive has a timeout: a step that does not happen fails the test.
 """
 import json
+import os
 import re
 import socket
 
+HERE = os.path.dirname(os.path.abspath(__file__))
 SW4 = "198.18.0.1"
 APP4 = "198.18.0.2"
 PBX4 = "198.18.0.5"
@@ -117,3 +119,13 @@ def answer(req, code, reason, extra=(), contacts=None, to_tag="pbx1"):
 
 def emit(obj):
     print(json.dumps(obj))
+
+
+def peer_py(lab, code, timeout=30):
+    """From the test (outside the namespaces): run @code in @lab's peer
+    namespace with this module imported as P; return the JSON it printed
+    last. Fails the test when the code fails."""
+    src = "import sys; sys.path.insert(0, %r)\nimport sippeer as P\n%s" % (HERE, code)
+    p = lab.peer(["/usr/bin/python3", "-c", src], check=False, timeout=timeout)
+    assert p.returncode == 0, p.stderr[-3000:] + lab.read_log()[-3000:]
+    return json.loads(p.stdout.strip().splitlines()[-1])

@@ -9,7 +9,6 @@ wake.refresh_before_s = 10: a registration granted 12 s is pushed at half its
 lifetime (6 s before expiry: the floor that keeps a short grant from turning
 into a push and a REGISTER every second), one granted 20 s 10 s before.
 """
-import json
 import os
 import sys
 import time
@@ -21,22 +20,13 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "scripts"))
 sys.path.insert(0, HERE)
 import pushsrv  # noqa: E402
 import swlab  # noqa: E402
-from sippeer import TOPIC  # noqa: E402
+from sippeer import TOPIC, peer_py  # noqa: E402
 
 REFRESH_BEFORE_S = 10
 
 
 def token(n):
     return "%064x" % (0xfeed0000 + n)
-
-
-def peer_py(lab, code, timeout=30):
-    """Run @code in the peer namespace with sippeer imported as P; return
-    the JSON it printed last."""
-    src = "import sys; sys.path.insert(0, %r)\nimport sippeer as P\n%s" % (HERE, code)
-    p = lab.peer(["/usr/bin/python3", "-c", src], check=False, timeout=timeout)
-    assert p.returncode == 0, p.stderr[-3000:] + lab.read_log()[-3000:]
-    return json.loads(p.stdout.strip().splitlines()[-1])
 
 
 # One accepted REGISTER: the PBX grants @granted s to the app's contact.

@@ -7,7 +7,6 @@ The app and the PBX are byte-level UDP peers in the lab's peer namespace
 (tests/integration/sippeer.py), so each step checks exact headers; sipp
 flows live in test_sipp_flows.py.
 """
-import json
 import os
 import signal
 import sys
@@ -17,19 +16,11 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"))
 import swlab  # noqa: E402
+from sippeer import peer_py  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 UUID1 = "00000000-0000-1000-8000-000000000001"
 UUID2 = "00000000-0000-1000-8000-000000000002"
-
-
-def peer_py(lab, code, timeout=30):
-    """Run @code in the peer namespace with sippeer imported as P; return
-    the JSON it printed last."""
-    src = "import sys; sys.path.insert(0, %r)\nimport sippeer as P\n%s" % (HERE, code)
-    p = lab.peer(["/usr/bin/python3", "-c", src], check=False, timeout=timeout)
-    assert p.returncode == 0, p.stderr[-3000:] + lab.read_log()[-3000:]
-    return json.loads(p.stdout.strip().splitlines()[-1])
 
 
 # One REGISTER transaction: the app sends, the PBX answers @code (200 grants
