@@ -262,28 +262,15 @@ void cp_call_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 	struct cp_call *k = cp->call;
 	const struct dp_sip_msg *sm = &meta->sip;
 	const char *b = dp_sip_ptr(msg, sm->via.branch) + DP_BRANCH_MAGIC_LEN + 2;
-	uint64_t id = 0, now = rte_rdtsc();
-	unsigned bi = 0;
+	uint64_t id, bi, now = rte_rdtsc();
 	struct call *c;
 	struct call_branch *br;
 
-	if (sm->via.branch.len != DP_BRANCH_MAGIC_LEN + 2 + 17) {
+	/* <call id: 16 hex><branch: 1 hex> (call_branch_id()) */
+	if (sm->via.branch.len != DP_BRANCH_MAGIC_LEN + 2 + 17 || !cp_hex_u64(b, 16, &id) ||
+	    !cp_hex_u64(b + 16, 1, &bi)) {
 		cp_count_drop(cp, CP_D_WAKE_STRAY, 1);
 		return;
-	}
-	for (unsigned i = 0; i < 17; i++) {
-		int v = b[i] >= '0' && b[i] <= '9'   ? b[i] - '0'
-			: b[i] >= 'a' && b[i] <= 'f' ? b[i] - 'a' + 10
-						     : -1;
-
-		if (v < 0) {
-			cp_count_drop(cp, CP_D_WAKE_STRAY, 1);
-			return;
-		}
-		if (i < 16)
-			id = id << 4 | (uint64_t)v;
-		else
-			bi = (unsigned)v;
 	}
 	c = call_by_id(k, id);
 	if (c == NULL || (bi >= c->n_br && bi != CALL_TAG_BYE)) {

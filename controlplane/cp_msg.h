@@ -68,6 +68,27 @@ static inline uint32_t cp_tx_hash(const struct sw_ip *ip, uint16_t port, const c
 	return sw_fnv1a(branch, len, sw_fnv1a(ip->a, sizeof(ip->a), SW_FNV1A_SEED ^ port));
 }
 
+/** The value of 1..16 lowercase hex digits at @p p (our branches carry
+ *  their transaction ids so). @return false on any other byte or length. */
+static inline bool cp_hex_u64(const char *p, size_t n, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (n == 0 || n > 16)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		int c = p[i], d = c >= '0' && c <= '9'	 ? c - '0'
+				  : c >= 'a' && c <= 'f' ? c - 'a' + 10
+							 : -1;
+
+		if (d < 0)
+			return false;
+		v = v << 4 | (uint64_t)d;
+	}
+	*out = v;
+	return true;
+}
+
 /** Append @p ip as a SIP host: dotted quad, or an IPv6 reference in [ ]. */
 void cp_msg_host(struct cp_msg *o, const struct sw_ip *ip);
 

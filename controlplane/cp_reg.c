@@ -472,17 +472,10 @@ void cp_reg_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 	int32_t granted;
 	uint64_t device;
 
-	for (unsigned i = DP_BRANCH_MAGIC_LEN + 2; i < sm->via.branch.len; i++) {
-		int c = b[i], v = c >= '0' && c <= '9'	 ? c - '0'
-				  : c >= 'a' && c <= 'f' ? c - 'a' + 10
-							 : -1;
-
-		if (v < 0 || i >= DP_BRANCH_MAGIC_LEN + 2 + 16) {
-			id = 0;
-			break;
-		}
-		id = id << 4 | (uint64_t)v;
-	}
+	if (sm->via.branch.len <= DP_BRANCH_MAGIC_LEN + 2 ||
+	    !cp_hex_u64(b + DP_BRANCH_MAGIC_LEN + 2,
+			(size_t)sm->via.branch.len - DP_BRANCH_MAGIC_LEN - 2, &id))
+		id = 0;
 	t = tx_by_id(r, id);
 	/* Only the server the request went to answers it. */
 	if (t == NULL || !sw_ip_eq(&meta->src, &cp->dp->p.servers[t->server].ip)) {

@@ -18,7 +18,6 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"
 import swlab  # noqa: E402
 from sippeer import peer_py  # noqa: E402
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 UUID1 = "00000000-0000-1000-8000-000000000001"
 UUID2 = "00000000-0000-1000-8000-000000000002"
 
