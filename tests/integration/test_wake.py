@@ -109,6 +109,31 @@ class TestPing:
         assert info["config"]["push_apns"] == 1 and info["config"]["pbx_servers"] == 1, info
         assert info["rings"]["size"] >= 64 and info["rings"]["w0_up"] >= 0, info
 
+    def test_forged_or_malformed_answers_on_our_branches_are_dropped(self, ping_lab):
+        """Bad input: answers from a bound device naming one of sipwake's
+        wake-path branches (z9hG4bK-swCi...) that is not hex, has the wrong
+        length, or names no call are dropped and counted (drop_wake_stray);
+        nothing reaches the PBX and sipwake goes on."""
+        ctx = ping_lab
+        dev, app = Device("mallory"), ctx.app()
+        ctx.register(app, dev)
+        d = Delta(ctx.lab)
+        for tail in ("zz" * 8 + "0",          # not hex
+                     "00" * 8,                # 16 digits: one short
+                     "00" * 8 + "00",         # one too many
+                     "7" * 16 + "0"):         # well formed, no such call
+            app.send(build("SIP/2.0 200 OK", [
+                "Via: SIP/2.0/UDP %s:5060;branch=z9hG4bK-swCi%s;rport" % (SW4, tail),
+                "Via: SIP/2.0/UDP %s:5060;branch=z9hG4bK-pbx1" % PBX4,
+                "From: <sip:pbx@example.com>;tag=p1", "To: <sip:%s>;tag=a1" % dev.aor,
+                "Call-ID: forged-%s@test" % tail, "CSeq: 1 INVITE"]))
+        end = time.monotonic() + 3
+        while d().get("drop_wake_stray", 0) < 4 and time.monotonic() < end:
+            time.sleep(0.05)
+        assert d().get("drop_wake_stray") == 4, d()
+        ctx.pbx.nothing(is_resp(200), 0.3, "a forged answer relayed to the PBX")
+        assert ctx.lab.proc.poll() is None
+
     def test_held_telemetry_counts_ages_and_latencies(self, ping_lab):
         """/sipwake/held: the held count, the oldest one's age, and the wake
         latencies (push sent -> REGISTER accepted, INVITE in -> INVITE out)
