@@ -404,7 +404,9 @@ class Ctx:
     def __init__(self, lab):
         self.lab, self.push = lab, lab.push
         self.pbx = Endpoint(lab.ns_peer, PBX4, 5060, "pbx")
-        self.next_port = 6000
+        # Well away from 6000: sipp binds its media sockets from 6000 up to
+        # the first free ports, which must never be the next app's.
+        self.next_port = 20000
         self.apps = []
 
     def app(self, ip=APP4, ns=None):
