@@ -16,6 +16,7 @@
 
 #include "common/sw_log.h"
 #include "controlplane/cp_internal.h"
+#include "pushd/pd.h"
 
 /* Set from a signal handler or the telemetry thread, taken by the control plane. */
 static bool reload_requested;
@@ -84,8 +85,8 @@ static void restart_keys(const struct cp_config *a, const struct cp_config *b, c
 	/* Workers read the wake policy from dp_params; the held table is sized once. */
 	NOTE(SAME(wake_policy), "wake.policy");
 	NOTE(SAME(max_held), "wake.max_held");
-	/* Push credentials live in the push thread's connections: not swapped yet. */
-	NOTE(SAME(push), "push");
+	/* pushd's rings are made once; its credentials reload (pd_reload()). */
+	NOTE(SAME(push.ring_size), "push.ring_size");
 #undef NOTE
 }
 
@@ -104,6 +105,14 @@ static void reload(struct cp_ctx *cp)
 		goto refused;
 	}
 	if (cp_config_load(cp->cfg_path, next, err, sizeof(err)) != 0) {
+		CP_LOG(ERR, "config reload refused: %s; the running config stays in force", err);
+		goto refused;
+	}
+	/* Push credentials load first (keys, certificates, service accounts):
+	 * one that does not load refuses the whole file, nothing changed yet.
+	 * Loaded on every reload, so a key replaced under the same file name
+	 * is picked up; an unchanged credential keeps its connections. */
+	if (cp->pd != NULL && pd_reload(cp->pd, &next->push, err, sizeof(err)) != 0) {
 		CP_LOG(ERR, "config reload refused: %s; the running config stays in force", err);
 		goto refused;
 	}
@@ -146,6 +155,13 @@ static void reload(struct cp_ctx *cp)
 	cp->cfg.wake_provisional = next->wake_provisional;
 	cp->cfg.wake_cancel_alert = next->wake_cancel_alert;
 	cp->cfg.refresh_before_s = next->refresh_before_s;
+	/* For /sipwake/info; pushd has its own copy (applied by its thread). */
+	{
+		uint32_t ring = cp->cfg.push.ring_size;
+
+		cp->cfg.push = next->push;
+		cp->cfg.push.ring_size = ring;
+	}
 
 	__atomic_store_n(&cp->cfg_generation, cp->cfg_generation + 1, __ATOMIC_RELAXED);
 	cp_count(cp, CP_C_CONFIG_RELOADS, 1);

@@ -107,6 +107,33 @@ uint64_t pd_now_ms(void);
 struct pd *pd_new(const struct pd_config *cfg, char *err, size_t errlen);
 
 /**
+ * Replace the credentials and settings with @p cfg's, without a restart.
+ *
+ * Every credential of @p cfg is loaded here, on the caller's thread (keys,
+ * certificates, service accounts): if one does not load, nothing changes
+ * and @p err names its key. Otherwise the pushd thread applies the new set
+ * at its next loop turn:
+ * - a credential whose settings and files are unchanged is kept, with its
+ *   connections (a reload for another reason drops nothing);
+ * - a new or changed one connects at once;
+ * - a removed or changed one takes no new push; the pushes waiting on it
+ *   move to a credential of the new set that matches their push address
+ *   (or end NO_CREDENTIAL); those in flight finish on its connection, which
+ *   is closed with its last one.
+ * The scalar settings (wake_window_s, retries, pings, max_pending,
+ * max_connections, apns_expire_now, jwt_renew_s) apply to the next push;
+ * ring_size stays (the rings are made once). Reloads in a row are fine:
+ * a set not yet applied is replaced by the newer one.
+ *
+ * @param cfg  borrowed; copied. One caller thread at a time.
+ * @return 0, -EINVAL (a credential did not load), -ENOMEM.
+ */
+int pd_reload(struct pd *pd, const struct pd_config *cfg, char *err, size_t errlen);
+
+/** Reloads applied by the pushd thread so far (any thread). */
+unsigned pd_reloads_applied(const struct pd *pd);
+
+/**
  * Start the pushd thread: it opens one connection per credential at once.
  * @return 0, -EALREADY, or a negative errno from pthread_create.
  */

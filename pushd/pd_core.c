@@ -104,8 +104,21 @@ static void uuid4(char out[40])
 	*o = '\0';
 }
 
+/* Jobs hold their credential: a retired one is freed after its last job. */
+static void set_cred(struct pd_job *j, struct pd_cred *c)
+{
+	struct pd_cred *old = j->cred;
+
+	if (old && --old->refs == 0 && old->retired)
+		event_active(old->pd->retire_ev, EV_TIMEOUT, 0); /* not from inside its conn */
+	j->cred = c;
+	if (c)
+		c->refs++;
+}
+
 static void free_job(struct pd_job *j)
 {
+	set_cred(j, NULL);
 	if (j->timer)
 		event_free(j->timer);
 	if (j->retry)
@@ -242,6 +255,8 @@ void pd_cred_kick(struct pd_cred *c)
 {
 	struct pd_job *j;
 
+	if (c->retired)
+		return; /* its waiting jobs moved; in-flight ones finish on their own */
 	if (c->provider == PD_FCM) {
 		if (c->token_job && !c->token_job->conn && pd_conn_can_send(c->tconn)) {
 			if (pd_conn_submit(c->tconn, c->token_job) != 0)
@@ -268,6 +283,12 @@ static bool dispatch(struct pd_job *j, bool queued)
 	struct pd_cred *c = j->cred;
 	struct pd_conn *cn;
 
+	if (c->retired) {
+		/* A reload replaced its credential while it waited or retried. */
+		if (!pd_job_rehome(j))
+			return false;
+		c = j->cred;
+	}
 	if ((c->provider == PD_FCM && !access_token_ok(c)) ||
 	    (!queued && !TAILQ_EMPTY(&c->waiting)) || !(cn = pd_cred_pick_conn(c)))
 		goto wait;
@@ -350,18 +371,18 @@ static void fetch_token(struct pd_cred *c)
 {
 	struct pd_job *j;
 
-	if (c->token_job || evtimer_pending(c->token_retry, NULL))
+	if (c->retired || c->token_job || evtimer_pending(c->token_retry, NULL))
 		return;
 	j = calloc(1, sizeof(*j));
 	if (!j)
 		return;
 	j->op = PD_OP_FCM_TOKEN;
 	j->pd = c->pd;
-	j->cred = c;
+	set_cred(j, c);
 	j->req.provider = PD_FCM;
 	j->body = pd_fcm_token_request(c, &j->body_len);
 	if (!j->body) {
-		free(j);
+		free_job(j);
 		return;
 	}
 	c->token_job = j;
@@ -533,6 +554,33 @@ static bool param_matches(const struct pd_cred *c, const char *param)
 	       (c->provider == PD_APNS && key_matches(c, c->apns->bundle_id, param));
 }
 
+/* The credential in force for @req: exact "<team>.<bundle>" first, so a
+ * bundle-only match never shadows it. */
+static struct pd_cred *pick_cred(const struct pd *pd, const struct pd_request *req)
+{
+	for (unsigned i = 0; i < pd->n_creds; i++)
+		if (pd->creds[i]->provider == req->provider &&
+		    key_matches(pd->creds[i], pd->creds[i]->param, req->param))
+			return pd->creds[i];
+	for (unsigned i = 0; i < pd->n_creds; i++)
+		if (pd->creds[i]->provider == req->provider &&
+		    param_matches(pd->creds[i], req->param))
+			return pd->creds[i];
+	return NULL;
+}
+
+bool pd_job_rehome(struct pd_job *j)
+{
+	struct pd_cred *c = pick_cred(j->pd, &j->req);
+
+	if (!c) {
+		finish(j, PD_NO_CREDENTIAL, "its credential was removed by a reload", 0);
+		return false;
+	}
+	set_cred(j, c);
+	return true;
+}
+
 static void start_job(struct pd *pd, struct pd_job *j)
 {
 	struct timeval tv;
@@ -543,15 +591,7 @@ static void start_job(struct pd *pd, struct pd_job *j)
 	j->deadline_ms = j->req.deadline_ms ? j->req.deadline_ms
 					    : now + (uint64_t)pd->cfg.wake_window_s * 1000;
 	uuid4(j->apns_id);
-	/* Exact "<team>.<bundle>" first, so a bundle-only match never shadows it. */
-	for (unsigned i = 0; i < pd->n_creds && !j->cred; i++)
-		if (pd->creds[i].provider == j->req.provider &&
-		    key_matches(&pd->creds[i], pd->creds[i].param, j->req.param))
-			j->cred = &pd->creds[i];
-	for (unsigned i = 0; i < pd->n_creds && !j->cred; i++)
-		if (pd->creds[i].provider == j->req.provider &&
-		    param_matches(&pd->creds[i], j->req.param))
-			j->cred = &pd->creds[i];
+	set_cred(j, pick_cred(pd, &j->req));
 	if (!j->cred) {
 		finish(j, PD_NO_CREDENTIAL, "no credential for this push address", 0);
 		return;
@@ -609,6 +649,8 @@ static void req_cb(evutil_socket_t fd, short what, void *arg)
 		event_base_loopbreak(pd->base);
 		return;
 	}
+	if (__atomic_load_n(&pd->reload_pending, __ATOMIC_ACQUIRE))
+		pd_reload_apply(pd);
 	/* Bounded memory: past max_pending the requests stay in the ring, the
 	 * ring fills and pd_submit() refuses; finish() resumes the draining. */
 	while (pd->n_jobs < pd->cfg.max_pending) {
@@ -677,10 +719,89 @@ int pd_result_fd(const struct pd *pd)
 	return pd->res_fd;
 }
 
+void pd_cred_open(struct pd_cred *c)
+{
+	struct pd *pd = c->pd;
+
+	c->opened = true;
+	c->token_retry = evtimer_new(pd->base, token_retry_cb, c);
+	if (c->apns)
+		PD_LOG(INFO, "%s: %s auth for pn-param %s, %s:%u", c->name,
+		       c->apns->key_file[0] ? "token" : "certificate", c->param, c->apns->host,
+		       c->apns->port);
+	else
+		PD_LOG(INFO, "%s: project %s as %s, %s:%u, tokens from %s:%u%s", c->name,
+		       c->fcm->project, c->client_email, c->fcm->host, c->fcm->port, c->token_host,
+		       c->token_port, c->token_path);
+	c->conns[0] = pd_conn_new(c, false);
+	c->n_conns = 1;
+	if (c->provider == PD_FCM) {
+		c->tconn = pd_conn_new(c, true);
+		fetch_token(c);
+	}
+}
+
+void pd_cred_close(struct pd_cred *c)
+{
+	struct pd_job *j;
+
+	if (!c->opened)
+		return;
+	c->opened = false;
+	while ((j = TAILQ_FIRST(&c->waiting)) != NULL) {
+		TAILQ_REMOVE(&c->waiting, j, link);
+		free_job(j);
+	}
+	while (!LIST_EMPTY(&c->draining))
+		pd_conn_free(LIST_FIRST(&c->draining));
+	for (unsigned k = 0; k < c->n_conns; k++)
+		pd_conn_free(c->conns[k]);
+	c->n_conns = 0;
+	pd_conn_free(c->tconn);
+	c->tconn = NULL;
+	if (c->token_job) {
+		free_job(c->token_job);
+		c->token_job = NULL;
+	}
+	if (c->token_retry)
+		event_free(c->token_retry);
+	c->token_retry = NULL;
+}
+
+void pd_cred_retire(struct pd_cred *c)
+{
+	struct pd_job *j;
+
+	c->retired = true;
+	LIST_INSERT_HEAD(&c->pd->retired, c, retired_link);
+	if (c->token_retry)
+		evtimer_del(c->token_retry);
+	if (c->token_job && !c->token_job->conn) {
+		free_job(c->token_job); /* not sent yet: nobody needs it now */
+		c->token_job = NULL;
+	}
+	/* Waiting pushes go to the credential now in force for them. */
+	while ((j = TAILQ_FIRST(&c->waiting)) != NULL) {
+		TAILQ_REMOVE(&c->waiting, j, link);
+		j->on_list = false;
+		if (pd_job_rehome(j))
+			dispatch(j, false);
+	}
+	if (c->refs == 0)
+		event_active(c->pd->retire_ev, EV_TIMEOUT, 0);
+}
+
+static void retire_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	pd_retired_sweep(arg);
+}
+
 static void *loop(void *arg)
 {
 	struct pd *pd = arg;
-	struct pd_job *j;
+	struct pd_cred *c;
 	sigset_t block;
 
 	/* OpenSSL writes to sockets with write(): a peer that closed first would
@@ -690,45 +811,17 @@ static void *loop(void *arg)
 	sigaddset(&block, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &block, NULL);
 
-	for (unsigned i = 0; i < pd->n_creds; i++) {
-		struct pd_cred *c = &pd->creds[i];
-
-		c->token_retry = evtimer_new(pd->base, token_retry_cb, c);
-		if (c->apns)
-			PD_LOG(INFO, "%s: %s auth for pn-param %s, %s:%u", c->name,
-			       c->apns->key_file[0] ? "token" : "certificate", c->param,
-			       c->apns->host, c->apns->port);
-		else
-			PD_LOG(INFO, "%s: project %s as %s, %s:%u, tokens from %s:%u%s", c->name,
-			       c->fcm->project, c->client_email, c->fcm->host, c->fcm->port,
-			       c->token_host, c->token_port, c->token_path);
-		c->conns[0] = pd_conn_new(c, false);
-		c->n_conns = 1;
-		if (c->provider == PD_FCM) {
-			c->tconn = pd_conn_new(c, true);
-			fetch_token(c);
-		}
-	}
+	for (unsigned i = 0; i < pd->n_creds; i++)
+		pd_cred_open(pd->creds[i]);
 	event_base_dispatch(pd->base);
 	/* Shutdown: drop everything without results. */
-	for (unsigned i = 0; i < pd->n_creds; i++) {
-		struct pd_cred *c = &pd->creds[i];
-
-		while ((j = TAILQ_FIRST(&c->waiting)) != NULL) {
-			TAILQ_REMOVE(&c->waiting, j, link);
-			free_job(j);
-		}
-		while (!LIST_EMPTY(&c->draining))
-			pd_conn_free(LIST_FIRST(&c->draining));
-		for (unsigned k = 0; k < c->n_conns; k++)
-			pd_conn_free(c->conns[k]);
-		pd_conn_free(c->tconn);
-		if (c->token_job) {
-			free_job(c->token_job);
-			c->token_job = NULL;
-		}
-		if (c->token_retry)
-			event_free(c->token_retry);
+	for (unsigned i = 0; i < pd->n_creds; i++)
+		pd_cred_close(pd->creds[i]);
+	LIST_FOREACH(c, &pd->retired, retired_link)
+	pd_cred_close(c);
+	while ((c = LIST_FIRST(&pd->retired)) != NULL) {
+		LIST_REMOVE(c, retired_link);
+		pd_cred_release(c);
 	}
 	/* bufferevent_free() finalizes deferred bufferevents in the loop: let
 	 * that run, or their SSL objects leak. */
@@ -760,7 +853,6 @@ struct pd *pd_new(const struct pd_config *cfg, char *err, size_t errlen)
 {
 	struct pd *pd = calloc(1, sizeof(*pd));
 	char dummy[8];
-	unsigned i, k = 0;
 
 	if (!err) {
 		err = dummy;
@@ -773,35 +865,13 @@ struct pd *pd_new(const struct pd_config *cfg, char *err, size_t errlen)
 	pd->cfg = *cfg;
 	pd->req_fd = pd->res_fd = -1;
 	pthread_mutex_init(&pd->alarm_lock, NULL);
-	pd->n_creds = cfg->n_apns + cfg->n_fcm;
-	pd->creds = calloc(pd->n_creds ? pd->n_creds : 1, sizeof(*pd->creds));
+	pthread_mutex_init(&pd->cred_lock, NULL);
+	LIST_INIT(&pd->retired);
+	pd->creds = pd_creds_load(pd, cfg, &pd->n_creds, err, errlen);
 	if (!pd->creds)
-		goto fail_oom;
-	for (i = 0; i < pd->n_creds; i++) {
-		struct pd_cred *c = &pd->creds[i];
-
-		c->pd = pd;
-		TAILQ_INIT(&c->waiting);
-		LIST_INIT(&c->draining);
-		if (i < cfg->n_apns) {
-			c->provider = PD_APNS;
-			c->apns = &pd->cfg.apns[i];
-			c->index = i;
-			snprintf(c->param, sizeof(c->param), "%s.%s", c->apns->team_id,
-				 c->apns->bundle_id);
-			snprintf(c->name, sizeof(c->name), "apns.[%u]", i);
-		} else {
-			c->provider = PD_FCM;
-			c->fcm = &pd->cfg.fcm[i - cfg->n_apns];
-			c->index = i - cfg->n_apns;
-			snprintf(c->param, sizeof(c->param), "%s", c->fcm->project);
-			snprintf(c->name, sizeof(c->name), "fcm.[%u]", c->index);
-		}
-		pd->st[c->provider].connections_cfg++;
-		k = i + 1;
-		if (pd_cred_load(c, err, errlen) != 0)
-			goto fail;
-	}
+		goto fail;
+	for (unsigned i = 0; i < pd->n_creds; i++)
+		pd->st[pd->creds[i]->provider].connections_cfg++;
 	pd->req_ring = ring_new(cfg->ring_size, "pd_req", &pd->req_mem);
 	pd->res_ring = ring_new(cfg->ring_size, "pd_res", &pd->res_mem);
 	pd->req_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -818,13 +888,14 @@ struct pd *pd_new(const struct pd_config *cfg, char *err, size_t errlen)
 		pd->dns = evdns_base_new(pd->base, 0);
 	pd->req_ev = event_new(pd->base, pd->req_fd, EV_READ | EV_PERSIST, req_cb, pd);
 	pd->res_ev = event_new(pd->base, -1, 0, res_signal_cb, pd);
-	if (!pd->dns || !pd->req_ev || !pd->res_ev || event_add(pd->req_ev, NULL) != 0)
+	pd->retire_ev = event_new(pd->base, -1, 0, retire_cb, pd);
+	if (!pd->dns || !pd->req_ev || !pd->res_ev || !pd->retire_ev ||
+	    event_add(pd->req_ev, NULL) != 0)
 		goto fail_oom;
 	return pd;
 fail_oom:
 	snprintf(err, errlen, "pushd: out of memory");
 fail:
-	pd->n_creds = k;
 	pd_free(pd);
 	return NULL;
 }
@@ -867,16 +938,14 @@ void pd_free(struct pd *pd)
 	if (pd->res_ring)
 		while (rte_ring_sc_dequeue(pd->res_ring, (void **)&r) == 0)
 			free(r);
-	for (unsigned i = 0; i < pd->n_creds; i++) {
-		SSL_CTX_free(pd->creds[i].ssl);
-		EVP_PKEY_free(pd->creds[i].key);
-		free(pd->creds[i].jwt);
-		free(pd->creds[i].access_token);
-	}
+	pd_creds_release(pd->creds, pd->n_creds);
+	pd_creds_release(pd->pending, pd->n_pending);
 	if (pd->req_ev)
 		event_free(pd->req_ev);
 	if (pd->res_ev)
 		event_free(pd->res_ev);
+	if (pd->retire_ev)
+		event_free(pd->retire_ev);
 	if (pd->dns)
 		evdns_base_free(pd->dns, 0);
 	if (pd->base)
@@ -887,7 +956,7 @@ void pd_free(struct pd *pd)
 		close(pd->res_fd);
 	free(pd->req_mem);
 	free(pd->res_mem);
-	free(pd->creds);
+	pthread_mutex_destroy(&pd->cred_lock);
 	pthread_mutex_destroy(&pd->alarm_lock);
 	free(pd);
 }

@@ -101,9 +101,17 @@ struct pd_cred {
 	struct pd *pd;
 	enum pd_provider provider;
 	unsigned index;
-	char name[64]; /* "apns.[0]" for logs */
-	const struct pd_apns_cfg *apns;
-	const struct pd_fcm_cfg *fcm;
+	char name[64]; /* "apns.[0]" for logs and telemetry (under pd->cred_lock) */
+	const struct pd_apns_cfg *apns; /* == &apns_cfg for APNs, else NULL */
+	const struct pd_fcm_cfg *fcm;	/* == &fcm_cfg for FCM, else NULL */
+	struct pd_apns_cfg apns_cfg;	/* its own copy: a reload replaces pd->cfg */
+	struct pd_fcm_cfg fcm_cfg;
+	unsigned char fp[32]; /* SHA-256 of the settings and of every file loaded:
+			       * equal after a reload = the same credential, kept */
+	unsigned refs;	      /* jobs whose ->cred is this one (pd_job_set_cred()) */
+	bool opened;	      /* timers and connections made (pushd thread) */
+	bool retired;	      /* replaced by a reload: freed when refs reaches 0 */
+	LIST_ENTRY(pd_cred) retired_link;
 	SSL_CTX *ssl;
 	EVP_PKEY *key;		  /* APNs .p8 or FCM service-account key */
 	char param[PD_PARAM_LEN]; /* match key: "<team>.<bundle>" or project */
@@ -144,8 +152,18 @@ struct pd_pstats {
 
 struct pd {
 	struct pd_config cfg;
+	/* The credentials in force. Written by the pushd thread only (and
+	 * before it starts), under cred_lock, which telemetry readers take. */
 	unsigned n_creds;
-	struct pd_cred *creds;
+	struct pd_cred **creds;
+	pthread_mutex_t cred_lock;
+	/* pd_reload(): a loaded set waiting for the pushd thread (cred_lock). */
+	struct pd_cred **pending;
+	unsigned n_pending;
+	struct pd_config pending_cfg;
+	bool reload_pending;
+	LIST_HEAD(, pd_cred) retired; /* replaced, with jobs still on them */
+	struct event *retire_ev;      /* frees retired credentials once idle */
 	struct rte_ring *req_ring, *res_ring;
 	void *req_mem, *res_mem;
 	int req_fd, res_fd; /* eventfds */
@@ -156,6 +174,7 @@ struct pd {
 	pthread_t thread;
 	pthread_mutex_t alarm_lock; /* rare writes (config errors), telemetry reads */
 	bool started;
+	unsigned reloads; /* applied (atomic: pd_reloads_applied() reads it) */
 	volatile bool stop;
 	unsigned n_jobs; /* taken off the ring, not finished (pushd thread) */
 	bool paused;	 /* ring left undrained: n_jobs reached cfg.max_pending */
@@ -175,6 +194,8 @@ EVP_PKEY *pd_load_private_key(const char *path, char *err, size_t errlen, const 
 /* Compact JWS "<b64 header>.<b64 claims>.<b64 sig>" (ES256 or RS256), malloc'ed. */
 char *pd_jwt_sign(EVP_PKEY *key, bool es256, const char *header_json, const char *claims_json);
 int pd_cred_load(struct pd_cred *c, char *err, size_t errlen);
+/* Fingerprint of the credential's settings and files, into c->fp. */
+int pd_cred_fingerprint(struct pd_cred *c);
 /* The APNs provider token, renewed when due (or forced, for
  * ExpiredProviderToken). NULL on signing failure. */
 const char *pd_apns_jwt(struct pd_cred *c, bool force);
@@ -196,6 +217,28 @@ void pd_cred_kick(struct pd_cred *c); /* connection ready or stream freed */
 /* A connection of @c that can take a stream now, or NULL (and, when every
  * connection is full, a new one is opened up to max_connections). */
 struct pd_conn *pd_cred_pick_conn(struct pd_cred *c);
+
+/* pd_core.c: credentials on the pushd thread */
+void pd_cred_open(struct pd_cred *c);  /* token timer, first connection(s) */
+void pd_cred_close(struct pd_cred *c); /* connections and timers; waiting jobs dropped */
+/* Replaced by a reload: no new jobs; waiting ones re-homed; freed (by
+ * pd_retired_sweep()) once no job holds it. */
+void pd_cred_retire(struct pd_cred *c);
+/* Re-home a job of a retired credential onto one in force; false (the job is
+ * finished, NO_CREDENTIAL) when none matches any more. */
+bool pd_job_rehome(struct pd_job *j);
+
+/* pd_cred.c: credential sets and reloads */
+/* Build and load every credential of @cfg (any thread). NULL + @err naming
+ * the key on failure; *n set. */
+struct pd_cred **pd_creds_load(struct pd *pd, const struct pd_config *cfg, unsigned *n, char *err,
+			       size_t errlen);
+void pd_cred_release(struct pd_cred *c); /* keys, TLS context, memory */
+void pd_creds_release(struct pd_cred **v, unsigned n);
+/* pushd thread: apply a pending pd_reload(), if any. */
+void pd_reload_apply(struct pd *pd);
+/* pushd thread: free retired credentials nobody uses any more. */
+void pd_retired_sweep(struct pd *pd);
 
 /* pd_push.c */
 int pd_build_request(struct pd_job *j, nghttp2_nv *nva, size_t *nnv, char *bufs, size_t bufcap);

@@ -85,8 +85,9 @@ char *pd_stats_json(const struct pd *pd)
 	/* Which credential is connected: the first thing an operator asks. */
 	json_t *creds = json_array();
 
+	pthread_mutex_lock((pthread_mutex_t *)&pd->cred_lock); /* a reload swaps them */
 	for (unsigned i = 0; root && creds && i < pd->n_creds; i++) {
-		const struct pd_cred *c = &pd->creds[i];
+		const struct pd_cred *c = pd->creds[i];
 		json_t *o = json_pack("{s:s, s:s, s:i}", "name", c->name, "match", c->param,
 				      "connections_up",
 				      (int)__atomic_load_n(&c->push_up, __ATOMIC_RELAXED));
@@ -97,6 +98,7 @@ char *pd_stats_json(const struct pd *pd)
 				json_integer(__atomic_load_n(&c->token_up, __ATOMIC_RELAXED)));
 		json_array_append_new(creds, o);
 	}
+	pthread_mutex_unlock((pthread_mutex_t *)&pd->cred_lock);
 	if (root)
 		json_object_set_new(root, "credentials", creds);
 	else

@@ -47,13 +47,15 @@ static int push_cb(const char *cmd, const char *params, struct rte_tel_data *d)
 		if (!c)
 			return -ENOMEM;
 		rte_tel_data_start_dict(c);
+		pthread_mutex_lock(&tel_pd->cred_lock); /* a reload swaps them */
 		for (unsigned i = 0; i < tel_pd->n_creds; i++) {
-			const struct pd_cred *cr = &tel_pd->creds[i];
+			const struct pd_cred *cr = tel_pd->creds[i];
 
 			snprintf(key, sizeof(key), "%s_%u", names[cr->provider], cr->index);
 			rte_tel_data_add_dict_u64(c, key,
 						  __atomic_load_n(&cr->push_up, __ATOMIC_RELAXED));
 		}
+		pthread_mutex_unlock(&tel_pd->cred_lock);
 		rte_tel_data_add_dict_container(d, "credentials", c, 0);
 	}
 	return 0;
