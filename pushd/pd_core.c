@@ -61,7 +61,7 @@ uint64_t pd_now_ms(void)
 	return pd_now_us() / 1000;
 }
 
-static void ms_to_tv(uint64_t ms, struct timeval *tv)
+void pd_ms_to_tv(uint64_t ms, struct timeval *tv)
 {
 	tv->tv_sec = (time_t)(ms / 1000);
 	tv->tv_usec = (suseconds_t)((ms % 1000) * 1000);
@@ -105,7 +105,7 @@ static void uuid4(char out[40])
 }
 
 /* Jobs hold their credential: a retired one is freed after its last job. */
-static void set_cred(struct pd_job *j, struct pd_cred *c)
+void pd_job_set_cred(struct pd_job *j, struct pd_cred *c)
 {
 	struct pd_cred *old = j->cred;
 
@@ -116,9 +116,9 @@ static void set_cred(struct pd_job *j, struct pd_cred *c)
 		c->refs++;
 }
 
-static void free_job(struct pd_job *j)
+void pd_job_free(struct pd_job *j)
 {
-	set_cred(j, NULL);
+	pd_job_set_cred(j, NULL);
 	if (j->timer)
 		event_free(j->timer);
 	if (j->retry)
@@ -138,7 +138,7 @@ static void unlink_job(struct pd_job *j)
 	}
 }
 
-static void finish(struct pd_job *j, enum pd_status st, const char *reason, int64_t ts_ms)
+void pd_job_finish(struct pd_job *j, enum pd_status st, const char *reason, int64_t ts_ms)
 {
 	struct pd *pd = j->pd;
 	enum pd_provider p = j->req.provider;
@@ -216,69 +216,13 @@ static void finish(struct pd_job *j, enum pd_status st, const char *reason, int6
 			event_active(pd->res_ev, EV_WRITE, 0);
 		}
 	}
-	free_job(j);
-}
-
-static bool dispatch(struct pd_job *j, bool queued);
-
-static void fetch_token(struct pd_cred *c);
-
-static bool access_token_ok(struct pd_cred *c)
-{
-	return c->access_token && pd_now_ms() < c->access_refresh_ms;
-}
-
-struct pd_conn *pd_cred_pick_conn(struct pd_cred *c)
-{
-	bool all_full = true;
-	struct pd_conn *cn;
-
-	for (unsigned i = 0; i < c->n_conns; i++) {
-		if (pd_conn_can_send(c->conns[i]))
-			return c->conns[i];
-		if (!c->conns[i] || c->conns[i]->state != PD_CONN_UP)
-			all_full = false; /* one is (re)connecting: wait for it */
-	}
-	/* Every connection is at the server's stream cap: open one more. */
-	if (all_full && c->n_conns < c->pd->cfg.max_connections && c->n_conns < PD_MAX_CONNS) {
-		cn = pd_conn_new(c, false);
-		if (cn) {
-			c->conns[c->n_conns++] = cn;
-			PD_LOG(INFO, "%s: all %u connection(s) at the stream cap, opening another",
-			       c->name, c->n_conns - 1);
-		}
-	}
-	return NULL;
-}
-
-void pd_cred_kick(struct pd_cred *c)
-{
-	struct pd_job *j;
-
-	if (c->retired)
-		return; /* its waiting jobs moved; in-flight ones finish on their own */
-	if (c->provider == PD_FCM) {
-		if (c->token_job && !c->token_job->conn && pd_conn_can_send(c->tconn)) {
-			if (pd_conn_submit(c->tconn, c->token_job) != 0)
-				return;
-		}
-		if (!access_token_ok(c)) {
-			fetch_token(c);
-			return;
-		}
-	}
-	while ((j = TAILQ_FIRST(&c->waiting)) != NULL && pd_cred_pick_conn(c)) {
-		TAILQ_REMOVE(&c->waiting, j, link);
-		j->on_list = false;
-		if (!dispatch(j, true))
-			break;
-	}
+	pd_job_free(j);
 }
 
 /* Sends @j now if a stream is free, else queues it (at the head when it
  * came from the queue, so order is kept). @queued: taken from c->waiting.
  * Returns true when sent. */
-static bool dispatch(struct pd_job *j, bool queued)
+bool pd_job_dispatch(struct pd_job *j, bool queued)
 {
 	struct pd_cred *c = j->cred;
 	struct pd_conn *cn;
@@ -289,7 +233,7 @@ static bool dispatch(struct pd_job *j, bool queued)
 			return false;
 		c = j->cred;
 	}
-	if ((c->provider == PD_FCM && !access_token_ok(c)) ||
+	if ((c->provider == PD_FCM && !pd_cred_token_ok(c)) ||
 	    (!queued && !TAILQ_EMPTY(&c->waiting)) || !(cn = pd_cred_pick_conn(c)))
 		goto wait;
 	j->attempts++;
@@ -303,8 +247,8 @@ wait:
 	else
 		TAILQ_INSERT_TAIL(&c->waiting, j, link);
 	j->on_list = true;
-	if (c->provider == PD_FCM && !access_token_ok(c))
-		fetch_token(c);
+	if (c->provider == PD_FCM && !pd_cred_token_ok(c))
+		pd_cred_fetch_token(c);
 	return false;
 }
 
@@ -312,7 +256,7 @@ static void retry_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	dispatch(arg, false);
+	pd_job_dispatch(arg, false);
 }
 
 static void deadline_cb(evutil_socket_t fd, short what, void *arg)
@@ -321,7 +265,7 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	finish(j, PD_TIMED_OUT, j->status ? "deadline after retries" : "deadline", 0);
+	pd_job_finish(j, PD_TIMED_OUT, j->status ? "deadline after retries" : "deadline", 0);
 }
 
 /* Retry with backoff (honouring Retry-After) if the deadline leaves room. */
@@ -342,109 +286,22 @@ static void retry_later(struct pd_job *j, const char *reason, bool now)
 			delay = pd->cfg.retry_max_ms;
 	}
 	if (pd_now_ms() + delay >= j->deadline_ms) {
-		finish(j, PD_TIMED_OUT, reason, 0);
+		pd_job_finish(j, PD_TIMED_OUT, reason, 0);
 		return;
 	}
 	if (!delay) {
-		dispatch(j, false);
+		pd_job_dispatch(j, false);
 		return;
 	}
 	/* Made on first use: most pushes never retry. */
 	if (!j->retry)
 		j->retry = evtimer_new(pd->base, retry_cb, j);
 	if (!j->retry) {
-		finish(j, PD_TIMED_OUT, "out of memory", 0);
+		pd_job_finish(j, PD_TIMED_OUT, "out of memory", 0);
 		return;
 	}
-	ms_to_tv(delay, &tv);
+	pd_ms_to_tv(delay, &tv);
 	evtimer_add(j->retry, &tv);
-}
-
-static void token_retry_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	fetch_token(arg);
-}
-
-static void fetch_token(struct pd_cred *c)
-{
-	struct pd_job *j;
-
-	if (c->retired || c->token_job || evtimer_pending(c->token_retry, NULL))
-		return;
-	j = calloc(1, sizeof(*j));
-	if (!j)
-		return;
-	j->op = PD_OP_FCM_TOKEN;
-	j->pd = c->pd;
-	set_cred(j, c);
-	j->req.provider = PD_FCM;
-	j->body = pd_fcm_token_request(c, &j->body_len);
-	if (!j->body) {
-		free_job(j);
-		return;
-	}
-	c->token_job = j;
-	if (pd_conn_can_send(c->tconn) && pd_conn_submit(c->tconn, j) != 0)
-		return;
-}
-
-/* Fails the FCM pushes waiting for an access token that will not come. */
-static void fail_waiting(struct pd_cred *c, enum pd_status st, const char *reason)
-{
-	struct pd_job *j;
-
-	while ((j = TAILQ_FIRST(&c->waiting)) != NULL)
-		finish(j, st, reason, 0);
-}
-
-static void token_done(struct pd_job *j, bool ok)
-{
-	struct pd_cred *c = j->cred;
-	struct timeval tv;
-	json_t *root;
-	const char *tok;
-	json_int_t exp;
-
-	c->token_job = NULL;
-	if (!ok) {
-		ms_to_tv(c->pd->cfg.retry_base_ms, &tv);
-		evtimer_add(c->token_retry, &tv);
-		free_job(j);
-		return;
-	}
-	root = json_loads(j->resp, 0, NULL);
-	tok = json_string_value(json_object_get(root, "access_token"));
-	exp = json_integer_value(json_object_get(root, "expires_in"));
-	if (j->status == 200 && tok && exp > 0) {
-		free(c->access_token);
-		c->access_token = strdup(tok);
-		snprintf(c->auth, sizeof(c->auth), "Bearer %s", tok);
-		c->token_gen++;
-		/* Refresh well before expiry: 5 min early, or halfway for short lives. */
-		c->access_refresh_ms = pd_now_ms() + (uint64_t)(exp > 600 ? exp - 300
-								: exp / 2 ? exp / 2
-									  : 1) *
-							     1000;
-		PD_STAT_ADD(c->pd, PD_FCM, token_renewals, 1);
-		json_decref(root);
-		free_job(j);
-		pd_cred_kick(c);
-		return;
-	}
-	json_decref(root);
-	if (j->status >= 500 || j->status == 429) {
-		free_job(j);
-		ms_to_tv(c->pd->cfg.retry_base_ms, &tv);
-		evtimer_add(c->token_retry, &tv);
-		return;
-	}
-	PD_LOG(ERR, "%s: token endpoint answered %d %s", c->name, j->status, j->resp);
-	free_job(j);
-	fail_waiting(c, PD_CONFIG_ERROR, "token endpoint refused the service account");
-	ms_to_tv(c->pd->cfg.retry_max_ms, &tv);
-	evtimer_add(c->token_retry, &tv);
 }
 
 static const char *fcm_error_code(json_t *root)
@@ -472,11 +329,11 @@ void pd_job_answered(struct pd_job *j)
 	int s = j->status;
 
 	if (j->op == PD_OP_FCM_TOKEN) {
-		token_done(j, true);
+		pd_token_done(j, true);
 		return;
 	}
 	if (s == 200) {
-		finish(j, PD_DELIVERED, NULL, 0);
+		pd_job_finish(j, PD_DELIVERED, NULL, 0);
 		return;
 	}
 	root = json_loads(j->resp, 0, NULL);
@@ -487,10 +344,10 @@ void pd_job_answered(struct pd_job *j)
 	if (apns && s == 410) {
 		json_int_t ts = json_integer_value(json_object_get(root, "timestamp"));
 
-		finish(j, PD_DEAD_TOKEN, rbuf, ts ? ts : (int64_t)time(NULL) * 1000);
+		pd_job_finish(j, PD_DEAD_TOKEN, rbuf, ts ? ts : (int64_t)time(NULL) * 1000);
 	} else if (!apns && (s == 404 || !strcmp(rbuf, "UNREGISTERED"))) {
 		/* FCM gives no time: the moment of the answer stands in for it. */
-		finish(j, PD_DEAD_TOKEN, rbuf, (int64_t)time(NULL) * 1000);
+		pd_job_finish(j, PD_DEAD_TOKEN, rbuf, (int64_t)time(NULL) * 1000);
 	} else if (((apns && s == 403 && !strcmp(rbuf, "ExpiredProviderToken")) ||
 		    (!apns && s == 401)) &&
 		   !j->renewed) {
@@ -501,7 +358,7 @@ void pd_job_answered(struct pd_job *j)
 		if (apns)
 			pd_apns_jwt(c, true);
 		else if (j->token_gen == c->token_gen)
-			c->access_refresh_ms = 0; /* dispatch() fetches a new one */
+			c->access_refresh_ms = 0; /* pd_job_dispatch() fetches a new one */
 		/* else: sent with an older token, already replaced */
 		retry_later(j, rbuf, true);
 	} else if (s == 429 || s == 500 || s == 503) {
@@ -509,9 +366,9 @@ void pd_job_answered(struct pd_job *j)
 		PD_STAT_ADD(j->pd, j->req.provider, retry_after_5xx, s != 429);
 		retry_later(j, rbuf, false);
 	} else if (s == 403 || s == 401 || s == 404 || s == 405) {
-		finish(j, PD_CONFIG_ERROR, rbuf, 0);
+		pd_job_finish(j, PD_CONFIG_ERROR, rbuf, 0);
 	} else {
-		finish(j, PD_REJECTED, rbuf, 0);
+		pd_job_finish(j, PD_REJECTED, rbuf, 0);
 	}
 	json_decref(root);
 }
@@ -521,11 +378,11 @@ void pd_job_failed(struct pd_job *j, const char *why, bool goaway)
 	if (j->pd->stop) {
 		if (j->op == PD_OP_FCM_TOKEN)
 			j->cred->token_job = NULL;
-		free_job(j);
+		pd_job_free(j);
 		return;
 	}
 	if (j->op == PD_OP_FCM_TOKEN) {
-		token_done(j, false);
+		pd_token_done(j, false);
 		return;
 	}
 	PD_STAT_ADD(j->pd, j->req.provider, retry_after_goaway, goaway);
@@ -533,52 +390,6 @@ void pd_job_failed(struct pd_job *j, const char *why, bool goaway)
 	j->status = 0;
 	/* A stream the server never processed goes to the new connection at once. */
 	retry_later(j, why, goaway);
-}
-
-/* @key followed by nothing or, for APNs, ".voip" (RFC 8599 pn-param). */
-static bool key_matches(const struct pd_cred *c, const char *key, const char *param)
-{
-	size_t n = strlen(key);
-
-	if (strncmp(param, key, n) != 0)
-		return false;
-	return param[n] == '\0' || (c->provider == PD_APNS && !strcmp(param + n, ".voip"));
-}
-
-/* APNs: "<team id>.<bundle id>" as RFC 8599 has it, or the bundle id alone
- * (apps that leave the team out, X-Push headers): the first credential for
- * that bundle then. FCM: the project id. */
-static bool param_matches(const struct pd_cred *c, const char *param)
-{
-	return key_matches(c, c->param, param) ||
-	       (c->provider == PD_APNS && key_matches(c, c->apns->bundle_id, param));
-}
-
-/* The credential in force for @req: exact "<team>.<bundle>" first, so a
- * bundle-only match never shadows it. */
-static struct pd_cred *pick_cred(const struct pd *pd, const struct pd_request *req)
-{
-	for (unsigned i = 0; i < pd->n_creds; i++)
-		if (pd->creds[i]->provider == req->provider &&
-		    key_matches(pd->creds[i], pd->creds[i]->param, req->param))
-			return pd->creds[i];
-	for (unsigned i = 0; i < pd->n_creds; i++)
-		if (pd->creds[i]->provider == req->provider &&
-		    param_matches(pd->creds[i], req->param))
-			return pd->creds[i];
-	return NULL;
-}
-
-bool pd_job_rehome(struct pd_job *j)
-{
-	struct pd_cred *c = pick_cred(j->pd, &j->req);
-
-	if (!c) {
-		finish(j, PD_NO_CREDENTIAL, "its credential was removed by a reload", 0);
-		return false;
-	}
-	set_cred(j, c);
-	return true;
 }
 
 static void start_job(struct pd *pd, struct pd_job *j)
@@ -591,33 +402,35 @@ static void start_job(struct pd *pd, struct pd_job *j)
 	j->deadline_ms = j->req.deadline_ms ? j->req.deadline_ms
 					    : now + (uint64_t)pd->cfg.wake_window_s * 1000;
 	uuid4(j->apns_id);
-	set_cred(j, pick_cred(pd, &j->req));
+	pd_job_set_cred(j, pd_cred_pick(pd, &j->req));
 	if (!j->cred) {
-		finish(j, PD_NO_CREDENTIAL, "no credential for this push address", 0);
+		pd_job_finish(j, PD_NO_CREDENTIAL, "no credential for this push address", 0);
 		return;
 	}
 	if (j->req.provider == PD_APNS && !pd_apns_token_ok(j->req.token)) {
-		finish(j, PD_REJECTED, "BadDeviceToken", 0); /* never sent: it goes in :path */
+		pd_job_finish(j, PD_REJECTED, "BadDeviceToken",
+			      0); /* never sent: it goes in :path */
 		return;
 	}
 	rc = pd_build_body(j);
 	if (rc) {
-		finish(j, PD_REJECTED, rc == -EMSGSIZE ? "PayloadTooLarge" : "bad payload", 0);
+		pd_job_finish(j, PD_REJECTED, rc == -EMSGSIZE ? "PayloadTooLarge" : "bad payload",
+			      0);
 		return;
 	}
 	j->timer = evtimer_new(pd->base, deadline_cb, j);
 	if (!j->timer) {
-		finish(j, PD_TIMED_OUT, "out of memory", 0);
+		pd_job_finish(j, PD_TIMED_OUT, "out of memory", 0);
 		return;
 	}
 	if (j->deadline_ms <= now) {
 		/* Waited in the ring past its deadline: not worth a request. */
-		finish(j, PD_TIMED_OUT, "deadline", 0);
+		pd_job_finish(j, PD_TIMED_OUT, "deadline", 0);
 		return;
 	}
-	ms_to_tv(j->deadline_ms - now, &tv);
+	pd_ms_to_tv(j->deadline_ms - now, &tv);
 	evtimer_add(j->timer, &tv);
-	dispatch(j, false);
+	pd_job_dispatch(j, false);
 }
 
 /* One eventfd write per loop iteration however many results it produced:
@@ -652,7 +465,7 @@ static void req_cb(evutil_socket_t fd, short what, void *arg)
 	if (__atomic_load_n(&pd->reload_pending, __ATOMIC_ACQUIRE))
 		pd_reload_apply(pd);
 	/* Bounded memory: past max_pending the requests stay in the ring, the
-	 * ring fills and pd_submit() refuses; finish() resumes the draining. */
+	 * ring fills and pd_submit() refuses; pd_job_finish() resumes the draining. */
 	while (pd->n_jobs < pd->cfg.max_pending) {
 		unsigned room = pd->cfg.max_pending - pd->n_jobs;
 
@@ -717,78 +530,6 @@ unsigned pd_poll_results(struct pd *pd, struct pd_result **out, unsigned n)
 int pd_result_fd(const struct pd *pd)
 {
 	return pd->res_fd;
-}
-
-void pd_cred_open(struct pd_cred *c)
-{
-	struct pd *pd = c->pd;
-
-	c->opened = true;
-	c->token_retry = evtimer_new(pd->base, token_retry_cb, c);
-	if (c->apns)
-		PD_LOG(INFO, "%s: %s auth for pn-param %s, %s:%u", c->name,
-		       c->apns->key_file[0] ? "token" : "certificate", c->param, c->apns->host,
-		       c->apns->port);
-	else
-		PD_LOG(INFO, "%s: project %s as %s, %s:%u, tokens from %s:%u%s", c->name,
-		       c->fcm->project, c->client_email, c->fcm->host, c->fcm->port, c->token_host,
-		       c->token_port, c->token_path);
-	c->conns[0] = pd_conn_new(c, false);
-	c->n_conns = 1;
-	if (c->provider == PD_FCM) {
-		c->tconn = pd_conn_new(c, true);
-		fetch_token(c);
-	}
-}
-
-void pd_cred_close(struct pd_cred *c)
-{
-	struct pd_job *j;
-
-	if (!c->opened)
-		return;
-	c->opened = false;
-	while ((j = TAILQ_FIRST(&c->waiting)) != NULL) {
-		TAILQ_REMOVE(&c->waiting, j, link);
-		free_job(j);
-	}
-	while (!LIST_EMPTY(&c->draining))
-		pd_conn_free(LIST_FIRST(&c->draining));
-	for (unsigned k = 0; k < c->n_conns; k++)
-		pd_conn_free(c->conns[k]);
-	c->n_conns = 0;
-	pd_conn_free(c->tconn);
-	c->tconn = NULL;
-	if (c->token_job) {
-		free_job(c->token_job);
-		c->token_job = NULL;
-	}
-	if (c->token_retry)
-		event_free(c->token_retry);
-	c->token_retry = NULL;
-}
-
-void pd_cred_retire(struct pd_cred *c)
-{
-	struct pd_job *j;
-
-	c->retired = true;
-	LIST_INSERT_HEAD(&c->pd->retired, c, retired_link);
-	if (c->token_retry)
-		evtimer_del(c->token_retry);
-	if (c->token_job && !c->token_job->conn) {
-		free_job(c->token_job); /* not sent yet: nobody needs it now */
-		c->token_job = NULL;
-	}
-	/* Waiting pushes go to the credential now in force for them. */
-	while ((j = TAILQ_FIRST(&c->waiting)) != NULL) {
-		TAILQ_REMOVE(&c->waiting, j, link);
-		j->on_list = false;
-		if (pd_job_rehome(j))
-			dispatch(j, false);
-	}
-	if (c->refs == 0)
-		event_active(c->pd->retire_ev, EV_TIMEOUT, 0);
 }
 
 static void retire_cb(evutil_socket_t fd, short what, void *arg)

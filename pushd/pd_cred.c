@@ -5,9 +5,12 @@
  * thread. An unchanged credential is kept with its connections, a new one
  * connects, a replaced one is retired: it takes no new push and is freed
  * with its last job (issue 7 §6: reload without losing what is in flight).
+ * Also, on the pushd thread, what belongs to one credential: its
+ * connections, its FCM access token, and picking the credential for a push.
  */
 #include <errno.h>
 #include <event2/event.h>
+#include <jansson.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -285,4 +288,263 @@ void pd_retired_sweep(struct pd *pd)
 		pd_cred_close(c);
 		pd_cred_release(c);
 	}
+}
+
+/* ---- on the pushd thread: connections, FCM access tokens, selection ---- */
+
+bool pd_cred_token_ok(struct pd_cred *c)
+{
+	return c->access_token && pd_now_ms() < c->access_refresh_ms;
+}
+
+struct pd_conn *pd_cred_pick_conn(struct pd_cred *c)
+{
+	bool all_full = true;
+	struct pd_conn *cn;
+
+	for (unsigned i = 0; i < c->n_conns; i++) {
+		if (pd_conn_can_send(c->conns[i]))
+			return c->conns[i];
+		if (!c->conns[i] || c->conns[i]->state != PD_CONN_UP)
+			all_full = false; /* one is (re)connecting: wait for it */
+	}
+	/* Every connection is at the server's stream cap: open one more. */
+	if (all_full && c->n_conns < c->pd->cfg.max_connections && c->n_conns < PD_MAX_CONNS) {
+		cn = pd_conn_new(c, false);
+		if (cn) {
+			c->conns[c->n_conns++] = cn;
+			PD_LOG(INFO, "%s: all %u connection(s) at the stream cap, opening another",
+			       c->name, c->n_conns - 1);
+		}
+	}
+	return NULL;
+}
+
+void pd_cred_kick(struct pd_cred *c)
+{
+	struct pd_job *j;
+
+	if (c->retired)
+		return; /* its waiting jobs moved; in-flight ones finish on their own */
+	if (c->provider == PD_FCM) {
+		if (c->token_job && !c->token_job->conn && pd_conn_can_send(c->tconn)) {
+			if (pd_conn_submit(c->tconn, c->token_job) != 0)
+				return;
+		}
+		if (!pd_cred_token_ok(c)) {
+			pd_cred_fetch_token(c);
+			return;
+		}
+	}
+	while ((j = TAILQ_FIRST(&c->waiting)) != NULL && pd_cred_pick_conn(c)) {
+		TAILQ_REMOVE(&c->waiting, j, link);
+		j->on_list = false;
+		if (!pd_job_dispatch(j, true))
+			break;
+	}
+}
+
+static void token_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	pd_cred_fetch_token(arg);
+}
+
+void pd_cred_fetch_token(struct pd_cred *c)
+{
+	struct pd_job *j;
+
+	if (c->retired || c->token_job || evtimer_pending(c->token_retry, NULL))
+		return;
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return;
+	j->op = PD_OP_FCM_TOKEN;
+	j->pd = c->pd;
+	pd_job_set_cred(j, c);
+	j->req.provider = PD_FCM;
+	j->body = pd_fcm_token_request(c, &j->body_len);
+	if (!j->body) {
+		pd_job_free(j);
+		return;
+	}
+	c->token_job = j;
+	if (pd_conn_can_send(c->tconn) && pd_conn_submit(c->tconn, j) != 0)
+		return;
+}
+
+/* Fails the FCM pushes waiting for an access token that will not come. */
+static void fail_waiting(struct pd_cred *c, enum pd_status st, const char *reason)
+{
+	struct pd_job *j;
+
+	while ((j = TAILQ_FIRST(&c->waiting)) != NULL)
+		pd_job_finish(j, st, reason, 0);
+}
+
+void pd_token_done(struct pd_job *j, bool ok)
+{
+	struct pd_cred *c = j->cred;
+	struct timeval tv;
+	json_t *root;
+	const char *tok;
+	json_int_t exp;
+
+	c->token_job = NULL;
+	if (!ok) {
+		pd_ms_to_tv(c->pd->cfg.retry_base_ms, &tv);
+		evtimer_add(c->token_retry, &tv);
+		pd_job_free(j);
+		return;
+	}
+	root = json_loads(j->resp, 0, NULL);
+	tok = json_string_value(json_object_get(root, "access_token"));
+	exp = json_integer_value(json_object_get(root, "expires_in"));
+	if (j->status == 200 && tok && exp > 0) {
+		free(c->access_token);
+		c->access_token = strdup(tok);
+		snprintf(c->auth, sizeof(c->auth), "Bearer %s", tok);
+		c->token_gen++;
+		/* Refresh well before expiry: 5 min early, or halfway for short lives. */
+		c->access_refresh_ms = pd_now_ms() + (uint64_t)(exp > 600 ? exp - 300
+								: exp / 2 ? exp / 2
+									  : 1) *
+							     1000;
+		PD_STAT_ADD(c->pd, PD_FCM, token_renewals, 1);
+		json_decref(root);
+		pd_job_free(j);
+		pd_cred_kick(c);
+		return;
+	}
+	json_decref(root);
+	if (j->status >= 500 || j->status == 429) {
+		pd_job_free(j);
+		pd_ms_to_tv(c->pd->cfg.retry_base_ms, &tv);
+		evtimer_add(c->token_retry, &tv);
+		return;
+	}
+	PD_LOG(ERR, "%s: token endpoint answered %d %s", c->name, j->status, j->resp);
+	pd_job_free(j);
+	fail_waiting(c, PD_CONFIG_ERROR, "token endpoint refused the service account");
+	pd_ms_to_tv(c->pd->cfg.retry_max_ms, &tv);
+	evtimer_add(c->token_retry, &tv);
+}
+
+/* @key followed by nothing or, for APNs, ".voip" (RFC 8599 pn-param). */
+static bool key_matches(const struct pd_cred *c, const char *key, const char *param)
+{
+	size_t n = strlen(key);
+
+	if (strncmp(param, key, n) != 0)
+		return false;
+	return param[n] == '\0' || (c->provider == PD_APNS && !strcmp(param + n, ".voip"));
+}
+
+/* APNs: "<team id>.<bundle id>" as RFC 8599 has it, or the bundle id alone
+ * (apps that leave the team out, X-Push headers): the first credential for
+ * that bundle then. FCM: the project id. */
+static bool param_matches(const struct pd_cred *c, const char *param)
+{
+	return key_matches(c, c->param, param) ||
+	       (c->provider == PD_APNS && key_matches(c, c->apns->bundle_id, param));
+}
+
+/* The credential in force for @req: exact "<team>.<bundle>" first, so a
+ * bundle-only match never shadows it. */
+struct pd_cred *pd_cred_pick(const struct pd *pd, const struct pd_request *req)
+{
+	for (unsigned i = 0; i < pd->n_creds; i++)
+		if (pd->creds[i]->provider == req->provider &&
+		    key_matches(pd->creds[i], pd->creds[i]->param, req->param))
+			return pd->creds[i];
+	for (unsigned i = 0; i < pd->n_creds; i++)
+		if (pd->creds[i]->provider == req->provider &&
+		    param_matches(pd->creds[i], req->param))
+			return pd->creds[i];
+	return NULL;
+}
+
+bool pd_job_rehome(struct pd_job *j)
+{
+	struct pd_cred *c = pd_cred_pick(j->pd, &j->req);
+
+	if (!c) {
+		pd_job_finish(j, PD_NO_CREDENTIAL, "its credential was removed by a reload", 0);
+		return false;
+	}
+	pd_job_set_cred(j, c);
+	return true;
+}
+
+void pd_cred_open(struct pd_cred *c)
+{
+	struct pd *pd = c->pd;
+
+	c->opened = true;
+	c->token_retry = evtimer_new(pd->base, token_retry_cb, c);
+	if (c->apns)
+		PD_LOG(INFO, "%s: %s auth for pn-param %s, %s:%u", c->name,
+		       c->apns->key_file[0] ? "token" : "certificate", c->param, c->apns->host,
+		       c->apns->port);
+	else
+		PD_LOG(INFO, "%s: project %s as %s, %s:%u, tokens from %s:%u%s", c->name,
+		       c->fcm->project, c->client_email, c->fcm->host, c->fcm->port, c->token_host,
+		       c->token_port, c->token_path);
+	c->conns[0] = pd_conn_new(c, false);
+	c->n_conns = 1;
+	if (c->provider == PD_FCM) {
+		c->tconn = pd_conn_new(c, true);
+		pd_cred_fetch_token(c);
+	}
+}
+
+void pd_cred_close(struct pd_cred *c)
+{
+	struct pd_job *j;
+
+	if (!c->opened)
+		return;
+	c->opened = false;
+	while ((j = TAILQ_FIRST(&c->waiting)) != NULL) {
+		TAILQ_REMOVE(&c->waiting, j, link);
+		pd_job_free(j);
+	}
+	while (!LIST_EMPTY(&c->draining))
+		pd_conn_free(LIST_FIRST(&c->draining));
+	for (unsigned k = 0; k < c->n_conns; k++)
+		pd_conn_free(c->conns[k]);
+	c->n_conns = 0;
+	pd_conn_free(c->tconn);
+	c->tconn = NULL;
+	if (c->token_job) {
+		pd_job_free(c->token_job);
+		c->token_job = NULL;
+	}
+	if (c->token_retry)
+		event_free(c->token_retry);
+	c->token_retry = NULL;
+}
+
+void pd_cred_retire(struct pd_cred *c)
+{
+	struct pd_job *j;
+
+	c->retired = true;
+	LIST_INSERT_HEAD(&c->pd->retired, c, retired_link);
+	if (c->token_retry)
+		evtimer_del(c->token_retry);
+	if (c->token_job && !c->token_job->conn) {
+		pd_job_free(c->token_job); /* not sent yet: nobody needs it now */
+		c->token_job = NULL;
+	}
+	/* Waiting pushes go to the credential now in force for them. */
+	while ((j = TAILQ_FIRST(&c->waiting)) != NULL) {
+		TAILQ_REMOVE(&c->waiting, j, link);
+		j->on_list = false;
+		if (pd_job_rehome(j))
+			pd_job_dispatch(j, false);
+	}
+	if (c->refs == 0)
+		event_active(c->pd->retire_ev, EV_TIMEOUT, 0);
 }

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 
 #include "common/sw_hist.h"
 #include "pushd/pd.h"
@@ -210,15 +211,31 @@ bool pd_conn_can_send(const struct pd_conn *cn);
 int pd_conn_submit(struct pd_conn *cn, struct pd_job *j);
 void pd_conn_cancel(struct pd_job *j); /* RST the job's stream, detach it */
 
+/* pd_core.c: jobs (also used by pd_cred.c) */
+void pd_ms_to_tv(uint64_t ms, struct timeval *tv);
+void pd_job_set_cred(struct pd_job *j, struct pd_cred *c); /* holds a reference */
+void pd_job_free(struct pd_job *j);
+/* The job's result goes on the result ring; the job is freed. */
+void pd_job_finish(struct pd_job *j, enum pd_status st, const char *reason, int64_t ts_ms);
+/* Sends @j now if a stream is free, else queues it on its credential
+ * (at the head when @queued: it came from there). True when sent. */
+bool pd_job_dispatch(struct pd_job *j, bool queued);
+
 /* pd_core.c: called by pd_conn.c */
 void pd_job_answered(struct pd_job *j);				    /* END_STREAM with a status */
 void pd_job_failed(struct pd_job *j, const char *why, bool goaway); /* reset, refused, lost */
+/* pd_cred.c: called by pd_conn.c */
 void pd_cred_kick(struct pd_cred *c); /* connection ready or stream freed */
 /* A connection of @c that can take a stream now, or NULL (and, when every
  * connection is full, a new one is opened up to max_connections). */
 struct pd_conn *pd_cred_pick_conn(struct pd_cred *c);
 
-/* pd_core.c: credentials on the pushd thread */
+/* pd_cred.c: credentials on the pushd thread */
+bool pd_cred_token_ok(struct pd_cred *c); /* FCM: an access token not due for refresh */
+void pd_cred_fetch_token(struct pd_cred *c);
+void pd_token_done(struct pd_job *j, bool ok); /* the OAuth2 request ended */
+/* The credential in force for @req, or NULL. */
+struct pd_cred *pd_cred_pick(const struct pd *pd, const struct pd_request *req);
 void pd_cred_open(struct pd_cred *c);  /* token timer, first connection(s) */
 void pd_cred_close(struct pd_cred *c); /* connections and timers; waiting jobs dropped */
 /* Replaced by a reload: no new jobs; waiting ones re-homed; freed (by
@@ -228,7 +245,7 @@ void pd_cred_retire(struct pd_cred *c);
  * finished, NO_CREDENTIAL) when none matches any more. */
 bool pd_job_rehome(struct pd_job *j);
 
-/* pd_cred.c: credential sets and reloads */
+/* pd_cred.c: credential sets and reloads (any thread unless said) */
 /* Build and load every credential of @cfg (any thread). NULL + @err naming
  * the key on failure; *n set. */
 struct pd_cred **pd_creds_load(struct pd *pd, const struct pd_config *cfg, unsigned *n, char *err,
