@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The pushd thread: rings in and out, one libevent loop, jobs with their
- * deadline and retry timers, credential selection and the answer table
- * (issue 5 §5).
+ * deadline and retry timers, and the answer table (issue 5 §5).
+ * Credentials (selection, tokens, reload) are in pd_cred.c.
  */
 #define _GNU_SOURCE /* pthread_setname_np */
 #include <ctype.h>
