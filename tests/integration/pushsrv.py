@@ -196,6 +196,12 @@ class PushServer:
             raise RuntimeError("pushd never connected to pd_testsrv:\n"
                                + self.lab.read_log()[-3000:])
 
+    def events(self):
+        """Every line the server has printed so far ("CONN 1", "CLOSED",
+        "REQ ...")."""
+        with self._cv:
+            return list(self._lines)
+
     def reqs(self, token=None):
         """Every push request seen so far (parsed REQ lines, oldest first;
         OAuth2 token requests left out), for @token only if given."""
