@@ -4,6 +4,8 @@
  * CANCEL and ACK from the PBX, the devices' answers on our branches, the
  * wake itself (an accepted REGISTER) and push results.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -366,6 +368,44 @@ void cp_call_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 }
 
 /* ---- wake, push results, timers ------------------------------------------------ */
+
+uint64_t cp_call_waited_for(struct cp_ctx *cp, const struct sw_bind_rec *rec)
+{
+	struct cp_call *k = cp->call;
+	const struct sw_device *d;
+
+	if (k == NULL || k->n_open == 0 || (d = sw_bind_match(cp->dp->bind, rec)) == NULL)
+		return 0;
+	for (uint32_t e = *call_dev_head(k, d->id); e != CALL_NO_SLOT;) {
+		const struct call_branch *br = &k->c[e >> 3].br[e & 7];
+
+		if (br->device == d->id)
+			return d->id;
+		e = br->dev_next;
+	}
+	return 0;
+}
+
+void cp_call_note(struct cp_ctx *cp, uint64_t id, const char *fmt, ...)
+{
+	struct cp_call *k = cp->call;
+	char text[CP_TRACE_TEXT - 24];
+	va_list ap;
+
+	if (k == NULL || k->n_open == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	for (uint32_t e = *call_dev_head(k, id); e != CALL_NO_SLOT;) {
+		const struct call *c = &k->c[e >> 3];
+		const struct call_branch *br = &c->br[e & 7];
+
+		if (br->device == id)
+			cp_trace(cp, c->key, "device %" PRIx64 " %s", id, text);
+		e = br->dev_next;
+	}
+}
 
 void cp_call_registered(struct cp_ctx *cp, uint64_t id)
 {

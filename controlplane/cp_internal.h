@@ -106,6 +106,13 @@ void cp_call_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 /** The PBX accepted a REGISTER of device @p id and it is durable: calls
  *  waiting for it go to its (new) contact now. */
 void cp_call_registered(struct cp_ctx *cp, uint64_t id);
+/* The device @rec names, when a held call waits for it to register; else 0.
+ * Cheap when nothing is held (the REGISTER path asks for every REGISTER). */
+uint64_t cp_call_waited_for(struct cp_ctx *cp, const struct sw_bind_rec *rec);
+/* One line in the trace of every call waiting for device @id ("device <id>"
+ * is prepended): its REGISTERs and the PBX's answers (issue 7 §3). */
+void cp_call_note(struct cp_ctx *cp, uint64_t id, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /** Push results from pushd (refresh results go to cp_bind_push_result()). */
 void cp_call_poll_push(struct cp_ctx *cp);
 /** Timers: retransmissions, wake timeouts, lingering transactions. */

@@ -39,6 +39,7 @@ struct reg_tx {
 	uint64_t deadline_tsc;
 	uint8_t server, tries;
 	bool had_auth;
+	uint64_t waited; /* device a held call waits for: its trace notes this REGISTER */
 	struct sw_ip app_ip;
 	uint16_t app_port;
 	uint8_t app_branch_len;
@@ -385,6 +386,14 @@ void cp_reg_request(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t
 	t->tries = 1;
 	cp_count(cp, CP_C_REG_RELAYED, 1);
 	send_to_server(cp, t);
+	t->waited = cp_call_waited_for(cp, &t->bind.rec);
+	if (t->waited != 0) {
+		char ip[48];
+
+		cp_call_note(cp, t->waited, "REGISTER from %s:%u relayed to the PBX%s",
+			     sw_ip_str(&meta->src, ip, sizeof(ip)), meta->sport,
+			     t->had_auth ? " (with credentials)" : "");
+	}
 	return;
 
 fail:
@@ -502,6 +511,11 @@ void cp_reg_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 			 1);
 		if (auth_fail)
 			cp_ban_note_failure(cp, &t->app_ip);
+		if (t->waited != 0)
+			cp_call_note(cp, t->waited, "REGISTER answered %u by the PBX%s", sm->status,
+				     sm->status == 401 || sm->status == 407
+					     ? " (a challenge: the app retries)"
+					     : ": not woken");
 		/* Challenges and refusals go back untouched (but for our Via). */
 		if (cp_msg_unvia(msg, sm, NULL, &r->scratch) == 0)
 			cp_udp_send(cp, &t->app_ip, t->app_port, r->scratch.b, r->scratch.len);
@@ -511,6 +525,8 @@ void cp_reg_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 
 	/* 2xx: the registrar accepted; the binding follows its answer. */
 	cp_count(cp, CP_C_REG_2XX, 1);
+	if (t->waited != 0)
+		cp_call_note(cp, t->waited, "REGISTER answered %u by the PBX", sm->status);
 	granted = t->bind.star ? 0 : granted_expiry(msg, sm, t);
 	if (cp_bind_commit(cp, &t->bind, granted, &device) != 0) {
 		/* Not bound or not durable: the app must not believe it is
@@ -640,6 +656,8 @@ void cp_reg_tick(struct cp_ctx *cp, uint64_t now)
 		}
 		/* §16.8: Timer F fired on every server: the app gets a 408. */
 		cp_count(cp, CP_C_REG_TIMEOUTS, 1);
+		if (t->waited != 0)
+			cp_call_note(cp, t->waited, "REGISTER never answered by the PBX: 408");
 		answer_from_relayed(cp, t, 408);
 		tx_free(r, t);
 	}

@@ -245,6 +245,16 @@ class TestPing:
         w = d.wake()
         assert w.get("wake_woken") == 1 and w.get("wake_branches") == 1, w
         assert w.get("wake_answered") == 1, w
+        # The trace shows the REGISTERs the call waited on and the PBX's answers.
+        text = "\n".join(ctx.lab.telemetry("/sipwake/trace," + call.cid)["trace"])
+        steps = ["REGISTER from %s:%d relayed to the PBX" % (new.ip, new.port),
+                 "REGISTER answered 401 by the PBX (a challenge",
+                 "relayed to the PBX (with credentials)", "REGISTER answered 200 by the PBX",
+                 "woken: REGISTER accepted", "INVITE to device"]
+        at = 0
+        for step in steps:
+            at = text.find(step, at)
+            assert at >= 0, (step, text)
 
     def test_register_the_pbx_refuses_or_never_answers_releases_nothing(self, ping_lab):
         ctx = ping_lab
@@ -292,6 +302,12 @@ class TestPing:
         w = d.wake()
         assert w.get("wake_woken") == 1 and w.get("wake_branches") == 1, w
         assert w.get("wake_failed") == 1 and not w.get("wake_answered"), w
+        text = "\n".join(ctx.lab.telemetry("/sipwake/trace," + call.cid)["trace"])
+        for step in ("REGISTER from %s:%d relayed" % (spoof.ip, spoof.port),
+                     "REGISTER answered 403 by the PBX: not woken",
+                     "REGISTER from %s:%d relayed" % (silent.ip, silent.port),
+                     "REGISTER never answered by the PBX: 408"):
+            assert step in text, (step, text)
 
     def test_no_wake_is_answered_480_within_the_timeout_and_nothing_is_left(self, ping_lab):
         ctx = ping_lab
