@@ -147,8 +147,10 @@ void cp_run(struct cp_ctx *cp, const bool *stop)
 		unsigned work = 0;
 		uint64_t now;
 
-		for (unsigned i = 0; i < cp->dp->n_workers; i++)
+		for (unsigned i = 0; i < cp->dp->n_workers; i++) {
 			work += poll_worker(cp, &cp->dp->workers[i]);
+			work += cp_trace_poll_worker(cp, &cp->dp->workers[i]);
+		}
 		now = rte_rdtsc();
 		if (now >= next_tick) {
 			cp_neigh_tick(cp, now);

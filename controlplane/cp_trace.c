@@ -12,6 +12,11 @@
 #include <string.h>
 #include <time.h>
 
+#include <inttypes.h>
+
+#include <rte_ring.h>
+
+#include "controlplane/cp_internal.h"
 #include "controlplane/cp_trace.h"
 
 struct trace_ev {
@@ -68,6 +73,45 @@ void cp_trace(struct cp_ctx *cp, uint64_t key, const char *fmt, ...)
 		if (*p < 0x20 || *p > 0x7e || *p == '"' || *p == '\\')
 			*p = '?';
 	__atomic_store_n(&e->seq, seq + 2, __ATOMIC_RELEASE); /* even: complete */
+}
+
+unsigned cp_trace_poll_worker(struct cp_ctx *cp, struct dp_worker *w)
+{
+	struct dp_trace_ev ev[DP_BURST];
+	unsigned n;
+	char ip[48];
+
+	if (w->trace == NULL)
+		return 0;
+	n = rte_ring_sc_dequeue_burst_elem(w->trace, ev, sizeof(ev[0]), DP_BURST, NULL);
+	for (unsigned i = 0; i < n; i++) {
+		const struct dp_trace_ev *e = &ev[i];
+
+		sw_ip_str(&e->ip, ip, sizeof(ip));
+		switch (e->kind) {
+		case DP_TR_INVITE_FWD:
+			cp_trace(cp, e->key,
+				 "INVITE from the PBX: device %" PRIx64
+				 " alive, forwarded at once to %s:%u (worker %u)",
+				 e->device, ip, e->port, w->id);
+			break;
+		case DP_TR_INVITE_NO_DEVICE:
+			cp_trace(cp, e->key,
+				 "INVITE from the PBX (%s:%u): no device bound for it, %u (worker "
+				 "%u)",
+				 ip, e->port, e->status, w->id);
+			break;
+		case DP_TR_ANSWER:
+			cp_trace(cp, e->key,
+				 "device %" PRIx64
+				 " answered %u, relayed to the PBX at %s:%u (worker %u)",
+				 e->device, e->status, ip, e->port, w->id);
+			break;
+		default:
+			break;
+		}
+	}
+	return n;
 }
 
 unsigned cp_trace_get(const struct cp_ctx *cp, uint64_t key, char (*out)[CP_TRACE_TEXT + 16],

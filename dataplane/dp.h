@@ -176,6 +176,30 @@ struct dp_meta {
 /** Metadata of @p m. */
 #define DP_META(m) ((struct dp_meta *)rte_mbuf_to_priv(m))
 
+/**
+ * What a worker did with one call, for /sipwake/trace (issue 7 §3): the
+ * control plane turns these into trace lines. Only initial INVITEs from the
+ * PBX and a device's answers to INVITEs make one: a Call-ID hash and a ring
+ * write, never a string.
+ */
+enum dp_trace_kind {
+	DP_TR_INVITE_FWD,	/**< forwarded to an alive device (device, ip, port) */
+	DP_TR_INVITE_NO_DEVICE, /**< no device bound for it: answered 404 */
+	DP_TR_ANSWER,		/**< a device's answer (status) relayed to ip:port */
+};
+
+struct dp_trace_ev {
+	uint64_t key;	 /**< sw_callset_key() of the Call-ID: the trace's key */
+	uint64_t device; /**< the device, 0 if none */
+	struct sw_ip ip; /**< where the message went */
+	uint16_t port;
+	uint16_t status; /**< DP_TR_ANSWER: the status; DP_TR_INVITE_NO_DEVICE: ours */
+	uint8_t kind;	 /**< enum dp_trace_kind */
+	uint8_t pad[3];
+};
+
+#define DP_TRACE_RING 4096 /* events per worker not yet taken by the control plane */
+
 struct dp_ctx;
 struct dp_ratelimit;
 struct rte_ip_frag_tbl;
@@ -188,6 +212,7 @@ struct dp_worker {
 	unsigned lcore_id;
 	struct rte_ring *up;		  /**< to the control plane, SP/SC */
 	struct rte_ring *down;		  /**< frames from the control plane to send, SP/SC */
+	struct rte_ring *trace;		  /**< struct dp_trace_ev to the control plane, SP/SC */
 	struct dp_ratelimit *rl;	  /**< this worker's token buckets for unknown sources */
 	struct rte_ip_frag_tbl *frag;	  /**< this worker's reassembly table */
 	struct rte_ip_frag_death_row *dr; /**< fragments to free after each burst */

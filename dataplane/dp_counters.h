@@ -54,6 +54,8 @@
 	  "handed up")                                                                            \
 	X(FWD_POLICY_HANDED_UP, fwd_policy_handed_up,                                             \
 	  "initial INVITEs handed up by wake.policy always-push / parallel")                      \
+	X(TRACE_LOST, trace_lost,                                                                 \
+	  "per-call trace events lost: the worker's trace ring to the control plane was full")    \
 	X(TX_FRAGMENTED, tx_fragmented,                                                           \
 	  "forwarded datagrams larger than the MTU, sent fragmented")                             \
 	X(TX_FRAGMENTS, tx_fragments, "IP fragments sent for them")                               \

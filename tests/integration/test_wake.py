@@ -568,6 +568,26 @@ class TestPing:
         assert d.wake() == {}, d.wake()
         st = d()
         assert st["fwd_requests_to_device"] >= 3, st
+        # The worker's trace events: the lookup, where the INVITE went, the
+        # app's answers; nothing of the wake path.
+        tr = ctx.lab.telemetry("/sipwake/trace," + call.cid)
+        text = "\n".join(tr["trace"])
+        at = 0
+        for step in ("INVITE from the PBX: device", "alive, forwarded at once to %s:%d"
+                     % (app.ip, app.port), "answered 180, relayed to the PBX at %s:5060" % PBX4,
+                     "answered 200, relayed to the PBX"):
+            at = text.find(step, at)
+            assert at >= 0, (step, tr)
+        assert "push" not in text and "final" not in text, tr
+        assert st.get("trace_lost", 0) == 0, st
+        # A call for a device nobody registered: 404, and the trace says so.
+        stray = Call("sip:nobody@%s:%d;pn-provider=apns;pn-prid=00ff;pn-param=%s"
+                     % (APP4, 30999, PN_PARAM), "nobody")
+        ctx.pbx.send(stray.invite)
+        nf = ctx.pbx.expect(final_of(stray.cid), 1.0, "404 for no device")
+        assert nf.status == 404, nf
+        tr = ctx.lab.telemetry("/sipwake/trace," + stray.cid)
+        assert any("no device bound for it, 404" in ln for ln in tr["trace"]), tr
 
     def test_woken_app_on_a_new_ip_in_another_namespace(self, ping_lab):
         ctx = ping_lab
