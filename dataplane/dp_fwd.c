@@ -42,9 +42,7 @@
 
 #include <rte_byteorder.h>
 #include <rte_mbuf.h>
-#include <rte_ring.h>
 
-#include "common/sw_callset.h"
 #include "common/sw_hash.h"
 #include "dataplane/dp_internal.h"
 
@@ -206,23 +204,6 @@ static int first_hdr(const struct dp_sip_msg *sm, enum dp_sip_hdr_id id, unsigne
 
 /* ---- outcomes ---- */
 
-/* One event for /sipwake/trace (dp.h): the control plane writes the line. */
-static void trace(struct dp_wstate *s, const uint8_t *msg, enum dp_trace_kind kind, uint64_t dev,
-		  const struct sw_ip *ip, uint16_t port, uint16_t status)
-{
-	const struct dp_sip_msg *sm = s->sip;
-	struct dp_trace_ev ev = {
-		.device = dev, .port = port, .status = status, .kind = (uint8_t)kind};
-
-	if (s->w == NULL || s->w->trace == NULL)
-		return;
-	ev.key = sw_callset_key(msg + sm->call_id.off, sm->call_id.len);
-	if (ip != NULL)
-		ev.ip = *ip;
-	if (rte_ring_sp_enqueue_elem(s->w->trace, &ev, sizeof(ev)) != 0)
-		dp_count(s->ctr, DP_C_TRACE_LOST, 1);
-}
-
 static void answer(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
 		   const struct dp_l4info *from, const uint8_t *msg, uint16_t status)
 {
@@ -332,11 +313,11 @@ enum dp_fwd_verdict dp_fwd_response(struct dp_wstate *s, unsigned ifx, struct rt
 		return DP_FWD_DONE;
 	}
 	if (cls == DP_SRC_BOUND && sm->cseq_method == DP_SIP_M_INVITE && sm->status > 100)
-		trace(s, msg, DP_TR_ANSWER, DP_META(m)->device_id, &ip,
-		      next.rport > 0 ? (uint16_t)next.rport
-		      : next.port    ? next.port
-				     : 5060,
-		      sm->status);
+		dp_trace(s, msg, DP_TR_ANSWER, DP_META(m)->device_id, &ip,
+			 next.rport > 0 ? (uint16_t)next.rport
+			 : next.port	? next.port
+					: 5060,
+			 sm->status);
 	return fwd_send(s, (unsigned)out, m, &fm, &ip,
 			next.rport > 0 ? (uint16_t)next.rport
 			: next.port    ? next.port
@@ -624,7 +605,7 @@ static enum next_hop to_device(struct dp_wstate *s, unsigned ifx, struct rte_mbu
 		if (sm->method == DP_SIP_M_ACK)
 			dp_drop(s, m, DP_D_FWD_NO_DEVICE); /* §17.1.1.3: never answered */
 		else if (sm->method == DP_SIP_M_INVITE && sm->to.tag.len == 0) {
-			trace(s, msg, DP_TR_INVITE_NO_DEVICE, 0, &from->src, from->sport, 404);
+			dp_trace(s, msg, DP_TR_INVITE_NO_DEVICE, 0, &from->src, from->sport, 404);
 			answer(s, ifx, m, from, msg, 404);
 		} else
 			/* §12.2.2, §9.2: a dialog or a transaction we cannot have */
@@ -651,7 +632,7 @@ static enum next_hop to_device(struct dp_wstate *s, unsigned ifx, struct rte_mbu
 	*out = d->iface < ctx->p.n_ifaces ? d->iface : iface_for(&ctx->p, dst, ifx);
 	*dev = d->id;
 	if (sm->method == DP_SIP_M_INVITE && sm->to.tag.len == 0)
-		trace(s, msg, DP_TR_INVITE_FWD, d->id, dst, *dport, 0);
+		dp_trace(s, msg, DP_TR_INVITE_FWD, d->id, dst, *dport, 0);
 	return HOP_FOUND;
 }
 

@@ -41,6 +41,10 @@ void dp_rx_one(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m);
 void dp_tx_ip(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, const struct sw_ip *dst);
 void dp_tx_flush(struct dp_wstate *s, unsigned ifx);
 void dp_hand_up(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, enum dp_up_kind kind);
+/* One per-call trace event of the current message (dp.h, dp_trace_ev) to the
+ * control plane; a full ring counts trace_lost. */
+void dp_trace(struct dp_wstate *s, const uint8_t *msg, enum dp_trace_kind kind, uint64_t dev,
+	      const struct sw_ip *ip, uint16_t port, uint16_t status);
 /** Build an IP + UDP header in front of a payload already at offset
  *  dp_udp_hdr_len(v6) of @p m (data_len = headers + payload). */
 void dp_udp_finish(struct dp_wstate *s, struct rte_mbuf *m, const struct dp_l4info *to,

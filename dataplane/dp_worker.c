@@ -6,8 +6,26 @@
 #include <rte_prefetch.h>
 #include <rte_ring.h>
 
+#include "common/sw_callset.h"
 #include "common/sw_log.h"
 #include "dataplane/dp_internal.h"
+
+/* One event for /sipwake/trace (dp.h): the control plane writes the line. */
+void dp_trace(struct dp_wstate *s, const uint8_t *msg, enum dp_trace_kind kind, uint64_t dev,
+	      const struct sw_ip *ip, uint16_t port, uint16_t status)
+{
+	const struct dp_sip_msg *sm = s->sip;
+	struct dp_trace_ev ev = {
+		.device = dev, .port = port, .status = status, .kind = (uint8_t)kind};
+
+	if (s->w == NULL || s->w->trace == NULL)
+		return;
+	ev.key = sw_callset_key(msg + sm->call_id.off, sm->call_id.len);
+	if (ip != NULL)
+		ev.ip = *ip;
+	if (rte_ring_sp_enqueue_elem(s->w->trace, &ev, sizeof(ev)) != 0)
+		dp_count(s->ctr, DP_C_TRACE_LOST, 1);
+}
 
 void dp_tx_flush(struct dp_wstate *s, unsigned ifx)
 {
