@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <stdbool.h>
+
 #include "common/sw_log.h"
 
 RTE_LOG_REGISTER(sw_logtype_dp, sipwake.dataplane, INFO);
@@ -6,7 +8,22 @@ RTE_LOG_REGISTER(sw_logtype_cp, sipwake.controlplane, INFO);
 RTE_LOG_REGISTER(sw_logtype_pd, sipwake.pushd, INFO);
 RTE_LOG_REGISTER(sw_logtype_main, sipwake.main, INFO);
 
+/* log.level must not undo the operator's `--log-level=sipwake.controlplane:debug`
+ * (EAL applies it at rte_eal_init(), before the config's level is set): a
+ * type EAL left at its registered level (INFO) follows log.level, one it
+ * changed keeps that level, at start and on reload. Called from the main
+ * lcore only. */
 void sw_log_set_level(int level)
 {
-	rte_log_set_level_pattern("sipwake.*", (uint32_t)level);
+	static int *const types[] = {&sw_logtype_dp, &sw_logtype_cp, &sw_logtype_pd,
+				     &sw_logtype_main};
+	static bool pinned[RTE_DIM(types)], seen;
+
+	for (unsigned i = 0; i < RTE_DIM(types); i++) {
+		if (!seen)
+			pinned[i] = rte_log_get_level((uint32_t)*types[i]) != RTE_LOG_INFO;
+		if (!pinned[i])
+			rte_log_set_level((uint32_t)*types[i], (uint32_t)level);
+	}
+	seen = true;
 }

@@ -15,7 +15,12 @@ extern int sw_logtype_cp;
 extern int sw_logtype_pd;
 extern int sw_logtype_main;
 
-/** Set the level of every sipwake.* log type (RTE_LOG_ERR .. RTE_LOG_DEBUG). */
+/**
+ * Set the level (RTE_LOG_ERR .. RTE_LOG_DEBUG) of every sipwake.* log type
+ * but those EAL's --log-level set: the first call, after rte_eal_init(),
+ * takes a type not at its registered level (INFO) as set there, and that
+ * type keeps its level on every call. Main lcore only.
+ */
 void sw_log_set_level(int level);
 
 #define SW_LOG_(type, prefix, lvl, fmt, ...) \

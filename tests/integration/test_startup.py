@@ -90,6 +90,42 @@ def test_sigint_stops_cleanly():
         assert not os.path.exists(lab.runtime_dir())
 
 
+class QuietButCp(swlab.Lab):
+    """log.level "warning", and the operator's EAL argument for one component."""
+
+    def eal_args(self):
+        return super().eal_args() + ["--log-level=sipwake.controlplane:debug"]
+
+    def write_config(self, path=None, text=None):
+        p = super().write_config(path, text)
+        with open(p) as f:
+            t = f.read()
+        with open(p, "w") as f:
+            f.write(t.replace('level = "info"', 'level = "warning"'))
+        return p
+
+
+def test_eal_log_level_of_one_component_beats_log_level():
+    """--log-level=sipwake.controlplane:debug (docs/operations.md, "Logs")
+    keeps the control plane at debug, at start and after a reload, while
+    log.level quiets the other components."""
+    from test_skeleton import wait_for
+    with QuietButCp(name="swlv%d" % (os.getpid() % 10000)) as lab:
+        lab.peer(["ping", "-c", "1", "-W", "2", swlab.SW_IP4])
+        assert wait_for(lambda: "controlplane: neighbour %s is" % swlab.PEER_IP4
+                        in lab.read_log(), timeout=5), lab.read_log()
+        lab.proc.send_signal(signal.SIGHUP)
+        assert wait_for(lambda: lab.telemetry("/sipwake/info")["config_generation"] == 1,
+                        timeout=5), lab.read_log()
+        lab.peer(["ping", "-c", "1", "-W", "2", "-I", swlab.PBX_IP4, swlab.SW_IP4])
+        assert wait_for(lambda: "controlplane: neighbour %s is" % swlab.PBX_IP4
+                        in lab.read_log(), timeout=5), lab.read_log()
+        assert lab.stop() == 0
+        log = lab.read_log()
+        # Info lines of the other components are below "warning".
+        assert "dataplane: " not in log and "sipwake 0.1.0 running" not in log, log
+
+
 def test_unresolvable_next_hop_is_dropped_and_counted():
     # No gateway on the link: the answer to an off-link source waits for an
     # ARP answer that never comes, then is dropped and counted.
