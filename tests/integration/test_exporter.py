@@ -128,6 +128,24 @@ def test_exporter_serves_http_and_dashboard_uses_its_metrics(elab):
             for t in p.get("targets", []):
                 used.update(re.findall(r"sipwake_[a-z0-9_]+", t["expr"]))
         assert used and used <= names, used - names
+        # What an operator watches on the wake path and for pushes is there.
+        for name in ("sipwake_held_calls", "sipwake_held_oldest_age_ms", "sipwake_ring_entries",
+                     "sipwake_ring_size", "sipwake_wake_answered_total",
+                     "sipwake_wake_timed_out_total", "sipwake_push_delivered_total",
+                     "sipwake_push_rejected_total", "sipwake_push_dead_token_total",
+                     "sipwake_push_latency_us"):
+            assert name in used, name
+        # One datasource variable, unique ids, no two panels on the same cell.
+        cells = {}
+        for p in dash["panels"]:
+            assert p["datasource"]["uid"] == "${DS_PROMETHEUS}", p["title"]
+            g = p["gridPos"]
+            assert g["x"] + g["w"] <= 24, p["title"]
+            for cell in ((x, y) for x in range(g["x"], g["x"] + g["w"])
+                         for y in range(g["y"], g["y"] + g["h"])):
+                assert cell not in cells, (p["title"], cells[cell])
+                cells[cell] = p["title"]
+        assert len({p["id"] for p in dash["panels"]}) == len(dash["panels"])
     finally:
         proc.terminate()
         proc.wait(5)
