@@ -11,11 +11,27 @@ in the Prometheus text format (version 0.0.4) on /metrics:
   sipwake_workers                          worker lcores
   sipwake_<counter>_total{lcore="N"}       each worker lcore's counters
   sipwake_drops_total{reason,lcore="N"}    each worker lcore's drops by reason
-  sipwake_<counter>_total{lcore="main"}    control-plane counters (main lcore)
+  sipwake_<counter>_total{lcore="main"}    control-plane counters (main lcore),
+                                           the wake path's outcomes (wake_*) among them
   sipwake_drops_total{reason,lcore="main"} control-plane drops by reason
+  sipwake_neighbours                       entries in the neighbour table
+  sipwake_ring_entries{worker,direction}   a worker's ring to (up) / from (down)
+                                           the control plane: entries now
+  sipwake_ring_size                        each of those rings' capacity
+  sipwake_held_calls                       INVITEs held on the wake path now
+  sipwake_held_oldest_age_ms               age of the oldest one
+  sipwake_push_<counter>_total{provider}   pushd's counters (PD_FOREACH_COUNTER):
+                                           submitted, delivered, rejected, ...
+  sipwake_push_in_flight{provider}         pushes waiting for the provider's answer
+  sipwake_push_connections_up{provider}    HTTP/2 connections ready, and
+  sipwake_push_connections_configured{provider}  credentials configured
+  sipwake_push_latency_us{provider,quantile}     push latency since start
+                                           (quantile 0.5, 0.9, 0.99)
+  sipwake_push_credential_up{credential}   1 when that credential's connection is up
 
-HELP lines come from /sipwake/describe, which sipwake builds from the same
-lists as the counters. Usage:
+HELP lines of sipwake_<counter>_total come from /sipwake/describe, which
+sipwake builds from the same lists as the counters; those of the push
+counters name pushd/pd.h, where their descriptions live. Usage:
 
   sipwake-exporter.py [--prefix rte] [--listen 127.0.0.1:9555]
 """
@@ -94,6 +110,43 @@ def add_stats(fams, stats, desc, lcore, skip=()):
                      {"lcore": lcore})
 
 
+PUSH_GAUGES = {
+    "in_flight": "pushes submitted and not answered yet",
+    "connections_up": "HTTP/2 connections to the push provider ready",
+    "connections_configured": "credentials configured for the push provider",
+}
+PUSH_QUANTILES = (("latency_p50_us", "0.5"), ("latency_p90_us", "0.9"),
+                  ("latency_p99_us", "0.99"))
+
+
+def add_push(fams, push):
+    """/sipwake/push: pushd's counters and gauges per provider, credentials."""
+    for provider, st in sorted(push.items()):
+        if provider == "credentials" or not isinstance(st, dict):
+            continue
+        lbl = {"provider": provider}
+        for key, value in st.items():
+            if not isinstance(value, int) or not NAME_OK.match(key):
+                continue
+            if key in PUSH_GAUGES:
+                fams.add("sipwake_push_" + key, "gauge", PUSH_GAUGES[key], value, lbl)
+            elif key.startswith("latency_") or key.startswith("config_alarm"):
+                continue
+            else:
+                fams.add("sipwake_push_%s_total" % key, "counter",
+                         "pushd's %s counter, per push provider (pushd/pd.h)" % key, value, lbl)
+        for key, q in PUSH_QUANTILES:
+            if isinstance(st.get(key), int):
+                fams.add("sipwake_push_latency_us", "gauge",
+                         "push latency since start, submitted to the provider's answer, us",
+                         st[key], dict(lbl, quantile=q))
+    for cred, up in sorted((push.get("credentials") or {}).items()):
+        if isinstance(up, int):
+            fams.add("sipwake_push_credential_up", "gauge",
+                     "1 when the push connection of that credential (provider_index) is up",
+                     up, {"credential": cred})
+
+
 def collect(path):
     fams = Families()
     try:
@@ -121,18 +174,24 @@ def collect(path):
         total = tel.get("/sipwake/stats") or {}
         add_stats(fams, total, desc, "main", skip=worker_keys)
         # Gauges: each worker's rings to / from the control plane, held calls.
-        for key, value in sorted((info.get("rings") or {}).items()):
+        rings = info.get("rings") or {}
+        for key, value in sorted(rings.items()):
             if key.startswith("w") and "_" in key and isinstance(value, int):
                 worker, direction = key[1:].split("_", 1)
                 fams.add("sipwake_ring_entries", "gauge",
                          "entries on a worker's ring to (up) or from (down) the control plane",
                          value, {"worker": worker, "direction": direction})
+        if isinstance(rings.get("size"), int):
+            fams.add("sipwake_ring_size", "gauge",
+                     "capacity of each worker's ring to or from the control plane",
+                     rings["size"])
         held = tel.get("/sipwake/held")
         if isinstance(held, dict) and isinstance(held.get("held"), int):
             fams.add("sipwake_held_calls", "gauge",
                      "INVITEs held on the wake path, waiting for a final answer", held["held"])
             fams.add("sipwake_held_oldest_age_ms", "gauge",
                      "age of the oldest held INVITE, ms", int(held.get("oldest_age_ms", 0)))
+        add_push(fams, tel.get("/sipwake/push") or {})
     except (OSError, ValueError) as e:
         fams = Families()
         fams.add("sipwake_up", "gauge", "1 when sipwake's telemetry socket answered (%s)"

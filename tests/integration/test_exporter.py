@@ -2,7 +2,9 @@
 """The Prometheus exporter (scripts/sipwake-exporter.py) against a running
 sipwake: its output parses as the Prometheus text format (with
 prometheus_client's own parser) and every sample matches the telemetry
-socket; the Grafana dashboard only uses metrics the exporter serves."""
+socket (pushd's per provider included); the Grafana dashboard only uses
+metrics the exporter serves, has the wake-path and push panels, and its
+panels do not overlap."""
 import json
 import os
 import re
@@ -54,6 +56,24 @@ def test_exporter_matches_socket(elab):
     assert got[("sipwake_held_calls", ())] == elab.telemetry("/sipwake/held")["held"] == 0
     assert got[("sipwake_ring_entries", (("direction", "up"), ("worker", "0")))] == 0
     assert ("sipwake_ring_entries", (("direction", "down"), ("worker", "0"))) in got
+    assert got[("sipwake_ring_size", ())] == elab.telemetry("/sipwake/info")["rings"]["size"]
+    assert got[("sipwake_held_oldest_age_ms", ())] == 0
+    # pushd, per provider (no credential here: every value is still served).
+    push = elab.telemetry("/sipwake/push")
+    for provider in ("apns", "fcm"):
+        lbl = (("provider", provider),)
+        for key, v in push[provider].items():
+            if key.startswith("config_alarm"):
+                continue
+            if key.startswith("latency_"):
+                q = {"latency_p50_us": "0.5", "latency_p90_us": "0.9", "latency_p99_us": "0.99"}
+                name, lbls = "sipwake_push_latency_us", lbl + (("quantile", q[key]),)
+            elif key in ("in_flight", "connections_up", "connections_configured"):
+                name, lbls = "sipwake_push_" + key, lbl
+            else:
+                name, lbls = "sipwake_push_%s_total" % key, lbl
+            assert got[(name, lbls)] == v, (name, lbls, v)
+    assert got[("sipwake_push_delivered_total", (("provider", "apns"),))] == 0
     checked = 0
     for key, lo in before_w.items():
         if key in ("worker", "lcore", "dropped") or not isinstance(lo, int):
@@ -108,6 +128,24 @@ def test_exporter_serves_http_and_dashboard_uses_its_metrics(elab):
             for t in p.get("targets", []):
                 used.update(re.findall(r"sipwake_[a-z0-9_]+", t["expr"]))
         assert used and used <= names, used - names
+        # What an operator watches on the wake path and for pushes is there.
+        for name in ("sipwake_held_calls", "sipwake_held_oldest_age_ms", "sipwake_ring_entries",
+                     "sipwake_ring_size", "sipwake_wake_answered_total",
+                     "sipwake_wake_timed_out_total", "sipwake_push_delivered_total",
+                     "sipwake_push_rejected_total", "sipwake_push_dead_token_total",
+                     "sipwake_push_latency_us"):
+            assert name in used, name
+        # One datasource variable, unique ids, no two panels on the same cell.
+        cells = {}
+        for p in dash["panels"]:
+            assert p["datasource"]["uid"] == "${DS_PROMETHEUS}", p["title"]
+            g = p["gridPos"]
+            assert g["x"] + g["w"] <= 24, p["title"]
+            for cell in ((x, y) for x in range(g["x"], g["x"] + g["w"])
+                         for y in range(g["y"], g["y"] + g["h"])):
+                assert cell not in cells, (p["title"], cells[cell])
+                cells[cell] = p["title"]
+        assert len({p["id"] for p in dash["panels"]}) == len(dash["panels"])
     finally:
         proc.terminate()
         proc.wait(5)

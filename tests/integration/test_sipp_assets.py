@@ -8,6 +8,7 @@ Where a scenario checks something only sipwake adds (Path, Feature-Caps,
 Record-Route, a second Via, pn-* parameters stripped), each check is shown
 to FAIL without it and to pass when the other side injects a stand-in
 (-set hdr1/hdr2) or the check is switched off (-set no_*)."""
+import json
 import os
 import re
 import shutil
@@ -217,6 +218,80 @@ def test_app_calls_pbx(ns, work):
     pbx, _ = pair(ns, work, "pbx_call_uas.xml", "app_call_uac.xml", service="100",
                   uas_sets={"no_rr": 1, "no_via2": 1})
     assert pbx.ok, pbx
+
+
+# A UAS that answers an INVITE with 100, then (after argv[3] s) the final
+# argv[2] (0: none) with a To tag, and prints the INVITE and what came next.
+UAS_FINAL = r"""
+import json, re, socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.settimeout(5)
+inv, src = s.recvfrom(65535)
+inv = inv.decode()
+keep = [l for l in inv.split("\r\n\r\n")[0].split("\r\n")
+        if re.match(r"(Via|From|Call-ID|CSeq):", l)]
+to = re.search(r"^To: ([^\r\n]*)", inv, re.M).group(1)
+s.sendto(("SIP/2.0 100 Trying\r\n%s\r\nTo: %s\r\nContent-Length: 0\r\n\r\n"
+          % ("\r\n".join(keep), to)).encode(), src)
+time.sleep(float(sys.argv[3]))
+if int(sys.argv[2]):
+    s.sendto(("SIP/2.0 %s Final\r\n%s\r\nTo: %s;tag=uas-1\r\nContent-Length: 0\r\n\r\n"
+              % (sys.argv[2], "\r\n".join(keep), to)).encode(), src)
+got = []
+s.settimeout(2.5)
+try:
+    while True:
+        got.append(s.recv(65535).decode())
+except socket.timeout:
+    pass
+print(json.dumps({"invite": inv, "then": got}))
+"""
+
+
+def pbx_call_answered(ns, work, final, delay=0.5, recv_timeout=3000):
+    """pbx_invite_480.xml against UAS_FINAL on APP: (caller, what the UAS
+    got: {"invite": text, "then": [text, ...]})."""
+    uas = subprocess.Popen(sippkit._ns(ns) + ["/usr/bin/python3", "-c", UAS_FINAL, str(APP),
+                                             str(final), str(delay)],
+                           stdout=subprocess.PIPE, text=True)
+    try:
+        assert sippkit.wait_udp_bound(LO, APP, ns, proc=uas)
+        caller = run_sipp("pbx_invite_480.xml", LO, PBX, remote=LO, remote_port=APP, netns=ns,
+                          workdir=work, service="bob", timeout=15,
+                          extra=["-recv_timeout", str(recv_timeout)])
+        out, _ = uas.communicate(timeout=15)
+    finally:
+        if uas.poll() is None:
+            uas.kill()
+            uas.wait(5)
+    return caller, json.loads(out)
+
+
+def test_pbx_call_to_a_sleeper_acks_the_480(ns, work):
+    caller, uas = pbx_call_answered(ns, work, 480)
+    assert caller.ok, caller
+    inv, (ack,) = uas["invite"], uas["then"]
+
+    def hdr(msg, name):
+        return re.search(r"^%s: (.*)\r$" % name, msg, re.M).group(1)
+    # RFC 3261 §17.1.1.3: hop by hop, same transaction as the INVITE.
+    assert ack.startswith("ACK %s SIP/2.0\r\n" % inv.split(" ")[1]), ack
+    for name in ("Via", "From", "Call-ID"):
+        assert hdr(ack, name) == hdr(inv, name), (name, inv, ack)
+    assert hdr(ack, "To") == hdr(inv, "To") + ";tag=uas-1", ack
+    assert hdr(ack, "CSeq") == "1 ACK", ack
+    assert ";branch=z9hG4bK" in hdr(ack, "Via"), ack
+
+
+def test_pbx_call_to_a_sleeper_fails_without_its_480(ns, work):
+    # No final answer within -recv_timeout: the call fails, and sipp gives
+    # up on the INVITE as a PBX would (CANCEL, §9.1), ACKs nothing.
+    caller, uas = pbx_call_answered(ns, work, 0, recv_timeout=2000)
+    assert caller.rc == 1 and "receive timeout" in caller.errors, caller
+    assert [m.split(" ")[0] for m in uas["then"]] == ["CANCEL"], uas
+    # Another final answer is not the 480 it waits for.
+    caller, _ = pbx_call_answered(ns, work, 486)
+    assert caller.rc == 1 and "unexpected message" in caller.errors, caller
 
 
 PUSH_MESSAGE = r"""
