@@ -31,7 +31,8 @@ EXPORTER = os.path.join(swlab.REPO, "scripts", "sipwake-exporter.py")
 
 TYPES = {"counter": int, "gauge": int, "id": int, "text": str, "list": list}
 KEY_HOLES = {"<N>": r"\d+", "<provider>": r"(?:apns|fcm)"}
-LABEL_HOLES = {"<lcore>": r"\d+", "<N>": r"\d+", "<version>": r".+", "<dpdk>": r".+"}
+LABEL_HOLES = {"<lcore>": r"\d+", "<N>": r"\d+", "<version>": r".+", "<dpdk>": r".+",
+               "<provider>": r"(?:apns|fcm)"}
 WORKER_KEYS, STATS_KEYS = "<key counted by workers>", "<stats key>"
 
 
