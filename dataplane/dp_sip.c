@@ -229,12 +229,12 @@ void dp_sip_input(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
 	/* Forward statelessly what the workers can (dp_fwd.c): responses by
 	 * their top Via, requests of the PBX and of bound devices. REGISTER is
 	 * a transaction of the control plane's (DESIGN.md §7). */
+	/* The forward stage names the device in its Record-Route and trace. */
+	DP_META(m)->device_id = bound != NULL ? bound->device_id : 0;
 	if (!s->sip->is_request) {
 		if (dp_fwd_response(s, ifx, m, from, msg, cls) == DP_FWD_DONE)
 			return;
 	} else if (s->sip->method != DP_SIP_M_REGISTER) {
-		/* The forward stage names the device in its Record-Route. */
-		DP_META(m)->device_id = bound != NULL ? bound->device_id : 0;
 		if (dp_fwd_request(s, ifx, m, from, msg, cls) == DP_FWD_DONE)
 			return;
 	}

@@ -14,7 +14,8 @@ app "receives" it, registers from a new port, and the held INVITE rings
 there. A second app, bob, never wakes: the PBX's call to him (sipp,
 pbx_invite_480.xml) gets 480 after wake.timeout_s and ACKs it. Prints a
 timeline of what happened, then what an operator would look at in sipwake's
-telemetry: the per-call traces of alice's woken call and bob's 480, the held
+telemetry: the per-call traces of alice's call while awake (forwarded at once
+by a worker), alice's woken call and bob's 480, the held
 calls, the push service, the non-zero counters. Exits non-zero if any step
 did not happen. Removes everything it made, so re-running it works.
 """
@@ -214,7 +215,8 @@ def main():
         say("telemetry (dpdk-telemetry.py -f %s), what an operator would look at:"
             % lab.prefix)
         traces = {}
-        for who, cid in (("alice's woken call", call_id(res_caller.messages)),
+        for who, cid in (("alice's call while awake", call_id(caller.messages)),
+                         ("alice's woken call", call_id(res_caller.messages)),
                          ("bob's call", call_id(bobcall.messages))):
             tr = lab.telemetry("/sipwake/trace," + cid)
             traces[who] = "\n".join(tr.get("trace", []))
@@ -242,6 +244,7 @@ def main():
             % (rc_stop, lab.prefix, not os.path.exists(lab.runtime_dir())))
     say("namespaces removed; done")
     alice_trace, bob_trace = traces["alice's woken call"], traces["bob's call"]
+    awake_trace = traces["alice's call while awake"]
     checks = [
         ("OPTIONS over IPv4 and IPv6, 8 answered", rc == 0 and rc6 == 0 and
          stats["sip_options_answered"] == 8),
@@ -259,6 +262,8 @@ def main():
          bobcall.ok and bob_pushes == 1 and t480 is not None and
          WAKE_S - 0.5 <= t480 <= WAKE_S + 1.5 and not stats.get("drop_wake_stray")),
         ("bob's trace ends with the final 480", "final 480 to the PBX" in bob_trace),
+        ("the awake call's trace shows the worker forwarding it at once and the 200",
+         "alive, forwarded at once" in awake_trace and "answered 200, relayed" in awake_trace),
         ("/sipwake/held: woken 1, answered 1, timed out 1",
          (held["woken"], held["answered"], held["timed_out"]) == (1, 1, 1)),
         ("sipwake exited 0 on SIGTERM", rc_stop == 0),

@@ -579,6 +579,8 @@ class TestPing:
             at = text.find(step, at)
             assert at >= 0, (step, tr)
         assert "push" not in text and "final" not in text, tr
+        ids = re.findall(r"device ([0-9a-f]+) ", text)
+        assert len(ids) == 3 and len(set(ids)) == 1 and ids[0] != "0", tr  # one device, named
         assert st.get("trace_lost", 0) == 0, st
         # A call for a device nobody registered: 404, and the trace says so.
         stray = Call("sip:nobody@%s:%d;pn-provider=apns;pn-prid=00ff;pn-param=%s"
