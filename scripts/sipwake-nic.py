@@ -1,10 +1,13 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""Bind a NIC to DPDK for sipwake (or give it back to the kernel), safely.
+"""Bind a NIC to DPDK for sipwake (or give it back to the kernel), and
+reserve its hugepages, safely.
 
   sipwake-nic.py status
   sipwake-nic.py bind   <interface|PCI address> [--driver vfio-pci] [--dry-run]
   sipwake-nic.py unbind <PCI address> --driver <kernel driver, e.g. ixgbe> [--dry-run]
+  sipwake-nic.py hugepages <SIZE, e.g. 2G> [--dry-run]   (0: release them)
+  sipwake-nic.py hugepages --show
 
 It wraps DPDK's dpdk-devbind.py and refuses, before touching anything, to
 bind an interface that:
@@ -12,6 +15,10 @@ bind an interface that:
   - carries the SSH session this command runs in ($SSH_CONNECTION), or
   - is up with an address the host uses (unless --force-addressed), or
   - is not a PCI device (veth, dummy, bridges: nothing DPDK can bind).
+hugepages wraps DPDK's dpdk-hugepages.py --setup (clear, reserve, mount)
+and refuses a size that is not "<number>[K|M|G]" or that would leave the
+host less than 1 GiB of the memory it has available now (MemAvailable in
+/proc/meminfo, hugepages it already holds counted as free).
 Exit status: 0 done (or would be, with --dry-run), 2 refused, 1 failed.
 """
 import argparse
@@ -79,6 +86,47 @@ def check_iface(iface, force_addressed=False):
                               % (iface, ", ".join(addrs), iface))
 
 
+HOST_RESERVE = 1 << 30  # what the host keeps for itself, at least
+
+
+def parse_size(text):
+    m = re.fullmatch(r"(\d+)([KMG]?)", text.strip().upper())
+    if not m:
+        raise Refused("%r: expected a size like 512M or 2G" % text)
+    return int(m.group(1)) << {"": 0, "K": 10, "M": 20, "G": 30}[m.group(2)]
+
+
+def meminfo(path):
+    """/proc/meminfo's values in bytes."""
+    out = {}
+    with open(path) as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            parts = v.split()
+            if parts and parts[0].isdigit():
+                out[k] = int(parts[0]) * (1024 if parts[1:2] == ["kB"] else 1)
+    return out
+
+
+def check_hugepages(size, path):
+    mi = meminfo(path)
+    held = mi.get("HugePages_Total", 0) * mi.get("Hugepagesize", 0)
+    avail = mi.get("MemAvailable", 0) + held  # --setup frees what is held first
+    if size > 0 and avail - size < HOST_RESERVE:
+        raise Refused("%d MiB of hugepages would leave the host %d MiB (%d MiB available, "
+                      "%d MiB in hugepages now); it keeps at least %d MiB"
+                      % (size >> 20, (avail - size) >> 20, mi.get("MemAvailable", 0) >> 20,
+                         held >> 20, HOST_RESERVE >> 20))
+
+
+def hugepages(args, dry_run):
+    cmd = ["dpdk-hugepages.py"] + args
+    print("+ " + " ".join(cmd))
+    if dry_run:
+        return 0
+    return subprocess.run(cmd).returncode
+
+
 def devbind(args, dry_run):
     cmd = ["dpdk-devbind.py"] + args
     print("+ " + " ".join(cmd))
@@ -100,12 +148,24 @@ def main(argv=None):
     u.add_argument("pci")
     u.add_argument("--driver", required=True, help="kernel driver to give it back to")
     u.add_argument("--dry-run", action="store_true")
+    h = sub.add_parser("hugepages")
+    h.add_argument("size", nargs="?", help="total to reserve, e.g. 2G; 0 releases them")
+    h.add_argument("--show", action="store_true")
+    h.add_argument("--dry-run", action="store_true")
+    h.add_argument("--meminfo", default="/proc/meminfo", help=argparse.SUPPRESS)  # tests
     a = ap.parse_args(argv)
 
     if a.cmd == "status":
         return devbind(["--status-dev", "net"], False)
     try:
-        if a.cmd == "bind":
+        if a.cmd == "hugepages":
+            if a.show or a.size is None:
+                return hugepages(["--show"], False)
+            size = parse_size(a.size)
+            check_hugepages(size, a.meminfo)
+            rc = hugepages(["--setup", a.size] if size else ["--clear", "--unmount"],
+                           a.dry_run)
+        elif a.cmd == "bind":
             if PCI_RE.match(a.target):
                 pci, iface = a.target, iface_of_pci(a.target)
             else:

@@ -67,3 +67,22 @@ def test_refuses_unknown_names(ns):
     assert p.returncode == 2 and "expected a PCI address" in p.stderr, p
     p = nic(ns, "unbind", "0000:01:00.0", "--driver", "ixgbe", "--dry-run")
     assert p.returncode == 0 and "dpdk-devbind.py --bind=ixgbe 0000:01:00.0" in p.stdout, p
+
+
+def test_hugepages_refuses_what_would_starve_the_host(ns, tmp_path):
+    """hugepages SIZE wraps dpdk-hugepages.py --setup; with --dry-run and a
+    made-up /proc/meminfo (4 GiB available, 512 MiB in hugepages now) no
+    memory is touched."""
+    mi = tmp_path / "meminfo"
+    mi.write_text("MemTotal:        8388608 kB\nMemAvailable:    4194304 kB\n"
+                  "HugePages_Total:     256\nHugepagesize:       2048 kB\n")
+    p = nic(ns, "hugepages", "2G", "--dry-run", "--meminfo", str(mi))
+    assert p.returncode == 0 and "dpdk-hugepages.py --setup 2G" in p.stdout, p
+    # 4 GiB + the 512 MiB held now, less 4 GiB, leaves 512 MiB: under the 1 GiB kept.
+    p = nic(ns, "hugepages", "4G", "--dry-run", "--meminfo", str(mi))
+    assert p.returncode == 2 and "would leave the host 512 MiB" in p.stderr, p
+    assert "dpdk-hugepages" not in p.stdout
+    p = nic(ns, "hugepages", "two", "--dry-run", "--meminfo", str(mi))
+    assert p.returncode == 2 and "expected a size like 512M or 2G" in p.stderr, p
+    p = nic(ns, "hugepages", "0", "--dry-run", "--meminfo", str(mi))
+    assert p.returncode == 0 and "dpdk-hugepages.py --clear --unmount" in p.stdout, p
