@@ -119,20 +119,21 @@ def check_hugepages(size, path):
                          held >> 20, HOST_RESERVE >> 20))
 
 
-def hugepages(args, dry_run):
-    cmd = ["dpdk-hugepages.py"] + args
+def dpdk_tool(tool, args, dry_run):
+    """Run (or, dry, only print) one of DPDK's scripts; its exit status."""
+    cmd = [tool] + args
     print("+ " + " ".join(cmd))
     if dry_run:
         return 0
     return subprocess.run(cmd).returncode
+
+
+def hugepages(args, dry_run):
+    return dpdk_tool("dpdk-hugepages.py", args, dry_run)
 
 
 def devbind(args, dry_run):
-    cmd = ["dpdk-devbind.py"] + args
-    print("+ " + " ".join(cmd))
-    if dry_run:
-        return 0
-    return subprocess.run(cmd).returncode
+    return dpdk_tool("dpdk-devbind.py", args, dry_run)
 
 
 def main(argv=None):
