@@ -190,6 +190,7 @@ static void fwd_mixes(struct mix *mx)
 	ctx->p.alive_window_tsc = rte_get_tsc_hz() * 3600;
 	ctx->p.n_servers = 1;
 	ctx->p.servers[0] = (struct dp_server){.ip = dph_ip(DPH_PBX_IP4), .port = 5060};
+	dp_policy_servers_from(ctx->policy, &ctx->p);
 	fwd_bind = sw_bind_create(1024, ctx->src);
 	ctx->bind = fwd_bind; /* the templates are built with it (nothing reads it then) */
 	if (fwd_bind == NULL || sw_bind_put(fwd_bind, &r, rte_rdtsc(), NULL) != 0 ||

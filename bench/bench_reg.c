@@ -182,6 +182,7 @@ int main(int argc, char **argv)
 	cfg.ping_interval_s = 0;
 	h.ctx->p.n_servers = 1;
 	h.ctx->p.servers[0] = (struct dp_server){.ip = dph_ip(DPH_PBX_IP4), .port = 5060};
+	dp_policy_servers_from(h.ctx->policy, &h.ctx->p);
 	h.ctx->bind = sw_bind_create(cfg.max_devices, h.ctx->src);
 	cp = cp_create(h.ctx, &cfg);
 	snprintf(db, sizeof(db), "%s/bindings.db", path);

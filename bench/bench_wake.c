@@ -750,6 +750,7 @@ int main(int argc, char **argv)
 	}
 	h.ctx->p.n_servers = 1;
 	h.ctx->p.servers[0] = (struct dp_server){.ip = dph_ip(DPH_PBX_IP4), .port = 5060};
+	dp_policy_servers_from(h.ctx->policy, &h.ctx->p);
 	/* Every app is new (unknown source): no metering in this benchmark. */
 	h.ctx->policy->unknown_rate = h.ctx->policy->unknown_burst = 1000000000;
 	h.ctx->policy->global_rate = h.ctx->policy->global_burst = 1000000000;

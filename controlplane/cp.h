@@ -180,8 +180,8 @@ void cp_set_config_file(struct cp_ctx *cp, const char *path);
 /**
  * Ask the control plane to re-read its config file: async-signal-safe (a
  * SIGHUP handler calls it), the reload itself runs on the control-plane
- * thread at its next round. What can change live: pbx.sources and PBX
- * timers, filter.* (but rate_sources), neighbours timers, log.level, the
+ * thread at its next round. What can change live: pbx.sources, pbx.servers
+ * and PBX timers, filter.* (but rate_sources), neighbours timers, log.level, the
  * wake timers, push credentials (pd_reload()); the rest needs a restart and
  * is reported as such. A file that does not load (a push key included) is
  * refused with its error and the running config stays in force.

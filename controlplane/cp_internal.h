@@ -92,6 +92,10 @@ void cp_reg_health_answer(struct cp_ctx *cp, const struct dp_meta *meta, const u
 void cp_reg_tick(struct cp_ctx *cp, uint64_t now);
 /** End of a loop round: commit the store, then send the 2xx it made durable. */
 void cp_reg_flush(struct cp_ctx *cp);
+/* pbx.servers changed (reload): REGISTERs go to the first server again;
+ * pending ones go on to the new list on their next retransmission, or get
+ * 503 when the list is now empty. */
+void cp_reg_servers_changed(struct cp_ctx *cp);
 /** Load the store into the tables at start. @return bindings loaded or -errno. */
 int cp_reg_load(struct cp_ctx *cp);
 

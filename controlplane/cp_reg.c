@@ -634,6 +634,30 @@ void cp_reg_health_answer(struct cp_ctx *cp, const struct dp_meta *meta, const u
 	}
 }
 
+void cp_reg_servers_changed(struct cp_ctx *cp)
+{
+	struct cp_reg *r = cp->reg;
+	unsigned n = cp->dp->p.n_servers;
+
+	__atomic_store_n(&cp->dp->pbx_active, 0, __ATOMIC_RELAXED);
+	memset(r->up, 0, sizeof(r->up));
+	r->next_check_tsc = 0; /* the new list is checked one interval from now */
+	for (uint32_t i = 0; i < r->max && r->n_used > 0; i++) {
+		struct reg_tx *t = &r->tx[i];
+
+		if (t->id == 0)
+			continue;
+		if (n == 0) {
+			answer_from_relayed(cp, t, 503);
+			tx_free(r, t);
+			continue;
+		}
+		t->server = 0;
+		t->tries = 1;
+	}
+	CP_LOG(NOTICE, "pbx.servers reloaded: %u server(s), REGISTERs go to the first", n);
+}
+
 void cp_reg_tick(struct cp_ctx *cp, uint64_t now)
 {
 	struct cp_reg *r = cp->reg;

@@ -50,6 +50,11 @@ void cp_policy_from_config(const struct cp_config *cfg, struct dp_policy *pol)
 	pol->global_burst = cfg->unknown_global_burst;
 	pol->reply_403 = cfg->reply_403;
 	pol->reply_503 = cfg->reply_503;
+	pol->n_servers = RTE_MIN(cfg->n_pbx_servers, (unsigned)DP_MAX_SERVERS);
+	for (unsigned i = 0; i < pol->n_servers; i++) {
+		memcpy(pol->servers[i].ip.a, cfg->pbx_servers[i].addr, 16);
+		pol->servers[i].port = cfg->pbx_servers[i].port;
+	}
 }
 
 #define SAME(field) (memcmp(&a->field, &b->field, sizeof(a->field)) == 0)
@@ -77,8 +82,7 @@ static void restart_keys(const struct cp_config *a, const struct cp_config *b, c
 	NOTE(SAME(neigh_max), "neighbours.max");
 	NOTE(SAME(rate_sources), "filter.rate_sources");
 	NOTE(SAME(max_sources), "bindings.max_sources");
-	/* Workers read the server list and the alive window from dp_params. */
-	NOTE(SAME(n_pbx_servers) && SAME(pbx_servers), "pbx.servers");
+	/* Workers read the alive window from dp_params. */
 	NOTE(SAME(max_devices) && SAME(store) && SAME(store_sync_full) && SAME(max_pending) &&
 		     SAME(alive_window_s),
 	     "bindings (but ping_interval_s)");
@@ -125,6 +129,16 @@ static void reload(struct cp_ctx *cp)
 	urcu_qsbr_synchronize_rcu();
 	free(old);
 
+	/* pbx.servers: the workers' copy came with the policy; the control
+	 * plane's (REGISTER relay, health checks) is its own. */
+	if (next->n_pbx_servers != cp->cfg.n_pbx_servers ||
+	    memcmp(next->pbx_servers, cp->cfg.pbx_servers, sizeof(next->pbx_servers)) != 0) {
+		cp->cfg.n_pbx_servers = next->n_pbx_servers;
+		memcpy(cp->cfg.pbx_servers, next->pbx_servers, sizeof(next->pbx_servers));
+		cp->dp->p.n_servers = pol->n_servers;
+		memcpy(cp->dp->p.servers, pol->servers, sizeof(pol->servers));
+		cp_reg_servers_changed(cp);
+	}
 	/* Control-plane-only settings: no reader but this thread. */
 	cp->cfg.neigh_queue = next->neigh_queue;
 	cp->cfg.neigh_retry_ms = next->neigh_retry_ms;

@@ -127,7 +127,14 @@ struct dp_policy {
 	uint32_t unknown_rate, unknown_burst; /**< per source IP, requests/s and depth */
 	uint32_t global_rate, global_burst;   /**< all unknown sources of the box */
 	bool reply_403, reply_503;
+	/** pbx.servers, failover order: where devices' requests go (workers);
+	 *  dp_params.servers is the control plane's copy (REGISTER relay). */
+	unsigned n_servers;
+	struct dp_server servers[DP_MAX_SERVERS];
 };
+
+/** Copy @p p's servers into @p pol (for set-ups that fill dp_params). */
+void dp_policy_servers_from(struct dp_policy *pol, const struct dp_params *p);
 
 /** Fill @p p for @p addr (16 bytes, IPv4-mapped for IPv4) / @p plen (0..128). */
 void dp_prefix_set(struct dp_prefix *p, const uint8_t addr[16], uint8_t plen);

@@ -144,14 +144,20 @@ static inline bool in_pbx_prefix(const struct dp_policy *pol, const struct sw_ip
 
 bool dp_is_pbx_addr(const struct dp_wstate *s, const struct sw_ip *ip)
 {
-	const struct dp_params *p = &s->ctx->p;
+	const struct dp_policy *pol = s->pol;
 
-	if (in_pbx_prefix(s->pol, ip))
+	if (in_pbx_prefix(pol, ip))
 		return true;
-	for (unsigned i = 0; i < p->n_servers; i++)
-		if (sw_ip_eq(&p->servers[i].ip, ip))
+	for (unsigned i = 0; i < pol->n_servers; i++)
+		if (sw_ip_eq(&pol->servers[i].ip, ip))
 			return true;
 	return false;
+}
+
+void dp_policy_servers_from(struct dp_policy *pol, const struct dp_params *p)
+{
+	pol->n_servers = p->n_servers;
+	memcpy(pol->servers, p->servers, sizeof(pol->servers));
 }
 
 enum dp_src_class dp_src_classify(const struct dp_wstate *s, const struct dp_l4info *from,

@@ -688,12 +688,15 @@ static enum next_hop to_pbx(struct dp_wstate *s, struct rte_mbuf *m, const uint8
 		dp_drop(s, m, DP_D_FWD_NOT_PBX_ROUTE);
 		return HOP_DONE;
 	}
-	if (p->n_servers == 0) {
+	/* The server list is the policy's: a reload swaps it under RCU. */
+	const struct dp_policy *pol = s->pol;
+
+	if (pol->n_servers == 0) {
 		dp_drop(s, m, DP_D_FWD_NO_PBX);
 		return HOP_DONE;
 	}
 	uint32_t a = __atomic_load_n(&s->ctx->pbx_active, __ATOMIC_RELAXED);
-	const struct dp_server *srv = &p->servers[a < p->n_servers ? a : 0];
+	const struct dp_server *srv = &pol->servers[a < pol->n_servers ? a : 0];
 
 	*dst = srv->ip;
 	*dport = srv->port != 0 ? srv->port : 5060;

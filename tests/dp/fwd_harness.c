@@ -309,6 +309,7 @@ int fwd_setup(void **state)
 	ctx->p.n_servers = 2;
 	ctx->p.servers[0] = (struct dp_server){.ip = dph_ip(PBX), .port = 5060};
 	ctx->p.servers[1] = (struct dp_server){.ip = dph_ip(PBX2), .port = 5070};
+	dp_policy_servers_from(ctx->policy, &ctx->p);
 	ctx->bind = sw_bind_create(64, ctx->src);
 	if (ctx->bind == NULL)
 		return -1;

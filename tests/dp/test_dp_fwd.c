@@ -493,13 +493,13 @@ static void test_device_never_relayed(void **state)
 	assert_int_equal(dph_drop(&h, DP_D_FWD_NOT_PBX_ROUTE), relay + 3);
 
 	/* No pbx.servers and nothing else to go by. */
-	h.ctx->p.n_servers = 0;
+	h.ctx->p.n_servers = h.ctx->policy->n_servers = 0;
 	feed_str(ALICE, 5078,
 		 "MESSAGE sip:x@example.com SIP/2.0\r\nVia: SIP/2.0/UDP "
 		 "10.0.0.7;branch=z9hG4bK-n4\r\n"
 		 "From: <sip:a@b>;tag=1\r\nTo: <sip:x@example.com>\r\nCall-ID: n4\r\n"
 		 "CSeq: 1 MESSAGE\r\nContent-Length: 0\r\n\r\n");
-	h.ctx->p.n_servers = n_servers;
+	h.ctx->p.n_servers = h.ctx->policy->n_servers = n_servers;
 	assert_int_equal(dph_drop(&h, DP_D_FWD_NO_PBX), none + 1);
 	nothing_else();
 }

@@ -14,7 +14,9 @@ One lab, the tests in order (each builds on the one before):
    connection (no new TLS connection);
 4. the next unanswered call gets 480 after the new timeout;
 5. a file whose push key does not load is refused, naming the key; the
-   running credential and timeout stay in force.
+   running credential and timeout stay in force;
+6. the PBX moves: a reload of pbx.servers sends REGISTERs and the workers'
+   requests to the new address.
 Real parts: sipwake in namespaces, pd_testsrv in its namespace, byte-level
 PBX and app (tests/integration/wakekit.py). Every wait is bounded.
 """
@@ -28,8 +30,11 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from wakekit import (KID, TIMEOUT_S, Call, Ctx, Delta, Device, WakeLab, call_in,  # noqa: E402
-                     check_forwarded, final_of, is_req, is_resp, ring_and_answer)
+from wakekit import (DOMAIN, KID, PBX4, TIMEOUT_S, Call, Ctx, Delta, Device,  # noqa: E402
+                     Endpoint, WakeLab, build, call_in, check_forwarded, final_of, is_req,
+                     is_resp, reply, ring_and_answer, swlab)
+
+GW4 = swlab.GW_IP4  # another address of the peer namespace: the PBX moves there
 
 WRONG_KID = "WRONGKEY01"
 NEW_TIMEOUT_S = 2
@@ -192,6 +197,8 @@ def test_next_unanswered_call_gets_480_after_the_new_timeout(rctx):
 
 def test_push_key_that_does_not_load_is_refused_and_nothing_changes(rctx):
     ctx, lab = rctx, rctx.lab
+    with open(lab.conf_path) as f:
+        good = f.read()
     sighup(lab, lambda t: re.sub(r'key_file = "[^"]+"', 'key_file = "/nonexistent/AuthKey.p8"',
                                  re.sub(r"timeout_s = \d+;", "timeout_s = 9;", t)))
     assert reloads(lab)[1] == 1
@@ -208,3 +215,37 @@ def test_push_key_that_does_not_load_is_refused_and_nothing_changes(rctx):
     wake_on(ctx, DEV, call, "reg-after-refused@app")
     d.no_held()
     assert lab.proc.poll() is None
+    lab.write_config(text=good)  # the file as it runs, for the next test
+
+
+def test_pbx_servers_reload_moves_registers_and_requests(rctx):
+    """The PBX moves to another address: after a reload of pbx.servers (and
+    pbx.sources) REGISTERs go to the new one and the workers send devices'
+    requests there; the bindings stay."""
+    ctx, lab = rctx, rctx.lab
+    new_pbx = Endpoint(lab.ns_peer, GW4, 5060, "pbx2")
+    try:
+        sighup(lab, lambda t: t.replace('servers = [ "%s:5060" ]' % PBX4,
+                                        'servers = [ "%s:5060" ]' % GW4)
+               .replace('sources = [ "%s"' % PBX4, 'sources = [ "%s"' % GW4))
+        assert reloads(lab)[1] == 1, lab.read_log()[-3000:]  # the earlier refusal only
+        wait_log(lab, "pbx.servers reloaded: 1 server(s)")
+        assert "need a restart" not in lab.read_log(), lab.read_log()[-3000:]
+        assert ctx.lab.devices(DEV.aor), "bindings lost"
+        app, dev = ctx.app(), Device("rosa")
+        ctx.send_register(app, dev)
+        req = new_pbx.expect(is_req("REGISTER"), 2.0, "the REGISTER at the new PBX")
+        ctx.pbx.nothing(is_req("REGISTER"), 0.2, "a REGISTER at the old PBX")
+        new_pbx.send(reply(req, 200, "OK", tag="pbx2", extra=[
+            re.sub(r";expires=\d+", "", "Contact: " + req.get("Contact")) + ";expires=3600"]),
+            *req.src)
+        app.expect(is_resp(200, meth="REGISTER"), 2.0, "200 from the new PBX")
+        # A request of the bound app: the worker's stateless path, to the new PBX.
+        app.send(build("MESSAGE sip:someone@%s SIP/2.0" % DOMAIN, [
+            "Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK-msg-pbx2;rport" % (app.ip, app.port),
+            "Max-Forwards: 70", "From: <sip:%s>;tag=m1" % dev.aor,
+            "To: <sip:someone@%s>" % DOMAIN, "Call-ID: msg-pbx2@app", "CSeq: 1 MESSAGE"]))
+        new_pbx.expect(is_req("MESSAGE"), 2.0, "the MESSAGE at the new PBX")
+        ctx.pbx.nothing(is_req("MESSAGE"), 0.2, "the MESSAGE at the old PBX")
+    finally:
+        new_pbx.close()
