@@ -9,6 +9,7 @@
 
 #include "app/params.h"
 #include "common/sw_log.h"
+#include "controlplane/cp.h"
 
 static void list_ports(char *buf, size_t len)
 {
@@ -70,11 +71,7 @@ int sw_params_from_config(const struct cp_config *cfg, struct dp_params *p, char
 		ifc->vlan = c->vlan;
 		memcpy(ifc->gw6.a, &c->gateway6, 16);
 	}
-	p->n_servers = RTE_MIN(cfg->n_pbx_servers, (unsigned)DP_MAX_SERVERS);
-	for (unsigned i = 0; i < p->n_servers; i++) {
-		memcpy(p->servers[i].ip.a, cfg->pbx_servers[i].addr, 16);
-		p->servers[i].port = cfg->pbx_servers[i].port;
-	}
+	p->n_servers = cp_servers_from_config(cfg, p->servers);
 	p->alive_window_tsc = rte_get_tsc_hz() * (uint64_t)cfg->alive_window_s;
 	p->wake_policy = cfg->wake_policy;
 	RTE_ETH_FOREACH_DEV(port)

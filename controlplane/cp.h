@@ -171,6 +171,9 @@ void cp_set_pushd(struct cp_ctx *cp, struct pd *pd);
 /** Fill the workers' filter policy from a validated config (all of @p pol is written). */
 void cp_policy_from_config(const struct cp_config *cfg, struct dp_policy *pol);
 
+/** pbx.servers of @p cfg as dp_servers into @p out (DP_MAX_SERVERS slots). @return how many. */
+unsigned cp_servers_from_config(const struct cp_config *cfg, struct dp_server *out);
+
 /**
  * Where the config came from, for reloads (copied). Without it a reload
  * request is refused.

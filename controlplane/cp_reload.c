@@ -50,11 +50,18 @@ void cp_policy_from_config(const struct cp_config *cfg, struct dp_policy *pol)
 	pol->global_burst = cfg->unknown_global_burst;
 	pol->reply_403 = cfg->reply_403;
 	pol->reply_503 = cfg->reply_503;
-	pol->n_servers = RTE_MIN(cfg->n_pbx_servers, (unsigned)DP_MAX_SERVERS);
-	for (unsigned i = 0; i < pol->n_servers; i++) {
-		memcpy(pol->servers[i].ip.a, cfg->pbx_servers[i].addr, 16);
-		pol->servers[i].port = cfg->pbx_servers[i].port;
+	pol->n_servers = cp_servers_from_config(cfg, pol->servers);
+}
+
+unsigned cp_servers_from_config(const struct cp_config *cfg, struct dp_server *out)
+{
+	unsigned n = RTE_MIN(cfg->n_pbx_servers, (unsigned)DP_MAX_SERVERS);
+
+	for (unsigned i = 0; i < n; i++) {
+		memcpy(out[i].ip.a, cfg->pbx_servers[i].addr, 16);
+		out[i].port = cfg->pbx_servers[i].port;
 	}
+	return n;
 }
 
 #define SAME(field) (memcmp(&a->field, &b->field, sizeof(a->field)) == 0)
