@@ -425,36 +425,32 @@ static int tel_trace(const char *cmd, const char *params, struct rte_tel_data *d
 
 int cp_telemetry_register(struct cp_ctx *cp)
 {
-	int rc;
+	static const struct {
+		const char *cmd;
+		telemetry_cb fn;
+		const char *help;
+	} cmds[] = {
+		{"/sipwake/stats", tel_stats,
+		 "Counters and drops by reason, summed over workers. "
+		 "Parameters: int worker id (optional)"},
+		{"/sipwake/info", tel_info,
+		 "Version, workers, SIP port, interfaces. No parameters"},
+		{"/sipwake/reload", tel_reload,
+		 "Re-read the config file, as SIGHUP. No parameters"},
+		{"/sipwake/describe", tel_describe,
+		 "What each /sipwake/stats key means. No parameters"},
+		{"/sipwake/bindings", tel_bindings,
+		 "Bindings: count, alive, asleep. Parameters: string AOR user@host (optional: "
+		 "that AOR's devices)"},
+		{"/sipwake/held", tel_held,
+		 "Wake path: held calls, outcomes, latencies. No parameters"},
+		{"/sipwake/trace", tel_trace,
+		 "What happened to one call. Parameters: string Call-ID"},
+	};
+	int rc = 0;
 
 	tel_cp = cp;
-	rc = rte_telemetry_register_cmd("/sipwake/stats", tel_stats,
-					"Counters and drops by reason, summed over workers. "
-					"Parameters: int worker id (optional)");
-	if (rc == 0)
-		rc = rte_telemetry_register_cmd(
-			"/sipwake/info", tel_info,
-			"Version, workers, SIP port, interfaces. No parameters");
-	if (rc == 0)
-		rc = rte_telemetry_register_cmd(
-			"/sipwake/reload", tel_reload,
-			"Re-read the config file, as SIGHUP. No parameters");
-	if (rc == 0)
-		rc = rte_telemetry_register_cmd(
-			"/sipwake/describe", tel_describe,
-			"What each /sipwake/stats key means. No parameters");
-	if (rc == 0)
-		rc = rte_telemetry_register_cmd("/sipwake/bindings", tel_bindings,
-						"Bindings: count, alive, asleep. Parameters: "
-						"string AOR user@host (optional: "
-						"that AOR's devices)");
-	if (rc == 0)
-		rc = rte_telemetry_register_cmd(
-			"/sipwake/held", tel_held,
-			"Wake path: held calls, outcomes, latencies. No parameters");
-	if (rc == 0)
-		rc = rte_telemetry_register_cmd(
-			"/sipwake/trace", tel_trace,
-			"What happened to one call on the wake path. Parameters: string Call-ID");
+	for (size_t i = 0; i < RTE_DIM(cmds) && rc == 0; i++)
+		rc = rte_telemetry_register_cmd(cmds[i].cmd, cmds[i].fn, cmds[i].help);
 	return rc;
 }
