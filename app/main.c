@@ -191,6 +191,7 @@ static int run(struct cp_config *cfg, const char *cfg_path, struct pd *pd, struc
 	}
 	cp_policy_from_config(cfg, dp->policy);
 	dp->rate_sources = cfg->rate_sources;
+	dp->rate_keys = cfg->rate_keys;
 	dp->frag_flows = cfg->frag_flows;
 	dp->frag_timeout_ms = cfg->frag_timeout_ms;
 	dp->frag_buffers = cfg->frag_buffers;
@@ -201,8 +202,11 @@ static int run(struct cp_config *cfg, const char *cfg_path, struct pd *pd, struc
 	dp->bind = dp->src != NULL ? sw_bind_create(cfg->max_devices, dp->src) : NULL;
 	dp->banned = sw_src_create(CP_MAX_BANS);
 	dp->held = sw_callset_create(cfg->max_held);
+	/* A held call waits for at most CP_CALL_MAX_DEVICES devices: each
+	 * and its AOR. */
+	dp->waking = sw_callset_create(cfg->max_held * CP_CALL_MAX_DEVICES * 2);
 	if (dp->neigh == NULL || dp->src == NULL || dp->bind == NULL || dp->banned == NULL ||
-	    dp->held == NULL) {
+	    dp->held == NULL || dp->waking == NULL) {
 		SW_LOG(ERR, "out of memory creating the tables");
 		goto fail_ports;
 	}
@@ -246,6 +250,7 @@ fail_ports:
 	sw_bind_free(dp->bind);
 	sw_src_free(dp->banned);
 	sw_callset_free(dp->held);
+	sw_callset_free(dp->waking);
 	sw_src_free(dp->src);
 	sw_neigh_free(dp->neigh);
 	urcu_qsbr_unregister_thread();

@@ -17,6 +17,10 @@
  * the three together. "--mix fwd" runs those four. The other mixes run
  * without binding tables, as before there were any: their INVITE goes up.
  *
+ * The admission mixes (scanner-spoofed, expected-in-flood) measure the
+ * filter of unknown sources under a spoofed flood and the share of REGISTERs
+ * from bound devices on new addresses it lets in (docs/admission.md).
+ *
  * Usage: bench_dp [--smoke] [--packets N] [--runs R] [--mix NAME]
  * Prints cycles/packet (TSC), Mpps on one core, medians over the runs.
  */
@@ -35,26 +39,31 @@
 #include "tests/dp/dp_harness.h"
 #include "tests/dp/sip_msgs.h"
 
-#define BURST	  32
-#define MAX_TMPL  64
-#define BOUND_DEV 1000
-#define N_MIXES	  9
-#define APP_IP	  "198.18.0.2" /* the app of the fwd mixes (MSG_INVITE's Request-URI) */
+#define BURST	    32
+#define BOUND_DEV   1000
+#define N_MIXES	    11
+#define N_SPOOFED   4096	 /* scanner sources of the spoofed mixes */
+#define N_EXPECTED  16384	 /* bound devices registering from new addresses */
+#define EXPECTED_IN 16		 /* one expected REGISTER in this many frames */
+#define APP_IP	    "198.18.0.2" /* the app of the fwd mixes (MSG_INVITE's Request-URI) */
 
 struct tmpl {
-	uint8_t *bytes;
+	uint8_t *bytes; /* may be shared with other templates */
 	uint16_t len;
+	bool expected; /* a REGISTER naming a bound device: counted when fed */
 };
 
 struct mix {
 	const char *name;
 	const char *what;
-	unsigned n;
-	struct tmpl t[MAX_TMPL];
+	unsigned n, cap;
+	struct tmpl *t;
 };
 
 static struct dph h;
 static struct sw_bind_table *fwd_bind; /* ctx->bind while the fwd mixes run */
+static struct sw_bind_table *adm_bind; /* ... and while expected-in-flood runs */
+static uint64_t fed_expected;	       /* expected REGISTERs fed to the pipeline */
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -69,22 +78,41 @@ static uint64_t median(uint64_t *v, unsigned n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* One frame of @p p as a template (its bytes copied out of the mbuf). */
-static void add(struct mix *mx, const struct dph_pkt *p, unsigned copies)
+/* Append @p t to the mix (its bytes are not copied). */
+static void push(struct mix *mx, struct tmpl t)
 {
-	for (unsigned c = 0; c < copies && mx->n < MAX_TMPL; c++) {
-		struct rte_mbuf *m;
-
-		if (dph_build(&h, p, &m, 1) != 1) {
-			fprintf(stderr, "cannot build a frame for %s\n", mx->name);
+	if (mx->n == mx->cap) {
+		mx->cap = mx->cap != 0 ? mx->cap * 2 : 64;
+		mx->t = realloc(mx->t, mx->cap * sizeof(*mx->t));
+		if (mx->t == NULL) {
+			fprintf(stderr, "out of memory\n");
 			exit(1);
 		}
-		mx->t[mx->n].len = rte_pktmbuf_data_len(m);
-		mx->t[mx->n].bytes = malloc(mx->t[mx->n].len);
-		memcpy(mx->t[mx->n].bytes, rte_pktmbuf_mtod(m, void *), mx->t[mx->n].len);
-		mx->n++;
-		rte_pktmbuf_free(m);
 	}
+	mx->t[mx->n++] = t;
+}
+
+/* One frame of @p p as a template (its bytes copied out of the mbuf). */
+static struct tmpl frame_of(const struct dph_pkt *p)
+{
+	struct rte_mbuf *m;
+	struct tmpl t;
+
+	if (dph_build(&h, p, &m, 1) != 1) {
+		fprintf(stderr, "cannot build a frame\n");
+		exit(1);
+	}
+	t = (struct tmpl){.len = rte_pktmbuf_data_len(m)};
+	t.bytes = malloc(t.len);
+	memcpy(t.bytes, rte_pktmbuf_mtod(m, void *), t.len);
+	rte_pktmbuf_free(m);
+	return t;
+}
+
+static void add(struct mix *mx, const struct dph_pkt *p, unsigned copies)
+{
+	for (unsigned c = 0; c < copies; c++)
+		push(mx, frame_of(p));
 }
 
 static void drain(void)
@@ -115,6 +143,7 @@ static double run_mix(const struct mix *mx, unsigned packets, bool hw_cksum)
 		for (unsigned i = 0; i < BURST; i++) {
 			const struct tmpl *t = &mx->t[next++ % mx->n];
 
+			fed_expected += t->expected;
 			memcpy(rte_pktmbuf_append(b[i], t->len), t->bytes, t->len);
 			if (hw_cksum)
 				/* What a NIC with RX checksum offload reports. */
@@ -225,7 +254,101 @@ static void fwd_mixes(struct mix *mx)
 	mx[3].name = "fwd-call";
 	mx[3].what = "the three together, one after the other";
 	for (unsigned i = 0; i < 3; i++)
-		mx[3].t[mx[3].n++] = mx[i].t[0];
+		push(&mx[3], mx[i].t[0]);
+}
+
+/* A device's REGISTER from a new address (woken, or on another network):
+ * its push address and instance name it (dataplane/dp_admit.c). */
+static const char *woken_register(unsigned i, const char *src, char *buf, size_t cap)
+{
+	snprintf(buf, cap,
+		 "REGISTER sip:example.com SIP/2.0\r\n"
+		 "Via: SIP/2.0/UDP %s:40000;rport;branch=z9hG4bK-w%u\r\n"
+		 "From: <sip:u%u@example.com>;tag=w%u\r\n"
+		 "To: <sip:u%u@example.com>\r\n"
+		 "Call-ID: woken-%u\r\nCSeq: 2 REGISTER\r\nMax-Forwards: 70\r\n"
+		 "Contact: <sip:u%u@%s:40000;transport=udp;pn-provider=apns;"
+		 "pn-prid=%064x;pn-param=ABCDE12345.com.example.phone.voip>"
+		 ";+sip.instance=\"<urn:uuid:00000000-0000-4000-8000-%012x>\";expires=3600\r\n"
+		 "Expires: 3600\r\n"
+		 "User-Agent: ExamplePhone/5.2.1 (iPhone15,2; iOS 17.4) belle-sip/5.2\r\n"
+		 "Content-Length: 0\r\n\r\n",
+		 src, i, i, i, i, i, i, src, i + 1, i + 1);
+	return buf;
+}
+
+/*
+ * The mixes of the admission classes: a scanner flood from N_SPOOFED
+ * spoofed sources (no per-source bucket ever fills: the User-Agent check
+ * alone drops it), and the same flood with one REGISTER in EXPECTED_IN
+ * from N_EXPECTED bound devices, each from a new address. Every device
+ * registers a few times over all runs, within filter.expected_burst: the
+ * share admitted should be all of them.
+ */
+static void admission_mixes(struct mix *spoofed, struct mix *expected)
+{
+	char ip[64], msg[1024], prid[65], contact[160];
+	struct tmpl *scan = calloc(N_SPOOFED, sizeof(*scan));
+
+	adm_bind = sw_bind_create(N_EXPECTED * 2, h.ctx->src);
+	if (scan == NULL || adm_bind == NULL) {
+		fprintf(stderr, "out of memory\n");
+		exit(1);
+	}
+	spoofed->name = "scanner-spoofed";
+	spoofed->what = "sipvicious OPTIONS from 4096 spoofed sources (one frame each)";
+	for (unsigned i = 0; i < N_SPOOFED; i++) {
+		snprintf(ip, sizeof(ip), "10.%u.%u.%u", 1 + i / 65536, i / 256 % 256, i % 256 + 0);
+		if (i % 256 == 0 || i % 256 == 255)
+			snprintf(ip, sizeof(ip), "10.99.%u.7", i / 256);
+		scan[i] = frame_of(&(struct dph_pkt){.src = ip,
+						     .sport = 5060,
+						     .payload = MSG_SCANNER,
+						     .len = sizeof(MSG_SCANNER) - 1});
+		push(spoofed, scan[i]);
+	}
+	expected->name = "expected-in-flood";
+	expected->what = "1 REGISTER of a bound device from a new address in 16, in that flood";
+	for (unsigned i = 0; i < N_EXPECTED; i++) {
+		struct sw_ip old;
+		struct tmpl t;
+
+		/* Bound where it registered last: 172.16.x.y:5078. */
+		snprintf(ip, sizeof(ip), "172.16.%u.%u", i / 250, i % 250 + 1);
+		old = dph_ip(ip);
+		snprintf(prid, sizeof(prid), "%064x", i + 1);
+		snprintf(contact, sizeof(contact), "sip:u%u@%s:5078", i, ip);
+		snprintf(msg, sizeof(msg), "u%u@example.com", i);
+		struct sw_bind_rec r = {.aor = msg,
+					.aor_len = (uint16_t)strlen(msg),
+					.contact = contact,
+					.contact_len = (uint16_t)strlen(contact),
+					.pn_form = SW_PN_RFC8599,
+					.pn_provider = "apns",
+					.pn_provider_len = 4,
+					.pn_prid = prid,
+					.pn_prid_len = 64,
+					.pn_param = "ABCDE12345.com.example.phone.voip",
+					.pn_param_len = 33,
+					.src = old,
+					.sport = 5078,
+					.expires_at = INT64_MAX};
+
+		if (sw_bind_put(adm_bind, &r, rte_rdtsc(), NULL) != 0) {
+			fprintf(stderr, "cannot bind device %u\n", i);
+			exit(1);
+		}
+		/* It comes back from 100.64.x.y (carrier NAT, a new port). */
+		snprintf(ip, sizeof(ip), "100.64.%u.%u", i / 250, i % 250 + 1);
+		woken_register(i, ip, msg, sizeof(msg));
+		t = frame_of(&(struct dph_pkt){
+			.src = ip, .sport = 40000, .payload = msg, .len = (uint32_t)strlen(msg)});
+		t.expected = true;
+		push(expected, t);
+		for (unsigned k = 1; k < EXPECTED_IN; k++)
+			push(expected, scan[(i * (EXPECTED_IN - 1) + k) % N_SPOOFED]);
+	}
+	free(scan); /* the bytes stay: the templates share them */
 }
 
 /* Cycles per message for the scanner alone and for libosip2's parser. */
@@ -356,7 +479,7 @@ int main(int argc, char **argv)
 	mx->name = "realistic";
 	mx->what = "40% REGISTER, 20% CRLF keepalive, 10% INVITE, 30% junk+scanner";
 	for (unsigned i = 0; i < 8; i++)
-		mx->t[mx->n++] = mixes[2].t[i];
+		push(mx, mixes[2].t[i]);
 	for (unsigned i = 0; i < 4; i++) {
 		snprintf(ip, sizeof(ip), "198.18.0.%u", 160 + i);
 		add(mx,
@@ -364,13 +487,14 @@ int main(int argc, char **argv)
 		    1);
 	}
 	for (unsigned i = 0; i < 2; i++)
-		mx->t[mx->n++] = mixes[3].t[0];
+		push(mx, mixes[3].t[0]);
 	for (unsigned i = 0; i < 3; i++) {
-		mx->t[mx->n++] = mixes[0].t[i];
-		mx->t[mx->n++] = mixes[1].t[i];
+		push(mx, mixes[0].t[i]);
+		push(mx, mixes[1].t[i]);
 	}
 
 	fwd_mixes(&mixes[5]);
+	admission_mixes(&mixes[9], &mixes[10]);
 
 	printf("sipwake dataplane benchmark: TSC %.3f GHz, %u packets x %u runs per mix, "
 	       "bursts of %d, one core\n",
@@ -386,6 +510,10 @@ int main(int argc, char **argv)
 		/* The older mixes run as they always have, without binding
 		 * tables (their INVITE goes up); the fwd ones with. */
 		h.ctx->bind = strncmp(mixes[i].name, "fwd-", 4) == 0 ? fwd_bind : NULL;
+		if (i == 10)
+			h.ctx->bind = adm_bind;
+		uint64_t exp0 = dph_count(&h, DP_C_SIP_REG_EXPECTED), fed0 = fed_expected;
+
 		for (unsigned r = 0; r < runs; r++) {
 			sw[r] = run_mix(&mixes[i], packets, false);
 			hw[r] = run_mix(&mixes[i], packets, true);
@@ -399,6 +527,13 @@ int main(int argc, char **argv)
 		       mixes[i].name, ms, (double)rte_get_tsc_hz() / ms / 1e6, mh,
 		       (double)rte_get_tsc_hz() / mh / 1e6, mixes[i].what);
 		med_hw[i] = mh;
+		if (fed_expected != fed0)
+			printf("%-14s expected REGISTERs admitted: %lu of %lu (%.2f %%), the rest "
+			       "filter_rate_expected\n",
+			       "", (unsigned long)(dph_count(&h, DP_C_SIP_REG_EXPECTED) - exp0),
+			       (unsigned long)(fed_expected - fed0),
+			       100.0 * (double)(dph_count(&h, DP_C_SIP_REG_EXPECTED) - exp0) /
+				       (double)(fed_expected - fed0));
 	}
 	if (med_hw[3] > 0 && med_hw[5] > 0)
 		/* Same frames, same scan: what differs is forwarding vs the hand-up. */
@@ -424,6 +559,7 @@ int main(int argc, char **argv)
 	       (unsigned long)dph_count(&h, DP_C_FWD_REQUESTS_TO_DEVICE),
 	       (unsigned long)dph_count(&h, DP_C_FWD_RESPONSES),
 	       (unsigned long)dph_count(&h, DP_C_TX_PACKETS), (unsigned long)fwd_drops());
+	sw_bind_free(adm_bind);
 	h.ctx->bind = fwd_bind; /* dph_fini() frees it */
 	dph_fini(&h);
 	return 0;

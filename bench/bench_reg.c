@@ -197,8 +197,8 @@ int main(int argc, char **argv)
 	else
 		cp_set_store(cp, store);
 	/* Every app is new (unknown source): no metering in this benchmark. */
-	h.ctx->policy->unknown_rate = h.ctx->policy->unknown_burst = 1000000000;
-	h.ctx->policy->global_rate = h.ctx->policy->global_burst = 1000000000;
+	h.ctx->policy->rates.source = h.ctx->policy->rates.global = h.ctx->policy->rates.prefix =
+		h.ctx->policy->rates.expected = (struct dp_rate){1000000000, 1000000000};
 	{
 		/* Building a frame from the PBX teaches the neighbour table its MAC. */
 		struct rte_mbuf *m[2];

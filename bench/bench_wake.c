@@ -752,8 +752,8 @@ int main(int argc, char **argv)
 	h.ctx->p.servers[0] = (struct dp_server){.ip = dph_ip(DPH_PBX_IP4), .port = 5060};
 	dp_policy_servers_from(h.ctx->policy, &h.ctx->p);
 	/* Every app is new (unknown source): no metering in this benchmark. */
-	h.ctx->policy->unknown_rate = h.ctx->policy->unknown_burst = 1000000000;
-	h.ctx->policy->global_rate = h.ctx->policy->global_burst = 1000000000;
+	h.ctx->policy->rates.source = h.ctx->policy->rates.global = h.ctx->policy->rates.prefix =
+		h.ctx->policy->rates.expected = (struct dp_rate){1000000000, 1000000000};
 	/* alive_window 0: a device is asleep as soon as its REGISTER is past. */
 	h.ctx->p.alive_window_tsc = 0;
 	{

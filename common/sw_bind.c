@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <urcu/urcu-qsbr.h>
 #include <urcu/rculfhash.h>
@@ -192,6 +193,39 @@ int sw_pn_key(char *out, size_t cap, const char *provider, size_t provider_len, 
 	if (c < 0)
 		return c;
 	return a + b + c + 2;
+}
+
+const char *sw_pn_provider_alias(uint8_t form, const char *p, size_t len)
+{
+#define IS(lit) (len == sizeof(lit) - 1 && strncasecmp(p, lit, len) == 0)
+	if (form == SW_PN_LEGACY) {
+		if (IS("apple") || IS("ios"))
+			return "apns";
+		if (IS("google") || IS("firebase") || IS("android"))
+			return "fcm";
+	} else if (form == SW_PN_XPUSH) {
+		if (IS("ios"))
+			return "apns";
+		if (IS("android"))
+			return "fcm";
+	}
+	return NULL;
+#undef IS
+}
+
+int sw_pn_key_form(char *out, size_t cap, uint8_t form, const char *provider, size_t provider_len,
+		   const char *prid, size_t prid_len, const char *param, size_t param_len)
+{
+	char prov[SW_PN_FIELD_MAX];
+	const char *alias;
+	int n = sw_unescape(prov, sizeof(prov), provider, provider_len);
+
+	if (n < 0)
+		return n;
+	alias = sw_pn_provider_alias(form, prov, (size_t)n);
+	if (alias != NULL)
+		return sw_pn_key(out, cap, alias, strlen(alias), prid, prid_len, param, param_len);
+	return sw_pn_key(out, cap, provider, provider_len, prid, prid_len, param, param_len);
 }
 
 int sw_aor_canon(char *out, size_t cap, const char *user, size_t user_len, const char *host,

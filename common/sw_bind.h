@@ -113,6 +113,24 @@ int sw_pn_key(char *out, size_t cap, const char *provider, size_t provider_len, 
 	      size_t prid_len, const char *param, size_t param_len);
 
 /**
+ * The provider name RFC 8599 uses for one an app gave in the legacy
+ * (pn-type) or X-Push form: "apple" / "ios" -> "apns", "google" /
+ * "firebase" / "android" -> "fcm" (any case). @p p is borrowed, @p len
+ * bytes, already unescaped. @return a static string, or NULL when the name
+ * is not an alias (use it as it is, lower-cased).
+ */
+const char *sw_pn_provider_alias(uint8_t form, const char *p, size_t len);
+
+/**
+ * sw_pn_key() of a push address as an app wrote it in form @p form (enum
+ * sw_pn_form): the provider goes through sw_pn_provider_alias() first, so
+ * "pn-type=ios" keys the same as the "apns" the registrar stored. What the
+ * workers use to recognise a bound device in a REGISTER. Same returns.
+ */
+int sw_pn_key_form(char *out, size_t cap, uint8_t form, const char *provider, size_t provider_len,
+		   const char *prid, size_t prid_len, const char *param, size_t param_len);
+
+/**
  * Canonical AOR "user@host" of a SIP URI's user and host parts: the user
  * %-unescaped (RFC 3261 §19.1.4: escapes compare equal to what they stand
  * for; case kept), the host lower-cased, an IPv6 host in [ ]; no scheme,

@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/sw_hash.h"
+
 struct sw_callset;
 
 /**
@@ -31,6 +33,22 @@ struct sw_callset;
  * a hot path, see sw_callset_count() != 0 before computing it.
  */
 uint64_t sw_callset_key(const void *call_id, size_t len);
+
+/** Key of bound device @p id in a set of devices (dp_ctx.waking). Never 0. */
+static inline uint64_t sw_wake_key_device(uint64_t id)
+{
+	uint64_t k = sw_hash64(&id, sizeof(id), 0x6465766963652d69ull /* "device-i" */);
+
+	return k != 0 ? k : 1;
+}
+
+/** Key of a canonical AOR (sw_aor_canon()) in the same set. Never 0. */
+static inline uint64_t sw_wake_key_aor(const char *aor, size_t len)
+{
+	uint64_t k = sw_hash64(aor, len, 0x616f722d6b657921ull /* "aor-key!" */);
+
+	return k != 0 ? k : 1;
+}
 
 /** A set for at most @p max distinct keys. @return it, or NULL (out of memory). */
 struct sw_callset *sw_callset_create(unsigned max);

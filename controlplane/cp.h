@@ -80,6 +80,8 @@
 	X(NEIGH_UNRESOLVED, neigh_unresolved, "held packets dropped: next hop never answered")  \
 	X(NEIGH_HOLD_FULL, neigh_hold_full,                                                     \
 	  "packets dropped: too many held for one next hop, or too many next hops pending")     \
+	X(NEIGH_STRANGER_UNHELD, neigh_stranger_unheld,                                         \
+	  "answers to unknown sources not held while their next hop resolves (they ask again)") \
 	X(NEIGH_TABLE_FULL, neigh_table_full, "neighbours not learned: table full")             \
 	X(NEIGH_INVALID, neigh_invalid,                                                         \
 	  "ARP / ND ignored: malformed options, foreign subnet, or unsolicited")                \
@@ -149,6 +151,10 @@ void cp_free(struct cp_ctx *cp);
 void cp_run(struct cp_ctx *cp, const bool *stop);
 
 struct cp_store;
+
+/** Devices one held call reaches at most (an AOR's); dp_ctx.waking holds
+ *  each of them and its AOR for every held call (wake.max_held). */
+#define CP_CALL_MAX_DEVICES 8
 
 /** Sources banned at once (dp_ctx.banned is created this large). */
 #define CP_MAX_BANS 4096

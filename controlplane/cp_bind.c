@@ -50,24 +50,6 @@ static const char *keep(char **at, const char *end, const void *p, size_t len)
 	return s;
 }
 
-/* Provider names as RFC 8599 spells them, whatever form the app used. */
-static const char *canonical_provider(uint8_t form, const char *p)
-{
-	if (form == DP_SIP_PN_LEGACY) {
-		if (strcasecmp(p, "apple") == 0 || strcasecmp(p, "ios") == 0)
-			return "apns";
-		if (strcasecmp(p, "google") == 0 || strcasecmp(p, "firebase") == 0 ||
-		    strcasecmp(p, "android") == 0)
-			return "fcm";
-	} else if (form == DP_SIP_PN_XPUSH) {
-		if (strcasecmp(p, "ios") == 0)
-			return "apns";
-		if (strcasecmp(p, "android") == 0)
-			return "fcm";
-	}
-	return NULL;
-}
-
 static int push_of(const uint8_t *msg, const struct dp_sip_push *pn, struct sw_bind_rec *rec,
 		   char **at, const char *end)
 {
@@ -81,7 +63,7 @@ static int push_of(const uint8_t *msg, const struct dp_sip_push *pn, struct sw_b
 		return n < 0 ? n : -EINVAL;
 	for (int i = 0; i < n; i++)
 		buf[i] = (char)(buf[i] >= 'A' && buf[i] <= 'Z' ? buf[i] | 0x20 : buf[i]);
-	canon = canonical_provider(pn->form, buf);
+	canon = sw_pn_provider_alias(pn->form, buf, (size_t)n);
 	if (canon != NULL)
 		n = snprintf(buf, sizeof(buf), "%s", canon);
 	rec->pn_provider = keep(at, end, buf, (size_t)n);

@@ -57,6 +57,8 @@ int cp_call_init(struct cp_ctx *cp)
 		return -ENOMEM;
 	/* Ended calls linger (Timer H / J) beside the held ones: twice the
 	 * slots, so wake.max_held counts only calls still waiting. */
+	k->waking = cp->dp->waking;
+	k->bind = cp->dp->bind;
 	k->max_held = cp->cfg.max_held;
 	k->max = cp->cfg.max_held * 2;
 	nb = rte_align32pow2(k->max * 2);
@@ -145,6 +147,33 @@ uint32_t *call_dev_head(struct cp_call *k, uint64_t dev)
 	return &k->dev_buckets[sw_fnv1a(&dev, sizeof(dev), SW_FNV1A_SEED) & k->mask];
 }
 
+/* The workers learn that this branch's device (and its AOR) is expected to
+ * register, from wherever it wakes (docs/admission.md). A full set only
+ * costs the device its own way in under flood: counted nowhere else. */
+static void waking_add(struct cp_call *k, struct call_branch *br)
+{
+	const struct sw_device *d;
+
+	if (k->waking == NULL || k->bind == NULL)
+		return;
+	br->waking = sw_callset_add(k->waking, sw_wake_key_device(br->device)) == 0;
+	d = br->waking ? sw_bind_by_id(k->bind, br->device) : NULL;
+	br->aor_key = d != NULL ? sw_wake_key_aor(d->aor, d->aor_len) : 0;
+	if (br->aor_key != 0 && sw_callset_add(k->waking, br->aor_key) != 0)
+		br->aor_key = 0;
+}
+
+static void waking_del(struct cp_call *k, struct call_branch *br)
+{
+	if (!br->waking)
+		return;
+	sw_callset_del(k->waking, sw_wake_key_device(br->device));
+	if (br->aor_key != 0)
+		sw_callset_del(k->waking, br->aor_key);
+	br->waking = false;
+	br->aor_key = 0;
+}
+
 void call_chain(struct cp_call *k, struct call *c, unsigned b)
 {
 	uint32_t *head = call_dev_head(k, c->br[b].device);
@@ -152,6 +181,7 @@ void call_chain(struct cp_call *k, struct call *c, unsigned b)
 	c->br[b].dev_next = *head;
 	*head = call_slot_of(k, c) << 3 | b;
 	c->br[b].chained = true;
+	waking_add(k, &c->br[b]);
 }
 
 void call_unchain(struct cp_call *k, struct call *c, unsigned b)
@@ -165,6 +195,7 @@ void call_unchain(struct cp_call *k, struct call *c, unsigned b)
 	if (*p == me)
 		*p = c->br[b].dev_next;
 	c->br[b].chained = false;
+	waking_del(k, &c->br[b]);
 }
 
 void call_release(struct cp_ctx *cp, struct call *c)

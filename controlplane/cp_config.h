@@ -108,11 +108,18 @@ struct cp_config {
 	char scanner_uas[CP_MAX_PATTERNS][CP_PATTERN_LEN];
 	uint32_t unknown_rate;	/**< requests/s per source IP from unknown sources, default 10 */
 	uint32_t unknown_burst; /**< bucket depth per source IP, default 20 */
-	uint32_t unknown_global_rate;  /**< requests/s from all unknown sources, default 2000 */
+	uint32_t unknown_prefix_rate;  /**< newcomer REGISTERs/s per /24 or /48, default 200 */
+	uint32_t unknown_prefix_burst; /**< default 400 */
+	uint32_t unknown_global_rate;  /**< newcomer REGISTERs/s of the box, default 2000 */
 	uint32_t unknown_global_burst; /**< default 4000 */
-	uint32_t rate_sources; /**< per-source buckets kept (oldest evicted), default 65536 */
-	uint8_t reply_403;     /**< answer refused requests with 403 (default: silent drop) */
-	uint8_t reply_503;     /**< answer rate-limited requests with 503 (default: silent) */
+	uint32_t expected_rate;	 /**< REGISTERs/s per bound device from new addresses, default 10 */
+	uint32_t expected_burst; /**< default 20 */
+	uint32_t answer_rate;	 /**< answers/s to unknown sources, box, default 1000 */
+	uint32_t answer_burst;	 /**< default 2000 */
+	uint32_t rate_sources;	 /**< per-source buckets kept (oldest evicted), default 65536 */
+	uint32_t rate_keys;	 /**< per-device / AOR / prefix buckets per worker, default 65536 */
+	uint8_t reply_403;	 /**< answer refused requests with 403 (default: silent drop) */
+	uint8_t reply_503;	 /**< answer rate-limited requests with 503 (default: silent) */
 
 	/* bindings { } */
 	uint32_t max_sources; /**< bound device source addresses, default 65536 */

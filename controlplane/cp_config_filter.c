@@ -24,9 +24,16 @@ void cp_config_filter_defaults(struct cp_config *cfg)
 		snprintf(cfg->scanner_uas[i], CP_PATTERN_LEN, "%s", default_scanners[i]);
 	cfg->unknown_rate = 10;
 	cfg->unknown_burst = 20;
+	cfg->unknown_prefix_rate = 200;
+	cfg->unknown_prefix_burst = 400;
 	cfg->unknown_global_rate = 2000;
 	cfg->unknown_global_burst = 4000;
+	cfg->expected_rate = 10;
+	cfg->expected_burst = 20;
+	cfg->answer_rate = 1000;
+	cfg->answer_burst = 2000;
 	cfg->rate_sources = 65536;
+	cfg->rate_keys = 65536;
 }
 
 int cp_cfg_parse_bool(struct loader *ld, const config_setting_t *s, const char *path,

@@ -22,7 +22,8 @@ struct sw_device;
 /** A next hop being resolved, with the frames waiting for it. */
 struct cp_pending {
 	bool used;
-	bool refresh; /* re-probing a known but stale entry; nothing held */
+	bool refresh;  /* re-probing a known but stale entry; nothing held */
+	bool stranger; /* opened by an answer to a stranger (dp_meta.stranger) */
 	uint8_t iface;
 	uint8_t worker; /* whose down ring sends the held frames */
 	uint8_t probes; /* sent so far */
@@ -39,6 +40,7 @@ struct cp_ctx {
 	uint64_t hz;
 	uint64_t retry_tsc, lifetime_tsc;
 	unsigned n_pending_max;
+	unsigned n_pending_stranger; /* entries opened by strangers: at most a quarter */
 	struct cp_pending *pending;
 	char cfg_path[4096];	 /* config file, for reloads */
 	uint64_t cfg_generation; /* reloads applied; telemetry reads it relaxed */

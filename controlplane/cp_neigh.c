@@ -58,6 +58,8 @@ static void pending_release(struct cp_ctx *cp, struct cp_pending *p, bool unreso
 		rte_pktmbuf_free(p->held[i]);
 	if (unresolved)
 		cp_count_drop(cp, CP_D_NEIGH_UNRESOLVED, p->n);
+	if (p->stranger)
+		cp->n_pending_stranger--;
 	memset(p, 0, sizeof(*p));
 }
 
@@ -373,6 +375,28 @@ void cp_neigh_hold(struct cp_ctx *cp, struct rte_mbuf *m)
 		return;
 	}
 	p = pending_find(cp, ifx, &meta->nexthop);
+	if (meta->stranger) {
+		/* An answer to a stranger (a spoofed source, most of them under
+		 * a flood) never takes room that the PBX, bound devices and our
+		 * own transactions need: it waits only in a next hop of its own,
+		 * one answer each, and strangers open at most a quarter of the
+		 * table. Anything more is dropped; the source asks again
+		 * (docs/admission.md). */
+		if (p == NULL && cp->n_pending_stranger < RTE_MAX(cp->n_pending_max / 4, 1u) &&
+		    (p = pending_new(cp, ifx, &meta->nexthop)) != NULL) {
+			p->worker = meta->worker;
+			p->stranger = true;
+			cp->n_pending_stranger++;
+			probe(cp, p);
+		}
+		if (p == NULL || !p->stranger || p->n != 0) {
+			cp_count_drop(cp, CP_D_NEIGH_STRANGER_UNHELD, 1);
+			rte_pktmbuf_free(m);
+			return;
+		}
+		p->held[p->n++] = m;
+		return;
+	}
 	if (p == NULL) {
 		p = pending_new(cp, ifx, &meta->nexthop);
 		if (p == NULL) {

@@ -44,10 +44,13 @@ void cp_policy_from_config(const struct cp_config *cfg, struct dp_policy *pol)
 		memcpy(pol->ua[i].s, cfg->scanner_uas[i], n);
 		pol->ua[i].len = (uint8_t)n;
 	}
-	pol->unknown_rate = cfg->unknown_rate;
-	pol->unknown_burst = cfg->unknown_burst;
-	pol->global_rate = cfg->unknown_global_rate;
-	pol->global_burst = cfg->unknown_global_burst;
+	pol->rates = (struct dp_rates){
+		.source = {cfg->unknown_rate, cfg->unknown_burst},
+		.prefix = {cfg->unknown_prefix_rate, cfg->unknown_prefix_burst},
+		.global = {cfg->unknown_global_rate, cfg->unknown_global_burst},
+		.expected = {cfg->expected_rate, cfg->expected_burst},
+		.answer = {cfg->answer_rate, cfg->answer_burst},
+	};
 	pol->reply_403 = cfg->reply_403;
 	pol->reply_503 = cfg->reply_503;
 	pol->n_servers = cp_servers_from_config(cfg, pol->servers);
@@ -88,6 +91,7 @@ static void restart_keys(const struct cp_config *a, const struct cp_config *b, c
 	     "dataplane");
 	NOTE(SAME(neigh_max), "neighbours.max");
 	NOTE(SAME(rate_sources), "filter.rate_sources");
+	NOTE(SAME(rate_keys), "filter.rate_keys");
 	NOTE(SAME(max_sources), "bindings.max_sources");
 	/* Workers read the alive window from dp_params. */
 	NOTE(SAME(max_devices) && SAME(store) && SAME(store_sync_full) && SAME(max_pending) &&
@@ -161,8 +165,14 @@ static void reload(struct cp_ctx *cp)
 	memcpy(cp->cfg.scanner_uas, next->scanner_uas, sizeof(next->scanner_uas));
 	cp->cfg.unknown_rate = next->unknown_rate;
 	cp->cfg.unknown_burst = next->unknown_burst;
+	cp->cfg.unknown_prefix_rate = next->unknown_prefix_rate;
+	cp->cfg.unknown_prefix_burst = next->unknown_prefix_burst;
 	cp->cfg.unknown_global_rate = next->unknown_global_rate;
 	cp->cfg.unknown_global_burst = next->unknown_global_burst;
+	cp->cfg.expected_rate = next->expected_rate;
+	cp->cfg.expected_burst = next->expected_burst;
+	cp->cfg.answer_rate = next->answer_rate;
+	cp->cfg.answer_burst = next->answer_burst;
 	cp->cfg.reply_403 = next->reply_403;
 	cp->cfg.reply_503 = next->reply_503;
 	cp->cfg.pbx_timeout_ms = next->pbx_timeout_ms;

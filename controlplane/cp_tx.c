@@ -83,6 +83,7 @@ static void emit(struct cp_ctx *cp, unsigned ifx, struct rte_mbuf *m, const stru
 	meta->iface = (uint8_t)ifx;
 	meta->worker = 0;
 	meta->nexthop = *nh;
+	meta->stranger = 0; /* our own transactions: never the strangers' quota */
 	if (sw_neigh_lookup(cp->dp->neigh, ifc->port_id, nh, &eth->dst_addr) == 0)
 		cp_send(cp, 0, ifx, m);
 	else

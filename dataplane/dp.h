@@ -114,6 +114,25 @@ struct dp_pattern {
 	char s[DP_PATTERN_LEN];
 };
 
+/** One token bucket's setting: tokens per second and depth. */
+struct dp_rate {
+	uint32_t rate, burst;
+};
+
+/**
+ * The budgets of the admission classes for sources that are neither the PBX
+ * nor bound (docs/admission.md). Per worker: a box-wide rate is split
+ * evenly over the workers; a per-key one (source, prefix, device) holds on
+ * each worker, and RSS sends one source IP to one worker.
+ */
+struct dp_rates {
+	struct dp_rate source;	 /**< per source IP: filter.unknown_rate / _burst */
+	struct dp_rate prefix;	 /**< newcomers per /24 or /48: filter.unknown_prefix_* */
+	struct dp_rate global;	 /**< all newcomers of the box: filter.unknown_global_* */
+	struct dp_rate expected; /**< per bound device or waking AOR: filter.expected_* */
+	struct dp_rate answer;	 /**< answers to unknown sources, box: filter.answer_* */
+};
+
 /**
  * The filter's rules. Workers read it through dp_ctx.policy under RCU
  * (rcu_dereference once per burst); a new policy replaces the old one whole
@@ -124,8 +143,7 @@ struct dp_policy {
 	struct dp_prefix pbx[DP_MAX_PREFIXES];
 	unsigned n_ua;
 	struct dp_pattern ua[DP_MAX_PATTERNS];
-	uint32_t unknown_rate, unknown_burst; /**< per source IP, requests/s and depth */
-	uint32_t global_rate, global_burst;   /**< all unknown sources of the box */
+	struct dp_rates rates;
 	bool reply_403, reply_503;
 	/** pbx.servers, failover order: where devices' requests go (workers);
 	 *  dp_params.servers is the control plane's copy (REGISTER relay). */
@@ -163,6 +181,9 @@ struct dp_meta {
 	uint8_t kind;	/**< enum dp_up_kind */
 	uint8_t worker; /**< worker that handed it up; its down ring sends the answer */
 	uint8_t iface;	/**< index in dp_params.ifaces */
+	/** DP_UP_UNRESOLVED: an answer to a stranger (neither the PBX nor a
+	 *  bound source): held only within the control plane's stranger quota. */
+	uint8_t stranger;
 	uint16_t l3_off;
 	struct sw_ip nexthop; /**< DP_UP_UNRESOLVED: the address to resolve */
 
@@ -208,7 +229,7 @@ struct dp_trace_ev {
 #define DP_TRACE_RING 4096 /* events per worker not yet taken by the control plane */
 
 struct dp_ctx;
-struct dp_ratelimit;
+struct dp_admit;
 struct rte_ip_frag_tbl;
 struct rte_ip_frag_death_row;
 
@@ -220,7 +241,7 @@ struct dp_worker {
 	struct rte_ring *up;		  /**< to the control plane, SP/SC */
 	struct rte_ring *down;		  /**< frames from the control plane to send, SP/SC */
 	struct rte_ring *trace;		  /**< struct dp_trace_ev to the control plane, SP/SC */
-	struct dp_ratelimit *rl;	  /**< this worker's token buckets for unknown sources */
+	struct dp_admit *admit;		  /**< this worker's budgets for unknown sources */
 	struct rte_ip_frag_tbl *frag;	  /**< this worker's reassembly table */
 	struct rte_ip_frag_death_row *dr; /**< fragments to free after each burst */
 	uint16_t ip_id;			  /**< IPv4 identification of the frames it builds */
@@ -241,10 +262,16 @@ struct dp_ctx {
 	/** Call-IDs of the calls the control plane proxies statefully (the
 	 *  wake path): their PBX INVITEs, CANCELs and ACKs go up. NULL: none. */
 	struct sw_callset *held;
+	/** Devices (sw_wake_key_device()) and their AORs (sw_wake_key_aor())
+	 *  a held call has pushed and waits to hear REGISTER: their REGISTERs
+	 *  from new addresses are expected (docs/admission.md). The control
+	 *  plane writes it. NULL: none. */
+	struct sw_callset *waking;
 	uint32_t
 		pbx_active; /**< index in p.servers now in use; the control plane writes it (relaxed) */
 	struct dp_policy *policy;  /**< RCU pointer: rcu_dereference() to read */
 	uint32_t rate_sources;	   /**< per-source buckets over all workers */
+	uint32_t rate_keys;	   /**< per-device / per-AOR / per-prefix buckets per worker */
 	struct rte_mempool *jumbo; /**< buffers for reassembled datagrams (16 KiB) */
 	uint32_t frag_flows;	   /**< datagrams in reassembly at once, over all workers */
 	uint32_t frag_timeout_ms;  /**< an incomplete datagram is dropped after this */
@@ -260,9 +287,9 @@ struct dp_ctx {
  * when there are several and the device supports it) and fill each iface's MAC
  * and IPv6 link-local / solicited-node addresses.
  *
- * Workers' lcore ids, ctx->policy, ctx->rate_sources and ctx->frag_* must
- * already be set;
- * each worker gets its share of rate_sources token buckets. Errors are
+ * Workers' lcore ids, ctx->policy, ctx->rate_sources, ctx->rate_keys and
+ * ctx->frag_* must already be set; each worker gets its share of
+ * rate_sources source buckets and rate_keys device / prefix buckets. Errors are
  * logged with the device name.
  * @return 0, or a negative errno (port configuration or memory).
  */

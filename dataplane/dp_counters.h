@@ -34,6 +34,17 @@
 	X(SIP_FROM_BOUND, sip_from_bound, "SIP datagrams from the source of a bound device")      \
 	X(SIP_FROM_UNKNOWN, sip_from_unknown, "SIP datagrams from any other source")              \
 	X(SIP_HANDED_UP, sip_handed_up, "valid SIP messages handed to the control plane")         \
+	X(SIP_REG_EXPECTED, sip_reg_expected,                                                     \
+	  "REGISTERs from new addresses naming a bound device (push address, +sip.instance), "    \
+	  "admitted as expected")                                                                 \
+	X(SIP_REG_WOKEN, sip_reg_woken,                                                           \
+	  "of sip_reg_expected: from a device a held call pushed and waits for")                  \
+	X(SIP_REG_AOR_WAKING, sip_reg_aor_waking,                                                 \
+	  "REGISTERs from new addresses for an AOR a held call waits on, admitted as expected")   \
+	X(SIP_REG_NEWCOMER, sip_reg_newcomer,                                                     \
+	  "REGISTERs from new addresses naming no bound device, admitted as newcomers")           \
+	X(ANSWERS_SUPPRESSED, answers_suppressed,                                                 \
+	  "403 / 503 to unknown sources not sent: filter.answer_rate spent")                      \
 	X(SIP_403_SENT, sip_403_sent, "requests refused with a stateless 403 (filter.reply_403)") \
 	X(SIP_503_SENT, sip_503_sent, "requests refused with a stateless 503 (filter.reply_503)") \
 	X(SIP_404_SENT, sip_404_sent, "initial requests from the PBX for no bound device, 404")   \
@@ -103,9 +114,20 @@
 	X(FILTER_UNKNOWN_RESPONSE, filter_unknown_response,                                      \
 	  "SIP response from a source that is neither the PBX nor a bound device")               \
 	X(FILTER_RATE_SOURCE, filter_rate_source,                                                \
-	  "request from an unknown source over filter.unknown_rate for its IP")                  \
+	  "OPTIONS, or REGISTER naming no bound device, from an unknown source over "            \
+	  "filter.unknown_rate for its IP")                                                      \
+	X(FILTER_RATE_PREFIX, filter_rate_prefix,                                                \
+	  "REGISTER naming no bound device over filter.unknown_prefix_rate for its /24 (IPv4) "  \
+	  "or /48 (IPv6)")                                                                       \
 	X(FILTER_RATE_GLOBAL, filter_rate_global,                                                \
-	  "request from an unknown source over filter.unknown_global_rate")                      \
+	  "REGISTER naming no bound device over filter.unknown_global_rate (all such of the "    \
+	  "box)")                                                                                \
+	X(FILTER_RATE_EXPECTED, filter_rate_expected,                                            \
+	  "REGISTER naming a bound device (or an AOR a held call waits on) over "                \
+	  "filter.expected_rate for it")                                                         \
+	X(FILTER_RATE_ANSWER, filter_rate_answer,                                                \
+	  "OPTIONS or ICMP echo from an unknown source over filter.answer_rate (answers to "     \
+	  "unknown sources)")                                                                    \
 	X(FILTER_SCANNER, filter_scanner,                                                        \
 	  "User-Agent matches filter.scanner_user_agents (never answered)")                      \
 	X(FILTER_BANNED, filter_banned,                                                          \

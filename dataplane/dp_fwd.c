@@ -207,7 +207,7 @@ static int first_hdr(const struct dp_sip_msg *sm, enum dp_sip_hdr_id id, unsigne
 static void answer(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
 		   const struct dp_l4info *from, const uint8_t *msg, uint16_t status)
 {
-	int rc = dp_sip_respond(s, ifx, from, msg, status);
+	int rc = dp_sip_respond(s, ifx, from, msg, status, false);
 
 	if (rc != 0) {
 		dp_drop(s, m, rc == -ENOMEM ? DP_D_NO_MBUF : DP_D_SIP_REPLY_TOO_LARGE);

@@ -39,6 +39,10 @@ struct dp_l4info {
 /* dp_net.c */
 void dp_rx_one(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m);
 void dp_tx_ip(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, const struct sw_ip *dst);
+/** dp_tx_ip() for an answer to a stranger (neither the PBX nor a bound
+ *  source): an unresolved next hop is held only within the control plane's
+ *  quota for strangers (dp_meta.stranger), so junk cannot fill the hold queue. */
+void dp_tx_stranger(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, const struct sw_ip *dst);
 void dp_tx_flush(struct dp_wstate *s, unsigned ifx);
 void dp_hand_up(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, enum dp_up_kind kind);
 /* One per-call trace event of the current message (dp.h, dp_trace_ev) to the
@@ -66,16 +70,22 @@ void dp_sip_input(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
 		  const struct dp_l4info *from, const uint8_t *payload, uint16_t len);
 
 /* dp_sip_reply.c */
-/** Is the Request-URI of the scanned request sipwake itself? */
-bool dp_ruri_is_us(const struct dp_params *p, const uint8_t *msg, const struct dp_sip_msg *sm);
+/**
+ * Is the Request-URI of the scanned request sipwake itself: its host one of
+ * our addresses or names, and no user part unless @p any_user (monitoring
+ * probes send "sip:ping@edge"; a bound device's "sip:bob@edge" is for bob).
+ */
+bool dp_ruri_is_us(const struct dp_params *p, const uint8_t *msg, const struct dp_sip_msg *sm,
+		   bool any_user);
 /**
  * Send a stateless response with @p status to the request scanned in s->sip
  * (RFC 3261 §8.2.6): Vias copied with rport/received, To-tag added. The
  * request mbuf is borrowed, not freed. @return 0, -ENOMEM (no mbuf) or
- * -EMSGSIZE (the answer would not fit one frame).
+ * -EMSGSIZE (the answer would not fit one frame). @p stranger: the source
+ * is neither the PBX nor bound (dp_tx_stranger()).
  */
 int dp_sip_respond(struct dp_wstate *s, unsigned ifx, const struct dp_l4info *from,
-		   const uint8_t *msg, uint16_t status);
+		   const uint8_t *msg, uint16_t status, bool stranger);
 
 /* dp_fwd.c: stateless forwarding (RFC 3261 §16.11) of the scanned message in s->sip. */
 enum dp_fwd_verdict {
@@ -166,14 +176,29 @@ int dp_fwd_tx(struct dp_wstate *s, unsigned ifx, struct dp_fwd_msg *fm, const st
 /* dp_filter.c */
 /** Is @p ip the PBX: inside a pbx.sources prefix of the policy, or one of pbx.servers? */
 bool dp_is_pbx_addr(const struct dp_wstate *s, const struct sw_ip *ip);
-struct dp_ratelimit *dp_ratelimit_create(uint32_t entries, unsigned n_workers, int socket);
-void dp_ratelimit_free(struct dp_ratelimit *rl);
-/** Charge one request of an unknown source. DP_D_MAX: allowed; else the drop reason. */
-enum dp_drop dp_ratelimit_take(struct dp_ratelimit *rl, const struct dp_policy *pol,
-			       const struct sw_ip *ip, uint64_t now);
 enum dp_src_class dp_src_classify(const struct dp_wstate *s, const struct dp_l4info *from,
 				  struct sw_src **bound);
 bool dp_ua_is_scanner(const struct dp_policy *pol, const uint8_t *msg, struct dp_sip_slice ua);
+/** The same on the raw message, before any scan (a quick "User-Agent:" find). */
+bool dp_ua_is_scanner_raw(const struct dp_policy *pol, const uint8_t *msg, uint16_t len);
+
+/* dp_admit.c: the budgets of unknown sources (docs/admission.md) */
+struct dp_admit *dp_admit_create(uint32_t source_entries, uint32_t key_entries, unsigned n_workers,
+				 int socket);
+void dp_admit_free(struct dp_admit *a);
+/** Charge @p ip's own bucket. @return DP_D_MAX (allowed) or DP_D_FILTER_RATE_SOURCE. */
+enum dp_drop dp_admit_source(struct dp_wstate *s, const struct sw_ip *ip, uint64_t now);
+/** One answer to an unknown source (filter.answer_rate): may it be sent? */
+bool dp_admit_answer(struct dp_wstate *s, uint64_t now);
+/**
+ * The REGISTER scanned in s->sip, from unknown source @p ip: expected (it
+ * names a bound device, or an AOR a held call waits on) and charged to that
+ * device's or AOR's bucket, else a newcomer charged to its source's, its
+ * prefix's and the box's. Counts the class it was admitted as.
+ * @return DP_D_MAX (admitted) or the drop reason (a DP_D_FILTER_RATE_*).
+ */
+enum dp_drop dp_admit_register(struct dp_wstate *s, const struct sw_ip *ip, const uint8_t *msg,
+			       uint64_t now);
 
 /* dp_frag.c */
 int dp_frag_init(struct dp_ctx *ctx);

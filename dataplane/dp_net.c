@@ -55,7 +55,8 @@ void dp_hand_up(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, enum dp_u
 	dp_count(s->ctr, DP_C_HANDED_UP, 1);
 }
 
-void dp_tx_ip(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, const struct sw_ip *dst)
+static void tx_ip(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, const struct sw_ip *dst,
+		  bool stranger)
 {
 	const struct dp_iface *ifc = &s->ctx->p.ifaces[ifx];
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
@@ -85,6 +86,7 @@ void dp_tx_ip(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, const struc
 	if (sw_neigh_lookup(s->ctx->neigh, ifc->port_id, &nh, &eth->dst_addr) != 0) {
 		/* Not resolved yet: the control plane holds it, resolves, sends. */
 		DP_META(m)->nexthop = nh;
+		DP_META(m)->stranger = stranger;
 		dp_hand_up(s, ifx, m, DP_UP_UNRESOLVED);
 		return;
 	}
@@ -92,6 +94,32 @@ void dp_tx_ip(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, const struc
 	tb->m[tb->n++] = m;
 	if (tb->n == DP_BURST)
 		dp_tx_flush(s, ifx);
+}
+
+void dp_tx_ip(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, const struct sw_ip *dst)
+{
+	tx_ip(s, ifx, m, dst, false);
+}
+
+void dp_tx_stranger(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, const struct sw_ip *dst)
+{
+	tx_ip(s, ifx, m, dst, true);
+}
+
+/*
+ * An echo reply is an answer like any other: to anyone but the PBX it comes
+ * from filter.answer_rate (docs/admission.md), or a spoofed ping flood
+ * would drive our TX and ARP. @return whether to answer (else dropped).
+ */
+static bool echo_allowed(struct dp_wstate *s, struct rte_mbuf *m, const struct sw_ip *peer,
+			 bool *stranger)
+{
+	*stranger = !dp_is_pbx_addr(s, peer);
+	if (*stranger && !dp_admit_answer(s, DP_META(m)->rx_tsc)) {
+		dp_drop(s, m, DP_D_FILTER_RATE_ANSWER);
+		return false;
+	}
+	return true;
 }
 
 void dp_udp_finish(struct dp_wstate *s, struct rte_mbuf *m, const struct dp_l4info *to,
@@ -150,6 +178,61 @@ static inline bool cksum_good(const struct rte_mbuf *m, uint64_t mask, uint64_t 
 	return (m->ol_flags & mask) == good;
 }
 
+/*
+ * One's complement sum (RFC 1071) of @p len bytes, 8 at a time: 64-bit adds
+ * with the carry added back. Byte order does not matter as long as every
+ * part is summed as it lies in the packet (§2 B), so words are loaded as
+ * they come. ~4x fewer steps than DPDK 22.11's 16-bit loop: on af_packet
+ * and NICs without checksum offload every datagram pays it (bench_dp, sw).
+ */
+static inline uint64_t sum64(uint64_t sum, const uint8_t *b, uint32_t len)
+{
+	uint64_t w;
+
+	for (; len >= 8; b += 8, len -= 8) {
+		memcpy(&w, b, 8);
+		sum += w;
+		sum += sum < w;
+	}
+	if (len > 0) {
+		w = 0;
+		memcpy(&w, b, len); /* the rest, zero-padded (an odd byte: §4.1) */
+		sum += w;
+		sum += sum < w;
+	}
+	return sum;
+}
+
+/* The 16-bit one's complement of a sum64(); 0xffff for a correct packet. */
+static inline uint16_t fold64(uint64_t sum)
+{
+	sum = (sum & 0xffffffffu) + (sum >> 32);
+	sum = (sum & 0xffffffffu) + (sum >> 32);
+	sum = (sum & 0xffffu) + (sum >> 16);
+	sum = (sum & 0xffffu) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/* Is the UDP checksum of @p udp (@p dlen bytes, header included) right?
+ * RFC 768 / RFC 8200 §8.1 pseudo-header, every word as it lies in memory. */
+static bool udp_cksum_ok(const void *iph, bool v6, const struct rte_udp_hdr *udp, uint16_t dlen)
+{
+	uint64_t sum;
+
+	if (!v6) {
+		const struct rte_ipv4_hdr *ip = iph;
+
+		sum = (uint64_t)ip->src_addr + ip->dst_addr + rte_cpu_to_be_16(IPPROTO_UDP) +
+		      udp->dgram_len;
+	} else {
+		const struct rte_ipv6_hdr *ip = iph;
+
+		sum = sum64(rte_cpu_to_be_32(IPPROTO_UDP) + (uint64_t)rte_cpu_to_be_32(dlen),
+			    ip->src_addr, 32);
+	}
+	return fold64(sum64(sum, (const uint8_t *)udp, dlen)) == 0xffff;
+}
+
 /* UDP over either family: @p udp has @p avail bytes (IP payload length). */
 static void udp_in(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, const void *iph,
 		   struct rte_udp_hdr *udp, uint32_t avail, struct dp_l4info *from)
@@ -179,9 +262,9 @@ static void udp_in(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, const 
 		int bad;
 
 		if (!from->v6)
-			bad = udp->dgram_cksum != 0 && rte_ipv4_udptcp_cksum_verify(iph, udp) != 0;
+			bad = udp->dgram_cksum != 0 && !udp_cksum_ok(iph, false, udp, dlen);
 		else
-			bad = udp->dgram_cksum == 0 || rte_ipv6_udptcp_cksum_verify(iph, udp) != 0;
+			bad = udp->dgram_cksum == 0 || !udp_cksum_ok(iph, true, udp, dlen);
 		if (bad) {
 			dp_drop(s, m, DP_D_UDP_CHECKSUM);
 			return;
@@ -196,8 +279,11 @@ static bool v4_martian(rte_be32_t be, const struct dp_iface *ifc)
 {
 	uint32_t a = rte_be_to_cpu_32(be);
 
+	/* Our subnet's broadcast address only: 203.0.113.255 is a host in a
+	 * wider prefix elsewhere. */
 	return a == 0 || a == UINT32_MAX || (a >> 28) == 0xe /* multicast */ || (a >> 24) == 127 ||
-	       be == ifc->ip4 || (be | ifc->mask4) == UINT32_MAX;
+	       be == ifc->ip4 ||
+	       (((be ^ ifc->ip4) & ifc->mask4) == 0 && (be | ifc->mask4) == UINT32_MAX);
 }
 
 static void icmp4_in(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, struct rte_ipv4_hdr *ip,
@@ -206,6 +292,7 @@ static void icmp4_in(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, stru
 	struct rte_icmp_hdr *icmp = (struct rte_icmp_hdr *)((uint8_t *)ip + ihl);
 	uint32_t len = tot - ihl;
 	struct sw_ip peer;
+	bool stranger;
 
 	if (len < sizeof(*icmp) || rte_raw_cksum(icmp, len) != 0xffff) {
 		dp_drop(s, m, DP_D_ICMP_MALFORMED);
@@ -215,6 +302,9 @@ static void icmp4_in(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, stru
 		dp_drop(s, m, DP_D_ICMP_OTHER);
 		return;
 	}
+	peer = sw_ip_from_v4(ip->src_addr);
+	if (!echo_allowed(s, m, &peer, &stranger))
+		return;
 	/* Answer in place (RFC 792): type 8 -> 0, checksum adjusted
 	 * incrementally (RFC 1624), addresses swapped. */
 	icmp->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
@@ -222,7 +312,6 @@ static void icmp4_in(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, stru
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	icmp->icmp_cksum = rte_cpu_to_be_16((uint16_t)~sum);
-	peer = sw_ip_from_v4(ip->src_addr);
 	ip->dst_addr = ip->src_addr;
 	ip->src_addr = s->ctx->p.ifaces[ifx].ip4;
 	ip->time_to_live = TTL_OUT;
@@ -231,7 +320,7 @@ static void icmp4_in(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, stru
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
 	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - RTE_ETHER_HDR_LEN - tot));
 	dp_count(s->ctr, DP_C_ICMP_ECHO_ANSWERED, 1);
-	dp_tx_ip(s, ifx, m, &peer);
+	tx_ip(s, ifx, m, &peer, stranger);
 }
 
 static void ipv4_in(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, uint32_t len)
@@ -302,6 +391,7 @@ static void icmp6_in(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, stru
 {
 	struct rte_icmp_hdr *icmp = (struct rte_icmp_hdr *)(ip + 1);
 	struct sw_ip peer;
+	bool stranger;
 
 	if (plen < sizeof(*icmp) || rte_ipv6_udptcp_cksum_verify(ip, icmp) != 0) {
 		dp_drop(s, m, DP_D_ICMP_MALFORMED);
@@ -321,8 +411,10 @@ static void icmp6_in(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, stru
 	case ICMP6_ECHO_REQUEST:
 		if (!dst_unicast || icmp->icmp_code != 0)
 			break;
-		icmp->icmp_type = ICMP6_ECHO_REPLY;
 		memcpy(peer.a, ip->src_addr, 16);
+		if (!echo_allowed(s, m, &peer, &stranger))
+			return;
+		icmp->icmp_type = ICMP6_ECHO_REPLY;
 		memcpy(ip->src_addr, ip->dst_addr, 16);
 		memcpy(ip->dst_addr, peer.a, 16);
 		ip->hop_limits = TTL_OUT;
@@ -331,7 +423,7 @@ static void icmp6_in(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, stru
 		rte_pktmbuf_trim(m,
 				 (uint16_t)(m->pkt_len - RTE_ETHER_HDR_LEN - sizeof(*ip) - plen));
 		dp_count(s->ctr, DP_C_ICMP_ECHO_ANSWERED, 1);
-		dp_tx_ip(s, ifx, m, &peer);
+		tx_ip(s, ifx, m, &peer, stranger);
 		return;
 	default:
 		break;

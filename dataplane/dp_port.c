@@ -158,9 +158,10 @@ int dp_init(struct dp_ctx *ctx, uint32_t n_mbufs, uint16_t rx_desc, uint16_t tx_
 		w->trace =
 			rte_ring_create_elem(name, sizeof(struct dp_trace_ev), DP_TRACE_RING,
 					     (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
-		w->rl = dp_ratelimit_create(RTE_MAX(ctx->rate_sources / ctx->n_workers, 64u),
-					    ctx->n_workers, (int)rte_socket_id());
-		if (w->up == NULL || w->down == NULL || w->trace == NULL || w->rl == NULL) {
+		w->admit = dp_admit_create(RTE_MAX(ctx->rate_sources / ctx->n_workers, 64u),
+					   RTE_MAX(ctx->rate_keys, 64u), ctx->n_workers,
+					   (int)rte_socket_id());
+		if (w->up == NULL || w->down == NULL || w->trace == NULL || w->admit == NULL) {
 			DP_LOG(ERR, "cannot create rings of %u for worker %u: %s", ring_size, i,
 			       rte_strerror(rte_errno));
 			return -ENOMEM;
@@ -204,8 +205,8 @@ void dp_fini(struct dp_ctx *ctx)
 		ring_drain_free(ctx->workers[i].down);
 		rte_ring_free(ctx->workers[i].trace);
 		ctx->workers[i].up = ctx->workers[i].down = NULL;
-		dp_ratelimit_free(ctx->workers[i].rl);
-		ctx->workers[i].rl = NULL;
+		dp_admit_free(ctx->workers[i].admit);
+		ctx->workers[i].admit = NULL;
 	}
 	dp_frag_fini(ctx);
 	rte_mempool_free(ctx->pool);

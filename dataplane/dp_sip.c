@@ -1,19 +1,25 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * SIP on the worker: one datagram to the SIP port, in stages that each end
- * in a verdict (DESIGN.md §1, §2):
+ * in a verdict (docs/design.md; the admission classes: docs/admission.md):
  *   keepalive  CRLF / STUN from a bound source: proof of life
  *   classify   PBX prefix, bound source (RCU table), or unknown
- *   judge      unknown sources: method peek and token buckets, before any scan
+ *   junk       unknown sources: banned, responses, methods they may not
+ *              send, scanners' User-Agent, all on the first bytes, before
+ *              any scan or budget
  *   scan       full validation (dataplane/sip), the scanner's reason on failure
- *   filter     scanner signatures in User-Agent
+ *   admit      unknown sources: OPTIONS from the source's and the answers'
+ *              budgets (before the scan), REGISTER after it: expected
+ *              (names a bound device) or newcomer (dp_admit.c)
  *   act        answer OPTIONS for us | refuse (silent, or 403/503) |
  *              forward statelessly (dp_fwd.c) | hand up
- * Junk from unknown sources is judged on its first bytes and its source
- * alone; whatever is answered or handed up has been fully scanned first.
- * Measured (bench_dp, NIC checksums, TSC cycles per frame, L2-L4 included):
- * 64-byte junk ~65, a scanner flood ~130, a 722-byte REGISTER from a bound
- * device ~1.7k (the scan is ~1.4k of it), a 1 KB INVITE from the PBX ~1.3k.
+ * The PBX and bound sources spend no budget. Whatever is answered or handed
+ * up has been fully scanned first.
+ * Measured (bench_dp, NIC checksums, TSC cycles per frame, L2-L4 included,
+ * shared 2-vCPU VM at 2.25 GHz): 64-byte junk ~70, a scanner flood from 16
+ * sources ~150 (their own buckets), from 4096 spoofed ones ~340 (the
+ * User-Agent line), a 722-byte REGISTER from a bound device ~2.4k, a 1 KB
+ * INVITE from the PBX handed up ~2.1k.
  * What the workers cannot forward statelessly (REGISTER, the wake path,
  * forks, the control plane's own transactions) goes up to the control plane.
  */
@@ -59,24 +65,31 @@ static bool only_crlf(const uint8_t *p, uint16_t len)
 }
 
 /*
- * A request the filter refuses: dropped and counted under @why, and answered
- * with @status when the policy asks for answers. An answer needs the request
- * scanned; one that does not scan is dropped without answer (still under @why:
- * the policy, not the syntax, refused it). ACK is never answered (§17.1.1.3).
+ * A request the filter refuses (from an unknown source): dropped and counted
+ * under @why, and answered with @status when the policy asks for answers and
+ * filter.answer_rate allows one (@charged: this request already paid for
+ * it). An answer needs the request scanned; one that does not scan is
+ * dropped without answer (still under @why: the policy, not the syntax,
+ * refused it). ACK is never answered (§17.1.1.3).
  */
 static void refuse(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
 		   const struct dp_l4info *from, const uint8_t *msg, uint16_t len, bool scanned,
-		   enum dp_drop why, uint16_t status)
+		   enum dp_drop why, uint16_t status, bool charged)
 {
 	const struct dp_policy *pol = s->pol;
 	bool answer = status == 403 ? pol->reply_403 : pol->reply_503;
 
 	if (!scanned)
 		s->sip = &DP_META(m)->sip;
+	/* Scanners are never answered, whatever refused them. */
 	if (answer && (scanned || dp_sip_scan(msg, len, s->sip) == DP_SIP_OK) &&
 	    s->sip->is_request && s->sip->method != DP_SIP_M_ACK &&
-	    dp_sip_respond(s, ifx, from, msg, status) == 0)
-		dp_count(s->ctr, status == 403 ? DP_C_SIP_403_SENT : DP_C_SIP_503_SENT, 1);
+	    !dp_ua_is_scanner(pol, msg, s->sip->user_agent)) {
+		if (!charged && !dp_admit_answer(s, DP_META(m)->rx_tsc))
+			dp_count(s->ctr, DP_C_ANSWERS_SUPPRESSED, 1);
+		else if (dp_sip_respond(s, ifx, from, msg, status, true) == 0)
+			dp_count(s->ctr, status == 403 ? DP_C_SIP_403_SENT : DP_C_SIP_503_SENT, 1);
+	}
 	dp_drop(s, m, why);
 }
 
@@ -127,8 +140,12 @@ static void keepalive(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
 	rte_pktmbuf_free(m);
 }
 
-void dp_sip_input(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
-		  const struct dp_l4info *from, const uint8_t *msg, uint16_t len)
+/* What looks like SIP: classify, admit, scan, act. Not inlined into
+ * dp_sip_input(): junk, the bulk of a flood, returns from there through a
+ * small frame (bench_dp --mix junk-64B). */
+static __attribute__((noinline)) void sip_message(struct dp_wstate *s, unsigned ifx,
+						  struct rte_mbuf *m, const struct dp_l4info *from,
+						  const uint8_t *msg, uint16_t len)
 {
 	const struct dp_policy *pol = s->pol;
 	struct sw_src *bound = NULL;
@@ -136,22 +153,8 @@ void dp_sip_input(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
 	enum dp_sip_verdict v;
 	enum dp_drop why;
 	enum peek pk = PEEK_OTHER;
+	bool charged = false;
 
-	if (len > 0 && len <= 4 && only_crlf(msg, len)) {
-		keepalive(s, ifx, m, from, msg, len, false);
-		return;
-	}
-	if (dp_is_stun(msg, len)) {
-		keepalive(s, ifx, m, from, msg, len, true);
-		return;
-	}
-
-	/* Junk of any source is judged on its first bytes (~10 cycles), before
-	 * the source table is looked at: the scanner's own reason. */
-	if (!dp_sip_plausible(msg, len)) {
-		dp_drop(s, m, DP_D_BAD_START_LINE);
-		return;
-	}
 	cls = dp_src_classify(s, from, &bound);
 	switch (cls) {
 	case DP_SRC_PBX:
@@ -177,21 +180,43 @@ void dp_sip_input(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
 			}
 		}
 		/* Unknown sources may only REGISTER, or OPTIONS sipwake itself:
-		 * judged on the first bytes, then metered, before any scan. */
+		 * judged on the first bytes, before any scan or budget. */
 		pk = peek_start(msg, len);
 		if (pk == PEEK_RESPONSE) {
 			dp_drop(s, m, DP_D_FILTER_UNKNOWN_RESPONSE);
 			return;
 		}
 		if (pk == PEEK_OTHER) {
-			refuse(s, ifx, m, from, msg, len, false, DP_D_FILTER_UNKNOWN_REQUEST, 403);
+			refuse(s, ifx, m, from, msg, len, false, DP_D_FILTER_UNKNOWN_REQUEST, 403,
+			       false);
 			return;
 		}
-		why = dp_ratelimit_take(s->w->rl, pol, &from->src, DP_META(m)->rx_tsc);
-		if (why != DP_D_MAX) {
-			refuse(s, ifx, m, from, msg, len, false, why, 503);
+		/* OPTIONS only ever gets an answer: first its source's own bucket
+		 * (~20 cycles: a scanner hammering from one address stops here),
+		 * which no other source shares. */
+		if (pk == PEEK_OPTIONS) {
+			why = dp_admit_source(s, &from->src, DP_META(m)->rx_tsc);
+			if (why != DP_D_MAX) {
+				refuse(s, ifx, m, from, msg, len, false, why, 503, false);
+				return;
+			}
+		}
+		/* A scanner names itself in its User-Agent line: dropped before
+		 * it spends a budget a woken app or a newcomer needs. */
+		if (dp_ua_is_scanner_raw(pol, msg, len)) {
+			dp_drop(s, m, DP_D_FILTER_SCANNER);
 			return;
 		}
+		if (pk == PEEK_OPTIONS) {
+			/* Then the answers' budget, before the scan. */
+			if (!dp_admit_answer(s, DP_META(m)->rx_tsc)) {
+				dp_drop(s, m, DP_D_FILTER_RATE_ANSWER);
+				return;
+			}
+			charged = true;
+		}
+		/* A REGISTER is scanned first: it may name a bound device (a
+		 * woken app on a new address), which has a budget of its own. */
 		break;
 	}
 
@@ -209,9 +234,12 @@ void dp_sip_input(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
 		dp_drop(s, m, DP_D_FILTER_SCANNER);
 		return;
 	}
+	/* Monitoring probes often name a user ("sip:ping@edge"): from the PBX
+	 * or a stranger that is still sipwake; a bound device's "sip:bob@edge"
+	 * is a request for bob, which goes to the PBX. */
 	if (s->sip->is_request && s->sip->method == DP_SIP_M_OPTIONS &&
-	    dp_ruri_is_us(&s->ctx->p, msg, s->sip)) {
-		int rc = dp_sip_respond(s, ifx, from, msg, 200);
+	    dp_ruri_is_us(&s->ctx->p, msg, s->sip, cls != DP_SRC_BOUND)) {
+		int rc = dp_sip_respond(s, ifx, from, msg, 200, cls == DP_SRC_UNKNOWN);
 
 		if (rc != 0) {
 			dp_drop(s, m, rc == -ENOMEM ? DP_D_NO_MBUF : DP_D_SIP_REPLY_TOO_LARGE);
@@ -223,8 +251,15 @@ void dp_sip_input(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
 	}
 	if (cls == DP_SRC_UNKNOWN && s->sip->method != DP_SIP_M_REGISTER) {
 		/* OPTIONS for someone else (the peek let OPTIONS through for us). */
-		refuse(s, ifx, m, from, msg, len, true, DP_D_FILTER_UNKNOWN_REQUEST, 403);
+		refuse(s, ifx, m, from, msg, len, true, DP_D_FILTER_UNKNOWN_REQUEST, 403, charged);
 		return;
+	}
+	if (cls == DP_SRC_UNKNOWN) {
+		why = dp_admit_register(s, &from->src, msg, DP_META(m)->rx_tsc);
+		if (why != DP_D_MAX) {
+			refuse(s, ifx, m, from, msg, len, true, why, 503, false);
+			return;
+		}
 	}
 	/* Forward statelessly what the workers can (dp_fwd.c): responses by
 	 * their top Via, requests of the PBX and of bound devices. REGISTER is
@@ -239,4 +274,24 @@ void dp_sip_input(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
 			return;
 	}
 	hand_up_sip(s, ifx, m, from, msg, len, cls, bound);
+}
+
+void dp_sip_input(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
+		  const struct dp_l4info *from, const uint8_t *msg, uint16_t len)
+{
+	if (len > 0 && len <= 4 && only_crlf(msg, len)) {
+		keepalive(s, ifx, m, from, msg, len, false);
+		return;
+	}
+	if (dp_is_stun(msg, len)) {
+		keepalive(s, ifx, m, from, msg, len, true);
+		return;
+	}
+	/* Junk of any source is judged on its first bytes (~10 cycles), before
+	 * the source table is looked at: the scanner's own reason. */
+	if (!dp_sip_plausible(msg, len)) {
+		dp_drop(s, m, DP_D_BAD_START_LINE);
+		return;
+	}
+	sip_message(s, ifx, m, from, msg, len);
 }

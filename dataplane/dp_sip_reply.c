@@ -74,17 +74,18 @@ static bool slice_ieq(const uint8_t *msg, struct dp_sip_slice sl, const char *s,
 	return sl.len == n && strncasecmp((const char *)msg + sl.off, s, n) == 0;
 }
 
-/* Is the Request-URI sipwake itself: no user part, and the host one of our
- * addresses or configured names. Only OPTIONS gets here, so the parse of
- * an address literal is off the hot path. */
-bool dp_ruri_is_us(const struct dp_params *p, const uint8_t *msg, const struct dp_sip_msg *sm)
+/* Only OPTIONS gets here, so the parse of an address literal is off the
+ * hot path. */
+bool dp_ruri_is_us(const struct dp_params *p, const uint8_t *msg, const struct dp_sip_msg *sm,
+		   bool any_user)
 {
 	const struct dp_sip_uri *u = &sm->ruri;
 	char host[INET6_ADDRSTRLEN];
 	struct sw_ip ip;
 	uint32_t v4;
 
-	if (u->user.len != 0 || (u->scheme != DP_SIP_SCHEME_SIP && u->scheme != DP_SIP_SCHEME_SIPS))
+	if ((u->user.len != 0 && !any_user) ||
+	    (u->scheme != DP_SIP_SCHEME_SIP && u->scheme != DP_SIP_SCHEME_SIPS))
 		return false;
 	if (u->port != 0 && u->port != p->sip_port)
 		return false;
@@ -198,7 +199,7 @@ static void put_response(struct sbuf *b, const uint8_t *msg, const struct dp_sip
 }
 
 int dp_sip_respond(struct dp_wstate *s, unsigned ifx, const struct dp_l4info *from,
-		   const uint8_t *msg, uint16_t status)
+		   const uint8_t *msg, uint16_t status, bool stranger)
 {
 	const struct dp_iface *ifc = &s->ctx->p.ifaces[ifx];
 	const struct dp_sip_msg *sm = s->sip;
@@ -229,6 +230,9 @@ int dp_sip_respond(struct dp_wstate *s, unsigned ifx, const struct dp_l4info *fr
 	 * the source address. */
 	dport = sm->via.rport >= 0 ? from->sport : (sm->via.port != 0 ? sm->via.port : 5060);
 	dp_udp_finish(s, m, from, dport, (uint16_t)b.len);
-	dp_tx_ip(s, ifx, m, &from->src);
+	if (stranger)
+		dp_tx_stranger(s, ifx, m, &from->src);
+	else
+		dp_tx_ip(s, ifx, m, &from->src);
 	return 0;
 }

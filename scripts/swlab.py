@@ -52,7 +52,8 @@ def apns_push_config(tmp):
 
 class Lab:
     def __init__(self, name=None, workers=1, config_extra="", neigh=None, gateway=True,
-                 pbx_extra="", bindings_extra="", store_path=None, pbx_servers=None):
+                 pbx_extra="", bindings_extra="", store_path=None, pbx_servers=None,
+                 vdev_extra="", idle_sleep_us=50):
         if os.geteuid() != 0:
             raise RuntimeError("the lab needs root (network namespaces, af_packet)")
         self.name = name or "swl%d" % os.getpid()
@@ -68,6 +69,11 @@ class Lab:
         # [] : no PBX server, so sipwake sends nothing on its own (health
         # checks) and tests can count every frame it sends.
         self.pbx_servers = [PBX_IP4 + ":5060"] if pbx_servers is None else pbx_servers
+        # More net_af_packet devargs (",framecnt=8192": a deeper RX ring).
+        self.vdev_extra = vdev_extra
+        # 0: the worker polls without ever sleeping, as in production (a
+        # sleeping vCPU can wake late enough for the RX ring to overflow).
+        self.idle_sleep_us = idle_sleep_us
         self.tmp = tempfile.mkdtemp(prefix=self.name + "-")
         self.proc = None
         self.log_path = os.path.join(self.tmp, "sipwake.log")
@@ -125,13 +131,13 @@ interfaces = ( {
     gateway4 = "%s";
     ipv6 = "%s/64";
 } );
-dataplane: { mbufs = 4095; idle_sleep_us = 50; };
+dataplane: { mbufs = 4095; idle_sleep_us = %d; };
 neighbours: { retry_ms = %d; probes = 3; };
 pbx: { sources = [ "%s", "%s" ]; servers = [ %s ]; %s };
 bindings: { store = "%s"; %s };
 log: { level = "info"; };
 %s
-""" % (SW_IP4, GW_IP4, SW_IP6, self.neigh.get("retry_ms", 200), PBX_IP4, PBX_IP6,
+""" % (SW_IP4, GW_IP4, SW_IP6, self.idle_sleep_us, self.neigh.get("retry_ms", 200), PBX_IP4, PBX_IP6,
        ", ".join('"%s"' % sv for sv in self.pbx_servers), self.pbx_extra, self.store_path,
        self.bindings_extra, self.config_extra)
         with open(path or self.conf_path, "w") as f:
@@ -143,7 +149,8 @@ log: { level = "info"; };
                           for i in range(self.workers + 1))
         return ["--lcores=" + lcores, "--no-huge", "-m", "256", "--no-pci",
                 "--file-prefix=" + self.prefix,
-                "--vdev=net_af_packet0,iface=%s,qpairs=%d" % (self.if_sw, self.workers)]
+                "--vdev=net_af_packet0,iface=%s,qpairs=%d%s" % (self.if_sw, self.workers,
+                                                                 self.vdev_extra)]
 
     def start(self, timeout=30):
         cmd = ["ip", "netns", "exec", self.ns_sw, sipwake_bin()] + self.eal_args() + \

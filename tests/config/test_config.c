@@ -151,6 +151,14 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.unknown_rate, 10);
 	assert_int_equal(cfg.unknown_burst, 20);
 	assert_int_equal(cfg.rate_sources, 65536);
+	/* The admission classes' budgets (docs/admission.md). */
+	assert_int_equal(cfg.unknown_prefix_rate, 200);
+	assert_int_equal(cfg.unknown_prefix_burst, 400);
+	assert_int_equal(cfg.expected_rate, 10);
+	assert_int_equal(cfg.expected_burst, 20);
+	assert_int_equal(cfg.answer_rate, 1000);
+	assert_int_equal(cfg.answer_burst, 2000);
+	assert_int_equal(cfg.rate_keys, 65536);
 	assert_false(cfg.reply_403 || cfg.reply_503);
 	assert_int_equal(cfg.max_sources, 65536);
 	assert_int_equal(cfg.max_devices, 65536);
@@ -182,7 +190,9 @@ static void test_every_key(void **state)
 		"pbx: { sources = [ \"192.0.2.10\", \"10.0.0.0/8\", \"2001:db8:5e::/64\" ]; };\n"
 		"filter: { scanner_user_agents = [ \"SIPVicious\", \"x\" ]; unknown_rate = 5;\n"
 		"  unknown_burst = 6; unknown_global_rate = 7; unknown_global_burst = 8;\n"
-		"  rate_sources = 1024; reply_403 = true; reply_503 = true; };\n"
+		"  rate_sources = 1024; reply_403 = true; reply_503 = true;\n"
+		"  unknown_prefix_rate = 9; unknown_prefix_burst = 11; expected_rate = 12;\n"
+		"  expected_burst = 13; answer_rate = 14; answer_burst = 15; rate_keys = 4096; };\n"
 		"bindings: { max_sources = 100; };\n";
 	static const uint8_t v4mapped[12] = {[10] = 0xff, [11] = 0xff};
 	struct cp_config cfg;
@@ -205,6 +215,13 @@ static void test_every_key(void **state)
 	assert_int_equal(cfg.unknown_global_burst, 8);
 	assert_int_equal(cfg.rate_sources, 1024);
 	assert_true(cfg.reply_403 && cfg.reply_503);
+	assert_int_equal(cfg.unknown_prefix_rate, 9);
+	assert_int_equal(cfg.unknown_prefix_burst, 11);
+	assert_int_equal(cfg.expected_rate, 12);
+	assert_int_equal(cfg.expected_burst, 13);
+	assert_int_equal(cfg.answer_rate, 14);
+	assert_int_equal(cfg.answer_burst, 15);
+	assert_int_equal(cfg.rate_keys, 4096);
 	assert_int_equal(cfg.max_sources, 100);
 	assert_int_equal(cfg.ifaces[0].vlan, 0);
 	assert_int_equal(cfg.sip_port, 5061);
@@ -517,6 +534,13 @@ static const struct bad bad_configs[] = {
 	 "filter: { reply_403 = 1; };\n" IFACE},
 	{"unknown_rate_0", 1, "filter.unknown_rate", "expected an integer 1..1000000, got 0",
 	 "filter: { unknown_rate = 0; };\n" IFACE},
+	{"expected_rate_0", 1, "filter.expected_rate", "expected an integer 1..1000000, got 0",
+	 "filter: { expected_rate = 0; };\n" IFACE},
+	{"answer_burst_big", 1, "filter.answer_burst",
+	 "expected an integer 1..100000000, got 200000000",
+	 "filter: { answer_burst = 200000000; };\n" IFACE},
+	{"rate_keys_small", 1, "filter.rate_keys", "expected an integer 256..16777216, got 255",
+	 "filter: { rate_keys = 255; };\n" IFACE},
 	{"rate_sources_small", 1, "filter.rate_sources",
 	 "expected an integer 256..16777216, got 10", "filter: { rate_sources = 10; };\n" IFACE},
 	{"vlan_0", 1, "interfaces.[0].vlan", "got 0 (leave the key out for untagged frames)",

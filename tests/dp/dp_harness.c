@@ -50,10 +50,12 @@ static void default_policy(struct dp_policy *pol)
 		memcpy(pol->ua[i].s, uas[i], pol->ua[i].len);
 	}
 	pol->n_ua = RTE_DIM(uas);
-	pol->unknown_rate = 10;
-	pol->unknown_burst = 20;
-	pol->global_rate = 2000;
-	pol->global_burst = 4000;
+	/* The config defaults (cp_config_filter.c). */
+	pol->rates = (struct dp_rates){.source = {10, 20},
+				       .prefix = {200, 400},
+				       .global = {2000, 4000},
+				       .expected = {10, 20},
+				       .answer = {1000, 2000}};
 }
 
 int dph_init(struct dph *h, const char *prefix)
@@ -109,6 +111,7 @@ int dph_init(struct dph *h, const char *prefix)
 	ctx->n_workers = 1;
 	ctx->workers[0].lcore_id = rte_lcore_id();
 	ctx->rate_sources = 4096;
+	ctx->rate_keys = 8192;
 	ctx->frag_flows = 256;
 	ctx->frag_timeout_ms = 500;
 	ctx->frag_buffers = 255;
@@ -119,8 +122,11 @@ int dph_init(struct dph *h, const char *prefix)
 	ctx->banned = sw_src_create(4096);
 	/* And the held-call set, empty: PBX INVITEs pay its check (one load). */
 	ctx->held = sw_callset_create(4096);
+	/* And the devices held calls wait for, empty: REGISTERs from unknown
+	 * sources pay its check (one load). */
+	ctx->waking = sw_callset_create(4096);
 	if (ctx->policy == NULL || ctx->neigh == NULL || ctx->src == NULL || ctx->banned == NULL ||
-	    ctx->held == NULL)
+	    ctx->held == NULL || ctx->waking == NULL)
 		return -ENOMEM;
 	default_policy(ctx->policy);
 	rc = dp_init(ctx, 8191, 512, 512, 4096);
@@ -166,6 +172,7 @@ void dph_fini(struct dph *h)
 	sw_bind_free(h->ctx->bind); /* a test or benchmark may have made one */
 	sw_src_free(h->ctx->banned);
 	sw_callset_free(h->ctx->held);
+	sw_callset_free(h->ctx->waking);
 	sw_src_free(h->ctx->src);
 	sw_neigh_free(h->ctx->neigh);
 	rte_free(h->ctx->policy);

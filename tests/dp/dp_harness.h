@@ -5,8 +5,8 @@
  * pipeline (dp_rx_one) run on the calling thread on frames built here.
  * What the pipeline hands up is on ctx->workers[0].up, what it sends on
  * dph.tx; counters are ctx->workers[0].ctr. ctx->bind is NULL unless the
- * caller creates binding tables (dph_fini() frees them); ctx->banned and
- * ctx->held are there, empty, as sipwake runs.
+ * caller creates binding tables (dph_fini() frees them); ctx->banned,
+ * ctx->held and ctx->waking are there, empty, as sipwake runs.
  */
 #ifndef DP_HARNESS_H
 #define DP_HARNESS_H

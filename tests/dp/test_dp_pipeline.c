@@ -393,6 +393,65 @@ static void test_vlan(void **state)
 }
 
 /* A bound device's datagrams move its last-alive time (the worker's one write). */
+/* The software UDP checksum (dp_net.c, 8 bytes a step): right for every
+ * payload length and both families, and a wrong checksum is caught.
+ * Payloads are junk (not SIP): a good checksum ends in sip_bad_start_line. */
+static void test_udp_checksum_every_length(void **state)
+{
+	static const char *const srcs[] = {"198.18.0.2", PEER6};
+	uint8_t payload[80];
+
+	(void)state;
+	for (unsigned i = 0; i < sizeof(payload); i++)
+		payload[i] = (uint8_t)(0x80 | (i * 37 + 11));
+	for (unsigned f = 0; f < 2; f++)
+		for (uint32_t len = 1; len <= sizeof(payload); len++)
+			for (int bad = 0; bad < 2; bad++) {
+				struct dph_pkt p = {.src = srcs[f],
+						    .sport = (uint16_t)(6000 + len),
+						    .payload = payload,
+						    .len = len,
+						    .bad_cksum = bad};
+				enum dp_drop want = bad ? DP_D_UDP_CHECKSUM : DP_D_BAD_START_LINE;
+				uint64_t before = dph_drop(&h, want);
+				struct rte_mbuf *m;
+
+				assert_int_equal(dph_build(&h, &p, &m, 1), 1);
+				dph_rx(&h, &m, 1, rte_rdtsc());
+				if (dph_drop(&h, want) != before + 1) {
+					print_error("%s, %u bytes, %s checksum: not %s\n", srcs[f],
+						    len, bad ? "bad" : "good", dp_drop_names[want]);
+					fail();
+				}
+			}
+}
+
+static void register_from(const char *src)
+{
+	struct dph_pkt p = P(src, 5060, MSG_REGISTER);
+	struct rte_mbuf *m;
+
+	assert_int_equal(dph_build(&h, &p, &m, 1), 1);
+	dph_rx(&h, &m, 1, rte_rdtsc());
+}
+
+/* IPv4 sources that end in .255 are hosts elsewhere; only our own subnet's
+ * broadcast address is a martian. */
+static void test_broadcast_only_ours_is_martian(void **state)
+{
+	uint64_t martian = dph_drop(&h, DP_D_IP_MARTIAN);
+	struct rte_mbuf *m;
+
+	(void)state;
+	register_from("203.0.113.255");
+	m = dph_up(&h);
+	assert_non_null(m);
+	rte_pktmbuf_free(m);
+	register_from("198.18.0.255");
+	assert_int_equal(dph_drop(&h, DP_D_IP_MARTIAN), martian + 1);
+	assert_null(dph_up(&h));
+}
+
 static void test_bound_source_marked_alive(void **state)
 {
 	struct dph_pkt p = P(PEER, 5100, "\r\n\r\n");
@@ -450,6 +509,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rows),
+		cmocka_unit_test(test_udp_checksum_every_length),
+		cmocka_unit_test(test_broadcast_only_ours_is_martian),
 		cmocka_unit_test(test_bound_source_marked_alive),
 		cmocka_unit_test(test_up_ring_full_is_a_drop),
 		cmocka_unit_test(test_fragments_reassembled),

@@ -155,8 +155,7 @@ def test_unknown_source_judged_before_scan(lab, delta):
     junk = {
         "drop_filter_unknown_request": [b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
                                         valid.replace(b"OPTIONS", b"MESSAGE"),
-                                        valid.replace(b"OPTIONS", b"INVITE"),
-                                        sip_options("sip:alice@%s" % swlab.SW_IP4)],
+                                        valid.replace(b"OPTIONS", b"INVITE")],
         # Not even shaped like SIP: dropped before the source is looked at.
         "drop_sip_bad_start_line": [b"\x7f" + os.urandom(63)],
         "drop_filter_unknown_response": [
@@ -176,10 +175,21 @@ def test_unknown_source_judged_before_scan(lab, delta):
     assert c is not None, d()
     for reason, payloads in junk.items():
         assert c[reason] == len(payloads), (reason, c)
-    # Only the OPTIONS for someone else and the scanners were scanned at all.
+    # Refused on their first bytes: nothing answered, not even 403 (off).
     assert c["sip_options_answered"] == 0 and c["sip_403_sent"] == 0
     # Keepalives and the noise are judged before the source class is.
     assert c["sip_from_unknown"] == len(sent) - 3
+
+
+def test_options_probe_with_a_user_answered(lab, delta):
+    # Monitoring probes name a user ("sip:ping@edge"): still sipwake itself.
+    d = delta(lab)
+    for i, ruri in enumerate(("sip:ping@%s" % swlab.SW_IP4, "sip:nagios@edge.sipwake.test")):
+        ans = lab.udp_exchange(sip_options(ruri, call_id="probe-%d" % i), sport=5090 + i)
+        assert ans is not None and ans.startswith(b"SIP/2.0 200 OK\r\n"), (ruri, ans)
+        assert b"\r\nCall-ID: probe-%d\r\n" % i in ans, ans
+    c = d()
+    assert c["sip_options_answered"] == 2 and c["drop_filter_unknown_request"] == 0, c
 
 
 def test_register_from_unknown_goes_up(lab, delta):
