@@ -140,12 +140,8 @@ static void keepalive(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
 	rte_pktmbuf_free(m);
 }
 
-/* What looks like SIP: classify, admit, scan, act. Not inlined into
- * dp_sip_input(): junk, the bulk of a flood, returns from there through a
- * small frame (bench_dp --mix junk-64B). */
-static __attribute__((noinline)) void sip_message(struct dp_wstate *s, unsigned ifx,
-						  struct rte_mbuf *m, const struct dp_l4info *from,
-						  const uint8_t *msg, uint16_t len)
+void dp_sip_input(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
+		  const struct dp_l4info *from, const uint8_t *msg, uint16_t len)
 {
 	const struct dp_policy *pol = s->pol;
 	struct sw_src *bound = NULL;
@@ -155,6 +151,20 @@ static __attribute__((noinline)) void sip_message(struct dp_wstate *s, unsigned 
 	enum peek pk = PEEK_OTHER;
 	bool charged = false;
 
+	if (len > 0 && len <= 4 && only_crlf(msg, len)) {
+		keepalive(s, ifx, m, from, msg, len, false);
+		return;
+	}
+	if (dp_is_stun(msg, len)) {
+		keepalive(s, ifx, m, from, msg, len, true);
+		return;
+	}
+	/* Junk of any source is judged on its first bytes (~10 cycles), before
+	 * the source table is looked at: the scanner's own reason. */
+	if (!dp_sip_plausible(msg, len)) {
+		dp_drop(s, m, DP_D_BAD_START_LINE);
+		return;
+	}
 	cls = dp_src_classify(s, from, &bound);
 	switch (cls) {
 	case DP_SRC_PBX:
@@ -274,24 +284,4 @@ static __attribute__((noinline)) void sip_message(struct dp_wstate *s, unsigned 
 			return;
 	}
 	hand_up_sip(s, ifx, m, from, msg, len, cls, bound);
-}
-
-void dp_sip_input(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
-		  const struct dp_l4info *from, const uint8_t *msg, uint16_t len)
-{
-	if (len > 0 && len <= 4 && only_crlf(msg, len)) {
-		keepalive(s, ifx, m, from, msg, len, false);
-		return;
-	}
-	if (dp_is_stun(msg, len)) {
-		keepalive(s, ifx, m, from, msg, len, true);
-		return;
-	}
-	/* Junk of any source is judged on its first bytes (~10 cycles), before
-	 * the source table is looked at: the scanner's own reason. */
-	if (!dp_sip_plausible(msg, len)) {
-		dp_drop(s, m, DP_D_BAD_START_LINE);
-		return;
-	}
-	sip_message(s, ifx, m, from, msg, len);
 }
