@@ -357,14 +357,14 @@ static void parse_costs(const char *name, const char *msg, unsigned iters, unsig
 	size_t len = strlen(msg);
 	uint8_t *buf = malloc(len);
 	uint64_t scan[16], osip[16];
-	struct dp_sip_msg *sm = malloc(sizeof(*sm));
+	struct sip_msg *sm = malloc(sizeof(*sm));
 
 	memcpy(buf, msg, len);
 	for (unsigned r = 0; r < runs; r++) {
 		uint64_t t0 = rte_rdtsc_precise();
 
 		for (unsigned i = 0; i < iters; i++)
-			if (dp_sip_scan(buf, (uint32_t)len, sm) != DP_SIP_OK)
+			if (sip_scan(buf, (uint32_t)len, sm) != SIP_SCAN_OK)
 				exit(2);
 		scan[r] = (rte_rdtsc_precise() - t0) / iters;
 		t0 = rte_rdtsc_precise();

@@ -42,7 +42,7 @@
 #define SW_PN_KEY_MAX	512 /**< sw_pn_key() output, NUL included */
 #define SW_PN_FIELD_MAX 256 /**< one push address field, unescaped */
 
-/** How a device gave its push address (same values as enum dp_sip_pn_form). */
+/** How a device gave its push address (same values as enum sip_pn_form). */
 enum sw_pn_form {
 	SW_PN_NONE = 0,
 	SW_PN_RFC8599, /**< pn-provider / pn-prid / pn-param */

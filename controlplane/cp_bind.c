@@ -50,7 +50,7 @@ static const char *keep(char **at, const char *end, const void *p, size_t len)
 	return s;
 }
 
-static int push_of(const uint8_t *msg, const struct dp_sip_push *pn, struct sw_bind_rec *rec,
+static int push_of(const uint8_t *msg, const struct sip_push *pn, struct sw_bind_rec *rec,
 		   char **at, const char *end)
 {
 	char buf[SW_PN_FIELD_MAX];
@@ -58,7 +58,7 @@ static int push_of(const uint8_t *msg, const struct dp_sip_push *pn, struct sw_b
 	int n;
 
 	rec->pn_form = pn->form;
-	n = sw_unescape(buf, sizeof(buf), dp_sip_ptr(msg, pn->provider), pn->provider.len);
+	n = sw_unescape(buf, sizeof(buf), sip_ptr(msg, pn->provider), pn->provider.len);
 	if (n <= 0)
 		return n < 0 ? n : -EINVAL;
 	for (int i = 0; i < n; i++)
@@ -68,12 +68,12 @@ static int push_of(const uint8_t *msg, const struct dp_sip_push *pn, struct sw_b
 		n = snprintf(buf, sizeof(buf), "%s", canon);
 	rec->pn_provider = keep(at, end, buf, (size_t)n);
 	rec->pn_provider_len = (uint16_t)n;
-	n = sw_unescape(buf, sizeof(buf), dp_sip_ptr(msg, pn->prid), pn->prid.len);
+	n = sw_unescape(buf, sizeof(buf), sip_ptr(msg, pn->prid), pn->prid.len);
 	if (n <= 0)
 		return n < 0 ? n : -EINVAL;
 	rec->pn_prid = keep(at, end, buf, (size_t)n);
 	rec->pn_prid_len = (uint16_t)n;
-	n = sw_unescape(buf, sizeof(buf), dp_sip_ptr(msg, pn->param), pn->param.len);
+	n = sw_unescape(buf, sizeof(buf), sip_ptr(msg, pn->param), pn->param.len);
 	if (n < 0)
 		return n;
 	rec->pn_param = keep(at, end, buf, (size_t)n);
@@ -81,7 +81,7 @@ static int push_of(const uint8_t *msg, const struct dp_sip_push *pn, struct sw_b
 	return rec->pn_provider && rec->pn_prid && rec->pn_param ? 0 : -E2BIG;
 }
 
-static bool has_pnsreg(const uint8_t *msg, struct dp_sip_slice v)
+static bool has_pnsreg(const uint8_t *msg, struct sip_slice v)
 {
 	static const char tag[] = "+sip.pnsreg";
 
@@ -94,8 +94,8 @@ static bool has_pnsreg(const uint8_t *msg, struct dp_sip_slice v)
 int cp_bind_req_from(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg,
 		     struct cp_bind_req *req)
 {
-	const struct dp_sip_msg *sm = &meta->sip;
-	const struct dp_sip_uri *to = &sm->to.uri;
+	const struct sip_msg *sm = &meta->sip;
+	const struct sip_uri *to = &sm->to.uri;
 	char *at = req->s, *end = req->s + sizeof(req->s);
 	char aor[SW_AOR_MAX];
 	int n, rc;
@@ -108,8 +108,8 @@ int cp_bind_req_from(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 
 	/* AOR: "user@host" of To (RFC 3261 §10.2), the same key the workers
 	 * build from a Request-URI (sw_aor_canon()). */
-	n = sw_aor_canon(aor, sizeof(aor), dp_sip_ptr(msg, to->user), to->user.len,
-			 dp_sip_ptr(msg, to->host), to->host.len, to->host_is_ipv6);
+	n = sw_aor_canon(aor, sizeof(aor), sip_ptr(msg, to->user), to->user.len,
+			 sip_ptr(msg, to->host), to->host.len, to->host_is_ipv6);
 	if (n < 0)
 		return n;
 	req->rec.aor = keep(&at, end, aor, (size_t)n);
@@ -120,21 +120,21 @@ int cp_bind_req_from(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 	if (!req->has_contact)
 		return 0;
 
-	const struct dp_sip_contact *c = &sm->contact;
+	const struct sip_contact *c = &sm->contact;
 
 	if (c->uri.whole.len >= SW_CONTACT_MAX || c->instance.len >= SW_INSTANCE_MAX)
 		return -E2BIG;
-	req->rec.contact = keep(&at, end, dp_sip_ptr(msg, c->uri.whole), c->uri.whole.len);
+	req->rec.contact = keep(&at, end, sip_ptr(msg, c->uri.whole), c->uri.whole.len);
 	req->rec.contact_len = c->uri.whole.len;
 	req->contact = req->rec.contact;
 	req->contact_len = req->rec.contact_len;
-	req->rec.instance = keep(&at, end, dp_sip_ptr(msg, c->instance), c->instance.len);
+	req->rec.instance = keep(&at, end, sip_ptr(msg, c->instance), c->instance.len);
 	req->rec.instance_len = c->instance.len;
 	req->asked_expires = c->expires >= 0 ? c->expires : sm->expires;
 	req->pnsreg = has_pnsreg(msg, c->value);
-	if (c->pn.form != DP_SIP_PN_NONE)
+	if (c->pn.form != SIP_PN_NONE)
 		rc = push_of(msg, &c->pn, &req->rec, &at, end);
-	else if (sm->xpush.form != DP_SIP_PN_NONE)
+	else if (sm->xpush.form != SIP_PN_NONE)
 		rc = push_of(msg, &sm->xpush, &req->rec, &at, end);
 	else
 		rc = 0;

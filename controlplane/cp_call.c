@@ -238,7 +238,7 @@ void call_keep(char **dst, uint16_t *len, const void *src, uint16_t n)
 
 int call_scan_inv(struct cp_call *k, const struct call *c)
 {
-	return dp_sip_scan((const uint8_t *)c->inv, c->inv_len, &k->sm) == DP_SIP_OK ? 0 : -EINVAL;
+	return sip_scan((const uint8_t *)c->inv, c->inv_len, &k->sm) == SIP_SCAN_OK ? 0 : -EINVAL;
 }
 
 /* An answer upstream: sent, kept for retransmissions; a final one starts
@@ -319,7 +319,7 @@ void call_cancel_branch(struct cp_ctx *cp, struct call_branch *br, const char *r
 		br->cancel_wanted = true;
 		return;
 	}
-	if (dp_sip_scan((const uint8_t *)br->inv, br->inv_len, &k->sm2) == DP_SIP_OK &&
+	if (sip_scan((const uint8_t *)br->inv, br->inv_len, &k->sm2) == SIP_SCAN_OK &&
 	    call_build_cancel((const uint8_t *)br->inv, &k->sm2, reason, &k->scratch) == 0)
 		call_send(cp, br, &k->scratch);
 	br->cancel_sent = true;
@@ -442,7 +442,7 @@ void call_end_branches(struct cp_ctx *cp, struct call *c, int keep_b, enum late_
 struct call *call_new(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg)
 {
 	struct cp_call *k = cp->call;
-	const struct dp_sip_msg *sm = &meta->sip;
+	const struct sip_msg *sm = &meta->sip;
 	struct call *c;
 	uint32_t slot;
 
@@ -451,7 +451,7 @@ struct call *call_new(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 		return NULL;
 	if (cp->dp->held != NULL &&
 	    sw_callset_add(cp->dp->held,
-			   sw_callset_key(dp_sip_ptr(msg, sm->call_id), sm->call_id.len)) != 0)
+			   sw_callset_key(sip_ptr(msg, sm->call_id), sm->call_id.len)) != 0)
 		return NULL;
 	slot = k->free_slots[--k->free_top];
 	c = &k->c[slot];
@@ -459,11 +459,11 @@ struct call *call_new(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 	if (++k->gen == 0) /* ids: 32-bit generation << 24 | slot, < 2^56 */
 		k->gen = 1;
 	c->id = (uint64_t)k->gen << CALL_SLOT_BITS | slot;
-	c->key = sw_callset_key(dp_sip_ptr(msg, sm->call_id), sm->call_id.len);
+	c->key = sw_callset_key(sip_ptr(msg, sm->call_id), sm->call_id.len);
 	c->pbx_ip = meta->src;
 	c->pbx_port = meta->sport;
 	c->pbx_branch_len = (uint8_t)sm->via.branch.len;
-	memcpy(c->pbx_branch, dp_sip_ptr(msg, sm->via.branch), sm->via.branch.len);
+	memcpy(c->pbx_branch, sip_ptr(msg, sm->via.branch), sm->via.branch.len);
 	c->hash = cp_tx_hash(&c->pbx_ip, c->pbx_port, c->pbx_branch, c->pbx_branch_len);
 	c->next = k->buckets[c->hash & k->mask];
 	k->buckets[c->hash & k->mask] = slot;

@@ -111,7 +111,7 @@ struct cp_call {
 	uint64_t oldest_tsc; /* INVITE time of the oldest held call (telemetry) */
 	uint32_t n_held;     /* calls without a final answer yet (telemetry) */
 	struct cp_msg scratch;
-	struct dp_sip_msg sm, sm2; /* scans of stored bytes */
+	struct sip_msg sm, sm2; /* scans of stored bytes */
 	struct sw_hist push_to_reg, invite_to_branch;
 };
 
@@ -178,17 +178,17 @@ void call_branch_id(char *out, size_t cap, uint64_t call_id, unsigned br);
  * Route popped; everything else as the PBX sent it. @p our: our address
  * toward the device.
  */
-int call_build_invite(const struct cp_ctx *cp, const uint8_t *inv, const struct dp_sip_msg *sm,
+int call_build_invite(const struct cp_ctx *cp, const uint8_t *inv, const struct sip_msg *sm,
 		      const char *target, const struct sw_ip *our, const char *branch, uint64_t dev,
 		      struct cp_msg *o);
 
 /** CANCEL of our INVITE @p inv (§9.1), with a Reason line (or NULL). */
-int call_build_cancel(const uint8_t *inv, const struct dp_sip_msg *sm, const char *reason,
+int call_build_cancel(const uint8_t *inv, const struct sip_msg *sm, const char *reason,
 		      struct cp_msg *o);
 
 /** ACK for a non-2xx final answer @p resp to our INVITE @p inv (§17.1.1.3). */
-int call_build_ack(const uint8_t *inv, const struct dp_sip_msg *sm, const uint8_t *resp,
-		   const struct dp_sip_msg *rsm, struct cp_msg *o);
+int call_build_ack(const uint8_t *inv, const struct sip_msg *sm, const uint8_t *resp,
+		   const struct sip_msg *rsm, struct cp_msg *o);
 
 /**
  * A request inside the dialog a 2xx @p resp to our INVITE @p inv made: ACK
@@ -196,8 +196,8 @@ int call_build_ack(const uint8_t *inv, const struct dp_sip_msg *sm, const uint8_
  * @p our / @p branch. A call that ended before the device answered is never
  * answered: sipwake acknowledges and hangs up itself.
  */
-int call_build_in_dialog(const uint8_t *inv, const struct dp_sip_msg *sm, const uint8_t *resp,
-			 const struct dp_sip_msg *rsm, bool bye, const struct sw_ip *our,
+int call_build_in_dialog(const uint8_t *inv, const struct sip_msg *sm, const uint8_t *resp,
+			 const struct sip_msg *rsm, bool bye, const struct sw_ip *our,
 			 uint16_t port, const char *branch, struct cp_msg *o);
 
 /** @p uri without its push parameters (RFC 8599 §4.1.2: never past the edge). */

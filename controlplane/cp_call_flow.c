@@ -34,16 +34,16 @@ static int pick_one(const struct sw_device *d, void *arg)
 }
 
 /* Caller details for the push (the app shows them in CallKit / its UI). */
-static void caller_of(const uint8_t *msg, const struct dp_sip_msg *sm, struct pd_request *rq)
+static void caller_of(const uint8_t *msg, const struct sip_msg *sm, struct pd_request *rq)
 {
-	const struct dp_sip_nameaddr *f = &sm->from;
-	const char *v = dp_sip_ptr(msg, f->value), *lt = memchr(v, '<', f->value.len);
+	const struct sip_nameaddr *f = &sm->from;
+	const char *v = sip_ptr(msg, f->value), *lt = memchr(v, '<', f->value.len);
 	size_t n = lt != NULL ? (size_t)(lt - v) : 0;
 
 	snprintf(rq->call_id, sizeof(rq->call_id), "%.*s", sm->call_id.len,
-		 dp_sip_ptr(msg, sm->call_id));
+		 sip_ptr(msg, sm->call_id));
 	snprintf(rq->caller_number, sizeof(rq->caller_number), "%.*s", f->uri.user.len,
-		 dp_sip_ptr(msg, f->uri.user));
+		 sip_ptr(msg, f->uri.user));
 	while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '"'))
 		n--;
 	while (n > 0 && (*v == ' ' || *v == '"'))
@@ -53,7 +53,7 @@ static void caller_of(const uint8_t *msg, const struct dp_sip_msg *sm, struct pd
 
 static void invite_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg)
 {
-	const struct dp_sip_msg *sm = &meta->sip;
+	const struct sip_msg *sm = &meta->sip;
 	uint64_t now = rte_rdtsc();
 	struct pick p;
 	struct call *c;
@@ -62,10 +62,10 @@ static void invite_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 	p.n = 0;
 	dp_devices_of(cp->dp->bind, msg, sm, pick_one, &p);
 	if (p.n == 0) {
-		cp_trace(cp, sw_callset_key(dp_sip_ptr(msg, sm->call_id), sm->call_id.len),
+		cp_trace(cp, sw_callset_key(sip_ptr(msg, sm->call_id), sm->call_id.len),
 			 "INVITE for %.*s@%.*s: no device bound: 480", sm->ruri.user.len,
-			 dp_sip_ptr(msg, sm->ruri.user), sm->ruri.host.len,
-			 dp_sip_ptr(msg, sm->ruri.host));
+			 sip_ptr(msg, sm->ruri.user), sm->ruri.host.len,
+			 sip_ptr(msg, sm->ruri.host));
 		cp_count(cp, CP_C_WAKE_NO_DEVICE, 1);
 		cp_sip_reply(cp, meta, msg, 480);
 		return;
@@ -84,8 +84,8 @@ static void invite_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 
 		cp_trace(cp, c->key, "INVITE from %s:%u for %.*s@%.*s: %u device(s), 100 Trying",
 			 sw_ip_str(&meta->src, ip, sizeof(ip)), meta->sport, sm->ruri.user.len,
-			 dp_sip_ptr(msg, sm->ruri.user), sm->ruri.host.len,
-			 dp_sip_ptr(msg, sm->ruri.host), p.n);
+			 sip_ptr(msg, sm->ruri.user), sm->ruri.host.len,
+			 sip_ptr(msg, sm->ruri.host), p.n);
 	}
 	call_answer(cp, c, 100, now);
 	for (unsigned i = 0; i < p.n; i++) {
@@ -179,12 +179,12 @@ static void cancel_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 
 void cp_call_request(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg)
 {
-	const struct dp_sip_msg *sm = &meta->sip;
-	struct call *c = call_by_tx(cp->call, &meta->src, meta->sport,
-				    dp_sip_ptr(msg, sm->via.branch), sm->via.branch.len);
+	const struct sip_msg *sm = &meta->sip;
+	struct call *c = call_by_tx(cp->call, &meta->src, meta->sport, sip_ptr(msg, sm->via.branch),
+				    sm->via.branch.len);
 
 	switch (sm->method) {
-	case DP_SIP_M_INVITE:
+	case SIP_M_INVITE:
 		if (c != NULL) {
 			/* §17.2.1: a retransmission gets the last answer again. */
 			cp_count(cp, CP_C_WAKE_RETRANSMISSIONS, 1);
@@ -197,13 +197,13 @@ void cp_call_request(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 			return;
 		}
 		break; /* a re-INVITE outside our Record-Route: nothing to resume */
-	case DP_SIP_M_CANCEL:
+	case SIP_M_CANCEL:
 		if (c != NULL)
 			cancel_in(cp, meta, msg, c);
 		else
 			cp_sip_reply(cp, meta, msg, 481);
 		return;
-	case DP_SIP_M_ACK:
+	case SIP_M_ACK:
 		if (c != NULL && c->final >= 300) {
 			uint64_t end = rte_rdtsc() + call_ms_tsc(cp, CALL_T4_MS);
 
@@ -228,7 +228,7 @@ static void late_answer(struct cp_ctx *cp, struct call *c, struct call_branch *b
 			const struct dp_meta *meta, const uint8_t *msg)
 {
 	struct cp_call *k = cp->call;
-	const struct dp_sip_msg *rsm = &meta->sip;
+	const struct sip_msg *rsm = &meta->sip;
 	char branch[48];
 	struct sw_ip our, nh;
 	unsigned ifx;
@@ -239,7 +239,7 @@ static void late_answer(struct cp_ctx *cp, struct call *c, struct call_branch *b
 							      : CALL_REASON_ELSEWHERE);
 		return;
 	}
-	if (dp_sip_scan((const uint8_t *)br->inv, br->inv_len, &k->sm2) != DP_SIP_OK)
+	if (sip_scan((const uint8_t *)br->inv, br->inv_len, &k->sm2) != SIP_SCAN_OK)
 		return;
 	if (rsm->status >= 300) {
 		if (call_build_ack((const uint8_t *)br->inv, &k->sm2, msg, rsm, &k->scratch) == 0)
@@ -262,8 +262,8 @@ static void late_answer(struct cp_ctx *cp, struct call *c, struct call_branch *b
 void cp_call_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg)
 {
 	struct cp_call *k = cp->call;
-	const struct dp_sip_msg *sm = &meta->sip;
-	const char *b = dp_sip_ptr(msg, sm->via.branch) + DP_BRANCH_MAGIC_LEN + 2;
+	const struct sip_msg *sm = &meta->sip;
+	const char *b = sip_ptr(msg, sm->via.branch) + DP_BRANCH_MAGIC_LEN + 2;
 	uint64_t id, bi, now = rte_rdtsc();
 	struct call *c;
 	struct call_branch *br;
@@ -279,7 +279,7 @@ void cp_call_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 		cp_count_drop(cp, CP_D_WAKE_STRAY, 1);
 		return;
 	}
-	if (bi == CALL_TAG_BYE || sm->cseq_method == DP_SIP_M_CANCEL)
+	if (bi == CALL_TAG_BYE || sm->cseq_method == SIP_M_CANCEL)
 		return; /* answers to our CANCEL / BYE: nothing to do */
 	br = &c->br[bi];
 	if (!sw_ip_eq(&meta->src, &br->dst) || br->inv == NULL) {
@@ -333,7 +333,7 @@ void cp_call_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 		return;
 	}
 	/* A non-2xx final: ACK it (§17.1.1.3), keep the best (§16.7 step 6). */
-	if (dp_sip_scan((const uint8_t *)br->inv, br->inv_len, &k->sm2) == DP_SIP_OK &&
+	if (sip_scan((const uint8_t *)br->inv, br->inv_len, &k->sm2) == SIP_SCAN_OK &&
 	    call_build_ack((const uint8_t *)br->inv, &k->sm2, msg, sm, &k->scratch) == 0)
 		call_send(cp, br, &k->scratch);
 	if (br->state == BR_DONE)

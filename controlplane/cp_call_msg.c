@@ -18,7 +18,7 @@ void call_branch_id(char *out, size_t cap, uint64_t call_id, unsigned br)
 }
 
 /* Does the Route URI @p r name sipwake (one of our addresses or names)? */
-static bool route_is_ours(const struct cp_ctx *cp, const uint8_t *msg, const struct dp_sip_uri *r)
+static bool route_is_ours(const struct cp_ctx *cp, const uint8_t *msg, const struct sip_uri *r)
 {
 	const struct dp_params *p = &cp->dp->p;
 	char host[DP_NAME_LEN];
@@ -26,7 +26,7 @@ static bool route_is_ours(const struct cp_ctx *cp, const uint8_t *msg, const str
 
 	if (r->whole.len == 0 || r->host.len == 0 || r->host.len >= sizeof(host))
 		return false;
-	memcpy(host, dp_sip_ptr(msg, r->host), r->host.len);
+	memcpy(host, sip_ptr(msg, r->host), r->host.len);
 	host[r->host.len] = '\0';
 	if (inet_pton(AF_INET6, host, ip.a) == 1) {
 		/* an IPv6 reference */
@@ -42,15 +42,15 @@ static bool route_is_ours(const struct cp_ctx *cp, const uint8_t *msg, const str
 	return dp_iface_of_addr(p, &ip) >= 0;
 }
 
-static void put_line(struct cp_msg *o, const uint8_t *msg, const struct dp_sip_hdr *h)
+static void put_line(struct cp_msg *o, const uint8_t *msg, const struct sip_hdr *h)
 {
-	struct dp_sip_slice l = cp_hdr_line(h);
+	struct sip_slice l = cp_hdr_line(h);
 
 	cp_msg_put(o, msg + l.off, l.len);
 	cp_msg_str(o, "\r\n");
 }
 
-int call_build_invite(const struct cp_ctx *cp, const uint8_t *inv, const struct dp_sip_msg *sm,
+int call_build_invite(const struct cp_ctx *cp, const uint8_t *inv, const struct sip_msg *sm,
 		      const char *target, const struct sw_ip *our, const char *branch, uint64_t dev,
 		      struct cp_msg *o)
 {
@@ -70,14 +70,14 @@ int call_build_invite(const struct cp_ctx *cp, const uint8_t *inv, const struct 
 	if (sm->max_forwards < 0)
 		cp_msg_fmt(o, "Max-Forwards: %d\r\n", MAX_FORWARDS_DEFAULT - 1);
 	for (unsigned i = 0; i < sm->nhdrs; i++) {
-		const struct dp_sip_hdr *h = &sm->hdrs[i];
+		const struct sip_hdr *h = &sm->hdrs[i];
 
 		switch (h->id) {
-		case DP_SIP_H_MAX_FORWARDS:
+		case SIP_H_MAX_FORWARDS:
 			cp_msg_fmt(o, "Max-Forwards: %d\r\n",
 				   sm->max_forwards > 0 ? sm->max_forwards - 1 : 0);
 			break;
-		case DP_SIP_H_ROUTE:
+		case SIP_H_ROUTE:
 			if (pop && first_route) {
 				/* §16.4: ours is the first value; keep the rest of
 				 * its field, if any. */
@@ -105,7 +105,7 @@ int call_build_invite(const struct cp_ctx *cp, const uint8_t *inv, const struct 
 
 /* Start line, our Via (the INVITE's first, a line of its own), its Route,
  * From, Call-ID and Max-Forwards: what CANCEL and ACK share (§9.1, §17.1.1.3). */
-static void hop_request(const char *method, const uint8_t *inv, const struct dp_sip_msg *sm,
+static void hop_request(const char *method, const uint8_t *inv, const struct sip_msg *sm,
 			struct cp_msg *o)
 {
 	bool via = false;
@@ -116,17 +116,17 @@ static void hop_request(const char *method, const uint8_t *inv, const struct dp_
 	cp_msg_put(o, inv + sm->ruri.whole.off, sm->ruri.whole.len);
 	cp_msg_str(o, " SIP/2.0\r\n");
 	for (unsigned i = 0; i < sm->nhdrs; i++) {
-		const struct dp_sip_hdr *h = &sm->hdrs[i];
+		const struct sip_hdr *h = &sm->hdrs[i];
 
-		if ((h->id == DP_SIP_H_VIA && !via) || h->id == DP_SIP_H_ROUTE ||
-		    h->id == DP_SIP_H_FROM || h->id == DP_SIP_H_CALL_ID)
+		if ((h->id == SIP_H_VIA && !via) || h->id == SIP_H_ROUTE || h->id == SIP_H_FROM ||
+		    h->id == SIP_H_CALL_ID)
 			put_line(o, inv, h);
-		via |= h->id == DP_SIP_H_VIA;
+		via |= h->id == SIP_H_VIA;
 	}
 	cp_msg_fmt(o, "Max-Forwards: %d\r\n", MAX_FORWARDS_DEFAULT);
 }
 
-static const struct dp_sip_hdr *hdr_of(const struct dp_sip_msg *sm, enum dp_sip_hdr_id id)
+static const struct sip_hdr *hdr_of(const struct sip_msg *sm, enum sip_hdr_id id)
 {
 	for (unsigned i = 0; i < sm->nhdrs; i++)
 		if (sm->hdrs[i].id == id)
@@ -134,10 +134,10 @@ static const struct dp_sip_hdr *hdr_of(const struct dp_sip_msg *sm, enum dp_sip_
 	return NULL;
 }
 
-int call_build_cancel(const uint8_t *inv, const struct dp_sip_msg *sm, const char *reason,
+int call_build_cancel(const uint8_t *inv, const struct sip_msg *sm, const char *reason,
 		      struct cp_msg *o)
 {
-	const struct dp_sip_hdr *to = hdr_of(sm, DP_SIP_H_TO);
+	const struct sip_hdr *to = hdr_of(sm, SIP_H_TO);
 
 	hop_request("CANCEL", inv, sm, o);
 	if (to != NULL)
@@ -149,10 +149,10 @@ int call_build_cancel(const uint8_t *inv, const struct dp_sip_msg *sm, const cha
 	return o->overflow ? -EMSGSIZE : 0;
 }
 
-int call_build_ack(const uint8_t *inv, const struct dp_sip_msg *sm, const uint8_t *resp,
-		   const struct dp_sip_msg *rsm, struct cp_msg *o)
+int call_build_ack(const uint8_t *inv, const struct sip_msg *sm, const uint8_t *resp,
+		   const struct sip_msg *rsm, struct cp_msg *o)
 {
-	const struct dp_sip_hdr *to = hdr_of(rsm, DP_SIP_H_TO);
+	const struct sip_hdr *to = hdr_of(rsm, SIP_H_TO);
 
 	hop_request("ACK", inv, sm, o);
 	if (to != NULL)
@@ -161,12 +161,12 @@ int call_build_ack(const uint8_t *inv, const struct dp_sip_msg *sm, const uint8_
 	return o->overflow ? -EMSGSIZE : 0;
 }
 
-int call_build_in_dialog(const uint8_t *inv, const struct dp_sip_msg *sm, const uint8_t *resp,
-			 const struct dp_sip_msg *rsm, bool bye, const struct sw_ip *our,
+int call_build_in_dialog(const uint8_t *inv, const struct sip_msg *sm, const uint8_t *resp,
+			 const struct sip_msg *rsm, bool bye, const struct sw_ip *our,
 			 uint16_t port, const char *branch, struct cp_msg *o)
 {
-	const struct dp_sip_hdr *from = hdr_of(sm, DP_SIP_H_FROM), *to = hdr_of(rsm, DP_SIP_H_TO);
-	const struct dp_sip_hdr *cid = hdr_of(sm, DP_SIP_H_CALL_ID);
+	const struct sip_hdr *from = hdr_of(sm, SIP_H_FROM), *to = hdr_of(rsm, SIP_H_TO);
+	const struct sip_hdr *cid = hdr_of(sm, SIP_H_CALL_ID);
 
 	if (rsm->n_contacts == 0 || from == NULL || to == NULL || cid == NULL)
 		return -EINVAL;
@@ -214,13 +214,13 @@ int call_uri_without_pn(const char *uri, size_t len, char *out, size_t cap)
 		e = e != NULL ? e : q;
 		ne = memchr(name, '=', (size_t)(e - name));
 		ne = ne != NULL ? ne : e;
-		switch (dp_sip_pn_name((const uint8_t *)name, (uint32_t)(ne - name))) {
-		case DP_SIP_PN_NAME_TYPE:
+		switch (sip_pn_name((const uint8_t *)name, (uint32_t)(ne - name))) {
+		case SIP_PN_NAME_TYPE:
 			legacy = true;
 			break;
-		case DP_SIP_PN_NAME_ALWAYS:
+		case SIP_PN_NAME_ALWAYS:
 			break;
-		case DP_SIP_PN_NAME_APP_ID:
+		case SIP_PN_NAME_APP_ID:
 			app_s = s;
 			app_e = e;
 			break;

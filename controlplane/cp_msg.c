@@ -20,14 +20,14 @@ void cp_msg_host(struct cp_msg *o, const struct sw_ip *ip)
 	}
 }
 
-struct dp_sip_slice cp_hdr_line(const struct dp_sip_hdr *h)
+struct sip_slice cp_hdr_line(const struct sip_hdr *h)
 {
 	/* The whole field: name through the end of its (possibly folded) value. */
-	return (struct dp_sip_slice){h->name.off,
-				     (uint16_t)(h->value.off + h->value.len - h->name.off)};
+	return (struct sip_slice){h->name.off,
+				  (uint16_t)(h->value.off + h->value.len - h->name.off)};
 }
 
-void cp_answer(struct cp_ctx *cp, const uint8_t *msg, const struct dp_sip_msg *sm, unsigned status,
+void cp_answer(struct cp_ctx *cp, const uint8_t *msg, const struct sip_msg *sm, unsigned status,
 	       const struct cp_answer_how *how)
 {
 	static struct cp_msg scratch; /* the control plane is one thread */
@@ -36,20 +36,20 @@ void cp_answer(struct cp_ctx *cp, const uint8_t *msg, const struct dp_sip_msg *s
 		cp_udp_send(cp, how->dst, how->dport, scratch.b, scratch.len);
 }
 
-int cp_answer_into(const uint8_t *msg, const struct dp_sip_msg *sm, unsigned status,
+int cp_answer_into(const uint8_t *msg, const struct sip_msg *sm, unsigned status,
 		   const struct cp_answer_how *how, struct cp_msg *o)
 {
 	bool top = true;
 
 	o->len = 0;
 	o->overflow = false;
-	cp_msg_fmt(o, "SIP/2.0 %u %s\r\n", status, dp_sip_reason(status));
+	cp_msg_fmt(o, "SIP/2.0 %u %s\r\n", status, sip_reason(status));
 	for (unsigned i = 0; i < sm->nhdrs; i++) {
-		const struct dp_sip_hdr *h = &sm->hdrs[i];
-		struct dp_sip_slice l = cp_hdr_line(h);
+		const struct sip_hdr *h = &sm->hdrs[i];
+		struct sip_slice l = cp_hdr_line(h);
 
 		switch (h->id) {
-		case DP_SIP_H_VIA:
+		case SIP_H_VIA:
 			if (top) {
 				top = false;
 				if (how->stamp == NULL)
@@ -65,13 +65,13 @@ int cp_answer_into(const uint8_t *msg, const struct dp_sip_msg *sm, unsigned sta
 				break;
 			}
 			/* fall through */
-		case DP_SIP_H_FROM:
-		case DP_SIP_H_CALL_ID:
-		case DP_SIP_H_CSEQ:
+		case SIP_H_FROM:
+		case SIP_H_CALL_ID:
+		case SIP_H_CSEQ:
 			cp_msg_put(o, msg + l.off, l.len);
 			cp_msg_str(o, "\r\n");
 			break;
-		case DP_SIP_H_TO:
+		case SIP_H_TO:
 			cp_msg_put(o, msg + l.off, l.len);
 			if (sm->to.tag.len == 0 && !how->no_tag)
 				cp_msg_fmt(o, ";tag=sw%08x", how->tag);
@@ -87,8 +87,7 @@ int cp_answer_into(const uint8_t *msg, const struct dp_sip_msg *sm, unsigned sta
 	return o->overflow ? -EMSGSIZE : 0;
 }
 
-int cp_msg_unvia(const uint8_t *msg, const struct dp_sip_msg *sm, const char *extra,
-		 struct cp_msg *o)
+int cp_msg_unvia(const uint8_t *msg, const struct sip_msg *sm, const char *extra, struct cp_msg *o)
 {
 	bool top = true;
 	uint16_t start_end = sm->nhdrs > 0 ? sm->hdrs[0].name.off : sm->hdrs_end;
@@ -97,10 +96,10 @@ int cp_msg_unvia(const uint8_t *msg, const struct dp_sip_msg *sm, const char *ex
 	o->overflow = false;
 	cp_msg_put(o, msg, start_end);
 	for (unsigned i = 0; i < sm->nhdrs; i++) {
-		const struct dp_sip_hdr *h = &sm->hdrs[i];
-		struct dp_sip_slice l = cp_hdr_line(h);
+		const struct sip_hdr *h = &sm->hdrs[i];
+		struct sip_slice l = cp_hdr_line(h);
 
-		if (h->id == DP_SIP_H_VIA && top) {
+		if (h->id == SIP_H_VIA && top) {
 			uint32_t vend = (uint32_t)sm->via.value.off + sm->via.value.len;
 			uint32_t lend = (uint32_t)l.off + l.len;
 

@@ -107,11 +107,11 @@ struct cp_answer_how {
  * A stateless answer (RFC 3261 §8.2.6) of ours to the scanned request at
  * @p msg: Vias, From, To (tagged), Call-ID, CSeq copied; Retry-After on 503.
  */
-void cp_answer(struct cp_ctx *cp, const uint8_t *msg, const struct dp_sip_msg *sm, unsigned status,
+void cp_answer(struct cp_ctx *cp, const uint8_t *msg, const struct sip_msg *sm, unsigned status,
 	       const struct cp_answer_how *how);
 
 /** cp_answer() written into @p o, not sent (how->dst unused). @return 0 or -EMSGSIZE. */
-int cp_answer_into(const uint8_t *msg, const struct dp_sip_msg *sm, unsigned status,
+int cp_answer_into(const uint8_t *msg, const struct sip_msg *sm, unsigned status,
 		   const struct cp_answer_how *how, struct cp_msg *o);
 
 /**
@@ -119,8 +119,7 @@ int cp_answer_into(const uint8_t *msg, const struct dp_sip_msg *sm, unsigned sta
  * @p msg without its top via-parm (ours), @p extra (header lines, or NULL)
  * added before the empty line. @return 0 or -EMSGSIZE.
  */
-int cp_msg_unvia(const uint8_t *msg, const struct dp_sip_msg *sm, const char *extra,
-		 struct cp_msg *o);
+int cp_msg_unvia(const uint8_t *msg, const struct sip_msg *sm, const char *extra, struct cp_msg *o);
 
 /** What distinguishes one of our OPTIONS (a ping, a health check). */
 struct cp_options {
@@ -141,6 +140,6 @@ int cp_send_options(struct cp_ctx *cp, const struct sw_ip *dst, uint16_t dport,
 		    const struct cp_options *opt);
 
 /** A header field whole: its name through the end of its (folded) value. */
-struct dp_sip_slice cp_hdr_line(const struct dp_sip_hdr *h);
+struct sip_slice cp_hdr_line(const struct sip_hdr *h);
 
 #endif /* CP_MSG_H */

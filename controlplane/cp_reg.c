@@ -66,7 +66,7 @@ struct cp_reg {
 	uint32_t n_out, max_out;
 	struct reg_out *out;
 	struct cp_msg scratch;
-	struct dp_sip_msg sm; /* scratch scan of a relayed request */
+	struct sip_msg sm; /* scratch scan of a relayed request */
 	uint64_t next_check_tsc;
 	uint32_t check_seq;
 	uint8_t up[DP_MAX_SERVERS]; /* answered the last health check */
@@ -210,12 +210,12 @@ static void answer_from_relayed(struct cp_ctx *cp, const struct reg_tx *t, unsig
 	const struct cp_answer_how how = {
 		.tag = (uint32_t)(t->id >> 32), .dst = &t->app_ip, .dport = t->app_port};
 
-	if (dp_sip_scan((const uint8_t *)t->req, t->req_len, &cp->reg->sm) == DP_SIP_OK)
+	if (sip_scan((const uint8_t *)t->req, t->req_len, &cp->reg->sm) == SIP_SCAN_OK)
 		cp_answer(cp, (const uint8_t *)t->req, &cp->reg->sm, status, &how);
 }
 
 /* ";rport" without a value inside @via (a via-parm), or -1. */
-static int find_bare_rport(const uint8_t *msg, struct dp_sip_slice via)
+static int find_bare_rport(const uint8_t *msg, struct sip_slice via)
 {
 	for (unsigned i = via.off; i + 6 <= (unsigned)via.off + via.len; i++) {
 		unsigned e = i + 6;
@@ -233,7 +233,7 @@ static int find_bare_rport(const uint8_t *msg, struct dp_sip_slice via)
 static int build_relay(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg,
 		       const struct reg_tx *t, const struct sw_ip *our, struct cp_msg *o)
 {
-	const struct dp_sip_msg *sm = &meta->sip;
+	const struct sip_msg *sm = &meta->sip;
 	uint16_t start_end = sm->nhdrs > 0 ? sm->hdrs[0].name.off : sm->hdrs_end;
 	bool top = true, have_mf = false;
 
@@ -245,11 +245,11 @@ static int build_relay(struct cp_ctx *cp, const struct dp_meta *meta, const uint
 	cp_msg_fmt(o, ":%u;branch=" DP_BRANCH_MAGIC "%c%c%016" PRIx64 ";rport\r\n",
 		   cp->dp->p.sip_port, DP_BRANCH_CP, REG_BRANCH_KIND, t->id);
 	for (unsigned i = 0; i < sm->nhdrs; i++) {
-		const struct dp_sip_hdr *h = &sm->hdrs[i];
-		struct dp_sip_slice l = cp_hdr_line(h);
+		const struct sip_hdr *h = &sm->hdrs[i];
+		struct sip_slice l = cp_hdr_line(h);
 
-		if (h->id == DP_SIP_H_VIA && top) {
-			struct dp_sip_slice v = sm->via.value;
+		if (h->id == SIP_H_VIA && top) {
+			struct sip_slice v = sm->via.value;
 			int rp = find_bare_rport(msg, v);
 			uint16_t vend = (uint16_t)(v.off + v.len);
 
@@ -271,7 +271,7 @@ static int build_relay(struct cp_ctx *cp, const struct dp_meta *meta, const uint
 			cp_msg_str(o, "\r\n");
 			continue;
 		}
-		if (h->id == DP_SIP_H_MAX_FORWARDS) {
+		if (h->id == SIP_H_MAX_FORWARDS) {
 			have_mf = true;
 			cp_msg_fmt(o, "Max-Forwards: %d\r\n", sm->max_forwards - 1);
 			continue;
@@ -302,15 +302,15 @@ static int send_to_server(struct cp_ctx *cp, struct reg_tx *t)
 
 /* ---- requests ------------------------------------------------------- */
 
-static bool has_auth(const uint8_t *msg, const struct dp_sip_msg *sm)
+static bool has_auth(const uint8_t *msg, const struct sip_msg *sm)
 {
 	for (unsigned i = 0; i < sm->nhdrs; i++) {
-		const struct dp_sip_hdr *h = &sm->hdrs[i];
+		const struct sip_hdr *h = &sm->hdrs[i];
 
 		if ((h->name.len == 13 &&
-		     strncasecmp(dp_sip_ptr(msg, h->name), "Authorization", 13) == 0) ||
+		     strncasecmp(sip_ptr(msg, h->name), "Authorization", 13) == 0) ||
 		    (h->name.len == 19 &&
-		     strncasecmp(dp_sip_ptr(msg, h->name), "Proxy-Authorization", 19) == 0))
+		     strncasecmp(sip_ptr(msg, h->name), "Proxy-Authorization", 19) == 0))
 			return true;
 	}
 	return false;
@@ -319,8 +319,8 @@ static bool has_auth(const uint8_t *msg, const struct dp_sip_msg *sm)
 void cp_reg_request(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg)
 {
 	struct cp_reg *r = cp->reg;
-	const struct dp_sip_msg *sm = &meta->sip;
-	const char *branch = dp_sip_ptr(msg, sm->via.branch);
+	const struct sip_msg *sm = &meta->sip;
+	const char *branch = sip_ptr(msg, sm->via.branch);
 	struct sw_ip our, nh;
 	unsigned ifx;
 	struct reg_tx *t;
@@ -405,22 +405,21 @@ fail:
 /* The expiry the registrar granted to our contact: its expires= in the
  * 2xx's Contact list, else the 2xx's Expires, else what was asked; 0 when
  * the 2xx does not list our contact (RFC 3261 §10.3 step 8). */
-static int32_t granted_expiry(const uint8_t *msg, const struct dp_sip_msg *sm,
-			      const struct reg_tx *t)
+static int32_t granted_expiry(const uint8_t *msg, const struct sip_msg *sm, const struct reg_tx *t)
 {
-	struct dp_sip_contact cs[MAX_CONTACTS];
+	struct sip_contact cs[MAX_CONTACTS];
 	const char *want = t->bind.contact;
 	size_t want_len = t->bind.contact_len;
 
 	for (unsigned i = 0; i < sm->nhdrs; i++) {
 		int n;
 
-		if (sm->hdrs[i].id != DP_SIP_H_CONTACT)
+		if (sm->hdrs[i].id != SIP_H_CONTACT)
 			continue;
-		n = dp_sip_contacts(msg, sm->hdrs[i].value, cs, MAX_CONTACTS);
+		n = sip_contacts(msg, sm->hdrs[i].value, cs, MAX_CONTACTS);
 		for (int k = 0; k < n; k++) {
 			if (cs[k].uri.whole.len != want_len ||
-			    memcmp(dp_sip_ptr(msg, cs[k].uri.whole), want, want_len) != 0)
+			    memcmp(sip_ptr(msg, cs[k].uri.whole), want, want_len) != 0)
 				continue;
 			if (cs[k].expires >= 0)
 				return cs[k].expires;
@@ -473,8 +472,8 @@ static void fail_over(struct cp_ctx *cp, struct reg_tx *t)
 void cp_reg_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg)
 {
 	struct cp_reg *r = cp->reg;
-	const struct dp_sip_msg *sm = &meta->sip;
-	const char *b = dp_sip_ptr(msg, sm->via.branch);
+	const struct sip_msg *sm = &meta->sip;
+	const char *b = sip_ptr(msg, sm->via.branch);
 	struct reg_tx *t;
 	uint64_t id = 0;
 	char extra[160] = "";
@@ -616,8 +615,8 @@ static void health_checks(struct cp_ctx *cp)
 
 void cp_reg_health_answer(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg)
 {
-	const struct dp_sip_msg *sm = &meta->sip;
-	const char *b = dp_sip_ptr(msg, sm->via.branch);
+	const struct sip_msg *sm = &meta->sip;
+	const char *b = sip_ptr(msg, sm->via.branch);
 	const struct dp_params *p = &cp->dp->p;
 	unsigned i, active = __atomic_load_n(&cp->dp->pbx_active, __ATOMIC_RELAXED);
 

@@ -15,10 +15,10 @@
 /* Every slice the worker sent lies inside the message it sent. */
 static bool handoff_ok(const struct rte_mbuf *m, const struct dp_meta *meta)
 {
-	const struct dp_sip_msg *sm = &meta->sip;
+	const struct sip_msg *sm = &meta->sip;
 
 	if ((uint32_t)meta->sip_off + meta->sip_len > rte_pktmbuf_data_len(m) ||
-	    sm->msg_len > meta->sip_len || sm->nhdrs > DP_SIP_MAX_HDRS)
+	    sm->msg_len > meta->sip_len || sm->nhdrs > SIP_MAX_HDRS)
 		return false;
 	for (unsigned i = 0; i < sm->nhdrs; i++)
 		if ((uint32_t)sm->hdrs[i].value.off + sm->hdrs[i].value.len > sm->msg_len)
@@ -27,9 +27,9 @@ static bool handoff_ok(const struct rte_mbuf *m, const struct dp_meta *meta)
 }
 
 /* The kind letter of one of our DP_BRANCH_CP branches, or 0. */
-static char branch_kind(const uint8_t *msg, const struct dp_sip_msg *sm)
+static char branch_kind(const uint8_t *msg, const struct sip_msg *sm)
 {
-	const char *b = dp_sip_ptr(msg, sm->via.branch);
+	const char *b = sip_ptr(msg, sm->via.branch);
 
 	if (sm->via.branch.len < DP_BRANCH_MAGIC_LEN + 2 ||
 	    memcmp(b, DP_BRANCH_MAGIC, DP_BRANCH_MAGIC_LEN) != 0 ||
@@ -49,10 +49,10 @@ void cp_sip_in(struct cp_ctx *cp, struct rte_mbuf *m)
 		return;
 	}
 	const uint8_t *msg = rte_pktmbuf_mtod_offset(m, const uint8_t *, meta->sip_off);
-	const struct dp_sip_msg *sm = &meta->sip;
+	const struct sip_msg *sm = &meta->sip;
 
 	cp_count(cp, sm->is_request ? CP_C_SIP_UP_REQUESTS : CP_C_SIP_UP_RESPONSES, 1);
-	if (sm->is_request && sm->method == DP_SIP_M_REGISTER) {
+	if (sm->is_request && sm->method == SIP_M_REGISTER) {
 		cp_reg_request(cp, meta, msg);
 	} else if (!sm->is_request && branch_kind(msg, sm) == 'r') {
 		cp_reg_response(cp, meta, msg);

@@ -24,7 +24,7 @@
 #include "common/sw_neigh.h"
 #include "common/sw_src.h"
 #include "dataplane/dp_counters.h"
-#include "dataplane/sip/sip_scan.h"
+#include "sip/sip_scan.h"
 
 #define DP_BURST	32
 #define DP_MAX_IFACES	8
@@ -194,11 +194,11 @@ struct dp_meta {
 	uint16_t sip_len;  /**< the UDP payload (may hold surplus bytes past sip.msg_len) */
 	uint8_t src_class; /**< enum dp_src_class */
 	uint8_t v6;
-	uint16_t sport;	       /**< source port, host byte order */
-	struct sw_ip src;      /**< source address */
-	struct sw_ip dst;      /**< our address it was sent to */
-	uint64_t device_id;    /**< DP_SRC_BOUND: the device, from the source table */
-	struct dp_sip_msg sip; /**< the scan result; hdrs[] valid up to sip.nhdrs */
+	uint16_t sport;	    /**< source port, host byte order */
+	struct sw_ip src;   /**< source address */
+	struct sw_ip dst;   /**< our address it was sent to */
+	uint64_t device_id; /**< DP_SRC_BOUND: the device, from the source table */
+	struct sip_msg sip; /**< the scan result; hdrs[] valid up to sip.nhdrs */
 };
 
 /** Metadata of @p m. */
@@ -315,9 +315,8 @@ static inline void dp_stop(struct dp_ctx *ctx)
  * for each until it returns non-zero. Read side (an online QSBR thread).
  * @return the number of devices visited.
  */
-unsigned dp_devices_of(const struct sw_bind_table *t, const uint8_t *msg,
-		       const struct dp_sip_msg *sm, int (*fn)(const struct sw_device *d, void *arg),
-		       void *arg);
+unsigned dp_devices_of(const struct sw_bind_table *t, const uint8_t *msg, const struct sip_msg *sm,
+		       int (*fn)(const struct sw_device *d, void *arg), void *arg);
 
 /** Index of the iface that owns @p ip (ours), or -1. */
 int dp_iface_of_addr(const struct dp_params *p, const struct sw_ip *ip);

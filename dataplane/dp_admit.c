@@ -273,25 +273,25 @@ static int instance_eq(const struct sw_device *d, void *arg)
  * @p aor gets the canonical AOR of To (length in *aor_len, <= 0 if none).
  */
 static const struct sw_device *named_device(const struct sw_bind_table *t, const uint8_t *msg,
-					    const struct dp_sip_msg *sm, char *aor, int *aor_len)
+					    const struct sip_msg *sm, char *aor, int *aor_len)
 {
-	const struct dp_sip_push *pn = NULL;
-	const struct dp_sip_uri *to = &sm->to.uri;
+	const struct sip_push *pn = NULL;
+	const struct sip_uri *to = &sm->to.uri;
 	char key[SW_PN_KEY_MAX];
 	int kl;
 
-	*aor_len = sw_aor_canon(aor, SW_AOR_MAX, dp_sip_ptr(msg, to->user), to->user.len,
-				dp_sip_ptr(msg, to->host), to->host.len, to->host_is_ipv6);
+	*aor_len = sw_aor_canon(aor, SW_AOR_MAX, sip_ptr(msg, to->user), to->user.len,
+				sip_ptr(msg, to->host), to->host.len, to->host_is_ipv6);
 	if (sm->n_contacts == 0 || sm->contact_star)
 		return NULL;
-	if (sm->contact.pn.form != DP_SIP_PN_NONE)
+	if (sm->contact.pn.form != SIP_PN_NONE)
 		pn = &sm->contact.pn;
-	else if (sm->xpush.form != DP_SIP_PN_NONE)
+	else if (sm->xpush.form != SIP_PN_NONE)
 		pn = &sm->xpush;
 	if (pn != NULL) {
-		kl = sw_pn_key_form(key, sizeof(key), pn->form, dp_sip_ptr(msg, pn->provider),
-				    pn->provider.len, dp_sip_ptr(msg, pn->prid), pn->prid.len,
-				    dp_sip_ptr(msg, pn->param), pn->param.len);
+		kl = sw_pn_key_form(key, sizeof(key), pn->form, sip_ptr(msg, pn->provider),
+				    pn->provider.len, sip_ptr(msg, pn->prid), pn->prid.len,
+				    sip_ptr(msg, pn->param), pn->param.len);
 		if (kl > 0) {
 			const struct sw_device *d = sw_bind_by_pn(t, key, (size_t)kl);
 
@@ -314,7 +314,7 @@ enum dp_drop dp_admit_register(struct dp_wstate *s, const struct sw_ip *ip, cons
 			       uint64_t now)
 {
 	const struct dp_ctx *ctx = s->ctx;
-	const struct dp_sip_msg *sm = s->sip;
+	const struct sip_msg *sm = s->sip;
 	struct dp_admit *a = admit_of(s);
 	const struct sw_device *d = NULL;
 	char aor[SW_AOR_MAX];

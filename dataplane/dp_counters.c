@@ -3,8 +3,8 @@
 
 /* The drop list must embed the scanner's reasons in their order. */
 _Static_assert(DP_D_BAD_MAX_FORWARDS - DP_D_TRUNCATED ==
-		       DP_SIP_ERR_BAD_MAX_FORWARDS - DP_SIP_ERR_TRUNCATED,
-	       "DP_FOREACH_DROP must include DP_SIP_FOREACH_ERROR whole");
+		       SIP_ERR_BAD_MAX_FORWARDS - SIP_ERR_TRUNCATED,
+	       "DP_FOREACH_DROP must include SIP_FOREACH_ERROR whole");
 
 #define DP_X_NAME(e, name, desc) #name,
 #define DP_X_DESC(e, name, desc) desc,

@@ -16,7 +16,7 @@
 
 #include <rte_common.h>
 
-#include "dataplane/sip/sip_scan.h"
+#include "sip/sip_scan.h"
 
 /** What workers did: X(ENUM, name, description). */
 #define DP_FOREACH_COUNTER(X)                                                                     \
@@ -78,7 +78,7 @@
 
 /**
  * Why workers dropped a packet: X(ENUM, name, description). The SIP
- * scanner's reasons (DP_SIP_FOREACH_ERROR) are part of this list; their
+ * scanner's reasons (SIP_FOREACH_ERROR) are part of this list; their
  * enum names are DP_D_<reason> (DP_D_TRUNCATED, ...), counters sip_<reason>.
  */
 #define DP_FOREACH_DROP(X)                                                                       \
@@ -132,7 +132,7 @@
 	  "User-Agent matches filter.scanner_user_agents (never answered)")                      \
 	X(FILTER_BANNED, filter_banned,                                                          \
 	  "unknown source banned for failing authentication (pbx.auth_ban_*)")                   \
-	DP_SIP_FOREACH_ERROR(X)                                                                  \
+	SIP_FOREACH_ERROR(X)                                                                     \
 	X(FWD_RESPONSE_NOT_OURS, fwd_response_not_ours,                                          \
 	  "response whose top Via is not a branch of ours sipwake knows")                        \
 	X(FWD_NO_DEVICE, fwd_no_device, "ACK from the PBX for no bound device (never answered)") \
@@ -168,10 +168,10 @@ struct dp_counters {
 	uint64_t drop[DP_D_MAX];
 } __rte_cache_aligned;
 
-/** Drop reason for a scanner verdict (verdict != DP_SIP_OK). */
-static inline enum dp_drop dp_drop_of_sip(enum dp_sip_verdict v)
+/** Drop reason for a scanner verdict (verdict != SIP_SCAN_OK). */
+static inline enum dp_drop dp_drop_of_sip(enum sip_verdict v)
 {
-	return (enum dp_drop)(DP_D_TRUNCATED + (v - DP_SIP_ERR_TRUNCATED));
+	return (enum dp_drop)(DP_D_TRUNCATED + (v - SIP_ERR_TRUNCATED));
 }
 
 /* Single writer: a relaxed load + store is all the worker needs, and it lets

@@ -81,7 +81,7 @@ static bool ua_matches(const struct dp_policy *pol, const uint8_t *ua, uint32_t 
 	return false;
 }
 
-bool dp_ua_is_scanner(const struct dp_policy *pol, const uint8_t *msg, struct dp_sip_slice ua)
+bool dp_ua_is_scanner(const struct dp_policy *pol, const uint8_t *msg, struct sip_slice ua)
 {
 	if (pol->n_ua == 0 || ua.len == 0)
 		return false;

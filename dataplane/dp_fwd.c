@@ -75,7 +75,7 @@ static bool parse_v4(const uint8_t *p, uint32_t n, uint32_t *be)
 }
 
 /* The IP literal a host (or received=) slice holds; false for a name. */
-static bool host_ip(const uint8_t *msg, struct dp_sip_slice h, struct sw_ip *ip)
+static bool host_ip(const uint8_t *msg, struct sip_slice h, struct sw_ip *ip)
 {
 	const uint8_t *p = msg + h.off;
 	uint32_t n = h.len, v4;
@@ -177,11 +177,11 @@ static int iface_for(const struct dp_params *p, const struct sw_ip *dst, unsigne
 }
 
 /* Is @p u sipwake itself: one of our addresses or names, our port or none. */
-static bool uri_is_us(const struct dp_params *p, const uint8_t *msg, const struct dp_sip_uri *u)
+static bool uri_is_us(const struct dp_params *p, const uint8_t *msg, const struct sip_uri *u)
 {
 	struct sw_ip ip;
 
-	if (u->scheme != DP_SIP_SCHEME_SIP && u->scheme != DP_SIP_SCHEME_SIPS)
+	if (u->scheme != SIP_SCHEME_SIP && u->scheme != SIP_SCHEME_SIPS)
 		return false;
 	if (u->port != 0 && u->port != p->sip_port)
 		return false;
@@ -189,12 +189,12 @@ static bool uri_is_us(const struct dp_params *p, const uint8_t *msg, const struc
 		return dp_iface_of_addr(p, &ip) >= 0;
 	for (unsigned i = 0; i < p->n_names; i++)
 		if (strlen(p->names[i]) == u->host.len &&
-		    strncasecmp(dp_sip_ptr(msg, u->host), p->names[i], u->host.len) == 0)
+		    strncasecmp(sip_ptr(msg, u->host), p->names[i], u->host.len) == 0)
 			return true;
 	return false;
 }
 
-static int first_hdr(const struct dp_sip_msg *sm, enum dp_sip_hdr_id id, unsigned from)
+static int first_hdr(const struct sip_msg *sm, enum sip_hdr_id id, unsigned from)
 {
 	for (unsigned i = from; i < sm->nhdrs; i++)
 		if (sm->hdrs[i].id == id)
@@ -251,10 +251,10 @@ enum dp_fwd_verdict dp_fwd_response(struct dp_wstate *s, unsigned ifx, struct rt
 				    const struct dp_l4info *from, const uint8_t *msg,
 				    enum dp_src_class cls)
 {
-	const struct dp_sip_msg *sm = s->sip;
-	const struct dp_sip_via *top = &sm->via;
+	const struct sip_msg *sm = s->sip;
+	const struct sip_via *top = &sm->via;
 	const struct dp_params *p = &s->ctx->p;
-	struct dp_sip_via next;
+	struct sip_via next;
 	struct dp_fwd_msg fm;
 	struct sw_ip ip;
 	uint16_t nx;
@@ -263,7 +263,7 @@ enum dp_fwd_verdict dp_fwd_response(struct dp_wstate *s, unsigned ifx, struct rt
 
 	(void)from;
 	if (top->branch.len <= DP_BRANCH_MAGIC_LEN ||
-	    memcmp(dp_sip_ptr(msg, top->branch), DP_BRANCH_MAGIC, DP_BRANCH_MAGIC_LEN) != 0 ||
+	    memcmp(sip_ptr(msg, top->branch), DP_BRANCH_MAGIC, DP_BRANCH_MAGIC_LEN) != 0 ||
 	    (top->port != 0 && top->port != p->sip_port) || !host_ip(msg, top->host, &ip) ||
 	    dp_iface_of_addr(p, &ip) < 0) {
 		dp_drop(s, m, DP_D_FWD_RESPONSE_NOT_OURS);
@@ -281,20 +281,20 @@ enum dp_fwd_verdict dp_fwd_response(struct dp_wstate *s, unsigned ifx, struct rt
 
 	/* §16.7 step 3: our via-parm goes; the one after it says where to. */
 	dp_fwd_msg_init(&fm, msg, sm);
-	iv = first_hdr(sm, DP_SIP_H_VIA, 0);
+	iv = first_hdr(sm, SIP_H_VIA, 0);
 	vend = (uint32_t)sm->hdrs[iv].value.off + sm->hdrs[iv].value.len;
 	nx = (uint16_t)dp_fwd_skip_lws(msg, (uint32_t)top->value.off + top->value.len, vend);
 	if (nx < vend && msg[nx] == ',')
 		nx = (uint16_t)dp_fwd_skip_lws(msg, nx + 1u, vend);
 	dp_fwd_cut_first(&fm, sm, (unsigned)iv, nx);
 	if (nx < vend) {
-		struct dp_sip_slice rest = {.off = nx, .len = (uint16_t)(vend - nx)};
+		struct sip_slice rest = {.off = nx, .len = (uint16_t)(vend - nx)};
 
-		if (dp_sip_via_first(msg, rest, &next, &nx) != DP_SIP_OK)
+		if (sip_via_first(msg, rest, &next, &nx) != SIP_SCAN_OK)
 			goto bad_via;
 	} else {
-		iv = first_hdr(sm, DP_SIP_H_VIA, (unsigned)iv + 1);
-		if (iv < 0 || dp_sip_via_first(msg, sm->hdrs[iv].value, &next, &nx) != DP_SIP_OK)
+		iv = first_hdr(sm, SIP_H_VIA, (unsigned)iv + 1);
+		if (iv < 0 || sip_via_first(msg, sm->hdrs[iv].value, &next, &nx) != SIP_SCAN_OK)
 			goto bad_via;
 	}
 	/* §18.2.2 with RFC 3581 §4: received= if there, else the sent-by (an
@@ -312,7 +312,7 @@ enum dp_fwd_verdict dp_fwd_response(struct dp_wstate *s, unsigned ifx, struct rt
 		dp_drop(s, m, DP_D_NO_ROUTE);
 		return DP_FWD_DONE;
 	}
-	if (cls == DP_SRC_BOUND && sm->cseq_method == DP_SIP_M_INVITE && sm->status > 100)
+	if (cls == DP_SRC_BOUND && sm->cseq_method == SIP_M_INVITE && sm->status > 100)
 		dp_trace(s, msg, DP_TR_ANSWER, DP_META(m)->device_id, &ip,
 			 next.rport > 0 ? (uint16_t)next.rport
 			 : next.port	? next.port
@@ -347,17 +347,17 @@ enum next_hop {
  * method (but ACK and CANCEL go with their INVITE; and not the To tag: the
  * ACK has one the INVITE had not).
  */
-static uint64_t branch_of(const uint8_t *msg, const struct dp_sip_msg *sm)
+static uint64_t branch_of(const uint8_t *msg, const struct sip_msg *sm)
 {
-	const struct dp_sip_via *v = &sm->via;
+	const struct sip_via *v = &sm->via;
 	uint64_t h = sw_hash64_bytes(msg + sm->ruri.whole.off, sm->ruri.whole.len, 0x5357u);
 
-	if (v->branch.len > 7 && memcmp(dp_sip_ptr(msg, v->branch), "z9hG4bK", 7) == 0)
+	if (v->branch.len > 7 && memcmp(sip_ptr(msg, v->branch), "z9hG4bK", 7) == 0)
 		return sw_fmix64(sw_hash64_bytes(msg + v->branch.off, v->branch.len, h));
 	h = sw_hash64_bytes(msg + v->value.off, v->value.len, h);
 	h = sw_hash64_bytes(msg + sm->call_id.off, sm->call_id.len, h);
 	h = sw_hash64_bytes(msg + sm->from.tag.off, sm->from.tag.len, h);
-	if (sm->method == DP_SIP_M_ACK || sm->method == DP_SIP_M_CANCEL)
+	if (sm->method == SIP_M_ACK || sm->method == SIP_M_CANCEL)
 		h = sw_hash64_bytes("INVITE", 6, h);
 	else
 		h = sw_hash64_bytes(msg + sm->method_name.off, sm->method_name.len, h);
@@ -393,11 +393,11 @@ static char *put_u32(char *o, uint32_t v)
  * sender's Via (received / rport, §18.2.1, RFC 3581 §4) are edits in place.
  */
 static void our_lines(struct dp_wstate *s, unsigned out, bool v6, struct dp_fwd_msg *fm,
-		      const uint8_t *msg, const struct dp_sip_msg *sm, const struct dp_l4info *from,
+		      const uint8_t *msg, const struct sip_msg *sm, const struct dp_l4info *from,
 		      uint64_t dev)
 {
 	static const char hex[] = "0123456789abcdef";
-	const struct dp_sip_via *v = &sm->via;
+	const struct sip_via *v = &sm->via;
 	uint32_t hl, vend = (uint32_t)v->value.off + v->value.len;
 	const char *host = our_hostport(s, out, v6, &hl);
 	char *o, *b = dp_fwd_scratch(fm, 2 * hl + 136);
@@ -415,9 +415,8 @@ static void our_lines(struct dp_wstate *s, unsigned out, bool v6, struct dp_fwd_
 	o = PUT_LIT(o, "\r\n");
 	/* §16.6 step 4, §12.1.1: dialog-creating requests (RFC 6665 NOTIFY and
 	 * RFC 3515 REFER included), so in-dialog ones come back through us. */
-	if (sm->to.tag.len == 0 &&
-	    (sm->method == DP_SIP_M_INVITE || sm->method == DP_SIP_M_SUBSCRIBE ||
-	     sm->method == DP_SIP_M_REFER || sm->method == DP_SIP_M_NOTIFY)) {
+	if (sm->to.tag.len == 0 && (sm->method == SIP_M_INVITE || sm->method == SIP_M_SUBSCRIBE ||
+				    sm->method == SIP_M_REFER || sm->method == SIP_M_NOTIFY)) {
 		o = PUT_LIT(o, "Record-Route: <sip:");
 		o = put_str(o, host, hl);
 		/* The dialog's device rides in our route (a flow token, as RFC
@@ -435,7 +434,7 @@ static void our_lines(struct dp_wstate *s, unsigned out, bool v6, struct dp_fwd_
 	dp_fwd_edit(fm, sm->hdrs[0].name.off, sm->hdrs[0].name.off, b, (uint32_t)(o - b));
 
 	if (sm->max_forwards > 0) {
-		const struct dp_sip_hdr *h = &sm->hdrs[first_hdr(sm, DP_SIP_H_MAX_FORWARDS, 0)];
+		const struct sip_hdr *h = &sm->hdrs[first_hdr(sm, SIP_H_MAX_FORWARDS, 0)];
 
 		b = dp_fwd_scratch(fm, 3);
 		if (b != NULL)
@@ -485,12 +484,12 @@ static int aor_one(const struct sw_device *d, void *arg)
  * direct call; dp_devices_of() is the same for the control plane.
  */
 static inline __attribute__((always_inline)) unsigned
-devices_of(const struct sw_bind_table *t, const uint8_t *msg, const struct dp_sip_msg *sm,
+devices_of(const struct sw_bind_table *t, const uint8_t *msg, const struct sip_msg *sm,
 	   int (*fn)(const struct sw_device *d, void *arg), void *arg)
 {
-	const struct dp_sip_uri *u = &sm->ruri;
+	const struct sip_uri *u = &sm->ruri;
 	const struct sw_device *d = NULL;
-	struct dp_sip_push pn;
+	struct sip_push pn;
 	char key[SW_PN_KEY_MAX];
 	int kl;
 
@@ -498,13 +497,13 @@ devices_of(const struct sw_bind_table *t, const uint8_t *msg, const struct dp_si
 	 * accounts of one app (two AORs, one push address), and the contact is
 	 * what tells them apart. Then the push address, for a PBX that
 	 * re-escapes or reorders the URI (RFC 8599 §5.3). */
-	d = sw_bind_by_contact(t, dp_sip_ptr(msg, u->whole), u->whole.len);
+	d = sw_bind_by_contact(t, sip_ptr(msg, u->whole), u->whole.len);
 	if (d == NULL) {
-		dp_sip_push_from_params(msg, u->params, &pn);
-		if (pn.form != DP_SIP_PN_NONE) {
-			kl = sw_pn_key(key, sizeof(key), dp_sip_ptr(msg, pn.provider),
-				       pn.provider.len, dp_sip_ptr(msg, pn.prid), pn.prid.len,
-				       dp_sip_ptr(msg, pn.param), pn.param.len);
+		sip_push_from_params(msg, u->params, &pn);
+		if (pn.form != SIP_PN_NONE) {
+			kl = sw_pn_key(key, sizeof(key), sip_ptr(msg, pn.provider), pn.provider.len,
+				       sip_ptr(msg, pn.prid), pn.prid.len, sip_ptr(msg, pn.param),
+				       pn.param.len);
 			if (kl > 0)
 				d = sw_bind_by_pn(t, key, (size_t)kl);
 		}
@@ -513,18 +512,17 @@ devices_of(const struct sw_bind_table *t, const uint8_t *msg, const struct dp_si
 		fn(d, arg);
 		return 1;
 	}
-	if (u->scheme != DP_SIP_SCHEME_SIP && u->scheme != DP_SIP_SCHEME_SIPS)
+	if (u->scheme != SIP_SCHEME_SIP && u->scheme != SIP_SCHEME_SIPS)
 		return 0;
-	kl = sw_aor_canon(key, SW_AOR_MAX, dp_sip_ptr(msg, u->user), u->user.len,
-			  dp_sip_ptr(msg, u->host), u->host.len, u->host_is_ipv6);
+	kl = sw_aor_canon(key, SW_AOR_MAX, sip_ptr(msg, u->user), u->user.len,
+			  sip_ptr(msg, u->host), u->host.len, u->host_is_ipv6);
 	if (kl <= 0)
 		return 0;
 	return sw_bind_foreach_aor(t, key, (size_t)kl, fn, arg);
 }
 
-unsigned dp_devices_of(const struct sw_bind_table *t, const uint8_t *msg,
-		       const struct dp_sip_msg *sm, int (*fn)(const struct sw_device *d, void *arg),
-		       void *arg)
+unsigned dp_devices_of(const struct sw_bind_table *t, const uint8_t *msg, const struct sip_msg *sm,
+		       int (*fn)(const struct sw_device *d, void *arg), void *arg)
 {
 	return devices_of(t, msg, sm, fn, arg);
 }
@@ -532,7 +530,7 @@ unsigned dp_devices_of(const struct sw_bind_table *t, const uint8_t *msg,
 /* The one device the Request-URI names, or NULL; *n: devices found (2 =
  * several: a fork). */
 static const struct sw_device *find_device(const struct dp_ctx *ctx, const uint8_t *msg,
-					   const struct dp_sip_msg *sm, unsigned *n)
+					   const struct sip_msg *sm, unsigned *n)
 {
 	struct aor_pick pk = {0};
 
@@ -552,16 +550,15 @@ static const struct sw_device *find_device(const struct dp_ctx *ctx, const uint8
  * and a call that is one relaxed load (callgrind, bench_dp fwd-invite); else
  * ~36 cycles to key the Call-ID plus a hash lookup.
  */
-static inline bool held_call(const struct dp_ctx *ctx, const uint8_t *msg,
-			     const struct dp_sip_msg *sm)
+static inline bool held_call(const struct dp_ctx *ctx, const uint8_t *msg, const struct sip_msg *sm)
 {
 	switch (sm->method) {
-	case DP_SIP_M_INVITE:
+	case SIP_M_INVITE:
 		if (sm->to.tag.len != 0)
 			return false; /* a re-INVITE: in a dialog, not the held transaction */
 		break;
-	case DP_SIP_M_CANCEL:
-	case DP_SIP_M_ACK:
+	case SIP_M_CANCEL:
+	case SIP_M_ACK:
 		break;
 	default:
 		return false;
@@ -576,7 +573,7 @@ static enum next_hop to_device(struct dp_wstate *s, unsigned ifx, struct rte_mbu
 			       const struct dp_l4info *from, const uint8_t *msg, struct sw_ip *dst,
 			       uint16_t *dport, int *out, uint64_t *dev)
 {
-	const struct dp_sip_msg *sm = s->sip;
+	const struct sip_msg *sm = s->sip;
 	const struct dp_ctx *ctx = s->ctx;
 	const struct sw_device *d;
 	unsigned n;
@@ -602,15 +599,15 @@ static enum next_hop to_device(struct dp_wstate *s, unsigned ifx, struct rte_mbu
 		return HOP_UP;
 	}
 	if (d == NULL) {
-		if (sm->method == DP_SIP_M_ACK)
+		if (sm->method == SIP_M_ACK)
 			dp_drop(s, m, DP_D_FWD_NO_DEVICE); /* §17.1.1.3: never answered */
-		else if (sm->method == DP_SIP_M_INVITE && sm->to.tag.len == 0) {
+		else if (sm->method == SIP_M_INVITE && sm->to.tag.len == 0) {
 			dp_trace(s, msg, DP_TR_INVITE_NO_DEVICE, 0, &from->src, from->sport, 404);
 			answer(s, ifx, m, from, msg, 404);
 		} else
 			/* §12.2.2, §9.2: a dialog or a transaction we cannot have */
 			answer(s, ifx, m, from, msg,
-			       sm->to.tag.len != 0 || sm->method == DP_SIP_M_CANCEL ? 481 : 404);
+			       sm->to.tag.len != 0 || sm->method == SIP_M_CANCEL ? 481 : 404);
 		return HOP_DONE;
 	}
 	if (!sw_device_alive(ctx->src, d, DP_META(m)->rx_tsc, ctx->p.alive_window_tsc, NULL)) {
@@ -623,7 +620,7 @@ static enum next_hop to_device(struct dp_wstate *s, unsigned ifx, struct rte_mbu
 	 * Asleep, it went up above and counts as asleep; a device without a
 	 * push address, or an INVITE in a dialog, is forwarded as with ping. */
 	if (ctx->p.wake_policy != DP_WAKE_PING && d->pn_form != SW_PN_NONE &&
-	    sm->method == DP_SIP_M_INVITE && sm->to.tag.len == 0) {
+	    sm->method == SIP_M_INVITE && sm->to.tag.len == 0) {
 		dp_count(s->ctr, DP_C_FWD_POLICY_HANDED_UP, 1);
 		return HOP_UP;
 	}
@@ -631,20 +628,20 @@ static enum next_hop to_device(struct dp_wstate *s, unsigned ifx, struct rte_mbu
 	*dport = d->sport;
 	*out = d->iface < ctx->p.n_ifaces ? d->iface : iface_for(&ctx->p, dst, ifx);
 	*dev = d->id;
-	if (sm->method == DP_SIP_M_INVITE && sm->to.tag.len == 0)
+	if (sm->method == SIP_M_INVITE && sm->to.tag.len == 0)
 		dp_trace(s, msg, DP_TR_INVITE_FWD, d->id, dst, *dport, 0);
 	return HOP_FOUND;
 }
 
 /* The device id our Record-Route carried (";swd=<hex>"), or 0. */
-static uint64_t route_device(const uint8_t *msg, const struct dp_sip_uri *r)
+static uint64_t route_device(const uint8_t *msg, const struct sip_uri *r)
 {
 	static const char tag[] = DP_ROUTE_DEVICE_PARAM "=";
-	const char *p = dp_sip_ptr(msg, r->params), *end = p + r->params.len;
+	const char *p = sip_ptr(msg, r->params), *end = p + r->params.len;
 	uint64_t id = 0;
 
 	for (; p + sizeof(tag) - 1 <= end; p++) {
-		if ((p != dp_sip_ptr(msg, r->params) && p[-1] != ';') ||
+		if ((p != sip_ptr(msg, r->params) && p[-1] != ';') ||
 		    memcmp(p, tag, sizeof(tag) - 1) != 0)
 			continue;
 		for (p += sizeof(tag) - 1; p < end && *p != ';'; p++) {
@@ -669,12 +666,12 @@ static uint64_t route_device(const uint8_t *msg, const struct dp_sip_uri *r)
  * is the PBX's to route: the worker resolves no names.
  */
 static enum next_hop to_pbx(struct dp_wstate *s, struct rte_mbuf *m, const uint8_t *msg,
-			    const struct dp_sip_uri *route, struct sw_ip *dst, uint16_t *dport)
+			    const struct sip_uri *route, struct sw_ip *dst, uint16_t *dport)
 {
-	const struct dp_sip_msg *sm = s->sip;
+	const struct sip_msg *sm = s->sip;
 	const struct dp_params *p = &s->ctx->p;
-	const struct dp_sip_uri *u = route != NULL ? route : &sm->ruri;
-	bool sip = u->scheme == DP_SIP_SCHEME_SIP || u->scheme == DP_SIP_SCHEME_SIPS;
+	const struct sip_uri *u = route != NULL ? route : &sm->ruri;
+	bool sip = u->scheme == SIP_SCHEME_SIP || u->scheme == SIP_SCHEME_SIPS;
 
 	if (sip && host_ip(msg, u->host, dst) && (route != NULL || dp_iface_of_addr(p, dst) < 0)) {
 		if (!dp_is_pbx_addr(s, dst)) {
@@ -707,10 +704,10 @@ enum dp_fwd_verdict dp_fwd_request(struct dp_wstate *s, unsigned ifx, struct rte
 				   const struct dp_l4info *from, const uint8_t *msg,
 				   enum dp_src_class cls)
 {
-	const struct dp_sip_msg *sm = s->sip;
+	const struct sip_msg *sm = s->sip;
 	const struct dp_params *p = &s->ctx->p;
-	const struct dp_sip_uri *route = NULL;
-	struct dp_sip_uri next_route;
+	const struct sip_uri *route = NULL;
+	struct sip_uri next_route;
 	enum next_hop hop;
 	struct dp_fwd_msg fm;
 	struct sw_ip dst;
@@ -720,7 +717,7 @@ enum dp_fwd_verdict dp_fwd_request(struct dp_wstate *s, unsigned ifx, struct rte
 
 	/* §16.3 step 3 */
 	if (sm->max_forwards == 0) {
-		if (sm->method == DP_SIP_M_ACK)
+		if (sm->method == SIP_M_ACK)
 			dp_drop(s, m, DP_D_FWD_MAX_FORWARDS);
 		else
 			answer(s, ifx, m, from, msg, 483);
@@ -730,8 +727,8 @@ enum dp_fwd_verdict dp_fwd_request(struct dp_wstate *s, unsigned ifx, struct rte
 	/* §16.4: the Route that names us is ours to take off; the next one (the
 	 * same field after a comma, or the next Route field) is where it goes. */
 	if (sm->route.whole.len != 0) {
-		int ir = first_hdr(sm, DP_SIP_H_ROUTE, 0);
-		const struct dp_sip_hdr *h = &sm->hdrs[ir];
+		int ir = first_hdr(sm, SIP_H_ROUTE, 0);
+		const struct sip_hdr *h = &sm->hdrs[ir];
 		uint32_t vend = (uint32_t)h->value.off + h->value.len;
 
 		route = &sm->route;
@@ -741,15 +738,14 @@ enum dp_fwd_verdict dp_fwd_request(struct dp_wstate *s, unsigned ifx, struct rte
 			dp_fwd_cut_first(&fm, sm, (unsigned)ir, nx);
 			route = NULL;
 			if (nx < vend) {
-				struct dp_sip_slice rest = {.off = nx,
-							    .len = (uint16_t)(vend - nx)};
+				struct sip_slice rest = {.off = nx, .len = (uint16_t)(vend - nx)};
 
-				if (dp_sip_route_first(msg, rest, &next_route, &nx) != DP_SIP_OK)
+				if (sip_route_first(msg, rest, &next_route, &nx) != SIP_SCAN_OK)
 					goto bad_route;
 				route = &next_route;
-			} else if ((ir = first_hdr(sm, DP_SIP_H_ROUTE, (unsigned)ir + 1)) >= 0) {
-				if (dp_sip_route_first(msg, sm->hdrs[ir].value, &next_route, &nx) !=
-				    DP_SIP_OK)
+			} else if ((ir = first_hdr(sm, SIP_H_ROUTE, (unsigned)ir + 1)) >= 0) {
+				if (sip_route_first(msg, sm->hdrs[ir].value, &next_route, &nx) !=
+				    SIP_SCAN_OK)
 					goto bad_route;
 				route = &next_route;
 			}
@@ -773,7 +769,7 @@ enum dp_fwd_verdict dp_fwd_request(struct dp_wstate *s, unsigned ifx, struct rte
 		dev = DP_META(m)->device_id; /* the bound source's device */
 		out = iface_for(p, &dst, ifx);
 		if (sm->n_contacts != 0) {
-			const struct dp_sip_contact *c = &sm->contact;
+			const struct sip_contact *c = &sm->contact;
 			uint32_t ue = (uint32_t)c->uri.whole.off + c->uri.whole.len;
 			uint32_t ce = (uint32_t)c->value.off + c->value.len;
 

@@ -34,7 +34,7 @@
 /* 64 KiB of UDP in the smallest fragments (IPv6 minimum MTU 1280) is 54. */
 #define MAX_FRAGS 56
 
-void dp_fwd_msg_init(struct dp_fwd_msg *fm, const uint8_t *msg, const struct dp_sip_msg *sm)
+void dp_fwd_msg_init(struct dp_fwd_msg *fm, const uint8_t *msg, const struct sip_msg *sm)
 {
 	uint32_t start = 0;
 
@@ -63,14 +63,14 @@ uint32_t dp_fwd_skip_lws(const uint8_t *msg, uint32_t pos, uint32_t end)
 }
 
 /* First byte of the line after header field @p i (its folds included). */
-static uint32_t line_end(const struct dp_sip_msg *sm, unsigned i)
+static uint32_t line_end(const struct sip_msg *sm, unsigned i)
 {
 	return i + 1u < sm->nhdrs ? sm->hdrs[i + 1].name.off : (uint32_t)sm->hdrs_end - 2;
 }
 
-void dp_fwd_cut_first(struct dp_fwd_msg *fm, const struct dp_sip_msg *sm, unsigned i, uint32_t next)
+void dp_fwd_cut_first(struct dp_fwd_msg *fm, const struct sip_msg *sm, unsigned i, uint32_t next)
 {
-	const struct dp_sip_hdr *h = &sm->hdrs[i];
+	const struct sip_hdr *h = &sm->hdrs[i];
 
 	if (next < (uint32_t)h->value.off + h->value.len)
 		dp_fwd_edit(fm, h->value.off, next, NULL, 0);
@@ -140,15 +140,15 @@ void dp_fwd_strip_pn(struct dp_fwd_msg *fm, uint32_t off, uint32_t end)
 	struct param p;
 
 	while (next_param(msg, &pos, end, &p)) {
-		switch (dp_sip_pn_name(msg + p.s, p.name_end - p.s)) {
-		case DP_SIP_PN_NAME_TYPE:
+		switch (sip_pn_name(msg + p.s, p.name_end - p.s)) {
+		case SIP_PN_NAME_TYPE:
 			legacy = true;
 			/* fall through */
-		case DP_SIP_PN_NAME_ALWAYS:
+		case SIP_PN_NAME_ALWAYS:
 			/* With the ";" before it: every parameter of the list has one. */
 			dp_fwd_edit(fm, p.s - 1, p.e, NULL, 0);
 			break;
-		case DP_SIP_PN_NAME_APP_ID:
+		case SIP_PN_NAME_APP_ID:
 			app_s = p.s - 1;
 			app_e = p.e;
 			break;

@@ -6,7 +6,7 @@
 #include <rte_mbuf.h>
 
 #include "dataplane/dp.h"
-#include "dataplane/sip/sip_scan.h"
+#include "sip/sip_scan.h"
 
 /** A worker's TX buffer for one port, flushed when full and once per loop. */
 struct dp_txbuf {
@@ -21,7 +21,7 @@ struct dp_wstate {
 	struct dp_counters *ctr;
 	struct dp_txbuf tx[DP_MAX_IFACES];
 	const struct dp_policy *pol; /* rcu_dereference()d once per loop */
-	struct dp_sip_msg *sip;	     /* current packet's scan result, in its mbuf's private area */
+	struct sip_msg *sip;	     /* current packet's scan result, in its mbuf's private area */
 	/* Our address and SIP port per iface and family as Via / Record-Route
 	 * write them ("192.0.2.1:5060", "[2001:db8::1]:5060"), made on first
 	 * use (dp_fwd.c). */
@@ -75,7 +75,7 @@ void dp_sip_input(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
  * our addresses or names, and no user part unless @p any_user (monitoring
  * probes send "sip:ping@edge"; a bound device's "sip:bob@edge" is for bob).
  */
-bool dp_ruri_is_us(const struct dp_params *p, const uint8_t *msg, const struct dp_sip_msg *sm,
+bool dp_ruri_is_us(const struct dp_params *p, const uint8_t *msg, const struct sip_msg *sm,
 		   bool any_user);
 /**
  * Send a stateless response with @p status to the request scanned in s->sip
@@ -122,7 +122,7 @@ struct dp_fwd_msg {
 	char scratch[DP_FWD_SCRATCH];
 };
 
-void dp_fwd_msg_init(struct dp_fwd_msg *fm, const uint8_t *msg, const struct dp_sip_msg *sm);
+void dp_fwd_msg_init(struct dp_fwd_msg *fm, const uint8_t *msg, const struct sip_msg *sm);
 
 static inline void dp_fwd_edit(struct dp_fwd_msg *fm, uint32_t off, uint32_t end, const char *rep,
 			       uint32_t rep_len)
@@ -154,11 +154,10 @@ static inline char *dp_fwd_scratch(struct dp_fwd_msg *fm, uint32_t n)
 uint32_t dp_fwd_skip_lws(const uint8_t *msg, uint32_t pos, uint32_t end);
 /**
  * Remove the first value of header field @p i, the next one starting at
- * @p next (dp_sip_via_first() / dp_sip_route_first()): that value alone when
+ * @p next (sip_via_first() / sip_route_first()): that value alone when
  * others follow, else the whole field line.
  */
-void dp_fwd_cut_first(struct dp_fwd_msg *fm, const struct dp_sip_msg *sm, unsigned i,
-		      uint32_t next);
+void dp_fwd_cut_first(struct dp_fwd_msg *fm, const struct sip_msg *sm, unsigned i, uint32_t next);
 /** Remove the push parameters (pn-*, legacy app-id) of the ";" list [off, end),
  *  which starts right after a ";". */
 void dp_fwd_strip_pn(struct dp_fwd_msg *fm, uint32_t off, uint32_t end);
@@ -178,7 +177,7 @@ int dp_fwd_tx(struct dp_wstate *s, unsigned ifx, struct dp_fwd_msg *fm, const st
 bool dp_is_pbx_addr(const struct dp_wstate *s, const struct sw_ip *ip);
 enum dp_src_class dp_src_classify(const struct dp_wstate *s, const struct dp_l4info *from,
 				  struct sw_src **bound);
-bool dp_ua_is_scanner(const struct dp_policy *pol, const uint8_t *msg, struct dp_sip_slice ua);
+bool dp_ua_is_scanner(const struct dp_policy *pol, const uint8_t *msg, struct sip_slice ua);
 /** The same on the raw message, before any scan (a quick "User-Agent:" find). */
 bool dp_ua_is_scanner_raw(const struct dp_policy *pol, const uint8_t *msg, uint16_t len);
 

@@ -7,7 +7,7 @@
  *   junk       unknown sources: banned, responses, methods they may not
  *              send, scanners' User-Agent, all on the first bytes, before
  *              any scan or budget
- *   scan       full validation (dataplane/sip), the scanner's reason on failure
+ *   scan       full validation (sip/), the scanner's reason on failure
  *   admit      unknown sources: OPTIONS from the source's and the answers'
  *              budgets (before the scan), REGISTER after it: expected
  *              (names a bound device) or newcomer (dp_admit.c)
@@ -82,8 +82,8 @@ static void refuse(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
 	if (!scanned)
 		s->sip = &DP_META(m)->sip;
 	/* Scanners are never answered, whatever refused them. */
-	if (answer && (scanned || dp_sip_scan(msg, len, s->sip) == DP_SIP_OK) &&
-	    s->sip->is_request && s->sip->method != DP_SIP_M_ACK &&
+	if (answer && (scanned || sip_scan(msg, len, s->sip) == SIP_SCAN_OK) &&
+	    s->sip->is_request && s->sip->method != SIP_M_ACK &&
 	    !dp_ua_is_scanner(pol, msg, s->sip->user_agent)) {
 		if (!charged && !dp_admit_answer(s, DP_META(m)->rx_tsc))
 			dp_count(s->ctr, DP_C_ANSWERS_SUPPRESSED, 1);
@@ -146,7 +146,7 @@ void dp_sip_input(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
 	const struct dp_policy *pol = s->pol;
 	struct sw_src *bound = NULL;
 	enum dp_src_class cls;
-	enum dp_sip_verdict v;
+	enum sip_verdict v;
 	enum dp_drop why;
 	enum peek pk = PEEK_OTHER;
 	bool charged = false;
@@ -161,7 +161,7 @@ void dp_sip_input(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
 	}
 	/* Junk of any source is judged on its first bytes (~10 cycles), before
 	 * the source table is looked at: the scanner's own reason. */
-	if (!dp_sip_plausible(msg, len)) {
+	if (!sip_plausible(msg, len)) {
 		dp_drop(s, m, DP_D_BAD_START_LINE);
 		return;
 	}
@@ -232,8 +232,8 @@ void dp_sip_input(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
 
 	/* Scan straight into the mbuf's private area, where a hand-up needs it. */
 	s->sip = &DP_META(m)->sip;
-	v = dp_sip_scan(msg, len, s->sip);
-	if (v != DP_SIP_OK) {
+	v = sip_scan(msg, len, s->sip);
+	if (v != SIP_SCAN_OK) {
 		dp_drop(s, m, dp_drop_of_sip(v));
 		return;
 	}
@@ -247,7 +247,7 @@ void dp_sip_input(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
 	/* Monitoring probes often name a user ("sip:ping@edge"): from the PBX
 	 * or a stranger that is still sipwake; a bound device's "sip:bob@edge"
 	 * is a request for bob, which goes to the PBX. */
-	if (s->sip->is_request && s->sip->method == DP_SIP_M_OPTIONS &&
+	if (s->sip->is_request && s->sip->method == SIP_M_OPTIONS &&
 	    dp_ruri_is_us(&s->ctx->p, msg, s->sip, cls != DP_SRC_BOUND)) {
 		int rc = dp_sip_respond(s, ifx, from, msg, 200, cls == DP_SRC_UNKNOWN);
 
@@ -259,7 +259,7 @@ void dp_sip_input(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
 		rte_pktmbuf_free(m);
 		return;
 	}
-	if (cls == DP_SRC_UNKNOWN && s->sip->method != DP_SIP_M_REGISTER) {
+	if (cls == DP_SRC_UNKNOWN && s->sip->method != SIP_M_REGISTER) {
 		/* OPTIONS for someone else (the peek let OPTIONS through for us). */
 		refuse(s, ifx, m, from, msg, len, true, DP_D_FILTER_UNKNOWN_REQUEST, 403, charged);
 		return;
@@ -279,7 +279,7 @@ void dp_sip_input(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
 	if (!s->sip->is_request) {
 		if (dp_fwd_response(s, ifx, m, from, msg, cls) == DP_FWD_DONE)
 			return;
-	} else if (s->sip->method != DP_SIP_M_REGISTER) {
+	} else if (s->sip->method != SIP_M_REGISTER) {
 		if (dp_fwd_request(s, ifx, m, from, msg, cls) == DP_FWD_DONE)
 			return;
 	}

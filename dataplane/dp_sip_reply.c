@@ -41,7 +41,7 @@ static void sb_str(struct sbuf *b, const char *s)
 	sb_put(b, s, (uint32_t)strlen(s));
 }
 
-static void sb_slice(struct sbuf *b, const uint8_t *msg, struct dp_sip_slice sl)
+static void sb_slice(struct sbuf *b, const uint8_t *msg, struct sip_slice sl)
 {
 	sb_put(b, msg + sl.off, sl.len);
 }
@@ -69,23 +69,23 @@ static void sb_hex32(struct sbuf *b, uint32_t v)
 	sb_put(b, tmp, sizeof(tmp));
 }
 
-static bool slice_ieq(const uint8_t *msg, struct dp_sip_slice sl, const char *s, size_t n)
+static bool slice_ieq(const uint8_t *msg, struct sip_slice sl, const char *s, size_t n)
 {
 	return sl.len == n && strncasecmp((const char *)msg + sl.off, s, n) == 0;
 }
 
 /* Only OPTIONS gets here, so the parse of an address literal is off the
  * hot path. */
-bool dp_ruri_is_us(const struct dp_params *p, const uint8_t *msg, const struct dp_sip_msg *sm,
+bool dp_ruri_is_us(const struct dp_params *p, const uint8_t *msg, const struct sip_msg *sm,
 		   bool any_user)
 {
-	const struct dp_sip_uri *u = &sm->ruri;
+	const struct sip_uri *u = &sm->ruri;
 	char host[INET6_ADDRSTRLEN];
 	struct sw_ip ip;
 	uint32_t v4;
 
 	if ((u->user.len != 0 && !any_user) ||
-	    (u->scheme != DP_SIP_SCHEME_SIP && u->scheme != DP_SIP_SCHEME_SIPS))
+	    (u->scheme != SIP_SCHEME_SIP && u->scheme != SIP_SCHEME_SIPS))
 		return false;
 	if (u->port != 0 && u->port != p->sip_port)
 		return false;
@@ -108,7 +108,7 @@ bool dp_ruri_is_us(const struct dp_params *p, const uint8_t *msg, const struct d
 /* The top via-parm with RFC 3581 §4 applied: a bare rport gets the source
  * port, and received= is added when rport was asked for or the sent-by host
  * is not the source address (RFC 3261 §18.2.1). */
-static void put_top_via(struct sbuf *b, const uint8_t *msg, const struct dp_sip_via *via,
+static void put_top_via(struct sbuf *b, const uint8_t *msg, const struct sip_via *via,
 			const char *src_ip, uint16_t sport)
 {
 	const char *v = (const char *)msg + via->value.off;
@@ -143,7 +143,7 @@ static void put_top_via(struct sbuf *b, const uint8_t *msg, const struct dp_sip_
 /* RFC 3261 §8.2.6.2: the response copies Via (all, in order), From, To
  * (adding a tag), Call-ID and CSeq. The tag is a hash of the dialog
  * identifiers, so a retransmitted request gets the same answer. */
-static void put_response(struct sbuf *b, const uint8_t *msg, const struct dp_sip_msg *sm,
+static void put_response(struct sbuf *b, const uint8_t *msg, const struct sip_msg *sm,
 			 uint16_t status, const char *src_ip, uint16_t sport)
 {
 	bool top_done = false;
@@ -151,14 +151,14 @@ static void put_response(struct sbuf *b, const uint8_t *msg, const struct dp_sip
 	SB_LIT(b, "SIP/2.0 ");
 	sb_u32(b, status);
 	SB_LIT(b, " ");
-	sb_str(b, dp_sip_reason(status));
+	sb_str(b, sip_reason(status));
 	SB_LIT(b, "\r\n");
 	for (unsigned i = 0; i < sm->nhdrs; i++) {
-		const struct dp_sip_hdr *h = &sm->hdrs[i];
+		const struct sip_hdr *h = &sm->hdrs[i];
 		uint32_t h_end = (uint32_t)h->value.off + h->value.len;
 		uint32_t v_end = (uint32_t)sm->via.value.off + sm->via.value.len;
 
-		if (h->id != DP_SIP_H_VIA)
+		if (h->id != SIP_H_VIA)
 			continue;
 		SB_LIT(b, "Via: ");
 		if (!top_done && sm->via.value.off >= h->value.off && v_end <= h_end) {
@@ -202,7 +202,7 @@ int dp_sip_respond(struct dp_wstate *s, unsigned ifx, const struct dp_l4info *fr
 		   const uint8_t *msg, uint16_t status, bool stranger)
 {
 	const struct dp_iface *ifc = &s->ctx->p.ifaces[ifx];
-	const struct dp_sip_msg *sm = s->sip;
+	const struct sip_msg *sm = s->sip;
 	uint16_t hdr_len = dp_udp_hdr_len(from->v6);
 	uint16_t ip_hdrs = (uint16_t)(hdr_len - RTE_ETHER_HDR_LEN);
 	char src_ip[INET6_ADDRSTRLEN];

@@ -14,7 +14,7 @@
 void dp_trace(struct dp_wstate *s, const uint8_t *msg, enum dp_trace_kind kind, uint64_t dev,
 	      const struct sw_ip *ip, uint16_t port, uint16_t status)
 {
-	const struct dp_sip_msg *sm = s->sip;
+	const struct sip_msg *sm = s->sip;
 	struct dp_trace_ev ev = {
 		.device = dev, .port = port, .status = status, .kind = (uint8_t)kind};
 

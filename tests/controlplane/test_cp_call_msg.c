@@ -80,15 +80,15 @@ static const char *line(const char *msg, const char *prefix)
 
 static void cancel_is_section_9_1(void **state)
 {
-	struct dp_sip_msg sm;
+	struct sip_msg sm;
 	struct cp_msg *o = calloc(1, sizeof(*o));
 	char *s;
 
 	(void)state;
-	assert_int_equal(dp_sip_scan((const uint8_t *)INVITE, sizeof(INVITE) - 1, &sm), DP_SIP_OK);
+	assert_int_equal(sip_scan((const uint8_t *)INVITE, sizeof(INVITE) - 1, &sm), SIP_SCAN_OK);
 	assert_int_equal(call_build_cancel((const uint8_t *)INVITE, &sm, CALL_REASON_CANCEL, o), 0);
 	s = strndup(o->b, o->len);
-	assert_int_equal(dp_sip_scan((const uint8_t *)s, (uint32_t)strlen(s), &sm), DP_SIP_OK);
+	assert_int_equal(sip_scan((const uint8_t *)s, (uint32_t)strlen(s), &sm), SIP_SCAN_OK);
 	assert_non_null(strstr(s, "CANCEL sip:alice@198.18.0.2:5080 SIP/2.0\r\n"));
 	/* only our Via, the same branch as the INVITE */
 	assert_string_equal(line(s, "Via:"), "Via: SIP/2.0/UDP 198.18.0.1:5060;branch=z9hG4bK-"
@@ -113,17 +113,17 @@ static void ack_takes_the_answers_to_tag(void **state)
 		"From: \"Bob\" <sip:bob@example.com>;tag=b1\r\n"
 		"To: <sip:alice@example.com>;tag=app9\r\nCall-ID: call-1\r\nCSeq: 7 INVITE\r\n"
 		"Content-Length: 0\r\n\r\n";
-	struct dp_sip_msg sm, rsm;
+	struct sip_msg sm, rsm;
 	struct cp_msg *o = calloc(1, sizeof(*o));
 	char *s;
 
 	(void)state;
-	assert_int_equal(dp_sip_scan((const uint8_t *)INVITE, sizeof(INVITE) - 1, &sm), DP_SIP_OK);
-	assert_int_equal(dp_sip_scan((const uint8_t *)RESP, sizeof(RESP) - 1, &rsm), DP_SIP_OK);
+	assert_int_equal(sip_scan((const uint8_t *)INVITE, sizeof(INVITE) - 1, &sm), SIP_SCAN_OK);
+	assert_int_equal(sip_scan((const uint8_t *)RESP, sizeof(RESP) - 1, &rsm), SIP_SCAN_OK);
 	assert_int_equal(
 		call_build_ack((const uint8_t *)INVITE, &sm, (const uint8_t *)RESP, &rsm, o), 0);
 	s = strndup(o->b, o->len);
-	assert_int_equal(dp_sip_scan((const uint8_t *)s, (uint32_t)strlen(s), &sm), DP_SIP_OK);
+	assert_int_equal(sip_scan((const uint8_t *)s, (uint32_t)strlen(s), &sm), SIP_SCAN_OK);
 	assert_non_null(strstr(s, "ACK sip:alice@198.18.0.2:5080 SIP/2.0\r\n"));
 	assert_string_equal(line(s, "To:"), "To: <sip:alice@example.com>;tag=app9");
 	assert_string_equal(line(s, "CSeq:"), "CSeq: 7 ACK");

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* SIP messages shared by the pipeline tests and the benchmark. */
-#ifndef DP_SIP_MSGS_H
-#define DP_SIP_MSGS_H
+#ifndef SIP_MSGS_H
+#define SIP_MSGS_H
 
 /* A softphone's REGISTER with an RFC 8599 push address (~600 bytes). */
 #define MSG_REGISTER                                                                    \
@@ -124,4 +124,4 @@
 	"User-Agent: Asterisk PBX 20.5.0\r\n"                                              \
 	"Content-Length: 0\r\n\r\n"
 
-#endif /* DP_SIP_MSGS_H */
+#endif /* SIP_MSGS_H */

@@ -132,8 +132,8 @@ static const struct fx rows[] = {
 
 static struct dph h;
 
-static void check_slice(const uint8_t *base, struct dp_sip_slice sl, const char *want,
-			const char *row, const char *what)
+static void check_slice(const uint8_t *base, struct sip_slice sl, const char *want, const char *row,
+			const char *what)
 {
 	if (want == NULL)
 		return;

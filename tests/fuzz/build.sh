@@ -15,5 +15,5 @@ simd=()
 [ "$(uname -m)" = x86_64 ] && simd=(-mssse3)
 "${CC_FUZZ:-clang}" -g -O1 -std=gnu11 -Wall -Wextra -Werror "${simd[@]}" \
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-  -I. dataplane/sip/*.c tests/fuzz/fuzz_sip_scan.c -o "$out/fuzz_sip_scan"
+  -I. sip/*.c tests/fuzz/fuzz_sip_scan.c -o "$out/fuzz_sip_scan"
 echo "$out/fuzz_sip_scan"

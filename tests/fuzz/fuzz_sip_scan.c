@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * libFuzzer target for the SIP scanner (dataplane/sip/sip_scan.h).
+ * libFuzzer target for the SIP scanner (sip/sip_scan.h).
  *
  * Each input is copied into a heap buffer of exactly its size (no NUL after
  * it), so AddressSanitizer reports any read past the datagram, and scanned.
  * An accepted message must then satisfy the contract: every slice inside
  * [0, len), headers, body and surplus consistent with Content-Length, at
- * most DP_SIP_MAX_HDRS header fields, scalars in their ranges; and the
+ * most SIP_MAX_HDRS header fields, scalars in their ranges; and the
  * message alone, without its surplus bytes (RFC 3261 §18.3), must scan to
  * the same length. Every byte of every slice is read, so ASan also checks
  * what the slices point at. A broken invariant aborts, which libFuzzer
@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dataplane/sip/sip_scan.h"
+#include "sip/sip_scan.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -36,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* Folds every byte of the slices into it, so no read is optimised away. */
 static volatile uint8_t sink;
 
-static void touch(const uint8_t *buf, uint32_t len, struct dp_sip_slice s)
+static void touch(const uint8_t *buf, uint32_t len, struct sip_slice s)
 {
 	uint8_t acc = 0;
 
@@ -46,13 +46,13 @@ static void touch(const uint8_t *buf, uint32_t len, struct dp_sip_slice s)
 	sink ^= acc;
 }
 
-static void touch_uri(const uint8_t *buf, uint32_t len, const struct dp_sip_uri *u)
+static void touch_uri(const uint8_t *buf, uint32_t len, const struct sip_uri *u)
 {
 	touch(buf, len, u->whole);
 	touch(buf, len, u->user);
 	touch(buf, len, u->host);
 	touch(buf, len, u->params);
-	CHECK(u->scheme <= DP_SIP_SCHEME_TEL);
+	CHECK(u->scheme <= SIP_SCHEME_TEL);
 	if (u->whole.len == 0)
 		return;
 	/* Parts lie inside the URI they were cut from. */
@@ -62,7 +62,7 @@ static void touch_uri(const uint8_t *buf, uint32_t len, const struct dp_sip_uri 
 				   u->user.off + u->user.len <= u->whole.off + u->whole.len));
 }
 
-static void touch_nameaddr(const uint8_t *buf, uint32_t len, const struct dp_sip_nameaddr *na)
+static void touch_nameaddr(const uint8_t *buf, uint32_t len, const struct sip_nameaddr *na)
 {
 	touch(buf, len, na->value);
 	touch_uri(buf, len, &na->uri);
@@ -72,17 +72,17 @@ static void touch_nameaddr(const uint8_t *buf, uint32_t len, const struct dp_sip
 				   na->tag.off + na->tag.len <= na->value.off + na->value.len));
 }
 
-static void check_accepted(const uint8_t *buf, uint32_t len, const struct dp_sip_msg *m)
+static void check_accepted(const uint8_t *buf, uint32_t len, const struct sip_msg *m)
 {
-	CHECK(m->nhdrs >= 5 && m->nhdrs <= DP_SIP_MAX_HDRS); /* Via, From, To, Call-ID, CSeq */
+	CHECK(m->nhdrs >= 5 && m->nhdrs <= SIP_MAX_HDRS); /* Via, From, To, Call-ID, CSeq */
 	for (unsigned i = 0; i < m->nhdrs; i++) {
-		const struct dp_sip_hdr *h = &m->hdrs[i];
+		const struct sip_hdr *h = &m->hdrs[i];
 
 		touch(buf, len, h->name);
 		touch(buf, len, h->value);
 		CHECK(h->name.len > 0);
 		CHECK((uint32_t)h->value.off + h->value.len <= m->hdrs_end);
-		CHECK(h->id <= DP_SIP_H_X_PUSH);
+		CHECK(h->id <= SIP_H_X_PUSH);
 	}
 
 	if (m->is_request) {
@@ -143,21 +143,21 @@ static void check_accepted(const uint8_t *buf, uint32_t len, const struct dp_sip
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct dp_sip_msg *m = malloc(sizeof(*m));
+	struct sip_msg *m = malloc(sizeof(*m));
 	uint8_t *buf = malloc(size != 0 ? size : 1);
-	enum dp_sip_verdict v;
+	enum sip_verdict v;
 
 	CHECK(m != NULL && buf != NULL);
 	if (size != 0)
 		memcpy(buf, data, size);
 	/* The scanner reads nothing when len is 0; a 0-byte buffer would be legal too. */
-	v = dp_sip_scan(buf, (uint32_t)size, m);
-	CHECK((unsigned)v < DP_SIP_VERDICT_MAX);
-	CHECK(dp_sip_verdict_name(v) != NULL);
-	if (size > DP_SIP_MAX_LEN)
-		CHECK(v == DP_SIP_ERR_TRUNCATED);
+	v = sip_scan(buf, (uint32_t)size, m);
+	CHECK((unsigned)v < SIP_VERDICT_MAX);
+	CHECK(sip_verdict_name(v) != NULL);
+	if (size > SIP_MAX_LEN)
+		CHECK(v == SIP_ERR_TRUNCATED);
 
-	if (v == DP_SIP_OK) {
+	if (v == SIP_SCAN_OK) {
 		uint32_t msg_len;
 
 		check_accepted(buf, (uint32_t)size, m);
@@ -168,7 +168,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 			CHECK(exact != NULL);
 			memcpy(exact, buf, msg_len);
-			CHECK(dp_sip_scan(exact, msg_len, m) == DP_SIP_OK);
+			CHECK(sip_scan(exact, msg_len, m) == SIP_SCAN_OK);
 			CHECK(m->msg_len == msg_len);
 			check_accepted(exact, msg_len, m);
 			free(exact);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Shared helpers of the SIP scanner unit tests (dataplane/sip/sip_scan.h):
+ * Shared helpers of the SIP scanner unit tests (sip/sip_scan.h):
  * a per-test fixture, scanning from an exactly sized heap copy, slice and
  * verdict assertions, edit tables, and the fixture messages.
  * Every input is copied into a heap buffer of exactly its length, with no
@@ -21,14 +21,14 @@
 
 #include <cmocka.h>
 
-#include "dataplane/sip/sip_scan.h"
+#include "sip/sip_scan.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 struct sc {
 	uint8_t *buf;
 	uint32_t len;
-	struct dp_sip_msg msg;
+	struct sip_msg msg;
 };
 
 static inline int sc_setup(void **state)
@@ -47,7 +47,7 @@ static inline int sc_teardown(void **state)
 }
 
 /* Scan @p len bytes of @p data from an exactly sized copy, kept for slice checks. */
-static inline enum dp_sip_verdict scan_mem(struct sc *s, const void *data, size_t len)
+static inline enum sip_verdict scan_mem(struct sc *s, const void *data, size_t len)
 {
 	free(s->buf);
 	s->buf = malloc(len); /* may be NULL for len 0: the scanner must not read it then */
@@ -55,21 +55,21 @@ static inline enum dp_sip_verdict scan_mem(struct sc *s, const void *data, size_
 	if (len != 0)
 		memcpy(s->buf, data, len);
 	s->len = (uint32_t)len;
-	return dp_sip_scan(s->buf, s->len, &s->msg);
+	return sip_scan(s->buf, s->len, &s->msg);
 }
 
-static inline enum dp_sip_verdict scan(struct sc *s, const char *text)
+static inline enum sip_verdict scan(struct sc *s, const char *text)
 {
 	return scan_mem(s, text, strlen(text));
 }
 
 /* Scan @p base with the first occurrence of @p from replaced by @p to. */
-static inline enum dp_sip_verdict scan_edit(struct sc *s, const char *base, const char *from,
-					    const char *to)
+static inline enum sip_verdict scan_edit(struct sc *s, const char *base, const char *from,
+					 const char *to)
 {
 	const char *at = strstr(base, from);
 	size_t flen = strlen(from), tlen = strlen(to), blen = strlen(base);
-	enum dp_sip_verdict v;
+	enum sip_verdict v;
 	size_t head;
 	char *tmp;
 
@@ -85,7 +85,7 @@ static inline enum dp_sip_verdict scan_edit(struct sc *s, const char *base, cons
 	return v;
 }
 
-static inline void check_slice(const uint8_t *buf, struct dp_sip_slice sl, const char *want,
+static inline void check_slice(const uint8_t *buf, struct sip_slice sl, const char *want,
 			       const char *file, int line)
 {
 	size_t n = strlen(want);
@@ -98,12 +98,12 @@ static inline void check_slice(const uint8_t *buf, struct dp_sip_slice sl, const
 }
 #define assert_slice(s, sl, want) check_slice((s)->buf, (sl), (want), __FILE__, __LINE__)
 
-static inline void check_verdict(enum dp_sip_verdict got, enum dp_sip_verdict want,
-				 const char *file, int line)
+static inline void check_verdict(enum sip_verdict got, enum sip_verdict want, const char *file,
+				 int line)
 {
 	if (got != want) {
-		print_error("%s:%d: verdict %s, expected %s\n", file, line,
-			    dp_sip_verdict_name(got), dp_sip_verdict_name(want));
+		print_error("%s:%d: verdict %s, expected %s\n", file, line, sip_verdict_name(got),
+			    sip_verdict_name(want));
 		fail();
 	}
 }
@@ -115,19 +115,18 @@ static inline void check_verdict(enum dp_sip_verdict got, enum dp_sip_verdict wa
 struct edit {
 	const char *from;
 	const char *to;
-	enum dp_sip_verdict want;
+	enum sip_verdict want;
 };
 
 static inline void check_edits(struct sc *s, const char *base, const struct edit *e, size_t n,
 			       const char *file, int line)
 {
 	for (size_t i = 0; i < n; i++) {
-		enum dp_sip_verdict got = scan_edit(s, base, e[i].from, e[i].to);
+		enum sip_verdict got = scan_edit(s, base, e[i].from, e[i].to);
 
 		if (got != e[i].want) {
 			print_error("%s:%d: case %zu \"%s\": verdict %s, expected %s\n", file, line,
-				    i, e[i].to, dp_sip_verdict_name(got),
-				    dp_sip_verdict_name(e[i].want));
+				    i, e[i].to, sip_verdict_name(got), sip_verdict_name(e[i].want));
 			fail();
 		}
 	}

@@ -33,8 +33,8 @@ struct want_pn {
 struct row {
 	const char *name;
 	const char *hdrs; /* inserted between REG_HEAD and TAIL */
-	enum dp_sip_verdict verdict;
-	/* expectations, checked when verdict is DP_SIP_OK */
+	enum sip_verdict verdict;
+	/* expectations, checked when verdict is SIP_SCAN_OK */
 	unsigned n_contacts;
 	const char *contact_uri; /* NULL: not checked */
 	int32_t c_expires, reg_id;
@@ -49,87 +49,87 @@ static const struct row rows[] = {
 	{"rfc8599",
 	 "Contact: <sip:alice@192.0.2.7:5062;transport=udp;pn-provider=apns;"
 	 "pn-prid=00fc13adff78512;pn-param=ABCD1234.com.example.voip>;expires=600\r\n",
-	 DP_SIP_OK,
+	 SIP_SCAN_OK,
 	 1,
 	 "sip:alice@192.0.2.7:5062;transport=udp;pn-provider=apns;pn-prid=00fc13adff78512;"
 	 "pn-param=ABCD1234.com.example.voip",
 	 600,
 	 -1,
 	 NULL,
-	 {DP_SIP_PN_RFC8599, "apns", "00fc13adff78512", "ABCD1234.com.example.voip"}},
+	 {SIP_PN_RFC8599, "apns", "00fc13adff78512", "ABCD1234.com.example.voip"}},
 	{"rfc8599 fcm, names in upper case",
 	 "m: <sip:bob@198.51.100.9;PN-Provider=fcm;PN-PRID=tok:1;PN-Param=proj-7>\r\n",
-	 DP_SIP_OK,
+	 SIP_SCAN_OK,
 	 1,
 	 NULL,
 	 -1,
 	 -1,
 	 NULL,
-	 {DP_SIP_PN_RFC8599, "fcm", "tok:1", "proj-7"}},
+	 {SIP_PN_RFC8599, "fcm", "tok:1", "proj-7"}},
 	{"legacy linphone",
 	 "Contact: <sip:carol@203.0.113.5:41000;app-id=org.linphone.phone;"
 	 "pn-type=apple;pn-tok=abcdef0123;pn-timeout=0>\r\n",
-	 DP_SIP_OK,
+	 SIP_SCAN_OK,
 	 1,
 	 NULL,
 	 -1,
 	 -1,
 	 NULL,
-	 {DP_SIP_PN_LEGACY, "apple", "abcdef0123", "org.linphone.phone"}},
+	 {SIP_PN_LEGACY, "apple", "abcdef0123", "org.linphone.phone"}},
 	{"standard wins over legacy",
 	 "Contact: <sip:d@h;pn-type=apple;pn-tok=old;pn-provider=apns;pn-prid=new>\r\n",
-	 DP_SIP_OK,
+	 SIP_SCAN_OK,
 	 1,
 	 NULL,
 	 -1,
 	 -1,
 	 NULL,
-	 {DP_SIP_PN_RFC8599, "apns", "new", NULL}},
+	 {SIP_PN_RFC8599, "apns", "new", NULL}},
 	{"addr-spec: pn params are header params",
 	 "Contact: sip:e@192.0.2.1;pn-provider=apns;pn-prid=t1;expires=30\r\n",
-	 DP_SIP_OK,
+	 SIP_SCAN_OK,
 	 1,
 	 "sip:e@192.0.2.1",
 	 30,
 	 -1,
 	 NULL,
-	 {DP_SIP_PN_RFC8599, "apns", "t1", NULL}},
+	 {SIP_PN_RFC8599, "apns", "t1", NULL}},
 	{"x-push",
 	 "Contact: <sip:f@192.0.2.8:5060>\r\n"
 	 "X-Push: "
 	 "device-os=ios;device-uid=deadbeef;allow-call-push=true;app-id=com.portsip.app\r\n",
-	 DP_SIP_OK,
+	 SIP_SCAN_OK,
 	 1,
 	 "sip:f@192.0.2.8:5060",
 	 -1,
 	 -1,
 	 NULL,
 	 {0, NULL, NULL, NULL},
-	 {DP_SIP_PN_XPUSH, "ios", "deadbeef", "com.portsip.app"}},
+	 {SIP_PN_XPUSH, "ios", "deadbeef", "com.portsip.app"}},
 	{"x-push refusing call pushes",
 	 "Contact: <sip:f@192.0.2.8>\r\n"
 	 "x-push: device-os=android;device-uid=t;allow-call-push=false\r\n",
-	 DP_SIP_OK,
+	 SIP_SCAN_OK,
 	 1,
 	 NULL,
 	 -1,
 	 -1,
 	 NULL,
 	 {0, NULL, NULL, NULL},
-	 {DP_SIP_PN_NONE, NULL, NULL, NULL}},
+	 {SIP_PN_NONE, NULL, NULL, NULL}},
 	{"outbound instance and reg-id",
 	 "Contact: \"Alice\" <sip:alice@192.0.2.7:5062;ob>;reg-id=1;"
 	 "+sip.instance=\"<urn:uuid:00000000-0000-1000-8000-AABBCCDDEEFF>\";expires=3600\r\n",
-	 DP_SIP_OK, 1, "sip:alice@192.0.2.7:5062;ob", 3600, 1,
+	 SIP_SCAN_OK, 1, "sip:alice@192.0.2.7:5062;ob", 3600, 1,
 	 "<urn:uuid:00000000-0000-1000-8000-AABBCCDDEEFF>"},
 	{"two values, two fields",
-	 "Contact: <sip:a@h1>;expires=10, <sip:a@h2>\r\nContact: sip:a@h3\r\n", DP_SIP_OK, 3,
+	 "Contact: <sip:a@h1>;expires=10, <sip:a@h2>\r\nContact: sip:a@h3\r\n", SIP_SCAN_OK, 3,
 	 "sip:a@h1", 10, -1},
 	{"folded contact list", "Contact: <sip:a@h1>;\r\n expires=5,\r\n\t<sip:a@h2>\r\n",
-	 DP_SIP_OK, 2, "sip:a@h1", 5, -1},
+	 SIP_SCAN_OK, 2, "sip:a@h1", 5, -1},
 	{"star with Expires 0",
 	 "Contact: *\r\nExpires: 0\r\n",
-	 DP_SIP_OK,
+	 SIP_SCAN_OK,
 	 0,
 	 NULL,
 	 -1,
@@ -144,7 +144,7 @@ static const struct row rows[] = {
 	 1},
 	{"Expires header",
 	 "Contact: <sip:a@h>\r\nExpires: 3600\r\n",
-	 DP_SIP_OK,
+	 SIP_SCAN_OK,
 	 1,
 	 NULL,
 	 -1,
@@ -155,7 +155,7 @@ static const struct row rows[] = {
 	 3600},
 	{"Expires saturates",
 	 "Expires: 99999999999\r\n",
-	 DP_SIP_OK,
+	 SIP_SCAN_OK,
 	 0,
 	 NULL,
 	 -1,
@@ -168,7 +168,7 @@ static const struct row rows[] = {
 	 "Route: <sip:edge.example.com;lr>, <sip:pbx.example.com;lr>\r\n"
 	 "Record-Route: <sip:rr1.example.com;lr;ftag=x>\r\nRecord-Route: <sip:rr2;lr>\r\n"
 	 "User-Agent: Acme Phone/1.2 (iOS 17)\r\n",
-	 DP_SIP_OK,
+	 SIP_SCAN_OK,
 	 0,
 	 NULL,
 	 -1,
@@ -181,29 +181,29 @@ static const struct row rows[] = {
 	 "sip:rr1.example.com;lr;ftag=x",
 	 "Acme Phone/1.2 (iOS 17)"},
 	/* malformed */
-	{"star and a contact", "Contact: *, <sip:a@h>\r\n", DP_SIP_ERR_BAD_CONTACT},
-	{"star after a contact", "Contact: <sip:a@h>\r\nContact: *\r\n", DP_SIP_ERR_BAD_CONTACT},
-	{"contact without URI", "Contact: \"x\"\r\n", DP_SIP_ERR_BAD_CONTACT},
-	{"contact unclosed <", "Contact: <sip:a@h;expires=1\r\n", DP_SIP_ERR_BAD_CONTACT},
+	{"star and a contact", "Contact: *, <sip:a@h>\r\n", SIP_ERR_BAD_CONTACT},
+	{"star after a contact", "Contact: <sip:a@h>\r\nContact: *\r\n", SIP_ERR_BAD_CONTACT},
+	{"contact without URI", "Contact: \"x\"\r\n", SIP_ERR_BAD_CONTACT},
+	{"contact unclosed <", "Contact: <sip:a@h;expires=1\r\n", SIP_ERR_BAD_CONTACT},
 	{"contact expires not a number", "Contact: <sip:a@h>;expires=soon\r\n",
-	 DP_SIP_ERR_BAD_CONTACT},
+	 SIP_ERR_BAD_CONTACT},
 	{"contact expires twice", "Contact: <sip:a@h>;expires=1;expires=2\r\n",
-	 DP_SIP_ERR_BAD_CONTACT},
-	{"reg-id zero", "Contact: <sip:a@h>;reg-id=0\r\n", DP_SIP_ERR_BAD_CONTACT},
-	{"instance unquoted", "Contact: <sip:a@h>;+sip.instance=urn\r\n", DP_SIP_ERR_BAD_CONTACT},
-	{"empty list element", "Contact: <sip:a@h>,,<sip:b@h>\r\n", DP_SIP_ERR_BAD_CONTACT},
-	{"trailing comma", "Contact: <sip:a@h>,\r\n", DP_SIP_ERR_BAD_CONTACT},
-	{"bad URI host", "Contact: <sip:a@bad host>\r\n", DP_SIP_ERR_BAD_CONTACT},
-	{"Expires not a number", "Expires: 10s\r\n", DP_SIP_ERR_BAD_EXPIRES},
-	{"Expires twice", "Expires: 10\r\nExpires: 20\r\n", DP_SIP_ERR_DUP_HEADER},
+	 SIP_ERR_BAD_CONTACT},
+	{"reg-id zero", "Contact: <sip:a@h>;reg-id=0\r\n", SIP_ERR_BAD_CONTACT},
+	{"instance unquoted", "Contact: <sip:a@h>;+sip.instance=urn\r\n", SIP_ERR_BAD_CONTACT},
+	{"empty list element", "Contact: <sip:a@h>,,<sip:b@h>\r\n", SIP_ERR_BAD_CONTACT},
+	{"trailing comma", "Contact: <sip:a@h>,\r\n", SIP_ERR_BAD_CONTACT},
+	{"bad URI host", "Contact: <sip:a@bad host>\r\n", SIP_ERR_BAD_CONTACT},
+	{"Expires not a number", "Expires: 10s\r\n", SIP_ERR_BAD_EXPIRES},
+	{"Expires twice", "Expires: 10\r\nExpires: 20\r\n", SIP_ERR_DUP_HEADER},
 	{"X-Push twice",
 	 "X-Push: device-os=ios;device-uid=a\r\nX-Push: device-os=ios;device-uid=b\r\n",
-	 DP_SIP_ERR_DUP_HEADER},
-	{"route without brackets", "Route: sip:p1;lr\r\n", DP_SIP_ERR_BAD_ROUTE},
-	{"record-route garbage after", "Record-Route: <sip:p1;lr> junk\r\n", DP_SIP_ERR_BAD_ROUTE},
+	 SIP_ERR_DUP_HEADER},
+	{"route without brackets", "Route: sip:p1;lr\r\n", SIP_ERR_BAD_ROUTE},
+	{"record-route garbage after", "Record-Route: <sip:p1;lr> junk\r\n", SIP_ERR_BAD_ROUTE},
 };
 
-static void check_pn(struct sc *s, const struct dp_sip_push *got, const struct want_pn *w,
+static void check_pn(struct sc *s, const struct sip_push *got, const struct want_pn *w,
 		     const char *name)
 {
 	if (got->form != w->form) {
@@ -224,19 +224,19 @@ static void test_rows(void **state)
 
 	for (size_t i = 0; i < N(rows); i++) {
 		const struct row *r = &rows[i];
-		const struct dp_sip_msg *m = &s->msg;
+		const struct sip_msg *m = &s->msg;
 		char text[2048];
 		int n = snprintf(text, sizeof(text), "%s%s%s", REG_HEAD, r->hdrs, TAIL);
-		enum dp_sip_verdict v;
+		enum sip_verdict v;
 
 		assert_true(n > 0 && (size_t)n < sizeof(text));
 		v = scan(s, text);
 		if (v != r->verdict) {
 			print_error("row \"%s\": verdict %s, expected %s\n", r->name,
-				    dp_sip_verdict_name(v), dp_sip_verdict_name(r->verdict));
+				    sip_verdict_name(v), sip_verdict_name(r->verdict));
 			fail();
 		}
-		if (v != DP_SIP_OK)
+		if (v != SIP_SCAN_OK)
 			continue;
 		assert_int_equal(m->n_contacts, r->n_contacts);
 		assert_int_equal(m->contact_star, r->star);
@@ -262,10 +262,10 @@ static void test_rows(void **state)
 static void test_proxy_helpers(void **state)
 {
 	struct sc *s = *state;
-	const struct dp_sip_msg *m = &s->msg;
-	struct dp_sip_via via;
-	struct dp_sip_uri uri;
-	struct dp_sip_push pn;
+	const struct sip_msg *m = &s->msg;
+	struct sip_via via;
+	struct sip_uri uri;
+	struct sip_push pn;
 	uint16_t next;
 
 	assert_verdict(scan(s, "INVITE sip:a@192.0.2.1;transport=udp;pn-provider=fcm;"
@@ -276,53 +276,53 @@ static void test_proxy_helpers(void **state)
 			       "Via: SIP/2.0/TCP h.example.com;branch=z9hG4bK-3\r\n"
 			       "Route: <sip:192.0.2.1;lr>;x=\"a,b\",\r\n <sip:192.0.2.5;lr>\r\n"
 			       "Route: <sip:192.0.2.6;lr>\r\n" REG_HEAD_TAIL),
-		       DP_SIP_OK);
+		       SIP_SCAN_OK);
 	assert_slice(s, m->via.rport_param, "rport");
 	assert_int_equal(m->via.rport, 0);
 	/* The second via-parm of the top field. */
-	assert_int_equal(dp_sip_via_first(s->buf, m->hdrs[0].value, &via, &next), DP_SIP_OK);
+	assert_int_equal(sip_via_first(s->buf, m->hdrs[0].value, &via, &next), SIP_SCAN_OK);
 	assert_slice(s, via.branch, "z9hG4bK-1");
-	assert_int_equal(dp_sip_via_first(s->buf,
-					  (struct dp_sip_slice){
-						  next, (uint16_t)(m->hdrs[0].value.off +
-								   m->hdrs[0].value.len - next)},
-					  &via, &next),
-			 DP_SIP_OK);
+	assert_int_equal(
+		sip_via_first(s->buf,
+			      (struct sip_slice){next, (uint16_t)(m->hdrs[0].value.off +
+								  m->hdrs[0].value.len - next)},
+			      &via, &next),
+		SIP_SCAN_OK);
 	assert_slice(s, via.host, "2001:db8::5");
 	assert_slice(s, via.received, "2001:db8::6");
 	assert_slice(s, via.rport_param, "rport=5071");
 	assert_int_equal(via.rport, 5071);
 	assert_int_equal(via.port, 5070);
 	assert_int_equal(next, m->hdrs[0].value.off + m->hdrs[0].value.len);
-	assert_int_equal(dp_sip_via_first(s->buf, m->hdrs[1].value, &via, &next), DP_SIP_OK);
+	assert_int_equal(sip_via_first(s->buf, m->hdrs[1].value, &via, &next), SIP_SCAN_OK);
 	assert_slice(s, via.host, "h.example.com");
 	/* Route: the value after the first (a quoted "," in a parameter is not a comma). */
 	assert_slice(s, m->route.host, "192.0.2.1");
-	assert_int_equal(dp_sip_route_first(s->buf,
-					    (struct dp_sip_slice){m->route_next,
-								  (uint16_t)(m->hdrs[2].value.off +
+	assert_int_equal(
+		sip_route_first(s->buf,
+				(struct sip_slice){m->route_next, (uint16_t)(m->hdrs[2].value.off +
 									     m->hdrs[2].value.len -
 									     m->route_next)},
-					    &uri, &next),
-			 DP_SIP_OK);
+				&uri, &next),
+		SIP_SCAN_OK);
 	assert_slice(s, uri.whole, "sip:192.0.2.5;lr");
 	assert_int_equal(next, m->hdrs[2].value.off + m->hdrs[2].value.len);
-	assert_int_equal(dp_sip_route_first(s->buf, m->hdrs[3].value, &uri, &next), DP_SIP_OK);
+	assert_int_equal(sip_route_first(s->buf, m->hdrs[3].value, &uri, &next), SIP_SCAN_OK);
 	assert_slice(s, uri.host, "192.0.2.6");
 	assert_int_equal(next, m->hdrs[3].value.off + m->hdrs[3].value.len);
 	/* The Request-URI's push address, escapes left as written. */
-	dp_sip_push_from_params(s->buf, m->ruri.params, &pn);
-	assert_int_equal(pn.form, DP_SIP_PN_RFC8599);
+	sip_push_from_params(s->buf, m->ruri.params, &pn);
+	assert_int_equal(pn.form, SIP_PN_RFC8599);
 	assert_slice(s, pn.provider, "fcm");
 	assert_slice(s, pn.prid, "t%3A1");
 	assert_slice(s, pn.param, "proj");
-	dp_sip_push_from_params(s->buf, (struct dp_sip_slice){m->ruri.params.off, 13}, &pn);
-	assert_int_equal(pn.form, DP_SIP_PN_NONE); /* "transport=udp" alone */
+	sip_push_from_params(s->buf, (struct sip_slice){m->ruri.params.off, 13}, &pn);
+	assert_int_equal(pn.form, SIP_PN_NONE); /* "transport=udp" alone */
 	/* A single Route value: route_next is the field's end. */
 	assert_verdict(scan(s, "INVITE sip:a@192.0.2.1 SIP/2.0\r\n"
 			       "Via: SIP/2.0/UDP 192.0.2.9;branch=z9hG4bK-1\r\n"
 			       "Route: <sip:192.0.2.1;lr>\r\n" REG_HEAD_TAIL),
-		       DP_SIP_OK);
+		       SIP_SCAN_OK);
 	assert_int_equal(m->route_next, m->hdrs[1].value.off + m->hdrs[1].value.len);
 	assert_int_equal(m->via.rport, -1);
 	assert_int_equal(m->via.rport_param.len, 0);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Unit tests of the zero-copy SIP scanner (dataplane/sip/sip_scan.h) on
+ * Unit tests of the zero-copy SIP scanner (sip/sip_scan.h) on
  * malformed input: empty, oversize and truncated buffers, bad line endings,
  * over-long and too many headers, binary junk and mutated messages, control
  * bytes, bad start lines, missing / duplicate / malformed header fields.
@@ -15,25 +15,25 @@ static void test_empty_buffer(void **state)
 {
 	struct sc *s = *state;
 
-	assert_verdict(scan_mem(s, "", 0), DP_SIP_ERR_TRUNCATED);
-	assert_verdict(dp_sip_scan(NULL, 0, &s->msg), DP_SIP_ERR_TRUNCATED);
+	assert_verdict(scan_mem(s, "", 0), SIP_ERR_TRUNCATED);
+	assert_verdict(sip_scan(NULL, 0, &s->msg), SIP_ERR_TRUNCATED);
 }
 
-/* Decision (sip_scan.c): over DP_SIP_MAX_LEN is TRUNCATED, the scanner sees only a prefix. */
+/* Decision (sip_scan.c): over SIP_MAX_LEN is TRUNCATED, the scanner sees only a prefix. */
 static void test_oversize_buffer(void **state)
 {
 	struct sc *s = *state;
-	size_t n = DP_SIP_MAX_LEN + 1;
+	size_t n = SIP_MAX_LEN + 1;
 	char *big = malloc(n);
 
 	assert_non_null(big);
 	memset(big, 'a', n);
 	memcpy(big, MINI, strlen(MINI));
-	assert_verdict(scan_mem(s, big, n), DP_SIP_ERR_TRUNCATED);
+	assert_verdict(scan_mem(s, big, n), SIP_ERR_TRUNCATED);
 	/* One byte less fits: the body (no Content-Length) runs to the end. */
-	assert_verdict(scan_mem(s, big, n - 1), DP_SIP_OK);
-	assert_int_equal(s->msg.msg_len, DP_SIP_MAX_LEN);
-	assert_int_equal(s->msg.body.len, DP_SIP_MAX_LEN - strlen(MINI));
+	assert_verdict(scan_mem(s, big, n - 1), SIP_SCAN_OK);
+	assert_int_equal(s->msg.msg_len, SIP_MAX_LEN);
+	assert_int_equal(s->msg.body.len, SIP_MAX_LEN - strlen(MINI));
 	free(big);
 }
 
@@ -43,8 +43,8 @@ static void test_every_prefix_of_options_rejected(void **state)
 	size_t n = strlen(SIPP_OPTIONS);
 
 	for (size_t i = 0; i < n; i++)
-		assert_verdict(scan_mem(s, SIPP_OPTIONS, i), DP_SIP_ERR_TRUNCATED);
-	assert_verdict(scan_mem(s, SIPP_OPTIONS, n), DP_SIP_OK);
+		assert_verdict(scan_mem(s, SIPP_OPTIONS, i), SIP_ERR_TRUNCATED);
+	assert_verdict(scan_mem(s, SIPP_OPTIONS, n), SIP_SCAN_OK);
 }
 
 static void test_every_prefix_of_invite_rejected(void **state)
@@ -54,21 +54,20 @@ static void test_every_prefix_of_invite_rejected(void **state)
 
 	/* Cut in the headers: TRUNCATED; cut in the body: shorter than Content-Length. */
 	for (size_t i = 0; i < n; i++)
-		assert_verdict(scan_mem(s, INVITE, i), i < n - SDP_LEN
-							       ? DP_SIP_ERR_TRUNCATED
-							       : DP_SIP_ERR_BAD_CONTENT_LENGTH);
-	assert_verdict(scan_mem(s, INVITE, n), DP_SIP_OK);
+		assert_verdict(scan_mem(s, INVITE, i),
+			       i < n - SDP_LEN ? SIP_ERR_TRUNCATED : SIP_ERR_BAD_CONTENT_LENGTH);
+	assert_verdict(scan_mem(s, INVITE, n), SIP_SCAN_OK);
 }
 
 static void test_no_crlf_at_all(void **state)
 {
 	struct sc *s = *state;
 
-	assert_verdict(scan(s, "OPTIONS sip:x@h SIP/2.0"), DP_SIP_ERR_TRUNCATED);
-	assert_verdict(scan(s, "hello"), DP_SIP_ERR_TRUNCATED);
-	assert_verdict(scan(s, "\r"), DP_SIP_ERR_TRUNCATED);
+	assert_verdict(scan(s, "OPTIONS sip:x@h SIP/2.0"), SIP_ERR_TRUNCATED);
+	assert_verdict(scan(s, "hello"), SIP_ERR_TRUNCATED);
+	assert_verdict(scan(s, "\r"), SIP_ERR_TRUNCATED);
 	/* Headers that never reach the empty line. */
-	assert_verdict(scan_mem(s, MINI, strlen(MINI) - 2), DP_SIP_ERR_TRUNCATED);
+	assert_verdict(scan_mem(s, MINI, strlen(MINI) - 2), SIP_ERR_TRUNCATED);
 }
 
 /* Decision (sip_scan.c): a bare LF is not a line ending; a bare CR is a control byte. */
@@ -83,25 +82,25 @@ static void test_bare_lf_line_endings_rejected(void **state)
 				      "CSeq: 1 OPTIONS\n"
 				      "\n";
 	static const struct edit bad[] = {
-		{"Call-ID: c1\r\n", "Call-ID: c1\n", DP_SIP_ERR_BAD_HEADER},
-		{"c1\r\n", "c1\nVia: SIP/2.0/UDP evil\r\n", DP_SIP_ERR_BAD_HEADER},
-		{"OPTIONS\r\n\r\n", "OPTIONS\r\n\n", DP_SIP_ERR_BAD_HEADER},
-		{"c1\r\n", "c1\r\n\nX: y\r\n", DP_SIP_ERR_BAD_HEADER},
-		{"c1\r\n", "c1\rX\r\n", DP_SIP_ERR_BAD_CHAR},
-		{"SIP/2.0\r\n", "SIP/2.0\rX\r\n", DP_SIP_ERR_BAD_CHAR},
-		{"OPTIONS\r\n\r\n", "OPTIONS\r\n\rX", DP_SIP_ERR_BAD_CHAR},
+		{"Call-ID: c1\r\n", "Call-ID: c1\n", SIP_ERR_BAD_HEADER},
+		{"c1\r\n", "c1\nVia: SIP/2.0/UDP evil\r\n", SIP_ERR_BAD_HEADER},
+		{"OPTIONS\r\n\r\n", "OPTIONS\r\n\n", SIP_ERR_BAD_HEADER},
+		{"c1\r\n", "c1\r\n\nX: y\r\n", SIP_ERR_BAD_HEADER},
+		{"c1\r\n", "c1\rX\r\n", SIP_ERR_BAD_CHAR},
+		{"SIP/2.0\r\n", "SIP/2.0\rX\r\n", SIP_ERR_BAD_CHAR},
+		{"OPTIONS\r\n\r\n", "OPTIONS\r\n\rX", SIP_ERR_BAD_CHAR},
 	};
 
-	assert_verdict(scan(s, lf_only), DP_SIP_ERR_BAD_START_LINE);
+	assert_verdict(scan(s, lf_only), SIP_ERR_BAD_START_LINE);
 	assert_edits(s, MINI, bad);
 }
 
 /* MINI plus a Subject field of exactly @p field_len bytes (name to end of value). */
-static enum dp_sip_verdict scan_with_field_len(struct sc *s, size_t field_len)
+static enum sip_verdict scan_with_field_len(struct sc *s, size_t field_len)
 {
 	size_t head = strlen(MINI) - 2;
 	char *msg = malloc(head + field_len + 4);
-	enum dp_sip_verdict v;
+	enum sip_verdict v;
 
 	assert_non_null(msg);
 	memcpy(msg, MINI, head);
@@ -119,10 +118,10 @@ static void test_header_too_long(void **state)
 	size_t head = strlen(MINI) - 2, n = head;
 	char *msg = malloc(8000);
 
-	assert_verdict(scan_with_field_len(s, DP_SIP_MAX_HDR_LEN), DP_SIP_OK);
-	assert_int_equal(s->msg.hdrs[MINI_HDRS].value.len, DP_SIP_MAX_HDR_LEN - 9);
-	assert_verdict(scan_with_field_len(s, DP_SIP_MAX_HDR_LEN + 1), DP_SIP_ERR_HEADER_TOO_LONG);
-	assert_verdict(scan_with_field_len(s, 3 * DP_SIP_MAX_HDR_LEN), DP_SIP_ERR_HEADER_TOO_LONG);
+	assert_verdict(scan_with_field_len(s, SIP_MAX_HDR_LEN), SIP_SCAN_OK);
+	assert_int_equal(s->msg.hdrs[MINI_HDRS].value.len, SIP_MAX_HDR_LEN - 9);
+	assert_verdict(scan_with_field_len(s, SIP_MAX_HDR_LEN + 1), SIP_ERR_HEADER_TOO_LONG);
+	assert_verdict(scan_with_field_len(s, 3 * SIP_MAX_HDR_LEN), SIP_ERR_HEADER_TOO_LONG);
 
 	/* Folds count: three 2000-byte lines are one 6000-byte field. */
 	assert_non_null(msg);
@@ -134,19 +133,19 @@ static void test_header_too_long(void **state)
 		memcpy(msg + n + 2000, "\r\n ", 3);
 	}
 	memcpy(msg + n, "\r\n\r\n", 4);
-	assert_verdict(scan_mem(s, msg, n + 4), DP_SIP_ERR_HEADER_TOO_LONG);
+	assert_verdict(scan_mem(s, msg, n + 4), SIP_ERR_HEADER_TOO_LONG);
 	/* So does the name. */
 	memset(msg + head, 'N', 5000);
 	memcpy(msg + head + 5000, ": v\r\n\r\n", 7);
-	assert_verdict(scan_mem(s, msg, head + 5007), DP_SIP_ERR_HEADER_TOO_LONG);
+	assert_verdict(scan_mem(s, msg, head + 5007), SIP_ERR_HEADER_TOO_LONG);
 	free(msg);
 }
 
-static enum dp_sip_verdict scan_with_extra_headers(struct sc *s, unsigned extra)
+static enum sip_verdict scan_with_extra_headers(struct sc *s, unsigned extra)
 {
 	size_t n = strlen(MINI) - 2;
 	char *msg = malloc(n + extra * 16 + 2);
-	enum dp_sip_verdict v;
+	enum sip_verdict v;
 
 	assert_non_null(msg);
 	memcpy(msg, MINI, n);
@@ -162,12 +161,12 @@ static void test_too_many_headers(void **state)
 {
 	struct sc *s = *state;
 
-	assert_verdict(scan_with_extra_headers(s, DP_SIP_MAX_HDRS - MINI_HDRS), DP_SIP_OK);
-	assert_int_equal(s->msg.nhdrs, DP_SIP_MAX_HDRS);
-	assert_slice(s, s->msg.hdrs[DP_SIP_MAX_HDRS - 1].name, "X-H058");
-	assert_verdict(scan_with_extra_headers(s, DP_SIP_MAX_HDRS - MINI_HDRS + 1),
-		       DP_SIP_ERR_TOO_MANY_HEADERS);
-	assert_verdict(scan_with_extra_headers(s, 200), DP_SIP_ERR_TOO_MANY_HEADERS);
+	assert_verdict(scan_with_extra_headers(s, SIP_MAX_HDRS - MINI_HDRS), SIP_SCAN_OK);
+	assert_int_equal(s->msg.nhdrs, SIP_MAX_HDRS);
+	assert_slice(s, s->msg.hdrs[SIP_MAX_HDRS - 1].name, "X-H058");
+	assert_verdict(scan_with_extra_headers(s, SIP_MAX_HDRS - MINI_HDRS + 1),
+		       SIP_ERR_TOO_MANY_HEADERS);
+	assert_verdict(scan_with_extra_headers(s, 200), SIP_ERR_TOO_MANY_HEADERS);
 }
 
 /* xorshift64 from a fixed seed, so a failure replays. */
@@ -194,7 +193,7 @@ static void test_binary_junk_never_ok(void **state)
 		/* Half the runs start like SIP, so the header loop sees junk too. */
 		if ((iter & 1) && n > sizeof(line))
 			memcpy(junk, line, sizeof(line) - 1);
-		assert_int_not_equal(scan_mem(s, junk, n), DP_SIP_OK);
+		assert_int_not_equal(scan_mem(s, junk, n), SIP_SCAN_OK);
 	}
 }
 
@@ -210,7 +209,7 @@ static void test_mutated_messages_do_not_crash(void **state)
 
 	for (int iter = 0; iter < 30000; iter++) {
 		size_t n = strlen(bases[iter % 3]);
-		enum dp_sip_verdict v;
+		enum sip_verdict v;
 
 		memcpy(buf, bases[iter % 3], n);
 		for (int k = (int)(prng(&seed) % 4); k >= 0; k--) {
@@ -222,8 +221,8 @@ static void test_mutated_messages_do_not_crash(void **state)
 		if (prng(&seed) % 3 == 0)
 			n -= prng(&seed) % n;
 		v = scan_mem(s, buf, n);
-		assert_true(v < DP_SIP_VERDICT_MAX);
-		if (v == DP_SIP_OK)
+		assert_true(v < SIP_VERDICT_MAX);
+		if (v == SIP_SCAN_OK)
 			assert_true(s->msg.hdrs_end <= s->msg.msg_len && s->msg.msg_len <= n);
 	}
 }
@@ -240,22 +239,22 @@ static void test_control_bytes_rejected(void **state)
 					   "\r\n";
 	static const char nul_in_body[] = MINI "a\0b";
 	static const struct edit cases[] = {
-		{"Call-ID", "X-Fo\001o: 1\r\nCall-ID", DP_SIP_ERR_BAD_CHAR},
-		{"Call-ID: c1", "Call-ID: c\0331", DP_SIP_ERR_BAD_CHAR},
-		{"Call-ID: c1", "Call-ID: c\1771", DP_SIP_ERR_BAD_CHAR},
-		{"sip:x@h", "sip:x\001@h", DP_SIP_ERR_BAD_CHAR},
-		{"sip:x@h", "sip:x\177@h", DP_SIP_ERR_BAD_CHAR},
+		{"Call-ID", "X-Fo\001o: 1\r\nCall-ID", SIP_ERR_BAD_CHAR},
+		{"Call-ID: c1", "Call-ID: c\0331", SIP_ERR_BAD_CHAR},
+		{"Call-ID: c1", "Call-ID: c\1771", SIP_ERR_BAD_CHAR},
+		{"sip:x@h", "sip:x\001@h", SIP_ERR_BAD_CHAR},
+		{"sip:x@h", "sip:x\177@h", SIP_ERR_BAD_CHAR},
 		/* UTF-8 is fine in values, not in names or methods; HT is whitespace. */
-		{"Call-ID", "Subj\xc3\xa9t: a\r\nCall-ID", DP_SIP_ERR_BAD_HEADER},
-		{"OPTIONS sip", "OPTI\xc3\x96NS sip", DP_SIP_ERR_BAD_START_LINE},
-		{"Call-ID", "Subject: a\tb \xe2\x98\x8e\r\nCall-ID", DP_SIP_OK},
+		{"Call-ID", "Subj\xc3\xa9t: a\r\nCall-ID", SIP_ERR_BAD_HEADER},
+		{"OPTIONS sip", "OPTI\xc3\x96NS sip", SIP_ERR_BAD_START_LINE},
+		{"Call-ID", "Subject: a\tb \xe2\x98\x8e\r\nCall-ID", SIP_SCAN_OK},
 	};
 
-	assert_verdict(scan_mem(s, nul_in_value, sizeof(nul_in_value) - 1), DP_SIP_ERR_BAD_CHAR);
+	assert_verdict(scan_mem(s, nul_in_value, sizeof(nul_in_value) - 1), SIP_ERR_BAD_CHAR);
 	assert_edits(s, MINI, cases);
 	assert_slice(s, s->msg.hdrs[3].value, "a\tb \xe2\x98\x8e");
 	/* The body is not the scanner's business. */
-	assert_verdict(scan_mem(s, nul_in_body, sizeof(nul_in_body) - 1), DP_SIP_OK);
+	assert_verdict(scan_mem(s, nul_in_body, sizeof(nul_in_body) - 1), SIP_SCAN_OK);
 	assert_int_equal(s->msg.body.len, 3);
 }
 
@@ -263,35 +262,35 @@ static void test_bad_start_lines(void **state)
 {
 	struct sc *s = *state;
 	static const struct edit cases[] = {
-		{"OPTIONS sip:x@h SIP/2.0", "OPTIONS sip:x SIP/3.0", DP_SIP_ERR_BAD_START_LINE},
-		{"OPTIONS sip:x@h SIP/2.0", "OPTIONS sip:x SIP/2.0 ", DP_SIP_ERR_BAD_START_LINE},
-		{"OPTIONS sip:x@h SIP/2.0", "OPTIONS sip:x SIP/2.00", DP_SIP_ERR_BAD_START_LINE},
-		{"OPTIONS sip:x@h SIP/2.0", "OPTIONS sip:xSIP/2.0", DP_SIP_ERR_BAD_START_LINE},
-		{"OPTIONS sip:x@h SIP/2.0", "OPTIONSsip:x SIP/2.0", DP_SIP_ERR_BAD_START_LINE},
-		{"OPTIONS sip:x@h SIP/2.0", "OPTIONS  sip:x SIP/2.0", DP_SIP_ERR_BAD_START_LINE},
-		{"OPTIONS sip:x@h SIP/2.0", "OPTIONS sip:x  SIP/2.0", DP_SIP_ERR_BAD_START_LINE},
-		{"OPTIONS sip:x@h SIP/2.0", " OPTIONS sip:x SIP/2.0", DP_SIP_ERR_BAD_START_LINE},
-		{"OPTIONS sip:x@h SIP/2.0", "OPTIONS\tsip:x SIP/2.0", DP_SIP_ERR_BAD_START_LINE},
-		{"OPTIONS sip:x@h SIP/2.0", "OPTIONS", DP_SIP_ERR_BAD_START_LINE},
-		{"OPTIONS sip:x@h SIP/2.0\r\n", "", DP_SIP_ERR_BAD_START_LINE}, /* Via line first */
-		{"OPTIONS sip:x@h SIP/2.0", "GET / HTTP/1.1", DP_SIP_ERR_BAD_START_LINE},
-		{"OPTIONS sip:x@h SIP/2.0", "OPTIONS bad SIP/2.0", DP_SIP_ERR_BAD_URI},
-		{"OPTIONS sip:x@h SIP/2.0", "SIP/2.0 99 Low", DP_SIP_ERR_BAD_START_LINE},
-		{"OPTIONS sip:x@h SIP/2.0", "SIP/2.0 2000 X", DP_SIP_ERR_BAD_START_LINE},
-		{"OPTIONS sip:x@h SIP/2.0", "SIP/2.0 700 Too High", DP_SIP_ERR_BAD_START_LINE},
-		{"OPTIONS sip:x@h SIP/2.0", "SIP/2.0 099 Low", DP_SIP_ERR_BAD_START_LINE},
-		{"OPTIONS sip:x@h SIP/2.0", "SIP/2.0 2x0 X", DP_SIP_ERR_BAD_START_LINE},
-		{"OPTIONS sip:x@h SIP/2.0", "SIP/2.0  200 OK", DP_SIP_ERR_BAD_START_LINE},
-		{"OPTIONS sip:x@h SIP/2.0", "SIP/2.0 200OK", DP_SIP_ERR_BAD_START_LINE},
-		{"OPTIONS sip:x@h SIP/2.0", "SIP/2.0200 OK", DP_SIP_ERR_BAD_START_LINE},
-		{"OPTIONS sip:x@h SIP/2.0", "SIP/1.0 200 OK", DP_SIP_ERR_BAD_START_LINE},
-		{"OPTIONS sip:x@h SIP/2.0", "SIP/2.0", DP_SIP_ERR_BAD_START_LINE},
-		{"OPTIONS sip:x@h SIP/2.0", "HTTP/1.1 200 OK", DP_SIP_ERR_BAD_START_LINE},
+		{"OPTIONS sip:x@h SIP/2.0", "OPTIONS sip:x SIP/3.0", SIP_ERR_BAD_START_LINE},
+		{"OPTIONS sip:x@h SIP/2.0", "OPTIONS sip:x SIP/2.0 ", SIP_ERR_BAD_START_LINE},
+		{"OPTIONS sip:x@h SIP/2.0", "OPTIONS sip:x SIP/2.00", SIP_ERR_BAD_START_LINE},
+		{"OPTIONS sip:x@h SIP/2.0", "OPTIONS sip:xSIP/2.0", SIP_ERR_BAD_START_LINE},
+		{"OPTIONS sip:x@h SIP/2.0", "OPTIONSsip:x SIP/2.0", SIP_ERR_BAD_START_LINE},
+		{"OPTIONS sip:x@h SIP/2.0", "OPTIONS  sip:x SIP/2.0", SIP_ERR_BAD_START_LINE},
+		{"OPTIONS sip:x@h SIP/2.0", "OPTIONS sip:x  SIP/2.0", SIP_ERR_BAD_START_LINE},
+		{"OPTIONS sip:x@h SIP/2.0", " OPTIONS sip:x SIP/2.0", SIP_ERR_BAD_START_LINE},
+		{"OPTIONS sip:x@h SIP/2.0", "OPTIONS\tsip:x SIP/2.0", SIP_ERR_BAD_START_LINE},
+		{"OPTIONS sip:x@h SIP/2.0", "OPTIONS", SIP_ERR_BAD_START_LINE},
+		{"OPTIONS sip:x@h SIP/2.0\r\n", "", SIP_ERR_BAD_START_LINE}, /* Via line first */
+		{"OPTIONS sip:x@h SIP/2.0", "GET / HTTP/1.1", SIP_ERR_BAD_START_LINE},
+		{"OPTIONS sip:x@h SIP/2.0", "OPTIONS bad SIP/2.0", SIP_ERR_BAD_URI},
+		{"OPTIONS sip:x@h SIP/2.0", "SIP/2.0 99 Low", SIP_ERR_BAD_START_LINE},
+		{"OPTIONS sip:x@h SIP/2.0", "SIP/2.0 2000 X", SIP_ERR_BAD_START_LINE},
+		{"OPTIONS sip:x@h SIP/2.0", "SIP/2.0 700 Too High", SIP_ERR_BAD_START_LINE},
+		{"OPTIONS sip:x@h SIP/2.0", "SIP/2.0 099 Low", SIP_ERR_BAD_START_LINE},
+		{"OPTIONS sip:x@h SIP/2.0", "SIP/2.0 2x0 X", SIP_ERR_BAD_START_LINE},
+		{"OPTIONS sip:x@h SIP/2.0", "SIP/2.0  200 OK", SIP_ERR_BAD_START_LINE},
+		{"OPTIONS sip:x@h SIP/2.0", "SIP/2.0 200OK", SIP_ERR_BAD_START_LINE},
+		{"OPTIONS sip:x@h SIP/2.0", "SIP/2.0200 OK", SIP_ERR_BAD_START_LINE},
+		{"OPTIONS sip:x@h SIP/2.0", "SIP/1.0 200 OK", SIP_ERR_BAD_START_LINE},
+		{"OPTIONS sip:x@h SIP/2.0", "SIP/2.0", SIP_ERR_BAD_START_LINE},
+		{"OPTIONS sip:x@h SIP/2.0", "HTTP/1.1 200 OK", SIP_ERR_BAD_START_LINE},
 		/* The version matches in any case; a method is case-sensitive (§7.1). */
-		{"SIP/2.0\r\n", "sip/2.0\r\n", DP_SIP_OK},
-		{"OPTIONS sip", "options sip", DP_SIP_ERR_BAD_CSEQ},
-		{"OPTIONS sip:x@h SIP/2.0", "SIP/2.0 699 Last", DP_SIP_OK},
-		{"OPTIONS sip:x@h SIP/2.0", "SIP/2.0 100 Trying", DP_SIP_OK},
+		{"SIP/2.0\r\n", "sip/2.0\r\n", SIP_SCAN_OK},
+		{"OPTIONS sip", "options sip", SIP_ERR_BAD_CSEQ},
+		{"OPTIONS sip:x@h SIP/2.0", "SIP/2.0 699 Last", SIP_SCAN_OK},
+		{"OPTIONS sip:x@h SIP/2.0", "SIP/2.0 100 Trying", SIP_SCAN_OK},
 	};
 
 	assert_edits(s, MINI, cases);
@@ -301,33 +300,33 @@ static void test_missing_each_mandatory_header(void **state)
 {
 	struct sc *s = *state;
 	static const struct edit cases[] = {
-		{"Via: SIP/2.0/UDP h;branch=z9hG4bK1\r\n", "", DP_SIP_ERR_MISSING_HEADER},
-		{"From: <sip:a@h>;tag=1\r\n", "", DP_SIP_ERR_MISSING_HEADER},
-		{"To: <sip:b@h>\r\n", "", DP_SIP_ERR_MISSING_HEADER},
-		{"Call-ID: c1\r\n", "", DP_SIP_ERR_MISSING_HEADER},
-		{"CSeq: 1 OPTIONS\r\n", "", DP_SIP_ERR_MISSING_HEADER},
+		{"Via: SIP/2.0/UDP h;branch=z9hG4bK1\r\n", "", SIP_ERR_MISSING_HEADER},
+		{"From: <sip:a@h>;tag=1\r\n", "", SIP_ERR_MISSING_HEADER},
+		{"To: <sip:b@h>\r\n", "", SIP_ERR_MISSING_HEADER},
+		{"Call-ID: c1\r\n", "", SIP_ERR_MISSING_HEADER},
+		{"CSeq: 1 OPTIONS\r\n", "", SIP_ERR_MISSING_HEADER},
 	};
 
-	assert_verdict(scan(s, MINI), DP_SIP_OK);
+	assert_verdict(scan(s, MINI), SIP_SCAN_OK);
 	assert_edits(s, MINI, cases);
-	assert_edit(s, OK_200, "CSeq: 314159 INVITE\r\n", "", DP_SIP_ERR_MISSING_HEADER);
+	assert_edit(s, OK_200, "CSeq: 314159 INVITE\r\n", "", SIP_ERR_MISSING_HEADER);
 }
 
 static void test_duplicate_single_valued_headers(void **state)
 {
 	struct sc *s = *state;
 	static const struct edit cases[] = {
-		{"c1\r\n", "c1\r\ni: c2\r\n", DP_SIP_ERR_DUP_HEADER},
-		{"c1\r\n", "c1\r\nCall-ID: c1\r\n", DP_SIP_ERR_DUP_HEADER},
-		{"c1\r\n", "c1\r\nFrom: <sip:a@h>;tag=1\r\n", DP_SIP_ERR_DUP_HEADER},
-		{"c1\r\n", "c1\r\nt: <sip:c@h>\r\n", DP_SIP_ERR_DUP_HEADER},
-		{"c1\r\n", "c1\r\nCSeq: 2 OPTIONS\r\n", DP_SIP_ERR_DUP_HEADER},
-		{"c1\r\n", "c1\r\nMax-Forwards: 1\r\nMax-Forwards: 1\r\n", DP_SIP_ERR_DUP_HEADER},
-		{"c1\r\n", "c1\r\nl: 0\r\nContent-Length: 0\r\n", DP_SIP_ERR_DUP_HEADER},
+		{"c1\r\n", "c1\r\ni: c2\r\n", SIP_ERR_DUP_HEADER},
+		{"c1\r\n", "c1\r\nCall-ID: c1\r\n", SIP_ERR_DUP_HEADER},
+		{"c1\r\n", "c1\r\nFrom: <sip:a@h>;tag=1\r\n", SIP_ERR_DUP_HEADER},
+		{"c1\r\n", "c1\r\nt: <sip:c@h>\r\n", SIP_ERR_DUP_HEADER},
+		{"c1\r\n", "c1\r\nCSeq: 2 OPTIONS\r\n", SIP_ERR_DUP_HEADER},
+		{"c1\r\n", "c1\r\nMax-Forwards: 1\r\nMax-Forwards: 1\r\n", SIP_ERR_DUP_HEADER},
+		{"c1\r\n", "c1\r\nl: 0\r\nContent-Length: 0\r\n", SIP_ERR_DUP_HEADER},
 		/* Comma-list fields may repeat (§7.3.1). */
 		{"c1\r\n",
 		 "c1\r\nContact: <sip:a>\r\nm: <sip:b>\r\nRoute: <sip:r>\r\nRoute: <sip:q>\r\n",
-		 DP_SIP_OK},
+		 SIP_SCAN_OK},
 	};
 
 	assert_edits(s, MINI, cases);
@@ -338,34 +337,34 @@ static void test_call_id_empty(void **state)
 {
 	struct sc *s = *state;
 
-	assert_edit(s, MINI, "Call-ID: c1", "Call-ID:", DP_SIP_ERR_BAD_HEADER);
-	assert_edit(s, MINI, "Call-ID: c1", "Call-ID:  \t ", DP_SIP_ERR_BAD_HEADER);
-	assert_edit(s, MINI, "Call-ID: c1", "i:\r\n c1", DP_SIP_OK);
+	assert_edit(s, MINI, "Call-ID: c1", "Call-ID:", SIP_ERR_BAD_HEADER);
+	assert_edit(s, MINI, "Call-ID: c1", "Call-ID:  \t ", SIP_ERR_BAD_HEADER);
+	assert_edit(s, MINI, "Call-ID: c1", "i:\r\n c1", SIP_SCAN_OK);
 }
 
 static void test_content_length_larger_than_datagram(void **state)
 {
 	struct sc *s = *state;
 
-	assert_edit(s, INVITE, "Length: 131", "Length: 132", DP_SIP_ERR_BAD_CONTENT_LENGTH);
-	assert_edit(s, SIPP_OPTIONS, "Length: 0", "Length: 1", DP_SIP_ERR_BAD_CONTENT_LENGTH);
-	assert_edit(s, SIPP_OPTIONS, "Length: 0", "Length: 65535", DP_SIP_ERR_BAD_CONTENT_LENGTH);
+	assert_edit(s, INVITE, "Length: 131", "Length: 132", SIP_ERR_BAD_CONTENT_LENGTH);
+	assert_edit(s, SIPP_OPTIONS, "Length: 0", "Length: 1", SIP_ERR_BAD_CONTENT_LENGTH);
+	assert_edit(s, SIPP_OPTIONS, "Length: 0", "Length: 65535", SIP_ERR_BAD_CONTENT_LENGTH);
 }
 
 static void test_content_length_not_a_number_or_overflow(void **state)
 {
 	struct sc *s = *state;
 	static const struct edit cases[] = {
-		{"Length: 0", "Length: abc", DP_SIP_ERR_BAD_CONTENT_LENGTH},
-		{"Length: 0", "Length: 99999999999999999999", DP_SIP_ERR_BAD_CONTENT_LENGTH},
-		{"Length: 0", "Length: 4294967296", DP_SIP_ERR_BAD_CONTENT_LENGTH},
-		{"Length: 0", "Length: 65536", DP_SIP_ERR_BAD_CONTENT_LENGTH},
-		{"Length: 0", "Length: -1", DP_SIP_ERR_BAD_CONTENT_LENGTH},
-		{"Length: 0", "Length: +0", DP_SIP_ERR_BAD_CONTENT_LENGTH},
-		{"Length: 0", "Length: 1 2", DP_SIP_ERR_BAD_CONTENT_LENGTH},
-		{"Length: 0", "Length: 0x10", DP_SIP_ERR_BAD_CONTENT_LENGTH},
-		{"Length: 0", "Length:", DP_SIP_ERR_BAD_CONTENT_LENGTH},
-		{"Length: 0", "Length:   000 ", DP_SIP_OK},
+		{"Length: 0", "Length: abc", SIP_ERR_BAD_CONTENT_LENGTH},
+		{"Length: 0", "Length: 99999999999999999999", SIP_ERR_BAD_CONTENT_LENGTH},
+		{"Length: 0", "Length: 4294967296", SIP_ERR_BAD_CONTENT_LENGTH},
+		{"Length: 0", "Length: 65536", SIP_ERR_BAD_CONTENT_LENGTH},
+		{"Length: 0", "Length: -1", SIP_ERR_BAD_CONTENT_LENGTH},
+		{"Length: 0", "Length: +0", SIP_ERR_BAD_CONTENT_LENGTH},
+		{"Length: 0", "Length: 1 2", SIP_ERR_BAD_CONTENT_LENGTH},
+		{"Length: 0", "Length: 0x10", SIP_ERR_BAD_CONTENT_LENGTH},
+		{"Length: 0", "Length:", SIP_ERR_BAD_CONTENT_LENGTH},
+		{"Length: 0", "Length:   000 ", SIP_SCAN_OK},
 	};
 
 	assert_edits(s, SIPP_OPTIONS, cases);
@@ -376,16 +375,16 @@ static void test_max_forwards(void **state)
 {
 	struct sc *s = *state;
 	static const struct edit cases[] = {
-		{"Forwards: 70", "Forwards: 256", DP_SIP_ERR_BAD_MAX_FORWARDS},
-		{"Forwards: 70", "Forwards: abc", DP_SIP_ERR_BAD_MAX_FORWARDS},
-		{"Forwards: 70", "Forwards:", DP_SIP_ERR_BAD_MAX_FORWARDS},
-		{"Forwards: 70", "Forwards: -1", DP_SIP_ERR_BAD_MAX_FORWARDS},
-		{"Forwards: 70", "Forwards: 99999999999999999999", DP_SIP_ERR_BAD_MAX_FORWARDS},
-		{"Forwards: 70", "Forwards: 0", DP_SIP_OK},
-		{"Forwards: 70", "Forwards: 255", DP_SIP_OK},
+		{"Forwards: 70", "Forwards: 256", SIP_ERR_BAD_MAX_FORWARDS},
+		{"Forwards: 70", "Forwards: abc", SIP_ERR_BAD_MAX_FORWARDS},
+		{"Forwards: 70", "Forwards:", SIP_ERR_BAD_MAX_FORWARDS},
+		{"Forwards: 70", "Forwards: -1", SIP_ERR_BAD_MAX_FORWARDS},
+		{"Forwards: 70", "Forwards: 99999999999999999999", SIP_ERR_BAD_MAX_FORWARDS},
+		{"Forwards: 70", "Forwards: 0", SIP_SCAN_OK},
+		{"Forwards: 70", "Forwards: 255", SIP_SCAN_OK},
 	};
 
-	assert_verdict(scan(s, MINI), DP_SIP_OK);
+	assert_verdict(scan(s, MINI), SIP_SCAN_OK);
 	assert_int_equal(s->msg.max_forwards, -1);
 	assert_edits(s, SIPP_OPTIONS, cases);
 	assert_int_equal(s->msg.max_forwards, 255);
@@ -395,19 +394,19 @@ static void test_cseq_method_mismatch(void **state)
 {
 	struct sc *s = *state;
 	static const struct edit cases[] = {
-		{"CSeq: 1 OPTIONS", "CSeq: 1 INVITE", DP_SIP_ERR_BAD_CSEQ},
-		{"CSeq: 1 OPTIONS", "CSeq: 1 OPTION", DP_SIP_ERR_BAD_CSEQ},
-		{"CSeq: 1 OPTIONS", "CSeq: 1 options", DP_SIP_ERR_BAD_CSEQ},
-		{"OPTIONS sip", "FOO sip", DP_SIP_ERR_BAD_CSEQ},
+		{"CSeq: 1 OPTIONS", "CSeq: 1 INVITE", SIP_ERR_BAD_CSEQ},
+		{"CSeq: 1 OPTIONS", "CSeq: 1 OPTION", SIP_ERR_BAD_CSEQ},
+		{"CSeq: 1 OPTIONS", "CSeq: 1 options", SIP_ERR_BAD_CSEQ},
+		{"OPTIONS sip", "FOO sip", SIP_ERR_BAD_CSEQ},
 	};
 
 	assert_edits(s, MINI, cases);
 	/* Extension methods are compared byte for byte too. */
 	assert_verdict(scan(s, "FOO sip:x@h SIP/2.0\r\nv: SIP/2.0/UDP h\r\nf: <sip:a@h>\r\n"
 			       "t: <sip:b@h>\r\ni: c\r\nCSeq: 9 FOO\r\n\r\n"),
-		       DP_SIP_OK);
-	assert_int_equal(s->msg.method, DP_SIP_M_OTHER);
-	assert_int_equal(s->msg.cseq_method, DP_SIP_M_OTHER);
+		       SIP_SCAN_OK);
+	assert_int_equal(s->msg.method, SIP_M_OTHER);
+	assert_int_equal(s->msg.cseq_method, SIP_M_OTHER);
 	assert_slice(s, s->msg.method_name, "FOO");
 }
 
@@ -415,16 +414,16 @@ static void test_cseq_number_and_syntax(void **state)
 {
 	struct sc *s = *state;
 	static const struct edit cases[] = {
-		{"CSeq: 1 ", "CSeq: 2147483648 ", DP_SIP_ERR_BAD_CSEQ},
-		{"CSeq: 1 ", "CSeq: 99999999999999999999 ", DP_SIP_ERR_BAD_CSEQ},
-		{"CSeq: 1 ", "CSeq: ", DP_SIP_ERR_BAD_CSEQ},
-		{"CSeq: 1 ", "CSeq: x ", DP_SIP_ERR_BAD_CSEQ},
-		{"CSeq: 1 ", "CSeq: -1 ", DP_SIP_ERR_BAD_CSEQ},
-		{"CSeq: 1 ", "CSeq: 1", DP_SIP_ERR_BAD_CSEQ},
-		{"CSeq: 1 ", "CSeq: 1 OPTIONS x", DP_SIP_ERR_BAD_CSEQ},
-		{"CSeq: 1 ", "CSeq: OPTIONS 1 ", DP_SIP_ERR_BAD_CSEQ},
-		{"CSeq: 1 ", "CSeq: 0 ", DP_SIP_OK},
-		{"CSeq: 1 ", "CSeq: 2147483647 ", DP_SIP_OK},
+		{"CSeq: 1 ", "CSeq: 2147483648 ", SIP_ERR_BAD_CSEQ},
+		{"CSeq: 1 ", "CSeq: 99999999999999999999 ", SIP_ERR_BAD_CSEQ},
+		{"CSeq: 1 ", "CSeq: ", SIP_ERR_BAD_CSEQ},
+		{"CSeq: 1 ", "CSeq: x ", SIP_ERR_BAD_CSEQ},
+		{"CSeq: 1 ", "CSeq: -1 ", SIP_ERR_BAD_CSEQ},
+		{"CSeq: 1 ", "CSeq: 1", SIP_ERR_BAD_CSEQ},
+		{"CSeq: 1 ", "CSeq: 1 OPTIONS x", SIP_ERR_BAD_CSEQ},
+		{"CSeq: 1 ", "CSeq: OPTIONS 1 ", SIP_ERR_BAD_CSEQ},
+		{"CSeq: 1 ", "CSeq: 0 ", SIP_SCAN_OK},
+		{"CSeq: 1 ", "CSeq: 2147483647 ", SIP_SCAN_OK},
 	};
 
 	assert_edits(s, MINI, cases);
@@ -436,29 +435,29 @@ static void test_bad_via(void **state)
 	struct sc *s = *state;
 	static const char top[] = "Via: SIP/2.0/UDP h;branch=z9hG4bK1\r\n";
 	static const struct edit cases[] = {
-		{top, "Via: SIP/2.0 host\r\n", DP_SIP_ERR_BAD_VIA},
-		{top, "Via: SIP/2.0/UDP\r\n", DP_SIP_ERR_BAD_VIA},
-		{top, "Via: SIP/2.0/UDP ;branch=z9hG4bK1\r\n", DP_SIP_ERR_BAD_VIA},
-		{top, "Via: SIP/2.0/UDPh;branch=z9hG4bK1\r\n", DP_SIP_ERR_BAD_VIA},
-		{top, "Via: SIP/2.0/ h\r\n", DP_SIP_ERR_BAD_VIA},
-		{top, "Via: SIP/3.0/UDP h\r\n", DP_SIP_ERR_BAD_VIA},
-		{top, "Via: XIP/2.0/UDP h\r\n", DP_SIP_ERR_BAD_VIA},
-		{top, "Via: SIP/2.0/UDP h:;branch=1\r\n", DP_SIP_ERR_BAD_VIA},
-		{top, "Via: SIP/2.0/UDP h:0\r\n", DP_SIP_ERR_BAD_VIA},
-		{top, "Via: SIP/2.0/UDP h:99999\r\n", DP_SIP_ERR_BAD_VIA},
-		{top, "Via: SIP/2.0/UDP h junk\r\n", DP_SIP_ERR_BAD_VIA},
-		{top, "Via: SIP/2.0/UDP h;\r\n", DP_SIP_ERR_BAD_VIA},
-		{top, "Via: SIP/2.0/UDP h;=x\r\n", DP_SIP_ERR_BAD_VIA},
-		{top, "Via: SIP/2.0/UDP h;branch=\r\n", DP_SIP_ERR_BAD_VIA},
-		{top, "Via: SIP/2.0/UDP h;branch\r\n", DP_SIP_ERR_BAD_VIA},
-		{top, "Via: SIP/2.0/UDP h;branch=1;branch=2\r\n", DP_SIP_ERR_BAD_VIA},
-		{top, "Via: SIP/2.0/UDP h;x=\"open\r\n", DP_SIP_ERR_BAD_VIA},
-		{top, "Via: SIP/2.0/UDP h@i\r\n", DP_SIP_ERR_BAD_VIA},
-		{top, "Via: SIP/2.0/UDP <h>\r\n", DP_SIP_ERR_BAD_VIA},
-		{top, "Via:\r\n", DP_SIP_ERR_BAD_VIA},
+		{top, "Via: SIP/2.0 host\r\n", SIP_ERR_BAD_VIA},
+		{top, "Via: SIP/2.0/UDP\r\n", SIP_ERR_BAD_VIA},
+		{top, "Via: SIP/2.0/UDP ;branch=z9hG4bK1\r\n", SIP_ERR_BAD_VIA},
+		{top, "Via: SIP/2.0/UDPh;branch=z9hG4bK1\r\n", SIP_ERR_BAD_VIA},
+		{top, "Via: SIP/2.0/ h\r\n", SIP_ERR_BAD_VIA},
+		{top, "Via: SIP/3.0/UDP h\r\n", SIP_ERR_BAD_VIA},
+		{top, "Via: XIP/2.0/UDP h\r\n", SIP_ERR_BAD_VIA},
+		{top, "Via: SIP/2.0/UDP h:;branch=1\r\n", SIP_ERR_BAD_VIA},
+		{top, "Via: SIP/2.0/UDP h:0\r\n", SIP_ERR_BAD_VIA},
+		{top, "Via: SIP/2.0/UDP h:99999\r\n", SIP_ERR_BAD_VIA},
+		{top, "Via: SIP/2.0/UDP h junk\r\n", SIP_ERR_BAD_VIA},
+		{top, "Via: SIP/2.0/UDP h;\r\n", SIP_ERR_BAD_VIA},
+		{top, "Via: SIP/2.0/UDP h;=x\r\n", SIP_ERR_BAD_VIA},
+		{top, "Via: SIP/2.0/UDP h;branch=\r\n", SIP_ERR_BAD_VIA},
+		{top, "Via: SIP/2.0/UDP h;branch\r\n", SIP_ERR_BAD_VIA},
+		{top, "Via: SIP/2.0/UDP h;branch=1;branch=2\r\n", SIP_ERR_BAD_VIA},
+		{top, "Via: SIP/2.0/UDP h;x=\"open\r\n", SIP_ERR_BAD_VIA},
+		{top, "Via: SIP/2.0/UDP h@i\r\n", SIP_ERR_BAD_VIA},
+		{top, "Via: SIP/2.0/UDP <h>\r\n", SIP_ERR_BAD_VIA},
+		{top, "Via:\r\n", SIP_ERR_BAD_VIA},
 		/* Without a branch (RFC 2543 peers) a Via is still well formed. */
-		{top, "Via: SIP/2.0/UDP h\r\n", DP_SIP_OK},
-		{top, "Via: SIP/2.0/SCTP my_host.example;ttl=1;maddr=x\r\n", DP_SIP_OK},
+		{top, "Via: SIP/2.0/UDP h\r\n", SIP_SCAN_OK},
+		{top, "Via: SIP/2.0/SCTP my_host.example;ttl=1;maddr=x\r\n", SIP_SCAN_OK},
 	};
 
 	assert_edits(s, MINI, cases);
@@ -479,7 +478,7 @@ static void test_bad_ruri(void **state)
 
 	for (size_t i = 0; i < N(bad); i++) {
 		snprintf(to, sizeof(to), "OPTIONS %s SIP/2.0", bad[i]);
-		if (scan_edit(s, MINI, "OPTIONS sip:x@h SIP/2.0", to) != DP_SIP_ERR_BAD_URI) {
+		if (scan_edit(s, MINI, "OPTIONS sip:x@h SIP/2.0", to) != SIP_ERR_BAD_URI) {
 			print_error("R-URI \"%s\" not judged BAD_URI\n", bad[i]);
 			fail();
 		}
@@ -490,12 +489,12 @@ static void test_header_without_colon(void **state)
 {
 	struct sc *s = *state;
 	static const struct edit cases[] = {
-		{"Call-ID", "NoColonHere\r\nCall-ID", DP_SIP_ERR_BAD_HEADER},
-		{"Call-ID", "No Colon: here\r\nCall-ID", DP_SIP_ERR_BAD_HEADER},
-		{"Call-ID", ": empty name\r\nCall-ID", DP_SIP_ERR_BAD_HEADER},
-		{"Call-ID", "Bad(Name): x\r\nCall-ID", DP_SIP_ERR_BAD_HEADER},
+		{"Call-ID", "NoColonHere\r\nCall-ID", SIP_ERR_BAD_HEADER},
+		{"Call-ID", "No Colon: here\r\nCall-ID", SIP_ERR_BAD_HEADER},
+		{"Call-ID", ": empty name\r\nCall-ID", SIP_ERR_BAD_HEADER},
+		{"Call-ID", "Bad(Name): x\r\nCall-ID", SIP_ERR_BAD_HEADER},
 		/* A continuation line right after the start line folds nothing (§7.1). */
-		{"Via:", " Via:", DP_SIP_ERR_BAD_HEADER},
+		{"Via:", " Via:", SIP_ERR_BAD_HEADER},
 	};
 
 	assert_edits(s, MINI, cases);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Differential test of the zero-copy SIP scanner (dataplane/sip/sip_scan.h)
+ * Differential test of the zero-copy SIP scanner (sip/sip_scan.h)
  * against libosip2's parser, on valid messages of the kinds sipwake sees.
  * Both parsers must accept every message and agree on each field they both
  * expose: request or response, method or status code, reason phrase,
@@ -341,7 +341,7 @@ static void differs(struct diff *d, const char *field, const char *fmt, ...)
 }
 
 /* Our slice against libosip2's string; an absent field is len 0 or NULL / "". */
-static void cmp_str(struct diff *d, const char *field, struct dp_sip_slice ours, const char *theirs)
+static void cmp_str(struct diff *d, const char *field, struct sip_slice ours, const char *theirs)
 {
 	size_t n = theirs == NULL ? 0 : strlen(theirs);
 
@@ -363,7 +363,7 @@ static int hexval(uint8_t c)
 }
 
 /* As cmp_str(), with each %HH of our slice decoded first (RFC 3261 §19.1.2). */
-static void cmp_unescaped(struct diff *d, const char *field, struct dp_sip_slice ours,
+static void cmp_unescaped(struct diff *d, const char *field, struct sip_slice ours,
 			  const char *theirs)
 {
 	const uint8_t *p = d->buf + ours.off;
@@ -400,18 +400,18 @@ static long osip_num(const char *s)
 	return end == s || *end != '\0' || v < 0 ? -2 : v;
 }
 
-/* libosip2's scheme string as our enum dp_sip_scheme. */
+/* libosip2's scheme string as our enum sip_scheme. */
 static long osip_scheme(const char *s)
 {
 	if (s == NULL)
 		return -1;
 	if (strcasecmp(s, "sip") == 0)
-		return DP_SIP_SCHEME_SIP;
+		return SIP_SCHEME_SIP;
 	if (strcasecmp(s, "sips") == 0)
-		return DP_SIP_SCHEME_SIPS;
+		return SIP_SCHEME_SIPS;
 	if (strcasecmp(s, "tel") == 0)
-		return DP_SIP_SCHEME_TEL;
-	return DP_SIP_SCHEME_OTHER;
+		return SIP_SCHEME_TEL;
+	return SIP_SCHEME_OTHER;
 }
 
 static void cmp_num(struct diff *d, const char *field, long ours, long theirs)
@@ -421,7 +421,7 @@ static void cmp_num(struct diff *d, const char *field, long ours, long theirs)
 }
 
 /* A URI's user, host and port (port 0 when absent, as ours). */
-static void cmp_uri(struct diff *d, const char *what, const struct dp_sip_uri *ours,
+static void cmp_uri(struct diff *d, const char *what, const struct sip_uri *ours,
 		    const osip_uri_t *theirs)
 {
 	char field[64];
@@ -432,8 +432,8 @@ static void cmp_uri(struct diff *d, const char *what, const struct dp_sip_uri *o
 	}
 	snprintf(field, sizeof(field), "%s scheme", what);
 	cmp_num(d, field, ours->scheme, osip_scheme(theirs->scheme));
-	if (osip_scheme(theirs->scheme) != DP_SIP_SCHEME_SIP &&
-	    osip_scheme(theirs->scheme) != DP_SIP_SCHEME_SIPS) {
+	if (osip_scheme(theirs->scheme) != SIP_SCHEME_SIP &&
+	    osip_scheme(theirs->scheme) != SIP_SCHEME_SIPS) {
 		/* libosip2 parses only sip: and sips: URIs; any other scheme (tel:) is
 		 * kept as scheme + opaque string, with no user/host/port, while we cut
 		 * a tel: URI's subscriber into user. Compare the whole URI instead. */
@@ -473,7 +473,7 @@ static void cmp_uri(struct diff *d, const char *what, const struct dp_sip_uri *o
 	cmp_num(d, field, ours->port, theirs->port == NULL ? 0 : osip_num(theirs->port));
 }
 
-static void cmp_nameaddr(struct diff *d, const char *what, const struct dp_sip_nameaddr *ours,
+static void cmp_nameaddr(struct diff *d, const char *what, const struct sip_nameaddr *ours,
 			 osip_from_t *theirs)
 {
 	osip_generic_param_t *tag = NULL;
@@ -491,7 +491,7 @@ static void cmp_nameaddr(struct diff *d, const char *what, const struct dp_sip_n
 }
 
 /* First Contact's URI and expires=, the number of Contact values, and Expires. */
-static void cmp_contact(struct diff *d, const struct dp_sip_msg *m, osip_message_t *msg)
+static void cmp_contact(struct diff *d, const struct sip_msg *m, osip_message_t *msg)
 {
 	osip_contact_t *c = NULL;
 	osip_generic_param_t *exp = NULL;
@@ -512,7 +512,7 @@ static void cmp_contact(struct diff *d, const struct dp_sip_msg *m, osip_message
 		exp == NULL || exp->gvalue == NULL ? -1 : atol(exp->gvalue));
 }
 
-static void cmp_via(struct diff *d, const struct dp_sip_via *ours, osip_message_t *msg)
+static void cmp_via(struct diff *d, const struct sip_via *ours, osip_message_t *msg)
 {
 	osip_via_t *via = NULL;
 	osip_generic_param_t *p = NULL;
@@ -539,7 +539,7 @@ static void cmp_via(struct diff *d, const struct dp_sip_via *ours, osip_message_
 	cmp_num(d, "Via rport", ours->rport, rport);
 }
 
-static void cmp_body(struct diff *d, const struct dp_sip_msg *m, osip_message_t *msg)
+static void cmp_body(struct diff *d, const struct sip_msg *m, osip_message_t *msg)
 {
 	osip_body_t *body = NULL;
 	size_t n = 0;
@@ -578,22 +578,21 @@ static int diff_texts(const char *name, const char *ours_text, const char *their
 	size_t len = strlen(ours_text), tlen = strlen(theirs_text);
 	uint8_t *ours = sip_test_memdup(ours_text, len);
 	char *theirs = malloc(tlen + 1);
-	struct dp_sip_msg *m = calloc(1, sizeof(*m));
+	struct sip_msg *m = calloc(1, sizeof(*m));
 	struct diff d = {.name = name, .buf = ours, .quiet = quiet};
 	osip_message_t *msg = NULL;
-	enum dp_sip_verdict v;
+	enum sip_verdict v;
 	int rc;
 
 	assert_non_null(theirs);
 	assert_non_null(m);
 	memcpy(theirs, theirs_text, tlen + 1);
 
-	v = dp_sip_scan(ours, (uint32_t)len, m);
+	v = sip_scan(ours, (uint32_t)len, m);
 	assert_int_equal(osip_message_init(&msg), 0);
 	rc = osip_message_parse(msg, theirs, tlen);
-	if (v != DP_SIP_OK || rc != 0) {
-		print_error("%s: ours %s, libosip2 returned %d\n", name, dp_sip_verdict_name(v),
-			    rc);
+	if (v != SIP_SCAN_OK || rc != 0) {
+		print_error("%s: ours %s, libosip2 returned %d\n", name, sip_verdict_name(v), rc);
 		d.bad = -1;
 		goto out;
 	}

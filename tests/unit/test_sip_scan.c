@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Unit tests of the zero-copy SIP scanner (dataplane/sip/sip_scan.h) on
+ * Unit tests of the zero-copy SIP scanner (sip/sip_scan.h) on
  * valid messages: full requests and responses, compact and mixed-case
  * header names, folding, Via / Request-URI / name-addr parsing (with the
  * near misses of each form), and the verdict and method name tables.
@@ -13,17 +13,16 @@
 static void test_options_sipp_full(void **state)
 {
 	struct sc *s = *state;
-	const struct dp_sip_msg *m = &s->msg;
-	static const uint8_t ids[] = {
-		DP_SIP_H_VIA,	       DP_SIP_H_FROM,  DP_SIP_H_TO,
-		DP_SIP_H_CALL_ID,      DP_SIP_H_CSEQ,  DP_SIP_H_CONTACT,
-		DP_SIP_H_MAX_FORWARDS, DP_SIP_H_OTHER, DP_SIP_H_CONTENT_LENGTH};
+	const struct sip_msg *m = &s->msg;
+	static const uint8_t ids[] = {SIP_H_VIA,	  SIP_H_FROM,  SIP_H_TO,
+				      SIP_H_CALL_ID,	  SIP_H_CSEQ,  SIP_H_CONTACT,
+				      SIP_H_MAX_FORWARDS, SIP_H_OTHER, SIP_H_CONTENT_LENGTH};
 
-	assert_verdict(scan(s, SIPP_OPTIONS), DP_SIP_OK);
+	assert_verdict(scan(s, SIPP_OPTIONS), SIP_SCAN_OK);
 	assert_int_equal(m->is_request, 1);
-	assert_int_equal(m->method, DP_SIP_M_OPTIONS);
+	assert_int_equal(m->method, SIP_M_OPTIONS);
 	assert_slice(s, m->method_name, "OPTIONS");
-	assert_int_equal(m->ruri.scheme, DP_SIP_SCHEME_SIP);
+	assert_int_equal(m->ruri.scheme, SIP_SCHEME_SIP);
 	assert_slice(s, m->ruri.whole, "sip:service@127.0.0.1:5060");
 	assert_slice(s, m->ruri.user, "service");
 	assert_slice(s, m->ruri.host, "127.0.0.1");
@@ -50,7 +49,7 @@ static void test_options_sipp_full(void **state)
 
 	assert_slice(s, m->call_id, "1-4242@127.0.1.1");
 	assert_int_equal(m->cseq, 1);
-	assert_int_equal(m->cseq_method, DP_SIP_M_OPTIONS);
+	assert_int_equal(m->cseq_method, SIP_M_OPTIONS);
 	assert_slice(s, m->cseq_method_name, "OPTIONS");
 	assert_int_equal(m->max_forwards, 70);
 	assert_int_equal(m->content_length, 0);
@@ -70,11 +69,11 @@ static void test_options_sipp_full(void **state)
 static void test_invite_with_sdp_body(void **state)
 {
 	struct sc *s = *state;
-	const struct dp_sip_msg *m = &s->msg;
+	const struct sip_msg *m = &s->msg;
 
 	assert_int_equal(strlen(SDP_BODY), SDP_LEN);
-	assert_verdict(scan(s, INVITE), DP_SIP_OK);
-	assert_int_equal(m->method, DP_SIP_M_INVITE);
+	assert_verdict(scan(s, INVITE), SIP_SCAN_OK);
+	assert_int_equal(m->method, SIP_M_INVITE);
 	assert_slice(s, m->ruri.user, "alice");
 	assert_slice(s, m->ruri.host, "example.com");
 	assert_int_equal(m->ruri.port, 0);
@@ -87,20 +86,20 @@ static void test_invite_with_sdp_body(void **state)
 	assert_int_equal(m->hdrs_end, strlen(INVITE) - SDP_LEN);
 	assert_slice(s, m->body, SDP_BODY);
 	assert_int_equal(m->msg_len, strlen(INVITE));
-	assert_int_equal(m->hdrs[7].id, DP_SIP_H_CONTENT_TYPE);
+	assert_int_equal(m->hdrs[7].id, SIP_H_CONTENT_TYPE);
 	assert_slice(s, m->hdrs[7].value, "application/sdp");
 }
 
 static void test_response_200_ok_invite(void **state)
 {
 	struct sc *s = *state;
-	const struct dp_sip_msg *m = &s->msg;
+	const struct sip_msg *m = &s->msg;
 
-	assert_verdict(scan(s, OK_200), DP_SIP_OK);
+	assert_verdict(scan(s, OK_200), SIP_SCAN_OK);
 	assert_int_equal(m->is_request, 0);
 	assert_int_equal(m->status, 200);
 	assert_slice(s, m->reason, "OK");
-	assert_int_equal(m->method, DP_SIP_M_INVITE);
+	assert_int_equal(m->method, SIP_M_INVITE);
 	assert_slice(s, m->method_name, "INVITE");
 	assert_slice(s, m->via.received, "192.0.2.1");
 	assert_slice(s, m->to.tag, "a6c85cf");
@@ -111,7 +110,7 @@ static void test_response_200_ok_invite(void **state)
 static void test_response_to_options(void **state)
 {
 	struct sc *s = *state;
-	const struct dp_sip_msg *m = &s->msg;
+	const struct sip_msg *m = &s->msg;
 	static const char msg[] =
 		"SIP/2.0 404 Not \xc3\x9c Found\r\n"
 		"Via: SIP/2.0/UDP "
@@ -122,25 +121,25 @@ static void test_response_to_options(void **state)
 		"CSeq: 7 OPTIONS\r\n"
 		"\r\n";
 
-	assert_verdict(scan(s, msg), DP_SIP_OK);
+	assert_verdict(scan(s, msg), SIP_SCAN_OK);
 	assert_int_equal(m->status, 404);
 	assert_slice(s, m->reason, "Not \xc3\x9c Found");
-	assert_int_equal(m->method, DP_SIP_M_OPTIONS);
+	assert_int_equal(m->method, SIP_M_OPTIONS);
 	assert_int_equal(m->cseq, 7);
 	assert_int_equal(m->via.rport, 5061);
 	assert_slice(s, m->via.received, "198.51.100.7");
 	assert_int_equal(m->content_length, -1);
 	assert_int_equal(m->body.len, 0);
 	/* Reason-Phrase may be empty; the SP before it may not be left out. */
-	assert_edit(s, msg, "404 Not \xc3\x9c Found", "404 ", DP_SIP_OK);
+	assert_edit(s, msg, "404 Not \xc3\x9c Found", "404 ", SIP_SCAN_OK);
 	assert_int_equal(m->reason.len, 0);
-	assert_edit(s, msg, "404 Not \xc3\x9c Found", "404", DP_SIP_ERR_BAD_START_LINE);
+	assert_edit(s, msg, "404 Not \xc3\x9c Found", "404", SIP_ERR_BAD_START_LINE);
 }
 
 static void test_compact_forms(void **state)
 {
 	struct sc *s = *state;
-	const struct dp_sip_msg *m = &s->msg;
+	const struct sip_msg *m = &s->msg;
 	static const char msg[] = "INVITE sip:bob@biloxi.com SIP/2.0\r\n"
 				  "v: SIP/2.0/TCP client.atlanta.com:5060;branch=z9hG4bK74b\r\n"
 				  "f: <sip:alice@atlanta.com>;tag=9fxced76sl\r\n"
@@ -153,12 +152,11 @@ static void test_compact_forms(void **state)
 				  "l: 4\r\n"
 				  "\r\n"
 				  "v=0\n";
-	static const uint8_t ids[] = {
-		DP_SIP_H_VIA,	       DP_SIP_H_FROM,	   DP_SIP_H_TO,
-		DP_SIP_H_CALL_ID,      DP_SIP_H_CSEQ,	   DP_SIP_H_CONTACT,
-		DP_SIP_H_CONTENT_TYPE, DP_SIP_H_SUPPORTED, DP_SIP_H_CONTENT_LENGTH};
+	static const uint8_t ids[] = {SIP_H_VIA,	  SIP_H_FROM,	   SIP_H_TO,
+				      SIP_H_CALL_ID,	  SIP_H_CSEQ,	   SIP_H_CONTACT,
+				      SIP_H_CONTENT_TYPE, SIP_H_SUPPORTED, SIP_H_CONTENT_LENGTH};
 
-	assert_verdict(scan(s, msg), DP_SIP_OK);
+	assert_verdict(scan(s, msg), SIP_SCAN_OK);
 	for (size_t i = 0; i < N(ids); i++)
 		assert_int_equal(m->hdrs[i].id, ids[i]);
 	assert_slice(s, m->hdrs[0].name, "v");
@@ -168,13 +166,13 @@ static void test_compact_forms(void **state)
 	assert_int_equal(m->content_length, 4);
 	assert_slice(s, m->body, "v=0\n");
 	/* A compact and a long form of one single-valued field are two copies. */
-	assert_edit(s, msg, "l: 4\r\n", "l: 4\r\nContent-Length: 4\r\n", DP_SIP_ERR_DUP_HEADER);
+	assert_edit(s, msg, "l: 4\r\n", "l: 4\r\nContent-Length: 4\r\n", SIP_ERR_DUP_HEADER);
 }
 
 static void test_mixed_case_names(void **state)
 {
 	struct sc *s = *state;
-	const struct dp_sip_msg *m = &s->msg;
+	const struct sip_msg *m = &s->msg;
 	static const char msg[] = "REGISTER sip:registrar.example.com SIP/2.0\r\n"
 				  "VIA: SIP/2.0/udp 192.0.2.5:5060;BRANCH=z9hG4bKnashds7\r\n"
 				  "fRoM: <sip:bob@example.com>;TAG=456248\r\n"
@@ -191,26 +189,26 @@ static void test_mixed_case_names(void **state)
 				  "SUPPORTED: path\r\n"
 				  "y: unknown compact form\r\n"
 				  "\r\n";
-	static const uint8_t ids[] = {DP_SIP_H_VIA,
-				      DP_SIP_H_FROM,
-				      DP_SIP_H_TO,
-				      DP_SIP_H_CALL_ID,
-				      DP_SIP_H_CSEQ,
-				      DP_SIP_H_MAX_FORWARDS,
-				      DP_SIP_H_CONTENT_LENGTH,
-				      DP_SIP_H_EXPIRES,
-				      DP_SIP_H_X_PUSH,
-				      DP_SIP_H_USER_AGENT,
-				      DP_SIP_H_ROUTE,
-				      DP_SIP_H_RECORD_ROUTE,
-				      DP_SIP_H_SUPPORTED,
-				      DP_SIP_H_OTHER};
+	static const uint8_t ids[] = {SIP_H_VIA,
+				      SIP_H_FROM,
+				      SIP_H_TO,
+				      SIP_H_CALL_ID,
+				      SIP_H_CSEQ,
+				      SIP_H_MAX_FORWARDS,
+				      SIP_H_CONTENT_LENGTH,
+				      SIP_H_EXPIRES,
+				      SIP_H_X_PUSH,
+				      SIP_H_USER_AGENT,
+				      SIP_H_ROUTE,
+				      SIP_H_RECORD_ROUTE,
+				      SIP_H_SUPPORTED,
+				      SIP_H_OTHER};
 
-	assert_verdict(scan(s, msg), DP_SIP_OK);
+	assert_verdict(scan(s, msg), SIP_SCAN_OK);
 	for (size_t i = 0; i < N(ids); i++)
 		assert_int_equal(m->hdrs[i].id, ids[i]);
 	assert_slice(s, m->hdrs[0].name, "VIA");
-	assert_int_equal(m->method, DP_SIP_M_REGISTER);
+	assert_int_equal(m->method, SIP_M_REGISTER);
 	assert_int_equal(m->ruri.user.len, 0);
 	assert_slice(s, m->via.transport, "udp");
 	assert_slice(s, m->via.branch, "z9hG4bKnashds7");
@@ -218,16 +216,16 @@ static void test_mixed_case_names(void **state)
 	assert_slice(s, m->call_id, "843817637684230@998sdasdh09");
 	assert_int_equal(m->max_forwards, 70);
 	/* Near misses of known names are other headers, not errors. */
-	assert_edit(s, msg, "EXPIRES", "EXPIRE", DP_SIP_OK);
-	assert_int_equal(m->hdrs[7].id, DP_SIP_H_OTHER);
-	assert_edit(s, msg, "x-PUSH", "x-PUSHY", DP_SIP_OK);
-	assert_int_equal(m->hdrs[8].id, DP_SIP_H_OTHER);
+	assert_edit(s, msg, "EXPIRES", "EXPIRE", SIP_SCAN_OK);
+	assert_int_equal(m->hdrs[7].id, SIP_H_OTHER);
+	assert_edit(s, msg, "x-PUSH", "x-PUSHY", SIP_SCAN_OK);
+	assert_int_equal(m->hdrs[8].id, SIP_H_OTHER);
 }
 
 static void test_whitespace_around_colon(void **state)
 {
 	struct sc *s = *state;
-	const struct dp_sip_msg *m = &s->msg;
+	const struct sip_msg *m = &s->msg;
 	static const char msg[] =
 		"OPTIONS sip:x@h SIP/2.0\r\n"
 		"Via \t :  SIP / 2.0 / UDP  h : 5060 ; branch = z9hG4bK1 ; rport\r\n"
@@ -238,7 +236,7 @@ static void test_whitespace_around_colon(void **state)
 		"Subject:\r\n"
 		"\r\n";
 
-	assert_verdict(scan(s, msg), DP_SIP_OK);
+	assert_verdict(scan(s, msg), SIP_SCAN_OK);
 	assert_slice(s, m->hdrs[0].name, "Via");
 	assert_slice(s, m->via.transport, "UDP");
 	assert_slice(s, m->via.host, "h");
@@ -254,7 +252,7 @@ static void test_whitespace_around_colon(void **state)
 static void test_folded_header_value(void **state)
 {
 	struct sc *s = *state;
-	const struct dp_sip_msg *m = &s->msg;
+	const struct sip_msg *m = &s->msg;
 	static const char msg[] = "OPTIONS sip:x@h SIP/2.0\r\n"
 				  "Via: SIP/2.0/UDP h\r\n"
 				  "   ;branch=z9hG4bK1\r\n"
@@ -268,7 +266,7 @@ static void test_folded_header_value(void **state)
 				  " \r\n"
 				  "\r\n";
 
-	assert_verdict(scan(s, msg), DP_SIP_OK);
+	assert_verdict(scan(s, msg), SIP_SCAN_OK);
 	assert_int_equal(m->nhdrs, 6);
 	assert_slice(s, m->via.branch, "z9hG4bK1");
 	assert_slice(s, m->via.value, "SIP/2.0/UDP h\r\n   ;branch=z9hG4bK1");
@@ -281,17 +279,17 @@ static void test_folded_header_value(void **state)
 static void test_via_several_values_in_one_field(void **state)
 {
 	struct sc *s = *state;
-	const struct dp_sip_msg *m = &s->msg;
+	const struct sip_msg *m = &s->msg;
 
 	assert_edit(s, MINI, "Via: SIP/2.0/UDP h;branch=z9hG4bK1",
-		    "Via: SIP/2.0/UDP a;branch=z9hG4bK1, SIP/2.0/UDP b", DP_SIP_OK);
+		    "Via: SIP/2.0/UDP a;branch=z9hG4bK1, SIP/2.0/UDP b", SIP_SCAN_OK);
 	assert_slice(s, m->via.value, "SIP/2.0/UDP a;branch=z9hG4bK1");
 	assert_slice(s, m->via.host, "a");
 	assert_slice(s, m->via.branch, "z9hG4bK1");
 	assert_slice(s, m->hdrs[0].value, "SIP/2.0/UDP a;branch=z9hG4bK1, SIP/2.0/UDP b");
 
 	assert_edit(s, MINI, "Via: SIP/2.0/UDP h;branch=z9hG4bK1",
-		    "Via: SIP/2.0/UDP a:5070 , SIP/2.0/TCP b;branch=z9hG4bK2", DP_SIP_OK);
+		    "Via: SIP/2.0/UDP a:5070 , SIP/2.0/TCP b;branch=z9hG4bK2", SIP_SCAN_OK);
 	assert_slice(s, m->via.value, "SIP/2.0/UDP a:5070");
 	assert_int_equal(m->via.port, 5070);
 	assert_int_equal(m->via.branch.len, 0);
@@ -300,55 +298,55 @@ static void test_via_several_values_in_one_field(void **state)
 static void test_via_multiple_fields(void **state)
 {
 	struct sc *s = *state;
-	const struct dp_sip_msg *m = &s->msg;
+	const struct sip_msg *m = &s->msg;
 
 	assert_edit(s, MINI, "Via: SIP/2.0/UDP h;branch=z9hG4bK1\r\n",
 		    "Via: SIP/2.0/UDP top.example;branch=z9hG4bKtop\r\n"
 		    "v: SIP/2.0/TCP second.example;branch=z9hG4bK2\r\n"
 		    "Via: SIP/2.0/UDP third.example;branch=z9hG4bK3\r\n",
-		    DP_SIP_OK);
+		    SIP_SCAN_OK);
 	assert_slice(s, m->via.host, "top.example");
 	assert_slice(s, m->via.branch, "z9hG4bKtop");
-	assert_int_equal(m->hdrs[1].id, DP_SIP_H_VIA);
-	assert_int_equal(m->hdrs[2].id, DP_SIP_H_VIA);
+	assert_int_equal(m->hdrs[1].id, SIP_H_VIA);
+	assert_int_equal(m->hdrs[2].id, SIP_H_VIA);
 	assert_slice(s, m->hdrs[2].value, "SIP/2.0/UDP third.example;branch=z9hG4bK3");
 	/* Only the top Via is parsed: a lower hop's Via is forwarded, not judged. */
-	assert_edit(s, MINI, "Call-ID", "Via: whatever\r\nCall-ID", DP_SIP_OK);
-	assert_edit(s, MINI, "Via: SIP", "Via: whatever\r\nVia: SIP", DP_SIP_ERR_BAD_VIA);
+	assert_edit(s, MINI, "Call-ID", "Via: whatever\r\nCall-ID", SIP_SCAN_OK);
+	assert_edit(s, MINI, "Via: SIP", "Via: whatever\r\nVia: SIP", SIP_ERR_BAD_VIA);
 }
 
 static void test_via_ipv6_sent_by(void **state)
 {
 	struct sc *s = *state;
-	const struct dp_sip_msg *m = &s->msg;
+	const struct sip_msg *m = &s->msg;
 	static const struct edit bad[] = {
-		{"UDP h;", "UDP [2001:db8::1;", DP_SIP_ERR_BAD_VIA},
-		{"UDP h;", "UDP [];", DP_SIP_ERR_BAD_VIA},
-		{"UDP h;", "UDP [2001:db8:::1];", DP_SIP_ERR_BAD_VIA},
-		{"UDP h;", "UDP [1:2:3:4:5:6:7:8:9];", DP_SIP_ERR_BAD_VIA},
-		{"UDP h;", "UDP [1:2:3:4:5:6:7];", DP_SIP_ERR_BAD_VIA},
-		{"UDP h;", "UDP [12345::1];", DP_SIP_ERR_BAD_VIA},
-		{"UDP h;", "UDP [1::2::3];", DP_SIP_ERR_BAD_VIA},
-		{"UDP h;", "UDP [::1:];", DP_SIP_ERR_BAD_VIA},
-		{"UDP h;", "UDP [::ffff:1.2.3.256];", DP_SIP_ERR_BAD_VIA},
-		{"UDP h;", "UDP [::ffff:1.2.3];", DP_SIP_ERR_BAD_VIA},
-		{"UDP h;", "UDP [::ffff:1.2.3.4.5];", DP_SIP_ERR_BAD_VIA},
-		{"UDP h;", "UDP [:1];", DP_SIP_ERR_BAD_VIA},
-		{"UDP h;", "UDP [::1]:0;", DP_SIP_ERR_BAD_VIA},
-		{"UDP h;", "UDP [::1]:65536;", DP_SIP_ERR_BAD_VIA},
-		{"UDP h;", "UDP [1:2:3:4:5:6:7:8];", DP_SIP_OK},
-		{"UDP h;", "UDP [1:2:3:4:5:6::8];", DP_SIP_OK},
-		{"UDP h;", "UDP [1::];", DP_SIP_OK},
-		{"UDP h;", "UDP [::];", DP_SIP_OK},
+		{"UDP h;", "UDP [2001:db8::1;", SIP_ERR_BAD_VIA},
+		{"UDP h;", "UDP [];", SIP_ERR_BAD_VIA},
+		{"UDP h;", "UDP [2001:db8:::1];", SIP_ERR_BAD_VIA},
+		{"UDP h;", "UDP [1:2:3:4:5:6:7:8:9];", SIP_ERR_BAD_VIA},
+		{"UDP h;", "UDP [1:2:3:4:5:6:7];", SIP_ERR_BAD_VIA},
+		{"UDP h;", "UDP [12345::1];", SIP_ERR_BAD_VIA},
+		{"UDP h;", "UDP [1::2::3];", SIP_ERR_BAD_VIA},
+		{"UDP h;", "UDP [::1:];", SIP_ERR_BAD_VIA},
+		{"UDP h;", "UDP [::ffff:1.2.3.256];", SIP_ERR_BAD_VIA},
+		{"UDP h;", "UDP [::ffff:1.2.3];", SIP_ERR_BAD_VIA},
+		{"UDP h;", "UDP [::ffff:1.2.3.4.5];", SIP_ERR_BAD_VIA},
+		{"UDP h;", "UDP [:1];", SIP_ERR_BAD_VIA},
+		{"UDP h;", "UDP [::1]:0;", SIP_ERR_BAD_VIA},
+		{"UDP h;", "UDP [::1]:65536;", SIP_ERR_BAD_VIA},
+		{"UDP h;", "UDP [1:2:3:4:5:6:7:8];", SIP_SCAN_OK},
+		{"UDP h;", "UDP [1:2:3:4:5:6::8];", SIP_SCAN_OK},
+		{"UDP h;", "UDP [1::];", SIP_SCAN_OK},
+		{"UDP h;", "UDP [::];", SIP_SCAN_OK},
 	};
 
 	assert_edit(s, MINI, "UDP h;branch", "UDP [2001:db8::1]:5062;received=[2001:db8::9];branch",
-		    DP_SIP_OK);
+		    SIP_SCAN_OK);
 	assert_slice(s, m->via.host, "2001:db8::1");
 	assert_int_equal(m->via.host_is_ipv6, 1);
 	assert_int_equal(m->via.port, 5062);
 	assert_slice(s, m->via.received, "[2001:db8::9]");
-	assert_edit(s, MINI, "UDP h;", "UDP [::ffff:192.0.2.1];", DP_SIP_OK);
+	assert_edit(s, MINI, "UDP h;", "UDP [::ffff:192.0.2.1];", SIP_SCAN_OK);
 	assert_slice(s, m->via.host, "::ffff:192.0.2.1");
 	assert_int_equal(m->via.port, 0);
 	assert_edits(s, MINI, bad);
@@ -357,40 +355,40 @@ static void test_via_ipv6_sent_by(void **state)
 static void test_ruri_ipv6_host(void **state)
 {
 	struct sc *s = *state;
-	const struct dp_sip_msg *m = &s->msg;
+	const struct sip_msg *m = &s->msg;
 
 	assert_edit(s, MINI, "sip:x@h SIP", "sip:bob@[2001:db8::7]:5080;transport=udp SIP",
-		    DP_SIP_OK);
+		    SIP_SCAN_OK);
 	assert_slice(s, m->ruri.user, "bob");
 	assert_slice(s, m->ruri.host, "2001:db8::7");
 	assert_int_equal(m->ruri.host_is_ipv6, 1);
 	assert_int_equal(m->ruri.port, 5080);
 	assert_slice(s, m->ruri.params, "transport=udp");
-	assert_edit(s, MINI, "sip:x@h SIP", "sip:[::1] SIP", DP_SIP_OK);
+	assert_edit(s, MINI, "sip:x@h SIP", "sip:[::1] SIP", SIP_SCAN_OK);
 	assert_slice(s, m->ruri.host, "::1");
 	assert_int_equal(m->ruri.user.len, 0);
-	assert_edit(s, MINI, "sip:x@h SIP", "sip:[::1 SIP", DP_SIP_ERR_BAD_URI);
-	assert_edit(s, MINI, "sip:x@h SIP", "sip:[fe80::1%eth0] SIP", DP_SIP_ERR_BAD_URI);
+	assert_edit(s, MINI, "sip:x@h SIP", "sip:[::1 SIP", SIP_ERR_BAD_URI);
+	assert_edit(s, MINI, "sip:x@h SIP", "sip:[fe80::1%eth0] SIP", SIP_ERR_BAD_URI);
 }
 
 static void test_via_rport_variants(void **state)
 {
 	struct sc *s = *state;
 	static const struct edit bad[] = {
-		{"z9hG4bK1", "z9hG4bK1;rport=", DP_SIP_ERR_BAD_VIA},
-		{"z9hG4bK1", "z9hG4bK1;rport=0", DP_SIP_ERR_BAD_VIA},
-		{"z9hG4bK1", "z9hG4bK1;rport=65536", DP_SIP_ERR_BAD_VIA},
-		{"z9hG4bK1", "z9hG4bK1;rport=x", DP_SIP_ERR_BAD_VIA},
-		{"z9hG4bK1", "z9hG4bK1;rport;rport=5", DP_SIP_ERR_BAD_VIA},
+		{"z9hG4bK1", "z9hG4bK1;rport=", SIP_ERR_BAD_VIA},
+		{"z9hG4bK1", "z9hG4bK1;rport=0", SIP_ERR_BAD_VIA},
+		{"z9hG4bK1", "z9hG4bK1;rport=65536", SIP_ERR_BAD_VIA},
+		{"z9hG4bK1", "z9hG4bK1;rport=x", SIP_ERR_BAD_VIA},
+		{"z9hG4bK1", "z9hG4bK1;rport;rport=5", SIP_ERR_BAD_VIA},
 	};
 
-	assert_verdict(scan(s, MINI), DP_SIP_OK);
+	assert_verdict(scan(s, MINI), SIP_SCAN_OK);
 	assert_int_equal(s->msg.via.rport, -1);
-	assert_edit(s, MINI, "z9hG4bK1", "z9hG4bK1;rport", DP_SIP_OK);
+	assert_edit(s, MINI, "z9hG4bK1", "z9hG4bK1;rport", SIP_SCAN_OK);
 	assert_int_equal(s->msg.via.rport, 0);
-	assert_edit(s, MINI, "z9hG4bK1", "z9hG4bK1;rport=40123", DP_SIP_OK);
+	assert_edit(s, MINI, "z9hG4bK1", "z9hG4bK1;rport=40123", SIP_SCAN_OK);
 	assert_int_equal(s->msg.via.rport, 40123);
-	assert_edit(s, MINI, ";branch", ";RPort = 65535;branch", DP_SIP_OK);
+	assert_edit(s, MINI, ";branch", ";RPort = 65535;branch", SIP_SCAN_OK);
 	assert_int_equal(s->msg.via.rport, 65535);
 	assert_edits(s, MINI, bad);
 }
@@ -399,15 +397,15 @@ static void test_via_received(void **state)
 {
 	struct sc *s = *state;
 	static const struct edit bad[] = {
-		{"z9hG4bK1", "z9hG4bK1;received=", DP_SIP_ERR_BAD_VIA},
-		{"z9hG4bK1", "z9hG4bK1;received", DP_SIP_ERR_BAD_VIA},
-		{"z9hG4bK1", "z9hG4bK1;received=1.2.3.4;received=5.6.7.8", DP_SIP_ERR_BAD_VIA},
+		{"z9hG4bK1", "z9hG4bK1;received=", SIP_ERR_BAD_VIA},
+		{"z9hG4bK1", "z9hG4bK1;received", SIP_ERR_BAD_VIA},
+		{"z9hG4bK1", "z9hG4bK1;received=1.2.3.4;received=5.6.7.8", SIP_ERR_BAD_VIA},
 	};
 
-	assert_edit(s, MINI, "z9hG4bK1", "z9hG4bK1;received=203.0.113.9;rport=1024", DP_SIP_OK);
+	assert_edit(s, MINI, "z9hG4bK1", "z9hG4bK1;received=203.0.113.9;rport=1024", SIP_SCAN_OK);
 	assert_slice(s, s->msg.via.received, "203.0.113.9");
 	assert_int_equal(s->msg.via.rport, 1024);
-	assert_edit(s, MINI, "z9hG4bK1", "z9hG4bK1;received=\"q,;\";x", DP_SIP_OK);
+	assert_edit(s, MINI, "z9hG4bK1", "z9hG4bK1;received=\"q,;\";x", SIP_SCAN_OK);
 	assert_slice(s, s->msg.via.received, "\"q,;\"");
 	assert_edits(s, MINI, bad);
 }
@@ -416,23 +414,23 @@ static void test_leading_crlf_skipped(void **state)
 {
 	struct sc *s = *state;
 
-	assert_verdict(scan(s, "\r\n\r\n" MINI), DP_SIP_OK);
+	assert_verdict(scan(s, "\r\n\r\n" MINI), SIP_SCAN_OK);
 	assert_slice(s, s->msg.method_name, "OPTIONS");
 	assert_int_equal(s->msg.method_name.off, 4);
 	assert_int_equal(s->msg.msg_len, strlen("\r\n\r\n" MINI));
-	assert_verdict(scan(s, "\r\n\r\n"), DP_SIP_ERR_TRUNCATED);
-	assert_verdict(scan(s, "\n" MINI), DP_SIP_ERR_BAD_START_LINE);
+	assert_verdict(scan(s, "\r\n\r\n"), SIP_ERR_TRUNCATED);
+	assert_verdict(scan(s, "\n" MINI), SIP_ERR_BAD_START_LINE);
 }
 
 static void test_content_length_surplus_bytes(void **state)
 {
 	struct sc *s = *state;
-	const struct dp_sip_msg *m = &s->msg;
+	const struct sip_msg *m = &s->msg;
 
-	assert_verdict(scan(s, INVITE "SURPLUS"), DP_SIP_OK);
+	assert_verdict(scan(s, INVITE "SURPLUS"), SIP_SCAN_OK);
 	assert_int_equal(m->msg_len, strlen(INVITE));
 	assert_slice(s, m->body, SDP_BODY);
-	assert_edit(s, INVITE, "Length: 131", "Length: 3", DP_SIP_OK);
+	assert_edit(s, INVITE, "Length: 131", "Length: 3", SIP_SCAN_OK);
 	assert_slice(s, m->body, "v=0");
 	assert_int_equal(m->msg_len, m->hdrs_end + 3);
 }
@@ -441,7 +439,7 @@ static void test_content_length_absent_body_to_end(void **state)
 {
 	struct sc *s = *state;
 
-	assert_verdict(scan(s, INVITE_HEAD "\r\n" SDP_BODY), DP_SIP_OK);
+	assert_verdict(scan(s, INVITE_HEAD "\r\n" SDP_BODY), SIP_SCAN_OK);
 	assert_int_equal(s->msg.content_length, -1);
 	assert_slice(s, s->msg.body, SDP_BODY);
 	assert_int_equal(s->msg.msg_len, strlen(INVITE_HEAD "\r\n" SDP_BODY));
@@ -450,133 +448,134 @@ static void test_content_length_absent_body_to_end(void **state)
 static void test_uri_forms(void **state)
 {
 	struct sc *s = *state;
-	const struct dp_sip_uri *u = &s->msg.ruri;
+	const struct sip_uri *u = &s->msg.ruri;
 
 	/* user-unreserved ";" "?" "=" in the user part: the "@" still splits (§19.1.1). */
 	assert_edit(s, MINI, "sip:x@h",
-		    "sip:+12125551212;npdi;rn=+1212?x@gw.example:5061;user=phone", DP_SIP_OK);
+		    "sip:+12125551212;npdi;rn=+1212?x@gw.example:5061;user=phone", SIP_SCAN_OK);
 	assert_slice(s, u->user, "+12125551212;npdi;rn=+1212?x");
 	assert_slice(s, u->host, "gw.example");
 	assert_int_equal(u->port, 5061);
 	assert_slice(s, u->params, "user=phone");
 	/* §19.1.1 Table 1: no headers in a Request-URI, not even an empty "?". */
-	assert_edit(s, MINI, "sip:x@h", "sip:x@h;user=phone?Subject=hi", DP_SIP_ERR_BAD_URI);
-	assert_edit(s, MINI, "sip:x@h", "sip:x@h?", DP_SIP_ERR_BAD_URI);
+	assert_edit(s, MINI, "sip:x@h", "sip:x@h;user=phone?Subject=hi", SIP_ERR_BAD_URI);
+	assert_edit(s, MINI, "sip:x@h", "sip:x@h?", SIP_ERR_BAD_URI);
 
 	assert_edit(s, MINI, "sip:x@h", "SIPS:alice:secr%65t@atlanta.com;transport=tls;lr",
-		    DP_SIP_OK);
-	assert_int_equal(u->scheme, DP_SIP_SCHEME_SIPS);
+		    SIP_SCAN_OK);
+	assert_int_equal(u->scheme, SIP_SCHEME_SIPS);
 	assert_slice(s, u->user, "alice:secr%65t");
 	assert_slice(s, u->host, "atlanta.com");
 	assert_slice(s, u->params, "transport=tls;lr");
 
-	assert_edit(s, MINI, "sip:x@h", "sip:h;maddr=239.255.255.1;ttl=15", DP_SIP_OK);
+	assert_edit(s, MINI, "sip:x@h", "sip:h;maddr=239.255.255.1;ttl=15", SIP_SCAN_OK);
 	assert_int_equal(u->user.len, 0);
 	assert_slice(s, u->host, "h");
 	assert_slice(s, u->params, "maddr=239.255.255.1;ttl=15");
 
-	assert_edit(s, MINI, "sip:x@h", "tel:+1-201-555-0123;phone-context=example.com", DP_SIP_OK);
-	assert_int_equal(u->scheme, DP_SIP_SCHEME_TEL);
+	assert_edit(s, MINI, "sip:x@h", "tel:+1-201-555-0123;phone-context=example.com",
+		    SIP_SCAN_OK);
+	assert_int_equal(u->scheme, SIP_SCHEME_TEL);
 	assert_slice(s, u->user, "+1-201-555-0123");
 	assert_slice(s, u->params, "phone-context=example.com");
 	assert_int_equal(u->host.len, 0);
 
-	assert_edit(s, MINI, "sip:x@h", "urn:service:sos", DP_SIP_OK);
-	assert_int_equal(u->scheme, DP_SIP_SCHEME_OTHER);
+	assert_edit(s, MINI, "sip:x@h", "urn:service:sos", SIP_SCAN_OK);
+	assert_int_equal(u->scheme, SIP_SCHEME_OTHER);
 	assert_slice(s, u->whole, "urn:service:sos");
 
-	assert_edit(s, MINI, "sip:x@h", "sip:x@h:65535", DP_SIP_OK);
+	assert_edit(s, MINI, "sip:x@h", "sip:x@h:65535", SIP_SCAN_OK);
 	assert_int_equal(u->port, 65535);
 }
 
 static void test_nameaddr_forms(void **state)
 {
 	struct sc *s = *state;
-	const struct dp_sip_nameaddr *f = &s->msg.from;
+	const struct sip_nameaddr *f = &s->msg.from;
 	static const char from[] = "From: <sip:a@h>;tag=1";
 	static const struct edit bad[] = {
-		{from, "From: <sip:a@h", DP_SIP_ERR_BAD_NAMEADDR},
-		{from, "From: <sip:a@h>;tag=1;tag=2", DP_SIP_ERR_BAD_NAMEADDR},
-		{from, "From: <sip:a@h>;tag=", DP_SIP_ERR_BAD_NAMEADDR},
-		{from, "From: <sip:a@h>;tag", DP_SIP_ERR_BAD_NAMEADDR},
-		{from, "From: <sip:a@h>;tag=\"q\"", DP_SIP_ERR_BAD_NAMEADDR},
-		{from, "From: <sip:a@h>, <sip:b@h>", DP_SIP_ERR_BAD_NAMEADDR},
-		{from, "From: \"open <sip:a@h>", DP_SIP_ERR_BAD_NAMEADDR},
-		{from, "From: \"A\" sip:a@h", DP_SIP_ERR_BAD_NAMEADDR},
-		{from, "From: <>", DP_SIP_ERR_BAD_NAMEADDR},
-		{from, "From: <sip:@h>", DP_SIP_ERR_BAD_NAMEADDR},
-		{from, "From: sip:a@h?x=y", DP_SIP_ERR_BAD_NAMEADDR},
-		{from, "From: <sip:a@h> junk", DP_SIP_ERR_BAD_NAMEADDR},
-		{from, "From: A B", DP_SIP_ERR_BAD_NAMEADDR},
-		{from, "From:", DP_SIP_ERR_BAD_NAMEADDR},
-		{from, "From: <sip:a@h>;;tag=1", DP_SIP_ERR_BAD_NAMEADDR},
-		{"To: <sip:b@h>", "To: <sip:b@h:0>", DP_SIP_ERR_BAD_NAMEADDR},
+		{from, "From: <sip:a@h", SIP_ERR_BAD_NAMEADDR},
+		{from, "From: <sip:a@h>;tag=1;tag=2", SIP_ERR_BAD_NAMEADDR},
+		{from, "From: <sip:a@h>;tag=", SIP_ERR_BAD_NAMEADDR},
+		{from, "From: <sip:a@h>;tag", SIP_ERR_BAD_NAMEADDR},
+		{from, "From: <sip:a@h>;tag=\"q\"", SIP_ERR_BAD_NAMEADDR},
+		{from, "From: <sip:a@h>, <sip:b@h>", SIP_ERR_BAD_NAMEADDR},
+		{from, "From: \"open <sip:a@h>", SIP_ERR_BAD_NAMEADDR},
+		{from, "From: \"A\" sip:a@h", SIP_ERR_BAD_NAMEADDR},
+		{from, "From: <>", SIP_ERR_BAD_NAMEADDR},
+		{from, "From: <sip:@h>", SIP_ERR_BAD_NAMEADDR},
+		{from, "From: sip:a@h?x=y", SIP_ERR_BAD_NAMEADDR},
+		{from, "From: <sip:a@h> junk", SIP_ERR_BAD_NAMEADDR},
+		{from, "From: A B", SIP_ERR_BAD_NAMEADDR},
+		{from, "From:", SIP_ERR_BAD_NAMEADDR},
+		{from, "From: <sip:a@h>;;tag=1", SIP_ERR_BAD_NAMEADDR},
+		{"To: <sip:b@h>", "To: <sip:b@h:0>", SIP_ERR_BAD_NAMEADDR},
 	};
 
 	assert_edit(s, MINI, from,
-		    "From: \"A \\\"q\\\" <x>;\" <sip:a@h;transport=udp>;tag=88;x=\"y\"", DP_SIP_OK);
+		    "From: \"A \\\"q\\\" <x>;\" <sip:a@h;transport=udp>;tag=88;x=\"y\"",
+		    SIP_SCAN_OK);
 	assert_slice(s, f->uri.whole, "sip:a@h;transport=udp");
 	assert_slice(s, f->uri.params, "transport=udp");
 	assert_slice(s, f->tag, "88");
 
-	assert_edit(s, MINI, from, "f: J\xc3\xb6rg Smith <sip:a@h> ; tag = 7", DP_SIP_OK);
+	assert_edit(s, MINI, from, "f: J\xc3\xb6rg Smith <sip:a@h> ; tag = 7", SIP_SCAN_OK);
 	assert_slice(s, f->uri.user, "a");
 	assert_slice(s, f->tag, "7");
 
 	/* addr-spec: ";tag" belongs to the header, not to the URI (§20.10). */
-	assert_edit(s, MINI, from, "From: sip:a@h:5060;tag=99;lr", DP_SIP_OK);
+	assert_edit(s, MINI, from, "From: sip:a@h:5060;tag=99;lr", SIP_SCAN_OK);
 	assert_slice(s, f->uri.whole, "sip:a@h:5060");
 	assert_int_equal(f->uri.params.len, 0);
 	assert_slice(s, f->tag, "99");
 
-	assert_edit(s, MINI, "To: <sip:b@h>", "To: tel:+123", DP_SIP_OK);
-	assert_int_equal(s->msg.to.uri.scheme, DP_SIP_SCHEME_TEL);
+	assert_edit(s, MINI, "To: <sip:b@h>", "To: tel:+123", SIP_SCAN_OK);
+	assert_int_equal(s->msg.to.uri.scheme, SIP_SCHEME_TEL);
 	assert_int_equal(s->msg.to.tag.len, 0);
 	assert_edits(s, MINI, bad);
 }
 
 static void test_verdict_names(void **state)
 {
-	static const char *const want[DP_SIP_VERDICT_MAX] = {"ok",
+	static const char *const want[SIP_VERDICT_MAX] = {"ok",
 #define WANT(e, name, desc) #name,
-							     DP_SIP_FOREACH_ERROR(WANT)
+							  SIP_FOREACH_ERROR(WANT)
 #undef WANT
 	};
 
 	(void)state;
-	for (int v = 0; v < DP_SIP_VERDICT_MAX; v++)
-		assert_string_equal(dp_sip_verdict_name((enum dp_sip_verdict)v), want[v]);
-	assert_string_equal(dp_sip_verdict_name(DP_SIP_ERR_TRUNCATED), "sip_truncated");
-	assert_string_equal(dp_sip_verdict_name(DP_SIP_ERR_BAD_MAX_FORWARDS),
-			    "sip_bad_max_forwards");
-	assert_non_null(dp_sip_verdict_name(DP_SIP_VERDICT_MAX));
-	assert_non_null(dp_sip_verdict_name((enum dp_sip_verdict) - 1));
+	for (int v = 0; v < SIP_VERDICT_MAX; v++)
+		assert_string_equal(sip_verdict_name((enum sip_verdict)v), want[v]);
+	assert_string_equal(sip_verdict_name(SIP_ERR_TRUNCATED), "sip_truncated");
+	assert_string_equal(sip_verdict_name(SIP_ERR_BAD_MAX_FORWARDS), "sip_bad_max_forwards");
+	assert_non_null(sip_verdict_name(SIP_VERDICT_MAX));
+	assert_non_null(sip_verdict_name((enum sip_verdict) - 1));
 }
 
 static void test_method_from(void **state)
 {
 	static const struct {
 		const char *name;
-		enum dp_sip_method m;
+		enum sip_method m;
 	} cases[] = {
-		{"INVITE", DP_SIP_M_INVITE},	{"ACK", DP_SIP_M_ACK},
-		{"BYE", DP_SIP_M_BYE},		{"CANCEL", DP_SIP_M_CANCEL},
-		{"OPTIONS", DP_SIP_M_OPTIONS},	{"REGISTER", DP_SIP_M_REGISTER},
-		{"PRACK", DP_SIP_M_PRACK},	{"SUBSCRIBE", DP_SIP_M_SUBSCRIBE},
-		{"NOTIFY", DP_SIP_M_NOTIFY},	{"PUBLISH", DP_SIP_M_PUBLISH},
-		{"INFO", DP_SIP_M_INFO},	{"REFER", DP_SIP_M_REFER},
-		{"MESSAGE", DP_SIP_M_MESSAGE},	{"UPDATE", DP_SIP_M_UPDATE},
-		{"invite", DP_SIP_M_OTHER},	{"INVITEX", DP_SIP_M_OTHER},
-		{"INVIT", DP_SIP_M_OTHER},	{"FOO", DP_SIP_M_OTHER},
-		{"", DP_SIP_M_OTHER},		{"INFX", DP_SIP_M_OTHER},
-		{"REGISTRR", DP_SIP_M_OTHER},	{"SUBSCRIBX", DP_SIP_M_OTHER},
-		{"SUBSCRIBEX", DP_SIP_M_OTHER},
+		{"INVITE", SIP_M_INVITE},    {"ACK", SIP_M_ACK},
+		{"BYE", SIP_M_BYE},	     {"CANCEL", SIP_M_CANCEL},
+		{"OPTIONS", SIP_M_OPTIONS},  {"REGISTER", SIP_M_REGISTER},
+		{"PRACK", SIP_M_PRACK},	     {"SUBSCRIBE", SIP_M_SUBSCRIBE},
+		{"NOTIFY", SIP_M_NOTIFY},    {"PUBLISH", SIP_M_PUBLISH},
+		{"INFO", SIP_M_INFO},	     {"REFER", SIP_M_REFER},
+		{"MESSAGE", SIP_M_MESSAGE},  {"UPDATE", SIP_M_UPDATE},
+		{"invite", SIP_M_OTHER},     {"INVITEX", SIP_M_OTHER},
+		{"INVIT", SIP_M_OTHER},	     {"FOO", SIP_M_OTHER},
+		{"", SIP_M_OTHER},	     {"INFX", SIP_M_OTHER},
+		{"REGISTRR", SIP_M_OTHER},   {"SUBSCRIBX", SIP_M_OTHER},
+		{"SUBSCRIBEX", SIP_M_OTHER},
 	};
 
 	(void)state;
 	for (size_t i = 0; i < N(cases); i++)
 		assert_int_equal(
-			dp_sip_method_from((const uint8_t *)cases[i].name, strlen(cases[i].name)),
+			sip_method_from((const uint8_t *)cases[i].name, strlen(cases[i].name)),
 			cases[i].m);
 }
 

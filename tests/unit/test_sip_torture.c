@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * RFC 4475 torture messages through the SIP scanner (dataplane/sip/sip_scan.h).
+ * RFC 4475 torture messages through the SIP scanner (sip/sip_scan.h).
  *
  * Every message of RFC 4475 §3 (49, in the RFC's order) is rebuilt from the
  * RFC's text byte for byte: CRLF line ends, <allOneLine> lines joined,
@@ -63,9 +63,9 @@ struct torture {
 	const char *section; /* RFC 4475 section */
 	const char *bytes;
 	size_t len;
-	enum dp_sip_verdict want; /* the verdict the scanner must give */
-	bool deviation;		  /* known deviation: the scanner gives @now instead */
-	enum dp_sip_verdict now;
+	enum sip_verdict want; /* the verdict the scanner must give */
+	bool deviation;	       /* known deviation: the scanner gives @now instead */
+	enum sip_verdict now;
 	/* Accepted messages only; "" means the field must be absent. */
 	const char *method; /* Request-Line method, or the CSeq method of a response */
 	uint16_t status;    /* responses */
@@ -84,15 +84,15 @@ struct torture {
 		.name = (n), .section = (sec), MSG(m), .want = (v) \
 	}
 /* A request the scanner accepts, with its routing fields. */
-#define REQ(n, sec, m, meth, host, cid, cs, br, ft, tt)                                     \
-	{                                                                                   \
-		.name = (n), .section = (sec), MSG(m), .want = DP_SIP_OK, .method = (meth), \
-		.ruri_host = (host), .call_id = (cid), .cseq = (cs), .branch = (br),        \
-		.from_tag = (ft), .to_tag = (tt)                                            \
+#define REQ(n, sec, m, meth, host, cid, cs, br, ft, tt)                                       \
+	{                                                                                     \
+		.name = (n), .section = (sec), MSG(m), .want = SIP_SCAN_OK, .method = (meth), \
+		.ruri_host = (host), .call_id = (cid), .cseq = (cs), .branch = (br),          \
+		.from_tag = (ft), .to_tag = (tt)                                              \
 	}
 #define RSP(n, sec, m, st, meth, cid, cs, br, ft, tt)                                             \
 	{                                                                                         \
-		.name = (n), .section = (sec), MSG(m), .want = DP_SIP_OK, .method = (meth),       \
+		.name = (n), .section = (sec), MSG(m), .want = SIP_SCAN_OK, .method = (meth),     \
 		.status = (st), .call_id = (cid), .cseq = (cs), .branch = (br), .from_tag = (ft), \
 		.to_tag = (tt)                                                                    \
 	}
@@ -104,9 +104,9 @@ static const struct torture cases[] = {
 	{.name = "intmeth",
 	 .section = "3.1.1.2",
 	 MSG(m_intmeth),
-	 .want = DP_SIP_OK,
+	 .want = SIP_SCAN_OK,
 	 .deviation = true,
-	 .now = DP_SIP_ERR_BAD_CHAR},
+	 .now = SIP_ERR_BAD_CHAR},
 	REQ("esc01", "3.1.1.3", m_esc01, "INVITE", "example.net",
 	    "esc01.239409asdfakjkn23onasd0-3234", 234234, "z9hG4bKkdjuw", "938", ""),
 	REQ("escnull", "3.1.1.4", m_escnull, "REGISTER", "example.com",
@@ -125,7 +125,7 @@ static const struct torture cases[] = {
 	{.name = "dblreq",
 	 .section = "3.1.1.8",
 	 MSG(m_dblreq),
-	 .want = DP_SIP_OK,
+	 .want = SIP_SCAN_OK,
 	 .method = "REGISTER",
 	 .ruri_host = "example.com",
 	 .call_id = "dblreq.0ha0isndaksdj99sdfafnl3lk233412",
@@ -147,36 +147,36 @@ static const struct torture cases[] = {
 	    "z9hG4bK2398ndaoe", "39ansfi3", "902jndnke3"),
 
 	/* §3.1.2 invalid */
-	REJECT("badinv01", "3.1.2.1", m_badinv01, DP_SIP_ERR_BAD_VIA),
-	REJECT("clerr", "3.1.2.2", m_clerr, DP_SIP_ERR_BAD_CONTENT_LENGTH),
-	REJECT("ncl", "3.1.2.3", m_ncl, DP_SIP_ERR_BAD_CONTENT_LENGTH),
+	REJECT("badinv01", "3.1.2.1", m_badinv01, SIP_ERR_BAD_VIA),
+	REJECT("clerr", "3.1.2.2", m_clerr, SIP_ERR_BAD_CONTENT_LENGTH),
+	REJECT("ncl", "3.1.2.3", m_ncl, SIP_ERR_BAD_CONTENT_LENGTH),
 	/* CSeq comes before the bad Max-Forwards and Expires: the RFC's 400 is for CSeq. */
-	REJECT("scalar02", "3.1.2.4", m_scalar02, DP_SIP_ERR_BAD_CSEQ),
-	REJECT("scalarlg", "3.1.2.5", m_scalarlg, DP_SIP_ERR_BAD_CSEQ),
-	REJECT("quotbal", "3.1.2.6", m_quotbal, DP_SIP_ERR_BAD_NAMEADDR),
-	REJECT("ltgtruri", "3.1.2.7", m_ltgtruri, DP_SIP_ERR_BAD_URI),
+	REJECT("scalar02", "3.1.2.4", m_scalar02, SIP_ERR_BAD_CSEQ),
+	REJECT("scalarlg", "3.1.2.5", m_scalarlg, SIP_ERR_BAD_CSEQ),
+	REJECT("quotbal", "3.1.2.6", m_quotbal, SIP_ERR_BAD_NAMEADDR),
+	REJECT("ltgtruri", "3.1.2.7", m_ltgtruri, SIP_ERR_BAD_URI),
 	/* The URI ends at the first SP, so "lr SIP/2.0" is not a SIP-Version. */
-	REJECT("lwsruri", "3.1.2.8", m_lwsruri, DP_SIP_ERR_BAD_START_LINE),
-	REJECT("lwsstart", "3.1.2.9", m_lwsstart, DP_SIP_ERR_BAD_START_LINE),
-	REJECT("trws", "3.1.2.10", m_trws, DP_SIP_ERR_BAD_START_LINE),
-	REJECT("escruri", "3.1.2.11", m_escruri, DP_SIP_ERR_BAD_URI),
+	REJECT("lwsruri", "3.1.2.8", m_lwsruri, SIP_ERR_BAD_START_LINE),
+	REJECT("lwsstart", "3.1.2.9", m_lwsstart, SIP_ERR_BAD_START_LINE),
+	REJECT("trws", "3.1.2.10", m_trws, SIP_ERR_BAD_START_LINE),
+	REJECT("escruri", "3.1.2.11", m_escruri, SIP_ERR_BAD_URI),
 	/* Accepted by design: see the list at the top. */
 	REQ("baddate", "3.1.2.12", m_baddate, "INVITE", "example.com",
 	    "baddate.239423mnsadf3j23lj42--sedfnm234", 1392934, "z9hG4bKkdjuw", "2234923", ""),
-	REJECT("regbadct", "3.1.2.13", m_regbadct, DP_SIP_ERR_BAD_CONTACT),
-	REJECT("badaspec", "3.1.2.14", m_badaspec, DP_SIP_ERR_BAD_NAMEADDR),
-	REJECT("baddn", "3.1.2.15", m_baddn, DP_SIP_ERR_BAD_NAMEADDR),
-	REJECT("badvers", "3.1.2.16", m_badvers, DP_SIP_ERR_BAD_START_LINE),
-	REJECT("mismatch01", "3.1.2.17", m_mismatch01, DP_SIP_ERR_BAD_CSEQ),
-	REJECT("mismatch02", "3.1.2.18", m_mismatch02, DP_SIP_ERR_BAD_CSEQ),
-	REJECT("bigcode", "3.1.2.19", m_bigcode, DP_SIP_ERR_BAD_START_LINE),
+	REJECT("regbadct", "3.1.2.13", m_regbadct, SIP_ERR_BAD_CONTACT),
+	REJECT("badaspec", "3.1.2.14", m_badaspec, SIP_ERR_BAD_NAMEADDR),
+	REJECT("baddn", "3.1.2.15", m_baddn, SIP_ERR_BAD_NAMEADDR),
+	REJECT("badvers", "3.1.2.16", m_badvers, SIP_ERR_BAD_START_LINE),
+	REJECT("mismatch01", "3.1.2.17", m_mismatch01, SIP_ERR_BAD_CSEQ),
+	REJECT("mismatch02", "3.1.2.18", m_mismatch02, SIP_ERR_BAD_CSEQ),
+	REJECT("bigcode", "3.1.2.19", m_bigcode, SIP_ERR_BAD_START_LINE),
 
 	/* §3.2 transaction layer */
 	REQ("badbranch", "3.2.1", m_badbranch, "OPTIONS", "example.com",
 	    "badbranch.sadonfo23i420jv0as0derf3j3n", 8, "z9hG4bK", "33242", ""),
 
 	/* §3.3 application layer */
-	REJECT("insuf", "3.3.1", m_insuf, DP_SIP_ERR_MISSING_HEADER),
+	REJECT("insuf", "3.3.1", m_insuf, SIP_ERR_MISSING_HEADER),
 	/* Not a sip: URI: there is no host to report. */
 	REQ("unkscm", "3.3.2", m_unkscm, "OPTIONS", "", "unkscm.nasdfasser0q239nwsdfasdkl34",
 	    3923423, "z9hG4bKkdjuw39234", "384", ""),
@@ -190,8 +190,8 @@ static const struct torture cases[] = {
 	    235448, "z9hG4bKkdjuw", "8392034", ""),
 	REQ("regaut01", "3.3.7", m_regaut01, "REGISTER", "example.com", "regaut01.0ha0isndaksdj",
 	    9338, "z9hG4bKkdjuw", "87321hj23128", ""),
-	REJECT("multi01", "3.3.8", m_multi01, DP_SIP_ERR_DUP_HEADER),
-	REJECT("mcl01", "3.3.9", m_mcl01, DP_SIP_ERR_DUP_HEADER),
+	REJECT("multi01", "3.3.8", m_multi01, SIP_ERR_DUP_HEADER),
+	REJECT("mcl01", "3.3.9", m_mcl01, SIP_ERR_DUP_HEADER),
 	RSP("bcast", "3.3.10", m_bcast, 200, "INVITE", "bcast.0384840201234ksdfak3j2erwedfsASdf",
 	    35, "z9hG4bK1324923", "11141343", "2229"),
 	REQ("zeromf", "3.3.11", m_zeromf, "OPTIONS", "example.com",
@@ -210,7 +210,7 @@ static const struct torture cases[] = {
 	    "inv2543.1717@ift.client.example.com", 56, "", "", ""),
 };
 
-static void check_field(const struct torture *t, const uint8_t *buf, struct dp_sip_slice sl,
+static void check_field(const struct torture *t, const uint8_t *buf, struct sip_slice sl,
 			const char *field, const char *want)
 {
 	size_t n = strlen(want);
@@ -223,7 +223,7 @@ static void check_field(const struct torture *t, const uint8_t *buf, struct dp_s
 }
 
 /* The fields of an accepted message, and that every slice stays inside it. */
-static void check_accepted(const struct torture *t, const uint8_t *buf, const struct dp_sip_msg *m)
+static void check_accepted(const struct torture *t, const uint8_t *buf, const struct sip_msg *m)
 {
 	uint32_t msg_len = t->msg_len != 0 ? t->msg_len : (uint32_t)t->len;
 
@@ -231,7 +231,7 @@ static void check_accepted(const struct torture *t, const uint8_t *buf, const st
 	if (m->is_request) {
 		check_field(t, buf, m->method_name, "method", t->method);
 		assert_int_equal(m->method,
-				 dp_sip_method_from((const uint8_t *)t->method, strlen(t->method)));
+				 sip_method_from((const uint8_t *)t->method, strlen(t->method)));
 		check_field(t, buf, m->ruri.host, "Request-URI host", t->ruri_host);
 	} else {
 		assert_int_equal(m->status, t->status);
@@ -249,7 +249,7 @@ static void check_accepted(const struct torture *t, const uint8_t *buf, const st
 	assert_int_equal(m->body.off + m->body.len, m->msg_len);
 	if (m->content_length >= 0)
 		assert_int_equal(m->body.len, m->content_length);
-	assert_true(m->nhdrs > 0 && m->nhdrs <= DP_SIP_MAX_HDRS);
+	assert_true(m->nhdrs > 0 && m->nhdrs <= SIP_MAX_HDRS);
 	for (unsigned i = 0; i < m->nhdrs; i++) {
 		assert_true(m->hdrs[i].name.len > 0);
 		assert_true(m->hdrs[i].value.off + m->hdrs[i].value.len <= m->hdrs_end);
@@ -261,35 +261,34 @@ static void test_torture(void **state)
 {
 	const struct torture *t = *state;
 	uint8_t *buf = sip_test_memdup(t->bytes, t->len);
-	struct dp_sip_msg *m = calloc(1, sizeof(*m));
-	enum dp_sip_verdict v;
+	struct sip_msg *m = calloc(1, sizeof(*m));
+	enum sip_verdict v;
 
 	assert_non_null(m);
-	v = dp_sip_scan(buf, (uint32_t)t->len, m);
+	v = sip_scan(buf, (uint32_t)t->len, m);
 	if (t->deviation) {
 		if (v == t->want) {
 			print_error("%s (RFC 4475 §%s): known deviation fixed (now %s): "
 				    "drop .deviation and add its fields\n",
-				    t->name, t->section, dp_sip_verdict_name(v));
+				    t->name, t->section, sip_verdict_name(v));
 			fail();
 		}
 		if (v != t->now) {
 			print_error("%s (RFC 4475 §%s): verdict %s, known deviation gave %s "
 				    "(RFC: %s)\n",
-				    t->name, t->section, dp_sip_verdict_name(v),
-				    dp_sip_verdict_name(t->now), dp_sip_verdict_name(t->want));
+				    t->name, t->section, sip_verdict_name(v),
+				    sip_verdict_name(t->now), sip_verdict_name(t->want));
 			fail();
 		}
 		print_message("%s: known deviation: %s, RFC 4475 expects %s\n", t->name,
-			      dp_sip_verdict_name(v), dp_sip_verdict_name(t->want));
+			      sip_verdict_name(v), sip_verdict_name(t->want));
 	} else {
 		if (v != t->want) {
 			print_error("%s (RFC 4475 §%s): verdict %s, expected %s\n", t->name,
-				    t->section, dp_sip_verdict_name(v),
-				    dp_sip_verdict_name(t->want));
+				    t->section, sip_verdict_name(v), sip_verdict_name(t->want));
 			fail();
 		}
-		if (v == DP_SIP_OK)
+		if (v == SIP_SCAN_OK)
 			check_accepted(t, buf, m);
 	}
 	free(m);
@@ -303,7 +302,7 @@ static void test_torture(void **state)
  */
 static void test_torture_prefixes(void **state)
 {
-	struct dp_sip_msg *m = calloc(1, sizeof(*m));
+	struct sip_msg *m = calloc(1, sizeof(*m));
 
 	(void)state;
 	assert_non_null(m);
@@ -313,9 +312,9 @@ static void test_torture_prefixes(void **state)
 
 		for (size_t n = 0; n < t->len; n++) {
 			uint8_t *buf = sip_test_memdup(t->bytes, n);
-			enum dp_sip_verdict v = dp_sip_scan(buf, (uint32_t)n, m);
+			enum sip_verdict v = sip_scan(buf, (uint32_t)n, m);
 
-			if (v == DP_SIP_OK && t->want == DP_SIP_OK && !t->deviation &&
+			if (v == SIP_SCAN_OK && t->want == SIP_SCAN_OK && !t->deviation &&
 			    m->content_length >= 0 && n < whole) {
 				print_error("%s: prefix of %zu bytes accepted\n", t->name, n);
 				fail();
@@ -335,7 +334,7 @@ static void test_torture_prefixes(void **state)
 static void test_intmeth_fields(void **state)
 {
 	struct sc *s = *state;
-	const struct dp_sip_msg *m = &s->msg;
+	const struct sip_msg *m = &s->msg;
 	char tmp[sizeof(m_intmeth)];
 	const char *to = strstr(m_intmeth, "To: ");
 	size_t patched = 0;
@@ -348,8 +347,8 @@ static void test_intmeth_fields(void **state)
 		}
 	}
 	assert_int_equal(patched, 3);
-	assert_verdict(scan_mem(s, tmp, sizeof(tmp) - 1), DP_SIP_OK);
-	assert_int_equal(m->method, DP_SIP_M_OTHER);
+	assert_verdict(scan_mem(s, tmp, sizeof(tmp) - 1), SIP_SCAN_OK);
+	assert_int_equal(m->method, SIP_M_OTHER);
 	assert_slice(s, m->method_name, "!interesting-Method0123456789_*+`.%indeed'~");
 	assert_slice(s, m->cseq_method_name, "!interesting-Method0123456789_*+`.%indeed'~");
 	assert_int_equal(m->cseq, 139122385);
@@ -374,12 +373,12 @@ static void test_intmeth_fields(void **state)
 static void test_wsinv_fields(void **state)
 {
 	struct sc *s = *state;
-	const struct dp_sip_msg *m = &s->msg;
+	const struct sip_msg *m = &s->msg;
 
-	assert_verdict(scan_mem(s, m_wsinv, sizeof(m_wsinv) - 1), DP_SIP_OK);
+	assert_verdict(scan_mem(s, m_wsinv, sizeof(m_wsinv) - 1), SIP_SCAN_OK);
 	assert_slice(s, m->ruri.params, "unknownparam");
 	assert_int_equal(m->max_forwards, 68);
-	assert_int_equal(m->cseq_method, DP_SIP_M_INVITE);
+	assert_int_equal(m->cseq_method, SIP_M_INVITE);
 	assert_int_equal(m->content_length, 150);
 	assert_slice(s, m->via.transport, "UDP");
 	assert_slice(s, m->via.host, "192.0.2.2");
@@ -392,9 +391,9 @@ static void test_wsinv_fields(void **state)
 	assert_int_equal(m->hdrs[7].value.len, 0);
 	assert_slice(s, m->hdrs[8].value, "newfangled value\r\n continued newfangled value");
 	assert_slice(s, m->hdrs[9].value, ";;,,;;,;");
-	assert_int_equal(m->hdrs[12].id, DP_SIP_H_VIA);
+	assert_int_equal(m->hdrs[12].id, SIP_H_VIA);
 	assert_slice(s, m->hdrs[12].name, "v");
-	assert_int_equal(m->hdrs[13].id, DP_SIP_H_CONTACT);
+	assert_int_equal(m->hdrs[13].id, SIP_H_CONTACT);
 	assert_slice(s, m->hdrs[13].name, "m");
 }
 
@@ -402,26 +401,26 @@ static void test_wsinv_fields(void **state)
 static void test_esc02_percent_is_not_an_escape(void **state)
 {
 	struct sc *s = *state;
-	const struct dp_sip_msg *m = &s->msg;
+	const struct sip_msg *m = &s->msg;
 	unsigned contacts = 0;
 
-	assert_verdict(scan_mem(s, m_esc02, sizeof(m_esc02) - 1), DP_SIP_OK);
-	assert_int_equal(m->method, DP_SIP_M_OTHER);
+	assert_verdict(scan_mem(s, m_esc02, sizeof(m_esc02) - 1), SIP_SCAN_OK);
+	assert_int_equal(m->method, SIP_M_OTHER);
 	for (unsigned i = 0; i < m->nhdrs; i++)
-		contacts += m->hdrs[i].id == DP_SIP_H_CONTACT;
+		contacts += m->hdrs[i].id == SIP_H_CONTACT;
 	assert_int_equal(contacts, 2);
 	assert_slice(s, m->hdrs[7].name, "C%6Fntact");
-	assert_int_equal(m->hdrs[7].id, DP_SIP_H_OTHER);
+	assert_int_equal(m->hdrs[7].id, SIP_H_OTHER);
 }
 
 /* mpart01: the body, NULs and all, is framed by Content-Length alone. */
 static void test_mpart01_binary_body(void **state)
 {
 	struct sc *s = *state;
-	const struct dp_sip_msg *m = &s->msg;
+	const struct sip_msg *m = &s->msg;
 	static const char tail[] = "\r\n--7a9cbec02ceef655--\r\n";
 
-	assert_verdict(scan_mem(s, m_mpart01, sizeof(m_mpart01) - 1), DP_SIP_OK);
+	assert_verdict(scan_mem(s, m_mpart01, sizeof(m_mpart01) - 1), SIP_SCAN_OK);
 	assert_int_equal(m->body.len, 553);
 	assert_non_null(memchr(s->buf + m->body.off, 0, m->body.len));
 	assert_memory_equal(s->buf + m->msg_len - (sizeof(tail) - 1), tail, sizeof(tail) - 1);
@@ -433,9 +432,9 @@ static void test_mpart01_binary_body(void **state)
 static void test_inv2543_body_to_end(void **state)
 {
 	struct sc *s = *state;
-	const struct dp_sip_msg *m = &s->msg;
+	const struct sip_msg *m = &s->msg;
 
-	assert_verdict(scan_mem(s, m_inv2543, sizeof(m_inv2543) - 1), DP_SIP_OK);
+	assert_verdict(scan_mem(s, m_inv2543, sizeof(m_inv2543) - 1), SIP_SCAN_OK);
 	assert_int_equal(m->content_length, -1);
 	assert_int_equal(m->max_forwards, -1);
 	assert_int_equal(m->body.len, 105);

@@ -13,7 +13,7 @@
  *   next hop: a PBX that (rightly) ignores a bare LF would see one field
  *   where a lenient scan saw two, e.g. a Via hidden inside an X- header.
  *   A bare CR is a control byte: BAD_CHAR.
- * - A buffer longer than DP_SIP_MAX_LEN is TRUNCATED: slices are 16-bit, so
+ * - A buffer longer than SIP_MAX_LEN is TRUNCATED: slices are 16-bit, so
  *   the scanner can only ever see the first 65535 bytes of it (and no UDP
  *   payload is that long).
  * - An empty Call-ID is BAD_HEADER: the field is there, but callid is
@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "dataplane/sip/sip_internal.h"
+#include "sip/sip_internal.h"
 
 /*
  * Class table built at compile time from the RFC 3261 §25.1 rules, so the
@@ -138,7 +138,7 @@ __attribute__((constructor)) static void vclass_init(void)
 		vclass_build(&sip_vclass[i], masks[i]);
 }
 
-unsigned dp_sip_vector_classes(void)
+unsigned sip_vector_classes(void)
 {
 	unsigned n = 0;
 
@@ -151,83 +151,83 @@ unsigned dp_sip_vector_classes(void)
 
 #define HBIT(id) (1u << (id))
 /* RFC 3261 §8.1.1: the header fields every request carries; §8.2.6.2: and every response. */
-#define HDRS_MANDATORY                                                                           \
-	(HBIT(DP_SIP_H_VIA) | HBIT(DP_SIP_H_FROM) | HBIT(DP_SIP_H_TO) | HBIT(DP_SIP_H_CALL_ID) | \
-	 HBIT(DP_SIP_H_CSEQ))
+#define HDRS_MANDATORY                                                               \
+	(HBIT(SIP_H_VIA) | HBIT(SIP_H_FROM) | HBIT(SIP_H_TO) | HBIT(SIP_H_CALL_ID) | \
+	 HBIT(SIP_H_CSEQ))
 /*
  * §7.3.1 allows a field twice only when its grammar is a comma list. Two
  * copies of one of these are malformed, and dangerous: hops that pick
  * different copies disagree on the dialog or the framing.
  */
-#define HDRS_SINGLE                                                                               \
-	(HBIT(DP_SIP_H_FROM) | HBIT(DP_SIP_H_TO) | HBIT(DP_SIP_H_CALL_ID) | HBIT(DP_SIP_H_CSEQ) | \
-	 HBIT(DP_SIP_H_MAX_FORWARDS) | HBIT(DP_SIP_H_CONTENT_LENGTH) | HBIT(DP_SIP_H_EXPIRES) |   \
-	 HBIT(DP_SIP_H_X_PUSH))
+#define HDRS_SINGLE                                                                    \
+	(HBIT(SIP_H_FROM) | HBIT(SIP_H_TO) | HBIT(SIP_H_CALL_ID) | HBIT(SIP_H_CSEQ) |  \
+	 HBIT(SIP_H_MAX_FORWARDS) | HBIT(SIP_H_CONTENT_LENGTH) | HBIT(SIP_H_EXPIRES) | \
+	 HBIT(SIP_H_X_PUSH))
 
-static enum dp_sip_verdict scan_field(const uint8_t *buf, const struct dp_sip_hdr *h, uint32_t seen,
-				      struct dp_sip_msg *msg)
+static enum sip_verdict scan_field(const uint8_t *buf, const struct sip_hdr *h, uint32_t seen,
+				   struct sip_msg *msg)
 {
-	enum dp_sip_verdict v;
+	enum sip_verdict v;
 	uint32_t n;
 
 	switch (h->id) {
-	case DP_SIP_H_VIA:
+	case SIP_H_VIA:
 		/* Only the top via-parm routes the response (§18.2.2); later ones are opaque. */
-		if (seen & HBIT(DP_SIP_H_VIA))
-			return DP_SIP_OK;
+		if (seen & HBIT(SIP_H_VIA))
+			return SIP_SCAN_OK;
 		return sip_via_parse(buf, h->value, &msg->via);
-	case DP_SIP_H_FROM:
+	case SIP_H_FROM:
 		return sip_nameaddr_parse(buf, h->value, &msg->from);
-	case DP_SIP_H_TO:
+	case SIP_H_TO:
 		return sip_nameaddr_parse(buf, h->value, &msg->to);
-	case DP_SIP_H_CALL_ID:
+	case SIP_H_CALL_ID:
 		if (h->value.len == 0)
-			return DP_SIP_ERR_BAD_HEADER;
+			return SIP_ERR_BAD_HEADER;
 		msg->call_id = h->value;
-		return DP_SIP_OK;
-	case DP_SIP_H_CSEQ:
+		return SIP_SCAN_OK;
+	case SIP_H_CSEQ:
 		v = sip_cseq_parse(buf, h->value, msg);
-		if (v != DP_SIP_OK)
+		if (v != SIP_SCAN_OK)
 			return v;
 		/* §8.1.1.5: the CSeq method MUST match the request's (ACK and CANCEL included). */
 		if (msg->is_request &&
 		    (msg->cseq_method_name.len != msg->method_name.len ||
 		     memcmp(buf + msg->cseq_method_name.off, buf + msg->method_name.off,
 			    msg->method_name.len) != 0))
-			return DP_SIP_ERR_BAD_CSEQ;
-		return DP_SIP_OK;
-	case DP_SIP_H_MAX_FORWARDS:
+			return SIP_ERR_BAD_CSEQ;
+		return SIP_SCAN_OK;
+	case SIP_H_MAX_FORWARDS:
 		/* §20.22: 0..255 */
 		if (!sip_parse_uint(buf, h->value.off, h->value.len, 255, &n))
-			return DP_SIP_ERR_BAD_MAX_FORWARDS;
+			return SIP_ERR_BAD_MAX_FORWARDS;
 		msg->max_forwards = (int16_t)n;
-		return DP_SIP_OK;
-	case DP_SIP_H_CONTENT_LENGTH:
-		/* Anything above DP_SIP_MAX_LEN cannot fit the datagram: same verdict. */
-		if (!sip_parse_uint(buf, h->value.off, h->value.len, DP_SIP_MAX_LEN, &n))
-			return DP_SIP_ERR_BAD_CONTENT_LENGTH;
+		return SIP_SCAN_OK;
+	case SIP_H_CONTENT_LENGTH:
+		/* Anything above SIP_MAX_LEN cannot fit the datagram: same verdict. */
+		if (!sip_parse_uint(buf, h->value.off, h->value.len, SIP_MAX_LEN, &n))
+			return SIP_ERR_BAD_CONTENT_LENGTH;
 		msg->content_length = (int32_t)n;
-		return DP_SIP_OK;
-	case DP_SIP_H_EXPIRES:
+		return SIP_SCAN_OK;
+	case SIP_H_EXPIRES:
 		if (!sip_parse_delta(buf, h->value.off, h->value.len, &msg->expires))
-			return DP_SIP_ERR_BAD_EXPIRES;
-		return DP_SIP_OK;
-	case DP_SIP_H_CONTACT:
+			return SIP_ERR_BAD_EXPIRES;
+		return SIP_SCAN_OK;
+	case SIP_H_CONTACT:
 		return sip_contact_parse(buf, h->value, msg);
-	case DP_SIP_H_ROUTE:
+	case SIP_H_ROUTE:
 		return sip_route_parse(buf, h->value, &msg->route, &msg->route_next);
-	case DP_SIP_H_RECORD_ROUTE:
+	case SIP_H_RECORD_ROUTE:
 		return sip_route_parse(buf, h->value, &msg->record_route, NULL);
-	case DP_SIP_H_USER_AGENT:
+	case SIP_H_USER_AGENT:
 		if (msg->user_agent.len == 0)
 			msg->user_agent = h->value;
-		return DP_SIP_OK;
-	case DP_SIP_H_X_PUSH:
+		return SIP_SCAN_OK;
+	case SIP_H_X_PUSH:
 		/* An X-Push without a usable address is not an error: it is ignored. */
 		sip_push_from_xpush(buf, h->value, &msg->xpush);
-		return DP_SIP_OK;
+		return SIP_SCAN_OK;
 	default:
-		return DP_SIP_OK;
+		return SIP_SCAN_OK;
 	}
 }
 
@@ -238,50 +238,50 @@ static enum dp_sip_verdict scan_field(const uint8_t *buf, const struct dp_sip_hd
  * same messages. A third goes to framing header fields (sip_hdr_next), the
  * rest to the field grammars; see README "Benchmark" for what is left.
  */
-enum dp_sip_verdict dp_sip_scan(const uint8_t *buf, uint32_t len, struct dp_sip_msg *msg)
+enum sip_verdict sip_scan(const uint8_t *buf, uint32_t len, struct sip_msg *msg)
 {
-	enum dp_sip_verdict v;
+	enum sip_verdict v;
 	uint32_t pos = 0;
 	uint32_t seen = 0;
 
-	if (len == 0 || len > DP_SIP_MAX_LEN)
-		return DP_SIP_ERR_TRUNCATED;
+	if (len == 0 || len > SIP_MAX_LEN)
+		return SIP_ERR_TRUNCATED;
 
 	/* hdrs[] is filled as fields are found: clearing it would cost more than the scan. */
-	memset(msg, 0, offsetof(struct dp_sip_msg, hdrs));
+	memset(msg, 0, offsetof(struct sip_msg, hdrs));
 	msg->via.rport = -1;
 	msg->max_forwards = -1;
 	msg->content_length = -1;
 	msg->expires = -1;
 
 	v = sip_start_line(buf, len, &pos, msg);
-	if (v != DP_SIP_OK)
+	if (v != SIP_SCAN_OK)
 		return v;
 
 	for (;;) {
-		struct dp_sip_hdr h;
+		struct sip_hdr h;
 		uint32_t bit;
 
 		v = sip_hdr_next(buf, len, &pos, &h);
-		if (v != DP_SIP_OK)
+		if (v != SIP_SCAN_OK)
 			return v;
 		if (h.name.len == 0)
 			break;
-		if (msg->nhdrs == DP_SIP_MAX_HDRS)
-			return DP_SIP_ERR_TOO_MANY_HEADERS;
+		if (msg->nhdrs == SIP_MAX_HDRS)
+			return SIP_ERR_TOO_MANY_HEADERS;
 		msg->hdrs[msg->nhdrs++] = h;
 
 		bit = HBIT(h.id);
 		if (seen & bit & HDRS_SINGLE)
-			return DP_SIP_ERR_DUP_HEADER;
+			return SIP_ERR_DUP_HEADER;
 		v = scan_field(buf, &h, seen, msg);
-		if (v != DP_SIP_OK)
+		if (v != SIP_SCAN_OK)
 			return v;
 		seen |= bit;
 	}
 
 	if ((seen & HDRS_MANDATORY) != HDRS_MANDATORY)
-		return DP_SIP_ERR_MISSING_HEADER;
+		return SIP_ERR_MISSING_HEADER;
 	if (!msg->is_request) {
 		msg->method = msg->cseq_method;
 		msg->method_name = msg->cseq_method_name;
@@ -297,72 +297,27 @@ enum dp_sip_verdict dp_sip_scan(const uint8_t *buf, uint32_t len, struct dp_sip_
 		msg->body = sip_slice(pos, len);
 	} else {
 		if ((uint32_t)msg->content_length > len - pos)
-			return DP_SIP_ERR_BAD_CONTENT_LENGTH;
+			return SIP_ERR_BAD_CONTENT_LENGTH;
 		msg->body = sip_slice(pos, pos + (uint32_t)msg->content_length);
 	}
 	msg->msg_len = (uint16_t)(msg->body.off + msg->body.len);
-	return DP_SIP_OK;
+	return SIP_SCAN_OK;
 }
 
-const char *dp_sip_verdict_name(enum dp_sip_verdict v)
+const char *sip_verdict_name(enum sip_verdict v)
 {
-	static const char *const names[DP_SIP_VERDICT_MAX] = {[DP_SIP_OK] = "ok",
-#define DP_SIP_X_NAME(e, name, desc) [DP_SIP_ERR_##e] = #name,
-							      DP_SIP_FOREACH_ERROR(DP_SIP_X_NAME)
-#undef DP_SIP_X_NAME
+	static const char *const names[SIP_VERDICT_MAX] = {[SIP_SCAN_OK] = "ok",
+#define SIP_X_NAME(e, name, desc) [SIP_ERR_##e] = #name,
+							   SIP_FOREACH_ERROR(SIP_X_NAME)
+#undef SIP_X_NAME
 	};
 
-	if ((unsigned)v >= DP_SIP_VERDICT_MAX)
+	if ((unsigned)v >= SIP_VERDICT_MAX)
 		return "unknown";
 	return names[v];
 }
 
-enum dp_sip_method dp_sip_method_from(const uint8_t *name, size_t len)
-{
-#define IS(lit, m)                                           \
-	do {                                                 \
-		if (memcmp(name, lit, sizeof(lit) - 1) == 0) \
-			return m;                            \
-	} while (0)
-
-	/* Length first: at most four short memcmp() calls for any name. */
-	switch (len) {
-	case 3:
-		IS("ACK", DP_SIP_M_ACK);
-		IS("BYE", DP_SIP_M_BYE);
-		break;
-	case 4:
-		IS("INFO", DP_SIP_M_INFO);
-		break;
-	case 5:
-		IS("PRACK", DP_SIP_M_PRACK);
-		IS("REFER", DP_SIP_M_REFER);
-		break;
-	case 6:
-		IS("INVITE", DP_SIP_M_INVITE);
-		IS("CANCEL", DP_SIP_M_CANCEL);
-		IS("NOTIFY", DP_SIP_M_NOTIFY);
-		IS("UPDATE", DP_SIP_M_UPDATE);
-		break;
-	case 7:
-		IS("OPTIONS", DP_SIP_M_OPTIONS);
-		IS("PUBLISH", DP_SIP_M_PUBLISH);
-		IS("MESSAGE", DP_SIP_M_MESSAGE);
-		break;
-	case 8:
-		IS("REGISTER", DP_SIP_M_REGISTER);
-		break;
-	case 9:
-		IS("SUBSCRIBE", DP_SIP_M_SUBSCRIBE);
-		break;
-	default:
-		break;
-	}
-	return DP_SIP_M_OTHER;
-#undef IS
-}
-
-const char *dp_sip_reason(unsigned status)
+const char *sip_reason(unsigned status)
 {
 	switch (status) {
 	case 100:

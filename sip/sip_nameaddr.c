@@ -9,7 +9,7 @@
  */
 #include <string.h>
 
-#include "dataplane/sip/sip_internal.h"
+#include "sip/sip_internal.h"
 
 /*
  * End of an addr-spec URI: §20.10 requires brackets around any URI holding
@@ -43,11 +43,10 @@ static uint32_t display_then_laquot(const uint8_t *buf, uint32_t pos, uint32_t e
 	return pos < end && buf[pos] == '<' ? pos : 0;
 }
 
-static bool header_params(const uint8_t *buf, uint32_t pos, uint32_t end,
-			  struct dp_sip_nameaddr *na)
+static bool header_params(const uint8_t *buf, uint32_t pos, uint32_t end, struct sip_nameaddr *na)
 {
 	for (;;) {
-		struct dp_sip_slice name, value;
+		struct sip_slice name, value;
 		uint32_t p = sip_skip_lws(buf, pos, end);
 
 		if (p == end)
@@ -70,7 +69,7 @@ static bool header_params(const uint8_t *buf, uint32_t pos, uint32_t end,
 }
 
 bool sip_addr_parse(const uint8_t *buf, uint32_t *ppos, uint32_t end, bool need_laquot,
-		    struct dp_sip_uri *uri)
+		    struct sip_uri *uri)
 {
 	uint32_t pos = sip_skip_lws(buf, *ppos, end);
 	uint32_t laquot = 0;
@@ -112,14 +111,14 @@ bool sip_addr_parse(const uint8_t *buf, uint32_t *ppos, uint32_t end, bool need_
 	return true;
 }
 
-enum dp_sip_verdict sip_nameaddr_parse(const uint8_t *buf, struct dp_sip_slice val,
-				       struct dp_sip_nameaddr *na)
+enum sip_verdict sip_nameaddr_parse(const uint8_t *buf, struct sip_slice val,
+				    struct sip_nameaddr *na)
 {
 	uint32_t pos = val.off;
 	uint32_t end = (uint32_t)val.off + val.len;
 
-	*na = (struct dp_sip_nameaddr){.value = val};
+	*na = (struct sip_nameaddr){.value = val};
 	if (!sip_addr_parse(buf, &pos, end, false, &na->uri) || !header_params(buf, pos, end, na))
-		return DP_SIP_ERR_BAD_NAMEADDR;
-	return DP_SIP_OK;
+		return SIP_ERR_BAD_NAMEADDR;
+	return SIP_SCAN_OK;
 }

@@ -12,7 +12,7 @@
  */
 #include <string.h>
 
-#include "dataplane/sip/sip_internal.h"
+#include "sip/sip_internal.h"
 
 #define PARAM_IS(buf, sl, lit) \
 	((sl).len == sizeof(lit) - 1 && sip_ieq((buf) + (sl).off, lit, sizeof(lit) - 1))
@@ -21,14 +21,13 @@
  * The contact-params after the URI, up to the "," that starts the next value
  * or the end. @p c is NULL for values after the first: validated, not kept.
  */
-static bool contact_params(const uint8_t *buf, uint32_t *ppos, uint32_t end,
-			   struct dp_sip_contact *c)
+static bool contact_params(const uint8_t *buf, uint32_t *ppos, uint32_t end, struct sip_contact *c)
 {
 	uint32_t pos = *ppos;
 	bool have_exp = false, have_inst = false, have_regid = false;
 
 	for (;;) {
-		struct dp_sip_slice name, value;
+		struct sip_slice name, value;
 		uint32_t p = sip_skip_lws(buf, pos, end);
 
 		if (p == end || buf[p] == ',') {
@@ -70,8 +69,7 @@ static bool contact_params(const uint8_t *buf, uint32_t *ppos, uint32_t end,
 	}
 }
 
-enum dp_sip_verdict sip_contact_parse(const uint8_t *buf, struct dp_sip_slice val,
-				      struct dp_sip_msg *msg)
+enum sip_verdict sip_contact_parse(const uint8_t *buf, struct sip_slice val, struct sip_msg *msg)
 {
 	uint32_t pos = val.off;
 	uint32_t end = (uint32_t)val.off + val.len;
@@ -79,35 +77,35 @@ enum dp_sip_verdict sip_contact_parse(const uint8_t *buf, struct dp_sip_slice va
 	if (val.len == 1 && buf[pos] == '*') {
 		/* §10.2.2: "*" stands alone, in the only Contact value of the message. */
 		if (msg->contact_star || msg->n_contacts != 0)
-			return DP_SIP_ERR_BAD_CONTACT;
+			return SIP_ERR_BAD_CONTACT;
 		msg->contact_star = 1;
-		return DP_SIP_OK;
+		return SIP_SCAN_OK;
 	}
 	if (msg->contact_star)
-		return DP_SIP_ERR_BAD_CONTACT;
+		return SIP_ERR_BAD_CONTACT;
 	for (;;) {
-		struct dp_sip_contact first = {.expires = -1, .reg_id = -1};
-		struct dp_sip_contact *c = msg->n_contacts == 0 ? &first : NULL;
-		struct dp_sip_uri uri, *u = c != NULL ? &c->uri : &uri;
+		struct sip_contact first = {.expires = -1, .reg_id = -1};
+		struct sip_contact *c = msg->n_contacts == 0 ? &first : NULL;
+		struct sip_uri uri, *u = c != NULL ? &c->uri : &uri;
 		uint32_t start = sip_skip_lws(buf, pos, end);
 		uint32_t params;
 
 		pos = start;
 		if (!sip_addr_parse(buf, &pos, end, false, u))
-			return DP_SIP_ERR_BAD_CONTACT;
+			return SIP_ERR_BAD_CONTACT;
 		params = pos;
 		if (!contact_params(buf, &pos, end, c))
-			return DP_SIP_ERR_BAD_CONTACT;
+			return SIP_ERR_BAD_CONTACT;
 		if (c != NULL) {
 			c->value = sip_slice(start, pos);
 			sip_push_from_uri(buf, &c->uri, &c->pn);
-			if (c->pn.form == DP_SIP_PN_NONE && pos > params) {
+			if (c->pn.form == SIP_PN_NONE && pos > params) {
 				/*
 				 * An unbracketed Contact puts every ";" parameter in
 				 * the header (§20.10), so "sip:a@h;pn-prid=..." carries
 				 * its push address there. Read it from there too.
 				 */
-				struct dp_sip_uri hp = {.params = sip_slice(params, pos)};
+				struct sip_uri hp = {.params = sip_slice(params, pos)};
 
 				sip_push_from_uri(buf, &hp, &c->pn);
 			}
@@ -116,39 +114,38 @@ enum dp_sip_verdict sip_contact_parse(const uint8_t *buf, struct dp_sip_slice va
 		if (msg->n_contacts < UINT8_MAX)
 			msg->n_contacts++;
 		if (pos == end)
-			return DP_SIP_OK;
+			return SIP_SCAN_OK;
 		pos++; /* the "," */
 	}
 }
 
-enum dp_sip_verdict sip_route_parse(const uint8_t *buf, struct dp_sip_slice val,
-				    struct dp_sip_uri *first, uint16_t *first_next)
+enum sip_verdict sip_route_parse(const uint8_t *buf, struct sip_slice val, struct sip_uri *first,
+				 uint16_t *first_next)
 {
 	uint32_t pos = val.off;
 	uint32_t end = (uint32_t)val.off + val.len;
 
 	for (;;) {
-		struct dp_sip_uri uri;
+		struct sip_uri uri;
 		bool is_first = first->whole.len == 0;
 
 		if (!sip_addr_parse(buf, &pos, end, true, &uri))
-			return DP_SIP_ERR_BAD_ROUTE;
+			return SIP_ERR_BAD_ROUTE;
 		if (is_first)
 			*first = uri;
 		/* rr-param = generic-param: validated, none of them is ours to read. */
 		if (!contact_params(buf, &pos, end, NULL))
-			return DP_SIP_ERR_BAD_ROUTE;
+			return SIP_ERR_BAD_ROUTE;
 		if (is_first && first_next != NULL)
 			*first_next =
 				(uint16_t)(pos == end ? end : sip_skip_lws(buf, pos + 1, end));
 		if (pos == end)
-			return DP_SIP_OK;
+			return SIP_SCAN_OK;
 		pos++;
 	}
 }
 
-int dp_sip_contacts(const uint8_t *buf, struct dp_sip_slice val, struct dp_sip_contact *out,
-		    unsigned max)
+int sip_contacts(const uint8_t *buf, struct sip_slice val, struct sip_contact *out, unsigned max)
 {
 	uint32_t pos = val.off, end = (uint32_t)val.off + val.len;
 	unsigned n = 0;
@@ -156,10 +153,10 @@ int dp_sip_contacts(const uint8_t *buf, struct dp_sip_slice val, struct dp_sip_c
 	if (val.len == 1 && buf[pos] == '*')
 		return 0;
 	while (n < max) {
-		struct dp_sip_contact *c = &out[n];
+		struct sip_contact *c = &out[n];
 		uint32_t start = sip_skip_lws(buf, pos, end);
 
-		*c = (struct dp_sip_contact){.expires = -1, .reg_id = -1};
+		*c = (struct sip_contact){.expires = -1, .reg_id = -1};
 		pos = start;
 		if (!sip_addr_parse(buf, &pos, end, false, &c->uri) ||
 		    !contact_params(buf, &pos, end, c))
@@ -174,17 +171,17 @@ int dp_sip_contacts(const uint8_t *buf, struct dp_sip_slice val, struct dp_sip_c
 	return (int)n;
 }
 
-enum dp_sip_verdict dp_sip_route_first(const uint8_t *buf, struct dp_sip_slice val,
-				       struct dp_sip_uri *uri, uint16_t *next)
+enum sip_verdict sip_route_first(const uint8_t *buf, struct sip_slice val, struct sip_uri *uri,
+				 uint16_t *next)
 {
 	uint32_t pos = val.off;
 	uint32_t end = (uint32_t)val.off + val.len;
 
 	if (!sip_addr_parse(buf, &pos, end, true, uri) || !contact_params(buf, &pos, end, NULL))
-		return DP_SIP_ERR_BAD_ROUTE;
+		return SIP_ERR_BAD_ROUTE;
 	/* contact_params() stops on the "," of the next value or at the end. */
 	if (pos < end)
 		pos = sip_skip_lws(buf, pos + 1, end);
 	*next = (uint16_t)pos;
-	return DP_SIP_OK;
+	return SIP_SCAN_OK;
 }

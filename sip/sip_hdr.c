@@ -7,7 +7,7 @@
  * (a fold, §7.3.1) continues it. The value slice keeps folds as they are
  * (zero copy) and drops the LWS at both ends.
  */
-#include "dataplane/sip/sip_internal.h"
+#include "sip/sip_internal.h"
 
 /* The rest of a name after its first byte, against a lowercase literal. */
 #define NAME_IS(n, len, lit) ((len) == sizeof(lit) && sip_ieq((n) + 1, lit, sizeof(lit) - 1))
@@ -24,119 +24,118 @@ static uint8_t hdr_id(const uint8_t *n, uint32_t len)
 	if (len == 1) {
 		switch (c0) {
 		case 'v':
-			return DP_SIP_H_VIA;
+			return SIP_H_VIA;
 		case 'f':
-			return DP_SIP_H_FROM;
+			return SIP_H_FROM;
 		case 't':
-			return DP_SIP_H_TO;
+			return SIP_H_TO;
 		case 'i':
-			return DP_SIP_H_CALL_ID;
+			return SIP_H_CALL_ID;
 		case 'm':
-			return DP_SIP_H_CONTACT;
+			return SIP_H_CONTACT;
 		case 'l':
-			return DP_SIP_H_CONTENT_LENGTH;
+			return SIP_H_CONTENT_LENGTH;
 		case 'c':
-			return DP_SIP_H_CONTENT_TYPE;
+			return SIP_H_CONTENT_TYPE;
 		case 'k':
-			return DP_SIP_H_SUPPORTED;
+			return SIP_H_SUPPORTED;
 		default:
-			return DP_SIP_H_OTHER;
+			return SIP_H_OTHER;
 		}
 	}
 	switch (c0) {
 	case 'v':
 		if (NAME_IS(n, len, "ia"))
-			return DP_SIP_H_VIA;
+			return SIP_H_VIA;
 		break;
 	case 'f':
 		if (NAME_IS(n, len, "rom"))
-			return DP_SIP_H_FROM;
+			return SIP_H_FROM;
 		break;
 	case 't':
 		if (NAME_IS(n, len, "o"))
-			return DP_SIP_H_TO;
+			return SIP_H_TO;
 		break;
 	case 'c':
 		if (len == 4 && sip_ieq(n + 1, "seq", 3))
-			return DP_SIP_H_CSEQ;
+			return SIP_H_CSEQ;
 		if (len == 7) {
 			if (sip_ieq(n + 1, "all-id", 6))
-				return DP_SIP_H_CALL_ID;
+				return SIP_H_CALL_ID;
 			if (sip_ieq(n + 1, "ontact", 6))
-				return DP_SIP_H_CONTACT;
+				return SIP_H_CONTACT;
 		}
 		if (NAME_IS(n, len, "ontent-length"))
-			return DP_SIP_H_CONTENT_LENGTH;
+			return SIP_H_CONTENT_LENGTH;
 		if (NAME_IS(n, len, "ontent-type"))
-			return DP_SIP_H_CONTENT_TYPE;
+			return SIP_H_CONTENT_TYPE;
 		break;
 	case 'm':
 		if (NAME_IS(n, len, "ax-forwards"))
-			return DP_SIP_H_MAX_FORWARDS;
+			return SIP_H_MAX_FORWARDS;
 		break;
 	case 'e':
 		if (NAME_IS(n, len, "xpires"))
-			return DP_SIP_H_EXPIRES;
+			return SIP_H_EXPIRES;
 		break;
 	case 'r':
 		if (NAME_IS(n, len, "oute"))
-			return DP_SIP_H_ROUTE;
+			return SIP_H_ROUTE;
 		if (NAME_IS(n, len, "ecord-route"))
-			return DP_SIP_H_RECORD_ROUTE;
+			return SIP_H_RECORD_ROUTE;
 		break;
 	case 'u':
 		if (NAME_IS(n, len, "ser-agent"))
-			return DP_SIP_H_USER_AGENT;
+			return SIP_H_USER_AGENT;
 		break;
 	case 's':
 		if (NAME_IS(n, len, "upported"))
-			return DP_SIP_H_SUPPORTED;
+			return SIP_H_SUPPORTED;
 		break;
 	case 'x':
 		if (NAME_IS(n, len, "-push"))
-			return DP_SIP_H_X_PUSH;
+			return SIP_H_X_PUSH;
 		break;
 	default:
 		break;
 	}
-	return DP_SIP_H_OTHER;
+	return SIP_H_OTHER;
 }
 
 /* Where a name or a colon was due: a line end means no colon; another control byte is one. */
-static enum dp_sip_verdict bad_name_byte(uint8_t c)
+static enum sip_verdict bad_name_byte(uint8_t c)
 {
 	if (c != '\r' && c != '\n' && sip_is(c, SIP_C_CTL))
-		return DP_SIP_ERR_BAD_CHAR;
-	return DP_SIP_ERR_BAD_HEADER;
+		return SIP_ERR_BAD_CHAR;
+	return SIP_ERR_BAD_HEADER;
 }
 
-enum dp_sip_verdict sip_hdr_next(const uint8_t *buf, uint32_t len, uint32_t *ppos,
-				 struct dp_sip_hdr *h)
+enum sip_verdict sip_hdr_next(const uint8_t *buf, uint32_t len, uint32_t *ppos, struct sip_hdr *h)
 {
 	uint32_t pos = *ppos;
 	uint32_t start = pos;
 	uint32_t lim, name_end, vstart, vend;
 
 	if (pos >= len)
-		return DP_SIP_ERR_TRUNCATED;
+		return SIP_ERR_TRUNCATED;
 	if (buf[pos] == '\r') {
 		/* The empty line (CRLF) that ends the header section, §7. */
 		if (len - pos < 2)
-			return DP_SIP_ERR_TRUNCATED;
+			return SIP_ERR_TRUNCATED;
 		if (buf[pos + 1] != '\n')
-			return DP_SIP_ERR_BAD_CHAR;
+			return SIP_ERR_BAD_CHAR;
 		*ppos = pos + 2;
 		h->name.len = 0;
-		return DP_SIP_OK;
+		return SIP_SCAN_OK;
 	}
 
 	/*
-	 * The terminating CR may sit at most DP_SIP_MAX_HDR_LEN bytes after the
+	 * The terminating CR may sit at most SIP_MAX_HDR_LEN bytes after the
 	 * field's first byte; stopping the search there bounds the work spent on
 	 * an oversized field. Running into @p lim is TRUNCATED when it is the end
 	 * of the buffer (the field may be fine), HEADER_TOO_LONG otherwise.
 	 */
-	lim = len - start > DP_SIP_MAX_HDR_LEN ? start + DP_SIP_MAX_HDR_LEN + 1 : len;
+	lim = len - start > SIP_MAX_HDR_LEN ? start + SIP_MAX_HDR_LEN + 1 : len;
 
 	name_end = sip_span(buf, pos, lim, SIP_C_TOKEN);
 	pos = name_end;
@@ -166,15 +165,15 @@ enum dp_sip_verdict sip_hdr_next(const uint8_t *buf, uint32_t len, uint32_t *ppo
 		if (pos >= lim)
 			goto at_limit;
 		if (buf[pos] != '\r')
-			return buf[pos] == '\n' ? DP_SIP_ERR_BAD_HEADER : DP_SIP_ERR_BAD_CHAR;
+			return buf[pos] == '\n' ? SIP_ERR_BAD_HEADER : SIP_ERR_BAD_CHAR;
 		/* CR LF and one more byte decide between a fold and the field's end. */
 		if (len - pos < 3) {
 			if (len - pos == 2 && buf[pos + 1] != '\n')
-				return DP_SIP_ERR_BAD_CHAR;
-			return DP_SIP_ERR_TRUNCATED;
+				return SIP_ERR_BAD_CHAR;
+			return SIP_ERR_TRUNCATED;
 		}
 		if (buf[pos + 1] != '\n')
-			return DP_SIP_ERR_BAD_CHAR;
+			return SIP_ERR_BAD_CHAR;
 		if (!sip_is(buf[pos + 2], SIP_C_WSP))
 			break;
 		pos += 3;
@@ -195,8 +194,8 @@ enum dp_sip_verdict sip_hdr_next(const uint8_t *buf, uint32_t len, uint32_t *ppo
 	h->name = sip_slice(start, name_end);
 	h->value = sip_slice(vstart, vend);
 	h->id = hdr_id(buf + start, name_end - start);
-	return DP_SIP_OK;
+	return SIP_SCAN_OK;
 
 at_limit:
-	return lim == len ? DP_SIP_ERR_TRUNCATED : DP_SIP_ERR_HEADER_TOO_LONG;
+	return lim == len ? SIP_ERR_TRUNCATED : SIP_ERR_HEADER_TOO_LONG;
 }

@@ -8,10 +8,10 @@
  * the field is parsed: the rest of a comma list belongs to hops further
  * down and is forwarded untouched.
  */
-#include "dataplane/sip/sip_internal.h"
+#include "sip/sip_internal.h"
 
 /* SWS, then the token at *pos: "SIP", "2.0", "UDP" (SLASH = SWS "/" SWS, §25.1). */
-static struct dp_sip_slice sws_token(const uint8_t *buf, uint32_t *pos, uint32_t end)
+static struct sip_slice sws_token(const uint8_t *buf, uint32_t *pos, uint32_t end)
 {
 	uint32_t s = sip_skip_lws(buf, *pos, end);
 	uint32_t e = sip_span(buf, s, end, SIP_C_TOKEN);
@@ -31,7 +31,7 @@ static bool sws_eat(const uint8_t *buf, uint32_t *pos, uint32_t end, uint8_t c)
 }
 
 /* RFC 3581 §3: rport with no value in requests, "rport=" port in responses. */
-static bool via_rport(const uint8_t *buf, struct dp_sip_slice v, int32_t *rport)
+static bool via_rport(const uint8_t *buf, struct sip_slice v, int32_t *rport)
 {
 	uint32_t port;
 
@@ -49,13 +49,13 @@ static bool via_rport(const uint8_t *buf, struct dp_sip_slice v, int32_t *rport)
  * A parameter seen twice would let two hops read two different values (which
  * branch is the transaction?), so a repeat of one we extract is refused.
  */
-static bool via_params(const uint8_t *buf, uint32_t *ppos, uint32_t end, struct dp_sip_via *via)
+static bool via_params(const uint8_t *buf, uint32_t *ppos, uint32_t end, struct sip_via *via)
 {
 	uint32_t pos = *ppos;
 	uint8_t have_branch = 0, have_received = 0;
 
 	for (;;) {
-		struct dp_sip_slice name, value;
+		struct sip_slice name, value;
 		uint32_t p = sip_skip_lws(buf, pos, end);
 
 		if (p == end || buf[p] == ',')
@@ -86,15 +86,14 @@ static bool via_params(const uint8_t *buf, uint32_t *ppos, uint32_t end, struct 
 	return true;
 }
 
-enum dp_sip_verdict sip_via_parse(const uint8_t *buf, struct dp_sip_slice val,
-				  struct dp_sip_via *via)
+enum sip_verdict sip_via_parse(const uint8_t *buf, struct sip_slice val, struct sip_via *via)
 {
 	uint32_t pos = val.off;
 	uint32_t end = (uint32_t)val.off + val.len;
-	struct dp_sip_slice proto, version;
+	struct sip_slice proto, version;
 	uint32_t p, port;
 
-	*via = (struct dp_sip_via){.rport = -1};
+	*via = (struct sip_via){.rport = -1};
 
 	/* Nearly every Via starts "SIP/2.0/" verbatim: one compare instead of the SWS dance. */
 	if (val.len >= 8 && sip_ieq(buf + pos, "sip/2.0/", 8)) {
@@ -103,20 +102,20 @@ enum dp_sip_verdict sip_via_parse(const uint8_t *buf, struct dp_sip_slice val,
 		proto = sws_token(buf, &pos, end);
 		if (proto.len != 3 || !sip_ieq(buf + proto.off, "sip", 3) ||
 		    !sws_eat(buf, &pos, end, '/'))
-			return DP_SIP_ERR_BAD_VIA;
+			return SIP_ERR_BAD_VIA;
 		version = sws_token(buf, &pos, end);
 		if (version.len != 3 || !sip_ieq(buf + version.off, "2.0", 3) ||
 		    !sws_eat(buf, &pos, end, '/'))
-			return DP_SIP_ERR_BAD_VIA;
+			return SIP_ERR_BAD_VIA;
 	}
 	via->transport = sws_token(buf, &pos, end);
 	if (via->transport.len == 0)
-		return DP_SIP_ERR_BAD_VIA;
+		return SIP_ERR_BAD_VIA;
 
 	/* LWS between sent-protocol and sent-by is mandatory: "SIP/2.0/UDPhost" is not a Via. */
 	p = sip_skip_lws(buf, pos, end);
 	if (p == pos || !sip_host_parse(buf, &p, end, &via->host, &via->host_is_ipv6))
-		return DP_SIP_ERR_BAD_VIA;
+		return SIP_ERR_BAD_VIA;
 	pos = p;
 	p = sip_skip_lws(buf, pos, end);
 	if (p < end && buf[p] == ':') {
@@ -124,15 +123,15 @@ enum dp_sip_verdict sip_via_parse(const uint8_t *buf, struct dp_sip_slice val,
 
 		p = sip_span(buf, d, end, SIP_C_DIGIT);
 		if (!sip_parse_uint(buf, d, p - d, 65535, &port) || port == 0)
-			return DP_SIP_ERR_BAD_VIA;
+			return SIP_ERR_BAD_VIA;
 		via->port = (uint16_t)port;
 		pos = p;
 	}
 
 	if (!via_params(buf, &pos, end, via))
-		return DP_SIP_ERR_BAD_VIA;
+		return SIP_ERR_BAD_VIA;
 	via->value = sip_slice(val.off, pos);
-	return DP_SIP_OK;
+	return SIP_SCAN_OK;
 }
 
 /* After a list value ending at @p pos: the next one's start, or @p end. */
@@ -144,15 +143,15 @@ static uint16_t list_next(const uint8_t *buf, uint32_t pos, uint32_t end)
 	return (uint16_t)pos;
 }
 
-enum dp_sip_verdict dp_sip_via_first(const uint8_t *buf, struct dp_sip_slice val,
-				     struct dp_sip_via *via, uint16_t *next)
+enum sip_verdict sip_via_first(const uint8_t *buf, struct sip_slice val, struct sip_via *via,
+			       uint16_t *next)
 {
 	uint32_t end = (uint32_t)val.off + val.len;
 	uint32_t start = sip_skip_lws(buf, val.off, end);
-	enum dp_sip_verdict v = sip_via_parse(buf, sip_slice(start, end), via);
+	enum sip_verdict v = sip_via_parse(buf, sip_slice(start, end), via);
 
-	if (v != DP_SIP_OK)
+	if (v != SIP_SCAN_OK)
 		return v;
 	*next = list_next(buf, (uint32_t)via->value.off + via->value.len, end);
-	return DP_SIP_OK;
+	return SIP_SCAN_OK;
 }

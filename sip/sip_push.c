@@ -13,14 +13,14 @@
  */
 #include <string.h>
 
-#include "dataplane/sip/sip_internal.h"
+#include "sip/sip_internal.h"
 
 #define NAME_IS(buf, n, lit) \
 	((n).len == sizeof(lit) - 1 && sip_ieq((buf) + (n).off, lit, sizeof(lit) - 1))
 
 /* Next "name[=value]" of a ";"-separated list in [*pos, end); false at the end. */
-static bool next_param(const uint8_t *buf, uint32_t *pos, uint32_t end, struct dp_sip_slice *name,
-		       struct dp_sip_slice *value)
+static bool next_param(const uint8_t *buf, uint32_t *pos, uint32_t end, struct sip_slice *name,
+		       struct sip_slice *value)
 {
 	uint32_t p = *pos, s, e, eq;
 
@@ -47,10 +47,10 @@ static bool next_param(const uint8_t *buf, uint32_t *pos, uint32_t end, struct d
 	return true;
 }
 
-void sip_push_from_uri(const uint8_t *buf, const struct dp_sip_uri *uri, struct dp_sip_push *pn)
+void sip_push_from_uri(const uint8_t *buf, const struct sip_uri *uri, struct sip_push *pn)
 {
-	struct dp_sip_push std = {0}, old = {0};
-	struct dp_sip_slice name, value;
+	struct sip_push std = {0}, old = {0};
+	struct sip_slice name, value;
 	uint32_t pos = uri->params.off, end = (uint32_t)uri->params.off + uri->params.len;
 
 	while (next_param(buf, &pos, end, &name, &value)) {
@@ -85,26 +85,26 @@ void sip_push_from_uri(const uint8_t *buf, const struct dp_sip_uri *uri, struct 
 	/* RFC 8599 §4.1.1: pn-provider is what makes it a push address; pn-prid
 	 * may be absent for some services. The standard form wins over the old. */
 	if (std.provider.len != 0) {
-		std.form = DP_SIP_PN_RFC8599;
+		std.form = SIP_PN_RFC8599;
 		*pn = std;
 	} else if (old.provider.len != 0 && old.prid.len != 0) {
-		old.form = DP_SIP_PN_LEGACY;
+		old.form = SIP_PN_LEGACY;
 		*pn = old;
 	}
 }
 
-void dp_sip_push_from_params(const uint8_t *buf, struct dp_sip_slice params, struct dp_sip_push *pn)
+void sip_push_from_params(const uint8_t *buf, struct sip_slice params, struct sip_push *pn)
 {
-	struct dp_sip_uri uri = {.params = params};
+	struct sip_uri uri = {.params = params};
 
-	*pn = (struct dp_sip_push){.form = DP_SIP_PN_NONE};
+	*pn = (struct sip_push){.form = SIP_PN_NONE};
 	sip_push_from_uri(buf, &uri, pn);
 }
 
-bool sip_push_from_xpush(const uint8_t *buf, struct dp_sip_slice val, struct dp_sip_push *pn)
+bool sip_push_from_xpush(const uint8_t *buf, struct sip_slice val, struct sip_push *pn)
 {
-	struct dp_sip_push x = {.form = DP_SIP_PN_XPUSH};
-	struct dp_sip_slice name, value;
+	struct sip_push x = {.form = SIP_PN_XPUSH};
+	struct sip_slice name, value;
 	uint32_t pos = val.off, end = (uint32_t)val.off + val.len;
 
 	while (next_param(buf, &pos, end, &name, &value)) {

@@ -11,7 +11,7 @@
  */
 #include <string.h>
 
-#include "dataplane/sip/sip_internal.h"
+#include "sip/sip_internal.h"
 
 /* dotted-decimal IPv4 filling [pos, end) exactly: four 1..3-digit octets <= 255. */
 static bool ipv4_valid(const uint8_t *buf, uint32_t pos, uint32_t end)
@@ -78,7 +78,7 @@ static bool ipv6_valid(const uint8_t *buf, uint32_t pos, uint32_t end)
 	return gap ? groups < 8 : groups == 8;
 }
 
-bool sip_host_parse(const uint8_t *buf, uint32_t *ppos, uint32_t end, struct dp_sip_slice *host,
+bool sip_host_parse(const uint8_t *buf, uint32_t *ppos, uint32_t end, struct sip_slice *host,
 		    uint8_t *is_ipv6)
 {
 	uint32_t pos = *ppos;
@@ -108,7 +108,7 @@ bool sip_host_parse(const uint8_t *buf, uint32_t *ppos, uint32_t end, struct dp_
 }
 
 /* uri-parameters then headers, which must take the URI to its end. */
-static int params_headers(const uint8_t *buf, uint32_t pos, uint32_t end, struct dp_sip_uri *uri)
+static int params_headers(const uint8_t *buf, uint32_t pos, uint32_t end, struct sip_uri *uri)
 {
 	if (pos < end && buf[pos] == ';') {
 		uint32_t p = sip_span_esc(buf, pos + 1, end, SIP_C_PARAM);
@@ -126,7 +126,7 @@ static int params_headers(const uint8_t *buf, uint32_t pos, uint32_t end, struct
 	return pos == end ? 0 : -1;
 }
 
-static int sip_rest(const uint8_t *buf, uint32_t pos, uint32_t end, struct dp_sip_uri *uri)
+static int sip_rest(const uint8_t *buf, uint32_t pos, uint32_t end, struct sip_uri *uri)
 {
 	uint32_t a = sip_find_byte(buf, pos, end, '@');
 	uint32_t p, port;
@@ -150,7 +150,7 @@ static int sip_rest(const uint8_t *buf, uint32_t pos, uint32_t end, struct dp_si
 	return params_headers(buf, pos, end, uri);
 }
 
-int sip_uri_parse(const uint8_t *buf, uint32_t off, uint32_t len, struct dp_sip_uri *uri)
+int sip_uri_parse(const uint8_t *buf, uint32_t off, uint32_t len, struct sip_uri *uri)
 {
 	uint32_t end = off + len;
 	uint32_t s_end, pos;
@@ -166,17 +166,17 @@ int sip_uri_parse(const uint8_t *buf, uint32_t off, uint32_t len, struct dp_sip_
 		return -1;
 	pos = s_end + 1;
 	if (s_end - off == 3 && sip_ieq(buf + off, "sip", 3))
-		uri->scheme = DP_SIP_SCHEME_SIP;
+		uri->scheme = SIP_SCHEME_SIP;
 	else if (s_end - off == 4 && sip_ieq(buf + off, "sips", 4))
-		uri->scheme = DP_SIP_SCHEME_SIPS;
+		uri->scheme = SIP_SCHEME_SIPS;
 	else if (s_end - off == 3 && sip_ieq(buf + off, "tel", 3))
-		uri->scheme = DP_SIP_SCHEME_TEL;
+		uri->scheme = SIP_SCHEME_TEL;
 
 	switch (uri->scheme) {
-	case DP_SIP_SCHEME_SIP:
-	case DP_SIP_SCHEME_SIPS:
+	case SIP_SCHEME_SIP:
+	case SIP_SCHEME_SIPS:
 		return sip_rest(buf, pos, end, uri);
-	case DP_SIP_SCHEME_TEL:
+	case SIP_SCHEME_TEL:
 		/* RFC 3966: the number goes in user, its ";" parameters in params. */
 		uri->user = sip_slice(pos, sip_span(buf, pos, end, SIP_C_TEL));
 		if (uri->user.len == 0)

@@ -7,8 +7,8 @@
  * Symbols defined out of line are hidden: they link inside the library and
  * are not exported from any shared object it ends up in.
  */
-#ifndef DP_SIP_INTERNAL_H
-#define DP_SIP_INTERNAL_H
+#ifndef SIP_INTERNAL_H
+#define SIP_INTERNAL_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -20,7 +20,7 @@
 #include <tmmintrin.h>
 #endif
 
-#include "dataplane/sip/sip_scan.h"
+#include "sip/sip_scan.h"
 
 #define SIP_HIDDEN __attribute__((visibility("hidden")))
 
@@ -384,10 +384,10 @@ static inline uint32_t sip_find_ctl(const uint8_t *buf, uint32_t pos, uint32_t e
 	return pos;
 }
 
-static inline struct dp_sip_slice sip_slice(uint32_t off, uint32_t end)
+static inline struct sip_slice sip_slice(uint32_t off, uint32_t end)
 {
-	/* dp_sip_scan() rejects len > DP_SIP_MAX_LEN, so both fit 16 bits. */
-	return (struct dp_sip_slice){.off = (uint16_t)off, .len = (uint16_t)(end - off)};
+	/* sip_scan() rejects len > SIP_MAX_LEN, so both fit 16 bits. */
+	return (struct sip_slice){.off = (uint16_t)off, .len = (uint16_t)(end - off)};
 }
 
 /*
@@ -398,7 +398,7 @@ static inline struct dp_sip_slice sip_slice(uint32_t off, uint32_t end)
  * On success *pos is the first byte after the parameter.
  */
 static inline bool sip_gen_param(const uint8_t *buf, uint32_t *pos, uint32_t end,
-				 struct dp_sip_slice *name, struct dp_sip_slice *value)
+				 struct sip_slice *name, struct sip_slice *value)
 {
 	uint32_t s = sip_skip_lws(buf, *pos, end);
 	uint32_t e = sip_span(buf, s, end, SIP_C_TOKEN);
@@ -428,28 +428,28 @@ static inline bool sip_gen_param(const uint8_t *buf, uint32_t *pos, uint32_t end
 }
 
 /* sip_startline.c: start line, after any leading CRLFs; *pos ends after its CRLF. */
-enum dp_sip_verdict sip_start_line(const uint8_t *buf, uint32_t len, uint32_t *pos,
-				   struct dp_sip_msg *msg) SIP_HIDDEN;
+enum sip_verdict sip_start_line(const uint8_t *buf, uint32_t len, uint32_t *pos,
+				struct sip_msg *msg) SIP_HIDDEN;
 
 /*
- * sip_hdr.c: the header field or the empty line at *pos. On DP_SIP_OK,
+ * sip_hdr.c: the header field or the empty line at *pos. On SIP_SCAN_OK,
  * h->name.len == 0 means the empty line ended the headers; *pos is then the
  * first byte after it.
  */
-enum dp_sip_verdict sip_hdr_next(const uint8_t *buf, uint32_t len, uint32_t *pos,
-				 struct dp_sip_hdr *h) SIP_HIDDEN;
+enum sip_verdict sip_hdr_next(const uint8_t *buf, uint32_t len, uint32_t *pos,
+			      struct sip_hdr *h) SIP_HIDDEN;
 
-/* sip_via.c: first via-parm of a Via value; DP_SIP_OK or DP_SIP_ERR_BAD_VIA. */
-enum dp_sip_verdict sip_via_parse(const uint8_t *buf, struct dp_sip_slice val,
-				  struct dp_sip_via *via) SIP_HIDDEN;
+/* sip_via.c: first via-parm of a Via value; SIP_SCAN_OK or SIP_ERR_BAD_VIA. */
+enum sip_verdict sip_via_parse(const uint8_t *buf, struct sip_slice val,
+			       struct sip_via *via) SIP_HIDDEN;
 
-/* sip_cseq.c: fills msg->cseq*; DP_SIP_OK or DP_SIP_ERR_BAD_CSEQ. */
-enum dp_sip_verdict sip_cseq_parse(const uint8_t *buf, struct dp_sip_slice val,
-				   struct dp_sip_msg *msg) SIP_HIDDEN;
+/* sip_cseq.c: fills msg->cseq*; SIP_SCAN_OK or SIP_ERR_BAD_CSEQ. */
+enum sip_verdict sip_cseq_parse(const uint8_t *buf, struct sip_slice val,
+				struct sip_msg *msg) SIP_HIDDEN;
 
-/* sip_nameaddr.c: From / To value; DP_SIP_OK or DP_SIP_ERR_BAD_NAMEADDR. */
-enum dp_sip_verdict sip_nameaddr_parse(const uint8_t *buf, struct dp_sip_slice val,
-				       struct dp_sip_nameaddr *na) SIP_HIDDEN;
+/* sip_nameaddr.c: From / To value; SIP_SCAN_OK or SIP_ERR_BAD_NAMEADDR. */
+enum sip_verdict sip_nameaddr_parse(const uint8_t *buf, struct sip_slice val,
+				    struct sip_nameaddr *na) SIP_HIDDEN;
 
 /*
  * sip_nameaddr.c: name-addr (or, unless @p need_laquot, addr-spec) at *pos,
@@ -457,27 +457,26 @@ enum dp_sip_verdict sip_nameaddr_parse(const uint8_t *buf, struct dp_sip_slice v
  * ">" (or after the addr-spec) and @p uri is filled.
  */
 bool sip_addr_parse(const uint8_t *buf, uint32_t *pos, uint32_t end, bool need_laquot,
-		    struct dp_sip_uri *uri) SIP_HIDDEN;
+		    struct sip_uri *uri) SIP_HIDDEN;
 
 /* sip_contact.c: one Contact field value (a list, or "*"), folded into msg->contact*. */
-enum dp_sip_verdict sip_contact_parse(const uint8_t *buf, struct dp_sip_slice val,
-				      struct dp_sip_msg *msg) SIP_HIDDEN;
+enum sip_verdict sip_contact_parse(const uint8_t *buf, struct sip_slice val,
+				   struct sip_msg *msg) SIP_HIDDEN;
 
 /*
  * sip_contact.c: one Route / Record-Route value list; the first URI into
  * *first if unset, and then where the value after it starts into
  * *first_next (may be NULL).
  */
-enum dp_sip_verdict sip_route_parse(const uint8_t *buf, struct dp_sip_slice val,
-				    struct dp_sip_uri *first, uint16_t *first_next) SIP_HIDDEN;
+enum sip_verdict sip_route_parse(const uint8_t *buf, struct sip_slice val, struct sip_uri *first,
+				 uint16_t *first_next) SIP_HIDDEN;
 
 /* sip_push.c: push address from a URI's parameters (RFC 8599 or legacy form). */
-void sip_push_from_uri(const uint8_t *buf, const struct dp_sip_uri *uri,
-		       struct dp_sip_push *pn) SIP_HIDDEN;
+void sip_push_from_uri(const uint8_t *buf, const struct sip_uri *uri,
+		       struct sip_push *pn) SIP_HIDDEN;
 
 /* sip_push.c: push address from an X-Push header value; false if it has none. */
-bool sip_push_from_xpush(const uint8_t *buf, struct dp_sip_slice val,
-			 struct dp_sip_push *pn) SIP_HIDDEN;
+bool sip_push_from_xpush(const uint8_t *buf, struct sip_slice val, struct sip_push *pn) SIP_HIDDEN;
 
 /* delta-seconds (RFC 3261 §25.1), saturated at INT32_MAX; false if not 1*DIGIT. */
 static inline bool sip_parse_delta(const uint8_t *buf, uint32_t off, uint32_t len, int32_t *out)
@@ -498,15 +497,14 @@ static inline bool sip_parse_delta(const uint8_t *buf, uint32_t off, uint32_t le
 }
 
 /* sip_uri.c: the URI that is exactly [off, off + len); 0 or -1. */
-int sip_uri_parse(const uint8_t *buf, uint32_t off, uint32_t len,
-		  struct dp_sip_uri *uri) SIP_HIDDEN;
+int sip_uri_parse(const uint8_t *buf, uint32_t off, uint32_t len, struct sip_uri *uri) SIP_HIDDEN;
 
 /*
  * sip_uri.c: host (RFC 3261 §25.1) at *pos: hostname / IPv4address, or
  * IPv6reference whose brackets are left out of *host. On success *pos is
  * the first byte after the host.
  */
-bool sip_host_parse(const uint8_t *buf, uint32_t *pos, uint32_t end, struct dp_sip_slice *host,
+bool sip_host_parse(const uint8_t *buf, uint32_t *pos, uint32_t end, struct sip_slice *host,
 		    uint8_t *is_ipv6) SIP_HIDDEN;
 
-#endif /* DP_SIP_INTERNAL_H */
+#endif /* SIP_INTERNAL_H */
