@@ -36,16 +36,16 @@ int sw_params_from_config(const struct cp_config *cfg, struct dp_params *p, char
 
 	memset(p, 0, sizeof(*p));
 	memset(p->iface_of_port, -1, sizeof(p->iface_of_port));
-	p->sip_port = cfg->sip_port;
+	p->ports.sip_port = cfg->sip_port;
 	p->idle_sleep_us = cfg->idle_sleep_us;
-	p->n_names = RTE_MIN(cfg->n_names, (unsigned)DP_MAX_NAMES);
-	for (unsigned i = 0; i < p->n_names; i++)
-		snprintf(p->names[i], sizeof(p->names[i]), "%s", cfg->names[i]);
+	p->ports.n_names = RTE_MIN(cfg->n_names, (unsigned)SW_MAX_NAMES);
+	for (unsigned i = 0; i < p->ports.n_names; i++)
+		snprintf(p->ports.names[i], sizeof(p->ports.names[i]), "%s", cfg->names[i]);
 
-	p->n_ifaces = RTE_MIN(cfg->n_ifaces, (unsigned)DP_MAX_IFACES);
-	for (unsigned i = 0; i < p->n_ifaces; i++) {
+	p->ports.n_ifaces = RTE_MIN(cfg->n_ifaces, (unsigned)SW_MAX_IFACES);
+	for (unsigned i = 0; i < p->ports.n_ifaces; i++) {
 		const struct cp_iface_cfg *c = &cfg->ifaces[i];
-		struct dp_iface *ifc = &p->ifaces[i];
+		struct sw_iface *ifc = &p->ports.ifaces[i];
 
 		if (rte_eth_dev_get_port_by_name(c->device, &port) != 0) {
 			char ports[256];

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,15 +31,6 @@ struct sw_neigh_table {
 	unsigned max;
 	unsigned count; /* writer-owned */
 };
-
-const char *sw_ip_str(const struct sw_ip *ip, char *buf, unsigned len)
-{
-	if (sw_ip_is_v4(ip))
-		inet_ntop(AF_INET, &ip->a[12], buf, len);
-	else
-		inet_ntop(AF_INET6, ip->a, buf, len);
-	return buf;
-}
 
 static unsigned long neigh_hash(const struct neigh_key *k)
 {

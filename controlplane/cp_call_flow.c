@@ -253,7 +253,7 @@ static void late_answer(struct cp_ctx *cp, struct call *c, struct call_branch *b
 	for (int bye = 0; bye < 2; bye++) {
 		call_branch_id(branch, sizeof(branch), c->id, bye ? CALL_TAG_BYE : CALL_TAG_ACK);
 		if (call_build_in_dialog((const uint8_t *)br->inv, &k->sm2, msg, rsm, bye, &our,
-					 cp->dp->p.sip_port, branch, &k->scratch) == 0)
+					 cp->dp->p.ports.sip_port, branch, &k->scratch) == 0)
 			call_send(cp, br, &k->scratch);
 	}
 	br->state = BR_DONE;

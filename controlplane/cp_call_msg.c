@@ -17,29 +17,12 @@ void call_branch_id(char *out, size_t cap, uint64_t call_id, unsigned br)
 		 call_id, br & 0xf);
 }
 
-/* Does the Route URI @p r name sipwake (one of our addresses or names)? */
+/* Does the Route URI @p r name sipwake (one of our addresses or names, our
+ * port or none)? The same answer as the workers' Route pop (dp_fwd.c). */
 static bool route_is_ours(const struct cp_ctx *cp, const uint8_t *msg, const struct sip_uri *r)
 {
-	const struct dp_params *p = &cp->dp->p;
-	char host[DP_NAME_LEN];
-	struct sw_ip ip;
-
-	if (r->whole.len == 0 || r->host.len == 0 || r->host.len >= sizeof(host))
-		return false;
-	memcpy(host, sip_ptr(msg, r->host), r->host.len);
-	host[r->host.len] = '\0';
-	if (inet_pton(AF_INET6, host, ip.a) == 1) {
-		/* an IPv6 reference */
-	} else if (inet_pton(AF_INET, host, &ip.a[12]) == 1) {
-		memset(ip.a, 0, 10);
-		ip.a[10] = ip.a[11] = 0xff;
-	} else {
-		for (unsigned i = 0; i < p->n_names; i++)
-			if (strcasecmp(host, p->names[i]) == 0)
-				return true;
-		return false;
-	}
-	return dp_iface_of_addr(p, &ip) >= 0;
+	return r->whole.len != 0 &&
+	       sw_ports_is_us(&cp->dp->p.ports, sip_ptr(msg, r->host), r->host.len, r->port);
 }
 
 static void put_line(struct cp_msg *o, const uint8_t *msg, const struct sip_hdr *h)
@@ -55,7 +38,7 @@ int call_build_invite(const struct cp_ctx *cp, const uint8_t *inv, const struct 
 		      struct cp_msg *o)
 {
 	bool pop = route_is_ours(cp, inv, &sm->route), first_route = true;
-	unsigned port = cp->dp->p.sip_port;
+	unsigned port = cp->dp->p.ports.sip_port;
 
 	o->len = 0;
 	o->overflow = false;

@@ -243,7 +243,7 @@ static int build_relay(struct cp_ctx *cp, const struct dp_meta *meta, const uint
 	cp_msg_str(o, "Via: SIP/2.0/UDP ");
 	cp_msg_host(o, our);
 	cp_msg_fmt(o, ":%u;branch=" DP_BRANCH_MAGIC "%c%c%016" PRIx64 ";rport\r\n",
-		   cp->dp->p.sip_port, DP_BRANCH_CP, REG_BRANCH_KIND, t->id);
+		   cp->dp->p.ports.sip_port, DP_BRANCH_CP, REG_BRANCH_KIND, t->id);
 	for (unsigned i = 0; i < sm->nhdrs; i++) {
 		const struct sip_hdr *h = &sm->hdrs[i];
 		struct sip_slice l = cp_hdr_line(h);
@@ -284,7 +284,7 @@ static int build_relay(struct cp_ctx *cp, const struct dp_meta *meta, const uint
 	/* RFC 3327 §5.1: our URI, with lr, reachable by the PBX. */
 	cp_msg_str(o, "Path: <sip:");
 	cp_msg_host(o, our);
-	cp_msg_fmt(o, ":%u;lr>\r\n", cp->dp->p.sip_port);
+	cp_msg_fmt(o, ":%u;lr>\r\n", cp->dp->p.ports.sip_port);
 	if (cp->reg->fcaps[0] != '\0')
 		cp_msg_fmt(o, "Feature-Caps: %s\r\n", cp->reg->fcaps);
 	cp_msg_str(o, "\r\n");

@@ -187,13 +187,13 @@ static int tel_info(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_string(d, "version", SW_VERSION);
 	rte_tel_data_add_dict_string(d, "dpdk", rte_version());
 	rte_tel_data_add_dict_int(d, "workers", (int)dp->n_workers);
-	rte_tel_data_add_dict_int(d, "sip_port", dp->p.sip_port);
+	rte_tel_data_add_dict_int(d, "sip_port", dp->p.ports.sip_port);
 	rte_tel_data_add_dict_u64(d, "neighbours", sw_neigh_count(dp->neigh));
 	rte_tel_data_add_dict_u64(d, "config_generation",
 				  __atomic_load_n(&tel_cp->cfg_generation, __ATOMIC_RELAXED));
 	rte_tel_data_add_dict_u64(d, "bound_sources", sw_src_count(dp->src));
-	for (unsigned i = 0; i < dp->p.n_ifaces; i++) {
-		const struct dp_iface *ifc = &dp->p.ifaces[i];
+	for (unsigned i = 0; i < dp->p.ports.n_ifaces; i++) {
+		const struct sw_iface *ifc = &dp->p.ports.ifaces[i];
 		struct rte_tel_data *c = rte_tel_data_alloc();
 		char dev[RTE_ETH_NAME_MAX_LEN] = "?";
 

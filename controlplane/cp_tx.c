@@ -17,64 +17,17 @@
 
 #define TTL_OUT 64
 
-static bool v6_on_link(const struct dp_iface *ifc, const struct sw_ip *dst)
-{
-	unsigned bits = ifc->prefix6;
-
-	if (sw_ip_is_link_local(dst))
-		return true;
-	for (unsigned i = 0; i < 16 && bits > 0; i++, bits = bits >= 8 ? bits - 8 : 0) {
-		uint8_t mask = bits >= 8 ? 0xff : (uint8_t)(0xff << (8 - bits));
-
-		if ((dst->a[i] ^ ifc->ip6.a[i]) & mask)
-			return false;
-	}
-	return true;
-}
-
 int cp_route(const struct cp_ctx *cp, const struct sw_ip *dst, unsigned *ifx, struct sw_ip *src,
 	     struct sw_ip *nexthop)
 {
-	const struct dp_params *p = &cp->dp->p;
-	bool v4 = sw_ip_is_v4(dst);
-	int gw = -1;
-
-	for (unsigned i = 0; i < p->n_ifaces; i++) {
-		const struct dp_iface *ifc = &p->ifaces[i];
-
-		if (v4 && ifc->has_v4) {
-			if (((sw_ip_v4(dst) ^ ifc->ip4) & ifc->mask4) == 0) {
-				*ifx = i;
-				*src = sw_ip_from_v4(ifc->ip4);
-				*nexthop = *dst;
-				return 0;
-			}
-			if (ifc->has_gw4 && gw < 0)
-				gw = (int)i;
-		} else if (!v4 && ifc->has_v6) {
-			if (v6_on_link(ifc, dst)) {
-				*ifx = i;
-				*src = sw_ip_is_link_local(dst) ? ifc->ll6 : ifc->ip6;
-				*nexthop = *dst;
-				return 0;
-			}
-			if (ifc->has_gw6 && gw < 0)
-				gw = (int)i;
-		}
-	}
-	if (gw < 0)
-		return -ENETUNREACH;
-	*ifx = (unsigned)gw;
-	*src = v4 ? sw_ip_from_v4(p->ifaces[gw].ip4) : p->ifaces[gw].ip6;
-	*nexthop = v4 ? sw_ip_from_v4(p->ifaces[gw].gw4) : p->ifaces[gw].gw6;
-	return 0;
+	return sw_ports_route(&cp->dp->p.ports, dst, -1, ifx, src, nexthop);
 }
 
 /* Hand a finished frame to worker 0's down ring, or hold it for ARP / ND. */
 static void emit(struct cp_ctx *cp, unsigned ifx, struct rte_mbuf *m, const struct sw_ip *nh,
 		 bool v6)
 {
-	const struct dp_iface *ifc = &cp->dp->p.ifaces[ifx];
+	const struct sw_iface *ifc = &cp->dp->p.ports.ifaces[ifx];
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	struct dp_meta *meta = DP_META(m);
 
@@ -195,13 +148,13 @@ int cp_udp_send(struct cp_ctx *cp, const struct sw_ip *dst, uint16_t dport, cons
 		cp_count_drop(cp, CP_D_CP_NO_ROUTE, 1);
 		return -ENETUNREACH;
 	}
-	*udp = (struct rte_udp_hdr){.src_port = rte_cpu_to_be_16(cp->dp->p.sip_port),
+	*udp = (struct rte_udp_hdr){.src_port = rte_cpu_to_be_16(cp->dp->p.ports.sip_port),
 				    .dst_port = rte_cpu_to_be_16(dport),
 				    .dgram_len = rte_cpu_to_be_16(dlen)};
 	memcpy(dgram + sizeof(*udp), payload, len);
 	udp->dgram_cksum = udp_cksum(&src, dst, udp, payload, len);
 
-	mtu = cp->dp->p.ifaces[ifx].mtu != 0 ? cp->dp->p.ifaces[ifx].mtu : 1500;
+	mtu = cp->dp->p.ports.ifaces[ifx].mtu != 0 ? cp->dp->p.ports.ifaces[ifx].mtu : 1500;
 	l3 = v6 ? sizeof(struct rte_ipv6_hdr) : sizeof(struct rte_ipv4_hdr);
 	if ((uint32_t)l3 + dlen <= mtu) {
 		struct rte_mbuf *m =

@@ -22,14 +22,12 @@
 #include "common/sw_bind.h"
 #include "common/sw_callset.h"
 #include "common/sw_neigh.h"
+#include "common/sw_ports.h"
 #include "common/sw_src.h"
 #include "dataplane/dp_counters.h"
 #include "sip/sip_scan.h"
 
 #define DP_BURST	32
-#define DP_MAX_IFACES	8
-#define DP_MAX_NAMES	8
-#define DP_NAME_LEN	128
 #define DP_MAX_PREFIXES 32
 #define DP_MAX_PATTERNS 16
 #define DP_PATTERN_LEN	64
@@ -69,34 +67,12 @@ struct rte_mbuf;
 struct rte_mempool;
 struct rte_ring;
 
-/** A sipwake port and the addresses it owns. Read-only once workers run. */
-struct dp_iface {
-	uint16_t port_id;
-	struct rte_ether_addr mac;
-	bool has_v4, has_gw4, has_v6, has_gw6;
-	rte_be32_t ip4;	  /**< network byte order */
-	rte_be32_t mask4; /**< network byte order */
-	rte_be32_t gw4;
-	uint8_t prefix6;
-	struct sw_ip ip6; /**< configured global address */
-	struct sw_ip ll6; /**< our link-local, fe80::EUI-64 of the port MAC */
-	struct sw_ip gw6;
-	struct sw_ip snm6[2]; /**< solicited-node multicast of ip6 and ll6 (RFC 4291 §2.7.1) */
-	uint16_t mtu;	      /**< largest IP packet the port sends */
-	uint16_t vlan;	      /**< 802.1Q VID of every frame in and out; 0: untagged */
-	bool started;
-};
-
 /** What workers need to know; filled by main from the config before start. */
 struct dp_params {
-	uint16_t sip_port; /**< host byte order */
+	struct sw_ports ports; /**< SIP port, names, interfaces: what is us */
 	uint32_t idle_sleep_us;
-	unsigned n_names; /**< hostnames that mean sipwake itself in a Request-URI */
-	char names[DP_MAX_NAMES][DP_NAME_LEN];
-	unsigned n_ifaces;
-	struct dp_iface ifaces[DP_MAX_IFACES];
 	int8_t iface_of_port[RTE_MAX_ETHPORTS]; /**< -1: not a sipwake port */
-	unsigned n_servers;			/**< pbx.servers, failover order */
+	unsigned n_servers;			/**< pbx.servers, failover order (initial policy) */
 	struct dp_server servers[DP_MAX_SERVERS];
 	uint64_t alive_window_tsc; /**< a device heard from within this is alive */
 	uint8_t wake_policy;	   /**< enum dp_wake_policy */
@@ -317,8 +293,5 @@ static inline void dp_stop(struct dp_ctx *ctx)
  */
 unsigned dp_devices_of(const struct sw_bind_table *t, const uint8_t *msg, const struct sip_msg *sm,
 		       int (*fn)(const struct sw_device *d, void *arg), void *arg);
-
-/** Index of the iface that owns @p ip (ours), or -1. */
-int dp_iface_of_addr(const struct dp_params *p, const struct sw_ip *ip);
 
 #endif /* DP_H */

@@ -50,50 +50,10 @@
 
 /* ---- addresses ---- */
 
-/* Dotted-decimal IPv4 filling [p, p + n) exactly. */
-static bool parse_v4(const uint8_t *p, uint32_t n, uint32_t *be)
-{
-	uint32_t v = 0, octet = 0, digits = 0, dots = 0;
-
-	for (uint32_t i = 0; i < n; i++) {
-		if (p[i] >= '0' && p[i] <= '9') {
-			octet = octet * 10 + (uint32_t)(p[i] - '0');
-			if (++digits > 3 || octet > 255)
-				return false;
-		} else if (p[i] == '.' && digits != 0 && dots < 3) {
-			v = v << 8 | octet;
-			octet = digits = 0;
-			dots++;
-		} else {
-			return false;
-		}
-	}
-	if (dots != 3 || digits == 0)
-		return false;
-	*be = rte_cpu_to_be_32(v << 8 | octet);
-	return true;
-}
-
 /* The IP literal a host (or received=) slice holds; false for a name. */
-static bool host_ip(const uint8_t *msg, struct sip_slice h, struct sw_ip *ip)
+static inline bool host_ip(const uint8_t *msg, struct sip_slice h, struct sw_ip *ip)
 {
-	const uint8_t *p = msg + h.off;
-	uint32_t n = h.len, v4;
-	char buf[48];
-
-	if (n >= 2 && p[0] == '[' && p[n - 1] == ']') {
-		p++;
-		n -= 2;
-	}
-	if (parse_v4(p, n, &v4)) {
-		*ip = sw_ip_from_v4(v4);
-		return true;
-	}
-	if (n == 0 || n >= sizeof(buf) || memchr(p, ':', n) == NULL)
-		return false;
-	memcpy(buf, p, n);
-	buf[n] = '\0';
-	return inet_pton(AF_INET6, buf, ip->a) == 1;
+	return sw_ip_parse(sip_ptr(msg, h), h.len, ip) == 0;
 }
 
 /* Text of @p ip as received= writes it (RFC 3261 §20.42: no brackets). */
@@ -123,7 +83,7 @@ static uint32_t ip_text(const struct sw_ip *ip, char *out)
  * ifaces do not change while workers run, so each worker formats them once. */
 static const char *our_hostport(struct dp_wstate *s, unsigned ifx, bool v6, uint32_t *len)
 {
-	const struct dp_iface *ifc = &s->ctx->p.ifaces[ifx];
+	const struct sw_iface *ifc = &s->ctx->p.ports.ifaces[ifx];
 	char *h = s->host[ifx][v6];
 
 	if (s->host_len[ifx][v6] == 0) {
@@ -135,63 +95,27 @@ static const char *our_hostport(struct dp_wstate *s, unsigned ifx, bool v6, uint
 		if (v6)
 			h[n++] = ']';
 		n += (uint32_t)snprintf(h + n, sizeof(s->host[0][0]) - n, ":%u",
-					(unsigned)s->ctx->p.sip_port);
+					(unsigned)s->ctx->p.ports.sip_port);
 		s->host_len[ifx][v6] = (uint8_t)n;
 	}
 	*len = s->host_len[ifx][v6];
 	return h;
 }
 
-static inline bool v6_prefix_eq(const struct sw_ip *a, const struct sw_ip *b, unsigned bits)
+/* The iface to reach @p dst by (common/sw_ports.h), or -1. */
+static inline int iface_for(const struct dp_params *p, const struct sw_ip *dst, unsigned hint)
 {
-	unsigned bytes = bits / 8, rem = bits % 8;
+	unsigned ifx;
 
-	if (memcmp(a->a, b->a, bytes) != 0)
-		return false;
-	return rem == 0 || ((a->a[bytes] ^ b->a[bytes]) & (uint8_t)(0xff << (8 - rem))) == 0;
-}
-
-/* The iface to reach @p dst by: one it is on-link to, else @p hint or the
- * first with a gateway of that family; -1 when none can. */
-static int iface_for(const struct dp_params *p, const struct sw_ip *dst, unsigned hint)
-{
-	bool v4 = sw_ip_is_v4(dst);
-	int gw = -1;
-
-	for (unsigned i = 0; i < p->n_ifaces; i++) {
-		const struct dp_iface *ifc = &p->ifaces[i];
-
-		if (v4 && ifc->has_v4) {
-			if (((sw_ip_v4(dst) ^ ifc->ip4) & ifc->mask4) == 0)
-				return (int)i;
-			if (ifc->has_gw4 && (gw < 0 || i == hint))
-				gw = (int)i;
-		} else if (!v4 && ifc->has_v6) {
-			if (sw_ip_is_link_local(dst) || v6_prefix_eq(dst, &ifc->ip6, ifc->prefix6))
-				return (int)i;
-			if (ifc->has_gw6 && (gw < 0 || i == hint))
-				gw = (int)i;
-		}
-	}
-	return gw;
+	return sw_ports_route(&p->ports, dst, (int)hint, &ifx, NULL, NULL) == 0 ? (int)ifx : -1;
 }
 
 /* Is @p u sipwake itself: one of our addresses or names, our port or none. */
 static bool uri_is_us(const struct dp_params *p, const uint8_t *msg, const struct sip_uri *u)
 {
-	struct sw_ip ip;
-
 	if (u->scheme != SIP_SCHEME_SIP && u->scheme != SIP_SCHEME_SIPS)
 		return false;
-	if (u->port != 0 && u->port != p->sip_port)
-		return false;
-	if (host_ip(msg, u->host, &ip))
-		return dp_iface_of_addr(p, &ip) >= 0;
-	for (unsigned i = 0; i < p->n_names; i++)
-		if (strlen(p->names[i]) == u->host.len &&
-		    strncasecmp(sip_ptr(msg, u->host), p->names[i], u->host.len) == 0)
-			return true;
-	return false;
+	return sw_ports_is_us(&p->ports, sip_ptr(msg, u->host), u->host.len, u->port);
 }
 
 static int first_hdr(const struct sip_msg *sm, enum sip_hdr_id id, unsigned from)
@@ -264,8 +188,8 @@ enum dp_fwd_verdict dp_fwd_response(struct dp_wstate *s, unsigned ifx, struct rt
 	(void)from;
 	if (top->branch.len <= DP_BRANCH_MAGIC_LEN ||
 	    memcmp(sip_ptr(msg, top->branch), DP_BRANCH_MAGIC, DP_BRANCH_MAGIC_LEN) != 0 ||
-	    (top->port != 0 && top->port != p->sip_port) || !host_ip(msg, top->host, &ip) ||
-	    dp_iface_of_addr(p, &ip) < 0) {
+	    (top->port != 0 && top->port != p->ports.sip_port) || !host_ip(msg, top->host, &ip) ||
+	    sw_ports_owner(&p->ports, &ip) < 0) {
 		dp_drop(s, m, DP_D_FWD_RESPONSE_NOT_OURS);
 		return DP_FWD_DONE;
 	}
@@ -590,7 +514,7 @@ static enum next_hop to_device(struct dp_wstate *s, unsigned ifx, struct rte_mbu
 		 * asleep or not (it spoke in this dialog moments ago). */
 		*dst = d->src;
 		*dport = d->sport;
-		*out = d->iface < ctx->p.n_ifaces ? d->iface : iface_for(&ctx->p, dst, ifx);
+		*out = d->iface < ctx->p.ports.n_ifaces ? d->iface : iface_for(&ctx->p, dst, ifx);
 		return HOP_FOUND;
 	}
 	d = find_device(ctx, msg, sm, &n);
@@ -626,7 +550,7 @@ static enum next_hop to_device(struct dp_wstate *s, unsigned ifx, struct rte_mbu
 	}
 	*dst = d->src;
 	*dport = d->sport;
-	*out = d->iface < ctx->p.n_ifaces ? d->iface : iface_for(&ctx->p, dst, ifx);
+	*out = d->iface < ctx->p.ports.n_ifaces ? d->iface : iface_for(&ctx->p, dst, ifx);
 	*dev = d->id;
 	if (sm->method == SIP_M_INVITE && sm->to.tag.len == 0)
 		dp_trace(s, msg, DP_TR_INVITE_FWD, d->id, dst, *dport, 0);
@@ -673,7 +597,8 @@ static enum next_hop to_pbx(struct dp_wstate *s, struct rte_mbuf *m, const uint8
 	const struct sip_uri *u = route != NULL ? route : &sm->ruri;
 	bool sip = u->scheme == SIP_SCHEME_SIP || u->scheme == SIP_SCHEME_SIPS;
 
-	if (sip && host_ip(msg, u->host, dst) && (route != NULL || dp_iface_of_addr(p, dst) < 0)) {
+	if (sip && host_ip(msg, u->host, dst) &&
+	    (route != NULL || sw_ports_owner(&p->ports, dst) < 0)) {
 		if (!dp_is_pbx_addr(s, dst)) {
 			dp_drop(s, m, DP_D_FWD_NOT_PBX_ROUTE);
 			return HOP_DONE;

@@ -275,7 +275,7 @@ static uint32_t pseudo_sum(const struct sw_ip *src, const struct sw_ip *dst, boo
 int dp_fwd_tx(struct dp_wstate *s, unsigned ifx, struct dp_fwd_msg *fm, const struct sw_ip *dst,
 	      uint16_t dport)
 {
-	const struct dp_iface *ifc = &s->ctx->p.ifaces[ifx];
+	const struct sw_iface *ifc = &s->ctx->p.ports.ifaces[ifx];
 	const bool v6 = !sw_ip_is_v4(dst);
 	const uint32_t l3 = v6 ? sizeof(struct rte_ipv6_hdr) : sizeof(struct rte_ipv4_hdr);
 	struct rte_mbuf *pk[MAX_FRAGS];
@@ -341,7 +341,7 @@ int dp_fwd_tx(struct dp_wstate *s, unsigned ifx, struct dp_fwd_msg *fm, const st
 
 	struct rte_udp_hdr *udp = rte_pktmbuf_mtod_offset(pk[0], struct rte_udp_hdr *, c.hdr);
 
-	*udp = (struct rte_udp_hdr){.src_port = rte_cpu_to_be_16(s->ctx->p.sip_port),
+	*udp = (struct rte_udp_hdr){.src_port = rte_cpu_to_be_16(s->ctx->p.ports.sip_port),
 				    .dst_port = rte_cpu_to_be_16(dport),
 				    .dgram_len = rte_cpu_to_be_16((uint16_t)udp_len)};
 	/* Every piece but the last is a multiple of 8 bytes: their sums add up. */

@@ -19,14 +19,14 @@ struct dp_wstate {
 	struct dp_worker *w;
 	struct dp_ctx *ctx;
 	struct dp_counters *ctr;
-	struct dp_txbuf tx[DP_MAX_IFACES];
+	struct dp_txbuf tx[SW_MAX_IFACES];
 	const struct dp_policy *pol; /* rcu_dereference()d once per loop */
 	struct sip_msg *sip;	     /* current packet's scan result, in its mbuf's private area */
 	/* Our address and SIP port per iface and family as Via / Record-Route
 	 * write them ("192.0.2.1:5060", "[2001:db8::1]:5060"), made on first
 	 * use (dp_fwd.c). */
-	uint8_t host_len[DP_MAX_IFACES][2];
-	char host[DP_MAX_IFACES][2][56];
+	uint8_t host_len[SW_MAX_IFACES][2];
+	char host[SW_MAX_IFACES][2][56];
 };
 
 /** Where a datagram came from, for the answer. */

@@ -30,15 +30,6 @@ static inline bool ip6_eq(const struct sw_ip *a, const void *b)
 	return memcmp(a->a, b, 16) == 0;
 }
 
-static inline bool ip6_prefix_eq(const struct sw_ip *a, const struct sw_ip *b, unsigned bits)
-{
-	unsigned bytes = bits / 8, rem = bits % 8;
-
-	if (memcmp(a->a, b->a, bytes) != 0)
-		return false;
-	return rem == 0 || ((a->a[bytes] ^ b->a[bytes]) & (uint8_t)(0xff << (8 - rem))) == 0;
-}
-
 void dp_hand_up(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, enum dp_up_kind kind)
 {
 	struct dp_meta *meta = DP_META(m);
@@ -58,30 +49,17 @@ void dp_hand_up(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, enum dp_u
 static void tx_ip(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, const struct sw_ip *dst,
 		  bool stranger)
 {
-	const struct dp_iface *ifc = &s->ctx->p.ifaces[ifx];
+	const struct sw_iface *ifc = &s->ctx->p.ports.ifaces[ifx];
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	struct sw_ip nh = *dst;
+	struct sw_ip nh;
 
 	/* Next hop: on-link peers directly, everything else via the gateway. */
-	if (sw_ip_is_v4(dst)) {
-		if (((sw_ip_v4(dst) ^ ifc->ip4) & ifc->mask4) != 0) {
-			if (!ifc->has_gw4) {
-				dp_drop(s, m, DP_D_NO_ROUTE);
-				return;
-			}
-			nh = sw_ip_from_v4(ifc->gw4);
-		}
-		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-	} else {
-		if (!sw_ip_is_link_local(dst) && !ip6_prefix_eq(dst, &ifc->ip6, ifc->prefix6)) {
-			if (!ifc->has_gw6) {
-				dp_drop(s, m, DP_D_NO_ROUTE);
-				return;
-			}
-			nh = ifc->gw6;
-		}
-		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
+	if (sw_iface_nexthop(ifc, dst, &nh) != 0) {
+		dp_drop(s, m, DP_D_NO_ROUTE);
+		return;
 	}
+	eth->ether_type =
+		rte_cpu_to_be_16(sw_ip_is_v4(dst) ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6);
 	rte_ether_addr_copy(&ifc->mac, &eth->src_addr);
 	if (sw_neigh_lookup(s->ctx->neigh, ifc->port_id, &nh, &eth->dst_addr) != 0) {
 		/* Not resolved yet: the control plane holds it, resolves, sends. */
@@ -143,7 +121,7 @@ void dp_udp_finish(struct dp_wstate *s, struct rte_mbuf *m, const struct dp_l4in
 		};
 		ip->hdr_checksum = rte_ipv4_cksum(ip);
 		udp = (struct rte_udp_hdr *)(ip + 1);
-		*udp = (struct rte_udp_hdr){.src_port = rte_cpu_to_be_16(s->ctx->p.sip_port),
+		*udp = (struct rte_udp_hdr){.src_port = rte_cpu_to_be_16(s->ctx->p.ports.sip_port),
 					    .dst_port = rte_cpu_to_be_16(dport),
 					    .dgram_len = rte_cpu_to_be_16(udp_len)};
 		udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
@@ -159,7 +137,7 @@ void dp_udp_finish(struct dp_wstate *s, struct rte_mbuf *m, const struct dp_l4in
 		memcpy(ip->src_addr, to->dst.a, 16);
 		memcpy(ip->dst_addr, to->src.a, 16);
 		udp = (struct rte_udp_hdr *)(ip + 1);
-		*udp = (struct rte_udp_hdr){.src_port = rte_cpu_to_be_16(s->ctx->p.sip_port),
+		*udp = (struct rte_udp_hdr){.src_port = rte_cpu_to_be_16(s->ctx->p.ports.sip_port),
 					    .dst_port = rte_cpu_to_be_16(dport),
 					    .dgram_len = rte_cpu_to_be_16(udp_len)};
 		udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip, udp);
@@ -248,7 +226,7 @@ static void udp_in(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, const 
 		dp_drop(s, m, DP_D_UDP_MALFORMED);
 		return;
 	}
-	if (rte_be_to_cpu_16(udp->dst_port) != s->ctx->p.sip_port) {
+	if (rte_be_to_cpu_16(udp->dst_port) != s->ctx->p.ports.sip_port) {
 		dp_drop(s, m, DP_D_UDP_PORT);
 		return;
 	}
@@ -275,7 +253,7 @@ static void udp_in(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, const 
 	dp_sip_input(s, ifx, m, from, (const uint8_t *)(udp + 1), (uint16_t)(dlen - sizeof(*udp)));
 }
 
-static bool v4_martian(rte_be32_t be, const struct dp_iface *ifc)
+static bool v4_martian(rte_be32_t be, const struct sw_iface *ifc)
 {
 	uint32_t a = rte_be_to_cpu_32(be);
 
@@ -313,7 +291,7 @@ static void icmp4_in(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, stru
 	sum = (sum & 0xffff) + (sum >> 16);
 	icmp->icmp_cksum = rte_cpu_to_be_16((uint16_t)~sum);
 	ip->dst_addr = ip->src_addr;
-	ip->src_addr = s->ctx->p.ifaces[ifx].ip4;
+	ip->src_addr = s->ctx->p.ports.ifaces[ifx].ip4;
 	ip->time_to_live = TTL_OUT;
 	ip->fragment_offset = 0;
 	ip->hdr_checksum = 0;
@@ -325,7 +303,7 @@ static void icmp4_in(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, stru
 
 static void ipv4_in(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, uint32_t len)
 {
-	const struct dp_iface *ifc = &s->ctx->p.ifaces[ifx];
+	const struct sw_iface *ifc = &s->ctx->p.ports.ifaces[ifx];
 	struct rte_ipv4_hdr *ip =
 		rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, RTE_ETHER_HDR_LEN);
 	uint32_t avail = len - RTE_ETHER_HDR_LEN, ihl, tot;
@@ -433,7 +411,7 @@ static void icmp6_in(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, stru
 
 static void ipv6_in(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, uint32_t len)
 {
-	const struct dp_iface *ifc = &s->ctx->p.ifaces[ifx];
+	const struct sw_iface *ifc = &s->ctx->p.ports.ifaces[ifx];
 	struct rte_ipv6_hdr *ip =
 		rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *, RTE_ETHER_HDR_LEN);
 	uint32_t avail = len - RTE_ETHER_HDR_LEN, plen;
@@ -509,7 +487,7 @@ dispatch:
 
 static void arp_in(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, uint32_t len)
 {
-	const struct dp_iface *ifc = &s->ctx->p.ifaces[ifx];
+	const struct sw_iface *ifc = &s->ctx->p.ports.ifaces[ifx];
 	const struct rte_arp_hdr *arp =
 		rte_pktmbuf_mtod_offset(m, const struct rte_arp_hdr *, RTE_ETHER_HDR_LEN);
 
@@ -530,7 +508,7 @@ static void arp_in(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, uint32
 
 void dp_rx_one(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m)
 {
-	const struct dp_iface *ifc = &s->ctx->p.ifaces[ifx];
+	const struct sw_iface *ifc = &s->ctx->p.ports.ifaces[ifx];
 	const struct rte_ether_hdr *eth;
 	uint32_t len = rte_pktmbuf_data_len(m);
 

@@ -31,7 +31,7 @@ static void eui64_ll(const struct rte_ether_addr *mac, struct sw_ip *ll)
 	ll->a[15] = b[5];
 }
 
-static void join_multicast(struct dp_iface *ifc, const char *dev)
+static void join_multicast(struct sw_iface *ifc, const char *dev)
 {
 	struct rte_ether_addr mc[3];
 	uint32_t n = 0;
@@ -52,7 +52,7 @@ static void join_multicast(struct dp_iface *ifc, const char *dev)
 		DP_LOG(WARNING, "%s: cannot receive IPv6 ND multicast: %s", dev, rte_strerror(-rc));
 }
 
-static int port_init(struct dp_ctx *ctx, struct dp_iface *ifc, uint16_t rx_desc, uint16_t tx_desc)
+static int port_init(struct dp_ctx *ctx, struct sw_iface *ifc, uint16_t rx_desc, uint16_t tx_desc)
 {
 	struct rte_eth_conf conf = {0};
 	struct rte_eth_dev_info info;
@@ -170,8 +170,8 @@ int dp_init(struct dp_ctx *ctx, uint32_t n_mbufs, uint16_t rx_desc, uint16_t tx_
 	rc = dp_frag_init(ctx);
 	if (rc != 0)
 		return rc;
-	for (unsigned i = 0; i < ctx->p.n_ifaces; i++) {
-		rc = port_init(ctx, &ctx->p.ifaces[i], rx_desc, tx_desc);
+	for (unsigned i = 0; i < ctx->p.ports.n_ifaces; i++) {
+		rc = port_init(ctx, &ctx->p.ports.ifaces[i], rx_desc, tx_desc);
 		if (rc != 0)
 			return rc;
 	}
@@ -191,8 +191,8 @@ static void ring_drain_free(struct rte_ring *r)
 
 void dp_fini(struct dp_ctx *ctx)
 {
-	for (unsigned i = 0; i < ctx->p.n_ifaces; i++) {
-		struct dp_iface *ifc = &ctx->p.ifaces[i];
+	for (unsigned i = 0; i < ctx->p.ports.n_ifaces; i++) {
+		struct sw_iface *ifc = &ctx->p.ports.ifaces[i];
 
 		if (!ifc->started)
 			continue;
@@ -211,20 +211,4 @@ void dp_fini(struct dp_ctx *ctx)
 	dp_frag_fini(ctx);
 	rte_mempool_free(ctx->pool);
 	ctx->pool = NULL;
-}
-
-int dp_iface_of_addr(const struct dp_params *p, const struct sw_ip *ip)
-{
-	for (unsigned i = 0; i < p->n_ifaces; i++) {
-		const struct dp_iface *ifc = &p->ifaces[i];
-
-		if (sw_ip_is_v4(ip)) {
-			if (ifc->has_v4 && sw_ip_v4(ip) == ifc->ip4)
-				return (int)i;
-		} else if (ifc->has_v6 && (memcmp(ip, &ifc->ip6, sizeof(*ip)) == 0 ||
-					   memcmp(ip, &ifc->ll6, sizeof(*ip)) == 0)) {
-			return (int)i;
-		}
-	}
-	return -1;
 }

@@ -69,40 +69,15 @@ static void sb_hex32(struct sbuf *b, uint32_t v)
 	sb_put(b, tmp, sizeof(tmp));
 }
 
-static bool slice_ieq(const uint8_t *msg, struct sip_slice sl, const char *s, size_t n)
-{
-	return sl.len == n && strncasecmp((const char *)msg + sl.off, s, n) == 0;
-}
-
-/* Only OPTIONS gets here, so the parse of an address literal is off the
- * hot path. */
 bool dp_ruri_is_us(const struct dp_params *p, const uint8_t *msg, const struct sip_msg *sm,
 		   bool any_user)
 {
 	const struct sip_uri *u = &sm->ruri;
-	char host[INET6_ADDRSTRLEN];
-	struct sw_ip ip;
-	uint32_t v4;
 
 	if ((u->user.len != 0 && !any_user) ||
 	    (u->scheme != SIP_SCHEME_SIP && u->scheme != SIP_SCHEME_SIPS))
 		return false;
-	if (u->port != 0 && u->port != p->sip_port)
-		return false;
-	if (u->host.len < sizeof(host)) {
-		memcpy(host, msg + u->host.off, u->host.len);
-		host[u->host.len] = '\0';
-		if (u->host_is_ipv6 && inet_pton(AF_INET6, host, ip.a) == 1)
-			return dp_iface_of_addr(p, &ip) >= 0;
-		if (inet_pton(AF_INET, host, &v4) == 1) {
-			ip = sw_ip_from_v4(v4);
-			return dp_iface_of_addr(p, &ip) >= 0;
-		}
-	}
-	for (unsigned i = 0; i < p->n_names; i++)
-		if (slice_ieq(msg, u->host, p->names[i], strlen(p->names[i])))
-			return true;
-	return false;
+	return sw_ports_is_us(&p->ports, sip_ptr(msg, u->host), u->host.len, u->port);
 }
 
 /* The top via-parm with RFC 3581 §4 applied: a bare rport gets the source
@@ -201,7 +176,7 @@ static void put_response(struct sbuf *b, const uint8_t *msg, const struct sip_ms
 int dp_sip_respond(struct dp_wstate *s, unsigned ifx, const struct dp_l4info *from,
 		   const uint8_t *msg, uint16_t status, bool stranger)
 {
-	const struct dp_iface *ifc = &s->ctx->p.ifaces[ifx];
+	const struct sw_iface *ifc = &s->ctx->p.ports.ifaces[ifx];
 	const struct sip_msg *sm = s->sip;
 	uint16_t hdr_len = dp_udp_hdr_len(from->v6);
 	uint16_t ip_hdrs = (uint16_t)(hdr_len - RTE_ETHER_HDR_LEN);

@@ -35,11 +35,11 @@ void dp_tx_flush(struct dp_wstate *s, unsigned ifx)
 
 	if (tb->n == 0)
 		return;
-	if (s->ctx->p.ifaces[ifx].vlan != 0) {
+	if (s->ctx->p.ports.ifaces[ifx].vlan != 0) {
 		/* Every frame leaves tagged, whoever built it (worker or control
 		 * plane). In software: the 4 bytes go into the headroom. */
 		for (uint16_t i = 0; i < tb->n; i++) {
-			tb->m[i]->vlan_tci = s->ctx->p.ifaces[ifx].vlan;
+			tb->m[i]->vlan_tci = s->ctx->p.ports.ifaces[ifx].vlan;
 			if (rte_vlan_insert(&tb->m[i]) != 0) {
 				/* Shared or headroom-less: cannot be tagged, cannot go out. */
 				rte_pktmbuf_free(tb->m[i]);
@@ -51,7 +51,8 @@ void dp_tx_flush(struct dp_wstate *s, unsigned ifx)
 	}
 	for (uint16_t i = 0; i < tb->n; i++)
 		bytes += tb->m[i]->pkt_len;
-	sent = rte_eth_tx_burst(s->ctx->p.ifaces[ifx].port_id, (uint16_t)s->w->id, tb->m, tb->n);
+	sent = rte_eth_tx_burst(s->ctx->p.ports.ifaces[ifx].port_id, (uint16_t)s->w->id, tb->m,
+				tb->n);
 	for (uint16_t i = sent; i < tb->n; i++) {
 		/* A full TX queue is a counted drop, never a wait. */
 		unsent_bytes += tb->m[i]->pkt_len;
@@ -83,8 +84,8 @@ static unsigned drain_down(struct dp_wstate *s)
 static unsigned poll_port(struct dp_wstate *s, unsigned ifx, uint64_t now)
 {
 	struct rte_mbuf *pkts[DP_BURST];
-	uint16_t n =
-		rte_eth_rx_burst(s->ctx->p.ifaces[ifx].port_id, (uint16_t)s->w->id, pkts, DP_BURST);
+	uint16_t n = rte_eth_rx_burst(s->ctx->p.ports.ifaces[ifx].port_id, (uint16_t)s->w->id, pkts,
+				      DP_BURST);
 	uint64_t bytes = 0;
 
 	if (n == 0)
@@ -111,7 +112,7 @@ int dp_worker_main(void *arg)
 	struct dp_worker *w = arg;
 	struct dp_ctx *ctx = w->ctx;
 	struct dp_wstate s = {.w = w, .ctx = ctx, .ctr = &w->ctr};
-	const unsigned n_ifaces = ctx->p.n_ifaces;
+	const unsigned n_ifaces = ctx->p.ports.n_ifaces;
 	const uint32_t idle_us = ctx->p.idle_sleep_us;
 
 	/* QSBR: this thread reads the RCU tables; it reports one quiescent

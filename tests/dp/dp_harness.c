@@ -65,7 +65,7 @@ int dph_init(struct dph *h, const char *prefix)
 			"-l",  "0",	    "--log-level", "*:warning", "--no-telemetry",
 			pfx};
 	struct dp_ctx *ctx;
-	struct dp_iface *ifc;
+	struct sw_iface *ifc;
 	struct sw_ip ip6;
 	int rc;
 
@@ -92,12 +92,12 @@ int dph_init(struct dph *h, const char *prefix)
 		return -ENOMEM;
 	h->ctx = ctx;
 	memset(ctx->p.iface_of_port, -1, sizeof(ctx->p.iface_of_port));
-	ctx->p.sip_port = 5060;
-	ctx->p.n_names = 1;
-	snprintf(ctx->p.names[0], DP_NAME_LEN, "edge.sipwake.test");
-	ctx->p.n_ifaces = 1;
+	ctx->p.ports.sip_port = 5060;
+	ctx->p.ports.n_names = 1;
+	snprintf(ctx->p.ports.names[0], SW_NAME_LEN, "edge.sipwake.test");
+	ctx->p.ports.n_ifaces = 1;
 	ctx->p.iface_of_port[h->port] = 0;
-	ifc = &ctx->p.ifaces[0];
+	ifc = &ctx->p.ports.ifaces[0];
 	ifc->port_id = h->port;
 	ifc->has_v4 = ifc->has_gw4 = ifc->has_v6 = true;
 	ip6 = dph_ip(DPH_SW_IP4);
@@ -250,7 +250,7 @@ static struct rte_mbuf *frame(struct dph *h, const struct dph_pkt *p, bool v6, c
 	d = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(l2 + l3_len));
 	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)d;
 
-	eth->dst_addr = h->ctx->p.ifaces[0].mac;
+	eth->dst_addr = h->ctx->p.ports.ifaces[0].mac;
 	eth->src_addr = h->peer_mac;
 	if (p->vlan) {
 		struct rte_vlan_hdr *vh = (struct rte_vlan_hdr *)(eth + 1);

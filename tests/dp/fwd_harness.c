@@ -99,7 +99,7 @@ void take(struct out *o)
 {
 	uint8_t *dg = calloc(1, 70000); /* [IP header][UDP datagram] reassembled */
 	struct rte_mbuf *m;
-	uint32_t next_off = 0, id = 0, mtu = h.ctx->p.ifaces[0].mtu;
+	uint32_t next_off = 0, id = 0, mtu = h.ctx->p.ports.ifaces[0].mtu;
 	bool more = true;
 
 	memset(o, 0, sizeof(*o));
@@ -304,7 +304,7 @@ int fwd_setup(void **state)
 	ctx = h.ctx;
 	hz = rte_get_tsc_hz();
 	T0 = rte_rdtsc() + 1000 * hz;
-	ctx->p.ifaces[0].mtu = 1500;
+	ctx->p.ports.ifaces[0].mtu = 1500;
 	ctx->p.alive_window_tsc = 75 * hz;
 	ctx->p.n_servers = 2;
 	ctx->p.servers[0] = (struct dp_server){.ip = dph_ip(PBX), .port = 5060};

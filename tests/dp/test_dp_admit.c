@@ -429,7 +429,7 @@ static void ping(const char *src)
 	icmp->icmp_cksum = (uint16_t)~rte_raw_cksum(icmp, 8 + 16);
 	sw_neigh_update(h.ctx->neigh, h.port, &a, &h.peer_mac, now);
 	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, RTE_ETHER_HDR_LEN + 44);
-	eth->dst_addr = h.ctx->p.ifaces[0].mac;
+	eth->dst_addr = h.ctx->p.ports.ifaces[0].mac;
 	eth->src_addr = h.peer_mac;
 	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
 	memcpy(eth + 1, pkt, 44);

@@ -366,7 +366,7 @@ static void test_vlan(void **state)
 	dph_rx(&h, m, 1, rte_rdtsc());
 	assert_int_equal(dph_drop(&h, DP_D_L2_VLAN), vdrop + 1);
 
-	h.ctx->p.ifaces[0].vlan = 42;
+	h.ctx->p.ports.ifaces[0].vlan = 42;
 	assert_int_equal(dph_build(&h, &p, m, 1), 1);
 	dph_rx(&h, m, 1, rte_rdtsc());
 	got = dph_sent(&h);
@@ -389,7 +389,7 @@ static void test_vlan(void **state)
 	dph_rx(&h, m, 1, rte_rdtsc());
 	assert_int_equal(dph_drop(&h, DP_D_L2_VLAN), vdrop + 3);
 	assert_null(dph_sent(&h));
-	h.ctx->p.ifaces[0].vlan = 0;
+	h.ctx->p.ports.ifaces[0].vlan = 0;
 }
 
 /* A bound device's datagrams move its last-alive time (the worker's one write). */
