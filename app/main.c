@@ -152,69 +152,89 @@ static void remove_runtime_dir(const char *dir)
 	rmdir(dir);
 }
 
+/* The shared tables, below both planes: made here, borrowed by both. */
+static int tables_create(const struct cp_config *cfg, struct dp_tables *t)
+{
+	t->neigh = sw_neigh_create(cfg->neigh_max);
+	t->src = sw_src_create(cfg->max_sources);
+	t->bind = t->src != NULL ? sw_bind_create(cfg->max_devices, t->src) : NULL;
+	t->banned = sw_src_create(CP_MAX_BANS);
+	t->held = sw_callset_create(cfg->max_held);
+	/* A held call waits for at most CP_CALL_MAX_DEVICES devices: each
+	 * and its AOR. */
+	t->waking = sw_callset_create(cfg->max_held * CP_CALL_MAX_DEVICES * 2);
+	if (t->neigh == NULL || t->src == NULL || t->bind == NULL || t->banned == NULL ||
+	    t->held == NULL || t->waking == NULL) {
+		SW_LOG(ERR, "out of memory creating the tables");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void tables_free(struct dp_tables *t)
+{
+	sw_bind_free(t->bind);
+	sw_src_free(t->banned);
+	sw_callset_free(t->held);
+	sw_callset_free(t->waking);
+	sw_src_free(t->src);
+	sw_neigh_free(t->neigh);
+}
+
 static int run(struct cp_config *cfg, const char *cfg_path, struct pd *pd, struct cp_store *store)
 {
-	struct dp_ctx *dp;
+	struct dp_config *dc;
+	struct dp_ctx *dp = NULL;
 	struct cp_ctx *cp = NULL;
 	char err[512];
-	unsigned lcore, n = 0;
+	unsigned lcore;
 	int rc = EX_UNAVAILABLE;
 
 	sw_log_set_level((int)cfg->log_level);
-	dp = rte_zmalloc("sw_dp", sizeof(*dp), RTE_CACHE_LINE_SIZE);
-	if (dp == NULL) {
-		SW_LOG(ERR, "out of memory (raise -m)");
-		return EX_UNAVAILABLE;
+	dc = calloc(1, sizeof(*dc));
+	if (dc == NULL) {
+		SW_LOG(ERR, "out of memory");
+		goto out;
 	}
 	RTE_LCORE_FOREACH_WORKER(lcore)
-	{
-		dp->workers[n].lcore_id = lcore;
-		n++;
-	}
-	dp->n_workers = n;
-	if (n == 0) {
+	dc->lcore[dc->n_workers++] = lcore;
+	if (dc->n_workers == 0) {
 		SW_LOG(ERR, "no worker lcore: give at least two with -l (e.g. -l 0,1): the main "
 			    "lcore runs the control plane, the others poll the ports");
 		rc = EX_USAGE;
-		goto fail_dp;
+		goto out;
 	}
-	if (sw_params_from_config(cfg, &dp->p, err, sizeof(err)) != 0) {
+	if (sw_params_from_config(cfg, &dc->p, err, sizeof(err)) != 0) {
 		fprintf(stderr, "sipwake: config error: %s\n", err);
 		rc = EX_CONFIG;
-		goto fail_dp;
+		goto out;
 	}
-
-	dp->policy = calloc(1, sizeof(*dp->policy));
-	if (dp->policy == NULL) {
+	dc->policy = calloc(1, sizeof(*dc->policy));
+	if (dc->policy == NULL) {
 		SW_LOG(ERR, "out of memory");
-		goto fail_dp;
+		goto out;
 	}
-	cp_policy_from_config(cfg, dp->policy);
-	dp->rate_sources = cfg->rate_sources;
-	dp->rate_keys = cfg->rate_keys;
-	dp->frag_flows = cfg->frag_flows;
-	dp->frag_timeout_ms = cfg->frag_timeout_ms;
-	dp->frag_buffers = cfg->frag_buffers;
+	cp_policy_from_config(cfg, dc->policy);
+	dc->rate_sources = cfg->rate_sources;
+	dc->rate_keys = cfg->rate_keys;
+	dc->frag_flows = cfg->frag_flows;
+	dc->frag_timeout_ms = cfg->frag_timeout_ms;
+	dc->frag_buffers = cfg->frag_buffers;
+	dc->n_mbufs = cfg->mbufs;
+	dc->rx_desc = cfg->rx_desc;
+	dc->tx_desc = cfg->tx_desc;
+	dc->ring_size = cfg->ring_size;
 
 	urcu_qsbr_register_thread();
-	dp->neigh = sw_neigh_create(cfg->neigh_max);
-	dp->src = sw_src_create(cfg->max_sources);
-	dp->bind = dp->src != NULL ? sw_bind_create(cfg->max_devices, dp->src) : NULL;
-	dp->banned = sw_src_create(CP_MAX_BANS);
-	dp->held = sw_callset_create(cfg->max_held);
-	/* A held call waits for at most CP_CALL_MAX_DEVICES devices: each
-	 * and its AOR. */
-	dp->waking = sw_callset_create(cfg->max_held * CP_CALL_MAX_DEVICES * 2);
-	if (dp->neigh == NULL || dp->src == NULL || dp->bind == NULL || dp->banned == NULL ||
-	    dp->held == NULL || dp->waking == NULL) {
-		SW_LOG(ERR, "out of memory creating the tables");
-		goto fail_ports;
-	}
-	if (dp_init(dp, cfg->mbufs, cfg->rx_desc, cfg->tx_desc, cfg->ring_size) != 0)
-		goto fail_ports;
-	cp = cp_create(dp, cfg);
+	if (tables_create(cfg, &dc->t) != 0)
+		goto fail_tables;
+	dp = dp_create(dc);
+	dc->policy = NULL; /* the dataplane's now, even if it failed */
+	if (dp == NULL)
+		goto fail_tables;
+	cp = cp_create(dp_link(dp), cfg);
 	if (cp == NULL)
-		goto fail_ports;
+		goto fail_dp;
 	/* Bindings are back before the first packet is read (kill -9 included). */
 	if (cp_set_store(cp, store) < 0)
 		SW_LOG(ERR, "bindings.store %s: could not be read; starting without its bindings",
@@ -230,11 +250,10 @@ static int run(struct cp_config *cfg, const char *cfg_path, struct pd *pd, struc
 		SW_LOG(ERR, "cannot start the push thread");
 		goto fail_cp;
 	}
-
-	for (unsigned i = 0; i < dp->n_workers; i++)
-		rte_eal_remote_launch(dp_worker_main, &dp->workers[i], dp->workers[i].lcore_id);
+	if (dp_launch(dp) != 0)
+		goto fail_cp;
 	SW_LOG(NOTICE, "sipwake %s running: %u worker(s), SIP on UDP port %u", SW_VERSION,
-	       dp->n_workers, cfg->sip_port);
+	       dc->n_workers, cfg->sip_port);
 
 	cp_run(cp, &stop_requested);
 
@@ -245,18 +264,15 @@ static int run(struct cp_config *cfg, const char *cfg_path, struct pd *pd, struc
 
 fail_cp:
 	cp_free(cp);
-fail_ports:
-	dp_fini(dp);
-	sw_bind_free(dp->bind);
-	sw_src_free(dp->banned);
-	sw_callset_free(dp->held);
-	sw_callset_free(dp->waking);
-	sw_src_free(dp->src);
-	sw_neigh_free(dp->neigh);
-	urcu_qsbr_unregister_thread();
 fail_dp:
-	free(dp->policy);
-	rte_free(dp);
+	dp_destroy(dp);
+fail_tables:
+	tables_free(&dc->t);
+	urcu_qsbr_unregister_thread();
+out:
+	if (dc != NULL)
+		free(dc->policy);
+	free(dc);
 	cp_store_close(store);
 	return rc;
 }

@@ -182,9 +182,12 @@ int main(int argc, char **argv)
 	cfg.ping_interval_s = 0;
 	h.ctx->p.n_servers = 1;
 	h.ctx->p.servers[0] = (struct dp_server){.ip = dph_ip(DPH_PBX_IP4), .port = 5060};
+	cfg.n_pbx_servers = 1; /* the control plane's copy (REGISTER relay) */
+	memcpy(cfg.pbx_servers[0].addr, h.ctx->p.servers[0].ip.a, 16);
+	cfg.pbx_servers[0].port = 5060;
 	dp_policy_servers_from(h.ctx->policy, &h.ctx->p);
 	h.ctx->bind = sw_bind_create(cfg.max_devices, h.ctx->src);
-	cp = cp_create(h.ctx, &cfg);
+	cp = cp_create(dph_link(&h), &cfg);
 	snprintf(db, sizeof(db), "%s/bindings.db", path);
 	store = cp_store_open(db, sync_full, err, sizeof(err));
 	if (h.ctx->bind == NULL || cp == NULL || store == NULL) {
@@ -228,7 +231,7 @@ int main(int argc, char **argv)
 						(unsigned long)cp_drop_count(cp, i));
 			for (unsigned i = 0; i < DP_D_MAX; i++)
 				if (dph_drop(&h, i))
-					fprintf(stderr, "  dp drop_%s %lu\n", dp_drop_names[i],
+					fprintf(stderr, "  dp drop_%s %lu\n", dp_drop_name(i),
 						(unsigned long)dph_drop(&h, i));
 			return 1;
 		}

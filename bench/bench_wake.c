@@ -346,7 +346,7 @@ static void dump_counters(void)
 				cp_drop_count(cp, i));
 	for (unsigned i = 0; i < DP_D_MAX; i++)
 		if (dph_drop(&h, i))
-			fprintf(stderr, "  dp drop_%s %" PRIu64 "\n", dp_drop_names[i],
+			fprintf(stderr, "  dp drop_%s %" PRIu64 "\n", dp_drop_name(i),
 				dph_drop(&h, i));
 }
 
@@ -376,6 +376,12 @@ static int inst_new(unsigned devices, unsigned held)
 	cfg.max_pending = 4096;
 	cfg.ping_interval_s = 0;
 	cfg.wake_timeout_s = 3600; /* no timer runs here anyway */
+	/* The control plane's copy of the PBX the harness's policy has. */
+	cfg.n_pbx_servers = h.ctx->p.n_servers;
+	for (unsigned i = 0; i < h.ctx->p.n_servers; i++) {
+		memcpy(cfg.pbx_servers[i].addr, h.ctx->p.servers[i].ip.a, 16);
+		cfg.pbx_servers[i].port = h.ctx->p.servers[i].port;
+	}
 	/* The source table sized as sipwake sizes it for so many devices. */
 	sw_src_free(h.ctx->src);
 	/* A woken device's old socket stays bound while its branch is open
@@ -386,7 +392,7 @@ static int inst_new(unsigned devices, unsigned held)
 	h.ctx->held = sw_callset_create(cfg.max_held);
 	if (h.ctx->bind == NULL || h.ctx->held == NULL)
 		return -ENOMEM;
-	cp = cp_create(h.ctx, &cfg);
+	cp = cp_create(dph_link(&h), &cfg);
 	snprintf(db, sizeof(db), "%s/bindings%u.db", db_dir, n_inst++);
 	st = cp_store_open(db, false, err, sizeof(err));
 	if (cp == NULL || st == NULL) {

@@ -12,7 +12,7 @@
 #include <stdbool.h>
 
 #include "controlplane/cp_config.h"
-#include "dataplane/dp.h"
+#include "dataplane/dp_ring.h"
 
 /** What the wake path did (cp_call.c, cp_bind.c): X(ENUM, name, description). */
 #define CP_FOREACH_WAKE_COUNTER(X)                                                                \
@@ -138,7 +138,7 @@ struct cp_ctx;
  * @param cfg  copied.
  * @return the context, or NULL (out of memory; logged).
  */
-struct cp_ctx *cp_create(struct dp_ctx *dp, const struct cp_config *cfg);
+struct cp_ctx *cp_create(struct dp_link *dp, const struct cp_config *cfg);
 
 /** Free the context and every packet it still holds. NULL is a no-op. */
 void cp_free(struct cp_ctx *cp);
@@ -152,11 +152,11 @@ void cp_run(struct cp_ctx *cp, const bool *stop);
 
 struct cp_store;
 
-/** Devices one held call reaches at most (an AOR's); dp_ctx.waking holds
+/** Devices one held call reaches at most (an AOR's); dp_link.waking holds
  *  each of them and its AOR for every held call (wake.max_held). */
 #define CP_CALL_MAX_DEVICES 8
 
-/** Sources banned at once (dp_ctx.banned is created this large). */
+/** Sources banned at once (dp_link.banned is created this large). */
 #define CP_MAX_BANS 4096
 
 /**

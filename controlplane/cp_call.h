@@ -34,7 +34,7 @@ struct call_branch {
 	bool pushed;	    /* a VoIP push went out for it */
 	bool push_done;	    /* ... and its result came back */
 	bool chained;	    /* in the by-device index (waiting for a REGISTER) */
-	bool waking;	    /* ... and its device key in dp_ctx.waking (aor_key too, if not 0) */
+	bool waking;	    /* ... and its device key in dp_link.waking (aor_key too, if not 0) */
 	bool cancel_wanted; /* CANCEL as soon as a provisional answer comes */
 	bool cancel_sent;
 	bool heard;	    /* the device answered something on this branch */
@@ -43,7 +43,7 @@ struct call_branch {
 	uint8_t why;	    /* enum late_cause of a CANCEL it is owed */
 	uint16_t status;    /* its final answer (or ours for it: 408, 480) */
 	uint32_t dev_next;  /* by-device chain: call slot << 3 | branch; UINT32_MAX ends */
-	uint64_t aor_key;   /* sw_wake_key_aor() of its AOR in dp_ctx.waking; 0: none */
+	uint64_t aor_key;   /* sw_wake_key_aor() of its AOR in dp_link.waking; 0: none */
 	uint64_t push_tsc;  /* push submitted */
 	uint64_t timer_tsc; /* next retransmission (CALLING) */
 	uint64_t interval;  /* Timer A's current interval */
@@ -101,7 +101,7 @@ struct cp_call {
 	uint32_t mask, n_used, free_top;
 	uint32_t *buckets;     /* by PBX transaction */
 	uint32_t *dev_buckets; /* waiting branches by device id */
-	/* The workers' view of the waiting branches (dp_ctx.waking, may be
+	/* The workers' view of the waiting branches (dp_link.waking, may be
 	 * NULL): their REGISTERs from new addresses are expected. */
 	struct sw_callset *waking;
 	const struct sw_bind_table *bind;

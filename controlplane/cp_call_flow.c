@@ -19,20 +19,6 @@
 
 /* ---- PBX requests ------------------------------------------------------- */
 
-struct pick {
-	uint64_t id[CALL_MAX_BRANCHES];
-	unsigned n;
-};
-
-static int pick_one(const struct sw_device *d, void *arg)
-{
-	struct pick *p = arg;
-
-	if (p->n < CALL_MAX_BRANCHES)
-		p->id[p->n++] = d->id;
-	return p->n == CALL_MAX_BRANCHES;
-}
-
 /* Caller details for the push (the app shows them in CallKit / its UI). */
 static void caller_of(const uint8_t *msg, const struct sip_msg *sm, struct pd_request *rq)
 {
@@ -55,13 +41,14 @@ static void invite_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 {
 	const struct sip_msg *sm = &meta->sip;
 	uint64_t now = rte_rdtsc();
-	struct pick p;
+	/* The worker found the devices and saw which were alive (struct
+	 * dp_call): decided once, acted on here. */
+	const struct dp_call *v = &meta->call;
 	struct call *c;
 	unsigned pushes = 0, ring_full = 0, policy = cp->cfg.wake_policy;
+	unsigned n = RTE_MIN((unsigned)v->n, (unsigned)CALL_MAX_BRANCHES);
 
-	p.n = 0;
-	dp_devices_of(cp->dp->bind, msg, sm, pick_one, &p);
-	if (p.n == 0) {
+	if (n == 0) {
 		cp_trace(cp, sw_callset_key(sip_ptr(msg, sm->call_id), sm->call_id.len),
 			 "INVITE for %.*s@%.*s: no device bound: 480", sm->ruri.user.len,
 			 sip_ptr(msg, sm->ruri.user), sm->ruri.host.len,
@@ -85,18 +72,18 @@ static void invite_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 		cp_trace(cp, c->key, "INVITE from %s:%u for %.*s@%.*s: %u device(s), 100 Trying",
 			 sw_ip_str(&meta->src, ip, sizeof(ip)), meta->sport, sm->ruri.user.len,
 			 sip_ptr(msg, sm->ruri.user), sm->ruri.host.len,
-			 sip_ptr(msg, sm->ruri.host), p.n);
+			 sip_ptr(msg, sm->ruri.host), n);
 	}
 	call_answer(cp, c, 100, now);
-	for (unsigned i = 0; i < p.n; i++) {
-		const struct sw_device *d = sw_bind_by_id(cp->dp->bind, p.id[i]);
+	for (unsigned i = 0; i < n; i++) {
+		const struct sw_device *d = sw_bind_by_id(cp->dp->bind, v->dev[i]);
 		struct pd_request rq = {.id = c->id << 4 | c->n_br};
 		struct call_branch *br = &c->br[c->n_br];
 		bool alive, can_push;
 
 		if (d == NULL)
 			continue;
-		alive = sw_device_alive(cp->dp->src, d, now, cp->dp->p.alive_window_tsc, NULL);
+		alive = (v->alive >> i) & 1;
 		can_push = cp->pd != NULL && cp_push_request_of(d, PD_KIND_CALL, &rq) == 0;
 		br->device = d->id;
 		c->n_br++;
@@ -253,7 +240,7 @@ static void late_answer(struct cp_ctx *cp, struct call *c, struct call_branch *b
 	for (int bye = 0; bye < 2; bye++) {
 		call_branch_id(branch, sizeof(branch), c->id, bye ? CALL_TAG_BYE : CALL_TAG_ACK);
 		if (call_build_in_dialog((const uint8_t *)br->inv, &k->sm2, msg, rsm, bye, &our,
-					 cp->dp->p.ports.sip_port, branch, &k->scratch) == 0)
+					 cp->dp->ports.sip_port, branch, &k->scratch) == 0)
 			call_send(cp, br, &k->scratch);
 	}
 	br->state = BR_DONE;

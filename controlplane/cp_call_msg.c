@@ -22,7 +22,7 @@ void call_branch_id(char *out, size_t cap, uint64_t call_id, unsigned br)
 static bool route_is_ours(const struct cp_ctx *cp, const uint8_t *msg, const struct sip_uri *r)
 {
 	return r->whole.len != 0 &&
-	       sw_ports_is_us(&cp->dp->p.ports, sip_ptr(msg, r->host), r->host.len, r->port);
+	       sw_ports_is_us(&cp->dp->ports, sip_ptr(msg, r->host), r->host.len, r->port);
 }
 
 static void put_line(struct cp_msg *o, const uint8_t *msg, const struct sip_hdr *h)
@@ -38,7 +38,7 @@ int call_build_invite(const struct cp_ctx *cp, const uint8_t *inv, const struct 
 		      struct cp_msg *o)
 {
 	bool pop = route_is_ours(cp, inv, &sm->route), first_route = true;
-	unsigned port = cp->dp->p.ports.sip_port;
+	unsigned port = cp->dp->ports.sip_port;
 
 	o->len = 0;
 	o->overflow = false;

@@ -9,6 +9,7 @@
 
 #define CP_HOLD_MAX 64	 /* upper bound of neighbours.queue */
 #define CP_MSG_MAX  8192 /* largest SIP message the control plane builds or relays */
+#define CP_BURST    32	 /* ring entries taken at once */
 
 struct cp_reg;
 struct cp_call;
@@ -35,7 +36,11 @@ struct cp_pending {
 };
 
 struct cp_ctx {
-	struct dp_ctx *dp;
+	struct dp_link *dp; /* the dataplane's handle: tables, rings, ports */
+	/* pbx.servers, failover order: where REGISTERs and health checks go
+	 * (the workers have their copy in the policy). */
+	unsigned n_servers;
+	struct dp_server servers[DP_MAX_SERVERS];
 	struct cp_config cfg;
 	uint64_t hz;
 	uint64_t retry_tsc, lifetime_tsc;

@@ -23,7 +23,7 @@ const char *const cp_counter_descs[CP_C_MAX] = {CP_FOREACH_COUNTER(CP_X_DESC)};
 const char *const cp_drop_names[CP_D_MAX] = {CP_FOREACH_DROP(CP_X_NAME)};
 const char *const cp_drop_descs[CP_D_MAX] = {CP_FOREACH_DROP(CP_X_DESC)};
 
-struct cp_ctx *cp_create(struct dp_ctx *dp, const struct cp_config *cfg)
+struct cp_ctx *cp_create(struct dp_link *dp, const struct cp_config *cfg)
 {
 	struct cp_ctx *cp = calloc(1, sizeof(*cp));
 
@@ -31,6 +31,7 @@ struct cp_ctx *cp_create(struct dp_ctx *dp, const struct cp_config *cfg)
 		goto fail;
 	cp->dp = dp;
 	cp->cfg = *cfg;
+	cp->n_servers = cp_servers_from_config(cfg, cp->servers);
 	cp->hz = rte_get_tsc_hz();
 	cp->retry_tsc = cp->hz * cfg->neigh_retry_ms / 1000;
 	cp->lifetime_tsc = cp->hz * cfg->neigh_lifetime_s;
@@ -108,10 +109,10 @@ void cp_send(struct cp_ctx *cp, unsigned worker, unsigned ifx, struct rte_mbuf *
 	}
 }
 
-static unsigned poll_worker(struct cp_ctx *cp, struct dp_worker *w)
+static unsigned poll_worker(struct cp_ctx *cp, struct dp_link_worker *w)
 {
-	struct rte_mbuf *pkts[DP_BURST];
-	unsigned n = rte_ring_sc_dequeue_burst(w->up, (void **)pkts, DP_BURST, NULL);
+	struct rte_mbuf *pkts[CP_BURST];
+	unsigned n = rte_ring_sc_dequeue_burst(w->up, (void **)pkts, CP_BURST, NULL);
 
 	for (unsigned i = 0; i < n; i++) {
 		switch (DP_META(pkts[i])->kind) {
@@ -130,7 +131,7 @@ static unsigned poll_worker(struct cp_ctx *cp, struct dp_worker *w)
 		default:
 			/* A kind we do not know is a bug in the worker. */
 			CP_LOG(ERR, "unknown hand-up kind %u from worker %u",
-			       DP_META(pkts[i])->kind, w->id);
+			       DP_META(pkts[i])->kind, DP_META(pkts[i])->worker);
 			rte_pktmbuf_free(pkts[i]);
 		}
 	}
@@ -149,7 +150,7 @@ void cp_run(struct cp_ctx *cp, const bool *stop)
 
 		for (unsigned i = 0; i < cp->dp->n_workers; i++) {
 			work += poll_worker(cp, &cp->dp->workers[i]);
-			work += cp_trace_poll_worker(cp, &cp->dp->workers[i]);
+			work += cp_trace_poll_worker(cp, i);
 		}
 		now = rte_rdtsc();
 		if (now >= next_tick) {

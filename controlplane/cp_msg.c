@@ -154,7 +154,7 @@ int cp_send_options(struct cp_ctx *cp, const struct sw_ip *dst, uint16_t dport,
 	cp_msg_host(&o, dst);
 	cp_msg_fmt(&o, ":%u SIP/2.0\r\nVia: SIP/2.0/UDP ", dport);
 	cp_msg_host(&o, &our);
-	cp_msg_fmt(&o, ":%u;branch=" DP_BRANCH_MAGIC "%c%c%s;rport\r\n", cp->dp->p.ports.sip_port,
+	cp_msg_fmt(&o, ":%u;branch=" DP_BRANCH_MAGIC "%c%c%s;rport\r\n", cp->dp->ports.sip_port,
 		   DP_BRANCH_CP, opt->kind, opt->branch_tail);
 	cp_msg_str(&o, "Max-Forwards: 70\r\nFrom: <sip:sipwake@");
 	cp_msg_host(&o, &our);

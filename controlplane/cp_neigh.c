@@ -152,7 +152,7 @@ static void arp_build(struct rte_mbuf *m, const struct sw_iface *ifc, uint16_t o
 
 static void probe(struct cp_ctx *cp, struct cp_pending *p)
 {
-	const struct sw_iface *ifc = &cp->dp->p.ports.ifaces[p->iface];
+	const struct sw_iface *ifc = &cp->dp->ports.ifaces[p->iface];
 	struct rte_mbuf *m = rte_pktmbuf_alloc(cp->dp->pool);
 	static const struct rte_ether_addr zero_mac;
 
@@ -189,7 +189,7 @@ static void probe(struct cp_ctx *cp, struct cp_pending *p)
 static void learned(struct cp_ctx *cp, unsigned ifx, const struct sw_ip *ip,
 		    const struct rte_ether_addr *mac)
 {
-	const struct sw_iface *ifc = &cp->dp->p.ports.ifaces[ifx];
+	const struct sw_iface *ifc = &cp->dp->ports.ifaces[ifx];
 	struct sw_neigh_info old;
 	bool existed = sw_neigh_get(cp->dp->neigh, ifc->port_id, ip, &old);
 	struct cp_pending *p;
@@ -223,7 +223,7 @@ void cp_neigh_arp_in(struct cp_ctx *cp, struct rte_mbuf *m)
 {
 	const struct dp_meta *meta = DP_META(m);
 	unsigned ifx = meta->iface;
-	const struct sw_iface *ifc = &cp->dp->p.ports.ifaces[ifx];
+	const struct sw_iface *ifc = &cp->dp->ports.ifaces[ifx];
 	struct rte_arp_hdr *arp = rte_pktmbuf_mtod_offset(m, struct rte_arp_hdr *, meta->l3_off);
 	uint16_t op = rte_be_to_cpu_16(arp->arp_opcode);
 	rte_be32_t sip = arp->arp_data.arp_sip;
@@ -287,7 +287,7 @@ void cp_neigh_nd_in(struct cp_ctx *cp, struct rte_mbuf *m)
 {
 	const struct dp_meta *meta = DP_META(m);
 	unsigned ifx = meta->iface;
-	const struct sw_iface *ifc = &cp->dp->p.ports.ifaces[ifx];
+	const struct sw_iface *ifc = &cp->dp->ports.ifaces[ifx];
 	struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *, meta->l3_off);
 	uint32_t plen = rte_be_to_cpu_16(ip->payload_len);
 	const struct nd_msg *nd = (const struct nd_msg *)(ip + 1);
@@ -359,7 +359,7 @@ void cp_neigh_hold(struct cp_ctx *cp, struct rte_mbuf *m)
 {
 	const struct dp_meta *meta = DP_META(m);
 	unsigned ifx = meta->iface;
-	const struct sw_iface *ifc = &cp->dp->p.ports.ifaces[ifx];
+	const struct sw_iface *ifc = &cp->dp->ports.ifaces[ifx];
 	struct rte_ether_addr mac;
 	struct cp_pending *p;
 
@@ -424,7 +424,7 @@ void cp_neigh_tick(struct cp_ctx *cp, uint64_t now)
 		}
 		/* No answer to any probe: the peer is gone. */
 		if (p->refresh)
-			sw_neigh_remove(cp->dp->neigh, cp->dp->p.ports.ifaces[p->iface].port_id,
+			sw_neigh_remove(cp->dp->neigh, cp->dp->ports.ifaces[p->iface].port_id,
 					&p->ip);
 		pending_release(cp, p, true);
 	}
@@ -444,8 +444,8 @@ static int age_one(const struct sw_neigh_info *e, void *arg)
 
 	if (a->now - e->confirmed_tsc < cp->lifetime_tsc)
 		return 0;
-	for (unsigned i = 0; i < cp->dp->p.ports.n_ifaces; i++)
-		if (cp->dp->p.ports.ifaces[i].port_id == e->port)
+	for (unsigned i = 0; i < cp->dp->ports.n_ifaces; i++)
+		if (cp->dp->ports.ifaces[i].port_id == e->port)
 			ifx = (int)i;
 	if (ifx < 0 || pending_find(cp, (unsigned)ifx, &e->ip) != NULL)
 		return 0;

@@ -243,7 +243,7 @@ static int build_relay(struct cp_ctx *cp, const struct dp_meta *meta, const uint
 	cp_msg_str(o, "Via: SIP/2.0/UDP ");
 	cp_msg_host(o, our);
 	cp_msg_fmt(o, ":%u;branch=" DP_BRANCH_MAGIC "%c%c%016" PRIx64 ";rport\r\n",
-		   cp->dp->p.ports.sip_port, DP_BRANCH_CP, REG_BRANCH_KIND, t->id);
+		   cp->dp->ports.sip_port, DP_BRANCH_CP, REG_BRANCH_KIND, t->id);
 	for (unsigned i = 0; i < sm->nhdrs; i++) {
 		const struct sip_hdr *h = &sm->hdrs[i];
 		struct sip_slice l = cp_hdr_line(h);
@@ -284,7 +284,7 @@ static int build_relay(struct cp_ctx *cp, const struct dp_meta *meta, const uint
 	/* RFC 3327 §5.1: our URI, with lr, reachable by the PBX. */
 	cp_msg_str(o, "Path: <sip:");
 	cp_msg_host(o, our);
-	cp_msg_fmt(o, ":%u;lr>\r\n", cp->dp->p.ports.sip_port);
+	cp_msg_fmt(o, ":%u;lr>\r\n", cp->dp->ports.sip_port);
 	if (cp->reg->fcaps[0] != '\0')
 		cp_msg_fmt(o, "Feature-Caps: %s\r\n", cp->reg->fcaps);
 	cp_msg_str(o, "\r\n");
@@ -294,7 +294,7 @@ static int build_relay(struct cp_ctx *cp, const struct dp_meta *meta, const uint
 
 static int send_to_server(struct cp_ctx *cp, struct reg_tx *t)
 {
-	const struct dp_server *sv = &cp->dp->p.servers[t->server];
+	const struct dp_server *sv = &cp->servers[t->server];
 
 	t->deadline_tsc = rte_rdtsc() + cp->hz * cp->cfg.pbx_timeout_ms / 1000;
 	return cp_udp_send(cp, &sv->ip, sv->port, t->req, t->req_len);
@@ -337,7 +337,7 @@ void cp_reg_request(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t
 		send_to_server(cp, t);
 		return;
 	}
-	if (cp->dp->p.n_servers == 0) {
+	if (cp->n_servers == 0) {
 		cp_count_drop(cp, CP_D_REG_NO_PBX, 1);
 		cp_sip_reply(cp, meta, msg, 503);
 		return;
@@ -365,8 +365,8 @@ void cp_reg_request(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t
 		goto fail;
 	}
 	t->had_auth = has_auth(msg, sm);
-	t->server = (uint8_t)__atomic_load_n(&cp->dp->pbx_active, __ATOMIC_RELAXED);
-	if (cp_route(cp, &cp->dp->p.servers[t->server].ip, &ifx, &our, &nh) != 0) {
+	t->server = (uint8_t)__atomic_load_n(cp->dp->pbx_active, __ATOMIC_RELAXED);
+	if (cp_route(cp, &cp->servers[t->server].ip, &ifx, &our, &nh) != 0) {
 		cp_count_drop(cp, CP_D_CP_NO_ROUTE, 1);
 		cp_sip_reply(cp, meta, msg, 503);
 		goto fail;
@@ -453,13 +453,13 @@ static void queue_out(struct cp_ctx *cp, const struct reg_tx *t, const struct cp
 
 static void fail_over(struct cp_ctx *cp, struct reg_tx *t)
 {
-	unsigned n = cp->dp->p.n_servers;
+	unsigned n = cp->n_servers;
 	uint32_t next = (t->server + 1u) % n;
 
 	/* Later REGISTERs go to the next server too; the health checks move
 	 * it back when the first one answers again. */
-	if (__atomic_load_n(&cp->dp->pbx_active, __ATOMIC_RELAXED) == t->server) {
-		__atomic_store_n(&cp->dp->pbx_active, next, __ATOMIC_RELAXED);
+	if (__atomic_load_n(cp->dp->pbx_active, __ATOMIC_RELAXED) == t->server) {
+		__atomic_store_n(cp->dp->pbx_active, next, __ATOMIC_RELAXED);
 		CP_LOG(WARNING, "pbx.servers.[%u] did not answer: failing over to [%u]", t->server,
 		       next);
 	}
@@ -486,7 +486,7 @@ void cp_reg_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 		id = 0;
 	t = tx_by_id(r, id);
 	/* Only the server the request went to answers it. */
-	if (t == NULL || !sw_ip_eq(&meta->src, &cp->dp->p.servers[t->server].ip)) {
+	if (t == NULL || !sw_ip_eq(&meta->src, &cp->servers[t->server].ip)) {
 		cp_count_drop(cp, CP_D_REG_STRAY_RESPONSE, 1);
 		return;
 	}
@@ -496,7 +496,7 @@ void cp_reg_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 			cp_udp_send(cp, &t->app_ip, t->app_port, r->scratch.b, r->scratch.len);
 		return;
 	}
-	if (sm->status == 503 && t->tries < cp->dp->p.n_servers) {
+	if (sm->status == 503 && t->tries < cp->n_servers) {
 		fail_over(cp, t);
 		return;
 	}
@@ -593,17 +593,16 @@ void cp_reg_flush(struct cp_ctx *cp)
 static void health_checks(struct cp_ctx *cp)
 {
 	struct cp_reg *r = cp->reg;
-	const struct dp_params *p = &cp->dp->p;
 
 	r->check_seq++;
-	for (unsigned i = 0; i < p->n_servers; i++) {
+	for (unsigned i = 0; i < cp->n_servers; i++) {
 		char tail[24], tag[16], to[24], cid[32];
 
 		snprintf(tail, sizeof(tail), "%02x%08x", i, r->check_seq);
 		snprintf(tag, sizeof(tag), "hc%x", r->check_seq);
 		snprintf(to, sizeof(to), "%u@pbx", i);
 		snprintf(cid, sizeof(cid), "hc-%u-%x", i, r->check_seq);
-		cp_send_options(cp, &p->servers[i].ip, p->servers[i].port,
+		cp_send_options(cp, &cp->servers[i].ip, cp->servers[i].port,
 				&(struct cp_options){.kind = 'h',
 						     .branch_tail = tail,
 						     .tag = tag,
@@ -617,18 +616,17 @@ void cp_reg_health_answer(struct cp_ctx *cp, const struct dp_meta *meta, const u
 {
 	const struct sip_msg *sm = &meta->sip;
 	const char *b = sip_ptr(msg, sm->via.branch);
-	const struct dp_params *p = &cp->dp->p;
-	unsigned i, active = __atomic_load_n(&cp->dp->pbx_active, __ATOMIC_RELAXED);
+	unsigned i, active = __atomic_load_n(cp->dp->pbx_active, __ATOMIC_RELAXED);
 
 	if (sm->via.branch.len < DP_BRANCH_MAGIC_LEN + 4 ||
-	    sscanf(b + DP_BRANCH_MAGIC_LEN + 2, "%2x", &i) != 1 || i >= p->n_servers ||
-	    !sw_ip_eq(&meta->src, &p->servers[i].ip))
+	    sscanf(b + DP_BRANCH_MAGIC_LEN + 2, "%2x", &i) != 1 || i >= cp->n_servers ||
+	    !sw_ip_eq(&meta->src, &cp->servers[i].ip))
 		return;
 	cp->reg->up[i] = 1;
 	cp_count(cp, CP_C_PBX_CHECKS_ANSWERED, 1);
 	/* The preferred (earlier) server is back: move REGISTERs back to it. */
 	if (i < active && sm->status < 500) {
-		__atomic_store_n(&cp->dp->pbx_active, i, __ATOMIC_RELAXED);
+		__atomic_store_n(cp->dp->pbx_active, i, __ATOMIC_RELAXED);
 		CP_LOG(NOTICE, "pbx.servers.[%u] answers again: REGISTERs go back to it", i);
 	}
 }
@@ -636,9 +634,9 @@ void cp_reg_health_answer(struct cp_ctx *cp, const struct dp_meta *meta, const u
 void cp_reg_servers_changed(struct cp_ctx *cp)
 {
 	struct cp_reg *r = cp->reg;
-	unsigned n = cp->dp->p.n_servers;
+	unsigned n = cp->n_servers;
 
-	__atomic_store_n(&cp->dp->pbx_active, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(cp->dp->pbx_active, 0, __ATOMIC_RELAXED);
 	memset(r->up, 0, sizeof(r->up));
 	r->next_check_tsc = 0; /* the new list is checked one interval from now */
 	for (uint32_t i = 0; i < r->max && r->n_used > 0; i++) {
@@ -663,7 +661,7 @@ void cp_reg_tick(struct cp_ctx *cp, uint64_t now)
 
 	if (r->next_check_tsc == 0) /* the first check one interval after start */
 		r->next_check_tsc = now + cp->hz * cp->cfg.pbx_check_s;
-	if (now >= r->next_check_tsc && cp->dp->p.n_servers > 0) {
+	if (now >= r->next_check_tsc && cp->n_servers > 0) {
 		health_checks(cp);
 		r->next_check_tsc = now + cp->hz * cp->cfg.pbx_check_s;
 	}
@@ -673,7 +671,7 @@ void cp_reg_tick(struct cp_ctx *cp, uint64_t now)
 
 		if (t->id == 0 || now < t->deadline_tsc)
 			continue;
-		if (t->tries < cp->dp->p.n_servers) {
+		if (t->tries < cp->n_servers) {
 			fail_over(cp, t);
 			continue;
 		}

@@ -134,8 +134,8 @@ static void reload(struct cp_ctx *cp)
 	restart_keys(&cp->cfg, next, fixed, sizeof(fixed));
 
 	cp_policy_from_config(next, pol);
-	old = cp->dp->policy;
-	rcu_assign_pointer(cp->dp->policy, pol);
+	old = *cp->dp->policy;
+	rcu_assign_pointer(*cp->dp->policy, pol);
 	/* Workers pass a quiescent state every poll round (microseconds). */
 	urcu_qsbr_synchronize_rcu();
 	free(old);
@@ -146,8 +146,8 @@ static void reload(struct cp_ctx *cp)
 	    memcmp(next->pbx_servers, cp->cfg.pbx_servers, sizeof(next->pbx_servers)) != 0) {
 		cp->cfg.n_pbx_servers = next->n_pbx_servers;
 		memcpy(cp->cfg.pbx_servers, next->pbx_servers, sizeof(next->pbx_servers));
-		cp->dp->p.n_servers = pol->n_servers;
-		memcpy(cp->dp->p.servers, pol->servers, sizeof(pol->servers));
+		cp->n_servers = pol->n_servers;
+		memcpy(cp->servers, pol->servers, sizeof(cp->servers));
 		cp_reg_servers_changed(cp);
 	}
 	/* Control-plane-only settings: no reader but this thread. */

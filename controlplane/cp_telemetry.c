@@ -34,13 +34,13 @@ static void add_counters(struct rte_tel_data *d, const struct dp_counters *sum, 
 	char key[RTE_TEL_MAX_STRING_LEN];
 
 	for (unsigned i = 0; i < DP_C_MAX; i++)
-		rte_tel_data_add_dict_u64(d, dp_counter_names[i], sum->c[i]);
+		rte_tel_data_add_dict_u64(d, dp_counter_name(i), sum->c[i]);
 	if (with_cp)
 		for (unsigned i = 0; i < CP_C_MAX; i++)
 			rte_tel_data_add_dict_u64(d, cp_counter_names[i],
 						  cp_counter(tel_cp, (enum cp_counter)i));
 	for (unsigned i = 0; i < DP_D_MAX; i++) {
-		snprintf(key, sizeof(key), "drop_%s", dp_drop_names[i]);
+		snprintf(key, sizeof(key), "drop_%s", dp_drop_name(i));
 		rte_tel_data_add_dict_u64(d, key, sum->drop[i]);
 		dropped += sum->drop[i];
 	}
@@ -59,7 +59,7 @@ static void add_counters(struct rte_tel_data *d, const struct dp_counters *sum, 
  * /sipwake/stats,<worker>: one worker's own counters. */
 static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	const struct dp_ctx *dp = tel_cp->dp;
+	const struct dp_link *dp = tel_cp->dp;
 	struct dp_counters sum = {0};
 	char *end;
 
@@ -70,14 +70,14 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 		if (*end != '\0' || w >= dp->n_workers)
 			return -EINVAL;
 		rte_tel_data_start_dict(d);
-		dp_counters_add(&sum, &dp->workers[w].ctr);
+		dp_counters_add(&sum, dp->workers[w].ctr);
 		rte_tel_data_add_dict_int(d, "worker", (int)w);
 		rte_tel_data_add_dict_int(d, "lcore", (int)dp->workers[w].lcore_id);
 		add_counters(d, &sum, false);
 		return 0;
 	}
 	for (unsigned i = 0; i < dp->n_workers; i++)
-		dp_counters_add(&sum, &dp->workers[i].ctr);
+		dp_counters_add(&sum, dp->workers[i].ctr);
 	rte_tel_data_start_dict(d);
 	add_counters(d, &sum, true);
 	return 0;
@@ -97,12 +97,12 @@ static int tel_describe(const char *cmd, const char *params, struct rte_tel_data
 	rte_tel_data_start_dict(d);
 	/* Descriptions longer than a telemetry string (128) arrive cut short. */
 	for (unsigned i = 0; i < DP_C_MAX; i++)
-		rte_tel_data_add_dict_string(d, dp_counter_names[i], dp_counter_descs[i]);
+		rte_tel_data_add_dict_string(d, dp_counter_name(i), dp_counter_desc(i));
 	for (unsigned i = 0; i < CP_C_MAX; i++)
 		rte_tel_data_add_dict_string(d, cp_counter_names[i], cp_counter_descs[i]);
 	for (unsigned i = 0; i < DP_D_MAX; i++) {
-		snprintf(key, sizeof(key), "drop_%s", dp_drop_names[i]);
-		rte_tel_data_add_dict_string(d, key, dp_drop_descs[i]);
+		snprintf(key, sizeof(key), "drop_%s", dp_drop_name(i));
+		rte_tel_data_add_dict_string(d, key, dp_drop_desc(i));
 	}
 	for (unsigned i = 0; i < CP_D_MAX; i++) {
 		snprintf(key, sizeof(key), "drop_%s", cp_drop_names[i]);
@@ -127,7 +127,7 @@ static int tel_reload(const char *cmd, const char *params, struct rte_tel_data *
 /* Each worker's rings to and from the control plane: entries now and size
  * (rte_ring_count() is safe from any thread). A full up ring drops
  * (drop_up_ring_full); a full down ring drops the control plane's frames. */
-static void add_rings(struct rte_tel_data *d, const struct dp_ctx *dp)
+static void add_rings(struct rte_tel_data *d, const struct dp_link *dp)
 {
 	struct rte_tel_data *r = rte_tel_data_alloc();
 	char key[32];
@@ -136,7 +136,7 @@ static void add_rings(struct rte_tel_data *d, const struct dp_ctx *dp)
 		return;
 	rte_tel_data_start_dict(r);
 	for (unsigned i = 0; i < dp->n_workers; i++) {
-		const struct dp_worker *w = &dp->workers[i];
+		const struct dp_link_worker *w = &dp->workers[i];
 
 		snprintf(key, sizeof(key), "w%u_up", i);
 		rte_tel_data_add_dict_u64(r, key, rte_ring_count(w->up));
@@ -161,7 +161,7 @@ static void add_config(struct rte_tel_data *d, const struct cp_ctx *cp)
 	rte_tel_data_start_dict(o);
 	rte_tel_data_add_dict_u64(o, "pbx_servers", c->n_pbx_servers);
 	rte_tel_data_add_dict_u64(o, "pbx_active",
-				  __atomic_load_n(&cp->dp->pbx_active, __ATOMIC_RELAXED));
+				  __atomic_load_n(cp->dp->pbx_active, __ATOMIC_RELAXED));
 	rte_tel_data_add_dict_u64(o, "pbx_sources", c->n_pbx_sources);
 	rte_tel_data_add_dict_u64(o, "max_devices", c->max_devices);
 	rte_tel_data_add_dict_u64(o, "alive_window_s", c->alive_window_s);
@@ -178,7 +178,7 @@ static void add_config(struct rte_tel_data *d, const struct cp_ctx *cp)
 
 static int tel_info(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	const struct dp_ctx *dp = tel_cp->dp;
+	const struct dp_link *dp = tel_cp->dp;
 	char buf[INET6_ADDRSTRLEN + 8], key[32];
 
 	RTE_SET_USED(cmd);
@@ -187,13 +187,13 @@ static int tel_info(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_string(d, "version", SW_VERSION);
 	rte_tel_data_add_dict_string(d, "dpdk", rte_version());
 	rte_tel_data_add_dict_int(d, "workers", (int)dp->n_workers);
-	rte_tel_data_add_dict_int(d, "sip_port", dp->p.ports.sip_port);
+	rte_tel_data_add_dict_int(d, "sip_port", dp->ports.sip_port);
 	rte_tel_data_add_dict_u64(d, "neighbours", sw_neigh_count(dp->neigh));
 	rte_tel_data_add_dict_u64(d, "config_generation",
 				  __atomic_load_n(&tel_cp->cfg_generation, __ATOMIC_RELAXED));
 	rte_tel_data_add_dict_u64(d, "bound_sources", sw_src_count(dp->src));
-	for (unsigned i = 0; i < dp->p.ports.n_ifaces; i++) {
-		const struct sw_iface *ifc = &dp->p.ports.ifaces[i];
+	for (unsigned i = 0; i < dp->ports.n_ifaces; i++) {
+		const struct sw_iface *ifc = &dp->ports.ifaces[i];
 		struct rte_tel_data *c = rte_tel_data_alloc();
 		char dev[RTE_ETH_NAME_MAX_LEN] = "?";
 
@@ -238,17 +238,17 @@ static void rcu_reader_leave(void)
 
 struct tel_bind_arg {
 	struct rte_tel_data *d;
-	const struct dp_ctx *dp;
+	const struct dp_link *dp;
 	uint64_t now_tsc;
 	int64_t now_s;
 	unsigned n, alive;
 };
 
-static bool device_alive(const struct dp_ctx *dp, const struct sw_device *dv, uint64_t now,
+static bool device_alive(const struct dp_link *dp, const struct sw_device *dv, uint64_t now,
 			 uint64_t *heard)
 {
 	uint64_t last;
-	bool alive = sw_device_alive(dp->src, dv, now, dp->p.alive_window_tsc, &last);
+	bool alive = sw_device_alive(dp->src, dv, now, dp->alive_window_tsc, &last);
 
 	*heard = last != 0 && now > last ? (now - last) / rte_get_tsc_hz() : 0;
 	return alive;
@@ -320,7 +320,7 @@ static int add_device(const struct sw_device *dv, void *arg)
  * /sipwake/bindings,<aor>: that AOR's devices ("user@host"). */
 static int tel_bindings(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	const struct dp_ctx *dp = tel_cp->dp;
+	const struct dp_link *dp = tel_cp->dp;
 	struct tel_bind_arg a = {.d = d, .dp = dp, .now_tsc = rte_rdtsc(), .now_s = cp_now_s()};
 
 	RTE_SET_USED(cmd);

@@ -75,15 +75,16 @@ void cp_trace(struct cp_ctx *cp, uint64_t key, const char *fmt, ...)
 	__atomic_store_n(&e->seq, seq + 2, __ATOMIC_RELEASE); /* even: complete */
 }
 
-unsigned cp_trace_poll_worker(struct cp_ctx *cp, struct dp_worker *w)
+unsigned cp_trace_poll_worker(struct cp_ctx *cp, unsigned worker)
 {
-	struct dp_trace_ev ev[DP_BURST];
+	const struct dp_link_worker *w = &cp->dp->workers[worker];
+	struct dp_trace_ev ev[CP_BURST];
 	unsigned n;
 	char ip[48];
 
 	if (w->trace == NULL)
 		return 0;
-	n = rte_ring_sc_dequeue_burst_elem(w->trace, ev, sizeof(ev[0]), DP_BURST, NULL);
+	n = rte_ring_sc_dequeue_burst_elem(w->trace, ev, sizeof(ev[0]), CP_BURST, NULL);
 	for (unsigned i = 0; i < n; i++) {
 		const struct dp_trace_ev *e = &ev[i];
 
@@ -93,19 +94,19 @@ unsigned cp_trace_poll_worker(struct cp_ctx *cp, struct dp_worker *w)
 			cp_trace(cp, e->key,
 				 "INVITE from the PBX: device %" PRIx64
 				 " alive, forwarded at once to %s:%u (worker %u)",
-				 e->device, ip, e->port, w->id);
+				 e->device, ip, e->port, worker);
 			break;
 		case DP_TR_INVITE_NO_DEVICE:
 			cp_trace(cp, e->key,
 				 "INVITE from the PBX (%s:%u): no device bound for it, %u (worker "
 				 "%u)",
-				 ip, e->port, e->status, w->id);
+				 ip, e->port, e->status, worker);
 			break;
 		case DP_TR_ANSWER:
 			cp_trace(cp, e->key,
 				 "device %" PRIx64
 				 " answered %u, relayed to the PBX at %s:%u (worker %u)",
-				 e->device, e->status, ip, e->port, w->id);
+				 e->device, e->status, ip, e->port, worker);
 			break;
 		default:
 			break;

@@ -29,11 +29,9 @@ void cp_trace_free(struct cp_trace *t);
 __attribute__((format(printf, 3, 4))) void cp_trace(struct cp_ctx *cp, uint64_t key,
 						    const char *fmt, ...);
 
-struct dp_worker;
-
 /** Control-plane thread: take worker @p w's trace events (dp_trace_ev) and
  *  write their lines. @return how many. */
-unsigned cp_trace_poll_worker(struct cp_ctx *cp, struct dp_worker *w);
+unsigned cp_trace_poll_worker(struct cp_ctx *cp, unsigned worker);
 
 /**
  * Any thread: the events of @p key, oldest first, as "+<ms> ms <text>" into

@@ -20,14 +20,14 @@
 int cp_route(const struct cp_ctx *cp, const struct sw_ip *dst, unsigned *ifx, struct sw_ip *src,
 	     struct sw_ip *nexthop)
 {
-	return sw_ports_route(&cp->dp->p.ports, dst, -1, ifx, src, nexthop);
+	return sw_ports_route(&cp->dp->ports, dst, -1, ifx, src, nexthop);
 }
 
 /* Hand a finished frame to worker 0's down ring, or hold it for ARP / ND. */
 static void emit(struct cp_ctx *cp, unsigned ifx, struct rte_mbuf *m, const struct sw_ip *nh,
 		 bool v6)
 {
-	const struct sw_iface *ifc = &cp->dp->p.ports.ifaces[ifx];
+	const struct sw_iface *ifc = &cp->dp->ports.ifaces[ifx];
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	struct dp_meta *meta = DP_META(m);
 
@@ -148,13 +148,13 @@ int cp_udp_send(struct cp_ctx *cp, const struct sw_ip *dst, uint16_t dport, cons
 		cp_count_drop(cp, CP_D_CP_NO_ROUTE, 1);
 		return -ENETUNREACH;
 	}
-	*udp = (struct rte_udp_hdr){.src_port = rte_cpu_to_be_16(cp->dp->p.ports.sip_port),
+	*udp = (struct rte_udp_hdr){.src_port = rte_cpu_to_be_16(cp->dp->ports.sip_port),
 				    .dst_port = rte_cpu_to_be_16(dport),
 				    .dgram_len = rte_cpu_to_be_16(dlen)};
 	memcpy(dgram + sizeof(*udp), payload, len);
 	udp->dgram_cksum = udp_cksum(&src, dst, udp, payload, len);
 
-	mtu = cp->dp->p.ports.ifaces[ifx].mtu != 0 ? cp->dp->p.ports.ifaces[ifx].mtu : 1500;
+	mtu = cp->dp->ports.ifaces[ifx].mtu != 0 ? cp->dp->ports.ifaces[ifx].mtu : 1500;
 	l3 = v6 ? sizeof(struct rte_ipv6_hdr) : sizeof(struct rte_ipv4_hdr);
 	if ((uint32_t)l3 + dlen <= mtu) {
 		struct rte_mbuf *m =

@@ -193,13 +193,54 @@ static inline void dp_count_drop(struct dp_counters *ctr, enum dp_drop d)
 	dp_count_drops(ctr, d, 1);
 }
 
-/** Counter names and descriptions, indexed by enum. */
-extern const char *const dp_counter_names[DP_C_MAX];
-extern const char *const dp_counter_descs[DP_C_MAX];
-extern const char *const dp_drop_names[DP_D_MAX];
-extern const char *const dp_drop_descs[DP_D_MAX];
+/* The drop list must embed the scanner's reasons in their order. */
+_Static_assert(DP_D_BAD_MAX_FORWARDS - DP_D_TRUNCATED ==
+		       SIP_ERR_BAD_MAX_FORWARDS - SIP_ERR_TRUNCATED,
+	       "DP_FOREACH_DROP must include SIP_FOREACH_ERROR whole");
+
+#define DP_X_NAME(e, name, desc) #name,
+#define DP_X_DESC(e, name, desc) desc,
+/** Name of counter @p c (as /sipwake/stats shows it). */
+static inline const char *dp_counter_name(enum dp_counter c)
+{
+	static const char *const names[DP_C_MAX] = {DP_FOREACH_COUNTER(DP_X_NAME)};
+
+	return names[c];
+}
+
+/** What counter @p c counts (/sipwake/describe). */
+static inline const char *dp_counter_desc(enum dp_counter c)
+{
+	static const char *const descs[DP_C_MAX] = {DP_FOREACH_COUNTER(DP_X_DESC)};
+
+	return descs[c];
+}
+
+/** Name of drop reason @p d (/sipwake/stats shows it as drop_<name>). */
+static inline const char *dp_drop_name(enum dp_drop d)
+{
+	static const char *const names[DP_D_MAX] = {DP_FOREACH_DROP(DP_X_NAME)};
+
+	return names[d];
+}
+
+/** What drop reason @p d means. */
+static inline const char *dp_drop_desc(enum dp_drop d)
+{
+	static const char *const descs[DP_D_MAX] = {DP_FOREACH_DROP(DP_X_DESC)};
+
+	return descs[d];
+}
+#undef DP_X_NAME
+#undef DP_X_DESC
 
 /** Add one worker's live block into @p out (relaxed reads; safe while it runs). */
-void dp_counters_add(struct dp_counters *out, const struct dp_counters *blk);
+static inline void dp_counters_add(struct dp_counters *out, const struct dp_counters *blk)
+{
+	for (unsigned i = 0; i < DP_C_MAX; i++)
+		out->c[i] += __atomic_load_n(&blk->c[i], __ATOMIC_RELAXED);
+	for (unsigned i = 0; i < DP_D_MAX; i++)
+		out->drop[i] += __atomic_load_n(&blk->drop[i], __ATOMIC_RELAXED);
+}
 
 #endif /* DP_COUNTERS_H */

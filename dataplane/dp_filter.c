@@ -154,15 +154,3 @@ bool dp_ua_is_scanner_raw(const struct dp_policy *pol, const uint8_t *msg, uint1
 	}
 	return false;
 }
-
-void dp_prefix_set(struct dp_prefix *p, const uint8_t addr[16], uint8_t plen)
-{
-	uint8_t mask[16] = {0};
-
-	for (unsigned bit = 0; bit < plen && bit < 128; bit++)
-		mask[bit / 8] |= (uint8_t)(0x80u >> (bit % 8));
-	memcpy(p->mask, mask, 16);
-	memcpy(p->net, addr, 16);
-	p->net[0] &= p->mask[0];
-	p->net[1] &= p->mask[1];
-}

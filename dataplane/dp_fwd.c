@@ -43,6 +43,7 @@
 #include <rte_byteorder.h>
 #include <rte_mbuf.h>
 
+#include "common/sw_devices.h"
 #include "common/sw_hash.h"
 #include "dataplane/dp_internal.h"
 
@@ -385,8 +386,10 @@ static void our_lines(struct dp_wstate *s, unsigned out, bool v6, struct dp_fwd_
 	}
 }
 
+/* The devices a Request-URI names: up to DP_CALL_MAX_DEVICES, the first
+ * alone for a call forwarded here, all of them for the control plane's. */
 struct aor_pick {
-	const struct sw_device *d;
+	const struct sw_device *d[DP_CALL_MAX_DEVICES];
 	unsigned n;
 };
 
@@ -394,73 +397,32 @@ static int aor_one(const struct sw_device *d, void *arg)
 {
 	struct aor_pick *pk = arg;
 
-	if (pk->n++ == 0)
-		pk->d = d;
-	return pk->n > 1; /* two is enough to know it forks */
+	pk->d[pk->n++] = d;
+	return pk->n == DP_CALL_MAX_DEVICES;
 }
 
 /*
- * ~1.5k instructions on MSG_INVITE (callgrind): reading the push address
- * ~0.75k, sw_pn_key ~0.75k (unescaping), sw_bind_by_pn ~0.45k.
- * The devices the PBX's Request-URI names (DESIGN.md §7 "Device key"): the
- * one registered with that contact, else the one with that push address,
- * else every device of the AOR. Inline here so the worker's callback is a
- * direct call; dp_devices_of() is the same for the control plane.
+ * Hand a request from the PBX up with the worker's decision (docs/design.md
+ * §7 "Decided once"): the control plane takes the devices and whether each
+ * was alive from here, and looks nothing up again.
  */
-static inline __attribute__((always_inline)) unsigned
-devices_of(const struct sw_bind_table *t, const uint8_t *msg, const struct sip_msg *sm,
-	   int (*fn)(const struct sw_device *d, void *arg), void *arg)
+static enum next_hop decided(struct dp_wstate *s, struct rte_mbuf *m, enum dp_call_why why,
+			     const struct aor_pick *pk, enum dp_counter c)
 {
-	const struct sip_uri *u = &sm->ruri;
-	const struct sw_device *d = NULL;
-	struct sip_push pn;
-	char key[SW_PN_KEY_MAX];
-	int kl;
+	struct dp_call *call = &DP_META(m)->call;
 
-	/* The contact exactly as registered first: one token may serve several
-	 * accounts of one app (two AORs, one push address), and the contact is
-	 * what tells them apart. Then the push address, for a PBX that
-	 * re-escapes or reorders the URI (RFC 8599 §5.3). */
-	d = sw_bind_by_contact(t, sip_ptr(msg, u->whole), u->whole.len);
-	if (d == NULL) {
-		sip_push_from_params(msg, u->params, &pn);
-		if (pn.form != SIP_PN_NONE) {
-			kl = sw_pn_key(key, sizeof(key), sip_ptr(msg, pn.provider), pn.provider.len,
-				       sip_ptr(msg, pn.prid), pn.prid.len, sip_ptr(msg, pn.param),
-				       pn.param.len);
-			if (kl > 0)
-				d = sw_bind_by_pn(t, key, (size_t)kl);
-		}
+	call->why = (uint8_t)why;
+	call->n = 0;
+	call->alive = 0;
+	for (unsigned i = 0; pk != NULL && i < pk->n; i++) {
+		call->dev[call->n] = pk->d[i]->id;
+		if (sw_device_alive(s->ctx->src, pk->d[i], DP_META(m)->rx_tsc,
+				    s->ctx->p.alive_window_tsc, NULL))
+			call->alive |= (uint8_t)(1u << call->n);
+		call->n++;
 	}
-	if (d != NULL) {
-		fn(d, arg);
-		return 1;
-	}
-	if (u->scheme != SIP_SCHEME_SIP && u->scheme != SIP_SCHEME_SIPS)
-		return 0;
-	kl = sw_aor_canon(key, SW_AOR_MAX, sip_ptr(msg, u->user), u->user.len,
-			  sip_ptr(msg, u->host), u->host.len, u->host_is_ipv6);
-	if (kl <= 0)
-		return 0;
-	return sw_bind_foreach_aor(t, key, (size_t)kl, fn, arg);
-}
-
-unsigned dp_devices_of(const struct sw_bind_table *t, const uint8_t *msg, const struct sip_msg *sm,
-		       int (*fn)(const struct sw_device *d, void *arg), void *arg)
-{
-	return devices_of(t, msg, sm, fn, arg);
-}
-
-/* The one device the Request-URI names, or NULL; *n: devices found (2 =
- * several: a fork). */
-static const struct sw_device *find_device(const struct dp_ctx *ctx, const uint8_t *msg,
-					   const struct sip_msg *sm, unsigned *n)
-{
-	struct aor_pick pk = {0};
-
-	devices_of(ctx->bind, msg, sm, aor_one, &pk);
-	*n = pk.n;
-	return pk.n == 1 ? pk.d : NULL;
+	dp_count(s->ctr, c, 1);
+	return HOP_UP;
 }
 
 /*
@@ -500,15 +462,14 @@ static enum next_hop to_device(struct dp_wstate *s, unsigned ifx, struct rte_mbu
 	const struct sip_msg *sm = s->sip;
 	const struct dp_ctx *ctx = s->ctx;
 	const struct sw_device *d;
-	unsigned n;
+	struct aor_pick pk;
 
+	pk.n = 0;
 	/* Before any lookup: the control plane's call, whatever the tables say. */
-	if (*dev == 0 && held_call(ctx, msg, sm)) {
-		dp_count(s->ctr, DP_C_FWD_HELD_HANDED_UP, 1);
-		return HOP_UP;
-	}
+	if (*dev == 0 && held_call(ctx, msg, sm))
+		return decided(s, m, DP_CALL_HELD, NULL, DP_C_FWD_HELD_HANDED_UP);
 	if (ctx->bind == NULL)
-		return HOP_UP; /* no binding tables: the control plane decides */
+		return HOP_UP; /* no binding tables (tests): nothing to decide with */
 	if (*dev != 0 && (d = sw_bind_by_id(ctx->bind, *dev)) != NULL) {
 		/* In a dialog our Record-Route named: to the device's source now,
 		 * asleep or not (it spoke in this dialog moments ago). */
@@ -517,12 +478,10 @@ static enum next_hop to_device(struct dp_wstate *s, unsigned ifx, struct rte_mbu
 		*out = d->iface < ctx->p.ports.n_ifaces ? d->iface : iface_for(&ctx->p, dst, ifx);
 		return HOP_FOUND;
 	}
-	d = find_device(ctx, msg, sm, &n);
-	if (n > 1) {
-		dp_count(s->ctr, DP_C_FWD_FORK_HANDED_UP, 1);
-		return HOP_UP;
-	}
-	if (d == NULL) {
+	sw_devices_of(ctx->bind, msg, sm, aor_one, &pk);
+	if (pk.n > 1)
+		return decided(s, m, DP_CALL_FORK, &pk, DP_C_FWD_FORK_HANDED_UP);
+	if (pk.n == 0) {
 		if (sm->method == SIP_M_ACK)
 			dp_drop(s, m, DP_D_FWD_NO_DEVICE); /* §17.1.1.3: never answered */
 		else if (sm->method == SIP_M_INVITE && sm->to.tag.len == 0) {
@@ -534,20 +493,17 @@ static enum next_hop to_device(struct dp_wstate *s, unsigned ifx, struct rte_mbu
 			       sm->to.tag.len != 0 || sm->method == SIP_M_CANCEL ? 481 : 404);
 		return HOP_DONE;
 	}
-	if (!sw_device_alive(ctx->src, d, DP_META(m)->rx_tsc, ctx->p.alive_window_tsc, NULL)) {
-		dp_count(s->ctr, DP_C_FWD_ASLEEP_HANDED_UP, 1);
-		return HOP_UP;
-	}
+	d = pk.d[0];
+	if (!sw_device_alive(ctx->src, d, DP_META(m)->rx_tsc, ctx->p.alive_window_tsc, NULL))
+		return decided(s, m, DP_CALL_ASLEEP, &pk, DP_C_FWD_ASLEEP_HANDED_UP);
 	/* wake.policy always-push / parallel: a new call to a device that can be
 	 * pushed takes the wake path even while it is alive (the control plane
 	 * pushes, and with parallel sends the INVITE to the last contact too).
 	 * Asleep, it went up above and counts as asleep; a device without a
 	 * push address, or an INVITE in a dialog, is forwarded as with ping. */
 	if (ctx->p.wake_policy != DP_WAKE_PING && d->pn_form != SW_PN_NONE &&
-	    sm->method == SIP_M_INVITE && sm->to.tag.len == 0) {
-		dp_count(s->ctr, DP_C_FWD_POLICY_HANDED_UP, 1);
-		return HOP_UP;
-	}
+	    sm->method == SIP_M_INVITE && sm->to.tag.len == 0)
+		return decided(s, m, DP_CALL_POLICY, &pk, DP_C_FWD_POLICY_HANDED_UP);
 	*dst = d->src;
 	*dport = d->sport;
 	*out = d->iface < ctx->p.ports.n_ifaces ? d->iface : iface_for(&ctx->p, dst, ifx);
@@ -636,8 +592,8 @@ enum dp_fwd_verdict dp_fwd_request(struct dp_wstate *s, unsigned ifx, struct rte
 	enum next_hop hop;
 	struct dp_fwd_msg fm;
 	struct sw_ip dst;
-	uint16_t dport, nx;
-	int out;
+	uint16_t dport = 0, nx;
+	int out = -1;
 	uint64_t dev = 0;
 
 	/* §16.3 step 3 */
@@ -678,6 +634,9 @@ enum dp_fwd_verdict dp_fwd_request(struct dp_wstate *s, unsigned ifx, struct rte
 	}
 
 	if (cls == DP_SRC_PBX) {
+		/* Nothing decided until to_device() says (struct dp_call). */
+		DP_META(m)->call.why = DP_CALL_NONE;
+		DP_META(m)->call.n = 0;
 		/* Devices are reached by their binding only: a Route left after
 		 * ours stays in the message, it does not pick the device. */
 		hop = to_device(s, ifx, m, from, msg, &dst, &dport, &out, &dev);

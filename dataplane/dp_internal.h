@@ -8,6 +8,77 @@
 #include "dataplane/dp.h"
 #include "sip/sip_scan.h"
 
+#define DP_BURST 32
+
+struct dp_admit;
+struct rte_ip_frag_tbl;
+struct rte_ip_frag_death_row;
+
+/** One worker lcore. */
+struct dp_worker {
+	struct dp_ctx *ctx;
+	unsigned id;
+	unsigned lcore_id;
+	struct rte_ring *up;		  /**< to the control plane, SP/SC */
+	struct rte_ring *down;		  /**< frames from the control plane to send, SP/SC */
+	struct rte_ring *trace;		  /**< struct dp_trace_ev to the control plane, SP/SC */
+	struct dp_admit *admit;		  /**< this worker's budgets for unknown sources */
+	struct rte_ip_frag_tbl *frag;	  /**< this worker's reassembly table */
+	struct rte_ip_frag_death_row *dr; /**< fragments to free after each burst */
+	uint16_t ip_id;			  /**< IPv4 identification of the frames it builds */
+	uint64_t tsc_hz;
+	struct dp_counters ctr;
+} __rte_cache_aligned;
+
+/** The whole dataplane. */
+struct dp_ctx {
+	struct dp_params p;
+	struct rte_mempool *pool;
+	struct sw_neigh_table *neigh;
+	struct sw_src_table *src;    /**< bound device sources (read-only here) */
+	struct sw_bind_table *bind;  /**< bindings (read-only here) */
+	struct sw_src_table *banned; /**< see dp_link; NULL: none */
+	struct sw_callset *held;     /**< see dp_link; NULL: none */
+	struct sw_callset *waking;   /**< see dp_link; NULL: none */
+	uint32_t
+		pbx_active; /**< index in p.servers now in use; the control plane writes it (relaxed) */
+	struct dp_policy *policy;  /**< RCU pointer: rcu_dereference() to read */
+	uint32_t rate_sources;	   /**< per-source buckets over all workers */
+	uint32_t rate_keys;	   /**< per-device / per-AOR / per-prefix buckets per worker */
+	struct rte_mempool *jumbo; /**< buffers for reassembled datagrams (16 KiB) */
+	uint32_t frag_flows;	   /**< datagrams in reassembly at once, over all workers */
+	uint32_t frag_timeout_ms;  /**< an incomplete datagram is dropped after this */
+	uint32_t frag_buffers;	   /**< jumbo buffers */
+	unsigned n_workers;
+	bool stop;	     /**< read with __atomic_load_n by workers */
+	struct dp_link link; /**< the control plane's handle (dp_init() fills it) */
+	struct dp_worker workers[RTE_MAX_LCORE];
+};
+
+/**
+ * Create the packet pool and the per-worker rings, configure and start every
+ * port of ctx->p with ctx->n_workers RX and TX queues (RSS over the IP pair
+ * when there are several and the device supports it) and fill each iface's MAC
+ * and IPv6 link-local / solicited-node addresses.
+ *
+ * Workers' lcore ids, ctx->policy, ctx->rate_sources, ctx->rate_keys and
+ * ctx->frag_* must already be set; each worker gets its share of
+ * rate_sources source buckets and rate_keys device / prefix buckets. Errors are
+ * logged with the device name.
+ * @return 0, or a negative errno (port configuration or memory).
+ */
+int dp_init(struct dp_ctx *ctx, uint32_t n_mbufs, uint16_t rx_desc, uint16_t tx_desc,
+	    uint32_t ring_size);
+
+/** Stop and close every port, free rings and pool. Safe on a half-initialised ctx. */
+void dp_fini(struct dp_ctx *ctx);
+
+/** lcore entry point; @p arg is a struct dp_worker. Returns when ctx->stop is set. */
+int dp_worker_main(void *arg);
+
+/* dp_ctx.c: fill ctx->link from what dp_init() made (dp_create() calls it). */
+void dp_link_fill(struct dp_ctx *ctx);
+
 /** A worker's TX buffer for one port, flushed when full and once per loop. */
 struct dp_txbuf {
 	uint16_t n;
@@ -36,13 +107,18 @@ struct dp_l4info {
 	bool v6;
 };
 
-/* dp_net.c */
+/* dp_net.c: one received frame (L2-L4), to its end. */
 void dp_rx_one(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m);
+
+/* dp_tx.c: the transmit steps */
 void dp_tx_ip(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, const struct sw_ip *dst);
 /** dp_tx_ip() for an answer to a stranger (neither the PBX nor a bound
  *  source): an unresolved next hop is held only within the control plane's
  *  quota for strangers (dp_meta.stranger), so junk cannot fill the hold queue. */
 void dp_tx_stranger(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, const struct sw_ip *dst);
+/** dp_tx_ip() or dp_tx_stranger(), as @p stranger says. */
+void dp_tx_ip_as(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, const struct sw_ip *dst,
+		 bool stranger);
 void dp_tx_flush(struct dp_wstate *s, unsigned ifx);
 void dp_hand_up(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, enum dp_up_kind kind);
 /* One per-call trace event of the current message (dp.h, dp_trace_ev) to the

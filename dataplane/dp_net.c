@@ -30,60 +30,6 @@ static inline bool ip6_eq(const struct sw_ip *a, const void *b)
 	return memcmp(a->a, b, 16) == 0;
 }
 
-void dp_hand_up(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, enum dp_up_kind kind)
-{
-	struct dp_meta *meta = DP_META(m);
-
-	meta->kind = (uint8_t)kind;
-	meta->worker = (uint8_t)s->w->id;
-	meta->iface = (uint8_t)ifx;
-	/* SP enqueue: this worker is the ring's only producer. A full ring
-	 * is a counted drop, never a wait (DESIGN.md §2). */
-	if (rte_ring_sp_enqueue(s->w->up, m) != 0) {
-		dp_drop(s, m, DP_D_UP_RING_FULL);
-		return;
-	}
-	dp_count(s->ctr, DP_C_HANDED_UP, 1);
-}
-
-static void tx_ip(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, const struct sw_ip *dst,
-		  bool stranger)
-{
-	const struct sw_iface *ifc = &s->ctx->p.ports.ifaces[ifx];
-	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	struct sw_ip nh;
-
-	/* Next hop: on-link peers directly, everything else via the gateway. */
-	if (sw_iface_nexthop(ifc, dst, &nh) != 0) {
-		dp_drop(s, m, DP_D_NO_ROUTE);
-		return;
-	}
-	eth->ether_type =
-		rte_cpu_to_be_16(sw_ip_is_v4(dst) ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6);
-	rte_ether_addr_copy(&ifc->mac, &eth->src_addr);
-	if (sw_neigh_lookup(s->ctx->neigh, ifc->port_id, &nh, &eth->dst_addr) != 0) {
-		/* Not resolved yet: the control plane holds it, resolves, sends. */
-		DP_META(m)->nexthop = nh;
-		DP_META(m)->stranger = stranger;
-		dp_hand_up(s, ifx, m, DP_UP_UNRESOLVED);
-		return;
-	}
-	struct dp_txbuf *tb = &s->tx[ifx];
-	tb->m[tb->n++] = m;
-	if (tb->n == DP_BURST)
-		dp_tx_flush(s, ifx);
-}
-
-void dp_tx_ip(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, const struct sw_ip *dst)
-{
-	tx_ip(s, ifx, m, dst, false);
-}
-
-void dp_tx_stranger(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, const struct sw_ip *dst)
-{
-	tx_ip(s, ifx, m, dst, true);
-}
-
 /*
  * An echo reply is an answer like any other: to anyone but the PBX it comes
  * from filter.answer_rate (docs/admission.md), or a spoofed ping flood
@@ -98,52 +44,6 @@ static bool echo_allowed(struct dp_wstate *s, struct rte_mbuf *m, const struct s
 		return false;
 	}
 	return true;
-}
-
-void dp_udp_finish(struct dp_wstate *s, struct rte_mbuf *m, const struct dp_l4info *to,
-		   uint16_t dport, uint16_t payload_len)
-{
-	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, RTE_ETHER_HDR_LEN);
-	uint16_t udp_len = (uint16_t)(sizeof(struct rte_udp_hdr) + payload_len);
-	struct rte_udp_hdr *udp;
-
-	if (!to->v6) {
-		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)l3;
-
-		*ip = (struct rte_ipv4_hdr){
-			.version_ihl = RTE_IPV4_VHL_DEF,
-			.total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + udp_len)),
-			.packet_id = rte_cpu_to_be_16(s->w->ip_id++),
-			.time_to_live = TTL_OUT,
-			.next_proto_id = IPPROTO_UDP,
-			.src_addr = sw_ip_v4(&to->dst),
-			.dst_addr = sw_ip_v4(&to->src),
-		};
-		ip->hdr_checksum = rte_ipv4_cksum(ip);
-		udp = (struct rte_udp_hdr *)(ip + 1);
-		*udp = (struct rte_udp_hdr){.src_port = rte_cpu_to_be_16(s->ctx->p.ports.sip_port),
-					    .dst_port = rte_cpu_to_be_16(dport),
-					    .dgram_len = rte_cpu_to_be_16(udp_len)};
-		udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
-	} else {
-		struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)l3;
-
-		*ip = (struct rte_ipv6_hdr){
-			.vtc_flow = rte_cpu_to_be_32(6u << 28),
-			.payload_len = rte_cpu_to_be_16(udp_len),
-			.proto = IPPROTO_UDP,
-			.hop_limits = TTL_OUT,
-		};
-		memcpy(ip->src_addr, to->dst.a, 16);
-		memcpy(ip->dst_addr, to->src.a, 16);
-		udp = (struct rte_udp_hdr *)(ip + 1);
-		*udp = (struct rte_udp_hdr){.src_port = rte_cpu_to_be_16(s->ctx->p.ports.sip_port),
-					    .dst_port = rte_cpu_to_be_16(dport),
-					    .dgram_len = rte_cpu_to_be_16(udp_len)};
-		udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip, udp);
-	}
-	m->data_len = (uint16_t)(dp_udp_hdr_len(to->v6) + payload_len);
-	m->pkt_len = m->data_len;
 }
 
 static inline bool cksum_bad(const struct rte_mbuf *m, uint64_t mask, uint64_t bad)
@@ -298,7 +198,7 @@ static void icmp4_in(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, stru
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
 	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - RTE_ETHER_HDR_LEN - tot));
 	dp_count(s->ctr, DP_C_ICMP_ECHO_ANSWERED, 1);
-	tx_ip(s, ifx, m, &peer, stranger);
+	dp_tx_ip_as(s, ifx, m, &peer, stranger);
 }
 
 static void ipv4_in(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, uint32_t len)
@@ -401,7 +301,7 @@ static void icmp6_in(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, stru
 		rte_pktmbuf_trim(m,
 				 (uint16_t)(m->pkt_len - RTE_ETHER_HDR_LEN - sizeof(*ip) - plen));
 		dp_count(s->ctr, DP_C_ICMP_ECHO_ANSWERED, 1);
-		tx_ip(s, ifx, m, &peer, stranger);
+		dp_tx_ip_as(s, ifx, m, &peer, stranger);
 		return;
 	default:
 		break;

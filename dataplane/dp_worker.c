@@ -10,60 +10,6 @@
 #include "common/sw_log.h"
 #include "dataplane/dp_internal.h"
 
-/* One event for /sipwake/trace (dp.h): the control plane writes the line. */
-void dp_trace(struct dp_wstate *s, const uint8_t *msg, enum dp_trace_kind kind, uint64_t dev,
-	      const struct sw_ip *ip, uint16_t port, uint16_t status)
-{
-	const struct sip_msg *sm = s->sip;
-	struct dp_trace_ev ev = {
-		.device = dev, .port = port, .status = status, .kind = (uint8_t)kind};
-
-	if (s->w == NULL || s->w->trace == NULL)
-		return;
-	ev.key = sw_callset_key(msg + sm->call_id.off, sm->call_id.len);
-	if (ip != NULL)
-		ev.ip = *ip;
-	if (rte_ring_sp_enqueue_elem(s->w->trace, &ev, sizeof(ev)) != 0)
-		dp_count(s->ctr, DP_C_TRACE_LOST, 1);
-}
-
-void dp_tx_flush(struct dp_wstate *s, unsigned ifx)
-{
-	struct dp_txbuf *tb = &s->tx[ifx];
-	uint64_t bytes = 0, unsent_bytes = 0;
-	uint16_t sent;
-
-	if (tb->n == 0)
-		return;
-	if (s->ctx->p.ports.ifaces[ifx].vlan != 0) {
-		/* Every frame leaves tagged, whoever built it (worker or control
-		 * plane). In software: the 4 bytes go into the headroom. */
-		for (uint16_t i = 0; i < tb->n; i++) {
-			tb->m[i]->vlan_tci = s->ctx->p.ports.ifaces[ifx].vlan;
-			if (rte_vlan_insert(&tb->m[i]) != 0) {
-				/* Shared or headroom-less: cannot be tagged, cannot go out. */
-				rte_pktmbuf_free(tb->m[i]);
-				tb->m[i] = tb->m[--tb->n];
-				i--;
-				dp_count(s->ctr, DP_C_TX_FAILED, 1);
-			}
-		}
-	}
-	for (uint16_t i = 0; i < tb->n; i++)
-		bytes += tb->m[i]->pkt_len;
-	sent = rte_eth_tx_burst(s->ctx->p.ports.ifaces[ifx].port_id, (uint16_t)s->w->id, tb->m,
-				tb->n);
-	for (uint16_t i = sent; i < tb->n; i++) {
-		/* A full TX queue is a counted drop, never a wait. */
-		unsent_bytes += tb->m[i]->pkt_len;
-		rte_pktmbuf_free(tb->m[i]);
-	}
-	dp_count(s->ctr, DP_C_TX_PACKETS, sent);
-	dp_count(s->ctr, DP_C_TX_BYTES, bytes - unsent_bytes);
-	dp_count(s->ctr, DP_C_TX_FAILED, (uint64_t)(tb->n - sent));
-	tb->n = 0;
-}
-
 /* Frames the control plane built (ARP / ND answers, resolved packets). */
 static unsigned drain_down(struct dp_wstate *s)
 {

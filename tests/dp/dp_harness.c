@@ -132,6 +132,7 @@ int dph_init(struct dph *h, const char *prefix)
 	rc = dp_init(ctx, 8191, 512, 512, 4096);
 	if (rc != 0)
 		return rc;
+	dp_link_fill(ctx);
 	h->s.w = &ctx->workers[0];
 	h->s.ctx = ctx;
 	h->s.ctr = &ctx->workers[0].ctr;
@@ -379,4 +380,10 @@ uint64_t dph_drop(const struct dph *h, enum dp_drop d)
 uint64_t dph_count(const struct dph *h, enum dp_counter c)
 {
 	return h->ctx->workers[0].ctr.c[c];
+}
+
+struct dp_link *dph_link(struct dph *h)
+{
+	dp_link_fill(h->ctx);
+	return dp_link(h->ctx);
 }

@@ -60,6 +60,11 @@ struct rte_mbuf *dph_sent(struct dph *h);
 /** Dequeue one mbuf the pipeline handed up (NULL if none). Caller frees it. */
 struct rte_mbuf *dph_up(struct dph *h);
 
+/** The control plane's handle of the harness's dataplane, filled again from
+ *  h->ctx (a test or benchmark may have set ctx->bind, ctx->p, ... after
+ *  dph_init()). */
+struct dp_link *dph_link(struct dph *h);
+
 /** Counter snapshot helpers. */
 uint64_t dph_drop(const struct dph *h, enum dp_drop d);
 uint64_t dph_count(const struct dph *h, enum dp_counter c);

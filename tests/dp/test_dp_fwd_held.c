@@ -347,7 +347,7 @@ static void test_counters_described(void **state)
 {
 	(void)state;
 	for (unsigned i = 0; i < DP_C_MAX; i++) {
-		const char *name = dp_counter_names[i], *desc = dp_counter_descs[i];
+		const char *name = dp_counter_name(i), *desc = dp_counter_desc(i);
 
 		assert_non_null(name);
 		assert_non_null(desc);
@@ -355,8 +355,8 @@ static void test_counters_described(void **state)
 		if (strlen(desc) >= 128 || strpbrk(desc, "\"\\") != NULL)
 			fail_msg("counter %s: description not fit for telemetry", name);
 	}
-	assert_string_equal(dp_counter_names[DP_C_FWD_HELD_HANDED_UP], "fwd_held_handed_up");
-	assert_string_equal(dp_counter_names[DP_C_FWD_POLICY_HANDED_UP], "fwd_policy_handed_up");
+	assert_string_equal(dp_counter_name(DP_C_FWD_HELD_HANDED_UP), "fwd_held_handed_up");
+	assert_string_equal(dp_counter_name(DP_C_FWD_POLICY_HANDED_UP), "fwd_policy_handed_up");
 }
 
 int main(void)

@@ -162,7 +162,7 @@ static void run_row(const struct fx *r)
 	switch (r->out) {
 	case DROP:
 		if (dph_drop(&h, r->reason) != before + 1) {
-			print_error("%s: drop %s not counted\n", r->name, dp_drop_names[r->reason]);
+			print_error("%s: drop %s not counted\n", r->name, dp_drop_name(r->reason));
 			fail();
 		}
 		assert_null(dph_up(&h));
@@ -420,7 +420,7 @@ static void test_udp_checksum_every_length(void **state)
 				dph_rx(&h, &m, 1, rte_rdtsc());
 				if (dph_drop(&h, want) != before + 1) {
 					print_error("%s, %u bytes, %s checksum: not %s\n", srcs[f],
-						    len, bad ? "bad" : "good", dp_drop_names[want]);
+						    len, bad ? "bad" : "good", dp_drop_name(want));
 					fail();
 				}
 			}
