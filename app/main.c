@@ -30,8 +30,8 @@
 #include "app/params.h"
 #include "common/sw_log.h"
 #include "controlplane/cp.h"
-#include "controlplane/cp_store.h"
-#include "controlplane/cp_config.h"
+#include "controlplane/store/cp_store.h"
+#include "controlplane/config/cp_config.h"
 #include "dataplane/dp.h"
 #include "pushd/pd.h"
 

@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "controlplane/cp_config.h"
+#include "controlplane/config/cp_config.h"
 #include "dataplane/dp.h"
 
 /**

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Binding benchmark: N devices in the binding tables (common/sw_bind.h) and
- * the source table sized for N, then the store (controlplane/cp_store.h).
+ * the source table sized for N, then the store (controlplane/store/cp_store.h).
  *
  * Records look like real ones: AOR "u<i>@example.com", a ~90-byte contact
  * with RFC 8599 parameters, +sip.instance "urn:uuid:<36-char UUID>", half
@@ -29,7 +29,7 @@
 #include <urcu/urcu-qsbr.h>
 
 #include "common/sw_bind.h"
-#include "controlplane/cp_store.h"
+#include "controlplane/store/cp_store.h"
 
 #define CHUNK	  1024
 #define TARGET_GB 1.0 /* memory target for the bindings of one box: 1 GiB */

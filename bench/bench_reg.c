@@ -27,7 +27,7 @@
 
 #include "bench/bench_sip.h"
 #include "controlplane/cp_internal.h"
-#include "controlplane/cp_store.h"
+#include "controlplane/store/cp_store.h"
 #include "tests/dp/dp_harness.h"
 
 #define APP_IP "198.18.0.2"

@@ -62,9 +62,9 @@
 
 #include "bench/bench_sip.h"
 #include "common/sw_callset.h"
-#include "controlplane/cp_call.h"
+#include "controlplane/calls/cp_call.h"
 #include "controlplane/cp_internal.h"
-#include "controlplane/cp_store.h"
+#include "controlplane/store/cp_store.h"
 #include "pushd/pd_internal.h"
 #include "tests/dp/dp_harness.h"
 #include "tests/pushd/ts_harness.h"

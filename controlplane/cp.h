@@ -11,7 +11,7 @@
 
 #include <stdbool.h>
 
-#include "controlplane/cp_config.h"
+#include "controlplane/config/cp_config.h"
 #include "dataplane/dp_ring.h"
 
 /** What the wake path did (cp_call.c, cp_bind.c): X(ENUM, name, description). */

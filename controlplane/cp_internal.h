@@ -71,7 +71,8 @@ static inline void cp_count_drop(struct cp_ctx *cp, enum cp_drop d, uint64_t n)
 	__atomic_store_n(&cp->drop[d], cp->drop[d] + n, __ATOMIC_RELAXED);
 }
 
-/* cp_loop.c */
+/* cp_send.c: @p m onto worker @p worker's down ring, out of iface @p ifx
+ * (taken: freed and counted down_ring_full when the ring is full). */
 void cp_send(struct cp_ctx *cp, unsigned worker, unsigned ifx, struct rte_mbuf *m);
 
 /* cp_tx.c */

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * push { } config group. Walked member by member in file order against one
- * table of known keys, like controlplane/cp_config.c, so the first error is
+ * table of known keys by the one loader (common/sw_config.h), as the control
+ * plane's groups are, so the first error is
  * the first in the file and unknown keys are errors.
  */
 #include "pushd/pd_config.h"
+
+#include "common/sw_config.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -15,85 +18,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-
+/* pushd's loader state: the common one (common/sw_config.h) first, so the
+ * rows' parsers reach it from the struct sw_cfg they are given. */
 struct ld {
-	const char *file;
+	struct sw_cfg c;
 	struct pd_config *cfg;
-	char *err;
-	size_t errlen;
-	void *obj; /* struct pd_apns_cfg / pd_fcm_cfg being filled */
 	bool sandbox;
 };
 
-__attribute__((format(printf, 4, 5))) static int fail(struct ld *ld, const config_setting_t *s,
-						      const char *path, const char *fmt, ...)
-{
-	const char *file = config_setting_source_file(s) ? config_setting_source_file(s) : ld->file;
-	unsigned line = config_setting_source_line(s) ? config_setting_source_line(s) : 1;
-	va_list ap;
-	int n;
+#define LD(c) ((struct ld *)(c))
 
-	if (!ld->err || !ld->errlen)
-		return -EINVAL;
-	n = snprintf(ld->err, ld->errlen, "%s:%u: %s: ", file, line, path);
-	if (n >= 0 && (size_t)n < ld->errlen) {
-		va_start(ap, fmt);
-		vsnprintf(ld->err + n, ld->errlen - (size_t)n, fmt, ap);
-		va_end(ap);
-	}
-	for (char *p = ld->err; *p; p++)
-		if ((unsigned char)*p < 0x20)
-			*p = '?';
-	return -EINVAL;
-}
-
-static const char *type_name(const config_setting_t *s)
-{
-	switch (config_setting_type(s)) {
-	case CONFIG_TYPE_INT:
-	case CONFIG_TYPE_INT64:
-		return "an integer";
-	case CONFIG_TYPE_FLOAT:
-		return "a float";
-	case CONFIG_TYPE_STRING:
-		return "a string";
-	case CONFIG_TYPE_BOOL:
-		return "a boolean";
-	case CONFIG_TYPE_GROUP:
-		return "a group { }";
-	case CONFIG_TYPE_ARRAY:
-		return "an array [ ]";
-	case CONFIG_TYPE_LIST:
-		return "a list ( )";
-	default:
-		return "nothing";
-	}
-}
-
-struct key;
-typedef int key_fn(struct ld *ld, const config_setting_t *s, const char *path, const struct key *k);
+static sw_cfg_parser parse_list, parse_endpoint, parse_sandbox;
 
 /* group "" is push { } itself; "apns" / "fcm" an entry of those lists. */
-struct key {
-	const char *group, *name;
-	key_fn *parse;
-	long long min, max;
-	bool pow2;
-	size_t off, size;
-	const char *charset; /* strings: allowed characters (NULL = printable) */
-};
-
-static key_fn parse_int, parse_bool, parse_list, parse_str, parse_endpoint, parse_sandbox;
-
 /* clang-format off */
-#define INT(n, lo, hi, p2, f) {"", n, parse_int, lo, hi, p2, offsetof(struct pd_config, f), \
-	sizeof(((struct pd_config *)0)->f), NULL}
-#define STR(g, t, n, f, cs) {g, n, parse_str, 0, 0, false, offsetof(t, f), sizeof(((t *)0)->f), cs}
+#define INT(n, lo, hi, p2, f) {"", n, sw_cfg_parse_int, lo, hi, p2, offsetof(struct pd_config, f), \
+	sizeof(((struct pd_config *)0)->f), 0, NULL}
+#define STR(g, t, n, f, cs) {g, n, sw_cfg_parse_str, 0, 0, false, offsetof(t, f), \
+	sizeof(((t *)0)->f), 0, cs}
 #define ALNUM "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-static const struct key keys[] = {
-	{"", "apns", parse_list, 0, 0, false, 0, 0, NULL},
-	{"", "fcm", parse_list, 0, 0, false, 0, 0, NULL},
+static const struct sw_cfg_key keys[] = {
+	{"", "apns", parse_list, 0, 0, false, 0, 0, 0, NULL},
+	{"", "fcm", parse_list, 0, 0, false, 0, 0, 0, NULL},
 	INT("wake_window_s", 1, 3600, false, wake_window_s),
 	INT("ring_size", 64, 65536, true, ring_size),
 	/* APNs refuses tokens older than 1 h and renewals more often than 20 min. */
@@ -103,8 +49,8 @@ static const struct key keys[] = {
 	INT("retry_max_ms", 100, 60000, false, retry_max_ms),
 	INT("max_connections", 1, 16, false, max_connections),
 	INT("max_pending", 64, 1048576, false, max_pending),
-	{"", "apns_expire_now", parse_bool, 0, 1, false, offsetof(struct pd_config, apns_expire_now),
-	 sizeof(uint32_t), NULL},
+	{"", "apns_expire_now", sw_cfg_parse_bool, 0, 1, false,
+	 offsetof(struct pd_config, apns_expire_now), sizeof(uint32_t), 0, NULL},
 	STR("apns", struct pd_apns_cfg, "team_id", team_id, ALNUM),
 	STR("apns", struct pd_apns_cfg, "bundle_id", bundle_id, ALNUM ".-_"),
 	STR("apns", struct pd_apns_cfg, "key_id", key_id, ALNUM),
@@ -112,93 +58,15 @@ static const struct key keys[] = {
 	STR("apns", struct pd_apns_cfg, "cert_file", cert_file, NULL),
 	STR("apns", struct pd_apns_cfg, "cert_key_file", cert_key_file, NULL),
 	STR("apns", struct pd_apns_cfg, "ca_file", ca_file, NULL),
-	{"apns", "endpoint", parse_endpoint, 0, 0, false, 0, 0, NULL},
-	{"apns", "sandbox", parse_sandbox, 0, 0, false, 0, 0, NULL},
+	{"apns", "endpoint", parse_endpoint, 0, 0, false, 0, 0, 0, NULL},
+	{"apns", "sandbox", parse_sandbox, 0, 0, false, 0, 0, 0, NULL},
 	STR("fcm", struct pd_fcm_cfg, "project", project, ALNUM "-_"),
 	STR("fcm", struct pd_fcm_cfg, "service_account_file", service_account_file, NULL),
 	STR("fcm", struct pd_fcm_cfg, "token_url", token_url, NULL),
 	STR("fcm", struct pd_fcm_cfg, "ca_file", ca_file, NULL),
-	{"fcm", "endpoint", parse_endpoint, 0, 0, false, 0, 0, NULL},
+	{"fcm", "endpoint", parse_endpoint, 0, 0, false, 0, 0, 0, NULL},
 };
 /* clang-format on */
-
-static int parse_members(struct ld *ld, const config_setting_t *g, const char *group,
-			 const char *prefix)
-{
-	char path[128], known[256];
-
-	for (int i = 0; i < config_setting_length(g); i++) {
-		const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
-		const char *name = config_setting_name(s);
-		const struct key *k = NULL;
-		size_t used = 0;
-		int rc;
-
-		snprintf(path, sizeof(path), "%s.%s", prefix, name ? name : "?");
-		for (size_t j = 0; j < ARRAY_LEN(keys) && !k; j++)
-			if (!strcmp(keys[j].group, group) && name && !strcmp(keys[j].name, name))
-				k = &keys[j];
-		if (!k) {
-			known[0] = '\0';
-			for (size_t j = 0; j < ARRAY_LEN(keys); j++)
-				if (!strcmp(keys[j].group, group) && used < sizeof(known))
-					used += (size_t)snprintf(known + used, sizeof(known) - used,
-								 "%s%s", used ? ", " : "",
-								 keys[j].name);
-			return fail(ld, s, path, "unknown key (known: %s)", known);
-		}
-		rc = k->parse(ld, s, path, k);
-		if (rc)
-			return rc;
-	}
-	return 0;
-}
-
-static int parse_int(struct ld *ld, const config_setting_t *s, const char *path,
-		     const struct key *k)
-{
-	const char *what = k->pow2 ? "a power of 2 in" : "an integer";
-	long long v;
-
-	if (config_setting_type(s) != CONFIG_TYPE_INT &&
-	    config_setting_type(s) != CONFIG_TYPE_INT64)
-		return fail(ld, s, path, "expected %s %lld..%lld, got %s", what, k->min, k->max,
-			    type_name(s));
-	v = config_setting_get_int64(s);
-	if (v < k->min || v > k->max || (k->pow2 && (v & (v - 1))))
-		return fail(ld, s, path, "expected %s %lld..%lld, got %lld", what, k->min, k->max,
-			    v);
-	*(uint32_t *)((char *)ld->cfg + k->off) = (uint32_t)v;
-	return 0;
-}
-
-static int parse_bool(struct ld *ld, const config_setting_t *s, const char *path,
-		      const struct key *k)
-{
-	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
-		return fail(ld, s, path, "expected true or false, got %s", type_name(s));
-	*(uint32_t *)((char *)ld->cfg + k->off) = (uint32_t)config_setting_get_bool(s);
-	return 0;
-}
-
-static int parse_str(struct ld *ld, const config_setting_t *s, const char *path,
-		     const struct key *k)
-{
-	const char *v = config_setting_get_string(s);
-	size_t len = v ? strlen(v) : 0;
-
-	if (!v)
-		return fail(ld, s, path, "expected a string, got %s", type_name(s));
-	if (!len || len >= k->size)
-		return fail(ld, s, path, "expected a string of 1..%zu characters, got %zu",
-			    k->size - 1, len);
-	for (const char *p = v; *p; p++)
-		if ((k->charset && !strchr(k->charset, *p)) || !isprint((unsigned char)*p))
-			return fail(ld, s, path, "expected characters from [%s], got \"%.64s\"",
-				    k->charset ? k->charset : "printable", v);
-	memcpy((char *)ld->obj + k->off, v, len + 1);
-	return 0;
-}
 
 /* "host:port" or "[v6]:port"; the port may be omitted (443). */
 static int split_endpoint(const char *v, char *host, size_t hcap, uint16_t *port)
@@ -232,29 +100,32 @@ static int split_endpoint(const char *v, char *host, size_t hcap, uint16_t *port
 	return 0;
 }
 
-static int parse_endpoint(struct ld *ld, const config_setting_t *s, const char *path,
-			  const struct key *k)
+static int parse_endpoint(struct sw_cfg *c, const config_setting_t *s, const char *path,
+			  const struct sw_cfg_key *k)
 {
+	struct ld *ld = LD(c);
 	const char *v = config_setting_get_string(s);
 	bool apns = !strcmp(k->group, "apns");
-	char *host =
-		apns ? ((struct pd_apns_cfg *)ld->obj)->host : ((struct pd_fcm_cfg *)ld->obj)->host;
-	uint16_t *port = apns ? &((struct pd_apns_cfg *)ld->obj)->port
-			      : &((struct pd_fcm_cfg *)ld->obj)->port;
+	char *host = apns ? ((struct pd_apns_cfg *)ld->c.obj)->host
+			  : ((struct pd_fcm_cfg *)ld->c.obj)->host;
+	uint16_t *port = apns ? &((struct pd_apns_cfg *)ld->c.obj)->port
+			      : &((struct pd_fcm_cfg *)ld->c.obj)->port;
 
 	if (!v || split_endpoint(v, host, PD_HOST_LEN, port) != 0)
-		return fail(ld, s, path,
-			    "expected \"host:port\" like \"api.push.apple.com:443\", got %s",
-			    v ? v : type_name(s));
+		return sw_cfg_fail(&ld->c, s, path,
+				   "expected \"host:port\" like \"api.push.apple.com:443\", got %s",
+				   v ? v : sw_cfg_type_name(s));
 	return 0;
 }
 
-static int parse_sandbox(struct ld *ld, const config_setting_t *s, const char *path,
-			 const struct key *k)
+static int parse_sandbox(struct sw_cfg *c, const config_setting_t *s, const char *path,
+			 const struct sw_cfg_key *k)
 {
+	struct ld *ld = LD(c);
 	(void)k;
 	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
-		return fail(ld, s, path, "expected true or false, got %s", type_name(s));
+		return sw_cfg_fail(&ld->c, s, path, "expected true or false, got %s",
+				   sw_cfg_type_name(s));
 	ld->sandbox = config_setting_get_bool(s);
 	return 0;
 }
@@ -265,20 +136,24 @@ static int check_apns(struct ld *ld, const config_setting_t *e, const char *path
 	bool tok = a->key_file[0] || a->key_id[0], cert = a->cert_file[0] || a->cert_key_file[0];
 
 	if (!a->team_id[0])
-		return fail(ld, e, path, "expected team_id (10-character Apple team id), got none");
+		return sw_cfg_fail(&ld->c, e, path,
+				   "expected team_id (10-character Apple team id), got none");
 	if (!a->bundle_id[0])
-		return fail(ld, e, path, "expected bundle_id (the app's bundle id), got none");
+		return sw_cfg_fail(&ld->c, e, path,
+				   "expected bundle_id (the app's bundle id), got none");
 	if (tok == cert)
-		return fail(ld, e, path,
-			    "expected either key_id + key_file (token auth) or cert_file + "
-			    "cert_key_file (certificate auth), got %s",
-			    tok ? "both" : "neither");
+		return sw_cfg_fail(&ld->c, e, path,
+				   "expected either key_id + key_file (token auth) or cert_file + "
+				   "cert_key_file (certificate auth), got %s",
+				   tok ? "both" : "neither");
 	if (tok && (!a->key_file[0] || !a->key_id[0]))
-		return fail(ld, e, path, "expected both key_id and key_file, got only %s",
-			    a->key_id[0] ? "key_id" : "key_file");
+		return sw_cfg_fail(&ld->c, e, path,
+				   "expected both key_id and key_file, got only %s",
+				   a->key_id[0] ? "key_id" : "key_file");
 	if (cert && (!a->cert_file[0] || !a->cert_key_file[0]))
-		return fail(ld, e, path, "expected both cert_file and cert_key_file, got only %s",
-			    a->cert_file[0] ? "cert_file" : "cert_key_file");
+		return sw_cfg_fail(&ld->c, e, path,
+				   "expected both cert_file and cert_key_file, got only %s",
+				   a->cert_file[0] ? "cert_file" : "cert_key_file");
 	if (!a->host[0]) {
 		snprintf(a->host, sizeof(a->host), "%s",
 			 ld->sandbox ? "api.sandbox.push.apple.com" : "api.push.apple.com");
@@ -287,48 +162,53 @@ static int check_apns(struct ld *ld, const config_setting_t *e, const char *path
 	return 0;
 }
 
-static int parse_list(struct ld *ld, const config_setting_t *s, const char *path,
-		      const struct key *k)
+static int parse_list(struct sw_cfg *c, const config_setting_t *s, const char *path,
+		      const struct sw_cfg_key *k)
 {
+	struct ld *ld = LD(c);
 	bool apns = !strcmp(k->name, "apns");
 	int n = config_setting_length(s);
 	char epath[128];
 
 	if (!config_setting_is_list(s))
-		return fail(ld, s, path, "expected a list of groups like %s = ( { ... } ), got %s",
-			    k->name, type_name(s));
+		return sw_cfg_fail(&ld->c, s, path,
+				   "expected a list of groups like %s = ( { ... } ), got %s",
+				   k->name, sw_cfg_type_name(s));
 	if (n > PD_MAX_CREDS)
-		return fail(ld, s, path, "expected at most %d credentials, got %d", PD_MAX_CREDS,
-			    n);
+		return sw_cfg_fail(&ld->c, s, path, "expected at most %d credentials, got %d",
+				   PD_MAX_CREDS, n);
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
 		int rc;
 
 		snprintf(epath, sizeof(epath), "%s.[%d]", path, i);
 		if (!config_setting_is_group(e))
-			return fail(ld, e, epath, "expected a group { ... }, got %s", type_name(e));
+			return sw_cfg_fail(&ld->c, e, epath, "expected a group { ... }, got %s",
+					   sw_cfg_type_name(e));
 		ld->sandbox = false;
 		if (apns) {
 			struct pd_apns_cfg *a = &ld->cfg->apns[i];
 
 			memset(a, 0, sizeof(*a));
-			ld->obj = a;
-			rc = parse_members(ld, e, "apns", epath);
+			ld->c.obj = a;
+			rc = sw_cfg_members(&ld->c, e, "apns", epath);
 			if (!rc)
 				rc = check_apns(ld, e, epath, a);
 		} else {
 			struct pd_fcm_cfg *f = &ld->cfg->fcm[i];
 
 			memset(f, 0, sizeof(*f));
-			ld->obj = f;
-			rc = parse_members(ld, e, "fcm", epath);
+			ld->c.obj = f;
+			rc = sw_cfg_members(&ld->c, e, "fcm", epath);
 			if (!rc && !f->project[0])
-				rc = fail(ld, e, epath,
-					  "expected project (Firebase project id), got none");
+				rc = sw_cfg_fail(
+					&ld->c, e, epath,
+					"expected project (Firebase project id), got none");
 			if (!rc && !f->service_account_file[0])
-				rc = fail(ld, e, epath,
-					  "expected service_account_file (service-account JSON), "
-					  "got none");
+				rc = sw_cfg_fail(
+					&ld->c, e, epath,
+					"expected service_account_file (service-account JSON), "
+					"got none");
 			if (!rc && !f->host[0]) {
 				snprintf(f->host, sizeof(f->host), "fcm.googleapis.com");
 				f->port = 443;
@@ -337,6 +217,7 @@ static int parse_list(struct ld *ld, const config_setting_t *s, const char *path
 		if (rc)
 			return rc;
 	}
+	ld->c.obj = ld->cfg; /* the top level's rows again */
 	if (apns)
 		ld->cfg->n_apns = (unsigned)n;
 	else
@@ -361,12 +242,18 @@ int pd_config_parse(const void *setting, const char *file, struct pd_config *cfg
 		    size_t errlen)
 {
 	const config_setting_t *s = setting;
-	struct ld ld = {.file = file, .cfg = cfg, .err = err, .errlen = errlen};
+	struct ld ld = {.c = {.file = file,
+			      .obj = cfg,
+			      .keys = keys,
+			      .n_keys = SW_ARRAY_LEN(keys),
+			      .err = err,
+			      .errlen = errlen},
+			.cfg = cfg};
 
 	if (!config_setting_is_group(s))
-		return fail(&ld, s, "push", "expected a group like push: { ... }, got %s",
-			    type_name(s));
-	return parse_members(&ld, s, "", "push");
+		return sw_cfg_fail(&ld.c, s, "push", "expected a group like push: { ... }, got %s",
+				   sw_cfg_type_name(s));
+	return sw_cfg_members(&ld.c, s, "", "push");
 }
 
 int pd_config_load_file(const char *path, struct pd_config *cfg, char *err, size_t errlen)

@@ -22,7 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "controlplane/cp_config.h"
+#include "controlplane/config/cp_config.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The wake path's message pieces (controlplane/cp_call_msg.c): a device's
+ * The wake path's message pieces (controlplane/calls/cp_call_msg.c): a device's
  * contact loses its push parameters before it becomes a Request-URI (RFC
  * 8599 §4.1.2), and the CANCEL / ACK sipwake sends for one of its INVITEs
  * carry exactly what RFC 3261 §9.1 / §17.1.1.3 ask.
@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "controlplane/cp_call.h"
+#include "controlplane/calls/cp_call.h"
 
 static void uri(const char *in, const char *want)
 {

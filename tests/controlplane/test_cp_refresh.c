@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Refresh-push marks (controlplane/cp_refresh.h): one entry per device,
+ * Refresh-push marks (controlplane/bindings/cp_refresh.h): one entry per device,
  * replaced by the next registration's, forgotten on demand, and bounded:
  * expired entries make room, live ones past the size refuse with -ENOSPC.
  */
@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "controlplane/cp_refresh.h"
+#include "controlplane/bindings/cp_refresh.h"
 
 static struct cp_refresh_entry ent(uint64_t id, int64_t reg, int64_t exp)
 {

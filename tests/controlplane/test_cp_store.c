@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Binding store (controlplane/cp_store.h), SQLite backend: what is
+ * Binding store (controlplane/store/cp_store.h), SQLite backend: what is
  * committed reads back field for field after a reopen; upsert, deletes,
  * expiry at load; what is not committed is not there, also after kill -9;
  * a failed batch rolls back whole; clear errors for bad paths and files.
@@ -26,8 +26,8 @@
 #include <sqlite3.h>
 #include <urcu/urcu-qsbr.h>
 
-#include "controlplane/cp_store.h"
-#include "controlplane/cp_store_internal.h"
+#include "controlplane/store/cp_store.h"
+#include "controlplane/store/cp_store_internal.h"
 
 static char tmpdir[64];
 

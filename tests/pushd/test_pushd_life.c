@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "controlplane/cp_config.h"
+#include "controlplane/config/cp_config.h"
 #include "tests/pushd/ts_harness.h"
 
 static const char *srv_bin, *cli_bin;

@@ -12,10 +12,10 @@
 #include <rte_jhash.h>
 
 #include "common/sw_log.h"
-#include "controlplane/cp_bind.h"
-#include "controlplane/cp_msg.h"
-#include "controlplane/cp_refresh.h"
-#include "controlplane/cp_store.h"
+#include "controlplane/bindings/cp_bind.h"
+#include "controlplane/output/cp_msg.h"
+#include "controlplane/bindings/cp_refresh.h"
+#include "controlplane/store/cp_store.h"
 #include "pushd/pd.h"
 
 #define BAN_SLOTS 4096 /* sources tracked for failed authentication */

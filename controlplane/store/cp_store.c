@@ -8,28 +8,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "controlplane/cp_store_internal.h"
+#include "controlplane/store/cp_store_internal.h"
 
 #define PN_SEP '\x1f' /* as sw_pn_key() */
-
-void cp_store_set_error(struct cp_store *s, const char *fmt, ...)
-{
-	int n = snprintf(s->err, sizeof(s->err), "bindings.store %s: ", s->path);
-	va_list ap;
-
-	if (n < 0 || (size_t)n >= sizeof(s->err))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(s->err + n, sizeof(s->err) - (size_t)n, fmt, ap);
-	va_end(ap);
-}
-
-void cp_store_init(struct cp_store *s, const struct cp_store_backend *be, const char *path)
-{
-	memset(s, 0, sizeof(*s));
-	s->be = be;
-	snprintf(s->path, sizeof(s->path), "%s", path);
-}
 
 struct cp_store *cp_store_open(const char *path, bool sync_full, char *err, size_t errlen)
 {

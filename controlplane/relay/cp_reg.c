@@ -24,8 +24,8 @@
 
 #include "common/sw_log.h"
 #include "common/sw_hash.h"
-#include "controlplane/cp_bind.h"
-#include "controlplane/cp_msg.h"
+#include "controlplane/bindings/cp_bind.h"
+#include "controlplane/output/cp_msg.h"
 
 #define REG_BRANCH_KIND 'r'
 #define DEFAULT_EXPIRES 3600

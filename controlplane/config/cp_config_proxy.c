@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "controlplane/cp_config_internal.h"
+#include "controlplane/config/cp_config_internal.h"
 
 void cp_config_proxy_defaults(struct cp_config *cfg)
 {
@@ -83,20 +83,21 @@ static const char *server_of(const char *text, struct cp_server *sv)
 	return NULL;
 }
 
-int cp_cfg_parse_servers(struct loader *ld, const config_setting_t *s, const char *path,
-			 const struct key *k)
+int cp_cfg_parse_servers(struct sw_cfg *c, const config_setting_t *s, const char *path,
+			 const struct sw_cfg_key *k)
 {
+	struct loader *ld = LOADER(c);
 	int n = config_setting_length(s);
 	char epath[112];
 
 	(void)k;
 	if (!config_setting_is_array(s) && !config_setting_is_list(s))
-		return cp_cfg_fail(ld, s, path,
+		return sw_cfg_fail(&ld->c, s, path,
 				   "expected a list of addresses like [ \"192.0.2.5:5060\", "
 				   "\"[2001:db8::5]:5060\" ], got %s",
-				   cp_cfg_type_name(s));
+				   sw_cfg_type_name(s));
 	if (n > CP_MAX_SERVERS)
-		return cp_cfg_fail(ld, s, path, "expected at most %d servers, got %d",
+		return sw_cfg_fail(&ld->c, s, path, "expected at most %d servers, got %d",
 				   CP_MAX_SERVERS, n);
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
@@ -105,26 +106,27 @@ int cp_cfg_parse_servers(struct loader *ld, const config_setting_t *s, const cha
 		snprintf(epath, sizeof(epath), "%s.[%d]", path, i);
 		why = text ? server_of(text, &ld->cfg->pbx_servers[i]) : "";
 		if (why)
-			return cp_cfg_fail(ld, e, epath,
+			return sw_cfg_fail(&ld->c, e, epath,
 					   "expected an IP address with optional port, like "
 					   "\"192.0.2.5:5060\" or \"[2001:db8::5]:5060\", got %s",
-					   cp_cfg_found(ld, e, why));
+					   sw_cfg_found(&ld->c, e, why));
 	}
 	ld->cfg->n_pbx_servers = (unsigned)n;
 	return 0;
 }
 
-int cp_cfg_parse_path(struct loader *ld, const config_setting_t *s, const char *path,
-		      const struct key *k)
+int cp_cfg_parse_path(struct sw_cfg *c, const config_setting_t *s, const char *path,
+		      const struct sw_cfg_key *k)
 {
+	struct loader *ld = LOADER(c);
 	const char *text = config_setting_get_string(s);
 	char *dst = (char *)ld->cfg + k->off;
 
 	if (!text || text[0] != '/' || strlen(text) >= CP_PATH_LEN)
-		return cp_cfg_fail(ld, s, path,
+		return sw_cfg_fail(&ld->c, s, path,
 				   "expected an absolute file path shorter than %d bytes, like "
 				   "\"/var/lib/sipwake/bindings.db\", got %s",
-				   CP_PATH_LEN, cp_cfg_found(ld, s, NULL));
+				   CP_PATH_LEN, sw_cfg_found(&ld->c, s, NULL));
 	snprintf(dst, CP_PATH_LEN, "%s", text);
 	return 0;
 }
@@ -154,27 +156,29 @@ static void choice_set(struct cp_config *cfg, const struct choice *c, unsigned v
 		cfg->wake_cancel_alert = (uint8_t)v;
 }
 
-int cp_cfg_parse_choice(struct loader *ld, const config_setting_t *s, const char *path,
-			const struct key *k)
+int cp_cfg_parse_choice(struct sw_cfg *c, const config_setting_t *s, const char *path,
+			const struct sw_cfg_key *k)
 {
+	struct loader *ld = LOADER(c);
 	const char *text = config_setting_get_string(s);
 	char expected[128] = "";
 	size_t used = 0;
 
 	for (size_t i = 0; i < sizeof(choices) / sizeof(choices[0]); i++) {
-		const struct choice *c = &choices[i];
+		const struct choice *ch = &choices[i];
 
-		if (strcmp(c->group, k->group) || strcmp(c->name, k->name))
+		if (strcmp(ch->group, k->group) || strcmp(ch->name, k->name))
 			continue;
-		for (unsigned w = 0; w < 4 && c->words[w]; w++) {
-			if (text && !strcmp(text, c->words[w])) {
-				choice_set(ld->cfg, c, c->values[w]);
+		for (unsigned w = 0; w < 4 && ch->words[w]; w++) {
+			if (text && !strcmp(text, ch->words[w])) {
+				choice_set(ld->cfg, ch, ch->values[w]);
 				return 0;
 			}
 			used += (size_t)snprintf(expected + used, sizeof(expected) - used,
-						 "%s\"%s\"", w ? " or " : "", c->words[w]);
+						 "%s\"%s\"", w ? " or " : "", ch->words[w]);
 		}
 		break;
 	}
-	return cp_cfg_fail(ld, s, path, "expected %s, got %s", expected, cp_cfg_found(ld, s, NULL));
+	return sw_cfg_fail(&ld->c, s, path, "expected %s, got %s", expected,
+			   sw_cfg_found(&ld->c, s, NULL));
 }

@@ -19,7 +19,7 @@
 
 #include <sqlite3.h>
 
-#include "controlplane/cp_store_internal.h"
+#include "controlplane/store/cp_store_internal.h"
 
 #define SCHEMA_VERSION 1
 

@@ -11,7 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "controlplane/cp_refresh.h"
+#include "controlplane/bindings/cp_refresh.h"
 
 struct cp_refresh {
 	struct cp_refresh_entry *slot; /* id 0: empty */

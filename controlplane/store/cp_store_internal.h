@@ -9,8 +9,10 @@
 #define CP_STORE_INTERNAL_H
 
 #include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
 
-#include "controlplane/cp_store.h"
+#include "controlplane/store/cp_store.h"
 
 struct cp_store_backend {
 	const char *name;
@@ -40,12 +42,29 @@ struct cp_store {
 	char err[512];
 };
 
-/** Set @s's error to "bindings.store <path>: <fmt...>". */
-void cp_store_set_error(struct cp_store *s, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+/** Set @s's error to "bindings.store <path>: <fmt...>". Inline: every
+ *  backend sets errors, and backends stand below cp_store.c. */
+static inline __attribute__((format(printf, 2, 3))) void cp_store_set_error(struct cp_store *s,
+									    const char *fmt, ...)
+{
+	int n = snprintf(s->err, sizeof(s->err), "bindings.store %s: ", s->path);
+	va_list ap;
+
+	if (n < 0 || (size_t)n >= sizeof(s->err))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(s->err + n, sizeof(s->err) - (size_t)n, fmt, ap);
+	va_end(ap);
+}
 
 /** Fill the shared part of a backend's store. */
-void cp_store_init(struct cp_store *s, const struct cp_store_backend *be, const char *path);
+static inline void cp_store_init(struct cp_store *s, const struct cp_store_backend *be,
+				 const char *path)
+{
+	memset(s, 0, sizeof(*s));
+	s->be = be;
+	snprintf(s->path, sizeof(s->path), "%s", path);
+}
 
 /** The SQLite backend (cp_store_sqlite.c); arguments as cp_store_open(). */
 struct cp_store *cp_store_sqlite_open(const char *path, bool sync_full, char *err, size_t errlen);

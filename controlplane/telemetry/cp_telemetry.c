@@ -21,9 +21,9 @@
 
 #include <rte_cycles.h>
 
-#include "controlplane/cp_bind.h"
+#include "controlplane/bindings/cp_bind.h"
 #include "controlplane/cp_internal.h"
-#include "controlplane/cp_trace.h"
+#include "controlplane/calls/cp_trace.h"
 
 /* The telemetry API passes no user data; one control plane per process. */
 static struct cp_ctx *tel_cp;

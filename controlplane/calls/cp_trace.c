@@ -17,7 +17,7 @@
 #include <rte_ring.h>
 
 #include "controlplane/cp_internal.h"
-#include "controlplane/cp_trace.h"
+#include "controlplane/calls/cp_trace.h"
 
 struct trace_ev {
 	uint64_t seq;

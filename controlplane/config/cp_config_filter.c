@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "controlplane/cp_config_internal.h"
+#include "controlplane/config/cp_config_internal.h"
 
 /* Tools that sweep the Internet for SIP servers, as their User-Agent says. */
 static const char *const default_scanners[] = {
@@ -34,16 +34,6 @@ void cp_config_filter_defaults(struct cp_config *cfg)
 	cfg->answer_burst = 2000;
 	cfg->rate_sources = 65536;
 	cfg->rate_keys = 65536;
-}
-
-int cp_cfg_parse_bool(struct loader *ld, const config_setting_t *s, const char *path,
-		      const struct key *k)
-{
-	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
-		return cp_cfg_fail(ld, s, path, "expected true or false, got %s",
-				   cp_cfg_type_name(s));
-	*((uint8_t *)ld->cfg + k->off) = config_setting_get_bool(s) ? 1 : 0;
-	return 0;
 }
 
 /* "a.b.c.d[/n]" or "x:y::z[/n]" into @p; NULL when valid, else why not. */
@@ -88,21 +78,22 @@ static const char *prefix_of(const char *text, struct cp_prefix *p)
 	return NULL;
 }
 
-int cp_cfg_parse_prefixes(struct loader *ld, const config_setting_t *s, const char *path,
-			  const struct key *k)
+int cp_cfg_parse_prefixes(struct sw_cfg *c, const config_setting_t *s, const char *path,
+			  const struct sw_cfg_key *k)
 {
+	struct loader *ld = LOADER(c);
 	int n = config_setting_length(s);
 	char epath[112];
 
 	(void)k;
 	if (!config_setting_is_array(s) && !config_setting_is_list(s))
-		return cp_cfg_fail(
-			ld, s, path,
+		return sw_cfg_fail(
+			&ld->c, s, path,
 			"expected a list of addresses or prefixes like [ \"192.0.2.10\", "
 			"\"2001:db8::/64\" ], got %s",
-			cp_cfg_type_name(s));
+			sw_cfg_type_name(s));
 	if (n > CP_MAX_PREFIXES)
-		return cp_cfg_fail(ld, s, path, "expected at most %d prefixes, got %d",
+		return sw_cfg_fail(&ld->c, s, path, "expected at most %d prefixes, got %d",
 				   CP_MAX_PREFIXES, n);
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
@@ -111,29 +102,30 @@ int cp_cfg_parse_prefixes(struct loader *ld, const config_setting_t *s, const ch
 		snprintf(epath, sizeof(epath), "%s.[%d]", path, i);
 		why = text ? prefix_of(text, &ld->cfg->pbx_sources[i]) : "";
 		if (why)
-			return cp_cfg_fail(ld, e, epath,
+			return sw_cfg_fail(&ld->c, e, epath,
 					   "expected an IPv4 or IPv6 address, optionally with "
 					   "/prefix, like \"192.0.2.0/24\", got %s",
-					   cp_cfg_found(ld, e, why));
+					   sw_cfg_found(&ld->c, e, why));
 	}
 	ld->cfg->n_pbx_sources = (unsigned)n;
 	return 0;
 }
 
-int cp_cfg_parse_patterns(struct loader *ld, const config_setting_t *s, const char *path,
-			  const struct key *k)
+int cp_cfg_parse_patterns(struct sw_cfg *c, const config_setting_t *s, const char *path,
+			  const struct sw_cfg_key *k)
 {
+	struct loader *ld = LOADER(c);
 	int n = config_setting_length(s);
 	char epath[112];
 
 	(void)k;
 	if (!config_setting_is_array(s) && !config_setting_is_list(s))
-		return cp_cfg_fail(
-			ld, s, path,
+		return sw_cfg_fail(
+			&ld->c, s, path,
 			"expected a list of strings like [ \"friendly-scanner\" ], got %s",
-			cp_cfg_type_name(s));
+			sw_cfg_type_name(s));
 	if (n > CP_MAX_PATTERNS)
-		return cp_cfg_fail(ld, s, path, "expected at most %d patterns, got %d",
+		return sw_cfg_fail(&ld->c, s, path, "expected at most %d patterns, got %d",
 				   CP_MAX_PATTERNS, n);
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
@@ -145,10 +137,10 @@ int cp_cfg_parse_patterns(struct loader *ld, const config_setting_t *s, const ch
 			printable = text[j] >= 0x20 && text[j] < 0x7f;
 		snprintf(epath, sizeof(epath), "%s.[%d]", path, i);
 		if (!printable)
-			return cp_cfg_fail(ld, e, epath,
+			return sw_cfg_fail(&ld->c, e, epath,
 					   "expected a string of 1..%d printable ASCII characters "
 					   "(matched case-insensitively inside User-Agent), got %s",
-					   CP_PATTERN_LEN - 1, cp_cfg_found(ld, e, NULL));
+					   CP_PATTERN_LEN - 1, sw_cfg_found(&ld->c, e, NULL));
 		for (size_t j = 0; j <= len; j++)
 			ld->cfg->scanner_uas[i][j] = (char)tolower((unsigned char)text[j]);
 	}
@@ -156,19 +148,20 @@ int cp_cfg_parse_patterns(struct loader *ld, const config_setting_t *s, const ch
 	return 0;
 }
 
-int cp_cfg_parse_vlan(struct loader *ld, const config_setting_t *s, const char *path,
-		      const struct key *k)
+int cp_cfg_parse_vlan(struct sw_cfg *c, const config_setting_t *s, const char *path,
+		      const struct sw_cfg_key *k)
 {
+	struct loader *ld = LOADER(c);
 	long long v;
 
 	if (config_setting_type(s) != CONFIG_TYPE_INT &&
 	    config_setting_type(s) != CONFIG_TYPE_INT64)
-		return cp_cfg_fail(ld, s, path, "expected an 802.1Q VLAN id %lld..%lld, got %s",
-				   k->min, k->max, cp_cfg_type_name(s));
+		return sw_cfg_fail(&ld->c, s, path, "expected an 802.1Q VLAN id %lld..%lld, got %s",
+				   k->min, k->max, sw_cfg_type_name(s));
 	v = config_setting_get_int64(s);
 	/* 0 and 4095 are reserved (IEEE 802.1Q §9.6): "untagged" is no vlan key. */
 	if (v < k->min || v > k->max)
-		return cp_cfg_fail(ld, s, path,
+		return sw_cfg_fail(&ld->c, s, path,
 				   "expected an 802.1Q VLAN id %lld..%lld, got %lld (leave the key "
 				   "out for untagged frames)",
 				   k->min, k->max, v);

@@ -7,8 +7,8 @@
 #define CP_CALL_H
 
 #include "common/sw_hist.h"
-#include "controlplane/cp_msg.h"
-#include "controlplane/cp_trace.h"
+#include "controlplane/output/cp_msg.h"
+#include "controlplane/calls/cp_trace.h"
 
 #define CALL_MAX_BRANCHES CP_CALL_MAX_DEVICES /* devices one call reaches (an AOR's) */
 #define CALL_BRANCH_KIND  'i'

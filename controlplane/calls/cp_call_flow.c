@@ -13,8 +13,8 @@
 #include <rte_cycles.h>
 
 #include "common/sw_log.h"
-#include "controlplane/cp_bind.h"
-#include "controlplane/cp_call.h"
+#include "controlplane/bindings/cp_bind.h"
+#include "controlplane/calls/cp_call.h"
 #include "pushd/pd.h"
 
 /* ---- PBX requests ------------------------------------------------------- */

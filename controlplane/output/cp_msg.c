@@ -5,7 +5,7 @@
  * answer to a request it refuses (RFC 3261 §8.2.6).
  */
 #include "common/sw_hash.h"
-#include "controlplane/cp_msg.h"
+#include "controlplane/output/cp_msg.h"
 
 void cp_msg_host(struct cp_msg *o, const struct sw_ip *ip)
 {

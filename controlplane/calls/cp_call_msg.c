@@ -7,7 +7,7 @@
 #include <arpa/inet.h>
 #include <strings.h>
 
-#include "controlplane/cp_call.h"
+#include "controlplane/calls/cp_call.h"
 
 #define MAX_FORWARDS_DEFAULT 70
 

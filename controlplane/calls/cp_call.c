@@ -34,8 +34,8 @@
 
 #include "common/sw_hash.h"
 #include "common/sw_log.h"
-#include "controlplane/cp_bind.h"
-#include "controlplane/cp_call.h"
+#include "controlplane/bindings/cp_bind.h"
+#include "controlplane/calls/cp_call.h"
 #include "pushd/pd.h"
 
 uint64_t call_ms_tsc(const struct cp_ctx *cp, uint64_t ms)

@@ -7,10 +7,10 @@
 #include <rte_ring.h>
 
 #include "common/sw_log.h"
-#include "controlplane/cp_bind.h"
+#include "controlplane/bindings/cp_bind.h"
 #include "controlplane/cp_internal.h"
-#include "controlplane/cp_store.h"
-#include "controlplane/cp_trace.h"
+#include "controlplane/store/cp_store.h"
+#include "controlplane/calls/cp_trace.h"
 
 /* When a round found nothing to do. Bounds the latency of ARP / ND answers
  * and keeps the main lcore from spinning (it is not a dedicated core). */
@@ -97,16 +97,6 @@ uint64_t cp_counter(const struct cp_ctx *cp, enum cp_counter c)
 uint64_t cp_drop_count(const struct cp_ctx *cp, enum cp_drop d)
 {
 	return __atomic_load_n(&cp->drop[d], __ATOMIC_RELAXED);
-}
-
-void cp_send(struct cp_ctx *cp, unsigned worker, unsigned ifx, struct rte_mbuf *m)
-{
-	DP_META(m)->iface = (uint8_t)ifx;
-	/* SP: this thread is the only producer of every down ring. */
-	if (rte_ring_sp_enqueue(cp->dp->workers[worker].down, m) != 0) {
-		cp_count_drop(cp, CP_D_DOWN_RING_FULL, 1);
-		rte_pktmbuf_free(m);
-	}
 }
 
 static unsigned poll_worker(struct cp_ctx *cp, struct dp_link_worker *w)

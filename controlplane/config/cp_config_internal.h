@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Config loader internals shared by its .c files; not part of the contract. */
+#ifndef CP_CONFIG_INTERNAL_H
+#define CP_CONFIG_INTERNAL_H
+
+#include <libconfig.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/sw_config.h"
+#include "controlplane/config/cp_config.h"
+
+#define ARRAY_LEN(a) SW_ARRAY_LEN(a)
+
+/* The control plane's loader state: the common one (common/sw_config.h)
+ * first, so that a row's parser reaches it from the struct sw_cfg it gets. */
+struct loader {
+	struct sw_cfg c;
+	struct cp_config *cfg;
+	unsigned idx;		       /* interfaces.[idx] being parsed */
+	const config_setting_t *gw[2]; /* its gateway4, gateway6: checked last */
+};
+
+#define LOADER(c) ((struct loader *)(c))
+
+#define EXPECT_DEVICE \
+	"expected a DPDK device name string (e.g. \"net_af_packet0\" or \"0000:01:00.0\")"
+#define EXPECT_IFACES                                                                             \
+	"expected a list of 1..%d interface groups like ( { device = \"net_af_packet0\"; ipv4 = " \
+	"\"198.18.0.1/24\"; } ), got "
+
+/* cp_config_iface.c */
+sw_cfg_parser cp_cfg_parse_interfaces, cp_cfg_parse_device, cp_cfg_parse_address,
+	cp_cfg_defer_gateway;
+
+/* cp_config_filter.c */
+sw_cfg_parser cp_cfg_parse_prefixes, cp_cfg_parse_patterns, cp_cfg_parse_vlan;
+void cp_config_filter_defaults(struct cp_config *cfg);
+
+/* cp_config_proxy.c */
+sw_cfg_parser cp_cfg_parse_servers, cp_cfg_parse_path, cp_cfg_parse_choice;
+void cp_config_proxy_defaults(struct cp_config *cfg);
+
+#endif /* CP_CONFIG_INTERNAL_H */
