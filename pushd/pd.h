@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/sw_clock.h"
 #include "pushd/pd_config.h"
 
 /** Runtime nghttp2 version ("1.52.0"). Static string, never NULL. */
@@ -50,7 +51,7 @@ struct pd_request {
 	char caller_number[64];
 	char caller_name[128];
 	char aor[256];
-	uint64_t deadline_ms; /**< CLOCK_MONOTONIC ms (pd_now_ms()); 0: now + wake_window_s */
+	uint64_t deadline_ms; /**< CLOCK_MONOTONIC ms (sw_mono_ms()); 0: now + wake_window_s */
 };
 
 /** Outcome of one request (X-macro: name, description). */
@@ -91,8 +92,7 @@ struct pd_result {
 
 struct pd;
 
-/** Monotonic clock in ms, the time base of pd_request.deadline_ms. */
-uint64_t pd_now_ms(void);
+/* pd_request.deadline_ms is on the monotonic clock: sw_mono_ms() (common/sw_clock.h). */
 
 /**
  * Create pushd from a validated config: loads every credential (keys,

@@ -167,7 +167,7 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *ud)
 	struct pd_conn *cn = ud;
 	struct pd_job *j;
 
-	cn->last_rx_ms = pd_now_ms();
+	cn->last_rx_ms = sw_mono_ms();
 	switch (f->hd.type) {
 	case NGHTTP2_HEADERS:
 	case NGHTTP2_DATA:
@@ -184,11 +184,11 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *ud)
 	case NGHTTP2_SETTINGS:
 		cn->max_streams = nghttp2_session_get_remote_settings(
 			ng, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
-		pd_cred_kick(cn->cred);
+		cn->cred->pd->up.kick(cn->cred);
 		break;
 	case NGHTTP2_GOAWAY:
 		/* Streams above last-stream-id are closed by nghttp2 with
-		 * REFUSED_STREAM: pd_job_failed() retries them elsewhere. */
+		 * REFUSED_STREAM: the core's failed() retries them elsewhere. */
 		PD_LOG(INFO, "%s: GOAWAY (last stream %d, error %u)", cn->cred->name,
 		       f->goaway.last_stream_id, f->goaway.error_code);
 		go_draining(cn);
@@ -211,7 +211,7 @@ static int on_frame_send(nghttp2_session *ng, const nghttp2_frame *f, void *ud)
 		return 0;
 	j = nghttp2_session_get_stream_user_data(ng, f->hd.stream_id);
 	if (j && j->written_us == 0)
-		j->written_us = pd_now_us();
+		j->written_us = sw_mono_us();
 	return 0;
 }
 
@@ -233,14 +233,15 @@ static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t err, void *
 	nghttp2_session_set_stream_user_data(ng, id, NULL);
 	detach(cn, j);
 	if (j->end_stream && j->status)
-		pd_job_answered(j);
+		j->pd->up.answered(j);
 	else
-		pd_job_failed(j, err == NGHTTP2_REFUSED_STREAM ? "refused stream" : "stream reset",
-			      err == NGHTTP2_REFUSED_STREAM);
+		j->pd->up.failed(j,
+				 err == NGHTTP2_REFUSED_STREAM ? "refused stream" : "stream reset",
+				 err == NGHTTP2_REFUSED_STREAM);
 	if (cn->state == PD_CONN_DRAINING)
 		schedule_flush(cn); /* reaps it once empty */
 	else
-		pd_cred_kick(cn->cred); /* a stream is free */
+		cn->cred->pd->up.kick(cn->cred); /* a stream is free */
 	return 0;
 }
 
@@ -355,7 +356,7 @@ static void eventcb(struct bufferevent *bev, short what, void *arg)
 	nghttp2_submit_settings(cn->ng, NGHTTP2_FLAG_NONE, iv, 2);
 	cn->state = PD_CONN_UP;
 	cn->backoff_ms = 0;
-	cn->last_rx_ms = pd_now_ms();
+	cn->last_rx_ms = sw_mono_ms();
 	/* Until the server's SETTINGS arrive, assume the RFC 9113 minimum
 	 * recommendation rather than unlimited. */
 	cn->max_streams = 100;
@@ -364,7 +365,7 @@ static void eventcb(struct bufferevent *bev, short what, void *arg)
 	PD_LOG(INFO, "%s: connected to %s:%u%s", c->name, cn->host, cn->port,
 	       cn->token_endpoint ? " (token endpoint)" : "");
 	flush(cn);
-	pd_cred_kick(c);
+	c->pd->up.kick(c);
 }
 
 /* TLS + TCP to cn->addrs[cn->addr_idx]. */
@@ -468,7 +469,7 @@ static void ping_cb(evutil_socket_t fd, short what, void *arg)
 		conn_lost(cn, "PING not answered");
 		return;
 	}
-	if (pd_now_ms() - cn->last_rx_ms + 50 >= idle_ms) {
+	if (sw_mono_ms() - cn->last_rx_ms + 50 >= idle_ms) {
 		nghttp2_submit_ping(cn->ng, NGHTTP2_FLAG_NONE, NULL);
 		PD_STAT_ADD(cn->cred->pd, cn->cred->provider, pings, 1);
 		cn->ping_outstanding = true;
@@ -508,7 +509,7 @@ static void conn_lost(struct pd_conn *cn, const char *why)
 		cn->state = PD_CONN_DOWN;
 		while ((j = TAILQ_FIRST(&cn->streams)) != NULL) {
 			detach(cn, j);
-			pd_job_failed(j, why, false);
+			j->pd->up.failed(j, why, false);
 		}
 		if (!cn->closing)
 			pd_conn_free(cn);
@@ -517,7 +518,7 @@ static void conn_lost(struct pd_conn *cn, const char *why)
 	cn->state = PD_CONN_DOWN;
 	while ((j = TAILQ_FIRST(&cn->streams)) != NULL) {
 		detach(cn, j);
-		pd_job_failed(j, why, false);
+		j->pd->up.failed(j, why, false);
 	}
 	if (cn->closing)
 		return;

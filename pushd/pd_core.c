@@ -48,25 +48,6 @@ const char *pd_status_name(enum pd_status s)
 	return lower[s];
 }
 
-uint64_t pd_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-uint64_t pd_now_ms(void)
-{
-	return pd_now_us() / 1000;
-}
-
-void pd_ms_to_tv(uint64_t ms, struct timeval *tv)
-{
-	tv->tv_sec = (time_t)(ms / 1000);
-	tv->tv_usec = (suseconds_t)((ms % 1000) * 1000);
-}
-
 /* Random bytes for apns-id come from OpenSSL's DRBG 4 KiB at a time:
  * RAND_bytes() per push showed up in profiles (fork checks, locking). */
 static void uuid4(char out[40])
@@ -83,7 +64,7 @@ static void uuid4(char out[40])
 			static __thread uint64_t ctr;
 
 			for (size_t i = 0; i + 16 <= sizeof(pool); i += 16) {
-				uint64_t t = pd_now_us(), c = ++ctr;
+				uint64_t t = sw_mono_us(), c = ++ctr;
 
 				memcpy(pool + i, &t, 8);
 				memcpy(pool + i + 8, &c, 8);
@@ -104,29 +85,6 @@ static void uuid4(char out[40])
 	*o = '\0';
 }
 
-/* Jobs hold their credential: a retired one is freed after its last job. */
-void pd_job_set_cred(struct pd_job *j, struct pd_cred *c)
-{
-	struct pd_cred *old = j->cred;
-
-	if (old && --old->refs == 0 && old->retired)
-		event_active(old->pd->retire_ev, EV_TIMEOUT, 0); /* not from inside its conn */
-	j->cred = c;
-	if (c)
-		c->refs++;
-}
-
-void pd_job_free(struct pd_job *j)
-{
-	pd_job_set_cred(j, NULL);
-	if (j->timer)
-		event_free(j->timer);
-	if (j->retry)
-		event_free(j->retry);
-	free(j->body);
-	free(j);
-}
-
 /* Detach @j from wherever it is: a stream (reset) or a waiting queue. */
 static void unlink_job(struct pd_job *j)
 {
@@ -143,7 +101,7 @@ void pd_job_finish(struct pd_job *j, enum pd_status st, const char *reason, int6
 	struct pd *pd = j->pd;
 	enum pd_provider p = j->req.provider;
 	struct pd_result *r = calloc(1, sizeof(*r));
-	uint64_t lat = pd_now_us() - j->start_us;
+	uint64_t lat = sw_mono_us() - j->start_us;
 
 	unlink_job(j);
 	switch (st) {
@@ -285,7 +243,7 @@ static void retry_later(struct pd_job *j, const char *reason, bool now)
 		if (!j->retry_after_s && delay > pd->cfg.retry_max_ms)
 			delay = pd->cfg.retry_max_ms;
 	}
-	if (pd_now_ms() + delay >= j->deadline_ms) {
+	if (sw_mono_ms() + delay >= j->deadline_ms) {
 		pd_job_finish(j, PD_TIMED_OUT, reason, 0);
 		return;
 	}
@@ -395,7 +353,7 @@ void pd_job_failed(struct pd_job *j, const char *why, bool goaway)
 static void start_job(struct pd *pd, struct pd_job *j)
 {
 	struct timeval tv;
-	uint64_t now = pd_now_ms();
+	uint64_t now = sw_mono_ms();
 	int rc;
 
 	j->pd = pd;
@@ -483,7 +441,7 @@ static void req_cb(evutil_socket_t fd, short what, void *arg)
 int pd_submit(struct pd *pd, const struct pd_request *req)
 {
 	/* Taken first: latency_us and written_us count from the call. */
-	uint64_t start_us = pd_now_us();
+	uint64_t start_us = sw_mono_us();
 	struct pd_job *j = malloc(sizeof(*j));
 	uint64_t one = 1;
 
@@ -604,6 +562,12 @@ struct pd *pd_new(const struct pd_config *cfg, char *err, size_t errlen)
 		return NULL;
 	}
 	pd->cfg = *cfg;
+	/* The layers below call back up through these, never by name. */
+	pd->up = (struct pd_up){.dispatch = pd_job_dispatch,
+				.finish = pd_job_finish,
+				.answered = pd_job_answered,
+				.failed = pd_job_failed,
+				.kick = pd_cred_kick};
 	pd->req_fd = pd->res_fd = -1;
 	pthread_mutex_init(&pd->alarm_lock, NULL);
 	pthread_mutex_init(&pd->cred_lock, NULL);

@@ -294,7 +294,7 @@ void pd_retired_sweep(struct pd *pd)
 
 bool pd_cred_token_ok(struct pd_cred *c)
 {
-	return c->access_token && pd_now_ms() < c->access_refresh_ms;
+	return c->access_token && sw_mono_ms() < c->access_refresh_ms;
 }
 
 struct pd_conn *pd_cred_pick_conn(struct pd_cred *c)
@@ -339,7 +339,7 @@ void pd_cred_kick(struct pd_cred *c)
 	while ((j = TAILQ_FIRST(&c->waiting)) != NULL && pd_cred_pick_conn(c)) {
 		TAILQ_REMOVE(&c->waiting, j, link);
 		j->on_list = false;
-		if (!pd_job_dispatch(j, true))
+		if (!j->pd->up.dispatch(j, true))
 			break;
 	}
 }
@@ -380,7 +380,7 @@ static void fail_waiting(struct pd_cred *c, enum pd_status st, const char *reaso
 	struct pd_job *j;
 
 	while ((j = TAILQ_FIRST(&c->waiting)) != NULL)
-		pd_job_finish(j, st, reason, 0);
+		j->pd->up.finish(j, st, reason, 0);
 }
 
 void pd_token_done(struct pd_job *j, bool ok)
@@ -407,10 +407,10 @@ void pd_token_done(struct pd_job *j, bool ok)
 		snprintf(c->auth, sizeof(c->auth), "Bearer %s", tok);
 		c->token_gen++;
 		/* Refresh well before expiry: 5 min early, or halfway for short lives. */
-		c->access_refresh_ms = pd_now_ms() + (uint64_t)(exp > 600 ? exp - 300
-								: exp / 2 ? exp / 2
-									  : 1) *
-							     1000;
+		c->access_refresh_ms = sw_mono_ms() + (uint64_t)(exp > 600 ? exp - 300
+								 : exp / 2 ? exp / 2
+									   : 1) *
+							      1000;
 		PD_STAT_ADD(c->pd, PD_FCM, token_renewals, 1);
 		json_decref(root);
 		pd_job_free(j);
@@ -470,7 +470,7 @@ bool pd_job_rehome(struct pd_job *j)
 	struct pd_cred *c = pd_cred_pick(j->pd, &j->req);
 
 	if (!c) {
-		pd_job_finish(j, PD_NO_CREDENTIAL, "its credential was removed by a reload", 0);
+		j->pd->up.finish(j, PD_NO_CREDENTIAL, "its credential was removed by a reload", 0);
 		return false;
 	}
 	pd_job_set_cred(j, c);
@@ -543,7 +543,7 @@ void pd_cred_retire(struct pd_cred *c)
 		TAILQ_REMOVE(&c->waiting, j, link);
 		j->on_list = false;
 		if (pd_job_rehome(j))
-			pd_job_dispatch(j, false);
+			j->pd->up.dispatch(j, false);
 	}
 	if (c->refs == 0)
 		event_active(c->pd->retire_ev, EV_TIMEOUT, 0);

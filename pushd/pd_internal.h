@@ -47,7 +47,7 @@ struct pd_job {
 	struct event *timer; /* deadline */
 	struct event *retry; /* backoff */
 	uint64_t start_us, deadline_ms;
-	uint64_t written_us; /* first request written (pd_now_us()), 0: not yet */
+	uint64_t written_us; /* first request written (sw_mono_us()), 0: not yet */
 	unsigned attempts;
 	bool renewed;	    /* provider token renewed once for this job */
 	unsigned token_gen; /* FCM: the access token it was sent with */
@@ -151,8 +151,23 @@ struct pd_pstats {
 	int64_t alarm_ms;   /* its wall-clock time, 0 = none */
 };
 
+/*
+ * How connections (pd_conn.c) and credentials (pd_cred.c) hand a job or a
+ * ready connection back up, set by pd_core.c: they call these, never the
+ * core by name, so the core calls down only (its user_data is the job's or
+ * the credential's pd).
+ */
+struct pd_up {
+	bool (*dispatch)(struct pd_job *j, bool queued); /* pd_job_dispatch() */
+	void (*finish)(struct pd_job *j, enum pd_status st, const char *reason, int64_t ts_ms);
+	void (*answered)(struct pd_job *j); /* END_STREAM with a status */
+	void (*failed)(struct pd_job *j, const char *why, bool goaway); /* reset, refused, lost */
+	void (*kick)(struct pd_cred *c); /* a connection is ready or a stream freed */
+};
+
 struct pd {
 	struct pd_config cfg;
+	struct pd_up up;
 	/* The credentials in force. Written by the pushd thread only (and
 	 * before it starts), under cred_lock, which telemetry readers take. */
 	unsigned n_creds;
@@ -185,7 +200,6 @@ struct pd {
 #define PD_STAT_ADD(pd, prov, field, n) \
 	__atomic_fetch_add(&(pd)->st[prov].field, (n), __ATOMIC_RELAXED)
 
-uint64_t pd_now_us(void);
 /* pd_telemetry.c: stop answering for @pd (it is being freed) */
 void pd_telemetry_forget(const struct pd *pd);
 
@@ -211,20 +225,22 @@ bool pd_conn_can_send(const struct pd_conn *cn);
 int pd_conn_submit(struct pd_conn *cn, struct pd_job *j);
 void pd_conn_cancel(struct pd_job *j); /* RST the job's stream, detach it */
 
-/* pd_core.c: jobs (also used by pd_cred.c) */
+/* pd_job.c: a job's memory and credential reference (everyone's) */
 void pd_ms_to_tv(uint64_t ms, struct timeval *tv);
 void pd_job_set_cred(struct pd_job *j, struct pd_cred *c); /* holds a reference */
 void pd_job_free(struct pd_job *j);
+
+/* pd_core.c: jobs (pd_conn.c and pd_cred.c reach them through pd->up) */
 /* The job's result goes on the result ring; the job is freed. */
 void pd_job_finish(struct pd_job *j, enum pd_status st, const char *reason, int64_t ts_ms);
 /* Sends @j now if a stream is free, else queues it on its credential
  * (at the head when @queued: it came from there). True when sent. */
 bool pd_job_dispatch(struct pd_job *j, bool queued);
 
-/* pd_core.c: called by pd_conn.c */
+/* pd_core.c: pd->up.answered / failed */
 void pd_job_answered(struct pd_job *j);				    /* END_STREAM with a status */
 void pd_job_failed(struct pd_job *j, const char *why, bool goaway); /* reset, refused, lost */
-/* pd_cred.c: called by pd_conn.c */
+/* pd_cred.c: pd->up.kick */
 void pd_cred_kick(struct pd_cred *c); /* connection ready or stream freed */
 /* A connection of @c that can take a stream now, or NULL (and, when every
  * connection is full, a new one is opened up to max_connections). */

@@ -130,14 +130,14 @@ int main(int argc, char **argv)
 	snprintf(req.caller_number, sizeof(req.caller_number), "%s", caller);
 	snprintf(req.caller_name, sizeof(req.caller_name), "%s", name);
 	req.kind = kind;
-	req.deadline_ms = pd_now_ms() + (uint64_t)timeout_s * 1000;
+	req.deadline_ms = sw_mono_ms() + (uint64_t)timeout_s * 1000;
 	end = req.deadline_ms + 2000;
 	if (pd_start(pd) != 0 || pd_submit(pd, &req) != 0) {
 		fprintf(stderr, "sipwake-push: cannot start pushd\n");
 		pd_free(pd);
 		return 2;
 	}
-	while (pd_poll_results(pd, &res, 1) == 0 && pd_now_ms() < end) {
+	while (pd_poll_results(pd, &res, 1) == 0 && sw_mono_ms() < end) {
 		struct pollfd p = {.fd = pd_result_fd(pd), .events = POLLIN};
 		uint64_t v;
 

@@ -29,14 +29,6 @@ struct ban_slot {
 static struct ban_slot bans[BAN_SLOTS];
 static bool dirty;
 
-int64_t cp_now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec;
-}
-
 /* Copy @len bytes into the request's string area. */
 static const char *keep(char **at, const char *end, const void *p, size_t len)
 {
@@ -178,7 +170,7 @@ int cp_bind_commit(struct cp_ctx *cp, const struct cp_bind_req *req, int32_t exp
 		dirty = true;
 		return 0;
 	}
-	rec.registered_at = cp_now_s();
+	rec.registered_at = sw_wall_s();
 	rec.expires_at = rec.registered_at + expires;
 	rc = sw_bind_put(t, &rec, rte_rdtsc(), id);
 	if (rc != 0) {
@@ -378,7 +370,7 @@ static int ban_over(const struct sw_src *e, void *arg)
 
 void cp_bind_tick(struct cp_ctx *cp, uint64_t now_tsc)
 {
-	int64_t now = cp_now_s();
+	int64_t now = sw_wall_s();
 	unsigned n;
 	struct ban_sweep w = {.now = now_tsc};
 	struct tick_arg a = {.cp = cp, .now = now};
@@ -418,7 +410,7 @@ void cp_bind_fini(struct cp_ctx *cp)
 static int load_one(const struct sw_bind_rec *r, void *arg)
 {
 	struct cp_ctx *cp = arg;
-	int64_t now = cp_now_s();
+	int64_t now = sw_wall_s();
 	uint64_t id;
 	int rc = sw_bind_put(cp->dp->bind, r, rte_rdtsc(), &id);
 
@@ -442,7 +434,7 @@ int cp_reg_load(struct cp_ctx *cp)
 {
 	if (cp->store == NULL)
 		return 0;
-	return cp_store_load(cp->store, cp_now_s(), load_one, cp);
+	return cp_store_load(cp->store, sw_wall_s(), load_one, cp);
 }
 
 static struct ban_slot *ban_slot_of(const struct sw_ip *ip)
@@ -455,13 +447,13 @@ bool cp_ban_check(struct cp_ctx *cp, const struct sw_ip *ip)
 	const struct ban_slot *b = ban_slot_of(ip);
 
 	(void)cp;
-	return sw_ip_eq(&b->ip, ip) && b->banned_until > cp_now_s();
+	return sw_ip_eq(&b->ip, ip) && b->banned_until > sw_wall_s();
 }
 
 void cp_ban_note_failure(struct cp_ctx *cp, const struct sw_ip *ip)
 {
 	struct ban_slot *b = ban_slot_of(ip);
-	int64_t now = cp_now_s();
+	int64_t now = sw_wall_s();
 	char s[INET6_ADDRSTRLEN];
 
 	/* One slot per hash: a colliding source takes it over, so tracking is

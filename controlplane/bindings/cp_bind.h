@@ -8,6 +8,7 @@
 #ifndef CP_BIND_H
 #define CP_BIND_H
 
+#include "common/sw_clock.h"
 #include "common/sw_bind.h"
 #include "controlplane/cp_internal.h"
 
@@ -62,8 +63,5 @@ bool cp_ban_check(struct cp_ctx *cp, const struct sw_ip *ip);
 
 /** One failed authentication from @p ip (403, or 401/407 to credentials). */
 void cp_ban_note_failure(struct cp_ctx *cp, const struct sw_ip *ip);
-
-/** Wall clock, seconds. */
-int64_t cp_now_s(void);
 
 #endif /* CP_BIND_H */

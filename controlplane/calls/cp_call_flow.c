@@ -95,7 +95,7 @@ static void invite_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 			if ((size_t)snprintf(rq.aor, sizeof(rq.aor), "sip:%s", d->aor) >=
 			    sizeof(rq.aor))
 				snprintf(rq.aor, sizeof(rq.aor), "%s", d->aor);
-			rq.deadline_ms = pd_now_ms() + cp->cfg.wake_timeout_s * 1000ull;
+			rq.deadline_ms = sw_mono_ms() + cp->cfg.wake_timeout_s * 1000ull;
 			int rc = pd_submit(cp->pd, &rq);
 
 			cp_trace(cp, c->key, "device %" PRIx64 " %s: VoIP push via %s %s", d->id,

@@ -16,6 +16,7 @@
 
 #include <rte_ring.h>
 
+#include "common/sw_clock.h"
 #include "controlplane/cp_internal.h"
 #include "controlplane/calls/cp_trace.h"
 
@@ -41,14 +42,6 @@ void cp_trace_free(struct cp_trace *t)
 	free(t);
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void cp_trace(struct cp_ctx *cp, uint64_t key, const char *fmt, ...)
 {
 	struct cp_trace *t = cp->trace;
@@ -64,7 +57,7 @@ void cp_trace(struct cp_ctx *cp, uint64_t key, const char *fmt, ...)
 	__atomic_store_n(&e->seq, seq + 1, __ATOMIC_RELAXED); /* odd: being written */
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	__atomic_store_n(&e->key, key, __ATOMIC_RELAXED);
-	__atomic_store_n(&e->ms, now_ms(), __ATOMIC_RELAXED);
+	__atomic_store_n(&e->ms, sw_wall_ms(), __ATOMIC_RELAXED);
 	va_start(ap, fmt);
 	vsnprintf(e->text, sizeof(e->text), fmt, ap);
 	va_end(ap);

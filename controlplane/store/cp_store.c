@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/sw_clock.h"
 #include "controlplane/store/cp_store_internal.h"
 
 #define PN_SEP '\x1f' /* as sw_pn_key() */
@@ -136,14 +137,6 @@ int cp_store_del_aor(struct cp_store *s, const char *aor, size_t len)
 	return rc;
 }
 
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 int cp_store_commit(struct cp_store *s)
 {
 	bool failed = s->batch_failed;
@@ -152,9 +145,9 @@ int cp_store_commit(struct cp_store *s)
 
 	if (!s->in_batch)
 		return 0;
-	t0 = now_us();
+	t0 = sw_mono_us();
 	rc = s->be->end_batch(s, failed);
-	dt = now_us() - t0;
+	dt = sw_mono_us() - t0;
 	s->in_batch = false;
 	s->batch_failed = false;
 	if (failed || rc != 0) {

@@ -321,7 +321,7 @@ static int add_device(const struct sw_device *dv, void *arg)
 static int tel_bindings(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	const struct dp_link *dp = tel_cp->dp;
-	struct tel_bind_arg a = {.d = d, .dp = dp, .now_tsc = rte_rdtsc(), .now_s = cp_now_s()};
+	struct tel_bind_arg a = {.d = d, .dp = dp, .now_tsc = rte_rdtsc(), .now_s = sw_wall_s()};
 
 	RTE_SET_USED(cmd);
 	rte_tel_data_start_dict(d);

@@ -65,7 +65,7 @@ static struct pd_result *push(enum pd_provider p, const char *token, enum pd_kin
 
 	ts_request(&r, p, token, id);
 	r.kind = kind;
-	r.deadline_ms = pd_now_ms() + deadline_in_ms;
+	r.deadline_ms = sw_mono_ms() + deadline_in_ms;
 	assert_int_equal(pd_submit(pd, &r), 0);
 	return ts_wait_result(pd, id, (int)deadline_in_ms + 3000);
 }

@@ -178,7 +178,7 @@ static struct pd_result *push_one(struct pd *pd, const char *token, uint64_t id,
 	struct pd_request r;
 
 	ts_request(&r, PD_APNS, token, id);
-	r.deadline_ms = pd_now_ms() + ms;
+	r.deadline_ms = sw_mono_ms() + ms;
 	assert_int_equal(pd_submit(pd, &r), 0);
 	return ts_wait_result(pd, id, (int)ms + 3000);
 }
@@ -260,7 +260,7 @@ static void test_reconnect_after_server_restart(void **state)
 	assert_int_equal(ts_srv_stop(&srv), 0);
 	/* Submitted while the server is down: waits for the reconnect. */
 	ts_request(&q, PD_APNS, "cc02", 2);
-	q.deadline_ms = pd_now_ms() + 6000;
+	q.deadline_ms = sw_mono_ms() + 6000;
 	assert_int_equal(pd_submit(pd, &q), 0);
 	usleep(600 * 1000);
 	assert_int_equal(ts_srv_start(&srv, srv_bin, &keys, port, NULL), 0);
@@ -342,7 +342,7 @@ static void test_fcm_token_refused(void **state)
 	assert_int_equal(pd_start(pd), 0);
 	assert_non_null(ts_srv_wait(&srv, "REQ token status=400", 3000));
 	ts_request(&q, PD_FCM, "fcm-x", 1);
-	q.deadline_ms = pd_now_ms() + 5000;
+	q.deadline_ms = sw_mono_ms() + 5000;
 	assert_int_equal(pd_submit(pd, &q), 0);
 	r = ts_wait_result(pd, 1, 3000);
 	assert_non_null(r);
@@ -446,7 +446,7 @@ static void test_max_pending(void **state)
 	assert_non_null(pd);
 	assert_int_equal(pd_start(pd), 0);
 	assert_non_null(ts_srv_wait(&srv, "CONN 1", 3000));
-	deadline = pd_now_ms();
+	deadline = sw_mono_ms();
 	for (unsigned i = 0; i < N; i++) {
 		ts_request(&q, PD_APNS, "ac01", i);
 		/* The first 64 (taken first: the ring is FIFO) outlive the others. */
@@ -491,7 +491,7 @@ static void test_server_killed_mid_write(void **state)
 	assert_non_null(ts_srv_wait(&srv, "CONN 1", 3000));
 	for (unsigned i = 0; i < N; i++) {
 		ts_request(&q, PD_APNS, "ad01", i);
-		q.deadline_ms = pd_now_ms() + 1500;
+		q.deadline_ms = sw_mono_ms() + 1500;
 		assert_int_equal(pd_submit(pd, &q), 0);
 		if (i == N / 3)
 			kill(srv.pid, SIGKILL);

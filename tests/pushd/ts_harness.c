@@ -285,7 +285,7 @@ void ts_request(struct pd_request *r, enum pd_provider p, const char *token, uin
 	snprintf(r->caller_number, sizeof(r->caller_number), "+15551230000");
 	snprintf(r->caller_name, sizeof(r->caller_name), "Alice");
 	snprintf(r->aor, sizeof(r->aor), "sip:bob@example.com");
-	r->deadline_ms = pd_now_ms() + 5000;
+	r->deadline_ms = sw_mono_ms() + 5000;
 }
 
 struct pd_result *ts_wait_result(struct pd *pd, uint64_t id, int timeout_ms)
