@@ -2,7 +2,7 @@
 /*
  * Config keys of the packet filter: pbx.sources (who may start calls toward
  * apps), filter.scanner_user_agents, booleans, interfaces.[N].vlan. Same error contract as
- * cp_config.c: file:line, key path, what was expected, what was found.
+ * cp_config_load.c: file:line, key path, what was expected, what was found.
  */
 #include <arpa/inet.h>
 #include <ctype.h>

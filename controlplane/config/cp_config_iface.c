@@ -2,7 +2,7 @@
 /*
  * Config keys of interfaces ( { ... } ): the DPDK device, IPv4 / IPv6
  * address and prefix, gateways (checked last, against the address whatever
- * the order), VLAN. Same error contract as cp_config.c.
+ * the order), VLAN. Same error contract as cp_config_load.c.
  */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Store internals: the backend table cp_store.c dispatches over, and the
+ * Store internals: the backend table cp_store_front.c dispatches over, and the
  * state every backend shares. A backend embeds struct cp_store first in its
- * own struct. cp_store.c validates records, computes device keys and keeps
+ * own struct. cp_store_front.c validates records, computes device keys and keeps
  * the counters; a backend only moves rows.
  */
 #ifndef CP_STORE_INTERNAL_H
@@ -43,7 +43,7 @@ struct cp_store {
 };
 
 /** Set @s's error to "bindings.store <path>: <fmt...>". Inline: every
- *  backend sets errors, and backends stand below cp_store.c. */
+ *  backend sets errors, and backends stand below cp_store_front.c. */
 static inline __attribute__((format(printf, 2, 3))) void cp_store_set_error(struct cp_store *s,
 									    const char *fmt, ...)
 {
