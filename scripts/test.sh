@@ -1,22 +1,39 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
-# The whole test suite: installs and builds (scripts/setup.sh), then
-#   1. unit tests (C, cmocka) on the normal build,
-#   2. integration tests (pytest: sipwake on net_af_packet in network
-#      namespaces it creates and removes, sipp, ping, kernel sockets),
+# The whole test suite: installs and builds (scripts/setup.sh), then runs
+# sipwake's tests:
+#   1. unit tests (C, cmocka; meson suite 'unit') on the normal build,
+#   2. integration tests (pytest, tests/integration: sipwake on
+#      net_af_packet in network namespaces it creates and removes, sipp,
+#      ping, kernel sockets),
 #   3. the unit tests again under ASan + UBSan,
 #   4. 20 s of libFuzzer on the SIP scanner (tests/fuzz/run.sh), one test,
 #   5. the integration tests against the ASan + UBSan sipwake (a sanitizer
-#      report or a leak makes sipwake exit non-zero: every test asserts 0),
-# and prints "N passed, N failed" last. Needs root.
+#      report or a leak makes sipwake exit non-zero: every test asserts 0);
+# then what does not test sipwake, counted apart so that it cannot pass for
+# sipwake's tests:
+#   6. the test peers checked against each other: pd_testsrv's self-test
+#      (meson suite 'peers', plain and under ASan + UBSan) and the sipp
+#      scenarios and Kamailio configs in pairs (pytest, tests/peers),
+#   7. a smoke pass of each benchmark (meson suite 'bench-smoke', plain and
+#      under ASan + UBSan): they still run, nothing is measured.
+# Each run prints "<run>: N passed, N failed"; those lines are repeated
+# together at the end, and the last line is "N passed, N failed" over all
+# of them, so a failure anywhere fails the run. Needs root.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --asan || { echo "0 passed, 1 failed"; exit 1; }
 
-passed=0; failed=0
-count_meson() { # build dir: add its testlog.json results
-  local r
-  r=$(/usr/bin/python3 - "$1/meson-logs/testlog.json" <<'PY'
+passed=0; failed=0; counts=()
+tally() { # run name, "passed failed"
+  local p=${2% *} f=${2#* }
+  passed=$((passed + p)); failed=$((failed + f))
+  counts+=("$(printf '%-45s %d passed, %d failed' "$1:" "$p" "$f")")
+  echo "${counts[-1]}"
+}
+
+meson_counts() { # testlog .json: "passed failed"; a missing log is a failure
+  /usr/bin/python3 - "$1" <<'PY' || echo "0 1"
 import json, sys
 p = f = 0
 for line in open(sys.argv[1]):
@@ -25,46 +42,66 @@ for line in open(sys.argv[1]):
     elif r != "SKIP": f += 1
 print(p, f)
 PY
-)
-  passed=$((passed + ${r% *})); failed=$((failed + ${r#* }))
 }
 
-echo "== unit tests"
-meson test -C build --suite unit --print-errorlogs; count_meson build
-
-count_pytest() { # junit xml
-  local r
-  r=$(/usr/bin/python3 - "$1" <<'PY'
+pytest_counts() { # junit xml: "passed failed"; a missing report is a failure
+  /usr/bin/python3 - "$1" <<'PY' || echo "0 1"
 import sys, xml.etree.ElementTree as ET
 s = ET.parse(sys.argv[1]).getroot()
 s = s if s.tag == "testsuite" else s.find("testsuite")
 t, f, e, k = (int(s.get(a, 0)) for a in ("tests", "failures", "errors", "skipped"))
 print(t - f - e - k, f + e if t else 1)
 PY
-) || r="0 1"
-  passed=$((passed + ${r% *})); failed=$((failed + ${r#* }))
 }
 
-echo "== integration tests"
-pytest-3 -q -p no:cacheprovider --junitxml=build/integration.xml tests/integration
-count_pytest build/integration.xml
+# meson_suite build dir, suite, run name: each suite logs to its own
+# meson-logs/<suite>.json, so a later run cannot hide an earlier one's result.
+meson_suite() {
+  rm -f "$1/meson-logs/$2.json"
+  meson test -C "$1" --suite "$2" --logbase "$2" --print-errorlogs
+  tally "$3" "$(meson_counts "$1/meson-logs/$2.json")"
+}
 
-echo "== unit tests under ASan + UBSan"
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-  meson test -C build-asan --suite unit --print-errorlogs; count_meson build-asan
+asan() { # a command with the sanitizers' options
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 "$@"
+}
+
+echo "== sipwake unit tests"
+meson_suite build unit "sipwake unit"
+
+echo "== sipwake integration tests"
+pytest-3 -q -p no:cacheprovider --junitxml=build/integration.xml tests/integration
+tally "sipwake integration" "$(pytest_counts build/integration.xml)"
+
+echo "== sipwake unit tests under ASan + UBSan"
+asan meson_suite build-asan unit "sipwake unit, ASan + UBSan"
 
 echo "== fuzz: SIP scanner, 20 s (tests/fuzz/run.sh)"
 # Only the tail: libFuzzer's progress lines would drown the log.
 if tests/fuzz/run.sh 20 >build/fuzz.log 2>&1; then
-  passed=$((passed + 1)); tail -n 1 build/fuzz.log
+  tail -n 1 build/fuzz.log; tally "sipwake fuzz, SIP scanner 20 s" "1 0"
 else
-  failed=$((failed + 1)); tail -n 60 build/fuzz.log
+  tail -n 60 build/fuzz.log; tally "sipwake fuzz, SIP scanner 20 s" "0 1"
 fi
 
-echo "== integration tests against the ASan + UBSan sipwake"
+echo "== sipwake integration tests against the ASan + UBSan sipwake"
 SIPWAKE_BIN=$PWD/build-asan/app/sipwake ASAN_OPTIONS=detect_leaks=1 \
   pytest-3 -q -p no:cacheprovider --junitxml=build-asan/integration.xml tests/integration
-count_pytest build-asan/integration.xml
+tally "sipwake integration, ASan + UBSan sipwake" "$(pytest_counts build-asan/integration.xml)"
 
+echo "== test peers: pd_testsrv's self-test"
+meson_suite build peers "test peers, C"
+asan meson_suite build-asan peers "test peers, C, ASan + UBSan"
+
+echo "== test peers: sipp scenarios and Kamailio configs in pairs"
+pytest-3 -q -p no:cacheprovider --junitxml=build/peers.xml tests/peers
+tally "test peers, sipp and Kamailio" "$(pytest_counts build/peers.xml)"
+
+echo "== benchmark smoke passes"
+meson_suite build bench-smoke "benchmark smoke"
+asan meson_suite build-asan bench-smoke "benchmark smoke, ASan + UBSan"
+
+echo "== counts"
+printf '%s\n' "${counts[@]}"
 echo "${passed} passed, ${failed} failed"
 [ "$failed" -eq 0 ]

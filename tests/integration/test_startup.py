@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Start-up, configuration errors and shutdown of the sipwake process."""
+import json
 import os
 import signal
 import subprocess
@@ -143,17 +144,60 @@ def test_unresolvable_next_hop_is_dropped_and_counted():
         assert lab.stop() == 0
 
 
+# Each worker reads its own queue of net_af_packet (qpairs=2): one AF_PACKET
+# socket per queue in a fanout group that hashes each frame's addresses and
+# ports, as RSS would on a NIC. One flow lands on one worker, so the OPTIONS
+# come from this many (address, port) pairs: all of them on the same queue
+# by chance is 1 in 2^31; otherwise a worker that got nothing, or answered
+# nothing, fails the test.
+TWO_WORKER_SOURCES = ["198.18.0.%d" % (100 + i) for i in range(32)]
+
+# In the peer namespace: one OPTIONS from each source (argv: first port,
+# then the sources), every answer's status line (or null) as JSON.
+OPTIONS_FROM_EACH = r"""
+import json, socket, sys
+reqs = json.loads(sys.stdin.read())
+socks = []
+for i, (src, req) in enumerate(zip(sys.argv[2:], reqs)):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((src, int(sys.argv[1]) + i))
+    s.settimeout(3)
+    s.sendto(bytes.fromhex(req), (%r, 5060))
+    socks.append(s)
+out = []
+for s in socks:
+    try:
+        out.append(s.recv(65535).decode().split("\r\n")[0])
+    except socket.timeout:
+        out.append(None)
+print(json.dumps(out))
+""" % swlab.SW_IP4
+
+
 def test_two_workers_share_the_port():
+    from test_skeleton import sip_options
     with swlab.Lab(name="sww%d" % (os.getpid() % 10000), workers=2) as lab:
         out = lab.peer(["ping", "-c", "4", "-i", "0.2", "-W", "2", swlab.SW_IP4]).stdout
         assert " 0% packet loss" in out, out
         rc, trace = lab.sipp(os.path.join(os.path.dirname(__file__), "sipp", "options.xml"),
                              calls=20)
         assert rc == 0, trace
+        for a in TWO_WORKER_SOURCES:
+            lab.peer(["ip", "addr", "add", a + "/24", "dev", lab.if_peer])
+        port = 5400
+        reqs = [sip_options("sip:%s" % swlab.SW_IP4, call_id="two-workers-%d" % i,
+                            via_host=a, sport=port + i).hex()
+                for i, a in enumerate(TWO_WORKER_SOURCES)]
+        got = json.loads(lab.peer(["/usr/bin/python3", "-c", OPTIONS_FROM_EACH, str(port)]
+                                  + TWO_WORKER_SOURCES, input=json.dumps(reqs)).stdout)
+        assert got == ["SIP/2.0 200 OK"] * len(TWO_WORKER_SOURCES), (got, lab.read_log())
         total, w0, w1 = lab.stats(), lab.stats(0), lab.stats(1)
+        # Each worker received frames and answered some of the OPTIONS.
+        for w, st in ((0, w0), (1, w1)):
+            assert st["rx_packets"] > 0 and st["sip_options_answered"] > 0, (w, w0, w1)
         for k in ("rx_packets", "sip_options_answered", "icmp_echo_answered"):
             assert w0[k] + w1[k] == total[k], k
-        assert total["sip_options_answered"] == 20
+        assert total["sip_options_answered"] == 20 + len(TWO_WORKER_SOURCES)
         # Fragments of one datagram reach one worker (RSS / fanout on the
         # IP pair), so each of several fragmented requests is reassembled.
         for i in range(4):

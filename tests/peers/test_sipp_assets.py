@@ -2,7 +2,9 @@
 """The test peers checked against each other, without sipwake: every sipp
 scenario of tests/integration/sipp with its counterpart, and the Kamailio
 configs of tests/integration/kamailio, on loopback in a private network
-namespace (nothing else on the machine is reachable or in the way).
+namespace (nothing else on the machine is reachable or in the way). A suite
+of its own (scripts/test.sh counts it apart from sipwake's tests): it never
+starts sipwake.
 
 Where a scenario checks something only sipwake adds (Path, Feature-Caps,
 Record-Route, a second Via, pn-* parameters stripped), each check is shown
@@ -13,11 +15,15 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 
 import pytest
 
-import sippkit
-from sippkit import Kamailio, Netns, Sipp, run_sipp
+# The peers and their kit stay with the integration tests, which use them
+# against sipwake; this suite only checks them against each other.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+import sippkit  # noqa: E402
+from sippkit import Kamailio, Netns, Sipp, run_sipp  # noqa: E402
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or not shutil.which("sipp") or not shutil.which("kamailio"),
