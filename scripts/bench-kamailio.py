@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""Kamailio from Debian as the yardstick of sipwake's forward path (issue 4,
-benchmark (b)): the same messages as `bench_dp --mix fwd` (an INVITE with SDP
-from the PBX to an app, the app's 200, an in-dialog BYE) through Kamailio
-with one worker (`-n 1 -x tlsf -X tlsf -b 8388608`), on loopback in a
+"""Kamailio from Debian as the yardstick of sipwake's forward path
+(docs/performance.md): the same messages as `bench_dp --mix fwd` (an INVITE
+with SDP from the PBX to an app, the app's 200, an in-dialog BYE) through
+Kamailio with one worker (`-n 1 -x tlsf -X tlsf -b 8388608`), on loopback in a
 namespace of its own:
 
   stateless   tests/integration/kamailio/stateless.cfg: filter + forward()

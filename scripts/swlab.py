@@ -116,8 +116,9 @@ class Lab:
             # host behind it (OFFLINK_IP4) that sipwake can reach only via it.
             self.peer(["ip", "addr", "add", GW_IP4 + "/24", "dev", self.if_peer])
             self.peer(["ip", "addr", "add", OFFLINK_IP4 + "/32", "dev", "lo"])
-        # veth hands UDP over with partial checksums; af_packet would see
-        # them as wrong (DESIGN.md §7, test traps).
+        # veth hands UDP over with partial checksums; sipwake would see them
+        # as wrong and drop every one as udp_checksum (tests/README.md,
+        # "Traps").
         self.peer(["ethtool", "-K", self.if_peer, "tx", "off"])
         self.write_config()
         self.start()

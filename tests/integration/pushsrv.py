@@ -4,8 +4,9 @@ for the integration tests: an APNs-like HTTP/2 TLS server that checks every
 request as Apple does and reports it on stdout.
 
 pushd reaches push services through the kernel network stack of the
-namespace sipwake runs in (DESIGN.md §7), so the server runs inside the
-lab's ``<name>-sw`` namespace on 127.0.0.1 (its ``lo`` is brought up here).
+namespace sipwake runs in (docs/design.md §7, "Push services through the
+host's stack"), so the server runs inside the lab's ``<name>-sw`` namespace
+on 127.0.0.1 (its ``lo`` is brought up here).
 Its port is fixed (default 8443) so that the config can be written before
 the lab starts sipwake; pushd keeps reconnecting (push.retry_max_ms) until
 the server is up::

@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""Pre-expiry refresh pushes (RFC 8599 §5.6.1.1; DESIGN.md §7 "Push kinds")
-and dead push tokens (DESIGN.md §1 step 7), end to end: apps register
-through sipwake with the PBX granting short expiries, and the real pushd
-talks HTTP/2 + TLS to pd_testsrv (tests/integration/pushsrv.py) inside
-sipwake's namespace.
+"""Pre-expiry refresh pushes (RFC 8599 §5.6.1.1; docs/design.md §1.3 and §7
+"Push kinds") and dead push tokens (docs/design.md §1 step 7), end to end:
+apps register through sipwake with the PBX granting short expiries, and the
+real pushd talks HTTP/2 + TLS to pd_testsrv (tests/integration/pushsrv.py)
+inside sipwake's namespace.
 
 wake.refresh_before_s = 10: a registration granted 12 s is pushed at half its
 lifetime (6 s before expiry: the floor that keeps a short grant from turning

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""The REGISTER relay and the bindings (issue 4): commit only on the PBX's
-2xx with the expiry it granted, Path / Via / Feature-Caps on the way, the
-device identity rules, persistence across restarts, failover, the ban.
+"""The REGISTER relay and the bindings (docs/design.md §1.1): commit only on
+the PBX's 2xx with the expiry it granted, Path / Via / Feature-Caps on the
+way, the device identity rules, persistence across restarts, failover, the
+ban.
 
 The app and the PBX are byte-level UDP peers in the lab's peer namespace
 (tests/integration/sippeer.py), so each step checks exact headers; sipp
@@ -247,7 +248,7 @@ def test_bindings_survive_a_restart(lab, sig):
     user = "lena%d" % sig
     r = reg_once(lab, user=user, port=5090 + sig % 5, code=200)
     # kill -9 right after the app received its 200: the binding was durable
-    # before the 200 left (DESIGN.md §7).
+    # before the 200 left (docs/design.md §7, "Durability").
     assert r["app_got"].startswith("SIP/2.0 200 ")
     before = lab.devices(user + "@example.com")
     restart(lab, sig)

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""Config reload on a running wake path (issue 7 §6): SIGHUP re-reads push
-credentials and timeouts without losing bindings or held calls.
+"""Config reload on a running wake path (docs/operations.md, "Reload"):
+SIGHUP re-reads push credentials and timeouts without losing bindings or
+held calls.
 
 One lab, the tests in order (each builds on the one before):
 1. sipwake starts with a wrong APNs key id: the APNs test double refuses

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""Real SIP peers through sipwake (issue 4): sipp as the app and as the PBX,
+"""Real SIP peers through sipwake: sipp as the app and as the PBX,
 and Kamailio from Debian as the registrar, a registrar nobody here wrote,
 which checks Path and keeps the pn-* contact.
 

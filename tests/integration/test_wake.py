@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""The wake path (issue 6): a call to a sleeping app becomes one VoIP push,
-then the held INVITE goes to wherever the app registers again, once; a call
-nobody takes is answered within wake.timeout_s + 1 s; CANCEL, dead tokens,
-several devices, retransmissions and shutdown leave nothing behind.
+"""The wake path (docs/design.md §5): a call to a sleeping app becomes one
+VoIP push, then the held INVITE goes to wherever the app registers again,
+once; a call nobody takes is answered within wake.timeout_s + 1 s; CANCEL,
+dead tokens, several devices, retransmissions and shutdown leave nothing
+behind.
 
 Real parts only: sipwake in the lab's namespaces (scripts/swlab.py), the
 APNs test double build/tests/pushd/pd_testsrv inside the lab's sw namespace
@@ -18,7 +19,8 @@ An app is "asleep" once it has not been heard from for bindings.alive_window_s
 out (lab.devices() says "asleep"), then calls. One lab per class (wake { }
 differs); wake.timeout_s is 4 s everywhere.
 
-The issue's "must not" list, and where each is tested (TestPing unless said):
+What the wake path must not do, and where each is tested (TestPing unless
+said):
   two INVITEs to one device for one call
       - challenge + retry, REGISTER retransmission, refresh:
         test_challenged_register_and_its_retry_are_one_wake
@@ -87,7 +89,7 @@ class TestPing:
         for k in ("wake_calls", "wake_pushes", "wake_branches", "wake_woken", "wake_answered"):
             assert w.get(k) == 1, (k, w)
         assert not w.get("wake_timed_out") and not w.get("wake_retransmissions"), w
-        # /sipwake/trace,<call-id>: the whole story, in order (issue 7).
+        # /sipwake/trace,<call-id>: the whole story, in order.
         tr = ctx.lab.telemetry("/sipwake/trace," + call.cid)
         steps = ["INVITE from %s:" % PBX4, "100 Trying", "asleep: VoIP push via apns sent",
                  "push to device", "delivered (HTTP 200", "woken: REGISTER accepted from %s:%d"
