@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * REGISTER throughput of the control plane (issue 4, benchmark (c)): the
+ * REGISTER throughput of the control plane (docs/performance.md, "bench_reg"): the
  * relay and the commit, on one core, with the SQLite store in the loop.
  *
  * Each round: BATCH apps' REGISTERs go through the worker pipeline (not

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The wake path's overhead inside sipwake (issue 6, benchmark): the control
+ * The wake path's overhead inside sipwake (docs/performance.md, "bench_wake"): the control
  * plane on this thread with the worker pipeline harness (tests/dp), the
  * SQLite store, a PBX simulated here, and pushd on its thread sending to
  * pd_testsrv, which answers at once (no injected delay). As in sipwake, the
@@ -33,7 +33,7 @@
  * new port and its INVITE goes out (b), one per loop round. --burst B hands
  * B INVITEs / B 200s up per loop round instead, each timed from the round's
  * start. Prints each run, the median over --runs of each percentile, and the
- * issue's targets. (c) runs once, first, with a clean heap (--held 0: not at
+ * targets (docs/performance.md, "Targets"). (c) runs once, first, with a clean heap (--held 0: not at
  * all).
  *
  *   bench_wake --server build/tests/pushd/pd_testsrv [--smoke] [--count N]

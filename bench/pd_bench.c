@@ -3,7 +3,7 @@
  * pushd benchmark: N VoIP pushes through pushd's rings over ONE HTTP/2
  * connection to pd_testsrv, at each injected server delay (emulated RTT),
  * and the same load from node-apn against the same server. Prints every
- * run, then medians and ratios against the issue's targets.
+ * run, then medians and ratios against the targets (docs/performance.md).
  *
  *   pd_bench --server build/tests/pushd/pd_testsrv [--n 100000] [--runs 3]
  *            [--delays 0,20] [--node-dir build/node-apn] [--node-n 20000]

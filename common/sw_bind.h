@@ -2,7 +2,7 @@
 /**
  * @file
  * Binding tables: AOR -> devices, with each device's contact, source and
- * push address (DESIGN.md §1 step 1, §7 "Where state lives").
+ * push address (docs/design.md §1 step 1, §7 "Where state lives").
  *
  * One device is one registered instance of an app. It lives in one
  * allocation holding all its strings and is reached through four RCU hash
@@ -155,7 +155,7 @@ const struct sw_device *sw_bind_by_id(const struct sw_bind_table *t, uint64_t id
 const struct sw_device *sw_bind_by_pn(const struct sw_bind_table *t, const char *key, size_t len);
 
 /**
- * Alive (DESIGN.md §1 step 2): @p d's source was heard from within @p window
+ * Alive (docs/design.md §1 step 2): @p d's source was heard from within @p window
  * TSC cycles before @p now. A source touched after the caller read its clock
  * (another thread) counts as alive. Read side; @p last (may be NULL) gets the
  * last time heard, 0 when the source is not bound.

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
- * The calls the control plane proxies statefully (DESIGN.md §7 "Who forwards
+ * The calls the control plane proxies statefully (docs/design.md §7 "Who forwards
  * what"): a set of Call-ID keys the workers read without locks.
  *
  * A call on the wake path is a transaction the control plane owns: while its

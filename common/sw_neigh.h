@@ -4,7 +4,7 @@
  * Neighbour table (ARP / IPv6 ND results): (port, IP) -> MAC.
  *
  * An RCU hash table (liburcu QSBR flavour, lock-free reads). Workers only
- * read it; the control plane is its only writer (DESIGN.md §7) and frees
+ * read it; the control plane is its only writer (docs/design.md §7) and frees
  * replaced entries after a grace period. IPv4 addresses are stored
  * IPv4-mapped (::ffff:a.b.c.d) so one key type serves both families.
  */

@@ -3,7 +3,7 @@
  * @file
  * Source table: the address a bound device sends from (ip, port) -> device.
  *
- * Part of the shared tables (DESIGN.md §7): workers read it to know whether
+ * Part of the shared tables (docs/design.md §7): workers read it to know whether
  * a datagram comes from a device with a live binding, and mark the device
  * alive; the control plane is its only writer (it binds a source when the
  * PBX accepts a REGISTER, unbinds it when the binding goes) and frees
@@ -31,7 +31,7 @@ struct sw_src {
 	uint64_t device_id; /**< the device's key in the binding tables */
 	/**
 	 * Last time (TSC) the device was heard from. The one field readers
-	 * write (DESIGN.md §2): a single-word relaxed store, see sw_src_touch().
+	 * write (docs/design.md §2): a single-word relaxed store, see sw_src_touch().
 	 */
 	uint64_t last_alive_tsc;
 };

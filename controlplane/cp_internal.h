@@ -122,7 +122,7 @@ void cp_call_registered(struct cp_ctx *cp, uint64_t id);
  * Cheap when nothing is held (the REGISTER path asks for every REGISTER). */
 uint64_t cp_call_waited_for(struct cp_ctx *cp, const struct sw_bind_rec *rec);
 /* One line in the trace of every call waiting for device @id ("device <id>"
- * is prepended): its REGISTERs and the PBX's answers (issue 7 §3). */
+ * is prepended): its REGISTERs and the PBX's answers (docs/design.md §5, "Per-call trace"). */
 void cp_call_note(struct cp_ctx *cp, uint64_t id, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /** Push results from pushd (refresh results go to cp_bind_push_result()). */
@@ -159,7 +159,7 @@ int cp_push_request_of(const struct sw_device *d, int kind, struct pd_request *r
 /**
  * The push service said @p id's token is dead since @p dead_since_ms (ms since
  * the epoch; 0: unknown): remove its push address, keeping the binding,
- * unless it registered after that time (RFC 8599 §1; DESIGN.md §1 step 7).
+ * unless it registered after that time (RFC 8599 §1; docs/design.md §1 step 7).
  * A device that would then be indistinguishable from another of its AOR
  * (same contact, neither an instance nor a push address) is removed instead.
  * Tables and store; counts wake_dead_tokens.

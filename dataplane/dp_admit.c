@@ -266,7 +266,7 @@ static int instance_eq(const struct sw_device *d, void *arg)
 }
 
 /*
- * The bound device a REGISTER names (DESIGN.md §7 "Device key", as the
+ * The bound device a REGISTER names (docs/design.md §7 "Device key", as the
  * registrar's sw_bind_match()): by its push address (Contact pn-* or
  * X-Push), else by +sip.instance among the devices of its AOR. Both are
  * secrets of the app (a token, a UUID), unlike the AOR. NULL when none.

@@ -4,7 +4,7 @@
  * DPDK's rte_ip_frag: one table per worker, bounded in flows, fragments per
  * datagram (RTE_LIBRTE_IP_FRAG_MAX_FRAG) and time. Fragments of a datagram
  * carry no UDP ports, so they meet in one table only because RSS hashes the
- * IP pair alone (dp_port.c; DESIGN.md §7).
+ * IP pair alone (dp_port.c; docs/design.md §7).
  *
  * A complete datagram comes back from rte_ip_frag as a chain of the fragment
  * mbufs; it is linearised into one buffer of the jumbo pool before anything

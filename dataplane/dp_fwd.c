@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Stateless forwarding on the worker (RFC 3261 §16.11; DESIGN.md §7 "Who
+ * Stateless forwarding on the worker (RFC 3261 §16.11; docs/design.md §7 "Who
  * forwards what"): calls reach apps that are awake without a round trip
  * through the control plane, and their responses and in-dialog requests
  * follow. Whatever needs state or time goes up instead: the wake path, forks,
@@ -539,7 +539,7 @@ static uint64_t route_device(const uint8_t *msg, const struct sip_uri *r)
 }
 
 /*
- * Where a device's request goes: the PBX only (DESIGN.md §1.8). A Route (what
+ * Where a device's request goes: the PBX only (docs/design.md §1 step 8). A Route (what
  * is left after ours) or an address Request-URI is followed when it is the
  * PBX, and is never followed anywhere else: an app does not get an open
  * relay. A Request-URI naming a host (the app's SIP domain, one of ours, tel:)

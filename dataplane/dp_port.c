@@ -78,7 +78,7 @@ static int port_init(struct dp_ctx *ctx, struct sw_iface *ifc, uint16_t rx_desc,
 	if (nq > 1) {
 		/* RSS on the IP pair only: fragments of one datagram carry no
 		 * ports, so hashing on L4 would split them over workers
-		 * (DESIGN.md §7). */
+		 * (docs/design.md §7). */
 		uint64_t hf = RTE_ETH_RSS_IP & info.flow_type_rss_offloads;
 
 		if (hf != 0) {

@@ -93,7 +93,7 @@ static void refuse(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
 	dp_drop(s, m, why);
 }
 
-/* The mbuf and its scan result go up as one ring entry (DESIGN.md §7). */
+/* The mbuf and its scan result go up as one ring entry (docs/design.md §7). */
 static void hand_up_sip(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
 			const struct dp_l4info *from, const uint8_t *msg, uint16_t len,
 			enum dp_src_class cls, const struct sw_src *bound)
@@ -273,7 +273,7 @@ void dp_sip_input(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
 	}
 	/* Forward statelessly what the workers can (dp_fwd.c): responses by
 	 * their top Via, requests of the PBX and of bound devices. REGISTER is
-	 * a transaction of the control plane's (DESIGN.md §7). */
+	 * a transaction of the control plane's (docs/design.md §7). */
 	/* The forward stage names the device in its Record-Route and trace. */
 	DP_META(m)->device_id = bound != NULL ? bound->device_id : 0;
 	if (!s->sip->is_request) {

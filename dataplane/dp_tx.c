@@ -27,7 +27,7 @@ void dp_hand_up(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, enum dp_u
 	meta->worker = (uint8_t)s->w->id;
 	meta->iface = (uint8_t)ifx;
 	/* SP enqueue: this worker is the ring's only producer. A full ring
-	 * is a counted drop, never a wait (DESIGN.md §2). */
+	 * is a counted drop, never a wait (docs/design.md §2). */
 	if (rte_ring_sp_enqueue(s->w->up, m) != 0) {
 		dp_drop(s, m, DP_D_UP_RING_FULL);
 		return;

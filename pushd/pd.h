@@ -27,7 +27,7 @@ const char *pd_openssl_version(void);
 
 enum pd_provider { PD_APNS = 0, PD_FCM = 1, PD_N_PROVIDERS };
 
-/** What the push is for; selects the APNs push type and topic (DESIGN.md §7). */
+/** What the push is for; selects the APNs push type and topic (docs/design.md §7). */
 enum pd_kind {
 	PD_KIND_CALL = 0,   /**< APNs voip, topic <bundle>.voip, priority 10 */
 	PD_KIND_ALERT,	    /**< APNs alert (missed call), topic <bundle>, priority 10 */

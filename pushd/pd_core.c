@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The pushd thread: rings in and out, one libevent loop, jobs with their
- * deadline and retry timers, and the answer table (issue 5 §5).
+ * deadline and retry timers, and the answer table (docs/pushd.md, "How it sends").
  * Credentials (selection, tokens, reload) are in pd_cred.c.
  */
 #define _GNU_SOURCE /* pthread_setname_np */

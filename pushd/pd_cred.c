@@ -4,7 +4,7 @@
  * pd_reload()), their fingerprints, and applying a reload on the pushd
  * thread. An unchanged credential is kept with its connections, a new one
  * connects, a replaced one is retired: it takes no new push and is freed
- * with its last job (issue 7 §6: reload without losing what is in flight).
+ * with its last job (docs/operations.md, "Reload": reload without losing what is in flight).
  * Also, on the pushd thread, what belongs to one credential: its
  * connections, its FCM access token, and picking the credential for a push.
  */

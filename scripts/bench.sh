@@ -12,7 +12,7 @@
 #               (a simulated PBX answers 200; SQLite store in the loop);
 #               BENCH_REG_ARGS passes its options (--count, --batch, --sync-full,
 #               --no-store).
-#   bench_wake  the wake path (issue 6): INVITE in -> push request written,
+#   bench_wake  the wake path: INVITE in -> push request written,
 #               the PBX's 200 to a re-REGISTER -> INVITE out (store commit in
 #               the loop), memory per held INVITE with 100k held; pushd sends
 #               to build/tests/pushd/pd_testsrv answering at once;
@@ -36,7 +36,7 @@ echo
 # shellcheck disable=SC2086
 build/bench/bench_wake --server build/tests/pushd/pd_testsrv ${BENCH_WAKE_ARGS:-}
 echo
-# Kamailio from Debian on the same messages (benchmark (b) of issue 4);
+# Kamailio from Debian on the same messages (docs/performance.md);
 # BENCH_KAMAILIO_ARGS passes its options (--calls N, --callgrind).
 # shellcheck disable=SC2086
 /usr/bin/python3 scripts/bench-kamailio.py ${BENCH_KAMAILIO_ARGS:-}

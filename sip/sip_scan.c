@@ -236,7 +236,7 @@ static enum sip_verdict scan_field(const uint8_t *buf, const struct sip_hdr *h, 
  * 403-byte scanner OPTIONS, ~1.3-1.4k for a 722-byte REGISTER with a push
  * Contact (~9.5k instructions, callgrind), 8-12x less than libosip2 on the
  * same messages. A third goes to framing header fields (sip_hdr_next), the
- * rest to the field grammars; see README "Benchmark" for what is left.
+ * rest to the field grammars; see docs/performance.md ("Targets missed by the pipeline") for what is left.
  */
 enum sip_verdict sip_scan(const uint8_t *buf, uint32_t len, struct sip_msg *msg)
 {

@@ -6,7 +6,7 @@
  * The scanner reads one SIP message from a contiguous buffer (a linearised
  * UDP payload) and fills a struct sip_msg with slices: offsets and lengths
  * into that buffer, never pointers, so a result can travel over a ring with
- * the mbuf and still be valid (DESIGN.md §7). It allocates nothing, takes no
+ * the mbuf and still be valid (docs/design.md §7). It allocates nothing, takes no
  * lock, logs nothing and never reads outside [buf, buf + len): every read is
  * bounds-checked, so malformed input yields a verdict, never a crash.
  *

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Bindings on the control plane (DESIGN.md §1 steps 1-2, 7, §7): the
+ * Bindings on the control plane (docs/design.md §1 steps 1-2, 7, §7): the
  * tables change only here, and only when the PBX has answered 2xx (or a
  * push service said a token is dead); every change is queued to the store
  * and committed before the 2xx reaches the app.
@@ -246,12 +246,12 @@ static void ping_one(struct tick_arg *a, const struct sw_device *d)
 }
 
 /*
- * Pre-expiry refresh pushes (RFC 8599 §5.6.1.1; DESIGN.md §7 "Push kinds").
+ * Pre-expiry refresh pushes (RFC 8599 §5.6.1.1; docs/design.md §7 "Push kinds").
  *
  * Who: every device with a push address. Those whose contact carried
  * +sip.pnsreg were promised one by our 2xx (Feature-Caps
  * +sip.pnsreg="<refresh_before_s>", cp_reg.c) and leave refreshing to us;
- * the others get one because the issue asks for it: an app the OS has
+ * the others get one too (docs/design.md §1.3): an app the OS has
  * suspended would otherwise let its binding expire silently and miss every
  * call until it is opened again.
  * What: a background push (APNs push type background, priority 5, topic the

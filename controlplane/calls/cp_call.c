@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The wake path (DESIGN.md §1 steps 4-6, §7): the control plane as a
+ * The wake path (docs/design.md §1 steps 4-6, §7): the control plane as a
  * transaction-stateful proxy (RFC 3261 §16) for the calls the workers hand
  * up — to asleep devices, to AORs with several devices, under a push policy.
  *
@@ -485,7 +485,7 @@ static void branch_timers(struct cp_ctx *cp, struct call *c, unsigned b, uint64_
 	if (now >= c->wake_deadline &&
 	    (br->state == BR_WAITING || (br->state == BR_CALLING && !br->heard))) {
 		/* Not woken, or not heard from, within wake.timeout_s: no longer
-		 * waited for (DESIGN.md §1 step 5: the PBX hears 480, not silence). */
+		 * waited for (docs/design.md §1 step 5: the PBX hears 480, not silence). */
 		cp_trace(cp, c->key, "device %" PRIx64 " %s within wake.timeout_s (%u s)",
 			 br->device,
 			 br->state == BR_WAITING ? "did not register" : "never answered",

@@ -166,6 +166,6 @@ void cp_run(struct cp_ctx *cp, const bool *stop)
 		}
 	}
 	CP_LOG(INFO, "control plane stopping");
-	/* Held calls hear 503 while the workers still send (DESIGN.md §1). */
+	/* Held calls hear 503 while the workers still send (docs/design.md §2, "Stop"). */
 	cp_call_shutdown(cp);
 }

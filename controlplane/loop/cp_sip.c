@@ -3,7 +3,7 @@
  * SIP handed up by the workers (DP_UP_SIP): REGISTERs and the answers to
  * the ones we relayed (cp_reg.c), calls on the wake path and the devices'
  * answers on their branches (cp_call.c), answers to our pings. The mbuf is freed
- * here at once (DESIGN.md §7: what the control plane keeps, it copies).
+ * here at once (docs/design.md §3: what the control plane keeps, it copies).
  */
 #include <string.h>
 

@@ -3,7 +3,7 @@
  * SIP datagrams the control plane sends (relayed REGISTERs, the answers to
  * them, pings): built here as whole frames and given to a worker's down
  * ring, which only queues them for TX. The next hop is resolved here (the
- * neighbour table, or held while ARP / ND runs, DESIGN.md §7 "Outbound
+ * neighbour table, or held while ARP / ND runs, docs/design.md §7 "Outbound
  * path"); a datagram over the interface MTU leaves as IP fragments.
  */
 #include <string.h>

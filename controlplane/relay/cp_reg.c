@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The REGISTER relay (DESIGN.md §1 step 1; RFC 3261 §10, §16; RFC 3327
+ * The REGISTER relay (docs/design.md §1 step 1; RFC 3261 §10, §16; RFC 3327
  * Path; RFC 3581 rport; RFC 8599 §5.6).
  *
  * An app's REGISTER is relayed to the PBX in use (pbx.servers) with our Via
@@ -557,7 +557,7 @@ void cp_reg_flush(struct cp_ctx *cp)
 
 	if (r->n_out == 0 && !cp_bind_dirty(cp))
 		return;
-	/* Durable before relayed (DESIGN.md §7): one commit for the round. */
+	/* Durable before relayed (docs/design.md §7): one commit for the round. */
 	bool failed = cp_bind_sync(cp) != 0;
 
 	if (failed)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
- * The persistent binding store (DESIGN.md §5, §7 "Durability"): every
+ * The persistent binding store (docs/design.md §4, §7 "Durability"): every
  * binding the binding tables hold (common/sw_bind.h) is also in a file, so a
  * restart loses no push address.
  *

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * What the workers leave to the wake path (dataplane/dp_fwd.c, DESIGN.md §7
+ * What the workers leave to the wake path (dataplane/dp_fwd.c, docs/design.md §7
  * "Who forwards what"), through the whole pipeline (tests/dp/fwd_harness.h):
  *  - a call in the held-call set (ctx->held): the PBX's INVITE
  *    retransmissions, its CANCEL and its non-2xx ACK go up, never to the

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * pushd against pd_testsrv over real TLS + HTTP/2 on 127.0.0.1: every row
- * of the answer table (issue 5 §5), JWT reuse and renewal, FCM token
+ * of the answer table (docs/pushd.md, "How it sends"), JWT reuse and renewal, FCM token
  * refresh, GOAWAY, reconnect after a server restart, certificate auth.
  * argv[1]: path of pd_testsrv.
  */

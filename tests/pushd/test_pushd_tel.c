@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * /sipwake/push through DPDK's real telemetry socket: EAL without hugepages
- * or PCI (DESIGN.md §4), pushd with one APNs and one FCM credential that
+ * or PCI (tests/README.md), pushd with one APNs and one FCM credential that
  * point at a closed port (no server needed: the counters are what is read).
  */
 #include <dirent.h>
