@@ -471,9 +471,11 @@ static int memory(unsigned n)
 	printf("(c) memory_per_held_heap %.0f B/call (malloc'ed: the INVITE copy, %d B here, and "
 	       "the 100 Trying kept for retransmissions, %d B)\n",
 	       ((double)heap1 - (double)heap0) / n, invite_len, trying_len);
-	printf("(c) reserved per wake.max_held slot: about %zu B (struct call %zu B, two index "
+	printf("(c) reserved per wake.max_held slot: about %zu B (struct cp_held_call %zu B, two "
+	       "index "
 	       "buckets, a free-list entry), touched when used\n",
-	       sizeof(struct call) + 4 * sizeof(uint32_t) + sizeof(uint32_t), sizeof(struct call));
+	       sizeof(struct cp_held_call) + 4 * sizeof(uint32_t) + sizeof(uint32_t),
+	       sizeof(struct cp_held_call));
 	printf("(c) pushd while a push is in flight: %zu B (struct pd_job) + its JSON body\n",
 	       sizeof(struct pd_job));
 	fflush(stdout);

@@ -23,7 +23,7 @@
  *   retransmitted INVITE: the last answer again, never a second push
  *
  * Memory is bounded: wake.max_held calls, each with its INVITE copied (the
- * mbuf goes back at once) and at most CALL_MAX_BRANCHES devices.
+ * mbuf goes back at once) and at most CP_CALL_MAX_BRANCHES devices.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -38,12 +38,12 @@
 #include "controlplane/calls/cp_call.h"
 #include "pushd/pd.h"
 
-uint64_t call_ms_tsc(const struct cp_ctx *cp, uint64_t ms)
+uint64_t cp_call_ms_tsc(const struct cp_ctx *cp, uint64_t ms)
 {
 	return cp->hz * ms / 1000;
 }
 
-uint64_t call_tsc_us(const struct cp_ctx *cp, uint64_t tsc)
+uint64_t cp_call_tsc_us(const struct cp_ctx *cp, uint64_t tsc)
 {
 	return tsc * 1000000 / cp->hz;
 }
@@ -85,7 +85,7 @@ int cp_call_init(struct cp_ctx *cp)
 	return 0;
 }
 
-static void call_free_bufs(struct call *c)
+static void call_free_bufs(struct cp_held_call *c)
 {
 	for (unsigned b = 0; b < c->n_br; b++)
 		free(c->br[b].inv);
@@ -113,13 +113,13 @@ void cp_call_fini(struct cp_ctx *cp)
 
 /* ---- indexes ---------------------------------------------------------- */
 
-struct call *call_by_tx(struct cp_call *k, const struct sw_ip *ip, uint16_t port,
-			const char *branch, size_t len)
+struct cp_held_call *cp_call_by_tx(struct cp_call *k, const struct sw_ip *ip, uint16_t port,
+				   const char *branch, size_t len)
 {
 	uint32_t h = cp_tx_hash(ip, port, branch, len);
 
-	for (uint32_t i = k->buckets[h & k->mask]; i != CALL_NO_SLOT; i = k->c[i].next) {
-		struct call *c = &k->c[i];
+	for (uint32_t i = k->buckets[h & k->mask]; i != CP_CALL_NO_SLOT; i = k->c[i].next) {
+		struct cp_held_call *c = &k->c[i];
 
 		if (c->hash == h && c->pbx_port == port && c->pbx_branch_len == len &&
 		    sw_ip_eq(&c->pbx_ip, ip) && memcmp(c->pbx_branch, branch, len) == 0)
@@ -128,21 +128,21 @@ struct call *call_by_tx(struct cp_call *k, const struct sw_ip *ip, uint16_t port
 	return NULL;
 }
 
-struct call *call_by_id(struct cp_call *k, uint64_t id)
+struct cp_held_call *cp_call_by_id(struct cp_call *k, uint64_t id)
 {
-	uint32_t slot = (uint32_t)(id & ((1u << CALL_SLOT_BITS) - 1));
+	uint32_t slot = (uint32_t)(id & ((1u << CP_CALL_SLOT_BITS) - 1));
 
 	if (id == 0 || slot >= k->max || k->c[slot].id != id)
 		return NULL;
 	return &k->c[slot];
 }
 
-static uint32_t call_slot_of(const struct cp_call *k, const struct call *c)
+static uint32_t call_slot_of(const struct cp_call *k, const struct cp_held_call *c)
 {
 	return (uint32_t)(c - k->c);
 }
 
-uint32_t *call_dev_head(struct cp_call *k, uint64_t dev)
+uint32_t *cp_call_dev_head(struct cp_call *k, uint64_t dev)
 {
 	return &k->dev_buckets[sw_fnv1a(&dev, sizeof(dev), SW_FNV1A_SEED) & k->mask];
 }
@@ -150,7 +150,7 @@ uint32_t *call_dev_head(struct cp_call *k, uint64_t dev)
 /* The workers learn that this branch's device (and its AOR) is expected to
  * register, from wherever it wakes (docs/admission.md). A full set only
  * costs the device its own way in under flood: counted nowhere else. */
-static void waking_add(struct cp_call *k, struct call_branch *br)
+static void waking_add(struct cp_call *k, struct cp_call_branch *br)
 {
 	const struct sw_device *d;
 
@@ -163,7 +163,7 @@ static void waking_add(struct cp_call *k, struct call_branch *br)
 		br->aor_key = 0;
 }
 
-static void waking_del(struct cp_call *k, struct call_branch *br)
+static void waking_del(struct cp_call *k, struct cp_call_branch *br)
 {
 	if (!br->waking)
 		return;
@@ -174,9 +174,9 @@ static void waking_del(struct cp_call *k, struct call_branch *br)
 	br->aor_key = 0;
 }
 
-void call_chain(struct cp_call *k, struct call *c, unsigned b)
+void cp_call_chain(struct cp_call *k, struct cp_held_call *c, unsigned b)
 {
-	uint32_t *head = call_dev_head(k, c->br[b].device);
+	uint32_t *head = cp_call_dev_head(k, c->br[b].device);
 
 	c->br[b].dev_next = *head;
 	*head = call_slot_of(k, c) << 3 | b;
@@ -184,13 +184,13 @@ void call_chain(struct cp_call *k, struct call *c, unsigned b)
 	waking_add(k, &c->br[b]);
 }
 
-void call_unchain(struct cp_call *k, struct call *c, unsigned b)
+void cp_call_unchain(struct cp_call *k, struct cp_held_call *c, unsigned b)
 {
-	uint32_t *p = call_dev_head(k, c->br[b].device), me = call_slot_of(k, c) << 3 | b;
+	uint32_t *p = cp_call_dev_head(k, c->br[b].device), me = call_slot_of(k, c) << 3 | b;
 
 	if (!c->br[b].chained)
 		return;
-	while (*p != CALL_NO_SLOT && *p != me)
+	while (*p != CP_CALL_NO_SLOT && *p != me)
 		p = &k->c[*p >> 3].br[*p & 7].dev_next;
 	if (*p == me)
 		*p = c->br[b].dev_next;
@@ -198,14 +198,14 @@ void call_unchain(struct cp_call *k, struct call *c, unsigned b)
 	waking_del(k, &c->br[b]);
 }
 
-void call_release(struct cp_ctx *cp, struct call *c)
+void cp_call_release(struct cp_ctx *cp, struct cp_held_call *c)
 {
 	struct cp_call *k = cp->call;
 	uint32_t *p = &k->buckets[c->hash & k->mask], me = call_slot_of(k, c);
 
 	for (unsigned b = 0; b < c->n_br; b++)
-		call_unchain(k, c, b);
-	while (*p != CALL_NO_SLOT && *p != me)
+		cp_call_unchain(k, c, b);
+	while (*p != CP_CALL_NO_SLOT && *p != me)
 		p = &k->c[*p].next;
 	if (*p == me)
 		*p = c->next;
@@ -224,7 +224,7 @@ void call_release(struct cp_ctx *cp, struct call *c)
 
 /* ---- sending -------------------------------------------------------------- */
 
-void call_keep(char **dst, uint16_t *len, const void *src, uint16_t n)
+void cp_call_keep(char **dst, uint16_t *len, const void *src, uint16_t n)
 {
 	char *b = malloc(n);
 
@@ -236,45 +236,45 @@ void call_keep(char **dst, uint16_t *len, const void *src, uint16_t n)
 	*len = n;
 }
 
-int call_scan_inv(struct cp_call *k, const struct call *c)
+int cp_call_scan_inv(struct cp_call *k, const struct cp_held_call *c)
 {
 	return sip_scan((const uint8_t *)c->inv, c->inv_len, &k->sm) == SIP_SCAN_OK ? 0 : -EINVAL;
 }
 
 /* An answer upstream: sent, kept for retransmissions; a final one starts
  * Timer G (non-2xx) and the linger. */
-void call_upstream(struct cp_ctx *cp, struct call *c, const char *b, uint16_t len, unsigned status,
-		   uint64_t now)
+void cp_call_upstream(struct cp_ctx *cp, struct cp_held_call *c, const char *b, uint16_t len,
+		      unsigned status, uint64_t now)
 {
 	cp_udp_send(cp, &c->pbx_ip, c->pbx_port, b, len);
-	call_keep(&c->last, &c->last_len, b, len);
+	cp_call_keep(&c->last, &c->last_len, b, len);
 	if (status < 200 || c->final != 0)
 		return;
 	c->final = (uint16_t)status;
 	cp->call->n_open--;
 	{
 		static const char *const why[] = {
-			[OUT_NONE] = "",
-			[OUT_ANSWERED] = ": answered",
-			[OUT_TIMED_OUT] = ": no device woke in time",
-			[OUT_REJECTED] = ": every push failed",
-			[OUT_CANCELLED] = ": cancelled by the PBX",
-			[OUT_FAILED] = ": the devices refused",
-			[OUT_RING_FULL] = ": pushd's ring full",
-			[OUT_SHUTDOWN] = ": sipwake stopping",
+			[CP_OUT_NONE] = "",
+			[CP_OUT_ANSWERED] = ": answered",
+			[CP_OUT_TIMED_OUT] = ": no device woke in time",
+			[CP_OUT_REJECTED] = ": every push failed",
+			[CP_OUT_CANCELLED] = ": cancelled by the PBX",
+			[CP_OUT_FAILED] = ": the devices refused",
+			[CP_OUT_RING_FULL] = ": pushd's ring full",
+			[CP_OUT_SHUTDOWN] = ": sipwake stopping",
 		};
 
 		cp_trace(cp, c->key, "final %u to the PBX%s", status, why[c->outcome]);
 	}
-	c->linger = now + call_ms_tsc(cp, CALL_LINGER_MS);
+	c->linger = now + cp_call_ms_tsc(cp, CP_CALL_LINGER_MS);
 	if (status >= 300) {
-		c->g_interval = call_ms_tsc(cp, CALL_T1_MS);
+		c->g_interval = cp_call_ms_tsc(cp, CP_CALL_T1_MS);
 		c->g_tsc = now + c->g_interval;
 	}
 }
 
 /* An answer of our own to the held INVITE. */
-void call_answer(struct cp_ctx *cp, struct call *c, unsigned status, uint64_t now)
+void cp_call_answer(struct cp_ctx *cp, struct cp_held_call *c, unsigned status, uint64_t now)
 {
 	struct cp_call *k = cp->call;
 	const struct cp_answer_how how = {.stamp = &c->pbx_ip,
@@ -282,66 +282,66 @@ void call_answer(struct cp_ctx *cp, struct call *c, unsigned status, uint64_t no
 					  .tag = c->tag,
 					  .no_tag = status == 100};
 
-	if (call_scan_inv(k, c) != 0 ||
+	if (cp_call_scan_inv(k, c) != 0 ||
 	    cp_answer_into((const uint8_t *)c->inv, &k->sm, status, &how, &k->scratch) != 0)
 		return;
-	call_upstream(cp, c, k->scratch.b, k->scratch.len, status, now);
+	cp_call_upstream(cp, c, k->scratch.b, k->scratch.len, status, now);
 }
 
-void call_outcome(struct cp_ctx *cp, struct call *c, enum call_outcome o)
+void cp_call_set_outcome(struct cp_ctx *cp, struct cp_held_call *c, enum cp_call_outcome o)
 {
 	static const enum cp_counter ctr[] = {
-		[OUT_ANSWERED] = CP_C_WAKE_ANSWERED, [OUT_TIMED_OUT] = CP_C_WAKE_TIMED_OUT,
-		[OUT_REJECTED] = CP_C_WAKE_REJECTED, [OUT_CANCELLED] = CP_C_WAKE_CANCELLED,
-		[OUT_FAILED] = CP_C_WAKE_FAILED,     [OUT_RING_FULL] = CP_C_WAKE_RING_FULL,
-		[OUT_SHUTDOWN] = CP_C_WAKE_SHUTDOWN,
+		[CP_OUT_ANSWERED] = CP_C_WAKE_ANSWERED, [CP_OUT_TIMED_OUT] = CP_C_WAKE_TIMED_OUT,
+		[CP_OUT_REJECTED] = CP_C_WAKE_REJECTED, [CP_OUT_CANCELLED] = CP_C_WAKE_CANCELLED,
+		[CP_OUT_FAILED] = CP_C_WAKE_FAILED,	[CP_OUT_RING_FULL] = CP_C_WAKE_RING_FULL,
+		[CP_OUT_SHUTDOWN] = CP_C_WAKE_SHUTDOWN,
 	};
 
-	if (c->outcome != OUT_NONE)
+	if (c->outcome != CP_OUT_NONE)
 		return;
 	c->outcome = (uint8_t)o;
 	cp_count(cp, ctr[o], 1);
 }
 
-int call_send(struct cp_ctx *cp, struct call_branch *br, const struct cp_msg *o)
+int cp_call_send(struct cp_ctx *cp, struct cp_call_branch *br, const struct cp_msg *o)
 {
 	return cp_udp_send(cp, &br->dst, br->dport, o->b, o->len);
 }
 
-void call_cancel_branch(struct cp_ctx *cp, struct call_branch *br, const char *reason)
+void cp_call_cancel_branch(struct cp_ctx *cp, struct cp_call_branch *br, const char *reason)
 {
 	struct cp_call *k = cp->call;
 
 	if (br->cancel_sent || br->inv == NULL)
 		return;
-	if (br->state == BR_CALLING) {
+	if (br->state == CP_BR_CALLING) {
 		/* §9.1: not before a provisional answer. */
 		br->cancel_wanted = true;
 		return;
 	}
 	if (sip_scan((const uint8_t *)br->inv, br->inv_len, &k->sm2) == SIP_SCAN_OK &&
-	    call_build_cancel((const uint8_t *)br->inv, &k->sm2, reason, &k->scratch) == 0)
-		call_send(cp, br, &k->scratch);
+	    cp_call_build_cancel((const uint8_t *)br->inv, &k->sm2, reason, &k->scratch) == 0)
+		cp_call_send(cp, br, &k->scratch);
 	br->cancel_sent = true;
 }
 
 /* The INVITE to device @p b of @p c at its current contact and source. */
-int call_send_branch(struct cp_ctx *cp, struct call *c, unsigned b, uint64_t now)
+int cp_call_send_branch(struct cp_ctx *cp, struct cp_held_call *c, unsigned b, uint64_t now)
 {
 	struct cp_call *k = cp->call;
-	struct call_branch *br = &c->br[b];
+	struct cp_call_branch *br = &c->br[b];
 	const struct sw_device *d = sw_bind_by_id(cp->dp->bind, br->device);
 	char target[SW_CONTACT_MAX + 1], branch[48];
 	struct sw_ip our, nh;
 	unsigned ifx;
 
 	if (d == NULL ||
-	    call_uri_without_pn(d->contact, d->contact_len, target, sizeof(target)) < 0 ||
-	    cp_route(cp, &d->src, &ifx, &our, &nh) != 0 || call_scan_inv(k, c) != 0)
+	    cp_call_uri_without_pn(d->contact, d->contact_len, target, sizeof(target)) < 0 ||
+	    cp_route(cp, &d->src, &ifx, &our, &nh) != 0 || cp_call_scan_inv(k, c) != 0)
 		return -EINVAL;
-	call_branch_id(branch, sizeof(branch), c->id, b);
-	if (call_build_invite(cp, (const uint8_t *)c->inv, &k->sm, target, &our, branch, d->id,
-			      &k->scratch) != 0)
+	cp_call_branch_id(branch, sizeof(branch), c->id, b);
+	if (cp_call_build_invite(cp, (const uint8_t *)c->inv, &k->sm, target, &our, branch, d->id,
+				 &k->scratch) != 0)
 		return -EMSGSIZE;
 	if (br->src_ref && !(sw_ip_eq(&br->dst, &d->src) && br->dport == d->sport)) {
 		sw_src_unref(cp->dp->src, &br->dst, br->dport);
@@ -354,75 +354,79 @@ int call_send_branch(struct cp_ctx *cp, struct call *c, unsigned b, uint64_t now
 		br->src_ref = true;
 	br->dst = d->src;
 	br->dport = d->sport;
-	call_keep(&br->inv, &br->inv_len, k->scratch.b, k->scratch.len);
-	call_send(cp, br, &k->scratch);
+	cp_call_keep(&br->inv, &br->inv_len, k->scratch.b, k->scratch.len);
+	cp_call_send(cp, br, &k->scratch);
 	{
 		char ip[48];
 
 		cp_trace(cp, c->key, "INVITE to device %" PRIx64 " at %s:%u", d->id,
 			 sw_ip_str(&d->src, ip, sizeof(ip)), d->sport);
 	}
-	br->state = BR_CALLING;
+	br->state = CP_BR_CALLING;
 	br->heard = false;
-	br->interval = call_ms_tsc(cp, CALL_T1_MS);
+	br->interval = cp_call_ms_tsc(cp, CP_CALL_T1_MS);
 	br->timer_tsc = now + br->interval;
-	br->deadline = now + call_ms_tsc(cp, CALL_TIMER_B_MS);
+	br->deadline = now + cp_call_ms_tsc(cp, CP_CALL_TIMER_B_MS);
 	cp_count(cp, CP_C_WAKE_BRANCHES, 1);
 	return 0;
 }
 
 /* ---- the call's end ------------------------------------------------------- */
 
-bool call_branch_open(const struct call_branch *br)
+bool cp_call_branch_open(const struct cp_call_branch *br)
 {
-	return br->late == LATE_NONE &&
-	       (br->state == BR_WAITING || br->state == BR_CALLING || br->state == BR_PROCEEDING);
+	return br->late == CP_LATE_NONE &&
+	       (br->state == CP_BR_WAITING || br->state == CP_BR_CALLING ||
+		br->state == CP_BR_PROCEEDING);
 }
 
 /* §16.7 step 6: 6xx first, then the lowest class; 503 becomes 500. */
-int call_rank(unsigned s)
+int cp_call_rank(unsigned s)
 {
 	return s >= 600 ? 0 : (int)(s / 100);
 }
 
 /* No branch left to wait for: the best answer (or ours) goes up. */
-void call_maybe_complete(struct cp_ctx *cp, struct call *c, uint64_t now)
+void cp_call_maybe_complete(struct cp_ctx *cp, struct cp_held_call *c, uint64_t now)
 {
 	unsigned pushed_failed = 0, pushed = 0;
 
 	if (c->final != 0)
 		return;
 	for (unsigned b = 0; b < c->n_br; b++) {
-		if (call_branch_open(&c->br[b]))
+		if (cp_call_branch_open(&c->br[b]))
 			return;
 		pushed += c->br[b].pushed;
 		pushed_failed += c->br[b].push_failed;
 	}
 	if (c->best != 0 && c->best_resp != NULL) {
-		call_outcome(cp, c, OUT_FAILED);
-		call_upstream(cp, c, c->best_resp, c->best_len, c->best, now);
+		cp_call_set_outcome(cp, c, CP_OUT_FAILED);
+		cp_call_upstream(cp, c, c->best_resp, c->best_len, c->best, now);
 		return;
 	}
-	call_outcome(cp, c, pushed > 0 && pushed_failed == pushed ? OUT_REJECTED : OUT_TIMED_OUT);
-	call_answer(cp, c, 480, now);
+	cp_call_set_outcome(
+		cp, c, pushed > 0 && pushed_failed == pushed ? CP_OUT_REJECTED : CP_OUT_TIMED_OUT);
+	cp_call_answer(cp, c, 480, now);
 }
 
 /* The call ended upstream (answered, cancelled): every other branch stops.
  * Ringing ones get CANCEL; devices still asleep are no longer waited for,
  * but one woken later is told the call is over (cancelled_call). */
-void call_end_branches(struct cp_ctx *cp, struct call *c, int keep_b, enum late_cause why)
+void cp_call_end_branches(struct cp_ctx *cp, struct cp_held_call *c, int keep_b,
+			  enum cp_late_cause why)
 {
-	const char *reason = why == LATE_CANCELLED ? CALL_REASON_CANCEL : CALL_REASON_ELSEWHERE;
+	const char *reason =
+		why == CP_LATE_CANCELLED ? CP_CALL_REASON_CANCEL : CP_CALL_REASON_ELSEWHERE;
 
 	for (unsigned b = 0; b < c->n_br; b++) {
-		struct call_branch *br = &c->br[b];
+		struct cp_call_branch *br = &c->br[b];
 
 		if ((int)b == keep_b)
 			continue;
-		if (br->state == BR_CALLING || br->state == BR_PROCEEDING) {
+		if (br->state == CP_BR_CALLING || br->state == CP_BR_PROCEEDING) {
 			br->why = (uint8_t)why;
-			call_cancel_branch(cp, br, reason);
-		} else if (br->state == BR_WAITING && br->late == LATE_NONE) {
+			cp_call_cancel_branch(cp, br, reason);
+		} else if (br->state == CP_BR_WAITING && br->late == CP_LATE_NONE) {
 			br->late = (uint8_t)why;
 			if (cp->cfg.wake_cancel_alert && cp->pd != NULL) {
 				/* A missed-call notice instead of a call to end. */
@@ -432,18 +436,18 @@ void call_end_branches(struct cp_ctx *cp, struct call *c, int keep_b, enum late_
 				if (d != NULL && cp_push_request_of(d, PD_KIND_ALERT, &rq) == 0 &&
 				    pd_submit(cp->pd, &rq) == 0)
 					cp_count(cp, CP_C_WAKE_ALERTS, 1);
-				call_unchain(cp->call, c, b);
-				br->state = BR_DONE;
+				cp_call_unchain(cp->call, c, b);
+				br->state = CP_BR_DONE;
 			}
 		}
 	}
 }
 
-struct call *call_new(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg)
+struct cp_held_call *cp_call_new(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg)
 {
 	struct cp_call *k = cp->call;
 	const struct sip_msg *sm = &meta->sip;
-	struct call *c;
+	struct cp_held_call *c;
 	uint32_t slot;
 
 	if (k->free_top == 0 || k->n_open >= k->max_held ||
@@ -458,7 +462,7 @@ struct call *call_new(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 	memset(c, 0, sizeof(*c));
 	if (++k->gen == 0) /* ids: 32-bit generation << 24 | slot, < 2^56 */
 		k->gen = 1;
-	c->id = (uint64_t)k->gen << CALL_SLOT_BITS | slot;
+	c->id = (uint64_t)k->gen << CP_CALL_SLOT_BITS | slot;
 	c->key = sw_callset_key(sip_ptr(msg, sm->call_id), sm->call_id.len);
 	c->pbx_ip = meta->src;
 	c->pbx_port = meta->sport;
@@ -470,7 +474,7 @@ struct call *call_new(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 	c->tag = (uint32_t)rte_rand();
 	c->in_tsc = meta->rx_tsc;
 	c->wake_deadline = meta->rx_tsc + cp->hz * cp->cfg.wake_timeout_s;
-	call_keep(&c->inv, &c->inv_len, msg, sm->msg_len);
+	cp_call_keep(&c->inv, &c->inv_len, msg, sm->msg_len);
 	__atomic_store_n(&k->n_used, k->n_used + 1, __ATOMIC_RELAXED);
 	k->n_open++;
 	return c;
@@ -478,38 +482,38 @@ struct call *call_new(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 
 /* ---- timers -------------------------------------------------------------- */
 
-static void branch_timers(struct cp_ctx *cp, struct call *c, unsigned b, uint64_t now)
+static void branch_timers(struct cp_ctx *cp, struct cp_held_call *c, unsigned b, uint64_t now)
 {
-	struct call_branch *br = &c->br[b];
+	struct cp_call_branch *br = &c->br[b];
 
 	if (now >= c->wake_deadline &&
-	    (br->state == BR_WAITING || (br->state == BR_CALLING && !br->heard))) {
+	    (br->state == CP_BR_WAITING || (br->state == CP_BR_CALLING && !br->heard))) {
 		/* Not woken, or not heard from, within wake.timeout_s: no longer
 		 * waited for (docs/design.md §1 step 5: the PBX hears 480, not silence). */
 		cp_trace(cp, c->key, "device %" PRIx64 " %s within wake.timeout_s (%u s)",
 			 br->device,
-			 br->state == BR_WAITING ? "did not register" : "never answered",
+			 br->state == CP_BR_WAITING ? "did not register" : "never answered",
 			 cp->cfg.wake_timeout_s);
-		call_unchain(cp->call, c, b);
-		br->state = BR_DONE;
+		cp_call_unchain(cp->call, c, b);
+		br->state = CP_BR_DONE;
 		br->status = 480;
 		return;
 	}
-	if (br->state == BR_CALLING && now >= br->timer_tsc) {
+	if (br->state == CP_BR_CALLING && now >= br->timer_tsc) {
 		if (now >= br->deadline) {
 			/* Timer B: nobody there. */
-			call_unchain(cp->call, c, b);
-			br->state = BR_DONE;
+			cp_call_unchain(cp->call, c, b);
+			br->state = CP_BR_DONE;
 			br->status = 408;
 			return;
 		}
 		cp_udp_send(cp, &br->dst, br->dport, br->inv, br->inv_len);
 		br->interval *= 2;
 		br->timer_tsc = now + br->interval;
-	} else if (br->state == BR_PROCEEDING && now >= br->deadline) {
+	} else if (br->state == CP_BR_PROCEEDING && now >= br->deadline) {
 		/* Timer C: ringing too long. */
-		call_cancel_branch(cp, br, NULL);
-		br->state = BR_DONE;
+		cp_call_cancel_branch(cp, br, NULL);
+		br->state = CP_BR_DONE;
 		br->status = 408;
 	}
 }
@@ -521,26 +525,27 @@ void cp_call_tick(struct cp_ctx *cp, uint64_t now)
 	uint32_t held = 0;
 
 	for (uint32_t i = 0, seen = 0; i < k->max && seen < k->n_used; i++) {
-		struct call *c = &k->c[i];
+		struct cp_held_call *c = &k->c[i];
 		bool open = false;
 
 		if (c->id == 0)
 			continue;
 		seen++;
 		for (unsigned b = 0; b < c->n_br; b++) {
-			struct call_branch *br = &c->br[b];
+			struct cp_call_branch *br = &c->br[b];
 
 			branch_timers(cp, c, b, now);
-			if (br->src_ref && br->state == BR_DONE) {
+			if (br->src_ref && br->state == CP_BR_DONE) {
 				/* Nothing more will come from that socket. */
 				sw_src_unref(cp->dp->src, &br->dst, br->dport);
 				br->src_ref = false;
 			}
-			open |= c->br[b].state == BR_WAITING || c->br[b].state == BR_CALLING ||
-				c->br[b].state == BR_PROCEEDING;
+			open |= c->br[b].state == CP_BR_WAITING ||
+				c->br[b].state == CP_BR_CALLING ||
+				c->br[b].state == CP_BR_PROCEEDING;
 		}
 		if (c->final == 0) {
-			call_maybe_complete(cp, c, now);
+			cp_call_maybe_complete(cp, c, now);
 			if (c->final == 0) {
 				held++;
 				if (oldest == 0 || c->in_tsc < oldest)
@@ -551,11 +556,12 @@ void cp_call_tick(struct cp_ctx *cp, uint64_t now)
 		if (c->final >= 300 && !c->acked && now >= c->g_tsc && now < c->linger) {
 			/* Timer G: our final again until the PBX ACKs it. */
 			cp_udp_send(cp, &c->pbx_ip, c->pbx_port, c->last, c->last_len);
-			c->g_interval = RTE_MIN(c->g_interval * 2, call_ms_tsc(cp, CALL_T2_MS));
+			c->g_interval =
+				RTE_MIN(c->g_interval * 2, cp_call_ms_tsc(cp, CP_CALL_T2_MS));
 			c->g_tsc = now + c->g_interval;
 		}
 		if (now >= c->linger && !open)
-			call_release(cp, c);
+			cp_call_release(cp, c);
 	}
 	__atomic_store_n(&k->oldest_tsc, oldest, __ATOMIC_RELAXED);
 	__atomic_store_n(&k->n_held, held, __ATOMIC_RELAXED);
@@ -568,15 +574,15 @@ void cp_call_shutdown(struct cp_ctx *cp)
 	unsigned n = 0;
 
 	for (uint32_t i = 0; k != NULL && i < k->max; i++) {
-		struct call *c = &k->c[i];
+		struct cp_held_call *c = &k->c[i];
 
 		if (c->id == 0 || c->final != 0)
 			continue;
 		for (unsigned b = 0; b < c->n_br; b++)
-			if (c->br[b].state == BR_PROCEEDING)
-				call_cancel_branch(cp, &c->br[b], NULL);
-		call_outcome(cp, c, OUT_SHUTDOWN);
-		call_answer(cp, c, 503, now);
+			if (c->br[b].state == CP_BR_PROCEEDING)
+				cp_call_cancel_branch(cp, &c->br[b], NULL);
+		cp_call_set_outcome(cp, c, CP_OUT_SHUTDOWN);
+		cp_call_answer(cp, c, 503, now);
 		n++;
 	}
 	if (n > 0) {

@@ -10,27 +10,27 @@
 #include "controlplane/output/cp_msg.h"
 #include "controlplane/calls/cp_trace.h"
 
-#define CALL_MAX_BRANCHES CP_CALL_MAX_DEVICES /* devices one call reaches (an AOR's) */
-#define CALL_BRANCH_KIND  'i'
-#define CALL_TAG_ACK	  0xe /* branch index of a late 2xx's ACK */
-#define CALL_TAG_BYE	  0xf /* ... and of its BYE */
+#define CP_CALL_MAX_BRANCHES CP_CALL_MAX_DEVICES /* devices one call reaches (an AOR's) */
+#define CP_CALL_BRANCH_KIND  'i'
+#define CP_CALL_TAG_ACK	     0xe /* branch index of a late 2xx's ACK */
+#define CP_CALL_TAG_BYE	     0xf /* ... and of its BYE */
 
 /* One device of a call: a client transaction (§17.1.1) once it is sent. */
-enum br_state {
-	BR_IDLE = 0,
-	BR_WAITING,    /* pushed; waiting for its REGISTER to be accepted */
-	BR_CALLING,    /* INVITE sent, nothing heard (Timer A / B) */
-	BR_PROCEEDING, /* a provisional answer came (Timer C) */
-	BR_DONE,       /* final answer, given up, or push failed */
+enum cp_br_state {
+	CP_BR_IDLE = 0,
+	CP_BR_WAITING,	  /* pushed; waiting for its REGISTER to be accepted */
+	CP_BR_CALLING,	  /* INVITE sent, nothing heard (Timer A / B) */
+	CP_BR_PROCEEDING, /* a provisional answer came (Timer C) */
+	CP_BR_DONE,	  /* final answer, given up, or push failed */
 };
 
 /* Why a late branch (woken after its call ended) gets INVITE then CANCEL. */
-enum late_cause { LATE_NONE = 0, LATE_CANCELLED, LATE_ELSEWHERE };
+enum cp_late_cause { CP_LATE_NONE = 0, CP_LATE_CANCELLED, CP_LATE_ELSEWHERE };
 
-struct call_branch {
+struct cp_call_branch {
 	uint64_t device;
-	uint8_t state;	    /* enum br_state */
-	uint8_t late;	    /* enum late_cause: the call ended before it answered */
+	uint8_t state;	    /* enum cp_br_state */
+	uint8_t late;	    /* enum cp_late_cause: the call ended before it answered */
 	bool pushed;	    /* a VoIP push went out for it */
 	bool push_done;	    /* ... and its result came back */
 	bool chained;	    /* in the by-device index (waiting for a REGISTER) */
@@ -40,7 +40,7 @@ struct call_branch {
 	bool heard;	    /* the device answered something on this branch */
 	bool src_ref;	    /* holds a reference on dst:dport in the source table */
 	bool push_failed;   /* its push was refused, dead or timed out */
-	uint8_t why;	    /* enum late_cause of a CANCEL it is owed */
+	uint8_t why;	    /* enum cp_late_cause of a CANCEL it is owed */
 	uint16_t status;    /* its final answer (or ours for it: 408, 480) */
 	uint32_t dev_next;  /* by-device chain: call slot << 3 | branch; UINT32_MAX ends */
 	uint64_t aor_key;   /* sw_wake_key_aor() of its AOR in dp_link.waking; 0: none */
@@ -54,20 +54,20 @@ struct call_branch {
 	char *inv; /* the INVITE as sent: retransmissions, CANCEL, ACK */
 };
 
-enum call_outcome {
-	OUT_NONE = 0,
-	OUT_ANSWERED,
-	OUT_TIMED_OUT,
-	OUT_REJECTED,
-	OUT_CANCELLED,
-	OUT_FAILED,
-	OUT_RING_FULL,
-	OUT_SHUTDOWN,
+enum cp_call_outcome {
+	CP_OUT_NONE = 0,
+	CP_OUT_ANSWERED,
+	CP_OUT_TIMED_OUT,
+	CP_OUT_REJECTED,
+	CP_OUT_CANCELLED,
+	CP_OUT_FAILED,
+	CP_OUT_RING_FULL,
+	CP_OUT_SHUTDOWN,
 };
 
 /* One held INVITE: the server transaction toward the PBX (§17.2.1) and the
  * fork behind it (§16). */
-struct call {
+struct cp_held_call {
 	uint64_t id;   /* 0: free; else generation << 24 | slot */
 	uint32_t next; /* by-transaction chain (PBX source, branch) */
 	uint32_t hash;
@@ -76,7 +76,7 @@ struct call {
 	uint16_t pbx_port;
 	uint8_t pbx_branch_len;
 	uint8_t n_br;
-	uint8_t outcome;	    /* enum call_outcome; set with the final answer */
+	uint8_t outcome;	    /* enum cp_call_outcome; set with the final answer */
 	bool acked;		    /* the PBX's ACK for our non-2xx final came */
 	uint16_t final;		    /* final status sent upstream; 0: none yet */
 	uint16_t best;		    /* best final answer from a branch (§16.7 step 6) */
@@ -90,7 +90,7 @@ struct call {
 	char *inv;  /* the PBX's INVITE */
 	char *last; /* the last answer sent upstream (retransmissions absorbed with it) */
 	char *best_resp;
-	struct call_branch br[CALL_MAX_BRANCHES];
+	struct cp_call_branch br[CP_CALL_MAX_BRANCHES];
 };
 
 /* The wake path's tables (cp_call.c); one per control plane. */
@@ -106,7 +106,7 @@ struct cp_call {
 	struct sw_callset *waking;
 	const struct sw_bind_table *bind;
 	uint32_t *free_slots;
-	struct call *c;
+	struct cp_held_call *c;
 	uint32_t gen;
 	uint64_t oldest_tsc; /* INVITE time of the oldest held call (telemetry) */
 	uint32_t n_held;     /* calls without a final answer yet (telemetry) */
@@ -115,62 +115,63 @@ struct cp_call {
 	struct sw_hist push_to_reg, invite_to_branch;
 };
 
-#define CALL_NO_SLOT	      UINT32_MAX
-#define CALL_SLOT_BITS	      24
-#define CALL_T1_MS	      500    /* §17.1.1.1 */
-#define CALL_T2_MS	      4000   /* §17.1.2.2 */
-#define CALL_TIMER_B_MS	      32000  /* 64 * T1: an INVITE nobody answers */
-#define CALL_TIMER_C_MS	      180000 /* §16.6 step 11: a branch that rings forever */
-#define CALL_LINGER_MS	      32000  /* Timer H / J: absorb ACKs and retransmissions */
-#define CALL_T4_MS	      5000   /* Timer I: ACK retransmissions after the first */
-#define CALL_REASON_CANCEL    "SIP;cause=487;text=\"Call cancelled before the app woke\""
-#define CALL_REASON_ELSEWHERE "SIP;cause=200;text=\"Call completed elsewhere\""
+#define CP_CALL_NO_SLOT		 UINT32_MAX
+#define CP_CALL_SLOT_BITS	 24
+#define CP_CALL_T1_MS		 500	/* §17.1.1.1 */
+#define CP_CALL_T2_MS		 4000	/* §17.1.2.2 */
+#define CP_CALL_TIMER_B_MS	 32000	/* 64 * T1: an INVITE nobody answers */
+#define CP_CALL_TIMER_C_MS	 180000 /* §16.6 step 11: a branch that rings forever */
+#define CP_CALL_LINGER_MS	 32000	/* Timer H / J: absorb ACKs and retransmissions */
+#define CP_CALL_T4_MS		 5000	/* Timer I: ACK retransmissions after the first */
+#define CP_CALL_REASON_CANCEL	 "SIP;cause=487;text=\"Call cancelled before the app woke\""
+#define CP_CALL_REASON_ELSEWHERE "SIP;cause=200;text=\"Call completed elsewhere\""
 
 /* ---- cp_call.c: tables, sending, the end of a call, timers ---- */
-uint64_t call_ms_tsc(const struct cp_ctx *cp, uint64_t ms);
-uint64_t call_tsc_us(const struct cp_ctx *cp, uint64_t tsc);
+uint64_t cp_call_ms_tsc(const struct cp_ctx *cp, uint64_t ms);
+uint64_t cp_call_tsc_us(const struct cp_ctx *cp, uint64_t tsc);
 /** The call whose PBX transaction is (@p ip, @p port, @p branch), or NULL. */
-struct call *call_by_tx(struct cp_call *k, const struct sw_ip *ip, uint16_t port,
-			const char *branch, size_t len);
+struct cp_held_call *cp_call_by_tx(struct cp_call *k, const struct sw_ip *ip, uint16_t port,
+				   const char *branch, size_t len);
 /** The call with id @p id (our branches and push ids carry it), or NULL. */
-struct call *call_by_id(struct cp_call *k, uint64_t id);
+struct cp_held_call *cp_call_by_id(struct cp_call *k, uint64_t id);
 /** Head of the by-device chain of waiting branches @p dev hashes to. */
-uint32_t *call_dev_head(struct cp_call *k, uint64_t dev);
-void call_chain(struct cp_call *k, struct call *c, unsigned b);
-void call_unchain(struct cp_call *k, struct call *c, unsigned b);
+uint32_t *cp_call_dev_head(struct cp_call *k, uint64_t dev);
+void cp_call_chain(struct cp_call *k, struct cp_held_call *c, unsigned b);
+void cp_call_unchain(struct cp_call *k, struct cp_held_call *c, unsigned b);
 /** A new call for the handed-up INVITE (its bytes copied, its Call-ID held),
  *  or NULL (wake.max_held reached). */
-struct call *call_new(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg);
-void call_release(struct cp_ctx *cp, struct call *c);
+struct cp_held_call *cp_call_new(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg);
+void cp_call_release(struct cp_ctx *cp, struct cp_held_call *c);
 /** Copy @p n bytes into *@p dst (replacing it). */
-void call_keep(char **dst, uint16_t *len, const void *src, uint16_t n);
+void cp_call_keep(char **dst, uint16_t *len, const void *src, uint16_t n);
 /** Scan the call's INVITE into k->sm. @return 0 or -EINVAL. */
-int call_scan_inv(struct cp_call *k, const struct call *c);
+int cp_call_scan_inv(struct cp_call *k, const struct cp_held_call *c);
 /** An answer upstream: sent and kept; a final one starts Timer G / the linger. */
-void call_upstream(struct cp_ctx *cp, struct call *c, const char *b, uint16_t len, unsigned status,
-		   uint64_t now);
+void cp_call_upstream(struct cp_ctx *cp, struct cp_held_call *c, const char *b, uint16_t len,
+		      unsigned status, uint64_t now);
 /** An answer of our own (100, 180, 480, 487, 503) to the held INVITE. */
-void call_answer(struct cp_ctx *cp, struct call *c, unsigned status, uint64_t now);
+void cp_call_answer(struct cp_ctx *cp, struct cp_held_call *c, unsigned status, uint64_t now);
 /** Record (and count) how the call ended; the first one sticks. */
-void call_outcome(struct cp_ctx *cp, struct call *c, enum call_outcome o);
-int call_send(struct cp_ctx *cp, struct call_branch *br, const struct cp_msg *o);
+void cp_call_set_outcome(struct cp_ctx *cp, struct cp_held_call *c, enum cp_call_outcome o);
+int cp_call_send(struct cp_ctx *cp, struct cp_call_branch *br, const struct cp_msg *o);
 /** CANCEL a branch (§9.1: once it answered provisionally; until then owed). */
-void call_cancel_branch(struct cp_ctx *cp, struct call_branch *br, const char *reason);
+void cp_call_cancel_branch(struct cp_ctx *cp, struct cp_call_branch *br, const char *reason);
 /** The INVITE to branch @p b's device at its current contact. @return 0 or -errno. */
-int call_send_branch(struct cp_ctx *cp, struct call *c, unsigned b, uint64_t now);
+int cp_call_send_branch(struct cp_ctx *cp, struct cp_held_call *c, unsigned b, uint64_t now);
 /** Still to be waited for (not late, not done)? */
-bool call_branch_open(const struct call_branch *br);
+bool cp_call_branch_open(const struct cp_call_branch *br);
 /** §16.7 step 6: lower is better. */
-int call_rank(unsigned status);
+int cp_call_rank(unsigned status);
 /** No branch left to wait for: the best answer, or ours, goes up. */
-void call_maybe_complete(struct cp_ctx *cp, struct call *c, uint64_t now);
+void cp_call_maybe_complete(struct cp_ctx *cp, struct cp_held_call *c, uint64_t now);
 /** The call ended upstream: the other branches stop (CANCEL / late). */
-void call_end_branches(struct cp_ctx *cp, struct call *c, int keep_b, enum late_cause why);
+void cp_call_end_branches(struct cp_ctx *cp, struct cp_held_call *c, int keep_b,
+			  enum cp_late_cause why);
 
 /* ---- cp_call_msg.c: the messages, built from scanned bytes ---- */
 
 /** Our Via branch for @p call_id / @p br into @p out (NUL-terminated). */
-void call_branch_id(char *out, size_t cap, uint64_t call_id, unsigned br);
+void cp_call_branch_id(char *out, size_t cap, uint64_t call_id, unsigned br);
 
 /**
  * The INVITE for one branch (§16.6): Request-URI @p target, our Via with
@@ -178,17 +179,17 @@ void call_branch_id(char *out, size_t cap, uint64_t call_id, unsigned br);
  * Route popped; everything else as the PBX sent it. @p our: our address
  * toward the device.
  */
-int call_build_invite(const struct cp_ctx *cp, const uint8_t *inv, const struct sip_msg *sm,
-		      const char *target, const struct sw_ip *our, const char *branch, uint64_t dev,
-		      struct cp_msg *o);
+int cp_call_build_invite(const struct cp_ctx *cp, const uint8_t *inv, const struct sip_msg *sm,
+			 const char *target, const struct sw_ip *our, const char *branch,
+			 uint64_t dev, struct cp_msg *o);
 
 /** CANCEL of our INVITE @p inv (§9.1), with a Reason line (or NULL). */
-int call_build_cancel(const uint8_t *inv, const struct sip_msg *sm, const char *reason,
-		      struct cp_msg *o);
+int cp_call_build_cancel(const uint8_t *inv, const struct sip_msg *sm, const char *reason,
+			 struct cp_msg *o);
 
 /** ACK for a non-2xx final answer @p resp to our INVITE @p inv (§17.1.1.3). */
-int call_build_ack(const uint8_t *inv, const struct sip_msg *sm, const uint8_t *resp,
-		   const struct sip_msg *rsm, struct cp_msg *o);
+int cp_call_build_ack(const uint8_t *inv, const struct sip_msg *sm, const uint8_t *resp,
+		      const struct sip_msg *rsm, struct cp_msg *o);
 
 /**
  * A request inside the dialog a 2xx @p resp to our INVITE @p inv made: ACK
@@ -196,11 +197,11 @@ int call_build_ack(const uint8_t *inv, const struct sip_msg *sm, const uint8_t *
  * @p our / @p branch. A call that ended before the device answered is never
  * answered: sipwake acknowledges and hangs up itself.
  */
-int call_build_in_dialog(const uint8_t *inv, const struct sip_msg *sm, const uint8_t *resp,
-			 const struct sip_msg *rsm, bool bye, const struct sw_ip *our,
-			 uint16_t port, const char *branch, struct cp_msg *o);
+int cp_call_build_in_dialog(const uint8_t *inv, const struct sip_msg *sm, const uint8_t *resp,
+			    const struct sip_msg *rsm, bool bye, const struct sw_ip *our,
+			    uint16_t port, const char *branch, struct cp_msg *o);
 
 /** @p uri without its push parameters (RFC 8599 §4.1.2: never past the edge). */
-int call_uri_without_pn(const char *uri, size_t len, char *out, size_t cap);
+int cp_call_uri_without_pn(const char *uri, size_t len, char *out, size_t cap);
 
 #endif /* CP_CALL_H */

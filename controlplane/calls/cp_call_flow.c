@@ -44,9 +44,9 @@ static void invite_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 	/* The worker found the devices and saw which were alive (struct
 	 * dp_call): decided once, acted on here. */
 	const struct dp_call *v = &meta->call;
-	struct call *c;
+	struct cp_held_call *c;
 	unsigned pushes = 0, ring_full = 0, policy = cp->cfg.wake_policy;
-	unsigned n = RTE_MIN((unsigned)v->n, (unsigned)CALL_MAX_BRANCHES);
+	unsigned n = RTE_MIN((unsigned)v->n, (unsigned)CP_CALL_MAX_BRANCHES);
 
 	if (n == 0) {
 		cp_trace(cp, sw_callset_key(sip_ptr(msg, sm->call_id), sm->call_id.len),
@@ -57,10 +57,10 @@ static void invite_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 		cp_sip_reply(cp, meta, msg, 480);
 		return;
 	}
-	c = call_new(cp, meta, msg);
+	c = cp_call_new(cp, meta, msg);
 	if (c == NULL || c->inv == NULL) {
 		if (c != NULL)
-			call_release(cp, c);
+			cp_call_release(cp, c);
 		cp_count_drop(cp, CP_D_WAKE_HELD_FULL, 1);
 		cp_sip_reply(cp, meta, msg, 503);
 		return;
@@ -74,11 +74,11 @@ static void invite_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 			 sip_ptr(msg, sm->ruri.user), sm->ruri.host.len,
 			 sip_ptr(msg, sm->ruri.host), n);
 	}
-	call_answer(cp, c, 100, now);
+	cp_call_answer(cp, c, 100, now);
 	for (unsigned i = 0; i < n; i++) {
 		const struct sw_device *d = sw_bind_by_id(cp->dp->bind, v->dev[i]);
 		struct pd_request rq = {.id = c->id << 4 | c->n_br};
-		struct call_branch *br = &c->br[c->n_br];
+		struct cp_call_branch *br = &c->br[c->n_br];
 		bool alive, can_push;
 
 		if (d == NULL)
@@ -104,53 +104,54 @@ static void invite_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 			if (rc == 0) {
 				br->pushed = true;
 				br->push_tsc = now;
-				br->state = BR_WAITING;
-				call_chain(cp->call, c, c->n_br - 1);
+				br->state = CP_BR_WAITING;
+				cp_call_chain(cp->call, c, c->n_br - 1);
 				cp_count(cp, CP_C_WAKE_PUSHES, 1);
 				pushes++;
 			} else {
 				ring_full += rc == -ENOBUFS;
-				br->state = BR_DONE;
+				br->state = CP_BR_DONE;
 				br->status = 503;
 			}
 			if (policy == DP_WAKE_PARALLEL &&
-			    call_send_branch(cp, c, c->n_br - 1, now) == 0)
-				br->state = BR_CALLING; /* still chained: a new contact resends */
+			    cp_call_send_branch(cp, c, c->n_br - 1, now) == 0)
+				br->state =
+					CP_BR_CALLING; /* still chained: a new contact resends */
 		} else if (alive || policy == DP_WAKE_PARALLEL) {
 			cp_trace(cp, c->key, "device %" PRIx64 " %s: called at once", d->id,
 				 alive ? "alive" : "asleep");
-			if (call_send_branch(cp, c, c->n_br - 1, now) != 0)
-				br->state = BR_DONE;
+			if (cp_call_send_branch(cp, c, c->n_br - 1, now) != 0)
+				br->state = CP_BR_DONE;
 		} else {
 			cp_trace(cp, c->key,
 				 "device %" PRIx64 " asleep, no push address: not called", d->id);
-			br->state = BR_DONE; /* asleep and no way to wake it */
+			br->state = CP_BR_DONE; /* asleep and no way to wake it */
 			br->status = 480;
 		}
 	}
 	if (pushes > 0 && cp->cfg.wake_provisional != 0)
-		call_answer(cp, c, cp->cfg.wake_provisional, now);
+		cp_call_answer(cp, c, cp->cfg.wake_provisional, now);
 	bool open = false;
 
 	for (unsigned b = 0; b < c->n_br; b++)
-		open |= call_branch_open(&c->br[b]);
+		open |= cp_call_branch_open(&c->br[b]);
 	if (open || c->final != 0)
 		return;
 	if (ring_full > 0) {
 		/* Devices to wake, and no room to push (a push sent keeps a
 		 * branch open). */
-		call_outcome(cp, c, OUT_RING_FULL);
-		call_answer(cp, c, 503, now);
+		cp_call_set_outcome(cp, c, CP_OUT_RING_FULL);
+		cp_call_answer(cp, c, 503, now);
 		return;
 	}
 	/* Nobody to call and nobody to wake. */
 	cp_count(cp, CP_C_WAKE_NO_DEVICE, 1);
-	c->outcome = OUT_TIMED_OUT;
-	call_answer(cp, c, 480, now);
+	c->outcome = CP_OUT_TIMED_OUT;
+	cp_call_answer(cp, c, 480, now);
 }
 
 static void cancel_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg,
-		      struct call *c)
+		      struct cp_held_call *c)
 {
 	uint64_t now = rte_rdtsc();
 
@@ -159,16 +160,16 @@ static void cancel_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 	cp_sip_reply(cp, meta, msg, 200);
 	if (c->final != 0)
 		return;
-	call_outcome(cp, c, OUT_CANCELLED);
-	call_end_branches(cp, c, -1, LATE_CANCELLED);
-	call_answer(cp, c, 487, now);
+	cp_call_set_outcome(cp, c, CP_OUT_CANCELLED);
+	cp_call_end_branches(cp, c, -1, CP_LATE_CANCELLED);
+	cp_call_answer(cp, c, 487, now);
 }
 
 void cp_call_request(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg)
 {
 	const struct sip_msg *sm = &meta->sip;
-	struct call *c = call_by_tx(cp->call, &meta->src, meta->sport, sip_ptr(msg, sm->via.branch),
-				    sm->via.branch.len);
+	struct cp_held_call *c = cp_call_by_tx(cp->call, &meta->src, meta->sport,
+					       sip_ptr(msg, sm->via.branch), sm->via.branch.len);
 
 	switch (sm->method) {
 	case SIP_M_INVITE:
@@ -192,7 +193,7 @@ void cp_call_request(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 		return;
 	case SIP_M_ACK:
 		if (c != NULL && c->final >= 300) {
-			uint64_t end = rte_rdtsc() + call_ms_tsc(cp, CALL_T4_MS);
+			uint64_t end = rte_rdtsc() + cp_call_ms_tsc(cp, CP_CALL_T4_MS);
 
 			/* Timer G stops; Timer I absorbs the ACK's retransmissions. */
 			c->acked = true;
@@ -211,7 +212,7 @@ void cp_call_request(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 
 /* ---- device answers -------------------------------------------------------- */
 
-static void late_answer(struct cp_ctx *cp, struct call *c, struct call_branch *br,
+static void late_answer(struct cp_ctx *cp, struct cp_held_call *c, struct cp_call_branch *br,
 			const struct dp_meta *meta, const uint8_t *msg)
 {
 	struct cp_call *k = cp->call;
@@ -221,29 +222,31 @@ static void late_answer(struct cp_ctx *cp, struct call *c, struct call_branch *b
 	unsigned ifx;
 
 	if (rsm->status < 200) {
-		call_cancel_branch(cp, br,
-				   br->late == LATE_CANCELLED ? CALL_REASON_CANCEL
-							      : CALL_REASON_ELSEWHERE);
+		cp_call_cancel_branch(cp, br,
+				      br->late == CP_LATE_CANCELLED ? CP_CALL_REASON_CANCEL
+								    : CP_CALL_REASON_ELSEWHERE);
 		return;
 	}
 	if (sip_scan((const uint8_t *)br->inv, br->inv_len, &k->sm2) != SIP_SCAN_OK)
 		return;
 	if (rsm->status >= 300) {
-		if (call_build_ack((const uint8_t *)br->inv, &k->sm2, msg, rsm, &k->scratch) == 0)
-			call_send(cp, br, &k->scratch);
-		br->state = BR_DONE;
+		if (cp_call_build_ack((const uint8_t *)br->inv, &k->sm2, msg, rsm, &k->scratch) ==
+		    0)
+			cp_call_send(cp, br, &k->scratch);
+		br->state = CP_BR_DONE;
 		return;
 	}
 	/* A 2xx for a call already over: acknowledged and hung up here. */
 	if (cp_route(cp, &br->dst, &ifx, &our, &nh) != 0)
 		return;
 	for (int bye = 0; bye < 2; bye++) {
-		call_branch_id(branch, sizeof(branch), c->id, bye ? CALL_TAG_BYE : CALL_TAG_ACK);
-		if (call_build_in_dialog((const uint8_t *)br->inv, &k->sm2, msg, rsm, bye, &our,
-					 cp->dp->ports.sip_port, branch, &k->scratch) == 0)
-			call_send(cp, br, &k->scratch);
+		cp_call_branch_id(branch, sizeof(branch), c->id,
+				  bye ? CP_CALL_TAG_BYE : CP_CALL_TAG_ACK);
+		if (cp_call_build_in_dialog((const uint8_t *)br->inv, &k->sm2, msg, rsm, bye, &our,
+					    cp->dp->ports.sip_port, branch, &k->scratch) == 0)
+			cp_call_send(cp, br, &k->scratch);
 	}
-	br->state = BR_DONE;
+	br->state = CP_BR_DONE;
 }
 
 void cp_call_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg)
@@ -252,21 +255,21 @@ void cp_call_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 	const struct sip_msg *sm = &meta->sip;
 	const char *b = sip_ptr(msg, sm->via.branch) + DP_BRANCH_MAGIC_LEN + 2;
 	uint64_t id, bi, now = rte_rdtsc();
-	struct call *c;
-	struct call_branch *br;
+	struct cp_held_call *c;
+	struct cp_call_branch *br;
 
-	/* <call id: 16 hex><branch: 1 hex> (call_branch_id()) */
+	/* <call id: 16 hex><branch: 1 hex> (cp_call_branch_id()) */
 	if (sm->via.branch.len != DP_BRANCH_MAGIC_LEN + 2 + 17 || !cp_hex_u64(b, 16, &id) ||
 	    !cp_hex_u64(b + 16, 1, &bi)) {
 		cp_count_drop(cp, CP_D_WAKE_STRAY, 1);
 		return;
 	}
-	c = call_by_id(k, id);
-	if (c == NULL || (bi >= c->n_br && bi != CALL_TAG_BYE)) {
+	c = cp_call_by_id(k, id);
+	if (c == NULL || (bi >= c->n_br && bi != CP_CALL_TAG_BYE)) {
 		cp_count_drop(cp, CP_D_WAKE_STRAY, 1);
 		return;
 	}
-	if (bi == CALL_TAG_BYE || sm->cseq_method == SIP_M_CANCEL)
+	if (bi == CP_CALL_TAG_BYE || sm->cseq_method == SIP_M_CANCEL)
 		return; /* answers to our CANCEL / BYE: nothing to do */
 	br = &c->br[bi];
 	if (!sw_ip_eq(&meta->src, &br->dst) || br->inv == NULL) {
@@ -275,23 +278,23 @@ void cp_call_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 	}
 	br->heard = true;
 	cp_trace(cp, c->key, "device %" PRIx64 " answered %u", br->device, sm->status);
-	if (br->state == BR_CALLING && sm->status < 200) {
-		br->state = BR_PROCEEDING;
-		br->deadline = now + call_ms_tsc(cp, CALL_TIMER_C_MS);
-		call_unchain(k, c, bi); /* it has the call: a new contact changes nothing */
+	if (br->state == CP_BR_CALLING && sm->status < 200) {
+		br->state = CP_BR_PROCEEDING;
+		br->deadline = now + cp_call_ms_tsc(cp, CP_CALL_TIMER_C_MS);
+		cp_call_unchain(k, c, bi); /* it has the call: a new contact changes nothing */
 	}
-	if (br->late != LATE_NONE) {
+	if (br->late != CP_LATE_NONE) {
 		late_answer(cp, c, br, meta, msg);
 		return;
 	}
 	if (br->cancel_wanted && !br->cancel_sent && sm->status < 200)
-		call_cancel_branch(cp, br,
-				   br->why == LATE_CANCELLED ? CALL_REASON_CANCEL
-							     : CALL_REASON_ELSEWHERE);
+		cp_call_cancel_branch(cp, br,
+				      br->why == CP_LATE_CANCELLED ? CP_CALL_REASON_CANCEL
+								   : CP_CALL_REASON_ELSEWHERE);
 	if (sm->status >= 200 && sm->status < 300 &&
-	    (c->outcome == OUT_CANCELLED || c->outcome == OUT_SHUTDOWN)) {
+	    (c->outcome == CP_OUT_CANCELLED || c->outcome == CP_OUT_SHUTDOWN)) {
 		/* Answered after the PBX heard 487 / 503: never a call. */
-		br->late = LATE_CANCELLED;
+		br->late = CP_LATE_CANCELLED;
 		late_answer(cp, c, br, meta, msg);
 		return;
 	}
@@ -299,36 +302,36 @@ void cp_call_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 		return; /* §16.7 step 5: never relayed */
 	if (sm->status < 200) {
 		if (c->final == 0 && cp_msg_unvia(msg, sm, NULL, &k->scratch) == 0)
-			call_upstream(cp, c, k->scratch.b, k->scratch.len, sm->status, now);
+			cp_call_upstream(cp, c, k->scratch.b, k->scratch.len, sm->status, now);
 		return;
 	}
 	if (sm->status < 300) {
 		/* §16.7 step 5: every 2xx goes up, retransmissions too. */
-		call_unchain(k, c, bi);
-		br->state = BR_DONE;
+		cp_call_unchain(k, c, bi);
+		br->state = CP_BR_DONE;
 		br->status = sm->status;
 		if (cp_msg_unvia(msg, sm, NULL, &k->scratch) == 0) {
 			bool first = c->final == 0;
 
 			if (first)
-				call_outcome(cp, c, OUT_ANSWERED);
+				cp_call_set_outcome(cp, c, CP_OUT_ANSWERED);
 			/* Up first: ending the other branches reuses the scratch. */
-			call_upstream(cp, c, k->scratch.b, k->scratch.len, sm->status, now);
+			cp_call_upstream(cp, c, k->scratch.b, k->scratch.len, sm->status, now);
 			if (first)
-				call_end_branches(cp, c, (int)bi, LATE_ELSEWHERE);
+				cp_call_end_branches(cp, c, (int)bi, CP_LATE_ELSEWHERE);
 		}
 		return;
 	}
 	/* A non-2xx final: ACK it (§17.1.1.3), keep the best (§16.7 step 6). */
 	if (sip_scan((const uint8_t *)br->inv, br->inv_len, &k->sm2) == SIP_SCAN_OK &&
-	    call_build_ack((const uint8_t *)br->inv, &k->sm2, msg, sm, &k->scratch) == 0)
-		call_send(cp, br, &k->scratch);
-	if (br->state == BR_DONE)
+	    cp_call_build_ack((const uint8_t *)br->inv, &k->sm2, msg, sm, &k->scratch) == 0)
+		cp_call_send(cp, br, &k->scratch);
+	if (br->state == CP_BR_DONE)
 		return; /* a retransmitted final */
-	call_unchain(k, c, bi);
-	br->state = BR_DONE;
+	cp_call_unchain(k, c, bi);
+	br->state = CP_BR_DONE;
 	br->status = sm->status;
-	if (c->final == 0 && (c->best == 0 || call_rank(sm->status) < call_rank(c->best))) {
+	if (c->final == 0 && (c->best == 0 || cp_call_rank(sm->status) < cp_call_rank(c->best))) {
 		unsigned up = sm->status == 503 ? 500 : sm->status;
 
 		if (cp_msg_unvia(msg, sm, NULL, &k->scratch) == 0) {
@@ -339,19 +342,19 @@ void cp_call_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 				if (sp != NULL && sp + 4 <= k->scratch.b + k->scratch.len)
 					memcpy(sp + 1, "500", 3);
 			}
-			call_keep(&c->best_resp, &c->best_len, k->scratch.b, k->scratch.len);
+			cp_call_keep(&c->best_resp, &c->best_len, k->scratch.b, k->scratch.len);
 			c->best = (uint16_t)up;
 		}
 	}
 	if (sm->status >= 600 && c->final == 0) {
-		call_end_branches(cp, c, (int)bi, LATE_ELSEWHERE);
+		cp_call_end_branches(cp, c, (int)bi, CP_LATE_ELSEWHERE);
 		for (unsigned j = 0; j < c->n_br; j++)
-			if (c->br[j].state == BR_WAITING) {
-				call_unchain(k, c, j);
-				c->br[j].state = BR_DONE;
+			if (c->br[j].state == CP_BR_WAITING) {
+				cp_call_unchain(k, c, j);
+				c->br[j].state = CP_BR_DONE;
 			}
 	}
-	call_maybe_complete(cp, c, now);
+	cp_call_maybe_complete(cp, c, now);
 }
 
 /* ---- wake, push results, timers ------------------------------------------------ */
@@ -363,8 +366,8 @@ uint64_t cp_call_waited_for(struct cp_ctx *cp, const struct sw_bind_rec *rec)
 
 	if (k == NULL || k->n_open == 0 || (d = sw_bind_match(cp->dp->bind, rec)) == NULL)
 		return 0;
-	for (uint32_t e = *call_dev_head(k, d->id); e != CALL_NO_SLOT;) {
-		const struct call_branch *br = &k->c[e >> 3].br[e & 7];
+	for (uint32_t e = *cp_call_dev_head(k, d->id); e != CP_CALL_NO_SLOT;) {
+		const struct cp_call_branch *br = &k->c[e >> 3].br[e & 7];
 
 		if (br->device == d->id)
 			return d->id;
@@ -384,9 +387,9 @@ void cp_call_note(struct cp_ctx *cp, uint64_t id, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	for (uint32_t e = *call_dev_head(k, id); e != CALL_NO_SLOT;) {
-		const struct call *c = &k->c[e >> 3];
-		const struct call_branch *br = &c->br[e & 7];
+	for (uint32_t e = *cp_call_dev_head(k, id); e != CP_CALL_NO_SLOT;) {
+		const struct cp_held_call *c = &k->c[e >> 3];
+		const struct cp_call_branch *br = &c->br[e & 7];
 
 		if (br->device == id)
 			cp_trace(cp, c->key, "device %" PRIx64 " %s", id, text);
@@ -397,13 +400,13 @@ void cp_call_note(struct cp_ctx *cp, uint64_t id, const char *fmt, ...)
 void cp_call_registered(struct cp_ctx *cp, uint64_t id)
 {
 	struct cp_call *k = cp->call;
-	uint32_t *p = call_dev_head(k, id);
+	uint32_t *p = cp_call_dev_head(k, id);
 	uint64_t now = rte_rdtsc();
 
-	while (*p != CALL_NO_SLOT) {
+	while (*p != CP_CALL_NO_SLOT) {
 		uint32_t e = *p;
-		struct call *c = &k->c[e >> 3];
-		struct call_branch *br = &c->br[e & 7];
+		struct cp_held_call *c = &k->c[e >> 3];
+		struct cp_call_branch *br = &c->br[e & 7];
 
 		if (br->device != id) {
 			p = &br->dev_next;
@@ -411,7 +414,7 @@ void cp_call_registered(struct cp_ctx *cp, uint64_t id)
 		}
 		*p = br->dev_next; /* unchained: this device is woken once per call */
 		br->chained = false;
-		if (br->state == BR_CALLING) {
+		if (br->state == CP_BR_CALLING) {
 			/* parallel: the last contact got it; a new source gets it
 			 * instead, an unchanged one keeps its transaction. */
 			const struct sw_device *d = sw_bind_by_id(cp->dp->bind, id);
@@ -419,43 +422,44 @@ void cp_call_registered(struct cp_ctx *cp, uint64_t id)
 			if (d == NULL || br->heard ||
 			    (sw_ip_eq(&d->src, &br->dst) && d->sport == br->dport))
 				continue;
-		} else if (br->state != BR_WAITING) {
+		} else if (br->state != CP_BR_WAITING) {
 			continue;
 		}
 		{
 			const struct sw_device *d = sw_bind_by_id(cp->dp->bind, id);
 			char ip[48];
 
-			cp_trace(cp, c->key,
-				 "device %" PRIx64 " woken: REGISTER accepted from %s:%u, %llu ms "
-				 "after its push%s",
-				 id, d != NULL ? sw_ip_str(&d->src, ip, sizeof(ip)) : "?",
-				 d != NULL ? d->sport : 0,
-				 (unsigned long long)(call_tsc_us(cp, now - br->push_tsc) / 1000),
-				 br->late != LATE_NONE ? " (call over: INVITE, CANCEL)" : "");
+			cp_trace(
+				cp, c->key,
+				"device %" PRIx64 " woken: REGISTER accepted from %s:%u, %llu ms "
+				"after its push%s",
+				id, d != NULL ? sw_ip_str(&d->src, ip, sizeof(ip)) : "?",
+				d != NULL ? d->sport : 0,
+				(unsigned long long)(cp_call_tsc_us(cp, now - br->push_tsc) / 1000),
+				br->late != CP_LATE_NONE ? " (call over: INVITE, CANCEL)" : "");
 		}
-		if (call_send_branch(cp, c, e & 7, now) != 0) {
-			br->state = BR_DONE;
+		if (cp_call_send_branch(cp, c, e & 7, now) != 0) {
+			br->state = CP_BR_DONE;
 			br->status = 480;
-			call_maybe_complete(cp, c, now);
+			cp_call_maybe_complete(cp, c, now);
 			continue;
 		}
-		if (br->late != LATE_NONE) {
+		if (br->late != CP_LATE_NONE) {
 			br->cancel_wanted = true;
 			cp_count(cp, CP_C_WAKE_LATE_CANCELS, 1);
 			continue;
 		}
 		cp_count(cp, CP_C_WAKE_WOKEN, 1);
 		if (br->pushed)
-			sw_hist_add(&k->push_to_reg, call_tsc_us(cp, now - br->push_tsc));
-		sw_hist_add(&k->invite_to_branch, call_tsc_us(cp, now - c->in_tsc));
+			sw_hist_add(&k->push_to_reg, cp_call_tsc_us(cp, now - br->push_tsc));
+		sw_hist_add(&k->invite_to_branch, cp_call_tsc_us(cp, now - c->in_tsc));
 	}
 }
 
 static void push_result(struct cp_ctx *cp, const struct pd_result *r)
 {
 	struct cp_call *k = cp->call;
-	struct call *c = call_by_id(k, r->id >> 4);
+	struct cp_held_call *c = cp_call_by_id(k, r->id >> 4);
 	unsigned b = (unsigned)(r->id & 0xf);
 	uint64_t dev = strtoull(r->device_key, NULL, 16);
 
@@ -468,18 +472,18 @@ static void push_result(struct cp_ctx *cp, const struct pd_result *r)
 		cp_bind_drop_push(cp, dev, r->provider_ts_ms);
 	if (r->status == PD_DELIVERED || c == NULL || b >= c->n_br)
 		return;
-	struct call_branch *br = &c->br[b];
+	struct cp_call_branch *br = &c->br[b];
 
 	br->push_done = true;
-	if (br->state != BR_WAITING)
+	if (br->state != CP_BR_WAITING)
 		return;
 	CP_LOG(INFO, "push for a held call to device %016" PRIx64 " failed: %s %s", dev,
 	       pd_status_name(r->status), r->reason);
-	call_unchain(k, c, b);
-	br->state = BR_DONE;
+	cp_call_unchain(k, c, b);
+	br->state = CP_BR_DONE;
 	br->status = 480;
 	br->push_failed = true;
-	call_maybe_complete(cp, c, rte_rdtsc());
+	cp_call_maybe_complete(cp, c, rte_rdtsc());
 }
 
 void cp_call_poll_push(struct cp_ctx *cp)

@@ -11,10 +11,10 @@
 
 #define MAX_FORWARDS_DEFAULT 70
 
-void call_branch_id(char *out, size_t cap, uint64_t call_id, unsigned br)
+void cp_call_branch_id(char *out, size_t cap, uint64_t call_id, unsigned br)
 {
-	snprintf(out, cap, DP_BRANCH_MAGIC "%c%c%016" PRIx64 "%x", DP_BRANCH_CP, CALL_BRANCH_KIND,
-		 call_id, br & 0xf);
+	snprintf(out, cap, DP_BRANCH_MAGIC "%c%c%016" PRIx64 "%x", DP_BRANCH_CP,
+		 CP_CALL_BRANCH_KIND, call_id, br & 0xf);
 }
 
 /* Does the Route URI @p r name sipwake (one of our addresses or names, our
@@ -33,9 +33,9 @@ static void put_line(struct cp_msg *o, const uint8_t *msg, const struct sip_hdr 
 	cp_msg_str(o, "\r\n");
 }
 
-int call_build_invite(const struct cp_ctx *cp, const uint8_t *inv, const struct sip_msg *sm,
-		      const char *target, const struct sw_ip *our, const char *branch, uint64_t dev,
-		      struct cp_msg *o)
+int cp_call_build_invite(const struct cp_ctx *cp, const uint8_t *inv, const struct sip_msg *sm,
+			 const char *target, const struct sw_ip *our, const char *branch,
+			 uint64_t dev, struct cp_msg *o)
 {
 	bool pop = route_is_ours(cp, inv, &sm->route), first_route = true;
 	unsigned port = cp->dp->ports.sip_port;
@@ -117,8 +117,8 @@ static const struct sip_hdr *hdr_of(const struct sip_msg *sm, enum sip_hdr_id id
 	return NULL;
 }
 
-int call_build_cancel(const uint8_t *inv, const struct sip_msg *sm, const char *reason,
-		      struct cp_msg *o)
+int cp_call_build_cancel(const uint8_t *inv, const struct sip_msg *sm, const char *reason,
+			 struct cp_msg *o)
 {
 	const struct sip_hdr *to = hdr_of(sm, SIP_H_TO);
 
@@ -132,8 +132,8 @@ int call_build_cancel(const uint8_t *inv, const struct sip_msg *sm, const char *
 	return o->overflow ? -EMSGSIZE : 0;
 }
 
-int call_build_ack(const uint8_t *inv, const struct sip_msg *sm, const uint8_t *resp,
-		   const struct sip_msg *rsm, struct cp_msg *o)
+int cp_call_build_ack(const uint8_t *inv, const struct sip_msg *sm, const uint8_t *resp,
+		      const struct sip_msg *rsm, struct cp_msg *o)
 {
 	const struct sip_hdr *to = hdr_of(rsm, SIP_H_TO);
 
@@ -144,9 +144,9 @@ int call_build_ack(const uint8_t *inv, const struct sip_msg *sm, const uint8_t *
 	return o->overflow ? -EMSGSIZE : 0;
 }
 
-int call_build_in_dialog(const uint8_t *inv, const struct sip_msg *sm, const uint8_t *resp,
-			 const struct sip_msg *rsm, bool bye, const struct sw_ip *our,
-			 uint16_t port, const char *branch, struct cp_msg *o)
+int cp_call_build_in_dialog(const uint8_t *inv, const struct sip_msg *sm, const uint8_t *resp,
+			    const struct sip_msg *rsm, bool bye, const struct sw_ip *our,
+			    uint16_t port, const char *branch, struct cp_msg *o)
 {
 	const struct sip_hdr *from = hdr_of(sm, SIP_H_FROM), *to = hdr_of(rsm, SIP_H_TO);
 	const struct sip_hdr *cid = hdr_of(sm, SIP_H_CALL_ID);
@@ -172,7 +172,7 @@ int call_build_in_dialog(const uint8_t *inv, const struct sip_msg *sm, const uin
 	return o->overflow ? -EMSGSIZE : 0;
 }
 
-int call_uri_without_pn(const char *uri, size_t len, char *out, size_t cap)
+int cp_call_uri_without_pn(const char *uri, size_t len, char *out, size_t cap)
 {
 	const char *end = uri + len, *q = memchr(uri, '?', len);
 	const char *p = memchr(uri, ';', len), *app_s = NULL, *app_e = NULL;

@@ -18,7 +18,7 @@
 static void uri(const char *in, const char *want)
 {
 	char out[512];
-	int n = call_uri_without_pn(in, strlen(in), out, sizeof(out));
+	int n = cp_call_uri_without_pn(in, strlen(in), out, sizeof(out));
 
 	assert_int_equal(n, (int)strlen(want));
 	assert_string_equal(out, want);
@@ -52,7 +52,7 @@ static void too_small(void **state)
 	char out[8];
 
 	(void)state;
-	assert_int_equal(call_uri_without_pn("sip:alice@host", 14, out, sizeof(out)), -E2BIG);
+	assert_int_equal(cp_call_uri_without_pn("sip:alice@host", 14, out, sizeof(out)), -E2BIG);
 }
 
 static const char INVITE[] =
@@ -86,7 +86,8 @@ static void cancel_is_section_9_1(void **state)
 
 	(void)state;
 	assert_int_equal(sip_scan((const uint8_t *)INVITE, sizeof(INVITE) - 1, &sm), SIP_SCAN_OK);
-	assert_int_equal(call_build_cancel((const uint8_t *)INVITE, &sm, CALL_REASON_CANCEL, o), 0);
+	assert_int_equal(
+		cp_call_build_cancel((const uint8_t *)INVITE, &sm, CP_CALL_REASON_CANCEL, o), 0);
 	s = strndup(o->b, o->len);
 	assert_int_equal(sip_scan((const uint8_t *)s, (uint32_t)strlen(s), &sm), SIP_SCAN_OK);
 	assert_non_null(strstr(s, "CANCEL sip:alice@198.18.0.2:5080 SIP/2.0\r\n"));
@@ -97,7 +98,7 @@ static void cancel_is_section_9_1(void **state)
 	assert_string_equal(line(s, "CSeq:"), "CSeq: 7 CANCEL");
 	assert_string_equal(line(s, "To:"), "To: <sip:alice@example.com>");
 	assert_string_equal(line(s, "Route:"), "Route: <sip:pbx2.example.com;lr>");
-	assert_string_equal(line(s, "Reason:"), "Reason: " CALL_REASON_CANCEL);
+	assert_string_equal(line(s, "Reason:"), "Reason: " CP_CALL_REASON_CANCEL);
 	assert_null(strstr(s, "Record-Route"));
 	assert_null(strstr(s, "v=0"));
 	free(s);
@@ -121,7 +122,7 @@ static void ack_takes_the_answers_to_tag(void **state)
 	assert_int_equal(sip_scan((const uint8_t *)INVITE, sizeof(INVITE) - 1, &sm), SIP_SCAN_OK);
 	assert_int_equal(sip_scan((const uint8_t *)RESP, sizeof(RESP) - 1, &rsm), SIP_SCAN_OK);
 	assert_int_equal(
-		call_build_ack((const uint8_t *)INVITE, &sm, (const uint8_t *)RESP, &rsm, o), 0);
+		cp_call_build_ack((const uint8_t *)INVITE, &sm, (const uint8_t *)RESP, &rsm, o), 0);
 	s = strndup(o->b, o->len);
 	assert_int_equal(sip_scan((const uint8_t *)s, (uint32_t)strlen(s), &sm), SIP_SCAN_OK);
 	assert_non_null(strstr(s, "ACK sip:alice@198.18.0.2:5080 SIP/2.0\r\n"));
