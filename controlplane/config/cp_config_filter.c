@@ -19,8 +19,8 @@ static const char *const default_scanners[] = {
 
 void cp_config_filter_defaults(struct cp_config *cfg)
 {
-	cfg->n_scanner_uas = ARRAY_LEN(default_scanners);
-	for (size_t i = 0; i < ARRAY_LEN(default_scanners); i++)
+	cfg->n_scanner_uas = SW_ARRAY_LEN(default_scanners);
+	for (size_t i = 0; i < SW_ARRAY_LEN(default_scanners); i++)
 		snprintf(cfg->scanner_uas[i], CP_PATTERN_LEN, "%s", default_scanners[i]);
 	cfg->unknown_rate = 10;
 	cfg->unknown_burst = 20;
@@ -81,7 +81,7 @@ static const char *prefix_of(const char *text, struct cp_prefix *p)
 int cp_cfg_parse_prefixes(struct sw_cfg *c, const config_setting_t *s, const char *path,
 			  const struct sw_cfg_key *k)
 {
-	struct loader *ld = LOADER(c);
+	struct cp_loader *ld = CP_LOADER(c);
 	int n = config_setting_length(s);
 	char epath[112];
 
@@ -114,7 +114,7 @@ int cp_cfg_parse_prefixes(struct sw_cfg *c, const config_setting_t *s, const cha
 int cp_cfg_parse_patterns(struct sw_cfg *c, const config_setting_t *s, const char *path,
 			  const struct sw_cfg_key *k)
 {
-	struct loader *ld = LOADER(c);
+	struct cp_loader *ld = CP_LOADER(c);
 	int n = config_setting_length(s);
 	char epath[112];
 
@@ -151,7 +151,7 @@ int cp_cfg_parse_patterns(struct sw_cfg *c, const config_setting_t *s, const cha
 int cp_cfg_parse_vlan(struct sw_cfg *c, const config_setting_t *s, const char *path,
 		      const struct sw_cfg_key *k)
 {
-	struct loader *ld = LOADER(c);
+	struct cp_loader *ld = CP_LOADER(c);
 	long long v;
 
 	if (config_setting_type(s) != CONFIG_TYPE_INT &&

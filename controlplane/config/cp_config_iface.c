@@ -14,7 +14,7 @@
 int cp_cfg_parse_device(struct sw_cfg *c, const config_setting_t *s, const char *path,
 			const struct sw_cfg_key *k)
 {
-	struct loader *ld = LOADER(c);
+	struct cp_loader *ld = CP_LOADER(c);
 	const char *dev = config_setting_get_string(s);
 	size_t len = dev ? strlen(dev) : 0, i;
 	unsigned j;
@@ -25,7 +25,7 @@ int cp_cfg_parse_device(struct sw_cfg *c, const config_setting_t *s, const char 
 		;
 	if (!len || len >= CP_DEVICE_LEN || i < len)
 		return sw_cfg_fail(&ld->c, s, path,
-				   EXPECT_DEVICE " of 1..%d characters without spaces, got %s",
+				   CP_EXPECT_DEVICE " of 1..%d characters without spaces, got %s",
 				   CP_DEVICE_LEN - 1, sw_cfg_found(&ld->c, s, NULL));
 	for (j = 0; j < ld->idx; j++)
 		if (!strcmp(ld->cfg->ifaces[j].device, dev))
@@ -120,7 +120,7 @@ static bool in_prefix6(const struct in6_addr *a, const struct in6_addr *net, uns
 int cp_cfg_parse_address(struct sw_cfg *c, const config_setting_t *s, const char *path,
 			 const struct sw_cfg_key *k)
 {
-	struct loader *ld = LOADER(c);
+	struct cp_loader *ld = CP_LOADER(c);
 	struct cp_iface_cfg *ifc = &ld->cfg->ifaces[ld->idx];
 	const char *text = config_setting_get_string(s), *why = "";
 	bool v4 = k->af == AF_INET;
@@ -147,13 +147,13 @@ int cp_cfg_parse_address(struct sw_cfg *c, const config_setting_t *s, const char
 int cp_cfg_defer_gateway(struct sw_cfg *c, const config_setting_t *s, const char *path,
 			 const struct sw_cfg_key *k)
 {
-	struct loader *ld = LOADER(c);
+	struct cp_loader *ld = CP_LOADER(c);
 	(void)path;
 	ld->gw[k->af == AF_INET6] = s;
 	return 0;
 }
 
-static int check_gateway4(struct loader *ld, const config_setting_t *s, const char *path)
+static int check_gateway4(struct cp_loader *ld, const config_setting_t *s, const char *path)
 {
 	struct cp_iface_cfg *ifc = &ld->cfg->ifaces[ld->idx];
 	const char *text = config_setting_get_string(s), *why = "";
@@ -183,7 +183,7 @@ static int check_gateway4(struct loader *ld, const config_setting_t *s, const ch
 			   net, ifc->prefix4, sw_cfg_found(&ld->c, s, why));
 }
 
-static int check_gateway6(struct loader *ld, const config_setting_t *s, const char *path)
+static int check_gateway6(struct cp_loader *ld, const config_setting_t *s, const char *path)
 {
 	static const struct in6_addr link_local = {{{0xfe, 0x80}}};
 	struct cp_iface_cfg *ifc = &ld->cfg->ifaces[ld->idx];
@@ -216,7 +216,7 @@ static int check_gateway6(struct loader *ld, const config_setting_t *s, const ch
 		net, ifc->prefix6, sw_cfg_found(&ld->c, s, why));
 }
 
-static int iface(struct loader *ld, const config_setting_t *g, unsigned idx)
+static int iface(struct cp_loader *ld, const config_setting_t *g, unsigned idx)
 {
 	struct cp_iface_cfg *ifc = &ld->cfg->ifaces[idx];
 	char path[32], kpath[48];
@@ -237,7 +237,8 @@ static int iface(struct loader *ld, const config_setting_t *g, unsigned idx)
 		return rc;
 	snprintf(kpath, sizeof(kpath), "%s.device", path);
 	if (!ifc->device[0])
-		return sw_cfg_fail(&ld->c, g, kpath, EXPECT_DEVICE ", got nothing (key missing)");
+		return sw_cfg_fail(&ld->c, g, kpath,
+				   CP_EXPECT_DEVICE ", got nothing (key missing)");
 	if (!ifc->has_ipv4 && !ifc->has_ipv6)
 		return sw_cfg_fail(
 			&ld->c, g, path,
@@ -256,15 +257,15 @@ static int iface(struct loader *ld, const config_setting_t *g, unsigned idx)
 int cp_cfg_parse_interfaces(struct sw_cfg *c, const config_setting_t *s, const char *path,
 			    const struct sw_cfg_key *k)
 {
-	struct loader *ld = LOADER(c);
+	struct cp_loader *ld = CP_LOADER(c);
 	int i, rc, n = config_setting_length(s);
 
 	(void)k;
 	if (!config_setting_is_list(s))
-		return sw_cfg_fail(&ld->c, s, path, EXPECT_IFACES "%s", CP_MAX_IFACES,
+		return sw_cfg_fail(&ld->c, s, path, CP_EXPECT_IFACES "%s", CP_MAX_IFACES,
 				   sw_cfg_type_name(s));
 	if (n < 1 || n > CP_MAX_IFACES)
-		return sw_cfg_fail(&ld->c, s, path, EXPECT_IFACES "%d", CP_MAX_IFACES, n);
+		return sw_cfg_fail(&ld->c, s, path, CP_EXPECT_IFACES "%d", CP_MAX_IFACES, n);
 	for (i = 0; i < n; i++) {
 		rc = iface(ld, config_setting_get_elem(s, (unsigned)i), (unsigned)i);
 		if (rc)

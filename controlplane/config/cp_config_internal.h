@@ -10,22 +10,20 @@
 #include "common/sw_config.h"
 #include "controlplane/config/cp_config.h"
 
-#define ARRAY_LEN(a) SW_ARRAY_LEN(a)
-
 /* The control plane's loader state: the common one (common/sw_config.h)
  * first, so that a row's parser reaches it from the struct sw_cfg it gets. */
-struct loader {
+struct cp_loader {
 	struct sw_cfg c;
 	struct cp_config *cfg;
 	unsigned idx;		       /* interfaces.[idx] being parsed */
 	const config_setting_t *gw[2]; /* its gateway4, gateway6: checked last */
 };
 
-#define LOADER(c) ((struct loader *)(c))
+#define CP_LOADER(c) ((struct cp_loader *)(c))
 
-#define EXPECT_DEVICE \
+#define CP_EXPECT_DEVICE \
 	"expected a DPDK device name string (e.g. \"net_af_packet0\" or \"0000:01:00.0\")"
-#define EXPECT_IFACES                                                                             \
+#define CP_EXPECT_IFACES                                                                          \
 	"expected a list of 1..%d interface groups like ( { device = \"net_af_packet0\"; ipv4 = " \
 	"\"198.18.0.1/24\"; } ), got "
 

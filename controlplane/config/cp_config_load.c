@@ -39,10 +39,10 @@ __attribute__((format(printf, 3, 4))) static void put_err(char *err, size_t errl
 
 /* ---- schema ---------------------------------------------------------- */
 
-#define LOADER_INIT(f, t, o, e, el)                                                            \
-	{                                                                                      \
-		.file = (f), .text = (t), .obj = (o), .keys = keys, .n_keys = ARRAY_LEN(keys), \
-		.err = (e), .errlen = (el)                                                     \
+#define LOADER_INIT(f, t, o, e, el)                                                               \
+	{                                                                                         \
+		.file = (f), .text = (t), .obj = (o), .keys = keys, .n_keys = SW_ARRAY_LEN(keys), \
+		.err = (e), .errlen = (el)                                                        \
 	}
 
 static sw_cfg_parser parse_group, parse_names, parse_log_level, parse_push;
@@ -132,7 +132,7 @@ static const char *const level_names[] = {"error", "warning", "notice", "info", 
 static int parse_group(struct sw_cfg *c, const config_setting_t *s, const char *path,
 		       const struct sw_cfg_key *k)
 {
-	struct loader *ld = LOADER(c);
+	struct cp_loader *ld = CP_LOADER(c);
 	if (!config_setting_is_group(s))
 		return sw_cfg_fail(&ld->c, s, path, "expected a group like %s: { ... }, got %s",
 				   k->name, sw_cfg_type_name(s));
@@ -161,7 +161,7 @@ static bool valid_hostname(const char *h)
 static int parse_names(struct sw_cfg *c, const config_setting_t *s, const char *path,
 		       const struct sw_cfg_key *k)
 {
-	struct loader *ld = LOADER(c);
+	struct cp_loader *ld = CP_LOADER(c);
 	int i, n = config_setting_length(s);
 	char epath[112];
 
@@ -194,12 +194,12 @@ static int parse_names(struct sw_cfg *c, const config_setting_t *s, const char *
 static int parse_log_level(struct sw_cfg *c, const config_setting_t *s, const char *path,
 			   const struct sw_cfg_key *k)
 {
-	struct loader *ld = LOADER(c);
+	struct cp_loader *ld = CP_LOADER(c);
 	const char *text = config_setting_get_string(s);
 	size_t i;
 
 	(void)k;
-	for (i = 0; text && i < ARRAY_LEN(level_names); i++)
+	for (i = 0; text && i < SW_ARRAY_LEN(level_names); i++)
 		if (!strcmp(text, level_names[i])) {
 			ld->cfg->log_level = (enum cp_log_level)(CP_LOG_ERR + (int)i);
 			return 0;
@@ -214,7 +214,7 @@ static int parse_log_level(struct sw_cfg *c, const config_setting_t *s, const ch
 static int parse_push(struct sw_cfg *c, const config_setting_t *s, const char *path,
 		      const struct sw_cfg_key *k)
 {
-	struct loader *ld = LOADER(c);
+	struct cp_loader *ld = CP_LOADER(c);
 	(void)path;
 	(void)k;
 	return pd_config_parse(s, ld->c.file, &ld->cfg->push, ld->c.err, ld->c.errlen);
@@ -253,7 +253,7 @@ const char *cp_log_level_name(enum cp_log_level l)
 	return level_names[l - CP_LOG_ERR];
 }
 
-static int load_text(struct loader *ld, const char *include_dir)
+static int load_text(struct cp_loader *ld, const char *include_dir)
 {
 	config_t c;
 	int rc;
@@ -277,7 +277,7 @@ static int load_text(struct loader *ld, const char *include_dir)
 	rc = sw_cfg_members(&ld->c, config_root_setting(&c), "", "");
 	if (!rc && !ld->cfg->n_ifaces)
 		rc = sw_cfg_fail(&ld->c, config_root_setting(&c), "interfaces",
-				 EXPECT_IFACES "nothing (key missing)", CP_MAX_IFACES);
+				 CP_EXPECT_IFACES "nothing (key missing)", CP_MAX_IFACES);
 out:
 	config_destroy(&c);
 	return rc;
@@ -285,7 +285,7 @@ out:
 
 int cp_config_load_string(const char *text, struct cp_config *cfg, char *err, size_t errlen)
 {
-	struct loader ld = {.c = LOADER_INIT("<string>", text, cfg, err, errlen), .cfg = cfg};
+	struct cp_loader ld = {.c = LOADER_INIT("<string>", text, cfg, err, errlen), .cfg = cfg};
 
 	return load_text(&ld, NULL);
 }
@@ -299,7 +299,7 @@ int cp_config_load_string(const char *text, struct cp_config *cfg, char *err, si
  */
 int cp_config_load(const char *path, struct cp_config *cfg, char *err, size_t errlen)
 {
-	struct loader ld = {.c = LOADER_INIT(path, NULL, cfg, err, errlen), .cfg = cfg};
+	struct cp_loader ld = {.c = LOADER_INIT(path, NULL, cfg, err, errlen), .cfg = cfg};
 	char *buf = NULL, dir[PATH_MAX], *slash;
 	size_t len = 0, got;
 	struct stat st;

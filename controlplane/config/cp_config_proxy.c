@@ -86,7 +86,7 @@ static const char *server_of(const char *text, struct cp_server *sv)
 int cp_cfg_parse_servers(struct sw_cfg *c, const config_setting_t *s, const char *path,
 			 const struct sw_cfg_key *k)
 {
-	struct loader *ld = LOADER(c);
+	struct cp_loader *ld = CP_LOADER(c);
 	int n = config_setting_length(s);
 	char epath[112];
 
@@ -118,7 +118,7 @@ int cp_cfg_parse_servers(struct sw_cfg *c, const config_setting_t *s, const char
 int cp_cfg_parse_path(struct sw_cfg *c, const config_setting_t *s, const char *path,
 		      const struct sw_cfg_key *k)
 {
-	struct loader *ld = LOADER(c);
+	struct cp_loader *ld = CP_LOADER(c);
 	const char *text = config_setting_get_string(s);
 	char *dst = (char *)ld->cfg + k->off;
 
@@ -159,7 +159,7 @@ static void choice_set(struct cp_config *cfg, const struct choice *c, unsigned v
 int cp_cfg_parse_choice(struct sw_cfg *c, const config_setting_t *s, const char *path,
 			const struct sw_cfg_key *k)
 {
-	struct loader *ld = LOADER(c);
+	struct cp_loader *ld = CP_LOADER(c);
 	const char *text = config_setting_get_string(s);
 	char expected[128] = "";
 	size_t used = 0;
