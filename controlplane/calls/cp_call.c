@@ -62,24 +62,17 @@ int cp_call_init(struct cp_ctx *cp)
 	k->max_held = cp->cfg.max_held;
 	k->max = cp->cfg.max_held * 2;
 	nb = rte_align32pow2(k->max * 2);
-	k->mask = nb - 1;
-	k->buckets = malloc(sizeof(*k->buckets) * nb);
+	k->dev_mask = nb - 1;
 	k->dev_buckets = malloc(sizeof(*k->dev_buckets) * nb);
-	k->free_slots = malloc(sizeof(*k->free_slots) * k->max);
 	k->c = calloc(k->max, sizeof(*k->c));
-	if (k->buckets == NULL || k->dev_buckets == NULL || k->free_slots == NULL || k->c == NULL) {
-		free(k->buckets);
+	if (k->dev_buckets == NULL || k->c == NULL ||
+	    SW_TXIDX_INIT(&k->idx, k->max, k->c, pbx) != 0) {
 		free(k->dev_buckets);
-		free(k->free_slots);
 		free(k->c);
 		free(k);
 		return -ENOMEM;
 	}
-	memset(k->buckets, 0xff, sizeof(*k->buckets) * nb);
 	memset(k->dev_buckets, 0xff, sizeof(*k->dev_buckets) * nb);
-	for (uint32_t i = 0; i < k->max; i++)
-		k->free_slots[i] = k->max - 1 - i;
-	k->free_top = k->max;
 	k->gen = 1;
 	cp->call = k;
 	return 0;
@@ -103,9 +96,8 @@ void cp_call_fini(struct cp_ctx *cp)
 	for (uint32_t i = 0; i < k->max; i++)
 		if (k->c[i].id != 0)
 			call_free_bufs(&k->c[i]);
-	free(k->buckets);
+	sw_txidx_fini(&k->idx);
 	free(k->dev_buckets);
-	free(k->free_slots);
 	free(k->c);
 	free(k);
 	cp->call = NULL;
@@ -116,16 +108,9 @@ void cp_call_fini(struct cp_ctx *cp)
 struct cp_held_call *cp_call_by_tx(struct cp_call *k, const struct sw_ip *ip, uint16_t port,
 				   const char *branch, size_t len)
 {
-	uint32_t h = cp_tx_hash(ip, port, branch, len);
+	uint32_t slot = sw_txidx_find(&k->idx, ip, port, branch, len);
 
-	for (uint32_t i = k->buckets[h & k->mask]; i != CP_CALL_NO_SLOT; i = k->c[i].next) {
-		struct cp_held_call *c = &k->c[i];
-
-		if (c->hash == h && c->pbx_port == port && c->pbx_branch_len == len &&
-		    sw_ip_eq(&c->pbx_ip, ip) && memcmp(c->pbx_branch, branch, len) == 0)
-			return c;
-	}
-	return NULL;
+	return slot == SW_TX_NONE ? NULL : &k->c[slot];
 }
 
 struct cp_held_call *cp_call_by_id(struct cp_call *k, uint64_t id)
@@ -144,7 +129,7 @@ static uint32_t call_slot_of(const struct cp_call *k, const struct cp_held_call 
 
 uint32_t *cp_call_dev_head(struct cp_call *k, uint64_t dev)
 {
-	return &k->dev_buckets[sw_fnv1a(&dev, sizeof(dev), SW_FNV1A_SEED) & k->mask];
+	return &k->dev_buckets[sw_fnv1a(&dev, sizeof(dev), SW_FNV1A_SEED) & k->dev_mask];
 }
 
 /* The workers learn that this branch's device (and its AOR) is expected to
@@ -201,14 +186,10 @@ void cp_call_unchain(struct cp_call *k, struct cp_held_call *c, unsigned b)
 void cp_call_release(struct cp_ctx *cp, struct cp_held_call *c)
 {
 	struct cp_call *k = cp->call;
-	uint32_t *p = &k->buckets[c->hash & k->mask], me = call_slot_of(k, c);
+	uint32_t me = call_slot_of(k, c);
 
 	for (unsigned b = 0; b < c->n_br; b++)
 		cp_call_unchain(k, c, b);
-	while (*p != CP_CALL_NO_SLOT && *p != me)
-		p = &k->c[*p].next;
-	if (*p == me)
-		*p = c->next;
 	if (cp->dp->held != NULL)
 		sw_callset_del(cp->dp->held, c->key);
 	for (unsigned b = 0; b < c->n_br; b++)
@@ -218,8 +199,7 @@ void cp_call_release(struct cp_ctx *cp, struct cp_held_call *c)
 		k->n_open--;
 	call_free_bufs(c);
 	memset(c, 0, sizeof(*c));
-	k->free_slots[k->free_top++] = me;
-	__atomic_store_n(&k->n_used, k->n_used - 1, __ATOMIC_RELAXED);
+	sw_txidx_put(&k->idx, me);
 }
 
 /* ---- sending -------------------------------------------------------------- */
@@ -246,7 +226,7 @@ int cp_call_scan_inv(struct cp_call *k, const struct cp_held_call *c)
 void cp_call_upstream(struct cp_ctx *cp, struct cp_held_call *c, const char *b, uint16_t len,
 		      unsigned status, uint64_t now)
 {
-	cp_udp_send(cp, &c->pbx_ip, c->pbx_port, b, len);
+	cp_udp_send(cp, &c->pbx.ip, c->pbx.port, b, len);
 	cp_call_keep(&c->last, &c->last_len, b, len);
 	if (status < 200 || c->final != 0)
 		return;
@@ -277,8 +257,8 @@ void cp_call_upstream(struct cp_ctx *cp, struct cp_held_call *c, const char *b, 
 void cp_call_answer(struct cp_ctx *cp, struct cp_held_call *c, unsigned status, uint64_t now)
 {
 	struct cp_call *k = cp->call;
-	const struct cp_answer_how how = {.stamp = &c->pbx_ip,
-					  .stamp_port = c->pbx_port,
+	const struct cp_answer_how how = {.stamp = &c->pbx.ip,
+					  .stamp_port = c->pbx.port,
 					  .tag = c->tag,
 					  .no_tag = status == 100};
 
@@ -450,32 +430,27 @@ struct cp_held_call *cp_call_new(struct cp_ctx *cp, const struct dp_meta *meta, 
 	struct cp_held_call *c;
 	uint32_t slot;
 
-	if (k->free_top == 0 || k->n_open >= k->max_held ||
-	    sm->via.branch.len > sizeof(c->pbx_branch))
+	if (k->idx.free_top == 0 || k->n_open >= k->max_held ||
+	    sm->via.branch.len > SW_TX_BRANCH_MAX)
 		return NULL;
 	if (cp->dp->held != NULL &&
 	    sw_callset_add(cp->dp->held,
 			   sw_callset_key(sip_ptr(msg, sm->call_id), sm->call_id.len)) != 0)
 		return NULL;
-	slot = k->free_slots[--k->free_top];
+	slot = sw_txidx_take(&k->idx);
 	c = &k->c[slot];
 	memset(c, 0, sizeof(*c));
 	if (++k->gen == 0) /* ids: 32-bit generation << 24 | slot, < 2^56 */
 		k->gen = 1;
 	c->id = (uint64_t)k->gen << CP_CALL_SLOT_BITS | slot;
 	c->key = sw_callset_key(sip_ptr(msg, sm->call_id), sm->call_id.len);
-	c->pbx_ip = meta->src;
-	c->pbx_port = meta->sport;
-	c->pbx_branch_len = (uint8_t)sm->via.branch.len;
-	memcpy(c->pbx_branch, sip_ptr(msg, sm->via.branch), sm->via.branch.len);
-	c->hash = cp_tx_hash(&c->pbx_ip, c->pbx_port, c->pbx_branch, c->pbx_branch_len);
-	c->next = k->buckets[c->hash & k->mask];
-	k->buckets[c->hash & k->mask] = slot;
+	sw_txkey_set(&c->pbx, &meta->src, meta->sport, sip_ptr(msg, sm->via.branch),
+		     sm->via.branch.len);
+	sw_txidx_link(&k->idx, slot);
 	c->tag = (uint32_t)rte_rand();
 	c->in_tsc = meta->rx_tsc;
 	c->wake_deadline = meta->rx_tsc + cp->hz * cp->cfg.wake_timeout_s;
 	cp_call_keep(&c->inv, &c->inv_len, msg, sm->msg_len);
-	__atomic_store_n(&k->n_used, k->n_used + 1, __ATOMIC_RELAXED);
 	k->n_open++;
 	return c;
 }
@@ -524,7 +499,7 @@ void cp_call_tick(struct cp_ctx *cp, uint64_t now)
 	uint64_t oldest = 0;
 	uint32_t held = 0;
 
-	for (uint32_t i = 0, seen = 0; i < k->max && seen < k->n_used; i++) {
+	for (uint32_t i = 0, seen = 0; i < k->max && seen < k->idx.n_used; i++) {
 		struct cp_held_call *c = &k->c[i];
 		bool open = false;
 
@@ -555,7 +530,7 @@ void cp_call_tick(struct cp_ctx *cp, uint64_t now)
 		}
 		if (c->final >= 300 && !c->acked && now >= c->g_tsc && now < c->linger) {
 			/* Timer G: our final again until the PBX ACKs it. */
-			cp_udp_send(cp, &c->pbx_ip, c->pbx_port, c->last, c->last_len);
+			cp_udp_send(cp, &c->pbx.ip, c->pbx.port, c->last, c->last_len);
 			c->g_interval =
 				RTE_MIN(c->g_interval * 2, cp_call_ms_tsc(cp, CP_CALL_T2_MS));
 			c->g_tsc = now + c->g_interval;
@@ -601,7 +576,7 @@ void cp_call_held(const struct cp_ctx *cp, struct cp_call_held *h)
 	uint64_t oldest = __atomic_load_n(&k->oldest_tsc, __ATOMIC_RELAXED), now = rte_rdtsc();
 
 	h->held = __atomic_load_n(&k->n_held, __ATOMIC_RELAXED);
-	h->transactions = __atomic_load_n(&k->n_used, __ATOMIC_RELAXED);
+	h->transactions = __atomic_load_n(&k->idx.n_used, __ATOMIC_RELAXED);
 	h->max = k->max_held;
 	h->oldest_age_ms = oldest != 0 && now > oldest ? (now - oldest) * 1000 / cp->hz : 0;
 	h->n_push_to_reg = sw_hist_pct(&k->push_to_reg, pm, 3, h->push_to_reg_us);

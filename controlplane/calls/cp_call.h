@@ -7,6 +7,7 @@
 #define CP_CALL_H
 
 #include "common/sw_hist.h"
+#include "common/sw_txidx.h"
 #include "controlplane/output/cp_msg.h"
 #include "controlplane/calls/cp_trace.h"
 
@@ -68,13 +69,9 @@ enum cp_call_outcome {
 /* One held INVITE: the server transaction toward the PBX (§17.2.1) and the
  * fork behind it (§16). */
 struct cp_held_call {
-	uint64_t id;   /* 0: free; else generation << 24 | slot */
-	uint32_t next; /* by-transaction chain (PBX source, branch) */
-	uint32_t hash;
-	uint64_t key; /* sw_callset_key() of the Call-ID */
-	struct sw_ip pbx_ip;
-	uint16_t pbx_port;
-	uint8_t pbx_branch_len;
+	uint64_t id;	     /* 0: free; else generation << 24 | slot */
+	struct sw_txkey pbx; /* the PBX's address, port and Via branch */
+	uint64_t key;	     /* sw_callset_key() of the Call-ID */
 	uint8_t n_br;
 	uint8_t outcome;	    /* enum cp_call_outcome; set with the final answer */
 	bool acked;		    /* the PBX's ACK for our non-2xx final came */
@@ -85,7 +82,6 @@ struct cp_held_call {
 	uint64_t wake_deadline;	    /* wake.timeout_s after it */
 	uint64_t g_tsc, g_interval; /* Timer G: our non-2xx final again */
 	uint64_t linger;	    /* after the final: absorb, then free (Timer H / J) */
-	char pbx_branch[64];
 	uint16_t inv_len, last_len, best_len;
 	char *inv;  /* the PBX's INVITE */
 	char *last; /* the last answer sent upstream (retransmissions absorbed with it) */
@@ -95,17 +91,16 @@ struct cp_held_call {
 
 /* The wake path's tables (cp_call.c); one per control plane. */
 struct cp_call {
-	uint32_t max;	   /* slots: calls held plus calls ended and lingering */
-	uint32_t max_held; /* wake.max_held: calls without a final answer at once */
-	uint32_t n_open;   /* calls without a final answer now (exact) */
-	uint32_t mask, n_used, free_top;
-	uint32_t *buckets;     /* by PBX transaction */
+	uint32_t max;	     /* slots: calls held plus calls ended and lingering */
+	uint32_t max_held;   /* wake.max_held: calls without a final answer at once */
+	uint32_t n_open;     /* calls without a final answer now (exact) */
+	struct sw_txidx idx; /* calls by the PBX's transaction (slots: c[]) */
+	uint32_t dev_mask;
 	uint32_t *dev_buckets; /* waiting branches by device id */
 	/* The workers' view of the waiting branches (dp_link.waking, may be
 	 * NULL): their REGISTERs from new addresses are expected. */
 	struct sw_callset *waking;
 	const struct sw_bind_table *bind;
-	uint32_t *free_slots;
 	struct cp_held_call *c;
 	uint32_t gen;
 	uint64_t oldest_tsc; /* INVITE time of the oldest held call (telemetry) */

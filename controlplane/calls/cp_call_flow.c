@@ -177,7 +177,7 @@ void cp_call_request(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 			/* §17.2.1: a retransmission gets the last answer again. */
 			cp_count(cp, CP_C_WAKE_RETRANSMISSIONS, 1);
 			if (c->last != NULL)
-				cp_udp_send(cp, &c->pbx_ip, c->pbx_port, c->last, c->last_len);
+				cp_udp_send(cp, &c->pbx.ip, c->pbx.port, c->last, c->last_len);
 			return;
 		}
 		if (sm->to.tag.len == 0) {

@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The PBX's answers to relayed REGISTERs (RFC 3261 §10.3, §16.7): a
+ * provisional one passes (100 stops here), 503 fails over while servers
+ * are left, challenges and refusals go back to the app untouched but for
+ * our Via, and a 2xx changes the binding with the expiry granted for our
+ * contact. The 2xx waits in a queue until the round's store commit has made
+ * the change durable (cp_reg_flush()); a call waiting for the device goes
+ * on after it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "controlplane/relay/cp_reg_internal.h"
+
+#define DEFAULT_EXPIRES 3600
+#define MAX_CONTACTS	32
+
+/* The expiry the registrar granted to our contact: its expires= in the
+ * 2xx's Contact list, else the 2xx's Expires, else what was asked; 0 when
+ * the 2xx does not list our contact (RFC 3261 §10.3 step 8). */
+static int32_t granted_expiry(const uint8_t *msg, const struct sip_msg *sm,
+			      const struct cp_reg_tx *t)
+{
+	struct sip_contact cs[MAX_CONTACTS];
+	const char *want = t->bind.contact;
+	size_t want_len = t->bind.contact_len;
+
+	for (unsigned i = 0; i < sm->nhdrs; i++) {
+		int n;
+
+		if (sm->hdrs[i].id != SIP_H_CONTACT)
+			continue;
+		n = sip_contacts(msg, sm->hdrs[i].value, cs, MAX_CONTACTS);
+		for (int k = 0; k < n; k++) {
+			if (cs[k].uri.whole.len != want_len ||
+			    memcmp(sip_ptr(msg, cs[k].uri.whole), want, want_len) != 0)
+				continue;
+			if (cs[k].expires >= 0)
+				return cs[k].expires;
+			if (sm->expires >= 0)
+				return sm->expires;
+			return t->bind.asked_expires >= 0 ? t->bind.asked_expires : DEFAULT_EXPIRES;
+		}
+	}
+	return 0;
+}
+
+static void queue_out(struct cp_ctx *cp, const struct cp_reg_tx *t, const struct cp_msg *o,
+		      uint64_t device)
+{
+	struct cp_reg *r = cp->reg;
+	struct cp_reg_out *q;
+
+	if (r->n_out == r->max_out)
+		cp_reg_flush(cp);
+	q = &r->out[r->n_out];
+	q->b = malloc(o->len);
+	if (q->b == NULL)
+		return;
+	memcpy(q->b, o->b, o->len);
+	q->len = o->len;
+	q->ip = t->app.ip;
+	q->port = t->app.port;
+	q->device = device;
+	r->n_out++;
+}
+
+void cp_reg_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg)
+{
+	struct cp_reg *r = cp->reg;
+	const struct sip_msg *sm = &meta->sip;
+	const char *b = sip_ptr(msg, sm->via.branch);
+	struct cp_reg_tx *t;
+	uint64_t id = 0;
+	char extra[160] = "";
+	int32_t granted;
+	uint64_t device;
+
+	if (sm->via.branch.len <= DP_BRANCH_MAGIC_LEN + 2 ||
+	    !cp_hex_u64(b + DP_BRANCH_MAGIC_LEN + 2,
+			(size_t)sm->via.branch.len - DP_BRANCH_MAGIC_LEN - 2, &id))
+		id = 0;
+	t = cp_reg_tx_by_id(r, id);
+	/* Only the server the request went to answers it. */
+	if (t == NULL || !sw_ip_eq(&meta->src, &cp->servers[t->server].ip)) {
+		cp_count_drop(cp, CP_D_REG_STRAY_RESPONSE, 1);
+		return;
+	}
+	if (sm->status < 200) {
+		/* 100 stops here (§16.7 step 5); others are rare for REGISTER. */
+		if (sm->status > 100 && cp_msg_unvia(msg, sm, NULL, &r->scratch) == 0)
+			cp_udp_send(cp, &t->app.ip, t->app.port, r->scratch.b, r->scratch.len);
+		return;
+	}
+	if (sm->status == 503 && t->tries < cp->n_servers) {
+		cp_reg_tx_fail_over(cp, t);
+		return;
+	}
+	if (sm->status >= 300) {
+		bool auth_fail = sm->status == 403 ||
+				 (t->had_auth && (sm->status == 401 || sm->status == 407));
+
+		cp_count(cp,
+			 sm->status == 401 || sm->status == 407 ? CP_C_REG_CHALLENGED
+								: CP_C_REG_REJECTED,
+			 1);
+		if (auth_fail)
+			cp_ban_note_failure(cp, &t->app.ip);
+		if (t->waited != 0)
+			cp_call_note(cp, t->waited, "REGISTER answered %u by the PBX%s", sm->status,
+				     sm->status == 401 || sm->status == 407
+					     ? " (a challenge: the app retries)"
+					     : ": not woken");
+		/* Challenges and refusals go back untouched (but for our Via). */
+		if (cp_msg_unvia(msg, sm, NULL, &r->scratch) == 0)
+			cp_udp_send(cp, &t->app.ip, t->app.port, r->scratch.b, r->scratch.len);
+		cp_reg_tx_free(r, t);
+		return;
+	}
+
+	/* 2xx: the registrar accepted; the binding follows its answer. */
+	cp_count(cp, CP_C_REG_2XX, 1);
+	if (t->waited != 0)
+		cp_call_note(cp, t->waited, "REGISTER answered %u by the PBX", sm->status);
+	granted = t->bind.star ? 0 : granted_expiry(msg, sm, t);
+	if (cp_bind_commit(cp, &t->bind, granted, &device) != 0) {
+		/* Not bound or not durable: the app must not believe it is
+		 * reachable through us. */
+		cp_count_drop(cp, CP_D_STORE_ERRORS, 1);
+		cp_reg_tx_answer(cp, t, 500);
+		cp_reg_tx_free(r, t);
+		return;
+	}
+	if (r->fcaps[0] != '\0') {
+		/* RFC 8599 §5.6.1.1 / §11: +sip.pnsreg's value is how long before
+		 * expiry we push the app to refresh (cp_bind.c, refresh_due()):
+		 * wake.refresh_before_s, and no promise when that is off. */
+		char pnsreg[40] = "";
+
+		if (t->bind.pnsreg && cp->cfg.refresh_before_s > 0)
+			snprintf(pnsreg, sizeof(pnsreg), ";+sip.pnsreg=\"%u\"",
+				 cp->cfg.refresh_before_s);
+		snprintf(extra, sizeof(extra), "Feature-Caps: %s%s\r\n", r->fcaps, pnsreg);
+	}
+	if (cp_msg_unvia(msg, sm, extra, &r->scratch) == 0)
+		queue_out(cp, t, &r->scratch, device);
+	cp_reg_tx_free(r, t);
+}
+
+void cp_reg_flush(struct cp_ctx *cp)
+{
+	struct cp_reg *r = cp->reg;
+
+	if (r->n_out == 0 && !cp_bind_dirty(cp))
+		return;
+	/* Durable before relayed (docs/design.md §7): one commit for the round. */
+	bool failed = cp_bind_sync(cp) != 0;
+
+	if (failed)
+		cp_count_drop(cp, CP_D_STORE_ERRORS, r->n_out);
+	for (uint32_t i = 0; i < r->n_out; i++) {
+		struct cp_reg_out *q = &r->out[i];
+
+		if (failed) {
+			/* Not durable: the app hears 500 and retries later. */
+			const char *eol = memchr(q->b, '\n', q->len);
+			struct cp_msg *o = &r->scratch;
+
+			o->len = 0;
+			o->overflow = false;
+			cp_msg_str(o, "SIP/2.0 500 Server Internal Error\r\n");
+			if (eol != NULL)
+				cp_msg_put(o, eol + 1, (size_t)(q->b + q->len - eol - 1));
+			if (!o->overflow)
+				cp_udp_send(cp, &q->ip, q->port, o->b, o->len);
+		} else {
+			cp_udp_send(cp, &q->ip, q->port, q->b, q->len);
+			/* Accepted by the PBX and durable: a call waiting for
+			 * this device goes to it now, after its 2xx. */
+			if (q->device != 0)
+				cp_call_registered(cp, q->device);
+		}
+		free(q->b);
+	}
+	r->n_out = 0;
+}

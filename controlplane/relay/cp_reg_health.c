@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The PBX servers' health (pbx.servers): OPTIONS to each every
+ * pbx.check_interval_s (RFC 3261 §11), any answer means up, and REGISTERs
+ * move back to an earlier server that answers again; Timer F of pending
+ * REGISTERs (fail over, then 408); a reloaded server list.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/sw_log.h"
+#include "controlplane/relay/cp_reg_internal.h"
+
+static void health_checks(struct cp_ctx *cp)
+{
+	struct cp_reg *r = cp->reg;
+
+	r->check_seq++;
+	for (unsigned i = 0; i < cp->n_servers; i++) {
+		char tail[24], tag[16], to[24], cid[32];
+
+		snprintf(tail, sizeof(tail), "%02x%08x", i, r->check_seq);
+		snprintf(tag, sizeof(tag), "hc%x", r->check_seq);
+		snprintf(to, sizeof(to), "%u@pbx", i);
+		snprintf(cid, sizeof(cid), "hc-%u-%x", i, r->check_seq);
+		cp_send_options(cp, &cp->servers[i].ip, cp->servers[i].port,
+				&(struct cp_options){.kind = 'h',
+						     .branch_tail = tail,
+						     .tag = tag,
+						     .to = to,
+						     .call_id = cid,
+						     .cseq = r->check_seq});
+	}
+}
+
+void cp_reg_health_answer(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg)
+{
+	const struct sip_msg *sm = &meta->sip;
+	const char *b = sip_ptr(msg, sm->via.branch);
+	unsigned i, active = __atomic_load_n(cp->dp->pbx_active, __ATOMIC_RELAXED);
+
+	if (sm->via.branch.len < DP_BRANCH_MAGIC_LEN + 4 ||
+	    sscanf(b + DP_BRANCH_MAGIC_LEN + 2, "%2x", &i) != 1 || i >= cp->n_servers ||
+	    !sw_ip_eq(&meta->src, &cp->servers[i].ip))
+		return;
+	cp->reg->up[i] = 1;
+	cp_count(cp, CP_C_PBX_CHECKS_ANSWERED, 1);
+	/* The preferred (earlier) server is back: move REGISTERs back to it. */
+	if (i < active && sm->status < 500) {
+		__atomic_store_n(cp->dp->pbx_active, i, __ATOMIC_RELAXED);
+		CP_LOG(NOTICE, "pbx.servers.[%u] answers again: REGISTERs go back to it", i);
+	}
+}
+
+void cp_reg_servers_changed(struct cp_ctx *cp)
+{
+	struct cp_reg *r = cp->reg;
+	unsigned n = cp->n_servers;
+
+	__atomic_store_n(cp->dp->pbx_active, 0, __ATOMIC_RELAXED);
+	memset(r->up, 0, sizeof(r->up));
+	r->next_check_tsc = 0; /* the new list is checked one interval from now */
+	for (uint32_t i = 0; i < r->idx.max && r->idx.n_used > 0; i++) {
+		struct cp_reg_tx *t = &r->tx[i];
+
+		if (t->id == 0)
+			continue;
+		if (n == 0) {
+			cp_reg_tx_answer(cp, t, 503);
+			cp_reg_tx_free(r, t);
+			continue;
+		}
+		t->server = 0;
+		t->tries = 1;
+	}
+	CP_LOG(NOTICE, "pbx.servers reloaded: %u server(s), REGISTERs go to the first", n);
+}
+
+void cp_reg_tick(struct cp_ctx *cp, uint64_t now)
+{
+	struct cp_reg *r = cp->reg;
+
+	if (r->next_check_tsc == 0) /* the first check one interval after start */
+		r->next_check_tsc = now + cp->hz * cp->cfg.pbx_check_s;
+	if (now >= r->next_check_tsc && cp->n_servers > 0) {
+		health_checks(cp);
+		r->next_check_tsc = now + cp->hz * cp->cfg.pbx_check_s;
+	}
+
+	for (uint32_t i = 0; i < r->idx.max && r->idx.n_used > 0; i++) {
+		struct cp_reg_tx *t = &r->tx[i];
+
+		if (t->id == 0 || now < t->deadline_tsc)
+			continue;
+		if (t->tries < cp->n_servers) {
+			cp_reg_tx_fail_over(cp, t);
+			continue;
+		}
+		/* §16.8: Timer F fired on every server: the app gets a 408. */
+		cp_count(cp, CP_C_REG_TIMEOUTS, 1);
+		if (t->waited != 0)
+			cp_call_note(cp, t->waited, "REGISTER never answered by the PBX: 408");
+		cp_reg_tx_answer(cp, t, 408);
+		cp_reg_tx_free(r, t);
+	}
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The REGISTER relay's state, shared by its files (internal to relay/):
+ * cp_reg_tx.c (the pending transactions, lowest), cp_reg.c (the app's
+ * REGISTER relayed), cp_reg_answer.c (the PBX's answers and the 2xx held
+ * for the store's commit), cp_reg_health.c (health checks and failover).
+ */
+#ifndef CP_REG_INTERNAL_H
+#define CP_REG_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/sw_txidx.h"
+#include "controlplane/bindings/cp_bind.h"
+#include "controlplane/cp_internal.h"
+#include "controlplane/output/cp_msg.h"
+
+#define CP_REG_BRANCH_KIND 'r'
+
+/* One relayed REGISTER waiting for the PBX's final answer. */
+struct cp_reg_tx {
+	uint64_t id;	     /* 0: free slot; else slot | generation << 32 */
+	struct sw_txkey app; /* the app's address, port and Via branch */
+	uint64_t deadline_tsc;
+	uint8_t server, tries;
+	bool had_auth;
+	uint64_t waited;	 /* device a held call waits for: its trace notes this REGISTER */
+	struct cp_bind_req bind; /* the binding the REGISTER asks for (cp_bind.h) */
+	uint16_t req_len;
+	char *req; /* the relayed bytes, for retransmissions and failover */
+};
+
+/* A 2xx waiting for the store's commit. */
+struct cp_reg_out {
+	struct sw_ip ip;
+	uint16_t port;
+	uint16_t len;
+	char *b;
+	uint64_t device; /* bound or refreshed by it (calls waiting for it go on) */
+};
+
+struct cp_reg {
+	struct sw_txidx idx; /* pending transactions by the app's (address, port, branch) */
+	struct cp_reg_tx *tx;
+	uint32_t gen;
+	uint32_t n_out, max_out;
+	struct cp_reg_out *out;
+	struct cp_msg scratch;
+	struct sip_msg sm; /* scratch scan of a relayed request */
+	uint64_t next_check_tsc;
+	uint32_t check_seq;
+	uint8_t up[DP_MAX_SERVERS]; /* answered the last health check */
+	char fcaps[96];		    /* "*;+sip.pns=\"apns\"" per the push services configured */
+};
+
+/* ---- cp_reg_tx.c ---- */
+/** The pending REGISTER the app's (address, port, branch) names, or NULL. */
+struct cp_reg_tx *cp_reg_tx_find(struct cp_reg *r, const struct sw_ip *ip, uint16_t port,
+				 const char *branch, size_t len);
+/** The pending REGISTER whose id our Via branch carries, or NULL. */
+struct cp_reg_tx *cp_reg_tx_by_id(struct cp_reg *r, uint64_t id);
+/** A new pending REGISTER, or NULL (bindings.max_pending reached, or a
+ *  branch too long to keep). */
+struct cp_reg_tx *cp_reg_tx_new(struct cp_reg *r, const struct sw_ip *ip, uint16_t port,
+				const char *branch, size_t len);
+void cp_reg_tx_free(struct cp_reg *r, struct cp_reg_tx *t);
+/** (Re)send the relayed REGISTER to its server; starts its timer. */
+int cp_reg_tx_send(struct cp_ctx *cp, struct cp_reg_tx *t);
+/** Send it to the next server of pbx.servers, which takes later REGISTERs too. */
+void cp_reg_tx_fail_over(struct cp_ctx *cp, struct cp_reg_tx *t);
+/** An answer of our own to the app (408, 500, 503), from the relayed request. */
+void cp_reg_tx_answer(struct cp_ctx *cp, const struct cp_reg_tx *t, unsigned status);
+
+#endif /* CP_REG_INTERNAL_H */

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The REGISTER relay's pending transactions (RFC 3261 §17.2.3 keys in a
+ * common/sw_txidx.h index): made, found by the app's key or by the id our
+ * Via branch carries, sent (again) to a server, failed over, answered by
+ * us, freed. The lowest step of relay/: the relay's other files call it.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+
+#include "common/sw_log.h"
+#include "controlplane/relay/cp_reg_internal.h"
+
+int cp_reg_init(struct cp_ctx *cp)
+{
+	struct cp_reg *r = calloc(1, sizeof(*r));
+	uint32_t max = cp->cfg.max_pending;
+	const struct pd_config *push = &cp->cfg.push;
+
+	if (r == NULL)
+		return -ENOMEM;
+	r->tx = calloc(max, sizeof(*r->tx));
+	r->max_out = max;
+	r->out = calloc(r->max_out, sizeof(*r->out));
+	if (r->tx == NULL || r->out == NULL || SW_TXIDX_INIT(&r->idx, max, r->tx, app) != 0) {
+		free(r->tx);
+		free(r->out);
+		free(r);
+		return -ENOMEM;
+	}
+	r->gen = 1;
+	/* RFC 8599 §5.6.1.1: the services this edge can push through. */
+	if (push->n_apns > 0 && push->n_fcm > 0)
+		snprintf(r->fcaps, sizeof(r->fcaps), "*;+sip.pns=\"apns,fcm\"");
+	else if (push->n_fcm > 0)
+		snprintf(r->fcaps, sizeof(r->fcaps), "*;+sip.pns=\"fcm\"");
+	else if (push->n_apns > 0)
+		snprintf(r->fcaps, sizeof(r->fcaps), "*;+sip.pns=\"apns\"");
+	cp->reg = r;
+	return 0;
+}
+
+void cp_reg_fini(struct cp_ctx *cp)
+{
+	struct cp_reg *r = cp->reg;
+
+	if (r == NULL)
+		return;
+	for (uint32_t i = 0; i < r->idx.max; i++)
+		free(r->tx[i].req);
+	for (uint32_t i = 0; i < r->n_out; i++)
+		free(r->out[i].b);
+	sw_txidx_fini(&r->idx);
+	free(r->tx);
+	free(r->out);
+	free(r);
+	cp->reg = NULL;
+}
+
+struct cp_reg_tx *cp_reg_tx_find(struct cp_reg *r, const struct sw_ip *ip, uint16_t port,
+				 const char *branch, size_t len)
+{
+	uint32_t slot = sw_txidx_find(&r->idx, ip, port, branch, len);
+
+	return slot == SW_TX_NONE ? NULL : &r->tx[slot];
+}
+
+struct cp_reg_tx *cp_reg_tx_by_id(struct cp_reg *r, uint64_t id)
+{
+	uint32_t slot = (uint32_t)id;
+
+	if (slot >= r->idx.max || r->tx[slot].id != id || id == 0)
+		return NULL;
+	return &r->tx[slot];
+}
+
+struct cp_reg_tx *cp_reg_tx_new(struct cp_reg *r, const struct sw_ip *ip, uint16_t port,
+				const char *branch, size_t len)
+{
+	struct cp_reg_tx *t;
+	uint32_t slot;
+
+	if (len > SW_TX_BRANCH_MAX)
+		return NULL;
+	slot = sw_txidx_take(&r->idx);
+	if (slot == SW_TX_NONE)
+		return NULL;
+	t = &r->tx[slot];
+	memset(t, 0, sizeof(*t));
+	t->id = slot | (uint64_t)r->gen++ << 32;
+	if (r->gen == 0)
+		r->gen = 1;
+	sw_txkey_set(&t->app, ip, port, branch, len);
+	sw_txidx_link(&r->idx, slot);
+	return t;
+}
+
+void cp_reg_tx_free(struct cp_reg *r, struct cp_reg_tx *t)
+{
+	sw_txidx_put(&r->idx, (uint32_t)t->id);
+	free(t->req);
+	memset(t, 0, sizeof(*t));
+}
+
+int cp_reg_tx_send(struct cp_ctx *cp, struct cp_reg_tx *t)
+{
+	const struct dp_server *sv = &cp->servers[t->server];
+
+	t->deadline_tsc = rte_rdtsc() + cp->hz * cp->cfg.pbx_timeout_ms / 1000;
+	return cp_udp_send(cp, &sv->ip, sv->port, t->req, t->req_len);
+}
+
+void cp_reg_tx_fail_over(struct cp_ctx *cp, struct cp_reg_tx *t)
+{
+	unsigned n = cp->n_servers;
+	uint32_t next = (t->server + 1u) % n;
+
+	/* Later REGISTERs go to the next server too; the health checks move
+	 * it back when the first one answers again. */
+	if (__atomic_load_n(cp->dp->pbx_active, __ATOMIC_RELAXED) == t->server) {
+		__atomic_store_n(cp->dp->pbx_active, next, __ATOMIC_RELAXED);
+		CP_LOG(WARNING, "pbx.servers.[%u] did not answer: failing over to [%u]", t->server,
+		       next);
+	}
+	cp_count(cp, CP_C_PBX_FAILOVERS, 1);
+	t->server = (uint8_t)next;
+	t->tries++;
+	cp_reg_tx_send(cp, t);
+}
+
+/*
+ * An answer of our own to the app for a relayed REGISTER (408 when no server
+ * answered, 500 when the binding could not be kept, 503 when no server is
+ * left): built from the relayed request, whose second Via is the app's,
+ * already stamped.
+ */
+void cp_reg_tx_answer(struct cp_ctx *cp, const struct cp_reg_tx *t, unsigned status)
+{
+	const struct cp_answer_how how = {
+		.tag = (uint32_t)(t->id >> 32), .dst = &t->app.ip, .dport = t->app.port};
+
+	if (sip_scan((const uint8_t *)t->req, t->req_len, &cp->reg->sm) == SIP_SCAN_OK)
+		cp_answer(cp, (const uint8_t *)t->req, &cp->reg->sm, status, &how);
+}
