@@ -1,4 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * From the loaded config to the dataplane's start-up parameters
+ * (struct dp_params): ports by DPDK device name, their addresses and
+ * gateways, ring and pool sizes, the first filter policy. Errors name the
+ * config key, and list the ports DPDK found when a device is unknown.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * What the benchmarks share: the UDP payload of a frame sipwake sent, and a
+ * simulated PBX's 200 OK to a relayed request (its Vias, From, To with a
+ * tag, Call-ID, CSeq and Contact copied back).
+ */
 #define _GNU_SOURCE /* memmem */
 #include <stdio.h>
 #include <string.h>

@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * sipwake's DPDK log types (sipwake.dataplane, .controlplane, .pushd,
+ * .main) and the config's log.level, which never lowers a level the
+ * operator set on the command line.
+ */
 #include <stdbool.h>
 
 #include "common/sw_log.h"

@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
- * The control plane: one thread (the DPDK main lcore), sole writer of the
- * shared tables. Today it owns neighbour resolution (answers ARP and IPv6
- * ND for our addresses, learns peers, holds packets until their next hop
- * resolves) and telemetry; REGISTER handling and held INVITEs come next.
+ * The control plane's face to app/main.c: one thread (the DPDK main
+ * lcore), the sole writer of the shared tables, made from the config and
+ * the dataplane's handle (struct dp_link, dataplane/dp_ring.h), then run
+ * until stopped. It answers ARP / ND and resolves next hops, relays
+ * REGISTERs and keeps the bindings and their store, holds the calls of
+ * sleeping apps while pushd wakes them, and serves telemetry; its rooms
+ * are in docs/design.md §2, "The code, room by room". Its counters are
+ * declared here.
  */
 #ifndef CP_H
 #define CP_H

@@ -1,4 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The DPDK ports and what the workers share: the mbuf pool, each port set
+ * up with one RX and one TX queue per worker (RSS over the IP pair when
+ * there are several), its MAC, IPv6 link-local address and solicited-node
+ * multicast groups, the up / down / trace rings; and their teardown, which
+ * frees what is left in the rings.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

@@ -1,4 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A worker's loop (docs/design.md §2, "A worker's round"): read the filter
+ * policy once, poll each port for a burst and run it through the pipeline,
+ * take what the control plane queued on the down ring, flush the TX
+ * buffers, age the fragment table, then one QSBR quiescent state; an idle
+ * worker may sleep (dataplane.idle_sleep_us), offline for RCU meanwhile.
+ */
 #include <urcu/urcu-qsbr.h>
 
 #include <rte_cycles.h>

@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The versions of the libraries pushd speaks through (nghttp2, OpenSSL),
+ * for `sipwake --version` and the start-up log.
+ */
 #include <nghttp2/nghttp2.h>
 #include <openssl/crypto.h>
 

@@ -1,4 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The control plane's loop, on the main lcore: made and freed here, its
+ * counters named here, and its round (docs/design.md §2): drain every
+ * worker's up and trace rings, run the timers, take pushd's results and a
+ * pending reload, commit the round's store changes, then a quiescent
+ * state; at stop, held calls are answered while the workers still send.
+ */
 #include <stdlib.h>
 
 #include <urcu/urcu-qsbr.h>

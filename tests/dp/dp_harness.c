@@ -1,4 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The worker pipeline harness (tests/dp, bench/): a dataplane on net_ring
+ * virtual ports with no NIC and no hugepages, frames built from a short
+ * description (addresses, ports, payload, VLAN, fragments), fed to a
+ * worker's pipeline, and what it sent, handed up or dropped read back.
+ */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
