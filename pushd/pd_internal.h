@@ -1,8 +1,17 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * pushd internals shared by pd_core.c (thread, rings, jobs, answers),
- * pd_conn.c (HTTP/2 connections) and pd_crypto.c (keys, JWTs).
- * Everything here runs on the pushd thread unless said otherwise.
+ * pushd internals, shared by its files. From the top down (each calls only
+ * the ones below it; the lower ones reach up through pd->up alone):
+ *   pd_core.c      the thread, the rings, the loop; sets pd->up
+ *   pd_answer.c    what an APNs or FCM answer means
+ *   pd_sched.c     a job's deadline, dispatch, retries and result
+ *   pd_cred.c      credentials: selection, FCM access tokens, reload
+ *   pd_conn.c      HTTP/2 connections: TLS/TCP connect, the session, streams
+ *   pd_push.c      request headers and bodies
+ *   pd_crypto.c    keys, JWTs, loading a credential
+ *   pd_job.c       a job's memory and its credential reference
+ * pd_stats.c and pd_telemetry.c read the counters. Everything here runs on
+ * the pushd thread unless said otherwise.
  */
 #ifndef PD_INTERNAL_H
 #define PD_INTERNAL_H
@@ -154,15 +163,18 @@ struct pd_pstats {
 /*
  * How connections (pd_conn.c) and credentials (pd_cred.c) hand a job or a
  * ready connection back up, set by pd_core.c: they call these, never the
- * core by name, so the core calls down only (its user_data is the job's or
- * the credential's pd).
+ * files above them by name, so every call runs down (its user_data is the
+ * job's or the credential's pd).
  */
 struct pd_up {
-	bool (*dispatch)(struct pd_job *j, bool queued); /* pd_job_dispatch() */
+	/* pd_sched.c: pd_job_dispatch(), pd_job_finish() */
+	bool (*dispatch)(struct pd_job *j, bool queued);
 	void (*finish)(struct pd_job *j, enum pd_status st, const char *reason, int64_t ts_ms);
-	void (*answered)(struct pd_job *j); /* END_STREAM with a status */
-	void (*failed)(struct pd_job *j, const char *why, bool goaway); /* reset, refused, lost */
-	void (*kick)(struct pd_cred *c); /* a connection is ready or a stream freed */
+	/* pd_answer.c: END_STREAM with a status; reset, refused, lost */
+	void (*answered)(struct pd_job *j);
+	void (*failed)(struct pd_job *j, const char *why, bool goaway);
+	/* pd_cred.c: a connection is ready or a stream freed */
+	void (*kick)(struct pd_cred *c);
 };
 
 struct pd {
@@ -230,14 +242,22 @@ void pd_ms_to_tv(uint64_t ms, struct timeval *tv);
 void pd_job_set_cred(struct pd_job *j, struct pd_cred *c); /* holds a reference */
 void pd_job_free(struct pd_job *j);
 
-/* pd_core.c: jobs (pd_conn.c and pd_cred.c reach them through pd->up) */
+/* pd_sched.c: a job's run (pd_conn.c and pd_cred.c reach it through pd->up) */
+/* A job taken off the request ring: its deadline timer, its credential,
+ * its body, then pd_job_dispatch(); or finished at once (no credential, a
+ * bad token or payload, past its deadline). */
+void pd_job_start(struct pd *pd, struct pd_job *j);
 /* The job's result goes on the result ring; the job is freed. */
 void pd_job_finish(struct pd_job *j, enum pd_status st, const char *reason, int64_t ts_ms);
 /* Sends @j now if a stream is free, else queues it on its credential
  * (at the head when @queued: it came from there). True when sent. */
 bool pd_job_dispatch(struct pd_job *j, bool queued);
+/* Sent again after a backoff (Retry-After when the server gave one), or at
+ * once with @now; finished TIMED_OUT with @reason when the deadline does not
+ * leave room. */
+void pd_job_retry(struct pd_job *j, const char *reason, bool now);
 
-/* pd_core.c: pd->up.answered / failed */
+/* pd_answer.c: the answer table, as pd->up.answered / failed */
 void pd_job_answered(struct pd_job *j);				    /* END_STREAM with a status */
 void pd_job_failed(struct pd_job *j, const char *why, bool goaway); /* reset, refused, lost */
 /* pd_cred.c: pd->up.kick */
