@@ -6,7 +6,7 @@
  * pd->up, through which the layers below hand jobs and connections back.
  * Below it: pd_answer.c (what an answer means), pd_sched.c (a job's
  * deadline, dispatch and retries), pd_cred.c (credentials, reload),
- * pd_conn.c (HTTP/2 connections).
+ * pd_conn.c and pd_h2.c (connections, HTTP/2).
  */
 #define _GNU_SOURCE /* pthread_setname_np */
 #include <errno.h>
@@ -201,7 +201,8 @@ struct pd *pd_new(const struct pd_config *cfg, char *err, size_t errlen)
 				.finish = pd_job_finish,
 				.answered = pd_job_answered,
 				.failed = pd_job_failed,
-				.kick = pd_cred_kick};
+				.kick = pd_cred_kick,
+				.drain = pd_conn_drain};
 	pd->req_fd = pd->res_fd = -1;
 	pthread_mutex_init(&pd->alarm_lock, NULL);
 	pthread_mutex_init(&pd->cred_lock, NULL);

@@ -6,7 +6,8 @@
  *   pd_answer.c    what an APNs or FCM answer means
  *   pd_sched.c     a job's deadline, dispatch, retries and result
  *   pd_cred.c      credentials: selection, FCM access tokens, reload
- *   pd_conn.c      HTTP/2 connections: TLS/TCP connect, the session, streams
+ *   pd_conn.c      a connection's life: resolve, TLS/TCP connect, reconnect
+ *   pd_h2.c        the HTTP/2 session on a connection: streams
  *   pd_push.c      request headers and bodies
  *   pd_crypto.c    keys, JWTs, loading a credential
  *   pd_job.c       a job's memory and its credential reference
@@ -31,6 +32,7 @@
 
 struct event;
 struct event_base;
+struct evbuffer;
 struct evdns_base;
 struct evdns_getaddrinfo_request;
 struct bufferevent;
@@ -161,8 +163,8 @@ struct pd_pstats {
 };
 
 /*
- * How connections (pd_conn.c) and credentials (pd_cred.c) hand a job or a
- * ready connection back up, set by pd_core.c: they call these, never the
+ * How connections (pd_conn.c, pd_h2.c) and credentials (pd_cred.c) hand a
+ * job or a connection back up, set by pd_core.c: they call these, never the
  * files above them by name, so every call runs down (its user_data is the
  * job's or the credential's pd).
  */
@@ -175,6 +177,8 @@ struct pd_up {
 	void (*failed)(struct pd_job *j, const char *why, bool goaway);
 	/* pd_cred.c: a connection is ready or a stream freed */
 	void (*kick)(struct pd_cred *c);
+	/* pd_conn.c, for pd_h2.c: GOAWAY, or stream ids used up */
+	void (*drain)(struct pd_conn *cn);
 };
 
 struct pd {
@@ -229,10 +233,20 @@ const char *pd_apns_jwt(struct pd_cred *c, bool force);
 /* Form body of the OAuth2 JWT-bearer grant, malloc'ed. */
 char *pd_fcm_token_request(struct pd_cred *c, size_t *len);
 
-/* pd_conn.c */
+/* pd_conn.c: a connection's life */
 /* A connection to the credential's endpoint (or its token endpoint), connecting. */
 struct pd_conn *pd_conn_new(struct pd_cred *c, bool token_endpoint);
 void pd_conn_free(struct pd_conn *cn); /* final: in-flight jobs are failed */
+/* pd->up.drain: no new streams on @cn (GOAWAY, or stream ids used up); a
+ * fresh connection takes its place, @cn goes with its last stream. */
+void pd_conn_drain(struct pd_conn *cn);
+
+/* pd_h2.c: the HTTP/2 session on a connection, and its streams */
+void pd_h2_open(struct pd_conn *cn); /* TLS is up: the client session, our SETTINGS */
+/* Feed what arrived / write what is queued: NULL, or why the connection must go. */
+const char *pd_h2_recv(struct pd_conn *cn, struct evbuffer *in);
+const char *pd_h2_send(struct pd_conn *cn);
+void pd_h2_detach(struct pd_conn *cn, struct pd_job *j); /* @j leaves @cn's streams */
 bool pd_conn_can_send(const struct pd_conn *cn);
 int pd_conn_submit(struct pd_conn *cn, struct pd_job *j);
 void pd_conn_cancel(struct pd_job *j); /* RST the job's stream, detach it */
