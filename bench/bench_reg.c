@@ -42,26 +42,6 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void feed(const struct dph_pkt *pk)
-{
-	struct rte_mbuf *m[4];
-	int n = dph_build(&h, pk, m, 4);
-
-	if (n > 0)
-		dph_rx(&h, m, (unsigned)n, rte_rdtsc());
-}
-
-/* Up to @max handed-up mbufs into @out. */
-static unsigned take_up(struct rte_mbuf **out, unsigned max)
-{
-	unsigned n = 0;
-	struct rte_mbuf *m;
-
-	while (n < max && (m = dph_up(&h)) != NULL)
-		out[n++] = m;
-	return n;
-}
-
 static uint64_t one_round(unsigned base, unsigned batch, unsigned *done)
 {
 	static char text[2048], ans[2048];
@@ -82,14 +62,10 @@ static uint64_t one_round(unsigned base, unsigned batch, unsigned *done)
 			"1000-8000-000000000001>\";expires=600\r\n"
 			"User-Agent: bench\r\nContent-Length: 0\r\n\r\n",
 			10000 + u % 50000, u, u, u, u, u, u, 10000 + u % 50000, u, u);
-		struct dph_pkt pk = {.src = APP_IP,
-				     .sport = (uint16_t)(10000 + u % 50000),
-				     .payload = text,
-				     .len = (uint32_t)len};
 
-		feed(&pk);
+		bench_feed(&h, APP_IP, (uint16_t)(10000 + u % 50000), text, len);
 	}
-	n = take_up(up, RTE_DIM(up));
+	n = bench_take_up(&h, up, RTE_DIM(up));
 	t = rte_rdtsc();
 	for (unsigned i = 0; i < n; i++)
 		cp_sip_in(cp, up[i]);
@@ -102,16 +78,12 @@ static uint64_t one_round(unsigned base, unsigned batch, unsigned *done)
 
 		if (len > 9 && memcmp(req, "REGISTER ", 9) == 0) {
 			int alen = bench_pbx_answer(req, len, ans, sizeof(ans));
-			struct dph_pkt pk = {.src = DPH_PBX_IP4,
-					     .sport = 5060,
-					     .payload = ans,
-					     .len = (uint32_t)alen};
 
-			feed(&pk);
+			bench_feed(&h, DPH_PBX_IP4, 5060, ans, alen);
 		}
 		rte_pktmbuf_free(m);
 	}
-	n = take_up(up, RTE_DIM(up));
+	n = bench_take_up(&h, up, RTE_DIM(up));
 	t = rte_rdtsc();
 	for (unsigned i = 0; i < n; i++)
 		cp_sip_in(cp, up[i]);

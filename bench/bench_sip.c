@@ -1,17 +1,39 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * What the benchmarks share: the UDP payload of a frame sipwake sent, and a
- * simulated PBX's 200 OK to a relayed request (its Vias, From, To with a
- * tag, Call-ID, CSeq and Contact copied back).
+ * The SIP around the control plane that bench_reg and bench_wake drive:
+ * datagrams in through the worker pipeline, what it hands up, the frames
+ * the control plane sent, and the PBX's 200 to a relayed REGISTER.
  */
 #define _GNU_SOURCE /* memmem */
 #include <stdio.h>
 #include <string.h>
 
 #include <rte_byteorder.h>
+#include <rte_cycles.h>
 #include <rte_ether.h>
 
 #include "bench/bench_sip.h"
+#include "tests/dp/dp_harness.h"
+
+void bench_feed(struct dph *h, const char *src, uint16_t sport, const char *text, int len)
+{
+	struct rte_mbuf *m[4];
+	struct dph_pkt pk = {.src = src, .sport = sport, .payload = text, .len = (uint32_t)len};
+	int n = dph_build(h, &pk, m, 4);
+
+	if (n > 0)
+		dph_rx(h, m, (unsigned)n, rte_rdtsc());
+}
+
+unsigned bench_take_up(struct dph *h, struct rte_mbuf **out, unsigned max)
+{
+	unsigned n = 0;
+	struct rte_mbuf *m;
+
+	while (n < max && (m = dph_up(h)) != NULL)
+		out[n++] = m;
+	return n;
+}
 
 const char *bench_payload_of(struct rte_mbuf *m, uint16_t *len, uint16_t *dport)
 {

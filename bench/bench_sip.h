@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * What the control-plane benchmarks (bench_reg, bench_wake) share: reading
- * the frames the control plane sent, and a PBX simulated in a few lines.
+ * What the control-plane benchmarks (bench_reg, bench_wake) share: handing
+ * a datagram through the worker pipeline and taking what it hands up,
+ * reading the frames the control plane sent, and a PBX simulated in a few
+ * lines.
  */
 #ifndef BENCH_SIP_H
 #define BENCH_SIP_H
@@ -10,6 +12,16 @@
 #include <stdint.h>
 
 #include <rte_mbuf.h>
+
+struct dph;
+
+/** Datagram @p text (@p len bytes) from @p src:@p sport through the worker
+ *  pipeline of @p h (tests/dp/dp_harness.h), as received now. */
+void bench_feed(struct dph *h, const char *src, uint16_t sport, const char *text, int len);
+
+/** Up to @p max mbufs the pipeline of @p h handed up, into @p out (the
+ *  caller owns them). @return how many. */
+unsigned bench_take_up(struct dph *h, struct rte_mbuf **out, unsigned max);
 
 /** The UDP payload of an unfragmented frame the control plane sent, its
  *  length in @p len and, if @p dport is not NULL, its UDP destination port. */

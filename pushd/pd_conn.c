@@ -1,19 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * HTTP/2 client connections: libevent's bufferevent_openssl carries TLS,
- * nghttp2's client session the framing, as in nghttp2's
- * examples/libevent-client.c. Names are resolved with libevent's evdns
- * (resolv.conf and /etc/hosts, non-blocking) so a slow resolver never stalls
- * the pushd loop.
- *
- * Frames are not written from inside nghttp2 callbacks (nghttp2 forbids
- * re-entering nghttp2_session_send()): submitting a stream activates the
- * connection's flush event, which runs once per loop iteration and so
- * coalesces every stream submitted meanwhile into one write.
+ * A connection's life: names resolved with libevent's evdns (resolv.conf
+ * and /etc/hosts, non-blocking) so a slow resolver never stalls the pushd
+ * loop, each address tried in turn; TLS over TCP with libevent's
+ * bufferevent_openssl, the server's certificate checked and h2 negotiated
+ * (ALPN); PING when idle; lost and reconnected with doubling backoff;
+ * draining after GOAWAY while a fresh connection takes its place. The
+ * HTTP/2 session on it, and its streams, are pd_h2.c's.
  */
 #include <arpa/inet.h>
-#include <errno.h>
-#include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/dns.h>
@@ -40,22 +35,14 @@ static void conn_count(struct pd_conn *cn, int d)
 			   __ATOMIC_RELAXED);
 }
 
-static void schedule_flush(struct pd_conn *cn)
-{
-	event_active(cn->flush_ev, EV_WRITE, 0);
-}
-
+/* Writes what the session has queued (pd_h2.c's streams ask for it through
+ * the flush event rather than writing from inside nghttp2's callbacks). */
 static void flush(struct pd_conn *cn)
 {
-	if (!cn->ng)
-		return;
-	if (nghttp2_session_send(cn->ng) != 0) {
-		conn_lost(cn, "nghttp2 send failed");
-		return;
-	}
-	if (!nghttp2_session_want_read(cn->ng) && !nghttp2_session_want_write(cn->ng) &&
-	    evbuffer_get_length(bufferevent_get_output(cn->bev)) == 0)
-		conn_lost(cn, "session finished");
+	const char *why = pd_h2_send(cn);
+
+	if (why)
+		conn_lost(cn, why);
 }
 
 /* A draining connection goes away with its last stream. Returns true when
@@ -79,70 +66,7 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
 		flush(cn);
 }
 
-static ssize_t send_cb(nghttp2_session *ng, const uint8_t *data, size_t len, int flags, void *ud)
-{
-	struct pd_conn *cn = ud;
-
-	(void)ng;
-	(void)flags;
-	if (bufferevent_write(cn->bev, data, len) != 0)
-		return NGHTTP2_ERR_CALLBACK_FAILURE;
-	return (ssize_t)len;
-}
-
-static int on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t *name, size_t nl,
-		     const uint8_t *v, size_t vl, uint8_t flags, void *ud)
-{
-	struct pd_job *j = nghttp2_session_get_stream_user_data(ng, f->hd.stream_id);
-
-	(void)flags;
-	(void)ud;
-	if (!j || f->hd.type != NGHTTP2_HEADERS)
-		return 0;
-	if (j->hdrs_len + nl + vl + 3 < sizeof(j->hdrs)) {
-		memcpy(j->hdrs + j->hdrs_len, name, nl);
-		j->hdrs_len += nl;
-		memcpy(j->hdrs + j->hdrs_len, ": ", 2);
-		memcpy(j->hdrs + j->hdrs_len + 2, v, vl);
-		j->hdrs_len += 2 + vl;
-		j->hdrs[j->hdrs_len++] = '\n';
-		j->hdrs[j->hdrs_len] = '\0';
-	}
-	if (nl == 7 && !memcmp(name, ":status", 7)) {
-		j->status = 0;
-		for (size_t i = 0; i < vl && i < 3; i++)
-			j->status = j->status * 10 + (v[i] - '0');
-	} else if (nl == 11 && !memcmp(name, "retry-after", 11)) {
-		unsigned s = 0;
-
-		/* delta-seconds only (RFC 9110 §10.2.3); an HTTP-date falls back to backoff */
-		for (size_t i = 0; i < vl && i < 6 && v[i] >= '0' && v[i] <= '9'; i++)
-			s = s * 10 + (unsigned)(v[i] - '0');
-		j->retry_after_s = s;
-	}
-	return 0;
-}
-
-static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const uint8_t *data,
-			 size_t len, void *ud)
-{
-	struct pd_job *j = nghttp2_session_get_stream_user_data(ng, id);
-	size_t room;
-
-	(void)flags;
-	(void)ud;
-	if (!j)
-		return 0;
-	room = sizeof(j->resp) - 1 - j->resp_len;
-	if (len > room)
-		len = room;
-	memcpy(j->resp + j->resp_len, data, len);
-	j->resp_len += len;
-	j->resp[j->resp_len] = '\0';
-	return 0;
-}
-
-static void go_draining(struct pd_conn *cn)
+void pd_conn_drain(struct pd_conn *cn)
 {
 	struct pd_cred *c = cn->cred;
 
@@ -162,131 +86,14 @@ static void go_draining(struct pd_conn *cn)
 			c->conns[i] = pd_conn_new(c, false);
 }
 
-static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *ud)
-{
-	struct pd_conn *cn = ud;
-	struct pd_job *j;
-
-	cn->last_rx_ms = sw_mono_ms();
-	switch (f->hd.type) {
-	case NGHTTP2_HEADERS:
-	case NGHTTP2_DATA:
-		if (!(f->hd.flags & NGHTTP2_FLAG_END_STREAM))
-			break;
-		j = nghttp2_session_get_stream_user_data(ng, f->hd.stream_id);
-		if (j)
-			j->end_stream = true;
-		break;
-	case NGHTTP2_PING:
-		if (f->hd.flags & NGHTTP2_FLAG_ACK)
-			cn->ping_outstanding = false;
-		break;
-	case NGHTTP2_SETTINGS:
-		cn->max_streams = nghttp2_session_get_remote_settings(
-			ng, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
-		cn->cred->pd->up.kick(cn->cred);
-		break;
-	case NGHTTP2_GOAWAY:
-		/* Streams above last-stream-id are closed by nghttp2 with
-		 * REFUSED_STREAM: the core's failed() retries them elsewhere. */
-		PD_LOG(INFO, "%s: GOAWAY (last stream %d, error %u)", cn->cred->name,
-		       f->goaway.last_stream_id, f->goaway.error_code);
-		go_draining(cn);
-		break;
-	default:
-		break;
-	}
-	return 0;
-}
-
-/* A request is written when its last frame (END_STREAM) has gone to TLS:
- * the first time is what pd_result.written_us reports (bench/bench_wake.c). */
-static int on_frame_send(nghttp2_session *ng, const nghttp2_frame *f, void *ud)
-{
-	struct pd_job *j;
-
-	(void)ud;
-	if ((f->hd.type != NGHTTP2_HEADERS && f->hd.type != NGHTTP2_DATA) ||
-	    !(f->hd.flags & NGHTTP2_FLAG_END_STREAM))
-		return 0;
-	j = nghttp2_session_get_stream_user_data(ng, f->hd.stream_id);
-	if (j && j->written_us == 0)
-		j->written_us = sw_mono_us();
-	return 0;
-}
-
-static void detach(struct pd_conn *cn, struct pd_job *j)
-{
-	TAILQ_REMOVE(&cn->streams, j, link);
-	j->on_list = false;
-	j->conn = NULL;
-	cn->n_streams--;
-}
-
-static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t err, void *ud)
-{
-	struct pd_conn *cn = ud;
-	struct pd_job *j = nghttp2_session_get_stream_user_data(ng, id);
-
-	if (!j)
-		return 0;
-	nghttp2_session_set_stream_user_data(ng, id, NULL);
-	detach(cn, j);
-	if (j->end_stream && j->status)
-		j->pd->up.answered(j);
-	else
-		j->pd->up.failed(j,
-				 err == NGHTTP2_REFUSED_STREAM ? "refused stream" : "stream reset",
-				 err == NGHTTP2_REFUSED_STREAM);
-	if (cn->state == PD_CONN_DRAINING)
-		schedule_flush(cn); /* reaps it once empty */
-	else
-		cn->cred->pd->up.kick(cn->cred); /* a stream is free */
-	return 0;
-}
-
-static ssize_t body_read_cb(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t len,
-			    uint32_t *flags, nghttp2_data_source *src, void *ud)
-{
-	struct pd_job *j = src->ptr;
-	size_t n = j->body_len - j->body_off;
-
-	(void)ng;
-	(void)id;
-	(void)ud;
-	if (n > len)
-		n = len;
-	memcpy(buf, j->body + j->body_off, n);
-	j->body_off += n;
-	if (j->body_off == j->body_len)
-		*flags |= NGHTTP2_DATA_FLAG_EOF;
-	return (ssize_t)n;
-}
-
-/* Feeds nghttp2 chunk by chunk: evbuffer_pullup() would copy everything
- * buffered into one block on every read. */
 static void readcb(struct bufferevent *bev, void *arg)
 {
 	struct pd_conn *cn = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
-	struct evbuffer_iovec v[16];
-	int nv;
+	const char *why = pd_h2_recv(cn, bufferevent_get_input(bev));
 
-	while ((nv = evbuffer_peek(in, -1, NULL, v, 16)) > 0) {
-		size_t used = 0;
-
-		for (int i = 0; i < nv && i < 16; i++) {
-			ssize_t n = nghttp2_session_mem_recv(cn->ng, v[i].iov_base, v[i].iov_len);
-
-			if (n < 0) {
-				conn_lost(cn, nghttp2_strerror((int)n));
-				return;
-			}
-			used += (size_t)n;
-		}
-		evbuffer_drain(in, used);
-		if (nv <= 16)
-			break;
+	if (why) {
+		conn_lost(cn, why);
+		return;
 	}
 	if (!reap_draining(cn))
 		flush(cn);
@@ -305,9 +112,6 @@ static void eventcb(struct bufferevent *bev, short what, void *arg)
 {
 	struct pd_conn *cn = arg;
 	struct pd_cred *c = cn->cred;
-	nghttp2_session_callbacks *cb;
-	nghttp2_settings_entry iv[] = {{NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
-				       {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 1 << 20}};
 	const unsigned char *alpn = NULL;
 	unsigned alpnlen = 0;
 	char why[160];
@@ -344,22 +148,10 @@ static void eventcb(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	nghttp2_session_callbacks_new(&cb);
-	nghttp2_session_callbacks_set_send_callback(cb, send_cb);
-	nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
-	nghttp2_session_callbacks_set_on_frame_send_callback(cb, on_frame_send);
-	nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
-	nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
-	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
-	nghttp2_session_client_new(&cn->ng, cb, cn);
-	nghttp2_session_callbacks_del(cb);
-	nghttp2_submit_settings(cn->ng, NGHTTP2_FLAG_NONE, iv, 2);
+	pd_h2_open(cn);
 	cn->state = PD_CONN_UP;
 	cn->backoff_ms = 0;
 	cn->last_rx_ms = sw_mono_ms();
-	/* Until the server's SETTINGS arrive, assume the RFC 9113 minimum
-	 * recommendation rather than unlimited. */
-	cn->max_streams = 100;
 	PD_STAT_ADD(c->pd, c->provider, connects, 1);
 	conn_count(cn, 1);
 	PD_LOG(INFO, "%s: connected to %s:%u%s", c->name, cn->host, cn->port,
@@ -508,7 +300,7 @@ static void conn_lost(struct pd_conn *cn, const char *why)
 	if (cn->state == PD_CONN_DRAINING) {
 		cn->state = PD_CONN_DOWN;
 		while ((j = TAILQ_FIRST(&cn->streams)) != NULL) {
-			detach(cn, j);
+			pd_h2_detach(cn, j);
 			j->pd->up.failed(j, why, false);
 		}
 		if (!cn->closing)
@@ -517,7 +309,7 @@ static void conn_lost(struct pd_conn *cn, const char *why)
 	}
 	cn->state = PD_CONN_DOWN;
 	while ((j = TAILQ_FIRST(&cn->streams)) != NULL) {
-		detach(cn, j);
+		pd_h2_detach(cn, j);
 		j->pd->up.failed(j, why, false);
 	}
 	if (cn->closing)
@@ -583,61 +375,4 @@ void pd_conn_free(struct pd_conn *cn)
 	if (cn->flush_ev)
 		event_free(cn->flush_ev);
 	free(cn);
-}
-
-bool pd_conn_can_send(const struct pd_conn *cn)
-{
-	return cn && cn->state == PD_CONN_UP && cn->n_streams < cn->max_streams;
-}
-
-int pd_conn_submit(struct pd_conn *cn, struct pd_job *j)
-{
-	nghttp2_nv nva[16];
-	char bufs[1024];
-	size_t n = 0;
-	nghttp2_data_provider prd = {.source.ptr = j, .read_callback = body_read_cb};
-	int32_t id;
-	int rc;
-
-	rc = pd_build_request(j, nva, &n, bufs, sizeof(bufs));
-	if (rc)
-		return rc;
-	j->body_off = 0;
-	j->status = 0;
-	j->retry_after_s = 0;
-	j->resp_len = 0;
-	j->resp[0] = '\0';
-	j->hdrs_len = 0;
-	j->hdrs[0] = '\0';
-	j->end_stream = false;
-	id = nghttp2_submit_request(cn->ng, NULL, nva, n, &prd, j);
-	if (id == NGHTTP2_ERR_STREAM_ID_NOT_AVAILABLE) {
-		/* 2^30 client streams used up (about 6 h at 50k pushes/s): this
-		 * connection drains and a fresh one takes over (RFC 9113 §5.1.1). */
-		go_draining(cn);
-		return -EAGAIN;
-	}
-	if (id < 0)
-		return -EIO;
-	j->conn = cn;
-	j->stream_id = id;
-	j->on_list = true;
-	TAILQ_INSERT_TAIL(&cn->streams, j, link);
-	cn->n_streams++;
-	schedule_flush(cn);
-	return 0;
-}
-
-void pd_conn_cancel(struct pd_job *j)
-{
-	struct pd_conn *cn = j->conn;
-
-	if (!cn)
-		return;
-	if (cn->ng) {
-		nghttp2_session_set_stream_user_data(cn->ng, j->stream_id, NULL);
-		nghttp2_submit_rst_stream(cn->ng, NGHTTP2_FLAG_NONE, j->stream_id, NGHTTP2_CANCEL);
-		schedule_flush(cn);
-	}
-	detach(cn, j);
 }

@@ -1,8 +1,18 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * pushd internals shared by pd_core.c (thread, rings, jobs, answers),
- * pd_conn.c (HTTP/2 connections) and pd_crypto.c (keys, JWTs).
- * Everything here runs on the pushd thread unless said otherwise.
+ * pushd internals, shared by its files. From the top down (each calls only
+ * the ones below it; the lower ones reach up through pd->up alone):
+ *   pd_core.c      the thread, the rings, the loop; sets pd->up
+ *   pd_answer.c    what an APNs or FCM answer means
+ *   pd_sched.c     a job's deadline, dispatch, retries and result
+ *   pd_cred.c      credentials: selection, FCM access tokens, reload
+ *   pd_conn.c      a connection's life: resolve, TLS/TCP connect, reconnect
+ *   pd_h2.c        the HTTP/2 session on a connection: streams
+ *   pd_push.c      request headers and bodies
+ *   pd_crypto.c    keys, JWTs, loading a credential
+ *   pd_job.c       a job's memory and its credential reference
+ * pd_stats.c and pd_telemetry.c read the counters. Everything here runs on
+ * the pushd thread unless said otherwise.
  */
 #ifndef PD_INTERNAL_H
 #define PD_INTERNAL_H
@@ -22,6 +32,7 @@
 
 struct event;
 struct event_base;
+struct evbuffer;
 struct evdns_base;
 struct evdns_getaddrinfo_request;
 struct bufferevent;
@@ -152,17 +163,22 @@ struct pd_pstats {
 };
 
 /*
- * How connections (pd_conn.c) and credentials (pd_cred.c) hand a job or a
- * ready connection back up, set by pd_core.c: they call these, never the
- * core by name, so the core calls down only (its user_data is the job's or
- * the credential's pd).
+ * How connections (pd_conn.c, pd_h2.c) and credentials (pd_cred.c) hand a
+ * job or a connection back up, set by pd_core.c: they call these, never the
+ * files above them by name, so every call runs down (its user_data is the
+ * job's or the credential's pd).
  */
 struct pd_up {
-	bool (*dispatch)(struct pd_job *j, bool queued); /* pd_job_dispatch() */
+	/* pd_sched.c: pd_job_dispatch(), pd_job_finish() */
+	bool (*dispatch)(struct pd_job *j, bool queued);
 	void (*finish)(struct pd_job *j, enum pd_status st, const char *reason, int64_t ts_ms);
-	void (*answered)(struct pd_job *j); /* END_STREAM with a status */
-	void (*failed)(struct pd_job *j, const char *why, bool goaway); /* reset, refused, lost */
-	void (*kick)(struct pd_cred *c); /* a connection is ready or a stream freed */
+	/* pd_answer.c: END_STREAM with a status; reset, refused, lost */
+	void (*answered)(struct pd_job *j);
+	void (*failed)(struct pd_job *j, const char *why, bool goaway);
+	/* pd_cred.c: a connection is ready or a stream freed */
+	void (*kick)(struct pd_cred *c);
+	/* pd_conn.c, for pd_h2.c: GOAWAY, or stream ids used up */
+	void (*drain)(struct pd_conn *cn);
 };
 
 struct pd {
@@ -217,10 +233,20 @@ const char *pd_apns_jwt(struct pd_cred *c, bool force);
 /* Form body of the OAuth2 JWT-bearer grant, malloc'ed. */
 char *pd_fcm_token_request(struct pd_cred *c, size_t *len);
 
-/* pd_conn.c */
+/* pd_conn.c: a connection's life */
 /* A connection to the credential's endpoint (or its token endpoint), connecting. */
 struct pd_conn *pd_conn_new(struct pd_cred *c, bool token_endpoint);
 void pd_conn_free(struct pd_conn *cn); /* final: in-flight jobs are failed */
+/* pd->up.drain: no new streams on @cn (GOAWAY, or stream ids used up); a
+ * fresh connection takes its place, @cn goes with its last stream. */
+void pd_conn_drain(struct pd_conn *cn);
+
+/* pd_h2.c: the HTTP/2 session on a connection, and its streams */
+void pd_h2_open(struct pd_conn *cn); /* TLS is up: the client session, our SETTINGS */
+/* Feed what arrived / write what is queued: NULL, or why the connection must go. */
+const char *pd_h2_recv(struct pd_conn *cn, struct evbuffer *in);
+const char *pd_h2_send(struct pd_conn *cn);
+void pd_h2_detach(struct pd_conn *cn, struct pd_job *j); /* @j leaves @cn's streams */
 bool pd_conn_can_send(const struct pd_conn *cn);
 int pd_conn_submit(struct pd_conn *cn, struct pd_job *j);
 void pd_conn_cancel(struct pd_job *j); /* RST the job's stream, detach it */
@@ -230,14 +256,22 @@ void pd_ms_to_tv(uint64_t ms, struct timeval *tv);
 void pd_job_set_cred(struct pd_job *j, struct pd_cred *c); /* holds a reference */
 void pd_job_free(struct pd_job *j);
 
-/* pd_core.c: jobs (pd_conn.c and pd_cred.c reach them through pd->up) */
+/* pd_sched.c: a job's run (pd_conn.c and pd_cred.c reach it through pd->up) */
+/* A job taken off the request ring: its deadline timer, its credential,
+ * its body, then pd_job_dispatch(); or finished at once (no credential, a
+ * bad token or payload, past its deadline). */
+void pd_job_start(struct pd *pd, struct pd_job *j);
 /* The job's result goes on the result ring; the job is freed. */
 void pd_job_finish(struct pd_job *j, enum pd_status st, const char *reason, int64_t ts_ms);
 /* Sends @j now if a stream is free, else queues it on its credential
  * (at the head when @queued: it came from there). True when sent. */
 bool pd_job_dispatch(struct pd_job *j, bool queued);
+/* Sent again after a backoff (Retry-After when the server gave one), or at
+ * once with @now; finished TIMED_OUT with @reason when the deadline does not
+ * leave room. */
+void pd_job_retry(struct pd_job *j, const char *reason, bool now);
 
-/* pd_core.c: pd->up.answered / failed */
+/* pd_answer.c: the answer table, as pd->up.answered / failed */
 void pd_job_answered(struct pd_job *j);				    /* END_STREAM with a status */
 void pd_job_failed(struct pd_job *j, const char *why, bool goaway); /* reset, refused, lost */
 /* pd_cred.c: pd->up.kick */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * A push job's memory and its reference on a credential: the lowest step of
- * pushd, which connections (pd_conn.c), credentials (pd_cred.c) and the core
- * (pd_core.c) all use, and which calls none of them.
+ * pushd, which the files above it all use (pd_internal.h lists them), and
+ * which calls none of them.
  */
 #include <stdlib.h>
 
