@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""What the wake-path tests (test_wake.py, test_wake_policies.py and
-others) share: the lab (sipwake with the APNs test
+"""What the wake-path tests (test_wake.py, test_wake_devices.py,
+test_wake_policies.py and others) share: the lab (sipwake with the APNs test
 double in its namespace), the push server's view, what a test of one lab
 works with (Ctx: the PBX, fresh apps, registration), counter deltas, and the
 steps of a call (ring, answer, hang up, cancel before wake). The SIP
@@ -29,6 +29,8 @@ TIMEOUT_S = 4  # wake.timeout_s of every lab here
 ALIVE_WINDOW_S = 2
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (network namespaces)")
+# wake { } of test_wake.py's and test_wake_devices.py's labs.
+PING_WAKE = 'policy = "ping"; provisional = "none"; cancelled_call = "invite-cancel";'
 
 
 # -- the APNs test double ----------------------------------------------------
