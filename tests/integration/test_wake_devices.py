@@ -14,14 +14,14 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sippkit  # noqa: E402
-import swlab  # noqa: E402,F401
 from wakekit import *  # noqa: E402,F401,F403 (the shared steps and peers)
 
 ping_lab = lab_fixture("f", PING_WAKE)
 
 
 class TestPing:
-    """wake.policy "ping", no extra provisional, cancelled_call "invite-cancel"."""
+    """Policy "ping" as in test_wake.py's TestPing (wakekit.PING_WAKE): where
+    the call goes."""
 
     def test_two_devices_one_wakes_the_call_goes_on_without_the_other(self, ping_lab):
         ctx = ping_lab
