@@ -103,6 +103,10 @@ def test_one_background_push_per_registration(env):
     # Once per registration: nothing more until it expires.
     assert ps.wait_req(token=tok, timeout=4) is None
     assert [r["type"] for r in ps.reqs(tok)] == ["background"]
+    # The control plane counts a refresh push just after handing it to
+    # pushd, so the push can reach the server before the count moves: wait
+    # (bounded) for the count to get there, then it must be exactly this.
+    wait_for(lambda: lab.stats()["refresh_pushes"] >= before + 1, 3)
     assert lab.stats()["refresh_pushes"] == before + 1
 
     # The app re-registers (as the push asked): a new registration, a new push.
@@ -111,6 +115,7 @@ def test_one_background_push_per_registration(env):
     req = ps.wait_req(token=tok, timeout=12)
     assert req is not None and req["type"] == "background", req
     assert 4.5 <= time.monotonic() - t1 <= 9
+    wait_for(lambda: lab.stats()["refresh_pushes"] >= before + 2, 3)
     assert lab.stats()["refresh_pushes"] == before + 2
     assert all(r["type"] == "background" for r in ps.reqs(tok))
 

@@ -1,15 +1,14 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""What the wake-path tests (test_wake.py, test_wake_policies.py) share: the
-lab (sipwake with the APNs test double in its namespace), byte-level SIP
-peers opened inside the lab's peer namespace, the push server's view, and
-the steps of a call (ring, answer, hang up, cancel before wake)."""
+"""What the wake-path tests (test_wake.py, test_wake_devices.py,
+test_wake_policies.py and others) share: the lab (sipwake with the APNs test
+double in its namespace), the push server's view, what a test of one lab
+works with (Ctx: the PBX, fresh apps, registration), counter deltas, and the
+steps of a call (ring, answer, hang up, cancel before wake). The SIP
+messages are wakesip.py's and the peers wakepeers.py's; both are re-exported
+here, so `from wakekit import ...` gives all of it."""
 import contextlib
-import ctypes
-import hashlib
 import os
 import re
-import select
-import socket
 import sys
 import time
 
@@ -18,314 +17,20 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pushsrv  # noqa: E402
-import sippkit  # noqa: E402
+import sippkit  # noqa: E402,F401 (re-exported)
 import swlab  # noqa: E402
+from wakepeers import (BUNDLE, CLONE_NEWNET, KID, PN_PARAM, TEAM, Device,  # noqa: E402,F401
+                       Endpoint, in_netns, is_req, is_resp, of_call, short, token_of, uuid_of)
+from wakesip import (APP4, COMPACT, DOMAIN, PBX4, SDP_APP, SDP_PBX, SW4, Call,  # noqa: E402,F401
+                     Msg, build, plain_via, reply, vias)
 
-SW4, APP4, PBX4 = swlab.SW_IP4, swlab.PEER_IP4, swlab.PBX_IP4
-DOMAIN = "example.com"
-TEAM, BUNDLE, KID = "ABCD123456", "com.example", "KEY1234567"
-PN_PARAM = "%s.%s.voip" % (TEAM, BUNDLE)  # RFC 8599 APNs: TeamID.BundleID.voip
 PUSH_PORT = 8443  # pd_testsrv on 127.0.0.1 in the lab's sw namespace
 TIMEOUT_S = 4  # wake.timeout_s of every lab here
 ALIVE_WINDOW_S = 2
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (network namespaces)")
-
-
-# -- network namespaces for the test's own sockets ---------------------------
-
-_libc = ctypes.CDLL(None, use_errno=True)
-CLONE_NEWNET = 0x40000000
-
-
-@contextlib.contextmanager
-def in_netns(name):
-    """Run the block on this thread inside network namespace @name (sockets
-    made there stay there after the thread has come back)."""
-    own = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
-    target = os.open("/run/netns/" + name, os.O_RDONLY)
-    try:
-        if _libc.setns(target, CLONE_NEWNET) != 0:
-            raise OSError(ctypes.get_errno(), "setns " + name)
-        yield
-    finally:
-        if _libc.setns(own, CLONE_NEWNET) != 0:
-            raise OSError(ctypes.get_errno(), "setns back")
-        os.close(own)
-        os.close(target)
-
-
-# -- SIP messages ------------------------------------------------------------
-
-COMPACT = {"v": "via", "f": "from", "t": "to", "i": "call-id", "m": "contact",
-           "l": "content-length", "c": "content-type", "k": "supported"}
-
-
-class Msg(str):
-    """One received datagram, parsed just enough to check it. As a string it
-    is the datagram with where and when it came from (what a failed assert
-    shows in full)."""
-
-    def __new__(cls, data, src, when):
-        return str.__new__(cls, "--- from %s:%d at %.3f\n%s" % (
-            src[0], src[1], when, data.decode(errors="replace")))
-
-    def __init__(self, data, src, when):
-        self.text = data.decode(errors="replace")
-        self.src, self.t = src, when
-        head, _, self.body = self.text.partition("\r\n\r\n")
-        lines = head.split("\r\n")
-        self.start = lines[0]
-        self.hdrs = []
-        for line in lines[1:]:
-            if line[:1] in (" ", "\t") and self.hdrs:  # folded line
-                self.hdrs[-1] = (self.hdrs[-1][0], self.hdrs[-1][1] + " " + line.strip())
-                continue
-            k, _, v = line.partition(":")
-            k = k.strip().lower()
-            self.hdrs.append((COMPACT.get(k, k), v.strip()))
-        m = re.match(r"SIP/2\.0 (\d{3})", self.start)
-        self.status = int(m.group(1)) if m else 0
-        self.method = None if m else self.start.split(" ", 1)[0]
-        self.ruri = None if m else self.start.split(" ")[1]
-
-    def all(self, name):
-        """Every value of header @name; comma-separated Via / Record-Route /
-        Route values split (no quoted commas in what these tests send)."""
-        vals = [v for k, v in self.hdrs if k == name.lower()]
-        if name.lower() in ("via", "record-route", "route"):
-            vals = [p.strip() for v in vals for p in v.split(",")]
-        return vals
-
-    def get(self, name, default=None):
-        v = self.all(name)
-        return v[0] if v else default
-
-    @property
-    def call_id(self):
-        return self.get("Call-ID")
-
-    @property
-    def cseq(self):
-        n, _, meth = (self.get("CSeq") or "0 X").partition(" ")
-        return int(n), meth.strip()
-
-    def to_tag(self):
-        m = re.search(r";\s*tag=([^;>\s]+)", self.get("To", ""))
-        return m.group(1) if m else None
-
-    def branch(self):
-        m = re.search(r";\s*branch=([^;,\s]+)", self.get("Via", ""))
-        return m.group(1) if m else None
-
-
-def plain_via(v):
-    """A Via value without the received / rport a server may stamp on it
-    (RFC 3261 §18.2.1, RFC 3581)."""
-    return re.sub(r";\s*(received=[^;,\s]*|rport(=\d*)?)", "", v)
-
-
-def vias(m):
-    return [plain_via(v) for v in m.all("Via")]
-
-
-def build(start, headers, body=""):
-    return "\r\n".join([start] + headers + ["Content-Length: %d" % len(body), "", body])
-
-
-SDP_PBX = ("v=0\r\no=pbx 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n"
-           "m=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n" % (PBX4, PBX4))
-SDP_APP = ("v=0\r\no=app 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n"
-           "m=audio 42000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n" % (APP4, APP4))
-
-
-class Call:
-    """The PBX's side of one call: the INVITE it sends through sipwake and
-    the requests that belong to it (CANCEL, ACK, BYE), byte for byte as a
-    PBX builds them (RFC 3261 §9.1, §17.1.1.3, §13.2.2.4)."""
-
-    _n = 0
-
-    def __init__(self, ruri, to_user, route=True, pbx_port=5060):
-        Call._n += 1
-        self.ruri, self.route = ruri, route
-        self.cid = "wake-%d-%d@pbx.example.net" % (os.getpid(), Call._n)
-        self.branch = "z9hG4bK-pbx%d-%d" % (os.getpid(), Call._n)
-        self.via = "SIP/2.0/UDP %s:%d;branch=%s" % (PBX4, pbx_port, self.branch)
-        self.frm = '"Caller" <sip:+15550001111@pbx.example.net>;tag=pbx%d' % Call._n
-        self.to = "<sip:%s@%s>" % (to_user, DOMAIN)
-        self.contact = "<sip:+15550001111@%s:%d>" % (PBX4, pbx_port)
-        self.invite = build("INVITE %s SIP/2.0" % ruri, [
-            "Via: " + self.via, "Max-Forwards: 70"] +
-            (["Route: <sip:%s;lr>" % SW4] if route else []) + [
-            "From: " + self.frm, "To: " + self.to, "Call-ID: " + self.cid,
-            "CSeq: 1 INVITE", "Contact: " + self.contact, "Content-Type: application/sdp"],
-            SDP_PBX)
-
-    def cancel(self):
-        """§9.1: same Request-URI, Call-ID, From, To (no tag), branch, Route."""
-        return build("CANCEL %s SIP/2.0" % self.ruri, [
-            "Via: " + self.via, "Max-Forwards: 70"] +
-            (["Route: <sip:%s;lr>" % SW4] if self.route else []) + [
-            "From: " + self.frm, "To: " + self.to, "Call-ID: " + self.cid,
-            "CSeq: 1 CANCEL"])
-
-    def ack_final(self, resp):
-        """§17.1.1.3: the ACK for a non-2xx final answer, same branch."""
-        return build("ACK %s SIP/2.0" % self.ruri, [
-            "Via: " + self.via, "Max-Forwards: 70"] +
-            (["Route: <sip:%s;lr>" % SW4] if self.route else []) + [
-            "From: " + self.frm, "To: " + resp.get("To"), "Call-ID: " + self.cid,
-            "CSeq: 1 ACK"])
-
-    def in_dialog(self, method, ok, cseq):
-        """ACK (for a 2xx) or BYE: to the 200's Contact along its
-        Record-Route set (§12.1.2: the UAC uses it reversed)."""
-        target = re.search(r"<([^>]+)>", ok.get("Contact")).group(1)
-        routes = list(reversed(ok.all("Record-Route")))
-        return build("%s %s SIP/2.0" % (method, target), [
-            "Via: SIP/2.0/UDP %s:5060;branch=z9hG4bK-pbx%s-%d" % (PBX4, method.lower(),
-                                                                 Call._n * 100 + cseq),
-            "Max-Forwards: 70"] + ["Route: " + r for r in routes] + [
-            "From: " + self.frm, "To: " + ok.get("To"), "Call-ID: " + self.cid,
-            "CSeq: %d %s" % (cseq, method)])
-
-
-def reply(req, code, reason, tag=None, extra=(), body="", contact=None):
-    """A UAS's response to @req (§8.2.6): Vias, From, To (+tag), Call-ID,
-    CSeq; a dialog-creating one copies the Record-Route set (§12.1.1)."""
-    to = req.get("To")
-    if tag and ";tag=" not in to:
-        to += ";tag=" + tag
-    h = ["Via: " + v for v in req.all("Via")]
-    if req.method == "INVITE" and code > 100 and code < 300:
-        h += ["Record-Route: " + r for r in req.all("Record-Route")]
-    h += ["From: " + req.get("From"), "To: " + to, "Call-ID: " + req.call_id,
-          "CSeq: " + req.get("CSeq")]
-    if contact:
-        h.append("Contact: <%s>" % contact)
-    if body:
-        h.append("Content-Type: application/sdp")
-    return build("SIP/2.0 %d %s" % (code, reason), h + list(extra), body)
-
-
-# -- devices -----------------------------------------------------------------
-
-def token_of(name):
-    return hashlib.sha256(name.encode()).hexdigest()  # 64 hex digits, like APNs
-
-
-def uuid_of(name):
-    h = hashlib.md5(name.encode()).hexdigest()
-    return "%s-%s-4%s-8%s-%s" % (h[:8], h[8:12], h[13:16], h[17:20], h[20:32])
-
-
-def short(token):
-    return token[:8] + "..." + token[-6:]  # how /sipwake/bindings shows a token
-
-
-class Device:
-    """One phone of @user: its +sip.instance and its APNs token."""
-
-    def __init__(self, user, n=1):
-        self.user, self.aor = user, "%s@%s" % (user, DOMAIN)
-        self.instance = uuid_of("%s/%d" % (user, n))
-        self.token = token_of("%s/%d" % (user, n))
-
-    def contact(self, ip, port, pn=True):
-        c = "sip:%s@%s:%d" % (self.user, ip, port)
-        if pn:
-            c += ";pn-provider=apns;pn-prid=%s;pn-param=%s" % (self.token, PN_PARAM)
-        return c
-
-
-# -- the test's UDP endpoints ------------------------------------------------
-
-class Endpoint:
-    """A UDP socket in a lab namespace. What arrives is kept until a test
-    takes it (expect) or checks that nothing of a kind came (nothing);
-    OPTIONS from sipwake (health checks, pings) are answered 200 and kept
-    apart."""
-
-    def __init__(self, ns, ip, port, name=None):
-        with in_netns(ns):
-            self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            self.s.bind((ip, port))
-        self.ip, self.port, self.name = ip, port, name or "%s:%d" % (ip, port)
-        self.inbox, self.taken, self.options = [], [], 0
-
-    def close(self):
-        self.s.close()
-
-    def send(self, text, dst=SW4, port=5060):
-        self.s.sendto(text.encode() if isinstance(text, str) else text, (dst, port))
-        return text
-
-    def _pump(self, until):
-        while True:
-            left = until - time.monotonic()
-            r, _, _ = select.select([self.s], [], [], max(left, 0))
-            if not r:
-                return
-            data, src = self.s.recvfrom(65535)
-            m = Msg(data, src[:2], time.monotonic())
-            if m.method == "OPTIONS":
-                self.options += 1
-                self.s.sendto(reply(m, 200, "OK").encode(), src)
-                continue
-            self.inbox.append(m)
-
-    def expect(self, pred, timeout=3.0, what="a message"):
-        """The first message (in arrival order) matching @pred, waiting up
-        to @timeout s; fails the test with what did arrive otherwise."""
-        end = time.monotonic() + timeout
-        while True:
-            for m in self.inbox:
-                if pred(m):
-                    self.inbox.remove(m)
-                    self.taken.append(m)
-                    return m
-            if time.monotonic() >= end:
-                raise AssertionError("%s: no %s within %.1f s; unclaimed:\n%s" % (
-                    self.name, what, timeout, "\n".join(self.inbox)))
-            self._pump(min(end, time.monotonic() + 0.05))
-
-    def nothing(self, pred=lambda m: True, timeout=1.0, what="message"):
-        """Fail if a message matching @pred arrives within @timeout s (or is
-        already waiting)."""
-        end = time.monotonic() + timeout
-        while True:
-            hits = [m for m in self.inbox if pred(m)]
-            assert not hits, "%s: unexpected %s:\n%s" % (self.name, what, "\n".join(hits))
-            if time.monotonic() >= end:
-                return
-            self._pump(min(end, time.monotonic() + 0.05))
-
-    def collect(self, pred, timeout):
-        """Every message matching @pred within @timeout s (taken)."""
-        self._pump(time.monotonic() + timeout)
-        hits = [m for m in self.inbox if pred(m)]
-        for m in hits:
-            self.inbox.remove(m)
-        self.taken += hits
-        return hits
-
-    def drain(self):
-        self._pump(time.monotonic())
-        self.inbox.clear()
-
-
-def is_req(method, cid=None):
-    return lambda m: m.method == method and (cid is None or m.call_id == cid)
-
-
-def is_resp(code, cid=None, meth=None):
-    return lambda m: (m.status == code and (cid is None or m.call_id == cid)
-                      and (meth is None or m.cseq[1] == meth))
-
-
-def of_call(cid):
-    return lambda m: m.call_id == cid
+# wake { } of test_wake.py's and test_wake_devices.py's labs.
+PING_WAKE = 'policy = "ping"; provisional = "none"; cancelled_call = "invite-cancel";'
 
 
 # -- the APNs test double ----------------------------------------------------
@@ -540,8 +245,6 @@ def lab_fixture(tag, wake):
     return fx
 
 
-
-
 # -- steps shared by the tests -----------------------------------------------
 
 def rr_ours(r):
@@ -624,6 +327,7 @@ def ring_and_answer(ctx, app, inv, call, tag="app1"):
 def final_of(cid):
     return lambda m: m.call_id == cid and m.status >= 200 and m.cseq[1] == "INVITE"
 
+
 def cancel_before_wake(ctx, name):
     """An asleep device, a held call the PBX cancels (200 to the CANCEL,
     487 to the INVITE, the 487's ACK absorbed), then the device wakes from a
@@ -644,8 +348,8 @@ def cancel_before_wake(ctx, name):
     old.nothing(timeout=0)
     return dev, call, d, mark
 
-@contextlib.contextmanager
 
+@contextlib.contextmanager
 def far_namespace(lab):
     """A third namespace, 198.19.8.2, one routed hop behind the peer (which
     is sipwake's gateway4): an app that woke up on another network."""
@@ -669,6 +373,3 @@ def far_namespace(lab):
         yield ns, "198.19.8.2"
     finally:
         swlab.run(["ip", "netns", "del", ns], check=False)
-
-
-# -- policy "ping": the wake path itself ---------------------------------------
