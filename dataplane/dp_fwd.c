@@ -37,7 +37,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdio.h>
 #include <strings.h>
 
 #include <rte_byteorder.h>
@@ -46,6 +45,7 @@
 #include "common/sw_devices.h"
 #include "common/sw_hash.h"
 #include "dataplane/dp_internal.h"
+#include "sip/sip_wbuf.h"
 
 #define MAX_FORWARDS_DEFAULT 70 /* §16.6 step 3 */
 
@@ -57,27 +57,22 @@ static inline bool host_ip(const uint8_t *msg, struct sip_slice h, struct sw_ip 
 	return sw_ip_parse(sip_ptr(msg, h), h.len, ip) == 0;
 }
 
-/* Text of @p ip as received= writes it (RFC 3261 §20.42: no brackets). */
-static uint32_t ip_text(const struct sw_ip *ip, char *out)
+/* @p ip as received= writes it (RFC 3261 §20.42: no brackets), at most
+ * INET6_ADDRSTRLEN - 1 bytes: the caller has made sure of the room. */
+static void ip_text(struct sip_wbuf *w, const struct sw_ip *ip)
 {
 	if (sw_ip_is_v4(ip)) {
-		uint32_t n = 0;
-
 		for (int i = 12; i < 16; i++) {
-			uint8_t b = ip->a[i];
-
-			if (b >= 100)
-				out[n++] = (char)('0' + b / 100);
-			if (b >= 10)
-				out[n++] = (char)('0' + b / 10 % 10);
-			out[n++] = (char)('0' + b % 10);
+			sip_wbuf_u32_unchecked(w, ip->a[i]);
 			if (i < 15)
-				out[n++] = '.';
+				SIP_WBUF_LIT_UNCHECKED(w, ".");
 		}
-		return n;
+	} else {
+		char t[INET6_ADDRSTRLEN];
+
+		sw_ip_str(ip, t, sizeof(t));
+		sip_wbuf_put_unchecked(w, t, strlen(t));
 	}
-	sw_ip_str(ip, out, INET6_ADDRSTRLEN);
-	return (uint32_t)strlen(out);
 }
 
 /* Our address and port on @p ifx as Via and Record-Route carry them; the
@@ -87,17 +82,20 @@ static const char *our_hostport(struct dp_wstate *s, unsigned ifx, bool v6, uint
 	const struct sw_iface *ifc = &s->ctx->p.ports.ifaces[ifx];
 	char *h = s->host[ifx][v6];
 
+	/* "[" address "]:" port fits whatever the address. */
+	_Static_assert(sizeof(s->host[0][0]) >= INET6_ADDRSTRLEN + 8, "host[] too small");
 	if (s->host_len[ifx][v6] == 0) {
 		struct sw_ip ip = v6 ? ifc->ip6 : sw_ip_from_v4(ifc->ip4);
-		uint32_t n = v6;
+		struct sip_wbuf w = sip_wbuf_at(h, sizeof(s->host[0][0]));
 
-		h[0] = '[';
-		n += ip_text(&ip, h + n);
 		if (v6)
-			h[n++] = ']';
-		n += (uint32_t)snprintf(h + n, sizeof(s->host[0][0]) - n, ":%u",
-					(unsigned)s->ctx->p.ports.sip_port);
-		s->host_len[ifx][v6] = (uint8_t)n;
+			SIP_WBUF_LIT_UNCHECKED(&w, "[");
+		ip_text(&w, &ip);
+		if (v6)
+			SIP_WBUF_LIT_UNCHECKED(&w, "]");
+		SIP_WBUF_LIT_UNCHECKED(&w, ":");
+		sip_wbuf_u32_unchecked(&w, s->ctx->p.ports.sip_port);
+		s->host_len[ifx][v6] = (uint8_t)w.len;
 	}
 	*len = s->host_len[ifx][v6];
 	return h;
@@ -289,28 +287,6 @@ static uint64_t branch_of(const uint8_t *msg, const struct sip_msg *sm)
 	return sw_fmix64(h ^ sm->cseq);
 }
 
-static char *put_str(char *o, const char *src, uint32_t n)
-{
-	memcpy(o, src, n);
-	return o + n;
-}
-
-#define PUT_LIT(o, lit) put_str((o), (lit), sizeof(lit) - 1)
-
-static char *put_u32(char *o, uint32_t v)
-{
-	char tmp[10];
-	int n = 0;
-
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	while (n > 0)
-		*o++ = tmp[--n];
-	return o;
-}
-
 /*
  * Our lines on top (§16.6 steps 3, 4, 8): Via with the deterministic branch,
  * Record-Route when the request makes a dialog we must stay in, and
@@ -321,67 +297,73 @@ static void our_lines(struct dp_wstate *s, unsigned out, bool v6, struct dp_fwd_
 		      const uint8_t *msg, const struct sip_msg *sm, const struct dp_l4info *from,
 		      uint64_t dev)
 {
-	static const char hex[] = "0123456789abcdef";
 	const struct sip_via *v = &sm->via;
 	uint32_t hl, vend = (uint32_t)v->value.off + v->value.len;
 	const char *host = our_hostport(s, out, v6, &hl);
-	char *o, *b = dp_fwd_scratch(fm, 2 * hl + 136);
+	/* The room for all of them at their longest: no check per append. */
+	uint32_t most = 2 * hl + 136;
+	char *b = dp_fwd_scratch(fm, most);
 	uint64_t br = branch_of(msg, sm);
+	struct sip_wbuf o;
 	struct sw_ip ip;
 
 	if (b == NULL)
 		return;
-	o = PUT_LIT(b, "Via: SIP/2.0/UDP ");
-	o = put_str(o, host, hl);
-	o = PUT_LIT(o, ";branch=" DP_BRANCH_MAGIC);
-	*o++ = DP_BRANCH_STATELESS;
-	for (int i = 60; i >= 0; i -= 4)
-		*o++ = hex[(br >> i) & 0xf];
-	o = PUT_LIT(o, "\r\n");
+	o = sip_wbuf_at(b, most);
+	SIP_WBUF_LIT_UNCHECKED(&o, "Via: SIP/2.0/UDP ");
+	sip_wbuf_put_unchecked(&o, host, hl);
+	SIP_WBUF_LIT_UNCHECKED(&o, ";branch=" DP_BRANCH_MAGIC);
+	sip_wbuf_byte_unchecked(&o, DP_BRANCH_STATELESS);
+	sip_wbuf_hex_unchecked(&o, br, 16);
+	SIP_WBUF_LIT_UNCHECKED(&o, "\r\n");
 	/* §16.6 step 4, §12.1.1: dialog-creating requests (RFC 6665 NOTIFY and
 	 * RFC 3515 REFER included), so in-dialog ones come back through us. */
 	if (sm->to.tag.len == 0 && (sm->method == SIP_M_INVITE || sm->method == SIP_M_SUBSCRIBE ||
 				    sm->method == SIP_M_REFER || sm->method == SIP_M_NOTIFY)) {
-		o = PUT_LIT(o, "Record-Route: <sip:");
-		o = put_str(o, host, hl);
+		SIP_WBUF_LIT_UNCHECKED(&o, "Record-Route: <sip:");
+		sip_wbuf_put_unchecked(&o, host, hl);
 		/* The dialog's device rides in our route (a flow token, as RFC
 		 * 5626 §5.3 does it): the PBX's in-dialog requests name the app by
 		 * its dialog Contact, which may be any URI, even a private one. */
 		if (dev != 0) {
-			o = PUT_LIT(o, ";" DP_ROUTE_DEVICE_PARAM "=");
-			for (int i = 60; i >= 0; i -= 4)
-				*o++ = hex[(dev >> i) & 0xf];
+			SIP_WBUF_LIT_UNCHECKED(&o, ";" DP_ROUTE_DEVICE_PARAM "=");
+			sip_wbuf_hex_unchecked(&o, dev, 16);
 		}
-		o = PUT_LIT(o, ";lr>\r\n");
+		SIP_WBUF_LIT_UNCHECKED(&o, ";lr>\r\n");
 	}
 	if (sm->max_forwards < 0)
-		o = PUT_LIT(o, "Max-Forwards: 70\r\n");
-	dp_fwd_edit(fm, sm->hdrs[0].name.off, sm->hdrs[0].name.off, b, (uint32_t)(o - b));
+		SIP_WBUF_LIT_UNCHECKED(&o, "Max-Forwards: 70\r\n");
+	dp_fwd_edit(fm, sm->hdrs[0].name.off, sm->hdrs[0].name.off, b, o.len);
 
 	if (sm->max_forwards > 0) {
 		const struct sip_hdr *h = &sm->hdrs[first_hdr(sm, SIP_H_MAX_FORWARDS, 0)];
 
 		b = dp_fwd_scratch(fm, 3);
-		if (b != NULL)
+		if (b != NULL) {
+			o = sip_wbuf_at(b, 3);
+			sip_wbuf_u32_unchecked(&o, (uint32_t)sm->max_forwards - 1);
 			dp_fwd_edit(fm, h->value.off, (uint32_t)h->value.off + h->value.len, b,
-				    (uint32_t)(put_u32(b, (uint32_t)sm->max_forwards - 1) - b));
+				    o.len);
+		}
 	}
 	if (v->rport == 0) {
 		b = dp_fwd_scratch(fm, 11);
 		if (b != NULL) {
-			o = PUT_LIT(b, "rport=");
+			o = sip_wbuf_at(b, 11);
+			SIP_WBUF_LIT_UNCHECKED(&o, "rport=");
+			sip_wbuf_u32_unchecked(&o, from->sport);
 			dp_fwd_edit(fm, v->rport_param.off,
-				    (uint32_t)v->rport_param.off + v->rport_param.len, b,
-				    (uint32_t)(put_u32(o, from->sport) - b));
+				    (uint32_t)v->rport_param.off + v->rport_param.len, b, o.len);
 		}
 	}
 	if (v->received.len == 0 &&
 	    (v->rport >= 0 || !host_ip(msg, v->host, &ip) || !sw_ip_eq(&ip, &from->src))) {
 		b = dp_fwd_scratch(fm, 10 + INET6_ADDRSTRLEN);
 		if (b != NULL) {
-			o = PUT_LIT(b, ";received=");
-			o += ip_text(&from->src, o);
-			dp_fwd_edit(fm, vend, vend, b, (uint32_t)(o - b));
+			o = sip_wbuf_at(b, 10 + INET6_ADDRSTRLEN);
+			SIP_WBUF_LIT_UNCHECKED(&o, ";received=");
+			ip_text(&o, &from->src);
+			dp_fwd_edit(fm, vend, vend, b, o.len);
 		}
 	}
 }
