@@ -113,6 +113,7 @@ struct cp_answer_how {
 /**
  * A stateless answer (RFC 3261 §8.2.6) of ours to the scanned request at
  * @p msg: Vias, From, To (tagged), Call-ID, CSeq copied; Retry-After on 503.
+ * Built by sip/sip_reply.h, the workers' builder, in the control plane's form.
  */
 void cp_answer(struct cp_ctx *cp, const uint8_t *msg, const struct sip_msg *sm, unsigned status,
 	       const struct cp_answer_how *how);
