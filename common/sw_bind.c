@@ -21,11 +21,11 @@
  * allocation (~210 bytes plus the strings: 515 bytes a device in bench_bind).
  */
 struct dev {
-	struct cds_lfht_node n_id, n_aor, n_pn, n_contact;
+	struct sw_rcu_entry head; /* first: freed through it; its node is the id index's */
+	struct cds_lfht_node n_aor, n_pn, n_contact;
 	/* Writer-side index by source: when the device a shared source names
 	 * goes, the source is handed to another device on it (src_handoff()). */
 	struct cds_lfht_node n_src;
-	struct rcu_head rcu;
 	uint32_t bytes;
 	struct sw_device pub;
 	char s[];
@@ -89,7 +89,7 @@ static int match_src(struct cds_lfht_node *node, const void *key)
 
 static int match_id(struct cds_lfht_node *node, const void *key)
 {
-	return caa_container_of(node, struct dev, n_id)->pub.id == *(const uint64_t *)key;
+	return caa_container_of(node, struct dev, head.node)->pub.id == *(const uint64_t *)key;
 }
 
 static int match_aor(struct cds_lfht_node *node, const void *key)
@@ -278,11 +278,6 @@ struct sw_bind_table *sw_bind_create(unsigned max_devices, struct sw_src_table *
 	return t;
 }
 
-static void dev_free_rcu(struct rcu_head *head)
-{
-	free(caa_container_of(head, struct dev, rcu));
-}
-
 static bool has_pn(const struct sw_device *d)
 {
 	return d->pn_form != SW_PN_NONE;
@@ -302,15 +297,21 @@ static unsigned long pn_hash(const struct sw_device *d, struct str_key *k, char 
 	return hash_str(buf, k->len);
 }
 
-/* Remove @d from every index; the caller frees it after a grace period. */
-static void dev_unlink(struct sw_bind_table *t, struct dev *d)
+/* Remove @d from every index but the id one. */
+static void dev_unlink_keys(struct sw_bind_table *t, struct dev *d)
 {
-	cds_lfht_del(t->id, &d->n_id);
 	cds_lfht_del(t->aor, &d->n_aor);
 	if (has_pn(&d->pub))
 		cds_lfht_del(t->pn, &d->n_pn);
 	cds_lfht_del(t->contact, &d->n_contact);
 	cds_lfht_del(t->bysrc, &d->n_src);
+}
+
+/* Remove @d from every index; the caller frees it after a grace period. */
+static void dev_unlink(struct sw_bind_table *t, struct dev *d)
+{
+	cds_lfht_del(t->id, &d->head.node);
+	dev_unlink_keys(t, d);
 }
 
 /*
@@ -347,35 +348,30 @@ static void dev_release(struct sw_bind_table *t, struct dev *d, bool handoff)
 		src_handoff(t, &d->pub.src, d->pub.sport, d->pub.id);
 	t->bytes -= d->bytes;
 	t->count--;
-	urcu_qsbr_call_rcu(&d->rcu, dev_free_rcu);
+	sw_rcu_free_later(&d->head);
+}
+
+/* sw_bind_free(): a device the id index let go. No handoff: every device
+ * goes, the sources with them. */
+static void dev_gone(struct sw_rcu_entry *e, void *arg)
+{
+	struct sw_bind_table *t = arg;
+	struct dev *d = caa_container_of(e, struct dev, head);
+
+	dev_unlink_keys(t, d);
+	sw_src_unref(t->src, &d->pub.src, d->pub.sport);
 }
 
 void sw_bind_free(struct sw_bind_table *t)
 {
 	if (t == NULL)
 		return;
-	if (t->id != NULL) {
-		struct cds_lfht_iter it;
-		struct dev *d;
-
-		/* No handoff: every device goes, the sources with them. */
-		cds_lfht_for_each_entry(t->id, &it, d, n_id)
-		{
-			dev_unlink(t, d);
-			dev_release(t, d, false);
-		}
-		sw_rcu_barrier();
-	}
-	if (t->id != NULL)
-		cds_lfht_destroy(t->id, NULL);
-	if (t->aor != NULL)
-		cds_lfht_destroy(t->aor, NULL);
-	if (t->pn != NULL)
-		cds_lfht_destroy(t->pn, NULL);
-	if (t->contact != NULL)
-		cds_lfht_destroy(t->contact, NULL);
-	if (t->bysrc != NULL)
-		cds_lfht_destroy(t->bysrc, NULL);
+	/* The id index holds every device once: it frees them. */
+	sw_lfht_free(t->id, dev_gone, t);
+	sw_lfht_free(t->aor, NULL, NULL);
+	sw_lfht_free(t->pn, NULL, NULL);
+	sw_lfht_free(t->contact, NULL, NULL);
+	sw_lfht_free(t->bysrc, NULL, NULL);
 	free(t);
 }
 
@@ -391,7 +387,7 @@ const struct sw_device *sw_bind_by_id(const struct sw_bind_table *t, uint64_t id
 
 	cds_lfht_lookup(t->id, hash_id(id), match_id, &id, &it);
 	n = cds_lfht_iter_get_node(&it);
-	return n != NULL ? &caa_container_of(n, struct dev, n_id)->pub : NULL;
+	return n != NULL ? &caa_container_of(n, struct dev, head.node)->pub : NULL;
 }
 
 const struct sw_device *sw_bind_by_pn(const struct sw_bind_table *t, const char *key, size_t len)
@@ -441,7 +437,7 @@ void sw_bind_foreach(const struct sw_bind_table *t, int (*fn)(const struct sw_de
 	struct cds_lfht_iter it;
 	struct dev *d;
 
-	cds_lfht_for_each_entry(t->id, &it, d, n_id)
+	cds_lfht_for_each_entry(t->id, &it, d, head.node)
 	{
 		if (fn(&d->pub, arg) != 0)
 			break;
@@ -542,7 +538,7 @@ static struct dev *dev_new(const struct sw_bind_rec *r, uint64_t id)
 	d->pub.pn_provider = put_str(&at, r->pn_provider, d->pub.pn_provider_len);
 	d->pub.pn_prid = put_str(&at, r->pn_prid, d->pub.pn_prid_len);
 	d->pub.pn_param = put_str(&at, r->pn_param, d->pub.pn_param_len);
-	cds_lfht_node_init(&d->n_id);
+	cds_lfht_node_init(&d->head.node);
 	cds_lfht_node_init(&d->n_aor);
 	cds_lfht_node_init(&d->n_pn);
 	cds_lfht_node_init(&d->n_contact);
@@ -627,7 +623,7 @@ static void dev_replace(struct sw_bind_table *t, struct dev *old, struct dev *nw
 	struct str_key pk = {0}, opk = {0};
 	unsigned long ph = 0;
 
-	swap_node(t->id, hash_id(id), match_id, &id, &old->n_id, &nw->n_id);
+	swap_node(t->id, hash_id(id), match_id, &id, &old->head.node, &nw->head.node);
 	swap_node(t->aor, hash_str(k.s, k.len), match_aor, &k, &old->n_aor, &nw->n_aor);
 
 	if (has_pn(&nw->pub))
@@ -699,7 +695,7 @@ static int put_dev(struct sw_bind_table *t, struct dev *old, const struct sw_bin
 			src_handoff(t, &old->pub.src, old->pub.sport, old->pub.id);
 		}
 		t->bytes -= old->bytes;
-		urcu_qsbr_call_rcu(&old->rcu, dev_free_rcu);
+		sw_rcu_free_later(&old->head);
 	} else {
 		struct str_key k = {d->pub.aor, d->pub.aor_len};
 
@@ -710,7 +706,7 @@ static int put_dev(struct sw_bind_table *t, struct dev *old, const struct sw_bin
 		cds_lfht_add(t->aor, hash_str(k.s, k.len), &d->n_aor);
 		/* The id index last: a source bound above already names this id,
 		 * and a reader that finds the id finds a complete device. */
-		cds_lfht_add(t->id, hash_id(d->pub.id), &d->n_id);
+		cds_lfht_add(t->id, hash_id(d->pub.id), &d->head.node);
 		t->count++;
 	}
 	t->bytes += d->bytes;
@@ -799,7 +795,7 @@ unsigned sw_bind_expire(struct sw_bind_table *t, int64_t now_s,
 	unsigned n = 0;
 
 	/* Deleting the node the iterator stands on is allowed (liburcu). */
-	cds_lfht_for_each_entry(t->id, &it, d, n_id)
+	cds_lfht_for_each_entry(t->id, &it, d, head.node)
 	{
 		if (d->pub.expires_at > now_s)
 			continue;
