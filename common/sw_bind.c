@@ -178,22 +178,16 @@ void sw_bind_free(struct sw_bind_table *t)
 
 const struct sw_device *sw_bind_by_id(const struct sw_bind_table *t, uint64_t id)
 {
-	struct cds_lfht_iter it;
-	struct cds_lfht_node *n;
+	struct cds_lfht_node *n = sw_lfht_find(t->id, hash_id(id), match_id, &id);
 
-	cds_lfht_lookup(t->id, hash_id(id), match_id, &id, &it);
-	n = cds_lfht_iter_get_node(&it);
 	return n != NULL ? &caa_container_of(n, struct sw_bind_dev, head.node)->pub : NULL;
 }
 
 const struct sw_device *sw_bind_by_pn(const struct sw_bind_table *t, const char *key, size_t len)
 {
 	struct str_key k = {key, len};
-	struct cds_lfht_iter it;
-	struct cds_lfht_node *n;
+	struct cds_lfht_node *n = sw_lfht_find(t->pn, hash_str(key, len), match_pn, &k);
 
-	cds_lfht_lookup(t->pn, hash_str(key, len), match_pn, &k, &it);
-	n = cds_lfht_iter_get_node(&it);
 	return n != NULL ? &caa_container_of(n, struct sw_bind_dev, n_pn)->pub : NULL;
 }
 
@@ -201,11 +195,8 @@ const struct sw_device *sw_bind_by_contact(const struct sw_bind_table *t, const 
 					   size_t len)
 {
 	struct str_key k = {uri, len};
-	struct cds_lfht_iter it;
-	struct cds_lfht_node *n;
+	struct cds_lfht_node *n = sw_lfht_find(t->contact, hash_str(uri, len), match_contact, &k);
 
-	cds_lfht_lookup(t->contact, hash_str(uri, len), match_contact, &k, &it);
-	n = cds_lfht_iter_get_node(&it);
 	return n != NULL ? &caa_container_of(n, struct sw_bind_dev, n_contact)->pub : NULL;
 }
 
@@ -384,11 +375,8 @@ const struct sw_device *sw_bind_on_src(const struct sw_bind_table *t, const stru
 				       uint16_t port)
 {
 	struct src_key k = {ip, port};
-	struct cds_lfht_iter it;
-	struct cds_lfht_node *n;
+	struct cds_lfht_node *n = sw_lfht_find(t->bysrc, hash_src(ip, port), match_src, &k);
 
-	cds_lfht_lookup(t->bysrc, hash_src(ip, port), match_src, &k, &it);
-	n = cds_lfht_iter_get_node(&it);
 	return n != NULL ? &caa_container_of(n, struct sw_bind_dev, n_src)->pub : NULL;
 }
 

@@ -50,11 +50,8 @@ static int key_match(struct cds_lfht_node *node, const void *key)
 
 static struct callset_entry *find(const struct sw_callset *s, uint64_t key)
 {
-	struct cds_lfht_iter it;
-	struct cds_lfht_node *node;
+	struct cds_lfht_node *node = sw_lfht_find(s->rt.ht, (unsigned long)key, key_match, &key);
 
-	cds_lfht_lookup(s->rt.ht, (unsigned long)key, key_match, &key, &it);
-	node = cds_lfht_iter_get_node(&it);
 	return node != NULL ? caa_container_of(node, struct callset_entry, head.node) : NULL;
 }
 

@@ -49,11 +49,8 @@ static int neigh_match(struct cds_lfht_node *node, const void *key)
 
 static struct neigh_entry *neigh_find(const struct sw_neigh_table *t, const struct neigh_key *k)
 {
-	struct cds_lfht_iter it;
-	struct cds_lfht_node *node;
+	struct cds_lfht_node *node = sw_lfht_find(t->rt.ht, neigh_hash(k), neigh_match, k);
 
-	cds_lfht_lookup(t->rt.ht, neigh_hash(k), neigh_match, k, &it);
-	node = cds_lfht_iter_get_node(&it);
 	return node ? caa_container_of(node, struct neigh_entry, head.node) : NULL;
 }
 

@@ -40,6 +40,16 @@ struct sw_rcu_table {
  */
 struct cds_lfht *sw_lfht_new(unsigned max);
 
+/** The first node of @p ht that @p match says is @p key, or NULL. Read side. */
+static inline struct cds_lfht_node *sw_lfht_find(struct cds_lfht *ht, unsigned long hash,
+						 cds_lfht_match_fct match, const void *key)
+{
+	struct cds_lfht_iter it;
+
+	cds_lfht_lookup(ht, hash, match, key, &it);
+	return cds_lfht_iter_get_node(&it);
+}
+
 /**
  * Free @p e (taken) once every reader that may hold it has passed a
  * quiescent state. It must be unlinked from every table already.

@@ -50,11 +50,8 @@ static struct src_entry *src_find(const struct sw_src_table *t, const struct sw_
 				  uint16_t port)
 {
 	struct src_key k = {.ip = ip, .port = port};
-	struct cds_lfht_iter it;
-	struct cds_lfht_node *node;
+	struct cds_lfht_node *node = sw_lfht_find(t->rt.ht, src_hash(ip, port), src_match, &k);
 
-	cds_lfht_lookup(t->rt.ht, src_hash(ip, port), src_match, &k, &it);
-	node = cds_lfht_iter_get_node(&it);
 	return node ? caa_container_of(node, struct src_entry, head.node) : NULL;
 }
 
