@@ -14,7 +14,7 @@
  * bench_dp): the caller has made sure of the room for the worst case up
  * front, and each append is a bare copy.
  *
- * Header-only and libc-only, like the rest of sip/.
+ * Header-only; libc-only like the rest of sip/.
  */
 #ifndef SIP_WBUF_H
 #define SIP_WBUF_H
