@@ -20,16 +20,14 @@
 #include "common/sw_rcu.h"
 
 struct callset_entry {
-	struct cds_lfht_node node;
+	struct sw_rcu_entry head; /* first: freed through it */
 	uint64_t key;
 	unsigned refs; /* writer-only: transactions of the call (sw_callset_add) */
-	struct rcu_head rcu;
 };
 
+/* Its count (distinct keys) is written by the writer only, read by anyone (relaxed). */
 struct sw_callset {
-	struct cds_lfht *ht;
-	unsigned max;
-	unsigned count; /* distinct keys: written by the writer only, read by anyone (relaxed) */
+	struct sw_rcu_table rt; /* first: sw_rcu_table_new() */
 };
 
 uint64_t sw_callset_key(const void *call_id, size_t len)
@@ -46,54 +44,25 @@ uint64_t sw_callset_key(const void *call_id, size_t len)
 
 static int key_match(struct cds_lfht_node *node, const void *key)
 {
-	return caa_container_of(node, struct callset_entry, node)->key == *(const uint64_t *)key;
+	return caa_container_of(node, struct callset_entry, head.node)->key ==
+	       *(const uint64_t *)key;
 }
 
 static struct callset_entry *find(const struct sw_callset *s, uint64_t key)
 {
-	struct cds_lfht_iter it;
-	struct cds_lfht_node *node;
+	struct cds_lfht_node *node = sw_lfht_find(s->rt.ht, (unsigned long)key, key_match, &key);
 
-	cds_lfht_lookup(s->ht, (unsigned long)key, key_match, &key, &it);
-	node = cds_lfht_iter_get_node(&it);
-	return node != NULL ? caa_container_of(node, struct callset_entry, node) : NULL;
-}
-
-static void entry_free_rcu(struct rcu_head *head)
-{
-	free(caa_container_of(head, struct callset_entry, rcu));
+	return node != NULL ? caa_container_of(node, struct callset_entry, head.node) : NULL;
 }
 
 struct sw_callset *sw_callset_create(unsigned max)
 {
-	struct sw_callset *s = calloc(1, sizeof(*s));
-
-	if (s == NULL)
-		return NULL;
-	s->ht = sw_lfht_new(max);
-	if (s->ht == NULL) {
-		free(s);
-		return NULL;
-	}
-	s->max = max;
-	return s;
+	return sw_rcu_table_new(sizeof(struct sw_callset), max);
 }
 
 void sw_callset_free(struct sw_callset *s)
 {
-	struct cds_lfht_iter it;
-	struct callset_entry *e;
-
-	if (s == NULL)
-		return;
-	cds_lfht_for_each_entry(s->ht, &it, e, node)
-	{
-		cds_lfht_del(s->ht, &e->node);
-		urcu_qsbr_call_rcu(&e->rcu, entry_free_rcu);
-	}
-	sw_rcu_barrier();
-	cds_lfht_destroy(s->ht, NULL);
-	free(s);
+	sw_rcu_table_free(s);
 }
 
 int sw_callset_add(struct sw_callset *s, uint64_t key)
@@ -104,17 +73,17 @@ int sw_callset_add(struct sw_callset *s, uint64_t key)
 		e->refs++;
 		return 0;
 	}
-	if (s->count >= s->max)
+	if (s->rt.count >= s->rt.max)
 		return -ENOSPC;
 	e = calloc(1, sizeof(*e));
 	if (e == NULL)
 		return -ENOMEM;
 	e->key = key;
 	e->refs = 1;
-	cds_lfht_node_init(&e->node);
+	cds_lfht_node_init(&e->head.node);
 	/* One writer: nobody else adds this key between find() and here. */
-	cds_lfht_add(s->ht, (unsigned long)key, &e->node);
-	__atomic_store_n(&s->count, s->count + 1, __ATOMIC_RELAXED);
+	cds_lfht_add(s->rt.ht, (unsigned long)key, &e->head.node);
+	__atomic_store_n(&s->rt.count, s->rt.count + 1, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -128,10 +97,10 @@ int sw_callset_del(struct sw_callset *s, uint64_t key)
 		e->refs--;
 		return 0;
 	}
-	if (cds_lfht_del(s->ht, &e->node) != 0)
+	if (cds_lfht_del(s->rt.ht, &e->head.node) != 0)
 		return -ENOENT;
-	__atomic_store_n(&s->count, s->count - 1, __ATOMIC_RELAXED);
-	urcu_qsbr_call_rcu(&e->rcu, entry_free_rcu);
+	__atomic_store_n(&s->rt.count, s->rt.count - 1, __ATOMIC_RELAXED);
+	sw_rcu_free_later(&e->head);
 	return 0;
 }
 
@@ -143,12 +112,12 @@ bool sw_callset_has(const struct sw_callset *s, uint64_t key)
 	 * set says what the control plane holds, not when it started to. No
 	 * read-side lock: the node is not kept past this call, and QSBR frees
 	 * it only after this thread's next quiescent state. */
-	if (__atomic_load_n(&s->count, __ATOMIC_RELAXED) == 0)
+	if (__atomic_load_n(&s->rt.count, __ATOMIC_RELAXED) == 0)
 		return false;
 	return find(s, key) != NULL;
 }
 
 unsigned sw_callset_count(const struct sw_callset *s)
 {
-	return __atomic_load_n(&s->count, __ATOMIC_RELAXED);
+	return __atomic_load_n(&s->rt.count, __ATOMIC_RELAXED);
 }

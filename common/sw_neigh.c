@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The neighbour table (sw_neigh.h): (port, IP) -> MAC in a QSBR cds_lfht
+ * (common/sw_rcu.h), written by the control plane, read by the workers.
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,18 +22,16 @@ struct neigh_key {
 };
 
 struct neigh_entry {
-	struct cds_lfht_node node;
+	struct sw_rcu_entry head; /* first: freed through it */
 	struct neigh_key key;
 	struct rte_ether_addr mac;
 	/* Written by the control plane only; readers never look at it. */
 	uint64_t confirmed_tsc;
-	struct rcu_head rcu;
 };
 
+/* Its count is the writer's. */
 struct sw_neigh_table {
-	struct cds_lfht *ht;
-	unsigned max;
-	unsigned count; /* writer-owned */
+	struct sw_rcu_table rt; /* first: sw_rcu_table_new() */
 };
 
 static unsigned long neigh_hash(const struct neigh_key *k)
@@ -39,7 +41,7 @@ static unsigned long neigh_hash(const struct neigh_key *k)
 
 static int neigh_match(struct cds_lfht_node *node, const void *key)
 {
-	const struct neigh_entry *e = caa_container_of(node, struct neigh_entry, node);
+	const struct neigh_entry *e = caa_container_of(node, struct neigh_entry, head.node);
 	const struct neigh_key *k = key;
 
 	return e->key.port == k->port && memcmp(e->key.ip.a, k->ip.a, sizeof(k->ip.a)) == 0;
@@ -47,51 +49,19 @@ static int neigh_match(struct cds_lfht_node *node, const void *key)
 
 static struct neigh_entry *neigh_find(const struct sw_neigh_table *t, const struct neigh_key *k)
 {
-	struct cds_lfht_iter it;
-	struct cds_lfht_node *node;
+	struct cds_lfht_node *node = sw_lfht_find(t->rt.ht, neigh_hash(k), neigh_match, k);
 
-	cds_lfht_lookup(t->ht, neigh_hash(k), neigh_match, k, &it);
-	node = cds_lfht_iter_get_node(&it);
-	return node ? caa_container_of(node, struct neigh_entry, node) : NULL;
-}
-
-static void neigh_free_rcu(struct rcu_head *head)
-{
-	free(caa_container_of(head, struct neigh_entry, rcu));
+	return node ? caa_container_of(node, struct neigh_entry, head.node) : NULL;
 }
 
 struct sw_neigh_table *sw_neigh_create(unsigned max)
 {
-	struct sw_neigh_table *t;
-
-	t = calloc(1, sizeof(*t));
-	if (t == NULL)
-		return NULL;
-	t->ht = sw_lfht_new(max);
-	if (t->ht == NULL) {
-		free(t);
-		return NULL;
-	}
-	t->max = max;
-	return t;
+	return sw_rcu_table_new(sizeof(struct sw_neigh_table), max);
 }
 
 void sw_neigh_free(struct sw_neigh_table *t)
 {
-	struct cds_lfht_iter it;
-	struct neigh_entry *e;
-
-	if (t == NULL)
-		return;
-	cds_lfht_for_each_entry(t->ht, &it, e, node)
-	{
-		cds_lfht_del(t->ht, &e->node);
-		urcu_qsbr_call_rcu(&e->rcu, neigh_free_rcu);
-	}
-	/* Run the frees queued above before the table goes. */
-	sw_rcu_barrier();
-	cds_lfht_destroy(t->ht, NULL);
-	free(t);
+	sw_rcu_table_free(t);
 }
 
 int sw_neigh_lookup(const struct sw_neigh_table *t, uint16_t port, const struct sw_ip *ip,
@@ -119,7 +89,7 @@ int sw_neigh_update(struct sw_neigh_table *t, uint16_t port, const struct sw_ip 
 		old->confirmed_tsc = now_tsc;
 		return 0;
 	}
-	if (old == NULL && t->count >= t->max)
+	if (old == NULL && t->rt.count >= t->rt.max)
 		return -ENOSPC;
 
 	e = calloc(1, sizeof(*e));
@@ -128,15 +98,15 @@ int sw_neigh_update(struct sw_neigh_table *t, uint16_t port, const struct sw_ip 
 	e->key = k;
 	e->mac = *mac;
 	e->confirmed_tsc = now_tsc;
-	cds_lfht_node_init(&e->node);
+	cds_lfht_node_init(&e->head.node);
 	if (old != NULL) {
 		/* Replace, never edit: a reader must not see half of a MAC. */
-		cds_lfht_replace(t->ht, &(struct cds_lfht_iter){.node = &old->node}, neigh_hash(&k),
-				 neigh_match, &k, &e->node);
-		urcu_qsbr_call_rcu(&old->rcu, neigh_free_rcu);
+		cds_lfht_replace(t->rt.ht, &(struct cds_lfht_iter){.node = &old->head.node},
+				 neigh_hash(&k), neigh_match, &k, &e->head.node);
+		sw_rcu_free_later(&old->head);
 	} else {
-		cds_lfht_add(t->ht, neigh_hash(&k), &e->node);
-		t->count++;
+		cds_lfht_add(t->rt.ht, neigh_hash(&k), &e->head.node);
+		t->rt.count++;
 	}
 	return 0;
 }
@@ -158,10 +128,10 @@ int sw_neigh_remove(struct sw_neigh_table *t, uint16_t port, const struct sw_ip 
 	struct neigh_key k = {.ip = *ip, .port = port};
 	struct neigh_entry *e = neigh_find(t, &k);
 
-	if (e == NULL || cds_lfht_del(t->ht, &e->node) != 0)
+	if (e == NULL || cds_lfht_del(t->rt.ht, &e->head.node) != 0)
 		return -ENOENT;
-	t->count--;
-	urcu_qsbr_call_rcu(&e->rcu, neigh_free_rcu);
+	t->rt.count--;
+	sw_rcu_free_later(&e->head);
 	return 0;
 }
 
@@ -172,7 +142,7 @@ void sw_neigh_foreach(const struct sw_neigh_table *t,
 	struct neigh_entry *e;
 
 	urcu_qsbr_read_lock();
-	cds_lfht_for_each_entry(t->ht, &it, e, node)
+	cds_lfht_for_each_entry(t->rt.ht, &it, e, head.node)
 	{
 		struct sw_neigh_info info = {.port = e->key.port,
 					     .ip = e->key.ip,
@@ -186,5 +156,5 @@ void sw_neigh_foreach(const struct sw_neigh_table *t,
 
 unsigned sw_neigh_count(const struct sw_neigh_table *t)
 {
-	return t->count;
+	return t->rt.count;
 }

@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The source table (sw_src.h): bound devices' ip:port -> device id and
+ * last-alive time, and the ban list, in a QSBR cds_lfht (common/sw_rcu.h).
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,16 +17,14 @@
 #include "common/sw_src.h"
 
 struct src_entry {
-	struct cds_lfht_node node;
+	struct sw_rcu_entry head; /* first: freed through it */
 	struct sw_src pub;
 	unsigned refs; /* writer-only: devices using this source (sw_src_ref) */
-	struct rcu_head rcu;
 };
 
+/* Its count is written by the writer only and read by anyone (relaxed). */
 struct sw_src_table {
-	struct cds_lfht *ht;
-	unsigned max;
-	unsigned count; /* written by the writer only, read by anyone (relaxed) */
+	struct sw_rcu_table rt; /* first: sw_rcu_table_new() */
 };
 
 struct src_key {
@@ -38,7 +40,7 @@ static unsigned long src_hash(const struct sw_ip *ip, uint16_t port)
 
 static int src_match(struct cds_lfht_node *node, const void *key)
 {
-	const struct src_entry *e = caa_container_of(node, struct src_entry, node);
+	const struct src_entry *e = caa_container_of(node, struct src_entry, head.node);
 	const struct src_key *k = key;
 
 	return e->pub.port == k->port && memcmp(e->pub.ip.a, k->ip->a, sizeof(k->ip->a)) == 0;
@@ -48,49 +50,19 @@ static struct src_entry *src_find(const struct sw_src_table *t, const struct sw_
 				  uint16_t port)
 {
 	struct src_key k = {.ip = ip, .port = port};
-	struct cds_lfht_iter it;
-	struct cds_lfht_node *node;
+	struct cds_lfht_node *node = sw_lfht_find(t->rt.ht, src_hash(ip, port), src_match, &k);
 
-	cds_lfht_lookup(t->ht, src_hash(ip, port), src_match, &k, &it);
-	node = cds_lfht_iter_get_node(&it);
-	return node ? caa_container_of(node, struct src_entry, node) : NULL;
-}
-
-static void src_free_rcu(struct rcu_head *head)
-{
-	free(caa_container_of(head, struct src_entry, rcu));
+	return node ? caa_container_of(node, struct src_entry, head.node) : NULL;
 }
 
 struct sw_src_table *sw_src_create(unsigned max)
 {
-	struct sw_src_table *t = calloc(1, sizeof(*t));
-
-	if (t == NULL)
-		return NULL;
-	t->ht = sw_lfht_new(max);
-	if (t->ht == NULL) {
-		free(t);
-		return NULL;
-	}
-	t->max = max;
-	return t;
+	return sw_rcu_table_new(sizeof(struct sw_src_table), max);
 }
 
 void sw_src_free(struct sw_src_table *t)
 {
-	struct cds_lfht_iter it;
-	struct src_entry *e;
-
-	if (t == NULL)
-		return;
-	cds_lfht_for_each_entry(t->ht, &it, e, node)
-	{
-		cds_lfht_del(t->ht, &e->node);
-		urcu_qsbr_call_rcu(&e->rcu, src_free_rcu);
-	}
-	sw_rcu_barrier();
-	cds_lfht_destroy(t->ht, NULL);
-	free(t);
+	sw_rcu_table_free(t);
 }
 
 struct sw_src *sw_src_lookup(const struct sw_src_table *t, const struct sw_ip *ip, uint16_t port)
@@ -112,7 +84,7 @@ int sw_src_bind(struct sw_src_table *t, const struct sw_ip *ip, uint16_t port, u
 		sw_src_touch(&old->pub, now_tsc);
 		return 0;
 	}
-	if (old == NULL && t->count >= t->max)
+	if (old == NULL && t->rt.count >= t->rt.max)
 		return -ENOSPC;
 	e = calloc(1, sizeof(*e));
 	if (e == NULL)
@@ -120,19 +92,20 @@ int sw_src_bind(struct sw_src_table *t, const struct sw_ip *ip, uint16_t port, u
 	e->pub = (struct sw_src){
 		.ip = *ip, .port = port, .device_id = device_id, .last_alive_tsc = now_tsc};
 	e->refs = old != NULL ? old->refs : 1;
-	cds_lfht_node_init(&e->node);
+	cds_lfht_node_init(&e->head.node);
 	if (old != NULL) {
 		/* Replace, never edit in place: readers see one device or the other. */
 		/* The iterator as a lookup leaves it: the node and its successor. */
-		cds_lfht_replace(t->ht,
-				 &(struct cds_lfht_iter){.node = &old->node,
-							 .next = CMM_LOAD_SHARED(old->node.next)},
-				 src_hash(ip, port), src_match, &k, &e->node);
-		urcu_qsbr_call_rcu(&old->rcu, src_free_rcu);
+		cds_lfht_replace(
+			t->rt.ht,
+			&(struct cds_lfht_iter){.node = &old->head.node,
+						.next = CMM_LOAD_SHARED(old->head.node.next)},
+			src_hash(ip, port), src_match, &k, &e->head.node);
+		sw_rcu_free_later(&old->head);
 	} else {
-		cds_lfht_add(t->ht, src_hash(ip, port), &e->node);
+		cds_lfht_add(t->rt.ht, src_hash(ip, port), &e->head.node);
 		/* Relaxed store: readers may ask whether the table is empty. */
-		__atomic_store_n(&t->count, t->count + 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&t->rt.count, t->rt.count + 1, __ATOMIC_RELAXED);
 	}
 	return 0;
 }
@@ -141,10 +114,10 @@ int sw_src_unbind(struct sw_src_table *t, const struct sw_ip *ip, uint16_t port)
 {
 	struct src_entry *e = src_find(t, ip, port);
 
-	if (e == NULL || cds_lfht_del(t->ht, &e->node) != 0)
+	if (e == NULL || cds_lfht_del(t->rt.ht, &e->head.node) != 0)
 		return -ENOENT;
-	__atomic_store_n(&t->count, t->count - 1, __ATOMIC_RELAXED);
-	urcu_qsbr_call_rcu(&e->rcu, src_free_rcu);
+	__atomic_store_n(&t->rt.count, t->rt.count - 1, __ATOMIC_RELAXED);
+	sw_rcu_free_later(&e->head);
 	return 0;
 }
 
@@ -184,7 +157,7 @@ void sw_src_foreach(const struct sw_src_table *t, int (*fn)(const struct sw_src 
 	struct src_entry *e;
 
 	urcu_qsbr_read_lock();
-	cds_lfht_for_each_entry(t->ht, &it, e, node)
+	cds_lfht_for_each_entry(t->rt.ht, &it, e, head.node)
 	{
 		if (fn(&e->pub, arg) != 0)
 			break;
@@ -194,10 +167,10 @@ void sw_src_foreach(const struct sw_src_table *t, int (*fn)(const struct sw_src 
 
 unsigned sw_src_count(const struct sw_src_table *t)
 {
-	return __atomic_load_n(&t->count, __ATOMIC_RELAXED);
+	return __atomic_load_n(&t->rt.count, __ATOMIC_RELAXED);
 }
 
 unsigned sw_src_max(const struct sw_src_table *t)
 {
-	return t->max;
+	return t->rt.max;
 }

@@ -21,9 +21,10 @@
  * Both directions: Max-Forwards checked and decremented (§16.6 step 3), our
  * Via on top with a branch that is the same for a request, its
  * retransmissions, its CANCEL and its non-2xx ACK (§16.11), Record-Route on
- * dialog-creating requests, push parameters (pn-*) taken out of whatever goes
- * anywhere but the PBX's registrar (RFC 8599 §4.1.2) and out of the apps'
- * Contacts.
+ * dialog-creating requests (those lines: dp_fwd_hdrs.c), push parameters
+ * (pn-*) taken out of whatever goes anywhere but the PBX's registrar (RFC 8599
+ * §4.1.2) and out of the apps' Contacts. This file decides; the message is
+ * edits on the received one and its frames are built in dp_fwd_msg.c.
  *
  * Measured (bench_dp --mix fwd, shared 2-vCPU EPYC VM at 2.6 GHz, NIC
  * checksums, medians of 7 x 320k frames, whole pipeline per frame):
@@ -35,73 +36,16 @@
  * Request-URI's push parameters (read them, key them, strip them), ~0.9k in
  * the two table lookups, the rest Via / Route / Max-Forwards edits.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <stdio.h>
-#include <strings.h>
+#include <string.h>
 
 #include <rte_byteorder.h>
 #include <rte_mbuf.h>
 
 #include "common/sw_devices.h"
-#include "common/sw_hash.h"
 #include "dataplane/dp_internal.h"
 
-#define MAX_FORWARDS_DEFAULT 70 /* §16.6 step 3 */
-
 /* ---- addresses ---- */
-
-/* The IP literal a host (or received=) slice holds; false for a name. */
-static inline bool host_ip(const uint8_t *msg, struct sip_slice h, struct sw_ip *ip)
-{
-	return sw_ip_parse(sip_ptr(msg, h), h.len, ip) == 0;
-}
-
-/* Text of @p ip as received= writes it (RFC 3261 §20.42: no brackets). */
-static uint32_t ip_text(const struct sw_ip *ip, char *out)
-{
-	if (sw_ip_is_v4(ip)) {
-		uint32_t n = 0;
-
-		for (int i = 12; i < 16; i++) {
-			uint8_t b = ip->a[i];
-
-			if (b >= 100)
-				out[n++] = (char)('0' + b / 100);
-			if (b >= 10)
-				out[n++] = (char)('0' + b / 10 % 10);
-			out[n++] = (char)('0' + b % 10);
-			if (i < 15)
-				out[n++] = '.';
-		}
-		return n;
-	}
-	sw_ip_str(ip, out, INET6_ADDRSTRLEN);
-	return (uint32_t)strlen(out);
-}
-
-/* Our address and port on @p ifx as Via and Record-Route carry them; the
- * ifaces do not change while workers run, so each worker formats them once. */
-static const char *our_hostport(struct dp_wstate *s, unsigned ifx, bool v6, uint32_t *len)
-{
-	const struct sw_iface *ifc = &s->ctx->p.ports.ifaces[ifx];
-	char *h = s->host[ifx][v6];
-
-	if (s->host_len[ifx][v6] == 0) {
-		struct sw_ip ip = v6 ? ifc->ip6 : sw_ip_from_v4(ifc->ip4);
-		uint32_t n = v6;
-
-		h[0] = '[';
-		n += ip_text(&ip, h + n);
-		if (v6)
-			h[n++] = ']';
-		n += (uint32_t)snprintf(h + n, sizeof(s->host[0][0]) - n, ":%u",
-					(unsigned)s->ctx->p.ports.sip_port);
-		s->host_len[ifx][v6] = (uint8_t)n;
-	}
-	*len = s->host_len[ifx][v6];
-	return h;
-}
 
 /* The iface to reach @p dst by (common/sw_ports.h), or -1. */
 static inline int iface_for(const struct dp_params *p, const struct sw_ip *dst, unsigned hint)
@@ -117,14 +61,6 @@ static bool uri_is_us(const struct dp_params *p, const uint8_t *msg, const struc
 	if (u->scheme != SIP_SCHEME_SIP && u->scheme != SIP_SCHEME_SIPS)
 		return false;
 	return sw_ports_is_us(&p->ports, sip_ptr(msg, u->host), u->host.len, u->port);
-}
-
-static int first_hdr(const struct sip_msg *sm, enum sip_hdr_id id, unsigned from)
-{
-	for (unsigned i = from; i < sm->nhdrs; i++)
-		if (sm->hdrs[i].id == id)
-			return (int)i;
-	return -1;
 }
 
 /* ---- outcomes ---- */
@@ -189,8 +125,8 @@ enum dp_fwd_verdict dp_fwd_response(struct dp_wstate *s, unsigned ifx, struct rt
 	(void)from;
 	if (top->branch.len <= DP_BRANCH_MAGIC_LEN ||
 	    memcmp(sip_ptr(msg, top->branch), DP_BRANCH_MAGIC, DP_BRANCH_MAGIC_LEN) != 0 ||
-	    (top->port != 0 && top->port != p->ports.sip_port) || !host_ip(msg, top->host, &ip) ||
-	    sw_ports_owner(&p->ports, &ip) < 0) {
+	    (top->port != 0 && top->port != p->ports.sip_port) ||
+	    !dp_host_ip(msg, top->host, &ip) || sw_ports_owner(&p->ports, &ip) < 0) {
 		dp_drop(s, m, DP_D_FWD_RESPONSE_NOT_OURS);
 		return DP_FWD_DONE;
 	}
@@ -206,7 +142,7 @@ enum dp_fwd_verdict dp_fwd_response(struct dp_wstate *s, unsigned ifx, struct rt
 
 	/* §16.7 step 3: our via-parm goes; the one after it says where to. */
 	dp_fwd_msg_init(&fm, msg, sm);
-	iv = first_hdr(sm, SIP_H_VIA, 0);
+	iv = dp_first_hdr(sm, SIP_H_VIA, 0);
 	vend = (uint32_t)sm->hdrs[iv].value.off + sm->hdrs[iv].value.len;
 	nx = (uint16_t)dp_fwd_skip_lws(msg, (uint32_t)top->value.off + top->value.len, vend);
 	if (nx < vend && msg[nx] == ',')
@@ -218,14 +154,14 @@ enum dp_fwd_verdict dp_fwd_response(struct dp_wstate *s, unsigned ifx, struct rt
 		if (sip_via_first(msg, rest, &next, &nx) != SIP_SCAN_OK)
 			goto bad_via;
 	} else {
-		iv = first_hdr(sm, SIP_H_VIA, (unsigned)iv + 1);
+		iv = dp_first_hdr(sm, SIP_H_VIA, (unsigned)iv + 1);
 		if (iv < 0 || sip_via_first(msg, sm->hdrs[iv].value, &next, &nx) != SIP_SCAN_OK)
 			goto bad_via;
 	}
 	/* §18.2.2 with RFC 3581 §4: received= if there, else the sent-by (an
 	 * address: the worker resolves no names); rport= if set, else the
 	 * sent-by port, else 5060. */
-	if (!host_ip(msg, next.received.len != 0 ? next.received : next.host, &ip))
+	if (!dp_host_ip(msg, next.received.len != 0 ? next.received : next.host, &ip))
 		goto bad_via;
 	/* A device answers the PBX's requests: its responses go nowhere else. */
 	if (cls == DP_SRC_BOUND && !dp_is_pbx_addr(s, &ip)) {
@@ -261,130 +197,6 @@ enum next_hop {
 	HOP_DONE,  /* answered or dropped */
 	HOP_UP,	   /* the control plane's */
 };
-
-/*
- * §16.11: a stateless proxy's branch must be the same every time it forwards
- * one request (retransmissions have no state to find it in), and its CANCEL
- * and non-2xx ACK must carry the INVITE's. They share the incoming top Via
- * branch and the Request-URI, which is all that is hashed when the branch
- * is an RFC 3261 one; from an RFC 2543 peer, the transaction is what
- * identifies it there (§17.2.3): the Via, Call-ID, From tag, CSeq number and
- * method (but ACK and CANCEL go with their INVITE; and not the To tag: the
- * ACK has one the INVITE had not).
- */
-static uint64_t branch_of(const uint8_t *msg, const struct sip_msg *sm)
-{
-	const struct sip_via *v = &sm->via;
-	uint64_t h = sw_hash64_bytes(msg + sm->ruri.whole.off, sm->ruri.whole.len, 0x5357u);
-
-	if (v->branch.len > 7 && memcmp(sip_ptr(msg, v->branch), "z9hG4bK", 7) == 0)
-		return sw_fmix64(sw_hash64_bytes(msg + v->branch.off, v->branch.len, h));
-	h = sw_hash64_bytes(msg + v->value.off, v->value.len, h);
-	h = sw_hash64_bytes(msg + sm->call_id.off, sm->call_id.len, h);
-	h = sw_hash64_bytes(msg + sm->from.tag.off, sm->from.tag.len, h);
-	if (sm->method == SIP_M_ACK || sm->method == SIP_M_CANCEL)
-		h = sw_hash64_bytes("INVITE", 6, h);
-	else
-		h = sw_hash64_bytes(msg + sm->method_name.off, sm->method_name.len, h);
-	return sw_fmix64(h ^ sm->cseq);
-}
-
-static char *put_str(char *o, const char *src, uint32_t n)
-{
-	memcpy(o, src, n);
-	return o + n;
-}
-
-#define PUT_LIT(o, lit) put_str((o), (lit), sizeof(lit) - 1)
-
-static char *put_u32(char *o, uint32_t v)
-{
-	char tmp[10];
-	int n = 0;
-
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	while (n > 0)
-		*o++ = tmp[--n];
-	return o;
-}
-
-/*
- * Our lines on top (§16.6 steps 3, 4, 8): Via with the deterministic branch,
- * Record-Route when the request makes a dialog we must stay in, and
- * Max-Forwards when the request had none. The decremented Max-Forwards and the
- * sender's Via (received / rport, §18.2.1, RFC 3581 §4) are edits in place.
- */
-static void our_lines(struct dp_wstate *s, unsigned out, bool v6, struct dp_fwd_msg *fm,
-		      const uint8_t *msg, const struct sip_msg *sm, const struct dp_l4info *from,
-		      uint64_t dev)
-{
-	static const char hex[] = "0123456789abcdef";
-	const struct sip_via *v = &sm->via;
-	uint32_t hl, vend = (uint32_t)v->value.off + v->value.len;
-	const char *host = our_hostport(s, out, v6, &hl);
-	char *o, *b = dp_fwd_scratch(fm, 2 * hl + 136);
-	uint64_t br = branch_of(msg, sm);
-	struct sw_ip ip;
-
-	if (b == NULL)
-		return;
-	o = PUT_LIT(b, "Via: SIP/2.0/UDP ");
-	o = put_str(o, host, hl);
-	o = PUT_LIT(o, ";branch=" DP_BRANCH_MAGIC);
-	*o++ = DP_BRANCH_STATELESS;
-	for (int i = 60; i >= 0; i -= 4)
-		*o++ = hex[(br >> i) & 0xf];
-	o = PUT_LIT(o, "\r\n");
-	/* §16.6 step 4, §12.1.1: dialog-creating requests (RFC 6665 NOTIFY and
-	 * RFC 3515 REFER included), so in-dialog ones come back through us. */
-	if (sm->to.tag.len == 0 && (sm->method == SIP_M_INVITE || sm->method == SIP_M_SUBSCRIBE ||
-				    sm->method == SIP_M_REFER || sm->method == SIP_M_NOTIFY)) {
-		o = PUT_LIT(o, "Record-Route: <sip:");
-		o = put_str(o, host, hl);
-		/* The dialog's device rides in our route (a flow token, as RFC
-		 * 5626 §5.3 does it): the PBX's in-dialog requests name the app by
-		 * its dialog Contact, which may be any URI, even a private one. */
-		if (dev != 0) {
-			o = PUT_LIT(o, ";" DP_ROUTE_DEVICE_PARAM "=");
-			for (int i = 60; i >= 0; i -= 4)
-				*o++ = hex[(dev >> i) & 0xf];
-		}
-		o = PUT_LIT(o, ";lr>\r\n");
-	}
-	if (sm->max_forwards < 0)
-		o = PUT_LIT(o, "Max-Forwards: 70\r\n");
-	dp_fwd_edit(fm, sm->hdrs[0].name.off, sm->hdrs[0].name.off, b, (uint32_t)(o - b));
-
-	if (sm->max_forwards > 0) {
-		const struct sip_hdr *h = &sm->hdrs[first_hdr(sm, SIP_H_MAX_FORWARDS, 0)];
-
-		b = dp_fwd_scratch(fm, 3);
-		if (b != NULL)
-			dp_fwd_edit(fm, h->value.off, (uint32_t)h->value.off + h->value.len, b,
-				    (uint32_t)(put_u32(b, (uint32_t)sm->max_forwards - 1) - b));
-	}
-	if (v->rport == 0) {
-		b = dp_fwd_scratch(fm, 11);
-		if (b != NULL) {
-			o = PUT_LIT(b, "rport=");
-			dp_fwd_edit(fm, v->rport_param.off,
-				    (uint32_t)v->rport_param.off + v->rport_param.len, b,
-				    (uint32_t)(put_u32(o, from->sport) - b));
-		}
-	}
-	if (v->received.len == 0 &&
-	    (v->rport >= 0 || !host_ip(msg, v->host, &ip) || !sw_ip_eq(&ip, &from->src))) {
-		b = dp_fwd_scratch(fm, 10 + INET6_ADDRSTRLEN);
-		if (b != NULL) {
-			o = PUT_LIT(b, ";received=");
-			o += ip_text(&from->src, o);
-			dp_fwd_edit(fm, vend, vend, b, (uint32_t)(o - b));
-		}
-	}
-}
 
 /* The devices a Request-URI names: up to DP_CALL_MAX_DEVICES, the first
  * alone for a call forwarded here, all of them for the control plane's. */
@@ -513,31 +325,6 @@ static enum next_hop to_device(struct dp_wstate *s, unsigned ifx, struct rte_mbu
 	return HOP_FOUND;
 }
 
-/* The device id our Record-Route carried (";swd=<hex>"), or 0. */
-static uint64_t route_device(const uint8_t *msg, const struct sip_uri *r)
-{
-	static const char tag[] = DP_ROUTE_DEVICE_PARAM "=";
-	const char *p = sip_ptr(msg, r->params), *end = p + r->params.len;
-	uint64_t id = 0;
-
-	for (; p + sizeof(tag) - 1 <= end; p++) {
-		if ((p != sip_ptr(msg, r->params) && p[-1] != ';') ||
-		    memcmp(p, tag, sizeof(tag) - 1) != 0)
-			continue;
-		for (p += sizeof(tag) - 1; p < end && *p != ';'; p++) {
-			int c = *p, v = c >= '0' && c <= '9'   ? c - '0'
-					: c >= 'a' && c <= 'f' ? c - 'a' + 10
-							       : -1;
-
-			if (v < 0 || id >> 60 != 0)
-				return 0;
-			id = id << 4 | (uint64_t)v;
-		}
-		return id;
-	}
-	return 0;
-}
-
 /*
  * Where a device's request goes: the PBX only (docs/design.md §1 step 8). A Route (what
  * is left after ours) or an address Request-URI is followed when it is the
@@ -553,7 +340,7 @@ static enum next_hop to_pbx(struct dp_wstate *s, struct rte_mbuf *m, const uint8
 	const struct sip_uri *u = route != NULL ? route : &sm->ruri;
 	bool sip = u->scheme == SIP_SCHEME_SIP || u->scheme == SIP_SCHEME_SIPS;
 
-	if (sip && host_ip(msg, u->host, dst) &&
+	if (sip && dp_host_ip(msg, u->host, dst) &&
 	    (route != NULL || sw_ports_owner(&p->ports, dst) < 0)) {
 		if (!dp_is_pbx_addr(s, dst)) {
 			dp_drop(s, m, DP_D_FWD_NOT_PBX_ROUTE);
@@ -608,13 +395,13 @@ enum dp_fwd_verdict dp_fwd_request(struct dp_wstate *s, unsigned ifx, struct rte
 	/* §16.4: the Route that names us is ours to take off; the next one (the
 	 * same field after a comma, or the next Route field) is where it goes. */
 	if (sm->route.whole.len != 0) {
-		int ir = first_hdr(sm, SIP_H_ROUTE, 0);
+		int ir = dp_first_hdr(sm, SIP_H_ROUTE, 0);
 		const struct sip_hdr *h = &sm->hdrs[ir];
 		uint32_t vend = (uint32_t)h->value.off + h->value.len;
 
 		route = &sm->route;
 		if (uri_is_us(p, msg, route)) {
-			dev = route_device(msg, route);
+			dev = dp_fwd_route_device(msg, route);
 			nx = sm->route_next;
 			dp_fwd_cut_first(&fm, sm, (unsigned)ir, nx);
 			route = NULL;
@@ -624,7 +411,7 @@ enum dp_fwd_verdict dp_fwd_request(struct dp_wstate *s, unsigned ifx, struct rte
 				if (sip_route_first(msg, rest, &next_route, &nx) != SIP_SCAN_OK)
 					goto bad_route;
 				route = &next_route;
-			} else if ((ir = first_hdr(sm, SIP_H_ROUTE, (unsigned)ir + 1)) >= 0) {
+			} else if ((ir = dp_first_hdr(sm, SIP_H_ROUTE, (unsigned)ir + 1)) >= 0) {
 				if (sip_route_first(msg, sm->hdrs[ir].value, &next_route, &nx) !=
 				    SIP_SCAN_OK)
 					goto bad_route;
@@ -669,7 +456,7 @@ enum dp_fwd_verdict dp_fwd_request(struct dp_wstate *s, unsigned ifx, struct rte
 		dp_drop(s, m, DP_D_NO_ROUTE);
 		return DP_FWD_DONE;
 	}
-	our_lines(s, (unsigned)out, !sw_ip_is_v4(&dst), &fm, msg, sm, from, dev);
+	dp_fwd_our_lines(s, (unsigned)out, !sw_ip_is_v4(&dst), &fm, msg, sm, from, dev);
 	return fwd_send(s, (unsigned)out, m, &fm, &dst, dport,
 			cls == DP_SRC_PBX ? DP_C_FWD_REQUESTS_TO_DEVICE : DP_C_FWD_REQUESTS_TO_PBX);
 bad_route:

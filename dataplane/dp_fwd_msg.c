@@ -29,6 +29,7 @@
 #include <rte_udp.h>
 
 #include "dataplane/dp_internal.h"
+#include "sip/sip_wbuf.h"
 
 #define TTL_OUT 64
 /* 64 KiB of UDP in the smallest fragments (IPv6 minimum MTU 1280) is 54. */
@@ -177,12 +178,17 @@ static void sort_edits(struct dp_fwd_msg *fm)
 	}
 }
 
-/* Writes the UDP datagram across the fragments' payload areas. */
+/*
+ * Writes the UDP datagram across the fragments' payload areas: a writer
+ * (sip/sip_wbuf.h) on one fragment's area, the next fragment's when it is
+ * full. dp_fwd_tx() sized the fragments for the whole datagram before it
+ * took them: no append needs a check.
+ */
 struct wcur {
+	struct sip_wbuf w;
 	struct rte_mbuf **pk;
 	unsigned k, nf;
-	uint32_t pos, chunk, hdr; /* hdr: bytes before the payload area (L2 + L3 + frag) */
-	uint8_t *base;
+	uint32_t hdr; /* bytes before the payload area (L2 + L3 + frag) */
 };
 
 static inline void put(struct wcur *c, const void *src, uint32_t n)
@@ -190,16 +196,15 @@ static inline void put(struct wcur *c, const void *src, uint32_t n)
 	const uint8_t *p = src;
 
 	while (n > 0) {
-		uint32_t take = RTE_MIN(n, c->chunk - c->pos);
+		uint32_t take = RTE_MIN(n, sip_wbuf_room(&c->w));
 
-		memcpy(c->base + c->pos, p, take);
-		c->pos += take;
+		sip_wbuf_put_unchecked(&c->w, p, take);
 		p += take;
 		n -= take;
-		if (c->pos == c->chunk && c->k + 1 < c->nf) {
+		if (sip_wbuf_room(&c->w) == 0 && c->k + 1 < c->nf) {
 			c->k++;
-			c->pos = 0;
-			c->base = rte_pktmbuf_mtod_offset(c->pk[c->k], uint8_t *, c->hdr);
+			c->w = sip_wbuf_at(rte_pktmbuf_mtod_offset(c->pk[c->k], char *, c->hdr),
+					   c->w.cap);
 		}
 	}
 }
@@ -323,12 +328,12 @@ int dp_fwd_tx(struct dp_wstate *s, unsigned ifx, struct dp_fwd_msg *fm, const st
 		return -ENOMEM;
 
 	c = (struct wcur){
+		.w = sip_wbuf_at(
+			rte_pktmbuf_mtod_offset(pk[0], char *, RTE_ETHER_HDR_LEN + l3 + fh), chunk),
 		.pk = pk,
 		.nf = nf,
-		.pos = sizeof(struct rte_udp_hdr),
-		.chunk = chunk,
-		.hdr = RTE_ETHER_HDR_LEN + l3 + fh,
-		.base = rte_pktmbuf_mtod_offset(pk[0], uint8_t *, RTE_ETHER_HDR_LEN + l3 + fh)};
+		.hdr = RTE_ETHER_HDR_LEN + l3 + fh};
+	c.w.len = sizeof(struct rte_udp_hdr); /* written last, once the sum is known */
 	cur = fm->start;
 	for (unsigned i = 0; i < fm->n; i++) {
 		const struct dp_fwd_edit *e = &fm->e[i];

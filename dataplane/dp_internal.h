@@ -163,6 +163,21 @@ bool dp_ruri_is_us(const struct dp_params *p, const uint8_t *msg, const struct s
 int dp_sip_respond(struct dp_wstate *s, unsigned ifx, const struct dp_l4info *from,
 		   const uint8_t *msg, uint16_t status, bool stranger);
 
+/** The IP literal a host (or received=) slice holds; false for a name. */
+static inline bool dp_host_ip(const uint8_t *msg, struct sip_slice h, struct sw_ip *ip)
+{
+	return sw_ip_parse(sip_ptr(msg, h), h.len, ip) == 0;
+}
+
+/** Index of the first header field @p id of @p sm from @p from on, or -1. */
+static inline int dp_first_hdr(const struct sip_msg *sm, enum sip_hdr_id id, unsigned from)
+{
+	for (unsigned i = from; i < sm->nhdrs; i++)
+		if (sm->hdrs[i].id == id)
+			return (int)i;
+	return -1;
+}
+
 /* dp_fwd.c: stateless forwarding (RFC 3261 §16.11) of the scanned message in s->sip. */
 enum dp_fwd_verdict {
 	DP_FWD_DONE,	/* sent, answered or dropped: @p m is gone */
@@ -226,6 +241,20 @@ static inline char *dp_fwd_scratch(struct dp_fwd_msg *fm, uint32_t n)
 	fm->used = (uint16_t)(fm->used + n);
 	return p;
 }
+/* dp_fwd_hdrs.c: our lines in a forwarded request. */
+/**
+ * Our Via (its branch the same for a request, its retransmissions, its
+ * CANCEL and its non-2xx ACK, §16.11), Record-Route on dialog-creating
+ * requests (naming device @p dev when not 0), Max-Forwards added or
+ * decremented, rport / received on the sender's Via (@p from): edits of
+ * @p fm. Our address is @p out's of the family @p v6 says.
+ */
+void dp_fwd_our_lines(struct dp_wstate *s, unsigned out, bool v6, struct dp_fwd_msg *fm,
+		      const uint8_t *msg, const struct sip_msg *sm, const struct dp_l4info *from,
+		      uint64_t dev);
+/** The device id our Record-Route carried in route @p r (";swd=<hex>"), or 0. */
+uint64_t dp_fwd_route_device(const uint8_t *msg, const struct sip_uri *r);
+
 /** Offset after the LWS at @p pos (SP, HT, folds), at most @p end. */
 uint32_t dp_fwd_skip_lws(const uint8_t *msg, uint32_t pos, uint32_t end);
 /**

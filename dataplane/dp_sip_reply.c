@@ -7,67 +7,15 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <strings.h>
 
 #include <rte_mbuf.h>
 
 #include "common/sw_hash.h"
 #include "dataplane/dp_internal.h"
+#include "sip/sip_reply.h"
 
 /* Methods sipwake answers itself (RFC 3261 §11.2: Allow in 200 to OPTIONS). */
 #define SW_ALLOW "OPTIONS"
-
-/** Bounded writer into the reply: an overflow is sticky and checked once. */
-struct sbuf {
-	char *p;
-	uint32_t len, cap;
-	bool overflow;
-};
-
-static void sb_put(struct sbuf *b, const void *src, uint32_t n)
-{
-	if (b->overflow || n > b->cap - b->len) {
-		b->overflow = true;
-		return;
-	}
-	memcpy(b->p + b->len, src, n);
-	b->len += n;
-}
-
-#define SB_LIT(b, lit) sb_put((b), (lit), sizeof(lit) - 1)
-
-static void sb_str(struct sbuf *b, const char *s)
-{
-	sb_put(b, s, (uint32_t)strlen(s));
-}
-
-static void sb_slice(struct sbuf *b, const uint8_t *msg, struct sip_slice sl)
-{
-	sb_put(b, msg + sl.off, sl.len);
-}
-
-static void sb_u32(struct sbuf *b, uint32_t v)
-{
-	char tmp[10];
-	int n = 0;
-
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	while (n > 0)
-		sb_put(b, &tmp[--n], 1);
-}
-
-static void sb_hex32(struct sbuf *b, uint32_t v)
-{
-	static const char hex[] = "0123456789abcdef";
-	char tmp[8];
-
-	for (int i = 7; i >= 0; i--, v >>= 4)
-		tmp[i] = hex[v & 0xf];
-	sb_put(b, tmp, sizeof(tmp));
-}
 
 bool dp_ruri_is_us(const struct dp_params *p, const uint8_t *msg, const struct sip_msg *sm,
 		   bool any_user)
@@ -80,97 +28,45 @@ bool dp_ruri_is_us(const struct dp_params *p, const uint8_t *msg, const struct s
 	return sw_ports_is_us(&p->ports, sip_ptr(msg, u->host), u->host.len, u->port);
 }
 
-/* The top via-parm with RFC 3581 §4 applied: a bare rport gets the source
- * port, and received= is added when rport was asked for or the sent-by host
- * is not the source address (RFC 3261 §18.2.1). */
-static void put_top_via(struct sbuf *b, const uint8_t *msg, const struct sip_via *via,
-			const char *src_ip, uint16_t sport)
-{
-	const char *v = (const char *)msg + via->value.off;
-	uint32_t n = via->value.len, i = 0, start = 0;
-	bool in_quotes = false, first = true;
+#define SERVER "Server: sipwake/" SW_VERSION "\r\n"
 
-	/* Copy param by param; params are ';'-separated after the sent-by. */
-	for (i = 0; i <= n; i++) {
-		if (i < n && v[i] == '"')
-			in_quotes = !in_quotes;
-		if (i < n && (v[i] != ';' || in_quotes))
-			continue;
-		if (!first && i - start == 5 && strncasecmp(v + start, "rport", 5) == 0) {
-			SB_LIT(b, "rport=");
-			sb_u32(b, sport);
-		} else {
-			sb_put(b, v + start, i - start);
-		}
-		if (i < n)
-			SB_LIT(b, ";");
-		first = false;
-		start = i + 1;
-	}
-	if (via->received.len == 0 &&
-	    (via->rport >= 0 || via->host.len != strlen(src_ip) ||
-	     strncasecmp((const char *)msg + via->host.off, src_ip, via->host.len) != 0)) {
-		SB_LIT(b, ";received=");
-		sb_str(b, src_ip);
+/* The lines after CSeq, by status. */
+static const char *extra_lines(uint16_t status)
+{
+	switch (status) {
+	case 200:
+		return "Allow: " SW_ALLOW "\r\n" SERVER;
+	case 503:
+		/* RFC 3261 §21.5.4: when to come back; the bucket refills by then. */
+		return "Retry-After: 10\r\n" SERVER;
+	default:
+		return SERVER;
 	}
 }
 
-/* RFC 3261 §8.2.6.2: the response copies Via (all, in order), From, To
- * (adding a tag), Call-ID and CSeq. The tag is a hash of the dialog
- * identifiers, so a retransmitted request gets the same answer. */
-static void put_response(struct sbuf *b, const uint8_t *msg, const struct sip_msg *sm,
-			 uint16_t status, const char *src_ip, uint16_t sport)
+/*
+ * The workers' answer (sip/sip_reply.h, which the control plane's shares):
+ * RFC 3581 §4 applied to the top Via, header lines rewritten, and a To-tag
+ * that is a hash of the dialog identifiers, so a retransmitted request gets
+ * the same answer.
+ */
+static int put_response(struct sip_wbuf *w, const uint8_t *msg, const struct sip_msg *sm,
+			uint16_t status, const char *src_ip, uint16_t sport)
 {
-	bool top_done = false;
-
-	SB_LIT(b, "SIP/2.0 ");
-	sb_u32(b, status);
-	SB_LIT(b, " ");
-	sb_str(b, sip_reason(status));
-	SB_LIT(b, "\r\n");
-	for (unsigned i = 0; i < sm->nhdrs; i++) {
-		const struct sip_hdr *h = &sm->hdrs[i];
-		uint32_t h_end = (uint32_t)h->value.off + h->value.len;
-		uint32_t v_end = (uint32_t)sm->via.value.off + sm->via.value.len;
-
-		if (h->id != SIP_H_VIA)
-			continue;
-		SB_LIT(b, "Via: ");
-		if (!top_done && sm->via.value.off >= h->value.off && v_end <= h_end) {
-			/* This field holds the top via-parm; the ones after
-			 * its comma are copied as they are. */
-			put_top_via(b, msg, &sm->via, src_ip, sport);
-			sb_put(b, msg + v_end, h_end - v_end);
-			top_done = true;
-		} else {
-			sb_slice(b, msg, h->value);
-		}
-		SB_LIT(b, "\r\n");
-	}
-	SB_LIT(b, "From: ");
-	sb_slice(b, msg, sm->from.value);
-	SB_LIT(b, "\r\nTo: ");
-	sb_slice(b, msg, sm->to.value);
-	if (sm->to.tag.len == 0) {
-		uint32_t h =
+	const struct sip_reply r = {
+		.status = status,
+		.top_via = SIP_REPLY_VIA_RPORT,
+		.source = src_ip,
+		.sport = sport,
+		.as_written = false,
+		.tag = true,
+		.to_tag =
 			sw_fnv1a(msg + sm->call_id.off, sm->call_id.len,
-				 sw_fnv1a(msg + sm->from.tag.off, sm->from.tag.len, SW_FNV1A_SEED));
-		SB_LIT(b, ";tag=sw");
-		sb_hex32(b, h);
-	}
-	SB_LIT(b, "\r\nCall-ID: ");
-	sb_slice(b, msg, sm->call_id);
-	SB_LIT(b, "\r\nCSeq: ");
-	sb_u32(b, sm->cseq);
-	SB_LIT(b, " ");
-	sb_slice(b, msg, sm->cseq_method_name);
-	SB_LIT(b, "\r\n");
-	if (status == 200)
-		SB_LIT(b, "Allow: " SW_ALLOW "\r\n");
-	else if (status == 503)
-		/* RFC 3261 §21.5.4: when to come back; the bucket refills by then. */
-		SB_LIT(b, "Retry-After: 10\r\n");
-	SB_LIT(b, "Server: sipwake/" SW_VERSION "\r\nContent-Length: 0\r\n\r\n");
+				 sw_fnv1a(msg + sm->from.tag.off, sm->from.tag.len, SW_FNV1A_SEED)),
+		.extra = extra_lines(status),
+	};
+
+	return sip_reply_write(w, msg, sm, &r);
 }
 
 int dp_sip_respond(struct dp_wstate *s, unsigned ifx, const struct dp_l4info *from,
@@ -182,21 +78,18 @@ int dp_sip_respond(struct dp_wstate *s, unsigned ifx, const struct dp_l4info *fr
 	uint16_t ip_hdrs = (uint16_t)(hdr_len - RTE_ETHER_HDR_LEN);
 	char src_ip[INET6_ADDRSTRLEN];
 	struct rte_mbuf *m;
-	struct sbuf b;
+	struct sip_wbuf b;
 	uint16_t dport;
 
 	m = rte_pktmbuf_alloc(s->ctx->pool);
 	if (m == NULL)
 		return -ENOMEM;
 	sw_ip_str(&from->src, src_ip, sizeof(src_ip));
-	b = (struct sbuf){
-		.p = rte_pktmbuf_mtod_offset(m, char *, hdr_len),
-		/* One frame, no fragmentation yet: the answer must fit the MTU. */
-		.cap = RTE_MIN((uint32_t)rte_pktmbuf_tailroom(m) - hdr_len,
-			       (uint32_t)ifc->mtu - ip_hdrs),
-	};
-	put_response(&b, msg, sm, status, src_ip, from->sport);
-	if (b.overflow) {
+	/* One frame, no fragmentation yet: the answer must fit the MTU. */
+	b = sip_wbuf_at(
+		rte_pktmbuf_mtod_offset(m, char *, hdr_len),
+		RTE_MIN((uint32_t)rte_pktmbuf_tailroom(m) - hdr_len, (uint32_t)ifc->mtu - ip_hdrs));
+	if (put_response(&b, msg, sm, status, src_ip, from->sport) != 0) {
 		rte_pktmbuf_free(m);
 		return -EMSGSIZE;
 	}

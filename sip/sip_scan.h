@@ -355,4 +355,11 @@ static inline const char *sip_ptr(const uint8_t *buf, struct sip_slice s)
 	return (const char *)buf + s.off;
 }
 
+/** A header field whole: its name through the end of its (folded) value. */
+static inline struct sip_slice sip_hdr_line(const struct sip_hdr *h)
+{
+	return (struct sip_slice){h->name.off,
+				  (uint16_t)(h->value.off + h->value.len - h->name.off)};
+}
+
 #endif /* SIP_SCAN_H */

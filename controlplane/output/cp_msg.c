@@ -1,30 +1,36 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Small pieces of the SIP messages the control plane writes: hosts,
- * header lines, and the stateless
- * answer to a request it refuses (RFC 3261 §8.2.6).
+ * header lines, a response relayed one hop back, its own OPTIONS, and the
+ * stateless answer to a request it refuses (RFC 3261 §8.2.6).
  */
 #include "common/sw_hash.h"
 #include "controlplane/output/cp_msg.h"
+#include "sip/sip_reply.h"
+
+#define SERVER "Server: sipwake\r\n"
+
+/* @p ip as a SIP host: dotted quad, or an IPv6 reference in [ ]. */
+static const char *host_text(const struct sw_ip *ip, char out[INET6_ADDRSTRLEN + 2])
+{
+	if (sw_ip_is_v4(ip))
+		return inet_ntop(AF_INET, &ip->a[12], out, INET6_ADDRSTRLEN + 2);
+	out[0] = '[';
+	inet_ntop(AF_INET6, ip->a, out + 1, INET6_ADDRSTRLEN);
+	strcat(out, "]");
+	return out;
+}
 
 void cp_msg_host(struct cp_msg *o, const struct sw_ip *ip)
 {
-	char s[INET6_ADDRSTRLEN];
+	char s[INET6_ADDRSTRLEN + 2];
 
-	if (sw_ip_is_v4(ip)) {
-		inet_ntop(AF_INET, &ip->a[12], s, sizeof(s));
-		cp_msg_str(o, s);
-	} else {
-		inet_ntop(AF_INET6, ip->a, s, sizeof(s));
-		cp_msg_fmt(o, "[%s]", s);
-	}
+	cp_msg_str(o, host_text(ip, s));
 }
 
 struct sip_slice cp_hdr_line(const struct sip_hdr *h)
 {
-	/* The whole field: name through the end of its (possibly folded) value. */
-	return (struct sip_slice){h->name.off,
-				  (uint16_t)(h->value.off + h->value.len - h->name.off)};
+	return sip_hdr_line(h);
 }
 
 void cp_answer(struct cp_ctx *cp, const uint8_t *msg, const struct sip_msg *sm, unsigned status,
@@ -36,55 +42,31 @@ void cp_answer(struct cp_ctx *cp, const uint8_t *msg, const struct sip_msg *sm, 
 		cp_udp_send(cp, how->dst, how->dport, scratch.b, scratch.len);
 }
 
+/*
+ * The control plane's answer (sip/sip_reply.h, which the workers' shares):
+ * header lines copied as written, received= (and rport=) stamped after the
+ * top Via field, or no top Via when it is our own; Retry-After: 30 on 503
+ * and a Server line without version, as the control plane always wrote them.
+ */
 int cp_answer_into(const uint8_t *msg, const struct sip_msg *sm, unsigned status,
 		   const struct cp_answer_how *how, struct cp_msg *o)
 {
-	bool top = true;
+	char host[INET6_ADDRSTRLEN + 2];
+	const struct sip_reply r = {
+		.status = status,
+		.top_via = how->stamp != NULL ? SIP_REPLY_VIA_STAMP : SIP_REPLY_VIA_DROP,
+		.source = how->stamp != NULL ? host_text(how->stamp, host) : NULL,
+		.sport = how->stamp_port,
+		.as_written = true,
+		.tag = !how->no_tag,
+		.to_tag = how->tag,
+		.extra = status == 503 ? "Retry-After: 30\r\n" SERVER : SERVER,
+	};
+	struct sip_wbuf w = sip_wbuf_at(o->b, sizeof(o->b));
+	int rc = sip_reply_write(&w, msg, sm, &r);
 
-	o->len = 0;
-	o->overflow = false;
-	cp_msg_fmt(o, "SIP/2.0 %u %s\r\n", status, sip_reason(status));
-	for (unsigned i = 0; i < sm->nhdrs; i++) {
-		const struct sip_hdr *h = &sm->hdrs[i];
-		struct sip_slice l = cp_hdr_line(h);
-
-		switch (h->id) {
-		case SIP_H_VIA:
-			if (top) {
-				top = false;
-				if (how->stamp == NULL)
-					break; /* our own Via: the answer stops here */
-				/* §18.2.1 / RFC 3581: where the request really came from. */
-				cp_msg_str(o, "Via: ");
-				cp_msg_put(o, msg + h->value.off, h->value.len);
-				cp_msg_str(o, ";received=");
-				cp_msg_host(o, how->stamp);
-				if (sm->via.rport >= 0)
-					cp_msg_fmt(o, ";rport=%u", how->stamp_port);
-				cp_msg_str(o, "\r\n");
-				break;
-			}
-			/* fall through */
-		case SIP_H_FROM:
-		case SIP_H_CALL_ID:
-		case SIP_H_CSEQ:
-			cp_msg_put(o, msg + l.off, l.len);
-			cp_msg_str(o, "\r\n");
-			break;
-		case SIP_H_TO:
-			cp_msg_put(o, msg + l.off, l.len);
-			if (sm->to.tag.len == 0 && !how->no_tag)
-				cp_msg_fmt(o, ";tag=sw%08x", how->tag);
-			cp_msg_str(o, "\r\n");
-			break;
-		default:
-			break;
-		}
-	}
-	if (status == 503)
-		cp_msg_str(o, "Retry-After: 30\r\n");
-	cp_msg_str(o, "Server: sipwake\r\nContent-Length: 0\r\n\r\n");
-	return o->overflow ? -EMSGSIZE : 0;
+	cp_msg_end(o, &w);
+	return rc;
 }
 
 int cp_msg_unvia(const uint8_t *msg, const struct sip_msg *sm, const char *extra, struct cp_msg *o)

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * A bounded byte builder for the SIP messages the control plane writes
- * (relayed REGISTERs and the answers to them): appends never overflow, an
- * append that does not fit marks the message failed and the caller refuses
- * it (513) instead of sending a truncated one.
+ * The SIP messages the control plane writes (relayed REGISTERs, the answers
+ * to them, its own requests): a bounded message built through the shared
+ * writer (sip/sip_wbuf.h). An append that does not fit marks the message
+ * failed and the caller refuses it (513) instead of sending a truncated one.
  */
 #ifndef CP_MSG_H
 #define CP_MSG_H
@@ -18,21 +18,35 @@
 
 #include "common/sw_hash.h"
 #include "controlplane/cp_internal.h"
+#include "sip/sip_wbuf.h"
 
+/** A message of at most CP_MSG_MAX bytes. len and overflow are the shared
+ *  writer's (struct sip_wbuf); zeroed, or with both reset, it is empty. */
 struct cp_msg {
 	uint16_t len;
 	bool overflow;
 	char b[CP_MSG_MAX];
 };
 
+/** The shared writer over @p o, where @p o stands; cp_msg_end() stores it back. */
+static inline struct sip_wbuf cp_msg_w(struct cp_msg *o)
+{
+	return (struct sip_wbuf){
+		.buf = o->b, .len = o->len, .cap = CP_MSG_MAX, .overflow = o->overflow};
+}
+
+static inline void cp_msg_end(struct cp_msg *o, const struct sip_wbuf *w)
+{
+	o->len = (uint16_t)w->len;
+	o->overflow = w->overflow;
+}
+
 static inline void cp_msg_put(struct cp_msg *o, const void *p, size_t n)
 {
-	if (o->overflow || n > sizeof(o->b) - o->len) {
-		o->overflow = true;
-		return;
-	}
-	memcpy(o->b + o->len, p, n);
-	o->len = (uint16_t)(o->len + n);
+	struct sip_wbuf w = cp_msg_w(o);
+
+	sip_wbuf_put(&w, p, n);
+	cp_msg_end(o, &w);
 }
 
 static inline void cp_msg_str(struct cp_msg *o, const char *s)
@@ -43,29 +57,13 @@ static inline void cp_msg_str(struct cp_msg *o, const char *s)
 __attribute__((format(printf, 2, 3))) static inline void cp_msg_fmt(struct cp_msg *o,
 								    const char *fmt, ...)
 {
-	size_t room = sizeof(o->b) - o->len;
+	struct sip_wbuf w = cp_msg_w(o);
 	va_list ap;
-	int n;
 
-	if (o->overflow)
-		return;
 	va_start(ap, fmt);
-	n = vsnprintf(o->b + o->len, room, fmt, ap);
+	sip_wbuf_vfmt(&w, fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= room) {
-		o->overflow = true;
-		return;
-	}
-	o->len = (uint16_t)(o->len + n);
-}
-
-/** Hash of a server transaction's key as RFC 3261 §17.2.3 matches it: the
- *  sender's address and port and its top Via branch (REGISTERs relayed,
- *  INVITEs held). */
-static inline uint32_t cp_tx_hash(const struct sw_ip *ip, uint16_t port, const char *branch,
-				  size_t len)
-{
-	return sw_fnv1a(branch, len, sw_fnv1a(ip->a, sizeof(ip->a), SW_FNV1A_SEED ^ port));
+	cp_msg_end(o, &w);
 }
 
 /** The value of 1..16 lowercase hex digits at @p p (our branches carry
@@ -106,6 +104,7 @@ struct cp_answer_how {
 /**
  * A stateless answer (RFC 3261 §8.2.6) of ours to the scanned request at
  * @p msg: Vias, From, To (tagged), Call-ID, CSeq copied; Retry-After on 503.
+ * Built by sip/sip_reply.h, the workers' builder, in the control plane's form.
  */
 void cp_answer(struct cp_ctx *cp, const uint8_t *msg, const struct sip_msg *sm, unsigned status,
 	       const struct cp_answer_how *how);
