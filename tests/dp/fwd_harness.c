@@ -196,7 +196,7 @@ void expect_to(const struct out *o, const char *ip, uint16_t port)
 }
 
 /* The branch we put in the message's top Via (16 hex digits). */
-void branch_of(const struct out *o, char br[BR_LEN + 1])
+void fwd_branch_of(const struct out *o, char br[BR_LEN + 1])
 {
 	const char *p = strstr(o->msg, "branch=z9hG4bK-swS");
 
@@ -232,7 +232,7 @@ void expect_msg(const struct out *o, const char *fmt, char br[BR_LEN + 1])
 	}
 	pre = (size_t)(at - fmt);
 	want = malloc(strlen(fmt) + BR_LEN + 1);
-	branch_of(o, br);
+	fwd_branch_of(o, br);
 	memcpy(want, fmt, pre);
 	memcpy(want + pre, br, BR_LEN);
 	strcpy(want + pre + BR_LEN, at + 2);

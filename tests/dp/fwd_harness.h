@@ -72,7 +72,7 @@ void take(struct out *o);
 /** It went to @p ip:@p port from our address of that family, port 5060. */
 void expect_to(const struct out *o, const char *ip, uint16_t port);
 /** The branch we put in the message's top Via (16 hex digits). */
-void branch_of(const struct out *o, char br[BR_LEN + 1]);
+void fwd_branch_of(const struct out *o, char br[BR_LEN + 1]);
 /** The message must be exactly @p fmt with our branch in place of its one "%s". */
 void expect_msg(const struct out *o, const char *fmt, char br[BR_LEN + 1]);
 /** Nothing more was sent or handed up. */

@@ -25,7 +25,7 @@ static void forwarded_branch(const char *src, uint16_t sport, const char *msg, c
 
 	feed_str(src, sport, msg);
 	take(&o);
-	branch_of(&o, br);
+	fwd_branch_of(&o, br);
 	free(o.msg);
 	nothing_else();
 }

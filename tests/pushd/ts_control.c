@@ -4,7 +4,7 @@
  * behaviour, delay, access-token lifetime and revocation, GOAWAY, frozen
  * connections, event lines on or off, stats, quit), each answered OK or
  * ERR on stdout; stdin closed ends the server. tests/pushd/README.md has
- * the commands.
+ * the commands; the event lines are ts_emit.c's.
  */
 #include "tests/pushd/ts_server.h"
 

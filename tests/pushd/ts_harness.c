@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * pushd's tests drive pd_testsrv through this: start it as a child with
+ * fresh keys and certificates, read its PORT line, send control commands
+ * and wait for their OK, read its event lines, stop it.
+ */
 #include "tests/pushd/ts_harness.h"
 
 #include <errno.h>

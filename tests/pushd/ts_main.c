@@ -21,17 +21,6 @@
 #include <string.h>
 #include <unistd.h>
 
-void ts_emit(struct ts_server *srv, const char *fmt, ...)
-{
-	struct evbuffer *o = bufferevent_get_output(srv->out_bev);
-	va_list ap;
-
-	va_start(ap, fmt);
-	evbuffer_add_vprintf(o, fmt, ap);
-	va_end(ap);
-	evbuffer_add(o, "\n", 1);
-}
-
 static void usage(void)
 {
 	fprintf(stderr, "usage: pd_testsrv --cert PEM --key PEM [--port N] [--delay-ms N]\n"
