@@ -68,6 +68,29 @@ const char *sw_cfg_found(struct sw_cfg *c, const config_setting_t *s, const char
 	return c->found;
 }
 
+int sw_cfg_strings(struct sw_cfg *c, const config_setting_t *s, const char *path, int max,
+		   const char *what, const char *list, const char *elem, sw_cfg_elem *each)
+{
+	int n = config_setting_length(s);
+	char epath[112];
+
+	if (!config_setting_is_array(s) && !config_setting_is_list(s))
+		return sw_cfg_fail(c, s, path, "expected %s, got %s", list, sw_cfg_type_name(s));
+	if (n > max)
+		return sw_cfg_fail(c, s, path, "expected at most %d %s, got %d", max, what, n);
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *why = each(c, i, config_setting_get_string(e));
+
+		if (why == NULL)
+			continue;
+		snprintf(epath, sizeof(epath), "%s.[%d]", path, i);
+		return sw_cfg_fail(c, e, epath, "expected %s, got %s", elem,
+				   sw_cfg_found(c, e, why));
+	}
+	return n;
+}
+
 int sw_cfg_members(struct sw_cfg *c, const config_setting_t *g, const char *group,
 		   const char *prefix)
 {

@@ -68,6 +68,21 @@ void sw_cfg_one_line(char *s);
 int sw_cfg_members(struct sw_cfg *c, const config_setting_t *g, const char *group,
 		   const char *prefix);
 
+/** One element of a list of strings, at index @p i: @p text is NULL when
+ *  the element is not a string. @return NULL when it is good, else why not
+ *  (appended to the quoted text in the error; "" says nothing more). */
+typedef const char *sw_cfg_elem(struct sw_cfg *c, int i, const char *text);
+
+/**
+ * A list (or array) of at most @p max strings at @p s, each handed to
+ * @p each in order. The errors name the key: not a list ("expected " @p list
+ * ", got <type>"), too long ("expected at most <max> " @p what ", got <n>"),
+ * a bad element (at "<path>.[i]": "expected " @p elem ", got <found>").
+ * @return the number of elements, or -EINVAL.
+ */
+int sw_cfg_strings(struct sw_cfg *c, const config_setting_t *s, const char *path, int max,
+		   const char *what, const char *list, const char *elem, sw_cfg_elem *each);
+
 /** An integer in [min, max] (and a power of 2 when pow2) into a field of
  *  size 2 or 4. libconfig's silent 32-bit wrap of a literal is caught. */
 sw_cfg_parser sw_cfg_parse_int;

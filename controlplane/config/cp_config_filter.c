@@ -78,73 +78,59 @@ static const char *prefix_of(const char *text, struct cp_prefix *p)
 	return NULL;
 }
 
+static const char *prefix_elem(struct sw_cfg *c, int i, const char *text)
+{
+	return text ? prefix_of(text, &CP_LOADER(c)->cfg->pbx_sources[i]) : "";
+}
+
 int cp_cfg_parse_prefixes(struct sw_cfg *c, const config_setting_t *s, const char *path,
 			  const struct sw_cfg_key *k)
 {
-	struct cp_loader *ld = CP_LOADER(c);
-	int n = config_setting_length(s);
-	char epath[112];
+	int n = sw_cfg_strings(c, s, path, CP_MAX_PREFIXES, "prefixes",
+			       "a list of addresses or prefixes like [ \"192.0.2.10\", "
+			       "\"2001:db8::/64\" ]",
+			       "an IPv4 or IPv6 address, optionally with /prefix, like "
+			       "\"192.0.2.0/24\"",
+			       prefix_elem);
 
 	(void)k;
-	if (!config_setting_is_array(s) && !config_setting_is_list(s))
-		return sw_cfg_fail(
-			&ld->c, s, path,
-			"expected a list of addresses or prefixes like [ \"192.0.2.10\", "
-			"\"2001:db8::/64\" ], got %s",
-			sw_cfg_type_name(s));
-	if (n > CP_MAX_PREFIXES)
-		return sw_cfg_fail(&ld->c, s, path, "expected at most %d prefixes, got %d",
-				   CP_MAX_PREFIXES, n);
-	for (int i = 0; i < n; i++) {
-		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-		const char *text = config_setting_get_string(e), *why;
-
-		snprintf(epath, sizeof(epath), "%s.[%d]", path, i);
-		why = text ? prefix_of(text, &ld->cfg->pbx_sources[i]) : "";
-		if (why)
-			return sw_cfg_fail(&ld->c, e, epath,
-					   "expected an IPv4 or IPv6 address, optionally with "
-					   "/prefix, like \"192.0.2.0/24\", got %s",
-					   sw_cfg_found(&ld->c, e, why));
-	}
-	ld->cfg->n_pbx_sources = (unsigned)n;
+	if (n < 0)
+		return n;
+	CP_LOADER(c)->cfg->n_pbx_sources = (unsigned)n;
 	return 0;
+}
+
+/* Kept lowercase: matched case-insensitively inside User-Agent. */
+static const char *pattern_elem(struct sw_cfg *c, int i, const char *text)
+{
+	size_t len = text ? strlen(text) : 0;
+	bool printable = len > 0 && len < CP_PATTERN_LEN;
+
+	for (size_t j = 0; printable && j < len; j++)
+		printable = text[j] >= 0x20 && text[j] < 0x7f;
+	if (!printable)
+		return "";
+	for (size_t j = 0; j <= len; j++)
+		CP_LOADER(c)->cfg->scanner_uas[i][j] = (char)tolower((unsigned char)text[j]);
+	return NULL;
 }
 
 int cp_cfg_parse_patterns(struct sw_cfg *c, const config_setting_t *s, const char *path,
 			  const struct sw_cfg_key *k)
 {
-	struct cp_loader *ld = CP_LOADER(c);
-	int n = config_setting_length(s);
-	char epath[112];
+	char elem[128];
+	int n;
 
 	(void)k;
-	if (!config_setting_is_array(s) && !config_setting_is_list(s))
-		return sw_cfg_fail(
-			&ld->c, s, path,
-			"expected a list of strings like [ \"friendly-scanner\" ], got %s",
-			sw_cfg_type_name(s));
-	if (n > CP_MAX_PATTERNS)
-		return sw_cfg_fail(&ld->c, s, path, "expected at most %d patterns, got %d",
-				   CP_MAX_PATTERNS, n);
-	for (int i = 0; i < n; i++) {
-		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-		const char *text = config_setting_get_string(e);
-		size_t len = text ? strlen(text) : 0;
-		bool printable = len > 0 && len < CP_PATTERN_LEN;
-
-		for (size_t j = 0; printable && j < len; j++)
-			printable = text[j] >= 0x20 && text[j] < 0x7f;
-		snprintf(epath, sizeof(epath), "%s.[%d]", path, i);
-		if (!printable)
-			return sw_cfg_fail(&ld->c, e, epath,
-					   "expected a string of 1..%d printable ASCII characters "
-					   "(matched case-insensitively inside User-Agent), got %s",
-					   CP_PATTERN_LEN - 1, sw_cfg_found(&ld->c, e, NULL));
-		for (size_t j = 0; j <= len; j++)
-			ld->cfg->scanner_uas[i][j] = (char)tolower((unsigned char)text[j]);
-	}
-	ld->cfg->n_scanner_uas = (unsigned)n;
+	snprintf(elem, sizeof(elem),
+		 "a string of 1..%d printable ASCII characters (matched case-insensitively "
+		 "inside User-Agent)",
+		 CP_PATTERN_LEN - 1);
+	n = sw_cfg_strings(c, s, path, CP_MAX_PATTERNS, "patterns",
+			   "a list of strings like [ \"friendly-scanner\" ]", elem, pattern_elem);
+	if (n < 0)
+		return n;
+	CP_LOADER(c)->cfg->n_scanner_uas = (unsigned)n;
 	return 0;
 }
 

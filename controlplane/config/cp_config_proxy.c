@@ -83,35 +83,25 @@ static const char *server_of(const char *text, struct cp_server *sv)
 	return NULL;
 }
 
+static const char *server_elem(struct sw_cfg *c, int i, const char *text)
+{
+	return text ? server_of(text, &CP_LOADER(c)->cfg->pbx_servers[i]) : "";
+}
+
 int cp_cfg_parse_servers(struct sw_cfg *c, const config_setting_t *s, const char *path,
 			 const struct sw_cfg_key *k)
 {
-	struct cp_loader *ld = CP_LOADER(c);
-	int n = config_setting_length(s);
-	char epath[112];
+	int n = sw_cfg_strings(c, s, path, CP_MAX_SERVERS, "servers",
+			       "a list of addresses like [ \"192.0.2.5:5060\", "
+			       "\"[2001:db8::5]:5060\" ]",
+			       "an IP address with optional port, like \"192.0.2.5:5060\" or "
+			       "\"[2001:db8::5]:5060\"",
+			       server_elem);
 
 	(void)k;
-	if (!config_setting_is_array(s) && !config_setting_is_list(s))
-		return sw_cfg_fail(&ld->c, s, path,
-				   "expected a list of addresses like [ \"192.0.2.5:5060\", "
-				   "\"[2001:db8::5]:5060\" ], got %s",
-				   sw_cfg_type_name(s));
-	if (n > CP_MAX_SERVERS)
-		return sw_cfg_fail(&ld->c, s, path, "expected at most %d servers, got %d",
-				   CP_MAX_SERVERS, n);
-	for (int i = 0; i < n; i++) {
-		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-		const char *text = config_setting_get_string(e), *why;
-
-		snprintf(epath, sizeof(epath), "%s.[%d]", path, i);
-		why = text ? server_of(text, &ld->cfg->pbx_servers[i]) : "";
-		if (why)
-			return sw_cfg_fail(&ld->c, e, epath,
-					   "expected an IP address with optional port, like "
-					   "\"192.0.2.5:5060\" or \"[2001:db8::5]:5060\", got %s",
-					   sw_cfg_found(&ld->c, e, why));
-	}
-	ld->cfg->n_pbx_servers = (unsigned)n;
+	if (n < 0)
+		return n;
+	CP_LOADER(c)->cfg->n_pbx_servers = (unsigned)n;
 	return 0;
 }
 
