@@ -10,8 +10,8 @@ swlab.Lab peer namespace, or a private one) or on the host.
                                    local=swlab.PEER_IP4, port=5070, netns=lab.ns_peer,
                                    workdir=lab.tmp, service="alice",
                                    extra=["-au", "alice", "-ap", "secret"])
-            assert app.ok, app
-        assert pbx.result.ok, pbx.result
+            assert app.ok, str(app)
+        assert pbx.result.ok, str(pbx.result)
 
 Every sipp runs under coreutils timeout(1) (sipp's own -timeout does not end
 stuck calls) with -m bounds; a UAS is waited for until its UDP socket is
@@ -73,6 +73,12 @@ class SippResult:
             self.rc, self.errors[-4000:], self.messages[-6000:], self.output[-1500:])
 
     __repr__ = __str__
+
+
+def explain(*parts):
+    """An assertion message with every sipp run (or log) whole: pytest cuts
+    a message that is not a string to 240 characters."""
+    return "\n".join(str(r) for r in parts)
 
 
 def sipp_cmd(scenario, local, port, remote=None, remote_port=5060, calls=1, timeout=30,

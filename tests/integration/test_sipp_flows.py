@@ -53,8 +53,8 @@ def test_sipp_app_registers_through_sipwake(lab, form, port):
     user = "s" + form
     uac, uas = register(lab, user, port, pbx_sets={"form": form},
                         app_sets={"form": form, "expect_expires": 300})
-    assert uac.ok, uac
-    assert uas.ok, uas  # the PBX saw Path, Feature-Caps and the push address
+    assert uac.ok, str(uac)
+    assert uas.ok, str(uas)  # the PBX saw Path, Feature-Caps and the push address
     devs = lab.devices("%s@%s" % (user, swlab.SW_IP4))
     assert len(devs) == 1, devs
     d = devs[0]
@@ -65,13 +65,13 @@ def test_sipp_app_registers_through_sipwake(lab, form, port):
 
 def test_sipp_pnsreg_is_answered(lab):
     uac, uas = register(lab, "spnsreg", 5113, app_sets={"pnsreg": 1})
-    assert uac.ok and uas.ok, (uac, uas)
+    assert uac.ok and uas.ok, sippkit.explain(uac, uas)
 
 
 def test_sipp_refused_register_binds_nothing(lab):
     uac, uas = register(lab, "s403", 5114, pbx="pbx_register_403.xml",
                         app_sets={"final": 403})
-    assert uac.ok and uas.ok, (uac, uas)
+    assert uac.ok and uas.ok, sippkit.explain(uac, uas)
     assert lab.devices("s403@%s" % swlab.SW_IP4) == []
 
 
@@ -85,7 +85,7 @@ def test_kamailio_registrar_keeps_path_and_the_push_contact(lab):
                                    remote=swlab.SW_IP4, service="kam1", timeout=20,
                                    sets={"challenge": 0},
                                    extra=["-recv_timeout", "5000"])
-        assert uac.ok, (uac, kam.log())
+        assert uac.ok, sippkit.explain(uac, kam.log())
         aor = "kam1@%s" % swlab.SW_IP4
         cs = kam.contacts("kam1")  # usrloc keys by user (use_domain off)
         assert len(cs) == 1, (cs, kam.log())
@@ -105,7 +105,7 @@ def contact_of(user, port):
 def test_call_to_an_alive_app_and_from_it(lab):
     user, port = "scall", 5120
     uac, uas = register(lab, user, port, app_sets={"expect_expires": 300})
-    assert uac.ok and uas.ok, (uac, uas)
+    assert uac.ok and uas.ok, sippkit.explain(uac, uas)
     before = lab.stats()
     # The PBX calls the registered contact (pn-* included, RFC 8599 §5.3): the
     # app rings, answers; ACK and BYE follow sipwake's Record-Route. The app's
@@ -117,7 +117,10 @@ def test_call_to_an_alive_app_and_from_it(lab):
                                    sets={"ruri": contact_of(user, port)},
                                    extra=["-d", "200", "-recv_timeout", "5000"])
         res = app.wait()
-    assert pbx.ok and res.ok, (pbx, res, {k: v for k, v in lab.stats().items() if v and ("drop" in k or "fwd" in k or "480" in k or "up" in k)}, lab.read_log()[-2000:])
+    assert pbx.ok and res.ok, sippkit.explain(
+        pbx, res, {k: v for k, v in lab.stats().items()
+                   if v and ("drop" in k or "fwd" in k or "480" in k or "up" in k)},
+        lab.read_log()[-2000:])
     st = lab.stats()
     # INVITE, ACK, BYE to the device; 180, 200, 200 back: all on the worker.
     assert st["fwd_requests_to_device"] - before["fwd_requests_to_device"] >= 3, st
@@ -129,7 +132,7 @@ def test_call_to_an_alive_app_and_from_it(lab):
                                    remote=swlab.SW_IP4, service="100", timeout=20,
                                    extra=["-d", "200", "-recv_timeout", "5000"])
         res = pbx.wait()
-    assert app.ok and res.ok, (app, res)
+    assert app.ok and res.ok, sippkit.explain(app, res)
     assert lab.stats()["fwd_requests_to_pbx"] - st["fwd_requests_to_pbx"] >= 3
 
 
@@ -141,7 +144,7 @@ def test_kamailio_sends_calls_back_through_sipwake(lab):
         uac = sippkit.lab_run_sipp(lab, "app_register.xml", swlab.PEER_IP4, port,
                                    remote=swlab.SW_IP4, service=user, timeout=20,
                                    sets={"challenge": 0}, extra=["-recv_timeout", "5000"])
-        assert uac.ok, (uac, kam.log())
+        assert uac.ok, sippkit.explain(uac, kam.log())
         # A caller asks Kamailio for the AOR: lookup() finds the contact and
         # its Path, so the INVITE goes to sipwake, which finds the device by
         # the pn-* parameters Kamailio kept in the Request-URI.
@@ -153,4 +156,4 @@ def test_kamailio_sends_calls_back_through_sipwake(lab):
                 sets={"ruri": "sip:%s@%s" % (user, swlab.SW_IP4)},
                 extra=["-d", "200", "-recv_timeout", "5000"])
             res = app.wait()
-        assert caller.ok and res.ok, (caller, res, kam.log()[-3000:])
+        assert caller.ok and res.ok, sippkit.explain(caller, res, kam.log()[-3000:])

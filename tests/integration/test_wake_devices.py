@@ -188,7 +188,7 @@ class TestPing:
                 first = sippkit.lab_run_sipp(lab, "app_register.xml", APP4, old_port,
                                              remote=SW4, service=dev.user, timeout=15,
                                              sets=sets, extra=creds + ["-recv_timeout", "5000"])
-                assert first.ok, first
+                assert first.ok, str(first)
                 ctx.wait_state(dev, "asleep")
                 d, mark = Delta(lab), ctx.push.mark()
                 app = sippkit.lab_sipp(lab, "app_wake_uas.xml", APP4, new_port, calls=2,
@@ -213,10 +213,11 @@ class TestPing:
                 finally:
                     caller.stop()
                     app.stop()
-                assert res_caller.ok and res_app.ok, (res_caller, res_app, lab.read_log()[-3000:])
+                assert res_caller.ok and res_app.ok, sippkit.explain(
+                    res_caller, res_app, lab.read_log()[-3000:])
             finally:
                 res_reg = registrar.stop() if registrar.result is None else registrar.result
-        assert res_reg.ok, res_reg
+        assert res_reg.ok, str(res_reg)
         d.no_held()
         assert len(ctx.push.reqs(dev.token, None, mark)) == 1
         w = d.wake()

@@ -77,8 +77,8 @@ def test_register_through_a_stand_in_edge(ns, work):
                     uas_sets={"hdr1": FC},
                     uac_sets={"hdr1": PATH, "hdr2": FC, "expect_expires": 300},
                     uac_extra=CREDS)
-    assert pbx.ok, pbx
-    assert app.ok, app
+    assert pbx.ok, str(pbx)
+    assert app.ok, str(app)
     m = pbx.messages
     assert "SIP/2.0 401 Unauthorized" in m and 'WWW-Authenticate: Digest realm="sipwake.test"' in m
     assert re.search(r'Authorization: Digest username="alice"', m), m
@@ -103,7 +103,7 @@ def test_register_checks_fail_without_the_edge(ns, work):
     # The switches for direct use.
     pbx, app = pair(ns, work, "pbx_registrar.xml", "app_register.xml",
                     uas_sets={"no_path": 1, "no_fc": 1}, uac_sets={"no_fc": 1}, uac_extra=CREDS)
-    assert pbx.ok and app.ok, (pbx, app)
+    assert pbx.ok and app.ok, sippkit.explain(pbx, app)
 
 
 def test_register_granted_expiry_and_pnsreg_checked(ns, work):
@@ -117,7 +117,7 @@ def test_register_granted_expiry_and_pnsreg_checked(ns, work):
     pbx, app = pair(ns, work, "pbx_registrar.xml", "app_register.xml",
                     uas_sets={"hdr1": FC + ';+sip.pnsreg="121"'},
                     uac_sets={"hdr1": PATH, "hdr2": FC, "pnsreg": 1}, uac_extra=CREDS)
-    assert pbx.ok and app.ok, (pbx, app)
+    assert pbx.ok and app.ok, sippkit.explain(pbx, app)
     assert ";+sip.pnsreg;expires=600" in pbx.messages
 
 
@@ -130,7 +130,7 @@ def test_register_push_forms(ns, work, form, params):
     pbx, app = pair(ns, work, "pbx_registrar.xml", "app_register.xml",
                     uas_sets={"hdr1": FC, "form": form},
                     uac_sets={"hdr1": PATH, "hdr2": FC, "form": form}, uac_extra=CREDS)
-    assert pbx.ok and app.ok, (pbx, app)
+    assert pbx.ok and app.ok, sippkit.explain(pbx, app)
     assert re.search(r"REGISTER sip:127\.0\.0\.1:5060 SIP/2\.0\r\n.*Contact: <sip:alice@"
                      r"127\.0\.0\.1:5070" + params, pbx.messages, re.S), pbx.messages
     # The PBX insists on the form it was told to expect.
@@ -143,7 +143,7 @@ def test_register_push_forms(ns, work, form, params):
 def test_deregister(ns, work):
     pbx, app = pair(ns, work, "pbx_registrar.xml", "app_register.xml", uas_sets={"hdr1": FC},
                     uac_sets={"hdr1": PATH, "hdr2": FC, "expires": 0}, uac_extra=CREDS)
-    assert pbx.ok and app.ok, (pbx, app)
+    assert pbx.ok and app.ok, sippkit.explain(pbx, app)
     assert "Expires: 0\r\n" in pbx.messages and ";expires=0\r\n" in pbx.messages
     ok = pbx.messages[pbx.messages.index("SIP/2.0 200 OK"):]
     assert "Contact:" not in ok, ok
@@ -152,18 +152,18 @@ def test_deregister(ns, work):
 def test_refusal_and_no_challenge(ns, work):
     pbx, app = pair(ns, work, "pbx_register_403.xml", "app_register.xml",
                     uac_sets={"final": 403}, uac_extra=CREDS)
-    assert pbx.ok and app.ok, (pbx, app)
+    assert pbx.ok and app.ok, sippkit.explain(pbx, app)
     pbx, app = pair(ns, work, "pbx_registrar.xml", "app_register.xml",
                     uas_sets={"final": 403}, uac_sets={"hdr1": PATH, "hdr2": FC, "final": 403},
                     uac_extra=CREDS)
-    assert pbx.ok and app.ok, (pbx, app)
+    assert pbx.ok and app.ok, sippkit.explain(pbx, app)
     _, app = pair(ns, work, "pbx_register_403.xml", "app_register.xml", uac_extra=CREDS)
     assert failed_check(app, "final=200 got=403"), app
     # A registrar that answers at once: fine only when the app was told.
     pbx, app = pair(ns, work, "pbx_registrar.xml", "app_register.xml",
                     uas_sets={"hdr1": FC, "challenge": 0},
                     uac_sets={"hdr1": PATH, "hdr2": FC, "challenge": 0})
-    assert pbx.ok and app.ok, (pbx, app)
+    assert pbx.ok and app.ok, sippkit.explain(pbx, app)
     assert "401 Unauthorized" not in pbx.messages
     _, app = pair(ns, work, "pbx_registrar.xml", "app_register.xml",
                   uas_sets={"hdr1": FC, "challenge": 0}, uac_sets={"hdr1": PATH, "hdr2": FC})
@@ -176,7 +176,7 @@ def test_register_ipv6(ns, work):
         app = run_sipp("app_register.xml", "::1", APP, remote="::1", remote_port=PBX, netns=ns,
                        workdir=work, service="alice", extra=CREDS,
                        sets={"hdr1": "Path: <sip:[::1]:5080;lr>", "hdr2": FC})
-    assert pbx.result.ok and app.ok, (pbx.result, app)
+    assert pbx.result.ok and app.ok, sippkit.explain(pbx.result, app)
     assert "Contact: <sip:alice@[::1]:5070;pn-provider=apns" in pbx.result.messages
 
 
@@ -185,7 +185,7 @@ def test_register_ipv6(ns, work):
 def test_pbx_calls_app(ns, work):
     app, pbx = pair(ns, work, "app_call_uas.xml", "pbx_call_uac.xml", uas_port=APP,
                     uac_port=PBX, uac_sets={"hdr1": RR})
-    assert app.ok and pbx.ok, (app, pbx)
+    assert app.ok and pbx.ok, sippkit.explain(app, pbx)
     # ACK and BYE went to the 200's Contact with the route set.
     assert re.search(r"ACK sip:127\.0\.0\.1:5070;transport=UDP SIP/2\.0\r\n.*"
                      r"Route: <sip:127\.0\.0\.1:5080;lr>", pbx.messages, re.S), pbx.messages
@@ -198,14 +198,14 @@ def test_pbx_calls_app(ns, work):
 def test_app_call_checks_fail_without_the_edge(ns, work):
     app, pbx = pair(ns, work, "app_call_uas.xml", "pbx_call_uac.xml", uas_port=APP, uac_port=PBX)
     assert failed_check(app, "rr:on got="), app
-    assert pbx.ok, pbx  # the flow itself completed
+    assert pbx.ok, str(pbx)  # the flow itself completed
     ruri = "sip:alice@127.0.0.1:5070" + PN
     app, _ = pair(ns, work, "app_call_uas.xml", "pbx_call_uac.xml", uas_port=APP, uac_port=PBX,
                   uac_sets={"hdr1": RR, "ruri": ruri})
     assert failed_check(app, "strip:on pn=;pn-provider"), app
     app, _ = pair(ns, work, "app_call_uas.xml", "pbx_call_uac.xml", uas_port=APP, uac_port=PBX,
                   uas_sets={"keep_pn": 1, "no_rr": 1}, uac_sets={"ruri": ruri})
-    assert app.ok, app
+    assert app.ok, str(app)
     assert "INVITE %s SIP/2.0" % ruri in app.messages
 
 
@@ -213,7 +213,7 @@ def test_app_calls_pbx(ns, work):
     via = "Via: SIP/2.0/UDP 127.0.0.1:5080;branch=z9hG4bK-edge"
     pbx, app = pair(ns, work, "pbx_call_uas.xml", "app_call_uac.xml", service="100",
                     uac_sets={"hdr1": via, "hdr2": RR})
-    assert pbx.ok and app.ok, (pbx, app)
+    assert pbx.ok and app.ok, sippkit.explain(pbx, app)
     assert "INVITE sip:100@127.0.0.1 SIP/2.0" in pbx.messages
     pbx, app = pair(ns, work, "pbx_call_uas.xml", "app_call_uac.xml", service="100",
                     uac_sets={"hdr2": RR})
@@ -223,7 +223,7 @@ def test_app_calls_pbx(ns, work):
     assert failed_check(pbx, "rr:on got="), pbx
     pbx, _ = pair(ns, work, "pbx_call_uas.xml", "app_call_uac.xml", service="100",
                   uas_sets={"no_rr": 1, "no_via2": 1})
-    assert pbx.ok, pbx
+    assert pbx.ok, str(pbx)
 
 
 # A UAS that answers an INVITE with 100, then (after argv[3] s) the final
@@ -275,7 +275,7 @@ def pbx_call_answered(ns, work, final, delay=0.5, recv_timeout=3000):
 
 def test_pbx_call_to_a_sleeper_acks_the_480(ns, work):
     caller, uas = pbx_call_answered(ns, work, 480)
-    assert caller.ok, caller
+    assert caller.ok, str(caller)
     inv, (ack,) = uas["invite"], uas["then"]
 
     def hdr(msg, name):
@@ -327,7 +327,7 @@ def woken_app(ns, work, call_sets):
                                    PUSH_MESSAGE, str(APP)], capture_output=True, text=True,
                                   timeout=15)
             assert push.stdout.strip() == "SIP/2.0 200 OK", push
-            assert reg.wait(15).ok, reg.result  # registered before the call comes
+            assert reg.wait(15).ok, str(reg.result)  # registered before the call comes
             caller = run_sipp("pbx_call_uac.xml", LO, PBX_UAC, remote=LO, remote_port=APP,
                               netns=ns, workdir=work, sets=call_sets, service="alice",
                               timeout=15, extra=["-recv_timeout", "3000"])
@@ -338,7 +338,7 @@ def woken_app(ns, work, call_sets):
 
 def test_woken_app_registers_then_takes_the_call(ns, work):
     reg, app, caller = woken_app(ns, work, {"hdr1": RR, "ruri": "sip:alice@127.0.0.1:%d" % APP})
-    assert reg.ok and app.ok and caller.ok, (reg, app, caller)
+    assert reg.ok and app.ok and caller.ok, sippkit.explain(reg, app, caller)
     # The REGISTER carried the push address, was challenged and retried.
     assert re.search(r"Contact: <sip:alice@127\.0\.0\.1:5070%s>;\+sip\.instance=" % re.escape(PN),
                      reg.messages), reg.messages
@@ -361,8 +361,8 @@ def test_app_answers_bounded_pings(ns, work):
         for _ in range(2):
             r = run_sipp("options.xml", LO, 5071, remote=LO, remote_port=APP, netns=ns,
                          workdir=work, timeout=10)
-            assert r.ok, r
-    assert app.result.ok, app.result
+            assert r.ok, str(r)
+    assert app.result.ok, str(app.result)
     # -m 2 is up: a third ping goes unanswered.
     r = run_sipp("options.xml", LO, 5071, remote=LO, remote_port=APP, netns=ns, workdir=work,
                  timeout=8, extra=["-recv_timeout", "1500"])
@@ -379,7 +379,7 @@ def test_kamailio_registrar_and_lookup_with_path(ns, work):
         app = run_sipp("app_register.xml", LO, APP, remote=LO, remote_port=PBX, netns=ns,
                        workdir=work, service="alice",
                        sets={"challenge": 0, "no_fc": 1, "hdr1": PATH, "expires": 120})
-        assert app.ok, (app, k.log())
+        assert app.ok, sippkit.explain(app, k.log())
         ok = app.messages[app.messages.index("SIP/2.0 200 OK"):]
         assert re.search(r"Contact: <sip:alice@127\.0\.0\.1:5070%s>;expires=12\d" % re.escape(PN),
                          ok), ok
@@ -396,7 +396,7 @@ def test_kamailio_registrar_and_lookup_with_path(ns, work):
                            sets={"ruri": "sip:alice@127.0.0.1"})
             if not pbx.ok:
                 edge.stop()
-        assert edge.result.ok and pbx.ok, (edge.result, pbx, k.log())
+        assert edge.result.ok and pbx.ok, sippkit.explain(edge.result, pbx, k.log())
         inv = edge.result.messages
         assert "INVITE sip:alice@127.0.0.1:5070%s SIP/2.0" % PN in inv, inv
         assert "Route: <sip:127.0.0.1:5080;lr>" in inv, inv
@@ -405,7 +405,7 @@ def test_kamailio_registrar_and_lookup_with_path(ns, work):
         app = run_sipp("app_register.xml", LO, APP, remote=LO, remote_port=PBX, netns=ns,
                        workdir=work, service="alice",
                        sets={"challenge": 0, "no_fc": 1, "hdr1": PATH, "expires": 0})
-        assert app.ok, app
+        assert app.ok, str(app)
         assert k.contacts("alice") == []
 
 
@@ -416,7 +416,7 @@ def test_kamailio_lookup_without_path_and_with_auth_over_ipv6(ns, work):
         # registers over IPv6 (LISTEN2), the PBX calls over IPv4.
         app = run_sipp("app_register.xml", "::1", APP, remote="::1", remote_port=PBX, netns=ns,
                        workdir=work, service="alice", sets={"no_fc": 1}, extra=CREDS)
-        assert app.ok, (app, k.log())
+        assert app.ok, sippkit.explain(app, k.log())
         assert "SIP/2.0 401 Unauthorized" in app.messages
         (c,) = k.contacts("alice")
         assert c["Address"] == "sip:alice@[::1]:5070" + PN and c["Path"] == "[not set]", c
@@ -427,7 +427,7 @@ def test_kamailio_lookup_without_path_and_with_auth_over_ipv6(ns, work):
                            sets={"ruri": "sip:alice@127.0.0.1"})
             if not pbx.ok:
                 appc.stop()
-        assert appc.result.ok and pbx.ok, (appc.result, pbx, k.log())
+        assert appc.result.ok and pbx.ok, sippkit.explain(appc.result, pbx, k.log())
         head = appc.result.messages.split("\r\n\r\n")[0]
         assert "INVITE sip:alice@[::1]:5070%s SIP/2.0" % PN in head, head
         assert "\r\nRoute:" not in head, head
@@ -440,7 +440,7 @@ def test_kamailio_stateless_forwarder(ns, work):
         with Sipp("app_ping_uas.xml", LO, APP, netns=ns, workdir=work, calls=1) as app:
             r = run_sipp("options.xml", LO, 5071, remote=LO, remote_port=PBX, netns=ns,
                          workdir=work, timeout=10)
-        assert r.ok and app.result.ok, (r, app.result, k.log())
+        assert r.ok and app.result.ok, sippkit.explain(r, app.result, k.log())
         # Forwarded with Kamailio's Via on top of sipp's.
         assert re.search(r"OPTIONS .*\r\nVia: SIP/2\.0/UDP 127\.0\.0\.1(:5060)?;branch=[^\r]*\r\n"
                          r"Via: SIP/2\.0/UDP 127\.0\.0\.1:5071", app.result.messages), \
