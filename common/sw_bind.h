@@ -63,6 +63,7 @@ struct sw_bind_rec {
 	const char *instance; /**< +sip.instance, quotes removed; may be empty */
 	uint16_t instance_len;
 	uint8_t pn_form; /**< enum sw_pn_form; SW_PN_NONE: no push address */
+	uint8_t pn_dead; /**< bit i: token i of the push address (common/sw_pn.h) is dead */
 	const char *pn_provider, *pn_prid, *pn_param;
 	uint16_t pn_provider_len, pn_prid_len, pn_param_len;
 	struct sw_ip src;      /**< source address the REGISTER came from */
@@ -83,6 +84,7 @@ struct sw_device {
 	uint16_t sport;
 	uint8_t iface;
 	uint8_t pn_form;
+	uint8_t pn_dead; /**< bit i: token i of the push address is dead (common/sw_pn.h) */
 	uint16_t aor_len, contact_len, instance_len;
 	uint16_t pn_provider_len, pn_prid_len, pn_param_len;
 	const char *aor, *contact, *instance;

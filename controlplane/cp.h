@@ -39,11 +39,13 @@
 	X(WAKE_RETRANSMISSIONS, wake_retransmissions,                                             \
 	  "PBX INVITE retransmissions absorbed (answered again, never pushed again)")             \
 	X(WAKE_DEAD_TOKENS, wake_dead_tokens,                                                     \
-	  "push addresses removed: the push service said the token is dead")                      \
+	  "tokens the push service said are dead (a device keeps its other token)")               \
 	X(WAKE_LATE_CANCELS, wake_late_cancels,                                                   \
 	  "devices woken after their call was cancelled: given the INVITE, then CANCEL")          \
 	X(WAKE_ALERTS, wake_alerts, "missed-call alert pushes for calls cancelled before wake")   \
 	X(REFRESH_PUSHES, refresh_pushes, "background pushes sent before a binding expires")      \
+	X(REFRESH_NO_TOKEN, refresh_no_token,                                                     \
+	  "refresh pushes not sent: no live token takes a background push (a VoIP token alone)")  \
 	X(CALLS_480, calls_480,                                                                   \
 	  "other requests from the PBX for asleep devices or forks, answered 480")
 
@@ -61,6 +63,8 @@
 	X(SIP_UP_RESPONSES, sip_up_responses, "SIP responses handed up by the workers")          \
 	X(TX_FRAGMENTED, tx_fragmented_cp, "datagrams the control plane sent as IP fragments")   \
 	X(REG_RELAYED, reg_relayed, "REGISTER requests relayed to the PBX")                      \
+	X(REG_PUSH_UNKNOWN, reg_push_unknown,                                                    \
+	  "REGISTERs relayed with a push provider sipwake cannot push to (never woken)")         \
 	X(REG_RETRANSMITTED, reg_retransmitted,                                                  \
 	  "REGISTER retransmissions from apps resent on their pending transaction")              \
 	X(REG_2XX, reg_2xx, "2xx answers to relayed REGISTERs (bindings committed)")             \
@@ -104,6 +108,8 @@
 	  "REGISTERs of new devices refused (503): bindings.max_devices reached")               \
 	X(REG_BAD, reg_bad,                                                                     \
 	  "REGISTERs refused (400): no AOR, a push address or contact sipwake cannot keep")     \
+	X(REG_PUSH_BAD, reg_push_bad,                                                           \
+	  "REGISTERs refused (400): a push address that reads more than one way or not at all") \
 	X(REG_TOO_LARGE, reg_too_large, "REGISTERs refused (513): too large to relay")          \
 	X(REG_LOOP, reg_loop, "REGISTERs refused (483): Max-Forwards reached 0")                \
 	X(REG_STRAY_RESPONSE, reg_stray_response,                                               \

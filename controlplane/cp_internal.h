@@ -149,16 +149,12 @@ void cp_call_held(const struct cp_ctx *cp, struct cp_call_held *h);
 /** pd_request.id of a pre-expiry refresh push has this bit (else it is a call's). */
 #define CP_PUSH_REFRESH (UINT64_C(1) << 63)
 
-/* cp_bind.c: push addresses */
+/* cp_bind.c: push addresses (the token a push goes to: bindings/cp_push_addr.h) */
 /**
- * Fill @p rq's provider, token, param and device_key from @p d's push
- * address, @p kind, and nothing else (ids, call fields: the caller's).
- * @return 0, -ENOENT (no push address), -ENOTSUP (a provider pushd lacks).
- */
-int cp_push_request_of(const struct sw_device *d, int kind, struct pd_request *rq);
-/**
- * The push service said @p id's token is dead since @p dead_since_ms (ms since
- * the epoch; 0: unknown): remove its push address, keeping the binding,
+ * The push service said token @p target (pd_result.target) of @p id is dead
+ * since @p dead_since_ms (ms since the epoch; 0: unknown): when the device
+ * has another live token, mark that one dead and keep the rest; else
+ * remove its push address, keeping the binding,
  * unless it registered after that time (RFC 8599 §1; docs/design.md §1 step 7).
  * A device that would then be indistinguishable from another of its AOR
  * (same contact, neither an instance nor a push address) is removed instead.
@@ -167,7 +163,7 @@ int cp_push_request_of(const struct sw_device *d, int kind, struct pd_request *r
  *         -EALREADY (registered after the token died, or in the same
  *         second: kept), -ENOMEM.
  */
-int cp_bind_drop_push(struct cp_ctx *cp, uint64_t id, int64_t dead_since_ms);
+int cp_bind_drop_push(struct cp_ctx *cp, uint64_t id, int64_t dead_since_ms, unsigned target);
 /** A refresh push's result (CP_PUSH_REFRESH ids). */
 void cp_bind_push_result(struct cp_ctx *cp, const struct pd_result *r);
 

@@ -34,6 +34,13 @@ enum pd_kind {
 	PD_KIND_BACKGROUND, /**< APNs background, topic <bundle>, priority 5 */
 };
 
+/** Which service the token belongs to (common/sw_pn.h, same values). */
+enum pd_token {
+	PD_TOKEN_ANY = 0,     /**< takes every push: FCM, or a caller that does not say */
+	PD_TOKEN_VOIP = 1,    /**< APNs PushKit token: VoIP pushes only */
+	PD_TOKEN_REGULAR = 2, /**< APNs regular token: a call goes to it as an alert push */
+};
+
 #define PD_KEY_LEN   128
 #define PD_TOKEN_LEN 256
 #define PD_PARAM_LEN 160
@@ -47,6 +54,8 @@ struct pd_request {
 	char param
 		[PD_PARAM_LEN]; /**< pn-param: APNs "<team id>.<bundle id>[.voip]", FCM project id */
 	enum pd_kind kind;
+	uint8_t token_kind; /**< enum pd_token */
+	uint8_t target;	    /**< caller's index of the token in its push address; echoed */
 	char call_id[128];
 	char caller_number[64];
 	char caller_name[128];
@@ -55,12 +64,14 @@ struct pd_request {
 };
 
 /** Outcome of one request (X-macro: name, description). */
-#define PD_FOREACH_STATUS(_)                                                             \
-	_(DELIVERED, "delivered")                                                        \
-	_(DEAD_TOKEN, "dead token (APNs 410 / FCM UNREGISTERED): drop the push address") \
-	_(REJECTED, "rejected by the provider (bad token, token not for topic, ...)")    \
-	_(CONFIG_ERROR, "credential or configuration error (alarmed)")                   \
-	_(NO_CREDENTIAL, "no configured credential matches the push address")            \
+#define PD_FOREACH_STATUS(_)                                                                   \
+	_(DELIVERED, "delivered")                                                              \
+	_(DEAD_TOKEN, "dead token (APNs 410 / FCM UNREGISTERED): drop the push address")       \
+	_(REJECTED, "rejected by the provider (bad token, token not for topic, ...)")          \
+	_(REFUSED,                                                                             \
+	  "refused by sipwake, never sent (token not hex, push kind the token does not take)") \
+	_(CONFIG_ERROR, "credential or configuration error (alarmed)")                         \
+	_(NO_CREDENTIAL, "no configured credential matches the push address")                  \
 	_(TIMED_OUT, "no final answer before the deadline")
 
 enum pd_status {
@@ -78,6 +89,7 @@ struct pd_result {
 	uint64_t id;
 	char device_key[PD_KEY_LEN];
 	enum pd_status status;
+	uint8_t target;		/**< pd_request.target, echoed */
 	int64_t provider_ts_ms; /**< DEAD_TOKEN: provider's time (ms since epoch) the token died */
 	char reason[64];	/**< provider reason ("BadDeviceToken", "UNREGISTERED") or "" */
 	int http_status;	/**< last HTTP status, 0 if none */
@@ -170,25 +182,27 @@ int pd_result_fd(const struct pd *pd);
 int pd_thread_cpu_us(const struct pd *pd, uint64_t *us);
 
 /** Per-provider counters (X-macro: name, description). */
-#define PD_FOREACH_COUNTER(_)                                                                \
-	_(submitted, "pushes handed to pd_submit()")                                         \
-	_(sent, "HTTP requests sent (retries included)")                                     \
-	_(delivered, "answered 200")                                                         \
-	_(dead_token, "APNs 410 / FCM UNREGISTERED: the push address is dead")               \
-	_(rejected, "refused by the provider (BadDeviceToken, DeviceTokenNotForTopic, ...)") \
-	_(config_error, "credential or configuration errors (403, token endpoint refusals)") \
-	_(no_credential, "no configured credential matches the push address")                \
-	_(timed_out, "no final answer before the deadline")                                  \
-	_(retries, "requests sent again")                                                    \
-	_(retry_after_429, "retries after 429")                                              \
-	_(retry_after_5xx, "retries after 500 / 503")                                        \
-	_(retry_after_reset, "retries after a reset stream or a lost connection")            \
-	_(retry_after_goaway, "retries of streams refused or dropped by GOAWAY")             \
-	_(token_renewals, "APNs provider tokens renewed / FCM access tokens fetched")        \
-	_(connects, "HTTP/2 connections established")                                        \
-	_(pings, "PINGs sent on idle connections")                                           \
-	_(ping_timeouts, "connections dropped because a PING went unanswered")               \
-	_(disconnects, "established connections lost")                                       \
+#define PD_FOREACH_COUNTER(_)                                                                  \
+	_(submitted, "pushes handed to pd_submit()")                                           \
+	_(sent, "HTTP requests sent (retries included)")                                       \
+	_(delivered, "answered 200")                                                           \
+	_(dead_token, "APNs 410 / FCM UNREGISTERED: the push address is dead")                 \
+	_(rejected, "refused by the provider (BadDeviceToken, DeviceTokenNotForTopic, ...)")   \
+	_(refused,                                                                             \
+	  "refused by sipwake, never sent (token not hex or too long, kind it does not take)") \
+	_(config_error, "credential or configuration errors (403, token endpoint refusals)")   \
+	_(no_credential, "no configured credential matches the push address")                  \
+	_(timed_out, "no final answer before the deadline")                                    \
+	_(retries, "requests sent again")                                                      \
+	_(retry_after_429, "retries after 429")                                                \
+	_(retry_after_5xx, "retries after 500 / 503")                                          \
+	_(retry_after_reset, "retries after a reset stream or a lost connection")              \
+	_(retry_after_goaway, "retries of streams refused or dropped by GOAWAY")               \
+	_(token_renewals, "APNs provider tokens renewed / FCM access tokens fetched")          \
+	_(connects, "HTTP/2 connections established")                                          \
+	_(pings, "PINGs sent on idle connections")                                             \
+	_(ping_timeouts, "connections dropped because a PING went unanswered")                 \
+	_(disconnects, "established connections lost")                                         \
 	_(ring_full, "requests or results dropped on a full ring")
 
 struct pd_stats {

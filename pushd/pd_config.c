@@ -61,6 +61,7 @@ static const struct sw_cfg_key keys[] = {
 	{"apns", "endpoint", parse_endpoint, 0, 0, false, 0, 0, 0, NULL},
 	{"apns", "sandbox", parse_sandbox, 0, 0, false, 0, 0, 0, NULL},
 	STR("fcm", struct pd_fcm_cfg, "project", project, ALNUM "-_"),
+	STR("fcm", struct pd_fcm_cfg, "package", package, ALNUM "._"),
 	STR("fcm", struct pd_fcm_cfg, "service_account_file", service_account_file, NULL),
 	STR("fcm", struct pd_fcm_cfg, "token_url", token_url, NULL),
 	STR("fcm", struct pd_fcm_cfg, "ca_file", ca_file, NULL),

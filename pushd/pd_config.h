@@ -31,7 +31,9 @@ struct pd_apns_cfg {
 
 /** One FCM HTTP v1 credential (a Firebase project's service account). */
 struct pd_fcm_cfg {
-	char project[128];			/**< Firebase project id */
+	char project[128]; /**< Firebase project id */
+	char package[128]; /**< Android package name apps may give instead of the project id
+			    *   (PortSIP's app-id); "" none */
 	char service_account_file[PD_PATH_LEN]; /**< service-account JSON */
 	char token_url[PD_PATH_LEN];		/**< OAuth2 token endpoint; "" = from the JSON */
 	char host[PD_HOST_LEN];			/**< endpoint host (fcm.googleapis.com) */

@@ -75,6 +75,7 @@ int pd_cred_fingerprint(struct pd_cred *c)
 		const struct pd_fcm_cfg *f = c->fcm;
 
 		fp_str(m, f->project);
+		fp_str(m, f->package);
 		fp_str(m, f->token_url);
 		fp_str(m, f->host);
 		port[0] = (unsigned char)(f->port >> 8);
@@ -443,11 +444,13 @@ static bool key_matches(const struct pd_cred *c, const char *key, const char *pa
 
 /* APNs: "<team id>.<bundle id>" as RFC 8599 has it, or the bundle id alone
  * (apps that leave the team out, X-Push headers): the first credential for
- * that bundle then. FCM: the project id. */
+ * that bundle then. FCM: the project id, or the Android package name
+ * (PortSIP's app-id) when the credential names one. */
 static bool param_matches(const struct pd_cred *c, const char *param)
 {
 	return key_matches(c, c->param, param) ||
-	       (c->provider == PD_APNS && key_matches(c, c->apns->bundle_id, param));
+	       (c->provider == PD_APNS && key_matches(c, c->apns->bundle_id, param)) ||
+	       (c->provider == PD_FCM && c->fcm->package[0] && !strcmp(c->fcm->package, param));
 }
 
 /* The credential in force for @req: exact "<team>.<bundle>" first, so a

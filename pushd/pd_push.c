@@ -61,6 +61,13 @@ static json_t *call_data(struct pd_job *j)
 			 r->caller_name, "aor", r->aor, "push_id", j->apns_id);
 }
 
+/* A call goes as a VoIP push, unless the device gave only its regular
+ * token: then as an alert (an app without PushKit shows a notification). */
+static bool apns_voip(const struct pd_request *r)
+{
+	return r->kind == PD_KIND_CALL && r->token_kind != PD_TOKEN_REGULAR;
+}
+
 bool pd_apns_token_ok(const char *t)
 {
 	size_t n = strlen(t);
@@ -90,8 +97,9 @@ int pd_build_body(struct pd_job *j)
 	if (r->provider == PD_APNS) {
 		json_t *aps;
 
-		if (r->kind == PD_KIND_ALERT)
-			aps = json_pack("{s:{s:s, s:s}, s:s}", "alert", "title", "Missed call",
+		if (r->kind == PD_KIND_ALERT || (r->kind == PD_KIND_CALL && !apns_voip(r)))
+			aps = json_pack("{s:{s:s, s:s}, s:s}", "alert", "title",
+					r->kind == PD_KIND_CALL ? "Incoming call" : "Missed call",
 					"body",
 					r->caller_name[0] ? r->caller_name : r->caller_number,
 					"sound", "default");
@@ -101,7 +109,7 @@ int pd_build_body(struct pd_job *j)
 			aps = json_object();
 		json_object_set_new(data, "aps", aps);
 		root = data;
-		max = r->kind == PD_KIND_CALL ? APNS_MAX_VOIP : APNS_MAX_OTHER;
+		max = apns_voip(r) ? APNS_MAX_VOIP : APNS_MAX_OTHER;
 	} else {
 		char ttl[16];
 
@@ -178,10 +186,10 @@ int pd_build_request(struct pd_job *j, nghttp2_nv *nva, size_t *nnv, char *bufs,
 			 (unsigned long long)now + j->pd->cfg.wake_window_s);
 		exp_at = now;
 	}
-	NV("apns-push-type", r->kind == PD_KIND_CALL	? "voip"
-			     : r->kind == PD_KIND_ALERT ? "alert"
-							: "background");
-	NV("apns-topic", c->topic[r->kind == PD_KIND_CALL]);
+	NV("apns-push-type", apns_voip(r)		     ? "voip"
+			     : r->kind == PD_KIND_BACKGROUND ? "background"
+							     : "alert");
+	NV("apns-topic", c->topic[apns_voip(r)]);
 	/* Background pushes must use priority 5 (APNs rejects 10). */
 	NV("apns-priority", r->kind == PD_KIND_BACKGROUND ? "5" : "10");
 	NV("apns-expiration", exp);

@@ -86,6 +86,9 @@ void pd_job_finish(struct pd_job *j, enum pd_status st, const char *reason, int6
 	case PD_REJECTED:
 		PD_STAT_ADD(pd, p, rejected, 1);
 		break;
+	case PD_REFUSED:
+		PD_STAT_ADD(pd, p, refused, 1);
+		break;
 	case PD_CONFIG_ERROR:
 		PD_STAT_ADD(pd, p, config_error, 1);
 		PD_LOG(ERR, "%s: configuration error: %s (HTTP %d)",
@@ -114,6 +117,7 @@ void pd_job_finish(struct pd_job *j, enum pd_status st, const char *reason, int6
 	PD_STAT_ADD(pd, p, lat.b[sw_hist_bucket(lat)], 1);
 	if (r) {
 		r->id = j->req.id;
+		r->target = j->req.target;
 		memcpy(r->device_key, j->req.device_key, sizeof(r->device_key));
 		r->status = st;
 		r->provider_ts_ms = ts_ms;
@@ -249,9 +253,14 @@ void pd_job_start(struct pd *pd, struct pd_job *j)
 		pd_job_finish(j, PD_NO_CREDENTIAL, "no credential for this push address", 0);
 		return;
 	}
+	/* Never sent: a token that is not one goes in :path; a VoIP token
+	 * takes VoIP pushes only (APNs: DeviceTokenNotForTopic). */
 	if (j->req.provider == PD_APNS && !pd_apns_token_ok(j->req.token)) {
-		pd_job_finish(j, PD_REJECTED, "BadDeviceToken",
-			      0); /* never sent: it goes in :path */
+		pd_job_finish(j, PD_REFUSED, "token not hex or longer than 200", 0);
+		return;
+	}
+	if (j->req.token_kind == PD_TOKEN_VOIP && j->req.kind != PD_KIND_CALL) {
+		pd_job_finish(j, PD_REFUSED, "a VoIP token takes only VoIP pushes", 0);
 		return;
 	}
 	rc = pd_build_body(j);

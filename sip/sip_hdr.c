@@ -93,7 +93,14 @@ static uint8_t hdr_id(const uint8_t *n, uint32_t len)
 			return SIP_H_SUPPORTED;
 		break;
 	case 'x':
-		if (NAME_IS(n, len, "-push"))
+		/* PortSIP's SDKs: X-Push, and x-p-push since their 2021 SDKs. */
+		if (NAME_IS(n, len, "-push") || NAME_IS(n, len, "-p-push"))
+			return SIP_H_X_PUSH;
+		break;
+	case 'p':
+		/* ... and portsip-push, which their older SDKs send (their
+		 * samples send both, with the same value). */
+		if (NAME_IS(n, len, "ortsip-push"))
 			return SIP_H_X_PUSH;
 		break;
 	default:

@@ -5,8 +5,8 @@
  *   pn-provider=apns;pn-prid=<token>;pn-param=<team>.<bundle>.voip
  * - the legacy (pre-RFC 8599, Linphone) parameters:
  *   pn-type=apple;app-id=<bundle>;pn-tok=<token>
- * - a PortSIP-style X-Push header:
- *   X-Push: device-os=ios;device-uid=<token>;allow-call-push=true;app-id=<bundle>
+ * - PortSIP's header (X-Push, x-p-push or portsip-push):
+ *   x-p-push: device-os=ios;device-uid=<voip>|<regular>;allow-call-push=true;app-id=<bundle>
  * The scanner only finds them: values stay raw slices (possibly %-escaped);
  * mapping provider names and checking tokens is the control plane's job.
  * Parameter names are case-insensitive (RFC 3261 §19.1.4), values are not.
@@ -47,6 +47,15 @@ static bool next_param(const uint8_t *buf, uint32_t *pos, uint32_t end, struct s
 	return true;
 }
 
+/* A push parameter seen once more flags its address: a PBX keeps both and
+ * may pick either, so the registrar refuses it rather than guess. */
+static void set_once(struct sip_push *pn, struct sip_slice *field, struct sip_slice value)
+{
+	if (field->len != 0)
+		pn->flags |= SIP_PN_DUP;
+	*field = value;
+}
+
 void sip_push_from_uri(const uint8_t *buf, const struct sip_uri *uri, struct sip_push *pn)
 {
 	struct sip_push std = {0}, old = {0};
@@ -60,23 +69,23 @@ void sip_push_from_uri(const uint8_t *buf, const struct sip_uri *uri, struct sip
 		switch (name.len) {
 		case 11:
 			if (NAME_IS(buf, name, "pn-provider"))
-				std.provider = value;
+				set_once(&std, &std.provider, value);
 			break;
 		case 8:
 			if (NAME_IS(buf, name, "pn-param"))
-				std.param = value;
+				set_once(&std, &std.param, value);
 			break;
 		case 7:
 			if (NAME_IS(buf, name, "pn-prid"))
-				std.prid = value;
+				set_once(&std, &std.prid, value);
 			else if (NAME_IS(buf, name, "pn-type"))
-				old.provider = value;
+				set_once(&old, &old.provider, value);
 			break;
 		case 6:
 			if (NAME_IS(buf, name, "pn-tok"))
-				old.prid = value;
+				set_once(&old, &old.prid, value);
 			else if (NAME_IS(buf, name, "app-id"))
-				old.param = value;
+				set_once(&old, &old.param, value);
 			break;
 		default:
 			break;
@@ -109,11 +118,11 @@ bool sip_push_from_xpush(const uint8_t *buf, struct sip_slice val, struct sip_pu
 
 	while (next_param(buf, &pos, end, &name, &value)) {
 		if (NAME_IS(buf, name, "device-os"))
-			x.provider = value;
+			set_once(&x, &x.provider, value);
 		else if (NAME_IS(buf, name, "device-uid"))
-			x.prid = value;
+			set_once(&x, &x.prid, value);
 		else if (NAME_IS(buf, name, "app-id"))
-			x.param = value;
+			set_once(&x, &x.param, value);
 		else if (NAME_IS(buf, name, "allow-call-push") && value.len == 5 &&
 			 sip_ieq(buf + value.off, "false", 5))
 			return false; /* the app asked not to be woken for calls */

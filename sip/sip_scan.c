@@ -159,10 +159,9 @@ unsigned sip_vector_classes(void)
  * copies of one of these are malformed, and dangerous: hops that pick
  * different copies disagree on the dialog or the framing.
  */
-#define HDRS_SINGLE                                                                    \
-	(HBIT(SIP_H_FROM) | HBIT(SIP_H_TO) | HBIT(SIP_H_CALL_ID) | HBIT(SIP_H_CSEQ) |  \
-	 HBIT(SIP_H_MAX_FORWARDS) | HBIT(SIP_H_CONTENT_LENGTH) | HBIT(SIP_H_EXPIRES) | \
-	 HBIT(SIP_H_X_PUSH))
+#define HDRS_SINGLE                                                                   \
+	(HBIT(SIP_H_FROM) | HBIT(SIP_H_TO) | HBIT(SIP_H_CALL_ID) | HBIT(SIP_H_CSEQ) | \
+	 HBIT(SIP_H_MAX_FORWARDS) | HBIT(SIP_H_CONTENT_LENGTH) | HBIT(SIP_H_EXPIRES))
 
 static enum sip_verdict scan_field(const uint8_t *buf, const struct sip_hdr *h, uint32_t seen,
 				   struct sip_msg *msg)
@@ -223,7 +222,18 @@ static enum sip_verdict scan_field(const uint8_t *buf, const struct sip_hdr *h, 
 			msg->user_agent = h->value;
 		return SIP_SCAN_OK;
 	case SIP_H_X_PUSH:
-		/* An X-Push without a usable address is not an error: it is ignored. */
+		/* An X-Push without a usable address is not an error: it is
+		 * ignored. PortSIP apps send it under two names with one value;
+		 * two that differ are flagged (SIP_PN_DUP) for the registrar to
+		 * refuse, never resolved one way here and another at the PBX. */
+		if ((seen & HBIT(SIP_H_X_PUSH)) != 0) {
+			if (h->value.len != msg->xpush_value.len ||
+			    memcmp(buf + h->value.off, buf + msg->xpush_value.off, h->value.len) !=
+				    0)
+				msg->xpush.flags |= SIP_PN_DUP;
+			return SIP_SCAN_OK;
+		}
+		msg->xpush_value = h->value;
 		sip_push_from_xpush(buf, h->value, &msg->xpush);
 		return SIP_SCAN_OK;
 	default:

@@ -158,8 +158,12 @@ enum sip_pn_form {
  * | LEGACY   | pn-type       | pn-tok      | app-id  |
  * | XPUSH    | device-os     | device-uid  | app-id  |
  */
+/** sip_push.flags */
+#define SIP_PN_DUP 0x01 /**< a push parameter given twice, or two X-Push values that differ */
+
 struct sip_push {
-	uint8_t form; /**< enum sip_pn_form; SIP_PN_NONE: no push address */
+	uint8_t form;  /**< enum sip_pn_form; SIP_PN_NONE: no push address */
+	uint8_t flags; /**< SIP_PN_DUP */
 	struct sip_slice provider;
 	struct sip_slice prid;
 	struct sip_slice param;
@@ -213,12 +217,13 @@ struct sip_msg {
 	uint8_t n_contacts;    /**< Contact values over all Contact fields (saturates at 255) */
 	uint8_t contact_star;  /**< "Contact: *" (REGISTER removing every binding) */
 	struct sip_push xpush; /**< from an X-Push header; form SIP_PN_NONE if absent */
-	struct sip_uri route;  /**< first Route URI; route.whole.len 0 if none */
-	uint16_t route_next;   /**< where the Route value after it starts in its field (past
+	struct sip_slice xpush_value; /**< the first X-Push value (any of its names) */
+	struct sip_uri route;	      /**< first Route URI; route.whole.len 0 if none */
+	uint16_t route_next;	      /**< where the Route value after it starts in its field (past
 				  the comma), or that field's end: what a proxy popping
 				  the first Route keeps (RFC 3261 §16.4) */
-	struct sip_uri record_route; /**< first Record-Route URI; whole.len 0 if none */
-	struct sip_slice user_agent; /**< first User-Agent value; len 0 if none */
+	struct sip_uri record_route;  /**< first Record-Route URI; whole.len 0 if none */
+	struct sip_slice user_agent;  /**< first User-Agent value; len 0 if none */
 
 	uint16_t hdrs_end; /**< offset of the first byte after the empty line */
 	struct sip_slice body;

@@ -14,6 +14,8 @@
 #include "common/sw_log.h"
 #include "controlplane/bindings/cp_bind.h"
 #include "controlplane/output/cp_msg.h"
+#include "common/sw_pn.h"
+#include "controlplane/bindings/cp_push_addr.h"
 #include "controlplane/bindings/cp_refresh.h"
 #include "controlplane/store/cp_store.h"
 #include "pushd/pd.h"
@@ -28,50 +30,6 @@ struct ban_slot {
 
 static struct ban_slot bans[BAN_SLOTS];
 static bool dirty;
-
-/* Copy @len bytes into the request's string area. */
-static const char *keep(char **at, const char *end, const void *p, size_t len)
-{
-	char *s = *at;
-
-	if ((size_t)(end - s) < len + 1)
-		return NULL;
-	memcpy(s, p, len);
-	s[len] = '\0';
-	*at = s + len + 1;
-	return s;
-}
-
-static int push_of(const uint8_t *msg, const struct sip_push *pn, struct sw_bind_rec *rec,
-		   char **at, const char *end)
-{
-	char buf[SW_PN_FIELD_MAX];
-	const char *canon;
-	int n;
-
-	rec->pn_form = pn->form;
-	n = sw_unescape(buf, sizeof(buf), sip_ptr(msg, pn->provider), pn->provider.len);
-	if (n <= 0)
-		return n < 0 ? n : -EINVAL;
-	for (int i = 0; i < n; i++)
-		buf[i] = (char)(buf[i] >= 'A' && buf[i] <= 'Z' ? buf[i] | 0x20 : buf[i]);
-	canon = sw_pn_provider_alias(pn->form, buf, (size_t)n);
-	if (canon != NULL)
-		n = snprintf(buf, sizeof(buf), "%s", canon);
-	rec->pn_provider = keep(at, end, buf, (size_t)n);
-	rec->pn_provider_len = (uint16_t)n;
-	n = sw_unescape(buf, sizeof(buf), sip_ptr(msg, pn->prid), pn->prid.len);
-	if (n <= 0)
-		return n < 0 ? n : -EINVAL;
-	rec->pn_prid = keep(at, end, buf, (size_t)n);
-	rec->pn_prid_len = (uint16_t)n;
-	n = sw_unescape(buf, sizeof(buf), sip_ptr(msg, pn->param), pn->param.len);
-	if (n < 0)
-		return n;
-	rec->pn_param = keep(at, end, buf, (size_t)n);
-	rec->pn_param_len = (uint16_t)n;
-	return rec->pn_provider && rec->pn_prid && rec->pn_param ? 0 : -E2BIG;
-}
 
 static bool has_pnsreg(const uint8_t *msg, struct sip_slice v)
 {
@@ -104,7 +62,7 @@ int cp_bind_req_from(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 			 sip_ptr(msg, to->host), to->host.len, to->host_is_ipv6);
 	if (n < 0)
 		return n;
-	req->rec.aor = keep(&at, end, aor, (size_t)n);
+	req->rec.aor = cp_keep(&at, end, aor, (size_t)n);
 	req->rec.aor_len = (uint16_t)n;
 	req->rec.src = meta->src;
 	req->rec.sport = meta->sport;
@@ -116,22 +74,18 @@ int cp_bind_req_from(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 
 	if (c->uri.whole.len >= SW_CONTACT_MAX || c->instance.len >= SW_INSTANCE_MAX)
 		return -E2BIG;
-	req->rec.contact = keep(&at, end, sip_ptr(msg, c->uri.whole), c->uri.whole.len);
+	req->rec.contact = cp_keep(&at, end, sip_ptr(msg, c->uri.whole), c->uri.whole.len);
 	req->rec.contact_len = c->uri.whole.len;
 	req->contact = req->rec.contact;
 	req->contact_len = req->rec.contact_len;
-	req->rec.instance = keep(&at, end, sip_ptr(msg, c->instance), c->instance.len);
+	req->rec.instance = cp_keep(&at, end, sip_ptr(msg, c->instance), c->instance.len);
 	req->rec.instance_len = c->instance.len;
 	req->asked_expires = c->expires >= 0 ? c->expires : sm->expires;
 	req->pnsreg = has_pnsreg(msg, c->value);
-	if (c->pn.form != SIP_PN_NONE)
-		rc = push_of(msg, &c->pn, &req->rec, &at, end);
-	else if (sm->xpush.form != SIP_PN_NONE)
-		rc = push_of(msg, &sm->xpush, &req->rec, &at, end);
-	else
-		rc = 0;
-	if (rc != 0)
+	rc = cp_push_addr_read(msg, sm, &req->rec, &at, end, &req->pn_why);
+	if (rc < 0)
 		return rc;
+	req->pn_unknown = rc == CP_PUSH_ADDR_UNKNOWN;
 	/* At the bound, a new device is refused before it reaches the PBX;
 	 * devices already bound can always refresh (sw_bind.h). */
 	if (req->asked_expires != 0 && sw_bind_count(cp->dp->bind) >= sw_bind_max(cp->dp->bind) &&
@@ -317,7 +271,10 @@ static void refresh_one(struct tick_arg *a, const struct sw_device *d)
 		return;
 	}
 	memset(&rq, 0, sizeof(rq));
-	rc = cp_push_request_of(d, PD_KIND_BACKGROUND, &rq);
+	rc = cp_push_request_of(d, PD_KIND_BACKGROUND, &rq, NULL);
+	if (rc == -ENODEV)
+		cp_count(cp, CP_C_REFRESH_NO_TOKEN,
+			 1); /* a VoIP token alone: never a background push */
 	if (rc == 0 && !provider_configured(cp, rq.provider))
 		rc = -ENOTSUP;
 	if (rc != 0) {
@@ -484,31 +441,37 @@ void cp_ban_note_failure(struct cp_ctx *cp, const struct sw_ip *ip)
 	       cp->cfg.auth_ban_s, cp->cfg.auth_ban_failures, cp->cfg.auth_ban_window_s);
 }
 
-int cp_push_request_of(const struct sw_device *d, int kind, struct pd_request *rq)
+/* The device's other tokens still live: mark @target dead, keep the rest
+ * (same push address, same keys: one row rewritten). */
+static int drop_one_token(struct cp_ctx *cp, const struct sw_device *d, unsigned target)
 {
-	if (d->pn_form == SW_PN_NONE || d->pn_prid_len == 0)
-		return -ENOENT;
-	/* Canonical at commit (canonical_provider()): "apns" or "fcm". */
-	if (strcmp(d->pn_provider, "apns") == 0)
-		rq->provider = PD_APNS;
-	else if (strcmp(d->pn_provider, "fcm") == 0)
-		rq->provider = PD_FCM;
-	else
-		return -ENOTSUP;
-	if (d->pn_prid_len >= sizeof(rq->token) || d->pn_param_len >= sizeof(rq->param))
-		return -E2BIG;
-	rq->kind = (enum pd_kind)kind;
-	memcpy(rq->token, d->pn_prid, d->pn_prid_len + 1u);
-	memcpy(rq->param, d->pn_param, d->pn_param_len + 1u);
-	snprintf(rq->device_key, sizeof(rq->device_key), "%016" PRIx64, d->id);
+	struct sw_bind_rec rec;
+	int rc;
+
+	sw_bind_rec_of(d, &rec);
+	rec.pn_dead |= (uint8_t)(1u << target);
+	rc = sw_bind_replace(cp->dp->bind, d->id, &rec, rte_rdtsc());
+	if (rc != 0) {
+		CP_LOG(WARNING, "token %u of %s (device %" PRIu64 ") is dead, not marked: %s",
+		       target, rec.aor, d->id, strerror(-rc));
+		return rc;
+	}
+	CP_LOG(NOTICE, "token %u of %s (device %" PRIu64 ") is dead: its other token stays", target,
+	       rec.aor, d->id);
+	cp_count(cp, CP_C_WAKE_DEAD_TOKENS, 1);
+	if (cp->store != NULL && cp_store_put(cp->store, &rec) != 0)
+		CP_LOG(ERR, "binding store: %s", cp_store_error(cp->store));
+	dirty = true;
 	return 0;
 }
 
-int cp_bind_drop_push(struct cp_ctx *cp, uint64_t id, int64_t dead_since_ms)
+int cp_bind_drop_push(struct cp_ctx *cp, uint64_t id, int64_t dead_since_ms, unsigned target)
 {
 	struct sw_bind_table *t = cp->dp->bind;
 	const struct sw_device *d = sw_bind_by_id(t, id);
 	struct sw_bind_rec old, rec;
+	struct sw_pn_addr a;
+	const char *why;
 	int rc;
 
 	if (d == NULL || d->pn_form == SW_PN_NONE)
@@ -519,7 +482,12 @@ int cp_bind_drop_push(struct cp_ctx *cp, uint64_t id, int64_t dead_since_ms)
 	 * dropping a live one costs every call until the app registers again). */
 	if (dead_since_ms > 0 && d->registered_at >= dead_since_ms / 1000)
 		return -EALREADY;
-	/* @d stays readable until this thread's next quiescent state, so @old
+	if (target < SW_PN_TARGETS_MAX &&
+	    sw_pn_parse(d->pn_form, d->pn_provider, d->pn_prid, d->pn_prid_len, d->pn_param,
+			d->pn_param_len, &a, &why) == 0 &&
+	    a.n > 1 && (d->pn_dead | 1u << target) != (1u << a.n) - 1u)
+		return drop_one_token(cp, d, target);
+	/* Its last live token: the push address goes. @d stays readable until this thread's next quiescent state, so @old
 	 * may borrow its strings across the replacement. */
 	sw_bind_rec_of(d, &old);
 	rec = old;
@@ -577,7 +545,7 @@ void cp_bind_push_result(struct cp_ctx *cp, const struct pd_result *r)
 	e = cp->refresh != NULL ? cp_refresh_find(cp->refresh, id) : NULL;
 	if (since == 0 && e != NULL && e->sent_at > 0)
 		since = e->sent_at * 1000;
-	rc = cp_bind_drop_push(cp, id, since);
+	rc = cp_bind_drop_push(cp, id, since, r->target);
 	if (rc == -EALREADY)
 		CP_LOG(INFO,
 		       "refresh push to device %" PRIu64 ": token dead since %" PRId64

@@ -17,6 +17,8 @@ struct cp_bind_req {
 	bool star;		/**< "Contact: *": remove every device of the AOR */
 	bool pnsreg;		/**< the contact carried +sip.pnsreg (RFC 8599 §5.6.1.1) */
 	bool has_contact;	/**< a contact to bind (not star, not a fetch) */
+	bool pn_unknown;	/**< a push provider sipwake does not push to (kept, counted) */
+	const char *pn_why;	/**< why the push address was refused or cannot be used */
 	int32_t asked_expires;	/**< the app's expiry for it; -1 none given */
 	struct sw_bind_rec rec; /**< strings point into @s */
 	const char *contact;	/**< == rec.contact, to find it in the 2xx */

@@ -35,6 +35,7 @@
 #include "common/sw_hash.h"
 #include "common/sw_log.h"
 #include "controlplane/bindings/cp_bind.h"
+#include "controlplane/bindings/cp_push_addr.h"
 #include "controlplane/calls/cp_call.h"
 #include "pushd/pd.h"
 
@@ -237,11 +238,12 @@ void cp_call_upstream(struct cp_ctx *cp, struct cp_held_call *c, const char *b, 
 			[CP_OUT_NONE] = "",
 			[CP_OUT_ANSWERED] = ": answered",
 			[CP_OUT_TIMED_OUT] = ": no device woke in time",
-			[CP_OUT_REJECTED] = ": every push failed",
+			[CP_OUT_REJECTED] = ": every push failed or was refused",
 			[CP_OUT_CANCELLED] = ": cancelled by the PBX",
 			[CP_OUT_FAILED] = ": the devices refused",
 			[CP_OUT_RING_FULL] = ": pushd's ring full",
 			[CP_OUT_SHUTDOWN] = ": sipwake stopping",
+			[CP_OUT_NO_DEVICE] = ": no device alive, none can be woken",
 		};
 
 		cp_trace(cp, c->key, "final %u to the PBX%s", status, why[c->outcome]);
@@ -274,7 +276,7 @@ void cp_call_set_outcome(struct cp_ctx *cp, struct cp_held_call *c, enum cp_call
 		[CP_OUT_ANSWERED] = CP_C_WAKE_ANSWERED, [CP_OUT_TIMED_OUT] = CP_C_WAKE_TIMED_OUT,
 		[CP_OUT_REJECTED] = CP_C_WAKE_REJECTED, [CP_OUT_CANCELLED] = CP_C_WAKE_CANCELLED,
 		[CP_OUT_FAILED] = CP_C_WAKE_FAILED,	[CP_OUT_RING_FULL] = CP_C_WAKE_RING_FULL,
-		[CP_OUT_SHUTDOWN] = CP_C_WAKE_SHUTDOWN,
+		[CP_OUT_SHUTDOWN] = CP_C_WAKE_SHUTDOWN, [CP_OUT_NO_DEVICE] = CP_C_WAKE_NO_DEVICE,
 	};
 
 	if (c->outcome != CP_OUT_NONE)
@@ -413,7 +415,8 @@ void cp_call_end_branches(struct cp_ctx *cp, struct cp_held_call *c, int keep_b,
 				struct pd_request rq = {.id = c->id << 4 | b};
 				const struct sw_device *d = sw_bind_by_id(cp->dp->bind, br->device);
 
-				if (d != NULL && cp_push_request_of(d, PD_KIND_ALERT, &rq) == 0 &&
+				if (d != NULL &&
+				    cp_push_request_of(d, PD_KIND_ALERT, &rq, NULL) == 0 &&
 				    pd_submit(cp->pd, &rq) == 0)
 					cp_count(cp, CP_C_WAKE_ALERTS, 1);
 				cp_call_unchain(cp->call, c, b);

@@ -64,6 +64,7 @@ enum cp_call_outcome {
 	CP_OUT_FAILED,
 	CP_OUT_RING_FULL,
 	CP_OUT_SHUTDOWN,
+	CP_OUT_NO_DEVICE,
 };
 
 /* One held INVITE: the server transaction toward the PBX (§17.2.1) and the

@@ -14,6 +14,7 @@
 
 #include "common/sw_log.h"
 #include "controlplane/bindings/cp_bind.h"
+#include "controlplane/bindings/cp_push_addr.h"
 #include "controlplane/calls/cp_call.h"
 #include "pushd/pd.h"
 
@@ -79,12 +80,13 @@ static void invite_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 		const struct sw_device *d = sw_bind_by_id(cp->dp->bind, v->dev[i]);
 		struct pd_request rq = {.id = c->id << 4 | c->n_br};
 		struct cp_call_branch *br = &c->br[c->n_br];
+		const char *why = "sipwake has no push service";
 		bool alive, can_push;
 
 		if (d == NULL)
 			continue;
 		alive = (v->alive >> i) & 1;
-		can_push = cp->pd != NULL && cp_push_request_of(d, PD_KIND_CALL, &rq) == 0;
+		can_push = cp->pd != NULL && cp_push_request_of(d, PD_KIND_CALL, &rq, &why) == 0;
 		br->device = d->id;
 		c->n_br++;
 		/* ping: the alive get the call, the asleep a push. always-push:
@@ -124,7 +126,8 @@ static void invite_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 				br->state = CP_BR_DONE;
 		} else {
 			cp_trace(cp, c->key,
-				 "device %" PRIx64 " asleep, no push address: not called", d->id);
+				 "device %" PRIx64 " asleep, cannot be woken (%s): not called",
+				 d->id, why != NULL ? why : "no push address");
 			br->state = CP_BR_DONE; /* asleep and no way to wake it */
 			br->status = 480;
 		}
@@ -145,8 +148,7 @@ static void invite_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 		return;
 	}
 	/* Nobody to call and nobody to wake. */
-	cp_count(cp, CP_C_WAKE_NO_DEVICE, 1);
-	c->outcome = CP_OUT_TIMED_OUT;
+	cp_call_set_outcome(cp, c, CP_OUT_NO_DEVICE);
 	cp_call_answer(cp, c, 480, now);
 }
 
@@ -469,7 +471,7 @@ static void push_result(struct cp_ctx *cp, const struct pd_result *r)
 			 dev, pd_status_name(r->status), r->http_status, r->reason[0] ? " " : "",
 			 r->reason, r->attempts, (unsigned long long)(r->latency_us / 1000));
 	if (r->status == PD_DEAD_TOKEN)
-		cp_bind_drop_push(cp, dev, r->provider_ts_ms);
+		cp_bind_drop_push(cp, dev, r->provider_ts_ms, r->target);
 	if (r->status == PD_DELIVERED || c == NULL || b >= c->n_br)
 		return;
 	struct cp_call_branch *br = &c->br[b];

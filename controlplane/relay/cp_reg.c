@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/sw_log.h"
 #include "controlplane/relay/cp_reg_internal.h"
 
 static int find_bare_rport(const uint8_t *msg, struct sip_slice via)
@@ -157,11 +158,21 @@ void cp_reg_request(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t
 		cp_sip_reply(cp, meta, msg, 503);
 		goto fail;
 	}
+	if (rc == -EBADMSG) {
+		/* A push address the PBX might read one way and we another. */
+		cp_count_drop(cp, CP_D_REG_PUSH_BAD, 1);
+		CP_LOG(INFO, "REGISTER for %s refused (400): push address: %s", t->bind.rec.aor,
+		       t->bind.pn_why);
+		cp_sip_reply(cp, meta, msg, 400);
+		goto fail;
+	}
 	if (rc != 0) {
 		cp_count_drop(cp, CP_D_REG_BAD, 1);
 		cp_sip_reply(cp, meta, msg, 400);
 		goto fail;
 	}
+	if (t->bind.pn_unknown)
+		cp_count(cp, CP_C_REG_PUSH_UNKNOWN, 1);
 	t->had_auth = has_auth(msg, sm);
 	t->server = (uint8_t)__atomic_load_n(cp->dp->pbx_active, __ATOMIC_RELAXED);
 	if (cp_route(cp, &cp->servers[t->server].ip, &ifx, &our, &nh) != 0) {

@@ -21,7 +21,10 @@
 
 #include "controlplane/store/cp_store_internal.h"
 
-#define SCHEMA_VERSION 1
+/* 2: pn_dead (the tokens of a push address found dead). A version 1 file is
+ * brought up to 2 as it opens (ALTER TABLE ... ADD COLUMN, in the schema
+ * transaction: no row is rewritten, every token starts alive). */
+#define SCHEMA_VERSION 2
 
 /* A waiting writer blocks the control-plane loop: short. Only an outside
  * reader (an operator's shell) can hold the lock at all. */
@@ -33,7 +36,7 @@ static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS meta ("
 	" key TEXT PRIMARY KEY NOT NULL,"
 	" value TEXT NOT NULL) WITHOUT ROWID;"
-	"INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');"
+	"INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '2');"
 	"CREATE TABLE IF NOT EXISTS bindings ("
 	" aor TEXT NOT NULL,"
 	" device_key TEXT NOT NULL," /* cp_store_device_key() */
@@ -43,7 +46,8 @@ static const char schema_sql[] =
 	" pn_provider TEXT NOT NULL,"
 	" pn_prid TEXT NOT NULL,"
 	" pn_param TEXT NOT NULL,"
-	" src TEXT NOT NULL," /* "192.0.2.1" or "2001:db8::1" */
+	" pn_dead INTEGER NOT NULL DEFAULT 0," /* struct sw_bind_rec.pn_dead */
+	" src TEXT NOT NULL,"		       /* "192.0.2.1" or "2001:db8::1" */
 	" sport INTEGER NOT NULL,"
 	" iface INTEGER NOT NULL,"
 	" registered_at INTEGER NOT NULL," /* seconds since the epoch */
@@ -56,7 +60,7 @@ static const char schema_sql[] =
 
 #define COLS                                                                                   \
 	"aor, contact, instance, pn_form, pn_provider, pn_prid, pn_param, src, sport, iface, " \
-	"registered_at, expires_at"
+	"registered_at, expires_at, pn_dead"
 
 enum stmt_id {
 	ST_BEGIN,
@@ -75,7 +79,7 @@ static const char *const stmt_sql[ST_N] = {
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_PUT] = "INSERT OR REPLACE INTO bindings (device_key, " COLS ")"
-		   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+		   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
 	[ST_DEL] = "DELETE FROM bindings WHERE aor = ?1 AND device_key = ?2",
 	[ST_DEL_AOR] = "DELETE FROM bindings WHERE aor = ?1",
 	[ST_EXPIRE] = "DELETE FROM bindings WHERE expires_at <= ?1",
@@ -166,6 +170,7 @@ static int sq_put(struct cp_store *s, const struct sw_bind_rec *r, const char *k
 	rc = rc ?: sqlite3_bind_int(st, 11, r->iface);
 	rc = rc ?: sqlite3_bind_int64(st, 12, r->registered_at);
 	rc = rc ?: sqlite3_bind_int64(st, 13, r->expires_at);
+	rc = rc ?: sqlite3_bind_int(st, 14, pn ? r->pn_dead : 0);
 	if (rc != SQLITE_OK)
 		return fail(q, "put");
 	return run(q, ST_PUT, "put");
@@ -255,6 +260,7 @@ static bool row_rec(sqlite3_stmt *st, struct sw_bind_rec *r)
 	r->iface = (uint8_t)iface;
 	r->registered_at = sqlite3_column_int64(st, 10);
 	r->expires_at = sqlite3_column_int64(st, 11);
+	r->pn_dead = (uint8_t)sqlite3_column_int64(st, 12);
 	return true;
 }
 
@@ -420,6 +426,17 @@ static int setup(struct sq_store *q, bool sync_full)
 		return fail(q, "schema");
 	if (sqlite3_exec(q->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK) {
 		fail(q, "schema");
+		sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+		return -EIO;
+	}
+	if (query_text(q, "SELECT value FROM meta WHERE key = 'schema_version'", val,
+		       sizeof(val)) == 0 &&
+	    atoi(val) == 1 &&
+	    sqlite3_exec(q->db,
+			 "ALTER TABLE bindings ADD COLUMN pn_dead INTEGER NOT NULL DEFAULT 0;"
+			 "UPDATE meta SET value = '2' WHERE key = 'schema_version';",
+			 NULL, NULL, NULL) != SQLITE_OK) {
+		fail(q, "schema: from version 1 to 2");
 		sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
 		return -EIO;
 	}

@@ -21,7 +21,9 @@
 
 #include <rte_cycles.h>
 
+#include "common/sw_pn.h"
 #include "controlplane/bindings/cp_bind.h"
+#include "controlplane/bindings/cp_push_addr.h"
 #include "controlplane/cp_internal.h"
 #include "controlplane/calls/cp_trace.h"
 
@@ -272,11 +274,32 @@ static void truncated(char *out, size_t cap, const char *s, size_t len)
 		snprintf(out, cap, "%.8s...%.6s", s, s + len - 6);
 }
 
+/* Each token of the push address: its kind, the token cut, live or dead. */
+static void add_tokens(struct rte_tel_data *c, const struct sw_device *dv)
+{
+	struct sw_pn_addr a;
+	const char *why;
+	char key[32], buf[64], tok[32];
+
+	if (sw_pn_parse(dv->pn_form, dv->pn_provider, dv->pn_prid, dv->pn_prid_len, dv->pn_param,
+			dv->pn_param_len, &a, &why) != 0)
+		return;
+	for (unsigned i = 0; i < a.n; i++) {
+		truncated(tok, sizeof(tok), a.t[i].token, a.t[i].token_len);
+		snprintf(buf, sizeof(buf), "%s %s", sw_pn_tok_name(a.t[i].tok), tok);
+		snprintf(key, sizeof(key), "push_token%u", i);
+		rte_tel_data_add_dict_string(c, key, buf);
+		snprintf(key, sizeof(key), "push_token%u_state", i);
+		rte_tel_data_add_dict_string(c, key, (dv->pn_dead >> i) & 1 ? "dead" : "live");
+	}
+}
+
 static int add_device(const struct sw_device *dv, void *arg)
 {
 	struct tel_bind_arg *a = arg;
 	struct rte_tel_data *c = rte_tel_data_alloc();
 	char buf[RTE_TEL_MAX_STRING_LEN], ip[INET6_ADDRSTRLEN], key[16];
+	const char *why;
 	uint64_t heard;
 	size_t ulen = strcspn(dv->contact, ";?");
 
@@ -310,7 +333,11 @@ static int add_device(const struct sw_device *dv, void *arg)
 		rte_tel_data_add_dict_string(c, "push_prid", buf);
 		snprintf(buf, sizeof(buf), "%.100s", dv->pn_param);
 		rte_tel_data_add_dict_string(c, "push_param", buf);
+		add_tokens(c, dv);
 	}
+	why = cp_push_addr_unwakeable(dv);
+	snprintf(buf, sizeof(buf), "%s", why != NULL ? why : "yes");
+	rte_tel_data_add_dict_string(c, "wake", buf);
 	snprintf(key, sizeof(key), "device%u", a->n++);
 	rte_tel_data_add_dict_container(a->d, key, c, 0);
 	return 0;

@@ -8,6 +8,10 @@ inside sipwake's namespace.
 wake.refresh_before_s = 10: a registration granted 12 s is pushed at half its
 lifetime (6 s before expiry: the floor that keeps a short grant from turning
 into a push and a REGISTER every second), one granted 20 s 10 s before.
+
+Apps give two tokens, as iOS apps do (RFC 8599 as Linphone writes it):
+the refresh push goes to the regular token, never to the VoIP one, and the
+test server answers DeviceTokenNotForTopic if it did.
 """
 import os
 import sys
@@ -29,6 +33,11 @@ def token(n):
     return "%064x" % (0xfeed0000 + n)
 
 
+def voip_of(tok):
+    """The app's VoIP (PushKit) token, next to its regular token @tok."""
+    return "%064x" % (int(tok, 16) + 0x1000)
+
+
 # One accepted REGISTER: the PBX grants @granted s to the app's contact.
 REG = """
 app = P.Peer(P.APP4, {port}); pbx = P.Peer(P.PBX4, 5060)
@@ -45,11 +54,20 @@ P.emit({{"app_got": got}})
 """
 
 
-def register(lab, user, port, tok=None, granted=12, cseq=1, pnsreg=False, inst=None):
-    """Register @user from 198.18.0.2:@port with push token @tok (None: no
-    push address); returns the 2xx the app got."""
-    contact = ("sip:%s@198.18.0.2:%d;pn-provider=apns;pn-prid=%s;pn-param=%s"
-               % (user, port, tok, TOPIC) if tok else "sip:%s@198.18.0.2:%d" % (user, port))
+def register(lab, user, port, tok=None, granted=12, cseq=1, pnsreg=False, inst=None,
+             voip_only=False):
+    """Register @user from 198.18.0.2:@port with regular token @tok and its
+    VoIP token (None: no push address; @voip_only: the VoIP token alone);
+    returns the 2xx the app got."""
+    base = TOPIC[:-len(".voip")]
+    if tok is None:
+        contact = "sip:%s@198.18.0.2:%d" % (user, port)
+    elif voip_only:
+        contact = ("sip:%s@198.18.0.2:%d;pn-provider=apns;pn-prid=%s;pn-param=%s"
+                   % (user, port, voip_of(tok), TOPIC))
+    else:
+        contact = ("sip:%s@198.18.0.2:%d;pn-provider=apns;pn-prid=%s:remote&%s:voip;"
+                   "pn-param=%s.remote&voip" % (user, port, tok, voip_of(tok), base))
     r = peer_py(lab, REG.format(user=user, port=port, cseq=cseq, inst=inst, contact=contact,
                                 granted=granted, pnsreg=pnsreg,
                                 branch="z9hG4bK-%s-%d" % (user, cseq)))
@@ -77,6 +95,11 @@ def env():
     with lab:
         with ps:
             ps.wait_conn()
+            # Which token is which, as APNs knows: a push of the wrong type
+            # to either gets 400 DeviceTokenNotForTopic.
+            for n in range(1, 10):
+                ps.cmd("kind %s regular" % token(n))
+                ps.cmd("kind %s voip" % voip_of(token(n)))
             yield lab, ps
             assert lab.stop() == 0, lab.read_log()
         assert ps.returncode == 0
@@ -130,7 +153,7 @@ def test_device_without_push_address_gets_none(env):
     assert len(ps.reqs()) == seen
 
 
-def test_dead_token_removes_push_address_keeps_binding(env):
+def test_dead_regular_token_is_marked_alone_binding_kept(env):
     lab, ps = env
     tok = token(3)
     ps.cmd("set %s 410" % tok)
@@ -138,29 +161,46 @@ def test_dead_token_removes_push_address_keeps_binding(env):
     register(lab, "tess", 5103, tok, granted=20)
     dev = lab.devices("tess@example.com")
     assert len(dev) == 1 and dev[0]["push_prid"].startswith(tok[:8]), dev
+    assert dev[0]["push_token0_state"] == dev[0]["push_token1_state"] == "live", dev
 
     req = ps.wait_req(token=tok, timeout=15)
     assert req is not None and req["type"] == "background" and req["status"] == 410, req
-    # The result comes back to the control plane: the push address goes,
-    # the binding (contact, source, expiry, device id) stays.
+    # The result comes back to the control plane: that token is dead, the
+    # VoIP token and the binding (contact, source, expiry, id) stay.
     after = wait_for(lambda: [d for d in lab.devices("tess@example.com")
-                              if "push_prid" not in d], 5)
+                              if d.get("push_token0_state") == "dead"], 5)
     assert len(after) == 1, lab.devices("tess@example.com")
     d = after[0]
+    assert d["push_token1_state"] == "live" and d["wake"] == "yes", d
     assert d["id"] == dev[0]["id"] and d["source"] == dev[0]["source"], (dev, d)
     assert d["contact"] == dev[0]["contact"] and d["expires_in_s"] > 0, d
-    assert "push_provider" not in d and "push_param" not in d, d
+    assert d["push_prid"] == dev[0]["push_prid"], d
     st = lab.stats()
     assert st["wake_dead_tokens"] == before["wake_dead_tokens"] + 1
     assert st["refresh_pushes"] == before["refresh_pushes"] + 1
-    assert "push token of tess@example.com" in lab.read_log()
-    assert ps.wait_req(token=tok, timeout=2) is None  # no push address, no more pushes
+    assert "token 0 of tess@example.com" in lab.read_log()
+    assert ps.wait_req(token=tok, timeout=2) is None  # dead, no more pushes to it
+    assert ps.reqs(voip_of(tok)) == []
 
-    # In the store too: after a restart the device comes back without it.
+    # In the store too: after a restart the token is still dead.
     assert lab.stop() == 0, lab.read_log()
     lab.start()
     d = lab.devices("tess@example.com")
-    assert len(d) == 1 and "push_prid" not in d[0] and d[0]["contact"] == dev[0]["contact"], d
+    assert len(d) == 1 and d[0]["contact"] == dev[0]["contact"], d
+    assert d[0]["push_token0_state"] == "dead" and d[0]["push_token1_state"] == "live", d
+
+
+def test_voip_token_alone_gets_no_background_push(env):
+    lab, ps = env
+    tok = token(5)
+    before = lab.stats()
+    register(lab, "vic", 5105, tok, granted=12, voip_only=True)
+    d = lab.devices("vic@example.com")
+    assert d[0]["push_token0"].startswith("voip "), d
+    # Past half its lifetime: due, and counted as not sent, never attempted.
+    assert wait_for(lambda: lab.stats()["refresh_no_token"] > before["refresh_no_token"], 9)
+    assert lab.stats()["refresh_pushes"] == before["refresh_pushes"]
+    assert ps.reqs(voip_of(tok)) == [] and ps.reqs(tok) == []
 
 
 def test_restart_sends_no_second_push(env):

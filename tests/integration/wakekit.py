@@ -135,10 +135,12 @@ class Ctx:
             self.pbx = Endpoint(self.lab.ns_peer, PBX4, 5060, "pbx")
 
     # -- registration ------------------------------------------------------
-    def send_register(self, app, dev, cseq=1, cid=None, auth=False, contact=None):
-        """@dev's REGISTER from @app (its push address in the Contact);
-        returns the bytes sent, for a test that sends them again."""
+    def send_register(self, app, dev, cseq=1, cid=None, auth=False, contact=None, extra=()):
+        """@dev's REGISTER from @app (its push address in the Contact, or
+        in the header lines @extra); returns the bytes sent, for a test
+        that sends them again."""
         contact = contact or dev.contact(app.ip, app.port)
+        extra = list(extra) or list(getattr(dev, "headers", ()))  # X-Push and the like
         text = build("REGISTER sip:%s SIP/2.0" % DOMAIN, [
             "Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK-reg-%d-%d;rport" % (app.ip, app.port,
                                                                        app.port, cseq),
@@ -151,7 +153,7 @@ class Ctx:
             % (contact, dev.instance)] +
             (['Authorization: Digest username="%s", realm="%s", nonce="n1", uri="sip:%s", '
               'response="00000000000000000000000000000000"' % (dev.user, DOMAIN, DOMAIN)]
-             if auth else []))
+             if auth else []) + extra)
         app.send(text)
         return text
 
@@ -172,9 +174,9 @@ class Ctx:
                             .get(code, "Refused"), tag="pbxreg", extra=extra), *req.src)
         return req
 
-    def register(self, app, dev, cseq=1, cid=None):
+    def register(self, app, dev, cseq=1, cid=None, contact=None, extra=()):
         """A whole accepted REGISTER of @dev from @app; returns the app's 200."""
-        self.send_register(app, dev, cseq=cseq, cid=cid)
+        self.send_register(app, dev, cseq=cseq, cid=cid, contact=contact, extra=extra)
         self.pbx_answer_register(dev, app, 200)
         return app.expect(lambda m: m.status == 200 and m.cseq[1] == "REGISTER", 3.0,
                           "200 to the REGISTER")

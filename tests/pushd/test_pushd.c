@@ -129,6 +129,52 @@ static void test_apns_alert_and_background(void **state)
 	assert_non_null(strstr(l, "type=background topic=" TS_BUNDLE " prio=5"));
 }
 
+/* A PushKit token takes VoIP pushes only, a regular one the others; a call
+ * to a device that gave only its regular token goes as an alert. */
+static void test_apns_token_kinds(void **state)
+{
+	struct pd_request q;
+	struct pd_result *r;
+	const char *l;
+
+	(void)state;
+	assert_int_equal(ts_srv_cmd(&srv, "kind aa20 voip"), 0);
+	assert_int_equal(ts_srv_cmd(&srv, "kind aa21 regular"), 0);
+	/* The test server refuses what APNs refuses, to a caller that does not say. */
+	r = push(PD_APNS, "aa20", PD_KIND_BACKGROUND, 3000);
+	expect(r, PD_REJECTED, "DeviceTokenNotForTopic");
+	free(r);
+	r = push(PD_APNS, "aa21", PD_KIND_CALL, 3000);
+	expect(r, PD_REJECTED, "DeviceTokenNotForTopic");
+	free(r);
+	/* Told the token is a VoIP one, pushd never sends it a background push. */
+	ts_request(&q, PD_APNS, "aa20", next_id);
+	q.kind = PD_KIND_BACKGROUND;
+	q.token_kind = PD_TOKEN_VOIP;
+	q.target = 1;
+	q.deadline_ms = sw_mono_ms() + 3000;
+	assert_int_equal(pd_submit(pd, &q), 0);
+	r = ts_wait_result(pd, next_id++, 6000);
+	expect(r, PD_REFUSED, "a VoIP token takes only VoIP pushes");
+	assert_int_equal(r->attempts, 0);
+	assert_int_equal(r->target, 1); /* echoed: the caller marks that token */
+	free(r);
+	/* A call to a regular token: an alert on the bundle's topic. */
+	ts_request(&q, PD_APNS, "aa21", next_id);
+	q.kind = PD_KIND_CALL;
+	q.token_kind = PD_TOKEN_REGULAR;
+	q.deadline_ms = sw_mono_ms() + 3000;
+	assert_int_equal(pd_submit(pd, &q), 0);
+	r = ts_wait_result(pd, next_id++, 6000);
+	expect(r, PD_DELIVERED, NULL);
+	free(r);
+	l = ts_srv_wait(&srv, "REQ apns aa21 status=200", 2000);
+	assert_non_null(l);
+	assert_non_null(strstr(l, "type=alert topic=" TS_BUNDLE " prio=10"));
+	assert_non_null(strstr(l, "Incoming call"));
+	assert_int_equal(ts_srv_cmd(&srv, "clear"), 0);
+}
+
 static void test_apns_dead_token(void **state)
 {
 	struct pd_result *r;
@@ -154,9 +200,10 @@ static void test_apns_rejected(void **state)
 	r = push(PD_APNS, "aa12", PD_KIND_CALL, 3000);
 	expect(r, PD_REJECTED, "DeviceTokenNotForTopic");
 	free(r);
-	/* A token that is not hex never leaves pushd (it would go in :path). */
+	/* A token that is not hex never leaves pushd (it would go in :path):
+	 * refused by sipwake, not rejected by APNs. */
 	r = push(PD_APNS, "aa/../../x", PD_KIND_CALL, 3000);
-	expect(r, PD_REJECTED, "BadDeviceToken");
+	expect(r, PD_REFUSED, "token not hex or longer than 200");
 	assert_int_equal(r->attempts, 0);
 	free(r);
 }
@@ -518,6 +565,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_apns_call_delivered),
 		cmocka_unit_test(test_apns_alert_and_background),
+		cmocka_unit_test(test_apns_token_kinds),
 		cmocka_unit_test(test_apns_dead_token),
 		cmocka_unit_test(test_apns_rejected),
 		cmocka_unit_test(test_apns_config_error),

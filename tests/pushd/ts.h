@@ -49,6 +49,12 @@ struct beh {
 /* ts_beh.c: per-token behaviour. SPEC: "200", "400 Reason", "429 SECONDS",
  * "stall", "reset", "goaway"... @once: queued for the next request only. */
 int ts_beh_set(const char *token, const char *spec, int once);
+/* A token APNs issued for PushKit ("voip") or for regular notifications
+ * ("regular"): APNs answers 400 DeviceTokenNotForTopic to a push of the
+ * other type. 0 on success. */
+int ts_beh_set_kind(const char *token, const char *kind);
+/* 0 not said, 1 voip, 2 regular. */
+int ts_beh_kind(const char *token);
 void ts_beh_clear(void);
 /* The behaviour for the next request to @token (unchanged if none set). */
 void ts_beh_next(const char *token, struct beh *b);

@@ -134,9 +134,17 @@ void ts_answer(struct stream *st)
 		answer_token_endpoint(st);
 		goto answer;
 	}
-	if (apns)
+	if (apns) {
 		st->status = ts_check_apns(&srv->cfg, r, &reason);
-	else if (fcm)
+		/* A PushKit token takes only VoIP pushes, a regular one none. */
+		int k = st->status == 200 ? ts_beh_kind(r->token) : 0;
+
+		if ((k == 1 && strcmp(r->h_push_type, "voip") != 0) ||
+		    (k == 2 && strcmp(r->h_push_type, "voip") == 0)) {
+			st->status = 400;
+			reason = "DeviceTokenNotForTopic";
+		}
+	} else if (fcm)
 		st->status = ts_check_fcm(&srv->cfg, r, &reason);
 	else {
 		st->status = 404;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Test server: what to answer per device token (set / once / clear). */
+/* Test server: what to answer per device token (set / once / kind / clear). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +10,7 @@
 #define MAX_ONCE 8
 static struct tok {
 	char token[256];
+	int kind; /* 0 not said, 1 a VoIP (PushKit) token, 2 a regular one */
 	int has_set;
 	struct beh set;
 	int n_once;
@@ -70,6 +71,23 @@ int ts_beh_set(const char *token, const char *spec, int once)
 		return -1;
 	}
 	return 0;
+}
+
+int ts_beh_set_kind(const char *token, const char *kind)
+{
+	struct tok *t = tok_find(token, 1);
+
+	if (!t || (strcmp(kind, "voip") && strcmp(kind, "regular")))
+		return -1;
+	t->kind = kind[0] == 'v' ? 1 : 2;
+	return 0;
+}
+
+int ts_beh_kind(const char *token)
+{
+	const struct tok *t = tok_find(token, 0);
+
+	return t ? t->kind : 0;
 }
 
 void ts_beh_clear(void)

@@ -27,6 +27,13 @@ static void control_line(struct ts_server *srv, char *line)
 			ts_emit(srv, "ERR bad behaviour or too many tokens");
 			return;
 		}
+	} else if (!strcmp(cmd, "kind")) {
+		char k[16] = "";
+
+		if (!off || sscanf(line + off, "%15s", k) != 1 || ts_beh_set_kind(a1, k) != 0) {
+			ts_emit(srv, "ERR kind <token> voip|regular");
+			return;
+		}
 	} else if (!strcmp(cmd, "clear")) {
 		ts_beh_clear();
 	} else if (!strcmp(cmd, "delay")) {

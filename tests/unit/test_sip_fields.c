@@ -28,6 +28,7 @@
 struct want_pn {
 	uint8_t form;
 	const char *provider, *prid, *param;
+	uint8_t flags; /* SIP_PN_DUP */
 };
 
 struct row {
@@ -196,9 +197,51 @@ static const struct row rows[] = {
 	{"bad URI host", "Contact: <sip:a@bad host>\r\n", SIP_ERR_BAD_CONTACT},
 	{"Expires not a number", "Expires: 10s\r\n", SIP_ERR_BAD_EXPIRES},
 	{"Expires twice", "Expires: 10\r\nExpires: 20\r\n", SIP_ERR_DUP_HEADER},
-	{"X-Push twice",
+	/* PortSIP's SDKs send x-p-push and portsip-push with one value: taken.
+	 * Two that differ are flagged, for the registrar to refuse. */
+	{"x-p-push and portsip-push, one value",
+	 "Contact: <sip:f@192.0.2.8>\r\n"
+	 "x-p-push: device-os=ios;device-uid=aa|bb;app-id=com.p\r\n"
+	 "portsip-push: device-os=ios;device-uid=aa|bb;app-id=com.p\r\n",
+	 SIP_SCAN_OK,
+	 1,
+	 NULL,
+	 -1,
+	 -1,
+	 NULL,
+	 {0, NULL, NULL, NULL, 0},
+	 {SIP_PN_XPUSH, "ios", "aa|bb", "com.p", 0}},
+	{"X-Push twice, values differ",
+	 "Contact: <sip:f@192.0.2.8>\r\n"
 	 "X-Push: device-os=ios;device-uid=a\r\nX-Push: device-os=ios;device-uid=b\r\n",
-	 SIP_ERR_DUP_HEADER},
+	 SIP_SCAN_OK,
+	 1,
+	 NULL,
+	 -1,
+	 -1,
+	 NULL,
+	 {0, NULL, NULL, NULL, 0},
+	 {SIP_PN_XPUSH, "ios", "a", NULL, SIP_PN_DUP}},
+	{"pn-prid twice",
+	 "Contact: <sip:a@192.0.2.7;pn-provider=apns;pn-prid=aa;pn-param=T.b.voip;pn-prid=bb>\r\n",
+	 SIP_SCAN_OK,
+	 1,
+	 NULL,
+	 -1,
+	 -1,
+	 NULL,
+	 {SIP_PN_RFC8599, "apns", "bb", "T.b.voip", SIP_PN_DUP}},
+	{"device-uid twice in one X-Push",
+	 "Contact: <sip:f@192.0.2.8>\r\n"
+	 "X-Push: device-os=ios;device-uid=a;device-uid=b\r\n",
+	 SIP_SCAN_OK,
+	 1,
+	 NULL,
+	 -1,
+	 -1,
+	 NULL,
+	 {0, NULL, NULL, NULL, 0},
+	 {SIP_PN_XPUSH, "ios", "b", NULL, SIP_PN_DUP}},
 	{"route without brackets", "Route: sip:p1;lr\r\n", SIP_ERR_BAD_ROUTE},
 	{"record-route garbage after", "Record-Route: <sip:p1;lr> junk\r\n", SIP_ERR_BAD_ROUTE},
 };
@@ -216,6 +259,10 @@ static void check_pn(struct sc *s, const struct sip_push *got, const struct want
 		assert_slice(s, got->prid, w->prid);
 	if (w->param != NULL)
 		assert_slice(s, got->param, w->param);
+	if (got->flags != w->flags) {
+		print_error("%s: push flags %u, expected %u\n", name, got->flags, w->flags);
+		fail();
+	}
 }
 
 static void test_rows(void **state)
