@@ -67,7 +67,9 @@
 	  "REGISTERs relayed with a push provider sipwake cannot push to (never woken)")         \
 	X(REG_RETRANSMITTED, reg_retransmitted,                                                  \
 	  "REGISTER retransmissions from apps resent on their pending transaction")              \
-	X(REG_2XX, reg_2xx, "2xx answers to relayed REGISTERs (bindings committed)")             \
+	X(REG_2XX, reg_2xx, "2xx answers to relayed REGISTERs")                                  \
+	X(REG_ANSWER_UNBOUND, reg_answer_unbound,                                                \
+	  "2xx relayed to apps without a binding: sipwake could not read what they grant")       \
 	X(REG_CHALLENGED, reg_challenged, "401 / 407 challenges relayed to apps")                \
 	X(REG_REJECTED, reg_rejected, "other final non-2xx answers relayed to apps")             \
 	X(REG_TIMEOUTS, reg_timeouts, "relayed REGISTERs the PBX never answered (408 to app)")   \

@@ -9,6 +9,12 @@
  * +sip.instance and reg-id (RFC 5626 §4.1), and the push address (RFC 8599
  * §4.1 URI parameters, or the legacy form; see sip_push.c).
  * Every value of the list is validated; the first one is kept.
+ *
+ * A parameter given twice is malformed in a request (two hops could read
+ * two different bindings), but a registrar's answer may repeat expires=
+ * (one echoed from the request, one of its own): there the smallest is kept
+ * and expires_differ says they differed (docs/design.md §1.1, "What a 2xx
+ * grants"): the binding lasts no longer than any reading of the answer.
  */
 #include <string.h>
 
@@ -20,8 +26,10 @@
 /*
  * The contact-params after the URI, up to the "," that starts the next value
  * or the end. @p c is NULL for values after the first: validated, not kept.
+ * @p answer: in a response, where expires= may repeat.
  */
-static bool contact_params(const uint8_t *buf, uint32_t *ppos, uint32_t end, struct sip_contact *c)
+static bool contact_params(const uint8_t *buf, uint32_t *ppos, uint32_t end, struct sip_contact *c,
+			   bool answer)
 {
 	uint32_t pos = *ppos;
 	bool have_exp = false, have_inst = false, have_regid = false;
@@ -43,11 +51,14 @@ static bool contact_params(const uint8_t *buf, uint32_t *ppos, uint32_t end, str
 		if (PARAM_IS(buf, name, "expires")) {
 			int32_t e;
 
-			if (have_exp || !sip_parse_delta(buf, value.off, value.len, &e))
+			if ((have_exp && !answer) ||
+			    !sip_parse_delta(buf, value.off, value.len, &e))
 				return false;
-			have_exp = true;
-			if (c != NULL)
+			if (c != NULL && have_exp && e != c->expires)
+				c->expires_differ = 1;
+			if (c != NULL && (!have_exp || e < c->expires))
 				c->expires = e;
+			have_exp = true;
 		} else if (PARAM_IS(buf, name, "+sip.instance")) {
 			/* RFC 5626 §4.1: a quoted "<urn:...>"; keep what is inside the quotes. */
 			if (have_inst || value.len < 3 || buf[value.off] != '"')
@@ -94,7 +105,7 @@ enum sip_verdict sip_contact_parse(const uint8_t *buf, struct sip_slice val, str
 		if (!sip_addr_parse(buf, &pos, end, false, u))
 			return SIP_ERR_BAD_CONTACT;
 		params = pos;
-		if (!contact_params(buf, &pos, end, c))
+		if (!contact_params(buf, &pos, end, c, !msg->is_request))
 			return SIP_ERR_BAD_CONTACT;
 		if (c != NULL) {
 			c->value = sip_slice(start, pos);
@@ -134,7 +145,7 @@ enum sip_verdict sip_route_parse(const uint8_t *buf, struct sip_slice val, struc
 		if (is_first)
 			*first = uri;
 		/* rr-param = generic-param: validated, none of them is ours to read. */
-		if (!contact_params(buf, &pos, end, NULL))
+		if (!contact_params(buf, &pos, end, NULL, false))
 			return SIP_ERR_BAD_ROUTE;
 		if (is_first && first_next != NULL)
 			*first_next =
@@ -159,7 +170,7 @@ int sip_contacts(const uint8_t *buf, struct sip_slice val, struct sip_contact *o
 		*c = (struct sip_contact){.expires = -1, .reg_id = -1};
 		pos = start;
 		if (!sip_addr_parse(buf, &pos, end, false, &c->uri) ||
-		    !contact_params(buf, &pos, end, c))
+		    !contact_params(buf, &pos, end, c, true))
 			return -1;
 		c->value = sip_slice(start, pos);
 		sip_push_from_uri(buf, &c->uri, &c->pn);
@@ -177,7 +188,8 @@ enum sip_verdict sip_route_first(const uint8_t *buf, struct sip_slice val, struc
 	uint32_t pos = val.off;
 	uint32_t end = (uint32_t)val.off + val.len;
 
-	if (!sip_addr_parse(buf, &pos, end, true, uri) || !contact_params(buf, &pos, end, NULL))
+	if (!sip_addr_parse(buf, &pos, end, true, uri) ||
+	    !contact_params(buf, &pos, end, NULL, false))
 		return SIP_ERR_BAD_ROUTE;
 	/* contact_params() stops on the "," of the next value or at the end. */
 	if (pos < end)

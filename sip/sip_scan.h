@@ -173,7 +173,9 @@ struct sip_push {
 struct sip_contact {
 	struct sip_slice value; /**< this contact-param: name-addr / addr-spec and its params */
 	struct sip_uri uri;
-	int32_t expires;	   /**< expires= parameter; -1 absent */
+	int32_t expires;	   /**< expires= parameter; -1 absent; repeated (a response
+				      only): the smallest */
+	uint8_t expires_differ;	   /**< expires= repeated with different values */
 	struct sip_slice instance; /**< +sip.instance value, quotes removed; len 0 absent */
 	int32_t reg_id;		   /**< reg-id= parameter; -1 absent */
 	struct sip_push pn;	   /**< from the URI's pn-* / legacy parameters */
@@ -216,6 +218,11 @@ struct sip_msg {
 	struct sip_contact contact; /**< first Contact value; valid when n_contacts > 0 */
 	uint8_t n_contacts;    /**< Contact values over all Contact fields (saturates at 255) */
 	uint8_t contact_star;  /**< "Contact: *" (REGISTER removing every binding) */
+	uint8_t contact_bad;   /**< a response to REGISTER whose Contact fields do not all
+				  parse (any other message fails the scan): n_contacts,
+				  contact and contact_star are then empty */
+	uint8_t expires_bad;   /**< a response to REGISTER whose Expires does not parse:
+				  expires is then -1. Two that do: the smallest */
 	struct sip_push xpush; /**< from an X-Push header; form SIP_PN_NONE if absent */
 	struct sip_slice xpush_value; /**< the first X-Push value (any of its names) */
 	struct sip_uri route;	      /**< first Route URI; route.whole.len 0 if none */
@@ -242,7 +249,10 @@ struct sip_msg {
  * @return SIP_SCAN_OK, or the SIP_ERR_* reason the message is malformed.
  *
  * Accepts compact header names, any case, folded lines (RFC 3261 §7.3.1) and
- * several comma-separated values in one Via. Requires Via, From, To, Call-ID
+ * several comma-separated values in one Via. A response to REGISTER is
+ * accepted with a Contact or Expires that does not parse, or a second Expires
+ * (contact_bad, expires_bad): the control plane relays it and decides what it
+ * can take from it. Requires Via, From, To, Call-ID
  * and CSeq; with Content-Length, a body longer than the datagram is an error
  * and bytes after the body are surplus (RFC 3261 §18.3).
  */
@@ -310,7 +320,9 @@ enum sip_method sip_method_from(const uint8_t *name, size_t len);
  * The values of one Contact header field (@p val is its value slice from a
  * scan of @p buf): fills at most @p max entries of @p out in order.
  * @return how many were filled (0 for "*"), or -1 if the value is malformed.
- * A registrar's 2xx lists every binding of the AOR; this finds ours.
+ * A registrar's 2xx lists every binding of the AOR; this finds ours. As in a
+ * response, expires= may repeat: the smallest, expires_differ set when they
+ * differ.
  */
 int sip_contacts(const uint8_t *buf, struct sip_slice val, struct sip_contact *out, unsigned max);
 

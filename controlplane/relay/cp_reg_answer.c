@@ -4,49 +4,61 @@
  * provisional one passes (100 stops here), 503 fails over while servers
  * are left, challenges and refusals go back to the app untouched but for
  * our Via, and a 2xx changes the binding with the expiry granted for our
- * contact. The 2xx waits in a queue until the round's store commit has made
- * the change durable (cp_reg_flush()); a call waiting for the device goes
- * on after it.
+ * contact. A 2xx that grants nothing sipwake can read is relayed all the
+ * same and binds nothing, loudly (reg_answer_unbound). The 2xx waits in a
+ * queue until the round's store commit has made the change durable
+ * (cp_reg_flush()); a call waiting for the device goes on after it.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/sw_log.h"
+#include "controlplane/relay/cp_reg_grant.h"
 #include "controlplane/relay/cp_reg_internal.h"
 
-#define DEFAULT_EXPIRES 3600
-#define MAX_CONTACTS	32
+#define WARN_PER_S 10 /* unbound 2xx WARNINGs a second; the counter has them all */
 
-/* The expiry the registrar granted to our contact: its expires= in the
- * 2xx's Contact list, else the 2xx's Expires, else what was asked; 0 when
- * the 2xx does not list our contact (RFC 3261 §10.3 step 8). */
-static int32_t granted_expiry(const uint8_t *msg, const struct sip_msg *sm,
-			      const struct cp_reg_tx *t)
+/* Loud, but at most WARN_PER_S a second: a PBX that answers every REGISTER
+ * so must not flood the log; reg_answer_unbound counts them all. */
+static void warn_unbound(struct cp_ctx *cp, const struct cp_reg_tx *t, unsigned status,
+			 const char *why)
 {
-	struct sip_contact cs[MAX_CONTACTS];
-	const char *want = t->bind.contact;
-	size_t want_len = t->bind.contact_len;
+	struct cp_reg *r = cp->reg;
+	uint64_t now = (uint64_t)sw_wall_s();
 
-	for (unsigned i = 0; i < sm->nhdrs; i++) {
-		int n;
-
-		if (sm->hdrs[i].id != SIP_H_CONTACT)
-			continue;
-		n = sip_contacts(msg, sm->hdrs[i].value, cs, MAX_CONTACTS);
-		for (int k = 0; k < n; k++) {
-			if (cs[k].uri.whole.len != want_len ||
-			    memcmp(sip_ptr(msg, cs[k].uri.whole), want, want_len) != 0)
-				continue;
-			if (cs[k].expires >= 0)
-				return cs[k].expires;
-			if (sm->expires >= 0)
-				return sm->expires;
-			return t->bind.asked_expires >= 0 ? t->bind.asked_expires : DEFAULT_EXPIRES;
-		}
+	if (now != r->warn_s) {
+		r->warn_s = now;
+		r->warn_n = 0;
 	}
-	return 0;
+	if (r->warn_n++ >= WARN_PER_S)
+		return;
+	CP_LOG(WARNING,
+	       "REGISTER of %.*s: the PBX's %u relayed to the app but not bound: %s (the app is "
+	       "registered at the PBX, not reachable through sipwake)",
+	       (int)t->bind.rec.aor_len, t->bind.rec.aor, status, why);
 }
 
-static void queue_out(struct cp_ctx *cp, const struct cp_reg_tx *t, const struct cp_msg *o,
+/* A 2xx sipwake cannot take: the app hears it as the PBX sent it, and the
+ * binding stays as it was. No Feature-Caps: sipwake promises no push for a
+ * binding it does not hold. */
+static void relay_unbound(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg,
+			  struct cp_reg_tx *t, const char *why)
+{
+	struct cp_reg *r = cp->reg;
+	const struct sip_msg *sm = &meta->sip;
+
+	cp_count(cp, CP_C_REG_ANSWER_UNBOUND, 1);
+	warn_unbound(cp, t, sm->status, why);
+	if (t->waited != 0)
+		cp_call_note(cp, t->waited, "not bound: %s", why);
+	if (cp_msg_unvia(msg, sm, NULL, &r->scratch) == 0)
+		cp_udp_send(cp, &t->app.ip, t->app.port, r->scratch.b, r->scratch.len);
+	else
+		cp_reg_tx_answer(cp, t, 500);
+	cp_reg_tx_free(r, t);
+}
+
+static void queue_out(struct cp_ctx *cp, const struct cp_reg_tx *t, char *b, uint16_t len,
 		      uint64_t device)
 {
 	struct cp_reg *r = cp->reg;
@@ -55,11 +67,8 @@ static void queue_out(struct cp_ctx *cp, const struct cp_reg_tx *t, const struct
 	if (r->n_out == r->max_out)
 		cp_reg_flush(cp);
 	q = &r->out[r->n_out];
-	q->b = malloc(o->len);
-	if (q->b == NULL)
-		return;
-	memcpy(q->b, o->b, o->len);
-	q->len = o->len;
+	q->b = b;
+	q->len = len;
 	q->ip = t->app.ip;
 	q->port = t->app.port;
 	q->device = device;
@@ -74,8 +83,9 @@ void cp_reg_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 	struct cp_reg_tx *t;
 	uint64_t id = 0;
 	char extra[160] = "";
-	int32_t granted;
+	struct cp_reg_grant g;
 	uint64_t device;
+	char *out;
 
 	if (sm->via.branch.len <= DP_BRANCH_MAGIC_LEN + 2 ||
 	    !cp_hex_u64(b + DP_BRANCH_MAGIC_LEN + 2,
@@ -112,9 +122,12 @@ void cp_reg_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 				     sm->status == 401 || sm->status == 407
 					     ? " (a challenge: the app retries)"
 					     : ": not woken");
-		/* Challenges and refusals go back untouched (but for our Via). */
+		/* Challenges and refusals go back untouched (but for our Via);
+		 * one too large to relay is a 500 of ours, never silence. */
 		if (cp_msg_unvia(msg, sm, NULL, &r->scratch) == 0)
 			cp_udp_send(cp, &t->app.ip, t->app.port, r->scratch.b, r->scratch.len);
+		else
+			cp_reg_tx_answer(cp, t, 500);
 		cp_reg_tx_free(r, t);
 		return;
 	}
@@ -123,15 +136,20 @@ void cp_reg_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 	cp_count(cp, CP_C_REG_2XX, 1);
 	if (t->waited != 0)
 		cp_call_note(cp, t->waited, "REGISTER answered %u by the PBX", sm->status);
-	granted = t->bind.star ? 0 : granted_expiry(msg, sm, t);
-	if (cp_bind_commit(cp, &t->bind, granted, &device) != 0) {
-		/* Not bound or not durable: the app must not believe it is
-		 * reachable through us. */
-		cp_count_drop(cp, CP_D_STORE_ERRORS, 1);
-		cp_reg_tx_answer(cp, t, 500);
-		cp_reg_tx_free(r, t);
+	g = cp_reg_grant_of(msg, sm, t->bind.contact, t->bind.contact_len, t->bind.asked_expires,
+			    t->bind.star);
+	/* A removal the PBX accepted is one whatever else its list says. */
+	if (g.unread != NULL && t->bind.asked_expires == 0) {
+		g.unread = NULL;
+		g.expires = 0;
+	}
+	if (g.unread != NULL) {
+		relay_unbound(cp, meta, msg, t, g.unread);
 		return;
 	}
+	if (g.several)
+		CP_LOG(DEBUG, "REGISTER of %.*s: the PBX's 2xx grants several expiries, took %d s",
+		       (int)t->bind.rec.aor_len, t->bind.rec.aor, g.expires);
 	if (r->fcaps[0] != '\0') {
 		/* RFC 8599 §5.6.1.1 / §11: +sip.pnsreg's value is how long before
 		 * expiry we push the app to refresh (cp_bind.c, refresh_due()):
@@ -143,8 +161,31 @@ void cp_reg_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 				 cp->cfg.refresh_before_s);
 		snprintf(extra, sizeof(extra), "Feature-Caps: %s%s\r\n", r->fcaps, pnsreg);
 	}
-	if (cp_msg_unvia(msg, sm, extra, &r->scratch) == 0)
-		queue_out(cp, t, &r->scratch, device);
+	/* The answer is built before the binding changes: one that cannot be
+	 * relayed (too large, no memory) binds nothing and is counted. */
+	if (cp_msg_unvia(msg, sm, extra, &r->scratch) != 0) {
+		relay_unbound(cp, meta, msg, t, "too large to relay with Feature-Caps");
+		return;
+	}
+	out = malloc(r->scratch.len);
+	if (out == NULL) {
+		cp_count(cp, CP_C_REG_ANSWER_UNBOUND, 1);
+		warn_unbound(cp, t, sm->status, "out of memory (the app hears 500)");
+		cp_reg_tx_answer(cp, t, 500);
+		cp_reg_tx_free(r, t);
+		return;
+	}
+	memcpy(out, r->scratch.b, r->scratch.len);
+	if (cp_bind_commit(cp, &t->bind, g.expires, &device) != 0) {
+		/* Not bound or not durable: the app must not believe it is
+		 * reachable through us. */
+		free(out);
+		cp_count_drop(cp, CP_D_STORE_ERRORS, 1);
+		cp_reg_tx_answer(cp, t, 500);
+		cp_reg_tx_free(r, t);
+		return;
+	}
+	queue_out(cp, t, out, r->scratch.len, device);
 	cp_reg_tx_free(r, t);
 }
 

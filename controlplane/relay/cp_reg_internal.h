@@ -52,6 +52,8 @@ struct cp_reg {
 	uint32_t check_seq;
 	uint8_t up[DP_MAX_SERVERS]; /* answered the last health check */
 	char fcaps[96];		    /* "*;+sip.pns=\"apns\"" per the push services configured */
+	uint64_t warn_s;	    /* the second of the last unbound 2xx's WARNING */
+	uint32_t warn_n;	    /* WARNINGs in that second */
 };
 
 /* ---- cp_reg_tx.c ---- */

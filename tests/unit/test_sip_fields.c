@@ -5,6 +5,8 @@
  * each syntax (RFC 8599, legacy pn-type / pn-tok, X-Push), Expires, first
  * Route / Record-Route, User-Agent. Each row is {name, headers, verdict,
  * expected fields}; the headers go into a REGISTER (or INVITE) skeleton.
+ * Then a registrar's answers, which may repeat expires or carry a Contact
+ * or Expires that does not parse and still reach the control plane.
  */
 #include "sip_test_util.h"
 
@@ -375,11 +377,101 @@ static void test_proxy_helpers(void **state)
 	assert_int_equal(m->via.rport_param.len, 0);
 }
 
+/* A registrar's answer: the fields a response to REGISTER may get wrong
+ * without being refused (contact_bad, expires_bad), and what any other
+ * response still is refused for. */
+#define ANSWER_HEAD(cseq_method)                                   \
+	"SIP/2.0 200 OK\r\n"                                       \
+	"Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK-swCr1\r\n" \
+	"From: <sip:alice@example.com>;tag=f1\r\n"                 \
+	"To: <sip:alice@example.com>;tag=t1\r\n"                   \
+	"Call-ID: reg-1@192.0.2.7\r\n"                             \
+	"CSeq: 7 " cseq_method "\r\n"
+
+static void test_register_answers(void **state)
+{
+	struct sc *s = *state;
+	const struct sip_msg *m = &s->msg;
+	struct sip_contact cs[4];
+
+	/* expires= repeated: the smallest, and whether they differ. */
+	assert_verdict(
+		scan(s, ANSWER_HEAD(
+				"REGISTER") "Contact: <sip:a@h>;expires=600;expires=3600\r\n" TAIL),
+		SIP_SCAN_OK);
+	assert_int_equal(m->contact.expires, 600);
+	assert_int_equal(m->contact.expires_differ, 1);
+	assert_int_equal(m->contact_bad, 0);
+	assert_verdict(
+		scan(s,
+		     ANSWER_HEAD("REGISTER") "Contact: <sip:a@h>;expires=300;EXPIRES=300\r\n" TAIL),
+		SIP_SCAN_OK);
+	assert_int_equal(m->contact.expires, 300);
+	assert_int_equal(m->contact.expires_differ, 0);
+	assert_int_equal(sip_contacts(s->buf, m->hdrs[5].value, cs, 4), 1);
+	assert_int_equal(cs[0].expires, 300);
+	/* Any response may repeat it (3xx give expires= too, §20.10). */
+	assert_verdict(
+		scan(s, ANSWER_HEAD("INVITE") "Contact: <sip:a@h>;expires=9;expires=8\r\n" TAIL),
+		SIP_SCAN_OK);
+	assert_int_equal(m->contact.expires, 8);
+	/* A Contact that does not parse: kept as a fault, for REGISTER only. */
+	assert_verdict(
+		scan(s,
+		     ANSWER_HEAD("REGISTER") "Contact: <sip:a@h>;expires=1;expires=soon\r\n" TAIL),
+		SIP_SCAN_OK);
+	assert_int_equal(m->contact_bad, 1);
+	assert_int_equal(m->n_contacts, 0);
+	assert_int_equal(sip_contacts(s->buf, m->hdrs[5].value, cs, 4), -1);
+	assert_verdict(scan(s, ANSWER_HEAD("REGISTER") "Contact: <sip:a@h>, <sip:b@bad host>\r\n"
+						       "Contact: *\r\n" TAIL),
+		       SIP_SCAN_OK);
+	assert_int_equal(m->contact_bad, 1);
+	assert_int_equal(m->n_contacts, 0);
+	assert_int_equal(m->contact_star, 0);
+	assert_verdict(scan(s, ANSWER_HEAD("INVITE") "Contact: <sip:a@bad host>\r\n" TAIL),
+		       SIP_ERR_BAD_CONTACT);
+	/* The CSeq after the fault: judged when it comes, the first fault named. */
+	assert_verdict(scan(s, "SIP/2.0 200 OK\r\n"
+			       "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK-swCr1\r\n"
+			       "Contact: <sip:a@bad host>\r\nExpires: x\r\n"
+			       "From: <sip:a@h>;tag=1\r\nTo: <sip:a@h>\r\nCall-ID: c\r\n"
+			       "CSeq: 1 OPTIONS\r\n" TAIL),
+		       SIP_ERR_BAD_CONTACT);
+	assert_verdict(scan(s, "SIP/2.0 200 OK\r\n"
+			       "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK-swCr1\r\n"
+			       "Contact: <sip:a@bad host>\r\nFrom: <sip:a@h>;tag=1\r\n"
+			       "From: <sip:a@h>;tag=2\r\n" TAIL),
+		       SIP_ERR_BAD_CONTACT);
+	/* Expires: one that does not parse, two that do (the smallest), two where one does not. */
+	assert_verdict(
+		scan(s, ANSWER_HEAD("REGISTER") "Contact: <sip:a@h>\r\nExpires: soon\r\n" TAIL),
+		SIP_SCAN_OK);
+	assert_int_equal(m->expires_bad, 1);
+	assert_int_equal(m->expires, -1);
+	assert_int_equal(m->n_contacts, 1);
+	assert_verdict(scan(s, ANSWER_HEAD("REGISTER") "Expires: 240\r\nExpires: 60\r\n" TAIL),
+		       SIP_SCAN_OK);
+	assert_int_equal(m->expires_bad, 0);
+	assert_int_equal(m->expires, 60);
+	assert_verdict(scan(s, ANSWER_HEAD("REGISTER") "Expires: 240\r\nExpires: 6x\r\n" TAIL),
+		       SIP_SCAN_OK);
+	assert_int_equal(m->expires_bad, 1);
+	assert_int_equal(m->expires, -1);
+	assert_verdict(scan(s, ANSWER_HEAD("INVITE") "Expires: 240\r\nExpires: 60\r\n" TAIL),
+		       SIP_ERR_DUP_HEADER);
+	/* Requests are refused as before: two hops must read one binding. */
+	assert_verdict(scan(s, REG_HEAD "Contact: <sip:a@h>;expires=1;expires=1\r\n" TAIL),
+		       SIP_ERR_BAD_CONTACT);
+	assert_verdict(scan(s, REG_HEAD "Expires: 1\r\nExpires: 1\r\n" TAIL), SIP_ERR_DUP_HEADER);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_rows, sc_setup, sc_teardown),
 		cmocka_unit_test_setup_teardown(test_proxy_helpers, sc_setup, sc_teardown),
+		cmocka_unit_test_setup_teardown(test_register_answers, sc_setup, sc_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
