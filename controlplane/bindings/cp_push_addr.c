@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <strings.h>
 
 #include "common/sw_pn.h"
 #include "controlplane/bindings/cp_push_addr.h"
@@ -121,4 +122,31 @@ const char *cp_push_addr_unwakeable(const struct sw_device *d)
 	if (i < 0)
 		return "every token is dead";
 	return sw_pn_token_refusal(a.prov, a.t[i].token, a.t[i].token_len);
+}
+
+unsigned cp_push_addr_timeout(const struct sw_device *d, unsigned min_s, unsigned max_s)
+{
+	static const char name[] = "pn-timeout=";
+	const char *p = strchr(d->contact, ';'), *end = d->contact + d->contact_len;
+	const char *q = memchr(d->contact, '?', d->contact_len);
+	unsigned long v = 0;
+
+	if (q != NULL)
+		end = q;
+	for (; p != NULL && p < end; p = memchr(p + 1, ';', (size_t)(end - p - 1))) {
+		const char *s = p + 1;
+		unsigned n = 0;
+
+		if ((size_t)(end - s) < sizeof(name) - 1 || strncasecmp(s, name, sizeof(name) - 1))
+			continue;
+		s += sizeof(name) - 1;
+		for (v = 0; s < end && *s >= '0' && *s <= '9' && n < 6; s++, n++)
+			v = v * 10 + (unsigned long)(*s - '0');
+		if (n == 0 || (s < end && *s != ';'))
+			v = 0;
+		break;
+	}
+	if (v == 0)
+		return 0;
+	return v < min_s ? min_s : v > max_s ? max_s : (unsigned)v;
 }

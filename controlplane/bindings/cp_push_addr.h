@@ -63,4 +63,12 @@ int cp_push_request_of(const struct sw_device *d, int kind, struct pd_request *r
  */
 const char *cp_push_addr_unwakeable(const struct sw_device *d);
 
+/**
+ * The wake timeout @p d asked for: its Contact's pn-timeout parameter, in
+ * seconds, held within [@p min_s, @p max_s]. Linphone sends pn-timeout=0:
+ * 0, absent or not a number means none.
+ * @return seconds, or 0 when the device gave none.
+ */
+unsigned cp_push_addr_timeout(const struct sw_device *d, unsigned min_s, unsigned max_s);
+
 #endif /* CP_PUSH_ADDR_H */

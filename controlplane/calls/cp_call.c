@@ -463,15 +463,17 @@ struct cp_held_call *cp_call_new(struct cp_ctx *cp, const struct dp_meta *meta, 
 static void branch_timers(struct cp_ctx *cp, struct cp_held_call *c, unsigned b, uint64_t now)
 {
 	struct cp_call_branch *br = &c->br[b];
+	uint64_t wake_deadline = br->wake_deadline != 0 ? br->wake_deadline : c->wake_deadline;
 
-	if (now >= c->wake_deadline &&
+	if (now >= wake_deadline &&
 	    (br->state == CP_BR_WAITING || (br->state == CP_BR_CALLING && !br->heard))) {
-		/* Not woken, or not heard from, within wake.timeout_s: no longer
-		 * waited for (docs/design.md §1 step 5: the PBX hears 480, not silence). */
-		cp_trace(cp, c->key, "device %" PRIx64 " %s within wake.timeout_s (%u s)",
-			 br->device,
+		/* Not woken, or not heard from, within wake.timeout_s (or the
+		 * device's pn-timeout): no longer waited for (docs/design.md §1
+		 * step 5: the PBX hears 480, not silence). */
+		cp_trace(cp, c->key, "device %" PRIx64 " %s within %s (%" PRIu64 " s)", br->device,
 			 br->state == CP_BR_WAITING ? "did not register" : "never answered",
-			 cp->cfg.wake_timeout_s);
+			 br->wake_deadline != 0 ? "its pn-timeout" : "wake.timeout_s",
+			 (wake_deadline - c->in_tsc + cp->hz / 2) / cp->hz);
 		cp_call_unchain(cp->call, c, b);
 		br->state = CP_BR_DONE;
 		br->status = 480;

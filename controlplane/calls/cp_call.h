@@ -38,18 +38,19 @@ struct cp_call_branch {
 	bool waking;	    /* ... and its device key in dp_link.waking (aor_key too, if not 0) */
 	bool cancel_wanted; /* CANCEL as soon as a provisional answer comes */
 	bool cancel_sent;
-	bool heard;	    /* the device answered something on this branch */
-	bool src_ref;	    /* holds a reference on dst:dport in the source table */
-	bool push_failed;   /* its push was refused, dead or timed out */
-	uint8_t why;	    /* enum cp_late_cause of a CANCEL it is owed */
-	uint16_t status;    /* its final answer (or ours for it: 408, 480) */
-	uint32_t dev_next;  /* by-device chain: call slot << 3 | branch; UINT32_MAX ends */
-	uint64_t aor_key;   /* sw_wake_key_aor() of its AOR in dp_link.waking; 0: none */
-	uint64_t push_tsc;  /* push submitted */
-	uint64_t timer_tsc; /* next retransmission (CALLING) */
-	uint64_t interval;  /* Timer A's current interval */
-	uint64_t deadline;  /* Timer B (CALLING) / Timer C (PROCEEDING) */
-	struct sw_ip dst;   /* where its INVITE went */
+	bool heard;		/* the device answered something on this branch */
+	bool src_ref;		/* holds a reference on dst:dport in the source table */
+	bool push_failed;	/* its push was refused, dead or timed out */
+	uint8_t why;		/* enum cp_late_cause of a CANCEL it is owed */
+	uint16_t status;	/* its final answer (or ours for it: 408, 480) */
+	uint32_t dev_next;	/* by-device chain: call slot << 3 | branch; UINT32_MAX ends */
+	uint64_t aor_key;	/* sw_wake_key_aor() of its AOR in dp_link.waking; 0: none */
+	uint64_t push_tsc;	/* push submitted */
+	uint64_t timer_tsc;	/* next retransmission (CALLING) */
+	uint64_t interval;	/* Timer A's current interval */
+	uint64_t deadline;	/* Timer B (CALLING) / Timer C (PROCEEDING) */
+	uint64_t wake_deadline; /* the device's own pn-timeout after the INVITE; 0: the call's */
+	struct sw_ip dst;	/* where its INVITE went */
 	uint16_t dport;
 	uint16_t inv_len;
 	char *inv; /* the INVITE as sent: retransmissions, CANCEL, ACK */

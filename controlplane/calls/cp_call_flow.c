@@ -97,12 +97,21 @@ static void invite_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 			if ((size_t)snprintf(rq.aor, sizeof(rq.aor), "sip:%s", d->aor) >=
 			    sizeof(rq.aor))
 				snprintf(rq.aor, sizeof(rq.aor), "%s", d->aor);
-			rq.deadline_ms = sw_mono_ms() + cp->cfg.wake_timeout_s * 1000ull;
+			unsigned own = cp_push_addr_timeout(d, cp->cfg.wake_device_timeout_min_s,
+							    cp->cfg.wake_device_timeout_max_s);
+
+			/* The push lives as long as the call waits for this device. */
+			if (own != 0)
+				br->wake_deadline = c->in_tsc + cp->hz * own;
+			rq.deadline_ms =
+				sw_mono_ms() + (own != 0 ? own : cp->cfg.wake_timeout_s) * 1000ull;
 			int rc = pd_submit(cp->pd, &rq);
 
-			cp_trace(cp, c->key, "device %" PRIx64 " %s: VoIP push via %s %s", d->id,
-				 alive ? "alive" : "asleep", d->pn_provider,
-				 rc == 0 ? "sent" : "NOT sent (pushd's ring full)");
+			cp_trace(cp, c->key, "device %" PRIx64 " %s: %s push via %s %s%s", d->id,
+				 alive ? "alive" : "asleep",
+				 rq.token_kind == PD_TOKEN_REGULAR ? "alert" : "VoIP",
+				 d->pn_provider, rc == 0 ? "sent" : "NOT sent (pushd's ring full)",
+				 own != 0 ? " (its pn-timeout)" : "");
 			if (rc == 0) {
 				br->pushed = true;
 				br->push_tsc = now;

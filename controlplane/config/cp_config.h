@@ -133,7 +133,10 @@ struct cp_config {
 
 	/* wake { } : the wake path (held INVITEs, pushes, re-REGISTER) */
 	uint8_t wake_policy; /**< enum dp_wake_policy: "ping" (default), "always-push", "parallel" */
-	uint32_t wake_timeout_s;   /**< no accepted REGISTER within this: 480, default 15 */
+	uint32_t wake_timeout_s; /**< no accepted REGISTER within this: 480, default 15 */
+	/** A device's own pn-timeout (docs/push-addresses.md) is held within
+	 *  these (defaults 5, 60); without one, wake_timeout_s. */
+	uint32_t wake_device_timeout_min_s, wake_device_timeout_max_s;
 	uint16_t wake_provisional; /**< also sent while holding: 0 none (default), 180, 110 */
 	uint8_t wake_cancel_alert; /**< cancelled_call = "alert" (default "invite-cancel") */
 	uint32_t max_held;	   /**< held INVITEs (wake-path calls) at once, default 4096 */

@@ -119,6 +119,8 @@ static const struct sw_cfg_key keys[] = {
 	INT_KEY("bindings", "max_pending", 16, 1048576, false, max_pending),
 	ROW("wake", "policy", cp_cfg_parse_choice),
 	INT_KEY("wake", "timeout_s", 1, 600, false, wake_timeout_s),
+	INT_KEY("wake", "device_timeout_min_s", 1, 600, false, wake_device_timeout_min_s),
+	INT_KEY("wake", "device_timeout_max_s", 1, 600, false, wake_device_timeout_max_s),
 	ROW("wake", "provisional", cp_cfg_parse_choice),
 	ROW("wake", "cancelled_call", cp_cfg_parse_choice),
 	INT_KEY("wake", "max_held", 16, 1048576, false, max_held),
@@ -278,6 +280,15 @@ static int load_text(struct cp_loader *ld, const char *include_dir)
 	if (!rc && !ld->cfg->n_ifaces)
 		rc = sw_cfg_fail(&ld->c, config_root_setting(&c), "interfaces",
 				 CP_EXPECT_IFACES "nothing (key missing)", CP_MAX_IFACES);
+	if (!rc && ld->cfg->wake_device_timeout_min_s > ld->cfg->wake_device_timeout_max_s) {
+		const config_setting_t *w = config_lookup(&c, "wake");
+		const config_setting_t *k = config_setting_get_member(w, "device_timeout_max_s");
+
+		rc = sw_cfg_fail(&ld->c, k != NULL ? k : w, "wake.device_timeout_max_s",
+				 "expected at least wake.device_timeout_min_s (%u), got %u",
+				 ld->cfg->wake_device_timeout_min_s,
+				 ld->cfg->wake_device_timeout_max_s);
+	}
 out:
 	config_destroy(&c);
 	return rc;

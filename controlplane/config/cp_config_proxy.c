@@ -27,6 +27,8 @@ void cp_config_proxy_defaults(struct cp_config *cfg)
 	cfg->max_pending = 4096;
 	cfg->wake_policy = 0; /* DP_WAKE_PING */
 	cfg->wake_timeout_s = 15;
+	cfg->wake_device_timeout_min_s = 5;
+	cfg->wake_device_timeout_max_s = 60;
 	cfg->wake_provisional = 0;
 	cfg->wake_cancel_alert = 0;
 	cfg->max_held = 4096;

@@ -183,6 +183,8 @@ static void reload(struct cp_ctx *cp)
 	cp->cfg.ping_interval_s = next->ping_interval_s;
 	/* The wake path reads these per call: the next call sees them. */
 	cp->cfg.wake_timeout_s = next->wake_timeout_s;
+	cp->cfg.wake_device_timeout_min_s = next->wake_device_timeout_min_s;
+	cp->cfg.wake_device_timeout_max_s = next->wake_device_timeout_max_s;
 	cp->cfg.wake_provisional = next->wake_provisional;
 	cp->cfg.wake_cancel_alert = next->wake_cancel_alert;
 	cp->cfg.refresh_before_s = next->refresh_before_s;

@@ -32,6 +32,9 @@ const struct bad bad_configs[] = {
 	 "unknown key (known: sip, interfaces, dataplane, neighbours, pbx, filter, bindings, wake, "
 	 "log, push)",
 	 IFACE "sipp: { port = 5060; };\n"},
+	{"wake_device_timeout_max_under_min", 2, "wake.device_timeout_max_s",
+	 "expected at least wake.device_timeout_min_s (30), got 10",
+	 IFACE "wake: { device_timeout_min_s = 30; device_timeout_max_s = 10; };\n"},
 	{"wake_policy_unknown", 2, "wake.policy",
 	 "expected \"ping\" or \"always-push\" or \"parallel\", got \"sometimes\"",
 	 IFACE "wake: { policy = \"sometimes\"; };\n"},

@@ -295,3 +295,33 @@ class TestRefused:
         assert "no device woke in time" not in text, text
         w = d.wake()
         assert w.get("wake_no_device") == 1 and not w.get("wake_timed_out"), w
+
+
+class TestDeviceTimeout:
+    def test_pn_timeout_sets_how_long_a_call_waits_for_that_device(self, push_lab):
+        """pn-timeout=7 waits 7 s (wake.timeout_s is 4 here); pn-timeout=0,
+        as Linphone sends it, means none: 4 s."""
+        ctx = push_lab
+        t1, t2 = token_of("tim/1"), token_of("zed/1")
+        tim = Raw("tim", "pn-provider=apns;pn-prid=%s;pn-param=%s;pn-timeout=7" % (t1, PN_PARAM))
+        zed = Raw("zed", "pn-timeout=0;pn-provider=apns;pn-prid=%s;pn-param=%s" % (t2, PN_PARAM))
+        ctx.asleep((ctx.app(), tim), (ctx.app(), zed))
+        mark = ctx.push.mark()
+        c1 = Call("sip:%s" % tim.aor, tim.user, route=False)
+        c2 = Call("sip:%s" % zed.aor, zed.user, route=False)
+        t0 = time.monotonic()
+        call_in(ctx, c1)
+        call_in(ctx, c2)
+        ctx.push.wait_req(t1, start=mark)
+        ctx.push.wait_req(t2, start=mark)
+        r2 = ctx.pbx.expect(final_of(c2.cid), TIMEOUT_S + 2.0, "480 after wake.timeout_s")
+        r1 = ctx.pbx.expect(final_of(c1.cid), 7 + 2.0, "480 after the device's pn-timeout")
+        assert r1.status == r2.status == 480, (r1, r2)
+        assert TIMEOUT_S - 0.5 <= r2.t - t0 <= TIMEOUT_S + 1.5, r2.t - t0
+        assert 6.5 <= r1.t - t0 <= 8.5, r1.t - t0
+        ctx.pbx.send(c1.ack_final(r1))
+        ctx.pbx.send(c2.ack_final(r2))
+        text = trace_text(ctx, c1)
+        assert "push via apns sent (its pn-timeout)" in text, text
+        assert "did not register within its pn-timeout (7 s)" in text, text
+        assert "did not register within wake.timeout_s (%d s)" % TIMEOUT_S in trace_text(ctx, c2)
