@@ -115,6 +115,7 @@ void assert_same(const struct sw_bind_rec *got, const struct sw_bind_rec *want)
 	assert_int_equal(got->iface, want->iface);
 	assert_int_equal(got->registered_at, want->registered_at);
 	assert_int_equal(got->expires_at, want->expires_at);
+	assert_int_equal(got->pn_dead, want->pn_dead);
 }
 
 struct cp_store *open_ok(const char *path, bool sync_full)

@@ -75,5 +75,6 @@ void test_load_stops(void **state);
 /* test_cp_store_open.c: bad paths and files refused with clear errors. */
 void test_bad_paths(void **state);
 void test_not_a_database(void **state);
+void test_schema_1_upgraded(void **state);
 
 #endif /* CP_STORE_TEST_H */

@@ -271,6 +271,7 @@ int main(void)
 		cmocka_unit_test(test_load_stops),
 		cmocka_unit_test(test_bad_paths),
 		cmocka_unit_test(test_not_a_database),
+		cmocka_unit_test(test_schema_1_upgraded),
 	};
 	int rc;
 
