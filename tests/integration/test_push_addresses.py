@@ -23,25 +23,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from wakekit import *  # noqa: E402,F401,F403 (the shared steps and peers)
-from wakepeers import short, token_of  # noqa: E402
+from wakepeers import Linphone, short, token_of  # noqa: E402
 
 push_lab = lab_fixture("n", PING_WAKE)
-
-
-class Linphone(Device):
-    """An iOS app giving its regular and its VoIP token in one RFC 8599
-    Contact, as Linphone (and Flexisip) write it."""
-
-    def __init__(self, user):
-        super().__init__(user)
-        self.voip, self.regular = self.token, token_of(user + "/regular")
-
-    def contact(self, ip, port, pn=True):
-        c = "sip:%s@%s:%d" % (self.user, ip, port)
-        if pn:
-            c += (";pn-provider=apns;pn-prid=%s:remote&%s:voip;pn-param=%s.%s.remote&voip"
-                  % (self.regular, self.voip, TEAM, BUNDLE))
-        return c
 
 
 class PortSip(Device):

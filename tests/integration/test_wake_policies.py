@@ -47,8 +47,40 @@ class TestRingingAndAlert:
         assert w.get("wake_woken") == 1 and w.get("wake_answered") == 1, w
 
     def test_cancel_before_wake_sends_a_missed_call_alert_and_no_invite(self, alert_lab):
+        """The call's push to the VoIP token, the missed-call alert to the
+        regular one (an iOS app giving both, as Linphone does)."""
         ctx = alert_lab
-        dev, old = Device("sven"), ctx.app()
+        dev, old = Linphone("sven"), ctx.app()
+        ctx.asleep((old, dev))
+        d, mark = Delta(ctx.lab), ctx.push.mark()
+        call = Call(dev.contact(old.ip, old.port), dev.user)
+        call_in(ctx, call)
+        ctx.pbx.expect(is_resp(180, call.cid), 2.0, "180 from sipwake")
+        ctx.push.wait_req(dev.voip, start=mark)
+        ctx.pbx.send(call.cancel())
+        ctx.pbx.expect(is_resp(200, call.cid, "CANCEL"), 1.0, "200 to the CANCEL")
+        r487 = ctx.pbx.expect(final_of(call.cid), 1.0, "487 to the INVITE")
+        assert r487.status == 487, r487
+        ctx.pbx.send(call.ack_final(r487))
+        # A missed-call notice (an alert push: iOS shows it, no CallKit call).
+        alert = ctx.push.wait_req(dev.regular, kind="alert", start=mark, timeout=3.0)
+        assert alert["topic"] == BUNDLE and alert["status"] == 200, alert
+        new = ctx.app()
+        ctx.register(new, dev)
+        new.nothing(is_req("INVITE"), 1.5, "INVITE of a cancelled call")
+        ctx.pbx.nothing(of_call(call.cid), 0)
+        d.no_held()
+        assert len(ctx.push.reqs(dev.voip, None, mark)) == 1  # the call's, nothing else
+        assert len(ctx.push.reqs(dev.regular, "alert", mark)) == 1
+        w = d.wake()
+        assert w.get("wake_alerts") == 1 and w.get("wake_cancelled") == 1, w
+        assert not w.get("wake_late_cancels") and not w.get("wake_branches"), w
+
+    def test_voip_token_alone_gets_no_missed_call_alert(self, alert_lab):
+        """A VoIP token takes VoIP pushes only (APNs: DeviceTokenNotForTopic):
+        a device that gave nothing else gets no alert, and none is counted."""
+        ctx = alert_lab
+        dev, old = Device("sol"), ctx.app()
         ctx.asleep((old, dev))
         d, mark = Delta(ctx.lab), ctx.push.mark()
         call = Call(dev.contact(old.ip, old.port), dev.user)
@@ -58,21 +90,12 @@ class TestRingingAndAlert:
         ctx.pbx.send(call.cancel())
         ctx.pbx.expect(is_resp(200, call.cid, "CANCEL"), 1.0, "200 to the CANCEL")
         r487 = ctx.pbx.expect(final_of(call.cid), 1.0, "487 to the INVITE")
-        assert r487.status == 487, r487
         ctx.pbx.send(call.ack_final(r487))
-        # A missed-call notice (an alert push: iOS shows it, no CallKit call).
-        alert = ctx.push.wait_req(dev.token, kind="alert", start=mark, timeout=3.0)
-        assert alert["topic"] == BUNDLE and alert["status"] == 200, alert
-        new = ctx.app()
-        ctx.register(new, dev)
-        new.nothing(is_req("INVITE"), 1.5, "INVITE of a cancelled call")
-        ctx.pbx.nothing(of_call(call.cid), 0)
+        time.sleep(1.0)
+        assert [e["type"] for e in ctx.push.reqs(dev.token, None, mark)] == ["voip"]
         d.no_held()
-        assert len(ctx.push.reqs(dev.token, "voip", mark)) == 1
-        assert len(ctx.push.reqs(dev.token, "alert", mark)) == 1
         w = d.wake()
-        assert w.get("wake_alerts") == 1 and w.get("wake_cancelled") == 1, w
-        assert not w.get("wake_late_cancels") and not w.get("wake_branches"), w
+        assert not w.get("wake_alerts") and w.get("wake_cancelled") == 1, w
 
 
 # -- wake.max_held ----------------------------------------------------------------

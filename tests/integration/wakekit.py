@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pushsrv  # noqa: E402
 import sippkit  # noqa: E402,F401 (re-exported)
 import swlab  # noqa: E402
-from wakepeers import (BUNDLE, CLONE_NEWNET, KID, PN_PARAM, TEAM, Device,  # noqa: E402,F401
+from wakepeers import (BUNDLE, CLONE_NEWNET, KID, PN_PARAM, TEAM, Device, Linphone,  # noqa: E402,F401,E501
                        Endpoint, in_netns, is_req, is_resp, of_call, short, token_of, uuid_of)
 from wakesip import (APP4, COMPACT, DOMAIN, PBX4, SDP_APP, SDP_PBX, SW4, Call,  # noqa: E402,F401
                      Msg, build, plain_via, reply, vias)

@@ -71,6 +71,23 @@ class Device:
         return c
 
 
+class Linphone(Device):
+    """An iOS app giving its regular and its VoIP token in one RFC 8599
+    Contact, as Linphone (and Flexisip) write it."""
+
+    def __init__(self, user):
+        super().__init__(user)
+        self.voip, self.regular = self.token, token_of(user + "/regular")
+
+    def contact(self, ip, port, pn=True):
+        c = "sip:%s@%s:%d" % (self.user, ip, port)
+        if pn:
+            c += (";pn-provider=apns;pn-prid=%s:remote&%s:voip;pn-param=%s.%s.remote&voip"
+                  % (self.regular, self.voip, TEAM, BUNDLE))
+        return c
+
+
+
 # -- the test's UDP endpoints ------------------------------------------------
 
 class Endpoint:
