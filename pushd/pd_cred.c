@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/sw_log.h"
@@ -375,13 +376,16 @@ void pd_cred_fetch_token(struct pd_cred *c)
 		return;
 }
 
-/* Fails the FCM pushes waiting for an access token that will not come. */
-static void fail_waiting(struct pd_cred *c, enum pd_status st, const char *reason)
+/* Fails the FCM pushes waiting for an access token that will not come; each
+ * carries the token endpoint's @http status (the alarm and log show it). */
+static void fail_waiting(struct pd_cred *c, enum pd_status st, const char *reason, int http)
 {
 	struct pd_job *j;
 
-	while ((j = TAILQ_FIRST(&c->waiting)) != NULL)
+	while ((j = TAILQ_FIRST(&c->waiting)) != NULL) {
+		j->status = http;
 		j->pd->up.finish(j, st, reason, 0);
+	}
 }
 
 void pd_token_done(struct pd_job *j, bool ok)
@@ -426,8 +430,14 @@ void pd_token_done(struct pd_job *j, bool ok)
 		return;
 	}
 	PD_LOG(ERR, "%s: token endpoint answered %d %s", c->name, j->status, j->resp);
+	/* The alarm goes up now, not at the first push that fails. */
+	pthread_mutex_lock(&c->pd->alarm_lock);
+	snprintf(c->pd->st[PD_FCM].alarm, sizeof(c->pd->st[PD_FCM].alarm),
+		 "%.24s: token endpoint refused the service account (HTTP %d)", c->name, j->status);
+	c->pd->st[PD_FCM].alarm_ms = (int64_t)time(NULL) * 1000;
+	pthread_mutex_unlock(&c->pd->alarm_lock);
+	fail_waiting(c, PD_CONFIG_ERROR, "token endpoint refused the service account", j->status);
 	pd_job_free(j);
-	fail_waiting(c, PD_CONFIG_ERROR, "token endpoint refused the service account");
 	pd_ms_to_tv(c->pd->cfg.retry_max_ms, &tv);
 	evtimer_add(c->token_retry, &tv);
 }

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """The push test double (build/tests/pushd/pd_testsrv, tests/pushd/README.md)
-for the integration tests: an APNs-like HTTP/2 TLS server that checks every
-request as Apple does and reports it on stdout.
+for the integration tests: an APNs-, FCM HTTP v1- and Google OAuth2-like
+HTTP/2 TLS server that checks every request as Apple and Google do and
+reports it on stdout.
 
 pushd reaches push services through the kernel network stack of the
 namespace sipwake runs in (docs/design.md §7, "Push services through the
@@ -28,7 +29,26 @@ expires (wake.refresh_before_s, default 120, never before half the granted
 lifetime): tests of other pushes filter with wait_req(type="voip") or set
 refresh_before_s = 0. Every wait is bounded; a server that outlives its
 test is impossible (it stops when its stdin closes).
+
+FCM: ``PushServer(lab, fcm_project=FCM_PROJECT)`` also makes a service
+account (an RSA key, its JSON file) and serves FCM HTTP v1
+(``/v1/projects/<project>/messages:send``) and the OAuth2 token endpoint
+(``/token``) on the same port; ``config(fcm=True)`` adds the credential
+(``config(apns=False, fcm=True)`` for FCM alone). The server accepts only
+access tokens it issued from ``/token`` (else 401) and only the project it
+was started with (else 403), so a push answered 200 proved both. A token
+endpoint that refuses the service account: ``service_account(email=...)``
+writes another account file, signed by the same key but naming a client the
+server does not know, and ``config(fcm_account=that_file)`` uses it::
+
+    ps = pushsrv.PushServer(lab, fcm_project=pushsrv.FCM_PROJECT)
+    lab.config_extra += ps.config(apns=False, fcm=True)
+    ...
+    req = ps.wait_req(token=FCM_TOKEN, kind="fcm", timeout=10)
+    assert req["type"] == "call" and req["prio"] == "high"
+    assert ps.token_reqs()[0]["status"] == 200   # the bearer pushd used
 """
+import json
 import os
 import shutil
 import subprocess
@@ -38,6 +58,9 @@ import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TEAM, KEY_ID, BUNDLE = "ABCD123456", "KEY1234567", "com.example"
+# A Firebase project id and the service account of it that pushd signs in as.
+FCM_PROJECT = "sipwake-android-test"
+FCM_EMAIL = "pushd@%s.iam.gserviceaccount.com" % FCM_PROJECT
 
 
 def testsrv_bin():
@@ -77,9 +100,12 @@ class PushServer:
     """pd_testsrv in @lab's sipwake namespace. Context manager: start() on
     enter, stop() on exit (the lab must be up by then)."""
 
-    def __init__(self, lab, port=8443, team=TEAM, key_id=KEY_ID, bundle=BUNDLE):
+    def __init__(self, lab, port=8443, team=TEAM, key_id=KEY_ID, bundle=BUNDLE,
+                 fcm_project=None, fcm_email=FCM_EMAIL):
         self.lab, self.port = lab, port
         self.team, self.key_id, self.bundle = team, key_id, bundle
+        # FCM served only when a project is given (an RSA key takes a moment).
+        self.fcm_project, self.fcm_email = fcm_project, fcm_email
         self.dir = tempfile.mkdtemp(prefix="pushsrv-")
         self.proc, self.returncode = None, None
         self._lines, self._cv = [], threading.Condition()
@@ -100,17 +126,56 @@ class PushServer:
             "openssl pkey -in AuthKey.p8 -pubout -out apns.pub",
             shell=True, check=True, cwd=self.dir, timeout=30,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if self.fcm_project:
+            # The service account's RS256 key (PKCS#8, as Google hands it
+            # out) and its public half for the token endpoint.
+            subprocess.run(
+                "openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out sa.key && "
+                "openssl pkey -in sa.key -pubout -out sa.pub",
+                shell=True, check=True, cwd=self.dir, timeout=60,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            self.service_account()
 
-    def config(self, bundle=None, team=None, key_id=None, extra=""):
+    def service_account(self, email=None, name="sa.json"):
+        """Write a service-account JSON file (the form the Firebase console
+        downloads) for the server's project, signed by the server's key, for
+        client @email (default the one the server accepts); returns its path."""
+        with open(self._path("sa.key")) as f:
+            pem = f.read()
+        sa = {"type": "service_account", "project_id": self.fcm_project,
+              "private_key_id": "0123456789abcdef0123456789abcdef01234567",
+              "private_key": pem, "client_email": email or self.fcm_email,
+              "client_id": "100000000000000000001",
+              "token_uri": "https://oauth2.googleapis.com/token"}
+        path = self._path(name)
+        with open(path, "w") as f:
+            json.dump(sa, f)
+        return path
+
+    def config(self, bundle=None, team=None, key_id=None, extra="", apns=True, fcm=False,
+               fcm_project=None, fcm_account=None):
         """The ``push: { ... };`` text for sipwake's config: one APNs token
-        credential at this server, trusting its certificate. Other values
-        than the server's (a wrong bundle, team or key id) make it refuse
-        the pushes as APNs would. @extra: more keys inside push { }."""
-        return ('push: { retry_base_ms = 50; retry_max_ms = 500; %s\n'
-                '  apns = ( { team_id = "%s"; bundle_id = "%s"; key_id = "%s"; '
-                'key_file = "%s"; endpoint = "127.0.0.1:%d"; ca_file = "%s"; } ); };\n'
-                % (extra, team or self.team, bundle or self.bundle, key_id or self.key_id,
-                   self._path("AuthKey.p8"), self.port, self._path("tls.crt")))
+        credential at this server (unless @apns is false), trusting its
+        certificate. Other values than the server's (a wrong bundle, team or
+        key id) make it refuse the pushes as APNs would. @fcm: one FCM
+        credential too, for @fcm_project (default the server's) with the
+        service account file @fcm_account (default the one the server
+        accepts), its token endpoint and FCM endpoint this server. @extra:
+        more keys inside push { }."""
+        text = 'push: { retry_base_ms = 50; retry_max_ms = 500; %s\n' % extra
+        if apns:
+            text += ('  apns = ( { team_id = "%s"; bundle_id = "%s"; key_id = "%s"; '
+                     'key_file = "%s"; endpoint = "127.0.0.1:%d"; ca_file = "%s"; } );\n'
+                     % (team or self.team, bundle or self.bundle, key_id or self.key_id,
+                        self._path("AuthKey.p8"), self.port, self._path("tls.crt")))
+        if fcm:
+            assert self.fcm_project, "PushServer(fcm_project=...) serves FCM"
+            text += ('  fcm = ( { project = "%s"; service_account_file = "%s"; '
+                     'token_url = "https://127.0.0.1:%d/token"; endpoint = "127.0.0.1:%d"; '
+                     'ca_file = "%s"; } );\n'
+                     % (fcm_project or self.fcm_project, fcm_account or self._path("sa.json"),
+                        self.port, self.port, self._path("tls.crt")))
+        return text + "};\n"
 
     # -- life ---------------------------------------------------------------
     def start(self, timeout=10):
@@ -120,6 +185,9 @@ class PushServer:
                "--port", str(self.port), "--apns-key", self._path("apns.pub"),
                "--apns-kid", self.key_id, "--apns-team", self.team,
                "--apns-bundle", self.bundle]
+        if self.fcm_project:
+            cmd += ["--fcm-key", self._path("sa.pub"), "--fcm-email", self.fcm_email,
+                    "--fcm-project", self.fcm_project]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True, bufsize=1)
         threading.Thread(target=self._read, daemon=True).start()
@@ -212,11 +280,25 @@ class PushServer:
                or l.startswith("REQ fcm ")]
         return [e for e in evs if token is None or e["token"] == token]
 
+    def token_reqs(self):
+        """Every OAuth2 token request seen so far (``REQ token`` lines, parsed:
+        status, iat of the assertion), oldest first."""
+        with self._cv:
+            lines = list(self._lines)
+        return [parse_event(l) for l in lines if l.startswith("REQ token ")]
+
+    def wait_token_req(self, status=None, timeout=5.0):
+        """The first OAuth2 token request (answered @status, if given) within
+        @timeout seconds, parsed; None if none came."""
+        i = self._wait_line(lambda l: l.startswith("REQ token ") and (
+            status is None or parse_event(l).get("status") == status), timeout, 0)
+        return None if i is None else parse_event(self._lines[i])
+
     def wait_req(self, token=None, timeout=5.0, **match):
         """The next push request not returned by wait_req() before, for @token
-        (any if None) and whose fields equal @match (e.g. type="voip"), within
-        @timeout seconds; None if none came. Requests passed over (other
-        tokens) stay for later calls."""
+        (any if None) and whose fields equal @match (e.g. type="voip", or
+        kind="fcm" for FCM requests only), within @timeout seconds; None if
+        none came. Requests passed over (other tokens) stay for later calls."""
         def ok(line):
             if not (line.startswith("REQ apns ") or line.startswith("REQ fcm ")):
                 return False

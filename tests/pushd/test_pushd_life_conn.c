@@ -160,6 +160,7 @@ void test_fcm_token_refused(void **state)
 	struct pd *pd;
 	struct pd_result *r;
 	struct pd_request q;
+	struct pd_stats st;
 	char err[256];
 
 	(void)state;
@@ -171,6 +172,16 @@ void test_fcm_token_refused(void **state)
 	assert_non_null(pd);
 	assert_int_equal(pd_start(pd), 0);
 	assert_non_null(ts_srv_wait(&srv, "REQ token status=400", 3000));
+	/* The alarm is up before any push, with the endpoint's status. */
+	for (int i = 0; i < 100; i++) {
+		pd_stats_get(pd, PD_FCM, &st);
+		if (st.alarm_ms > 0)
+			break;
+		usleep(10 * 1000);
+	}
+	assert_non_null(
+		strstr(st.alarm, "fcm.[0]: token endpoint refused the service account (HTTP 400)"));
+	assert_int_equal(st.config_error, 0);
 	ts_request(&q, PD_FCM, "fcm-x", 1);
 	q.deadline_ms = sw_mono_ms() + 5000;
 	assert_int_equal(pd_submit(pd, &q), 0);
@@ -179,6 +190,9 @@ void test_fcm_token_refused(void **state)
 	assert_int_equal(r->status, PD_CONFIG_ERROR);
 	assert_true(r->latency_us < 2000000);
 	free(r);
+	pd_stats_get(pd, PD_FCM, &st);
+	assert_int_equal(st.config_error, 1);
+	assert_non_null(strstr(st.alarm, "(HTTP 400)"));
 	pd_free(pd);
 	assert_int_equal(ts_srv_stop(&srv), 0);
 }
