@@ -78,8 +78,11 @@ void pd_job_answered(struct pd_job *j)
 		json_int_t ts = json_integer_value(json_object_get(root, "timestamp"));
 
 		pd_job_finish(j, PD_DEAD_TOKEN, rbuf, ts ? ts : (int64_t)time(NULL) * 1000);
-	} else if (!apns && (s == 404 || !strcmp(rbuf, "UNREGISTERED"))) {
-		/* FCM gives no time: the moment of the answer stands in for it. */
+	} else if (!apns && !strcmp(rbuf, "UNREGISTERED")) {
+		/* Only UNREGISTERED says the token is dead: another 404 (a
+		 * project that does not exist) is the credential's fault, and
+		 * taking it for a dead token would drop every Android device's
+		 * push address. FCM gives no time: the answer's moment stands in. */
 		pd_job_finish(j, PD_DEAD_TOKEN, rbuf, (int64_t)time(NULL) * 1000);
 	} else if (((apns && s == 403 && !strcmp(rbuf, "ExpiredProviderToken")) ||
 		    (!apns && s == 401)) &&

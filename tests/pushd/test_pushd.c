@@ -419,6 +419,11 @@ static void test_fcm(void **state)
 	expect(r, PD_DEAD_TOKEN, "UNREGISTERED");
 	assert_true(r->provider_ts_ms > 0);
 	free(r);
+	/* A 404 that is not UNREGISTERED (no such project) is not a dead token. */
+	assert_int_equal(ts_srv_cmd(&srv, "set fcm-nf 404 NOT_FOUND"), 0);
+	r = push(PD_FCM, "fcm-nf", PD_KIND_CALL, 3000);
+	expect(r, PD_CONFIG_ERROR, "NOT_FOUND");
+	free(r);
 	assert_int_equal(ts_srv_cmd(&srv, "set fcm-mismatch 403 SENDER_ID_MISMATCH"), 0);
 	r = push(PD_FCM, "fcm-mismatch", PD_KIND_CALL, 3000);
 	expect(r, PD_CONFIG_ERROR, "SENDER_ID_MISMATCH");
