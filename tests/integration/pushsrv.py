@@ -153,14 +153,15 @@ class PushServer:
         return path
 
     def config(self, bundle=None, team=None, key_id=None, extra="", apns=True, fcm=False,
-               fcm_project=None, fcm_account=None):
+               fcm_project=None, fcm_account=None, fcm_package=None):
         """The ``push: { ... };`` text for sipwake's config: one APNs token
         credential at this server (unless @apns is false), trusting its
         certificate. Other values than the server's (a wrong bundle, team or
         key id) make it refuse the pushes as APNs would. @fcm: one FCM
         credential too, for @fcm_project (default the server's) with the
         service account file @fcm_account (default the one the server
-        accepts), its token endpoint and FCM endpoint this server. @extra:
+        accepts), its token endpoint and FCM endpoint this server, and the
+        Android package name @fcm_package if given. @extra:
         more keys inside push { }."""
         text = 'push: { retry_base_ms = 50; retry_max_ms = 500; %s\n' % extra
         if apns:
@@ -172,9 +173,10 @@ class PushServer:
             assert self.fcm_project, "PushServer(fcm_project=...) serves FCM"
             text += ('  fcm = ( { project = "%s"; service_account_file = "%s"; '
                      'token_url = "https://127.0.0.1:%d/token"; endpoint = "127.0.0.1:%d"; '
-                     'ca_file = "%s"; } );\n'
+                     'ca_file = "%s";%s } );\n'
                      % (fcm_project or self.fcm_project, fcm_account or self._path("sa.json"),
-                        self.port, self.port, self._path("tls.crt")))
+                        self.port, self.port, self._path("tls.crt"),
+                        ' package = "%s";' % fcm_package if fcm_package else ""))
         return text + "};\n"
 
     # -- life ---------------------------------------------------------------

@@ -41,6 +41,7 @@ from wakekit import *  # noqa: E402,F401,F403 (the shared steps and peers)
 from wakekit import ALIVE_WINDOW_S, PUSH_PORT, TIMEOUT_S  # noqa: E402
 
 PROJECT = pushsrv.FCM_PROJECT  # the app's pn-param and the credential's project
+PACKAGE = "com.example.phone.android"  # the credential's package: PortSIP's app-id
 WAKE_WINDOW_S = 30  # push.wake_window_s (its default): FCM's android.ttl
 
 
@@ -67,6 +68,19 @@ class AndroidDevice(Device):
         return c
 
 
+class PortSipAndroid(AndroidDevice):
+    """An Android PortSIP app: no pn-* in its Contact, its FCM token in
+    the header PortSIP's SDKs send, app-id its package name."""
+
+    def __init__(self, user, n=1):
+        super().__init__(user, n)
+        self.headers = ["x-p-push: device-os=android;device-uid=%s;allow-call-push=true;"
+                        "allow-message-push=true;app-id=%s" % (self.token, PACKAGE)]
+
+    def contact(self, ip, port, pn=True):
+        return "sip:%s@%s:%d" % (self.user, ip, port)
+
+
 class FcmLab(WakeLab):
     """wakekit.WakeLab with FCM instead of APNs: pd_testsrv serves FCM and
     the token endpoint, and sipwake's one push credential is FCM's, signed
@@ -83,7 +97,8 @@ class FcmLab(WakeLab):
         self.push = Pushes(self.server)
         account = (self.server.service_account(email=account_email, name="refused.json")
                    if account_email else None)
-        self.config_extra = self.server.config(apns=False, fcm=True, fcm_account=account) + \
+        self.config_extra = self.server.config(apns=False, fcm=True, fcm_account=account,
+                                               fcm_package=PACKAGE) + \
             "\nwake: { timeout_s = %d; %s };" % (TIMEOUT_S, wake)
 
     def fcm(self):
@@ -232,6 +247,30 @@ class TestFcm:
                      "final 200 to the PBX: answered"):
             at = text.find(step, at)
             assert at >= 0, (step, text)
+
+    def test_portsip_android_app_found_by_package_name_is_woken(self, fcm_lab):
+        """PortSIP's Android form: the FCM credential is picked by the
+        package name the app gives as app-id (not the project id), the push
+        is sent to the Firebase project's path, the app wakes and answers."""
+        ctx = fcm_lab
+        dev, old = PortSipAndroid("pia"), ctx.app()
+        ctx.asleep((old, dev))
+        b = ctx.lab.devices(dev.aor)[0]
+        assert b["push_form"] == "x-push" and b["push_provider"] == "fcm", b
+        assert b["push_param"] == PACKAGE and b["wake"] == "yes", b
+        d, mark = Delta(ctx.lab), ctx.push.mark()
+        call = Call("sip:%s" % dev.aor, dev.user, route=False)
+        call_in(ctx, call)
+        ev = ctx.push.wait_req(dev.token, kind="call", start=mark)
+        assert ev["status"] == 200, ev  # the server answers 200 only on its project's path
+        assert json.loads(ev["body"])["message"]["data"]["call_id"] == call.cid, ev
+        new = ctx.app()
+        ctx.register(new, dev)
+        inv = new.expect(is_req("INVITE", call.cid), 2.0, "the held INVITE")
+        ring_and_answer(ctx, new, inv, call)
+        w = d.wake()
+        assert w.get("wake_woken") == 1 and w.get("wake_answered") == 1, w
+        assert not d().get("drop_reg_push_bad") and not d().get("reg_push_unknown"), d()
 
     def test_fcm_unregistered_is_480_at_once_and_the_push_address_removed(self, fcm_lab):
         """FCM answers 404 UNREGISTERED (the app was uninstalled): the PBX
