@@ -207,6 +207,10 @@ class TestRefused:
                 "device-os=ios;device-uid=%s;app-id=%s" % (tok2, BUNDLE)]),
             "FCM token with a separator": Raw("bad8", "pn-provider=fcm;pn-prid=a&b;"
                                               "pn-param=proj"),
+            "legacy pn-tok twice": Raw("bad10", "pn-type=apple;pn-tok=%s;app-id=%s.voip;"
+                                       "pn-tok=%s" % (tok, BUNDLE, tok2)),
+            "legacy two tokens, one empty": Raw("bad11", "pn-type=apple;pn-tok=%s:remote&:voip;"
+                                                "app-id=%s.remote&voip" % (tok, p)),
             "overlong token": Raw("bad9", "pn-provider=apns;pn-prid=%s;pn-param=%s.voip"
                                   % ("a" * 300, p)),
         }
