@@ -96,6 +96,9 @@ struct pd_conn {
 	nghttp2_session *ng;
 	struct pd_jobq streams;
 	uint32_t n_streams, max_streams;
+	/* APNs token auth: one stream at a time until an answer shows the
+	 * provider token was accepted (pd_h2.c, on_stream_close()). */
+	bool probing;
 	struct event *ping_timer, *reconnect_timer, *flush_ev;
 	bool ping_outstanding, closing, listed;
 	uint64_t last_rx_ms;
@@ -248,6 +251,8 @@ const char *pd_h2_recv(struct pd_conn *cn, struct evbuffer *in);
 const char *pd_h2_send(struct pd_conn *cn);
 void pd_h2_detach(struct pd_conn *cn, struct pd_job *j); /* @j leaves @cn's streams */
 bool pd_conn_can_send(const struct pd_conn *cn);
+/* Up, and held to one stream until its provider token is accepted. */
+bool pd_conn_probing(const struct pd_conn *cn);
 int pd_conn_submit(struct pd_conn *cn, struct pd_job *j);
 void pd_conn_cancel(struct pd_job *j); /* RST the job's stream, detach it */
 

@@ -42,6 +42,8 @@ struct sess {
 	nghttp2_session *ng;
 	struct event *flush_ev; /* delayed answers: one write per loop iteration */
 	struct stream streams;	/* list head */
+	unsigned long id;	/* n-th connection accepted (its CONN line) */
+	unsigned n_open;	/* request streams begun and not yet closed */
 	struct sess *next, *prev;
 };
 

@@ -17,6 +17,7 @@
 
 static void stream_free(struct stream *st)
 {
+	st->s->n_open--;
 	st->next->prev = st->prev;
 	st->prev->next = st->next;
 	if (st->timer)
@@ -87,6 +88,7 @@ static int on_begin_headers(nghttp2_session *ng, const nghttp2_frame *f, void *u
 	st->s = s;
 	st->req.client_cert =
 		SSL_get0_peer_certificate(bufferevent_openssl_get_ssl(s->bev)) != NULL;
+	s->n_open++;
 	st->next = s->streams.next;
 	st->prev = &s->streams;
 	s->streams.next->prev = st;
@@ -285,7 +287,7 @@ void ts_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa
 	srv->sessions.next = s;
 	bufferevent_setcb(s->bev, readcb, writecb, eventcb, s);
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
-	srv->n_conns++;
+	s->id = ++srv->n_conns;
 	if (srv->events_on)
 		ts_emit(srv, "CONN %lu", srv->n_conns);
 }
