@@ -64,7 +64,8 @@ struct pd_job {
 	unsigned token_gen; /* FCM: the access token it was sent with */
 	bool on_list;
 	char apns_id[40];
-	char *body; /* request body (JSON or form), built once */
+	char apns_exp[24]; /* apns-expiration: when the deadline falls (pd_build_body()) */
+	char *body;	   /* request body (JSON or form), built once */
 	size_t body_len, body_off;
 	/* answer */
 	int status;
@@ -313,8 +314,11 @@ void pd_reload_apply(struct pd *pd);
 void pd_retired_sweep(struct pd *pd);
 
 /* pd_push.c */
-int pd_build_request(struct pd_job *j, nghttp2_nv *nva, size_t *nnv, char *bufs, size_t bufcap);
+/* The job's body, and its expiry from j->deadline_ms (APNs apns-expiration,
+ * FCM android.ttl): call once j->deadline_ms is set. 0, -EINVAL (no JSON),
+ * -ENOMEM, -EMSGSIZE (over the provider's limit). */
 int pd_build_body(struct pd_job *j);
+int pd_build_request(struct pd_job *j, nghttp2_nv *nva, size_t *nnv, char *bufs, size_t bufcap);
 /* An APNs device token we are willing to put in a :path (hex, 1..200). */
 bool pd_apns_token_ok(const char *t);
 

@@ -47,6 +47,9 @@ void test_ring_full(void **state);
 void test_apns_one_stream_until_accepted(void **state);
 void test_apns_start_after_403_and_400(void **state);
 
+/* test_pushd_life_expiry.c: apns-expiration and FCM ttl from the deadline. */
+void test_expiry_follows_deadline(void **state);
+
 /* test_pushd_life_cli.c: the sipwake-push command line tool. */
 void test_cli(void **state);
 

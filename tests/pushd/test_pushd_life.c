@@ -6,7 +6,8 @@
  * reuse and renewal, reconnect after the server restarts, names and
  * certificates, PINGs), test_pushd_life_queue.c (pushes queued, capped and
  * refused), test_pushd_life_start.c (a token-auth APNs connection's first
- * request) and test_pushd_life_cli.c (sipwake-push).
+ * request), test_pushd_life_expiry.c (apns-expiration and FCM ttl from the
+ * deadline) and test_pushd_life_cli.c (sipwake-push).
  * argv[1]: path of pd_testsrv; argv[2]: path of sipwake-push.
  */
 #include <errno.h>
@@ -171,6 +172,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_ring_full),
 		cmocka_unit_test(test_apns_one_stream_until_accepted),
 		cmocka_unit_test(test_apns_start_after_403_and_400),
+		cmocka_unit_test(test_expiry_follows_deadline),
 		cmocka_unit_test(test_cli),
 	};
 
