@@ -50,6 +50,9 @@ void test_apns_start_after_403_and_400(void **state);
 /* test_pushd_life_expiry.c: apns-expiration and FCM ttl from the deadline. */
 void test_expiry_follows_deadline(void **state);
 
+/* test_pushd_life_cert.c: APNs client certificates checked as APNs does. */
+void test_apns_client_certificate(void **state);
+
 /* test_pushd_life_cli.c: the sipwake-push command line tool. */
 void test_cli(void **state);
 

@@ -7,7 +7,8 @@
  * certificates, PINGs), test_pushd_life_queue.c (pushes queued, capped and
  * refused), test_pushd_life_start.c (a token-auth APNs connection's first
  * request), test_pushd_life_expiry.c (apns-expiration and FCM ttl from the
- * deadline) and test_pushd_life_cli.c (sipwake-push).
+ * deadline), test_pushd_life_cert.c (APNs client certificates) and
+ * test_pushd_life_cli.c (sipwake-push).
  * argv[1]: path of pd_testsrv; argv[2]: path of sipwake-push.
  */
 #include <errno.h>
@@ -173,6 +174,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_apns_one_stream_until_accepted),
 		cmocka_unit_test(test_apns_start_after_403_and_400),
 		cmocka_unit_test(test_expiry_follows_deadline),
+		cmocka_unit_test(test_apns_client_certificate),
 		cmocka_unit_test(test_cli),
 	};
 
