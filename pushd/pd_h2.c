@@ -171,8 +171,14 @@ static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t err, void *
 	struct pd_conn *cn = ud;
 	struct pd_job *j = nghttp2_session_get_stream_user_data(ng, id);
 
-	if (!j)
+	if (!j) {
+		/* A stream we reset (pd_conn_cancel(), its job gone): the slot
+		 * it held is free now. Jobs may be waiting for it, more so on a
+		 * connection held to one stream whose only request timed out. */
+		if (cn->state == PD_CONN_UP)
+			cn->cred->pd->up.kick(cn->cred);
 		return 0;
+	}
 	nghttp2_session_set_stream_user_data(ng, id, NULL);
 	pd_h2_detach(cn, j);
 	if (cn->probing && j->end_stream && token_accepted(j->status)) {

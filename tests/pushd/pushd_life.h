@@ -46,6 +46,7 @@ void test_ring_full(void **state);
 /* test_pushd_life_start.c: a token-auth APNs connection's first request. */
 void test_apns_one_stream_until_accepted(void **state);
 void test_apns_start_after_403_and_400(void **state);
+void test_apns_start_after_a_stall(void **state);
 
 /* test_pushd_life_expiry.c: apns-expiration and FCM ttl from the deadline. */
 void test_expiry_follows_deadline(void **state);

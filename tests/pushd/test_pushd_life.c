@@ -173,6 +173,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_ring_full),
 		cmocka_unit_test(test_apns_one_stream_until_accepted),
 		cmocka_unit_test(test_apns_start_after_403_and_400),
+		cmocka_unit_test(test_apns_start_after_a_stall),
 		cmocka_unit_test(test_expiry_follows_deadline),
 		cmocka_unit_test(test_apns_client_certificate),
 		cmocka_unit_test(test_cli),

@@ -3,7 +3,8 @@
  * How a token-auth APNs connection starts, as Apple asks: one request at a
  * time until an answer shows the provider token was accepted (a 200, or a
  * 400/410/413 about the device or the payload), then up to the server's
- * SETTINGS_MAX_CONCURRENT_STREAMS; a 403 keeps it at one. pd_testsrv's REQ
+ * SETTINGS_MAX_CONCURRENT_STREAMS; a 403 keeps it at one, and a request
+ * that times out unanswered frees the one stream for the next. pd_testsrv's REQ
  * lines carry open=<request streams open on that connection>, counted when
  * the request arrived.
  */
@@ -122,6 +123,38 @@ void test_apns_start_after_403_and_400(void **state)
 	assert_int_equal(open_of(&srv, "fc01"), 1);
 	for (unsigned i = 1; i < 4; i++) /* all three together once fc01 was answered */
 		assert_int_equal(open_of(&srv, t400[i]), 3);
+	pd_free(pd);
+	assert_int_equal(ts_srv_stop(&srv), 0);
+}
+
+/* The one request of a fresh connection gets no answer: when its deadline
+ * cancels it, the next push goes (the freed stream wakes the queue). */
+void test_apns_start_after_a_stall(void **state)
+{
+	static const char *const tok[] = {"fd01", "fd02"};
+	struct ts_srv srv;
+	struct pd_request q;
+	struct pd_result *r;
+	struct pd *pd;
+
+	(void)state;
+	assert_int_equal(ts_srv_start(&srv, srv_bin, &keys, 0, NULL), 0);
+	assert_int_equal(ts_srv_cmd(&srv, "set fd01 stall"), 0);
+	pd = start_pd(&srv);
+	for (unsigned i = 0; i < 2; i++) {
+		ts_request(&q, PD_APNS, tok[i], 21 + i);
+		q.deadline_ms = sw_mono_ms() + (i ? 4000 : 500);
+		assert_int_equal(pd_submit(pd, &q), 0);
+	}
+	r = ts_wait_result(pd, 21, 3000);
+	assert_non_null(r);
+	assert_int_equal(r->status, PD_TIMED_OUT);
+	free(r);
+	r = ts_wait_result(pd, 22, 5000);
+	assert_non_null(r);
+	assert_int_equal(r->status, PD_DELIVERED);
+	free(r);
+	assert_int_equal(open_of(&srv, "fd02"), 1); /* fd01's stream was reset */
 	pd_free(pd);
 	assert_int_equal(ts_srv_stop(&srv), 0);
 }
