@@ -60,7 +60,8 @@ struct pd_request {
 	char caller_number[64];
 	char caller_name[128];
 	char aor[256];
-	uint64_t deadline_ms; /**< CLOCK_MONOTONIC ms (sw_mono_ms()); 0: now + wake_window_s */
+	uint64_t deadline_ms; /**< CLOCK_MONOTONIC ms (sw_mono_ms()); 0: now + wake_window_s.
+			       * Also the push's apns-expiration and FCM ttl. */
 };
 
 /** Outcome of one request (X-macro: name, description). */

@@ -45,15 +45,14 @@ struct pd_config {
 	unsigned n_apns, n_fcm;
 	struct pd_apns_cfg apns[PD_MAX_CREDS];
 	struct pd_fcm_cfg fcm[PD_MAX_CREDS];
-	uint32_t
-		wake_window_s; /**< push lifetime: default deadline, apns-expiration, FCM ttl (30) */
-	uint32_t ring_size;    /**< request and result rings, power of 2 (1024) */
-	uint32_t jwt_renew_s;  /**< APNs provider token renewal, 1200..3300 (3000) */
+	uint32_t wake_window_s;	  /**< deadline (so expiry) of pushes without one (30) */
+	uint32_t ring_size;	  /**< request and result rings, power of 2 (1024) */
+	uint32_t jwt_renew_s;	  /**< APNs provider token renewal, 1200..3300 (3000) */
 	uint32_t ping_interval_s; /**< PING an idle connection this often (30) */
 	uint32_t retry_base_ms;	  /**< first retry backoff, doubling (100) */
 	uint32_t retry_max_ms;	  /**< backoff cap (5000) */
 	uint32_t apns_expire_now; /**< true: apns-expiration 0 (deliver now or never)
-				       instead of now + wake_window_s (false) */
+				       instead of the push's deadline (false) */
 	uint32_t max_pending;	  /**< pushes pushd holds at once, 64..1048576 (65536); past
 				       that it leaves them in the ring, which then refuses
 				       (-ENOBUFS): memory stays bounded */

@@ -307,8 +307,12 @@ struct pd_conn *pd_cred_pick_conn(struct pd_cred *c)
 	for (unsigned i = 0; i < c->n_conns; i++) {
 		if (pd_conn_can_send(c->conns[i]))
 			return c->conns[i];
-		if (!c->conns[i] || c->conns[i]->state != PD_CONN_UP)
-			all_full = false; /* one is (re)connecting: wait for it */
+		/* One is (re)connecting, or held to one stream until its provider
+		 * token is accepted: wait for it rather than open another that
+		 * would have to prove the same token. */
+		if (!c->conns[i] || c->conns[i]->state != PD_CONN_UP ||
+		    pd_conn_probing(c->conns[i]))
+			all_full = false;
 	}
 	/* Every connection is at the server's stream cap: open one more. */
 	if (all_full && c->n_conns < c->pd->cfg.max_connections && c->n_conns < PD_MAX_CONNS) {

@@ -151,15 +151,41 @@ void pd_h2_detach(struct pd_conn *cn, struct pd_job *j)
 	cn->n_streams--;
 }
 
+/*
+ * Apple, "Establishing a token-based connection to APNs": on a new
+ * connection with token-based auth, send one request until one succeeds,
+ * then up to the server's SETTINGS_MAX_CONCURRENT_STREAMS. An answer about
+ * the device or the payload (400 BadDeviceToken, 410 Unregistered, 413) is
+ * only given once the provider token passed, so it proves it as well as a
+ * 200. 403 (the token refused or expired), 429 (TooManyProviderTokenUpdates
+ * among others), 404/405 (the request's path or method, which a server may
+ * check first) and 5xx prove nothing: the connection stays at one stream.
+ */
+static bool token_accepted(int status)
+{
+	return status == 200 || status == 400 || status == 410 || status == 413;
+}
+
 static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t err, void *ud)
 {
 	struct pd_conn *cn = ud;
 	struct pd_job *j = nghttp2_session_get_stream_user_data(ng, id);
 
-	if (!j)
+	if (!j) {
+		/* A stream we reset (pd_conn_cancel(), its job gone): the slot
+		 * it held is free now. Jobs may be waiting for it, more so on a
+		 * connection held to one stream whose only request timed out. */
+		if (cn->state == PD_CONN_UP)
+			cn->cred->pd->up.kick(cn->cred);
 		return 0;
+	}
 	nghttp2_session_set_stream_user_data(ng, id, NULL);
 	pd_h2_detach(cn, j);
+	if (cn->probing && j->end_stream && token_accepted(j->status)) {
+		cn->probing = false;
+		PD_LOG(DEBUG, "%s: provider token accepted (HTTP %d): up to %u streams",
+		       cn->cred->name, j->status, cn->max_streams);
+	}
 	if (j->end_stream && j->status)
 		j->pd->up.answered(j);
 	else
@@ -211,6 +237,8 @@ void pd_h2_open(struct pd_conn *cn)
 	/* Until the server's SETTINGS arrive, assume the RFC 9113 minimum
 	 * recommendation rather than unlimited. */
 	cn->max_streams = 100;
+	/* Each new session with a provider token starts at one stream. */
+	cn->probing = !cn->token_endpoint && cn->cred->apns && cn->cred->apns->key_file[0];
 }
 
 /* Feeds nghttp2 chunk by chunk: evbuffer_pullup() would copy everything
@@ -252,7 +280,12 @@ const char *pd_h2_send(struct pd_conn *cn)
 
 bool pd_conn_can_send(const struct pd_conn *cn)
 {
-	return cn && cn->state == PD_CONN_UP && cn->n_streams < cn->max_streams;
+	return cn && cn->state == PD_CONN_UP && cn->n_streams < (cn->probing ? 1 : cn->max_streams);
+}
+
+bool pd_conn_probing(const struct pd_conn *cn)
+{
+	return cn && cn->state == PD_CONN_UP && cn->probing;
 }
 
 int pd_conn_submit(struct pd_conn *cn, struct pd_job *j)

@@ -64,7 +64,8 @@ struct pd_job {
 	unsigned token_gen; /* FCM: the access token it was sent with */
 	bool on_list;
 	char apns_id[40];
-	char *body; /* request body (JSON or form), built once */
+	char apns_exp[24]; /* apns-expiration: when the deadline falls (pd_build_body()) */
+	char *body;	   /* request body (JSON or form), built once */
 	size_t body_len, body_off;
 	/* answer */
 	int status;
@@ -96,6 +97,9 @@ struct pd_conn {
 	nghttp2_session *ng;
 	struct pd_jobq streams;
 	uint32_t n_streams, max_streams;
+	/* APNs token auth: one stream at a time until an answer shows the
+	 * provider token was accepted (pd_h2.c, on_stream_close()). */
+	bool probing;
 	struct event *ping_timer, *reconnect_timer, *flush_ev;
 	bool ping_outstanding, closing, listed;
 	uint64_t last_rx_ms;
@@ -248,6 +252,8 @@ const char *pd_h2_recv(struct pd_conn *cn, struct evbuffer *in);
 const char *pd_h2_send(struct pd_conn *cn);
 void pd_h2_detach(struct pd_conn *cn, struct pd_job *j); /* @j leaves @cn's streams */
 bool pd_conn_can_send(const struct pd_conn *cn);
+/* Up, and held to one stream until its provider token is accepted. */
+bool pd_conn_probing(const struct pd_conn *cn);
 int pd_conn_submit(struct pd_conn *cn, struct pd_job *j);
 void pd_conn_cancel(struct pd_job *j); /* RST the job's stream, detach it */
 
@@ -308,8 +314,11 @@ void pd_reload_apply(struct pd *pd);
 void pd_retired_sweep(struct pd *pd);
 
 /* pd_push.c */
-int pd_build_request(struct pd_job *j, nghttp2_nv *nva, size_t *nnv, char *bufs, size_t bufcap);
+/* The job's body, and its expiry from j->deadline_ms (APNs apns-expiration,
+ * FCM android.ttl): call once j->deadline_ms is set. 0, -EINVAL (no JSON),
+ * -ENOMEM, -EMSGSIZE (over the provider's limit). */
 int pd_build_body(struct pd_job *j);
+int pd_build_request(struct pd_job *j, nghttp2_nv *nva, size_t *nnv, char *bufs, size_t bufcap);
 /* An APNs device token we are willing to put in a :path (hex, 1..200). */
 bool pd_apns_token_ok(const char *t);
 

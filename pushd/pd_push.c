@@ -76,14 +76,44 @@ bool pd_apns_token_ok(const char *t)
 	return n > 0 && n <= 200 && strspn(t, "0123456789abcdefABCDEF") == n;
 }
 
+/*
+ * A push is worth delivering until its deadline and not after (a wake push
+ * for a call that is gone only wakes the phone for nothing), so both
+ * services are told when that is: apns-expiration is the wall-clock second
+ * at which the deadline falls, rounded up; FCM's android.ttl the seconds
+ * left to it, rounded up, at least 1 ("0s" would mean now or never). Taken
+ * when the body is built (the job's start): a job that waits or retries
+ * keeps them, overstating the time left by at most that wait.
+ * apns_expire_now keeps apns-expiration 0 (deliver now or never).
+ */
+static unsigned set_expiry(struct pd_job *j)
+{
+	uint64_t now = sw_mono_ms();
+	uint64_t left = j->deadline_ms > now ? j->deadline_ms - now : 0;
+	struct timespec ts;
+	uint64_t wall_ms;
+
+	if (j->pd->cfg.apns_expire_now) {
+		snprintf(j->apns_exp, sizeof(j->apns_exp), "0");
+	} else {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		wall_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 + left;
+		snprintf(j->apns_exp, sizeof(j->apns_exp), "%llu",
+			 (unsigned long long)((wall_ms + 999) / 1000));
+	}
+	return left > 1000 ? (unsigned)((left + 999) / 1000) : 1;
+}
+
 int pd_build_body(struct pd_job *j)
 {
 	struct pd_request *r = &j->req;
 	json_t *root, *data;
+	unsigned ttl_s;
 	size_t max;
 
 	if (j->op == PD_OP_FCM_TOKEN)
 		return 0;
+	ttl_s = set_expiry(j);
 	data = call_data(j);
 	if (!data) {
 		ascii_only(r->call_id);
@@ -113,7 +143,7 @@ int pd_build_body(struct pd_job *j)
 	} else {
 		char ttl[16];
 
-		snprintf(ttl, sizeof(ttl), "%us", j->pd->cfg.wake_window_s);
+		snprintf(ttl, sizeof(ttl), "%us", ttl_s);
 		/* Data-only: ConnectionService apps show the call themselves. */
 		root = json_pack("{s:{s:s, s:o, s:{s:s, s:s}}}", "message", "token", r->token,
 				 "data", data, "android", "priority", "high", "ttl", ttl);
@@ -143,9 +173,6 @@ int pd_build_request(struct pd_job *j, nghttp2_nv *nva, size_t *nnv, char *bufs,
 	const struct pd_request *r = &j->req;
 	bool auth = false;
 	char *path = bufs;
-	static __thread char exp[24];
-	static __thread time_t exp_at;
-	time_t now;
 
 	*nnv = 0;
 	NV(":method", "POST");
@@ -177,22 +204,13 @@ int pd_build_request(struct pd_job *j, nghttp2_nv *nva, size_t *nnv, char *bufs,
 		NV("authorization", c->auth);
 	if (r->provider == PD_FCM)
 		return 0;
-	now = time(NULL);
-	if (j->pd->cfg.apns_expire_now) {
-		exp_at = 0;
-		snprintf(exp, sizeof(exp), "0");
-	} else if (now != exp_at) {
-		snprintf(exp, sizeof(exp), "%llu",
-			 (unsigned long long)now + j->pd->cfg.wake_window_s);
-		exp_at = now;
-	}
 	NV("apns-push-type", apns_voip(r)		     ? "voip"
 			     : r->kind == PD_KIND_BACKGROUND ? "background"
 							     : "alert");
 	NV("apns-topic", c->topic[apns_voip(r)]);
 	/* Background pushes must use priority 5 (APNs rejects 10). */
 	NV("apns-priority", r->kind == PD_KIND_BACKGROUND ? "5" : "10");
-	NV("apns-expiration", exp);
+	NV("apns-expiration", j->apns_exp);
 	NV("apns-id", j->apns_id);
 	if (r->call_id[0]) {
 		char *coll = bufs + strlen(path) + 1;

@@ -5,8 +5,12 @@
  * sends one push to one token and prints the service's exact answer.
  *
  *   sipwake-push --config /etc/sipwake.conf --provider apns --token <hex>
- *                [--param TEAM.bundle | project] [--kind call|alert|background]
+ *                [--param TEAM.bundle | project] [--kind alert|call|background]
  *                [--timeout S]
+ *
+ * The push is an alert ("Missed call") unless --kind says otherwise: a call
+ * push rings CallKit (or the app's call screen) on a real phone, which is
+ * not what an operator checking a credential wants by surprise.
  *
  * Exit status: 0 delivered, 1 any other answer, 2 usage or config error.
  */
@@ -19,13 +23,16 @@
 
 #include "pushd/pd.h"
 
-static void usage(void)
+/* --help: on stdout, exit 0; a usage error: on stderr, exit 2. */
+static void usage(int status)
 {
-	fprintf(stderr,
+	fprintf(status ? stderr : stdout,
 		"usage: sipwake-push --config FILE --provider apns|fcm --token TOKEN\n"
-		"       [--param TEAMID.BUNDLE|PROJECT] [--kind call|alert|background]\n"
-		"       [--timeout SECONDS] [--call-id ID] [--caller NUMBER] [--name NAME]\n");
-	exit(2);
+		"       [--param TEAMID.BUNDLE|PROJECT] [--kind alert|call|background]\n"
+		"       [--timeout SECONDS] [--call-id ID] [--caller NUMBER] [--name NAME]\n"
+		"--kind: alert (default) shows a \"Missed call\" notification; call is a\n"
+		"       VoIP push that rings the phone (CallKit); background is silent.\n");
+	exit(status);
 }
 
 static const char *default_param(const struct pd_config *cfg, enum pd_provider p, char *buf,
@@ -56,7 +63,7 @@ int main(int argc, char **argv)
 	struct pd *pd;
 	char err[512], pbuf[PD_PARAM_LEN];
 	unsigned timeout_s = 10;
-	enum pd_kind kind = PD_KIND_CALL;
+	enum pd_kind kind = PD_KIND_ALERT; /* call rings the phone: only when asked */
 	uint64_t end;
 	int c, rc;
 
@@ -82,7 +89,7 @@ int main(int argc, char **argv)
 			else if (!strcmp(optarg, "background"))
 				kind = PD_KIND_BACKGROUND;
 			else
-				usage();
+				usage(2);
 			break;
 		case 'T':
 			timeout_s = (unsigned)atoi(optarg);
@@ -96,13 +103,16 @@ int main(int argc, char **argv)
 		case 'N':
 			name = optarg;
 			break;
+		case 'h':
+			usage(0);
+			break;
 		default:
-			usage();
+			usage(2);
 		}
 	}
 	if (!config || !provider || !token ||
 	    (strcmp(provider, "apns") && strcmp(provider, "fcm")) || !timeout_s)
-		usage();
+		usage(2);
 	pd_config_defaults(&cfg);
 	if (pd_config_load_file(config, &cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "sipwake-push: %s\n", err);

@@ -43,6 +43,17 @@ void test_max_pending(void **state);
 void test_server_killed_mid_write(void **state);
 void test_ring_full(void **state);
 
+/* test_pushd_life_start.c: a token-auth APNs connection's first request. */
+void test_apns_one_stream_until_accepted(void **state);
+void test_apns_start_after_403_and_400(void **state);
+void test_apns_start_after_a_stall(void **state);
+
+/* test_pushd_life_expiry.c: apns-expiration and FCM ttl from the deadline. */
+void test_expiry_follows_deadline(void **state);
+
+/* test_pushd_life_cert.c: APNs client certificates checked as APNs does. */
+void test_apns_client_certificate(void **state);
+
 /* test_pushd_life_cli.c: the sipwake-push command line tool. */
 void test_cli(void **state);
 

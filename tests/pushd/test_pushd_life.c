@@ -5,7 +5,10 @@
  * others are, by concern: test_pushd_life_conn.c (APNs provider-token
  * reuse and renewal, reconnect after the server restarts, names and
  * certificates, PINGs), test_pushd_life_queue.c (pushes queued, capped and
- * refused) and test_pushd_life_cli.c (sipwake-push).
+ * refused), test_pushd_life_start.c (a token-auth APNs connection's first
+ * request), test_pushd_life_expiry.c (apns-expiration and FCM ttl from the
+ * deadline), test_pushd_life_cert.c (APNs client certificates) and
+ * test_pushd_life_cli.c (sipwake-push).
  * argv[1]: path of pd_testsrv; argv[2]: path of sipwake-push.
  */
 #include <errno.h>
@@ -168,6 +171,11 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_max_pending),
 		cmocka_unit_test(test_server_killed_mid_write),
 		cmocka_unit_test(test_ring_full),
+		cmocka_unit_test(test_apns_one_stream_until_accepted),
+		cmocka_unit_test(test_apns_start_after_403_and_400),
+		cmocka_unit_test(test_apns_start_after_a_stall),
+		cmocka_unit_test(test_expiry_follows_deadline),
+		cmocka_unit_test(test_apns_client_certificate),
 		cmocka_unit_test(test_cli),
 	};
 

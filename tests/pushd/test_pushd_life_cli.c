@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * sipwake-push, the command line tool, against the test server: a delivered
- * and a rejected APNs push with what the server answered, an FCM push after
- * its access token, and a usage error.
+ * and a rejected APNs push with what the server answered, an alert unless
+ * --kind call asks for a VoIP push, an FCM push after its access token, a
+ * usage error and --help.
  */
 #include <stdio.h>
 #include <string.h>
@@ -50,6 +51,7 @@ void test_cli(void **state)
 {
 	struct ts_srv srv;
 	char out[4096];
+	const char *l;
 
 	(void)state;
 	if (!cli_bin)
@@ -59,6 +61,15 @@ void test_cli(void **state)
 	assert_non_null(strstr(out, "result: delivered"));
 	assert_non_null(strstr(out, "HTTP/2 200"));
 	assert_non_null(strstr(out, "apns-id: "));
+	/* An alert unless asked: a call push would ring the phone. */
+	l = ts_srv_wait(&srv, "REQ apns dd01 status=200", 1000);
+	assert_non_null(l);
+	assert_non_null(strstr(l, " type=alert topic=" TS_BUNDLE " prio=10 "));
+	assert_int_equal(
+		run_cli(&srv, "--provider apns --token dd03 --kind call", out, sizeof(out)), 0);
+	l = ts_srv_wait(&srv, "REQ apns dd03 status=200", 1000);
+	assert_non_null(l);
+	assert_non_null(strstr(l, " type=voip topic=" TS_BUNDLE ".voip "));
 	assert_int_equal(ts_srv_cmd(&srv, "set dd02 400 BadDeviceToken"), 0);
 	assert_int_equal(
 		run_cli(&srv, "--provider apns --token dd02 --kind alert", out, sizeof(out)), 1);
@@ -70,7 +81,11 @@ void test_cli(void **state)
 	assert_int_equal(run_cli(&srv, "--provider fcm --token fcm-cli", out, sizeof(out)), 0);
 	assert_non_null(strstr(out, "result: delivered"));
 	assert_non_null(strstr(out, "\"name\":\"projects/" TS_PROJECT "/messages/"));
-	assert_non_null(ts_srv_wait(&srv, "REQ fcm fcm-cli status=200", 1000));
+	l = ts_srv_wait(&srv, "REQ fcm fcm-cli status=200", 1000);
+	assert_non_null(l);
+	assert_non_null(strstr(l, " type=alert "));
 	assert_int_equal(run_cli(&srv, "--provider apns", out, sizeof(out)), 2); /* usage */
+	assert_int_equal(run_cli(&srv, "--help", out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "alert (default)"));
 	assert_int_equal(ts_srv_stop(&srv), 0);
 }

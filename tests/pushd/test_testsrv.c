@@ -142,6 +142,34 @@ static void test_apns_provider_token_checks(void **state)
 	free(jwt);
 }
 
+/* Certificate auth: the chain must lead to the server's --client-ca
+ * (403 BadCertificate), and the topic be the bundle id in the
+ * certificate's subject UID (+ ".voip" / ".complication"): 400
+ * TopicDisallowed. No provider token is needed then. */
+static void test_apns_client_certificate_checks(void **state)
+{
+	char out[512], args[1024];
+
+	(void)state;
+	snprintf(args, sizeof(args), "--cert %s --key %s " VOIP, keys.path[K_CLI_CRT],
+		 keys.path[K_CLI_KEY]);
+	assert_int_equal(post("/3/device/abcd", args, "{}", out, sizeof(out)), 200);
+	snprintf(args, sizeof(args), "--cert %s --key %s " VOIP, keys.path[K_CLI_CA2_CRT],
+		 keys.path[K_CLI_KEY]);
+	assert_int_equal(post("/3/device/abcd", args, "{}", out, sizeof(out)), 403);
+	assert_non_null(strstr(out, "BadCertificate"));
+	snprintf(args, sizeof(args), "--cert %s --key %s " VOIP, keys.path[K_CLI_TOPIC_CRT],
+		 keys.path[K_CLI_KEY]);
+	assert_int_equal(post("/3/device/abcd", args, "{}", out, sizeof(out)), 400);
+	assert_non_null(strstr(out, "TopicDisallowed"));
+	/* The certificate's own bundle, as a topic this server does not serve. */
+	snprintf(args, sizeof(args),
+		 "--cert %s --key %s -H 'apns-push-type: alert' -H 'apns-topic: com.other.app'",
+		 keys.path[K_CLI_TOPIC_CRT], keys.path[K_CLI_KEY]);
+	assert_int_equal(post("/3/device/abcd", args, "{}", out, sizeof(out)), 400);
+	assert_non_null(strstr(out, "DeviceTokenNotForTopic"));
+}
+
 static void test_apns_header_and_body_checks(void **state)
 {
 	static char big[6000];
@@ -269,6 +297,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_apns_accepts_a_good_request),
 		cmocka_unit_test(test_apns_provider_token_checks),
+		cmocka_unit_test(test_apns_client_certificate_checks),
 		cmocka_unit_test(test_apns_header_and_body_checks),
 		cmocka_unit_test(test_apns_scripted_answers),
 		cmocka_unit_test(test_token_endpoint_and_fcm),

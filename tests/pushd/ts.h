@@ -16,6 +16,9 @@ struct ts_cfg {
 	EVP_PKEY *fcm_key;  /* RSA public key of the service account */
 	const char *apns_kid, *apns_team, *apns_bundle;
 	const char *fcm_project, *fcm_email;
+	/* --client-ca given: APNs client certificates must chain to it, and the
+	 * topic must be the bundle id in their subject UID. */
+	int check_client_cert;
 };
 
 /* One request as received (headers are truncated to their buffers). */
@@ -32,7 +35,9 @@ struct ts_req {
 	char h_ctype[128];
 	char token[512]; /* device token (APNs path, FCM body) */
 	long iat;
-	int client_cert; /* TLS client certificate presented */
+	int client_cert;    /* TLS client certificate presented */
+	int cert_chain_ok;  /* ... and it chains to --client-ca */
+	char cert_uid[256]; /* ... its subject UID (0.9.2342.19200300.100.1.1) */
 	char *body;
 	size_t body_len, body_cap;
 };

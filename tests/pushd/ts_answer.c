@@ -162,15 +162,15 @@ void ts_answer(struct stream *st)
 		body[bl] = '\0';
 		ts_emit(srv,
 			"REQ %s %s status=%d beh=%d/%d reason=%s type=%s topic=%s prio=%s exp=%s "
-			"collapse=%s id=%s iat=%ld cert=%d bytes=%zu body=%s",
+			"collapse=%s id=%s iat=%ld cert=%d conn=%lu open=%u bytes=%zu body=%s",
 			apns ? "apns" : "fcm", r->token[0] ? r->token : "-",
 			b.kind == B_ANSWER && st->status == 200 ? b.code : st->status, b.kind,
 			b.code, reason ? reason : (b.reason[0] ? b.reason : "-"),
 			r->h_push_type[0] ? r->h_push_type : "-", r->h_topic[0] ? r->h_topic : "-",
 			r->h_prio[0] ? r->h_prio : "-", r->h_exp[0] ? r->h_exp : "-",
 			r->h_collapse[0] ? r->h_collapse : "-",
-			r->h_apns_id[0] ? r->h_apns_id : "-", r->iat, r->client_cert, r->body_len,
-			body);
+			r->h_apns_id[0] ? r->h_apns_id : "-", r->iat, r->client_cert, st->s->id,
+			st->s->n_open, r->body_len, body);
 	}
 	if (st->status == 200) {
 		if (b.kind == B_STALL)

@@ -28,6 +28,17 @@ static int is_uuid(const char *s)
 	return 1;
 }
 
+/* A certificate's topics: the bundle id in its subject UID, and that id
+ * with ".voip" or ".complication". (Multi-topic certificates also list
+ * topics in extension 1.2.840.113635.100.6.3.6; none here carries it.) */
+static int cert_topic(const char *uid, const char *topic)
+{
+	size_t n = strlen(uid);
+
+	return n && !strncmp(topic, uid, n) &&
+	       (!topic[n] || !strcmp(topic + n, ".voip") || !strcmp(topic + n, ".complication"));
+}
+
 int ts_check_apns(const struct ts_cfg *cfg, struct ts_req *r, const char **reason)
 {
 	const char *type = r->h_push_type, *tok = r->path + strlen("/3/device/");
@@ -59,6 +70,9 @@ int ts_check_apns(const struct ts_cfg *cfg, struct ts_req *r, const char **reaso
 			*reason = "ExpiredProviderToken";
 			return 403;
 		}
+	} else if (cfg->check_client_cert && !r->cert_chain_ok) {
+		*reason = "BadCertificate";
+		return 403;
 	}
 	if (!*type ||
 	    (strcmp(type, "alert") && strcmp(type, "background") && strcmp(type, "voip"))) {
@@ -67,6 +81,10 @@ int ts_check_apns(const struct ts_cfg *cfg, struct ts_req *r, const char **reaso
 	}
 	if (!*r->h_topic) {
 		*reason = "MissingTopic";
+		return 400;
+	}
+	if (r->client_cert && cfg->check_client_cert && !cert_topic(r->cert_uid, r->h_topic)) {
+		*reason = "TopicDisallowed";
 		return 400;
 	}
 	snprintf(want, sizeof(want), "%s%s", cfg->apns_bundle, strcmp(type, "voip") ? "" : ".voip");

@@ -32,9 +32,9 @@ static int run(const char *fmt, ...)
 
 int ts_keys_make(struct ts_keys *k)
 {
-	static const char *const names[] = {"tls.crt",	"tls.key", "AuthKey.p8",
-					    "apns.pub", "sa.key",  "sa.pub",
-					    "sa.json",	"cli.crt", "cli.key"};
+	static const char *const names[] = {"tls.crt", "tls.key", "AuthKey.p8",	 "apns.pub",
+					    "sa.key",  "sa.pub",  "sa.json",	 "cli.crt",
+					    "cli.key", "ca.crt",  "cli_ca2.crt", "cli_topic.crt"};
 	json_t *sa;
 	FILE *f;
 	char pem[8192];
@@ -51,9 +51,28 @@ int ts_keys_make(struct ts_keys *k)
 		" && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "
 		"AuthKey.p8 && openssl pkey -in AuthKey.p8 -pubout -out apns.pub"
 		" && openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out sa.key "
-		"2>/dev/null && openssl pkey -in sa.key -pubout -out sa.pub"
+		"2>/dev/null && openssl pkey -in sa.key -pubout -out sa.pub",
+		k->dir))
+		return -EIO;
+	/* APNs client certificates as Apple issues them: the bundle id in the
+	 * subject's UID, signed by a CA (here one of ours, the test server's
+	 * --client-ca); the same subject from another CA; another bundle's. */
+	if (run("cd %s && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+		"-keyout ca.key -out ca.crt -days 2 -subj '/CN=Test APNs CA' 2>/dev/null"
 		" && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
-		"-keyout cli.key -out cli.crt -days 2 -subj /CN=com.example.app 2>/dev/null",
+		"-keyout ca2.key -out ca2.crt -days 2 -subj '/CN=Another CA' 2>/dev/null"
+		" && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out cli.key"
+		" && printf 'extendedKeyUsage=clientAuth\\n' > cli.ext"
+		" && openssl req -new -key cli.key -out cli.csr -subj "
+		"'/UID=" TS_BUNDLE "/CN=Apple Push Services: " TS_BUNDLE "/OU=CERTTEAM01'"
+		" && openssl x509 -req -in cli.csr -CA ca.crt -CAkey ca.key -set_serial 1"
+		" -days 2 -extfile cli.ext -out cli.crt 2>/dev/null"
+		" && openssl x509 -req -in cli.csr -CA ca2.crt -CAkey ca2.key -set_serial 2"
+		" -days 2 -extfile cli.ext -out cli_ca2.crt 2>/dev/null"
+		" && openssl req -new -key cli.key -out other.csr -subj "
+		"'/UID=com.other.app/CN=Apple Push Services: com.other.app/OU=CERTTEAM01'"
+		" && openssl x509 -req -in other.csr -CA ca.crt -CAkey ca.key -set_serial 3"
+		" -days 2 -extfile cli.ext -out cli_topic.crt 2>/dev/null",
 		k->dir))
 		return -EIO;
 	f = fopen(k->path[K_RSA], "r");
@@ -190,6 +209,7 @@ int ts_srv_start(struct ts_srv *s, const char *bin, const struct ts_keys *k, uns
 	A("--fcm-key", k->path[K_RSA_PUB]);
 	A("--fcm-email", TS_EMAIL);
 	A("--fcm-project", TS_PROJECT);
+	A("--client-ca", k->path[K_CA_CRT]);
 #undef A
 	for (char *save = NULL, *t = strtok_r(ex, " ", &save); t && argc < 46;
 	     t = strtok_r(NULL, " ", &save))

@@ -22,7 +22,24 @@ struct ts_keys {
 	char dir[64];
 	char path[16][128]; /* indexed by enum below */
 };
-enum { K_TLS_CRT, K_TLS_KEY, K_P8, K_P8_PUB, K_RSA, K_RSA_PUB, K_SA_JSON, K_CLI_CRT, K_CLI_KEY };
+/* K_CA_CRT signs the APNs client certificates pd_testsrv accepts (its
+ * --client-ca): K_CLI_CRT has subject UID = TS_BUNDLE; K_CLI_CA2_CRT the same
+ * subject from another CA; K_CLI_TOPIC_CRT UID "com.other.app". All three
+ * go with K_CLI_KEY. */
+enum {
+	K_TLS_CRT,
+	K_TLS_KEY,
+	K_P8,
+	K_P8_PUB,
+	K_RSA,
+	K_RSA_PUB,
+	K_SA_JSON,
+	K_CLI_CRT,
+	K_CLI_KEY,
+	K_CA_CRT,
+	K_CLI_CA2_CRT,
+	K_CLI_TOPIC_CRT,
+};
 
 struct ts_srv {
 	int pid, in, out; /* child, its stdin (we write), its stdout (we read) */
@@ -36,7 +53,8 @@ struct ts_srv {
 int ts_keys_make(struct ts_keys *k);
 void ts_keys_remove(struct ts_keys *k);
 
-/* Starts @bin; port 0 = any. extra: more arguments, space separated (or NULL). */
+/* Starts @bin (client certificates checked against K_CA_CRT); port 0 = any.
+ * extra: more arguments, space separated (or NULL). */
 int ts_srv_start(struct ts_srv *s, const char *bin, const struct ts_keys *k, unsigned port,
 		 const char *extra);
 /* Ends the server (EOF on its stdin); returns its exit status (0 = clean). */

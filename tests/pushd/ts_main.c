@@ -25,28 +25,23 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: pd_testsrv --cert PEM --key PEM [--port N] [--delay-ms N]\n"
 			"  [--max-streams N] [--apns-key PUB --apns-kid KID --apns-team TEAM\n"
-			"  --apns-bundle ID] [--fcm-key PUB --fcm-email EMAIL --fcm-project P]\n");
+			"  --apns-bundle ID] [--fcm-key PUB --fcm-email EMAIL --fcm-project P]\n"
+			"  [--client-ca PEM]\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"cert", 1, NULL, 'c'},
-		{"key", 1, NULL, 'k'},
-		{"port", 1, NULL, 'p'},
-		{"delay-ms", 1, NULL, 'd'},
-		{"max-streams", 1, NULL, 'm'},
-		{"apns-key", 1, NULL, 'A'},
-		{"apns-kid", 1, NULL, 'K'},
-		{"apns-team", 1, NULL, 'T'},
-		{"apns-bundle", 1, NULL, 'B'},
-		{"fcm-key", 1, NULL, 'F'},
-		{"fcm-email", 1, NULL, 'E'},
-		{"fcm-project", 1, NULL, 'P'},
-		{NULL, 0, NULL, 0},
+		{"cert", 1, NULL, 'c'},	       {"key", 1, NULL, 'k'},
+		{"port", 1, NULL, 'p'},	       {"delay-ms", 1, NULL, 'd'},
+		{"max-streams", 1, NULL, 'm'}, {"apns-key", 1, NULL, 'A'},
+		{"apns-kid", 1, NULL, 'K'},    {"apns-team", 1, NULL, 'T'},
+		{"apns-bundle", 1, NULL, 'B'}, {"fcm-key", 1, NULL, 'F'},
+		{"fcm-email", 1, NULL, 'E'},   {"fcm-project", 1, NULL, 'P'},
+		{"client-ca", 1, NULL, 'C'},   {NULL, 0, NULL, 0},
 	};
-	const char *cert = NULL, *key = NULL;
+	const char *cert = NULL, *key = NULL, *client_ca = NULL;
 	struct sockaddr_in sin = {.sin_family = AF_INET};
 	struct evconnlistener *lis;
 	struct bufferevent *ctl;
@@ -104,6 +99,10 @@ int main(int argc, char **argv)
 		case 'P':
 			srv.cfg.fcm_project = optarg;
 			break;
+		case 'C':
+			client_ca = optarg;
+			srv.cfg.check_client_cert = 1;
+			break;
 		default:
 			usage();
 		}
@@ -112,9 +111,10 @@ int main(int argc, char **argv)
 		usage();
 	signal(SIGPIPE, SIG_IGN);
 	srandom((unsigned)getpid());
-	srv.ssl_ctx = ts_tls_new(cert, key);
+	srv.ssl_ctx = ts_tls_new(cert, key, client_ca);
 	if (!srv.ssl_ctx) {
-		fprintf(stderr, "pd_testsrv: cannot load %s / %s\n", cert, key);
+		fprintf(stderr, "pd_testsrv: cannot load %s / %s%s%s\n", cert, key,
+			client_ca ? " / " : "", client_ca ? client_ca : "");
 		return 1;
 	}
 	srv.base = event_base_new();

@@ -42,6 +42,8 @@ struct sess {
 	nghttp2_session *ng;
 	struct event *flush_ev; /* delayed answers: one write per loop iteration */
 	struct stream streams;	/* list head */
+	unsigned long id;	/* n-th connection accepted (its CONN line) */
+	unsigned n_open;	/* request streams begun and not yet closed */
 	struct sess *next, *prev;
 };
 
@@ -62,8 +64,10 @@ struct ts_server {
 void ts_emit(struct ts_server *srv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ts_sess.c: a TLS context that serves @p cert / @p key with ALPN h2 and
- * asks for (and accepts any) client certificate; NULL if they do not load. */
-SSL_CTX *ts_tls_new(const char *cert, const char *key);
+ * asks for a client certificate; any is let through the handshake (APNs
+ * answers a bad one with 403 BadCertificate), checked against @p client_ca
+ * (NULL: none) when a request comes. NULL if the files do not load. */
+SSL_CTX *ts_tls_new(const char *cert, const char *key, const char *client_ca);
 /* ts_sess.c: evconnlistener callback, @p arg the struct ts_server. */
 void ts_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
 	       void *arg);

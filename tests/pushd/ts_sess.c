@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Test server, connections: TLS (ALPN h2, any client certificate) through
+ * Test server, connections: TLS (ALPN h2, a client certificate asked for,
+ * its chain and subject UID noted for ts_check.c) through
  * libevent's bufferevent_openssl, one nghttp2 server session each, as in
  * nghttp2's examples/libevent-server.c. Headers and body are collected into
  * the stream's struct ts_req; a whole request goes to ts_answer().
@@ -17,6 +18,7 @@
 
 static void stream_free(struct stream *st)
 {
+	st->s->n_open--;
 	st->next->prev = st->prev;
 	st->prev->next = st->next;
 	if (st->timer)
@@ -73,6 +75,29 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
 		ts_sess_free(s);
 }
 
+/* What APNs looks at in a client certificate: whether it chains to the CA
+ * (the handshake let any through: verify_any()) and the bundle id in the
+ * subject's UID. */
+static void client_cert(SSL *ssl, struct ts_req *r)
+{
+	X509 *peer = SSL_get0_peer_certificate(ssl);
+	X509_NAME *subj = peer ? X509_get_subject_name(peer) : NULL;
+	int i = subj ? X509_NAME_get_index_by_NID(subj, NID_userId, -1) : -1;
+	ASN1_STRING *uid = i >= 0 ? X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, i)) : NULL;
+
+	r->client_cert = peer != NULL;
+	r->cert_chain_ok = peer && SSL_get_verify_result(ssl) == X509_V_OK;
+	r->cert_uid[0] = '\0';
+	if (uid) {
+		int n = ASN1_STRING_length(uid);
+
+		if (n > 0 && (size_t)n < sizeof(r->cert_uid)) {
+			memcpy(r->cert_uid, ASN1_STRING_get0_data(uid), (size_t)n);
+			r->cert_uid[n] = '\0';
+		}
+	}
+}
+
 static int on_begin_headers(nghttp2_session *ng, const nghttp2_frame *f, void *ud)
 {
 	struct sess *s = ud;
@@ -85,8 +110,8 @@ static int on_begin_headers(nghttp2_session *ng, const nghttp2_frame *f, void *u
 		return NGHTTP2_ERR_CALLBACK_FAILURE;
 	st->id = f->hd.stream_id;
 	st->s = s;
-	st->req.client_cert =
-		SSL_get0_peer_certificate(bufferevent_openssl_get_ssl(s->bev)) != NULL;
+	client_cert(bufferevent_openssl_get_ssl(s->bev), &st->req);
+	s->n_open++;
 	st->next = s->streams.next;
 	st->prev = &s->streams;
 	s->streams.next->prev = st;
@@ -285,7 +310,7 @@ void ts_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa
 	srv->sessions.next = s;
 	bufferevent_setcb(s->bev, readcb, writecb, eventcb, s);
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
-	srv->n_conns++;
+	s->id = ++srv->n_conns;
 	if (srv->events_on)
 		ts_emit(srv, "CONN %lu", srv->n_conns);
 }
@@ -300,8 +325,9 @@ static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outle
 	return SSL_TLSEXT_ERR_OK;
 }
 
-/* Any client certificate is accepted: the test only checks that one was
- * presented (certificate-based APNs auth). */
+/* Any client certificate gets through the handshake: its chain is judged
+ * per request (SSL_get_verify_result(), ts_check.c), as APNs answers a bad
+ * one with 403 BadCertificate rather than a TLS alert. */
 static int verify_any(int ok, X509_STORE_CTX *x)
 {
 	(void)ok;
@@ -309,7 +335,7 @@ static int verify_any(int ok, X509_STORE_CTX *x)
 	return 1;
 }
 
-SSL_CTX *ts_tls_new(const char *cert, const char *key)
+SSL_CTX *ts_tls_new(const char *cert, const char *key, const char *client_ca)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 
@@ -318,6 +344,10 @@ SSL_CTX *ts_tls_new(const char *cert, const char *key)
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1 ||
 	    SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	if (client_ca && SSL_CTX_load_verify_locations(ctx, client_ca, NULL) != 1) {
 		SSL_CTX_free(ctx);
 		return NULL;
 	}
