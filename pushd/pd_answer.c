@@ -101,7 +101,11 @@ void pd_job_answered(struct pd_job *j)
 		PD_STAT_ADD(j->pd, j->req.provider, retry_after_429, s == 429);
 		PD_STAT_ADD(j->pd, j->req.provider, retry_after_5xx, s != 429);
 		pd_job_retry(j, rbuf, false);
-	} else if (s == 403 || s == 401 || s == 404 || s == 405) {
+	} else if (s == 403 || s == 401 || s == 404 || s == 405 ||
+		   (apns && (!strcmp(rbuf, "TopicDisallowed") || !strcmp(rbuf, "MissingTopic") ||
+			     !strcmp(rbuf, "BadTopic")))) {
+		/* A 400 about the topic is the credential's (its bundle or its
+		 * certificate), never one device's: alarmed, as a 403 is. */
 		pd_job_finish(j, PD_CONFIG_ERROR, rbuf, 0);
 	} else {
 		pd_job_finish(j, PD_REJECTED, rbuf, 0);

@@ -42,7 +42,6 @@ from wakekit import ALIVE_WINDOW_S, PUSH_PORT, TIMEOUT_S  # noqa: E402
 
 PROJECT = pushsrv.FCM_PROJECT  # the app's pn-param and the credential's project
 PACKAGE = "com.example.phone.android"  # the credential's package: PortSIP's app-id
-WAKE_WINDOW_S = 30  # push.wake_window_s (its default): FCM's android.ttl
 
 
 def fcm_token(name):
@@ -141,13 +140,15 @@ def check_fcm_push(ev, dev, cid):
     """@ev (a parsed ``REQ fcm`` line) is the call push FCM HTTP v1 wants
     for @dev's call @cid: answered 200 (the server checked the bearer token
     and the project in the path), data only, high priority, every data value
-    a string, the call id in it, ttl the wake window."""
+    a string, the call id in it, ttl what is left of the call's wake
+    timeout (wake.timeout_s): never outliving the call."""
     assert ev["kind"] == "fcm" and ev["token"] == dev.token, ev
     assert ev["status"] == 200 and ev["type"] == "call" and ev["prio"] == "high", ev
     msg = json.loads(ev["body"])["message"]
     assert msg["token"] == dev.token, msg
     assert "notification" not in msg, msg  # data-only: the app shows the call itself
-    assert msg["android"] == {"priority": "high", "ttl": "%ds" % WAKE_WINDOW_S}, msg
+    assert msg["android"]["priority"] == "high" and set(msg["android"]) == {"priority", "ttl"}, msg
+    assert msg["android"]["ttl"] in ("%ds" % TIMEOUT_S, "%ds" % (TIMEOUT_S - 1)), msg
     data = msg["data"]
     assert all(isinstance(v, str) for v in data.values()), data
     assert data["kind"] == "call" and data["call_id"] == cid, data

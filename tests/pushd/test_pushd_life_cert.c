@@ -3,8 +3,8 @@
  * Certificate-auth APNs against a server that checks client certificates
  * as APNs does (pd_testsrv --client-ca): the right certificate delivers; one
  * from another CA is answered 403 BadCertificate, a configuration error; one
- * for another bundle 400 TopicDisallowed, which pushd's answer table
- * (pd_answer.c: every 400 is about the push) reports as rejected.
+ * for another bundle 400 TopicDisallowed, which is the credential's fault
+ * too (pd_answer.c: a 400 about the topic is alarmed like a 403).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,7 +63,7 @@ void test_apns_client_certificate(void **state)
 	free(r);
 
 	r = push_with_cert(&srv, keys.path[K_CLI_TOPIC_CRT], "ce03", 3);
-	assert_int_equal(r->status, PD_REJECTED);
+	assert_int_equal(r->status, PD_CONFIG_ERROR);
 	assert_int_equal(r->http_status, 400);
 	assert_string_equal(r->reason, "TopicDisallowed");
 	free(r);
