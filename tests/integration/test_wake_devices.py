@@ -201,14 +201,7 @@ class TestPing:
                                           extra=["-d", "300"]).start()
                 try:
                     ctx.push.wait_req(dev.token, start=mark, timeout=5)
-                    pusher = ctx.app()
-                    pusher.send(build("MESSAGE sip:%s@%s:%d SIP/2.0" % (dev.user, APP4, new_port), [
-                        "Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK-push-%d" % (APP4, pusher.port,
-                                                                            pusher.port),
-                        "Max-Forwards: 70", "From: <sip:apns@push.test>;tag=push",
-                        "To: <sip:%s>" % dev.aor, "Call-ID: push-%d@test" % pusher.port,
-                        "CSeq: 1 MESSAGE"]), APP4, new_port)
-                    pusher.expect(is_resp(200), 3.0, "the app took its push")
+                    tell_sipp_app(ctx, dev, new_port)
                     res_caller, res_app = caller.wait(30), app.wait(30)
                 finally:
                     caller.stop()

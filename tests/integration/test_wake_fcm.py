@@ -203,14 +203,7 @@ class TestFcm:
                                           extra=["-d", "300", "-cid_str", cid]).start()
                 try:
                     ev = ctx.push.wait_req(dev.token, kind="call", start=mark, timeout=5)
-                    pusher = ctx.app()
-                    pusher.send(build("MESSAGE sip:%s@%s:%d SIP/2.0" % (dev.user, APP4, new_port), [
-                        "Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK-push-%d" % (APP4, pusher.port,
-                                                                            pusher.port),
-                        "Max-Forwards: 70", "From: <sip:fcm@push.test>;tag=push",
-                        "To: <sip:%s>" % dev.aor, "Call-ID: push-%d@test" % pusher.port,
-                        "CSeq: 1 MESSAGE"]), APP4, new_port)
-                    pusher.expect(is_resp(200), 3.0, "the app took its push")
+                    tell_sipp_app(ctx, dev, new_port, "fcm")
                     res_caller, res_app = caller.wait(30), app.wait(30)
                 finally:
                     caller.stop()

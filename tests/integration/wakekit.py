@@ -326,6 +326,18 @@ def ring_and_answer(ctx, app, inv, call, tag="app1"):
     return ok
 
 
+def tell_sipp_app(ctx, dev, port, pns="apns"):
+    """Hand a sipp app (app_wake_uas.xml, waiting on APP4:@port) the push
+    it would get from @pns: a MESSAGE it answers 200, then re-registers."""
+    pusher = ctx.app()
+    pusher.send(build("MESSAGE sip:%s@%s:%d SIP/2.0" % (dev.user, APP4, port), [
+        "Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK-push-%d" % (APP4, pusher.port, pusher.port),
+        "Max-Forwards: 70", "From: <sip:%s@push.test>;tag=push" % pns,
+        "To: <sip:%s>" % dev.aor, "Call-ID: push-%d@test" % pusher.port,
+        "CSeq: 1 MESSAGE"]), APP4, port)
+    pusher.expect(is_resp(200), 3.0, "the app took its push")
+
+
 def final_of(cid):
     return lambda m: m.call_id == cid and m.status >= 200 and m.cseq[1] == "INVITE"
 
