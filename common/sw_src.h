@@ -65,6 +65,23 @@ static inline uint64_t sw_src_last_alive(const struct sw_src *e)
 }
 
 /**
+ * Writer: what was heard from @p e up to @p heard_tsc proved nothing (its
+ * answer said our ping's contact is unknown there): unless a worker has
+ * stored a later time since, the source counts as never heard from (0)
+ * until its next datagram. A compare-and-swap, so that a proof of life a
+ * worker stores after @p heard_tsc is never lost to this store.
+ */
+static inline void sw_src_forget(struct sw_src *e, uint64_t heard_tsc)
+{
+	uint64_t t = sw_src_last_alive(e);
+
+	while (t <= heard_tsc && t != 0 &&
+	       !__atomic_compare_exchange_n(&e->last_alive_tsc, &t, 0, false, __ATOMIC_RELAXED,
+					    __ATOMIC_RELAXED))
+		;
+}
+
+/**
  * Writer: bind (@p ip, @p port) to @p device_id, alive at @p now_tsc.
  * Rebinding a source to another device replaces the entry (readers see the
  * old or the new one, never a mix).

@@ -82,6 +82,8 @@
 	X(BINDINGS_LOADED, bindings_loaded, "bindings loaded from the store at start")           \
 	X(PINGS_SENT, pings_sent, "OPTIONS pings sent to bound devices")                         \
 	X(PONGS, pongs, "answers to our OPTIONS pings")                                          \
+	X(PONGS_UNKNOWN_CONTACT, pongs_unknown_contact,                                          \
+	  "ping answers (404, 410, 481) saying the contact is unknown there: device asleep")     \
 	CP_FOREACH_WAKE_COUNTER(X)                                                               \
 	X(AUTH_BANS, auth_bans, "sources banned for failing authentication")
 

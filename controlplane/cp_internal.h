@@ -167,6 +167,14 @@ int cp_bind_drop_push(struct cp_ctx *cp, uint64_t id, int64_t dead_since_ms, uns
 /** A refresh push's result (CP_PUSH_REFRESH ids). */
 void cp_bind_push_result(struct cp_ctx *cp, const struct pd_result *r);
 
+/* cp_ping.c: pings to bound devices (bindings/cp_ping.h) */
+/**
+ * An answer to one of our pings (a DP_BRANCH_CP 'p' branch): counts pongs;
+ * one that says the pinged contact is unknown at the device's source (404,
+ * 410, 481) makes that device asleep at once (pongs_unknown_contact).
+ */
+void cp_ping_answer(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg);
+
 /* cp_neigh.c */
 int cp_neigh_init(struct cp_ctx *cp);
 void cp_neigh_fini(struct cp_ctx *cp);

@@ -15,6 +15,7 @@
 #include "controlplane/bindings/cp_bind.h"
 #include "controlplane/output/cp_msg.h"
 #include "common/sw_pn.h"
+#include "controlplane/bindings/cp_ping.h"
 #include "controlplane/bindings/cp_push_addr.h"
 #include "controlplane/bindings/cp_refresh.h"
 #include "controlplane/store/cp_store.h"
@@ -176,29 +177,6 @@ struct tick_arg {
 	unsigned refresh_budget; /* pushes this second */
 };
 
-/* OPTIONS to the device's source (never its contact: no pn-* leaves). */
-static void ping_one(struct tick_arg *a, const struct sw_device *d)
-{
-	struct cp_ctx *cp = a->cp;
-	char tail[32], tag[24], to[SW_AOR_MAX + 8], cid[48];
-
-	if ((uint64_t)(a->now + (int64_t)d->id) % cp->cfg.ping_interval_s != 0)
-		return;
-	snprintf(tail, sizeof(tail), "%016" PRIx64 "%08" PRIx64, d->id,
-		 (uint64_t)a->now & 0xffffffff);
-	snprintf(tag, sizeof(tag), "p%" PRIx64, d->id);
-	snprintf(to, sizeof(to), "%s", d->aor);
-	snprintf(cid, sizeof(cid), "ping-%" PRIx64 "-%" PRIx64, d->id, (uint64_t)a->now);
-	if (cp_send_options(cp, &d->src, d->sport,
-			    &(struct cp_options){.kind = 'p',
-						 .branch_tail = tail,
-						 .tag = tag,
-						 .to = to,
-						 .call_id = cid,
-						 .cseq = 1}) == 0)
-		cp_count(cp, CP_C_PINGS_SENT, 1);
-}
-
 /*
  * Pre-expiry refresh pushes (RFC 8599 §5.6.1.1; docs/design.md §7 "Push kinds").
  *
@@ -304,7 +282,7 @@ static int tick_one(const struct sw_device *d, void *arg)
 	struct tick_arg *a = arg;
 
 	if (a->ping)
-		ping_one(a, d);
+		cp_ping_device(a->cp, d, a->now);
 	if (a->refresh)
 		refresh_one(a, d);
 	return 0;

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Bindings on the control plane: what a REGISTER asks for, committing it
- * when the PBX accepts (tables + store), expiry, loading at start, pings,
- * pre-expiry refresh pushes, dead push tokens, and the
- * authentication-failure ban. Internal to controlplane/.
+ * when the PBX accepts (tables + store), expiry, loading at start, pings
+ * (sent and answered in cp_ping.c), pre-expiry refresh pushes, dead push
+ * tokens, and the authentication-failure ban. Internal to controlplane/.
  */
 #ifndef CP_BIND_H
 #define CP_BIND_H

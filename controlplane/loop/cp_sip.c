@@ -61,9 +61,7 @@ void cp_sip_in(struct cp_ctx *cp, struct rte_mbuf *m)
 	} else if (!sm->is_request && branch_kind(msg, sm) == 'i') {
 		cp_call_response(cp, meta, msg);
 	} else if (!sm->is_request && branch_kind(msg, sm) == 'p') {
-		/* A device answered our ping: the worker already marked it
-		 * alive when the datagram arrived from its bound source. */
-		cp_count(cp, CP_C_PONGS, 1);
+		cp_ping_answer(cp, meta, msg);
 	} else if (sm->is_request && meta->src_class == DP_SRC_PBX) {
 		/* A call for an asleep device, for an AOR with several devices
 		 * (a fork), under a push policy, or a request of a call already

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Small pieces of the SIP messages the control plane writes: hosts,
- * header lines, a response relayed one hop back, its own OPTIONS, and the
- * stateless answer to a request it refuses (RFC 3261 §8.2.6).
+ * header lines, a response relayed one hop back, its own OPTIONS, the
+ * stateless answer to a request it refuses (RFC 3261 §8.2.6), and a contact
+ * without its push parameters.
  */
 #include "common/sw_hash.h"
 #include "controlplane/output/cp_msg.h"
@@ -132,9 +133,14 @@ int cp_send_options(struct cp_ctx *cp, const struct sw_ip *dst, uint16_t dport,
 
 	if (rc != 0)
 		return rc;
-	cp_msg_str(&o, "OPTIONS sip:");
-	cp_msg_host(&o, dst);
-	cp_msg_fmt(&o, ":%u SIP/2.0\r\nVia: SIP/2.0/UDP ", dport);
+	if (opt->ruri != NULL) {
+		cp_msg_fmt(&o, "OPTIONS %s", opt->ruri);
+	} else {
+		cp_msg_str(&o, "OPTIONS sip:");
+		cp_msg_host(&o, dst);
+		cp_msg_fmt(&o, ":%u", dport);
+	}
+	cp_msg_str(&o, " SIP/2.0\r\nVia: SIP/2.0/UDP ");
 	cp_msg_host(&o, &our);
 	cp_msg_fmt(&o, ":%u;branch=" DP_BRANCH_MAGIC "%c%c%s;rport\r\n", cp->dp->ports.sip_port,
 		   DP_BRANCH_CP, opt->kind, opt->branch_tail);
@@ -147,4 +153,64 @@ int cp_send_options(struct cp_ctx *cp, const struct sw_ip *dst, uint16_t dport,
 	if (o.overflow)
 		return -EMSGSIZE;
 	return cp_udp_send(cp, dst, dport, o.b, o.len);
+}
+
+int cp_uri_without_pn(const char *uri, size_t len, char *out, size_t cap)
+{
+	const char *end = uri + len, *q = memchr(uri, '?', len);
+	const char *p = memchr(uri, ';', len), *app_s = NULL, *app_e = NULL;
+	size_t n;
+	bool legacy = false;
+
+	/* Parameters end where the headers ("?...") begin; headers are the
+	 * app's and stay as written. */
+	if (q != NULL && p != NULL && p > q)
+		p = NULL;
+	if (q == NULL)
+		q = end;
+	if (p == NULL)
+		p = q;
+	n = (size_t)(p - uri);
+	if (n >= cap)
+		return -E2BIG;
+	memcpy(out, uri, n);
+	/* One pass: app-id is a push parameter only next to pn-type, which
+	 * may come after it, so it is held back until the end. */
+	for (const char *s = p; s < q;) {
+		const char *e = memchr(s + 1, ';', (size_t)(q - s - 1));
+		const char *name = s + 1, *ne;
+
+		e = e != NULL ? e : q;
+		ne = memchr(name, '=', (size_t)(e - name));
+		ne = ne != NULL ? ne : e;
+		switch (sip_pn_name((const uint8_t *)name, (uint32_t)(ne - name))) {
+		case SIP_PN_NAME_TYPE:
+			legacy = true;
+			break;
+		case SIP_PN_NAME_ALWAYS:
+			break;
+		case SIP_PN_NAME_APP_ID:
+			app_s = s;
+			app_e = e;
+			break;
+		default:
+			if (n + (size_t)(e - s) >= cap)
+				return -E2BIG;
+			memcpy(out + n, s, (size_t)(e - s));
+			n += (size_t)(e - s);
+		}
+		s = e;
+	}
+	if (app_s != NULL && !legacy) {
+		if (n + (size_t)(app_e - app_s) >= cap)
+			return -E2BIG;
+		memcpy(out + n, app_s, (size_t)(app_e - app_s));
+		n += (size_t)(app_e - app_s);
+	}
+	if (n + (size_t)(end - q) >= cap)
+		return -E2BIG;
+	memcpy(out + n, q, (size_t)(end - q));
+	n += (size_t)(end - q);
+	out[n] = '\0';
+	return (int)n;
 }

@@ -125,6 +125,7 @@ struct cp_options {
 	char kind;		 /**< letter after DP_BRANCH_CP: 'p' ping, 'h' health check */
 	const char *branch_tail; /**< rest of the branch (hex: what the answer names) */
 	const char *tag;	 /**< From tag */
+	const char *ruri;	 /**< Request-URI; NULL: sip:<dst>:<dport> */
 	const char *to;		 /**< To URI without "sip:" */
 	const char *call_id;	 /**< Call-ID before "@sipwake" (new per request, §8.1.1.4) */
 	uint32_t cseq;
@@ -137,6 +138,16 @@ struct cp_options {
  */
 int cp_send_options(struct cp_ctx *cp, const struct sw_ip *dst, uint16_t dport,
 		    const struct cp_options *opt);
+
+/**
+ * @p uri (@p len bytes, borrowed) without its push parameters (RFC 8599
+ * §4.1.2: pn-provider, pn-prid, pn-param, and the legacy pn-type, pn-tok and
+ * app-id next to pn-type), other parameters and headers kept, into @p out
+ * (NUL-terminated). What the control plane sends a request to when it
+ * writes a device's contact as a Request-URI.
+ * @return the length, or -E2BIG (does not fit @p cap).
+ */
+int cp_uri_without_pn(const char *uri, size_t len, char *out, size_t cap);
 
 /** A header field whole: its name through the end of its (folded) value. */
 struct sip_slice cp_hdr_line(const struct sip_hdr *h);

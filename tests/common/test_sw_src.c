@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Source table (common/sw_src.h): bind, rebind, unbind, capacity, and a
- * reader thread running lookups while the writer replaces entries (the
+ * Source table (common/sw_src.h): bind, rebind, unbind, capacity, a
+ * proof of life taken back (but never a later one), and a reader thread running lookups while the writer replaces entries (the
  * reader must only ever see a whole entry of one of the devices bound).
  */
 #include <errno.h>
@@ -59,6 +59,30 @@ static void test_bind_lookup(void **state)
 	assert_int_equal(sw_src_lookup(t, &a6, 5060)->device_id, 45);
 	assert_null(sw_src_lookup(t, &a, 5060));
 	assert_int_equal(sw_src_count(t), 2);
+	urcu_qsbr_quiescent_state();
+	sw_src_free(t);
+}
+
+/* The writer takes back what was heard up to a time (a ping answered "no
+ * such contact"), never a time a worker stored after it. */
+static void test_forget(void **state)
+{
+	struct sw_src_table *t = sw_src_create(2);
+	struct sw_ip a = v4(192, 0, 2, 1);
+	struct sw_src *e;
+
+	(void)state;
+	assert_int_equal(sw_src_bind(t, &a, 5060, 42, 100), 0);
+	e = sw_src_lookup(t, &a, 5060);
+	sw_src_touch(e, 500);
+	sw_src_forget(e, 500);
+	assert_int_equal(sw_src_last_alive(e), 0);
+	sw_src_touch(e, 700);
+	sw_src_forget(e, 600); /* heard again after the answer: stays */
+	assert_int_equal(sw_src_last_alive(e), 700);
+	sw_src_forget(e, 900);
+	assert_int_equal(sw_src_last_alive(e), 0);
+	assert_int_equal(e->device_id, 42);
 	urcu_qsbr_quiescent_state();
 	sw_src_free(t);
 }
@@ -127,6 +151,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bind_lookup),
+		cmocka_unit_test(test_forget),
 		cmocka_unit_test(test_concurrent_rebind),
 	};
 	int rc;
