@@ -72,14 +72,15 @@ class Pushes:
 
 class WakeLab(swlab.Lab):
     """A swlab.Lab whose sipwake pushes to a pd_testsrv running in the lab's
-    sw namespace, with a wake { } group of its own."""
+    sw namespace, with a wake { } group of its own; no pings unless
+    @ping_interval_s says how often."""
 
-    def __init__(self, name, wake, **lab_kw):
+    def __init__(self, name, wake, ping_interval_s=0, **lab_kw):
         self.server = None
         super().__init__(name=name,
                          pbx_extra="check_interval_s = 3600; timeout_ms = 1000;",
-                         bindings_extra="ping_interval_s = 0; alive_window_s = %d;"
-                         % ALIVE_WINDOW_S, **lab_kw)
+                         bindings_extra="ping_interval_s = %d; alive_window_s = %d;"
+                         % (ping_interval_s, ALIVE_WINDOW_S), **lab_kw)
         self.server = pushsrv.PushServer(self, port=PUSH_PORT, team=TEAM, key_id=KID,
                                          bundle=BUNDLE)
         self.push = Pushes(self.server)

@@ -90,18 +90,24 @@ class Linphone(Device):
 
 # -- the test's UDP endpoints ------------------------------------------------
 
+REASONS = {200: "OK", 404: "Not Found", 405: "Method Not Allowed", 410: "Gone",
+           481: "Call/Transaction Does Not Exist"}
+
+
 class Endpoint:
     """A UDP socket in a lab namespace. What arrives is kept until a test
     takes it (expect) or checks that nothing of a kind came (nothing);
-    OPTIONS from sipwake (health checks, pings) are answered 200 and kept
-    apart."""
+    OPTIONS from sipwake (health checks, pings) are answered
+    @options_status (200 unless a test sets another: an app that does not
+    know the contact pinged answers 404) and kept apart, in @pings."""
 
     def __init__(self, ns, ip, port, name=None):
         with in_netns(ns):
             self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             self.s.bind((ip, port))
         self.ip, self.port, self.name = ip, port, name or "%s:%d" % (ip, port)
-        self.inbox, self.taken, self.options = [], [], 0
+        self.inbox, self.taken, self.options, self.pings = [], [], 0, []
+        self.options_status = 200
 
     def close(self):
         self.s.close()
@@ -120,7 +126,9 @@ class Endpoint:
             m = Msg(data, src[:2], time.monotonic())
             if m.method == "OPTIONS":
                 self.options += 1
-                self.s.sendto(reply(m, 200, "OK").encode(), src)
+                self.pings.append(m)
+                code = self.options_status
+                self.s.sendto(reply(m, code, REASONS.get(code, "Refused")).encode(), src)
                 continue
             self.inbox.append(m)
 
