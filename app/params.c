@@ -80,6 +80,8 @@ int sw_params_from_config(const struct cp_config *cfg, struct dp_params *p, char
 	p->n_servers = cp_servers_from_config(cfg, p->servers);
 	p->alive_window_tsc = rte_get_tsc_hz() * (uint64_t)cfg->alive_window_s;
 	p->wake_policy = cfg->wake_policy;
+	p->n_stream_ports = RTE_MIN(cfg->n_stream_ports, (unsigned)DP_MAX_STREAM_PORTS);
+	memcpy(p->stream_ports, cfg->stream_ports, p->n_stream_ports * sizeof(p->stream_ports[0]));
 	RTE_ETH_FOREACH_DEV(port)
 	{
 		char name[RTE_ETH_NAME_MAX_LEN] = "?";

@@ -85,7 +85,11 @@
 	X(PONGS_UNKNOWN_CONTACT, pongs_unknown_contact,                                          \
 	  "ping answers (404, 410, 481) saying the contact is unknown there: device asleep")     \
 	CP_FOREACH_WAKE_COUNTER(X)                                                               \
-	X(AUTH_BANS, auth_bans, "sources banned for failing authentication")
+	X(AUTH_BANS, auth_bans, "sources banned for failing authentication")                     \
+	X(TAP_TO_KERNEL, tap_to_kernel,                                                          \
+	  "TCP segments the workers passed, written into a tap to the kernel (exception path)")  \
+	X(TAP_FROM_KERNEL, tap_from_kernel,                                                      \
+	  "TCP segments the kernel sent on a tap, sent out of the DPDK port")
 
 /** Why the control plane dropped something: X(ENUM, name, description). */
 #define CP_FOREACH_DROP(X)                                                                      \
@@ -123,7 +127,11 @@
 	X(WAKE_HELD_FULL, wake_held_full,                                                       \
 	  "INVITEs refused (503): wake.max_held calls already held")                            \
 	X(WAKE_STRAY, wake_stray,                                                               \
-	  "answers, CANCELs or ACKs for no call held (late, duplicate or forged)")
+	  "answers, CANCELs or ACKs for no call held (late, duplicate or forged)")              \
+	X(TAP_TX_FULL, tap_tx_full,                                                             \
+	  "TCP segments for the kernel a tap did not take (its queue full); freed")             \
+	X(TAP_NOT_TCP, tap_not_tcp,                                                             \
+	  "frames the kernel sent on a tap that are not TCP from our addresses (never sent)")
 
 enum cp_counter {
 #define CP_X_ENUM(e, name, desc) CP_C_##e,

@@ -79,6 +79,14 @@ void cp_send(struct cp_ctx *cp, unsigned worker, unsigned ifx, struct rte_mbuf *
 /** Interface, our source address and next hop toward @p dst. @return 0 or -ENETUNREACH. */
 int cp_route(const struct cp_ctx *cp, const struct sw_ip *dst, unsigned *ifx, struct sw_ip *src,
 	     struct sw_ip *nexthop);
+/**
+ * A finished IP frame out of iface @p ifx to next hop @p nh: our MAC, the
+ * ethertype of @p v6, the next hop's MAC from the neighbour table, then
+ * worker 0's down ring; held while ARP / ND resolves it. @p stranger: held
+ * only within the strangers' quota (cp_neigh_hold()). Takes @p m.
+ */
+void cp_tx_frame(struct cp_ctx *cp, unsigned ifx, struct rte_mbuf *m, const struct sw_ip *nh,
+		 bool v6, bool stranger);
 /** Send @p len bytes as one UDP datagram from our SIP port (fragmented past
  *  the MTU). @p payload is copied. @return 0, -EMSGSIZE, -ENETUNREACH, -ENOMEM. */
 int cp_udp_send(struct cp_ctx *cp, const struct sw_ip *dst, uint16_t dport, const void *payload,
@@ -184,6 +192,11 @@ void cp_neigh_hold(struct cp_ctx *cp, struct rte_mbuf *m);
 
 /* cp_reload.c: run a requested reload, if any (control-plane thread). */
 void cp_reload_poll(struct cp_ctx *cp);
+
+/* cp_tap.c: the exception path (docs/streams.md): the workers' TCP into the
+ * taps, the kernel's segments out of the DPDK ports. Never blocks.
+ * @return frames moved (0: nothing to do, or no tap). */
+unsigned cp_tap_poll(struct cp_ctx *cp);
 
 /* cp_sip.c: a DP_UP_SIP entry from a worker; takes @p m. */
 void cp_sip_in(struct cp_ctx *cp, struct rte_mbuf *m);

@@ -25,6 +25,8 @@
 
 #include "dataplane/dp_ring.h"
 
+#define DP_MAX_STREAM_PORTS 8
+
 /** What workers need to know; filled by main from the config before start. */
 struct dp_params {
 	struct sw_ports ports; /**< SIP port, names, interfaces: what is us */
@@ -34,6 +36,10 @@ struct dp_params {
 	struct dp_server servers[DP_MAX_SERVERS];
 	uint64_t alive_window_tsc; /**< a device heard from within this is alive */
 	uint8_t wake_policy;	   /**< enum dp_wake_policy */
+	/** streams.ports: TCP ports whose segments for our addresses go to the
+	 *  kernel through a net_tap port per interface; 0 ports: no tap. */
+	unsigned n_stream_ports;
+	uint16_t stream_ports[DP_MAX_STREAM_PORTS];
 };
 
 /** The shared tables a dataplane reads (they stand below both planes: the

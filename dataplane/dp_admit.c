@@ -10,6 +10,9 @@
  *              call waits on (the device may have a new token): that AOR's.
  *   newcomer   any other REGISTER: its source IP's bucket, then its /24
  *              (IPv4) or /48 (IPv6), then the box's (filter.unknown_*).
+ *   SYNs       a TCP SYN to a stream port from a source that is not the
+ *              PBX: its source IP's bucket, then the box's (streams.syn_*),
+ *              in tables of their own, so a SYN flood spends no SIP budget.
  *   answers    what a worker sends to an unknown source (200 to OPTIONS,
  *              403 / 503, ICMP echo replies): one box-wide bucket,
  *              filter.answer_rate, so junk cannot drive the TX path or the
@@ -72,9 +75,10 @@ struct dp_admit {
 	uint64_t hz;
 	unsigned n_workers;
 	struct dp_rates seen; /* the policy's rates the costs below come from */
-	struct bk_rate source, prefix, global, expected, answer;
-	struct bk_one global_b, answer_b;
+	struct bk_rate source, prefix, global, expected, answer, syn, syn_global;
+	struct bk_one global_b, answer_b, syn_b;
 	struct bk_table *sources; /* per source IP */
+	struct bk_table *syns;	  /* SYNs per source IP */
 	struct bk_table *prefixes;
 	struct bk_table *keys; /* devices and AORs */
 };
@@ -104,7 +108,8 @@ struct dp_admit *dp_admit_create(uint32_t source_entries, uint32_t key_entries, 
 	a->sources = table_new(source_entries, socket);
 	a->prefixes = table_new(key_entries, socket);
 	a->keys = table_new(key_entries, socket);
-	if (a->sources == NULL || a->prefixes == NULL || a->keys == NULL) {
+	a->syns = table_new(source_entries, socket);
+	if (a->sources == NULL || a->prefixes == NULL || a->keys == NULL || a->syns == NULL) {
 		dp_admit_free(a);
 		return NULL;
 	}
@@ -118,6 +123,7 @@ void dp_admit_free(struct dp_admit *a)
 	rte_free(a->sources);
 	rte_free(a->prefixes);
 	rte_free(a->keys);
+	rte_free(a->syns);
 	rte_free(a);
 }
 
@@ -139,6 +145,9 @@ static void configure(struct dp_admit *a, const struct dp_rates *r)
 	a->expected = rate_of(a, r->expected, 1);
 	a->global = rate_of(a, r->global, a->n_workers);
 	a->answer = rate_of(a, r->answer, a->n_workers);
+	a->syn = rate_of(a, r->syn, 1);
+	a->syn_global = rate_of(a, r->syn_global, a->n_workers);
+	a->syn_b.credit = RTE_MIN(a->syn_b.credit, a->syn_global.cap);
 	a->global_b.credit = RTE_MIN(a->global_b.credit, a->global.cap);
 	a->answer_b.credit = RTE_MIN(a->answer_b.credit, a->answer.cap);
 }
@@ -203,6 +212,23 @@ enum dp_drop dp_admit_source(struct dp_wstate *s, const struct sw_ip *ip, uint64
 	e = entry_of(a->sources, w[0], w[1], now, &a->source);
 	return bucket_take(&e->credit, &e->last_tsc, now, &a->source) ? DP_D_MAX
 								      : DP_D_FILTER_RATE_SOURCE;
+}
+
+enum dp_drop dp_admit_syn(struct dp_wstate *s, const struct sw_ip *ip, uint64_t now)
+{
+	struct dp_admit *a = admit_of(s);
+	struct bk_entry *e;
+	uint64_t w[2];
+
+	ip_words(ip, w);
+	e = entry_of(a->syns, w[0], w[1], now, &a->syn);
+	if (!bucket_take(&e->credit, &e->last_tsc, now, &a->syn))
+		return DP_D_TCP_SYN_RATE_SOURCE;
+	if (!bucket_take(&a->syn_b.credit, &a->syn_b.last, now, &a->syn_global)) {
+		e->credit += a->syn.cost; /* the source's bucket did not cause the drop */
+		return DP_D_TCP_SYN_RATE_GLOBAL;
+	}
+	return DP_D_MAX;
 }
 
 bool dp_admit_answer(struct dp_wstate *s, uint64_t now)

@@ -74,7 +74,9 @@
 	X(KEEPALIVE_STUN, keepalive_stun,                                                         \
 	  "STUN binding requests from bound devices, answered (RFC 5626 s4.4.2)")                 \
 	X(HANDED_UP, handed_up,                                                                   \
-	  "packets handed to the control plane (ARP, ND, unresolved next hop, SIP)")
+	  "packets handed to the control plane (ARP, ND, unresolved next hop, SIP)")              \
+	X(TCP_TO_KERNEL, tcp_to_kernel,                                                           \
+	  "TCP segments for a streams.ports port put on the ring to the kernel (exception path)")
 
 /**
  * Why workers dropped a packet: X(ENUM, name, description). The SIP
@@ -100,12 +102,22 @@
 	  "fragments refused by reassembly: overlapping, more than 8, or table full")            \
 	X(IP_FRAG_TOO_BIG, ip_frag_too_big, "reassembled datagram larger than 16 KiB")           \
 	X(IP_OPTIONS, ip_options, "IPv6 extension header")                                       \
-	X(IP_PROTO, ip_proto, "IP protocol other than UDP, ICMP echo, ICMPv6 echo / ND")         \
+	X(IP_PROTO, ip_proto, "IP protocol other than UDP, TCP, ICMP echo, ICMPv6 echo / ND")    \
 	X(ICMP_MALFORMED, icmp_malformed, "ICMP / ICMPv6 truncated or with a bad checksum")      \
 	X(ICMP_OTHER, icmp_other, "ICMP / ICMPv6 message we do not answer")                      \
 	X(UDP_MALFORMED, udp_malformed, "UDP header truncated or length inconsistent with IP")   \
 	X(UDP_CHECKSUM, udp_checksum, "UDP checksum wrong (or zero over IPv6)")                  \
 	X(UDP_PORT, udp_port, "UDP to a port other than the SIP port")                           \
+	X(TCP_MALFORMED, tcp_malformed,                                                          \
+	  "TCP header truncated or its length wrong, or TCP in IP fragments")                    \
+	X(TCP_PORT, tcp_port, "TCP to a port not in streams.ports (all TCP when it is empty)")   \
+	X(TCP_BANNED, tcp_banned, "TCP from a source banned for failing authentication")         \
+	X(TCP_SYN_RATE_SOURCE, tcp_syn_rate_source,                                              \
+	  "SYN from a source that is not the PBX over streams.syn_rate for its IP")              \
+	X(TCP_SYN_RATE_GLOBAL, tcp_syn_rate_global,                                              \
+	  "SYN from a source that is not the PBX over streams.syn_global_rate (the box)")        \
+	X(TCP_KERNEL_RING_FULL, tcp_kernel_ring_full,                                            \
+	  "TCP for a stream port dropped: the ring to the kernel (exception path) full")         \
 	X(KEEPALIVE_UNBOUND, keepalive_unbound,                                                  \
 	  "CRLF keepalive or STUN request from a source with no binding")                        \
 	X(STUN_MALFORMED, stun_malformed, "STUN message that is not a valid binding request")    \

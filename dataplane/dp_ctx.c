@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <rte_errno.h>
 #include <rte_launch.h>
@@ -30,6 +31,8 @@ void dp_link_fill(struct dp_ctx *ctx)
 	l->waking = ctx->waking;
 	l->policy = &ctx->policy;
 	l->pbx_active = &ctx->pbx_active;
+	l->tap.to_kernel = ctx->to_kernel;
+	memcpy(l->tap.port, ctx->tap_port, sizeof(l->tap.port));
 	l->n_workers = ctx->n_workers;
 	for (unsigned i = 0; i < ctx->n_workers; i++) {
 		const struct dp_worker *w = &ctx->workers[i];

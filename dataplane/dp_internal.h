@@ -49,6 +49,13 @@ struct dp_ctx {
 	uint32_t frag_flows;	   /**< datagrams in reassembly at once, over all workers */
 	uint32_t frag_timeout_ms;  /**< an incomplete datagram is dropped after this */
 	uint32_t frag_buffers;	   /**< jumbo buffers */
+	/** The exception path (dp_tap.c): TCP for a stream port to the control
+	 *  plane, which writes it into the net_tap port of its interface. NULL:
+	 *  streams.ports is empty, no tap. MP/SC. */
+	struct rte_ring *to_kernel;
+	uint16_t tap_port[SW_MAX_IFACES];
+	bool tap_made[SW_MAX_IFACES];	 /**< its vdev exists (dp_tap_fini() removes it) */
+	bool tap_started[SW_MAX_IFACES]; /**< its port is started */
 	unsigned n_workers;
 	bool stop;	     /**< read with __atomic_load_n by workers */
 	struct dp_link link; /**< the control plane's handle (dp_init() fills it) */
@@ -292,6 +299,9 @@ struct dp_admit *dp_admit_create(uint32_t source_entries, uint32_t key_entries, 
 void dp_admit_free(struct dp_admit *a);
 /** Charge @p ip's own bucket. @return DP_D_MAX (allowed) or DP_D_FILTER_RATE_SOURCE. */
 enum dp_drop dp_admit_source(struct dp_wstate *s, const struct sw_ip *ip, uint64_t now);
+/** A TCP SYN from @p ip (not the PBX): its source's bucket, then the box's
+ *  (streams.syn_*). @return DP_D_MAX (allowed) or DP_D_TCP_SYN_RATE_*. */
+enum dp_drop dp_admit_syn(struct dp_wstate *s, const struct sw_ip *ip, uint64_t now);
 /** One answer to an unknown source (filter.answer_rate): may it be sent? */
 bool dp_admit_answer(struct dp_wstate *s, uint64_t now);
 /**
@@ -303,6 +313,23 @@ bool dp_admit_answer(struct dp_wstate *s, uint64_t now);
  */
 enum dp_drop dp_admit_register(struct dp_wstate *s, const struct sw_ip *ip, const uint8_t *msg,
 			       uint64_t now);
+
+/* dp_tcp.c: a TCP segment for one of our addresses (@p src its source); takes @p m. */
+void dp_tcp_in(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, const void *tcp,
+	       uint32_t avail, const struct sw_ip *src);
+
+/* dp_tap.c: the exception path's net_tap ports and their kernel side, made
+ * after the DPDK ports (their MTU) when streams.ports is not empty.
+ * @return 0 or a negative errno; errors are logged, naming what failed. */
+int dp_tap_init(struct dp_ctx *ctx, uint32_t ring_size);
+/** Stop and remove the tap ports and free the ring. Safe when none was made. */
+void dp_tap_fini(struct dp_ctx *ctx);
+/* dp_tap_nl.c: the kernel side of tap @p ifname (rtnetlink): @p ifc's
+ * addresses as /32 and /128, MAC DP_TAP_KERNEL_MAC(@p ifx), MTU, link up,
+ * default routes via the link-local gateway with a permanent neighbour entry.
+ * @return 0 or a negative errno; @p err says which step failed. */
+int dp_tap_kernel_setup(const char *ifname, unsigned ifx, const struct sw_iface *ifc, char *err,
+			size_t errlen);
 
 /* dp_frag.c */
 int dp_frag_init(struct dp_ctx *ctx);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * L2-L4 of the worker: Ethernet, ARP, IPv4, IPv6, ICMP echo, UDP. Every read
+ * L2-L4 of the worker: Ethernet, ARP, IPv4, IPv6, ICMP echo, UDP, and TCP
+ * handed to dp_tcp.c (the exception path's filter). Every read
  * is checked against the frame's length first; every packet ends in exactly
  * one of: sent, handed up, or dropped with a counted reason.
  */
@@ -259,6 +260,12 @@ static void ipv4_in(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, uint3
 	case IPPROTO_ICMP:
 		icmp4_in(s, ifx, m, ip, ihl, tot);
 		return;
+	case IPPROTO_TCP: {
+		struct sw_ip src = sw_ip_from_v4(ip->src_addr);
+
+		dp_tcp_in(s, ifx, m, (uint8_t *)ip + ihl, tot - ihl, &src);
+		return;
+	}
 	default:
 		dp_drop(s, m, DP_D_IP_PROTO);
 	}
@@ -356,6 +363,17 @@ dispatch:
 	case IPPROTO_ICMPV6_:
 		icmp6_in(s, ifx, m, ip, plen, unicast);
 		return;
+	case IPPROTO_TCP: {
+		struct sw_ip src;
+
+		if (!unicast || any_src) {
+			dp_drop(s, m, DP_D_IP_NOT_FOR_US);
+			return;
+		}
+		memcpy(src.a, ip->src_addr, 16);
+		dp_tcp_in(s, ifx, m, ip + 1, plen, &src);
+		return;
+	}
 	case IPPROTO_FRAGMENT:
 		if (reassembled || !unicast || any_src) {
 			/* A fragment inside a reassembled datagram is an attack, not SIP. */

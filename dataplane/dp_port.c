@@ -3,8 +3,8 @@
  * The DPDK ports and what the workers share: the mbuf pool, each port set
  * up with one RX and one TX queue per worker (RSS over the IP pair when
  * there are several), its MAC, IPv6 link-local address and solicited-node
- * multicast groups, the up / down / trace rings; and their teardown, which
- * frees what is left in the rings.
+ * multicast groups, the up / down / trace rings, the exception path's taps
+ * (dp_tap.c); and their teardown, which frees what is left in the rings.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -182,7 +182,8 @@ int dp_init(struct dp_ctx *ctx, uint32_t n_mbufs, uint16_t rx_desc, uint16_t tx_
 		if (rc != 0)
 			return rc;
 	}
-	return 0;
+	/* After the ports: each tap takes its port's MTU. */
+	return dp_tap_init(ctx, ring_size);
 }
 
 static void ring_drain_free(struct rte_ring *r)
@@ -198,6 +199,7 @@ static void ring_drain_free(struct rte_ring *r)
 
 void dp_fini(struct dp_ctx *ctx)
 {
+	dp_tap_fini(ctx);
 	for (unsigned i = 0; i < ctx->p.ports.n_ifaces; i++) {
 		struct sw_iface *ifc = &ctx->p.ports.ifaces[i];
 

@@ -110,11 +110,13 @@ struct dp_rate {
  * each worker, and RSS sends one source IP to one worker.
  */
 struct dp_rates {
-	struct dp_rate source;	 /**< per source IP: filter.unknown_rate / _burst */
-	struct dp_rate prefix;	 /**< newcomers per /24 or /48: filter.unknown_prefix_* */
-	struct dp_rate global;	 /**< all newcomers of the box: filter.unknown_global_* */
-	struct dp_rate expected; /**< per bound device or waking AOR: filter.expected_* */
-	struct dp_rate answer;	 /**< answers to unknown sources, box: filter.answer_* */
+	struct dp_rate source;	   /**< per source IP: filter.unknown_rate / _burst */
+	struct dp_rate prefix;	   /**< newcomers per /24 or /48: filter.unknown_prefix_* */
+	struct dp_rate global;	   /**< all newcomers of the box: filter.unknown_global_* */
+	struct dp_rate expected;   /**< per bound device or waking AOR: filter.expected_* */
+	struct dp_rate answer;	   /**< answers to unknown sources, box: filter.answer_* */
+	struct dp_rate syn;	   /**< TCP SYNs per source IP not the PBX: streams.syn_* */
+	struct dp_rate syn_global; /**< all such SYNs of the box: streams.syn_global_* */
 };
 
 /**
@@ -236,6 +238,26 @@ struct dp_trace_ev {
 
 #define DP_TRACE_RING 4096 /* events per worker not yet taken by the control plane */
 
+/**
+ * The exception path (docs/streams.md, "Where the bytes go"): one net_tap
+ * port per sipwake interface, whose kernel side holds our addresses. The
+ * kernel side's MAC and its one neighbour (the link-local gateway of its
+ * default routes) are fixed, so that neither side ever resolves the other.
+ */
+#define DP_TAP_KERNEL_MAC(ifx) \
+	((struct rte_ether_addr){{0x02, 0x73, 0x77, 0x00, 0x01, (uint8_t)(ifx)}})
+#define DP_TAP_GW_MAC ((struct rte_ether_addr){{0x02, 0x73, 0x77, 0x00, 0x00, 0x01}})
+#define DP_TAP_GW4    "169.254.0.1"
+#define DP_TAP_GW6    "fe80::1"
+
+struct dp_link_tap {
+	/** TCP segments for our addresses and a stream port, whole frames with
+	 *  dp_meta.iface set: workers -> control plane (MP/SC). NULL: no exception
+	 *  path (streams.ports empty). */
+	struct rte_ring *to_kernel;
+	uint16_t port[SW_MAX_IFACES]; /**< the net_tap port of each interface */
+};
+
 /** One worker as the control plane sees it: its rings and its counters. */
 struct dp_link_worker {
 	struct rte_ring
@@ -275,6 +297,7 @@ struct dp_link {
 	struct dp_policy **policy;
 	/** Index in the policy's servers now in use (failover): a relaxed store. */
 	uint32_t *pbx_active;
+	struct dp_link_tap tap; /**< the exception path to the kernel's TCP */
 	unsigned n_workers;
 	struct dp_link_worker workers[RTE_MAX_LCORE];
 };

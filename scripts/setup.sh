@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 PKGS=(
   meson ninja-build pkg-config gcc clang-format
   dpdk dpdk-dev libdpdk-dev libosip2-dev liburcu-dev libnghttp2-dev libssl-dev
-  libconfig-dev libsqlite3-dev libcmocka-dev clang libclang-rt-14-dev libevent-dev libjansson-dev openssl curl
+  libconfig-dev libsqlite3-dev libmnl-dev libcmocka-dev clang libclang-rt-14-dev libevent-dev libjansson-dev openssl curl
   sip-tester python3 python3-pytest python3-prometheus-client iproute2 iputils-ping ethtool procps
   systemd
   # Tests and benchmarks only: the real registrar the integration tests

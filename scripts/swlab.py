@@ -103,6 +103,12 @@ class Lab:
         # sipwake's side: no kernel address and no IPv6 autoconfiguration,
         # so only sipwake answers for its addresses.
         self.sw(["sysctl", "-qw", "net.ipv6.conf.%s.disable_ipv6=1" % self.if_sw])
+        # With streams.ports, sipwake's addresses are on its tap in this
+        # namespace (docs/streams.md): the kernel must not also take them
+        # from the veth, which af_packet shares with it (strict reverse
+        # path: our addresses route to the tap), nor answer ARP there.
+        self.sw(["sysctl", "-qw", "net.ipv4.conf.%s.rp_filter=1" % self.if_sw])
+        self.sw(["sysctl", "-qw", "net.ipv4.conf.%s.arp_ignore=8" % self.if_sw])
         self.sw(["ip", "link", "set", self.if_sw, "up"])
         self.peer(["ip", "link", "set", "lo", "up"])
         self.peer(["sysctl", "-qw", "net.ipv6.conf.%s.router_solicitations=0" % self.if_peer])

@@ -18,15 +18,16 @@
 
 #include "pushd/pd_config.h"
 
-#define CP_MAX_IFACES	8
-#define CP_MAX_NAMES	8
-#define CP_NAME_LEN	128
-#define CP_DEVICE_LEN	64
-#define CP_MAX_PREFIXES 32
-#define CP_MAX_PATTERNS 16
-#define CP_PATTERN_LEN	64
-#define CP_MAX_SERVERS	8
-#define CP_PATH_LEN	256
+#define CP_MAX_IFACES	    8
+#define CP_MAX_NAMES	    8
+#define CP_NAME_LEN	    128
+#define CP_DEVICE_LEN	    64
+#define CP_MAX_PREFIXES	    32
+#define CP_MAX_PATTERNS	    16
+#define CP_PATTERN_LEN	    64
+#define CP_MAX_SERVERS	    8
+#define CP_PATH_LEN	    256
+#define CP_MAX_STREAM_PORTS 8
 
 /** Log levels, as DPDK numbers them (RTE_LOG_ERR .. RTE_LOG_DEBUG). */
 enum cp_log_level {
@@ -142,6 +143,14 @@ struct cp_config {
 	uint32_t max_held;	   /**< held INVITEs (wake-path calls) at once, default 4096 */
 	uint32_t refresh_before_s; /**< background push this long before a binding expires,
 				    *   default 120; 0: none */
+
+	/* streams { } : TCP to the kernel through the exception path (docs/streams.md) */
+	unsigned n_stream_ports; /**< streams.ports; 0 (default): no tap, TCP dropped */
+	uint16_t stream_ports[CP_MAX_STREAM_PORTS];
+	uint32_t syn_rate;	   /**< SYNs/s per source IP not the PBX, default 5 */
+	uint32_t syn_burst;	   /**< default 10 */
+	uint32_t syn_global_rate;  /**< SYNs/s of the box from such sources, default 2000 */
+	uint32_t syn_global_burst; /**< default 4000 */
 
 	/* log { } */
 	enum cp_log_level

@@ -39,4 +39,8 @@ void cp_config_filter_defaults(struct cp_config *cfg);
 sw_cfg_parser cp_cfg_parse_servers, cp_cfg_parse_path, cp_cfg_parse_choice;
 void cp_config_proxy_defaults(struct cp_config *cfg);
 
+/* cp_config_streams.c */
+sw_cfg_parser cp_cfg_parse_stream_ports;
+void cp_config_streams_defaults(struct cp_config *cfg);
+
 #endif /* CP_CONFIG_INTERNAL_H */

@@ -63,6 +63,7 @@ static const struct sw_cfg_key keys[] = {
 	ROW("", "filter", parse_group),
 	ROW("", "bindings", parse_group),
 	ROW("", "wake", parse_group),
+	ROW("", "streams", parse_group),
 	ROW("", "log", parse_group),
 	ROW("", "push", parse_push),
 	INT_KEY("sip", "port", 1, 65535, false, sip_port),
@@ -125,6 +126,11 @@ static const struct sw_cfg_key keys[] = {
 	ROW("wake", "cancelled_call", cp_cfg_parse_choice),
 	INT_KEY("wake", "max_held", 16, 1048576, false, max_held),
 	INT_KEY("wake", "refresh_before_s", 0, 86400, false, refresh_before_s),
+	ROW("streams", "ports", cp_cfg_parse_stream_ports),
+	INT_KEY("streams", "syn_rate", 1, 1000000, false, syn_rate),
+	INT_KEY("streams", "syn_burst", 1, 1000000, false, syn_burst),
+	INT_KEY("streams", "syn_global_rate", 1, 100000000, false, syn_global_rate),
+	INT_KEY("streams", "syn_global_burst", 1, 100000000, false, syn_global_burst),
 	ROW("log", "level", parse_log_level),
 };
 /* clang-format on */
@@ -245,6 +251,7 @@ void cp_config_defaults(struct cp_config *cfg)
 	cp_config_filter_defaults(cfg);
 	cfg->max_sources = 65536;
 	cp_config_proxy_defaults(cfg);
+	cp_config_streams_defaults(cfg);
 	pd_config_defaults(&cfg->push);
 }
 

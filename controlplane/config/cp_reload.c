@@ -50,6 +50,8 @@ void cp_policy_from_config(const struct cp_config *cfg, struct dp_policy *pol)
 		.global = {cfg->unknown_global_rate, cfg->unknown_global_burst},
 		.expected = {cfg->expected_rate, cfg->expected_burst},
 		.answer = {cfg->answer_rate, cfg->answer_burst},
+		.syn = {cfg->syn_rate, cfg->syn_burst},
+		.syn_global = {cfg->syn_global_rate, cfg->syn_global_burst},
 	};
 	pol->reply_403 = cfg->reply_403;
 	pol->reply_503 = cfg->reply_503;
@@ -100,6 +102,8 @@ static void restart_keys(const struct cp_config *a, const struct cp_config *b, c
 	/* Workers read the wake policy from dp_params; the held table is sized once. */
 	NOTE(SAME(wake_policy), "wake.policy");
 	NOTE(SAME(max_held), "wake.max_held");
+	/* The taps are made at start; the SYN budgets reload with the policy. */
+	NOTE(SAME(n_stream_ports) && SAME(stream_ports), "streams.ports");
 	/* pushd's rings are made once; its credentials reload (pd_reload()). */
 	NOTE(SAME(push.ring_size), "push.ring_size");
 #undef NOTE

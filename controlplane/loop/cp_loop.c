@@ -2,8 +2,8 @@
 /*
  * The control plane's loop, on the main lcore: made and freed here, its
  * counters named here, and its round (docs/design.md §2): drain every
- * worker's up and trace rings, run the timers, take pushd's results and a
- * pending reload, commit the round's store changes, then a quiescent
+ * worker's up and trace rings and the exception path (cp_tap.c), run the
+ * timers, take pushd's results and a pending reload, commit the round's store changes, then a quiescent
  * state; at stop, held calls are answered while the workers still send.
  */
 #include <stdlib.h>
@@ -149,6 +149,7 @@ void cp_run(struct cp_ctx *cp, const bool *stop)
 			work += poll_worker(cp, &cp->dp->workers[i]);
 			work += cp_trace_poll_worker(cp, i);
 		}
+		work += cp_tap_poll(cp);
 		now = rte_rdtsc();
 		if (now >= next_tick) {
 			cp_neigh_tick(cp, now);

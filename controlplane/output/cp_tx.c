@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * SIP datagrams the control plane sends (relayed REGISTERs, the answers to
- * them, pings): built here as whole frames and given to a worker's down
+ * them, pings), and any finished IP frame (the kernel's TCP segments from
+ * the exception path): built here as whole frames and given to a worker's down
  * ring, which only queues them for TX. The next hop is resolved here (the
  * neighbour table, or held while ARP / ND runs, docs/design.md §7 "Outbound
  * path"); a datagram over the interface MTU leaves as IP fragments.
@@ -23,9 +24,8 @@ int cp_route(const struct cp_ctx *cp, const struct sw_ip *dst, unsigned *ifx, st
 	return sw_ports_route(&cp->dp->ports, dst, -1, ifx, src, nexthop);
 }
 
-/* Hand a finished frame to worker 0's down ring, or hold it for ARP / ND. */
-static void emit(struct cp_ctx *cp, unsigned ifx, struct rte_mbuf *m, const struct sw_ip *nh,
-		 bool v6)
+void cp_tx_frame(struct cp_ctx *cp, unsigned ifx, struct rte_mbuf *m, const struct sw_ip *nh,
+		 bool v6, bool stranger)
 {
 	const struct sw_iface *ifc = &cp->dp->ports.ifaces[ifx];
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
@@ -36,7 +36,7 @@ static void emit(struct cp_ctx *cp, unsigned ifx, struct rte_mbuf *m, const stru
 	meta->iface = (uint8_t)ifx;
 	meta->worker = 0;
 	meta->nexthop = *nh;
-	meta->stranger = 0; /* our own transactions: never the strangers' quota */
+	meta->stranger = stranger;
 	if (sw_neigh_lookup(cp->dp->neigh, ifc->port_id, nh, &eth->dst_addr) == 0)
 		cp_send(cp, 0, ifx, m);
 	else
@@ -162,7 +162,7 @@ int cp_udp_send(struct cp_ctx *cp, const struct sw_ip *dst, uint16_t dport, cons
 
 		if (m == NULL)
 			goto no_mbuf;
-		emit(cp, ifx, m, &nh, v6);
+		cp_tx_frame(cp, ifx, m, &nh, v6, false);
 		return 0;
 	}
 	/* Fragments carry multiples of 8 bytes but the last (RFC 791, RFC 8200 §4.5). */
@@ -183,7 +183,7 @@ int cp_udp_send(struct cp_ctx *cp, const struct sw_ip *dst, uint16_t dport, cons
 			n++;
 		}
 		for (unsigned i = 0; i < n; i++)
-			emit(cp, ifx, frags[i], &nh, v6);
+			cp_tx_frame(cp, ifx, frags[i], &nh, v6, false);
 		cp_count(cp, CP_C_TX_FRAGMENTED, 1);
 	}
 	return 0;
