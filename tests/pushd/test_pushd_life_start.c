@@ -14,14 +14,15 @@
 
 #include "tests/pushd/pushd_life.h"
 
-/* open=<n> of the REQ line for @token (0 when there is none). */
+/* open=<n> of the REQ line for @token (0 when there is none within 2 s:
+ * pushd may have its answer before the harness has read the server's line). */
 static unsigned open_of(struct ts_srv *srv, const char *token)
 {
 	char needle[64];
 	const char *p;
 
 	snprintf(needle, sizeof(needle), "REQ apns %s ", token);
-	ts_srv_count(srv, needle); /* reads what the server has written */
+	ts_srv_wait(srv, needle, 2000); /* reads what the server has written */
 	for (size_t i = 0; i < srv->n_lines; i++)
 		if (strstr(srv->lines[i], needle) && (p = strstr(srv->lines[i], " open=")))
 			return (unsigned)atoi(p + 6);
