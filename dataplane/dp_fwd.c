@@ -13,7 +13,8 @@
  *                 else INVITE retransmission, CANCEL or ACK of a call in
  *                 the held set (ctx->held, the wake path's): up; else
  *                 device by push address, contact or AOR; alive: to its
- *                 source, but a new INVITE to one with a push address goes
+ *                 source, the Request-URI its registered contact (pn-*
+ *                 out), but a new INVITE to one with a push address goes
  *                 up under wake.policy always-push / parallel; asleep,
  *                 several devices: up; none: 404 / 481 (ACK dropped)
  *   from a device Route pop; to the next Route, the Request-URI or the active
