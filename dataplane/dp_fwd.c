@@ -13,7 +13,8 @@
  *                 else INVITE retransmission, CANCEL or ACK of a call in
  *                 the held set (ctx->held, the wake path's): up; else
  *                 device by push address, contact or AOR; alive: to its
- *                 source, but a new INVITE to one with a push address goes
+ *                 source, the Request-URI its registered contact (pn-*
+ *                 out), but a new INVITE to one with a push address goes
  *                 up under wake.policy always-push / parallel; asleep,
  *                 several devices: up; none: 404 / 481 (ACK dropped)
  *   from a device Route pop; to the next Route, the Request-URI or the active
@@ -266,10 +267,12 @@ static inline bool held_call(const struct dp_ctx *ctx, const uint8_t *msg, const
 	return sw_callset_has(ctx->held, sw_callset_key(msg + sm->call_id.off, sm->call_id.len));
 }
 
-/* Where a request from the PBX goes: an alive device, or not sent at all. */
+/* Where a request from the PBX goes: an alive device, or not sent at all.
+ * *@p found: the device when the Request-URI named it (not our Route). */
 static enum next_hop to_device(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
 			       const struct dp_l4info *from, const uint8_t *msg, struct sw_ip *dst,
-			       uint16_t *dport, int *out, uint64_t *dev)
+			       uint16_t *dport, int *out, uint64_t *dev,
+			       const struct sw_device **found)
 {
 	const struct sip_msg *sm = s->sip;
 	const struct dp_ctx *ctx = s->ctx;
@@ -320,6 +323,7 @@ static enum next_hop to_device(struct dp_wstate *s, unsigned ifx, struct rte_mbu
 	*dport = d->sport;
 	*out = d->iface < ctx->p.ports.n_ifaces ? d->iface : iface_for(&ctx->p, dst, ifx);
 	*dev = d->id;
+	*found = d;
 	if (sm->method == SIP_M_INVITE && sm->to.tag.len == 0)
 		dp_trace(s, msg, DP_TR_INVITE_FWD, d->id, dst, *dport, 0);
 	return HOP_FOUND;
@@ -368,6 +372,39 @@ static enum next_hop to_pbx(struct dp_wstate *s, struct rte_mbuf *m, const uint8
 	return HOP_FOUND;
 }
 
+/*
+ * The Request-URI a device gets from the PBX, the same on both paths (the
+ * wake path's is cp_call_send_branch()): its contact as it registered it,
+ * push parameters out (RFC 8599 §4.1.2). A PBX that sends to the AOR or to
+ * the push address is retargeted (RFC 3261 §16.5, as a registrar's proxy
+ * does): apps that check the Request-URI against their own contact refuse
+ * anything else. A Request-URI that is the contact already stays as the PBX
+ * wrote it, push parameters out. The new URI is pieces of the device's
+ * contact, copied when the frame is built: the binding outlives this packet
+ * (the worker is online, common/sw_rcu.h).
+ */
+static void retarget(struct dp_fwd_msg *fm, const uint8_t *msg, const struct sip_msg *sm,
+		     const struct sw_device *d)
+{
+	const struct sip_uri *u = &sm->ruri;
+	uint32_t off = u->whole.off, end = off + u->whole.len;
+	struct sip_slice pc[DP_FWD_URI_PIECES];
+	int n;
+
+	if (d != NULL &&
+	    (u->whole.len != d->contact_len ||
+	     memcmp(msg + off, d->contact, d->contact_len) != 0) &&
+	    (n = sip_uri_without_pn(d->contact, d->contact_len, pc, DP_FWD_URI_PIECES)) > 0) {
+		dp_fwd_edit(fm, off, end, d->contact + pc[0].off, pc[0].len);
+		/* Insertions at one offset keep their order (dp_fwd_msg.c). */
+		for (int i = 1; i < n; i++)
+			dp_fwd_edit(fm, end, end, d->contact + pc[i].off, pc[i].len);
+		return;
+	}
+	if (u->params.len != 0)
+		dp_fwd_strip_pn(fm, u->params.off, (uint32_t)u->params.off + u->params.len);
+}
+
 enum dp_fwd_verdict dp_fwd_request(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
 				   const struct dp_l4info *from, const uint8_t *msg,
 				   enum dp_src_class cls)
@@ -382,6 +419,7 @@ enum dp_fwd_verdict dp_fwd_request(struct dp_wstate *s, unsigned ifx, struct rte
 	uint16_t dport = 0, nx;
 	int out = -1;
 	uint64_t dev = 0;
+	const struct sw_device *found = NULL;
 
 	/* §16.3 step 3 */
 	if (sm->max_forwards == 0) {
@@ -426,13 +464,10 @@ enum dp_fwd_verdict dp_fwd_request(struct dp_wstate *s, unsigned ifx, struct rte
 		DP_META(m)->call.n = 0;
 		/* Devices are reached by their binding only: a Route left after
 		 * ours stays in the message, it does not pick the device. */
-		hop = to_device(s, ifx, m, from, msg, &dst, &dport, &out, &dev);
+		hop = to_device(s, ifx, m, from, msg, &dst, &dport, &out, &dev, &found);
 		if (hop != HOP_FOUND)
 			return hop == HOP_UP ? DP_FWD_HAND_UP : DP_FWD_DONE;
-		/* RFC 8599 §4.1.2: the push address is for the registrar's eyes. */
-		if (sm->ruri.params.len != 0)
-			dp_fwd_strip_pn(&fm, sm->ruri.params.off,
-					(uint32_t)sm->ruri.params.off + sm->ruri.params.len);
+		retarget(&fm, msg, sm, found);
 	} else {
 		hop = to_pbx(s, m, msg, route, &dst, &dport);
 		if (hop != HOP_FOUND)

@@ -202,6 +202,8 @@ enum dp_fwd_verdict dp_fwd_request(struct dp_wstate *s, unsigned ifx, struct rte
 /* dp_fwd_msg.c: the forwarded message as edits on the received one. */
 #define DP_FWD_MAX_EDITS 24
 #define DP_FWD_SCRATCH	 512
+/* Slices of a device's contact a retargeted Request-URI is (sip_uri_without_pn()). */
+#define DP_FWD_URI_PIECES 16
 
 /** Input bytes [off, end) replaced by @rep (rep_len 0: removed; off == end: inserted). */
 struct dp_fwd_edit {

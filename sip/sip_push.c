@@ -11,6 +11,7 @@
  * mapping provider names and checking tokens is the control plane's job.
  * Parameter names are case-insensitive (RFC 3261 §19.1.4), values are not.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "sip/sip_internal.h"
@@ -131,4 +132,53 @@ bool sip_push_from_xpush(const uint8_t *buf, struct sip_slice val, struct sip_pu
 		return false;
 	*pn = x;
 	return true;
+}
+
+/* The ";name[=value]" at @p s of a URI's parameters ending at @p end: its end
+ * (the next ";" or @p end) and what its name means. */
+static uint32_t uri_param(const char *uri, uint32_t s, uint32_t end, enum sip_pn_name *kind)
+{
+	const char *e = memchr(uri + s + 1, ';', end - s - 1);
+	uint32_t pe = e != NULL ? (uint32_t)(e - uri) : end;
+	const char *eq = memchr(uri + s + 1, '=', pe - s - 1);
+	uint32_t ne = eq != NULL ? (uint32_t)(eq - uri) : pe;
+
+	*kind = sip_pn_name((const uint8_t *)uri + s + 1, ne - s - 1);
+	return pe;
+}
+
+int sip_uri_without_pn(const char *uri, uint32_t len, struct sip_slice *out, unsigned max)
+{
+	const char *q = memchr(uri, '?', len), *p;
+	uint32_t pend = q != NULL ? (uint32_t)(q - uri) : len, ps, keep = 0;
+	enum sip_pn_name kind;
+	bool legacy = false;
+	unsigned n = 0;
+
+	if (len > UINT16_MAX)
+		return -E2BIG;
+	p = memchr(uri, ';', pend);
+	ps = p != NULL ? (uint32_t)(p - uri) : pend;
+	/* app-id is a push parameter only beside pn-type, wherever that is. */
+	for (uint32_t s = ps; s < pend && !legacy;) {
+		s = uri_param(uri, s, pend, &kind);
+		legacy = kind == SIP_PN_NAME_TYPE;
+	}
+	for (uint32_t s = ps, e; s < pend; s = e) {
+		e = uri_param(uri, s, pend, &kind);
+		if (kind == SIP_PN_NAME_NOT || (kind == SIP_PN_NAME_APP_ID && !legacy))
+			continue;
+		if (s > keep) {
+			if (n == max)
+				return -E2BIG;
+			out[n++] = (struct sip_slice){(uint16_t)keep, (uint16_t)(s - keep)};
+		}
+		keep = e;
+	}
+	if (len > keep) {
+		if (n == max)
+			return -E2BIG;
+		out[n++] = (struct sip_slice){(uint16_t)keep, (uint16_t)(len - keep)};
+	}
+	return (int)n;
 }

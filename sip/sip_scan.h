@@ -366,6 +366,17 @@ static inline enum sip_pn_name sip_pn_name(const uint8_t *p, uint32_t n)
 #undef SIP_PN_IEQ
 }
 
+/**
+ * @p uri (@p len bytes, a URI as registered: no < >) without its push
+ * parameters (RFC 8599 §4.1.2: they are for the registrar's eyes): pn-*
+ * always, app-id only beside pn-type (the legacy form; alone it is the app's
+ * own). The URI to send is the concatenation of the slices of @p uri written
+ * to @p out, in order; parameters and the "?" header part that stay keep
+ * their place. A URI whose push parameters each appear once needs at most 7.
+ * @return how many slices, or -E2BIG (more than @p max, or @p len over 64 KiB).
+ */
+int sip_uri_without_pn(const char *uri, uint32_t len, struct sip_slice *out, unsigned max);
+
 /** Pointer to the first byte of @p s in @p buf. */
 static inline const char *sip_ptr(const uint8_t *buf, struct sip_slice s)
 {
@@ -377,6 +388,31 @@ static inline struct sip_slice sip_hdr_line(const struct sip_hdr *h)
 {
 	return (struct sip_slice){h->name.off,
 				  (uint16_t)(h->value.off + h->value.len - h->name.off)};
+}
+
+/**
+ * Where a proxy's own lines go in a request it forwards (RFC 3261 §16.6
+ * steps 4 and 8, §7.3.1): its Via right before header field *@p first, the
+ * first Via; its Record-Route (and a Max-Forwards it adds) before the field
+ * returned (sm->nhdrs: after the last one), the one after the run of Via
+ * fields that starts at *@p first. §7.3.1 lets other fields sit between Via
+ * fields, but a UA that copies the Vias into its response as one run of lines
+ * then drops the sender's and its answer cannot go back; kept contiguous, the
+ * run is every Via. A Record-Route field before the first Via moves the
+ * second point up to it: step 4 puts ours above every existing one.
+ * No Via: both sm->nhdrs.
+ */
+static inline unsigned sip_via_run(const struct sip_msg *sm, unsigned *first)
+{
+	unsigned i = 0, rr = sm->nhdrs;
+
+	for (; i < sm->nhdrs && sm->hdrs[i].id != SIP_H_VIA; i++)
+		if (sm->hdrs[i].id == SIP_H_RECORD_ROUTE && rr == sm->nhdrs)
+			rr = i;
+	*first = i;
+	while (i < sm->nhdrs && sm->hdrs[i].id == SIP_H_VIA)
+		i++;
+	return rr < *first ? rr : i;
 }
 
 #endif /* SIP_SCAN_H */

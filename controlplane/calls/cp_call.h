@@ -172,9 +172,9 @@ void cp_call_branch_id(char *out, size_t cap, uint64_t call_id, unsigned br);
 
 /**
  * The INVITE for one branch (§16.6): Request-URI @p target, our Via with
- * @p branch on top, Record-Route naming device @p dev, Max-Forwards - 1, our
- * Route popped; everything else as the PBX sent it. @p our: our address
- * toward the device.
+ * @p branch on top of the PBX's, Record-Route naming device @p dev after
+ * the run of Vias (sip_via_run()), Max-Forwards - 1, our Route popped;
+ * everything else as the PBX sent it. @p our: our address toward the device.
  */
 int cp_call_build_invite(const struct cp_ctx *cp, const uint8_t *inv, const struct sip_msg *sm,
 			 const char *target, const struct sw_ip *our, const char *branch,
@@ -198,7 +198,14 @@ int cp_call_build_in_dialog(const uint8_t *inv, const struct sip_msg *sm, const 
 			    const struct sip_msg *rsm, bool bye, const struct sw_ip *our,
 			    uint16_t port, const char *branch, struct cp_msg *o);
 
-/** @p uri without its push parameters (RFC 8599 §4.1.2: never past the edge). */
+/** Slices sip_uri_without_pn() may give: a registered contact needs at most 7. */
+#define CP_CALL_URI_PIECES 16
+
+/**
+ * @p uri without its push parameters (RFC 8599 §4.1.2: never past the edge),
+ * NUL-terminated in @p out: sip_uri_without_pn(), the workers' rule too.
+ * @return its length, or -E2BIG (does not fit @p cap).
+ */
 int cp_call_uri_without_pn(const char *uri, size_t len, char *out, size_t cap);
 
 #endif /* CP_CALL_H */

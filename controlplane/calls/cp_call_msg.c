@@ -33,26 +33,49 @@ static void put_line(struct cp_msg *o, const uint8_t *msg, const struct sip_hdr 
 	cp_msg_str(o, "\r\n");
 }
 
+/* §16.6 step 8: our Via, above every other. */
+static void our_via(const struct cp_ctx *cp, const struct sw_ip *our, const char *branch,
+		    struct cp_msg *o)
+{
+	cp_msg_str(o, "Via: SIP/2.0/UDP ");
+	cp_msg_host(o, our);
+	cp_msg_fmt(o, ":%u;branch=%s;rport\r\n", cp->dp->ports.sip_port, branch);
+}
+
+/* §16.6 step 4: stay in the dialog; the device rides in our route (a flow
+ * token, as the workers write it: dataplane/dp_fwd_hdrs.c). Step 3: a
+ * Max-Forwards when the PBX sent none. */
+static void our_route(const struct cp_ctx *cp, const struct sip_msg *sm, const struct sw_ip *our,
+		      uint64_t dev, struct cp_msg *o)
+{
+	cp_msg_str(o, "Record-Route: <sip:");
+	cp_msg_host(o, our);
+	cp_msg_fmt(o, ":%u;" DP_ROUTE_DEVICE_PARAM "=%016" PRIx64 ";lr>\r\n",
+		   cp->dp->ports.sip_port, dev);
+	if (sm->max_forwards < 0)
+		cp_msg_fmt(o, "Max-Forwards: %d\r\n", MAX_FORWARDS_DEFAULT - 1);
+}
+
 int cp_call_build_invite(const struct cp_ctx *cp, const uint8_t *inv, const struct sip_msg *sm,
 			 const char *target, const struct sw_ip *our, const char *branch,
 			 uint64_t dev, struct cp_msg *o)
 {
 	bool pop = route_is_ours(cp, inv, &sm->route), first_route = true;
-	unsigned port = cp->dp->ports.sip_port;
+	unsigned first_via, rr_at = sip_via_run(sm, &first_via);
 
 	o->len = 0;
 	o->overflow = false;
-	cp_msg_fmt(o, "INVITE %s SIP/2.0\r\nVia: SIP/2.0/UDP ", target);
-	cp_msg_host(o, our);
-	cp_msg_fmt(o, ":%u;branch=%s;rport\r\n", port, branch);
-	/* §16.6 step 4: stay in the dialog; the device rides in our route (a
-	 * flow token, as the workers write it: dp_fwd.c our_lines()). */
-	cp_msg_str(o, "Record-Route: <sip:");
-	cp_msg_host(o, our);
-	cp_msg_fmt(o, ":%u;" DP_ROUTE_DEVICE_PARAM "=%016" PRIx64 ";lr>\r\n", port, dev);
-	if (sm->max_forwards < 0)
-		cp_msg_fmt(o, "Max-Forwards: %d\r\n", MAX_FORWARDS_DEFAULT - 1);
-	for (unsigned i = 0; i < sm->nhdrs; i++) {
+	cp_msg_fmt(o, "INVITE %s SIP/2.0\r\n", target);
+	/* Our Via joins the PBX's run of Vias and the Record-Route goes after
+	 * it, as the workers place them (sip_via_run()). */
+	for (unsigned i = 0; i <= sm->nhdrs; i++) {
+		if (i == first_via)
+			our_via(cp, our, branch, o);
+		if (i == rr_at)
+			our_route(cp, sm, our, dev, o);
+		if (i == sm->nhdrs)
+			break;
+
 		const struct sip_hdr *h = &sm->hdrs[i];
 
 		switch (h->id) {
@@ -174,58 +197,20 @@ int cp_call_build_in_dialog(const uint8_t *inv, const struct sip_msg *sm, const 
 
 int cp_call_uri_without_pn(const char *uri, size_t len, char *out, size_t cap)
 {
-	const char *end = uri + len, *q = memchr(uri, '?', len);
-	const char *p = memchr(uri, ';', len), *app_s = NULL, *app_e = NULL;
-	size_t n;
-	bool legacy = false;
+	/* The same pieces as the workers send (dataplane/dp_fwd.c): one rule. */
+	struct sip_slice pc[CP_CALL_URI_PIECES];
+	int np = len <= UINT16_MAX ? sip_uri_without_pn(uri, (uint32_t)len, pc, CP_CALL_URI_PIECES)
+				   : -E2BIG;
+	size_t n = 0;
 
-	if (q != NULL && p != NULL && p > q)
-		p = NULL;
-	if (q == NULL)
-		q = end;
-	if (p == NULL)
-		p = q;
-	n = (size_t)(p - uri);
-	if (n >= cap)
-		return -E2BIG;
-	memcpy(out, uri, n);
-	/* Two passes' worth in one: app-id goes only next to pn-type. */
-	for (const char *s = p; s < q;) {
-		const char *e = memchr(s + 1, ';', (size_t)(q - s - 1));
-		const char *name = s + 1, *ne;
-
-		e = e != NULL ? e : q;
-		ne = memchr(name, '=', (size_t)(e - name));
-		ne = ne != NULL ? ne : e;
-		switch (sip_pn_name((const uint8_t *)name, (uint32_t)(ne - name))) {
-		case SIP_PN_NAME_TYPE:
-			legacy = true;
-			break;
-		case SIP_PN_NAME_ALWAYS:
-			break;
-		case SIP_PN_NAME_APP_ID:
-			app_s = s;
-			app_e = e;
-			break;
-		default:
-			if (n + (size_t)(e - s) >= cap)
-				return -E2BIG;
-			memcpy(out + n, s, (size_t)(e - s));
-			n += (size_t)(e - s);
-		}
-		s = e;
-	}
-	if (app_s != NULL && !legacy) {
-		/* app-id without pn-type is the app's own parameter: keep it. */
-		if (n + (size_t)(app_e - app_s) >= cap)
+	for (int i = 0; i < np; i++) {
+		if (n + pc[i].len >= cap)
 			return -E2BIG;
-		memcpy(out + n, app_s, (size_t)(app_e - app_s));
-		n += (size_t)(app_e - app_s);
+		memcpy(out + n, uri + pc[i].off, pc[i].len);
+		n += pc[i].len;
 	}
-	if (n + (size_t)(end - q) >= cap)
-		return -E2BIG;
-	memcpy(out + n, q, (size_t)(end - q));
-	n += (size_t)(end - q);
+	if (np < 0 || n >= cap)
+		return np < 0 ? np : -E2BIG;
 	out[n] = '\0';
 	return (int)n;
 }

@@ -49,10 +49,6 @@ static int build_relay(struct cp_ctx *cp, const struct dp_meta *meta, const uint
 	o->len = 0;
 	o->overflow = false;
 	cp_msg_put(o, msg, start_end);
-	cp_msg_str(o, "Via: SIP/2.0/UDP ");
-	cp_msg_host(o, our);
-	cp_msg_fmt(o, ":%u;branch=" DP_BRANCH_MAGIC "%c%c%016" PRIx64 ";rport\r\n",
-		   cp->dp->ports.sip_port, DP_BRANCH_CP, CP_REG_BRANCH_KIND, t->id);
 	for (unsigned i = 0; i < sm->nhdrs; i++) {
 		const struct sip_hdr *h = &sm->hdrs[i];
 		struct sip_slice l = cp_hdr_line(h);
@@ -62,6 +58,12 @@ static int build_relay(struct cp_ctx *cp, const struct dp_meta *meta, const uint
 			int rp = find_bare_rport(msg, v);
 			uint16_t vend = (uint16_t)(v.off + v.len);
 
+			/* Ours right above the app's: the Vias stay one run of lines
+			 * (sip_via_run()); Path goes after every field. */
+			cp_msg_str(o, "Via: SIP/2.0/UDP ");
+			cp_msg_host(o, our);
+			cp_msg_fmt(o, ":%u;branch=" DP_BRANCH_MAGIC "%c%c%016" PRIx64 ";rport\r\n",
+				   cp->dp->ports.sip_port, DP_BRANCH_CP, CP_REG_BRANCH_KIND, t->id);
 			top = false;
 			cp_msg_put(o, msg + h->name.off, (size_t)(v.off - h->name.off));
 			if (rp >= 0) {

@@ -2,7 +2,8 @@
 /*
  * The wake path's message pieces (controlplane/calls/cp_call_msg.c): a device's
  * contact loses its push parameters before it becomes a Request-URI (RFC
- * 8599 §4.1.2), and the CANCEL / ACK sipwake sends for one of its INVITEs
+ * 8599 §4.1.2), the INVITE to a woken device keeps the Vias one run of
+ * lines (§16.6), and the CANCEL / ACK sipwake sends for one of its INVITEs
  * carry exactly what RFC 3261 §9.1 / §17.1.1.3 ask.
  */
 #include <setjmp.h>
@@ -37,8 +38,9 @@ static void strips_legacy_keeps_app_id_alone(void **state)
 {
 	(void)state;
 	uri("sip:a@h;pn-type=apple;app-id=com.x;pn-tok=ab;x=1", "sip:a@h;x=1");
-	/* app-id without pn-type is the app's own parameter */
-	uri("sip:a@h;app-id=com.x;x=1", "sip:a@h;x=1;app-id=com.x");
+	/* app-id without pn-type is the app's own parameter, kept in its place */
+	uri("sip:a@h;app-id=com.x;x=1", "sip:a@h;app-id=com.x;x=1");
+	uri("sip:a@h;x=1;app-id=com.x;pn-type=apple;y=2", "sip:a@h;x=1;y=2");
 }
 
 static void headers_part_kept(void **state)
@@ -133,6 +135,50 @@ static void ack_takes_the_answers_to_tag(void **state)
 	free(o);
 }
 
+/* The INVITE to a woken device: our Via above the PBX's two, Record-Route
+ * (and the Max-Forwards added) after them, the lines placed as the workers
+ * place them (RFC 3261 §16.6 steps 3, 4, 8; sip_via_run()). */
+static void invite_keeps_the_vias_one_run(void **state)
+{
+	static const char IN[] =
+		"INVITE sip:alice@example.com SIP/2.0\r\n"
+		"Route: <sip:edge.sipwake.test;lr>\r\n"
+		"Via: SIP/2.0/UDP 198.18.0.5:5060;branch=z9hG4bK-inv1;rport=5060\r\n"
+		"Via: SIP/2.0/UDP 10.1.1.1:5060;branch=z9hG4bK-sbc1\r\n"
+		"Record-Route: <sip:198.18.0.5;lr>\r\n"
+		"From: \"Bob\" <sip:bob@example.com>;tag=b1\r\n"
+		"To: <sip:alice@example.com>\r\nCall-ID: call-2\r\n"
+		"CSeq: 7 INVITE\r\nContent-Length: 4\r\n\r\nv=0\n";
+	static const char WANT[] =
+		"INVITE sip:alice@198.18.0.2:5080 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 198.18.0.1:5060;branch=z9hG4bK-swCi00000000020000000;rport\r\n"
+		"Via: SIP/2.0/UDP 198.18.0.5:5060;branch=z9hG4bK-inv1;rport=5060\r\n"
+		"Via: SIP/2.0/UDP 10.1.1.1:5060;branch=z9hG4bK-sbc1\r\n"
+		"Record-Route: <sip:198.18.0.1:5060;swd=00000000000000a1;lr>\r\n"
+		"Max-Forwards: 69\r\n"
+		"Record-Route: <sip:198.18.0.5;lr>\r\n"
+		"From: \"Bob\" <sip:bob@example.com>;tag=b1\r\n"
+		"To: <sip:alice@example.com>\r\nCall-ID: call-2\r\n"
+		"CSeq: 7 INVITE\r\nContent-Length: 4\r\n\r\nv=0\n";
+	struct dp_link dl = {.ports = {.sip_port = 5060, .n_names = 1}};
+	struct cp_ctx cp = {.dp = &dl};
+	struct sw_ip our;
+	struct sip_msg sm;
+	struct cp_msg *o = calloc(1, sizeof(*o));
+
+	(void)state;
+	strcpy(dl.ports.names[0], "edge.sipwake.test");
+	assert_int_equal(sw_ip_parse("198.18.0.1", 10, &our), 0);
+	assert_int_equal(sip_scan((const uint8_t *)IN, sizeof(IN) - 1, &sm), SIP_SCAN_OK);
+	assert_int_equal(cp_call_build_invite(&cp, (const uint8_t *)IN, &sm,
+					      "sip:alice@198.18.0.2:5080", &our,
+					      "z9hG4bK-swCi00000000020000000", 0xa1, o),
+			 0);
+	assert_int_equal(o->len, sizeof(WANT) - 1);
+	assert_memory_equal(o->b, WANT, sizeof(WANT) - 1);
+	free(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -142,6 +188,7 @@ int main(void)
 		cmocka_unit_test(too_small),
 		cmocka_unit_test(cancel_is_section_9_1),
 		cmocka_unit_test(ack_takes_the_answers_to_tag),
+		cmocka_unit_test(invite_keeps_the_vias_one_run),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

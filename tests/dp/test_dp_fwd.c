@@ -35,12 +35,13 @@
 
 /* ---- requests from the PBX ---- */
 
-/* MSG_INVITE from the PBX, forwarded to alice, found by its push address. */
-#define ALICE_INVITE_OUT                                                                     \
-	"INVITE sip:alice@198.18.0.2:5078;transport=udp SIP/2.0\r\n" OUR_VIA "%s\r\n" OUR_RR \
-	"Via: SIP/2.0/UDP 198.18.0.5:5060;rport=5060;branch=z9hG4bKPj4d1b2c3e-5f6a-7b8c;"    \
-	"received=198.18.0.5\r\n"                                                            \
-	"Max-Forwards: 69\r\n"
+/* MSG_INVITE from the PBX, forwarded to alice, found by its push address:
+ * to the contact she registered (her push parameters in another order, no
+ * transport=udp), without them. */
+#define ALICE_INVITE_OUT                                                                  \
+	"INVITE sip:alice@198.18.0.2:5078 SIP/2.0\r\n" OUR_VIA "%s\r\n"                   \
+	"Via: SIP/2.0/UDP 198.18.0.5:5060;rport=5060;branch=z9hG4bKPj4d1b2c3e-5f6a-7b8c;" \
+	"received=198.18.0.5\r\n" OUR_RR "Max-Forwards: 69\r\n"
 
 static char *alice_invite_out(void)
 {
@@ -63,9 +64,9 @@ static void test_invite_by_push_address(void **state)
 	take(&o);
 	assert_int_equal(o.frames, 1);
 	expect_to(&o, ALICE, 5078);
-	/* pn-* gone from the Request-URI; our Via and Record-Route on top; the
-	 * PBX's Via with rport / received (RFC 3581); Max-Forwards 70 -> 69;
-	 * the rest, SDP included, as it came. */
+	/* Retargeted to her contact, pn-* out; our Via on top, Record-Route
+	 * after the PBX's Via, which has rport / received (RFC 3581);
+	 * Max-Forwards 70 -> 69; the rest, SDP included, as it came. */
 	expect_msg(&o, fmt, br);
 	assert_int_equal(dph_count(&h, DP_C_FWD_REQUESTS_TO_DEVICE), fwd + 1);
 	nothing_else();
@@ -93,13 +94,13 @@ static void test_invite_by_contact(void **state)
 	feed_str(PBX, 5060, bob_invite);
 	take(&o);
 	expect_to(&o, BOB, 5080);
-	/* Our Route value (one of sip.names) popped, the one after it kept;
-	 * Max-Forwards added (§16.6 step 3); ours above the PBX's Record-Route;
-	 * sent-by = source address and no rport: no received. */
+	/* The Request-URI is bob's contact already: kept. Our Route value (one
+	 * of sip.names) popped, the one after it kept; after the Via,
+	 * Max-Forwards added (§16.6 step 3) and ours above the PBX's
+	 * Record-Route; sent-by = source address and no rport: no received. */
 	expect_msg(&o,
-		   "INVITE sip:bob@198.18.0.3:5080;transport=udp SIP/2.0\r\n" OUR_VIA
-		   "%s\r\n" OUR_RR "Max-Forwards: 70\r\n"
-		   "Via: SIP/2.0/UDP 198.18.0.5;branch=z9hG4bK-b1\r\n"
+		   "INVITE sip:bob@198.18.0.3:5080;transport=udp SIP/2.0\r\n" OUR_VIA "%s\r\n"
+		   "Via: SIP/2.0/UDP 198.18.0.5;branch=z9hG4bK-b1\r\n" OUR_RR "Max-Forwards: 70\r\n"
 		   "Route: <sip:198.18.0.5;lr;x=1>\r\n"
 		   "Record-Route: <sip:198.18.0.5;lr>\r\n"
 		   "From: <sip:1002@example.com>;tag=fb\r\n"
@@ -132,10 +133,12 @@ static void test_invite_by_aor(void **state)
 	take(&o);
 	/* Registered from behind a NAT: sent to where it registered from. */
 	expect_to(&o, CAROL, 40000);
-	/* The only Route, ours, goes as a whole line. */
+	/* Retargeted from the AOR to the contact carol registered (RFC 3261
+	 * §16.5). The only Route, ours, goes as a whole line; our Via goes
+	 * where the Vias start. */
 	expect_msg(&o,
-		   "INVITE sip:carol@Example.COM SIP/2.0\r\n" OUR_VIA "%s\r\n" OUR_RR
-		   "Via: SIP/2.0/UDP 198.18.0.5:5060;branch=z9hG4bK-c1\r\n"
+		   "INVITE sip:carol@10.0.0.7:5090 SIP/2.0\r\n" OUR_VIA "%s\r\n"
+		   "Via: SIP/2.0/UDP 198.18.0.5:5060;branch=z9hG4bK-c1\r\n" OUR_RR
 		   "Max-Forwards: 9\r\n"
 		   "From: <sip:1002@example.com>;tag=fc\r\n"
 		   "To: <sip:carol@example.com>\r\n"
@@ -145,6 +148,120 @@ static void test_invite_by_aor(void **state)
 		   br);
 	nothing_else();
 	free(o.msg);
+}
+
+/* Two Via fields (the PBX behind a proxy of its own), one of them with two
+ * values: ours goes above them and Record-Route (with the Max-Forwards we
+ * add) after both, so a UA that copies the run of Via lines into its answer
+ * copies every one (RFC 3261 §8.2.6.2, §16.6 steps 4 and 8). */
+static void test_vias_stay_one_run(void **state)
+{
+	static const char inv[] = "INVITE sip:bob@198.18.0.3:5080;transport=udp SIP/2.0\r\n"
+				  "Via: SIP/2.0/UDP 198.18.0.5:5060;branch=z9hG4bK-v2a\r\n"
+				  "v: SIP/2.0/UDP 10.1.1.1:5060;branch=z9hG4bK-v2b,\r\n"
+				  " SIP/2.0/UDP 10.1.1.2;branch=z9hG4bK-v2c\r\n"
+				  "Record-Route: <sip:198.18.0.5;lr>\r\n"
+				  "From: <sip:1002@example.com>;tag=fv\r\n"
+				  "To: <sip:bob@example.com>\r\n"
+				  "Call-ID: cv-1\r\n"
+				  "CSeq: 1 INVITE\r\n"
+				  "Content-Length: 0\r\n\r\n";
+	/* The Vias after other fields: ours still joins them. */
+	static const char late[] = "INVITE sip:bob@198.18.0.3:5080;transport=udp SIP/2.0\r\n"
+				   "From: <sip:1002@example.com>;tag=fw\r\n"
+				   "To: <sip:bob@example.com>\r\n"
+				   "Via: SIP/2.0/UDP 198.18.0.5:5060;branch=z9hG4bK-w2a\r\n"
+				   "Via: SIP/2.0/UDP 10.1.1.1:5060;branch=z9hG4bK-w2b\r\n"
+				   "Call-ID: cw-1\r\n"
+				   "CSeq: 1 INVITE\r\n"
+				   "Max-Forwards: 5\r\n"
+				   "Content-Length: 0\r\n\r\n";
+	char br[BR_LEN + 1];
+	struct out o;
+
+	(void)state;
+	feed_str(PBX, 5060, inv);
+	take(&o);
+	expect_to(&o, BOB, 5080);
+	expect_msg(&o,
+		   "INVITE sip:bob@198.18.0.3:5080;transport=udp SIP/2.0\r\n" OUR_VIA "%s\r\n"
+		   "Via: SIP/2.0/UDP 198.18.0.5:5060;branch=z9hG4bK-v2a\r\n"
+		   "v: SIP/2.0/UDP 10.1.1.1:5060;branch=z9hG4bK-v2b,\r\n"
+		   " SIP/2.0/UDP 10.1.1.2;branch=z9hG4bK-v2c\r\n" OUR_RR "Max-Forwards: 70\r\n"
+		   "Record-Route: <sip:198.18.0.5;lr>\r\n"
+		   "From: <sip:1002@example.com>;tag=fv\r\n"
+		   "To: <sip:bob@example.com>\r\n"
+		   "Call-ID: cv-1\r\n"
+		   "CSeq: 1 INVITE\r\n"
+		   "Content-Length: 0\r\n\r\n",
+		   br);
+	free(o.msg);
+
+	feed_str(PBX, 5060, late);
+	take(&o);
+	expect_to(&o, BOB, 5080);
+	expect_msg(&o,
+		   "INVITE sip:bob@198.18.0.3:5080;transport=udp SIP/2.0\r\n"
+		   "From: <sip:1002@example.com>;tag=fw\r\n"
+		   "To: <sip:bob@example.com>\r\n" OUR_VIA "%s\r\n"
+		   "Via: SIP/2.0/UDP 198.18.0.5:5060;branch=z9hG4bK-w2a\r\n"
+		   "Via: SIP/2.0/UDP 10.1.1.1:5060;branch=z9hG4bK-w2b\r\n" OUR_RR
+		   "Call-ID: cw-1\r\n"
+		   "CSeq: 1 INVITE\r\n"
+		   "Max-Forwards: 4\r\n"
+		   "Content-Length: 0\r\n\r\n",
+		   br);
+	free(o.msg);
+	nothing_else();
+}
+
+/* Sent to the AOR, a call reaches alice with the contact she registered as
+ * its Request-URI, push parameters out, as the wake path sends it; its
+ * CANCEL (§9.1: the INVITE's Request-URI) and non-2xx ACK alike. A request
+ * in the dialog keeps the Request-URI the PBX gave it (the app's dialog
+ * Contact: test_in_dialog_by_route_device). */
+static void test_retarget_to_contact(void **state)
+{
+#define ALICE_AOR_REQ(method, to_tag)                                    \
+	method " sip:alice@example.com SIP/2.0\r\n"                      \
+	       "Via: SIP/2.0/UDP 198.18.0.5:5060;branch=z9hG4bK-ra1\r\n" \
+	       "Max-Forwards: 70\r\n"                                    \
+	       "From: <sip:1002@example.com>;tag=fr\r\n"                 \
+	       "To: <sip:alice@example.com>" to_tag "\r\n"               \
+	       "Call-ID: cr-1\r\n"                                       \
+	       "CSeq: 3 " method "\r\n"                                  \
+	       "Content-Length: 0\r\n\r\n"
+#define ALICE_AOR_OUT(method, to_tag, rr)                                                          \
+	method " sip:alice@198.18.0.2:5078 SIP/2.0\r\n" OUR_VIA "%s\r\n"                           \
+	       "Via: SIP/2.0/UDP 198.18.0.5:5060;branch=z9hG4bK-ra1\r\n" rr "Max-Forwards: 69\r\n" \
+	       "From: <sip:1002@example.com>;tag=fr\r\n"                                           \
+	       "To: <sip:alice@example.com>" to_tag "\r\n"                                         \
+	       "Call-ID: cr-1\r\n"                                                                 \
+	       "CSeq: 3 " method "\r\n"                                                            \
+	       "Content-Length: 0\r\n\r\n"
+	char br_inv[BR_LEN + 1], br[BR_LEN + 1];
+	struct out o;
+
+	(void)state;
+	feed_str(PBX, 5060, ALICE_AOR_REQ("INVITE", ""));
+	take(&o);
+	expect_to(&o, ALICE, 5078);
+	expect_msg(&o, ALICE_AOR_OUT("INVITE", "", OUR_RR), br_inv);
+	free(o.msg);
+	feed_str(PBX, 5060, ALICE_AOR_REQ("CANCEL", ""));
+	take(&o);
+	expect_to(&o, ALICE, 5078);
+	expect_msg(&o, ALICE_AOR_OUT("CANCEL", "", ""), br);
+	assert_string_equal(br, br_inv);
+	free(o.msg);
+	feed_str(PBX, 5060, ALICE_AOR_REQ("ACK", ";tag=a487"));
+	take(&o);
+	expect_msg(&o, ALICE_AOR_OUT("ACK", ";tag=a487", ""), br);
+	assert_string_equal(br, br_inv);
+	free(o.msg);
+	nothing_else();
+#undef ALICE_AOR_REQ
+#undef ALICE_AOR_OUT
 }
 
 static void test_asleep_and_forks_handed_up(void **state)
@@ -250,6 +367,8 @@ int main(void)
 		cmocka_unit_test(test_invite_by_push_address),
 		cmocka_unit_test(test_invite_by_contact),
 		cmocka_unit_test(test_invite_by_aor),
+		cmocka_unit_test(test_vias_stay_one_run),
+		cmocka_unit_test(test_retarget_to_contact),
 		cmocka_unit_test(test_asleep_and_forks_handed_up),
 		cmocka_unit_test(test_no_device),
 		cmocka_unit_test(test_in_dialog_by_route_device),

@@ -86,13 +86,12 @@ void test_invite_from_device_to_active_pbx(void **state)
 	take(&o);
 	/* A domain Request-URI: the active pbx.server's to route. */
 	expect_to(&o, PBX2, 5070);
-	/* Record-Route (initial INVITE); the legacy push parameters out of the
-	 * Contact, the rest of it kept. */
+	/* Record-Route (initial INVITE) after the app's Via; the legacy push
+	 * parameters out of the Contact, the rest of it kept. */
 	expect_msg(&o,
-		   "INVITE sip:1002@example.com SIP/2.0\r\n" OUR_VIA "%s\r\n" OUR_RR
+		   "INVITE sip:1002@example.com SIP/2.0\r\n" OUR_VIA "%s\r\n"
 		   "Via: SIP/2.0/UDP 10.0.0.7:5078;branch=z9hG4bK.dev-inv1;rport=5078;"
-		   "received=198.18.0.2\r\n"
-		   "Max-Forwards: 69\r\n"
+		   "received=198.18.0.2\r\n" OUR_RR "Max-Forwards: 69\r\n"
 		   "From: <sip:alice@example.com>;tag=dev2\r\n"
 		   "To: <sip:1002@example.com>\r\n"
 		   "Call-ID: cid-out\r\n"
@@ -110,8 +109,8 @@ void test_invite_from_device_to_active_pbx(void **state)
 	expect_to(&o, PBX, 5060);
 	expect_msg(&o,
 		   "MESSAGE sip:1002@example.com SIP/2.0\r\n" OUR_VIA "%s\r\n"
-		   "Max-Forwards: 70\r\n"
 		   "Via: SIP/2.0/UDP 198.18.0.2:5078;branch=z9hG4bK.dev-msg1\r\n"
+		   "Max-Forwards: 70\r\n"
 		   "From: <sip:alice@example.com>;tag=dev3\r\n"
 		   "To: <sip:1002@example.com>\r\n"
 		   "Call-ID: cid-msg\r\n"

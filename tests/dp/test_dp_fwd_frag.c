@@ -36,9 +36,10 @@ static char *big_invite(const char *ruri, const char *via, size_t body_len, size
 	return m;
 }
 
-/* @p in forwarded from the PBX with our Via (@p host) and Record-Route on top,
- * Max-Forwards 70 -> 69, the rest (a body of kilobytes) as it came. */
-static void check_big(const struct out *o, const char *in, const char *host)
+/* @p in forwarded from the PBX to Request-URI @p ruri, with our Via (@p host)
+ * on top and Record-Route after the PBX's Via, Max-Forwards 70 -> 69, the
+ * rest (a body of kilobytes) as it came. */
+static void check_big(const struct out *o, const char *in, const char *ruri, const char *host)
 {
 	const char *via = strstr(in, "Via: "), *mf = strstr(in, "Max-Forwards: 70\r\n");
 	const char *rest = mf + strlen("Max-Forwards: 70\r\n");
@@ -46,9 +47,9 @@ static void check_big(const struct out *o, const char *in, const char *host)
 	char *fmt = malloc(cap), br[BR_LEN + 1];
 
 	snprintf(fmt, cap,
-		 "%.*sVia: SIP/2.0/UDP %s:5060;branch=z9hG4bK-swS%%s\r\n"
-		 "Record-Route: <sip:%s:5060;lr>\r\n%.*sMax-Forwards: 69\r\n%s",
-		 (int)(via - in), in, host, host, (int)(mf - via), via, rest);
+		 "INVITE %s SIP/2.0\r\nVia: SIP/2.0/UDP %s:5060;branch=z9hG4bK-swS%%s\r\n"
+		 "%.*sRecord-Route: <sip:%s:5060;lr>\r\nMax-Forwards: 69\r\n%s",
+		 ruri, host, (int)(mf - via), via, host, rest);
 	expect_msg(o, fmt, br);
 	free(fmt);
 }
@@ -69,7 +70,7 @@ void test_fragmented_ipv4(void **state)
 	expect_to(&o, BOB, 5080);
 	assert_int_equal(o.frames, (8 + o.len + 1479) / 1480);
 	assert_true(o.frames >= 3);
-	check_big(&o, in, SW);
+	check_big(&o, in, "sip:bob@198.18.0.3:5080;transport=udp", SW);
 	assert_int_equal(dph_count(&h, DP_C_TX_FRAGMENTED), frag + 1);
 	free(o.msg);
 	free(in);
@@ -93,7 +94,8 @@ void test_fragmented_ipv6(void **state)
 	expect_to(&o, GINA6, 5078);
 	assert_int_equal(o.frames, 2);
 	assert_true(40 + 8 + o.len > 1500);
-	check_big(&o, in, "[2001:db8:5e::1]");
+	/* Sent to the AOR: retargeted to the contact gina registered. */
+	check_big(&o, in, "sip:gina@[2001:db8:5e::7]:5078", "[2001:db8:5e::1]");
 	assert_int_equal(dph_count(&h, DP_C_TX_FRAGMENTS), frags + 2);
 	free(o.msg);
 	free(in);
