@@ -318,7 +318,7 @@ int cp_call_send_branch(struct cp_ctx *cp, struct cp_held_call *c, unsigned b, u
 	unsigned ifx;
 
 	if (d == NULL ||
-	    cp_call_uri_without_pn(d->contact, d->contact_len, target, sizeof(target)) < 0 ||
+	    cp_uri_without_pn(d->contact, d->contact_len, target, sizeof(target)) < 0 ||
 	    cp_route(cp, &d->src, &ifx, &our, &nh) != 0 || cp_call_scan_inv(k, c) != 0)
 		return -EINVAL;
 	cp_call_branch_id(branch, sizeof(branch), c->id, b);

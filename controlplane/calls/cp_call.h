@@ -198,14 +198,4 @@ int cp_call_build_in_dialog(const uint8_t *inv, const struct sip_msg *sm, const 
 			    const struct sip_msg *rsm, bool bye, const struct sw_ip *our,
 			    uint16_t port, const char *branch, struct cp_msg *o);
 
-/** Slices sip_uri_without_pn() may give: a registered contact needs at most 7. */
-#define CP_CALL_URI_PIECES 16
-
-/**
- * @p uri without its push parameters (RFC 8599 §4.1.2: never past the edge),
- * NUL-terminated in @p out: sip_uri_without_pn(), the workers' rule too.
- * @return its length, or -E2BIG (does not fit @p cap).
- */
-int cp_call_uri_without_pn(const char *uri, size_t len, char *out, size_t cap);
-
 #endif /* CP_CALL_H */

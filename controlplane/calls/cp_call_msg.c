@@ -194,23 +194,3 @@ int cp_call_build_in_dialog(const uint8_t *inv, const struct sip_msg *sm, const 
 	cp_msg_str(o, "Content-Length: 0\r\n\r\n");
 	return o->overflow ? -EMSGSIZE : 0;
 }
-
-int cp_call_uri_without_pn(const char *uri, size_t len, char *out, size_t cap)
-{
-	/* The same pieces as the workers send (dataplane/dp_fwd.c): one rule. */
-	struct sip_slice pc[CP_CALL_URI_PIECES];
-	int np = len <= UINT16_MAX ? sip_uri_without_pn(uri, (uint32_t)len, pc, CP_CALL_URI_PIECES)
-				   : -E2BIG;
-	size_t n = 0;
-
-	for (int i = 0; i < np; i++) {
-		if (n + pc[i].len >= cap)
-			return -E2BIG;
-		memcpy(out + n, uri + pc[i].off, pc[i].len);
-		n += pc[i].len;
-	}
-	if (np < 0 || n >= cap)
-		return np < 0 ? np : -E2BIG;
-	out[n] = '\0';
-	return (int)n;
-}

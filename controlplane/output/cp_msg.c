@@ -157,60 +157,20 @@ int cp_send_options(struct cp_ctx *cp, const struct sw_ip *dst, uint16_t dport,
 
 int cp_uri_without_pn(const char *uri, size_t len, char *out, size_t cap)
 {
-	const char *end = uri + len, *q = memchr(uri, '?', len);
-	const char *p = memchr(uri, ';', len), *app_s = NULL, *app_e = NULL;
-	size_t n;
-	bool legacy = false;
+	/* The same pieces as the workers send (dataplane/dp_fwd.c): one rule. */
+	struct sip_slice pc[CP_URI_PIECES];
+	int np = len <= UINT16_MAX ? sip_uri_without_pn(uri, (uint32_t)len, pc, CP_URI_PIECES)
+				   : -E2BIG;
+	size_t n = 0;
 
-	/* Parameters end where the headers ("?...") begin; headers are the
-	 * app's and stay as written. */
-	if (q != NULL && p != NULL && p > q)
-		p = NULL;
-	if (q == NULL)
-		q = end;
-	if (p == NULL)
-		p = q;
-	n = (size_t)(p - uri);
-	if (n >= cap)
-		return -E2BIG;
-	memcpy(out, uri, n);
-	/* One pass: app-id is a push parameter only next to pn-type, which
-	 * may come after it, so it is held back until the end. */
-	for (const char *s = p; s < q;) {
-		const char *e = memchr(s + 1, ';', (size_t)(q - s - 1));
-		const char *name = s + 1, *ne;
-
-		e = e != NULL ? e : q;
-		ne = memchr(name, '=', (size_t)(e - name));
-		ne = ne != NULL ? ne : e;
-		switch (sip_pn_name((const uint8_t *)name, (uint32_t)(ne - name))) {
-		case SIP_PN_NAME_TYPE:
-			legacy = true;
-			break;
-		case SIP_PN_NAME_ALWAYS:
-			break;
-		case SIP_PN_NAME_APP_ID:
-			app_s = s;
-			app_e = e;
-			break;
-		default:
-			if (n + (size_t)(e - s) >= cap)
-				return -E2BIG;
-			memcpy(out + n, s, (size_t)(e - s));
-			n += (size_t)(e - s);
-		}
-		s = e;
-	}
-	if (app_s != NULL && !legacy) {
-		if (n + (size_t)(app_e - app_s) >= cap)
+	for (int i = 0; i < np; i++) {
+		if (n + pc[i].len >= cap)
 			return -E2BIG;
-		memcpy(out + n, app_s, (size_t)(app_e - app_s));
-		n += (size_t)(app_e - app_s);
+		memcpy(out + n, uri + pc[i].off, pc[i].len);
+		n += pc[i].len;
 	}
-	if (n + (size_t)(end - q) >= cap)
-		return -E2BIG;
-	memcpy(out + n, q, (size_t)(end - q));
-	n += (size_t)(end - q);
+	if (np < 0 || n >= cap)
+		return np < 0 ? np : -E2BIG;
 	out[n] = '\0';
 	return (int)n;
 }

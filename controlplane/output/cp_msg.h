@@ -139,12 +139,16 @@ struct cp_options {
 int cp_send_options(struct cp_ctx *cp, const struct sw_ip *dst, uint16_t dport,
 		    const struct cp_options *opt);
 
+/** Slices sip_uri_without_pn() may give: a registered contact needs at most 7. */
+#define CP_URI_PIECES 16
+
 /**
  * @p uri (@p len bytes, borrowed) without its push parameters (RFC 8599
  * §4.1.2: pn-provider, pn-prid, pn-param, and the legacy pn-type, pn-tok and
  * app-id next to pn-type), other parameters and headers kept, into @p out
  * (NUL-terminated). What the control plane sends a request to when it
- * writes a device's contact as a Request-URI.
+ * writes a device's contact as a Request-URI: sip_uri_without_pn(), the
+ * workers' rule too.
  * @return the length, or -E2BIG (does not fit @p cap).
  */
 int cp_uri_without_pn(const char *uri, size_t len, char *out, size_t cap);

@@ -19,7 +19,7 @@
 static void uri(const char *in, const char *want)
 {
 	char out[512];
-	int n = cp_call_uri_without_pn(in, strlen(in), out, sizeof(out));
+	int n = cp_uri_without_pn(in, strlen(in), out, sizeof(out));
 
 	assert_int_equal(n, (int)strlen(want));
 	assert_string_equal(out, want);
@@ -54,7 +54,7 @@ static void too_small(void **state)
 	char out[8];
 
 	(void)state;
-	assert_int_equal(cp_call_uri_without_pn("sip:alice@host", 14, out, sizeof(out)), -E2BIG);
+	assert_int_equal(cp_uri_without_pn("sip:alice@host", 14, out, sizeof(out)), -E2BIG);
 }
 
 static const char INVITE[] =

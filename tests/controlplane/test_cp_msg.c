@@ -39,7 +39,7 @@ static void strips_legacy_keeps_app_id_alone(void **state)
 	uri("sip:a@h;pn-type=apple;app-id=com.x;pn-tok=ab;x=1", "sip:a@h;x=1");
 	uri("sip:a@h;app-id=com.x;pn-type=apple;x=1", "sip:a@h;x=1");
 	/* app-id without pn-type is the app's own parameter */
-	uri("sip:a@h;app-id=com.x;x=1", "sip:a@h;x=1;app-id=com.x");
+	uri("sip:a@h;app-id=com.x;x=1", "sip:a@h;app-id=com.x;x=1");
 }
 
 static void headers_part_kept(void **state)
