@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The wake path's message pieces (controlplane/calls/cp_call_msg.c): a device's
- * contact loses its push parameters before it becomes a Request-URI (RFC
- * 8599 §4.1.2), the INVITE to a woken device keeps the Vias one run of
- * lines (§16.6), and the CANCEL / ACK sipwake sends for one of its INVITEs
- * carry exactly what RFC 3261 §9.1 / §17.1.1.3 ask.
+ * The wake path's message pieces (controlplane/calls/cp_call_msg.c): the
+ * INVITE to a woken device keeps the Vias one run of lines (§16.6), and the
+ * CANCEL / ACK sipwake sends for one of its INVITEs carry exactly what RFC
+ * 3261 §9.1 / §17.1.1.3 ask. (How a contact loses its push parameters:
+ * test_cp_msg.c.)
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,47 +15,6 @@
 #include <cmocka.h>
 
 #include "controlplane/calls/cp_call.h"
-
-static void uri(const char *in, const char *want)
-{
-	char out[512];
-	int n = cp_uri_without_pn(in, strlen(in), out, sizeof(out));
-
-	assert_int_equal(n, (int)strlen(want));
-	assert_string_equal(out, want);
-}
-
-static void strips_rfc8599(void **state)
-{
-	(void)state;
-	uri("sip:alice@198.18.0.2:5070;pn-provider=apns;pn-prid=00fc;pn-param=T.b.voip",
-	    "sip:alice@198.18.0.2:5070");
-	uri("sip:alice@h;transport=udp;PN-PRID=x;ob", "sip:alice@h;transport=udp;ob");
-	uri("sip:alice@h", "sip:alice@h");
-}
-
-static void strips_legacy_keeps_app_id_alone(void **state)
-{
-	(void)state;
-	uri("sip:a@h;pn-type=apple;app-id=com.x;pn-tok=ab;x=1", "sip:a@h;x=1");
-	/* app-id without pn-type is the app's own parameter, kept in its place */
-	uri("sip:a@h;app-id=com.x;x=1", "sip:a@h;app-id=com.x;x=1");
-	uri("sip:a@h;x=1;app-id=com.x;pn-type=apple;y=2", "sip:a@h;x=1;y=2");
-}
-
-static void headers_part_kept(void **state)
-{
-	(void)state;
-	uri("sip:a@h;pn-prid=1?subject=x;pn-prid=2", "sip:a@h?subject=x;pn-prid=2");
-}
-
-static void too_small(void **state)
-{
-	char out[8];
-
-	(void)state;
-	assert_int_equal(cp_uri_without_pn("sip:alice@host", 14, out, sizeof(out)), -E2BIG);
-}
 
 static const char INVITE[] =
 	"INVITE sip:alice@198.18.0.2:5080 SIP/2.0\r\n"
@@ -182,10 +141,6 @@ static void invite_keeps_the_vias_one_run(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(strips_rfc8599),
-		cmocka_unit_test(strips_legacy_keeps_app_id_alone),
-		cmocka_unit_test(headers_part_kept),
-		cmocka_unit_test(too_small),
 		cmocka_unit_test(cancel_is_section_9_1),
 		cmocka_unit_test(ack_takes_the_answers_to_tag),
 		cmocka_unit_test(invite_keeps_the_vias_one_run),

@@ -38,8 +38,9 @@ static void strips_legacy_keeps_app_id_alone(void **state)
 	(void)state;
 	uri("sip:a@h;pn-type=apple;app-id=com.x;pn-tok=ab;x=1", "sip:a@h;x=1");
 	uri("sip:a@h;app-id=com.x;pn-type=apple;x=1", "sip:a@h;x=1");
-	/* app-id without pn-type is the app's own parameter */
+	/* app-id without pn-type is the app's own parameter, kept in its place */
 	uri("sip:a@h;app-id=com.x;x=1", "sip:a@h;app-id=com.x;x=1");
+	uri("sip:a@h;x=1;app-id=com.x;pn-type=apple;y=2", "sip:a@h;x=1;y=2");
 }
 
 static void headers_part_kept(void **state)
