@@ -34,6 +34,7 @@
 #include "controlplane/config/cp_config.h"
 #include "dataplane/dp.h"
 #include "pushd/pd.h"
+#include "streams/st.h"
 
 #define DEFAULT_CONFIG "/etc/sipwake/sipwake.conf"
 
@@ -181,7 +182,24 @@ static void tables_free(struct dp_tables *t)
 	sw_neigh_free(t->neigh);
 }
 
-static int run(struct cp_config *cfg, const char *cfg_path, struct pd *pd, struct cp_store *store)
+/* The streams thread listens on every address of every interface. */
+static void streams_addrs(struct cp_config *cfg)
+{
+	struct st_config *sc = &cfg->streams;
+
+	sc->n_addrs = 0;
+	for (unsigned i = 0; i < cfg->n_ifaces && sc->n_addrs + 2 <= ST_MAX_ADDRS; i++) {
+		const struct cp_iface_cfg *ifc = &cfg->ifaces[i];
+
+		if (ifc->has_ipv4)
+			sc->addrs[sc->n_addrs++] = sw_ip_from_v4(ifc->ipv4.s_addr);
+		if (ifc->has_ipv6)
+			memcpy(sc->addrs[sc->n_addrs++].a, &ifc->ipv6, 16);
+	}
+}
+
+static int run(struct cp_config *cfg, const char *cfg_path, struct pd *pd, struct st *st,
+	       struct cp_store *store)
 {
 	struct dp_config *dc;
 	struct dp_ctx *dp = NULL;
@@ -242,6 +260,16 @@ static int run(struct cp_config *cfg, const char *cfg_path, struct pd *pd, struc
 	store = NULL; /* the control plane owns it now */
 	cp_set_config_file(cp, cfg_path);
 	cp_set_pushd(cp, pd);
+	/* After the dataplane: the kernel side of its taps holds our
+	 * addresses, which the listeners bind (docs/streams.md). */
+	if (st != NULL) {
+		if (st_start(st, err, sizeof(err)) != 0) {
+			fprintf(stderr, "sipwake: cannot start the streams thread: %s\n", err);
+			rc = EX_CONFIG;
+			goto fail_cp;
+		}
+		cp_set_streams(cp, st);
+	}
 	if (cp_telemetry_register(cp) != 0 || pd_telemetry_register(pd) != 0)
 		SW_LOG(WARNING, "telemetry commands not registered (is telemetry disabled?)");
 	/* After EAL: the push thread inherits the main lcore's affinity, never a
@@ -282,6 +310,7 @@ int main(int argc, char **argv)
 	struct app_opts o = {.config = DEFAULT_CONFIG};
 	struct cp_config cfg;
 	struct pd *pd;
+	struct st *st = NULL;
 	struct cp_store *store;
 	struct sigaction sa = {.sa_handler = on_signal};
 	char err[1024], runtime_dir[PATH_MAX] = "";
@@ -317,9 +346,21 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sipwake: config error: %s\n", err);
 		return EX_CONFIG;
 	}
+	/* Certificates load now too: one that does not load is a config error. */
+	if (cfg.streams.n_listeners > 0) {
+		streams_addrs(&cfg);
+		st = st_new(&cfg.streams, err, sizeof(err));
+		if (st == NULL) {
+			fprintf(stderr, "sipwake: config error: streams: %s\n", err);
+			pd_free(pd);
+			return EX_CONFIG;
+		}
+	}
 	if (o.check_only) {
-		printf("%s: OK (%u interface(s), SIP port %u, push credentials loaded)\n", o.config,
-		       cfg.n_ifaces, cfg.sip_port);
+		printf("%s: OK (%u interface(s), SIP port %u, push credentials loaded%s)\n",
+		       o.config, cfg.n_ifaces, cfg.sip_port,
+		       st != NULL ? ", certificates loaded" : "");
+		st_free(st);
 		pd_free(pd);
 		return EXIT_SUCCESS;
 	}
@@ -328,6 +369,7 @@ int main(int argc, char **argv)
 	store = cp_store_open(cfg.store, cfg.store_sync_full, err, sizeof(err));
 	if (store == NULL) {
 		fprintf(stderr, "sipwake: config error: bindings.store: %s\n", err);
+		st_free(st);
 		pd_free(pd);
 		return EX_CONFIG;
 	}
@@ -339,6 +381,7 @@ int main(int argc, char **argv)
 	if (rte_eal_init(eal_argc, argv) < 0) {
 		fprintf(stderr, "sipwake: DPDK EAL initialisation failed: %s\n",
 			rte_strerror(rte_errno));
+		st_free(st);
 		pd_free(pd);
 		cp_store_close(store);
 		return EX_UNAVAILABLE;
@@ -346,7 +389,9 @@ int main(int argc, char **argv)
 	if (rte_eal_process_type() == RTE_PROC_PRIMARY)
 		snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
 
-	rc = run(&cfg, o.config, pd, store);
+	rc = run(&cfg, o.config, pd, st, store);
+	/* The control plane is gone: nothing writes to connections any more. */
+	st_free(st);
 	pd_free(pd);
 
 	rte_eal_cleanup();

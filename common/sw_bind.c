@@ -380,6 +380,22 @@ const struct sw_device *sw_bind_on_src(const struct sw_bind_table *t, const stru
 	return n != NULL ? &caa_container_of(n, struct sw_bind_dev, n_src)->pub : NULL;
 }
 
+unsigned sw_bind_ids_on_src(const struct sw_bind_table *t, const struct sw_ip *ip, uint16_t port,
+			    uint64_t *ids, unsigned max)
+{
+	struct src_key k = {ip, port};
+	struct cds_lfht_iter it;
+	struct cds_lfht_node *n;
+	unsigned got = 0;
+
+	cds_lfht_lookup(t->bysrc, hash_src(ip, port), match_src, &k, &it);
+	while (got < max && (n = cds_lfht_iter_get_node(&it)) != NULL) {
+		ids[got++] = caa_container_of(n, struct sw_bind_dev, n_src)->pub.id;
+		cds_lfht_next_duplicate(t->bysrc, match_src, &k, &it);
+	}
+	return got;
+}
+
 unsigned sw_bind_count(const struct sw_bind_table *t)
 {
 	return t->count;

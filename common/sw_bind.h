@@ -34,6 +34,7 @@
 
 #include "common/sw_neigh.h" /* struct sw_ip */
 #include "common/sw_src.h"
+#include "common/sw_tp.h"
 
 /** Longest strings a binding keeps; longer input is refused (-E2BIG). */
 #define SW_AOR_MAX	256 /**< canonical AOR "user@host" */
@@ -69,6 +70,8 @@ struct sw_bind_rec {
 	struct sw_ip src;      /**< source address the REGISTER came from */
 	uint16_t sport;	       /**< source port, host byte order */
 	uint8_t iface;	       /**< sipwake interface it arrived on */
+	uint8_t tp;	       /**< enum sw_tp it registered over (common/sw_tp.h) */
+	uint64_t conn;	       /**< streams: its connection (streams/st.h); 0: none open */
 	int64_t registered_at; /**< wall clock, seconds since the epoch */
 	int64_t expires_at;    /**< wall clock: the expiry the PBX granted */
 };
@@ -83,8 +86,12 @@ struct sw_device {
 	struct sw_ip src;
 	uint16_t sport;
 	uint8_t iface;
+	uint8_t tp; /**< enum sw_tp it registered over */
 	uint8_t pn_form;
 	uint8_t pn_dead; /**< bit i: token i of the push address is dead (common/sw_pn.h) */
+	/** Over a stream: the connection its calls go down (RFC 5626 flow); 0
+	 *  when it closed, and the device is asleep until it registers again. */
+	uint64_t conn;
 	uint16_t aor_len, contact_len, instance_len;
 	uint16_t pn_provider_len, pn_prid_len, pn_param_len;
 	const char *aor, *contact, *instance;
@@ -166,6 +173,14 @@ static inline bool sw_device_alive(const struct sw_src_table *src, const struct 
 				   uint64_t now, uint64_t window, uint64_t *last)
 {
 	const struct sw_src *e = sw_src_lookup(src, &d->src, d->sport);
+
+	if (d->tp != SW_TP_UDP) {
+		/* Over a stream, alive is its connection open (docs/streams.md,
+		 * "Flows"): no datagram says more. */
+		if (last != NULL)
+			*last = e != NULL ? sw_src_last_alive(e) : 0;
+		return d->conn != 0;
+	}
 	uint64_t t = e != NULL ? sw_src_last_alive(e) : 0;
 
 	if (last != NULL)
@@ -243,6 +258,13 @@ unsigned sw_bind_del_aor(struct sw_bind_table *t, const char *aor, size_t len);
  */
 unsigned sw_bind_expire(struct sw_bind_table *t, int64_t now_s,
 			void (*fn)(const struct sw_device *d, void *arg), void *arg);
+
+/**
+ * The ids of up to @p max devices whose source is @p ip:@p port (the
+ * writer's index: the writer's thread only). @return how many were written.
+ */
+unsigned sw_bind_ids_on_src(const struct sw_bind_table *t, const struct sw_ip *ip, uint16_t port,
+			    uint64_t *ids, unsigned max);
 
 /** Number of devices (writer's count). */
 unsigned sw_bind_count(const struct sw_bind_table *t);

@@ -47,6 +47,8 @@ static struct sw_bind_dev *dev_new(const struct sw_bind_rec *r, uint64_t id)
 		.src = r->src,
 		.sport = r->sport,
 		.iface = r->iface,
+		.tp = r->tp,
+		.conn = r->conn,
 		.pn_form = r->pn_form,
 		.pn_dead = r->pn_form != SW_PN_NONE ? r->pn_dead : 0,
 		.aor_len = r->aor_len,
@@ -297,6 +299,8 @@ void sw_bind_rec_of(const struct sw_device *d, struct sw_bind_rec *r)
 		.src = d->src,
 		.sport = d->sport,
 		.iface = d->iface,
+		.tp = d->tp,
+		.conn = d->conn,
 		.registered_at = d->registered_at,
 		.expires_at = d->expires_at,
 	};

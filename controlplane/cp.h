@@ -89,7 +89,17 @@
 	X(TAP_TO_KERNEL, tap_to_kernel,                                                          \
 	  "TCP segments the workers passed, written into a tap to the kernel (exception path)")  \
 	X(TAP_FROM_KERNEL, tap_from_kernel,                                                      \
-	  "TCP segments the kernel sent on a tap, sent out of the DPDK port")
+	  "TCP segments the kernel sent on a tap, sent out of the DPDK port")                    \
+	X(STREAM_MSGS_IN, stream_msgs_in, "SIP messages taken from stream connections")          \
+	X(STREAM_MSGS_OUT, stream_msgs_out, "SIP messages queued down stream connections")       \
+	X(STREAM_TO_PBX, stream_to_pbx,                                                          \
+	  "requests and answers of stream devices relayed to the PBX (statelessly)")             \
+	X(STREAM_TO_DEVICE, stream_to_device,                                                    \
+	  "in-dialog requests and answers of the PBX relayed down a device's connection")        \
+	X(STREAM_CLOSED_ASLEEP, stream_closed_asleep,                                            \
+	  "devices made asleep at once because their connection closed")                         \
+	X(STREAM_KEEPALIVE_PONGS, stream_keepalive_pongs,                                        \
+	  "OPTIONS to sipwake over a stream answered 200")
 
 /** Why the control plane dropped something: X(ENUM, name, description). */
 #define CP_FOREACH_DROP(X)                                                                      \
@@ -131,7 +141,17 @@
 	X(TAP_TX_FULL, tap_tx_full,                                                             \
 	  "TCP segments for the kernel a tap did not take (its queue full); freed")             \
 	X(TAP_NOT_TCP, tap_not_tcp,                                                             \
-	  "frames the kernel sent on a tap that are not TCP from our addresses (never sent)")
+	  "frames the kernel sent on a tap that are not TCP from our addresses (never sent)")   \
+	X(STREAM_BAD_SIP, stream_bad_sip,                                                       \
+	  "messages from a stream the scanner refused (connection closed)")                     \
+	X(STREAM_NOT_BOUND, stream_not_bound,                                                   \
+	  "requests over a stream from no bound device, not REGISTER (403)")                    \
+	X(STREAM_NO_CONN, stream_no_conn,                                                       \
+	  "messages for a device or app whose connection has closed (or no streams)")           \
+	X(STREAM_RING_FULL, stream_ring_full,                                                   \
+	  "messages not queued: the ring to the streams thread was full")                       \
+	X(STREAM_NOT_OURS, stream_not_ours,                                                     \
+	  "answers with no branch of ours, or requests a stream device may not send")
 
 enum cp_counter {
 #define CP_X_ENUM(e, name, desc) CP_C_##e,
@@ -161,6 +181,14 @@ struct cp_ctx;
  * @return the context, or NULL (out of memory; logged).
  */
 struct cp_ctx *cp_create(struct dp_link *dp, const struct cp_config *cfg);
+
+struct st;
+/**
+ * The streams thread whose connections the control plane reads and writes
+ * (docs/streams.md); NULL (the default): none, stream devices cannot be
+ * reached. Before the loop runs; @p st outlives the control plane.
+ */
+void cp_set_streams(struct cp_ctx *cp, struct st *st);
 
 /** Free the context and every packet it still holds. NULL is a no-op. */
 void cp_free(struct cp_ctx *cp);

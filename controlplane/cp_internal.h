@@ -3,6 +3,8 @@
 #ifndef CP_INTERNAL_H
 #define CP_INTERNAL_H
 
+#include <string.h>
+
 #include <rte_mbuf.h>
 
 #include "controlplane/cp.h"
@@ -59,7 +61,32 @@ struct cp_ctx {
 	uint64_t drop[CP_D_MAX];
 
 	struct cp_refresh *refresh; /* refresh pushes sent (cp_bind.c); NULL: none */
+	struct st *st;		    /* the streams thread (streams/st.h); NULL: none */
 };
+
+/*
+ * Where a message to an app goes: a datagram to ip:port, or down a
+ * connection of the streams thread (tp not UDP). Every answer and request
+ * the control plane sends an app or a device names its destination so.
+ */
+struct cp_dest {
+	struct sw_ip ip;
+	uint16_t port;
+	uint8_t tp;    /* enum sw_tp */
+	uint64_t conn; /* tp not UDP: the connection; 0: closed, nothing is sent */
+};
+
+/* The sender of a handed-up message, as the destination of what answers it. */
+static inline struct cp_dest cp_dest_of(const struct dp_meta *meta)
+{
+	return (struct cp_dest){meta->src, meta->sport, meta->tp, meta->conn};
+}
+
+/* The device's flow: its source, or its connection (docs/streams.md, "Flows"). */
+static inline struct cp_dest cp_dest_dev(const struct sw_device *d)
+{
+	return (struct cp_dest){d->src, d->sport, d->tp, d->conn};
+}
 
 static inline void cp_count(struct cp_ctx *cp, enum cp_counter c, uint64_t n)
 {
@@ -91,6 +118,13 @@ void cp_tx_frame(struct cp_ctx *cp, unsigned ifx, struct rte_mbuf *m, const stru
  *  the MTU). @p payload is copied. @return 0, -EMSGSIZE, -ENETUNREACH, -ENOMEM. */
 int cp_udp_send(struct cp_ctx *cp, const struct sw_ip *dst, uint16_t dport, const void *payload,
 		uint16_t len);
+
+/** Send @p len bytes to @p to: cp_udp_send(), or st_send() down its
+ *  connection. @return 0, -ENOTCONN (closed, or no streams thread; counted
+ *  stream_no_conn), -ENOBUFS (ring full, counted), or cp_udp_send()'s. */
+int cp_dest_send(struct cp_ctx *cp, const struct cp_dest *to, const void *payload, uint16_t len);
+/** Our port for transport @p tp: the first listener's (streams { }), sip_port for UDP. */
+uint16_t cp_tp_port(const struct cp_ctx *cp, uint8_t tp);
 
 /* cp_reg.c: the REGISTER relay */
 /** A stateless answer of ours to a handed-up request (RFC 3261 §8.2.6). */
@@ -197,6 +231,38 @@ void cp_reload_poll(struct cp_ctx *cp);
  * taps, the kernel's segments out of the DPDK ports. Never blocks.
  * @return frames moved (0: nothing to do, or no tap). */
 unsigned cp_tap_poll(struct cp_ctx *cp);
+
+/* The kind letter of one of our DP_BRANCH_CP branches in the top Via of
+ * @p sm ('r' REGISTER relay, 'h' health check, 'i' wake path, 'p' ping,
+ * 'f' / 'o' the stream relay), or 0. */
+static inline char cp_branch_kind(const uint8_t *msg, const struct sip_msg *sm)
+{
+	const char *b = sip_ptr(msg, sm->via.branch);
+
+	if (sm->via.branch.len < DP_BRANCH_MAGIC_LEN + 2 ||
+	    memcmp(b, DP_BRANCH_MAGIC, DP_BRANCH_MAGIC_LEN) != 0 ||
+	    b[DP_BRANCH_MAGIC_LEN] != DP_BRANCH_CP)
+		return 0;
+	return b[DP_BRANCH_MAGIC_LEN + 1];
+}
+
+/* cp_stream.c: what the streams thread hands up (streams/st.h): SIP from
+ * stream connections, and their ends. @return events taken. */
+unsigned cp_stream_poll(struct cp_ctx *cp);
+
+/* cp_stream_fwd.c: the stream relay, stateless (docs/streams.md, "Flows") */
+#define CP_BRANCH_TO_DEVICE 'f' /* a PBX request we sent down a device's connection */
+#define CP_BRANCH_TO_PBX    'o' /* a stream device's request we sent to the PBX */
+/** A PBX request in a dialog with a stream device (DP_CALL_STREAM, not an
+ *  initial INVITE): down the device's connection. */
+void cp_stream_to_device(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg);
+/** A stream device's request (not REGISTER): to the PBX, over UDP. */
+void cp_stream_to_pbx(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg);
+/** An answer on a CP_BRANCH_TO_DEVICE branch (from the device): to the PBX. */
+void cp_stream_answer_from_device(struct cp_ctx *cp, const struct dp_meta *meta,
+				  const uint8_t *msg);
+/** An answer on a CP_BRANCH_TO_PBX branch (from the PBX): down the connection it names. */
+void cp_stream_answer_from_pbx(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg);
 
 /* cp_sip.c: a DP_UP_SIP entry from a worker; takes @p m. */
 void cp_sip_in(struct cp_ctx *cp, struct rte_mbuf *m);

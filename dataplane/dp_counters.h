@@ -65,6 +65,8 @@
 	  "handed up")                                                                            \
 	X(FWD_POLICY_HANDED_UP, fwd_policy_handed_up,                                             \
 	  "initial INVITEs handed up by wake.policy always-push / parallel")                      \
+	X(FWD_STREAM_HANDED_UP, fwd_stream_handed_up,                                             \
+	  "requests for a device bound over TCP / TLS / WS, handed up (its connection)")          \
 	X(TRACE_LOST, trace_lost,                                                                 \
 	  "per-call trace events lost: the worker's trace ring to the control plane was full")    \
 	X(TX_FRAGMENTED, tx_fragmented,                                                           \

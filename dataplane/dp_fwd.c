@@ -287,7 +287,13 @@ static enum next_hop to_device(struct dp_wstate *s, unsigned ifx, struct rte_mbu
 		return HOP_UP; /* no binding tables (tests): nothing to decide with */
 	if (*dev != 0 && (d = sw_bind_by_id(ctx->bind, *dev)) != NULL) {
 		/* In a dialog our Record-Route named: to the device's source now,
-		 * asleep or not (it spoke in this dialog moments ago). */
+		 * asleep or not (it spoke in this dialog moments ago); over a
+		 * stream, down its connection, which only the control plane
+		 * reaches (docs/streams.md, "Flows"). */
+		if (d->tp != SW_TP_UDP) {
+			pk.d[pk.n++] = d;
+			return decided(s, m, DP_CALL_STREAM, &pk, DP_C_FWD_STREAM_HANDED_UP);
+		}
 		*dst = d->src;
 		*dport = d->sport;
 		*out = d->iface < ctx->p.ports.n_ifaces ? d->iface : iface_for(&ctx->p, dst, ifx);
@@ -319,6 +325,8 @@ static enum next_hop to_device(struct dp_wstate *s, unsigned ifx, struct rte_mbu
 	if (ctx->p.wake_policy != DP_WAKE_PING && d->pn_form != SW_PN_NONE &&
 	    sm->method == SIP_M_INVITE && sm->to.tag.len == 0)
 		return decided(s, m, DP_CALL_POLICY, &pk, DP_C_FWD_POLICY_HANDED_UP);
+	if (d->tp != SW_TP_UDP)
+		return decided(s, m, DP_CALL_STREAM, &pk, DP_C_FWD_STREAM_HANDED_UP);
 	*dst = d->src;
 	*dport = d->sport;
 	*out = d->iface < ctx->p.ports.n_ifaces ? d->iface : iface_for(&ctx->p, dst, ifx);

@@ -165,6 +165,8 @@ enum dp_call_why {
 	DP_CALL_FORK,	  /**< it names several devices */
 	DP_CALL_POLICY,	  /**< a new call to an alive device with a push address, and
 			       wake.policy is always-push or parallel */
+	DP_CALL_STREAM,	  /**< the device is bound over a stream (TCP, TLS, WS): only
+			       the control plane reaches its connection (docs/streams.md) */
 };
 
 /**
@@ -203,10 +205,16 @@ struct dp_meta {
 	uint16_t sip_len;  /**< the UDP payload (may hold surplus bytes past sip.msg_len) */
 	uint8_t src_class; /**< enum dp_src_class */
 	uint8_t v6;
-	uint16_t sport;	     /**< source port, host byte order */
-	struct sw_ip src;    /**< source address */
-	struct sw_ip dst;    /**< our address it was sent to */
-	uint64_t device_id;  /**< DP_SRC_BOUND: the device, from the source table */
+	uint16_t sport;	    /**< source port, host byte order */
+	struct sw_ip src;   /**< source address */
+	struct sw_ip dst;   /**< our address it was sent to */
+	uint64_t device_id; /**< DP_SRC_BOUND: the device, from the source table */
+	/** The transport it came over (enum sw_tp): UDP from a worker; a
+	 *  stream's from the streams thread, with its connection (the control
+	 *  plane fills these in for what it reads from streams/st.h). */
+	uint8_t tp;
+	uint16_t local_port; /**< streams: our port the connection reached */
+	uint64_t conn;	     /**< streams: the connection id; 0 for UDP */
 	struct dp_call call; /**< a request from the PBX: what the worker decided */
 	struct sip_msg sip;  /**< the scan result; hdrs[] valid up to sip.nhdrs */
 };

@@ -108,6 +108,9 @@ static void hand_up_sip(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
 	meta->src = from->src;
 	meta->dst = from->dst;
 	meta->device_id = bound != NULL ? bound->device_id : 0;
+	meta->tp = SW_TP_UDP;
+	meta->local_port = 0;
+	meta->conn = 0;
 	/* meta->sip already holds the scan: dp_sip_input scanned into it. */
 	dp_count(s->ctr, DP_C_SIP_HANDED_UP, 1);
 	dp_hand_up(s, ifx, m, DP_UP_SIP);

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "common/sw_ip.h"
 #include "common/sw_tp.h"
@@ -56,8 +57,20 @@ struct st_config {
 	uint32_t ring_size; /**< each ring's slots, power of two, default 4096 */
 };
 
-/** Fill @p c with the defaults above (no listener, no address). */
-void st_config_defaults(struct st_config *c);
+/** Fill @p c with the defaults above (no listener, no address). Inline:
+ *  the config loader fills it without linking the thread. */
+static inline void st_config_defaults(struct st_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->max_conns = 100000;
+	c->max_conns_per_source = 32;
+	c->max_message = 65536;
+	c->max_out = 262144;
+	c->handshake_s = 10;
+	c->header_s = 10;
+	c->idle_s = 900;
+	c->ring_size = 4096;
+}
 
 /** Why a connection ended (X-macro: name, description). */
 #define ST_FOREACH_CLOSE(_)                                                                \

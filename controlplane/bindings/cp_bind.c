@@ -68,6 +68,8 @@ int cp_bind_req_from(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 	req->rec.src = meta->src;
 	req->rec.sport = meta->sport;
 	req->rec.iface = meta->iface;
+	req->rec.tp = meta->tp;
+	req->rec.conn = meta->conn;
 	if (!req->has_contact)
 		return 0;
 

@@ -60,6 +60,12 @@ void cp_bind_fini(struct cp_ctx *cp);
  */
 void cp_bind_tick(struct cp_ctx *cp, uint64_t now_tsc);
 
+/**
+ * Connection @p conn from @p peer:@p port ended: every device it was the
+ * flow of is asleep at once (cp_flow.c). @return how many.
+ */
+unsigned cp_flow_closed(struct cp_ctx *cp, const struct sw_ip *peer, uint16_t port, uint64_t conn);
+
 /** Is @p ip banned for failing authentication? */
 bool cp_ban_check(struct cp_ctx *cp, const struct sw_ip *ip);
 

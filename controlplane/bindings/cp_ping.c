@@ -37,7 +37,10 @@ void cp_ping_device(struct cp_ctx *cp, const struct sw_device *d, int64_t now)
 	char tail[PING_TAIL_LEN + 1], tag[24], to[SW_AOR_MAX + 8], cid[48];
 	char ruri[SW_CONTACT_MAX + 1];
 
-	if ((uint64_t)(now + (int64_t)d->id) % cp->cfg.ping_interval_s != 0)
+	/* Over a stream the connection is the liveness: it is open or the
+	 * device is asleep (docs/streams.md, "Flows"); the app keeps it with
+	 * CRLF keepalives (RFC 5626 §4.4.1), the streams thread answers them. */
+	if (d->tp != SW_TP_UDP || (uint64_t)(now + (int64_t)d->id) % cp->cfg.ping_interval_s != 0)
 		return;
 	if (cp_uri_without_pn(d->contact, d->contact_len, ruri, sizeof(ruri)) < 0)
 		return; /* cannot happen: the contact alone is shorter */

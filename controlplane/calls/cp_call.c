@@ -287,7 +287,9 @@ void cp_call_set_outcome(struct cp_ctx *cp, struct cp_held_call *c, enum cp_call
 
 int cp_call_send(struct cp_ctx *cp, struct cp_call_branch *br, const struct cp_msg *o)
 {
-	return cp_udp_send(cp, &br->dst, br->dport, o->b, o->len);
+	const struct cp_dest to = {br->dst, br->dport, br->tp, br->conn};
+
+	return cp_dest_send(cp, &to, o->b, o->len);
 }
 
 void cp_call_cancel_branch(struct cp_ctx *cp, struct cp_call_branch *br, const char *reason)
@@ -323,7 +325,7 @@ int cp_call_send_branch(struct cp_ctx *cp, struct cp_held_call *c, unsigned b, u
 		return -EINVAL;
 	cp_call_branch_id(branch, sizeof(branch), c->id, b);
 	if (cp_call_build_invite(cp, (const uint8_t *)c->inv, &k->sm, target, &our, branch, d->id,
-				 &k->scratch) != 0)
+				 d->tp, &k->scratch) != 0)
 		return -EMSGSIZE;
 	if (br->src_ref && !(sw_ip_eq(&br->dst, &d->src) && br->dport == d->sport)) {
 		sw_src_unref(cp->dp->src, &br->dst, br->dport);
@@ -336,6 +338,8 @@ int cp_call_send_branch(struct cp_ctx *cp, struct cp_held_call *c, unsigned b, u
 		br->src_ref = true;
 	br->dst = d->src;
 	br->dport = d->sport;
+	br->tp = d->tp;
+	br->conn = d->conn;
 	cp_call_keep(&br->inv, &br->inv_len, k->scratch.b, k->scratch.len);
 	cp_call_send(cp, br, &k->scratch);
 	{
@@ -487,7 +491,9 @@ static void branch_timers(struct cp_ctx *cp, struct cp_held_call *c, unsigned b,
 			br->status = 408;
 			return;
 		}
-		cp_udp_send(cp, &br->dst, br->dport, br->inv, br->inv_len);
+		/* Timer A: over UDP only; a stream delivers or fails (§17.1.1.2). */
+		if (br->tp == SW_TP_UDP)
+			cp_udp_send(cp, &br->dst, br->dport, br->inv, br->inv_len);
 		br->interval *= 2;
 		br->timer_tsc = now + br->interval;
 	} else if (br->state == CP_BR_PROCEEDING && now >= br->deadline) {

@@ -52,6 +52,8 @@ struct cp_call_branch {
 	uint64_t wake_deadline; /* the device's own pn-timeout after the INVITE; 0: the call's */
 	struct sw_ip dst;	/* where its INVITE went */
 	uint16_t dport;
+	uint8_t tp;    /* enum sw_tp of the device's flow */
+	uint64_t conn; /* over a stream: the connection its INVITE went down */
 	uint16_t inv_len;
 	char *inv; /* the INVITE as sent: retransmissions, CANCEL, ACK */
 };
@@ -174,11 +176,13 @@ void cp_call_branch_id(char *out, size_t cap, uint64_t call_id, unsigned br);
  * The INVITE for one branch (§16.6): Request-URI @p target, our Via with
  * @p branch on top of the PBX's, Record-Route naming device @p dev after
  * the run of Vias (sip_via_run()), Max-Forwards - 1, our Route popped;
- * everything else as the PBX sent it. @p our: our address toward the device.
+ * everything else as the PBX sent it. @p our: our address toward the device;
+ * @p tp: the device's transport (our Via's, and two Record-Routes on a
+ * stream, RFC 5658).
  */
 int cp_call_build_invite(const struct cp_ctx *cp, const uint8_t *inv, const struct sip_msg *sm,
 			 const char *target, const struct sw_ip *our, const char *branch,
-			 uint64_t dev, struct cp_msg *o);
+			 uint64_t dev, uint8_t tp, struct cp_msg *o);
 
 /** CANCEL of our INVITE @p inv (§9.1), with a Reason line (or NULL). */
 int cp_call_build_cancel(const uint8_t *inv, const struct sip_msg *sm, const char *reason,
@@ -196,6 +200,6 @@ int cp_call_build_ack(const uint8_t *inv, const struct sip_msg *sm, const uint8_
  */
 int cp_call_build_in_dialog(const uint8_t *inv, const struct sip_msg *sm, const uint8_t *resp,
 			    const struct sip_msg *rsm, bool bye, const struct sw_ip *our,
-			    uint16_t port, const char *branch, struct cp_msg *o);
+			    uint16_t port, uint8_t tp, const char *branch, struct cp_msg *o);
 
 #endif /* CP_CALL_H */

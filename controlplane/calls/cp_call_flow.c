@@ -254,7 +254,8 @@ static void late_answer(struct cp_ctx *cp, struct cp_held_call *c, struct cp_cal
 		cp_call_branch_id(branch, sizeof(branch), c->id,
 				  bye ? CP_CALL_TAG_BYE : CP_CALL_TAG_ACK);
 		if (cp_call_build_in_dialog((const uint8_t *)br->inv, &k->sm2, msg, rsm, bye, &our,
-					    cp->dp->ports.sip_port, branch, &k->scratch) == 0)
+					    cp_tp_port(cp, br->tp), br->tp, branch,
+					    &k->scratch) == 0)
 			cp_call_send(cp, br, &k->scratch);
 	}
 	br->state = CP_BR_DONE;

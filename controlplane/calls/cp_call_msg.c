@@ -33,32 +33,32 @@ static void put_line(struct cp_msg *o, const uint8_t *msg, const struct sip_hdr 
 	cp_msg_str(o, "\r\n");
 }
 
-/* §16.6 step 8: our Via, above every other. */
+/* §16.6 step 8: our Via, above every other, in the device's transport. */
 static void our_via(const struct cp_ctx *cp, const struct sw_ip *our, const char *branch,
-		    struct cp_msg *o)
+		    uint8_t tp, struct cp_msg *o)
 {
-	cp_msg_str(o, "Via: SIP/2.0/UDP ");
-	cp_msg_host(o, our);
-	cp_msg_fmt(o, ":%u;branch=%s;rport\r\n", cp->dp->ports.sip_port, branch);
+	cp_msg_via(o, tp, our, cp_tp_port(cp, tp), branch);
 }
 
 /* §16.6 step 4: stay in the dialog; the device rides in our route (a flow
- * token, as the workers write it: dataplane/dp_fwd_hdrs.c). Step 3: a
- * Max-Forwards when the PBX sent none. */
+ * token, as the workers write it: dataplane/dp_fwd_hdrs.c). Toward a
+ * device on a stream, two: the one facing it on top (the device's route
+ * set starts with it), then the one facing the PBX, which reads the list
+ * the other way (RFC 5658 §3.1). Step 3: a Max-Forwards when the PBX sent
+ * none. */
 static void our_route(const struct cp_ctx *cp, const struct sip_msg *sm, const struct sw_ip *our,
-		      uint64_t dev, struct cp_msg *o)
+		      uint64_t dev, uint8_t tp, struct cp_msg *o)
 {
-	cp_msg_str(o, "Record-Route: <sip:");
-	cp_msg_host(o, our);
-	cp_msg_fmt(o, ":%u;" DP_ROUTE_DEVICE_PARAM "=%016" PRIx64 ";lr>\r\n",
-		   cp->dp->ports.sip_port, dev);
+	if (tp != SW_TP_UDP)
+		cp_msg_rr(o, tp, our, cp_tp_port(cp, tp), dev);
+	cp_msg_rr(o, SW_TP_UDP, our, cp->dp->ports.sip_port, dev);
 	if (sm->max_forwards < 0)
 		cp_msg_fmt(o, "Max-Forwards: %d\r\n", MAX_FORWARDS_DEFAULT - 1);
 }
 
 int cp_call_build_invite(const struct cp_ctx *cp, const uint8_t *inv, const struct sip_msg *sm,
 			 const char *target, const struct sw_ip *our, const char *branch,
-			 uint64_t dev, struct cp_msg *o)
+			 uint64_t dev, uint8_t tp, struct cp_msg *o)
 {
 	bool pop = route_is_ours(cp, inv, &sm->route), first_route = true;
 	unsigned first_via, rr_at = sip_via_run(sm, &first_via);
@@ -70,9 +70,9 @@ int cp_call_build_invite(const struct cp_ctx *cp, const uint8_t *inv, const stru
 	 * it, as the workers place them (sip_via_run()). */
 	for (unsigned i = 0; i <= sm->nhdrs; i++) {
 		if (i == first_via)
-			our_via(cp, our, branch, o);
+			our_via(cp, our, branch, tp, o);
 		if (i == rr_at)
-			our_route(cp, sm, our, dev, o);
+			our_route(cp, sm, our, dev, tp, o);
 		if (i == sm->nhdrs)
 			break;
 
@@ -169,7 +169,7 @@ int cp_call_build_ack(const uint8_t *inv, const struct sip_msg *sm, const uint8_
 
 int cp_call_build_in_dialog(const uint8_t *inv, const struct sip_msg *sm, const uint8_t *resp,
 			    const struct sip_msg *rsm, bool bye, const struct sw_ip *our,
-			    uint16_t port, const char *branch, struct cp_msg *o)
+			    uint16_t port, uint8_t tp, const char *branch, struct cp_msg *o)
 {
 	const struct sip_hdr *from = hdr_of(sm, SIP_H_FROM), *to = hdr_of(rsm, SIP_H_TO);
 	const struct sip_hdr *cid = hdr_of(sm, SIP_H_CALL_ID);
@@ -180,10 +180,9 @@ int cp_call_build_in_dialog(const uint8_t *inv, const struct sip_msg *sm, const 
 	o->overflow = false;
 	cp_msg_str(o, bye ? "BYE " : "ACK ");
 	cp_msg_put(o, resp + rsm->contact.uri.whole.off, rsm->contact.uri.whole.len);
-	cp_msg_str(o, " SIP/2.0\r\nVia: SIP/2.0/UDP ");
-	cp_msg_host(o, our);
-	cp_msg_fmt(o, ":%u;branch=%s;rport\r\nMax-Forwards: %d\r\n", port, branch,
-		   MAX_FORWARDS_DEFAULT);
+	cp_msg_str(o, " SIP/2.0\r\n");
+	cp_msg_via(o, tp, our, port, branch);
+	cp_msg_fmt(o, "Max-Forwards: %d\r\n", MAX_FORWARDS_DEFAULT);
 	put_line(o, inv, from);
 	put_line(o, resp, to);
 	put_line(o, inv, cid);

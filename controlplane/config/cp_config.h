@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "pushd/pd_config.h"
+#include "streams/st.h"
 
 #define CP_MAX_IFACES	    8
 #define CP_MAX_NAMES	    8
@@ -151,6 +152,10 @@ struct cp_config {
 	uint32_t syn_burst;	   /**< default 10 */
 	uint32_t syn_global_rate;  /**< SYNs/s of the box from such sources, default 2000 */
 	uint32_t syn_global_burst; /**< default 4000 */
+	/** streams.tcp / tls / ws / wss and the limits: the streams thread's
+	 *  settings (streams/st.h); addrs are filled at start from interfaces.
+	 *  A listener's port is added to stream_ports when not listed. */
+	struct st_config streams;
 
 	/* log { } */
 	enum cp_log_level

@@ -40,7 +40,9 @@ sw_cfg_parser cp_cfg_parse_servers, cp_cfg_parse_path, cp_cfg_parse_choice;
 void cp_config_proxy_defaults(struct cp_config *cfg);
 
 /* cp_config_streams.c */
-sw_cfg_parser cp_cfg_parse_stream_ports;
+sw_cfg_parser cp_cfg_parse_stream_ports, cp_cfg_parse_listener, cp_cfg_parse_listener_key;
+/** After the walk: listeners' ports added to streams.ports. @return 0 or -EINVAL (@p why). */
+int cp_config_streams_finish(struct cp_config *cfg, char *why, size_t cap);
 void cp_config_streams_defaults(struct cp_config *cfg);
 
 #endif /* CP_CONFIG_INTERNAL_H */

@@ -131,6 +131,23 @@ static const struct sw_cfg_key keys[] = {
 	INT_KEY("streams", "syn_burst", 1, 1000000, false, syn_burst),
 	INT_KEY("streams", "syn_global_rate", 1, 100000000, false, syn_global_rate),
 	INT_KEY("streams", "syn_global_burst", 1, 100000000, false, syn_global_burst),
+	ROW("streams", "tcp", cp_cfg_parse_listener, .min = SW_TP_TCP),
+	ROW("streams", "tls", cp_cfg_parse_listener, .min = SW_TP_TLS),
+	ROW("streams", "ws", cp_cfg_parse_listener, .min = SW_TP_WS),
+	ROW("streams", "wss", cp_cfg_parse_listener, .min = SW_TP_WSS),
+	INT_KEY("streams", "max_conns", 1, 10000000, false, streams.max_conns),
+	INT_KEY("streams", "max_conns_per_source", 1, 10000000, false, streams.max_conns_per_source),
+	INT_KEY("streams", "max_message", 1024, 65536, false, streams.max_message),
+	INT_KEY("streams", "max_out", 4096, 67108864, false, streams.max_out),
+	INT_KEY("streams", "handshake_s", 1, 600, false, streams.handshake_s),
+	INT_KEY("streams", "header_s", 1, 600, false, streams.header_s),
+	INT_KEY("streams", "idle_s", 10, 604800, false, streams.idle_s),
+	INT_KEY("streams", "ring_size", 64, 1048576, true, streams.ring_size),
+	ROW("listener", "port", cp_cfg_parse_listener_key),
+	ROW("listener", "cert", cp_cfg_parse_listener_key),
+	ROW("listener", "key", cp_cfg_parse_listener_key),
+	ROW("listener", "ca", cp_cfg_parse_listener_key),
+	ROW("listener", "path", cp_cfg_parse_listener_key),
 	ROW("log", "level", parse_log_level),
 };
 /* clang-format on */
@@ -287,6 +304,13 @@ static int load_text(struct cp_loader *ld, const char *include_dir)
 	if (!rc && !ld->cfg->n_ifaces)
 		rc = sw_cfg_fail(&ld->c, config_root_setting(&c), "interfaces",
 				 CP_EXPECT_IFACES "nothing (key missing)", CP_MAX_IFACES);
+	if (!rc) {
+		char why[96];
+
+		if (cp_config_streams_finish(ld->cfg, why, sizeof(why)) != 0)
+			rc = sw_cfg_fail(&ld->c, config_lookup(&c, "streams"), "streams.ports",
+					 "%s", why);
+	}
 	if (!rc && ld->cfg->wake_device_timeout_min_s > ld->cfg->wake_device_timeout_max_s) {
 		const config_setting_t *w = config_lookup(&c, "wake");
 		const config_setting_t *k = config_setting_get_member(w, "device_timeout_max_s");

@@ -16,6 +16,7 @@
 
 #include "common/sw_log.h"
 #include "controlplane/cp_internal.h"
+#include "streams/st.h"
 #include "pushd/pd.h"
 
 /* Set from a signal handler or the telemetry thread, taken by the control plane. */
@@ -104,6 +105,14 @@ static void restart_keys(const struct cp_config *a, const struct cp_config *b, c
 	NOTE(SAME(max_held), "wake.max_held");
 	/* The taps are made at start; the SYN budgets reload with the policy. */
 	NOTE(SAME(n_stream_ports) && SAME(stream_ports), "streams.ports");
+	/* The streams thread's listeners and limits are set once; only the
+	 * certificates' files are read again (st_reload_certs()). */
+	NOTE(SAME(streams.n_listeners) && SAME(streams.listeners), "streams listeners");
+	NOTE(SAME(streams.max_conns) && SAME(streams.max_conns_per_source) &&
+		     SAME(streams.max_message) && SAME(streams.max_out) &&
+		     SAME(streams.handshake_s) && SAME(streams.header_s) && SAME(streams.idle_s) &&
+		     SAME(streams.ring_size),
+	     "streams limits");
 	/* pushd's rings are made once; its credentials reload (pd_reload()). */
 	NOTE(SAME(push.ring_size), "push.ring_size");
 #undef NOTE
@@ -131,6 +140,13 @@ static void reload(struct cp_ctx *cp)
 	 * one that does not load refuses the whole file, nothing changed yet.
 	 * Loaded on every reload, so a key replaced under the same file name
 	 * is picked up; an unchanged credential keeps its connections. */
+	/* Certificates too, before anything changes: new handshakes get the
+	 * new ones, open connections keep theirs (docs/streams.md). */
+	if (cp->st != NULL && st_reload_certs(cp->st, err, sizeof(err)) != 0) {
+		CP_LOG(ERR, "config reload refused: streams: %s; the running config stays in force",
+		       err);
+		goto refused;
+	}
 	if (cp->pd != NULL && pd_reload(cp->pd, &next->push, err, sizeof(err)) != 0) {
 		CP_LOG(ERR, "config reload refused: %s; the running config stays in force", err);
 		goto refused;

@@ -80,6 +80,11 @@ void cp_free(struct cp_ctx *cp)
 	free(cp);
 }
 
+void cp_set_streams(struct cp_ctx *cp, struct st *st)
+{
+	cp->st = st;
+}
+
 void cp_set_pushd(struct cp_ctx *cp, struct pd *pd)
 {
 	cp->pd = pd;
@@ -150,6 +155,7 @@ void cp_run(struct cp_ctx *cp, const bool *stop)
 			work += cp_trace_poll_worker(cp, i);
 		}
 		work += cp_tap_poll(cp);
+		work += cp_stream_poll(cp);
 		now = rte_rdtsc();
 		if (now >= next_tick) {
 			cp_neigh_tick(cp, now);

@@ -26,18 +26,6 @@ static bool handoff_ok(const struct rte_mbuf *m, const struct dp_meta *meta)
 	return (uint32_t)sm->call_id.off + sm->call_id.len <= sm->msg_len;
 }
 
-/* The kind letter of one of our DP_BRANCH_CP branches, or 0. */
-static char branch_kind(const uint8_t *msg, const struct sip_msg *sm)
-{
-	const char *b = sip_ptr(msg, sm->via.branch);
-
-	if (sm->via.branch.len < DP_BRANCH_MAGIC_LEN + 2 ||
-	    memcmp(b, DP_BRANCH_MAGIC, DP_BRANCH_MAGIC_LEN) != 0 ||
-	    b[DP_BRANCH_MAGIC_LEN] != DP_BRANCH_CP)
-		return 0;
-	return b[DP_BRANCH_MAGIC_LEN + 1];
-}
-
 void cp_sip_in(struct cp_ctx *cp, struct rte_mbuf *m)
 {
 	const struct dp_meta *meta = DP_META(m);
@@ -54,14 +42,23 @@ void cp_sip_in(struct cp_ctx *cp, struct rte_mbuf *m)
 	cp_count(cp, sm->is_request ? CP_C_SIP_UP_REQUESTS : CP_C_SIP_UP_RESPONSES, 1);
 	if (sm->is_request && sm->method == SIP_M_REGISTER) {
 		cp_reg_request(cp, meta, msg);
-	} else if (!sm->is_request && branch_kind(msg, sm) == 'r') {
+	} else if (!sm->is_request && cp_branch_kind(msg, sm) == 'r') {
 		cp_reg_response(cp, meta, msg);
-	} else if (!sm->is_request && branch_kind(msg, sm) == 'h') {
+	} else if (!sm->is_request && cp_branch_kind(msg, sm) == 'h') {
 		cp_reg_health_answer(cp, meta, msg);
-	} else if (!sm->is_request && branch_kind(msg, sm) == 'i') {
+	} else if (!sm->is_request && cp_branch_kind(msg, sm) == 'i') {
 		cp_call_response(cp, meta, msg);
-	} else if (!sm->is_request && branch_kind(msg, sm) == 'p') {
+	} else if (!sm->is_request && cp_branch_kind(msg, sm) == 'p') {
 		cp_ping_answer(cp, meta, msg);
+	} else if (!sm->is_request && cp_branch_kind(msg, sm) == CP_BRANCH_TO_PBX) {
+		cp_stream_answer_from_pbx(cp, meta, msg);
+	} else if (sm->is_request && meta->src_class == DP_SRC_PBX &&
+		   meta->call.why == DP_CALL_STREAM &&
+		   !(sm->method == SIP_M_INVITE && sm->to.tag.len == 0)) {
+		/* In a dialog with a device on a stream: its connection. A new
+		 * call takes the wake path below, which sends it down the
+		 * connection at once while it is open and pushes otherwise. */
+		cp_stream_to_device(cp, meta, msg);
 	} else if (sm->is_request && meta->src_class == DP_SRC_PBX) {
 		/* A call for an asleep device, for an AOR with several devices
 		 * (a fork), under a push policy, or a request of a call already

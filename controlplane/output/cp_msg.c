@@ -29,6 +29,24 @@ void cp_msg_host(struct cp_msg *o, const struct sw_ip *ip)
 	cp_msg_str(o, host_text(ip, s));
 }
 
+void cp_msg_via(struct cp_msg *o, uint8_t tp, const struct sw_ip *our, uint16_t port,
+		const char *branch)
+{
+	cp_msg_fmt(o, "Via: SIP/2.0/%s ", sw_tp_via(tp));
+	cp_msg_host(o, our);
+	cp_msg_fmt(o, ":%u;branch=%s%s\r\n", port, branch, tp == SW_TP_UDP ? ";rport" : "");
+}
+
+void cp_msg_rr(struct cp_msg *o, uint8_t tp, const struct sw_ip *our, uint16_t port, uint64_t dev)
+{
+	cp_msg_str(o, "Record-Route: <sip:");
+	cp_msg_host(o, our);
+	cp_msg_fmt(o, ":%u", port);
+	if (tp != SW_TP_UDP)
+		cp_msg_fmt(o, ";transport=%s", sw_tp_name(tp));
+	cp_msg_fmt(o, ";" DP_ROUTE_DEVICE_PARAM "=%016" PRIx64 ";lr>\r\n", dev);
+}
+
 struct sip_slice cp_hdr_line(const struct sip_hdr *h)
 {
 	return sip_hdr_line(h);
@@ -39,8 +57,10 @@ void cp_answer(struct cp_ctx *cp, const uint8_t *msg, const struct sip_msg *sm, 
 {
 	static struct cp_msg scratch; /* the control plane is one thread */
 
+	const struct cp_dest to = {*how->dst, how->dport, how->tp, how->conn};
+
 	if (cp_answer_into(msg, sm, status, how, &scratch) == 0)
-		cp_udp_send(cp, how->dst, how->dport, scratch.b, scratch.len);
+		cp_dest_send(cp, &to, scratch.b, scratch.len);
 }
 
 /*
@@ -118,6 +138,8 @@ void cp_sip_reply(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *
 		.tag = sw_fnv1a(msg + meta->sip.call_id.off, meta->sip.call_id.len, status),
 		.dst = &meta->src,
 		.dport = meta->sport,
+		.tp = meta->tp,
+		.conn = meta->conn,
 	};
 
 	cp_answer(cp, msg, &meta->sip, status, &how);

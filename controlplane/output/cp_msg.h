@@ -98,7 +98,9 @@ struct cp_answer_how {
 	uint32_t tag;		 /**< To-tag (sw<hex>) when the request's To has none */
 	const struct sw_ip *dst; /**< where the answer goes */
 	uint16_t dport;
-	bool no_tag; /**< no To-tag (100 Trying, §8.2.6.1) */
+	uint8_t tp;    /**< ... over this transport (enum sw_tp; 0: UDP) */
+	uint64_t conn; /**< ... and connection, over a stream */
+	bool no_tag;   /**< no To-tag (100 Trying, §8.2.6.1) */
 };
 
 /**
@@ -152,6 +154,21 @@ int cp_send_options(struct cp_ctx *cp, const struct sw_ip *dst, uint16_t dport,
  * @return the length, or -E2BIG (does not fit @p cap).
  */
 int cp_uri_without_pn(const char *uri, size_t len, char *out, size_t cap);
+
+/**
+ * Our Via line (§16.6 step 8, RFC 7118 §5 for WS / WSS): "Via:
+ * SIP/2.0/<transport> <our>:<port>;branch=<branch>", ";rport" over UDP.
+ */
+void cp_msg_via(struct cp_msg *o, uint8_t tp, const struct sw_ip *our, uint16_t port,
+		const char *branch);
+
+/**
+ * One Record-Route line of ours (§16.6 step 4) naming device @p dev
+ * (DP_ROUTE_DEVICE_PARAM), with ";transport=" for a stream: the form of
+ * each of the two a request gets where its two sides' transports differ
+ * (RFC 5658 §3.1).
+ */
+void cp_msg_rr(struct cp_msg *o, uint8_t tp, const struct sw_ip *our, uint16_t port, uint64_t dev);
 
 /** A header field whole: its name through the end of its (folded) value. */
 struct sip_slice cp_hdr_line(const struct sip_hdr *h);

@@ -154,6 +154,8 @@ void cp_reg_request(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t
 		cp_sip_reply(cp, meta, msg, 503);
 		return;
 	}
+	t->tp = meta->tp;
+	t->conn = meta->conn;
 	rc = cp_bind_req_from(cp, meta, msg, &t->bind);
 	if (rc == -ENOSPC) {
 		cp_count_drop(cp, CP_D_REG_TABLE_FULL, 1);

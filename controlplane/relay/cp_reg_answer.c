@@ -38,6 +38,14 @@ static void warn_unbound(struct cp_ctx *cp, const struct cp_reg_tx *t, unsigned 
 	       (int)t->bind.rec.aor_len, t->bind.rec.aor, status, why);
 }
 
+/* A relayed answer to the app of @p t, over what its REGISTER came by. */
+static void to_app(struct cp_ctx *cp, const struct cp_reg_tx *t, const struct cp_msg *o)
+{
+	const struct cp_dest to = cp_reg_tx_app(t);
+
+	cp_dest_send(cp, &to, o->b, o->len);
+}
+
 /* A 2xx sipwake cannot take: the app hears it as the PBX sent it, and the
  * binding stays as it was. No Feature-Caps: sipwake promises no push for a
  * binding it does not hold. */
@@ -52,7 +60,7 @@ static void relay_unbound(struct cp_ctx *cp, const struct dp_meta *meta, const u
 	if (t->waited != 0)
 		cp_call_note(cp, t->waited, "not bound: %s", why);
 	if (cp_msg_unvia(msg, sm, NULL, &r->scratch) == 0)
-		cp_udp_send(cp, &t->app.ip, t->app.port, r->scratch.b, r->scratch.len);
+		to_app(cp, t, &r->scratch);
 	else
 		cp_reg_tx_answer(cp, t, 500);
 	cp_reg_tx_free(r, t);
@@ -69,8 +77,7 @@ static void queue_out(struct cp_ctx *cp, const struct cp_reg_tx *t, char *b, uin
 	q = &r->out[r->n_out];
 	q->b = b;
 	q->len = len;
-	q->ip = t->app.ip;
-	q->port = t->app.port;
+	q->to = cp_reg_tx_app(t);
 	q->device = device;
 	r->n_out++;
 }
@@ -100,7 +107,7 @@ void cp_reg_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 	if (sm->status < 200) {
 		/* 100 stops here (§16.7 step 5); others are rare for REGISTER. */
 		if (sm->status > 100 && cp_msg_unvia(msg, sm, NULL, &r->scratch) == 0)
-			cp_udp_send(cp, &t->app.ip, t->app.port, r->scratch.b, r->scratch.len);
+			to_app(cp, t, &r->scratch);
 		return;
 	}
 	if (sm->status == 503 && t->tries < cp->n_servers) {
@@ -125,7 +132,7 @@ void cp_reg_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 		/* Challenges and refusals go back untouched (but for our Via);
 		 * one too large to relay is a 500 of ours, never silence. */
 		if (cp_msg_unvia(msg, sm, NULL, &r->scratch) == 0)
-			cp_udp_send(cp, &t->app.ip, t->app.port, r->scratch.b, r->scratch.len);
+			to_app(cp, t, &r->scratch);
 		else
 			cp_reg_tx_answer(cp, t, 500);
 		cp_reg_tx_free(r, t);
@@ -214,9 +221,9 @@ void cp_reg_flush(struct cp_ctx *cp)
 			if (eol != NULL)
 				cp_msg_put(o, eol + 1, (size_t)(q->b + q->len - eol - 1));
 			if (!o->overflow)
-				cp_udp_send(cp, &q->ip, q->port, o->b, o->len);
+				cp_dest_send(cp, &q->to, o->b, o->len);
 		} else {
-			cp_udp_send(cp, &q->ip, q->port, q->b, q->len);
+			cp_dest_send(cp, &q->to, q->b, q->len);
 			/* Accepted by the PBX and durable: a call waiting for
 			 * this device goes to it now, after its 2xx. */
 			if (q->device != 0)

@@ -22,6 +22,8 @@
 struct cp_reg_tx {
 	uint64_t id;	     /* 0: free slot; else slot | generation << 32 */
 	struct sw_txkey app; /* the app's address, port and Via branch */
+	uint8_t tp;	     /* the app's transport (enum sw_tp) */
+	uint64_t conn;	     /* ... and its connection, over a stream */
 	uint64_t deadline_tsc;
 	uint8_t server, tries;
 	bool had_auth;
@@ -33,8 +35,7 @@ struct cp_reg_tx {
 
 /* A 2xx waiting for the store's commit. */
 struct cp_reg_out {
-	struct sw_ip ip;
-	uint16_t port;
+	struct cp_dest to;
 	uint16_t len;
 	char *b;
 	uint64_t device; /* bound or refreshed by it (calls waiting for it go on) */
@@ -71,6 +72,12 @@ void cp_reg_tx_free(struct cp_reg *r, struct cp_reg_tx *t);
 int cp_reg_tx_send(struct cp_ctx *cp, struct cp_reg_tx *t);
 /** Send it to the next server of pbx.servers, which takes later REGISTERs too. */
 void cp_reg_tx_fail_over(struct cp_ctx *cp, struct cp_reg_tx *t);
+/** Where the app of @p t hears its answers: its address, or its connection. */
+static inline struct cp_dest cp_reg_tx_app(const struct cp_reg_tx *t)
+{
+	return (struct cp_dest){t->app.ip, t->app.port, t->tp, t->conn};
+}
+
 /** An answer of our own to the app (408, 500, 503), from the relayed request. */
 void cp_reg_tx_answer(struct cp_ctx *cp, const struct cp_reg_tx *t, unsigned status);
 

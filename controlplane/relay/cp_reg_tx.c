@@ -139,8 +139,11 @@ void cp_reg_tx_fail_over(struct cp_ctx *cp, struct cp_reg_tx *t)
  */
 void cp_reg_tx_answer(struct cp_ctx *cp, const struct cp_reg_tx *t, unsigned status)
 {
-	const struct cp_answer_how how = {
-		.tag = (uint32_t)(t->id >> 32), .dst = &t->app.ip, .dport = t->app.port};
+	const struct cp_answer_how how = {.tag = (uint32_t)(t->id >> 32),
+					  .dst = &t->app.ip,
+					  .dport = t->app.port,
+					  .tp = t->tp,
+					  .conn = t->conn};
 
 	if (sip_scan((const uint8_t *)t->req, t->req_len, &cp->reg->sm) == SIP_SCAN_OK)
 		cp_answer(cp, (const uint8_t *)t->req, &cp->reg->sm, status, &how);

@@ -21,10 +21,13 @@
 
 #include "controlplane/store/cp_store_internal.h"
 
-/* 2: pn_dead (the tokens of a push address found dead). A version 1 file is
- * brought up to 2 as it opens (ALTER TABLE ... ADD COLUMN, in the schema
- * transaction: no row is rewritten, every token starts alive). */
-#define SCHEMA_VERSION 2
+/* 2: pn_dead (the tokens of a push address found dead). 3: tp (the
+ * transport a device registered over; its connection is not stored: none
+ * survives a restart, so a stream device loads asleep). An older file is
+ * brought up as it opens (ALTER TABLE ... ADD COLUMN, in the schema
+ * transaction: no row is rewritten, every token starts alive, every
+ * device UDP). */
+#define SCHEMA_VERSION 3
 
 /* A waiting writer blocks the control-plane loop: short. Only an outside
  * reader (an operator's shell) can hold the lock at all. */
@@ -36,7 +39,7 @@ static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS meta ("
 	" key TEXT PRIMARY KEY NOT NULL,"
 	" value TEXT NOT NULL) WITHOUT ROWID;"
-	"INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '2');"
+	"INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '3');"
 	"CREATE TABLE IF NOT EXISTS bindings ("
 	" aor TEXT NOT NULL,"
 	" device_key TEXT NOT NULL," /* cp_store_device_key() */
@@ -47,6 +50,7 @@ static const char schema_sql[] =
 	" pn_prid TEXT NOT NULL,"
 	" pn_param TEXT NOT NULL,"
 	" pn_dead INTEGER NOT NULL DEFAULT 0," /* struct sw_bind_rec.pn_dead */
+	" tp INTEGER NOT NULL DEFAULT 0,"      /* enum sw_tp */
 	" src TEXT NOT NULL,"		       /* "192.0.2.1" or "2001:db8::1" */
 	" sport INTEGER NOT NULL,"
 	" iface INTEGER NOT NULL,"
@@ -60,7 +64,7 @@ static const char schema_sql[] =
 
 #define COLS                                                                                   \
 	"aor, contact, instance, pn_form, pn_provider, pn_prid, pn_param, src, sport, iface, " \
-	"registered_at, expires_at, pn_dead"
+	"registered_at, expires_at, pn_dead, tp"
 
 enum stmt_id {
 	ST_BEGIN,
@@ -79,7 +83,7 @@ static const char *const stmt_sql[ST_N] = {
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_PUT] = "INSERT OR REPLACE INTO bindings (device_key, " COLS ")"
-		   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+		   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
 	[ST_DEL] = "DELETE FROM bindings WHERE aor = ?1 AND device_key = ?2",
 	[ST_DEL_AOR] = "DELETE FROM bindings WHERE aor = ?1",
 	[ST_EXPIRE] = "DELETE FROM bindings WHERE expires_at <= ?1",
@@ -171,6 +175,7 @@ static int sq_put(struct cp_store *s, const struct sw_bind_rec *r, const char *k
 	rc = rc ?: sqlite3_bind_int64(st, 12, r->registered_at);
 	rc = rc ?: sqlite3_bind_int64(st, 13, r->expires_at);
 	rc = rc ?: sqlite3_bind_int(st, 14, pn ? r->pn_dead : 0);
+	rc = rc ?: sqlite3_bind_int(st, 15, r->tp);
 	if (rc != SQLITE_OK)
 		return fail(q, "put");
 	return run(q, ST_PUT, "put");
@@ -243,6 +248,7 @@ static bool row_rec(sqlite3_stmt *st, struct sw_bind_rec *r)
 	sqlite3_int64 form = sqlite3_column_int64(st, 3);
 	sqlite3_int64 sport = sqlite3_column_int64(st, 8);
 	sqlite3_int64 iface = sqlite3_column_int64(st, 9);
+	sqlite3_int64 tp = sqlite3_column_int64(st, 13);
 
 	memset(r, 0, sizeof(*r));
 	if (!col_str(st, 0, &r->aor, &r->aor_len) ||
@@ -253,7 +259,7 @@ static bool row_rec(sqlite3_stmt *st, struct sw_bind_rec *r)
 	    !col_str(st, 6, &r->pn_param, &r->pn_param_len) || !col_str(st, 7, &ip, &iplen))
 		return false;
 	if (form < SW_PN_NONE || form > SW_PN_XPUSH || sport < 0 || sport > UINT16_MAX ||
-	    iface < 0 || iface > UINT8_MAX || !ip_parse(ip, &r->src))
+	    iface < 0 || iface > UINT8_MAX || tp < 0 || tp >= SW_TP_N || !ip_parse(ip, &r->src))
 		return false;
 	r->pn_form = (uint8_t)form;
 	r->sport = (uint16_t)sport;
@@ -261,6 +267,7 @@ static bool row_rec(sqlite3_stmt *st, struct sw_bind_rec *r)
 	r->registered_at = sqlite3_column_int64(st, 10);
 	r->expires_at = sqlite3_column_int64(st, 11);
 	r->pn_dead = (uint8_t)sqlite3_column_int64(st, 12);
+	r->tp = (uint8_t)tp;
 	return true;
 }
 
@@ -388,6 +395,26 @@ static int query_text(struct sq_store *q, const char *sql, char *out, size_t cap
 	return 0;
 }
 
+/* A file at schema version @p from is brought to @p from + 1 by @p sql (in
+ * the schema transaction); any other version is left alone. @return 0 or -EIO. */
+static int migrate(struct sq_store *q, int from, const char *sql)
+{
+	char val[16], step[128];
+
+	if (query_text(q, "SELECT value FROM meta WHERE key = 'schema_version'", val,
+		       sizeof(val)) != 0 ||
+	    atoi(val) != from)
+		return 0;
+	snprintf(step, sizeof(step),
+		 "%s UPDATE meta SET value = '%d' WHERE key = 'schema_version';", sql, from + 1);
+	if (sqlite3_exec(q->db, step, NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(step, sizeof(step), "schema: from version %d to %d", from, from + 1);
+		fail(q, step);
+		return -EIO;
+	}
+	return 0;
+}
+
 static int setup(struct sq_store *q, bool sync_full)
 {
 	char val[32];
@@ -429,14 +456,9 @@ static int setup(struct sq_store *q, bool sync_full)
 		sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
 		return -EIO;
 	}
-	if (query_text(q, "SELECT value FROM meta WHERE key = 'schema_version'", val,
-		       sizeof(val)) == 0 &&
-	    atoi(val) == 1 &&
-	    sqlite3_exec(q->db,
-			 "ALTER TABLE bindings ADD COLUMN pn_dead INTEGER NOT NULL DEFAULT 0;"
-			 "UPDATE meta SET value = '2' WHERE key = 'schema_version';",
-			 NULL, NULL, NULL) != SQLITE_OK) {
-		fail(q, "schema: from version 1 to 2");
+	if (migrate(q, 1, "ALTER TABLE bindings ADD COLUMN pn_dead INTEGER NOT NULL DEFAULT 0;") !=
+		    0 ||
+	    migrate(q, 2, "ALTER TABLE bindings ADD COLUMN tp INTEGER NOT NULL DEFAULT 0;") != 0) {
 		sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
 		return -EIO;
 	}

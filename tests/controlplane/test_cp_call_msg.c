@@ -131,7 +131,7 @@ static void invite_keeps_the_vias_one_run(void **state)
 	assert_int_equal(sip_scan((const uint8_t *)IN, sizeof(IN) - 1, &sm), SIP_SCAN_OK);
 	assert_int_equal(cp_call_build_invite(&cp, (const uint8_t *)IN, &sm,
 					      "sip:alice@198.18.0.2:5080", &our,
-					      "z9hG4bK-swCi00000000020000000", 0xa1, o),
+					      "z9hG4bK-swCi00000000020000000", 0xa1, SW_TP_UDP, o),
 			 0);
 	assert_int_equal(o->len, sizeof(WANT) - 1);
 	assert_memory_equal(o->b, WANT, sizeof(WANT) - 1);
