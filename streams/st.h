@@ -160,6 +160,13 @@ int st_close(struct st *st, uint64_t conn);
 /** Take up to @p n events; the caller owns them (free()). Never blocks. One consumer. */
 unsigned st_poll(struct st *st, struct st_up **out, unsigned n);
 
+/**
+ * An eventfd that becomes readable when events wait for st_poll() (it is
+ * written when the up ring goes from empty to not empty). The caller reads
+ * it to clear it, then polls until st_poll() returns 0. Owned by @p st.
+ */
+int st_up_fd(const struct st *st);
+
 /** Counters per transport (X-macro: name, description). */
 #define ST_FOREACH_COUNTER(_)                                                          \
 	_(accepted, "connections accepted")                                            \
@@ -192,6 +199,8 @@ struct st_stats {
 	uint64_t idlest_s;	 /**< longest time any open connection has gone without a byte in */
 	uint64_t mem_bytes;	 /**< memory held by connections (buffers, TLS), estimated */
 	uint64_t cert_reloads;	 /**< st_reload_certs() applied */
+	uint64_t send_no_conn;	 /**< st_send() for an id no longer known (its transport unknown
+				    too); tp[].send_no_conn: for one closing */
 };
 
 void st_stats_get(const struct st *st, struct st_stats *out);
