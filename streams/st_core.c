@@ -26,19 +26,6 @@
 /* A full up ring: the ST_UP_CLOSED it refused are offered again this often. */
 #define RETRY_MS 10
 
-void st_config_defaults(struct st_config *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->max_conns = 100000;
-	c->max_conns_per_source = 32;
-	c->max_message = 65536;
-	c->max_out = 262144;
-	c->handshake_s = 10;
-	c->header_s = 10;
-	c->idle_s = 900;
-	c->ring_size = 4096;
-}
-
 const char *st_close_name(enum st_close_why w)
 {
 	static const char *const n[ST_CLOSE_N] = {
