@@ -143,8 +143,8 @@ class Ctx:
         contact = contact or dev.contact(app.ip, app.port)
         extra = list(extra) or list(getattr(dev, "headers", ()))  # X-Push and the like
         text = build("REGISTER sip:%s SIP/2.0" % DOMAIN, [
-            "Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK-reg-%d-%d;rport" % (app.ip, app.port,
-                                                                       app.port, cseq),
+            "Via: SIP/2.0/%s %s:%d;branch=z9hG4bK-reg-%d-%d;rport"
+            % (getattr(app, "transport", "UDP"), app.ip, app.port, app.port, cseq),
             "Max-Forwards: 70",
             "From: <sip:%s>;tag=reg%d" % (dev.aor, app.port),
             "To: <sip:%s>" % dev.aor,

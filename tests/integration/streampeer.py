@@ -1,0 +1,120 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""An app's side of SIP over TCP or TLS (docs/streams.md): a connection
+from an address and port of a lab namespace to sipwake, with the interface
+of wakepeers.Endpoint (send, expect, nothing, collect), so the wake-path
+steps of wakekit.py run over it unchanged. Messages are cut by
+Content-Length as RFC 3261 §18.3 frames them on a stream; a CRLF pong is
+kept apart (pongs). Every wait is bounded."""
+import os
+import select
+import socket
+import ssl
+import subprocess
+import time
+
+from wakepeers import Endpoint, in_netns
+from wakesip import SW4, Msg
+
+
+def make_cert(tmp, name="edge"):
+    """A self-signed P-256 certificate for sipwake's TLS listener (a test
+    stands in for the operator's CA). Returns (cert, key) paths."""
+    cert, key = os.path.join(tmp, name + ".crt"), os.path.join(tmp, name + ".key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj",
+                    "/CN=edge.sipwake.test", "-keyout", key, "-out", cert],
+                   check=True, capture_output=True, timeout=30)
+    return cert, key
+
+
+class StreamEndpoint(Endpoint):
+    """A TCP (or TLS, @cafile: the certificate to trust) connection from
+    @ip:@port in namespace @ns to sipwake's @dport."""
+
+    def __init__(self, ns, ip, port, transport="TCP", dport=5060, cafile=None, name=None,
+                 timeout=5.0):
+        self.transport = transport
+        with in_netns(ns):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((ip, port))
+        s.settimeout(timeout)
+        s.connect((SW4, dport))
+        if transport == "TLS":
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+            ctx.load_verify_locations(cafile)
+            s = ctx.wrap_socket(s, server_hostname="edge.sipwake.test")
+        self.s, self.dport = s, dport
+        self.ip, self.port = ip, port
+        self.name = name or "%s:%s:%d" % (transport.lower(), ip, port)
+        self.inbox, self.taken, self.options, self.pings = [], [], 0, []
+        self.options_status = 200
+        self.buf, self.eof, self.pongs = b"", False, 0
+
+    def close(self):
+        try:
+            self.s.close()
+        except OSError:
+            pass
+
+    def send(self, text, dst=None, port=None):
+        self.s.sendall(text.encode() if isinstance(text, str) else text)
+        return text
+
+    def _frames(self):
+        while True:
+            if self.buf.startswith(b"\r\n\r\n"):
+                self.buf = self.buf[4:]
+                continue
+            if self.buf.startswith(b"\r\n"):
+                self.pongs += 1  # RFC 5626 §4.4.1: the pong to our ping
+                self.buf = self.buf[2:]
+                continue
+            end = self.buf.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = self.buf[:end].decode(errors="replace").lower()
+            clen = 0
+            for line in head.split("\r\n")[1:]:
+                k, _, v = line.partition(":")
+                if k.strip() in ("content-length", "l"):
+                    clen = int(v.strip())
+            if len(self.buf) < end + 4 + clen:
+                return
+            data, self.buf = self.buf[:end + 4 + clen], self.buf[end + 4 + clen:]
+            self.inbox.append(Msg(data, (SW4, self.dport), time.monotonic()))
+
+    def _pump(self, until):
+        while not self.eof:
+            pending = isinstance(self.s, ssl.SSLSocket) and self.s.pending() > 0
+            left = until - time.monotonic()
+            if not pending:
+                r, _, _ = select.select([self.s], [], [], max(left, 0))
+                if not r:
+                    return
+            try:
+                self.s.setblocking(False)
+                data = self.s.recv(65536)
+            except (ssl.SSLWantReadError, BlockingIOError):
+                data = None
+            except (ConnectionError, OSError):
+                data = b""
+            finally:
+                self.s.setblocking(True)
+            if data is None:
+                if left <= 0:
+                    return
+                continue
+            if not data:
+                self.eof = True
+                return
+            self.buf += data
+            self._frames()
+
+    def closed_by_peer(self, timeout=3.0):
+        """Did sipwake close the connection within @timeout s?"""
+        end = time.monotonic() + timeout
+        while not self.eof and time.monotonic() < end:
+            self._pump(min(end, time.monotonic() + 0.05))
+        return self.eof

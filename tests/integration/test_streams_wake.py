@@ -1,0 +1,195 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""The wake path over TCP and TLS (docs/streams.md, "Flows"): apps register
+over a connection to sipwake's listeners (the streams thread, through the
+exception path), the PBX stays on UDP. A binding remembers its connection:
+an alive app gets its call down it at once, with two Record-Routes (RFC
+5658); its own requests reach the PBX; a closed connection makes it asleep
+at once, and the woken app's new connection (a new TLS handshake, a new
+port) gets the held INVITE exactly once. Bad streams end only themselves.
+Peers: wakekit's byte-level PBX on UDP, streampeer's TCP / TLS apps, the
+APNs test double; every wait is bounded."""
+import os
+import re
+import sys
+import time
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from streampeer import StreamEndpoint, make_cert  # noqa: E402
+from wakekit import *  # noqa: E402,F401,F403
+
+STREAMS = ('streams: { tcp = { port = 5060; }; tls = { port = 5061; cert = "%s"; key = "%s"; };'
+           ' max_conns_per_source = 16; header_s = 2; };')
+
+
+@pytest.fixture(scope="module")
+def sctx():
+    lab = WakeLab("wst%d" % (os.getpid() % 10000), PING_WAKE)
+    lab.cert, key = make_cert(lab.tmp)
+    lab.config_extra += "\n" + STREAMS % (lab.cert, key)
+    with lab:
+        ctx = Ctx(lab)
+        try:
+            yield ctx
+        finally:
+            ctx.close()
+        assert lab.stop() == 0, lab.read_log()[-4000:]
+
+
+def stream_app(ctx, transport="TCP"):
+    ctx.next_port += 1
+    ep = StreamEndpoint(ctx.lab.ns_peer, APP4, ctx.next_port, transport,
+                        dport=5061 if transport == "TLS" else 5060, cafile=ctx.lab.cert)
+    ctx.apps.append(ep)
+    return ep
+
+
+def contact_of(dev, app, pn=True):
+    return dev.contact(app.ip, app.port, pn) + ";transport=" + app.transport.lower()
+
+
+def register(ctx, app, dev, cseq=1):
+    return ctx.register(app, dev, cseq=cseq, contact=contact_of(dev, app))
+
+
+def device_of(ctx, dev):
+    ds = [d for d in ctx.lab.devices(dev.aor) if d.get("instance") == "<urn:uuid:%s>"
+          % dev.instance]
+    assert len(ds) == 1, ds
+    return ds[0]
+
+
+def check_down_stream(inv, call, app, dev):
+    """@call's INVITE as sipwake sends it down @app's connection."""
+    assert inv.ruri == contact_of(dev, app, pn=False), inv
+    vs = vias(inv)
+    assert len(vs) == 2 and vs[1] == call.via, inv
+    assert re.match(r"SIP/2\.0/%s 198\.18\.0\.1:506[01];branch=z9hG4bK-swCi" % app.transport,
+                    vs[0]), inv
+    # RFC 5658: the Record-Route facing the app first (its transport), then
+    # the one facing the PBX; both name the device.
+    rr = inv.all("Record-Route")
+    assert len(rr) == 2, inv
+    assert ";transport=%s" % app.transport.lower() in rr[0] and rr_ours(rr[1]), inv
+    assert "transport=" not in rr[1], inv
+    assert inv.get("Max-Forwards") == "69" and inv.body == SDP_PBX, inv
+
+
+def test_alive_tcp_app_gets_its_call_down_its_connection(sctx):
+    ctx = sctx
+    dev, app = Device("tara"), stream_app(ctx, "TCP")
+    ok = register(ctx, app, dev)
+    assert "+sip.pns" in (ok.get("Feature-Caps") or ""), ok
+    dv = device_of(ctx, dev)
+    assert dv["transport"] == "tcp" and dv["state"] == "alive" and dv["connection"] > 0, dv
+    d, mark = Delta(ctx.lab), ctx.push.mark()
+    call = Call("sip:%s" % dev.aor, dev.user, route=False)
+    call_in(ctx, call)
+    inv = app.expect(is_req("INVITE", call.cid), 1.0, "the INVITE down the connection")
+    check_down_stream(inv, call, app, dev)
+    # Ring, answer, the PBX's ACK and BYE along the Record-Route (the
+    # worker hands them up: only the control plane has the connection).
+    ring_and_answer(ctx, app, inv, call)
+    app.nothing(is_req("INVITE", call.cid), 0.3)
+    assert ctx.push.reqs(dev.token, None, mark) == []
+    d.no_held()
+    delta = d()
+    assert delta.get("fwd_stream_handed_up", 0) >= 3, delta  # INVITE, ACK, BYE
+    assert delta.get("stream_to_device", 0) >= 2, delta  # ACK, BYE
+
+
+def test_tcp_app_calls_out_through_the_pbx(sctx):
+    ctx = sctx
+    dev, app = Device("ugo"), stream_app(ctx, "TCP")
+    register(ctx, app, dev)
+    cid, via = "out-%d@app" % app.port, "SIP/2.0/TCP %s:%d;branch=z9hG4bK-out-%d" % (
+        APP4, app.port, app.port)
+    inv = build("INVITE sip:+15550002222@%s SIP/2.0" % DOMAIN, [
+        "Via: " + via, "Max-Forwards: 70", "From: <sip:%s>;tag=out" % dev.aor,
+        "To: <sip:+15550002222@%s>" % DOMAIN, "Call-ID: " + cid, "CSeq: 1 INVITE",
+        "Contact: <%s>" % contact_of(dev, app, pn=False), "Content-Type: application/sdp"],
+        SDP_APP)
+    app.send(inv)
+    got = ctx.pbx.expect(is_req("INVITE", cid), 2.0, "the app's INVITE at the PBX")
+    vs = vias(got)
+    assert len(vs) == 2 and vs[1] == via, got
+    assert re.match(r"SIP/2\.0/UDP 198\.18\.0\.1:5060;branch=z9hG4bK-swCo", vs[0]), got
+    rr = got.all("Record-Route")
+    # Facing the PBX first (UDP), then the app (TCP): RFC 5658 §3.1.
+    assert len(rr) == 2 and rr_ours(rr[0]) and "transport=" not in rr[0], got
+    assert ";transport=tcp" in rr[1], got
+    assert got.body == SDP_APP, got
+    ctx.pbx.send(reply(got, 200, "OK", tag="far", contact="sip:+15550002222@%s:5060" % PBX4,
+                       body=SDP_PBX), *got.src)
+    ok = app.expect(is_resp(200, cid, "INVITE"), 2.0, "the PBX's 200 down the connection")
+    assert vias(ok) == [via] and ok.body == SDP_PBX, ok
+    # The app's ACK along the route set it learnt (reversed, §12.1.2).
+    routes = list(reversed(ok.all("Record-Route")))
+    app.send(build("ACK sip:+15550002222@%s:5060 SIP/2.0" % PBX4, [
+        "Via: SIP/2.0/TCP %s:%d;branch=z9hG4bK-outack-%d" % (APP4, app.port, app.port),
+        "Max-Forwards: 70"] + ["Route: " + r for r in routes] + [
+        "From: <sip:%s>;tag=out" % dev.aor, "To: " + ok.get("To"), "Call-ID: " + cid,
+        "CSeq: 1 ACK"]))
+    ack = ctx.pbx.expect(is_req("ACK", cid), 2.0, "the app's ACK at the PBX")
+    assert not [r for r in ack.all("Route") if SW4 in r], ack  # both of ours popped
+
+
+def test_closed_connection_asleep_then_woken_over_a_new_tls_connection(sctx):
+    ctx = sctx
+    dev, app1 = Device("vera"), stream_app(ctx, "TLS")
+    register(ctx, app1, dev)
+    assert device_of(ctx, dev)["transport"] == "tls"
+    app1.close()
+    # Asleep at once: the connection was its liveness.
+    ctx.wait_state(dev, "asleep", 2.0)
+    d, mark = Delta(ctx.lab), ctx.push.mark()
+    call = Call("sip:%s" % dev.aor, dev.user, route=False)
+    call_in(ctx, call)
+    ctx.push.wait_req(dev.token, start=mark)
+    app2 = stream_app(ctx, "TLS")  # the woken app: a new handshake, a new port
+    register(ctx, app2, dev, cseq=2)
+    inv = app2.expect(is_req("INVITE", call.cid), 2.0, "the held INVITE on the new connection")
+    check_down_stream(inv, call, app2, dev)
+    ring_and_answer(ctx, app2, inv, call)
+    app2.nothing(is_req("INVITE", call.cid), 0.5)  # exactly once
+    d.no_held()
+    w = d.wake()
+    assert w.get("wake_pushes") == 1 and w.get("wake_woken") == 1, w
+    assert w.get("wake_answered") == 1, w
+    assert d().get("stream_closed_asleep", 0) >= 0
+
+
+def test_asleep_tcp_app_never_wakes_480(sctx):
+    ctx = sctx
+    dev, app = Device("wes"), stream_app(ctx, "TCP")
+    register(ctx, app, dev)
+    app.close()
+    ctx.wait_state(dev, "asleep", 2.0)
+    d, mark = Delta(ctx.lab), ctx.push.mark()
+    call = Call("sip:%s" % dev.aor, dev.user, route=False)
+    call_in(ctx, call)
+    ctx.push.wait_req(dev.token, start=mark)
+    fin = ctx.pbx.expect(final_of(call.cid), TIMEOUT_S + 1.5, "480 after the wake timeout")
+    assert fin.status == 480, fin
+    ctx.pbx.send(call.ack_final(fin))
+    d.no_held()
+
+
+def test_bad_streams_end_themselves_only(sctx):
+    """A message without Content-Length and garbage instead of a TLS
+    ClientHello: each closes its own connection; an app registering over
+    another connection meanwhile is not disturbed."""
+    ctx = sctx
+    dev, good = Device("xia"), stream_app(ctx, "TCP")
+    bad = stream_app(ctx, "TCP")
+    bad.send("OPTIONS sip:%s SIP/2.0\r\nVia: SIP/2.0/TCP %s:%d;branch=z9hG4bK-x\r\n\r\n"
+             % (SW4, APP4, bad.port))
+    assert bad.closed_by_peer(3.0), "a message without Content-Length left open"
+    ctx.next_port += 1
+    raw = StreamEndpoint(ctx.lab.ns_peer, APP4, ctx.next_port, "TCP", dport=5061)
+    ctx.apps.append(raw)
+    raw.send(b"\x16\x03\x01\x00\x05garbage-not-a-client-hello" * 4)
+    assert raw.closed_by_peer(3.0), "garbage on the TLS port left open"
+    register(ctx, good, dev)
+    assert device_of(ctx, dev)["state"] == "alive"
