@@ -269,6 +269,8 @@ static int run(struct cp_config *cfg, const char *cfg_path, struct pd *pd, struc
 			goto fail_cp;
 		}
 		cp_set_streams(cp, st);
+		if (st_telemetry_register(st) != 0)
+			SW_LOG(WARNING, "/sipwake/conns not registered (is telemetry disabled?)");
 	}
 	if (cp_telemetry_register(cp) != 0 || pd_telemetry_register(pd) != 0)
 		SW_LOG(WARNING, "telemetry commands not registered (is telemetry disabled?)");

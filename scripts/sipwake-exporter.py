@@ -28,6 +28,7 @@ in the Prometheus text format (version 0.0.4) on /metrics:
   sipwake_push_latency_us{provider,quantile}     push latency since start
                                            (quantile 0.5, 0.9, 0.99)
   sipwake_push_credential_up{credential}   1 when that credential's connection is up
+  sipwake_conns_*{transport}               the streams thread's connections (/sipwake/conns)
 
 HELP lines of sipwake_<counter>_total come from /sipwake/describe, which
 sipwake builds from the same lists as the counters; those of the push
@@ -147,6 +148,46 @@ def add_push(fams, push):
                      up, {"credential": cred})
 
 
+CONN_GAUGES = {
+    "open": "stream connections open now",
+    "handshaking": "stream connections still in their TLS or WebSocket handshake",
+}
+CONN_TOP_GAUGES = {
+    "oldest_s": "age of the oldest open stream connection, seconds",
+    "idlest_s": "longest time an open stream connection has gone without a byte in, seconds",
+    "mem_bytes": "memory the stream connections hold (buffers, TLS), estimated",
+}
+
+
+def add_conns(fams, conns):
+    """/sipwake/conns: the streams thread's connections per transport."""
+    for tp, st in sorted(conns.items()):
+        if not isinstance(st, dict):
+            continue
+        lbl = {"transport": tp}
+        for key, value in st.items():
+            if not isinstance(value, int) or not NAME_OK.match(key):
+                continue
+            if key in CONN_GAUGES:
+                fams.add("sipwake_conns_" + key, "gauge", CONN_GAUGES[key], value, lbl)
+            elif key.startswith("closed_"):
+                fams.add("sipwake_conns_closed_total", "counter",
+                         "stream connections ended, by reason (streams/st.h)", value,
+                         dict(lbl, reason=key[len("closed_"):]))
+            else:
+                fams.add("sipwake_conns_%s_total" % key, "counter",
+                         "the streams thread's %s counter, per transport (streams/st.h)" % key,
+                         value, lbl)
+    for key, value in sorted(conns.items()):
+        if not isinstance(value, int) or not NAME_OK.match(key):
+            continue
+        if key in CONN_TOP_GAUGES:
+            fams.add("sipwake_conns_" + key, "gauge", CONN_TOP_GAUGES[key], value)
+        else:
+            fams.add("sipwake_conns_%s_total" % key, "counter",
+                     "the streams thread's %s counter (streams/st.h)" % key, value)
+
+
 def collect(path):
     fams = Families()
     try:
@@ -192,6 +233,9 @@ def collect(path):
             fams.add("sipwake_held_oldest_age_ms", "gauge",
                      "age of the oldest held INVITE, ms", int(held.get("oldest_age_ms", 0)))
         add_push(fams, tel.get("/sipwake/push") or {})
+        conns = tel.get("/sipwake/conns")
+        if isinstance(conns, dict):
+            add_conns(fams, conns)
     except (OSError, ValueError) as e:
         fams = Families()
         fams.add("sipwake_up", "gauge", "1 when sipwake's telemetry socket answered (%s)"

@@ -205,4 +205,11 @@ struct st_stats {
 
 void st_stats_get(const struct st *st, struct st_stats *out);
 
+/**
+ * Register /sipwake/conns (streams/st_telemetry.c) over @p st, which must
+ * outlive the telemetry threads' use of it (until EAL cleanup).
+ * @return 0 or rte_telemetry_register_cmd()'s error.
+ */
+int st_telemetry_register(struct st *st);
+
 #endif /* ST_H */

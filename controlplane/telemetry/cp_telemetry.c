@@ -319,11 +319,10 @@ static int add_device(const struct sw_device *dv, void *arg)
 	snprintf(buf, sizeof(buf), sw_ip_is_v4(&dv->src) ? "%s:%u" : "[%s]:%u",
 		 sw_ip_str(&dv->src, ip, sizeof(ip)), dv->sport);
 	rte_tel_data_add_dict_string(c, "source", buf);
-	/* Over a stream: its connection (0 once closed: asleep). Its age is
-	 * the streams thread's (/sipwake/conns). */
+	/* Over a stream: its connection (0 once closed: asleep; always 0 over
+	 * UDP). Connections themselves are the streams thread's (/sipwake/conns). */
 	rte_tel_data_add_dict_string(c, "transport", sw_tp_name(dv->tp));
-	if (dv->tp != SW_TP_UDP)
-		rte_tel_data_add_dict_u64(c, "connection", dv->conn);
+	rte_tel_data_add_dict_u64(c, "connection", dv->conn);
 	rte_tel_data_add_dict_string(
 		c, "state", device_alive(a->dp, dv, a->now_tsc, &heard) ? "alive" : "asleep");
 	rte_tel_data_add_dict_u64(c, "last_heard_s_ago", heard);

@@ -30,9 +30,11 @@ DOC = os.path.join(swlab.REPO, "docs", "telemetry.md")
 EXPORTER = os.path.join(swlab.REPO, "scripts", "sipwake-exporter.py")
 
 TYPES = {"counter": int, "gauge": int, "id": int, "text": str, "list": list}
-KEY_HOLES = {"<N>": r"\d+", "<provider>": r"(?:apns|fcm)"}
+KEY_HOLES = {"<N>": r"\d+", "<provider>": r"(?:apns|fcm)", "<transport>": r"(?:tcp|tls|ws|wss)",
+             "<reason>": r"[a-z_]+"}
 LABEL_HOLES = {"<lcore>": r"\d+", "<N>": r"\d+", "<version>": r".+", "<dpdk>": r".+",
-               "<provider>": r"(?:apns|fcm)"}
+               "<provider>": r"(?:apns|fcm)", "<transport>": r"(?:tcp|tls|ws|wss)",
+               "<reason>": r"[a-z_]+"}
 WORKER_KEYS, STATS_KEYS = "<key counted by workers>", "<stats key>"
 
 
@@ -96,7 +98,9 @@ def live():
     """Every command's answers (a list per documented command; trace twice:
     a held call's and an unknown call's), the command list and one scrape
     of the exporter, from one lab that is stopped before the checks."""
-    with W.WakeLab("wkdoc%d" % (os.getpid() % 10000), "") as lab:
+    lab = W.WakeLab("wkdoc%d" % (os.getpid() % 10000), "")
+    lab.config_extra += "\nstreams: { tcp = { port = 5060; }; };"  # /sipwake/conns answers
+    with lab:
         ctx = W.Ctx(lab)
         try:
             dev, app = W.Device("dora"), ctx.app()
@@ -118,6 +122,7 @@ def live():
                 "/sipwake/trace,<Call-ID>": [tel("/sipwake/trace," + call.cid),
                                              tel("/sipwake/trace,no-such-call@pbx")],
                 "/sipwake/push": [tel("/sipwake/push")],
+                "/sipwake/conns": [tel("/sipwake/conns")],
             }
             commands = tel("/")
             scrape = subprocess.run(
