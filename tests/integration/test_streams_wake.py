@@ -193,3 +193,36 @@ def test_bad_streams_end_themselves_only(sctx):
     assert raw.closed_by_peer(3.0), "garbage on the TLS port left open"
     register(ctx, good, dev)
     assert device_of(ctx, dev)["state"] == "alive"
+
+
+@pytest.mark.parametrize("form", ["rfc8599", "legacy", "xpush"])
+def test_sipp_app_registers_over_tcp_in_each_push_form(sctx, form):
+    """sipp as the app over TCP (-t t1: one connection), challenged by a
+    sipp registrar on UDP: the binding is the connection's while it lasts,
+    asleep once sipp has closed it."""
+    ctx = sctx
+    user = "t" + form
+    ctx.next_port += 1
+    port = ctx.next_port
+    with ctx.pbx_port_free():
+        with sippkit.lab_sipp(ctx.lab, "pbx_registrar.xml", PBX4, 5060, sets={"form": form},
+                              timeout=20) as uas:
+            uac = sippkit.lab_run_sipp(ctx.lab, "app_register.xml", APP4, port, remote=SW4,
+                                       service=user, timeout=20,
+                                       sets={"form": form, "expect_expires": 300},
+                                       extra=["-t", "t1", "-au", user, "-ap", "secret",
+                                              "-recv_timeout", "5000"])
+            res = uas.wait()
+    assert uac.ok and res.ok, sippkit.explain(uac, res)
+    aor = "%s@%s" % (user, SW4)
+    end = time.monotonic() + 3.0
+    while True:
+        devs = ctx.lab.devices(aor)
+        assert len(devs) == 1, devs
+        if devs[0]["state"] == "asleep" or time.monotonic() > end:
+            break
+        time.sleep(0.1)
+    d = devs[0]
+    assert d["transport"] == "tcp" and d["source"] == "%s:%d" % (APP4, port), d
+    assert d["push_provider"] == "apns" and 290 <= d["expires_in_s"] <= 300, d
+    assert d["state"] == "asleep" and d["connection"] == 0, d  # sipp closed it
