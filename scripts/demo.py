@@ -12,7 +12,9 @@ the app falls asleep, the PBX calls again, sipwake holds the call and sends a
 VoIP push to the APNs test server (pd_testsrv, in sipwake's namespace); the
 app "receives" it, registers from a new port, and the held INVITE rings
 there. A second app, bob, never wakes: the PBX's call to him (sipp,
-pbx_invite_480.xml) gets 480 after wake.timeout_s and ACKs it. Prints a
+pbx_invite_480.xml) gets 480 after wake.timeout_s and ACKs it. A third,
+carol, speaks TLS: she sleeps by closing her connection and is woken over
+a new one (scripts/demo_tls.py). Prints a
 timeline of what happened, then what an operator would look at in sipwake's
 telemetry: the per-call traces of alice's call while awake (forwarded at once
 by a worker), alice's woken call and bob's 480, the held
@@ -28,6 +30,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
                                 "integration"))
+import demo_tls  # noqa: E402
 import pushsrv  # noqa: E402
 import sippkit  # noqa: E402
 import swlab  # noqa: E402
@@ -97,6 +100,8 @@ def main():
                     config_extra="wake: { timeout_s = %d; refresh_before_s = 0; };" % WAKE_S)
     push = pushsrv.PushServer(lab)
     lab.config_extra += push.config()
+    cafile, streams = demo_tls.config(lab.tmp)
+    lab.config_extra += "\n" + streams
     with lab, push:
         push.wait_conn()
         say("sipwake started in namespace %s on net_af_packet0 (%s): %s, %s"
@@ -211,6 +216,9 @@ def main():
                bobcall.rc))
         res_reg = registrar.wait(20)
 
+        # carol's phone speaks TLS and wakes over a new connection.
+        tls_checks = demo_tls.run(lab, push, cafile, say)
+
         # What an operator would look at, all from DPDK's telemetry socket.
         say("telemetry (dpdk-telemetry.py -f %s), what an operator would look at:"
             % lab.prefix)
@@ -264,10 +272,10 @@ def main():
         ("bob's trace ends with the final 480", "final 480 to the PBX" in bob_trace),
         ("the awake call's trace shows the worker forwarding it at once and the 200",
          "alive, forwarded at once" in awake_trace and "answered 200, relayed" in awake_trace),
-        ("/sipwake/held: woken 1, answered 1, timed out 1",
-         (held["woken"], held["answered"], held["timed_out"]) == (1, 1, 1)),
+        ("/sipwake/held: woken 2, answered 2, timed out 1",
+         (held["woken"], held["answered"], held["timed_out"]) == (2, 2, 1)),
         ("sipwake exited 0 on SIGTERM", rc_stop == 0),
-    ]
+    ] + tls_checks
     failed = [what for what, good in checks if not good]
     if failed:
         say("the demo did NOT go as it should: " + "; ".join(failed))
