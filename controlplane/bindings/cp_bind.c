@@ -42,6 +42,23 @@ static bool has_pnsreg(const uint8_t *msg, struct sip_slice v)
 	return false;
 }
 
+/* Does the contact URI carry the "ob" parameter (RFC 5626 §5.4: the app
+ * wants to keep its flow alive, and to hear how often: Flow-Timer)? */
+static bool has_ob(const uint8_t *msg, struct sip_slice params)
+{
+	const char *p = (const char *)msg + params.off, *end = p + params.len;
+
+	while (p < end) {
+		const char *semi = memchr(p, ';', (size_t)(end - p));
+		size_t n = (size_t)((semi != NULL ? semi : end) - p);
+
+		if (n == 2 && strncasecmp(p, "ob", 2) == 0)
+			return true;
+		p += n + 1;
+	}
+	return false;
+}
+
 int cp_bind_req_from(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg,
 		     struct cp_bind_req *req)
 {
@@ -54,6 +71,7 @@ int cp_bind_req_from(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 	memset(&req->rec, 0, sizeof(req->rec));
 	req->star = sm->contact_star;
 	req->pnsreg = false;
+	req->ob = false;
 	req->has_contact = !sm->contact_star && sm->n_contacts > 0;
 	req->asked_expires = -1;
 
@@ -85,6 +103,7 @@ int cp_bind_req_from(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 	req->rec.instance_len = c->instance.len;
 	req->asked_expires = c->expires >= 0 ? c->expires : sm->expires;
 	req->pnsreg = has_pnsreg(msg, c->value);
+	req->ob = has_ob(msg, c->uri.params);
 	rc = cp_push_addr_read(msg, sm, &req->rec, &at, end, &req->pn_why);
 	if (rc < 0)
 		return rc;

@@ -16,6 +16,7 @@
 struct cp_bind_req {
 	bool star;		/**< "Contact: *": remove every device of the AOR */
 	bool pnsreg;		/**< the contact carried +sip.pnsreg (RFC 8599 §5.6.1.1) */
+	bool ob;		/**< the contact URI carried ;ob (RFC 5626 §5.4) */
 	bool has_contact;	/**< a contact to bind (not star, not a fetch) */
 	bool pn_unknown;	/**< a push provider sipwake does not push to (kept, counted) */
 	const char *pn_why;	/**< why the push address was refused or cannot be used */

@@ -168,6 +168,17 @@ void cp_reg_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 				 cp->cfg.refresh_before_s);
 		snprintf(extra, sizeof(extra), "Feature-Caps: %s%s\r\n", r->fcaps, pnsreg);
 	}
+	/* RFC 5626 §4.4.1 / §5.4: an app that asked with ;ob over a stream
+	 * hears how long its flow may stay silent before sipwake closes it
+	 * (streams.idle_s; a margin for the keepalive's trip), and sends its
+	 * CRLF keepalives within that. */
+	if (t->bind.ob && t->tp != SW_TP_UDP) {
+		size_t used = strlen(extra);
+		uint32_t idle = cp->cfg.streams.idle_s;
+
+		snprintf(extra + used, sizeof(extra) - used, "Flow-Timer: %u\r\n",
+			 idle > 20 ? idle - 10 : idle / 2);
+	}
 	/* The answer is built before the binding changes: one that cannot be
 	 * relayed (too large, no memory) binds nothing and is counted. */
 	if (cp_msg_unvia(msg, sm, extra, &r->scratch) != 0) {

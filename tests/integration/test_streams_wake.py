@@ -19,8 +19,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from streampeer import StreamEndpoint, make_cert  # noqa: E402
 from wakekit import *  # noqa: E402,F401,F403
 
+# SYNs metered loosely here: the streams thread's own limits are under test.
 STREAMS = ('streams: { tcp = { port = 5060; }; tls = { port = 5061; cert = "%s"; key = "%s"; };'
-           ' max_conns_per_source = 16; header_s = 2; };')
+           ' max_conns_per_source = 16; header_s = 2; handshake_s = 2; max_message = 65536;'
+           ' syn_rate = 200; syn_burst = 200; };')
+FLOODER = "198.18.0.40"  # a second address of the peer: the one-source connection flood
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +49,8 @@ def stream_app(ctx, transport="TCP"):
 
 
 def contact_of(dev, app, pn=True):
-    return dev.contact(app.ip, app.port, pn) + ";transport=" + app.transport.lower()
+    return (dev.contact(app.ip, app.port, pn) + ";transport=" + app.transport.lower() +
+            (";ob" if getattr(app, "ob", False) else ""))
 
 
 def register(ctx, app, dev, cseq=1):
@@ -79,8 +83,10 @@ def check_down_stream(inv, call, app, dev):
 def test_alive_tcp_app_gets_its_call_down_its_connection(sctx):
     ctx = sctx
     dev, app = Device("tara"), stream_app(ctx, "TCP")
+    app.ob = True  # RFC 5626 §5.4: it keeps its flow and asks how often
     ok = register(ctx, app, dev)
     assert "+sip.pns" in (ok.get("Feature-Caps") or ""), ok
+    assert ok.get("Flow-Timer") == "890", ok  # streams.idle_s 900, less a margin
     dv = device_of(ctx, dev)
     assert dv["transport"] == "tcp" and dv["state"] == "alive" and dv["connection"] > 0, dv
     d, mark = Delta(ctx.lab), ctx.push.mark()
@@ -102,7 +108,7 @@ def test_alive_tcp_app_gets_its_call_down_its_connection(sctx):
 def test_tcp_app_calls_out_through_the_pbx(sctx):
     ctx = sctx
     dev, app = Device("ugo"), stream_app(ctx, "TCP")
-    register(ctx, app, dev)
+    assert register(ctx, app, dev).get("Flow-Timer") is None  # no ;ob asked
     cid, via = "out-%d@app" % app.port, "SIP/2.0/TCP %s:%d;branch=z9hG4bK-out-%d" % (
         APP4, app.port, app.port)
     inv = build("INVITE sip:+15550002222@%s SIP/2.0" % DOMAIN, [
@@ -176,23 +182,68 @@ def test_asleep_tcp_app_never_wakes_480(sctx):
     d.no_held()
 
 
-def test_bad_streams_end_themselves_only(sctx):
-    """A message without Content-Length and garbage instead of a TLS
-    ClientHello: each closes its own connection; an app registering over
-    another connection meanwhile is not disturbed."""
+def conns(ctx):
+    return ctx.lab.telemetry("/sipwake/conns")
+
+
+def raw_conn(ctx, dport=5060, ip=APP4):
+    ctx.next_port += 1
+    ep = StreamEndpoint(ctx.lab.ns_peer, ip, ctx.next_port, "TCP", dport=dport)
+    ctx.apps.append(ep)
+    return ep
+
+
+def test_bad_streams_end_themselves_only_while_a_call_rings(sctx):
+    """Each bad stream (docs/streams.md, "Bad input") closes its own
+    connection, counted by reason in /sipwake/conns, while a call rings on
+    another connection; the call then completes."""
     ctx = sctx
     dev, good = Device("xia"), stream_app(ctx, "TCP")
-    bad = stream_app(ctx, "TCP")
-    bad.send("OPTIONS sip:%s SIP/2.0\r\nVia: SIP/2.0/TCP %s:%d;branch=z9hG4bK-x\r\n\r\n"
-             % (SW4, APP4, bad.port))
-    assert bad.closed_by_peer(3.0), "a message without Content-Length left open"
-    ctx.next_port += 1
-    raw = StreamEndpoint(ctx.lab.ns_peer, APP4, ctx.next_port, "TCP", dport=5061)
-    ctx.apps.append(raw)
-    raw.send(b"\x16\x03\x01\x00\x05garbage-not-a-client-hello" * 4)
-    assert raw.closed_by_peer(3.0), "garbage on the TLS port left open"
     register(ctx, good, dev)
-    assert device_of(ctx, dev)["state"] == "alive"
+    call = Call("sip:%s" % dev.aor, dev.user, route=False)
+    call_in(ctx, call)
+    inv = good.expect(is_req("INVITE", call.cid), 1.0, "the INVITE to the good app")
+    ring(ctx, good, inv, call)
+    before = conns(ctx)
+    cases = [  # (what is sent, the reason /sipwake/conns counts, on the TLS port?)
+        ("OPTIONS sip:%s SIP/2.0\r\nVia: SIP/2.0/TCP %s:1;branch=z9hG4bK-x\r\n\r\n"
+         % (SW4, APP4), "closed_no_length", False),
+        ("OPTIONS sip:%s SIP/2.0\r\nContent-Length: -5\r\n\r\n" % SW4,
+         "closed_bad_length", False),
+        ("OPTIONS sip:%s SIP/2.0\r\nContent-Length: 70000\r\n\r\n" % SW4,
+         "closed_too_large", False),
+        (b"\x16\x03\x01\x00\x05garbage-not-a-client-hello" * 4, "closed_tls_failed", True),
+        (b"", "closed_handshake_timeout", True),  # connects, never says hello
+    ]
+    for data, _, tls in cases:
+        bad = raw_conn(ctx, 5061 if tls else 5060)
+        if data:
+            bad.send(data)
+        assert bad.closed_by_peer(4.0), "left open: %r" % (data,)
+    # Slowloris: a header block a byte at a time, never whole within header_s.
+    slow = raw_conn(ctx)
+    t0 = time.monotonic()
+    for b in "OPTIONS sip:%s SIP/2.0\r\nVia: " % SW4:
+        if slow.closed_by_peer(0.25):
+            break
+        slow.send(b)
+    assert slow.closed_by_peer(3.0) and time.monotonic() - t0 < 5.0
+    # 20 connections from one source: 16 (max_conns_per_source) are kept.
+    ctx.lab.peer(["ip", "addr", "add", FLOODER + "/24", "dev", ctx.lab.if_peer])
+    flood = [raw_conn(ctx, ip=FLOODER) for _ in range(20)]
+    time.sleep(0.5)
+    closed = [c for c in flood if c.closed_by_peer(0.05)]
+    assert len(closed) == 4, "kept %d of 20" % (20 - len(closed))
+    after = conns(ctx)
+    for _, reason, tls in cases + [(None, "closed_header_timeout", False)]:
+        tp = "tls" if tls else "tcp"
+        assert after[tp][reason] - before[tp][reason] >= 1, (reason, after[tp])
+    assert after["tcp"]["refused_source"] - before["tcp"]["refused_source"] == 4, after["tcp"]
+    # The call went on meanwhile.
+    ok = answer(ctx, good, inv, call)
+    hang_up(ctx, good, call, ok)
+    for c in flood:
+        c.close()
 
 
 @pytest.mark.parametrize("form", ["rfc8599", "legacy", "xpush"])
