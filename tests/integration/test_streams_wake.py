@@ -10,6 +10,8 @@ Peers: wakekit's byte-level PBX on UDP, streampeer's TCP / TLS apps, the
 APNs test double; every wait is bounded."""
 import os
 import re
+import shutil
+import signal
 import sys
 import time
 
@@ -29,8 +31,8 @@ FLOODER = "198.18.0.40"  # a second address of the peer: the one-source connecti
 @pytest.fixture(scope="module")
 def sctx():
     lab = WakeLab("wst%d" % (os.getpid() % 10000), PING_WAKE)
-    lab.cert, key = make_cert(lab.tmp)
-    lab.config_extra += "\n" + STREAMS % (lab.cert, key)
+    lab.cert, lab.key = make_cert(lab.tmp)
+    lab.config_extra += "\n" + STREAMS % (lab.cert, lab.key)
     with lab:
         ctx = Ctx(lab)
         try:
@@ -244,6 +246,39 @@ def test_bad_streams_end_themselves_only_while_a_call_rings(sctx):
     hang_up(ctx, good, call, ok)
     for c in flood:
         c.close()
+
+
+def options_ok(app, n):
+    """OPTIONS to sipwake down @app's connection is answered 200 on it."""
+    cid = "opt-%d-%d@app" % (app.port, n)
+    app.send(build("OPTIONS sip:%s SIP/2.0" % SW4, [
+        "Via: SIP/2.0/%s %s:%d;branch=z9hG4bK-opt-%d" % (app.transport, app.ip, app.port, n),
+        "Max-Forwards: 70", "From: <sip:probe@%s>;tag=o%d" % (DOMAIN, n),
+        "To: <sip:%s>" % SW4, "Call-ID: " + cid, "CSeq: 1 OPTIONS"]))
+    return app.expect(is_resp(200, cid), 2.0, "200 to OPTIONS")
+
+
+def test_sighup_reloads_the_certificate_and_keeps_connections(sctx):
+    ctx = sctx
+    dev, old = Device("yann"), stream_app(ctx, "TLS")
+    register(ctx, old, dev)
+    old_cert = old.s.getpeercert(binary_form=True)
+    before = conns(ctx)["cert_reloads"]
+    # The operator renews the certificate under the same file names.
+    new_cert, new_key = make_cert(ctx.lab.tmp, "renewed")
+    shutil.copy(new_cert, ctx.lab.cert)
+    shutil.copy(new_key, ctx.lab.key)
+    ctx.lab.proc.send_signal(signal.SIGHUP)
+    end = time.monotonic() + 3.0
+    while conns(ctx)["cert_reloads"] == before:
+        assert time.monotonic() < end, ctx.lab.read_log()[-2000:]
+        time.sleep(0.05)
+    new = stream_app(ctx, "TLS")  # trusts the renewed certificate only
+    assert new.s.getpeercert(binary_form=True) != old_cert
+    # The connection made before the reload is still there, and its device alive.
+    options_ok(old, 1)
+    assert device_of(ctx, dev)["state"] == "alive"
+    new.close()
 
 
 @pytest.mark.parametrize("form", ["rfc8599", "legacy", "xpush"])
