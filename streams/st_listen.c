@@ -46,9 +46,11 @@ SSL_CTX *st_tls_ctx_new(const struct st_listener *l, unsigned idx, char *err, si
 	/* An idle connection keeps no read or write buffer (~34 KiB each
 	 * otherwise): thousands of apps sit on idle flows. */
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
-	/* Apps reconnect after a push; no session cache state grows per client. */
+	/* No session cache, so no state grows per client; TLS 1.3 tickets
+	 * would point into that cache: none are sent. */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION);
+	SSL_CTX_set_num_tickets(ctx, 0);
 	if (!l->cert[0] || !l->key[0]) {
 		snprintf(err, errlen,
 			 "streams: listener %u (%s port %u): cert and key are required", idx,
