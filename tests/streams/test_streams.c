@@ -377,6 +377,53 @@ static void test_slow_reader(void **state)
 	st_free(st);
 }
 
+static uint64_t get_ring_full(const struct st_stats *s)
+{
+	return s->up_ring_full;
+}
+
+/* The control plane does not poll: a message that finds the up ring full
+ * closes its connection (ring_full), and that ST_UP_CLOSED still comes up
+ * once there is room. */
+static void test_up_ring_full(void **state)
+{
+	uint16_t port = sth_port();
+	struct st_config cfg;
+	struct st *st;
+	char m[512];
+	size_t n = sth_msg(m, sizeof(m), "full");
+	struct st_up *u;
+	int fd[4];
+
+	(void)state;
+	sth_config(&cfg, SW_TP_TCP, port);
+	cfg.ring_size = 4; /* room for 3 */
+	st = sth_start(&cfg);
+	for (int i = 0; i < 4; i++) {
+		fd[i] = sth_connect(port);
+		sth_send(fd[i], m, n);
+		usleep(50 * 1000);
+	}
+	/* The message refused, then its connection's CLOSED. */
+	assert_int_equal(sth_wait_stat(st, get_ring_full, 2), 2);
+	assert_true(sth_closed(fd[3]));
+	for (uint64_t id = 1; id <= 3; id++) {
+		u = sth_wait_sip(st);
+		assert_int_equal(u->conn, id);
+		free(u);
+	}
+	u = sth_wait_up(st, 1000);
+	assert_non_null(u);
+	assert_int_equal(u->kind, ST_UP_CLOSED);
+	assert_int_equal(u->why, ST_CLOSE_ring_full);
+	assert_int_equal(u->conn, 4);
+	free(u);
+	assert_null(sth_wait_up(st, 50));
+	for (int i = 0; i < 4; i++)
+		close(fd[i]);
+	st_free(st);
+}
+
 static uint64_t get_oldest(const struct st_stats *s)
 {
 	return s->oldest_s >= 1 && s->mem_bytes > 0;
@@ -416,6 +463,7 @@ int main(void)
 		cmocka_unit_test(test_broken_streams),
 		cmocka_unit_test(test_keepalive),
 		cmocka_unit_test(test_slow_reader),
+		cmocka_unit_test(test_up_ring_full),
 		cmocka_unit_test(test_ages_and_memory),
 	};
 
