@@ -72,7 +72,7 @@ struct st_src {
 enum st_conn_state {
 	ST_CS_HANDSHAKE, /* TLS, or the WebSocket upgrade, not done */
 	ST_CS_OPEN,
-	ST_CS_DRAIN, /* st_close(): writing what is queued, then closing */
+	ST_CS_DRAIN, /* writing what is queued, then closing (st_conn_drain()) */
 };
 
 struct st_ws;
@@ -88,8 +88,9 @@ struct st_conn {
 	struct event *tmo; /* the nearest of the deadlines below */
 	struct st_ws *ws;  /* WS / WSS: the upgrade, then wslay */
 	uint8_t tp;
-	uint8_t state;	/* enum st_conn_state */
-	uint8_t tls_up; /* WSS: TLS done, the upgrade still to come */
+	uint8_t state;	   /* enum st_conn_state */
+	uint8_t tls_up;	   /* WSS: TLS done, the upgrade still to come */
+	uint8_t drain_why; /* ST_CS_DRAIN: the close reason once written */
 	uint16_t peer_port, local_port;
 	struct sw_ip peer, local;
 	uint64_t open_ms;  /* accepted */
@@ -152,6 +153,8 @@ void st_conn_local_close(struct st *st, uint64_t id);
 void st_conn_arm(struct st_conn *c);
 int st_conn_write(struct st_conn *c, const void *data, size_t len);
 int st_conn_up_msg(struct st_conn *c, const uint8_t *data, size_t len);
+int st_conn_up_try(struct st_conn *c, const uint8_t *data, size_t len);
+int st_conn_drain(struct st_conn *c, enum st_close_why why);
 void st_conn_handshake_done(struct st_conn *c);
 void st_conn_close_all(struct st *st);
 
