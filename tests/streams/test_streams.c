@@ -101,6 +101,37 @@ static void test_messages_up_and_down(void **state)
 	st_free(st);
 }
 
+/* st_send() then st_close(): the answer goes out before the close. */
+static void test_close_after_send(void **state)
+{
+	uint16_t port = sth_port();
+	struct st_config cfg;
+	struct st *st;
+	static char big[60000];
+	static char got[60000];
+	char m[512];
+	size_t n = sth_msg(m, sizeof(m), "bye");
+	struct st_up *u;
+	int fd;
+
+	(void)state;
+	memset(big, 'z', sizeof(big));
+	sth_config(&cfg, SW_TP_TCP, port);
+	st = sth_start(&cfg);
+	fd = sth_connect(port);
+	sth_send(fd, m, n);
+	u = sth_wait_sip(st);
+	assert_int_equal(st_send(st, u->conn, big, sizeof(big)), 0);
+	assert_int_equal(st_close(st, u->conn), 0);
+	free(u);
+	assert_int_equal(sth_recv(fd, got, sizeof(got)), sizeof(got));
+	assert_memory_equal(got, big, sizeof(got));
+	assert_true(sth_closed(fd));
+	assert_int_equal(sth_wait_closed(st, NULL), ST_CLOSE_local);
+	close(fd);
+	st_free(st);
+}
+
 static void test_peer_close_and_ids(void **state)
 {
 	uint16_t port = sth_port();
@@ -455,6 +486,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_messages_up_and_down),
+		cmocka_unit_test(test_close_after_send),
 		cmocka_unit_test(test_peer_close_and_ids),
 		cmocka_unit_test(test_per_source_limit),
 		cmocka_unit_test(test_total_limit),
