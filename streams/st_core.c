@@ -382,7 +382,8 @@ int st_reload_certs(struct st *st, char *err, size_t errlen)
 		errlen = sizeof(dummy);
 	}
 	for (unsigned i = 0; i < st->n_lis; i++) {
-		if (!st->lis[i].ctx)
+		/* By transport, not by lis[i].ctx: the thread may be swapping that. */
+		if (st->lis[i].cfg.tp != SW_TP_TLS && st->lis[i].cfg.tp != SW_TP_WSS)
 			continue;
 		fresh[i] = st_tls_ctx_new(&st->lis[i].cfg, i, err, errlen);
 		if (!fresh[i]) {

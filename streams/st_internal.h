@@ -50,6 +50,7 @@ struct st_down {
 struct st_bound {
 	struct st_lis *lis;
 	struct evconnlistener *evl;
+	struct event *resume; /* after an accept() error */
 	struct sw_ip addr;
 };
 

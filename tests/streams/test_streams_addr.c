@@ -13,10 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "common/sw_clock.h"
 
 #include "tests/streams/st_harness.h"
 
@@ -79,10 +82,58 @@ static void test_every_address(void **state)
 	st_free(st);
 }
 
+/* Out of descriptors: accept() fails, counted, and the listener pauses
+ * instead of spinning; once descriptors are back it accepts again. */
+static void test_accept_failed(void **state)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	uint16_t port = sth_port();
+	struct st_config cfg;
+	struct rlimit old, low;
+	struct st_stats s;
+	struct st *st;
+	uint64_t end;
+	int fd[4], top;
+	char pong[2];
+
+	(void)state;
+	sth_config(&cfg, SW_TP_TCP, port);
+	st = sth_start(&cfg);
+	for (int i = 0; i < 4; i++)
+		fd[i] = socket(AF_INET, SOCK_STREAM, 0);
+	/* No descriptor left for anyone: the thread's accept() gets EMFILE. */
+	top = dup(0);
+	close(top);
+	getrlimit(RLIMIT_NOFILE, &old);
+	low = old;
+	low.rlim_cur = (rlim_t)top;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	sa.sin_port = htons(port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(connect(fd[i], (struct sockaddr *)&sa, sizeof(sa)), 0);
+	end = sw_mono_ms() + 500;
+	while (sw_mono_ms() < end)
+		usleep(5000);
+	st_stats_get(st, &s);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	assert_int_equal(s.tp[SW_TP_TCP].accepted, 0);
+	/* Paused, not spinning: about one error per 100 ms. */
+	assert_true(s.tp[SW_TP_TCP].accept_failed >= 1);
+	assert_true(s.tp[SW_TP_TCP].accept_failed <= 10);
+	/* Descriptors back: the connections waiting are accepted. */
+	sth_send(fd[3], "\r\n\r\n", 4);
+	assert_int_equal(sth_recv(fd[3], pong, 2), 2);
+	for (int i = 0; i < 4; i++)
+		close(fd[i]);
+	st_free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_address),
+		cmocka_unit_test(test_accept_failed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
