@@ -16,6 +16,8 @@ PKGS=(
   libconfig-dev libsqlite3-dev libmnl-dev libcmocka-dev clang libclang-rt-14-dev libevent-dev libjansson-dev openssl curl
   sip-tester python3 python3-pytest python3-prometheus-client iproute2 iputils-ping ethtool procps
   systemd
+  # The streams thread's WebSocket framing (RFC 7118, streams/st_ws.c).
+  libwslay-dev
   # Tests and benchmarks only: the real registrar the integration tests
   # compare sipwake against (tests/integration/kamailio/registrar.cfg) and
   # the stateless benchmark peer (stateless.cfg), both run from a temp dir.

@@ -179,7 +179,8 @@ int st_up_fd(const struct st *st);
 	_(bytes_out, "bytes written (before TLS)")                                     \
 	_(keepalives, "CRLF keepalives answered (RFC 5626 §4.4.1)")                    \
 	_(ws_pings, "WebSocket pings answered")                                        \
-	_(send_no_conn, "st_send() for a connection that had ended")
+	_(send_no_conn, "st_send() for a connection that had ended")                   \
+	_(accept_failed, "accept() failed (out of descriptors or memory): paused 100 ms")
 
 struct st_tp_stats {
 #define ST_CNT_FIELD(n, d) uint64_t n;

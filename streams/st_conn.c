@@ -105,7 +105,7 @@ static void tmo_cb(evutil_socket_t fd, short what, void *arg)
 	if (c->state == ST_CS_HANDSHAKE && now >= c->open_ms + (uint64_t)cfg->handshake_s * 1000)
 		st_conn_close(c, ST_CLOSE_handshake_timeout);
 	else if (c->state == ST_CS_DRAIN && now >= c->drain_ms)
-		st_conn_close(c, ST_CLOSE_local);
+		st_conn_close(c, (enum st_close_why)c->drain_why);
 	else if (c->msg_ms && now >= c->msg_ms + (uint64_t)cfg->header_s * 1000)
 		st_conn_close(c, ST_CLOSE_header_timeout);
 	else if (now >= c->in_ms + (uint64_t)cfg->idle_s * 1000)
@@ -123,23 +123,30 @@ void st_conn_handshake_done(struct st_conn *c)
 	ST_INC(c->st, c->tp, handshakes, 1);
 }
 
-/* @return 0, or -1 when the connection is closed (and freed). */
-int st_conn_up_msg(struct st_conn *c, const uint8_t *data, size_t len)
+/* Hand one message up without closing on failure. @return 0, -ENOBUFS
+ * (ring full, or out of memory). */
+int st_conn_up_try(struct st_conn *c, const uint8_t *data, size_t len)
 {
 	struct st_up *u = up_new(c, ST_UP_SIP, len);
 
-	if (!u) {
-		st_conn_close(c, ST_CLOSE_ring_full);
-		return -1;
-	}
+	if (!u)
+		return -ENOBUFS;
 	memcpy(u->data, data, len);
+	if (st_up_push(c->st, u) != 0)
+		return -ENOBUFS;
+	ST_INC(c->st, c->tp, msgs_in, 1);
+	return 0;
+}
+
+/* @return 0, or -1 when the connection is closed (and freed). */
+int st_conn_up_msg(struct st_conn *c, const uint8_t *data, size_t len)
+{
 	/* A message the control plane never sees would leave the app waiting
 	 * for an answer on a live connection: better to close it. */
-	if (st_up_push(c->st, u) != 0) {
+	if (st_conn_up_try(c, data, len) != 0) {
 		st_conn_close(c, ST_CLOSE_ring_full);
 		return -1;
 	}
-	ST_INC(c->st, c->tp, msgs_in, 1);
 	return 0;
 }
 
@@ -223,7 +230,7 @@ static void write_cb(struct bufferevent *bev, void *arg)
 	struct st_conn *c = arg;
 
 	if (c->state == ST_CS_DRAIN && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		st_conn_close(c, ST_CLOSE_local);
+		st_conn_close(c, (enum st_close_why)c->drain_why);
 }
 
 static void event_cb(struct bufferevent *bev, short what, void *arg)
@@ -380,22 +387,39 @@ void st_conn_send(struct st *st, uint64_t id, const uint8_t *data, uint32_t len)
 	ST_INC(st, c->tp, msgs_out, 1);
 }
 
+/*
+ * Close @p c for @p why once what is queued toward it is written (a final
+ * answer, a WebSocket close frame, an HTTP refusal), within DRAIN_MS;
+ * nothing more is read. @return 0, or -1 when closed (and freed) at once.
+ */
+int st_conn_drain(struct st_conn *c, enum st_close_why why)
+{
+	if (c->state == ST_CS_DRAIN)
+		return 0;
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+		st_conn_close(c, why);
+		return -1;
+	}
+	if (c->state == ST_CS_HANDSHAKE)
+		ST_DEC(c->st, c->tp, handshaking);
+	c->state = ST_CS_DRAIN;
+	c->drain_why = (uint8_t)why;
+	c->drain_ms = sw_mono_ms() + DRAIN_MS;
+	c->msg_ms = 0;
+	bufferevent_disable(c->bev, EV_READ);
+	st_conn_arm(c);
+	return 0;
+}
+
 void st_conn_local_close(struct st *st, uint64_t id)
 {
 	struct st_conn *c = st_tab_get(st, id);
 
 	if (!c || c->state == ST_CS_DRAIN)
 		return;
-	if (c->state == ST_CS_HANDSHAKE ||
-	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+	/* A TLS or WebSocket handshake still going: nothing of ours is queued. */
+	if (c->state == ST_CS_HANDSHAKE)
 		st_conn_close(c, ST_CLOSE_local);
-		return;
-	}
-	/* What the control plane sent before closing (a final answer) goes
-	 * out first; nothing more is read. */
-	c->state = ST_CS_DRAIN;
-	c->drain_ms = sw_mono_ms() + DRAIN_MS;
-	c->msg_ms = 0;
-	bufferevent_disable(c->bev, EV_READ);
-	st_conn_arm(c);
+	else
+		st_conn_drain(c, ST_CLOSE_local);
 }

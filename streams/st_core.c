@@ -21,8 +21,6 @@
 #include "streams/st_internal.h"
 
 #define BURST 32
-/* WebSocket comes with st_ws.c's wslay framing (docs/streams.md, Status). */
-#define ST_WS_BUILT(tp) ((tp) != SW_TP_WS && (tp) != SW_TP_WSS)
 /* A full up ring: the ST_UP_CLOSED it refused are offered again this often. */
 #define RETRY_MS 10
 
@@ -221,7 +219,7 @@ static int check_config(const struct st_config *cfg, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	for (unsigned i = 0; i < cfg->n_listeners; i++)
-		if (!sw_tp_is_stream(cfg->listeners[i].tp) || !ST_WS_BUILT(cfg->listeners[i].tp)) {
+		if (!sw_tp_is_stream(cfg->listeners[i].tp)) {
 			snprintf(err, errlen,
 				 "streams: listener %u (port %u): not a stream transport", i,
 				 cfg->listeners[i].port);
@@ -371,7 +369,8 @@ int st_reload_certs(struct st *st, char *err, size_t errlen)
 		errlen = sizeof(dummy);
 	}
 	for (unsigned i = 0; i < st->n_lis; i++) {
-		if (!st->lis[i].ctx)
+		/* By transport, not by lis[i].ctx: the thread may be swapping that. */
+		if (st->lis[i].cfg.tp != SW_TP_TLS && st->lis[i].cfg.tp != SW_TP_WSS)
 			continue;
 		fresh[i] = st_tls_ctx_new(&st->lis[i].cfg, i, err, errlen);
 		if (!fresh[i]) {

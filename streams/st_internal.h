@@ -50,6 +50,7 @@ struct st_down {
 struct st_bound {
 	struct st_lis *lis;
 	struct evconnlistener *evl;
+	struct event *resume; /* after an accept() error */
 	struct sw_ip addr;
 };
 
@@ -72,7 +73,7 @@ struct st_src {
 enum st_conn_state {
 	ST_CS_HANDSHAKE, /* TLS, or the WebSocket upgrade, not done */
 	ST_CS_OPEN,
-	ST_CS_DRAIN, /* st_close(): writing what is queued, then closing */
+	ST_CS_DRAIN, /* writing what is queued, then closing (st_conn_drain()) */
 };
 
 struct st_ws;
@@ -88,8 +89,9 @@ struct st_conn {
 	struct event *tmo; /* the nearest of the deadlines below */
 	struct st_ws *ws;  /* WS / WSS: the upgrade, then wslay */
 	uint8_t tp;
-	uint8_t state;	/* enum st_conn_state */
-	uint8_t tls_up; /* WSS: TLS done, the upgrade still to come */
+	uint8_t state;	   /* enum st_conn_state */
+	uint8_t tls_up;	   /* WSS: TLS done, the upgrade still to come */
+	uint8_t drain_why; /* ST_CS_DRAIN: the close reason once written */
 	uint16_t peer_port, local_port;
 	struct sw_ip peer, local;
 	uint64_t open_ms;  /* accepted */
@@ -152,6 +154,8 @@ void st_conn_local_close(struct st *st, uint64_t id);
 void st_conn_arm(struct st_conn *c);
 int st_conn_write(struct st_conn *c, const void *data, size_t len);
 int st_conn_up_msg(struct st_conn *c, const uint8_t *data, size_t len);
+int st_conn_up_try(struct st_conn *c, const uint8_t *data, size_t len);
+int st_conn_drain(struct st_conn *c, enum st_close_why why);
 void st_conn_handshake_done(struct st_conn *c);
 void st_conn_close_all(struct st *st);
 
@@ -174,10 +178,12 @@ int st_ws_read(struct st_conn *c);
 int st_ws_send(struct st_conn *c, const uint8_t *data, size_t len);
 size_t st_ws_mem(const struct st_conn *c);
 
-/* Bytes a connection holds beyond its buffers: measured by
- * tests/streams/test_st_mem.c (struct st_conn, bufferevent, event, and for
- * TLS the SSL object with its buffers released). */
-#define ST_CONN_MEM_TCP 1024u
-#define ST_CONN_MEM_TLS 8192u
+/* Bytes a connection holds beyond its buffers, measured by
+ * tests/streams/test_st_mem.c (OpenSSL 3.0, libevent 2.1, glibc): struct
+ * st_conn, its bufferevent, evbuffers and events ~1.4 KiB; for TLS the SSL
+ * object adds ~14 KiB with its buffers released (8.4 KiB of it from
+ * SSL_new(), before any handshake). */
+#define ST_CONN_MEM_TCP 1400u
+#define ST_CONN_MEM_TLS 16100u
 
 #endif /* ST_INTERNAL_H */

@@ -46,9 +46,11 @@ SSL_CTX *st_tls_ctx_new(const struct st_listener *l, unsigned idx, char *err, si
 	/* An idle connection keeps no read or write buffer (~34 KiB each
 	 * otherwise): thousands of apps sit on idle flows. */
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
-	/* Apps reconnect after a push; no session cache state grows per client. */
+	/* No session cache, so no state grows per client; TLS 1.3 tickets
+	 * would point into that cache: none are sent. */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION);
+	SSL_CTX_set_num_tickets(ctx, 0);
 	if (!l->cert[0] || !l->key[0]) {
 		snprintf(err, errlen,
 			 "streams: listener %u (%s port %u): cert and key are required", idx,
@@ -90,6 +92,29 @@ static void accept_cb(struct evconnlistener *evl, evutil_socket_t fd, struct soc
 	(void)evl;
 	(void)salen;
 	st_conn_accept(arg, fd, sa);
+}
+
+/* The listening socket stays readable while accept() fails (EMFILE,
+ * ENFILE, ENOMEM): without a pause the loop would spin on it. */
+#define ACCEPT_PAUSE_MS 100
+
+static void resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct st_bound *b = arg;
+
+	(void)fd;
+	(void)what;
+	evconnlistener_enable(b->evl);
+}
+
+static void accept_err_cb(struct evconnlistener *evl, void *arg)
+{
+	struct st_bound *b = arg;
+	struct timeval tv = {0, ACCEPT_PAUSE_MS * 1000};
+
+	ST_INC(b->lis->st, b->lis->cfg.tp, accept_failed, 1);
+	evconnlistener_disable(evl);
+	event_add(b->resume, &tv);
 }
 
 static socklen_t to_sockaddr(const struct sw_ip *ip, uint16_t port, struct sockaddr_storage *ss)
@@ -134,12 +159,21 @@ static int bind_one(struct st_bound *b, uint16_t port, char *err, size_t errlen)
 	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, BACKLOG) < 0)
 		goto fail_close;
 	b->evl = evconnlistener_new(b->lis->st->base, accept_cb, b, LEV_OPT_CLOSE_ON_FREE, -1, fd);
-	if (!b->evl) {
-		close(fd);
+	b->resume = evtimer_new(b->lis->st->base, resume_cb, b);
+	if (!b->evl || !b->resume) {
+		if (b->evl)
+			evconnlistener_free(b->evl);
+		else
+			close(fd);
+		if (b->resume)
+			event_free(b->resume);
+		b->evl = NULL;
+		b->resume = NULL;
 		snprintf(err, errlen, "streams: %s port %u: out of memory",
 			 sw_tp_name(b->lis->cfg.tp), port);
 		return -ENOMEM;
 	}
+	evconnlistener_set_error_cb(b->evl, accept_err_cb);
 	return 0;
 fail_close:
 	e = errno;
@@ -182,7 +216,9 @@ void st_listen_close(struct st *st)
 		for (unsigned a = 0; a < l->n_bound; a++)
 			if (l->bound[a].evl) {
 				evconnlistener_free(l->bound[a].evl);
+				event_free(l->bound[a].resume);
 				l->bound[a].evl = NULL;
+				l->bound[a].resume = NULL;
 			}
 		l->n_bound = 0;
 	}

@@ -101,6 +101,37 @@ static void test_messages_up_and_down(void **state)
 	st_free(st);
 }
 
+/* st_send() then st_close(): the answer goes out before the close. */
+static void test_close_after_send(void **state)
+{
+	uint16_t port = sth_port();
+	struct st_config cfg;
+	struct st *st;
+	static char big[60000];
+	static char got[60000];
+	char m[512];
+	size_t n = sth_msg(m, sizeof(m), "bye");
+	struct st_up *u;
+	int fd;
+
+	(void)state;
+	memset(big, 'z', sizeof(big));
+	sth_config(&cfg, SW_TP_TCP, port);
+	st = sth_start(&cfg);
+	fd = sth_connect(port);
+	sth_send(fd, m, n);
+	u = sth_wait_sip(st);
+	assert_int_equal(st_send(st, u->conn, big, sizeof(big)), 0);
+	assert_int_equal(st_close(st, u->conn), 0);
+	free(u);
+	assert_int_equal(sth_recv(fd, got, sizeof(got)), sizeof(got));
+	assert_memory_equal(got, big, sizeof(got));
+	assert_true(sth_closed(fd));
+	assert_int_equal(sth_wait_closed(st, NULL), ST_CLOSE_local);
+	close(fd);
+	st_free(st);
+}
+
 static void test_peer_close_and_ids(void **state)
 {
 	uint16_t port = sth_port();
@@ -377,6 +408,53 @@ static void test_slow_reader(void **state)
 	st_free(st);
 }
 
+static uint64_t get_ring_full(const struct st_stats *s)
+{
+	return s->up_ring_full;
+}
+
+/* The control plane does not poll: a message that finds the up ring full
+ * closes its connection (ring_full), and that ST_UP_CLOSED still comes up
+ * once there is room. */
+static void test_up_ring_full(void **state)
+{
+	uint16_t port = sth_port();
+	struct st_config cfg;
+	struct st *st;
+	char m[512];
+	size_t n = sth_msg(m, sizeof(m), "full");
+	struct st_up *u;
+	int fd[4];
+
+	(void)state;
+	sth_config(&cfg, SW_TP_TCP, port);
+	cfg.ring_size = 4; /* room for 3 */
+	st = sth_start(&cfg);
+	for (int i = 0; i < 4; i++) {
+		fd[i] = sth_connect(port);
+		sth_send(fd[i], m, n);
+		usleep(50 * 1000);
+	}
+	/* The message refused, then its connection's CLOSED. */
+	assert_int_equal(sth_wait_stat(st, get_ring_full, 2), 2);
+	assert_true(sth_closed(fd[3]));
+	for (uint64_t id = 1; id <= 3; id++) {
+		u = sth_wait_sip(st);
+		assert_int_equal(u->conn, id);
+		free(u);
+	}
+	u = sth_wait_up(st, 1000);
+	assert_non_null(u);
+	assert_int_equal(u->kind, ST_UP_CLOSED);
+	assert_int_equal(u->why, ST_CLOSE_ring_full);
+	assert_int_equal(u->conn, 4);
+	free(u);
+	assert_null(sth_wait_up(st, 50));
+	for (int i = 0; i < 4; i++)
+		close(fd[i]);
+	st_free(st);
+}
+
 static uint64_t get_oldest(const struct st_stats *s)
 {
 	return s->oldest_s >= 1 && s->mem_bytes > 0;
@@ -408,6 +486,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_messages_up_and_down),
+		cmocka_unit_test(test_close_after_send),
 		cmocka_unit_test(test_peer_close_and_ids),
 		cmocka_unit_test(test_per_source_limit),
 		cmocka_unit_test(test_total_limit),
@@ -416,6 +495,7 @@ int main(void)
 		cmocka_unit_test(test_broken_streams),
 		cmocka_unit_test(test_keepalive),
 		cmocka_unit_test(test_slow_reader),
+		cmocka_unit_test(test_up_ring_full),
 		cmocka_unit_test(test_ages_and_memory),
 	};
 
