@@ -14,7 +14,7 @@ PKGS=(
   meson ninja-build pkg-config gcc clang-format
   dpdk dpdk-dev libdpdk-dev libosip2-dev liburcu-dev libnghttp2-dev libssl-dev
   libconfig-dev libsqlite3-dev libmnl-dev libcmocka-dev clang libclang-rt-14-dev libevent-dev libjansson-dev openssl curl
-  sip-tester python3 python3-pytest python3-prometheus-client iproute2 iputils-ping ethtool procps
+  sip-tester python3 python3-pytest python3-prometheus-client python3-websockets iproute2 iputils-ping ethtool procps
   systemd
   # The streams thread's WebSocket framing (RFC 7118, streams/st_ws.c).
   libwslay-dev

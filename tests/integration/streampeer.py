@@ -118,3 +118,89 @@ class StreamEndpoint(Endpoint):
         while not self.eof and time.monotonic() < end:
             self._pump(min(end, time.monotonic() + 0.05))
         return self.eof
+
+
+class WsEndpoint(Endpoint):
+    """An app over secure WebSocket (RFC 7118), a client built on
+    python3-websockets: the `sip` subprotocol, one SIP message per text
+    frame, from @ip:@port in namespace @ns to sipwake's @dport and @path.
+    Its Via and Contact use a .invalid host, as web apps write them."""
+
+    def __init__(self, ns, ip, port, dport, path="/", cafile=None, name=None, timeout=5.0):
+        import asyncio
+        import websockets
+
+        self.transport = "WSS"
+        self.host = "app%d.invalid" % port
+        with in_netns(ns):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((ip, port))
+        s.settimeout(timeout)
+        s.connect((SW4, dport))
+        s.setblocking(False)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.load_verify_locations(cafile)
+        self.loop = asyncio.new_event_loop()
+
+        async def connect():  # made inside the loop it runs on
+            return await websockets.connect(
+                "wss://edge.sipwake.test:%d%s" % (dport, path), sock=s, ssl=ctx,
+                server_hostname="edge.sipwake.test", subprotocols=["sip"],
+                ping_interval=None, max_size=65536)
+        self.ws = self.loop.run_until_complete(asyncio_wait(connect(), timeout))
+        self.subprotocol = self.ws.subprotocol
+        self.ip, self.port, self.dport = ip, port, dport
+        self.name = name or "wss:%s:%d" % (ip, port)
+        self.inbox, self.taken, self.options, self.pings = [], [], 0, []
+        self.options_status = 200
+        self.eof = False
+
+    def close(self):
+        if not self.eof:
+            try:
+                self.loop.run_until_complete(asyncio_wait(self.ws.close(), 2.0))
+            except Exception:  # noqa: BLE001 (closing: whatever state it is in)
+                pass
+            self.eof = True
+        self.loop.close()
+
+    def send(self, text, dst=None, port=None):
+        self.loop.run_until_complete(asyncio_wait(
+            self.ws.send(text if isinstance(text, str) else text.decode()), 5.0))
+        return text
+
+    def _pump(self, until):
+        import websockets
+
+        while not self.eof:
+            left = until - time.monotonic()
+            try:
+                data = self.loop.run_until_complete(asyncio_wait(self.ws.recv(), max(left, 0)))
+            except TimeoutError:
+                return
+            except websockets.ConnectionClosed:
+                self.eof = True
+                return
+            data = data.encode() if isinstance(data, str) else data
+            self.inbox.append(Msg(data, (SW4, self.dport), time.monotonic()))
+            if left <= 0:
+                return
+
+    def closed_by_peer(self, timeout=3.0):
+        end = time.monotonic() + timeout
+        while not self.eof and time.monotonic() < end:
+            self._pump(min(end, time.monotonic() + 0.05))
+        return self.eof
+
+
+def asyncio_wait(coro, timeout):
+    """@coro within @timeout s; TimeoutError (the builtin) otherwise."""
+    import asyncio
+
+    async def run():
+        try:
+            return await asyncio.wait_for(coro, timeout)
+        except asyncio.TimeoutError:
+            raise TimeoutError from None
+    return run()

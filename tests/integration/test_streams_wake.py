@@ -18,13 +18,14 @@ import time
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from streampeer import StreamEndpoint, make_cert  # noqa: E402
+from streampeer import StreamEndpoint, WsEndpoint, make_cert  # noqa: E402
 from wakekit import *  # noqa: E402,F401,F403
 
 # SYNs metered loosely here: the streams thread's own limits are under test.
 STREAMS = ('streams: { tcp = { port = 5060; }; tls = { port = 5061; cert = "%s"; key = "%s"; };'
            ' max_conns_per_source = 16; header_s = 2; handshake_s = 2; max_message = 65536;'
-           ' syn_rate = 200; syn_burst = 200; };')
+           ' syn_rate = 200; syn_burst = 200;'
+           ' wss = { port = 7443; path = "/sip"; cert = "%s"; key = "%s"; }; };')
 FLOODER = "198.18.0.40"  # a second address of the peer: the one-source connection flood
 
 
@@ -32,7 +33,7 @@ FLOODER = "198.18.0.40"  # a second address of the peer: the one-source connecti
 def sctx():
     lab = WakeLab("wst%d" % (os.getpid() % 10000), PING_WAKE)
     lab.cert, lab.key = make_cert(lab.tmp)
-    lab.config_extra += "\n" + STREAMS % (lab.cert, lab.key)
+    lab.config_extra += "\n" + STREAMS % (lab.cert, lab.key, lab.cert, lab.key)
     with lab:
         ctx = Ctx(lab)
         try:
@@ -246,6 +247,60 @@ def test_bad_streams_end_themselves_only_while_a_call_rings(sctx):
     hang_up(ctx, good, call, ok)
     for c in flood:
         c.close()
+
+
+def wss_app(ctx):
+    ctx.next_port += 1
+    ep = WsEndpoint(ctx.lab.ns_peer, APP4, ctx.next_port, 7443, "/sip", cafile=ctx.lab.cert)
+    ctx.apps.append(ep)
+    assert ep.subprotocol == "sip", ep.subprotocol  # RFC 7118 §4.1
+    return ep
+
+
+def wss_contact(dev, app, pn=True):
+    """A web app's contact (RFC 7118 §5.2): a .invalid host, transport=ws."""
+    c = "sip:%s@%s;transport=ws" % (dev.user, app.host)
+    return c + (";pn-provider=apns;pn-prid=%s;pn-param=%s" % (dev.token, PN_PARAM) if pn else "")
+
+
+def wss_register(ctx, app, dev, cseq=1):
+    ctx.send_register(app, dev, cseq=cseq, contact=wss_contact(dev, app))
+    req = ctx.pbx.expect(lambda m: m.method == "REGISTER" and app.host in (m.get("Contact") or ""),
+                         3.0, "REGISTER of %s over WSS" % dev.aor)
+    ctx.pbx.send(reply(req, 200, "OK", tag="pbxreg", extra=[
+        "Contact: " + re.sub(r";expires=\d+", "", c) + ";expires=3600"
+        for c in req.all("Contact")]), *req.src)
+    return app.expect(is_resp(200, meth="REGISTER"), 3.0, "200 to the REGISTER")
+
+
+def test_web_app_over_wss_called_then_woken_over_a_new_connection(sctx):
+    ctx = sctx
+    dev, app1 = Device("zoe"), wss_app(ctx)
+    wss_register(ctx, app1, dev)
+    assert device_of(ctx, dev)["transport"] == "wss"
+    call = Call("sip:%s" % dev.aor, dev.user, route=False)
+    call_in(ctx, call)
+    inv = app1.expect(is_req("INVITE", call.cid), 1.0, "the INVITE in a WebSocket frame")
+    assert inv.ruri == wss_contact(dev, app1, pn=False), inv
+    assert re.match(r"SIP/2\.0/WSS 198\.18\.0\.1:7443;branch=z9hG4bK-swCi", vias(inv)[0]), inv
+    rr = inv.all("Record-Route")
+    assert len(rr) == 2 and ";transport=wss" in rr[0] and rr_ours(rr[1]), inv
+    ring_and_answer(ctx, app1, inv, call)
+    # The tab is closed: asleep; the next call wakes it over a new connection.
+    app1.close()
+    ctx.wait_state(dev, "asleep", 2.0)
+    d, mark = Delta(ctx.lab), ctx.push.mark()
+    call2 = Call("sip:%s" % dev.aor, dev.user, route=False)
+    call_in(ctx, call2)
+    ctx.push.wait_req(dev.token, start=mark)
+    app2 = wss_app(ctx)
+    wss_register(ctx, app2, dev, cseq=2)
+    inv2 = app2.expect(is_req("INVITE", call2.cid), 2.0, "the held INVITE over the new WSS")
+    assert inv2.ruri == wss_contact(dev, app2, pn=False), inv2
+    ring_and_answer(ctx, app2, inv2, call2)
+    app2.nothing(is_req("INVITE", call2.cid), 0.3)
+    d.no_held()
+    assert d.wake().get("wake_woken") == 1
 
 
 def options_ok(app, n):
