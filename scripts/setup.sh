@@ -22,6 +22,9 @@ PKGS=(
   # compare sipwake against (tests/integration/kamailio/registrar.cfg) and
   # the stateless benchmark peer (stateless.cfg), both run from a temp dir.
   kamailio
+  # Tests only: real softphones over TLS through sipwake
+  # (tests/integration/test_softphones_tls.py).
+  linphone-cli baresip-core
 )
 
 if [ "$(id -u)" -ne 0 ]; then
