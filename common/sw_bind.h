@@ -72,6 +72,7 @@ struct sw_bind_rec {
 	uint8_t iface;	       /**< sipwake interface it arrived on */
 	uint8_t tp;	       /**< enum sw_tp it registered over (common/sw_tp.h) */
 	uint64_t conn;	       /**< streams: its connection (streams/st.h); 0: none open */
+	int64_t conn_since;    /**< wall clock: first bound over @conn (not stored) */
 	int64_t registered_at; /**< wall clock, seconds since the epoch */
 	int64_t expires_at;    /**< wall clock: the expiry the PBX granted */
 };
@@ -92,6 +93,7 @@ struct sw_device {
 	/** Over a stream: the connection its calls go down (RFC 5626 flow); 0
 	 *  when it closed, and the device is asleep until it registers again. */
 	uint64_t conn;
+	int64_t conn_since; /**< wall clock, seconds: first bound over @conn */
 	uint16_t aor_len, contact_len, instance_len;
 	uint16_t pn_provider_len, pn_prid_len, pn_param_len;
 	const char *aor, *contact, *instance;

@@ -148,6 +148,10 @@ int cp_bind_commit(struct cp_ctx *cp, const struct cp_bind_req *req, int32_t exp
 	}
 	rec.registered_at = sw_wall_s();
 	rec.expires_at = rec.registered_at + expires;
+	/* A refresh over the same connection keeps the time it was first
+	 * bound over it: /sipwake/bindings shows the flow's age. */
+	rec.conn_since = d != NULL && rec.conn != 0 && d->conn == rec.conn ? d->conn_since
+									   : rec.registered_at;
 	rc = sw_bind_put(t, &rec, rte_rdtsc(), id);
 	if (rc != 0) {
 		CP_LOG(WARNING, "binding %.*s not kept: %s", rec.aor_len, rec.aor, strerror(-rc));

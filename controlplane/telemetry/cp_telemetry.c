@@ -323,6 +323,8 @@ static int add_device(const struct sw_device *dv, void *arg)
 	 * UDP). Connections themselves are the streams thread's (/sipwake/conns). */
 	rte_tel_data_add_dict_string(c, "transport", sw_tp_name(dv->tp));
 	rte_tel_data_add_dict_u64(c, "connection", dv->conn);
+	rte_tel_data_add_dict_int(c, "connection_age_s",
+				  dv->conn != 0 ? (int)(a->now_s - dv->conn_since) : 0);
 	rte_tel_data_add_dict_string(
 		c, "state", device_alive(a->dp, dv, a->now_tsc, &heard) ? "alive" : "asleep");
 	rte_tel_data_add_dict_u64(c, "last_heard_s_ago", heard);

@@ -106,6 +106,11 @@ def test_alive_tcp_app_gets_its_call_down_its_connection(sctx):
     delta = d()
     assert delta.get("fwd_stream_handed_up", 0) >= 3, delta  # INVITE, ACK, BYE
     assert delta.get("stream_to_device", 0) >= 2, delta  # ACK, BYE
+    # A refresh over the same connection: the same flow, older now.
+    time.sleep(1.1)
+    register(ctx, app, dev, cseq=2)
+    dv2 = device_of(ctx, dev)
+    assert dv2["connection"] == dv["connection"] and dv2["connection_age_s"] >= 1, dv2
 
 
 def test_tcp_app_calls_out_through_the_pbx(sctx):
