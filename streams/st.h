@@ -55,6 +55,10 @@ struct st_config {
 		header_s; /**< a message must arrive whole within, from its first byte, default 10 */
 	uint32_t idle_s;  /**< no byte in for this long: closed, default 900 */
 	uint32_t ring_size; /**< each ring's slots, power of two, default 4096 */
+	/** Messages a connection may hand up per second, and in a burst: a
+	 *  flood over one connection closes it (msg_rate). The workers'
+	 *  budgets never see what comes over a stream. Default 20 / 100. */
+	uint32_t msg_rate, msg_burst;
 };
 
 /** Fill @p c with the defaults above (no listener, no address). Inline:
@@ -70,6 +74,8 @@ static inline void st_config_defaults(struct st_config *c)
 	c->header_s = 10;
 	c->idle_s = 900;
 	c->ring_size = 4096;
+	c->msg_rate = 20;
+	c->msg_burst = 100;
 }
 
 /** Why a connection ended (X-macro: name, description). */
@@ -87,6 +93,7 @@ static inline void st_config_defaults(struct st_config *c)
 	_(bad_frame, "a WebSocket frame not text/binary, masked wrongly, or too large")    \
 	_(slow_reader, "more than streams.max_out bytes queued toward it")                 \
 	_(ring_full, "the ring to the control plane was full")                             \
+	_(msg_rate, "more messages than streams.msg_rate / msg_burst allow")               \
 	_(shutdown, "sipwake stopped")
 
 enum st_close_why {

@@ -15,6 +15,8 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent_ssl.h>
 
+#include <rte_common.h>
+
 #include "common/sw_clock.h"
 #include "streams/st_internal.h"
 
@@ -123,12 +125,39 @@ void st_conn_handshake_done(struct st_conn *c)
 	ST_INC(c->st, c->tp, handshakes, 1);
 }
 
+/* One message's token from the connection's bucket (streams.msg_rate /
+ * msg_burst): what the workers' budgets do for datagrams, for a stream. */
+static bool take_token(struct st_conn *c)
+{
+	const struct st_config *cfg = &c->st->cfg;
+	uint64_t now = sw_mono_ms();
+
+	if (c->tok_ms == 0) {
+		c->tok_ms = now;
+		c->tokens = cfg->msg_burst;
+	} else if (now > c->tok_ms && cfg->msg_rate > 0) {
+		uint64_t add = (now - c->tok_ms) * cfg->msg_rate / 1000;
+
+		if (add > 0) {
+			c->tokens = (uint32_t)RTE_MIN((uint64_t)cfg->msg_burst, c->tokens + add);
+			c->tok_ms += add * 1000 / cfg->msg_rate;
+		}
+	}
+	if (c->tokens == 0)
+		return false;
+	c->tokens--;
+	return true;
+}
+
 /* Hand one message up without closing on failure. @return 0, -ENOBUFS
- * (ring full, or out of memory). */
+ * (ring full, or out of memory), -EBUSY (over its message rate). */
 int st_conn_up_try(struct st_conn *c, const uint8_t *data, size_t len)
 {
-	struct st_up *u = up_new(c, ST_UP_SIP, len);
+	struct st_up *u;
 
+	if (!take_token(c))
+		return -EBUSY;
+	u = up_new(c, ST_UP_SIP, len);
 	if (!u)
 		return -ENOBUFS;
 	memcpy(u->data, data, len);
@@ -143,8 +172,10 @@ int st_conn_up_msg(struct st_conn *c, const uint8_t *data, size_t len)
 {
 	/* A message the control plane never sees would leave the app waiting
 	 * for an answer on a live connection: better to close it. */
-	if (st_conn_up_try(c, data, len) != 0) {
-		st_conn_close(c, ST_CLOSE_ring_full);
+	int rc = st_conn_up_try(c, data, len);
+
+	if (rc != 0) {
+		st_conn_close(c, rc == -EBUSY ? ST_CLOSE_msg_rate : ST_CLOSE_ring_full);
 		return -1;
 	}
 	return 0;

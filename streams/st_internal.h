@@ -99,6 +99,8 @@ struct st_conn {
 	uint64_t msg_ms;   /* first byte of the message not yet whole; 0: none */
 	uint64_t drain_ms; /* ST_CS_DRAIN: closed by then even if unwritten */
 	size_t in_kept;	   /* input left after the last read: counted in bytes_in already */
+	uint64_t tok_ms;   /* msg_rate's bucket: when it was last filled */
+	uint32_t tokens;   /* ... and what it holds (starts at msg_burst) */
 };
 
 TAILQ_HEAD(st_conn_list, st_conn);

@@ -223,8 +223,8 @@ static void msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_
 	why = st_frame_ws(arg->msg, arg->msg_length, c->st->cfg.max_message);
 	if (why)
 		ws->why = (uint8_t)why;
-	else if (st_conn_up_try(c, arg->msg, arg->msg_length) != 0)
-		ws->why = ST_CLOSE_ring_full;
+	else if ((why = st_conn_up_try(c, arg->msg, arg->msg_length)) != 0)
+		ws->why = why == -EBUSY ? ST_CLOSE_msg_rate : ST_CLOSE_ring_full;
 }
 
 static int ctx_new(struct st_conn *c)

@@ -143,6 +143,8 @@ static const struct sw_cfg_key keys[] = {
 	INT_KEY("streams", "header_s", 1, 600, false, streams.header_s),
 	INT_KEY("streams", "idle_s", 10, 604800, false, streams.idle_s),
 	INT_KEY("streams", "ring_size", 64, 1048576, true, streams.ring_size),
+	INT_KEY("streams", "msg_rate", 1, 1000000, false, streams.msg_rate),
+	INT_KEY("streams", "msg_burst", 1, 1000000, false, streams.msg_burst),
 	ROW("listener", "port", cp_cfg_parse_listener_key),
 	ROW("listener", "cert", cp_cfg_parse_listener_key),
 	ROW("listener", "key", cp_cfg_parse_listener_key),

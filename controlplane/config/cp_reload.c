@@ -111,7 +111,7 @@ static void restart_keys(const struct cp_config *a, const struct cp_config *b, c
 	NOTE(SAME(streams.max_conns) && SAME(streams.max_conns_per_source) &&
 		     SAME(streams.max_message) && SAME(streams.max_out) &&
 		     SAME(streams.handshake_s) && SAME(streams.header_s) && SAME(streams.idle_s) &&
-		     SAME(streams.ring_size),
+		     SAME(streams.ring_size) && SAME(streams.msg_rate) && SAME(streams.msg_burst),
 	     "streams limits");
 	/* pushd's rings are made once; its credentials reload (pd_reload()). */
 	NOTE(SAME(push.ring_size), "push.ring_size");

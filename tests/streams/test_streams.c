@@ -368,6 +368,32 @@ static void test_keepalive(void **state)
 	st_free(st);
 }
 
+/* A flood of messages over one connection: msg_burst go up, then it closes. */
+static void test_message_rate(void **state)
+{
+	uint16_t port = sth_port();
+	struct st_config cfg;
+	struct st *st;
+	char m[512];
+	size_t n = sth_msg(m, sizeof(m), "flood");
+	int fd;
+
+	(void)state;
+	sth_config(&cfg, SW_TP_TCP, port);
+	cfg.msg_rate = 1;
+	cfg.msg_burst = 3;
+	st = sth_start(&cfg);
+	fd = sth_connect(port);
+	for (int i = 0; i < 5; i++)
+		sth_send(fd, m, n);
+	for (int i = 0; i < 3; i++)
+		free(sth_wait_sip(st));
+	assert_int_equal(sth_wait_closed(st, NULL), ST_CLOSE_msg_rate);
+	assert_true(sth_closed(fd));
+	close(fd);
+	st_free(st);
+}
+
 /* An app that never reads: what is queued toward it is bounded by max_out. */
 static void test_slow_reader(void **state)
 {
@@ -494,6 +520,7 @@ int main(void)
 		cmocka_unit_test(test_header_timeout),
 		cmocka_unit_test(test_broken_streams),
 		cmocka_unit_test(test_keepalive),
+		cmocka_unit_test(test_message_rate),
 		cmocka_unit_test(test_slow_reader),
 		cmocka_unit_test(test_up_ring_full),
 		cmocka_unit_test(test_ages_and_memory),
