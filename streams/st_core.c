@@ -34,7 +34,7 @@ const char *st_close_name(enum st_close_why w)
 	return (unsigned)w < ST_CLOSE_N ? n[w] : "unknown";
 }
 
-static void wake(int fd)
+static void eventfd_kick(int fd)
 {
 	uint64_t one = 1;
 
@@ -62,7 +62,7 @@ int st_up_push(struct st *st, struct st_up *u)
 	if (u->kind != ST_UP_CLOSED || !st->n_closed_q) {
 		if (rte_ring_sp_enqueue(st->up, u) == 0) {
 			if (rte_ring_count(st->up) == 1)
-				wake(st->up_fd);
+				eventfd_kick(st->up_fd);
 			return 0;
 		}
 		ST_SET(st, up_ring_full, st->stats.up_ring_full + 1);
@@ -100,7 +100,7 @@ static void retry_cb(evutil_socket_t fd, short what, void *arg)
 		memmove(st->closed_q, st->closed_q + done,
 			(st->n_closed_q - done) * sizeof(*st->closed_q));
 		st->n_closed_q -= done;
-		wake(st->up_fd);
+		eventfd_kick(st->up_fd);
 	}
 	if (st->n_closed_q)
 		retry_arm(st);
@@ -322,7 +322,7 @@ void st_free(struct st *st)
 		return;
 	if (st->started) {
 		st->stop = true;
-		wake(st->down_fd);
+		eventfd_kick(st->down_fd);
 		pthread_join(st->thread, NULL);
 	} else {
 		st_listen_close(st);
@@ -388,7 +388,7 @@ int st_reload_certs(struct st *st, char *err, size_t errlen)
 	__atomic_store_n(&st->reload_pending, 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&st->reload_lock);
 	if (st->started)
-		wake(st->down_fd);
+		eventfd_kick(st->down_fd);
 	else
 		st_reload_apply(st);
 	return 0;
@@ -404,7 +404,7 @@ static int down_push(struct st *st, struct st_down *d)
 	}
 	/* Wake the loop only when the ring was empty: it drains it to empty. */
 	if (rte_ring_count(st->down) == 1)
-		wake(st->down_fd);
+		eventfd_kick(st->down_fd);
 	return 0;
 }
 
