@@ -58,7 +58,8 @@ void st_conn_close(struct st_conn *c, enum st_close_why why)
 	st_tab_del(st, c);
 	TAILQ_REMOVE(&st->conns, c, link);
 	st_src_put(st, c->src);
-	st_ws_free(c);
+	if (c->layer)
+		c->layer->detach(c);
 	event_free(c->tmo);
 	/* BEV_OPT_CLOSE_ON_FREE: the socket and, for TLS, the SSL go with it. */
 	bufferevent_free(c->bev);
@@ -250,7 +251,7 @@ static void read_cb(struct bufferevent *bev, void *arg)
 
 	c->in_ms = sw_mono_ms();
 	ST_INC(c->st, c->tp, bytes_in, evbuffer_get_length(in) - c->in_kept);
-	if ((c->ws ? st_ws_read(c) : frame_input(c)) != 0)
+	if ((c->layer ? c->layer->read(c) : frame_input(c)) != 0)
 		return;
 	/* Bytes left for the next read (a partial message): not new then. */
 	c->in_kept = evbuffer_get_length(in);
@@ -359,7 +360,8 @@ void st_conn_accept(struct st_bound *b, evutil_socket_t fd, const struct sockadd
 	c->bev = bev_new(c, fd);
 	if (!c->bev)
 		goto fail_tmo;
-	if ((tp == SW_TP_WS || tp == SW_TP_WSS) && st_ws_new(c) != 0)
+	c->layer = b->lis->layer;
+	if (c->layer && c->layer->attach(c) != 0)
 		goto fail_bev;
 	c->id = st->next_id++;
 	c->src = src;
@@ -409,8 +411,8 @@ void st_conn_send(struct st *st, uint64_t id, const uint8_t *data, uint32_t len)
 		ST_INC(st, c->tp, send_no_conn, 1);
 		return;
 	}
-	if (c->ws) {
-		if (st_ws_send(c, data, len) != 0)
+	if (c->layer) {
+		if (c->layer->send(c, data, len) != 0)
 			return;
 	} else if (st_conn_write(c, data, len) != 0) {
 		return;

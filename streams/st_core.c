@@ -21,8 +21,6 @@
 #include "streams/st_internal.h"
 
 #define BURST 32
-/* A full up ring: the ST_UP_CLOSED it refused are offered again this often. */
-#define RETRY_MS 10
 
 const char *st_close_name(enum st_close_why w)
 {
@@ -32,78 +30,6 @@ const char *st_close_name(enum st_close_why w)
 #undef ST_CW_NAME
 	};
 	return (unsigned)w < ST_CLOSE_N ? n[w] : "unknown";
-}
-
-static void eventfd_kick(int fd)
-{
-	uint64_t one = 1;
-
-	if (write(fd, &one, sizeof(one)) < 0) {
-		/* counter saturated: the reader is awake anyway */
-	}
-}
-
-static void retry_arm(struct st *st)
-{
-	struct timeval tv = {0, RETRY_MS * 1000};
-
-	event_add(st->retry_ev, &tv);
-}
-
-/*
- * Hand @p u up (taken). An ST_UP_CLOSED the ring refuses waits in
- * closed_q: the control plane must learn every end, only later. Other
- * events are dropped (-ENOBUFS); the caller closes the connection.
- */
-int st_up_push(struct st *st, struct st_up *u)
-{
-	/* CLOSED events keep their order behind those queued; a message may
-	 * pass them: each queued one ends a connection that is gone already. */
-	if (u->kind != ST_UP_CLOSED || !st->n_closed_q) {
-		if (rte_ring_sp_enqueue(st->up, u) == 0) {
-			if (rte_ring_count(st->up) == 1)
-				eventfd_kick(st->up_fd);
-			return 0;
-		}
-		ST_SET(st, up_ring_full, st->stats.up_ring_full + 1);
-		if (u->kind != ST_UP_CLOSED) {
-			free(u);
-			return -ENOBUFS;
-		}
-	}
-	if (st->n_closed_q == st->cap_closed_q) {
-		unsigned cap = st->cap_closed_q ? st->cap_closed_q * 2 : 64;
-		struct st_up **q = realloc(st->closed_q, cap * sizeof(*q));
-
-		if (!q) {
-			free(u);
-			return -ENOMEM;
-		}
-		st->closed_q = q;
-		st->cap_closed_q = cap;
-	}
-	st->closed_q[st->n_closed_q++] = u;
-	retry_arm(st);
-	return -ENOBUFS;
-}
-
-static void retry_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct st *st = arg;
-	unsigned done = 0;
-
-	(void)fd;
-	(void)what;
-	while (done < st->n_closed_q && rte_ring_sp_enqueue(st->up, st->closed_q[done]) == 0)
-		done++;
-	if (done) {
-		memmove(st->closed_q, st->closed_q + done,
-			(st->n_closed_q - done) * sizeof(*st->closed_q));
-		st->n_closed_q -= done;
-		eventfd_kick(st->up_fd);
-	}
-	if (st->n_closed_q)
-		retry_arm(st);
 }
 
 void st_reload_apply(struct st *st)
@@ -276,7 +202,7 @@ struct st *st_new(const struct st_config *cfg, char *err, size_t errlen)
 		goto fail_oom;
 	st->down_ev = event_new(st->base, st->down_fd, EV_READ | EV_PERSIST, down_cb, st);
 	st->tick_ev = event_new(st->base, -1, EV_PERSIST, tick_cb, st);
-	st->retry_ev = event_new(st->base, -1, 0, retry_cb, st);
+	st->retry_ev = event_new(st->base, -1, 0, st_up_retry_cb, st);
 	if (!st->down_ev || !st->tick_ev || !st->retry_ev || event_add(st->down_ev, NULL) != 0)
 		goto fail_oom;
 	return st;
@@ -322,7 +248,7 @@ void st_free(struct st *st)
 		return;
 	if (st->started) {
 		st->stop = true;
-		eventfd_kick(st->down_fd);
+		st_kick(st->down_fd);
 		pthread_join(st->thread, NULL);
 	} else {
 		st_listen_close(st);
@@ -388,7 +314,7 @@ int st_reload_certs(struct st *st, char *err, size_t errlen)
 	__atomic_store_n(&st->reload_pending, 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&st->reload_lock);
 	if (st->started)
-		eventfd_kick(st->down_fd);
+		st_kick(st->down_fd);
 	else
 		st_reload_apply(st);
 	return 0;
@@ -404,7 +330,7 @@ static int down_push(struct st *st, struct st_down *d)
 	}
 	/* Wake the loop only when the ring was empty: it drains it to empty. */
 	if (rte_ring_count(st->down) == 1)
-		eventfd_kick(st->down_fd);
+		st_kick(st->down_fd);
 	return 0;
 }
 

@@ -58,7 +58,8 @@ struct st_bound {
 struct st_lis {
 	struct st *st;
 	struct st_listener cfg;
-	SSL_CTX *ctx; /* TLS / WSS; replaced by st_reload_apply() */
+	SSL_CTX *ctx;		      /* TLS / WSS; replaced by st_reload_apply() */
+	const struct st_layer *layer; /* WS / WSS: &st_ws_layer (st_listen.c) */
 	unsigned n_bound;
 	struct st_bound bound[ST_MAX_ADDRS];
 };
@@ -77,6 +78,21 @@ enum st_conn_state {
 };
 
 struct st_ws;
+struct st_conn;
+
+/*
+ * A layer over a connection's bytes: WebSocket (streams/st_ws.c, the
+ * st_ws_layer). The listener names it (st_listen.c); the connection calls
+ * it only through this table, never by name, so that the connection
+ * stands below the layer that works on it.
+ */
+struct st_layer {
+	int (*attach)(struct st_conn *c);			    /* at accept: 0 or -errno */
+	int (*read)(struct st_conn *c);				    /* 0, or -1: closed, freed */
+	int (*send)(struct st_conn *c, const uint8_t *d, size_t n); /* 0, or -1: closed */
+	void (*detach)(struct st_conn *c);			    /* at close */
+	size_t (*mem)(const struct st_conn *c);			    /* bytes it holds */
+};
 
 struct st_conn {
 	uint64_t id;
@@ -86,8 +102,9 @@ struct st_conn {
 	TAILQ_ENTRY(st_conn) link;
 	struct st_src *src;
 	struct bufferevent *bev;
-	struct event *tmo; /* the nearest of the deadlines below */
-	struct st_ws *ws;  /* WS / WSS: the upgrade, then wslay */
+	struct event *tmo;	      /* the nearest of the deadlines below */
+	struct st_ws *ws;	      /* WS / WSS: the upgrade, then wslay */
+	const struct st_layer *layer; /* its listener's; NULL: SIP straight on the stream */
 	uint8_t tp;
 	uint8_t state;	   /* enum st_conn_state */
 	uint8_t tls_up;	   /* WSS: TLS done, the upgrade still to come */
@@ -140,8 +157,13 @@ struct st {
 };
 
 /* st_core.c */
-int st_up_push(struct st *st, struct st_up *u);
 void st_reload_apply(struct st *st);
+
+/* st_up.c: the up ring's producer side */
+int st_up_push(struct st *st, struct st_up *u);
+void st_up_retry_cb(evutil_socket_t fd, short what, void *arg);
+/** Wake the reader of eventfd @p fd. */
+void st_kick(int fd);
 
 /* st_listen.c */
 SSL_CTX *st_tls_ctx_new(const struct st_listener *l, unsigned idx, char *err, size_t errlen);
@@ -173,12 +195,8 @@ void st_src_put(struct st *st, struct st_src *s);
 /* st_stats.c */
 void st_stats_tick(struct st *st);
 
-/* st_ws.c */
-int st_ws_new(struct st_conn *c);
-void st_ws_free(struct st_conn *c);
-int st_ws_read(struct st_conn *c);
-int st_ws_send(struct st_conn *c, const uint8_t *data, size_t len);
-size_t st_ws_mem(const struct st_conn *c);
+/* st_ws.c: WebSocket, a layer over the connection */
+extern const struct st_layer st_ws_layer;
 
 /* Bytes a connection holds beyond its buffers, measured by
  * tests/streams/test_st_mem.c (OpenSSL 3.0, libevent 2.1, glibc): struct

@@ -191,6 +191,8 @@ int st_listen_open(struct st *st, char *err, size_t errlen)
 	for (unsigned i = 0; i < st->n_lis; i++) {
 		struct st_lis *l = &st->lis[i];
 
+		/* RFC 7118: SIP in WebSocket messages, over TCP or TLS. */
+		l->layer = l->cfg.tp == SW_TP_WS || l->cfg.tp == SW_TP_WSS ? &st_ws_layer : NULL;
 		for (unsigned a = 0; a < st->cfg.n_addrs; a++) {
 			struct st_bound *b = &l->bound[a];
 			int rc;

@@ -27,8 +27,8 @@ static size_t conn_mem(const struct st_conn *c)
 
 	m += evbuffer_get_length(bufferevent_get_input(c->bev));
 	m += evbuffer_get_length(bufferevent_get_output(c->bev));
-	if (c->ws)
-		m += st_ws_mem(c);
+	if (c->layer)
+		m += c->layer->mem(c);
 	return m;
 }
 

@@ -35,7 +35,7 @@ struct slice {
 	size_t n;
 };
 
-int st_ws_new(struct st_conn *c)
+static int st_ws_new(struct st_conn *c)
 {
 	c->ws = calloc(1, sizeof(*c->ws));
 	if (!c->ws)
@@ -44,7 +44,7 @@ int st_ws_new(struct st_conn *c)
 	return 0;
 }
 
-void st_ws_free(struct st_conn *c)
+static void st_ws_free(struct st_conn *c)
 {
 	if (!c->ws)
 		return;
@@ -54,7 +54,7 @@ void st_ws_free(struct st_conn *c)
 	c->ws = NULL;
 }
 
-size_t st_ws_mem(const struct st_conn *c)
+static size_t st_ws_mem(const struct st_conn *c)
 {
 	if (!c->ws || !c->ws->ctx)
 		return sizeof(*c->ws);
@@ -323,7 +323,7 @@ static int settle(struct st_conn *c, int rc)
 	return 0;
 }
 
-int st_ws_read(struct st_conn *c)
+static int st_ws_read(struct st_conn *c)
 {
 	struct st_ws *ws = c->ws;
 
@@ -344,7 +344,7 @@ int st_ws_read(struct st_conn *c)
 	return 0;
 }
 
-int st_ws_send(struct st_conn *c, const uint8_t *data, size_t len)
+static int st_ws_send(struct st_conn *c, const uint8_t *data, size_t len)
 {
 	struct wslay_event_msg m = {WSLAY_TEXT_FRAME, data, len};
 
@@ -354,3 +354,11 @@ int st_ws_send(struct st_conn *c, const uint8_t *data, size_t len)
 	}
 	return settle(c, 0);
 }
+
+const struct st_layer st_ws_layer = {
+	.attach = st_ws_new,
+	.read = st_ws_read,
+	.send = st_ws_send,
+	.detach = st_ws_free,
+	.mem = st_ws_mem,
+};
