@@ -174,6 +174,40 @@ def test_closed_connection_asleep_then_woken_over_a_new_tls_connection(sctx):
     assert d().get("stream_closed_asleep", 0) >= 0
 
 
+def test_cancel_while_waking_over_tcp_then_invite_and_cancel_on_the_new_connection(sctx):
+    """The PBX cancels a held call before the TCP app wakes: 200 and 487 at
+    once; the app woken over a new connection still gets the INVITE, then
+    the CANCEL (so iOS can end the call CallKit showed), down that one."""
+    ctx = sctx
+    dev, old = Device("cora"), stream_app(ctx, "TCP")
+    register(ctx, old, dev)
+    old.close()
+    ctx.wait_state(dev, "asleep", 2.0)
+    d, mark = Delta(ctx.lab), ctx.push.mark()
+    call = Call("sip:%s" % dev.aor, dev.user, route=False)
+    call_in(ctx, call)
+    ctx.push.wait_req(dev.token, start=mark)
+    ctx.pbx.send(call.cancel())
+    ctx.pbx.expect(is_resp(200, call.cid, "CANCEL"), 1.0, "200 to the CANCEL")
+    r487 = ctx.pbx.expect(final_of(call.cid), 1.0, "487 to the INVITE")
+    assert r487.status == 487, r487
+    ctx.pbx.send(call.ack_final(r487))
+    new = stream_app(ctx, "TCP")
+    register(ctx, new, dev, cseq=2)
+    inv = new.expect(is_req("INVITE", call.cid), 2.0, "the cancelled call's INVITE")
+    check_down_stream(inv, call, new, dev)
+    new.send(reply(inv, 180, "Ringing", tag="late"))
+    can = new.expect(is_req("CANCEL", call.cid), 2.0, "the CANCEL down the connection")
+    assert can.get("Reason") and can.branch() == inv.branch(), can
+    new.send(reply(can, 200, "OK"))
+    new.send(reply(inv, 487, "Request Terminated", tag="late"))
+    new.expect(is_req("ACK", call.cid), 2.0, "ACK for the 487")
+    ctx.pbx.nothing(of_call(call.cid), 0.5, "anything of the cancelled call")
+    d.no_held()
+    w = d.wake()
+    assert w.get("wake_cancelled") == 1 and w.get("wake_late_cancels") == 1, w
+
+
 def test_asleep_tcp_app_never_wakes_480(sctx):
     ctx = sctx
     dev, app = Device("wes"), stream_app(ctx, "TCP")
