@@ -48,7 +48,7 @@ struct st_config {
 	struct sw_ip addrs[ST_MAX_ADDRS];
 	uint32_t max_conns;	       /**< all connections, default 100000 */
 	uint32_t max_conns_per_source; /**< per source IP, default 32 */
-	uint32_t max_message;	       /**< bytes, header block + body, default 65536 */
+	uint32_t max_message;	       /**< bytes, header block + body, default and most 65535 */
 	uint32_t max_out;     /**< bytes queued toward a peer that does not read, default 262144 */
 	uint32_t handshake_s; /**< TLS / WS handshake must finish within, default 10 */
 	uint32_t
@@ -68,7 +68,7 @@ static inline void st_config_defaults(struct st_config *c)
 	memset(c, 0, sizeof(*c));
 	c->max_conns = 100000;
 	c->max_conns_per_source = 32;
-	c->max_message = 65536;
+	c->max_message = 65535;
 	c->max_out = 262144;
 	c->handshake_s = 10;
 	c->header_s = 10;

@@ -137,7 +137,7 @@ static const struct sw_cfg_key keys[] = {
 	ROW("streams", "wss", cp_cfg_parse_listener, .min = SW_TP_WSS),
 	INT_KEY("streams", "max_conns", 1, 10000000, false, streams.max_conns),
 	INT_KEY("streams", "max_conns_per_source", 1, 10000000, false, streams.max_conns_per_source),
-	INT_KEY("streams", "max_message", 1024, 65536, false, streams.max_message),
+	INT_KEY("streams", "max_message", 1024, 65535, false, streams.max_message),
 	INT_KEY("streams", "max_out", 4096, 67108864, false, streams.max_out),
 	INT_KEY("streams", "handshake_s", 1, 600, false, streams.handshake_s),
 	INT_KEY("streams", "header_s", 1, 600, false, streams.header_s),
