@@ -118,7 +118,9 @@ class Sipp:
         self.out = open(os.path.join(self.dir, "output.log"), "w")
         self.proc = subprocess.Popen(self.cmd, cwd=self.dir, stdout=self.out,
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        if not wait_udp_bound(self.local, self.port, self.netns, bound_timeout, self.proc):
+        # None: no UDP socket to wait for (-t t1: sipp connects itself).
+        if bound_timeout is not None and not wait_udp_bound(self.local, self.port, self.netns,
+                                                            bound_timeout, self.proc):
             self.stop()
             raise RuntimeError("sipp %s did not bind %s:\n%s" % (
                 self.scenario, _hostport(self.local, self.port), self.result))

@@ -406,3 +406,67 @@ def test_sipp_app_registers_over_tcp_in_each_push_form(sctx, form):
     assert d["transport"] == "tcp" and d["source"] == "%s:%d" % (APP4, port), d
     assert d["push_provider"] == "apns" and 290 <= d["expires_in_s"] <= 300, d
     assert d["state"] == "asleep" and d["connection"] == 0, d  # sipp closed it
+
+
+def sipp_stream_app(ctx, dev, port, cid):
+    """sipp as an app on one TCP connection (app_stream_uas.xml, -t t1),
+    its Call-ID the call's, so that the INVITE maps to its scenario."""
+    return sippkit.lab_sipp(ctx.lab, "app_stream_uas.xml", APP4, port, remote=SW4,
+                            service=dev.user, timeout=25,
+                            sets={"token": dev.token, "pn_param": PN_PARAM,
+                                  "instance": "urn:uuid:" + dev.instance, "domain": DOMAIN},
+                            extra=["-t", "t1", "-cid_str", cid]).start(bound_timeout=None)
+
+
+def pbx_takes_register_and_calls(ctx, dev, call, app_port):
+    req = ctx.pbx.expect(lambda m: m.method == "REGISTER" and dev.instance in
+                         (m.get("Contact") or ""), 5.0, "the sipp app's REGISTER")
+    assert "@%s:%d;transport=TCP" % (APP4, app_port) in req.get("Contact"), req
+    ctx.pbx.send(reply(req, 200, "OK", tag="pbxreg", extra=[
+        "Contact: " + c + ";expires=600" for c in req.all("Contact")]), *req.src)
+
+
+def test_sipp_app_over_tcp_alive_call_then_woken_over_a_new_connection(sctx):
+    """sipp as the app over TCP (-t t1): registered and alive, it takes a
+    call down its connection; its connection closed (sipp ended), the next
+    call is pushed, and a new sipp (a new connection from a new port)
+    registers and takes the held INVITE there, once."""
+    ctx = sctx
+    dev = Device("sammy")
+    ctx.next_port += 2
+    p1, p2 = ctx.next_port - 1, ctx.next_port
+    call = Call("sip:%s" % dev.aor, dev.user, route=False)
+    app = sipp_stream_app(ctx, dev, p1, call.cid)
+    try:
+        pbx_takes_register_and_calls(ctx, dev, call, p1)
+        ctx.wait_state(dev, "alive", 2.0)
+        call_in(ctx, call)
+        ok = ctx.pbx.expect(is_resp(200, call.cid, "INVITE"), 3.0, "the sipp app's 200")
+        ctx.pbx.send(call.in_dialog("ACK", ok, 1))
+        ctx.pbx.send(call.in_dialog("BYE", ok, 2))
+        ctx.pbx.expect(is_resp(200, call.cid, "BYE"), 3.0, "200 to the BYE")
+        res = app.wait(10)
+    finally:
+        app.stop()
+    assert res.ok, sippkit.explain(res, ctx.lab.read_log()[-2000:])
+    ctx.wait_state(dev, "asleep", 3.0)  # sipp ended: its connection closed
+    d, mark = Delta(ctx.lab), ctx.push.mark()
+    call2 = Call("sip:%s" % dev.aor, dev.user, route=False)
+    call_in(ctx, call2)
+    ctx.push.wait_req(dev.token, start=mark)
+    woken = sipp_stream_app(ctx, dev, p2, call2.cid)
+    try:
+        pbx_takes_register_and_calls(ctx, dev, call2, p2)
+        ok = ctx.pbx.expect(is_resp(200, call2.cid, "INVITE"), 3.0, "the woken app's 200")
+        ctx.pbx.send(call2.in_dialog("ACK", ok, 1))
+        ctx.pbx.send(call2.in_dialog("BYE", ok, 2))
+        ctx.pbx.expect(is_resp(200, call2.cid, "BYE"), 3.0, "200 to the BYE")
+        res = woken.wait(10)
+    finally:
+        woken.stop()
+    assert res.ok, sippkit.explain(res, ctx.lab.read_log()[-2000:])
+    d.no_held()
+    w = d.wake()
+    assert w.get("wake_pushes") == 1 and w.get("wake_woken") == 1, w
+    assert w.get("wake_branches") == 1 and w.get("wake_answered") == 1, w
+
