@@ -16,6 +16,7 @@
 struct cp_reg;
 struct cp_call;
 struct cp_refresh;
+struct cp_flows;
 struct cp_store;
 struct pd;
 struct pd_request;
@@ -62,6 +63,7 @@ struct cp_ctx {
 
 	struct cp_refresh *refresh; /* refresh pushes sent (cp_bind.c); NULL: none */
 	struct st *st;		    /* the streams thread (streams/st.h); NULL: none */
+	struct cp_flows *flows;	    /* its connections open now (bindings/cp_flow.c) */
 };
 
 /*

@@ -148,6 +148,9 @@ int cp_bind_commit(struct cp_ctx *cp, const struct cp_bind_req *req, int32_t exp
 	}
 	rec.registered_at = sw_wall_s();
 	rec.expires_at = rec.registered_at + expires;
+	/* Its connection ended while the PBX answered: bound asleep. */
+	if (rec.conn != 0 && !cp_flow_open(cp, rec.conn))
+		rec.conn = 0;
 	/* A refresh over the same connection keeps the time it was first
 	 * bound over it: /sipwake/bindings shows the flow's age. */
 	rec.conn_since = d != NULL && rec.conn != 0 && d->conn == rec.conn ? d->conn_since
@@ -363,6 +366,7 @@ int cp_bind_init(struct cp_ctx *cp)
 
 void cp_bind_fini(struct cp_ctx *cp)
 {
+	cp_flow_fini(cp);
 	cp_refresh_free(cp->refresh);
 	cp->refresh = NULL;
 }

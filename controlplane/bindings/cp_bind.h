@@ -66,6 +66,12 @@ void cp_bind_tick(struct cp_ctx *cp, uint64_t now_tsc);
  * flow of is asleep at once (cp_flow.c). @return how many.
  */
 unsigned cp_flow_closed(struct cp_ctx *cp, const struct sw_ip *peer, uint16_t port, uint64_t conn);
+/** Connection @p conn has spoken: it is open until cp_flow_closed(). */
+void cp_flow_seen(struct cp_ctx *cp, uint64_t conn);
+/** Is @p conn open (seen, and not ended since)? */
+bool cp_flow_open(const struct cp_ctx *cp, uint64_t conn);
+/** Free the set of open connections. */
+void cp_flow_fini(struct cp_ctx *cp);
 
 /** Is @p ip banned for failing authentication? */
 bool cp_ban_check(struct cp_ctx *cp, const struct sw_ip *ip);

@@ -83,6 +83,7 @@ static void stream_sip(struct cp_ctx *cp, const struct st_up *u)
 		st_close(cp->st, u->conn);
 		return;
 	}
+	cp_flow_seen(cp, u->conn);
 	fill_meta(cp, u, m);
 	cp_count(cp, CP_C_STREAM_MSGS_IN, 1);
 	if (!sm->is_request) {

@@ -138,10 +138,52 @@ static void invite_keeps_the_vias_one_run(void **state)
 	free(o);
 }
 
+/* Toward a device on TLS (RFC 5658 §3.1): our Via in its transport and
+ * on the TLS listener's port, no rport; two Record-Routes, the one facing
+ * the device on top (its route set starts there), the one facing the PBX
+ * under it; both name the device. */
+static void invite_to_a_tls_device_records_two_routes(void **state)
+{
+	static const char IN[] = "INVITE sip:alice@example.com SIP/2.0\r\n"
+				 "Via: SIP/2.0/UDP 198.18.0.5:5060;branch=z9hG4bK-inv1\r\n"
+				 "Max-Forwards: 70\r\nFrom: <sip:bob@example.com>;tag=b1\r\n"
+				 "To: <sip:alice@example.com>\r\nCall-ID: call-3\r\n"
+				 "CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+	static const char WANT[] =
+		"INVITE sip:alice@198.18.0.2:40000;transport=tls SIP/2.0\r\n"
+		"Via: SIP/2.0/TLS 198.18.0.1:5061;branch=z9hG4bK-swCi00000000030000000\r\n"
+		"Via: SIP/2.0/UDP 198.18.0.5:5060;branch=z9hG4bK-inv1\r\n"
+		"Record-Route: <sip:198.18.0.1:5061;transport=tls;swd=00000000000000b2;lr>\r\n"
+		"Record-Route: <sip:198.18.0.1:5060;swd=00000000000000b2;lr>\r\n"
+		"Max-Forwards: 69\r\nFrom: <sip:bob@example.com>;tag=b1\r\n"
+		"To: <sip:alice@example.com>\r\nCall-ID: call-3\r\n"
+		"CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+	struct dp_link dl = {.ports = {.sip_port = 5060}};
+	struct cp_ctx cp = {.dp = &dl};
+	struct sw_ip our;
+	struct sip_msg sm;
+	struct cp_msg *o = calloc(1, sizeof(*o));
+
+	(void)state;
+	cp.cfg.streams.n_listeners = 1;
+	cp.cfg.streams.listeners[0].tp = SW_TP_TLS;
+	cp.cfg.streams.listeners[0].port = 5061;
+	assert_int_equal(sw_ip_parse("198.18.0.1", 10, &our), 0);
+	assert_int_equal(sip_scan((const uint8_t *)IN, sizeof(IN) - 1, &sm), SIP_SCAN_OK);
+	assert_int_equal(cp_call_build_invite(&cp, (const uint8_t *)IN, &sm,
+					      "sip:alice@198.18.0.2:40000;transport=tls", &our,
+					      "z9hG4bK-swCi00000000030000000", 0xb2, SW_TP_TLS, o),
+			 0);
+	assert_int_equal(o->len, sizeof(WANT) - 1);
+	assert_memory_equal(o->b, WANT, sizeof(WANT) - 1);
+	free(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(cancel_is_section_9_1),
+		cmocka_unit_test(invite_to_a_tls_device_records_two_routes),
 		cmocka_unit_test(ack_takes_the_answers_to_tag),
 		cmocka_unit_test(invite_keeps_the_vias_one_run),
 	};
