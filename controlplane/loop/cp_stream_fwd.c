@@ -126,12 +126,14 @@ static int build_request(const struct cp_ctx *cp, const uint8_t *msg, const stru
 	return o->overflow ? -EMSGSIZE : 0;
 }
 
-/* A stateless branch (§16.11): the same for a request's retransmissions. */
+/* A stateless branch (§16.11): the same for a request's retransmissions,
+ * its CANCEL and the ACK of a non-2xx answer, which carry the same branch
+ * (§9.1, §17.1.1.3), so the next hop matches them to its transaction. */
 static uint32_t branch_hash(const uint8_t *msg, const struct sip_msg *sm)
 {
 	uint32_t h = sw_fnv1a(sip_ptr(msg, sm->via.branch), sm->via.branch.len, 2166136261u);
 
-	return sw_fnv1a(sip_ptr(msg, sm->call_id), sm->call_id.len, h ^ sm->method);
+	return sw_fnv1a(sip_ptr(msg, sm->call_id), sm->call_id.len, h);
 }
 
 /* Is @p ip the PBX: a pbx.servers address or inside pbx.sources? */

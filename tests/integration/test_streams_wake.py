@@ -149,6 +149,34 @@ def test_tcp_app_calls_out_through_the_pbx(sctx):
     assert not [r for r in ack.all("Route") if SW4 in r], ack  # both of ours popped
 
 
+def test_tcp_app_cancels_its_call_and_acks_the_487_on_the_invites_branch(sctx):
+    """A stream device's CANCEL and its ACK for a 487 reach the PBX with
+    the INVITE's top Via branch (RFC 3261 §9.1, §17.1.1.3): the stream
+    relay's stateless branch depends on the app's branch, not the method."""
+    ctx = sctx
+    dev, app = Device("vito"), stream_app(ctx, "TCP")
+    register(ctx, app, dev)
+    cid = "cancel-%d@app" % app.port
+    via = "SIP/2.0/TCP %s:%d;branch=z9hG4bK-cx-%d" % (APP4, app.port, app.port)
+    head = ["Via: " + via, "Max-Forwards: 70", "From: <sip:%s>;tag=cx" % dev.aor,
+            "To: <sip:+15550003333@%s>" % DOMAIN, "Call-ID: " + cid]
+    app.send(build("INVITE sip:+15550003333@%s SIP/2.0" % DOMAIN, head + [
+        "CSeq: 1 INVITE", "Contact: <%s>" % contact_of(dev, app, pn=False)]))
+    inv = ctx.pbx.expect(is_req("INVITE", cid), 2.0, "the app's INVITE")
+    app.send(build("CANCEL sip:+15550003333@%s SIP/2.0" % DOMAIN, head + ["CSeq: 1 CANCEL"]))
+    can = ctx.pbx.expect(is_req("CANCEL", cid), 2.0, "the app's CANCEL")
+    assert vias(can)[0] == vias(inv)[0], (inv, can)
+    ctx.pbx.send(reply(can, 200, "OK"), *can.src)
+    app.expect(is_resp(200, cid, "CANCEL"), 2.0, "200 to the CANCEL")
+    r487 = reply(inv, 487, "Request Terminated", tag="far")
+    ctx.pbx.send(r487, *inv.src)
+    got = app.expect(is_resp(487, cid, "INVITE"), 2.0, "the 487 down the connection")
+    app.send(build("ACK sip:+15550003333@%s SIP/2.0" % DOMAIN, head[:3] + [
+        "To: " + got.get("To"), "Call-ID: " + cid, "CSeq: 1 ACK"]))
+    ack = ctx.pbx.expect(is_req("ACK", cid), 2.0, "the ACK for the 487")
+    assert vias(ack)[0] == vias(inv)[0], (inv, ack)
+
+
 def test_closed_connection_asleep_then_woken_over_a_new_tls_connection(sctx):
     ctx = sctx
     dev, app1 = Device("vera"), stream_app(ctx, "TLS")
