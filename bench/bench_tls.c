@@ -9,7 +9,8 @@
  *   bench_tls --mode idle --count M --conc C --hold S  M idle connections for S s
  * common: --dst IP --port P --src IP[,IP...] (bound round robin) --ca FILE
  *         --time T (the whole run, default 60 s) --conn-timeout T (one
- *         connection's handshake, default 10 s)
+ *         connection's handshake, default 10 s) --drain T (messages: how
+ *         long the last answers are awaited, default 5 s)
  *
  * messages: every connection first registers its own device (CSeq 1) and
  * waits for the 200; then, timed, each keeps up to W transactions in
@@ -69,7 +70,7 @@ static struct {
 	char *srcs[MAX_SRC];
 	unsigned nsrc, port, conc, conns, window;
 	unsigned long count;
-	double time_s, hold_s, conn_timeout;
+	double time_s, hold_s, conn_timeout, drain;
 } o = {.dst = "198.18.0.1",
        .port = 5061,
        .conc = 64,
@@ -79,6 +80,7 @@ static struct {
        .time_s = 60,
        .hold_s = 5,
        .conn_timeout = 10,
+       .drain = 5,
        .mix = "mixed"};
 
 static struct {
@@ -90,6 +92,8 @@ static struct {
 	unsigned nfree;
 	unsigned long opened, ok, failed, lost, handshaking, registered;
 	unsigned long req, ans, errors, calls, sent_measured; /* messages */
+	long open[3]; /* transactions without a final answer: REGISTER, INVITE, BYE */
+	double t_stop;
 	double t0, t_last;
 	int measuring, stop_sending;
 	char proto[16], cipher[64];
@@ -208,11 +212,12 @@ static void flush(struct conn *c)
 	set_ev(c, EPOLLIN);
 }
 
-static void queue(struct conn *c, int len)
+static void queue(struct conn *c, int len, int kind)
 {
 	if (len < 0)
 		return;
 	c->olen += (uint32_t)len;
+	g.open[kind]++;
 	g.req++;
 	if (g.measuring)
 		g.sent_measured++;
@@ -230,9 +235,9 @@ static void next_request(struct conn *c)
 		uint64_t id = ((uint64_t)(c - g.c) << 32) | ++g.calls;
 
 		c->cseq++;
-		queue(c, bt_invite(p, cap, &c->app, id));
+		queue(c, bt_invite(p, cap, &c->app, id), 1);
 	} else {
-		queue(c, bt_register(p, cap, &c->app, ++c->cseq));
+		queue(c, bt_register(p, cap, &c->app, ++c->cseq), 0);
 	}
 }
 
@@ -243,6 +248,7 @@ static void pump(struct conn *c)
 			break;
 		if (g.sent_measured >= o.count) {
 			g.stop_sending = 1;
+			g.t_stop = now_s();
 			break;
 		}
 		next_request(c);
@@ -260,8 +266,10 @@ static void answer(struct conn *c, const struct bt_answer *a)
 		return;
 	if (a->status >= 300)
 		g.errors++;
+	g.open[strcmp(a->method, "INVITE") == 0 ? 1 : strcmp(a->method, "BYE") == 0 ? 2 : 0]--;
 	if (strcmp(a->method, "INVITE") == 0 && a->status < 300) {
-		queue(c, bt_bye(c->obuf + c->olen, BUF_CAP - c->olen, &c->app, a->call, a->to_tag));
+		queue(c, bt_bye(c->obuf + c->olen, BUF_CAP - c->olen, &c->app, a->call, a->to_tag),
+		      2);
 		return; /* the slot stays taken until the BYE's answer */
 	}
 	if (c->inflight > 0)
@@ -327,29 +335,21 @@ static void ready(struct conn *c)
 	set_ev(c, EPOLLIN);
 	if (o.mode == M_MESSAGES) {
 		c->inflight = 1;
-		queue(c, bt_register(c->obuf, BUF_CAP, &c->app, ++c->cseq));
+		queue(c, bt_register(c->obuf, BUF_CAP, &c->app, ++c->cseq), 0);
 		flush(c);
 	}
 }
 
 static void handshake(struct conn *c)
 {
-	int r = SSL_do_handshake(c->ssl);
+	int r = SSL_do_handshake(c->ssl), e = r == 1 ? 0 : SSL_get_error(c->ssl, r);
 
-	if (r == 1) {
+	if (r == 1)
 		ready(c);
-		return;
-	}
-	switch (SSL_get_error(c->ssl, r)) {
-	case SSL_ERROR_WANT_READ:
-		set_ev(c, EPOLLIN);
-		break;
-	case SSL_ERROR_WANT_WRITE:
-		set_ev(c, EPOLLOUT);
-		break;
-	default:
+	else if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+		set_ev(c, e == SSL_ERROR_WANT_READ ? EPOLLIN : EPOLLOUT);
+	else
 		conn_fail(c);
-	}
 }
 
 static void event(struct conn *c, uint32_t ev)
@@ -392,21 +392,15 @@ static void event(struct conn *c, uint32_t ev)
 /* Open attempts up to --conc in flight; false once no more will be. */
 static int refill(void)
 {
-	int more = 0;
-
 	for (unsigned guard = 0; g.handshaking < o.conc && guard < o.conc; guard++) {
-		if (o.mode == M_HANDSHAKES) {
-			if (g.opened >= o.count || g.nfree == 0)
-				break;
+		if (o.mode == M_HANDSHAKES && g.opened < o.count && g.nfree > 0)
 			conn_open(g.free[--g.nfree]);
-		} else {
-			if (g.opened >= g.n)
-				break;
+		else if (o.mode != M_HANDSHAKES && g.opened < g.n)
 			conn_open((unsigned)g.opened);
-		}
+		else
+			break;
 	}
-	more = o.mode == M_HANDSHAKES ? g.opened < o.count : g.opened < g.n;
-	return more || g.handshaking > 0;
+	return (o.mode == M_HANDSHAKES ? g.opened < o.count : g.opened < g.n) || g.handshaking > 0;
 }
 
 /* Attempts stuck past --conn-timeout give their slot back. */
@@ -436,7 +430,9 @@ static void loop(double until, int holding)
 
 			for (unsigned i = 0; i < g.n; i++)
 				left += g.c[i].st == C_READY ? g.c[i].inflight : 0;
-			if (left == 0)
+			/* Answers that never come end the run after
+			 * --drain s, counted as unanswered. */
+			if (left == 0 || now - g.t_stop > o.drain)
 				return;
 		}
 		if (o.mode == M_MESSAGES && !busy && g.registered + g.failed + g.lost >= o.conns &&
@@ -470,7 +466,7 @@ static int parse(int argc, char **argv)
 		{"src", 1, 0, 's'},	     {"ca", 1, 0, 'a'},	   {"count", 1, 0, 'n'},
 		{"conc", 1, 0, 'c'},	     {"conns", 1, 0, 'k'}, {"window", 1, 0, 'w'},
 		{"mix", 1, 0, 'x'},	     {"hold", 1, 0, 'h'},  {"time", 1, 0, 't'},
-		{"conn-timeout", 1, 0, 'T'}, {0, 0, 0, 0}};
+		{"conn-timeout", 1, 0, 'T'}, {"drain", 1, 0, 'D'}, {0, 0, 0, 0}};
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -480,7 +476,8 @@ static int parse(int argc, char **argv)
 			      : ch == 'k' ? &o.conns
 			      : ch == 'w' ? &o.window
 					  : NULL;
-		double *d = ch == 'h'	? &o.hold_s
+		double *d = ch == 'D'	? &o.drain
+			    : ch == 'h' ? &o.hold_s
 			    : ch == 't' ? &o.time_s
 			    : ch == 'T' ? &o.conn_timeout
 					: NULL;
@@ -559,7 +556,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: bench_tls --mode handshakes|messages|idle [--dst IP] "
 				"[--port P] [--src IP,..] [--ca FILE] [--count N] [--conc C] "
 				"[--conns K] [--window W<=32] [--mix reg|call|mixed] [--hold S] "
-				"[--time T] [--conn-timeout T]\n");
+				"[--time T] [--conn-timeout T] [--drain T]\n");
 		ERR_print_errors_fp(stderr);
 		return 2;
 	}
@@ -578,9 +575,11 @@ int main(int argc, char **argv)
 		double span = g.measuring ? g.t_last - g.t0 : 0;
 
 		printf("RESULT mode=messages conns=%lu registered=%lu requests=%lu answers=%lu "
-		       "errors=%lu lost=%lu secs=%.3f rate=%.1f cpu=%.3f proto=%s cipher=%s\n",
-		       g.ok, g.registered, g.req, g.ans, g.errors, g.lost + g.failed, span,
-		       span > 0 ? (g.req + g.ans) / span : 0.0, cpu_s() - c0, g.proto, g.cipher);
+		       "errors=%lu lost=%lu open_reg=%ld open_inv=%ld open_bye=%ld secs=%.3f "
+		       "rate=%.1f cpu=%.3f proto=%s cipher=%s\n",
+		       g.ok, g.registered, g.req, g.ans, g.errors, g.lost + g.failed, g.open[0],
+		       g.open[1], g.open[2], span, span > 0 ? (g.req + g.ans) / span : 0.0,
+		       cpu_s() - c0, g.proto, g.cipher);
 	} else {
 		printf("ESTABLISHED n=%lu failed=%lu secs=%.3f\n", g.ok - g.lost, g.failed, secs);
 		fflush(stdout);
