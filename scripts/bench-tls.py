@@ -42,7 +42,10 @@ import sippkit  # noqa: E402
 import swlab  # noqa: E402
 from streampeer import make_cert  # noqa: E402
 
-GEN = os.path.join(REPO, "build", "bench", "bench_tls")
+# The generator of the build sipwake comes from (SIPWAKE_BIN: the ASan
+# build's in its smoke pass), build/ by default.
+GEN = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(swlab.sipwake_bin()))),
+                   "bench", "bench_tls")
 KAM_IP, KAM_PEER_IP, KAM_PBX_IP = "198.18.1.1", "198.18.1.2", "198.18.1.5"
 TLS_MOD = "/usr/lib/x86_64-linux-gnu/kamailio/modules/tls.so"
 
@@ -178,7 +181,7 @@ class Sipwake(Edge):
         return [self.lab.proc.pid] if self.lab.proc else []
 
     def restart(self):
-        self.lab.stop()
+        check_exit(self.lab, self.lab.stop())
         self.lab.start()
 
     def conns(self):
@@ -346,6 +349,13 @@ def one_run(lab, edge, a, sink_pid):
     return r
 
 
+def check_exit(lab, rc):
+    """sipwake must stop cleanly (exit 0; under ASan: no report, no leak),
+    or the figures are of a broken build."""
+    if rc not in (0, None):
+        raise RuntimeError("sipwake exited with %d:\n%s" % (rc, lab.read_log()[-4000:]))
+
+
 class BenchLab(swlab.Lab):
     """The swlab lab with the benchmark's sipwake: a TLS listener with its
     limits raised, deeper mbuf pool and RX ring, the kernel's accept queue
@@ -417,7 +427,9 @@ def table(res, a):
     for name, key, fmt, ratio in rows:
         s, k = median(sw, key), median(km, key)
         rt = ratio(s, k) if ratio and sw and km and k > 0 else ""
-        print("| %s | %s | %s | %s |" % (name, fmt % s if sw else "—", fmt % k if km else "—", rt))
+        has = lambda rows: rows and any(key in r for r in rows)  # noqa: E731
+        print("| %s | %s | %s | %s |" % (name, fmt % s if has(sw) else "—",
+                                         fmt % k if has(km) else "—", rt))
     held, rss = median(sw, "idle_held"), median(sw, "idle_rss_mib")
     # At fewer than 100k: the process's RSS without them, plus 100k at the
     # measured growth per connection.
@@ -515,6 +527,7 @@ def main():
                 print("run %d" % (run + 1), flush=True)
                 for e in edges:
                     res[e.name].append(one_run(lab, e, a, sink.pid))
+            check_exit(lab, lab.stop())
         finally:
             if sink is not None:
                 sink.kill()
