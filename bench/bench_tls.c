@@ -181,8 +181,7 @@ static int conn_open(unsigned slot)
 		goto fail;
 	getsockname(c->fd, (struct sockaddr *)&la, &ll);
 	inet_ntop(AF_INET, &la.sin_addr, c->ip, sizeof(c->ip));
-	c->app =
-		(struct bt_app){.ip = c->ip, .port = ntohs(la.sin_port), .dev = slot, .dst = o.dst};
+	c->app = (struct bt_app){.ip = c->ip, .port = ntohs(la.sin_port), .dev = slot};
 	return 0;
 fail:
 	conn_fail(c);

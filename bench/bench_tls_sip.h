@@ -12,10 +12,9 @@
 
 /** Who an app is: its connection's address, its device number. */
 struct bt_app {
-	const char *ip;	 /**< the connection's local address (borrowed) */
-	unsigned port;	 /**< its local port */
-	unsigned dev;	 /**< the device number: AOR, instance, token */
-	const char *dst; /**< the edge's address, for the Request-URI (borrowed) */
+	const char *ip; /**< the connection's local address (borrowed) */
+	unsigned port;	/**< its local port */
+	unsigned dev;	/**< the device number: AOR, instance, token */
 };
 
 /** What bt_frame() found in one answer. */

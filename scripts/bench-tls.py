@@ -276,6 +276,7 @@ def settle(edge, limit_s=30):
         if c is None or c[0] == 0:
             return
         time.sleep(0.5)
+    print("  # %s still has %d connections open after %d s" % (edge.name, c[0], limit_s))
 
 
 def one_run(lab, edge, a, sink_pid):
