@@ -8,6 +8,7 @@
  *   bench_tls --mode messages --conns K --count N --window W --mix reg|call|mixed
  *   bench_tls --mode idle --count M --conc C --hold S  M idle connections for S s
  * common: --dst IP --port P --src IP[,IP...] (bound round robin) --ca FILE
+ *         --plain (TCP without TLS: idle and handshakes, the transport's share)
  *         --time T (the whole run, default 60 s) --conn-timeout T (one
  *         connection's handshake, default 10 s) --drain T (messages: how
  *         long the last answers are awaited, default 5 s)
@@ -43,12 +44,13 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "bench_tls.h"
 #include "bench_tls_sip.h"
 
-#define MAX_SRC 64
 #define BUF_CAP 65536 /* per connection, messages mode only */
 
-enum mode { M_HANDSHAKES, M_MESSAGES, M_IDLE };
+static struct bt_opts o;
+
 enum cst { C_FREE, C_CONNECTING, C_HANDSHAKE, C_READY };
 
 struct conn {
@@ -63,25 +65,6 @@ struct conn {
 	uint32_t rlen, olen, ooff;
 	char *rbuf, *obuf;
 };
-
-static struct {
-	enum mode mode;
-	const char *dst, *ca, *mix;
-	char *srcs[MAX_SRC];
-	unsigned nsrc, port, conc, conns, window;
-	unsigned long count;
-	double time_s, hold_s, conn_timeout, drain;
-} o = {.dst = "198.18.0.1",
-       .port = 5061,
-       .conc = 64,
-       .conns = 16,
-       .window = 4,
-       .count = 1000,
-       .time_s = 60,
-       .hold_s = 5,
-       .conn_timeout = 10,
-       .drain = 5,
-       .mix = "mixed"};
 
 static struct {
 	int ep;
@@ -293,12 +276,13 @@ static void readable(struct conn *c)
 		char sink[4096];
 		char *dst = c->rbuf != NULL ? c->rbuf + c->rlen : sink;
 		int cap = c->rbuf != NULL ? (int)(BUF_CAP - c->rlen) : (int)sizeof(sink);
-		int n = SSL_read(c->ssl, dst, cap);
+		int n = c->ssl != NULL ? SSL_read(c->ssl, dst, cap) : (int)read(c->fd, dst, cap);
 		struct bt_answer a;
 		int used;
 
 		if (n <= 0) {
-			if (SSL_get_error(c->ssl, n) != SSL_ERROR_WANT_READ)
+			if (c->ssl != NULL ? SSL_get_error(c->ssl, n) != SSL_ERROR_WANT_READ
+					   : n == 0 || errno != EAGAIN)
 				conn_fail(c);
 			return;
 		}
@@ -323,7 +307,7 @@ static void ready(struct conn *c)
 	g.handshaking--;
 	c->st = C_READY;
 	g.ok++;
-	if (g.proto[0] == 0) {
+	if (g.proto[0] == 0 && c->ssl != NULL) {
 		snprintf(g.proto, sizeof(g.proto), "%s", SSL_get_version(c->ssl));
 		snprintf(g.cipher, sizeof(g.cipher), "%s", SSL_get_cipher_name(c->ssl));
 	}
@@ -361,6 +345,10 @@ static void event(struct conn *c, uint32_t ev)
 		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0 || err != 0 ||
 		    (ev & (EPOLLERR | EPOLLHUP))) {
 			conn_fail(c);
+			return;
+		}
+		if (o.plain) {
+			ready(c);
 			return;
 		}
 		c->ssl = SSL_new(g.ctx);
@@ -458,59 +446,6 @@ static double cpu_s(void)
 	       ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) * 1e-6;
 }
 
-static int parse(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{"mode", 1, 0, 'm'},	     {"dst", 1, 0, 'd'},   {"port", 1, 0, 'p'},
-		{"src", 1, 0, 's'},	     {"ca", 1, 0, 'a'},	   {"count", 1, 0, 'n'},
-		{"conc", 1, 0, 'c'},	     {"conns", 1, 0, 'k'}, {"window", 1, 0, 'w'},
-		{"mix", 1, 0, 'x'},	     {"hold", 1, 0, 'h'},  {"time", 1, 0, 't'},
-		{"conn-timeout", 1, 0, 'T'}, {"drain", 1, 0, 'D'}, {0, 0, 0, 0}};
-	int ch;
-
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		/* Numbers first: one table, one conversion each. */
-		unsigned *u = ch == 'p'	  ? &o.port
-			      : ch == 'c' ? &o.conc
-			      : ch == 'k' ? &o.conns
-			      : ch == 'w' ? &o.window
-					  : NULL;
-		double *d = ch == 'D'	? &o.drain
-			    : ch == 'h' ? &o.hold_s
-			    : ch == 't' ? &o.time_s
-			    : ch == 'T' ? &o.conn_timeout
-					: NULL;
-
-		if (u != NULL)
-			*u = (unsigned)atoi(optarg);
-		else if (d != NULL)
-			*d = atof(optarg);
-		else if (ch == 'n')
-			o.count = strtoul(optarg, NULL, 10);
-		else if (ch == 'd')
-			o.dst = optarg;
-		else if (ch == 'a')
-			o.ca = optarg;
-		else if (ch == 'x')
-			o.mix = optarg;
-		else if (ch == 'm')
-			o.mode = strcmp(optarg, "handshakes") == 0 ? M_HANDSHAKES
-				 : strcmp(optarg, "messages") == 0 ? M_MESSAGES
-				 : strcmp(optarg, "idle") == 0	   ? M_IDLE
-								   : (enum mode) - 1;
-		else if (ch == 's')
-			for (char *t = strtok(optarg, ","); t != NULL && o.nsrc < MAX_SRC;
-			     t = strtok(NULL, ","))
-				o.srcs[o.nsrc++] = t;
-		else
-			return -1;
-	}
-	if ((int)o.mode < 0 || o.conc == 0 || o.conns == 0 || o.window == 0 || o.count == 0 ||
-	    o.window > 32)
-		return -1;
-	return 0;
-}
-
 static int setup(void)
 {
 	g.ctx = SSL_CTX_new(TLS_client_method());
@@ -551,11 +486,8 @@ int main(int argc, char **argv)
 {
 	double t0, c0, end, secs;
 
-	if (parse(argc, argv) != 0 || setup() != 0) {
-		fprintf(stderr, "usage: bench_tls --mode handshakes|messages|idle [--dst IP] "
-				"[--port P] [--src IP,..] [--ca FILE] [--count N] [--conc C] "
-				"[--conns K] [--window W<=32] [--mix reg|call|mixed] [--hold S] "
-				"[--time T] [--conn-timeout T] [--drain T]\n");
+	if (bt_parse(argc, argv, &o) != 0 || setup() != 0) {
+		fprintf(stderr, "%s", bt_usage);
 		ERR_print_errors_fp(stderr);
 		return 2;
 	}

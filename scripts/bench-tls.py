@@ -279,42 +279,50 @@ def settle(edge, limit_s=30):
     print("  # %s still has %d connections open after %d s" % (edge.name, c[0], limit_s))
 
 
-def one_run(lab, edge, a, sink_pid):
-    """Idle, then handshakes, then messages, on freshly started @edge."""
-    r = {}
+def idle_phase(lab, edge, a, plain=False):
+    """M idle connections on freshly started @edge (TCP alone if @plain):
+    how many held, and the edge's memory growth per connection."""
+    r, seen, kam = {}, {}, edge.name == "kamailio"
     edge.restart()
     time.sleep(1)
     base = mem_of(edge.pids)
-    shm0 = edge.shm_used() if edge.name == "kamailio" else None
-    seen = {}
+    shm0 = edge.shm_used() if kam else None
 
     def at_hold(line):
         time.sleep(min(2.0, a.hold / 2))  # the last handshakes' buffers settle
         seen["mem"] = mem_of(edge.pids)
-        seen["line"] = line.strip()
         seen["extra"] = edge.extra()
         if shm0 is not None:
             shm1 = edge.shm_used()
             seen["shm"] = (shm1 - shm0) if shm1 is not None else None
 
-    idle = gen(lab, edge, "idle", ["--count", a.idle, "--conc", a.idle_conc, "--hold", a.hold],
-               a.idle_time, at_hold)
+    idle = gen(lab, edge, "idle", ["--count", a.idle, "--conc", a.idle_conc, "--hold", a.hold] +
+               (["--port", "5060", "--plain"] if plain else []), a.idle_time, at_hold)
     held = int(idle["established"] - idle["lost"])
     grow_rss = seen["mem"][0] - base[0] if "mem" in seen else 0
     grow_pss = seen["mem"][1] - base[1] if "mem" in seen else 0
     r["idle_held"], r["idle_alive"] = held, idle["alive"]
-    kam = edge.name == "kamailio"
     r["idle_rss_mib"] = seen["mem"][1 if kam else 0] / 2 ** 20 if "mem" in seen else 0
     if seen.get("shm") is not None:
         r["shm_per_conn"] = seen["shm"] / max(held, 1)
-    r["mem_per_conn"] = (grow_pss if edge.name == "kamailio" else grow_rss) / max(held, 1)
-    print("  %s idle: %d of %d established, %d still alive after %ss; growth RSS %.1f MiB, "
+    r["mem_per_conn"] = (grow_pss if kam else grow_rss) / max(held, 1)
+    print("  %s idle %s: %d of %d established, %d still alive after %ss; growth RSS %.1f MiB, "
           "PSS %.1f MiB: %.0f B per connection (%s)%s; %s" % (
-              edge.name, held, a.idle, idle["alive"], a.hold, grow_rss / 2 ** 20,
-              grow_pss / 2 ** 20, r["mem_per_conn"], "PSS over its processes"
-              if kam else "the process's RSS", ", shm %.0f B per connection" % r["shm_per_conn"]
-              if "shm_per_conn" in r else "", seen.get("extra", "")),
-          flush=True)
+              edge.name, "TCP" if plain else "TLS", held, a.idle, idle["alive"], a.hold,
+              grow_rss / 2 ** 20, grow_pss / 2 ** 20, r["mem_per_conn"],
+              "PSS over its processes" if kam else "the process's RSS",
+              ", shm %.0f B per connection" % r["shm_per_conn"] if "shm_per_conn" in r else "",
+              seen.get("extra", "")), flush=True)
+    return r
+
+
+def one_run(lab, edge, a, sink_pid, first):
+    """Idle (over TCP too, in the first run), then handshakes, then
+    messages; the idle phases each on a freshly started @edge."""
+    r = {}
+    if first and a.tcp_idle:
+        r["tcp_mem_per_conn"] = idle_phase(lab, edge, a, plain=True)["mem_per_conn"]
+    r.update(idle_phase(lab, edge, a))
     settle(edge)
     c0, th0 = cpu_of(edge.pids), edge.threads()
     hs = gen(lab, edge, "handshakes", ["--count", a.handshakes, "--conc", a.conc], a.phase_time)
@@ -373,7 +381,8 @@ class BenchLab(swlab.Lab):
 
 def streams_conf(cert, key, a):
     n = a.idle + 1000
-    return ('streams: { tls = { port = 5061; cert = "%s"; key = "%s"; }; max_conns = %d; '
+    return ('streams: { tcp = { port = 5060; }; tls = { port = 5061; cert = "%s"; key = "%s"; }; '
+            'max_conns = %d; '
             'max_conns_per_source = %d; syn_rate = 1000000; syn_burst = 1000000; '
             'syn_global_rate = 1000000; syn_global_burst = 1000000; idle_s = 3600; };'
             % (cert, key, n, n))
@@ -410,6 +419,8 @@ def table(res, a):
         ("memory per idle TLS connection (B)", "mem_per_conn", "%.0f",
          lambda s, k: "%.2fx (target <= 0.25x and <= 16 KiB: %s)" % (
              s / k, "met" if s <= k / 4 and s <= 16384 else "missed")),
+        ("memory per idle TCP connection, no TLS (B; first run)", "tcp_mem_per_conn", "%.0f",
+         None),
         ("idle TLS connections held (of %d)" % a.idle, "idle_held", "%.0f", None),
         ("edge memory while holding them (MiB; sipwake RSS, Kamailio PSS)", "idle_rss_mib",
          "%.0f", None),
@@ -458,6 +469,8 @@ def main():
     ap.add_argument("--idle-srcs", type=int, default=4)
     ap.add_argument("--idle-conc", type=int, default=128)
     ap.add_argument("--hold", type=float, default=10)
+    ap.add_argument("--no-tcp-idle", dest="tcp_idle", action="store_false",
+                    help="skip the first run's idle connections over plain TCP")
     ap.add_argument("--no-kamailio", action="store_true")
     ap.add_argument("--no-sipwake", action="store_true", help="Kamailio's figures alone")
     ap.add_argument("--smoke", action="store_true", help="tiny counts, one run (the tests')")
@@ -527,7 +540,7 @@ def main():
             for run in range(a.runs):
                 print("run %d" % (run + 1), flush=True)
                 for e in edges:
-                    res[e.name].append(one_run(lab, e, a, sink.pid))
+                    res[e.name].append(one_run(lab, e, a, sink.pid, run == 0))
             check_exit(lab, lab.stop())
         finally:
             if sink is not None:
