@@ -20,13 +20,12 @@
  * figure is messages crossing the edge per second: the requests sent plus
  * the answers received here, each counted once.
  *
- * Prints "# ..." context lines and one "RESULT key=value ..." line; idle
- * also prints "ESTABLISHED n=..." when it starts holding, so the caller can
- * read the edge's memory then. Every loop is bounded by --time.
+ * Prints one "RESULT key=value ..." line; idle also prints "ESTABLISHED
+ * n=..." when it starts holding, so the caller can read the edge's memory
+ * then. Every loop is bounded by --time (and a count).
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stddef.h>
 #include <netinet/in.h>

@@ -115,6 +115,17 @@ def cpu_of(pids):
     return t / os.sysconf("SC_CLK_TCK")
 
 
+def udp_drops(ns):
+    """The kernel's UDP drops in namespace @ns (RcvbufErrors + InErrors,
+    /proc/net/snmp): where a stateless relay's lost answers went."""
+    rows = [l.split() for l in sh(nsx(ns) + ["cat", "/proc/net/snmp"]).stdout.splitlines()
+            if l.startswith("Udp:")]
+    if len(rows) < 2:
+        return 0
+    d = dict(zip(rows[0][1:], (int(v) for v in rows[1][1:])))
+    return d.get("RcvbufErrors", 0) + d.get("InErrors", 0)
+
+
 def threads_cpu(pid):
     """{thread name: utime + stime (s)} of @pid's threads."""
     out = {}
@@ -336,6 +347,8 @@ def one_run(lab, edge, a, sink_pid, first):
           flush=True)
     settle(edge)
     c0, s0, th0 = cpu_of(edge.pids), cpu_of([sink_pid]), edge.threads()
+    nss = [lab.ns_peer] + ([edge.ns] if edge.name == "kamailio" else [])
+    d0 = [udp_drops(ns) for ns in nss]
     ms = gen(lab, edge, "messages", ["--conns", a.conns, "--count", a.messages, "--window",
                                      a.window, "--mix", a.mix, "--conc", a.conc], a.phase_time)
     r["msg"], r["msg_cpu"] = ms["rate"], cpu_of(edge.pids) - c0
@@ -347,13 +360,17 @@ def one_run(lab, edge, a, sink_pid, first):
     r["sink_load"] = sink / max(ms["secs"], 1e-9)
     r["sink_cap"] = ms["requests"] / max(sink, 1e-9)
     th = busiest(th0, edge.threads())
+    drops = [udp_drops(ns) - d for ns, d in zip(nss, d0)]
+    r["udp_drops"] = sum(drops)
     print("  %s messages (%s, %d connections, window %d): %d requests + %d answers in %.2f s: "
-          "%.0f msg/s, %d errors, %d lost, unanswered %d REGISTER %d INVITE %d BYE; edge CPU "
+          "%.0f msg/s, %d errors, %d lost, unanswered %d REGISTER %d INVITE %d BYE (UDP drops: "
+          "%s); edge CPU "
           "%.2f s (%.0f msg per CPU-s%s), generator CPU %.2f s; sink %.0f %% of a core "
           "(it would take ~%.0f requests/s)" % (
               edge.name, a.mix, ms["conns"], a.window, ms["requests"], ms["answers"], ms["secs"],
               ms["rate"], ms["errors"], ms["lost"], ms["open_reg"], ms["open_inv"],
-              ms["open_bye"], r["msg_cpu"], r["msg_per_cpu"], "; " + th if th else "",
+              ms["open_bye"], ", ".join("%s %d" % (n.rsplit("-", 1)[1], d)
+                                        for n, d in zip(nss, drops)), r["msg_cpu"], r["msg_per_cpu"], "; " + th if th else "",
               ms["cpu"], 100 * r["sink_load"], r["sink_cap"]), flush=True)
     return r
 
@@ -430,14 +447,19 @@ def table(res, a):
         ("handshakes per edge CPU-second", "hs_per_cpu", "%.0f", None),
         ("edge CPU-s for the messages", "msg_cpu", "%.2f", None),
         ("messages per edge CPU-second", "msg_per_cpu", "%.0f", None),
-        ("requests left unanswered (after --drain)", "unanswered", "%.0f", None),
+        ("requests left unanswered (after --drain; sum of the runs)", "unanswered", "%.0f",
+         "sum"),
+        ("UDP datagrams the kernel dropped, both namespaces (sum)", "udp_drops", "%.0f", "sum"),
         ("sink load during messages (share of a core)", "sink_load", "%.2f", None),
     ]
     print("\n== bench-tls: medians of %d run(s)" % a.runs)
     print("| figure | sipwake | kamailio | sipwake / kamailio |")
     print("|---|---|---|---|")
     for name, key, fmt, ratio in rows:
-        s, k = median(sw, key), median(km, key)
+        agg = median
+        if ratio == "sum":
+            agg, ratio = (lambda rows, k: sum(r.get(k, 0) for r in rows)), None
+        s, k = agg(sw, key), agg(km, key)
         rt = ratio(s, k) if ratio and sw and km and k > 0 else ""
         has = lambda rows: rows and any(key in r for r in rows)  # noqa: E731
         print("| %s | %s | %s | %s |" % (name, fmt % s if has(sw) else "—",
