@@ -55,7 +55,7 @@ enum cst { C_FREE, C_CONNECTING, C_HANDSHAKE, C_READY };
 struct conn {
 	int fd;
 	SSL *ssl;
-	uint8_t st, registered;
+	uint8_t st, registered, reg_pending;
 	uint32_t ev; /* the epoll interest set now */
 	uint32_t cseq, inflight;
 	double since; /* the attempt's start */
@@ -78,7 +78,7 @@ static struct {
 	double t_stop;
 	double t0, t_last;
 	int measuring, stop_sending;
-	char proto[16], cipher[64];
+	char proto[16], cipher[64], first_error[24];
 } g;
 
 static double now_s(void)
@@ -204,13 +204,20 @@ static void queue(struct conn *c, int len, int kind)
 		g.sent_measured++;
 }
 
-/* Start the next transaction of the mix on @c. */
-static void next_request(struct conn *c)
+/* Start the next transaction of the mix on @c; 0 if none may start now. */
+static int next_request(struct conn *c)
 {
 	char *p = c->obuf + c->olen;
 	size_t cap = BUF_CAP - c->olen;
 	int call = strcmp(o.mix, "call") == 0 || (strcmp(o.mix, "mixed") == 0 && (c->cseq & 1));
 
+	/* RFC 3261 §10.2: no new REGISTER before the previous one's final
+	 * answer; the window fills with calls meanwhile. */
+	if (!call && c->reg_pending) {
+		if (strcmp(o.mix, "reg") == 0)
+			return 0;
+		call = 1;
+	}
 	c->inflight++;
 	if (call) {
 		uint64_t id = ((uint64_t)(c - g.c) << 32) | ++g.calls;
@@ -218,8 +225,10 @@ static void next_request(struct conn *c)
 		c->cseq++;
 		queue(c, bt_invite(p, cap, &c->app, id), 1);
 	} else {
+		c->reg_pending = 1;
 		queue(c, bt_register(p, cap, &c->app, ++c->cseq), 0);
 	}
+	return 1;
 }
 
 static void pump(struct conn *c)
@@ -232,7 +241,8 @@ static void pump(struct conn *c)
 			g.t_stop = now_s();
 			break;
 		}
-		next_request(c);
+		if (!next_request(c))
+			break;
 	}
 	flush(c);
 }
@@ -245,8 +255,10 @@ static void answer(struct conn *c, const struct bt_answer *a)
 	g.t_last = now_s();
 	if (a->status < 200)
 		return;
-	if (a->status >= 300)
-		g.errors++;
+	if (a->status >= 300 && g.errors++ == 0)
+		snprintf(g.first_error, sizeof(g.first_error), "%d/%s", a->status, a->method);
+	if (strcmp(a->method, "REGISTER") == 0)
+		c->reg_pending = 0;
 	g.open[strcmp(a->method, "INVITE") == 0 ? 1 : strcmp(a->method, "BYE") == 0 ? 2 : 0]--;
 	if (strcmp(a->method, "INVITE") == 0 && a->status < 300) {
 		queue(c, bt_bye(c->obuf + c->olen, BUF_CAP - c->olen, &c->app, a->call, a->to_tag),
@@ -262,6 +274,7 @@ static void answer(struct conn *c, const struct bt_answer *a)
 			g.measuring = 1;
 			g.t0 = now_s();
 			g.req = g.ans = g.errors = 0;
+			g.first_error[0] = 0;
 			for (unsigned i = 0; i < g.n; i++)
 				if (g.c[i].st == C_READY && &g.c[i] != c)
 					pump(&g.c[i]);
@@ -505,9 +518,11 @@ int main(int argc, char **argv)
 		double span = g.measuring ? g.t_last - g.t0 : 0;
 
 		printf("RESULT mode=messages conns=%lu registered=%lu requests=%lu answers=%lu "
-		       "errors=%lu lost=%lu open_reg=%ld open_inv=%ld open_bye=%ld secs=%.3f "
+		       "errors=%lu first_error=%s lost=%lu open_reg=%ld open_inv=%ld open_bye=%ld "
+		       "secs=%.3f "
 		       "rate=%.1f cpu=%.3f proto=%s cipher=%s\n",
-		       g.ok, g.registered, g.req, g.ans, g.errors, g.lost + g.failed, g.open[0],
+		       g.ok, g.registered, g.req, g.ans, g.errors,
+		       g.first_error[0] ? g.first_error : "-", g.lost + g.failed, g.open[0],
 		       g.open[1], g.open[2], span, span > 0 ? (g.req + g.ans) / span : 0.0,
 		       cpu_s() - c0, g.proto, g.cipher);
 	} else {

@@ -363,12 +363,13 @@ def one_run(lab, edge, a, sink_pid, first):
     drops = [udp_drops(ns) - d for ns, d in zip(nss, d0)]
     r["udp_drops"] = sum(drops)
     print("  %s messages (%s, %d connections, window %d): %d requests + %d answers in %.2f s: "
-          "%.0f msg/s, %d errors, %d lost, unanswered %d REGISTER %d INVITE %d BYE (UDP drops: "
+          "%.0f msg/s, %d errors (first %s), %d lost, unanswered %d REGISTER %d INVITE %d BYE (UDP drops: "
           "%s); edge CPU "
           "%.2f s (%.0f msg per CPU-s%s), generator CPU %.2f s; sink %.0f %% of a core "
           "(it would take ~%.0f requests/s)" % (
               edge.name, a.mix, ms["conns"], a.window, ms["requests"], ms["answers"], ms["secs"],
-              ms["rate"], ms["errors"], ms["lost"], ms["open_reg"], ms["open_inv"],
+              ms["rate"], ms["errors"], ms["first_error"], ms["lost"], ms["open_reg"],
+              ms["open_inv"],
               ms["open_bye"], ", ".join("%s %d" % (n.rsplit("-", 1)[1], d)
                                         for n, d in zip(nss, drops)), r["msg_cpu"], r["msg_per_cpu"], "; " + th if th else "",
               ms["cpu"], 100 * r["sink_load"], r["sink_cap"]), flush=True)
