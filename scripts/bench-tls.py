@@ -180,6 +180,9 @@ class Edge:
     def threads(self):
         return {}
 
+    def counters(self):
+        return {}
+
 
 class Sipwake(Edge):
     name, dst = "sipwake", swlab.SW_IP4
@@ -205,6 +208,10 @@ class Sipwake(Edge):
 
     def threads(self):
         return threads_cpu(self.pids[0]) if self.pids else {}
+
+    def counters(self):
+        st = self.lab.stats()
+        return {k: v for k, v in st.items() if isinstance(v, int) and "stream" in k}
 
 
 class Kam(Edge):
@@ -348,7 +355,7 @@ def one_run(lab, edge, a, sink_pid, first):
     settle(edge)
     c0, s0, th0 = cpu_of(edge.pids), cpu_of([sink_pid]), edge.threads()
     nss = [lab.ns_peer] + ([edge.ns] if edge.name == "kamailio" else [])
-    d0 = [udp_drops(ns) for ns in nss]
+    d0, k0 = [udp_drops(ns) for ns in nss], edge.counters()
     ms = gen(lab, edge, "messages", ["--conns", a.conns, "--count", a.messages, "--window",
                                      a.window, "--mix", a.mix, "--conc", a.conc], a.phase_time)
     r["msg"], r["msg_cpu"] = ms["rate"], cpu_of(edge.pids) - c0
@@ -361,6 +368,12 @@ def one_run(lab, edge, a, sink_pid, first):
     r["sink_cap"] = ms["requests"] / max(sink, 1e-9)
     th = busiest(th0, edge.threads())
     drops = [udp_drops(ns) - d for ns, d in zip(nss, d0)]
+    if ms["errors"]:
+        # Which of the edge's own stream drops answered them (sipwake).
+        k1 = edge.counters()
+        print("  %s error answers; stream drop counters: %s" % (edge.name, {
+            k: v - k0.get(k, 0) for k, v in k1.items() if k.startswith("drop")
+            and v != k0.get(k, 0)}))
     r["udp_drops"] = sum(drops)
     print("  %s messages (%s, %d connections, window %d): %d requests + %d answers in %.2f s: "
           "%.0f msg/s, %d errors (first %s), %d lost, unanswered %d REGISTER %d INVITE %d BYE (UDP drops: "
