@@ -6,6 +6,7 @@
 #   scripts/setup.sh --asan     also build ./build-asan (ASan + UBSan)
 #   scripts/setup.sh --bench    also install node + npm (node-apn side of scripts/bench-push.sh)
 #                               and valgrind (scripts/bench-kamailio.py --callgrind)
+#                               and kamailio-tls-modules (scripts/bench-tls.py)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,6 +44,12 @@ fi
 # valgrind only for scripts/bench-kamailio.py --callgrind (instructions per message).
 if [ "${1:-}" = "--bench" ] && ! command -v valgrind >/dev/null; then
   missing+=(valgrind)
+fi
+# Kamailio's tls module only for scripts/bench-tls.py, Kamailio as the TLS
+# edge sipwake's streams are measured against (tls_edge.cfg).
+if [ "${1:-}" = "--bench" ] && ! dpkg-query -W -f='${Status}' kamailio-tls-modules 2>/dev/null \
+    | grep -q "install ok installed"; then
+  missing+=(kamailio-tls-modules)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup.sh: installing ${missing[*]}"
