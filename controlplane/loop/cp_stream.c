@@ -36,7 +36,8 @@ static bool ruri_is_us(const struct cp_ctx *cp, const uint8_t *msg, const struct
 
 static void fill_meta(struct cp_ctx *cp, const struct st_up *u, struct dp_meta *m)
 {
-	const struct sw_src *e;
+	uint64_t ids[16];
+	unsigned n;
 	int ifx = sw_ports_owner(&cp->dp->ports, &u->local);
 
 	m->rx_tsc = rte_rdtsc();
@@ -54,16 +55,21 @@ static void fill_meta(struct cp_ctx *cp, const struct st_up *u, struct dp_meta *
 	m->local_port = u->local_port;
 	m->conn = u->conn;
 	memset(&m->call, 0, sizeof(m->call));
-	/* Bound: the device the source names, and this connection its flow. */
+	/* Bound: a device at this address and port whose flow is this very
+	 * connection. Not the one device the source table names: the kernel
+	 * reuses ports, so a device asleep since its connection closed may
+	 * sit at the same address and port as the one registered over this
+	 * connection now. */
 	m->src_class = DP_SRC_UNKNOWN;
 	m->device_id = 0;
-	e = sw_src_lookup(cp->dp->src, &u->peer, u->peer_port);
-	if (e != NULL) {
-		const struct sw_device *d = sw_bind_by_id(cp->dp->bind, e->device_id);
+	n = sw_bind_ids_on_src(cp->dp->bind, &u->peer, u->peer_port, ids, RTE_DIM(ids));
+	for (unsigned i = 0; i < n; i++) {
+		const struct sw_device *d = sw_bind_by_id(cp->dp->bind, ids[i]);
 
 		if (d != NULL && d->conn == u->conn) {
 			m->src_class = DP_SRC_BOUND;
 			m->device_id = d->id;
+			break;
 		}
 	}
 }

@@ -177,6 +177,35 @@ def test_tcp_app_cancels_its_call_and_acks_the_487_on_the_invites_branch(sctx):
     assert vias(ack)[0] == vias(inv)[0], (inv, ack)
 
 
+def test_a_new_connection_from_an_asleep_devices_port_is_its_own(sctx):
+    """The kernel reuses ports: a device asleep since its connection closed
+    and a device registered over a new connection from the same address and
+    port. Requests on the new connection are the new device's, never
+    refused as from no device (a bench found 403s so)."""
+    ctx = sctx
+    old_dev, new_dev = Device("wanda"), Device("xavi")
+    old = stream_app(ctx, "TCP")
+    register(ctx, old, old_dev)
+    old.close()
+    ctx.wait_state(old_dev, "asleep", 2.0)
+    new = StreamEndpoint(ctx.lab.ns_peer, APP4, old.port, "TLS", dport=5061,
+                         cafile=ctx.lab.cert)  # the same port, another connection
+    ctx.apps.append(new)
+    register(ctx, new, new_dev)
+    assert device_of(ctx, new_dev)["source"] == device_of(ctx, old_dev)["source"]
+    cid = "reuse-%d@app" % new.port
+    new.send(build("MESSAGE sip:+15550004444@%s SIP/2.0" % DOMAIN, [
+        "Via: SIP/2.0/TLS %s:%d;branch=z9hG4bK-reuse" % (APP4, new.port), "Max-Forwards: 70",
+        "From: <sip:%s>;tag=m" % new_dev.aor, "To: <sip:+15550004444@%s>" % DOMAIN,
+        "Call-ID: " + cid, "CSeq: 1 MESSAGE"], "hi"))
+    ctx.pbx.expect(is_req("MESSAGE", cid), 2.0, "the new device's MESSAGE at the PBX")
+    new.nothing(is_resp(403), 0.2, "403 as from no device")
+    call = Call("sip:%s" % new_dev.aor, new_dev.user, route=False)
+    call_in(ctx, call)
+    inv = new.expect(is_req("INVITE", call.cid), 1.0, "the call down the new connection")
+    ring_and_answer(ctx, new, inv, call)
+
+
 def test_closed_connection_asleep_then_woken_over_a_new_tls_connection(sctx):
     ctx = sctx
     dev, app1 = Device("vera"), stream_app(ctx, "TLS")
