@@ -415,7 +415,10 @@ def streams_conf(cert, key, a):
     return ('streams: { tcp = { port = 5060; }; tls = { port = 5061; cert = "%s"; key = "%s"; }; '
             'max_conns = %d; '
             'max_conns_per_source = %d; syn_rate = 1000000; syn_burst = 1000000; '
-            'syn_global_rate = 1000000; syn_global_burst = 1000000; idle_s = 3600; };'
+            'syn_global_rate = 1000000; syn_global_burst = 1000000; idle_s = 3600; '
+            # A load generator is the flood the per-connection message rate
+            # stops (streams.msg_rate): not metered here.
+            'msg_rate = 1000000; msg_burst = 1000000; };'
             % (cert, key, n, n))
 
 
