@@ -21,6 +21,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "common/sw_ring.h"
 #include "pushd/pd_internal.h"
 
 #define BURST 32
@@ -162,26 +163,6 @@ static void *loop(void *arg)
 	return NULL;
 }
 
-static struct rte_ring *ring_new(unsigned size, const char *name, void **mem)
-{
-	ssize_t sz = rte_ring_get_memsize(size);
-	struct rte_ring *r;
-
-	if (sz < 0)
-		return NULL;
-	/* rte_ring_init() on plain memory: no EAL or hugepages needed. */
-	*mem = aligned_alloc(RTE_CACHE_LINE_SIZE, RTE_ALIGN_CEIL((size_t)sz, RTE_CACHE_LINE_SIZE));
-	if (!*mem)
-		return NULL;
-	r = *mem;
-	if (rte_ring_init(r, name, size, RING_F_SP_ENQ | RING_F_SC_DEQ) != 0) {
-		free(*mem);
-		*mem = NULL;
-		return NULL;
-	}
-	return r;
-}
-
 struct pd *pd_new(const struct pd_config *cfg, char *err, size_t errlen)
 {
 	struct pd *pd = calloc(1, sizeof(*pd));
@@ -212,8 +193,8 @@ struct pd *pd_new(const struct pd_config *cfg, char *err, size_t errlen)
 		goto fail;
 	for (unsigned i = 0; i < pd->n_creds; i++)
 		pd->st[pd->creds[i]->provider].connections_cfg++;
-	pd->req_ring = ring_new(cfg->ring_size, "pd_req", &pd->req_mem);
-	pd->res_ring = ring_new(cfg->ring_size, "pd_res", &pd->res_mem);
+	pd->req_ring = sw_ring_plain(cfg->ring_size, "pd_req", &pd->req_mem);
+	pd->res_ring = sw_ring_plain(cfg->ring_size, "pd_res", &pd->res_mem);
 	pd->req_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	pd->res_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (!pd->req_ring || !pd->res_ring || pd->req_fd < 0 || pd->res_fd < 0)

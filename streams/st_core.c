@@ -18,6 +18,7 @@
 #include <rte_ring.h>
 
 #include "common/sw_clock.h"
+#include "common/sw_ring.h"
 #include "streams/st_internal.h"
 
 #define BURST 32
@@ -108,26 +109,6 @@ static void *loop(void *arg)
 	return NULL;
 }
 
-static struct rte_ring *ring_new(unsigned size, const char *name, void **mem)
-{
-	ssize_t sz = rte_ring_get_memsize(size);
-	struct rte_ring *r;
-
-	if (sz < 0)
-		return NULL;
-	/* rte_ring_init() on plain memory: no EAL or hugepages needed. */
-	*mem = aligned_alloc(RTE_CACHE_LINE_SIZE, RTE_ALIGN_CEIL((size_t)sz, RTE_CACHE_LINE_SIZE));
-	if (!*mem)
-		return NULL;
-	r = *mem;
-	if (rte_ring_init(r, name, size, RING_F_SP_ENQ | RING_F_SC_DEQ) != 0) {
-		free(*mem);
-		*mem = NULL;
-		return NULL;
-	}
-	return r;
-}
-
 static int check_config(const struct st_config *cfg, char *err, size_t errlen)
 {
 	if (cfg->n_listeners > ST_MAX_LISTENERS || cfg->n_addrs > ST_MAX_ADDRS) {
@@ -191,8 +172,8 @@ struct st *st_new(const struct st_config *cfg, char *err, size_t errlen)
 				goto fail;
 		}
 	}
-	st->up = ring_new(cfg->ring_size, "st_up", &st->up_mem);
-	st->down = ring_new(cfg->ring_size, "st_down", &st->down_mem);
+	st->up = sw_ring_plain(cfg->ring_size, "st_up", &st->up_mem);
+	st->down = sw_ring_plain(cfg->ring_size, "st_down", &st->down_mem);
 	st->down_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	st->up_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (!st->up || !st->down || st->down_fd < 0 || st->up_fd < 0 || st_tab_init(st))
