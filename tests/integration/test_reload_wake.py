@@ -31,9 +31,9 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from wakekit import (DOMAIN, KID, PBX4, TIMEOUT_S, Call, Ctx, Delta, Device,  # noqa: E402
+from wakekit import (DOMAIN, KID, PBX4, TIMEOUT_S, Call, Delta, Device,  # noqa: E402
                      Endpoint, WakeLab, build, call_in, check_forwarded, final_of, is_req,
-                     is_resp, reply, ring_and_answer, swlab)
+                     is_resp, reply, ring_and_answer, serve_lab, swlab)
 
 GW4 = swlab.GW_IP4  # another address of the peer namespace: the PBX moves there
 
@@ -52,13 +52,7 @@ class WrongKeyLab(WakeLab):
 
 @pytest.fixture(scope="module")
 def rctx():
-    with WrongKeyLab("wkr%d" % (os.getpid() % 10000), 'provisional = "none";') as lab:
-        ctx = Ctx(lab)
-        try:
-            yield ctx
-        finally:
-            ctx.close()
-        assert lab.stop() == 0, lab.read_log()[-4000:]
+    yield from serve_lab(WrongKeyLab("wkr%d" % (os.getpid() % 10000), 'provisional = "none";'))
 
 
 def conns(lab):

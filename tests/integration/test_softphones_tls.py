@@ -78,16 +78,11 @@ def pctx():
     lab = WakeLab("wsp%d" % (os.getpid() % 10000), PING_WAKE)
     lab.cert, key = make_cert(lab.tmp)
     lab.config_extra += "\n" + STREAMS % (lab.cert, key)
-    with lab:
+    for ctx in serve_lab(lab):  # once: started, then stopped after the tests
         # liblinphone creates no transport while it sees no network: a
         # default route in the apps' namespace is what it looks for.
         lab.peer(["ip", "route", "replace", "default", "via", SW4])
-        ctx = Ctx(lab)
-        try:
-            yield ctx
-        finally:
-            ctx.close()
-        assert lab.stop() == 0, lab.read_log()[-4000:]
+        yield ctx
 
 
 class Phone:

@@ -34,13 +34,7 @@ def sctx():
     lab = WakeLab("wst%d" % (os.getpid() % 10000), PING_WAKE)
     lab.cert, lab.key = make_cert(lab.tmp)
     lab.config_extra += "\n" + STREAMS % (lab.cert, lab.key, lab.cert, lab.key)
-    with lab:
-        ctx = Ctx(lab)
-        try:
-            yield ctx
-        finally:
-            ctx.close()
-        assert lab.stop() == 0, lab.read_log()[-4000:]
+    yield from serve_lab(lab)
 
 
 def stream_app(ctx, transport="TCP"):

@@ -111,13 +111,8 @@ def fcm_lab_fixture(tag, account_email=None):
     Ctx; sipwake must exit 0 at the end."""
     @pytest.fixture(scope="class")
     def fx():
-        with FcmLab("wf%s%d" % (tag, os.getpid() % 10000), PING_WAKE, account_email) as lab:
-            ctx = Ctx(lab)
-            try:
-                yield ctx
-            finally:
-                ctx.close()
-            assert lab.stop() == 0, lab.read_log()[-4000:]
+        yield from serve_lab(FcmLab("wf%s%d" % (tag, os.getpid() % 10000), PING_WAKE,
+                                    account_email))
     return fx
 
 

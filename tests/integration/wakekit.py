@@ -232,19 +232,25 @@ class Delta:
         return {k: v for k, v in self().items() if k.startswith("wake_") and v}
 
 
+def serve_lab(lab):
+    """What a fixture yields for @lab (not started yet): its Ctx while the
+    tests run; then the peers close and sipwake must exit 0 (unless a test
+    stopped it itself). Use as `yield from serve_lab(lab)`."""
+    with lab:
+        ctx = Ctx(lab)
+        try:
+            yield ctx
+        finally:
+            ctx.close()
+        if lab.proc is not None:  # the shutdown test stops it itself
+            assert lab.stop() == 0, lab.read_log()[-4000:]
+
+
 def lab_fixture(tag, wake):
-    """A class-scoped fixture: a WakeLab with wake { @wake } and its Ctx;
-    sipwake must exit 0 at the end (unless a test stopped it itself)."""
+    """A class-scoped fixture: a WakeLab with wake { @wake } and its Ctx."""
     @pytest.fixture(scope="class")
     def fx():
-        with WakeLab("wk%s%d" % (tag, os.getpid() % 10000), wake) as lab:
-            ctx = Ctx(lab)
-            try:
-                yield ctx
-            finally:
-                ctx.close()
-            if lab.proc is not None:  # the shutdown test stops it itself
-                assert lab.stop() == 0, lab.read_log()[-4000:]
+        yield from serve_lab(WakeLab("wk%s%d" % (tag, os.getpid() % 10000), wake))
     return fx
 
 
