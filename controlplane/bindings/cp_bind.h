@@ -66,6 +66,12 @@ void cp_bind_tick(struct cp_ctx *cp, uint64_t now_tsc);
  * flow of is asleep at once (cp_flow.c). @return how many.
  */
 unsigned cp_flow_closed(struct cp_ctx *cp, const struct sw_ip *peer, uint16_t port, uint64_t conn);
+/**
+ * The devices at @p peer:@p port whose flow is connection @p conn (at most
+ * @p max ids into @p ids). @return how many.
+ */
+unsigned cp_flow_devices(const struct cp_ctx *cp, const struct sw_ip *peer, uint16_t port,
+			 uint64_t conn, uint64_t *ids, unsigned max);
 /** Connection @p conn has spoken: it is open until cp_flow_closed(). */
 void cp_flow_seen(struct cp_ctx *cp, uint64_t conn);
 /** Is @p conn open (seen, and not ended since)? */

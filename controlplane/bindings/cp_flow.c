@@ -121,10 +121,28 @@ void cp_flow_fini(struct cp_ctx *cp)
  * further device would stay "alive" until its REGISTER comes again. */
 #define MAX_ON_CONN 16
 
+unsigned cp_flow_devices(const struct cp_ctx *cp, const struct sw_ip *peer, uint16_t port,
+			 uint64_t conn, uint64_t *ids, unsigned max)
+{
+	uint64_t on[MAX_ON_CONN];
+	unsigned n = sw_bind_ids_on_src(cp->dp->bind, peer, port, on, MAX_ON_CONN), got = 0;
+
+	/* Not every device at the address and port: the kernel reuses ports,
+	 * so one there may have registered over another connection, since
+	 * closed, or since made anew. */
+	for (unsigned i = 0; i < n && got < max; i++) {
+		const struct sw_device *d = sw_bind_by_id(cp->dp->bind, on[i]);
+
+		if (d != NULL && d->conn == conn)
+			ids[got++] = d->id;
+	}
+	return got;
+}
+
 unsigned cp_flow_closed(struct cp_ctx *cp, const struct sw_ip *peer, uint16_t port, uint64_t conn)
 {
 	uint64_t ids[MAX_ON_CONN];
-	unsigned n = sw_bind_ids_on_src(cp->dp->bind, peer, port, ids, MAX_ON_CONN), asleep = 0;
+	unsigned n = cp_flow_devices(cp, peer, port, conn, ids, MAX_ON_CONN), asleep = 0;
 
 	if (cp->flows != NULL)
 		forget(cp->flows, conn);
@@ -132,11 +150,6 @@ unsigned cp_flow_closed(struct cp_ctx *cp, const struct sw_ip *peer, uint16_t po
 		const struct sw_device *d = sw_bind_by_id(cp->dp->bind, ids[i]);
 		struct sw_bind_rec rec;
 
-		/* Registered since over another connection from the same
-		 * address and port (a reconnect the kernel gave the same
-		 * port): that one is its flow now. */
-		if (d == NULL || d->conn != conn)
-			continue;
 		sw_bind_rec_of(d, &rec);
 		rec.conn = 0;
 		if (sw_bind_replace(cp->dp->bind, d->id, &rec, rte_rdtsc()) == 0) {

@@ -36,8 +36,6 @@ static bool ruri_is_us(const struct cp_ctx *cp, const uint8_t *msg, const struct
 
 static void fill_meta(struct cp_ctx *cp, const struct st_up *u, struct dp_meta *m)
 {
-	uint64_t ids[16];
-	unsigned n;
 	int ifx = sw_ports_owner(&cp->dp->ports, &u->local);
 
 	m->rx_tsc = rte_rdtsc();
@@ -55,23 +53,12 @@ static void fill_meta(struct cp_ctx *cp, const struct st_up *u, struct dp_meta *
 	m->local_port = u->local_port;
 	m->conn = u->conn;
 	memset(&m->call, 0, sizeof(m->call));
-	/* Bound: a device at this address and port whose flow is this very
-	 * connection. Not the one device the source table names: the kernel
-	 * reuses ports, so a device asleep since its connection closed may
-	 * sit at the same address and port as the one registered over this
-	 * connection now. */
-	m->src_class = DP_SRC_UNKNOWN;
+	/* Bound: a device whose flow is this very connection (not merely one
+	 * at its address and port: bindings/cp_flow.c). */
 	m->device_id = 0;
-	n = sw_bind_ids_on_src(cp->dp->bind, &u->peer, u->peer_port, ids, RTE_DIM(ids));
-	for (unsigned i = 0; i < n; i++) {
-		const struct sw_device *d = sw_bind_by_id(cp->dp->bind, ids[i]);
-
-		if (d != NULL && d->conn == u->conn) {
-			m->src_class = DP_SRC_BOUND;
-			m->device_id = d->id;
-			break;
-		}
-	}
+	m->src_class = cp_flow_devices(cp, &u->peer, u->peer_port, u->conn, &m->device_id, 1) != 0
+			       ? DP_SRC_BOUND
+			       : DP_SRC_UNKNOWN;
 }
 
 static void stream_sip(struct cp_ctx *cp, const struct st_up *u)

@@ -27,6 +27,17 @@ def make_cert(tmp, name="edge"):
     return cert, key
 
 
+def connect_from(ns, ip, port, dport, timeout):
+    """A TCP connection made in namespace @ns from @ip:@port to sipwake's @dport."""
+    with in_netns(ns):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((ip, port))
+    s.settimeout(timeout)
+    s.connect((SW4, dport))
+    return s
+
+
 class StreamEndpoint(Endpoint):
     """A TCP (or TLS, @cafile: the certificate to trust) connection from
     @ip:@port in namespace @ns to sipwake's @dport."""
@@ -34,23 +45,22 @@ class StreamEndpoint(Endpoint):
     def __init__(self, ns, ip, port, transport="TCP", dport=5060, cafile=None, name=None,
                  timeout=5.0):
         self.transport = transport
-        with in_netns(ns):
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind((ip, port))
-        s.settimeout(timeout)
-        s.connect((SW4, dport))
+        s = connect_from(ns, ip, port, dport, timeout)
         if transport == "TLS":
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
             ctx.minimum_version = ssl.TLSVersion.TLSv1_2
             ctx.load_verify_locations(cafile)
             s = ctx.wrap_socket(s, server_hostname="edge.sipwake.test")
-        self.s, self.dport = s, dport
-        self.ip, self.port = ip, port
-        self.name = name or "%s:%s:%d" % (transport.lower(), ip, port)
+        self.s, self.buf, self.pongs = s, b"", 0
+        self._ready(ip, port, dport, name)
+
+    def _ready(self, ip, port, dport, name):
+        """What every endpoint here keeps, as wakepeers.Endpoint does."""
+        self.ip, self.port, self.dport = ip, port, dport
+        self.name = name or "%s:%s:%d" % (self.transport.lower(), ip, port)
         self.inbox, self.taken, self.options, self.pings = [], [], 0, []
         self.options_status = 200
-        self.buf, self.eof, self.pongs = b"", False, 0
+        self.eof = False
 
     def close(self):
         try:
@@ -120,7 +130,7 @@ class StreamEndpoint(Endpoint):
         return self.eof
 
 
-class WsEndpoint(Endpoint):
+class WsEndpoint(StreamEndpoint):
     """An app over secure WebSocket (RFC 7118), a client built on
     python3-websockets: the `sip` subprotocol, one SIP message per text
     frame, from @ip:@port in namespace @ns to sipwake's @dport and @path.
@@ -132,12 +142,7 @@ class WsEndpoint(Endpoint):
 
         self.transport = "WSS"
         self.host = "app%d.invalid" % port
-        with in_netns(ns):
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind((ip, port))
-        s.settimeout(timeout)
-        s.connect((SW4, dport))
+        s = connect_from(ns, ip, port, dport, timeout)
         s.setblocking(False)
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         ctx.load_verify_locations(cafile)
@@ -150,11 +155,7 @@ class WsEndpoint(Endpoint):
                 ping_interval=None, max_size=65536)
         self.ws = self.loop.run_until_complete(asyncio_wait(connect(), timeout))
         self.subprotocol = self.ws.subprotocol
-        self.ip, self.port, self.dport = ip, port, dport
-        self.name = name or "wss:%s:%d" % (ip, port)
-        self.inbox, self.taken, self.options, self.pings = [], [], 0, []
-        self.options_status = 200
-        self.eof = False
+        self._ready(ip, port, dport, name)
 
     def close(self):
         if not self.eof:
@@ -187,11 +188,6 @@ class WsEndpoint(Endpoint):
             if left <= 0:
                 return
 
-    def closed_by_peer(self, timeout=3.0):
-        end = time.monotonic() + timeout
-        while not self.eof and time.monotonic() < end:
-            self._pump(min(end, time.monotonic() + 0.05))
-        return self.eof
 
 
 def asyncio_wait(coro, timeout):
