@@ -233,6 +233,26 @@ push: { apns = ( { team_id = "ABCDE12345"; bundle_id = "com.example.phone";
     assert not os.path.exists("/var/run/dpdk/" + prefix)
 
 
+def test_tls_certificate_that_does_not_load_stops_startup(tmp_path):
+    # A listener's certificate is missing: start-up (and --check-config)
+    # stop with exit 78 naming the file, before EAL or any port.
+    key = tmp_path / "edge.key"
+    key.write_text("not a key\n")
+    conf = tmp_path / "sipwake.conf"
+    conf.write_text("""interfaces = ( { device = "net_null0"; ipv4 = "198.18.0.1/24"; } );
+streams: { tls = { port = 5061; cert = "%s/missing.crt"; key = "%s"; }; };
+""" % (tmp_path, key))
+    p = subprocess.run([swlab.sipwake_bin(), "--check-config", "-c", str(conf)],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 78 and "missing.crt" in p.stderr, p
+    prefix = "swtc%d" % (os.getpid() % 10000)
+    p = subprocess.run([swlab.sipwake_bin(), "-l", "0,1", "--no-huge", "-m", "128", "--no-pci",
+                        "--file-prefix=" + prefix, "--vdev=net_null0", "--", "-c", str(conf)],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 78 and "missing.crt" in p.stderr, p
+    assert not os.path.exists("/var/run/dpdk/" + prefix)
+
+
 def test_push_telemetry_answers(tmp_path):
     with swlab.Lab(name="swpt%d" % (os.getpid() % 10000)) as lab:
         push = lab.telemetry("/sipwake/push")
