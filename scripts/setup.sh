@@ -19,6 +19,10 @@ PKGS=(
   systemd
   # The streams thread's WebSocket framing (RFC 7118, streams/st_ws.c).
   libwslay-dev
+  # Bindings shared by several edges (cluster/, docs/cluster.md): the Redis
+  # client library; the tests start their own redis-server and
+  # redis-sentinel (the packages' services are disabled below).
+  libhiredis-dev redis-server redis-sentinel
   # Tests and benchmarks only: the real registrar the integration tests
   # compare sipwake against (tests/integration/kamailio/registrar.cfg) and
   # the stateless benchmark peer (stateless.cfg), both run from a temp dir.
@@ -62,6 +66,13 @@ fi
 if [ -e /lib/systemd/system/kamailio.service ] && systemctl is-enabled kamailio >/dev/null 2>&1; then
   systemctl disable --now kamailio >/dev/null 2>&1 || true
 fi
+
+# Likewise Redis: the tests start their own servers and sentinels.
+for svc in redis-server redis-sentinel; do
+  if [ -e /lib/systemd/system/$svc.service ] && systemctl is-enabled $svc >/dev/null 2>&1; then
+    systemctl disable --now $svc >/dev/null 2>&1 || true
+  fi
+done
 
 build() { # dir, meson options...
   local dir=$1; shift
