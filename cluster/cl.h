@@ -70,9 +70,9 @@ void cl_config_defaults(struct cl_config *c);
 
 /** The link's state, as telemetry shows it. */
 enum cl_state {
-	CL_DOWN = 0,   /**< not connected (never, or lost): cl_submit() refuses */
-	CL_RESYNCING,  /**< connected, loading every binding: writes go, feed waits */
-	CL_UP,	       /**< connected, tailing the feed */
+	CL_DOWN = 0,  /**< not connected (never, or lost): cl_submit() refuses */
+	CL_RESYNCING, /**< connected, loading every binding: writes go, feed waits */
+	CL_UP,	      /**< connected, tailing the feed */
 };
 
 /** Short name of a state ("down", "resyncing", "up"), never NULL. */
@@ -82,10 +82,11 @@ const char *cl_state_name(enum cl_state s);
 enum cl_change {
 	CL_PUT = 1, /**< insert or replace (aor, key) with value */
 	CL_DEL,	    /**< delete (aor, key) */
-	CL_DEL_AOR, /**< delete every binding of aor (key empty) */
+	CL_DEL_AOR, /**< delete every binding of aor not newer than it (key empty) */
 };
 
-/** A binding change, as it travels (strings borrowed, not NUL-terminated). */
+/** A binding change, as it travels (strings borrowed, not NUL-terminated).
+ *  In a batch, edge is not read: the link's own edge is written. */
 struct cl_binding {
 	const char *aor, *key, *val, *edge;
 	size_t aor_len, key_len, val_len, edge_len;
@@ -93,7 +94,9 @@ struct cl_binding {
 	int64_t expires_at; /**< put: wall s; 0 for deletes */
 };
 
-/** The control plane's callbacks; every one runs inside cl_run(). */
+/** The control plane's callbacks; every one runs inside cl_run() (done()
+ *  in cl_free() too). They may call cl_batch_*() and cl_submit(), never
+ *  cl_free(). */
 struct cl_ops {
 	void *arg;
 	/** Batch @p ticket is answered: @p ok = in Redis (and WAITed for);
@@ -112,10 +115,10 @@ struct cl_batch;
 
 /**
  * A link for @p cfg (copied). Connects on the first cl_run().
- * @return the link, or NULL (out of memory; @p err says so).
+ * @return the link, or NULL (out of memory, or @p cfg is not usable:
+ *         @p err says which, when not NULL).
  */
-struct cl *cl_new(const struct cl_config *cfg, const struct cl_ops *ops, char *err,
-		  size_t errlen);
+struct cl *cl_new(const struct cl_config *cfg, const struct cl_ops *ops, char *err, size_t errlen);
 
 /** Fail every batch in flight (done(ok = false)), disconnect, free. NULL: no-op. */
 void cl_free(struct cl *cl);
@@ -147,22 +150,23 @@ void cl_batch_free(struct cl_batch *b);
  * Send @p b (taken, even on error) as one transaction; its done() follows
  * in a later cl_run(). @p ticket: set to its ticket (tickets grow by one
  * from 1).
- * @return 0; -ENOTCONN (state is CL_DOWN: nothing sent, no done() will
- *         come, the caller keeps the changes elsewhere); -ENOBUFS
+ * @return 0; -ENOTCONN (state is CL_DOWN, or the writer was lost earlier
+ *         in this round: nothing sent, no done() will come, the caller
+ *         keeps the changes elsewhere); -ENOBUFS
  *         (max_inflight batches in flight, likewise); -EINVAL (empty).
  */
 int cl_submit(struct cl *cl, struct cl_batch *b, uint64_t *ticket);
 
 /** Counters and gauges (X-macro: name, description). */
-#define CL_FOREACH_STAT(_)                                                           \
+#define CL_FOREACH_STAT(_)                                                             \
 	_(connects, "writer connections made (after a Sentinel lookup if configured)") \
 	_(disconnects, "connections lost or dropped (error, timeout, failover)")       \
 	_(sentinel_lookups, "masters asked of Sentinel")                               \
 	_(batches_ok, "batches answered OK")                                           \
 	_(batches_failed, "batches done(ok = false)")                                  \
 	_(batch_timeouts, "batches not answered within timeout_ms")                    \
-	_(changes_written, "changes in batches answered OK")                           \
-	_(changes_stale, "changes Redis kept out: an equal or newer stamp was there")  \
+	_(changes_written, "changes written by batches answered OK (stale ones not)")  \
+	_(changes_stale, "changes Redis kept out: a newer stamp was there")            \
 	_(feed_changes, "changes of other edges read from the feed")                   \
 	_(feed_own, "own changes read back from the feed (skipped)")                   \
 	_(resyncs, "full loads of the bindings (each connection of the reader)")       \

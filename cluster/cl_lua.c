@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The Redis function library "sipwake" (Redis >= 7.0: FUNCTION LOAD,
+ * FCALL, EXPIRETIME, XINFO's entries-added), loaded with REPLACE on each
+ * writer connection. Each function is one change, atomic in Redis: the
+ * binding, the AOR's set and the feed entry move together, and a stamp
+ * older than the stored one changes nothing (newest wins; an equal stamp
+ * writes again, so a batch retried after an unknown fate is harmless).
+ *
+ * Stamps are wall seconds: Lua's doubles hold them exactly.
+ *
+ *   sipwake_put     KEYS b, a, feed  ARGV edge aor key val stamp expires_at maxlen
+ *   sipwake_del     KEYS b, a, feed  ARGV edge aor key stamp maxlen
+ *   sipwake_del_aor KEYS a, feed     ARGV edge aor stamp maxlen bprefix
+ * put and del return 1 (written) or 0 (stale: a newer stamp is stored);
+ * del_aor returns 1, having deleted every binding of the AOR not newer
+ * than its stamp (bprefix: "<prefix>b:<aor>\x1f", the key of a binding
+ * without its device key).
+ *
+ * The AOR's set expires with its last binding: EXPIREAT ... GT would
+ * take a set without expiry (just made by SADD) as never expiring, so the
+ * maximum is taken here.
+ */
+#include "cluster/cl_internal.h"
+
+/* clang-format off */
+const char cl_lua_src[] =
+"#!lua name=sipwake\n"
+"local function feed(f, maxlen, edge, o, aor, key, val, s, x)\n"
+"  redis.call('XADD', f, 'MAXLEN', '~', maxlen, '*', 'e', edge, 'o', o,\n"
+"             'a', aor, 'k', key, 'v', val, 's', s, 'x', x)\n"
+"end\n"
+"\n"
+"local function newer(b, s)\n"
+"  local old = redis.call('HGET', b, 's')\n"
+"  return old and tonumber(old) > tonumber(s)\n"
+"end\n"
+"\n"
+"redis.register_function('sipwake_put', function(keys, args)\n"
+"  local b, a, f = keys[1], keys[2], keys[3]\n"
+"  local edge, aor, key, val, s, x, maxlen = unpack(args)\n"
+"  if newer(b, s) then return 0 end\n"
+"  redis.call('HSET', b, 'v', val, 's', s, 'e', edge)\n"
+"  redis.call('EXPIREAT', b, x)\n"
+"  redis.call('SADD', a, key)\n"
+"  local t = redis.call('EXPIRETIME', a)\n"
+"  if t < tonumber(x) then redis.call('EXPIREAT', a, x) end\n"
+"  feed(f, maxlen, edge, 'p', aor, key, val, s, x)\n"
+"  return 1\n"
+"end)\n"
+"\n"
+"redis.register_function('sipwake_del', function(keys, args)\n"
+"  local b, a, f = keys[1], keys[2], keys[3]\n"
+"  local edge, aor, key, s, maxlen = unpack(args)\n"
+"  if newer(b, s) then return 0 end\n"
+"  redis.call('DEL', b)\n"
+"  redis.call('SREM', a, key)\n"
+"  feed(f, maxlen, edge, 'd', aor, key, '', s, '0')\n"
+"  return 1\n"
+"end)\n"
+"\n"
+"redis.register_function('sipwake_del_aor', function(keys, args)\n"
+"  local a, f = keys[1], keys[2]\n"
+"  local edge, aor, s, maxlen, bprefix = unpack(args)\n"
+"  for _, key in ipairs(redis.call('SMEMBERS', a)) do\n"
+"    local b = bprefix .. key\n"
+"    if not newer(b, s) then\n"
+"      redis.call('DEL', b)\n"
+"      redis.call('SREM', a, key)\n"
+"    end\n"
+"  end\n"
+"  feed(f, maxlen, edge, 'D', aor, '', '', s, '0')\n"
+"  return 1\n"
+"end)\n";
+/* clang-format on */
