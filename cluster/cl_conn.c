@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -236,13 +237,39 @@ bool cl_err_is_fatal(const char *msg)
 	return false;
 }
 
+/*
+ * hiredis writes with write(): to a server whose reset came in after the
+ * poll, that raises SIGPIPE, which kills the process unless ignored. The
+ * control plane's thread is not the link's to change for good, so SIGPIPE
+ * is blocked around the write and one it raised is taken back before the
+ * mask is restored; the write fails with EPIPE and hiredis drops the
+ * connection. (The read goes first, so a reset seen by poll() never gets
+ * this far.) A few system calls, only when there is something to write.
+ */
+static void handle_write(redisAsyncContext *ac)
+{
+	static const struct timespec zero;
+	sigset_t pipe, old, pending;
+	bool was_pending;
+
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe, &old);
+	sigpending(&pending);
+	was_pending = sigismember(&pending, SIGPIPE);
+	redisAsyncHandleWrite(ac);
+	if (!was_pending && !sigpending(&pending) && sigismember(&pending, SIGPIPE))
+		sigtimedwait(&pipe, NULL, &zero);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 static void handle(struct cl_conn *c, redisAsyncContext *ac, short rev)
 {
 	if (rev & (POLLIN | POLLERR | POLLHUP))
 		redisAsyncHandleRead(ac);
 	/* The read may have ended the context (c->ac changes then). */
 	if (c->ac == ac && c->want_wr && (rev & (POLLOUT | POLLERR | POLLHUP)))
-		redisAsyncHandleWrite(ac);
+		handle_write(ac);
 }
 
 /* The event loop's one turn: every open socket polled, zero timeout,
