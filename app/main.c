@@ -368,7 +368,9 @@ int main(int argc, char **argv)
 	}
 	/* The binding store opens before DPDK too: an unusable path is a
 	 * config error naming the key, not a surprise after start. */
-	store = cp_store_open(cfg.store, cfg.store_sync_full, err, sizeof(err));
+	store = cfg.cluster ? cp_store_open_shared(cfg.store, cfg.store_sync_full, &cfg.cl, err,
+						   sizeof(err))
+			    : cp_store_open(cfg.store, cfg.store_sync_full, err, sizeof(err));
 	if (store == NULL) {
 		fprintf(stderr, "sipwake: config error: bindings.store: %s\n", err);
 		st_free(st);

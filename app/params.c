@@ -78,6 +78,11 @@ int sw_params_from_config(const struct cp_config *cfg, struct dp_params *p, char
 		memcpy(ifc->gw6.a, &c->gateway6, 16);
 	}
 	p->n_servers = cp_servers_from_config(cfg, p->servers);
+	p->n_peers = RTE_MIN(cfg->n_peers, (unsigned)DP_MAX_PEERS);
+	for (unsigned i = 0; i < p->n_peers; i++) {
+		memcpy(p->peers[i].ip.a, cfg->peers[i].addr.addr, 16);
+		p->peers[i].port = cfg->peers[i].addr.port;
+	}
 	p->alive_window_tsc = rte_get_tsc_hz() * (uint64_t)cfg->alive_window_s;
 	p->wake_policy = cfg->wake_policy;
 	p->n_stream_ports = RTE_MIN(cfg->n_stream_ports, (unsigned)DP_MAX_STREAM_PORTS);

@@ -37,6 +37,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 #define CL_NAME_MAX	 64
 #define CL_HOST_MAX	 256
@@ -65,8 +67,19 @@ struct cl_config {
 	uint32_t max_inflight;	  /**< batches submitted, not yet answered; default 1024 */
 };
 
-/** Fill @p c with the defaults above (no server, no edge name). */
-void cl_config_defaults(struct cl_config *c);
+/** Fill @p c with the defaults above (no server, no edge name). Inline:
+ *  the config loader fills it without linking the link. */
+static inline void cl_config_defaults(struct cl_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->master, sizeof(c->master), "sipwake");
+	snprintf(c->prefix, sizeof(c->prefix), "sipwake:");
+	c->timeout_ms = 1000;
+	c->retry_ms = 500;
+	c->wait_ms = 100;
+	c->feed_maxlen = 100000;
+	c->max_inflight = 1024;
+}
 
 /** The link's state, as telemetry shows it. */
 enum cl_state {

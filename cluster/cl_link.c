@@ -19,18 +19,6 @@
 
 #include "cluster/cl_internal.h"
 
-void cl_config_defaults(struct cl_config *c)
-{
-	memset(c, 0, sizeof(*c));
-	snprintf(c->master, sizeof(c->master), "sipwake");
-	snprintf(c->prefix, sizeof(c->prefix), "sipwake:");
-	c->timeout_ms = 1000;
-	c->retry_ms = 500;
-	c->wait_ms = 100;
-	c->feed_maxlen = 100000;
-	c->max_inflight = 1024;
-}
-
 /* A config's strings are NUL-terminated here, whatever the caller left. */
 #define TERMINATE(s) ((s)[sizeof(s) - 1] = '\0')
 

@@ -67,12 +67,13 @@ struct sw_bind_rec {
 	uint8_t pn_dead; /**< bit i: token i of the push address (common/sw_pn.h) is dead */
 	const char *pn_provider, *pn_prid, *pn_param;
 	uint16_t pn_provider_len, pn_prid_len, pn_param_len;
-	struct sw_ip src;      /**< source address the REGISTER came from */
-	uint16_t sport;	       /**< source port, host byte order */
-	uint8_t iface;	       /**< sipwake interface it arrived on */
-	uint8_t tp;	       /**< enum sw_tp it registered over (common/sw_tp.h) */
-	uint64_t conn;	       /**< streams: its connection (streams/st.h); 0: none open */
-	int64_t conn_since;    /**< wall clock: first bound over @conn (not stored) */
+	struct sw_ip src;   /**< source address the REGISTER came from */
+	uint16_t sport;	    /**< source port, host byte order */
+	uint8_t iface;	    /**< sipwake interface it arrived on */
+	uint8_t tp;	    /**< enum sw_tp it registered over (common/sw_tp.h) */
+	uint64_t conn;	    /**< streams: its connection (streams/st.h); 0: none open */
+	int64_t conn_since; /**< wall clock: first bound over @conn (not stored) */
+	uint8_t peer; /**< 0: bound through this edge; i: through cluster.peers.[i - 1] (not stored) */
 	int64_t registered_at; /**< wall clock, seconds since the epoch */
 	int64_t expires_at;    /**< wall clock: the expiry the PBX granted */
 };
@@ -94,6 +95,9 @@ struct sw_device {
 	 *  when it closed, and the device is asleep until it registers again. */
 	uint64_t conn;
 	int64_t conn_since; /**< wall clock, seconds: first bound over @conn */
+	/** 0: bound through this edge; i: through cluster.peers.[i - 1], which
+	 *  reaches it (its NAT binding, its connection) and pings it. */
+	uint8_t peer;
 	uint16_t aor_len, contact_len, instance_len;
 	uint16_t pn_provider_len, pn_prid_len, pn_param_len;
 	const char *aor, *contact, *instance;

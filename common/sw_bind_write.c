@@ -50,6 +50,7 @@ static struct sw_bind_dev *dev_new(const struct sw_bind_rec *r, uint64_t id)
 		.tp = r->tp,
 		.conn = r->conn,
 		.conn_since = r->conn_since,
+		.peer = r->peer,
 		.pn_form = r->pn_form,
 		.pn_dead = r->pn_form != SW_PN_NONE ? r->pn_dead : 0,
 		.aor_len = r->aor_len,
@@ -303,6 +304,7 @@ void sw_bind_rec_of(const struct sw_device *d, struct sw_bind_rec *r)
 		.tp = d->tp,
 		.conn = d->conn,
 		.conn_since = d->conn_since,
+		.peer = d->peer,
 		.registered_at = d->registered_at,
 		.expires_at = d->expires_at,
 	};

@@ -75,11 +75,22 @@
 	X(REG_TIMEOUTS, reg_timeouts, "relayed REGISTERs the PBX never answered (408 to app)")   \
 	X(PBX_FAILOVERS, pbx_failovers, "moves to the next pbx.servers entry")                   \
 	X(PBX_CHECKS_ANSWERED, pbx_checks_answered, "PBX health-check OPTIONS answered")         \
+	X(PEER_CHECKS_ANSWERED, peer_checks_answered,                                            \
+	  "health-check OPTIONS answered by other edges (cluster.peers)")                        \
+	X(PEER_DOWN, peer_down, "times another edge stopped answering: its devices wake here")   \
+	X(WAKE_VIA_PEER, wake_via_peer,                                                          \
+	  "held INVITEs sent to a device through the edge it is bound through")                  \
 	X(BINDINGS_CREATED, bindings_created, "devices bound (PBX accepted a new registration)") \
 	X(BINDINGS_REFRESHED, bindings_refreshed, "bindings refreshed or moved to a new source") \
 	X(BINDINGS_REMOVED, bindings_removed, "bindings removed by de-registration")             \
 	X(BINDINGS_EXPIRED, bindings_expired, "bindings removed because they expired")           \
 	X(BINDINGS_LOADED, bindings_loaded, "bindings loaded from the store at start")           \
+	X(BINDINGS_REMOTE, bindings_remote,                                                      \
+	  "other edges' binding changes applied to the tables (cluster)")                        \
+	X(BINDINGS_REMOTE_UNKNOWN_EDGE, bindings_remote_unknown_edge,                            \
+	  "other edges' changes from an edge not in cluster.peers (reached from here)")          \
+	X(BINDINGS_REMOTE_STALE, bindings_remote_stale,                                          \
+	  "other edges' changes older than the binding here (newest wins; skipped)")             \
 	X(PINGS_SENT, pings_sent, "OPTIONS pings sent to bound devices")                         \
 	X(PONGS, pongs, "answers to our OPTIONS pings")                                          \
 	X(PONGS_UNKNOWN_CONTACT, pongs_unknown_contact,                                          \

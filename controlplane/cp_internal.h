@@ -64,6 +64,11 @@ struct cp_ctx {
 	struct cp_refresh *refresh; /* refresh pushes sent (cp_bind.c); NULL: none */
 	struct st *st;		    /* the streams thread (streams/st.h); NULL: none */
 	struct cp_flows *flows;	    /* its connections open now (bindings/cp_flow.c) */
+	/* The other edges (cfg.peers): when each last answered its health
+	 * check (bindings/cp_peer.c); up or not is dp->peer_up. */
+	uint64_t peer_heard_tsc[CP_MAX_PEERS];
+	uint64_t peer_next_tsc;
+	uint32_t peer_seq;
 };
 
 /*
@@ -144,6 +149,13 @@ void cp_reg_health_answer(struct cp_ctx *cp, const struct dp_meta *meta, const u
 void cp_reg_tick(struct cp_ctx *cp, uint64_t now);
 /** End of a loop round: commit the store, then send the 2xx it made durable. */
 void cp_reg_flush(struct cp_ctx *cp);
+/** A shared store's batch @p ticket ended (cp_store.h hooks): its 2xx go,
+ *  or become 500 when it was lost. */
+void cp_reg_store_done(struct cp_ctx *cp, uint64_t ticket, bool ok);
+/** Another edge's change to the bindings (cp_store.h hooks), applied to
+ *  the tables; a call held for the device goes on (relay/cp_reg_feed.c). */
+void cp_reg_feed_change(struct cp_ctx *cp, int kind, const struct sw_bind_rec *r, const char *edge,
+			size_t edge_len);
 /* pbx.servers changed (reload): REGISTERs go to the first server again;
  * pending ones go on to the new list on their next retransmission, or get
  * 503 when the list is now empty. */

@@ -26,6 +26,7 @@
 #include "dataplane/dp_ring.h"
 
 #define DP_MAX_STREAM_PORTS 8
+#define DP_MAX_PEERS	    8
 
 /** What workers need to know; filled by main from the config before start. */
 struct dp_params {
@@ -34,6 +35,11 @@ struct dp_params {
 	int8_t iface_of_port[RTE_MAX_ETHPORTS]; /**< -1: not a sipwake port */
 	unsigned n_servers;			/**< pbx.servers, failover order (initial policy) */
 	struct dp_server servers[DP_MAX_SERVERS];
+	/** cluster.peers: the other edges (docs/cluster.md). Their datagrams
+	 *  are DP_SRC_PEER; a device bound through peer i (sw_device.peer = i
+	 *  + 1) is reached through it while it is up (dp_link.peer_up). */
+	unsigned n_peers;
+	struct dp_server peers[DP_MAX_PEERS];
 	uint64_t alive_window_tsc; /**< a device heard from within this is alive */
 	uint8_t wake_policy;	   /**< enum dp_wake_policy */
 	/** streams.ports: TCP ports whose segments for our addresses go to the

@@ -32,6 +32,7 @@
 	X(SIP_OPTIONS_ANSWERED, sip_options_answered, "OPTIONS to sipwake itself answered 200")   \
 	X(SIP_FROM_PBX, sip_from_pbx, "SIP datagrams from a pbx.sources address")                 \
 	X(SIP_FROM_BOUND, sip_from_bound, "SIP datagrams from the source of a bound device")      \
+	X(SIP_FROM_PEER, sip_from_peer, "SIP datagrams from another edge (cluster.peers)")        \
 	X(SIP_FROM_UNKNOWN, sip_from_unknown, "SIP datagrams from any other source")              \
 	X(SIP_HANDED_UP, sip_handed_up, "valid SIP messages handed to the control plane")         \
 	X(SIP_REG_EXPECTED, sip_reg_expected,                                                     \
@@ -52,6 +53,8 @@
 	X(SIP_483_SENT, sip_483_sent, "requests to forward with Max-Forwards 0, 483")             \
 	X(FWD_REQUESTS_TO_DEVICE, fwd_requests_to_device,                                         \
 	  "requests from the PBX forwarded statelessly to an alive device")                       \
+	X(FWD_TO_PEER, fwd_to_peer,                                                               \
+	  "requests for a device bound through another edge, relayed to that edge")               \
 	X(FWD_REQUESTS_TO_PBX, fwd_requests_to_pbx,                                               \
 	  "requests from bound devices forwarded statelessly to the PBX")                         \
 	X(FWD_RESPONSES, fwd_responses,                                                           \

@@ -31,6 +31,7 @@ void dp_link_fill(struct dp_ctx *ctx)
 	l->waking = ctx->waking;
 	l->policy = &ctx->policy;
 	l->pbx_active = &ctx->pbx_active;
+	l->peer_up = &ctx->peer_up;
 	l->tap.to_kernel = ctx->to_kernel;
 	memcpy(l->tap.port, ctx->tap_port, sizeof(l->tap.port));
 	l->n_workers = ctx->n_workers;

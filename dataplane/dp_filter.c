@@ -40,6 +40,14 @@ bool dp_is_pbx_addr(const struct dp_wstate *s, const struct sw_ip *ip)
 	return false;
 }
 
+bool dp_is_peer_addr(const struct dp_params *p, const struct sw_ip *ip)
+{
+	for (unsigned i = 0; i < p->n_peers; i++)
+		if (sw_ip_eq(&p->peers[i].ip, ip))
+			return true;
+	return false;
+}
+
 void dp_policy_servers_from(struct dp_policy *pol, const struct dp_params *p)
 {
 	pol->n_servers = p->n_servers;
@@ -49,8 +57,14 @@ void dp_policy_servers_from(struct dp_policy *pol, const struct dp_params *p)
 enum dp_src_class dp_src_classify(const struct dp_wstate *s, const struct dp_l4info *from,
 				  struct sw_src **bound)
 {
+	const struct dp_params *p = &s->ctx->p;
+
 	if (in_pbx_prefix(s->pol, &from->src))
 		return DP_SRC_PBX;
+	/* A few compares when edges are clustered, none when not. */
+	for (unsigned i = 0; i < p->n_peers; i++)
+		if (sw_ip_eq(&p->peers[i].ip, &from->src) && p->peers[i].port == from->sport)
+			return DP_SRC_PEER;
 	*bound = sw_src_lookup(s->ctx->src, &from->src, from->sport);
 	return *bound != NULL ? DP_SRC_BOUND : DP_SRC_UNKNOWN;
 }

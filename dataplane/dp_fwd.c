@@ -164,8 +164,9 @@ enum dp_fwd_verdict dp_fwd_response(struct dp_wstate *s, unsigned ifx, struct rt
 	 * sent-by port, else 5060. */
 	if (!dp_host_ip(msg, next.received.len != 0 ? next.received : next.host, &ip))
 		goto bad_via;
-	/* A device answers the PBX's requests: its responses go nowhere else. */
-	if (cls == DP_SRC_BOUND && !dp_is_pbx_addr(s, &ip)) {
+	/* A device answers the PBX's requests (or another edge's, relaying
+	 * the PBX's): its responses go nowhere else. */
+	if (cls == DP_SRC_BOUND && !dp_is_pbx_addr(s, &ip) && !dp_is_peer_addr(p, &ip)) {
 		dp_drop(s, m, DP_D_FWD_NOT_PBX_ROUTE);
 		return DP_FWD_DONE;
 	}
@@ -197,6 +198,7 @@ enum next_hop {
 	HOP_FOUND, /* dst / dport set: build and send */
 	HOP_DONE,  /* answered or dropped */
 	HOP_UP,	   /* the control plane's */
+	HOP_PEER,  /* dst / dport: the edge the device is bound through */
 };
 
 /* The devices a Request-URI names: up to DP_CALL_MAX_DEVICES, the first
@@ -272,7 +274,7 @@ static inline bool held_call(const struct dp_ctx *ctx, const uint8_t *msg, const
 static enum next_hop to_device(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
 			       const struct dp_l4info *from, const uint8_t *msg, struct sw_ip *dst,
 			       uint16_t *dport, int *out, uint64_t *dev,
-			       const struct sw_device **found)
+			       const struct sw_device **found, bool from_peer)
 {
 	const struct sip_msg *sm = s->sip;
 	const struct dp_ctx *ctx = s->ctx;
@@ -315,6 +317,20 @@ static enum next_hop to_device(struct dp_wstate *s, unsigned ifx, struct rte_mbu
 		return HOP_DONE;
 	}
 	d = pk.d[0];
+	/* Bound through another edge that answers: that edge reaches it (its
+	 * NAT binding, its connection) and decides alive or asleep there
+	 * (docs/cluster.md). A peer's own request is never relayed on: no
+	 * loop between edges whatever their tables say. */
+	if (d->peer != 0 && d->peer <= ctx->p.n_peers && !from_peer &&
+	    (__atomic_load_n(&ctx->peer_up, __ATOMIC_RELAXED) >> (d->peer - 1) & 1u)) {
+		const struct dp_server *pr = &ctx->p.peers[d->peer - 1];
+
+		*dst = pr->ip;
+		*dport = pr->port;
+		*out = iface_for(&ctx->p, dst, ifx);
+		*dev = 0;
+		return HOP_PEER;
+	}
 	if (!sw_device_alive(ctx->src, d, DP_META(m)->rx_tsc, ctx->p.alive_window_tsc, NULL))
 		return decided(s, m, DP_CALL_ASLEEP, &pk, DP_C_FWD_ASLEEP_HANDED_UP);
 	/* wake.policy always-push / parallel: a new call to a device that can be
@@ -466,16 +482,20 @@ enum dp_fwd_verdict dp_fwd_request(struct dp_wstate *s, unsigned ifx, struct rte
 		}
 	}
 
-	if (cls == DP_SRC_PBX) {
+	if (cls == DP_SRC_PBX || cls == DP_SRC_PEER) {
 		/* Nothing decided until to_device() says (struct dp_call). */
 		DP_META(m)->call.why = DP_CALL_NONE;
 		DP_META(m)->call.n = 0;
 		/* Devices are reached by their binding only: a Route left after
 		 * ours stays in the message, it does not pick the device. */
-		hop = to_device(s, ifx, m, from, msg, &dst, &dport, &out, &dev, &found);
-		if (hop != HOP_FOUND)
+		hop = to_device(s, ifx, m, from, msg, &dst, &dport, &out, &dev, &found,
+				cls == DP_SRC_PEER);
+		if (hop != HOP_FOUND && hop != HOP_PEER)
 			return hop == HOP_UP ? DP_FWD_HAND_UP : DP_FWD_DONE;
-		retarget(&fm, msg, sm, found);
+		/* To a peer: the Request-URI as the PBX wrote it, which the peer
+		 * looks up; the edge that reaches the device retargets it. */
+		if (hop == HOP_FOUND)
+			retarget(&fm, msg, sm, found);
 	} else {
 		hop = to_pbx(s, m, msg, route, &dst, &dport);
 		if (hop != HOP_FOUND)
@@ -499,9 +519,15 @@ enum dp_fwd_verdict dp_fwd_request(struct dp_wstate *s, unsigned ifx, struct rte
 		dp_drop(s, m, DP_D_NO_ROUTE);
 		return DP_FWD_DONE;
 	}
-	dp_fwd_our_lines(s, (unsigned)out, !sw_ip_is_v4(&dst), &fm, msg, sm, from, dev);
+	/* Relayed to a peer: Via only. The edge that reaches the device
+	 * Record-Routes; in-dialog requests then go to it straight, and a
+	 * peer's request is always for a device (docs/cluster.md). */
+	dp_fwd_our_lines(s, (unsigned)out, !sw_ip_is_v4(&dst), &fm, msg, sm, from, dev,
+			 hop != HOP_PEER);
 	return fwd_send(s, (unsigned)out, m, &fm, &dst, dport,
-			cls == DP_SRC_PBX ? DP_C_FWD_REQUESTS_TO_DEVICE : DP_C_FWD_REQUESTS_TO_PBX);
+			hop == HOP_PEER	      ? DP_C_FWD_TO_PEER
+			: cls != DP_SRC_BOUND ? DP_C_FWD_REQUESTS_TO_DEVICE
+					      : DP_C_FWD_REQUESTS_TO_PBX);
 bad_route:
 	dp_drop(s, m, DP_D_BAD_ROUTE);
 	return DP_FWD_DONE;

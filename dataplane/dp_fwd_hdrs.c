@@ -109,7 +109,7 @@ static inline uint32_t before_field(const struct sip_msg *sm, unsigned i)
  */
 void dp_fwd_our_lines(struct dp_wstate *s, unsigned out, bool v6, struct dp_fwd_msg *fm,
 		      const uint8_t *msg, const struct sip_msg *sm, const struct dp_l4info *from,
-		      uint64_t dev)
+		      uint64_t dev, bool rr)
 {
 	const struct sip_via *v = &sm->via;
 	uint32_t hl, vend = (uint32_t)v->value.off + v->value.len;
@@ -136,8 +136,9 @@ void dp_fwd_our_lines(struct dp_wstate *s, unsigned out, bool v6, struct dp_fwd_
 	dp_fwd_edit(fm, before_field(sm, first_via), before_field(sm, first_via), b, via_len);
 	/* §16.6 step 4, §12.1.1: dialog-creating requests (RFC 6665 NOTIFY and
 	 * RFC 3515 REFER included), so in-dialog ones come back through us. */
-	if (sm->to.tag.len == 0 && (sm->method == SIP_M_INVITE || sm->method == SIP_M_SUBSCRIBE ||
-				    sm->method == SIP_M_REFER || sm->method == SIP_M_NOTIFY)) {
+	if (rr && sm->to.tag.len == 0 &&
+	    (sm->method == SIP_M_INVITE || sm->method == SIP_M_SUBSCRIBE ||
+	     sm->method == SIP_M_REFER || sm->method == SIP_M_NOTIFY)) {
 		SIP_WBUF_LIT_UNCHECKED(&o, "Record-Route: <sip:");
 		sip_wbuf_put_unchecked(&o, host, hl);
 		/* The dialog's device rides in our route (a flow token, as RFC

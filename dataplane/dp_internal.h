@@ -42,6 +42,7 @@ struct dp_ctx {
 	struct sw_callset *waking;   /**< see dp_link; NULL: none */
 	uint32_t
 		pbx_active; /**< index in p.servers now in use; the control plane writes it (relaxed) */
+	uint32_t peer_up; /**< bit i: p.peers[i] is up; the control plane writes it (relaxed) */
 	struct dp_policy *policy;  /**< RCU pointer: rcu_dereference() to read */
 	uint32_t rate_sources;	   /**< per-source buckets over all workers */
 	uint32_t rate_keys;	   /**< per-device / per-AOR / per-prefix buckets per worker */
@@ -254,13 +255,13 @@ static inline char *dp_fwd_scratch(struct dp_fwd_msg *fm, uint32_t n)
 /**
  * Our Via (its branch the same for a request, its retransmissions, its
  * CANCEL and its non-2xx ACK, §16.11), Record-Route on dialog-creating
- * requests (naming device @p dev when not 0), Max-Forwards added or
- * decremented, rport / received on the sender's Via (@p from): edits of
- * @p fm. Our address is @p out's of the family @p v6 says.
+ * requests when @p rr (naming device @p dev when not 0), Max-Forwards
+ * added or decremented, rport / received on the sender's Via (@p from):
+ * edits of @p fm. Our address is @p out's of the family @p v6 says.
  */
 void dp_fwd_our_lines(struct dp_wstate *s, unsigned out, bool v6, struct dp_fwd_msg *fm,
 		      const uint8_t *msg, const struct sip_msg *sm, const struct dp_l4info *from,
-		      uint64_t dev);
+		      uint64_t dev, bool rr);
 /** The device id our Record-Route carried in route @p r (";swd=<hex>"), or 0. */
 uint64_t dp_fwd_route_device(const uint8_t *msg, const struct sip_uri *r);
 
@@ -289,6 +290,8 @@ int dp_fwd_tx(struct dp_wstate *s, unsigned ifx, struct dp_fwd_msg *fm, const st
 /* dp_filter.c */
 /** Is @p ip the PBX: inside a pbx.sources prefix of the policy, or one of pbx.servers? */
 bool dp_is_pbx_addr(const struct dp_wstate *s, const struct sw_ip *ip);
+/** Is @p ip another edge's (cluster.peers)? */
+bool dp_is_peer_addr(const struct dp_params *p, const struct sw_ip *ip);
 enum dp_src_class dp_src_classify(const struct dp_wstate *s, const struct dp_l4info *from,
 				  struct sw_src **bound);
 bool dp_ua_is_scanner(const struct dp_policy *pol, const uint8_t *msg, struct sip_slice ua);

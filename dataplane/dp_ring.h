@@ -143,6 +143,9 @@ enum dp_src_class {
 	DP_SRC_UNKNOWN = 0, /**< neither the PBX nor a bound device */
 	DP_SRC_PBX,	    /**< inside one of the policy's pbx prefixes */
 	DP_SRC_BOUND,	    /**< ip:port of a device with a live binding */
+	/** another edge of the cluster (cluster.peers): its requests are for
+	 *  devices bound here, as the PBX's are; never relayed on to a peer */
+	DP_SRC_PEER,
 };
 
 /** Why a packet went up to the control plane. */
@@ -305,6 +308,8 @@ struct dp_link {
 	struct dp_policy **policy;
 	/** Index in the policy's servers now in use (failover): a relaxed store. */
 	uint32_t *pbx_active;
+	/** Bit i: cluster.peers.[i] answers its health checks; a relaxed store. */
+	uint32_t *peer_up;
 	struct dp_link_tap tap; /**< the exception path to the kernel's TCP */
 	unsigned n_workers;
 	struct dp_link_worker workers[RTE_MAX_LCORE];

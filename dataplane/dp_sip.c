@@ -173,6 +173,9 @@ void dp_sip_input(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
 	case DP_SRC_PBX:
 		dp_count(s->ctr, DP_C_SIP_FROM_PBX, 1);
 		break;
+	case DP_SRC_PEER:
+		dp_count(s->ctr, DP_C_SIP_FROM_PEER, 1);
+		break;
 	case DP_SRC_BOUND:
 		/* Any datagram from a bound source proves the device is awake. */
 		sw_src_touch(bound, DP_META(m)->rx_tsc);

@@ -173,13 +173,13 @@ bool cp_bind_dirty(const struct cp_ctx *cp)
 	return dirty;
 }
 
-int cp_bind_sync(struct cp_ctx *cp)
+int cp_bind_sync(struct cp_ctx *cp, uint64_t *ticket)
 {
 	int rc = 0;
 
 	if (dirty && cp->store != NULL) {
-		rc = cp_store_commit(cp->store);
-		if (rc != 0)
+		rc = cp_store_submit(cp->store, ticket);
+		if (rc < 0)
 			CP_LOG(ERR, "binding store commit failed: %s", cp_store_error(cp->store));
 	}
 	dirty = false;
@@ -192,7 +192,8 @@ static void expired_one(const struct sw_device *d, void *arg)
 	struct sw_bind_rec rec;
 
 	sw_bind_rec_of(d, &rec);
-	if (cp->store != NULL)
+	/* Redis expires what another edge wrote by itself (its TTL). */
+	if (cp->store != NULL && d->peer == 0)
 		cp_store_del(cp->store, &rec);
 	dirty = true;
 }

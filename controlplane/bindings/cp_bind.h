@@ -11,6 +11,7 @@
 #include "common/sw_clock.h"
 #include "common/sw_bind.h"
 #include "controlplane/cp_internal.h"
+#include "controlplane/store/cp_store.h"
 
 /** The binding one REGISTER asks for, copied out of its mbuf. */
 struct cp_bind_req {
@@ -46,8 +47,35 @@ int cp_bind_commit(struct cp_ctx *cp, const struct cp_bind_req *req, int32_t exp
 /** Store writes queued since the last cp_bind_sync()? */
 bool cp_bind_dirty(const struct cp_ctx *cp);
 
-/** Commit the queued store writes. @return 0 or -EIO. */
-int cp_bind_sync(struct cp_ctx *cp);
+/** End the batch of queued store writes (cp_store_submit()).
+ *  @return 0 (durable), 1 (a shared store's batch @p ticket: durable
+ *  later) or -EIO. */
+int cp_bind_sync(struct cp_ctx *cp, uint64_t *ticket);
+
+/**
+ * Another edge's change (a shared store's feed, controlplane/store/cp_store.h)
+ * applied to the tables, newest first (bindings/cp_bind_remote.c); a
+ * delete's r->registered_at is when it was made. @p peer: the edge it was
+ * made through (sw_device.peer).
+ * @param id  set to the device made or changed by a CP_STORE_PUT, else 0.
+ * @return 0, -ENOSPC (bindings.max_devices) or sw_bind_put()'s error.
+ */
+int cp_bind_remote(struct cp_ctx *cp, enum cp_store_change kind, const struct sw_bind_rec *r,
+		   uint8_t peer, uint64_t *id);
+
+/* ---- cp_peer.c: the other edges (cluster.peers) ---- */
+/** 0: @p edge is this edge; i: cluster.peers.[i - 1]; -1: not configured. */
+int cp_peer_index(const struct cp_ctx *cp, const char *edge, size_t len);
+/** Peer @p peer (1-based, as sw_device.peer) answers its health checks. */
+bool cp_peer_up(const struct cp_ctx *cp, unsigned peer);
+/** Where a message for @p d goes when it is bound through a peer that is
+ *  up: that peer's SIP address (true); false: to the device itself. */
+bool cp_peer_dest(const struct cp_ctx *cp, const struct sw_device *d, struct sw_ip *ip,
+		  uint16_t *port);
+/** Health checks of the peers (every few 100 ms); call every tick. */
+void cp_peer_tick(struct cp_ctx *cp, uint64_t now);
+/** An answer to a peer health check (a DP_BRANCH_CP 'e' branch). */
+void cp_peer_answer(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg);
 
 /** Make the state cp_bind_tick() keeps (refresh pushes sent). @return 0 or -ENOMEM. */
 int cp_bind_init(struct cp_ctx *cp);

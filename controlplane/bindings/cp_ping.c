@@ -27,6 +27,7 @@
 #include "common/sw_bind.h"
 #include "common/sw_log.h"
 #include "common/sw_src.h"
+#include "controlplane/bindings/cp_bind.h"
 #include "controlplane/bindings/cp_ping.h"
 #include "controlplane/output/cp_msg.h"
 
@@ -41,6 +42,10 @@ void cp_ping_device(struct cp_ctx *cp, const struct sw_device *d, int64_t now)
 	 * device is asleep (docs/streams.md, "Flows"); the app keeps it with
 	 * CRLF keepalives (RFC 5626 §4.4.1), the streams thread answers them. */
 	if (d->tp != SW_TP_UDP || (uint64_t)(now + (int64_t)d->id) % cp->cfg.ping_interval_s != 0)
+		return;
+	/* One edge pings a device: the one it is bound through, while that
+	 * one answers (docs/cluster.md); when it does not, this one. */
+	if (cp_peer_up(cp, d->peer))
 		return;
 	if (cp_uri_without_pn(d->contact, d->contact_len, ruri, sizeof(ruri)) < 0)
 		return; /* cannot happen: the contact alone is shorter */

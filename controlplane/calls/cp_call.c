@@ -316,37 +316,53 @@ int cp_call_send_branch(struct cp_ctx *cp, struct cp_held_call *c, unsigned b, u
 	struct cp_call_branch *br = &c->br[b];
 	const struct sw_device *d = sw_bind_by_id(cp->dp->bind, br->device);
 	char target[SW_CONTACT_MAX + 1], branch[48];
-	struct sw_ip our, nh;
+	struct sw_ip our, nh, dst;
+	uint16_t dport;
+	bool peer;
 	unsigned ifx;
 
-	if (d == NULL ||
-	    cp_uri_without_pn(d->contact, d->contact_len, target, sizeof(target)) < 0 ||
-	    cp_route(cp, &d->src, &ifx, &our, &nh) != 0 || cp_call_scan_inv(k, c) != 0)
+	if (d == NULL || cp_call_scan_inv(k, c) != 0)
+		return -EINVAL;
+	dst = d->src;
+	dport = d->sport;
+	/* Bound through another edge that answers: through it, with the
+	 * contact as registered, which it looks up (push parameters and all)
+	 * and retargets; it Record-Routes, not this edge (docs/cluster.md). */
+	peer = cp_peer_dest(cp, d, &dst, &dport);
+	if (peer ? (size_t)snprintf(target, sizeof(target), "%.*s", (int)d->contact_len,
+				    d->contact) >= sizeof(target)
+		 : cp_uri_without_pn(d->contact, d->contact_len, target, sizeof(target)) < 0)
+		return -EINVAL;
+	if (cp_route(cp, &dst, &ifx, &our, &nh) != 0)
 		return -EINVAL;
 	cp_call_branch_id(branch, sizeof(branch), c->id, b);
-	if (cp_call_build_invite(cp, (const uint8_t *)c->inv, &k->sm, target, &our, branch, d->id,
-				 d->tp, &k->scratch) != 0)
+	if (cp_call_build_invite(cp, (const uint8_t *)c->inv, &k->sm, target, &our, branch,
+				 peer ? 0 : d->id, peer ? SW_TP_UDP : d->tp, &k->scratch) != 0)
 		return -EMSGSIZE;
-	if (br->src_ref && !(sw_ip_eq(&br->dst, &d->src) && br->dport == d->sport)) {
+	if (br->src_ref && !(sw_ip_eq(&br->dst, &dst) && br->dport == dport)) {
 		sw_src_unref(cp->dp->src, &br->dst, br->dport);
 		br->src_ref = false;
 	}
 	/* The branch's answers must pass the workers' filter even if the
 	 * device moves on (a woken app registers from elsewhere): its
-	 * socket stays bound while the branch may answer from it. */
-	if (!br->src_ref && sw_src_ref(cp->dp->src, &d->src, d->sport, d->id, now) == 0)
+	 * socket stays bound while the branch may answer from it. A peer's
+	 * answers pass as the peer's. */
+	if (!peer && !br->src_ref && sw_src_ref(cp->dp->src, &d->src, d->sport, d->id, now) == 0)
 		br->src_ref = true;
-	br->dst = d->src;
-	br->dport = d->sport;
-	br->tp = d->tp;
-	br->conn = d->conn;
+	if (peer)
+		cp_count(cp, CP_C_WAKE_VIA_PEER, 1);
+	br->dst = dst;
+	br->dport = dport;
+	br->tp = peer ? SW_TP_UDP : d->tp;
+	br->conn = peer ? 0 : d->conn;
 	cp_call_keep(&br->inv, &br->inv_len, k->scratch.b, k->scratch.len);
 	cp_call_send(cp, br, &k->scratch);
 	{
 		char ip[48];
 
-		cp_trace(cp, c->key, "INVITE to device %" PRIx64 " at %s:%u", d->id,
-			 sw_ip_str(&d->src, ip, sizeof(ip)), d->sport);
+		cp_trace(cp, c->key, "INVITE to device %" PRIx64 " at %s:%u%s", d->id,
+			 sw_ip_str(&dst, ip, sizeof(ip)), dport,
+			 peer ? " (the edge it is bound through)" : "");
 	}
 	br->state = CP_BR_CALLING;
 	br->heard = false;

@@ -174,7 +174,8 @@ void cp_call_branch_id(char *out, size_t cap, uint64_t call_id, unsigned br);
 
 /**
  * The INVITE for one branch (§16.6): Request-URI @p target, our Via with
- * @p branch on top of the PBX's, Record-Route naming device @p dev after
+ * @p branch on top of the PBX's, Record-Route naming device @p dev (none when
+ * @p dev is 0: sent through another edge, which Record-Routes) after
  * the run of Vias (sip_via_run()), Max-Forwards - 1, our Route popped;
  * everything else as the PBX sent it. @p our: our address toward the device;
  * @p tp: the device's transport (our Via's, and two Record-Routes on a

@@ -49,9 +49,11 @@ static void our_via(const struct cp_ctx *cp, const struct sw_ip *our, const char
 static void our_route(const struct cp_ctx *cp, const struct sip_msg *sm, const struct sw_ip *our,
 		      uint64_t dev, uint8_t tp, struct cp_msg *o)
 {
-	if (tp != SW_TP_UDP)
+	/* dev 0: through another edge, which Record-Routes (docs/cluster.md). */
+	if (dev != 0 && tp != SW_TP_UDP)
 		cp_msg_rr(o, tp, our, cp_tp_port(cp, tp), dev);
-	cp_msg_rr(o, SW_TP_UDP, our, cp->dp->ports.sip_port, dev);
+	if (dev != 0)
+		cp_msg_rr(o, SW_TP_UDP, our, cp->dp->ports.sip_port, dev);
 	if (sm->max_forwards < 0)
 		cp_msg_fmt(o, "Max-Forwards: %d\r\n", MAX_FORWARDS_DEFAULT - 1);
 }

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "pushd/pd_config.h"
+#include "cluster/cl.h"
 #include "streams/st.h"
 
 #define CP_MAX_IFACES	    8
@@ -27,6 +28,7 @@
 #define CP_MAX_PATTERNS	    16
 #define CP_PATTERN_LEN	    64
 #define CP_MAX_SERVERS	    8
+#define CP_MAX_PEERS	    8 /* cluster.peers (DP_MAX_PEERS) */
 #define CP_PATH_LEN	    256
 #define CP_MAX_STREAM_PORTS 8
 
@@ -156,6 +158,26 @@ struct cp_config {
 	 *  settings (streams/st.h); addrs are filled at start from interfaces.
 	 *  A listener's port is added to stream_ports when not listed. */
 	struct st_config streams;
+
+	/* cluster { } : bindings shared with other edges through Redis
+	 * (docs/cluster.md). Absent: the store is bindings.store alone. With
+	 * it, bindings.store is the local journal of what Redis has not
+	 * acknowledged. */
+	uint8_t cluster; /**< the group is there */
+	struct cl_config cl;
+	/** cluster.peers: the other edges, by name and SIP address. A device
+	 *  bound through one of them is reached through it (docs/cluster.md,
+	 *  "Any edge routes any call"); their datagrams are a source class of
+	 *  their own. */
+	/** cluster.path: the host name put in Path instead of this edge's
+	 *  address, a name the PBX resolves to every edge; one of sip.names.
+	 *  "": the edge's address. */
+	char cl_path[CP_NAME_LEN];
+	unsigned n_peers;
+	struct cp_peer_cfg {
+		char edge[CL_NAME_MAX];
+		struct cp_server addr;
+	} peers[CP_MAX_PEERS];
 
 	/* log { } */
 	enum cp_log_level

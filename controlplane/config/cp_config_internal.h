@@ -37,6 +37,9 @@ void cp_config_filter_defaults(struct cp_config *cfg);
 
 /* cp_config_proxy.c */
 sw_cfg_parser cp_cfg_parse_servers, cp_cfg_parse_path, cp_cfg_parse_choice;
+/* "192.0.2.5:5060" or "[2001:db8::5]:5060" (port 5060 when none) into @p sv:
+ * NULL when good, else why not (appended to the quoted text). */
+const char *cp_cfg_server_of(const char *text, struct cp_server *sv);
 void cp_config_proxy_defaults(struct cp_config *cfg);
 
 /* cp_config_streams.c */
@@ -44,5 +47,11 @@ sw_cfg_parser cp_cfg_parse_stream_ports, cp_cfg_parse_listener, cp_cfg_parse_lis
 /** After the walk: listeners' ports added to streams.ports. @return 0 or -EINVAL (@p why). */
 int cp_config_streams_finish(struct cp_config *cfg, char *why, size_t cap);
 void cp_config_streams_defaults(struct cp_config *cfg);
+/* cp_config_cluster.c */
+/* Names in cluster { } (edge, master, prefix): safe in a Redis key and a log line. */
+#define CP_NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
+sw_cfg_parser cp_cfg_parse_cluster, cp_cfg_parse_redis_addr, cp_cfg_parse_sentinels,
+	cp_cfg_parse_peers;
+int cp_config_cluster_finish(struct cp_config *cfg, char *why, size_t cap);
 
 #endif /* CP_CONFIG_INTERNAL_H */

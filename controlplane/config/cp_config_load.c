@@ -64,6 +64,7 @@ static const struct sw_cfg_key keys[] = {
 	ROW("", "bindings", parse_group),
 	ROW("", "wake", parse_group),
 	ROW("", "streams", parse_group),
+	ROW("", "cluster", cp_cfg_parse_cluster),
 	ROW("", "log", parse_group),
 	ROW("", "push", parse_push),
 	INT_KEY("sip", "port", 1, 65535, false, sip_port),
@@ -145,6 +146,25 @@ static const struct sw_cfg_key keys[] = {
 	INT_KEY("streams", "ring_size", 64, 1048576, true, streams.ring_size),
 	INT_KEY("streams", "msg_rate", 1, 1000000, false, streams.msg_rate),
 	INT_KEY("streams", "msg_burst", 1, 1000000, false, streams.msg_burst),
+	ROW("cluster", "edge", sw_cfg_parse_str, .off = offsetof(struct cp_config, cl.edge),
+	    .size = sizeof(((struct cp_config *)0)->cl.edge), .charset = CP_NAME_CHARS),
+	ROW("cluster", "redis", cp_cfg_parse_redis_addr),
+	ROW("cluster", "sentinels", cp_cfg_parse_sentinels),
+	ROW("cluster", "peers", cp_cfg_parse_peers),
+	ROW("cluster", "path", sw_cfg_parse_str, .off = offsetof(struct cp_config, cl_path),
+	    .size = sizeof(((struct cp_config *)0)->cl_path), .charset = CP_NAME_CHARS),
+	ROW("cluster", "master", sw_cfg_parse_str, .off = offsetof(struct cp_config, cl.master),
+	    .size = sizeof(((struct cp_config *)0)->cl.master), .charset = CP_NAME_CHARS),
+	ROW("cluster", "password", sw_cfg_parse_str, .off = offsetof(struct cp_config, cl.password),
+	    .size = sizeof(((struct cp_config *)0)->cl.password)),
+	ROW("cluster", "prefix", sw_cfg_parse_str, .off = offsetof(struct cp_config, cl.prefix),
+	    .size = sizeof(((struct cp_config *)0)->cl.prefix), .charset = CP_NAME_CHARS ":"),
+	INT_KEY("cluster", "timeout_ms", 10, 60000, false, cl.timeout_ms),
+	INT_KEY("cluster", "retry_ms", 10, 60000, false, cl.retry_ms),
+	INT_KEY("cluster", "wait_replicas", 0, 16, false, cl.wait_replicas),
+	INT_KEY("cluster", "wait_ms", 1, 60000, false, cl.wait_ms),
+	INT_KEY("cluster", "feed_maxlen", 1000, 100000000, false, cl.feed_maxlen),
+	INT_KEY("cluster", "max_inflight", 1, 1048576, false, cl.max_inflight),
 	ROW("listener", "port", cp_cfg_parse_listener_key),
 	ROW("listener", "cert", cp_cfg_parse_listener_key),
 	ROW("listener", "key", cp_cfg_parse_listener_key),
@@ -271,6 +291,8 @@ void cp_config_defaults(struct cp_config *cfg)
 	cfg->max_sources = 65536;
 	cp_config_proxy_defaults(cfg);
 	cp_config_streams_defaults(cfg);
+	cfg->cluster = 0;
+	cl_config_defaults(&cfg->cl);
 	pd_config_defaults(&cfg->push);
 }
 
@@ -312,6 +334,13 @@ static int load_text(struct cp_loader *ld, const char *include_dir)
 		if (cp_config_streams_finish(ld->cfg, why, sizeof(why)) != 0)
 			rc = sw_cfg_fail(&ld->c, config_lookup(&c, "streams"), "streams.ports",
 					 "%s", why);
+	}
+	if (!rc && ld->cfg->cluster) {
+		char why[160];
+
+		if (cp_config_cluster_finish(ld->cfg, why, sizeof(why)) != 0)
+			rc = sw_cfg_fail(&ld->c, config_lookup(&c, "cluster"), "cluster", "%s",
+					 why);
 	}
 	if (!rc && ld->cfg->wake_device_timeout_min_s > ld->cfg->wake_device_timeout_max_s) {
 		const config_setting_t *w = config_lookup(&c, "wake");

@@ -37,7 +37,7 @@ void cp_config_proxy_defaults(struct cp_config *cfg)
 
 /* "192.0.2.5", "192.0.2.5:5080", "[2001:db8::5]:5080" or "2001:db8::5";
  * NULL when valid, else why not. */
-static const char *server_of(const char *text, struct cp_server *sv)
+const char *cp_cfg_server_of(const char *text, struct cp_server *sv)
 {
 	char buf[INET6_ADDRSTRLEN + 1];
 	const char *port = NULL, *end;
@@ -87,7 +87,7 @@ static const char *server_of(const char *text, struct cp_server *sv)
 
 static const char *server_elem(struct sw_cfg *c, int i, const char *text)
 {
-	return text ? server_of(text, &CP_LOADER(c)->cfg->pbx_servers[i]) : "";
+	return text ? cp_cfg_server_of(text, &CP_LOADER(c)->cfg->pbx_servers[i]) : "";
 }
 
 int cp_cfg_parse_servers(struct sw_cfg *c, const config_setting_t *s, const char *path,

@@ -71,6 +71,9 @@ void cp_free(struct cp_ctx *cp)
 	if (cp == NULL)
 		return;
 	cp_reg_flush(cp);
+	/* Batches still in flight end in the journal, with no one to tell. */
+	if (cp->store != NULL)
+		cp_store_set_hooks(cp->store, &(struct cp_store_hooks){0});
 	cp_bind_fini(cp);
 	cp_call_fini(cp);
 	cp_trace_free(cp->trace);
@@ -90,11 +93,24 @@ void cp_set_pushd(struct cp_ctx *cp, struct pd *pd)
 	cp->pd = pd;
 }
 
+static void store_done(void *arg, uint64_t ticket, bool ok)
+{
+	cp_reg_store_done(arg, ticket, ok);
+}
+
+static void store_change(void *arg, enum cp_store_change kind, const struct sw_bind_rec *r,
+			 const char *edge, size_t edge_len)
+{
+	cp_reg_feed_change(arg, (int)kind, r, edge, edge_len);
+}
+
 int cp_set_store(struct cp_ctx *cp, struct cp_store *store)
 {
 	int n;
 
 	cp->store = store;
+	cp_store_set_hooks(store, &(struct cp_store_hooks){
+					  .arg = cp, .done = store_done, .change = store_change});
 	n = cp_reg_load(cp);
 	if (n >= 0)
 		CP_LOG(INFO, "%d binding(s) loaded from %s", n, cp->cfg.store);
@@ -156,10 +172,13 @@ void cp_run(struct cp_ctx *cp, const bool *stop)
 		}
 		work += cp_tap_poll(cp);
 		work += cp_stream_poll(cp);
+		if (cp->store != NULL)
+			work += cp_store_poll(cp->store); /* a shared store's traffic */
 		now = rte_rdtsc();
 		if (now >= next_tick) {
 			cp_neigh_tick(cp, now);
 			cp_reg_tick(cp, now);
+			cp_peer_tick(cp, now);
 			cp_call_tick(cp, now);
 			next_tick = now + tick;
 		}

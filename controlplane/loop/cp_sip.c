@@ -10,6 +10,7 @@
 #include <rte_mbuf.h>
 
 #include "common/sw_log.h"
+#include "controlplane/bindings/cp_bind.h"
 #include "controlplane/cp_internal.h"
 
 /* Every slice the worker sent lies inside the message it sent. */
@@ -24,6 +25,13 @@ static bool handoff_ok(const struct rte_mbuf *m, const struct dp_meta *meta)
 		if ((uint32_t)sm->hdrs[i].value.off + sm->hdrs[i].value.len > sm->msg_len)
 			return false;
 	return (uint32_t)sm->call_id.off + sm->call_id.len <= sm->msg_len;
+}
+
+/* The PBX, or another edge relaying the PBX's request for a device bound
+ * through this one (docs/cluster.md): the same to the wake path. */
+static bool from_pbx(const struct dp_meta *meta)
+{
+	return meta->src_class == DP_SRC_PBX || meta->src_class == DP_SRC_PEER;
 }
 
 void cp_sip_in(struct cp_ctx *cp, struct rte_mbuf *m)
@@ -52,14 +60,15 @@ void cp_sip_in(struct cp_ctx *cp, struct rte_mbuf *m)
 		cp_ping_answer(cp, meta, msg);
 	} else if (!sm->is_request && cp_branch_kind(msg, sm) == CP_BRANCH_TO_PBX) {
 		cp_stream_answer_from_pbx(cp, meta, msg);
-	} else if (sm->is_request && meta->src_class == DP_SRC_PBX &&
-		   meta->call.why == DP_CALL_STREAM &&
+	} else if (!sm->is_request && cp_branch_kind(msg, sm) == 'e') {
+		cp_peer_answer(cp, meta, msg);
+	} else if (sm->is_request && from_pbx(meta) && meta->call.why == DP_CALL_STREAM &&
 		   !(sm->method == SIP_M_INVITE && sm->to.tag.len == 0)) {
 		/* In a dialog with a device on a stream: its connection. A new
 		 * call takes the wake path below, which sends it down the
 		 * connection at once while it is open and pushes otherwise. */
 		cp_stream_to_device(cp, meta, msg);
-	} else if (sm->is_request && meta->src_class == DP_SRC_PBX) {
+	} else if (sm->is_request && from_pbx(meta)) {
 		/* A call for an asleep device, for an AOR with several devices
 		 * (a fork), under a push policy, or a request of a call already
 		 * held: the stateful wake path. */

@@ -92,9 +92,13 @@ static int build_relay(struct cp_ctx *cp, const struct dp_meta *meta, const uint
 	}
 	if (!have_mf)
 		cp_msg_str(o, "Max-Forwards: 70\r\n");
-	/* RFC 3327 §5.1: our URI, with lr, reachable by the PBX. */
+	/* RFC 3327 §5.1: our URI, with lr, reachable by the PBX; or the
+	 * cluster's name, which reaches any edge (docs/cluster.md). */
 	cp_msg_str(o, "Path: <sip:");
-	cp_msg_host(o, our);
+	if (cp->cfg.cl_path[0] != '\0')
+		cp_msg_str(o, cp->cfg.cl_path);
+	else
+		cp_msg_host(o, our);
 	cp_msg_fmt(o, ":%u;lr>\r\n", cp->dp->ports.sip_port);
 	if (cp->reg->fcaps[0] != '\0')
 		cp_msg_fmt(o, "Feature-Caps: %s\r\n", cp->reg->fcaps);

@@ -74,11 +74,20 @@ static void queue_out(struct cp_ctx *cp, const struct cp_reg_tx *t, char *b, uin
 
 	if (r->n_out == r->max_out)
 		cp_reg_flush(cp);
+	if (r->n_out == r->max_out) {
+		/* Every slot waits on Redis: the binding is in this round's
+		 * batch, but the app is not told; it retries. */
+		free(b);
+		cp_count_drop(cp, CP_D_STORE_ERRORS, 1);
+		cp_reg_tx_answer(cp, t, 500);
+		return;
+	}
 	q = &r->out[r->n_out];
 	q->b = b;
 	q->len = len;
 	q->to = cp_reg_tx_app(t);
 	q->device = device;
+	q->ticket = OUT_OPEN;
 	r->n_out++;
 }
 
@@ -207,40 +216,75 @@ void cp_reg_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 	cp_reg_tx_free(r, t);
 }
 
-void cp_reg_flush(struct cp_ctx *cp)
+/* The 2xx of @p q as a 500: the binding is not durable, the app retries. */
+static void send_lost(struct cp_ctx *cp, const struct cp_reg_out *q)
+{
+	const char *eol = memchr(q->b, '\n', q->len);
+	struct cp_msg *o = &cp->reg->scratch;
+
+	o->len = 0;
+	o->overflow = false;
+	cp_msg_str(o, "SIP/2.0 500 Server Internal Error\r\n");
+	if (eol != NULL)
+		cp_msg_put(o, eol + 1, (size_t)(q->b + q->len - eol - 1));
+	if (!o->overflow)
+		cp_dest_send(cp, &q->to, o->b, o->len);
+}
+
+/* Send the 2xx at the head of the queue whose batches have ended, in the
+ * order the PBX's answers came. */
+static void release(struct cp_ctx *cp)
 {
 	struct cp_reg *r = cp->reg;
+	uint32_t i = 0;
 
-	if (r->n_out == 0 && !cp_bind_dirty(cp))
-		return;
-	/* Durable before relayed (docs/design.md §7): one commit for the round. */
-	bool failed = cp_bind_sync(cp) != 0;
-
-	if (failed)
-		cp_count_drop(cp, CP_D_STORE_ERRORS, r->n_out);
-	for (uint32_t i = 0; i < r->n_out; i++) {
+	for (; i < r->n_out; i++) {
 		struct cp_reg_out *q = &r->out[i];
 
-		if (failed) {
-			/* Not durable: the app hears 500 and retries later. */
-			const char *eol = memchr(q->b, '\n', q->len);
-			struct cp_msg *o = &r->scratch;
-
-			o->len = 0;
-			o->overflow = false;
-			cp_msg_str(o, "SIP/2.0 500 Server Internal Error\r\n");
-			if (eol != NULL)
-				cp_msg_put(o, eol + 1, (size_t)(q->b + q->len - eol - 1));
-			if (!o->overflow)
-				cp_dest_send(cp, &q->to, o->b, o->len);
-		} else {
+		if (q->ticket == OUT_LOST) {
+			cp_count_drop(cp, CP_D_STORE_ERRORS, 1);
+			send_lost(cp, q);
+		} else if (q->ticket == OUT_DURABLE) {
 			cp_dest_send(cp, &q->to, q->b, q->len);
 			/* Accepted by the PBX and durable: a call waiting for
 			 * this device goes to it now, after its 2xx. */
 			if (q->device != 0)
 				cp_call_registered(cp, q->device);
+		} else {
+			break;
 		}
 		free(q->b);
 	}
-	r->n_out = 0;
+	if (i > 0) {
+		memmove(r->out, r->out + i, (r->n_out - i) * sizeof(*r->out));
+		r->n_out -= i;
+	}
+}
+
+void cp_reg_store_done(struct cp_ctx *cp, uint64_t ticket, bool ok)
+{
+	struct cp_reg *r = cp->reg;
+
+	for (uint32_t i = 0; i < r->n_out; i++)
+		if (r->out[i].ticket == ticket)
+			r->out[i].ticket = ok ? OUT_DURABLE : OUT_LOST;
+	release(cp);
+}
+
+void cp_reg_flush(struct cp_ctx *cp)
+{
+	struct cp_reg *r = cp->reg;
+	uint64_t ticket = 0, mark;
+	int rc;
+
+	if (r->n_out == 0 && !cp_bind_dirty(cp))
+		return;
+	/* Durable before relayed (docs/design.md §7): one batch for the round;
+	 * a shared store tells later (cp_reg_store_done()). */
+	rc = cp_bind_sync(cp, &ticket);
+	mark = rc < 0 ? OUT_LOST : rc == 0 ? OUT_DURABLE : ticket;
+	for (uint32_t i = 0; i < r->n_out; i++)
+		if (r->out[i].ticket == OUT_OPEN)
+			r->out[i].ticket = mark;
+	release(cp);
 }

@@ -39,7 +39,11 @@ struct cp_reg_out {
 	uint16_t len;
 	char *b;
 	uint64_t device; /* bound or refreshed by it (calls waiting for it go on) */
+	uint64_t ticket; /* its batch (cp_store_submit()), or one of OUT_*: */
 };
+#define OUT_OPEN    0		     /* its batch not ended yet */
+#define OUT_DURABLE UINT64_MAX	     /* durable: goes when every 2xx before it has */
+#define OUT_LOST    (UINT64_MAX - 1) /* its batch was lost: the app hears 500 */
 
 struct cp_reg {
 	struct sw_txidx idx; /* pending transactions by the app's (address, port, branch) */

@@ -11,10 +11,11 @@
  * after it returns 0 relays that round's 2xx answers to REGISTER, so a
  * binding an app was told about is in the file.
  *
- * One backend today, SQLite (a local file in WAL mode); the functions here
- * dispatch over a backend table (cp_store_internal.h) so a shared store
- * (Redis) can be added without touching the callers. Single-threaded: the
- * control-plane thread owns a store.
+ * Two backends: SQLite (a local file in WAL mode), and Redis shared with
+ * the other edges (cp_store_open_shared(), docs/cluster.md), whose batches
+ * become durable later (cp_store_submit(), the hooks' done()). The
+ * functions here dispatch over a backend table (cp_store_internal.h).
+ * Single-threaded: the control-plane thread owns a store.
  *
  * Rows are keyed by (AOR, device key), the device key saying which device
  * of the AOR a binding is with the identity rules of sw_bind_match():
@@ -36,16 +37,21 @@
  * Counters, one X-macro list so telemetry and code cannot drift apart:
  * X(name, description).
  */
-#define CP_STORE_STATS(X)                                                           \
-	X(puts, "bindings written (upserts) into a batch")                          \
-	X(deletes, "bindings deleted (cp_store_del, each row of cp_store_del_aor)") \
-	X(commits, "batches committed")                                             \
-	X(commit_errors, "batches that failed and were rolled back")                \
-	X(last_commit_us, "duration of the last commit, microseconds")              \
-	X(max_commit_us, "longest commit since open, microseconds")                 \
-	X(loaded, "bindings handed out by cp_store_load")                           \
-	X(load_expired, "expired bindings cp_store_load deleted")                   \
-	X(load_skipped, "rows cp_store_load could not read back (bad address or length)")
+#define CP_STORE_STATS(X)                                                                 \
+	X(puts, "bindings written (upserts) into a batch")                                \
+	X(deletes, "bindings deleted (cp_store_del, each row of cp_store_del_aor)")       \
+	X(commits, "batches committed")                                                   \
+	X(commit_errors, "batches that failed and were rolled back")                      \
+	X(last_commit_us, "duration of the last commit, microseconds")                    \
+	X(max_commit_us, "longest commit since open, microseconds")                       \
+	X(loaded, "bindings handed out by cp_store_load")                                 \
+	X(load_expired, "expired bindings cp_store_load deleted")                         \
+	X(load_skipped, "rows cp_store_load could not read back (bad address or length)") \
+	X(journaled, "shared store: changes written to the local journal (Redis away)")   \
+	X(journal_depth, "shared store: changes in the journal now (gauge)")              \
+	X(replayed, "shared store: journal changes Redis has taken since")                \
+	X(feed_applied, "shared store: other edges' changes handed to the tables")        \
+	X(feed_bad, "shared store: values from Redis that did not read back (skipped)")
 
 /** Counters of one store, since cp_store_open(). */
 struct cp_store_stats {
@@ -69,6 +75,63 @@ struct cp_store;
  * @return the store (the caller owns it: cp_store_close()), or NULL.
  */
 struct cp_store *cp_store_open(const char *path, bool sync_full, char *err, size_t errlen);
+
+struct cl;
+struct cl_config;
+
+/**
+ * A store shared with other edges through Redis (docs/cluster.md): every
+ * batch goes to Redis as one transaction, and the local SQLite file at
+ * @p path (as cp_store_open()) keeps a journal of what Redis has not
+ * acknowledged. @p cl is copied. Nothing connects before the first
+ * cp_store_load() or cp_store_poll().
+ * @return the store, or NULL (@p err says why).
+ */
+struct cp_store *cp_store_open_shared(const char *path, bool sync_full, const struct cl_config *cl,
+				      char *err, size_t errlen);
+
+/** The link to Redis of a shared store (telemetry reads its counters); NULL
+ *  for a local one. */
+struct cl *cp_store_link(const struct cp_store *s);
+
+/** What other edges changed (cp_store_set_hooks()). */
+enum cp_store_change {
+	CP_STORE_PUT = 1, /**< a binding made or refreshed: every field of r */
+	CP_STORE_DEL,	  /**< a device removed: r has its AOR and identity */
+	CP_STORE_DEL_AOR, /**< every device of r's AOR removed */
+};
+
+/** Callbacks of a shared store, run inside cp_store_poll() (and
+ *  cp_store_load() for changes). */
+struct cp_store_hooks {
+	void *arg;
+	/** The batch of @p ticket (cp_store_submit() returned 1) is durable
+	 *  (@p ok: in Redis, or in the journal) or lost (!@p ok). In order. */
+	void (*done)(void *arg, uint64_t ticket, bool ok);
+	/** Another edge's change, made through edge @p edge (its
+	 *  cluster.edge); a full load after a reconnection hands every binding
+	 *  (own ones too) as CP_STORE_PUT. The record and the strings are
+	 *  borrowed for the call. */
+	void (*change)(void *arg, enum cp_store_change kind, const struct sw_bind_rec *r,
+		       const char *edge, size_t edge_len);
+};
+
+/** Set @p s's hooks (copied). A local store never calls them. */
+void cp_store_set_hooks(struct cp_store *s, const struct cp_store_hooks *h);
+
+/**
+ * End the open batch: as cp_store_commit() on a local store; a shared store
+ * sends it to Redis, or writes it to its journal while Redis is away.
+ * @param ticket  set when 1 is returned.
+ * @return 0 (durable now, or no batch open); 1 (sent: the hooks' done()
+ *         says how it ended, in a later cp_store_poll()); -EIO (lost, as
+ *         cp_store_commit()).
+ */
+int cp_store_submit(struct cp_store *s, uint64_t *ticket);
+
+/** Move a shared store's traffic (never blocks); a local one: nothing.
+ *  @return work done (0: none). */
+unsigned cp_store_poll(struct cp_store *s);
 
 /** Roll back an open batch, close the file, free @p s. NULL is a no-op. */
 void cp_store_close(struct cp_store *s);
@@ -112,7 +175,8 @@ int cp_store_del_aor(struct cp_store *s, const char *aor, size_t len);
 
 /**
  * Commit the open batch: when it returns 0 every write before it is in the
- * file. No open batch: 0 at once.
+ * file. No open batch: 0 at once. A shared store: -EOPNOTSUPP (its
+ * batches end with cp_store_submit()).
  * @return 0; -EIO: nothing of the batch is in the file (rolled back), the
  *         cause is in cp_store_error(); the next write opens a new batch.
  */
@@ -137,7 +201,9 @@ int cp_store_load(struct cp_store *s, int64_t now_s,
  */
 const char *cp_store_error(const struct cp_store *s);
 
-/** Copy the counters of @p s into @p out. */
+/** Copy the counters of @p s into @p out (relaxed loads: the shared
+ *  store's counters, written with CP_STORE_SET, may be read from another
+ *  thread, e.g. telemetry; the others only on the owner's). */
 void cp_store_get_stats(const struct cp_store *s, struct cp_store_stats *out);
 
 #endif /* CP_STORE_H */

@@ -15,7 +15,6 @@
 
 struct cp_store *cp_store_open(const char *path, bool sync_full, char *err, size_t errlen)
 {
-	/* The one backend; a "redis://" path would pick another here. */
 	return cp_store_sqlite_open(path, sync_full, err, errlen);
 }
 
@@ -137,12 +136,66 @@ int cp_store_del_aor(struct cp_store *s, const char *aor, size_t len)
 	return rc;
 }
 
+struct cp_store *cp_store_open_shared(const char *path, bool sync_full, const struct cl_config *cl,
+				      char *err, size_t errlen)
+{
+	return cp_store_redis_open(path, sync_full, cl, err, errlen);
+}
+
+struct cl *cp_store_link(const struct cp_store *s)
+{
+	return s->be->link != NULL ? s->be->link(s) : NULL;
+}
+
+void cp_store_set_hooks(struct cp_store *s, const struct cp_store_hooks *h)
+{
+	s->hooks = *h;
+}
+
+unsigned cp_store_poll(struct cp_store *s)
+{
+	return s->be->poll != NULL ? s->be->poll(s) : 0;
+}
+
+int cp_store_submit(struct cp_store *s, uint64_t *ticket)
+{
+	bool failed = s->batch_failed;
+	uint64_t t0, dt;
+	int rc;
+
+	if (s->be->submit == NULL)
+		return cp_store_commit(s);
+	if (!s->in_batch)
+		return 0;
+	if (failed) {
+		s->be->end_batch(s, true);
+		s->in_batch = s->batch_failed = false;
+		s->stats.commit_errors++;
+		return -EIO;
+	}
+	t0 = sw_mono_us();
+	rc = s->be->submit(s, ticket);
+	dt = sw_mono_us() - t0;
+	s->in_batch = false;
+	if (rc < 0) {
+		s->stats.commit_errors++;
+		return -EIO;
+	}
+	s->stats.commits++;
+	s->stats.last_commit_us = dt;
+	if (dt > s->stats.max_commit_us)
+		s->stats.max_commit_us = dt;
+	return rc;
+}
+
 int cp_store_commit(struct cp_store *s)
 {
 	bool failed = s->batch_failed;
 	uint64_t t0, dt;
 	int rc;
 
+	if (s->be->submit != NULL)
+		return -EOPNOTSUPP;
 	if (!s->in_batch)
 		return 0;
 	t0 = sw_mono_us();
@@ -197,5 +250,8 @@ const char *cp_store_error(const struct cp_store *s)
 
 void cp_store_get_stats(const struct cp_store *s, struct cp_store_stats *out)
 {
-	*out = s->stats;
+#define CP_STORE_STAT_LOAD_(name, desc) \
+	out->name = __atomic_load_n(&s->stats.name, __ATOMIC_RELAXED);
+	CP_STORE_STATS(CP_STORE_STAT_LOAD_)
+#undef CP_STORE_STAT_LOAD_
 }

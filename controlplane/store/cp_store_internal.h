@@ -31,6 +31,11 @@ struct cp_store_backend {
 		    int (*fn)(const struct sw_bind_rec *r, void *arg), void *arg, uint64_t *expired,
 		    uint64_t *skipped);
 	void (*close)(struct cp_store *s);
+	/* Shared backends only (NULL otherwise): end the batch without
+	 * waiting (cp_store_submit()), and move traffic (cp_store_poll()). */
+	int (*submit)(struct cp_store *s, uint64_t *ticket);
+	unsigned (*poll)(struct cp_store *s);
+	struct cl *(*link)(const struct cp_store *s);
 };
 
 struct cp_store {
@@ -38,9 +43,14 @@ struct cp_store {
 	struct cp_store_stats stats;
 	bool in_batch;	   /* a write since the last commit */
 	bool batch_failed; /* a write of this batch failed: commit rolls back */
-	char path[256];	   /* for messages, truncated if longer */
+	struct cp_store_hooks hooks;
+	char path[256]; /* for messages, truncated if longer */
 	char err[512];
 };
+
+/** Set a counter another thread may read (cp_store_get_stats()). */
+#define CP_STORE_SET(s, f, v) __atomic_store_n(&(s)->stats.f, (v), __ATOMIC_RELAXED)
+#define CP_STORE_ADD(s, f, n) CP_STORE_SET(s, f, (s)->stats.f + (n))
 
 /** Set @s's error to "bindings.store <path>: <fmt...>". Inline: every
  *  backend sets errors, and backends stand below cp_store_front.c. */
@@ -69,8 +79,13 @@ static inline void cp_store_init(struct cp_store *s, const struct cp_store_backe
 /** The SQLite backend (cp_store_sqlite.c); arguments as cp_store_open(). */
 struct cp_store *cp_store_sqlite_open(const char *path, bool sync_full, char *err, size_t errlen);
 
+/** The Redis backend (cp_store_redis.c); arguments as cp_store_open_shared(). */
+struct cp_store *cp_store_redis_open(const char *path, bool sync_full, const struct cl_config *cl,
+				     char *err, size_t errlen);
+
 struct sqlite3;
-/** Tests only: the SQLite connection of a store opened by cp_store_sqlite_open(). */
+/** The SQLite connection of a store opened by cp_store_sqlite_open() (the
+ *  Redis backend keeps its journal in it; tests read it). */
 struct sqlite3 *cp_store_sqlite_db(struct cp_store *s);
 
 #endif /* CP_STORE_INTERNAL_H */

@@ -26,6 +26,7 @@
 #include "controlplane/bindings/cp_push_addr.h"
 #include "controlplane/cp_internal.h"
 #include "controlplane/calls/cp_trace.h"
+#include "controlplane/telemetry/cp_telemetry_cluster.h"
 
 /* The telemetry API passes no user data; one control plane per process. */
 static struct cp_ctx *tel_cp;
@@ -485,5 +486,5 @@ int cp_telemetry_register(struct cp_ctx *cp)
 	tel_cp = cp;
 	for (size_t i = 0; i < RTE_DIM(cmds) && rc == 0; i++)
 		rc = rte_telemetry_register_cmd(cmds[i].cmd, cmds[i].fn, cmds[i].help);
-	return rc;
+	return rc != 0 ? rc : cp_telemetry_cluster_register(cp);
 }

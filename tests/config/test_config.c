@@ -226,6 +226,59 @@ static void test_every_key(void **state)
 	assert_int_equal(cfg.log_level, CP_LOG_DEBUG);
 }
 
+/* cluster { }: every key in its field, both ways to Redis. */
+static void test_cluster(void **state)
+{
+	static const char direct[] = IFACE
+		"cluster: { edge = \"edge-2.fra\"; redis = \"[2001:db8::7]:6380\"; password = "
+		"\"pw\";\n"
+		"  prefix = \"sw:fra:\"; timeout_ms = 250; retry_ms = 20; wait_replicas = 1;\n"
+		"  wait_ms = 50; feed_maxlen = 5000; max_inflight = 64; };\n";
+	static const char sentinels[] =
+		"sip: { names = [ \"edges.example\" ]; };\n" IFACE
+		"cluster: { edge = \"e1\"; sentinels = [ \"10.0.0.1\", \"s2.example:26380\" ];\n"
+		"  master = \"main-1\"; path = \"edges.example\";\n"
+		"  peers = ( { edge = \"e2\"; address = \"192.0.2.12\"; },\n"
+		"            { edge = \"e3\"; address = \"[2001:db8::13]:5070\"; } ); };\n";
+	struct cp_config cfg;
+
+	(void)state;
+	assert_int_equal(load(IFACE, &cfg), 0);
+	assert_int_equal(cfg.cluster, 0);
+	assert_int_equal(load(direct, &cfg), 0);
+	assert_int_equal(cfg.cluster, 1);
+	assert_string_equal(cfg.cl.edge, "edge-2.fra");
+	assert_string_equal(cfg.cl.redis.host, "2001:db8::7");
+	assert_int_equal(cfg.cl.redis.port, 6380);
+	assert_int_equal(cfg.cl.n_sentinels, 0);
+	assert_string_equal(cfg.cl.password, "pw");
+	assert_string_equal(cfg.cl.prefix, "sw:fra:");
+	assert_int_equal(cfg.cl.timeout_ms, 250);
+	assert_int_equal(cfg.cl.retry_ms, 20);
+	assert_int_equal(cfg.cl.wait_replicas, 1);
+	assert_int_equal(cfg.cl.wait_ms, 50);
+	assert_int_equal(cfg.cl.feed_maxlen, 5000);
+	assert_int_equal(cfg.cl.max_inflight, 64);
+	assert_string_equal(cfg.cl.master, "sipwake"); /* the default */
+	assert_int_equal(load(sentinels, &cfg), 0);
+	assert_int_equal(cfg.cl.n_sentinels, 2);
+	assert_string_equal(cfg.cl.sentinels[0].host, "10.0.0.1");
+	assert_int_equal(cfg.cl.sentinels[0].port, 26379);
+	assert_string_equal(cfg.cl.sentinels[1].host, "s2.example");
+	assert_int_equal(cfg.cl.sentinels[1].port, 26380);
+	assert_string_equal(cfg.cl.master, "main-1");
+	assert_string_equal(cfg.cl_path, "edges.example");
+	assert_int_equal(cfg.n_peers, 2);
+	assert_string_equal(cfg.peers[0].edge, "e2");
+	assert_int_equal(cfg.peers[0].addr.addr[12], 192);
+	assert_int_equal(cfg.peers[0].addr.port, 5060);
+	assert_string_equal(cfg.peers[1].edge, "e3");
+	assert_int_equal(cfg.peers[1].addr.addr[0], 0x20);
+	assert_int_equal(cfg.peers[1].addr.port, 5070);
+	assert_string_equal(cfg.cl.prefix, "sipwake:");
+	assert_int_equal(cfg.cl.timeout_ms, 1000);
+}
+
 static void test_address_forms(void **state)
 {
 	static const char text[] =
@@ -293,6 +346,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_pbx_servers),
 		cmocka_unit_test(test_every_key),
 		cmocka_unit_test(test_address_forms),
+		cmocka_unit_test(test_cluster),
 		cmocka_unit_test(test_max_interfaces),
 		cmocka_unit_test(test_log_level_name),
 		cmocka_unit_test(test_too_many_interfaces),

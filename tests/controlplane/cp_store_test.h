@@ -77,4 +77,10 @@ void test_bad_paths(void **state);
 void test_not_a_database(void **state);
 void test_schema_1_upgraded(void **state);
 
+/* test_cp_store_codec.c: what a shared store writes for other edges. */
+void test_codec_roundtrip(void **state);
+void test_codec_refused(void **state);
+void test_codec_key_rec(void **state);
+void test_journal(void **state);
+
 #endif /* CP_STORE_TEST_H */

@@ -272,6 +272,10 @@ int main(void)
 		cmocka_unit_test(test_bad_paths),
 		cmocka_unit_test(test_not_a_database),
 		cmocka_unit_test(test_schema_1_upgraded),
+		cmocka_unit_test(test_codec_roundtrip),
+		cmocka_unit_test(test_codec_refused),
+		cmocka_unit_test(test_codec_key_rec),
+		cmocka_unit_test(test_journal),
 	};
 	int rc;
 
