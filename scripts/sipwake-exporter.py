@@ -29,6 +29,7 @@ in the Prometheus text format (version 0.0.4) on /metrics:
                                            (quantile 0.5, 0.9, 0.99)
   sipwake_push_credential_up{credential}   1 when that credential's connection is up
   sipwake_conns_*{transport}               the streams thread's connections (/sipwake/conns)
+  sipwake_cluster_*                        the link to Redis, journal, peers (/sipwake/cluster)
 
 HELP lines of sipwake_<counter>_total come from /sipwake/describe, which
 sipwake builds from the same lists as the counters; those of the push
@@ -188,6 +189,32 @@ def add_conns(fams, conns):
                      "the streams thread's %s counter (streams/st.h)" % key, value)
 
 
+# /sipwake/cluster: gauges (the rest of its numbers are counters).
+CLUSTER_GAUGES = {
+    "state": "the Redis link: 0 down, 1 resyncing, 2 up (docs/cluster.md)",
+    "inflight": "batches sent to Redis and not answered yet",
+    "feed_lag_ms": "age of the last change read from the change feed, ms",
+    "journal_depth": "changes in the local journal, waiting for Redis",
+    "peers": "other edges configured (cluster.peers)",
+    "peers_up": "other edges answering their health checks",
+}
+
+
+def add_cluster(fams, cl):
+    """/sipwake/cluster: the link to Redis, the journal, the peers."""
+    for key, value in sorted(cl.items()):
+        if not isinstance(value, int) or not NAME_OK.match(key):
+            continue
+        if key in CLUSTER_GAUGES:
+            fams.add("sipwake_cluster_" + key, "gauge", CLUSTER_GAUGES[key], value)
+        else:
+            fams.add("sipwake_cluster_%s_total" % key, "counter",
+                     "the cluster link's %s counter (docs/cluster.md)" % key, value)
+    if isinstance(cl.get("backend"), str):
+        fams.add("sipwake_cluster_info", "gauge", "the binding store's backend and this edge",
+                 1, {"backend": cl["backend"], "edge": str(cl.get("edge", ""))})
+
+
 def collect(path):
     fams = Families()
     try:
@@ -236,6 +263,9 @@ def collect(path):
         conns = tel.get("/sipwake/conns")
         if isinstance(conns, dict):
             add_conns(fams, conns)
+        cl = tel.get("/sipwake/cluster")
+        if isinstance(cl, dict):
+            add_cluster(fams, cl)
     except (OSError, ValueError) as e:
         fams = Families()
         fams.add("sipwake_up", "gauge", "1 when sipwake's telemetry socket answered (%s)"

@@ -18,34 +18,41 @@ static int tel_cluster(const char *cmd, const char *params, struct rte_tel_data 
 {
 	const struct cp_store *s = tel_cp->store;
 	struct cl *cl = s != NULL ? cp_store_link(s) : NULL;
-	struct cp_store_stats ss;
-	struct cl_stats cs;
-	char buf[256];
+	struct cp_store_stats ss = {0};
+	struct cl_stats cs = {0};
+	char master[256] = "", err[256] = "";
 
 	(void)cmd;
 	(void)params;
-	rte_tel_data_start_dict(d);
-	if (cl == NULL) {
-		rte_tel_data_add_dict_string(d, "backend", s != NULL ? "sqlite" : "none");
-		return 0;
+	/* The same keys with or without a cluster: a dashboard needs no case. */
+	if (cl != NULL) {
+		cl_get_stats(cl, &cs);
+		cl_master(cl, master, sizeof(master));
+		cl_last_error(cl, err, sizeof(err));
+		cp_store_get_stats(s, &ss);
 	}
-	rte_tel_data_add_dict_string(d, "backend", "redis");
-	rte_tel_data_add_dict_string(d, "edge", tel_cp->cfg.cl.edge);
-	cl_get_stats(cl, &cs);
-	rte_tel_data_add_dict_string(d, "redis_state", cl_state_name((enum cl_state)cs.state));
-	cl_master(cl, buf, sizeof(buf));
-	rte_tel_data_add_dict_string(d, "master", buf);
-	cl_last_error(cl, buf, sizeof(buf));
-	rte_tel_data_add_dict_string(d, "last_error", buf);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "backend",
+				     cl != NULL	 ? "redis"
+				     : s != NULL ? "sqlite"
+						 : "none");
+	rte_tel_data_add_dict_string(d, "edge", cl != NULL ? tel_cp->cfg.cl.edge : "");
+	rte_tel_data_add_dict_string(d, "redis_state",
+				     cl != NULL ? cl_state_name((enum cl_state)cs.state) : "off");
+	rte_tel_data_add_dict_string(d, "master", master);
+	rte_tel_data_add_dict_string(d, "last_error", err);
 #define CL_STAT_ADD(n, desc) rte_tel_data_add_dict_u64(d, #n, cs.n);
 	CL_FOREACH_STAT(CL_STAT_ADD)
 #undef CL_STAT_ADD
-	cp_store_get_stats(s, &ss);
 	rte_tel_data_add_dict_u64(d, "journal_depth", ss.journal_depth);
 	rte_tel_data_add_dict_u64(d, "journaled", ss.journaled);
 	rte_tel_data_add_dict_u64(d, "replayed", ss.replayed);
 	rte_tel_data_add_dict_u64(d, "feed_applied", ss.feed_applied);
 	rte_tel_data_add_dict_u64(d, "feed_bad", ss.feed_bad);
+	rte_tel_data_add_dict_u64(d, "peers", tel_cp->cfg.n_peers);
+	rte_tel_data_add_dict_u64(d, "peers_up",
+				  (uint64_t)__builtin_popcount(
+					  __atomic_load_n(tel_cp->dp->peer_up, __ATOMIC_RELAXED)));
 	return 0;
 }
 

@@ -34,7 +34,7 @@ KEY_HOLES = {"<N>": r"\d+", "<provider>": r"(?:apns|fcm)", "<transport>": r"(?:t
              "<reason>": r"[a-z_]+"}
 LABEL_HOLES = {"<lcore>": r"\d+", "<N>": r"\d+", "<version>": r".+", "<dpdk>": r".+",
                "<provider>": r"(?:apns|fcm)", "<transport>": r"(?:tcp|tls|ws|wss)",
-               "<reason>": r"[a-z_]+"}
+               "<reason>": r"[a-z_]+", "<backend>": r"(?:redis|sqlite|none)", "<edge>": r".*"}
 WORKER_KEYS, STATS_KEYS = "<key counted by workers>", "<stats key>"
 
 
@@ -123,6 +123,7 @@ def live():
                                              tel("/sipwake/trace,no-such-call@pbx")],
                 "/sipwake/push": [tel("/sipwake/push")],
                 "/sipwake/conns": [tel("/sipwake/conns")],
+                "/sipwake/cluster": [tel("/sipwake/cluster")],
             }
             commands = tel("/")
             scrape = subprocess.run(
