@@ -95,7 +95,7 @@ static void on_auth(redisAsyncContext *ac, void *reply, void *priv)
 
 	(void)priv;
 	if (c && cl_reply_is_err(r) && !strstr(r->str, "without any password configured"))
-		cl_conn_fail(c, "%s %s: AUTH: %s", c->name, c->addr, r->str);
+		cl_conn_fail(c, "AUTH: %s", r->str);
 }
 
 /*
@@ -134,14 +134,11 @@ int cl_conn_open(struct cl_conn *c, const char *host, uint16_t port)
 	redisAsyncSetConnectCallback(ac, on_connect); /* asks for write: the connect's end */
 	redisAsyncSetDisconnectCallback(ac, on_disconnect);
 	redisEnableKeepAlive(&ac->c);
-	if (c->cl->cfg.password[0]) {
-		const char *argv[] = {"AUTH", c->cl->cfg.password};
-		size_t lens[] = {4, strlen(c->cl->cfg.password)};
-
-		if (cl_conn_send(c, on_auth, NULL, 2, argv, lens, 0) < 0) {
-			cl_conn_close(c);
-			return -1;
-		}
+	if (c->cl->cfg.password[0] &&
+	    cl_conn_cmd(c, on_auth, NULL, 0, "AUTH", c->cl->cfg.password, NULL) < 0) {
+		cl_conn_close(c);
+		c->lost = false;
+		return -1;
 	}
 	return 0;
 }
@@ -160,7 +157,8 @@ void cl_conn_close(struct cl_conn *c)
 	redisAsyncFree(ac);
 }
 
-/* Close for an error its owner must act on: the error is kept, lost set. */
+/* Close for an error its owner must act on: the error is kept (after the
+ * connection's name and address), lost set. */
 void cl_conn_fail(struct cl_conn *c, const char *fmt, ...)
 {
 	va_list ap;
@@ -169,7 +167,7 @@ void cl_conn_fail(struct cl_conn *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	cl_set_error(c->cl, "%s", msg);
+	cl_set_error(c->cl, "%s %s: %s", c->name, c->addr, msg);
 	cl_conn_close(c);
 	c->lost = true;
 }
@@ -185,14 +183,31 @@ int cl_conn_send(struct cl_conn *c, redisCallbackFn *fn, void *priv, int argc, c
 	if (!c->ac)
 		return -1;
 	if (redisAsyncCommandArgv(c->ac, fn, priv, argc, argv, lens) != REDIS_OK) {
-		cl_conn_fail(c, "%s %s: cannot queue %.*s", c->name, c->addr, (int)lens[0],
-			     argv[0]);
+		cl_conn_fail(c, "cannot queue %.*s", (int)lens[0], argv[0]);
 		return -1;
 	}
 	if (c->pending++ == 0)
 		c->since_ms = c->cl->now;
 	c->extra_ms = extra_ms;
 	return 0;
+}
+
+/* cl_conn_send() of a command of NUL-terminated strings (NULL ends them). */
+int cl_conn_cmd(struct cl_conn *c, redisCallbackFn *fn, void *priv, uint32_t extra_ms, ...)
+{
+	const char *argv[CL_CMD_MAX];
+	size_t lens[CL_CMD_MAX];
+	const char *a;
+	va_list ap;
+	int n = 0;
+
+	va_start(ap, extra_ms);
+	while ((a = va_arg(ap, const char *)) != NULL && n < CL_CMD_MAX) {
+		argv[n] = a;
+		lens[n++] = strlen(a);
+	}
+	va_end(ap);
+	return cl_conn_send(c, fn, priv, n, argv, lens, extra_ms);
 }
 
 /* At the top of each reply callback: the connection the reply is for, or
@@ -220,6 +235,14 @@ bool cl_conn_timed_out(const struct cl_conn *c)
 bool cl_reply_is_err(const redisReply *r)
 {
 	return r->type == REDIS_REPLY_ERROR;
+}
+
+/* What to say of an answer that is not the one expected. */
+const char *cl_reply_what(const redisReply *r)
+{
+	return cl_reply_is_err(r)	    ? r->str
+	       : r->type == REDIS_REPLY_NIL ? "nil"
+					    : "unexpected answer";
 }
 
 /* Errors that say this server cannot take our writes or reads any more:

@@ -113,8 +113,7 @@ static void on_resync_info(redisAsyncContext *ac, void *reply, void *priv)
 	if (!c)
 		return;
 	if (parse_info(rep, &fi) < 0)
-		cl_conn_fail(c, "reader %s: XINFO STREAM: %s", c->addr,
-			     cl_reply_is_err(rep) ? rep->str : "unexpected answer");
+		cl_conn_fail(c, "XINFO STREAM: %s", cl_reply_what(rep));
 	else
 		resync_begin(c->cl, &fi);
 }
@@ -173,10 +172,8 @@ static void on_row(redisAsyncContext *ac, void *reply, void *priv)
 		}
 	}
 	free(row);
-	if (c->ac == ac) { /* change() cannot close it, but a failed send could */
-		cl->r.rows_pending--;
-		resync_maybe_done(cl);
-	}
+	cl->r.rows_pending--;
+	resync_maybe_done(cl);
 }
 
 static int ask_row(struct cl *cl, const redisReply *k)
@@ -186,7 +183,7 @@ static int ask_row(struct cl *cl, const redisReply *k)
 	struct row *row = malloc(sizeof(*row) + k->len);
 
 	if (!row) {
-		cl_conn_fail(&cl->r.conn, "reader %s: out of memory", cl->r.conn.addr);
+		cl_conn_fail(&cl->r.conn, "out of memory");
 		return -1;
 	}
 	row->expires_at = -1;
@@ -225,8 +222,7 @@ static void on_scan(redisAsyncContext *ac, void *reply, void *priv)
 	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
 	    rep->element[0]->type != REDIS_REPLY_STRING ||
 	    rep->element[1]->type != REDIS_REPLY_ARRAY) {
-		cl_conn_fail(c, "reader %s: SCAN: %s", c->addr,
-			     cl_reply_is_err(rep) ? rep->str : "unexpected answer");
+		cl_conn_fail(c, "SCAN: %s", cl_reply_what(rep));
 		return;
 	}
 	keys = rep->element[1];
@@ -248,13 +244,10 @@ static void on_scan(redisAsyncContext *ac, void *reply, void *priv)
 static void scan_step(struct cl *cl, const char *cursor)
 {
 	char match[sizeof(cl->cfg.prefix) + 4];
-	const char *argv[6] = {"SCAN", cursor, "MATCH", match, "COUNT", CL_SCAN_COUNT};
-	size_t lens[6];
 
 	snprintf(match, sizeof(match), "%sb:*", cl->cfg.prefix);
-	for (int i = 0; i < 6; i++)
-		lens[i] = strlen(argv[i]);
-	cl_conn_send(&cl->r.conn, on_scan, NULL, 6, argv, lens, 0);
+	cl_conn_cmd(&cl->r.conn, on_scan, NULL, 0, "SCAN", cursor, "MATCH", match, "COUNT",
+		    CL_SCAN_COUNT, NULL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -335,8 +328,7 @@ static void on_xread(redisAsyncContext *ac, void *reply, void *priv)
 	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 1 ||
 	    rep->element[0]->type != REDIS_REPLY_ARRAY || rep->element[0]->elements != 2 ||
 	    rep->element[0]->element[1]->type != REDIS_REPLY_ARRAY) {
-		cl_conn_fail(c, "reader %s: XREAD: %s", c->addr,
-			     cl_reply_is_err(rep) ? rep->str : "unexpected answer");
+		cl_conn_fail(c, "XREAD: %s", cl_reply_what(rep));
 		return;
 	}
 	ents = rep->element[0]->element[1];
@@ -361,16 +353,13 @@ static void on_tail_info(redisAsyncContext *ac, void *reply, void *priv)
 	struct cl_reader *r;
 	struct feed_info fi;
 	char block[16];
-	const char *argv[8];
-	size_t lens[8];
 
 	(void)priv;
 	if (!c)
 		return;
 	r = &c->cl->r;
 	if (parse_info(rep, &fi) < 0) {
-		cl_conn_fail(c, "reader %s: XINFO STREAM: %s", c->addr,
-			     cl_reply_is_err(rep) ? rep->str : "unexpected answer");
+		cl_conn_fail(c, "XINFO STREAM: %s", cl_reply_what(rep));
 		return;
 	}
 	/* Trimmed past our last id, or the feed deleted (or made anew). */
@@ -380,25 +369,13 @@ static void on_tail_info(redisAsyncContext *ac, void *reply, void *priv)
 		return;
 	}
 	snprintf(block, sizeof(block), "%u", CL_FEED_BLOCK_MS);
-	argv[0] = "XREAD";
-	argv[1] = "COUNT";
-	argv[2] = CL_FEED_COUNT;
-	argv[3] = "BLOCK";
-	argv[4] = block;
-	argv[5] = "STREAMS";
-	argv[6] = c->cl->feed;
-	argv[7] = r->lastid;
-	for (int i = 0; i < 8; i++)
-		lens[i] = strlen(argv[i]);
-	cl_conn_send(c, on_xread, NULL, 8, argv, lens, CL_FEED_BLOCK_MS);
+	cl_conn_cmd(c, on_xread, NULL, CL_FEED_BLOCK_MS, "XREAD", "COUNT", CL_FEED_COUNT, "BLOCK",
+		    block, "STREAMS", c->cl->feed, r->lastid, NULL);
 }
 
 static void send_info(struct cl *cl, redisCallbackFn *fn)
 {
-	const char *argv[3] = {"XINFO", "STREAM", cl->feed};
-	size_t lens[3] = {5, 6, strlen(cl->feed)};
-
-	cl_conn_send(&cl->r.conn, fn, NULL, 3, argv, lens, 0);
+	cl_conn_cmd(&cl->r.conn, fn, NULL, 0, "XINFO", "STREAM", cl->feed, NULL);
 }
 
 static void tail_step(struct cl *cl)

@@ -38,6 +38,7 @@
 #define CL_SCAN_COUNT	 "1000" /* keys per SCAN step of a resync */
 #define CL_KEY_SEP	 '\x1f' /* between AOR and device key in a binding's key */
 #define CL_ID_MAX	 48	/* a stream id, "<ms>-<seq>" */
+#define CL_CMD_MAX	 16	/* arguments of a cl_conn_cmd() */
 
 /* One async connection. hiredis's event hooks only record what it waits
  * for (want_rd / want_wr); cl_conn_poll() polls the socket with a zero
@@ -144,16 +145,17 @@ void cl_conn_close(struct cl_conn *c);
 void cl_conn_fail(struct cl_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int cl_conn_send(struct cl_conn *c, redisCallbackFn *fn, void *priv, int argc, const char **argv,
 		 const size_t *lens, uint32_t extra_ms);
+int cl_conn_cmd(struct cl_conn *c, redisCallbackFn *fn, void *priv, uint32_t extra_ms, ...)
+	__attribute__((sentinel));
 struct cl_conn *cl_conn_answered(redisAsyncContext *ac, const redisReply *r);
 bool cl_conn_timed_out(const struct cl_conn *c);
 void cl_conn_poll(struct cl *cl);
 bool cl_reply_is_err(const redisReply *r);
+const char *cl_reply_what(const redisReply *r);
 bool cl_err_is_fatal(const char *msg);
 
 /* cl_lua.c */
 extern const char cl_lua_src[];
-
-/* cl_batch.c: the batch's changes are taken by cl_write.c */
 
 /* cl_write.c */
 int cl_write_init(struct cl *cl);

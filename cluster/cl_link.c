@@ -191,8 +191,7 @@ static void advance(struct cl *cl)
 		if (!cl->w.ready)
 			break;
 		if (!r->conn.lost && cl_conn_timed_out(&r->conn))
-			cl_conn_fail(&r->conn, "reader %s: no answer within %u ms", r->conn.addr,
-				     cl->cfg.timeout_ms);
+			cl_conn_fail(&r->conn, "no answer within %u ms", cl->cfg.timeout_ms);
 		if (r->conn.lost)
 			reader_lost(cl);
 		if (!r->conn.ac && cl->now >= r->next_ms && cl_feed_open(cl) < 0)

@@ -36,10 +36,7 @@ static void on_master(redisAsyncContext *ac, void *reply, void *priv)
 			return;
 		}
 	}
-	cl_conn_fail(c, "sentinel %s: master \"%s\": %s", c->addr, cl->cfg.master,
-		     cl_reply_is_err(r)		  ? r->str
-		     : r->type == REDIS_REPLY_NIL ? "unknown"
-						  : "unexpected answer");
+	cl_conn_fail(c, "master \"%s\": %s", cl->cfg.master, cl_reply_what(r));
 }
 
 /* Ask sentinel cl->s.idx. @return 0 (asked), -1 (cannot connect: the
@@ -48,8 +45,6 @@ int cl_sentinel_ask(struct cl *cl)
 {
 	struct cl_sentinel *s = &cl->s;
 	const struct cl_addr *a = &cl->cfg.sentinels[s->idx];
-	const char *argv[3] = {"SENTINEL", "get-master-addr-by-name", cl->cfg.master};
-	size_t lens[3] = {8, 23, strlen(cl->cfg.master)};
 
 	s->conn.cl = cl;
 	s->conn.name = "sentinel";
@@ -57,5 +52,6 @@ int cl_sentinel_ask(struct cl *cl)
 	if (cl_conn_open(&s->conn, a->host, a->port) < 0)
 		return -1;
 	CL_INC(cl, sentinel_lookups, 1);
-	return cl_conn_send(&s->conn, on_master, NULL, 3, argv, lens, 0);
+	return cl_conn_cmd(&s->conn, on_master, NULL, 0, "SENTINEL", "get-master-addr-by-name",
+			   cl->cfg.master, NULL);
 }

@@ -67,15 +67,11 @@ static void on_role(redisAsyncContext *ac, void *reply, void *priv)
 	(void)priv;
 	if (!c)
 		return;
-	if (cl_reply_is_err(r))
-		cl_conn_fail(c, "writer %s: ROLE: %s", c->addr, r->str);
-	else if (r->type != REDIS_REPLY_ARRAY || !r->elements ||
-		 r->element[0]->type != REDIS_REPLY_STRING || strcmp(r->element[0]->str, "master"))
-		cl_conn_fail(c, "writer %s: not a master (ROLE: %s)", c->addr,
-			     r->type == REDIS_REPLY_ARRAY && r->elements &&
-					     r->element[0]->type == REDIS_REPLY_STRING
-				     ? r->element[0]->str
-				     : "?");
+	if (r->type != REDIS_REPLY_ARRAY || !r->elements ||
+	    r->element[0]->type != REDIS_REPLY_STRING)
+		cl_conn_fail(c, "ROLE: %s", cl_reply_what(r));
+	else if (strcmp(r->element[0]->str, "master"))
+		cl_conn_fail(c, "not a master (ROLE: %s)", r->element[0]->str);
 }
 
 static void on_load(redisAsyncContext *ac, void *reply, void *priv)
@@ -87,7 +83,7 @@ static void on_load(redisAsyncContext *ac, void *reply, void *priv)
 	if (!c)
 		return;
 	if (cl_reply_is_err(r)) {
-		cl_conn_fail(c, "writer %s: FUNCTION LOAD: %s", c->addr, r->str);
+		cl_conn_fail(c, "FUNCTION LOAD: %s", r->str);
 		return;
 	}
 	cl->w.ready = true;
@@ -101,17 +97,11 @@ static void on_load(redisAsyncContext *ac, void *reply, void *priv)
 int cl_write_open(struct cl *cl)
 {
 	struct cl_conn *c = &cl->w.conn;
-	struct argv role = {0}, load = {0};
 
 	if (cl_conn_open(c, cl->host, cl->port) < 0)
 		return -1;
-	args(&role, "ROLE");
-	args(&load, "FUNCTION");
-	args(&load, "LOAD");
-	args(&load, "REPLACE");
-	args(&load, cl_lua_src);
-	if (cl_conn_send(c, on_role, cl, role.n, role.a, role.l, 0) < 0 ||
-	    cl_conn_send(c, on_load, cl, load.n, load.a, load.l, 0) < 0) {
+	if (cl_conn_cmd(c, on_role, cl, 0, "ROLE", NULL) < 0 ||
+	    cl_conn_cmd(c, on_load, cl, 0, "FUNCTION", "LOAD", "REPLACE", cl_lua_src, NULL) < 0) {
 		cl_conn_close(c);
 		c->lost = false;
 		return -1;
@@ -134,7 +124,7 @@ static void batch_error(struct cl_conn *c, struct cl_slot *s, const char *what, 
 {
 	s->failed = true;
 	if (cl_err_is_fatal(msg))
-		cl_conn_fail(c, "writer %s: %s: %s", c->addr, what, msg);
+		cl_conn_fail(c, "%s: %s", what, msg);
 	else
 		cl_set_error(c->cl, "writer %s: batch %" PRIu64 ": %s: %s", c->addr, s->ticket,
 			     what, msg);
@@ -293,7 +283,6 @@ static int send_change(struct cl *cl, struct cl_slot *s, const struct cl_chg *c)
 static void send_batch(struct cl *cl, struct cl_slot *s, const struct cl_batch *b)
 {
 	struct cl_conn *c = &cl->w.conn;
-	struct argv v = {0};
 	char n[16], ms[16];
 	size_t need = 0;
 
@@ -306,23 +295,16 @@ static void send_batch(struct cl *cl, struct cl_slot *s, const struct cl_batch *
 		cl_set_error(cl, "writer: batch %" PRIu64 ": out of memory", s->ticket);
 		return;
 	}
-	args(&v, "MULTI");
-	if (cl_conn_send(c, on_queued, s, v.n, v.a, v.l, 0) < 0)
+	if (cl_conn_cmd(c, on_queued, s, 0, "MULTI", NULL) < 0)
 		return;
 	for (unsigned i = 0; i < b->n; i++)
 		if (send_change(cl, s, b->v[i]) < 0)
 			return;
-	v.n = 0;
-	args(&v, "EXEC");
-	if (cl_conn_send(c, on_exec, s, v.n, v.a, v.l, 0) < 0 || !cl->cfg.wait_replicas)
+	if (cl_conn_cmd(c, on_exec, s, 0, "EXEC", NULL) < 0 || !cl->cfg.wait_replicas)
 		return;
-	v.n = 0;
 	snprintf(n, sizeof(n), "%u", cl->cfg.wait_replicas);
 	snprintf(ms, sizeof(ms), "%u", cl->cfg.wait_ms);
-	args(&v, "WAIT");
-	args(&v, n);
-	args(&v, ms);
-	cl_conn_send(c, on_wait, s, v.n, v.a, v.l, 0);
+	cl_conn_cmd(c, on_wait, s, 0, "WAIT", n, ms, NULL);
 }
 
 int cl_submit(struct cl *cl, struct cl_batch *b, uint64_t *ticket)
@@ -388,8 +370,7 @@ bool cl_write_timed_out(struct cl *cl)
 	if (!w->ready) {
 		if (!cl_conn_timed_out(&w->conn))
 			return false;
-		cl_conn_fail(&w->conn, "writer %s: no answer within %u ms", w->conn.addr,
-			     cl->cfg.timeout_ms);
+		cl_conn_fail(&w->conn, "no answer within %u ms", cl->cfg.timeout_ms);
 		return true;
 	}
 	for (uint32_t i = 0; i < w->count; i++) {
@@ -405,8 +386,8 @@ bool cl_write_timed_out(struct cl *cl)
 	if (!late)
 		return false;
 	CL_INC(cl, batch_timeouts, late);
-	cl_conn_fail(&w->conn, "writer %s: batch %" PRIu64 " not answered within %" PRIu64 " ms",
-		     w->conn.addr, first, limit);
+	cl_conn_fail(&w->conn, "batch %" PRIu64 " not answered within %" PRIu64 " ms", first,
+		     limit);
 	return true;
 }
 

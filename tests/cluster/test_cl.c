@@ -366,6 +366,30 @@ static void test_wait_without_replica(void **state)
 	h_link_free(&l);
 }
 
+/* The library gone from Redis (FUNCTION FLUSH): the batch fails, the
+ * writer is dropped and comes back with the library loaded again. */
+static void test_library_flushed(void **state)
+{
+	struct cl_config cfg;
+	struct h_link l;
+	char err[256];
+
+	(void)state;
+	h_cfg(&cfg, "edge-a", srv.port);
+	up(&l, &cfg);
+	freeReplyObject(h_cmd(cli, "FUNCTION FLUSH"));
+	assert_false(h_submit_wait(&l, one_put("sip:a@x", "k", "v", 1, sw_wall_s() + 60)));
+	cl_last_error(l.cl, err, sizeof(err));
+	assert_non_null(strstr(err, "Function not found"));
+	assert_int_equal(h_stats(&l).disconnects, 1);
+	assert_true(H_UNTIL(3000, cl_state(l.cl) == CL_UP));
+	assert_true(h_submit_wait(&l, one_put("sip:a@x", "k", "v", 1, sw_wall_s() + 60)));
+	assert_int_equal(h_stats(&l).connects, 2);
+	assert_int_equal(h_stats(&l).batches_failed, 1);
+	assert_int_equal(h_stats(&l).batches_ok, 1);
+	h_link_free(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -376,6 +400,7 @@ int main(void)
 		cmocka_unit_test_setup(test_set_expiry, flush),
 		cmocka_unit_test_setup(test_del_aor, flush),
 		cmocka_unit_test_setup(test_wait_without_replica, flush),
+		cmocka_unit_test_setup(test_library_flushed, flush),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

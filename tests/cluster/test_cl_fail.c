@@ -133,11 +133,16 @@ static void test_demoted_master(void **state)
 	h_cfg(&cfg, "edge-a", srv.port);
 	h_link_new(&l, &cfg);
 	assert_true(H_UNTIL(3000, cl_state(l.cl) == CL_UP));
+	H_UNTIL(100, false); /* the reader waits in XREAD BLOCK */
 	side = h_cli(srv.port);
 	freeReplyObject(h_cmd(side, "REPLICAOF 127.0.0.1 %u", h_free_port()));
+	/* The demotion ends the reader's XREAD (UNBLOCKED): it alone is lost,
+	 * and reads (a replica allows them) until the writer finds out. */
+	assert_true(H_UNTIL(3000, h_stats(&l).disconnects == 1 && cl_state(l.cl) == CL_UP));
+	assert_int_equal(h_stats(&l).resyncs, 2);
 	assert_false(h_submit_wait(&l, one_put("k1", 1)));
 	assert_int_equal(cl_state(l.cl), CL_DOWN);
-	assert_int_equal(h_stats(&l).disconnects, 1);
+	assert_int_equal(h_stats(&l).disconnects, 2);
 	assert_int_equal(h_stats(&l).batches_failed, 1);
 	assert_true(H_UNTIL(3000, ({
 				    cl_last_error(l.cl, err, sizeof(err));
