@@ -458,6 +458,9 @@ static int drop_one_token(struct cp_ctx *cp, const struct sw_device *d, unsigned
 
 	sw_bind_rec_of(d, &rec);
 	rec.pn_dead |= (uint8_t)(1u << target);
+	/* The edge that writes a binding is the one it is bound through
+	 * (docs/cluster.md): another's pushes only when that one is down. */
+	rec.peer = 0;
 	rc = sw_bind_replace(cp->dp->bind, d->id, &rec, rte_rdtsc());
 	if (rc != 0) {
 		CP_LOG(WARNING, "token %u of %s (device %" PRIu64 ") is dead, not marked: %s",
@@ -499,6 +502,7 @@ int cp_bind_drop_push(struct cp_ctx *cp, uint64_t id, int64_t dead_since_ms, uns
 	 * may borrow its strings across the replacement. */
 	sw_bind_rec_of(d, &old);
 	rec = old;
+	rec.peer = 0; /* written here: bound through this edge from now on */
 	rec.pn_form = SW_PN_NONE;
 	rec.pn_provider = rec.pn_prid = rec.pn_param = "";
 	rec.pn_provider_len = rec.pn_prid_len = rec.pn_param_len = 0;

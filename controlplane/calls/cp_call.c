@@ -328,7 +328,7 @@ int cp_call_send_branch(struct cp_ctx *cp, struct cp_held_call *c, unsigned b, u
 	/* Bound through another edge that answers: through it, with the
 	 * contact as registered, which it looks up (push parameters and all)
 	 * and retargets; it Record-Routes, not this edge (docs/cluster.md). */
-	peer = cp_peer_dest(cp, d, &dst, &dport);
+	peer = !c->from_peer && cp_peer_dest(cp, d, &dst, &dport);
 	if (peer ? (size_t)snprintf(target, sizeof(target), "%.*s", (int)d->contact_len,
 				    d->contact) >= sizeof(target)
 		 : cp_uri_without_pn(d->contact, d->contact_len, target, sizeof(target)) < 0)
@@ -467,6 +467,7 @@ struct cp_held_call *cp_call_new(struct cp_ctx *cp, const struct dp_meta *meta, 
 		k->gen = 1;
 	c->id = (uint64_t)k->gen << CP_CALL_SLOT_BITS | slot;
 	c->key = sw_callset_key(sip_ptr(msg, sm->call_id), sm->call_id.len);
+	c->from_peer = meta->src_class == DP_SRC_PEER;
 	sw_txkey_set(&c->pbx, &meta->src, meta->sport, sip_ptr(msg, sm->via.branch),
 		     sm->via.branch.len);
 	sw_txidx_link(&k->idx, slot);

@@ -79,6 +79,7 @@ struct cp_held_call {
 	uint8_t n_br;
 	uint8_t outcome;	    /* enum cp_call_outcome; set with the final answer */
 	bool acked;		    /* the PBX's ACK for our non-2xx final came */
+	bool from_peer;		    /* relayed by another edge: never sent back to one */
 	uint16_t final;		    /* final status sent upstream; 0: none yet */
 	uint16_t best;		    /* best final answer from a branch (§16.7 step 6) */
 	uint32_t tag;		    /* our To-tag */

@@ -87,6 +87,13 @@ static void invite_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 			continue;
 		alive = (v->alive >> i) & 1;
 		can_push = cp->pd != NULL && cp_push_request_of(d, PD_KIND_CALL, &rq, &why) == 0;
+		/* Bound through another edge that answers: the INVITE goes to
+		 * that edge, which decides alive or asleep and pushes itself
+		 * (docs/cluster.md, "Any edge routes any call"). */
+		if (!c->from_peer && cp_peer_up(cp, d->peer)) {
+			alive = true;
+			can_push = false;
+		}
 		br->device = d->id;
 		c->n_br++;
 		/* ping: the alive get the call, the asleep a push. always-push:
