@@ -60,6 +60,9 @@ class Lab:
         self.ns_sw, self.ns_peer = self.name + "-sw", self.name + "-peer"
         self.if_sw, self.if_peer = self.name[:11] + "s", self.name[:11] + "p"
         self.prefix = self.name
+        # sipwake's own addresses: a lab of several edges (swcluster.py)
+        # gives each edge others.
+        self.sw_ip4, self.sw_ip6 = SW_IP4, SW_IP6
         self.workers = workers
         self.gateway = gateway
         self.neigh = neigh or {}
@@ -92,24 +95,22 @@ class Lab:
     def __exit__(self, *exc):
         self.down()
 
-    def up(self):
+    def up(self, start=True):
         self._cleanup_net()
+        self.net_up()
+        self.write_config()
+        if start:
+            self.start()
+
+    def net_up(self):
+        """The two namespaces, the veth pair between them, the peer's addresses."""
         ip = ["ip"]
         run(ip + ["netns", "add", self.ns_sw])
         run(ip + ["netns", "add", self.ns_peer])
         run(ip + ["link", "add", self.if_sw, "type", "veth", "peer", "name", self.if_peer])
         run(ip + ["link", "set", self.if_sw, "netns", self.ns_sw])
         run(ip + ["link", "set", self.if_peer, "netns", self.ns_peer])
-        # sipwake's side: no kernel address and no IPv6 autoconfiguration,
-        # so only sipwake answers for its addresses.
-        self.sw(["sysctl", "-qw", "net.ipv6.conf.%s.disable_ipv6=1" % self.if_sw])
-        # With streams.ports, sipwake's addresses are on its tap in this
-        # namespace (docs/streams.md): the kernel must not also take them
-        # from the veth, which af_packet shares with it (strict reverse
-        # path: our addresses route to the tap), nor answer ARP there.
-        self.sw(["sysctl", "-qw", "net.ipv4.conf.%s.rp_filter=1" % self.if_sw])
-        self.sw(["sysctl", "-qw", "net.ipv4.conf.%s.arp_ignore=8" % self.if_sw])
-        self.sw(["ip", "link", "set", self.if_sw, "up"])
+        self.sw_side_up()
         self.peer(["ip", "link", "set", "lo", "up"])
         self.peer(["sysctl", "-qw", "net.ipv6.conf.%s.router_solicitations=0" % self.if_peer])
         self.peer(["ip", "link", "set", self.if_peer, "up"])
@@ -126,11 +127,29 @@ class Lab:
         # as wrong and drop every one as udp_checksum (tests/README.md,
         # "Traps").
         self.peer(["ethtool", "-K", self.if_peer, "tx", "off"])
-        self.write_config()
-        self.start()
+
+    def sw_side_up(self):
+        """sipwake's end of the veth, already in its namespace: no kernel
+        address and no IPv6 autoconfiguration, so only sipwake answers for
+        its addresses."""
+        # With streams.ports, sipwake's addresses are on its tap in this
+        # namespace (docs/streams.md): the kernel must not also take them
+        # from the veth, which af_packet shares with it (strict reverse
+        # path: our addresses route to the tap), nor answer ARP there.
+        self.sw(["sysctl", "-qw", "net.ipv6.conf.%s.disable_ipv6=1" % self.if_sw])
+        self.sw(["sysctl", "-qw", "net.ipv4.conf.%s.rp_filter=1" % self.if_sw])
+        self.sw(["sysctl", "-qw", "net.ipv4.conf.%s.arp_ignore=8" % self.if_sw])
+        self.sw(["ip", "link", "set", self.if_sw, "up"])
 
     def write_config(self, path=None, text=None):
-        text = text or """# written by scripts/swlab.py
+        """Write @text (default: config_text()) to @path (default: the
+        config sipwake starts with); returns the path."""
+        with open(path or self.conf_path, "w") as f:
+            f.write(text or self.config_text())
+        return path or self.conf_path
+
+    def config_text(self):
+        return """# written by scripts/swlab.py
 sip: { port = 5060; names = [ "edge.sipwake.test" ]; };
 interfaces = ( {
     device = "net_af_packet0";
@@ -144,12 +163,9 @@ pbx: { sources = [ "%s", "%s" ]; servers = [ %s ]; %s };
 bindings: { store = "%s"; %s };
 log: { level = "info"; };
 %s
-""" % (SW_IP4, GW_IP4, SW_IP6, self.idle_sleep_us, self.neigh.get("retry_ms", 200), PBX_IP4, PBX_IP6,
+""" % (self.sw_ip4, GW_IP4, self.sw_ip6, self.idle_sleep_us, self.neigh.get("retry_ms", 200), PBX_IP4, PBX_IP6,
        ", ".join('"%s"' % sv for sv in self.pbx_servers), self.pbx_extra, self.store_path,
        self.bindings_extra, self.config_extra)
-        with open(path or self.conf_path, "w") as f:
-            f.write(text)
-        return path or self.conf_path
 
     def eal_args(self):
         lcores = ",".join("%d@%d" % (i, min(i, os.cpu_count() - 1))
@@ -214,8 +230,10 @@ log: { level = "info"; };
     def sipwake_mac(self):
         return self.telemetry("/sipwake/info")["iface0"]["mac"]
 
-    def udp_send(self, payloads, dst=SW_IP4, port=5060, src=None, sport=0, v6=False):
-        """Send datagrams from the peer with a plain kernel socket."""
+    def udp_send(self, payloads, dst=None, port=5060, src=None, sport=0, v6=False):
+        """Send datagrams from the peer with a plain kernel socket (to
+        sipwake's address unless @dst says another)."""
+        dst = dst or (self.sw_ip6 if v6 else self.sw_ip4)
         script = (
             "import socket,sys,json\n"
             "fam=socket.AF_INET6 if %r else socket.AF_INET\n"
@@ -226,9 +244,10 @@ log: { level = "info"; };
         self.peer(["/usr/bin/python3", "-c", script],
                   input=json.dumps([p.hex() for p in payloads]))
 
-    def udp_exchange(self, payload, dst=SW_IP4, port=5060, src=None, sport=0, v6=False,
+    def udp_exchange(self, payload, dst=None, port=5060, src=None, sport=0, v6=False,
                      timeout=3.0):
         """Send one datagram from the peer and return the first answer (or None)."""
+        dst = dst or (self.sw_ip6 if v6 else self.sw_ip4)
         script = (
             "import socket,sys\n"
             "fam=socket.AF_INET6 if %r else socket.AF_INET\n"
@@ -242,10 +261,11 @@ log: { level = "info"; };
                         timeout=timeout + 10).stdout
         return bytes.fromhex(out) if out else None
 
-    def sipp(self, scenario, calls=1, dst=SW_IP4, local=PEER_IP4, port=5070, timeout=30,
+    def sipp(self, scenario, calls=1, dst=None, local=PEER_IP4, port=5070, timeout=30,
              extra=()):
         """Run sipp in the peer namespace (wrapped in timeout(1): sipp's own
         -timeout does not end stuck calls). Returns (returncode, trace text)."""
+        dst = dst or self.sw_ip4
         trace = os.path.join(self.tmp, "sipp_%d" % port)
         os.makedirs(trace, exist_ok=True)
         target = "[%s]:5060" % dst if ":" in dst else "%s:5060" % dst

@@ -13,8 +13,9 @@
 # then what does not test sipwake, counted apart so that it cannot pass for
 # sipwake's tests:
 #   6. the test peers checked against each other: pd_testsrv's self-test
-#      (meson suite 'peers', plain and under ASan + UBSan) and the sipp
-#      scenarios and Kamailio configs in pairs (pytest, tests/peers),
+#      (meson suite 'peers', plain and under ASan + UBSan), the sipp
+#      scenarios and Kamailio configs in pairs and the lab for several
+#      edges with its Redis (pytest, tests/peers),
 #   7. a smoke pass of each benchmark (meson suite 'bench-smoke', plain and
 #      under ASan + UBSan): they still run, nothing is measured.
 # Each run prints "<run>: N passed, N failed"; those lines are repeated
@@ -93,9 +94,9 @@ echo "== test peers: pd_testsrv's self-test"
 meson_suite build peers "test peers, C"
 asan meson_suite build-asan peers "test peers, C, ASan + UBSan"
 
-echo "== test peers: sipp scenarios and Kamailio configs in pairs"
+echo "== test peers: sipp scenarios and Kamailio configs in pairs, the cluster lab"
 pytest-3 -q -p no:cacheprovider --junitxml=build/peers.xml tests/peers
-tally "test peers, sipp and Kamailio" "$(pytest_counts build/peers.xml)"
+tally "test peers, sipp, Kamailio, cluster lab" "$(pytest_counts build/peers.xml)"
 
 echo "== benchmark smoke passes"
 meson_suite build bench-smoke "benchmark smoke"

@@ -3,9 +3,12 @@
 test_wake_policies.py and others) share: the lab (sipwake with the APNs test
 double in its namespace), the push server's view, what a test of one lab
 works with (Ctx: the PBX, fresh apps, registration), counter deltas, and the
-steps of a call (ring, answer, hang up, cancel before wake). The SIP
-messages are wakesip.py's and the peers wakepeers.py's; both are re-exported
-here, so `from wakekit import ...` gives all of it."""
+steps of a call (ring, answer, hang up, cancel before wake). The same for
+several edges (scripts/swcluster.py): WakeCluster, each edge a WakeLab with
+its own push server, one view of all their pushes, and ClusterCtx, apps
+that each use the edge they are made for. The SIP messages are wakesip.py's
+and the peers wakepeers.py's; both are re-exported here, so `from wakekit
+import ...` gives all of it."""
 import contextlib
 import os
 import re
@@ -18,6 +21,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pushsrv  # noqa: E402
 import sippkit  # noqa: E402,F401 (re-exported)
+import swcluster  # noqa: E402
 import swlab  # noqa: E402
 from wakepeers import (BUNDLE, CLONE_NEWNET, KID, PN_PARAM, TEAM, Device, Linphone,  # noqa: E402,F401,E501
                        Endpoint, in_netns, is_req, is_resp, of_call, short, token_of, uuid_of)
@@ -115,9 +119,10 @@ class Ctx:
         self.next_port = 20000
         self.apps = []
 
-    def app(self, ip=APP4, ns=None):
+    def app(self, ip=APP4, ns=None, to=SW4):
+        """A fresh app at @ip (a new port), sending to @to (sipwake)."""
         self.next_port += 1
-        ep = Endpoint(ns or self.lab.ns_peer, ip, self.next_port, "app:%d" % self.next_port)
+        ep = Endpoint(ns or self.lab.ns_peer, ip, self.next_port, "app:%d" % self.next_port, to)
         self.apps.append(ep)
         return ep
 
@@ -182,11 +187,12 @@ class Ctx:
         return app.expect(lambda m: m.status == 200 and m.cseq[1] == "REGISTER", 3.0,
                           "200 to the REGISTER")
 
-    def wait_state(self, dev, state, timeout=ALIVE_WINDOW_S + 3.0):
-        """/sipwake/bindings shows @dev "alive" or "asleep" within @timeout s."""
+    def wait_state(self, dev, state, timeout=ALIVE_WINDOW_S + 3.0, lab=None):
+        """/sipwake/bindings (of @lab: default this Ctx's) shows @dev
+        "alive" or "asleep" within @timeout s."""
         end = time.monotonic() + timeout
         while True:
-            ds = [d for d in self.lab.devices(dev.aor)
+            ds = [d for d in (lab or self.lab).devices(dev.aor)
                   if d.get("instance") == "<urn:uuid:%s>" % dev.instance]
             if ds and ds[0].get("state") == state:
                 return ds[0]
@@ -254,12 +260,110 @@ def lab_fixture(tag, wake):
     return fx
 
 
+# -- several edges (scripts/swcluster.py) --------------------------------------
+
+class WakeEdge(swcluster.Edge, WakeLab):
+    """An edge of a WakeCluster: a WakeLab (its wake { } group, its own
+    pd_testsrv) on swcluster's network. One push server per edge, in the
+    edge's namespace, because pushd reaches push services through the kernel
+    stack of the namespace sipwake runs in and pd_testsrv listens on
+    127.0.0.1 only (its certificate names that address); PushServers joins
+    what they saw."""
+
+
+class PushServers:
+    """The pushes of several pd_testsrv (one per edge) as one server for
+    Pushes: every request once, in the order this view first saw it (one
+    server's in that server's order), each tagged with the index of the edge
+    that sent it ("edge"); a control command ("set <token> 410") goes to
+    every server, since any edge may push to that token."""
+
+    def __init__(self, servers):
+        self.servers = servers
+        self._seen = [0] * len(servers)
+        self._all = []
+
+    def reqs(self):
+        # Appended, never reordered: a mark (an index) stays valid.
+        for i, s in enumerate(self.servers):
+            new = s.reqs()[self._seen[i]:]
+            self._seen[i] += len(new)
+            for e in new:
+                e["edge"] = i
+            self._all += new
+        return list(self._all)
+
+    def cmd(self, line):
+        return [s.cmd(line) for s in self.servers]
+
+
+class WakeCluster(swcluster.ClusterLab):
+    """A ClusterLab of WakeEdges (wake { @wake }, pings every
+    @ping_interval_s), the pushes of all of them in .push; other keywords
+    are ClusterLab's (n_edges, redis, cluster_config, ...) or go to every
+    edge."""
+
+    edge_class = WakeEdge
+
+    def __init__(self, name, wake, ping_interval_s=0, **kw):
+        super().__init__(name, wake=wake, ping_interval_s=ping_interval_s, **kw)
+        self.push = Pushes(PushServers([e.server for e in self.edges]))
+
+
+class ClusterCtx(Ctx):
+    """What a test of a WakeCluster works with: the one PBX (198.18.0.5:5060,
+    every edge's pbx.servers; it answers where each request came from and
+    sends to the edge a test names), apps in the one peer namespace, each
+    sending to the edge it is made for (app.edge: that edge's index), and
+    the pushes of every edge (ctx.push). Ctx's registration steps work
+    unchanged; the steps of a call take the edge from the Call (ctx.call)."""
+
+    def __init__(self, cluster):
+        super().__init__(cluster)
+        self.edges = cluster.edges
+
+    def app(self, ip=APP4, ns=None, edge=0):
+        ep = super().app(ip, ns, to=self.edges[edge].sw_ip4)
+        ep.edge = edge
+        return ep
+
+    def call(self, ruri, to_user, edge=0, **kw):
+        """A Call from the PBX through edge @edge."""
+        return Call(ruri, to_user, edge=self.edges[edge].sw_ip4, **kw)
+
+    def wait_state(self, dev, state, timeout=ALIVE_WINDOW_S + 3.0, lab=None, edge=0):
+        return super().wait_state(dev, state, timeout, lab or self.edges[edge])
+
+    def asleep(self, *pairs):
+        """Bind each (app, device) pair through the app's edge, then wait
+        until that edge shows every one asleep."""
+        for app, dev in pairs:
+            self.register(app, dev)
+        for app, dev in pairs:
+            self.wait_state(dev, "asleep", edge=app.edge)
+
+
+def serve_cluster(cluster):
+    """What a fixture yields for @cluster (not started yet): its ClusterCtx
+    while the tests run; then the peers close and every edge's sipwake that
+    still runs must exit 0. Use as `yield from serve_cluster(cluster)`."""
+    with cluster:
+        ctx = ClusterCtx(cluster)
+        try:
+            yield ctx
+        finally:
+            ctx.close()
+        rcs = {e.edge_name: e.stop() for e in cluster.edges if e.proc is not None}
+        assert not [rc for rc in rcs.values() if rc != 0], (rcs, [
+            e.read_log()[-3000:] for e in cluster.edges])
+
+
 # -- steps shared by the tests -----------------------------------------------
 
-def rr_ours(r):
-    """sipwake's Record-Route: its address, lr, and the device id in swd=
-    (parameters in any order)."""
-    m = re.match(r"^<sip:198\.18\.0\.1:5060((;[^;>]+)+)>$", r)
+def rr_ours(r, ip=SW4):
+    """sipwake's Record-Route: its address (@ip: an edge's in a cluster),
+    lr, and the device id in swd= (parameters in any order)."""
+    m = re.match(r"^<sip:%s:5060((;[^;>]+)+)>$" % re.escape(ip), r)
     params = m.group(1).split(";")[1:] if m else []
     return "lr" in params and any(re.match(r"swd=[0-9a-f]+$", p) for p in params)
 
@@ -268,7 +372,7 @@ def call_in(ctx, call, timeout=0.5):
     """The PBX sends @call's INVITE; sipwake answers 100 Trying at once,
     without a To-tag (RFC 3261 §16.2: no dialog yet). Returns the 100."""
     t0 = time.monotonic()
-    ctx.pbx.send(call.invite)
+    ctx.pbx.send(call.invite, call.edge)
     trying = ctx.pbx.expect(is_resp(100, call.cid), timeout, "100 Trying at once")
     assert trying.to_tag() is None, trying
     assert vias(trying) == [call.via], trying
@@ -277,17 +381,19 @@ def call_in(ctx, call, timeout=0.5):
 
 
 def check_forwarded(inv, call, app, dev):
-    """@inv is @call's held INVITE as sipwake hands it to @dev at @app."""
-    assert inv.src == (SW4, 5060), inv
+    """@inv is @call's held INVITE as sipwake (call.edge) hands it to @dev
+    at @app."""
+    assert inv.src == (call.edge, 5060), inv
     # The new contact, push parameters taken out (RFC 8599 §4.1.2).
     assert inv.ruri == dev.contact(app.ip, app.port, pn=False), inv
     vs = vias(inv)
     assert len(vs) == 2 and vs[1] == call.via, inv
-    assert re.match(r"SIP/2\.0/UDP 198\.18\.0\.1:5060;branch=z9hG4bK-swCi", vs[0]), inv
+    assert re.match(r"SIP/2\.0/UDP %s:5060;branch=z9hG4bK-swCi" % re.escape(call.edge),
+                    vs[0]), inv
     rr = inv.all("Record-Route")
-    assert len(rr) == 1 and rr_ours(rr[0]), inv
+    assert len(rr) == 1 and rr_ours(rr[0], call.edge), inv
     assert inv.get("Max-Forwards") == "69", inv
-    assert not [r for r in inv.all("Route") if SW4 in r], inv  # ours is taken off
+    assert not [r for r in inv.all("Route") if call.edge in r], inv  # ours is taken off
     assert inv.cseq == (1, "INVITE") and inv.get("From") == call.frm, inv
     assert inv.body == SDP_PBX, inv
 
@@ -297,8 +403,10 @@ def app_contact(app, inv):
 
 
 def ring(ctx, app, inv, call, tag="app1"):
-    """The app rings: its 180 reaches the PBX with sipwake's Via gone."""
-    app.send(reply(inv, 180, "Ringing", tag=tag, contact=app_contact(app, inv)))
+    """The app rings: its 180 reaches the PBX with sipwake's Via gone. (The
+    app answers where the INVITE came from: in a cluster, the edge that
+    sent it.)"""
+    app.send(reply(inv, 180, "Ringing", tag=tag, contact=app_contact(app, inv)), *inv.src)
     ringing = ctx.pbx.expect(is_resp(180, call.cid), 2.0, "the app's 180")
     assert vias(ringing) == [call.via] and ringing.to_tag() == tag, ringing
     return ringing
@@ -306,11 +414,12 @@ def ring(ctx, app, inv, call, tag="app1"):
 
 def answer(ctx, app, inv, call, tag="app1"):
     """The app answers: its 200 reaches the PBX, Record-Routed, our Via gone."""
-    app.send(reply(inv, 200, "OK", tag=tag, contact=app_contact(app, inv), body=SDP_APP))
+    app.send(reply(inv, 200, "OK", tag=tag, contact=app_contact(app, inv), body=SDP_APP),
+             *inv.src)
     ok = ctx.pbx.expect(is_resp(200, call.cid, "INVITE"), 2.0, "the app's 200")
     assert vias(ok) == [call.via] and ok.to_tag() == tag, ok
     assert ok.body == SDP_APP, ok
-    assert [r for r in ok.all("Record-Route") if rr_ours(r)], ok
+    assert [r for r in ok.all("Record-Route") if rr_ours(r, inv.src[0])], ok
     return ok
 
 
@@ -318,11 +427,11 @@ def hang_up(ctx, app, call, ok):
     """The PBX ACKs the 200 and hangs up along the Record-Route: both reach
     the app (through sipwake, by the device id in ;swd=), the BYE's 200
     comes back."""
-    ctx.pbx.send(call.in_dialog("ACK", ok, 1))
+    ctx.pbx.send(call.in_dialog("ACK", ok, 1), call.edge)
     app.expect(is_req("ACK", call.cid), 2.0, "the PBX's ACK")
-    ctx.pbx.send(call.in_dialog("BYE", ok, 2))
+    ctx.pbx.send(call.in_dialog("BYE", ok, 2), call.edge)
     bye = app.expect(is_req("BYE", call.cid), 2.0, "the PBX's BYE")
-    app.send(reply(bye, 200, "OK"))
+    app.send(reply(bye, 200, "OK"), *bye.src)
     ctx.pbx.expect(is_resp(200, call.cid, "BYE"), 2.0, "200 to the BYE")
 
 
@@ -359,12 +468,12 @@ def cancel_before_wake(ctx, name):
     call = Call(dev.contact(old.ip, old.port), dev.user)
     call_in(ctx, call)
     ctx.push.wait_req(dev.token, start=mark)
-    ctx.pbx.send(call.cancel())
+    ctx.pbx.send(call.cancel(), call.edge)
     ok = ctx.pbx.expect(is_resp(200, call.cid, "CANCEL"), 1.0, "200 to the CANCEL")
     assert vias(ok) == [call.via], ok
     r487 = ctx.pbx.expect(final_of(call.cid), 1.0, "487 to the INVITE")
     assert r487.status == 487 and r487.to_tag(), r487
-    ctx.pbx.send(call.ack_final(r487))
+    ctx.pbx.send(call.ack_final(r487), call.edge)
     ctx.pbx.nothing(of_call(call.cid), 0.3, "answer to the ACK")
     old.nothing(timeout=0)
     return dev, call, d, mark

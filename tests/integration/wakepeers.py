@@ -99,21 +99,24 @@ class Endpoint:
     takes it (expect) or checks that nothing of a kind came (nothing);
     OPTIONS from sipwake (health checks, pings) are answered
     @options_status (200 unless a test sets another: an app that does not
-    know the contact pinged answers 404) and kept apart, in @pings."""
+    know the contact pinged answers 404) and kept apart, in @pings. What
+    it sends goes to @to (sipwake; in a cluster, the edge it uses) unless
+    send() names another destination."""
 
-    def __init__(self, ns, ip, port, name=None):
+    def __init__(self, ns, ip, port, name=None, to=SW4):
         with in_netns(ns):
             self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             self.s.bind((ip, port))
         self.ip, self.port, self.name = ip, port, name or "%s:%d" % (ip, port)
+        self.to = to
         self.inbox, self.taken, self.options, self.pings = [], [], 0, []
         self.options_status = 200
 
     def close(self):
         self.s.close()
 
-    def send(self, text, dst=SW4, port=5060):
-        self.s.sendto(text.encode() if isinstance(text, str) else text, (dst, port))
+    def send(self, text, dst=None, port=5060):
+        self.s.sendto(text.encode() if isinstance(text, str) else text, (dst or self.to, port))
         return text
 
     def _pump(self, until):

@@ -100,13 +100,15 @@ SDP_APP = ("v=0\r\no=app 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n"
 class Call:
     """The PBX's side of one call: the INVITE it sends through sipwake and
     the requests that belong to it (CANCEL, ACK, BYE), byte for byte as a
-    PBX builds them (RFC 3261 §9.1, §17.1.1.3, §13.2.2.4)."""
+    PBX builds them (RFC 3261 §9.1, §17.1.1.3, §13.2.2.4). @edge: the
+    sipwake it goes through (its address in the Route; where the PBX sends
+    the INVITE, CANCEL and ACK), one of several in a cluster."""
 
     _n = 0
 
-    def __init__(self, ruri, to_user, route=True, pbx_port=5060):
+    def __init__(self, ruri, to_user, route=True, pbx_port=5060, edge=SW4):
         Call._n += 1
-        self.ruri, self.route = ruri, route
+        self.ruri, self.route, self.edge = ruri, route, edge
         self.cid = "wake-%d-%d@pbx.example.net" % (os.getpid(), Call._n)
         self.branch = "z9hG4bK-pbx%d-%d" % (os.getpid(), Call._n)
         self.via = "SIP/2.0/UDP %s:%d;branch=%s" % (PBX4, pbx_port, self.branch)
@@ -115,7 +117,7 @@ class Call:
         self.contact = "<sip:+15550001111@%s:%d>" % (PBX4, pbx_port)
         self.invite = build("INVITE %s SIP/2.0" % ruri, [
             "Via: " + self.via, "Max-Forwards: 70"] +
-            (["Route: <sip:%s;lr>" % SW4] if route else []) + [
+            (["Route: <sip:%s;lr>" % edge] if route else []) + [
             "From: " + self.frm, "To: " + self.to, "Call-ID: " + self.cid,
             "CSeq: 1 INVITE", "Contact: " + self.contact, "Content-Type: application/sdp"],
             SDP_PBX)
@@ -124,7 +126,7 @@ class Call:
         """§9.1: same Request-URI, Call-ID, From, To (no tag), branch, Route."""
         return build("CANCEL %s SIP/2.0" % self.ruri, [
             "Via: " + self.via, "Max-Forwards: 70"] +
-            (["Route: <sip:%s;lr>" % SW4] if self.route else []) + [
+            (["Route: <sip:%s;lr>" % self.edge] if self.route else []) + [
             "From: " + self.frm, "To: " + self.to, "Call-ID: " + self.cid,
             "CSeq: 1 CANCEL"])
 
@@ -132,7 +134,7 @@ class Call:
         """§17.1.1.3: the ACK for a non-2xx final answer, same branch."""
         return build("ACK %s SIP/2.0" % self.ruri, [
             "Via: " + self.via, "Max-Forwards: 70"] +
-            (["Route: <sip:%s;lr>" % SW4] if self.route else []) + [
+            (["Route: <sip:%s;lr>" % self.edge] if self.route else []) + [
             "From: " + self.frm, "To: " + resp.get("To"), "Call-ID: " + self.cid,
             "CSeq: 1 ACK"])
 
