@@ -3,9 +3,12 @@
  * The Redis function library "sipwake" (Redis >= 7.0: FUNCTION LOAD,
  * FCALL, EXPIRETIME, XINFO's entries-added), loaded with REPLACE on each
  * writer connection. Each function is one change, atomic in Redis: the
- * binding, the AOR's set and the feed entry move together, and a stamp
- * older than the stored one changes nothing (newest wins; an equal stamp
- * writes again, so a batch retried after an unknown fate is harmless).
+ * binding, the AOR's set and the feed entry move together, and a change
+ * older than the stored one changes nothing: newest wins, by (stamp, edge
+ * name), so two edges writing one device in the same second agree on the
+ * winner with Redis (controlplane/bindings/cp_bind_remote.c orders the
+ * same way); the same stamp from the same edge writes again, so a batch
+ * retried after an unknown fate is harmless.
  *
  * Stamps are wall seconds: Lua's doubles hold them exactly.
  *
@@ -31,15 +34,17 @@ const char cl_lua_src[] =
 "             'a', aor, 'k', key, 'v', val, 's', s, 'x', x)\n"
 "end\n"
 "\n"
-"local function newer(b, s)\n"
-"  local old = redis.call('HGET', b, 's')\n"
-"  return old and tonumber(old) > tonumber(s)\n"
+"local function newer(b, s, edge)\n"
+"  local old = redis.call('HMGET', b, 's', 'e')\n"
+"  if not old[1] then return false end\n"
+"  local os, ns = tonumber(old[1]), tonumber(s)\n"
+"  return os > ns or (os == ns and (old[2] or '') > edge)\n"
 "end\n"
 "\n"
 "redis.register_function('sipwake_put', function(keys, args)\n"
 "  local b, a, f = keys[1], keys[2], keys[3]\n"
 "  local edge, aor, key, val, s, x, maxlen = unpack(args)\n"
-"  if newer(b, s) then return 0 end\n"
+"  if newer(b, s, edge) then return 0 end\n"
 "  redis.call('HSET', b, 'v', val, 's', s, 'e', edge)\n"
 "  redis.call('EXPIREAT', b, x)\n"
 "  redis.call('SADD', a, key)\n"
@@ -52,7 +57,7 @@ const char cl_lua_src[] =
 "redis.register_function('sipwake_del', function(keys, args)\n"
 "  local b, a, f = keys[1], keys[2], keys[3]\n"
 "  local edge, aor, key, s, maxlen = unpack(args)\n"
-"  if newer(b, s) then return 0 end\n"
+"  if newer(b, s, edge) then return 0 end\n"
 "  redis.call('DEL', b)\n"
 "  redis.call('SREM', a, key)\n"
 "  feed(f, maxlen, edge, 'd', aor, key, '', s, '0')\n"
@@ -64,7 +69,7 @@ const char cl_lua_src[] =
 "  local edge, aor, s, maxlen, bprefix = unpack(args)\n"
 "  for _, key in ipairs(redis.call('SMEMBERS', a)) do\n"
 "    local b = bprefix .. key\n"
-"    if not newer(b, s) then\n"
+"    if not newer(b, s, edge) then\n"
 "      redis.call('DEL', b)\n"
 "      redis.call('SREM', a, key)\n"
 "    end\n"

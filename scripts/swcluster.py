@@ -302,8 +302,13 @@ class ClusterLab:
                 ", ".join('"%s:%d"' % (a, SENTINEL_PORT) for a in self.sentinels), MASTER_NAME)
         else:
             where = 'redis = "%s:%d";' % (REDIS_MASTER, REDIS_PORT)
-        return ('cluster: { edge = "%s"; %s timeout_ms = 1000; retry_ms = 200; %s};'
-                % (edge.edge_name, where, self.cluster_extra + " " if self.cluster_extra else ""))
+        # Every other edge, by name and SIP address: calls for a device
+        # bound through one of them go through it (docs/cluster.md).
+        peers = ", ".join('{ edge = "%s"; address = "%s"; }' % (o.edge_name, o.sw_ip4)
+                          for o in self.edges if o is not edge)
+        return ('cluster: { edge = "%s"; %s timeout_ms = 1000; retry_ms = 200; %s%s};'
+                % (edge.edge_name, where, "peers = ( %s ); " % peers if peers else "",
+                   self.cluster_extra + " " if self.cluster_extra else ""))
 
     # -- the edges ------------------------------------------------------------
     def kill_edge(self, i, sig=signal.SIGKILL):

@@ -2,7 +2,8 @@
 /*
  * Another edge's change to the bindings, applied to this edge's tables
  * (docs/cluster.md, "The change feed"). It is in Redis already: nothing
- * here goes to the store. Newest wins, by registration time, as in Redis:
+ * here goes to the store. Newest wins, by registration time (ties: by the
+ * writing edge's name), as in Redis:
  * a change older than what this edge holds is skipped, so changes that
  * arrive twice (a resync overlapping the feed) or late change nothing.
  */
@@ -20,6 +21,24 @@ static bool same(const struct sw_device *d, const struct sw_bind_rec *r)
 	       sw_ip_eq(&d->src, &r->src) && d->sport == r->sport && d->pn_dead == r->pn_dead &&
 	       d->contact_len == r->contact_len &&
 	       memcmp(d->contact, r->contact, r->contact_len) == 0;
+}
+
+/* The name of the edge @p peer is (0: this one), as the feed carries it. */
+static const char *edge_name(const struct cp_ctx *cp, uint8_t peer)
+{
+	return peer != 0 && peer <= cp->cfg.n_peers ? cp->cfg.peers[peer - 1].edge
+						    : cp->cfg.cl.edge;
+}
+
+/* Is what this edge holds (@p d) newer than a change stamped @p stamp by
+ * edge @p peer? By (stamp, edge name), as the Redis functions order them
+ * (cluster/cl_lua.c): every edge and Redis pick the same winner. */
+static bool holds_newer(const struct cp_ctx *cp, const struct sw_device *d, int64_t stamp,
+			uint8_t peer)
+{
+	return d->registered_at > stamp ||
+	       (d->registered_at == stamp &&
+		strcmp(edge_name(cp, d->peer), edge_name(cp, peer)) > 0);
 }
 
 int cp_bind_remote(struct cp_ctx *cp, enum cp_store_change kind, const struct sw_bind_rec *r,
@@ -42,7 +61,7 @@ int cp_bind_remote(struct cp_ctx *cp, enum cp_store_change kind, const struct sw
 		 * device is older than it. */
 		if (d == NULL)
 			return 0;
-		if (d->registered_at > r->registered_at && r->registered_at != 0) {
+		if (holds_newer(cp, d, r->registered_at, peer)) {
 			cp_count(cp, CP_C_BINDINGS_REMOTE_STALE, 1);
 			return 0;
 		}
@@ -53,9 +72,10 @@ int cp_bind_remote(struct cp_ctx *cp, enum cp_store_change kind, const struct sw
 	}
 	if (r->expires_at <= sw_wall_s())
 		return 0;
-	if (d != NULL && (d->registered_at > r->registered_at || (same(d, r) && d->peer == peer))) {
+	if (d != NULL &&
+	    (holds_newer(cp, d, r->registered_at, peer) || (same(d, r) && d->peer == peer))) {
 		/* Older, or this edge's own change read back: nothing new. */
-		if (d->registered_at > r->registered_at)
+		if (!same(d, r) || d->peer != peer)
 			cp_count(cp, CP_C_BINDINGS_REMOTE_STALE, 1);
 		return 0;
 	}
@@ -70,7 +90,9 @@ int cp_bind_remote(struct cp_ctx *cp, enum cp_store_change kind, const struct sw
 	rec.peer = peer;
 	rec.conn = peer == 0 && d != NULL ? d->conn : 0;
 	rec.conn_since = peer == 0 && d != NULL ? d->conn_since : 0;
-	rc = sw_bind_put(t, &rec, rte_rdtsc(), id);
+	/* Bound through another edge: not heard from here (asleep here, which
+	 * matters only once that edge stops answering). */
+	rc = sw_bind_put(t, &rec, peer != 0 ? 0 : rte_rdtsc(), id);
 	if (rc != 0) {
 		CP_LOG(WARNING, "binding %.*s from another edge not kept: %s", r->aor_len, r->aor,
 		       strerror(-rc));

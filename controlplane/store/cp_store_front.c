@@ -240,7 +240,9 @@ int cp_store_load(struct cp_store *s, int64_t now_s,
 		return -EBUSY;
 	rc = s->be->load(s, now_s, load_one, &c, &s->stats.load_expired, &s->stats.load_skipped);
 	s->stats.loaded += (unsigned)c.n;
-	return rc < 0 ? rc : c.n;
+	/* A shared store hands bindings up through its hooks (with the edge
+	 * that wrote each) and says how many. */
+	return rc < 0 ? rc : rc > 0 ? rc : c.n;
 }
 
 const char *cp_store_error(const struct cp_store *s)

@@ -26,7 +26,9 @@ struct cp_store_backend {
 	 * commit fails). 0 or -EIO. Called only with a batch open. */
 	int (*end_batch)(struct cp_store *s, bool rollback);
 	/* Delete rows expired at @now_s (count into *@expired), then hand out
-	 * the rest; rows that do not read back are counted into *@skipped. */
+	 * the rest; rows that do not read back are counted into *@skipped.
+	 * 0 or -errno; a shared store may hand rows to its hooks' change()
+	 * instead (they carry the edge that wrote them) and return how many. */
 	int (*load)(struct cp_store *s, int64_t now_s,
 		    int (*fn)(const struct sw_bind_rec *r, void *arg), void *arg, uint64_t *expired,
 		    uint64_t *skipped);

@@ -55,6 +55,8 @@ struct rd_store {
 	int (*load_fn)(const struct sw_bind_rec *r, void *arg);
 	void *load_arg;
 	int64_t load_now;
+	int load_n;		/* bindings handed up by the load */
+	char edge[CL_NAME_MAX]; /* this edge's name: the journal's changes are its own */
 	uint64_t *load_expired, *load_skipped;
 	char val[VAL_MAX];
 	char recbuf[CP_CODEC_BUF];
@@ -326,8 +328,14 @@ static void on_change(void *arg, enum cl_change kind, const struct cl_binding *b
 			(*q->load_expired)++;
 			return;
 		}
-		if (q->load_fn(&r, q->load_arg) < 0)
+		/* With the edge that wrote it, when the control plane takes
+		 * that (its hooks): a device bound through another edge is
+		 * reached through it from the first call on. */
+		if (q->s.hooks.change != NULL)
+			q->s.hooks.change(q->s.hooks.arg, CP_STORE_PUT, &r, b->edge, b->edge_len);
+		else if (q->load_fn(&r, q->load_arg) < 0)
 			(*q->load_skipped)++;
+		q->load_n++;
 		return;
 	}
 	CP_STORE_ADD(&q->s, feed_applied, 1);
@@ -397,10 +405,13 @@ static unsigned replay(struct rd_store *q)
 static void load_journal_one(const struct cp_journal_op *op, void *arg)
 {
 	struct replay_arg *a = arg;
+	struct cl_binding b = op->b;
 
 	a->last_seq = op->seq;
+	b.edge = a->q->edge;
+	b.edge_len = strlen(a->q->edge);
 	if (op->kind == CL_PUT)
-		on_change(a->q, CL_PUT, &op->b);
+		on_change(a->q, CL_PUT, &b);
 }
 
 static unsigned rd_poll(struct cp_store *s)
@@ -434,12 +445,13 @@ static int rd_load(struct cp_store *s, int64_t now_s,
 		if (cp_journal_read(q->j, a.last_seq, REPLAY_OPS, load_journal_one, &a) <= 0)
 			break;
 	q->load_fn = NULL;
+	CP_STORE_ADD(&q->s, loaded, (uint64_t)q->load_n);
 	if (cl_state(q->cl) != CL_UP)
 		CP_LOG(WARNING,
 		       "cluster: no full load from Redis within %d s: starting with the journal "
 		       "only; the bindings come when Redis does",
 		       LOAD_WAIT_S);
-	return 0;
+	return q->load_n;
 }
 
 static void rd_close(struct cp_store *s)
@@ -484,6 +496,7 @@ struct cp_store *cp_store_redis_open(const char *path, bool sync_full, const str
 	if (q->j == NULL)
 		goto fail;
 	CP_STORE_SET(&q->s, journal_depth, cp_journal_depth(q->j));
+	snprintf(q->edge, sizeof(q->edge), "%s", cl->edge);
 	ops = (struct cl_ops){.arg = q, .done = on_done, .change = on_change, .state = on_state};
 	q->cl = cl_new(cl, &ops, err, errlen);
 	if (q->cl == NULL)

@@ -323,6 +323,11 @@ static int add_device(const struct sw_device *dv, void *arg)
 	/* Over a stream: its connection (0 once closed: asleep; always 0 over
 	 * UDP). Connections themselves are the streams thread's (/sipwake/conns). */
 	rte_tel_data_add_dict_string(c, "transport", sw_tp_name(dv->tp));
+	/* Several edges: the one it is bound through ("": this one). */
+	rte_tel_data_add_dict_string(c, "peer",
+				     dv->peer != 0 && dv->peer <= tel_cp->cfg.n_peers
+					     ? tel_cp->cfg.peers[dv->peer - 1].edge
+					     : "");
 	rte_tel_data_add_dict_u64(c, "connection", dv->conn);
 	rte_tel_data_add_dict_int(c, "connection_age_s",
 				  dv->conn != 0 ? (int)(a->now_s - dv->conn_since) : 0);

@@ -67,8 +67,10 @@ def test_single_redis_from_every_edge_and_an_aof_after_sigkill():
             # The config sipwake will read: its addresses, the group.
             conf = open(e.conf_path).read()
             assert 'ipv4 = "%s/24"' % e.sw_ip4 in conf
+            others = ", ".join('{ edge = "e%d"; address = "%s"; }' % (j, o.sw_ip4)
+                               for j, o in enumerate(lab.edges) if j != i)
             assert ('cluster: { edge = "e%d"; redis = "10.77.0.1:6379"; timeout_ms = 1000; '
-                    'retry_ms = 200; };' % i) in conf, conf
+                    'retry_ms = 200; peers = ( %s ); };' % (i, others)) in conf, conf
         assert [e.sw_ip4 for e in lab.edges] == ["198.18.0.1", "198.18.0.3", "198.18.0.4"]
         assert [e.sw_ip6 for e in lab.edges] == ["2001:db8:5e::1", "2001:db8:5e::3",
                                                  "2001:db8:5e::4"]
@@ -92,8 +94,8 @@ def test_sentinel_elects_fails_over_and_takes_the_old_master_back():
     with lab:
         conf = open(lab.edges[1].conf_path).read()
         assert ('cluster: { edge = "e1"; sentinels = [ "10.77.0.1:26379", "10.77.0.2:26379", '
-                '"10.77.0.3:26379" ]; master = "sipwake"; timeout_ms = 1000; retry_ms = 200; };'
-                in conf), conf
+                '"10.77.0.3:26379" ]; master = "sipwake"; timeout_ms = 1000; retry_ms = 200; '
+                'peers = ( { edge = "e0"; address = "198.18.0.1"; } ); };' in conf), conf
         # Every sentinel, asked from an edge's namespace as sipwake will ask.
         for a in lab.sentinels:
             assert lab.redis_cli("SENTINEL", "get-master-addr-by-name", "sipwake", host=a,
