@@ -154,6 +154,10 @@ struct cl_batch *cl_batch_new(void);
 int cl_batch_put(struct cl_batch *b, const struct cl_binding *r);
 int cl_batch_del(struct cl_batch *b, const struct cl_binding *r);
 int cl_batch_del_aor(struct cl_batch *b, const struct cl_binding *r);
+/** @p b is done when the master has it, without WAIT (cl_config.wait_replicas):
+ *  for changes already durable elsewhere (a replayed journal), which must
+ *  reach Redis even while no replica answers. */
+void cl_batch_no_wait(struct cl_batch *b);
 /** Changes in @p b. */
 unsigned cl_batch_len(const struct cl_batch *b);
 /** Free a batch not submitted. NULL: no-op. */

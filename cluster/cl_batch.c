@@ -25,6 +25,11 @@ void cl_batch_free(struct cl_batch *b)
 	free(b);
 }
 
+void cl_batch_no_wait(struct cl_batch *b)
+{
+	b->no_wait = true;
+}
+
 unsigned cl_batch_len(const struct cl_batch *b)
 {
 	return b ? b->n : 0;

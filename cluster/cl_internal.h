@@ -66,6 +66,7 @@ struct cl_chg {
 };
 
 struct cl_batch {
+	bool no_wait; /* cl_batch_no_wait(): no WAIT after its EXEC */
 	unsigned n, cap;
 	struct cl_chg **v;
 };
@@ -77,6 +78,7 @@ struct cl_slot {
 	unsigned n;	   /* changes */
 	unsigned written;  /* FCALLs that returned 1 */
 	bool failed;	   /* an error reply, or WAIT short of replicas */
+	bool no_wait;	   /* done at EXEC, whatever cfg.wait_replicas says */
 	bool finished, ok; /* answered (or given up): done() is due */
 };
 

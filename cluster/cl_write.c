@@ -170,7 +170,7 @@ static void on_exec(redisAsyncContext *ac, void *reply, void *priv)
 		}
 		CL_INC(c->cl, changes_stale, stale);
 	}
-	if (c->ac && !c->cl->cfg.wait_replicas)
+	if (c->ac && (!c->cl->cfg.wait_replicas || s->no_wait))
 		finish(s);
 }
 
@@ -300,7 +300,7 @@ static void send_batch(struct cl *cl, struct cl_slot *s, const struct cl_batch *
 	for (unsigned i = 0; i < b->n; i++)
 		if (send_change(cl, s, b->v[i]) < 0)
 			return;
-	if (cl_conn_cmd(c, on_exec, s, 0, "EXEC", NULL) < 0 || !cl->cfg.wait_replicas)
+	if (cl_conn_cmd(c, on_exec, s, 0, "EXEC", NULL) < 0 || !cl->cfg.wait_replicas || b->no_wait)
 		return;
 	snprintf(n, sizeof(n), "%u", cl->cfg.wait_replicas);
 	snprintf(ms, sizeof(ms), "%u", cl->cfg.wait_ms);
@@ -324,7 +324,8 @@ int cl_submit(struct cl *cl, struct cl_batch *b, uint64_t *ticket)
 		return rc;
 	}
 	s = slot_at(w, w->count++, cl->cfg.max_inflight);
-	*s = (struct cl_slot){.ticket = ++w->next_ticket, .sent_ms = cl->now, .n = b->n};
+	*s = (struct cl_slot){
+		.ticket = ++w->next_ticket, .sent_ms = cl->now, .n = b->n, .no_wait = b->no_wait};
 	CL_SET(cl, inflight, w->count);
 	send_batch(cl, s, b);
 	cl_batch_free(b);

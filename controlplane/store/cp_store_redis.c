@@ -36,6 +36,7 @@ struct rd_batch {
 	uint64_t cl_ticket;
 	uint64_t ticket;  /* the store's; 0: a replay of the journal */
 	int64_t last_seq; /* a replay: the journal's last seq in it */
+	bool replay;	  /* durable here already: Redis's master is enough, no WAIT */
 	unsigned n, cap;
 	struct cp_journal_op *ops;
 	char *arena;
@@ -236,6 +237,8 @@ static int send_batch(struct rd_store *q, struct rd_batch *b)
 
 	if (cb == NULL)
 		return -ENOMEM;
+	if (b->replay)
+		cl_batch_no_wait(cb);
 	rc = cl_submit(q->cl, cb, &b->cl_ticket);
 	if (rc != 0)
 		return rc;
@@ -391,6 +394,7 @@ static unsigned replay(struct rd_store *q)
 	}
 	batch_fix(b);
 	b->last_seq = a.last_seq;
+	b->replay = true;
 	if (send_batch(q, b) != 0) {
 		batch_free(b);
 		return 0;

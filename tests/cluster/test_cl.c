@@ -363,6 +363,16 @@ static void test_wait_without_replica(void **state)
 	assert_int_equal(h_stats(&l).disconnects, 0);
 	cl_last_error(l.cl, err, sizeof(err));
 	assert_non_null(strstr(err, "WAIT: 0 of 1 replicas"));
+	/* A batch that asks for no WAIT (a replayed journal) is done at EXEC. */
+	{
+		struct cl_batch *b = one_put("sip:b@x", "k", "v", 1, sw_wall_s() + 60);
+
+		cl_batch_no_wait(b);
+		assert_true(h_submit_wait(&l, b));
+	}
+	assert_int_equal(h_int(cli, "EXISTS %s", "sipwake:b:sip:b@x" SEP "k"), 1);
+	assert_int_equal(h_stats(&l).batches_ok, 1);
+	assert_int_equal(h_stats(&l).batches_failed, 1);
 	h_link_free(&l);
 }
 
