@@ -25,8 +25,8 @@ import time
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from wakekit import (PING_WAKE, Delta, Device, WakeCluster, build, call_in, is_req,  # noqa: E402
-                     is_resp, reply, rr_ours, serve_cluster, vias)
+from wakekit import (PING_WAKE, Delta, Device, WakeCluster, build, call_in, final_of,  # noqa: E402
+                     is_req, is_resp, reply, rr_ours, serve_cluster, vias)
 from wakesip import SDP_APP  # noqa: E402,F401
 
 OUTAGE_S = 30  # Redis away for this long (the issue's figure), traffic going on
@@ -173,6 +173,37 @@ def test_wake_across_edges(ctx):
     assert w0["wake_woken"] == 1 and w0["wake_answered"] == 1 and w0["wake_via_peer"] == 1, w0
     assert c1["bindings_refreshed"] == 1 and c1["wake_pushes"] == 0, c1
     d0.no_held(3.0)
+
+
+def test_cancel_across_edges(ctx):
+    """A call held on e0, its woken app registered through e1 and ringing:
+    the PBX's CANCEL to e0 reaches the app through e1, the 487 comes back
+    the same way (CANCEL holds as on one edge)."""
+    e0, e1 = ctx.edges
+    dev, old = Device("cora"), ctx.app(edge=0)
+    ctx.asleep((old, dev))
+    d0, mark = Delta(e0), ctx.push.mark()
+    call = ctx.call(dev.contact(old.ip, old.port), dev.user, edge=0)
+    call_in(ctx, call)
+    ctx.push.wait_req(dev.token, start=mark)
+    new = ctx.app(edge=1)
+    ctx.register(new, dev)
+    inv = new.expect(is_req("INVITE", call.cid), 3.0, "the held INVITE, through e1")
+    new.send(reply(inv, 180, "Ringing", tag="cora1"), *inv.src)
+    ctx.pbx.expect(is_resp(180, call.cid), 2.0, "the 180, back through e1 and e0")
+    ctx.pbx.send(call.cancel(), call.edge)
+    ctx.pbx.expect(is_resp(200, call.cid, "CANCEL"), 1.0, "200 to the CANCEL")
+    can = new.expect(is_req("CANCEL", call.cid), 2.0, "the CANCEL, through e1")
+    assert can.src == (e1.sw_ip4, 5060) and can.branch() == inv.branch(), can
+    new.send(reply(can, 200, "OK"), *can.src)
+    new.send(reply(inv, 487, "Request Terminated", tag="cora1"), *inv.src)
+    r487 = ctx.pbx.expect(final_of(call.cid), 2.0, "487 to the INVITE")
+    assert r487.status == 487, r487
+    ctx.pbx.send(call.ack_final(r487), call.edge)
+    new.expect(is_req("ACK", call.cid), 2.0, "e0's ACK for the 487, through e1")
+    d0.no_held(3.0)
+    w = d0.wake()
+    assert w.get("wake_cancelled") == 1 and w.get("wake_via_peer") == 1, w
 
 
 def test_one_device_through_both_edges_at_once(ctx):

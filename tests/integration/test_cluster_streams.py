@@ -1,0 +1,108 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""A device whose connection lives on another edge (docs/cluster.md, "Any
+edge routes any call"): an app holds a TLS connection to e0; the PBX calls
+it through e1, which cannot reach the connection and relays the call to e0;
+e0 sends it down the connection, and the answers come back through e1. When
+the connection closes the device is asleep on e0, and a call through e1
+wakes it: e0 holds and pushes (the edge the device is bound through decides),
+the app opens a new TLS connection to e0 and gets the call down it.
+Two real edges, one Redis (scripts/swcluster.py), streampeer's TLS apps."""
+import os
+import sys
+import time
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from streampeer import StreamEndpoint, make_cert  # noqa: E402
+from wakekit import (APP4, PING_WAKE, SDP_APP, Delta, Device, WakeCluster, is_req,  # noqa: E402
+                     is_resp, reply, serve_cluster, vias)
+
+STREAMS = ('streams: { tls = { port = 5061; cert = "%s"; key = "%s"; }; '
+           'handshake_s = 2; header_s = 2; };')
+
+
+@pytest.fixture(scope="module")
+def ctx():
+    cl = WakeCluster("wct%d" % (os.getpid() % 10000), PING_WAKE, n_edges=2, cluster_config=True)
+    cl.cert, cl.key = make_cert(cl.tmp)
+    for e in cl.edges:
+        e.config_extra += "\n" + STREAMS % (cl.cert, cl.key)
+    yield from serve_cluster(cl)
+
+
+def tls_app(ctx):
+    """A TLS app connected to e0 (198.18.0.1:5061) from a fresh port."""
+    ctx.next_port += 1
+    ep = StreamEndpoint(ctx.lab.ns_peer, APP4, ctx.next_port, "TLS", dport=5061,
+                        cafile=ctx.lab.cert)
+    ctx.apps.append(ep)
+    return ep
+
+
+def contact_of(dev, app):
+    return dev.contact(app.ip, app.port) + ";transport=tls"
+
+
+def device_on(edge, dev):
+    ds = [d for d in edge.devices(dev.aor) if d.get("instance") == "<urn:uuid:%s>" % dev.instance]
+    return ds[0] if ds else None
+
+
+def until(pred, timeout, what):
+    end = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        assert time.monotonic() < end, "not within %.1f s: %s" % (timeout, what)
+        time.sleep(0.05)
+
+
+def answer(ctx, app, inv, call):
+    app.send(reply(inv, 200, "OK", tag="t1", contact="sip:u@%s:%d;transport=tls" % (
+        app.ip, app.port), body=SDP_APP))
+    ok = ctx.pbx.expect(is_resp(200, call.cid, "INVITE"), 3.0, "the app's 200")
+    assert vias(ok) == [call.via], ok
+    return ok
+
+
+def test_call_through_other_edge_down_the_connection(ctx):
+    e0, e1 = ctx.edges
+    dev, app = Device("tess"), tls_app(ctx)
+    ctx.register(app, dev, contact=contact_of(dev, app))
+    dv = until(lambda: device_on(e1, dev), 2.0, "tess on e1")
+    assert dv["transport"] == "tls" and dv["peer"] == "e0" and dv["connection"] == 0, dv
+    assert device_on(e0, dev)["connection"] > 0
+    d0, d1, mark = Delta(e0), Delta(e1), ctx.push.mark()
+    call = ctx.call("sip:%s" % dev.aor, dev.user, edge=1, route=False)
+    ctx.pbx.send(call.invite, call.edge)
+    inv = app.expect(is_req("INVITE", call.cid), 3.0, "the INVITE down the TLS connection")
+    assert vias(inv)[-1] == call.via and any(e1.sw_ip4 in v for v in vias(inv)), inv
+    ok = answer(ctx, app, inv, call)
+    assert ok.to_tag() == "t1"
+    c0, c1 = d0(), d1()
+    assert c1["fwd_to_peer"] == 1 and c1["wake_pushes"] == 0, c1
+    assert c0["sip_from_peer"] >= 1 and c0["wake_pushes"] == 0, c0
+    assert ctx.push.reqs(dev.token, None, mark) == []
+
+
+def test_closed_connection_woken_through_its_edge(ctx):
+    e0, e1 = ctx.edges
+    dev, app = Device("uma"), tls_app(ctx)
+    ctx.register(app, dev, contact=contact_of(dev, app))
+    until(lambda: device_on(e1, dev), 2.0, "uma on e1")
+    app.close()  # a sleeping phone: asleep at once on e0
+    until(lambda: device_on(e0, dev)["state"] == "asleep", 2.0, "uma asleep on e0")
+    d0, d1, mark = Delta(e0), Delta(e1), ctx.push.mark()
+    call = ctx.call("sip:%s" % dev.aor, dev.user, edge=1, route=False)
+    ctx.pbx.send(call.invite, call.edge)
+    push = ctx.push.wait_req(dev.token, start=mark)
+    assert push["edge"] == 0, push  # the edge it is bound through pushes
+    new = tls_app(ctx)
+    ctx.register(new, dev, contact=contact_of(dev, new))
+    inv = new.expect(is_req("INVITE", call.cid), 3.0, "the held INVITE down the new connection")
+    answer(ctx, new, inv, call)
+    w0, c1 = d0(), d1()
+    assert w0["wake_woken"] == 1 and w0["wake_answered"] == 1, w0
+    assert c1["fwd_to_peer"] == 1 and c1["wake_pushes"] == 0, c1
