@@ -63,6 +63,14 @@ struct rd_store {
 	char recbuf[CP_CODEC_BUF];
 };
 
+/* The local SQLite store holds only the journal's table: no batch is ever
+ * open on it, so its backend closes it directly. */
+static void local_close(struct cp_store *local)
+{
+	if (local != NULL)
+		local->be->close(local);
+}
+
 static struct rd_store *rd(struct cp_store *s)
 {
 	return (struct rd_store *)s;
@@ -465,7 +473,7 @@ static void rd_close(struct cp_store *s)
 	cl_free(q->cl); /* in-flight batches end done(false): journaled */
 	batch_free(q->open);
 	cp_journal_close(q->j);
-	cp_store_close(q->local);
+	local_close(q->local);
 	free(q);
 }
 
@@ -508,7 +516,7 @@ struct cp_store *cp_store_redis_open(const char *path, bool sync_full, const str
 	return &q->s;
 fail:
 	cp_journal_close(q->j);
-	cp_store_close(q->local);
+	local_close(q->local);
 	free(q);
 	return NULL;
 }
