@@ -324,3 +324,29 @@ bool h_submit_wait(struct h_link *l, struct cl_batch *b)
 	assert_int_equal(l->done_ticket[before], ticket);
 	return l->done_ok[before];
 }
+
+struct h_redis h_srv;
+redisContext *h_rc;
+
+int h_group_setup(void **state)
+{
+	(void)state;
+	h_redis_start(&h_srv, 0, NULL);
+	h_rc = h_cli(h_srv.port);
+	return 0;
+}
+
+int h_group_teardown(void **state)
+{
+	(void)state;
+	redisFree(h_rc);
+	h_redis_clean(&h_srv);
+	return 0;
+}
+
+int h_flush(void **state)
+{
+	(void)state;
+	freeReplyObject(h_cmd(h_rc, "FLUSHALL"));
+	return 0;
+}

@@ -63,6 +63,14 @@ void h_redis_clean(struct h_redis *r);
 
 /* A blocking client (1 s timeouts); every command must get an answer. */
 redisContext *h_cli(uint16_t port);
+
+/* One redis-server for a group of tests, and a plain client to it:
+ * cmocka group setup / teardown, and a per-test setup that empties it. */
+extern struct h_redis h_srv;
+extern redisContext *h_rc;
+int h_group_setup(void **state);
+int h_group_teardown(void **state);
+int h_flush(void **state);
 redisReply *h_cmd(redisContext *c, const char *fmt, ...);
 long long h_int(redisContext *c, const char *fmt, ...);
 

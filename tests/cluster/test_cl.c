@@ -20,32 +20,6 @@
 
 #define SEP "\x1f"
 
-static struct h_redis srv;
-static redisContext *cli;
-
-static int group_setup(void **state)
-{
-	(void)state;
-	h_redis_start(&srv, 0, NULL);
-	cli = h_cli(srv.port);
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	redisFree(cli);
-	h_redis_clean(&srv);
-	return 0;
-}
-
-static int flush(void **state)
-{
-	(void)state;
-	freeReplyObject(h_cmd(cli, "FLUSHALL"));
-	return 0;
-}
-
 /* A link to the group's server, UP. */
 static void up(struct h_link *l, struct cl_config *cfg)
 {
@@ -147,13 +121,13 @@ static void test_batch_lands(void **state)
 	long long ttl;
 
 	(void)state;
-	h_cfg(&cfg, "edge-a", srv.port);
+	h_cfg(&cfg, "edge-a", h_srv.port);
 	up(&l, &cfg);
 	assert_int_equal(l.nstates, 2);
 	assert_int_equal(l.states[0], CL_RESYNCING);
 	assert_int_equal(l.states[1], CL_UP);
 	cl_master(l.cl, master, sizeof(master));
-	snprintf(want, sizeof(want), "127.0.0.1:%u", srv.port);
+	snprintf(want, sizeof(want), "127.0.0.1:%u", h_srv.port);
 	assert_string_equal(master, want);
 
 	assert_int_equal(cl_batch_put(b, &r1), 0);
@@ -162,20 +136,20 @@ static void test_batch_lands(void **state)
 	assert_true(h_submit_wait(&l, b));
 	assert_int_equal(l.done_ticket[0], 1);
 
-	rep = h_cmd(cli, "HGETALL %s", "sipwake:b:sip:alice@x" SEP "dev1");
+	rep = h_cmd(h_rc, "HGETALL %s", "sipwake:b:sip:alice@x" SEP "dev1");
 	assert_int_equal(rep->elements, 6);
 	assert_fld(rep, "v", "a\0b", 3);
 	assert_fld(rep, "s", "100", 3);
 	assert_fld(rep, "e", "edge-a", 6);
 	freeReplyObject(rep);
-	assert_int_equal(h_int(cli, "EXPIRETIME %s", "sipwake:b:sip:alice@x" SEP "dev1"), x);
-	assert_int_equal(h_int(cli, "SCARD sipwake:a:sip:alice@x"), 2);
-	assert_int_equal(h_int(cli, "SISMEMBER sipwake:a:sip:alice@x dev2"), 1);
-	ttl = h_int(cli, "TTL sipwake:a:sip:alice@x");
+	assert_int_equal(h_int(h_rc, "EXPIRETIME %s", "sipwake:b:sip:alice@x" SEP "dev1"), x);
+	assert_int_equal(h_int(h_rc, "SCARD sipwake:a:sip:alice@x"), 2);
+	assert_int_equal(h_int(h_rc, "SISMEMBER sipwake:a:sip:alice@x dev2"), 1);
+	ttl = h_int(h_rc, "TTL sipwake:a:sip:alice@x");
 	assert_true(ttl > 50 && ttl <= 60);
-	assert_int_equal(h_int(cli, "EXISTS %s", "sipwake:b:sip:bob@x" SEP "dev1"), 1);
+	assert_int_equal(h_int(h_rc, "EXISTS %s", "sipwake:b:sip:bob@x" SEP "dev1"), 1);
 
-	rep = h_cmd(cli, "XRANGE sipwake:feed - +");
+	rep = h_cmd(h_rc, "XRANGE sipwake:feed - +");
 	assert_int_equal(rep->elements, 3);
 	e = rep->element[0]->element[1];
 	assert_int_equal(e->elements, 14);
@@ -206,7 +180,7 @@ static void test_tickets_in_order(void **state)
 	int64_t x = sw_wall_s() + 60;
 
 	(void)state;
-	h_cfg(&cfg, "edge-a", srv.port);
+	h_cfg(&cfg, "edge-a", h_srv.port);
 	cfg.max_inflight = 3;
 	up(&l, &cfg);
 	for (unsigned i = 1; i <= 3; i++) {
@@ -240,20 +214,20 @@ static void test_newest_wins(void **state)
 	redisReply *rep;
 
 	(void)state;
-	h_cfg(&cfg, "edge-a", srv.port);
+	h_cfg(&cfg, "edge-a", h_srv.port);
 	up(&l, &cfg);
 	assert_true(h_submit_wait(&l, one_put("sip:a@x", "k", "new", 100, x)));
 	/* Older: the batch is answered OK, the change is kept out. */
 	assert_true(h_submit_wait(&l, one_put("sip:a@x", "k", "old", 99, x)));
 	assert_int_equal(h_stats(&l).changes_stale, 1);
 	assert_int_equal(h_stats(&l).changes_written, 1);
-	rep = h_cmd(cli, "HGET %s v", key);
+	rep = h_cmd(h_rc, "HGET %s v", key);
 	assert_string_equal(rep->str, "new");
 	freeReplyObject(rep);
-	assert_int_equal(h_int(cli, "XLEN sipwake:feed"), 1);
+	assert_int_equal(h_int(h_rc, "XLEN sipwake:feed"), 1);
 	/* Equal: written again (a retried batch is harmless). */
 	assert_true(h_submit_wait(&l, one_put("sip:a@x", "k", "same", 100, x)));
-	rep = h_cmd(cli, "HGET %s v", key);
+	rep = h_cmd(h_rc, "HGET %s v", key);
 	assert_string_equal(rep->str, "same");
 	freeReplyObject(rep);
 
@@ -263,19 +237,19 @@ static void test_newest_wins(void **state)
 	assert_int_equal(cl_batch_del(b, &r), 0);
 	assert_true(h_submit_wait(&l, b));
 	assert_int_equal(h_stats(&l).changes_stale, 2);
-	assert_int_equal(h_int(cli, "EXISTS %s", key), 1);
+	assert_int_equal(h_int(h_rc, "EXISTS %s", key), 1);
 	b = cl_batch_new();
 	r = h_bind("sip:a@x", "k", NULL, 0, 101, 0);
 	assert_int_equal(cl_batch_del(b, &r), 0);
 	assert_true(h_submit_wait(&l, b));
-	assert_int_equal(h_int(cli, "EXISTS %s", key), 0);
-	assert_int_equal(h_int(cli, "EXISTS sipwake:a:sip:a@x"), 0);
-	rep = h_cmd(cli, "XREVRANGE sipwake:feed + - COUNT 1");
+	assert_int_equal(h_int(h_rc, "EXISTS %s", key), 0);
+	assert_int_equal(h_int(h_rc, "EXISTS sipwake:a:sip:a@x"), 0);
+	rep = h_cmd(h_rc, "XREVRANGE sipwake:feed + - COUNT 1");
 	assert_fld(rep->element[0]->element[1], "o", "d", 1);
 	assert_fld(rep->element[0]->element[1], "k", "k", 1);
 	assert_fld(rep->element[0]->element[1], "s", "101", 3);
 	freeReplyObject(rep);
-	assert_int_equal(h_int(cli, "XLEN sipwake:feed"), 3);
+	assert_int_equal(h_int(h_rc, "XLEN sipwake:feed"), 3);
 	assert_int_equal(h_stats(&l).changes_written, 3);
 	assert_int_equal(h_stats(&l).changes_stale, 2);
 	h_link_free(&l);
@@ -290,15 +264,15 @@ static void test_set_expiry(void **state)
 	long long ttl;
 
 	(void)state;
-	h_cfg(&cfg, "edge-a", srv.port);
+	h_cfg(&cfg, "edge-a", h_srv.port);
 	up(&l, &cfg);
 	assert_true(h_submit_wait(&l, one_put("sip:a@x", "k1", "v", 1, now + 100)));
 	assert_true(h_submit_wait(&l, one_put("sip:a@x", "k2", "v", 1, now + 30)));
-	assert_int_equal(h_int(cli, "EXPIRETIME sipwake:a:sip:a@x"), now + 100);
-	ttl = h_int(cli, "TTL %s", "sipwake:b:sip:a@x" SEP "k2");
+	assert_int_equal(h_int(h_rc, "EXPIRETIME sipwake:a:sip:a@x"), now + 100);
+	ttl = h_int(h_rc, "TTL %s", "sipwake:b:sip:a@x" SEP "k2");
 	assert_true(ttl > 20 && ttl <= 30);
 	assert_true(h_submit_wait(&l, one_put("sip:a@x", "k2", "v", 2, now + 200)));
-	assert_int_equal(h_int(cli, "EXPIRETIME sipwake:a:sip:a@x"), now + 200);
+	assert_int_equal(h_int(h_rc, "EXPIRETIME sipwake:a:sip:a@x"), now + 200);
 	h_link_free(&l);
 }
 
@@ -313,7 +287,7 @@ static void test_del_aor(void **state)
 	redisReply *rep;
 
 	(void)state;
-	h_cfg(&cfg, "edge-a", srv.port);
+	h_cfg(&cfg, "edge-a", h_srv.port);
 	up(&l, &cfg);
 	assert_int_equal(cl_batch_put(b, &r1), 0);
 	assert_int_equal(cl_batch_put(b, &r2), 0);
@@ -322,10 +296,10 @@ static void test_del_aor(void **state)
 	b = cl_batch_new();
 	assert_int_equal(cl_batch_del_aor(b, &d), 0);
 	assert_true(h_submit_wait(&l, b));
-	assert_int_equal(h_int(cli, "EXISTS %s", "sipwake:b:sip:a@x" SEP "k1"), 0);
-	assert_int_equal(h_int(cli, "EXISTS %s", "sipwake:b:sip:a@x" SEP "k2"), 1);
-	assert_int_equal(h_int(cli, "SCARD sipwake:a:sip:a@x"), 1);
-	rep = h_cmd(cli, "XREVRANGE sipwake:feed + - COUNT 1");
+	assert_int_equal(h_int(h_rc, "EXISTS %s", "sipwake:b:sip:a@x" SEP "k1"), 0);
+	assert_int_equal(h_int(h_rc, "EXISTS %s", "sipwake:b:sip:a@x" SEP "k2"), 1);
+	assert_int_equal(h_int(h_rc, "SCARD sipwake:a:sip:a@x"), 1);
+	rep = h_cmd(h_rc, "XREVRANGE sipwake:feed + - COUNT 1");
 	assert_fld(rep->element[0]->element[1], "o", "D", 1);
 	assert_fld(rep->element[0]->element[1], "a", "sip:a@x", 7);
 	assert_fld(rep->element[0]->element[1], "k", "", 0);
@@ -335,8 +309,8 @@ static void test_del_aor(void **state)
 	b = cl_batch_new();
 	assert_int_equal(cl_batch_del_aor(b, &d), 0);
 	assert_true(h_submit_wait(&l, b));
-	assert_int_equal(h_int(cli, "EXISTS %s", "sipwake:b:sip:a@x" SEP "k2"), 0);
-	assert_int_equal(h_int(cli, "EXISTS sipwake:a:sip:a@x"), 0);
+	assert_int_equal(h_int(h_rc, "EXISTS %s", "sipwake:b:sip:a@x" SEP "k2"), 0);
+	assert_int_equal(h_int(h_rc, "EXISTS sipwake:a:sip:a@x"), 0);
 	assert_int_equal(h_stats(&l).changes_written, 4);
 	h_link_free(&l);
 }
@@ -349,13 +323,13 @@ static void test_wait_without_replica(void **state)
 	char err[256];
 
 	(void)state;
-	h_cfg(&cfg, "edge-a", srv.port);
+	h_cfg(&cfg, "edge-a", h_srv.port);
 	cfg.wait_replicas = 1;
 	cfg.wait_ms = 50;
 	up(&l, &cfg);
 	assert_false(h_submit_wait(&l, one_put("sip:a@x", "k", "v", 1, sw_wall_s() + 60)));
 	/* Written on the master all the same. */
-	assert_int_equal(h_int(cli, "EXISTS %s", "sipwake:b:sip:a@x" SEP "k"), 1);
+	assert_int_equal(h_int(h_rc, "EXISTS %s", "sipwake:b:sip:a@x" SEP "k"), 1);
 	assert_int_equal(cl_state(l.cl), CL_UP);
 	assert_int_equal(h_stats(&l).batches_failed, 1);
 	assert_int_equal(h_stats(&l).batches_ok, 0);
@@ -370,7 +344,7 @@ static void test_wait_without_replica(void **state)
 		cl_batch_no_wait(b);
 		assert_true(h_submit_wait(&l, b));
 	}
-	assert_int_equal(h_int(cli, "EXISTS %s", "sipwake:b:sip:b@x" SEP "k"), 1);
+	assert_int_equal(h_int(h_rc, "EXISTS %s", "sipwake:b:sip:b@x" SEP "k"), 1);
 	assert_int_equal(h_stats(&l).batches_ok, 1);
 	assert_int_equal(h_stats(&l).batches_failed, 1);
 	h_link_free(&l);
@@ -385,9 +359,9 @@ static void test_library_flushed(void **state)
 	char err[256];
 
 	(void)state;
-	h_cfg(&cfg, "edge-a", srv.port);
+	h_cfg(&cfg, "edge-a", h_srv.port);
 	up(&l, &cfg);
-	freeReplyObject(h_cmd(cli, "FUNCTION FLUSH"));
+	freeReplyObject(h_cmd(h_rc, "FUNCTION FLUSH"));
 	assert_false(h_submit_wait(&l, one_put("sip:a@x", "k", "v", 1, sw_wall_s() + 60)));
 	cl_last_error(l.cl, err, sizeof(err));
 	assert_non_null(strstr(err, "Function not found"));
@@ -404,14 +378,14 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_refused_before_sending),
-		cmocka_unit_test_setup(test_batch_lands, flush),
-		cmocka_unit_test_setup(test_tickets_in_order, flush),
-		cmocka_unit_test_setup(test_newest_wins, flush),
-		cmocka_unit_test_setup(test_set_expiry, flush),
-		cmocka_unit_test_setup(test_del_aor, flush),
-		cmocka_unit_test_setup(test_wait_without_replica, flush),
-		cmocka_unit_test_setup(test_library_flushed, flush),
+		cmocka_unit_test_setup(test_batch_lands, h_flush),
+		cmocka_unit_test_setup(test_tickets_in_order, h_flush),
+		cmocka_unit_test_setup(test_newest_wins, h_flush),
+		cmocka_unit_test_setup(test_set_expiry, h_flush),
+		cmocka_unit_test_setup(test_del_aor, h_flush),
+		cmocka_unit_test_setup(test_wait_without_replica, h_flush),
+		cmocka_unit_test_setup(test_library_flushed, h_flush),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, h_group_setup, h_group_teardown);
 }

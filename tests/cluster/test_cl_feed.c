@@ -19,37 +19,11 @@
 
 #define SEP "\x1f"
 
-static struct h_redis srv;
-static redisContext *cli;
-
-static int group_setup(void **state)
-{
-	(void)state;
-	h_redis_start(&srv, 0, NULL);
-	cli = h_cli(srv.port);
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	redisFree(cli);
-	h_redis_clean(&srv);
-	return 0;
-}
-
-static int flush(void **state)
-{
-	(void)state;
-	freeReplyObject(h_cmd(cli, "FLUSHALL"));
-	return 0;
-}
-
 static void up(struct h_link *l, const char *edge)
 {
 	struct cl_config cfg;
 
-	h_cfg(&cfg, edge, srv.port);
+	h_cfg(&cfg, edge, h_srv.port);
 	h_link_new(l, &cfg);
 	assert_true(H_UNTIL(3000, cl_state(l->cl) == CL_UP));
 }
@@ -143,9 +117,9 @@ static void test_resync_hands_up_every_binding(void **state)
 	}
 	assert_true(H_UNTIL(3000, h_stats(&a).feed_own == 2500));
 	/* Not a binding of ours: no separator; a hash without a stamp. */
-	freeReplyObject(h_cmd(cli, "HSET sipwake:b:nosep v 1 s 1 e z"));
-	freeReplyObject(h_cmd(cli, "HSET %s v 1 e z", "sipwake:b:sip:z@x" SEP "k"));
-	freeReplyObject(h_cmd(cli, "DEL %s", "sipwake:b:sip:u0@x" SEP "d0"));
+	freeReplyObject(h_cmd(h_rc, "HSET sipwake:b:nosep v 1 s 1 e z"));
+	freeReplyObject(h_cmd(h_rc, "HSET %s v 1 e z", "sipwake:b:sip:z@x" SEP "k"));
+	freeReplyObject(h_cmd(h_rc, "DEL %s", "sipwake:b:sip:u0@x" SEP "d0"));
 
 	up(&c, "edge-c");
 	assert_int_equal(c.nstates, 2);
@@ -206,7 +180,7 @@ static void test_gap_resyncs(void **state)
 	assert_true(h_submit_wait(&a, many_puts(0, 20)));
 	/* ...these come while B has no XREAD out, and are trimmed away. */
 	assert_true(h_submit_wait(&a, many_puts(20, 20)));
-	freeReplyObject(h_cmd(cli, "XTRIM sipwake:feed MAXLEN 5"));
+	freeReplyObject(h_cmd(h_rc, "XTRIM sipwake:feed MAXLEN 5"));
 	b.paused = false;
 	assert_true(H_UNTIL(3000, h_stats(&b).feed_gaps == 1 && cl_state(b.cl) == CL_UP));
 	assert_int_equal(h_stats(&b).resyncs, 2);
@@ -237,11 +211,11 @@ static void test_malformed_feed_entries(void **state)
 	(void)state;
 	up(&a, "edge-a");
 	up(&b, "edge-b");
-	freeReplyObject(h_cmd(cli, "XADD sipwake:feed * e x o p a sip:m@x"));
-	freeReplyObject(h_cmd(cli, "XADD sipwake:feed * e x o z a sip:m@x k k v v s 1 x 0"));
-	freeReplyObject(h_cmd(cli, "XADD sipwake:feed * e x o p a sip:m@x k %b v v s 1 x 0", "",
+	freeReplyObject(h_cmd(h_rc, "XADD sipwake:feed * e x o p a sip:m@x"));
+	freeReplyObject(h_cmd(h_rc, "XADD sipwake:feed * e x o z a sip:m@x k k v v s 1 x 0"));
+	freeReplyObject(h_cmd(h_rc, "XADD sipwake:feed * e x o p a sip:m@x k %b v v s 1 x 0", "",
 			      (size_t)0));
-	freeReplyObject(h_cmd(cli, "XADD sipwake:feed * junk 1"));
+	freeReplyObject(h_cmd(h_rc, "XADD sipwake:feed * junk 1"));
 	submit(&a, CL_PUT, &r);
 	assert_true(H_UNTIL(3000, b.nchanges == 1));
 	assert_string_equal(b.changes[0].aor, "sip:ok@x");
@@ -258,11 +232,11 @@ static void test_malformed_feed_entries(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_other_edges_changes, flush),
-		cmocka_unit_test_setup(test_resync_hands_up_every_binding, flush),
-		cmocka_unit_test_setup(test_gap_resyncs, flush),
-		cmocka_unit_test_setup(test_malformed_feed_entries, flush),
+		cmocka_unit_test_setup(test_other_edges_changes, h_flush),
+		cmocka_unit_test_setup(test_resync_hands_up_every_binding, h_flush),
+		cmocka_unit_test_setup(test_gap_resyncs, h_flush),
+		cmocka_unit_test_setup(test_malformed_feed_entries, h_flush),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, h_group_setup, h_group_teardown);
 }

@@ -27,6 +27,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from wakekit import (PING_WAKE, Delta, Device, WakeCluster, build, call_in, final_of,  # noqa: E402
                      is_req, is_resp, reply, rr_ours, serve_cluster, vias)
+from clusterkit import cluster, device_on, redis_binding, until  # noqa: E402
 from wakesip import SDP_APP  # noqa: E402,F401
 
 OUTAGE_S = 30  # Redis away for this long (the issue's figure), traffic going on
@@ -38,36 +39,6 @@ def ctx():
                      cluster_config=True, redis_args=("--appendonly", "yes",
                                                       "--appendfsync", "always"))
     yield from serve_cluster(cl)
-
-
-def cluster(edge):
-    return edge.telemetry("/sipwake/cluster")
-
-
-def until(pred, timeout, what):
-    """@pred() true within @timeout s (polled every 50 ms); its last value."""
-    end = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        assert time.monotonic() < end, "not within %.1f s: %s" % (timeout, what)
-        time.sleep(0.05)
-
-
-def bound(edge, dev, contact=None):
-    """@dev's one device in @edge's tables (with @contact if given), or None."""
-    ds = [d for d in edge.devices(dev.aor) if d.get("instance") == "<urn:uuid:%s>" % dev.instance]
-    assert len(ds) <= 1, ds
-    # /sipwake/bindings shows the contact without its parameters (tokens).
-    return ds[0] if ds and (contact is None or ds[0].get("contact") == contact.split(";")[0]) \
-        else None
-
-
-def redis_binding(ctx, dev):
-    """The binding Redis holds for @dev (its value, JSON text), or ""."""
-    key = "sipwake:b:%s\x1fi:<urn:uuid:%s>" % (dev.aor, dev.instance)
-    return ctx.lab.redis_cli("HGET", key, "v", check=False)
 
 
 def both_up(ctx):
@@ -107,10 +78,10 @@ def test_register_through_one_edge_is_everywhere(ctx):
     ctx.register(app, dev)
     contact = dev.contact(app.ip, app.port)
     # In Redis when the app heard its 200 (durable before relayed).
-    assert contact.split(";")[0] in redis_binding(ctx, dev)
-    got = until(lambda: bound(e1, dev, contact), 2.0, "the binding on e1")
+    assert contact.split(";")[0] in redis_binding(ctx.lab, dev)
+    got = until(lambda: device_on(e1, dev, contact), 2.0, "the binding on e1")
     assert got["peer"] == "e0", got
-    assert bound(e0, dev, contact)["peer"] == "", bound(e0, dev)
+    assert device_on(e0, dev, contact)["peer"] == "", device_on(e0, dev)
     c = d1()
     assert c["bindings_remote"] == 1 and c["bindings_created"] == 1, c
     assert cluster(e1)["feed_changes"] >= 1 and cluster(e0)["batches_ok"] >= 1
@@ -122,7 +93,7 @@ def test_call_through_the_other_edge(ctx):
     e0, e1 = ctx.edges
     dev, app = Device("bob"), ctx.app(edge=0)
     ctx.register(app, dev)
-    until(lambda: bound(e1, dev), 2.0, "bob on e1")
+    until(lambda: device_on(e1, dev), 2.0, "bob on e1")
     app.send(b"\r\n\r\n")  # alive at e0
     time.sleep(0.1)
     d0, d1 = Delta(e0), Delta(e1)
@@ -218,22 +189,22 @@ def test_one_device_through_both_edges_at_once(ctx):
     a1.expect(is_resp(200), 3.0, "200 through e1")
     # One binding, the same on both edges and in Redis (newest wins, ties
     # to the later write).
-    until(lambda: bound(e0, dev) and bound(e1, dev)
-          and bound(e0, dev)["contact"] == bound(e1, dev)["contact"], 3.0,
+    until(lambda: device_on(e0, dev) and device_on(e1, dev)
+          and device_on(e0, dev)["contact"] == device_on(e1, dev)["contact"], 3.0,
           "the edges agree on dan")
     assert len(e0.devices(dev.aor)) == 1 and len(e1.devices(dev.aor)) == 1
-    assert bound(e0, dev)["contact"].split(";")[0] in redis_binding(ctx, dev)
+    assert device_on(e0, dev)["contact"].split(";")[0] in redis_binding(ctx.lab, dev)
 
 
 def test_junk_through_one_edge_changes_nothing(ctx):
     e0, e1 = ctx.edges
     dev, app = Device("eve"), ctx.app(edge=1)
     ctx.register(app, dev)
-    until(lambda: bound(e0, dev), 2.0, "eve on e0")
+    until(lambda: device_on(e0, dev), 2.0, "eve on e0")
     def state():  # what junk must not change (not the clocks in it)
         keep = ("id", "contact", "source", "peer", "push_prid", "push_token0_state")
-        return (redis_binding(ctx, dev),) + tuple(
-            {k: bound(e, dev)[k] for k in keep} for e in (e0, e1))
+        return (redis_binding(ctx.lab, dev),) + tuple(
+            {k: device_on(e, dev)[k] for k in keep} for e in (e0, e1))
 
     before = state()
     d0, d1 = Delta(e0), Delta(e1)
@@ -263,8 +234,8 @@ def test_redis_away_then_back(ctx):
     e0, e1 = ctx.edges
     alive_dev, alive_app = Device("fay"), ctx.app(edge=0)
     ctx.register(alive_app, alive_dev)
-    until(lambda: bound(e1, alive_dev), 2.0, "fay on e1")
-    keep = redis_binding(ctx, alive_dev)
+    until(lambda: device_on(e1, alive_dev), 2.0, "fay on e1")
+    keep = redis_binding(ctx.lab, alive_dev)
     ctx.lab.redis_kill()
     for e in ctx.edges:
         until(lambda: cluster(e)["redis_state"] == "down", 5.0, "%s sees Redis down" % e.edge_name)
@@ -297,10 +268,10 @@ def test_redis_away_then_back(ctx):
     # Every REGISTER answered during the outage is in Redis and on both edges.
     for i, dev, app in devs:
         contact = dev.contact(app.ip, app.port)
-        assert contact.split(";")[0] in redis_binding(ctx, dev), dev.aor
+        assert contact.split(";")[0] in redis_binding(ctx.lab, dev), dev.aor
         for e in ctx.edges:
-            until(lambda: bound(e, dev, contact), 3.0, "%s on %s" % (dev.aor, e.edge_name))
-    assert redis_binding(ctx, alive_dev) == keep  # from before the outage, kept
+            until(lambda: device_on(e, dev, contact), 3.0, "%s on %s" % (dev.aor, e.edge_name))
+    assert redis_binding(ctx.lab, alive_dev) == keep  # from before the outage, kept
     assert cluster(e0)["replayed"] >= len(devs) // 2 and cluster(e1)["replayed"] >= len(devs) // 2
 
 
@@ -312,12 +283,12 @@ def test_edge_killed(ctx):
     both_up(ctx)
     dev, app = Device("gus"), ctx.app(edge=0)
     ctx.register(app, dev)
-    until(lambda: bound(e1, dev), 2.0, "gus on e1")
+    until(lambda: device_on(e1, dev), 2.0, "gus on e1")
     n_e0 = len(ctx.lab.redis_cli("KEYS", "sipwake:b:*").split())
     ctx.lab.kill_edge(0)
     until(lambda: cluster(e1)["peers_up"] == 0, 4.0, "e1 finds e0 down")
     assert e1.stats()["peer_down"] >= 1
-    assert bound(e1, dev) is not None
+    assert device_on(e1, dev) is not None
     d1, mark = Delta(e1), ctx.push.mark()
     call = ctx.call(dev.contact(app.ip, app.port), dev.user, edge=1)
     call_in(ctx, call)
@@ -335,5 +306,5 @@ def test_edge_killed(ctx):
     ctx.lab.start_edge(0)
     both_up(ctx)
     assert len(ctx.lab.redis_cli("KEYS", "sipwake:b:*").split()) == n_e0
-    got = until(lambda: bound(e0, dev, dev.contact(new.ip, new.port)), 3.0, "gus on e0")
+    got = until(lambda: device_on(e0, dev, dev.contact(new.ip, new.port)), 3.0, "gus on e0")
     assert got["peer"] == "e1", got

@@ -13,6 +13,7 @@ import time
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from clusterkit import cluster, redis_binding, until  # noqa: E402
 from wakekit import PING_WAKE, Device, WakeCluster, serve_cluster  # noqa: E402
 
 FAILOVER_S = 30  # the sentinels' election and promotion, bounded
@@ -23,25 +24,6 @@ def ctx():
     cl = WakeCluster("wcs%d" % (os.getpid() % 10000), PING_WAKE, n_edges=2, redis="sentinel",
                      cluster_config=True, cluster_extra="wait_replicas = 1; wait_ms = 500;")
     yield from serve_cluster(cl)
-
-
-def cluster(edge):
-    return edge.telemetry("/sipwake/cluster")
-
-
-def until(pred, timeout, what):
-    end = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        assert time.monotonic() < end, "not within %.1f s: %s (%s)" % (timeout, what, v)
-        time.sleep(0.1)
-
-
-def in_redis(ctx, dev):
-    key = "sipwake:b:%s\x1fi:<urn:uuid:%s>" % (dev.aor, dev.instance)
-    return ctx.lab.redis_cli("HGET", key, "v", check=False)
 
 
 def on_edge(edge, dev, app):
@@ -87,7 +69,7 @@ def test_failover_under_traffic(ctx):
     register(i)
     # Nothing an app was told is lost: in the new master, and on both edges.
     for dev, app in told:
-        assert "sip:%s@%s:%d" % (dev.user, app.ip, app.port) in in_redis(ctx, dev), dev.aor
+        assert "sip:%s@%s:%d" % (dev.user, app.ip, app.port) in redis_binding(ctx.lab, dev), dev.aor
         for e in ctx.edges:
             until(lambda: on_edge(e, dev, app), 3.0, "%s on %s" % (dev.aor, e.edge_name))
     c = [cluster(e) for e in ctx.edges]

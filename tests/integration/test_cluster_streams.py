@@ -9,11 +9,11 @@ the app opens a new TLS connection to e0 and gets the call down it.
 Two real edges, one Redis (scripts/swcluster.py), streampeer's TLS apps."""
 import os
 import sys
-import time
 
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from clusterkit import device_on, until  # noqa: E402
 from streampeer import StreamEndpoint, make_cert  # noqa: E402
 from wakekit import (APP4, PING_WAKE, SDP_APP, Delta, Device, WakeCluster, is_req,  # noqa: E402
                      is_resp, reply, serve_cluster, vias)
@@ -42,21 +42,6 @@ def tls_app(ctx):
 
 def contact_of(dev, app):
     return dev.contact(app.ip, app.port) + ";transport=tls"
-
-
-def device_on(edge, dev):
-    ds = [d for d in edge.devices(dev.aor) if d.get("instance") == "<urn:uuid:%s>" % dev.instance]
-    return ds[0] if ds else None
-
-
-def until(pred, timeout, what):
-    end = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        assert time.monotonic() < end, "not within %.1f s: %s" % (timeout, what)
-        time.sleep(0.05)
 
 
 def answer(ctx, app, inv, call):

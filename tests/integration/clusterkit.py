@@ -1,0 +1,39 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""What the tests of several edges ask of them (test_cluster*.py): a
+condition within a bound, an edge's /sipwake/cluster, a device as an edge's
+tables show it, a binding as Redis holds it (docs/cluster.md, "What is
+where")."""
+import time
+
+
+def until(pred, timeout, what):
+    """@pred() true within @timeout s (polled every 50 ms); its value."""
+    end = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        assert time.monotonic() < end, "not within %.1f s: %s" % (timeout, what)
+        time.sleep(0.05)
+
+
+def cluster(edge):
+    """@edge's /sipwake/cluster."""
+    return edge.telemetry("/sipwake/cluster")
+
+
+def device_on(edge, dev, contact=None):
+    """@dev's one device in @edge's tables (its contact @contact when
+    given: /sipwake/bindings shows it without parameters, which hold the
+    push token), or None."""
+    ds = [d for d in edge.devices(dev.aor) if d.get("instance") == "<urn:uuid:%s>" % dev.instance]
+    assert len(ds) <= 1, ds
+    if ds and (contact is None or ds[0].get("contact") == contact.split(";")[0]):
+        return ds[0]
+    return None
+
+
+def redis_binding(lab, dev):
+    """The binding Redis holds for @dev (its value, JSON text), or ""."""
+    key = "sipwake:b:%s\x1fi:<urn:uuid:%s>" % (dev.aor, dev.instance)
+    return lab.redis_cli("HGET", key, "v", check=False)
