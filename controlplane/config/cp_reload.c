@@ -113,6 +113,8 @@ static void restart_keys(const struct cp_config *a, const struct cp_config *b, c
 		     SAME(streams.handshake_s) && SAME(streams.header_s) && SAME(streams.idle_s) &&
 		     SAME(streams.ring_size) && SAME(streams.msg_rate) && SAME(streams.msg_burst),
 	     "streams limits");
+	/* The link to Redis and the peers (the workers' copy) are set once. */
+	NOTE(SAME(cluster) && SAME(cl) && SAME(cl_path) && SAME(n_peers) && SAME(peers), "cluster");
 	/* pushd's rings are made once; its credentials reload (pd_reload()). */
 	NOTE(SAME(push.ring_size), "push.ring_size");
 #undef NOTE
