@@ -6,7 +6,8 @@ e0 sends it down the connection, and the answers come back through e1. When
 the connection closes the device is asleep on e0, and a call through e1
 wakes it: e0 holds and pushes (the edge the device is bound through decides),
 the app opens a new TLS connection to e0 and gets the call down it.
-Two real edges, one Redis (scripts/swcluster.py), streampeer's TLS apps."""
+A UDP app bound through e0 is pinged by e0 alone. Two real edges, one
+Redis (scripts/swcluster.py), streampeer's TLS apps."""
 import os
 import sys
 
@@ -24,7 +25,9 @@ STREAMS = ('streams: { tls = { port = 5061; cert = "%s"; key = "%s"; }; '
 
 @pytest.fixture(scope="module")
 def ctx():
-    cl = WakeCluster("wct%d" % (os.getpid() % 10000), PING_WAKE, n_edges=2, cluster_config=True)
+    # Pings every second: one edge pings a device, the one it is bound through.
+    cl = WakeCluster("wct%d" % (os.getpid() % 10000), PING_WAKE, n_edges=2, cluster_config=True,
+                     ping_interval_s=1)
     cl.cert, cl.key = make_cert(cl.tmp)
     for e in cl.edges:
         e.config_extra += "\n" + STREAMS % (cl.cert, cl.key)
@@ -91,3 +94,17 @@ def test_closed_connection_woken_through_its_edge(ctx):
     w0, c1 = d0(), d1()
     assert w0["wake_woken"] == 1 and w0["wake_answered"] == 1, w0
     assert c1["fwd_to_peer"] == 1 and c1["wake_pushes"] == 0, c1
+
+
+def test_one_edge_pings_a_device(ctx):
+    """A UDP app bound through e0 is pinged by e0 alone while e0 answers
+    (docs/cluster.md): e1 has the binding and sends it nothing."""
+    e0, e1 = ctx.edges
+    dev, app = Device("pia"), ctx.app(edge=0)
+    ctx.register(app, dev)
+    until(lambda: device_on(e1, dev), 2.0, "pia on e1")
+    d0, d1, n0 = Delta(e0), Delta(e1), app.options
+    app.nothing(timeout=3.5)  # pumps: answers the pings that come
+    assert app.options - n0 >= 2 and all(p.src == (e0.sw_ip4, 5060) for p in app.pings), \
+        app.pings
+    assert d0()["pings_sent"] >= 2 and d1()["pings_sent"] == 0, (d0(), d1())
