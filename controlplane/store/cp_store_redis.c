@@ -57,6 +57,7 @@ struct rd_store {
 	void *load_arg;
 	int64_t load_now;
 	int load_n;		/* bindings handed up by the load */
+	bool loading;		/* cp_store_load() runs */
 	char edge[CL_NAME_MAX]; /* this edge's name: the journal's changes are its own */
 	uint64_t *load_expired, *load_skipped;
 	char val[VAL_MAX];
@@ -332,7 +333,7 @@ static void on_change(void *arg, enum cl_change kind, const struct cl_binding *b
 		CP_STORE_ADD(&q->s, feed_bad, 1);
 		return;
 	}
-	if (q->load_fn != NULL) { /* the first full load, at start */
+	if (q->loading) { /* the first full load, at start */
 		if (kind != CL_PUT)
 			return;
 		if (r.expires_at <= q->load_now) {
@@ -344,7 +345,7 @@ static void on_change(void *arg, enum cl_change kind, const struct cl_binding *b
 		 * reached through it from the first call on. */
 		if (q->s.hooks.change != NULL)
 			q->s.hooks.change(q->s.hooks.arg, CP_STORE_PUT, &r, b->edge, b->edge_len);
-		else if (q->load_fn(&r, q->load_arg) < 0)
+		else if (q->load_fn != NULL && q->load_fn(&r, q->load_arg) < 0)
 			(*q->load_skipped)++;
 		q->load_n++;
 		return;
@@ -445,6 +446,7 @@ static int rd_load(struct cp_store *s, int64_t now_s,
 	struct rd_store *q = rd(s);
 	uint64_t end = sw_mono_us() + (uint64_t)LOAD_WAIT_S * 1000000;
 
+	q->loading = true;
 	q->load_fn = fn;
 	q->load_arg = arg;
 	q->load_now = now_s;
@@ -456,6 +458,7 @@ static int rd_load(struct cp_store *s, int64_t now_s,
 	for (struct replay_arg a = {.q = q};;)
 		if (cp_journal_read(q->j, a.last_seq, REPLAY_OPS, load_journal_one, &a) <= 0)
 			break;
+	q->loading = false;
 	q->load_fn = NULL;
 	CP_STORE_ADD(&q->s, loaded, (uint64_t)q->load_n);
 	if (cl_state(q->cl) != CL_UP)
