@@ -7,26 +7,31 @@
  * --idle-us, 50 like the control plane's loop, when none did anything).
  *
  *   feed lag     A submits a batch of 1, 8 or 64 changes (realistic
- *                bindings, cp_codec_encode(): ~450-byte values); B's
+ *                bindings, cp_codec_encode(): ~540-byte values); B's
  *                change() notes each arrival; per change, arrival - submit
  *                (bench_cluster_feed.c). One batch at a time.
  *   write rate   batches of 64, up to 32 in flight, with 2 and --readers
  *                edges tailing the feed: changes/s Redis acknowledges, the
  *                lag at that load, Redis CPU per change.
- *   wake across  A's REGISTER written (cp_store_put() + cp_store_submit(),
- *                the round's batch) -> B's store hook change(), the device
- *                decoded and put into B's binding table (sw_bind_put()):
- *                what the control plane does before it sends the held
- *                INVITE (bench_cluster_store.c). Not in it: the REGISTER's
- *                relay and the PBX's 200 on B (bench_reg), the INVITE
- *                built and sent on A (bench_wake (b)), the network between
- *                boxes (all here is 127.0.0.1).
+ *   wake across  the registering edge A's binding written (cp_store_put()
+ *                + cp_store_submit(), the round's batch) -> the holding
+ *                edge B's store hook change(), the device decoded and put
+ *                into B's binding table (sw_bind_put()): what the control
+ *                plane does before it sends the held INVITE
+ *                (bench_cluster_store.c). Not in it: the REGISTER's relay
+ *                and the PBX's 200 on A (bench_reg), the INVITE built and
+ *                sent on B (bench_wake (b)), the network between boxes
+ *                (all here is 127.0.0.1). Beside it: A's done() (its 200
+ *                may leave).
  *   memory       N bindings through A's store: INFO memory used_memory
  *                after - before, per binding, with the feed (trimmed at
- *                about 100000 entries) and after XTRIM MAXLEN 0.
+ *                about 100000 entries) and after XTRIM MAXLEN 0; again
+ *                with hash-max-listpack-value 1024.
  *   restart      --count bindings written into Redis in the link's layout,
  *                then a fresh shared store's cp_store_load() into a real
- *                binding table: seconds until all are in it.
+ *                binding table: seconds until all are in it, how many were
+ *                in when cp_store_load() returned, Redis CPU per binding.
+ *   codec        cp_codec_encode() / cp_codec_decode() of one binding.
  *
  *   bench_cluster (--redis HOST:PORT | --spawn-redis) [--smoke] [--runs R]
  *       [--changes N] [--wakes N] [--tput N] [--readers R] [--mem N]
@@ -256,6 +261,11 @@ static void report(const struct bc_opts *o, struct runs *r, bool no_load, double
 		       MED(r->load, seconds, n), o->load,
 		       waited ? "; cp_store_load() stopped waiting at 10 s" : "",
 		       MED(r->load, per_s, n));
+		printf("load_at_return %.0f bindings (in the table when cp_store_load() returned, "
+		       "after %.2f s)\n",
+		       MED(r->load, at_return, n), MED(r->load, return_s, n));
+		printf("load_redis_cpu %.2f us/binding (Redis CPU, user + sys, over the load)\n",
+		       MED(r->load, redis_us, n));
 	}
 	printf("\n| figure (median of %u) | measured | target | |\n|---|---|---|---|\n", n);
 	printf("| feed lag, batch 1 / 8 / 64, p50 | %.0f / %.0f / %.0f µs | | |\n",

@@ -63,6 +63,9 @@ unsigned bc_pump(const struct bc_opts *o, struct cl *const *l, unsigned n);
 /** The same over shared stores (cp_store_poll()). */
 unsigned bc_pump_stores(const struct bc_opts *o, struct cp_store *const *s, unsigned n);
 
+/** Redis's CPU time so far (INFO cpu: used_cpu_user + used_cpu_sys), s; -1. */
+double bc_redis_cpu(const struct bc_opts *o);
+
 /** The @p p-th percentile (0..100) of @p v (@p n values; sorted here). */
 double bc_pct(double *v, size_t n, double p);
 
@@ -116,7 +119,10 @@ int bc_run_mem(struct bc_opts *o, struct bc_mem *out);
 struct bc_load {
 	double seconds, per_s;
 	unsigned loaded;
-	bool waited_out; /**< cp_store_load() gave up waiting (10 s): the rest came later */
+	double at_return; /**< in the table when cp_store_load() returned */
+	double return_s;  /**< when it returned */
+	double redis_us;  /**< Redis CPU per binding loaded */
+	bool waited_out;  /**< cp_store_load() gave up waiting (10 s): the rest came later */
 };
 int bc_load_write(struct bc_opts *o, double *write_s, double *bytes_per_binding);
 int bc_run_load(struct bc_opts *o, struct bc_load *out);

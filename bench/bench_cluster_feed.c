@@ -207,7 +207,7 @@ int bc_run_lag(struct bc_opts *o, struct bc_lag *out)
 	return 0;
 }
 
-static double redis_cpu(const struct bc_opts *o)
+double bc_redis_cpu(const struct bc_opts *o)
 {
 	redisContext *c = bench_redis_cli(&o->rd);
 	double s;
@@ -250,7 +250,7 @@ int bc_run_tput(struct bc_opts *o, unsigned readers, struct bc_tput *out)
 	p[1].lag = lag;
 	if (links_new(o, prefix, l, p, readers) != 0)
 		goto out;
-	cpu0 = redis_cpu(o);
+	cpu0 = bc_redis_cpu(o);
 	t0 = bc_ns();
 	end = t0 + 6 * WAIT_NS;
 	while (all < readers || p[0].acked < nb) {
@@ -279,7 +279,7 @@ int bc_run_tput(struct bc_opts *o, unsigned readers, struct bc_tput *out)
 		}
 	}
 	out->changes_s = (double)n * 1e9 / (double)(p[0].last_ack - t0);
-	out->redis_us = (redis_cpu(o) - cpu0) * 1e6 / n;
+	out->redis_us = (bc_redis_cpu(o) - cpu0) * 1e6 / n;
 	out->lag_p50 = bc_pct(lag, n, 50);
 	out->lag_p99 = bc_pct(lag, n, 99);
 	rc = 0;

@@ -385,6 +385,7 @@ int bc_run_load(struct bc_opts *o, struct bc_load *out)
 	struct sw_src_table *src = sw_src_create(o->load);
 	char prefix[32];
 	uint64_t t0, end;
+	double cpu0 = bc_redis_cpu(o);
 	int rc = -1;
 
 	bench_redis_prefix(prefix, sizeof(prefix), "load");
@@ -399,11 +400,14 @@ int bc_run_load(struct bc_opts *o, struct bc_load *out)
 		goto out;
 	/* cp_store_load() waits 10 s at most; the rest come through change(). */
 	out->waited_out = c.loaded < o->load;
+	out->at_return = c.loaded;
+	out->return_s = (double)(bc_ns() - t0) / 1e9;
 	for (end = t0 + 12 * WAIT_NS; c.loaded < o->load && bc_ns() < end;)
 		bc_pump_stores(o, &s, 1);
 	out->loaded = c.loaded;
 	out->seconds = (double)(bc_ns() - t0) / 1e9;
 	out->per_s = c.loaded / out->seconds;
+	out->redis_us = (bc_redis_cpu(o) - cpu0) * 1e6 / o->load;
 	if (c.loaded != o->load || c.bad != 0)
 		fprintf(stderr,
 			"bench_cluster: load: %u of %u bindings in the table (%u refused)\n",

@@ -215,7 +215,9 @@ def main():
           % (a.count, f["load_s"], f["load_per_s"],
              verdict(f["load_s"] < TARGET_LOAD_S) if judged else "not judged (< 1M)"))
     if f.get("load_waited_out"):
-        print("| restart: cp_store_load() returned at its 10 s limit, part loaded | yes | | |")
+        print("| restart: in the table when cp_store_load() gave up waiting | %.0f (%.0f %%) "
+              "| | |" % (f["load_at_return"], f["load_at_return"] * 100 / a.count))
+    print("| restart: Redis CPU per binding loaded | %.1f µs | | |" % f["load_redis_cpu"])
     print("| JSON encode / decode per binding | %.1f / %.1f µs | | |"
           % (f["codec_encode"], f["codec_decode"]))
 
