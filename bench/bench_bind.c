@@ -6,7 +6,7 @@
  * Records look like real ones: AOR "u<i>@example.com", a ~90-byte contact
  * with RFC 8599 parameters, +sip.instance "urn:uuid:<36-char UUID>", half
  * APNs (64-hex token, "<team>.<bundle>.voip") and half FCM (~160-char
- * token, project id), a distinct IPv4 source each. They are generated in
+ * token, project id), a distinct IPv4 source each (bench/bench_gen.c). They are generated in
  * chunks outside the timed regions; what is timed is sw_bind_put(), the
  * lookups, or cp_store_put() + cp_store_commit().
  *
@@ -16,7 +16,6 @@
  * context. The machine is shared: read medians and ratios.
  */
 #define _GNU_SOURCE
-#include <endian.h>
 #include <errno.h>
 #include <ftw.h>
 #include <getopt.h>
@@ -28,24 +27,12 @@
 
 #include <urcu/urcu-qsbr.h>
 
+#include "bench/bench_gen.h"
 #include "common/sw_bind.h"
 #include "controlplane/store/cp_store.h"
 
 #define CHUNK	  1024
 #define TARGET_GB 1.0 /* memory target for the bindings of one box: 1 GiB */
-
-struct gen {
-	char aor[32], contact[128], instance[48], prid[192], param[40];
-	struct sw_bind_rec r;
-};
-
-static uint64_t splitmix(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ull;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-	return x ^ (x >> 31);
-}
 
 static double now_s(void)
 {
@@ -53,66 +40,6 @@ static double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* Binding number @i, the same every time it is asked for. */
-static void gen(uint64_t i, struct gen *g)
-{
-	static const char b64[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	uint64_t h = splitmix(i);
-	unsigned a = (unsigned)(i >> 16) & 0xff, b = (unsigned)(i >> 8) & 0xff,
-		 c = (unsigned)i & 0xff;
-	unsigned port = 1024 + (unsigned)(h % 64000);
-	bool apns = i % 2 == 0;
-
-	snprintf(g->aor, sizeof(g->aor), "u%llu@example.com", (unsigned long long)i);
-	snprintf(g->instance, sizeof(g->instance), "urn:uuid:%08x-%04x-4%03x-a%03x-%012llx",
-		 (unsigned)h, (unsigned)(h >> 32) & 0xffff, (unsigned)(h >> 48) & 0xfff,
-		 (unsigned)(h >> 20) & 0xfff,
-		 (unsigned long long)(splitmix(h) & 0xffffffffffffull));
-	if (apns) {
-		for (int k = 0; k < 4; k++)
-			snprintf(g->prid + 16 * k, 17, "%016llx",
-				 (unsigned long long)splitmix(i * 4 + (uint64_t)k));
-		snprintf(g->param, sizeof(g->param), "ABCDE12345.com.example.phone.voip");
-	} else {
-		/* FCM registration tokens: "<22 chars>:APA91b<~130 chars>". */
-		uint64_t x = h;
-
-		for (int k = 0; k < 159; k++) {
-			if (k % 10 == 0)
-				x = splitmix(x + (uint64_t)k);
-			g->prid[k] = b64[x & 63];
-			x >>= 6;
-		}
-		memcpy(g->prid + 22, ":APA91b", 7);
-		g->prid[159] = '\0';
-		snprintf(g->param, sizeof(g->param), "example-phone-1a2b3");
-	}
-	snprintf(g->contact, sizeof(g->contact),
-		 "sip:u%llu@10.%u.%u.%u:%u;transport=udp;pn-provider=%s;pn-param=%s",
-		 (unsigned long long)i, a, b, c, port, apns ? "apns" : "fcm", g->param);
-	g->r = (struct sw_bind_rec){
-		.aor = g->aor,
-		.aor_len = (uint16_t)strlen(g->aor),
-		.contact = g->contact,
-		.contact_len = (uint16_t)strlen(g->contact),
-		.instance = g->instance,
-		.instance_len = (uint16_t)strlen(g->instance),
-		.pn_form = SW_PN_RFC8599,
-		.pn_provider = apns ? "apns" : "fcm",
-		.pn_provider_len = apns ? 4 : 3,
-		.pn_prid = g->prid,
-		.pn_prid_len = (uint16_t)strlen(g->prid),
-		.pn_param = g->param,
-		.pn_param_len = (uint16_t)strlen(g->param),
-		.src = sw_ip_from_v4(htobe32(10u << 24 | a << 16 | b << 8 | c)),
-		.sport = (uint16_t)port,
-		.iface = 0,
-		.registered_at = 1700000000,
-		.expires_at = 1700003600,
-	};
 }
 
 static long rss_kb(void)
@@ -150,7 +77,8 @@ static void die(const char *what, int rc)
 }
 
 /* Insert bindings 0..n-1; returns the seconds spent in sw_bind_put(). */
-static double insert_all(struct sw_bind_table *t, unsigned n, struct gen *g, double *str_bytes)
+static double insert_all(struct sw_bind_table *t, unsigned n, struct bench_gen *g,
+			 double *str_bytes)
 {
 	double put = 0, bytes = 0;
 
@@ -159,7 +87,7 @@ static double insert_all(struct sw_bind_table *t, unsigned n, struct gen *g, dou
 		double t0;
 
 		for (unsigned k = 0; k < m; k++) {
-			gen(base + k, &g[k]);
+			bench_gen(base + k, &g[k]);
 			bytes += g[k].r.aor_len + g[k].r.contact_len + g[k].r.instance_len +
 				 g[k].r.pn_provider_len + g[k].r.pn_prid_len + g[k].r.pn_param_len;
 		}
@@ -179,7 +107,7 @@ static double insert_all(struct sw_bind_table *t, unsigned n, struct gen *g, dou
 
 /* Random lookups by push key (@by_pn) or by contact; lookups/s. */
 static double lookups(struct sw_bind_table *t, unsigned n, unsigned count, bool by_pn,
-		      struct gen *g)
+		      struct bench_gen *g)
 {
 	static char keys[CHUNK][SW_PN_KEY_MAX];
 	static int klen[CHUNK];
@@ -191,7 +119,7 @@ static double lookups(struct sw_bind_table *t, unsigned n, unsigned count, bool 
 		double t0;
 
 		for (unsigned k = 0; k < m; k++) {
-			gen(splitmix(done + k + (by_pn ? 7 : 11)) % n, &g[k]);
+			bench_gen(bench_mix(done + k + (by_pn ? 7 : 11)) % n, &g[k]);
 			if (by_pn)
 				klen[k] = sw_pn_key(keys[k], sizeof(keys[k]), g[k].r.pn_provider,
 						    g[k].r.pn_provider_len, g[k].r.pn_prid,
@@ -226,7 +154,7 @@ struct store_pass {
 };
 
 /* cp_store_put + cp_store_commit every @batch bindings; bindings/s. */
-static void store_pass(const char *dir, const struct store_pass *p, struct gen *g)
+static void store_pass(const char *dir, const struct store_pass *p, struct bench_gen *g)
 {
 	char path[512], err[512];
 	struct cp_store *s;
@@ -245,7 +173,7 @@ static void store_pass(const char *dir, const struct store_pass *p, struct gen *
 		double t0;
 
 		for (unsigned k = 0; k < m; k++)
-			gen(base + k, &g[k]);
+			bench_gen(base + k, &g[k]);
 		t0 = now_s();
 		for (unsigned k = 0; k < m; k++) {
 			int rc = cp_store_put(s, &g[k].r);
@@ -288,7 +216,7 @@ int main(int argc, char **argv)
 	bool smoke = false;
 	struct sw_src_table *src;
 	struct sw_bind_table *t;
-	struct gen *g;
+	struct bench_gen *g;
 	double rates[15], str_bytes, t0;
 	long rss0, rss1;
 	size_t bytes;
