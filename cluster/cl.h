@@ -9,7 +9,7 @@
  *
  * Two connections to the Redis master (found directly, or through Redis
  * Sentinel): the writer, which runs each submitted batch as one pipelined
- * MULTI / FCALL ... / EXEC (and WAIT for replicas when asked), and the
+ * one FCALL of a Redis function (and WAIT for replicas when asked), and the
  * feed reader, which tails the change feed (a Redis Stream that each batch
  * appends to inside the same transaction) and hands every other edge's
  * change up. On every (re)connection the reader first loads every binding

@@ -5,7 +5,7 @@
  *   cl_link.c      cl_new / cl_free / cl_run: which master, when to
  *                  (re)connect, timeouts, what a lost connection undoes
  *   cl_sentinel.c  asking Sentinel for the master's address
- *   cl_write.c     the writer: handshake, batches as MULTI / FCALL / EXEC
+ *   cl_write.c     the writer: handshake, batches as one FCALL each
  *                  (and WAIT), tickets and done() in order
  *   cl_feed.c      the reader: the resync, then the feed tailed
  *   cl_batch.c     a batch's changes (no Redis in it)
@@ -66,7 +66,7 @@ struct cl_chg {
 };
 
 struct cl_batch {
-	bool no_wait; /* cl_batch_no_wait(): no WAIT after its EXEC */
+	bool no_wait; /* cl_batch_no_wait(): no WAIT after its FCALL */
 	unsigned n, cap;
 	struct cl_chg **v;
 };
@@ -78,7 +78,7 @@ struct cl_slot {
 	unsigned n;	   /* changes */
 	unsigned written;  /* FCALLs that returned 1 */
 	bool failed;	   /* an error reply, or WAIT short of replicas */
-	bool no_wait;	   /* done at EXEC, whatever cfg.wait_replicas says */
+	bool no_wait;	   /* done at its FCALL, whatever cfg.wait_replicas says */
 	bool finished, ok; /* answered (or given up): done() is due */
 };
 
@@ -88,8 +88,6 @@ struct cl_writer {
 	struct cl_slot *ring; /* max_inflight slots, oldest at head */
 	uint32_t head, count; /* count: submitted, done() not called yet */
 	uint64_t next_ticket;
-	char *keys; /* scratch for a change's key names */
-	size_t keys_cap;
 };
 
 struct cl_reader {

@@ -2,8 +2,9 @@
 /*
  * The writer: one connection to the master. Its handshake (AUTH, ROLE,
  * FUNCTION LOAD REPLACE) makes it ready; then each submitted batch goes as
- * one pipelined MULTI, FCALL per change, EXEC (and WAIT when replicas are
- * asked for). Redis answers a connection's commands in order, so batches
+ * one FCALL sipwake_batch (cl_lua.c: every change of the batch, atomic,
+ * one reply; pipelined behind the batches in flight), and WAIT when
+ * replicas are asked for. Redis answers a connection's commands in order, so batches
  * are answered in ticket order, and the slots in flight are a ring whose
  * head is the oldest. A slot finishes on its last answer; cl_write_deliver()
  * calls done() for the finished slots at the ring's head, at the end of
@@ -17,26 +18,6 @@
 
 #include "cluster/cl_internal.h"
 
-#define CL_ARGV_MAX 13
-
-/* A command's arguments, binary-safe. */
-struct argv {
-	int n;
-	const char *a[CL_ARGV_MAX];
-	size_t l[CL_ARGV_MAX];
-};
-
-static void arg(struct argv *v, const char *p, size_t len)
-{
-	v->a[v->n] = p;
-	v->l[v->n++] = len;
-}
-
-static void args(struct argv *v, const char *s)
-{
-	arg(v, s, strlen(s));
-}
-
 int cl_write_init(struct cl *cl)
 {
 	cl->w.conn.cl = cl;
@@ -48,7 +29,6 @@ int cl_write_init(struct cl *cl)
 void cl_write_fini(struct cl *cl)
 {
 	free(cl->w.ring);
-	free(cl->w.keys);
 }
 
 static struct cl_slot *slot_at(const struct cl_writer *w, uint32_t i, uint32_t cap)
@@ -130,17 +110,8 @@ static void batch_error(struct cl_conn *c, struct cl_slot *s, const char *what, 
 			     what, msg);
 }
 
-/* MULTI's OK and each FCALL's QUEUED. */
-static void on_queued(redisAsyncContext *ac, void *reply, void *priv)
-{
-	const redisReply *r = reply;
-	struct cl_conn *c = cl_conn_answered(ac, r);
-
-	if (c && cl_reply_is_err(r))
-		batch_error(c, priv, "queued", r->str);
-}
-
-static void on_exec(redisAsyncContext *ac, void *reply, void *priv)
+/* The batch's one reply: 1 (written) or 0 (stale) per change. */
+static void on_batch(redisAsyncContext *ac, void *reply, void *priv)
 {
 	const redisReply *r = reply;
 	struct cl_conn *c = cl_conn_answered(ac, r);
@@ -150,21 +121,19 @@ static void on_exec(redisAsyncContext *ac, void *reply, void *priv)
 	if (!c)
 		return;
 	if (cl_reply_is_err(r)) {
-		batch_error(c, s, "EXEC", r->str);
+		batch_error(c, s, "FCALL", r->str);
 	} else if (r->type != REDIS_REPLY_ARRAY || r->elements != s->n) {
-		s->failed = true; /* nil: the transaction was discarded */
-		cl_set_error(c->cl, "writer %s: batch %" PRIu64 ": EXEC: not %u results", c->addr,
+		s->failed = true;
+		cl_set_error(c->cl, "writer %s: batch %" PRIu64 ": FCALL: not %u results", c->addr,
 			     s->ticket, s->n);
 	} else {
-		for (size_t i = 0; i < r->elements && c->ac; i++) {
+		for (size_t i = 0; i < r->elements; i++) {
 			const redisReply *e = r->element[i];
 
 			if (e->type == REDIS_REPLY_INTEGER && e->integer == 1)
 				s->written++;
 			else if (e->type == REDIS_REPLY_INTEGER && e->integer == 0)
 				stale++;
-			else if (e->type == REDIS_REPLY_ERROR)
-				batch_error(c, s, "FCALL", e->str);
 			else
 				s->failed = true;
 		}
@@ -202,105 +171,59 @@ static void on_wait(redisAsyncContext *ac, void *reply, void *priv)
 /* ------------------------------------------------------------------ */
 /* Sending a batch. */
 
-static int ensure_keys(struct cl_writer *w, size_t need)
-{
-	char *k;
-
-	if (need <= w->keys_cap)
-		return 0;
-	k = realloc(w->keys, need);
-	if (!k)
-		return -ENOMEM;
-	w->keys = k;
-	w->keys_cap = need;
-	return 0;
-}
-
-/* Room for a change's two key names: "<P>b:<aor>\x1f<key>", "<P>a:<aor>". */
-static size_t keys_len(const struct cl *cl, const struct cl_chg *c)
-{
-	return 2 * (strlen(cl->cfg.prefix) + 2 + c->aor_len) + 1 + c->key_len;
-}
-
-static int send_change(struct cl *cl, struct cl_slot *s, const struct cl_chg *c)
-{
-	const char *prefix = cl->cfg.prefix, *edge = cl->cfg.edge;
-	const char *aor = c->data, *key = c->data + c->aor_len, *val = key + c->key_len;
-	size_t plen = strlen(prefix), blen = plen + 2 + c->aor_len + 1 + c->key_len;
-	char *bkey = cl->w.keys, *akey = bkey + blen;
-	char stamp[24], exp[24], maxlen[16];
-	struct argv v = {0};
-
-	/* del_aor has no device key: its bkey is every binding's prefix. */
-	memcpy(bkey, prefix, plen);
-	memcpy(bkey + plen, "b:", 2);
-	memcpy(bkey + plen + 2, aor, c->aor_len);
-	bkey[plen + 2 + c->aor_len] = CL_KEY_SEP;
-	memcpy(bkey + plen + 3 + c->aor_len, key, c->key_len);
-	memcpy(akey, prefix, plen);
-	memcpy(akey + plen, "a:", 2);
-	memcpy(akey + plen + 2, aor, c->aor_len);
-	snprintf(stamp, sizeof(stamp), "%" PRId64, c->stamp);
-	snprintf(exp, sizeof(exp), "%" PRId64, c->expires_at);
-	snprintf(maxlen, sizeof(maxlen), "%u", cl->cfg.feed_maxlen);
-
-	args(&v, "FCALL");
-	switch (c->kind) {
-	case CL_PUT:
-		args(&v, "sipwake_put");
-		args(&v, "3");
-		arg(&v, bkey, blen);
-		break;
-	case CL_DEL:
-		args(&v, "sipwake_del");
-		args(&v, "3");
-		arg(&v, bkey, blen);
-		break;
-	case CL_DEL_AOR:
-		args(&v, "sipwake_del_aor");
-		args(&v, "2");
-		break;
-	}
-	arg(&v, akey, plen + 2 + c->aor_len);
-	args(&v, cl->feed);
-	args(&v, edge);
-	arg(&v, aor, c->aor_len);
-	if (c->kind != CL_DEL_AOR)
-		arg(&v, key, c->key_len);
-	if (c->kind == CL_PUT)
-		arg(&v, val, c->val_len);
-	args(&v, stamp);
-	if (c->kind == CL_PUT)
-		args(&v, exp);
-	args(&v, maxlen);
-	if (c->kind == CL_DEL_AOR)
-		arg(&v, bkey, blen);
-	return cl_conn_send(&cl->w.conn, on_queued, s, v.n, v.a, v.l, 0);
-}
-
 /* A send that fails has failed the connection: the link fails every
  * batch in flight, this one with them. */
 static void send_batch(struct cl *cl, struct cl_slot *s, const struct cl_batch *b)
 {
 	struct cl_conn *c = &cl->w.conn;
-	char n[16], ms[16];
-	size_t need = 0;
+	int argc = 7 + 6 * (int)b->n;
+	const char **a = malloc((size_t)argc * sizeof(*a));
+	size_t *l = malloc((size_t)argc * sizeof(*l));
+	char(*num)[24] = malloc(2 * b->n * sizeof(*num));
+	char maxlen[16], n[16], ms[16];
+	int k = 0;
 
-	for (unsigned i = 0; i < b->n; i++)
-		if (keys_len(cl, b->v[i]) > need)
-			need = keys_len(cl, b->v[i]);
-	if (ensure_keys(&cl->w, need) < 0) {
+	if (!a || !l || !num) {
+		free(a);
+		free(l);
+		free(num);
 		s->failed = true;
 		finish(s);
 		cl_set_error(cl, "writer: batch %" PRIu64 ": out of memory", s->ticket);
 		return;
 	}
-	if (cl_conn_cmd(c, on_queued, s, 0, "MULTI", NULL) < 0)
-		return;
-	for (unsigned i = 0; i < b->n; i++)
-		if (send_change(cl, s, b->v[i]) < 0)
-			return;
-	if (cl_conn_cmd(c, on_exec, s, 0, "EXEC", NULL) < 0 || !cl->cfg.wait_replicas || b->no_wait)
+#define ARG(p, len) (a[k] = (p), l[k++] = (len))
+#define STR(p)	    ARG(p, strlen(p))
+	snprintf(maxlen, sizeof(maxlen), "%u", cl->cfg.feed_maxlen);
+	STR("FCALL");
+	STR("sipwake_batch");
+	STR("0");
+	STR(cl->feed);
+	STR(cl->cfg.edge);
+	STR(maxlen);
+	STR(cl->cfg.prefix);
+	for (unsigned i = 0; i < b->n; i++) {
+		const struct cl_chg *ch = b->v[i];
+		const char *aor = ch->data, *key = aor + ch->aor_len, *val = key + ch->key_len;
+
+		STR(ch->kind == CL_PUT ? "p" : ch->kind == CL_DEL ? "d" : "D");
+		ARG(aor, ch->aor_len);
+		ARG(key, ch->key_len);
+		ARG(val, ch->val_len);
+		snprintf(num[2 * i], sizeof(num[0]), "%" PRId64, ch->stamp);
+		snprintf(num[2 * i + 1], sizeof(num[0]), "%" PRId64, ch->expires_at);
+		STR(num[2 * i]);
+		STR(num[2 * i + 1]);
+	}
+#undef STR
+#undef ARG
+	/* hiredis formats the command at once: the arrays may go. */
+	int rc = cl_conn_send(c, on_batch, s, argc, a, l, 0);
+
+	free(a);
+	free(l);
+	free(num);
+	if (rc < 0 || !cl->cfg.wait_replicas || b->no_wait)
 		return;
 	snprintf(n, sizeof(n), "%u", cl->cfg.wait_replicas);
 	snprintf(ms, sizeof(ms), "%u", cl->cfg.wait_ms);

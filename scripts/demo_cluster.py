@@ -20,7 +20,6 @@ wakesip.py: byte-level SIP, stdlib only), the same peers the cluster tests
 use. Each step either happens within a few seconds or the demo stops there,
 names the step, and removes everything it made.
 """
-import json
 import os
 import re
 import subprocess
@@ -242,13 +241,15 @@ class Story:
         if e != "e0" or self.contact(pn=False) not in v:
             raise StepFailed("Redis has e=%r v=%r" % (e, v))
         self.say("redis-cli HGET '%s' e: \"%s\" (the edge that wrote it); its v, the "
-                 "binding as JSON, holds what any edge needs to reach and wake her:" % (shown, e))
-        b = json.loads(v)
+                 "binding as one record (fields separated by 0x1f, "
+                 "controlplane/store/cp_store_codec.c), holds what any edge needs to reach "
+                 "and wake her:" % (shown, e))
+        f = v.split("\x1f")
+        if len(f) != 15 or f[0] != "sw1":
+            raise StepFailed("Redis's value is not a sw1 record: %r" % v)
         print(self.indent("contact %s\ninstance %s, source %s:%s\npush %s %s, pn-param %s\n"
                           "registered_at %s (the stamp newest-wins compares), expires_at %s"
-                          % (b.get("contact"), b.get("instance"), b.get("src"), b.get("sport"),
-                             b.get("pn_provider"), b.get("pn_prid"), b.get("pn_param"),
-                             b.get("registered_at"), b.get("expires_at"))))
+                          % (f[2], f[3], f[10], f[11], f[6], f[7], f[8], f[13], f[14])))
 
     def call_through_e1(self):
         """4. The PBX calls dana through e1 while she is awake: e1 relays to

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * A binding as a value other edges read (docs/cluster.md, "What a binding
- * looks like in Redis"): one JSON object (jansson), every field of struct
- * sw_bind_rec but the connection, which is this edge's alone. And a device
- * key (cp_store_device_key()) read back into the fields that identify a
- * device, for a delete that arrives with nothing else.
+ * A binding as a value other edges read (docs/cluster.md, "What is where"):
+ * one record of fields separated by 0x1f (cp_store_codec.c says which),
+ * every field of struct sw_bind_rec but the connection and the edge, which
+ * are this edge's alone. And a device key (cp_store_device_key()) read back
+ * into the fields that identify a device, for a delete that arrives with
+ * nothing else.
  */
 #ifndef CP_STORE_CODEC_H
 #define CP_STORE_CODEC_H
@@ -17,15 +18,17 @@
 #define CP_CODEC_BUF (SW_AOR_MAX + SW_CONTACT_MAX + SW_INSTANCE_MAX + 3 * SW_PN_FIELD_MAX + 8)
 
 /**
- * @p r as JSON into @p out (@p cap bytes, NUL-terminated).
- * @return its length, or -E2BIG / -ENOMEM.
+ * @p r as a record into @p out (@p cap bytes, NUL-terminated).
+ * @return its length; -E2BIG (@p cap too small) or -EINVAL (a field holds
+ *         0x1f).
  */
 int cp_codec_encode(const struct sw_bind_rec *r, char *out, size_t cap);
 
 /**
- * JSON @p val (@p len bytes) back into @p r, its strings in @p buf
+ * The record @p val (@p len bytes) back into @p r, its strings in @p buf
  * (CP_CODEC_BUF bytes). conn and conn_since are 0.
- * @return 0, or -EINVAL (not a binding this version wrote).
+ * @return 0, or -EINVAL (not a record this version writes, or not a
+ *         valid binding).
  */
 int cp_codec_decode(const char *val, size_t len, struct sw_bind_rec *r, char *buf);
 

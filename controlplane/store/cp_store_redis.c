@@ -28,7 +28,8 @@
 
 #define VAL_MAX	    4096 /* one encoded binding; fields are bounded well below */
 #define REPLAY_OPS  512	 /* journal changes per replayed batch */
-#define LOAD_WAIT_S 10	 /* at start, the longest wait for the first full load */
+#define LOAD_WAIT_S 10	 /* at start, the longest wait for Redis to answer */
+#define LOAD_MAX_S  300	 /* and for the first full load, once it answers */
 
 /* One batch: its changes in journal form, strings in one arena. */
 struct rd_batch {
@@ -444,7 +445,8 @@ static int rd_load(struct cp_store *s, int64_t now_s,
 		   uint64_t *skipped)
 {
 	struct rd_store *q = rd(s);
-	uint64_t end = sw_mono_us() + (uint64_t)LOAD_WAIT_S * 1000000;
+	uint64_t t0 = sw_mono_us(), end = t0 + (uint64_t)LOAD_WAIT_S * 1000000;
+	uint64_t end_load = t0 + (uint64_t)LOAD_MAX_S * 1000000;
 
 	q->loading = true;
 	q->load_fn = fn;
@@ -452,7 +454,11 @@ static int rd_load(struct cp_store *s, int64_t now_s,
 	q->load_now = now_s;
 	q->load_expired = expired;
 	q->load_skipped = skipped;
-	while (cl_state(q->cl) != CL_UP && sw_mono_us() < end)
+	/* Redis that does not answer: not waited for long. A load under way
+	 * is waited for: an edge that took traffic with part of its bindings
+	 * would answer 404 for the rest. */
+	while (cl_state(q->cl) != CL_UP &&
+	       sw_mono_us() < (cl_state(q->cl) == CL_RESYNCING ? end_load : end))
 		if (cl_run(q->cl, sw_mono_us() / 1000) == 0)
 			usleep(1000);
 	for (struct replay_arg a = {.q = q};;)
@@ -463,9 +469,10 @@ static int rd_load(struct cp_store *s, int64_t now_s,
 	CP_STORE_ADD(&q->s, loaded, (uint64_t)q->load_n);
 	if (cl_state(q->cl) != CL_UP)
 		CP_LOG(WARNING,
-		       "cluster: no full load from Redis within %d s: starting with the journal "
-		       "only; the bindings come when Redis does",
-		       LOAD_WAIT_S);
+		       "cluster: no full load from Redis (%s after %d s): starting with the "
+		       "journal only; the bindings come when Redis does",
+		       cl_state_name(cl_state(q->cl)),
+		       cl_state(q->cl) == CL_RESYNCING ? LOAD_MAX_S : LOAD_WAIT_S);
 	return q->load_n;
 }
 

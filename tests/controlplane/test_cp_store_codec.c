@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * What a shared store writes for other edges (controlplane/store/
- * cp_store_codec.h, cp_store_journal.h): a binding reads back from its JSON
- * field for field (both address families, all push forms, every transport),
- * values from another version or a broken writer are refused, a device key
+ * cp_store_codec.h, cp_store_journal.h): a binding reads back from its
+ * record field for field (both address families, all push forms, every
+ * transport), records from another version or a broken writer are refused, a device key
  * reads back into an identity sw_bind_match() finds, and the journal keeps
  * changes in order across a reopen and forgets what it is told to.
  */
@@ -33,7 +33,7 @@ void test_codec_roundtrip(void **state)
 		rec("dave@example.com", "sip:dave@203.0.113.4:5060", NULL, SW_PN_NONE, NULL, NULL,
 		    NULL, v4(203, 0, 113, 4), 5060, 1700000500),
 	};
-	char json[4096], buf[CP_CODEC_BUF];
+	char val[4096], buf[CP_CODEC_BUF];
 	struct sw_bind_rec got;
 
 	(void)state;
@@ -44,61 +44,127 @@ void test_codec_roundtrip(void **state)
 	r[1].registered_at = 1700000001;
 	r[2].tp = SW_TP_WSS;
 	for (unsigned i = 0; i < 3; i++) {
-		int n = cp_codec_encode(&r[i], json, sizeof(json));
+		int n = cp_codec_encode(&r[i], val, sizeof(val));
 
 		assert_true(n > 0);
-		assert_int_equal(strlen(json), n);
-		assert_int_equal(cp_codec_decode(json, (size_t)n, &got, buf), 0);
+		assert_int_equal(strlen(val), n);
+		assert_int_equal(cp_codec_decode(val, (size_t)n, &got, buf), 0);
 		r[i].conn = 0;
 		assert_same(&got, &r[i]);
 		assert_int_equal(got.conn, 0);
 		assert_int_equal(got.tp, r[i].tp);
 	}
 	/* Too small a buffer is an error, not a truncated value. */
-	assert_int_equal(cp_codec_encode(&r[0], json, 40), -E2BIG);
+	assert_int_equal(cp_codec_encode(&r[0], val, 40), -E2BIG);
 }
 
 void test_codec_refused(void **state)
 {
+#define GOOD_TAIL     \
+	"\x1f"        \
+	"0\x1f"       \
+	"1.2.3.4\x1f" \
+	"5060\x1f"    \
+	"0\x1f"       \
+	"1\x1f"       \
+	"2"
 	static const char *const bad[] = {
 		"",
-		"[]",
-		"{\"aor\":\"a@b\"}",
-		/* every field, but the port out of range */
-		"{\"aor\":\"a@b\",\"contact\":\"sip:a@1.2.3.4\",\"instance\":\"\",\"pn_form\":0,"
-		"\"pn_dead\":0,\"pn_provider\":\"\",\"pn_prid\":\"\",\"pn_param\":\"\",\"tp\":0,"
-		"\"src\":\"1.2.3.4\",\"sport\":70000,\"iface\":0,\"registered_at\":1,"
-		"\"expires_at\":2}",
+		"sw1",
+		/* another version */
+		"sw2\x1f"
+		"a@b\x1f"
+		"sip:a@1.2.3.4\x1f\x1f"
+		"0\x1f"
+		"0\x1f\x1f\x1f" GOOD_TAIL,
+		/* a field short */
+		"sw1\x1f"
+		"a@b\x1f"
+		"sip:a@1.2.3.4\x1f"
+		"0\x1f"
+		"0\x1f\x1f\x1f" GOOD_TAIL,
+		/* a field more */
+		"sw1\x1f"
+		"a@b\x1f"
+		"sip:a@1.2.3.4\x1f\x1f"
+		"0\x1f"
+		"0\x1f\x1f\x1f" GOOD_TAIL "\x1f"
+		"9",
+		/* the port out of range */
+		"sw1\x1f"
+		"a@b\x1f"
+		"sip:a@1.2.3.4\x1f\x1f"
+		"0\x1f"
+		"0\x1f\x1f\x1f\x1f"
+		"0\x1f"
+		"1.2.3.4\x1f"
+		"70000\x1f"
+		"0\x1f"
+		"1\x1f"
+		"2",
 		/* a transport this version does not know */
-		"{\"aor\":\"a@b\",\"contact\":\"sip:a@1.2.3.4\",\"instance\":\"\",\"pn_form\":0,"
-		"\"pn_dead\":0,\"pn_provider\":\"\",\"pn_prid\":\"\",\"pn_param\":\"\",\"tp\":9,"
-		"\"src\":\"1.2.3.4\",\"sport\":5060,\"iface\":0,\"registered_at\":1,"
-		"\"expires_at\":2}",
+		"sw1\x1f"
+		"a@b\x1f"
+		"sip:a@1.2.3.4\x1f\x1f"
+		"0\x1f"
+		"0\x1f\x1f\x1f\x1f"
+		"9\x1f"
+		"1.2.3.4\x1f"
+		"5060\x1f"
+		"0\x1f"
+		"1\x1f"
+		"2",
 		/* an address that is not one */
-		"{\"aor\":\"a@b\",\"contact\":\"sip:a@1.2.3.4\",\"instance\":\"\",\"pn_form\":0,"
-		"\"pn_dead\":0,\"pn_provider\":\"\",\"pn_prid\":\"\",\"pn_param\":\"\",\"tp\":0,"
-		"\"src\":\"1.2.3\",\"sport\":5060,\"iface\":0,\"registered_at\":1,"
-		"\"expires_at\":2}",
+		"sw1\x1f"
+		"a@b\x1f"
+		"sip:a@1.2.3.4\x1f\x1f"
+		"0\x1f"
+		"0\x1f\x1f\x1f\x1f"
+		"0\x1f"
+		"1.2.3\x1f"
+		"5060\x1f"
+		"0\x1f"
+		"1\x1f"
+		"2",
+		/* a number that is not one */
+		"sw1\x1f"
+		"a@b\x1f"
+		"sip:a@1.2.3.4\x1f\x1f"
+		"0\x1f"
+		"0\x1f\x1f\x1f\x1f"
+		"0\x1f"
+		"1.2.3.4\x1f"
+		"5060\x1f"
+		"0\x1f"
+		"1x\x1f"
+		"2",
 		/* an empty contact (sw_bind_rec_check()) */
-		"{\"aor\":\"a@b\",\"contact\":\"\",\"instance\":\"\",\"pn_form\":0,"
-		"\"pn_dead\":0,\"pn_provider\":\"\",\"pn_prid\":\"\",\"pn_param\":\"\",\"tp\":0,"
-		"\"src\":\"1.2.3.4\",\"sport\":5060,\"iface\":0,\"registered_at\":1,"
-		"\"expires_at\":2}",
+		"sw1\x1f"
+		"a@b\x1f\x1f\x1f"
+		"0\x1f"
+		"0\x1f\x1f\x1f" GOOD_TAIL,
+		/* JSON, as a first version of this code wrote */
+		"{\"aor\":\"a@b\",\"contact\":\"sip:a@1.2.3.4\"}",
 	};
-	static const char good[] =
-		"{\"aor\":\"a@b\",\"contact\":\"sip:a@1.2.3.4\",\"instance\":\"\",\"pn_form\":0,"
-		"\"pn_dead\":0,\"pn_provider\":\"\",\"pn_prid\":\"\",\"pn_param\":\"\",\"tp\":0,"
-		"\"src\":\"1.2.3.4\",\"sport\":5060,\"iface\":0,\"registered_at\":1,"
-		"\"expires_at\":2,\"a_later_field\":true}";
-	char buf[CP_CODEC_BUF];
+	static const char good[] = "sw1\x1f"
+				   "a@b\x1f"
+				   "sip:a@1.2.3.4\x1f\x1f"
+				   "0\x1f"
+				   "0\x1f\x1f\x1f" GOOD_TAIL;
+	char buf[CP_CODEC_BUF], out[64];
 	struct sw_bind_rec got;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(cp_codec_decode(bad[i], strlen(bad[i]), &got, buf), -EINVAL);
-	/* Fields a later version adds are ignored. */
 	assert_int_equal(cp_codec_decode(good, strlen(good), &got, buf), 0);
 	assert_int_equal(got.sport, 5060);
+	assert_int_equal(got.expires_at, 2);
+	/* A field holding the separator is refused, not written ambiguously. */
+	got.contact = "sip:a\x1f@1.2.3.4";
+	got.contact_len = (uint16_t)strlen(got.contact);
+	assert_int_equal(cp_codec_encode(&got, out, sizeof(out)), -EINVAL);
+#undef GOOD_TAIL
 }
 
 void test_codec_key_rec(void **state)

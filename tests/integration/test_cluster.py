@@ -276,16 +276,20 @@ def test_redis_away_then_back(ctx):
 
 
 def test_edge_killed(ctx):
-    """e0 killed with a device bound through it: e1 keeps the binding, finds
-    e0 down, and a call through e1 wakes the device, which registers through
-    e1 and gets the call there. e0 comes back with every binding."""
+    """e0 killed with a device bound through it and a call held for it: e1
+    keeps the binding, finds e0 down, and the call the PBX tries again
+    through e1 wakes the device, which registers through e1 and gets it
+    there. e0 comes back with every binding."""
     e0, e1 = ctx.edges
     both_up(ctx)
     dev, app = Device("gus"), ctx.app(edge=0)
-    ctx.register(app, dev)
+    ctx.asleep((app, dev))
     until(lambda: device_on(e1, dev), 2.0, "gus on e1")
+    held, mark0 = ctx.call(dev.contact(app.ip, app.port), dev.user, edge=0), ctx.push.mark()
+    call_in(ctx, held)
+    assert ctx.push.wait_req(dev.token, start=mark0)["edge"] == 0
     n_e0 = len(ctx.lab.redis_cli("KEYS", "sipwake:b:*").split())
-    ctx.lab.kill_edge(0)
+    ctx.lab.kill_edge(0)  # its held call ends with it; the PBX tries e1
     until(lambda: cluster(e1)["peers_up"] == 0, 4.0, "e1 finds e0 down")
     assert e1.stats()["peer_down"] >= 1
     assert device_on(e1, dev) is not None
