@@ -12,7 +12,7 @@
  * its own changes back and skipping them, and readers - 1 others);
  * changes/s acknowledged, the feed lag at B under that load, and Redis's
  * CPU time per change (INFO cpu, user + sys).
- * The codec: what encoding a binding as JSON (the writer, per change) and
+ * The codec: what encoding a binding as a record (the writer, per change) and
  * decoding it (every other edge, per change) costs, one thread.
  */
 #include <stdio.h>

@@ -218,7 +218,7 @@ def main():
         print("| restart: in the table when cp_store_load() gave up waiting | %.0f (%.0f %%) "
               "| | |" % (f["load_at_return"], f["load_at_return"] * 100 / a.count))
     print("| restart: Redis CPU per binding loaded | %.1f µs | | |" % f["load_redis_cpu"])
-    print("| JSON encode / decode per binding | %.1f / %.1f µs | | |"
+    print("| record encode / decode per binding (cp_store_codec.c) | %.1f / %.1f µs | | |"
           % (f["codec_encode"], f["codec_decode"]))
 
 
