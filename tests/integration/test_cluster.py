@@ -7,7 +7,8 @@ apps in the peer namespace, a push server per edge:
   - a call through the other edge reaches the device through the edge it is
     bound through (which Record-Routes), and the dialog goes on there;
   - a call held on one edge for an asleep device goes on, once, through the
-    other edge when the woken app registers there;
+    other edge when the woken app registers there; CANCEL follows it; a
+    fork reaches a phone bound through the other edge through that edge;
   - one device registering through both edges at once ends as one binding;
   - junk and refused REGISTERs through one edge change no table anywhere;
   - Redis stopped under traffic: REGISTERs are journaled and answered, calls
@@ -175,6 +176,41 @@ def test_cancel_across_edges(ctx):
     d0.no_held(3.0)
     w = d0.wake()
     assert w.get("wake_cancelled") == 1 and w.get("wake_via_peer") == 1, w
+
+
+def test_fork_across_edges(ctx):
+    """An AOR with a phone bound through each edge, both awake, called
+    through e0: e0 forks, its own phone gets the INVITE from e0, the other
+    from e1 (e0 sends it through the edge it is bound through, which
+    decides it is awake); the second answers, the first gets CANCEL."""
+    e0, e1 = ctx.edges
+    d1, d2 = Device("fox", 1), Device("fox", 2)
+    a1, a2 = ctx.app(edge=0), ctx.app(edge=1)
+    ctx.register(a1, d1)
+    ctx.register(a2, d2)
+    until(lambda: len(e0.devices(d1.aor)) == 2 and len(e1.devices(d1.aor)) == 2, 2.0,
+          "both phones on both edges")
+    a1.send(b"\r\n\r\n")
+    a2.send(b"\r\n\r\n")
+    time.sleep(0.1)
+    d0, mark = Delta(e0), ctx.push.mark()
+    call = ctx.call("sip:%s" % d1.aor, d1.user, edge=0, route=False)
+    call_in(ctx, call)
+    i1 = a1.expect(is_req("INVITE", call.cid), 3.0, "the INVITE to the phone on e0")
+    i2 = a2.expect(is_req("INVITE", call.cid), 3.0, "the INVITE to the phone on e1")
+    assert i1.src == (e0.sw_ip4, 5060) and i2.src == (e1.sw_ip4, 5060), (i1, i2)
+    a1.send(reply(i1, 180, "Ringing", tag="f1"), *i1.src)
+    a2.send(reply(i2, 180, "Ringing", tag="f2"), *i2.src)
+    ok = answer_call(ctx, a2, i2, call)
+    can = a1.expect(is_req("CANCEL", call.cid), 3.0, "CANCEL to the phone that did not answer")
+    a1.send(reply(can, 200, "OK"), *can.src)
+    a1.send(reply(i1, 487, "Request Terminated", tag="f1"), *i1.src)
+    assert dialog_ends(ctx, a2, call, ok) == e1.sw_ip4
+    d0.no_held(3.0)
+    w = d0.wake()
+    assert w.get("wake_via_peer") == 1 and w.get("wake_branches") == 2, w
+    assert w.get("wake_answered") == 1 and not w.get("wake_pushes"), w
+    assert ctx.push.reqs(d1.token, None, mark) == [] and ctx.push.reqs(d2.token, None, mark) == []
 
 
 def test_one_device_through_both_edges_at_once(ctx):
