@@ -163,21 +163,16 @@ int cp_store_submit(struct cp_store *s, uint64_t *ticket)
 	uint64_t t0, dt;
 	int rc;
 
-	if (s->be->submit == NULL)
-		return cp_store_commit(s);
 	if (!s->in_batch)
 		return 0;
-	if (failed) {
-		s->be->end_batch(s, true);
-		s->in_batch = s->batch_failed = false;
-		s->stats.commit_errors++;
-		return -EIO;
-	}
 	t0 = sw_mono_us();
-	rc = s->be->submit(s, ticket);
+	/* A batch with a failed write is rolled back whole, never sent. */
+	rc = failed || s->be->submit == NULL ? s->be->end_batch(s, failed)
+					     : s->be->submit(s, ticket);
 	dt = sw_mono_us() - t0;
 	s->in_batch = false;
-	if (rc < 0) {
+	s->batch_failed = false;
+	if (failed || rc < 0) {
 		s->stats.commit_errors++;
 		return -EIO;
 	}
@@ -190,28 +185,9 @@ int cp_store_submit(struct cp_store *s, uint64_t *ticket)
 
 int cp_store_commit(struct cp_store *s)
 {
-	bool failed = s->batch_failed;
-	uint64_t t0, dt;
-	int rc;
-
 	if (s->be->submit != NULL)
 		return -EOPNOTSUPP;
-	if (!s->in_batch)
-		return 0;
-	t0 = sw_mono_us();
-	rc = s->be->end_batch(s, failed);
-	dt = sw_mono_us() - t0;
-	s->in_batch = false;
-	s->batch_failed = false;
-	if (failed || rc != 0) {
-		s->stats.commit_errors++;
-		return -EIO;
-	}
-	s->stats.commits++;
-	s->stats.last_commit_us = dt;
-	if (dt > s->stats.max_commit_us)
-		s->stats.max_commit_us = dt;
-	return 0;
+	return cp_store_submit(s, NULL);
 }
 
 struct load_ctx {

@@ -35,9 +35,9 @@
 struct rd_batch {
 	struct rd_batch *next;
 	uint64_t cl_ticket;
-	uint64_t ticket;  /* the store's; 0: a replay of the journal */
+	uint64_t ticket;  /* the store's; 0: a replay of the journal (durable here
+			   * already: Redis's master is enough, no WAIT) */
 	int64_t last_seq; /* a replay: the journal's last seq in it */
-	bool replay;	  /* durable here already: Redis's master is enough, no WAIT */
 	unsigned n, cap;
 	struct cp_journal_op *ops;
 	char *arena;
@@ -247,7 +247,7 @@ static int send_batch(struct rd_store *q, struct rd_batch *b)
 
 	if (cb == NULL)
 		return -ENOMEM;
-	if (b->replay)
+	if (b->ticket == 0)
 		cl_batch_no_wait(cb);
 	rc = cl_submit(q->cl, cb, &b->cl_ticket);
 	if (rc != 0)
@@ -270,6 +270,7 @@ static int rd_submit(struct cp_store *s, uint64_t *ticket)
 	if (b == NULL)
 		return 0;
 	batch_fix(b);
+	b->ticket = q->next_ticket + 1; /* not 0: not a replay (send_batch()) */
 	/* In order: while older changes wait in the journal, newer ones join
 	 * them there (a delete must not reach Redis before an older put). */
 	if (cl_state(q->cl) == CL_DOWN || cp_journal_depth(q->j) > 0 || send_batch(q, b) != 0) {
@@ -277,7 +278,7 @@ static int rd_submit(struct cp_store *s, uint64_t *ticket)
 		batch_free(b);
 		return rc;
 	}
-	b->ticket = ++q->next_ticket;
+	q->next_ticket = b->ticket;
 	*ticket = b->ticket;
 	return 1;
 }
@@ -404,7 +405,6 @@ static unsigned replay(struct rd_store *q)
 	}
 	batch_fix(b);
 	b->last_seq = a.last_seq;
-	b->replay = true;
 	if (send_batch(q, b) != 0) {
 		batch_free(b);
 		return 0;
