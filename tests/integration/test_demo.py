@@ -14,12 +14,19 @@ import sys
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
 
+def why(out):
+    """What a failed run says first: the demo's own verdict line (which
+    steps did not go), then the end of its output."""
+    verdict = [ln for ln in out.splitlines() if "did NOT go" in ln]
+    return "\n".join(verdict + ["--- last lines ---", out[-6000:]])
+
+
 def test_demo_tells_the_whole_wake_story():
     p = subprocess.run([sys.executable, os.path.join(REPO, "scripts", "demo.py")],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                        timeout=180, check=False)
     out = p.stdout
-    assert p.returncode == 0, out[-6000:]
+    assert p.returncode == 0, why(out)
     for step in ("REGISTERed through sipwake", "the PBX called alice through sipwake",
                  "sent a VoIP push", "type=voip", "woke up, REGISTERed from port 5080",
                  "480 Temporarily Unavailable; it ACKs the 480 (sipp exit 0)",
@@ -31,8 +38,8 @@ def test_demo_tells_the_whole_wake_story():
                  "REGISTERed over TLS", "marks her asleep at once",
                  "opened a new TLS connection from port 5085",
                  "/sipwake/stats, non-zero counters", "namespaces removed; done"):
-        assert step in out, (step, out[-6000:])
-    assert "did NOT go" not in out
+        assert step in out, (step, why(out))
+    assert "did NOT go" not in out, why(out)
 
 
 def test_demo_with_two_edges():
@@ -43,7 +50,7 @@ def test_demo_with_two_edges():
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                        timeout=120, check=False)
     out = p.stdout
-    assert p.returncode == 0, out[-6000:]
+    assert p.returncode == 0, why(out)
     for step in ("dana's app REGISTERed through e0", 'peer "e0" (bound through e0',
                  ': "e0" (the edge that wrote it)',
                  "e1 relayed the INVITE to e0 (fwd_to_peer)",
@@ -57,7 +64,7 @@ def test_demo_with_two_edges():
                  "/sipwake/cluster of e1 (e0 is dead):", "redis_state up", "peers_up 0",
                  "wake_via_peer 1", "fwd_to_peer 1", "peer_down 1", "bindings_remote 2",
                  "SIGTERM: e1's sipwake exited 0", "namespaces and Redis removed; done"):
-        assert step in out, (step, out[-6000:])
-    assert "did NOT go" not in out
+        assert step in out, (step, why(out))
+    assert "did NOT go" not in out, why(out)
     took = float(re.search(r"done in ([0-9.]+) s", out).group(1))
     assert took < 45, out[-3000:]
