@@ -8,10 +8,12 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "pushd/pd_internal.h"
+#include "pushd/pd_seal.h"
 
 #define APNS_MAX_VOIP  5120 /* bytes, VoIP pushes */
 #define APNS_MAX_OTHER 4096
@@ -104,9 +106,62 @@ static unsigned set_expiry(struct pd_job *j)
 	return left > 1000 ? (unsigned)((left + 999) / 1000) : 1;
 }
 
+/*
+ * A sealed push (docs/push-encryption.md): @p data, the metadata that would
+ * go in clear, becomes the plaintext; what travels is the envelope
+ * {"v":1,"kid","n","ct"} (APNs: under "sw"), or FCM's string data fields
+ * sw_v, sw_kid, sw_n, sw_ct. Takes @p data. NULL: out of memory or no
+ * randomness; the push is then refused, never sent in clear.
+ */
+static json_t *sealed(struct pd_job *j, json_t *data, bool fcm)
+{
+	const struct pd_request *r = &j->req;
+	char *pt = json_dumps(data, JSON_COMPACT);
+	struct pd_sealed s;
+	json_t *env = NULL;
+	int rc;
+
+	json_decref(data);
+	if (pt == NULL)
+		return NULL;
+	rc = pd_seal(r->seal_key, r->seal_kid, pt, strlen(pt), &s);
+	free(pt);
+	if (rc != 0)
+		return NULL;
+	if (fcm)
+		env = json_pack("{s:s, s:s, s:s, s:s}", "sw_v", "1", "sw_kid", r->seal_kid, "sw_n",
+				s.n, "sw_ct", s.ct);
+	else
+		env = json_pack("{s:i, s:s, s:s, s:s}", "v", 1, "kid", r->seal_kid, "n", s.n, "ct",
+				s.ct);
+	free(s.ct);
+	return env;
+}
+
+/* The aps dictionary. A sealed alert names no caller: a generic text and
+ * mutable-content, so that the app's Notification Service Extension opens
+ * "sw" and writes the caller in. */
+static json_t *apns_aps(const struct pd_request *r, bool seal)
+{
+	const char *title = r->kind == PD_KIND_CALL ? "Incoming call" : "Missed call";
+
+	if (r->kind == PD_KIND_ALERT || (r->kind == PD_KIND_CALL && !apns_voip(r))) {
+		if (seal)
+			return json_pack("{s:{s:s}, s:s, s:i}", "alert", "title", title, "sound",
+					 "default", "mutable-content", 1);
+		return json_pack("{s:{s:s, s:s}, s:s}", "alert", "title", title, "body",
+				 r->caller_name[0] ? r->caller_name : r->caller_number, "sound",
+				 "default");
+	}
+	if (r->kind == PD_KIND_BACKGROUND)
+		return json_pack("{s:i}", "content-available", 1);
+	return json_object();
+}
+
 int pd_build_body(struct pd_job *j)
 {
 	struct pd_request *r = &j->req;
+	bool seal = r->seal_kid[0] != '\0';
 	json_t *root, *data;
 	unsigned ttl_s;
 	size_t max;
@@ -124,20 +179,17 @@ int pd_build_body(struct pd_job *j)
 	}
 	if (!data)
 		return -EINVAL;
+	if (seal) {
+		data = sealed(j, data, r->provider == PD_FCM);
+		if (!data)
+			return -EIO;
+	}
 	if (r->provider == PD_APNS) {
-		json_t *aps;
-
-		if (r->kind == PD_KIND_ALERT || (r->kind == PD_KIND_CALL && !apns_voip(r)))
-			aps = json_pack("{s:{s:s, s:s}, s:s}", "alert", "title",
-					r->kind == PD_KIND_CALL ? "Incoming call" : "Missed call",
-					"body",
-					r->caller_name[0] ? r->caller_name : r->caller_number,
-					"sound", "default");
-		else if (r->kind == PD_KIND_BACKGROUND)
-			aps = json_pack("{s:i}", "content-available", 1);
-		else
-			aps = json_object();
-		json_object_set_new(data, "aps", aps);
+		if (seal) {
+			root = json_pack("{s:o}", "sw", data);
+			data = root;
+		}
+		json_object_set_new(data, "aps", apns_aps(r, seal));
 		root = data;
 		max = apns_voip(r) ? APNS_MAX_VOIP : APNS_MAX_OTHER;
 	} else {
@@ -156,7 +208,11 @@ int pd_build_body(struct pd_job *j)
 	if (!j->body)
 		return -ENOMEM;
 	j->body_len = strlen(j->body);
-	return j->body_len > max ? -EMSGSIZE : 0;
+	if (j->body_len > max)
+		return -EMSGSIZE;
+	if (seal)
+		PD_STAT_ADD(j->pd, r->provider, sealed, 1);
+	return 0;
 }
 
 #define NV(n, v)                                                                               \
@@ -217,7 +273,12 @@ int pd_build_request(struct pd_job *j, nghttp2_nv *nva, size_t *nnv, char *bufs,
 
 		if (cap - strlen(path) - 1 < 65)
 			return -ENOSPC;
-		collapse_id(r->call_id, coll);
+		/* Sealed: the Call-ID is metadata too; its HMAC under the
+		 * device's key still collapses a call's pushes. */
+		if (r->seal_kid[0] != '\0')
+			pd_seal_collapse_id(r->seal_key, r->call_id, coll);
+		else
+			collapse_id(r->call_id, coll);
 		NV("apns-collapse-id", coll);
 	}
 	return 0;
