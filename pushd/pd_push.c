@@ -108,63 +108,84 @@ static unsigned set_expiry(struct pd_job *j)
 
 /*
  * A sealed push (docs/push-encryption.md): @p data, the metadata that would
- * go in clear, becomes the plaintext; what travels is the envelope
- * {"v":1,"kid","n","ct"} (APNs: under "sw"), or FCM's string data fields
- * sw_v, sw_kid, sw_n, sw_ct. Takes @p data. NULL: out of memory or no
- * randomness; the push is then refused, never sent in clear.
+ * go in clear, becomes the plaintext of @p s. Takes @p data. -EIO: out of
+ * memory or no randomness; the push is then refused, never sent in clear.
  */
-static json_t *sealed(struct pd_job *j, json_t *data, bool fcm)
+static int seal_data(const struct pd_request *r, json_t *data, struct pd_sealed *s)
 {
-	const struct pd_request *r = &j->req;
 	char *pt = json_dumps(data, JSON_COMPACT);
-	struct pd_sealed s;
-	json_t *env = NULL;
 	int rc;
 
 	json_decref(data);
 	if (pt == NULL)
-		return NULL;
-	rc = pd_seal(r->seal_key, r->seal_kid, pt, strlen(pt), &s);
+		return -EIO;
+	rc = pd_seal(r->seal_key, r->seal_kid, pt, strlen(pt), s);
 	free(pt);
-	if (rc != 0)
-		return NULL;
-	if (fcm)
-		env = json_pack("{s:s, s:s, s:s, s:s}", "sw_v", "1", "sw_kid", r->seal_kid, "sw_n",
-				s.n, "sw_ct", s.ct);
-	else
-		env = json_pack("{s:i, s:s, s:s, s:s}", "v", 1, "kid", r->seal_kid, "n", s.n, "ct",
-				s.ct);
-	free(s.ct);
-	return env;
+	return rc != 0 ? -EIO : 0;
 }
 
-/* The aps dictionary. A sealed alert names no caller: a generic text and
- * mutable-content, so that the app's Notification Service Extension opens
- * "sw" and writes the caller in. */
-static json_t *apns_aps(const struct pd_request *r, bool seal)
+/* Calls and missed calls go as alerts to a regular token. */
+static bool apns_alert(const struct pd_request *r)
 {
-	const char *title = r->kind == PD_KIND_CALL ? "Incoming call" : "Missed call";
+	return r->kind == PD_KIND_ALERT || (r->kind == PD_KIND_CALL && !apns_voip(r));
+}
 
-	if (r->kind == PD_KIND_ALERT || (r->kind == PD_KIND_CALL && !apns_voip(r))) {
-		if (seal)
-			return json_pack("{s:{s:s}, s:s, s:i}", "alert", "title", title, "sound",
-					 "default", "mutable-content", 1);
-		return json_pack("{s:{s:s, s:s}, s:s}", "alert", "title", title, "body",
+/* The aps dictionary of a push in clear. */
+static json_t *apns_aps(const struct pd_request *r)
+{
+	if (apns_alert(r))
+		return json_pack("{s:{s:s, s:s}, s:s}", "alert", "title",
+				 r->kind == PD_KIND_CALL ? "Incoming call" : "Missed call", "body",
 				 r->caller_name[0] ? r->caller_name : r->caller_number, "sound",
 				 "default");
-	}
 	if (r->kind == PD_KIND_BACKGROUND)
 		return json_pack("{s:i}", "content-available", 1);
 	return json_object();
+}
+
+/*
+ * A sealed APNs body: {"sw": {"v", "kid", "n", "ct"}, "aps": ...}. A sealed
+ * alert names no caller: a generic title and mutable-content, so that the
+ * app's Notification Service Extension opens "sw" and writes the caller in.
+ * Written out, not built with jansson: every value is hex or base64url
+ * (nothing to escape), and a second jansson pass cost more than the sealing
+ * itself (pd_bench: 0.6x the plain rate with it).
+ */
+static int sealed_apns(struct pd_job *j, const struct pd_sealed *s)
+{
+	const struct pd_request *r = &j->req;
+	const char *aps =
+		r->kind == PD_KIND_BACKGROUND ? "{\"content-available\":1}"
+		: !apns_alert(r)	      ? "{}"
+		: r->kind == PD_KIND_CALL
+			? "{\"alert\":{\"title\":\"Incoming call\"},\"sound\":\"default\","
+			  "\"mutable-content\":1}"
+			: "{\"alert\":{\"title\":\"Missed call\"},\"sound\":\"default\","
+			  "\"mutable-content\":1}";
+	size_t cap = strlen(s->ct) + strlen(aps) + 128;
+	int n;
+
+	j->body = malloc(cap);
+	if (j->body == NULL)
+		return -ENOMEM;
+	n = snprintf(j->body, cap,
+		     "{\"sw\":{\"v\":1,\"kid\":\"%s\",\"n\":\"%s\",\"ct\":\"%s\"},\"aps\":%s}",
+		     r->seal_kid, s->n, s->ct, aps);
+	j->body_len = (size_t)n;
+	return 0;
 }
 
 int pd_build_body(struct pd_job *j)
 {
 	struct pd_request *r = &j->req;
 	bool seal = r->seal_kid[0] != '\0';
+	struct pd_sealed s = {.ct = NULL};
 	json_t *root, *data;
 	unsigned ttl_s;
-	size_t max;
+	size_t max = r->provider == PD_FCM ? FCM_MAX + 512
+		     : apns_voip(r)	   ? APNS_MAX_VOIP
+					   : APNS_MAX_OTHER;
+	int rc;
 
 	if (j->op == PD_OP_FCM_TOKEN)
 		return 0;
@@ -180,18 +201,27 @@ int pd_build_body(struct pd_job *j)
 	if (!data)
 		return -EINVAL;
 	if (seal) {
-		data = sealed(j, data, r->provider == PD_FCM);
+		rc = seal_data(r, data, &s);
+		if (rc != 0)
+			return rc;
+		PD_STAT_ADD(j->pd, r->provider, sealed, 1);
+		if (r->provider == PD_APNS) {
+			rc = sealed_apns(j, &s);
+			free(s.ct);
+			if (rc != 0)
+				return rc;
+			return j->body_len > max ? -EMSGSIZE : 0;
+		}
+		/* FCM data values are strings. */
+		data = json_pack("{s:s, s:s, s:s, s:s}", "sw_v", "1", "sw_kid", r->seal_kid, "sw_n",
+				 s.n, "sw_ct", s.ct);
+		free(s.ct);
 		if (!data)
-			return -EIO;
+			return -ENOMEM;
 	}
 	if (r->provider == PD_APNS) {
-		if (seal) {
-			root = json_pack("{s:o}", "sw", data);
-			data = root;
-		}
-		json_object_set_new(data, "aps", apns_aps(r, seal));
+		json_object_set_new(data, "aps", apns_aps(r));
 		root = data;
-		max = apns_voip(r) ? APNS_MAX_VOIP : APNS_MAX_OTHER;
 	} else {
 		char ttl[16];
 
@@ -199,7 +229,6 @@ int pd_build_body(struct pd_job *j)
 		/* Data-only: ConnectionService apps show the call themselves. */
 		root = json_pack("{s:{s:s, s:o, s:{s:s, s:s}}}", "message", "token", r->token,
 				 "data", data, "android", "priority", "high", "ttl", ttl);
-		max = FCM_MAX + 512;
 	}
 	if (!root)
 		return -EINVAL;
@@ -208,11 +237,7 @@ int pd_build_body(struct pd_job *j)
 	if (!j->body)
 		return -ENOMEM;
 	j->body_len = strlen(j->body);
-	if (j->body_len > max)
-		return -EMSGSIZE;
-	if (seal)
-		PD_STAT_ADD(j->pd, r->provider, sealed, 1);
-	return 0;
+	return j->body_len > max ? -EMSGSIZE : 0;
 }
 
 #define NV(n, v)                                                                               \
