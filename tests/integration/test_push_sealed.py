@@ -20,14 +20,13 @@ import hashlib
 import json
 import os
 import sys
-import time
 
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pushseal  # noqa: E402
 import pushsrv  # noqa: E402
-from streampeer import StreamEndpoint, make_cert  # noqa: E402
+from streampeer import make_cert, stream_app  # noqa: E402
 from wakekit import *  # noqa: E402,F401,F403
 from wakekit import PUSH_PORT  # noqa: E402
 
@@ -70,14 +69,6 @@ class AndroidDevice(Device):
         if pn:
             c += ";pn-provider=fcm;pn-prid=%s;pn-param=%s" % (self.token, PROJECT)
         return c
-
-
-def stream_app(ctx, transport="TLS"):
-    ctx.next_port += 1
-    ep = StreamEndpoint(ctx.lab.ns_peer, APP4, ctx.next_port, transport,
-                        dport=5061 if transport == "TLS" else 5060, cafile=ctx.lab.cert)
-    ctx.apps.append(ep)
-    return ep
 
 
 def contact_of(dev, app, pn=True):
@@ -136,7 +127,7 @@ def check_sealed(ev, key, call, dev):
 def wake_with(ctx, dev, call, key):
     """@dev wakes over a new TLS connection, registering with @key, and
     takes the held call; its new connection is closed again (asleep)."""
-    app = stream_app(ctx)
+    app = stream_app(ctx, "TLS")
     register(ctx, app, dev, key, cseq=2)
     inv = app.expect(is_req("INVITE", call.cid), 2.0, "the held INVITE")
     ring_and_answer(ctx, app, inv, call)
@@ -147,7 +138,7 @@ def wake_with(ctx, dev, call, key):
 def test_tls_app_key_seals_its_pushes_and_rotates(ctx):
     dev, key1, key2 = Device("sela"), pushseal.new_key(), pushseal.new_key()
     d, push0 = Delta(ctx.lab), ctx.lab.telemetry("/sipwake/push")["apns"]
-    app = stream_app(ctx)
+    app = stream_app(ctx, "TLS")
     req = register(ctx, app, dev, key1)
     # Never relayed: neither the header nor the key's bytes.
     assert "sipwake-push-key" not in req.text.lower(), req
@@ -190,7 +181,7 @@ def test_tls_app_key_seals_its_pushes_and_rotates(ctx):
 
 def test_fcm_push_sealed_too(ctx):
     dev, key = AndroidDevice("selma"), pushseal.new_key()
-    app = stream_app(ctx)
+    app = stream_app(ctx, "TLS")
     register(ctx, app, dev, key)
     app.close()
     ctx.wait_state(dev, "asleep", 3.0)
@@ -244,7 +235,7 @@ def test_key_over_udp_or_tcp_refused_and_bindings_unchanged(ctx):
 
 def test_malformed_key_refused_400(ctx):
     dev = Device("mali")
-    app = stream_app(ctx)
+    app = stream_app(ctx, "TLS")
     register(ctx, app, dev, pushseal.new_key())
     before = snapshot(ctx, dev)
     d = Delta(ctx.lab)

@@ -243,6 +243,24 @@ static void assert_opens(const uint8_t key[32], const char *kid, const char *n, 
 	json_decref(m);
 }
 
+/* An envelope (APNs "sw" or FCM's sw_* fields, named by @pre) under @kid
+ * that opens to the call; nothing of the call in @raw. */
+static void assert_envelope(const char *raw, json_t *env, const char *pre, const uint8_t key[32],
+			    const char *kid, const char *kind)
+{
+	const char *n;
+	char name[8];
+
+	assert_int_equal(json_object_size(env), 4);
+	snprintf(name, sizeof(name), "%skid", pre);
+	assert_string_equal(json_string_value(json_object_get(env, name)), kid);
+	assert_no_metadata(raw);
+	snprintf(name, sizeof(name), "%sn", pre);
+	n = json_string_value(json_object_get(env, name));
+	snprintf(name, sizeof(name), "%sct", pre);
+	assert_opens(key, kid, n, json_string_value(json_object_get(env, name)), kind);
+}
+
 static void test_apns_bodies(void **state)
 {
 	uint8_t key[32];
@@ -258,12 +276,8 @@ static void test_apns_bodies(void **state)
 	sw = json_object_get(b, "sw");
 	aps = json_object_get(b, "aps");
 	assert_int_equal(json_object_size(aps), 0);
-	assert_int_equal(json_object_size(sw), 4);
 	assert_int_equal(json_integer_value(json_object_get(sw, "v")), 1);
-	assert_string_equal(json_string_value(json_object_get(sw, "kid")), kid);
-	assert_no_metadata(raw);
-	assert_opens(key, kid, json_string_value(json_object_get(sw, "n")),
-		     json_string_value(json_object_get(sw, "ct")), "call");
+	assert_envelope(raw, sw, "", key, kid, "call");
 	json_decref(b);
 	free(raw);
 	/* A call to a regular token, and a missed call: a generic alert the
@@ -276,10 +290,7 @@ static void test_apns_bodies(void **state)
 			json_string_value(json_object_get(json_object_get(aps, "alert"), "title")),
 			k ? "Missed call" : "Incoming call");
 		assert_null(json_object_get(json_object_get(aps, "alert"), "body"));
-		assert_no_metadata(raw);
-		sw = json_object_get(b, "sw");
-		assert_opens(key, kid, json_string_value(json_object_get(sw, "n")),
-			     json_string_value(json_object_get(sw, "ct")), k ? "alert" : "call");
+		assert_envelope(raw, json_object_get(b, "sw"), "", key, kid, k ? "alert" : "call");
 		json_decref(b);
 		free(raw);
 	}
@@ -312,13 +323,9 @@ static void test_fcm_body(void **state)
 	pd_seal_kid(key, kid);
 	b = build(PD_FCM, PD_KIND_CALL, PD_TOKEN_ANY, key, &raw);
 	data = json_object_get(json_object_get(b, "message"), "data");
-	assert_int_equal(json_object_size(data), 4);
 	json_object_foreach(data, k, v) assert_true(json_is_string(v)); /* FCM: strings only */
 	assert_string_equal(json_string_value(json_object_get(data, "sw_v")), "1");
-	assert_string_equal(json_string_value(json_object_get(data, "sw_kid")), kid);
-	assert_no_metadata(raw);
-	assert_opens(key, kid, json_string_value(json_object_get(data, "sw_n")),
-		     json_string_value(json_object_get(data, "sw_ct")), "call");
+	assert_envelope(raw, data, "sw_", key, kid, "call");
 	json_decref(b);
 	free(raw);
 }
