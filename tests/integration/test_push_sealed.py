@@ -19,6 +19,7 @@ import base64
 import hashlib
 import json
 import os
+import signal
 import sys
 
 import pytest
@@ -253,3 +254,24 @@ def test_malformed_key_refused_400(ctx):
     delta = d()
     assert delta.get("push_key_bad") == len(bad) and not delta.get("reg_relayed"), delta
     assert snapshot(ctx, dev) == before
+
+
+def test_key_survives_a_restart(ctx):
+    """The key is part of the binding, so in the store: sipwake killed
+    (SIGKILL, no clean shutdown) and started again on the same store still
+    seals the device's pushes under it. Last in this module: it restarts
+    the lab."""
+    dev, key = Device("resa"), pushseal.new_key()
+    app = stream_app(ctx, "TLS")
+    register(ctx, app, dev, key)
+    ctx.lab.proc.send_signal(signal.SIGKILL)
+    ctx.lab.proc.wait(15)
+    ctx.lab.start()
+    assert ctx.lab.stats()["bindings_loaded"] >= 1
+    dv = device_of(ctx, dev)  # a stream device loads asleep: no connection survives
+    assert dv["push_kid"] == pushseal.kid_of(key) and dv["state"] == "asleep", dv
+    ev, call = call_asleep(ctx, dev)
+    check_sealed(ev, key, call, dev)
+    fin = ctx.pbx.expect(final_of(call.cid), TIMEOUT_S + 2.0, "480: nobody wakes")
+    ctx.pbx.send(call.ack_final(fin))
+    assert pushseal.b64url(key) not in ctx.lab.read_log()
