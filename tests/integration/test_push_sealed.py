@@ -27,11 +27,12 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pushseal  # noqa: E402
 import pushsrv  # noqa: E402
-from streampeer import make_cert, stream_app  # noqa: E402
+from streampeer import WsEndpoint, make_cert, stream_app  # noqa: E402
 from wakekit import *  # noqa: E402,F401,F403
 from wakekit import PUSH_PORT  # noqa: E402
 
 STREAMS = ('streams: { tcp = { port = 5060; }; tls = { port = 5061; cert = "%s"; key = "%s"; };'
+           ' wss = { port = 7443; path = "/sip"; cert = "%s"; key = "%s"; };'
            ' header_s = 2; handshake_s = 2; };')
 NUMBER, NAME = "+15550001111", "Marie Curie"
 PROJECT = pushsrv.FCM_PROJECT
@@ -48,7 +49,7 @@ class SealLab(WakeLab):
         self.cert, self.key = make_cert(self.tmp)
         self.config_extra = (self.server.config(fcm=True) +
                              "\nwake: { timeout_s = %d; %s };\n" % (TIMEOUT_S, PING_WAKE) +
-                             STREAMS % (self.cert, self.key))
+                             STREAMS % (self.cert, self.key, self.cert, self.key))
 
 
 @pytest.fixture(scope="module")
@@ -178,6 +179,25 @@ def test_tls_app_key_seals_its_pushes_and_rotates(ctx):
     log = ctx.lab.read_log()
     for k in (key1, key2):
         assert pushseal.b64url(k) not in log
+
+
+def test_web_app_hands_its_key_over_wss(ctx):
+    """WSS is TLS too: a web app's key is taken, and not relayed."""
+    dev, key = Device("wera"), pushseal.new_key()
+    ctx.next_port += 1
+    app = WsEndpoint(ctx.lab.ns_peer, APP4, ctx.next_port, 7443, "/sip", cafile=ctx.lab.cert)
+    ctx.apps.append(app)
+    contact = "sip:%s@%s;transport=ws;pn-provider=apns;pn-prid=%s;pn-param=%s" % (
+        dev.user, app.host, dev.token, PN_PARAM)
+    ctx.send_register(app, dev, contact=contact, extra=[key_header(key)])
+    req = ctx.pbx.expect(lambda m: m.method == "REGISTER" and app.host in (m.get("Contact") or ""),
+                         3.0, "the web app's REGISTER at the PBX")
+    assert "sipwake-push-key" not in req.text.lower() and pushseal.b64url(key) not in req.text
+    ctx.pbx.send(reply(req, 200, "OK", tag="pbxreg", extra=[
+        "Contact: <%s>;expires=3600" % contact]), *req.src)
+    app.expect(is_resp(200, meth="REGISTER"), 3.0, "200 to the REGISTER")
+    dv = device_of(ctx, dev)
+    assert dv["transport"] == "wss" and dv["push_kid"] == pushseal.kid_of(key), dv
 
 
 def test_fcm_push_sealed_too(ctx):
