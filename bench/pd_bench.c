@@ -2,8 +2,10 @@
 /*
  * pushd benchmark: N VoIP pushes through pushd's rings over ONE HTTP/2
  * connection to pd_testsrv, at each injected server delay (emulated RTT),
- * and the same load from node-apn against the same server. Prints every
- * run, then medians and ratios against the targets (docs/performance.md).
+ * plain and sealed (docs/push-encryption.md: AES-256-GCM of the metadata,
+ * a fresh nonce each) on the same connection, and the same load from
+ * node-apn against the same server. Prints every run, then medians and
+ * ratios against the targets (docs/performance.md).
  *
  *   pd_bench --server build/tests/pushd/pd_testsrv [--n 100000] [--runs 3]
  *            [--delays 0,20] [--node-dir build/node-apn] [--node-n 20000]
@@ -19,6 +21,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pushd/pd_seal.h"
 #include "tests/pushd/ts_harness.h"
 
 #define MAX_RUNS 16
@@ -80,9 +84,9 @@ static void drain(struct pd *pd, uint64_t *lat, unsigned *got, unsigned *ok)
 }
 
 /* N pushes, at most @window in flight (closed loop, so latency is the
- * push's own and not time spent queued behind the other N); returns 0 or
- * -ETIMEDOUT. */
-static int pushd_run(struct pd *pd, unsigned n, unsigned window, struct run *out)
+ * push's own and not time spent queued behind the other N), sealed under a
+ * device key when @sealed; returns 0 or -ETIMEDOUT. */
+static int pushd_run(struct pd *pd, unsigned n, unsigned window, bool sealed, struct run *out)
 {
 	uint64_t *lat = calloc(n, sizeof(*lat));
 	struct pd_request q;
@@ -94,6 +98,11 @@ static int pushd_run(struct pd *pd, unsigned n, unsigned window, struct run *out
 		return -ENOMEM;
 	ts_request(&q, PD_APNS, "ab01", 0);
 	q.deadline_ms = 0; /* now + wake window */
+	if (sealed) {
+		for (unsigned i = 0; i < sizeof(q.seal_key); i++)
+			q.seal_key[i] = (uint8_t)(i * 7 + 1);
+		pd_seal_kid(q.seal_key, q.seal_kid);
+	}
 	t0 = now_s();
 	c0 = cpu_s();
 	pd_thread_cpu_us(pd, &th0);
@@ -251,11 +260,11 @@ int main(int argc, char **argv)
 	for (char *save = NULL, *d = strtok_r(delays, ",", &save); d && !rc;
 	     d = strtok_r(NULL, ",", &save)) {
 		unsigned delay = (unsigned)atoi(d);
-		struct run pr[MAX_RUNS], nr[MAX_RUNS];
+		struct run pr[MAX_RUNS], sr[MAX_RUNS], nr[MAX_RUNS];
 		struct pd_config cfg;
 		struct pd *pd;
 		struct run warm;
-		double pmed = 0, nmed = 0;
+		double pmed = 0, smed = 0, nmed = 0;
 		char err[256];
 
 		ts_srv_cmd(&srv, "delay %u", delay);
@@ -271,19 +280,29 @@ int main(int argc, char **argv)
 			rc = 1;
 			break;
 		}
-		pushd_run(pd, 100, window, &warm); /* connect and handshake outside the timing */
+		/* connect and handshake outside the timing */
+		pushd_run(pd, 100, window, false, &warm);
+		/* Plain and sealed runs alternate on the one connection: both see
+		 * the same server, the same warm-up, the same drift. */
 		for (unsigned i = 0; i < runs && !rc; i++) {
-			rc = pushd_run(pd, n, window, &pr[i]) ? 1 : 0;
-			printf("run %u pushd    rtt=%2ums: %u ok, %9.0f pushes/s, p50 %.2f ms, p99 "
-			       "%.2f ms, %.0f pushes per pushd-thread CPU-second\n",
-			       i, delay, pr[i].ok, pr[i].pps, pr[i].p50_ms, pr[i].p99_ms,
-			       pr[i].thread_pps);
-			fflush(stdout);
+			for (int s = 0; s < 2 && !rc; s++) {
+				struct run *r = s ? &sr[i] : &pr[i];
+
+				rc = pushd_run(pd, n, window, s, r) ? 1 : 0;
+				printf("run %u %-8s rtt=%2ums: %u ok, %9.0f pushes/s, p50 %.2f ms, "
+				       "p99 %.2f ms, %.0f pushes per pushd-thread CPU-second\n",
+				       i, s ? "sealed" : "pushd", delay, r->ok, r->pps, r->p50_ms,
+				       r->p99_ms, r->thread_pps);
+				fflush(stdout);
+			}
 		}
 		pd_free(pd);
 		if (rc)
 			break;
 		summary("pushd", delay, pr, runs, &pmed);
+		summary("sealed", delay, sr, runs, &smed);
+		printf("RATIO    sealed/plain rtt=%2ums: %.2fx pushes/s (APNs sealed vs plain)\n",
+		       delay, pmed > 0 ? smed / pmed : 0);
 		if (delay)
 			printf("TARGET   pushd    rtt=%2ums: >= 0.8 x streams/RTT = %.0f pushes/s: "
 			       "%s\n",

@@ -42,6 +42,7 @@
 #define SW_INSTANCE_MAX 128
 #define SW_PN_KEY_MAX	512 /**< sw_pn_key() output, NUL included */
 #define SW_PN_FIELD_MAX 256 /**< one push address field, unescaped */
+#define SW_PUSH_KEY_LEN 32  /**< a push key's bytes (docs/push-encryption.md) */
 
 /** How a device gave its push address (same values as enum sip_pn_form). */
 enum sw_pn_form {
@@ -76,6 +77,11 @@ struct sw_bind_rec {
 	uint8_t peer; /**< 0: bound through this edge; i: through cluster.peers.[i - 1] (not stored) */
 	int64_t registered_at; /**< wall clock, seconds since the epoch */
 	int64_t expires_at;    /**< wall clock: the expiry the PBX granted */
+	/** The push key the app gave over TLS / WSS in this registration
+	 *  (Sipwake-Push-Key, docs/push-encryption.md): copied, not borrowed.
+	 *  Its pushes go sealed under it; push_key_set 0: in clear. */
+	uint8_t push_key_set;
+	uint8_t push_key[SW_PUSH_KEY_LEN];
 };
 
 /**
@@ -102,6 +108,8 @@ struct sw_device {
 	uint16_t pn_provider_len, pn_prid_len, pn_param_len;
 	const char *aor, *contact, *instance;
 	const char *pn_provider, *pn_prid, *pn_param;
+	uint8_t push_key_set; /**< 1: its pushes go sealed under push_key */
+	uint8_t push_key[SW_PUSH_KEY_LEN];
 };
 
 struct sw_bind_table;

@@ -68,6 +68,9 @@ static struct sw_bind_dev *dev_new(const struct sw_bind_rec *r, uint64_t id)
 	d->pub.pn_provider = put_str(&at, r->pn_provider, d->pub.pn_provider_len);
 	d->pub.pn_prid = put_str(&at, r->pn_prid, d->pub.pn_prid_len);
 	d->pub.pn_param = put_str(&at, r->pn_param, d->pub.pn_param_len);
+	d->pub.push_key_set = r->push_key_set != 0;
+	if (d->pub.push_key_set)
+		memcpy(d->pub.push_key, r->push_key, SW_PUSH_KEY_LEN);
 	cds_lfht_node_init(&d->head.node);
 	cds_lfht_node_init(&d->n_aor);
 	cds_lfht_node_init(&d->n_pn);
@@ -307,5 +310,8 @@ void sw_bind_rec_of(const struct sw_device *d, struct sw_bind_rec *r)
 		.peer = d->peer,
 		.registered_at = d->registered_at,
 		.expires_at = d->expires_at,
+		.push_key_set = d->push_key_set,
 	};
+	if (d->push_key_set)
+		memcpy(r->push_key, d->push_key, SW_PUSH_KEY_LEN);
 }

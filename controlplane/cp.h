@@ -65,6 +65,12 @@
 	X(REG_RELAYED, reg_relayed, "REGISTER requests relayed to the PBX")                      \
 	X(REG_PUSH_UNKNOWN, reg_push_unknown,                                                    \
 	  "REGISTERs relayed with a push provider sipwake cannot push to (never woken)")         \
+	X(PUSH_KEY_RELAYED, push_key_relayed,                                                    \
+	  "REGISTERs relayed carrying a push key over TLS / WSS (the key kept, not relayed)")    \
+	X(PUSH_KEY_REFUSED, push_key_refused,                                                    \
+	  "REGISTERs refused (403 Push Key Needs TLS): a push key over UDP, TCP or WS")          \
+	X(PUSH_KEY_BAD, push_key_bad,                                                            \
+	  "REGISTERs refused (400 Bad Push Key): not base64url of 32 bytes, or given twice")     \
 	X(REG_RETRANSMITTED, reg_retransmitted,                                                  \
 	  "REGISTER retransmissions from apps resent on their pending transaction")              \
 	X(REG_2XX, reg_2xx, "2xx answers to relayed REGISTERs")                                  \

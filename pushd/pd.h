@@ -62,6 +62,10 @@ struct pd_request {
 	char aor[256];
 	uint64_t deadline_ms; /**< CLOCK_MONOTONIC ms (sw_mono_ms()); 0: now + wake_window_s.
 			       * Also the push's apns-expiration and FCM ttl. */
+	/** The device's push key (docs/push-encryption.md): the call metadata
+	 *  goes sealed under it (pushd/pd_seal.h), never in clear. */
+	uint8_t seal_key[32];
+	char seal_kid[17]; /**< pd_seal_kid() of seal_key; "": not sealed */
 };
 
 /** Outcome of one request (X-macro: name, description). */
@@ -204,7 +208,8 @@ int pd_thread_cpu_us(const struct pd *pd, uint64_t *us);
 	_(pings, "PINGs sent on idle connections")                                             \
 	_(ping_timeouts, "connections dropped because a PING went unanswered")                 \
 	_(disconnects, "established connections lost")                                         \
-	_(ring_full, "requests or results dropped on a full ring")
+	_(ring_full, "requests or results dropped on a full ring")                             \
+	_(sealed, "pushes whose call metadata went sealed (docs/push-encryption.md)")
 
 struct pd_stats {
 #define PD_C_FIELD(n, d) uint64_t n;

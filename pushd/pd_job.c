@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include <event2/event.h>
+#include <openssl/crypto.h>
 
 #include "pushd/pd_internal.h"
 
@@ -36,5 +37,7 @@ void pd_job_free(struct pd_job *j)
 	if (j->retry)
 		event_free(j->retry);
 	free(j->body);
+	/* A device's push key lives no longer than its push. */
+	OPENSSL_cleanse(j->req.seal_key, sizeof(j->req.seal_key));
 	free(j);
 }

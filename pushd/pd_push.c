@@ -8,10 +8,12 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "pushd/pd_internal.h"
+#include "pushd/pd_seal.h"
 
 #define APNS_MAX_VOIP  5120 /* bytes, VoIP pushes */
 #define APNS_MAX_OTHER 4096
@@ -104,12 +106,86 @@ static unsigned set_expiry(struct pd_job *j)
 	return left > 1000 ? (unsigned)((left + 999) / 1000) : 1;
 }
 
+/*
+ * A sealed push (docs/push-encryption.md): @p data, the metadata that would
+ * go in clear, becomes the plaintext of @p s. Takes @p data. -EIO: out of
+ * memory or no randomness; the push is then refused, never sent in clear.
+ */
+static int seal_data(const struct pd_request *r, json_t *data, struct pd_sealed *s)
+{
+	char *pt = json_dumps(data, JSON_COMPACT);
+	int rc;
+
+	json_decref(data);
+	if (pt == NULL)
+		return -EIO;
+	rc = pd_seal(r->seal_key, r->seal_kid, pt, strlen(pt), s);
+	free(pt);
+	return rc != 0 ? -EIO : 0;
+}
+
+/* Calls and missed calls go as alerts to a regular token. */
+static bool apns_alert(const struct pd_request *r)
+{
+	return r->kind == PD_KIND_ALERT || (r->kind == PD_KIND_CALL && !apns_voip(r));
+}
+
+/* The aps dictionary of a push in clear. */
+static json_t *apns_aps(const struct pd_request *r)
+{
+	if (apns_alert(r))
+		return json_pack("{s:{s:s, s:s}, s:s}", "alert", "title",
+				 r->kind == PD_KIND_CALL ? "Incoming call" : "Missed call", "body",
+				 r->caller_name[0] ? r->caller_name : r->caller_number, "sound",
+				 "default");
+	if (r->kind == PD_KIND_BACKGROUND)
+		return json_pack("{s:i}", "content-available", 1);
+	return json_object();
+}
+
+/*
+ * A sealed APNs body: {"sw": {"v", "kid", "n", "ct"}, "aps": ...}. A sealed
+ * alert names no caller: a generic title and mutable-content, so that the
+ * app's Notification Service Extension opens "sw" and writes the caller in.
+ * Written out, not built with jansson: every value is hex or base64url
+ * (nothing to escape), and a second jansson pass cost more than the sealing
+ * itself (pd_bench: 0.6x the plain rate with it).
+ */
+static int sealed_apns(struct pd_job *j, const struct pd_sealed *s)
+{
+	const struct pd_request *r = &j->req;
+	const char *aps =
+		r->kind == PD_KIND_BACKGROUND ? "{\"content-available\":1}"
+		: !apns_alert(r)	      ? "{}"
+		: r->kind == PD_KIND_CALL
+			? "{\"alert\":{\"title\":\"Incoming call\"},\"sound\":\"default\","
+			  "\"mutable-content\":1}"
+			: "{\"alert\":{\"title\":\"Missed call\"},\"sound\":\"default\","
+			  "\"mutable-content\":1}";
+	size_t cap = strlen(s->ct) + strlen(aps) + 128;
+	int n;
+
+	j->body = malloc(cap);
+	if (j->body == NULL)
+		return -ENOMEM;
+	n = snprintf(j->body, cap,
+		     "{\"sw\":{\"v\":1,\"kid\":\"%s\",\"n\":\"%s\",\"ct\":\"%s\"},\"aps\":%s}",
+		     r->seal_kid, s->n, s->ct, aps);
+	j->body_len = (size_t)n;
+	return 0;
+}
+
 int pd_build_body(struct pd_job *j)
 {
 	struct pd_request *r = &j->req;
+	bool seal = r->seal_kid[0] != '\0';
+	struct pd_sealed s = {.ct = NULL};
 	json_t *root, *data;
 	unsigned ttl_s;
-	size_t max;
+	size_t max = r->provider == PD_FCM ? FCM_MAX + 512
+		     : apns_voip(r)	   ? APNS_MAX_VOIP
+					   : APNS_MAX_OTHER;
+	int rc;
 
 	if (j->op == PD_OP_FCM_TOKEN)
 		return 0;
@@ -124,22 +200,28 @@ int pd_build_body(struct pd_job *j)
 	}
 	if (!data)
 		return -EINVAL;
+	if (seal) {
+		rc = seal_data(r, data, &s);
+		if (rc != 0)
+			return rc;
+		PD_STAT_ADD(j->pd, r->provider, sealed, 1);
+		if (r->provider == PD_APNS) {
+			rc = sealed_apns(j, &s);
+			free(s.ct);
+			if (rc != 0)
+				return rc;
+			return j->body_len > max ? -EMSGSIZE : 0;
+		}
+		/* FCM data values are strings. */
+		data = json_pack("{s:s, s:s, s:s, s:s}", "sw_v", "1", "sw_kid", r->seal_kid, "sw_n",
+				 s.n, "sw_ct", s.ct);
+		free(s.ct);
+		if (!data)
+			return -ENOMEM;
+	}
 	if (r->provider == PD_APNS) {
-		json_t *aps;
-
-		if (r->kind == PD_KIND_ALERT || (r->kind == PD_KIND_CALL && !apns_voip(r)))
-			aps = json_pack("{s:{s:s, s:s}, s:s}", "alert", "title",
-					r->kind == PD_KIND_CALL ? "Incoming call" : "Missed call",
-					"body",
-					r->caller_name[0] ? r->caller_name : r->caller_number,
-					"sound", "default");
-		else if (r->kind == PD_KIND_BACKGROUND)
-			aps = json_pack("{s:i}", "content-available", 1);
-		else
-			aps = json_object();
-		json_object_set_new(data, "aps", aps);
+		json_object_set_new(data, "aps", apns_aps(r));
 		root = data;
-		max = apns_voip(r) ? APNS_MAX_VOIP : APNS_MAX_OTHER;
 	} else {
 		char ttl[16];
 
@@ -147,7 +229,6 @@ int pd_build_body(struct pd_job *j)
 		/* Data-only: ConnectionService apps show the call themselves. */
 		root = json_pack("{s:{s:s, s:o, s:{s:s, s:s}}}", "message", "token", r->token,
 				 "data", data, "android", "priority", "high", "ttl", ttl);
-		max = FCM_MAX + 512;
 	}
 	if (!root)
 		return -EINVAL;
@@ -217,7 +298,12 @@ int pd_build_request(struct pd_job *j, nghttp2_nv *nva, size_t *nnv, char *bufs,
 
 		if (cap - strlen(path) - 1 < 65)
 			return -ENOSPC;
-		collapse_id(r->call_id, coll);
+		/* Sealed: the Call-ID is metadata too; its HMAC under the
+		 * device's key still collapses a call's pushes. */
+		if (r->seal_kid[0] != '\0')
+			pd_seal_collapse_id(r->seal_key, r->call_id, coll);
+		else
+			collapse_id(r->call_id, coll);
 		NV("apns-collapse-id", coll);
 	}
 	return 0;

@@ -264,6 +264,11 @@ void pd_job_start(struct pd *pd, struct pd_job *j)
 		return;
 	}
 	rc = pd_build_body(j);
+	if (rc == -EIO) {
+		/* A sealed push that could not be sealed: never sent in clear. */
+		pd_job_finish(j, PD_REFUSED, "could not seal the payload", 0);
+		return;
+	}
 	if (rc) {
 		pd_job_finish(j, PD_REJECTED, rc == -EMSGSIZE ? "PayloadTooLarge" : "bad payload",
 			      0);

@@ -30,6 +30,9 @@ PKGS=(
   # Tests only: real softphones over TLS through sipwake
   # (tests/integration/test_softphones_tls.py).
   linphone-cli baresip-core
+  # Tests only: the reference decryptor of sealed pushes
+  # (tests/integration/pushseal.py, docs/push-encryption.md).
+  python3-cryptography
 )
 
 if [ "$(id -u)" -ne 0 ]; then

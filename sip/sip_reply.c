@@ -94,7 +94,7 @@ int sip_reply_write(struct sip_wbuf *w, const uint8_t *msg, const struct sip_msg
 	SIP_WBUF_LIT(w, "SIP/2.0 ");
 	sip_wbuf_u32(w, r->status);
 	SIP_WBUF_LIT(w, " ");
-	sip_wbuf_str(w, sip_reason(r->status));
+	sip_wbuf_str(w, r->reason != NULL ? r->reason : sip_reason(r->status));
 	SIP_WBUF_LIT(w, "\r\n");
 	/* §8.2.6.2: Via (all, in order), From, To, Call-ID and CSeq. */
 	for (unsigned i = 0; i < sm->nhdrs; i++) {

@@ -56,7 +56,8 @@ struct sip_reply {
 	bool as_written;
 	bool tag; /**< add ";tag=sw<to_tag, 8 hex digits>" to a To without a tag */
 	uint32_t to_tag;
-	const char *extra; /**< header lines ending in CRLF, before Content-Length; or NULL */
+	const char *extra;  /**< header lines ending in CRLF, before Content-Length; or NULL */
+	const char *reason; /**< reason phrase; NULL: sip_reason() of status */
 };
 
 /**

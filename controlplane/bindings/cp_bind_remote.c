@@ -19,7 +19,8 @@ static bool same(const struct sw_device *d, const struct sw_bind_rec *r)
 {
 	return d->registered_at == r->registered_at && d->expires_at == r->expires_at &&
 	       sw_ip_eq(&d->src, &r->src) && d->sport == r->sport && d->pn_dead == r->pn_dead &&
-	       d->contact_len == r->contact_len &&
+	       d->contact_len == r->contact_len && d->push_key_set == r->push_key_set &&
+	       (!d->push_key_set || memcmp(d->push_key, r->push_key, SW_PUSH_KEY_LEN) == 0) &&
 	       memcmp(d->contact, r->contact, r->contact_len) == 0;
 }
 

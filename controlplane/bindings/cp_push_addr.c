@@ -12,6 +12,7 @@
 #include "common/sw_pn.h"
 #include "controlplane/bindings/cp_push_addr.h"
 #include "pushd/pd.h"
+#include "pushd/pd_seal.h"
 
 /* One field unescaped into [*at, end); the provider lower-cased and
  * mapped to its RFC 8599 name. */
@@ -109,6 +110,14 @@ int cp_push_request_of(const struct sw_device *d, int kind, struct pd_request *r
 	 * -Wformat-truncation cannot see that check). */
 	memcpy(rq->param, a.t[i].param, strlen(a.t[i].param) + 1);
 	snprintf(rq->device_key, sizeof(rq->device_key), "%016" PRIx64, d->id);
+	/* docs/push-encryption.md: a device that gave a key in its last
+	 * registration gets every push sealed under it. */
+	if (d->push_key_set) {
+		memcpy(rq->seal_key, d->push_key, sizeof(rq->seal_key));
+		pd_seal_kid(rq->seal_key, rq->seal_kid);
+	} else {
+		rq->seal_kid[0] = '\0';
+	}
 	return 0;
 }
 

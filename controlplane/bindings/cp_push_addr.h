@@ -48,7 +48,8 @@ int cp_push_addr_read(const uint8_t *msg, const struct sip_msg *sm, struct sw_bi
 /**
  * Fill @p rq's provider, token, token kind, target, param and device_key for
  * a push of @p kind (enum pd_kind) to @p d: the live token that takes it
- * (sw_pn_pick()). Ids and call fields are the caller's.
+ * (sw_pn_pick()), and its seal key and kid when the device gave a push key
+ * (docs/push-encryption.md). Ids and call fields are the caller's.
  * @param why  set with a static reason on failure (may be NULL).
  * @return 0, -ENOENT (no push address), -ENOTSUP (a provider pushd lacks),
  *         -ENODEV (no live token takes this kind), -E2BIG, -EINVAL.

@@ -82,6 +82,7 @@ int cp_answer_into(const uint8_t *msg, const struct sip_msg *sm, unsigned status
 		.tag = !how->no_tag,
 		.to_tag = how->tag,
 		.extra = status == 503 ? "Retry-After: 30\r\n" SERVER : SERVER,
+		.reason = how->reason,
 	};
 	struct sip_wbuf w = sip_wbuf_at(o->b, sizeof(o->b));
 	int rc = sip_reply_write(&w, msg, sm, &r);
@@ -132,6 +133,12 @@ int cp_msg_unvia(const uint8_t *msg, const struct sip_msg *sm, const char *extra
 void cp_sip_reply(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg,
 		  unsigned status)
 {
+	cp_sip_reply_why(cp, meta, msg, status, NULL);
+}
+
+void cp_sip_reply_why(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg,
+		      unsigned status, const char *reason)
+{
 	const struct cp_answer_how how = {
 		.stamp = &meta->src,
 		.stamp_port = meta->sport,
@@ -140,6 +147,7 @@ void cp_sip_reply(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *
 		.dport = meta->sport,
 		.tp = meta->tp,
 		.conn = meta->conn,
+		.reason = reason,
 	};
 
 	cp_answer(cp, msg, &meta->sip, status, &how);

@@ -22,6 +22,7 @@
 #include <strings.h>
 
 #include "common/sw_log.h"
+#include "controlplane/bindings/cp_push_key.h"
 #include "controlplane/relay/cp_reg_internal.h"
 
 static int find_bare_rport(const uint8_t *msg, struct sip_slice via)
@@ -38,7 +39,8 @@ static int find_bare_rport(const uint8_t *msg, struct sip_slice via)
 }
 
 /* The relayed REGISTER: our Via on top, the app's Via stamped (RFC 3581
- * §4), Max-Forwards decremented, Path and Feature-Caps added. */
+ * §4), Max-Forwards decremented, Path and Feature-Caps added, the push key
+ * left out (the PBX has no use for it, and would log it). */
 static int build_relay(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg,
 		       const struct cp_reg_tx *t, const struct sw_ip *our, struct cp_msg *o)
 {
@@ -82,6 +84,8 @@ static int build_relay(struct cp_ctx *cp, const struct dp_meta *meta, const uint
 			cp_msg_str(o, "\r\n");
 			continue;
 		}
+		if (cp_push_key_hdr(msg, h))
+			continue;
 		if (h->id == SIP_H_MAX_FORWARDS) {
 			have_mf = true;
 			cp_msg_fmt(o, "Max-Forwards: %d\r\n", sm->max_forwards - 1);
@@ -179,6 +183,21 @@ void cp_reg_request(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t
 		cp_sip_reply(cp, meta, msg, 400);
 		goto fail;
 	}
+	/* docs/push-encryption.md: only a key that came encrypted is one. */
+	rc = cp_push_key_read(msg, sm, meta->tp, &t->bind.rec);
+	if (rc == -EPERM) {
+		cp_count(cp, CP_C_PUSH_KEY_REFUSED, 1);
+		CP_LOG(INFO, "REGISTER for %s refused (403): a push key over %s", t->bind.rec.aor,
+		       sw_tp_name(meta->tp));
+		cp_sip_reply_why(cp, meta, msg, 403, "Push Key Needs TLS");
+		goto fail;
+	}
+	if (rc != 0) {
+		cp_count(cp, CP_C_PUSH_KEY_BAD, 1);
+		CP_LOG(INFO, "REGISTER for %s refused (400): a bad push key", t->bind.rec.aor);
+		cp_sip_reply_why(cp, meta, msg, 400, "Bad Push Key");
+		goto fail;
+	}
 	if (t->bind.pn_unknown)
 		cp_count(cp, CP_C_REG_PUSH_UNKNOWN, 1);
 	t->had_auth = has_auth(msg, sm);
@@ -202,6 +221,8 @@ void cp_reg_request(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t
 	t->req_len = r->scratch.len;
 	t->tries = 1;
 	cp_count(cp, CP_C_REG_RELAYED, 1);
+	if (t->bind.rec.push_key_set)
+		cp_count(cp, CP_C_PUSH_KEY_RELAYED, 1);
 	cp_reg_tx_send(cp, t);
 	t->waited = cp_call_waited_for(cp, &t->bind.rec);
 	if (t->waited != 0) {

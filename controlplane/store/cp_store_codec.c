@@ -7,7 +7,11 @@
  *
  *   sw1 US aor US contact US instance US pn_form US pn_dead US pn_provider
  *   US pn_prid US pn_param US tp US src US sport US iface US registered_at
- *   US expires_at
+ *   US expires_at [US push_key]
+ *
+ * push_key (docs/push-encryption.md) is 64 lower-case hex characters, and
+ * only there when the device gave one: a record without it is byte for
+ * byte what an edge of the version before wrote, and still reads.
  *
  * Not JSON: jansson took 10 µs to build and 12 µs to read one binding
  * (bench_cluster, docs/performance.md), a fifth of the control plane's
@@ -26,7 +30,7 @@
 #define PN_SEP '\x1f' /* as sw_pn_key() */
 #define US     '\x1f'
 #define MAGIC  "sw1"
-#define FIELDS 15 /* the magic and 14 fields */
+#define FIELDS 16 /* the magic, 14 fields and the optional push key */
 
 /* Append @p len bytes of @p p and a separator; false when out of room or
  * when the field holds a separator itself. */
@@ -73,7 +77,17 @@ int cp_codec_encode(const struct sw_bind_rec *r, char *out, size_t cap)
 	     put_int(out, cap, &at, r->tp, false) && put(out, cap, &at, ip, strlen(ip), false) &&
 	     put_int(out, cap, &at, r->sport, false) && put_int(out, cap, &at, r->iface, false) &&
 	     put_int(out, cap, &at, r->registered_at, false) &&
-	     put_int(out, cap, &at, r->expires_at, true);
+	     put_int(out, cap, &at, r->expires_at, !r->push_key_set);
+	if (ok && r->push_key_set) {
+		static const char hex[] = "0123456789abcdef";
+		char k[2 * SW_PUSH_KEY_LEN];
+
+		for (unsigned i = 0; i < SW_PUSH_KEY_LEN; i++) {
+			k[2 * i] = hex[r->push_key[i] >> 4];
+			k[2 * i + 1] = hex[r->push_key[i] & 15];
+		}
+		ok = put(out, cap, &at, k, sizeof(k), true);
+	}
 	if (!ok)
 		return at + 1 >= cap ? -E2BIG : -EINVAL;
 	out[at] = '\0';
@@ -95,6 +109,22 @@ static bool num(const char *f, size_t len, long long lo, long long hi, long long
 	if (x > (unsigned long long)hi || (long long)x < lo)
 		return false;
 	*v = (long long)x;
+	return true;
+}
+
+/* The push key field: 64 lower-case hex characters. */
+static bool key_field(const char *f, size_t len, uint8_t key[SW_PUSH_KEY_LEN])
+{
+	if (len != 2 * SW_PUSH_KEY_LEN)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = f[i];
+		int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+
+		if (v < 0)
+			return false;
+		key[i / 2] = (uint8_t)(i % 2 ? key[i / 2] | v : v << 4);
+	}
 	return true;
 }
 
@@ -132,9 +162,14 @@ int cp_codec_decode(const char *val, size_t len, struct sw_bind_rec *r, char *bu
 			break;
 		p = e + 1;
 	}
-	if (n != FIELDS || f[FIELDS - 1] + fl[FIELDS - 1] != end || fl[0] != sizeof(MAGIC) - 1 ||
+	if (n < FIELDS - 1 || f[n - 1] + fl[n - 1] != end || fl[0] != sizeof(MAGIC) - 1 ||
 	    memcmp(f[0], MAGIC, fl[0]) != 0)
 		return -EINVAL;
+	if (n == FIELDS) {
+		if (!key_field(f[15], fl[15], r->push_key))
+			return -EINVAL;
+		r->push_key_set = 1;
+	}
 	if (!take(f[1], fl[1], SW_AOR_MAX, buf, &at, &r->aor, &r->aor_len) ||
 	    !take(f[2], fl[2], SW_CONTACT_MAX, buf, &at, &r->contact, &r->contact_len) ||
 	    !take(f[3], fl[3], SW_INSTANCE_MAX, buf, &at, &r->instance, &r->instance_len) ||

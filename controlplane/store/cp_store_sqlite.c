@@ -23,11 +23,12 @@
 
 /* 2: pn_dead (the tokens of a push address found dead). 3: tp (the
  * transport a device registered over; its connection is not stored: none
- * survives a restart, so a stream device loads asleep). An older file is
- * brought up as it opens (ALTER TABLE ... ADD COLUMN, in the schema
- * transaction: no row is rewritten, every token starts alive, every
- * device UDP). */
-#define SCHEMA_VERSION 3
+ * survives a restart, so a stream device loads asleep). 4: push_key (the
+ * 32 bytes a device's pushes are sealed with, docs/push-encryption.md;
+ * NULL: none). An older file is brought up as it opens (ALTER TABLE ...
+ * ADD COLUMN, in the schema transaction: no row is rewritten, every token
+ * starts alive, every device UDP and without a key). */
+#define SCHEMA_VERSION 4
 
 /* A waiting writer blocks the control-plane loop: short. Only an outside
  * reader (an operator's shell) can hold the lock at all. */
@@ -39,7 +40,7 @@ static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS meta ("
 	" key TEXT PRIMARY KEY NOT NULL,"
 	" value TEXT NOT NULL) WITHOUT ROWID;"
-	"INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '3');"
+	"INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '4');"
 	"CREATE TABLE IF NOT EXISTS bindings ("
 	" aor TEXT NOT NULL,"
 	" device_key TEXT NOT NULL," /* cp_store_device_key() */
@@ -51,6 +52,7 @@ static const char schema_sql[] =
 	" pn_param TEXT NOT NULL,"
 	" pn_dead INTEGER NOT NULL DEFAULT 0," /* struct sw_bind_rec.pn_dead */
 	" tp INTEGER NOT NULL DEFAULT 0,"      /* enum sw_tp */
+	" push_key BLOB,"		       /* 32 bytes, or NULL: pushes in clear */
 	" src TEXT NOT NULL,"		       /* "192.0.2.1" or "2001:db8::1" */
 	" sport INTEGER NOT NULL,"
 	" iface INTEGER NOT NULL,"
@@ -64,7 +66,7 @@ static const char schema_sql[] =
 
 #define COLS                                                                                   \
 	"aor, contact, instance, pn_form, pn_provider, pn_prid, pn_param, src, sport, iface, " \
-	"registered_at, expires_at, pn_dead, tp"
+	"registered_at, expires_at, pn_dead, tp, push_key"
 
 enum stmt_id {
 	ST_BEGIN,
@@ -82,8 +84,9 @@ static const char *const stmt_sql[ST_N] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE", /* take the write lock now, not at the first write */
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
-	[ST_PUT] = "INSERT OR REPLACE INTO bindings (device_key, " COLS ")"
-		   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+	[ST_PUT] =
+		"INSERT OR REPLACE INTO bindings (device_key, " COLS ")"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
 	[ST_DEL] = "DELETE FROM bindings WHERE aor = ?1 AND device_key = ?2",
 	[ST_DEL_AOR] = "DELETE FROM bindings WHERE aor = ?1",
 	[ST_EXPIRE] = "DELETE FROM bindings WHERE expires_at <= ?1",
@@ -176,6 +179,10 @@ static int sq_put(struct cp_store *s, const struct sw_bind_rec *r, const char *k
 	rc = rc ?: sqlite3_bind_int64(st, 13, r->expires_at);
 	rc = rc ?: sqlite3_bind_int(st, 14, pn ? r->pn_dead : 0);
 	rc = rc ?: sqlite3_bind_int(st, 15, r->tp);
+	rc = rc
+		     ?: (r->push_key_set ? sqlite3_bind_blob(st, 16, r->push_key, SW_PUSH_KEY_LEN,
+							     SQLITE_TRANSIENT)
+					 : sqlite3_bind_null(st, 16));
 	if (rc != SQLITE_OK)
 		return fail(q, "put");
 	return run(q, ST_PUT, "put");
@@ -268,6 +275,13 @@ static bool row_rec(sqlite3_stmt *st, struct sw_bind_rec *r)
 	r->expires_at = sqlite3_column_int64(st, 11);
 	r->pn_dead = (uint8_t)sqlite3_column_int64(st, 12);
 	r->tp = (uint8_t)tp;
+	/* A key of another length is no key: that device's pushes would not
+	 * open on the phone either way; it loads without one. */
+	if (sqlite3_column_type(st, 14) == SQLITE_BLOB &&
+	    sqlite3_column_bytes(st, 14) == SW_PUSH_KEY_LEN) {
+		memcpy(r->push_key, sqlite3_column_blob(st, 14), SW_PUSH_KEY_LEN);
+		r->push_key_set = 1;
+	}
 	return true;
 }
 
@@ -458,7 +472,8 @@ static int setup(struct sq_store *q, bool sync_full)
 	}
 	if (migrate(q, 1, "ALTER TABLE bindings ADD COLUMN pn_dead INTEGER NOT NULL DEFAULT 0;") !=
 		    0 ||
-	    migrate(q, 2, "ALTER TABLE bindings ADD COLUMN tp INTEGER NOT NULL DEFAULT 0;") != 0) {
+	    migrate(q, 2, "ALTER TABLE bindings ADD COLUMN tp INTEGER NOT NULL DEFAULT 0;") != 0 ||
+	    migrate(q, 3, "ALTER TABLE bindings ADD COLUMN push_key BLOB;") != 0) {
 		sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
 		return -EIO;
 	}

@@ -27,6 +27,7 @@
 #include "controlplane/cp_internal.h"
 #include "controlplane/calls/cp_trace.h"
 #include "controlplane/telemetry/cp_telemetry_cluster.h"
+#include "pushd/pd_seal.h"
 
 /* The telemetry API passes no user data; one control plane per process. */
 static struct cp_ctx *tel_cp;
@@ -346,6 +347,15 @@ static int add_device(const struct sw_device *dv, void *arg)
 		snprintf(buf, sizeof(buf), "%.100s", dv->pn_param);
 		rte_tel_data_add_dict_string(c, "push_param", buf);
 		add_tokens(c, dv);
+	}
+	/* The push key is a secret: only its id (docs/push-encryption.md). */
+	if (dv->push_key_set) {
+		char kid[PD_SEAL_KID_LEN + 1];
+
+		pd_seal_kid(dv->push_key, kid);
+		rte_tel_data_add_dict_string(c, "push_kid", kid);
+	} else {
+		rte_tel_data_add_dict_string(c, "push_kid", "");
 	}
 	why = cp_push_addr_unwakeable(dv);
 	snprintf(buf, sizeof(buf), "%s", why != NULL ? why : "yes");

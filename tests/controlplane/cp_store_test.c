@@ -116,6 +116,9 @@ void assert_same(const struct sw_bind_rec *got, const struct sw_bind_rec *want)
 	assert_int_equal(got->registered_at, want->registered_at);
 	assert_int_equal(got->expires_at, want->expires_at);
 	assert_int_equal(got->pn_dead, want->pn_dead);
+	assert_int_equal(got->push_key_set, want->push_key_set);
+	if (want->push_key_set)
+		assert_memory_equal(got->push_key, want->push_key, SW_PUSH_KEY_LEN);
 }
 
 struct cp_store *open_ok(const char *path, bool sync_full)

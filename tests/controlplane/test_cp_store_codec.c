@@ -43,6 +43,10 @@ void test_codec_roundtrip(void **state)
 	r[1].conn = 77; /* not this edge's to share: not encoded */
 	r[1].registered_at = 1700000001;
 	r[2].tp = SW_TP_WSS;
+	/* A push key (docs/push-encryption.md) travels as the optional last field. */
+	r[1].push_key_set = 1;
+	for (unsigned i = 0; i < SW_PUSH_KEY_LEN; i++)
+		r[1].push_key[i] = (uint8_t)(i * 37 + 5);
 	for (unsigned i = 0; i < 3; i++) {
 		int n = cp_codec_encode(&r[i], val, sizeof(val));
 
@@ -53,6 +57,21 @@ void test_codec_roundtrip(void **state)
 		assert_same(&got, &r[i]);
 		assert_int_equal(got.conn, 0);
 		assert_int_equal(got.tp, r[i].tp);
+	}
+	/* Without a key, the record is what the version before wrote (15
+	 * fields); with one, a 16th of 64 hex characters. */
+	{
+		unsigned seps = 0;
+		int n = cp_codec_encode(&r[1], val, sizeof(val));
+
+		for (int i = 0; i < n; i++)
+			seps += val[i] == '\x1f';
+		assert_int_equal(seps, 15);
+		assert_int_equal(strspn(strrchr(val, '\x1f') + 1, "0123456789abcdef"), 64);
+		cp_codec_encode(&r[0], val, sizeof(val));
+		for (int i = 0, m = (int)strlen(val); i < m; i++)
+			seps -= val[i] == '\x1f';
+		assert_int_equal(seps, 1);
 	}
 	/* Too small a buffer is an error, not a truncated value. */
 	assert_int_equal(cp_codec_encode(&r[0], val, 40), -E2BIG);
@@ -83,13 +102,26 @@ void test_codec_refused(void **state)
 		"sip:a@1.2.3.4\x1f"
 		"0\x1f"
 		"0\x1f\x1f\x1f" GOOD_TAIL,
-		/* a field more */
+		/* a push key that is not 64 lower-case hex characters */
 		"sw1\x1f"
 		"a@b\x1f"
 		"sip:a@1.2.3.4\x1f\x1f"
 		"0\x1f"
 		"0\x1f\x1f\x1f" GOOD_TAIL "\x1f"
 		"9",
+		"sw1\x1f"
+		"a@b\x1f"
+		"sip:a@1.2.3.4\x1f\x1f"
+		"0\x1f"
+		"0\x1f\x1f\x1f" GOOD_TAIL "\x1f"
+		"00112233445566778899AABBCCDDEEFF00112233445566778899aabbccddeeff",
+		/* a field more than that */
+		"sw1\x1f"
+		"a@b\x1f"
+		"sip:a@1.2.3.4\x1f\x1f"
+		"0\x1f"
+		"0\x1f\x1f\x1f" GOOD_TAIL "\x1f"
+		"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\x1f",
 		/* the port out of range */
 		"sw1\x1f"
 		"a@b\x1f"

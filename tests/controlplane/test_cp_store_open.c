@@ -67,9 +67,9 @@ void test_not_a_database(void **state)
 	assert_non_null(strstr(err, "not a database"));
 }
 
-/* What schema version 1 wrote (before pn_dead and tp): such a file loads,
- * every token alive, every device UDP, and takes both from then on (1 -> 2
- * -> 3 as it opens). */
+/* What schema version 1 wrote (before pn_dead, tp and push_key): such a
+ * file loads, every token alive, every device UDP and without a push key,
+ * and takes all three from then on (1 -> 2 -> 3 -> 4 as it opens). */
 void test_schema_1_upgraded(void **state)
 {
 	static const char v1[] =
@@ -104,19 +104,23 @@ void test_schema_1_upgraded(void **state)
 	assert_int_equal(l.c[0].r.pn_dead, 0);
 	assert_int_equal(l.c[0].r.pn_form, SW_PN_RFC8599);
 	assert_int_equal(l.c[0].r.tp, SW_TP_UDP);
-	/* Version 3 now, and a dead token and a transport are kept. */
+	assert_int_equal(l.c[0].r.push_key_set, 0);
+	/* Version 4 now, and a dead token, a transport and a key are kept. */
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db,
 					    "SELECT value FROM meta WHERE key = 'schema_version'",
 					    -1, &st, NULL),
 			 SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_string_equal((const char *)sqlite3_column_text(st, 0), "3");
+	assert_string_equal((const char *)sqlite3_column_text(st, 0), "4");
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	r = l.c[0].r;
 	r.pn_dead = 2;
 	r.tp = SW_TP_TLS;
+	r.push_key_set = 1;
+	for (unsigned i = 0; i < SW_PUSH_KEY_LEN; i++)
+		r.push_key[i] = (uint8_t)(0xa0 + i);
 	s = open_ok(path, false);
 	assert_int_equal(cp_store_put(s, &r), 0);
 	assert_int_equal(cp_store_commit(s), 0);
@@ -124,4 +128,14 @@ void test_schema_1_upgraded(void **state)
 	assert_int_equal(reload(path, 2000, &l2), 1);
 	assert_same(&l2.c[0].r, &r);
 	assert_int_equal(l2.c[0].r.tp, SW_TP_TLS);
+	assert_int_equal(l2.c[0].r.push_key_set, 1);
+	/* A refresh without a key takes it away (docs/push-encryption.md). */
+	r = l2.c[0].r;
+	r.push_key_set = 0;
+	s = open_ok(path, false);
+	assert_int_equal(cp_store_put(s, &r), 0);
+	assert_int_equal(cp_store_commit(s), 0);
+	cp_store_close(s);
+	assert_int_equal(reload(path, 2000, &l), 1);
+	assert_int_equal(l.c[0].r.push_key_set, 0);
 }

@@ -13,7 +13,7 @@ import subprocess
 import time
 
 from wakepeers import Endpoint, in_netns
-from wakesip import SW4, Msg
+from wakesip import APP4, SW4, Msg
 
 
 def make_cert(tmp, name="edge"):
@@ -188,6 +188,17 @@ class WsEndpoint(StreamEndpoint):
             if left <= 0:
                 return
 
+
+
+def stream_app(ctx, transport="TCP"):
+    """A fresh app of a wakekit.Ctx (@ctx) over a @transport ("TCP" or
+    "TLS") connection from APP4 to sipwake's listener (5060, or 5061 for
+    TLS, trusting @ctx.lab.cert); closed with the Ctx's other apps."""
+    ctx.next_port += 1
+    ep = StreamEndpoint(ctx.lab.ns_peer, APP4, ctx.next_port, transport,
+                        dport=5061 if transport == "TLS" else 5060, cafile=ctx.lab.cert)
+    ctx.apps.append(ep)
+    return ep
 
 
 def asyncio_wait(coro, timeout):

@@ -18,7 +18,7 @@ import time
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from streampeer import StreamEndpoint, WsEndpoint, make_cert  # noqa: E402
+from streampeer import StreamEndpoint, WsEndpoint, make_cert, stream_app  # noqa: E402
 from wakekit import *  # noqa: E402,F401,F403
 
 # SYNs metered loosely here: the streams thread's own limits are under test.
@@ -35,14 +35,6 @@ def sctx():
     lab.cert, lab.key = make_cert(lab.tmp)
     lab.config_extra += "\n" + STREAMS % (lab.cert, lab.key, lab.cert, lab.key)
     yield from serve_lab(lab)
-
-
-def stream_app(ctx, transport="TCP"):
-    ctx.next_port += 1
-    ep = StreamEndpoint(ctx.lab.ns_peer, APP4, ctx.next_port, transport,
-                        dport=5061 if transport == "TLS" else 5060, cafile=ctx.lab.cert)
-    ctx.apps.append(ep)
-    return ep
 
 
 def contact_of(dev, app, pn=True):
