@@ -41,7 +41,15 @@
 	X(WAKE_DEAD_TOKENS, wake_dead_tokens,                                                     \
 	  "tokens the push service said are dead (a device keeps its other token)")               \
 	X(WAKE_LATE_CANCELS, wake_late_cancels,                                                   \
-	  "devices woken after their call was cancelled: given the INVITE, then CANCEL")          \
+	  "devices woken after their call ended: given the INVITE, then CANCEL (every cause)")    \
+	X(WAKE_LATE_CANCELLED, wake_late_cancelled,                                               \
+	  "... of them, the call was cancelled by the PBX (Reason cause=487)")                    \
+	X(WAKE_LATE_ELSEWHERE, wake_late_elsewhere,                                               \
+	  "... of them, the call was answered on another device (Reason cause=200)")              \
+	X(WAKE_LATE_TIMED_OUT, wake_late_timed_out,                                               \
+	  "... of them, the call was not answered in time (Reason cause=480)")                    \
+	X(WAKE_LATE_EVICTED, wake_late_evicted,                                                   \
+	  "ended calls kept for late devices, dropped to make room for a new call")               \
 	X(WAKE_ALERTS, wake_alerts, "missed-call alert pushes for calls cancelled before wake")   \
 	X(REFRESH_PUSHES, refresh_pushes, "background pushes sent before a binding expires")      \
 	X(REFRESH_NO_TOKEN, refresh_no_token,                                                     \

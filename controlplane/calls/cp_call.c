@@ -411,14 +411,49 @@ void cp_call_maybe_complete(struct cp_ctx *cp, struct cp_held_call *c, uint64_t 
 	cp_call_answer(cp, c, 480, now);
 }
 
+const char *cp_call_late_reason(unsigned why)
+{
+	switch (why) {
+	case CP_LATE_CANCELLED:
+		return CP_CALL_REASON_CANCEL;
+	case CP_LATE_TIMED_OUT:
+		return CP_CALL_REASON_TIMED_OUT;
+	default:
+		return CP_CALL_REASON_ELSEWHERE;
+	}
+}
+
+/* A pushed device the call no longer waits for may still wake: an iOS app
+ * that got a VoIP push must report a call, so within wake.late_window_s it
+ * gets the INVITE and then CANCEL with the Reason (RFC 3326) that tells it
+ * how the call ended; after the window, or with a window of 0, nothing. A
+ * late branch already owed a cause takes the newer one (a device that timed
+ * out, then the call answered elsewhere: "completed elsewhere"). */
+void cp_call_make_late(struct cp_ctx *cp, struct cp_held_call *c, unsigned b,
+		       enum cp_late_cause why, uint64_t now)
+{
+	struct cp_call_branch *br = &c->br[b];
+	bool was_late = br->late != CP_LATE_NONE;
+
+	br->late = (uint8_t)why;
+	if (was_late)
+		return; /* its window runs from when it was first given up */
+	if (cp->cfg.wake_late_window_s == 0 || !br->pushed) {
+		cp_call_unchain(cp->call, c, b);
+		br->state = CP_BR_DONE;
+		return;
+	}
+	br->late_until = now + cp->hz * cp->cfg.wake_late_window_s;
+}
+
 /* The call ended upstream (answered, cancelled): every other branch stops.
  * Ringing ones get CANCEL; devices still asleep are no longer waited for,
  * but one woken later is told the call is over (cancelled_call). */
 void cp_call_end_branches(struct cp_ctx *cp, struct cp_held_call *c, int keep_b,
 			  enum cp_late_cause why)
 {
-	const char *reason =
-		why == CP_LATE_CANCELLED ? CP_CALL_REASON_CANCEL : CP_CALL_REASON_ELSEWHERE;
+	const char *reason = cp_call_late_reason(why);
+	uint64_t now = rte_rdtsc();
 
 	for (unsigned b = 0; b < c->n_br; b++) {
 		struct cp_call_branch *br = &c->br[b];
@@ -428,9 +463,11 @@ void cp_call_end_branches(struct cp_ctx *cp, struct cp_held_call *c, int keep_b,
 		if (br->state == CP_BR_CALLING || br->state == CP_BR_PROCEEDING) {
 			br->why = (uint8_t)why;
 			cp_call_cancel_branch(cp, br, reason);
-		} else if (br->state == CP_BR_WAITING && br->late == CP_LATE_NONE) {
-			br->late = (uint8_t)why;
-			if (cp->cfg.wake_cancel_alert && cp->pd != NULL) {
+		} else if (br->state == CP_BR_WAITING &&
+			   (br->late == CP_LATE_NONE || br->late == CP_LATE_TIMED_OUT)) {
+			cp_call_make_late(cp, c, b, why, now);
+			if (br->state == CP_BR_WAITING && cp->cfg.wake_cancel_alert &&
+			    cp->pd != NULL) {
 				/* A missed-call notice instead of a call to end. */
 				struct pd_request rq = {.id = c->id << 4 | b};
 				const struct sw_device *d = sw_bind_by_id(cp->dp->bind, br->device);
@@ -446,6 +483,39 @@ void cp_call_end_branches(struct cp_ctx *cp, struct cp_held_call *c, int keep_b,
 	}
 }
 
+/* Kept only for late branches: answered, past its linger (Timer H / J),
+ * nothing ringing, every branch left waiting a late one. */
+static bool only_late(const struct cp_held_call *c, uint64_t now)
+{
+	if (c->id == 0 || c->final == 0 || now < c->linger)
+		return false;
+	for (unsigned b = 0; b < c->n_br; b++)
+		if (c->br[b].state != CP_BR_DONE &&
+		    !(c->br[b].state == CP_BR_WAITING && c->br[b].late != CP_LATE_NONE))
+			return false;
+	return true;
+}
+
+/* The table is full: the call that ended first among those kept only for
+ * late branches makes room (its devices, if they wake, get nothing). A
+ * new call is worth more than a courtesy CANCEL. One pass over the
+ * table, only when it is full. @return true if a slot was freed. */
+static bool evict_late(struct cp_ctx *cp, uint64_t now)
+{
+	struct cp_call *k = cp->call;
+	struct cp_held_call *old = NULL;
+
+	for (uint32_t i = 0; i < k->max; i++)
+		if (only_late(&k->c[i], now) && (old == NULL || k->c[i].linger < old->linger))
+			old = &k->c[i];
+	if (old == NULL)
+		return false;
+	cp_trace(cp, old->key, "dropped to make room for a new call: late devices get nothing");
+	cp_call_release(cp, old);
+	cp_count(cp, CP_C_WAKE_LATE_EVICTED, 1);
+	return true;
+}
+
 struct cp_held_call *cp_call_new(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg)
 {
 	struct cp_call *k = cp->call;
@@ -453,8 +523,9 @@ struct cp_held_call *cp_call_new(struct cp_ctx *cp, const struct dp_meta *meta, 
 	struct cp_held_call *c;
 	uint32_t slot;
 
-	if (k->idx.free_top == 0 || k->n_open >= k->max_held ||
-	    sm->via.branch.len > SW_TX_BRANCH_MAX)
+	if (k->n_open >= k->max_held || sm->via.branch.len > SW_TX_BRANCH_MAX)
+		return NULL;
+	if (k->idx.free_top == 0 && !evict_late(cp, rte_rdtsc()))
 		return NULL;
 	if (cp->dp->held != NULL &&
 	    sw_callset_add(cp->dp->held,

@@ -26,7 +26,7 @@ enum cp_br_state {
 };
 
 /* Why a late branch (woken after its call ended) gets INVITE then CANCEL. */
-enum cp_late_cause { CP_LATE_NONE = 0, CP_LATE_CANCELLED, CP_LATE_ELSEWHERE };
+enum cp_late_cause { CP_LATE_NONE = 0, CP_LATE_CANCELLED, CP_LATE_ELSEWHERE, CP_LATE_TIMED_OUT };
 
 struct cp_call_branch {
 	uint64_t device;
@@ -50,6 +50,7 @@ struct cp_call_branch {
 	uint64_t interval;	/* Timer A's current interval */
 	uint64_t deadline;	/* Timer B (CALLING) / Timer C (PROCEEDING) */
 	uint64_t wake_deadline; /* the device's own pn-timeout after the INVITE; 0: the call's */
+	uint64_t late_until;	/* late: waited for until then (wake.late_window_s) */
 	struct sw_ip dst;	/* where its INVITE went */
 	uint16_t dport;
 	uint8_t tp;    /* enum sw_tp of the device's flow */
@@ -125,6 +126,7 @@ struct cp_call {
 #define CP_CALL_T4_MS		 5000	/* Timer I: ACK retransmissions after the first */
 #define CP_CALL_REASON_CANCEL	 "SIP;cause=487;text=\"Call cancelled before the app woke\""
 #define CP_CALL_REASON_ELSEWHERE "SIP;cause=200;text=\"Call completed elsewhere\""
+#define CP_CALL_REASON_TIMED_OUT "SIP;cause=480;text=\"Call not answered before the app woke\""
 
 /* ---- cp_call.c: tables, sending, the end of a call, timers ---- */
 uint64_t cp_call_ms_tsc(const struct cp_ctx *cp, uint64_t ms);
@@ -164,6 +166,13 @@ bool cp_call_branch_open(const struct cp_call_branch *br);
 int cp_call_rank(unsigned status);
 /** No branch left to wait for: the best answer, or ours, goes up. */
 void cp_call_maybe_complete(struct cp_ctx *cp, struct cp_held_call *c, uint64_t now);
+/** The Reason line (RFC 3326) of the CANCEL a late branch gets for @p why. */
+const char *cp_call_late_reason(unsigned why);
+/** Branch @p b of @p c is no longer waited for, because of @p why: with
+ *  wake.late_window_s, it stays chained as a late branch (INVITE, then
+ *  CANCEL, if the device registers within the window); else it is done. */
+void cp_call_make_late(struct cp_ctx *cp, struct cp_held_call *c, unsigned b,
+		       enum cp_late_cause why, uint64_t now);
 /** The call ended upstream: the other branches stop (CANCEL / late). */
 void cp_call_end_branches(struct cp_ctx *cp, struct cp_held_call *c, int keep_b,
 			  enum cp_late_cause why);

@@ -240,9 +240,7 @@ static void late_answer(struct cp_ctx *cp, struct cp_held_call *c, struct cp_cal
 	unsigned ifx;
 
 	if (rsm->status < 200) {
-		cp_call_cancel_branch(cp, br,
-				      br->late == CP_LATE_CANCELLED ? CP_CALL_REASON_CANCEL
-								    : CP_CALL_REASON_ELSEWHERE);
+		cp_call_cancel_branch(cp, br, cp_call_late_reason(br->late));
 		return;
 	}
 	if (sip_scan((const uint8_t *)br->inv, br->inv_len, &k->sm2) != SIP_SCAN_OK)
@@ -307,9 +305,7 @@ void cp_call_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 		return;
 	}
 	if (br->cancel_wanted && !br->cancel_sent && sm->status < 200)
-		cp_call_cancel_branch(cp, br,
-				      br->why == CP_LATE_CANCELLED ? CP_CALL_REASON_CANCEL
-								   : CP_CALL_REASON_ELSEWHERE);
+		cp_call_cancel_branch(cp, br, cp_call_late_reason(br->why));
 	if (sm->status >= 200 && sm->status < 300 &&
 	    (c->outcome == CP_OUT_CANCELLED || c->outcome == CP_OUT_SHUTDOWN)) {
 		/* Answered after the PBX heard 487 / 503: never a call. */
@@ -383,7 +379,7 @@ uint64_t cp_call_waited_for(struct cp_ctx *cp, const struct sw_bind_rec *rec)
 	struct cp_call *k = cp->call;
 	const struct sw_device *d;
 
-	if (k == NULL || k->n_open == 0 || (d = sw_bind_match(cp->dp->bind, rec)) == NULL)
+	if (k == NULL || k->idx.n_used == 0 || (d = sw_bind_match(cp->dp->bind, rec)) == NULL)
 		return 0;
 	for (uint32_t e = *cp_call_dev_head(k, d->id); e != CP_CALL_NO_SLOT;) {
 		const struct cp_call_branch *br = &k->c[e >> 3].br[e & 7];
@@ -401,7 +397,7 @@ void cp_call_note(struct cp_ctx *cp, uint64_t id, const char *fmt, ...)
 	char text[CP_TRACE_TEXT - 24];
 	va_list ap;
 
-	if (k == NULL || k->n_open == 0)
+	if (k == NULL || k->idx.n_used == 0)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
@@ -464,8 +460,17 @@ void cp_call_registered(struct cp_ctx *cp, uint64_t id)
 			continue;
 		}
 		if (br->late != CP_LATE_NONE) {
+			static const enum cp_counter why[] = {
+				[CP_LATE_CANCELLED] = CP_C_WAKE_LATE_CANCELLED,
+				[CP_LATE_ELSEWHERE] = CP_C_WAKE_LATE_ELSEWHERE,
+				[CP_LATE_TIMED_OUT] = CP_C_WAKE_LATE_TIMED_OUT,
+			};
+
+			/* The Reason the CANCEL will carry is the cause now. */
+			br->why = br->late;
 			br->cancel_wanted = true;
 			cp_count(cp, CP_C_WAKE_LATE_CANCELS, 1);
+			cp_count(cp, why[br->late], 1);
 			continue;
 		}
 		cp_count(cp, CP_C_WAKE_WOKEN, 1);
