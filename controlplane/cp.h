@@ -51,6 +51,26 @@
 	X(WAKE_LATE_EVICTED, wake_late_evicted,                                                   \
 	  "ended calls kept for late devices, dropped to make room for a new call")               \
 	X(WAKE_ALERTS, wake_alerts, "missed-call alert pushes for calls cancelled before wake")   \
+	X(WAKE_MSG_HELD, wake_message_held,                                                       \
+	  "MESSAGEs for asleep devices held while pushes wake them (docs/design.md §5)")          \
+	X(WAKE_MSG_PUSHES, wake_message_pushes,                                                   \
+	  "alert pushes for held MESSAGEs (one per device while one of its MESSAGEs waits)")      \
+	X(WAKE_MSG_RELAYED, wake_message_relayed,                                                 \
+	  "held MESSAGEs relayed to a device (woken, or alive in a fork)")                        \
+	X(WAKE_MSG_DELIVERED, wake_message_delivered,                                             \
+	  "held MESSAGEs a device accepted (its 2xx relayed to the PBX)")                         \
+	X(WAKE_MSG_FAILED, wake_message_failed,                                                   \
+	  "held MESSAGEs every device refused (the best error relayed)")                          \
+	X(WAKE_MSG_EXPIRED, wake_message_expired,                                                 \
+	  "held MESSAGEs answered 480: not delivered within wake.message_window_s, or no push")   \
+	X(WAKE_MSG_RETRANSMISSIONS, wake_message_retransmissions,                                 \
+	  "PBX MESSAGE retransmissions absorbed (the final again once it went)")                  \
+	X(WAKE_MSG_FULL, wake_message_full,                                                       \
+	  "MESSAGEs answered 503 at once: wake.max_messages already held")                        \
+	X(WAKE_MSG_AOR_FULL, wake_message_aor_full,                                               \
+	  "MESSAGEs answered 480 at once: wake.max_messages_per_aor held for that AOR")           \
+	X(WAKE_MSG_NO_DEVICE, wake_message_no_device,                                             \
+	  "MESSAGEs answered 480 at once: no device alive and none can be pushed")                \
 	X(REFRESH_PUSHES, refresh_pushes, "background pushes sent before a binding expires")      \
 	X(REFRESH_NO_TOKEN, refresh_no_token,                                                     \
 	  "refresh pushes not sent: no live token takes a background push (a VoIP token alone)")  \

@@ -137,6 +137,9 @@ uint16_t cp_tp_port(const struct cp_ctx *cp, uint8_t tp);
 /** A stateless answer of ours to a handed-up request (RFC 3261 §8.2.6). */
 void cp_sip_reply(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg,
 		  unsigned status);
+/** cp_sip_reply() with Retry-After: @p retry_after (0: as cp_sip_reply()). */
+void cp_sip_reply_retry(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg,
+			unsigned status, uint16_t retry_after);
 int cp_reg_init(struct cp_ctx *cp);
 void cp_reg_fini(struct cp_ctx *cp);
 /** A REGISTER handed up; @p msg is its first byte (in @p m, which the caller frees). */

@@ -17,7 +17,7 @@
 #define APNS_MAX_OTHER 4096
 #define FCM_MAX	       4096 /* data payload */
 
-static const char *const kind_name[] = {"call", "alert", "background"};
+static const char *const kind_name[] = {"call", "alert", "background", "message"};
 
 /* apns-collapse-id is at most 64 bytes: a longer call id, or one with bytes
  * that are not visible ASCII, is replaced by its SHA-256 in hex (64
@@ -126,8 +126,15 @@ int pd_build_body(struct pd_job *j)
 		return -EINVAL;
 	if (r->provider == PD_APNS) {
 		json_t *aps;
+		char title[160];
 
-		if (r->kind == PD_KIND_ALERT || (r->kind == PD_KIND_CALL && !apns_voip(r)))
+		/* A held MESSAGE (docs/design.md §5): who wrote, not what. */
+		snprintf(title, sizeof(title), "Message from %s",
+			 r->caller_name[0] ? r->caller_name : r->caller_number);
+		if (r->kind == PD_KIND_MESSAGE)
+			aps = json_pack("{s:{s:s, s:s}, s:s}", "alert", "title", title, "body",
+					"New message", "sound", "default");
+		else if (r->kind == PD_KIND_ALERT || (r->kind == PD_KIND_CALL && !apns_voip(r)))
 			aps = json_pack("{s:{s:s, s:s}, s:s}", "alert", "title",
 					r->kind == PD_KIND_CALL ? "Incoming call" : "Missed call",
 					"body",

@@ -61,7 +61,8 @@ int cp_call_init(struct cp_ctx *cp)
 	k->waking = cp->dp->waking;
 	k->bind = cp->dp->bind;
 	k->max_held = cp->cfg.max_held;
-	k->max = cp->cfg.max_held * 2;
+	k->max_msgs = cp->cfg.wake_max_messages;
+	k->max = (cp->cfg.max_held + cp->cfg.wake_max_messages) * 2;
 	nb = rte_align32pow2(k->max * 2);
 	k->dev_mask = nb - 1;
 	k->dev_buckets = malloc(sizeof(*k->dev_buckets) * nb);
@@ -196,7 +197,9 @@ void cp_call_release(struct cp_ctx *cp, struct cp_held_call *c)
 	for (unsigned b = 0; b < c->n_br; b++)
 		if (c->br[b].src_ref)
 			sw_src_unref(cp->dp->src, &c->br[b].dst, c->br[b].dport);
-	if (c->final == 0)
+	if (c->final == 0 && c->is_msg)
+		k->n_msgs--;
+	else if (c->final == 0)
 		k->n_open--;
 	call_free_bufs(c);
 	memset(c, 0, sizeof(*c));
@@ -232,7 +235,10 @@ void cp_call_upstream(struct cp_ctx *cp, struct cp_held_call *c, const char *b, 
 	if (status < 200 || c->final != 0)
 		return;
 	c->final = (uint16_t)status;
-	cp->call->n_open--;
+	if (c->is_msg)
+		cp->call->n_msgs--;
+	else
+		cp->call->n_open--;
 	{
 		static const char *const why[] = {
 			[CP_OUT_NONE] = "",
@@ -249,7 +255,7 @@ void cp_call_upstream(struct cp_ctx *cp, struct cp_held_call *c, const char *b, 
 		cp_trace(cp, c->key, "final %u to the PBX%s", status, why[c->outcome]);
 	}
 	c->linger = now + cp_call_ms_tsc(cp, CP_CALL_LINGER_MS);
-	if (status >= 300) {
+	if (status >= 300 && !c->is_msg) { /* Timer G: INVITE only (§17.2.1) */
 		c->g_interval = cp_call_ms_tsc(cp, CP_CALL_T1_MS);
 		c->g_tsc = now + c->g_interval;
 	}
@@ -336,8 +342,10 @@ int cp_call_send_branch(struct cp_ctx *cp, struct cp_held_call *c, unsigned b, u
 	if (cp_route(cp, &dst, &ifx, &our, &nh) != 0)
 		return -EINVAL;
 	cp_call_branch_id(branch, sizeof(branch), c->id, b);
+	/* A MESSAGE makes no dialog (RFC 3428 §4): no Record-Route. */
 	if (cp_call_build_invite(cp, (const uint8_t *)c->inv, &k->sm, target, &our, branch,
-				 peer ? 0 : d->id, peer ? SW_TP_UDP : d->tp, &k->scratch) != 0)
+				 peer || c->is_msg ? 0 : d->id, peer ? SW_TP_UDP : d->tp,
+				 &k->scratch) != 0)
 		return -EMSGSIZE;
 	if (br->src_ref && !(sw_ip_eq(&br->dst, &dst) && br->dport == dport)) {
 		sw_src_unref(cp->dp->src, &br->dst, br->dport);
@@ -360,16 +368,17 @@ int cp_call_send_branch(struct cp_ctx *cp, struct cp_held_call *c, unsigned b, u
 	{
 		char ip[48];
 
-		cp_trace(cp, c->key, "INVITE to device %" PRIx64 " at %s:%u%s", d->id,
-			 sw_ip_str(&dst, ip, sizeof(ip)), dport,
-			 peer ? " (the edge it is bound through)" : "");
+		cp_trace(cp, c->key, "%s to device %" PRIx64 " at %s:%u%s",
+			 c->is_msg ? "MESSAGE" : "INVITE", d->id, sw_ip_str(&dst, ip, sizeof(ip)),
+			 dport, peer ? " (the edge it is bound through)" : "");
 	}
 	br->state = CP_BR_CALLING;
 	br->heard = false;
 	br->interval = cp_call_ms_tsc(cp, CP_CALL_T1_MS);
 	br->timer_tsc = now + br->interval;
-	br->deadline = now + cp_call_ms_tsc(cp, CP_CALL_TIMER_B_MS);
-	cp_count(cp, CP_C_WAKE_BRANCHES, 1);
+	br->deadline =
+		now + cp_call_ms_tsc(cp, c->is_msg ? CP_CALL_TIMER_F_MS : CP_CALL_TIMER_B_MS);
+	cp_count(cp, c->is_msg ? CP_C_WAKE_MSG_RELAYED : CP_C_WAKE_BRANCHES, 1);
 	return 0;
 }
 
@@ -393,6 +402,10 @@ void cp_call_maybe_complete(struct cp_ctx *cp, struct cp_held_call *c, uint64_t 
 {
 	unsigned pushed_failed = 0, pushed = 0;
 
+	if (c->is_msg) {
+		cp_msg_held_complete(cp, c, now);
+		return;
+	}
 	if (c->final != 0)
 		return;
 	for (unsigned b = 0; b < c->n_br; b++) {
@@ -523,7 +536,10 @@ struct cp_held_call *cp_call_new(struct cp_ctx *cp, const struct dp_meta *meta, 
 	struct cp_held_call *c;
 	uint32_t slot;
 
-	if (k->n_open >= k->max_held || sm->via.branch.len > SW_TX_BRANCH_MAX)
+	bool is_msg = sm->method == SIP_M_MESSAGE;
+
+	if ((is_msg ? k->n_msgs >= k->max_msgs : k->n_open >= k->max_held) ||
+	    sm->via.branch.len > SW_TX_BRANCH_MAX)
 		return NULL;
 	if (k->idx.free_top == 0 && !evict_late(cp, rte_rdtsc()))
 		return NULL;
@@ -544,9 +560,14 @@ struct cp_held_call *cp_call_new(struct cp_ctx *cp, const struct dp_meta *meta, 
 	sw_txidx_link(&k->idx, slot);
 	c->tag = (uint32_t)rte_rand();
 	c->in_tsc = meta->rx_tsc;
-	c->wake_deadline = meta->rx_tsc + cp->hz * cp->cfg.wake_timeout_s;
+	c->is_msg = is_msg;
+	c->wake_deadline = meta->rx_tsc + cp->hz * (is_msg ? cp->cfg.wake_message_window_s
+							   : cp->cfg.wake_timeout_s);
 	cp_call_keep(&c->inv, &c->inv_len, msg, sm->msg_len);
-	k->n_open++;
+	if (is_msg)
+		k->n_msgs++;
+	else
+		k->n_open++;
 	return c;
 }
 

@@ -79,6 +79,7 @@ struct cp_held_call {
 	uint64_t key;	     /* sw_callset_key() of the Call-ID */
 	uint8_t n_br;
 	uint8_t outcome;	    /* enum cp_call_outcome; set with the final answer */
+	bool is_msg;		    /* a held MESSAGE (cp_msg_held.c), not an INVITE */
 	bool acked;		    /* the PBX's ACK for our non-2xx final came */
 	bool from_peer;		    /* relayed by another edge: never sent back to one */
 	uint16_t final;		    /* final status sent upstream; 0: none yet */
@@ -100,6 +101,8 @@ struct cp_call {
 	uint32_t max;	     /* slots: calls held plus calls ended and lingering */
 	uint32_t max_held;   /* wake.max_held: calls without a final answer at once */
 	uint32_t n_open;     /* calls without a final answer now (exact) */
+	uint32_t max_msgs;   /* wake.max_messages: MESSAGEs without a final answer at once */
+	uint32_t n_msgs;     /* MESSAGEs without a final answer now (exact) */
 	struct sw_txidx idx; /* calls by the PBX's transaction (slots: c[]) */
 	uint32_t dev_mask;
 	uint32_t *dev_buckets; /* waiting branches by device id */
@@ -121,6 +124,7 @@ struct cp_call {
 #define CP_CALL_T1_MS		 500	/* §17.1.1.1 */
 #define CP_CALL_T2_MS		 4000	/* §17.1.2.2 */
 #define CP_CALL_TIMER_B_MS	 32000	/* 64 * T1: an INVITE nobody answers */
+#define CP_CALL_TIMER_F_MS	 32000	/* 64 * T1: a non-INVITE nobody answers (§17.1.2.2) */
 #define CP_CALL_TIMER_C_MS	 180000 /* §16.6 step 11: a branch that rings forever */
 #define CP_CALL_LINGER_MS	 32000	/* Timer H / J: absorb ACKs and retransmissions */
 #define CP_CALL_T4_MS		 5000	/* Timer I: ACK retransmissions after the first */
@@ -194,6 +198,25 @@ void cp_call_branch_id(char *out, size_t cap, uint64_t call_id, unsigned br);
 int cp_call_build_invite(const struct cp_ctx *cp, const uint8_t *inv, const struct sip_msg *sm,
 			 const char *target, const struct sw_ip *our, const char *branch,
 			 uint64_t dev, uint8_t tp, struct cp_msg *o);
+
+/* ---- cp_msg_held.c: MESSAGE (RFC 3428) for asleep devices ---- */
+
+struct pd_request;
+/** The sender (From's user part and display name) and Call-ID of @p msg
+ *  into @p rq, for the push (cp_call_flow.c). */
+void cp_call_caller_of(const uint8_t *msg, const struct sip_msg *sm, struct pd_request *rq);
+
+/** A MESSAGE from the PBX for asleep devices (or a fork): held, pushed,
+ *  relayed as each device wakes; or answered at once (caps, no device). */
+void cp_msg_held_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg);
+/** A device's answer on branch @p b of held MESSAGE @p c. */
+void cp_msg_held_response(struct cp_ctx *cp, struct cp_held_call *c, unsigned b,
+			  const struct dp_meta *meta, const uint8_t *msg);
+/** No branch left to wait for: the first 2xx went up already, else the
+ *  best error, else 480. */
+void cp_msg_held_complete(struct cp_ctx *cp, struct cp_held_call *c, uint64_t now);
+/** Branch @p b's timers: the message window, Timer E, Timer F. */
+void cp_msg_held_timers(struct cp_ctx *cp, struct cp_held_call *c, unsigned b, uint64_t now);
 
 /** CANCEL of our INVITE @p inv (§9.1), with a Reason line (or NULL). */
 int cp_call_build_cancel(const uint8_t *inv, const struct sip_msg *sm, const char *reason,

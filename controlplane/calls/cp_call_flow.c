@@ -21,7 +21,7 @@
 /* ---- PBX requests ------------------------------------------------------- */
 
 /* Caller details for the push (the app shows them in CallKit / its UI). */
-static void caller_of(const uint8_t *msg, const struct sip_msg *sm, struct pd_request *rq)
+void cp_call_caller_of(const uint8_t *msg, const struct sip_msg *sm, struct pd_request *rq)
 {
 	const struct sip_nameaddr *f = &sm->from;
 	const char *v = sip_ptr(msg, f->value), *lt = memchr(v, '<', f->value.len);
@@ -99,7 +99,7 @@ static void invite_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 		/* ping: the alive get the call, the asleep a push. always-push:
 		 * a push whenever there is an address. parallel: both. */
 		if (can_push && (!alive || policy != DP_WAKE_PING)) {
-			caller_of(msg, sm, &rq);
+			cp_call_caller_of(msg, sm, &rq);
 			/* "sip:user@host", as the refresh pushes carry it */
 			if ((size_t)snprintf(rq.aor, sizeof(rq.aor), "sip:%s", d->aor) >=
 			    sizeof(rq.aor))
@@ -209,6 +209,21 @@ void cp_call_request(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 		else
 			cp_sip_reply(cp, meta, msg, 481);
 		return;
+	case SIP_M_MESSAGE:
+		if (c != NULL) {
+			/* §17.2.2: absorbed while held (no 100 over UDP before
+			 * T2, RFC 4320 §4.1; docs/design.md §5), the final again
+			 * once it went. */
+			cp_count(cp, CP_C_WAKE_MSG_RETRANSMISSIONS, 1);
+			if (c->last != NULL)
+				cp_udp_send(cp, &c->pbx.ip, c->pbx.port, c->last, c->last_len);
+			return;
+		}
+		if (sm->to.tag.len == 0) {
+			cp_msg_held_in(cp, meta, msg);
+			return;
+		}
+		break;
 	case SIP_M_ACK:
 		if (c != NULL && c->final >= 300) {
 			uint64_t end = rte_rdtsc() + cp_call_ms_tsc(cp, CP_CALL_T4_MS);
@@ -291,6 +306,10 @@ void cp_call_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 	br = &c->br[bi];
 	if (!sw_ip_eq(&meta->src, &br->dst) || br->inv == NULL) {
 		cp_count_drop(cp, CP_D_WAKE_STRAY, 1);
+		return;
+	}
+	if (c->is_msg) {
+		cp_msg_held_response(cp, c, (unsigned)bi, meta, msg);
 		return;
 	}
 	br->heard = true;
@@ -459,6 +478,8 @@ void cp_call_registered(struct cp_ctx *cp, uint64_t id)
 			cp_call_maybe_complete(cp, c, now);
 			continue;
 		}
+		if (c->is_msg)
+			continue; /* counted as relayed (wake_message_relayed) */
 		if (br->late != CP_LATE_NONE) {
 			static const enum cp_counter why[] = {
 				[CP_LATE_CANCELLED] = CP_C_WAKE_LATE_CANCELLED,

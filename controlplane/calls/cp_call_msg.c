@@ -67,7 +67,9 @@ int cp_call_build_invite(const struct cp_ctx *cp, const uint8_t *inv, const stru
 
 	o->len = 0;
 	o->overflow = false;
-	cp_msg_fmt(o, "INVITE %s SIP/2.0\r\n", target);
+	/* The held request's own method: INVITE, or MESSAGE (cp_msg_held.c). */
+	cp_msg_fmt(o, "%s %s SIP/2.0\r\n", sm->method == SIP_M_MESSAGE ? "MESSAGE" : "INVITE",
+		   target);
 	/* Our Via joins the PBX's run of Vias and the Record-Route goes after
 	 * it, as the workers place them (sip_via_run()). */
 	for (unsigned i = 0; i <= sm->nhdrs; i++) {

@@ -18,6 +18,10 @@ static void branch_timers(struct cp_ctx *cp, struct cp_held_call *c, unsigned b,
 	struct cp_call_branch *br = &c->br[b];
 	uint64_t wake_deadline = br->wake_deadline != 0 ? br->wake_deadline : c->wake_deadline;
 
+	if (c->is_msg) {
+		cp_msg_held_timers(cp, c, b, now);
+		return;
+	}
 	if (br->state == CP_BR_WAITING && br->late != CP_LATE_NONE) {
 		/* A late branch: past wake.late_window_s its device gets nothing. */
 		if (now >= br->late_until) {
@@ -106,14 +110,15 @@ void cp_call_tick(struct cp_ctx *cp, uint64_t now)
 		}
 		if (c->final == 0) {
 			cp_call_maybe_complete(cp, c, now);
-			if (c->final == 0) {
+			if (c->final == 0 && !c->is_msg) {
 				held++;
 				if (oldest == 0 || c->in_tsc < oldest)
 					oldest = c->in_tsc;
 			}
 			continue;
 		}
-		if (c->final >= 300 && !c->acked && now >= c->g_tsc && now < c->linger) {
+		if (c->final >= 300 && !c->is_msg && !c->acked && now >= c->g_tsc &&
+		    now < c->linger) {
 			/* Timer G: our final again until the PBX ACKs it. */
 			cp_udp_send(cp, &c->pbx.ip, c->pbx.port, c->last, c->last_len);
 			c->g_interval =
@@ -138,6 +143,10 @@ void cp_call_shutdown(struct cp_ctx *cp)
 
 		if (c->id == 0 || c->final != 0)
 			continue;
+		if (c->is_msg) {
+			cp_call_answer(cp, c, 503, now); /* a held MESSAGE: no outcome */
+			continue;
+		}
 		for (unsigned b = 0; b < c->n_br; b++)
 			if (c->br[b].state == CP_BR_PROCEEDING)
 				cp_call_cancel_branch(cp, &c->br[b], NULL);

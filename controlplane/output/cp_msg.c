@@ -72,7 +72,7 @@ void cp_answer(struct cp_ctx *cp, const uint8_t *msg, const struct sip_msg *sm, 
 int cp_answer_into(const uint8_t *msg, const struct sip_msg *sm, unsigned status,
 		   const struct cp_answer_how *how, struct cp_msg *o)
 {
-	char host[INET6_ADDRSTRLEN + 2];
+	char host[INET6_ADDRSTRLEN + 2], extra[64];
 	const struct sip_reply r = {
 		.status = status,
 		.top_via = how->stamp != NULL ? SIP_REPLY_VIA_STAMP : SIP_REPLY_VIA_DROP,
@@ -81,10 +81,17 @@ int cp_answer_into(const uint8_t *msg, const struct sip_msg *sm, unsigned status
 		.as_written = true,
 		.tag = !how->no_tag,
 		.to_tag = how->tag,
-		.extra = status == 503 ? "Retry-After: 30\r\n" SERVER : SERVER,
+		.extra = extra,
 	};
 	struct sip_wbuf w = sip_wbuf_at(o->b, sizeof(o->b));
-	int rc = sip_reply_write(&w, msg, sm, &r);
+	int rc;
+
+	if (how->retry_after != 0 || status == 503)
+		snprintf(extra, sizeof(extra), "Retry-After: %u\r\n" SERVER,
+			 how->retry_after != 0 ? how->retry_after : 30u);
+	else
+		snprintf(extra, sizeof(extra), "%s", SERVER);
+	rc = sip_reply_write(&w, msg, sm, &r);
 
 	cp_msg_end(o, &w);
 	return rc;
@@ -132,6 +139,12 @@ int cp_msg_unvia(const uint8_t *msg, const struct sip_msg *sm, const char *extra
 void cp_sip_reply(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg,
 		  unsigned status)
 {
+	cp_sip_reply_retry(cp, meta, msg, status, 0);
+}
+
+void cp_sip_reply_retry(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg,
+			unsigned status, uint16_t retry_after)
+{
 	const struct cp_answer_how how = {
 		.stamp = &meta->src,
 		.stamp_port = meta->sport,
@@ -140,6 +153,7 @@ void cp_sip_reply(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *
 		.dport = meta->sport,
 		.tp = meta->tp,
 		.conn = meta->conn,
+		.retry_after = retry_after,
 	};
 
 	cp_answer(cp, msg, &meta->sip, status, &how);

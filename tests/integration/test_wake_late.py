@@ -21,8 +21,10 @@ from wakekit import *  # noqa: E402,F401,F403 (the shared steps and peers)
 
 LATE_WINDOW_S = 8
 late_lab = lab_fixture("l", PING_WAKE + " late_window_s = %d;" % LATE_WINDOW_S)
-# max_held = 16: 32 slots, so 32 ended calls fill the table.
-evict_lab = lab_fixture("v", PING_WAKE + " late_window_s = 600; max_held = 16;")
+# max_held = 16, max_messages = 16: (16 + 16) * 2 = 64 slots (cp_call_init()),
+# so 64 ended calls fill the table.
+evict_lab = lab_fixture("v", PING_WAKE + " late_window_s = 600; max_held = 16; max_messages = 16;")
+SLOTS = 64
 
 REASON = {"cancelled": 'SIP;cause=487;text="Call cancelled before the app woke"',
           "elsewhere": 'SIP;cause=200;text="Call completed elsewhere"',
@@ -160,7 +162,7 @@ class TestLate:
 
 
 class TestEvict:
-    """wake.max_held = 16 (32 slots), wake.late_window_s = 600: ended calls
+    """wake.max_held = 16 (64 slots), wake.late_window_s = 600: ended calls
     kept only for late devices fill the table; a new call still gets in."""
 
     def test_new_call_evicts_the_oldest_call_kept_for_late_devices(self, evict_lab):
@@ -169,10 +171,10 @@ class TestEvict:
         ctx.asleep((old, dev))
         d, mark = Delta(ctx.lab), ctx.push.mark()
         assert ctx.lab.held()["transactions"] == 0, ctx.lab.held()
-        # Two rounds of 16 (max_held open at once), each answered 480 at the
-        # timeout and ACKed (5 s of Timer I): 32 slots of late-only calls.
+        # Rounds of 16 (max_held open at once), each answered 480 at the
+        # timeout and ACKed (5 s of Timer I): every slot a late-only call.
         calls = []
-        for _ in range(2):
+        for _ in range(SLOTS // 16):
             rnd = [Call(dev.contact(old.ip, old.port), dev.user) for _ in range(16)]
             t0 = time.monotonic()
             for c in rnd:
@@ -184,7 +186,7 @@ class TestEvict:
                 ctx.pbx.send(c.ack_final(r))
             calls += rnd
         d.no_held()
-        assert ctx.lab.held()["transactions"] == 32, ctx.lab.held()
+        assert ctx.lab.held()["transactions"] == SLOTS, ctx.lab.held()
         time.sleep(5.5)  # Timer I of the last round
         # The table is full of calls kept only for late devices: a new call
         # takes the slot of the oldest.
@@ -193,9 +195,9 @@ class TestEvict:
         r = ctx.pbx.expect(final_of(new_call.cid), TIMEOUT_S + 2.0, "480 of the new call")
         assert r.status == 480, r  # held and pushed, not 503
         ctx.pbx.send(new_call.ack_final(r))
-        assert len(ctx.push.reqs(dev.token, "voip", mark)) == 33
+        assert len(ctx.push.reqs(dev.token, "voip", mark)) == SLOTS + 1
         st = d()
         assert st.get("wake_late_evicted") == 1 and not st.get("drop_wake_held_full"), st
-        assert ctx.lab.held()["transactions"] == 32, ctx.lab.held()
+        assert ctx.lab.held()["transactions"] == SLOTS, ctx.lab.held()
         tr = "\n".join(ctx.lab.telemetry("/sipwake/trace," + calls[0].cid)["trace"])
         assert "dropped to make room for a new call" in tr, tr
