@@ -342,7 +342,7 @@ int cp_call_send_branch(struct cp_ctx *cp, struct cp_held_call *c, unsigned b, u
 	if (cp_route(cp, &dst, &ifx, &our, &nh) != 0)
 		return -EINVAL;
 	cp_call_branch_id(branch, sizeof(branch), c->id, b);
-	/* A MESSAGE makes no dialog (RFC 3428 §4): no Record-Route. */
+	/* A MESSAGE makes no dialog (RFC 3428): no Record-Route. */
 	if (cp_call_build_invite(cp, (const uint8_t *)c->inv, &k->sm, target, &our, branch,
 				 peer || c->is_msg ? 0 : d->id, peer ? SW_TP_UDP : d->tp,
 				 &k->scratch) != 0)
@@ -397,15 +397,42 @@ int cp_call_rank(unsigned s)
 	return s >= 600 ? 0 : (int)(s / 100);
 }
 
+void cp_call_keep_best(struct cp_call *k, struct cp_held_call *c, const uint8_t *msg,
+		       const struct sip_msg *sm)
+{
+	unsigned up = sm->status == 503 ? 500 : sm->status;
+
+	if ((c->best != 0 && cp_call_rank(sm->status) >= cp_call_rank(c->best)) ||
+	    cp_msg_unvia(msg, sm, NULL, &k->scratch) != 0)
+		return;
+	if (up != sm->status) {
+		/* §16.7 step 6: a 503 from a device is 500 upstream. */
+		char *sp = memchr(k->scratch.b, ' ', k->scratch.len);
+
+		if (sp != NULL && sp + 4 <= k->scratch.b + k->scratch.len)
+			memcpy(sp + 1, "500", 3);
+	}
+	cp_call_keep(&c->best_resp, &c->best_len, k->scratch.b, k->scratch.len);
+	c->best = (uint16_t)up;
+}
+
+void cp_call_trace_in(struct cp_ctx *cp, const struct cp_held_call *c, const struct dp_meta *meta,
+		      const uint8_t *msg, unsigned n, const char *then)
+{
+	const struct sip_msg *sm = &meta->sip;
+	char ip[48];
+
+	cp_trace(cp, c->key, "%s from %s:%u for %.*s@%.*s: %u device(s), %s",
+		 c->is_msg ? "MESSAGE" : "INVITE", sw_ip_str(&meta->src, ip, sizeof(ip)),
+		 meta->sport, sm->ruri.user.len, sip_ptr(msg, sm->ruri.user), sm->ruri.host.len,
+		 sip_ptr(msg, sm->ruri.host), n, then);
+}
+
 /* No branch left to wait for: the best answer (or ours) goes up. */
 void cp_call_maybe_complete(struct cp_ctx *cp, struct cp_held_call *c, uint64_t now)
 {
 	unsigned pushed_failed = 0, pushed = 0;
 
-	if (c->is_msg) {
-		cp_msg_held_complete(cp, c, now);
-		return;
-	}
 	if (c->final != 0)
 		return;
 	for (unsigned b = 0; b < c->n_br; b++) {
@@ -422,78 +449,6 @@ void cp_call_maybe_complete(struct cp_ctx *cp, struct cp_held_call *c, uint64_t 
 	cp_call_set_outcome(
 		cp, c, pushed > 0 && pushed_failed == pushed ? CP_OUT_REJECTED : CP_OUT_TIMED_OUT);
 	cp_call_answer(cp, c, 480, now);
-}
-
-const char *cp_call_late_reason(unsigned why)
-{
-	switch (why) {
-	case CP_LATE_CANCELLED:
-		return CP_CALL_REASON_CANCEL;
-	case CP_LATE_TIMED_OUT:
-		return CP_CALL_REASON_TIMED_OUT;
-	default:
-		return CP_CALL_REASON_ELSEWHERE;
-	}
-}
-
-/* A pushed device the call no longer waits for may still wake: an iOS app
- * that got a VoIP push must report a call, so within wake.late_window_s it
- * gets the INVITE and then CANCEL with the Reason (RFC 3326) that tells it
- * how the call ended; after the window, or with a window of 0, nothing. A
- * late branch already owed a cause takes the newer one (a device that timed
- * out, then the call answered elsewhere: "completed elsewhere"). */
-void cp_call_make_late(struct cp_ctx *cp, struct cp_held_call *c, unsigned b,
-		       enum cp_late_cause why, uint64_t now)
-{
-	struct cp_call_branch *br = &c->br[b];
-	bool was_late = br->late != CP_LATE_NONE;
-
-	br->late = (uint8_t)why;
-	if (was_late)
-		return; /* its window runs from when it was first given up */
-	if (cp->cfg.wake_late_window_s == 0 || !br->pushed) {
-		cp_call_unchain(cp->call, c, b);
-		br->state = CP_BR_DONE;
-		return;
-	}
-	br->late_until = now + cp->hz * cp->cfg.wake_late_window_s;
-}
-
-/* The call ended upstream (answered, cancelled): every other branch stops.
- * Ringing ones get CANCEL; devices still asleep are no longer waited for,
- * but one woken later is told the call is over (cancelled_call). */
-void cp_call_end_branches(struct cp_ctx *cp, struct cp_held_call *c, int keep_b,
-			  enum cp_late_cause why)
-{
-	const char *reason = cp_call_late_reason(why);
-	uint64_t now = rte_rdtsc();
-
-	for (unsigned b = 0; b < c->n_br; b++) {
-		struct cp_call_branch *br = &c->br[b];
-
-		if ((int)b == keep_b)
-			continue;
-		if (br->state == CP_BR_CALLING || br->state == CP_BR_PROCEEDING) {
-			br->why = (uint8_t)why;
-			cp_call_cancel_branch(cp, br, reason);
-		} else if (br->state == CP_BR_WAITING &&
-			   (br->late == CP_LATE_NONE || br->late == CP_LATE_TIMED_OUT)) {
-			cp_call_make_late(cp, c, b, why, now);
-			if (br->state == CP_BR_WAITING && cp->cfg.wake_cancel_alert &&
-			    cp->pd != NULL) {
-				/* A missed-call notice instead of a call to end. */
-				struct pd_request rq = {.id = c->id << 4 | b};
-				const struct sw_device *d = sw_bind_by_id(cp->dp->bind, br->device);
-
-				if (d != NULL &&
-				    cp_push_request_of(d, PD_KIND_ALERT, &rq, NULL) == 0 &&
-				    pd_submit(cp->pd, &rq) == 0)
-					cp_count(cp, CP_C_WAKE_ALERTS, 1);
-				cp_call_unchain(cp->call, c, b);
-				br->state = CP_BR_DONE;
-			}
-		}
-	}
 }
 
 /* Kept only for late branches: answered, past its linger (Timer H / J),

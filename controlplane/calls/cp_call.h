@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The wake path's state (cp_call.c) and the messages it writes
- * (cp_call_msg.c). Internal to controlplane/.
+ * The wake path's state (cp_call.c), a call's end (cp_call_late.c), held
+ * MESSAGEs (cp_msg_held.c) and the messages it writes (cp_call_msg.c).
+ * Internal to controlplane/.
  */
 #ifndef CP_CALL_H
 #define CP_CALL_H
@@ -168,6 +169,14 @@ int cp_call_send_branch(struct cp_ctx *cp, struct cp_held_call *c, unsigned b, u
 bool cp_call_branch_open(const struct cp_call_branch *br);
 /** §16.7 step 6: lower is better. */
 int cp_call_rank(unsigned status);
+/** Keep the device's non-2xx @p msg (scanned: @p sm) as @p c's best answer
+ *  if it ranks better (§16.7 step 6; a 503 kept as 500), our Via gone. */
+void cp_call_keep_best(struct cp_call *k, struct cp_held_call *c, const uint8_t *msg,
+		       const struct sip_msg *sm);
+/** The trace line of a request from the PBX taken on the wake path:
+ *  "<method> from <ip:port> for <user@host>: <n> device(s), <then>". */
+void cp_call_trace_in(struct cp_ctx *cp, const struct cp_held_call *c, const struct dp_meta *meta,
+		      const uint8_t *msg, unsigned n, const char *then);
 /** No branch left to wait for: the best answer, or ours, goes up. */
 void cp_call_maybe_complete(struct cp_ctx *cp, struct cp_held_call *c, uint64_t now);
 /** The Reason line (RFC 3326) of the CANCEL a late branch gets for @p why. */
@@ -203,7 +212,7 @@ int cp_call_build_invite(const struct cp_ctx *cp, const uint8_t *inv, const stru
 
 struct pd_request;
 /** The sender (From's user part and display name) and Call-ID of @p msg
- *  into @p rq, for the push (cp_call_flow.c). */
+ *  into @p rq, for the push (cp_call_msg.c). */
 void cp_call_caller_of(const uint8_t *msg, const struct sip_msg *sm, struct pd_request *rq);
 
 /** A MESSAGE from the PBX for asleep devices (or a fork): held, pushed,
@@ -215,6 +224,8 @@ void cp_msg_held_response(struct cp_ctx *cp, struct cp_held_call *c, unsigned b,
 /** No branch left to wait for: the first 2xx went up already, else the
  *  best error, else 480. */
 void cp_msg_held_complete(struct cp_ctx *cp, struct cp_held_call *c, uint64_t now);
+/** Held call or MESSAGE: cp_msg_held_complete() or cp_call_maybe_complete(). */
+void cp_held_complete(struct cp_ctx *cp, struct cp_held_call *c, uint64_t now);
 /** Branch @p b's timers: the message window, Timer E, Timer F. */
 void cp_msg_held_timers(struct cp_ctx *cp, struct cp_held_call *c, unsigned b, uint64_t now);
 

@@ -20,24 +20,6 @@
 
 /* ---- PBX requests ------------------------------------------------------- */
 
-/* Caller details for the push (the app shows them in CallKit / its UI). */
-void cp_call_caller_of(const uint8_t *msg, const struct sip_msg *sm, struct pd_request *rq)
-{
-	const struct sip_nameaddr *f = &sm->from;
-	const char *v = sip_ptr(msg, f->value), *lt = memchr(v, '<', f->value.len);
-	size_t n = lt != NULL ? (size_t)(lt - v) : 0;
-
-	snprintf(rq->call_id, sizeof(rq->call_id), "%.*s", sm->call_id.len,
-		 sip_ptr(msg, sm->call_id));
-	snprintf(rq->caller_number, sizeof(rq->caller_number), "%.*s", f->uri.user.len,
-		 sip_ptr(msg, f->uri.user));
-	while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '"'))
-		n--;
-	while (n > 0 && (*v == ' ' || *v == '"'))
-		v++, n--;
-	snprintf(rq->caller_name, sizeof(rq->caller_name), "%.*s", (int)n, v);
-}
-
 static void invite_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg)
 {
 	const struct sip_msg *sm = &meta->sip;
@@ -67,14 +49,7 @@ static void invite_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 		return;
 	}
 	cp_count(cp, CP_C_WAKE_CALLS, 1);
-	{
-		char ip[48];
-
-		cp_trace(cp, c->key, "INVITE from %s:%u for %.*s@%.*s: %u device(s), 100 Trying",
-			 sw_ip_str(&meta->src, ip, sizeof(ip)), meta->sport, sm->ruri.user.len,
-			 sip_ptr(msg, sm->ruri.user), sm->ruri.host.len,
-			 sip_ptr(msg, sm->ruri.host), n);
-	}
+	cp_call_trace_in(cp, c, meta, msg, n, "100 Trying");
 	cp_call_answer(cp, c, 100, now);
 	for (unsigned i = 0; i < n; i++) {
 		const struct sw_device *d = sw_bind_by_id(cp->dp->bind, v->dev[i]);
@@ -365,21 +340,8 @@ void cp_call_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 	cp_call_unchain(k, c, bi);
 	br->state = CP_BR_DONE;
 	br->status = sm->status;
-	if (c->final == 0 && (c->best == 0 || cp_call_rank(sm->status) < cp_call_rank(c->best))) {
-		unsigned up = sm->status == 503 ? 500 : sm->status;
-
-		if (cp_msg_unvia(msg, sm, NULL, &k->scratch) == 0) {
-			if (up != sm->status) {
-				/* §16.7 step 6: a 503 from a device is 500 upstream. */
-				char *sp = memchr(k->scratch.b, ' ', k->scratch.len);
-
-				if (sp != NULL && sp + 4 <= k->scratch.b + k->scratch.len)
-					memcpy(sp + 1, "500", 3);
-			}
-			cp_call_keep(&c->best_resp, &c->best_len, k->scratch.b, k->scratch.len);
-			c->best = (uint16_t)up;
-		}
-	}
+	if (c->final == 0)
+		cp_call_keep_best(k, c, msg, sm);
 	if (sm->status >= 600 && c->final == 0) {
 		cp_call_end_branches(cp, c, (int)bi, CP_LATE_ELSEWHERE);
 		for (unsigned j = 0; j < c->n_br; j++)
@@ -475,7 +437,7 @@ void cp_call_registered(struct cp_ctx *cp, uint64_t id)
 		if (cp_call_send_branch(cp, c, e & 7, now) != 0) {
 			br->state = CP_BR_DONE;
 			br->status = 480;
-			cp_call_maybe_complete(cp, c, now);
+			cp_held_complete(cp, c, now);
 			continue;
 		}
 		if (c->is_msg)
@@ -528,7 +490,7 @@ static void push_result(struct cp_ctx *cp, const struct pd_result *r)
 	br->state = CP_BR_DONE;
 	br->status = 480;
 	br->push_failed = true;
-	cp_call_maybe_complete(cp, c, rte_rdtsc());
+	cp_held_complete(cp, c, rte_rdtsc());
 }
 
 void cp_call_poll_push(struct cp_ctx *cp)

@@ -109,7 +109,7 @@ void cp_call_tick(struct cp_ctx *cp, uint64_t now)
 				c->br[b].state == CP_BR_PROCEEDING;
 		}
 		if (c->final == 0) {
-			cp_call_maybe_complete(cp, c, now);
+			cp_held_complete(cp, c, now);
 			if (c->final == 0 && !c->is_msg) {
 				held++;
 				if (oldest == 0 || c->in_tsc < oldest)

@@ -149,14 +149,7 @@ void cp_msg_held_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t
 		return;
 	}
 	cp_count(cp, CP_C_WAKE_MSG_HELD, 1);
-	{
-		char ip[48];
-
-		cp_trace(cp, c->key, "MESSAGE from %s:%u for %.*s@%.*s: %u device(s), held",
-			 sw_ip_str(&meta->src, ip, sizeof(ip)), meta->sport, sm->ruri.user.len,
-			 sip_ptr(msg, sm->ruri.user), sm->ruri.host.len,
-			 sip_ptr(msg, sm->ruri.host), n);
-	}
+	cp_call_trace_in(cp, c, meta, msg, n, "held");
 	for (unsigned i = 0; i < n; i++) {
 		const struct sw_device *d = sw_bind_by_id(cp->dp->bind, v->dev[i]);
 		bool alive = (v->alive >> i) & 1;
@@ -194,6 +187,14 @@ void cp_msg_held_complete(struct cp_ctx *cp, struct cp_held_call *c, uint64_t no
 	}
 	cp_count(cp, CP_C_WAKE_MSG_EXPIRED, 1);
 	cp_call_answer(cp, c, 480, now);
+}
+
+void cp_held_complete(struct cp_ctx *cp, struct cp_held_call *c, uint64_t now)
+{
+	if (c->is_msg)
+		cp_msg_held_complete(cp, c, now);
+	else
+		cp_call_maybe_complete(cp, c, now);
 }
 
 void cp_msg_held_response(struct cp_ctx *cp, struct cp_held_call *c, unsigned b,
@@ -234,17 +235,7 @@ void cp_msg_held_response(struct cp_ctx *cp, struct cp_held_call *c, unsigned b,
 			}
 		return;
 	}
-	/* §16.7 step 6: keep the best error; a 503 goes up as 500. */
-	if ((c->best == 0 || cp_call_rank(sm->status) < cp_call_rank(c->best)) &&
-	    cp_msg_unvia(msg, sm, NULL, &k->scratch) == 0) {
-		unsigned up = sm->status == 503 ? 500 : sm->status;
-		char *sp = memchr(k->scratch.b, ' ', k->scratch.len);
-
-		if (up != sm->status && sp != NULL && sp + 4 <= k->scratch.b + k->scratch.len)
-			memcpy(sp + 1, "500", 3);
-		cp_call_keep(&c->best_resp, &c->best_len, k->scratch.b, k->scratch.len);
-		c->best = (uint16_t)up;
-	}
+	cp_call_keep_best(k, c, msg, sm);
 	cp_msg_held_complete(cp, c, now);
 }
 

@@ -34,7 +34,7 @@ _n = itertools.count(1)
 
 
 class Message:
-    """The PBX's MESSAGE (RFC 3428 §4) for @user, through sipwake (Route),
+    """The PBX's MESSAGE (RFC 3428) for @user, through sipwake (Route),
     with a text body; the same bytes again are a retransmission."""
 
     def __init__(self, user, body, frm=SENDER):
@@ -59,7 +59,7 @@ def check_relayed(m, msg, app, dev):
     vs = vias(m)
     assert len(vs) == 2 and vs[1] == msg.via, m
     assert vs[0].startswith("SIP/2.0/UDP %s:5060;branch=z9hG4bK-swCi" % SW4), m
-    assert not m.all("Record-Route"), m  # no dialog (RFC 3428 §4)
+    assert not m.all("Record-Route"), m  # no dialog (RFC 3428)
     assert m.get("Max-Forwards") == "69" and m.cseq == (1, "MESSAGE"), m
     assert m.body == msg.body, m
 
