@@ -37,40 +37,24 @@
 	  "wake-path calls answered 503: the ring to pushd was full")                             \
 	X(WAKE_SHUTDOWN, wake_shutdown, "held calls answered 503 because sipwake stopped")        \
 	X(WAKE_RETRANSMISSIONS, wake_retransmissions,                                             \
-	  "PBX INVITE retransmissions absorbed (answered again, never pushed again)")             \
+	  "PBX INVITE and MESSAGE retransmissions absorbed (answered again, never pushed again)") \
 	X(WAKE_DEAD_TOKENS, wake_dead_tokens,                                                     \
 	  "tokens the push service said are dead (a device keeps its other token)")               \
 	X(WAKE_LATE_CANCELS, wake_late_cancels,                                                   \
 	  "devices woken after their call ended: given the INVITE, then CANCEL (every cause)")    \
-	X(WAKE_LATE_CANCELLED, wake_late_cancelled,                                               \
-	  "... of them, the call was cancelled by the PBX (Reason cause=487)")                    \
-	X(WAKE_LATE_ELSEWHERE, wake_late_elsewhere,                                               \
-	  "... of them, the call was answered on another device (Reason cause=200)")              \
-	X(WAKE_LATE_TIMED_OUT, wake_late_timed_out,                                               \
-	  "... of them, the call was not answered in time (Reason cause=480)")                    \
 	X(WAKE_LATE_EVICTED, wake_late_evicted,                                                   \
 	  "ended calls kept for late devices, dropped to make room for a new call")               \
 	X(WAKE_ALERTS, wake_alerts, "missed-call alert pushes for calls cancelled before wake")   \
 	X(WAKE_MSG_HELD, wake_message_held,                                                       \
-	  "MESSAGEs for asleep devices held while pushes wake them (docs/design.md §5)")          \
+	  "MESSAGEs for asleep devices held while pushes wake them")                              \
 	X(WAKE_MSG_PUSHES, wake_message_pushes,                                                   \
 	  "alert pushes for held MESSAGEs (one per device while one of its MESSAGEs waits)")      \
-	X(WAKE_MSG_RELAYED, wake_message_relayed,                                                 \
-	  "held MESSAGEs relayed to a device (woken, or alive in a fork)")                        \
 	X(WAKE_MSG_DELIVERED, wake_message_delivered,                                             \
 	  "held MESSAGEs a device accepted (its 2xx relayed to the PBX)")                         \
-	X(WAKE_MSG_FAILED, wake_message_failed,                                                   \
-	  "held MESSAGEs every device refused (the best error relayed)")                          \
-	X(WAKE_MSG_EXPIRED, wake_message_expired,                                                 \
-	  "held MESSAGEs answered 480: not delivered within wake.message_window_s, or no push")   \
-	X(WAKE_MSG_RETRANSMISSIONS, wake_message_retransmissions,                                 \
-	  "PBX MESSAGE retransmissions absorbed (the final again once it went)")                  \
-	X(WAKE_MSG_FULL, wake_message_full,                                                       \
-	  "MESSAGEs answered 503 at once: wake.max_messages already held")                        \
-	X(WAKE_MSG_AOR_FULL, wake_message_aor_full,                                               \
-	  "MESSAGEs answered 480 at once: wake.max_messages_per_aor held for that AOR")           \
-	X(WAKE_MSG_NO_DEVICE, wake_message_no_device,                                             \
-	  "MESSAGEs answered 480 at once: no device alive and none can be pushed")                \
+	X(WAKE_MSG_UNDELIVERED, wake_message_undelivered,                                         \
+	  "held MESSAGEs answered an error: 480 (window over, no push) or the best refusal")      \
+	X(WAKE_MSG_REFUSED, wake_message_refused,                                                 \
+	  "MESSAGEs answered at once: 503 past wake.max_messages, 480 past max_messages_per_aor") \
 	X(REFRESH_PUSHES, refresh_pushes, "background pushes sent before a binding expires")      \
 	X(REFRESH_NO_TOKEN, refresh_no_token,                                                     \
 	  "refresh pushes not sent: no live token takes a background push (a VoIP token alone)")  \

@@ -378,7 +378,8 @@ int cp_call_send_branch(struct cp_ctx *cp, struct cp_held_call *c, unsigned b, u
 	br->timer_tsc = now + br->interval;
 	br->deadline =
 		now + cp_call_ms_tsc(cp, c->is_msg ? CP_CALL_TIMER_F_MS : CP_CALL_TIMER_B_MS);
-	cp_count(cp, c->is_msg ? CP_C_WAKE_MSG_RELAYED : CP_C_WAKE_BRANCHES, 1);
+	if (!c->is_msg)
+		cp_count(cp, CP_C_WAKE_BRANCHES, 1);
 	return 0;
 }
 

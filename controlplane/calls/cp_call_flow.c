@@ -189,7 +189,7 @@ void cp_call_request(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 			/* §17.2.2: absorbed while held (no 100 over UDP before
 			 * T2, RFC 4320 §4.1; docs/design.md §5), the final again
 			 * once it went. */
-			cp_count(cp, CP_C_WAKE_MSG_RETRANSMISSIONS, 1);
+			cp_count(cp, CP_C_WAKE_RETRANSMISSIONS, 1);
 			if (c->last != NULL)
 				cp_udp_send(cp, &c->pbx.ip, c->pbx.port, c->last, c->last_len);
 			return;
@@ -422,6 +422,12 @@ void cp_call_registered(struct cp_ctx *cp, uint64_t id)
 			continue;
 		}
 		{
+			static const char *const late_what[] = {
+				[CP_LATE_NONE] = "",
+				[CP_LATE_CANCELLED] = " (call over: cancelled)",
+				[CP_LATE_ELSEWHERE] = " (call over: elsewhere)",
+				[CP_LATE_TIMED_OUT] = " (call over: timed out)",
+			};
 			const struct sw_device *d = sw_bind_by_id(cp->dp->bind, id);
 			char ip[48];
 
@@ -432,7 +438,7 @@ void cp_call_registered(struct cp_ctx *cp, uint64_t id)
 				id, d != NULL ? sw_ip_str(&d->src, ip, sizeof(ip)) : "?",
 				d != NULL ? d->sport : 0,
 				(unsigned long long)(cp_call_tsc_us(cp, now - br->push_tsc) / 1000),
-				br->late != CP_LATE_NONE ? " (call over: INVITE, CANCEL)" : "");
+				late_what[br->late]);
 		}
 		if (cp_call_send_branch(cp, c, e & 7, now) != 0) {
 			br->state = CP_BR_DONE;
@@ -441,19 +447,12 @@ void cp_call_registered(struct cp_ctx *cp, uint64_t id)
 			continue;
 		}
 		if (c->is_msg)
-			continue; /* counted as relayed (wake_message_relayed) */
+			continue; /* a MESSAGE: its answer is what counts */
 		if (br->late != CP_LATE_NONE) {
-			static const enum cp_counter why[] = {
-				[CP_LATE_CANCELLED] = CP_C_WAKE_LATE_CANCELLED,
-				[CP_LATE_ELSEWHERE] = CP_C_WAKE_LATE_ELSEWHERE,
-				[CP_LATE_TIMED_OUT] = CP_C_WAKE_LATE_TIMED_OUT,
-			};
-
 			/* The Reason the CANCEL will carry is the cause now. */
 			br->why = br->late;
 			br->cancel_wanted = true;
 			cp_count(cp, CP_C_WAKE_LATE_CANCELS, 1);
-			cp_count(cp, why[br->late], 1);
 			continue;
 		}
 		cp_count(cp, CP_C_WAKE_WOKEN, 1);

@@ -21,6 +21,7 @@
  *   caps          wake.max_messages held at once (503), and
  *                 wake.max_messages_per_aor for one AOR (480), each with
  *                 Retry-After: wake.message_window_s; counted
+ *                 (wake_message_refused)
  */
 #include <stdio.h>
 #include <string.h>
@@ -125,7 +126,7 @@ void cp_msg_held_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t
 	bool open = false;
 
 	if (n == 0) {
-		cp_count(cp, CP_C_WAKE_MSG_NO_DEVICE, 1);
+		cp_count(cp, CP_C_CALLS_480, 1);
 		cp_sip_reply(cp, meta, msg, 480);
 		return;
 	}
@@ -136,7 +137,7 @@ void cp_msg_held_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t
 		held = RTE_MAX(held, waiting_for(k, v->dev[i], &p));
 	}
 	if (held >= cp->cfg.wake_max_messages_per_aor) {
-		cp_count(cp, CP_C_WAKE_MSG_AOR_FULL, 1);
+		cp_count(cp, CP_C_WAKE_MSG_REFUSED, 1);
 		cp_sip_reply_retry(cp, meta, msg, 480, retry);
 		return;
 	}
@@ -144,7 +145,7 @@ void cp_msg_held_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t
 	if (c == NULL || c->inv == NULL) {
 		if (c != NULL)
 			cp_call_release(cp, c);
-		cp_count(cp, CP_C_WAKE_MSG_FULL, 1);
+		cp_count(cp, CP_C_WAKE_MSG_REFUSED, 1);
 		cp_sip_reply_retry(cp, meta, msg, 503, retry);
 		return;
 	}
@@ -169,7 +170,7 @@ void cp_msg_held_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t
 	if (open)
 		return;
 	/* Nobody to send it to, nobody to wake. */
-	cp_count(cp, ring_full > 0 ? CP_C_WAKE_MSG_FULL : CP_C_WAKE_MSG_NO_DEVICE, 1);
+	cp_count(cp, CP_C_WAKE_MSG_UNDELIVERED, 1);
 	cp_call_answer(cp, c, ring_full > 0 ? 503 : 480, now);
 }
 
@@ -181,11 +182,11 @@ void cp_msg_held_complete(struct cp_ctx *cp, struct cp_held_call *c, uint64_t no
 		if (cp_call_branch_open(&c->br[b]))
 			return;
 	if (c->best != 0 && c->best_resp != NULL) {
-		cp_count(cp, CP_C_WAKE_MSG_FAILED, 1);
+		cp_count(cp, CP_C_WAKE_MSG_UNDELIVERED, 1);
 		cp_call_upstream(cp, c, c->best_resp, c->best_len, c->best, now);
 		return;
 	}
-	cp_count(cp, CP_C_WAKE_MSG_EXPIRED, 1);
+	cp_count(cp, CP_C_WAKE_MSG_UNDELIVERED, 1);
 	cp_call_answer(cp, c, 480, now);
 }
 

@@ -349,7 +349,7 @@ class TestPing:
         ctx.pbx.nothing(of_call(call.cid), 0.5, "anything after the 480")
         w = d.wake()
         assert w.get("wake_timed_out") == 1 and w.get("wake_pushes") == 1, w
-        assert w.get("wake_late_timed_out") == 1 and not w.get("wake_woken"), w
+        assert w.get("wake_late_cancels") == 1 and not w.get("wake_woken"), w
 
     def test_dead_token_is_answered_480_at_once_and_its_push_address_removed(self, ping_lab):
         ctx = ping_lab
