@@ -224,6 +224,9 @@ void cp_msg_held_response(struct cp_ctx *cp, struct cp_held_call *c, unsigned b,
 /** No branch left to wait for: the first 2xx went up already, else the
  *  best error, else 480. */
 void cp_msg_held_complete(struct cp_ctx *cp, struct cp_held_call *c, uint64_t now);
+/** The alert push for device @p dev failed: the MESSAGEs that waited for
+ *  the same wake (no push of their own) are given up too. */
+void cp_msg_held_push_failed(struct cp_ctx *cp, uint64_t dev);
 /** Held call or MESSAGE: cp_msg_held_complete() or cp_call_maybe_complete(). */
 void cp_held_complete(struct cp_ctx *cp, struct cp_held_call *c, uint64_t now);
 /** Branch @p b's timers: the message window, Timer E, Timer F. */

@@ -490,6 +490,8 @@ static void push_result(struct cp_ctx *cp, const struct pd_result *r)
 	br->status = 480;
 	br->push_failed = true;
 	cp_held_complete(cp, c, rte_rdtsc());
+	if (c->is_msg)
+		cp_msg_held_push_failed(cp, br->device);
 }
 
 void cp_call_poll_push(struct cp_ctx *cp)

@@ -190,6 +190,35 @@ void cp_msg_held_complete(struct cp_ctx *cp, struct cp_held_call *c, uint64_t no
 	cp_call_answer(cp, c, 480, now);
 }
 
+void cp_msg_held_push_failed(struct cp_ctx *cp, uint64_t dev)
+{
+	struct cp_call *k = cp->call;
+	uint64_t now = rte_rdtsc();
+	bool again = true;
+
+	/* Unchaining changes the chain: start over after each one (at most
+	 * wake.max_messages_per_aor of them wait for one device). */
+	while (again) {
+		again = false;
+		for (uint32_t e = *cp_call_dev_head(k, dev); e != CP_CALL_NO_SLOT;) {
+			struct cp_held_call *c = &k->c[e >> 3];
+			struct cp_call_branch *br = &c->br[e & 7];
+
+			if (br->device == dev && c->is_msg && br->state == CP_BR_WAITING &&
+			    !br->pushed) {
+				cp_call_unchain(k, c, e & 7);
+				br->state = CP_BR_DONE;
+				br->status = 480;
+				br->push_failed = true;
+				cp_msg_held_complete(cp, c, now);
+				again = true;
+				break;
+			}
+			e = br->dev_next;
+		}
+	}
+}
+
 void cp_held_complete(struct cp_ctx *cp, struct cp_held_call *c, uint64_t now)
 {
 	if (c->is_msg)

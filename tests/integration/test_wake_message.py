@@ -184,6 +184,30 @@ class TestMessage:
         tr = "\n".join(ctx.lab.telemetry("/sipwake/trace," + msg.cid)["trace"])
         assert "cannot be woken" in tr, tr
 
+    def test_failed_push_answers_every_message_waiting_for_it_at_once(self, msg_lab):
+        """The one alert push is refused (400 BadDeviceToken): the MESSAGE
+        that sent it and those that waited for the same wake get 480 at
+        once, not at the window."""
+        ctx = msg_lab
+        dev, old = Linphone("mick"), ctx.app()
+        ctx.asleep((old, dev))
+        ctx.push.cmd("set %s 400 BadDeviceToken" % dev.regular)
+        try:
+            d, mark = Delta(ctx.lab), ctx.push.mark()
+            msgs = [Message(dev.user, "try %d" % i) for i in range(3)]
+            t0 = time.monotonic()
+            for msg in msgs:
+                ctx.pbx.send(msg.bytes)
+            for msg in msgs:
+                r = ctx.pbx.expect(final_msg(msg.cid), 2.0, "480 at once")
+                assert r.status == 480 and r.t - t0 < 2.0, (r, r.t - t0)
+            assert len(ctx.push.reqs(dev.regular, None, mark)) == 1
+            w = d.wake()
+            assert w.get("wake_message_pushes") == 1, w
+            assert w.get("wake_message_undelivered") == 3, w
+        finally:
+            ctx.push.cmd("clear")
+
     def test_flood_for_one_sleeping_aor_one_push_capped_and_counted(self, msg_lab):
         ctx = msg_lab
         dev, old = Linphone("max"), ctx.app()
