@@ -166,39 +166,30 @@ void cp_call_request(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 
 	switch (sm->method) {
 	case SIP_M_INVITE:
+	case SIP_M_MESSAGE:
 		if (c != NULL) {
-			/* §17.2.1: a retransmission gets the last answer again. */
+			/* §17.2.1 / §17.2.2: a retransmission gets the last answer
+			 * again; a held MESSAGE has none before its final (no 100
+			 * over UDP before T2, RFC 4320 §4.1; docs/design.md §5). */
 			cp_count(cp, CP_C_WAKE_RETRANSMISSIONS, 1);
 			if (c->last != NULL)
 				cp_udp_send(cp, &c->pbx.ip, c->pbx.port, c->last, c->last_len);
 			return;
 		}
 		if (sm->to.tag.len == 0) {
-			invite_in(cp, meta, msg);
+			if (sm->method == SIP_M_INVITE)
+				invite_in(cp, meta, msg);
+			else
+				cp_msg_held_in(cp, meta, msg);
 			return;
 		}
-		break; /* a re-INVITE outside our Record-Route: nothing to resume */
+		break; /* in a dialog outside our Record-Route: nothing to resume */
 	case SIP_M_CANCEL:
 		if (c != NULL)
 			cancel_in(cp, meta, msg, c);
 		else
 			cp_sip_reply(cp, meta, msg, 481);
 		return;
-	case SIP_M_MESSAGE:
-		if (c != NULL) {
-			/* §17.2.2: absorbed while held (no 100 over UDP before
-			 * T2, RFC 4320 §4.1; docs/design.md §5), the final again
-			 * once it went. */
-			cp_count(cp, CP_C_WAKE_RETRANSMISSIONS, 1);
-			if (c->last != NULL)
-				cp_udp_send(cp, &c->pbx.ip, c->pbx.port, c->last, c->last_len);
-			return;
-		}
-		if (sm->to.tag.len == 0) {
-			cp_msg_held_in(cp, meta, msg);
-			return;
-		}
-		break;
 	case SIP_M_ACK:
 		if (c != NULL && c->final >= 300) {
 			uint64_t end = rte_rdtsc() + cp_call_ms_tsc(cp, CP_CALL_T4_MS);
