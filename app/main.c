@@ -160,10 +160,13 @@ static int tables_create(const struct cp_config *cfg, struct dp_tables *t)
 	t->src = sw_src_create(cfg->max_sources);
 	t->bind = t->src != NULL ? sw_bind_create(cfg->max_devices, t->src) : NULL;
 	t->banned = sw_src_create(CP_MAX_BANS);
-	t->held = sw_callset_create(cfg->max_held);
+	/* One Call-ID per slot of the wake path's table (cp_call_init():
+	 * held calls and MESSAGEs, and as many again lingering). */
+	t->held = sw_callset_create((cfg->max_held + cfg->wake_max_messages) * 2);
 	/* A held call waits for at most CP_CALL_MAX_DEVICES devices: each
 	 * and its AOR. */
-	t->waking = sw_callset_create(cfg->max_held * CP_CALL_MAX_DEVICES * 2);
+	t->waking = sw_callset_create((cfg->max_held + cfg->wake_max_messages) *
+				      CP_CALL_MAX_DEVICES * 2);
 	if (t->neigh == NULL || t->src == NULL || t->bind == NULL || t->banned == NULL ||
 	    t->held == NULL || t->waking == NULL) {
 		SW_LOG(ERR, "out of memory creating the tables");

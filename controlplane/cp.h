@@ -37,12 +37,24 @@
 	  "wake-path calls answered 503: the ring to pushd was full")                             \
 	X(WAKE_SHUTDOWN, wake_shutdown, "held calls answered 503 because sipwake stopped")        \
 	X(WAKE_RETRANSMISSIONS, wake_retransmissions,                                             \
-	  "PBX INVITE retransmissions absorbed (answered again, never pushed again)")             \
+	  "PBX INVITE and MESSAGE retransmissions absorbed (answered again, never pushed again)") \
 	X(WAKE_DEAD_TOKENS, wake_dead_tokens,                                                     \
 	  "tokens the push service said are dead (a device keeps its other token)")               \
 	X(WAKE_LATE_CANCELS, wake_late_cancels,                                                   \
-	  "devices woken after their call was cancelled: given the INVITE, then CANCEL")          \
+	  "devices woken after their call ended: given the INVITE, then CANCEL (every cause)")    \
+	X(WAKE_LATE_EVICTED, wake_late_evicted,                                                   \
+	  "ended calls kept for late devices, dropped to make room for a new call")               \
 	X(WAKE_ALERTS, wake_alerts, "missed-call alert pushes for calls cancelled before wake")   \
+	X(WAKE_MSG_HELD, wake_message_held,                                                       \
+	  "MESSAGEs for asleep devices held while pushes wake them")                              \
+	X(WAKE_MSG_PUSHES, wake_message_pushes,                                                   \
+	  "alert pushes for held MESSAGEs (one per device while one of its MESSAGEs waits)")      \
+	X(WAKE_MSG_DELIVERED, wake_message_delivered,                                             \
+	  "held MESSAGEs a device accepted (its 2xx relayed to the PBX)")                         \
+	X(WAKE_MSG_UNDELIVERED, wake_message_undelivered,                                         \
+	  "held MESSAGEs answered an error: 480 (window over, no push) or the best refusal")      \
+	X(WAKE_MSG_REFUSED, wake_message_refused,                                                 \
+	  "MESSAGEs answered at once: 503 past wake.max_messages, 480 past max_messages_per_aor") \
 	X(REFRESH_PUSHES, refresh_pushes, "background pushes sent before a binding expires")      \
 	X(REFRESH_NO_TOKEN, refresh_no_token,                                                     \
 	  "refresh pushes not sent: no live token takes a background push (a VoIP token alone)")  \

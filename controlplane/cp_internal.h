@@ -140,6 +140,9 @@ void cp_sip_reply(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *
 /** cp_sip_reply() with reason phrase @p reason (static; NULL: the usual one). */
 void cp_sip_reply_why(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg,
 		      unsigned status, const char *reason);
+/** cp_sip_reply() with Retry-After: @p retry_after (0: as cp_sip_reply()). */
+void cp_sip_reply_retry(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg,
+			unsigned status, uint16_t retry_after);
 int cp_reg_init(struct cp_ctx *cp);
 void cp_reg_fini(struct cp_ctx *cp);
 /** A REGISTER handed up; @p msg is its first byte (in @p m, which the caller frees). */

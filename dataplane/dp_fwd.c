@@ -258,6 +258,13 @@ static inline bool held_call(const struct dp_ctx *ctx, const uint8_t *msg, const
 		if (sm->to.tag.len != 0)
 			return false; /* a re-INVITE: in a dialog, not the held transaction */
 		break;
+	case SIP_M_MESSAGE:
+		/* A MESSAGE the control plane holds for an asleep device: its
+		 * retransmissions must not reach the device once it woke
+		 * (cp_msg_held.c), or it would read the message twice. */
+		if (sm->to.tag.len != 0)
+			return false;
+		break;
 	case SIP_M_CANCEL:
 	case SIP_M_ACK:
 		break;
@@ -283,8 +290,13 @@ static enum next_hop to_device(struct dp_wstate *s, unsigned ifx, struct rte_mbu
 
 	pk.n = 0;
 	/* Before any lookup: the control plane's call, whatever the tables say. */
-	if (*dev == 0 && held_call(ctx, msg, sm))
-		return decided(s, m, DP_CALL_HELD, NULL, DP_C_FWD_HELD_HANDED_UP);
+	if (*dev == 0 && held_call(ctx, msg, sm)) {
+		/* A sender may reuse a held MESSAGE's Call-ID for its next
+		 * one: the new one's devices come up with it. */
+		if (sm->method == SIP_M_MESSAGE && ctx->bind != NULL)
+			sw_devices_of(ctx->bind, msg, sm, aor_one, &pk);
+		return decided(s, m, DP_CALL_HELD, &pk, DP_C_FWD_HELD_HANDED_UP);
+	}
 	if (ctx->bind == NULL)
 		return HOP_UP; /* no binding tables (tests): nothing to decide with */
 	if (*dev != 0 && (d = sw_bind_by_id(ctx->bind, *dev)) != NULL) {

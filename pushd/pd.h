@@ -32,6 +32,8 @@ enum pd_kind {
 	PD_KIND_CALL = 0,   /**< APNs voip, topic <bundle>.voip, priority 10 */
 	PD_KIND_ALERT,	    /**< APNs alert (missed call), topic <bundle>, priority 10 */
 	PD_KIND_BACKGROUND, /**< APNs background, topic <bundle>, priority 5 */
+	PD_KIND_MESSAGE,    /**< APNs alert "Message from <sender>", topic <bundle>, priority 10;
+			     *   FCM data kind "message"; caller_* carry the sender */
 };
 
 /** Which service the token belongs to (common/sw_pn.h, same values). */

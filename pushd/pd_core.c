@@ -97,7 +97,7 @@ int pd_submit(struct pd *pd, const struct pd_request *req)
 	j->req.caller_name[sizeof(j->req.caller_name) - 1] = '\0';
 	j->req.aor[sizeof(j->req.aor) - 1] = '\0';
 	j->req.provider = req->provider == PD_FCM ? PD_FCM : PD_APNS;
-	if ((unsigned)j->req.kind > PD_KIND_BACKGROUND)
+	if ((unsigned)j->req.kind > PD_KIND_MESSAGE)
 		j->req.kind = PD_KIND_CALL;
 	j->start_us = start_us;
 	if (rte_ring_sp_enqueue(pd->req_ring, j) != 0) {

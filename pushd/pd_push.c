@@ -19,7 +19,7 @@
 #define APNS_MAX_OTHER 4096
 #define FCM_MAX	       4096 /* data payload */
 
-static const char *const kind_name[] = {"call", "alert", "background"};
+static const char *const kind_name[] = {"call", "alert", "background", "message"};
 
 /* apns-collapse-id is at most 64 bytes: a longer call id, or one with bytes
  * that are not visible ASCII, is replaced by its SHA-256 in hex (64
@@ -124,20 +124,31 @@ static int seal_data(const struct pd_request *r, json_t *data, struct pd_sealed 
 	return rc != 0 ? -EIO : 0;
 }
 
-/* Calls and missed calls go as alerts to a regular token. */
+/* Calls and missed calls go as alerts to a regular token; messages and
+ * missed calls are alerts whatever the token. */
 static bool apns_alert(const struct pd_request *r)
 {
-	return r->kind == PD_KIND_ALERT || (r->kind == PD_KIND_CALL && !apns_voip(r));
+	return r->kind == PD_KIND_ALERT || r->kind == PD_KIND_MESSAGE ||
+	       (r->kind == PD_KIND_CALL && !apns_voip(r));
 }
 
 /* The aps dictionary of a push in clear. */
 static json_t *apns_aps(const struct pd_request *r)
 {
+	const char *who = r->caller_name[0] ? r->caller_name : r->caller_number;
+
+	if (r->kind == PD_KIND_MESSAGE) {
+		/* A held MESSAGE (docs/design.md §5): who wrote, not what. */
+		char title[160];
+
+		snprintf(title, sizeof(title), "Message from %s", who);
+		return json_pack("{s:{s:s, s:s}, s:s}", "alert", "title", title, "body",
+				 "New message", "sound", "default");
+	}
 	if (apns_alert(r))
 		return json_pack("{s:{s:s, s:s}, s:s}", "alert", "title",
 				 r->kind == PD_KIND_CALL ? "Incoming call" : "Missed call", "body",
-				 r->caller_name[0] ? r->caller_name : r->caller_number, "sound",
-				 "default");
+				 who, "sound", "default");
 	if (r->kind == PD_KIND_BACKGROUND)
 		return json_pack("{s:i}", "content-available", 1);
 	return json_object();
@@ -159,6 +170,9 @@ static int sealed_apns(struct pd_job *j, const struct pd_sealed *s)
 		: !apns_alert(r)	      ? "{}"
 		: r->kind == PD_KIND_CALL
 			? "{\"alert\":{\"title\":\"Incoming call\"},\"sound\":\"default\","
+			  "\"mutable-content\":1}"
+		: r->kind == PD_KIND_MESSAGE
+			? "{\"alert\":{\"title\":\"New message\"},\"sound\":\"default\","
 			  "\"mutable-content\":1}"
 			: "{\"alert\":{\"title\":\"Missed call\"},\"sound\":\"default\","
 			  "\"mutable-content\":1}";

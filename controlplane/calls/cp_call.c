@@ -61,7 +61,8 @@ int cp_call_init(struct cp_ctx *cp)
 	k->waking = cp->dp->waking;
 	k->bind = cp->dp->bind;
 	k->max_held = cp->cfg.max_held;
-	k->max = cp->cfg.max_held * 2;
+	k->max_msgs = cp->cfg.wake_max_messages;
+	k->max = (cp->cfg.max_held + cp->cfg.wake_max_messages) * 2;
 	nb = rte_align32pow2(k->max * 2);
 	k->dev_mask = nb - 1;
 	k->dev_buckets = malloc(sizeof(*k->dev_buckets) * nb);
@@ -196,7 +197,9 @@ void cp_call_release(struct cp_ctx *cp, struct cp_held_call *c)
 	for (unsigned b = 0; b < c->n_br; b++)
 		if (c->br[b].src_ref)
 			sw_src_unref(cp->dp->src, &c->br[b].dst, c->br[b].dport);
-	if (c->final == 0)
+	if (c->final == 0 && c->is_msg)
+		k->n_msgs--;
+	else if (c->final == 0)
 		k->n_open--;
 	call_free_bufs(c);
 	memset(c, 0, sizeof(*c));
@@ -232,7 +235,10 @@ void cp_call_upstream(struct cp_ctx *cp, struct cp_held_call *c, const char *b, 
 	if (status < 200 || c->final != 0)
 		return;
 	c->final = (uint16_t)status;
-	cp->call->n_open--;
+	if (c->is_msg)
+		cp->call->n_msgs--;
+	else
+		cp->call->n_open--;
 	{
 		static const char *const why[] = {
 			[CP_OUT_NONE] = "",
@@ -249,7 +255,7 @@ void cp_call_upstream(struct cp_ctx *cp, struct cp_held_call *c, const char *b, 
 		cp_trace(cp, c->key, "final %u to the PBX%s", status, why[c->outcome]);
 	}
 	c->linger = now + cp_call_ms_tsc(cp, CP_CALL_LINGER_MS);
-	if (status >= 300) {
+	if (status >= 300 && !c->is_msg) { /* Timer G: INVITE only (§17.2.1) */
 		c->g_interval = cp_call_ms_tsc(cp, CP_CALL_T1_MS);
 		c->g_tsc = now + c->g_interval;
 	}
@@ -336,8 +342,10 @@ int cp_call_send_branch(struct cp_ctx *cp, struct cp_held_call *c, unsigned b, u
 	if (cp_route(cp, &dst, &ifx, &our, &nh) != 0)
 		return -EINVAL;
 	cp_call_branch_id(branch, sizeof(branch), c->id, b);
+	/* A MESSAGE makes no dialog (RFC 3428): no Record-Route. */
 	if (cp_call_build_invite(cp, (const uint8_t *)c->inv, &k->sm, target, &our, branch,
-				 peer ? 0 : d->id, peer ? SW_TP_UDP : d->tp, &k->scratch) != 0)
+				 peer || c->is_msg ? 0 : d->id, peer ? SW_TP_UDP : d->tp,
+				 &k->scratch) != 0)
 		return -EMSGSIZE;
 	if (br->src_ref && !(sw_ip_eq(&br->dst, &dst) && br->dport == dport)) {
 		sw_src_unref(cp->dp->src, &br->dst, br->dport);
@@ -360,16 +368,18 @@ int cp_call_send_branch(struct cp_ctx *cp, struct cp_held_call *c, unsigned b, u
 	{
 		char ip[48];
 
-		cp_trace(cp, c->key, "INVITE to device %" PRIx64 " at %s:%u%s", d->id,
-			 sw_ip_str(&dst, ip, sizeof(ip)), dport,
-			 peer ? " (the edge it is bound through)" : "");
+		cp_trace(cp, c->key, "%s to device %" PRIx64 " at %s:%u%s",
+			 c->is_msg ? "MESSAGE" : "INVITE", d->id, sw_ip_str(&dst, ip, sizeof(ip)),
+			 dport, peer ? " (the edge it is bound through)" : "");
 	}
 	br->state = CP_BR_CALLING;
 	br->heard = false;
 	br->interval = cp_call_ms_tsc(cp, CP_CALL_T1_MS);
 	br->timer_tsc = now + br->interval;
-	br->deadline = now + cp_call_ms_tsc(cp, CP_CALL_TIMER_B_MS);
-	cp_count(cp, CP_C_WAKE_BRANCHES, 1);
+	br->deadline =
+		now + cp_call_ms_tsc(cp, c->is_msg ? CP_CALL_TIMER_F_MS : CP_CALL_TIMER_B_MS);
+	if (!c->is_msg)
+		cp_count(cp, CP_C_WAKE_BRANCHES, 1);
 	return 0;
 }
 
@@ -386,6 +396,37 @@ bool cp_call_branch_open(const struct cp_call_branch *br)
 int cp_call_rank(unsigned s)
 {
 	return s >= 600 ? 0 : (int)(s / 100);
+}
+
+void cp_call_keep_best(struct cp_call *k, struct cp_held_call *c, const uint8_t *msg,
+		       const struct sip_msg *sm)
+{
+	unsigned up = sm->status == 503 ? 500 : sm->status;
+
+	if ((c->best != 0 && cp_call_rank(sm->status) >= cp_call_rank(c->best)) ||
+	    cp_msg_unvia(msg, sm, NULL, &k->scratch) != 0)
+		return;
+	if (up != sm->status) {
+		/* §16.7 step 6: a 503 from a device is 500 upstream. */
+		char *sp = memchr(k->scratch.b, ' ', k->scratch.len);
+
+		if (sp != NULL && sp + 4 <= k->scratch.b + k->scratch.len)
+			memcpy(sp + 1, "500", 3);
+	}
+	cp_call_keep(&c->best_resp, &c->best_len, k->scratch.b, k->scratch.len);
+	c->best = (uint16_t)up;
+}
+
+void cp_call_trace_in(struct cp_ctx *cp, const struct cp_held_call *c, const struct dp_meta *meta,
+		      const uint8_t *msg, unsigned n, const char *then)
+{
+	const struct sip_msg *sm = &meta->sip;
+	char ip[48];
+
+	cp_trace(cp, c->key, "%s from %s:%u for %.*s@%.*s: %u device(s), %s",
+		 c->is_msg ? "MESSAGE" : "INVITE", sw_ip_str(&meta->src, ip, sizeof(ip)),
+		 meta->sport, sm->ruri.user.len, sip_ptr(msg, sm->ruri.user), sm->ruri.host.len,
+		 sip_ptr(msg, sm->ruri.host), n, then);
 }
 
 /* No branch left to wait for: the best answer (or ours) goes up. */
@@ -411,39 +452,37 @@ void cp_call_maybe_complete(struct cp_ctx *cp, struct cp_held_call *c, uint64_t 
 	cp_call_answer(cp, c, 480, now);
 }
 
-/* The call ended upstream (answered, cancelled): every other branch stops.
- * Ringing ones get CANCEL; devices still asleep are no longer waited for,
- * but one woken later is told the call is over (cancelled_call). */
-void cp_call_end_branches(struct cp_ctx *cp, struct cp_held_call *c, int keep_b,
-			  enum cp_late_cause why)
+/* Kept only for late branches: answered, past its linger (Timer H / J),
+ * nothing ringing, every branch left waiting a late one. */
+static bool only_late(const struct cp_held_call *c, uint64_t now)
 {
-	const char *reason =
-		why == CP_LATE_CANCELLED ? CP_CALL_REASON_CANCEL : CP_CALL_REASON_ELSEWHERE;
+	if (c->id == 0 || c->final == 0 || now < c->linger)
+		return false;
+	for (unsigned b = 0; b < c->n_br; b++)
+		if (c->br[b].state != CP_BR_DONE &&
+		    !(c->br[b].state == CP_BR_WAITING && c->br[b].late != CP_LATE_NONE))
+			return false;
+	return true;
+}
 
-	for (unsigned b = 0; b < c->n_br; b++) {
-		struct cp_call_branch *br = &c->br[b];
+/* The table is full: the call that ended first among those kept only for
+ * late branches makes room (its devices, if they wake, get nothing). A
+ * new call is worth more than a courtesy CANCEL. One pass over the
+ * table, only when it is full. @return true if a slot was freed. */
+static bool evict_late(struct cp_ctx *cp, uint64_t now)
+{
+	struct cp_call *k = cp->call;
+	struct cp_held_call *old = NULL;
 
-		if ((int)b == keep_b)
-			continue;
-		if (br->state == CP_BR_CALLING || br->state == CP_BR_PROCEEDING) {
-			br->why = (uint8_t)why;
-			cp_call_cancel_branch(cp, br, reason);
-		} else if (br->state == CP_BR_WAITING && br->late == CP_LATE_NONE) {
-			br->late = (uint8_t)why;
-			if (cp->cfg.wake_cancel_alert && cp->pd != NULL) {
-				/* A missed-call notice instead of a call to end. */
-				struct pd_request rq = {.id = c->id << 4 | b};
-				const struct sw_device *d = sw_bind_by_id(cp->dp->bind, br->device);
-
-				if (d != NULL &&
-				    cp_push_request_of(d, PD_KIND_ALERT, &rq, NULL) == 0 &&
-				    pd_submit(cp->pd, &rq) == 0)
-					cp_count(cp, CP_C_WAKE_ALERTS, 1);
-				cp_call_unchain(cp->call, c, b);
-				br->state = CP_BR_DONE;
-			}
-		}
-	}
+	for (uint32_t i = 0; i < k->max; i++)
+		if (only_late(&k->c[i], now) && (old == NULL || k->c[i].linger < old->linger))
+			old = &k->c[i];
+	if (old == NULL)
+		return false;
+	cp_trace(cp, old->key, "dropped to make room for a new call: late devices get nothing");
+	cp_call_release(cp, old);
+	cp_count(cp, CP_C_WAKE_LATE_EVICTED, 1);
+	return true;
 }
 
 struct cp_held_call *cp_call_new(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg)
@@ -453,8 +492,12 @@ struct cp_held_call *cp_call_new(struct cp_ctx *cp, const struct dp_meta *meta, 
 	struct cp_held_call *c;
 	uint32_t slot;
 
-	if (k->idx.free_top == 0 || k->n_open >= k->max_held ||
+	bool is_msg = sm->method == SIP_M_MESSAGE;
+
+	if ((is_msg ? k->n_msgs >= k->max_msgs : k->n_open >= k->max_held) ||
 	    sm->via.branch.len > SW_TX_BRANCH_MAX)
+		return NULL;
+	if (k->idx.free_top == 0 && !evict_late(cp, rte_rdtsc()))
 		return NULL;
 	if (cp->dp->held != NULL &&
 	    sw_callset_add(cp->dp->held,
@@ -473,9 +516,14 @@ struct cp_held_call *cp_call_new(struct cp_ctx *cp, const struct dp_meta *meta, 
 	sw_txidx_link(&k->idx, slot);
 	c->tag = (uint32_t)rte_rand();
 	c->in_tsc = meta->rx_tsc;
-	c->wake_deadline = meta->rx_tsc + cp->hz * cp->cfg.wake_timeout_s;
+	c->is_msg = is_msg;
+	c->wake_deadline = meta->rx_tsc + cp->hz * (is_msg ? cp->cfg.wake_message_window_s
+							   : cp->cfg.wake_timeout_s);
 	cp_call_keep(&c->inv, &c->inv_len, msg, sm->msg_len);
-	k->n_open++;
+	if (is_msg)
+		k->n_msgs++;
+	else
+		k->n_open++;
 	return c;
 }
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The wake path's state (cp_call.c) and the messages it writes
- * (cp_call_msg.c). Internal to controlplane/.
+ * The wake path's state (cp_call.c), a call's end (cp_call_late.c), held
+ * MESSAGEs (cp_msg_held.c) and the messages it writes (cp_call_msg.c).
+ * Internal to controlplane/.
  */
 #ifndef CP_CALL_H
 #define CP_CALL_H
@@ -26,7 +27,7 @@ enum cp_br_state {
 };
 
 /* Why a late branch (woken after its call ended) gets INVITE then CANCEL. */
-enum cp_late_cause { CP_LATE_NONE = 0, CP_LATE_CANCELLED, CP_LATE_ELSEWHERE };
+enum cp_late_cause { CP_LATE_NONE = 0, CP_LATE_CANCELLED, CP_LATE_ELSEWHERE, CP_LATE_TIMED_OUT };
 
 struct cp_call_branch {
 	uint64_t device;
@@ -50,6 +51,7 @@ struct cp_call_branch {
 	uint64_t interval;	/* Timer A's current interval */
 	uint64_t deadline;	/* Timer B (CALLING) / Timer C (PROCEEDING) */
 	uint64_t wake_deadline; /* the device's own pn-timeout after the INVITE; 0: the call's */
+	uint64_t late_until;	/* late: waited for until then (wake.late_window_s) */
 	struct sw_ip dst;	/* where its INVITE went */
 	uint16_t dport;
 	uint8_t tp;    /* enum sw_tp of the device's flow */
@@ -78,6 +80,7 @@ struct cp_held_call {
 	uint64_t key;	     /* sw_callset_key() of the Call-ID */
 	uint8_t n_br;
 	uint8_t outcome;	    /* enum cp_call_outcome; set with the final answer */
+	bool is_msg;		    /* a held MESSAGE (cp_msg_held.c), not an INVITE */
 	bool acked;		    /* the PBX's ACK for our non-2xx final came */
 	bool from_peer;		    /* relayed by another edge: never sent back to one */
 	uint16_t final;		    /* final status sent upstream; 0: none yet */
@@ -99,6 +102,8 @@ struct cp_call {
 	uint32_t max;	     /* slots: calls held plus calls ended and lingering */
 	uint32_t max_held;   /* wake.max_held: calls without a final answer at once */
 	uint32_t n_open;     /* calls without a final answer now (exact) */
+	uint32_t max_msgs;   /* wake.max_messages: MESSAGEs without a final answer at once */
+	uint32_t n_msgs;     /* MESSAGEs without a final answer now (exact) */
 	struct sw_txidx idx; /* calls by the PBX's transaction (slots: c[]) */
 	uint32_t dev_mask;
 	uint32_t *dev_buckets; /* waiting branches by device id */
@@ -120,11 +125,13 @@ struct cp_call {
 #define CP_CALL_T1_MS		 500	/* §17.1.1.1 */
 #define CP_CALL_T2_MS		 4000	/* §17.1.2.2 */
 #define CP_CALL_TIMER_B_MS	 32000	/* 64 * T1: an INVITE nobody answers */
+#define CP_CALL_TIMER_F_MS	 32000	/* 64 * T1: a non-INVITE nobody answers (§17.1.2.2) */
 #define CP_CALL_TIMER_C_MS	 180000 /* §16.6 step 11: a branch that rings forever */
 #define CP_CALL_LINGER_MS	 32000	/* Timer H / J: absorb ACKs and retransmissions */
 #define CP_CALL_T4_MS		 5000	/* Timer I: ACK retransmissions after the first */
 #define CP_CALL_REASON_CANCEL	 "SIP;cause=487;text=\"Call cancelled before the app woke\""
 #define CP_CALL_REASON_ELSEWHERE "SIP;cause=200;text=\"Call completed elsewhere\""
+#define CP_CALL_REASON_TIMED_OUT "SIP;cause=480;text=\"Call not answered before the app woke\""
 
 /* ---- cp_call.c: tables, sending, the end of a call, timers ---- */
 uint64_t cp_call_ms_tsc(const struct cp_ctx *cp, uint64_t ms);
@@ -162,8 +169,23 @@ int cp_call_send_branch(struct cp_ctx *cp, struct cp_held_call *c, unsigned b, u
 bool cp_call_branch_open(const struct cp_call_branch *br);
 /** §16.7 step 6: lower is better. */
 int cp_call_rank(unsigned status);
+/** Keep the device's non-2xx @p msg (scanned: @p sm) as @p c's best answer
+ *  if it ranks better (§16.7 step 6; a 503 kept as 500), our Via gone. */
+void cp_call_keep_best(struct cp_call *k, struct cp_held_call *c, const uint8_t *msg,
+		       const struct sip_msg *sm);
+/** The trace line of a request from the PBX taken on the wake path:
+ *  "<method> from <ip:port> for <user@host>: <n> device(s), <then>". */
+void cp_call_trace_in(struct cp_ctx *cp, const struct cp_held_call *c, const struct dp_meta *meta,
+		      const uint8_t *msg, unsigned n, const char *then);
 /** No branch left to wait for: the best answer, or ours, goes up. */
 void cp_call_maybe_complete(struct cp_ctx *cp, struct cp_held_call *c, uint64_t now);
+/** The Reason line (RFC 3326) of the CANCEL a late branch gets for @p why. */
+const char *cp_call_late_reason(unsigned why);
+/** Branch @p b of @p c is no longer waited for, because of @p why: with
+ *  wake.late_window_s, it stays chained as a late branch (INVITE, then
+ *  CANCEL, if the device registers within the window); else it is done. */
+void cp_call_make_late(struct cp_ctx *cp, struct cp_held_call *c, unsigned b,
+		       enum cp_late_cause why, uint64_t now);
 /** The call ended upstream: the other branches stop (CANCEL / late). */
 void cp_call_end_branches(struct cp_ctx *cp, struct cp_held_call *c, int keep_b,
 			  enum cp_late_cause why);
@@ -185,6 +207,30 @@ void cp_call_branch_id(char *out, size_t cap, uint64_t call_id, unsigned br);
 int cp_call_build_invite(const struct cp_ctx *cp, const uint8_t *inv, const struct sip_msg *sm,
 			 const char *target, const struct sw_ip *our, const char *branch,
 			 uint64_t dev, uint8_t tp, struct cp_msg *o);
+
+/* ---- cp_msg_held.c: MESSAGE (RFC 3428) for asleep devices ---- */
+
+struct pd_request;
+/** The sender (From's user part and display name) and Call-ID of @p msg
+ *  into @p rq, for the push (cp_call_msg.c). */
+void cp_call_caller_of(const uint8_t *msg, const struct sip_msg *sm, struct pd_request *rq);
+
+/** A MESSAGE from the PBX for asleep devices (or a fork): held, pushed,
+ *  relayed as each device wakes; or answered at once (caps, no device). */
+void cp_msg_held_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg);
+/** A device's answer on branch @p b of held MESSAGE @p c. */
+void cp_msg_held_response(struct cp_ctx *cp, struct cp_held_call *c, unsigned b,
+			  const struct dp_meta *meta, const uint8_t *msg);
+/** No branch left to wait for: the first 2xx went up already, else the
+ *  best error, else 480. */
+void cp_msg_held_complete(struct cp_ctx *cp, struct cp_held_call *c, uint64_t now);
+/** The alert push for device @p dev failed: the MESSAGEs that waited for
+ *  the same wake (no push of their own) are given up too. */
+void cp_msg_held_push_failed(struct cp_ctx *cp, uint64_t dev);
+/** Held call or MESSAGE: cp_msg_held_complete() or cp_call_maybe_complete(). */
+void cp_held_complete(struct cp_ctx *cp, struct cp_held_call *c, uint64_t now);
+/** Branch @p b's timers: the message window, Timer E, Timer F. */
+void cp_msg_held_timers(struct cp_ctx *cp, struct cp_held_call *c, unsigned b, uint64_t now);
 
 /** CANCEL of our INVITE @p inv (§9.1), with a Reason line (or NULL). */
 int cp_call_build_cancel(const uint8_t *inv, const struct sip_msg *sm, const char *reason,

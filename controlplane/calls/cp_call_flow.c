@@ -20,24 +20,6 @@
 
 /* ---- PBX requests ------------------------------------------------------- */
 
-/* Caller details for the push (the app shows them in CallKit / its UI). */
-static void caller_of(const uint8_t *msg, const struct sip_msg *sm, struct pd_request *rq)
-{
-	const struct sip_nameaddr *f = &sm->from;
-	const char *v = sip_ptr(msg, f->value), *lt = memchr(v, '<', f->value.len);
-	size_t n = lt != NULL ? (size_t)(lt - v) : 0;
-
-	snprintf(rq->call_id, sizeof(rq->call_id), "%.*s", sm->call_id.len,
-		 sip_ptr(msg, sm->call_id));
-	snprintf(rq->caller_number, sizeof(rq->caller_number), "%.*s", f->uri.user.len,
-		 sip_ptr(msg, f->uri.user));
-	while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '"'))
-		n--;
-	while (n > 0 && (*v == ' ' || *v == '"'))
-		v++, n--;
-	snprintf(rq->caller_name, sizeof(rq->caller_name), "%.*s", (int)n, v);
-}
-
 static void invite_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg)
 {
 	const struct sip_msg *sm = &meta->sip;
@@ -67,14 +49,7 @@ static void invite_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 		return;
 	}
 	cp_count(cp, CP_C_WAKE_CALLS, 1);
-	{
-		char ip[48];
-
-		cp_trace(cp, c->key, "INVITE from %s:%u for %.*s@%.*s: %u device(s), 100 Trying",
-			 sw_ip_str(&meta->src, ip, sizeof(ip)), meta->sport, sm->ruri.user.len,
-			 sip_ptr(msg, sm->ruri.user), sm->ruri.host.len,
-			 sip_ptr(msg, sm->ruri.host), n);
-	}
+	cp_call_trace_in(cp, c, meta, msg, n, "100 Trying");
 	cp_call_answer(cp, c, 100, now);
 	for (unsigned i = 0; i < n; i++) {
 		const struct sw_device *d = sw_bind_by_id(cp->dp->bind, v->dev[i]);
@@ -99,7 +74,7 @@ static void invite_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 		/* ping: the alive get the call, the asleep a push. always-push:
 		 * a push whenever there is an address. parallel: both. */
 		if (can_push && (!alive || policy != DP_WAKE_PING)) {
-			caller_of(msg, sm, &rq);
+			cp_call_caller_of(msg, sm, &rq);
 			/* "sip:user@host", as the refresh pushes carry it */
 			if ((size_t)snprintf(rq.aor, sizeof(rq.aor), "sip:%s", d->aor) >=
 			    sizeof(rq.aor))
@@ -191,18 +166,24 @@ void cp_call_request(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 
 	switch (sm->method) {
 	case SIP_M_INVITE:
+	case SIP_M_MESSAGE:
 		if (c != NULL) {
-			/* §17.2.1: a retransmission gets the last answer again. */
+			/* §17.2.1 / §17.2.2: a retransmission gets the last answer
+			 * again; a held MESSAGE has none before its final (no 100
+			 * over UDP before T2, RFC 4320 §4.1; docs/design.md §5). */
 			cp_count(cp, CP_C_WAKE_RETRANSMISSIONS, 1);
 			if (c->last != NULL)
 				cp_udp_send(cp, &c->pbx.ip, c->pbx.port, c->last, c->last_len);
 			return;
 		}
 		if (sm->to.tag.len == 0) {
-			invite_in(cp, meta, msg);
+			if (sm->method == SIP_M_INVITE)
+				invite_in(cp, meta, msg);
+			else
+				cp_msg_held_in(cp, meta, msg);
 			return;
 		}
-		break; /* a re-INVITE outside our Record-Route: nothing to resume */
+		break; /* in a dialog outside our Record-Route: nothing to resume */
 	case SIP_M_CANCEL:
 		if (c != NULL)
 			cancel_in(cp, meta, msg, c);
@@ -240,9 +221,7 @@ static void late_answer(struct cp_ctx *cp, struct cp_held_call *c, struct cp_cal
 	unsigned ifx;
 
 	if (rsm->status < 200) {
-		cp_call_cancel_branch(cp, br,
-				      br->late == CP_LATE_CANCELLED ? CP_CALL_REASON_CANCEL
-								    : CP_CALL_REASON_ELSEWHERE);
+		cp_call_cancel_branch(cp, br, cp_call_late_reason(br->late));
 		return;
 	}
 	if (sip_scan((const uint8_t *)br->inv, br->inv_len, &k->sm2) != SIP_SCAN_OK)
@@ -295,6 +274,10 @@ void cp_call_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 		cp_count_drop(cp, CP_D_WAKE_STRAY, 1);
 		return;
 	}
+	if (c->is_msg) {
+		cp_msg_held_response(cp, c, (unsigned)bi, meta, msg);
+		return;
+	}
 	br->heard = true;
 	cp_trace(cp, c->key, "device %" PRIx64 " answered %u", br->device, sm->status);
 	if (br->state == CP_BR_CALLING && sm->status < 200) {
@@ -307,9 +290,7 @@ void cp_call_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 		return;
 	}
 	if (br->cancel_wanted && !br->cancel_sent && sm->status < 200)
-		cp_call_cancel_branch(cp, br,
-				      br->why == CP_LATE_CANCELLED ? CP_CALL_REASON_CANCEL
-								   : CP_CALL_REASON_ELSEWHERE);
+		cp_call_cancel_branch(cp, br, cp_call_late_reason(br->why));
 	if (sm->status >= 200 && sm->status < 300 &&
 	    (c->outcome == CP_OUT_CANCELLED || c->outcome == CP_OUT_SHUTDOWN)) {
 		/* Answered after the PBX heard 487 / 503: never a call. */
@@ -350,21 +331,8 @@ void cp_call_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 	cp_call_unchain(k, c, bi);
 	br->state = CP_BR_DONE;
 	br->status = sm->status;
-	if (c->final == 0 && (c->best == 0 || cp_call_rank(sm->status) < cp_call_rank(c->best))) {
-		unsigned up = sm->status == 503 ? 500 : sm->status;
-
-		if (cp_msg_unvia(msg, sm, NULL, &k->scratch) == 0) {
-			if (up != sm->status) {
-				/* §16.7 step 6: a 503 from a device is 500 upstream. */
-				char *sp = memchr(k->scratch.b, ' ', k->scratch.len);
-
-				if (sp != NULL && sp + 4 <= k->scratch.b + k->scratch.len)
-					memcpy(sp + 1, "500", 3);
-			}
-			cp_call_keep(&c->best_resp, &c->best_len, k->scratch.b, k->scratch.len);
-			c->best = (uint16_t)up;
-		}
-	}
+	if (c->final == 0)
+		cp_call_keep_best(k, c, msg, sm);
 	if (sm->status >= 600 && c->final == 0) {
 		cp_call_end_branches(cp, c, (int)bi, CP_LATE_ELSEWHERE);
 		for (unsigned j = 0; j < c->n_br; j++)
@@ -383,7 +351,7 @@ uint64_t cp_call_waited_for(struct cp_ctx *cp, const struct sw_bind_rec *rec)
 	struct cp_call *k = cp->call;
 	const struct sw_device *d;
 
-	if (k == NULL || k->n_open == 0 || (d = sw_bind_match(cp->dp->bind, rec)) == NULL)
+	if (k == NULL || k->idx.n_used == 0 || (d = sw_bind_match(cp->dp->bind, rec)) == NULL)
 		return 0;
 	for (uint32_t e = *cp_call_dev_head(k, d->id); e != CP_CALL_NO_SLOT;) {
 		const struct cp_call_branch *br = &k->c[e >> 3].br[e & 7];
@@ -401,7 +369,7 @@ void cp_call_note(struct cp_ctx *cp, uint64_t id, const char *fmt, ...)
 	char text[CP_TRACE_TEXT - 24];
 	va_list ap;
 
-	if (k == NULL || k->n_open == 0)
+	if (k == NULL || k->idx.n_used == 0)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
@@ -445,6 +413,12 @@ void cp_call_registered(struct cp_ctx *cp, uint64_t id)
 			continue;
 		}
 		{
+			static const char *const late_what[] = {
+				[CP_LATE_NONE] = "",
+				[CP_LATE_CANCELLED] = " (call over: cancelled)",
+				[CP_LATE_ELSEWHERE] = " (call over: elsewhere)",
+				[CP_LATE_TIMED_OUT] = " (call over: timed out)",
+			};
 			const struct sw_device *d = sw_bind_by_id(cp->dp->bind, id);
 			char ip[48];
 
@@ -455,15 +429,19 @@ void cp_call_registered(struct cp_ctx *cp, uint64_t id)
 				id, d != NULL ? sw_ip_str(&d->src, ip, sizeof(ip)) : "?",
 				d != NULL ? d->sport : 0,
 				(unsigned long long)(cp_call_tsc_us(cp, now - br->push_tsc) / 1000),
-				br->late != CP_LATE_NONE ? " (call over: INVITE, CANCEL)" : "");
+				late_what[br->late]);
 		}
 		if (cp_call_send_branch(cp, c, e & 7, now) != 0) {
 			br->state = CP_BR_DONE;
 			br->status = 480;
-			cp_call_maybe_complete(cp, c, now);
+			cp_held_complete(cp, c, now);
 			continue;
 		}
+		if (c->is_msg)
+			continue; /* a MESSAGE: its answer is what counts */
 		if (br->late != CP_LATE_NONE) {
+			/* The Reason the CANCEL will carry is the cause now. */
+			br->why = br->late;
 			br->cancel_wanted = true;
 			cp_count(cp, CP_C_WAKE_LATE_CANCELS, 1);
 			continue;
@@ -502,7 +480,9 @@ static void push_result(struct cp_ctx *cp, const struct pd_result *r)
 	br->state = CP_BR_DONE;
 	br->status = 480;
 	br->push_failed = true;
-	cp_call_maybe_complete(cp, c, rte_rdtsc());
+	cp_held_complete(cp, c, rte_rdtsc());
+	if (c->is_msg)
+		cp_msg_held_push_failed(cp, br->device);
 }
 
 void cp_call_poll_push(struct cp_ctx *cp)

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The requests the wake path sends to devices (RFC 3261 §16.6, §9.1,
- * §17.1.1.3), spliced from the scanned bytes of what they answer or follow:
+ * §17.1.1.3), and the caller details a push carries, spliced from the
+ * scanned bytes of what they answer or follow:
  * nothing is re-parsed, every header sipwake does not own is copied as is.
  */
 #include <arpa/inet.h>
 #include <strings.h>
 
 #include "controlplane/calls/cp_call.h"
+#include "pushd/pd.h"
 
 #define MAX_FORWARDS_DEFAULT 70
 
@@ -67,7 +69,9 @@ int cp_call_build_invite(const struct cp_ctx *cp, const uint8_t *inv, const stru
 
 	o->len = 0;
 	o->overflow = false;
-	cp_msg_fmt(o, "INVITE %s SIP/2.0\r\n", target);
+	/* The held request's own method: INVITE, or MESSAGE (cp_msg_held.c). */
+	cp_msg_fmt(o, "%s %s SIP/2.0\r\n", sm->method == SIP_M_MESSAGE ? "MESSAGE" : "INVITE",
+		   target);
 	/* Our Via joins the PBX's run of Vias and the Record-Route goes after
 	 * it, as the workers place them (sip_via_run()). */
 	for (unsigned i = 0; i <= sm->nhdrs; i++) {
@@ -194,4 +198,22 @@ int cp_call_build_in_dialog(const uint8_t *inv, const struct sip_msg *sm, const 
 			   "Reason: SIP;cause=487;text=\"Call ended before it was answered\"\r\n");
 	cp_msg_str(o, "Content-Length: 0\r\n\r\n");
 	return o->overflow ? -EMSGSIZE : 0;
+}
+
+/* Caller details for the push (the app shows them in CallKit / its UI). */
+void cp_call_caller_of(const uint8_t *msg, const struct sip_msg *sm, struct pd_request *rq)
+{
+	const struct sip_nameaddr *f = &sm->from;
+	const char *v = sip_ptr(msg, f->value), *lt = memchr(v, '<', f->value.len);
+	size_t n = lt != NULL ? (size_t)(lt - v) : 0;
+
+	snprintf(rq->call_id, sizeof(rq->call_id), "%.*s", sm->call_id.len,
+		 sip_ptr(msg, sm->call_id));
+	snprintf(rq->caller_number, sizeof(rq->caller_number), "%.*s", f->uri.user.len,
+		 sip_ptr(msg, f->uri.user));
+	while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '"'))
+		n--;
+	while (n > 0 && (*v == ' ' || *v == '"'))
+		v++, n--;
+	snprintf(rq->caller_name, sizeof(rq->caller_name), "%.*s", (int)n, v);
 }

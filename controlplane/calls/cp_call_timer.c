@@ -18,8 +18,37 @@ static void branch_timers(struct cp_ctx *cp, struct cp_held_call *c, unsigned b,
 	struct cp_call_branch *br = &c->br[b];
 	uint64_t wake_deadline = br->wake_deadline != 0 ? br->wake_deadline : c->wake_deadline;
 
+	if (c->is_msg) {
+		cp_msg_held_timers(cp, c, b, now);
+		return;
+	}
+	if (br->state == CP_BR_WAITING && br->late != CP_LATE_NONE) {
+		/* A late branch: past wake.late_window_s its device gets nothing. */
+		if (now >= br->late_until) {
+			cp_trace(cp, c->key,
+				 "device %" PRIx64 " did not register within wake.late_window_s: "
+				 "no INVITE, no CANCEL",
+				 br->device);
+			cp_call_unchain(cp->call, c, b);
+			br->state = CP_BR_DONE;
+		}
+		return;
+	}
+	if (now >= wake_deadline && br->state == CP_BR_WAITING && c->final == 0) {
+		/* Not woken within wake.timeout_s (or its pn-timeout): no longer
+		 * waited for (the PBX hears 480 if no branch is left), but its
+		 * push may still wake it late (cp_call_make_late()). */
+		cp_trace(cp, c->key,
+			 "device %" PRIx64 " did not register within %s (%" PRIu64 " s)",
+			 br->device, br->wake_deadline != 0 ? "its pn-timeout" : "wake.timeout_s",
+			 (wake_deadline - c->in_tsc + cp->hz / 2) / cp->hz);
+		br->status = 480;
+		cp_call_make_late(cp, c, b, CP_LATE_TIMED_OUT, now);
+		return;
+	}
 	if (now >= wake_deadline &&
-	    (br->state == CP_BR_WAITING || (br->state == CP_BR_CALLING && !br->heard))) {
+	    (br->state == CP_BR_WAITING ||
+	     (br->state == CP_BR_CALLING && !br->heard && br->late == CP_LATE_NONE))) {
 		/* Not woken, or not heard from, within wake.timeout_s (or the
 		 * device's pn-timeout): no longer waited for (docs/design.md §1
 		 * step 5: the PBX hears 480, not silence). */
@@ -80,15 +109,16 @@ void cp_call_tick(struct cp_ctx *cp, uint64_t now)
 				c->br[b].state == CP_BR_PROCEEDING;
 		}
 		if (c->final == 0) {
-			cp_call_maybe_complete(cp, c, now);
-			if (c->final == 0) {
+			cp_held_complete(cp, c, now);
+			if (c->final == 0 && !c->is_msg) {
 				held++;
 				if (oldest == 0 || c->in_tsc < oldest)
 					oldest = c->in_tsc;
 			}
 			continue;
 		}
-		if (c->final >= 300 && !c->acked && now >= c->g_tsc && now < c->linger) {
+		if (c->final >= 300 && !c->is_msg && !c->acked && now >= c->g_tsc &&
+		    now < c->linger) {
 			/* Timer G: our final again until the PBX ACKs it. */
 			cp_udp_send(cp, &c->pbx.ip, c->pbx.port, c->last, c->last_len);
 			c->g_interval =
@@ -113,6 +143,10 @@ void cp_call_shutdown(struct cp_ctx *cp)
 
 		if (c->id == 0 || c->final != 0)
 			continue;
+		if (c->is_msg) {
+			cp_call_answer(cp, c, 503, now); /* a held MESSAGE: no outcome */
+			continue;
+		}
 		for (unsigned b = 0; b < c->n_br; b++)
 			if (c->br[b].state == CP_BR_PROCEEDING)
 				cp_call_cancel_branch(cp, &c->br[b], NULL);

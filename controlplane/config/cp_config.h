@@ -144,6 +144,15 @@ struct cp_config {
 	uint16_t wake_provisional; /**< also sent while holding: 0 none (default), 180, 110 */
 	uint8_t wake_cancel_alert; /**< cancelled_call = "alert" (default "invite-cancel") */
 	uint32_t max_held;	   /**< held INVITEs (wake-path calls) at once, default 4096 */
+	/** A device pushed for a call that then ended (cancelled, answered
+	 *  elsewhere, timed out) and registers within this many seconds gets
+	 *  the INVITE and then CANCEL with a Reason; default 60, 0: never. */
+	uint32_t wake_late_window_s;
+	/** MESSAGE for asleep devices (docs/design.md §5, "Messages"): held
+	 *  this long at most (default 30, 1..32: the sender's Timer F is
+	 *  64 * T1), at most max_messages at once (default 1024) and
+	 *  max_messages_per_aor for one AOR (default 16). */
+	uint32_t wake_message_window_s, wake_max_messages, wake_max_messages_per_aor;
 	uint32_t refresh_before_s; /**< background push this long before a binding expires,
 				    *   default 120; 0: none */
 

@@ -32,6 +32,10 @@ void cp_config_proxy_defaults(struct cp_config *cfg)
 	cfg->wake_provisional = 0;
 	cfg->wake_cancel_alert = 0;
 	cfg->max_held = 4096;
+	cfg->wake_late_window_s = 60;
+	cfg->wake_message_window_s = 30;
+	cfg->wake_max_messages = 1024;
+	cfg->wake_max_messages_per_aor = 16;
 	cfg->refresh_before_s = 120;
 }
 

@@ -103,6 +103,7 @@ static void restart_keys(const struct cp_config *a, const struct cp_config *b, c
 	/* Workers read the wake policy from dp_params; the held table is sized once. */
 	NOTE(SAME(wake_policy), "wake.policy");
 	NOTE(SAME(max_held), "wake.max_held");
+	NOTE(SAME(wake_max_messages), "wake.max_messages");
 	/* The taps are made at start; the SYN budgets reload with the policy. */
 	NOTE(SAME(n_stream_ports) && SAME(stream_ports), "streams.ports");
 	/* The streams thread's listeners and limits are set once; only the
@@ -209,6 +210,9 @@ static void reload(struct cp_ctx *cp)
 	cp->cfg.wake_device_timeout_max_s = next->wake_device_timeout_max_s;
 	cp->cfg.wake_provisional = next->wake_provisional;
 	cp->cfg.wake_cancel_alert = next->wake_cancel_alert;
+	cp->cfg.wake_late_window_s = next->wake_late_window_s;
+	cp->cfg.wake_message_window_s = next->wake_message_window_s;
+	cp->cfg.wake_max_messages_per_aor = next->wake_max_messages_per_aor;
 	cp->cfg.refresh_before_s = next->refresh_before_s;
 	/* For /sipwake/info; pushd has its own copy (applied by its thread). */
 	{

@@ -72,7 +72,7 @@ void cp_answer(struct cp_ctx *cp, const uint8_t *msg, const struct sip_msg *sm, 
 int cp_answer_into(const uint8_t *msg, const struct sip_msg *sm, unsigned status,
 		   const struct cp_answer_how *how, struct cp_msg *o)
 {
-	char host[INET6_ADDRSTRLEN + 2];
+	char host[INET6_ADDRSTRLEN + 2], extra[64];
 	const struct sip_reply r = {
 		.status = status,
 		.top_via = how->stamp != NULL ? SIP_REPLY_VIA_STAMP : SIP_REPLY_VIA_DROP,
@@ -81,11 +81,18 @@ int cp_answer_into(const uint8_t *msg, const struct sip_msg *sm, unsigned status
 		.as_written = true,
 		.tag = !how->no_tag,
 		.to_tag = how->tag,
-		.extra = status == 503 ? "Retry-After: 30\r\n" SERVER : SERVER,
+		.extra = extra,
 		.reason = how->reason,
 	};
 	struct sip_wbuf w = sip_wbuf_at(o->b, sizeof(o->b));
-	int rc = sip_reply_write(&w, msg, sm, &r);
+	int rc;
+
+	if (how->retry_after != 0 || status == 503)
+		snprintf(extra, sizeof(extra), "Retry-After: %u\r\n" SERVER,
+			 how->retry_after != 0 ? how->retry_after : 30u);
+	else
+		snprintf(extra, sizeof(extra), "%s", SERVER);
+	rc = sip_reply_write(&w, msg, sm, &r);
 
 	cp_msg_end(o, &w);
 	return rc;
@@ -130,14 +137,9 @@ int cp_msg_unvia(const uint8_t *msg, const struct sip_msg *sm, const char *extra
 	return o->overflow ? -EMSGSIZE : 0;
 }
 
-void cp_sip_reply(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg,
-		  unsigned status)
-{
-	cp_sip_reply_why(cp, meta, msg, status, NULL);
-}
-
-void cp_sip_reply_why(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg,
-		      unsigned status, const char *reason)
+/* A stateless answer of ours, its reason phrase and Retry-After chosen. */
+static void cp_sip_reply_as(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg,
+			    unsigned status, const char *reason, uint16_t retry_after)
 {
 	const struct cp_answer_how how = {
 		.stamp = &meta->src,
@@ -148,9 +150,28 @@ void cp_sip_reply_why(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 		.tp = meta->tp,
 		.conn = meta->conn,
 		.reason = reason,
+		.retry_after = retry_after,
 	};
 
 	cp_answer(cp, msg, &meta->sip, status, &how);
+}
+
+void cp_sip_reply(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg,
+		  unsigned status)
+{
+	cp_sip_reply_as(cp, meta, msg, status, NULL, 0);
+}
+
+void cp_sip_reply_why(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg,
+		      unsigned status, const char *reason)
+{
+	cp_sip_reply_as(cp, meta, msg, status, reason, 0);
+}
+
+void cp_sip_reply_retry(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg,
+			unsigned status, uint16_t retry_after)
+{
+	cp_sip_reply_as(cp, meta, msg, status, NULL, retry_after);
 }
 
 int cp_send_options(struct cp_ctx *cp, const struct sw_ip *dst, uint16_t dport,

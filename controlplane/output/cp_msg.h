@@ -98,10 +98,11 @@ struct cp_answer_how {
 	uint32_t tag;		 /**< To-tag (sw<hex>) when the request's To has none */
 	const struct sw_ip *dst; /**< where the answer goes */
 	uint16_t dport;
-	uint8_t tp;	    /**< ... over this transport (enum sw_tp; 0: UDP) */
-	uint64_t conn;	    /**< ... and connection, over a stream */
-	bool no_tag;	    /**< no To-tag (100 Trying, §8.2.6.1) */
-	const char *reason; /**< reason phrase; NULL: the usual one for the status */
+	uint8_t tp;	      /**< ... over this transport (enum sw_tp; 0: UDP) */
+	uint64_t conn;	      /**< ... and connection, over a stream */
+	bool no_tag;	      /**< no To-tag (100 Trying, §8.2.6.1) */
+	uint16_t retry_after; /**< Retry-After seconds; 0: 30 on a 503, else none */
+	const char *reason;   /**< reason phrase; NULL: the usual one for the status */
 };
 
 /**

@@ -227,6 +227,36 @@ static void test_every_key(void **state)
 }
 
 /* cluster { }: every key in its field, both ways to Redis. */
+/* The wake path's late window and held MESSAGEs (docs/design.md §5):
+ * defaults, every key set, and the edges of their ranges. */
+static void test_wake_late_and_messages(void **state)
+{
+	struct cp_config cfg;
+
+	(void)state;
+	assert_int_equal(load(IFACE, &cfg), 0);
+	assert_int_equal(cfg.wake_late_window_s, 60);
+	assert_int_equal(cfg.wake_message_window_s, 30);
+	assert_int_equal(cfg.wake_max_messages, 1024);
+	assert_int_equal(cfg.wake_max_messages_per_aor, 16);
+	assert_int_equal(load(IFACE "wake: { late_window_s = 0; message_window_s = 32;\n"
+				    "  max_messages = 16; max_messages_per_aor = 1; };\n",
+			      &cfg),
+			 0);
+	assert_int_equal(cfg.wake_late_window_s, 0);
+	assert_int_equal(cfg.wake_message_window_s, 32);
+	assert_int_equal(cfg.wake_max_messages, 16);
+	assert_int_equal(cfg.wake_max_messages_per_aor, 1);
+	assert_int_equal(load(IFACE "wake: { late_window_s = 3600; message_window_s = 1;\n"
+				    "  max_messages = 1048576; max_messages_per_aor = 1024; };\n",
+			      &cfg),
+			 0);
+	assert_int_equal(cfg.wake_late_window_s, 3600);
+	assert_int_equal(cfg.wake_message_window_s, 1);
+	assert_int_equal(cfg.wake_max_messages, 1048576);
+	assert_int_equal(cfg.wake_max_messages_per_aor, 1024);
+}
+
 static void test_cluster(void **state)
 {
 	static const char direct[] = IFACE
@@ -347,6 +377,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_every_key),
 		cmocka_unit_test(test_address_forms),
 		cmocka_unit_test(test_cluster),
+		cmocka_unit_test(test_wake_late_and_messages),
 		cmocka_unit_test(test_max_interfaces),
 		cmocka_unit_test(test_log_level_name),
 		cmocka_unit_test(test_too_many_interfaces),

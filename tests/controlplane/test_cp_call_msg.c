@@ -179,6 +179,55 @@ static void invite_to_a_tls_device_records_two_routes(void **state)
 	free(o);
 }
 
+/* A held MESSAGE relayed to its woken device (cp_msg_held.c): its own
+ * method, our Via on top, no Record-Route (no dialog: RFC 3428), the body
+ * as the PBX sent it. */
+static void message_keeps_its_method_and_records_no_route(void **state)
+{
+	static const char IN[] = "MESSAGE sip:alice@example.com SIP/2.0\r\n"
+				 "Via: SIP/2.0/UDP 198.18.0.5:5060;branch=z9hG4bK-msg1\r\n"
+				 "Max-Forwards: 70\r\nFrom: <sip:bob@example.com>;tag=b1\r\n"
+				 "To: <sip:alice@example.com>\r\nCall-ID: msg-1\r\n"
+				 "CSeq: 1 MESSAGE\r\nContent-Type: text/plain\r\n"
+				 "Content-Length: 2\r\n\r\nhi";
+	static const char WANT[] =
+		"MESSAGE sip:alice@198.18.0.2:5080 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 198.18.0.1:5060;branch=z9hG4bK-swCi00000000040000000;rport\r\n"
+		"Via: SIP/2.0/UDP 198.18.0.5:5060;branch=z9hG4bK-msg1\r\n"
+		"Max-Forwards: 69\r\nFrom: <sip:bob@example.com>;tag=b1\r\n"
+		"To: <sip:alice@example.com>\r\nCall-ID: msg-1\r\n"
+		"CSeq: 1 MESSAGE\r\nContent-Type: text/plain\r\n"
+		"Content-Length: 2\r\n\r\nhi";
+	struct dp_link dl = {.ports = {.sip_port = 5060}};
+	struct cp_ctx cp = {.dp = &dl};
+	struct sw_ip our;
+	struct sip_msg sm;
+	struct cp_msg *o = calloc(1, sizeof(*o));
+
+	(void)state;
+	assert_int_equal(sw_ip_parse("198.18.0.1", 10, &our), 0);
+	assert_int_equal(sip_scan((const uint8_t *)IN, sizeof(IN) - 1, &sm), SIP_SCAN_OK);
+	assert_int_equal(cp_call_build_invite(&cp, (const uint8_t *)IN, &sm,
+					      "sip:alice@198.18.0.2:5080", &our,
+					      "z9hG4bK-swCi00000000040000000", 0, SW_TP_UDP, o),
+			 0);
+	if (o->len != sizeof(WANT) - 1 || memcmp(o->b, WANT, o->len) != 0)
+		print_message("got:\n%.*s\n", (int)o->len, o->b);
+	assert_int_equal(o->len, sizeof(WANT) - 1);
+	assert_memory_equal(o->b, WANT, sizeof(WANT) - 1);
+	free(o);
+}
+
+/* The Reason each late cause's CANCEL carries (RFC 3326). */
+static void late_reasons_name_their_cause(void **state)
+{
+	(void)state;
+	assert_non_null(strstr(cp_call_late_reason(CP_LATE_CANCELLED), "cause=487;"));
+	assert_non_null(strstr(cp_call_late_reason(CP_LATE_ELSEWHERE), "cause=200;"));
+	assert_string_equal(cp_call_late_reason(CP_LATE_TIMED_OUT),
+			    "SIP;cause=480;text=\"Call not answered before the app woke\"");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -186,6 +235,8 @@ int main(void)
 		cmocka_unit_test(invite_to_a_tls_device_records_two_routes),
 		cmocka_unit_test(ack_takes_the_answers_to_tag),
 		cmocka_unit_test(invite_keeps_the_vias_one_run),
+		cmocka_unit_test(message_keeps_its_method_and_records_no_route),
+		cmocka_unit_test(late_reasons_name_their_cause),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -227,6 +227,38 @@ def test_closed_connection_asleep_then_woken_over_a_new_tls_connection(sctx):
     assert d().get("stream_closed_asleep") == 1  # the first connection; app2 is open
 
 
+def test_message_for_an_asleep_tcp_app_goes_once_down_its_new_connection(sctx):
+    """A MESSAGE (RFC 3428) for an app asleep since its connection closed:
+    an alert push, then the MESSAGE down the woken app's new connection,
+    sent once (no Timer E over a stream), its 200 back to the PBX
+    (docs/design.md §5, "Messages")."""
+    ctx = sctx
+    dev, app = Linphone("wes"), stream_app(ctx, "TCP")
+    register(ctx, app, dev)
+    app.close()
+    ctx.wait_state(dev, "asleep", 2.0)
+    d, mark = Delta(ctx.lab), ctx.push.mark()
+    cid = "smsg-%d@pbx.example.net" % app.port
+    via = "SIP/2.0/UDP %s:5060;branch=z9hG4bK-smsg-%d" % (PBX4, app.port)
+    ctx.pbx.send(build("MESSAGE sip:%s SIP/2.0" % dev.aor, [
+        "Via: " + via, "Max-Forwards: 70", 'From: "Sam" <sip:+15550005555@pbx.example.net>;tag=s',
+        "To: <sip:%s>" % dev.aor, "Call-ID: " + cid, "CSeq: 1 MESSAGE",
+        "Content-Type: text/plain"], "over tcp"))
+    ev = ctx.push.wait_req(dev.regular, kind="alert", start=mark)
+    assert "Message from Sam" in ev["body"], ev
+    app2 = stream_app(ctx, "TCP")
+    register(ctx, app2, dev, cseq=2)
+    m = app2.expect(is_req("MESSAGE", cid), 2.0, "the held MESSAGE down the new connection")
+    assert m.body == "over tcp" and vias(m)[1] == via and not m.all("Record-Route"), m
+    assert vias(m)[0].startswith("SIP/2.0/TCP 198.18.0.1:5060;branch=z9hG4bK-swCi"), m
+    app2.nothing(is_req("MESSAGE"), 1.2, "a retransmission down a stream")
+    app2.send(reply(m, 200, "OK", tag="wes"))
+    ok = ctx.pbx.expect(lambda x: x.call_id == cid and x.status == 200, 2.0, "the app's 200")
+    assert vias(ok) == [via], ok
+    w = d.wake()
+    assert w.get("wake_message_pushes") == 1 and w.get("wake_message_delivered") == 1, w
+
+
 def test_cancel_while_waking_over_tcp_then_invite_and_cancel_on_the_new_connection(sctx):
     """The PBX cancels a held call before the TCP app wakes: 200 and 487 at
     once; the app woken over a new connection still gets the INVITE, then

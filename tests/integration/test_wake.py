@@ -335,13 +335,21 @@ class TestPing:
         ctx.pbx.nothing(of_call(call.cid), 0.5, "answer to the ACK")
         old.nothing(timeout=0)
         d.no_held()
-        # Waking up late finds no call.
+        # Waking up late (within wake.late_window_s) gets the call and its
+        # end, never a call to answer (test_wake_late.py has the rest).
         new = ctx.app()
         ctx.register(new, dev)
-        new.nothing(is_req("INVITE"), 1.0, "INVITE after the 480")
+        inv = new.expect(is_req("INVITE", call.cid), 2.0, "the timed-out call's INVITE")
+        new.send(reply(inv, 180, "Ringing", tag="late"))
+        can = new.expect(is_req("CANCEL", call.cid), 2.0, "its CANCEL")
+        assert (can.get("Reason") or "").startswith("SIP;cause=480;"), can
+        new.send(reply(can, 200, "OK"))
+        new.send(reply(inv, 487, "Request Terminated", tag="late"))
+        new.expect(is_req("ACK", call.cid), 2.0, "ACK for the 487")
+        ctx.pbx.nothing(of_call(call.cid), 0.5, "anything after the 480")
         w = d.wake()
         assert w.get("wake_timed_out") == 1 and w.get("wake_pushes") == 1, w
-        assert not w.get("wake_branches") and not w.get("wake_woken"), w
+        assert w.get("wake_late_cancels") == 1 and not w.get("wake_woken"), w
 
     def test_dead_token_is_answered_480_at_once_and_its_push_address_removed(self, ping_lab):
         ctx = ping_lab

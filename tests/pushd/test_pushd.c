@@ -129,6 +129,35 @@ static void test_apns_alert_and_background(void **state)
 	assert_non_null(strstr(l, "type=background topic=" TS_BUNDLE " prio=5"));
 }
 
+/* A held MESSAGE (docs/design.md §5): an alert naming the sender, kind
+ * "message"; never to a VoIP token. */
+static void test_apns_message(void **state)
+{
+	struct pd_request q;
+	struct pd_result *r;
+	const char *l;
+
+	(void)state;
+	r = push(PD_APNS, "aa04", PD_KIND_MESSAGE, 3000);
+	expect(r, PD_DELIVERED, NULL);
+	free(r);
+	l = ts_srv_wait(&srv, "REQ apns aa04", 2000);
+	assert_non_null(l);
+	assert_non_null(strstr(l, "type=alert topic=" TS_BUNDLE " prio=10"));
+	assert_non_null(strstr(l, "\"title\":\"Message from Alice\""));
+	assert_non_null(strstr(l, "\"kind\":\"message\""));
+	assert_non_null(strstr(l, "\"caller_number\":\"+15551230000\""));
+	ts_request(&q, PD_APNS, "aa05", next_id);
+	q.kind = PD_KIND_MESSAGE;
+	q.token_kind = PD_TOKEN_VOIP;
+	q.deadline_ms = sw_mono_ms() + 3000;
+	assert_int_equal(pd_submit(pd, &q), 0);
+	r = ts_wait_result(pd, next_id++, 6000);
+	expect(r, PD_REFUSED, "a VoIP token takes only VoIP pushes");
+	assert_int_equal(r->attempts, 0);
+	free(r);
+}
+
 /* A PushKit token takes VoIP pushes only, a regular one the others; a call
  * to a device that gave only its regular token goes as an alert. */
 static void test_apns_token_kinds(void **state)
@@ -482,6 +511,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_apns_call_delivered),
 		cmocka_unit_test(test_apns_alert_and_background),
+		cmocka_unit_test(test_apns_message),
 		cmocka_unit_test(test_apns_token_kinds),
 		cmocka_unit_test(test_apns_dead_token),
 		cmocka_unit_test(test_apns_rejected),
