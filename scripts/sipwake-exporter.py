@@ -31,8 +31,9 @@ in the Prometheus text format (version 0.0.4) on /metrics:
   sipwake_conns_*{transport}               the streams thread's connections (/sipwake/conns)
   sipwake_cluster_*                        the link to Redis, journal, peers (/sipwake/cluster)
 
-HELP lines of sipwake_<counter>_total come from /sipwake/describe, which
-sipwake builds from the same lists as the counters; those of the push
+HELP lines of sipwake_<counter>_total come from /sipwake/describe (read
+page after page: /sipwake/describe,<n> until an empty one), which sipwake
+builds from the same lists as the counters; those of the push
 counters name pushd/pd.h, where their descriptions live. Usage:
 
   sipwake-exporter.py [--prefix rte] [--listen 127.0.0.1:9555]
@@ -215,6 +216,18 @@ def add_cluster(fams, cl):
                  1, {"backend": cl["backend"], "edge": str(cl.get("edge", ""))})
 
 
+
+def describe(tel):
+    """Every page of /sipwake/describe merged (cp_telemetry.c: 64 keys a
+    page, an empty one past the last; at most 64 pages)."""
+    desc = {}
+    for page in range(64):
+        got = tel.get("/sipwake/describe,%d" % page)
+        if not got:
+            break
+        desc.update(got)
+    return desc
+
 def collect(path):
     fams = Families()
     try:
@@ -226,7 +239,7 @@ def collect(path):
         info = tel.get("/sipwake/info")
         if not isinstance(info, dict):
             raise ValueError("sipwake has not registered its telemetry yet")
-        desc = tel.get("/sipwake/describe") or {}
+        desc = describe(tel)
         fams.add("sipwake_up", "gauge", "1 when sipwake's telemetry socket answered", 1)
         fams.add("sipwake_info", "gauge", "sipwake and DPDK versions", 1,
                  {"version": info.get("version", "?"), "dpdk": info.get("dpdk", "?")})

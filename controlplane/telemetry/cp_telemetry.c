@@ -87,32 +87,76 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	return 0;
 }
 
-/* /sipwake/describe: what each counter of /sipwake/stats means, from the
- * same X-macro lists, so exporters and docs never drift from the code.
+/* Every key of /sipwake/stats fits one telemetry dictionary. */
+_Static_assert(DP_C_MAX + CP_C_MAX + DP_D_MAX + CP_D_MAX + 1 <= RTE_TEL_MAX_DICT_ENTRIES,
+	       "/sipwake/stats has more keys than a telemetry dictionary holds");
+
+/* Keys per /sipwake/describe page: DPDK 22.11 answers at most 16 KiB of
+ * JSON per command (MAX_OUTPUT_LEN in its telemetry.c) and silently drops
+ * what does not fit; 64 keys of at most 64 + 127 bytes each always fit. */
+#define DESCRIBE_PAGE 64
+
+/* The i-th key of /sipwake/stats, in its order, and what it means. */
+static bool describe_key(unsigned i, char *key, size_t cap, const char **desc)
+{
+	if (i < DP_C_MAX) {
+		snprintf(key, cap, "%s", dp_counter_name(i));
+		*desc = dp_counter_desc(i);
+		return true;
+	}
+	i -= DP_C_MAX;
+	if (i < CP_C_MAX) {
+		snprintf(key, cap, "%s", cp_counter_names[i]);
+		*desc = cp_counter_descs[i];
+		return true;
+	}
+	i -= CP_C_MAX;
+	if (i < DP_D_MAX) {
+		snprintf(key, cap, "drop_%s", dp_drop_name(i));
+		*desc = dp_drop_desc(i);
+		return true;
+	}
+	i -= DP_D_MAX;
+	if (i < CP_D_MAX) {
+		snprintf(key, cap, "drop_%s", cp_drop_names[i]);
+		*desc = cp_drop_descs[i];
+		return true;
+	}
+	if (i == CP_D_MAX) {
+		snprintf(key, cap, "dropped");
+		*desc = "every drop above, summed";
+		return true;
+	}
+	return false;
+}
+
+/* /sipwake/describe[,<page>]: what each key of /sipwake/stats means, from
+ * the same X-macro lists, so exporters and docs never drift from the code;
+ * DESCRIBE_PAGE keys a page, page 0 without a parameter, an empty
+ * dictionary past the last one (a reader asks page after page until then).
  * DPDK 22.11's telemetry does not escape strings into JSON: descriptions
  * stay printable ASCII without quotes or backslashes (test_exporter.py
  * parses every one). */
 static int tel_describe(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	char key[RTE_TEL_MAX_STRING_LEN];
+	unsigned long page = 0;
+	const char *desc;
+	char *end;
 
 	RTE_SET_USED(cmd);
-	RTE_SET_USED(params);
+	if (params != NULL && *params != '\0') {
+		page = strtoul(params, &end, 10);
+		if (*end != '\0' || page > 64)
+			return -EINVAL;
+	}
 	rte_tel_data_start_dict(d);
 	/* Descriptions longer than a telemetry string (128) arrive cut short. */
-	for (unsigned i = 0; i < DP_C_MAX; i++)
-		rte_tel_data_add_dict_string(d, dp_counter_name(i), dp_counter_desc(i));
-	for (unsigned i = 0; i < CP_C_MAX; i++)
-		rte_tel_data_add_dict_string(d, cp_counter_names[i], cp_counter_descs[i]);
-	for (unsigned i = 0; i < DP_D_MAX; i++) {
-		snprintf(key, sizeof(key), "drop_%s", dp_drop_name(i));
-		rte_tel_data_add_dict_string(d, key, dp_drop_desc(i));
+	for (unsigned i = (unsigned)page * DESCRIBE_PAGE; i < (page + 1) * DESCRIBE_PAGE; i++) {
+		if (!describe_key(i, key, sizeof(key), &desc))
+			break;
+		rte_tel_data_add_dict_string(d, key, desc);
 	}
-	for (unsigned i = 0; i < CP_D_MAX; i++) {
-		snprintf(key, sizeof(key), "drop_%s", cp_drop_names[i]);
-		rte_tel_data_add_dict_string(d, key, cp_drop_descs[i]);
-	}
-	rte_tel_data_add_dict_string(d, "dropped", "every drop above, summed");
 	return 0;
 }
 
@@ -487,7 +531,8 @@ int cp_telemetry_register(struct cp_ctx *cp)
 		{"/sipwake/reload", tel_reload,
 		 "Re-read the config file, as SIGHUP. No parameters"},
 		{"/sipwake/describe", tel_describe,
-		 "What each /sipwake/stats key means. No parameters"},
+		 "What each /sipwake/stats key means, 64 keys a page. Parameters: int page "
+		 "(optional, 0 first; an empty answer past the last)"},
 		{"/sipwake/bindings", tel_bindings,
 		 "Bindings: count, alive, asleep. Parameters: string AOR user@host (optional: "
 		 "that AOR's devices)"},

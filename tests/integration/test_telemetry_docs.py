@@ -40,6 +40,22 @@ WORKER_KEYS, STATS_KEYS = "<key counted by workers>", "<stats key>"
 
 # -- the document ------------------------------------------------------------
 
+def describe_all(tel):
+    """/sipwake/describe's pages merged: page 0 is what the command answers
+    alone, the next ones follow until an empty page."""
+    assert tel("/sipwake/describe") == tel("/sipwake/describe,0")
+    desc = {}
+    for page in range(64):
+        got = tel("/sipwake/describe,%d" % page)
+        if not got:
+            break
+        assert len(got) <= 64
+        desc.update(got)
+    else:
+        raise AssertionError("/sipwake/describe never answered an empty page")
+    return desc
+
+
 def doc_rows():
     """The table's rows as dicts: command, key, type, prom, meaning."""
     rows = []
@@ -114,7 +130,7 @@ def live():
             got = {
                 "/sipwake/stats": [tel("/sipwake/stats")],
                 "/sipwake/stats,<worker>": [tel("/sipwake/stats,0")],
-                "/sipwake/describe": [tel("/sipwake/describe")],
+                "/sipwake/describe": [describe_all(tel)],
                 "/sipwake/info": [tel("/sipwake/info")],
                 "/sipwake/bindings": [tel("/sipwake/bindings")],
                 "/sipwake/bindings,<aor>": [tel("/sipwake/bindings," + dev.aor)],
