@@ -2,12 +2,14 @@
 /*
  * Request building: HTTP/2 headers and JSON bodies for APNs
  * ("Sending notification requests to APNs") and FCM HTTP v1
- * (projects.messages.send), and the OAuth2 token request.
+ * (projects.messages.send), and the OAuth2 token request. Web Push sends
+ * the same call metadata, encrypted: pd_webpush.c.
  */
 #include <errno.h>
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -124,6 +126,14 @@ int pd_build_body(struct pd_job *j)
 	}
 	if (!data)
 		return -EINVAL;
+	if (r->provider == PD_WEBPUSH) {
+		char *json = json_dumps(data, JSON_COMPACT);
+		int rc = json ? pd_webpush_body(j, json, strlen(json), ttl_s) : -ENOMEM;
+
+		free(json);
+		json_decref(data);
+		return rc;
+	}
 	if (r->provider == PD_APNS) {
 		json_t *aps;
 
@@ -175,6 +185,8 @@ int pd_build_request(struct pd_job *j, nghttp2_nv *nva, size_t *nnv, char *bufs,
 	char *path = bufs;
 
 	*nnv = 0;
+	if (r->provider == PD_WEBPUSH && j->op == PD_OP_PUSH)
+		return pd_webpush_request(j, nva, nnv, bufs, cap);
 	NV(":method", "POST");
 	NV(":scheme", "https");
 	if (j->op == PD_OP_FCM_TOKEN) {
