@@ -65,6 +65,9 @@
 	X(REG_RELAYED, reg_relayed, "REGISTER requests relayed to the PBX")                      \
 	X(REG_PUSH_UNKNOWN, reg_push_unknown,                                                    \
 	  "REGISTERs relayed with a push provider sipwake cannot push to (never woken)")         \
+	X(REG_PUSH_WEBPUSH_BAD, reg_push_webpush_bad,                                            \
+	  "REGISTERs relayed with a Web Push subscription sipwake cannot use (bad endpoint URL " \
+	  "or keys; never woken)")                                                               \
 	X(REG_RETRANSMITTED, reg_retransmitted,                                                  \
 	  "REGISTER retransmissions from apps resent on their pending transaction")              \
 	X(REG_2XX, reg_2xx, "2xx answers to relayed REGISTERs")                                  \

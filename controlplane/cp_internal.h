@@ -138,6 +138,8 @@ uint16_t cp_tp_port(const struct cp_ctx *cp, uint8_t tp);
 void cp_sip_reply(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg,
 		  unsigned status);
 int cp_reg_init(struct cp_ctx *cp);
+/* Feature-Caps of REGISTERs and their 2xx: +sip.pns, +sip.vapid (cp_reg_tx.c). */
+void cp_reg_fcaps(struct cp_ctx *cp);
 void cp_reg_fini(struct cp_ctx *cp);
 /** A REGISTER handed up; @p msg is its first byte (in @p m, which the caller frees). */
 void cp_reg_request(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg);

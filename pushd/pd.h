@@ -154,6 +154,13 @@ int pd_reload(struct pd *pd, const struct pd_config *cfg, char *err, size_t errl
 unsigned pd_reloads_applied(const struct pd *pd);
 
 /**
+ * The Web Push credential's VAPID public key, base64url of the uncompressed
+ * point (RFC 8292 §3.2 "k"; RFC 8599's +sip.vapid). Any thread.
+ * @return 0, -ENOENT (no Web Push credential), -ENOSPC.
+ */
+int pd_vapid_key(const struct pd *pd, char *out, size_t cap);
+
+/**
  * Start the pushd thread: it opens one connection per credential at once.
  * @return 0, -EALREADY, or a negative errno from pthread_create.
  */

@@ -37,6 +37,19 @@ int pd_vapid_load(struct pd_cred *c, char *err, size_t errlen)
 	return 0;
 }
 
+int pd_vapid_key(const struct pd *pd, char *out, size_t cap)
+{
+	int rc = -ENOENT;
+
+	pthread_mutex_lock((pthread_mutex_t *)&pd->cred_lock); /* a reload swaps them */
+	for (unsigned i = 0; i < pd->n_creds && rc == -ENOENT; i++)
+		if (pd->creds[i]->provider == PD_WEBPUSH)
+			rc = snprintf(out, cap, "%s", pd->creds[i]->vapid_k) < (int)cap ? 0
+											   : -ENOSPC;
+	pthread_mutex_unlock((pthread_mutex_t *)&pd->cred_lock);
+	return rc;
+}
+
 const char *pd_vapid_auth(struct pd_origin *o)
 {
 	struct pd_cred *c = o->cred;

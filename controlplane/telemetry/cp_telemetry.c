@@ -175,6 +175,7 @@ static void add_config(struct rte_tel_data *d, const struct cp_ctx *cp)
 	rte_tel_data_add_dict_u64(o, "max_held", c->max_held);
 	rte_tel_data_add_dict_u64(o, "push_apns", c->push.n_apns);
 	rte_tel_data_add_dict_u64(o, "push_fcm", c->push.n_fcm);
+	rte_tel_data_add_dict_u64(o, "push_webpush", c->push.n_webpush);
 	if (rte_tel_data_add_dict_container(d, "config", o, 0) != 0)
 		rte_tel_data_free(o);
 }
