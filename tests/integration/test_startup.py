@@ -256,6 +256,6 @@ streams: { tls = { port = 5061; cert = "%s/missing.crt"; key = "%s"; }; };
 def test_push_telemetry_answers(tmp_path):
     with swlab.Lab(name="swpt%d" % (os.getpid() % 10000)) as lab:
         push = lab.telemetry("/sipwake/push")
-        assert set(push) >= {"apns", "fcm"}, push
+        assert set(push) >= {"apns", "fcm", "webpush"}, push
         assert push["apns"]["submitted"] == 0
         assert lab.stop() == 0

@@ -131,7 +131,8 @@ static int answer_webpush(struct stream *st)
 	const char *reason;
 	char plain[4096], sub[256] = "-";
 
-	snprintf(r->token, sizeof(r->token), "%s", r->path + 4);
+	/* The subscription id: the path after /wp/, up to a query. */
+	snprintf(r->token, sizeof(r->token), "%.*s", (int)strcspn(r->path + 4, "?"), r->path + 4);
 	st->status = ts_wp_check(r, srv->origin, plain, sizeof(plain), &reason, sub, sizeof(sub));
 	if (st->status == 201)
 		ts_beh_next(r->token, &b);
