@@ -13,6 +13,7 @@
 #include <openssl/hmac.h>
 #include <openssl/param_build.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "pushd/pd_internal.h"
@@ -72,17 +73,54 @@ int pd_ec_pub(EVP_PKEY *k, uint8_t pub[PD_EC_PUB_LEN])
 	return 0;
 }
 
+/* P-256 domain parameters, made once and only read after (any thread):
+ * keys copied from them skip building the group from its name, which
+ * costs as much as the AES-GCM and HMACs of a push together. */
+static EVP_PKEY *p256;
+static pthread_once_t p256_once = PTHREAD_ONCE_INIT;
+
+static void p256_init(void)
+{
+	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+
+	if (c && EVP_PKEY_paramgen_init(c) == 1 && EVP_PKEY_CTX_set_group_name(c, "P-256") == 1 &&
+	    EVP_PKEY_paramgen(c, &p256) != 1)
+		p256 = NULL;
+	EVP_PKEY_CTX_free(c);
+}
+
+/* A public P-256 key from its uncompressed point, or NULL. */
+static EVP_PKEY *peer_key(const uint8_t pub[PD_EC_PUB_LEN])
+{
+	EVP_PKEY *k;
+
+	pthread_once(&p256_once, p256_init);
+	k = p256 ? EVP_PKEY_new() : NULL;
+	if (k && (EVP_PKEY_copy_parameters(k, p256) != 1 ||
+		  EVP_PKEY_set1_encoded_public_key(k, pub, PD_EC_PUB_LEN) != 1)) {
+		EVP_PKEY_free(k);
+		k = NULL;
+	}
+	return k;
+}
+
 /* ECDH(as_key, ua_pub): the x coordinate, 32 bytes. */
 static int ecdh(EVP_PKEY *as_key, const uint8_t ua_pub[PD_EC_PUB_LEN], uint8_t secret[32])
 {
-	EVP_PKEY *peer = pd_ec_key(ua_pub, NULL);
+	EVP_PKEY *peer = peer_key(ua_pub);
+	EVP_PKEY_CTX *pc = peer ? EVP_PKEY_CTX_new(peer, NULL) : NULL;
 	EVP_PKEY_CTX *ctx = peer ? EVP_PKEY_CTX_new(as_key, NULL) : NULL;
 	size_t n = 32;
 	int rc = -EINVAL;
 
-	if (ctx && EVP_PKEY_derive_init(ctx) == 1 && EVP_PKEY_derive_set_peer(ctx, peer) == 1 &&
+	/* The point on the curve is all P-256 needs (cofactor 1, SP 800-56A
+	 * §5.6.2.3.4 partial validation): the full check OpenSSL makes by
+	 * default multiplies it by the order, as costly as the ECDH itself. */
+	if (pc && ctx && EVP_PKEY_public_check_quick(pc) == 1 && EVP_PKEY_derive_init(ctx) == 1 &&
+	    EVP_PKEY_derive_set_peer_ex(ctx, peer, 0) == 1 &&
 	    EVP_PKEY_derive(ctx, secret, &n) == 1 && n == 32)
 		rc = 0;
+	EVP_PKEY_CTX_free(pc);
 	EVP_PKEY_CTX_free(ctx);
 	EVP_PKEY_free(peer);
 	ERR_clear_error();
@@ -166,12 +204,21 @@ int pd_ece_encrypt_with(EVP_PKEY *as_key, const uint8_t salt[16],
 int pd_ece_encrypt(const uint8_t ua_pub[PD_EC_PUB_LEN], const uint8_t auth[16], const void *pt,
 		   size_t len, uint8_t *out, size_t cap)
 {
-	EVP_PKEY *as_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	EVP_PKEY_CTX *kg;
+	EVP_PKEY *as_key = NULL;
 	uint8_t salt[16];
 	int rc;
 
-	if (!as_key)
+	/* A new key pair (and salt) for every message, as RFC 8291 has it. */
+	pthread_once(&p256_once, p256_init);
+	kg = p256 ? EVP_PKEY_CTX_new(p256, NULL) : NULL;
+	if (!kg || EVP_PKEY_keygen_init(kg) != 1 || EVP_PKEY_keygen(kg, &as_key) != 1)
+		as_key = NULL;
+	EVP_PKEY_CTX_free(kg);
+	if (!as_key) {
+		ERR_clear_error();
 		return -ENOMEM;
+	}
 	rc = RAND_bytes(salt, sizeof(salt)) == 1
 		     ? pd_ece_encrypt_with(as_key, salt, ua_pub, auth, pt, len, out, cap)
 		     : -EIO;

@@ -45,7 +45,7 @@ int pd_vapid_key(const struct pd *pd, char *out, size_t cap)
 	for (unsigned i = 0; i < pd->n_creds && rc == -ENOENT; i++)
 		if (pd->creds[i]->provider == PD_WEBPUSH)
 			rc = snprintf(out, cap, "%s", pd->creds[i]->vapid_k) < (int)cap ? 0
-											   : -ENOSPC;
+											: -ENOSPC;
 	pthread_mutex_unlock((pthread_mutex_t *)&pd->cred_lock);
 	return rc;
 }
