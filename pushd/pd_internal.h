@@ -383,6 +383,15 @@ int pd_ece_encrypt_with(EVP_PKEY *as_key, const uint8_t salt[16],
 			const uint8_t ua_pub[PD_EC_PUB_LEN], const uint8_t auth[16], const void *pt,
 			size_t len, uint8_t *out, size_t cap);
 
+/* One header into @nva, @nnv counting (request builders of pd_push.c and
+ * pd_webpush.c); nghttp2 copies names and values. */
+#define PD_NV(nva, nnv, n, v)                                                                      \
+	do {                                                                                       \
+		(nva)[*(nnv)] = (nghttp2_nv){(uint8_t *)(n), (uint8_t *)(v), strlen(n), strlen(v), \
+					     NGHTTP2_NV_FLAG_NONE};                                \
+		(*(nnv))++;                                                                        \
+	} while (0)
+
 /* pd_push.c */
 /* The job's body, and its expiry from j->deadline_ms (APNs apns-expiration,
  * FCM android.ttl): call once j->deadline_ms is set. 0, -EINVAL (no JSON),

@@ -169,12 +169,7 @@ int pd_build_body(struct pd_job *j)
 	return j->body_len > max ? -EMSGSIZE : 0;
 }
 
-#define NV(n, v)                                                                               \
-	do {                                                                                   \
-		nva[*nnv] = (nghttp2_nv){(uint8_t *)(n), (uint8_t *)(v), strlen(n), strlen(v), \
-					 NGHTTP2_NV_FLAG_NONE};                                \
-		(*nnv)++;                                                                      \
-	} while (0)
+#define NV(n, v) PD_NV(nva, nnv, n, v)
 
 /* nghttp2 copies names and values (no NO_COPY flags): @bufs may be on the stack. */
 int pd_build_request(struct pd_job *j, nghttp2_nv *nva, size_t *nnv, char *bufs, size_t cap)

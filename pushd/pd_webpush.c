@@ -54,12 +54,7 @@ static void topic_of(const char *call_id, char out[33])
 	pd_b64url(md, 24, out, 33);
 }
 
-#define NV(n, v)                                                                               \
-	do {                                                                                   \
-		nva[*nnv] = (nghttp2_nv){(uint8_t *)(n), (uint8_t *)(v), strlen(n), strlen(v), \
-					 NGHTTP2_NV_FLAG_NONE};                                \
-		(*nnv)++;                                                                      \
-	} while (0)
+#define NV(n, v) PD_NV(nva, nnv, n, v)
 
 /* nghttp2 copies names and values: @bufs may be on the stack. */
 int pd_webpush_request(struct pd_job *j, nghttp2_nv *nva, size_t *nnv, char *bufs, size_t cap)

@@ -7,6 +7,8 @@
  */
 #include "tests/pushd/ts.h"
 
+#include "common/sw_webpush.h"
+
 #include <jansson.h>
 #include <openssl/bn.h>
 #include <openssl/ecdsa.h>
@@ -17,42 +19,10 @@
 #include <string.h>
 #include <time.h>
 
-static int b64u_val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
-
 /* base64url without padding; returns decoded length or -1. */
 int ts_b64u_decode(const char *in, size_t len, unsigned char *out, size_t cap)
 {
-	unsigned acc = 0, bits = 0;
-	size_t n = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		int v = b64u_val((unsigned char)in[i]);
-
-		if (v < 0)
-			return -1;
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (n >= cap)
-				return -1;
-			out[n++] = (unsigned char)(acc >> bits);
-		}
-	}
-	return (int)n;
+	return sw_b64url_decode(in, len, out, cap);
 }
 
 EVP_PKEY *ts_load_pubkey(const char *path)
