@@ -313,6 +313,65 @@ static void test_webpush_origins_bounded(void **state)
 	assert_int_equal(ts_srv_stop(&srv2), 0);
 }
 
+static int load_text(const char *text, struct pd_config *cfg, char *err, size_t errlen)
+{
+	char path[160];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/wp.conf", keys.dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	pd_config_defaults(cfg);
+	return pd_config_load_file(path, cfg, err, errlen);
+}
+
+/* push.webpush: its keys, defaults and errors (file:line: key: expected, got). */
+static void test_webpush_config(void **state)
+{
+	struct pd_config cfg;
+	char err[300];
+
+	(void)state;
+	assert_int_equal(load_text("push: {\n webpush = ( { vapid_key = \"v.pem\";\n"
+				   " subject = \"mailto:ops@example.com\"; } );\n};\n",
+				   &cfg, err, sizeof(err)),
+			 0);
+	assert_int_equal(cfg.n_webpush, 1);
+	assert_string_equal(cfg.webpush[0].vapid_key, "v.pem");
+	assert_int_equal(cfg.webpush[0].max_origins, 64);
+	assert_int_equal(cfg.webpush[0].origin_idle_s, 120);
+	assert_int_equal(load_text("push: {\n webpush = ( { vapid_key = \"v.pem\";\n"
+				   " subject = \"https://example.com/ops\"; max_origins = 2;\n"
+				   " origin_idle_s = 30; ca_file = \"ca.pem\"; } );\n};\n",
+				   &cfg, err, sizeof(err)),
+			 0);
+	assert_int_equal(cfg.webpush[0].max_origins, 2);
+	assert_int_equal(cfg.webpush[0].origin_idle_s, 30);
+	assert_string_equal(cfg.webpush[0].ca_file, "ca.pem");
+	assert_int_equal(load_text("push: {\n webpush = ( {\n subject = \"mailto:a@b\"; } );\n};\n",
+				   &cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "push.webpush.[0]: expected vapid_key"));
+	assert_int_equal(load_text("push: {\n webpush = ( {\n vapid_key = \"v.pem\";\n"
+				   " subject = \"ops\"; } );\n};\n",
+				   &cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "push.webpush.[0]: expected subject = \"mailto:...\""));
+	assert_int_equal(load_text("push: {\n webpush = ( { vapid_key = \"v.pem\";\n"
+				   " max_origins = 0; } );\n};\n",
+				   &cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(
+		strstr(err, ":3: push.webpush.[0].max_origins: expected an integer 1..1024"));
+	assert_int_equal(load_text("push: {\n webpush = ( { vapid_key = \"v.pem\";\n"
+				   " colour = 1; } );\n};\n",
+				   &cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, ":3: push.webpush.[0].colour: unknown key"));
+}
+
 /* A bad VAPID key stops start-up, naming the key. */
 static void test_webpush_bad_key(void **state)
 {
@@ -342,6 +401,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_webpush_refused),
 		cmocka_unit_test(test_webpush_origins_bounded),
 		cmocka_unit_test(test_webpush_bad_key),
+		cmocka_unit_test(test_webpush_config),
 	};
 
 	if (argc < 2) {
