@@ -21,13 +21,6 @@ static const char *const status_names[] = {
 #undef PD_S_NAME
 };
 
-const char *pd_provider_name(enum pd_provider p)
-{
-	static const char *const names[PD_N_PROVIDERS] = {"apns", "fcm", "webpush"};
-
-	return (unsigned)p < PD_N_PROVIDERS ? names[p] : "unknown";
-}
-
 const char *pd_status_name(enum pd_status s)
 {
 	static char lower[PD_N_STATUS][24];

@@ -164,7 +164,8 @@ struct pd_cred **pd_creds_load(struct pd *pd, const struct pd_config *cfg, unsig
 			name_cred(c, i - cfg->n_apns);
 			snprintf(c->param, sizeof(c->param), "%s", c->fcm->project);
 		}
-		if (pd_cred_load(c, err, errlen) != 0)
+		if (pd_cred_load(c, err, errlen) != 0 ||
+		    (c->wp && pd_vapid_load(c, err, errlen) != 0))
 			goto fail;
 		if (pd_cred_fingerprint(c) != 0) {
 			snprintf(err, errlen, "push.%s: a file changed while it was read", c->name);

@@ -276,7 +276,7 @@ int pd_cred_load(struct pd_cred *c, char *err, size_t errlen)
 	if (c->fcm)
 		return load_service_account(c, err, errlen);
 	if (c->wp)
-		return pd_vapid_load(c, err, errlen);
+		return 0; /* its VAPID key: pd_vapid_load(), by pd_cred.c */
 	if (c->apns->key_file[0]) {
 		snprintf(c->topic[0], sizeof(c->topic[0]), "%s", c->apns->bundle_id);
 		snprintf(c->topic[1], sizeof(c->topic[1]), "%s.voip", c->apns->bundle_id);
