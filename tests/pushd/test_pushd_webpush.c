@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -372,6 +373,58 @@ static void test_webpush_config(void **state)
 	assert_non_null(strstr(err, ":3: push.webpush.[0].colour: unknown key"));
 }
 
+/* pd_reload(): the same credential is kept with its origin's connection;
+ * a changed subject is a new credential whose pushes carry it, the old one
+ * closed with its origins once idle. */
+static void test_webpush_reload(void **state)
+{
+	struct pd_config cfg;
+	struct pd_result *r;
+	struct pd_stats st0, st;
+	char ep[512], k[200], err[256];
+	unsigned applied, closed;
+	const char *l;
+
+	(void)state;
+	assert_int_equal(ts_srv_wpsub(&srv, "sub-rl", ep, sizeof(ep), k, sizeof(k)), 0);
+	r = wpush(pd, ep, k, PD_KIND_CALL, 3000);
+	expect(r, PD_DELIVERED, NULL);
+	free(r);
+	pd_stats_get(pd, PD_WEBPUSH, &st0);
+	pd_config_defaults(&cfg);
+	cfg.retry_base_ms = 50;
+	cfg.retry_max_ms = 400;
+	ts_pd_webpush(&cfg, &keys);
+	applied = pd_reloads_applied(pd);
+	assert_int_equal(pd_reload(pd, &cfg, err, sizeof(err)), 0);
+	for (int i = 0; i < 200 && pd_reloads_applied(pd) == applied; i++)
+		usleep(10000);
+	r = wpush(pd, ep, k, PD_KIND_CALL, 3000);
+	expect(r, PD_DELIVERED, NULL);
+	free(r);
+	pd_stats_get(pd, PD_WEBPUSH, &st);
+	assert_int_equal(st.connects, st0.connects); /* kept: no new connection */
+	snprintf(cfg.webpush[0].subject, sizeof(cfg.webpush[0].subject), "mailto:new@example.com");
+	closed = ts_srv_count(&srv, "CLOSED");
+	applied = pd_reloads_applied(pd);
+	assert_int_equal(pd_reload(pd, &cfg, err, sizeof(err)), 0);
+	for (int i = 0; i < 200 && pd_reloads_applied(pd) == applied; i++)
+		usleep(10000);
+	r = wpush(pd, ep, k, PD_KIND_CALL, 3000);
+	expect(r, PD_DELIVERED, NULL);
+	free(r);
+	l = ts_srv_wait(&srv, "sub=mailto:new@example.com", 2000);
+	assert_non_null(l);
+	assert_non_null(strstr(l, "REQ webpush sub-rl status=201"));
+	pd_stats_get(pd, PD_WEBPUSH, &st);
+	assert_int_equal(st.connects, st0.connects + 1);
+	assert_int_equal(st.connections_cfg, 1);
+	/* The old credential's connection is closed: it had no push left. */
+	for (int i = 0; i < 200 && ts_srv_count(&srv, "CLOSED") == closed; i++)
+		usleep(10000);
+	assert_int_equal(ts_srv_count(&srv, "CLOSED"), closed + 1);
+}
+
 /* A bad VAPID key stops start-up, naming the key. */
 static void test_webpush_bad_key(void **state)
 {
@@ -400,6 +453,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_webpush_answers),
 		cmocka_unit_test(test_webpush_refused),
 		cmocka_unit_test(test_webpush_origins_bounded),
+		cmocka_unit_test(test_webpush_reload),
 		cmocka_unit_test(test_webpush_bad_key),
 		cmocka_unit_test(test_webpush_config),
 	};
