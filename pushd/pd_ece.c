@@ -29,7 +29,8 @@ static int hmac(const uint8_t *key, size_t klen, const uint8_t *a, size_t alen, 
 	if (alen + blen > sizeof(buf))
 		return -EINVAL;
 	memcpy(buf, a, alen);
-	memcpy(buf + alen, b, blen);
+	if (blen)
+		memcpy(buf + alen, b, blen);
 	return HMAC(EVP_sha256(), key, (int)klen, buf, alen + blen, out, &n) ? 0 : -EIO;
 }
 
