@@ -54,7 +54,7 @@ void cp_reg_fcaps(struct cp_ctx *cp)
 		     push->n_apns && push->n_fcm ? "," : "", push->n_fcm ? "fcm" : "",
 		     push->n_webpush && push->n_apns + push->n_fcm ? "," : "",
 		     push->n_webpush ? "webpush" : "");
-	/* RFC 8599 §10: +sip.vapid, the key a web app subscribes with
+	/* RFC 8599 (its Web Push part): +sip.vapid, the key a web app subscribes with
 	 * (applicationServerKey), so that only this edge can push to it. */
 	if (cp->pd != NULL && pd_vapid_key(cp->pd, k, sizeof(k)) == 0 && n > 0 && (size_t)n < cap)
 		snprintf(f + n, cap - (size_t)n, ";+sip.vapid=\"%s\"", k);
