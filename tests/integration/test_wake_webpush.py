@@ -38,7 +38,6 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pushsrv  # noqa: E402
-import sippkit  # noqa: E402
 import swlab  # noqa: E402
 from wakekit import *  # noqa: E402,F401,F403 (the shared steps and peers)
 from wakekit import ALIVE_WINDOW_S, PUSH_PORT, TIMEOUT_S  # noqa: E402
@@ -162,47 +161,17 @@ class TestWebPush:
         dev = WebDevice("webby", lab.server)
         sets = {"token": pn_escape(dev.endpoint), "pn_param": dev.keys, "pns": "webpush",
                 "domain": DOMAIN, "instance": "urn:uuid:" + dev.instance}
-        creds = ["-au", dev.user, "-ap", "secret"]
-        old_port, new_port = ctx.next_port + 1, ctx.next_port + 2
-        ctx.next_port += 2
         cid = "webpush-wake-%d@pbx.example.net" % os.getpid()
         wp0 = lab.webpush()
-        with ctx.pbx_port_free():
-            registrar = sippkit.lab_sipp(lab, "pbx_registrar.xml", PBX4, 5060, calls=2,
-                                         timeout=40).start()
-            try:
-                first = sippkit.lab_run_sipp(lab, "app_register.xml", APP4, old_port,
-                                             remote=SW4, service=dev.user, timeout=15,
-                                             sets=sets, extra=creds + ["-recv_timeout", "5000"])
-                assert first.ok, sippkit.explain(first, lab.read_log()[-3000:])
-                assert '+sip.vapid="%s"' % lab.vapid_key() in first.messages, \
-                    first.messages[-3000:]
-                devs = lab.devices(dev.aor)
-                assert len(devs) == 1, devs
-                assert devs[0]["push_provider"] == "webpush", devs
-                assert devs[0]["push_param"] == shown(dev.keys) and devs[0]["wake"] == "yes", devs
-                ctx.wait_state(dev, "asleep")
-                d, mark = Delta(lab), ctx.push.mark()
-                app = sippkit.lab_sipp(lab, "app_wake_uas.xml", APP4, new_port, calls=2,
-                                       service=dev.user, timeout=30, sets=dict(sets, edge_host=SW4),
-                                       extra=creds).start()
-                caller = sippkit.lab_sipp(lab, "pbx_call_uac.xml", PBX4, 5062, remote=SW4,
-                                          service=dev.user, timeout=30,
-                                          sets={"ruri": dev.contact(APP4, old_port),
-                                                "domain": DOMAIN},
-                                          extra=["-d", "300", "-cid_str", cid]).start()
-                try:
-                    ev = ctx.push.wait_req(dev.token, kind=None, start=mark, timeout=5)
-                    tell_sipp_app(ctx, dev, new_port, "webpush")
-                    res_caller, res_app = caller.wait(30), app.wait(30)
-                finally:
-                    caller.stop()
-                    app.stop()
-                assert res_caller.ok and res_app.ok, sippkit.explain(
-                    res_caller, res_app, lab.read_log()[-3000:])
-            finally:
-                res_reg = registrar.stop() if registrar.result is None else registrar.result
-        assert res_reg.ok, sippkit.explain(res_reg)
+
+        def registered(first):
+            assert '+sip.vapid="%s"' % lab.vapid_key() in first.messages, first.messages[-3000:]
+            devs = lab.devices(dev.aor)
+            assert len(devs) == 1, devs
+            assert devs[0]["push_provider"] == "webpush", devs
+            assert devs[0]["push_param"] == shown(dev.keys) and devs[0]["wake"] == "yes", devs
+        ev, d, mark, res_app, new_port = sipp_woken_call(ctx, dev, sets, cid, "webpush", None,
+                                                         registered)
         check_webpush(ev, dev, cid)
         assert "Call-ID: " + cid in res_app.messages, res_app.messages[-3000:]
         d.no_held()

@@ -373,6 +373,18 @@ static void test_webpush_config(void **state)
 	assert_non_null(strstr(err, ":3: push.webpush.[0].colour: unknown key"));
 }
 
+/* pd_reload() and wait (bounded) until the pushd thread has applied it. */
+static void reload(const struct pd_config *cfg)
+{
+	unsigned applied = pd_reloads_applied(pd);
+	char err[256];
+
+	assert_int_equal(pd_reload(pd, cfg, err, sizeof(err)), 0);
+	for (int i = 0; i < 200 && pd_reloads_applied(pd) == applied; i++)
+		usleep(10000);
+	assert_int_equal(pd_reloads_applied(pd), applied + 1);
+}
+
 /* pd_reload(): the same credential is kept with its origin's connection;
  * a changed subject is a new credential whose pushes carry it, the old one
  * closed with its origins once idle. */
@@ -381,8 +393,8 @@ static void test_webpush_reload(void **state)
 	struct pd_config cfg;
 	struct pd_result *r;
 	struct pd_stats st0, st;
-	char ep[512], k[200], err[256];
-	unsigned applied, closed;
+	char ep[512], k[200];
+	unsigned closed;
 	const char *l;
 
 	(void)state;
@@ -395,10 +407,7 @@ static void test_webpush_reload(void **state)
 	cfg.retry_base_ms = 50;
 	cfg.retry_max_ms = 400;
 	ts_pd_webpush(&cfg, &keys);
-	applied = pd_reloads_applied(pd);
-	assert_int_equal(pd_reload(pd, &cfg, err, sizeof(err)), 0);
-	for (int i = 0; i < 200 && pd_reloads_applied(pd) == applied; i++)
-		usleep(10000);
+	reload(&cfg);
 	r = wpush(pd, ep, k, PD_KIND_CALL, 3000);
 	expect(r, PD_DELIVERED, NULL);
 	free(r);
@@ -406,10 +415,7 @@ static void test_webpush_reload(void **state)
 	assert_int_equal(st.connects, st0.connects); /* kept: no new connection */
 	snprintf(cfg.webpush[0].subject, sizeof(cfg.webpush[0].subject), "mailto:new@example.com");
 	closed = ts_srv_count(&srv, "CLOSED");
-	applied = pd_reloads_applied(pd);
-	assert_int_equal(pd_reload(pd, &cfg, err, sizeof(err)), 0);
-	for (int i = 0; i < 200 && pd_reloads_applied(pd) == applied; i++)
-		usleep(10000);
+	reload(&cfg);
 	r = wpush(pd, ep, k, PD_KIND_CALL, 3000);
 	expect(r, PD_DELIVERED, NULL);
 	free(r);
