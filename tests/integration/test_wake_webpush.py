@@ -83,7 +83,7 @@ class WebPushLab(WakeLab):
     is the VAPID key; pushd connects to a push service's origin when the
     first push for it goes, not at start."""
 
-    def __init__(self, name, wake):
+    def __init__(self, name, wake, refresh_before_s=0):
         swlab.Lab.__init__(self, name=name,
                            pbx_extra="check_interval_s = 3600; timeout_ms = 1000;",
                            bindings_extra="ping_interval_s = 0; alive_window_s = %d;"
@@ -91,7 +91,8 @@ class WebPushLab(WakeLab):
         self.server = pushsrv.PushServer(self, port=PUSH_PORT)
         self.push = Pushes(self.server)
         self.config_extra = self.server.config(apns=False, webpush=True) + \
-            "\nwake: { timeout_s = %d; refresh_before_s = 0; %s };" % (TIMEOUT_S, wake)
+            "\nwake: { timeout_s = %d; refresh_before_s = %d; %s };" % (
+                TIMEOUT_S, refresh_before_s, wake)
 
     def start(self, timeout=30):
         if self.server.proc is None:
@@ -113,6 +114,15 @@ class WebPushLab(WakeLab):
 @pytest.fixture(scope="class")
 def wp_lab():
     yield from serve_lab(WebPushLab("wp%d" % (os.getpid() % 10000), PING_WAKE))
+
+
+@pytest.fixture(scope="class")
+def wp_alert_lab():
+    """Missed calls get an alert push (wake.cancelled_call "alert"), and
+    bindings a refresh push 10 s before they expire."""
+    yield from serve_lab(WebPushLab("wq%d" % (os.getpid() % 10000),
+                                    'policy = "ping"; provisional = "180"; '
+                                    'cancelled_call = "alert";', refresh_before_s=10))
 
 
 def shown(keys):
@@ -289,3 +299,61 @@ class TestWebPush:
         inv = new.expect(is_req("INVITE", call.cid), 2.0, "the held INVITE")
         ring_and_answer(ctx, new, inv, call)
         assert ctx.lab.proc.poll() is None
+
+
+class TestWebPushAlertAndRefresh:
+    """The other two push kinds to a web app: the missed-call alert and the
+    refresh before expiry, each to the same subscription, each decrypted."""
+
+    def test_cancelled_call_sends_a_missed_call_alert(self, wp_alert_lab):
+        """The call's push (Urgency high, kind "call"), the PBX cancels
+        before the app wakes, then the missed-call alert (Urgency high,
+        kind "alert"; controlplane/calls/cp_call.c gives alerts no call
+        details, for APNs and FCM alike); the app that wakes later gets no
+        INVITE."""
+        ctx = wp_alert_lab
+        dev, old = WebDevice("missy", ctx.lab.server), ctx.app()
+        ctx.asleep((old, dev))
+        d, mark = Delta(ctx.lab), ctx.push.mark()
+        call = Call(dev.contact(old.ip, old.port), dev.user)
+        call_in(ctx, call)
+        ctx.pbx.expect(is_resp(180, call.cid), 2.0, "180 from sipwake")
+        check_webpush(ctx.push.wait_req(dev.token, kind=None, start=mark), dev, call.cid)
+        ctx.pbx.send(call.cancel())
+        ctx.pbx.expect(is_resp(200, call.cid, "CANCEL"), 1.0, "200 to the CANCEL")
+        r487 = ctx.pbx.expect(final_of(call.cid), 1.0, "487 to the INVITE")
+        assert r487.status == 487, r487
+        ctx.pbx.send(call.ack_final(r487))
+        alert = ctx.push.wait_req(dev.token, kind=None, start=mark, n=2, timeout=3.0)
+        assert alert["status"] == 201 and alert["urgency"] == "high", alert
+        data = json.loads(alert["body"])
+        assert data["kind"] == "alert", data
+        new = ctx.app()
+        ctx.register(new, dev)
+        new.nothing(is_req("INVITE"), 1.0, "INVITE of a cancelled call")
+        d.no_held()
+        assert len(ctx.push.reqs(dev.token, None, mark)) == 2
+        w = d.wake()
+        assert w.get("wake_alerts") == 1 and w.get("wake_cancelled") == 1, w
+
+    def test_refresh_push_before_expiry(self, wp_alert_lab):
+        """The PBX grants 12 s: at half its lifetime (wake.refresh_before_s
+        is 10, never before half) one background push goes, Urgency normal,
+        kind "background", no Topic (it is for no call)."""
+        ctx = wp_alert_lab
+        dev, app = WebDevice("fresh", ctx.lab.server), ctx.app()
+        mark = ctx.push.mark()
+        ctx.send_register(app, dev)
+        req = ctx.pbx.expect(lambda m: m.method == "REGISTER" and dev.instance
+                             in (m.get("Contact") or ""), 3.0, "REGISTER of " + dev.aor)
+        cs = ["Contact: " + c.split(";expires=")[0] + ";expires=12" for c in req.all("Contact")]
+        ctx.pbx.send(reply(req, 200, "OK", tag="pbxreg", extra=cs), *req.src)
+        app.expect(lambda m: m.status == 200 and m.cseq[1] == "REGISTER", 3.0, "200")
+        t0 = time.monotonic()
+        ev = ctx.push.wait_req(dev.token, kind=None, start=mark, timeout=10.0)
+        assert 4.0 < time.monotonic() - t0 < 9.0, time.monotonic() - t0
+        assert ev["status"] == 201 and ev["urgency"] == "normal" and ev["topic"] == "-", ev
+        data = json.loads(ev["body"])
+        assert data["kind"] == "background" and data["aor"] == "sip:" + dev.aor, data
+        time.sleep(1.0)
+        assert len(ctx.push.reqs(dev.token, None, mark)) == 1  # one per registration
