@@ -95,13 +95,17 @@ struct pd_conn *pd_origin_pick_conn(struct pd_job *j)
 			return NULL; /* every origin held: wait for one to free */
 		j->origin = o;
 		o->refs++;
+		o->last_used_ms = sw_mono_ms();
 	}
-	o->last_used_ms = sw_mono_ms();
 	if (!o->conn) {
+		o->last_used_ms = sw_mono_ms();
 		o->conn = pd_conn_new_origin(o);
 		return NULL;
 	}
-	return pd_conn_can_send(o->conn) ? o->conn : NULL;
+	if (!pd_conn_can_send(o->conn))
+		return NULL; /* a waiting push holds it (refs): no need to mark it used */
+	o->last_used_ms = sw_mono_ms();
+	return o->conn;
 }
 
 /* A connection came up or a stream closed: send what waits for a free
