@@ -57,7 +57,9 @@ static const char *fcm_error_code(json_t *root)
  * the subscription is gone (§7.3: expired or unsubscribed), drop it as an
  * APNs 410; 400 and 413 (payload too large): this push; 401 / 403: the
  * VAPID JWT refused (RFC 8292 §4: a key the subscription was not made
- * with, or a bad JWT), the credential's; 429 and 5xx: later.
+ * with, or a bad JWT), the credential's, except that a first 401 gets a
+ * freshly signed JWT and one more try (an expired one, a clock that
+ * jumped); 429 and 5xx: later.
  */
 static void webpush_answered(struct pd_job *j)
 {
@@ -69,7 +71,11 @@ static void webpush_answered(struct pd_job *j)
 		pd_job_finish(j, PD_DELIVERED, NULL, 0);
 	else if (s == 404 || s == 410)
 		pd_job_finish(j, PD_DEAD_TOKEN, rbuf, (int64_t)time(NULL) * 1000);
-	else if (s == 401 || s == 403)
+	else if (s == 401 && !j->renewed && j->origin) {
+		j->renewed = true;
+		j->origin->jwt_iat = 0; /* pd_vapid_auth() signs a new one */
+		pd_job_retry(j, rbuf, true);
+	} else if (s == 401 || s == 403)
 		pd_job_finish(j, PD_CONFIG_ERROR, "VAPID refused", 0);
 	else if (s == 429 || s >= 500) {
 		PD_STAT_ADD(j->pd, PD_WEBPUSH, retry_after_429, s == 429);

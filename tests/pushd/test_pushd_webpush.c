@@ -205,7 +205,8 @@ static void test_webpush_delivered(void **state)
 }
 
 /* The answer table: 404 / 410 dead, 413 / 400 rejected, 401 / 403 the
- * credential's, 429 / 5xx retried. */
+ * credential's (a 401 first gets a new JWT and one more try), 429 / 5xx
+ * retried. */
 static void test_webpush_answers(void **state)
 {
 	static const struct {
@@ -219,12 +220,16 @@ static void test_webpush_answers(void **state)
 		{"set", "413", PD_REJECTED, "PayloadTooLarge", 1},
 		{"set", "400", PD_REJECTED, "HTTP 400", 1},
 		{"set", "403", PD_CONFIG_ERROR, "VAPID refused", 1},
+		{"set", "401", PD_CONFIG_ERROR, "VAPID refused", 2}, /* re-signed once */
+		{"once", "401", PD_DELIVERED, NULL, 2},
 		{"once", "429 0", PD_DELIVERED, NULL, 2},
 		{"once", "503", PD_DELIVERED, NULL, 2},
 	};
 	char ep[512], k[200], id[32];
+	struct pd_stats st0, st;
 
 	(void)state;
+	pd_stats_get(pd, PD_WEBPUSH, &st0);
 	for (unsigned i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		struct pd_result *r;
 
@@ -238,6 +243,8 @@ static void test_webpush_answers(void **state)
 			assert_true(r->provider_ts_ms > 0);
 		free(r);
 	}
+	pd_stats_get(pd, PD_WEBPUSH, &st);
+	assert_int_equal(st.token_renewals - st0.token_renewals, 2); /* one per first 401 */
 }
 
 /* Subscriptions pushd cannot use: refused, counted, never sent. */
