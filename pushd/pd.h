@@ -214,7 +214,7 @@ int pd_thread_cpu_us(const struct pd *pd, uint64_t *us);
 	_(retry_after_reset, "retries after a reset stream or a lost connection")              \
 	_(retry_after_goaway, "retries of streams refused or dropped by GOAWAY")               \
 	_(token_renewals,                                                                      \
-	  "APNs provider tokens renewed / FCM access tokens fetched / VAPID JWTs signed")      \
+	  "APNs provider tokens renewed / FCM access tokens fetched / VAPID JWTs renewed")     \
 	_(connects, "HTTP/2 connections established")                                          \
 	_(pings, "PINGs sent on idle connections")                                             \
 	_(ping_timeouts, "connections dropped because a PING went unanswered")                 \
