@@ -40,8 +40,10 @@
 #define SW_AOR_MAX	256 /**< canonical AOR "user@host" */
 #define SW_CONTACT_MAX	1024
 #define SW_INSTANCE_MAX 128
-#define SW_PN_KEY_MAX	512 /**< sw_pn_key() output, NUL included */
-#define SW_PN_FIELD_MAX 256 /**< one push address field, unescaped */
+/* Web Push endpoint URLs (pn-prid) run to 400-500 bytes (Firefox's
+ * autopush, Edge's WNS): docs/push-addresses.md, "Web Push". */
+#define SW_PN_KEY_MAX	1024 /**< sw_pn_key() output, NUL included */
+#define SW_PN_FIELD_MAX 512  /**< one push address field, unescaped */
 
 /** How a device gave its push address (same values as enum sip_pn_form). */
 enum sw_pn_form {

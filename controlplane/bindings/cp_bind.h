@@ -26,7 +26,9 @@ struct cp_bind_req {
 	struct sw_bind_rec rec; /**< strings point into @s */
 	const char *contact;	/**< == rec.contact, to find it in the 2xx */
 	uint16_t contact_len;
-	char s[SW_AOR_MAX + SW_CONTACT_MAX + SW_INSTANCE_MAX + 3 * SW_PN_FIELD_MAX];
+	/* The push fields, each NUL-terminated, fit SW_PN_KEY_MAX when the
+	 * binding can be stored at all (sw_bind_put()). */
+	char s[SW_AOR_MAX + SW_CONTACT_MAX + SW_INSTANCE_MAX + SW_PN_KEY_MAX];
 };
 
 /**

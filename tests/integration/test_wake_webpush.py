@@ -201,6 +201,27 @@ class TestWebPush:
             at = text.find(step, at)
             assert at >= 0, (step, text)
 
+    def test_long_endpoint_as_firefox_and_edge_give_is_woken(self, wp_lab):
+        """Endpoints of 400-500 bytes (Mozilla's autopush, Microsoft's WNS
+        with its token in the query) bind whole, %-escaped in the Contact,
+        and are pushed to: the push goes to that very URL, query included."""
+        ctx = wp_lab
+        dev, old = WebDevice("foxy", ctx.lab.server), ctx.app()
+        dev.endpoint += "&token=" + "Qx-_" * 110  # 487 bytes in all
+        assert 480 <= len(dev.endpoint) <= 500, len(dev.endpoint)
+        ctx.asleep((old, dev))
+        b = ctx.lab.devices(dev.aor)[0]
+        assert b["push_provider"] == "webpush" and b["wake"] == "yes", b
+        assert b["push_prid"] == short(dev.endpoint), b
+        mark = ctx.push.mark()
+        call = Call("sip:%s" % dev.aor, dev.user, route=False)
+        call_in(ctx, call)
+        check_webpush(ctx.push.wait_req(dev.token, kind=None, start=mark), dev, call.cid)
+        new = ctx.app()
+        ctx.register(new, dev)
+        inv = new.expect(is_req("INVITE", call.cid), 2.0, "the held INVITE")
+        ring_and_answer(ctx, new, inv, call)
+
     def test_webpush_410_is_480_at_once_and_the_push_address_removed(self, wp_lab):
         """The push service answers 410 Gone (the browser unsubscribed): the
         PBX gets 480 at once; the device keeps its binding without a push
