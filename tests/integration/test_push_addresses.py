@@ -212,7 +212,7 @@ class TestRefused:
             "legacy two tokens, one empty": Raw("bad11", "pn-type=apple;pn-tok=%s:remote&:voip;"
                                                 "app-id=%s.remote&voip" % (tok, p)),
             "overlong token": Raw("bad9", "pn-provider=apns;pn-prid=%s;pn-param=%s.voip"
-                                  % ("a" * 300, p)),
+                                  % ("a" * 600, p)),
         }
         for what, dev in bad.items():
             refused_400(ctx, dev, what)
