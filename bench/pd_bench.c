@@ -3,13 +3,15 @@
  * pushd benchmark: N VoIP pushes through pushd's rings over ONE HTTP/2
  * connection to pd_testsrv, at each injected server delay (emulated RTT),
  * plain and sealed (docs/push-encryption.md: AES-256-GCM of the metadata,
- * a fresh nonce each) on the same connection, and the same load from
+ * a fresh nonce each) on the same connection, then N Web Push pushes the
+ * same way (each payload encrypted, RFC 8291; the server verifies and
+ * decrypts every one as push service and browser), and the same load from
  * node-apn against the same server. Prints every run, then medians and
  * ratios against the targets (docs/performance.md).
  *
  *   pd_bench --server build/tests/pushd/pd_testsrv [--n 100000] [--runs 3]
  *            [--delays 0,20] [--node-dir build/node-apn] [--node-n 20000]
- *            [--window 2000]
+ *            [--window 2000] [--no-webpush]
  *
  * Both clients keep at most --window pushes in flight (closed loop). The
  * default, twice the server's 1000 streams, keeps the connection's streams
@@ -86,17 +88,17 @@ static void drain(struct pd *pd, uint64_t *lat, unsigned *got, unsigned *ok)
 /* N pushes, at most @window in flight (closed loop, so latency is the
  * push's own and not time spent queued behind the other N), sealed under a
  * device key when @sealed; returns 0 or -ETIMEDOUT. */
-static int pushd_run(struct pd *pd, unsigned n, unsigned window, bool sealed, struct run *out)
+static int pushd_run(struct pd *pd, const struct pd_request *tmpl, unsigned n, unsigned window,
+		     bool sealed, struct run *out)
 {
 	uint64_t *lat = calloc(n, sizeof(*lat));
-	struct pd_request q;
+	struct pd_request q = *tmpl;
 	unsigned sent = 0, got = 0, ok = 0;
 	double t0, c0, t1, deadline;
 	uint64_t th0 = 0, th1 = 0;
 
 	if (!lat)
 		return -ENOMEM;
-	ts_request(&q, PD_APNS, "ab01", 0);
 	q.deadline_ms = 0; /* now + wake window */
 	if (sealed) {
 		for (unsigned i = 0; i < sizeof(q.seal_key); i++)
@@ -169,6 +171,54 @@ static int node_run(const char *node_dir, const struct ts_keys *k, unsigned port
 	return 0;
 }
 
+static void summary(const char *who, unsigned delay, struct run *r, unsigned runs, double *med_pps);
+
+/* The same load as Web Push (one subscription on pd_testsrv, the VAPID JWT
+ * signed once for its origin, every payload encrypted): its median next to
+ * APNs' @apns_pps. 0 or 1. */
+static int webpush_runs(struct ts_srv *srv, const struct ts_keys *keys, unsigned n, unsigned runs,
+			unsigned window, unsigned delay, double apns_pps)
+{
+	struct run wr[MAX_RUNS], warm;
+	struct pd_config cfg;
+	struct pd_request tmpl;
+	char ep[512], k[PD_PARAM_LEN], err[256];
+	double wmed = 0;
+	struct pd *pd;
+	int rc = 0;
+
+	if (ts_srv_wpsub(srv, "bench", ep, sizeof(ep), k, sizeof(k)) != 0)
+		return 1;
+	pd_config_defaults(&cfg);
+	ts_pd_webpush(&cfg, keys);
+	cfg.ring_size = 65536;
+	cfg.wake_window_s = 120;
+	pd = pd_new(&cfg, err, sizeof(err));
+	if (!pd || pd_start(pd) != 0) {
+		fprintf(stderr, "pd_bench: %s\n", err);
+		pd_free(pd);
+		return 1;
+	}
+	ts_request(&tmpl, PD_WEBPUSH, ep, 0);
+	snprintf(tmpl.param, sizeof(tmpl.param), "%s", k);
+	pushd_run(pd, &tmpl, 100, window, false, &warm);
+	for (unsigned i = 0; i < runs && !rc; i++) {
+		rc = pushd_run(pd, &tmpl, n, window, false, &wr[i]) ? 1 : 0;
+		printf("run %u webpush  rtt=%2ums: %u ok, %9.0f pushes/s, p50 %.2f ms, p99 "
+		       "%.2f ms, %.0f pushes per pushd-thread CPU-second\n",
+		       i, delay, wr[i].ok, wr[i].pps, wr[i].p50_ms, wr[i].p99_ms, wr[i].thread_pps);
+		fflush(stdout);
+	}
+	pd_free(pd);
+	if (rc)
+		return rc;
+	summary("webpush", delay, wr, runs, &wmed);
+	printf("RATIO    webpush/apns rtt=%2ums: %.2fx (payload encryption: an ECDH and an AES-GCM "
+	       "per push)\n",
+	       delay, apns_pps > 0 ? wmed / apns_pps : 0);
+	return 0;
+}
+
 static double median(double *v, unsigned n)
 {
 	qsort(v, n, sizeof(*v), cmp_d);
@@ -200,10 +250,11 @@ static void summary(const char *who, unsigned delay, struct run *r, unsigned run
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"server", 1, NULL, 's'}, {"n", 1, NULL, 'n'},	      {"runs", 1, NULL, 'r'},
-		{"delays", 1, NULL, 'd'}, {"node-dir", 1, NULL, 'N'}, {"node-n", 1, NULL, 'm'},
-		{"window", 1, NULL, 'w'}, {NULL, 0, NULL, 0},
+		{"server", 1, NULL, 's'}, {"n", 1, NULL, 'n'},		{"runs", 1, NULL, 'r'},
+		{"delays", 1, NULL, 'd'}, {"node-dir", 1, NULL, 'N'},	{"node-n", 1, NULL, 'm'},
+		{"window", 1, NULL, 'w'}, {"no-webpush", 0, NULL, 'W'}, {NULL, 0, NULL, 0},
 	};
+	bool webpush = true;
 	const char *server = NULL, *node_dir = NULL;
 	char delays[64] = "0,20", args[64];
 	unsigned n = 100000, runs = 3, node_n = 20000, streams = 1000, window = 2000;
@@ -234,6 +285,9 @@ int main(int argc, char **argv)
 		case 'w':
 			window = (unsigned)atoi(optarg);
 			break;
+		case 'W':
+			webpush = false;
+			break;
 		default:
 			fprintf(stderr, "see the comment at the top of bench/pd_bench.c\n");
 			return 2;
@@ -262,6 +316,7 @@ int main(int argc, char **argv)
 		unsigned delay = (unsigned)atoi(d);
 		struct run pr[MAX_RUNS], sr[MAX_RUNS], nr[MAX_RUNS];
 		struct pd_config cfg;
+		struct pd_request tmpl;
 		struct pd *pd;
 		struct run warm;
 		double pmed = 0, smed = 0, nmed = 0;
@@ -280,15 +335,15 @@ int main(int argc, char **argv)
 			rc = 1;
 			break;
 		}
-		/* connect and handshake outside the timing */
-		pushd_run(pd, 100, window, false, &warm);
+		ts_request(&tmpl, PD_APNS, "ab01", 0);
+		pushd_run(pd, &tmpl, 100, window, false, &warm); /* connect and handshake untimed */
 		/* Plain and sealed runs alternate on the one connection: both see
 		 * the same server, the same warm-up, the same drift. */
 		for (unsigned i = 0; i < runs && !rc; i++) {
 			for (int s = 0; s < 2 && !rc; s++) {
 				struct run *r = s ? &sr[i] : &pr[i];
 
-				rc = pushd_run(pd, n, window, s, r) ? 1 : 0;
+				rc = pushd_run(pd, &tmpl, n, window, s, r) ? 1 : 0;
 				printf("run %u %-8s rtt=%2ums: %u ok, %9.0f pushes/s, p50 %.2f ms, "
 				       "p99 %.2f ms, %.0f pushes per pushd-thread CPU-second\n",
 				       i, s ? "sealed" : "pushd", delay, r->ok, r->pps, r->p50_ms,
@@ -311,7 +366,9 @@ int main(int argc, char **argv)
 		else
 			printf("TARGET   pushd    rtt= 0ms: >= 50000 pushes/s: %s\n",
 			       pmed >= 50000 ? "met" : "NOT met");
-		if (!node_dir)
+		if (webpush && !rc)
+			rc = webpush_runs(&srv, &keys, n, runs, window, delay, pmed);
+		if (!node_dir || rc)
 			continue;
 		for (unsigned i = 0; i < runs; i++) {
 			if (node_run(node_dir, &keys, srv.port, node_n, window, &nr[i]) != 0) {

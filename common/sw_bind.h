@@ -40,9 +40,11 @@
 #define SW_AOR_MAX	256 /**< canonical AOR "user@host" */
 #define SW_CONTACT_MAX	1024
 #define SW_INSTANCE_MAX 128
-#define SW_PN_KEY_MAX	512 /**< sw_pn_key() output, NUL included */
-#define SW_PN_FIELD_MAX 256 /**< one push address field, unescaped */
-#define SW_PUSH_KEY_LEN 32  /**< a push key's bytes (docs/push-encryption.md) */
+/* Web Push endpoint URLs (pn-prid) run to 400-500 bytes (Firefox's
+ * autopush, Edge's WNS): docs/push-addresses.md, "Web Push". */
+#define SW_PN_KEY_MAX	1024 /**< sw_pn_key() output, NUL included */
+#define SW_PN_FIELD_MAX 512  /**< one push address field, unescaped */
+#define SW_PUSH_KEY_LEN 32   /**< a push key's bytes (docs/push-encryption.md) */
 
 /** How a device gave its push address (same values as enum sip_pn_form). */
 enum sw_pn_form {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/sw_pn.h"
+#include "common/sw_webpush.h"
 
 static bool ends_with(const char *s, size_t len, const char *lit)
 {
@@ -151,6 +152,35 @@ static int parse_pair(const char *prid, size_t prid_len, const char *param, size
 	return 0;
 }
 
+/*
+ * pn-prid=<endpoint URL>;pn-param=<p256dh>.<auth> (docs/push-addresses.md,
+ * "Web Push"). A subscription that cannot be used (not https, no path, keys
+ * of the wrong length) is kept, as an unknown provider's is, and never
+ * pushed to: -ENOTSUP with the reason. URLs may hold '&' or '|' in their
+ * query: no token separators here.
+ */
+static int parse_webpush(const char *prid, size_t prid_len, const char *param, size_t param_len,
+			 struct sw_pn_addr *out, const char **why)
+{
+	uint8_t p256dh[SW_WP_P256DH_LEN], auth[SW_WP_AUTH_LEN];
+	struct sw_pn_target *t = &out->t[0];
+	struct sw_wp_url u;
+
+	out->prov = SW_PN_PROV_WEBPUSH;
+	if (prid_len == 0) {
+		*why = "empty token";
+		return -EINVAL;
+	}
+	if (sw_wp_url_split(prid, prid_len, &u, why) != 0 ||
+	    sw_wp_keys(param, param_len, p256dh, auth, why) != 0)
+		return -ENOTSUP;
+	out->n = 1;
+	t->tok = SW_PN_TOK_ANY;
+	t->token = prid;
+	t->token_len = (uint16_t)prid_len;
+	return set_param(t, param, param_len, "") == 0 ? 0 : (*why = "pn-param too long", -EINVAL);
+}
+
 int sw_pn_parse(uint8_t form, const char *provider, const char *prid, size_t prid_len,
 		const char *param, size_t param_len, struct sw_pn_addr *out, const char **why)
 {
@@ -166,6 +196,8 @@ int sw_pn_parse(uint8_t form, const char *provider, const char *prid, size_t pri
 		out->prov = SW_PN_PROV_APNS;
 	} else if (strcmp(provider, "fcm") == 0) {
 		out->prov = SW_PN_PROV_FCM;
+	} else if (strcmp(provider, "webpush") == 0 && form == SW_PN_RFC8599) {
+		return parse_webpush(prid, prid_len, param, param_len, out, why);
 	} else {
 		out->prov = SW_PN_PROV_OTHER;
 		*why = "a push provider sipwake does not push to";
@@ -229,6 +261,8 @@ const char *sw_pn_token_refusal(uint8_t prov, const char *token, size_t len)
 {
 	if (len == 0)
 		return "empty token";
+	if (prov == SW_PN_PROV_WEBPUSH)
+		return NULL; /* the URL and the keys were read by sw_pn_parse() */
 	if (prov == SW_PN_PROV_APNS) {
 		if (len > 200)
 			return "APNs token longer than 200 characters";

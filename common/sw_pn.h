@@ -14,7 +14,10 @@
  *   or PortSIP's device-uid=<voip>|<regular>;
  * - one APNs token is a VoIP token when its pn-param ends in ".voip"
  *   (X-Push: always, PortSIP apps wake by PushKit), a regular one otherwise;
- * - an FCM token takes every push.
+ * - an FCM token takes every push;
+ * - a Web Push subscription (RFC 8599 pn-provider=webpush) is one "token",
+ *   its endpoint URL, which takes every push; pn-param carries its keys
+ *   (common/sw_webpush.h).
  * Nothing here allocates or looks anything up: the control plane calls it
  * per push and per REGISTER.
  */
@@ -44,7 +47,8 @@ enum sw_pn_prov {
 	SW_PN_PROV_NONE = 0,
 	SW_PN_PROV_APNS,
 	SW_PN_PROV_FCM,
-	SW_PN_PROV_OTHER, /**< relayed and kept, but sipwake cannot push to it */
+	SW_PN_PROV_OTHER,   /**< relayed and kept, but sipwake cannot push to it */
+	SW_PN_PROV_WEBPUSH, /**< Web Push (RFC 8030): pn-prid the endpoint URL */
 };
 
 #define SW_PN_TARGETS_MAX 2
@@ -55,7 +59,8 @@ struct sw_pn_target {
 	uint16_t token_len;
 	const char *token;	     /**< borrowed from the device's pn_prid; not NUL-terminated */
 	char param[SW_PN_FIELD_MAX]; /**< APNs "TEAM.bundle[.voip]" (or the bundle alone),
-				      *   FCM project id or package name */
+				      *   FCM project id or package name, Web Push
+				      *   "<p256dh>.<auth>" */
 };
 
 /** A push address read into its tokens. */
@@ -69,7 +74,9 @@ struct sw_pn_addr {
  * Read a canonical push address (struct sw_bind_rec's pn_* fields).
  * @param why  on failure, a static one-line reason ("empty token", ...).
  * @return 0; -ENOENT (no push address: form SW_PN_NONE); -ENOTSUP (a
- *         provider sipwake cannot push to: @p out->prov is SW_PN_PROV_OTHER);
+ *         provider sipwake cannot push to: @p out->prov is SW_PN_PROV_OTHER;
+ *         or a Web Push subscription it cannot use, a bad endpoint URL or
+ *         keys: @p out->prov is SW_PN_PROV_WEBPUSH, @p why says which);
  *         -EINVAL (malformed: what the REGISTER that carries it is refused for).
  */
 int sw_pn_parse(uint8_t form, const char *provider, const char *prid, size_t prid_len,
@@ -90,7 +97,8 @@ const char *sw_pn_tok_name(uint8_t tok);
 
 /**
  * Would the provider take @p token as a token at all? APNs: hex, 1..200
- * characters (64 today). FCM: 1..4096 visible ASCII characters.
+ * characters (64 today). FCM: 1..255 visible ASCII characters. Web Push:
+ * any (sw_pn_parse() has checked the subscription).
  * @return NULL when it would, else why not (a static string).
  */
 const char *sw_pn_token_refusal(uint8_t prov, const char *token, size_t len);

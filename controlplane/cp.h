@@ -83,6 +83,9 @@
 	  "REGISTERs refused (403 Push Key Needs TLS): a push key over UDP, TCP or WS")          \
 	X(PUSH_KEY_BAD, push_key_bad,                                                            \
 	  "REGISTERs refused (400 Bad Push Key): not base64url of 32 bytes, or given twice")     \
+	X(REG_PUSH_WEBPUSH_BAD, reg_push_webpush_bad,                                            \
+	  "REGISTERs relayed with a Web Push subscription sipwake cannot use (bad endpoint URL " \
+	  "or keys; never woken)")                                                               \
 	X(REG_RETRANSMITTED, reg_retransmitted,                                                  \
 	  "REGISTER retransmissions from apps resent on their pending transaction")              \
 	X(REG_2XX, reg_2xx, "2xx answers to relayed REGISTERs")                                  \

@@ -144,6 +144,8 @@ void cp_sip_reply_why(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 void cp_sip_reply_retry(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg,
 			unsigned status, uint16_t retry_after);
 int cp_reg_init(struct cp_ctx *cp);
+/* Feature-Caps of REGISTERs and their 2xx: +sip.pns, +sip.vapid (cp_reg_tx.c). */
+void cp_reg_fcaps(struct cp_ctx *cp);
 void cp_reg_fini(struct cp_ctx *cp);
 /** A REGISTER handed up; @p msg is its first byte (in @p m, which the caller frees). */
 void cp_reg_request(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg);

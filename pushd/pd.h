@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
- * pushd: VoIP pushes to APNs and FCM over HTTP/2 + TLS (nghttp2, OpenSSL,
- * libevent), on a thread of its own.
+ * pushd: VoIP pushes to APNs, FCM and Web Push services (RFC 8030) over
+ * HTTP/2 + TLS (nghttp2, OpenSSL, libevent), on a thread of its own.
  *
  * The control plane hands requests to pushd over an rte_ring (pd_submit())
  * and reads answers from another (pd_poll_results()); neither call blocks.
@@ -25,7 +25,9 @@ const char *pd_nghttp2_version(void);
 /** Runtime OpenSSL version ("OpenSSL 3.0.x ..."). Static string, never NULL. */
 const char *pd_openssl_version(void);
 
-enum pd_provider { PD_APNS = 0, PD_FCM = 1, PD_N_PROVIDERS };
+/** Push services. PD_WEBPUSH: any RFC 8030 push service, the endpoint URL
+ * names it (docs/pushd.md, "Web Push"). */
+enum pd_provider { PD_APNS = 0, PD_FCM = 1, PD_WEBPUSH = 2, PD_N_PROVIDERS };
 
 /** What the push is for; selects the APNs push type and topic (docs/design.md §7). */
 enum pd_kind {
@@ -44,7 +46,7 @@ enum pd_token {
 };
 
 #define PD_KEY_LEN   128
-#define PD_TOKEN_LEN 256
+#define PD_TOKEN_LEN 512 /* Web Push endpoint URLs run to a few hundred bytes */
 #define PD_PARAM_LEN 160
 
 /** One push to send. Fixed size: copied, never pointing elsewhere. */
@@ -52,9 +54,10 @@ struct pd_request {
 	uint64_t id;		     /**< caller's id, echoed in the result */
 	char device_key[PD_KEY_LEN]; /**< echoed in the result */
 	enum pd_provider provider;   /**< pn-provider */
-	char token[PD_TOKEN_LEN];    /**< pn-prid: APNs device token / FCM registration token */
-	char param
-		[PD_PARAM_LEN]; /**< pn-param: APNs "<team id>.<bundle id>[.voip]", FCM project id */
+	char token[PD_TOKEN_LEN];    /**< pn-prid: APNs device token / FCM registration token /
+				      *   Web Push endpoint URL (https://host[:port]/path) */
+	char param[PD_PARAM_LEN];    /**< pn-param: APNs "<team id>.<bundle id>[.voip]", FCM
+				      *   project id, Web Push "<p256dh>.<auth>" (base64url) */
 	enum pd_kind kind;
 	uint8_t token_kind; /**< enum pd_token */
 	uint8_t target;	    /**< caller's index of the token in its push address; echoed */
@@ -71,14 +74,15 @@ struct pd_request {
 };
 
 /** Outcome of one request (X-macro: name, description). */
-#define PD_FOREACH_STATUS(_)                                                                   \
-	_(DELIVERED, "delivered")                                                              \
-	_(DEAD_TOKEN, "dead token (APNs 410 / FCM UNREGISTERED): drop the push address")       \
-	_(REJECTED, "rejected by the provider (bad token, token not for topic, ...)")          \
-	_(REFUSED,                                                                             \
-	  "refused by sipwake, never sent (token not hex, push kind the token does not take)") \
-	_(CONFIG_ERROR, "credential or configuration error (alarmed)")                         \
-	_(NO_CREDENTIAL, "no configured credential matches the push address")                  \
+#define PD_FOREACH_STATUS(_)                                                                     \
+	_(DELIVERED, "delivered")                                                                \
+	_(DEAD_TOKEN,                                                                            \
+	  "dead token (APNs 410 / FCM UNREGISTERED / Web Push 404, 410): drop the push address") \
+	_(REJECTED, "rejected by the provider (bad token, token not for topic, ...)")            \
+	_(REFUSED,                                                                               \
+	  "refused by sipwake, never sent (token not hex, push kind the token does not take)")   \
+	_(CONFIG_ERROR, "credential or configuration error (alarmed)")                           \
+	_(NO_CREDENTIAL, "no configured credential matches the push address")                    \
 	_(TIMED_OUT, "no final answer before the deadline")
 
 enum pd_status {
@@ -87,6 +91,9 @@ enum pd_status {
 #undef PD_S_ENUM
 		PD_N_STATUS
 };
+
+/** "apns", "fcm" or "webpush" (config groups, telemetry keys); "unknown". */
+const char *pd_provider_name(enum pd_provider p);
 
 /** Short lower-case name of a status ("delivered"), never NULL. */
 const char *pd_status_name(enum pd_status s);
@@ -153,6 +160,13 @@ int pd_reload(struct pd *pd, const struct pd_config *cfg, char *err, size_t errl
 unsigned pd_reloads_applied(const struct pd *pd);
 
 /**
+ * The Web Push credential's VAPID public key, base64url of the uncompressed
+ * point (RFC 8292 §3.2 "k"; RFC 8599's +sip.vapid). Any thread.
+ * @return 0, -ENOENT (no Web Push credential), -ENOSPC.
+ */
+int pd_vapid_key(const struct pd *pd, char *out, size_t cap);
+
+/**
  * Start the pushd thread: it opens one connection per credential at once.
  * @return 0, -EALREADY, or a negative errno from pthread_create.
  */
@@ -205,13 +219,15 @@ int pd_thread_cpu_us(const struct pd *pd, uint64_t *us);
 	_(retry_after_5xx, "retries after 500 / 503")                                          \
 	_(retry_after_reset, "retries after a reset stream or a lost connection")              \
 	_(retry_after_goaway, "retries of streams refused or dropped by GOAWAY")               \
-	_(token_renewals, "APNs provider tokens renewed / FCM access tokens fetched")          \
+	_(token_renewals,                                                                      \
+	  "APNs provider tokens renewed / FCM access tokens fetched / VAPID JWTs renewed")     \
 	_(connects, "HTTP/2 connections established")                                          \
 	_(pings, "PINGs sent on idle connections")                                             \
 	_(ping_timeouts, "connections dropped because a PING went unanswered")                 \
 	_(disconnects, "established connections lost")                                         \
 	_(ring_full, "requests or results dropped on a full ring")                             \
-	_(sealed, "pushes whose call metadata went sealed (docs/push-encryption.md)")
+	_(sealed, "pushes whose call metadata went sealed (docs/push-encryption.md)")          \
+	_(origins_closed, "Web Push: idle or least-recently-used push-service origins closed")
 
 struct pd_stats {
 #define PD_C_FIELD(n, d) uint64_t n;
@@ -232,8 +248,8 @@ struct pd_stats {
 int pd_stats_get(const struct pd *pd, enum pd_provider p, struct pd_stats *out);
 
 /**
- * Counters of both providers as a JSON object text
- * {"apns": {...}, "fcm": {...}}.
+ * Counters of every provider as a JSON object text
+ * {"apns": {...}, "fcm": {...}, "webpush": {...}}.
  * @return a string the caller frees with free(), or NULL (out of memory).
  */
 char *pd_stats_json(const struct pd *pd);

@@ -52,6 +52,39 @@ static const char *fcm_error_code(json_t *root)
 	return json_string_value(json_object_get(err, "status"));
 }
 
+/*
+ * RFC 8030 §5: 201 Created (some services answer 200 or 202); 404 / 410:
+ * the subscription is gone (§7.3: expired or unsubscribed), drop it as an
+ * APNs 410; 400 and 413 (payload too large): this push; 401 / 403: the
+ * VAPID JWT refused (RFC 8292 §4: a key the subscription was not made
+ * with, or a bad JWT), the credential's, except that a first 401 gets a
+ * freshly signed JWT and one more try (an expired one, a clock that
+ * jumped); 429 and 5xx: later.
+ */
+static void webpush_answered(struct pd_job *j)
+{
+	char rbuf[64];
+	int s = j->status;
+
+	snprintf(rbuf, sizeof(rbuf), "HTTP %d", s);
+	if (s == 200 || s == 201 || s == 202)
+		pd_job_finish(j, PD_DELIVERED, NULL, 0);
+	else if (s == 404 || s == 410)
+		pd_job_finish(j, PD_DEAD_TOKEN, rbuf, (int64_t)time(NULL) * 1000);
+	else if (s == 401 && !j->renewed && j->origin) {
+		j->renewed = true;
+		j->origin->jwt_iat = 0; /* pd_vapid_auth() signs a new one */
+		pd_job_retry(j, rbuf, true);
+	} else if (s == 401 || s == 403)
+		pd_job_finish(j, PD_CONFIG_ERROR, "VAPID refused", 0);
+	else if (s == 429 || s >= 500) {
+		PD_STAT_ADD(j->pd, PD_WEBPUSH, retry_after_429, s == 429);
+		PD_STAT_ADD(j->pd, PD_WEBPUSH, retry_after_5xx, s != 429);
+		pd_job_retry(j, rbuf, false);
+	} else
+		pd_job_finish(j, PD_REJECTED, s == 413 ? "PayloadTooLarge" : rbuf, 0);
+}
+
 void pd_job_answered(struct pd_job *j)
 {
 	struct pd_cred *c = j->cred;
@@ -63,6 +96,10 @@ void pd_job_answered(struct pd_job *j)
 
 	if (j->op == PD_OP_FCM_TOKEN) {
 		pd_token_done(j, true);
+		return;
+	}
+	if (j->req.provider == PD_WEBPUSH) {
+		webpush_answered(j);
 		return;
 	}
 	if (s == 200) {

@@ -30,16 +30,19 @@ struct ld {
 
 static sw_cfg_parser parse_list, parse_endpoint, parse_sandbox;
 
-/* group "" is push { } itself; "apns" / "fcm" an entry of those lists. */
+/* group "" is push { } itself; "apns" / "fcm" / "webpush" an entry of those lists. */
 /* clang-format off */
 #define INT(n, lo, hi, p2, f) {"", n, sw_cfg_parse_int, lo, hi, p2, offsetof(struct pd_config, f), \
 	sizeof(((struct pd_config *)0)->f), 0, NULL}
 #define STR(g, t, n, f, cs) {g, n, sw_cfg_parse_str, 0, 0, false, offsetof(t, f), \
 	sizeof(((t *)0)->f), 0, cs}
+#define WINT(n, lo, hi, f) {"webpush", n, sw_cfg_parse_int, lo, hi, false, \
+	offsetof(struct pd_webpush_cfg, f), sizeof(((struct pd_webpush_cfg *)0)->f), 0, NULL}
 #define ALNUM "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 static const struct sw_cfg_key keys[] = {
 	{"", "apns", parse_list, 0, 0, false, 0, 0, 0, NULL},
 	{"", "fcm", parse_list, 0, 0, false, 0, 0, 0, NULL},
+	{"", "webpush", parse_list, 0, 0, false, 0, 0, 0, NULL},
 	INT("wake_window_s", 1, 3600, false, wake_window_s),
 	INT("ring_size", 64, 65536, true, ring_size),
 	/* APNs refuses tokens older than 1 h and renewals more often than 20 min. */
@@ -66,6 +69,11 @@ static const struct sw_cfg_key keys[] = {
 	STR("fcm", struct pd_fcm_cfg, "token_url", token_url, NULL),
 	STR("fcm", struct pd_fcm_cfg, "ca_file", ca_file, NULL),
 	{"fcm", "endpoint", parse_endpoint, 0, 0, false, 0, 0, 0, NULL},
+	STR("webpush", struct pd_webpush_cfg, "vapid_key", vapid_key, NULL),
+	STR("webpush", struct pd_webpush_cfg, "subject", subject, NULL),
+	STR("webpush", struct pd_webpush_cfg, "ca_file", ca_file, NULL),
+	WINT("max_origins", 1, 1024, max_origins),
+	WINT("origin_idle_s", 5, 3600, origin_idle_s),
 };
 /* clang-format on */
 
@@ -163,11 +171,36 @@ static int check_apns(struct ld *ld, const config_setting_t *e, const char *path
 	return 0;
 }
 
+/* RFC 8292 §2.1: "sub" is a mailto: or https: URI the push service may
+ * use to reach the operator. */
+static int parse_webpush(struct ld *ld, const config_setting_t *e, const char *path,
+			 struct pd_webpush_cfg *w)
+{
+	int rc;
+
+	memset(w, 0, sizeof(*w));
+	w->max_origins = 64;
+	w->origin_idle_s = 120;
+	ld->c.obj = w;
+	rc = sw_cfg_members(&ld->c, e, "webpush", path);
+	if (rc)
+		return rc;
+	if (!w->vapid_key[0])
+		return sw_cfg_fail(&ld->c, e, path,
+				   "expected vapid_key (P-256 private key PEM), got none");
+	if (strncmp(w->subject, "mailto:", 7) != 0 && strncmp(w->subject, "https://", 8) != 0)
+		return sw_cfg_fail(&ld->c, e, path,
+				   "expected subject = \"mailto:...\" or \"https://...\" (RFC 8292 "
+				   "sub), got %s",
+				   w->subject[0] ? w->subject : "none");
+	return 0;
+}
+
 static int parse_list(struct sw_cfg *c, const config_setting_t *s, const char *path,
 		      const struct sw_cfg_key *k)
 {
 	struct ld *ld = LD(c);
-	bool apns = !strcmp(k->name, "apns");
+	bool apns = !strcmp(k->name, "apns"), webpush = !strcmp(k->name, "webpush");
 	int n = config_setting_length(s);
 	char epath[128];
 
@@ -195,6 +228,8 @@ static int parse_list(struct sw_cfg *c, const config_setting_t *s, const char *p
 			rc = sw_cfg_members(&ld->c, e, "apns", epath);
 			if (!rc)
 				rc = check_apns(ld, e, epath, a);
+		} else if (webpush) {
+			rc = parse_webpush(ld, e, epath, &ld->cfg->webpush[i]);
 		} else {
 			struct pd_fcm_cfg *f = &ld->cfg->fcm[i];
 
@@ -221,6 +256,8 @@ static int parse_list(struct sw_cfg *c, const config_setting_t *s, const char *p
 	ld->c.obj = ld->cfg; /* the top level's rows again */
 	if (apns)
 		ld->cfg->n_apns = (unsigned)n;
+	else if (webpush)
+		ld->cfg->n_webpush = (unsigned)n;
 	else
 		ld->cfg->n_fcm = (unsigned)n;
 	return 0;

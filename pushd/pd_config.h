@@ -41,10 +41,23 @@ struct pd_fcm_cfg {
 	char ca_file[PD_PATH_LEN];
 };
 
+/** The Web Push credential: the VAPID key (RFC 8292) every push is signed
+ * with, whatever push service the endpoint names. */
+struct pd_webpush_cfg {
+	char vapid_key[PD_PATH_LEN]; /**< P-256 private key PEM (PKCS#8 or SEC1) */
+	char subject[256];	     /**< VAPID "sub": mailto: or https: contact */
+	char ca_file[PD_PATH_LEN];   /**< CA bundle to verify push services; "" = system */
+	uint32_t max_origins;	     /**< push-service origins (host:port) connected at once,
+				      *   1..1024 (64); past it the least-recently-used idle
+				      *   one is closed */
+	uint32_t origin_idle_s;	     /**< an origin unused this long is closed, 5..3600 (120) */
+};
+
 struct pd_config {
-	unsigned n_apns, n_fcm;
+	unsigned n_apns, n_fcm, n_webpush;
 	struct pd_apns_cfg apns[PD_MAX_CREDS];
 	struct pd_fcm_cfg fcm[PD_MAX_CREDS];
+	struct pd_webpush_cfg webpush[PD_MAX_CREDS];
 	uint32_t wake_window_s;	  /**< deadline (so expiry) of pushes without one (30) */
 	uint32_t ring_size;	  /**< request and result rings, power of 2 (1024) */
 	uint32_t jwt_renew_s;	  /**< APNs provider token renewal, 1200..3300 (3000) */

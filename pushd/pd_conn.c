@@ -76,7 +76,14 @@ void pd_conn_drain(struct pd_conn *cn)
 	conn_count(cn, -1);
 	LIST_INSERT_HEAD(&c->draining, cn, link);
 	cn->listed = true;
-	/* New streams go to a fresh connection from now on. */
+	/* New streams go to a fresh connection from now on; a Web Push
+	 * origin's is opened by the next push for it (pd_origin.c). */
+	if (cn->origin) {
+		if (cn->origin->conn == cn)
+			cn->origin->conn = NULL;
+		cn->origin = NULL;
+		return;
+	}
 	if (cn->token_endpoint) {
 		c->tconn = pd_conn_new(c, true);
 		return;
@@ -322,7 +329,7 @@ static void conn_lost(struct pd_conn *cn, const char *why)
 	evtimer_add(cn->reconnect_timer, &tv);
 }
 
-struct pd_conn *pd_conn_new(struct pd_cred *c, bool token_endpoint)
+static struct pd_conn *conn_new(struct pd_cred *c, bool token_endpoint, struct pd_origin *o)
 {
 	struct pd_conn *cn = calloc(1, sizeof(*cn));
 	struct event_base *base = c->pd->base;
@@ -332,7 +339,12 @@ struct pd_conn *pd_conn_new(struct pd_cred *c, bool token_endpoint)
 		return NULL;
 	cn->cred = c;
 	cn->token_endpoint = token_endpoint;
-	if (token_endpoint) {
+	if (o) {
+		cn->origin = o;
+		memcpy(cn->origin_host, o->host, sizeof(cn->origin_host));
+		cn->host = cn->origin_host;
+		cn->port = o->port;
+	} else if (token_endpoint) {
 		cn->host = c->token_host;
 		cn->port = c->token_port;
 	} else if (c->apns) {
@@ -353,6 +365,16 @@ struct pd_conn *pd_conn_new(struct pd_cred *c, bool token_endpoint)
 	evtimer_add(cn->ping_timer, &tv);
 	start_connect(cn);
 	return cn;
+}
+
+struct pd_conn *pd_conn_new(struct pd_cred *c, bool token_endpoint)
+{
+	return conn_new(c, token_endpoint, NULL);
+}
+
+struct pd_conn *pd_conn_new_origin(struct pd_origin *o)
+{
+	return conn_new(o->cred, false, o);
 }
 
 void pd_conn_free(struct pd_conn *cn)

@@ -96,7 +96,8 @@ int pd_submit(struct pd *pd, const struct pd_request *req)
 	j->req.caller_number[sizeof(j->req.caller_number) - 1] = '\0';
 	j->req.caller_name[sizeof(j->req.caller_name) - 1] = '\0';
 	j->req.aor[sizeof(j->req.aor) - 1] = '\0';
-	j->req.provider = req->provider == PD_FCM ? PD_FCM : PD_APNS;
+	if ((unsigned)j->req.provider >= PD_N_PROVIDERS)
+		j->req.provider = PD_APNS;
 	if ((unsigned)j->req.kind > PD_KIND_MESSAGE)
 		j->req.kind = PD_KIND_CALL;
 	j->start_us = start_us;

@@ -72,6 +72,14 @@ int pd_cred_fingerprint(struct pd_cred *c)
 		rc = rc ? rc : fp_file(m, a->cert_file);
 		rc = rc ? rc : fp_file(m, a->cert_key_file);
 		rc = rc ? rc : fp_file(m, a->ca_file);
+	} else if (c->wp) {
+		const struct pd_webpush_cfg *w = c->wp;
+		uint32_t bounds[2] = {w->max_origins, w->origin_idle_s};
+
+		fp_str(m, w->subject);
+		EVP_DigestUpdate(m, bounds, sizeof(bounds));
+		rc = fp_file(m, w->vapid_key);
+		rc = rc ? rc : fp_file(m, w->ca_file);
 	} else {
 		const struct pd_fcm_cfg *f = c->fcm;
 
@@ -114,14 +122,13 @@ void pd_creds_release(struct pd_cred **v, unsigned n)
 static void name_cred(struct pd_cred *c, unsigned index)
 {
 	c->index = index;
-	snprintf(c->name, sizeof(c->name), "%s.[%u]", c->provider == PD_APNS ? "apns" : "fcm",
-		 index);
+	snprintf(c->name, sizeof(c->name), "%s.[%u]", pd_provider_name(c->provider), index);
 }
 
 struct pd_cred **pd_creds_load(struct pd *pd, const struct pd_config *cfg, unsigned *n, char *err,
 			       size_t errlen)
 {
-	unsigned total = cfg->n_apns + cfg->n_fcm;
+	unsigned total = cfg->n_apns + cfg->n_fcm + cfg->n_webpush;
 	struct pd_cred **v = calloc(total ? total : 1, sizeof(*v));
 
 	*n = 0;
@@ -136,6 +143,7 @@ struct pd_cred **pd_creds_load(struct pd *pd, const struct pd_config *cfg, unsig
 		c->pd = pd;
 		TAILQ_INIT(&c->waiting);
 		LIST_INIT(&c->draining);
+		LIST_INIT(&c->origins);
 		if (i < cfg->n_apns) {
 			c->provider = PD_APNS;
 			c->apns_cfg = cfg->apns[i];
@@ -143,6 +151,12 @@ struct pd_cred **pd_creds_load(struct pd *pd, const struct pd_config *cfg, unsig
 			name_cred(c, i);
 			snprintf(c->param, sizeof(c->param), "%s.%s", c->apns->team_id,
 				 c->apns->bundle_id);
+		} else if (i >= cfg->n_apns + cfg->n_fcm) {
+			/* Web Push: one VAPID key for every push service; no match key. */
+			c->provider = PD_WEBPUSH;
+			c->wp_cfg = cfg->webpush[i - cfg->n_apns - cfg->n_fcm];
+			c->wp = &c->wp_cfg;
+			name_cred(c, i - cfg->n_apns - cfg->n_fcm);
 		} else {
 			c->provider = PD_FCM;
 			c->fcm_cfg = cfg->fcm[i - cfg->n_apns];
@@ -150,7 +164,8 @@ struct pd_cred **pd_creds_load(struct pd *pd, const struct pd_config *cfg, unsig
 			name_cred(c, i - cfg->n_apns);
 			snprintf(c->param, sizeof(c->param), "%s", c->fcm->project);
 		}
-		if (pd_cred_load(c, err, errlen) != 0)
+		if (pd_cred_load(c, err, errlen) != 0 ||
+		    (c->wp && pd_vapid_load(c, err, errlen) != 0))
 			goto fail;
 		if (pd_cred_fingerprint(c) != 0) {
 			snprintf(err, errlen, "push.%s: a file changed while it was read", c->name);
@@ -332,6 +347,10 @@ void pd_cred_kick(struct pd_cred *c)
 
 	if (c->retired)
 		return; /* its waiting jobs moved; in-flight ones finish on their own */
+	if (c->provider == PD_WEBPUSH) {
+		pd_origin_kick(c);
+		return;
+	}
 	if (c->provider == PD_FCM) {
 		if (c->token_job && !c->token_job->conn && pd_conn_can_send(c->tconn)) {
 			if (pd_conn_submit(c->tconn, c->token_job) != 0)
@@ -471,6 +490,10 @@ static bool param_matches(const struct pd_cred *c, const char *param)
  * bundle-only match never shadows it. */
 struct pd_cred *pd_cred_pick(const struct pd *pd, const struct pd_request *req)
 {
+	/* Web Push: the first credential; its VAPID key signs for every service. */
+	for (unsigned i = 0; req->provider == PD_WEBPUSH && i < pd->n_creds; i++)
+		if (pd->creds[i]->provider == PD_WEBPUSH)
+			return pd->creds[i];
 	for (unsigned i = 0; i < pd->n_creds; i++)
 		if (pd->creds[i]->provider == req->provider &&
 		    key_matches(pd->creds[i], pd->creds[i]->param, req->param))
@@ -500,6 +523,12 @@ void pd_cred_open(struct pd_cred *c)
 
 	c->opened = true;
 	c->token_retry = evtimer_new(pd->base, token_retry_cb, c);
+	if (c->wp) {
+		PD_LOG(INFO, "%s: VAPID key %s (sub %s), up to %u push-service origins", c->name,
+		       c->wp->vapid_key, c->wp->subject, c->wp->max_origins);
+		pd_origins_open(c); /* connections per origin, on first use */
+		return;
+	}
 	if (c->apns)
 		PD_LOG(INFO, "%s: %s auth for pn-param %s, %s:%u", c->name,
 		       c->apns->key_file[0] ? "token" : "certificate", c->param, c->apns->host,
@@ -529,6 +558,7 @@ void pd_cred_close(struct pd_cred *c)
 	}
 	while (!LIST_EMPTY(&c->draining))
 		pd_conn_free(LIST_FIRST(&c->draining));
+	pd_origins_close(c);
 	for (unsigned k = 0; k < c->n_conns; k++)
 		pd_conn_free(c->conns[k]);
 	c->n_conns = 0;

@@ -255,7 +255,7 @@ out:
 
 int pd_cred_load(struct pd_cred *c, char *err, size_t errlen)
 {
-	const char *ca = c->apns ? c->apns->ca_file : c->fcm->ca_file;
+	const char *ca = c->apns ? c->apns->ca_file : c->fcm ? c->fcm->ca_file : c->wp->ca_file;
 	char what[128];
 	static const unsigned char alpn[] = "\x02h2";
 
@@ -275,6 +275,8 @@ int pd_cred_load(struct pd_cred *c, char *err, size_t errlen)
 	}
 	if (c->fcm)
 		return load_service_account(c, err, errlen);
+	if (c->wp)
+		return 0; /* its VAPID key: pd_vapid_load(), by pd_cred.c */
 	if (c->apns->key_file[0]) {
 		snprintf(c->topic[0], sizeof(c->topic[0]), "%s", c->apns->bundle_id);
 		snprintf(c->topic[1], sizeof(c->topic[1]), "%s.voip", c->apns->bundle_id);

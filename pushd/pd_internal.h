@@ -6,9 +6,13 @@
  *   pd_answer.c    what an APNs or FCM answer means
  *   pd_sched.c     a job's deadline, dispatch, retries and result
  *   pd_cred.c      credentials: selection, FCM access tokens, reload
+ *   pd_origin.c    Web Push: a connection per push-service origin, bounded
  *   pd_conn.c      a connection's life: resolve, TLS/TCP connect, reconnect
  *   pd_h2.c        the HTTP/2 session on a connection: streams
- *   pd_push.c      request headers and bodies
+ *   pd_push.c      request headers and bodies (APNs, FCM)
+ *   pd_webpush.c   Web Push request headers and encrypted bodies
+ *   pd_vapid.c     VAPID key and per-origin JWTs (RFC 8292)
+ *   pd_ece.c       Web Push message encryption (RFC 8291, aes128gcm)
  *   pd_crypto.c    keys, JWTs, loading a credential
  *   pd_job.c       a job's memory and its credential reference
  * pd_stats.c and pd_telemetry.c read the counters. Everything here runs on
@@ -38,6 +42,7 @@ struct evdns_getaddrinfo_request;
 struct bufferevent;
 struct pd_cred;
 struct pd_conn;
+struct pd_origin;
 
 #define PD_MAX_CONNS 16 /* per credential; pd_config.max_connections caps it */
 
@@ -53,7 +58,8 @@ struct pd_job {
 	struct pd_request req;
 	struct pd *pd;
 	struct pd_cred *cred;
-	struct pd_conn *conn; /* when in flight */
+	struct pd_origin *origin; /* Web Push: the push service's origin, held (pd_origin.c) */
+	struct pd_conn *conn;	  /* when in flight */
 	int32_t stream_id;
 	struct event *timer; /* deadline */
 	struct event *retry; /* backoff */
@@ -64,7 +70,8 @@ struct pd_job {
 	unsigned token_gen; /* FCM: the access token it was sent with */
 	bool on_list;
 	char apns_id[40];
-	char apns_exp[24]; /* apns-expiration: when the deadline falls (pd_build_body()) */
+	char apns_exp[24]; /* apns-expiration: when the deadline falls; Web Push: TTL
+			    * seconds (pd_build_body()) */
 	char *body;	   /* request body (JSON or form), built once */
 	size_t body_len, body_off;
 	/* answer */
@@ -89,8 +96,10 @@ enum pd_conn_state {
 struct pd_conn {
 	LIST_ENTRY(pd_conn) link; /* cred->draining */
 	struct pd_cred *cred;
-	bool token_endpoint; /* FCM OAuth2 connection */
+	struct pd_origin *origin; /* Web Push: whose connection it is; NULL once draining */
+	bool token_endpoint;	  /* FCM OAuth2 connection */
 	const char *host, *path_prefix;
+	char origin_host[PD_HOST_LEN]; /* Web Push: ->host, a copy (it outlives its origin) */
 	uint16_t port;
 	enum pd_conn_state state;
 	struct bufferevent *bev;
@@ -113,15 +122,32 @@ struct pd_conn {
 	bool resolving;
 };
 
+/* Web Push: one push service's origin (host:port, RFC 6454) and its
+ * connection, made on first use, closed when idle (pd_origin.c). */
+struct pd_origin {
+	LIST_ENTRY(pd_origin) link; /* cred->origins, most recently used first */
+	struct pd_cred *cred;
+	char host[PD_HOST_LEN];
+	uint16_t port;
+	char aud[PD_HOST_LEN + 16]; /* "https://host[:port]": the VAPID audience */
+	struct pd_conn *conn;	    /* NULL until a push needs it, or after a GOAWAY */
+	unsigned refs;		    /* jobs bound to it (pd_job.origin) */
+	uint64_t last_used_ms;
+	char *auth;	  /* "vapid t=<JWT>, k=<key>" (pd_vapid.c) */
+	uint64_t jwt_iat; /* wall-clock seconds it was signed */
+};
+
 struct pd_cred {
 	struct pd *pd;
 	enum pd_provider provider;
 	unsigned index;
 	char name[64]; /* "apns.[0]" for logs and telemetry (under pd->cred_lock) */
-	const struct pd_apns_cfg *apns; /* == &apns_cfg for APNs, else NULL */
-	const struct pd_fcm_cfg *fcm;	/* == &fcm_cfg for FCM, else NULL */
-	struct pd_apns_cfg apns_cfg;	/* its own copy: a reload replaces pd->cfg */
+	const struct pd_apns_cfg *apns;	 /* == &apns_cfg for APNs, else NULL */
+	const struct pd_fcm_cfg *fcm;	 /* == &fcm_cfg for FCM, else NULL */
+	const struct pd_webpush_cfg *wp; /* == &wp_cfg for Web Push, else NULL */
+	struct pd_apns_cfg apns_cfg;	 /* its own copy: a reload replaces pd->cfg */
 	struct pd_fcm_cfg fcm_cfg;
+	struct pd_webpush_cfg wp_cfg;
 	unsigned char fp[32]; /* SHA-256 of the settings and of every file loaded:
 			       * equal after a reload = the same credential, kept */
 	unsigned refs;	      /* jobs whose ->cred is this one (pd_job_set_cred()) */
@@ -152,6 +178,11 @@ struct pd_cred {
 	uint32_t push_up, token_up; /* connections up (atomics: telemetry reads them) */
 	struct pd_jobq waiting;	    /* no connection or stream available */
 	LIST_HEAD(, pd_conn) draining;
+	/* Web Push */
+	char vapid_k[96]; /* base64url uncompressed public key: the "k" of RFC 8292 §3.2 */
+	LIST_HEAD(, pd_origin) origins;
+	unsigned n_origins;
+	struct event *origin_sweep; /* closes idle origins */
 };
 
 /* Written by the pushd thread, read with relaxed atomics by pd_stats_get(). */
@@ -240,6 +271,8 @@ char *pd_fcm_token_request(struct pd_cred *c, size_t *len);
 /* pd_conn.c: a connection's life */
 /* A connection to the credential's endpoint (or its token endpoint), connecting. */
 struct pd_conn *pd_conn_new(struct pd_cred *c, bool token_endpoint);
+/* Web Push: a connection to @o's host and port, connecting. */
+struct pd_conn *pd_conn_new_origin(struct pd_origin *o);
 void pd_conn_free(struct pd_conn *cn); /* final: in-flight jobs are failed */
 /* pd->up.drain: no new streams on @cn (GOAWAY, or stream ids used up); a
  * fresh connection takes its place, @cn goes with its last stream. */
@@ -312,6 +345,52 @@ void pd_creds_release(struct pd_cred **v, unsigned n);
 void pd_reload_apply(struct pd *pd);
 /* pushd thread: free retired credentials nobody uses any more. */
 void pd_retired_sweep(struct pd *pd);
+
+/* pd_origin.c: Web Push connections, one per push-service origin */
+/* A connection for @j's origin that can take a stream now, or NULL (the
+ * origin made, or its connection opened, as needed and as the bounds allow). */
+struct pd_conn *pd_origin_pick_conn(struct pd_job *j);
+void pd_origin_kick(struct pd_cred *c);	  /* pd_cred_kick() of a Web Push credential */
+void pd_origins_open(struct pd_cred *c);  /* the idle sweep timer */
+void pd_origins_close(struct pd_cred *c); /* every origin and its connection */
+
+/* pd_webpush.c */
+/* The encrypted body and TTL of a Web Push job. 0, -EINVAL (endpoint or keys
+ * unusable: refused), -EMSGSIZE, -ENOMEM. */
+int pd_webpush_body(struct pd_job *j, const char *json, size_t len, unsigned ttl_s);
+int pd_webpush_request(struct pd_job *j, nghttp2_nv *nva, size_t *nnv, char *bufs, size_t cap);
+
+/* pd_vapid.c */
+/* Load the VAPID key (P-256) and its public "k". 0 or -EINVAL (@err names the key). */
+int pd_vapid_load(struct pd_cred *c, char *err, size_t errlen);
+/* "vapid t=<JWT>, k=<key>" for @o, signed again when due. NULL if it cannot be signed. */
+const char *pd_vapid_auth(struct pd_origin *o);
+
+/* pd_ece.c: RFC 8291 / RFC 8188 aes128gcm, one record */
+#define PD_EC_PUB_LEN	65
+#define PD_ECE_HEADER	(16 + 4 + 1 + PD_EC_PUB_LEN) /* salt, rs, idlen, keyid */
+#define PD_ECE_OVERHEAD (PD_ECE_HEADER + 1 + 16)     /* + delimiter, tag */
+/* A P-256 key from its uncompressed point (and private scalar, 32 bytes, or
+ * NULL); NULL if the point is not on the curve. */
+EVP_PKEY *pd_ec_key(const uint8_t pub[PD_EC_PUB_LEN], const uint8_t *priv);
+int pd_ec_pub(EVP_PKEY *k, uint8_t pub[PD_EC_PUB_LEN]);
+/* @out = header || ciphertext || tag, with a fresh key and salt. Bytes
+ * written, or -EINVAL (bad p256dh), -EMSGSIZE, -ENOMEM, -EIO. */
+int pd_ece_encrypt(const uint8_t ua_pub[PD_EC_PUB_LEN], const uint8_t auth[16], const void *pt,
+		   size_t len, uint8_t *out, size_t cap);
+/* The same with a given sender key and salt (RFC 8291 Appendix A's test). */
+int pd_ece_encrypt_with(EVP_PKEY *as_key, const uint8_t salt[16],
+			const uint8_t ua_pub[PD_EC_PUB_LEN], const uint8_t auth[16], const void *pt,
+			size_t len, uint8_t *out, size_t cap);
+
+/* One header into @nva, @nnv counting (request builders of pd_push.c and
+ * pd_webpush.c); nghttp2 copies names and values. */
+#define PD_NV(nva, nnv, n, v)                                                                      \
+	do {                                                                                       \
+		(nva)[*(nnv)] = (nghttp2_nv){(uint8_t *)(n), (uint8_t *)(v), strlen(n), strlen(v), \
+					     NGHTTP2_NV_FLAG_NONE};                                \
+		(*(nnv))++;                                                                        \
+	} while (0)
 
 /* pd_push.c */
 /* The job's body, and its expiry from j->deadline_ms (APNs apns-expiration,

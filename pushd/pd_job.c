@@ -22,6 +22,10 @@ void pd_job_set_cred(struct pd_job *j, struct pd_cred *c)
 {
 	struct pd_cred *old = j->cred;
 
+	/* An origin is its credential's: a job moved to another lets it go. */
+	if (j->origin)
+		j->origin->refs--;
+	j->origin = NULL;
 	if (old && --old->refs == 0 && old->retired)
 		event_active(old->pd->retire_ev, EV_TIMEOUT, 0); /* not from inside its conn */
 	j->cred = c;

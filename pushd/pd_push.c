@@ -2,7 +2,8 @@
 /*
  * Request building: HTTP/2 headers and JSON bodies for APNs
  * ("Sending notification requests to APNs") and FCM HTTP v1
- * (projects.messages.send), and the OAuth2 token request.
+ * (projects.messages.send), and the OAuth2 token request. Web Push sends
+ * the same call metadata, encrypted: pd_webpush.c.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -226,12 +227,21 @@ int pd_build_body(struct pd_job *j)
 				return rc;
 			return j->body_len > max ? -EMSGSIZE : 0;
 		}
-		/* FCM data values are strings. */
+		/* FCM data values are strings; a Web Push carries the same
+		 * fields, encrypted again for the browser (RFC 8291). */
 		data = json_pack("{s:s, s:s, s:s, s:s}", "sw_v", "1", "sw_kid", r->seal_kid, "sw_n",
 				 s.n, "sw_ct", s.ct);
 		free(s.ct);
 		if (!data)
 			return -ENOMEM;
+	}
+	if (r->provider == PD_WEBPUSH) {
+		char *json = json_dumps(data, JSON_COMPACT);
+
+		rc = json ? pd_webpush_body(j, json, strlen(json), ttl_s) : -ENOMEM;
+		free(json);
+		json_decref(data);
+		return rc;
 	}
 	if (r->provider == PD_APNS) {
 		json_object_set_new(data, "aps", apns_aps(r));
@@ -254,12 +264,7 @@ int pd_build_body(struct pd_job *j)
 	return j->body_len > max ? -EMSGSIZE : 0;
 }
 
-#define NV(n, v)                                                                               \
-	do {                                                                                   \
-		nva[*nnv] = (nghttp2_nv){(uint8_t *)(n), (uint8_t *)(v), strlen(n), strlen(v), \
-					 NGHTTP2_NV_FLAG_NONE};                                \
-		(*nnv)++;                                                                      \
-	} while (0)
+#define NV(n, v) PD_NV(nva, nnv, n, v)
 
 /* nghttp2 copies names and values (no NO_COPY flags): @bufs may be on the stack. */
 int pd_build_request(struct pd_job *j, nghttp2_nv *nva, size_t *nnv, char *bufs, size_t cap)
@@ -270,6 +275,8 @@ int pd_build_request(struct pd_job *j, nghttp2_nv *nva, size_t *nnv, char *bufs,
 	char *path = bufs;
 
 	*nnv = 0;
+	if (r->provider == PD_WEBPUSH && j->op == PD_OP_PUSH)
+		return pd_webpush_request(j, nva, nnv, bufs, cap);
 	NV(":method", "POST");
 	NV(":scheme", "https");
 	if (j->op == PD_OP_FCM_TOKEN) {

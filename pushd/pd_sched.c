@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "common/sw_log.h"
+#include "common/sw_webpush.h"
 #include "pushd/pd_internal.h"
 
 /* Random bytes for apns-id come from OpenSSL's DRBG 4 KiB at a time:
@@ -167,9 +168,14 @@ bool pd_job_dispatch(struct pd_job *j, bool queued)
 			return false;
 		c = j->cred;
 	}
-	if ((c->provider == PD_FCM && !pd_cred_token_ok(c)) ||
-	    (!queued && !TAILQ_EMPTY(&c->waiting)) || !(cn = pd_cred_pick_conn(c)))
+	if (c->provider == PD_WEBPUSH) {
+		/* Per origin: a push waits only for its own push service. */
+		if (!(cn = pd_origin_pick_conn(j)))
+			goto wait;
+	} else if ((c->provider == PD_FCM && !pd_cred_token_ok(c)) ||
+		   (!queued && !TAILQ_EMPTY(&c->waiting)) || !(cn = pd_cred_pick_conn(c))) {
 		goto wait;
+	}
 	j->attempts++;
 	PD_STAT_ADD(j->pd, j->req.provider, sent, 1);
 	if (pd_conn_submit(cn, j) == 0)
@@ -238,6 +244,21 @@ void pd_job_retry(struct pd_job *j, const char *reason, bool now)
 	evtimer_add(j->retry, &tv);
 }
 
+/* A subscription pushd cannot use is refused, never sent (the control
+ * plane checks the same at REGISTER: common/sw_webpush.c). */
+static bool webpush_ok(struct pd_job *j)
+{
+	uint8_t p256dh[SW_WP_P256DH_LEN], auth[SW_WP_AUTH_LEN];
+	struct sw_wp_url u;
+	const char *why = NULL;
+
+	if (sw_wp_url_split(j->req.token, strlen(j->req.token), &u, &why) == 0 &&
+	    sw_wp_keys(j->req.param, strlen(j->req.param), p256dh, auth, &why) == 0)
+		return true;
+	pd_job_finish(j, PD_REFUSED, why, 0);
+	return false;
+}
+
 void pd_job_start(struct pd *pd, struct pd_job *j)
 {
 	struct timeval tv;
@@ -259,6 +280,8 @@ void pd_job_start(struct pd *pd, struct pd_job *j)
 		pd_job_finish(j, PD_REFUSED, "token not hex or longer than 200", 0);
 		return;
 	}
+	if (j->req.provider == PD_WEBPUSH && !webpush_ok(j))
+		return;
 	if (j->req.token_kind == PD_TOKEN_VOIP && j->req.kind != PD_KIND_CALL) {
 		pd_job_finish(j, PD_REFUSED, "a VoIP token takes only VoIP pushes", 0);
 		return;
@@ -267,6 +290,10 @@ void pd_job_start(struct pd *pd, struct pd_job *j)
 	if (rc == -EIO) {
 		/* A sealed push that could not be sealed: never sent in clear. */
 		pd_job_finish(j, PD_REFUSED, "could not seal the payload", 0);
+		return;
+	}
+	if (rc == -EINVAL && j->req.provider == PD_WEBPUSH) {
+		pd_job_finish(j, PD_REFUSED, "Web Push p256dh not a point on P-256", 0);
 		return;
 	}
 	if (rc) {

@@ -59,7 +59,6 @@ int pd_stats_get(const struct pd *pd, enum pd_provider p, struct pd_stats *out)
 
 char *pd_stats_json(const struct pd *pd)
 {
-	static const char *const names[PD_N_PROVIDERS] = {"apns", "fcm"};
 	json_t *root = json_object();
 	char *out;
 
@@ -80,7 +79,7 @@ char *pd_stats_json(const struct pd *pd)
 				    json_integer((json_int_t)s.latency_p90_us));
 		json_object_set_new(o, "latency_p99_us",
 				    json_integer((json_int_t)s.latency_p99_us));
-		json_object_set_new(root, names[p], o);
+		json_object_set_new(root, pd_provider_name(p), o);
 	}
 	/* Which credential is connected: the first thing an operator asks. */
 	json_t *creds = json_array();

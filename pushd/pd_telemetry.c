@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * /sipwake/push in DPDK telemetry: {"apns": {...}, "fcm": {...}} with the
+ * /sipwake/push in DPDK telemetry: {"apns": {...}, "fcm": {...}, "webpush": {...}} with the
  * counters of PD_FOREACH_COUNTER, so names cannot drift from the code.
  */
 #include <errno.h>
@@ -12,8 +12,6 @@ static struct pd *tel_pd;
 
 static int push_cb(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	static const char *const names[PD_N_PROVIDERS] = {"apns", "fcm"};
-
 	(void)cmd;
 	(void)params;
 	rte_tel_data_start_dict(d);
@@ -36,7 +34,7 @@ static int push_cb(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(o, "latency_p99_us", s.latency_p99_us);
 		rte_tel_data_add_dict_string(o, "config_alarm", s.alarm);
 		rte_tel_data_add_dict_u64(o, "config_alarm_ms", (uint64_t)s.alarm_ms);
-		rte_tel_data_add_dict_container(d, names[p], o, 0);
+		rte_tel_data_add_dict_container(d, pd_provider_name(p), o, 0);
 	}
 	if (tel_pd) {
 		/* "apns_0" (push.apns.[0]) -> push connections up; telemetry
@@ -51,7 +49,8 @@ static int push_cb(const char *cmd, const char *params, struct rte_tel_data *d)
 		for (unsigned i = 0; i < tel_pd->n_creds; i++) {
 			const struct pd_cred *cr = tel_pd->creds[i];
 
-			snprintf(key, sizeof(key), "%s_%u", names[cr->provider], cr->index);
+			snprintf(key, sizeof(key), "%s_%u", pd_provider_name(cr->provider),
+				 cr->index);
 			rte_tel_data_add_dict_u64(c, key,
 						  __atomic_load_n(&cr->push_up, __ATOMIC_RELAXED));
 		}
@@ -65,7 +64,7 @@ int pd_telemetry_register(struct pd *pd)
 {
 	tel_pd = pd;
 	return rte_telemetry_register_cmd("/sipwake/push", push_cb,
-					  "pushd counters per provider (apns, fcm)");
+					  "pushd counters per provider (apns, fcm, webpush)");
 }
 
 void pd_telemetry_forget(const struct pd *pd)

@@ -7,6 +7,8 @@
  *   sipwake-push --config /etc/sipwake.conf --provider apns --token <hex>
  *                [--param TEAM.bundle | project] [--kind alert|call|background]
  *                [--timeout S]
+ *   sipwake-push --config FILE --provider webpush --token <endpoint URL>
+ *                --param <p256dh>.<auth>
  *
  * The push is an alert ("Missed call") unless --kind says otherwise: a call
  * push rings CallKit (or the app's call screen) on a real phone, which is
@@ -27,11 +29,13 @@
 static void usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-		"usage: sipwake-push --config FILE --provider apns|fcm --token TOKEN\n"
-		"       [--param TEAMID.BUNDLE|PROJECT] [--kind alert|call|background]\n"
+		"usage: sipwake-push --config FILE --provider apns|fcm|webpush --token TOKEN\n"
+		"       [--param TEAMID.BUNDLE|PROJECT|P256DH.AUTH] [--kind "
+		"alert|call|background]\n"
 		"       [--timeout SECONDS] [--call-id ID] [--caller NUMBER] [--name NAME]\n"
 		"--kind: alert (default) shows a \"Missed call\" notification; call is a\n"
-		"       VoIP push that rings the phone (CallKit); background is silent.\n");
+		"       VoIP push that rings the phone (CallKit); background is silent.\n"
+		"webpush: TOKEN is the subscription's endpoint URL, --param its keys.\n");
 	exit(status);
 }
 
@@ -111,7 +115,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!config || !provider || !token ||
-	    (strcmp(provider, "apns") && strcmp(provider, "fcm")) || !timeout_s)
+	    (strcmp(provider, "apns") && strcmp(provider, "fcm") && strcmp(provider, "webpush")) ||
+	    !timeout_s)
 		usage(2);
 	pd_config_defaults(&cfg);
 	if (pd_config_load_file(config, &cfg, err, sizeof(err)) != 0) {
@@ -120,12 +125,15 @@ int main(int argc, char **argv)
 	}
 	memset(&req, 0, sizeof(req));
 	req.id = 1;
-	req.provider = provider[0] == 'a' ? PD_APNS : PD_FCM;
+	req.provider = provider[0] == 'a' ? PD_APNS : provider[0] == 'f' ? PD_FCM : PD_WEBPUSH;
 	if (!param)
 		param = default_param(&cfg, req.provider, pbuf, sizeof(pbuf));
 	if (!param) {
 		fprintf(stderr, "sipwake-push: %s: give --param (%u credentials configured)\n",
-			provider, req.provider == PD_APNS ? cfg.n_apns : cfg.n_fcm);
+			provider,
+			req.provider == PD_APNS	 ? cfg.n_apns
+			: req.provider == PD_FCM ? cfg.n_fcm
+						 : cfg.n_webpush);
 		return 2;
 	}
 	pd = pd_new(&cfg, err, sizeof(err));

@@ -108,6 +108,7 @@ int cp_bind_req_from(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 	if (rc < 0)
 		return rc;
 	req->pn_unknown = rc == CP_PUSH_ADDR_UNKNOWN;
+	req->pn_unusable = rc == CP_PUSH_ADDR_UNUSABLE;
 	/* At the bound, a new device is refused before it reaches the PBX;
 	 * devices already bound can always refresh (sw_bind.h). */
 	if (req->asked_expires != 0 && sw_bind_count(cp->dp->bind) >= sw_bind_max(cp->dp->bind) &&
@@ -245,7 +246,9 @@ static bool refresh_due(const struct cp_ctx *cp, uint8_t pn_form, int64_t regist
 
 static bool provider_configured(const struct cp_ctx *cp, enum pd_provider p)
 {
-	return p == PD_APNS ? cp->cfg.push.n_apns > 0 : cp->cfg.push.n_fcm > 0;
+	return p == PD_APNS  ? cp->cfg.push.n_apns > 0
+	       : p == PD_FCM ? cp->cfg.push.n_fcm > 0
+			     : cp->cfg.push.n_webpush > 0;
 }
 
 static void refresh_one(struct tick_arg *a, const struct sw_device *d)
@@ -351,7 +354,7 @@ void cp_bind_tick(struct cp_ctx *cp, uint64_t now_tsc)
 	/* Pings: each device once per interval, spread over it by id. */
 	a.ping = cp->cfg.ping_interval_s > 0;
 	a.refresh = cp->refresh != NULL && cp->pd != NULL &&
-		    cp->cfg.push.n_apns + cp->cfg.push.n_fcm > 0;
+		    cp->cfg.push.n_apns + cp->cfg.push.n_fcm + cp->cfg.push.n_webpush > 0;
 	a.refresh_budget = RTE_MAX(cp->cfg.push.ring_size / 4, 1u);
 	if (a.ping || a.refresh)
 		sw_bind_foreach(cp->dp->bind, tick_one, &a);

@@ -20,12 +20,15 @@ struct cp_bind_req {
 	bool ob;		/**< the contact URI carried ;ob (RFC 5626 §5.4) */
 	bool has_contact;	/**< a contact to bind (not star, not a fetch) */
 	bool pn_unknown;	/**< a push provider sipwake does not push to (kept, counted) */
+	bool pn_unusable;	/**< a Web Push subscription it cannot use (kept, counted) */
 	const char *pn_why;	/**< why the push address was refused or cannot be used */
 	int32_t asked_expires;	/**< the app's expiry for it; -1 none given */
 	struct sw_bind_rec rec; /**< strings point into @s */
 	const char *contact;	/**< == rec.contact, to find it in the 2xx */
 	uint16_t contact_len;
-	char s[SW_AOR_MAX + SW_CONTACT_MAX + SW_INSTANCE_MAX + 3 * SW_PN_FIELD_MAX];
+	/* The push fields, each NUL-terminated, fit SW_PN_KEY_MAX when the
+	 * binding can be stored at all (sw_bind_put()). */
+	char s[SW_AOR_MAX + SW_CONTACT_MAX + SW_INSTANCE_MAX + SW_PN_KEY_MAX];
 };
 
 /**

@@ -69,7 +69,7 @@ int cp_push_addr_read(const uint8_t *msg, const struct sip_msg *sm, struct sw_bi
 	rc = sw_pn_parse(rec->pn_form, rec->pn_provider, rec->pn_prid, rec->pn_prid_len,
 			 rec->pn_param, rec->pn_param_len, &a, why);
 	if (rc == -ENOTSUP)
-		return CP_PUSH_ADDR_UNKNOWN;
+		return a.prov == SW_PN_PROV_WEBPUSH ? CP_PUSH_ADDR_UNUSABLE : CP_PUSH_ADDR_UNKNOWN;
 	return rc == 0 ? 0 : -EBADMSG;
 }
 
@@ -100,7 +100,9 @@ int cp_push_request_of(const struct sw_device *d, int kind, struct pd_request *r
 		*why = "a token or parameter longer than pushd takes";
 		return -E2BIG;
 	}
-	rq->provider = a.prov == SW_PN_PROV_APNS ? PD_APNS : PD_FCM;
+	rq->provider = a.prov == SW_PN_PROV_APNS      ? PD_APNS
+		       : a.prov == SW_PN_PROV_WEBPUSH ? PD_WEBPUSH
+						      : PD_FCM;
 	rq->kind = (enum pd_kind)kind;
 	rq->token_kind = a.t[i].tok;
 	rq->target = (uint8_t)i;

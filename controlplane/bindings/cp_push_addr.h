@@ -31,6 +31,9 @@ static inline const char *cp_keep(char **at, const char *end, const void *p, siz
 
 /** cp_push_addr_read(): kept, but no push can go to it (provider unknown). */
 #define CP_PUSH_ADDR_UNKNOWN 1
+/** cp_push_addr_read(): kept, but no push can go to it (a Web Push
+ * subscription sipwake cannot use: bad endpoint URL or keys). */
+#define CP_PUSH_ADDR_UNUSABLE 2
 
 /**
  * The push address of a REGISTER (its first Contact's RFC 8599 or legacy
@@ -38,7 +41,9 @@ static inline const char *cp_keep(char **at, const char *end, const void *p, siz
  * the strings kept in [*at, end).
  * @param why  set with a static reason when the address is refused.
  * @return 0 (none, or one sipwake can push to), CP_PUSH_ADDR_UNKNOWN (a
- *         provider sipwake does not push to: kept), -EBADMSG (a parameter
+ *         provider sipwake does not push to: kept), CP_PUSH_ADDR_UNUSABLE (a
+ *         Web Push subscription with a bad endpoint or keys: kept, @p why
+ *         says which), -EBADMSG (a parameter
  *         given twice, bad separators, empty or too many tokens: refuse the
  *         REGISTER), -E2BIG / -EINVAL (a field too long, a bad %-escape).
  */

@@ -91,6 +91,7 @@ void cp_set_streams(struct cp_ctx *cp, struct st *st)
 void cp_set_pushd(struct cp_ctx *cp, struct pd *pd)
 {
 	cp->pd = pd;
+	cp_reg_fcaps(cp); /* +sip.vapid: the key pushd loaded */
 }
 
 static void store_done(void *arg, uint64_t ticket, bool ok)

@@ -200,6 +200,12 @@ void cp_reg_request(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t
 	}
 	if (t->bind.pn_unknown)
 		cp_count(cp, CP_C_REG_PUSH_UNKNOWN, 1);
+	if (t->bind.pn_unusable) {
+		/* Relayed and bound as the app asked; never woken (docs/push-addresses.md). */
+		cp_count(cp, CP_C_REG_PUSH_WEBPUSH_BAD, 1);
+		CP_LOG(INFO, "REGISTER for %s: Web Push subscription not usable, never pushed: %s",
+		       t->bind.rec.aor, t->bind.pn_why);
+	}
 	t->had_auth = has_auth(msg, sm);
 	t->server = (uint8_t)__atomic_load_n(cp->dp->pbx_active, __ATOMIC_RELAXED);
 	if (cp_route(cp, &cp->servers[t->server].ip, &ifx, &our, &nh) != 0) {

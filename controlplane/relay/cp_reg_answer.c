@@ -98,7 +98,7 @@ void cp_reg_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 	const char *b = sip_ptr(msg, sm->via.branch);
 	struct cp_reg_tx *t;
 	uint64_t id = 0;
-	char extra[160] = "";
+	char extra[384] = "";
 	struct cp_reg_grant g;
 	uint64_t device;
 	char *out;

@@ -56,7 +56,8 @@ struct cp_reg {
 	uint64_t next_check_tsc;
 	uint32_t check_seq;
 	uint8_t up[DP_MAX_SERVERS]; /* answered the last health check */
-	char fcaps[96];		    /* "*;+sip.pns=\"apns\"" per the push services configured */
+	char fcaps[224];	    /* "*;+sip.pns=\"apns\"" per the push services configured,
+			  * ";+sip.vapid=\"<key>\"" with Web Push */
 	uint64_t warn_s;	    /* the second of the last unbound 2xx's WARNING */
 	uint32_t warn_n;	    /* WARNINGs in that second */
 };

@@ -13,12 +13,12 @@
 
 #include "common/sw_log.h"
 #include "controlplane/relay/cp_reg_internal.h"
+#include "pushd/pd.h"
 
 int cp_reg_init(struct cp_ctx *cp)
 {
 	struct cp_reg *r = calloc(1, sizeof(*r));
 	uint32_t max = cp->cfg.max_pending;
-	const struct pd_config *push = &cp->cfg.push;
 
 	if (r == NULL)
 		return -ENOMEM;
@@ -32,15 +32,32 @@ int cp_reg_init(struct cp_ctx *cp)
 		return -ENOMEM;
 	}
 	r->gen = 1;
-	/* RFC 8599 §5.6.1.1: the services this edge can push through. */
-	if (push->n_apns > 0 && push->n_fcm > 0)
-		snprintf(r->fcaps, sizeof(r->fcaps), "*;+sip.pns=\"apns,fcm\"");
-	else if (push->n_fcm > 0)
-		snprintf(r->fcaps, sizeof(r->fcaps), "*;+sip.pns=\"fcm\"");
-	else if (push->n_apns > 0)
-		snprintf(r->fcaps, sizeof(r->fcaps), "*;+sip.pns=\"apns\"");
 	cp->reg = r;
+	cp_reg_fcaps(cp);
 	return 0;
+}
+
+void cp_reg_fcaps(struct cp_ctx *cp)
+{
+	const struct pd_config *push = &cp->cfg.push;
+	char *f = cp->reg->fcaps, k[96];
+	size_t cap = sizeof(cp->reg->fcaps);
+	int n;
+
+	if (cp->reg == NULL)
+		return;
+	/* RFC 8599 §5.6.1.1: the services this edge can push through. */
+	f[0] = '\0';
+	if (push->n_apns + push->n_fcm + push->n_webpush == 0)
+		return;
+	n = snprintf(f, cap, "*;+sip.pns=\"%s%s%s%s%s\"", push->n_apns ? "apns" : "",
+		     push->n_apns && push->n_fcm ? "," : "", push->n_fcm ? "fcm" : "",
+		     push->n_webpush && push->n_apns + push->n_fcm ? "," : "",
+		     push->n_webpush ? "webpush" : "");
+	/* RFC 8599 (its Web Push part): +sip.vapid, the key a web app subscribes with
+	 * (applicationServerKey), so that only this edge can push to it. */
+	if (cp->pd != NULL && pd_vapid_key(cp->pd, k, sizeof(k)) == 0 && n > 0 && (size_t)n < cap)
+		snprintf(f + n, cap - (size_t)n, ";+sip.vapid=\"%s\"", k);
 }
 
 void cp_reg_fini(struct cp_ctx *cp)

@@ -220,6 +220,7 @@ static void add_config(struct rte_tel_data *d, const struct cp_ctx *cp)
 	rte_tel_data_add_dict_u64(o, "max_held", c->max_held);
 	rte_tel_data_add_dict_u64(o, "push_apns", c->push.n_apns);
 	rte_tel_data_add_dict_u64(o, "push_fcm", c->push.n_fcm);
+	rte_tel_data_add_dict_u64(o, "push_webpush", c->push.n_webpush);
 	if (rte_tel_data_add_dict_container(d, "config", o, 0) != 0)
 		rte_tel_data_free(o);
 }
@@ -388,7 +389,13 @@ static int add_device(const struct sw_device *dv, void *arg)
 		rte_tel_data_add_dict_string(c, "push_provider", buf);
 		truncated(buf, sizeof(buf), dv->pn_prid, dv->pn_prid_len);
 		rte_tel_data_add_dict_string(c, "push_prid", buf);
-		snprintf(buf, sizeof(buf), "%.100s", dv->pn_param);
+		/* Web Push: the auth secret is the app's and ours, not the
+		 * operator's: its p256dh alone. */
+		if (strcmp(dv->pn_provider, "webpush") == 0 && strchr(dv->pn_param, '.') != NULL)
+			snprintf(buf, sizeof(buf), "%.*s.<auth>",
+				 (int)RTE_MIN(strcspn(dv->pn_param, "."), 100u), dv->pn_param);
+		else
+			snprintf(buf, sizeof(buf), "%.100s", dv->pn_param);
 		rte_tel_data_add_dict_string(c, "push_param", buf);
 		add_tokens(c, dv);
 	}

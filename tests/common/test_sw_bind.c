@@ -219,7 +219,7 @@ static void test_match_pn_then_contact(void **state)
 static void test_pn_key(void **state)
 {
 	char out[SW_PN_KEY_MAX];
-	char big[600];
+	char big[SW_PN_KEY_MAX]; /* longer than any key with a provider */
 	int n;
 
 	(void)state;

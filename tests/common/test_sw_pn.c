@@ -139,7 +139,7 @@ static void test_providers(void **state)
 	const char *why;
 
 	(void)state;
-	assert_int_equal(parse(SW_PN_RFC8599, "webpush", "x", "", &a, &why), -ENOTSUP);
+	assert_int_equal(parse(SW_PN_RFC8599, "mypush", "x", "", &a, &why), -ENOTSUP);
 	assert_int_equal(a.prov, SW_PN_PROV_OTHER);
 	assert_string_equal(why, "a push provider sipwake does not push to");
 	assert_int_equal(sw_pn_parse(SW_PN_NONE, "", "", 0, "", 0, &a, &why), -ENOENT);
@@ -151,6 +151,61 @@ static void test_providers(void **state)
 	assert_non_null(sw_pn_token_refusal(SW_PN_PROV_FCM, "a b", 3));
 }
 
+/* RFC 8291 Appendix A's user agent keys, as pn-param carries them. */
+#define WP_KEYS                                                                                   \
+	"BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4" \
+	".BTBZMqHH6r4Tts7J_aSIgg"
+
+/* pn-provider=webpush: the endpoint URL is the one token, which takes every
+ * push; one that cannot be used is kept (-ENOTSUP) with its reason. */
+static void test_webpush(void **state)
+{
+	static const char ep[] =
+		"https://updates.push.services.mozilla.com/wpush/v2/gAAA?a=1&b=2|3";
+	static const struct {
+		const char *prid, *param, *why;
+	} bad[] = {
+		{"http://push.example/x", WP_KEYS, "Web Push endpoint not an https:// URL"},
+		{"https://push.example", WP_KEYS, "Web Push endpoint without a path"},
+		{"https://push.example:0/x", WP_KEYS, "Web Push endpoint with a bad port"},
+		{"https://push.example/x y", WP_KEYS,
+		 "Web Push endpoint with a space, control byte, non-ASCII or #"},
+		{ep, "BCVx.BTBZMqHH6r4Tts7J_aSIgg",
+		 "Web Push p256dh is not a 65-byte uncompressed P-256 point"},
+		{ep,
+		 "ACVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-"
+		 "AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoI"
+		 "Aiw4.BTBZMqHH6r4Tts7J_aSIgg",
+		 "Web Push p256dh is not a 65-byte uncompressed P-256 point"},
+		{ep,
+		 "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-"
+		 "AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoI"
+		 "Aiw4.BTBZMqHH6r4Tts7J",
+		 "Web Push auth secret is not 16 bytes"},
+		{ep, "nodot", "Web Push pn-param is not <p256dh>.<auth>"},
+	};
+	struct sw_pn_addr a;
+	const char *why;
+
+	(void)state;
+	assert_int_equal(parse(SW_PN_RFC8599, "webpush", ep, WP_KEYS, &a, &why), 0);
+	assert_int_equal(a.prov, SW_PN_PROV_WEBPUSH);
+	assert_int_equal(a.n, 1);
+	tok_is(&a.t[0], SW_PN_TOK_ANY, ep, WP_KEYS);
+	assert_int_equal(sw_pn_pick(&a, SW_PN_USE_CALL, 0), 0);
+	assert_int_equal(sw_pn_pick(&a, SW_PN_USE_NOTIFY, 0), 0);
+	assert_int_equal(sw_pn_pick(&a, SW_PN_USE_CALL, 1), -1);
+	assert_null(sw_pn_token_refusal(SW_PN_PROV_WEBPUSH, ep, strlen(ep)));
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(
+			parse(SW_PN_RFC8599, "webpush", bad[i].prid, bad[i].param, &a, &why),
+			-ENOTSUP);
+		assert_int_equal(a.prov, SW_PN_PROV_WEBPUSH);
+		assert_string_equal(why, bad[i].why);
+	}
+	assert_int_equal(parse(SW_PN_RFC8599, "webpush", "", WP_KEYS, &a, &why), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -159,6 +214,7 @@ int main(void)
 		cmocka_unit_test(test_portsip),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_providers),
+		cmocka_unit_test(test_webpush),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

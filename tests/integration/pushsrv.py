@@ -61,6 +61,7 @@ TEAM, KEY_ID, BUNDLE = "ABCD123456", "KEY1234567", "com.example"
 # A Firebase project id and the service account of it that pushd signs in as.
 FCM_PROJECT = "sipwake-android-test"
 FCM_EMAIL = "pushd@%s.iam.gserviceaccount.com" % FCM_PROJECT
+VAPID_SUB = "mailto:ops@example.com"  # the Web Push credential's subject (RFC 8292 sub)
 
 
 def testsrv_bin():
@@ -77,13 +78,13 @@ def testsrv_bin():
 
 
 def parse_event(line):
-    """A ``REQ ...`` line as a dict: kind ("apns", "fcm", "token"), token,
+    """A ``REQ ...`` line as a dict: kind ("apns", "fcm", "webpush", "token"), token,
     and each key=value (status as int); body is everything after " body="."""
     head, sep, body = line.partition(" body=")
     words = head.split(" ")
     ev = {"kind": words[1] if len(words) > 1 else ""}
     rest = words[2:]
-    if ev["kind"] in ("apns", "fcm") and rest:
+    if ev["kind"] in ("apns", "fcm", "webpush") and rest:
         ev["token"], rest = rest[0], rest[1:]
     for w in rest:
         k, _, v = w.partition("=")
@@ -153,7 +154,8 @@ class PushServer:
         return path
 
     def config(self, bundle=None, team=None, key_id=None, extra="", apns=True, fcm=False,
-               fcm_project=None, fcm_account=None, fcm_package=None):
+               fcm_project=None, fcm_account=None, fcm_package=None, webpush=False,
+               webpush_extra=""):
         """The ``push: { ... };`` text for sipwake's config: one APNs token
         credential at this server (unless @apns is false), trusting its
         certificate. Other values than the server's (a wrong bundle, team or
@@ -161,7 +163,9 @@ class PushServer:
         credential too, for @fcm_project (default the server's) with the
         service account file @fcm_account (default the one the server
         accepts), its token endpoint and FCM endpoint this server, and the
-        Android package name @fcm_package if given. @extra:
+        Android package name @fcm_package if given. @webpush: the Web Push
+        credential (VAPID key: the APNs .p8, a P-256 key; subject
+        mailto:ops@example.com) with @webpush_extra inside its group. @extra:
         more keys inside push { }."""
         text = 'push: { retry_base_ms = 50; retry_max_ms = 500; %s\n' % extra
         if apns:
@@ -177,7 +181,17 @@ class PushServer:
                      % (fcm_project or self.fcm_project, fcm_account or self._path("sa.json"),
                         self.port, self.port, self._path("tls.crt"),
                         ' package = "%s";' % fcm_package if fcm_package else ""))
+        if webpush:
+            text += ('  webpush = ( { vapid_key = "%s"; subject = "%s"; ca_file = "%s"; %s } );\n'
+                     % (self._path("AuthKey.p8"), VAPID_SUB, self._path("tls.crt"),
+                        webpush_extra))
         return text + "};\n"
+
+    def wpsub(self, sub_id):
+        """Mint Web Push subscription @sub_id on the server (the browser's
+        PushManager.subscribe()): (endpoint URL, "<p256dh>.<auth>")."""
+        words = self.cmd("wpsub " + sub_id).split()
+        return words[3], words[4]
 
     # -- life ---------------------------------------------------------------
     def start(self, timeout=10):
@@ -279,7 +293,7 @@ class PushServer:
         with self._cv:
             lines = list(self._lines)
         evs = [parse_event(l) for l in lines if l.startswith("REQ apns ")
-               or l.startswith("REQ fcm ")]
+               or l.startswith("REQ fcm ") or l.startswith("REQ webpush ")]
         return [e for e in evs if token is None or e["token"] == token]
 
     def token_reqs(self):

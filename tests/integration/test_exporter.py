@@ -60,7 +60,7 @@ def test_exporter_matches_socket(elab):
     assert got[("sipwake_held_oldest_age_ms", ())] == 0
     # pushd, per provider (no credential here: every value is still served).
     push = elab.telemetry("/sipwake/push")
-    for provider in ("apns", "fcm"):
+    for provider in ("apns", "fcm", "webpush"):
         lbl = (("provider", provider),)
         for key, v in push[provider].items():
             if key.startswith("config_alarm"):

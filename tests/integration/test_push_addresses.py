@@ -212,7 +212,7 @@ class TestRefused:
             "legacy two tokens, one empty": Raw("bad11", "pn-type=apple;pn-tok=%s:remote&:voip;"
                                                 "app-id=%s.remote&voip" % (tok, p)),
             "overlong token": Raw("bad9", "pn-provider=apns;pn-prid=%s;pn-param=%s.voip"
-                                  % ("a" * 300, p)),
+                                  % ("a" * 600, p)),
         }
         for what, dev in bad.items():
             refused_400(ctx, dev, what)
@@ -248,13 +248,13 @@ class TestRefused:
 
     def test_unknown_provider_relayed_counted_and_explained(self, push_lab):
         ctx = push_lab
-        dev = Raw("wendy", "pn-provider=webpush;pn-prid=https%3A%2F%2Fpush.example%2Fx;"
+        dev = Raw("wendy", "pn-provider=mypush;pn-prid=https%3A%2F%2Fpush.example%2Fx;"
                   "pn-param=vapid")
         old, d = ctx.app(), Delta(ctx.lab)
         ctx.asleep((old, dev))
         assert d().get("reg_push_unknown") == 1, d()
         b = device_of(ctx, dev)
-        assert b["push_provider"] == "webpush", b
+        assert b["push_provider"] == "mypush", b
         assert b["wake"] == "a push provider sipwake does not push to", b
         call = Call("sip:%s" % dev.aor, dev.user, route=False)
         call_in(ctx, call)

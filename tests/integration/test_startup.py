@@ -233,6 +233,33 @@ push: { apns = ( { team_id = "ABCDE12345"; bundle_id = "com.example.phone";
     assert not os.path.exists("/var/run/dpdk/" + prefix)
 
 
+def test_vapid_key_that_is_not_p256_stops_startup(tmp_path):
+    # push.webpush's VAPID key must be a P-256 key: an RSA one stops
+    # start-up (and --check-config) with exit 78, naming the key; a good one
+    # passes --check-config ("push credentials loaded").
+    subprocess.run("openssl genpkey -algorithm RSA -out rsa.pem && openssl genpkey "
+                   "-algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out vapid.pem",
+                   shell=True, check=True, cwd=tmp_path, timeout=60, capture_output=True)
+    text = """interfaces = ( { device = "net_null0"; ipv4 = "198.18.0.1/24"; } );
+push: { webpush = ( { vapid_key = "%s"; subject = "mailto:ops@example.com"; } ); };
+"""
+    conf = tmp_path / "sipwake.conf"
+    conf.write_text(text % (tmp_path / "rsa.pem"))
+    p = subprocess.run([swlab.sipwake_bin(), "--check-config", "-c", str(conf)],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 78 and "push.webpush.[0].vapid_key" in p.stderr, p
+    assert "is not a P-256 key" in p.stderr, p
+    prefix = "swpv%d" % (os.getpid() % 10000)
+    p = subprocess.run([swlab.sipwake_bin(), "-l", "0,1", "--no-huge", "-m", "128", "--no-pci",
+                        "--file-prefix=" + prefix, "--vdev=net_null0", "--", "-c", str(conf)],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 78 and "push.webpush.[0].vapid_key" in p.stderr, p
+    conf.write_text(text % (tmp_path / "vapid.pem"))
+    p = subprocess.run([swlab.sipwake_bin(), "--check-config", "-c", str(conf)],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0 and "push credentials loaded" in p.stdout + p.stderr, p
+
+
 def test_tls_certificate_that_does_not_load_stops_startup(tmp_path):
     # A listener's certificate is missing: start-up (and --check-config)
     # stop with exit 78 naming the file, before EAL or any port.
@@ -256,6 +283,6 @@ streams: { tls = { port = 5061; cert = "%s/missing.crt"; key = "%s"; }; };
 def test_push_telemetry_answers(tmp_path):
     with swlab.Lab(name="swpt%d" % (os.getpid() % 10000)) as lab:
         push = lab.telemetry("/sipwake/push")
-        assert set(push) >= {"apns", "fcm"}, push
+        assert set(push) >= {"apns", "fcm", "webpush"}, push
         assert push["apns"]["submitted"] == 0
         assert lab.stop() == 0

@@ -11,7 +11,7 @@ The lab has something to show everywhere: pushd connected to pd_testsrv
 call held for it on the wake path (a trace with events, a held call).
 
 Key notation of the table: nested objects as parent.child; <N> a number,
-<provider> apns or fcm; two rows stand for whole sets of keys:
+<provider> apns, fcm or webpush; two rows stand for whole sets of keys:
 "<key counted by workers>" (/sipwake/stats,<worker>) and "<stats key>"
 (/sipwake/describe)."""
 import os
@@ -30,10 +30,10 @@ DOC = os.path.join(swlab.REPO, "docs", "telemetry.md")
 EXPORTER = os.path.join(swlab.REPO, "scripts", "sipwake-exporter.py")
 
 TYPES = {"counter": int, "gauge": int, "id": int, "text": str, "list": list}
-KEY_HOLES = {"<N>": r"\d+", "<provider>": r"(?:apns|fcm)", "<transport>": r"(?:tcp|tls|ws|wss)",
+KEY_HOLES = {"<N>": r"\d+", "<provider>": r"(?:apns|fcm|webpush)", "<transport>": r"(?:tcp|tls|ws|wss)",
              "<reason>": r"[a-z_]+"}
 LABEL_HOLES = {"<lcore>": r"\d+", "<N>": r"\d+", "<version>": r".+", "<dpdk>": r".+",
-               "<provider>": r"(?:apns|fcm)", "<transport>": r"(?:tcp|tls|ws|wss)",
+               "<provider>": r"(?:apns|fcm|webpush)", "<transport>": r"(?:tcp|tls|ws|wss)",
                "<reason>": r"[a-z_]+", "<backend>": r"(?:redis|sqlite|none)", "<edge>": r".*"}
 WORKER_KEYS, STATS_KEYS = "<key counted by workers>", "<stats key>"
 

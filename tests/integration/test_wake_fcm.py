@@ -35,7 +35,6 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pushsrv  # noqa: E402
-import sippkit  # noqa: E402
 import swlab  # noqa: E402
 from wakekit import *  # noqa: E402,F401,F403 (the shared steps and peers)
 from wakekit import ALIVE_WINDOW_S, PUSH_PORT, TIMEOUT_S  # noqa: E402
@@ -168,46 +167,17 @@ class TestFcm:
         dev, lab = AndroidDevice("andy"), ctx.lab
         sets = {"token": dev.token, "pn_param": PROJECT, "pns": "fcm", "domain": DOMAIN,
                 "instance": "urn:uuid:" + dev.instance}
-        creds = ["-au", dev.user, "-ap", "secret"]
-        old_port, new_port = ctx.next_port + 1, ctx.next_port + 2
-        ctx.next_port += 2
         cid = "fcm-wake-%d@pbx.example.net" % os.getpid()  # the PBX's one call (-cid_str)
         fcm0, _ = lab.fcm()
-        with ctx.pbx_port_free():
-            registrar = sippkit.lab_sipp(lab, "pbx_registrar.xml", PBX4, 5060, calls=2,
-                                         timeout=40).start()
-            try:
-                first = sippkit.lab_run_sipp(lab, "app_register.xml", APP4, old_port,
-                                             remote=SW4, service=dev.user, timeout=15,
-                                             sets=sets, extra=creds + ["-recv_timeout", "5000"])
-                assert first.ok, sippkit.explain(first, lab.read_log()[-3000:])
-                # Bound with its FCM push address, whole (the token shown by its ends).
-                devs = lab.devices(dev.aor)
-                assert len(devs) == 1, devs
-                assert devs[0]["push_provider"] == "fcm" and devs[0]["push_param"] == PROJECT, devs
-                assert devs[0]["push_prid"] == short(dev.token), devs
-                ctx.wait_state(dev, "asleep")
-                d, mark = Delta(lab), ctx.push.mark()
-                app = sippkit.lab_sipp(lab, "app_wake_uas.xml", APP4, new_port, calls=2,
-                                       service=dev.user, timeout=30, sets=dict(sets, edge_host=SW4),
-                                       extra=creds).start()
-                caller = sippkit.lab_sipp(lab, "pbx_call_uac.xml", PBX4, 5062, remote=SW4,
-                                          service=dev.user, timeout=30,
-                                          sets={"ruri": dev.contact(APP4, old_port),
-                                                "domain": DOMAIN},
-                                          extra=["-d", "300", "-cid_str", cid]).start()
-                try:
-                    ev = ctx.push.wait_req(dev.token, kind="call", start=mark, timeout=5)
-                    tell_sipp_app(ctx, dev, new_port, "fcm")
-                    res_caller, res_app = caller.wait(30), app.wait(30)
-                finally:
-                    caller.stop()
-                    app.stop()
-                assert res_caller.ok and res_app.ok, sippkit.explain(
-                    res_caller, res_app, lab.read_log()[-3000:])
-            finally:
-                res_reg = registrar.stop() if registrar.result is None else registrar.result
-        assert res_reg.ok, sippkit.explain(res_reg)
+
+        def registered(first):
+            # Bound with its FCM push address, whole (the token shown by its ends).
+            devs = lab.devices(dev.aor)
+            assert len(devs) == 1, devs
+            assert devs[0]["push_provider"] == "fcm" and devs[0]["push_param"] == PROJECT, devs
+            assert devs[0]["push_prid"] == short(dev.token), devs
+        ev, d, mark, res_app, new_port = sipp_woken_call(ctx, dev, sets, cid, "fcm", "call",
+                                                         registered)
         check_fcm_push(ev, dev, cid)
         assert "Call-ID: " + cid in res_app.messages, res_app.messages[-3000:]
         # The bearer it carried was issued by the token endpoint, to this

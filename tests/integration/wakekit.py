@@ -454,6 +454,55 @@ def tell_sipp_app(ctx, dev, port, pns="apns"):
     pusher.expect(is_resp(200), 3.0, "the app took its push")
 
 
+def sipp_woken_call(ctx, dev, sets, cid, pns, push_kind=None, registered=None):
+    """The whole call with sipp on both ends and as the registrar: @dev's
+    app registers (challenged) through sipwake with @sets (its push address,
+    app_register.xml's variables), @registered(first), if given, checks what
+    that registration left; the app sleeps; the PBX calls it with Call-ID
+    @cid; the push for dev.token (REQ lines of @push_kind, None: any) comes;
+    the app is handed it (a MESSAGE "from" @pns), registers again from a new
+    port (challenged) and answers: 180, 200, ACK, BYE through sipwake, every
+    sipp ending without a failed check. Returns (the push event, a Delta
+    and a push mark taken before the call, the app's sipp result, its new
+    port)."""
+    lab = ctx.lab
+    creds = ["-au", dev.user, "-ap", "secret"]
+    old_port, new_port = ctx.next_port + 1, ctx.next_port + 2
+    ctx.next_port += 2
+    with ctx.pbx_port_free():
+        registrar = sippkit.lab_sipp(lab, "pbx_registrar.xml", PBX4, 5060, calls=2,
+                                     timeout=40).start()
+        try:
+            first = sippkit.lab_run_sipp(lab, "app_register.xml", APP4, old_port, remote=SW4,
+                                         service=dev.user, timeout=15, sets=sets,
+                                         extra=creds + ["-recv_timeout", "5000"])
+            assert first.ok, sippkit.explain(first, lab.read_log()[-3000:])
+            if registered is not None:
+                registered(first)
+            ctx.wait_state(dev, "asleep")
+            d, mark = Delta(lab), ctx.push.mark()
+            app = sippkit.lab_sipp(lab, "app_wake_uas.xml", APP4, new_port, calls=2,
+                                   service=dev.user, timeout=30, sets=dict(sets, edge_host=SW4),
+                                   extra=creds).start()
+            caller = sippkit.lab_sipp(lab, "pbx_call_uac.xml", PBX4, 5062, remote=SW4,
+                                      service=dev.user, timeout=30,
+                                      sets={"ruri": dev.contact(APP4, old_port), "domain": DOMAIN},
+                                      extra=["-d", "300", "-cid_str", cid]).start()
+            try:
+                ev = ctx.push.wait_req(dev.token, kind=push_kind, start=mark, timeout=5)
+                tell_sipp_app(ctx, dev, new_port, pns)
+                res_caller, res_app = caller.wait(30), app.wait(30)
+            finally:
+                caller.stop()
+                app.stop()
+            assert res_caller.ok and res_app.ok, sippkit.explain(
+                res_caller, res_app, lab.read_log()[-3000:])
+        finally:
+            res_reg = registrar.stop() if registrar.result is None else registrar.result
+    assert res_reg.ok, sippkit.explain(res_reg)
+    return ev, d, mark, res_app, new_port
+
+
 def final_of(cid):
     return lambda m: m.call_id == cid and m.status >= 200 and m.cseq[1] == "INVITE"
 

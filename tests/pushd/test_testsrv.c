@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "common/sw_webpush.h"
 #include "pushd/pd_internal.h"
 #include "tests/pushd/ts_harness.h"
 
@@ -59,9 +60,10 @@ static char *apns_jwt(const char *kid, const char *team, long age_s)
 	return pd_jwt_sign(p8, true, hdr, claims);
 }
 
-/* POSTs @body (a file is written for it) with extra curl arguments; returns
- * the HTTP status, the answer body in @out. */
-static int post(const char *path, const char *curl_args, const char *body, char *out, size_t cap)
+/* POSTs @len bytes of @body (a file is written for it) with extra curl
+ * arguments; returns the HTTP status, the answer body in @out. */
+static int post_n(const char *path, const char *curl_args, const void *body, size_t len, char *out,
+		  size_t cap)
 {
 	char cmd[8192], bodyf[160], outf[160];
 	FILE *f;
@@ -72,7 +74,7 @@ static int post(const char *path, const char *curl_args, const char *body, char 
 	snprintf(outf, sizeof(outf), "%s/out", keys.dir);
 	f = fopen(bodyf, "w");
 	assert_non_null(f);
-	fputs(body, f);
+	assert_int_equal(fwrite(body, 1, len, f), len);
 	fclose(f);
 	snprintf(cmd, sizeof(cmd),
 		 "curl -s --http2 --max-time 5 --cacert %s -o %s -w '%%{http_code}' "
@@ -89,6 +91,11 @@ static int post(const char *path, const char *curl_args, const char *body, char 
 	if (f)
 		fclose(f);
 	return code;
+}
+
+static int post(const char *path, const char *curl_args, const char *body, char *out, size_t cap)
+{
+	return post_n(path, curl_args, body, strlen(body), out, cap);
 }
 
 /* An APNs request with a valid token unless @jwt is given; @hdrs extra. */
@@ -229,6 +236,97 @@ static void test_apns_scripted_answers(void **state)
 	assert_int_equal(apns("abcf", NULL, VOIP, "{}", out, sizeof(out)), 200);
 }
 
+/* A Web Push request to /wp/<id> as pushd makes it: "vapid t=<JWT signed
+ * by @signer>, k=<the test .p8's public key>" with claims @claims (NULL:
+ * good ones), @plain encrypted for the subscription's @keys, @hdrs extra. */
+static int webpush(const char *id, const char *keys_, EVP_PKEY *signer, const char *claims,
+		   const char *hdrs, const char *plain, char *out, size_t cap)
+{
+	uint8_t p256dh[65], auth[16], pub[65], body[512];
+	char good[256], k[100], args[2048], path[160];
+	const char *why;
+	char *jwt;
+	int n;
+
+	assert_int_equal(sw_wp_keys(keys_, strlen(keys_), p256dh, auth, &why), 0);
+	n = pd_ece_encrypt(p256dh, auth, plain, strlen(plain), body, sizeof(body));
+	assert_true(n > 0);
+	snprintf(good, sizeof(good),
+		 "{\"aud\":\"https://127.0.0.1:%u\",\"exp\":%ld,\"sub\":\"mailto:a@b.c\"}",
+		 srv.port, (long)time(NULL) + 3600);
+	jwt = pd_jwt_sign(signer, true, "{\"typ\":\"JWT\",\"alg\":\"ES256\"}",
+			  claims ? claims : good);
+	assert_non_null(jwt);
+	assert_int_equal(pd_ec_pub(p8, pub), 0);
+	pd_b64url(pub, 65, k, sizeof(k));
+	snprintf(args, sizeof(args), "-H 'authorization: vapid t=%s, k=%s' %s", jwt, k, hdrs);
+	free(jwt);
+	snprintf(path, sizeof(path), "/wp/%s", id);
+	return post_n(path, args, body, (size_t)n, out, cap);
+}
+
+#define WP_HDRS "-H 'content-encoding: aes128gcm' -H 'ttl: 30' -H 'urgency: high' "
+
+/* As a push service (RFC 8030, VAPID RFC 8292) and the browser behind it:
+ * a good push is decrypted and answered 201; a JWT with a wrong aud, an
+ * exp over 24 h away, a sub that is no contact, a signature by another key
+ * than k, no VAPID at all, an unknown subscription, no TTL, another
+ * content coding, a body that does not decrypt: each refused. */
+static void test_webpush_push_service_checks(void **state)
+{
+	EVP_PKEY *other = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	char ep[300], wk[200], out[512], claims[256];
+	const char *l;
+
+	(void)state;
+	assert_non_null(other);
+	assert_int_equal(ts_srv_wpsub(&srv, "s1", ep, sizeof(ep), wk, sizeof(wk)), 0);
+	snprintf(out, sizeof(out), "https://127.0.0.1:%u/wp/s1", srv.port);
+	assert_string_equal(ep, out);
+	assert_int_equal(
+		webpush("s1", wk, p8, NULL, WP_HDRS, "{\"kind\":\"call\"}", out, sizeof(out)), 201);
+	l = ts_srv_wait(&srv, "REQ webpush s1 status=201", 2000);
+	assert_non_null(l);
+	assert_non_null(strstr(l, "sub=mailto:a@b.c"));
+	assert_non_null(strstr(l, "body={\"kind\":\"call\"}"));
+	snprintf(claims, sizeof(claims),
+		 "{\"aud\":\"https://push.example\",\"exp\":%ld,\"sub\":\"mailto:a@b.c\"}",
+		 (long)time(NULL) + 3600);
+	assert_int_equal(webpush("s1", wk, p8, claims, WP_HDRS, "{}", out, sizeof(out)), 401);
+	assert_non_null(strstr(out, "BadVapidAudience"));
+	snprintf(claims, sizeof(claims),
+		 "{\"aud\":\"https://127.0.0.1:%u\",\"exp\":%ld,\"sub\":\"mailto:a@b.c\"}",
+		 srv.port, (long)time(NULL) + 90000);
+	assert_int_equal(webpush("s1", wk, p8, claims, WP_HDRS, "{}", out, sizeof(out)), 401);
+	assert_non_null(strstr(out, "BadVapidExpiry"));
+	snprintf(claims, sizeof(claims),
+		 "{\"aud\":\"https://127.0.0.1:%u\",\"exp\":%ld,\"sub\":\"ops\"}", srv.port,
+		 (long)time(NULL) + 3600);
+	assert_int_equal(webpush("s1", wk, p8, claims, WP_HDRS, "{}", out, sizeof(out)), 401);
+	assert_non_null(strstr(out, "BadVapidSubject"));
+	assert_int_equal(webpush("s1", wk, other, NULL, WP_HDRS, "{}", out, sizeof(out)), 401);
+	assert_non_null(strstr(out, "BadVapidSignature"));
+	assert_int_equal(post("/wp/s1", WP_HDRS, "x", out, sizeof(out)), 401);
+	assert_non_null(strstr(out, "NoVapidAuthorization"));
+	assert_int_equal(webpush("nobody", wk, p8, NULL, WP_HDRS, "{}", out, sizeof(out)), 404);
+	assert_int_equal(webpush("s1", wk, p8, NULL, "-H 'content-encoding: aes128gcm'", "{}", out,
+				 sizeof(out)),
+			 400);
+	assert_non_null(strstr(out, "BadTTL"));
+	assert_int_equal(webpush("s1", wk, p8, NULL, "-H 'content-encoding: aesgcm' -H 'ttl: 30'",
+				 "{}", out, sizeof(out)),
+			 400);
+	assert_non_null(strstr(out, "BadContentEncoding"));
+	/* Keys of another subscription: the browser cannot decrypt it. */
+	assert_int_equal(ts_srv_wpsub(&srv, "s2", ep, sizeof(ep), claims, sizeof(claims)), 0);
+	assert_int_equal(webpush("s1", claims, p8, NULL, WP_HDRS, "{}", out, sizeof(out)), 400);
+	assert_non_null(strstr(out, "DecryptionFailed"));
+	/* Scripted answers, per subscription. */
+	assert_int_equal(ts_srv_cmd(&srv, "set s2 410"), 0);
+	assert_int_equal(webpush("s2", claims, p8, NULL, WP_HDRS, "{}", out, sizeof(out)), 410);
+	EVP_PKEY_free(other);
+}
+
 static void test_token_endpoint_and_fcm(void **state)
 {
 	char out[1024], body[4096], auth[256], claims[512];
@@ -301,6 +399,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_apns_header_and_body_checks),
 		cmocka_unit_test(test_apns_scripted_answers),
 		cmocka_unit_test(test_token_endpoint_and_fcm),
+		cmocka_unit_test(test_webpush_push_service_checks),
 	};
 
 	if (argc < 2) {

@@ -33,7 +33,11 @@ struct ts_req {
 	char h_apns_id[64];
 	char h_collapse[128];
 	char h_ctype[128];
-	char token[512]; /* device token (APNs path, FCM body) */
+	char h_cenc[32];     /* Web Push: content-encoding */
+	char h_ttl[32];	     /* Web Push: TTL */
+	char h_urgency[32];  /* Web Push: Urgency */
+	char h_wp_topic[64]; /* Web Push: Topic */
+	char token[512];     /* device token (APNs path, FCM body) */
 	long iat;
 	int client_cert;    /* TLS client certificate presented */
 	int cert_chain_ok;  /* ... and it chains to --client-ca */
@@ -65,6 +69,24 @@ void ts_beh_clear(void);
 void ts_beh_next(const char *token, struct beh *b);
 
 EVP_PKEY *ts_load_pubkey(const char *path);
+/* base64url (no padding) into @out; the length, or -1. */
+int ts_b64u_decode(const char *in, size_t len, unsigned char *out, size_t cap);
+/* ES256 / RS256 signature of a compact JWS's "header.claims" by @key: 1 if good. */
+int ts_jws_verify(EVP_PKEY *key, int es256, const char *jwt);
+/* The claims of a compact JWS (unverified), a new reference, or NULL. */
+json_t *ts_jws_claims(const char *jwt);
+
+/* ts_webpush.c: the Web Push push service and the browser behind it. */
+/* Mint subscription @id: its P-256 key and auth secret; @keys gets
+ * "<p256dh>.<auth>" (base64url), as pn-param carries it. 0 or -1. */
+int ts_wp_mint(const char *id, char *keys, size_t cap);
+/* Check a POST /wp/<id> as a push service does (VAPID JWT verified with
+ * its k, aud = @aud, exp, sub; Content-Encoding, TTL, Urgency) and decrypt
+ * it as the browser would into @plain (NUL-terminated). The status to
+ * answer (201, or 400 / 401 / 403 / 404 with *reason), and the JWT's sub. */
+int ts_wp_check(const struct ts_req *r, const char *aud, char *plain, size_t cap,
+		const char **reason, char *sub, size_t subcap);
+void ts_wp_free(void);
 
 /* Verifies a compact JWS. Returns NULL when valid (sets *iat, and *claims to
  * a new reference when claims != NULL), else an APNs-style reason. */

@@ -120,6 +120,62 @@ static void answer_token_endpoint(struct stream *st)
 		ts_emit(srv, "REQ token status=%d iat=%ld", st->status, iat);
 }
 
+/* POST /wp/<id>: a Web Push push service, and the browser that decrypts.
+ * 0 when an answer is due (now or after the delay), -1 when none is
+ * (stall, reset, GOAWAY). */
+static int answer_webpush(struct stream *st)
+{
+	struct ts_server *srv = st->s->srv;
+	struct ts_req *r = &st->req;
+	struct beh b = {.kind = B_ANSWER, .code = 201};
+	const char *reason;
+	char plain[4096], sub[256] = "-";
+
+	/* The subscription id: the path after /wp/, up to a query. */
+	snprintf(r->token, sizeof(r->token), "%.*s", (int)strcspn(r->path + 4, "?"), r->path + 4);
+	st->status = ts_wp_check(r, srv->origin, plain, sizeof(plain), &reason, sub, sizeof(sub));
+	if (st->status == 201)
+		ts_beh_next(r->token, &b);
+	if (srv->events_on) {
+		for (char *p = plain; *p; p++)
+			if ((unsigned char)*p < 0x20)
+				*p = '?';
+		ts_emit(srv,
+			"REQ webpush %s status=%d beh=%d/%d reason=%s ttl=%s urgency=%s topic=%s "
+			"sub=%s conn=%lu open=%u bytes=%zu body=%s",
+			r->token, b.kind == B_ANSWER && st->status == 201 ? b.code : st->status,
+			b.kind, b.code, reason ? reason : (b.reason[0] ? b.reason : "-"),
+			r->h_ttl[0] ? r->h_ttl : "-", r->h_urgency[0] ? r->h_urgency : "-",
+			r->h_wp_topic[0] ? r->h_wp_topic : "-", sub, st->s->id, st->s->n_open,
+			r->body_len, plain[0] ? plain : "-");
+	}
+	if (st->status == 201) {
+		if (b.kind == B_STALL)
+			return -1;
+		if (b.kind == B_RESET) {
+			nghttp2_submit_rst_stream(st->s->ng, NGHTTP2_FLAG_NONE, st->id,
+						  NGHTTP2_INTERNAL_ERROR);
+			return -1;
+		}
+		if (b.kind == B_GOAWAY) {
+			nghttp2_session_terminate_session2(st->s->ng, st->id > 2 ? st->id - 2 : 0,
+							   NGHTTP2_NO_ERROR);
+			return -1;
+		}
+		st->status = b.code;
+		reason = b.reason[0] ? b.reason : NULL;
+	}
+	if (st->status == 429 && b.retry_after) {
+		snprintf(st->hdr_extra[0][0], 64, "retry-after");
+		snprintf(st->hdr_extra[0][1], 64, "%d", b.retry_after);
+		st->n_extra = 1;
+	}
+	if (st->status >= 300)
+		set_body(st, json_pack("{s:i, s:s}", "code", st->status, "reason",
+				       reason ? reason : "error"));
+	return 0;
+}
+
 void ts_answer(struct stream *st)
 {
 	struct ts_server *srv = st->s->srv;
@@ -132,6 +188,11 @@ void ts_answer(struct stream *st)
 	srv->n_requests++;
 	if (!strcmp(r->path, "/token")) {
 		answer_token_endpoint(st);
+		goto answer;
+	}
+	if (!strncmp(r->path, "/wp/", 4)) {
+		if (answer_webpush(st) != 0)
+			return;
 		goto answer;
 	}
 	if (apns) {

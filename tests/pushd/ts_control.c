@@ -34,6 +34,16 @@ static void control_line(struct ts_server *srv, char *line)
 			ts_emit(srv, "ERR kind <token> voip|regular");
 			return;
 		}
+	} else if (!strcmp(cmd, "wpsub")) {
+		char keys[160];
+
+		/* The answer carries the subscription, as the browser gives it to the app. */
+		if (!a1[0] || ts_wp_mint(a1, keys, sizeof(keys)) != 0) {
+			ts_emit(srv, "ERR wpsub <id>: too many or too long");
+			return;
+		}
+		ts_emit(srv, "OK wpsub %s %s/wp/%s %s", a1, srv->origin, a1, keys);
+		return;
 	} else if (!strcmp(cmd, "clear")) {
 		ts_beh_clear();
 	} else if (!strcmp(cmd, "delay")) {

@@ -262,6 +262,36 @@ int ts_srv_stop(struct ts_srv *s)
 	return rc;
 }
 
+int ts_srv_wpsub(struct ts_srv *s, const char *id, char *endpoint, size_t ecap, char *keys,
+		 size_t kcap)
+{
+	char want[160], e[512] = "", k[200] = "";
+	const char *l;
+
+	if (ts_srv_cmd(s, "wpsub %s", id) != 0)
+		return -ETIMEDOUT;
+	snprintf(want, sizeof(want), "OK wpsub %s ", id);
+	l = s->lines[s->cursor - 1]; /* the line ts_srv_cmd() matched */
+	if (strncmp(l, want, strlen(want)) != 0 ||
+	    sscanf(l + strlen(want), "%511s %199s", e, k) != 2)
+		return -EINVAL;
+	snprintf(endpoint, ecap, "%s", e);
+	snprintf(keys, kcap, "%s", k);
+	return 0;
+}
+
+void ts_pd_webpush(struct pd_config *cfg, const struct ts_keys *k)
+{
+	struct pd_webpush_cfg *w = &cfg->webpush[cfg->n_webpush++];
+
+	memset(w, 0, sizeof(*w));
+	snprintf(w->vapid_key, sizeof(w->vapid_key), "%s", k->path[K_P8]);
+	snprintf(w->subject, sizeof(w->subject), "mailto:ops@example.com");
+	snprintf(w->ca_file, sizeof(w->ca_file), "%s", k->path[K_TLS_CRT]);
+	w->max_origins = 64;
+	w->origin_idle_s = 120;
+}
+
 void ts_pd_config(struct pd_config *cfg, const struct ts_keys *k, unsigned port)
 {
 	struct pd_apns_cfg *a;

@@ -66,6 +66,13 @@ const char *ts_srv_wait(struct ts_srv *s, const char *needle, int timeout_ms);
 /* Lines received so far containing @needle. */
 unsigned ts_srv_count(struct ts_srv *s, const char *needle);
 
+/* Mints Web Push subscription @id on the server ("wpsub"): its endpoint
+ * URL and its keys "<p256dh>.<auth>". 0 or -ETIMEDOUT. */
+int ts_srv_wpsub(struct ts_srv *s, const char *id, char *endpoint, size_t ecap, char *keys,
+		 size_t kcap);
+/* Adds a Web Push credential (VAPID key K_P8, CA K_TLS_CRT) to @cfg. */
+void ts_pd_webpush(struct pd_config *cfg, const struct ts_keys *k);
+
 /* A config with one APNs token credential, one APNs certificate credential
  * (team "CERTTEAM01") and one FCM credential, all pointing at @port. */
 void ts_pd_config(struct pd_config *cfg, const struct ts_keys *k, unsigned port);

@@ -7,6 +7,8 @@
  */
 #include "tests/pushd/ts.h"
 
+#include "common/sw_webpush.h"
+
 #include <jansson.h>
 #include <openssl/bn.h>
 #include <openssl/ecdsa.h>
@@ -17,42 +19,10 @@
 #include <string.h>
 #include <time.h>
 
-static int b64u_val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
-
 /* base64url without padding; returns decoded length or -1. */
-static int b64u_decode(const char *in, size_t len, unsigned char *out, size_t cap)
+int ts_b64u_decode(const char *in, size_t len, unsigned char *out, size_t cap)
 {
-	unsigned acc = 0, bits = 0;
-	size_t n = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		int v = b64u_val((unsigned char)in[i]);
-
-		if (v < 0)
-			return -1;
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (n >= cap)
-				return -1;
-			out[n++] = (unsigned char)(acc >> bits);
-		}
-	}
-	return (int)n;
+	return sw_b64url_decode(in, len, out, cap);
 }
 
 EVP_PKEY *ts_load_pubkey(const char *path)
@@ -70,7 +40,7 @@ EVP_PKEY *ts_load_pubkey(const char *path)
 static json_t *decode_json_part(const char *p, size_t len)
 {
 	unsigned char buf[2048];
-	int n = b64u_decode(p, len, buf, sizeof(buf));
+	int n = ts_b64u_decode(p, len, buf, sizeof(buf));
 
 	if (n < 0)
 		return NULL;
@@ -144,7 +114,7 @@ const char *ts_jwt_check(const struct ts_cfg *cfg, const char *jwt, int es256, l
 		return "InvalidProviderToken";
 	hdr = decode_json_part(jwt, (size_t)(d1 - jwt));
 	cl = decode_json_part(d1 + 1, (size_t)(d2 - d1 - 1));
-	siglen = b64u_decode(d2 + 1, strlen(d2 + 1), sig, sizeof(sig));
+	siglen = ts_b64u_decode(d2 + 1, strlen(d2 + 1), sig, sizeof(sig));
 	if (!hdr || !cl || siglen <= 0) {
 		err = "InvalidProviderToken";
 		goto out;
@@ -187,6 +157,25 @@ out:
 	json_decref(hdr);
 	json_decref(cl);
 	return err;
+}
+
+int ts_jws_verify(EVP_PKEY *key, int es256, const char *jwt)
+{
+	const char *d2 = strrchr(jwt, '.');
+	unsigned char sig[600];
+	int n;
+
+	if (!d2 || d2 == jwt)
+		return 0;
+	n = ts_b64u_decode(d2 + 1, strlen(d2 + 1), sig, sizeof(sig));
+	return n > 0 && verify_sig(key, es256, jwt, (size_t)(d2 - jwt), sig, (size_t)n);
+}
+
+json_t *ts_jws_claims(const char *jwt)
+{
+	const char *d1 = strchr(jwt, '.'), *d2 = d1 ? strchr(d1 + 1, '.') : NULL;
+
+	return d2 ? decode_json_part(d1 + 1, (size_t)(d2 - d1 - 1)) : NULL;
 }
 
 void ts_jwt_cache_free(void)

@@ -129,6 +129,7 @@ int main(int argc, char **argv)
 	evutil_make_socket_nonblocking(1);
 	srv.out_bev = bufferevent_socket_new(srv.base, 1, 0);
 	bufferevent_enable(srv.out_bev, EV_WRITE);
+	snprintf(srv.origin, sizeof(srv.origin), "https://127.0.0.1:%u", ntohs(sin.sin_port));
 	ts_emit(&srv, "PORT %u", ntohs(sin.sin_port));
 	ctl = bufferevent_socket_new(srv.base, 0, 0);
 	bufferevent_setcb(ctl, ts_control_cb, NULL, ts_control_event, &srv);
@@ -149,5 +150,6 @@ int main(int argc, char **argv)
 	EVP_PKEY_free(srv.cfg.apns_key);
 	EVP_PKEY_free(srv.cfg.fcm_key);
 	ts_jwt_cache_free();
+	ts_wp_free();
 	return 0;
 }

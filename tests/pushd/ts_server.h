@@ -55,6 +55,7 @@ struct ts_server {
 	unsigned delay_ms, max_streams, fcm_ttl;
 	int events_on;
 	unsigned long n_requests, n_conns;
+	char origin[64]; /* "https://127.0.0.1:<port>": Web Push endpoints' origin, VAPID aud */
 	/* Event lines are queued on a non-blocking stdout, so a test that
 	 * reads them late never stalls the server. */
 	struct bufferevent *out_bev;

@@ -147,6 +147,10 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t 
 		H("apns-id", h_apns_id),
 		H("apns-collapse-id", h_collapse),
 		H("content-type", h_ctype),
+		H("content-encoding", h_cenc),
+		H("ttl", h_ttl),
+		H("urgency", h_urgency),
+		H("topic", h_wp_topic),
 #undef H
 	};
 
