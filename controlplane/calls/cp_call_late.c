@@ -27,6 +27,19 @@ const char *cp_call_late_reason(unsigned why)
 	}
 }
 
+/* A missed-call alert names the call it stands for, as the call's push
+ * did: Call-ID, caller and AOR from the INVITE kept for the call. */
+static void missed_call_of(struct cp_ctx *cp, const struct cp_held_call *c,
+			   const struct sw_device *d, struct pd_request *rq)
+{
+	struct cp_call *k = cp->call;
+
+	if (c->inv != NULL && sip_scan((const uint8_t *)c->inv, c->inv_len, &k->sm2) == SIP_SCAN_OK)
+		cp_call_caller_of((const uint8_t *)c->inv, &k->sm2, rq);
+	if ((size_t)snprintf(rq->aor, sizeof(rq->aor), "sip:%s", d->aor) >= sizeof(rq->aor))
+		snprintf(rq->aor, sizeof(rq->aor), "%s", d->aor);
+}
+
 /* A pushed device the call no longer waits for may still wake: an iOS app
  * that got a VoIP push must report a call, so within wake.late_window_s it
  * gets the INVITE and then CANCEL with the Reason (RFC 3326) that tells it
@@ -77,9 +90,11 @@ void cp_call_end_branches(struct cp_ctx *cp, struct cp_held_call *c, int keep_b,
 				const struct sw_device *d = sw_bind_by_id(cp->dp->bind, br->device);
 
 				if (d != NULL &&
-				    cp_push_request_of(d, PD_KIND_ALERT, &rq, NULL) == 0 &&
-				    pd_submit(cp->pd, &rq) == 0)
-					cp_count(cp, CP_C_WAKE_ALERTS, 1);
+				    cp_push_request_of(d, PD_KIND_ALERT, &rq, NULL) == 0) {
+					missed_call_of(cp, c, d, &rq);
+					if (pd_submit(cp->pd, &rq) == 0)
+						cp_count(cp, CP_C_WAKE_ALERTS, 1);
+				}
 				cp_call_unchain(cp->call, c, b);
 				br->state = CP_BR_DONE;
 			}

@@ -33,7 +33,8 @@ def device_on(edge, dev, contact=None):
     return None
 
 
-def redis_binding(lab, dev):
-    """The binding Redis holds for @dev (its value, JSON text), or ""."""
+def redis_binding(lab, dev, check=False):
+    """The binding Redis holds for @dev (its record), or "" (none; or,
+    unless @check, Redis did not answer)."""
     key = "sipwake:b:%s\x1fi:<urn:uuid:%s>" % (dev.aor, dev.instance)
-    return lab.redis_cli("HGET", key, "v", check=False)
+    return lab.redis_cli("HGET", key, "v", check=check)

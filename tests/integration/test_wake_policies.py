@@ -65,6 +65,9 @@ class TestRingingAndAlert:
         # A missed-call notice (an alert push: iOS shows it, no CallKit call).
         alert = ctx.push.wait_req(dev.regular, kind="alert", start=mark, timeout=3.0)
         assert alert["topic"] == BUNDLE and alert["status"] == 200, alert
+        # It names the call it stands for, as the call's push did.
+        assert '"call_id":"%s"' % call.cid in alert["body"], alert
+        assert '"aor":"sip:%s"' % dev.aor in alert["body"], alert
         new = ctx.app()
         ctx.register(new, dev)
         new.nothing(is_req("INVITE"), 1.5, "INVITE of a cancelled call")
