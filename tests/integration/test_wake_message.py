@@ -15,6 +15,7 @@ apps; every wait and every loop is bounded. Apps are Linphone-style
 token; an app that gave only its VoIP token cannot be told (pushd refuses
 an alert to it)."""
 import itertools
+import re
 import os
 import sys
 import time
@@ -284,3 +285,56 @@ def stable(devs):
     return sorted(sorted((k, str(v)) for k, v in x.items()
                          if not any(t in k for t in ("age", "_ms", "state", "expires", "heard")))
                   for x in devs)
+
+
+class RegularDevice(Device):
+    """An iOS app that gave one regular APNs token (RFC 8599 pn-param
+    <team>.<bundle>, no .voip: docs/push-addresses.md), which takes the
+    alert push a MESSAGE sends."""
+
+    PN_PARAM = "%s.%s" % (TEAM, BUNDLE)
+
+    def contact(self, ip, port, pn=True):
+        c = "sip:%s@%s:%d" % (self.user, ip, port)
+        if pn:
+            c += ";pn-provider=apns;pn-prid=%s;pn-param=%s" % (self.token, self.PN_PARAM)
+        return c
+
+
+SIPP_TEXT = "sipp says hello through sipwake"  # pbx_message_uac.xml's, app_message_uas.xml's
+
+
+def test_sipp_pbx_message_wakes_a_sipp_app(msg_lab):
+    """sipp on both ends and as the registrar (wakekit.sipp_woken_message):
+    the app registers (challenged) with a regular APNs token and sleeps;
+    the PBX's MESSAGE is held and sends one alert push naming the sender;
+    handed its push, the app registers again from a new port and gets the
+    MESSAGE (its text, no pn-* in the Request-URI: app_message_uas.xml's
+    checks); its 200 reaches the PBX's sipp."""
+    ctx = msg_lab
+    dev = RegularDevice("sippy")
+    sets = {"token": dev.token, "pn_param": RegularDevice.PN_PARAM, "domain": DOMAIN,
+            "instance": "urn:uuid:" + dev.instance}
+    cid = "sipp-msg-%d@pbx.example.net" % os.getpid()
+    ev, d, mark, res_app, res_pbx, new_port = sipp_woken_message(
+        ctx, dev, sets, cid, msg_sets={"caller": "+15550003333", "display": "Sipp Sender"})
+    # One alert push to the regular token, naming the sender, never the text.
+    assert ev["status"] == 200 and ev["topic"] == BUNDLE and ev["prio"] == "10", ev
+    assert '"kind":"message"' in ev["body"], ev
+    assert '"title":"Message from Sipp Sender"' in ev["body"], ev
+    assert '"caller_number":"+15550003333"' in ev["body"], ev
+    assert SIPP_TEXT not in ev["body"], ev
+    assert len(ctx.push.reqs(dev.token, None, mark)) == 1
+    # The app got the PBX's MESSAGE on its new port, the PBX the app's 200.
+    app_got = res_app.messages
+    assert re.search(r"MESSAGE sip:%s@%s:%d SIP/2\.0\r\n(.*\r\n)*Call-ID: %s\r\n"
+                     % (dev.user, re.escape(APP4), new_port, re.escape(cid)), app_got), \
+        app_got[-3000:]
+    assert "\r\n\r\n%s\r\n" % SIPP_TEXT in app_got, app_got[-3000:]
+    assert re.search(r"SIP/2\.0 200 OK\r\n(.*\r\n)*CSeq: 1 MESSAGE\r\n", res_pbx.messages), \
+        res_pbx.messages[-3000:]
+    d.no_held()
+    w = d.wake()
+    assert w.get("wake_message_held") == 1 and w.get("wake_message_pushes") == 1, w
+    assert w.get("wake_message_delivered") == 1, w
+    assert not w.get("wake_message_undelivered") and not w.get("wake_calls"), w

@@ -454,17 +454,21 @@ def tell_sipp_app(ctx, dev, port, pns="apns"):
     pusher.expect(is_resp(200), 3.0, "the app took its push")
 
 
-def sipp_woken_call(ctx, dev, sets, cid, pns, push_kind=None, registered=None):
-    """The whole call with sipp on both ends and as the registrar: @dev's
-    app registers (challenged) through sipwake with @sets (its push address,
-    app_register.xml's variables), @registered(first), if given, checks what
-    that registration left; the app sleeps; the PBX calls it with Call-ID
-    @cid; the push for dev.token (REQ lines of @push_kind, None: any) comes;
-    the app is handed it (a MESSAGE "from" @pns), registers again from a new
-    port (challenged) and answers: 180, 200, ACK, BYE through sipwake, every
-    sipp ending without a failed check. Returns (the push event, a Delta
-    and a push mark taken before the call, the app's sipp result, its new
-    port)."""
+def sipp_woken(ctx, dev, sets, pns, app_scenario, pbx_scenario, pbx_sets=None, pbx_extra=(),
+               push_kind=None, registered=None, app_sets=None):
+    """What sipp_woken_call() and sipp_woken_message() share, with sipp on
+    both ends and as the registrar: @dev's app registers (challenged)
+    through sipwake with @sets (its push address, app_register.xml's
+    variables), @registered(first), if given, checks what that
+    registration left; the app sleeps; the PBX runs @pbx_scenario from
+    198.18.0.5:5062 with Request-URI the contact the app slept on
+    (@pbx_sets and @pbx_extra added); the push for dev.token (REQ lines of
+    @push_kind, None: any) comes; the app, @app_scenario on a new port
+    (@sets and @app_sets), is handed it (a MESSAGE "from" @pns), registers
+    again (challenged) and takes what was held, every sipp ending without a
+    failed check. Returns (the push event, a Delta and a push mark taken
+    before the PBX's request, the app's sipp result, the PBX's, the app's
+    new port)."""
     lab = ctx.lab
     creds = ["-au", dev.user, "-ap", "secret"]
     old_port, new_port = ctx.next_port + 1, ctx.next_port + 2
@@ -481,13 +485,15 @@ def sipp_woken_call(ctx, dev, sets, cid, pns, push_kind=None, registered=None):
                 registered(first)
             ctx.wait_state(dev, "asleep")
             d, mark = Delta(lab), ctx.push.mark()
-            app = sippkit.lab_sipp(lab, "app_wake_uas.xml", APP4, new_port, calls=2,
-                                   service=dev.user, timeout=30, sets=dict(sets, edge_host=SW4),
+            app = sippkit.lab_sipp(lab, app_scenario, APP4, new_port, calls=2,
+                                   service=dev.user, timeout=30,
+                                   sets=dict(sets, edge_host=SW4, **(app_sets or {})),
                                    extra=creds).start()
-            caller = sippkit.lab_sipp(lab, "pbx_call_uac.xml", PBX4, 5062, remote=SW4,
+            caller = sippkit.lab_sipp(lab, pbx_scenario, PBX4, 5062, remote=SW4,
                                       service=dev.user, timeout=30,
-                                      sets={"ruri": dev.contact(APP4, old_port), "domain": DOMAIN},
-                                      extra=["-d", "300", "-cid_str", cid]).start()
+                                      sets=dict({"ruri": dev.contact(APP4, old_port),
+                                                 "domain": DOMAIN}, **(pbx_sets or {})),
+                                      extra=list(pbx_extra)).start()
             try:
                 ev = ctx.push.wait_req(dev.token, kind=push_kind, start=mark, timeout=5)
                 tell_sipp_app(ctx, dev, new_port, pns)
@@ -500,7 +506,34 @@ def sipp_woken_call(ctx, dev, sets, cid, pns, push_kind=None, registered=None):
         finally:
             res_reg = registrar.stop() if registrar.result is None else registrar.result
     assert res_reg.ok, sippkit.explain(res_reg)
+    return ev, d, mark, res_app, res_caller, new_port
+
+
+def sipp_woken_call(ctx, dev, sets, cid, pns, push_kind=None, registered=None):
+    """The whole call with sipp on both ends and as the registrar
+    (sipp_woken()): the PBX calls the sleeping app (pbx_call_uac.xml) with
+    Call-ID @cid; the woken app (app_wake_uas.xml) answers: 180, 200, ACK,
+    BYE through sipwake. Returns (the push event, a Delta and a push mark
+    taken before the call, the app's sipp result, its new port)."""
+    ev, d, mark, res_app, _, new_port = sipp_woken(
+        ctx, dev, sets, pns, "app_wake_uas.xml", "pbx_call_uac.xml",
+        pbx_extra=["-d", "300", "-cid_str", cid], push_kind=push_kind, registered=registered)
     return ev, d, mark, res_app, new_port
+
+
+def sipp_woken_message(ctx, dev, sets, cid, pns="apns", msg_sets=None, app_sets=None,
+                       registered=None):
+    """A MESSAGE (RFC 3428) with sipp on both ends and as the registrar
+    (sipp_woken()): the PBX (pbx_message_uac.xml, @msg_sets) sends the
+    sleeping app a MESSAGE with Call-ID @cid; sipwake holds it and sends
+    an alert push to dev.token (a regular token: a VoIP one takes no
+    alert); the woken app (app_message_uas.xml, @app_sets) gets the
+    MESSAGE with its text and answers 200, which reaches the PBX. Returns
+    (the push event, a Delta and a push mark taken before the MESSAGE, the
+    app's sipp result, the PBX's, the app's new port)."""
+    return sipp_woken(ctx, dev, sets, pns, "app_message_uas.xml", "pbx_message_uac.xml",
+                      pbx_sets=msg_sets, pbx_extra=["-cid_str", cid, "-recv_timeout", "15000"],
+                      push_kind="alert", registered=registered, app_sets=app_sets)
 
 
 def final_of(cid):

@@ -356,6 +356,110 @@ def test_woken_app_checks_fail_without_the_edge(ns, work):
     assert failed_check(app, "port=5070 ruri=sip:alice@127.0.0.1:5999"), app
 
 
+# -- messages (RFC 3428) ------------------------------------------------------
+
+TEXT = "sipp says hello through sipwake"
+
+
+def push_message(ns, port, frm):
+    """PUSH_MESSAGE from @frm (host part): the first line of the answer."""
+    push = subprocess.run(["ip", "netns", "exec", ns, "/usr/bin/python3", "-c",
+                           PUSH_MESSAGE.replace("push@test", frm), str(port)],
+                          capture_output=True, text=True, timeout=15)
+    return push.stdout.strip()
+
+
+def woken_for_a_message(ns, work, msg_sets, app_sets=None):
+    """app_message_uas.xml on APP: the "push" (a MESSAGE from apns@push.test)
+    makes it REGISTER with the registrar on PBX (standing in for the edge),
+    then pbx_message_uac.xml sends its MESSAGE to that port directly.
+    (registrar, app, sender) results."""
+    with Sipp("pbx_registrar.xml", LO, PBX, netns=ns, workdir=work, timeout=20,
+              sets={"no_path": 1, "no_fc": 1}) as reg:
+        with Sipp("app_message_uas.xml", LO, APP, netns=ns, workdir=work, calls=2, timeout=20,
+                  service="alice", sets=dict({"edge_host": LO, "edge_port": PBX},
+                                             **(app_sets or {})),
+                  extra=CREDS) as app:
+            assert push_message(ns, APP, "apns@push.test") == "SIP/2.0 200 OK"
+            assert reg.wait(15).ok, str(reg.result)  # registered before the MESSAGE comes
+            sender = run_sipp("pbx_message_uac.xml", LO, PBX_UAC, remote=LO, remote_port=APP,
+                              netns=ns, workdir=work, sets=msg_sets, service="alice",
+                              timeout=15, extra=["-recv_timeout", "3000"])
+            if not sender.ok:
+                app.stop()
+    return reg.result, app.result, sender
+
+
+def test_woken_app_registers_then_takes_the_message(ns, work):
+    reg, app, sender = woken_for_a_message(ns, work, {"ruri": "sip:alice@127.0.0.1:%d" % APP})
+    assert reg.ok and app.ok and sender.ok, sippkit.explain(reg, app, sender)
+    assert re.search(r"Contact: <sip:alice@127\.0\.0\.1:5070%s>;\+sip\.instance=" % re.escape(PN),
+                     reg.messages), reg.messages
+    assert re.search(r"Authorization: Digest username=\"alice\"", reg.messages), reg.messages
+    # The PBX's MESSAGE: text/plain, the fixed text, and the app's 200.
+    m = sender.messages
+    assert re.search(r"MESSAGE sip:alice@127\.0\.0\.1:5070 SIP/2\.0\r\n.*"
+                     r"Content-Type: text/plain\r\nContent-Length: *%d\r\n\r\n%s\r\n"
+                     % (len(TEXT) + 2, TEXT), m, re.S), m
+    assert "SIP/2.0 200 OK" in m and "CSeq: 1 MESSAGE" in m, m
+
+
+def test_woken_app_message_checks_fail(ns, work):
+    ruri = "sip:alice@127.0.0.1:%d" % APP
+    # Another text than the one it waits for.
+    _, app, _ = woken_for_a_message(ns, work, {"ruri": ruri, "text": "sipp says goodbye"})
+    assert failed_check(app, "want=%s got=sipp says goodbye" % TEXT), app
+    _, app, _ = woken_for_a_message(ns, work, {"ruri": ruri}, {"text": "something else"})
+    assert failed_check(app, "want=something else got=%s" % TEXT), app
+    # pn-* parameters left in the Request-URI; switched off with keep_pn.
+    _, app, _ = woken_for_a_message(ns, work, {"ruri": ruri + PN})
+    assert failed_check(app, "strip:on pn=;pn-provider"), app
+    _, app, sender = woken_for_a_message(ns, work, {"ruri": ruri + PN}, {"keep_pn": 1})
+    assert app.ok and sender.ok, sippkit.explain(app, sender)
+    # The MESSAGE must come to the port the app woke up on.
+    _, app, _ = woken_for_a_message(ns, work, {"ruri": "sip:alice@127.0.0.1:5999"})
+    assert failed_check(app, "port=5070 ruri=sip:alice@127.0.0.1:5999"), app
+
+
+def test_message_app_tells_the_push_from_the_message(ns, work):
+    # A MESSAGE not from push.test is the held one, not a push: with no
+    # body it fails the text check, and the app does not REGISTER.
+    with Sipp("app_message_uas.xml", LO, APP, netns=ns, workdir=work, calls=1, timeout=10,
+              service="alice", sets={"edge_host": LO, "edge_port": PBX}, extra=CREDS) as app:
+        assert push_message(ns, APP, "apns@example.test") == "SIP/2.0 200 OK"
+    assert failed_check(app.result, "want=%s got=" % TEXT), app.result
+    assert "REGISTER" not in app.result.messages
+
+
+def pbx_message_answered(ns, work, final):
+    """pbx_message_uac.xml against UAS_FINAL on APP (100, then @final)."""
+    uas = subprocess.Popen(sippkit._ns(ns) + ["/usr/bin/python3", "-c", UAS_FINAL, str(APP),
+                                             str(final), "0.2"],
+                           stdout=subprocess.PIPE, text=True)
+    try:
+        assert sippkit.wait_udp_bound(LO, APP, ns, proc=uas)
+        sender = run_sipp("pbx_message_uac.xml", LO, PBX, remote=LO, remote_port=APP, netns=ns,
+                          workdir=work, service="bob", timeout=15,
+                          extra=["-recv_timeout", "3000"])
+        out, _ = uas.communicate(timeout=15)
+    finally:
+        if uas.poll() is None:
+            uas.kill()
+            uas.wait(5)
+    return sender, json.loads(out)
+
+
+def test_pbx_message_wants_its_200(ns, work):
+    # A 100 first (optional), then 200: done.
+    sender, uas = pbx_message_answered(ns, work, 200)
+    assert sender.ok, str(sender)
+    assert uas["invite"].startswith("MESSAGE sip:bob@127.0.0.1:%d SIP/2.0\r\n" % APP), uas
+    assert uas["invite"].endswith("\r\n\r\n%s\r\n" % TEXT), uas
+    # Any other final answer fails the call.
+    sender, _ = pbx_message_answered(ns, work, 480)
+    assert sender.rc == 1 and "unexpected message" in sender.errors, sender
+
+
 def test_app_answers_bounded_pings(ns, work):
     with Sipp("app_ping_uas.xml", LO, APP, netns=ns, workdir=work, calls=2) as app:
         for _ in range(2):
