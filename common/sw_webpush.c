@@ -8,48 +8,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "common/sw_b64.h"
 #include "common/sw_webpush.h"
-
-static int b64_val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-' || c == '+')
-		return 62;
-	if (c == '_' || c == '/')
-		return 63;
-	return -1;
-}
-
-int sw_b64url_decode(const char *in, size_t len, uint8_t *out, size_t cap)
-{
-	unsigned acc = 0, bits = 0;
-	size_t n = 0;
-
-	while (len > 0 && in[len - 1] == '=')
-		len--;
-	if (len % 4 == 1)
-		return -1;
-	for (size_t i = 0; i < len; i++) {
-		int v = b64_val((unsigned char)in[i]);
-
-		if (v < 0)
-			return -1;
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (n >= cap)
-				return -1;
-			out[n++] = (uint8_t)(acc >> bits);
-		}
-	}
-	return (int)n;
-}
 
 int sw_wp_url_split(const char *url, size_t len, struct sw_wp_url *out, const char **why)
 {
@@ -137,14 +97,15 @@ int sw_wp_keys(const char *param, size_t len, uint8_t p256dh[SW_WP_P256DH_LEN],
 		*why = "Web Push pn-param is not <p256dh>.<auth>";
 		return -EINVAL;
 	}
-	if (sw_b64url_decode(param, (size_t)(dot - param), buf, sizeof(buf)) != SW_WP_P256DH_LEN ||
+	if (sw_b64url_decode(param, (size_t)(dot - param), buf, sizeof(buf), SW_B64_LENIENT) !=
+		    SW_WP_P256DH_LEN ||
 	    buf[0] != 0x04) {
 		*why = "Web Push p256dh is not a 65-byte uncompressed P-256 point";
 		return -EINVAL;
 	}
 	memcpy(p256dh, buf, SW_WP_P256DH_LEN);
-	if (sw_b64url_decode(dot + 1, (size_t)(param + len - dot - 1), buf, sizeof(buf)) !=
-	    SW_WP_AUTH_LEN) {
+	if (sw_b64url_decode(dot + 1, (size_t)(param + len - dot - 1), buf, sizeof(buf),
+			     SW_B64_LENIENT) != SW_WP_AUTH_LEN) {
 		*why = "Web Push auth secret is not 16 bytes";
 		return -EINVAL;
 	}

@@ -44,8 +44,4 @@ int sw_wp_url_split(const char *url, size_t len, struct sw_wp_url *out, const ch
 int sw_wp_keys(const char *param, size_t len, uint8_t p256dh[SW_WP_P256DH_LEN],
 	       uint8_t auth[SW_WP_AUTH_LEN], const char **why);
 
-/** base64url (or base64) without line breaks into @p out.
- * @return the bytes decoded, or -1 (a bad character, or over @p cap). */
-int sw_b64url_decode(const char *in, size_t len, uint8_t *out, size_t cap);
-
 #endif /* SW_WEBPUSH_H */

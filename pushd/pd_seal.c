@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "common/sw_b64.h"
 #include "pushd/pd_internal.h" /* pd_b64url() */
 #include "pushd/pd_seal.h"
 
@@ -118,45 +119,6 @@ void pd_seal_kid(const uint8_t key[PD_SEAL_KEY_LEN], char kid[PD_SEAL_KID_LEN + 
 	kid[PD_SEAL_KID_LEN] = '\0';
 }
 
-static int b64_val(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	return c == '-' ? 62 : c == '_' ? 63 : -1;
-}
-
-int pd_b64url_decode(const char *in, size_t n, uint8_t *out, size_t cap)
-{
-	size_t o = 0, bytes = n / 4 * 3 + (n % 4 ? n % 4 - 1 : 0);
-	uint32_t acc = 0;
-	unsigned bits = 0;
-
-	/* One character left over carries 6 bits: never a whole byte. */
-	if (n % 4 == 1)
-		return -EINVAL;
-	if (bytes > cap)
-		return -ENOSPC;
-	for (size_t i = 0; i < n; i++) {
-		int v = b64_val(in[i]);
-
-		if (v < 0)
-			return -EINVAL;
-		acc = acc << 6 | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (uint8_t)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
-	}
-	/* Canonical: the bits past the last byte are zero (RFC 4648 §3.5). */
-	return acc != 0 ? -EINVAL : (int)o;
-}
-
 /* The AAD: PD_SEAL_AAD and the kid, as ASCII. */
 static size_t aad_of(const char *kid, char *buf, size_t cap)
 {
@@ -223,11 +185,11 @@ int pd_unseal(const uint8_t key[PD_SEAL_KEY_LEN], const char *kid, const char *n
 	*pt = NULL;
 	if (!algs())
 		return -ENOMEM;
-	nl = pd_b64url_decode(n, strlen(n), nonce, sizeof(nonce));
+	nl = sw_b64url_decode(n, strlen(n), nonce, sizeof(nonce), 0);
 	raw = malloc(cap);
 	if (raw == NULL)
 		return -ENOMEM;
-	m = pd_b64url_decode(ct, ctlen, raw, cap);
+	m = sw_b64url_decode(ct, ctlen, raw, cap, 0);
 	if (nl != PD_SEAL_NONCE_LEN || m < PD_SEAL_TAG_LEN)
 		goto out;
 	body = m - PD_SEAL_TAG_LEN;

@@ -32,13 +32,6 @@
  */
 void pd_seal_kid(const uint8_t key[PD_SEAL_KEY_LEN], char kid[PD_SEAL_KID_LEN + 1]);
 
-/**
- * Strict base64url decoding (alphabet A-Z a-z 0-9 - _, no padding, no
- * white space, the unused bits of the last character zero).
- * @return bytes written to @p out, -EINVAL (not base64url), -ENOSPC.
- */
-int pd_b64url_decode(const char *in, size_t n, uint8_t *out, size_t cap);
-
 /** One sealed payload: what travels, as text. */
 struct pd_sealed {
 	char n[PD_B64URL_LEN(PD_SEAL_NONCE_LEN) + 1]; /**< nonce, base64url */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/sw_b64.h"
 #include "common/sw_tp.h"
 #include "controlplane/bindings/cp_push_key.h"
 #include "pushd/pd_seal.h"
@@ -41,7 +42,7 @@ int cp_push_key_read(const uint8_t *msg, const struct sip_msg *sm, uint8_t tp,
 	 * before the header's value is even looked at. */
 	if (tp != SW_TP_TLS && tp != SW_TP_WSS)
 		return -EPERM;
-	n = pd_b64url_decode(sip_ptr(msg, key->value), key->value.len, buf, sizeof(buf));
+	n = sw_b64url_decode(sip_ptr(msg, key->value), key->value.len, buf, sizeof(buf), 0);
 	if (n != SW_PUSH_KEY_LEN) {
 		memset(buf, 0, sizeof(buf));
 		return -EINVAL;

@@ -7,7 +7,7 @@
  */
 #include "tests/pushd/ts.h"
 
-#include "common/sw_webpush.h"
+#include "common/sw_b64.h"
 
 #include <jansson.h>
 #include <openssl/bn.h>
@@ -22,7 +22,7 @@
 /* base64url without padding; returns decoded length or -1. */
 int ts_b64u_decode(const char *in, size_t len, unsigned char *out, size_t cap)
 {
-	return sw_b64url_decode(in, len, out, cap);
+	return sw_b64url_decode(in, len, out, cap, SW_B64_LENIENT);
 }
 
 EVP_PKEY *ts_load_pubkey(const char *path)
