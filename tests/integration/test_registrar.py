@@ -324,7 +324,13 @@ got, _ = app.recv()
 # The next REGISTER goes straight to the second server.
 app.send(P.register(app, user="hank", cseq=2, branch="z9hG4bK-hank-2"))
 req2, src2 = pbx2.recv(timeout=2)
+# Nothing new for the first server. A retransmission of the first
+# transaction (Timer E, T1 = 500 ms) sent before the failover (300 ms, later
+# on a slow sanitizer build) may still sit in its socket: not counted.
+top = lambda m: P.headers(m, "Via")[0]
 again = pbx1.recv_none(0.2)
+while again is not None and top(again) == top(first):
+    again = pbx1.recv_none(0.2)
 pbx2.send(P.answer(req2, 200, "OK", contacts=cs), src2[0], src2[1])
 app.recv()
 # The first server answers its next health check: REGISTERs go back to it.
