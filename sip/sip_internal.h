@@ -436,8 +436,8 @@ enum sip_verdict sip_start_line(const uint8_t *buf, uint32_t len, uint32_t *pos,
  * h->name.len == 0 means the empty line ended the headers; *pos is then the
  * first byte after it.
  */
-enum sip_verdict sip_hdr_next(const uint8_t *buf, uint32_t len, uint32_t *pos,
-			      struct sip_hdr *h) SIP_HIDDEN;
+struct sip_ix;
+enum sip_verdict sip_hdr_next(struct sip_ix *ix, uint32_t *pos, struct sip_hdr *h) SIP_HIDDEN;
 
 /* sip_via.c: first via-parm of a Via value; SIP_SCAN_OK or SIP_ERR_BAD_VIA. */
 enum sip_verdict sip_via_parse(const uint8_t *buf, struct sip_slice val,

@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "sip/sip_index.h"
 #include "sip/sip_internal.h"
 
 /*
@@ -128,7 +129,8 @@ static void vclass_build(struct sip_vclass *vc, uint16_t mask)
 	vc->ok = 1;
 }
 
-__attribute__((constructor)) static void vclass_init(void)
+/* Before sip_index.c's choice of classifier (priority 102), which reads them. */
+__attribute__((constructor(101))) static void vclass_init(void)
 {
 	static const uint16_t masks[SIP_V_MAX] = {
 		[SIP_V_TOKEN] = SIP_C_TOKEN,   [SIP_V_TOKEN_UTF8] = SIP_C_TOKEN | SIP_C_UTF8,
@@ -289,9 +291,11 @@ enum sip_verdict sip_scan(const uint8_t *buf, uint32_t len, struct sip_msg *msg)
 	enum sip_verdict held = SIP_SCAN_OK; /* answer_field()'s first, until the CSeq tells */
 	uint32_t pos = 0;
 	uint32_t seen = 0;
+	struct sip_ix ix;
 
 	if (len == 0 || len > SIP_MAX_LEN)
 		return SIP_ERR_TRUNCATED;
+	sip_ix_init(&ix, buf, len);
 
 	/* hdrs[] is filled as fields are found: clearing it would cost more than the scan. */
 	memset(msg, 0, offsetof(struct sip_msg, hdrs));
@@ -308,7 +312,7 @@ enum sip_verdict sip_scan(const uint8_t *buf, uint32_t len, struct sip_msg *msg)
 		struct sip_hdr h;
 		uint32_t bit;
 
-		v = sip_hdr_next(buf, len, &pos, &h);
+		v = sip_hdr_next(&ix, &pos, &h);
 		if (v != SIP_SCAN_OK)
 			return held != SIP_SCAN_OK ? held : v;
 		if (h.name.len == 0)

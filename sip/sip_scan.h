@@ -292,6 +292,29 @@ enum sip_verdict sip_via_first(const uint8_t *buf, struct sip_slice val, struct 
 enum sip_verdict sip_route_first(const uint8_t *buf, struct sip_slice val, struct sip_uri *uri,
 				 uint16_t *next);
 
+/**
+ * Implementations of the structural index the scanner frames header fields
+ * with (sip/sip_index.h). They give the same verdicts and the same slices
+ * for every input; they differ only in how many bytes an instruction judges.
+ */
+enum sip_impl {
+	SIP_IMPL_BEST = 0, /**< the widest this CPU runs (the default, chosen at load) */
+	SIP_IMPL_PORTABLE, /**< plain C over the class table */
+	SIP_IMPL_SSSE3,	   /**< 16 bytes per step */
+	SIP_IMPL_AVX2,	   /**< 32 bytes per step */
+};
+
+/**
+ * Use @p impl from now on, in every thread (tests and fuzz targets compare
+ * the implementations; nothing else needs to call it).
+ * @return the implementation now in use (never SIP_IMPL_BEST), or -ENOTSUP
+ *         when this CPU or build cannot run @p impl (nothing changes).
+ */
+int sip_scan_use(enum sip_impl impl);
+
+/** Name of the implementation in use: "avx2", "ssse3" or "portable". */
+const char *sip_scan_impl_name(void);
+
 /** Byte classes the scanner spans 16 bytes at a time (0 on a build without SSSE3). */
 unsigned sip_vector_classes(void);
 
