@@ -26,53 +26,74 @@
 
 /** Bytes a block of the index covers: one bit each in a uint64_t. */
 #define SIP_IX_BLOCK 64u
+/** Blocks indexed up front (2 KiB: the header section of nearly every message). */
+#define SIP_IX_BLOCKS 32u
 
-/** One classified block: the masks of the bytes [base, base + 64). */
+/** The index of one message. */
 struct sip_ix {
 	const uint8_t *buf;
 	uint32_t len;  /**< bytes of @c buf that may be read */
-	uint32_t base; /**< first byte of the block the masks describe; UINT32_MAX: none yet */
+	uint32_t nblk; /**< blocks indexed up front: [0, 64 * nblk) */
+	uint32_t base; /**< first byte of the block past them in @c ctl / @c ntok;
+			    UINT32_MAX: none yet */
 	uint64_t ctl;  /**< control bytes other than HT (CR and LF included), and 0x7F */
 	uint64_t ntok; /**< bytes outside token (RFC 3261 §25.1) */
+	uint64_t bctl[SIP_IX_BLOCKS];  /**< ctl of each block indexed up front */
+	uint64_t bntok[SIP_IX_BLOCKS]; /**< ntok of each block indexed up front */
 };
 
 /**
- * Classify 64 bytes at @p p (all readable) into @p ctl and @p ntok: the
- * implementation sip_index_select() chose.
+ * Classify whole 64-byte blocks from @p p (at least 64 * @p max bytes
+ * readable) into @p ctl[i] and @p ntok[i], stopping after the block where
+ * four control bytes in a row (CRLFCRLF: the header section's end) first
+ * appear, or after @p max blocks. Returns the blocks classified. The
+ * implementation sip_scan_use() chose.
  */
-extern void (*sip_ix_classify)(const uint8_t *p, uint64_t *ctl, uint64_t *ntok)
+extern uint32_t (*sip_ix_build)(const uint8_t *p, uint64_t *ctl, uint64_t *ntok, uint32_t max)
 	__attribute__((visibility("hidden")));
 
-/** Fill @p ix with the block that starts at @p base (a multiple of 64 below ix->len). */
+/** Fill @p ix's single block with the one that starts at @p base (a multiple of 64 below ix->len). */
 void sip_ix_fill(struct sip_ix *ix, uint32_t base) __attribute__((visibility("hidden")));
 
+/** Index @p buf: the whole blocks up to the header section's end, at most SIP_IX_BLOCKS. */
 static inline void sip_ix_init(struct sip_ix *ix, const uint8_t *buf, uint32_t len)
 {
+	uint32_t whole = len / SIP_IX_BLOCK;
+
 	ix->buf = buf;
 	ix->len = len;
 	ix->base = UINT32_MAX;
+	ix->nblk = sip_ix_build(buf, ix->bctl, ix->bntok,
+				whole < SIP_IX_BLOCKS ? whole : SIP_IX_BLOCKS);
 }
 
 /*
- * First byte in [pos, lim) whose bit is set in the mask at @p which
- * (offsetof ctl or ntok), or @p lim. Bytes past ix->len read as set, so a
- * search never runs past the buffer whatever @p lim says.
+ * First byte in [pos, lim) whose bit is set in the ntok mask (@p ntok) or
+ * the ctl mask, or @p lim. Blocks past the ones indexed up front (a long
+ * header section, the last partial block) are classified one at a time as
+ * the search reaches them. Bytes past ix->len read as set, so a search
+ * never runs past the buffer whatever @p lim says.
  */
 static inline __attribute__((always_inline)) uint32_t sip_ix_next(struct sip_ix *ix, uint32_t pos,
 								  uint32_t lim, int ntok)
 {
 	while (pos < lim) {
-		uint32_t base = pos & ~(SIP_IX_BLOCK - 1);
+		uint32_t b = pos / SIP_IX_BLOCK;
 		uint64_t m;
 
-		if (base != ix->base)
-			sip_ix_fill(ix, base);
-		m = (ntok ? ix->ntok : ix->ctl) >> (pos - base);
+		if (b < ix->nblk) {
+			m = ntok ? ix->bntok[b] : ix->bctl[b];
+		} else {
+			if (b * SIP_IX_BLOCK != ix->base)
+				sip_ix_fill(ix, b * SIP_IX_BLOCK);
+			m = ntok ? ix->ntok : ix->ctl;
+		}
+		m >>= pos % SIP_IX_BLOCK;
 		if (m != 0) {
 			pos += (uint32_t)__builtin_ctzll(m);
 			return pos < lim ? pos : lim;
 		}
-		pos = base + SIP_IX_BLOCK;
+		pos = (b + 1) * SIP_IX_BLOCK;
 	}
 	return lim;
 }

@@ -32,7 +32,7 @@ static uint64_t next_rand(void)
 static void masks_of(enum sip_impl impl, const uint8_t *blk, uint64_t *ctl, uint64_t *ntok)
 {
 	assert_true(sip_scan_use(impl) >= 0);
-	sip_ix_classify(blk, ctl, ntok);
+	assert_int_equal(sip_ix_build(blk, ctl, ntok, 1), 1);
 }
 
 static void assert_same_masks(const uint8_t *blk)
@@ -43,7 +43,7 @@ static void assert_same_masks(const uint8_t *blk)
 	for (unsigned i = 1; i < N(impls); i++) {
 		if (sip_scan_use(impls[i]) < 0)
 			continue;
-		sip_ix_classify(blk, &c, &t);
+		assert_int_equal(sip_ix_build(blk, &c, &t, 1), 1);
 		if (c != c0 || t != t0)
 			fail_msg("%s: ctl %016llx ntok %016llx, portable %016llx %016llx",
 				 sip_scan_impl_name(), (unsigned long long)c, (unsigned long long)t,
@@ -70,6 +70,56 @@ static void test_classifiers_agree(void **state)
 			blk[i] = (uint8_t)next_rand();
 		assert_same_masks(blk);
 	}
+}
+
+static bool is_ctl(uint8_t c)
+{
+	return c < ' ' && c != '\t';
+}
+
+/*
+ * Several blocks in one call: every implementation stops after the same
+ * block (the one where CRLFCRLF ends, also across a block boundary) with the
+ * same masks.
+ */
+static void test_builds_agree(void **state)
+{
+	enum { NB = 6 };
+	static uint8_t buf[NB * SIP_IX_BLOCK];
+	uint64_t c0[NB], t0[NB], c[NB], t[NB];
+
+	(void)state;
+	for (unsigned n = 0; n < 3000; n++) {
+		uint32_t at = (uint32_t)(next_rand() % (sizeof(buf) - 3)), k0, k, end;
+
+		for (unsigned i = 0; i < sizeof(buf); i++)
+			buf[i] = (uint8_t)("ab:; \t\r\n"[next_rand() % 9]);
+		/* Only the planted CRLFCRLF is four control bytes in a row. */
+		for (unsigned i = 3; i < sizeof(buf); i++)
+			if (is_ctl(buf[i]) && is_ctl(buf[i - 1]) && is_ctl(buf[i - 2]) &&
+			    is_ctl(buf[i - 3]))
+				buf[i] = 'a';
+		memcpy(buf + at, "\r\n\r\n", 4);
+		assert_true(sip_scan_use(SIP_IMPL_PORTABLE) >= 0);
+		k0 = sip_ix_build(buf, c0, t0, NB);
+		/* The first run's last byte (the planted one's, or one that the planted
+		 * bytes make with a control byte before them) decides the block. */
+		for (end = 3; end < sizeof(buf); end++)
+			if (is_ctl(buf[end]) && is_ctl(buf[end - 1]) && is_ctl(buf[end - 2]) &&
+			    is_ctl(buf[end - 3]))
+				break;
+		assert_true(end <= at + 3);
+		assert_int_equal(k0, end / SIP_IX_BLOCK + 1);
+		for (unsigned i = 1; i < N(impls); i++) {
+			if (sip_scan_use(impls[i]) < 0)
+				continue;
+			k = sip_ix_build(buf, c, t, NB);
+			assert_int_equal(k, k0);
+			assert_memory_equal(c, c0, k * sizeof(c[0]));
+			assert_memory_equal(t, t0, k * sizeof(t[0]));
+		}
+	}
+	assert_true(sip_scan_use(SIP_IMPL_BEST) >= 0);
 }
 
 /* The portable masks themselves, from the grammar: CR, LF, NUL, DEL control; HT not; ':' no token. */
@@ -218,9 +268,8 @@ static void test_best_is_chosen(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_portable_masks),
-		cmocka_unit_test(test_classifiers_agree),
-		cmocka_unit_test(test_scans_agree),
+		cmocka_unit_test(test_portable_masks), cmocka_unit_test(test_classifiers_agree),
+		cmocka_unit_test(test_builds_agree),   cmocka_unit_test(test_scans_agree),
 		cmocka_unit_test(test_best_is_chosen),
 	};
 
