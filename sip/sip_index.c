@@ -150,6 +150,7 @@ __attribute__((target("avx2"))) static uint32_t build_avx2(const uint8_t *p, uin
 uint32_t (*sip_ix_build)(const uint8_t *p, uint64_t *ctl, uint64_t *ntok,
 			 uint32_t max) = build_portable;
 static enum sip_impl ix_impl = SIP_IMPL_PORTABLE;
+bool sip_vec;
 
 void sip_ix_fill(struct sip_ix *ix, uint32_t base)
 {
@@ -208,6 +209,7 @@ int sip_scan_use(enum sip_impl impl)
 		break;
 	}
 	ix_impl = impl;
+	sip_vec = impl != SIP_IMPL_PORTABLE;
 	return (int)impl;
 }
 
