@@ -105,6 +105,8 @@
 	  "fragments of datagrams not complete within dataplane.reassembly_timeout_ms")          \
 	X(IP_FRAG_REJECTED, ip_frag_rejected,                                                    \
 	  "fragments refused by reassembly: overlapping, more than 8, or table full")            \
+	X(IP_FRAG_DUPLICATE, ip_frag_duplicate,                                                  \
+	  "exact duplicates of a fragment already held, dropped; the datagram still completes")  \
 	X(IP_FRAG_TOO_BIG, ip_frag_too_big, "reassembled datagram larger than 16 KiB")           \
 	X(IP_OPTIONS, ip_options, "IPv6 extension header")                                       \
 	X(IP_PROTO, ip_proto, "IP protocol other than UDP, TCP, ICMP echo, ICMPv6 echo / ND")    \
