@@ -96,6 +96,8 @@
 	  "VLAN tag missing, of another VLAN, stacked (QinQ), or on an untagged interface")      \
 	X(L2_ETHERTYPE, l2_ethertype, "ethertype other than ARP, IPv4, IPv6")                    \
 	X(L2_MULTISEG, l2_multiseg, "frame spread over several mbufs")                           \
+	X(RX_TRUNCATED, rx_truncated,                                                            \
+	  "frame cut by the port: longer than it takes whole (net_af_packet framesz)")           \
 	X(ARP_MALFORMED, arp_malformed, "ARP that is not Ethernet/IPv4 or is truncated")         \
 	X(ARP_NOT_FOR_US, arp_not_for_us, "ARP whose target is not one of our addresses")        \
 	X(IP_MALFORMED, ip_malformed, "IP header truncated, bad version, length or checksum")    \

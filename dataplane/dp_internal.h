@@ -52,6 +52,9 @@ struct dp_ctx {
 	uint32_t frag_flows;	   /**< datagrams in reassembly at once, over all workers */
 	uint32_t frag_timeout_ms;  /**< an incomplete datagram is dropped after this */
 	uint32_t frag_buffers;	   /**< jumbo buffers */
+	/** Longest frame each port delivers whole (net_af_packet: framesz - 66,
+	 *  dp_port.c); 0: the device does not cut frames it cannot hold. */
+	uint16_t rx_cap[SW_MAX_IFACES];
 	/** The exception path (dp_tap.c): TCP for a stream port to the control
 	 *  plane, which writes it into the net_tap port of its interface. NULL:
 	 *  streams.ports is empty, no tap. MP/SC. */
