@@ -56,7 +56,6 @@ static unsigned poll_port(struct dp_wstate *s, unsigned ifx, uint64_t now)
 		DP_META(pkts[i])->rx_tsc = now;
 		dp_rx_one(s, ifx, pkts[i]);
 	}
-	dp_frag_tick(s, now);
 	return n;
 }
 
@@ -86,6 +85,9 @@ int dp_worker_main(void *arg)
 		work += drain_down(&s);
 		for (unsigned i = 0; i < n_ifaces; i++)
 			dp_tx_flush(&s, i);
+		/* Every round, not only after a burst: a datagram whose last
+		 * fragment never comes times out on time (dp_frag.c). */
+		dp_frag_tick(&s, now);
 		urcu_qsbr_quiescent_state();
 
 		if (work == 0 && idle_us != 0) {
