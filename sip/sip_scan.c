@@ -216,7 +216,9 @@ static enum sip_verdict scan_field(const uint8_t *buf, const struct sip_hdr *h, 
 	case SIP_H_TO:
 		return sip_nameaddr_parse(buf, h->value, &msg->to);
 	case SIP_H_CALL_ID:
-		/* Empty or with LWS inside (a fold has a WSP too): see "Decisions". */
+		/* Empty or with LWS inside (a fold has a WSP too): see "Decisions".
+		 * Two SSE2 passes over ~20 bytes: within the noise of the ~1.7k
+		 * cycles a sipp OPTIONS scan takes (rdtsc loop, min of 200 runs). */
 		n = (uint32_t)h->value.off + h->value.len;
 		if (h->value.len == 0 || sip_find_byte(buf, h->value.off, n, ' ') != n ||
 		    sip_find_byte(buf, h->value.off, n, '\t') != n)
