@@ -36,14 +36,16 @@
 #define SIP_FOREACH_ERROR(X)                                                                      \
 	X(TRUNCATED, sip_truncated, "SIP message ends before the empty line closing its headers") \
 	X(BAD_START_LINE, sip_bad_start_line, "request or status line is not valid SIP/2.0")      \
-	X(BAD_HEADER, sip_bad_header, "header line without a colon or with an invalid name")      \
+	X(BAD_HEADER, sip_bad_header,                                                             \
+	  "header line without a colon or with an invalid name, or a Call-ID that is "            \
+	  "empty or holds whitespace")                                                            \
 	X(HEADER_TOO_LONG, sip_header_too_long, "a header field is longer than 4096 bytes")       \
 	X(TOO_MANY_HEADERS, sip_too_many_headers, "more than 64 header fields")                   \
 	X(BAD_CHAR, sip_bad_char, "NUL or control byte in the start line or the headers")         \
 	X(MISSING_HEADER, sip_missing_header, "Via, From, To, Call-ID or CSeq is missing")        \
 	X(DUP_HEADER, sip_dup_header,                                                             \
 	  "a single-valued header (From, To, Call-ID, CSeq, "                                     \
-	  "Content-Length, Max-Forwards) appears twice")                                          \
+	  "Content-Length, Content-Type, Max-Forwards, Expires) appears twice")                   \
 	X(BAD_VIA, sip_bad_via, "top Via is not SIP/2.0/<transport> <sent-by>")                   \
 	X(BAD_CSEQ, sip_bad_cseq,                                                                 \
 	  "CSeq is not <number> <method>, or its method differs from "                            \
