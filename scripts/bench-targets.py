@@ -71,11 +71,25 @@ def targets(out):
     return rows
 
 
-def locked(cmd, **kw):
-    """Runs @cmd holding the benchmark lock (other engineers' runs wait)."""
-    with open(LOCK, "a") as lk:
-        fcntl.flock(lk, fcntl.LOCK_EX)
-        return subprocess.run(cmd, capture_output=True, text=True, check=True, **kw)
+class BenchLock:
+    """/tmp/sw-bench.lock, held while benchmarks run (other engineers' wait)."""
+
+    def __enter__(self):
+        self.f = open(LOCK, "a")
+        try:
+            fcntl.flock(self.f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            # A wrapper's flock on the same file would wait here forever.
+            print("waiting for %s (another benchmark runs; this script takes the lock "
+                  "itself: do not run it under flock)" % LOCK, file=sys.stderr, flush=True)
+            fcntl.flock(self.f, fcntl.LOCK_EX)
+
+    def __exit__(self, *exc):
+        self.f.close()
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, capture_output=True, text=True, check=True, **kw)
 
 
 def build_current():
@@ -112,14 +126,17 @@ def against(a):
         args = ["--packets", str(a.packets), "--runs", str(a.runs)]
         got = {"old": [], "now": []}
         table = ""
-        for k in range(a.rounds):
-            for name, binary in (("old", old), ("now", now)):
-                t0 = time.time()
-                out = locked([binary] + args, timeout=1800).stdout
-                got[name].append(figures(out))
-                table = out if name == "now" else table
-                print("round %d/%d %s: %.0f s" % (k + 1, a.rounds, sha if name == "old" else
-                                                  "now", time.time() - t0), flush=True)
+        # One lock for all the rounds: both binaries measured in the same
+        # conditions, no other benchmark in between.
+        with BenchLock():
+            for k in range(a.rounds):
+                for name, binary in (("old", old), ("now", now)):
+                    t0 = time.time()
+                    out = run([binary] + args, timeout=1800).stdout
+                    got[name].append(figures(out))
+                    table = out if name == "now" else table
+                    print("round %d/%d %s: %.0f s" % (k + 1, a.rounds, sha if name == "old"
+                                                      else "now", time.time() - t0), flush=True)
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", wt], cwd=REPO,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -135,9 +152,9 @@ def against(a):
     print("\ntargets, %s against now: medians of %d alternating rounds (%s, now, ...), each "
           "bench_dp --runs %d --packets %d; measured, not asserted"
           % (sha, a.rounds, sha, a.runs, a.packets))
-    hdr = ("figure", "target", sha, "now", "now/%s" % sha, "")
+    hdr = ("figure", "target", sha, "now", "now/%s" % sha, "met/missed")
     print("| %s |" % " | ".join(hdr))
-    print("|%s" % "---|" * len(hdr))
+    print("|" + "---|" * len(hdr))
     for key, label, op, target, dec in rows:
         o, n = med["old"][key], med["now"][key]
         ratio = "%.2f" % (n / o) if o and n is not None else "—"
@@ -160,11 +177,11 @@ def perf_top(binary, mix, packets, top):
     if shutil.which("perf") is None:
         return None
     t0 = time.time()
-    locked([binary, "--mix", mix, "--packets", "32", "--runs", "1"], timeout=120)
+    run([binary, "--mix", mix, "--packets", "32", "--runs", "1"], timeout=120)
     delay = int((time.time() - t0) * 1300) + 100  # set-up plus a margin, in ms
     data = tempfile.mktemp(prefix="sw-perf-")
     try:
-        locked(["perf", "record", "-q", "-e", "cpu-clock", "-F", "4999", "-D", str(delay),
+        run(["perf", "record", "-q", "-e", "cpu-clock", "-F", "4999", "-D", str(delay),
                 "-o", data, "--", binary, "--mix", mix, "--packets", str(packets), "--runs",
                 "1"], timeout=600)
         rep = subprocess.run(["perf", "report", "-i", data, "--stdio", "-q", "--no-children",
@@ -186,7 +203,7 @@ def callgrind_top(binary, mix, packets, top):
     code counted where callgrind_annotate puts it: in its caller)."""
     out = tempfile.mktemp(prefix="sw-cg-")
     try:
-        locked(["valgrind", "--tool=callgrind", "--toggle-collect=dph_rx",
+        run(["valgrind", "--tool=callgrind", "--toggle-collect=dph_rx",
                 "--callgrind-out-file=" + out, binary, "--mix", mix, "--packets",
                 str(packets), "--runs", "1"], timeout=1800)
         rep = subprocess.run(["callgrind_annotate", "--inclusive=no", "--threshold=100", "--auto=no",
@@ -215,6 +232,11 @@ def callgrind_top(binary, mix, packets, top):
 
 def profile(a):
     binary = build_current()
+    with BenchLock():
+        profile_tools(a, binary)
+
+
+def profile_tools(a, binary):
     tools = ["perf", "callgrind"] if a.tool == "both" else [a.tool]
     if a.tool == "auto":
         tools = ["perf"]
@@ -241,7 +263,7 @@ def profile(a):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--against", metavar="REV")
-    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--packets", type=int, default=320000)
     ap.add_argument("--profile", metavar="MIX")
