@@ -265,7 +265,8 @@ def main():
     ap.add_argument("--against", metavar="REV")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--runs", type=int, default=7)
-    ap.add_argument("--packets", type=int, default=320000)
+    ap.add_argument("--packets", type=int,
+                    help="per run: 320000 with --against, 1000000 with --profile (perf)")
     ap.add_argument("--profile", metavar="MIX")
     ap.add_argument("--tool", choices=("auto", "perf", "callgrind", "both"), default="auto")
     ap.add_argument("--cg-packets", type=int, default=6400)
@@ -274,10 +275,10 @@ def main():
     if bool(a.against) == bool(a.profile):
         ap.error("one of --against REV or --profile MIX")
     if a.against:
+        a.packets = a.packets or 320000
         against(a)
     else:
-        if a.packets == 320000:
-            a.packets = 1000000
+        a.packets = a.packets or 1000000
         profile(a)
 
 
