@@ -244,7 +244,9 @@ def profile_tools(a, binary):
         if tool == "perf":
             rows = perf_top(binary, a.profile, a.packets, a.top)
             if rows is None:
-                print("perf cannot sample here: callgrind instead")
+                print("perf took no samples (it cannot sample here, or the run ended "
+                      "within the set-up skipped: raise --packets)%s"
+                      % (": callgrind instead" if a.tool == "auto" else ""))
                 if a.tool == "auto":
                     tools.append("callgrind")
                 continue
