@@ -7,8 +7,7 @@
  * (a fold, §7.3.1) continues it. The value slice keeps folds as they are
  * (zero copy) and drops the LWS at both ends.
  */
-#include "sip/sip_index.h"
-#include "sip/sip_internal.h"
+#include "sip/sip_hdr.h"
 
 /* The rest of a name after its first byte, against a lowercase literal. */
 #define NAME_IS(n, len, lit) ((len) == sizeof(lit) && sip_ieq((n) + 1, lit, sizeof(lit) - 1))
@@ -18,7 +17,7 @@
  * (two for "c"): names are tokens, so OR-ing 0x20 into the first byte maps
  * only letters onto letters. Compact forms: §7.3.3 and the IANA registry.
  */
-static uint8_t hdr_id(const uint8_t *n, uint32_t len)
+uint8_t sip_hdr_id(const uint8_t *n, uint32_t len)
 {
 	uint8_t c0 = n[0] | 0x20;
 
@@ -118,7 +117,7 @@ static enum sip_verdict bad_name_byte(uint8_t c)
 	return SIP_ERR_BAD_HEADER;
 }
 
-enum sip_verdict sip_hdr_next(struct sip_ix *ix, uint32_t *ppos, struct sip_hdr *h)
+enum sip_verdict sip_hdr_walk(struct sip_ix *ix, uint32_t *ppos, struct sip_hdr *h)
 {
 	const uint8_t *buf = ix->buf;
 	uint32_t len = ix->len;
@@ -150,28 +149,6 @@ enum sip_verdict sip_hdr_next(struct sip_ix *ix, uint32_t *ppos, struct sip_hdr 
 	/* The name's end and the line's end come from the index (sip_index.h):
 	 * a shift and a bit count each, where a walk had a set-up per field. */
 	name_end = sip_ix_next(ix, pos, lim, 1);
-
-	/*
-	 * Most lines are "Name: value" with one SP after the colon and neither
-	 * a fold nor WSP at the value's end. Such a line is taken here on its
-	 * own shape, with the same slices the general walk below would give:
-	 * the value starts with a byte that is neither WSP nor a control byte,
-	 * and the first control byte after it is the line's CR (sip_ix_next()
-	 * finds the first), followed by LF and a byte that is not WSP.
-	 */
-	if (name_end != start && name_end + 2 < lim && buf[name_end] == ':' &&
-	    buf[name_end + 1] == ' ' && !sip_is(buf[name_end + 2], SIP_C_WSP | SIP_C_CTL)) {
-		vstart = name_end + 2;
-		vend = sip_ix_next(ix, vstart, lim, 0);
-		if (vend + 2 < len && vend < lim && buf[vend] == '\r' && buf[vend + 1] == '\n' &&
-		    !sip_is(buf[vend + 2], SIP_C_WSP) && !sip_is(buf[vend - 1], SIP_C_WSP)) {
-			*ppos = vend + 2;
-			h->name = sip_slice(start, name_end);
-			h->value = sip_slice(vstart, vend);
-			h->id = hdr_id(buf + start, name_end - start);
-			return SIP_SCAN_OK;
-		}
-	}
 
 	pos = name_end;
 	while (pos < lim && sip_is(buf[pos], SIP_C_WSP))
@@ -228,7 +205,7 @@ enum sip_verdict sip_hdr_next(struct sip_ix *ix, uint32_t *ppos, struct sip_hdr 
 
 	h->name = sip_slice(start, name_end);
 	h->value = sip_slice(vstart, vend);
-	h->id = hdr_id(buf + start, name_end - start);
+	h->id = sip_hdr_id(buf + start, name_end - start);
 	return SIP_SCAN_OK;
 
 at_limit:

@@ -462,14 +462,6 @@ static inline bool sip_gen_param(const uint8_t *buf, uint32_t *pos, uint32_t end
 enum sip_verdict sip_start_line(const uint8_t *buf, uint32_t len, uint32_t *pos,
 				struct sip_msg *msg) SIP_HIDDEN;
 
-/*
- * sip_hdr.c: the header field or the empty line at *pos. On SIP_SCAN_OK,
- * h->name.len == 0 means the empty line ended the headers; *pos is then the
- * first byte after it.
- */
-struct sip_ix;
-enum sip_verdict sip_hdr_next(struct sip_ix *ix, uint32_t *pos, struct sip_hdr *h) SIP_HIDDEN;
-
 /* sip_via.c: first via-parm of a Via value; SIP_SCAN_OK or SIP_ERR_BAD_VIA. */
 enum sip_verdict sip_via_parse(const uint8_t *buf, struct sip_slice val,
 			       struct sip_via *via) SIP_HIDDEN;

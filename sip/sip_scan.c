@@ -60,8 +60,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "sip/sip_index.h"
-#include "sip/sip_internal.h"
+#include "sip/sip_hdr.h"
 
 /*
  * Class table built at compile time from the RFC 3261 §25.1 rules, so the
