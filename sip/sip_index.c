@@ -36,6 +36,18 @@ static inline bool ends_headers(uint64_t c, uint64_t prev)
 	return (c & (c << 1 | prev >> 63) & (c << 2 | prev >> 62) & (c << 3 | prev >> 61)) != 0;
 }
 
+/* Block @p b's masks stored; true when the pass stops after it (ends_headers()). */
+static inline bool put_block(uint64_t *ctl, uint64_t *ntok, uint32_t b, uint64_t c, uint64_t t,
+			     uint64_t *prev)
+{
+	ctl[b] = c;
+	ntok[b] = t;
+	if (ends_headers(c, *prev))
+		return true;
+	*prev = c;
+	return false;
+}
+
 static uint32_t build_portable(const uint8_t *p, uint64_t *ctl, uint64_t *ntok, uint32_t max)
 {
 	uint64_t prev = 0;
@@ -49,11 +61,8 @@ static uint32_t build_portable(const uint8_t *p, uint64_t *ctl, uint64_t *ntok, 
 			c |= (uint64_t)((cc & SIP_C_CTL) != 0) << i;
 			t |= (uint64_t)((cc & SIP_C_TOKEN) == 0) << i;
 		}
-		ctl[b] = c;
-		ntok[b] = t;
-		if (ends_headers(c, prev))
+		if (put_block(ctl, ntok, b, c, t, &prev))
 			return b + 1;
-		prev = c;
 	}
 	return max;
 }
@@ -93,11 +102,8 @@ __attribute__((target("ssse3"))) static uint32_t build_ssse3(const uint8_t *p, u
 			c |= (uint64_t)ci << i;
 			t |= (uint64_t)ti << i;
 		}
-		ctl[b] = c;
-		ntok[b] = t;
-		if (ends_headers(c, prev))
+		if (put_block(ctl, ntok, b, c, t, &prev))
 			return b + 1;
-		prev = c;
 	}
 	return max;
 }
@@ -132,16 +138,12 @@ __attribute__((target("avx2"))) static uint32_t build_avx2(const uint8_t *p, uin
 
 	for (uint32_t b = 0; b < max; b++, p += SIP_IX_BLOCK) {
 		uint32_t c0, t0, c1, t1;
-		uint64_t c;
 
 		avx2_32(p, lo, hi, &c0, &t0);
 		avx2_32(p + 32, lo, hi, &c1, &t1);
-		c = (uint64_t)c1 << 32 | c0;
-		ctl[b] = c;
-		ntok[b] = (uint64_t)t1 << 32 | t0;
-		if (ends_headers(c, prev))
+		if (put_block(ctl, ntok, b, (uint64_t)c1 << 32 | c0, (uint64_t)t1 << 32 | t0,
+			      &prev))
 			return b + 1;
-		prev = c;
 	}
 	return max;
 }
