@@ -24,6 +24,8 @@ if [ "$target" = osip ]; then
     rm -rf "$SIP_OSIP_DISAGREE_DIR"
   fi
   mkdir -p "$SIP_OSIP_DISAGREE_DIR"
+  # libosip2's own leaks are not ours (lsan_osip.supp).
+  export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/fuzz/lsan_osip.supp}
 fi
 work=$(mktemp -d /tmp/sipwake-fuzz.XXXXXX)
 trap 'rm -rf "$work"' EXIT
