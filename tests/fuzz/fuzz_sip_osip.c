@@ -24,7 +24,9 @@
  *   and rport, Expires, Contact URI) is counted by kind, not fatal.
  *
  * SIP_OSIP_DISAGREE_DIR=dir keeps the first KEEP_PER_KIND inputs of each
- * kind there (k<kind>-<n>.sip); tests/fuzz/run.sh sets it. At exit a summary
+ * kind there (k<kind>-<n>.sip), and the shortest (k<kind>-short.sip);
+ * tests/fuzz/run.sh sets it. SIP_OSIP_VERBOSE=1 prints each counted field
+ * difference with both values (to read a kept input: fuzz_sip_osip FILE). At exit a summary
  * on stderr gives the counts per kind.
  *
  * Built with clang by tests/fuzz/build.sh (target "osip"), run by
@@ -57,11 +59,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 struct kind {
 	char name[160];
 	unsigned long count;
+	uint32_t shortest; /* length of the shortest input kept, 0: none yet */
 };
 
 static struct {
 	int ready;
 	const char *dir; /* SIP_OSIP_DISAGREE_DIR, or NULL */
+	int verbose;	 /* SIP_OSIP_VERBOSE=1: print every counted difference */
 	unsigned long accepted, osip_rejected, agreed, differed;
 	struct kind kinds[MAX_KINDS];
 	unsigned nkinds;
@@ -113,12 +117,23 @@ NO_COVERAGE static int ends(const char *s, const char *suffix)
 static void trace_cb(const char *fi, int li, osip_trace_level_t level, const char *chfr, va_list ap)
 {
 	const char *base = strrchr(fi, '/');
+	char what[128];
 
-	(void)ap;
 	if (st.trace[0] != '\0' || level > OSIP_WARNING)
 		return;
-	/* The format, not the formatted text: one kind per place in libosip2. */
-	snprintf(st.trace, sizeof(st.trace), "%s:%d %s", base != NULL ? base + 1 : fi, li, chfr);
+	/* The format, not the formatted text: one kind per place in libosip2.
+	 * But osip_parser_cfg.c's "Could not set header: %s: %s" is where every
+	 * header that does not parse ends up: keep its name (the first %s). */
+	snprintf(what, sizeof(what), "%s", chfr);
+	if (starts(chfr, "Could not set header: %s")) {
+		char full[512];
+
+		vsnprintf(full, sizeof(full), chfr, ap);
+		full[strcspn(full, "\r\n")] = '\0';
+		snprintf(what, sizeof(what), "Could not set header: %.40s", full + 22);
+		what[22 + strcspn(what + 22, ":")] = '\0';
+	}
+	snprintf(st.trace, sizeof(st.trace), "%s:%d %s", base != NULL ? base + 1 : fi, li, what);
 	st.trace[strcspn(st.trace, "\r\n")] = '\0';
 }
 
@@ -143,8 +158,32 @@ static void setup(void)
 	st.dir = getenv("SIP_OSIP_DISAGREE_DIR");
 	if (st.dir != NULL && st.dir[0] == '\0')
 		st.dir = NULL;
+	st.verbose = getenv("SIP_OSIP_VERBOSE") != NULL && atoi(getenv("SIP_OSIP_VERBOSE")) != 0;
 	atexit(summary);
 	st.ready = 1;
+}
+
+/* Write @p buf to SIP_OSIP_DISAGREE_DIR/k<kind>-<suffix>.sip, if that is set. */
+static void keep(unsigned kind, const uint8_t *buf, uint32_t len, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void keep(unsigned kind, const uint8_t *buf, uint32_t len, const char *fmt, ...)
+{
+	char path[4096], suffix[32];
+	va_list ap;
+	FILE *f;
+
+	if (st.dir == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(suffix, sizeof(suffix), fmt, ap);
+	va_end(ap);
+	snprintf(path, sizeof(path), "%s/k%u-%s.sip", st.dir, kind, suffix);
+	f = fopen(path, "wb");
+	if (f != NULL) {
+		fwrite(buf, 1, len, f);
+		fclose(f);
+	}
 }
 
 /* Count one disagreement of kind @p name; keep the input if it is among the first. */
@@ -164,16 +203,13 @@ static void note(const char *name, const uint8_t *buf, uint32_t len)
 		st.nkinds++;
 		fprintf(stderr, "fuzz_sip_osip: new kind k%u: %s\n", i, name);
 	}
-	if (st.kinds[i].count++ < KEEP_PER_KIND && st.dir != NULL) {
-		char path[4096];
-		FILE *f;
-
-		snprintf(path, sizeof(path), "%s/k%u-%lu.sip", st.dir, i, st.kinds[i].count);
-		f = fopen(path, "wb");
-		if (f != NULL) {
-			fwrite(buf, 1, len, f);
-			fclose(f);
-		}
+	st.kinds[i].count++;
+	/* The first few, and the shortest so far: the easiest to read. */
+	if (st.kinds[i].count <= KEEP_PER_KIND)
+		keep(i, buf, len, "%lu", st.kinds[i].count);
+	if (st.kinds[i].shortest == 0 || len < st.kinds[i].shortest) {
+		st.kinds[i].shortest = len;
+		keep(i, buf, len, "%s", "short");
 	}
 }
 
@@ -262,10 +298,27 @@ static const char *excepted(const char *field, const struct cur *c)
 			: starts(field, "To")	? (c->msg->to != NULL ? c->msg->to->url : NULL)
 						: NULL;
 
+		if (starts(field, "Contact")) {
+			osip_contact_t *ct = NULL;
+
+			if (osip_message_get_contact(c->msg, 0, &ct) >= 0 && ct != NULL)
+				u = ct->url;
+		}
 		if (u != NULL && u->scheme != NULL && strncasecmp(u->scheme, "sip", 3) == 0 &&
 		    u->string == NULL)
 			return "scheme sip* other than sip: and sips: (parsed as SIP by libosip2)";
 	}
+	/* sip_scan.h: a response to REGISTER whose Contact or Expires does not
+	 * parse is flagged (contact_bad, expires_bad) and left empty, not
+	 * refused (sip_scan.c, answer_field()); libosip2 reads what it can. */
+	if (starts(field, "Contact") && c->m->contact_bad)
+		return "Contact of a REGISTER response that does not parse (contact_bad)";
+	if (eq(field, "Expires") && c->m->expires_bad)
+		return "Expires of a REGISTER response that does not parse (expires_bad)";
+	/* sip_scan.h: Expires is delta-seconds saturated at 2^31 - 1 (RFC 3261
+	 * §25.1 gives no bound); libosip2 keeps the text. */
+	if (eq(field, "Expires") && c->m->expires == INT32_MAX)
+		return "Expires saturated at 2^31 - 1";
 	return NULL;
 }
 
@@ -298,6 +351,8 @@ static void on_field(void *user, const char *field, const char *what)
 	char kind[160];
 
 	if (bug != NULL) {
+		if (st.verbose)
+			fprintf(stderr, "fuzz_sip_osip: counted: %s differs: %s\n", field, what);
 		note(bug, c->buf, c->len);
 		return;
 	}
@@ -305,6 +360,8 @@ static void on_field(void *user, const char *field, const char *what)
 		fprintf(stderr, "fuzz_sip_osip: %s differs: %s\n", field, what);
 		abort();
 	}
+	if (st.verbose)
+		fprintf(stderr, "fuzz_sip_osip: counted: %s differs: %s\n", field, what);
 	snprintf(kind, sizeof(kind), "both accept, %s differs%s%s", field, why ? ": " : "",
 		 why ? why : "");
 	note(kind, c->buf, c->len);
