@@ -257,6 +257,37 @@ static int relied_on(const char *field, const struct sip_msg *m)
 	return eq(field, "Contact count") && m->is_request && m->method == SIP_M_REGISTER;
 }
 
+/* The URI a "<what> ..." field of osip_cmp.c is about, libosip2's and ours. */
+static const osip_uri_t *field_uri(const char *field, osip_message_t *msg)
+{
+	osip_contact_t *ct = NULL;
+
+	if (starts(field, "R-URI"))
+		return msg->req_uri;
+	if (starts(field, "From"))
+		return msg->from != NULL ? msg->from->url : NULL;
+	if (starts(field, "To"))
+		return msg->to != NULL ? msg->to->url : NULL;
+	if (starts(field, "Contact") && osip_message_get_contact(msg, 0, &ct) >= 0 && ct != NULL)
+		return ct->url;
+	return NULL;
+}
+
+static struct sip_slice field_whole(const char *field, const struct sip_msg *m)
+{
+	struct sip_slice none = {0};
+
+	if (starts(field, "R-URI"))
+		return m->ruri.whole;
+	if (starts(field, "From"))
+		return m->from.uri.whole;
+	if (starts(field, "To"))
+		return m->to.uri.whole;
+	if (starts(field, "Contact") && m->n_contacts > 0)
+		return m->contact.uri.whole;
+	return none;
+}
+
 static int multipart(const osip_message_t *msg)
 {
 	return msg->content_type != NULL && msg->content_type->type != NULL &&
@@ -292,21 +323,28 @@ static const char *excepted(const char *field, const struct cur *c)
 	 * three letters, so it parses "sipx:u@h" as a SIP URI and keeps no opaque
 	 * string. Ours is the URI as sent, scheme SIP_SCHEME_OTHER. */
 	if (ends(field, " (non-SIP URI)")) {
-		const osip_uri_t *u =
-			starts(field, "R-URI")	? c->msg->req_uri
-			: starts(field, "From") ? (c->msg->from != NULL ? c->msg->from->url : NULL)
-			: starts(field, "To")	? (c->msg->to != NULL ? c->msg->to->url : NULL)
-						: NULL;
+		const osip_uri_t *u = field_uri(field, c->msg);
+		const char *str = u != NULL ? u->string : NULL;
+		size_t n = str != NULL ? strlen(str) : 0, k = n;
 
-		if (starts(field, "Contact")) {
-			osip_contact_t *ct = NULL;
-
-			if (osip_message_get_contact(c->msg, 0, &ct) >= 0 && ct != NULL)
-				u = ct->url;
-		}
 		if (u != NULL && u->scheme != NULL && strncasecmp(u->scheme, "sip", 3) == 0 &&
-		    u->string == NULL)
+		    str == NULL)
 			return "scheme sip* other than sip: and sips: (parsed as SIP by libosip2)";
+		/* In the addr-spec form ("To: tel:+1 ;tag=x") libosip2 keeps the LWS
+		 * before the ';' in the opaque URI; it belongs to SEMI = SWS ";" SWS
+		 * (RFC 3261 §25.1), and ours ends before it. */
+		while (k > 0 && (str[k - 1] == ' ' || str[k - 1] == '\t'))
+			k--;
+		if (k < n && u->scheme != NULL) {
+			struct sip_slice w = field_whole(field, c->m);
+			size_t sl = strlen(u->scheme);
+
+			if (w.len == sl + 1 + k &&
+			    strncasecmp((const char *)c->buf + w.off, u->scheme, sl) == 0 &&
+			    c->buf[w.off + sl] == ':' &&
+			    memcmp(c->buf + w.off + sl + 1, str, k) == 0)
+				return "opaque URI with the LWS before ';' (kept by libosip2)";
+		}
 	}
 	/* sip_scan.h: a response to REGISTER whose Contact or Expires does not
 	 * parse is flagged (contact_bad, expires_bad) and left empty, not
