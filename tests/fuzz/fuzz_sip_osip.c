@@ -371,8 +371,10 @@ static const char *known_bug(const char *field, const struct cur *c)
 	struct sip_slice cid = c->m->call_id;
 
 	/* callid = word ["@" word] (RFC 3261 §25.1): no LWS inside, yet
-	 * sip_scan.c takes any non-empty value, a fold included, as the Call-ID
-	 * slice; libosip2 turns each CR, LF and HTAB of the fold into a space.
+	 * sip_scan.c takes any non-empty value as the Call-ID slice, a space or a
+	 * fold included. With a space both parsers agree; with a fold the slice
+	 * carries CR LF HTAB/SP, where libosip2 has turned each into a space, so
+	 * the edge keys held calls on those raw bytes (dataplane/dp_fwd.c, dp_tx.c).
 	 * Seed: osip_callid_folded.sip. */
 	if (eq(field, "Call-ID"))
 		for (uint32_t i = 0; i < cid.len; i++)
