@@ -373,7 +373,7 @@ static const char *known_bug(const char *field, const struct cur *c)
 	/* callid = word ["@" word] (RFC 3261 §25.1): no LWS inside, yet
 	 * sip_scan.c takes any non-empty value as the Call-ID slice, a space or a
 	 * fold included. With a space both parsers agree; with a fold the slice
-	 * carries CR LF HTAB/SP, where libosip2 has turned each into a space, so
+	 * carries CR LF HTAB/SP, where libosip2 has turned each into a space; and
 	 * the edge keys held calls on those raw bytes (dataplane/dp_fwd.c, dp_tx.c).
 	 * Seed: osip_callid_folded.sip. */
 	if (eq(field, "Call-ID"))
