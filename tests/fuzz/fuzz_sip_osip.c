@@ -357,6 +357,16 @@ static const char *excepted(const char *field, const struct cur *c)
 				return "opaque URI with the LWS before ';' (kept by libosip2)";
 		}
 	}
+	/* cmp_uri() compares the userinfo %HH-decoded, as C strings: an escaped
+	 * NUL (RFC 4475 §3.1.1.4, escnull) ends both there, but libosip2's
+	 * password after the ':' is rejoined whole. */
+	if (ends(field, " user")) {
+		struct sip_slice w = field_whole(field, c->m);
+
+		for (uint32_t i = 0; i + 2 < w.len; i++)
+			if (memcmp(c->buf + w.off + i, "%00", 3) == 0)
+				return "escaped NUL in the userinfo (C-string comparison)";
+	}
 	/* sip_scan.h: a response to REGISTER whose Contact or Expires does not
 	 * parse is flagged (contact_bad, expires_bad) and left empty, not
 	 * refused (sip_scan.c, answer_field()); libosip2 reads what it can. */
