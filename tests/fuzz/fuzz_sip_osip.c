@@ -61,7 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 		}                                                                               \
 	} while (0)
 
-#define MAX_KINDS     64
+#define MAX_KINDS     128
 #define KEEP_PER_KIND 3
 
 struct kind {
