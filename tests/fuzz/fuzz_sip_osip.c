@@ -375,9 +375,12 @@ static const char *excepted(const char *field, const struct cur *c)
 	if (eq(field, "Expires") && c->m->expires_bad)
 		return "Expires of a REGISTER response that does not parse (expires_bad)";
 	/* sip_scan.h: Expires is delta-seconds saturated at 2^31 - 1 (RFC 3261
-	 * §25.1 gives no bound); libosip2 keeps the text. */
+	 * §25.1 gives no bound), and so is a Contact's expires= (both read by
+	 * sip_parse_delta()); libosip2 keeps the text. */
 	if (eq(field, "Expires") && c->m->expires == INT32_MAX)
 		return "Expires saturated at 2^31 - 1";
+	if (eq(field, "Contact expires") && c->m->contact.expires == INT32_MAX)
+		return "expires= saturated at 2^31 - 1";
 	return NULL;
 }
 
