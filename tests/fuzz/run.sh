@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
-# Build the SIP scanner fuzz target (tests/fuzz/build.sh) and run it for a
+# Build a SIP scanner fuzz target (tests/fuzz/build.sh) and run it for a
 # while on a copy of the seed corpus in a temporary directory, so the repo's
 # corpus/ stays as committed.
-#   tests/fuzz/run.sh [seconds]       default 30
+#   tests/fuzz/run.sh [seconds] [target]    default 30 scan
+# target: scan (fuzz_sip_scan.c, the scanner's invariants) or osip
+# (fuzz_sip_osip.c, the scanner against libosip2). For osip, the first inputs
+# of each kind of disagreement are kept in $SIP_OSIP_DISAGREE_DIR (default
+# build-fuzz/osip-disagree/, emptied first) and their counts are printed at
+# the end.
 # Exits non-zero on a crash, leak, timeout or broken invariant; the
 # reproducer is then copied to build-fuzz/ and printed as hex, ready to be
 # added to tests/fuzz/corpus/ once the scanner is fixed.
@@ -11,7 +16,17 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 secs=${1:-30}
-bin=$(tests/fuzz/build.sh build-fuzz) || exit 1
+target=${2:-scan}
+bin=$(tests/fuzz/build.sh build-fuzz "$target") || exit 1
+if [ "$target" = osip ]; then
+  if [ -z "${SIP_OSIP_DISAGREE_DIR:-}" ]; then
+    export SIP_OSIP_DISAGREE_DIR=build-fuzz/osip-disagree
+    rm -rf "$SIP_OSIP_DISAGREE_DIR"
+  fi
+  mkdir -p "$SIP_OSIP_DISAGREE_DIR"
+  # libosip2's own leaks are not ours (lsan_osip.supp).
+  export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/fuzz/lsan_osip.supp}
+fi
 work=$(mktemp -d /tmp/sipwake-fuzz.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/corpus" "$work/artifacts"
@@ -35,6 +50,10 @@ for f in "$work"/artifacts/*; do
   echo "run.sh: reproducer build-fuzz/$(basename "$f") ($(stat -c %s "$f") bytes):"
   od -A d -t x1z -v "$f" | head -40
 done
+if [ "$target" = osip ]; then
+  echo "run.sh: disagreements kept in $SIP_OSIP_DISAGREE_DIR:"
+  grep -a '^fuzz_sip_osip: ' "$work/log" | grep -av 'new kind' | tail -n 70
+fi
 if [ "$rc" -ne 0 ] || [ "$found" -ne 0 ]; then
   echo "run.sh: fuzzing failed (exit $rc)"
   exit 1

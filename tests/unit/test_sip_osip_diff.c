@@ -19,7 +19,8 @@
  * One cmocka test per message, named after it; each reports every field
  * that differs before failing. A last test is a negative control: libosip2
  * gets the message with one field changed, and the change must be reported.
- * The messages are in osip_diff_cases.c, the comparison in osip_diff.c.
+ * The messages are in osip_diff_cases.c, the comparison in osip_diff.c
+ * (field by field in osip_cmp.c, shared with tests/fuzz/fuzz_sip_osip.c).
  *
  * Known disagreements on malformed input (the scanner's decisions,
  * sip/sip_scan.c), asserted as they are so that a change on either side is
