@@ -36,6 +36,12 @@
  * the target, and libFuzzer runs an input twice when it checks it for a
  * leak.
  *
+ * Every input is also scanned by each implementation of the structural
+ * index (sip/sip_index.h), which must agree with the one in use on the
+ * verdict and every field (tests/fuzz/sip_same.h), as in fuzz_sip_scan.c:
+ * one run of this target is differential against both the portable scanner
+ * and libosip2.
+ *
  * Built with clang by tests/fuzz/build.sh (target "osip"), run by
  * tests/fuzz/run.sh <seconds> osip; tests/fuzz/replay.c runs it over the
  * seed corpus with gcc as the meson unit test fuzz_sip_osip_corpus.
@@ -48,6 +54,7 @@
 #include <strings.h>
 
 #include "osip_cmp.h"
+#include "tests/fuzz/sip_same.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -434,6 +441,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sip_msg *m = malloc(sizeof(*m));
 	uint8_t *buf = malloc(size != 0 ? size : 1);
 	osip_message_t *msg = NULL;
+	enum sip_verdict v;
 	char *text;
 	int rc;
 
@@ -442,7 +450,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(m != NULL && buf != NULL);
 	if (size != 0)
 		memcpy(buf, data, size);
-	if (sip_scan(buf, (uint32_t)size, m) != SIP_SCAN_OK)
+	v = sip_scan(buf, (uint32_t)size, m);
+	sip_scan_impls_check("fuzz_sip_osip", buf, (uint32_t)size, v, m);
+	if (v != SIP_SCAN_OK)
 		goto out;
 	st.accepted++;
 	text = malloc((size_t)m->msg_len + 1);

@@ -147,30 +147,6 @@ static void check_accepted(const uint8_t *buf, uint32_t len, const struct sip_ms
 		CHECK(m->body.len == (uint32_t)m->content_length);
 }
 
-/* The other implementations scan @p buf as the best one did (verdict @p v, fields @p m). */
-static void check_implementations(const uint8_t *buf, uint32_t len, enum sip_verdict v,
-				  const struct sip_msg *m)
-{
-	static const enum sip_impl others[] = {SIP_IMPL_PORTABLE, SIP_IMPL_SSSE3, SIP_IMPL_AVX2};
-	struct sip_msg *o = malloc(sizeof(*o));
-
-	CHECK(o != NULL);
-	for (unsigned i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
-		const char *diff;
-
-		if (sip_scan_use(others[i]) < 0)
-			continue;
-		CHECK(sip_scan(buf, len, o) == v);
-		diff = v == SIP_SCAN_OK ? sip_same_msg(m, o) : NULL;
-		if (diff != NULL)
-			fprintf(stderr, "fuzz_sip_scan: %s differs with %s\n", diff,
-				sip_scan_impl_name());
-		CHECK(diff == NULL);
-	}
-	CHECK(sip_scan_use(SIP_IMPL_BEST) >= 0);
-	free(o);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct sip_msg *m = malloc(sizeof(*m));
@@ -186,7 +162,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(sip_verdict_name(v) != NULL);
 	if (size > SIP_MAX_LEN)
 		CHECK(v == SIP_ERR_TRUNCATED);
-	check_implementations(buf, (uint32_t)size, v, m);
+	sip_scan_impls_check("fuzz_sip_scan", buf, (uint32_t)size, v, m);
 
 	if (v == SIP_SCAN_OK) {
 		uint32_t msg_len;

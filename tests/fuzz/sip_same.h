@@ -11,6 +11,8 @@
 #define SIP_SAME_H
 
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include "sip/sip_scan.h"
 
@@ -93,5 +95,53 @@ static inline const char *sip_same_msg(const struct sip_msg *a, const struct sip
 }
 
 #undef SAME_S
+
+/**
+ * Scan @p buf (@p len bytes) with every implementation this CPU runs other
+ * than the one in use, which gave @p v and (when SIP_SCAN_OK) @p m. @p o is
+ * scratch. Returns NULL when all agree, else what differed ("verdict" or a
+ * field of sip_same_msg()), with the implementation in @p impl. The best
+ * implementation is in use again on return.
+ */
+static inline const char *sip_scan_impls_agree(const uint8_t *buf, uint32_t len, enum sip_verdict v,
+					       const struct sip_msg *m, struct sip_msg *o,
+					       const char **impl)
+{
+	static const enum sip_impl others[] = {SIP_IMPL_PORTABLE, SIP_IMPL_SSSE3, SIP_IMPL_AVX2};
+	const char *diff = NULL;
+
+	for (unsigned i = 0; diff == NULL && i < sizeof(others) / sizeof(others[0]); i++) {
+		if (sip_scan_use(others[i]) < 0)
+			continue;
+		*impl = sip_scan_impl_name();
+		if (sip_scan(buf, len, o) != v)
+			diff = "verdict";
+		else if (v == SIP_SCAN_OK)
+			diff = sip_same_msg(m, o);
+	}
+	sip_scan_use(SIP_IMPL_BEST);
+	return diff;
+}
+
+/**
+ * sip_scan_impls_agree() for a fuzz target: aborts, naming @p who, the
+ * field and the implementation, when they do not agree (libFuzzer keeps the
+ * input as a crash).
+ */
+static inline void sip_scan_impls_check(const char *who, const uint8_t *buf, uint32_t len,
+					enum sip_verdict v, const struct sip_msg *m)
+{
+	struct sip_msg *o = malloc(sizeof(*o));
+	const char *impl = "", *diff;
+
+	if (o == NULL)
+		abort();
+	diff = sip_scan_impls_agree(buf, len, v, m, o, &impl);
+	free(o);
+	if (diff != NULL) {
+		fprintf(stderr, "%s: %s differs with the %s scanner\n", who, diff, impl);
+		abort();
+	}
+}
 
 #endif /* SIP_SAME_H */
