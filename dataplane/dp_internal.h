@@ -117,6 +117,9 @@ struct dp_l4info {
 
 /* dp_net.c: one received frame (L2-L4), to its end. */
 void dp_rx_one(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m);
+/* dp_worker.c: a received burst, every frame to its end. */
+void dp_rx_burst(struct dp_wstate *s, unsigned ifx, struct rte_mbuf **pkts, uint16_t n,
+		 uint64_t now);
 
 /* dp_tx.c: the transmit steps */
 void dp_tx_ip(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, const struct sw_ip *dst);
