@@ -106,6 +106,11 @@ struct dp_wstate {
 	 * use (dp_fwd.c). */
 	uint8_t host_len[SW_MAX_IFACES][2];
 	char host[SW_MAX_IFACES][2][56];
+	/* The last received= address written and its text (dp_fwd_hdrs.c):
+	 * most requests come from the PBX, one address. rcv_len 0: none yet. */
+	struct sw_ip rcv_ip;
+	uint8_t rcv_len;
+	char rcv_txt[48];
 };
 
 /** Where a datagram came from, for the answer. */
