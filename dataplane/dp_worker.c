@@ -51,7 +51,8 @@ void dp_rx_burst(struct dp_wstate *s, unsigned ifx, struct rte_mbuf **pkts, uint
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	}
 	for (uint16_t i = 0; i < n; i++) {
-		if (i + 1 < n)
+		/* Only a frame with a second line: 64-byte junk has none. */
+		if (i + 1 < n && pkts[i + 1]->data_len > RTE_CACHE_LINE_SIZE)
 			rte_prefetch0(
 				rte_pktmbuf_mtod_offset(pkts[i + 1], char *, RTE_CACHE_LINE_SIZE));
 		dp_rx_one(s, ifx, pkts[i]);
