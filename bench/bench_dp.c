@@ -37,6 +37,7 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
+#include "bench_targets.h"
 #include "tests/dp/dp_harness.h"
 #include "tests/dp/sip_msgs.h"
 
@@ -357,8 +358,10 @@ static void admission_mixes(struct mix *spoofed, struct mix *expected)
 	free(scan); /* the bytes stay: the templates share them */
 }
 
-/* Cycles per message for the scanner alone and for libosip2's parser. */
-static void parse_costs(const char *name, const char *msg, unsigned iters, unsigned runs)
+/* Cycles per message for the scanner alone and for libosip2's parser; the
+ * scanner's median and libosip2/scanner go to @p tab[0] and [1] (may be NULL). */
+static void parse_costs(const char *name, const char *msg, unsigned iters, unsigned runs,
+			double *tab)
 {
 	size_t len = strlen(msg);
 	uint8_t *buf = malloc(len);
@@ -388,6 +391,10 @@ static void parse_costs(const char *name, const char *msg, unsigned iters, unsig
 
 	printf("  %-22s %5zu B   scanner %6lu   libosip2 %7lu   libosip2/scanner %5.1fx\n", name,
 	       len, (unsigned long)ms, (unsigned long)mo, (double)mo / (double)ms);
+	if (tab != NULL) {
+		tab[0] = (double)ms;
+		tab[1] = (double)mo / (double)ms;
+	}
 	free(buf);
 	free(sm);
 }
@@ -402,7 +409,7 @@ int main(int argc, char **argv)
 	unsigned packets = 320000, runs = 7;
 	const char *only = NULL;
 	static struct mix mixes[N_MIXES];
-	double med_hw[N_MIXES] = {0};
+	double med_hw[N_MIXES] = {0}, tab[BT_N], inv[2];
 	char prefix[64], ip[64], junk[22];
 	int c;
 
@@ -502,6 +509,7 @@ int main(int argc, char **argv)
 	fwd_mixes(&mixes[5]);
 	admission_mixes(&mixes[9], &mixes[10]);
 
+	bt_clear(tab);
 	printf("sipwake dataplane benchmark: TSC %.3f GHz, %u packets x %u runs per mix, "
 	       "bursts of %d, one core\n",
 	       (double)rte_get_tsc_hz() / 1e9, packets, runs, BURST);
@@ -548,9 +556,12 @@ int main(int argc, char **argv)
 		       med_hw[5] - med_hw[3]);
 	if (only == NULL) {
 		printf("SIP parse cost, cycles/message (median of %u runs):\n", runs);
-		parse_costs("scanner OPTIONS", MSG_SCANNER, packets / 8, runs);
-		parse_costs("REGISTER", MSG_REGISTER, packets / 8, runs);
-		parse_costs("INVITE with SDP", MSG_INVITE, packets / 8, runs);
+		parse_costs("scanner OPTIONS", MSG_SCANNER, packets / 8, runs, NULL);
+		parse_costs("REGISTER", MSG_REGISTER, packets / 8, runs, NULL);
+		parse_costs("INVITE with SDP", MSG_INVITE, packets / 8, runs, inv);
+		tab[BT_SCAN_INVITE] = inv[0];
+		tab[BT_SCAN_INVITE_BYTE] = inv[0] / (double)(sizeof(MSG_INVITE) - 1);
+		tab[BT_SCAN_VS_OSIP] = inv[1];
 	}
 	/* Drop counters prove the mixes did what they say. */
 	printf("counters: filter_unknown_request %lu, filter_rate_source %lu, filter_scanner %lu, "
@@ -565,6 +576,13 @@ int main(int argc, char **argv)
 	       (unsigned long)dph_count(&h, DP_C_FWD_REQUESTS_TO_DEVICE),
 	       (unsigned long)dph_count(&h, DP_C_FWD_RESPONSES),
 	       (unsigned long)dph_count(&h, DP_C_TX_PACKETS), (unsigned long)fwd_drops());
+	/* junk-64B, scanner-flood, register, invite-sdp and fwd-call: mixes 0-3, 8. */
+	static const enum bt_fig of_mix[] = {BT_JUNK, BT_FLOOD, BT_REGISTER, BT_INVITE,	 BT_N,
+					     BT_N,    BT_N,	BT_N,	     BT_FWD_CALL};
+	for (unsigned i = 0; i < RTE_DIM(of_mix); i++)
+		if (of_mix[i] != BT_N && med_hw[i] > 0)
+			tab[of_mix[i]] = med_hw[i];
+	bt_print(tab, runs);
 	sw_bind_free(adm_bind);
 	h.ctx->bind = fwd_bind; /* dph_fini() frees it */
 	dph_fini(&h);

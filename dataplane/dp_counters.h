@@ -96,6 +96,8 @@
 	  "VLAN tag missing, of another VLAN, stacked (QinQ), or on an untagged interface")      \
 	X(L2_ETHERTYPE, l2_ethertype, "ethertype other than ARP, IPv4, IPv6")                    \
 	X(L2_MULTISEG, l2_multiseg, "frame spread over several mbufs")                           \
+	X(RX_TRUNCATED, rx_truncated,                                                            \
+	  "frame cut by the port: longer than it takes whole (net_af_packet framesz)")           \
 	X(ARP_MALFORMED, arp_malformed, "ARP that is not Ethernet/IPv4 or is truncated")         \
 	X(ARP_NOT_FOR_US, arp_not_for_us, "ARP whose target is not one of our addresses")        \
 	X(IP_MALFORMED, ip_malformed, "IP header truncated, bad version, length or checksum")    \
@@ -105,6 +107,8 @@
 	  "fragments of datagrams not complete within dataplane.reassembly_timeout_ms")          \
 	X(IP_FRAG_REJECTED, ip_frag_rejected,                                                    \
 	  "fragments refused by reassembly: overlapping, more than 8, or table full")            \
+	X(IP_FRAG_DUPLICATE, ip_frag_duplicate,                                                  \
+	  "exact duplicates of a fragment already held, dropped; the datagram still completes")  \
 	X(IP_FRAG_TOO_BIG, ip_frag_too_big, "reassembled datagram larger than 16 KiB")           \
 	X(IP_OPTIONS, ip_options, "IPv6 extension header")                                       \
 	X(IP_PROTO, ip_proto, "IP protocol other than UDP, TCP, ICMP echo, ICMPv6 echo / ND")    \

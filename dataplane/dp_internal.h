@@ -13,6 +13,7 @@
 struct dp_admit;
 struct rte_ip_frag_tbl;
 struct rte_ip_frag_death_row;
+struct dp_frag_seen;
 
 /** One worker lcore. */
 struct dp_worker {
@@ -25,6 +26,7 @@ struct dp_worker {
 	struct dp_admit *admit;		  /**< this worker's budgets for unknown sources */
 	struct rte_ip_frag_tbl *frag;	  /**< this worker's reassembly table */
 	struct rte_ip_frag_death_row *dr; /**< fragments to free after each burst */
+	struct dp_frag_seen *seen;	  /**< recent fragments, for exact duplicates */
 	uint16_t ip_id;			  /**< IPv4 identification of the frames it builds */
 	uint64_t tsc_hz;
 	struct dp_counters ctr;
@@ -50,6 +52,9 @@ struct dp_ctx {
 	uint32_t frag_flows;	   /**< datagrams in reassembly at once, over all workers */
 	uint32_t frag_timeout_ms;  /**< an incomplete datagram is dropped after this */
 	uint32_t frag_buffers;	   /**< jumbo buffers */
+	/** Longest frame each port delivers whole (net_af_packet: framesz - 66,
+	 *  dp_port.c); 0: the device does not cut frames it cannot hold. */
+	uint16_t rx_cap[SW_MAX_IFACES];
 	/** The exception path (dp_tap.c): TCP for a stream port to the control
 	 *  plane, which writes it into the net_tap port of its interface. NULL:
 	 *  streams.ports is empty, no tap. MP/SC. */
@@ -350,7 +355,8 @@ void dp_frag_fini(struct dp_ctx *ctx);
 /** A fragment in; the whole datagram, linearised, when it completes, else NULL (held or dropped). */
 struct rte_mbuf *dp_frag_ipv4(struct dp_wstate *s, struct rte_mbuf *m, uint32_t ihl);
 struct rte_mbuf *dp_frag_ipv6(struct dp_wstate *s, struct rte_mbuf *m, uint32_t plen);
-/** Expire old fragments and free the death row: once per burst. */
+/** Expire old fragments and free the death row: once per worker round,
+ *  with or without packets, so timeouts are counted when they fall due. */
 void dp_frag_tick(struct dp_wstate *s, uint64_t now);
 
 /* dp_stun.c */

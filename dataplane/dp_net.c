@@ -202,6 +202,16 @@ static void icmp4_in(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, stru
 	dp_tx_ip_as(s, ifx, m, &peer, stranger);
 }
 
+/* An IP length past the frame's end: a frame as long as the port takes
+ * (4 bytes of slack for a VLAN tag removed since) was cut by the port
+ * (dp_port.c, check_frames), else it is malformed. */
+static enum dp_drop short_frame(const struct dp_wstate *s, unsigned ifx, uint32_t len)
+{
+	uint32_t cap = s->ctx->rx_cap[ifx];
+
+	return cap != 0 && len + RTE_VLAN_HLEN >= cap ? DP_D_RX_TRUNCATED : DP_D_IP_MALFORMED;
+}
+
 static void ipv4_in(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, uint32_t len)
 {
 	const struct sw_iface *ifc = &s->ctx->p.ports.ifaces[ifx];
@@ -217,7 +227,7 @@ static void ipv4_in(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, uint3
 	tot = rte_be_to_cpu_16(ip->total_length);
 	if ((ip->version_ihl >> 4) != 4 || ihl < sizeof(*ip) || ihl > avail || tot < ihl ||
 	    tot > avail) {
-		dp_drop(s, m, DP_D_IP_MALFORMED);
+		dp_drop(s, m, tot > avail ? short_frame(s, ifx, len) : DP_D_IP_MALFORMED);
 		return;
 	}
 	if (cksum_bad(m, RTE_MBUF_F_RX_IP_CKSUM_MASK, RTE_MBUF_F_RX_IP_CKSUM_BAD) ||
@@ -330,7 +340,8 @@ static void ipv6_in(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, uint3
 	}
 	plen = rte_be_to_cpu_16(ip->payload_len);
 	if ((rte_be_to_cpu_32(ip->vtc_flow) >> 28) != 6 || plen > avail - sizeof(*ip)) {
-		dp_drop(s, m, DP_D_IP_MALFORMED);
+		dp_drop(s, m,
+			plen > avail - sizeof(*ip) ? short_frame(s, ifx, len) : DP_D_IP_MALFORMED);
 		return;
 	}
 	any_src = ip6_eq(&ip6_any, ip->src_addr);

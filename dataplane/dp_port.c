@@ -7,9 +7,16 @@
  * (dp_tap.c); and their teardown, which frees what is left in the rings.
  */
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <rte_dev.h>
+#include <rte_devargs.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
@@ -19,6 +26,106 @@
 
 /* Per-core mbuf cache; 256 keeps pool-lock contention away (DPDK guide §mempool). */
 #define DP_POOL_CACHE 256
+
+/*
+ * net_af_packet (DPDK 22.11, drivers/net/af_packet/rte_eth_af_packet.c)
+ * copies each frame of its TPACKET_V2 ring into one mbuf. A ring frame is
+ * framesz bytes (devarg, default 2048) and the kernel writes the packet at
+ * offset 66 in it (TPACKET_ALIGN(TPACKET2_HDRLEN + 16) - 14, net/packet/
+ * af_packet.c tpacket_rcv), cutting what does not fit: framesz 2048 takes
+ * Ethernet frames of 1982 bytes whole. The PMD's queue setup also refuses
+ * mbufs with less data room than framesz - 32.
+ *
+ * The PMD joins its sockets to a fanout group with PACKET_FANOUT_FLAG_DEFRAG
+ * (always, to spread queues by flow), so the kernel reassembles IPv4
+ * fragments (ip_check_defrag) before the ring: a fragmented IPv4 datagram
+ * reaches us as one frame as long as the datagram, and dp_frag.c sees only
+ * IPv6 fragments on this port. With the default framesz a 4 KB INVITE in
+ * fragments was cut to 1982 bytes and dropped as ip_malformed.
+ *
+ * Decision: sipwake takes datagrams up to 16 KiB (DP_DGRAM_MAX, what
+ * dp_frag.c reassembles itself on other ports; larger SIP belongs on TCP,
+ * RFC 3261 §18.1.1). A port whose frames cannot hold that, or its
+ * interface's MTU, gets a start-up warning naming the framesz / blocksz to
+ * give (20480 for 16 KiB: 16384 + 14 + 66, in 4 KiB pages); 64 KiB frames
+ * would need 64 KiB mbufs, over the 16-bit data room and a pool of
+ * dataplane.mbufs x 64 KiB. sipwake sizes its mbufs to the framesz it is
+ * given, and counts a frame the port cut as rx_truncated, not ip_malformed
+ * (dp_net.c). It does not rewrite the vdev string (the operator's; the
+ * labs' scripts/swlab.py sets framesz; docs/operations.md).
+ */
+#define DP_DGRAM_MAX	    16384
+#define AFP_DEFAULT_FRAMESZ 2048
+#define AFP_FRAME_OFFSET    66
+#define AFP_MBUF_SLACK	    32
+
+/* The framesz of an net_af_packet port; 0 for other devices. */
+static unsigned afp_framesz(uint16_t port, struct rte_eth_dev_info *info)
+{
+	const struct rte_devargs *da;
+	const char *a;
+
+	if (rte_eth_dev_info_get(port, info) != 0 || info->driver_name == NULL ||
+	    strcmp(info->driver_name, "net_af_packet") != 0)
+		return 0;
+	da = info->device != NULL ? rte_dev_devargs(info->device) : NULL;
+	a = da != NULL && da->args != NULL ? strstr(da->args, "framesz=") : NULL;
+	return a != NULL ? (unsigned)strtoul(a + strlen("framesz="), NULL, 0) : AFP_DEFAULT_FRAMESZ;
+}
+
+/* Data room of the RX mbufs: the default, or what each port's frames need. */
+static uint16_t rx_data_room(const struct dp_ctx *ctx)
+{
+	unsigned room = RTE_MBUF_DEFAULT_DATAROOM;
+
+	for (unsigned i = 0; i < ctx->p.ports.n_ifaces; i++) {
+		struct rte_eth_dev_info info;
+		unsigned f = afp_framesz(ctx->p.ports.ifaces[i].port_id, &info);
+
+		if (f > AFP_MBUF_SLACK)
+			room = RTE_MAX(room, f - AFP_MBUF_SLACK);
+	}
+	return (uint16_t)RTE_MIN(room, (unsigned)UINT16_MAX - RTE_PKTMBUF_HEADROOM);
+}
+
+/* The kernel's MTU of interface @p if_index; 0 if unknown. */
+static unsigned kernel_mtu(uint32_t if_index)
+{
+	struct ifreq ifr = {0};
+	int fd, rc;
+
+	if (if_index == 0 || if_indextoname(if_index, ifr.ifr_name) == NULL)
+		return 0;
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return 0;
+	rc = ioctl(fd, SIOCGIFMTU, &ifr);
+	close(fd);
+	return rc == 0 && ifr.ifr_mtu > 0 ? (unsigned)ifr.ifr_mtu : 0;
+}
+
+/* Records the longest frame port @p ifx delivers whole (dp_net.c tells cut
+ * frames by it) and warns when its interface's MTU takes longer ones. */
+static void check_frames(struct dp_ctx *ctx, unsigned ifx, const char *dev)
+{
+	struct rte_eth_dev_info info;
+	unsigned f = afp_framesz(ctx->p.ports.ifaces[ifx].port_id, &info), mtu, need;
+
+	ctx->rx_cap[ifx] = 0;
+	if (f <= AFP_FRAME_OFFSET)
+		return;
+	ctx->rx_cap[ifx] = (uint16_t)RTE_MIN(f - AFP_FRAME_OFFSET, (unsigned)UINT16_MAX);
+	mtu = kernel_mtu(info.if_index);
+	need = RTE_MAX(mtu, (unsigned)DP_DGRAM_MAX) + RTE_ETHER_HDR_LEN;
+	if (need <= ctx->rx_cap[ifx])
+		return;
+	DP_LOG(WARNING,
+	       "%s: the kernel hands it IPv4 datagrams reassembled (and frames of MTU %u) up to "
+	       "%u bytes, but framesz=%u holds %u: longer ones are cut and dropped "
+	       "(drop_rx_truncated). Give the vdev framesz=%u,blocksz=%u (docs/operations.md)",
+	       dev, mtu, need, f, ctx->rx_cap[ifx], RTE_ALIGN_CEIL(need + AFP_FRAME_OFFSET, 4096),
+	       RTE_ALIGN_CEIL(need + AFP_FRAME_OFFSET, 4096));
+}
 
 static void eui64_ll(const struct rte_ether_addr *mac, struct sw_ip *ll)
 {
@@ -127,6 +234,7 @@ static int port_init(struct dp_ctx *ctx, struct sw_iface *ifc, uint16_t rx_desc,
 	ifc->snm6[0] = sw_ip_solicited_node(&ifc->ip6);
 	ifc->snm6[1] = sw_ip_solicited_node(&ifc->ll6);
 	join_multicast(ifc, dev);
+	check_frames(ctx, (unsigned)(ifc - ctx->p.ports.ifaces), dev);
 	ifc->started = true;
 	DP_LOG(INFO, "%s: port %u up, MAC " RTE_ETHER_ADDR_PRT_FMT ", %u queue(s), MTU %u", dev,
 	       port, RTE_ETHER_ADDR_BYTES(&ifc->mac), nq, ifc->mtu);
@@ -142,7 +250,7 @@ int dp_init(struct dp_ctx *ctx, uint32_t n_mbufs, uint16_t rx_desc, uint16_t tx_
 	ctx->pool = rte_pktmbuf_pool_create(
 		"sw_pkt", n_mbufs, DP_POOL_CACHE,
 		(uint16_t)RTE_ALIGN(sizeof(struct dp_meta), RTE_MBUF_PRIV_ALIGN),
-		RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+		(uint16_t)(rx_data_room(ctx) + RTE_PKTMBUF_HEADROOM), (int)rte_socket_id());
 	if (ctx->pool == NULL) {
 		DP_LOG(ERR,
 		       "cannot create a pool of %u mbufs: %s (raise -m or lower dataplane.mbufs)",

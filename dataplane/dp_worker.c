@@ -73,7 +73,6 @@ static unsigned poll_port(struct dp_wstate *s, unsigned ifx, uint64_t now)
 	dp_count(s->ctr, DP_C_RX_PACKETS, n);
 	dp_count(s->ctr, DP_C_RX_BYTES, bytes);
 	dp_rx_burst(s, ifx, pkts, n, now);
-	dp_frag_tick(s, now);
 	return n;
 }
 
@@ -103,6 +102,9 @@ int dp_worker_main(void *arg)
 		work += drain_down(&s);
 		for (unsigned i = 0; i < n_ifaces; i++)
 			dp_tx_flush(&s, i);
+		/* Every round, not only after a burst: a datagram whose last
+		 * fragment never comes times out on time (dp_frag.c). */
+		dp_frag_tick(&s, now);
 		urcu_qsbr_quiescent_state();
 
 		if (work == 0 && idle_us != 0) {

@@ -15,7 +15,12 @@ CPU time (utime + stime of all its processes, /proc) over the messages it
 forwarded gives cycles per message at the TSC rate. bench_dp runs in the same
 invocation for sipwake's figure, and the ratio is printed. With --callgrind,
 both also run under valgrind for instructions per message, a comparison that
-does not depend on the I/O path.
+does not depend on the I/O path. At its end, the two Kamailio rows of the
+targets table (bench/bench_targets.c prints bench_dp's in the same format):
+cycles per message, Kamailio stateless (CPU time incl. system) / sipwake
+fwd-call (software checksums, the figure of the ratio line above it), and
+instructions per forwarded message under callgrind ("not run" without
+--callgrind). Measured, not asserted. Run it under flock /tmp/sw-bench.lock.
 
   scripts/bench-kamailio.py [--calls N] [--callgrind]
 """
@@ -229,6 +234,23 @@ def sipwake_fwd():
     return float(m.group(1)), float(m.group(2)), out
 
 
+# The Kamailio rows of the targets table: key, what, target (at least).
+TARGETS = (("kam-cycles", "Kamailio stateless / sipwake, cycles/msg (CPU incl. sys), x",
+            25.0),
+           ("kam-instr", "Kamailio stateless / sipwake, instructions per fwd msg, x", 10.0))
+
+
+def print_targets(measured):
+    """The rows in bench_dp's format (bench/bench_targets.c, bt_print)."""
+    print("targets (Kamailio rows; measured, not asserted):")
+    print("  %-17s %-60s %9s %9s  %s" % ("figure", "what", "target", "measured", "verdict"))
+    for key, what, target in TARGETS:
+        v = measured.get(key)
+        tail = "%9s  not run" % "-" if v is None else \
+            "%9.1f  %s" % (v, "met" if v >= target else "missed")
+        print("  %-17s %-60s >= %6.1f %s" % (key, what, target, tail))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--calls", type=int, default=50000)
@@ -236,6 +258,7 @@ def main():
     a = ap.parse_args()
     hz = tsc_hz()
     sw_sw, sw_hw, _ = sipwake_fwd()
+    measured = {}
     print("sipwake fwd-call (INVITE, 200, BYE), one worker lcore: %.0f cycles/msg "
           "(%.0f with NIC checksums)" % (sw_sw, sw_hw))
     with sippkit.Netns("swbk%d" % os.getpid()) as ns:
@@ -247,6 +270,8 @@ def main():
                   % (mode, msgs, cpu, cyc, msgs / cpu if cpu else 0, res))
             print("  ratio kamailio %s / sipwake: %.1fx (target >= 40x)"
                   % (mode, cyc / sw_sw))
+            if mode == "stateless":
+                measured["kam-cycles"] = cyc / sw_sw
         if a.callgrind:
             # Instructions per message: the difference of two runs of
             # different lengths, so start-up and shutdown cancel out.
@@ -256,6 +281,8 @@ def main():
             sw_ins = cg_sipwake()
             print("callgrind: kamailio stateless %.0f instructions/msg, sipwake fwd-call %.0f "
                   "instructions/msg, ratio %.1fx" % (kam_ins, sw_ins, kam_ins / sw_ins))
+            measured["kam-instr"] = kam_ins / sw_ins
+    print_targets(measured)
 
 if __name__ == "__main__":
     main()

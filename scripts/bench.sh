@@ -22,6 +22,19 @@
 #               and the ratio to bench_dp (BENCH_KAMAILIO_ARGS).
 # Needs root (DPDK EAL, --no-huge). Extra arguments go to bench_dp
 # (--packets N, --runs R). The machine is shared: read medians and ratios.
+# bench_dp and bench-kamailio.py end with a targets table (target, measured
+# median, met / missed; measured, not asserted).
+#
+# Before and after from one run, and where the cycles go, are a separate
+# script (docs/performance.md, "Targets of the structural scanner and the
+# lean forward path"); it takes /tmp/sw-bench.lock itself:
+#   scripts/bench-targets.py --against REV [--rounds K] [--runs R] [--packets N]
+#             REV built in a temporary worktree (removed afterwards), its
+#             bench_dp and this tree's run alternately (REV, now, REV, now ...),
+#             one table: figure | target | REV | now | now/REV | met/missed.
+#   scripts/bench-targets.py --profile MIX [--tool auto|perf|callgrind|both]
+#             the top functions of bench_dp --mix MIX with their share (perf
+#             cpu-clock sampling; callgrind where perf cannot sample).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh >/dev/null

@@ -50,10 +50,26 @@ def apns_push_config(tmp):
             'key_id = "KEY1234567"; key_file = "%s"; endpoint = "127.0.0.1:9"; } ); };' % key)
 
 
+def afp_frame_args(mtu, vdev_extra=""):
+    """net_af_packet devargs whose ring frames hold what sipwake takes whole
+    (docs/operations.md, "Frame size on net_af_packet"): the PMD's fanout
+    group has the kernel reassemble IPv4 fragments before the ring, so a
+    frame must hold a 16 KiB datagram (or a frame of @mtu, if larger) + 14 +
+    the 66 bytes the kernel writes before it: framesz 20480, blocksz as
+    large (a multiple of the page size). "" when @vdev_extra sets framesz,
+    or asks for a deep ring (framecnt: the flood lab's small frames; 8192
+    frames of 20 KiB would be 160 MiB of kernel memory a queue)."""
+    if "framesz=" in vdev_extra or "framecnt=" in vdev_extra:
+        return ""
+    need = max(mtu or 1500, 16384) + 14 + 66
+    size = (need + 4095) // 4096 * 4096
+    return ",framesz=%d,blocksz=%d" % (size, size)
+
+
 class Lab:
     def __init__(self, name=None, workers=1, config_extra="", neigh=None, gateway=True,
                  pbx_extra="", bindings_extra="", store_path=None, pbx_servers=None,
-                 vdev_extra="", idle_sleep_us=50):
+                 vdev_extra="", idle_sleep_us=50, mtu=None):
         if os.geteuid() != 0:
             raise RuntimeError("the lab needs root (network namespaces, af_packet)")
         self.name = name or "swl%d" % os.getpid()
@@ -74,6 +90,9 @@ class Lab:
         self.pbx_servers = [PBX_IP4 + ":5060"] if pbx_servers is None else pbx_servers
         # More net_af_packet devargs (",framecnt=8192": a deeper RX ring).
         self.vdev_extra = vdev_extra
+        # The veth's MTU on both ends (None: the kernel's 1500); eal_args()
+        # sizes net_af_packet's frames for it.
+        self.mtu = mtu
         # 0: the worker polls without ever sleeping, as in production (a
         # sleeping vCPU can wake late enough for the RX ring to overflow).
         self.idle_sleep_us = idle_sleep_us
@@ -108,6 +127,9 @@ class Lab:
         run(ip + ["netns", "add", self.ns_sw])
         run(ip + ["netns", "add", self.ns_peer])
         run(ip + ["link", "add", self.if_sw, "type", "veth", "peer", "name", self.if_peer])
+        if self.mtu:
+            for dev in (self.if_sw, self.if_peer):
+                run(ip + ["link", "set", dev, "mtu", str(self.mtu)])
         run(ip + ["link", "set", self.if_sw, "netns", self.ns_sw])
         run(ip + ["link", "set", self.if_peer, "netns", self.ns_peer])
         self.sw_side_up()
@@ -172,8 +194,9 @@ log: { level = "info"; };
                           for i in range(self.workers + 1))
         return ["--lcores=" + lcores, "--no-huge", "-m", "256", "--no-pci",
                 "--file-prefix=" + self.prefix,
-                "--vdev=net_af_packet0,iface=%s,qpairs=%d%s" % (self.if_sw, self.workers,
-                                                                 self.vdev_extra)]
+                "--vdev=net_af_packet0,iface=%s,qpairs=%d%s%s" % (
+                    self.if_sw, self.workers, afp_frame_args(self.mtu, self.vdev_extra),
+                    self.vdev_extra)]
 
     def start(self, timeout=30):
         cmd = ["ip", "netns", "exec", self.ns_sw, sipwake_bin()] + self.eal_args() + \

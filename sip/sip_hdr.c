@@ -7,7 +7,7 @@
  * (a fold, §7.3.1) continues it. The value slice keeps folds as they are
  * (zero copy) and drops the LWS at both ends.
  */
-#include "sip/sip_internal.h"
+#include "sip/sip_hdr.h"
 
 /* The rest of a name after its first byte, against a lowercase literal. */
 #define NAME_IS(n, len, lit) ((len) == sizeof(lit) && sip_ieq((n) + 1, lit, sizeof(lit) - 1))
@@ -17,7 +17,7 @@
  * (two for "c"): names are tokens, so OR-ing 0x20 into the first byte maps
  * only letters onto letters. Compact forms: §7.3.3 and the IANA registry.
  */
-static uint8_t hdr_id(const uint8_t *n, uint32_t len)
+uint8_t sip_hdr_id(const uint8_t *n, uint32_t len)
 {
 	uint8_t c0 = n[0] | 0x20;
 
@@ -117,8 +117,10 @@ static enum sip_verdict bad_name_byte(uint8_t c)
 	return SIP_ERR_BAD_HEADER;
 }
 
-enum sip_verdict sip_hdr_next(const uint8_t *buf, uint32_t len, uint32_t *ppos, struct sip_hdr *h)
+enum sip_verdict sip_hdr_walk(struct sip_ix *ix, uint32_t *ppos, struct sip_hdr *h)
 {
+	const uint8_t *buf = ix->buf;
+	uint32_t len = ix->len;
 	uint32_t pos = *ppos;
 	uint32_t start = pos;
 	uint32_t lim, name_end, vstart, vend;
@@ -144,7 +146,10 @@ enum sip_verdict sip_hdr_next(const uint8_t *buf, uint32_t len, uint32_t *ppos, 
 	 */
 	lim = len - start > SIP_MAX_HDR_LEN ? start + SIP_MAX_HDR_LEN + 1 : len;
 
-	name_end = sip_span(buf, pos, lim, SIP_C_TOKEN);
+	/* The name's end and the line's end come from the index (sip_index.h):
+	 * a shift and a bit count each, where a walk had a set-up per field. */
+	name_end = sip_ix_next(ix, pos, lim, 1);
+
 	pos = name_end;
 	while (pos < lim && sip_is(buf[pos], SIP_C_WSP))
 		pos++;
@@ -168,7 +173,7 @@ enum sip_verdict sip_hdr_next(const uint8_t *buf, uint32_t len, uint32_t *ppos, 
 
 	vstart = pos;
 	for (;;) {
-		pos = sip_find_ctl(buf, pos, lim);
+		pos = sip_ix_next(ix, pos, lim, 0);
 		if (pos >= lim)
 			goto at_limit;
 		if (buf[pos] != '\r')
@@ -200,7 +205,7 @@ enum sip_verdict sip_hdr_next(const uint8_t *buf, uint32_t len, uint32_t *ppos, 
 
 	h->name = sip_slice(start, name_end);
 	h->value = sip_slice(vstart, vend);
-	h->id = hdr_id(buf + start, name_end - start);
+	h->id = sip_hdr_id(buf + start, name_end - start);
 	return SIP_SCAN_OK;
 
 at_limit:

@@ -103,30 +103,53 @@ static inline int sip_vclass_of(uint16_t mask)
 	}
 }
 
+/*
+ * False after sip_scan_use(SIP_IMPL_PORTABLE): spans and searches walk the
+ * class table a byte at a time, as on a CPU without SSSE3, so the tests
+ * compare the vector paths below with the portable ones on one machine.
+ */
+extern bool sip_vec SIP_HIDDEN;
+
+/*
+ * The last, short piece of a vector walk: [pos, end) is under 16 bytes, and
+ * the 16 bytes that end at @p end are loaded instead (they are inside the
+ * buffer: end >= 16), with the bits below @p pos dropped. Never a read past
+ * end, and no byte-at-a-time tail: a span inside a field value usually ends
+ * in its last 16 bytes.
+ */
+#define SIP_TAIL_MASK(m, pos, end) ((unsigned)(m) >> ((pos) - ((end)-16u)))
+
 static inline __attribute__((always_inline)) uint32_t sip_span(const uint8_t *buf, uint32_t pos,
 							       uint32_t end, uint16_t mask)
 {
 #ifdef __SSSE3__
 	int vi = sip_vclass_of(mask);
 
-	if (vi >= 0 && end - pos >= 16 && sip_vclass[vi].ok) {
+	if (vi >= 0 && sip_vec && end >= 16 && pos < end && sip_vclass[vi].ok) {
 		const __m128i lo =
 			_mm_loadu_si128((const __m128i *)(const void *)sip_vclass[vi].lo);
 		const __m128i hi =
 			_mm_loadu_si128((const __m128i *)(const void *)sip_vclass[vi].hi);
 		const __m128i nib = _mm_set1_epi8(0x0f);
 
-		/* Whole 16-byte blocks inside [pos, end) only: never a read past end. */
-		for (; pos + 16 <= end; pos += 16) {
-			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(buf + pos));
+		for (;;) {
+			uint32_t at = pos + 16 <= end ? pos : end - 16;
+			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(buf + at));
 			__m128i t = _mm_and_si128(
 				_mm_shuffle_epi8(lo, _mm_and_si128(v, nib)),
 				_mm_shuffle_epi8(hi, _mm_and_si128(_mm_srli_epi16(v, 4), nib)));
 			unsigned m =
 				(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(t, _mm_setzero_si128()));
 
+			if (at != pos) /* the tail: [pos, end) is the end of these 16 */
+				return (m = SIP_TAIL_MASK(m, pos, end)) != 0
+					       ? pos + (uint32_t)__builtin_ctz(m)
+					       : end;
 			if (m != 0)
 				return pos + (uint32_t)__builtin_ctz(m);
+			pos += 16;
+			if (pos == end)
+				return end;
 		}
 	}
 #endif
@@ -155,12 +178,20 @@ static inline uint32_t sip_find_byte(const uint8_t *buf, uint32_t pos, uint32_t 
 #ifdef __SSE2__
 	const __m128i needle = _mm_set1_epi8((char)c);
 
-	for (; pos + 16 <= end; pos += 16) {
-		unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
-			_mm_loadu_si128((const __m128i *)(const void *)(buf + pos)), needle));
+	if (sip_vec && end >= 16 && pos < end) {
+		while (pos < end) {
+			uint32_t at = pos + 16 <= end ? pos : end - 16;
+			unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+				_mm_loadu_si128((const __m128i *)(const void *)(buf + at)),
+				needle));
 
-		if (m != 0)
-			return pos + (uint32_t)__builtin_ctz(m);
+			if (at != pos)
+				m = SIP_TAIL_MASK(m, pos, end);
+			if (m != 0)
+				return pos + (uint32_t)__builtin_ctz(m);
+			pos += 16;
+		}
+		return end;
 	}
 #endif
 	while (pos < end && buf[pos] != c)
@@ -430,14 +461,6 @@ static inline bool sip_gen_param(const uint8_t *buf, uint32_t *pos, uint32_t end
 /* sip_startline.c: start line, after any leading CRLFs; *pos ends after its CRLF. */
 enum sip_verdict sip_start_line(const uint8_t *buf, uint32_t len, uint32_t *pos,
 				struct sip_msg *msg) SIP_HIDDEN;
-
-/*
- * sip_hdr.c: the header field or the empty line at *pos. On SIP_SCAN_OK,
- * h->name.len == 0 means the empty line ended the headers; *pos is then the
- * first byte after it.
- */
-enum sip_verdict sip_hdr_next(const uint8_t *buf, uint32_t len, uint32_t *pos,
-			      struct sip_hdr *h) SIP_HIDDEN;
 
 /* sip_via.c: first via-parm of a Via value; SIP_SCAN_OK or SIP_ERR_BAD_VIA. */
 enum sip_verdict sip_via_parse(const uint8_t *buf, struct sip_slice val,

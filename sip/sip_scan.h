@@ -36,14 +36,16 @@
 #define SIP_FOREACH_ERROR(X)                                                                      \
 	X(TRUNCATED, sip_truncated, "SIP message ends before the empty line closing its headers") \
 	X(BAD_START_LINE, sip_bad_start_line, "request or status line is not valid SIP/2.0")      \
-	X(BAD_HEADER, sip_bad_header, "header line without a colon or with an invalid name")      \
+	X(BAD_HEADER, sip_bad_header,                                                             \
+	  "header line without a colon or with an invalid name, or a Call-ID that is "            \
+	  "empty or holds whitespace")                                                            \
 	X(HEADER_TOO_LONG, sip_header_too_long, "a header field is longer than 4096 bytes")       \
 	X(TOO_MANY_HEADERS, sip_too_many_headers, "more than 64 header fields")                   \
 	X(BAD_CHAR, sip_bad_char, "NUL or control byte in the start line or the headers")         \
 	X(MISSING_HEADER, sip_missing_header, "Via, From, To, Call-ID or CSeq is missing")        \
 	X(DUP_HEADER, sip_dup_header,                                                             \
 	  "a single-valued header (From, To, Call-ID, CSeq, "                                     \
-	  "Content-Length, Max-Forwards) appears twice")                                          \
+	  "Content-Length, Content-Type, Max-Forwards, Expires) appears twice")                   \
 	X(BAD_VIA, sip_bad_via, "top Via is not SIP/2.0/<transport> <sent-by>")                   \
 	X(BAD_CSEQ, sip_bad_cseq,                                                                 \
 	  "CSeq is not <number> <method>, or its method differs from "                            \
@@ -291,6 +293,29 @@ enum sip_verdict sip_via_first(const uint8_t *buf, struct sip_slice val, struct 
  */
 enum sip_verdict sip_route_first(const uint8_t *buf, struct sip_slice val, struct sip_uri *uri,
 				 uint16_t *next);
+
+/**
+ * Implementations of the structural index the scanner frames header fields
+ * with (sip/sip_index.h). They give the same verdicts and the same slices
+ * for every input; they differ only in how many bytes an instruction judges.
+ */
+enum sip_impl {
+	SIP_IMPL_BEST = 0, /**< the widest this CPU runs (the default, chosen at load) */
+	SIP_IMPL_PORTABLE, /**< plain C over the class table */
+	SIP_IMPL_SSSE3,	   /**< 16 bytes per step */
+	SIP_IMPL_AVX2,	   /**< 32 bytes per step */
+};
+
+/**
+ * Use @p impl from now on, in every thread (tests and fuzz targets compare
+ * the implementations; nothing else needs to call it).
+ * @return the implementation now in use (never SIP_IMPL_BEST), or -ENOTSUP
+ *         when this CPU or build cannot run @p impl (nothing changes).
+ */
+int sip_scan_use(enum sip_impl impl);
+
+/** Name of the implementation in use: "avx2", "ssse3" or "portable". */
+const char *sip_scan_impl_name(void);
 
 /** Byte classes the scanner spans 16 bytes at a time (0 on a build without SSSE3). */
 unsigned sip_vector_classes(void);

@@ -12,6 +12,11 @@
  * what the slices point at. A broken invariant aborts, which libFuzzer
  * reports as a crash with its reproducer.
  *
+ * Every input is scanned once per implementation of the structural index
+ * (sip/sip_index.h: portable C, SSSE3, AVX2, as this CPU runs them): the
+ * verdicts and every field must agree (sip_same.h), so the scanner's answer
+ * cannot depend on the CPU it runs on.
+ *
  * Built with clang by tests/fuzz/build.sh; tests/fuzz/replay.c runs the same
  * checks over the seed corpus with gcc, as a meson unit test.
  */
@@ -21,6 +26,7 @@
 #include <string.h>
 
 #include "sip/sip_scan.h"
+#include "tests/fuzz/sip_same.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -141,6 +147,30 @@ static void check_accepted(const uint8_t *buf, uint32_t len, const struct sip_ms
 		CHECK(m->body.len == (uint32_t)m->content_length);
 }
 
+/* The other implementations scan @p buf as the best one did (verdict @p v, fields @p m). */
+static void check_implementations(const uint8_t *buf, uint32_t len, enum sip_verdict v,
+				  const struct sip_msg *m)
+{
+	static const enum sip_impl others[] = {SIP_IMPL_PORTABLE, SIP_IMPL_SSSE3, SIP_IMPL_AVX2};
+	struct sip_msg *o = malloc(sizeof(*o));
+
+	CHECK(o != NULL);
+	for (unsigned i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		const char *diff;
+
+		if (sip_scan_use(others[i]) < 0)
+			continue;
+		CHECK(sip_scan(buf, len, o) == v);
+		diff = v == SIP_SCAN_OK ? sip_same_msg(m, o) : NULL;
+		if (diff != NULL)
+			fprintf(stderr, "fuzz_sip_scan: %s differs with %s\n", diff,
+				sip_scan_impl_name());
+		CHECK(diff == NULL);
+	}
+	CHECK(sip_scan_use(SIP_IMPL_BEST) >= 0);
+	free(o);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct sip_msg *m = malloc(sizeof(*m));
@@ -156,6 +186,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(sip_verdict_name(v) != NULL);
 	if (size > SIP_MAX_LEN)
 		CHECK(v == SIP_ERR_TRUNCATED);
+	check_implementations(buf, (uint32_t)size, v, m);
 
 	if (v == SIP_SCAN_OK) {
 		uint32_t msg_len;

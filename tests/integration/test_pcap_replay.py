@@ -95,6 +95,12 @@ def test_replay_verdicts_and_answers():
         frags = F.udp4_frames(SW_MAC, PBX_MAC, PBX4, SW4, 5060, 5060, big, frag=1480, ident=41)
         overlap = F.udp4_frames(SW_MAC, PBX_MAC, PBX4, SW4, 5060, 5060, big, frag=1480,
                                 ident=42)
+        # The middle piece again with one byte changed: an overlap (the
+        # datagram goes); an exact duplicate is dropped alone (RFC 791 §3.2).
+        other = bytearray(overlap[1])
+        other[14 + 20 + 100] ^= 1
+        dup = F.udp4_frames(SW_MAC, PBX_MAC, PBX4, SW4, 5060, 5060,
+                            big.replace(b"frag-4", b"frag-d"), frag=1480, ident=43)
         frames = [
             F.arp_request(PBX_MAC, PBX4, SW4),
             F.arp_request(APP_MAC, APP4, SW4),
@@ -122,12 +128,14 @@ def test_replay_verdicts_and_answers():
             F.udp4_frames(SW_MAC, PBX_MAC, PBX4, SW4, 5060, 5060, b"x" * 40,
                           bad_cksum=True)[0],
             F.eth(SW_MAC, PBX_MAC, F.ETH_VLAN, b"\x00\x2a\x08\x00" + b"\0" * 40),
-            overlap[0], overlap[1], overlap[1], overlap[2],  # the middle piece twice
+            overlap[0], overlap[1], bytes(other), overlap[2],  # the middle piece, other bytes
+            dup[0], dup[1], dup[1], dup[2],  # the middle piece twice, answered
         ]
         c, sent, log = replay(tmp, frames)
         expect = {
-            "arp_answered": 2, "nd_answered": 1, "sip_options_answered": 3,
-            "ip_fragments": 7, "ip_reassembled": 1, "sip_403_sent": 1,
+            "arp_answered": 2, "nd_answered": 1, "sip_options_answered": 4,
+            "ip_fragments": 11, "ip_reassembled": 2, "drop_ip_frag_duplicate": 1,
+            "sip_403_sent": 1,
             "sip_handed_up": 1, "sip_up_requests": 1, "drop_reg_no_pbx": 1,
             "drop_filter_scanner": 1, "drop_sip_bad_start_line": 1, "drop_udp_checksum": 1,
             "drop_l2_vlan": 1, "drop_filter_unknown_request": 1,
@@ -139,7 +147,7 @@ def test_replay_verdicts_and_answers():
 
         answers = [F.udp_payload(f) for f in sent]
         texts = [a.decode() for a in answers if a]
-        for call_id in ("opt-4", "opt-6", "frag-4"):
+        for call_id in ("opt-4", "opt-6", "frag-4", "frag-d"):
             assert any(t.startswith("SIP/2.0 200 OK\r\n") and "Call-ID: %s\r\n" % call_id in t
                        for t in texts), texts
         assert any(t.startswith("SIP/2.0 403 Forbidden\r\n") and "Call-ID: inv-403\r\n" in t
@@ -149,7 +157,7 @@ def test_replay_verdicts_and_answers():
                    "Call-ID: reg-1\r\n" in t and "Retry-After:" in t for t in texts), texts
         # Two ARP replies, one neighbour advertisement; nothing else left sipwake.
         arps = [f for f in sent if struct.unpack("!H", f[12:14])[0] == F.ETH_ARP]
-        assert len(arps) == 2 and len(texts) == 5, sent
+        assert len(arps) == 2 and len(texts) == 6, sent
         # Every answer went to the MAC its asker announced.
         for f in sent:
             assert f[0:6] in (F.mac(PBX_MAC), F.mac(APP_MAC)), f[:14].hex()
