@@ -112,6 +112,12 @@ struct sw_device {
 	const char *pn_provider, *pn_prid, *pn_param;
 	uint8_t push_key_set; /**< 1: its pushes go sealed under push_key */
 	uint8_t push_key[SW_PUSH_KEY_LEN];
+	/** The Request-URI its calls carry: the contact with its push
+	 *  parameters out (RFC 8599 §4.1.2, sip_uri_without_pn()), made once
+	 *  when it binds so no worker parses the contact per call; ruri_len 0
+	 *  when the contact does not split (the worker then edits what came). */
+	const char *ruri;
+	uint16_t ruri_len;
 };
 
 struct sw_bind_table;

@@ -15,6 +15,11 @@
 #include <rte_common.h>
 
 #include "common/sw_bind_internal.h"
+#include "sip/sip_scan.h"
+
+/* Pieces of a contact without its push parameters: as the workers' frames
+ * take them (dataplane/dp_internal.h, DP_FWD_URI_PIECES). */
+#define RURI_PIECES 16
 
 /* Copy @len bytes to *@at and NUL-terminate; returns the copy. */
 static const char *put_str(char **at, const char *s, size_t len)
@@ -28,10 +33,29 @@ static const char *put_str(char **at, const char *s, size_t len)
 	return p;
 }
 
+/* The contact's pieces without push parameters, joined at *@at (room for
+ * @len + 1 bytes: they only shrink); *@out_len 0 if it does not split. */
+static const char *ruri_of(char **at, const char *contact, uint16_t len, uint16_t *out_len)
+{
+	struct sip_slice pc[RURI_PIECES];
+	int n = sip_uri_without_pn(contact, len, pc, RURI_PIECES);
+	char *p = *at;
+	uint16_t o = 0;
+
+	for (int i = 0; i < n; i++) {
+		memcpy(p + o, contact + pc[i].off, pc[i].len);
+		o = (uint16_t)(o + pc[i].len);
+	}
+	p[o] = '\0';
+	*at = p + o + 1;
+	*out_len = n > 0 ? o : 0;
+	return p;
+}
+
 static struct sw_bind_dev *dev_new(const struct sw_bind_rec *r, uint64_t id)
 {
-	size_t str = (size_t)r->aor_len + r->contact_len + r->instance_len + r->pn_provider_len +
-		     r->pn_prid_len + r->pn_param_len + 6;
+	size_t str = (size_t)r->aor_len + 2u * r->contact_len + r->instance_len +
+		     r->pn_provider_len + r->pn_prid_len + r->pn_param_len + 7;
 	struct sw_bind_dev *d = malloc(sizeof(*d) + str);
 	char *at;
 
@@ -68,6 +92,7 @@ static struct sw_bind_dev *dev_new(const struct sw_bind_rec *r, uint64_t id)
 	d->pub.pn_provider = put_str(&at, r->pn_provider, d->pub.pn_provider_len);
 	d->pub.pn_prid = put_str(&at, r->pn_prid, d->pub.pn_prid_len);
 	d->pub.pn_param = put_str(&at, r->pn_param, d->pub.pn_param_len);
+	d->pub.ruri = ruri_of(&at, d->pub.contact, r->contact_len, &d->pub.ruri_len);
 	d->pub.push_key_set = r->push_key_set != 0;
 	if (d->pub.push_key_set)
 		memcpy(d->pub.push_key, r->push_key, SW_PUSH_KEY_LEN);

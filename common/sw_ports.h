@@ -39,6 +39,10 @@ struct sw_iface {
 	uint16_t mtu;	      /**< largest IP packet the port sends */
 	uint16_t vlan;	      /**< 802.1Q VID of every frame in and out; 0: untagged */
 	bool started;
+	/** RTE_ETH_TX_OFFLOAD_* bits enabled on the port: with IPV4_CKSUM and
+	 *  UDP_CKSUM the forward path leaves the checksums to the NIC
+	 *  (dataplane/dp_fwd_msg.c); 0: every checksum in software. */
+	uint64_t tx_offload;
 };
 
 /** What means "sipwake" on the wire: its SIP port, names and interfaces. */

@@ -27,15 +27,14 @@
  * §4.1.2) and out of the apps' Contacts. This file decides; the message is
  * edits on the received one and its frames are built in dp_fwd_msg.c.
  *
- * Measured (bench_dp --mix fwd, shared 2-vCPU EPYC VM at 2.6 GHz, NIC
- * checksums, medians of 7 x 320k frames, whole pipeline per frame):
- * ~2.85k cycles/pkt for a 1 KB INVITE from the PBX to an alive app, ~2.25k for
- * the app's 850-byte 200 back, ~2.8k for the PBX's in-dialog BYE, ~2.7k for
- * the three together. Of the INVITE's, ~1.5k is this stage (fwd-invite minus
- * the same INVITE handed up); the scan is ~1.2k. In instructions (callgrind)
- * the stage is ~6.5k: ~1.7k building the frame (dp_fwd_tx), ~2.2k on the
- * Request-URI's push parameters (read them, key them, strip them), ~0.9k in
- * the two table lookups, the rest Via / Route / Max-Forwards edits.
+ * Measured (bench_dp --mix fwd, shared 2-vCPU VM at 2.25 GHz, NIC checksums
+ * both ways, medians of 5 x 320k frames, whole pipeline per frame): ~3.3k
+ * cycles/pkt for a 1 KB INVITE from the PBX to an alive app, ~3.3k for the
+ * app's 850-byte 200 back, ~3.0k for the PBX's in-dialog BYE. Of the
+ * INVITE's, ~1.1k is this stage (fwd-invite minus the same INVITE handed
+ * up). In instructions (callgrind, fwd-call) ~3.9k a message: ~37 % building
+ * the frame (dp_fwd_tx), ~14 % our lines, ~9 % a response's next Via parsed
+ * again, ~12 % the table lookups (docs/performance.md).
  */
 #include <errno.h>
 #include <string.h>
@@ -414,27 +413,22 @@ static enum next_hop to_pbx(struct dp_wstate *s, struct rte_mbuf *m, const uint8
  * push parameters out (RFC 8599 §4.1.2). A PBX that sends to the AOR or to
  * the push address is retargeted (RFC 3261 §16.5, as a registrar's proxy
  * does): apps that check the Request-URI against their own contact refuse
- * anything else. A Request-URI that is the contact already stays as the PBX
- * wrote it, push parameters out. The new URI is pieces of the device's
- * contact, copied when the frame is built: the binding outlives this packet
- * (the worker is online, common/sw_rcu.h).
+ * anything else. One that is the contact already gets the same bytes. The
+ * new URI is the binding's (struct sw_device.ruri, made when it bound: no
+ * parameter is read here), copied when the frame is built: the binding
+ * outlives this packet (the worker is online, common/sw_rcu.h). ~40
+ * instructions against ~900 when the Request-URI's parameters were walked
+ * per call (callgrind, bench_dp --mix fwd-invite).
  */
-static void retarget(struct dp_fwd_msg *fm, const uint8_t *msg, const struct sip_msg *sm,
-		     const struct sw_device *d)
+static void retarget(struct dp_fwd_msg *fm, const struct sip_msg *sm, const struct sw_device *d)
 {
 	const struct sip_uri *u = &sm->ruri;
 	uint32_t off = u->whole.off, end = off + u->whole.len;
-	struct sip_slice pc[DP_FWD_URI_PIECES];
-	int n;
 
-	if (d != NULL &&
-	    (u->whole.len != d->contact_len ||
-	     memcmp(msg + off, d->contact, d->contact_len) != 0) &&
-	    (n = sip_uri_without_pn(d->contact, d->contact_len, pc, DP_FWD_URI_PIECES)) > 0) {
-		dp_fwd_edit(fm, off, end, d->contact + pc[0].off, pc[0].len);
-		/* Insertions at one offset keep their order (dp_fwd_msg.c). */
-		for (int i = 1; i < n; i++)
-			dp_fwd_edit(fm, end, end, d->contact + pc[i].off, pc[i].len);
+	if (d != NULL && d->ruri_len != 0) {
+		/* Already what goes out (a contact without push parameters): no edit. */
+		if (u->whole.len != d->ruri_len || memcmp(fm->msg + off, d->ruri, d->ruri_len) != 0)
+			dp_fwd_edit(fm, off, end, d->ruri, d->ruri_len);
 		return;
 	}
 	if (u->params.len != 0)
@@ -507,7 +501,7 @@ enum dp_fwd_verdict dp_fwd_request(struct dp_wstate *s, unsigned ifx, struct rte
 		/* To a peer: the Request-URI as the PBX wrote it, which the peer
 		 * looks up; the edge that reaches the device retargets it. */
 		if (hop == HOP_FOUND)
-			retarget(&fm, msg, sm, found);
+			retarget(&fm, sm, found);
 	} else {
 		hop = to_pbx(s, m, msg, route, &dst, &dport);
 		if (hop != HOP_FOUND)

@@ -34,6 +34,22 @@ static void ip_text(struct sip_wbuf *w, const struct sw_ip *ip)
 	}
 }
 
+/* ip_text() of @p ip, from the worker's one-entry cache when it is the
+ * last one written: ~150 instructions less per request from the PBX
+ * (callgrind, bench_dp --mix fwd-invite). */
+static void rcv_text(struct dp_wstate *s, struct sip_wbuf *w, const struct sw_ip *ip)
+{
+	_Static_assert(sizeof(s->rcv_txt) >= INET6_ADDRSTRLEN, "rcv_txt[] too small");
+	if (s->rcv_len == 0 || !sw_ip_eq(&s->rcv_ip, ip)) {
+		struct sip_wbuf t = sip_wbuf_at(s->rcv_txt, sizeof(s->rcv_txt));
+
+		ip_text(&t, ip);
+		s->rcv_ip = *ip;
+		s->rcv_len = (uint8_t)t.len;
+	}
+	sip_wbuf_put_unchecked(w, s->rcv_txt, s->rcv_len);
+}
+
 /* Our address and port on @p ifx as Via and Record-Route carry them; the
  * ifaces do not change while workers run, so each worker formats them once. */
 static const char *our_hostport(struct dp_wstate *s, unsigned ifx, bool v6, uint32_t *len)
@@ -183,7 +199,7 @@ void dp_fwd_our_lines(struct dp_wstate *s, unsigned out, bool v6, struct dp_fwd_
 		if (b != NULL) {
 			o = sip_wbuf_at(b, 10 + INET6_ADDRSTRLEN);
 			SIP_WBUF_LIT_UNCHECKED(&o, ";received=");
-			ip_text(&o, &from->src);
+			rcv_text(s, &o, &from->src);
 			dp_fwd_edit(fm, vend, vend, b, o.len);
 		}
 	}

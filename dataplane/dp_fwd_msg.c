@@ -24,6 +24,7 @@
 #endif
 
 #include <rte_byteorder.h>
+#include <rte_ethdev.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_udp.h>
@@ -275,8 +276,43 @@ static uint32_t pseudo_sum(const struct sw_ip *src, const struct sw_ip *dst, boo
 	return sum + rte_cpu_to_be_16(IPPROTO_UDP);
 }
 
+/*
+ * Does the port compute this frame's checksums (struct sw_iface.tx_offload)?
+ * One frame only: a fragmented datagram's UDP checksum spans frames, which
+ * no NIC sums, so it is summed here.
+ */
+static inline bool nic_cksum(const struct sw_iface *ifc, bool v6, unsigned nf)
+{
+	const uint64_t need =
+		RTE_ETH_TX_OFFLOAD_UDP_CKSUM | (v6 ? 0 : RTE_ETH_TX_OFFLOAD_IPV4_CKSUM);
+
+	return nf == 1 && (ifc->tx_offload & need) == need;
+}
+
+/* The NIC's part (DPDK's TX checksum offload contract): IPv4 header checksum
+ * 0, the UDP checksum field seeded with the pseudo header's sum. */
+static inline void nic_cksum_set(struct rte_mbuf *m, void *l3p, bool v6, struct rte_udp_hdr *udp)
+{
+	m->l2_len = RTE_ETHER_HDR_LEN;
+	if (!v6) {
+		struct rte_ipv4_hdr *ip = l3p;
+
+		m->ol_flags |=
+			RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_UDP_CKSUM;
+		m->l3_len = sizeof(*ip);
+		ip->hdr_checksum = 0;
+		udp->dgram_cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
+	} else {
+		m->ol_flags |= RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_UDP_CKSUM;
+		m->l3_len = sizeof(struct rte_ipv6_hdr);
+		udp->dgram_cksum = rte_ipv6_phdr_cksum(l3p, m->ol_flags);
+	}
+}
+
 /* ~1.7k instructions, ~400 cycles for the 1.1 KB INVITE (bench_dp --mix fwd,
- * callgrind / perf): edits sorted, pieces copied, the sum, headers, TX buffer. */
+ * callgrind / perf): edits sorted, pieces copied, the sum, headers, TX
+ * buffer. With NIC checksums the datagram is not read again after the copy:
+ * ~650 instructions fewer (callgrind, bench_dp --mix fwd-invite, hw-cksum). */
 int dp_fwd_tx(struct dp_wstate *s, unsigned ifx, struct dp_fwd_msg *fm, const struct sw_ip *dst,
 	      uint16_t dport)
 {
@@ -289,6 +325,7 @@ int dp_fwd_tx(struct dp_wstate *s, unsigned ifx, struct dp_fwd_msg *fm, const st
 	struct wcur c;
 	unsigned nf;
 	uint16_t ip_id;
+	bool hw;
 
 	if (fm->overflow)
 		return -E2BIG;
@@ -326,6 +363,7 @@ int dp_fwd_tx(struct dp_wstate *s, unsigned ifx, struct dp_fwd_msg *fm, const st
 	}
 	if (rte_pktmbuf_alloc_bulk(s->ctx->pool, pk, nf) != 0)
 		return -ENOMEM;
+	hw = nic_cksum(ifc, v6, nf);
 
 	c = (struct wcur){
 		.w = sip_wbuf_at(
@@ -350,14 +388,15 @@ int dp_fwd_tx(struct dp_wstate *s, unsigned ifx, struct dp_fwd_msg *fm, const st
 				    .dst_port = rte_cpu_to_be_16(dport),
 				    .dgram_len = rte_cpu_to_be_16((uint16_t)udp_len)};
 	/* Every piece but the last is a multiple of 8 bytes: their sums add up. */
-	sum = pseudo_sum(&src, dst, v6, udp_len);
+	sum = hw ? 0 : pseudo_sum(&src, dst, v6, udp_len);
 	ip_id = s->w->ip_id++;
 	for (unsigned k = 0; k < nf; k++) {
 		uint32_t off = k * chunk, n = RTE_MIN(chunk, udp_len - off);
 		uint8_t *l3p = rte_pktmbuf_mtod_offset(pk[k], uint8_t *, RTE_ETHER_HDR_LEN);
 		bool more = k + 1 < nf;
 
-		sum += sum16(l3p + l3 + fh, n);
+		if (!hw)
+			sum += sum16(l3p + l3 + fh, n);
 		if (!v6) {
 			struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)l3p;
 
@@ -372,7 +411,8 @@ int dp_fwd_tx(struct dp_wstate *s, unsigned ifx, struct dp_fwd_msg *fm, const st
 				.src_addr = ifc->ip4,
 				.dst_addr = sw_ip_v4(dst),
 			};
-			ip->hdr_checksum = rte_ipv4_cksum(ip);
+			if (!hw)
+				ip->hdr_checksum = rte_ipv4_cksum(ip);
 		} else {
 			struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)l3p;
 
@@ -399,11 +439,16 @@ int dp_fwd_tx(struct dp_wstate *s, unsigned ifx, struct dp_fwd_msg *fm, const st
 		pk[k]->data_len = (uint16_t)(RTE_ETHER_HDR_LEN + l3 + fh + n);
 		pk[k]->pkt_len = pk[k]->data_len;
 	}
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	udp->dgram_cksum = (uint16_t)~sum;
-	if (udp->dgram_cksum == 0)
-		udp->dgram_cksum = 0xffff; /* RFC 768: 0 would mean "no checksum" */
+	if (hw) {
+		nic_cksum_set(pk[0], rte_pktmbuf_mtod_offset(pk[0], void *, RTE_ETHER_HDR_LEN), v6,
+			      udp);
+	} else {
+		sum = (sum & 0xffff) + (sum >> 16);
+		sum = (sum & 0xffff) + (sum >> 16);
+		udp->dgram_cksum = (uint16_t)~sum;
+		if (udp->dgram_cksum == 0)
+			udp->dgram_cksum = 0xffff; /* RFC 768: 0 would mean "no checksum" */
+	}
 	if (nf > 1) {
 		dp_count(s->ctr, DP_C_TX_FRAGMENTED, 1);
 		dp_count(s->ctr, DP_C_TX_FRAGMENTS, nf);

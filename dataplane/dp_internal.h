@@ -111,6 +111,11 @@ struct dp_wstate {
 	 * use (dp_fwd.c). */
 	uint8_t host_len[SW_MAX_IFACES][2];
 	char host[SW_MAX_IFACES][2][56];
+	/* The last received= address written and its text (dp_fwd_hdrs.c):
+	 * most requests come from the PBX, one address. rcv_len 0: none yet. */
+	struct sw_ip rcv_ip;
+	uint8_t rcv_len;
+	char rcv_txt[48];
 };
 
 /** Where a datagram came from, for the answer. */
@@ -122,6 +127,9 @@ struct dp_l4info {
 
 /* dp_net.c: one received frame (L2-L4), to its end. */
 void dp_rx_one(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m);
+/* dp_worker.c: a received burst, every frame to its end. */
+void dp_rx_burst(struct dp_wstate *s, unsigned ifx, struct rte_mbuf **pkts, uint16_t n,
+		 uint64_t now);
 
 /* dp_tx.c: the transmit steps */
 void dp_tx_ip(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, const struct sw_ip *dst);

@@ -138,6 +138,10 @@ void dp_tx_flush(struct dp_wstate *s, unsigned ifx)
 				tb->m[i] = tb->m[--tb->n];
 				i--;
 				dp_count(s->ctr, DP_C_TX_FAILED, 1);
+			} else if (tb->m[i]->ol_flags &
+				   (RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_L4_MASK)) {
+				/* The NIC finds L3 after the tag (dp_fwd_msg.c). */
+				tb->m[i]->l2_len += sizeof(struct rte_vlan_hdr);
 			}
 		}
 	}

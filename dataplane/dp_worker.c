@@ -34,6 +34,30 @@ static unsigned drain_down(struct dp_wstate *s)
 	return n;
 }
 
+/*
+ * A burst, one frame after the other with the next frame's first line
+ * prefetched (l3fwd). Two passes (stamp and prefetch the whole burst, then
+ * the pipeline with the next frame's second line prefetched) measured
+ * slower here: +7 cycles/pkt on bench_dp --mix junk-64B, +30 on
+ * scanner-flood (hw-cksum), with the frames already in cache as the bench
+ * feeds them. Frames are freed as each is done, not in bulk at the end: an
+ * answer's mbuf then comes back hot from the mempool cache (a deferred
+ * rte_pktmbuf_free_bulk() cost ~45 cycles/pkt more on scanner-flood).
+ */
+void dp_rx_burst(struct dp_wstate *s, unsigned ifx, struct rte_mbuf **pkts, uint16_t n,
+		 uint64_t now)
+{
+	if (n == 0)
+		return;
+	rte_prefetch0(rte_pktmbuf_mtod(pkts[0], void *));
+	for (uint16_t i = 0; i < n; i++) {
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		DP_META(pkts[i])->rx_tsc = now;
+		dp_rx_one(s, ifx, pkts[i]);
+	}
+}
+
 static unsigned poll_port(struct dp_wstate *s, unsigned ifx, uint64_t now)
 {
 	struct rte_mbuf *pkts[DP_BURST];
@@ -47,15 +71,7 @@ static unsigned poll_port(struct dp_wstate *s, unsigned ifx, uint64_t now)
 		bytes += pkts[i]->pkt_len;
 	dp_count(s->ctr, DP_C_RX_PACKETS, n);
 	dp_count(s->ctr, DP_C_RX_BYTES, bytes);
-	rte_prefetch0(rte_pktmbuf_mtod(pkts[0], void *));
-	for (uint16_t i = 0; i < n; i++) {
-		/* Prefetch one ahead (l3fwd): the next header is in cache by
-		 * the time this packet is done. */
-		if (i + 1 < n)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-		DP_META(pkts[i])->rx_tsc = now;
-		dp_rx_one(s, ifx, pkts[i]);
-	}
+	dp_rx_burst(s, ifx, pkts, n, now);
 	return n;
 }
 

@@ -356,10 +356,10 @@ out:
 
 void dph_rx(struct dph *h, struct rte_mbuf **m, unsigned n, uint64_t tsc)
 {
-	for (unsigned i = 0; i < n; i++) {
-		DP_META(m[i])->rx_tsc = tsc;
-		dp_rx_one(&h->s, 0, m[i]);
-	}
+	/* The worker's own burst step (dataplane/dp_worker.c): its passes, its
+	 * freeing at the end. */
+	for (unsigned i = 0; i < n; i += DP_BURST)
+		dp_rx_burst(&h->s, 0, m + i, (uint16_t)RTE_MIN(n - i, (unsigned)DP_BURST), tsc);
 	dp_frag_tick(&h->s, tsc);
 	dp_tx_flush(&h->s, 0);
 }

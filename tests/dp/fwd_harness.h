@@ -44,7 +44,9 @@
 	       "CSeq: 5 " method "\r\n" extra "Content-Length: 0\r\n\r\n"
 
 extern struct dph h; /* the harness fwd_setup() starts */
-extern uint64_t T0;  /* "now" of every frame fed */
+/* Frames sent with their checksums left to the port (take() completes them). */
+extern unsigned nic_cksum_frames;
+extern uint64_t T0; /* "now" of every frame fed */
 
 /** cmocka group set-up / tear-down: the harness and the devices above. */
 int fwd_setup(void **state);
@@ -65,6 +67,7 @@ struct out {
 	unsigned frames;
 	char *msg; /* the UDP payload, NUL-terminated (caller frees) */
 	uint32_t len;
+	bool nic_cksum; /* the checksums were left to the port (struct sw_iface.tx_offload) */
 };
 
 /** Every frame the pipeline sent for one datagram, checked and reassembled. */
