@@ -203,11 +203,17 @@ static int port_init(struct dp_ctx *ctx, struct sw_iface *ifc, uint16_t rx_desc,
 			       dev);
 		}
 	}
+	/* The forward stage leaves a one-frame datagram's IPv4 and UDP checksums
+	 * to the NIC where it offers that (dp_fwd_msg.c); net_af_packet does
+	 * not, and every checksum is then summed in software. */
+	conf.txmode.offloads = info.tx_offload_capa &
+			       (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM);
 	rc = rte_eth_dev_configure(port, nq, nq, &conf);
 	if (rc != 0) {
 		DP_LOG(ERR, "%s: configure with %u queues failed: %s", dev, nq, rte_strerror(-rc));
 		return rc;
 	}
+	ifc->tx_offload = conf.txmode.offloads;
 	rc = rte_eth_dev_adjust_nb_rx_tx_desc(port, &rx_desc, &tx_desc);
 	if (rc != 0)
 		return rc;
@@ -236,8 +242,11 @@ static int port_init(struct dp_ctx *ctx, struct sw_iface *ifc, uint16_t rx_desc,
 	join_multicast(ifc, dev);
 	check_frames(ctx, (unsigned)(ifc - ctx->p.ports.ifaces), dev);
 	ifc->started = true;
-	DP_LOG(INFO, "%s: port %u up, MAC " RTE_ETHER_ADDR_PRT_FMT ", %u queue(s), MTU %u", dev,
-	       port, RTE_ETHER_ADDR_BYTES(&ifc->mac), nq, ifc->mtu);
+	DP_LOG(INFO,
+	       "%s: port %u up, MAC " RTE_ETHER_ADDR_PRT_FMT ", %u queue(s), MTU %u, "
+	       "TX checksums %s",
+	       dev, port, RTE_ETHER_ADDR_BYTES(&ifc->mac), nq, ifc->mtu,
+	       ifc->tx_offload & RTE_ETH_TX_OFFLOAD_UDP_CKSUM ? "by the NIC" : "in software");
 	return 0;
 }
 
