@@ -103,7 +103,8 @@ void dp_frag_fini(struct dp_ctx *ctx)
 
 		if (w->dr != NULL)
 			rte_ip_frag_free_death_row(w->dr, 0);
-		rte_ip_frag_table_destroy(w->frag);
+		if (w->frag != NULL) /* rte_ip_frag_table_destroy(NULL) faults */
+			rte_ip_frag_table_destroy(w->frag);
 		rte_free(w->dr);
 		rte_free(w->seen);
 		w->frag = NULL;

@@ -73,6 +73,19 @@ def test_unknown_device_names_the_key_and_the_ports(tmp_path):
     assert not os.path.exists("/var/run/dpdk/" + prefix)
 
 
+def test_mbuf_pool_too_big_for_memory_stops_startup(tmp_path):
+    """A pool that does not fit -m: an error naming dataplane.mbufs and -m,
+    and an exit, not a crash while the half-built dataplane is taken down."""
+    conf = tmp_path / "pool.conf"
+    conf.write_text('interfaces = ( { device = "net_null0"; ipv4 = "198.18.0.1/24"; } );\n'
+                    'dataplane: { mbufs = 262143; };\n')
+    prefix = "swpool%d" % os.getpid()
+    r = sipwake(EAL + ["--file-prefix=" + prefix, "--vdev=net_null0", "--", "-c", str(conf)])
+    assert r.returncode > 0, r
+    assert "dataplane.mbufs" in r.stderr and "-m" in r.stderr, r.stderr
+    assert not os.path.exists("/var/run/dpdk/" + prefix)
+
+
 def test_needs_a_worker_lcore(tmp_path):
     conf = tmp_path / "one.conf"
     conf.write_text('interfaces = ( { device = "net_null0"; ipv4 = "198.18.0.1/24"; } );\n')
