@@ -316,11 +316,12 @@ static bool answer_field(const uint8_t *buf, const struct sip_hdr *h, enum sip_v
 }
 
 /*
- * Cost (bench_dp, shared 2-vCPU EPYC VM, TSC 2.6 GHz): ~1.0k cycles for a
- * 403-byte scanner OPTIONS, ~1.3-1.4k for a 722-byte REGISTER with a push
- * Contact (~9.5k instructions, callgrind), 8-12x less than libosip2 on the
- * same messages. A third goes to framing header fields (sip_hdr_next), the
- * rest to the field grammars; see docs/performance.md ("Targets missed by the pipeline") for what is left.
+ * Cost (bench_dp, shared 2-vCPU EPYC VM, TSC 2.25 GHz): ~1.9k cycles for
+ * the 1020-byte INVITE with SDP (12x less than libosip2), ~2.2k for a
+ * 722-byte REGISTER with a push Contact. The header fields are framed from
+ * the structural index (sip_index.h, sip_hdr.h); what is left is mostly the
+ * field grammars (URIs, name-addrs, the top Via): docs/performance.md,
+ * "After: the structural index and the lean forward path".
  */
 enum sip_verdict sip_scan(const uint8_t *buf, uint32_t len, struct sip_msg *msg)
 {
