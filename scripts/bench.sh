@@ -35,10 +35,18 @@
 #   scripts/bench-targets.py --profile MIX [--tool auto|perf|callgrind|both]
 #             the top functions of bench_dp --mix MIX with their share (perf
 #             cpu-clock sampling; callgrind where perf cannot sample).
+#   scripts/bench.sh --against REV [bench-targets.py options]
+#             the same, in place of the plain bench_dp run: the targets table
+#             with REV's figures (e.g. f824d3e) beside this tree's, then the
+#             other benchmarks as usual.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh >/dev/null
-build/bench/bench_dp "$@"
+if [ "${1:-}" = --against ]; then
+  /usr/bin/python3 scripts/bench-targets.py "$@"
+else
+  build/bench/bench_dp "$@"
+fi
 echo
 # shellcheck disable=SC2086 # word splitting of the options is wanted
 build/bench/bench_bind ${BENCH_BIND_ARGS:-}
