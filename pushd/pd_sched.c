@@ -115,7 +115,7 @@ void pd_job_finish(struct pd_job *j, enum pd_status st, const char *reason, int6
 		pd->paused = false;
 		event_active(pd->req_ev, EV_READ, 0); /* drain the ring again */
 	}
-	PD_STAT_ADD(pd, p, lat.b[sw_hist_bucket(lat)], 1);
+	sw_hist_add(&pd->st[p].lat, lat); /* the pushd thread is its one writer */
 	if (r) {
 		r->id = j->req.id;
 		r->target = j->req.target;

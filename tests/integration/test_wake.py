@@ -166,8 +166,9 @@ class TestPing:
         p2r, i2d = after["push_to_register"], after["invite_to_device"]
         assert p2r["samples"] == before["push_to_register"]["samples"] + 1, after
         assert i2d["samples"] == before["invite_to_device"]["samples"] + 1, after
-        # Fewer than 100 samples in this lab: p99 is the largest one's bucket
-        # (upper bounds, buckets ~19 % wide), so it covers this call's.
+        # Fewer than 100 samples in this lab: p99 is the largest sample, read
+        # within 1.6 % (common/sw_hist.h), so it covers this call's; the
+        # margin is the time the messages spent between the test and sipwake.
         assert p2r["samples"] < 100
         assert p2r["p99_us"] >= (t_out - t_push) * 1e6 * 0.95, (after, t_out - t_push)
         assert i2d["p99_us"] >= (t_out - t_in) * 1e6 * 0.95, (after, t_out - t_in)
