@@ -37,8 +37,10 @@
  * all).
  *
  *   bench_wake --server build/tests/pushd/pd_testsrv [--smoke] [--count N]
- *              [--runs R] [--held N] [--burst B] [--no-store]
+ *              [--runs R] [--held N] [--burst B] [--no-store] [--samples FILE]
  *
+ * --samples FILE writes every timed sample of (a) and (b), one line each,
+ * "<run> a|b <microseconds>", for distributions (scripts/report/wake.py).
  * --no-store runs without the SQLite store, to show its share (sipwake
  * always has one).
  *
@@ -63,12 +65,13 @@
 
 int main(int argc, char **argv)
 {
-	static const struct option lo[] = {{"server", 1, NULL, 'S'},   {"smoke", 0, NULL, 's'},
-					   {"count", 1, NULL, 'c'},    {"runs", 1, NULL, 'r'},
-					   {"held", 1, NULL, 'H'},     {"burst", 1, NULL, 'b'},
-					   {"no-store", 0, NULL, 'n'}, {NULL, 0, NULL, 0}};
+	static const struct option lo[] = {
+		{"server", 1, NULL, 'S'},   {"smoke", 0, NULL, 's'},   {"count", 1, NULL, 'c'},
+		{"runs", 1, NULL, 'r'},	    {"held", 1, NULL, 'H'},    {"burst", 1, NULL, 'b'},
+		{"no-store", 0, NULL, 'n'}, {"samples", 1, NULL, 'o'}, {NULL, 0, NULL, 0}};
 	unsigned count = 5000, runs = 3, held = 100000, burst = 1;
-	const char *server = NULL;
+	const char *server = NULL, *samples_path = NULL;
+	FILE *samples = NULL;
 	struct pd_config pcfg;
 	struct ts_keys keys;
 	struct ts_srv srv;
@@ -100,6 +103,9 @@ int main(int argc, char **argv)
 		case 'n':
 			wake.no_store = true;
 			break;
+		case 'o':
+			samples_path = optarg;
+			break;
 		default:
 			return 2;
 		}
@@ -108,13 +114,17 @@ int main(int argc, char **argv)
 	    burst > MAX_BURST || count > 200 * DEV_PER_IP || held > 200 * DEV_PER_IP) {
 		fprintf(stderr,
 			"usage: bench_wake --server PD_TESTSRV [--smoke] [--count N] "
-			"[--runs R<=%u] [--held N] [--burst B<=%u]\n",
+			"[--runs R<=%u] [--held N] [--burst B<=%u] [--no-store] [--samples FILE]\n",
 			MAX_RUNS, MAX_BURST);
 		return 2;
 	}
+	if (samples_path != NULL && (samples = fopen(samples_path, "w")) == NULL) {
+		perror(samples_path);
+		return 1;
+	}
 	if (ts_keys_make(&keys) != 0) {
 		fprintf(stderr, "bench_wake: cannot make test keys\n");
-		return 1;
+		goto fail_samples;
 	}
 	if (ts_srv_start(&srv, server, &keys, 0, NULL) != 0 || ts_srv_cmd(&srv, "events off")) {
 		fprintf(stderr, "bench_wake: cannot start %s\n", server);
@@ -156,7 +166,7 @@ int main(int argc, char **argv)
 	       "(a)/(b) %u calls per run, %u run(s), %u per loop round; store %s\n",
 	       held, count, runs, burst, wake.no_store ? "none" : "SQLite, synchronous=NORMAL");
 	fflush(stdout);
-	rc = (held > 0 && wake_memory(held)) || wake_timed(count, runs, burst);
+	rc = (held > 0 && wake_memory(held)) || wake_timed(count, runs, burst, samples);
 fail_pd:
 	pd_free(wake.pd);
 	wake_stores_remove();
@@ -166,5 +176,8 @@ fail_eal:
 		rc = 1;
 fail_keys:
 	ts_keys_remove(&keys);
+fail_samples:
+	if (samples != NULL && fclose(samples) != 0)
+		rc = 1;
 	return rc;
 }

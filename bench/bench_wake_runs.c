@@ -278,7 +278,16 @@ static void print_figs(const char *who, const double *f)
 	       who, f[B50], f[B99], f[BI50], f[BI99], f[BC50], f[BC99]);
 }
 
-int wake_timed(unsigned count, unsigned runs, unsigned burst)
+/* Every sample of run @k, one line each: "<run> a|b <us>" (--samples). */
+static void dump_samples(FILE *f, unsigned k, const struct run *r)
+{
+	for (unsigned i = 0; i < r->na; i++)
+		fprintf(f, "%u a %.3f\n", k, r->a[i]);
+	for (unsigned i = 0; i < r->nb; i++)
+		fprintf(f, "%u b %.3f\n", k, r->b[i]);
+}
+
+int wake_timed(unsigned count, unsigned runs, unsigned burst, FILE *samples)
 {
 	double f[MAX_RUNS][N_FIGS], m[N_FIGS], *mem = calloc(6 * (size_t)count, sizeof(double));
 	struct run r = {mem,
@@ -313,6 +322,8 @@ int wake_timed(unsigned count, unsigned runs, unsigned burst)
 		}
 		if (rc != 0)
 			break;
+		if (samples != NULL)
+			dump_samples(samples, k, &r);
 		figures(&r, f[k]);
 		snprintf(who, sizeof(who), "run %u", k);
 		print_figs(who, f[k]);

@@ -22,7 +22,7 @@ fwd-call (software checksums, the figure of the ratio line above it), and
 instructions per forwarded message under callgrind ("not run" without
 --callgrind). Measured, not asserted. Run it under flock /tmp/sw-bench.lock.
 
-  scripts/bench-kamailio.py [--calls N] [--callgrind]
+  scripts/bench-kamailio.py [--calls N] [--callgrind] [--packets N]
 """
 import argparse
 import os
@@ -226,9 +226,9 @@ def cg_sipwake():
     return (tot[1] - tot[0]) / (2 * 4000)
 
 
-def sipwake_fwd():
+def sipwake_fwd(packets=100000, runs=5):
     out = subprocess.run([os.path.join(REPO, "build", "bench", "bench_dp"), "--mix", "fwd",
-                          "--packets", "100000", "--runs", "5"],
+                          "--packets", str(packets), "--runs", str(runs)],
                          capture_output=True, text=True, timeout=600).stdout
     m = re.search(r"fwd-call\s+([\d.]+) cycles/pkt.*hw-cksum\s+([\d.]+) cycles/pkt", out)
     return float(m.group(1)), float(m.group(2)), out
@@ -255,9 +255,11 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--calls", type=int, default=50000)
     ap.add_argument("--callgrind", action="store_true")
+    ap.add_argument("--packets", type=int, default=100000,
+                    help="bench_dp --mix fwd packets per run (5 runs) for sipwake's side")
     a = ap.parse_args()
     hz = tsc_hz()
-    sw_sw, sw_hw, _ = sipwake_fwd()
+    sw_sw, sw_hw, _ = sipwake_fwd(a.packets)
     measured = {}
     print("sipwake fwd-call (INVITE, 200, BYE), one worker lcore: %.0f cycles/msg "
           "(%.0f with NIC checksums)" % (sw_sw, sw_hw))

@@ -346,6 +346,8 @@ def one_run(lab, edge, a, sink_pid, first):
     hs = gen(lab, edge, "handshakes", ["--count", a.handshakes, "--conc", a.conc], a.phase_time)
     r["hs"], r["hs_cpu"] = hs["rate"], cpu_of(edge.pids) - c0
     r["hs_per_cpu"] = hs["ok"] / max(r["hs_cpu"], 1e-9)
+    # The generator's share of a core: near 1, it is what limits the rate.
+    r["hs_gen_load"] = hs["cpu"] / max(hs["secs"], 1e-9)
     th = busiest(th0, edge.threads())
     print("  %s handshakes: %d ok, %d failed in %.2f s: %.0f/s; edge CPU %.2f s (%.0f per "
           "CPU-s%s), generator CPU %.2f s; %s %s" % (
@@ -365,6 +367,7 @@ def one_run(lab, edge, a, sink_pid, first):
     # Its CPU over the timed span (the registrations before it included: an
     # overestimate), and the requests/s it would take at full core.
     r["sink_load"] = sink / max(ms["secs"], 1e-9)
+    r["msg_gen_load"] = ms["cpu"] / max(ms["secs"], 1e-9)
     r["sink_cap"] = ms["requests"] / max(sink, 1e-9)
     th = busiest(th0, edge.threads())
     drops = [udp_drops(ns) - d for ns, d in zip(nss, d0)]

@@ -7,6 +7,7 @@
 #   scripts/setup.sh --bench    also install node + npm (node-apn side of scripts/bench-push.sh)
 #                               and valgrind (scripts/bench-kamailio.py --callgrind)
 #                               and kamailio-tls-modules (scripts/bench-tls.py)
+#                               and python3-matplotlib (scripts/report.sh's plots)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -57,6 +58,11 @@ fi
 if [ "${1:-}" = "--bench" ] && ! dpkg-query -W -f='${Status}' kamailio-tls-modules 2>/dev/null \
     | grep -q "install ok installed"; then
   missing+=(kamailio-tls-modules)
+fi
+# matplotlib only for the plots of scripts/report.sh (scripts/report/plots.py).
+if [ "${1:-}" = "--bench" ] && ! dpkg-query -W -f='${Status}' python3-matplotlib 2>/dev/null \
+    | grep -q "install ok installed"; then
+  missing+=(python3-matplotlib)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup.sh: installing ${missing[*]}"
