@@ -93,13 +93,13 @@ def cpu_seconds(pids):
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def limit(generator, load):
-    """The verdict on what limits a figure, from the load generator's share
-    of a core (@load, None when the bench cannot tell)."""
+def limit(generator, load, edge="sipwake"):
+    """The verdict on what limits @edge's figure, from the load generator's
+    share of a core (@load, None when the bench cannot tell)."""
     if load is None:
         return {"by": "unknown", "why": "the bench does not measure %s" % generator}
     if load >= SATURATED:
         return {"by": "load generator",
                 "why": "%s at %.0f %% of a core" % (generator, 100 * load)}
-    return {"by": "sipwake" if generator else "the edge",
+    return {"by": edge,
             "why": "%s at %.0f %% of a core: it had room" % (generator, 100 * load)}

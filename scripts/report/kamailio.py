@@ -30,7 +30,7 @@ def parse(out):
                                  "paces it (cycles/msg, from its CPU time, still hold)"
                                  % (100 * busy)}
         else:
-            d["limit"] = limit("", None) if busy is None else {
+            d["limit"] = limit("the Python sender", None) if busy is None else {
                 "by": "the edge", "why": "Kamailio busy %.0f %% of the wall time" % (100 * busy)}
         r["modes"][mode] = d
     m = re.search(r"callgrind: kamailio stateless ([\d.]+) instructions/msg, sipwake fwd-call "

@@ -39,8 +39,9 @@ def parse(out):
                 row["limit"] = {"by": "sipwake", "why": "pushd thread %.0f %% busy" % (100 * busy)}
             else:
                 row["limit"] = {"by": "load generator or server",
-                                "why": "pushd thread %.0f %% busy: the feeder or pd_testsrv "
-                                       "(same 2 cores) held it back" % (100 * busy)}
+                                "why": "pushd thread %.0f %% busy: it waited for the feeder, "
+                                       "pd_testsrv or its window of pushes in flight"
+                                       % (100 * busy)}
         r["rtt"][rtt] = row
     return r
 

@@ -39,7 +39,7 @@ def parse(out):
     # rate it measures, for whichever edge it drives.
     r["limits"] = {}
     for phase, key in (("handshakes", "hs_gen_load"), ("messages", "msg_gen_load")):
-        r["limits"][phase] = {e: limit("the generator bench_tls", v.get(key))
+        r["limits"][phase] = {e: limit("the generator bench_tls", v.get(key), e)
                               for e, v in r["edges"].items()}
     return r
 
