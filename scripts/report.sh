@@ -13,4 +13,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --bench >/dev/null
+# node-apn for the push step, as scripts/bench-push.sh installs it.
+if [ ! -d build/node-apn/node_modules/@parse/node-apn ]; then
+  mkdir -p build/node-apn
+  (cd build/node-apn && npm install --no-audit --no-fund --silent @parse/node-apn@8 >/dev/null)
+fi
 exec flock /tmp/sw-bench.lock /usr/bin/python3 scripts/report/run.py "$@"

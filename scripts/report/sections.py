@@ -166,6 +166,8 @@ def push(data, img):
                      n(r.get("webpush_pps")), lim(r.get("limit"))))
     out += table(["RTT", "pushd APNs pushes/s", "sealed", "node-apn", "pushd / node-apn",
                   "pushd p50 / p99", "Web Push", "limited by"], rows)
+    if d.get("node_apn_missing"):
+        out += ["", "node-apn not run: " + d["node_apn_missing"] + "."]
     return out
 
 
@@ -227,7 +229,7 @@ def cluster(data, img):
     out = ["`bench_cluster --spawn-redis %s` (small counts; the full-scale figures are "
            "`scripts/bench-cluster.py`'s)." % d.get("args", ""), ""]
     out += table(["figure", "measured", "unit"],
-                 [(w, n(v, "%.1f" if u == "s" else "%.0f"), u) for _, w, u, v in
+                 [(w, n(v, "%.2f" if u == "s" else "%.0f"), u) for _, w, u, v in
                   d.get("shown", [])])
     return out
 
