@@ -94,7 +94,8 @@ def test_every_section_and_plot_from_the_fixture(tmp_path):
     assert "| %d | %.1f | %.1f |" % (len(data["wake"]["samples"]["a"]), a["p50_us"],
                                      a["p90_us"]) in wake, wake
     flood = section(md, "Calls under a junk flood")
-    assert "| 20000 | 99.80 % | 4.0 | 21.5 |" in flood, flood
+    assert "| 19870 | 20000 | 100.00 % | 3.1 | 9.8 | passed |" in flood, flood
+    assert "| 412000 | max | 99.80 % | 4.0 | 21.5 | failed: made up |" in flood, flood
     # Each limit the steps found is in the closing table.
     lim = section(md, "What limits each figure")
     assert lim.count("\n| ") - 1 >= 10, lim
@@ -116,3 +117,21 @@ def test_steps_not_run_or_failed_say_why(tmp_path):
     # Only the plots whose figures are there; the markdown links no other.
     assert sorted(os.listdir(plots)) == ["e2e.png"]
     assert re.findall(r"!\[[^]]*\]\(([^)]+)\)", md) == ["p/e2e.png"]
+
+
+def test_flood_point_from_test_flood_calls_json():
+    """The flood step reads build/test_flood_calls.json as
+    tests/integration/test_flood_calls.py writes it (junk_pps, calls,
+    setup_ms): success from the calls, latency from the set-up times."""
+    import flood  # noqa: E402 - scripts/report/flood.py
+    summary = {"junk_pps": 151234.5, "calls": {"attempted": 60, "succeeded": 57, "failed": 3},
+               "setup_ms": {"n": 57, "p50": 2.5, "p90": 4.0, "p99": 11.0, "max": 30.0},
+               "flood": {"sent": {"junk": 1}}, "lost": 0}
+    (p,) = flood.points_of(summary, 150000)
+    assert (p["junk_rate"], p["asked"], p["p50_ms"], p["p99_ms"]) == (151234.5, 150000, 2.5, 11.0)
+    assert p["success"] == 57 / 60
+    # Another writer's list of points, each with the report's own keys.
+    pts = flood.points_of({"points": [{"junk_rate": 0, "success": 1.0, "p50_ms": 1.0},
+                                      {"junk_rate": 9e5, "success_ratio": 0.5}]}, None)
+    assert [(x["junk_rate"], x["success"], x["p50_ms"]) for x in pts] == [
+        (0, 1.0, 1.0), (9e5, 0.5, None)]
