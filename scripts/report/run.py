@@ -42,6 +42,12 @@ def run_step(name, quick, outdir):
     return mod.run(quick)
 
 
+def write(path, data):
+    with open(path + ".tmp", "w") as f:
+        json.dump(data, f, indent=1)
+    os.replace(path + ".tmp", path)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="every step at smoke size")
@@ -77,8 +83,8 @@ def main():
             status = "failed"
         data["meta"]["steps"][name] = {"status": status, "secs": time.monotonic() - t0}
         print("report: step %s %s (%.0f s)" % (name, status, time.monotonic() - t0), flush=True)
-        with open(path, "w") as f:
-            json.dump(data, f, indent=1)
+        write(path, data)
+    write(path, data)
     made = render.render(data, a.md, a.plots)
     print("report: %s, %s and %d plot(s) in %s" % (path, a.md, len(made), a.plots))
     failed = [k for k, v in data["meta"]["steps"].items() if v["status"] == "failed"]
