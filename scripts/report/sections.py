@@ -147,6 +147,12 @@ def e2e(data, img):
     sw, km = (d.get("sipwake") or {}).get("best_rate"), (d.get("kamailio") or {}).get("best_rate")
     if sw and km:
         out += ["", "sipwake / Kamailio: %s." % ratio(sw, km, "%.2f×")]
+    out += ["", "sipwake runs in a swlab lab (DPDK net_af_packet on a veth, one worker), "
+            "Kamailio on loopback (one worker): both with sipp on the same cores."]
+    drops = (d.get("sipwake") or {}).get("sipwake_drops")
+    if drops:
+        out += ["sipwake's drop counters over the ramp: %s." % ", ".join(
+            "`%s` %s" % kv for kv in sorted(drops.items()))]
     return out + plot(img, "e2e", "successful calls against the asked rate")
 
 
