@@ -15,19 +15,19 @@ through an edge, at a rate ramp; the same scenario and ramp through:
 
 Each rate runs rate x seconds calls (-r, -m); a rate passes with >= 99.9 %
 of them successful at the PBX. The figure is the highest rate that passed.
-The two sipp processes' CPU is sampled while they run: one at a full core,
+The two sipp processes' CPU (wait4's rusage) over the step: one at a full core,
 or a rate sipp could not keep (calls taking longer than asked), makes sipp,
 not the edge, the limit of that figure, and the report says so.
 """
 import os
 import re
 import shutil
-import subprocess
+import signal
 import sys
 import tempfile
 import time
 
-from common import REPO, cpu_seconds, log
+from common import REPO, log
 
 sys.path.insert(0, os.path.join(REPO, "scripts"))
 sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
@@ -39,15 +39,22 @@ PASS = 0.999
 USER, APP_PORT = "e2e", 5070
 
 
-def tree_pids(pid):
-    """@pid and its descendants (sipp runs under ip netns exec + timeout)."""
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo += [int(c) for c in subprocess.run(["pgrep", "-P", str(p)], text=True,
-                                                capture_output=True).stdout.split()]
-    return out
+def reap(sipp, timeout):
+    """Wait for @sipp (a started sippkit.Sipp) to end, at most @timeout s
+    (then SIGTERM, then SIGKILL), collect its result, and return the CPU
+    seconds it used: wait4's rusage of the process sippkit started
+    (ip netns exec -> timeout(1)), which holds sipp's, reaped by timeout."""
+    deadline, signals = time.monotonic() + timeout, [signal.SIGTERM, signal.SIGKILL]
+    while True:
+        pid, status, ru = os.wait4(sipp.proc.pid, os.WNOHANG)
+        if pid:
+            sipp.proc.returncode = os.waitstatus_to_exitcode(status)
+            sipp.wait()
+            return ru.ru_utime + ru.ru_stime
+        if time.monotonic() > deadline and signals:
+            sipp.proc.send_signal(signals.pop(0))
+            deadline = time.monotonic() + 10
+        time.sleep(0.05)
 
 
 def sipp_counts(output):
@@ -67,19 +74,15 @@ def one_rate(uas_kw, uac_kw, rate, secs):
                        extra=uac_kw.pop("extra", []) + extra, **uac_kw)
     t0 = time.monotonic()
     pbx.start()
-    peak, cpu = {}, {}
-    while pbx.proc.poll() is None and time.monotonic() - t0 < timeout + 5:
-        # Each sipp's CPU so far; the last sample before it ends is kept.
-        for name, s in (("pbx", pbx), ("app", app)):
-            if s.proc.poll() is None:
-                cpu[name] = cpu_seconds(tree_pids(s.proc.pid))
-        time.sleep(0.25)
+    cpu = {"pbx": reap(pbx, timeout + 5)}
     wall = time.monotonic() - t0
-    res = pbx.wait()
-    app.stop()
+    # The app has all it will get once the PBX is done: a little time for
+    # the last BYE's 200, then it is ended (its -m counts only calls that
+    # arrived).
+    cpu["app"] = reap(app, 2)
+    res = pbx.result
     ok, failed = sipp_counts(res.output)
-    for name in cpu:
-        peak[name] = cpu[name] / max(wall, 1e-9)
+    peak = {name: c / max(wall, 1e-9) for name, c in cpu.items()}
     return {"rate": rate, "calls": calls, "ok": ok, "failed": failed,
             "success": ok / calls if calls else 0, "wall_s": round(wall, 2),
             "achieved_per_s": ok / wall if wall else 0, "sipp_load": peak,
