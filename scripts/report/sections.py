@@ -137,13 +137,17 @@ def e2e(data, img):
     for edge in ("sipwake", "kamailio"):
         e = d.get(edge) or {}
         if "not_run" in e:
-            rows.append((edge, "not run: " + e["not_run"], "", ""))
+            rows.append((edge, "not run: " + e["not_run"], "", "", ""))
             continue
         steps = " · ".join("%d: %.2f %%" % (x["rate"], 100 * x["success"])
                            for x in e.get("steps", []))
-        rows.append((edge, n(e.get("best_rate")), steps, lim(e.get("limit"))))
+        last = (e.get("steps") or [{}])[-1].get("sipp_load") or {}
+        rows.append((edge, n(e.get("best_rate")), steps,
+                     "%s / %s %%" % (n(None if "pbx" not in last else 100 * last["pbx"]),
+                                     n(None if "app" not in last else 100 * last["app"])),
+                     lim(e.get("limit"))))
     out += table(["edge", "highest rate passed (calls/s)", "success per rate",
-                  "limited by"], rows)
+                  "sipp CPU at the last rate, PBX / app", "limited by"], rows)
     sw, km = (d.get("sipwake") or {}).get("best_rate"), (d.get("kamailio") or {}).get("best_rate")
     if sw and km:
         out += ["", "sipwake / Kamailio: %s." % ratio(sw, km, "%.2f×")]
