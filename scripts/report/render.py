@@ -11,8 +11,16 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import plots  # noqa: E402
 import sections  # noqa: E402
+
+try:
+    import plots  # noqa: E402 - matplotlib: scripts/setup.sh --bench
+    NO_PLOTS = None
+except ImportError as e:
+    # The report still renders, its figures all there; it says why the
+    # plots are not.
+    plots, NO_PLOTS = None, "plots not drawn: %s (scripts/setup.sh --bench installs " \
+        "python3-matplotlib)" % e
 
 # The sections, in order: (heading, the function that writes its body).
 SECTIONS = (
@@ -33,18 +41,20 @@ SECTIONS = (
 def render(data, md_path, plot_dir):
     """Write @md_path and the plots under @plot_dir; the list of plots."""
     rel = os.path.relpath(plot_dir, os.path.dirname(os.path.abspath(md_path)) or ".")
-    made = {
-        "cycles": plots.cycles(data.get("dp"), data.get("kamailio"), plot_dir),
-        "wake": plots.wake(data.get("wake"), plot_dir),
-        "e2e": plots.e2e(data.get("e2e"), plot_dir),
-        "flood": plots.flood(data.get("flood"), plot_dir),
-    }
+    made = {"cycles": None, "wake": None, "e2e": None, "flood": None}
+    if plots is not None:
+        made = {
+            "cycles": plots.cycles(data.get("dp"), data.get("kamailio"), plot_dir),
+            "wake": plots.wake(data.get("wake"), plot_dir),
+            "e2e": plots.e2e(data.get("e2e"), plot_dir),
+            "flood": plots.flood(data.get("flood"), plot_dir),
+        }
     img = {k: (os.path.join(rel, v) if v else None) for k, v in made.items()}
     out = ["<!-- SPDX-License-Identifier: BSD-3-Clause -->",
            "# sipwake performance report", "",
            "Written by `scripts/report.sh` (docs/performance.md, \"The report: "
            "scripts/report.sh\") from `build/report/report.json`; every figure below "
-           "comes from that one run.", ""]
+           "comes from that one run.", ""] + (["**%s.**" % NO_PLOTS, ""] if NO_PLOTS else [])
     for heading, fn in SECTIONS:
         out += ["## " + heading, ""]
         out += fn(data, img)

@@ -12,17 +12,15 @@ import json
 import os
 import re
 import subprocess
-import sys
 
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.join(HERE, "..", "..")
-sys.path.insert(0, os.path.join(REPO, "scripts", "report"))
+REPORT = os.path.join(REPO, "scripts", "report")
 
-mpl = subprocess.run(["/usr/bin/python3", "-c", "import matplotlib"], capture_output=True)
-pytestmark = pytest.mark.skipif(mpl.returncode != 0,
-                                reason="python3-matplotlib missing (scripts/setup.sh --bench)")
+HAVE_MPL = subprocess.run(["/usr/bin/python3", "-c", "import matplotlib"],
+                          capture_output=True).returncode == 0
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -32,21 +30,34 @@ def fixture():
         return json.load(f)
 
 
-def render(tmp_path, data):
+def render(tmp_path, data, env=None):
     """render.py as a user runs it (its own process: /usr/bin/python3 has
     Debian's matplotlib): the markdown's text and the plot directory."""
     js, md, plots = tmp_path / "report.json", tmp_path / "out" / "report.md", tmp_path / "out" / "p"
     js.write_text(json.dumps(data))
     p = subprocess.run(["/usr/bin/python3", os.path.join(REPO, "scripts", "report", "render.py"),
                         str(js), "--md", str(md), "--plots", str(plots)],
-                       capture_output=True, text=True, timeout=60)
+                       capture_output=True, text=True, timeout=60,
+                       env=dict(os.environ, **(env or {})))
     assert p.returncode == 0, p.stdout + p.stderr
     return md.read_text(), plots
 
 
+def in_report(code):
+    """@code run with scripts/report/ importable, in a process of its own
+    (its modules' plain names, common, flood, ..., stay out of pytest's);
+    what it prints, as JSON."""
+    p = subprocess.run(["/usr/bin/python3", "-c", "import json, sys; sys.path.insert(0, %r)\n%s"
+                        % (REPORT, code)], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)
+
+
 def headings():
-    import render as r  # noqa: E402 - imported for its list of sections only
-    return [h for h, _ in r.SECTIONS]
+    return in_report("import render\nprint(json.dumps([h for h, _ in render.SECTIONS]))")
+
+
+PLOTS = ["cycles.png", "e2e.png", "flood.png", "wake.png"]
 
 
 def section(md, heading):
@@ -54,6 +65,7 @@ def section(md, heading):
     return body.split("\n## ", 1)[0]
 
 
+@pytest.mark.skipif(not HAVE_MPL, reason="python3-matplotlib missing (scripts/setup.sh --bench)")
 def test_every_section_and_plot_from_the_fixture(tmp_path):
     data = fixture()
     md, plots = render(tmp_path, data)
@@ -67,14 +79,13 @@ def test_every_section_and_plot_from_the_fixture(tmp_path):
     # Every plot written, a PNG, and linked from the markdown by a path
     # that resolves from the markdown's directory.
     links = re.findall(r"!\[[^]]*\]\(([^)]+)\)", md)
-    assert sorted(os.path.basename(x) for x in links) == [
-        "cycles.png", "e2e.png", "flood.png", "wake.png"], links
+    assert sorted(os.path.basename(x) for x in links) == PLOTS, links
     for link in links:
         path = os.path.join(tmp_path, "out", link)
         with open(path, "rb") as f:
             assert f.read(8) == PNG, link
         assert os.path.getsize(path) > 5000, link  # axes and bars, not an empty canvas
-    assert sorted(os.listdir(plots)) == ["cycles.png", "e2e.png", "flood.png", "wake.png"]
+    assert sorted(os.listdir(plots)) == PLOTS
     # Figures are the fixture's; ratios are computed from them.
     dp = section(md, "Dataplane: bench_dp per traffic mix")
     for name, m in data["dp"]["mixes"].items():
@@ -102,6 +113,22 @@ def test_every_section_and_plot_from_the_fixture(tmp_path):
     assert "load generator (Kamailio busy" in lim
 
 
+def test_without_matplotlib_every_section_and_no_plot(tmp_path):
+    """Where python3-matplotlib is missing (it comes with scripts/setup.sh
+    --bench), the report still renders with every figure and says why it has
+    no plots: a matplotlib that cannot be imported shadows Debian's."""
+    fake = tmp_path / "fake" / "matplotlib"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ImportError('no matplotlib here')\n")
+    md, plots = render(tmp_path, fixture(), env={"PYTHONPATH": str(tmp_path / "fake")})
+    assert re.findall(r"^## (.+)$", md, re.M) == headings()
+    assert "**plots not drawn: no matplotlib here (scripts/setup.sh --bench installs " \
+        "python3-matplotlib).**" in md, md[:1500]
+    assert "![" not in md and not os.path.exists(plots)
+    assert "| fwd-call |" in section(md, "Dataplane: bench_dp per traffic mix")
+
+
+@pytest.mark.skipif(not HAVE_MPL, reason="python3-matplotlib missing (scripts/setup.sh --bench)")
 def test_steps_not_run_or_failed_say_why(tmp_path):
     data = copy.deepcopy(fixture())
     data["flood"] = {"not_run": "tests/integration/test_flood_calls.py is not in this tree"}
@@ -123,15 +150,15 @@ def test_flood_point_from_test_flood_calls_json():
     """The flood step reads build/test_flood_calls.json as
     tests/integration/test_flood_calls.py writes it (junk_pps, calls,
     setup_ms): success from the calls, latency from the set-up times."""
-    import flood  # noqa: E402 - scripts/report/flood.py
     summary = {"junk_pps": 151234.5, "calls": {"attempted": 60, "succeeded": 57, "failed": 3},
                "setup_ms": {"n": 57, "p50": 2.5, "p90": 4.0, "p99": 11.0, "max": 30.0},
                "flood": {"sent": {"junk": 1}}, "lost": 0}
-    (p,) = flood.points_of(summary, 150000)
+    (p,) = in_report("import flood\nprint(json.dumps(flood.points_of(%r, 150000)))" % summary)
     assert (p["junk_rate"], p["asked"], p["p50_ms"], p["p99_ms"]) == (151234.5, 150000, 2.5, 11.0)
     assert p["success"] == 57 / 60
     # Another writer's list of points, each with the report's own keys.
-    pts = flood.points_of({"points": [{"junk_rate": 0, "success": 1.0, "p50_ms": 1.0},
-                                      {"junk_rate": 9e5, "success_ratio": 0.5}]}, None)
+    other = {"points": [{"junk_rate": 0, "success": 1.0, "p50_ms": 1.0},
+                        {"junk_rate": 9e5, "success_ratio": 0.5}]}
+    pts = in_report("import flood\nprint(json.dumps(flood.points_of(%r, None)))" % other)
     assert [(x["junk_rate"], x["success"], x["p50_ms"]) for x in pts] == [
         (0, 1.0, 1.0), (9e5, 0.5, None)]
