@@ -80,6 +80,17 @@ def commit():
         return "?"
 
 
+def sipwake_version():
+    """The sipwake the lab steps run (swlab.sipwake_bin(): SIPWAKE_BIN or
+    build/app/sipwake) and its --version line."""
+    path = os.environ.get("SIPWAKE_BIN", os.path.join(BUILD, "app", "sipwake"))
+    try:
+        out = subprocess.run([path, "--version"], text=True, capture_output=True, timeout=10)
+        return "%s (%s)" % (out.stdout.strip().splitlines()[0], path)
+    except (OSError, IndexError, subprocess.SubprocessError):
+        return "? (%s)" % path
+
+
 def cpu_seconds(pids):
     """utime + stime of @pids (those still alive), from /proc."""
     ticks = 0

@@ -67,7 +67,8 @@ def main():
     path = os.path.join(a.out, "report.json")
     data = {"meta": {"date": datetime.datetime.now(datetime.timezone.utc)
                      .strftime("%Y-%m-%d %H:%M"), "commit": common.commit(),
-                     "machine": common.machine(), "quick": a.quick, "steps": {}}}
+                     "machine": common.machine(), "sipwake": common.sipwake_version(),
+                     "quick": a.quick, "steps": {}}}
     for name in STEPS:
         if name not in steps:
             data[name] = {"not_run": "left out (--steps)"}

@@ -42,6 +42,7 @@ def machine(data, img):
     m = data.get("meta", {})
     mc = m.get("machine", {})
     rows = [("date (UTC)", m.get("date", "?")), ("commit", "`%s`" % m.get("commit", "?")),
+            ("sipwake of the lab steps", m.get("sipwake", "?")),
             ("CPU", mc.get("cpu", "?")), ("cores", mc.get("cores", "?")),
             ("RAM", "%s GiB" % mc.get("ram_gib", "?")), ("kernel", mc.get("kernel", "?")),
             ("load average at the start", mc.get("loadavg_at_start", "?")),
