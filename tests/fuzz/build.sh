@@ -47,6 +47,16 @@ build_config() {
   echo "$out/fuzz_config"
 }
 
+# fuzz_pd_answer.c: pushd's reading of push-service answers
+# (pushd/pd_verdict.c; jansson, and the headers pd_internal.h includes).
+build_pd_answer() {
+  # shellcheck disable=SC2207
+  local flags=($(pkg-config --cflags jansson libnghttp2)) libs=($(pkg-config --libs jansson))
+  "${cc[@]}" "${flags[@]}" pushd/pd_verdict.c tests/fuzz/fuzz_pd_answer.c "${libs[@]}" \
+    -o "$out/fuzz_pd_answer"
+  echo "$out/fuzz_pd_answer"
+}
+
 names=$(sed -n 's/^\([a-z_0-9]\+\) .*/\1/p' tests/fuzz/targets)
 if [ "$target" = all ]; then
   for t in $names; do "build_$t"; done
