@@ -100,7 +100,8 @@ static const char *fcm_error_code(json_t *root)
  * VAPID JWT refused (RFC 8292 §4: a key the subscription was not made
  * with, or a bad JWT), the credential's, except that a first 401 gets a
  * freshly signed JWT and one more try (an expired one, a clock that
- * jumped); 429 and 5xx: later.
+ * jumped); 429 and 5xx: later; a status past 599 is none of HTTP's (RFC
+ * 9110 §15): this push rejected.
  */
 static void webpush_judge(int s, bool can_renew, int64_t now_ms, struct pd_verdict *v)
 {
@@ -118,7 +119,7 @@ static void webpush_judge(int s, bool can_renew, int64_t now_ms, struct pd_verdi
 	} else if (s == 401 || s == 403) {
 		set_reason(v, "VAPID refused");
 		finish(v, PD_CONFIG_ERROR, 0);
-	} else if (s == 429 || s >= 500) {
+	} else if (s == 429 || (s >= 500 && s <= 599)) {
 		v->next = PD_NEXT_LATER;
 	} else {
 		if (s == 413)
