@@ -22,9 +22,9 @@
  * allocation fails too. A broken promise aborts.
  *
  * @include is skipped: it names other files, and a fuzzed name would read
- * whatever this machine holds (/dev/zero, /dev/stdin, ...) instead of the
- * input. That includes read no further than libconfig does is the
- * operator's file's business, not an input's (tests/README.md, fuzz).
+ * whatever this machine holds instead of the input, and block on a FIFO or
+ * /dev/stdin. What an included file may be is the operator's business
+ * (/dev/zero, tried by hand, is refused at once as a syntax error).
  *
  * Built with clang by tests/fuzz/build.sh; tests/fuzz/replay.c runs the same
  * checks over tests/fuzz/corpus_config/ with gcc, as a meson unit test.
