@@ -63,6 +63,6 @@ if [ "$target" = all ]; then
 elif grep -qx "$target" <<<"$names"; then
   "build_$target"
 else
-  echo "build.sh: unknown target $target (all," $names")" >&2
+  echo "build.sh: unknown target $target (all ${names//$'\n'/ })" >&2
   exit 2
 fi
