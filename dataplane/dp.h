@@ -28,6 +28,10 @@
 #define DP_MAX_STREAM_PORTS 8
 #define DP_MAX_PEERS	    8
 
+/* Names of the packet pool and the reassembly pool (rte_mempool_lookup()). */
+#define DP_POOL_NAME	   "sw_pkt"
+#define DP_JUMBO_POOL_NAME "sw_jumbo"
+
 /** What workers need to know; filled by main from the config before start. */
 struct dp_params {
 	struct sw_ports ports; /**< SIP port, names, interfaces: what is us */

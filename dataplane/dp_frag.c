@@ -70,7 +70,7 @@ int dp_frag_init(struct dp_ctx *ctx)
 	uint64_t ttl = rte_get_tsc_hz() / 1000 * ctx->frag_timeout_ms;
 
 	ctx->jumbo = rte_pktmbuf_pool_create(
-		"sw_jumbo", ctx->frag_buffers, 0,
+		DP_JUMBO_POOL_NAME, ctx->frag_buffers, 0,
 		(uint16_t)RTE_ALIGN(sizeof(struct dp_meta), RTE_MBUF_PRIV_ALIGN), JUMBO_DATA_ROOM,
 		(int)rte_socket_id());
 	if (ctx->jumbo == NULL) {

@@ -257,7 +257,7 @@ int dp_init(struct dp_ctx *ctx, uint32_t n_mbufs, uint16_t rx_desc, uint16_t tx_
 	int rc;
 
 	ctx->pool = rte_pktmbuf_pool_create(
-		"sw_pkt", n_mbufs, DP_POOL_CACHE,
+		DP_POOL_NAME, n_mbufs, DP_POOL_CACHE,
 		(uint16_t)RTE_ALIGN(sizeof(struct dp_meta), RTE_MBUF_PRIV_ALIGN),
 		(uint16_t)(rx_data_room(ctx) + RTE_PKTMBUF_HEADROOM), (int)rte_socket_id());
 	if (ctx->pool == NULL) {

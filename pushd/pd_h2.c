@@ -45,27 +45,7 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t 
 	(void)ud;
 	if (!j || f->hd.type != NGHTTP2_HEADERS)
 		return 0;
-	if (j->hdrs_len + nl + vl + 3 < sizeof(j->hdrs)) {
-		memcpy(j->hdrs + j->hdrs_len, name, nl);
-		j->hdrs_len += nl;
-		memcpy(j->hdrs + j->hdrs_len, ": ", 2);
-		memcpy(j->hdrs + j->hdrs_len + 2, v, vl);
-		j->hdrs_len += 2 + vl;
-		j->hdrs[j->hdrs_len++] = '\n';
-		j->hdrs[j->hdrs_len] = '\0';
-	}
-	if (nl == 7 && !memcmp(name, ":status", 7)) {
-		j->status = 0;
-		for (size_t i = 0; i < vl && i < 3; i++)
-			j->status = j->status * 10 + (v[i] - '0');
-	} else if (nl == 11 && !memcmp(name, "retry-after", 11)) {
-		unsigned s = 0;
-
-		/* delta-seconds only (RFC 9110 §10.2.3); an HTTP-date falls back to backoff */
-		for (size_t i = 0; i < vl && i < 6 && v[i] >= '0' && v[i] <= '9'; i++)
-			s = s * 10 + (unsigned)(v[i] - '0');
-		j->retry_after_s = s;
-	}
+	pd_answer_header(j, name, nl, v, vl);
 	return 0;
 }
 
@@ -73,18 +53,12 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const u
 			 size_t len, void *ud)
 {
 	struct pd_job *j = nghttp2_session_get_stream_user_data(ng, id);
-	size_t room;
 
 	(void)flags;
 	(void)ud;
 	if (!j)
 		return 0;
-	room = sizeof(j->resp) - 1 - j->resp_len;
-	if (len > room)
-		len = room;
-	memcpy(j->resp + j->resp_len, data, len);
-	j->resp_len += len;
-	j->resp[j->resp_len] = '\0';
+	pd_answer_data(j, data, len);
 	return 0;
 }
 

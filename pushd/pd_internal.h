@@ -15,6 +15,7 @@
  *   pd_ece.c       Web Push message encryption (RFC 8291, aes128gcm)
  *   pd_crypto.c    keys, JWTs, loading a credential
  *   pd_job.c       a job's memory and its credential reference
+ *   pd_verdict.c   an answer as it arrives, what it means, the result (no I/O)
  * pd_stats.c and pd_telemetry.c read the counters. Everything here runs on
  * the pushd thread unless said otherwise.
  */
@@ -309,6 +310,43 @@ bool pd_job_dispatch(struct pd_job *j, bool queued);
  * once with @now; finished TIMED_OUT with @reason when the deadline does not
  * leave room. */
 void pd_job_retry(struct pd_job *j, const char *reason, bool now);
+
+/* pd_verdict.c: an answer as it arrives (pd_h2.c's callbacks). A header
+ * is kept in j->hdrs as "name: value\n" while it fits (NUL-terminated,
+ * hdrs_len < sizeof(hdrs)); ":status" sets j->status to its three digits,
+ * anything else to 0 (no status: the stream failed); "retry-after" sets
+ * j->retry_after_s to its leading delta-seconds, at most 999999. A body
+ * chunk is appended to j->resp while it fits (NUL-terminated). */
+void pd_answer_header(struct pd_job *j, const uint8_t *name, size_t nl, const uint8_t *v,
+		      size_t vl);
+void pd_answer_data(struct pd_job *j, const uint8_t *data, size_t len);
+
+/* What a job's answer says to do: finish it, renew the provider token
+ * (APNs JWT, FCM access token, VAPID JWT) and send it again at once, or
+ * send it again later (backoff, Retry-After). */
+enum pd_next {
+	PD_NEXT_FINISH,
+	PD_NEXT_RENEW,
+	PD_NEXT_LATER,
+};
+
+struct pd_verdict {
+	enum pd_next next;
+	enum pd_status status; /* PD_NEXT_FINISH: DELIVERED, DEAD_TOKEN, REJECTED, CONFIG_ERROR */
+	char reason[64];       /* printable ASCII, "" only when delivered */
+	int64_t ts_ms;	       /* DEAD_TOKEN: when the token died, 0 < ts_ms <= now_ms */
+};
+
+/* The answer table (docs/pushd.md, "Answers") for j->status, j->resp and
+ * j->req.provider. Promises: delivered only for a 200 (Web Push: 200, 201,
+ * 202); a dead token only for a 4xx other than 429 (APNs 410, FCM 404
+ * UNREGISTERED, Web Push 404 / 410); renewal only when @can_renew and for
+ * APNs 403 ExpiredProviderToken, FCM 401, Web Push 401; later only for 429
+ * and 5xx. @now_ms: wall clock, ms since the epoch. */
+void pd_answer_judge(const struct pd_job *j, bool can_renew, int64_t now_ms, struct pd_verdict *v);
+/* @r (zeroed) from a finished job: all but latency_us and written_us. */
+void pd_result_fill(struct pd_result *r, const struct pd_job *j, enum pd_status st,
+		    const char *reason, int64_t ts_ms);
 
 /* pd_answer.c: the answer table, as pd->up.answered / failed */
 void pd_job_answered(struct pd_job *j);				    /* END_STREAM with a status */

@@ -117,28 +117,7 @@ void pd_job_finish(struct pd_job *j, enum pd_status st, const char *reason, int6
 	}
 	sw_hist_add(&pd->st[p].lat, lat); /* the pushd thread is its one writer */
 	if (r) {
-		r->id = j->req.id;
-		r->target = j->req.target;
-		memcpy(r->device_key, j->req.device_key, sizeof(r->device_key));
-		r->status = st;
-		r->provider_ts_ms = ts_ms;
-		if (reason) {
-			size_t rl = strnlen(reason, sizeof(r->reason) - 1);
-
-			memcpy(r->reason, reason, rl);
-			r->reason[rl] = '\0';
-		}
-		r->http_status = j->status;
-		memcpy(r->apns_id, j->apns_id, sizeof(r->apns_id));
-		if (j->resp_len) {
-			size_t bl =
-				j->resp_len < sizeof(r->body) ? j->resp_len : sizeof(r->body) - 1;
-
-			memcpy(r->body, j->resp, bl);
-			r->body[bl] = '\0';
-		}
-		memcpy(r->headers, j->hdrs, j->hdrs_len + 1);
-		r->attempts = j->attempts;
+		pd_result_fill(r, j, st, reason, ts_ms);
 		r->latency_us = lat;
 		/* A request written within pd_submit()'s microsecond still reads 1. */
 		if (j->written_us != 0)

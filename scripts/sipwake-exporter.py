@@ -18,6 +18,8 @@ in the Prometheus text format (version 0.0.4) on /metrics:
   sipwake_ring_entries{worker,direction}   a worker's ring to (up) / from (down)
                                            the control plane: entries now
   sipwake_ring_size                        each of those rings' capacity
+  sipwake_pool_mbufs{pool}                 mbufs in a packet pool (sw_pkt, sw_jumbo)
+  sipwake_pool_mbufs_in_use{pool}          of them, in use now
   sipwake_held_calls                       INVITEs held on the wake path now
   sipwake_held_oldest_age_ms               age of the oldest one
   sipwake_push_<counter>_total{provider}   pushd's counters (PD_FOREACH_COUNTER):
@@ -266,6 +268,16 @@ def collect(path):
             fams.add("sipwake_ring_size", "gauge",
                      "capacity of each worker's ring to or from the control plane",
                      rings["size"])
+        pools = info.get("pools") or {}
+        for key, value in sorted(pools.items()):
+            if key.endswith("_size") and isinstance(value, int):
+                fams.add("sipwake_pool_mbufs", "gauge", "mbufs in a packet pool", value,
+                         {"pool": key[:-len("_size")]})
+        for key, value in sorted(pools.items()):
+            if key.endswith("_in_use") and isinstance(value, int):
+                fams.add("sipwake_pool_mbufs_in_use", "gauge",
+                         "mbufs of a packet pool in use now (leak: grows without end)", value,
+                         {"pool": key[:-len("_in_use")]})
         held = tel.get("/sipwake/held")
         if isinstance(held, dict) and isinstance(held.get("held"), int):
             fams.add("sipwake_held_calls", "gauge",

@@ -7,7 +7,8 @@
 #      net_af_packet in network namespaces it creates and removes, sipp,
 #      ping, kernel sockets),
 #   3. the unit tests again under ASan + UBSan,
-#   4. 20 s of libFuzzer on the SIP scanner (tests/fuzz/run.sh), one test,
+#   4. a short pass of libFuzzer on each target of tests/fuzz/targets
+#      (tests/fuzz/run.sh, 10-20 s each), one test per target,
 #   5. the integration tests against the ASan + UBSan sipwake (a sanitizer
 #      report or a leak makes sipwake exit non-zero: every test asserts 0);
 # then what does not test sipwake, counted apart so that it cannot pass for
@@ -77,13 +78,19 @@ tally "sipwake integration" "$(pytest_counts build/integration.xml)"
 echo "== sipwake unit tests under ASan + UBSan"
 asan meson_suite build-asan unit "sipwake unit, ASan + UBSan"
 
-echo "== fuzz: SIP scanner, 20 s (tests/fuzz/run.sh)"
-# Only the tail: libFuzzer's progress lines would drown the log.
-if tests/fuzz/run.sh 20 >build/fuzz.log 2>&1; then
-  tail -n 1 build/fuzz.log; tally "sipwake fuzz, SIP scanner 20 s" "1 0"
-else
-  tail -n 60 build/fuzz.log; tally "sipwake fuzz, SIP scanner 20 s" "0 1"
-fi
+echo "== fuzz: a short pass of every target (tests/fuzz/targets, tests/fuzz/run.sh)"
+# One test per target, passed when run.sh exits 0; only the tail of its log:
+# libFuzzer's progress lines would drown the log.
+fp=0; ff=0
+while read -r t _ _ _ secs; do
+  if tests/fuzz/run.sh "$secs" "$t" >"build/fuzz-$t.log" 2>&1 </dev/null; then
+    tail -n 1 "build/fuzz-$t.log"; fp=$((fp + 1))
+  else
+    tail -n 60 "build/fuzz-$t.log"; ff=$((ff + 1))
+  fi
+done < <(grep -v '^#' tests/fuzz/targets)
+[ $((fp + ff)) -gt 0 ] || ff=1 # no target run is a failure
+tally "sipwake fuzz, every target" "$fp $ff"
 
 echo "== sipwake integration tests against the ASan + UBSan sipwake"
 SIPWAKE_BIN=$PWD/build-asan/app/sipwake ASAN_OPTIONS=detect_leaks=1 \

@@ -27,6 +27,7 @@
 #include "controlplane/cp_internal.h"
 #include "controlplane/calls/cp_trace.h"
 #include "controlplane/telemetry/cp_telemetry_cluster.h"
+#include "controlplane/telemetry/cp_telemetry_dp.h"
 #include "pushd/pd_seal.h"
 
 /* The telemetry API passes no user data; one control plane per process. */
@@ -172,31 +173,6 @@ static int tel_reload(const char *cmd, const char *params, struct rte_tel_data *
 	return 0;
 }
 
-/* Each worker's rings to and from the control plane: entries now and size
- * (rte_ring_count() is safe from any thread). A full up ring drops
- * (drop_up_ring_full); a full down ring drops the control plane's frames. */
-static void add_rings(struct rte_tel_data *d, const struct dp_link *dp)
-{
-	struct rte_tel_data *r = rte_tel_data_alloc();
-	char key[32];
-
-	if (r == NULL)
-		return;
-	rte_tel_data_start_dict(r);
-	for (unsigned i = 0; i < dp->n_workers; i++) {
-		const struct dp_link_worker *w = &dp->workers[i];
-
-		snprintf(key, sizeof(key), "w%u_up", i);
-		rte_tel_data_add_dict_u64(r, key, rte_ring_count(w->up));
-		snprintf(key, sizeof(key), "w%u_down", i);
-		rte_tel_data_add_dict_u64(r, key, rte_ring_count(w->down));
-	}
-	if (dp->n_workers > 0)
-		rte_tel_data_add_dict_u64(r, "size", rte_ring_get_capacity(dp->workers[0].up));
-	if (rte_tel_data_add_dict_container(d, "rings", r, 0) != 0)
-		rte_tel_data_free(r);
-}
-
 /* What the running config decides that an operator asks about first. */
 static void add_config(struct rte_tel_data *d, const struct cp_ctx *cp)
 {
@@ -267,7 +243,8 @@ static int tel_info(const char *cmd, const char *params, struct rte_tel_data *d)
 		snprintf(key, sizeof(key), "iface%u", i);
 		rte_tel_data_add_dict_container(d, key, c, 0);
 	}
-	add_rings(d, dp);
+	cp_telemetry_add_rings(d, dp);
+	cp_telemetry_add_pools(d);
 	add_config(d, tel_cp);
 	return 0;
 }

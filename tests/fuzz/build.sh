@@ -1,16 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
-# Build a libFuzzer target for the SIP scanner with Debian's clang (needs
-# clang and libclang-rt-14-dev; scripts/setup.sh installs both). The scanner
-# is libc-only, so its sources and the target are compiled in one clang call,
-# all instrumented for coverage, ASan and UBSan (meson's build uses gcc).
+# Build libFuzzer targets with Debian's clang (needs clang and
+# libclang-rt-14-dev; scripts/setup.sh installs both). Each target's sources
+# (the code under test, libc- or library-only) are compiled in one clang
+# call, all instrumented for coverage, ASan and UBSan (meson's build uses
+# gcc); the libraries they call (libosip2, libconfig, jansson) are Debian's,
+# not instrumented, but ASan's interceptors still check their string and
+# memory calls.
 #   tests/fuzz/build.sh [out-dir] [target]    default: build-fuzz scan
-# Targets:
-#   scan   fuzz_sip_scan.c: the scanner's invariants
-#   osip   fuzz_sip_osip.c: the scanner against libosip2 (libosip2-dev; the
-#          library itself is Debian's, not instrumented, but ASan's
-#          interceptors still check its string and memory calls)
-#   all    both
+# target: a name of tests/fuzz/targets (scan, osip, config, ...), or all.
 # Prints the path of each binary built.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -23,11 +21,13 @@ simd=()
 cc=("${CC_FUZZ:-clang}" -g -O1 -std=gnu11 -Wall -Wextra -Werror "${simd[@]}"
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I.)
 
+# fuzz_sip_scan.c: the scanner's invariants.
 build_scan() {
   "${cc[@]}" sip/*.c tests/fuzz/fuzz_sip_scan.c -o "$out/fuzz_sip_scan"
   echo "$out/fuzz_sip_scan"
 }
 
+# fuzz_sip_osip.c: the scanner against libosip2 (libosip2-dev).
 build_osip() {
   # shellcheck disable=SC2207
   local osip=($(pkg-config --cflags --libs libosip2))
@@ -36,9 +36,33 @@ build_osip() {
   echo "$out/fuzz_sip_osip"
 }
 
-case "$target" in
-  scan) build_scan ;;
-  osip) build_osip ;;
-  all) build_scan; build_osip ;;
-  *) echo "build.sh: unknown target $target (scan, osip, all)" >&2; exit 2 ;;
-esac
+# fuzz_config.c: the config loader, as --check-config runs it (libconfig;
+# DPDK's headers only, for the types cp_config.h names).
+build_config() {
+  # shellcheck disable=SC2207
+  local flags=($(pkg-config --cflags libdpdk libconfig)) libs=($(pkg-config --libs libconfig))
+  "${cc[@]}" "${flags[@]}" controlplane/config/cp_config_{load,iface,filter,proxy,streams,cluster}.c \
+    common/sw_config.c pushd/pd_config.c tests/fuzz/fuzz_config.c "${libs[@]}" \
+    -o "$out/fuzz_config"
+  echo "$out/fuzz_config"
+}
+
+# fuzz_pd_answer.c: pushd's reading of push-service answers
+# (pushd/pd_verdict.c; jansson, and the headers pd_internal.h includes).
+build_pd_answer() {
+  # shellcheck disable=SC2207
+  local flags=($(pkg-config --cflags jansson libnghttp2)) libs=($(pkg-config --libs jansson))
+  "${cc[@]}" "${flags[@]}" pushd/pd_verdict.c tests/fuzz/fuzz_pd_answer.c "${libs[@]}" \
+    -o "$out/fuzz_pd_answer"
+  echo "$out/fuzz_pd_answer"
+}
+
+names=$(sed -n 's/^\([a-z_0-9]\+\) .*/\1/p' tests/fuzz/targets)
+if [ "$target" = all ]; then
+  for t in $names; do "build_$t"; done
+elif grep -qx "$target" <<<"$names"; then
+  "build_$target"
+else
+  echo "build.sh: unknown target $target (all ${names//$'\n'/ })" >&2
+  exit 2
+fi

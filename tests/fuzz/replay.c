@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Runs a fuzz target's checks (fuzz_sip_scan.c, or fuzz_sip_osip.c for
- * fuzz_sip_osip_corpus) over files without libFuzzer: each argument is a
- * file, or a directory whose regular files are all run. Built with gcc as a
- * meson unit test over tests/fuzz/corpus, so a seed or a saved crash
- * reproducer is checked on every build, with or without clang (and under
- * ASan in the sanitizer build).
+ * Runs a fuzz target's checks (the LLVMFuzzerTestOneInput() it is linked
+ * with: one executable per target, tests/fuzz/meson.build) over files
+ * without libFuzzer: each argument is a file, or a directory whose regular
+ * files are all run. Built with gcc as a meson unit test over the target's
+ * corpus, so a seed or a saved crash reproducer is checked on every build,
+ * with or without clang (and under ASan in the sanitizer build).
  * Exits non-zero if a path cannot be read or no file was run; a broken
  * invariant aborts inside the target.
  */

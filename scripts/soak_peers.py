@@ -1,0 +1,362 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""The soak's peers (scripts/soak.py): a PBX and thousands of phones on a
+few hundred UDP sockets in the lab's peer namespace, driven by one event
+loop, byte for byte as the wake-path tests' peers (tests/integration/
+wakesip.py) write SIP.
+
+- The PBX (198.18.0.5:5060) grants every REGISTER (200, the Contact with
+  expires=EXPIRES_S), answers OPTIONS, places calls through sipwake, ACKs
+  and hangs up answered ones, ACKs refused ones.
+- A host is one app socket; several devices live behind it, as behind a
+  NAT. An awake host answers pings and INVITEs; an asleep host never sends
+  (a phone whose OS froze the app), so every device behind it is asleep to
+  sipwake once its alive window has passed.
+- A device refreshes its binding every EXPIRES_S / 2 from its host. A push
+  for a sleeping device wakes it after a short delay: it registers again
+  from an awake host (a new address and port) and takes the held call
+  there. A few devices never wake: their calls must end 480.
+- An awake device that gets a push anyway (sipwake lost a ping or its
+  answer and took it for asleep) registers again at once from where it is,
+  as an app in the foreground does; counted apart (pushed_awake).
+- A device falls asleep (registers from an asleep host) as often as
+  devices wake, so the share of sleepers stays put.
+
+Every call's outcome is checked against what the device's state says it
+must be: 200 for an awake or waking device, 480 for one that never wakes,
+within wake.timeout_s + 2 s; anything else, or no answer, is a failure.
+"""
+import os
+import random
+import re
+import selectors
+import socket
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
+                                "integration"))
+from wakepeers import Device, in_netns  # noqa: E402
+from wakesip import APP4, DOMAIN, PBX4, SDP_APP, SW4, Call, Msg, build, reply  # noqa: E402
+
+EXPIRES_S = 1800
+HOST_PORT0 = 30000  # app sockets from here up (sipp's media ports start at 6000)
+
+
+class Host:
+    def __init__(self, ns, port, awake):
+        with in_netns(ns):
+            self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+            self.s.bind((APP4, port))
+        self.s.setblocking(False)
+        self.port, self.awake = port, awake
+        self.last_tx = 0.0  # last datagram sent: proof of life to sipwake
+
+    def send(self, text, dst=(SW4, 5060)):
+        self.s.sendto(text.encode(), dst)
+        self.last_tx = time.monotonic()
+
+
+class Dev(Device):
+    def __init__(self, n, host, never_wake):
+        super().__init__("soak%05d" % n)
+        self.host, self.never_wake = host, never_wake
+        self.cseq, self.registered, self.busy = 0, False, False
+        self.next_refresh = 0.0
+        self.waking = 0.0  # when its wake REGISTER goes out (0: none due)
+
+
+class PbxCall(Call):
+    """Call with in-dialog branches of its own (Call's come from a class
+    counter, shared by every call in flight)."""
+
+    def in_dialog(self, method, ok, cseq):
+        text = super().in_dialog(method, ok, cseq)
+        return re.sub(r"branch=z9hG4bK-pbx%s-\d+" % method.lower(),
+                      "branch=z9hG4bK-%s-%s" % (method.lower(), self.cid.split("@")[0]), text,
+                      count=1)
+
+
+class Peers:
+    """@n devices on @hosts awake hosts and @sleep_hosts asleep ones;
+    @asleep_share of the devices start asleep, @never_share of all never
+    wake (they are among the sleepers)."""
+
+    def __init__(self, lab, n, hosts, sleep_hosts, asleep_share, never_share, wake_timeout_s,
+                 ping_interval_s, alive_window_s, seed=1):
+        self.lab, self.rnd = lab, random.Random(seed)
+        self.sel = selectors.DefaultSelector()
+        with in_netns(lab.ns_peer):
+            self.pbx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self.pbx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+            self.pbx.bind((PBX4, 5060))
+        self.pbx.setblocking(False)
+        self.sel.register(self.pbx, selectors.EVENT_READ, None)
+        self.awake_hosts = [self._host(HOST_PORT0 + i, True) for i in range(hosts)]
+        self.sleep_hosts = [self._host(HOST_PORT0 + hosts + i, False)
+                            for i in range(sleep_hosts)]
+        n_asleep, n_never = int(n * asleep_share), int(n * never_share)
+        self.devs = []
+        for i in range(n):
+            asleep = i < n_asleep
+            hs = self.sleep_hosts if asleep else self.awake_hosts
+            self.devs.append(Dev(i, hs[i % len(hs)], never_wake=i < n_never))
+        self.by_token = {d.token: d for d in self.devs}
+        self.by_user = {d.user: d for d in self.devs}
+        self.calls = {}  # Call-ID -> [call, device, expected code, t0, state]
+        # A sleeper must look asleep to sipwake: a ping unanswered, then
+        # its alive window gone (docs/design.md §1.1, "Alive or asleep").
+        self.settle_s = ping_interval_s + alive_window_s + 2
+        self.call_deadline_s = wake_timeout_s + 2
+        self.out = {"calls": 0, "answered": 0, "refused_480": 0, "failed": 0, "hung": 0,
+                    "registers": 0, "register_ok": 0, "register_retx": 0, "register_timeouts": 0, "invite_retx": 0, "pings": 0, "pushes": 0, "pushed_awake": 0, "wakes": 0,
+                    "falls": 0, "failures": []}
+        self.setup_ms = []  # this second's call set-up times (INVITE -> final)
+        self.push_at = 0  # pd_testsrv lines read
+        self.waking = []  # devices pushed, their wake REGISTER not sent yet
+        self.retx = {}  # user -> [next retransmission, interval, give up at]
+
+    def _host(self, port, awake):
+        h = Host(self.lab.ns_peer, port, awake)
+        self.sel.register(h.s, selectors.EVENT_READ, h)
+        return h
+
+    def close(self):
+        for h in self.awake_hosts + self.sleep_hosts:
+            h.s.close()
+        self.pbx.close()
+
+    # -- registration --------------------------------------------------------
+    def register(self, d, host=None):
+        if host is not None:
+            d.host = host
+        d.cseq += 1
+        h = d.host
+        h.send(build("REGISTER sip:%s SIP/2.0" % DOMAIN, [
+            "Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK-r%s-%d;rport" % (APP4, h.port, d.user, d.cseq),
+            "Max-Forwards: 70", "From: <sip:%s>;tag=r%s" % (d.aor, d.user),
+            "To: <sip:%s>" % d.aor, "Call-ID: reg-%s@soak" % d.user,
+            "CSeq: %d REGISTER" % d.cseq,
+            'Contact: <%s>;+sip.instance="<urn:uuid:%s>";expires=%d'
+            % (d.contact(APP4, h.port), d.instance, EXPIRES_S)]))
+        d.next_refresh = time.monotonic() + EXPIRES_S / 2 + self.rnd.uniform(0, 30)
+        d.registered = False
+        self.out["registers"] += 1
+        # RFC 3261 §17.1.2.2: again after T1, doubling up to T2, until 64*T1
+        self.retx[d.user] = [time.monotonic() + 0.5, 0.5, time.monotonic() + 32]
+
+    def _retransmit(self, now):
+        for user, r in list(self.retx.items()):
+            if now < r[0]:
+                continue
+            d = self.by_user[user]
+            if now >= r[2]:
+                del self.retx[user]
+                d.next_refresh = now + self.rnd.uniform(5, 15)  # a UA tries again later
+                self.out["register_timeouts"] += 1
+                if len(self.out["failures"]) < 50:
+                    self.out["failures"].append("%s: REGISTER from port %d never answered"
+                                                % (user, d.host.port))
+                continue
+            d.cseq -= 1  # the same transaction (same CSeq) again
+            t_end = r[2]
+            self.register(d)
+            self.out["registers"] -= 1
+            self.out["register_retx"] += 1
+            r2 = self.retx[user]
+            r2[1], r2[2] = min(r[1] * 2, 4.0), t_end
+            r2[0] = now + r2[1]
+        for cid, rec in self.calls.items():
+            if rec[4] == "sent" and now >= rec[5]:
+                rec[6] = min(rec[6] * 2, 4.0)
+                rec[5] = now + rec[6]
+                self.pbx.sendto(rec[0].invite.encode(), (SW4, 5060))
+                self.out["invite_retx"] += 1
+
+    def _pbx_in(self, m):
+        if m.method == "REGISTER":
+            self.pbx.sendto(reply(m, 200, "OK", tag="pbxreg", extra=[
+                "Contact: " + re.sub(r";expires=\d+", "", c) + ";expires=%d" % EXPIRES_S
+                for c in m.all("Contact")]).encode(), m.src)
+        elif m.method == "OPTIONS":
+            self.pbx.sendto(reply(m, 200, "OK").encode(), m.src)
+        elif m.method is None:
+            self._pbx_answer(m)
+
+    # -- calls -------------------------------------------------------------
+    def callable(self, now):
+        """A device whose state sipwake must know by now, no call on it."""
+        for _ in range(50):
+            d = self.devs[self.rnd.randrange(len(self.devs))]
+            if d.busy or not d.registered or d.waking:
+                continue
+            if d.host.awake or now - d.host.last_tx > self.settle_s:
+                return d
+        return None
+
+    def call(self, now):
+        d = self.callable(now)
+        if d is None:
+            return False
+        c = PbxCall("sip:%s@%s" % (d.user, DOMAIN), d.user)
+        want = 480 if (not d.host.awake and d.never_wake) else 200
+        # Call-ID -> call, device, code wanted, sent at, state, next
+        # retransmission, its interval (Timer A: until a provisional comes)
+        self.calls[c.cid] = [c, d, want, now, "sent", now + 0.5, 0.5]
+        d.busy = True
+        self.pbx.sendto(c.invite.encode(), (SW4, 5060))
+        self.out["calls"] += 1
+        return True
+
+    def _pbx_answer(self, m):
+        rec = self.calls.get(m.call_id)
+        if rec is None or m.cseq[1] not in ("INVITE", "BYE"):
+            return
+        c, d, want, t0, state = rec[:5]
+        if state == "sent":
+            rec[4] = state = "proceeding"  # no more retransmissions
+        if m.cseq[1] == "BYE":
+            if m.status == 200:
+                self._done(m.call_id)
+            return
+        if m.status < 200 or state not in ("proceeding",):
+            return
+        self.setup_ms.append((m.t - t0) * 1000)
+        if m.status == 200:
+            self.pbx.sendto(c.in_dialog("ACK", m, 1).encode(), (SW4, 5060))
+            self.pbx.sendto(c.in_dialog("BYE", m, 2).encode(), (SW4, 5060))
+            rec[4] = "bye"
+        else:
+            self.pbx.sendto(c.ack_final(m).encode(), (SW4, 5060))
+        if m.status == want:
+            self.out["answered" if m.status == 200 else "refused_480"] += 1
+        else:
+            self._fail("%s: %d, wanted %d (%s, %s)" % (d.user, m.status, want,
+                                                       "awake" if d.host.awake else "asleep",
+                                                       "never wakes" if d.never_wake else ""))
+        if m.status != 200:
+            self._done(m.call_id)
+
+    def _done(self, cid):
+        rec = self.calls.pop(cid, None)
+        if rec:
+            rec[1].busy = False
+
+    def _fail(self, why):
+        self.out["failed"] += 1
+        if len(self.out["failures"]) < 50:
+            self.out["failures"].append(why)
+
+    def _app_in(self, h, m):
+        if m.status >= 300 and m.cseq[1] == "REGISTER":
+            # refused (503: sipwake's relay full, docs/design.md §1.1): the
+            # phone tries again after a while, as a UA does on 503
+            k = "register_%d" % m.status
+            self.out[k] = self.out.get(k, 0) + 1
+            r = self.retx.get(m.get("To", "").split("sip:")[1].split("@")[0])
+            if r is not None:
+                r[0], r[2] = time.monotonic() + self.rnd.uniform(1, 5), time.monotonic() + 40
+            return
+        if m.status == 200 and m.cseq[1] == "REGISTER":
+            d = self.by_user.get(m.get("To", "").split("sip:")[1].split("@")[0])
+            if d is not None:
+                d.registered = True
+                self.out["register_ok"] += 1
+                self.retx.pop(d.user, None)
+            return
+        if not h.awake:
+            return  # a frozen app: nothing goes out
+        if m.method == "OPTIONS":
+            self.out["pings"] += 1
+            h.send(reply(m, 200, "OK"), m.src)
+        elif m.method == "INVITE":
+            user = m.ruri.split(":")[1].split("@")[0]
+            contact = "sip:%s@%s:%d" % (user, APP4, h.port)
+            h.send(reply(m, 180, "Ringing", tag="a" + user, contact=contact), m.src)
+            h.send(reply(m, 200, "OK", tag="a" + user, contact=contact, body=SDP_APP), m.src)
+        elif m.method == "BYE":
+            h.send(reply(m, 200, "OK"), m.src)
+
+    # -- pushes and wakes ----------------------------------------------------
+    def _pushes(self, now):
+        srv = self.lab.server
+        with srv._cv:
+            lines = srv._lines[self.push_at:]
+            self.push_at += len(lines)
+        for line in lines:
+            if not line.startswith("REQ apns "):
+                continue
+            self.out["pushes"] += 1
+            d = self.by_token.get(line.split(" ")[2])
+            if d is None or d.never_wake or d.waking:
+                continue
+            if d.host.awake:
+                # sipwake took it for asleep (a ping or its answer lost):
+                # an app in the foreground registers again at once
+                self.out["pushed_awake"] += 1
+                d.waking = now + self.rnd.uniform(0.05, 0.2)
+            else:
+                d.waking = now + self.rnd.uniform(0.2, 1.0)  # the app takes its time
+            self.waking.append(d)
+
+    def _wakes_and_falls(self, now):
+        due = [d for d in self.waking if now >= d.waking]
+        if not due:
+            return
+        self.waking = [d for d in self.waking if now < d.waking]
+        for d in due:
+            if d.waking and d.host.awake:
+                d.waking = 0.0
+                self.register(d)
+            elif d.waking:
+                d.waking = 0.0
+                self.register(d, self.rnd.choice(self.awake_hosts))  # a new address
+                self.out["wakes"] += 1
+                # another one falls asleep: the share of sleepers stays put
+                o = self.devs[self.rnd.randrange(len(self.devs))]
+                if o.host.awake and not o.busy and not o.never_wake:
+                    self.register(o, self.rnd.choice(self.sleep_hosts))
+                    self.out["falls"] += 1
+
+    # -- the loop --------------------------------------------------------------
+    def pump(self, until):
+        """Serve every socket until @until (monotonic); timers in between."""
+        while True:
+            now = time.monotonic()
+            if now >= until:
+                return
+            for key, _ in self.sel.select(min(0.05, until - now)):
+                s, h = key.fileobj, key.data
+                for _ in range(64):
+                    try:
+                        data, src = s.recvfrom(65535)
+                    except BlockingIOError:
+                        break
+                    m = Msg(data, src[:2], time.monotonic())
+                    if h is None:
+                        self._pbx_in(m)
+                    else:
+                        self._app_in(h, m)
+            now = time.monotonic()
+            self._pushes(now)
+            self._wakes_and_falls(now)
+            self._retransmit(now)
+
+    def refresh_due(self, now, limit):
+        """Up to @limit refreshes whose time has come."""
+        k = 0
+        for d in self.devs:
+            if k >= limit:
+                break
+            if now >= d.next_refresh and not d.waking and d.user not in self.retx:
+                self.register(d)
+                k += 1
+        return k
+
+    def expire_calls(self, now):
+        for cid, rec in list(self.calls.items()):
+            if now - rec[3] > self.call_deadline_s:
+                self.out["hung"] += 1
+                self._fail("%s: no final answer within %.0f s (%s)" % (
+                    rec[1].user, self.call_deadline_s, rec[4]))
+                self._done(cid)
