@@ -6,8 +6,9 @@
  * REGISTERs (fail over, then 408); a reloaded server list.
  *
  * Up or down, for the operator (docs/design.md §1.1, "PBX health"): a
- * server is down from a health check or a relayed REGISTER it left
- * unanswered for pbx.timeout_ms, up again from any answer of it. What is
+ * server is down from a health check it left unanswered for
+ * pbx.timeout_ms, up again from any answer of it (to a health check or a
+ * REGISTER). What is
  * relayed does not change with it (each REGISTER is still tried, so a PBX
  * that comes back takes it at once); telemetry and the log show it.
  */
@@ -29,14 +30,18 @@ void cp_reg_server_heard(struct cp_ctx *cp, unsigned i)
 	__atomic_fetch_or(&cp->pbx_known, bit, __ATOMIC_RELAXED);
 }
 
-void cp_reg_server_silent(struct cp_ctx *cp, unsigned i, const char *what)
+/* One unanswered health check is enough, as for the other edges
+ * (bindings/cp_peer.c): it is a WARNING at most once per interval. A lost
+ * REGISTER alone is not: under load a PBX answers most and loses some, and
+ * its state would flap with every one. */
+static void server_silent(struct cp_ctx *cp, unsigned i)
 {
 	uint32_t bit = 1u << i, up = __atomic_load_n(&cp->pbx_up, __ATOMIC_RELAXED);
 	bool known = __atomic_load_n(&cp->pbx_known, __ATOMIC_RELAXED) & bit;
 
 	if (i >= cp->n_servers || (known && (up & bit) == 0))
 		return;
-	CP_LOG(WARNING, "pbx.servers.[%u] left %s unanswered for %u ms: down", i, what,
+	CP_LOG(WARNING, "pbx.servers.[%u] left its health check unanswered for %u ms: down", i,
 	       cp->cfg.pbx_timeout_ms);
 	cp_count(cp, CP_C_PBX_DOWN, 1);
 	__atomic_store_n(&cp->pbx_up, up & ~bit, __ATOMIC_RELAXED);
@@ -124,7 +129,7 @@ void cp_reg_tick(struct cp_ctx *cp, uint64_t now)
 	    now >= r->check_sent_tsc + cp->hz * cp->cfg.pbx_timeout_ms / 1000) {
 		for (unsigned i = 0; i < cp->n_servers; i++)
 			if (!r->answered[i])
-				cp_reg_server_silent(cp, i, "its health check");
+				server_silent(cp, i);
 		r->check_sent_tsc = 0;
 	}
 	if (now >= r->next_check_tsc && cp->n_servers > 0) {
@@ -137,7 +142,6 @@ void cp_reg_tick(struct cp_ctx *cp, uint64_t now)
 
 		if (t->id == 0 || now < t->deadline_tsc)
 			continue;
-		cp_reg_server_silent(cp, t->server, "a REGISTER");
 		if (t->tries < cp->n_servers) {
 			cp_reg_tx_fail_over(cp, t);
 			continue;

@@ -93,8 +93,5 @@ void cp_reg_tx_answer(struct cp_ctx *cp, const struct cp_reg_tx *t, unsigned sta
 /* ---- cp_reg_health.c ---- */
 /** Server @p i answered (a health check or a REGISTER): up. */
 void cp_reg_server_heard(struct cp_ctx *cp, unsigned i);
-/** Server @p i left a request unanswered past pbx.timeout_ms (@p what
- *  says which): down. */
-void cp_reg_server_silent(struct cp_ctx *cp, unsigned i, const char *what);
 
 #endif /* CP_REG_INTERNAL_H */

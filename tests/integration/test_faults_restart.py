@@ -211,3 +211,201 @@ def test_pbx_unreachable_then_back(pbx_lab):
     inv = nc.expect(is_req("INVITE", call.cid), 2.0, "cleo's held call")
     ring_and_answer(ctx, nc, inv, call)
     assert pbx_health(lab) == {"up": 1, "server0": "up"}
+
+
+# -- kill -9 under traffic ------------------------------------------------------
+
+# One REGISTER per line of the injection file (user;token;instance), with
+# its push address, answered 200 by the registrar (no challenge: Kamailio's
+# registrar.cfg without WITH_AUTH). The 10,000 come from one source (sipp's
+# socket): bound after the first 200, the rest are not metered (docs/admission.md).
+BULK_XML = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="many apps register">
+  <send retrans="500">
+    <![CDATA[
+
+      REGISTER sip:%(domain)s SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+      Max-Forwards: 70
+      From: <sip:[field0]@%(domain)s>;tag=[pid]-[call_number]
+      To: <sip:[field0]@%(domain)s>
+      Call-ID: [call_id]
+      CSeq: [cseq] REGISTER
+      Contact: <sip:[field0]@[local_ip]:[local_port];pn-provider=apns;pn-prid=[field1];pn-param=%(pn_param)s>;+sip.instance="<urn:uuid:[field2]>";expires=600
+      Supported: path
+      User-Agent: sipwake-tests bulk
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv response="100" optional="true"/>
+  <recv response="200"/>
+</scenario>
+"""
+
+
+def bulk_users(n):
+    return [("kb%05d" % i, token_of("kb/%d" % i), uuid_of("kb/%d" % i)) for i in range(n)]
+
+
+def bulk_register(lab, users, port, rate, timeout):
+    """sipp from APP4:@port registers @users through sipwake at @rate a second."""
+    xml = os.path.join(lab.tmp, "bulk_register.xml")
+    with open(xml, "w") as f:
+        f.write(BULK_XML % {"domain": DOMAIN, "pn_param": PN_PARAM})
+    csv = os.path.join(lab.tmp, "bulk_%d.csv" % port)
+    with open(csv, "w") as f:
+        f.write("SEQUENTIAL\n" + "".join("%s;%s;%s\n" % u for u in users))
+    return sippkit.lab_sipp(lab, xml, APP4, port, remote=SW4, calls=len(users),
+                            timeout=timeout,
+                            extra=["-inf", csv, "-r", str(rate), "-l", "200",
+                                   "-max_recv_loops", "2000"])
+
+
+def store_rows(path):
+    """(aor, instance, provider, prid, param) of every binding in the store,
+    read while sipwake runs (SQLite in WAL mode: a reader does not block it)."""
+    db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=5)
+    try:
+        return db.execute("SELECT aor, instance, pn_provider, pn_prid, pn_param "
+                          "FROM bindings").fetchall()
+    finally:
+        db.close()
+
+
+KAM_PORT = 5064
+
+
+def kam_register(ctx, app, dev, cseq=1):
+    """@dev registers from @app through sipwake; Kamailio answers 200."""
+    ctx.send_register(app, dev, cseq=cseq)
+    return app.expect(lambda m: m.status == 200 and m.cseq[1] == "REGISTER", 3.0,
+                      "200 from Kamailio through sipwake")
+
+
+@pytest.fixture(scope="module")
+def kill_lab():
+    # The registrar (Kamailio) on 5064: the PBX's calls come from 5060, so
+    # that the answers to its in-dialog requests (Via 5060) reach it.
+    lab = WakeLab("fk%d" % (os.getpid() % 10000), PING_WAKE,
+                  pbx_servers=["%s:%d" % (PBX4, KAM_PORT)])
+    # pbx.timeout_ms at its default: Kamailio shares two cores with sipp
+    # and sipwake here, and a REGISTER it answers late is not the fault
+    # under test.
+    lab.pbx_extra = "check_interval_s = 3600; timeout_ms = 2000;"
+    yield from serve_lab(lab)
+
+
+def test_kill_9_under_traffic_with_10k_bindings(kill_lab):
+    ctx, lab = kill_lab, kill_lab.lab
+    users = bulk_users(N_BINDINGS)
+    caller = ctx.pbx
+    with sippkit.Kamailio(listen="udp:%s:%d" % (PBX4, KAM_PORT), netns=lab.ns_peer,
+                          workdir=lab.tmp, children=2, shm_mb=64):
+        t0 = time.monotonic()
+        res = bulk_register(lab, users, 30000, 1000, 60).start().wait(65)
+        assert res.ok, sippkit.explain(res, lab.read_log()[-3000:])
+        fill_s = time.monotonic() - t0
+        b = lab.telemetry("/sipwake/bindings")
+        assert b["count"] == N_BINDINGS, (b, fill_s)
+
+        # Traffic: three asleep apps with calls held for them, an
+        # alive app, a second sipp refreshing the first 2,000 devices
+        # from a new port.
+        held = [Device("kh%d" % i) for i in range(3)]
+        olds = [ctx.app() for _ in held]
+        for app, dev in zip(olds, held):
+            kam_register(ctx, app, dev)
+        alive, oa = Device("kalive"), ctx.app()
+        for dev in held:
+            ctx.wait_state(dev, "asleep")
+        kam_register(ctx, oa, alive)
+        mark = ctx.push.mark()
+        calls = [Call(dev.contact(app.ip, app.port), dev.user)
+                 for app, dev in zip(olds, held)]
+        for call in calls[:2]:
+            call_in(ctx, call)
+        for dev in held[:2]:
+            ctx.push.wait_req(dev.token, start=mark)
+        # An alive call goes through, and is up when sipwake dies.
+        acall = Call(alive.contact(oa.ip, oa.port), alive.user)
+        caller.send(acall.invite)
+        inv = oa.expect(is_req("INVITE", acall.cid), 1.0, "the alive app's call")
+        ring(ctx, oa, inv, acall)
+        answer(ctx, oa, inv, acall)
+        refresh = bulk_register(lab, users[:2000], 30001, 1000, 40).start()
+        time.sleep(0.7)
+        count = lab.telemetry("/sipwake/bindings")["count"]
+        assert count == N_BINDINGS + 4, count
+
+        # kill -9 in the middle of it.
+        lab.proc.kill()
+        lab.proc.wait(15)
+        lab.log.close()
+        # The PBX calls the third asleep app while sipwake is down and
+        # retransmits its INVITE (Timer A: T1 = 500 ms, doubling) until
+        # something answers.
+        restarted = threading.Thread(target=lab.start)
+        cid3 = calls[2].cid
+        t_inv = time.monotonic()
+        caller.send(calls[2].invite)
+        restarted.start()
+        gap, next_tx, trying = 0.5, t_inv + 0.5, None
+        while trying is None and time.monotonic() < t_inv + 32:  # Timer B
+            got = caller.collect(is_resp(100, cid3), 0.02)
+            if got:
+                trying = got[0]
+            elif time.monotonic() >= next_tx:
+                caller.send(calls[2].invite)
+                gap *= 2
+                next_tx += gap
+        restarted.join(30)
+        assert trying is not None, lab.read_log()[-3000:]
+        # The restarted sipwake took it as a new call: a push, and the
+        # final answer within wake.timeout_s + 1 s of its 100 Trying.
+        ctx.push.wait_req(held[2].token, start=mark)
+        r = caller.expect(final_of(cid3), TIMEOUT_S + 1.5, "the final answer")
+        assert r.status == 480 and r.to_tag(), r
+        assert TIMEOUT_S - 0.1 <= r.t - trying.t <= TIMEOUT_S + 1.0, r.t - trying.t
+        caller.send(calls[2].ack_final(r))
+
+        # Every binding and push address is back.
+        res2 = refresh.wait(45)
+        b = lab.telemetry("/sipwake/bindings")
+        assert b["count"] == N_BINDINGS + 4, b
+        assert lab.stats()["bindings_loaded"] >= N_BINDINGS + 4
+        rows = {r[0]: r[1:] for r in store_rows(lab.store_path)}
+        missing = [u for u, tok, inst in users
+                   if rows.get("%s@%s" % (u, DOMAIN)) !=
+                   ("<urn:uuid:%s>" % inst, "apns", tok, PN_PARAM)]
+        assert not missing, (len(missing), missing[:5])
+        for u, tok, inst in users[::max(1, N_BINDINGS // 50)]:
+            ds = lab.devices("%s@%s" % (u, DOMAIN))
+            assert len(ds) == 1 and ds[0]["push_prid"] == short(tok), (u, ds)
+            assert ds[0]["instance"] == "<urn:uuid:%s>" % inst, (u, ds)
+        for dev in held + [alive]:
+            assert len(lab.devices(dev.aor)) == 1, dev.aor
+        # The calls held before the kill died with the process (no
+        # journal of held calls: docs/design.md §7, "Held calls and a
+        # crash"); nothing is held but what came after.
+        assert lab.held()["held"] == 0, lab.held()
+        for call in calls[:2]:
+            assert not lab.telemetry("/sipwake/trace," + call.cid).get("trace"), call.cid
+
+        # Traffic flows without anyone touching sipwake: the refreshes
+        # that were cut retransmitted and finished, an alive call and a
+        # wake work.
+        assert res2.ok, sippkit.explain(res2)
+        kam_register(ctx, oa, alive, cseq=2)
+        acall = Call(alive.contact(oa.ip, oa.port), alive.user)
+        caller.send(acall.invite)
+        inv = oa.expect(is_req("INVITE", acall.cid), 1.0, "the alive app's call")
+        ring_and_answer(ctx, oa, inv, acall)
+        mark = ctx.push.mark()
+        call = Call(held[0].contact(olds[0].ip, olds[0].port), held[0].user)
+        call_in(ctx, call)
+        ctx.push.wait_req(held[0].token, start=mark)
+        new = ctx.app()
+        kam_register(ctx, new, held[0])
+        inv = new.expect(is_req("INVITE", call.cid), 2.0, "the woken app's call")
+        ring_and_answer(ctx, new, inv, call)
