@@ -132,7 +132,10 @@ void cp_reg_tick(struct cp_ctx *cp, uint64_t now)
 				server_silent(cp, i);
 		r->check_sent_tsc = 0;
 	}
-	if (now >= r->next_check_tsc && cp->n_servers > 0) {
+	/* A round is judged before the next one starts: with
+	 * pbx.check_interval_s shorter than pbx.timeout_ms, rounds come every
+	 * pbx.timeout_ms. */
+	if (now >= r->next_check_tsc && r->check_sent_tsc == 0 && cp->n_servers > 0) {
 		health_checks(cp, now);
 		r->next_check_tsc = now + cp->hz * cp->cfg.pbx_check_s;
 	}
