@@ -96,6 +96,7 @@
 	X(REG_TIMEOUTS, reg_timeouts, "relayed REGISTERs the PBX never answered (408 to app)")   \
 	X(PBX_FAILOVERS, pbx_failovers, "moves to the next pbx.servers entry")                   \
 	X(PBX_CHECKS_ANSWERED, pbx_checks_answered, "PBX health-check OPTIONS answered")         \
+	X(PBX_DOWN, pbx_down, "times a pbx.servers entry left its health check unanswered")      \
 	X(PEER_CHECKS_ANSWERED, peer_checks_answered,                                            \
 	  "health-check OPTIONS answered by other edges (cluster.peers)")                        \
 	X(PEER_DOWN, peer_down, "times another edge stopped answering: its devices wake here")   \

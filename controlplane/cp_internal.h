@@ -69,6 +69,10 @@ struct cp_ctx {
 	uint64_t peer_heard_tsc[CP_MAX_PEERS];
 	uint64_t peer_next_tsc;
 	uint32_t peer_seq;
+	/* pbx.servers' health (relay/cp_reg_health.c): bit i of pbx_known once
+	 * servers[i] was judged, of pbx_up while it answers; written here,
+	 * read relaxed by the telemetry thread. */
+	uint32_t pbx_known, pbx_up;
 };
 
 /*

@@ -15,6 +15,7 @@ in the Prometheus text format (version 0.0.4) on /metrics:
                                            the wake path's outcomes (wake_*) among them
   sipwake_drops_total{reason,lcore="main"} control-plane drops by reason
   sipwake_neighbours                       entries in the neighbour table
+  sipwake_pbx_up                           pbx.servers entries answering their health checks
   sipwake_ring_entries{worker,direction}   a worker's ring to (up) / from (down)
                                            the control plane: entries now
   sipwake_ring_size                        each of those rings' capacity
@@ -248,6 +249,10 @@ def collect(path):
         fams.add("sipwake_workers", "gauge", "worker lcores", int(info.get("workers", 0)))
         fams.add("sipwake_neighbours", "gauge", "entries in the neighbour table",
                  int(info.get("neighbours", 0)))
+        pbx = info.get("pbx") or {}
+        if isinstance(pbx.get("up"), int):
+            fams.add("sipwake_pbx_up", "gauge",
+                     "pbx.servers entries answering their health checks", pbx["up"])
         worker_keys = set()
         for w in range(int(info.get("workers", 0))):
             st = tel.get("/sipwake/stats,%d" % w) or {}

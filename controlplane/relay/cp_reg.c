@@ -141,9 +141,13 @@ void cp_reg_request(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t
 	}
 	t = cp_reg_tx_find(r, &meta->src, meta->sport, branch, sm->via.branch.len);
 	if (t != NULL) {
-		/* §17.2.2: the app's retransmission of a pending REGISTER. */
+		/* §17.2.2: the app's retransmission of a pending REGISTER. It
+		 * goes on as our retransmission (§17.1.2.2 Timer E), and Timer
+		 * F keeps running from the first send: restarted here, an app
+		 * retransmitting faster than pbx.timeout_ms would never hear
+		 * its 408 from a PBX that is down. */
 		cp_count(cp, CP_C_REG_RETRANSMITTED, 1);
-		cp_reg_tx_send(cp, t);
+		cp_reg_tx_resend(cp, t);
 		return;
 	}
 	if (cp->n_servers == 0) {

@@ -113,6 +113,7 @@ void cp_reg_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 		cp_count_drop(cp, CP_D_REG_STRAY_RESPONSE, 1);
 		return;
 	}
+	cp_reg_server_heard(cp, t->server);
 	if (sm->status < 200) {
 		/* 100 stops here (§16.7 step 5); others are rare for REGISTER. */
 		if (sm->status > 100 && cp_msg_unvia(msg, sm, NULL, &r->scratch) == 0)

@@ -55,11 +55,12 @@ struct cp_reg {
 	struct sip_msg sm; /* scratch scan of a relayed request */
 	uint64_t next_check_tsc;
 	uint32_t check_seq;
-	uint8_t up[DP_MAX_SERVERS]; /* answered the last health check */
-	char fcaps[224];	    /* "*;+sip.pns=\"apns\"" per the push services configured,
+	uint64_t check_sent_tsc;	  /* the last round of health checks; 0: judged */
+	uint8_t answered[DP_MAX_SERVERS]; /* answered that round's check */
+	char fcaps[224];		  /* "*;+sip.pns=\"apns\"" per the push services configured,
 			  * ";+sip.vapid=\"<key>\"" with Web Push */
-	uint64_t warn_s;	    /* the second of the last unbound 2xx's WARNING */
-	uint32_t warn_n;	    /* WARNINGs in that second */
+	uint64_t warn_s;		  /* the second of the last unbound 2xx's WARNING */
+	uint32_t warn_n;		  /* WARNINGs in that second */
 };
 
 /* ---- cp_reg_tx.c ---- */
@@ -73,8 +74,11 @@ struct cp_reg_tx *cp_reg_tx_by_id(struct cp_reg *r, uint64_t id);
 struct cp_reg_tx *cp_reg_tx_new(struct cp_reg *r, const struct sw_ip *ip, uint16_t port,
 				const char *branch, size_t len);
 void cp_reg_tx_free(struct cp_reg *r, struct cp_reg_tx *t);
-/** (Re)send the relayed REGISTER to its server; starts its timer. */
+/** Send the relayed REGISTER to its server; starts its timer (Timer F,
+ *  pbx.timeout_ms: the first send and each failover). */
 int cp_reg_tx_send(struct cp_ctx *cp, struct cp_reg_tx *t);
+/** Send it again (the app's retransmission) without touching its timer. */
+int cp_reg_tx_resend(struct cp_ctx *cp, const struct cp_reg_tx *t);
 /** Send it to the next server of pbx.servers, which takes later REGISTERs too. */
 void cp_reg_tx_fail_over(struct cp_ctx *cp, struct cp_reg_tx *t);
 /** Where the app of @p t hears its answers: its address, or its connection. */
@@ -85,5 +89,9 @@ static inline struct cp_dest cp_reg_tx_app(const struct cp_reg_tx *t)
 
 /** An answer of our own to the app (408, 500, 503), from the relayed request. */
 void cp_reg_tx_answer(struct cp_ctx *cp, const struct cp_reg_tx *t, unsigned status);
+
+/* ---- cp_reg_health.c ---- */
+/** Server @p i answered (a health check or a REGISTER): up. */
+void cp_reg_server_heard(struct cp_ctx *cp, unsigned i);
 
 #endif /* CP_REG_INTERNAL_H */

@@ -124,9 +124,14 @@ void cp_reg_tx_free(struct cp_reg *r, struct cp_reg_tx *t)
 
 int cp_reg_tx_send(struct cp_ctx *cp, struct cp_reg_tx *t)
 {
+	t->deadline_tsc = rte_rdtsc() + cp->hz * cp->cfg.pbx_timeout_ms / 1000;
+	return cp_reg_tx_resend(cp, t);
+}
+
+int cp_reg_tx_resend(struct cp_ctx *cp, const struct cp_reg_tx *t)
+{
 	const struct dp_server *sv = &cp->servers[t->server];
 
-	t->deadline_tsc = rte_rdtsc() + cp->hz * cp->cfg.pbx_timeout_ms / 1000;
 	return cp_udp_send(cp, &sv->ip, sv->port, t->req, t->req_len);
 }
 

@@ -173,6 +173,30 @@ static int tel_reload(const char *cmd, const char *params, struct rte_tel_data *
 	return 0;
 }
 
+/* pbx.servers' health (relay/cp_reg_health.c): how many answer, and each
+ * one's state ("unchecked" until its first health check or REGISTER). */
+static void add_pbx(struct rte_tel_data *d, const struct cp_ctx *cp)
+{
+	uint32_t up = __atomic_load_n(&cp->pbx_up, __ATOMIC_RELAXED);
+	uint32_t known = __atomic_load_n(&cp->pbx_known, __ATOMIC_RELAXED);
+	struct rte_tel_data *o = rte_tel_data_alloc();
+	char key[16];
+
+	if (o == NULL)
+		return;
+	rte_tel_data_start_dict(o);
+	rte_tel_data_add_dict_u64(o, "up", (uint64_t)__builtin_popcount(up));
+	for (unsigned i = 0; i < cp->n_servers && i < DP_MAX_SERVERS; i++) {
+		snprintf(key, sizeof(key), "server%u", i);
+		rte_tel_data_add_dict_string(o, key,
+					     (up >> i) & 1	? "up"
+					     : (known >> i) & 1 ? "down"
+								: "unchecked");
+	}
+	if (rte_tel_data_add_dict_container(d, "pbx", o, 0) != 0)
+		rte_tel_data_free(o);
+}
+
 /* What the running config decides that an operator asks about first. */
 static void add_config(struct rte_tel_data *d, const struct cp_ctx *cp)
 {
@@ -246,6 +270,7 @@ static int tel_info(const char *cmd, const char *params, struct rte_tel_data *d)
 	cp_telemetry_add_rings(d, dp);
 	cp_telemetry_add_pools(d);
 	add_config(d, tel_cp);
+	add_pbx(d, tel_cp);
 	return 0;
 }
 
