@@ -10,7 +10,13 @@
 #   osip   fuzz_sip_osip.c: the scanner against libosip2 (libosip2-dev; the
 #          library itself is Debian's, not instrumented, but ASan's
 #          interceptors still check its string and memory calls)
-#   all    both
+#   frame  fuzz_st_frame.c: SIP framing on a TCP stream, one write against chunks
+#   ws     fuzz_st_ws.c: WebSocket frames on a WS connection, against a model
+#   register  fuzz_cp_register.c: REGISTERs and the PBX's answers through the control plane
+#   all    every target
+# frame, ws and register link DPDK, libevent, wslay, SQLite...: they are built
+# by meson with clang in $out/meson, every library instrumented
+# (-fsanitize=fuzzer-no-link, ASan, UBSan; tests/fuzz/meson.build).
 # Prints the path of each binary built.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -36,9 +42,24 @@ build_osip() {
   echo "$out/fuzz_sip_osip"
 }
 
+build_meson() { # executable name in tests/fuzz/
+  local dir=$out/meson
+  if [ ! -f "$dir/build.ninja" ]; then
+    CC=${CC_FUZZ:-clang} meson setup "$dir" -Dbuildtype=debug -Doptimization=1 \
+      -Db_sanitize=address,undefined -Db_lundef=false \
+      -Dc_args="-fsanitize=fuzzer-no-link -fno-sanitize-recover=undefined" >&2 || return 1
+  fi
+  ninja -C "$dir" -j"${FUZZ_BUILD_JOBS:-2}" "tests/fuzz/$1" >&2 || return 1
+  echo "$dir/tests/fuzz/$1"
+}
+
 case "$target" in
   scan) build_scan ;;
   osip) build_osip ;;
-  all) build_scan; build_osip ;;
-  *) echo "build.sh: unknown target $target (scan, osip, all)" >&2; exit 2 ;;
+  frame) build_meson fuzz_st_frame ;;
+  ws) build_meson fuzz_st_ws ;;
+  register) build_meson fuzz_cp_register ;;
+  all) build_scan; build_osip; build_meson fuzz_st_frame; build_meson fuzz_st_ws
+       build_meson fuzz_cp_register ;;
+  *) echo "build.sh: unknown target $target (scan, osip, frame, ws, register, all)" >&2; exit 2 ;;
 esac
