@@ -115,7 +115,7 @@ static void check_model(const struct wsm *m, const struct stz_run *r)
 		 * read, skipping the first 2 bytes of each, so where a read
 		 * ends decides (a bug of wslay's, not sipwake's). */
 		STZ_CHECK((r->why == ST_CLOSE_bad_frame && o.close_code == 1007) ||
-			  (r->why == ST_CLOSE_peer && o.close_code == m->close_code));
+			  (r->why == m->why && o.close_code == m->close_code));
 		return;
 	}
 	STZ_CHECK(r->why == m->why && r->closed_early);

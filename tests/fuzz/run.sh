@@ -5,7 +5,10 @@
 # corpus/ stays as committed.
 #   tests/fuzz/run.sh [seconds] [target]    default 30 scan
 # target: scan (fuzz_sip_scan.c, the scanner's invariants) or osip
-# (fuzz_sip_osip.c, the scanner against libosip2). For osip, the first inputs
+# (fuzz_sip_osip.c, the scanner against libosip2), or one of build.sh's
+# other targets (frame, ws, register), each on its own corpus directory
+# (tests/README.md, "Fuzz targets over the streams and the REGISTER
+# relay"). For osip, the first inputs
 # of each kind of disagreement are kept in $SIP_OSIP_DISAGREE_DIR (default
 # build-fuzz/osip-disagree/, emptied first) and their counts are printed at
 # the end.
@@ -27,10 +30,16 @@ if [ "$target" = osip ]; then
   # libosip2's own leaks are not ours (lsan_osip.supp).
   export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/fuzz/lsan_osip.supp}
 fi
+corpus=tests/fuzz/corpus
+case "$target" in
+  frame) corpus=tests/fuzz/corpus_stream ;;
+  ws) corpus=tests/fuzz/corpus_ws ;;
+  register) corpus=tests/fuzz/corpus_register ;;
+esac
 work=$(mktemp -d /tmp/sipwake-fuzz.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/corpus" "$work/artifacts"
-cp tests/fuzz/corpus/* "$work/corpus/"
+cp "$corpus"/* "$work/corpus/"
 
 args=(-max_total_time="$secs" -timeout=5 -rss_limit_mb=1024 -max_len=4096
       -dict=tests/fuzz/sip.dict -print_final_stats=1
@@ -61,4 +70,4 @@ fi
 runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log")
 rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$work/log")
 echo "run.sh: no crash: ${runs:-?} runs in ${secs} s (${rate:-?} exec/s)," \
-  "corpus $(ls tests/fuzz/corpus | wc -l) -> $(ls "$work/corpus" | wc -l) inputs"
+  "corpus $(ls "$corpus" | wc -l) -> $(ls "$work/corpus" | wc -l) inputs"
