@@ -38,11 +38,13 @@ struct app {
 	uint16_t port;
 };
 
-/* A datagram an app sent (a REGISTER, mostly). */
+/* A datagram fed to the worker (an app's REGISTER, mostly; but whatever
+ * is a REGISTER is relayed, whoever sent it). */
 struct reg_sent {
-	const uint8_t *p;
+	const uint8_t *p; /* a copy, valid for the input */
 	size_t n;
-	unsigned app;
+	struct sw_ip src;
+	uint16_t port;
 	bool accepted; /* the PBX answered its relayed request 2xx */
 };
 
@@ -68,7 +70,9 @@ struct reg_fuzz {
 	struct app apps[N_APPS];
 	struct reg_sent regs[MAX_STEPS];
 	unsigned n_regs;
-	int cur_reg; /* the REGISTER the step fed, -1 none */
+	size_t arena_used; /* rf_feed()'s copies */
+	int cur_reg;	   /* the datagram the step fed, -1 none */
+	int last_app;	   /* the last datagram an app sent (kind 3 sends it again), -1 none */
 	struct reg_relay relays[MAX_RELAYS];
 	unsigned n_relays;
 	unsigned pbx_2xx, app_2xx; /* 2xx the PBX gave, 2xx the apps got */
@@ -81,7 +85,8 @@ struct reg_fuzz {
 extern struct reg_fuzz F;
 
 void rf_setup(void);
-/* A datagram from @p ip:@p port through the worker, then to the control plane. */
+/* A datagram from @p ip:@p port through the worker, then to the control
+ * plane; kept in F.regs (the relays it causes point to it). */
 void rf_feed(const char *ip, uint16_t port, const uint8_t *p, size_t n);
 /* A datagram from the PBX as it is (counts a 2xx it may carry). */
 void rf_pbx_raw(const uint8_t *p, size_t n);

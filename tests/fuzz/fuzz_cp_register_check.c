@@ -194,11 +194,10 @@ static bool has_ci(const uint8_t *p, size_t n, const char *s, size_t l)
  * its RFC 8599 push address as it came (unescaped). */
 static bool bound_from(const struct sw_device *d, const struct reg_sent *r)
 {
-	static uint8_t u[MAX_REC];
-	const struct app *a = &F.apps[r->app];
+	static uint8_t u[8192];
 	size_t un;
 
-	if (!r->accepted || !sw_ip_eq(&a->sip, &d->src) || a->port != d->sport ||
+	if (!r->accepted || !sw_ip_eq(&r->src, &d->src) || r->port != d->sport ||
 	    !has(r->p, r->n, d->contact, d->contact_len))
 		return false;
 	if (d->pn_form != SW_PN_RFC8599)
@@ -274,5 +273,5 @@ void rf_reset(void)
 	for (unsigned i = 0; i < F.n_relays; i++)
 		free(F.relays[i].p);
 	F.n_relays = F.n_regs = 0;
-	F.cur_reg = -1;
+	F.cur_reg = F.last_app = -1;
 }
