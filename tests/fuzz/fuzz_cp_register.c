@@ -7,7 +7,7 @@
  * controlplane/bindings/), then one round's cp_reg_flush(), as the control
  * plane's loop runs them. No store (its durability has its own tests), one
  * PBX server. Set up once; every input starts from no binding and no
- * pending transaction (reg_reset()).
+ * pending transaction (rf_reset()).
  *
  * Input: up to MAX_STEPS records [kind][len hi][len lo][bytes]:
  *   kind & 3 == 0  a datagram from app (kind >> 2) & 3: usually a REGISTER;
@@ -15,24 +15,25 @@
  *              (kind >> 2) & 3-th not yet answered): the record's first
  *              line is the status line, then the relayed request's Vias,
  *              From, To (with a tag unless kind & 0x10), Call-ID and CSeq
- *              (fuzz_cp_register_pbx.c), then the record's other lines,
+ *              (fuzz_cp_register_env.c), then the record's other lines,
  *              its Contact, Expires, header end and body;
  *           2  a datagram from the PBX as it is (stray answers);
- *           3  the last REGISTER again (an app's retransmission).
+ *           3  the last app datagram again (an app's retransmission).
  * Each app of an input has its own address (they rotate across inputs so
  * that the authentication-failure ban of one input does not reach another).
  *
  * Checked after every step, beyond ASan / UBSan / LSan:
  *  - the bindings change only in a step that gave the PBX's 2xx;
  *  - every device is one of an accepted REGISTER's: a REGISTER of this
- *    input answered 2xx by the PBX, from the device's address and port,
+ *    input (whoever sent it: the PBX's own is relayed too) answered 2xx by
+ *    the PBX, from the device's address and port,
  *    whose bytes carry the device's contact as it is, and, for an RFC 8599
  *    push address, its pn-provider, pn-prid and pn-param (unescaped);
  *  - devices and pending transactions within bindings.max_devices and
  *    bindings.max_pending; the table's count is what it holds;
  *  - the control plane sends only to the PBX (REGISTERs) and to the
  *    addresses apps sent from, and never more 2xx to apps than the PBX gave.
- * After the input: reg_reset() must find the 2xx queue empty after a
+ * After the input: rf_reset() must find the 2xx queue empty after a
  * flush, and leave no device, transaction or source behind; at exit (the
  * replay) everything is freed, and LSan checks nothing leaked.
  */
@@ -134,7 +135,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t off = 0;
 	unsigned steps = 0;
 
-	if (!F.cp) {
+	if (F.cp == NULL) {
 		rte_log_set_global_level(RTE_LOG_ERR);
 		rf_setup();
 	}
