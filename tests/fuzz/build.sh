@@ -59,7 +59,12 @@ case "$target" in
   frame) build_meson fuzz_st_frame ;;
   ws) build_meson fuzz_st_ws ;;
   register) build_meson fuzz_cp_register ;;
-  all) build_scan; build_osip; build_meson fuzz_st_frame; build_meson fuzz_st_ws
-       build_meson fuzz_cp_register ;;
+  all)
+    build_scan
+    build_osip
+    build_meson fuzz_st_frame
+    build_meson fuzz_st_ws
+    build_meson fuzz_cp_register
+    ;;
   *) echo "build.sh: unknown target $target (scan, osip, frame, ws, register, all)" >&2; exit 2 ;;
 esac
