@@ -224,7 +224,7 @@ void sw_bind_foreach(const struct sw_bind_table *t, int (*fn)(const struct sw_de
 	struct cds_lfht_iter it;
 	struct sw_bind_dev *d;
 
-	cds_lfht_for_each_entry(t->id, &it, d, head.node)
+	sw_lfht_for_each_entry(t->id, &it, d, head.node)
 	{
 		if (fn(&d->pub, arg) != 0)
 			break;

@@ -296,7 +296,7 @@ unsigned sw_bind_expire(struct sw_bind_table *t, int64_t now_s,
 	unsigned n = 0;
 
 	/* Deleting the node the iterator stands on is allowed (liburcu). */
-	cds_lfht_for_each_entry(t->id, &it, d, head.node)
+	sw_lfht_for_each_entry(t->id, &it, d, head.node)
 	{
 		if (d->pub.expires_at > now_s)
 			continue;

@@ -142,7 +142,7 @@ void sw_neigh_foreach(const struct sw_neigh_table *t,
 	struct neigh_entry *e;
 
 	urcu_qsbr_read_lock();
-	cds_lfht_for_each_entry(t->rt.ht, &it, e, head.node)
+	sw_lfht_for_each_entry(t->rt.ht, &it, e, head.node)
 	{
 		struct sw_neigh_info info = {.port = e->key.port,
 					     .ip = e->key.ip,

@@ -34,7 +34,7 @@ void sw_lfht_free(struct cds_lfht *ht, void (*gone)(struct sw_rcu_entry *e, void
 
 	if (ht == NULL)
 		return;
-	cds_lfht_for_each_entry(ht, &it, e, node)
+	sw_lfht_for_each_entry(ht, &it, e, node)
 	{
 		cds_lfht_del(ht, &e->node);
 		if (gone != NULL)

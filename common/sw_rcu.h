@@ -34,6 +34,19 @@ struct sw_rcu_table {
 };
 
 /**
+ * cds_lfht_for_each_entry() without its caa_container_of() of the NULL
+ * that ends the walk: arithmetic on a null pointer is undefined (clang's
+ * UBSan reports it; tests/fuzz/fuzz_cp_register.c found it). The same
+ * walk otherwise: the body may delete the node it stands on.
+ */
+#define sw_lfht_for_each_entry(ht, iter, pos, member)                                             \
+	for (cds_lfht_first(ht, iter);                                                            \
+	     cds_lfht_iter_get_node(iter) != NULL &&                                              \
+	     ((pos) = caa_container_of(cds_lfht_iter_get_node(iter), __typeof__(*(pos)), member), \
+	     1);                                                                                  \
+	     cds_lfht_next(ht, iter))
+
+/**
  * A QSBR cds_lfht with a fixed bucket count for @p max entries (a power of
  * 2, at least 16): no resize threads, memory bounded and known at start-up.
  * @return the table, or NULL (out of memory).

@@ -157,7 +157,7 @@ void sw_src_foreach(const struct sw_src_table *t, int (*fn)(const struct sw_src 
 	struct src_entry *e;
 
 	urcu_qsbr_read_lock();
-	cds_lfht_for_each_entry(t->rt.ht, &it, e, head.node)
+	sw_lfht_for_each_entry(t->rt.ht, &it, e, head.node)
 	{
 		if (fn(&e->pub, arg) != 0)
 			break;

@@ -203,6 +203,27 @@ static ssize_t send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t 
 	return (ssize_t)len;
 }
 
+/*
+ * The close code for a message refused (RFC 6455 §7.4.1): over
+ * max_message 1009; not a SIP message by RFC 7118 §5 (no header end, a
+ * Content-Length that does not match) 1002, a violation of the negotiated
+ * subprotocol; over msg_rate 1008 (policy); the ring to the control plane
+ * full 1011 (the server's trouble, not the app's).
+ */
+static uint16_t close_code(int why)
+{
+	switch (why) {
+	case ST_CLOSE_too_large:
+		return 1009;
+	case ST_CLOSE_msg_rate:
+		return 1008;
+	case ST_CLOSE_ring_full:
+		return 1011;
+	default:
+		return 1002;
+	}
+}
+
 static void msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *arg,
 		   void *user)
 {
@@ -221,10 +242,16 @@ static void msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_
 	if (arg->opcode != WSLAY_TEXT_FRAME && arg->opcode != WSLAY_BINARY_FRAME)
 		return;
 	why = st_frame_ws(arg->msg, arg->msg_length, c->st->cfg.max_message);
-	if (why)
+	if (!why && (why = st_conn_up_try(c, arg->msg, arg->msg_length)) != 0)
+		why = why == -EBUSY ? ST_CLOSE_msg_rate : ST_CLOSE_ring_full;
+	if (why) {
+		/* Nothing after it is read, even what this read brought (the
+		 * close must not depend on where reads end); the close frame
+		 * says why (RFC 6455 §7.4.1), settle() sends it. */
 		ws->why = (uint8_t)why;
-	else if ((why = st_conn_up_try(c, arg->msg, arg->msg_length)) != 0)
-		ws->why = why == -EBUSY ? ST_CLOSE_msg_rate : ST_CLOSE_ring_full;
+		wslay_event_shutdown_read(ctx);
+		wslay_event_queue_close(ctx, close_code(why), NULL, 0);
+	}
 }
 
 static int ctx_new(struct st_conn *c)
@@ -296,6 +323,19 @@ static int settle(struct st_conn *c, int rc)
 {
 	struct st_ws *ws = c->ws;
 
+	if (rc == WSLAY_ERR_CALLBACK_FAILURE && !ws->why) {
+		/* wslay_event_recv() could not read a frame on (a control frame
+		 * fragmented or over 125 bytes, a length not in its shortest
+		 * form): it queued a close without a code and gave up. The
+		 * frames sent so far are whole (send_cb() takes all), so the
+		 * close goes as ours, with the code RFC 6455 §7.4.1 asks. */
+		static const uint8_t proto_err[4] = {0x88, 2, 1002 >> 8, 1002 & 0xff};
+
+		if (st_conn_write(c, proto_err, sizeof(proto_err)) != 0)
+			return -1;
+		st_conn_drain(c, ST_CLOSE_bad_frame);
+		return -1;
+	}
 	if (rc == 0)
 		rc = wslay_event_send(ws->ctx);
 	if (rc != 0) {
@@ -307,7 +347,8 @@ static int settle(struct st_conn *c, int rc)
 		return -1;
 	}
 	if (ws->why) {
-		st_conn_close(c, (enum st_close_why)ws->why);
+		/* A message refused: its close frame is queued (msg_cb()). */
+		st_conn_drain(c, (enum st_close_why)ws->why);
 		return -1;
 	}
 	/* wslay answered a close frame, or refused a frame (unmasked, too

@@ -9,6 +9,9 @@
 # memory calls.
 #   tests/fuzz/build.sh [out-dir] [target]    default: build-fuzz scan
 # target: a name of tests/fuzz/targets (scan, osip, config, ...), or all.
+# frame, ws and register link DPDK, libevent, wslay, SQLite...: they are built
+# by meson with clang in $out/meson, every library instrumented
+# (-fsanitize=fuzzer-no-link, ASan, UBSan; tests/fuzz/meson.build).
 # Prints the path of each binary built.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -56,6 +59,21 @@ build_pd_answer() {
     -o "$out/fuzz_pd_answer"
   echo "$out/fuzz_pd_answer"
 }
+
+build_meson() { # executable name in tests/fuzz/
+  local dir=$out/meson
+  if [ ! -f "$dir/build.ninja" ]; then
+    CC=${CC_FUZZ:-clang} meson setup "$dir" -Dbuildtype=debug -Doptimization=1 \
+      -Db_sanitize=address,undefined -Db_lundef=false \
+      -Dc_args="-fsanitize=fuzzer-no-link -fno-sanitize-recover=undefined" >&2 || return 1
+  fi
+  ninja -C "$dir" -j"${FUZZ_BUILD_JOBS:-2}" "tests/fuzz/$1" >&2 || return 1
+  echo "$dir/tests/fuzz/$1"
+}
+
+build_frame() { build_meson fuzz_st_frame; }  # SIP framing on a TCP stream
+build_ws() { build_meson fuzz_st_ws; }        # WebSocket frames, against a model
+build_register() { build_meson fuzz_cp_register; }  # REGISTERs through the control plane
 
 names=$(sed -n 's/^\([a-z_0-9]\+\) .*/\1/p' tests/fuzz/targets)
 if [ "$target" = all ]; then
