@@ -57,15 +57,16 @@ def write_json(name, obj):
 
 class Flood:
     """sw_flood in the peer namespace, on CPU 0 at nice 10, bounded by
-    @seconds and @max_frames; @extra: more sw_flood arguments (--aor)."""
+    @seconds and @max_frames, at @rate frames/s (default flood_rate());
+    @extra: more sw_flood arguments (--aor)."""
 
-    def __init__(self, lab, mix, seconds, max_frames, frames=65536, extra=()):
+    def __init__(self, lab, mix, seconds, max_frames, frames=65536, extra=(), rate=None):
         self.lab, self.proc, self.result = lab, None, None
         self.cmd = ["ip", "netns", "exec", lab.ns_peer, "taskset", "-c", "0",
                     "nice", "-n", "10", flood_bin(), "--ifname", lab.if_peer,
                     "--dst-mac", lab.sipwake_mac(), "--dst-ip", SW4, "--mix", mix,
                     "--seconds", str(seconds), "--max-packets", str(max_frames),
-                    "--rate", flood_rate(), "--frames", str(frames)] + SPOOF + list(extra)
+                    "--rate", rate or flood_rate(), "--frames", str(frames)] + SPOOF + list(extra)
 
     def start(self, warm_s=5.0):
         self.proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -44,6 +44,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sippkit  # noqa: E402
+import swlab  # noqa: E402
 from floodkit import Flood, account, pinned, veth_tx, write_json  # noqa: E402
 from wakekit import (APP4, DOMAIN, PBX4, PN_PARAM, SDP_APP, SW4, Ctx, Device,  # noqa: E402
                      WakeLab, reply)
@@ -59,17 +60,21 @@ FLOOD_S, FLOOD_MAX = 75, 60_000_000  # bounds of the flood (stopped when the cal
 FLOOD_MIX = "scanner=4,junk=2,malformed=2,invite=1,ping=1,rfc4475=3,frag=2,badauth=3"
 NEW_IP = "198.18.0.78"  # where woken apps come back from (on-link: ARP)
 ANSWER_RATE, ANSWER_BURST = 500, 1000
+RATE = 150_000  # junk frames/s (flood_rate())
 # Newcomers' budget of the box: what the PBX here (one Python thread) is
 # asked to refuse each second, at most, of the badauth REGISTERs.
 FILTER = ("filter: { reply_403 = true; answer_rate = %d; answer_burst = %d; "
           "unknown_global_rate = 100; unknown_global_burst = 200; };" % (
               ANSWER_RATE, ANSWER_BURST))
-# Where each kind's frames can land (sipwake's counters, by name).
+# Where each kind's frames can land (sipwake's counters, by name). Every
+# SIP kind can also meet a banned source (the badauth REGISTERs get on-link
+# spoofed sources banned: pbx.auth_ban_*), dropped before anything else.
+BANNED = ["drop_filter_banned"]
 KIND_COUNTERS = {
-    "scanner": ["drop_filter_scanner", "drop_filter_rate_source"],
+    "scanner": ["drop_filter_scanner", "drop_filter_rate_source"] + BANNED,
     "junk": ["drop_sip_bad_start_line"],
-    "malformed": ["drop_sip_truncated", "drop_sip_missing_header"],
-    "invite": ["drop_filter_unknown_request"],
+    "malformed": ["drop_sip_truncated", "drop_sip_missing_header"] + BANNED,
+    "invite": ["drop_filter_unknown_request"] + BANNED,
     "ping": ["icmp_echo_answered", "drop_filter_rate_answer"],
     # INVITEs, NEWMETHOD and responses refused on their first bytes; the
     # REGISTERs by the scan; the OPTIONS by their source's bucket, the
@@ -77,14 +82,24 @@ KIND_COUNTERS = {
     "rfc4475": ["drop_filter_unknown_request", "drop_filter_unknown_response",
                 "drop_filter_rate_source", "drop_filter_rate_answer",
                 "drop_sip_bad_start_line", "drop_sip_bad_cseq", "drop_sip_bad_contact",
-                "drop_sip_bad_nameaddr", "drop_sip_dup_header"],
+                "drop_sip_bad_nameaddr", "drop_sip_dup_header"] + BANNED,
+    # Newcomers, or, while a held call waits on the AOR they name, the
+    # AOR's bucket (docs/admission.md: expected (AOR)).
     "badauth": ["sip_reg_newcomer", "drop_filter_rate_source", "drop_filter_rate_prefix",
-                "drop_filter_rate_global", "drop_filter_banned"],
+                "drop_filter_rate_global", "sip_reg_aor_waking",
+                "drop_filter_rate_expected"] + BANNED,
 }
 
 
 # What junk must not change of a binding (/sipwake/bindings,<aor>).
 BINDING_KEYS = ("contact", "source", "transport", "push_provider", "push_prid", "push_param")
+
+
+def flood_rate():
+    """Frames/s: RATE, half that for the ASan + UBSan sipwake; FLOOD_RATE
+    overrides (0: as fast as the sender goes)."""
+    default = RATE // 2 if "asan" in swlab.sipwake_bin() else RATE
+    return os.environ.get("FLOOD_RATE", str(default))
 
 
 class Phones:
@@ -102,6 +117,7 @@ class Phones:
         self.refreshes = self.refreshed = 0
         self.registrar = {"granted": 0, "refused": 0}
         self.woken = {}  # user -> the new endpoint
+        self.next_push_poll = 0.0
         self.stop = threading.Event()
         self.err = None
         self.thread = threading.Thread(target=self.run)
@@ -136,8 +152,16 @@ class Phones:
                     self.phone(*self.eps[s.fileno()], m)
 
     def wake_pushed(self):
+        """Each sleeper whose push has come wakes: a new address and port,
+        its REGISTER (the push server's record is read every 0.1 s)."""
+        now = time.monotonic()
+        if len(self.woken) == len(self.wake) or now < self.next_push_poll:
+            return
+        self.next_push_poll = now + 0.1
+        pushes = self.ctx.push.server.reqs()
         for dev, mark in self.wake:
-            if dev.user in self.woken or not self.ctx.push.reqs(dev.token, start=mark):
+            if dev.user in self.woken or not [e for e in pushes[mark:]
+                                              if e["token"] == dev.token]:
                 continue
             ep = self.ctx.app(ip=NEW_IP)
             self.woken[dev.user] = ep
@@ -270,7 +294,7 @@ def test_calls_through_flood(fl_calls):
         with open(inf, "w") as f:
             f.write("SEQUENTIAL\n" + "".join("%s;%s;%d;%s;%d\n" % c for c in plan))
         before, tx0, reasm0 = lab.stats(), veth_tx(lab), kernel_reasm(lab)
-        flood = Flood(lab, FLOOD_MIX, FLOOD_S, FLOOD_MAX, frames=32768,
+        flood = Flood(lab, FLOOD_MIX, FLOOD_S, FLOOD_MAX, frames=32768, rate=flood_rate(),
                       extra=[a for dev in devs for a in ("--aor", dev.aor)])
         flood.start(warm_s=3.0)
         try:
@@ -344,5 +368,5 @@ def test_calls_through_flood(fl_calls):
     assert 0 <= lost <= 0.01 * res_flood["frames"], summary
     summary["accounting"] = account(sent, c, KIND_COUNTERS, lost)
     write_json("test_flood_calls.json", summary)
-    # The woken apps came in as expected REGISTERs, within their budget.
-    assert c["sip_reg_woken"] >= N_WAKE and c["drop_filter_rate_expected"] == 0, c
+    # The woken apps came in as expected REGISTERs.
+    assert c["sip_reg_woken"] >= N_WAKE, c
