@@ -26,8 +26,9 @@
  * --exclude addresses, network and broadcast addresses.
  *
  * SIGINT or SIGTERM ends the run early, as the limits do. At the end it
- * prints one JSON object: frames sent per kind, seconds,
- * frames per second, and the rfc4475 frames per message. Exit 0, or 64 (usage) / 71 (socket) with a message.
+ * prints one JSON object: frames sent per kind, seconds, frames per
+ * second, and the rfc4475 frames per message. Exit 0, or 64 (usage) / 71
+ * (socket) with a message.
  *
  * Usage: sw_flood --ifname IF --dst-mac MAC --dst-ip A.B.C.D --src NET/LEN
  *                 [--src ...] [--exclude A.B.C.D ...] [--mix kind=weight,...]
