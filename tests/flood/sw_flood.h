@@ -24,6 +24,9 @@ enum kind {
 	K_RFC4475,
 	K_FRAG,
 	K_BADAUTH,
+	/* Floods over TCP and TLS (SYNs to streams.ports, half-open
+	 * handshakes) go here, each a kind of its own with its frames built in
+	 * sw_flood_kinds.c build(), and its counters in the tests' lists. */
 	N_KINDS
 };
 
