@@ -36,6 +36,7 @@ import csv
 import glob
 import os
 import re
+import select
 import sys
 import threading
 import time
@@ -131,7 +132,6 @@ class Phones:
             self.err = repr(e)
 
     def loop(self):
-        import select
         cseq = {dev.user: 1 for _, dev in self.awake}
         next_refresh = time.monotonic()
         while not self.stop.is_set():
@@ -191,6 +191,8 @@ class Phones:
                     *m.src)
         elif m.method == "BYE":
             self.byes.add(m.call_id)
+            ep.send(reply(m, 200, "OK"), *m.src)
+        elif m.method == "OPTIONS":  # a ping (wake.policy "ping"): alive
             ep.send(reply(m, 200, "OK"), *m.src)
         elif m.status == 200 and m.cseq[1] == "REGISTER":
             self.refreshed += 1
