@@ -21,7 +21,10 @@ only to their new address), and sipwake's counters account for every junk
 frame the sender reports, by kind (floodkit.account): the badauth
 REGISTERs (real AORs, wrong digest) are admitted as newcomers and relayed
 (the PBX here refuses them: 403) or dropped by a newcomer bucket or the
-auth-failure ban. IPv4 fragments are the kernel's: net_af_packet's fanout
+auth-failure ban; the PBX's refusals go back as strangers' answers, so
+none of them takes the neighbour table's room (neigh_hold_full stays 0:
+before controlplane/relay/cp_reg_answer.c marked them, a few legitimate-
+class frames a run were dropped for it). IPv4 fragments are the kernel's: net_af_packet's fanout
 group reassembles IPv4 before the ring (docs/design.md §6), so an
 incomplete train never reaches sipwake; they are accounted for with the
 kernel's own counter in sipwake's namespace (IpReasmReqds) and must not
