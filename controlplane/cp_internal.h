@@ -128,7 +128,7 @@ void cp_tx_frame(struct cp_ctx *cp, unsigned ifx, struct rte_mbuf *m, const stru
  *  the MTU). @p payload is copied. @return 0, -EMSGSIZE, -ENETUNREACH, -ENOMEM. */
 int cp_udp_send(struct cp_ctx *cp, const struct sw_ip *dst, uint16_t dport, const void *payload,
 		uint16_t len);
-/** cp_udp_send(), an unfragmented datagram marked @p stranger (cp_tx_frame()). */
+/** cp_udp_send(), the datagram marked @p stranger when it goes whole (cp_tx_frame()). */
 int cp_udp_send_as(struct cp_ctx *cp, const struct sw_ip *dst, uint16_t dport, const void *payload,
 		   uint16_t len, bool stranger);
 
