@@ -85,18 +85,21 @@ struct cp_dest {
 	uint16_t port;
 	uint8_t tp;    /* enum sw_tp */
 	uint64_t conn; /* tp not UDP: the connection; 0: closed, nothing is sent */
+	/* UDP: an answer driven by a stranger (cp_tx_frame()): held for its
+	 * next hop only within the strangers' quota (docs/admission.md). */
+	bool stranger;
 };
 
 /* The sender of a handed-up message, as the destination of what answers it. */
 static inline struct cp_dest cp_dest_of(const struct dp_meta *meta)
 {
-	return (struct cp_dest){meta->src, meta->sport, meta->tp, meta->conn};
+	return (struct cp_dest){meta->src, meta->sport, meta->tp, meta->conn, false};
 }
 
 /* The device's flow: its source, or its connection (docs/streams.md, "Flows"). */
 static inline struct cp_dest cp_dest_dev(const struct sw_device *d)
 {
-	return (struct cp_dest){d->src, d->sport, d->tp, d->conn};
+	return (struct cp_dest){d->src, d->sport, d->tp, d->conn, false};
 }
 
 static inline void cp_count(struct cp_ctx *cp, enum cp_counter c, uint64_t n)
@@ -129,6 +132,9 @@ void cp_tx_frame(struct cp_ctx *cp, unsigned ifx, struct rte_mbuf *m, const stru
  *  the MTU). @p payload is copied. @return 0, -EMSGSIZE, -ENETUNREACH, -ENOMEM. */
 int cp_udp_send(struct cp_ctx *cp, const struct sw_ip *dst, uint16_t dport, const void *payload,
 		uint16_t len);
+/** cp_udp_send(), the datagram marked @p stranger when it goes whole (cp_tx_frame()). */
+int cp_udp_send_as(struct cp_ctx *cp, const struct sw_ip *dst, uint16_t dport, const void *payload,
+		   uint16_t len, bool stranger);
 
 /** Send @p len bytes to @p to: cp_udp_send(), or st_send() down its
  *  connection. @return 0, -ENOTCONN (closed, or no streams thread; counted

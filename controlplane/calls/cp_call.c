@@ -293,7 +293,7 @@ void cp_call_set_outcome(struct cp_ctx *cp, struct cp_held_call *c, enum cp_call
 
 int cp_call_send(struct cp_ctx *cp, struct cp_call_branch *br, const struct cp_msg *o)
 {
-	const struct cp_dest to = {br->dst, br->dport, br->tp, br->conn};
+	const struct cp_dest to = {br->dst, br->dport, br->tp, br->conn, false};
 
 	return cp_dest_send(cp, &to, o->b, o->len);
 }

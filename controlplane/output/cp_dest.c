@@ -16,7 +16,7 @@ int cp_dest_send(struct cp_ctx *cp, const struct cp_dest *to, const void *payloa
 	int rc;
 
 	if (!sw_tp_is_stream(to->tp))
-		return cp_udp_send(cp, &to->ip, to->port, payload, len);
+		return cp_udp_send_as(cp, &to->ip, to->port, payload, len, to->stranger);
 	if (cp->st == NULL || to->conn == 0) {
 		/* Closed: the device is asleep already (cp_stream.c); a late
 		 * answer to an app that went away has nowhere to go. */

@@ -57,7 +57,7 @@ void cp_answer(struct cp_ctx *cp, const uint8_t *msg, const struct sip_msg *sm, 
 {
 	static struct cp_msg scratch; /* the control plane is one thread */
 
-	const struct cp_dest to = {*how->dst, how->dport, how->tp, how->conn};
+	const struct cp_dest to = {*how->dst, how->dport, how->tp, how->conn, false};
 
 	if (cp_answer_into(msg, sm, status, how, &scratch) == 0)
 		cp_dest_send(cp, &to, scratch.b, scratch.len);

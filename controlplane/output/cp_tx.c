@@ -135,6 +135,12 @@ static struct rte_mbuf *ip_packet(struct cp_ctx *cp, const struct sw_ip *src,
 int cp_udp_send(struct cp_ctx *cp, const struct sw_ip *dst, uint16_t dport, const void *payload,
 		uint16_t len)
 {
+	return cp_udp_send_as(cp, dst, dport, payload, len, false);
+}
+
+int cp_udp_send_as(struct cp_ctx *cp, const struct sw_ip *dst, uint16_t dport, const void *payload,
+		   uint16_t len, bool stranger)
+{
 	static uint8_t dgram[sizeof(struct rte_udp_hdr) + CP_MSG_MAX];
 	struct sw_ip src, nh;
 	unsigned ifx;
@@ -162,10 +168,11 @@ int cp_udp_send(struct cp_ctx *cp, const struct sw_ip *dst, uint16_t dport, cons
 
 		if (m == NULL)
 			goto no_mbuf;
-		cp_tx_frame(cp, ifx, m, &nh, v6, false);
+		cp_tx_frame(cp, ifx, m, &nh, v6, stranger);
 		return 0;
 	}
-	/* Fragments carry multiples of 8 bytes but the last (RFC 791, RFC 8200 §4.5). */
+	/* Fragments carry multiples of 8 bytes but the last (RFC 791, RFC 8200 §4.5).
+	 * Never held as a stranger's: its quota holds one frame per next hop. */
 	room = (uint16_t)((mtu - l3 - (v6 ? 8 : 0)) & ~7u);
 	{
 		uint32_t id = cp->ip_id++;

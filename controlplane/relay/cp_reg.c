@@ -168,6 +168,7 @@ void cp_reg_request(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t
 	}
 	t->tp = meta->tp;
 	t->conn = meta->conn;
+	t->unknown_src = meta->src_class == DP_SRC_UNKNOWN;
 	rc = cp_bind_req_from(cp, meta, msg, &t->bind);
 	if (rc == -ENOSPC) {
 		cp_count_drop(cp, CP_D_REG_TABLE_FULL, 1);

@@ -38,11 +38,14 @@ static void warn_unbound(struct cp_ctx *cp, const struct cp_reg_tx *t, unsigned 
 	       (int)t->bind.rec.aor_len, t->bind.rec.aor, status, why);
 }
 
-/* A relayed answer to the app of @p t, over what its REGISTER came by. */
-static void to_app(struct cp_ctx *cp, const struct cp_reg_tx *t, const struct cp_msg *o)
+/* A relayed answer to the app of @p t, over what its REGISTER came by;
+ * @p stranger: held for its next hop only as a stranger's answer. */
+static void to_app(struct cp_ctx *cp, const struct cp_reg_tx *t, const struct cp_msg *o,
+		   bool stranger)
 {
-	const struct cp_dest to = cp_reg_tx_app(t);
+	struct cp_dest to = cp_reg_tx_app(t);
 
+	to.stranger = stranger;
 	cp_dest_send(cp, &to, o->b, o->len);
 }
 
@@ -60,7 +63,7 @@ static void relay_unbound(struct cp_ctx *cp, const struct dp_meta *meta, const u
 	if (t->waited != 0)
 		cp_call_note(cp, t->waited, "not bound: %s", why);
 	if (cp_msg_unvia(msg, sm, NULL, &r->scratch) == 0)
-		to_app(cp, t, &r->scratch);
+		to_app(cp, t, &r->scratch, false);
 	else
 		cp_reg_tx_answer(cp, t, 500);
 	cp_reg_tx_free(r, t);
@@ -117,7 +120,7 @@ void cp_reg_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 	if (sm->status < 200) {
 		/* 100 stops here (§16.7 step 5); others are rare for REGISTER. */
 		if (sm->status > 100 && cp_msg_unvia(msg, sm, NULL, &r->scratch) == 0)
-			to_app(cp, t, &r->scratch);
+			to_app(cp, t, &r->scratch, false);
 		return;
 	}
 	if (sm->status == 503 && t->tries < cp->n_servers) {
@@ -140,9 +143,13 @@ void cp_reg_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 					     ? " (a challenge: the app retries)"
 					     : ": not woken");
 		/* Challenges and refusals go back untouched (but for our Via);
-		 * one too large to relay is a 500 of ours, never silence. */
+		 * one too large to relay is a 500 of ours, never silence. A
+		 * failed authentication from an unknown source is a password
+		 * guesser's, spoofed as often as not: its answer must not take
+		 * room in the neighbour table that the PBX, bound devices and
+		 * woken apps need (docs/admission.md). */
 		if (cp_msg_unvia(msg, sm, NULL, &r->scratch) == 0)
-			to_app(cp, t, &r->scratch);
+			to_app(cp, t, &r->scratch, auth_fail && t->unknown_src);
 		else
 			cp_reg_tx_answer(cp, t, 500);
 		cp_reg_tx_free(r, t);

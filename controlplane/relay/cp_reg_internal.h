@@ -27,6 +27,7 @@ struct cp_reg_tx {
 	uint64_t deadline_tsc;
 	uint8_t server, tries;
 	bool had_auth;
+	bool unknown_src;	 /* from neither the PBX nor a bound device (DP_SRC_UNKNOWN) */
 	uint64_t waited;	 /* device a held call waits for: its trace notes this REGISTER */
 	struct cp_bind_req bind; /* the binding the REGISTER asks for (cp_bind.h) */
 	uint16_t req_len;
@@ -84,7 +85,7 @@ void cp_reg_tx_fail_over(struct cp_ctx *cp, struct cp_reg_tx *t);
 /** Where the app of @p t hears its answers: its address, or its connection. */
 static inline struct cp_dest cp_reg_tx_app(const struct cp_reg_tx *t)
 {
-	return (struct cp_dest){t->app.ip, t->app.port, t->tp, t->conn};
+	return (struct cp_dest){t->app.ip, t->app.port, t->tp, t->conn, false};
 }
 
 /** An answer of our own to the app (408, 500, 503), from the relayed request. */

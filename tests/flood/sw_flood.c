@@ -14,17 +14,26 @@
  *   malformed  REGISTERs cut short or missing Call-ID (malformed SIP);
  *   invite     INVITEs from unknown sources, a method they may not send
  *              (sipwake refuses them; answers them 403 when configured);
- *   ping       ICMP echo requests (sipwake answers within its budget).
+ *   ping       ICMP echo requests (sipwake answers within its budget);
+ *   rfc4475    the RFC 4475 torture messages the SIP scanner refuses
+ *              (tests/unit/rfc4475_invalid.h, byte for byte);
+ *   frag       first fragments of SIP-sized IPv4 datagrams whose other
+ *              fragments never come (trains that never complete);
+ *   badauth    REGISTERs for real AORs (--aor, the test's apps) with an
+ *              Authorization whose digest response is wrong.
+ * The frames are built by tests/flood/sw_flood_kinds.c.
  * Sources come from --src (a.b.c.d/len, several allowed), skipping
  * --exclude addresses, network and broadcast addresses.
  *
  * SIGINT or SIGTERM ends the run early, as the limits do. At the end it
- * prints one JSON object: frames sent per kind, seconds,
- * frames per second. Exit 0, or 64 (usage) / 71 (socket) with a message.
+ * prints one JSON object: frames sent per kind, seconds, frames per
+ * second, and the rfc4475 frames per message. Exit 0, or 64 (usage) / 71
+ * (socket) with a message.
  *
  * Usage: sw_flood --ifname IF --dst-mac MAC --dst-ip A.B.C.D --src NET/LEN
  *                 [--src ...] [--exclude A.B.C.D ...] [--mix kind=weight,...]
  *                 [--seconds S] [--max-packets N] [--rate PPS] [--frames N]
+ *                 [--aor user@domain ...]
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -33,9 +42,6 @@
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
-#include <netinet/ip.h>
-#include <netinet/ip_icmp.h>
-#include <netinet/udp.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -46,21 +52,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_NETS  8
-#define MAX_EXCL  32
-#define BATCH	  64
-#define FRAME_MAX 640 /* every kind here fits */
-#define SIP_PORT  5060
-#define N_KINDS	  5
+#include "sw_flood.h"
 
-enum kind { K_SCANNER, K_JUNK, K_MALFORMED, K_INVITE, K_PING };
-static const char *const kind_names[N_KINDS] = {"scanner", "junk", "malformed", "invite", "ping"};
-
-struct frame {
-	uint16_t len;
-	uint8_t kind;
-	uint8_t b[FRAME_MAX];
-};
+#define MAX_NETS 8
+#define MAX_EXCL 32
+#define MAX_AORS 32
+#define BATCH	 64
 
 struct net {
 	uint32_t base, size; /* host order */
@@ -70,7 +67,6 @@ static struct net nets[MAX_NETS];
 static unsigned n_nets;
 static uint32_t excl[MAX_EXCL];
 static unsigned n_excl;
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static volatile sig_atomic_t stop; /* SIGINT / SIGTERM: stop and report */
 
 static void on_signal(int sig)
@@ -79,22 +75,14 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static uint64_t rnd(void)
-{
-	/* xorshift64*: fast, and the junk needs no better. */
-	rng ^= rng >> 12;
-	rng ^= rng << 25;
-	rng ^= rng >> 27;
-	return rng * 0x2545f4914f6cdd1dull;
-}
-
 static void usage(const char *why)
 {
 	fprintf(stderr,
 		"sw_flood: %s\n"
 		"usage: sw_flood --ifname IF --dst-mac MAC --dst-ip A.B.C.D --src NET/LEN ...\n"
 		"       [--exclude A.B.C.D ...] [--mix "
-		"scanner=4,junk=3,malformed=2,invite=1,ping=0]\n"
+		"scanner=4,junk=3,malformed=2,invite=1,ping=0,rfc4475=0,frag=0,badauth=0]\n"
+		"       [--aor user@domain ... (badauth's targets)]\n"
 		"       [--seconds S (default 10)] [--max-packets N (default 10000000)]\n"
 		"       [--rate PPS (0: as fast as possible)] [--frames N (distinct, default "
 		"16384)]\n",
@@ -103,7 +91,7 @@ static void usage(const char *why)
 }
 
 /* One spoofed source: a host address of one of the --src nets, not excluded. */
-static uint32_t source(void)
+uint32_t source(void)
 {
 	for (;;) {
 		const struct net *n = &nets[rnd() % n_nets];
@@ -116,153 +104,6 @@ static uint32_t source(void)
 		if (!skip)
 			return a;
 	}
-}
-
-static uint16_t csum_fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
-
-static uint32_t csum_add(uint32_t s, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)(b[i] << 8 | b[i + 1]);
-	if (n & 1)
-		s += (uint32_t)b[n - 1] << 8;
-	return s;
-}
-
-/* The SIP payload of one frame of @p k from @p src:@p sport. */
-static size_t payload(enum kind k, char *out, size_t cap, const char *src, unsigned sport,
-		      const char *dst)
-{
-	unsigned id = (unsigned)rnd();
-
-	switch (k) {
-	case K_SCANNER:
-		if (id & 1)
-			return (size_t)snprintf(
-				out, cap,
-				"OPTIONS sip:100@%s SIP/2.0\r\n"
-				"Via: SIP/2.0/UDP %s:%u;branch=z9hG4bK-%08x;rport\r\n"
-				"Max-Forwards: 70\r\nTo: \"sipvicious\"<sip:100@1.1.1.1>\r\n"
-				"From: \"sipvicious\"<sip:100@1.1.1.1>;tag=%08x\r\n"
-				"User-Agent: friendly-scanner\r\nCall-ID: %u\r\nContact: "
-				"<sip:100@%s:%u>\r\n"
-				"CSeq: 1 OPTIONS\r\nAccept: application/sdp\r\nContent-Length: "
-				"0\r\n\r\n",
-				dst, src, sport, id, id, id, src, sport);
-		return (size_t)snprintf(
-			out, cap,
-			"REGISTER sip:%s SIP/2.0\r\n"
-			"Via: SIP/2.0/UDP %s:%u;branch=z9hG4bK-%08x;rport\r\n"
-			"Max-Forwards: 70\r\nFrom: <sip:%u@%s>;tag=%08x\r\n"
-			"To: <sip:%u@%s>\r\nCall-ID: %08x@%s\r\nCSeq: 1 REGISTER\r\n"
-			"Contact: <sip:%u@%s:%u>\r\nUser-Agent: sipvicious\r\n"
-			"Expires: 3600\r\nContent-Length: 0\r\n\r\n",
-			dst, src, sport, id, id % 9000 + 1000, dst, id, id % 9000 + 1000, dst, id,
-			src, id % 9000 + 1000, src, sport);
-	case K_MALFORMED:
-		if (id & 1)
-			/* Cut before the empty line that ends the headers. */
-			return (size_t)snprintf(out, cap,
-						"REGISTER sip:%s SIP/2.0\r\n"
-						"Via: SIP/2.0/UDP %s:%u;branch=z9hG4bK-m%08x\r\n"
-						"From: <sip:%u@%s>;tag=1\r\nTo: <sip:%u@%s>\r\n"
-						"Call-ID: m%08x\r\nCSeq: 1 REGIS",
-						dst, src, sport, id, id % 9000, dst, id % 9000, dst,
-						id);
-		return (size_t)snprintf(out, cap,
-					"REGISTER sip:%s SIP/2.0\r\n"
-					"Via: SIP/2.0/UDP %s:%u;branch=z9hG4bK-m%08x\r\n"
-					"From: <sip:%u@%s>;tag=1\r\nTo: <sip:%u@%s>\r\n"
-					"CSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n",
-					dst, src, sport, id, id % 9000, dst, id % 9000, dst);
-	case K_INVITE:
-		return (size_t)snprintf(
-			out, cap,
-			"INVITE sip:%u@%s SIP/2.0\r\n"
-			"Via: SIP/2.0/UDP %s:%u;branch=z9hG4bK-i%08x;rport\r\n"
-			"Max-Forwards: 70\r\nFrom: <sip:attacker@%s>;tag=%08x\r\n"
-			"To: <sip:%u@%s>\r\nCall-ID: i%08x@%s\r\nCSeq: 1 INVITE\r\n"
-			"Contact: <sip:attacker@%s:%u>\r\nContent-Length: 0\r\n\r\n",
-			id % 9000 + 1000, dst, src, sport, id, src, id, id % 9000 + 1000, dst, id,
-			src, src, sport);
-	default: {
-		/* Not SIP: the first byte is no token character. */
-		size_t n = 32 + rnd() % 200;
-
-		for (size_t i = 0; i < n && i < cap; i++)
-			out[i] = (char)rnd();
-		out[0] = (char)(0x80 | (rnd() & 0x7f));
-		return n < cap ? n : cap;
-	}
-	}
-}
-
-static void build(struct frame *f, enum kind k, const uint8_t dmac[6], const uint8_t smac[6],
-		  uint32_t dst_be)
-{
-	struct ether_header *eth = (struct ether_header *)f->b;
-	struct iphdr *ip = (struct iphdr *)(eth + 1);
-	uint32_t src = source(), src_be = htonl(src);
-	unsigned sport = 1024 + (unsigned)(rnd() % 60000);
-	char s[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN];
-	size_t l4;
-
-	inet_ntop(AF_INET, &src_be, s, sizeof(s));
-	inet_ntop(AF_INET, &dst_be, d, sizeof(d));
-	memcpy(eth->ether_dhost, dmac, 6);
-	memcpy(eth->ether_shost, smac, 6);
-	eth->ether_type = htons(ETHERTYPE_IP);
-	memset(ip, 0, sizeof(*ip));
-	ip->version = 4;
-	ip->ihl = 5;
-	ip->ttl = 64;
-	ip->id = (uint16_t)rnd();
-	ip->saddr = src_be;
-	ip->daddr = dst_be;
-	if (k == K_PING) {
-		struct icmphdr *ic = (struct icmphdr *)(ip + 1);
-
-		l4 = sizeof(*ic) + 32;
-		memset(ic, 0, l4);
-		ic->type = ICMP_ECHO;
-		ic->un.echo.id = (uint16_t)rnd();
-		ic->checksum = htons(csum_fold(csum_add(0, ic, l4)));
-		ip->protocol = IPPROTO_ICMP;
-	} else {
-		struct udphdr *udp = (struct udphdr *)(ip + 1);
-		char *p = (char *)(udp + 1);
-		size_t cap = FRAME_MAX - sizeof(*eth) - sizeof(*ip) - sizeof(*udp);
-		size_t n = payload(k, p, cap, s, sport, d);
-		uint32_t sum = 0;
-
-		if (n > cap)
-			n = cap;
-		l4 = sizeof(*udp) + n;
-		udp->source = htons((uint16_t)sport);
-		udp->dest = htons(SIP_PORT);
-		udp->len = htons((uint16_t)l4);
-		udp->check = 0;
-		/* RFC 768: pseudo-header, header, data. */
-		sum = csum_add(sum, &ip->saddr, 4);
-		sum = csum_add(sum, &ip->daddr, 4);
-		sum += IPPROTO_UDP + (uint32_t)l4;
-		sum = csum_add(sum, udp, l4);
-		udp->check = htons(csum_fold(sum));
-		if (udp->check == 0)
-			udp->check = 0xffff;
-		ip->protocol = IPPROTO_UDP;
-	}
-	ip->tot_len = htons((uint16_t)(sizeof(*ip) + l4));
-	ip->check = htons(csum_fold(csum_add(0, ip, sizeof(*ip))));
-	f->len = (uint16_t)(sizeof(*eth) + sizeof(*ip) + l4);
-	f->kind = (uint8_t)k;
 }
 
 static bool parse_mac(const char *s, uint8_t mac[6])
@@ -296,13 +137,15 @@ int main(int argc, char **argv)
 					     {"max-packets", required_argument, NULL, 'n'},
 					     {"rate", required_argument, NULL, 'r'},
 					     {"frames", required_argument, NULL, 'f'},
+					     {"aor", required_argument, NULL, 'a'},
 					     {NULL, 0, NULL, 0}};
 	const char *ifname = NULL;
-	uint8_t dmac[6] = {0}, smac[6] = {0x02, 0x5f, 0x10, 0x0d, 0, 1};
-	uint32_t dst_be = 0;
+	static const char *aors[MAX_AORS];
+	struct flood_target tg = {.smac = {0x02, 0x5f, 0x10, 0x0d, 0, 1}, .aors = aors};
 	unsigned weight[N_KINDS] = {4, 3, 2, 1, 0}, total_w = 0, n_frames = 16384;
 	double seconds = 10, rate = 0;
 	uint64_t max_packets = 10000000, sent[N_KINDS] = {0}, total = 0;
+	uint64_t sent_rfc4475[256] = {0};
 	struct frame *frames;
 	struct sockaddr_ll sll = {0};
 	struct mmsghdr msgs[BATCH];
@@ -316,10 +159,10 @@ int main(int argc, char **argv)
 			ifname = optarg;
 			break;
 		case 'm':
-			have_dmac = parse_mac(optarg, dmac);
+			have_dmac = parse_mac(optarg, tg.dmac);
 			break;
 		case 'd':
-			if (inet_pton(AF_INET, optarg, &dst_be) != 1)
+			if (inet_pton(AF_INET, optarg, &tg.dst_be) != 1)
 				usage("--dst-ip: not an IPv4 address");
 			break;
 		case 's': {
@@ -364,7 +207,7 @@ int main(int argc, char **argv)
 						k = i;
 				if (k < 0)
 					usage("--mix: kinds are scanner, junk, malformed, invite, "
-					      "ping");
+					      "ping, rfc4475, frag, badauth");
 				weight[k] = (unsigned)atoi(eq + 1);
 			}
 			free(buf);
@@ -382,17 +225,25 @@ int main(int argc, char **argv)
 		case 'f':
 			n_frames = (unsigned)atoi(optarg);
 			break;
+		case 'a':
+			if (tg.n_aors == MAX_AORS || strchr(optarg, '@') == NULL ||
+			    strlen(optarg) > 128)
+				usage("--aor: user@domain, at most 32");
+			aors[tg.n_aors++] = optarg;
+			break;
 		default:
 			usage("unknown option");
 		}
 	}
 	for (int i = 0; i < N_KINDS; i++)
 		total_w += weight[i];
-	if (ifname == NULL || !have_dmac || dst_be == 0 || n_nets == 0 || total_w == 0)
+	if (ifname == NULL || !have_dmac || tg.dst_be == 0 || n_nets == 0 || total_w == 0)
 		usage("--ifname, --dst-mac, --dst-ip, --src and a non-empty --mix are needed");
 	if (seconds <= 0 || seconds > 600 || max_packets == 0 || n_frames < BATCH ||
 	    n_frames > 1u << 20)
 		usage("--seconds 0..600, --max-packets > 0, --frames 64..1048576");
+	if (weight[K_BADAUTH] > 0 && tg.n_aors == 0)
+		usage("badauth needs the AORs it names: --aor user@domain");
 
 	fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
 	if (fd < 0) {
@@ -406,12 +257,12 @@ int main(int argc, char **argv)
 	sll.sll_ifindex = (int)if_nametoindex(ifname);
 	sll.sll_protocol = htons(ETH_P_ALL);
 	sll.sll_halen = 6;
-	memcpy(sll.sll_addr, dmac, 6);
+	memcpy(sll.sll_addr, tg.dmac, 6);
 	if (sll.sll_ifindex == 0 || bind(fd, (struct sockaddr *)&sll, sizeof(sll)) != 0) {
 		fprintf(stderr, "sw_flood: cannot bind to %s: %s\n", ifname, strerror(errno));
 		return 71;
 	}
-	rng ^= (uint64_t)getpid() << 32 ^ (uint64_t)time(NULL);
+	rnd_seed((uint64_t)getpid() << 32 ^ (uint64_t)time(NULL));
 	frames = calloc(n_frames, sizeof(*frames));
 	if (frames == NULL) {
 		fprintf(stderr, "sw_flood: out of memory\n");
@@ -424,7 +275,7 @@ int main(int argc, char **argv)
 			w -= weight[k];
 			k++;
 		}
-		build(&frames[i], (enum kind)k, dmac, smac, dst_be);
+		build(&frames[i], (enum kind)k, &tg);
 	}
 
 	double t0 = now_s(), end = t0 + seconds, t;
@@ -463,8 +314,13 @@ int main(int argc, char **argv)
 			perror("sw_flood: sendmmsg");
 			return 71;
 		}
-		for (int i = 0; i < r; i++)
-			sent[frames[(next + (unsigned)i) % n_frames].kind]++;
+		for (int i = 0; i < r; i++) {
+			const struct frame *f = &frames[(next + (unsigned)i) % n_frames];
+
+			sent[f->kind]++;
+			if (f->kind == K_RFC4475)
+				sent_rfc4475[f->sub]++;
+		}
 		next = (next + (unsigned)r) % n_frames;
 		total += (uint64_t)r;
 	}
@@ -473,6 +329,10 @@ int main(int argc, char **argv)
 	       (unsigned long long)total, t > 0 ? (double)total / t : 0.0);
 	for (int i = 0; i < N_KINDS; i++)
 		printf("%s\"%s\": %llu", i ? ", " : "", kind_names[i], (unsigned long long)sent[i]);
+	printf("}, \"rfc4475\": {");
+	for (unsigned i = 0; i < rfc4475_count(); i++)
+		printf("%s\"%s\": %llu", i ? ", " : "", rfc4475_name(i),
+		       (unsigned long long)sent_rfc4475[i]);
 	printf("}}\n");
 	free(frames);
 	close(fd);

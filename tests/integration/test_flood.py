@@ -15,31 +15,21 @@ and at the end sipwake's counters account for every frame the flood sent
 (by kind), answers to strangers stayed within filter.answer_rate, and no
 legitimate frame waited behind a stranger's in the neighbour hold queue.
 
-CPUs: the flood runs on CPU 0 at nice 10, beside sipwake's control plane,
-never on the worker's CPU 1; the worker polls without sleeping, as on a real
-deployment. The test itself and its peers (PBX, apps, push server) run on
-CPU 1: had they shared CPU 0 with the flood, the flood would pause each time
-a peer sends, and a legitimate message would find the buckets refilled. On
-CPU 1 they only take time from the worker (its RX ring is deepened to cover
-that), while the flood goes on. The flood is bounded in time (FLOOD_S) and
-count, and stopped (SIGINT) once the flows are done. Its rate and what got
-through are written to build/test_flood.json.
+CPUs and the sender: floodkit.py. The flood is bounded in time (FLOOD_S)
+and count, and stopped (SIGINT) once the flows are done. Its rate and what
+got through are written to build/test_flood.json.
 """
-import json
 import os
 import re
-import signal
-import subprocess
 import sys
 import threading
 import time
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import swlab  # noqa: E402
-from wakekit import (DOMAIN, SW4, Call, Ctx, Delta, Device, WakeLab, build,  # noqa: E402
+from floodkit import Flood, pinned, veth_tx, write_json  # noqa: E402
+from wakekit import (DOMAIN, Call, Ctx, Delta, Device, WakeLab, build,  # noqa: E402
                      call_in, check_forwarded, is_req, is_resp, reply, ring_and_answer)
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or os.cpu_count() < 2,
@@ -49,13 +39,9 @@ FLOOD_S = 120  # hard bound of one flood; warm-up and flows take ~10 s
 FLOOD_MAX = 80_000_000  # and of its frames
 MIX = "scanner=4,junk=3,malformed=2,invite=1,ping=1"
 NEW_IP = "198.18.0.77"  # where the woken app comes back from (on-link: ARP)
-# Spoofed sources: off-link (answered through the gateway) and on-link
-# (every answer needs ARP), never an address a peer here uses.
-SPOOF = ["--src", "10.0.0.0/8", "--src", "198.18.0.128/25", "--exclude", swlab.GW_IP4]
 ANSWER_RATE, ANSWER_BURST = 500, 1000
 FILTER = "filter: { reply_403 = true; answer_rate = %d; answer_burst = %d; };" % (
     ANSWER_RATE, ANSWER_BURST)
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # Which counter a frame of each kind must end in (sipwake's, by name).
 KIND_COUNTERS = {
     # A source's own bucket comes first for OPTIONS: at full rate the
@@ -68,86 +54,31 @@ KIND_COUNTERS = {
 }
 
 
-def flood_bin():
-    return os.path.join(REPO, "build", "tests", "flood", "sw_flood")
-
-
-def flood_rate():
-    """Frames/s: as fast as the sender can (0), but for the ASan + UBSan
-    sipwake, whose worker takes some 3x the cycles per frame: paced at
-    150k/s (still ~55k scanner frames/s), which it keeps up with. FLOOD_RATE
-    overrides both."""
-    default = "150000" if "asan" in swlab.sipwake_bin() else "0"
-    return os.environ.get("FLOOD_RATE", default)
-
-
-def veth_tx(lab):
-    """Frames the peer's end of the veth has sent toward sipwake."""
-    out = lab.peer(["ip", "-s", "-j", "link", "show", lab.if_peer]).stdout
-    return json.loads(out)[0]["stats64"]["tx"]["packets"]
-
-
-class Flood:
-    """sw_flood in the peer namespace, on CPU 0 at nice 10."""
-
-    def __init__(self, lab):
-        self.lab, self.proc, self.result = lab, None, None
-
-    def start(self):
-        cmd = ["ip", "netns", "exec", self.lab.ns_peer, "taskset", "-c", "0",
-               "nice", "-n", "10", flood_bin(), "--ifname", self.lab.if_peer,
-               "--dst-mac", self.lab.sipwake_mac(), "--dst-ip", SW4, "--mix", MIX,
-               "--seconds", str(FLOOD_S), "--max-packets", str(FLOOD_MAX),
-               "--rate", flood_rate(), "--frames", "65536"] + SPOOF
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True)
-        # Five seconds of it before the first legitimate message: the
-        # per-source tables churn and the strangers' share of the neighbour
-        # table is full, as in a flood that has been going on for a while.
-        time.sleep(5.0)
-        assert self.proc.poll() is None, self.proc.communicate()
-
-    def stop(self):
-        if self.result is None and self.proc is not None:
-            self.proc.send_signal(signal.SIGINT)
-            out, err = self.proc.communicate(timeout=30)
-            assert self.proc.returncode == 0, err
-            self.result = json.loads(out)
-        return self.result
-
-
 @pytest.fixture(scope="module")
 def fl():
     """A wake lab whose worker polls without sleeping, the test and its
     peers on CPU 1, its apps bound, and a flood running from the first test on."""
-    mask = os.sched_getaffinity(0)
-    # Children inherit it: the push server, sipwake's threads but its two
-    # lcores (EAL pins those: control plane on 0, worker on 1).
-    os.sched_setaffinity(0, {1})
     lab = WakeLab("fl%d" % (os.getpid() % 10000), 'policy = "ping";', idle_sleep_us=0,
                   vdev_extra=",framecnt=8192")
     lab.config_extra += "\n" + FILTER
-    try:
-        with lab:
-            ctx = Ctx(lab)
-            lab.peer(["ip", "addr", "add", NEW_IP + "/24", "dev", lab.if_peer])
-            ctx.alice, ctx.alice_ep = Device("alice"), ctx.app()
-            ctx.bob, ctx.bob_ep = Device("bob"), ctx.app()
-            ctx.carol, ctx.carol_ep = Device("carol"), ctx.app()
-            ctx.asleep((ctx.alice_ep, ctx.alice))
-            ctx.register(ctx.bob_ep, ctx.bob)
-            ctx.register(ctx.carol_ep, ctx.carol)
-            ctx.before, ctx.tx0 = lab.stats(), veth_tx(lab)
-            ctx.flood = Flood(lab)
-            ctx.flood.start()
-            try:
-                yield ctx
-            finally:
-                ctx.flood.stop()
-                ctx.close()
-            assert lab.stop() == 0, lab.read_log()[-4000:]
-    finally:
-        os.sched_setaffinity(0, mask)
+    with pinned(), lab:
+        ctx = Ctx(lab)
+        lab.peer(["ip", "addr", "add", NEW_IP + "/24", "dev", lab.if_peer])
+        ctx.alice, ctx.alice_ep = Device("alice"), ctx.app()
+        ctx.bob, ctx.bob_ep = Device("bob"), ctx.app()
+        ctx.carol, ctx.carol_ep = Device("carol"), ctx.app()
+        ctx.asleep((ctx.alice_ep, ctx.alice))
+        ctx.register(ctx.bob_ep, ctx.bob)
+        ctx.register(ctx.carol_ep, ctx.carol)
+        ctx.before, ctx.tx0 = lab.stats(), veth_tx(lab)
+        ctx.flood = Flood(lab, MIX, FLOOD_S, FLOOD_MAX)
+        ctx.flood.start()
+        try:
+            yield ctx
+        finally:
+            ctx.flood.stop()
+            ctx.close()
+        assert lab.stop() == 0, lab.read_log()[-4000:]
 
 
 def retransmitted(ep, text, pred, what, limit=32.0):
@@ -291,9 +222,7 @@ def test_flood_accounted_for_and_bounded(fl):
     summary = {"flood": res, "veth_frames": tx, "sipwake_rx": c["rx_packets"],
                "counters": {k: v for k, v in c.items() if v},
                "first_register_sends": getattr(ctx, "first_register_sends", None)}
-    if os.path.isdir(os.path.join(REPO, "build")):
-        with open(os.path.join(REPO, "build", "test_flood.json"), "w") as f:
-            json.dump(summary, f, indent=1)
+    write_json("test_flood.json", summary)
     # At least 20k scanner frames a second, plus the rest of the junk.
     assert sent["scanner"] / secs >= 20000, res
     # Every frame that reached sipwake is counted; what the kernel lost on

@@ -1,0 +1,134 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""What the flood tests (test_flood.py, test_flood_calls.py) share: the junk
+sender tests/flood/sw_flood run in the lab's peer namespace, pinned to CPU 0
+at nice 10 (never on sipwake's worker's CPU 1), the lab pinned the other way,
+and the accounting of what the sender reports sent against sipwake's
+counters.
+
+CPUs: the flood runs on CPU 0 at nice 10, beside sipwake's control plane;
+the worker (CPU 1) polls without sleeping, as on a real deployment. The test
+and its peers (PBX, apps, push server) run on CPU 1: had they shared CPU 0
+with the flood, the flood would pause each time a peer sends, and a
+legitimate message would find the buckets refilled. On CPU 1 they only take
+time from the worker (its RX ring is deepened to cover that: framecnt)."""
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import swlab  # noqa: E402
+from wakekit import SW4  # noqa: E402
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# Spoofed sources: off-link (answered through the gateway) and on-link
+# (every answer needs ARP), never an address a peer here uses.
+SPOOF = ["--src", "10.0.0.0/8", "--src", "198.18.0.128/25", "--exclude", swlab.GW_IP4]
+
+
+def flood_bin():
+    return os.path.join(REPO, "build", "tests", "flood", "sw_flood")
+
+
+def flood_rate():
+    """Frames/s: as fast as the sender can (0), but for the ASan + UBSan
+    sipwake, whose worker takes some 3x the cycles per frame: paced at
+    150k/s, which it keeps up with. FLOOD_RATE overrides both."""
+    default = "150000" if "asan" in swlab.sipwake_bin() else "0"
+    return os.environ.get("FLOOD_RATE", default)
+
+
+def veth_tx(lab):
+    """Frames the peer's end of the veth has sent toward sipwake."""
+    out = lab.peer(["ip", "-s", "-j", "link", "show", lab.if_peer]).stdout
+    return json.loads(out)[0]["stats64"]["tx"]["packets"]
+
+
+def write_json(name, obj):
+    """build/@name, for the report scripts (when build/ exists)."""
+    if os.path.isdir(os.path.join(REPO, "build")):
+        with open(os.path.join(REPO, "build", name), "w") as f:
+            json.dump(obj, f, indent=1)
+
+
+class Flood:
+    """sw_flood in the peer namespace, on CPU 0 at nice 10, bounded by
+    @seconds and @max_frames, at @rate frames/s (default flood_rate());
+    @extra: more sw_flood arguments (--aor)."""
+
+    def __init__(self, lab, mix, seconds, max_frames, frames=65536, extra=(), rate=None):
+        self.lab, self.proc, self.result = lab, None, None
+        self.cmd = ["ip", "netns", "exec", lab.ns_peer, "taskset", "-c", "0",
+                    "nice", "-n", "10", flood_bin(), "--ifname", lab.if_peer,
+                    "--dst-mac", lab.sipwake_mac(), "--dst-ip", SW4, "--mix", mix,
+                    "--seconds", str(seconds), "--max-packets", str(max_frames),
+                    "--rate", rate or flood_rate(), "--frames", str(frames)] + SPOOF + list(extra)
+
+    def start(self, warm_s=5.0):
+        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True)
+        # @warm_s of it before the first legitimate message: the per-source
+        # tables churn and the strangers' share of the neighbour table is
+        # full, as in a flood that has been going on for a while.
+        time.sleep(warm_s)
+        assert self.proc.poll() is None, self.proc.communicate()
+
+    def stop(self):
+        if self.result is None and self.proc is not None:
+            self.proc.send_signal(signal.SIGINT)
+            out, err = self.proc.communicate(timeout=30)
+            assert self.proc.returncode == 0, err
+            self.result = json.loads(out)
+        return self.result
+
+
+@contextlib.contextmanager
+def pinned():
+    """The test (and the children it starts: the push server, sipwake's
+    threads but its two lcores, which EAL pins: control plane on 0, worker
+    on 1) on CPU 1 while the block runs."""
+    mask = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {1})
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, mask)
+
+
+def account(sent, counters, kind_counters, lost):
+    """Check that sipwake's @counters (deltas) account for every frame of
+    each kind in @sent, where @kind_counters maps a kind to the counters
+    its frames can land in and @lost is what the kernel lost on the way
+    (the af_packet ring). Kinds that share a counter (a bucket's drops, a
+    scanner reason) are accounted for together: for each group of kinds
+    joined by shared counters, sent - lost <= the sum of the group's
+    counters <= sent; each kind alone lands at least in the counters only it
+    can reach (<= its sent) and at most in all of its own (+ lost).
+    Returns the groups, for the report."""
+    groups = []
+    for kind in kind_counters:
+        g = {kind}
+        for other in groups[:]:
+            if any(set(kind_counters[k]) & set(kind_counters[kind]) for k in other):
+                groups.remove(other)
+                g |= other
+        groups.append(g)
+    out = []
+    for g in groups:
+        names = sorted({n for k in g for n in kind_counters[k]})
+        s, got = sum(sent[k] for k in g), sum(counters.get(n, 0) for n in names)
+        assert s - lost <= got <= s, ("kinds %s: sent %d, counted %d in %s (lost %d)"
+                                      % (sorted(g), s, got, names, lost),
+                                      {n: counters.get(n, 0) for n in names})
+        for k in g:
+            own = [n for n in kind_counters[k]
+                   if not any(n in kind_counters[o] for o in g if o != k)]
+            lo = sum(counters.get(n, 0) for n in own)
+            hi = sum(counters.get(n, 0) for n in kind_counters[k])
+            assert lo <= sent[k] <= hi + lost, (k, sent[k], lo, hi, lost)
+        out.append({"kinds": sorted(g), "sent": s, "counted": got, "counters": names})
+    return out

@@ -1,0 +1,385 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Calls go through while the edge is flooded (docs/admission.md).
+
+A sipp PBX (sipp/pbx_calls_uac.xml) places CALLS calls at CALL_RATE a
+second, each to the contact an app registered, while the apps refresh
+their bindings every REFRESH_S and tests/flood/sw_flood sends every kind of
+junk it has, as fast as it goes (floodkit.py: pinned, niced, bounded):
+  - awake apps answer at once (200);
+  - asleep apps are pushed (the push test server records it), come back
+    from a new on-link address and port, register, and take the held call
+    (200); each is called once;
+  - an app that never wakes: the edge gives up after wake.timeout_s (480).
+Every call must end as its line of the injection file says (the scenario
+checks the final answer of each call; the apps here record every call they
+answered, by Call-ID), at at least ten times the legitimate frame rate in
+junk.
+
+Then no binding was changed by junk (each device's contact, source and push
+address as /sipwake/bindings shows them, before and after; the woken apps'
+only to their new address), and sipwake's counters account for every junk
+frame the sender reports, by kind (floodkit.account): the badauth
+REGISTERs (real AORs, wrong digest) are admitted as newcomers and relayed
+(the PBX here refuses them: 403) or dropped by a newcomer bucket or the
+auth-failure ban; the PBX's refusals go back as strangers' answers, so
+none of them takes the neighbour table's room (neigh_hold_full stays 0:
+before controlplane/relay/cp_reg_answer.c marked them, a few legitimate-
+class frames a run were dropped for it). IPv4 fragments are the kernel's: net_af_packet's fanout
+group reassembles IPv4 before the ring (docs/design.md §6), so an
+incomplete train never reaches sipwake; they are accounted for with the
+kernel's own counter in sipwake's namespace (IpReasmReqds) and must not
+show up in sipwake's rx_packets.
+
+Rate, calls, set-up latency and the accounting go to
+build/test_flood_calls.json. Floods over TCP and TLS (SYN floods) and over
+several edges are not here yet: a STREAM_KINDS entry and a second lab
+would go beside FLOOD_MIX and fl_calls().
+"""
+import csv
+import glob
+import os
+import re
+import select
+import sys
+import threading
+import time
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sippkit  # noqa: E402
+import swlab  # noqa: E402
+from floodkit import Flood, account, pinned, veth_tx, write_json  # noqa: E402
+from wakekit import (APP4, DOMAIN, PBX4, PN_PARAM, SDP_APP, SW4, Ctx, Device,  # noqa: E402
+                     WakeLab, reply)
+from wakesip import Msg  # noqa: E402
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0 or os.cpu_count() < 2,
+                                reason="needs root and two CPUs")
+
+CALLS, CALL_RATE = 60, 3  # 20 s of calls
+REFRESH_S = 1.0  # each awake app's REGISTER refresh
+N_AWAKE, N_WAKE = 4, 6
+FLOOD_S, FLOOD_MAX = 75, 60_000_000  # bounds of the flood (stopped when the calls end)
+FLOOD_MIX = "scanner=4,junk=2,malformed=2,invite=1,ping=1,rfc4475=3,frag=2,badauth=3"
+NEW_IP = "198.18.0.78"  # where woken apps come back from (on-link: ARP)
+ANSWER_RATE, ANSWER_BURST = 500, 1000
+RATE = 150_000  # junk frames/s (flood_rate())
+# Newcomers' budget of the box: what the PBX here (one Python thread) is
+# asked to refuse each second, at most, of the badauth REGISTERs.
+FILTER = ("filter: { reply_403 = true; answer_rate = %d; answer_burst = %d; "
+          "unknown_global_rate = 100; unknown_global_burst = 200; };" % (
+              ANSWER_RATE, ANSWER_BURST))
+# Where each kind's frames can land (sipwake's counters, by name). Every
+# SIP kind can also meet a banned source (the badauth REGISTERs get on-link
+# spoofed sources banned: pbx.auth_ban_*), dropped before anything else.
+BANNED = ["drop_filter_banned"]
+KIND_COUNTERS = {
+    "scanner": ["drop_filter_scanner", "drop_filter_rate_source"] + BANNED,
+    "junk": ["drop_sip_bad_start_line"],
+    "malformed": ["drop_sip_truncated", "drop_sip_missing_header"] + BANNED,
+    "invite": ["drop_filter_unknown_request"] + BANNED,
+    "ping": ["icmp_echo_answered", "drop_filter_rate_answer"],
+    # INVITEs, NEWMETHOD and responses refused on their first bytes; the
+    # REGISTERs by the scan; the OPTIONS by their source's bucket, the
+    # answers' budget or the scan.
+    "rfc4475": ["drop_filter_unknown_request", "drop_filter_unknown_response",
+                "drop_filter_rate_source", "drop_filter_rate_answer",
+                "drop_sip_bad_start_line", "drop_sip_bad_cseq", "drop_sip_bad_contact",
+                "drop_sip_bad_nameaddr", "drop_sip_dup_header"] + BANNED,
+    # Newcomers, or, while a held call waits on the AOR they name, the
+    # AOR's bucket (docs/admission.md: expected (AOR)).
+    "badauth": ["sip_reg_newcomer", "drop_filter_rate_source", "drop_filter_rate_prefix",
+                "drop_filter_rate_global", "sip_reg_aor_waking",
+                "drop_filter_rate_expected"] + BANNED,
+}
+
+
+# What junk must not change of a binding (/sipwake/bindings,<aor>).
+BINDING_KEYS = ("contact", "source", "transport", "push_provider", "push_prid", "push_param")
+
+
+def flood_rate():
+    """Frames/s: RATE, a sixth of it for the ASan + UBSan sipwake (whose
+    worker, at half, lost a sixth of the frames at the ring: each badauth
+    REGISTER is scanned whole); FLOOD_RATE overrides (0: as fast as the
+    sender goes)."""
+    default = RATE // 6 if "asan" in swlab.sipwake_bin() else RATE
+    return os.environ.get("FLOOD_RATE", str(default))
+
+
+class Phones:
+    """The apps and the PBX's registrar, in one thread: awake apps answer
+    every INVITE (180, 200), ACK and BYE, refresh every REFRESH_S; asleep
+    apps whose push came register from a new address and then answer like
+    the others; the registrar grants every REGISTER without credentials
+    and refuses (403) every one with them (the badauth junk)."""
+
+    def __init__(self, ctx, awake, wake):
+        self.ctx, self.awake, self.wake = ctx, awake, wake
+        self.eps = {ep.s.fileno(): (ep, dev) for ep, dev in awake}
+        self.answered = {}  # Call-ID -> user
+        self.byes = set()
+        self.refreshes = self.refreshed = 0
+        self.registrar = {"granted": 0, "refused": 0}
+        self.woken = {}  # user -> the new endpoint
+        self.next_push_poll = 0.0
+        self.stop = threading.Event()
+        self.err = None
+        self.thread = threading.Thread(target=self.run)
+
+    def run(self):
+        try:
+            self.loop()
+        except Exception as e:  # noqa: BLE001 (reported by the test)
+            self.err = repr(e)
+
+    def loop(self):
+        cseq = {dev.user: 1 for _, dev in self.awake}
+        next_refresh = time.monotonic()
+        while not self.stop.is_set():
+            now = time.monotonic()
+            if now >= next_refresh:
+                for ep, dev in self.awake:
+                    cseq[dev.user] += 1
+                    self.ctx.send_register(ep, dev, cseq=cseq[dev.user])
+                    self.refreshes += 1
+                next_refresh = now + REFRESH_S
+            self.wake_pushed()
+            socks = [self.ctx.pbx.s] + [ep.s for ep, _ in self.eps.values()]
+            r, _, _ = select.select(socks, [], [], 0.02)
+            for s in r:
+                data, src = s.recvfrom(65535)
+                m = Msg(data, src[:2], time.monotonic())
+                if s is self.ctx.pbx.s:
+                    self.register(m)
+                else:
+                    self.phone(*self.eps[s.fileno()], m)
+
+    def wake_pushed(self):
+        """Each sleeper whose push has come wakes: a new address and port,
+        its REGISTER (the push server's record is read every 0.1 s)."""
+        now = time.monotonic()
+        if len(self.woken) == len(self.wake) or now < self.next_push_poll:
+            return
+        self.next_push_poll = now + 0.1
+        pushes = self.ctx.push.server.reqs()
+        for dev, mark in self.wake:
+            if dev.user in self.woken or not [e for e in pushes[mark:]
+                                              if e["token"] == dev.token]:
+                continue
+            ep = self.ctx.app(ip=NEW_IP)
+            self.woken[dev.user] = ep
+            self.eps[ep.s.fileno()] = (ep, dev)
+            self.ctx.send_register(ep, dev, cid="woken-%s@app" % dev.user)
+
+    def register(self, m):
+        if m.method != "REGISTER":
+            return
+        if m.get("Authorization"):
+            self.registrar["refused"] += 1
+            self.ctx.pbx.send(reply(m, 403, "Forbidden", tag="pbxreg"), *m.src)
+            return
+        self.registrar["granted"] += 1
+        extra = ["Contact: " + re.sub(r";expires=\d+", "", c) + ";expires=3600"
+                 for c in m.all("Contact")]
+        self.ctx.pbx.send(reply(m, 200, "OK", tag="pbxreg", extra=extra), *m.src)
+
+    def phone(self, ep, dev, m):
+        if m.method == "INVITE":
+            self.answered[m.call_id] = dev.user
+            contact = "sip:%s@%s:%d" % (dev.user, ep.ip, ep.port)
+            ep.send(reply(m, 180, "Ringing", tag="a" + dev.user, contact=contact), *m.src)
+            ep.send(reply(m, 200, "OK", tag="a" + dev.user, contact=contact, body=SDP_APP),
+                    *m.src)
+        elif m.method == "BYE":
+            self.byes.add(m.call_id)
+            ep.send(reply(m, 200, "OK"), *m.src)
+        elif m.method == "OPTIONS":  # a ping (wake.policy "ping"): alive
+            ep.send(reply(m, 200, "OK"), *m.src)
+        elif m.status == 200 and m.cseq[1] == "REGISTER":
+            self.refreshed += 1
+
+
+def binding(lab, dev):
+    """What junk must not change of @dev's binding: its contact, source and
+    push address."""
+    ds = [d for d in lab.devices(dev.aor) if d.get("instance") == "<urn:uuid:%s>" % dev.instance]
+    assert len(ds) == 1, (dev.aor, ds)
+    b = {k: v for k, v in ds[0].items() if k in BINDING_KEYS}
+    assert set(b) == set(BINDING_KEYS), ds[0]
+    return b
+
+
+def kernel_reasm(lab):
+    """IPv4 fragments the kernel of sipwake's namespace took for
+    reassembly (net_af_packet's fanout defrag)."""
+    out = lab.sw(["cat", "/proc/net/snmp"]).stdout.splitlines()
+    ip = [line.split()[1:] for line in out if line.startswith("Ip:")]
+    return dict(zip(ip[0], map(int, ip[1])))
+
+
+def calls_plan(awake, wake, never):
+    """The injection file's lines: (user, host, port, token, final)."""
+    lines, w, n = [], list(wake), [never, never]
+    for i in range(CALLS):
+        if i % 9 == 4 and w:
+            dev, port = w.pop(0)
+            lines.append((dev, port, 200))
+        elif i % 25 == 12 and n:
+            lines.append((n.pop(0) + (480,)))
+        else:
+            ep, dev = awake[i % len(awake)]
+            lines.append((dev, ep.port, 200))
+    assert not w and not n, "CALLS too small for the plan"
+    return [(dev.user, APP4, port, dev.token, final) for dev, port, final in lines]
+
+
+def sipp_stats(res_dir):
+    """sipp's -trace_stat: the last line's cumulative counts."""
+    f = glob.glob(os.path.join(res_dir, "*_.csv"))
+    assert f, os.listdir(res_dir)
+    with open(f[0]) as fh:
+        rows = list(csv.reader(fh, delimiter=";"))
+    return dict(zip(rows[0], rows[-1]))
+
+
+def rtt_ms(res_dir):
+    """Every call's set-up time (INVITE to 200, -trace_rtt), in ms."""
+    out = []
+    for f in glob.glob(os.path.join(res_dir, "*_rtt.csv")):
+        with open(f) as fh:
+            rows = [r for r in csv.reader(fh, delimiter=";") if r]
+        col = [i for i, h in enumerate(rows[0]) if "response_time" in h.lower()]
+        assert col, rows[:2]
+        out += [float(r[col[0]]) for r in rows[1:] if len(r) > col[0]]
+    return sorted(out)
+
+
+def pct(v, p):
+    return v[min(len(v) - 1, int(p / 100.0 * len(v)))] if v else None
+
+
+@pytest.fixture(scope="module")
+def fl_calls():
+    # A ring twice test_flood.py's (32 MB): the peers here keep CPU 1 (the
+    # worker's) busier, and a frame lost at the ring is one no counter has.
+    lab = WakeLab("fc%d" % (os.getpid() % 10000), 'policy = "ping";', idle_sleep_us=0,
+                  vdev_extra=",framecnt=16384")
+    lab.config_extra += "\n" + FILTER
+    with pinned(), lab:
+        ctx = Ctx(lab)
+        try:
+            lab.peer(["ip", "addr", "add", NEW_IP + "/24", "dev", lab.if_peer])
+            yield ctx
+        finally:
+            ctx.close()
+        assert lab.stop() == 0, lab.read_log()[-4000:]
+
+
+def test_calls_through_flood(fl_calls):
+    ctx = fl_calls
+    lab = ctx.lab
+    t_start = time.monotonic()
+    awake = [(ctx.app(), Device("awake%d" % i)) for i in range(N_AWAKE)]
+    sleepers = [(ctx.app(), Device("wake%d" % i)) for i in range(N_WAKE)]
+    never_ep, never = ctx.app(), Device("never")
+    for ep, dev in awake + sleepers + [(never_ep, never)]:
+        ctx.register(ep, dev)
+    # The sleepers' sockets close: a ping to the old contact goes unanswered.
+    for ep, _ in sleepers + [(never_ep, never)]:
+        ep.close()
+    mark = ctx.push.mark()
+    phones = Phones(ctx, awake, [(dev, mark) for _, dev in sleepers])
+    phones.thread.start()
+    try:
+        for _, dev in sleepers + [(never_ep, never)]:
+            ctx.wait_state(dev, "asleep")
+        devs = [dev for _, dev in awake + sleepers] + [never]
+        bound0 = {dev.user: binding(lab, dev) for dev in devs}
+        plan = calls_plan(awake, [(dev, ep.port) for ep, dev in sleepers],
+                          (never, never_ep.port))
+        inf = os.path.join(lab.tmp, "calls.csv")
+        with open(inf, "w") as f:
+            f.write("SEQUENTIAL\n" + "".join("%s;%s;%d;%s;%d\n" % c for c in plan))
+        before, tx0, reasm0 = lab.stats(), veth_tx(lab), kernel_reasm(lab)
+        flood = Flood(lab, FLOOD_MIX, FLOOD_S, FLOOD_MAX, frames=32768, rate=flood_rate(),
+                      extra=[a for dev in devs for a in ("--aor", dev.aor)])
+        flood.start(warm_s=3.0)
+        try:
+            pbx = sippkit.lab_sipp(lab, "pbx_calls_uac.xml", PBX4, 5062, remote=SW4,
+                                   calls=CALLS, timeout=CALLS // CALL_RATE + 30,
+                                   sets={"domain": DOMAIN, "pn_param": PN_PARAM},
+                                   extra=["-inf", inf, "-r", str(CALL_RATE),
+                                          "-recv_timeout", "12000", "-trace_rtt",
+                                          "-rtt_freq", "1", "-trace_stat", "-fd", "1"])
+            res = pbx.start().wait()
+        finally:
+            res_flood = flood.stop()
+        time.sleep(1.0)  # the last frames through the worker, the last BYEs
+    finally:
+        phones.stop.set()
+        phones.thread.join(10)
+    after, tx, reasm = lab.stats(), veth_tx(lab) - tx0, kernel_reasm(lab)
+    bound1 = {dev.user: binding(lab, dev) for dev in devs}
+    c = {k: after[k] - before.get(k, 0) for k in after if isinstance(after[k], int)}
+    stats = sipp_stats(pbx.dir)
+    rtt = rtt_ms(pbx.dir)
+    sent, secs = res_flood["sent"], res_flood["seconds"]
+    frags = reasm["ReasmReqds"] - reasm0["ReasmReqds"]
+    lost = tx - c["rx_packets"] - frags
+    legit = tx - res_flood["frames"]  # at most: ARP answers are in it too
+    want_200 = [p for p in plan if p[4] == 200]
+    summary = {
+        "flood": res_flood, "junk_pps": res_flood["pps"],
+        "legit_frames": legit, "legit_pps": legit / secs,
+        "calls": {"attempted": CALLS, "rate": CALL_RATE,
+                  "succeeded": int(stats.get("SuccessfulCall(C)", 0)),
+                  "failed": int(stats.get("FailedCall(C)", 0)),
+                  "want_200": len(want_200), "want_480": CALLS - len(want_200),
+                  "answered_by_apps": len(phones.answered), "woken": sorted(phones.woken)},
+        "setup_ms": {"n": len(rtt), "p50": pct(rtt, 50), "p90": pct(rtt, 90),
+                     "p99": pct(rtt, 99), "max": rtt[-1] if rtt else None},
+        "refreshes": {"sent": phones.refreshes, "answered": phones.refreshed},
+        "registrar": phones.registrar, "kernel_frag_reasm_reqds": frags,
+        "veth_frames": tx, "sipwake_rx": c["rx_packets"], "lost": lost,
+        "counters": {k: v for k, v in c.items() if v},
+        "seconds_total": time.monotonic() - t_start,
+    }
+    write_json("test_flood_calls.json", summary)
+    assert phones.err is None, phones.err
+    # Every call ended as planned: sipp checked each call's final answer.
+    assert res.ok, sippkit.explain(res, lab.read_log()[-3000:])
+    assert summary["calls"]["succeeded"] == CALLS and summary["calls"]["failed"] == 0, summary
+    # ... and each 200 came from the app called, which then got the BYE;
+    # the app that never wakes got nothing.
+    pid = {}
+    for cid, user in phones.answered.items():
+        n = int(cid.split("-", 1)[0])
+        pid[n] = user
+        assert cid in phones.byes, (cid, user)
+    for n, (user, _, _, _, final) in enumerate(plan, 1):
+        assert pid.get(n) == (user if final == 200 else None), (n, user, final, pid.get(n))
+    assert sorted(phones.woken) == sorted(dev.user for _, dev in sleepers), phones.woken
+    assert phones.refreshed >= phones.refreshes - N_AWAKE, summary["refreshes"]
+    # Junk at ten times the legitimate frames, at least.
+    assert res_flood["frames"] >= 10 * legit, summary
+    # No binding changed but the woken apps', and theirs to the new address.
+    for dev in devs:
+        if dev.user in phones.woken:
+            ep = phones.woken[dev.user]
+            assert "%s:%d" % (ep.ip, ep.port) in str(bound1[dev.user]), bound1[dev.user]
+        else:
+            assert bound1[dev.user] == bound0[dev.user], (dev.user, bound0, bound1)
+    # Every junk frame is accounted for: the fragments by the kernel (none
+    # reached sipwake), the rest by sipwake's counters.
+    assert frags == sent["frag"], (frags, sent)
+    assert 0 <= lost <= 0.01 * res_flood["frames"], summary
+    summary["accounting"] = account(sent, c, KIND_COUNTERS, lost)
+    write_json("test_flood_calls.json", summary)
+    # The PBX's refusals of the password guesser went to spoofed sources
+    # as strangers' answers: they never took the neighbour table's room
+    # (controlplane/relay/cp_reg_answer.c), so nothing was dropped for it.
+    assert c["drop_neigh_hold_full"] == 0, c
+    # The woken apps came in as expected REGISTERs.
+    assert c["sip_reg_woken"] >= N_WAKE, c
