@@ -1,8 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""sipwake's TLS edge against Kamailio 5.6 + its tls module, on this machine,
-in one run (docs/performance.md, "bench-tls.py"). Root; needs build/ and
-the Debian package kamailio-tls-modules (scripts/setup.sh --bench).
+"""sipwake's TLS edge against Kamailio 5.6 + its tls module, on this machine, in one run
+(docs/performance.md, "bench-tls.py"). Root; needs build/ and kamailio-tls-modules.
 
   sipwake   a swlab lab (scripts/swlab.py): a TLS listener on 198.18.0.1:5061,
             limits raised for the benchmark, the PBX on 198.18.0.5:5060
@@ -346,8 +345,7 @@ def one_run(lab, edge, a, sink_pid, first):
     hs = gen(lab, edge, "handshakes", ["--count", a.handshakes, "--conc", a.conc], a.phase_time)
     r["hs"], r["hs_cpu"] = hs["rate"], cpu_of(edge.pids) - c0
     r["hs_per_cpu"] = hs["ok"] / max(r["hs_cpu"], 1e-9)
-    # The generator's share of a core: near 1, it is what limits the rate.
-    r["hs_gen_load"] = hs["cpu"] / max(hs["secs"], 1e-9)
+    r["hs_gen_load"] = hs["cpu"] / max(hs["secs"], 1e-9)  # near 1: the generator limits
     th = busiest(th0, edge.threads())
     print("  %s handshakes: %d ok, %d failed in %.2f s: %.0f/s; edge CPU %.2f s (%.0f per "
           "CPU-s%s), generator CPU %.2f s; %s %s" % (
@@ -364,10 +362,10 @@ def one_run(lab, edge, a, sink_pid, first):
     r["msg_per_cpu"] = (ms["requests"] + ms["answers"]) / max(r["msg_cpu"], 1e-9)
     r["unanswered"] = ms["open_reg"] + ms["open_inv"] + ms["open_bye"]
     sink = cpu_of([sink_pid]) - s0
-    # Its CPU over the timed span (the registrations before it included: an
-    # overestimate), and the requests/s it would take at full core.
-    r["sink_load"] = sink / max(ms["secs"], 1e-9)
-    r["msg_gen_load"] = ms["cpu"] / max(ms["secs"], 1e-9)
+    # Its CPU and the generator's over the timed span (the registrations before it
+    # included: an overestimate), the requests/s the sink would take at full core.
+    t = max(ms["secs"], 1e-9)
+    r["sink_load"], r["msg_gen_load"] = sink / t, ms["cpu"] / t
     r["sink_cap"] = ms["requests"] / max(sink, 1e-9)
     th = busiest(th0, edge.threads())
     drops = [udp_drops(ns) - d for ns, d in zip(nss, d0)]
