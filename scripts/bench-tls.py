@@ -483,8 +483,7 @@ def table(res, a):
         print("| %s | %s | %s | %s |" % (name, fmt % s if has(sw) else "—",
                                          fmt % k if has(km) else "—", rt))
     held, rss = median(sw, "idle_held"), median(sw, "idle_rss_mib")
-    # At fewer than 100k: the process's RSS without them, plus 100k at the
-    # measured growth per connection.
+    # At fewer than 100k: the RSS without them, plus 100k at the measured growth each.
     proj = (rss - held * median(sw, "mem_per_conn") / 2 ** 20 +
             100000 * median(sw, "mem_per_conn") / 2 ** 20)
     print("target 100k idle within 2 GiB (sipwake): %d held, %.0f MiB RSS: %s" % (
