@@ -366,11 +366,12 @@ int cp_call_send_branch(struct cp_ctx *cp, struct cp_held_call *c, unsigned b, u
 	cp_call_keep(&br->inv, &br->inv_len, k->scratch.b, k->scratch.len);
 	cp_call_send(cp, br, &k->scratch);
 	{
-		char ip[48];
+		char ip[SW_IP_PORT_STRLEN];
 
-		cp_trace(cp, c->key, "%s to device %" PRIx64 " at %s:%u%s",
-			 c->is_msg ? "MESSAGE" : "INVITE", d->id, sw_ip_str(&dst, ip, sizeof(ip)),
-			 dport, peer ? " (the edge it is bound through)" : "");
+		cp_trace(cp, c->key, "%s to device %" PRIx64 " at %s%s",
+			 c->is_msg ? "MESSAGE" : "INVITE", d->id,
+			 sw_ip_port_str(&dst, dport, ip, sizeof(ip)),
+			 peer ? " (the edge it is bound through)" : "");
 	}
 	br->state = CP_BR_CALLING;
 	br->heard = false;
@@ -421,12 +422,13 @@ void cp_call_trace_in(struct cp_ctx *cp, const struct cp_held_call *c, const str
 		      const uint8_t *msg, unsigned n, const char *then)
 {
 	const struct sip_msg *sm = &meta->sip;
-	char ip[48];
+	char ip[SW_IP_PORT_STRLEN];
 
-	cp_trace(cp, c->key, "%s from %s:%u for %.*s@%.*s: %u device(s), %s",
-		 c->is_msg ? "MESSAGE" : "INVITE", sw_ip_str(&meta->src, ip, sizeof(ip)),
-		 meta->sport, sm->ruri.user.len, sip_ptr(msg, sm->ruri.user), sm->ruri.host.len,
-		 sip_ptr(msg, sm->ruri.host), n, then);
+	cp_trace(cp, c->key, "%s from %s for %.*s@%.*s: %u device(s), %s",
+		 c->is_msg ? "MESSAGE" : "INVITE",
+		 sw_ip_port_str(&meta->src, meta->sport, ip, sizeof(ip)), sm->ruri.user.len,
+		 sip_ptr(msg, sm->ruri.user), sm->ruri.host.len, sip_ptr(msg, sm->ruri.host), n,
+		 then);
 }
 
 /* No branch left to wait for: the best answer (or ours) goes up. */

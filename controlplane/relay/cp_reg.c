@@ -232,10 +232,10 @@ void cp_reg_request(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t
 	cp_reg_tx_send(cp, t);
 	t->waited = cp_call_waited_for(cp, &t->bind.rec);
 	if (t->waited != 0) {
-		char ip[48];
+		char ip[SW_IP_PORT_STRLEN];
 
-		cp_call_note(cp, t->waited, "REGISTER from %s:%u relayed to the PBX%s",
-			     sw_ip_str(&meta->src, ip, sizeof(ip)), meta->sport,
+		cp_call_note(cp, t->waited, "REGISTER from %s relayed to the PBX%s",
+			     sw_ip_port_str(&meta->src, meta->sport, ip, sizeof(ip)),
 			     t->had_auth ? " (with credentials)" : "");
 	}
 	return;
