@@ -75,10 +75,8 @@ static int build_relay(struct cp_ctx *cp, const struct dp_meta *meta, const uint
 			} else {
 				cp_msg_put(o, msg + v.off, v.len);
 			}
-			if (sm->via.received.len == 0) {
-				cp_msg_str(o, ";received=");
-				cp_msg_host(o, &meta->src);
-			}
+			if (sm->via.received.len == 0)
+				cp_msg_received(o, &meta->src);
 			/* The rest of the field: further via-parms after a comma. */
 			cp_msg_put(o, msg + vend, (size_t)(l.off + l.len - vend));
 			cp_msg_str(o, "\r\n");
