@@ -203,3 +203,38 @@ def test_v6_binding_survives_a_restart_and_its_app_is_woken(ctx):
     w = d.wake()
     assert w.get("wake_pushes") == 1 and w.get("wake_answered") == 1, w
 
+
+
+@pytest.fixture(scope="module")
+def pinging():
+    """A second lab, pinging every second (test_pings.py's, over IPv6)."""
+    lab = WakeLab("wk6p%d" % (os.getpid() % 10000), PING_WAKE, ping_interval_s=1,
+                  pbx_servers=["[%s]:5060" % PBX6])
+    yield from serve_lab(lab, v6=True)
+
+
+def test_pings_over_ipv6_and_a_404_makes_the_device_asleep(pinging):
+    """The ping goes to the IPv6 contact (brackets, user part, no pn-*) from
+    sipwake's IPv6 address; a 404 from the app's address makes the device
+    asleep at once, and the log names the app as [addr]:port."""
+    ctx = pinging
+    dev, app = Device("v6ping"), ctx.app()
+    ctx.register(app, dev)
+    end = time.monotonic() + 3.0
+    while not app.pings:
+        assert time.monotonic() < end, "no ping within 3 s"
+        app.collect(lambda m: False, 0.05)
+    p = app.pings[0]
+    assert p.src == (SW6, 5060), p
+    assert p.ruri == dev.contact(app.ip, app.port, pn=False), p
+    assert re.match(r"SIP/2\.0/UDP \[%s\]:5060;branch=z9hG4bK-swCp" % re.escape(SW6),
+                    p.get("Via")), p
+    assert bound(ctx, dev)["state"] == "alive"
+    app.options_status = 404
+    end = time.monotonic() + 3.0
+    while bound(ctx, dev)["state"] != "asleep":
+        assert time.monotonic() < end, "never asleep after a 404: %s" % bound(ctx, dev)
+        app.collect(lambda m: False, 0.1)
+    log = ctx.lab.read_log()
+    assert "asleep: [%s]:%d answered its ping 404" % (app.ip, app.port) in log, log[-2000:]
+    assert dev.token not in log, "a push token in the log"
