@@ -15,9 +15,11 @@ flows are test_registrar.py, test_sipp_flows.py and test_wake.py):
 - an app that does not wake: the PBX gets 480 within wake.timeout_s;
 - an IPv6 binding through the store: kept over kill -9, its app woken after.
 
-A call that changes family on its way (an IPv4 PBX, an IPv6 app) is not
-here: docs/design.md §8.
+- a call that changes family on its way (an IPv4 PBX, an app bound over
+  IPv6), to an alive app and to a woken one: two Record-Routes, ours
+  facing each side (RFC 5658 §3.1), and the PBX's ACK and BYE along them.
 """
+import contextlib
 import os
 import re
 import signal
@@ -25,9 +27,10 @@ import time
 
 import pytest
 
-from wakekit import (DOMAIN, PBX6, PING_WAKE, SW6, TIMEOUT_S, Call, Delta, Device,
-                     WakeLab, call_in, check_forwarded, final_of, is_req, of_call, ring_and_answer,
-                     serve_lab, sipp_woken_call, sippkit, short, vias)
+from wakekit import (DOMAIN, PBX4, PBX6, PING_WAKE, SW4, SW6, TIMEOUT_S, Call, Delta, Device,
+                     Endpoint, WakeLab, answer, call_in, check_forwarded, final_of, is_req,
+                     of_call, reply, ring, ring_and_answer, serve_lab, sipp_woken_call, sippkit, short,
+                     vias)
 
 # The app's second network: an IPv6 address of the peer sipwake has not
 # talked to before the wake (neighbour discovery on the INVITE's way).
@@ -203,6 +206,75 @@ def test_v6_binding_survives_a_restart_and_its_app_is_woken(ctx):
     w = d.wake()
     assert w.get("wake_pushes") == 1 and w.get("wake_answered") == 1, w
 
+
+
+
+@contextlib.contextmanager
+def pbx4(ctx):
+    """The PBX calls from 198.18.0.5 (a pbx.sources address) to sipwake's
+    IPv4 address while the block runs (ctx.pbx); REGISTERs still go to the
+    IPv6 PBX (pbx.servers), yielded beside it for registering(): (IPv4
+    PBX, IPv6 PBX)."""
+    pbx6, ctx.pbx = ctx.pbx, Endpoint(ctx.lab.ns_peer, PBX4, 5060, "pbx4", SW4)
+    try:
+        yield ctx.pbx, pbx6
+    finally:
+        ctx.pbx.close()
+        ctx.pbx = pbx6
+
+
+def family_call(ctx, app, dev, inv, call):
+    """@inv, @call's INVITE from the IPv4 PBX as @app (IPv6) got it, carries
+    our two Record-Routes (ours facing the app on top, ours facing the PBX
+    under it, one device id); the app rings and answers, the PBX ACKs and
+    hangs up along its route set (the list reversed: our IPv4 address
+    first), and the app gets both with no Route left."""
+    rr = inv.all("Record-Route")
+    m = [re.match(r"<sip:(\[[0-9a-f:]+\]|[0-9.]+):5060;swd=([0-9a-f]{16});lr>$", r) for r in rr]
+    assert [x and x.group(1) for x in m] == ["[%s]" % SW6, SW4], inv
+    assert m[0].group(2) == m[1].group(2), inv
+    ring(ctx, app, inv, call)
+    ok = answer(ctx, app, inv, call)
+    assert ok.all("Record-Route") == rr, ok
+    for n, method in ((1, "ACK"), (2, "BYE")):
+        req = call.in_dialog(method, ok, n)
+        assert re.search(r"\r\nRoute: <sip:%s:5060;" % re.escape(SW4), req), req
+        ctx.pbx.send(req, SW4)
+        got = app.expect(is_req(method, call.cid), 2.0, "the PBX's " + method)
+        assert got.all("Route") == [] and got.src == (SW6, 5060), got
+    app.send(reply(got, 200, "OK"), *got.src)
+    ctx.pbx.expect(lambda m: m.status == 200 and m.call_id == call.cid and m.cseq[1] == "BYE",
+                   2.0, "200 to the BYE")
+
+
+def test_call_changing_family_alive_and_woken(ctx):
+    """An IPv4 PBX calls apps bound over IPv6: an alive one (the worker's
+    INVITE at once), then a sleeping one (pushed, woken on a new port, the
+    control plane's INVITE); both calls complete along two Record-Routes."""
+    dev, app = Device("v6fam"), ctx.app()
+    ctx.register(app, dev)
+    with pbx4(ctx):
+        call = Call(dev.contact(app.ip, app.port), dev.user, edge=SW4, pbx=PBX4)
+        ctx.pbx.send(call.invite)
+        inv = app.expect(is_req("INVITE", call.cid), 0.5, "the worker's INVITE at once")
+        assert inv.get("Via").startswith("SIP/2.0/UDP [%s]:5060;branch=z9hG4bK-swS" % SW6), inv
+        family_call(ctx, app, dev, inv, call)
+    dev, old = Device("v6famw"), ctx.app()
+    ctx.asleep((old, dev))
+    d, mark = Delta(ctx.lab), ctx.push.mark()
+    with pbx4(ctx) as (p4, p6):
+        call = Call(dev.contact(old.ip, old.port), dev.user, edge=SW4, pbx=PBX4)
+        call_in(ctx, call)
+        ctx.push.wait_req(dev.token, start=mark)
+        new = ctx.app()
+        ctx.pbx = p6  # the woken app's REGISTER goes to the IPv6 PBX
+        ctx.register(new, dev)
+        ctx.pbx = p4
+        inv = new.expect(is_req("INVITE", call.cid), 2.0, "the held INVITE")
+        assert inv.get("Via").startswith("SIP/2.0/UDP [%s]:5060;branch=z9hG4bK-swCi" % SW6), inv
+        family_call(ctx, new, dev, inv, call)
+    w = d.wake()
+    assert w.get("wake_pushes") == 1 and w.get("wake_answered") == 1, w
 
 
 @pytest.fixture(scope="module")
