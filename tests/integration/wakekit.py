@@ -110,10 +110,8 @@ class WakeLab(swlab.Lab):
 class Ctx:
     """What a test of one lab works with: the lab, its push server, the PBX
     (a byte-level peer on 198.18.0.5:5060, pbx.servers), fresh app ports.
-    With @v6, everything over IPv6: the PBX on [2001:db8:5e::5]:5060 (also
-    in pbx.servers: sipwake relays a REGISTER to the server of the family
-    it came in on), the apps on 2001:db8:5e::2, sending to sipwake's IPv6
-    address; the addresses in .pbx_ip, .app_ip, .sw_ip."""
+    @v6: all over IPv6 (PBX6, APP6, SW6; the lab's pbx.servers must say
+    PBX6); the addresses in .pbx_ip, .app_ip, .sw_ip."""
 
     def __init__(self, lab, v6=False):
         self.lab, self.push = lab, lab.push
