@@ -4,6 +4,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/sw_ip.h"
@@ -14,6 +15,15 @@ const char *sw_ip_str(const struct sw_ip *ip, char *buf, unsigned len)
 		inet_ntop(AF_INET, &ip->a[12], buf, len);
 	else
 		inet_ntop(AF_INET6, ip->a, buf, len);
+	return buf;
+}
+
+const char *sw_ip_port_str(const struct sw_ip *ip, uint16_t port, char *buf, unsigned len)
+{
+	char a[48];
+
+	sw_ip_str(ip, a, sizeof(a));
+	snprintf(buf, len, sw_ip_is_v4(ip) ? "%s:%u" : "[%s]:%u", a, port);
 	return buf;
 }
 

@@ -85,6 +85,18 @@ static inline bool sw_ip_prefix_eq(const struct sw_ip *a, const struct sw_ip *b,
 /** Text form of @p ip into @p buf (at least 46 bytes). Returns buf. */
 const char *sw_ip_str(const struct sw_ip *ip, char *buf, unsigned len);
 
+/** Room for sw_ip_port_str(): "[" 45 "]:" 5 digits and the NUL. */
+#define SW_IP_PORT_STRLEN 56
+
+/**
+ * Text form of an address and port as logs and traces name a peer:
+ * "192.0.2.1:5060", or "[2001:db8::1]:5060" (the brackets of RFC 3986
+ * §3.2.2, without which the port reads as the address's last group), into
+ * @p buf of @p len bytes (SW_IP_PORT_STRLEN is enough; a shorter buffer
+ * gets a cut, NUL-terminated text). Returns buf.
+ */
+const char *sw_ip_port_str(const struct sw_ip *ip, uint16_t port, char *buf, unsigned len);
+
 /**
  * The IP literal of a URI host or a received= value: dotted IPv4, or IPv6
  * with or without its [ ]. @p text is borrowed, @p len bytes (no NUL

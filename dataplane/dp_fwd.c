@@ -63,6 +63,50 @@ static bool uri_is_us(const struct dp_params *p, const uint8_t *msg, const struc
 	return sw_ports_is_us(&p->ports, sip_ptr(msg, u->host), u->host.len, u->port);
 }
 
+/*
+ * §16.4: the Routes naming us at the head of the route set are ours to take
+ * off: one, or the two RFC 5658 §3.1 has us put on a call that changed
+ * family on its way (dp_fwd_our_lines()). The next one (in the same field
+ * after a comma, or in the next Route field) is where the request goes:
+ * *@p route (@p next when it is not the first; NULL: none). *@p dev: the
+ * device our first Route named. False when a Route does not parse.
+ */
+static bool pop_our_routes(const struct dp_params *p, struct dp_fwd_msg *fm, const uint8_t *msg,
+			   const struct sip_msg *sm, struct sip_uri *next,
+			   const struct sip_uri **route, uint64_t *dev)
+{
+	int ir = dp_first_hdr(sm, SIP_H_ROUTE, 0);
+	uint32_t vend = (uint32_t)sm->hdrs[ir].value.off + sm->hdrs[ir].value.len;
+	uint16_t nx = sm->route_next, cut_to = 0;
+
+	*next = sm->route;
+	while (uri_is_us(p, msg, next)) {
+		if (*dev == 0)
+			*dev = dp_fwd_route_device(msg, next);
+		cut_to = nx;
+		if (nx < vend) {
+			struct sip_slice rest = {.off = nx, .len = (uint16_t)(vend - nx)};
+
+			if (sip_route_first(msg, rest, next, &nx) != SIP_SCAN_OK)
+				return false;
+			continue;
+		}
+		dp_fwd_cut_first(fm, sm, (unsigned)ir, nx); /* the whole field */
+		cut_to = 0;
+		if ((ir = dp_first_hdr(sm, SIP_H_ROUTE, (unsigned)ir + 1)) < 0) {
+			*route = NULL;
+			return true;
+		}
+		vend = (uint32_t)sm->hdrs[ir].value.off + sm->hdrs[ir].value.len;
+		if (sip_route_first(msg, sm->hdrs[ir].value, next, &nx) != SIP_SCAN_OK)
+			return false;
+	}
+	if (cut_to != 0)
+		dp_fwd_cut_first(fm, sm, (unsigned)ir, cut_to); /* ours before a comma */
+	*route = next;
+	return true;
+}
+
 /* ---- outcomes ---- */
 
 static void answer(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m,
@@ -446,7 +490,7 @@ enum dp_fwd_verdict dp_fwd_request(struct dp_wstate *s, unsigned ifx, struct rte
 	enum next_hop hop;
 	struct dp_fwd_msg fm;
 	struct sw_ip dst;
-	uint16_t dport = 0, nx;
+	uint16_t dport = 0;
 	int out = -1;
 	uint64_t dev = 0;
 	const struct sw_device *found = NULL;
@@ -460,33 +504,8 @@ enum dp_fwd_verdict dp_fwd_request(struct dp_wstate *s, unsigned ifx, struct rte
 		return DP_FWD_DONE;
 	}
 	dp_fwd_msg_init(&fm, msg, sm);
-	/* §16.4: the Route that names us is ours to take off; the next one (the
-	 * same field after a comma, or the next Route field) is where it goes. */
-	if (sm->route.whole.len != 0) {
-		int ir = dp_first_hdr(sm, SIP_H_ROUTE, 0);
-		const struct sip_hdr *h = &sm->hdrs[ir];
-		uint32_t vend = (uint32_t)h->value.off + h->value.len;
-
-		route = &sm->route;
-		if (uri_is_us(p, msg, route)) {
-			dev = dp_fwd_route_device(msg, route);
-			nx = sm->route_next;
-			dp_fwd_cut_first(&fm, sm, (unsigned)ir, nx);
-			route = NULL;
-			if (nx < vend) {
-				struct sip_slice rest = {.off = nx, .len = (uint16_t)(vend - nx)};
-
-				if (sip_route_first(msg, rest, &next_route, &nx) != SIP_SCAN_OK)
-					goto bad_route;
-				route = &next_route;
-			} else if ((ir = dp_first_hdr(sm, SIP_H_ROUTE, (unsigned)ir + 1)) >= 0) {
-				if (sip_route_first(msg, sm->hdrs[ir].value, &next_route, &nx) !=
-				    SIP_SCAN_OK)
-					goto bad_route;
-				route = &next_route;
-			}
-		}
-	}
+	if (sm->route.whole.len != 0 && !pop_our_routes(p, &fm, msg, sm, &next_route, &route, &dev))
+		goto bad_route;
 
 	if (cls == DP_SRC_PBX || cls == DP_SRC_PEER) {
 		/* Nothing decided until to_device() says (struct dp_call). */
@@ -528,7 +547,7 @@ enum dp_fwd_verdict dp_fwd_request(struct dp_wstate *s, unsigned ifx, struct rte
 	/* Relayed to a peer: Via only. The edge that reaches the device
 	 * Record-Routes; in-dialog requests then go to it straight, and a
 	 * peer's request is always for a device (docs/cluster.md). */
-	dp_fwd_our_lines(s, (unsigned)out, !sw_ip_is_v4(&dst), &fm, msg, sm, from, dev,
+	dp_fwd_our_lines(s, (unsigned)out, !sw_ip_is_v4(&dst), ifx, &fm, msg, sm, from, dev,
 			 hop != HOP_PEER);
 	return fwd_send(s, (unsigned)out, m, &fm, &dst, dport,
 			hop == HOP_PEER	      ? DP_C_FWD_TO_PEER

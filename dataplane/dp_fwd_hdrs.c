@@ -110,6 +110,21 @@ static inline uint32_t before_field(const struct sip_msg *sm, unsigned i)
 	return i < sm->nhdrs ? sm->hdrs[i].name.off : (uint32_t)sm->hdrs_end - 2;
 }
 
+/* One Record-Route of ours at @p host (@p hl bytes). The dialog's device
+ * rides in it (a flow token, as RFC 5626 §5.3 does it): the PBX's in-dialog
+ * requests name the app by its dialog Contact, which may be any URI, even a
+ * private one. */
+static void rr_line(struct sip_wbuf *o, const char *host, uint32_t hl, uint64_t dev)
+{
+	SIP_WBUF_LIT_UNCHECKED(o, "Record-Route: <sip:");
+	sip_wbuf_put_unchecked(o, host, hl);
+	if (dev != 0) {
+		SIP_WBUF_LIT_UNCHECKED(o, ";" DP_ROUTE_DEVICE_PARAM "=");
+		sip_wbuf_hex_unchecked(o, dev, 16);
+	}
+	SIP_WBUF_LIT_UNCHECKED(o, ";lr>\r\n");
+}
+
 /*
  * Our lines (§16.6 steps 3, 4, 8): Via with the deterministic branch right
  * above the sender's; Record-Route when the request makes a dialog we must
@@ -123,15 +138,17 @@ static inline uint32_t before_field(const struct sip_msg *sm, unsigned i)
  * dp_fwd_tx() (callgrind, bench_dp fwd-invite, the Request-URI check
  * included); in cycles, within the bench's noise (~4.4k either way).
  */
-void dp_fwd_our_lines(struct dp_wstate *s, unsigned out, bool v6, struct dp_fwd_msg *fm,
-		      const uint8_t *msg, const struct sip_msg *sm, const struct dp_l4info *from,
-		      uint64_t dev, bool rr)
+void dp_fwd_our_lines(struct dp_wstate *s, unsigned out, bool v6, unsigned in,
+		      struct dp_fwd_msg *fm, const uint8_t *msg, const struct sip_msg *sm,
+		      const struct dp_l4info *from, uint64_t dev, bool rr)
 {
 	const struct sip_via *v = &sm->via;
 	uint32_t hl, vend = (uint32_t)v->value.off + v->value.len;
 	const char *host = our_hostport(s, out, v6, &hl);
-	/* The room for all of them at their longest: no check per append. */
-	uint32_t most = 2 * hl + 136;
+	bool in_v6 = !sw_ip_is_v4(&from->src);
+	/* The room for all of them at their longest: no check per append
+	 * (56 bytes a host at most, s->host[][]). */
+	uint32_t most = 2 * hl + 56 + 182;
 	char *b = dp_fwd_scratch(fm, most);
 	uint64_t br = branch_of(msg, sm);
 	unsigned first_via, after_vias = sip_via_run(sm, &first_via);
@@ -155,16 +172,17 @@ void dp_fwd_our_lines(struct dp_wstate *s, unsigned out, bool v6, struct dp_fwd_
 	if (rr && sm->to.tag.len == 0 &&
 	    (sm->method == SIP_M_INVITE || sm->method == SIP_M_SUBSCRIBE ||
 	     sm->method == SIP_M_REFER || sm->method == SIP_M_NOTIFY)) {
-		SIP_WBUF_LIT_UNCHECKED(&o, "Record-Route: <sip:");
-		sip_wbuf_put_unchecked(&o, host, hl);
-		/* The dialog's device rides in our route (a flow token, as RFC
-		 * 5626 §5.3 does it): the PBX's in-dialog requests name the app by
-		 * its dialog Contact, which may be any URI, even a private one. */
-		if (dev != 0) {
-			SIP_WBUF_LIT_UNCHECKED(&o, ";" DP_ROUTE_DEVICE_PARAM "=");
-			sip_wbuf_hex_unchecked(&o, dev, 16);
+		rr_line(&o, host, hl, dev);
+		/* A call that changed family on its way: the sender cannot reach
+		 * the address above, so ours facing it goes below, where its route
+		 * set (the list reversed) starts (RFC 5658 §3.1). Its next request
+		 * brings both back as Routes, both popped (dp_fwd.c). */
+		if (in_v6 != v6) {
+			uint32_t il;
+			const char *ih = our_hostport(s, in, in_v6, &il);
+
+			rr_line(&o, ih, il, dev);
 		}
-		SIP_WBUF_LIT_UNCHECKED(&o, ";lr>\r\n");
 	}
 	if (sm->max_forwards < 0)
 		SIP_WBUF_LIT_UNCHECKED(&o, "Max-Forwards: 70\r\n");

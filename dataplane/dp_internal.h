@@ -270,11 +270,13 @@ static inline char *dp_fwd_scratch(struct dp_fwd_msg *fm, uint32_t n)
  * CANCEL and its non-2xx ACK, §16.11), Record-Route on dialog-creating
  * requests when @p rr (naming device @p dev when not 0), Max-Forwards
  * added or decremented, rport / received on the sender's Via (@p from):
- * edits of @p fm. Our address is @p out's of the family @p v6 says.
+ * edits of @p fm. Our address is @p out's of the family @p v6 says; a
+ * request that came in (on @p in) in the other family gets a second
+ * Record-Route, ours facing the sender (RFC 5658 §3.1).
  */
-void dp_fwd_our_lines(struct dp_wstate *s, unsigned out, bool v6, struct dp_fwd_msg *fm,
-		      const uint8_t *msg, const struct sip_msg *sm, const struct dp_l4info *from,
-		      uint64_t dev, bool rr);
+void dp_fwd_our_lines(struct dp_wstate *s, unsigned out, bool v6, unsigned in,
+		      struct dp_fwd_msg *fm, const uint8_t *msg, const struct sip_msg *sm,
+		      const struct dp_l4info *from, uint64_t dev, bool rr);
 /** The device id our Record-Route carried in route @p r (";swd=<hex>"), or 0. */
 uint64_t dp_fwd_route_device(const uint8_t *msg, const struct sip_uri *r);
 

@@ -76,7 +76,7 @@ void cp_ping_answer(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t
 	const struct sw_device *d;
 	struct sw_src *e;
 	uint64_t id, sent;
-	char src[INET6_ADDRSTRLEN], contact[SW_CONTACT_MAX + 1];
+	char src[SW_IP_PORT_STRLEN], contact[SW_CONTACT_MAX + 1];
 
 	cp_count(cp, CP_C_PONGS, 1);
 	if (!contact_unknown(sm->status))
@@ -111,7 +111,8 @@ void cp_ping_answer(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t
 	if (cp_uri_without_pn(d->contact, d->contact_len, contact, sizeof(contact)) < 0)
 		contact[0] = '\0';
 	CP_LOG(INFO,
-	       "%s (device %" PRIu64 ") asleep: %s:%u answered its ping %u, contact %s unknown "
+	       "%s (device %" PRIu64 ") asleep: %s answered its ping %u, contact %s unknown "
 	       "there",
-	       d->aor, d->id, sw_ip_str(&d->src, src, sizeof(src)), d->sport, sm->status, contact);
+	       d->aor, d->id, sw_ip_port_str(&d->src, d->sport, src, sizeof(src)), sm->status,
+	       contact);
 }

@@ -322,10 +322,10 @@ int cp_call_send_branch(struct cp_ctx *cp, struct cp_held_call *c, unsigned b, u
 	struct cp_call_branch *br = &c->br[b];
 	const struct sw_device *d = sw_bind_by_id(cp->dp->bind, br->device);
 	char target[SW_CONTACT_MAX + 1], branch[48];
-	struct sw_ip our, nh, dst;
+	struct sw_ip our, back, nh, dst;
 	uint16_t dport;
 	bool peer;
-	unsigned ifx;
+	unsigned ifx, back_ifx;
 
 	if (d == NULL || cp_call_scan_inv(k, c) != 0)
 		return -EINVAL;
@@ -341,9 +341,13 @@ int cp_call_send_branch(struct cp_ctx *cp, struct cp_held_call *c, unsigned b, u
 		return -EINVAL;
 	if (cp_route(cp, &dst, &ifx, &our, &nh) != 0)
 		return -EINVAL;
+	/* Ours facing the PBX: a second Record-Route when the call changes
+	 * family here (cp_call_build_invite()). */
+	if (cp_route(cp, &c->pbx.ip, &back_ifx, &back, &nh) != 0)
+		back = our;
 	cp_call_branch_id(branch, sizeof(branch), c->id, b);
 	/* A MESSAGE makes no dialog (RFC 3428): no Record-Route. */
-	if (cp_call_build_invite(cp, (const uint8_t *)c->inv, &k->sm, target, &our, branch,
+	if (cp_call_build_invite(cp, (const uint8_t *)c->inv, &k->sm, target, &our, &back, branch,
 				 peer || c->is_msg ? 0 : d->id, peer ? SW_TP_UDP : d->tp,
 				 &k->scratch) != 0)
 		return -EMSGSIZE;
@@ -366,11 +370,12 @@ int cp_call_send_branch(struct cp_ctx *cp, struct cp_held_call *c, unsigned b, u
 	cp_call_keep(&br->inv, &br->inv_len, k->scratch.b, k->scratch.len);
 	cp_call_send(cp, br, &k->scratch);
 	{
-		char ip[48];
+		char ip[SW_IP_PORT_STRLEN];
 
-		cp_trace(cp, c->key, "%s to device %" PRIx64 " at %s:%u%s",
-			 c->is_msg ? "MESSAGE" : "INVITE", d->id, sw_ip_str(&dst, ip, sizeof(ip)),
-			 dport, peer ? " (the edge it is bound through)" : "");
+		cp_trace(cp, c->key, "%s to device %" PRIx64 " at %s%s",
+			 c->is_msg ? "MESSAGE" : "INVITE", d->id,
+			 sw_ip_port_str(&dst, dport, ip, sizeof(ip)),
+			 peer ? " (the edge it is bound through)" : "");
 	}
 	br->state = CP_BR_CALLING;
 	br->heard = false;
@@ -421,12 +426,13 @@ void cp_call_trace_in(struct cp_ctx *cp, const struct cp_held_call *c, const str
 		      const uint8_t *msg, unsigned n, const char *then)
 {
 	const struct sip_msg *sm = &meta->sip;
-	char ip[48];
+	char ip[SW_IP_PORT_STRLEN];
 
-	cp_trace(cp, c->key, "%s from %s:%u for %.*s@%.*s: %u device(s), %s",
-		 c->is_msg ? "MESSAGE" : "INVITE", sw_ip_str(&meta->src, ip, sizeof(ip)),
-		 meta->sport, sm->ruri.user.len, sip_ptr(msg, sm->ruri.user), sm->ruri.host.len,
-		 sip_ptr(msg, sm->ruri.host), n, then);
+	cp_trace(cp, c->key, "%s from %s for %.*s@%.*s: %u device(s), %s",
+		 c->is_msg ? "MESSAGE" : "INVITE",
+		 sw_ip_port_str(&meta->src, meta->sport, ip, sizeof(ip)), sm->ruri.user.len,
+		 sip_ptr(msg, sm->ruri.user), sm->ruri.host.len, sip_ptr(msg, sm->ruri.host), n,
+		 then);
 }
 
 /* No branch left to wait for: the best answer (or ours) goes up. */

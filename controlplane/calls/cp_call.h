@@ -201,12 +201,13 @@ void cp_call_branch_id(char *out, size_t cap, uint64_t call_id, unsigned br);
  * @p dev is 0: sent through another edge, which Record-Routes) after
  * the run of Vias (sip_via_run()), Max-Forwards - 1, our Route popped;
  * everything else as the PBX sent it. @p our: our address toward the device;
- * @p tp: the device's transport (our Via's, and two Record-Routes on a
- * stream, RFC 5658).
+ * @p back: ours toward the PBX (NULL: the same); @p tp: the device's
+ * transport (our Via's). Two Record-Routes (RFC 5658 §3.1) on a stream, or
+ * when @p back is of the other family than @p our.
  */
 int cp_call_build_invite(const struct cp_ctx *cp, const uint8_t *inv, const struct sip_msg *sm,
-			 const char *target, const struct sw_ip *our, const char *branch,
-			 uint64_t dev, uint8_t tp, struct cp_msg *o);
+			 const char *target, const struct sw_ip *our, const struct sw_ip *back,
+			 const char *branch, uint64_t dev, uint8_t tp, struct cp_msg *o);
 
 /* ---- cp_msg_held.c: MESSAGE (RFC 3428) for asleep devices ---- */
 

@@ -420,14 +420,14 @@ void cp_call_registered(struct cp_ctx *cp, uint64_t id)
 				[CP_LATE_TIMED_OUT] = " (call over: timed out)",
 			};
 			const struct sw_device *d = sw_bind_by_id(cp->dp->bind, id);
-			char ip[48];
+			char ip[SW_IP_PORT_STRLEN];
 
 			cp_trace(
 				cp, c->key,
-				"device %" PRIx64 " woken: REGISTER accepted from %s:%u, %llu ms "
+				"device %" PRIx64 " woken: REGISTER accepted from %s, %llu ms "
 				"after its push%s",
-				id, d != NULL ? sw_ip_str(&d->src, ip, sizeof(ip)) : "?",
-				d != NULL ? d->sport : 0,
+				id,
+				d != NULL ? sw_ip_port_str(&d->src, d->sport, ip, sizeof(ip)) : "?",
 				(unsigned long long)(cp_call_tsc_us(cp, now - br->push_tsc) / 1000),
 				late_what[br->late]);
 		}

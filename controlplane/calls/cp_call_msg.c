@@ -44,25 +44,30 @@ static void our_via(const struct cp_ctx *cp, const struct sw_ip *our, const char
 
 /* §16.6 step 4: stay in the dialog; the device rides in our route (a flow
  * token, as the workers write it: dataplane/dp_fwd_hdrs.c). Toward a
- * device on a stream, two: the one facing it on top (the device's route
- * set starts with it), then the one facing the PBX, which reads the list
- * the other way (RFC 5658 §3.1). Step 3: a Max-Forwards when the PBX sent
- * none. */
+ * device on a stream, or in the other family than the PBX's (@p back: our
+ * address facing the PBX), two: the one facing the device on top (its
+ * route set starts with it), then the one facing the PBX, which reads the
+ * list the other way (RFC 5658 §3.1). Step 3: a Max-Forwards when the PBX
+ * sent none. */
 static void our_route(const struct cp_ctx *cp, const struct sip_msg *sm, const struct sw_ip *our,
-		      uint64_t dev, uint8_t tp, struct cp_msg *o)
+		      const struct sw_ip *back, uint64_t dev, uint8_t tp, struct cp_msg *o)
 {
+	bool other_family = back != NULL && sw_ip_is_v4(back) != sw_ip_is_v4(our);
+
 	/* dev 0: through another edge, which Record-Routes (docs/cluster.md). */
 	if (dev != 0 && tp != SW_TP_UDP)
 		cp_msg_rr(o, tp, our, cp_tp_port(cp, tp), dev);
-	if (dev != 0)
+	else if (dev != 0 && other_family)
 		cp_msg_rr(o, SW_TP_UDP, our, cp->dp->ports.sip_port, dev);
+	if (dev != 0)
+		cp_msg_rr(o, SW_TP_UDP, other_family ? back : our, cp->dp->ports.sip_port, dev);
 	if (sm->max_forwards < 0)
 		cp_msg_fmt(o, "Max-Forwards: %d\r\n", MAX_FORWARDS_DEFAULT - 1);
 }
 
 int cp_call_build_invite(const struct cp_ctx *cp, const uint8_t *inv, const struct sip_msg *sm,
-			 const char *target, const struct sw_ip *our, const char *branch,
-			 uint64_t dev, uint8_t tp, struct cp_msg *o)
+			 const char *target, const struct sw_ip *our, const struct sw_ip *back,
+			 const char *branch, uint64_t dev, uint8_t tp, struct cp_msg *o)
 {
 	bool pop = route_is_ours(cp, inv, &sm->route), first_route = true;
 	unsigned first_via, rr_at = sip_via_run(sm, &first_via);
@@ -78,7 +83,7 @@ int cp_call_build_invite(const struct cp_ctx *cp, const uint8_t *inv, const stru
 		if (i == first_via)
 			our_via(cp, our, branch, tp, o);
 		if (i == rr_at)
-			our_route(cp, sm, our, dev, tp, o);
+			our_route(cp, sm, our, back, dev, tp, o);
 		if (i == sm->nhdrs)
 			break;
 

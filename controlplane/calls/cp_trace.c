@@ -73,7 +73,7 @@ unsigned cp_trace_poll_worker(struct cp_ctx *cp, unsigned worker)
 	const struct dp_link_worker *w = &cp->dp->workers[worker];
 	struct dp_trace_ev ev[CP_BURST];
 	unsigned n;
-	char ip[48];
+	char ip[SW_IP_PORT_STRLEN];
 
 	if (w->trace == NULL)
 		return 0;
@@ -81,25 +81,25 @@ unsigned cp_trace_poll_worker(struct cp_ctx *cp, unsigned worker)
 	for (unsigned i = 0; i < n; i++) {
 		const struct dp_trace_ev *e = &ev[i];
 
-		sw_ip_str(&e->ip, ip, sizeof(ip));
+		sw_ip_port_str(&e->ip, e->port, ip, sizeof(ip));
 		switch (e->kind) {
 		case DP_TR_INVITE_FWD:
 			cp_trace(cp, e->key,
 				 "INVITE from the PBX: device %" PRIx64
-				 " alive, forwarded at once to %s:%u (worker %u)",
-				 e->device, ip, e->port, worker);
+				 " alive, forwarded at once to %s (worker %u)",
+				 e->device, ip, worker);
 			break;
 		case DP_TR_INVITE_NO_DEVICE:
 			cp_trace(cp, e->key,
-				 "INVITE from the PBX (%s:%u): no device bound for it, %u (worker "
+				 "INVITE from the PBX (%s): no device bound for it, %u (worker "
 				 "%u)",
-				 ip, e->port, e->status, worker);
+				 ip, e->status, worker);
 			break;
 		case DP_TR_ANSWER:
 			cp_trace(cp, e->key,
 				 "device %" PRIx64
-				 " answered %u, relayed to the PBX at %s:%u (worker %u)",
-				 e->device, e->status, ip, e->port, worker);
+				 " answered %u, relayed to the PBX at %s (worker %u)",
+				 e->device, e->status, ip, worker);
 			break;
 		default:
 			break;

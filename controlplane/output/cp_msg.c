@@ -29,6 +29,14 @@ void cp_msg_host(struct cp_msg *o, const struct sw_ip *ip)
 	cp_msg_str(o, host_text(ip, s));
 }
 
+void cp_msg_received(struct cp_msg *o, const struct sw_ip *ip)
+{
+	char s[INET6_ADDRSTRLEN];
+
+	cp_msg_str(o, ";received=");
+	cp_msg_str(o, sw_ip_str(ip, s, sizeof(s)));
+}
+
 void cp_msg_via(struct cp_msg *o, uint8_t tp, const struct sw_ip *our, uint16_t port,
 		const char *branch)
 {
@@ -72,11 +80,12 @@ void cp_answer(struct cp_ctx *cp, const uint8_t *msg, const struct sip_msg *sm, 
 int cp_answer_into(const uint8_t *msg, const struct sip_msg *sm, unsigned status,
 		   const struct cp_answer_how *how, struct cp_msg *o)
 {
-	char host[INET6_ADDRSTRLEN + 2], extra[64];
+	char host[INET6_ADDRSTRLEN], extra[64];
 	const struct sip_reply r = {
 		.status = status,
 		.top_via = how->stamp != NULL ? SIP_REPLY_VIA_STAMP : SIP_REPLY_VIA_DROP,
-		.source = how->stamp != NULL ? host_text(how->stamp, host) : NULL,
+		/* received= as the workers write it (cp_msg_received()). */
+		.source = how->stamp != NULL ? sw_ip_str(how->stamp, host, sizeof(host)) : NULL,
 		.sport = how->stamp_port,
 		.as_written = true,
 		.tag = !how->no_tag,

@@ -90,6 +90,16 @@ static inline bool cp_hex_u64(const char *p, size_t n, uint64_t *out)
 /** Append @p ip as a SIP host: dotted quad, or an IPv6 reference in [ ]. */
 void cp_msg_host(struct cp_msg *o, const struct sw_ip *ip);
 
+/**
+ * ";received=" and @p ip appended: dotted quad, or an IPv6 address without
+ * brackets. RFC 3261 §25.1 has via-received = IPv4address / IPv6address
+ * (a Via's sent-by takes the IPv6reference, in brackets; received= does
+ * not), and the workers write it so (dataplane/dp_fwd_hdrs.c,
+ * dp_sip_reply.c): an app or PBX sees one form from this edge, whichever
+ * path the message took. sipwake reads both (sw_ip_parse()).
+ */
+void cp_msg_received(struct cp_msg *o, const struct sw_ip *ip);
+
 /** How cp_answer() writes and sends an answer. */
 struct cp_answer_how {
 	const struct sw_ip *stamp; /**< stamp the top Via with received= this (and rport=);

@@ -75,10 +75,8 @@ static int build_relay(struct cp_ctx *cp, const struct dp_meta *meta, const uint
 			} else {
 				cp_msg_put(o, msg + v.off, v.len);
 			}
-			if (sm->via.received.len == 0) {
-				cp_msg_str(o, ";received=");
-				cp_msg_host(o, &meta->src);
-			}
+			if (sm->via.received.len == 0)
+				cp_msg_received(o, &meta->src);
 			/* The rest of the field: further via-parms after a comma. */
 			cp_msg_put(o, msg + vend, (size_t)(l.off + l.len - vend));
 			cp_msg_str(o, "\r\n");
@@ -237,10 +235,10 @@ void cp_reg_request(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t
 	cp_reg_tx_send(cp, t);
 	t->waited = cp_call_waited_for(cp, &t->bind.rec);
 	if (t->waited != 0) {
-		char ip[48];
+		char ip[SW_IP_PORT_STRLEN];
 
-		cp_call_note(cp, t->waited, "REGISTER from %s:%u relayed to the PBX%s",
-			     sw_ip_str(&meta->src, ip, sizeof(ip)), meta->sport,
+		cp_call_note(cp, t->waited, "REGISTER from %s relayed to the PBX%s",
+			     sw_ip_port_str(&meta->src, meta->sport, ip, sizeof(ip)),
 			     t->had_auth ? " (with credentials)" : "");
 	}
 	return;

@@ -347,7 +347,7 @@ static int add_device(const struct sw_device *dv, void *arg)
 {
 	struct tel_bind_arg *a = arg;
 	struct rte_tel_data *c = rte_tel_data_alloc();
-	char buf[RTE_TEL_MAX_STRING_LEN], ip[INET6_ADDRSTRLEN], key[16];
+	char buf[RTE_TEL_MAX_STRING_LEN], key[16];
 	const char *why;
 	uint64_t heard;
 	size_t ulen = strcspn(dv->contact, ";?");
@@ -365,9 +365,8 @@ static int add_device(const struct sw_device *dv, void *arg)
 		snprintf(buf, sizeof(buf), "%.100s", dv->instance);
 		rte_tel_data_add_dict_string(c, "instance", buf);
 	}
-	snprintf(buf, sizeof(buf), sw_ip_is_v4(&dv->src) ? "%s:%u" : "[%s]:%u",
-		 sw_ip_str(&dv->src, ip, sizeof(ip)), dv->sport);
-	rte_tel_data_add_dict_string(c, "source", buf);
+	rte_tel_data_add_dict_string(c, "source",
+				     sw_ip_port_str(&dv->src, dv->sport, buf, sizeof(buf)));
 	/* Over a stream: its connection (0 once closed: asleep; always 0 over
 	 * UDP). Connections themselves are the streams thread's (/sipwake/conns). */
 	rte_tel_data_add_dict_string(c, "transport", sw_tp_name(dv->tp));

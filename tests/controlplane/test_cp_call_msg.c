@@ -6,6 +6,7 @@
  * 3261 §9.1 / §17.1.1.3 ask. (How a contact loses its push parameters:
  * test_cp_msg.c.)
  */
+#define _GNU_SOURCE /* memmem */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -130,11 +131,64 @@ static void invite_keeps_the_vias_one_run(void **state)
 	assert_int_equal(sw_ip_parse("198.18.0.1", 10, &our), 0);
 	assert_int_equal(sip_scan((const uint8_t *)IN, sizeof(IN) - 1, &sm), SIP_SCAN_OK);
 	assert_int_equal(cp_call_build_invite(&cp, (const uint8_t *)IN, &sm,
-					      "sip:alice@198.18.0.2:5080", &our,
+					      "sip:alice@198.18.0.2:5080", &our, NULL,
 					      "z9hG4bK-swCi00000000020000000", 0xa1, SW_TP_UDP, o),
 			 0);
 	assert_int_equal(o->len, sizeof(WANT) - 1);
 	assert_memory_equal(o->b, WANT, sizeof(WANT) - 1);
+	free(o);
+}
+
+/* A woken device bound over IPv6, the PBX on IPv4 (RFC 5658 §3.1): our Via
+ * and the top Record-Route facing the device, in brackets; the one facing
+ * the PBX (@back) under it, which the PBX, reading the list the other way,
+ * can reach. The same family both ways: one (the test above). */
+static void invite_changing_family_records_two_routes(void **state)
+{
+	static const char IN[] = "INVITE sip:gina@example.com SIP/2.0\r\n"
+				 "Via: SIP/2.0/UDP 198.18.0.5:5060;branch=z9hG4bK-inv6\r\n"
+				 "Max-Forwards: 70\r\n"
+				 "From: <sip:bob@example.com>;tag=b6\r\n"
+				 "To: <sip:gina@example.com>\r\nCall-ID: call-6\r\n"
+				 "CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+	static const char WANT[] =
+		"INVITE sip:gina@[2001:db8:5e::7]:5078 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP "
+		"[2001:db8:5e::1]:5060;branch=z9hG4bK-swCi00000000060000000;rport\r\n"
+		"Via: SIP/2.0/UDP 198.18.0.5:5060;branch=z9hG4bK-inv6\r\n"
+		"Record-Route: <sip:[2001:db8:5e::1]:5060;swd=00000000000000c6;lr>\r\n"
+		"Record-Route: <sip:198.18.0.1:5060;swd=00000000000000c6;lr>\r\n"
+		"Max-Forwards: 69\r\n"
+		"From: <sip:bob@example.com>;tag=b6\r\n"
+		"To: <sip:gina@example.com>\r\nCall-ID: call-6\r\n"
+		"CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+	struct dp_link dl = {.ports = {.sip_port = 5060}};
+	struct cp_ctx cp = {.dp = &dl};
+	struct sw_ip our, back;
+	struct sip_msg sm;
+	struct cp_msg *o = calloc(1, sizeof(*o));
+
+	(void)state;
+	assert_int_equal(sw_ip_parse("2001:db8:5e::1", 14, &our), 0);
+	assert_int_equal(sw_ip_parse("198.18.0.1", 10, &back), 0);
+	assert_int_equal(sip_scan((const uint8_t *)IN, sizeof(IN) - 1, &sm), SIP_SCAN_OK);
+	assert_int_equal(cp_call_build_invite(&cp, (const uint8_t *)IN, &sm,
+					      "sip:gina@[2001:db8:5e::7]:5078", &our, &back,
+					      "z9hG4bK-swCi00000000060000000", 0xc6, SW_TP_UDP, o),
+			 0);
+	if (o->len != sizeof(WANT) - 1 || memcmp(o->b, WANT, o->len) != 0)
+		print_error("got:\n%.*s\n", (int)o->len, o->b);
+	assert_int_equal(o->len, sizeof(WANT) - 1);
+	assert_memory_equal(o->b, WANT, sizeof(WANT) - 1);
+	/* @back of the same family: one Record-Route, ours facing the device. */
+	assert_int_equal(sw_ip_parse("2001:db8:5e::9", 14, &back), 0);
+	assert_int_equal(cp_call_build_invite(&cp, (const uint8_t *)IN, &sm,
+					      "sip:gina@[2001:db8:5e::7]:5078", &our, &back,
+					      "z9hG4bK-swCi00000000060000000", 0xc6, SW_TP_UDP, o),
+			 0);
+	assert_non_null(memmem(o->b, o->len, "Record-Route: <sip:[2001:db8:5e::1]:5060;", 41));
+	assert_null(memmem(o->b, o->len, "198.18.0.1", 10));
+	assert_null(memmem(o->b, o->len, "5e::9", 5));
 	free(o);
 }
 
@@ -172,7 +226,8 @@ static void invite_to_a_tls_device_records_two_routes(void **state)
 	assert_int_equal(sip_scan((const uint8_t *)IN, sizeof(IN) - 1, &sm), SIP_SCAN_OK);
 	assert_int_equal(cp_call_build_invite(&cp, (const uint8_t *)IN, &sm,
 					      "sip:alice@198.18.0.2:40000;transport=tls", &our,
-					      "z9hG4bK-swCi00000000030000000", 0xb2, SW_TP_TLS, o),
+					      NULL, "z9hG4bK-swCi00000000030000000", 0xb2,
+					      SW_TP_TLS, o),
 			 0);
 	assert_int_equal(o->len, sizeof(WANT) - 1);
 	assert_memory_equal(o->b, WANT, sizeof(WANT) - 1);
@@ -208,7 +263,7 @@ static void message_keeps_its_method_and_records_no_route(void **state)
 	assert_int_equal(sw_ip_parse("198.18.0.1", 10, &our), 0);
 	assert_int_equal(sip_scan((const uint8_t *)IN, sizeof(IN) - 1, &sm), SIP_SCAN_OK);
 	assert_int_equal(cp_call_build_invite(&cp, (const uint8_t *)IN, &sm,
-					      "sip:alice@198.18.0.2:5080", &our,
+					      "sip:alice@198.18.0.2:5080", &our, NULL,
 					      "z9hG4bK-swCi00000000040000000", 0, SW_TP_UDP, o),
 			 0);
 	if (o->len != sizeof(WANT) - 1 || memcmp(o->b, WANT, o->len) != 0)
@@ -233,6 +288,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(cancel_is_section_9_1),
 		cmocka_unit_test(invite_to_a_tls_device_records_two_routes),
+		cmocka_unit_test(invite_changing_family_records_two_routes),
 		cmocka_unit_test(ack_takes_the_answers_to_tag),
 		cmocka_unit_test(invite_keeps_the_vias_one_run),
 		cmocka_unit_test(message_keeps_its_method_and_records_no_route),

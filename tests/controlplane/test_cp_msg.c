@@ -2,8 +2,11 @@
 /*
  * A contact as the control plane's own requests address it
  * (controlplane/output/cp_msg.c, the pings' Request-URI): its push
- * parameters out (RFC 8599 §4.1.2), everything else as registered.
+ * parameters out (RFC 8599 §4.1.2), everything else as registered. And
+ * received= as the control plane stamps it on an app's Via: an IPv6 source
+ * without brackets (RFC 3261 §25.1), as the workers write it.
  */
+#define _GNU_SOURCE /* memmem */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -49,6 +52,38 @@ static void headers_part_kept(void **state)
 	uri("sip:a@h;pn-prid=1?subject=x;pn-prid=2", "sip:a@h?subject=x;pn-prid=2");
 }
 
+/* A REGISTER from an app over IPv6, its Via in brackets, rport asked. */
+static const char REG6[] = "REGISTER sip:example.com SIP/2.0\r\n"
+			   "Via: SIP/2.0/UDP [2001:db8:5e::2]:20001;branch=z9hG4bK-r1;rport\r\n"
+			   "Max-Forwards: 70\r\n"
+			   "From: <sip:a@example.com>;tag=1\r\n"
+			   "To: <sip:a@example.com>\r\n"
+			   "Call-ID: r1@app\r\n"
+			   "CSeq: 1 REGISTER\r\n"
+			   "Content-Length: 0\r\n\r\n";
+
+static void received_v6_without_brackets(void **state)
+{
+	static const char via[] = "Via: SIP/2.0/UDP [2001:db8:5e::2]:20001;branch=z9hG4bK-r1;rport"
+				  ";received=2001:db8:5e::2;rport=20001\r\n";
+	static struct cp_msg o;
+	struct sip_msg sm;
+	struct sw_ip src;
+	const struct cp_answer_how how = {.stamp = &src, .stamp_port = 20001, .tag = 1};
+
+	(void)state;
+	assert_int_equal(sip_scan((const uint8_t *)REG6, sizeof(REG6) - 1, &sm), SIP_SCAN_OK);
+	assert_int_equal(sw_ip_parse("2001:db8:5e::2", 14, &src), 0);
+	assert_int_equal(cp_answer_into((const uint8_t *)REG6, &sm, 403, &how, &o), 0);
+	assert_non_null(memmem(o.b, o.len, via, sizeof(via) - 1));
+
+	o.len = 0;
+	o.overflow = false;
+	cp_msg_received(&o, &src);
+	assert_int_equal(o.len, strlen(";received=2001:db8:5e::2"));
+	assert_memory_equal(o.b, ";received=2001:db8:5e::2", o.len);
+}
+
 static void too_small(void **state)
 {
 	char out[8];
@@ -64,6 +99,7 @@ int main(void)
 		cmocka_unit_test(strips_rfc8599_keeps_user),
 		cmocka_unit_test(strips_legacy_keeps_app_id_alone),
 		cmocka_unit_test(headers_part_kept),
+		cmocka_unit_test(received_v6_without_brackets),
 		cmocka_unit_test(too_small),
 	};
 

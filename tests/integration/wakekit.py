@@ -25,8 +25,8 @@ import swcluster  # noqa: E402
 import swlab  # noqa: E402
 from wakepeers import (BUNDLE, CLONE_NEWNET, KID, PN_PARAM, TEAM, Device, Linphone,  # noqa: E402,F401,E501
                        Endpoint, in_netns, is_req, is_resp, of_call, short, token_of, uuid_of)
-from wakesip import (APP4, COMPACT, DOMAIN, PBX4, SDP_APP, SDP_PBX, SW4, Call,  # noqa: E402,F401
-                     Msg, build, plain_via, reply, vias)
+from wakesip import (APP4, APP6, COMPACT, DOMAIN, PBX4, PBX6, SDP_APP, SDP_PBX, SW4,  # noqa: E402,F401,E501
+                     SW6, Call, Msg, build, host, plain_via, reply, vias)
 
 PUSH_PORT = 8443  # pd_testsrv on 127.0.0.1 in the lab's sw namespace
 TIMEOUT_S = 4  # wake.timeout_s of every lab here
@@ -109,20 +109,25 @@ class WakeLab(swlab.Lab):
 
 class Ctx:
     """What a test of one lab works with: the lab, its push server, the PBX
-    (a byte-level peer on 198.18.0.5:5060, pbx.servers), fresh app ports."""
+    (a byte-level peer on 198.18.0.5:5060, pbx.servers), fresh app ports.
+    @v6: all over IPv6 (PBX6, APP6, SW6; the lab's pbx.servers must say
+    PBX6); the addresses in .pbx_ip, .app_ip, .sw_ip."""
 
-    def __init__(self, lab):
+    def __init__(self, lab, v6=False):
         self.lab, self.push = lab, lab.push
-        self.pbx = Endpoint(lab.ns_peer, PBX4, 5060, "pbx")
+        self.pbx_ip, self.app_ip, self.sw_ip = (PBX6, APP6, SW6) if v6 else (PBX4, APP4, SW4)
+        self.pbx = Endpoint(lab.ns_peer, self.pbx_ip, 5060, "pbx", self.sw_ip)
         # Well away from 6000: sipp binds its media sockets from 6000 up to
         # the first free ports, which must never be the next app's.
         self.next_port = 20000
         self.apps = []
 
-    def app(self, ip=APP4, ns=None, to=SW4):
-        """A fresh app at @ip (a new port), sending to @to (sipwake)."""
+    def app(self, ip=None, ns=None, to=None):
+        """A fresh app at @ip (a new port; default .app_ip), sending to @to
+        (default sipwake, .sw_ip)."""
         self.next_port += 1
-        ep = Endpoint(ns or self.lab.ns_peer, ip, self.next_port, "app:%d" % self.next_port, to)
+        ep = Endpoint(ns or self.lab.ns_peer, ip or self.app_ip, self.next_port,
+                      "app:%d" % self.next_port, to or self.sw_ip)
         self.apps.append(ep)
         return ep
 
@@ -133,12 +138,12 @@ class Ctx:
 
     @contextlib.contextmanager
     def pbx_port_free(self):
-        """198.18.0.5:5060 free for a sipp PBX while the block runs."""
+        """The PBX's port (.pbx_ip:5060) free for a sipp PBX while the block runs."""
         self.pbx.close()
         try:
             yield
         finally:
-            self.pbx = Endpoint(self.lab.ns_peer, PBX4, 5060, "pbx")
+            self.pbx = Endpoint(self.lab.ns_peer, self.pbx_ip, 5060, "pbx", self.sw_ip)
 
     # -- registration ------------------------------------------------------
     def send_register(self, app, dev, cseq=1, cid=None, auth=False, contact=None, extra=()):
@@ -149,7 +154,7 @@ class Ctx:
         extra = list(extra) or list(getattr(dev, "headers", ()))  # X-Push and the like
         text = build("REGISTER sip:%s SIP/2.0" % DOMAIN, [
             "Via: SIP/2.0/%s %s:%d;branch=z9hG4bK-reg-%d-%d;rport"
-            % (getattr(app, "transport", "UDP"), app.ip, app.port, app.port, cseq),
+            % (getattr(app, "transport", "UDP"), host(app.ip), app.port, app.port, cseq),
             "Max-Forwards: 70",
             "From: <sip:%s>;tag=reg%d" % (dev.aor, app.port),
             "To: <sip:%s>" % dev.aor,
@@ -166,7 +171,7 @@ class Ctx:
     def pbx_answer_register(self, dev, app, code=200, timeout=3.0):
         """The PBX takes the next REGISTER of @dev from @app and answers
         @code; 200 grants 3600 s to the contact it lists (RFC 3261 §10.3)."""
-        where = "@%s:%d" % (app.ip, app.port)
+        where = "@%s:%d" % (host(app.ip), app.port)
         req = self.pbx.expect(lambda m: m.method == "REGISTER" and dev.instance
                               in (m.get("Contact") or "") and where in m.get("Contact"),
                               timeout, "REGISTER of %s from %s" % (dev.aor, app.name))
@@ -238,12 +243,12 @@ class Delta:
         return {k: v for k, v in self().items() if k.startswith("wake_") and v}
 
 
-def serve_lab(lab):
-    """What a fixture yields for @lab (not started yet): its Ctx while the
-    tests run; then the peers close and sipwake must exit 0 (unless a test
-    stopped it itself). Use as `yield from serve_lab(lab)`."""
+def serve_lab(lab, v6=False):
+    """What a fixture yields for @lab (not started yet): its Ctx (@v6: over
+    IPv6) while the tests run; then the peers close and sipwake must exit 0
+    (unless a test stopped it itself). Use as `yield from serve_lab(lab)`."""
     with lab:
-        ctx = Ctx(lab)
+        ctx = Ctx(lab, v6)
         try:
             yield ctx
         finally:
@@ -363,7 +368,7 @@ def serve_cluster(cluster):
 def rr_ours(r, ip=SW4):
     """sipwake's Record-Route: its address (@ip: an edge's in a cluster),
     lr, and the device id in swd= (parameters in any order)."""
-    m = re.match(r"^<sip:%s:5060((;[^;>]+)+)>$" % re.escape(ip), r)
+    m = re.match(r"^<sip:%s:5060((;[^;>]+)+)>$" % re.escape(host(ip)), r)
     params = m.group(1).split(";")[1:] if m else []
     return "lr" in params and any(re.match(r"swd=[0-9a-f]+$", p) for p in params)
 
@@ -388,7 +393,7 @@ def check_forwarded(inv, call, app, dev):
     assert inv.ruri == dev.contact(app.ip, app.port, pn=False), inv
     vs = vias(inv)
     assert len(vs) == 2 and vs[1] == call.via, inv
-    assert re.match(r"SIP/2\.0/UDP %s:5060;branch=z9hG4bK-swCi" % re.escape(call.edge),
+    assert re.match(r"SIP/2\.0/UDP %s:5060;branch=z9hG4bK-swCi" % re.escape(host(call.edge)),
                     vs[0]), inv
     rr = inv.all("Record-Route")
     assert len(rr) == 1 and rr_ours(rr[0], call.edge), inv
@@ -399,7 +404,7 @@ def check_forwarded(inv, call, app, dev):
 
 
 def app_contact(app, inv):
-    return "sip:%s@%s:%d" % (inv.ruri.split(":")[1].split("@")[0], app.ip, app.port)
+    return "sip:%s@%s:%d" % (inv.ruri.split(":")[1].split("@")[0], host(app.ip), app.port)
 
 
 def ring(ctx, app, inv, call, tag="app1"):
@@ -442,61 +447,66 @@ def ring_and_answer(ctx, app, inv, call, tag="app1"):
     return ok
 
 
-def tell_sipp_app(ctx, dev, port, pns="apns"):
-    """Hand a sipp app (app_wake_uas.xml, waiting on APP4:@port) the push
-    it would get from @pns: a MESSAGE it answers 200, then re-registers."""
-    pusher = ctx.app()
-    pusher.send(build("MESSAGE sip:%s@%s:%d SIP/2.0" % (dev.user, APP4, port), [
-        "Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK-push-%d" % (APP4, pusher.port, pusher.port),
+def tell_sipp_app(ctx, dev, port, pns="apns", ip=None):
+    """Hand a sipp app (app_wake_uas.xml, waiting on @ip:@port; default
+    ctx.app_ip) the push it would get from @pns: a MESSAGE it answers 200,
+    then re-registers."""
+    ip = ip or ctx.app_ip
+    pusher = ctx.app(ip=ctx.app_ip)
+    pusher.send(build("MESSAGE sip:%s@%s:%d SIP/2.0" % (dev.user, host(ip), port), [
+        "Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK-push-%d" % (host(pusher.ip), pusher.port,
+                                                           pusher.port),
         "Max-Forwards: 70", "From: <sip:%s@push.test>;tag=push" % pns,
         "To: <sip:%s>" % dev.aor, "Call-ID: push-%d@test" % pusher.port,
-        "CSeq: 1 MESSAGE"]), APP4, port)
+        "CSeq: 1 MESSAGE"]), ip, port)
     pusher.expect(is_resp(200), 3.0, "the app took its push")
 
 
 def sipp_woken(ctx, dev, sets, pns, app_scenario, pbx_scenario, pbx_sets=None, pbx_extra=(),
-               push_kind=None, registered=None, app_sets=None):
+               push_kind=None, registered=None, app_sets=None, new_ip=None):
     """What sipp_woken_call() and sipp_woken_message() share, with sipp on
     both ends and as the registrar: @dev's app registers (challenged)
     through sipwake with @sets (its push address, app_register.xml's
     variables), @registered(first), if given, checks what that
     registration left; the app sleeps; the PBX runs @pbx_scenario from
-    198.18.0.5:5062 with Request-URI the contact the app slept on
+    ctx.pbx_ip port 5062 with Request-URI the contact the app slept on
     (@pbx_sets and @pbx_extra added); the push for dev.token (REQ lines of
     @push_kind, None: any) comes; the app, @app_scenario on a new port
-    (@sets and @app_sets), is handed it (a MESSAGE "from" @pns), registers
-    again (challenged) and takes what was held, every sipp ending without a
-    failed check. Returns (the push event, a Delta and a push mark taken
-    before the PBX's request, the app's sipp result, the PBX's, the app's
-    new port)."""
+    (and at @new_ip, if given: another network) (@sets and @app_sets), is
+    handed it (a MESSAGE "from" @pns), registers again (challenged) and
+    takes what was held, every sipp ending without a failed check. Every
+    address is of ctx's family (Ctx(v6=True): all IPv6). Returns (the push
+    event, a Delta and a push mark taken before the PBX's request, the
+    app's sipp result, the PBX's, the app's new port)."""
     lab = ctx.lab
     creds = ["-au", dev.user, "-ap", "secret"]
     old_port, new_port = ctx.next_port + 1, ctx.next_port + 2
     ctx.next_port += 2
+    new_ip = new_ip or ctx.app_ip
     with ctx.pbx_port_free():
-        registrar = sippkit.lab_sipp(lab, "pbx_registrar.xml", PBX4, 5060, calls=2,
+        registrar = sippkit.lab_sipp(lab, "pbx_registrar.xml", ctx.pbx_ip, 5060, calls=2,
                                      timeout=40).start()
         try:
-            first = sippkit.lab_run_sipp(lab, "app_register.xml", APP4, old_port, remote=SW4,
-                                         service=dev.user, timeout=15, sets=sets,
-                                         extra=creds + ["-recv_timeout", "5000"])
+            first = sippkit.lab_run_sipp(lab, "app_register.xml", ctx.app_ip, old_port,
+                                         remote=ctx.sw_ip, service=dev.user, timeout=15,
+                                         sets=sets, extra=creds + ["-recv_timeout", "5000"])
             assert first.ok, sippkit.explain(first, lab.read_log()[-3000:])
             if registered is not None:
                 registered(first)
             ctx.wait_state(dev, "asleep")
             d, mark = Delta(lab), ctx.push.mark()
-            app = sippkit.lab_sipp(lab, app_scenario, APP4, new_port, calls=2,
+            app = sippkit.lab_sipp(lab, app_scenario, new_ip, new_port, calls=2,
                                    service=dev.user, timeout=30,
-                                   sets=dict(sets, edge_host=SW4, **(app_sets or {})),
+                                   sets=dict(sets, edge_host=ctx.sw_ip, **(app_sets or {})),
                                    extra=creds).start()
-            caller = sippkit.lab_sipp(lab, pbx_scenario, PBX4, 5062, remote=SW4,
+            caller = sippkit.lab_sipp(lab, pbx_scenario, ctx.pbx_ip, 5062, remote=ctx.sw_ip,
                                       service=dev.user, timeout=30,
-                                      sets=dict({"ruri": dev.contact(APP4, old_port),
+                                      sets=dict({"ruri": dev.contact(ctx.app_ip, old_port),
                                                  "domain": DOMAIN}, **(pbx_sets or {})),
                                       extra=list(pbx_extra)).start()
             try:
                 ev = ctx.push.wait_req(dev.token, kind=push_kind, start=mark, timeout=5)
-                tell_sipp_app(ctx, dev, new_port, pns)
+                tell_sipp_app(ctx, dev, new_port, pns, new_ip)
                 res_caller, res_app = caller.wait(30), app.wait(30)
             finally:
                 caller.stop()
@@ -509,7 +519,7 @@ def sipp_woken(ctx, dev, sets, pns, app_scenario, pbx_scenario, pbx_sets=None, p
     return ev, d, mark, res_app, res_caller, new_port
 
 
-def sipp_woken_call(ctx, dev, sets, cid, pns, push_kind=None, registered=None):
+def sipp_woken_call(ctx, dev, sets, cid, pns, push_kind=None, registered=None, new_ip=None):
     """The whole call with sipp on both ends and as the registrar
     (sipp_woken()): the PBX calls the sleeping app (pbx_call_uac.xml) with
     Call-ID @cid; the woken app (app_wake_uas.xml) answers: 180, 200, ACK,
@@ -517,7 +527,8 @@ def sipp_woken_call(ctx, dev, sets, cid, pns, push_kind=None, registered=None):
     taken before the call, the app's sipp result, its new port)."""
     ev, d, mark, res_app, _, new_port = sipp_woken(
         ctx, dev, sets, pns, "app_wake_uas.xml", "pbx_call_uac.xml",
-        pbx_extra=["-d", "300", "-cid_str", cid], push_kind=push_kind, registered=registered)
+        pbx_extra=["-d", "300", "-cid_str", cid], push_kind=push_kind, registered=registered,
+        new_ip=new_ip)
     return ev, d, mark, res_app, new_port
 
 

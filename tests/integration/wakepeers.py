@@ -12,7 +12,7 @@ import select
 import socket
 import time
 
-from wakesip import DOMAIN, SW4, Msg, reply
+from wakesip import DOMAIN, SW4, Msg, host, reply
 
 TEAM, BUNDLE, KID = "ABCD123456", "com.example", "KEY1234567"
 PN_PARAM = "%s.%s.voip" % (TEAM, BUNDLE)  # RFC 8599 APNs: TeamID.BundleID.voip
@@ -65,7 +65,7 @@ class Device:
         self.token = token_of("%s/%d" % (user, n))
 
     def contact(self, ip, port, pn=True):
-        c = "sip:%s@%s:%d" % (self.user, ip, port)
+        c = "sip:%s@%s:%d" % (self.user, host(ip), port)
         if pn:
             c += ";pn-provider=apns;pn-prid=%s;pn-param=%s" % (self.token, PN_PARAM)
         return c
@@ -80,7 +80,7 @@ class Linphone(Device):
         self.voip, self.regular = self.token, token_of(user + "/regular")
 
     def contact(self, ip, port, pn=True):
-        c = "sip:%s@%s:%d" % (self.user, ip, port)
+        c = "sip:%s@%s:%d" % (self.user, host(ip), port)
         if pn:
             c += (";pn-provider=apns;pn-prid=%s:remote&%s:voip;pn-param=%s.%s.remote&voip"
                   % (self.regular, self.voip, TEAM, BUNDLE))
@@ -101,11 +101,13 @@ class Endpoint:
     @options_status (200 unless a test sets another: an app that does not
     know the contact pinged answers 404) and kept apart, in @pings. What
     it sends goes to @to (sipwake; in a cluster, the edge it uses) unless
-    send() names another destination."""
+    send() names another destination. An IPv6 @ip makes an IPv6 socket
+    (@to then sipwake's IPv6 address)."""
 
     def __init__(self, ns, ip, port, name=None, to=SW4):
         with in_netns(ns):
-            self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            fam = socket.AF_INET6 if ":" in ip else socket.AF_INET
+            self.s = socket.socket(fam, socket.SOCK_DGRAM)
             self.s.bind((ip, port))
         self.ip, self.port, self.name = ip, port, name or "%s:%d" % (ip, port)
         self.to = to

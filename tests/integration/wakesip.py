@@ -12,7 +12,14 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"
 import swlab  # noqa: E402
 
 SW4, APP4, PBX4 = swlab.SW_IP4, swlab.PEER_IP4, swlab.PBX_IP4
+SW6, APP6, PBX6 = swlab.SW_IP6, swlab.PEER_IP6, swlab.PBX_IP6
 DOMAIN = "example.com"
+
+
+def host(ip):
+    """@ip as the host of a SIP URI or Via: an IPv6 address in brackets
+    (RFC 3261 §25.1, IPv6reference)."""
+    return "[%s]" % ip if ":" in ip else ip
 
 
 COMPACT = {"v": "via", "f": "from", "t": "to", "i": "call-id", "m": "contact",
@@ -102,22 +109,23 @@ class Call:
     the requests that belong to it (CANCEL, ACK, BYE), byte for byte as a
     PBX builds them (RFC 3261 §9.1, §17.1.1.3, §13.2.2.4). @edge: the
     sipwake it goes through (its address in the Route; where the PBX sends
-    the INVITE, CANCEL and ACK), one of several in a cluster."""
+    the INVITE, CANCEL and ACK), one of several in a cluster; @pbx: the
+    PBX's address (PBX6 for a call over IPv6, with @edge SW6)."""
 
     _n = 0
 
-    def __init__(self, ruri, to_user, route=True, pbx_port=5060, edge=SW4):
+    def __init__(self, ruri, to_user, route=True, pbx_port=5060, edge=SW4, pbx=PBX4):
         Call._n += 1
-        self.ruri, self.route, self.edge = ruri, route, edge
+        self.ruri, self.route, self.edge, self.pbx = ruri, route, edge, pbx
         self.cid = "wake-%d-%d@pbx.example.net" % (os.getpid(), Call._n)
         self.branch = "z9hG4bK-pbx%d-%d" % (os.getpid(), Call._n)
-        self.via = "SIP/2.0/UDP %s:%d;branch=%s" % (PBX4, pbx_port, self.branch)
+        self.via = "SIP/2.0/UDP %s:%d;branch=%s" % (host(pbx), pbx_port, self.branch)
         self.frm = '"Caller" <sip:+15550001111@pbx.example.net>;tag=pbx%d' % Call._n
         self.to = "<sip:%s@%s>" % (to_user, DOMAIN)
-        self.contact = "<sip:+15550001111@%s:%d>" % (PBX4, pbx_port)
+        self.contact = "<sip:+15550001111@%s:%d>" % (host(pbx), pbx_port)
         self.invite = build("INVITE %s SIP/2.0" % ruri, [
             "Via: " + self.via, "Max-Forwards: 70"] +
-            (["Route: <sip:%s;lr>" % edge] if route else []) + [
+            (["Route: <sip:%s;lr>" % host(edge)] if route else []) + [
             "From: " + self.frm, "To: " + self.to, "Call-ID: " + self.cid,
             "CSeq: 1 INVITE", "Contact: " + self.contact, "Content-Type: application/sdp"],
             SDP_PBX)
@@ -126,7 +134,7 @@ class Call:
         """§9.1: same Request-URI, Call-ID, From, To (no tag), branch, Route."""
         return build("CANCEL %s SIP/2.0" % self.ruri, [
             "Via: " + self.via, "Max-Forwards: 70"] +
-            (["Route: <sip:%s;lr>" % self.edge] if self.route else []) + [
+            (["Route: <sip:%s;lr>" % host(self.edge)] if self.route else []) + [
             "From: " + self.frm, "To: " + self.to, "Call-ID: " + self.cid,
             "CSeq: 1 CANCEL"])
 
@@ -134,7 +142,7 @@ class Call:
         """§17.1.1.3: the ACK for a non-2xx final answer, same branch."""
         return build("ACK %s SIP/2.0" % self.ruri, [
             "Via: " + self.via, "Max-Forwards: 70"] +
-            (["Route: <sip:%s;lr>" % self.edge] if self.route else []) + [
+            (["Route: <sip:%s;lr>" % host(self.edge)] if self.route else []) + [
             "From: " + self.frm, "To: " + resp.get("To"), "Call-ID: " + self.cid,
             "CSeq: 1 ACK"])
 
@@ -144,7 +152,7 @@ class Call:
         target = re.search(r"<([^>]+)>", ok.get("Contact")).group(1)
         routes = list(reversed(ok.all("Record-Route")))
         return build("%s %s SIP/2.0" % (method, target), [
-            "Via: SIP/2.0/UDP %s:5060;branch=z9hG4bK-pbx%s-%d" % (PBX4, method.lower(),
+            "Via: SIP/2.0/UDP %s:5060;branch=z9hG4bK-pbx%s-%d" % (host(self.pbx), method.lower(),
                                                                  Call._n * 100 + cseq),
             "Max-Forwards: 70"] + ["Route: " + r for r in routes] + [
             "From: " + self.frm, "To: " + ok.get("To"), "Call-ID: " + self.cid,
