@@ -41,30 +41,6 @@ const char *stz_name = "fuzz_st_frame";
 
 static const uint32_t max_messages[8] = {16, 64, 200, 512, 1500, 4096, 16384, 65535};
 
-struct rng {
-	uint32_t s;
-	unsigned scale;
-};
-
-static size_t one_write(void *arg, size_t left)
-{
-	(void)arg;
-	return left;
-}
-
-static size_t chunked(void *arg, size_t left)
-{
-	struct rng *g = arg;
-	size_t k;
-
-	/* xorshift32: the chunk sizes come from the input's seed. */
-	g->s ^= g->s << 13;
-	g->s ^= g->s >> 17;
-	g->s ^= g->s << 5;
-	k = 1 + g->s % (1u << g->scale);
-	return k < left ? k : left;
-}
-
 static struct st_frame frame_copy(const uint8_t *p, size_t n, uint32_t max)
 {
 	uint8_t *c = malloc(n ? n : 1);
@@ -126,7 +102,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct st *st;
 	static struct stz_run a, b;
-	struct rng g;
+	struct stz_rng g;
 	const uint8_t *p = data + HEAD;
 	size_t n;
 	uint32_t max;
@@ -140,15 +116,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s = &st->stats.tp[SW_TP_TCP];
 	n = size - HEAD < MAX_FEED ? size - HEAD : MAX_FEED;
 	max = max_messages[data[0] & 7];
-	g.scale = (data[0] >> 3) & 15;
-	memcpy(&g.s, data + 1, 4);
-	g.s |= 1; /* xorshift never leaves 0 */
+	stz_rng_seed(&g, data);
 
 	ka0 = s->keepalives;
 	in0 = s->msgs_in;
-	stz_run(st, max, p, n, one_write, NULL, &a);
+	stz_run(st, max, p, n, stz_one_write, NULL, &a);
 	ka1 = s->keepalives;
-	stz_run(st, max, p, n, chunked, &g, &b);
+	stz_run(st, max, p, n, stz_chunked, &g, &b);
 	ka2 = s->keepalives;
 
 	check_run(p, n, max, &a);

@@ -54,29 +54,6 @@ static const char upgrade[] = "GET / HTTP/1.1\r\nHost: edge.example.com\r\n"
 			      "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: sip\r\n\r\n";
 static const char accepted[] = "HTTP/1.1 101 Switching Protocols\r\n";
 
-struct rng {
-	uint32_t s;
-	unsigned scale;
-};
-
-static size_t one_write(void *arg, size_t left)
-{
-	(void)arg;
-	return left;
-}
-
-static size_t chunked(void *arg, size_t left)
-{
-	struct rng *g = arg;
-	size_t k;
-
-	g->s ^= g->s << 13;
-	g->s ^= g->s >> 17;
-	g->s ^= g->s << 5;
-	k = 1 + g->s % (1u << g->scale);
-	return k < left ? k : left;
-}
-
 /* Each message handed up passes st_frame_ws() on an exact-size copy. */
 static void check_msgs(const struct stz_run *r, uint32_t max)
 {
@@ -128,7 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct stz_run a, b;
 	static struct wsm m;
 	static uint8_t wire[sizeof(upgrade) + 2 * MAX_FEED];
-	struct rng g;
+	struct stz_rng g;
 	size_t n, wn;
 	uint32_t max;
 	int raw;
@@ -139,9 +116,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		st = stz_new(SW_TP_WS);
 	n = size - HEAD < MAX_FEED ? size - HEAD : MAX_FEED;
 	max = max_messages[data[0] & 7];
-	g.scale = (data[0] >> 3) & 15;
-	memcpy(&g.s, data + 1, 4);
-	g.s |= 1;
+	stz_rng_seed(&g, data);
 	raw = data[5] & 1;
 	if (raw) {
 		memcpy(wire, data + HEAD, n);
@@ -152,8 +127,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		wn += wsm_build(data + HEAD, n, max, wire + wn, sizeof(wire) - wn, &m);
 	}
 
-	stz_run(st, max, wire, wn, one_write, NULL, &a);
-	stz_run(st, max, wire, wn, chunked, &g, &b);
+	stz_run(st, max, wire, wn, stz_one_write, NULL, &a);
+	stz_run(st, max, wire, wn, stz_chunked, &g, &b);
 	check_msgs(&a, max);
 	check_msgs(&b, max);
 	if (!raw && !m.unmodelled) {

@@ -164,3 +164,28 @@ void stz_run_free(struct stz_run *r)
 	free(r->out);
 	memset(r, 0, sizeof(*r));
 }
+
+size_t stz_one_write(void *arg, size_t left)
+{
+	(void)arg;
+	return left;
+}
+
+size_t stz_chunked(void *arg, size_t left)
+{
+	struct stz_rng *g = arg;
+	size_t k;
+
+	g->s ^= g->s << 13;
+	g->s ^= g->s >> 17;
+	g->s ^= g->s << 5;
+	k = 1 + g->s % (1u << g->scale);
+	return k < left ? k : left;
+}
+
+void stz_rng_seed(struct stz_rng *g, const uint8_t *data)
+{
+	g->scale = (data[0] >> 3) & 15;
+	memcpy(&g->s, data + 1, 4);
+	g->s |= 1; /* xorshift never leaves 0 */
+}

@@ -48,6 +48,19 @@ void stz_run(struct st *st, uint32_t max_message, const uint8_t *p, size_t n,
 /* Frees what @p r holds. */
 void stz_run_free(struct stz_run *r);
 
+/* The two ways a target writes its input: whole (stz_one_write, arg
+ * unused), or in chunks of 1 .. 2^scale bytes from an xorshift32 seeded by
+ * the input (stz_chunked, arg a struct stz_rng; stz_rng_seed() reads the
+ * scale and the seed from the input's first 5 bytes). */
+struct stz_rng {
+	uint32_t s;
+	unsigned scale;
+};
+
+size_t stz_one_write(void *arg, size_t left);
+size_t stz_chunked(void *arg, size_t left);
+void stz_rng_seed(struct stz_rng *g, const uint8_t *data);
+
 /* Aborts with @p what if @p cond is false (the fuzz targets' CHECK). */
 #define STZ_CHECK(cond)                                                                        \
 	do {                                                                                   \
