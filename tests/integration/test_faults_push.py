@@ -264,3 +264,236 @@ def test_service_dies_with_calls_held_every_call_ends_in_time(flab):
     call_in(ctx, call)
     woken_and_answered(ctx, d1, call, mark)
     d.no_held()
+
+
+def test_5xx_and_429_for_a_minute_every_call_ends_in_time_nothing_forgotten(flab):
+    """For a whole minute the push service answers every push 503, 500 or
+    429 (Retry-After 1 s, which pushd waits out, or 10 s, longer than the
+    call can wait) while a call comes every 2 s, to two iOS apps and an
+    Android one in turn: each call gets 480 within the budget (at once
+    when the Retry-After outlasts it), the retries by cause grow in
+    /sipwake/push all minute long, no push address is dropped; then the
+    service answers again and sipp's PBX reaches one of the same apps,
+    woken by its push, with nothing done to sipwake."""
+    ctx = flab
+    service_up(ctx)
+    ios = [(Device("errs%d" % i), ctx.app()) for i in range(2)]
+    droid = (AndroidDevice("errsandroid"), ctx.app())
+    ctx.asleep(*[(a, dv) for dv, a in ios + [droid]])
+    rota = [(ios[0], ["503", "429 1", "500", "429 10"]),
+            (ios[1], ["429 1", "500", "429 10", "503"]),
+            (droid, ["503", "429 1"])]
+    d = Delta(ctx.lab)
+    start = time.monotonic()
+    end, next_call, last_sample = start + 60.0, start, 0.0
+    pending, done, samples, n = [], [], [], 0
+
+    def errors(p):
+        return sum(p[prov]["retry_after_5xx"] + p[prov]["retry_after_429"]
+                   for prov in ("apns", "fcm"))
+
+    try:
+        while time.monotonic() < end or pending:
+            now = time.monotonic()
+            if now < end and now >= next_call:
+                (dev, app), specs = rota[n % 3]
+                spec = specs[(n // 3) % len(specs)]
+                ctx.push.cmd("set %s %s" % (dev.token, spec))
+                c = invite(ctx, Call(dev.contact(app.ip, app.port), dev.user))
+                c.spec, c.dev = spec, dev
+                pending.append(c)
+                n, next_call = n + 1, next_call + 2.0
+            cids = {c.cid: c for c in pending}
+            for r in ctx.pbx.collect(lambda m: m.call_id in cids and m.status >= 200
+                                     and m.cseq[1] == "INVITE", 0.1):
+                c = cids[r.call_id]
+                assert r.t - c.t0 <= BUDGET, (c.spec, r, r.t - c.t0)
+                ctx.pbx.send(c.ack_final(r), c.edge)
+                pending.remove(c)
+                done.append((c, r))
+            late = [c.cid for c in pending if time.monotonic() - c.t0 > BUDGET + 0.2]
+            assert not late, "no final answer within %.1f s: %s" % (BUDGET, late)
+            if now - last_sample >= 5.0 and now < end:
+                samples.append(ctx.lab.pushd())
+                last_sample = now
+    finally:
+        for (dev, _), _s in rota:
+            ctx.push.cmd("set %s 200" % dev.token)
+    ctx.push.cmd("clear")
+    assert n == 30 and len(done) == 30, (n, len(done))
+    for c, r in done:
+        assert r.status == 480, (c.spec, r)
+        if c.spec == "429 10":  # pushd gives up at once: nothing to wait for
+            assert r.t - c.t0 < 1.0, (c.spec, r.t - c.t0)
+    # Visible while it lasts: every 5 s, more retries after 5xx / 429.
+    assert len(samples) >= 11, len(samples)
+    grew = [errors(b) > errors(a) for a, b in zip(samples, samples[1:])]
+    assert all(grew), [errors(s) for s in samples]
+    last = samples[-1]
+    for prov in ("apns", "fcm"):
+        assert last[prov]["retry_after_5xx"] > samples[0][prov]["retry_after_5xx"], prov
+        assert last[prov]["retry_after_429"] > samples[0][prov]["retry_after_429"], prov
+    d.no_held()
+    w = d.wake()
+    assert w.get("wake_calls") == 30 and w.get("wake_pushes") == 30, w
+    assert w.get("wake_timed_out", 0) + w.get("wake_rejected", 0) == 30, w
+    assert not w.get("wake_dead_tokens") and not w.get("wake_ring_full"), w
+    for dev, _ in ios + [droid]:
+        bound(ctx, dev)  # no push address forgotten for a 5xx / 429
+    # The service answers again: sipp as registrar, PBX and the app.
+    dev = ios[0][0]
+    # no_fc: this lab advertises +sip.pns="apns,fcm", not the "apns" the
+    # scenario expects (test_wake_devices.py checks Feature-Caps).
+    sets = {"token": dev.token, "pn_param": PN_PARAM, "domain": DOMAIN,
+            "instance": "urn:uuid:" + dev.instance}
+    ev, d, mark, _, _ = sipp_woken_call(ctx, dev, sets, "after-errors-%d@pbx" % os.getpid(),
+                                        "apns", register_sets={"no_fc": "1"})
+    assert ev["status"] == 200 and ev["type"] == "voip", ev
+    d.no_held()
+    w = d.wake()
+    assert w.get("wake_woken") == 1 and w.get("wake_answered") == 1, w
+
+
+def test_stalled_push_ends_in_time_and_holds_up_no_other_push(flab):
+    """The push service takes one app's push and never answers it: that
+    call still gets 480 within the budget, and pushes to another app on the
+    same APNs connection (HTTP/2 streams side by side, once the provider
+    token is proven) and to an Android app over FCM go through and wake
+    their apps meanwhile; in_flight shows the stalled push while it hangs,
+    timed_out once pushd gives it up at its deadline."""
+    ctx = flab
+    service_up(ctx)
+    pv = prover(ctx, "stall")
+    (dev_a, app_a), (dev_b, app_b) = (Device("stalla"), ctx.app()), (Device("stallb"), ctx.app())
+    dev_f, app_f = AndroidDevice("stallandroid"), ctx.app()
+    ctx.asleep(pv, (app_a, dev_a), (app_b, dev_b), (app_f, dev_f))
+    prove_token(ctx, *pv)
+    ctx.push.cmd("set %s stall" % dev_a.token)
+    try:
+        d, mark, p1 = Delta(ctx.lab), ctx.push.mark(), ctx.lab.pushd()
+        ca = invite(ctx, Call(dev_a.contact(app_a.ip, app_a.port), dev_a.user))
+        ev_a = ctx.push.wait_req(dev_a.token, start=mark, timeout=1.0)
+        assert ev_a["beh"].startswith("%d/" % 1), ev_a  # B_STALL: taken, never answered
+        cb = invite(ctx, Call(dev_b.contact(app_b.ip, app_b.port), dev_b.user))
+        cf = invite(ctx, Call(dev_f.contact(app_f.ip, app_f.port), dev_f.user))
+        ev_b = ctx.push.wait_req(dev_b.token, start=mark, timeout=1.0)
+        # On the stalled push's connection, beside it: not held up.
+        assert ev_b["conn"] == ev_a["conn"] and int(ev_b["open"]) >= 2, (ev_a, ev_b)
+        assert ctx.push.wait_req(dev_f.token, kind="call", start=mark, timeout=1.0)["status"] == 200
+        p2 = ctx.lab.pushd()
+        assert p2["apns"]["in_flight"] >= 1 and p2["apns"]["connections_up"] >= 1, p2
+        woken_and_answered(ctx, dev_b, cb, mark)
+        woken_and_answered(ctx, dev_f, cf, mark, kind="call")
+        assert finals(ctx, [ca])[ca.cid].status == 480
+        d.no_held()
+        p3 = wait_for(lambda: (lambda p: p if p["apns"]["in_flight"] == 0 else None)(
+            ctx.lab.pushd()), 1.0, "the stalled push given up")
+        assert p3["apns"]["timed_out"] == p1["apns"]["timed_out"] + 1, (p1, p3)
+        w = d.wake()
+        assert w.get("wake_woken") == 2 and w.get("wake_answered") == 2, w
+        assert w.get("wake_timed_out", 0) + w.get("wake_rejected", 0) == 1, w
+        for dev in (dev_a, dev_b, dev_f):
+            bound(ctx, dev)
+    finally:
+        ctx.push.cmd("clear")
+
+
+def test_goaway_in_flight_pushes_retried_or_failed_new_connection_calls_end(flab):
+    """GOAWAY from the push service twice. First on every connection while
+    one push stalls on it (the last stream id names it: processed); then
+    for one request, whose stream id it excludes (not processed, then the
+    connection closes). Pushes sent after go on a new connection; the
+    excluded one is sent again there (retry_after_goaway); the stalled one
+    is retried or ends at its deadline, its call 480 in time; every other
+    app is woken and answers; connects shows the new connections."""
+    ctx = flab
+    service_up(ctx)
+    pv = prover(ctx, "goaway")
+    devs = [(Device("goaway%s" % x), ctx.app()) for x in "abcd"]
+    ctx.asleep(pv, *[(a, dv) for dv, a in devs])
+    prove_token(ctx, *pv)
+    (dev_a, app_a), (dev_b, app_b), (dev_c, app_c), (dev_d, app_d) = devs
+    ctx.push.cmd("set %s stall" % dev_a.token)
+    try:
+        d, mark, p1 = Delta(ctx.lab), ctx.push.mark(), ctx.lab.pushd()
+        ca = invite(ctx, Call(dev_a.contact(app_a.ip, app_a.port), dev_a.user))
+        cb = invite(ctx, Call(dev_b.contact(app_b.ip, app_b.port), dev_b.user))
+        ev_a = ctx.push.wait_req(dev_a.token, start=mark, timeout=1.0)
+        ev_b = ctx.push.wait_req(dev_b.token, start=mark, timeout=1.0)
+        assert ev_b["status"] == 200 and ev_b["conn"] == ev_a["conn"], (ev_a, ev_b)
+        ctx.push.cmd("goaway")
+        cc = invite(ctx, Call(dev_c.contact(app_c.ip, app_c.port), dev_c.user))
+        ev_c = ctx.push.wait_req(dev_c.token, start=mark, timeout=1.5)
+        assert ev_c["status"] == 200 and int(ev_c["conn"]) > int(ev_a["conn"]), (ev_a, ev_c)
+        ctx.push.cmd("once %s goaway" % dev_d.token)
+        cd = invite(ctx, Call(dev_d.contact(app_d.ip, app_d.port), dev_d.user))
+        first = ctx.push.wait_req(dev_d.token, start=mark, timeout=1.0)
+        assert first["beh"].startswith("3/"), first  # B_GOAWAY
+        again = ctx.push.wait_req(dev_d.token, start=mark, timeout=1.5, n=2)
+        assert again["status"] == 200 and int(again["conn"]) > int(first["conn"]), (first, again)
+        for dev, call in ((dev_b, cb), (dev_c, cc), (dev_d, cd)):
+            woken_and_answered(ctx, dev, call, mark)
+        assert finals(ctx, [ca])[ca.cid].status == 480
+        d.no_held()
+        p2 = ctx.lab.pushd()
+        assert p2["apns"]["connects"] >= p1["apns"]["connects"] + 2, (p1, p2)
+        assert p2["apns"]["retry_after_goaway"] >= p1["apns"]["retry_after_goaway"] + 1, (p1, p2)
+        assert p2["apns"]["connections_up"] >= 1, p2
+        w = d.wake()
+        assert w.get("wake_woken") == 3 and w.get("wake_answered") == 3, w
+        assert w.get("wake_pushes") == 4, w
+        for dev, _ in devs:
+            bound(ctx, dev)
+    finally:
+        ctx.push.cmd("clear")
+
+
+def test_push_ring_full_calls_refused_503_at_once_and_counted(flab):
+    """push.ring_size and push.max_pending 64: with every push stalled,
+    pushd holds 64 and stops taking from the ring, which fills. A burst of
+    144 calls to one sleeping app: the calls whose push finds the ring full
+    get 503 at once (docs/design.md §5: the ring full for every device;
+    503, not 480, because the edge is out of room, not the user away, and
+    the PBX may try another edge), counted in wake_ring_full and pushd's
+    ring_full, with in_flight past what pushd holds while it lasts; every
+    call held gets 480 within the budget; then the ring drains and the
+    next call wakes the app."""
+    ctx = flab
+    service_up(ctx)
+    pv, (app, dev) = prover(ctx, "ring"), (ctx.app(), Device("ringfull"))
+    ctx.asleep(pv, (app, dev))
+    prove_token(ctx, *pv)
+    n = 2 * RING + 16
+    ctx.push.cmd("set %s stall" % dev.token)
+    try:
+        d, p1 = Delta(ctx.lab), ctx.lab.pushd()
+        calls = [invite(ctx, Call(dev.contact(app.ip, app.port), dev.user)) for _ in range(n)]
+        refused = {r.call_id: r for r in ctx.pbx.collect(
+            lambda m: m.status >= 200 and m.cseq[1] == "INVITE", 0.8)}
+        p2 = ctx.lab.pushd()
+        # While it lasts: more pushes queued than pushd takes, drops counted.
+        assert p2["apns"]["in_flight"] > RING, p2
+        assert p2["apns"]["ring_full"] - p1["apns"]["ring_full"] >= len(refused) > 0, (p1, p2)
+        assert n - 2 * RING <= len(refused) <= n - RING, len(refused)
+        by_cid = {c.cid: c for c in calls}
+        for cid, r in refused.items():
+            assert r.status == 503 and r.t - by_cid[cid].t0 < 1.0, (r, r.t - by_cid[cid].t0)
+            ctx.pbx.send(by_cid[cid].ack_final(r), by_cid[cid].edge)
+        assert d()["wake_ring_full"] == len(refused), d()
+        held = [c for c in calls if c.cid not in refused]
+        assert ctx.lab.held()["held"] >= len(held)
+        for r in finals(ctx, held).values():
+            assert r.status == 480, r
+        d.no_held(timeout=5.0)
+        w = d.wake()
+        assert w.get("wake_calls") == n and w.get("wake_pushes") == len(held), w
+        assert w.get("wake_timed_out", 0) + w.get("wake_rejected", 0) == len(held), w
+        bound(ctx, dev)
+    finally:
+        ctx.push.cmd("clear")
+    wait_for(lambda: ctx.lab.pushd()["apns"]["in_flight"] == 0, 2.0, "pushd's queue empty")
+    d, mark = Delta(ctx.lab), ctx.push.mark()
+    call = Call(dev.contact(app.ip, app.port), dev.user)
+    call_in(ctx, call)
+    woken_and_answered(ctx, dev, call, mark)
+    d.no_held()

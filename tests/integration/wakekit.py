@@ -455,7 +455,7 @@ def tell_sipp_app(ctx, dev, port, pns="apns"):
 
 
 def sipp_woken(ctx, dev, sets, pns, app_scenario, pbx_scenario, pbx_sets=None, pbx_extra=(),
-               push_kind=None, registered=None, app_sets=None):
+               push_kind=None, registered=None, app_sets=None, register_sets=None):
     """What sipp_woken_call() and sipp_woken_message() share, with sipp on
     both ends and as the registrar: @dev's app registers (challenged)
     through sipwake with @sets (its push address, app_register.xml's
@@ -466,7 +466,8 @@ def sipp_woken(ctx, dev, sets, pns, app_scenario, pbx_scenario, pbx_sets=None, p
     @push_kind, None: any) comes; the app, @app_scenario on a new port
     (@sets and @app_sets), is handed it (a MESSAGE "from" @pns), registers
     again (challenged) and takes what was held, every sipp ending without a
-    failed check. Returns (the push event, a Delta and a push mark taken
+    failed check. @register_sets: more variables for the first
+    registration alone (app_register.xml's). Returns (the push event, a Delta and a push mark taken
     before the PBX's request, the app's sipp result, the PBX's, the app's
     new port)."""
     lab = ctx.lab
@@ -478,7 +479,8 @@ def sipp_woken(ctx, dev, sets, pns, app_scenario, pbx_scenario, pbx_sets=None, p
                                      timeout=40).start()
         try:
             first = sippkit.lab_run_sipp(lab, "app_register.xml", APP4, old_port, remote=SW4,
-                                         service=dev.user, timeout=15, sets=sets,
+                                         service=dev.user, timeout=15,
+                                         sets=dict(sets, **(register_sets or {})),
                                          extra=creds + ["-recv_timeout", "5000"])
             assert first.ok, sippkit.explain(first, lab.read_log()[-3000:])
             if registered is not None:
@@ -509,7 +511,8 @@ def sipp_woken(ctx, dev, sets, pns, app_scenario, pbx_scenario, pbx_sets=None, p
     return ev, d, mark, res_app, res_caller, new_port
 
 
-def sipp_woken_call(ctx, dev, sets, cid, pns, push_kind=None, registered=None):
+def sipp_woken_call(ctx, dev, sets, cid, pns, push_kind=None, registered=None,
+                    register_sets=None):
     """The whole call with sipp on both ends and as the registrar
     (sipp_woken()): the PBX calls the sleeping app (pbx_call_uac.xml) with
     Call-ID @cid; the woken app (app_wake_uas.xml) answers: 180, 200, ACK,
@@ -517,7 +520,8 @@ def sipp_woken_call(ctx, dev, sets, cid, pns, push_kind=None, registered=None):
     taken before the call, the app's sipp result, its new port)."""
     ev, d, mark, res_app, _, new_port = sipp_woken(
         ctx, dev, sets, pns, "app_wake_uas.xml", "pbx_call_uac.xml",
-        pbx_extra=["-d", "300", "-cid_str", cid], push_kind=push_kind, registered=registered)
+        pbx_extra=["-d", "300", "-cid_str", cid], push_kind=push_kind, registered=registered,
+        register_sets=register_sets)
     return ev, d, mark, res_app, new_port
 
 
