@@ -27,7 +27,7 @@ where the service goes down; byte-level PBX and apps (wakekit.py), where a
 test must time every answer; sipp as PBX, registrar and app for the whole
 call after the minute of errors. Every wait is bounded. One lab for the
 file, started with the push service down (the first test brings it up);
-wake.timeout_s 3, wake.max_held 256, push.ring_size and push.max_pending
+wake.timeout_s 4, wake.max_held 256, push.ring_size and push.max_pending
 64 (the smallest the config takes, so the ring fills with a burst).
 About 100 s, 60 of them the minute of errors.
 """
@@ -45,7 +45,7 @@ from test_wake_fcm import PROJECT, AndroidDevice  # noqa: E402
 from wakekit import *  # noqa: E402,F401,F403 (the shared steps and peers)
 from wakekit import ALIVE_WINDOW_S, PUSH_PORT  # noqa: E402
 
-T = 3  # wake.timeout_s here
+T = 4  # wake.timeout_s here (wakekit's too)
 BUDGET = T + 1.0  # every held INVITE's final answer within this of its arrival
 RING = 64  # push.ring_size and push.max_pending
 
@@ -56,7 +56,9 @@ class FaultLab(WakeLab):
 
     def __init__(self, name):
         swlab.Lab.__init__(self, name=name,
-                           pbx_extra="check_interval_s = 3600; timeout_ms = 1000;",
+                           # timeout_ms: the test is the PBX, and a loaded host
+                           # may keep it from answering a REGISTER within 1 s.
+                           pbx_extra="check_interval_s = 3600; timeout_ms = 3000;",
                            bindings_extra="ping_interval_s = 0; alive_window_s = %d;"
                            % ALIVE_WINDOW_S)
         self.server = pushsrv.PushServer(self, port=PUSH_PORT, team=TEAM, key_id=KID,
@@ -116,7 +118,7 @@ def prove_token(ctx, app, dev):
     one push and expects others through needs that done first."""
     d, mark = Delta(ctx.lab), ctx.push.mark()
     call = Call(dev.contact(app.ip, app.port), dev.user)
-    call_in(ctx, call)
+    hold(ctx, call)
     assert ctx.push.wait_req(dev.token, start=mark)["status"] == 200
     ctx.pbx.send(call.cancel(), call.edge)
     r = ctx.pbx.expect(final_of(call.cid), 1.0, "487")
@@ -131,6 +133,26 @@ def invite(ctx, call):
     call.timer_a, call.next_a, call.heard = 0.5, call.t0 + 0.5, False
     ctx.pbx.send(call.invite, call.edge)
     return call
+
+
+def hold(ctx, call, timeout=3.0):
+    """@call's INVITE sent (again at Timer A while nothing is heard) until
+    sipwake's 100 Trying: the call is held. wakekit.call_in() wants the
+    100 within 0.5 s, which a loaded host does not always give; what these
+    tests time is the final answer."""
+    invite(ctx, call)
+    end = time.monotonic() + timeout
+    while True:
+        hits = ctx.pbx.collect(is_resp(100, call.cid), min(call.timer_a, 0.1))
+        if hits:
+            call.heard = True
+            return hits[0]
+        now = time.monotonic()
+        assert now < end, "no 100 Trying to %s within %.1f s" % (call.cid, timeout)
+        if now >= call.next_a:
+            ctx.pbx.send(call.invite, call.edge)
+            call.timer_a *= 2
+            call.next_a = now + call.timer_a
 
 
 def step(ctx, pending, timeout, budget=BUDGET):
@@ -219,7 +241,7 @@ def test_service_down_at_start_then_up_wakes_without_operator(flab):
     d = Delta(ctx.lab)
     calls = [invite(ctx, Call(dev.contact(old.ip, old.port), dev.user)) for _ in range(2)]
     for c in calls:
-        ctx.pbx.expect(is_resp(100, c.cid), 0.5, "100 Trying")
+        ctx.pbx.expect(is_resp(100, c.cid), 2.0, "100 Trying")
     # Down while it lasts: the attempts go on (retry_max_ms 500 here).
     time.sleep(1.0)
     p2 = ctx.lab.pushd()
@@ -243,7 +265,7 @@ def test_service_down_at_start_then_up_wakes_without_operator(flab):
     assert p3["apns"]["timed_out"] >= 2, p3  # the pushes of the calls above
     d, mark = Delta(ctx.lab), ctx.push.mark()
     call = Call(dev.contact(old.ip, old.port), dev.user)
-    call_in(ctx, call)
+    hold(ctx, call)
     woken_and_answered(ctx, dev, call, mark)
     d.no_held()
     w = d.wake()
@@ -270,7 +292,7 @@ def test_service_dies_with_calls_held_every_call_ends_in_time(flab):
         calls = [invite(ctx, Call(dv.contact(a.ip, a.port), dv.user)) for dv, a in
                  ((d0, a0), (d1, a1), (d2, a2))]
         for dv in (d0, d1, d2):
-            ctx.push.wait_req(dv.token, start=mark, timeout=1.0)
+            ctx.push.wait_req(dv.token, start=mark, timeout=2.0)
         # pushd's view before the fault: the stalled push in flight.
         assert ctx.lab.pushd()["apns"]["in_flight"] >= 1
         ctx.lab.server.kill()
@@ -300,7 +322,7 @@ def test_service_dies_with_calls_held_every_call_ends_in_time(flab):
     service_up(ctx)
     d, mark = Delta(ctx.lab), ctx.push.mark()
     call = Call(d1.contact(a1.ip, a1.port), d1.user)
-    call_in(ctx, call)
+    hold(ctx, call)
     woken_and_answered(ctx, d1, call, mark)
     d.no_held()
 
@@ -354,7 +376,7 @@ def test_5xx_and_429_for_a_minute_every_call_ends_in_time_nothing_forgotten(flab
     for c, r in done:
         assert r.status == 480, (c.spec, r)
         if c.spec == "429 10":  # pushd gives up at once: nothing to wait for
-            assert r.t - c.t0 < 1.0, (c.spec, r.t - c.t0)
+            assert r.t - c.t0 < 2.0, (c.spec, r.t - c.t0)
     # Visible while it lasts: every 5 s, more retries after 5xx / 429.
     assert len(samples) >= 11, len(samples)
     grew = [errors(b) > errors(a) for a, b in zip(samples, samples[1:])]
@@ -402,14 +424,14 @@ def test_stalled_push_ends_in_time_and_holds_up_no_other_push(flab):
     try:
         d, mark, p1 = Delta(ctx.lab), ctx.push.mark(), ctx.lab.pushd()
         ca = invite(ctx, Call(dev_a.contact(app_a.ip, app_a.port), dev_a.user))
-        ev_a = ctx.push.wait_req(dev_a.token, start=mark, timeout=1.0)
+        ev_a = ctx.push.wait_req(dev_a.token, start=mark, timeout=2.0)
         assert ev_a["beh"].startswith("1/"), ev_a  # B_STALL: taken, never answered
         cb = invite(ctx, Call(dev_b.contact(app_b.ip, app_b.port), dev_b.user))
         cf = invite(ctx, Call(dev_f.contact(app_f.ip, app_f.port), dev_f.user))
-        ev_b = ctx.push.wait_req(dev_b.token, start=mark, timeout=1.0)
+        ev_b = ctx.push.wait_req(dev_b.token, start=mark, timeout=2.0)
         # On the stalled push's connection, beside it: not held up.
         assert ev_b["conn"] == ev_a["conn"] and int(ev_b["open"]) >= 2, (ev_a, ev_b)
-        assert ctx.push.wait_req(dev_f.token, kind="call", start=mark, timeout=1.0)["status"] == 200
+        assert ctx.push.wait_req(dev_f.token, kind="call", start=mark, timeout=2.0)["status"] == 200
         p2 = ctx.lab.pushd()
         assert p2["apns"]["in_flight"] >= 1 and p2["apns"]["connections_up"] >= 1, p2
         woken_and_answered(ctx, dev_b, cb, mark)
@@ -454,26 +476,26 @@ def test_goaway_in_flight_pushes_retried_on_a_new_connection_calls_end(flab):
         d, mark, p1 = Delta(ctx.lab), ctx.push.mark(), ctx.lab.pushd()
         ca = invite(ctx, Call(dev_a.contact(app_a.ip, app_a.port), dev_a.user))
         cb = invite(ctx, Call(dev_b.contact(app_b.ip, app_b.port), dev_b.user))
-        ev_a = ctx.push.wait_req(dev_a.token, start=mark, timeout=1.0)
-        ev_b = ctx.push.wait_req(dev_b.token, start=mark, timeout=1.0)
+        ev_a = ctx.push.wait_req(dev_a.token, start=mark, timeout=2.0)
+        ev_b = ctx.push.wait_req(dev_b.token, start=mark, timeout=2.0)
         assert ev_b["status"] == 200 and ev_b["conn"] == ev_a["conn"], (ev_a, ev_b)
         assert ev_a["beh"].startswith("1/"), ev_a  # B_STALL: taken, never answered
         ctx.push.cmd("goaway")
-        again_a = ctx.push.wait_req(dev_a.token, start=mark, timeout=1.5, n=2)
+        again_a = ctx.push.wait_req(dev_a.token, start=mark, timeout=2.5, n=2)
         assert again_a["status"] == 200 and again_a["beh"].startswith("0/"), again_a
         assert int(again_a["conn"]) > int(ev_a["conn"]), (ev_a, again_a)
         # Each app wakes right after its push, well within its call's wait.
         woken_and_answered(ctx, dev_a, ca, mark, ev=again_a)
         woken_and_answered(ctx, dev_b, cb, mark)
         cc = invite(ctx, Call(dev_c.contact(app_c.ip, app_c.port), dev_c.user))
-        ev_c = ctx.push.wait_req(dev_c.token, start=mark, timeout=1.5)
+        ev_c = ctx.push.wait_req(dev_c.token, start=mark, timeout=2.5)
         assert ev_c["status"] == 200 and int(ev_c["conn"]) > int(ev_a["conn"]), (ev_a, ev_c)
         woken_and_answered(ctx, dev_c, cc, mark)
         ctx.push.cmd("once %s goaway" % dev_d.token)
         cd = invite(ctx, Call(dev_d.contact(app_d.ip, app_d.port), dev_d.user))
-        first = ctx.push.wait_req(dev_d.token, start=mark, timeout=1.0)
+        first = ctx.push.wait_req(dev_d.token, start=mark, timeout=2.0)
         assert first["beh"].startswith("3/"), first  # B_GOAWAY
-        again = ctx.push.wait_req(dev_d.token, start=mark, timeout=1.5, n=2)
+        again = ctx.push.wait_req(dev_d.token, start=mark, timeout=2.5, n=2)
         assert again["status"] == 200 and int(again["conn"]) > int(first["conn"]), (first, again)
         woken_and_answered(ctx, dev_d, cd, mark, ev=again)
         d.no_held()
@@ -516,7 +538,7 @@ def test_push_ring_full_calls_refused_503_at_once_and_counted(flab):
         d = Delta(ctx.lab)
         calls = [invite(ctx, Call(dev.contact(app.ip, app.port), dev.user)) for _ in range(n)]
         pending, refused = {c.cid: c for c in calls}, {}
-        end = time.monotonic() + 1.2
+        end = time.monotonic() + 2.0
         while time.monotonic() < end:
             refused.update((c.cid, r) for c, r in step(ctx, pending, 0.05))
         p2 = ctx.lab.pushd()
@@ -531,7 +553,7 @@ def test_push_ring_full_calls_refused_503_at_once_and_counted(flab):
         assert p2["apns"]["ring_full"] - p1["apns"]["ring_full"] == len(refused), (p1, p2)
         by_cid = {c.cid: c for c in calls}
         for cid, r in refused.items():  # ACKed by step()
-            assert r.status == 503 and r.t - by_cid[cid].t0 < 1.0, (r, r.t - by_cid[cid].t0)
+            assert r.status == 503 and r.t - by_cid[cid].t0 < 2.0, (r, r.t - by_cid[cid].t0)
         assert d()["wake_ring_full"] == len(refused), d()
         held = [c for c in calls if c.cid not in refused]
         assert ctx.lab.held()["held"] >= len(held)
@@ -548,6 +570,6 @@ def test_push_ring_full_calls_refused_503_at_once_and_counted(flab):
     wait_for(lambda: ctx.lab.pushd()["apns"]["in_flight"] == 0, 2.0, "pushd's queue empty")
     d, mark = Delta(ctx.lab), ctx.push.mark()
     call = Call(dev.contact(app.ip, app.port), dev.user)
-    call_in(ctx, call)
+    hold(ctx, call)
     woken_and_answered(ctx, dev, call, mark)
     d.no_held()
