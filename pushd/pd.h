@@ -222,6 +222,9 @@ int pd_thread_cpu_us(const struct pd *pd, uint64_t *us);
 	_(token_renewals,                                                                      \
 	  "APNs provider tokens renewed / FCM access tokens fetched / VAPID JWTs renewed")     \
 	_(connects, "HTTP/2 connections established")                                          \
+	_(connect_failures,                                                                    \
+	  "connection attempts that failed (refused, TLS, no h2, no address): grows while "    \
+	  "the push service is unreachable")                                                   \
 	_(pings, "PINGs sent on idle connections")                                             \
 	_(ping_timeouts, "connections dropped because a PING went unanswered")                 \
 	_(disconnects, "established connections lost")                                         \

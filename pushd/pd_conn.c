@@ -291,6 +291,10 @@ static void conn_lost(struct pd_conn *cn, const char *why)
 		       why);
 	else if (cn->state == PD_CONN_CONNECTING)
 		PD_LOG(INFO, "%s: cannot connect to %s:%u: %s", c->name, cn->host, cn->port, why);
+	/* A push service that is down shows while it is down, not only as
+	 * connections_up 0 (docs/telemetry.md). */
+	if (cn->state == PD_CONN_CONNECTING && !cn->closing)
+		PD_STAT_ADD(pd, c->provider, connect_failures, 1);
 	if (was_up) {
 		PD_STAT_ADD(pd, c->provider, disconnects, 1);
 		conn_count(cn, -1);

@@ -109,7 +109,7 @@ class PushServer:
         self.fcm_project, self.fcm_email = fcm_project, fcm_email
         self.dir = tempfile.mkdtemp(prefix="pushsrv-")
         self.proc, self.returncode = None, None
-        self._lines, self._cv = [], threading.Condition()
+        self._lines, self._cv, self._eof = [], threading.Condition(), False
         self._cursors = {}  # wait_req(): (token, match) -> next line to look at
         self._keys()
 
@@ -195,7 +195,12 @@ class PushServer:
 
     # -- life ---------------------------------------------------------------
     def start(self, timeout=10):
+        """Start the server (again, after stop(remove=False) or kill(): the
+        same keys and port, so pushd reconnects to it as to a push service
+        that came back)."""
         self.lab.sw(["ip", "link", "set", "lo", "up"])
+        with self._cv:
+            at = len(self._lines)  # a restart's PORT line, not the last run's
         cmd = ["ip", "netns", "exec", self.lab.ns_sw, testsrv_bin(),
                "--cert", self._path("tls.crt"), "--key", self._path("tls.key"),
                "--port", str(self.port), "--apns-key", self._path("apns.pub"),
@@ -206,15 +211,17 @@ class PushServer:
                     "--fcm-project", self.fcm_project]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True, bufsize=1)
-        threading.Thread(target=self._read, daemon=True).start()
-        if self._wait_line(lambda l: l.startswith("PORT "), timeout, 0) is None:
+        self._eof = False
+        threading.Thread(target=self._read, args=(self.proc,), daemon=True).start()
+        if self._wait_line(lambda l: l.startswith("PORT "), timeout, at) is None:
             self.stop()
             raise RuntimeError("pd_testsrv did not start:\n" + "\n".join(self._lines))
         return self
 
-    def stop(self, timeout=10):
+    def stop(self, timeout=10, remove=True):
         """Close its stdin (it quits cleanly, so ASan can check it); kill it
-        if it does not. Returns its exit code."""
+        if it does not. Returns its exit code. @remove false keeps its keys
+        for start() again."""
         if self.proc is not None:
             try:
                 self.proc.stdin.close()
@@ -226,8 +233,18 @@ class PushServer:
                 self.proc.kill()
                 self.proc.wait(5)
             self.returncode, self.proc = self.proc.returncode, None
-        shutil.rmtree(self.dir, ignore_errors=True)
+        if remove:
+            shutil.rmtree(self.dir, ignore_errors=True)
         return self.returncode
+
+    def kill(self):
+        """SIGKILL: the push service dies as a crashed host does (no
+        GOAWAY, its sockets closed by the kernel); the keys stay for
+        start() again."""
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait(5)
+            self.returncode, self.proc = self.proc.returncode, None
 
     def __enter__(self):
         return self.start()
@@ -235,13 +252,15 @@ class PushServer:
     def __exit__(self, *exc):
         self.stop()
 
-    def _read(self):
-        for line in self.proc.stdout:
+    def _read(self, proc):
+        for line in proc.stdout:
             with self._cv:
                 self._lines.append(line.rstrip("\n"))
                 self._cv.notify_all()
         with self._cv:
             self._lines.append("EOF")
+            if proc is self.proc or self.proc is None:
+                self._eof = True  # this run's end, not a killed one's
             self._cv.notify_all()
 
     def _wait_line(self, pred, timeout, start):
@@ -255,7 +274,7 @@ class PushServer:
                         return i
                     i += 1
                 left = end - time.monotonic()
-                if left <= 0 or (self._lines and self._lines[-1] == "EOF"):
+                if left <= 0 or self._eof:
                     return None
                 self._cv.wait(left)
 
@@ -275,9 +294,10 @@ class PushServer:
                                                        else self._lines[i]))
         return self._lines[i]
 
-    def wait_conn(self, timeout=10):
-        """Wait until pushd has a TLS connection to the server."""
-        if self._wait_line(lambda l: l.startswith("CONN "), timeout, 0) is None:
+    def wait_conn(self, timeout=10, since=0):
+        """Wait until pushd has a TLS connection to the server (one opened
+        after line @since of events(), if given)."""
+        if self._wait_line(lambda l: l.startswith("CONN "), timeout, since) is None:
             raise RuntimeError("pushd never connected to pd_testsrv:\n"
                                + self.lab.read_log()[-3000:])
 

@@ -24,7 +24,7 @@ import sippkit  # noqa: E402,F401 (re-exported)
 import swcluster  # noqa: E402
 import swlab  # noqa: E402
 from wakepeers import (BUNDLE, CLONE_NEWNET, KID, PN_PARAM, TEAM, Device, Linphone,  # noqa: E402,F401,E501
-                       Endpoint, in_netns, is_req, is_resp, of_call, short, token_of, uuid_of)
+                       Endpoint, far_namespace, in_netns, is_req, is_resp, of_call, short, token_of, uuid_of)
 from wakesip import (APP4, APP6, COMPACT, DOMAIN, PBX4, PBX6, SDP_APP, SDP_PBX, SW4,  # noqa: E402,F401,E501
                      SW6, Call, Msg, build, host, plain_via, reply, vias)
 
@@ -463,7 +463,8 @@ def tell_sipp_app(ctx, dev, port, pns="apns", ip=None):
 
 
 def sipp_woken(ctx, dev, sets, pns, app_scenario, pbx_scenario, pbx_sets=None, pbx_extra=(),
-               push_kind=None, registered=None, app_sets=None, new_ip=None):
+               push_kind=None, registered=None, app_sets=None, new_ip=None,
+               register_sets=None):
     """What sipp_woken_call() and sipp_woken_message() share, with sipp on
     both ends and as the registrar: @dev's app registers (challenged)
     through sipwake with @sets (its push address, app_register.xml's
@@ -474,10 +475,12 @@ def sipp_woken(ctx, dev, sets, pns, app_scenario, pbx_scenario, pbx_sets=None, p
     @push_kind, None: any) comes; the app, @app_scenario on a new port
     (and at @new_ip, if given: another network) (@sets and @app_sets), is
     handed it (a MESSAGE "from" @pns), registers again (challenged) and
-    takes what was held, every sipp ending without a failed check. Every
-    address is of ctx's family (Ctx(v6=True): all IPv6). Returns (the push
-    event, a Delta and a push mark taken before the PBX's request, the
-    app's sipp result, the PBX's, the app's new port)."""
+    takes what was held, every sipp ending without a failed check.
+    @register_sets: more variables for the first registration alone
+    (app_register.xml's). Every address is of ctx's family (Ctx(v6=True):
+    all IPv6). Returns (the push event, a Delta and a push mark taken
+    before the PBX's request, the app's sipp result, the PBX's, the app's
+    new port)."""
     lab = ctx.lab
     creds = ["-au", dev.user, "-ap", "secret"]
     old_port, new_port = ctx.next_port + 1, ctx.next_port + 2
@@ -489,7 +492,8 @@ def sipp_woken(ctx, dev, sets, pns, app_scenario, pbx_scenario, pbx_sets=None, p
         try:
             first = sippkit.lab_run_sipp(lab, "app_register.xml", ctx.app_ip, old_port,
                                          remote=ctx.sw_ip, service=dev.user, timeout=15,
-                                         sets=sets, extra=creds + ["-recv_timeout", "5000"])
+                                         sets=dict(sets, **(register_sets or {})),
+                                         extra=creds + ["-recv_timeout", "5000"])
             assert first.ok, sippkit.explain(first, lab.read_log()[-3000:])
             if registered is not None:
                 registered(first)
@@ -519,7 +523,8 @@ def sipp_woken(ctx, dev, sets, pns, app_scenario, pbx_scenario, pbx_sets=None, p
     return ev, d, mark, res_app, res_caller, new_port
 
 
-def sipp_woken_call(ctx, dev, sets, cid, pns, push_kind=None, registered=None, new_ip=None):
+def sipp_woken_call(ctx, dev, sets, cid, pns, push_kind=None, registered=None, new_ip=None,
+                    register_sets=None):
     """The whole call with sipp on both ends and as the registrar
     (sipp_woken()): the PBX calls the sleeping app (pbx_call_uac.xml) with
     Call-ID @cid; the woken app (app_wake_uas.xml) answers: 180, 200, ACK,
@@ -528,7 +533,7 @@ def sipp_woken_call(ctx, dev, sets, cid, pns, push_kind=None, registered=None, n
     ev, d, mark, res_app, _, new_port = sipp_woken(
         ctx, dev, sets, pns, "app_wake_uas.xml", "pbx_call_uac.xml",
         pbx_extra=["-d", "300", "-cid_str", cid], push_kind=push_kind, registered=registered,
-        new_ip=new_ip)
+        new_ip=new_ip, register_sets=register_sets)
     return ev, d, mark, res_app, new_port
 
 
@@ -570,29 +575,3 @@ def cancel_before_wake(ctx, name):
     ctx.pbx.nothing(of_call(call.cid), 0.3, "answer to the ACK")
     old.nothing(timeout=0)
     return dev, call, d, mark
-
-
-@contextlib.contextmanager
-def far_namespace(lab):
-    """A third namespace, 198.19.8.2, one routed hop behind the peer (which
-    is sipwake's gateway4): an app that woke up on another network."""
-    ns, a, b = lab.name + "-far", lab.name[:11] + "f", lab.name[:11] + "g"
-    swlab.run(["ip", "netns", "del", ns], check=False)
-    try:
-        swlab.run(["ip", "netns", "add", ns])
-        swlab.run(["ip", "link", "add", a, "type", "veth", "peer", "name", b])
-        swlab.run(["ip", "link", "set", a, "netns", lab.ns_peer])
-        swlab.run(["ip", "link", "set", b, "netns", ns])
-        lab.peer(["ip", "addr", "add", "198.19.8.1/24", "dev", a])
-        lab.peer(["ip", "link", "set", a, "up"])
-        lab.peer(["sysctl", "-qw", "net.ipv4.ip_forward=1"])
-        lab.peer(["ethtool", "-K", a, "tx", "off"])
-        far = ["ip", "netns", "exec", ns]
-        swlab.run(far + ["ip", "link", "set", "lo", "up"])
-        swlab.run(far + ["ip", "addr", "add", "198.19.8.2/24", "dev", b])
-        swlab.run(far + ["ip", "link", "set", b, "up"])
-        swlab.run(far + ["ip", "route", "add", "default", "via", "198.19.8.1"])
-        swlab.run(far + ["ethtool", "-K", b, "tx", "off"])
-        yield ns, "198.19.8.2"
-    finally:
-        swlab.run(["ip", "netns", "del", ns], check=False)

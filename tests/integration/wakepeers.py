@@ -13,6 +13,7 @@ import socket
 import time
 
 from wakesip import DOMAIN, SW4, Msg, host, reply
+import swlab  # noqa: E402,I100 (on sys.path once wakesip is imported)
 
 TEAM, BUNDLE, KID = "ABCD123456", "com.example", "KEY1234567"
 PN_PARAM = "%s.%s.voip" % (TEAM, BUNDLE)  # RFC 8599 APNs: TeamID.BundleID.voip
@@ -188,3 +189,29 @@ def is_resp(code, cid=None, meth=None):
 
 def of_call(cid):
     return lambda m: m.call_id == cid
+
+
+@contextlib.contextmanager
+def far_namespace(lab):
+    """A third namespace, 198.19.8.2, one routed hop behind the peer (which
+    is sipwake's gateway4): an app that woke up on another network."""
+    ns, a, b = lab.name + "-far", lab.name[:11] + "f", lab.name[:11] + "g"
+    swlab.run(["ip", "netns", "del", ns], check=False)
+    try:
+        swlab.run(["ip", "netns", "add", ns])
+        swlab.run(["ip", "link", "add", a, "type", "veth", "peer", "name", b])
+        swlab.run(["ip", "link", "set", a, "netns", lab.ns_peer])
+        swlab.run(["ip", "link", "set", b, "netns", ns])
+        lab.peer(["ip", "addr", "add", "198.19.8.1/24", "dev", a])
+        lab.peer(["ip", "link", "set", a, "up"])
+        lab.peer(["sysctl", "-qw", "net.ipv4.ip_forward=1"])
+        lab.peer(["ethtool", "-K", a, "tx", "off"])
+        far = ["ip", "netns", "exec", ns]
+        swlab.run(far + ["ip", "link", "set", "lo", "up"])
+        swlab.run(far + ["ip", "addr", "add", "198.19.8.2/24", "dev", b])
+        swlab.run(far + ["ip", "link", "set", b, "up"])
+        swlab.run(far + ["ip", "route", "add", "default", "via", "198.19.8.1"])
+        swlab.run(far + ["ethtool", "-K", b, "tx", "off"])
+        yield ns, "198.19.8.2"
+    finally:
+        swlab.run(["ip", "netns", "del", ns], check=False)

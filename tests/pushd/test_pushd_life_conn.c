@@ -87,12 +87,18 @@ void test_reconnect_after_server_restart(void **state)
 	assert_non_null(r);
 	assert_int_equal(r->status, PD_DELIVERED);
 	free(r);
+	pd_stats_get(pd, PD_APNS, &st);
+	assert_int_equal(st.connect_failures, 0);
 	assert_int_equal(ts_srv_stop(&srv), 0);
 	/* Submitted while the server is down: waits for the reconnect. */
 	ts_request(&q, PD_APNS, "cc02", 2);
 	q.deadline_ms = sw_mono_ms() + 6000;
 	assert_int_equal(pd_submit(pd, &q), 0);
 	usleep(600 * 1000);
+	/* The attempts against a port nobody listens on show while it lasts. */
+	pd_stats_get(pd, PD_APNS, &st);
+	assert_true(st.connect_failures >= 1);
+	assert_int_equal(st.connections_up, 0);
 	assert_int_equal(ts_srv_start(&srv, srv_bin, &keys, port, NULL), 0);
 	r = ts_wait_result(pd, 2, 8000);
 	assert_non_null(r);

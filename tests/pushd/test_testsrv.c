@@ -236,6 +236,34 @@ static void test_apns_scripted_answers(void **state)
 	assert_int_equal(apns("abcf", NULL, VOIP, "{}", out, sizeof(out)), 200);
 }
 
+/* GOAWAY as a push service sends it when it goes away (RFC 9113 §6.8):
+ * "once TOKEN goaway" names a last stream below the request's, so the
+ * request was not processed, gets no answer, and a client may send it
+ * again on a new connection (curl, told to retry: it does not on its own);
+ * "goaway" on an idle connection is harmless. */
+static void test_goaway_refuses_the_stream_a_client_retries_it(void **state)
+{
+	char out[512], conn1[16] = "", conn2[16] = "";
+	const char *l;
+
+	(void)state;
+	assert_int_equal(ts_srv_cmd(&srv, "once abd0 goaway"), 0);
+	assert_int_equal(apns("abd0", NULL, VOIP "--retry 1 --retry-all-errors --retry-delay 0",
+			      "{}", out, sizeof(out)),
+			 200);
+	l = ts_srv_wait(&srv, "REQ apns abd0 ", 2000);
+	assert_non_null(l);
+	assert_non_null(strstr(l, " beh=3/")); /* B_GOAWAY: not answered */
+	assert_int_equal(sscanf(strstr(l, " conn="), " conn=%15s", conn1), 1);
+	l = ts_srv_wait(&srv, "REQ apns abd0 ", 2000);
+	assert_non_null(l);
+	assert_non_null(strstr(l, " status=200 "));
+	assert_int_equal(sscanf(strstr(l, " conn="), " conn=%15s", conn2), 1);
+	assert_string_not_equal(conn1, conn2); /* sent again on a new connection */
+	assert_int_equal(ts_srv_cmd(&srv, "goaway"), 0);
+	assert_int_equal(apns("abd1", NULL, VOIP, "{}", out, sizeof(out)), 200);
+}
+
 /* A Web Push request to /wp/<id> as pushd makes it: "vapid t=<JWT signed
  * by @signer>, k=<the test .p8's public key>" with claims @claims (NULL:
  * good ones), @plain encrypted for the subscription's @keys, @hdrs extra. */
@@ -398,6 +426,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_apns_client_certificate_checks),
 		cmocka_unit_test(test_apns_header_and_body_checks),
 		cmocka_unit_test(test_apns_scripted_answers),
+		cmocka_unit_test(test_goaway_refuses_the_stream_a_client_retries_it),
 		cmocka_unit_test(test_token_endpoint_and_fcm),
 		cmocka_unit_test(test_webpush_push_service_checks),
 	};
