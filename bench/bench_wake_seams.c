@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * bench_wake's link seams (bench/meson.build wraps the three with
- * -Wl,--wrap): pd_submit, cp_udp_send and cp_bind_sync are timed where the
+ * -Wl,--wrap): pd_submit, cp_udp_send_as and cp_bind_sync are timed where the
  * control plane calls them, and run as they are.
  */
 #include <string.h>
@@ -17,10 +17,10 @@ struct wake_seams seams;
 
 int __real_pd_submit(struct pd *p, const struct pd_request *req);
 int __wrap_pd_submit(struct pd *p, const struct pd_request *req);
-int __real_cp_udp_send(struct cp_ctx *c, const struct sw_ip *dst, uint16_t dport,
-		       const void *payload, uint16_t len);
-int __wrap_cp_udp_send(struct cp_ctx *c, const struct sw_ip *dst, uint16_t dport,
-		       const void *payload, uint16_t len);
+int __real_cp_udp_send_as(struct cp_ctx *c, const struct sw_ip *dst, uint16_t dport,
+			  const void *payload, uint16_t len, bool stranger);
+int __wrap_cp_udp_send_as(struct cp_ctx *c, const struct sw_ip *dst, uint16_t dport,
+			  const void *payload, uint16_t len, bool stranger);
 int __real_cp_bind_sync(struct cp_ctx *c);
 int __wrap_cp_bind_sync(struct cp_ctx *c);
 
@@ -36,10 +36,10 @@ int __wrap_pd_submit(struct pd *p, const struct pd_request *req)
 }
 
 /* An INVITE to a device is on the down ring when this returns. */
-int __wrap_cp_udp_send(struct cp_ctx *c, const struct sw_ip *dst, uint16_t dport,
-		       const void *payload, uint16_t len)
+int __wrap_cp_udp_send_as(struct cp_ctx *c, const struct sw_ip *dst, uint16_t dport,
+			  const void *payload, uint16_t len, bool stranger)
 {
-	int rc = __real_cp_udp_send(c, dst, dport, payload, len);
+	int rc = __real_cp_udp_send_as(c, dst, dport, payload, len, stranger);
 
 	if (len > 7 && memcmp(payload, "INVITE ", 7) == 0 && seams.n_inv < RTE_DIM(seams.inv_tsc))
 		seams.inv_tsc[seams.n_inv++] = rte_rdtsc();
