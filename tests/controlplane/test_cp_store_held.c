@@ -149,6 +149,7 @@ void test_held_batches(void **state)
 	assert_int_equal(cp_store_held_del(st, c.key, c.key_len), 0);
 	assert_int_equal(cp_store_held_del(st, "nope", 4), 0);
 	assert_int_equal(cp_store_commit(st), 0);
+	cp_store_close(st);
 	assert_int_equal(held_reload(path, false, &s), 1);
 	assert_int_equal(s.tag[0], 1);
 	/* Not committed: not there (the store closed in the middle of the
