@@ -151,6 +151,9 @@ int cp_call_journal_replay(struct cp_ctx *cp)
 	if (cp->store == NULL)
 		return 0;
 	n = cp_store_held_load(cp->store, replay_one, cp);
+	/* Its deletes (stale rows, calls answered without a transaction)
+	 * are committed by the loop's first round. */
+	cp_bind_touch(cp);
 	if (n < 0)
 		CP_LOG(ERR, "journal of held calls not read: %s", cp_store_error(cp->store));
 	else if (n > 0)

@@ -20,6 +20,11 @@
   the restarted sipwake taking it, the calls held at the kill are answered
   480 from the journal of held calls within wake.timeout_s + 1 s of their
   INVITE, an alive call and a wake succeed.
+- test_journal_at_start_answers_fresh_calls_and_drops_stale_ones: on the
+  same lab, a stop leaves the journal of held calls empty; rows written
+  into it while sipwake is down are answered 480 at start (deadline near
+  or far), with their To-tag, Timer G until the ACK; a row more than Timer
+  C past its deadline is dropped unanswered.
 
 Real parts: sipwake in the lab's namespaces, pd_testsrv as APNs, sipp and
 Kamailio as peers, byte-level apps and PBX (wakekit.py). Every wait is
@@ -430,3 +435,46 @@ def test_kill_9_under_traffic_with_10k_bindings(kill_lab):
         ring_and_answer(ctx, new, inv, call)
         # Every call of this run got its final answer: none left journaled.
         wait_journal(lab, [])
+
+
+def journal_add(lab, call, deadline_ms, tag):
+    """A row in the journal of held calls, as sipwake writes it for @call's
+    INVITE from the PBX (sipwake stopped: the file is ours)."""
+    db = sqlite3.connect(lab.store_path, timeout=5)
+    try:
+        db.execute("INSERT INTO held_calls (key, src, sport, deadline_ms, tag, invite) "
+                   "VALUES (?, ?, 5060, ?, ?, ?)",
+                   (("%s\x1f%s" % (call.cid, call.branch)).encode(), PBX4, deadline_ms, tag,
+                    call.invite.encode()))
+        db.commit()
+    finally:
+        db.close()
+
+
+def test_journal_at_start_answers_fresh_calls_and_drops_stale_ones(kill_lab):
+    """After the kill -9 test (same lab): a stop leaves the journal empty;
+    rows found at start are answered 480 with the To-tag they were held
+    with, whatever their deadline, except one more than Timer C past it."""
+    ctx, lab = kill_lab, kill_lab.lab
+    caller = ctx.pbx
+    assert lab.stop() == 0, lab.read_log()[-3000:]
+    assert journal_cids(lab) == []
+    fresh, far, stale = (Call("sip:kh%d@%s" % (i, DOMAIN), "kh%d" % i) for i in range(3))
+    now_ms = int(time.time() * 1000)
+    journal_add(lab, fresh, now_ms + TIMEOUT_S * 1000, 0x00c0ffee)
+    journal_add(lab, far, now_ms + 3600 * 1000, 0x2)  # answered at once all the same
+    journal_add(lab, stale, now_ms - 200 * 1000, 0x3)  # its PBX gave up long ago
+    caller.drain()
+    lab.start()
+    ready = time.monotonic()
+    for call, tag in ((fresh, "sw00c0ffee"), (far, "sw00000002")):
+        r = caller.expect(final_of(call.cid), 1.5, "480 from the journal")
+        assert r.status == 480 and r.to_tag() == tag and vias(r) == [call.via], r
+        assert r.t - ready <= 1.0, r.t - ready
+        caller.send(call.ack_final(r))
+    caller.nothing(of_call(stale.cid), 0.5, "an answer to the stale call")
+    caller.nothing(lambda m: m.cseq[1] == "INVITE", 0.5, "an answer after the ACK")
+    assert lab.stats()["wake_interrupted"] == 2, lab.stats()
+    assert lab.held()["interrupted"] == 2, lab.held()
+    wait_journal(lab, [])
+    assert "gave up long ago" in lab.read_log()
