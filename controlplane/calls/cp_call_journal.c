@@ -35,6 +35,18 @@
 
 #define KEY_SEP '\x1f'
 
+/* A store that fails, fails every call: said at most once a second. */
+static void journal_warn(struct cp_ctx *cp, const char *what)
+{
+	static uint64_t next_ms;
+	uint64_t now = sw_mono_ms();
+
+	if (now < next_ms)
+		return;
+	next_ms = now + 1000;
+	CP_LOG(WARNING, "%s: %s", what, cp_store_error(cp->store));
+}
+
 /* The key of the call: Call-ID, 0x1f, the PBX's top Via branch. */
 static int key_of(const uint8_t *msg, const struct sip_msg *sm, char *out, size_t cap)
 {
@@ -73,14 +85,14 @@ void cp_call_journal_put(struct cp_ctx *cp, struct cp_held_call *c, const uint8_
 	if (c->jkey == NULL)
 		return; /* out of memory: the call goes on, unjournaled */
 	if (cp_store_held_put(cp->store, &h) != 0)
-		CP_LOG(WARNING, "held call not journaled: %s", cp_store_error(cp->store));
+		journal_warn(cp, "held call not journaled");
 	cp_bind_touch(cp);
 }
 
 void cp_call_journal_del(struct cp_ctx *cp, struct cp_held_call *c)
 {
 	if (cp->store != NULL && cp_store_held_del(cp->store, c->jkey, c->jkey_len) != 0)
-		CP_LOG(WARNING, "held call left in the journal: %s", cp_store_error(cp->store));
+		journal_warn(cp, "held call left in the journal");
 	cp_bind_touch(cp);
 	free(c->jkey);
 	c->jkey = NULL;
