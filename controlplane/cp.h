@@ -36,6 +36,8 @@
 	X(WAKE_RING_FULL, wake_ring_full,                                                         \
 	  "wake-path calls answered 503: the ring to pushd was full")                             \
 	X(WAKE_SHUTDOWN, wake_shutdown, "held calls answered 503 because sipwake stopped")        \
+	X(WAKE_INTERRUPTED, wake_interrupted,                                                     \
+	  "held calls a crash cut off, answered 480 from the journal at the next start")          \
 	X(WAKE_RETRANSMISSIONS, wake_retransmissions,                                             \
 	  "PBX INVITE and MESSAGE retransmissions absorbed (answered again, never pushed again)") \
 	X(WAKE_DEAD_TOKENS, wake_dead_tokens,                                                     \

@@ -174,6 +174,12 @@ bool cp_bind_dirty(const struct cp_ctx *cp)
 	return dirty;
 }
 
+void cp_bind_touch(struct cp_ctx *cp)
+{
+	(void)cp;
+	dirty = true;
+}
+
 int cp_bind_sync(struct cp_ctx *cp, uint64_t *ticket)
 {
 	int rc = 0;

@@ -50,6 +50,10 @@ int cp_bind_commit(struct cp_ctx *cp, const struct cp_bind_req *req, int32_t exp
 /** Store writes queued since the last cp_bind_sync()? */
 bool cp_bind_dirty(const struct cp_ctx *cp);
 
+/** Other store writes (the journal of held calls) joined the round's
+ *  batch: cp_bind_sync() ends it even if no binding changed. */
+void cp_bind_touch(struct cp_ctx *cp);
+
 /** End the batch of queued store writes (cp_store_submit()).
  *  @return 0 (durable), 1 (a shared store's batch @p ticket: durable
  *  later) or -EIO. */

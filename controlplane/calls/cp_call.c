@@ -84,6 +84,7 @@ static void call_free_bufs(struct cp_held_call *c)
 {
 	for (unsigned b = 0; b < c->n_br; b++)
 		free(c->br[b].inv);
+	free(c->jkey);
 	free(c->inv);
 	free(c->last);
 	free(c->best_resp);
@@ -197,6 +198,8 @@ void cp_call_release(struct cp_ctx *cp, struct cp_held_call *c)
 	for (unsigned b = 0; b < c->n_br; b++)
 		if (c->br[b].src_ref)
 			sw_src_unref(cp->dp->src, &c->br[b].dst, c->br[b].dport);
+	if (c->jkey != NULL)
+		cp_call_journal_del(cp, c); /* never answered: a slot freed at stop */
 	if (c->final == 0 && c->is_msg)
 		k->n_msgs--;
 	else if (c->final == 0)
@@ -235,6 +238,8 @@ void cp_call_upstream(struct cp_ctx *cp, struct cp_held_call *c, const char *b, 
 	if (status < 200 || c->final != 0)
 		return;
 	c->final = (uint16_t)status;
+	if (c->jkey != NULL)
+		cp_call_journal_del(cp, c);
 	if (c->is_msg)
 		cp->call->n_msgs--;
 	else
@@ -250,6 +255,7 @@ void cp_call_upstream(struct cp_ctx *cp, struct cp_held_call *c, const char *b, 
 			[CP_OUT_RING_FULL] = ": pushd's ring full",
 			[CP_OUT_SHUTDOWN] = ": sipwake stopping",
 			[CP_OUT_NO_DEVICE] = ": no device alive, none can be woken",
+			[CP_OUT_INTERRUPTED] = ": held when sipwake stopped without answering it",
 		};
 
 		cp_trace(cp, c->key, "final %u to the PBX%s", status, why[c->outcome]);
@@ -279,10 +285,15 @@ void cp_call_answer(struct cp_ctx *cp, struct cp_held_call *c, unsigned status, 
 void cp_call_set_outcome(struct cp_ctx *cp, struct cp_held_call *c, enum cp_call_outcome o)
 {
 	static const enum cp_counter ctr[] = {
-		[CP_OUT_ANSWERED] = CP_C_WAKE_ANSWERED, [CP_OUT_TIMED_OUT] = CP_C_WAKE_TIMED_OUT,
-		[CP_OUT_REJECTED] = CP_C_WAKE_REJECTED, [CP_OUT_CANCELLED] = CP_C_WAKE_CANCELLED,
-		[CP_OUT_FAILED] = CP_C_WAKE_FAILED,	[CP_OUT_RING_FULL] = CP_C_WAKE_RING_FULL,
-		[CP_OUT_SHUTDOWN] = CP_C_WAKE_SHUTDOWN, [CP_OUT_NO_DEVICE] = CP_C_WAKE_NO_DEVICE,
+		[CP_OUT_ANSWERED] = CP_C_WAKE_ANSWERED,
+		[CP_OUT_TIMED_OUT] = CP_C_WAKE_TIMED_OUT,
+		[CP_OUT_REJECTED] = CP_C_WAKE_REJECTED,
+		[CP_OUT_CANCELLED] = CP_C_WAKE_CANCELLED,
+		[CP_OUT_FAILED] = CP_C_WAKE_FAILED,
+		[CP_OUT_RING_FULL] = CP_C_WAKE_RING_FULL,
+		[CP_OUT_SHUTDOWN] = CP_C_WAKE_SHUTDOWN,
+		[CP_OUT_NO_DEVICE] = CP_C_WAKE_NO_DEVICE,
+		[CP_OUT_INTERRUPTED] = CP_C_WAKE_INTERRUPTED,
 	};
 
 	if (c->outcome != CP_OUT_NONE)

@@ -70,6 +70,7 @@ enum cp_call_outcome {
 	CP_OUT_RING_FULL,
 	CP_OUT_SHUTDOWN,
 	CP_OUT_NO_DEVICE,
+	CP_OUT_INTERRUPTED, /* held before a crash, answered from the journal */
 };
 
 /* One held INVITE: the server transaction toward the PBX (§17.2.1) and the
@@ -90,7 +91,8 @@ struct cp_held_call {
 	uint64_t wake_deadline;	    /* wake.timeout_s after it */
 	uint64_t g_tsc, g_interval; /* Timer G: our non-2xx final again */
 	uint64_t linger;	    /* after the final: absorb, then free (Timer H / J) */
-	uint16_t inv_len, last_len, best_len;
+	uint16_t inv_len, last_len, best_len, jkey_len;
+	char *jkey; /* its key in the journal of held calls; NULL: not journaled */
 	char *inv;  /* the PBX's INVITE */
 	char *last; /* the last answer sent upstream (retransmissions absorbed with it) */
 	char *best_resp;
@@ -189,6 +191,16 @@ void cp_call_make_late(struct cp_ctx *cp, struct cp_held_call *c, unsigned b,
 /** The call ended upstream: the other branches stop (CANCEL / late). */
 void cp_call_end_branches(struct cp_ctx *cp, struct cp_held_call *c, int keep_b,
 			  enum cp_late_cause why);
+
+/* ---- cp_call_journal.c: the journal of held calls (cp_store.h) ---- */
+
+/** Journal the INVITE @p c holds (@p msg, scanned: @p sm) in the round's
+ *  batch; nothing without a store. A failed write is logged: the call goes
+ *  on, unjournaled. */
+void cp_call_journal_put(struct cp_ctx *cp, struct cp_held_call *c, const uint8_t *msg,
+			 const struct sip_msg *sm);
+/** @p c got its final answer (or is freed without one): out of the journal. */
+void cp_call_journal_del(struct cp_ctx *cp, struct cp_held_call *c);
 
 /* ---- cp_call_msg.c: the messages, built from scanned bytes ---- */
 

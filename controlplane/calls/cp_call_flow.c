@@ -51,6 +51,9 @@ static void invite_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 	cp_count(cp, CP_C_WAKE_CALLS, 1);
 	cp_call_trace_in(cp, c, meta, msg, n, "100 Trying");
 	cp_call_answer(cp, c, 100, now);
+	/* Journaled from its 100 on: a crash leaves it to the next start to
+	 * answer (an answer in this round deletes it in the same batch). */
+	cp_call_journal_put(cp, c, msg, sm);
 	for (unsigned i = 0; i < n; i++) {
 		const struct sw_device *d = sw_bind_by_id(cp->dp->bind, v->dev[i]);
 		struct pd_request rq = {.id = c->id << 4 | c->n_br};

@@ -163,6 +163,9 @@ void cp_run(struct cp_ctx *cp, const bool *stop)
 	uint64_t next_age = rte_rdtsc() + cp->hz;
 
 	CP_LOG(INFO, "control plane running, %u worker(s)", cp->dp->n_workers);
+	/* The workers send now: the calls a crash cut off hear 480 (their
+	 * neighbour resolves through the loop, Timer G repeats). */
+	cp_call_journal_replay(cp);
 	while (!__atomic_load_n(stop, __ATOMIC_ACQUIRE)) {
 		unsigned work = 0;
 		uint64_t now;

@@ -183,6 +183,50 @@ int cp_store_del_aor(struct cp_store *s, const char *aor, size_t len);
 int cp_store_commit(struct cp_store *s);
 
 /**
+ * One held INVITE in the journal of held calls (docs/design.md §7, "Held
+ * calls and a crash"): what a restarted sipwake needs to answer it.
+ * Pointers borrowed.
+ */
+struct cp_store_held {
+	const char *key; /**< Call-ID, 0x1f, the top Via's branch */
+	size_t key_len;
+	struct sw_ip src; /**< where it came from (the PBX, or an edge) */
+	uint16_t sport;
+	int64_t deadline_ms; /**< wall clock, ms: its wake.timeout_s ends */
+	uint32_t tag;	     /**< our To-tag (every answer of ours but 100 has it) */
+	const uint8_t *inv;  /**< the INVITE as it came: a response copies its
+			      *   Vias, From, To, Call-ID and CSeq */
+	size_t inv_len;
+};
+
+/**
+ * Journal the held call @p h (insert, or replace the same key) in the open
+ * batch: durable with the round's commit (a shared store: in its local
+ * SQLite file, committed when the batch is submitted; never in Redis).
+ * @return 0; -EINVAL (no key, no INVITE); -EIO as cp_store_put().
+ */
+int cp_store_held_put(struct cp_store *s, const struct cp_store_held *h);
+
+/**
+ * Delete the held call keyed @p key (it got its final answer) in the open
+ * batch. Deleting what is not there is not an error.
+ * @return 0, -EINVAL (empty key) or -EIO as cp_store_put().
+ */
+int cp_store_held_del(struct cp_store *s, const char *key, size_t len);
+
+/**
+ * Hand every journaled held call to @p fn (at start-up, after
+ * cp_store_load(), before new calls are held). @p fn may call
+ * cp_store_held_del() (the rows were read before the first call); it
+ * returns 0 to go on or a negative errno, which stops the load. Rows that
+ * do not read back are deleted and counted in load_skipped.
+ * @return the number handed to @p fn; -EBUSY (a batch is open); -EIO;
+ *         -ENOMEM; or @p fn's error.
+ */
+int cp_store_held_load(struct cp_store *s, int (*fn)(const struct cp_store_held *h, void *arg),
+		       void *arg);
+
+/**
  * Read the store back (at start-up, before the first write): delete the
  * bindings with expires_at <= @p now_s, then call @p fn once for each of the
  * others. The record and its strings are borrowed, valid during the call

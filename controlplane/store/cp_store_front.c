@@ -233,3 +233,47 @@ void cp_store_get_stats(const struct cp_store *s, struct cp_store_stats *out)
 	CP_STORE_STATS(CP_STORE_STAT_LOAD_)
 #undef CP_STORE_STAT_LOAD_
 }
+
+/* The journal of held calls joins the batch as bindings do: a failed write
+ * loses the whole batch (cp_store_submit() rolls it back). */
+static int held_begin(struct cp_store *s)
+{
+	if (s->batch_failed)
+		return -EIO;
+	s->in_batch = true;
+	return 0;
+}
+
+int cp_store_held_put(struct cp_store *s, const struct cp_store_held *h)
+{
+	int rc;
+
+	if (h->key_len == 0 || h->inv_len == 0)
+		return -EINVAL;
+	rc = held_begin(s) ?: s->be->held_put(s, h);
+	if (rc != 0)
+		s->batch_failed = true;
+	return rc;
+}
+
+int cp_store_held_del(struct cp_store *s, const char *key, size_t len)
+{
+	int rc;
+
+	if (len == 0)
+		return -EINVAL;
+	rc = held_begin(s) ?: s->be->held_del(s, key, len);
+	if (rc < 0) {
+		s->batch_failed = true;
+		return rc;
+	}
+	return 0;
+}
+
+int cp_store_held_load(struct cp_store *s, int (*fn)(const struct cp_store_held *h, void *arg),
+		       void *arg)
+{
+	if (s->in_batch)
+		return -EBUSY;
+	return s->be->held_load(s, fn, arg, &s->stats.load_skipped);
+}

@@ -33,6 +33,13 @@ struct cp_store_backend {
 		    int (*fn)(const struct sw_bind_rec *r, void *arg), void *arg, uint64_t *expired,
 		    uint64_t *skipped);
 	void (*close)(struct cp_store *s);
+	/* The journal of held calls (cp_store_held.h), in the open batch:
+	 * 0 / rows deleted, or -EIO (with the error set); load: as
+	 * cp_store_held_load(). */
+	int (*held_put)(struct cp_store *s, const struct cp_store_held *h);
+	int (*held_del)(struct cp_store *s, const char *key, size_t len);
+	int (*held_load)(struct cp_store *s, int (*fn)(const struct cp_store_held *h, void *arg),
+			 void *arg, uint64_t *skipped);
 	/* Shared backends only (NULL otherwise): end the batch without
 	 * waiting (cp_store_submit()), and move traffic (cp_store_poll()). */
 	int (*submit)(struct cp_store *s, uint64_t *ticket);
@@ -84,6 +91,11 @@ struct cp_store *cp_store_sqlite_open(const char *path, bool sync_full, char *er
 /** The Redis backend (cp_store_redis.c); arguments as cp_store_open_shared(). */
 struct cp_store *cp_store_redis_open(const char *path, bool sync_full, const struct cl_config *cl,
 				     char *err, size_t errlen);
+
+/** @p ip as text ("192.0.2.1", "2001:db8::1") into @p buf; as stored. */
+const char *cp_store_ip_text(const struct sw_ip *ip, char *buf, size_t cap);
+/** Text as cp_store_ip_text() writes it back into @p ip; false if it is not. */
+bool cp_store_ip_parse(const char *s, struct sw_ip *ip);
 
 struct sqlite3;
 /** The SQLite connection of a store opened by cp_store_sqlite_open() (the

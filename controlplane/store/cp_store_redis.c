@@ -19,6 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "cluster/cl.h"
 #include "common/sw_clock.h"
 #include "common/sw_log.h"
@@ -199,11 +201,65 @@ static int rd_del_aor(struct cp_store *s, const char *aor, size_t alen)
 	return batch_add(rd(s), CL_DEL_AOR, &b) == 0 ? 0 : fail_oom(rd(s));
 }
 
+/* ---- the journal of held calls ------------------------------------------
+ * Local to this edge (a held call is this edge's transaction with the PBX:
+ * no other edge can answer it), never sent to Redis: its writes open a
+ * transaction on the local SQLite file, ended with the round's batch
+ * (rd_submit()), or earlier when the binding journal needs the file for a
+ * transaction of its own (before cp_journal_append(), cp_journal_trim()). */
+
+static int rd_held_put(struct cp_store *s, const struct cp_store_held *h)
+{
+	struct cp_store *l = rd(s)->local;
+	int rc = l->be->held_put(l, h);
+
+	if (rc < 0)
+		cp_store_set_error(s, "%s", l->err);
+	return rc;
+}
+
+static int rd_held_del(struct cp_store *s, const char *key, size_t len)
+{
+	struct cp_store *l = rd(s)->local;
+	int rc = l->be->held_del(l, key, len);
+
+	if (rc < 0)
+		cp_store_set_error(s, "%s", l->err);
+	return rc;
+}
+
+static int rd_held_load(struct cp_store *s, int (*fn)(const struct cp_store_held *h, void *arg),
+			void *arg, uint64_t *skipped)
+{
+	struct cp_store *l = rd(s)->local;
+	int rc = l->be->held_load(l, fn, arg, skipped);
+
+	if (rc == -EIO)
+		cp_store_set_error(s, "%s", l->err);
+	return rc;
+}
+
+/* End the local transaction the held calls opened: commit (or roll back). */
+static int held_end(struct rd_store *q, bool rollback)
+{
+	int rc;
+
+	if (sqlite3_get_autocommit(cp_store_sqlite_db(q->local)))
+		return 0;
+	rc = q->local->be->end_batch(q->local, rollback);
+	if (rc != 0) {
+		cp_store_set_error(&q->s, "%s", q->local->err);
+		CP_LOG(ERR, "%s: held calls not journaled", q->s.err);
+	}
+	return rc;
+}
+
 static int rd_end_batch(struct cp_store *s, bool rollback)
 {
 	struct rd_store *q = rd(s);
 
 	(void)rollback; /* only ever called to throw the open batch away */
+	held_end(q, true);
 	batch_free(q->open);
 	q->open = NULL;
 	return 0;
@@ -211,6 +267,7 @@ static int rd_end_batch(struct cp_store *s, bool rollback)
 
 static int journal(struct rd_store *q, struct rd_batch *b)
 {
+	held_end(q, false);
 	if (cp_journal_append(q->j, b->ops, b->n) != 0) {
 		cp_store_set_error(&q->s, "%s", cp_journal_error(q->j));
 		CP_LOG(ERR, "%s", q->s.err);
@@ -267,6 +324,8 @@ static int rd_submit(struct cp_store *s, uint64_t *ticket)
 	int rc;
 
 	q->open = NULL;
+	/* A held call's journal write never costs the round's 2xx: logged. */
+	held_end(q, false);
 	if (b == NULL)
 		return 0;
 	batch_fix(b);
@@ -300,6 +359,7 @@ static void on_done(void *arg, uint64_t cl_ticket, bool ok)
 		q->tail = NULL;
 	if (b->ticket == 0) { /* a replay */
 		q->replay_inflight = false;
+		held_end(q, false);
 		if (ok && cp_journal_trim(q->j, b->last_seq) == 0) {
 			CP_STORE_ADD(&q->s, replayed, b->n);
 			CP_STORE_SET(&q->s, journal_depth, cp_journal_depth(q->j));
@@ -498,6 +558,9 @@ static const struct cp_store_backend redis_backend = {
 	.submit = rd_submit,
 	.poll = rd_poll,
 	.link = rd_link,
+	.held_put = rd_held_put,
+	.held_del = rd_held_del,
+	.held_load = rd_held_load,
 };
 
 struct cp_store *cp_store_redis_open(const char *path, bool sync_full, const struct cl_config *cl,

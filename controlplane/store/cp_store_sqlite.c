@@ -19,6 +19,7 @@
 
 #include <sqlite3.h>
 
+#include "controlplane/store/cp_store_held.h"
 #include "controlplane/store/cp_store_internal.h"
 
 /* 2: pn_dead (the tokens of a push address found dead). 3: tp (the
@@ -97,6 +98,7 @@ struct sq_store {
 	struct cp_store s; /* first: cp_store <-> sq_store */
 	sqlite3 *db;
 	sqlite3_stmt *st[ST_N];
+	struct cp_heldtab *held; /* the journal of held calls */
 };
 
 static struct sq_store *sq(struct cp_store *s)
@@ -133,14 +135,14 @@ static int bind_str(sqlite3_stmt *st, int col, const char *p, size_t len)
 	return sqlite3_bind_text(st, col, len > 0 ? p : "", (int)len, SQLITE_STATIC);
 }
 
-static const char *ip_text(const struct sw_ip *ip, char *buf, size_t cap)
+const char *cp_store_ip_text(const struct sw_ip *ip, char *buf, size_t cap)
 {
 	if (sw_ip_is_v4(ip))
 		return inet_ntop(AF_INET, &ip->a[12], buf, (socklen_t)cap);
 	return inet_ntop(AF_INET6, ip->a, buf, (socklen_t)cap);
 }
 
-static bool ip_parse(const char *s, struct sw_ip *ip)
+bool cp_store_ip_parse(const char *s, struct sw_ip *ip)
 {
 	uint32_t v4;
 
@@ -162,7 +164,7 @@ static int sq_put(struct cp_store *s, const struct sw_bind_rec *r, const char *k
 
 	if (rc != 0)
 		return rc;
-	ip_text(&r->src, ip, sizeof(ip));
+	cp_store_ip_text(&r->src, ip, sizeof(ip));
 	rc = bind_str(st, 1, key, klen);
 	rc = rc ?: bind_str(st, 2, r->aor, r->aor_len);
 	rc = rc ?: bind_str(st, 3, r->contact, r->contact_len);
@@ -213,6 +215,33 @@ static int sq_del_aor(struct cp_store *s, const char *aor, size_t alen)
 		return fail(q, "delete aor");
 	rc = run(q, ST_DEL_AOR, "delete aor");
 	return rc != 0 ? rc : sqlite3_changes(q->db);
+}
+
+static int sq_held_put(struct cp_store *s, const struct cp_store_held *h)
+{
+	struct sq_store *q = sq(s);
+	int rc = begin_if_needed(q);
+
+	return rc != 0 ? rc : cp_heldtab_put(q->held, h) != 0 ? fail(q, "held call") : 0;
+}
+
+static int sq_held_del(struct cp_store *s, const char *key, size_t len)
+{
+	struct sq_store *q = sq(s);
+	int rc = begin_if_needed(q);
+
+	if (rc != 0)
+		return rc;
+	rc = cp_heldtab_del(q->held, key, len);
+	return rc < 0 ? fail(q, "held call: delete") : rc;
+}
+
+static int sq_held_load(struct cp_store *s, int (*fn)(const struct cp_store_held *h, void *arg),
+			void *arg, uint64_t *skipped)
+{
+	int rc = cp_heldtab_load(sq(s)->held, fn, arg, skipped);
+
+	return rc == -EIO ? fail(sq(s), "held calls: load") : rc;
 }
 
 static int sq_end_batch(struct cp_store *s, bool rollback)
@@ -266,7 +295,8 @@ static bool row_rec(sqlite3_stmt *st, struct sw_bind_rec *r)
 	    !col_str(st, 6, &r->pn_param, &r->pn_param_len) || !col_str(st, 7, &ip, &iplen))
 		return false;
 	if (form < SW_PN_NONE || form > SW_PN_XPUSH || sport < 0 || sport > UINT16_MAX ||
-	    iface < 0 || iface > UINT8_MAX || tp < 0 || tp >= SW_TP_N || !ip_parse(ip, &r->src))
+	    iface < 0 || iface > UINT8_MAX || tp < 0 || tp >= SW_TP_N ||
+	    !cp_store_ip_parse(ip, &r->src))
 		return false;
 	r->pn_form = (uint8_t)form;
 	r->sport = (uint16_t)sport;
@@ -338,6 +368,7 @@ static void sq_close(struct cp_store *s)
 {
 	struct sq_store *q = sq(s);
 
+	cp_heldtab_close(q->held);
 	for (int i = 0; i < ST_N; i++)
 		sqlite3_finalize(q->st[i]);
 	/* The last connection to close checkpoints the WAL into the file. */
@@ -353,6 +384,9 @@ static const struct cp_store_backend sqlite_backend = {
 	.end_batch = sq_end_batch,
 	.load = sq_load,
 	.close = sq_close,
+	.held_put = sq_held_put,
+	.held_del = sq_held_del,
+	.held_load = sq_held_load,
 };
 
 /* mkdir -p of @path's directory, each new level 0750. */
@@ -491,7 +525,8 @@ static int setup(struct sq_store *q, bool sync_full)
 		if (sqlite3_prepare_v3(q->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &q->st[i],
 				       NULL) != SQLITE_OK)
 			return fail(q, stmt_sql[i]);
-	return 0;
+	q->held = cp_heldtab_open(q->db, q->s.err, sizeof(q->s.err));
+	return q->held != NULL ? 0 : -EIO;
 }
 
 struct cp_store *cp_store_sqlite_open(const char *path, bool sync_full, char *err, size_t errlen)

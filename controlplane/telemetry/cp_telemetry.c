@@ -466,9 +466,10 @@ static void add_latency(struct rte_tel_data *d, const char *name, uint64_t n, co
 static int tel_held(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	static const enum cp_counter outcomes[] = {
-		CP_C_WAKE_CALLS,     CP_C_WAKE_PUSHES,	  CP_C_WAKE_WOKEN,     CP_C_WAKE_ANSWERED,
-		CP_C_WAKE_TIMED_OUT, CP_C_WAKE_REJECTED,  CP_C_WAKE_CANCELLED, CP_C_WAKE_FAILED,
-		CP_C_WAKE_NO_DEVICE, CP_C_WAKE_RING_FULL, CP_C_WAKE_SHUTDOWN,
+		CP_C_WAKE_CALLS,     CP_C_WAKE_PUSHES,	  CP_C_WAKE_WOKEN,
+		CP_C_WAKE_ANSWERED,  CP_C_WAKE_TIMED_OUT, CP_C_WAKE_REJECTED,
+		CP_C_WAKE_CANCELLED, CP_C_WAKE_FAILED,	  CP_C_WAKE_NO_DEVICE,
+		CP_C_WAKE_RING_FULL, CP_C_WAKE_SHUTDOWN,  CP_C_WAKE_INTERRUPTED,
 	};
 	struct cp_call_held h;
 

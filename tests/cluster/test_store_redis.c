@@ -6,7 +6,9 @@
  * (durable at once) and replayed in order when it is back; another edge's
  * store hears the changes with the edge that made them; a restarted store
  * loads every binding, and its journal, with the edge of each; a value that
- * does not read back is counted, not applied.
+ * does not read back is counted, not applied; the journal of held calls
+ * stays in the edge's own file, committed with the round's submit, Redis
+ * up or away, and never reaches Redis.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -19,6 +21,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "controlplane/store/cp_store.h"
 #include "tests/cluster/cl_harness.h"
@@ -251,6 +254,95 @@ static void test_bad_value_counted(void **state)
 	cp_store_close(a);
 }
 
+/* Rows of the journal of held calls in @p file, read beside the writer. */
+static int64_t held_rows(const char *file)
+{
+	char path[128];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int64_t n = -1;
+
+	snprintf(path, sizeof(path), "%s/%s", tmp, file);
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM held_calls", -1, &st, NULL),
+			 SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+static int on_held(const struct cp_store_held *h, void *arg)
+{
+	assert_int_equal(h->key_len, 9);
+	assert_memory_equal(h->key, "h1\x1fz9hG4bK", 9);
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void test_held_calls_stay_local(void **state)
+{
+	static const char inv[] = "INVITE sip:h@example.com SIP/2.0\r\n\r\n";
+	struct seen sa = {0};
+	struct cp_store *a = open_edge("edge-a", "a4.db", &sa);
+	char c1[64], c2[64];
+	struct sw_bind_rec r1 = rec("hal", c1, sizeof(c1), 5064),
+			   r2 = rec("hel", c2, sizeof(c2), 5065);
+	struct cp_store_held h = {.key = "h1\x1fz9hG4bK",
+				  .key_len = 9,
+				  .src = r1.src,
+				  .sport = 5060,
+				  .deadline_ms = sw_wall_ms() + 4000,
+				  .tag = 9,
+				  .inv = (const uint8_t *)inv,
+				  .inv_len = sizeof(inv) - 1};
+	struct cp_store_stats st;
+	uint64_t ticket = 0, end;
+	redisReply *keys;
+	int n = 0;
+
+	(void)state;
+	cp_store_load(a, sw_wall_s(), NULL, NULL);
+	/* Redis up: the held call is in the file once the round's batch is
+	 * submitted (before Redis answers), and nowhere in Redis. */
+	assert_int_equal(cp_store_put(a, &r1), 0);
+	assert_int_equal(cp_store_held_put(a, &h), 0);
+	assert_int_equal(held_rows("a4.db"), 0);
+	assert_int_equal(cp_store_submit(a, &ticket), 1);
+	assert_int_equal(held_rows("a4.db"), 1);
+	poll_until(a, NULL, done_1, &sa);
+	keys = h_cmd(h_rc, "KEYS *z9hG4bK*");
+	assert_int_equal(keys->elements, 0);
+	freeReplyObject(keys);
+	/* Its final answer: a round with no binding change. */
+	assert_int_equal(cp_store_held_del(a, h.key, h.key_len), 0);
+	assert_int_equal(cp_store_submit(a, &ticket), 0);
+	assert_int_equal(held_rows("a4.db"), 0);
+	/* Redis away: the round's bindings go to the binding journal, in a
+	 * transaction of its own on the same file, the held call with them. */
+	h_redis_kill(&h_srv, SIGKILL);
+	end = sw_mono_ms() + 3000;
+	while (cl_state(cp_store_link(a)) != CL_DOWN && sw_mono_ms() < end) {
+		cp_store_poll(a);
+		usleep(1000);
+	}
+	assert_int_equal(cl_state(cp_store_link(a)), CL_DOWN);
+	assert_int_equal(cp_store_held_put(a, &h), 0);
+	assert_int_equal(cp_store_put(a, &r2), 0);
+	assert_int_equal(cp_store_submit(a, &ticket), 0);
+	cp_store_get_stats(a, &st);
+	assert_int_equal(st.journal_depth, 1);
+	assert_int_equal(held_rows("a4.db"), 1);
+	/* The next start reads it back from the local file. */
+	assert_int_equal(cp_store_held_load(a, on_held, &n), 1);
+	assert_int_equal(n, 1);
+	cp_store_close(a);
+	h_redis_start(&h_srv, h_srv.port, NULL);
+	redisFree(h_rc);
+	h_rc = h_cli(h_srv.port);
+}
+
 static int tmp_setup(void **state)
 {
 	snprintf(tmp, sizeof(tmp), "/tmp/sw-store-redis-XXXXXX");
@@ -274,6 +366,7 @@ int main(void)
 		cmocka_unit_test_setup(test_ticket_done_when_redis_has_it, h_flush),
 		cmocka_unit_test_setup(test_journal_while_redis_away, h_flush),
 		cmocka_unit_test_setup(test_bad_value_counted, h_flush),
+		cmocka_unit_test_setup(test_held_calls_stay_local, h_flush),
 	};
 
 	return cmocka_run_group_tests(tests, tmp_setup, tmp_teardown);

@@ -83,4 +83,9 @@ void test_codec_refused(void **state);
 void test_codec_key_rec(void **state);
 void test_journal(void **state);
 
+/* test_cp_store_held.c: the journal of held calls. */
+void test_held_roundtrip(void **state);
+void test_held_batches(void **state);
+void test_held_load_answers(void **state);
+
 #endif /* CP_STORE_TEST_H */

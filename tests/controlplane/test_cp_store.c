@@ -276,6 +276,9 @@ int main(void)
 		cmocka_unit_test(test_codec_refused),
 		cmocka_unit_test(test_codec_key_rec),
 		cmocka_unit_test(test_journal),
+		cmocka_unit_test(test_held_roundtrip),
+		cmocka_unit_test(test_held_batches),
+		cmocka_unit_test(test_held_load_answers),
 	};
 	int rc;
 

@@ -27,7 +27,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from wakekit import (PING_WAKE, Delta, Device, WakeCluster, build, call_in, final_of,  # noqa: E402
-                     is_req, is_resp, reply, rr_ours, serve_cluster, vias)
+                     is_req, is_resp, reply, rr_ours, serve_cluster, vias, wait_journal)
 from clusterkit import cluster, device_on, redis_binding, until  # noqa: E402
 from wakesip import SDP_APP  # noqa: E402,F401
 
@@ -125,6 +125,8 @@ def test_wake_across_edges(ctx):
     d0, d1, mark = Delta(e0), Delta(e1), ctx.push.mark()
     call = ctx.call(dev.contact(old.ip, old.port), dev.user, edge=0)
     call_in(ctx, call)
+    # Journaled in e0's own file (never in Redis: docs/design.md §7).
+    wait_journal(e0, [call.cid])
     push = ctx.push.wait_req(dev.token, start=mark)
     assert push["edge"] == 0, push
     new = ctx.app(edge=1)
@@ -145,6 +147,8 @@ def test_wake_across_edges(ctx):
     assert w0["wake_woken"] == 1 and w0["wake_answered"] == 1 and w0["wake_via_peer"] == 1, w0
     assert c1["bindings_refreshed"] == 1 and c1["wake_pushes"] == 0, c1
     d0.no_held(3.0)
+    wait_journal(e0, [])
+    wait_journal(e1, [])
 
 
 def test_cancel_across_edges(ctx):

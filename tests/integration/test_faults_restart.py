@@ -17,7 +17,14 @@
   retransmitted (Timer A); restart on the same store. Every binding and
   push address is back (telemetry, a sample of devices, the store row by
   row), the retransmitted INVITE is answered within wake.timeout_s + 1 s of
-  the restarted sipwake taking it, an alive call and a wake succeed.
+  the restarted sipwake taking it, the calls held at the kill are answered
+  480 from the journal of held calls within wake.timeout_s + 1 s of their
+  INVITE, an alive call and a wake succeed.
+- test_journal_at_start_answers_fresh_calls_and_drops_stale_ones: on the
+  same lab, a stop leaves the journal of held calls empty; rows written
+  into it while sipwake is down are answered 480 at start (deadline near
+  or far), with their To-tag, Timer G until the ACK; a row more than Timer
+  C past its deadline is dropped unanswered.
 
 Real parts: sipwake in the lab's namespaces, pd_testsrv as APNs, sipp and
 Kamailio as peers, byte-level apps and PBX (wakekit.py). Every wait is
@@ -323,8 +330,8 @@ def test_kill_9_under_traffic_with_10k_bindings(kill_lab):
         mark = ctx.push.mark()
         calls = [Call(dev.contact(app.ip, app.port), dev.user)
                  for app, dev in zip(olds, held)]
-        for call in calls[:2]:
-            call_in(ctx, call)
+        tryings = [call_in(ctx, call) for call in calls[:2]]
+        wait_journal(lab, [c.cid for c in calls[:2]])
         for dev in held[:2]:
             ctx.push.wait_req(dev.token, start=mark)
         # An alive call goes through, and is up when sipwake dies.
@@ -345,7 +352,9 @@ def test_kill_9_under_traffic_with_10k_bindings(kill_lab):
         # The PBX calls the third asleep app while sipwake is down and
         # retransmits its INVITE (Timer A: T1 = 500 ms, doubling) until
         # something answers.
-        restarted = threading.Thread(target=lab.start)
+        ready = []
+        restarted = threading.Thread(target=lambda: ready.append(lab.start() or
+                                                                 time.monotonic()))
         cid3 = calls[2].cid
         t_inv = time.monotonic()
         caller.send(calls[2].invite)
@@ -361,6 +370,20 @@ def test_kill_9_under_traffic_with_10k_bindings(kill_lab):
                 next_tx += gap
         restarted.join(30)
         assert trying is not None, lab.read_log()[-3000:]
+        assert ready, lab.read_log()[-3000:]
+        # The calls held (answered 100) when sipwake died: the restarted
+        # one answers each 480 from its journal of held calls, with the
+        # To-tag it would have used, within wake.timeout_s + 1 s of its
+        # INVITE when the restart took less than that (else within 1 s of
+        # the restart; docs/design.md §7, "Held calls and a crash").
+        for call, t100 in zip(calls[:2], tryings):
+            due = max(t100.t + TIMEOUT_S + 1.0, ready[0] + 1.0)
+            r = caller.expect(final_of(call.cid), max(due - time.monotonic(), 0.1),
+                              "480 from the journal")
+            assert r.status == 480 and r.to_tag() and vias(r) == [call.via], r
+            assert r.t <= due, (r.t - t100.t, ready[0] - t100.t)
+            caller.send(call.ack_final(r))
+        assert lab.stats()["wake_interrupted"] == 2, lab.stats()
         # The restarted sipwake took it as a new call: a push, and the
         # final answer within wake.timeout_s + 1 s of its 100 Trying.
         ctx.push.wait_req(held[2].token, start=mark)
@@ -385,12 +408,13 @@ def test_kill_9_under_traffic_with_10k_bindings(kill_lab):
             assert ds[0]["instance"] == "<urn:uuid:%s>" % inst, (u, ds)
         for dev in held + [alive]:
             assert len(lab.devices(dev.aor)) == 1, dev.aor
-        # The calls held before the kill died with the process (no
-        # journal of held calls: docs/design.md §7, "Held calls and a
-        # crash"); nothing is held but what came after.
+        # The calls held before the kill were answered and left the
+        # journal; nothing is held but what came after.
         assert lab.held()["held"] == 0, lab.held()
+        wait_journal(lab, [])
         for call in calls[:2]:
-            assert not lab.telemetry("/sipwake/trace," + call.cid).get("trace"), call.cid
+            trace = lab.telemetry("/sipwake/trace," + call.cid).get("trace") or []
+            assert any("held when sipwake stopped: 480" in str(t) for t in trace), trace
 
         # Traffic flows without anyone touching sipwake: the refreshes
         # that were cut retransmitted and finished, an alive call and a
@@ -409,3 +433,48 @@ def test_kill_9_under_traffic_with_10k_bindings(kill_lab):
         kam_register(ctx, new, held[0])
         inv = new.expect(is_req("INVITE", call.cid), 2.0, "the woken app's call")
         ring_and_answer(ctx, new, inv, call)
+        # Every call of this run got its final answer: none left journaled.
+        wait_journal(lab, [])
+
+
+def journal_add(lab, call, deadline_ms, tag):
+    """A row in the journal of held calls, as sipwake writes it for @call's
+    INVITE from the PBX (sipwake stopped: the file is ours)."""
+    db = sqlite3.connect(lab.store_path, timeout=5)
+    try:
+        db.execute("INSERT INTO held_calls (key, src, sport, deadline_ms, tag, invite) "
+                   "VALUES (?, ?, 5060, ?, ?, ?)",
+                   (("%s\x1f%s" % (call.cid, call.branch)).encode(), PBX4, deadline_ms, tag,
+                    call.invite.encode()))
+        db.commit()
+    finally:
+        db.close()
+
+
+def test_journal_at_start_answers_fresh_calls_and_drops_stale_ones(kill_lab):
+    """After the kill -9 test (same lab): a stop leaves the journal empty;
+    rows found at start are answered 480 with the To-tag they were held
+    with, whatever their deadline, except one more than Timer C past it."""
+    ctx, lab = kill_lab, kill_lab.lab
+    caller = ctx.pbx
+    assert lab.stop() == 0, lab.read_log()[-3000:]
+    assert journal_cids(lab) == []
+    fresh, far, stale = (Call("sip:kh%d@%s" % (i, DOMAIN), "kh%d" % i) for i in range(3))
+    now_ms = int(time.time() * 1000)
+    journal_add(lab, fresh, now_ms + TIMEOUT_S * 1000, 0x00c0ffee)
+    journal_add(lab, far, now_ms + 3600 * 1000, 0x2)  # answered at once all the same
+    journal_add(lab, stale, now_ms - 200 * 1000, 0x3)  # its PBX gave up long ago
+    caller.drain()
+    lab.start()
+    ready = time.monotonic()
+    for call, tag in ((fresh, "sw00c0ffee"), (far, "sw00000002")):
+        r = caller.expect(final_of(call.cid), 1.5, "480 from the journal")
+        assert r.status == 480 and r.to_tag() == tag and vias(r) == [call.via], r
+        assert r.t - ready <= 1.0, r.t - ready
+        caller.send(call.ack_final(r))
+    caller.nothing(of_call(stale.cid), 0.5, "an answer to the stale call")
+    caller.nothing(lambda m: m.cseq[1] == "INVITE", 0.5, "an answer after the ACK")
+    assert lab.stats()["wake_interrupted"] == 2, lab.stats()
+    assert lab.held()["interrupted"] == 2, lab.held()
+    wait_journal(lab, [])
+    assert "gave up long ago" in lab.read_log()

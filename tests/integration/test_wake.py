@@ -66,6 +66,8 @@ class TestPing:
         # sipwake's Path.
         call = Call(dev.contact(old.ip, old.port), dev.user)
         call_in(ctx, call)
+        # Held: journaled from its 100 Trying on, until its final answer.
+        wait_journal(ctx.lab, [call.cid])
         ev = ctx.push.wait_req(dev.token, start=mark)
         assert ev["status"] == 200 and ev["topic"] == BUNDLE + ".voip", ev
         assert ev["prio"] == "10" and '"call_id":"%s"' % call.cid in ev["body"], ev
@@ -84,6 +86,7 @@ class TestPing:
         inv = new.expect(is_req("INVITE", call.cid), 2.0, "the held INVITE")
         check_forwarded(inv, call, new, dev)
         ring_and_answer(ctx, new, inv, call)
+        wait_journal(ctx.lab, [])  # the 200 relayed: out of the journal
         old.nothing(timeout=0.1)
         d.no_held()
         assert len(ctx.push.reqs(dev.token, None, mark)) == 1
@@ -327,6 +330,7 @@ class TestPing:
         r = ctx.pbx.expect(final_of(call.cid), TIMEOUT_S + 2.0, "the final answer")
         assert r.status == 480 and r.to_tag(), r
         assert TIMEOUT_S - 0.05 <= r.t - t0 <= TIMEOUT_S + 1.0, r.t - t0
+        wait_journal(ctx.lab, [])  # answered 480: out of the journal
         # A retransmission now gets the 480 again (§17.2.1); the ACK is absorbed.
         ctx.pbx.send(call.invite)
         again = ctx.pbx.expect(lambda m: m.call_id == call.cid and m.cseq[1] == "INVITE", 1.0,
@@ -438,6 +442,7 @@ class TestPing:
     def test_cancel_before_wake_then_the_woken_app_gets_invite_and_cancel(self, ping_lab):
         ctx = ping_lab
         dev, call, d, mark = cancel_before_wake(ctx, "ines")
+        wait_journal(ctx.lab, [])  # answered 487: out of the journal
         new = ctx.app()
         ctx.register(new, dev)
         # iOS must see the call it was pushed for, then see it end (CallKit).
@@ -494,3 +499,6 @@ class TestPing:
         assert r.status == 503 and r.to_tag() and vias(r) == [call.via], r
         assert rc == 0, ctx.lab.read_log()[-3000:]
         assert "held call(s) answered 503" in ctx.lab.read_log()
+        # The 503s' deletes are committed before the exit: a normal stop
+        # leaves nothing for the next start to answer.
+        assert journal_cids(ctx.lab) == []

@@ -12,6 +12,7 @@ import ...` gives all of it."""
 import contextlib
 import os
 import re
+import sqlite3
 import sys
 import time
 
@@ -550,6 +551,29 @@ def sipp_woken_message(ctx, dev, sets, cid, pns="apns", msg_sets=None, app_sets=
     return sipp_woken(ctx, dev, sets, pns, "app_message_uas.xml", "pbx_message_uac.xml",
                       pbx_sets=msg_sets, pbx_extra=["-cid_str", cid, "-recv_timeout", "15000"],
                       push_kind="alert", registered=registered, app_sets=app_sets)
+
+
+def journal_cids(lab):
+    """The Call-IDs in the journal of held calls (docs/design.md §7, "Held
+    calls and a crash") of @lab's store, read while sipwake runs (WAL)."""
+    db = sqlite3.connect("file:%s?mode=ro" % lab.store_path, uri=True, timeout=5)
+    try:
+        rows = db.execute("SELECT key FROM held_calls").fetchall()
+    finally:
+        db.close()
+    return sorted(bytes(k).split(b"\x1f")[0].decode() for (k,) in rows)
+
+
+def wait_journal(lab, cids, timeout=1.0):
+    """The journal holds exactly @cids (the round's commit follows the
+    answer within a loop round) within @timeout s."""
+    end = time.monotonic() + timeout
+    while True:
+        got = journal_cids(lab)
+        if got == sorted(cids):
+            return
+        assert time.monotonic() < end, "journal of held calls: %s, expected %s" % (got, cids)
+        time.sleep(0.02)
 
 
 def final_of(cid):
