@@ -554,8 +554,7 @@ def sipp_woken_message(ctx, dev, sets, cid, pns="apns", msg_sets=None, app_sets=
 
 
 def journal_cids(lab):
-    """The Call-IDs in the journal of held calls (docs/design.md §7, "Held
-    calls and a crash") of @lab's store, read while sipwake runs (WAL)."""
+    """Call-IDs in @lab's journal of held calls (design.md §7), read live (WAL)."""
     db = sqlite3.connect("file:%s?mode=ro" % lab.store_path, uri=True, timeout=5)
     try:
         rows = db.execute("SELECT key FROM held_calls").fetchall()
@@ -565,8 +564,7 @@ def journal_cids(lab):
 
 
 def wait_journal(lab, cids, timeout=1.0):
-    """The journal holds exactly @cids (the round's commit follows the
-    answer within a loop round) within @timeout s."""
+    """The journal holds exactly @cids within @timeout s (committed each round)."""
     end = time.monotonic() + timeout
     while True:
         got = journal_cids(lab)
