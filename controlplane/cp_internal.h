@@ -133,13 +133,9 @@ void cp_tx_frame(struct cp_ctx *cp, unsigned ifx, struct rte_mbuf *m, const stru
  *  @p payload is copied. @return 0, -EMSGSIZE, -ENETUNREACH, -ENOMEM. */
 int cp_udp_send_as(struct cp_ctx *cp, const struct sw_ip *dst, uint16_t dport, const void *payload,
 		   uint16_t len, bool stranger);
-/* Inline, so that every sender calls cp_udp_send_as() (bench_wake's link
- * seam wraps that one symbol, bench/bench_wake_seams.c). */
-static inline int cp_udp_send(struct cp_ctx *cp, const struct sw_ip *dst, uint16_t dport,
-			      const void *payload, uint16_t len)
-{
-	return cp_udp_send_as(cp, dst, dport, payload, len, false);
-}
+/** cp_udp_send_as(), not a stranger's. */
+int cp_udp_send(struct cp_ctx *cp, const struct sw_ip *dst, uint16_t dport, const void *payload,
+		uint16_t len);
 
 /** Send @p len bytes to @p to: cp_udp_send(), or st_send() down its
  *  connection. @return 0, -ENOTCONN (closed, or no streams thread; counted

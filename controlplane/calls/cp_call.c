@@ -199,7 +199,8 @@ void cp_call_release(struct cp_ctx *cp, struct cp_held_call *c)
 		if (c->br[b].src_ref)
 			sw_src_unref(cp->dp->src, &c->br[b].dst, c->br[b].dport);
 	if (c->jkey != NULL)
-		cp_call_journal_del(cp, c); /* never answered: a slot freed at stop */
+		cp_call_journal_del(cp, &c->jkey,
+				    &c->jkey_len); /* never answered: a slot freed at stop */
 	if (c->final == 0 && c->is_msg)
 		k->n_msgs--;
 	else if (c->final == 0)
@@ -210,18 +211,6 @@ void cp_call_release(struct cp_ctx *cp, struct cp_held_call *c)
 }
 
 /* ---- sending -------------------------------------------------------------- */
-
-void cp_call_keep(char **dst, uint16_t *len, const void *src, uint16_t n)
-{
-	char *b = malloc(n);
-
-	if (b == NULL)
-		return; /* the answer went out; only a retransmission is lost */
-	memcpy(b, src, n);
-	free(*dst);
-	*dst = b;
-	*len = n;
-}
 
 int cp_call_scan_inv(struct cp_call *k, const struct cp_held_call *c)
 {
@@ -239,7 +228,7 @@ void cp_call_upstream(struct cp_ctx *cp, struct cp_held_call *c, const char *b, 
 		return;
 	c->final = (uint16_t)status;
 	if (c->jkey != NULL)
-		cp_call_journal_del(cp, c);
+		cp_call_journal_del(cp, &c->jkey, &c->jkey_len);
 	if (c->is_msg)
 		cp->call->n_msgs--;
 	else

@@ -7,9 +7,13 @@
 #ifndef CP_CALL_H
 #define CP_CALL_H
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "common/sw_hist.h"
 #include "common/sw_txidx.h"
 #include "controlplane/output/cp_msg.h"
+#include "controlplane/calls/cp_call_journal.h"
 #include "controlplane/calls/cp_trace.h"
 
 #define CP_CALL_MAX_BRANCHES CP_CALL_MAX_DEVICES /* devices one call reaches (an AOR's) */
@@ -151,8 +155,18 @@ void cp_call_unchain(struct cp_call *k, struct cp_held_call *c, unsigned b);
  *  or NULL (wake.max_held reached). */
 struct cp_held_call *cp_call_new(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg);
 void cp_call_release(struct cp_ctx *cp, struct cp_held_call *c);
-/** Copy @p n bytes into *@p dst (replacing it). */
-void cp_call_keep(char **dst, uint16_t *len, const void *src, uint16_t n);
+/** Copy @p n bytes into *@p dst (replacing it); out of memory: left as it was. */
+static inline void cp_call_keep(char **dst, uint16_t *len, const void *src, uint16_t n)
+{
+	char *b = malloc(n);
+
+	if (b == NULL)
+		return; /* the answer went out; only a retransmission is lost */
+	memcpy(b, src, n);
+	free(*dst);
+	*dst = b;
+	*len = n;
+}
 /** Scan the call's INVITE into k->sm. @return 0 or -EINVAL. */
 int cp_call_scan_inv(struct cp_call *k, const struct cp_held_call *c);
 /** An answer upstream: sent and kept; a final one starts Timer G / the linger. */
@@ -191,16 +205,6 @@ void cp_call_make_late(struct cp_ctx *cp, struct cp_held_call *c, unsigned b,
 /** The call ended upstream: the other branches stop (CANCEL / late). */
 void cp_call_end_branches(struct cp_ctx *cp, struct cp_held_call *c, int keep_b,
 			  enum cp_late_cause why);
-
-/* ---- cp_call_journal.c: the journal of held calls (cp_store.h) ---- */
-
-/** Journal the INVITE @p c holds (@p msg, scanned: @p sm) in the round's
- *  batch; nothing without a store. A failed write is logged: the call goes
- *  on, unjournaled. */
-void cp_call_journal_put(struct cp_ctx *cp, struct cp_held_call *c, const uint8_t *msg,
-			 const struct sip_msg *sm);
-/** @p c got its final answer (or is freed without one): out of the journal. */
-void cp_call_journal_del(struct cp_ctx *cp, struct cp_held_call *c);
 
 /* ---- cp_call_msg.c: the messages, built from scanned bytes ---- */
 

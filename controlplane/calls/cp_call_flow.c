@@ -12,10 +12,12 @@
 #include <rte_common.h>
 #include <rte_cycles.h>
 
+#include "common/sw_clock.h"
 #include "common/sw_log.h"
 #include "controlplane/bindings/cp_bind.h"
 #include "controlplane/bindings/cp_push_addr.h"
 #include "controlplane/calls/cp_call.h"
+#include "controlplane/store/cp_store.h"
 #include "pushd/pd.h"
 
 /* ---- PBX requests ------------------------------------------------------- */
@@ -53,7 +55,18 @@ static void invite_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 	cp_call_answer(cp, c, 100, now);
 	/* Journaled from its 100 on: a crash leaves it to the next start to
 	 * answer (an answer in this round deletes it in the same batch). */
-	cp_call_journal_put(cp, c, msg, sm);
+	if (!c->is_msg && c->inv != NULL) {
+		struct cp_store_held h = {
+			.src = c->pbx.ip,
+			.sport = c->pbx.port,
+			.deadline_ms = sw_wall_ms() + (int64_t)cp->cfg.wake_timeout_s * 1000,
+			.tag = c->tag,
+			.inv = (const uint8_t *)c->inv,
+			.inv_len = c->inv_len,
+		};
+
+		cp_call_journal_put(cp, &h, msg, sm, &c->jkey, &c->jkey_len);
+	}
 	for (unsigned i = 0; i < n; i++) {
 		const struct sw_device *d = sw_bind_by_id(cp->dp->bind, v->dev[i]);
 		struct pd_request rq = {.id = c->id << 4 | c->n_br};

@@ -132,6 +132,12 @@ static struct rte_mbuf *ip_packet(struct cp_ctx *cp, const struct sw_ip *src,
 	return m;
 }
 
+int cp_udp_send(struct cp_ctx *cp, const struct sw_ip *dst, uint16_t dport, const void *payload,
+		uint16_t len)
+{
+	return cp_udp_send_as(cp, dst, dport, payload, len, false);
+}
+
 int cp_udp_send_as(struct cp_ctx *cp, const struct sw_ip *dst, uint16_t dport, const void *payload,
 		   uint16_t len, bool stranger)
 {

@@ -20,12 +20,14 @@
  * version writes "sw2"; a reader refuses what it does not know (counted,
  * feed_bad) rather than guess.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "common/sw_tp.h"
 #include "controlplane/store/cp_store_codec.h"
+#include "controlplane/store/cp_store_internal.h"
 
 #define PN_SEP '\x1f' /* as sw_pn_key() */
 #define US     '\x1f'
@@ -230,4 +232,23 @@ int cp_codec_key_rec(const char *aor, size_t alen, const char *key, size_t klen,
 	default:
 		return -EINVAL;
 	}
+}
+
+const char *cp_store_ip_text(const struct sw_ip *ip, char *buf, size_t cap)
+{
+	if (sw_ip_is_v4(ip))
+		return inet_ntop(AF_INET, &ip->a[12], buf, (socklen_t)cap);
+	return inet_ntop(AF_INET6, ip->a, buf, (socklen_t)cap);
+}
+
+bool cp_store_ip_parse(const char *s, struct sw_ip *ip)
+{
+	uint32_t v4;
+
+	if (strchr(s, ':') != NULL)
+		return inet_pton(AF_INET6, s, ip->a) == 1;
+	if (inet_pton(AF_INET, s, &v4) != 1)
+		return false;
+	*ip = sw_ip_from_v4(v4);
+	return true;
 }

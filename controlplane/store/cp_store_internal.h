@@ -92,7 +92,7 @@ struct cp_store *cp_store_sqlite_open(const char *path, bool sync_full, char *er
 struct cp_store *cp_store_redis_open(const char *path, bool sync_full, const struct cl_config *cl,
 				     char *err, size_t errlen);
 
-/** @p ip as text ("192.0.2.1", "2001:db8::1") into @p buf; as stored. */
+/** @p ip as text ("192.0.2.1", "2001:db8::1") into @p buf; as stored (cp_store_codec.c). */
 const char *cp_store_ip_text(const struct sw_ip *ip, char *buf, size_t cap);
 /** Text as cp_store_ip_text() writes it back into @p ip; false if it is not. */
 bool cp_store_ip_parse(const char *s, struct sw_ip *ip);

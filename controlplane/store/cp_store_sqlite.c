@@ -135,25 +135,6 @@ static int bind_str(sqlite3_stmt *st, int col, const char *p, size_t len)
 	return sqlite3_bind_text(st, col, len > 0 ? p : "", (int)len, SQLITE_STATIC);
 }
 
-const char *cp_store_ip_text(const struct sw_ip *ip, char *buf, size_t cap)
-{
-	if (sw_ip_is_v4(ip))
-		return inet_ntop(AF_INET, &ip->a[12], buf, (socklen_t)cap);
-	return inet_ntop(AF_INET6, ip->a, buf, (socklen_t)cap);
-}
-
-bool cp_store_ip_parse(const char *s, struct sw_ip *ip)
-{
-	uint32_t v4;
-
-	if (strchr(s, ':') != NULL)
-		return inet_pton(AF_INET6, s, ip->a) == 1;
-	if (inet_pton(AF_INET, s, &v4) != 1)
-		return false;
-	*ip = sw_ip_from_v4(v4);
-	return true;
-}
-
 static int sq_put(struct cp_store *s, const struct sw_bind_rec *r, const char *key, size_t klen)
 {
 	struct sq_store *q = sq(s);
