@@ -207,7 +207,7 @@ void cp_call_tick(struct cp_ctx *cp, uint64_t now);
 /** Shutting down: every held INVITE is answered 503, forwarded branches get CANCEL. */
 void cp_call_shutdown(struct cp_ctx *cp);
 /** At start, before the loop: every call the journal of held calls kept
- *  (a crash cut it off) is answered 480 (calls/cp_call_journal.c).
+ *  (a crash cut it off) is answered 480 (calls/cp_call_replay.c).
  *  @return how many, or -errno from the store. */
 int cp_call_journal_replay(struct cp_ctx *cp);
 
