@@ -64,6 +64,8 @@ def parse_args():
     ap.add_argument("--asleep", type=float, default=0.2, help="share of phones asleep")
     ap.add_argument("--never", type=float, default=0.02, help="share that never wakes")
     ap.add_argument("--junk", type=float, default=0.01, help="junk frames / legitimate frames")
+    ap.add_argument("--junk-round-s", type=int, default=600,
+                    help="sw_flood runs in rounds this long (at most its 600 s)")
     ap.add_argument("--out", default=os.path.join(REPO, "build", "soak"))
     return ap.parse_args()
 
@@ -141,15 +143,48 @@ def register_all(peers, rate=200, timeout_s=300):
         json.dumps({k: x for k, x in peers.lab.stats().items() if k.startswith("drop_") and x})))
 
 
-def start_junk(lab, rate, seconds):
-    """sw_flood at @rate frames/s from spoofed sources, on CPU 0 at nice 10."""
-    exe = os.path.join(REPO, "build", "tests", "flood", "sw_flood")
-    cmd = ["ip", "netns", "exec", lab.ns_peer, "nice", "-n", "10", exe,
-           "--ifname", lab.if_peer, "--dst-mac", lab.sipwake_mac(), "--dst-ip", swlab.SW_IP4,
-           "--mix", "scanner=1,junk=1,malformed=1", "--seconds", str(int(seconds)),
-           "--max-packets", str(int(rate * seconds) + 1), "--rate", str(max(1, int(rate))),
-           "--src", "10.0.0.0/8"]
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+class Junk:
+    """tests/flood/sw_flood at @rate frames/s from spoofed sources, at nice
+    10, in rounds of at most @chunk_s (its own bound is 600 s), their
+    frames summed. A round that fails stops the soak with its message."""
+
+    def __init__(self, lab, rate, chunk_s):
+        self.lab, self.rate, self.chunk_s = lab, max(1, int(rate)), chunk_s
+        self.proc, self.frames, self.sent, self.rounds = None, 0, {}, 0
+
+    def _cmd(self, seconds):
+        return ["ip", "netns", "exec", self.lab.ns_peer, "nice", "-n", "10",
+                os.path.join(REPO, "build", "tests", "flood", "sw_flood"),
+                "--ifname", self.lab.if_peer, "--dst-mac", self.lab.sipwake_mac(),
+                "--dst-ip", swlab.SW_IP4, "--mix", "scanner=1,junk=1,malformed=1",
+                "--seconds", str(seconds), "--max-packets", str(self.rate * seconds + 1),
+                "--rate", str(self.rate), "--src", "10.0.0.0/8"]
+
+    def _collect(self):
+        out, err = self.proc.communicate(timeout=30)
+        if self.proc.returncode != 0:
+            raise RuntimeError("sw_flood exited %d: %s" % (self.proc.returncode, err.strip()))
+        r = json.loads(out)
+        self.frames += r["frames"]
+        for k, n in r["sent"].items():
+            self.sent[k] = self.sent.get(k, 0) + n
+        self.proc, self.rounds = None, self.rounds + 1
+
+    def poll(self, left_s):
+        """A new round when the last one ended and at least a second is left."""
+        if self.proc is not None and self.proc.poll() is not None:
+            self._collect()
+        if self.proc is None and left_s >= 1:
+            self.proc = subprocess.Popen(self._cmd(int(min(self.chunk_s, left_s))),
+                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                         text=True)
+
+    def stop(self):
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGINT)
+            self._collect()
+        return {"rate": self.rate, "rounds": self.rounds, "frames": self.frames,
+                "sent": self.sent}
 
 
 def verdicts(rows, peers, base_mbufs, end_held, end_mbufs):
@@ -213,7 +248,7 @@ def main():
             peers.pump(time.monotonic() + 5)
             legit_pps = (lab.stats().get("rx_packets", 0) - rx0) / (time.monotonic() - t_rx)
             secs = a.minutes * 60
-            junk = start_junk(lab, legit_pps * a.junk, secs) if a.junk > 0 else None
+            junk = Junk(lab, legit_pps * a.junk, min(a.junk_round_s, 600)) if a.junk > 0 else None
             print("soak: %.0f legitimate frames/s at rest, junk at %.1f/s, %.0f min"
                   % (legit_pps, legit_pps * a.junk, a.minutes), flush=True)
             rows, t0, owed = [], time.monotonic(), 0.0
@@ -221,6 +256,8 @@ def main():
                 w = None
                 while time.monotonic() - t0 < secs:
                     tick, calls_before = time.monotonic(), peers.out["calls"]
+                    if junk is not None:
+                        junk.poll(secs - (tick - t0))
                     owed += a.calls_per_s
                     peers.refresh_due(tick, limit=200)
                     while owed >= 1 and peers.call(tick):
@@ -245,15 +282,13 @@ def main():
                 peers.pump(time.monotonic() + 0.5)
             peers.expire_calls(time.monotonic() + WAKE_TIMEOUT_S + 3)
             peers.pump(time.monotonic() + 1.5)
-            if junk is not None:
-                junk.send_signal(signal.SIGINT)
-                jout, _ = junk.communicate(timeout=30)
+            jres = junk.stop() if junk is not None else None
             end_held, end_mbufs = lab.held().get("held", 0), mbufs_in_use(lab)
             drops = {k: x for k, x in lab.stats().items()
                      if k.startswith("drop_") and isinstance(x, int) and x}
             v = verdicts(rows, peers, base_mbufs, end_held, end_mbufs)
             summary = {"args": vars(a), "legit_pps_at_rest": legit_pps,
-                       "junk": json.loads(jout) if junk is not None and jout.strip() else None,
+                       "junk": jres,
                        "peers": {k: x for k, x in peers.out.items()}, "verdicts": v,
                        "sipwake_drops": drops, "warmup_register_timeouts": warmup_timeouts,
                        "rss_kib_first": rows[0]["rss_kib"], "rss_kib_last": rows[-1]["rss_kib"],
@@ -265,7 +300,8 @@ def main():
     with open(os.path.join(a.out, "summary.json"), "w") as f:
         json.dump(summary, f, indent=1)
     ok = all(v[k] for k in ("calls", "held", "mempool", "rss"))
-    print(json.dumps({k: summary[k] for k in ("verdicts", "peers", "sipwake_drops")}, indent=1))
+    print(json.dumps({k: summary[k] for k in ("verdicts", "peers", "junk", "sipwake_drops")},
+                     indent=1))
     print("soak: %s (%s)" % ("passed" if ok else "FAILED", os.path.join(a.out, "summary.json")))
     return 0 if ok else 1
 
