@@ -13,6 +13,15 @@
  *   SYNs       a TCP SYN to a stream port from a source that is not the
  *              PBX: its source IP's bucket, then the box's (streams.syn_*),
  *              in tables of their own, so a SYN flood spends no SIP budget.
+ *              Past the box's budget, a source that has proven it is real
+ *              (it answered a challenge: below) still gets in; any other
+ *              is challenged, within streams.syn_challenge_rate.
+ *   challenge  a SYN-ACK whose acknowledgment number is a cookie (a keyed
+ *              SipHash of the source, the ports and a 64 s time slot): the
+ *              client's stack refuses it with an RST carrying that number
+ *              (RFC 9293 §3.10.7.3, SYN-SENT: an unacceptable ACK) and
+ *              sends its SYN again after its RTO; a spoofed source never
+ *              answers. The RST proves the source for DP_SYN_PROVEN_S.
  *   answers    what a worker sends to an unknown source (200 to OPTIONS,
  *              403 / 503, ICMP echo replies): one box-wide bucket,
  *              filter.answer_rate, so junk cannot drive the TX path or the
@@ -40,6 +49,8 @@
 #include <rte_common.h>
 #include <rte_cycles.h>
 #include <rte_malloc.h>
+
+#include <sodium.h>
 
 #include "common/sw_hash.h"
 #include "dataplane/dp_internal.h"
@@ -75,10 +86,13 @@ struct dp_admit {
 	uint64_t hz;
 	unsigned n_workers;
 	struct dp_rates seen; /* the policy's rates the costs below come from */
-	struct bk_rate source, prefix, global, expected, answer, syn, syn_global;
-	struct bk_one global_b, answer_b, syn_b;
+	struct bk_rate source, prefix, global, expected, answer, syn, syn_global, syn_challenge;
+	struct bk_one global_b, answer_b, syn_b, challenge_b;
 	struct bk_table *sources; /* per source IP */
 	struct bk_table *syns;	  /* SYNs per source IP */
+	struct bk_table *proven;  /* sources that answered a challenge: last_tsc the proof */
+	uint64_t slot_ticks;	  /* a cookie's time slot, DP_SYN_SLOT_S in TSC ticks */
+	uint8_t cookie_key[crypto_shorthash_KEYBYTES];
 	struct bk_table *prefixes;
 	struct bk_table *keys; /* devices and AORs */
 };
@@ -109,10 +123,16 @@ struct dp_admit *dp_admit_create(uint32_t source_entries, uint32_t key_entries, 
 	a->prefixes = table_new(key_entries, socket);
 	a->keys = table_new(key_entries, socket);
 	a->syns = table_new(source_entries, socket);
-	if (a->sources == NULL || a->prefixes == NULL || a->keys == NULL || a->syns == NULL) {
+	a->proven = table_new(source_entries, socket);
+	/* The cookie's key: random per worker (RSS keeps a source on one
+	 * worker, its RST with it), from the kernel's CSPRNG. */
+	if (a->sources == NULL || a->prefixes == NULL || a->keys == NULL || a->syns == NULL ||
+	    a->proven == NULL || sodium_init() < 0) {
 		dp_admit_free(a);
 		return NULL;
 	}
+	randombytes_buf(a->cookie_key, sizeof(a->cookie_key));
+	a->slot_ticks = a->hz * DP_SYN_SLOT_S;
 	return a;
 }
 
@@ -124,6 +144,7 @@ void dp_admit_free(struct dp_admit *a)
 	rte_free(a->prefixes);
 	rte_free(a->keys);
 	rte_free(a->syns);
+	rte_free(a->proven);
 	rte_free(a);
 }
 
@@ -147,6 +168,8 @@ static void configure(struct dp_admit *a, const struct dp_rates *r)
 	a->answer = rate_of(a, r->answer, a->n_workers);
 	a->syn = rate_of(a, r->syn, 1);
 	a->syn_global = rate_of(a, r->syn_global, a->n_workers);
+	a->syn_challenge = rate_of(a, r->syn_challenge, a->n_workers);
+	a->challenge_b.credit = RTE_MIN(a->challenge_b.credit, a->syn_challenge.cap);
 	a->syn_b.credit = RTE_MIN(a->syn_b.credit, a->syn_global.cap);
 	a->global_b.credit = RTE_MIN(a->global_b.credit, a->global.cap);
 	a->answer_b.credit = RTE_MIN(a->answer_b.credit, a->answer.cap);
@@ -214,6 +237,25 @@ enum dp_drop dp_admit_source(struct dp_wstate *s, const struct sw_ip *ip, uint64
 								      : DP_D_FILTER_RATE_SOURCE;
 }
 
+/* The entry of @p k0/@p k1, or NULL: a lookup that makes nothing. */
+static struct bk_entry *entry_find(struct bk_table *t, uint64_t k0, uint64_t k1)
+{
+	uint64_t h = sw_fmix64(k0 ^ (k1 * 0x9e3779b97f4a7c15ull));
+	struct bk_entry *set = &t->e[((uint32_t)h & t->set_mask) * BK_WAYS];
+
+	for (unsigned i = 0; i < BK_WAYS; i++)
+		if (set[i].last_tsc != 0 && set[i].k[0] == k0 && set[i].k[1] == k1)
+			return &set[i];
+	return NULL;
+}
+
+static bool proven(struct dp_admit *a, const uint64_t w[2], uint64_t now)
+{
+	const struct bk_entry *e = entry_find(a->proven, w[0], w[1]);
+
+	return e != NULL && now - e->last_tsc < a->hz * DP_SYN_PROVEN_S;
+}
+
 enum dp_drop dp_admit_syn(struct dp_wstate *s, const struct sw_ip *ip, uint64_t now)
 {
 	struct dp_admit *a = admit_of(s);
@@ -224,11 +266,58 @@ enum dp_drop dp_admit_syn(struct dp_wstate *s, const struct sw_ip *ip, uint64_t 
 	e = entry_of(a->syns, w[0], w[1], now, &a->syn);
 	if (!bucket_take(&e->credit, &e->last_tsc, now, &a->syn))
 		return DP_D_TCP_SYN_RATE_SOURCE;
-	if (!bucket_take(&a->syn_b.credit, &a->syn_b.last, now, &a->syn_global)) {
-		e->credit += a->syn.cost; /* the source's bucket did not cause the drop */
-		return DP_D_TCP_SYN_RATE_GLOBAL;
+	if (bucket_take(&a->syn_b.credit, &a->syn_b.last, now, &a->syn_global))
+		return DP_D_MAX;
+	if (proven(a, w, now)) {
+		dp_count(s->ctr, DP_C_TCP_SYN_PROVEN, 1);
+		return DP_D_MAX;
 	}
-	return DP_D_MAX;
+	e->credit += a->syn.cost; /* the source's bucket did not cause the drop */
+	if (s->pol->rates.syn_challenge.rate != 0 &&
+	    bucket_take(&a->challenge_b.credit, &a->challenge_b.last, now, &a->syn_challenge))
+		return DP_D_TCP_SYN_CHALLENGED;
+	return DP_D_TCP_SYN_RATE_GLOBAL;
+}
+
+/* SipHash-2-4 (libsodium) of the source, the ports and @p slot. */
+static uint32_t cookie_at(const struct dp_admit *a, const struct sw_ip *src, uint16_t sport,
+			  uint16_t dport, uint64_t slot)
+{
+	uint8_t in[16 + 2 + 2 + 8], out[crypto_shorthash_BYTES];
+	uint32_t c;
+
+	memcpy(in, src->a, 16);
+	memcpy(in + 16, &sport, 2);
+	memcpy(in + 18, &dport, 2);
+	memcpy(in + 20, &slot, 8);
+	crypto_shorthash(out, in, sizeof(in), a->cookie_key);
+	memcpy(&c, out, sizeof(c));
+	return c;
+}
+
+uint32_t dp_admit_cookie(struct dp_wstate *s, const struct sw_ip *src, uint16_t sport,
+			 uint16_t dport, uint64_t now)
+{
+	const struct dp_admit *a = admit_of(s);
+
+	return cookie_at(a, src, sport, dport, now / a->slot_ticks);
+}
+
+bool dp_admit_proof(struct dp_wstate *s, const struct sw_ip *src, uint16_t sport, uint16_t dport,
+		    uint32_t seq, uint64_t now)
+{
+	struct dp_admit *a = admit_of(s);
+	uint64_t slot = now / a->slot_ticks, w[2];
+	struct bk_entry *e;
+
+	/* This slot's cookie, or the last one's: a proof is an RTT old. */
+	if (seq != cookie_at(a, src, sport, dport, slot) &&
+	    (slot == 0 || seq != cookie_at(a, src, sport, dport, slot - 1)))
+		return false;
+	ip_words(src, w);
+	e = entry_of(a->proven, w[0], w[1], now, &a->syn);
+	e->last_tsc = now != 0 ? now : 1;
+	return true;
 }
 
 bool dp_admit_answer(struct dp_wstate *s, uint64_t now)

@@ -81,7 +81,11 @@
 	X(HANDED_UP, handed_up,                                                                   \
 	  "packets handed to the control plane (ARP, ND, unresolved next hop, SIP)")              \
 	X(TCP_TO_KERNEL, tcp_to_kernel,                                                           \
-	  "TCP segments for a streams.ports port put on the ring to the kernel (exception path)")
+	  "TCP segments for a streams.ports port put on the ring to the kernel (exception path)") \
+	X(TCP_SYN_PROOFS, tcp_syn_proofs,                                                         \
+	  "RSTs with a SYN challenge's cookie: the source proven for 60 s (taken here)")          \
+	X(TCP_SYN_PROVEN, tcp_syn_proven,                                                         \
+	  "SYNs let in past a spent streams.syn_global_rate: their source was proven")
 
 /**
  * Why workers dropped a packet: X(ENUM, name, description). The SIP
@@ -125,6 +129,8 @@
 	  "SYN from a source that is not the PBX over streams.syn_rate for its IP")              \
 	X(TCP_SYN_RATE_GLOBAL, tcp_syn_rate_global,                                              \
 	  "SYN from a source that is not the PBX over streams.syn_global_rate (the box)")        \
+	X(TCP_SYN_CHALLENGED, tcp_syn_challenged,                                                \
+	  "SYN over streams.syn_global_rate from a source not proven: challenged")               \
 	X(TCP_KERNEL_RING_FULL, tcp_kernel_ring_full,                                            \
 	  "TCP for a stream port dropped: the ring to the kernel (exception path) full")         \
 	X(KEEPALIVE_UNBOUND, keepalive_unbound,                                                  \

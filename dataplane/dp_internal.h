@@ -141,6 +141,10 @@ void dp_tx_stranger(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, const
 void dp_tx_ip_as(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, const struct sw_ip *dst,
 		 bool stranger);
 void dp_tx_flush(struct dp_wstate *s, unsigned ifx);
+/** Send @p m (an IP packet after an Ethernet header) back to the MAC it came
+ *  from: an answer that must not touch the neighbour table (a challenge to
+ *  a source that may be spoofed). */
+void dp_tx_back(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m);
 void dp_hand_up(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, enum dp_up_kind kind);
 /* One per-call trace event of the current message (dp.h, dp_trace_ev) to the
  * control plane; a full ring counts trace_lost. */
@@ -319,9 +323,27 @@ struct dp_admit *dp_admit_create(uint32_t source_entries, uint32_t key_entries, 
 void dp_admit_free(struct dp_admit *a);
 /** Charge @p ip's own bucket. @return DP_D_MAX (allowed) or DP_D_FILTER_RATE_SOURCE. */
 enum dp_drop dp_admit_source(struct dp_wstate *s, const struct sw_ip *ip, uint64_t now);
-/** A TCP SYN from @p ip (not the PBX): its source's bucket, then the box's
- *  (streams.syn_*). @return DP_D_MAX (allowed) or DP_D_TCP_SYN_RATE_*. */
+/** How long a source that answered a challenge stays proven, and the time
+ *  slot of a challenge's cookie (the current and the last slot are good). */
+#define DP_SYN_PROVEN_S 60
+#define DP_SYN_SLOT_S	64
+/**
+ * A TCP SYN from @p ip (not the PBX): its source's bucket, then the box's
+ * (streams.syn_*); past the box's, a proven source gets in anyway
+ * (tcp_syn_proven) and any other is to be challenged, within
+ * streams.syn_challenge_rate. @return DP_D_MAX (allowed),
+ * DP_D_TCP_SYN_CHALLENGED (drop it and send dp_admit_cookie()'s challenge)
+ * or DP_D_TCP_SYN_RATE_*.
+ */
 enum dp_drop dp_admit_syn(struct dp_wstate *s, const struct sw_ip *ip, uint64_t now);
+/** The challenge's cookie for a SYN from @p src:@p sport to our @p dport
+ *  (ports in network order): the SYN-ACK's acknowledgment number. */
+uint32_t dp_admit_cookie(struct dp_wstate *s, const struct sw_ip *src, uint16_t sport,
+			 uint16_t dport, uint64_t now);
+/** Is an RST's @p seq the cookie of a challenge sent to @p src:@p sport from
+ *  our @p dport within the last slot or two? If so @p src is proven. */
+bool dp_admit_proof(struct dp_wstate *s, const struct sw_ip *src, uint16_t sport, uint16_t dport,
+		    uint32_t seq, uint64_t now);
 /** One answer to an unknown source (filter.answer_rate): may it be sent? */
 bool dp_admit_answer(struct dp_wstate *s, uint64_t now);
 /**
@@ -335,8 +357,8 @@ enum dp_drop dp_admit_register(struct dp_wstate *s, const struct sw_ip *ip, cons
 			       uint64_t now);
 
 /* dp_tcp.c: a TCP segment for one of our addresses (@p src its source); takes @p m. */
-void dp_tcp_in(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, const void *tcp,
-	       uint32_t avail, const struct sw_ip *src);
+void dp_tcp_in(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, void *tcp, uint32_t avail,
+	       const struct sw_ip *src);
 
 /* dp_tap.c: the exception path's net_tap ports and their kernel side, made
  * after the DPDK ports (their MTU) when streams.ports is not empty.

@@ -117,6 +117,8 @@ struct dp_rates {
 	struct dp_rate answer;	   /**< answers to unknown sources, box: filter.answer_* */
 	struct dp_rate syn;	   /**< TCP SYNs per source IP not the PBX: streams.syn_* */
 	struct dp_rate syn_global; /**< all such SYNs of the box: streams.syn_global_* */
+	/** challenges past syn_global, box: streams.syn_challenge_* (rate 0: none) */
+	struct dp_rate syn_challenge;
 };
 
 /**

@@ -63,6 +63,18 @@ void dp_tx_ip_as(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, const st
 		dp_tx_flush(s, ifx);
 }
 
+void dp_tx_back(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct dp_txbuf *tb = &s->tx[ifx];
+
+	rte_ether_addr_copy(&eth->src_addr, &eth->dst_addr);
+	rte_ether_addr_copy(&s->ctx->p.ports.ifaces[ifx].mac, &eth->src_addr);
+	tb->m[tb->n++] = m;
+	if (tb->n == DP_BURST)
+		dp_tx_flush(s, ifx);
+}
+
 void dp_tx_ip(struct dp_wstate *s, unsigned ifx, struct rte_mbuf *m, const struct sw_ip *dst)
 {
 	dp_tx_ip_as(s, ifx, m, dst, false);

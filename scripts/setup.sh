@@ -20,6 +20,8 @@ PKGS=(
   systemd
   # The streams thread's WebSocket framing (RFC 7118, streams/st_ws.c).
   libwslay-dev
+  # SipHash-2-4, the keyed hash of the workers' SYN challenges (dataplane/dp_admit.c).
+  libsodium-dev
   # Bindings shared by several edges (cluster/, docs/cluster.md): the Redis
   # client library; the tests start their own redis-server and
   # redis-sentinel (the packages' services are disabled below).

@@ -163,6 +163,10 @@ struct cp_config {
 	uint32_t syn_burst;	   /**< default 10 */
 	uint32_t syn_global_rate;  /**< SYNs/s of the box from such sources, default 2000 */
 	uint32_t syn_global_burst; /**< default 4000 */
+	/** Challenges a second past syn_global (docs/streams.md), default
+	 *  1000000; 0: none, such SYNs are dropped as before */
+	uint32_t syn_challenge_rate;
+	uint32_t syn_challenge_burst; /**< default 100000 */
 	/** streams.tcp / tls / ws / wss and the limits: the streams thread's
 	 *  settings (streams/st.h); addrs are filled at start from interfaces.
 	 *  A listener's port is added to stream_ports when not listed. */

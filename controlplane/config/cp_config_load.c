@@ -136,6 +136,8 @@ static const struct sw_cfg_key keys[] = {
 	INT_KEY("streams", "syn_burst", 1, 1000000, false, syn_burst),
 	INT_KEY("streams", "syn_global_rate", 1, 100000000, false, syn_global_rate),
 	INT_KEY("streams", "syn_global_burst", 1, 100000000, false, syn_global_burst),
+	INT_KEY("streams", "syn_challenge_rate", 0, 100000000, false, syn_challenge_rate),
+	INT_KEY("streams", "syn_challenge_burst", 1, 100000000, false, syn_challenge_burst),
 	ROW("streams", "tcp", cp_cfg_parse_listener, .min = SW_TP_TCP),
 	ROW("streams", "tls", cp_cfg_parse_listener, .min = SW_TP_TLS),
 	ROW("streams", "ws", cp_cfg_parse_listener, .min = SW_TP_WS),

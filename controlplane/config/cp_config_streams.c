@@ -19,6 +19,8 @@ void cp_config_streams_defaults(struct cp_config *cfg)
 	cfg->syn_burst = 10;
 	cfg->syn_global_rate = 2000;
 	cfg->syn_global_burst = 4000;
+	cfg->syn_challenge_rate = 1000000;
+	cfg->syn_challenge_burst = 100000;
 	st_config_defaults(&cfg->streams);
 }
 

@@ -53,6 +53,7 @@ void cp_policy_from_config(const struct cp_config *cfg, struct dp_policy *pol)
 		.answer = {cfg->answer_rate, cfg->answer_burst},
 		.syn = {cfg->syn_rate, cfg->syn_burst},
 		.syn_global = {cfg->syn_global_rate, cfg->syn_global_burst},
+		.syn_challenge = {cfg->syn_challenge_rate, cfg->syn_challenge_burst},
 	};
 	pol->reply_403 = cfg->reply_403;
 	pol->reply_503 = cfg->reply_503;

@@ -20,7 +20,9 @@
  *   frag       first fragments of SIP-sized IPv4 datagrams whose other
  *              fragments never come (trains that never complete);
  *   badauth    REGISTERs for real AORs (--aor, the test's apps) with an
- *              Authorization whose digest response is wrong.
+ *              Authorization whose digest response is wrong;
+ *   syn        TCP SYNs to the --syn-port ports (a SYN flood; none of these
+ *              sources ever answers the SYN-ACK).
  * The frames are built by tests/flood/sw_flood_kinds.c.
  * Sources come from --src (a.b.c.d/len, several allowed), skipping
  * --exclude addresses, network and broadcast addresses.
@@ -33,7 +35,7 @@
  * Usage: sw_flood --ifname IF --dst-mac MAC --dst-ip A.B.C.D --src NET/LEN
  *                 [--src ...] [--exclude A.B.C.D ...] [--mix kind=weight,...]
  *                 [--seconds S] [--max-packets N] [--rate PPS] [--frames N]
- *                 [--aor user@domain ...]
+ *                 [--aor user@domain ...] [--syn-port P ...]
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -81,8 +83,9 @@ static void usage(const char *why)
 		"sw_flood: %s\n"
 		"usage: sw_flood --ifname IF --dst-mac MAC --dst-ip A.B.C.D --src NET/LEN ...\n"
 		"       [--exclude A.B.C.D ...] [--mix "
-		"scanner=4,junk=3,malformed=2,invite=1,ping=0,rfc4475=0,frag=0,badauth=0]\n"
-		"       [--aor user@domain ... (badauth's targets)]\n"
+		"scanner=4,junk=3,malformed=2,invite=1,ping=0,rfc4475=0,frag=0,badauth=0,syn=0]\n"
+		"       [--aor user@domain ... (badauth's targets)] [--syn-port P ... (syn's, at "
+		"most 4)]\n"
 		"       [--seconds S (default 10)] [--max-packets N (default 10000000)]\n"
 		"       [--rate PPS (0: as fast as possible)] [--frames N (distinct, default "
 		"16384)]\n",
@@ -138,6 +141,7 @@ int main(int argc, char **argv)
 					     {"rate", required_argument, NULL, 'r'},
 					     {"frames", required_argument, NULL, 'f'},
 					     {"aor", required_argument, NULL, 'a'},
+					     {"syn-port", required_argument, NULL, 'p'},
 					     {NULL, 0, NULL, 0}};
 	const char *ifname = NULL;
 	static const char *aors[MAX_AORS];
@@ -207,7 +211,7 @@ int main(int argc, char **argv)
 						k = i;
 				if (k < 0)
 					usage("--mix: kinds are scanner, junk, malformed, invite, "
-					      "ping, rfc4475, frag, badauth");
+					      "ping, rfc4475, frag, badauth, syn");
 				weight[k] = (unsigned)atoi(eq + 1);
 			}
 			free(buf);
@@ -224,6 +228,11 @@ int main(int argc, char **argv)
 			break;
 		case 'f':
 			n_frames = (unsigned)atoi(optarg);
+			break;
+		case 'p':
+			if (tg.n_syn_ports == 4 || atoi(optarg) < 1 || atoi(optarg) > 65535)
+				usage("--syn-port: 1..65535, at most 4");
+			tg.syn_ports[tg.n_syn_ports++] = (uint16_t)atoi(optarg);
 			break;
 		case 'a':
 			if (tg.n_aors == MAX_AORS || strchr(optarg, '@') == NULL ||
@@ -244,6 +253,8 @@ int main(int argc, char **argv)
 		usage("--seconds 0..600, --max-packets > 0, --frames 64..1048576");
 	if (weight[K_BADAUTH] > 0 && tg.n_aors == 0)
 		usage("badauth needs the AORs it names: --aor user@domain");
+	if (weight[K_SYN] > 0 && tg.n_syn_ports == 0)
+		usage("syn needs the ports it floods: --syn-port P");
 
 	fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
 	if (fd < 0) {

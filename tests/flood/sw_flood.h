@@ -24,9 +24,9 @@ enum kind {
 	K_RFC4475,
 	K_FRAG,
 	K_BADAUTH,
-	/* Floods over TCP and TLS (SYNs to streams.ports, half-open
-	 * handshakes) go here, each a kind of its own with its frames built in
-	 * sw_flood_kinds.c build(), and its counters in the tests' lists. */
+	K_SYN, /* TCP SYNs to the --syn-port ports (streams.ports) */
+	/* Half-open TLS needs real connections, not frames: the stream flood
+	 * test makes them itself (tests/integration/test_flood_streams.py). */
 	N_KINDS
 };
 
@@ -45,6 +45,8 @@ struct flood_target {
 	uint32_t dst_be;
 	const char *const *aors; /* user@domain, n_aors of them */
 	unsigned n_aors;
+	uint16_t syn_ports[4]; /* the syn kind's destination ports */
+	unsigned n_syn_ports;
 };
 
 /* xorshift64*: fast, and the junk needs no better. */

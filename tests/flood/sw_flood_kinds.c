@@ -8,6 +8,7 @@
 #include <net/ethernet.h>
 #include <netinet/ip.h>
 #include <netinet/ip_icmp.h>
+#include <netinet/tcp.h>
 #include <netinet/udp.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,8 +18,8 @@
 /* The RFC 4475 torture texts of the scanner's unit test, not a copy. */
 #include "rfc4475_invalid.h"
 
-const char *const kind_names[N_KINDS] = {"scanner", "junk",    "malformed", "invite",
-					 "ping",    "rfc4475", "frag",	    "badauth"};
+const char *const kind_names[N_KINDS] = {"scanner", "junk", "malformed", "invite", "ping",
+					 "rfc4475", "frag", "badauth",	 "syn"};
 
 /*
  * The first fragment's share of a SIP-sized datagram (a multiple of 8, RFC
@@ -323,6 +324,31 @@ void build(struct frame *f, enum kind k, const struct flood_target *t)
 		ic->un.echo.id = (uint16_t)rnd();
 		ic->checksum = htons(csum_fold(csum_add(0, ic, l4)));
 		ip->protocol = IPPROTO_ICMP;
+	} else if (k == K_SYN) {
+		/* A connection attempt as a client's stack makes it: SYN, a
+		 * random ISN, the MSS option; checksum over the pseudo-header. */
+		struct tcphdr *tcp = (struct tcphdr *)(ip + 1);
+		uint8_t *opt = (uint8_t *)(tcp + 1);
+		uint32_t sum = 0;
+
+		l4 = sizeof(*tcp) + 4;
+		memset(tcp, 0, l4);
+		tcp->source = htons((uint16_t)sport);
+		tcp->dest = htons(t->syn_ports[rnd() % t->n_syn_ports]);
+		tcp->seq = htonl((uint32_t)rnd());
+		tcp->doff = (uint16_t)(l4 / 4);
+		tcp->syn = 1;
+		tcp->window = htons(64240);
+		opt[0] = 2; /* MSS 1460 */
+		opt[1] = 4;
+		opt[2] = 1460 >> 8;
+		opt[3] = 1460 & 0xff;
+		sum = csum_add(sum, &ip->saddr, 4);
+		sum = csum_add(sum, &ip->daddr, 4);
+		sum += IPPROTO_TCP + (uint32_t)l4;
+		sum = csum_add(sum, tcp, l4);
+		tcp->check = htons(csum_fold(sum));
+		ip->protocol = IPPROTO_TCP;
 	} else if (k == K_FRAG) {
 		/*
 		 * The whole datagram is built (its UDP checksum covers all of

@@ -12,6 +12,8 @@ with the flood, the flood would pause each time a peer sends, and a
 legitimate message would find the buckets refilled. On CPU 1 they only take
 time from the worker (its RX ring is deepened to cover that: framecnt)."""
 import contextlib
+import csv
+import glob
 import json
 import os
 import signal
@@ -132,3 +134,53 @@ def account(sent, counters, kind_counters, lost):
             assert lo <= sent[k] <= hi + lost, (k, sent[k], lo, hi, lost)
         out.append({"kinds": sorted(g), "sent": s, "counted": got, "counters": names})
     return out
+
+
+# What junk must not change of a binding (/sipwake/bindings,<aor>).
+BINDING_KEYS = ("contact", "source", "transport", "push_provider", "push_prid", "push_param")
+
+
+def binding(lab, dev):
+    """What junk must not change of @dev's binding: its contact, source and
+    push address."""
+    ds = [d for d in lab.devices(dev.aor) if d.get("instance") == "<urn:uuid:%s>" % dev.instance]
+    assert len(ds) == 1, (dev.aor, ds)
+    b = {k: v for k, v in ds[0].items() if k in BINDING_KEYS}
+    assert set(b) == set(BINDING_KEYS), ds[0]
+    return b
+
+
+def snmp(run, section):
+    """One section ("Ip", "Tcp") of /proc/net/snmp in a namespace, @run
+    being the lab's runner for it (lab.sw, lab.peer): the kernel's own
+    counters (IPv4 fragments taken for reassembly by sipwake's namespace,
+    TCP segments the peers' stacks sent)."""
+    out = run(["cat", "/proc/net/snmp"]).stdout.splitlines()
+    rows = [line.split()[1:] for line in out if line.startswith(section + ":")]
+    return dict(zip(rows[0], map(int, rows[1])))
+
+
+def sipp_stats(res_dir):
+    """sipp's -trace_stat: the last line's cumulative counts."""
+    f = glob.glob(os.path.join(res_dir, "*_.csv"))
+    assert f, os.listdir(res_dir)
+    with open(f[0]) as fh:
+        rows = list(csv.reader(fh, delimiter=";"))
+    return dict(zip(rows[0], rows[-1]))
+
+
+def rtt_ms(res_dir):
+    """Every call's set-up time (INVITE to 200, -trace_rtt), in ms."""
+    out = []
+    for f in glob.glob(os.path.join(res_dir, "*_rtt.csv")):
+        with open(f) as fh:
+            rows = [r for r in csv.reader(fh, delimiter=";") if r]
+        col = [i for i, h in enumerate(rows[0]) if "response_time" in h.lower()]
+        assert col, rows[:2]
+        out += [float(r[col[0]]) for r in rows[1:] if len(r) > col[0]]
+    return sorted(out)
+
+
+def pct(v, p):
+    """The @p-th percentile of sorted @v (nearest rank), None if empty."""
+    return v[min(len(v) - 1, int(p / 100.0 * len(v)))] if v else None

@@ -31,12 +31,9 @@ kernel's own counter in sipwake's namespace (IpReasmReqds) and must not
 show up in sipwake's rx_packets.
 
 Rate, calls, set-up latency and the accounting go to
-build/test_flood_calls.json. Floods over TCP and TLS (SYN floods) and over
-several edges are not here yet: a STREAM_KINDS entry and a second lab
-would go beside FLOOD_MIX and fl_calls().
+build/test_flood_calls.json. The same over TLS, WSS and TCP, with a SYN
+flood and half-open handshakes: test_flood_streams.py.
 """
-import csv
-import glob
 import os
 import re
 import select
@@ -49,7 +46,8 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sippkit  # noqa: E402
 import swlab  # noqa: E402
-from floodkit import Flood, account, pinned, veth_tx, write_json  # noqa: E402
+from floodkit import (Flood, account, binding, pct, pinned, rtt_ms,  # noqa: E402
+                      sipp_stats, snmp, veth_tx, write_json)
 from wakekit import (APP4, DOMAIN, PBX4, PN_PARAM, SDP_APP, SW4, Ctx, Device,  # noqa: E402
                      WakeLab, reply)
 from wakesip import Msg  # noqa: E402
@@ -93,10 +91,6 @@ KIND_COUNTERS = {
                 "drop_filter_rate_global", "sip_reg_aor_waking",
                 "drop_filter_rate_expected"] + BANNED,
 }
-
-
-# What junk must not change of a binding (/sipwake/bindings,<aor>).
-BINDING_KEYS = ("contact", "source", "transport", "push_provider", "push_prid", "push_param")
 
 
 def flood_rate():
@@ -201,24 +195,6 @@ class Phones:
             self.refreshed += 1
 
 
-def binding(lab, dev):
-    """What junk must not change of @dev's binding: its contact, source and
-    push address."""
-    ds = [d for d in lab.devices(dev.aor) if d.get("instance") == "<urn:uuid:%s>" % dev.instance]
-    assert len(ds) == 1, (dev.aor, ds)
-    b = {k: v for k, v in ds[0].items() if k in BINDING_KEYS}
-    assert set(b) == set(BINDING_KEYS), ds[0]
-    return b
-
-
-def kernel_reasm(lab):
-    """IPv4 fragments the kernel of sipwake's namespace took for
-    reassembly (net_af_packet's fanout defrag)."""
-    out = lab.sw(["cat", "/proc/net/snmp"]).stdout.splitlines()
-    ip = [line.split()[1:] for line in out if line.startswith("Ip:")]
-    return dict(zip(ip[0], map(int, ip[1])))
-
-
 def calls_plan(awake, wake, never):
     """The injection file's lines: (user, host, port, token, final)."""
     lines, w, n = [], list(wake), [never, never]
@@ -233,31 +209,6 @@ def calls_plan(awake, wake, never):
             lines.append((dev, ep.port, 200))
     assert not w and not n, "CALLS too small for the plan"
     return [(dev.user, APP4, port, dev.token, final) for dev, port, final in lines]
-
-
-def sipp_stats(res_dir):
-    """sipp's -trace_stat: the last line's cumulative counts."""
-    f = glob.glob(os.path.join(res_dir, "*_.csv"))
-    assert f, os.listdir(res_dir)
-    with open(f[0]) as fh:
-        rows = list(csv.reader(fh, delimiter=";"))
-    return dict(zip(rows[0], rows[-1]))
-
-
-def rtt_ms(res_dir):
-    """Every call's set-up time (INVITE to 200, -trace_rtt), in ms."""
-    out = []
-    for f in glob.glob(os.path.join(res_dir, "*_rtt.csv")):
-        with open(f) as fh:
-            rows = [r for r in csv.reader(fh, delimiter=";") if r]
-        col = [i for i, h in enumerate(rows[0]) if "response_time" in h.lower()]
-        assert col, rows[:2]
-        out += [float(r[col[0]]) for r in rows[1:] if len(r) > col[0]]
-    return sorted(out)
-
-
-def pct(v, p):
-    return v[min(len(v) - 1, int(p / 100.0 * len(v)))] if v else None
 
 
 @pytest.fixture(scope="module")
@@ -302,7 +253,7 @@ def test_calls_through_flood(fl_calls):
         inf = os.path.join(lab.tmp, "calls.csv")
         with open(inf, "w") as f:
             f.write("SEQUENTIAL\n" + "".join("%s;%s;%d;%s;%d\n" % c for c in plan))
-        before, tx0, reasm0 = lab.stats(), veth_tx(lab), kernel_reasm(lab)
+        before, tx0, reasm0 = lab.stats(), veth_tx(lab), snmp(lab.sw, "Ip")
         flood = Flood(lab, FLOOD_MIX, FLOOD_S, FLOOD_MAX, frames=32768, rate=flood_rate(),
                       extra=[a for dev in devs for a in ("--aor", dev.aor)])
         flood.start(warm_s=3.0)
@@ -320,7 +271,7 @@ def test_calls_through_flood(fl_calls):
     finally:
         phones.stop.set()
         phones.thread.join(10)
-    after, tx, reasm = lab.stats(), veth_tx(lab) - tx0, kernel_reasm(lab)
+    after, tx, reasm = lab.stats(), veth_tx(lab) - tx0, snmp(lab.sw, "Ip")
     bound1 = {dev.user: binding(lab, dev) for dev in devs}
     c = {k: after[k] - before.get(k, 0) for k in after if isinstance(after[k], int)}
     stats = sipp_stats(pbx.dir)
