@@ -10,7 +10,7 @@
  *                 next Via (received / rport, §18.2.2, RFC 3581); -swC: the
  *                 control plane's; anything else is not ours: dropped
  *   from the PBX  Route pop (§16.4); our Route's device id (swd=): to it;
- *                 else INVITE retransmission, CANCEL or ACK of a call in
+ *                 a Route left naming a peer edge (up): to that edge; else INVITE retransmission, CANCEL or ACK of a call in
  *                 the held set (ctx->held, the wake path's): up; else
  *                 device by push address, contact or AOR; alive: to its
  *                 source, the Request-URI its registered contact (pn-*
@@ -105,6 +105,28 @@ static bool pop_our_routes(const struct dp_params *p, struct dp_fwd_msg *fm, con
 		dp_fwd_cut_first(fm, sm, (unsigned)ir, cut_to); /* ours before a comma */
 	*route = next;
 	return true;
+}
+
+/*
+ * The peer edge (cluster.peers, up) a Route left after ours names, or -1.
+ * The edge that Record-Routed a dialog is the one that reaches its device;
+ * a PBX that sends in-dialog requests elsewhere (an outbound proxy naming
+ * every edge, sipp) reaches it through us (docs/cluster.md).
+ */
+static int route_peer(const struct dp_ctx *ctx, const uint8_t *msg, const struct sip_uri *u)
+{
+	struct sw_ip ip;
+
+	if (u == NULL || ctx->p.n_peers == 0 ||
+	    (u->scheme != SIP_SCHEME_SIP && u->scheme != SIP_SCHEME_SIPS) ||
+	    !dp_host_ip(msg, u->host, &ip))
+		return -1;
+	for (unsigned i = 0; i < ctx->p.n_peers; i++)
+		if (sw_ip_eq(&ctx->p.peers[i].ip, &ip) &&
+		    (u->port != 0 ? u->port : 5060) == ctx->p.peers[i].port &&
+		    (__atomic_load_n(&ctx->peer_up, __ATOMIC_RELAXED) >> i & 1u))
+			return (int)i;
+	return -1;
 }
 
 /* ---- outcomes ---- */
@@ -491,7 +513,7 @@ enum dp_fwd_verdict dp_fwd_request(struct dp_wstate *s, unsigned ifx, struct rte
 	struct dp_fwd_msg fm;
 	struct sw_ip dst;
 	uint16_t dport = 0;
-	int out = -1;
+	int out = -1, peer;
 	uint64_t dev = 0;
 	const struct sw_device *found = NULL;
 
@@ -507,7 +529,15 @@ enum dp_fwd_verdict dp_fwd_request(struct dp_wstate *s, unsigned ifx, struct rte
 	if (sm->route.whole.len != 0 && !pop_our_routes(p, &fm, msg, sm, &next_route, &route, &dev))
 		goto bad_route;
 
-	if (cls == DP_SRC_PBX || cls == DP_SRC_PEER) {
+	if (cls == DP_SRC_PBX && (peer = route_peer(s->ctx, msg, route)) >= 0) {
+		/* In a dialog another edge Record-Routed: to it, Via only; its
+		 * Route stays for it to take off (a peer's request is never
+		 * relayed on: from a peer this is not followed). */
+		dst = p->peers[peer].ip;
+		dport = p->peers[peer].port;
+		out = iface_for(p, &dst, ifx);
+		hop = HOP_PEER;
+	} else if (cls == DP_SRC_PBX || cls == DP_SRC_PEER) {
 		/* Nothing decided until to_device() says (struct dp_call). */
 		DP_META(m)->call.why = DP_CALL_NONE;
 		DP_META(m)->call.n = 0;

@@ -16,20 +16,50 @@ import csv
 import glob
 import json
 import os
+import re
+import select
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import swlab  # noqa: E402
-from wakekit import SW4  # noqa: E402
+from wakekit import SDP_APP, reply  # noqa: E402
+from wakesip import Msg  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # Spoofed sources: off-link (answered through the gateway) and on-link
 # (every answer needs ARP), never an address a peer here uses.
 SPOOF = ["--src", "10.0.0.0/8", "--src", "198.18.0.128/25", "--exclude", swlab.GW_IP4]
+
+
+# Where each datagram kind of sw_flood's can land (sipwake's counters, by
+# name), for account(). Every SIP kind can also meet a banned source (the
+# badauth REGISTERs get on-link spoofed sources banned: pbx.auth_ban_*),
+# dropped before anything else.
+BANNED = ["drop_filter_banned"]
+UDP_KIND_COUNTERS = {
+    "scanner": ["drop_filter_scanner", "drop_filter_rate_source"] + BANNED,
+    "junk": ["drop_sip_bad_start_line"],
+    "malformed": ["drop_sip_truncated", "drop_sip_missing_header"] + BANNED,
+    "invite": ["drop_filter_unknown_request"] + BANNED,
+    "ping": ["icmp_echo_answered", "drop_filter_rate_answer"],
+    # INVITEs, NEWMETHOD and responses refused on their first bytes; the
+    # REGISTERs by the scan; the OPTIONS by their source's bucket, the
+    # answers' budget or the scan.
+    "rfc4475": ["drop_filter_unknown_request", "drop_filter_unknown_response",
+                "drop_filter_rate_source", "drop_filter_rate_answer",
+                "drop_sip_bad_start_line", "drop_sip_bad_cseq", "drop_sip_bad_contact",
+                "drop_sip_bad_nameaddr", "drop_sip_dup_header"] + BANNED,
+    # Newcomers, or, while a held call waits on the AOR they name, the
+    # AOR's bucket (docs/admission.md: expected (AOR)).
+    "badauth": ["sip_reg_newcomer", "drop_filter_rate_source", "drop_filter_rate_prefix",
+                "drop_filter_rate_global", "sip_reg_aor_waking",
+                "drop_filter_rate_expected"] + BANNED,
+}
 
 
 def flood_bin():
@@ -64,9 +94,11 @@ class Flood:
 
     def __init__(self, lab, mix, seconds, max_frames, frames=65536, extra=(), rate=None):
         self.lab, self.proc, self.result = lab, None, None
+        # An edge of a cluster (scripts/swcluster.py) has an address of its own.
         self.cmd = ["ip", "netns", "exec", lab.ns_peer, "taskset", "-c", "0",
                     "nice", "-n", "10", flood_bin(), "--ifname", lab.if_peer,
-                    "--dst-mac", lab.sipwake_mac(), "--dst-ip", SW4, "--mix", mix,
+                    "--dst-mac", lab.sipwake_mac(), "--dst-ip", lab.sw_ip4,
+                    "--mix", mix,
                     "--seconds", str(seconds), "--max-packets", str(max_frames),
                     "--rate", rate or flood_rate(), "--frames", str(frames)] + SPOOF + list(extra)
 
@@ -184,3 +216,99 @@ def rtt_ms(res_dir):
 def pct(v, p):
     """The @p-th percentile of sorted @v (nearest rank), None if empty."""
     return v[min(len(v) - 1, int(p / 100.0 * len(v)))] if v else None
+
+
+class Phones:
+    """The apps and the PBX's registrar of a flood test, in one thread:
+    awake apps (@awake: (endpoint, device)) answer every INVITE (180, 200),
+    ACK and BYE, refresh every @refresh_s; asleep apps (@wake: (device,
+    push mark)) whose push came register from the endpoint @new_app(device)
+    gives them (a new address and port) and then answer like the others;
+    the registrar grants every REGISTER without credentials and refuses
+    (403) every one with them (the badauth junk)."""
+
+    def __init__(self, ctx, awake, wake, refresh_s, new_app):
+        self.ctx, self.awake, self.wake = ctx, awake, wake
+        self.refresh_s, self.new_app = refresh_s, new_app
+        self.eps = {ep.s.fileno(): (ep, dev) for ep, dev in awake}
+        self.answered = {}  # Call-ID -> user
+        self.byes = set()
+        self.refreshes = self.refreshed = 0
+        self.registrar = {"granted": 0, "refused": 0}
+        self.woken = {}  # user -> the new endpoint
+        self.next_push_poll = 0.0
+        self.stop = threading.Event()
+        self.err = None
+        self.thread = threading.Thread(target=self.run)
+
+    def run(self):
+        try:
+            self.loop()
+        except Exception as e:  # noqa: BLE001 (reported by the test)
+            self.err = repr(e)
+
+    def loop(self):
+        cseq = {dev.user: 1 for _, dev in self.awake}
+        next_refresh = time.monotonic()
+        while not self.stop.is_set():
+            now = time.monotonic()
+            if now >= next_refresh:
+                for ep, dev in self.awake:
+                    cseq[dev.user] += 1
+                    self.ctx.send_register(ep, dev, cseq=cseq[dev.user])
+                    self.refreshes += 1
+                next_refresh = now + self.refresh_s
+            self.wake_pushed()
+            socks = [self.ctx.pbx.s] + [ep.s for ep, _ in self.eps.values()]
+            r, _, _ = select.select(socks, [], [], 0.02)
+            for s in r:
+                data, src = s.recvfrom(65535)
+                m = Msg(data, src[:2], time.monotonic())
+                if s is self.ctx.pbx.s:
+                    self.register(m)
+                else:
+                    self.phone(*self.eps[s.fileno()], m)
+
+    def wake_pushed(self):
+        """Each sleeper whose push has come wakes: a new address and port,
+        its REGISTER (the push server's record is read every 0.1 s)."""
+        now = time.monotonic()
+        if len(self.woken) == len(self.wake) or now < self.next_push_poll:
+            return
+        self.next_push_poll = now + 0.1
+        pushes = self.ctx.push.server.reqs()
+        for dev, mark in self.wake:
+            if dev.user in self.woken or not [e for e in pushes[mark:]
+                                              if e["token"] == dev.token]:
+                continue
+            ep = self.new_app(dev)
+            self.woken[dev.user] = ep
+            self.eps[ep.s.fileno()] = (ep, dev)
+            self.ctx.send_register(ep, dev, cid="woken-%s@app" % dev.user)
+
+    def register(self, m):
+        if m.method != "REGISTER":
+            return
+        if m.get("Authorization"):
+            self.registrar["refused"] += 1
+            self.ctx.pbx.send(reply(m, 403, "Forbidden", tag="pbxreg"), *m.src)
+            return
+        self.registrar["granted"] += 1
+        extra = ["Contact: " + re.sub(r";expires=\d+", "", c) + ";expires=3600"
+                 for c in m.all("Contact")]
+        self.ctx.pbx.send(reply(m, 200, "OK", tag="pbxreg", extra=extra), *m.src)
+
+    def phone(self, ep, dev, m):
+        if m.method == "INVITE":
+            self.answered[m.call_id] = dev.user
+            contact = "sip:%s@%s:%d" % (dev.user, ep.ip, ep.port)
+            ep.send(reply(m, 180, "Ringing", tag="a" + dev.user, contact=contact), *m.src)
+            ep.send(reply(m, 200, "OK", tag="a" + dev.user, contact=contact, body=SDP_APP),
+                    *m.src)
+        elif m.method == "BYE":
+            self.byes.add(m.call_id)
+            ep.send(reply(m, 200, "OK"), *m.src)
+        elif m.method == "OPTIONS":  # a ping (wake.policy "ping"): alive
+            ep.send(reply(m, 200, "OK"), *m.src)
+        elif m.status == 200 and m.cseq[1] == "REGISTER":
+            self.refreshed += 1

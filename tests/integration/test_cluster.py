@@ -115,6 +115,42 @@ def test_call_through_the_other_edge(ctx):
     assert c0["wake_pushes"] == 0, c0
 
 
+def test_in_dialog_requests_to_the_other_edge_follow_the_route(ctx):
+    """A PBX that sends a dialog's requests to whichever edge it likes (an
+    outbound proxy naming every edge): the ACK and BYE of a dialog e0
+    Record-Routed reach e1, whose first Route names e0: relayed to e0 (Via
+    only), which takes its Route off and reaches the app; the BYE's 200
+    comes back the way it went."""
+    e0, e1 = ctx.edges
+    dev, app = Device("bea"), ctx.app(edge=0)
+    ctx.register(app, dev)
+    until(lambda: device_on(e1, dev), 2.0, "bea on e1")
+    app.send(b"\r\n\r\n")  # alive at e0
+    time.sleep(0.1)
+    call = ctx.call(dev.contact(app.ip, app.port), dev.user, edge=0)
+    ctx.pbx.send(call.invite, call.edge)
+    inv = app.expect(is_req("INVITE", call.cid), 3.0, "the INVITE, through e0")
+    # The app's 200 Contact is not its registered contact: only the Route
+    # can find it (as a softphone answers with a contact of its own).
+    app.send(reply(inv, 200, "OK", tag="app1", contact="sip:bea-call@%s:%d" % (
+        app.ip, app.port), body=SDP_APP), *inv.src)
+    ok = ctx.pbx.expect(is_resp(200, call.cid, "INVITE"), 3.0, "the app's 200")
+    d0, d1 = Delta(e0), Delta(e1)
+    ctx.pbx.send(call.in_dialog("ACK", ok, 1), e1.sw_ip4)
+    ack = app.expect(is_req("ACK", call.cid), 2.0, "the ACK, through e1 and e0")
+    assert ack.src == (e0.sw_ip4, 5060) and ack.all("Route") == [], ack
+    ctx.pbx.send(call.in_dialog("BYE", ok, 2), e1.sw_ip4)
+    bye = app.expect(is_req("BYE", call.cid), 2.0, "the BYE, through e1 and e0")
+    vs = vias(bye)
+    assert len(vs) == 3 and e0.sw_ip4 in vs[0] and e1.sw_ip4 in vs[1], bye
+    app.send(reply(bye, 200, "OK"), *bye.src)
+    got = ctx.pbx.expect(is_resp(200, call.cid, "BYE"), 2.0, "200 to the BYE")
+    assert vias(got) == [vias(bye)[2]], got
+    c0, c1 = d0(), d1()
+    assert c1["fwd_to_peer"] == 2 and c1.get("drop_fwd_no_device", 0) == 0, c1
+    assert c0["fwd_requests_to_device"] == 2, c0
+
+
 def test_wake_across_edges(ctx):
     """Held on e0 for an asleep device; the woken app registers through e1
     from a new port: the feed brings it to e0, whose held INVITE reaches

@@ -35,10 +35,7 @@ build/test_flood_calls.json. The same over TLS, WSS and TCP, with a SYN
 flood and half-open handshakes: test_flood_streams.py.
 """
 import os
-import re
-import select
 import sys
-import threading
 import time
 
 import pytest
@@ -46,11 +43,9 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sippkit  # noqa: E402
 import swlab  # noqa: E402
-from floodkit import (Flood, account, binding, pct, pinned, rtt_ms,  # noqa: E402
+from floodkit import (UDP_KIND_COUNTERS, Flood, Phones, account, binding, pct, pinned, rtt_ms,  # noqa: E402
                       sipp_stats, snmp, veth_tx, write_json)
-from wakekit import (APP4, DOMAIN, PBX4, PN_PARAM, SDP_APP, SW4, Ctx, Device,  # noqa: E402
-                     WakeLab, reply)
-from wakesip import Msg  # noqa: E402
+from wakekit import APP4, DOMAIN, PBX4, PN_PARAM, SW4, Ctx, Device, WakeLab  # noqa: E402
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or os.cpu_count() < 2,
                                 reason="needs root and two CPUs")
@@ -68,29 +63,7 @@ RATE = 150_000  # junk frames/s (flood_rate())
 FILTER = ("filter: { reply_403 = true; answer_rate = %d; answer_burst = %d; "
           "unknown_global_rate = 100; unknown_global_burst = 200; };" % (
               ANSWER_RATE, ANSWER_BURST))
-# Where each kind's frames can land (sipwake's counters, by name). Every
-# SIP kind can also meet a banned source (the badauth REGISTERs get on-link
-# spoofed sources banned: pbx.auth_ban_*), dropped before anything else.
-BANNED = ["drop_filter_banned"]
-KIND_COUNTERS = {
-    "scanner": ["drop_filter_scanner", "drop_filter_rate_source"] + BANNED,
-    "junk": ["drop_sip_bad_start_line"],
-    "malformed": ["drop_sip_truncated", "drop_sip_missing_header"] + BANNED,
-    "invite": ["drop_filter_unknown_request"] + BANNED,
-    "ping": ["icmp_echo_answered", "drop_filter_rate_answer"],
-    # INVITEs, NEWMETHOD and responses refused on their first bytes; the
-    # REGISTERs by the scan; the OPTIONS by their source's bucket, the
-    # answers' budget or the scan.
-    "rfc4475": ["drop_filter_unknown_request", "drop_filter_unknown_response",
-                "drop_filter_rate_source", "drop_filter_rate_answer",
-                "drop_sip_bad_start_line", "drop_sip_bad_cseq", "drop_sip_bad_contact",
-                "drop_sip_bad_nameaddr", "drop_sip_dup_header"] + BANNED,
-    # Newcomers, or, while a held call waits on the AOR they name, the
-    # AOR's bucket (docs/admission.md: expected (AOR)).
-    "badauth": ["sip_reg_newcomer", "drop_filter_rate_source", "drop_filter_rate_prefix",
-                "drop_filter_rate_global", "sip_reg_aor_waking",
-                "drop_filter_rate_expected"] + BANNED,
-}
+KIND_COUNTERS = UDP_KIND_COUNTERS
 
 
 def flood_rate():
@@ -100,99 +73,6 @@ def flood_rate():
     sender goes)."""
     default = RATE // 6 if "asan" in swlab.sipwake_bin() else RATE
     return os.environ.get("FLOOD_RATE", str(default))
-
-
-class Phones:
-    """The apps and the PBX's registrar, in one thread: awake apps answer
-    every INVITE (180, 200), ACK and BYE, refresh every REFRESH_S; asleep
-    apps whose push came register from a new address and then answer like
-    the others; the registrar grants every REGISTER without credentials
-    and refuses (403) every one with them (the badauth junk)."""
-
-    def __init__(self, ctx, awake, wake):
-        self.ctx, self.awake, self.wake = ctx, awake, wake
-        self.eps = {ep.s.fileno(): (ep, dev) for ep, dev in awake}
-        self.answered = {}  # Call-ID -> user
-        self.byes = set()
-        self.refreshes = self.refreshed = 0
-        self.registrar = {"granted": 0, "refused": 0}
-        self.woken = {}  # user -> the new endpoint
-        self.next_push_poll = 0.0
-        self.stop = threading.Event()
-        self.err = None
-        self.thread = threading.Thread(target=self.run)
-
-    def run(self):
-        try:
-            self.loop()
-        except Exception as e:  # noqa: BLE001 (reported by the test)
-            self.err = repr(e)
-
-    def loop(self):
-        cseq = {dev.user: 1 for _, dev in self.awake}
-        next_refresh = time.monotonic()
-        while not self.stop.is_set():
-            now = time.monotonic()
-            if now >= next_refresh:
-                for ep, dev in self.awake:
-                    cseq[dev.user] += 1
-                    self.ctx.send_register(ep, dev, cseq=cseq[dev.user])
-                    self.refreshes += 1
-                next_refresh = now + REFRESH_S
-            self.wake_pushed()
-            socks = [self.ctx.pbx.s] + [ep.s for ep, _ in self.eps.values()]
-            r, _, _ = select.select(socks, [], [], 0.02)
-            for s in r:
-                data, src = s.recvfrom(65535)
-                m = Msg(data, src[:2], time.monotonic())
-                if s is self.ctx.pbx.s:
-                    self.register(m)
-                else:
-                    self.phone(*self.eps[s.fileno()], m)
-
-    def wake_pushed(self):
-        """Each sleeper whose push has come wakes: a new address and port,
-        its REGISTER (the push server's record is read every 0.1 s)."""
-        now = time.monotonic()
-        if len(self.woken) == len(self.wake) or now < self.next_push_poll:
-            return
-        self.next_push_poll = now + 0.1
-        pushes = self.ctx.push.server.reqs()
-        for dev, mark in self.wake:
-            if dev.user in self.woken or not [e for e in pushes[mark:]
-                                              if e["token"] == dev.token]:
-                continue
-            ep = self.ctx.app(ip=NEW_IP)
-            self.woken[dev.user] = ep
-            self.eps[ep.s.fileno()] = (ep, dev)
-            self.ctx.send_register(ep, dev, cid="woken-%s@app" % dev.user)
-
-    def register(self, m):
-        if m.method != "REGISTER":
-            return
-        if m.get("Authorization"):
-            self.registrar["refused"] += 1
-            self.ctx.pbx.send(reply(m, 403, "Forbidden", tag="pbxreg"), *m.src)
-            return
-        self.registrar["granted"] += 1
-        extra = ["Contact: " + re.sub(r";expires=\d+", "", c) + ";expires=3600"
-                 for c in m.all("Contact")]
-        self.ctx.pbx.send(reply(m, 200, "OK", tag="pbxreg", extra=extra), *m.src)
-
-    def phone(self, ep, dev, m):
-        if m.method == "INVITE":
-            self.answered[m.call_id] = dev.user
-            contact = "sip:%s@%s:%d" % (dev.user, ep.ip, ep.port)
-            ep.send(reply(m, 180, "Ringing", tag="a" + dev.user, contact=contact), *m.src)
-            ep.send(reply(m, 200, "OK", tag="a" + dev.user, contact=contact, body=SDP_APP),
-                    *m.src)
-        elif m.method == "BYE":
-            self.byes.add(m.call_id)
-            ep.send(reply(m, 200, "OK"), *m.src)
-        elif m.method == "OPTIONS":  # a ping (wake.policy "ping"): alive
-            ep.send(reply(m, 200, "OK"), *m.src)
-        elif m.status == 200 and m.cseq[1] == "REGISTER":
-            self.refreshed += 1
 
 
 def calls_plan(awake, wake, never):
@@ -241,7 +121,8 @@ def test_calls_through_flood(fl_calls):
     for ep, _ in sleepers + [(never_ep, never)]:
         ep.close()
     mark = ctx.push.mark()
-    phones = Phones(ctx, awake, [(dev, mark) for _, dev in sleepers])
+    phones = Phones(ctx, awake, [(dev, mark) for _, dev in sleepers], REFRESH_S,
+                    lambda dev: ctx.app(ip=NEW_IP))
     phones.thread.start()
     try:
         for _, dev in sleepers + [(never_ep, never)]:

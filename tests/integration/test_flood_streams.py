@@ -39,8 +39,8 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sippkit  # noqa: E402
 import swlab  # noqa: E402
-from floodkit import (Flood, account, binding, pct, pinned, rtt_ms, sipp_stats,  # noqa: E402
-                      snmp, veth_tx, write_json)
+from floodkit import (UDP_KIND_COUNTERS, Flood, account, binding, pct, pinned,  # noqa: E402
+                      rtt_ms, sipp_stats, snmp, veth_tx, write_json)
 from streampeer import StreamEndpoint, WsEndpoint, make_cert  # noqa: E402
 from wakekit import (APP4, DOMAIN, PBX4, PN_PARAM, SDP_APP, SW4, Ctx, Device,  # noqa: E402
                      WakeLab, reply)
@@ -71,15 +71,7 @@ STREAMS = ('streams: { tcp = { port = 5060; }; tls = { port = 5061; cert = "%s";
 SYN_CHALLENGE_RATE = int(os.environ.get("SYN_CHALLENGE_RATE", "1000000"))
 # The first bytes of a TLS ClientHello whose record says 512 bytes follow.
 HELLO_START = bytes.fromhex("16030102000100 01fc 0303".replace(" ", ""))
-BANNED = ["drop_filter_banned"]
-KIND_COUNTERS = {
-    "scanner": ["drop_filter_scanner", "drop_filter_rate_source"] + BANNED,
-    "junk": ["drop_sip_bad_start_line"],
-    "rfc4475": ["drop_filter_unknown_request", "drop_filter_unknown_response",
-                "drop_filter_rate_source", "drop_filter_rate_answer",
-                "drop_sip_bad_start_line", "drop_sip_bad_cseq", "drop_sip_bad_contact",
-                "drop_sip_bad_nameaddr", "drop_sip_dup_header"] + BANNED,
-}
+KIND_COUNTERS = {k: UDP_KIND_COUNTERS[k] for k in ("scanner", "junk", "rfc4475")}
 # Where a TCP frame can end in sipwake (dataplane/dp_tcp.c): each exactly one.
 TCP_ENDS = ["tcp_to_kernel", "tcp_syn_proofs", "drop_tcp_malformed", "drop_tcp_port",
             "drop_tcp_banned", "drop_tcp_syn_rate_source", "drop_tcp_syn_rate_global",
