@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Step flood: legitimate calls' success and set-up latency against the
-junk rate.
+junk rate, and the same under the floods of the other transports and of
+several edges.
 
 tests/integration/test_flood_calls.py (a sipp PBX placing calls at a steady
 rate while tests/flood/sw_flood sends junk; tests/integration/floodkit.py)
@@ -19,6 +20,12 @@ call as planned) may fail at a low junk rate or under a heavy one: the
 point is still taken from the JSON it wrote first, with the test's outcome
 beside it. Without the test in the tree the step is "not run" with the
 reason; it never blocks the rest of the report.
+
+Then (not with --quick) each test of OTHERS once at its own rate: the apps
+over TLS, WSS and TCP through a SYN flood and half-open handshakes
+(test_flood_streams.py), and two edges flooded at once (test_flood_edges.py),
+each a row of "others" with its point (the same keys) and, for streams, the
+SYN rate and the challenges and proofs it counted.
 """
 import json
 import os
@@ -28,6 +35,10 @@ from common import BUILD, REPO, StepError, log, sh
 
 TEST = os.path.join(REPO, "tests", "integration", "test_flood_calls.py")
 DEFAULT_JSON = os.path.join(BUILD, "test_flood_calls.json")
+# (name, test, what it floods): each writes build/<test>.json.
+OTHERS = (("streams", "test_flood_streams.py",
+           "TLS, WSS and TCP apps; a SYN flood and half-open handshakes"),
+          ("edges", "test_flood_edges.py", "two edges sharing Redis, both flooded"))
 KEYS = {"junk_rate": ("junk_rate", "junk_pps"),
         "success": ("success", "success_ratio", "ok_ratio"),
         "p50_ms": ("latency_p50_ms", "p50_ms"),
@@ -59,28 +70,55 @@ def points_of(doc, asked):
     raise StepError("%s: neither a point nor {\"points\": [...]}" % DEFAULT_JSON)
 
 
-def one(rate, quick, out_json):
-    if os.path.exists(DEFAULT_JSON):
-        os.unlink(DEFAULT_JSON)
+def one(rate, quick, out_json, test=TEST):
+    """@test (at FLOOD_RATE @rate; None: its own) once: its points, the
+    JSON it wrote kept as @out_json."""
+    name = os.path.basename(test)
+    js = os.path.join(BUILD, name.replace(".py", ".json"))
+    if os.path.exists(js):
+        os.unlink(js)
     t0 = time.monotonic()
     outcome = "passed"
     try:
         sh(["flock", "/tmp/sw-integration.lock", "/usr/bin/python3", "-m", "pytest", "-q",
-            "-p", "no:cacheprovider", TEST],
+            "-p", "no:cacheprovider", test],
            600 if quick else 1200, cwd=os.path.join(REPO, "tests", "integration"),
-           env={"FLOOD_RATE": str(rate)})
+           env={} if rate is None else {"FLOOD_RATE": str(rate)})
     except StepError as e:
         outcome = "failed: " + str(e)[-300:]
-    log("flood at %s junk frames/s: test %s" % (rate or "max", outcome[:6]),
-        time.monotonic() - t0)
-    if os.path.exists(DEFAULT_JSON):
-        with open(DEFAULT_JSON) as fh:
+    log("%s at %s junk frames/s: test %s" % (name, "its own" if rate is None else rate or "max",
+                                            outcome[:6]), time.monotonic() - t0)
+    if os.path.exists(js):
+        with open(js) as fh:
             pts = points_of(json.load(fh), rate)
-        os.replace(DEFAULT_JSON, out_json)
+        os.replace(js, out_json)
         for p in pts:
             p["test"] = outcome
         return pts
-    raise StepError("test_flood_calls.py wrote no %s (%s)" % (DEFAULT_JSON, outcome))
+    raise StepError("%s wrote no %s (%s)" % (name, js, outcome))
+
+
+def others(outdir):
+    """One row per OTHERS test: its point, what it floods, and for the
+    streams the SYNs' figures (tcp: syn_challenged, proofs, proven)."""
+    rows = []
+    for name, test, what in OTHERS:
+        path = os.path.join(REPO, "tests", "integration", test)
+        if not os.path.exists(path):
+            rows.append({"name": name, "what": what, "test": "not in this tree"})
+            continue
+        out = os.path.join(outdir, "flood-%s.json" % name)
+        try:
+            (p,) = one(None, False, out, path)
+        except (StepError, ValueError) as e:
+            rows.append({"name": name, "what": what, "test": "failed: %s" % str(e)[-300:]})
+            continue
+        with open(out) as fh:
+            doc = json.load(fh)
+        p.update(name=name, what=what, syn_pps=doc.get("syn_pps"),
+                 tcp=doc.get("tcp") if isinstance(doc.get("tcp"), dict) else None)
+        rows.append(p)
+    return rows
 
 
 def run(quick, outdir):
@@ -96,7 +134,7 @@ def run(quick, outdir):
         if len(got) > 1:  # the test ran its own list of rates
             break
     pts.sort(key=lambda p: (p["junk_rate"] is None, p["junk_rate"] or 0))
-    return {"rates_asked": rates, "points": pts,
+    return {"rates_asked": rates, "points": pts, "others": [] if quick else others(outdir),
             "limit": {"by": "the junk sender at the top rate",
                       "why": "sw_flood's reached rate (junk_pps) is each point's x; at "
                              "FLOOD_RATE 0 it is as fast as one sender core goes"}}

@@ -260,7 +260,21 @@ def flood(data, img):
            "rate; the point is still its figures.", ""]
     out += table(["junk frames/s", "asked", "legitimate calls successful", "set-up p50 ms",
                   "p99 ms", "the test"], rows)
-    return out + plot(img, "flood", "legitimate calls against the junk rate")
+    out += plot(img, "flood", "legitimate calls against the junk rate")
+    if d.get("others"):
+        out += ["", "The same over streams and across edges, each test once at its own rate "
+                "(`tests/integration/test_flood_streams.py`, `test_flood_edges.py`):", ""]
+        out += table(["flood", "junk frames/s", "of which SYNs/s", "calls successful",
+                      "set-up p50 ms", "p99 ms", "SYNs challenged / proofs", "the test"],
+                     [(o.get("what", o.get("name")), n(o.get("junk_rate")),
+                       n(o.get("syn_pps")),
+                       n(None if o.get("success") is None else 100 * o["success"], "%.2f %%"),
+                       n(o.get("p50_ms"), "%.1f"), n(o.get("p99_ms"), "%.1f"),
+                       "%s / %s" % (n((o.get("tcp") or {}).get("syn_challenged")),
+                                    n((o.get("tcp") or {}).get("proofs")))
+                       if o.get("tcp") else "—", o.get("test", "—"))
+                      for o in d["others"]])
+    return out
 
 
 def limits(data, img):

@@ -107,6 +107,11 @@ def test_every_section_and_plot_from_the_fixture(tmp_path):
     flood = section(md, "Calls under a junk flood")
     assert "| 19870 | 20000 | 100.00 % | 3.1 | 9.8 | passed |" in flood, flood
     assert "| 412000 | max | 99.80 % | 4.0 | 21.5 | failed: made up |" in flood, flood
+    # The streams' and the edges' floods, a row each.
+    assert ("| TLS, WSS and TCP apps; a SYN flood and half-open handshakes | 99999 | 72492 | "
+            "100.00 % | 56.0 | 272.0 | 924148 / 109 | passed |") in flood, flood
+    assert ("| two edges sharing Redis, both flooded | — | — | — | — | — | — | "
+            "failed: made up too |") in flood, flood
     # Each limit the steps found is in the closing table.
     lim = section(md, "What limits each figure")
     assert lim.count("\n| ") - 1 >= 10, lim
