@@ -21,7 +21,9 @@ malformed SIP).
 Every second a row goes to <out>/samples.csv: sipwake's RSS, held calls,
 the packet pool's mbufs in use, the rings' occupancy, pushes in flight,
 calls placed / answered / failed, call set-up time p50 / p99 of that
-second, and the wake latency percentiles of /sipwake/held. At the end,
+second, the wake latency percentiles of /sipwake/held, and the frames
+sipwake dropped that second (all reasons, and those of a full ring: the
+down ring to the workers, the up rings), so that a drop is timed. At the end,
 after the last calls have had their time, <out>/summary.json and the
 verdicts:
   calls     every call ended as its phone's state says (200 or 480), none hung,
@@ -90,9 +92,19 @@ def mbufs_in_use(lab):
     return (lab.telemetry("/sipwake/info") or {}).get("pools", {}).get(POOL + "_in_use", -1)
 
 
-def sample(lab, peers, t0, calls_before):
+# Drops a full ring makes (/sipwake/stats), sampled each second: a burst of
+# them times a stall of the control plane or of a worker.
+RING_DROPS = ("drop_down_ring_full", "drop_up_ring_full")
+
+
+def sample(lab, peers, t0, calls_before, prev):
+    """One second's row; @prev: the last /sipwake/stats (updated)."""
     now = time.monotonic()
     held = lab.held()
+    st = lab.stats()
+    d = {k: st.get(k, 0) - prev.get(k, 0) for k in ("dropped",) + RING_DROPS}
+    prev.clear()
+    prev.update(st)
     info = lab.telemetry("/sipwake/info")
     push = lab.telemetry("/sipwake/push") or {}
     rings = info.get("rings", {})
@@ -112,6 +124,8 @@ def sample(lab, peers, t0, calls_before):
         "setup_p99_ms": round(pct(peers.setup_ms, 99), 1),
         "wake_p50_ms": held.get("invite_to_device", {}).get("p50_us", 0) / 1000,
         "wake_p99_ms": held.get("invite_to_device", {}).get("p99_us", 0) / 1000,
+        "dropped_this_s": d["dropped"],
+        "ring_drops_this_s": sum(d[k] for k in RING_DROPS),
     }
     peers.setup_ms = []
     return row
@@ -251,7 +265,7 @@ def main():
             junk = Junk(lab, legit_pps * a.junk, min(a.junk_round_s, 600)) if a.junk > 0 else None
             print("soak: %.0f legitimate frames/s at rest, junk at %.1f/s, %.0f min"
                   % (legit_pps, legit_pps * a.junk, a.minutes), flush=True)
-            rows, t0, owed = [], time.monotonic(), 0.0
+            rows, t0, owed, prev = [], time.monotonic(), 0.0, lab.stats()
             with open(os.path.join(a.out, "samples.csv"), "w", newline="") as f:
                 w = None
                 while time.monotonic() - t0 < secs:
@@ -265,7 +279,7 @@ def main():
                     owed = min(owed, a.calls_per_s * 2)
                     peers.expire_calls(tick)
                     peers.pump(tick + 1.0)
-                    row = sample(lab, peers, t0, calls_before)
+                    row = sample(lab, peers, t0, calls_before, prev)
                     rows.append(row)
                     if w is None:
                         w = csv.DictWriter(f, fieldnames=list(row))
@@ -294,6 +308,7 @@ def main():
                        "rss_kib_first": rows[0]["rss_kib"], "rss_kib_last": rows[-1]["rss_kib"],
                        "rss_kib_max": max(r["rss_kib"] for r in rows),
                        "held_max": max(r["held"] for r in rows),
+                       "ring_drop_seconds": [r["t_s"] for r in rows if r["ring_drops_this_s"]],
                        "setup_p99_ms_max": max(r["setup_p99_ms"] for r in rows)}
         finally:
             peers.close()
