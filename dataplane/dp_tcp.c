@@ -18,6 +18,7 @@
  * kernel, which knows nothing of the challenge.
  */
 #include <rte_byteorder.h>
+#include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_ring.h>
 #include <rte_tcp.h>
@@ -37,8 +38,10 @@ static inline bool stream_port(const struct dp_params *p, uint16_t port)
 /*
  * Turn the SYN in @p m into its challenge, in place: addresses and ports
  * swapped, SYN-ACK with the cookie as the acknowledgment number, no
- * options, no payload. @return false when it cannot be (IPv4 options, or a
- * cookie that happens to acknowledge the SYN: the client would take it).
+ * options, no payload. @return false when it cannot be (IPv4 options, a
+ * cookie that happens to acknowledge the SYN: the client would take it, or
+ * a sender MAC that is a group's or zero: an answer to it would go to
+ * every host of the segment, or nowhere).
  */
 static bool challenge(struct dp_wstate *s, struct rte_mbuf *m, struct rte_tcp_hdr *tcp,
 		      const struct sw_ip *src, uint64_t now)
@@ -46,9 +49,11 @@ static bool challenge(struct dp_wstate *s, struct rte_mbuf *m, struct rte_tcp_hd
 	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, RTE_ETHER_HDR_LEN);
 	uint32_t cookie = dp_admit_cookie(s, src, tcp->src_port, tcp->dst_port, now);
 	uint32_t isn = rte_be_to_cpu_32(tcp->sent_seq);
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	uint16_t port = tcp->src_port, l3_len;
 
-	if (cookie == isn + 1)
+	if (cookie == isn + 1 || !rte_is_unicast_ether_addr(&eth->src_addr) ||
+	    rte_is_zero_ether_addr(&eth->src_addr))
 		return false;
 	*tcp = (struct rte_tcp_hdr){
 		.src_port = tcp->dst_port,

@@ -32,6 +32,8 @@
 
 static struct dph h;
 static uint64_t now;
+/* The next segments' sender MAC, when not the harness's peer (NULL). */
+static const struct rte_ether_addr *src_mac;
 
 /* One TCP segment from @p src (IPv4 or IPv6) port @p sport to our address,
  * port @p dport, with @p flags and sequence number @p seq; @p tcp_len cut
@@ -54,7 +56,7 @@ static void tcp_seg(const char *src, uint16_t sport, uint16_t dport, uint8_t fla
 	memset(b, 0, len);
 	eth = (struct rte_ether_hdr *)b;
 	eth->dst_addr = h.ctx->p.ports.ifaces[0].mac;
-	eth->src_addr = h.peer_mac;
+	eth->src_addr = src_mac != NULL ? *src_mac : h.peer_mac;
 	eth->ether_type = rte_cpu_to_be_16(v6 ? RTE_ETHER_TYPE_IPV6 : RTE_ETHER_TYPE_IPV4);
 	tcp = (struct rte_tcp_hdr *)(b + RTE_ETHER_HDR_LEN + l3);
 	if (tcp_len >= sizeof(*tcp)) {
@@ -361,6 +363,21 @@ static void test_no_challenge_when_off_or_spent(void **state)
 	rte_pktmbuf_free(dph_sent(&h));
 	rte_pktmbuf_free(dph_sent(&h));
 	assert_null(dph_sent(&h));
+	/* A sender MAC of a group (broadcast here) or zero is never answered:
+	 * the challenge would go to the whole segment. */
+	static const struct rte_ether_addr bcast = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}},
+					   zero = {{0}};
+	h.ctx->policy->rates.syn_challenge = (struct dp_rate){1000, 1000};
+	now += rte_get_tsc_hz() * 10;
+	spend_box();
+	src_mac = &bcast;
+	tcp_in("203.0.113.90", STREAM_PORT, RTE_TCP_SYN_FLAG, 20);
+	src_mac = &zero;
+	tcp_in("203.0.113.91", STREAM_PORT, RTE_TCP_SYN_FLAG, 20);
+	src_mac = NULL;
+	assert_null(dph_sent(&h));
+	assert_int_equal(dph_drop(&h, DP_D_TCP_SYN_CHALLENGED), chal + 2);
+	assert_int_equal(dph_drop(&h, DP_D_TCP_SYN_RATE_GLOBAL), box + 4);
 	tcp_in("203.0.113.80", STREAM_PORT, RTE_TCP_RST_FLAG, 20);
 	assert_int_equal(to_kernel(), 1);
 	h.ctx->policy->rates.syn_challenge = (struct dp_rate){0, 0};
