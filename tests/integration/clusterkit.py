@@ -3,18 +3,7 @@
 condition within a bound, an edge's /sipwake/cluster, a device as an edge's
 tables show it, a binding as Redis holds it (docs/cluster.md, "What is
 where")."""
-import time
-
-
-def until(pred, timeout, what):
-    """@pred() true within @timeout s (polled every 50 ms); its value."""
-    end = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        assert time.monotonic() < end, "not within %.1f s: %s" % (timeout, what)
-        time.sleep(0.05)
+from waits import until  # noqa: F401 (the cluster tests import it from here)
 
 
 def cluster(edge):

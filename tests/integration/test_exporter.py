@@ -17,7 +17,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 import swlab
-from test_skeleton import sip_options, wait_for
+from test_skeleton import sip_options
+from waits import wait_for
 
 EXPORTER = os.path.join(swlab.REPO, "scripts", "sipwake-exporter.py")
 DASHBOARD = os.path.join(swlab.REPO, "docs", "grafana", "sipwake.json")

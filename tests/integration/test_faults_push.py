@@ -41,6 +41,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pushsrv  # noqa: E402
 import swlab  # noqa: E402
+from waits import until  # noqa: E402
 from test_wake_fcm import PROJECT, AndroidDevice  # noqa: E402
 from wakekit import *  # noqa: E402,F401,F403 (the shared steps and peers)
 from wakekit import ALIVE_WINDOW_S, PUSH_PORT  # noqa: E402
@@ -82,24 +83,13 @@ def flab():
 
 # -- steps ---------------------------------------------------------------------
 
-def wait_for(cond, timeout, what):
-    """@cond()'s first true value within @timeout s; fails the test otherwise."""
-    end = time.monotonic() + timeout
-    while True:
-        v = cond()
-        if v:
-            return v
-        assert time.monotonic() < end, "%s: not within %.1f s" % (what, timeout)
-        time.sleep(0.05)
-
-
 def service_up(ctx):
     """The push service runs and pushd has both its connections (APNs and
     FCM) up; returns /sipwake/push."""
     lab = ctx.lab
     if lab.server.proc is None:
         lab.server.start()
-    return wait_for(lambda: (lambda p: p if p["apns"]["connections_up"] >= 1 and
+    return until(lambda: (lambda p: p if p["apns"]["connections_up"] >= 1 and
                              p["credentials"]["fcm_0"] >= 1 else None)(lab.pushd()),
                     5.0, "pushd connected to the push service")
 
@@ -438,7 +428,7 @@ def test_stalled_push_ends_in_time_and_holds_up_no_other_push(flab):
         woken_and_answered(ctx, dev_f, cf, mark, kind="call")
         assert finals(ctx, [ca])[ca.cid].status == 480
         d.no_held()
-        p3 = wait_for(lambda: (lambda p: p if p["apns"]["in_flight"] == 0 else None)(
+        p3 = until(lambda: (lambda p: p if p["apns"]["in_flight"] == 0 else None)(
             ctx.lab.pushd()), 1.0, "the stalled push given up")
         assert p3["apns"]["timed_out"] == p1["apns"]["timed_out"] + 1, (p1, p3)
         w = d.wake()
@@ -533,7 +523,7 @@ def test_push_ring_full_calls_refused_503_at_once_and_counted(flab):
     ctx.push.cmd("set %s stall" % dev.token)
     try:
         # Nothing else in flight, so that in_flight counts this burst alone.
-        p1 = wait_for(lambda: (lambda p: p if p["apns"]["in_flight"] == 0 else None)(
+        p1 = until(lambda: (lambda p: p if p["apns"]["in_flight"] == 0 else None)(
             ctx.lab.pushd()), 3.0, "pushd idle")
         d = Delta(ctx.lab)
         calls = [invite(ctx, Call(dev.contact(app.ip, app.port), dev.user)) for _ in range(n)]
@@ -567,7 +557,7 @@ def test_push_ring_full_calls_refused_503_at_once_and_counted(flab):
         bound(ctx, dev)
     finally:
         ctx.push.cmd("clear")
-    wait_for(lambda: ctx.lab.pushd()["apns"]["in_flight"] == 0, 2.0, "pushd's queue empty")
+    until(lambda: ctx.lab.pushd()["apns"]["in_flight"] == 0, 2.0, "pushd's queue empty")
     d, mark = Delta(ctx.lab), ctx.push.mark()
     call = Call(dev.contact(app.ip, app.port), dev.user)
     hold(ctx, call)

@@ -7,7 +7,8 @@ import os
 import pytest
 
 import swlab
-from test_skeleton import sip_options, wait_for
+from test_skeleton import sip_options
+from waits import wait_for
 
 # Small buckets so that a test can empty them: 5 per source, 8 for the box,
 # refilled at 1/s (a test takes well under a second per step).

@@ -24,6 +24,7 @@ import pytest
 
 import frames as F
 import swlab
+from waits import wait_for
 
 SDP_LEN = 3600
 
@@ -77,16 +78,6 @@ def send_raw(lab, frames):
 def peer_mac(lab):
     out = lab.peer(["cat", "/sys/class/net/%s/address" % lab.if_peer]).stdout
     return out.strip()
-
-
-def wait_for(cond, timeout, step=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = cond()
-        if got:
-            return got
-        time.sleep(step)
-    return cond()
 
 
 def test_ipv4_fragments_arrive_whole(lab, delta):

@@ -25,6 +25,7 @@ sys.path.insert(0, HERE)
 import pushsrv  # noqa: E402
 import swlab  # noqa: E402
 from sippeer import TOPIC, peer_py  # noqa: E402
+from waits import wait_for  # noqa: E402
 
 REFRESH_BEFORE_S = 10
 
@@ -73,16 +74,6 @@ def register(lab, user, port, tok=None, granted=12, cseq=1, pnsreg=False, inst=N
                                 branch="z9hG4bK-%s-%d" % (user, cseq)))
     assert r["app_got"].startswith("SIP/2.0 200 "), r
     return r["app_got"]
-
-
-def wait_for(cond, timeout, step=0.2):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        v = cond()
-        if v:
-            return v
-        time.sleep(step)
-    return cond()
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,8 @@ import signal
 import pytest
 
 import swlab
-from test_skeleton import sip_options, wait_for
+from test_skeleton import sip_options
+from waits import wait_for
 
 
 @pytest.fixture(scope="module")

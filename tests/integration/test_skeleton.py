@@ -4,12 +4,12 @@ namespace, real peers (ping, sipp, kernel sockets) in another."""
 import os
 import re
 import subprocess
-import time
 
 import pytest
 
 import swlab
 from conftest import SIPP_DIR
+from waits import wait_for
 
 OPTIONS = os.path.join(SIPP_DIR, "options.xml")
 
@@ -26,16 +26,6 @@ def sip_options(ruri, call_id="cid-1@peer", via_host=swlab.PEER_IP4, sport=5071,
             b"Content-Length: 0\r\n\r\n") % (
         ruri.encode(), via_host.encode(), sport, re.sub(r"[^\w.-]", "-", call_id).encode(),
         b";rport" if rport else b"", via_host.encode(), ruri.encode(), call_id.encode(), extra)
-
-
-def wait_for(pred, timeout=5.0, step=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(step)
-    return pred()
 
 
 def test_ping_ipv4_and_ipv6(lab, delta):

@@ -123,7 +123,7 @@ def test_eal_log_level_of_one_component_beats_log_level():
     """--log-level=sipwake.controlplane:debug (docs/operations.md, "Logs")
     keeps the control plane at debug, at start and after a reload, while
     log.level quiets the other components."""
-    from test_skeleton import wait_for
+    from waits import wait_for
     with QuietButCp(name="swlv%d" % (os.getpid() % 10000)) as lab:
         lab.peer(["ping", "-c", "1", "-W", "2", swlab.SW_IP4])
         assert wait_for(lambda: "controlplane: neighbour %s is" % swlab.PEER_IP4
@@ -145,7 +145,8 @@ def test_unresolvable_next_hop_is_dropped_and_counted():
     # ARP answer that never comes, then is dropped and counted.
     with swlab.Lab(name="swu%d" % (os.getpid() % 10000), gateway=False, pbx_servers=[]) as lab:
         lab.peer(["ip", "addr", "add", swlab.OFFLINK_IP4 + "/32", "dev", "lo"])
-        from test_skeleton import sip_options, wait_for
+        from test_skeleton import sip_options
+        from waits import wait_for
         ans = lab.udp_exchange(sip_options("sip:%s" % swlab.SW_IP4, call_id="unres-1",
                                            via_host=swlab.OFFLINK_IP4),
                                src=swlab.OFFLINK_IP4, sport=5077, timeout=2)

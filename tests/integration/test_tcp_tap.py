@@ -16,7 +16,8 @@ import pytest
 
 import swlab
 from sippeer import peer_py
-from test_skeleton import sip_options, wait_for
+from test_skeleton import sip_options
+from waits import wait_for
 
 STREAMS = """streams: { ports = [ 5060 ]; syn_rate = 1; syn_burst = 2;
     syn_global_rate = 100; syn_global_burst = 200; };"""

@@ -36,6 +36,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pushsrv  # noqa: E402
 import swlab  # noqa: E402
+from waits import until  # noqa: E402
 from wakekit import *  # noqa: E402,F401,F403 (the shared steps and peers)
 from wakekit import ALIVE_WINDOW_S, PUSH_PORT, TIMEOUT_S  # noqa: E402
 
@@ -117,17 +118,6 @@ def fcm_lab_fixture(tag, account_email=None):
 
 fcm_lab = fcm_lab_fixture("a")
 refused_lab = fcm_lab_fixture("r", account_email="intruder@another-project.iam.gserviceaccount.com")
-
-
-def wait_for(cond, timeout, what):
-    """@cond()'s first true value within @timeout s; fails the test otherwise."""
-    end = time.monotonic() + timeout
-    while True:
-        v = cond()
-        if v:
-            return v
-        assert time.monotonic() < end, "%s: not within %.1f s" % (what, timeout)
-        time.sleep(0.05)
 
 
 def check_fcm_push(ev, dev, cid):
@@ -263,7 +253,7 @@ class TestFcm:
             ctx.pbx.nothing(of_call(call.cid), 0.3, "answer to the ACK")
             old.nothing(timeout=0)
             # The push address goes; the binding stays.
-            after = wait_for(lambda: [x for x in ctx.lab.devices(dev.aor)
+            after = until(lambda: [x for x in ctx.lab.devices(dev.aor)
                                       if "push_prid" not in x], 3.0, "push address removed")
             assert len(ctx.lab.devices(dev.aor)) == 1, ctx.lab.devices(dev.aor)
             x = after[0]
@@ -313,7 +303,7 @@ class TestFcmTokenRefused:
         def alarmed():
             fcm = ctx.lab.fcm()[0]
             return fcm if fcm["config_alarm"] else None
-        fcm = wait_for(alarmed, 2.0, "an FCM alarm")
+        fcm = until(alarmed, 2.0, "an FCM alarm")
         assert fcm["config_alarm"] == ("fcm.[0]: token endpoint refused the service account "
                                        "(HTTP 400)"), fcm
         assert fcm["config_alarm_ms"] > 0 and fcm["config_error"] == 0, fcm

@@ -39,6 +39,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pushsrv  # noqa: E402
 import swlab  # noqa: E402
+from waits import until  # noqa: E402
 from wakekit import *  # noqa: E402,F401,F403 (the shared steps and peers)
 from wakekit import ALIVE_WINDOW_S, PUSH_PORT, TIMEOUT_S  # noqa: E402
 
@@ -128,16 +129,6 @@ def wp_alert_lab():
 def shown(keys):
     """pn-param as /sipwake/bindings shows it: the auth secret hidden."""
     return keys.split(".")[0] + ".<auth>"
-
-
-def wait_for(cond, timeout, what):
-    end = time.monotonic() + timeout
-    while True:
-        v = cond()
-        if v:
-            return v
-        assert time.monotonic() < end, "%s: not within %.1f s" % (what, timeout)
-        time.sleep(0.05)
 
 
 def check_webpush(ev, dev, cid):
@@ -244,7 +235,7 @@ class TestWebPush:
             r = ctx.pbx.expect(final_of(call.cid), 2.0, "480 at once")
             assert r.status == 480 and r.t - t0 < 2.0, (r, r.t - t0)
             ctx.pbx.send(call.ack_final(r))
-            after = wait_for(lambda: [x for x in ctx.lab.devices(dev.aor)
+            after = until(lambda: [x for x in ctx.lab.devices(dev.aor)
                                       if "push_prid" not in x], 3.0, "push address removed")
             x = after[0]
             assert x["id"] == before[0]["id"] and x["expires_in_s"] > 0, (before, x)
