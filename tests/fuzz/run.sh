@@ -14,6 +14,8 @@
 # invariant; the reproducer is then copied to build-fuzz/ and printed as
 # hex, ready to be added to the target's corpus once the code is fixed.
 # FUZZ_JOBS=N runs N fuzzing processes in parallel (default 1).
+# FUZZ_CORPUS=DIR fuzzes DIR (seeded with the committed corpus when it is
+# empty) and keeps what it grows there, for runs in rounds (tests/fuzz/long.sh).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 secs=${1:-30}
@@ -35,8 +37,15 @@ if [ -f "tests/fuzz/lsan_$target.supp" ]; then
 fi
 work=$(mktemp -d /tmp/sipwake-fuzz.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/corpus" "$work/artifacts"
-cp "tests/fuzz/$corpus"/* "$work/corpus/"
+mkdir -p "$work/artifacts"
+if [ -n "${FUZZ_CORPUS:-}" ]; then
+  mkdir -p "$FUZZ_CORPUS"
+  [ -n "$(ls -A "$FUZZ_CORPUS")" ] || cp "tests/fuzz/$corpus"/* "$FUZZ_CORPUS/"
+  ln -s "$(realpath "$FUZZ_CORPUS")" "$work/corpus"
+else
+  mkdir -p "$work/corpus"
+  cp "tests/fuzz/$corpus"/* "$work/corpus/"
+fi
 
 # malloc_limit_mb: one allocation over 256 MiB is a crash (an unbounded
 # allocation driven by the input), as is the whole process over 1 GiB.
@@ -68,5 +77,8 @@ if [ "$rc" -ne 0 ] || [ "$found" -ne 0 ]; then
 fi
 runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log")
 rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$work/log")
+# -fork prints no final stats: its last status line has the count.
+[ -n "$runs" ] || runs=$(grep -ao '^#[0-9]*:' "$work/log" | tail -n 1 | tr -d '#:')
+[ -n "$rate" ] || rate=$(grep -ao 'exec/s [0-9]*' "$work/log" | tail -n 1 | cut -d' ' -f2)
 echo "run.sh: $target: no crash: ${runs:-?} runs in ${secs} s (${rate:-?} exec/s)," \
   "corpus $(ls "tests/fuzz/$corpus" | wc -l) -> $(ls "$work/corpus" | wc -l) inputs"
