@@ -254,23 +254,29 @@ print(json.dumps({"invite": inv, "then": got}))
 """
 
 
-def pbx_call_answered(ns, work, final, delay=0.5, recv_timeout=3000):
-    """pbx_invite_480.xml against UAS_FINAL on APP: (caller, what the UAS
-    got: {"invite": text, "then": [text, ...]})."""
+def against_uas_final(ns, work, scenario, final, delay, **sipp_kw):
+    """The UAC @scenario, from PBX, against UAS_FINAL on APP answering
+    @final after @delay s: (the sipp result, what the UAS got: {"invite":
+    text, "then": [text, ...]})."""
     uas = subprocess.Popen(sippkit._ns(ns) + ["/usr/bin/python3", "-c", UAS_FINAL, str(APP),
                                              str(final), str(delay)],
                            stdout=subprocess.PIPE, text=True)
     try:
         assert sippkit.wait_udp_bound(LO, APP, ns, proc=uas)
-        caller = run_sipp("pbx_invite_480.xml", LO, PBX, remote=LO, remote_port=APP, netns=ns,
-                          workdir=work, service="bob", timeout=15,
-                          extra=["-recv_timeout", str(recv_timeout)])
+        caller = run_sipp(scenario, LO, PBX, remote=LO, remote_port=APP, netns=ns,
+                          workdir=work, timeout=15, **sipp_kw)
         out, _ = uas.communicate(timeout=15)
     finally:
         if uas.poll() is None:
             uas.kill()
             uas.wait(5)
     return caller, json.loads(out)
+
+
+def pbx_call_answered(ns, work, final, delay=0.5, recv_timeout=3000):
+    """pbx_invite_480.xml against UAS_FINAL."""
+    return against_uas_final(ns, work, "pbx_invite_480.xml", final, delay, service="bob",
+                             extra=["-recv_timeout", str(recv_timeout)])
 
 
 def test_pbx_call_to_a_sleeper_acks_the_480(ns, work):
@@ -432,21 +438,9 @@ def test_message_app_tells_the_push_from_the_message(ns, work):
 
 
 def pbx_message_answered(ns, work, final):
-    """pbx_message_uac.xml against UAS_FINAL on APP (100, then @final)."""
-    uas = subprocess.Popen(sippkit._ns(ns) + ["/usr/bin/python3", "-c", UAS_FINAL, str(APP),
-                                             str(final), "0.2"],
-                           stdout=subprocess.PIPE, text=True)
-    try:
-        assert sippkit.wait_udp_bound(LO, APP, ns, proc=uas)
-        sender = run_sipp("pbx_message_uac.xml", LO, PBX, remote=LO, remote_port=APP, netns=ns,
-                          workdir=work, service="bob", timeout=15,
-                          extra=["-recv_timeout", "3000"])
-        out, _ = uas.communicate(timeout=15)
-    finally:
-        if uas.poll() is None:
-            uas.kill()
-            uas.wait(5)
-    return sender, json.loads(out)
+    """pbx_message_uac.xml against UAS_FINAL (100, then @final)."""
+    return against_uas_final(ns, work, "pbx_message_uac.xml", final, 0.2, service="bob",
+                             extra=["-recv_timeout", "3000"])
 
 
 def test_pbx_message_wants_its_200(ns, work):

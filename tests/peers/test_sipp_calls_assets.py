@@ -3,15 +3,12 @@
 checked against a bare UAS and against app_call_uas.xml, in the namespace
 and with the helpers of test_sipp_assets.py: each call ends as its line of
 the injection file says, and fails its check otherwise."""
-import json
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_sipp_assets import (APP, LO, PBX, PN, TOKEN, UAS_FINAL, failed_check, ns,  # noqa: E402,F401,E501
-                              pair, sippkit, work)
-from sippkit import run_sipp  # noqa: E402
+from test_sipp_assets import (APP, LO, PBX, PN, TOKEN, against_uas_final, failed_check,  # noqa: E402,F401,E501
+                              ns, pair, sippkit, work)
 
 
 def pbx_calls(ns, work, final, want, uas_final=True):
@@ -28,19 +25,7 @@ def pbx_calls(ns, work, final, want, uas_final=True):
                     uac_port=PBX, uas_sets={"no_rr": 1, "keep_pn": 1}, uac_extra=extra[:2],
                     uac_sets=sets, service="bob")
         return c, s
-    uas = subprocess.Popen(sippkit._ns(ns) + ["/usr/bin/python3", "-c", UAS_FINAL, str(APP),
-                                             str(final), "0.2"],
-                           stdout=subprocess.PIPE, text=True)
-    try:
-        assert sippkit.wait_udp_bound(LO, APP, ns, proc=uas)
-        caller = run_sipp("pbx_calls_uac.xml", LO, PBX, remote=LO, remote_port=APP, netns=ns,
-                          workdir=work, timeout=15, sets=sets, extra=extra)
-        out, _ = uas.communicate(timeout=15)
-    finally:
-        if uas.poll() is None:
-            uas.kill()
-            uas.wait(5)
-    return caller, json.loads(out)
+    return against_uas_final(ns, work, "pbx_calls_uac.xml", final, 0.2, sets=sets, extra=extra)
 
 
 def test_pbx_calls_end_as_their_line_says(ns, work):
