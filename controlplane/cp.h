@@ -89,7 +89,9 @@
 	  "REGISTERs relayed with a Web Push subscription sipwake cannot use (bad endpoint URL " \
 	  "or keys; never woken)")                                                               \
 	X(REG_RETRANSMITTED, reg_retransmitted,                                                  \
-	  "REGISTER retransmissions from apps resent on their pending transaction")              \
+	  "REGISTER retransmissions from apps resent on their pending transaction, or held")     \
+	X(REG_ANSWER_REPEATED, reg_answer_repeated,                                              \
+	  "REGISTER retransmissions answered again with their final answer (Timer J)")           \
 	X(REG_2XX, reg_2xx, "2xx answers to relayed REGISTERs")                                  \
 	X(REG_ANSWER_UNBOUND, reg_answer_unbound,                                                \
 	  "2xx relayed to apps without a binding: sipwake could not read what they grant")       \

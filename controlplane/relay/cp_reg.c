@@ -138,6 +138,20 @@ void cp_reg_request(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t
 		return;
 	}
 	t = cp_reg_tx_find(r, &meta->src, meta->sport, branch, sm->via.branch.len);
+	if (t != NULL && t->done) {
+		/* §17.2.2: answered already (Timer J). The final answer again;
+		 * the PBX never sees it. A 2xx not yet durable is on its way. */
+		if (t->ready) {
+			struct cp_dest to = cp_reg_tx_app(t);
+
+			to.stranger = t->unknown_src;
+			cp_count(cp, CP_C_REG_ANSWER_REPEATED, 1);
+			cp_dest_send(cp, &to, t->resp, t->resp_len);
+		} else {
+			cp_count(cp, CP_C_REG_RETRANSMITTED, 1);
+		}
+		return;
+	}
 	if (t != NULL) {
 		/* §17.2.2: the app's retransmission of a pending REGISTER. It
 		 * goes on as our retransmission (§17.1.2.2 Timer E), and Timer

@@ -62,14 +62,18 @@ static void relay_unbound(struct cp_ctx *cp, const struct dp_meta *meta, const u
 	warn_unbound(cp, t, sm->status, why);
 	if (t->waited != 0)
 		cp_call_note(cp, t->waited, "not bound: %s", why);
-	if (cp_msg_unvia(msg, sm, NULL, &r->scratch) == 0)
+	if (cp_msg_unvia(msg, sm, NULL, &r->scratch) == 0) {
 		to_app(cp, t, &r->scratch, false);
-	else
-		cp_reg_tx_answer(cp, t, 500);
+		cp_reg_tx_done(cp, t, r->scratch.b, (uint16_t)r->scratch.len, true);
+		return;
+	}
+	cp_reg_tx_answer(cp, t, 500);
 	cp_reg_tx_free(r, t);
 }
 
-static void queue_out(struct cp_ctx *cp, const struct cp_reg_tx *t, char *b, uint16_t len,
+/* The 2xx @p b goes out once its batch is durable (release()); until then
+ * @p t is completed but not ready: the app's retransmissions wait for it. */
+static void queue_out(struct cp_ctx *cp, struct cp_reg_tx *t, char *b, uint16_t len,
 		      uint64_t device)
 {
 	struct cp_reg *r = cp->reg;
@@ -83,6 +87,7 @@ static void queue_out(struct cp_ctx *cp, const struct cp_reg_tx *t, char *b, uin
 		free(b);
 		cp_count_drop(cp, CP_D_STORE_ERRORS, 1);
 		cp_reg_tx_answer(cp, t, 500);
+		cp_reg_tx_free(r, t);
 		return;
 	}
 	q = &r->out[r->n_out];
@@ -90,8 +95,10 @@ static void queue_out(struct cp_ctx *cp, const struct cp_reg_tx *t, char *b, uin
 	q->len = len;
 	q->to = cp_reg_tx_app(t);
 	q->device = device;
+	q->tx = t->id;
 	q->ticket = OUT_OPEN;
 	r->n_out++;
+	cp_reg_tx_done(cp, t, b, len, false);
 }
 
 void cp_reg_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_t *msg)
@@ -111,8 +118,8 @@ void cp_reg_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 			(size_t)sm->via.branch.len - DP_BRANCH_MAGIC_LEN - 2, &id))
 		id = 0;
 	t = cp_reg_tx_by_id(r, id);
-	/* Only the server the request went to answers it. */
-	if (t == NULL || !sw_ip_eq(&meta->src, &cp->servers[t->server].ip)) {
+	/* Only the server the request went to answers it, and only once. */
+	if (t == NULL || t->done || !sw_ip_eq(&meta->src, &cp->servers[t->server].ip)) {
 		cp_count_drop(cp, CP_D_REG_STRAY_RESPONSE, 1);
 		return;
 	}
@@ -148,10 +155,12 @@ void cp_reg_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 		 * guesser's, spoofed as often as not: its answer must not take
 		 * room in the neighbour table that the PBX, bound devices and
 		 * woken apps need (docs/admission.md). */
-		if (cp_msg_unvia(msg, sm, NULL, &r->scratch) == 0)
+		if (cp_msg_unvia(msg, sm, NULL, &r->scratch) == 0) {
 			to_app(cp, t, &r->scratch, auth_fail && t->unknown_src);
-		else
-			cp_reg_tx_answer(cp, t, 500);
+			cp_reg_tx_done(cp, t, r->scratch.b, (uint16_t)r->scratch.len, true);
+			return;
+		}
+		cp_reg_tx_answer(cp, t, 500);
 		cp_reg_tx_free(r, t);
 		return;
 	}
@@ -221,7 +230,6 @@ void cp_reg_response(struct cp_ctx *cp, const struct dp_meta *meta, const uint8_
 		return;
 	}
 	queue_out(cp, t, out, r->scratch.len, device);
-	cp_reg_tx_free(r, t);
 }
 
 /* The 2xx of @p q as a 500: the binding is not durable, the app retries. */
@@ -252,8 +260,10 @@ static void release(struct cp_ctx *cp)
 		if (q->ticket == OUT_LOST) {
 			cp_count_drop(cp, CP_D_STORE_ERRORS, 1);
 			send_lost(cp, q);
+			cp_reg_tx_ready(r, q->tx, false);
 		} else if (q->ticket == OUT_DURABLE) {
 			cp_dest_send(cp, &q->to, q->b, q->len);
+			cp_reg_tx_ready(r, q->tx, true);
 			/* Accepted by the PBX and durable: a call waiting for
 			 * this device goes to it now, after its 2xx. */
 			if (q->device != 0)

@@ -106,7 +106,7 @@ void cp_reg_servers_changed(struct cp_ctx *cp)
 	for (uint32_t i = 0; i < r->idx.max && r->idx.n_used > 0; i++) {
 		struct cp_reg_tx *t = &r->tx[i];
 
-		if (t->id == 0)
+		if (t->id == 0 || t->done)
 			continue;
 		if (n == 0) {
 			cp_reg_tx_answer(cp, t, 503);
@@ -140,10 +140,11 @@ void cp_reg_tick(struct cp_ctx *cp, uint64_t now)
 		r->next_check_tsc = now + cp->hz * cp->cfg.pbx_check_s;
 	}
 
+	cp_reg_tx_expire(r, now);
 	for (uint32_t i = 0; i < r->idx.max && r->idx.n_used > 0; i++) {
 		struct cp_reg_tx *t = &r->tx[i];
 
-		if (t->id == 0 || now < t->deadline_tsc)
+		if (t->id == 0 || t->done || now < t->deadline_tsc)
 			continue;
 		if (t->tries < cp->n_servers) {
 			cp_reg_tx_fail_over(cp, t);

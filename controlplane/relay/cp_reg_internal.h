@@ -17,8 +17,12 @@
 #include "controlplane/output/cp_msg.h"
 
 #define CP_REG_BRANCH_KIND 'r'
+/* RFC 3261 §17.2.2 Timer J over UDP (64 * T1): how long an answered
+ * REGISTER's final answer is kept, to answer its retransmissions again. */
+#define CP_REG_TIMER_J_MS 32000
 
-/* One relayed REGISTER waiting for the PBX's final answer. */
+/* One relayed REGISTER waiting for the PBX's final answer, or (done)
+ * answered, kept for Timer J. */
 struct cp_reg_tx {
 	uint64_t id;	     /* 0: free slot; else slot | generation << 32 */
 	struct sw_txkey app; /* the app's address, port and Via branch */
@@ -32,6 +36,12 @@ struct cp_reg_tx {
 	struct cp_bind_req bind; /* the binding the REGISTER asks for (cp_bind.h) */
 	uint16_t req_len;
 	char *req; /* the relayed bytes, for retransmissions and failover */
+	/* Completed (§17.2.2): its final answer went to the app (ready) or
+	 * waits for the store (a 2xx: not ready, retransmissions absorbed);
+	 * kept until deadline_tsc (Timer J), req freed. */
+	bool done, ready;
+	uint16_t resp_len;
+	char *resp;
 };
 
 /* A 2xx waiting for the store's commit. */
@@ -40,6 +50,7 @@ struct cp_reg_out {
 	uint16_t len;
 	char *b;
 	uint64_t device; /* bound or refreshed by it (calls waiting for it go on) */
+	uint64_t tx;	 /* its transaction, completed (cp_reg_tx_ready()) */
 	uint64_t ticket; /* its batch (cp_store_submit()), or one of OUT_*: */
 };
 #define OUT_OPEN    0		     /* its batch not ended yet */
@@ -49,6 +60,10 @@ struct cp_reg_out {
 struct cp_reg {
 	struct sw_txidx idx; /* pending transactions by the app's (address, port, branch) */
 	struct cp_reg_tx *tx;
+	/* The ids of completed transactions, oldest first: the first to give
+	 * up their slot when a new REGISTER finds none free. */
+	uint64_t *done_q;
+	uint32_t done_head, done_n;
 	uint32_t gen;
 	uint32_t n_out, max_out;
 	struct cp_reg_out *out;
@@ -75,6 +90,22 @@ struct cp_reg_tx *cp_reg_tx_by_id(struct cp_reg *r, uint64_t id);
 struct cp_reg_tx *cp_reg_tx_new(struct cp_reg *r, const struct sw_ip *ip, uint16_t port,
 				const char *branch, size_t len);
 void cp_reg_tx_free(struct cp_reg *r, struct cp_reg_tx *t);
+/**
+ * @p t has its final answer, @p b (@p len bytes; the app has it when
+ * @p ready, else it waits for the store: cp_reg_tx_ready()). Over UDP the
+ * transaction stays, completed, for Timer J: a retransmission of the
+ * REGISTER gets @p b again and never reaches the PBX (RFC 3261 §17.2.2).
+ * Over a stream (no retransmissions), or without memory for the copy, it
+ * is freed.
+ */
+void cp_reg_tx_done(struct cp_ctx *cp, struct cp_reg_tx *t, const char *b, uint16_t len,
+		    bool ready);
+/** Free the completed transactions whose Timer J has run out by @p now. */
+void cp_reg_tx_expire(struct cp_reg *r, uint64_t now);
+/** The answer of completed @p id went to the app: its retransmissions get
+ *  it from now on (@p sent), or it never will (its batch was lost: freed,
+ *  a retransmission goes to the PBX anew). */
+void cp_reg_tx_ready(struct cp_reg *r, uint64_t id, bool sent);
 /** Send the relayed REGISTER to its server; starts its timer (Timer F,
  *  pbx.timeout_ms: the first send and each failover). */
 int cp_reg_tx_send(struct cp_ctx *cp, struct cp_reg_tx *t);

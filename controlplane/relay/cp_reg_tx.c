@@ -25,9 +25,12 @@ int cp_reg_init(struct cp_ctx *cp)
 	r->tx = calloc(max, sizeof(*r->tx));
 	r->max_out = max;
 	r->out = calloc(r->max_out, sizeof(*r->out));
-	if (r->tx == NULL || r->out == NULL || SW_TXIDX_INIT(&r->idx, max, r->tx, app) != 0) {
+	r->done_q = calloc(max, sizeof(*r->done_q));
+	if (r->tx == NULL || r->out == NULL || r->done_q == NULL ||
+	    SW_TXIDX_INIT(&r->idx, max, r->tx, app) != 0) {
 		free(r->tx);
 		free(r->out);
+		free(r->done_q);
 		free(r);
 		return -ENOMEM;
 	}
@@ -66,8 +69,11 @@ void cp_reg_fini(struct cp_ctx *cp)
 
 	if (r == NULL)
 		return;
-	for (uint32_t i = 0; i < r->idx.max; i++)
+	for (uint32_t i = 0; i < r->idx.max; i++) {
 		free(r->tx[i].req);
+		free(r->tx[i].resp);
+	}
+	free(r->done_q);
 	for (uint32_t i = 0; i < r->n_out; i++)
 		free(r->out[i].b);
 	sw_txidx_fini(&r->idx);
@@ -103,6 +109,19 @@ struct cp_reg_tx *cp_reg_tx_new(struct cp_reg *r, const struct sw_ip *ip, uint16
 	if (len > SW_TX_BRANCH_MAX)
 		return NULL;
 	slot = sw_txidx_take(&r->idx);
+	/* None free: the oldest completed one gives its slot up (its Timer J
+	 * cut short: a late retransmission of it goes to the PBX anew). */
+	while (slot == SW_TX_NONE && r->done_n > 0) {
+		uint64_t id = r->done_q[r->done_head];
+
+		r->done_head = (r->done_head + 1) % r->idx.max;
+		r->done_n--;
+		t = cp_reg_tx_by_id(r, id);
+		if (t != NULL && t->done) {
+			cp_reg_tx_free(r, t);
+			slot = sw_txidx_take(&r->idx);
+		}
+	}
 	if (slot == SW_TX_NONE)
 		return NULL;
 	t = &r->tx[slot];
@@ -119,7 +138,62 @@ void cp_reg_tx_free(struct cp_reg *r, struct cp_reg_tx *t)
 {
 	sw_txidx_put(&r->idx, (uint32_t)t->id);
 	free(t->req);
+	free(t->resp);
 	memset(t, 0, sizeof(*t));
+}
+
+void cp_reg_tx_done(struct cp_ctx *cp, struct cp_reg_tx *t, const char *b, uint16_t len, bool ready)
+{
+	struct cp_reg *r = cp->reg;
+	char *copy = t->tp == SW_TP_UDP ? malloc(len) : NULL;
+
+	/* A completed transaction is queued once, and each slot is at most
+	 * one transaction: the queue never holds more than the table. */
+	if (copy == NULL || r->done_n == r->idx.max) {
+		free(copy);
+		cp_reg_tx_free(r, t);
+		return;
+	}
+	memcpy(copy, b, len);
+	free(t->req);
+	t->req = NULL;
+	t->req_len = 0;
+	t->resp = copy;
+	t->resp_len = len;
+	t->done = true;
+	t->ready = ready;
+	t->deadline_tsc = rte_rdtsc() + cp->hz * CP_REG_TIMER_J_MS / 1000;
+	r->done_q[(r->done_head + r->done_n) % r->idx.max] = t->id;
+	r->done_n++;
+}
+
+void cp_reg_tx_expire(struct cp_reg *r, uint64_t now)
+{
+	/* Timer J is the same for all: the oldest completed ends first. Ids
+	 * whose transaction went another way are dropped on the way. */
+	while (r->done_n > 0) {
+		struct cp_reg_tx *t = cp_reg_tx_by_id(r, r->done_q[r->done_head]);
+
+		if (t != NULL && t->done) {
+			if (now < t->deadline_tsc)
+				return;
+			cp_reg_tx_free(r, t);
+		}
+		r->done_head = (r->done_head + 1) % r->idx.max;
+		r->done_n--;
+	}
+}
+
+void cp_reg_tx_ready(struct cp_reg *r, uint64_t id, bool sent)
+{
+	struct cp_reg_tx *t = cp_reg_tx_by_id(r, id);
+
+	if (t == NULL || !t->done)
+		return;
+	if (sent)
+		t->ready = true;
+	else
+		cp_reg_tx_free(r, t);
 }
 
 int cp_reg_tx_send(struct cp_ctx *cp, struct cp_reg_tx *t)

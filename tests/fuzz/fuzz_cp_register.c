@@ -32,7 +32,8 @@
  *  - devices and pending transactions within bindings.max_devices and
  *    bindings.max_pending; the table's count is what it holds;
  *  - the control plane sends only to the PBX (REGISTERs) and to the
- *    addresses apps sent from, and never more 2xx to apps than the PBX gave.
+ *    addresses apps sent from, and never more 2xx to apps than the PBX gave
+ *    (and than it answered again to retransmissions: Timer J).
  * After the input: rf_reset() must find the 2xx queue empty after a
  * flush, and leave no device, transaction or source behind; at exit (the
  * replay) everything is freed, and LSan checks nothing leaked.
@@ -144,6 +145,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	F.n_regs = F.n_relays = 0;
 	F.cur_reg = F.last_app = -1;
 	F.pbx_2xx = F.app_2xx = 0;
+	F.repeated0 = cp_counter(F.cp, CP_C_REG_ANSWER_REPEATED);
 	rf_snapshot(&F.before);
 	while (off + 3 <= size && steps++ < MAX_STEPS) {
 		uint8_t kind = data[off];

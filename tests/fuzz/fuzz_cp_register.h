@@ -76,6 +76,7 @@ struct reg_fuzz {
 	struct reg_relay relays[MAX_RELAYS];
 	unsigned n_relays;
 	unsigned pbx_2xx, app_2xx; /* 2xx the PBX gave, 2xx the apps got */
+	uint64_t repeated0;	   /* reg_answer_repeated when the input began */
 	bool stepped_2xx;	   /* this step gave the PBX's 2xx */
 	struct snap before;
 	/* Over all inputs, printed at exit: the checks were not vacuous. */

@@ -63,8 +63,11 @@ static void sent(const struct sw_ip *dst, const uint8_t *p, size_t n)
 	    scan_msg.cseq_method == SIP_M_REGISTER) {
 		F.app_2xx++;
 		F.app_2xx_all++;
-		/* sipwake relays the registrar's 2xx; it never makes one up. */
-		CHECK(F.app_2xx <= F.pbx_2xx);
+		/* sipwake relays the registrar's 2xx, and answers an app's
+		 * retransmission with the one it relayed (Timer J); it never
+		 * makes one up. */
+		CHECK(F.app_2xx <=
+		      F.pbx_2xx + cp_counter(F.cp, CP_C_REG_ANSWER_REPEATED) - F.repeated0);
 	}
 }
 
@@ -260,6 +263,7 @@ void rf_reset(void)
 	for (uint32_t i = 0; i < r->idx.max; i++)
 		if (r->tx[i].id != 0)
 			cp_reg_tx_free(r, &r->tx[i]);
+	r->done_head = r->done_n = 0; /* the completed ones were among them */
 	rf_round();
 	sw_bind_foreach(F.h.ctx->bind, collect, &s);
 	F.bound += s.n;
