@@ -13,7 +13,7 @@ import subprocess
 import time
 
 from wakepeers import Endpoint, in_netns
-from wakesip import APP4, SW4, Msg
+from wakesip import APP4, SW4, SW6, Msg
 
 
 def make_cert(tmp, name="edge"):
@@ -27,14 +27,20 @@ def make_cert(tmp, name="edge"):
     return cert, key
 
 
+def sw_addr(ip):
+    """sipwake's address in the family of @ip (SW6 for an IPv6 one)."""
+    return SW6 if ":" in ip else SW4
+
+
 def connect_from(ns, ip, port, dport, timeout):
-    """A TCP connection made in namespace @ns from @ip:@port to sipwake's @dport."""
+    """A TCP connection made in namespace @ns from @ip:@port to sipwake's
+    @dport, over IPv6 when @ip is an IPv6 address."""
     with in_netns(ns):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s = socket.socket(socket.AF_INET6 if ":" in ip else socket.AF_INET, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((ip, port))
     s.settimeout(timeout)
-    s.connect((SW4, dport))
+    s.connect((sw_addr(ip), dport))
     return s
 
 
@@ -93,7 +99,7 @@ class StreamEndpoint(Endpoint):
             if len(self.buf) < end + 4 + clen:
                 return
             data, self.buf = self.buf[:end + 4 + clen], self.buf[end + 4 + clen:]
-            self.inbox.append(Msg(data, (SW4, self.dport), time.monotonic()))
+            self.inbox.append(Msg(data, (sw_addr(self.ip), self.dport), time.monotonic()))
 
     def _pump(self, until):
         while not self.eof:
@@ -184,7 +190,7 @@ class WsEndpoint(StreamEndpoint):
                 self.eof = True
                 return
             data = data.encode() if isinstance(data, str) else data
-            self.inbox.append(Msg(data, (SW4, self.dport), time.monotonic()))
+            self.inbox.append(Msg(data, (sw_addr(self.ip), self.dport), time.monotonic()))
             if left <= 0:
                 return
 

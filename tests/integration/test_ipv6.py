@@ -18,6 +18,9 @@ flows are test_registrar.py, test_sipp_flows.py and test_wake.py):
 - a call that changes family on its way (an IPv4 PBX, an app bound over
   IPv6), to an alive app and to a woken one: two Record-Routes, ours
   facing each side (RFC 5658 §3.1), and the PBX's ACK and BYE along them.
+
+- a TLS app over IPv6 (docs/streams.md): its call down its connection, and
+  woken over a new connection from another IPv6 address.
 """
 import contextlib
 import os
@@ -27,6 +30,7 @@ import time
 
 import pytest
 
+from streampeer import StreamEndpoint, make_cert
 from wakekit import (DOMAIN, PBX4, PBX6, PING_WAKE, SW4, SW6, TIMEOUT_S, Call, Delta, Device,
                      Endpoint, WakeLab, answer, call_in, check_forwarded, final_of, is_req,
                      of_call, reply, ring, ring_and_answer, serve_lab, sipp_woken_call, sippkit, short,
@@ -41,6 +45,9 @@ APP6_NEW = "2001:db8:5e::7"
 def ctx():
     lab = WakeLab("wk6%d" % (os.getpid() % 10000), PING_WAKE,
                   pbx_servers=["[%s]:5060" % PBX6])
+    lab.cert, lab.key = make_cert(lab.tmp)
+    lab.config_extra += ('\nstreams: { tls = { port = 5061; cert = "%s"; key = "%s"; }; '
+                         'handshake_s = 2; };' % (lab.cert, lab.key))
     yield from serve_lab(lab, v6=True)
 
 
@@ -310,3 +317,53 @@ def test_pings_over_ipv6_and_a_404_makes_the_device_asleep(pinging):
     log = ctx.lab.read_log()
     assert "asleep: [%s]:%d answered its ping 404" % (app.ip, app.port) in log, log[-2000:]
     assert dev.token not in log, "a push token in the log"
+
+
+def tls_app(ctx, ip):
+    """A TLS connection from @ip (a new port) to [SW6]:5061."""
+    ctx.next_port += 1
+    ep = StreamEndpoint(ctx.lab.ns_peer, ip, ctx.next_port, "TLS", dport=5061,
+                        cafile=ctx.lab.cert)
+    ctx.apps.append(ep)
+    return ep
+
+
+def test_tls_app_over_ipv6_called_then_woken_on_a_new_connection(ctx):
+    ctx.lab.peer(["ip", "-6", "addr", "add", APP6_NEW + "/64", "dev", ctx.lab.if_peer, "nodad"],
+                 check=False)
+    dev, app = Device("v6tls"), tls_app(ctx, ctx.app_ip)
+
+    def contact(ep):
+        return dev.contact(ep.ip, ep.port) + ";transport=tls"
+
+    ctx.register(app, dev, contact=contact(app))
+    dd = bound(ctx, dev)
+    assert dd["transport"] == "tls" and dd["state"] == "alive", dd
+    assert dd["source"] == "[%s]:%d" % (app.ip, app.port), dd
+    # Alive: down its connection, the Record-Route facing it over TLS.
+    call = Call("sip:%s" % dev.aor, dev.user, route=False, edge=SW6, pbx=PBX6)
+    call_in(ctx, call)
+    inv = app.expect(is_req("INVITE", call.cid), 1.0, "the INVITE down the connection")
+    assert re.match(r"SIP/2\.0/TLS \[%s\]:5061;branch=z9hG4bK-swCi" % re.escape(SW6),
+                    vias(inv)[0]), inv
+    rr = inv.all("Record-Route")
+    assert len(rr) == 2 and ";transport=tls" in rr[0] and "[%s]" % SW6 in rr[0], inv
+    ring_and_answer(ctx, app, inv, call)
+    # Closed: asleep at once; the next call is pushed, and the app comes
+    # back over a new TLS connection from another IPv6 address.
+    app.close()
+    ctx.wait_state(dev, "asleep", 2.0)
+    d, mark = Delta(ctx.lab), ctx.push.mark()
+    call2 = Call("sip:%s" % dev.aor, dev.user, route=False, edge=SW6, pbx=PBX6)
+    call_in(ctx, call2)
+    ctx.push.wait_req(dev.token, start=mark)
+    new = tls_app(ctx, APP6_NEW)
+    ctx.register(new, dev, cseq=2, contact=contact(new))
+    inv2 = new.expect(is_req("INVITE", call2.cid), 2.0, "the held INVITE on the new connection")
+    ring_and_answer(ctx, new, inv2, call2)
+    new.nothing(is_req("INVITE", call2.cid), 0.5, "the INVITE a second time")
+    assert bound(ctx, dev)["source"] == "[%s]:%d" % (APP6_NEW, new.port)
+    d.no_held()
+    w = d.wake()
+    assert w.get("wake_pushes") == 1 and w.get("wake_woken") == 1, w
+    assert w.get("wake_answered") == 1, w
