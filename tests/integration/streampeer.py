@@ -12,8 +12,8 @@ import ssl
 import subprocess
 import time
 
-from wakepeers import Endpoint, in_netns
-from wakesip import APP4, SW4, SW6, Msg
+from wakepeers import PN_PARAM, Endpoint, in_netns
+from wakesip import APP4, SW4, SW6, Msg, reply
 
 
 def make_cert(tmp, name="edge"):
@@ -205,6 +205,44 @@ def stream_app(ctx, transport="TCP"):
                         dport=5061 if transport == "TLS" else 5060, cafile=ctx.lab.cert)
     ctx.apps.append(ep)
     return ep
+
+
+# Each stream transport's listener in the tests' labs (their streams { }).
+PORTS = {"TCP": 5060, "TLS": 5061, "WSS": 7443}
+
+
+def connect_app(lab, kind, ip, port, timeout=8.0):
+    """An app's connection of @kind ("TCP", "TLS", "WSS") from @ip:@port
+    to @lab's sipwake (PORTS; the lab's certificate trusted; WSS at /sip)."""
+    if kind == "WSS":
+        return WsEndpoint(lab.ns_peer, ip, port, PORTS[kind], "/sip", cafile=lab.cert,
+                          timeout=timeout)
+    return StreamEndpoint(lab.ns_peer, ip, port, kind, dport=PORTS[kind], cafile=lab.cert,
+                          timeout=timeout)
+
+
+def stream_contact(dev, ep, pn=True):
+    """@dev's contact on connection @ep: ;transport= its own, a .invalid
+    host over WSS (RFC 7118 §5.2); its push address unless not @pn."""
+    if ep.transport == "WSS":
+        c = "sip:%s@%s;transport=ws" % (dev.user, ep.host)
+        return c + (";pn-provider=apns;pn-prid=%s;pn-param=%s" % (dev.token, PN_PARAM)
+                    if pn else "")
+    return dev.contact(ep.ip, ep.port, pn) + ";transport=" + ep.transport.lower()
+
+
+def register_stream(ctx, ep, dev, cseq=1):
+    """A whole accepted REGISTER of @dev over @ep, through a wakekit.Ctx
+    (@ctx): the PBX finds it by +sip.instance (a web app's contact has no
+    address) and grants 3600 s. Returns the app's 200."""
+    ctx.send_register(ep, dev, cseq=cseq, contact=stream_contact(dev, ep))
+    req = ctx.pbx.expect(lambda m: m.method == "REGISTER" and dev.instance in
+                         (m.get("Contact") or ""), 3.0, "REGISTER of %s" % dev.aor)
+    ctx.pbx.send(reply(req, 200, "OK", tag="pbxreg", extra=[
+        "Contact: " + c.split(";expires=")[0] + ";expires=3600" for c in req.all("Contact")]),
+        *req.src)
+    return ep.expect(lambda m: m.status == 200 and m.cseq[1] == "REGISTER", 3.0,
+                     "200 to the REGISTER")
 
 
 def asyncio_wait(coro, timeout):

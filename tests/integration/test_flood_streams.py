@@ -41,7 +41,8 @@ import sippkit  # noqa: E402
 import swlab  # noqa: E402
 from floodkit import (UDP_KIND_COUNTERS, Flood, account, binding, pct, pinned,  # noqa: E402
                       rtt_ms, sipp_stats, snmp, veth_tx, write_json)
-from streampeer import StreamEndpoint, WsEndpoint, make_cert  # noqa: E402
+from streampeer import connect_app, make_cert, register_stream  # noqa: E402
+from streampeer import stream_contact as contact_of  # noqa: E402
 from wakekit import (APP4, DOMAIN, PBX4, PN_PARAM, SDP_APP, SW4, Ctx, Device,  # noqa: E402
                      WakeLab, reply)
 from wakepeers import in_netns  # noqa: E402
@@ -53,7 +54,6 @@ CALLS, CALL_RATE = 45, 3  # 15 s of calls
 REFRESH_S = 1.0
 AWAKE = ["TLS", "TLS", "WSS", "TCP"]
 ASLEEP = ["TLS", "TLS", "WSS", "TCP"]
-PORTS = {"TCP": 5060, "TLS": 5061, "WSS": 7443}
 NEW_IPS = ["198.18.0.%d" % (78 + i) for i in range(len(ASLEEP))]
 HALF_IPS = ["198.18.0.%d" % (100 + i) for i in range(12)]
 HALF_PER_SOURCE, HALF_MAX = 10, 4000  # connections held per source; all it may open
@@ -81,37 +81,6 @@ TCP_ENDS = ["tcp_to_kernel", "tcp_syn_proofs", "drop_tcp_malformed", "drop_tcp_p
 def flood_rate():
     default = RATE // 6 if "asan" in swlab.sipwake_bin() else RATE
     return os.environ.get("FLOOD_RATE", str(default))
-
-
-def contact_of(dev, ep, pn=True):
-    """@dev's contact on @ep: a .invalid host over WSS (RFC 7118 §5.2)."""
-    if ep.transport == "WSS":
-        c = "sip:%s@%s;transport=ws" % (dev.user, ep.host)
-        return c + (";pn-provider=apns;pn-prid=%s;pn-param=%s" % (dev.token, PN_PARAM)
-                    if pn else "")
-    return dev.contact(ep.ip, ep.port, pn) + ";transport=" + ep.transport.lower()
-
-
-def register(ctx, ep, dev):
-    """A whole accepted REGISTER of @dev over @ep (the PBX finds it by
-    +sip.instance: a web app's contact has no address)."""
-    ctx.send_register(ep, dev, contact=contact_of(dev, ep))
-    req = ctx.pbx.expect(lambda m: m.method == "REGISTER" and dev.instance in
-                         (m.get("Contact") or ""), 3.0, "REGISTER of %s" % dev.aor)
-    ctx.pbx.send(reply(req, 200, "OK", tag="pbxreg", extra=[
-        "Contact: " + c.split(";expires=")[0] + ";expires=3600" for c in req.all("Contact")]),
-        *req.src)
-    return ep.expect(lambda m: m.status == 200 and m.cseq[1] == "REGISTER", 3.0,
-                     "200 to the REGISTER")
-
-
-def connect(lab, kind, ip, port, timeout=8.0):
-    """A connection of @kind from @ip:@port to sipwake's listener for it."""
-    if kind == "WSS":
-        return WsEndpoint(lab.ns_peer, ip, port, PORTS[kind], "/sip", cafile=lab.cert,
-                          timeout=timeout)
-    return StreamEndpoint(lab.ns_peer, ip, port, kind, dport=PORTS[kind], cafile=lab.cert,
-                          timeout=timeout)
 
 
 class HalfOpen:
@@ -268,7 +237,7 @@ class Phones:
     def connect(self, dev, kind, ip, port):
         t0 = time.monotonic()
         try:
-            ep = connect(self.ctx.lab, kind, ip, port)
+            ep = connect_app(self.ctx.lab, kind, ip, port)
         except Exception as e:  # noqa: BLE001 (reported by the test)
             self.err = "woken %s over %s from %s: %r" % (dev.user, kind, ip, e)
             return
@@ -355,7 +324,7 @@ def test_calls_through_syn_flood_and_half_open_handshakes(fl_streams):
 
     def app(kind, i):
         ctx.next_port += 1
-        ep = connect(lab, kind, APP4, ctx.next_port)
+        ep = connect_app(lab, kind, APP4, ctx.next_port)
         ctx.apps.append(ep)
         return ep, Device("%s%s%d" % ("a" if i >= 0 else "s", kind.lower(), abs(i)))
 
@@ -364,12 +333,12 @@ def test_calls_through_syn_flood_and_half_open_handshakes(fl_streams):
     asleep = [app(k, -1 - i) for i, k in enumerate(ASLEEP)]
     never_ep, never = app("TLS", -99)
     for ep, dev in asleep + [(never_ep, never)]:
-        register(ctx, ep, dev)
+        register_stream(ctx, ep, dev)
         ep.close()
         ctx.wait_state(dev, "asleep", 3.0)
     awake = [app(k, i) for i, k in enumerate(AWAKE)]
     for ep, dev in awake:
-        register(ctx, ep, dev)
+        register_stream(ctx, ep, dev)
     devs = [dev for _, dev in awake + asleep] + [never]
     bound0 = {dev.user: binding(lab, dev) for dev in devs}
     plan = calls_plan([dev for _, dev in awake], [dev for _, dev in asleep], never)
@@ -384,7 +353,7 @@ def test_calls_through_syn_flood_and_half_open_handshakes(fl_streams):
     before, c0, tx0 = lab.stats(), conns(lab), veth_tx(lab)
     tcp0 = snmp(lab.peer, "Tcp")
     flood = Flood(lab, FLOOD_MIX, FLOOD_S, FLOOD_MAX, frames=32768, rate=flood_rate(),
-                  extra=[a for p in sorted(set(PORTS.values())) for a in ("--syn-port", str(p))])
+                  extra=[a for p in (5060, 5061, 7443) for a in ("--syn-port", str(p))])
     phones.thread.start()
     half.thread.start()
     try:
