@@ -53,7 +53,8 @@ static bool challenge(struct dp_wstate *s, struct rte_mbuf *m, struct rte_tcp_hd
 	uint16_t port = tcp->src_port, l3_len;
 
 	if (cookie == isn + 1 || !rte_is_unicast_ether_addr(&eth->src_addr) ||
-	    rte_is_zero_ether_addr(&eth->src_addr))
+	    rte_is_zero_ether_addr(&eth->src_addr) ||
+	    ((l3[0] >> 4) == 4 && l3[0] != RTE_IPV4_VHL_DEF))
 		return false;
 	*tcp = (struct rte_tcp_hdr){
 		.src_port = tcp->dst_port,
@@ -68,8 +69,6 @@ static bool challenge(struct dp_wstate *s, struct rte_mbuf *m, struct rte_tcp_hd
 		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)l3;
 		rte_be32_t a = ip->src_addr;
 
-		if (ip->version_ihl != RTE_IPV4_VHL_DEF)
-			return false;
 		ip->src_addr = ip->dst_addr;
 		ip->dst_addr = a;
 		ip->total_length = rte_cpu_to_be_16(sizeof(*ip) + sizeof(*tcp));
