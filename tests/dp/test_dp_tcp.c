@@ -34,6 +34,8 @@ static struct dph h;
 static uint64_t now;
 /* The next segments' sender MAC, when not the harness's peer (NULL). */
 static const struct rte_ether_addr *src_mac;
+/* 32-bit words of IPv4 options (NOPs) in the next segments (0: none). */
+static uint8_t ip_opt_words;
 
 /* One TCP segment from @p src (IPv4 or IPv6) port @p sport to our address,
  * port @p dport, with @p flags and sequence number @p seq; @p tcp_len cut
@@ -44,7 +46,8 @@ static void tcp_seg(const char *src, uint16_t sport, uint16_t dport, uint8_t fla
 	struct rte_mbuf *m = rte_pktmbuf_alloc(h.ctx->pool);
 	bool v6 = strchr(src, ':') != NULL;
 	struct sw_ip s = dph_ip(src), d = dph_ip(v6 ? DPH_SW_IP6 : DPH_SW_IP4);
-	uint16_t l3 = v6 ? sizeof(struct rte_ipv6_hdr) : sizeof(struct rte_ipv4_hdr);
+	uint16_t l3 =
+		v6 ? sizeof(struct rte_ipv6_hdr) : sizeof(struct rte_ipv4_hdr) + 4 * ip_opt_words;
 	uint16_t len = (uint16_t)(RTE_ETHER_HDR_LEN + l3 + tcp_len);
 	struct rte_ether_hdr *eth;
 	struct rte_tcp_hdr *tcp;
@@ -71,13 +74,14 @@ static void tcp_seg(const char *src, uint16_t sport, uint16_t dport, uint8_t fla
 		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
 
 		*ip = (struct rte_ipv4_hdr){
-			.version_ihl = RTE_IPV4_VHL_DEF,
-			.total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + tcp_len)),
+			.version_ihl = (uint8_t)(RTE_IPV4_VHL_DEF + ip_opt_words),
+			.total_length = rte_cpu_to_be_16((uint16_t)(l3 + tcp_len)),
 			.time_to_live = 64,
 			.next_proto_id = IPPROTO_TCP,
 			.src_addr = sw_ip_v4(&s),
 			.dst_addr = sw_ip_v4(&d),
 		};
+		memset(ip + 1, 1, 4u * ip_opt_words);
 		ip->hdr_checksum = rte_ipv4_cksum(ip);
 		if (tcp_len >= sizeof(*tcp))
 			tcp->cksum = rte_ipv4_udptcp_cksum(ip, tcp);
@@ -380,6 +384,19 @@ static void test_no_challenge_when_off_or_spent(void **state)
 	assert_int_equal(dph_drop(&h, DP_D_TCP_SYN_RATE_GLOBAL), box + 4);
 	tcp_in("203.0.113.80", STREAM_PORT, RTE_TCP_RST_FLAG, 20);
 	assert_int_equal(to_kernel(), 1);
+	/* An IPv4 SYN with options (NOPs here) is not rebuilt into a
+	 * challenge: dropped for the box's budget, nothing sent. */
+	ip_opt_words = 1;
+	tcp_in("203.0.113.92", STREAM_PORT, RTE_TCP_SYN_FLAG, 20);
+	ip_opt_words = 0;
+	assert_int_equal(to_kernel(), 0);
+	assert_null(dph_sent(&h));
+	assert_int_equal(dph_drop(&h, DP_D_TCP_SYN_CHALLENGED), chal + 2);
+	assert_int_equal(dph_drop(&h, DP_D_TCP_SYN_RATE_GLOBAL), box + 5);
+	/* The same SYN without options: challenged (the budget was there). */
+	tcp_in("203.0.113.92", STREAM_PORT, RTE_TCP_SYN_FLAG, 20);
+	assert_int_equal(dph_drop(&h, DP_D_TCP_SYN_CHALLENGED), chal + 3);
+	rte_pktmbuf_free(dph_sent(&h));
 	h.ctx->policy->rates.syn_challenge = (struct dp_rate){0, 0};
 }
 
