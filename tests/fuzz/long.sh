@@ -4,13 +4,20 @@
 # fuzzed until its fuzzers have used CPU_SECONDS of CPU (default 3600: the
 # CPU hour per target tests/README.md asks of a release), in rounds of
 # tests/fuzz/run.sh (ROUND_S wall seconds each, default 600, FUZZ_JOBS
-# processes, default every CPU), at nice 19 so that other work on the
-# machine goes first, each round going on from the corpus the last one grew
+# processes, default 1), in the idle scheduling class (chrt --idle: CPU
+# only when nothing else wants it) so that other work on the machine goes
+# first, each round going on from the corpus the last one grew
 # (build-fuzz/long/<target>/). CPU time is what the rounds' processes used
 # (user + system, measured by /usr/bin/time), not wall time.
 #   tests/fuzz/long.sh [CPU_SECONDS] [target ...]
 # One line per target goes to build-fuzz/long.tsv: target, CPU seconds,
 # wall seconds, rounds, inputs run, corpus size (committed -> grown), result.
+# Each round's log is build-fuzz/long/<target>.round<N>.log, N going on from
+# the logs already there.
+# FUZZ_JOBS: one process per target, by default. libFuzzer's -fork mode (run.sh
+# with FUZZ_JOBS > 1) ran at a tenth of one process's rate here: LeakSanitizer
+# stops each short job at its exit. On two CPUs, run two long.sh side by side,
+# one target each.
 # A crash, leak or broken invariant stops that target's rounds with run.sh's
 # reproducer and message; the other targets still run; exit 1 at the end.
 set -uo pipefail
@@ -20,15 +27,15 @@ shift || true
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || mapfile -t targets < <(grep -v '^#' tests/fuzz/targets | awk 'NF {print $1}')
 round_s=${ROUND_S:-600}
-export FUZZ_JOBS=${FUZZ_JOBS:-$(nproc)}
+export FUZZ_JOBS=${FUZZ_JOBS:-1}
 mkdir -p build-fuzz/long
 status=0
 for t in "${targets[@]}"; do
   export FUZZ_CORPUS=build-fuzz/long/$t
   cpu=0 wall=0 rounds=0 runs=0 result=ok
   while awk -v c="$cpu" -v g="$cpu_goal" 'BEGIN {exit !(c < g)}'; do
-    log=build-fuzz/long/$t.round$rounds.log
-    /usr/bin/time -f '%e %U %S' -o build-fuzz/long/time.$t nice -n 19 \
+    log=build-fuzz/long/$t.round$(ls build-fuzz/long/"$t".round*.log 2>/dev/null | wc -l).log
+    /usr/bin/time -f '%e %U %S' -o build-fuzz/long/time.$t chrt --idle 0 \
       tests/fuzz/run.sh "$round_s" "$t" >"$log" 2>&1 </dev/null
     rc=$?
     read -r e u s <build-fuzz/long/time.$t
