@@ -8,6 +8,11 @@ def n(v, fmt="%.0f"):
     return "—" if v is None else fmt % v
 
 
+def ms(v):
+    """A sipp set-up time (-trace_rtt: whole milliseconds): "< 1" for 0."""
+    return "—" if v is None else "< 1" if v < 1 else "%.0f" % v
+
+
 def ratio(a, b, fmt="%.1f×"):
     return fmt % (a / b) if a is not None and b else "—"
 
@@ -252,12 +257,15 @@ def flood(data, img):
         return s
     rows = [(n(p.get("junk_rate")), "max" if p.get("asked") == 0 else n(p.get("asked")),
              n(None if p.get("success") is None else 100 * p["success"], "%.2f %%"),
-             n(p.get("p50_ms"), "%.1f"), n(p.get("p99_ms"), "%.1f"), p.get("test", "—"))
+             ms(p.get("p50_ms")), ms(p.get("p99_ms")), p.get("test", "—"))
             for p in d.get("points", [])]
     out = ["`tests/integration/test_flood_calls.py` once per junk rate (a sipp PBX calling "
            "at a steady rate while tests/flood/sw_flood sends junk at `FLOOD_RATE`); the "
            "junk rate is the one sw_flood reached. The test's own assertions may fail at a "
-           "rate; the point is still its figures.", ""]
+           "rate; the point is still its figures. Set-up is the PBX's INVITE to its 200, "
+           "as sipp times it (whole milliseconds: \"< 1\" is a call to an awake app "
+           "answered within the millisecond); the p99 is the asleep apps' calls, pushed "
+           "and woken from a new address.", ""]
     out += table(["junk frames/s", "asked", "legitimate calls successful", "set-up p50 ms",
                   "p99 ms", "the test"], rows)
     out += plot(img, "flood", "legitimate calls against the junk rate")
@@ -269,7 +277,7 @@ def flood(data, img):
                      [(o.get("what", o.get("name")), n(o.get("junk_rate")),
                        n(o.get("syn_pps")),
                        n(None if o.get("success") is None else 100 * o["success"], "%.2f %%"),
-                       n(o.get("p50_ms"), "%.1f"), n(o.get("p99_ms"), "%.1f"),
+                       ms(o.get("p50_ms")), ms(o.get("p99_ms")),
                        "%s / %s" % (n((o.get("tcp") or {}).get("syn_challenged")),
                                     n((o.get("tcp") or {}).get("proofs")))
                        if o.get("tcp") else "—", o.get("test", "—"))
