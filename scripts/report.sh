@@ -6,7 +6,7 @@
 #                     [--md docs/report.md] [--plots docs/report] [--out build/report]
 # Root (DPDK EAL, namespaces). --quick: every step at smoke size (about two
 # minutes in all; figures for development, not results); a full run takes
-# ~30-40 min. Writes build/report/report.json, then docs/report.md and its
+# ~15 min. Writes build/report/report.json, then docs/report.md and its
 # PNG plots under docs/report/ (scripts/report/render.py re-renders them
 # from the JSON without running anything). Holds /tmp/sw-bench.lock for the
 # whole run; the lab steps also take /tmp/sw-integration.lock.
