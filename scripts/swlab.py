@@ -250,6 +250,13 @@ log: { level = "info"; };
         b = self.telemetry("/sipwake/bindings," + aor)
         return [b[k] for k in sorted(b) if k.startswith("device") and k[6:].isdigit()]
 
+    def device(self, aor, instance):
+        """The one device of @aor whose +sip.instance is <urn:uuid:@instance>
+        (asserted: exactly one)."""
+        ds = [d for d in self.devices(aor) if d.get("instance") == "<urn:uuid:%s>" % instance]
+        assert len(ds) == 1, (aor, instance, self.devices(aor))
+        return ds[0]
+
     def sipwake_mac(self):
         return self.telemetry("/sipwake/info")["iface0"]["mac"]
 

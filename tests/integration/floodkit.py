@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""What the flood tests (test_flood.py, test_flood_calls.py) share: the junk
+"""What the flood tests (test_flood.py, test_flood_calls.py,
+test_flood_streams.py, test_flood_edges.py) share: the junk
 sender tests/flood/sw_flood run in the lab's peer namespace, pinned to CPU 0
 at nice 10 (never on sipwake's worker's CPU 1), the lab pinned the other way,
 and the accounting of what the sender reports sent against sipwake's
@@ -26,8 +27,9 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sippkit  # noqa: E402
 import swlab  # noqa: E402
-from wakekit import SDP_APP, reply  # noqa: E402
+from wakekit import DOMAIN, PBX4, PN_PARAM, SDP_APP, reply  # noqa: E402
 from wakesip import Msg  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -175,10 +177,9 @@ BINDING_KEYS = ("contact", "source", "transport", "push_provider", "push_prid", 
 def binding(lab, dev):
     """What junk must not change of @dev's binding: its contact, source and
     push address."""
-    ds = [d for d in lab.devices(dev.aor) if d.get("instance") == "<urn:uuid:%s>" % dev.instance]
-    assert len(ds) == 1, (dev.aor, ds)
-    b = {k: v for k, v in ds[0].items() if k in BINDING_KEYS}
-    assert set(b) == set(BINDING_KEYS), ds[0]
+    d = lab.device(dev.aor, dev.instance)
+    b = {k: v for k, v in d.items() if k in BINDING_KEYS}
+    assert set(b) == set(BINDING_KEYS), d
     return b
 
 
@@ -218,27 +219,27 @@ def pct(v, p):
     return v[min(len(v) - 1, int(p / 100.0 * len(v)))] if v else None
 
 
-class Phones:
-    """The apps and the PBX's registrar of a flood test, in one thread:
-    awake apps (@awake: (endpoint, device)) answer every INVITE (180, 200),
-    ACK and BYE, refresh every @refresh_s; asleep apps (@wake: (device,
-    push mark)) whose push came register from the endpoint @new_app(device)
-    gives them (a new address and port) and then answer like the others;
-    the registrar grants every REGISTER without credentials and refuses
-    (403) every one with them (the badauth junk)."""
+def pbx_calls(lab, plan, rate, path, port=5062):
+    """The flood tests' PBX, not started: sipp (sipp/pbx_calls_uac.xml) on
+    PBX4:@port placing the calls of @plan (injection lines (user, host,
+    port, token, final), SEQUENTIAL, written to @path) at @rate a second to
+    @lab's sipwake, with every call's set-up time (-trace_rtt, for rtt_ms())
+    and its cumulative counts (-trace_stat, for sipp_stats())."""
+    with open(path, "w") as f:
+        f.write("SEQUENTIAL\n" + "".join("%s;%s;%d;%s;%d\n" % c for c in plan))
+    return sippkit.lab_sipp(lab, "pbx_calls_uac.xml", PBX4, port, remote=lab.sw_ip4,
+                            calls=len(plan), timeout=len(plan) // rate + 30,
+                            sets={"domain": DOMAIN, "pn_param": PN_PARAM},
+                            extra=["-inf", path, "-r", str(rate), "-recv_timeout", "12000",
+                                   "-trace_rtt", "-rtt_freq", "1", "-trace_stat", "-fd", "1"])
 
-    def __init__(self, ctx, awake, wake, refresh_s, new_app):
-        self.ctx, self.awake, self.wake = ctx, awake, wake
-        self.refresh_s, self.new_app = refresh_s, new_app
-        self.eps = {ep.s.fileno(): (ep, dev) for ep, dev in awake}
-        self.answered = {}  # Call-ID -> user
-        self.byes = set()
-        self.refreshes = self.refreshed = 0
-        self.registrar = {"granted": 0, "refused": 0}
-        self.woken = {}  # user -> the new endpoint
-        self.next_push_poll = 0.0
-        self.stop = threading.Event()
-        self.err = None
+
+class Worker:
+    """A test's helper thread: loop() until stop is set; an exception ends
+    it and is kept in err, for the test to report."""
+
+    def __init__(self):
+        self.stop, self.err = threading.Event(), None
         self.thread = threading.Thread(target=self.run)
 
     def run(self):
@@ -248,6 +249,32 @@ class Phones:
             self.err = repr(e)
 
     def loop(self):
+        raise NotImplementedError
+
+
+class PhoneLoop(Worker):
+    """The apps and the PBX's registrar of a flood test, in one thread:
+    awake apps (@awake: (endpoint, device)) refresh every @refresh_s and
+    answer every INVITE (180, 200), BYE and OPTIONS (a ping: wake.policy
+    "ping"); each asleep app (@wake: (device, ..., push mark)) starts to
+    wake once its push has come (the push server's record read every
+    0.1 s); the registrar grants every REGISTER without credentials and
+    refuses (403) every one with them (the badauth junk). The transport's
+    part is a subclass's: refresh(), start_wake(), receive(), answer() and
+    app_contact()."""
+
+    def __init__(self, ctx, awake, wake, refresh_s):
+        super().__init__()
+        self.ctx, self.awake, self.wake, self.refresh_s = ctx, awake, wake, refresh_s
+        self.answered = {}  # Call-ID -> user
+        self.byes = set()
+        self.refreshes = self.refreshed = 0
+        self.registrar = {"granted": 0, "refused": 0}
+        self.waking = set()  # users whose wake has started
+        self.woken = {}  # user -> the new endpoint
+        self.next_push_poll = 0.0
+
+    def loop(self):
         cseq = {dev.user: 1 for _, dev in self.awake}
         next_refresh = time.monotonic()
         while not self.stop.is_set():
@@ -255,36 +282,25 @@ class Phones:
             if now >= next_refresh:
                 for ep, dev in self.awake:
                     cseq[dev.user] += 1
-                    self.ctx.send_register(ep, dev, cseq=cseq[dev.user])
+                    self.refresh(ep, dev, cseq[dev.user])
                     self.refreshes += 1
                 next_refresh = now + self.refresh_s
             self.wake_pushed()
-            socks = [self.ctx.pbx.s] + [ep.s for ep, _ in self.eps.values()]
-            r, _, _ = select.select(socks, [], [], 0.02)
-            for s in r:
-                data, src = s.recvfrom(65535)
-                m = Msg(data, src[:2], time.monotonic())
-                if s is self.ctx.pbx.s:
-                    self.register(m)
-                else:
-                    self.phone(*self.eps[s.fileno()], m)
+            self.receive()
 
     def wake_pushed(self):
-        """Each sleeper whose push has come wakes: a new address and port,
-        its REGISTER (the push server's record is read every 0.1 s)."""
         now = time.monotonic()
-        if len(self.woken) == len(self.wake) or now < self.next_push_poll:
+        if len(self.waking) == len(self.wake) or now < self.next_push_poll:
             return
         self.next_push_poll = now + 0.1
         pushes = self.ctx.push.server.reqs()
-        for dev, mark in self.wake:
-            if dev.user in self.woken or not [e for e in pushes[mark:]
-                                              if e["token"] == dev.token]:
+        for w in self.wake:
+            dev, mark = w[0], w[-1]
+            if dev.user in self.waking or not [e for e in pushes[mark:]
+                                               if e["token"] == dev.token]:
                 continue
-            ep = self.new_app(dev)
-            self.woken[dev.user] = ep
-            self.eps[ep.s.fileno()] = (ep, dev)
-            self.ctx.send_register(ep, dev, cid="woken-%s@app" % dev.user)
+            self.waking.add(dev.user)
+            self.start_wake(*w)
 
     def register(self, m):
         if m.method != "REGISTER":
@@ -301,14 +317,49 @@ class Phones:
     def phone(self, ep, dev, m):
         if m.method == "INVITE":
             self.answered[m.call_id] = dev.user
-            contact = "sip:%s@%s:%d" % (dev.user, ep.ip, ep.port)
-            ep.send(reply(m, 180, "Ringing", tag="a" + dev.user, contact=contact), *m.src)
-            ep.send(reply(m, 200, "OK", tag="a" + dev.user, contact=contact, body=SDP_APP),
-                    *m.src)
-        elif m.method == "BYE":
-            self.byes.add(m.call_id)
-            ep.send(reply(m, 200, "OK"), *m.src)
-        elif m.method == "OPTIONS":  # a ping (wake.policy "ping"): alive
-            ep.send(reply(m, 200, "OK"), *m.src)
+            c = self.app_contact(ep, dev)
+            self.answer(ep, m, reply(m, 180, "Ringing", tag="a" + dev.user, contact=c))
+            self.answer(ep, m, reply(m, 200, "OK", tag="a" + dev.user, contact=c, body=SDP_APP))
+        elif m.method in ("BYE", "OPTIONS"):
+            if m.method == "BYE":
+                self.byes.add(m.call_id)
+            self.answer(ep, m, reply(m, 200, "OK"))
         elif m.status == 200 and m.cseq[1] == "REGISTER":
             self.refreshed += 1
+
+
+class Phones(PhoneLoop):
+    """PhoneLoop over datagrams (test_flood_calls.py, test_flood_edges.py):
+    an asleep app (@wake: (device, push mark)) whose push came registers
+    from the endpoint @new_app(device) gives it (a new address and port)."""
+
+    def __init__(self, ctx, awake, wake, refresh_s, new_app):
+        super().__init__(ctx, awake, wake, refresh_s)
+        self.new_app = new_app
+        self.eps = {ep.s.fileno(): (ep, dev) for ep, dev in awake}
+
+    def refresh(self, ep, dev, cseq):
+        self.ctx.send_register(ep, dev, cseq=cseq)
+
+    def start_wake(self, dev, _mark):
+        ep = self.new_app(dev)
+        self.woken[dev.user] = ep
+        self.eps[ep.s.fileno()] = (ep, dev)
+        self.ctx.send_register(ep, dev, cid="woken-%s@app" % dev.user)
+
+    def receive(self):
+        socks = [self.ctx.pbx.s] + [ep.s for ep, _ in self.eps.values()]
+        r, _, _ = select.select(socks, [], [], 0.02)
+        for s in r:
+            data, src = s.recvfrom(65535)
+            m = Msg(data, src[:2], time.monotonic())
+            if s is self.ctx.pbx.s:
+                self.register(m)
+            else:
+                self.phone(*self.eps[s.fileno()], m)
+
+    def answer(self, ep, m, data):
+        ep.send(data, *m.src)
+
+    def app_contact(self, ep, dev):
+        return "sip:%s@%s:%d" % (dev.user, ep.ip, ep.port)

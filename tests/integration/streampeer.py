@@ -27,6 +27,15 @@ def make_cert(tmp, name="edge"):
     return cert, key
 
 
+def add_streams(lab, streams, **values):
+    """Give @lab (a lab not started yet) a fresh certificate (lab.cert,
+    lab.key) and the streams { } group @streams, a template naming them
+    %(cert)s and %(key)s, its other fields from @values. Returns @lab."""
+    lab.cert, lab.key = make_cert(lab.tmp)
+    lab.config_extra += "\n" + streams % dict(values, cert=lab.cert, key=lab.key)
+    return lab
+
+
 def sw_addr(ip):
     """sipwake's address in the family of @ip (SW6 for an IPv6 one)."""
     return SW6 if ":" in ip else SW4
@@ -222,13 +231,15 @@ def connect_app(lab, kind, ip, port, timeout=8.0):
 
 
 def stream_contact(dev, ep, pn=True):
-    """@dev's contact on connection @ep: ;transport= its own, a .invalid
-    host over WSS (RFC 7118 §5.2); its push address unless not @pn."""
+    """@dev's contact on connection @ep: ;transport= its own (;ob if @ep
+    asks for an outbound flow: RFC 5626), a .invalid host over WSS (RFC
+    7118 §5.2); its push address unless not @pn."""
     if ep.transport == "WSS":
         c = "sip:%s@%s;transport=ws" % (dev.user, ep.host)
         return c + (";pn-provider=apns;pn-prid=%s;pn-param=%s" % (dev.token, PN_PARAM)
                     if pn else "")
-    return dev.contact(ep.ip, ep.port, pn) + ";transport=" + ep.transport.lower()
+    return (dev.contact(ep.ip, ep.port, pn) + ";transport=" + ep.transport.lower() +
+            (";ob" if getattr(ep, "ob", False) else ""))
 
 
 def register_stream(ctx, ep, dev, cseq=1):

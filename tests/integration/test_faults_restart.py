@@ -40,7 +40,6 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import swlab  # noqa: E402
 from wakekit import *  # noqa: E402,F401,F403 (the shared steps and peers)
 
 PBX_TIMEOUT_S = 1.5  # pbx.timeout_ms of the PBX lab

@@ -25,20 +25,18 @@ import time
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from streampeer import connect_app, make_cert, register_stream  # noqa: E402
+from streampeer import add_streams, connect_app, register_stream  # noqa: E402
 from wakekit import (APP4, PING_WAKE, TIMEOUT_S, Call, Device, WakeLab, call_in,  # noqa: E402
                      final_of, is_req, ring_and_answer, serve_lab, short, vias, wait_journal)
 
-STREAMS = ('streams: { tls = { port = 5061; cert = "%s"; key = "%s"; }; '
-           'wss = { port = 7443; path = "/sip"; cert = "%s"; key = "%s"; }; handshake_s = 2; };')
+STREAMS = ('streams: { tls = { port = 5061; cert = "%(cert)s"; key = "%(key)s"; }; '
+           'wss = { port = 7443; path = "/sip"; cert = "%(cert)s"; key = "%(key)s"; }; handshake_s = 2; };')
 
 
 @pytest.fixture(scope="module")
 def ctx():
-    lab = WakeLab("fks%d" % (os.getpid() % 10000), PING_WAKE)
-    lab.cert, lab.key = make_cert(lab.tmp)
-    lab.config_extra += "\n" + STREAMS % (lab.cert, lab.key, lab.cert, lab.key)
-    yield from serve_lab(lab)
+    yield from serve_lab(add_streams(WakeLab("fks%d" % (os.getpid() % 10000), PING_WAKE),
+                                     STREAMS))
 
 
 def app(ctx, kind):
@@ -46,12 +44,6 @@ def app(ctx, kind):
     ep = connect_app(ctx.lab, kind, APP4, ctx.next_port)
     ctx.apps.append(ep)
     return ep
-
-
-def device(lab, dev):
-    ds = [d for d in lab.devices(dev.aor) if d.get("instance") == "<urn:uuid:%s>" % dev.instance]
-    assert len(ds) == 1, ds
-    return ds[0]
 
 
 def test_kill_9_with_stream_apps_then_restart(ctx):
@@ -62,7 +54,7 @@ def test_kill_9_with_stream_apps_then_restart(ctx):
         register_stream(ctx, ep, dev)
     a_sleep.close()
     ctx.wait_state(sleeper, "asleep", 2.0)
-    before = {dev.user: device(lab, dev) for dev in (tls, wss, sleeper)}
+    before = {dev.user: lab.device(dev.aor, dev.instance) for dev in (tls, wss, sleeper)}
     mark = ctx.push.mark()
     held = Call("sip:%s" % sleeper.aor, sleeper.user, route=False)
     t100 = call_in(ctx, held)
@@ -86,7 +78,7 @@ def test_kill_9_with_stream_apps_then_restart(ctx):
     assert lab.stats()["wake_interrupted"] == 1, lab.stats()
     # Every binding and push address back; a stream device loads asleep.
     for dev in (tls, wss, sleeper):
-        d = device(lab, dev)
+        d = lab.device(dev.aor, dev.instance)
         for k in ("contact", "transport", "push_provider", "push_prid", "push_param"):
             assert d[k] == before[dev.user][k], (k, before[dev.user], d)
         assert d["push_prid"] == short(dev.token) and d["state"] == "asleep", d
@@ -95,7 +87,7 @@ def test_kill_9_with_stream_apps_then_restart(ctx):
     assert a_tls.closed_by_peer(3.0)
     a_tls2 = app(ctx, "TLS")
     register_stream(ctx, a_tls2, tls, cseq=2)
-    assert device(lab, tls)["state"] == "alive"
+    assert lab.device(tls.aor, tls.instance)["state"] == "alive"
     call = Call("sip:%s" % tls.aor, tls.user, route=False)
     call_in(ctx, call)
     inv = a_tls2.expect(is_req("INVITE", call.cid), 1.0, "the call down the new connection")

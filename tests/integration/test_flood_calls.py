@@ -43,9 +43,9 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sippkit  # noqa: E402
 import swlab  # noqa: E402
-from floodkit import (UDP_KIND_COUNTERS, Flood, Phones, account, binding, pct, pinned, rtt_ms,  # noqa: E402
-                      sipp_stats, snmp, veth_tx, write_json)
-from wakekit import APP4, DOMAIN, PBX4, PN_PARAM, SW4, Ctx, Device, WakeLab  # noqa: E402
+from floodkit import (UDP_KIND_COUNTERS, Flood, Phones, account, binding, pbx_calls, pct, pinned,  # noqa: E402
+                      rtt_ms, sipp_stats, snmp, veth_tx, write_json)
+from wakekit import APP4, Ctx, Device, WakeLab  # noqa: E402
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or os.cpu_count() < 2,
                                 reason="needs root and two CPUs")
@@ -131,20 +131,12 @@ def test_calls_through_flood(fl_calls):
         bound0 = {dev.user: binding(lab, dev) for dev in devs}
         plan = calls_plan(awake, [(dev, ep.port) for ep, dev in sleepers],
                           (never, never_ep.port))
-        inf = os.path.join(lab.tmp, "calls.csv")
-        with open(inf, "w") as f:
-            f.write("SEQUENTIAL\n" + "".join("%s;%s;%d;%s;%d\n" % c for c in plan))
         before, tx0, reasm0 = lab.stats(), veth_tx(lab), snmp(lab.sw, "Ip")
         flood = Flood(lab, FLOOD_MIX, FLOOD_S, FLOOD_MAX, frames=32768, rate=flood_rate(),
                       extra=[a for dev in devs for a in ("--aor", dev.aor)])
         flood.start(warm_s=3.0)
         try:
-            pbx = sippkit.lab_sipp(lab, "pbx_calls_uac.xml", PBX4, 5062, remote=SW4,
-                                   calls=CALLS, timeout=CALLS // CALL_RATE + 30,
-                                   sets={"domain": DOMAIN, "pn_param": PN_PARAM},
-                                   extra=["-inf", inf, "-r", str(CALL_RATE),
-                                          "-recv_timeout", "12000", "-trace_rtt",
-                                          "-rtt_freq", "1", "-trace_stat", "-fd", "1"])
+            pbx = pbx_calls(lab, plan, CALL_RATE, os.path.join(lab.tmp, "calls.csv"))
             res = pbx.start().wait()
         finally:
             res_flood = flood.stop()

@@ -26,9 +26,9 @@ import sippkit  # noqa: E402
 import swcluster  # noqa: E402
 import swlab  # noqa: E402
 from clusterkit import redis_binding, until  # noqa: E402
-from floodkit import (UDP_KIND_COUNTERS, Flood, Phones, account, binding, pct,  # noqa: E402
+from floodkit import (UDP_KIND_COUNTERS, Flood, Phones, account, binding, pbx_calls, pct,  # noqa: E402
                       pinned, rtt_ms, sipp_stats, veth_tx, write_json)
-from wakekit import DOMAIN, PBX4, PN_PARAM, Device, WakeCluster, serve_cluster  # noqa: E402
+from wakekit import Device, WakeCluster, serve_cluster  # noqa: E402
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or os.cpu_count() < 2,
                                 reason="needs root and two CPUs")
@@ -134,15 +134,9 @@ def test_calls_through_two_flooded_edges(fl_edges):
         time.sleep(3.0)
         try:
             for edge, e in enumerate(ctx.edges):
-                inf = os.path.join(cl.tmp, "calls%d.csv" % edge)
-                with open(inf, "w") as f:
-                    f.write("SEQUENTIAL\n" + "".join("%s;%s;%d;%s;%d\n" % c for c in plans[edge]))
-                pbxs.append(sippkit.lab_sipp(
-                    e, "pbx_calls_uac.xml", PBX4, 5062 + 2 * edge, remote=e.sw_ip4,
-                    calls=CALLS, timeout=CALLS // CALL_RATE + 30,
-                    sets={"domain": DOMAIN, "pn_param": PN_PARAM},
-                    extra=["-inf", inf, "-r", str(CALL_RATE), "-recv_timeout", "12000",
-                           "-trace_rtt", "-rtt_freq", "1", "-trace_stat", "-fd", "1"]))
+                pbxs.append(pbx_calls(e, plans[edge], CALL_RATE,
+                                      os.path.join(cl.tmp, "calls%d.csv" % edge),
+                                      port=5062 + 2 * edge))
                 pbxs[-1].start()
             res = [p.wait() for p in pbxs]
         finally:

@@ -25,7 +25,7 @@ peers' own stacks sent, which the kernel counts: Tcp OutSegs +
 RetransSegs); every half-open connection sipwake took was closed by it
 within handshake_s (or refused at once for its source), and the streams'
 counters account for every connection the peers made.
-Results in build/test_flood_streams.json. Several edges: not here yet.
+Results in build/test_flood_streams.json. Several edges: test_flood_edges.py.
 """
 import os
 import select
@@ -39,12 +39,11 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sippkit  # noqa: E402
 import swlab  # noqa: E402
-from floodkit import (UDP_KIND_COUNTERS, Flood, account, binding, pct, pinned,  # noqa: E402
-                      rtt_ms, sipp_stats, snmp, veth_tx, write_json)
-from streampeer import connect_app, make_cert, register_stream  # noqa: E402
+from floodkit import (UDP_KIND_COUNTERS, Flood, PhoneLoop, Worker, account, binding,  # noqa: E402
+                      pbx_calls, pct, pinned, rtt_ms, sipp_stats, snmp, veth_tx, write_json)
+from streampeer import add_streams, connect_app, register_stream  # noqa: E402
 from streampeer import stream_contact as contact_of  # noqa: E402
-from wakekit import (APP4, DOMAIN, PBX4, PN_PARAM, SDP_APP, SW4, Ctx, Device,  # noqa: E402
-                     WakeLab, reply)
+from wakekit import APP4, SW4, Ctx, Device, WakeLab  # noqa: E402
 from wakepeers import in_netns  # noqa: E402
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or os.cpu_count() < 2,
@@ -61,10 +60,10 @@ HANDSHAKE_S, PER_SOURCE = 2, 8
 FLOOD_S, FLOOD_MAX = 60, 30_000_000
 FLOOD_MIX = "syn=8,scanner=1,junk=1,rfc4475=1"
 RATE = 100_000  # junk frames/s (a sixth for the ASan + UBSan sipwake)
-STREAMS = ('streams: { tcp = { port = 5060; }; tls = { port = 5061; cert = "%s"; key = "%s"; };'
-           ' wss = { port = 7443; path = "/sip"; cert = "%s"; key = "%s"; };'
-           ' max_conns_per_source = %d; handshake_s = %d; header_s = 2;'
-           ' syn_challenge_rate = %d; };')
+STREAMS = ('streams: { tcp = { port = 5060; }; tls = { port = 5061; cert = "%(cert)s"; key = "%(key)s"; };'
+           ' wss = { port = 7443; path = "/sip"; cert = "%(cert)s"; key = "%(key)s"; };'
+           ' max_conns_per_source = %(per_source)d; handshake_s = %(handshake_s)d; header_s = 2;'
+           ' syn_challenge_rate = %(challenge_rate)d; };')
 # SYN_CHALLENGE_RATE=0: the edge without challenges (docs/streams.md, "SYN
 # floods"), to see what they are for: the woken apps' SYNs then meet the
 # flood's drops, and this test fails.
@@ -83,7 +82,7 @@ def flood_rate():
     return os.environ.get("FLOOD_RATE", str(default))
 
 
-class HalfOpen:
+class HalfOpen(Worker):
     """Half-open handshakes from HALF_IPS to the TLS and WSS ports, in a
     thread: each source keeps HALF_PER_SOURCE connections that sent the
     start of a ClientHello and nothing more; one sipwake closes is opened
@@ -91,11 +90,11 @@ class HalfOpen:
     established and when sipwake closed it."""
 
     def __init__(self, ns):
-        self.ns, self.stop, self.err = ns, threading.Event(), None
+        super().__init__()
+        self.ns = ns
         self.conns = []  # [port, t_established, t_closed or None]
         self.connect_failed = 0
         self.opened = 0
-        self.thread = threading.Thread(target=self.run)
 
     def open(self, ip, port):
         with in_netns(self.ns):
@@ -105,12 +104,6 @@ class HalfOpen:
         s.connect_ex((SW4, port))
         self.opened += 1
         return s
-
-    def run(self):
-        try:
-            self.loop()
-        except Exception as e:  # noqa: BLE001 (reported by the test)
-            self.err = repr(e)
 
     def loop(self):
         pending, held = {}, {}  # socket -> (source, port, deadline) / record
@@ -163,76 +156,26 @@ class HalfOpen:
             s.close()
 
 
-class Phones:
-    """The apps and the PBX's registrar, in one thread (as in
-    test_flood_calls.py, over connections): awake apps answer every INVITE
-    (180, 200), BYE and OPTIONS on their connection and refresh every
-    REFRESH_S; an asleep app whose push came connects from its new address
-    (in a thread of its own: its SYN may be challenged) and registers."""
+class StreamPhones(PhoneLoop):
+    """PhoneLoop over connections (floodkit.py): the apps answer on their
+    connection; an asleep app (@wake: (device, kind, new address, push
+    mark)) whose push came connects from its new address in a thread of
+    its own (its SYN may be challenged), and registers."""
 
     def __init__(self, ctx, awake, wake):
-        self.ctx, self.awake, self.wake = ctx, awake, wake
+        super().__init__(ctx, awake, wake, REFRESH_S)
         self.eps = list(awake)  # (endpoint, device)
-        self.answered, self.byes = {}, set()
-        self.refreshes = self.refreshed = 0
-        self.registrar = {"granted": 0}
-        self.woken, self.waking, self.connect_s = {}, set(), {}
+        self.connect_s = {}
         self.arrived = []  # (endpoint, device) connected by a waker thread
         self.lock = threading.Lock()
-        self.next_push_poll = 0.0
-        self.stop = threading.Event()
-        self.err = None
-        self.thread = threading.Thread(target=self.run)
 
-    def run(self):
-        try:
-            self.loop()
-        except Exception as e:  # noqa: BLE001 (reported by the test)
-            self.err = repr(e)
+    def refresh(self, ep, dev, cseq):
+        self.ctx.send_register(ep, dev, cseq=cseq, contact=contact_of(dev, ep))
 
-    def loop(self):
-        cseq = {dev.user: 1 for _, dev in self.awake}
-        next_refresh = time.monotonic()
-        while not self.stop.is_set():
-            now = time.monotonic()
-            if now >= next_refresh:
-                for ep, dev in self.awake:
-                    cseq[dev.user] += 1
-                    self.ctx.send_register(ep, dev, cseq=cseq[dev.user],
-                                           contact=contact_of(dev, ep))
-                    self.refreshes += 1
-                next_refresh = now + REFRESH_S
-            self.wake_pushed()
-            with self.lock:
-                for ep, dev in self.arrived:
-                    self.ctx.apps.append(ep)  # closed with the others
-                    self.eps.append((ep, dev))
-                    self.woken[dev.user] = ep
-                    self.ctx.send_register(ep, dev, cseq=2, cid="woken-%s@app" % dev.user,
-                                           contact=contact_of(dev, ep))
-                self.arrived = []
-            self.ctx.pbx._pump(time.monotonic() + 0.005)
-            while self.ctx.pbx.inbox:
-                self.register(self.ctx.pbx.inbox.pop(0))
-            for ep, dev in self.eps:
-                ep._pump(time.monotonic() + 0.003)
-                while ep.inbox:
-                    self.phone(ep, dev, ep.inbox.pop(0))
-
-    def wake_pushed(self):
-        now = time.monotonic()
-        if len(self.waking) == len(self.wake) or now < self.next_push_poll:
-            return
-        self.next_push_poll = now + 0.1
-        pushes = self.ctx.push.server.reqs()
-        for dev, kind, ip, mark in self.wake:
-            if dev.user in self.waking or not [e for e in pushes[mark:]
-                                               if e["token"] == dev.token]:
-                continue
-            self.waking.add(dev.user)
-            self.ctx.next_port += 1
-            threading.Thread(target=self.connect, args=(dev, kind, ip, self.ctx.next_port),
-                             daemon=True).start()
+    def start_wake(self, dev, kind, ip, _mark):
+        self.ctx.next_port += 1
+        threading.Thread(target=self.connect, args=(dev, kind, ip, self.ctx.next_port),
+                         daemon=True).start()
 
     def connect(self, dev, kind, ip, port):
         t0 = time.monotonic()
@@ -245,27 +188,28 @@ class Phones:
         with self.lock:
             self.arrived.append((ep, dev))
 
-    def register(self, m):
-        if m.method != "REGISTER":
-            return
-        self.registrar["granted"] += 1
-        extra = ["Contact: " + c.split(";expires=")[0] + ";expires=3600"
-                 for c in m.all("Contact")]
-        self.ctx.pbx.send(reply(m, 200, "OK", tag="pbxreg", extra=extra), *m.src)
+    def receive(self):
+        with self.lock:
+            for ep, dev in self.arrived:
+                self.ctx.apps.append(ep)  # closed with the others
+                self.eps.append((ep, dev))
+                self.woken[dev.user] = ep
+                self.ctx.send_register(ep, dev, cseq=2, cid="woken-%s@app" % dev.user,
+                                       contact=contact_of(dev, ep))
+            self.arrived = []
+        self.ctx.pbx._pump(time.monotonic() + 0.005)
+        while self.ctx.pbx.inbox:
+            self.register(self.ctx.pbx.inbox.pop(0))
+        for ep, dev in self.eps:
+            ep._pump(time.monotonic() + 0.003)
+            while ep.inbox:
+                self.phone(ep, dev, ep.inbox.pop(0))
 
-    def phone(self, ep, dev, m):
-        if m.method == "INVITE":
-            self.answered[m.call_id] = dev.user
-            c = contact_of(dev, ep, pn=False)
-            ep.send(reply(m, 180, "Ringing", tag="a" + dev.user, contact=c))
-            ep.send(reply(m, 200, "OK", tag="a" + dev.user, contact=c, body=SDP_APP))
-        elif m.method == "BYE":
-            self.byes.add(m.call_id)
-            ep.send(reply(m, 200, "OK"))
-        elif m.method == "OPTIONS":
-            ep.send(reply(m, 200, "OK"))
-        elif m.status == 200 and m.cseq[1] == "REGISTER":
-            self.refreshed += 1
+    def answer(self, ep, _m, data):
+        ep.send(data)
+
+    def app_contact(self, ep, dev):
+        return contact_of(dev, ep, pn=False)
 
 
 def calls_plan(awake, asleep, never):
@@ -303,9 +247,8 @@ def conn_sum(c, keys, tps=("tcp", "tls", "wss")):
 def fl_streams():
     lab = WakeLab("fs%d" % (os.getpid() % 10000), 'policy = "ping";', idle_sleep_us=0,
                   vdev_extra=",framecnt=16384")
-    lab.cert, lab.key = make_cert(lab.tmp)
-    lab.config_extra += "\n" + STREAMS % (lab.cert, lab.key, lab.cert, lab.key, PER_SOURCE,
-                                          HANDSHAKE_S, SYN_CHALLENGE_RATE)
+    add_streams(lab, STREAMS, per_source=PER_SOURCE, handshake_s=HANDSHAKE_S,
+                challenge_rate=SYN_CHALLENGE_RATE)
     with pinned(), lab:
         ctx = Ctx(lab)
         try:
@@ -342,13 +285,9 @@ def test_calls_through_syn_flood_and_half_open_handshakes(fl_streams):
     devs = [dev for _, dev in awake + asleep] + [never]
     bound0 = {dev.user: binding(lab, dev) for dev in devs}
     plan = calls_plan([dev for _, dev in awake], [dev for _, dev in asleep], never)
-    inf = os.path.join(lab.tmp, "calls.csv")
-    with open(inf, "w") as f:
-        f.write("SEQUENTIAL\n" + "".join("%s;%s;%d;%s;%d\n" % c for c in plan))
-
     mark = ctx.push.mark()
-    phones = Phones(ctx, awake, [(dev, k, NEW_IPS[i], mark)
-                                 for i, (k, (_, dev)) in enumerate(zip(ASLEEP, asleep))])
+    phones = StreamPhones(ctx, awake, [(dev, k, NEW_IPS[i], mark)
+                                       for i, (k, (_, dev)) in enumerate(zip(ASLEEP, asleep))])
     half = HalfOpen(lab.ns_peer)
     before, c0, tx0 = lab.stats(), conns(lab), veth_tx(lab)
     tcp0 = snmp(lab.peer, "Tcp")
@@ -359,12 +298,7 @@ def test_calls_through_syn_flood_and_half_open_handshakes(fl_streams):
     try:
         flood.start(warm_s=3.0)
         try:
-            pbx = sippkit.lab_sipp(lab, "pbx_calls_uac.xml", PBX4, 5062, remote=SW4,
-                                   calls=CALLS, timeout=CALLS // CALL_RATE + 30,
-                                   sets={"domain": DOMAIN, "pn_param": PN_PARAM},
-                                   extra=["-inf", inf, "-r", str(CALL_RATE),
-                                          "-recv_timeout", "12000", "-trace_rtt",
-                                          "-rtt_freq", "1", "-trace_stat", "-fd", "1"])
+            pbx = pbx_calls(lab, plan, CALL_RATE, os.path.join(lab.tmp, "calls.csv"))
             res = pbx.start().wait()
         finally:
             res_flood = flood.stop()

@@ -30,7 +30,7 @@ import time
 
 import pytest
 
-from streampeer import StreamEndpoint, make_cert
+from streampeer import StreamEndpoint, add_streams
 from wakekit import (DOMAIN, PBX4, PBX6, PING_WAKE, SW4, SW6, TIMEOUT_S, Call, Delta, Device,
                      Endpoint, WakeLab, answer, call_in, check_forwarded, final_of, is_req,
                      of_call, reply, ring, ring_and_answer, serve_lab, sipp_woken_call, sippkit, short,
@@ -45,9 +45,8 @@ APP6_NEW = "2001:db8:5e::7"
 def ctx():
     lab = WakeLab("wk6%d" % (os.getpid() % 10000), PING_WAKE,
                   pbx_servers=["[%s]:5060" % PBX6])
-    lab.cert, lab.key = make_cert(lab.tmp)
-    lab.config_extra += ('\nstreams: { tls = { port = 5061; cert = "%s"; key = "%s"; }; '
-                         'handshake_s = 2; };' % (lab.cert, lab.key))
+    add_streams(lab, 'streams: { tls = { port = 5061; cert = "%(cert)s"; key = "%(key)s"; };'
+                ' handshake_s = 2; };')
     yield from serve_lab(lab, v6=True)
 
 

@@ -60,13 +60,6 @@ def kinds(ctx, dev):
     ctx.push.cmd("kind %s regular" % dev.regular)
 
 
-def device_of(ctx, dev):
-    ds = [d for d in ctx.lab.devices(dev.aor) if d.get("instance") == "<urn:uuid:%s>"
-          % dev.instance]
-    assert len(ds) == 1, ctx.lab.devices(dev.aor)
-    return ds[0]
-
-
 def wake_and_answer(ctx, call, dev):
     """@dev wakes on a new port: the held INVITE reaches it, the call is answered."""
     new = ctx.app()
@@ -98,7 +91,7 @@ class TestTwoTokens:
         kinds(ctx, dev)
         try:
             ctx.asleep((old, dev))
-            b = device_of(ctx, dev)
+            b = ctx.lab.device(dev.aor, dev.instance)
             assert b["push_token0"] == "regular " + short(dev.regular), b
             assert b["push_token1"] == "voip " + short(dev.voip), b
             assert b["push_token0_state"] == b["push_token1_state"] == "live", b
@@ -121,7 +114,7 @@ class TestTwoTokens:
             r = ctx.pbx.expect(final_of(call2.cid), 2.0, "480 once the push failed")
             assert r.status == 480, r
             ctx.pbx.send(call2.ack_final(r))
-            b = device_of(ctx, dev)
+            b = ctx.lab.device(dev.aor, dev.instance)
             assert b["push_token1_state"] == "dead" and b["push_token0_state"] == "live", b
             assert b["wake"] == "yes", b  # a call can still reach its regular token
             assert d().get("wake_dead_tokens") == 1, d()
@@ -135,7 +128,7 @@ class TestTwoTokens:
             assert ctx.push.reqs(dev.voip, None, mark) == []
             # Waking registers both tokens again: both live.
             wake_and_answer(ctx, call3, dev)
-            b = device_of(ctx, dev)
+            b = ctx.lab.device(dev.aor, dev.instance)
             assert b["push_token0_state"] == b["push_token1_state"] == "live", b
             new.close()
         finally:
@@ -147,7 +140,7 @@ class TestTwoTokens:
         kinds(ctx, dev)
         try:
             ctx.asleep((old, dev))
-            b = device_of(ctx, dev)
+            b = ctx.lab.device(dev.aor, dev.instance)
             assert b["push_form"] == "x-push" and b["push_provider"] == "apns", b
             assert b["push_token0"] == "voip " + short(dev.voip), b
             assert b["push_token1"] == "regular " + short(dev.regular), b
@@ -169,7 +162,7 @@ class TestTwoTokens:
         ctx.push.cmd("kind %s regular" % tok)
         try:
             ctx.asleep((old, dev))
-            assert device_of(ctx, dev)["push_token0"] == "regular " + short(tok)
+            assert ctx.lab.device(dev.aor, dev.instance)["push_token0"] == "regular " + short(tok)
             mark = ctx.push.mark()
             call = Call("sip:%s" % dev.aor, dev.user, route=False)
             call_in(ctx, call)
@@ -231,7 +224,7 @@ class TestRefused:
         dev = Raw("nohex", "pn-provider=apns;pn-prid=not-a-hex-token;pn-param=%s" % PN_PARAM)
         old = ctx.app()
         ctx.asleep((old, dev))
-        assert device_of(ctx, dev)["wake"] == "APNs token not hex"
+        assert ctx.lab.device(dev.aor, dev.instance)["wake"] == "APNs token not hex"
         push0 = ctx.lab.telemetry("/sipwake/push")["apns"]
         mark = ctx.push.mark()
         call = Call("sip:%s" % dev.aor, dev.user, route=False)
@@ -253,7 +246,7 @@ class TestRefused:
         old, d = ctx.app(), Delta(ctx.lab)
         ctx.asleep((old, dev))
         assert d().get("reg_push_unknown") == 1, d()
-        b = device_of(ctx, dev)
+        b = ctx.lab.device(dev.aor, dev.instance)
         assert b["push_provider"] == "mypush", b
         assert b["wake"] == "a push provider sipwake does not push to", b
         call = Call("sip:%s" % dev.aor, dev.user, route=False)
@@ -269,7 +262,7 @@ class TestRefused:
         dev, old = Raw("nopa", ""), ctx.app()
         dev.contact = lambda ip, port, pn=True: "sip:%s@%s:%d" % (dev.user, ip, port)
         ctx.asleep((old, dev))
-        assert device_of(ctx, dev)["wake"] == "no push address"
+        assert ctx.lab.device(dev.aor, dev.instance)["wake"] == "no push address"
         d = Delta(ctx.lab)
         call = Call("sip:%s" % dev.aor, dev.user, route=False)
         t0 = time.monotonic()

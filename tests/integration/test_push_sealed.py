@@ -92,13 +92,6 @@ def register(ctx, app, dev, key=None, cseq=1):
     return req
 
 
-def device_of(ctx, dev):
-    ds = [d for d in ctx.lab.devices(dev.aor)
-          if d.get("instance") == "<urn:uuid:%s>" % dev.instance]
-    assert len(ds) == 1, ds
-    return ds[0]
-
-
 def call_asleep(ctx, dev, kind="voip"):
     """The PBX calls @dev (asleep): the push the server got for it, as a
     REQ event, and the call."""
@@ -145,7 +138,7 @@ def test_tls_app_key_seals_its_pushes_and_rotates(ctx):
     # Never relayed: neither the header nor the key's bytes.
     assert "sipwake-push-key" not in req.text.lower(), req
     assert pushseal.b64url(key1) not in req.text, req
-    dv = device_of(ctx, dev)
+    dv = ctx.lab.device(dev.aor, dev.instance)
     assert dv["push_kid"] == pushseal.kid_of(key1), dv
     assert pushseal.b64url(key1) not in json.dumps(ctx.lab.telemetry(
         "/sipwake/bindings," + dev.aor)), dv
@@ -157,7 +150,7 @@ def test_tls_app_key_seals_its_pushes_and_rotates(ctx):
     # The woken app hands a new key: the next push is sealed under it, and
     # the old key no longer opens anything.
     wake_with(ctx, dev, call, key2)
-    assert device_of(ctx, dev)["push_kid"] == pushseal.kid_of(key2)
+    assert ctx.lab.device(dev.aor, dev.instance)["push_kid"] == pushseal.kid_of(key2)
     ev2, call2 = call_asleep(ctx, dev)
     env2 = check_sealed(ev2, key2, call2, dev)
     assert env2["kid"] != env1["kid"] and env2["n"] != env1["n"]
@@ -165,7 +158,7 @@ def test_tls_app_key_seals_its_pushes_and_rotates(ctx):
         pushseal.open_push(key1, env2)
     # A registration without a key: its pushes go in clear again.
     wake_with(ctx, dev, call2, None)
-    assert device_of(ctx, dev)["push_kid"] == ""
+    assert ctx.lab.device(dev.aor, dev.instance)["push_kid"] == ""
     ev3, call3 = call_asleep(ctx, dev)
     body3 = json.loads(ev3["body"])
     assert "sw" not in body3 and body3["call_id"] == call3.cid, body3
@@ -196,7 +189,7 @@ def test_web_app_hands_its_key_over_wss(ctx):
     ctx.pbx.send(reply(req, 200, "OK", tag="pbxreg", extra=[
         "Contact: <%s>;expires=3600" % contact]), *req.src)
     app.expect(is_resp(200, meth="REGISTER"), 3.0, "200 to the REGISTER")
-    dv = device_of(ctx, dev)
+    dv = ctx.lab.device(dev.aor, dev.instance)
     assert dv["transport"] == "wss" and dv["push_kid"] == pushseal.kid_of(key), dv
 
 
@@ -250,7 +243,7 @@ def test_key_over_udp_or_tcp_refused_and_bindings_unchanged(ctx):
     delta = d()
     assert delta.get("push_key_refused") == 2 and not delta.get("reg_relayed"), delta
     assert snapshot(ctx, dev, other) == before
-    assert device_of(ctx, dev)["push_kid"] == ""
+    assert ctx.lab.device(dev.aor, dev.instance)["push_kid"] == ""
     assert pushseal.b64url(key) not in ctx.lab.read_log()
 
 
@@ -288,7 +281,8 @@ def test_key_survives_a_restart(ctx):
     ctx.lab.proc.wait(15)
     ctx.lab.start()
     assert ctx.lab.stats()["bindings_loaded"] >= 1
-    dv = device_of(ctx, dev)  # a stream device loads asleep: no connection survives
+    # A stream device loads asleep: no connection survives.
+    dv = ctx.lab.device(dev.aor, dev.instance)
     assert dv["push_kid"] == pushseal.kid_of(key) and dv["state"] == "asleep", dv
     ev, call = call_asleep(ctx, dev)
     check_sealed(ev, key, call, dev)

@@ -18,14 +18,14 @@ import time
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from streampeer import make_cert  # noqa: E402
+from streampeer import add_streams  # noqa: E402
 from wakekit import *  # noqa: E402,F401,F403
 
 pytestmark = pytest.mark.skipif(
     not (shutil.which("linphonec") and shutil.which("baresip")),
     reason="linphone-cli and baresip-core not installed (scripts/setup.sh installs them)")
 
-STREAMS = 'streams: { tls = { port = 5061; cert = "%s"; key = "%s"; }; };'
+STREAMS = 'streams: { tls = { port = 5061; cert = "%(cert)s"; key = "%(key)s"; }; };'
 LIN_UUID = "4c9b365b-8e0b-40de-9551-b417e80f7655"
 
 LINPHONERC = """[sip]
@@ -76,8 +76,7 @@ audio_alert aufile,%(dir)s/alert.wav
 @pytest.fixture(scope="module")
 def pctx():
     lab = WakeLab("wsp%d" % (os.getpid() % 10000), PING_WAKE)
-    lab.cert, key = make_cert(lab.tmp)
-    lab.config_extra += "\n" + STREAMS % (lab.cert, key)
+    add_streams(lab, STREAMS)
     for ctx in serve_lab(lab):  # once: started, then stopped after the tests
         # liblinphone creates no transport while it sees no network: a
         # default route in the apps' namespace is what it looks for.

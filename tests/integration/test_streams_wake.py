@@ -18,39 +18,27 @@ import time
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from streampeer import StreamEndpoint, WsEndpoint, make_cert, stream_app  # noqa: E402
+from streampeer import (StreamEndpoint, WsEndpoint, add_streams, make_cert,  # noqa: E402
+                        register_stream, stream_app)
+from streampeer import stream_contact as contact_of  # noqa: E402
 from wakekit import *  # noqa: E402,F401,F403
 
 # SYNs metered loosely here: the streams thread's own limits are under test.
-STREAMS = ('streams: { tcp = { port = 5060; }; tls = { port = 5061; cert = "%s"; key = "%s"; };'
+STREAMS = ('streams: { tcp = { port = 5060; }; tls = { port = 5061; cert = "%(cert)s"; key = "%(key)s"; };'
            ' max_conns_per_source = 16; header_s = 2; handshake_s = 2; max_message = 65535;'
            ' syn_rate = 200; syn_burst = 200;'
-           ' wss = { port = 7443; path = "/sip"; cert = "%s"; key = "%s"; }; };')
+           ' wss = { port = 7443; path = "/sip"; cert = "%(cert)s"; key = "%(key)s"; }; };')
 FLOODER = "198.18.0.40"  # a second address of the peer: the one-source connection flood
 
 
 @pytest.fixture(scope="module")
 def sctx():
-    lab = WakeLab("wst%d" % (os.getpid() % 10000), PING_WAKE)
-    lab.cert, lab.key = make_cert(lab.tmp)
-    lab.config_extra += "\n" + STREAMS % (lab.cert, lab.key, lab.cert, lab.key)
-    yield from serve_lab(lab)
-
-
-def contact_of(dev, app, pn=True):
-    return (dev.contact(app.ip, app.port, pn) + ";transport=" + app.transport.lower() +
-            (";ob" if getattr(app, "ob", False) else ""))
+    yield from serve_lab(add_streams(WakeLab("wst%d" % (os.getpid() % 10000), PING_WAKE),
+                                     STREAMS))
 
 
 def register(ctx, app, dev, cseq=1):
     return ctx.register(app, dev, cseq=cseq, contact=contact_of(dev, app))
-
-
-def device_of(ctx, dev):
-    ds = [d for d in ctx.lab.devices(dev.aor) if d.get("instance") == "<urn:uuid:%s>"
-          % dev.instance]
-    assert len(ds) == 1, ds
-    return ds[0]
 
 
 def check_down_stream(inv, call, app, dev):
@@ -76,7 +64,7 @@ def test_alive_tcp_app_gets_its_call_down_its_connection(sctx):
     ok = register(ctx, app, dev)
     assert "+sip.pns" in (ok.get("Feature-Caps") or ""), ok
     assert ok.get("Flow-Timer") == "890", ok  # streams.idle_s 900, less a margin
-    dv = device_of(ctx, dev)
+    dv = ctx.lab.device(dev.aor, dev.instance)
     assert dv["transport"] == "tcp" and dv["state"] == "alive" and dv["connection"] > 0, dv
     d, mark = Delta(ctx.lab), ctx.push.mark()
     call = Call("sip:%s" % dev.aor, dev.user, route=False)
@@ -95,7 +83,7 @@ def test_alive_tcp_app_gets_its_call_down_its_connection(sctx):
     # A refresh over the same connection: the same flow, older now.
     time.sleep(1.1)
     register(ctx, app, dev, cseq=2)
-    dv2 = device_of(ctx, dev)
+    dv2 = ctx.lab.device(dev.aor, dev.instance)
     assert dv2["connection"] == dv["connection"] and dv2["connection_age_s"] >= 1, dv2
 
 
@@ -178,7 +166,8 @@ def test_a_new_connection_from_an_asleep_devices_port_is_its_own(sctx):
                          cafile=ctx.lab.cert)  # the same port, another connection
     ctx.apps.append(new)
     register(ctx, new, new_dev)
-    assert device_of(ctx, new_dev)["source"] == device_of(ctx, old_dev)["source"]
+    source = ctx.lab.device(old_dev.aor, old_dev.instance)["source"]
+    assert ctx.lab.device(new_dev.aor, new_dev.instance)["source"] == source
     cid = "reuse-%d@app" % new.port
     new.send(build("MESSAGE sip:+15550004444@%s SIP/2.0" % DOMAIN, [
         "Via: SIP/2.0/TLS %s:%d;branch=z9hG4bK-reuse" % (APP4, new.port), "Max-Forwards: 70",
@@ -199,7 +188,7 @@ def held_while_asleep(ctx, dev, transport):
     mark before the call)."""
     app = stream_app(ctx, transport)
     register(ctx, app, dev)
-    assert device_of(ctx, dev)["transport"] == transport.lower()
+    assert ctx.lab.device(dev.aor, dev.instance)["transport"] == transport.lower()
     closing = Delta(ctx.lab)
     app.close()
     ctx.wait_state(dev, "asleep", 2.0)
@@ -368,31 +357,15 @@ def wss_app(ctx):
     return ep
 
 
-def wss_contact(dev, app, pn=True):
-    """A web app's contact (RFC 7118 §5.2): a .invalid host, transport=ws."""
-    c = "sip:%s@%s;transport=ws" % (dev.user, app.host)
-    return c + (";pn-provider=apns;pn-prid=%s;pn-param=%s" % (dev.token, PN_PARAM) if pn else "")
-
-
-def wss_register(ctx, app, dev, cseq=1):
-    ctx.send_register(app, dev, cseq=cseq, contact=wss_contact(dev, app))
-    req = ctx.pbx.expect(lambda m: m.method == "REGISTER" and app.host in (m.get("Contact") or ""),
-                         3.0, "REGISTER of %s over WSS" % dev.aor)
-    ctx.pbx.send(reply(req, 200, "OK", tag="pbxreg", extra=[
-        "Contact: " + re.sub(r";expires=\d+", "", c) + ";expires=3600"
-        for c in req.all("Contact")]), *req.src)
-    return app.expect(is_resp(200, meth="REGISTER"), 3.0, "200 to the REGISTER")
-
-
 def test_web_app_over_wss_called_then_woken_over_a_new_connection(sctx):
     ctx = sctx
     dev, app1 = Device("zoe"), wss_app(ctx)
-    wss_register(ctx, app1, dev)
-    assert device_of(ctx, dev)["transport"] == "wss"
+    register_stream(ctx, app1, dev)
+    assert ctx.lab.device(dev.aor, dev.instance)["transport"] == "wss"
     call = Call("sip:%s" % dev.aor, dev.user, route=False)
     call_in(ctx, call)
     inv = app1.expect(is_req("INVITE", call.cid), 1.0, "the INVITE in a WebSocket frame")
-    assert inv.ruri == wss_contact(dev, app1, pn=False), inv
+    assert inv.ruri == contact_of(dev, app1, pn=False), inv
     assert re.match(r"SIP/2\.0/WSS 198\.18\.0\.1:7443;branch=z9hG4bK-swCi", vias(inv)[0]), inv
     rr = inv.all("Record-Route")
     assert len(rr) == 2 and ";transport=wss" in rr[0] and rr_ours(rr[1]), inv
@@ -405,9 +378,9 @@ def test_web_app_over_wss_called_then_woken_over_a_new_connection(sctx):
     call_in(ctx, call2)
     ctx.push.wait_req(dev.token, start=mark)
     app2 = wss_app(ctx)
-    wss_register(ctx, app2, dev, cseq=2)
+    register_stream(ctx, app2, dev, cseq=2)
     inv2 = app2.expect(is_req("INVITE", call2.cid), 2.0, "the held INVITE over the new WSS")
-    assert inv2.ruri == wss_contact(dev, app2, pn=False), inv2
+    assert inv2.ruri == contact_of(dev, app2, pn=False), inv2
     ring_and_answer(ctx, app2, inv2, call2)
     app2.nothing(is_req("INVITE", call2.cid), 0.3)
     d.no_held()
@@ -443,7 +416,7 @@ def test_sighup_reloads_the_certificate_and_keeps_connections(sctx):
     assert new.s.getpeercert(binary_form=True) != old_cert
     # The connection made before the reload is still there, and its device alive.
     options_ok(old, 1)
-    assert device_of(ctx, dev)["state"] == "alive"
+    assert ctx.lab.device(dev.aor, dev.instance)["state"] == "alive"
     new.close()
 
 
