@@ -86,15 +86,19 @@ struct dp_admit {
 	uint64_t hz;
 	unsigned n_workers;
 	struct dp_rates seen; /* the policy's rates the costs below come from */
-	struct bk_rate source, prefix, global, expected, answer, syn, syn_global, syn_challenge;
-	struct bk_one global_b, answer_b, syn_b, challenge_b;
+	struct bk_rate source, prefix, global, expected, answer, syn, syn_global;
+	struct bk_one global_b, answer_b, syn_b;
 	struct bk_table *sources; /* per source IP */
 	struct bk_table *syns;	  /* SYNs per source IP */
-	struct bk_table *proven;  /* sources that answered a challenge: last_tsc the proof */
-	uint64_t slot_ticks;	  /* a cookie's time slot, DP_SYN_SLOT_S in TSC ticks */
-	uint8_t cookie_key[crypto_shorthash_KEYBYTES];
 	struct bk_table *prefixes;
 	struct bk_table *keys; /* devices and AORs */
+	/* The SYN challenge's, last: touched only past the box's SYN budget,
+	 * they stay off the cache lines every SIP message reads. */
+	struct bk_rate syn_challenge;
+	struct bk_one challenge_b;
+	struct bk_table *proven; /* sources that answered a challenge: last_tsc the proof */
+	uint64_t slot_ticks;	 /* a cookie's time slot, DP_SYN_SLOT_S in TSC ticks */
+	uint8_t cookie_key[crypto_shorthash_KEYBYTES];
 };
 
 static struct bk_table *table_new(uint32_t entries, int socket)

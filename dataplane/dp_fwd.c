@@ -10,7 +10,8 @@
  *                 next Via (received / rport, §18.2.2, RFC 3581); -swC: the
  *                 control plane's; anything else is not ours: dropped
  *   from the PBX  Route pop (§16.4); our Route's device id (swd=): to it;
- *                 a Route left naming a peer edge (up): to that edge; else INVITE retransmission, CANCEL or ACK of a call in
+ *                 a Route left naming a peer edge (up): to that edge;
+ *                 else INVITE retransmission, CANCEL or ACK of a call in
  *                 the held set (ctx->held, the wake path's): up; else
  *                 device by push address, contact or AOR; alive: to its
  *                 source, the Request-URI its registered contact (pn-*
