@@ -17,7 +17,10 @@
 # FUZZ_JOBS: one process per target, by default. libFuzzer's -fork mode (run.sh
 # with FUZZ_JOBS > 1) ran at a tenth of one process's rate here: LeakSanitizer
 # stops each short job at its exit. On two CPUs, run two long.sh side by side,
-# one target each.
+# one target each. Not beside the integration tests or CI: even in the idle
+# class, two fuzzers made this VM's namespace set-up (ip link set netns)
+# time out and test_ipv6.py take 45-130 s instead of 22 (the VM's CPU share
+# is spent whatever the guest's priorities); pause them (kill -STOP, -CONT).
 # A crash, leak or broken invariant stops that target's rounds with run.sh's
 # reproducer and message; the other targets still run; exit 1 at the end.
 set -uo pipefail
