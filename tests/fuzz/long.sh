@@ -20,7 +20,11 @@
 # one target each. Not beside the integration tests or CI: even in the idle
 # class, two fuzzers made this VM's namespace set-up (ip link set netns)
 # time out and test_ipv6.py take 45-130 s instead of 22 (the VM's CPU share
-# is spent whatever the guest's priorities); pause them (kill -STOP, -CONT).
+# is spent whatever the guest's priorities). Stop it (kill) for them and
+# start it again later: the corpus stays. Never kill -STOP a fuzzer: on
+# -CONT, libFuzzer counts the pause against the input it was running and
+# reports a timeout. Nor edit this script while it runs (bash reads it as
+# it goes): run it from a worktree of its own.
 # A crash, leak or broken invariant stops that target's rounds with run.sh's
 # reproducer and message; the other targets still run; exit 1 at the end.
 set -uo pipefail
