@@ -89,8 +89,10 @@ def kamailio(data, img):
     sw = d.get("sipwake_sw")
     out = ["`scripts/bench-kamailio.py %s`: bench_dp's INVITE / 200 / BYE through Kamailio "
            "(one worker) on loopback; Kamailio's cycles from its CPU time (user + system) at "
-           "the TSC rate, against sipwake's `fwd-call` (%s cycles/msg, software checksums; "
-           "%s with the NIC's)." % (d.get("args", ""), n(sw), n(d.get("sipwake_hw"))), ""]
+           "the TSC rate, against sipwake's `fwd-call` as bench-kamailio.py's own bench_dp "
+           "run measured it, next to Kamailio's (%s cycles/msg, software checksums; %s with "
+           "the NIC's; the table above is the dp step's run)."
+           % (d.get("args", ""), n(sw), n(d.get("sipwake_hw"))), ""]
     rows = [("sipwake fwd-call", n(sw), "—", "1×", "no load generator")]
     for mode, label in (("stateless", "Kamailio stateless edge"),
                         ("registrar", "Kamailio registrar + lookup")):
