@@ -45,7 +45,7 @@ COUNTERS = ("bindings_remote", "fwd_to_peer", "sip_from_peer", "wake_via_peer", 
 class DemoEdge(swcluster.Edge):
     """An edge with its own APNs test server in its namespace (pushd reaches
     push services through the kernel stack of sipwake's namespace, and
-    pd_testsrv listens on 127.0.0.1): wakekit.WakeEdge without pytest, so
+    pd_testsrv listens on 127.0.0.1): wakecluster.WakeEdge without pytest, so
     the demo runs on the standard library alone."""
 
     def __init__(self, cluster, index, **kw):

@@ -93,7 +93,7 @@ class Edge(swlab.Lab):
     namespace's bridge, whose sipwake has the edge's addresses, and whose
     namespace also has a kernel address on the backend network. Everything
     else (EAL arguments, config template, start, telemetry, stop) is
-    swlab's. Other classes mix in after it (wakekit.WakeEdge: Edge,
+    swlab's. Other classes mix in after it (wakecluster.WakeEdge: Edge,
     WakeLab): the keywords it does not take go on to them."""
 
     def __init__(self, cluster, index, cluster_config=False, **lab_kw):

@@ -17,7 +17,6 @@ import csv
 import glob
 import json
 import os
-import re
 import select
 import signal
 import subprocess
@@ -30,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sippkit  # noqa: E402
 import swlab  # noqa: E402
 from wakekit import DOMAIN, PBX4, PN_PARAM, SDP_APP, reply  # noqa: E402
-from wakesip import Msg  # noqa: E402
+from wakesip import Msg, registrar_ok  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # Spoofed sources: off-link (answered through the gateway) and on-link
@@ -310,9 +309,7 @@ class PhoneLoop(Worker):
             self.ctx.pbx.send(reply(m, 403, "Forbidden", tag="pbxreg"), *m.src)
             return
         self.registrar["granted"] += 1
-        extra = ["Contact: " + re.sub(r";expires=\d+", "", c) + ";expires=3600"
-                 for c in m.all("Contact")]
-        self.ctx.pbx.send(reply(m, 200, "OK", tag="pbxreg", extra=extra), *m.src)
+        self.ctx.pbx.send(registrar_ok(m), *m.src)
 
     def phone(self, ep, dev, m):
         if m.method == "INVITE":
@@ -320,9 +317,10 @@ class PhoneLoop(Worker):
             c = self.app_contact(ep, dev)
             self.answer(ep, m, reply(m, 180, "Ringing", tag="a" + dev.user, contact=c))
             self.answer(ep, m, reply(m, 200, "OK", tag="a" + dev.user, contact=c, body=SDP_APP))
-        elif m.method in ("BYE", "OPTIONS"):
-            if m.method == "BYE":
-                self.byes.add(m.call_id)
+        elif m.method == "BYE":
+            self.byes.add(m.call_id)
+            self.answer(ep, m, reply(m, 200, "OK"))
+        elif m.method == "OPTIONS":
             self.answer(ep, m, reply(m, 200, "OK"))
         elif m.status == 200 and m.cseq[1] == "REGISTER":
             self.refreshed += 1

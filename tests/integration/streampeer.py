@@ -13,7 +13,7 @@ import subprocess
 import time
 
 from wakepeers import PN_PARAM, Endpoint, in_netns
-from wakesip import APP4, SW4, SW6, Msg, reply
+from wakesip import APP4, SW4, SW6, Msg, registrar_ok
 
 
 def make_cert(tmp, name="edge"):
@@ -249,9 +249,7 @@ def register_stream(ctx, ep, dev, cseq=1):
     ctx.send_register(ep, dev, cseq=cseq, contact=stream_contact(dev, ep))
     req = ctx.pbx.expect(lambda m: m.method == "REGISTER" and dev.instance in
                          (m.get("Contact") or ""), 3.0, "REGISTER of %s" % dev.aor)
-    ctx.pbx.send(reply(req, 200, "OK", tag="pbxreg", extra=[
-        "Contact: " + c.split(";expires=")[0] + ";expires=3600" for c in req.all("Contact")]),
-        *req.src)
+    ctx.pbx.send(registrar_ok(req), *req.src)
     return ep.expect(lambda m: m.status == 200 and m.cseq[1] == "REGISTER", 3.0,
                      "200 to the REGISTER")
 

@@ -26,8 +26,9 @@ import time
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from wakekit import (PING_WAKE, Delta, Device, WakeCluster, build, call_in, final_of,  # noqa: E402
-                     is_req, is_resp, reply, rr_ours, serve_cluster, vias, wait_journal)
+from wakecluster import WakeCluster, serve_cluster  # noqa: E402
+from wakekit import (PING_WAKE, Delta, Device, build, call_in, final_of, is_req,  # noqa: E402
+                     is_resp, reply, rr_ours, vias, wait_journal)
 from clusterkit import cluster, device_on, redis_binding, until  # noqa: E402
 from wakesip import SDP_APP  # noqa: E402,F401
 

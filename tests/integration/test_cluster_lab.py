@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""The test lab for several edges (scripts/swcluster.py, wakekit.WakeCluster)
+"""The test lab for several edges (scripts/swcluster.py, wakecluster.WakeCluster)
 checked with sipwake in it: a check of the lab, a test peer, not of a
 sipwake feature. What the cluster tests will stand on: two edges on one LAN
 with the PBX and the apps, each answering at its own address and MAC,
@@ -18,8 +18,9 @@ import subprocess
 
 import pytest
 
-from wakekit import (PING_WAKE, Device, WakeCluster, build, is_resp, serve_cluster,
-                     swcluster)
+import swcluster  # noqa: E402
+from wakecluster import WakeCluster, serve_cluster  # noqa: E402
+from wakekit import PING_WAKE, Device, build, is_resp  # noqa: E402
 
 NAME = "wkcl%d" % (os.getpid() % 10000)
 

@@ -14,7 +14,8 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from clusterkit import cluster, redis_binding, until  # noqa: E402
-from wakekit import PING_WAKE, Device, WakeCluster, serve_cluster  # noqa: E402
+from wakecluster import WakeCluster, serve_cluster  # noqa: E402
+from wakekit import PING_WAKE, Device  # noqa: E402
 
 FAILOVER_S = 30  # the sentinels' election and promotion, bounded
 

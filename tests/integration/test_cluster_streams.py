@@ -16,8 +16,9 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from clusterkit import device_on, until  # noqa: E402
 from streampeer import StreamEndpoint, make_cert  # noqa: E402
-from wakekit import (APP4, PING_WAKE, SDP_APP, Delta, Device, WakeCluster, is_req,  # noqa: E402
-                     is_resp, reply, serve_cluster, vias)
+from wakecluster import WakeCluster, serve_cluster  # noqa: E402
+from wakekit import (APP4, PING_WAKE, SDP_APP, Delta, Device, is_req, is_resp,  # noqa: E402
+                     reply, vias)
 
 STREAMS = ('streams: { tls = { port = 5061; cert = "%s"; key = "%s"; }; '
            'handshake_s = 2; header_s = 2; };')

@@ -28,7 +28,8 @@ import swlab  # noqa: E402
 from clusterkit import redis_binding, until  # noqa: E402
 from floodkit import (UDP_KIND_COUNTERS, Flood, Phones, account, binding, pbx_calls, pct,  # noqa: E402
                       pinned, rtt_ms, sipp_stats, veth_tx, write_json)
-from wakekit import Device, WakeCluster, serve_cluster  # noqa: E402
+from wakecluster import WakeCluster, serve_cluster  # noqa: E402
+from wakekit import Device  # noqa: E402
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or os.cpu_count() < 2,
                                 reason="needs root and two CPUs")

@@ -175,3 +175,11 @@ def reply(req, code, reason, tag=None, extra=(), body="", contact=None):
     if body:
         h.append("Content-Type: application/sdp")
     return build("SIP/2.0 %d %s" % (code, reason), h + list(extra), body)
+
+
+def registrar_ok(req, expires=3600):
+    """A registrar's 200 to the REGISTER @req: each Contact it lists, other
+    parameters kept, granted @expires s (RFC 3261 §10.3 step 8)."""
+    return reply(req, 200, "OK", tag="pbxreg", extra=[
+        "Contact: %s;expires=%d" % (re.sub(r";expires=\d+", "", c), expires)
+        for c in req.all("Contact")])
