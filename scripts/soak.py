@@ -5,7 +5,8 @@ second (docs/performance.md, "The soak"). Not a test: a command to run on a
 quiet machine before a release, and whose figures go in the release note.
 
     scripts/soak.py [--minutes 60] [--bindings 10000] [--calls-per-s 2]
-                    [--asleep 0.2] [--never 0.02] [--junk 0.01] [--out build/soak]
+                    [--asleep 0.2] [--never 0.02] [--tls 0.1] [--tcp 0.05]
+                    [--junk 0.01] [--out build/soak]
 
 On the lab of the tests (scripts/swlab.py: sipwake on net_af_packet in a
 namespace, the APNs test double pd_testsrv beside it), scripts/soak_peers.py
@@ -14,12 +15,16 @@ phone registers (its push address in its Contact) and refreshes every
 15 min; calls come at --calls-per-s to awake phones (answered at once),
 sleeping ones (pushed, they wake on a new address and take the call) and
 phones that never wake (480 after wake.timeout_s); phones fall asleep as
-often as others wake. tests/flood/sw_flood adds --junk of the legitimate
-frame rate as junk from spoofed sources (scanner requests, random UDP,
-malformed SIP).
+often as others wake. --tls and --tcp of the phones are phones over TLS
+and TCP (scripts/soak_streams.py), each on its own connection: asleep once
+it has closed, woken onto a new one. tests/flood/sw_flood adds --junk of the
+legitimate frame rate as junk from spoofed sources (scanner requests,
+random UDP, malformed SIP).
 
 Every second a row goes to <out>/samples.csv: sipwake's RSS, held calls,
 the packet pool's mbufs in use, the rings' occupancy, pushes in flight,
+the TLS and TCP connections open (sipwake's count, the phones' count) and
+the memory sipwake says they hold,
 calls placed / answered / failed, call set-up time p50 / p99 of that
 second, the wake latency percentiles of /sipwake/held, and the frames
 sipwake dropped that second (all reasons, and those of a full ring: the
@@ -31,8 +36,11 @@ verdicts:
   held      no held call left once traffic has stopped;
   mempool   the mbufs in use back to where they were after the warm-up;
   rss       RSS levels off: its growth over the last half at most a quarter
-            of the first half's, or under 4 MiB.
-Exit status 0 when all four hold, 1 otherwise. Needs root and a built tree
+            of the first half's, or under 4 MiB;
+  streams   every connection a phone needed was made, none closed by
+            sipwake under a phone that keeps it, and at the end sipwake
+            has as many open as the phones do, per transport (none leaked).
+Exit status 0 when all five hold, 1 otherwise. Needs root and a built tree
 (scripts/setup.sh); one soak at a time (/tmp/sw-soak.lock).
 """
 import argparse
@@ -51,7 +59,9 @@ REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
 sys.path.insert(0, HERE)
 import soak_peers  # noqa: E402
+import soak_streams  # noqa: E402
 import swlab  # noqa: E402
+from streampeer import add_streams  # noqa: E402
 from wakekit import WakeLab  # noqa: E402
 
 WAKE_TIMEOUT_S, PING_S, ALIVE_S = 8, 60, 3
@@ -65,6 +75,10 @@ def parse_args():
     ap.add_argument("--calls-per-s", type=float, default=2.0)
     ap.add_argument("--asleep", type=float, default=0.2, help="share of phones asleep")
     ap.add_argument("--never", type=float, default=0.02, help="share that never wakes")
+    ap.add_argument("--tls", type=float, default=0.1,
+                    help="share of phones over TLS, a connection each (0: none)")
+    ap.add_argument("--tcp", type=float, default=0.05,
+                    help="share of phones over TCP, a connection each (0: none)")
     ap.add_argument("--junk", type=float, default=0.01, help="junk frames / legitimate frames")
     ap.add_argument("--junk-round-s", type=int, default=600,
                     help="sw_flood runs in rounds this long (at most its 600 s)")
@@ -108,6 +122,7 @@ def sample(lab, peers, t0, calls_before, prev):
     info = lab.telemetry("/sipwake/info")
     push = lab.telemetry("/sipwake/push") or {}
     rings = info.get("rings", {})
+    conns = lab.telemetry("/sipwake/conns") or {}
     o = peers.out
     row = {
         "t_s": round(now - t0, 1), "rss_kib": rss_kib(lab.proc.pid),
@@ -117,6 +132,11 @@ def sample(lab, peers, t0, calls_before, prev):
         "ring_down": sum(v for k, v in rings.items() if k.endswith("_down")),
         "push_in_flight": push.get("apns", {}).get("in_flight", 0),
         "bindings": (lab.telemetry("/sipwake/bindings") or {}).get("count", 0),
+        "tls_open": conns.get("tls", {}).get("open", 0),
+        "tls_phones_open": peers.open_flows("TLS"),
+        "tcp_open": conns.get("tcp", {}).get("open", 0),
+        "tcp_phones_open": peers.open_flows("TCP"),
+        "conns_mem_kib": conns.get("mem_bytes", 0) // 1024,
         "calls": o["calls"], "calls_this_s": o["calls"] - calls_before,
         "answered": o["answered"], "refused_480": o["refused_480"],
         "failed": o["failed"], "hung": o["hung"], "wakes": o["wakes"],
@@ -131,6 +151,22 @@ def sample(lab, peers, t0, calls_before, prev):
     return row
 
 
+STREAMS = ("TLS", "TCP")
+
+
+def open_settled(lab, peers, timeout_s=5.0):
+    """sipwake's open connections per transport ({"TLS": n, "TCP": n})
+    once they match the phones' (a close or an accept in flight has
+    landed), or after @timeout_s."""
+    end = time.monotonic() + timeout_s
+    while True:
+        conns = lab.telemetry("/sipwake/conns") or {}
+        n = {t: conns.get(t.lower(), {}).get("open", 0) for t in STREAMS}
+        if all(n[t] == peers.open_flows(t) for t in STREAMS) or time.monotonic() >= end:
+            return n
+        peers.pump(time.monotonic() + 0.2)
+
+
 def register_all(peers, rate=200, timeout_s=300):
     """Every phone's first REGISTER, paced: first one phone behind each
     host, so that the host is a bound source, then the others (a stranger
@@ -139,13 +175,13 @@ def register_all(peers, rate=200, timeout_s=300):
     end = time.monotonic() + timeout_s
     first, seen = [], set()
     for d in peers.devs:
-        if d.host.port not in seen:
+        if d.stream or d.host.port not in seen:  # a stream phone: its own connection
             seen.add(d.host.port)
             first.append(d)
     for group in (first, [d for d in peers.devs if d not in set(first)]):
         for i in range(0, len(group), rate // 10):
             for d in group[i:i + rate // 10]:
-                peers.register(d)
+                peers.refresh(d)
             peers.pump(time.monotonic() + 0.1)
         while time.monotonic() < end and not all(d.registered for d in group):
             peers.refresh_due(time.monotonic(), limit=rate // 10)
@@ -201,7 +237,7 @@ class Junk:
                 "sent": self.sent}
 
 
-def verdicts(rows, peers, base_mbufs, end_held, end_mbufs):
+def verdicts(rows, peers, base_mbufs, end_held, end_mbufs, end_open):
     o = peers.out
     half = len(rows) // 2
     rss = [r["rss_kib"] for r in rows]
@@ -213,6 +249,10 @@ def verdicts(rows, peers, base_mbufs, end_held, end_mbufs):
         "held": end_held == 0,
         "mempool": end_mbufs <= base_mbufs + 64,
         "rss": g2 <= 4 or g2 <= g1 / 4,
+        "streams": (o["stream_connect_failed"] == 0 and o["stream_closed_by_edge"] == 0
+                    and all(end_open[t] == peers.open_flows(t) for t in STREAMS)),
+        "open_at_end": end_open,
+        "phones_open_at_end": {t: peers.open_flows(t) for t in STREAMS},
         "rss_growth_first_half_mib": round(g1, 2), "rss_growth_second_half_mib": round(g2, 2),
         "mbufs_in_use_after_warmup": base_mbufs, "mbufs_in_use_at_end": end_mbufs,
         "held_at_end": end_held,
@@ -242,12 +282,15 @@ def main():
     lab.config_extra = lab.config_extra.replace("timeout_s = 4;",
                                                 "timeout_s = %d;" % WAKE_TIMEOUT_S)
     hosts = max(4, a.bindings // 50)
+    if a.tls > 0 or a.tcp > 0:
+        add_streams(lab, soak_streams.streams_config(int(a.bindings * (a.tls + a.tcp))))
     with lab:
         # Ten sleepers per asleep host: a fall (a REGISTER from it) wakes
         # the others behind it for an alive window.
         peers = soak_peers.Peers(lab, a.bindings, hosts, max(2, int(a.bindings * a.asleep / 10)),
                                  a.asleep, a.never,
-                                 WAKE_TIMEOUT_S, PING_S, ALIVE_S)
+                                 WAKE_TIMEOUT_S, PING_S, ALIVE_S,
+                                 streams={"TLS": a.tls, "TCP": a.tcp})
         try:
             print("soak: registering %d phones" % a.bindings, flush=True)
             register_all(peers)
@@ -298,13 +341,16 @@ def main():
             peers.pump(time.monotonic() + 1.5)
             jres = junk.stop() if junk is not None else None
             end_held, end_mbufs = lab.held().get("held", 0), mbufs_in_use(lab)
+            end_open = open_settled(lab, peers)
+            conns = lab.telemetry("/sipwake/conns") or {}
             drops = {k: x for k, x in lab.stats().items()
                      if k.startswith("drop_") and isinstance(x, int) and x}
-            v = verdicts(rows, peers, base_mbufs, end_held, end_mbufs)
+            v = verdicts(rows, peers, base_mbufs, end_held, end_mbufs, end_open)
             summary = {"args": vars(a), "legit_pps_at_rest": legit_pps,
                        "junk": jres,
                        "peers": {k: x for k, x in peers.out.items()}, "verdicts": v,
                        "sipwake_drops": drops, "warmup_register_timeouts": warmup_timeouts,
+                       "conns": conns,
                        "rss_kib_first": rows[0]["rss_kib"], "rss_kib_last": rows[-1]["rss_kib"],
                        "rss_kib_max": max(r["rss_kib"] for r in rows),
                        "held_max": max(r["held"] for r in rows),
@@ -314,7 +360,7 @@ def main():
             peers.close()
     with open(os.path.join(a.out, "summary.json"), "w") as f:
         json.dump(summary, f, indent=1)
-    ok = all(v[k] for k in ("calls", "held", "mempool", "rss"))
+    ok = all(v[k] for k in ("calls", "held", "mempool", "rss", "streams"))
     print(json.dumps({k: summary[k] for k in ("verdicts", "peers", "junk", "sipwake_drops")},
                      indent=1))
     print("soak: %s (%s)" % ("passed" if ok else "FAILED", os.path.join(a.out, "summary.json")))

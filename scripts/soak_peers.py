@@ -20,6 +20,10 @@ wakesip.py) write SIP.
   as an app in the foreground does; counted apart (pushed_awake).
 - A device falls asleep (registers from an asleep host) as often as
   devices wake, so the share of sleepers stays put.
+- Shares of the devices are phones over TLS and TCP
+  (scripts/soak_streams.py): each its own connection, awake while it is
+  open, asleep once closed, woken onto a new one; the rest of the above
+  holds for them too.
 
 Every call's outcome is checked against what the device's state says it
 must be: 200 for an awake or waking device, 480 for one that never wakes,
@@ -35,6 +39,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
                                 "integration"))
+import soak_streams  # noqa: E402
 from wakepeers import Device, in_netns  # noqa: E402
 from wakesip import APP4, DOMAIN, PBX4, SDP_APP, SW4, Call, Msg, build, reply  # noqa: E402
 
@@ -42,7 +47,28 @@ EXPIRES_S = 1800
 HOST_PORT0 = 30000  # app sockets from here up (sipp's media ports start at 6000)
 
 
+def stream_kinds(n, shares):
+    """Which of @n devices are on a stream: a list of "" (UDP) or the
+    transport, each of @shares ({transport: share}) spread evenly over the
+    indexes (so sleepers and never-waking devices, the lowest, have theirs)."""
+    kinds = [""] * n
+    for t, share in sorted(shares.items()):
+        want, acc = int(n * share), 0.0
+        for i in range(n):
+            if want <= 0:
+                break
+            acc += share
+            if acc >= 1 and not kinds[i]:
+                kinds[i], acc, want = t, acc - 1, want - 1
+    return kinds
+
+
 class Host:
+    """An app socket (UDP): a NAT binding several devices sit behind."""
+
+    transport = "UDP"
+    closed = False
+
     def __init__(self, ns, port, awake):
         with in_netns(ns):
             self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -56,11 +82,22 @@ class Host:
         self.s.sendto(text.encode(), dst)
         self.last_tx = time.monotonic()
 
+    def contact(self, d):
+        return d.contact(APP4, self.port)
+
+    def answer_contact(self, user):
+        return "sip:%s@%s:%d" % (user, APP4, self.port)
+
 
 class Dev(Device):
-    def __init__(self, n, host, never_wake):
+    """A phone: behind a UDP Host, or over a stream (@stream: "TLS" or
+    "TCP"; its host is its connection, a NoFlow until the first, closed
+    while it sleeps)."""
+
+    def __init__(self, n, host, never_wake, stream=""):
         super().__init__("soak%05d" % n)
-        self.host, self.never_wake = host, never_wake
+        self.host, self.never_wake, self.stream = host, never_wake, stream
+        self.sleep_once_bound = False  # a stream phone that starts asleep
         self.cseq, self.registered, self.busy = 0, False, False
         self.next_refresh = 0.0
         self.waking = 0.0  # when its wake REGISTER goes out (0: none due)
@@ -80,10 +117,13 @@ class PbxCall(Call):
 class Peers:
     """@n devices on @hosts awake hosts and @sleep_hosts asleep ones;
     @asleep_share of the devices start asleep, @never_share of all never
-    wake (they are among the sleepers)."""
+    wake (they are among the sleepers); @streams: {"TLS": share, "TCP":
+    share}, those shares of the devices (spread evenly, sleepers and
+    never-waking ones among them) are phones over that transport, each on
+    its own connection (@lab.cert trusted)."""
 
     def __init__(self, lab, n, hosts, sleep_hosts, asleep_share, never_share, wake_timeout_s,
-                 ping_interval_s, alive_window_s, seed=1):
+                 ping_interval_s, alive_window_s, streams=None, seed=1):
         self.lab, self.rnd = lab, random.Random(seed)
         self.sel = selectors.DefaultSelector()
         with in_netns(lab.ns_peer):
@@ -96,11 +136,19 @@ class Peers:
         self.sleep_hosts = [self._host(HOST_PORT0 + hosts + i, False)
                             for i in range(sleep_hosts)]
         n_asleep, n_never = int(n * asleep_share), int(n * never_share)
-        self.devs = []
+        kinds = stream_kinds(n, streams or {})
+        self.devs, self.conns, self.ports = [], set(), soak_streams.Ports()
+        self.ka_at = 0.0  # when _keepalives looks again
         for i in range(n):
             asleep = i < n_asleep
-            hs = self.sleep_hosts if asleep else self.awake_hosts
-            self.devs.append(Dev(i, hs[i % len(hs)], never_wake=i < n_never))
+            if kinds[i]:
+                d = Dev(i, soak_streams.NoFlow(kinds[i]), never_wake=i < n_never,
+                        stream=kinds[i])
+                d.sleep_once_bound = asleep
+            else:
+                hs = self.sleep_hosts if asleep else self.awake_hosts
+                d = Dev(i, hs[i % len(hs)], never_wake=i < n_never)
+            self.devs.append(d)
         self.by_token = {d.token: d for d in self.devs}
         self.by_user = {d.user: d for d in self.devs}
         self.calls = {}  # Call-ID -> [call, device, expected code, t0, state]
@@ -109,8 +157,12 @@ class Peers:
         self.settle_s = ping_interval_s + alive_window_s + 2
         self.call_deadline_s = wake_timeout_s + 2
         self.out = {"calls": 0, "answered": 0, "refused_480": 0, "failed": 0, "hung": 0,
-                    "registers": 0, "register_ok": 0, "register_retx": 0, "register_timeouts": 0, "invite_retx": 0, "pings": 0, "pushes": 0, "pushed_awake": 0, "wakes": 0,
-                    "falls": 0, "failures": []}
+                    "registers": 0, "register_ok": 0, "register_retx": 0,
+                    "register_timeouts": 0, "invite_retx": 0, "pings": 0, "pushes": 0,
+                    "pushed_awake": 0, "wakes": 0, "falls": 0, "stream_connects": 0,
+                    "stream_connect_failed": 0, "stream_closed_by_edge": 0, "stream_calls": 0,
+                    "stream_answered": 0, "stream_refused_480": 0, "stream_wakes": 0,
+                    "failures": []}
         self.setup_ms = []  # this second's call set-up times (INVITE -> final)
         self.push_at = 0  # pd_testsrv lines read
         self.waking = []  # devices pushed, their wake REGISTER not sent yet
@@ -124,7 +176,67 @@ class Peers:
     def close(self):
         for h in self.awake_hosts + self.sleep_hosts:
             h.s.close()
+        for h in list(self.conns):
+            self.hang_up(h)
         self.pbx.close()
+
+    def _note(self, why):
+        if len(self.out["failures"]) < 50:
+            self.out["failures"].append(why)
+
+    # -- phones over streams (scripts/soak_streams.py) ----------------------
+    def connect(self, d, awake):
+        """A new connection for the stream phone @d, its host from now on;
+        False (counted) when it cannot be made."""
+        try:
+            h = soak_streams.StreamHost(self.lab.ns_peer, d.stream, self.ports.next(),
+                                        self.lab.cert, d, awake)
+        except OSError as e:  # ssl.SSLError and timeouts included
+            self.out["stream_connect_failed"] += 1
+            self._note("%s: connection not made: %s" % (d.user, e))
+            return False
+        self.out["stream_connects"] += 1
+        d.host = h
+        self.conns.add(h)
+        self.sel.register(h.s, selectors.EVENT_READ, h)
+        return True
+
+    def hang_up(self, h):
+        """The phone closes connection @h (it sleeps, or a background
+        refresh is done)."""
+        if h in self.conns:
+            self.sel.unregister(h.s)
+            self.conns.discard(h)
+        h.close()
+
+    def _flow_in(self, h):
+        for m in h.read():
+            self._app_in(h, m)
+        if h.eof and not h.closed:
+            # sipwake closed a flow the phone keeps: counted, and the phone
+            # connects again and registers, as an app in the foreground does
+            was_awake, d = h.awake, h.dev
+            self.out["stream_closed_by_edge"] += 1
+            self._note("%s: sipwake closed its connection from port %d" % (d.user, h.port))
+            self.hang_up(h)
+            if was_awake and d.host is h and self.connect(d, True):
+                self.register(d)
+
+    def open_flows(self, transport):
+        """The phones' open connections over @transport."""
+        return sum(1 for h in self.conns if h.transport == transport)
+
+    def _keepalives(self, now):
+        """A CRLF keepalive on each open connection whose time has come
+        (looked at once a second)."""
+        if now < self.ka_at:
+            return
+        self.ka_at = now + 1.0
+        for h in list(self.conns):
+            try:
+                h.keepalive(now)
+            except OSError:
+                pass  # closed under it: its read says so
 
     # -- registration --------------------------------------------------------
     def register(self, d, host=None):
@@ -133,17 +245,32 @@ class Peers:
         d.cseq += 1
         h = d.host
         h.send(build("REGISTER sip:%s SIP/2.0" % DOMAIN, [
-            "Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK-r%s-%d;rport" % (APP4, h.port, d.user, d.cseq),
+            "Via: SIP/2.0/%s %s:%d;branch=z9hG4bK-r%s-%d;rport"
+            % (h.transport, APP4, h.port, d.user, d.cseq),
             "Max-Forwards: 70", "From: <sip:%s>;tag=r%s" % (d.aor, d.user),
             "To: <sip:%s>" % d.aor, "Call-ID: reg-%s@soak" % d.user,
             "CSeq: %d REGISTER" % d.cseq,
             'Contact: <%s>;+sip.instance="<urn:uuid:%s>";expires=%d'
-            % (d.contact(APP4, h.port), d.instance, EXPIRES_S)]))
+            % (h.contact(d), d.instance, EXPIRES_S)]))
         d.next_refresh = time.monotonic() + EXPIRES_S / 2 + self.rnd.uniform(0, 30)
         d.registered = False
         self.out["registers"] += 1
         # RFC 3261 §17.1.2.2: again after T1, doubling up to T2, until 64*T1
-        self.retx[d.user] = [time.monotonic() + 0.5, 0.5, time.monotonic() + 32]
+        # (Timer F); over a stream only Timer F (§17.1.2.2: T1 on UDP alone)
+        now = time.monotonic()
+        first = 0.5 if h.transport == "UDP" else 32
+        self.retx[d.user] = [now + first, first, now + 32]
+
+    def refresh(self, d):
+        """@d's REGISTER, the first or again: a stream phone without an open
+        connection makes one, for good the first time (it sleeps once
+        bound if it starts asleep), else for this REGISTER alone (a
+        background refresh)."""
+        if d.stream and d.host.closed:
+            if not self.connect(d, awake=isinstance(d.host, soak_streams.NoFlow)):
+                d.next_refresh = time.monotonic() + self.rnd.uniform(5, 15)
+                return
+        self.register(d)
 
     def _retransmit(self, now):
         for user, r in list(self.retx.items()):
@@ -154,9 +281,9 @@ class Peers:
                 del self.retx[user]
                 d.next_refresh = now + self.rnd.uniform(5, 15)  # a UA tries again later
                 self.out["register_timeouts"] += 1
-                if len(self.out["failures"]) < 50:
-                    self.out["failures"].append("%s: REGISTER from port %d never answered"
-                                                % (user, d.host.port))
+                self._note("%s: REGISTER from port %d never answered" % (user, d.host.port))
+                if d.stream and not d.host.awake:
+                    self.hang_up(d.host)  # a background refresh given up
                 continue
             d.cseq -= 1  # the same transaction (same CSeq) again
             t_end = r[2]
@@ -190,7 +317,9 @@ class Peers:
             d = self.devs[self.rnd.randrange(len(self.devs))]
             if d.busy or not d.registered or d.waking:
                 continue
-            if d.host.awake or now - d.host.last_tx > self.settle_s:
+            # a stream phone is asleep as soon as its connection has closed
+            settle = 2.0 if d.stream else self.settle_s
+            if d.host.awake or now - d.host.last_tx > settle:
                 return d
         return None
 
@@ -206,6 +335,8 @@ class Peers:
         d.busy = True
         self.pbx.sendto(c.invite.encode(), (SW4, 5060))
         self.out["calls"] += 1
+        if d.stream:
+            self.out["stream_calls"] += 1
         return True
 
     def _pbx_answer(self, m):
@@ -229,7 +360,10 @@ class Peers:
         else:
             self.pbx.sendto(c.ack_final(m).encode(), (SW4, 5060))
         if m.status == want:
-            self.out["answered" if m.status == 200 else "refused_480"] += 1
+            k = "answered" if m.status == 200 else "refused_480"
+            self.out[k] += 1
+            if d.stream:
+                self.out["stream_" + k] += 1
         else:
             self._fail("%s: %d, wanted %d (%s, %s)" % (d.user, m.status, want,
                                                        "awake" if d.host.awake else "asleep",
@@ -244,8 +378,7 @@ class Peers:
 
     def _fail(self, why):
         self.out["failed"] += 1
-        if len(self.out["failures"]) < 50:
-            self.out["failures"].append(why)
+        self._note(why)
 
     def _app_in(self, h, m):
         if m.status >= 300 and m.cseq[1] == "REGISTER":
@@ -263,6 +396,9 @@ class Peers:
                 d.registered = True
                 self.out["register_ok"] += 1
                 self.retx.pop(d.user, None)
+                if d.stream and (d.sleep_once_bound or not h.awake):
+                    d.sleep_once_bound = False
+                    self.hang_up(h)
             return
         if not h.awake:
             return  # a frozen app: nothing goes out
@@ -271,7 +407,7 @@ class Peers:
             h.send(reply(m, 200, "OK"), m.src)
         elif m.method == "INVITE":
             user = m.ruri.split(":")[1].split("@")[0]
-            contact = "sip:%s@%s:%d" % (user, APP4, h.port)
+            contact = h.answer_contact(user)
             h.send(reply(m, 180, "Ringing", tag="a" + user, contact=contact), m.src)
             h.send(reply(m, 200, "OK", tag="a" + user, contact=contact, body=SDP_APP), m.src)
         elif m.method == "BYE":
@@ -310,12 +446,22 @@ class Peers:
                 self.register(d)
             elif d.waking:
                 d.waking = 0.0
-                self.register(d, self.rnd.choice(self.awake_hosts))  # a new address
+                if not d.stream:
+                    self.register(d, self.rnd.choice(self.awake_hosts))  # a new address
+                elif self.connect(d, awake=True):  # a new connection
+                    self.register(d)
+                else:
+                    continue  # its call fails: counted
                 self.out["wakes"] += 1
+                if d.stream:
+                    self.out["stream_wakes"] += 1
                 # another one falls asleep: the share of sleepers stays put
                 o = self.devs[self.rnd.randrange(len(self.devs))]
-                if o.host.awake and not o.busy and not o.never_wake:
-                    self.register(o, self.rnd.choice(self.sleep_hosts))
+                if o.host.awake and not o.busy and not o.never_wake and o.user not in self.retx:
+                    if o.stream:
+                        self.hang_up(o.host)  # its connection goes
+                    else:
+                        self.register(o, self.rnd.choice(self.sleep_hosts))
                     self.out["falls"] += 1
 
     # -- the loop --------------------------------------------------------------
@@ -327,6 +473,10 @@ class Peers:
                 return
             for key, _ in self.sel.select(min(0.05, until - now)):
                 s, h = key.fileobj, key.data
+                if isinstance(h, soak_streams.StreamHost):
+                    if not h.closed:  # not hung up by an earlier event
+                        self._flow_in(h)
+                    continue
                 for _ in range(64):
                     try:
                         data, src = s.recvfrom(65535)
@@ -341,6 +491,7 @@ class Peers:
             self._pushes(now)
             self._wakes_and_falls(now)
             self._retransmit(now)
+            self._keepalives(now)
 
     def refresh_due(self, now, limit):
         """Up to @limit refreshes whose time has come."""
@@ -348,8 +499,9 @@ class Peers:
         for d in self.devs:
             if k >= limit:
                 break
-            if now >= d.next_refresh and not d.waking and d.user not in self.retx:
-                self.register(d)
+            if (now >= d.next_refresh and not d.waking and d.user not in self.retx
+                    and not (d.stream and d.busy)):
+                self.refresh(d)
                 k += 1
         return k
 
