@@ -12,6 +12,7 @@ connection (a new source port), over which it registers and takes the
 held call. Asleep, it refreshes its binding over a short connection of its
 own (a background refresh), closed once the REGISTER is answered."""
 import os
+import ssl
 import sys
 import time
 
@@ -62,9 +63,26 @@ class StreamHost:
         return "sip:%s@%s:%d;transport=%s" % (user, APP4, self.port, self.transport.lower())
 
     def read(self):
-        """The messages come in so far; .ep.eof once sipwake has closed."""
-        self.ep._pump(time.monotonic())
-        msgs, self.ep.inbox = self.ep.inbox, []
+        """The messages come in so far; .eof once sipwake has closed. Not
+        StreamEndpoint's _pump: its select() stops at descriptor 1023."""
+        ep = self.ep
+        ep.s.setblocking(False)
+        try:
+            while True:
+                try:
+                    data = ep.s.recv(65536)
+                except (ssl.SSLWantReadError, BlockingIOError):
+                    break
+                except OSError:
+                    data = b""
+                if not data:
+                    ep.eof = True
+                    break
+                ep.buf += data
+                ep._frames()
+        finally:
+            ep.s.setblocking(True)
+        msgs, ep.inbox = ep.inbox, []
         return msgs
 
     @property
