@@ -20,7 +20,7 @@ wakesip.py) write SIP.
   as an app in the foreground does; counted apart (pushed_awake).
 - A device falls asleep (registers from an asleep host) as often as
   devices wake, so the share of sleepers stays put.
-- Shares of the devices are phones over TLS and TCP
+- Shares of the devices are phones over TLS, TCP and secure WebSocket
   (scripts/soak_streams.py): each its own connection, awake while it is
   open, asleep once closed, woken onto a new one; the rest of the above
   holds for them too.
@@ -41,7 +41,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
                                 "integration"))
 import soak_streams  # noqa: E402
 from wakepeers import Device, in_netns  # noqa: E402
-from wakesip import APP4, DOMAIN, PBX4, SDP_APP, SW4, Call, Msg, build, reply  # noqa: E402
+from wakesip import (APP4, DOMAIN, PBX4, SDP_APP, Call, Msg, build, registrar_ok,  # noqa: E402
+                     reply)
 
 EXPIRES_S = 1800
 HOST_PORT0 = 30000  # app sockets from here up (sipp's media ports start at 6000)
@@ -78,9 +79,12 @@ class Host:
         self.port, self.awake = port, awake
         self.last_tx = 0.0  # last datagram sent: proof of life to sipwake
 
-    def send(self, text, dst=(SW4, 5060)):
+    def send(self, text, dst):
         self.s.sendto(text.encode(), dst)
         self.last_tx = time.monotonic()
+
+    def sent_by(self):
+        return "%s:%d" % (APP4, self.port)
 
     def contact(self, d):
         return d.contact(APP4, self.port)
@@ -90,8 +94,8 @@ class Host:
 
 
 class Dev(Device):
-    """A phone: behind a UDP Host, or over a stream (@stream: "TLS" or
-    "TCP"; its host is its connection, a NoFlow until the first, closed
+    """A phone: behind a UDP Host, or over a stream (@stream: "TLS", "TCP"
+    or "WSS"; its host is its connection, a NoFlow until the first, closed
     while it sleeps)."""
 
     def __init__(self, n, host, never_wake, stream=""):
@@ -101,6 +105,15 @@ class Dev(Device):
         self.cseq, self.registered, self.busy = 0, False, False
         self.next_refresh = 0.0
         self.waking = 0.0  # when its wake REGISTER goes out (0: none due)
+
+
+def first_hop(ok, edge):
+    """Where the PBX sends the ACK and BYE of the dialog @ok set up: the
+    first Route of its route set (the last Record-Route, RFC 3261
+    §12.1.2), or @edge (the address the INVITE went to) without one."""
+    rr = ok.all("Record-Route")
+    m = re.search(r"sip:([0-9.]+)(?::(\d+))?", rr[-1]) if rr else None
+    return (m.group(1), int(m.group(2) or 5060)) if m else (edge, 5060)
 
 
 class PbxCall(Call):
@@ -118,15 +131,19 @@ class Peers:
     """@n devices on @hosts awake hosts and @sleep_hosts asleep ones;
     @asleep_share of the devices start asleep, @never_share of all never
     wake (they are among the sleepers); @streams: {"TLS": share, "TCP":
-    share}, those shares of the devices (spread evenly, sleepers and
-    never-waking ones among them) are phones over that transport, each on
-    its own connection (@lab.cert trusted)."""
+    share, "WSS": share}, those shares of the devices (spread evenly,
+    sleepers and never-waking ones among them) are phones over that
+    transport, each on its own connection (the edge's certificate trusted). @labs: the edges
+    (one lab, or a cluster's edges on one peer namespace): device i is
+    bound through edge i % len(@labs) at first and, woken, through any;
+    the PBX places each call through any edge."""
 
-    def __init__(self, lab, n, hosts, sleep_hosts, asleep_share, never_share, wake_timeout_s,
+    def __init__(self, labs, n, hosts, sleep_hosts, asleep_share, never_share, wake_timeout_s,
                  ping_interval_s, alive_window_s, streams=None, seed=1):
-        self.lab, self.rnd = lab, random.Random(seed)
+        self.labs = list(labs) if isinstance(labs, (list, tuple)) else [labs]
+        self.lab, self.rnd = self.labs[0], random.Random(seed)  # .lab: the peer namespace's
         self.sel = selectors.DefaultSelector()
-        with in_netns(lab.ns_peer):
+        with in_netns(self.lab.ns_peer):
             self.pbx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             self.pbx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
             self.pbx.bind((PBX4, 5060))
@@ -148,6 +165,7 @@ class Peers:
             else:
                 hs = self.sleep_hosts if asleep else self.awake_hosts
                 d = Dev(i, hs[i % len(hs)], never_wake=i < n_never)
+            d.edge = i % len(self.labs)
             self.devs.append(d)
         self.by_token = {d.token: d for d in self.devs}
         self.by_user = {d.user: d for d in self.devs}
@@ -164,7 +182,7 @@ class Peers:
                     "stream_answered": 0, "stream_refused_480": 0, "stream_wakes": 0,
                     "failures": []}
         self.setup_ms = []  # this second's call set-up times (INVITE -> final)
-        self.push_at = 0  # pd_testsrv lines read
+        self.push_at = [0] * len(self.labs)  # each edge's pd_testsrv lines read
         self.waking = []  # devices pushed, their wake REGISTER not sent yet
         self.retx = {}  # user -> [next retransmission, interval, give up at]
 
@@ -189,9 +207,10 @@ class Peers:
         """A new connection for the stream phone @d, its host from now on;
         False (counted) when it cannot be made."""
         try:
-            h = soak_streams.StreamHost(self.lab.ns_peer, d.stream, self.ports.next(),
-                                        self.lab.cert, d, awake)
-        except OSError as e:  # ssl.SSLError and timeouts included
+            edge = self.labs[d.edge]
+            h = soak_streams.stream_host(self.lab.ns_peer, d.stream, self.ports.next(),
+                                         edge.cert, d, awake, edge.sw_ip4)
+        except Exception as e:  # noqa: BLE001 (OSError, ssl, websockets, timeouts)
             self.out["stream_connect_failed"] += 1
             self._note("%s: connection not made: %s" % (d.user, e))
             return False
@@ -245,13 +264,13 @@ class Peers:
         d.cseq += 1
         h = d.host
         h.send(build("REGISTER sip:%s SIP/2.0" % DOMAIN, [
-            "Via: SIP/2.0/%s %s:%d;branch=z9hG4bK-r%s-%d;rport"
-            % (h.transport, APP4, h.port, d.user, d.cseq),
+            "Via: SIP/2.0/%s %s;branch=z9hG4bK-r%s-%d;rport"
+            % (h.transport, h.sent_by(), d.user, d.cseq),
             "Max-Forwards: 70", "From: <sip:%s>;tag=r%s" % (d.aor, d.user),
             "To: <sip:%s>" % d.aor, "Call-ID: reg-%s@soak" % d.user,
             "CSeq: %d REGISTER" % d.cseq,
             'Contact: <%s>;+sip.instance="<urn:uuid:%s>";expires=%d'
-            % (h.contact(d), d.instance, EXPIRES_S)]))
+            % (h.contact(d), d.instance, EXPIRES_S)]), (self.labs[d.edge].sw_ip4, 5060))
         d.next_refresh = time.monotonic() + EXPIRES_S / 2 + self.rnd.uniform(0, 30)
         d.registered = False
         self.out["registers"] += 1
@@ -297,14 +316,12 @@ class Peers:
             if rec[4] == "sent" and now >= rec[5]:
                 rec[6] = min(rec[6] * 2, 4.0)
                 rec[5] = now + rec[6]
-                self.pbx.sendto(rec[0].invite.encode(), (SW4, 5060))
+                self.pbx.sendto(rec[0].invite.encode(), (rec[0].edge, 5060))
                 self.out["invite_retx"] += 1
 
     def _pbx_in(self, m):
         if m.method == "REGISTER":
-            self.pbx.sendto(reply(m, 200, "OK", tag="pbxreg", extra=[
-                "Contact: " + re.sub(r";expires=\d+", "", c) + ";expires=%d" % EXPIRES_S
-                for c in m.all("Contact")]).encode(), m.src)
+            self.pbx.sendto(registrar_ok(m, EXPIRES_S).encode(), m.src)
         elif m.method == "OPTIONS":
             self.pbx.sendto(reply(m, 200, "OK").encode(), m.src)
         elif m.method is None:
@@ -327,13 +344,14 @@ class Peers:
         d = self.callable(now)
         if d is None:
             return False
-        c = PbxCall("sip:%s@%s" % (d.user, DOMAIN), d.user)
+        c = PbxCall("sip:%s@%s" % (d.user, DOMAIN), d.user,
+                    edge=self.labs[self.rnd.randrange(len(self.labs))].sw_ip4)
         want = 480 if (not d.host.awake and d.never_wake) else 200
         # Call-ID -> call, device, code wanted, sent at, state, next
         # retransmission, its interval (Timer A: until a provisional comes)
         self.calls[c.cid] = [c, d, want, now, "sent", now + 0.5, 0.5]
         d.busy = True
-        self.pbx.sendto(c.invite.encode(), (SW4, 5060))
+        self.pbx.sendto(c.invite.encode(), (c.edge, 5060))
         self.out["calls"] += 1
         if d.stream:
             self.out["stream_calls"] += 1
@@ -354,20 +372,23 @@ class Peers:
             return
         self.setup_ms.append((m.t - t0) * 1000)
         if m.status == 200:
-            self.pbx.sendto(c.in_dialog("ACK", m, 1).encode(), (SW4, 5060))
-            self.pbx.sendto(c.in_dialog("BYE", m, 2).encode(), (SW4, 5060))
+            hop = first_hop(m, c.edge)  # the edge that reached the device
+            self.pbx.sendto(c.in_dialog("ACK", m, 1).encode(), hop)
+            self.pbx.sendto(c.in_dialog("BYE", m, 2).encode(), hop)
             rec[4] = "bye"
         else:
-            self.pbx.sendto(c.ack_final(m).encode(), (SW4, 5060))
+            self.pbx.sendto(c.ack_final(m).encode(), (c.edge, 5060))
         if m.status == want:
             k = "answered" if m.status == 200 else "refused_480"
             self.out[k] += 1
             if d.stream:
                 self.out["stream_" + k] += 1
         else:
-            self._fail("%s: %d, wanted %d (%s, %s)" % (d.user, m.status, want,
-                                                       "awake" if d.host.awake else "asleep",
-                                                       "never wakes" if d.never_wake else ""))
+            self._fail("%s: %d, wanted %d (%s%s, over %s through edge %d, call %s via %s)" % (
+                d.user, m.status, want, "awake" if d.host.awake else "asleep",
+                ", never wakes" if d.never_wake else "", d.stream or "UDP", d.edge, c.cid,
+                c.edge))
+            self._evidence(d, c.cid)
         if m.status != 200:
             self._done(m.call_id)
 
@@ -375,6 +396,15 @@ class Peers:
         rec = self.calls.pop(cid, None)
         if rec:
             rec[1].busy = False
+
+    def _evidence(self, d, cid):
+        """For the first failures: what every edge says of the call
+        (/sipwake/trace) and of the device's AOR (/sipwake/bindings)."""
+        ev = self.out.setdefault("failure_evidence", [])
+        if len(ev) < 10:
+            ev.append({"call": cid, "edges": [
+                {"trace": e.telemetry("/sipwake/trace," + cid),
+                 "binding": e.telemetry("/sipwake/bindings," + d.aor)} for e in self.labs]})
 
     def _fail(self, why):
         self.out["failed"] += 1
@@ -415,10 +445,12 @@ class Peers:
 
     # -- pushes and wakes ----------------------------------------------------
     def _pushes(self, now):
-        srv = self.lab.server
-        with srv._cv:
-            lines = srv._lines[self.push_at:]
-            self.push_at += len(lines)
+        lines = []
+        for i, e in enumerate(self.labs):
+            with e.server._cv:
+                new = e.server._lines[self.push_at[i]:]
+                self.push_at[i] += len(new)
+            lines += new
         for line in lines:
             if not line.startswith("REQ apns "):
                 continue
@@ -446,6 +478,7 @@ class Peers:
                 self.register(d)
             elif d.waking:
                 d.waking = 0.0
+                d.edge = self.rnd.randrange(len(self.labs))  # woken, through any edge
                 if not d.stream:
                     self.register(d, self.rnd.choice(self.awake_hosts))  # a new address
                 elif self.connect(d, awake=True):  # a new connection

@@ -316,7 +316,8 @@ void cp_call_cancel_branch(struct cp_ctx *cp, struct cp_call_branch *br, const c
 }
 
 /* The INVITE to device @p b of @p c at its current contact and source. */
-int cp_call_send_branch(struct cp_ctx *cp, struct cp_held_call *c, unsigned b, uint64_t now)
+int cp_call_send_branch(struct cp_ctx *cp, struct cp_held_call *c, unsigned b, bool woken,
+			uint64_t now)
 {
 	struct cp_call *k = cp->call;
 	struct cp_call_branch *br = &c->br[b];
@@ -333,8 +334,13 @@ int cp_call_send_branch(struct cp_ctx *cp, struct cp_held_call *c, unsigned b, u
 	dport = d->sport;
 	/* Bound through another edge that answers: through it, with the
 	 * contact as registered, which it looks up (push parameters and all)
-	 * and retargets; it Record-Routes, not this edge (docs/cluster.md). */
-	peer = !c->from_peer && cp_peer_dest(cp, d, &dst, &dport);
+	 * and retargets; it Record-Routes, not this edge (docs/cluster.md).
+	 * A call a peer relayed here goes back to no peer (edges that
+	 * disagree cannot send it in circles) unless the device has just
+	 * woken through one: its new binding says where it is, only that
+	 * edge has its connection or its NAT binding, and a peer never
+	 * relays on what a peer sent it ("Wake across edges"). */
+	peer = (!c->from_peer || woken) && cp_peer_dest(cp, d, &dst, &dport);
 	if (peer ? (size_t)snprintf(target, sizeof(target), "%.*s", (int)d->contact_len,
 				    d->contact) >= sizeof(target)
 		 : cp_uri_without_pn(d->contact, d->contact_len, target, sizeof(target)) < 0)

@@ -179,8 +179,10 @@ void cp_call_set_outcome(struct cp_ctx *cp, struct cp_held_call *c, enum cp_call
 int cp_call_send(struct cp_ctx *cp, struct cp_call_branch *br, const struct cp_msg *o);
 /** CANCEL a branch (§9.1: once it answered provisionally; until then owed). */
 void cp_call_cancel_branch(struct cp_ctx *cp, struct cp_call_branch *br, const char *reason);
-/** The INVITE to branch @p b's device at its current contact. @return 0 or -errno. */
-int cp_call_send_branch(struct cp_ctx *cp, struct cp_held_call *c, unsigned b, uint64_t now);
+/** The INVITE to branch @p b's device at its current contact; @p woken: it
+ *  has just registered again (cp_call_registered()). @return 0 or -errno. */
+int cp_call_send_branch(struct cp_ctx *cp, struct cp_held_call *c, unsigned b, bool woken,
+			uint64_t now);
 /** Still to be waited for (not late, not done)? */
 bool cp_call_branch_open(const struct cp_call_branch *br);
 /** §16.7 step 6: lower is better. */

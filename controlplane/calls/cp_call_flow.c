@@ -123,13 +123,13 @@ static void invite_in(struct cp_ctx *cp, const struct dp_meta *meta, const uint8
 				br->status = 503;
 			}
 			if (policy == DP_WAKE_PARALLEL &&
-			    cp_call_send_branch(cp, c, c->n_br - 1, now) == 0)
+			    cp_call_send_branch(cp, c, c->n_br - 1, false, now) == 0)
 				br->state =
 					CP_BR_CALLING; /* still chained: a new contact resends */
 		} else if (alive || policy == DP_WAKE_PARALLEL) {
 			cp_trace(cp, c->key, "device %" PRIx64 " %s: called at once", d->id,
 				 alive ? "alive" : "asleep");
-			if (cp_call_send_branch(cp, c, c->n_br - 1, now) != 0)
+			if (cp_call_send_branch(cp, c, c->n_br - 1, false, now) != 0)
 				br->state = CP_BR_DONE;
 		} else {
 			cp_trace(cp, c->key,
@@ -447,7 +447,7 @@ void cp_call_registered(struct cp_ctx *cp, uint64_t id)
 				(unsigned long long)(cp_call_tsc_us(cp, now - br->push_tsc) / 1000),
 				late_what[br->late]);
 		}
-		if (cp_call_send_branch(cp, c, e & 7, now) != 0) {
+		if (cp_call_send_branch(cp, c, e & 7, true, now) != 0) {
 			br->state = CP_BR_DONE;
 			br->status = 480;
 			cp_held_complete(cp, c, now);

@@ -71,7 +71,7 @@ static int msg_branch(struct cp_ctx *cp, struct cp_held_call *c, unsigned b,
 
 	if (alive) {
 		cp_trace(cp, c->key, "device %" PRIx64 " alive: MESSAGE at once", d->id);
-		if (cp_call_send_branch(cp, c, b, now) != 0) {
+		if (cp_call_send_branch(cp, c, b, false, now) != 0) {
 			br->state = CP_BR_DONE;
 			br->status = 480;
 		}

@@ -41,26 +41,27 @@ def sw_addr(ip):
     return SW6 if ":" in ip else SW4
 
 
-def connect_from(ns, ip, port, dport, timeout):
+def connect_from(ns, ip, port, dport, timeout, dst=None):
     """A TCP connection made in namespace @ns from @ip:@port to sipwake's
-    @dport, over IPv6 when @ip is an IPv6 address."""
+    @dport, over IPv6 when @ip is an IPv6 address; at @dst, an edge of a
+    cluster (default: the lab's sipwake, sw_addr)."""
     with in_netns(ns):
         s = socket.socket(socket.AF_INET6 if ":" in ip else socket.AF_INET, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((ip, port))
     s.settimeout(timeout)
-    s.connect((sw_addr(ip), dport))
+    s.connect((dst or sw_addr(ip), dport))
     return s
 
 
 class StreamEndpoint(Endpoint):
     """A TCP (or TLS, @cafile: the certificate to trust) connection from
-    @ip:@port in namespace @ns to sipwake's @dport."""
+    @ip:@port in namespace @ns to sipwake's @dport (at @dst: connect_from)."""
 
     def __init__(self, ns, ip, port, transport="TCP", dport=5060, cafile=None, name=None,
-                 timeout=5.0):
+                 timeout=5.0, dst=None):
         self.transport = transport
-        s = connect_from(ns, ip, port, dport, timeout)
+        s = connect_from(ns, ip, port, dport, timeout, dst)
         if transport == "TLS":
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
             ctx.minimum_version = ssl.TLSVersion.TLSv1_2
@@ -151,13 +152,14 @@ class WsEndpoint(StreamEndpoint):
     frame, from @ip:@port in namespace @ns to sipwake's @dport and @path.
     Its Via and Contact use a .invalid host, as web apps write them."""
 
-    def __init__(self, ns, ip, port, dport, path="/", cafile=None, name=None, timeout=5.0):
+    def __init__(self, ns, ip, port, dport, path="/", cafile=None, name=None, timeout=5.0,
+                 dst=None):
         import asyncio
         import websockets
 
         self.transport = "WSS"
         self.host = "app%d.invalid" % port
-        s = connect_from(ns, ip, port, dport, timeout)
+        s = connect_from(ns, ip, port, dport, timeout, dst)
         s.setblocking(False)
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         ctx.load_verify_locations(cafile)

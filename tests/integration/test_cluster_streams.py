@@ -5,7 +5,8 @@ it through e1, which cannot reach the connection and relays the call to e0;
 e0 sends it down the connection, and the answers come back through e1. When
 the connection closes the device is asleep on e0, and a call through e1
 wakes it: e0 holds and pushes (the edge the device is bound through decides),
-the app opens a new TLS connection to e0 and gets the call down it.
+the app opens a new TLS connection to e0 and gets the call down it; or to
+e1, and e0 sends the held call on through e1.
 A UDP app bound through e0 is pinged by e0 alone. Two real edges, one
 Redis (scripts/swcluster.py), streampeer's TLS apps."""
 import os
@@ -35,11 +36,12 @@ def ctx():
     yield from serve_cluster(cl)
 
 
-def tls_app(ctx):
-    """A TLS app connected to e0 (198.18.0.1:5061) from a fresh port."""
+def tls_app(ctx, edge=0):
+    """A TLS app connected to edge @edge (e0: 198.18.0.1:5061) from a fresh
+    port."""
     ctx.next_port += 1
     ep = StreamEndpoint(ctx.lab.ns_peer, APP4, ctx.next_port, "TLS", dport=5061,
-                        cafile=ctx.lab.cert)
+                        cafile=ctx.lab.cert, dst=ctx.edges[edge].sw_ip4)
     ctx.apps.append(ep)
     return ep
 
@@ -95,6 +97,36 @@ def test_closed_connection_woken_through_its_edge(ctx):
     w0, c1 = d0(), d1()
     assert w0["wake_woken"] == 1 and w0["wake_answered"] == 1, w0
     assert c1["fwd_to_peer"] == 1 and c1["wake_pushes"] == 0, c1
+
+
+def test_woken_over_a_connection_to_the_other_edge(ctx):
+    """The PBX calls through e1 a device asleep on e0: e1 relays the call to
+    e0, which holds it and pushes; the app wakes over a new TLS connection
+    to e1, not e0. e0 sends the held INVITE on through e1, the one edge
+    with that connection, though e1 relayed the call to it (docs/cluster.md,
+    "Wake across edges"); found by the soak (scripts/soak.py --edges 2),
+    where e0 sent it to the app's address over a connection it did not
+    have, and the call ended 480."""
+    e0, e1 = ctx.edges
+    dev, app = Device("wes"), tls_app(ctx)
+    ctx.register(app, dev, contact=contact_of(dev, app))
+    until(lambda: device_on(e1, dev), 2.0, "wes on e1")
+    app.close()
+    until(lambda: device_on(e0, dev)["state"] == "asleep", 2.0, "wes asleep on e0")
+    d0, d1, mark = Delta(e0), Delta(e1), ctx.push.mark()
+    call = ctx.call("sip:%s" % dev.aor, dev.user, edge=1, route=False)
+    ctx.pbx.send(call.invite, call.edge)
+    push = ctx.push.wait_req(dev.token, start=mark)
+    assert push["edge"] == 0, push  # held and pushed where it is bound
+    new = tls_app(ctx, edge=1)
+    ctx.register(new, dev, contact=contact_of(dev, new))
+    inv = new.expect(is_req("INVITE", call.cid), 3.0, "the held INVITE down the connection to e1")
+    answer(ctx, new, inv, call)
+    w0, c1 = d0(), d1()
+    assert w0["wake_woken"] == 1 and w0["wake_via_peer"] == 1 and w0["wake_answered"] == 1, w0
+    assert c1["fwd_to_peer"] == 1 and c1["wake_pushes"] == 0, c1
+    assert ctx.push.reqs(dev.token, None, mark)[1:] == []  # one push, one wake
+    assert device_on(e1, dev)["connection"] > 0 and device_on(e0, dev)["peer"] == "e1"
 
 
 def test_one_edge_pings_a_device(ctx):
