@@ -78,18 +78,27 @@ def test_call_through_other_edge_down_the_connection(ctx):
     assert ctx.push.reqs(dev.token, None, mark) == []
 
 
-def test_closed_connection_woken_through_its_edge(ctx):
+def held_on_e0(ctx, name):
+    """A device bound over TLS through e0, asleep (its connection closed),
+    called by the PBX through e1: held and pushed on e0, the edge it is
+    bound through. Returns the device, the call, both edges' Deltas from
+    before the call and the push server's mark."""
     e0, e1 = ctx.edges
-    dev, app = Device("uma"), tls_app(ctx)
+    dev, app = Device(name), tls_app(ctx)
     ctx.register(app, dev, contact=contact_of(dev, app))
-    until(lambda: device_on(e1, dev), 2.0, "uma on e1")
+    until(lambda: device_on(e1, dev), 2.0, "%s on e1" % name)
     app.close()  # a sleeping phone: asleep at once on e0
-    until(lambda: device_on(e0, dev)["state"] == "asleep", 2.0, "uma asleep on e0")
+    until(lambda: device_on(e0, dev)["state"] == "asleep", 2.0, "%s asleep on e0" % name)
     d0, d1, mark = Delta(e0), Delta(e1), ctx.push.mark()
     call = ctx.call("sip:%s" % dev.aor, dev.user, edge=1, route=False)
     ctx.pbx.send(call.invite, call.edge)
     push = ctx.push.wait_req(dev.token, start=mark)
     assert push["edge"] == 0, push  # the edge it is bound through pushes
+    return dev, call, d0, d1, mark
+
+
+def test_closed_connection_woken_through_its_edge(ctx):
+    dev, call, d0, d1, _ = held_on_e0(ctx, "uma")
     new = tls_app(ctx)
     ctx.register(new, dev, contact=contact_of(dev, new))
     inv = new.expect(is_req("INVITE", call.cid), 3.0, "the held INVITE down the new connection")
@@ -108,16 +117,7 @@ def test_woken_over_a_connection_to_the_other_edge(ctx):
     where e0 sent it to the app's address over a connection it did not
     have, and the call ended 480."""
     e0, e1 = ctx.edges
-    dev, app = Device("wes"), tls_app(ctx)
-    ctx.register(app, dev, contact=contact_of(dev, app))
-    until(lambda: device_on(e1, dev), 2.0, "wes on e1")
-    app.close()
-    until(lambda: device_on(e0, dev)["state"] == "asleep", 2.0, "wes asleep on e0")
-    d0, d1, mark = Delta(e0), Delta(e1), ctx.push.mark()
-    call = ctx.call("sip:%s" % dev.aor, dev.user, edge=1, route=False)
-    ctx.pbx.send(call.invite, call.edge)
-    push = ctx.push.wait_req(dev.token, start=mark)
-    assert push["edge"] == 0, push  # held and pushed where it is bound
+    dev, call, d0, d1, mark = held_on_e0(ctx, "wes")
     new = tls_app(ctx, edge=1)
     ctx.register(new, dev, contact=contact_of(dev, new))
     inv = new.expect(is_req("INVITE", call.cid), 3.0, "the held INVITE down the connection to e1")
