@@ -10,9 +10,12 @@
 #include "sip/sip_reply.h"
 
 /* The top via-parm with RFC 3581 §4 applied, copied param by param (they
- * are ';'-separated after the sent-by; a quoted ';' is no separator). */
+ * are ';'-separated after the sent-by; a quoted ';' is no separator): a
+ * valueless rport gets the source port in place, received= the source
+ * address at its end when rport was asked for, the sent-by is not the
+ * source (RFC 3261 §18.2.1) or @p always, unless it has one. */
 static void via_rport(struct sip_wbuf *w, const uint8_t *msg, const struct sip_via *via,
-		      const char *source, uint16_t sport)
+		      const char *source, uint16_t sport, bool always)
 {
 	const char *v = (const char *)msg + via->value.off;
 	uint32_t n = via->value.len, start = 0;
@@ -35,7 +38,7 @@ static void via_rport(struct sip_wbuf *w, const uint8_t *msg, const struct sip_v
 		start = i + 1;
 	}
 	if (via->received.len == 0 &&
-	    (via->rport >= 0 || via->host.len != strlen(source) ||
+	    (always || via->rport >= 0 || via->host.len != strlen(source) ||
 	     strncasecmp((const char *)msg + via->host.off, source, via->host.len) != 0)) {
 		SIP_WBUF_LIT(w, ";received=");
 		sip_wbuf_str(w, source);
@@ -51,20 +54,10 @@ static void top_via(struct sip_wbuf *w, const uint8_t *msg, const struct sip_msg
 
 	switch (r->top_via) {
 	case SIP_REPLY_VIA_RPORT:
-		SIP_WBUF_LIT(w, "Via: ");
-		via_rport(w, msg, &sm->via, r->source, r->sport);
-		sip_wbuf_put(w, msg + v_end, h_end - v_end);
-		SIP_WBUF_LIT(w, "\r\n");
-		break;
 	case SIP_REPLY_VIA_STAMP:
 		SIP_WBUF_LIT(w, "Via: ");
-		sip_wbuf_slice(w, msg, h->value);
-		SIP_WBUF_LIT(w, ";received=");
-		sip_wbuf_str(w, r->source);
-		if (sm->via.rport >= 0) {
-			SIP_WBUF_LIT(w, ";rport=");
-			sip_wbuf_u32(w, r->sport);
-		}
+		via_rport(w, msg, &sm->via, r->source, r->sport, r->top_via == SIP_REPLY_VIA_STAMP);
+		sip_wbuf_put(w, msg + v_end, h_end - v_end);
 		SIP_WBUF_LIT(w, "\r\n");
 		break;
 	default:

@@ -31,9 +31,11 @@ enum sip_reply_via {
 	 */
 	SIP_REPLY_VIA_RPORT,
 	/**
-	 * The whole field, then ";received=" the source address and, when the
-	 * request asked for rport, ";rport=" the source port (the control
-	 * plane).
+	 * As SIP_REPLY_VIA_RPORT, with received= always (the control plane).
+	 * It used to append received= and rport= to the whole field: a second
+	 * rport (RFC 3581 asks for the value in place) that the scanner
+	 * refuses (drop_sip_bad_via on the edge a peer answered), and on the
+	 * field's last via-parm, not its top one.
 	 */
 	SIP_REPLY_VIA_STAMP,
 	/** Left out: the top Via is our own (the control plane answers a

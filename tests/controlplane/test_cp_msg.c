@@ -64,8 +64,8 @@ static const char REG6[] = "REGISTER sip:example.com SIP/2.0\r\n"
 
 static void received_v6_without_brackets(void **state)
 {
-	static const char via[] = "Via: SIP/2.0/UDP [2001:db8:5e::2]:20001;branch=z9hG4bK-r1;rport"
-				  ";received=2001:db8:5e::2;rport=20001\r\n";
+	static const char via[] = "Via: SIP/2.0/UDP [2001:db8:5e::2]:20001;branch=z9hG4bK-r1"
+				  ";rport=20001;received=2001:db8:5e::2\r\n";
 	static struct cp_msg o;
 	struct sip_msg sm;
 	struct sw_ip src;

@@ -124,6 +124,9 @@ def test_woken_over_a_connection_to_the_other_edge(ctx):
     answer(ctx, new, inv, call)
     w0, c1 = d0(), d1()
     assert w0["wake_woken"] == 1 and w0["wake_via_peer"] == 1 and w0["wake_answered"] == 1, w0
+    # e1's 100 Trying to e0 fills in e0's rport (RFC 3581 §4), no second
+    # one, which e0's scanner would drop (sip/sip_reply.c, via_rport())
+    assert w0.get("drop_sip_bad_via", 0) == 0 and c1.get("drop_sip_bad_via", 0) == 0, w0
     assert c1["fwd_to_peer"] == 1 and c1["wake_pushes"] == 0, c1
     assert ctx.push.reqs(dev.token, None, mark)[1:] == []  # one push, one wake
     assert device_on(e1, dev)["connection"] > 0 and device_on(e0, dev)["peer"] == "e1"

@@ -106,8 +106,8 @@ static void test_control_plane_form(void **state)
 	assert_int_equal(reply(*state, &r, sizeof(out)), 0);
 	assert_string_equal(
 		out, "SIP/2.0 503 Service Unavailable\r\n"
-		     "Via: SIP/2.0/UDP 203.0.113.9:5070;branch=z9hG4bK1;rport;x=\"a;b\", "
-		     "SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK0;received=[2001:db8::7];rport=5062\r\n"
+		     "Via: SIP/2.0/UDP 203.0.113.9:5070;branch=z9hG4bK1;rport=5062;x=\"a;b\";"
+		     "received=[2001:db8::7], SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK0\r\n"
 		     "f: <sip:a@example.com>;tag=1\r\n"
 		     "t: <sip:c@example.com>;tag=swdeadbeef\r\n"
 		     "Via: SIP/2.0/UDP 10.0.0.2;branch=z9hG4bKx\r\n"
