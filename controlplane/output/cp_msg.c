@@ -73,9 +73,9 @@ void cp_answer(struct cp_ctx *cp, const uint8_t *msg, const struct sip_msg *sm, 
 
 /*
  * The control plane's answer (sip/sip_reply.h, which the workers' shares):
- * header lines copied as written, received= (and rport=) stamped after the
- * top Via field, or no top Via when it is our own; Retry-After: 30 on 503
- * and a Server line without version, as the control plane always wrote them.
+ * header lines copied as written, the top via-parm stamped with received=
+ * (its rport= filled in, RFC 3581), or no top Via when it is our own;
+ * Retry-After: 30 on 503 and a Server line without version.
  */
 int cp_answer_into(const uint8_t *msg, const struct sip_msg *sm, unsigned status,
 		   const struct cp_answer_how *how, struct cp_msg *o)
